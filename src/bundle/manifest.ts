@@ -1,0 +1,57 @@
+/** Bundle format v1 (DESIGN.md §3.1). Shared by the compiler (writer) and the runtime (reader). */
+import type { DType } from '../ir/dtype.js';
+
+export const FORMAT_VERSION = 1;
+
+export interface TensorSignature {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  /** byte offset of the tensor in the wasm module's linear memory */
+  offset: number;
+  byteLength: number;
+}
+
+export interface WeightEntry {
+  name: string;
+  dtype: DType;
+  dims: number[];
+  /** byte offset within weights.bin (64-byte aligned) */
+  offset: number;
+  byteLength: number;
+  /** quantization parameters when the weight is stored quantized */
+  quant?: { scale: number; zeroPoint: number; dtype: DType };
+}
+
+export interface MemoryPlan {
+  /** linear memory size in bytes (a multiple of 64 KiB) */
+  totalBytes: number;
+  /** where weights.bin is copied before init() */
+  weightsOffset: number;
+  weightsBytes: number;
+  /** region holding values computed once by init() (e.g. broadcast constants) */
+  persistentOffset: number;
+  persistentBytes: number;
+  /** liveness-planned region for intermediate values */
+  arenaOffset: number;
+  arenaBytes: number;
+  /** sum of all intermediate value sizes without reuse, for comparison */
+  arenaUnplannedBytes: number;
+}
+
+export interface Manifest {
+  format: number;
+  compiler: string;
+  model: { name: string; sha256: string };
+  inputs: TensorSignature[];
+  outputs: TensorSignature[];
+  targets: ('wasm' | 'webgpu')[];
+  weights: WeightEntry[];
+  memory: MemoryPlan;
+  /** the wasm module exports `memory`, `init()` and `run()` */
+  wasm: { file: string; exports: { memory: string; init: string; run: string }; simd: boolean };
+  /** dispatch schedule, present when the webgpu target is built */
+  webgpu?: unknown;
+  /** sha256 (hex) of every other file in the bundle */
+  files: Record<string, string>;
+}

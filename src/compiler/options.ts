@@ -1,0 +1,16 @@
+import type { HostTensor } from '../ir/tensor.js';
+
+export interface CompileOptions {
+  /** model name for the manifest (default: file name without extension) */
+  name?: string;
+  /** fixed sizes for symbolic or free input dimensions: input name → dims */
+  shapes?: Record<string, number[]>;
+  /** inputs fixed at compile time: they become constants and leave the signature */
+  consts?: Record<string, HostTensor>;
+  targets?: ('wasm' | 'webgpu')[];
+  weights?: 'fp32' | 'fp16' | 'int8';
+  /** directory of the model file, for external tensor data */
+  baseDir?: string;
+  /** progress callback for long compiles */
+  onProgress?: (stage: string, done: number, total: number) => void;
+}

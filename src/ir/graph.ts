@@ -1,0 +1,61 @@
+import type { DType } from './dtype.js';
+import type { HostTensor } from './tensor.js';
+
+/** A dimension: a number once specialized; a symbol (e.g. "batch") before. */
+export type Dim = number | string;
+
+export interface TensorType {
+  dtype: DType;
+  shape: number[];
+}
+
+/** A graph input or output as declared by the model (shapes may be symbolic). */
+export interface ValueInfo {
+  name: string;
+  dtype: DType;
+  shape: Dim[];
+}
+
+export type AttrValue =
+  | number
+  | string
+  | number[]
+  | string[]
+  | HostTensor
+  | HostTensor[]
+  | Graph
+  | Graph[];
+
+export interface Node {
+  /** op type, e.g. "Conv" */
+  op: string;
+  /** operator set domain; "" is the default ONNX domain */
+  domain: string;
+  /** node name, never empty (the frontend names anonymous nodes "OpType_#index") */
+  name: string;
+  /** value names; "" marks an omitted optional input */
+  inputs: string[];
+  outputs: string[];
+  attrs: Record<string, AttrValue>;
+}
+
+/**
+ * The Graph IR: ONNX-like ops over named values. Subgraphs (If/Loop/Scan bodies) are Graphs held in
+ * attributes; they may refer to values of enclosing graphs by name.
+ */
+export interface Graph {
+  name: string;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  /** constants: initializers and folded values */
+  initializers: Map<string, HostTensor>;
+  nodes: Node[];
+  /** opset version per domain ("" = ai.onnx) */
+  opsets: Record<string, number>;
+  /** value types known so far (filled by shape inference) */
+  types: Map<string, TensorType>;
+}
+
+export function emptyGraph(name: string, opsets: Record<string, number>): Graph {
+  return { name, inputs: [], outputs: [], initializers: new Map(), nodes: [], opsets, types: new Map() };
+}

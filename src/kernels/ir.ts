@@ -1,0 +1,133 @@
+/**
+ * Kernel IR: a loop-level description of one kernel (index space, loads, math, reductions, stores).
+ * Built-in ops lower into it; both code generators consume only this.
+ *
+ * Shapes are baked in: loop extents and strides are numbers. Every expression carries its scalar
+ * type, so code generators never infer anything.
+ */
+import type { DType } from '../ir/dtype.js';
+
+/** Scalar types computation happens in. Narrow storage types widen on load and wrap on store. */
+export type Scalar = 'f32' | 'f64' | 'i32' | 'i64';
+
+/** A buffer a kernel reads or writes, by id; element type and element count fixed. */
+export interface BufRef {
+  id: number;
+  dtype: DType;
+  /** number of elements */
+  length: number;
+}
+
+export type BinOp =
+  | 'add' | 'sub' | 'mul' | 'div' // div: float division; integer division truncates (signed) as C
+  | 'rem' // integer remainder with the sign of the dividend (C fmod for floats)
+  | 'min' | 'max'
+  | 'pow' // floats only
+  | 'atan2' // floats only
+  | 'and' | 'or' | 'xor' | 'shl' | 'shr_s' | 'shr_u' // integers only
+  | 'div_u' | 'rem_u'; // unsigned integer division / remainder
+
+export type CmpOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'lt_u' | 'le_u' | 'gt_u' | 'ge_u';
+
+export type UnOp =
+  | 'neg' | 'abs' | 'sqrt' | 'floor' | 'ceil' | 'trunc' | 'nearest' // nearest: round half to even
+  | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'asin' | 'acos' | 'atan'
+  | 'sinh' | 'cosh' | 'tanh' | 'asinh' | 'acosh' | 'atanh' | 'erf'
+  | 'not' // integers: bitwise not
+  | 'isnan' | 'isinf_pos' | 'isinf_neg'; // floats → i32 0/1
+
+export type Expr =
+  | { k: 'const'; t: Scalar; v: number | bigint }
+  /** loop variable (always i32) or local */
+  | { k: 'var'; t: Scalar; name: string }
+  /** element `index` (i32, in elements) of a buffer; type = compute type of the buffer's dtype */
+  | { k: 'load'; t: Scalar; buf: BufRef; index: Expr }
+  | { k: 'bin'; t: Scalar; op: BinOp; a: Expr; b: Expr }
+  /** comparison of two values of the same type → i32 0/1 */
+  | { k: 'cmp'; t: 'i32'; op: CmpOp; a: Expr; b: Expr }
+  | { k: 'un'; t: Scalar; op: UnOp; a: Expr }
+  /** numeric conversion; `unsigned` reads an integer source as unsigned. float→int truncates, saturating */
+  | { k: 'cast'; t: Scalar; a: Expr; unsigned?: boolean }
+  /** cond (i32) ? a : b — both sides are evaluated */
+  | { k: 'select'; t: Scalar; cond: Expr; a: Expr; b: Expr };
+
+/** Affine view of a matrix inside a buffer: element (r, c) is buf[offset + r*rs + c*cs]. */
+export interface MatView {
+  buf: BufRef;
+  offset: Expr;
+  rs: number;
+  cs: number;
+}
+
+export type Activation = { op: 'relu' } | { op: 'clip'; min: number; max: number };
+
+/**
+ * float32 GEMM intrinsic: C = act(alpha * A·B + beta * Bias). Code generators render it as a
+ * tiled SIMD kernel. A is M×K, B is K×N, C is M×N with unit column stride.
+ */
+export interface GemmStmt {
+  k: 'gemm';
+  M: number;
+  N: number;
+  K: number;
+  a: MatView;
+  b: MatView;
+  c: MatView;
+  alpha: number;
+  /** broadcast with zero strides; omitted = no bias term */
+  bias?: MatView;
+  beta: number;
+  act?: Activation;
+}
+
+export type Stmt =
+  /** for (v = 0; v < n; v++) — v is an i32 var */
+  | { k: 'loop'; v: string; n: number; body: Stmt[] }
+  /** declare a local with an initial value (scoped to the kernel, names unique within it) */
+  | { k: 'local'; name: string; t: Scalar; init: Expr }
+  | { k: 'set'; name: string; value: Expr }
+  | { k: 'store'; buf: BufRef; index: Expr; value: Expr }
+  | { k: 'if'; cond: Expr; then: Stmt[]; else?: Stmt[] }
+  | GemmStmt;
+
+export interface Kernel {
+  /** for profiles and error messages: usually the node name */
+  name: string;
+  body: Stmt[];
+}
+
+/** A buffer placed in linear memory by the memory planner. */
+export interface PlacedBuffer extends BufRef {
+  /** byte offset in linear memory (aligned to 16) */
+  offset: number;
+}
+
+/**
+ * What a code generator compiles: every buffer placed, kernels to run once after the weights are
+ * loaded (`init`), and the schedule that computes outputs from inputs (`run`).
+ */
+export interface Program {
+  buffers: PlacedBuffer[];
+  /** total linear memory needed, in bytes */
+  memoryBytes: number;
+  init: Kernel[];
+  run: Kernel[];
+}
+
+/** The compute type a storage dtype loads as. */
+export function scalarOf(dtype: DType): Scalar {
+  switch (dtype) {
+    case 'float32':
+    case 'float16':
+      return 'f32';
+    case 'float64':
+      return 'f64';
+    case 'int64':
+    case 'uint64':
+      return 'i64';
+    case 'string':
+      throw new Error('string tensors cannot be computed on');
+    default:
+      return 'i32';
+  }
+}

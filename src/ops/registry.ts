@@ -1,0 +1,133 @@
+/**
+ * Operator definitions, one family per file (ONNX Runtime Web style): validate inputs → infer output
+ * types → build kernels. Each file registers its ops with one `registerOp` line per op.
+ */
+import type { AttrValue, Node, TensorType } from '../ir/graph.js';
+import type { HostTensor } from '../ir/tensor.js';
+import type { DType } from '../ir/dtype.js';
+import type { BufRef, Kernel } from '../kernels/ir.js';
+
+export interface OpContext {
+  node: Node;
+  /** opset version of the node's domain */
+  opset: number;
+  /** input types; undefined for an omitted optional input */
+  inputs: (TensorType | undefined)[];
+  /** input values when known at compile time (initializers, folded constants, --const) */
+  consts: (HostTensor | undefined)[];
+}
+
+export interface LowerIO {
+  inputs: (BufRef | undefined)[];
+  outputs: BufRef[];
+  /** a temporary buffer live only during this node's kernels */
+  scratch(dtype: DType, length: number): BufRef;
+}
+
+export interface OpDef {
+  /** lowest default-domain opset whose semantics this definition implements (default 1) */
+  sinceVersion?: number;
+  /** Validate the inputs and attributes and return output types. Throw OpError on bad input. */
+  infer(ctx: OpContext): TensorType[];
+  /** Build kernels computing the outputs. Absent for ops that only fold or alias. */
+  lower?(ctx: OpContext, io: LowerIO): Kernel[];
+  /** Output 0 is input 0's bytes reinterpreted (Reshape, Squeeze, Identity...): no kernel. */
+  alias?: boolean;
+  /**
+   * Compute outputs at compile time from types (and known consts) even when inputs are not
+   * constant, e.g. Shape and Size. Return undefined when not possible.
+   */
+  fold?(ctx: OpContext): HostTensor[] | undefined;
+}
+
+/** A user-facing error about one node: names op, node and opset. */
+export class OpError extends Error {
+  constructor(node: Node, opset: number, message: string) {
+    super(`${node.op} node "${node.name}" (opset ${opset}): ${message}`);
+    this.name = 'OpError';
+  }
+}
+
+const REGISTRY = new Map<string, OpDef[]>();
+
+/** Register an op for the default ONNX domain (or `domain`). Several versions may be registered. */
+export function registerOp(op: string, def: OpDef, domain = ''): void {
+  const key = `${domain}::${op}`;
+  const list = REGISTRY.get(key) ?? [];
+  list.push(def);
+  list.sort((a, b) => (b.sinceVersion ?? 1) - (a.sinceVersion ?? 1));
+  REGISTRY.set(key, list);
+}
+
+/** The definition for an op at an opset: the newest registered version not newer than `opset`. */
+export function findOp(op: string, domain: string, opset: number): OpDef | undefined {
+  const list = REGISTRY.get(`${domain}::${op}`);
+  return list?.find((d) => (d.sinceVersion ?? 1) <= opset);
+}
+
+export function registeredOps(): string[] {
+  return [...REGISTRY.keys()].map((k) => k.replace(/^::/, ''));
+}
+
+// ---- attribute helpers -------------------------------------------------------------------------
+
+export function attrInt(node: Node, name: string, dflt?: number): number {
+  const a = node.attrs[name];
+  if (a === undefined) {
+    if (dflt === undefined) throw new Error(`${node.op} node "${node.name}": missing attribute '${name}'`);
+    return dflt;
+  }
+  if (typeof a !== 'number') throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be an int`);
+  return a;
+}
+
+export const attrFloat = attrInt;
+
+export function attrInts(node: Node, name: string, dflt?: number[]): number[] {
+  const a: AttrValue | undefined = node.attrs[name];
+  if (a === undefined) {
+    if (dflt === undefined) throw new Error(`${node.op} node "${node.name}": missing attribute '${name}'`);
+    return dflt;
+  }
+  if (!Array.isArray(a) || a.some((x) => typeof x !== 'number'))
+    throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be a list of ints`);
+  return a as number[];
+}
+
+export const attrFloats = attrInts;
+
+export function attrString(node: Node, name: string, dflt?: string): string {
+  const a = node.attrs[name];
+  if (a === undefined) {
+    if (dflt === undefined) throw new Error(`${node.op} node "${node.name}": missing attribute '${name}'`);
+    return dflt;
+  }
+  if (typeof a !== 'string') throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be a string`);
+  return a;
+}
+
+/** Normalize a possibly negative axis against a rank; throws a clear message when out of range. */
+export function normAxis(axis: number, rank: number, ctx: OpContext): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a >= rank) throw new OpError(ctx.node, ctx.opset, `axis ${axis} out of range for rank ${rank}`);
+  return a;
+}
+
+/** Require input i to be present and return its type. */
+export function inputType(ctx: OpContext, i: number): TensorType {
+  const t = ctx.inputs[i];
+  if (!t) throw new OpError(ctx.node, ctx.opset, `input ${i} is required`);
+  return t;
+}
+
+/** Require input i to be known at compile time (e.g. a Reshape shape) and return it. */
+export function constInput(ctx: OpContext, i: number, what: string): HostTensor {
+  const t = ctx.consts[i];
+  if (!t)
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `${what} (input ${i}, "${ctx.node.inputs[i]}") must be known at compile time; pass it with --const or fix dynamic shapes with --shape`,
+    );
+  return t;
+}
