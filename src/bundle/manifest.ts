@@ -32,6 +32,9 @@ export interface MemoryPlan {
   /** region holding values computed once by init() (e.g. broadcast constants) */
   persistentOffset: number;
   persistentBytes: number;
+  /** inputs then outputs, each at its own offset */
+  ioOffset: number;
+  ioBytes: number;
   /** liveness-planned region for intermediate values */
   arenaOffset: number;
   arenaBytes: number;

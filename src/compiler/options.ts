@@ -11,6 +11,8 @@ export interface CompileOptions {
   weights?: 'fp32' | 'fp16' | 'int8';
   /** directory of the model file, for external tensor data */
   baseDir?: string;
+  /** non-fatal notes, e.g. a symbolic dimension defaulted to 1 */
+  onWarning?: (message: string) => void;
   /** progress callback for long compiles */
   onProgress?: (stage: string, done: number, total: number) => void;
 }

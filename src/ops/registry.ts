@@ -77,7 +77,8 @@ export function attrInt(node: Node, name: string, dflt?: number): number {
     if (dflt === undefined) throw new Error(`${node.op} node "${node.name}": missing attribute '${name}'`);
     return dflt;
   }
-  if (typeof a !== 'number') throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be an int`);
+  if (typeof a !== 'number')
+    throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be an int`);
   return a;
 }
 
@@ -102,14 +103,16 @@ export function attrString(node: Node, name: string, dflt?: string): string {
     if (dflt === undefined) throw new Error(`${node.op} node "${node.name}": missing attribute '${name}'`);
     return dflt;
   }
-  if (typeof a !== 'string') throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be a string`);
+  if (typeof a !== 'string')
+    throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be a string`);
   return a;
 }
 
 /** Normalize a possibly negative axis against a rank; throws a clear message when out of range. */
 export function normAxis(axis: number, rank: number, ctx: OpContext): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= rank) throw new OpError(ctx.node, ctx.opset, `axis ${axis} out of range for rank ${rank}`);
+  if (a < 0 || a >= rank)
+    throw new OpError(ctx.node, ctx.opset, `axis ${axis} out of range for rank ${rank}`);
   return a;
 }
 

@@ -1,0 +1,33 @@
+/**
+ * Reads a bundle's files through any byte source (a directory, a URL), so the Node, fetch and
+ * Worker paths share one reader. The result is not verified yet: pass it to `verifyBundle`.
+ */
+import { MANIFEST_FILE, WEIGHTS_FILE, WGSL_FILE, type BundleFiles } from './files.js';
+import { checkManifestShape } from './verify.js';
+
+/** Returns the bytes of one bundle file, or throws if it cannot. */
+export type BundleFileReader = (name: string) => Promise<Uint8Array>;
+
+export async function readBundle(readFile: BundleFileReader, where: string): Promise<BundleFiles> {
+  const read = async (name: string): Promise<Uint8Array> => {
+    try {
+      return await readFile(name);
+    } catch (err) {
+      throw new Error(`cannot read ${name} of the bundle at ${where}: ${(err as Error).message}`);
+    }
+  };
+  const manifestText = new TextDecoder().decode(await read(MANIFEST_FILE));
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(manifestText);
+  } catch (err) {
+    throw new Error(
+      `${MANIFEST_FILE} of the bundle at ${where} is not valid JSON: ${(err as Error).message}`,
+    );
+  }
+  const manifest = checkManifestShape(parsed);
+  const [wasm, weights] = await Promise.all([read(manifest.wasm.file), read(WEIGHTS_FILE)]);
+  const files: BundleFiles = { manifest, wasm, weights };
+  if (WGSL_FILE in manifest.files) files.wgsl = new TextDecoder().decode(await read(WGSL_FILE));
+  return files;
+}

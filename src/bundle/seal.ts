@@ -1,0 +1,41 @@
+/** Packing weights.bin and recording file hashes: the writer's side of the bundle format, used by the compiler. */
+import type { HostTensor } from '../ir/tensor.js';
+import { tensorBytes } from '../ir/tensor.js';
+import { WEIGHTS_FILE, WEIGHT_ALIGNMENT, WGSL_FILE, type BundleFiles } from './files.js';
+import { sha256Hex } from './hash.js';
+import type { WeightEntry } from './manifest.js';
+
+/**
+ * Lay tensors out in one weights.bin, each starting on a 64-byte boundary. Offsets are relative to
+ * the file; the runtime copies the file to `memory.weightsOffset`.
+ */
+export function packWeights(tensors: { name: string; tensor: HostTensor }[]): {
+  bytes: Uint8Array;
+  table: WeightEntry[];
+} {
+  const table: WeightEntry[] = [];
+  let size = 0;
+  for (const { name, tensor } of tensors) {
+    const offset = alignUp(size, WEIGHT_ALIGNMENT);
+    const byteLength = tensorBytes(tensor).byteLength;
+    table.push({ name, dtype: tensor.dtype, dims: [...tensor.dims], offset, byteLength });
+    size = offset + byteLength;
+  }
+  const bytes = new Uint8Array(alignUp(size, WEIGHT_ALIGNMENT));
+  tensors.forEach(({ tensor }, i) => bytes.set(tensorBytes(tensor), table[i].offset));
+  return { bytes, table };
+}
+
+export function alignUp(n: number, alignment: number): number {
+  return Math.ceil(n / alignment) * alignment;
+}
+
+/** Fill `manifest.files` with the sha256 of each file, returning new BundleFiles. */
+export async function sealBundle(files: BundleFiles): Promise<BundleFiles> {
+  const hashes: Record<string, string> = {
+    [files.manifest.wasm.file]: await sha256Hex(files.wasm),
+    [WEIGHTS_FILE]: await sha256Hex(files.weights),
+  };
+  if (files.wgsl !== undefined) hashes[WGSL_FILE] = await sha256Hex(files.wgsl);
+  return { ...files, manifest: { ...files.manifest, files: hashes } };
+}

@@ -1,0 +1,79 @@
+/** Parsing of the CLI's value syntaxes (`NAME=D0,D1`, `NAME=FILE`, counts), with usage errors that quote the argument. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './errors.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** node:util parseArgs, strict, with its errors turned into usage errors for `usage`. */
+export function parseCommandArgs<O extends Options>(args: string[], options: O, usage: string) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message, usage);
+  }
+}
+
+/** `NAME=VALUE`, split at the last '=' (input names may themselves contain '='). */
+export function splitAssignment(flag: string, arg: string, usage: string): [string, string] {
+  const at = arg.lastIndexOf('=');
+  if (at <= 0) throw new UsageError(`${flag} expects NAME=VALUE, got "${arg}"`, usage);
+  return [arg.slice(0, at), arg.slice(at + 1)];
+}
+
+/** A comma-separated list of numbers; `integers` also requires whole, non-negative values. */
+export function parseNumberList(
+  flag: string,
+  arg: string,
+  text: string,
+  usage: string,
+  integers: boolean,
+): number[] {
+  if (text.trim() === '') return [];
+  return text.split(',').map((part) => {
+    const n = Number(part.trim());
+    const ok = part.trim() !== '' && Number.isFinite(n) && (!integers || (Number.isInteger(n) && n >= 0));
+    if (!ok)
+      throw new UsageError(
+        `${flag} "${arg}": "${part}" is not ${integers ? 'a non-negative integer' : 'a number'}`,
+        usage,
+      );
+    return n;
+  });
+}
+
+/** A whole number ≥ min from a flag value, defaulting when absent. */
+export function parseCount(
+  flag: string,
+  text: string | undefined,
+  dflt: number,
+  min: number,
+  usage: string,
+): number {
+  if (text === undefined) return dflt;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`${flag} must be an integer ≥ ${min}, got "${text}"`, usage);
+  return n;
+}
+
+/** A value that must be one of `choices`. */
+export function parseChoice<T extends string>(
+  flag: string,
+  text: string,
+  choices: readonly T[],
+  usage: string,
+): T {
+  if (!(choices as readonly string[]).includes(text))
+    throw new UsageError(`${flag} must be one of ${choices.join(', ')}, got "${text}"`, usage);
+  return text as T;
+}
+
+/** Exactly one positional argument (the model file or bundle directory). */
+export function onePositional(positionals: string[], what: string, usage: string): string {
+  if (positionals.length !== 1)
+    throw new UsageError(
+      positionals.length === 0 ? `missing ${what}` : `expected one ${what}, got ${positionals.join(' ')}`,
+      usage,
+    );
+  return positionals[0];
+}

@@ -1,0 +1,89 @@
+/** `kiln bench DIR`: load time, first run, and the distribution of steady-state run times. */
+import { performance } from 'node:perf_hooks';
+import { loadModel } from '../../runtime/index.js';
+import { onePositional, parseChoice, parseCommandArgs, parseCount } from '../args.js';
+import { print, printJson, type Command } from '../command.js';
+import { feedsFromArgs } from '../feeds.js';
+import { progressLine } from '../progress.js';
+import { BACKENDS } from './run.js';
+
+const usage =
+  'kiln bench DIR [--backend wasm|webgpu] [--runs N] [--warmup N] [--input NAME=FILE]... [--json]';
+
+export const benchCommand: Command = {
+  name: 'bench',
+  usage,
+  summary: 'time a bundle: load, first run, median/p90/min of repeated runs',
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(
+      args,
+      {
+        backend: { type: 'string' },
+        runs: { type: 'string' },
+        warmup: { type: 'string' },
+        input: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+      },
+      usage,
+    );
+    const dir = onePositional(positionals, 'bundle DIR', usage);
+    const backend = parseChoice('--backend', values.backend ?? 'wasm', BACKENDS, usage);
+    const runs = parseCount('--runs', values.runs, 50, 1, usage);
+    const warmup = parseCount('--warmup', values.warmup, 5, 0, usage);
+
+    const loadStart = performance.now();
+    const model = await loadModel(dir, { backend });
+    const loadMs = performance.now() - loadStart;
+    const feeds = feedsFromArgs(model, values.input ?? [], usage, 'random');
+    const timeRun = async (): Promise<number> => {
+      const start = performance.now();
+      await model.run(feeds);
+      return performance.now() - start;
+    };
+
+    const progress = progressLine();
+    const firstRunMs = await timeRun();
+    for (let i = 0; i < warmup; i++) {
+      progress.update(`warmup ${i + 1}/${warmup}`);
+      await timeRun();
+    }
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      progress.update(`run ${i + 1}/${runs}`);
+      times.push(await timeRun());
+    }
+    progress.done();
+    model.dispose();
+
+    times.sort((a, b) => a - b);
+    const result = {
+      model: model.name,
+      backend: model.backend,
+      runs,
+      load_ms: round(loadMs),
+      first_run_ms: round(firstRunMs),
+      median_ms: round(quantile(times, 0.5)),
+      p90_ms: round(quantile(times, 0.9)),
+      min_ms: round(times[0]),
+      // maxRSS is in kilobytes
+      peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
+    };
+    if (values.json) return printJson(result);
+    print(
+      `${result.model} (${result.backend}): load ${result.load_ms} ms, first run ${result.first_run_ms} ms`,
+    );
+    print(
+      `${runs} runs after ${warmup} warmup: median ${result.median_ms} ms, p90 ${result.p90_ms} ms, min ${result.min_ms} ms`,
+    );
+    print(`peak RSS ${result.peak_rss_mb} MB`);
+  },
+};
+
+/** Nearest-rank quantile of sorted values. */
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,85 @@
+/** `kiln compile MODEL.onnx -o DIR ...`: ONNX model → bundle directory. */
+import { readFile } from 'node:fs/promises';
+import { basename, dirname, extname } from 'node:path';
+import type { CompileOptions } from '../../compiler/options.js';
+import { writeBundle } from '../../bundle/node.js';
+import { onePositional, parseChoice, parseCommandArgs, parseNumberList, splitAssignment } from '../args.js';
+import { UsageError } from '../errors.js';
+import { progressLine } from '../progress.js';
+import { formatBytes, print, type Command } from '../command.js';
+
+const usage =
+  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--name NAME]';
+
+const TARGETS = ['wasm', 'webgpu'] as const;
+const WEIGHTS = ['fp32', 'fp16', 'int8'] as const;
+
+export const compileCommand: Command = {
+  name: 'compile',
+  usage,
+  summary: 'compile an ONNX model into a bundle directory',
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(
+      args,
+      {
+        out: { type: 'string', short: 'o' },
+        shape: { type: 'string', multiple: true },
+        const: { type: 'string', multiple: true },
+        targets: { type: 'string' },
+        weights: { type: 'string' },
+        name: { type: 'string' },
+      },
+      usage,
+    );
+    const modelPath = onePositional(positionals, 'MODEL.onnx', usage);
+    if (!values.out) throw new UsageError('missing -o DIR (where to write the bundle)', usage);
+    const options: CompileOptions = {
+      name: values.name ?? basename(modelPath, extname(modelPath)),
+      baseDir: dirname(modelPath),
+      shapes: Object.fromEntries(
+        (values.shape ?? []).map((arg) => {
+          const [name, dims] = splitAssignment('--shape', arg, usage);
+          return [name, parseNumberList('--shape', arg, dims, usage, true)];
+        }),
+      ),
+      // The CLI cannot know an input's dtype or shape: it passes float64 values as a flat list and
+      // the compiler converts them to the input's dtype and shape.
+      consts: Object.fromEntries(
+        (values.const ?? []).map((arg) => {
+          const [name, list] = splitAssignment('--const', arg, usage);
+          const numbers = parseNumberList('--const', arg, list, usage, false);
+          return [name, { dtype: 'float64', dims: [numbers.length], data: Float64Array.from(numbers) }];
+        }),
+      ),
+      ...(values.targets !== undefined && {
+        targets: values.targets.split(',').map((t) => parseChoice('--targets', t.trim(), TARGETS, usage)),
+      }),
+      ...(values.weights !== undefined && {
+        weights: parseChoice('--weights', values.weights, WEIGHTS, usage),
+      }),
+    };
+
+    const bytes = new Uint8Array(await readFile(modelPath));
+    const progress = progressLine();
+    options.onProgress = (stage, done, total) =>
+      progress.update(`compiling ${modelPath}: ${stage} ${done}/${total}`);
+    options.onWarning = (message) => {
+      progress.done();
+      process.stderr.write(`kiln: warning: ${message}\n`);
+    };
+    // loaded on demand: the other commands should not pay for loading the compiler
+    const { compileModel } = await import('../../compiler/compile.js');
+    let files;
+    try {
+      files = await compileModel(bytes, options);
+    } finally {
+      progress.done();
+    }
+    await writeBundle(values.out, files);
+    const m = files.manifest;
+    print(
+      `compiled ${modelPath} → ${values.out}: ${m.inputs.length} inputs, ${m.outputs.length} outputs, ` +
+        `${m.wasm.file} ${formatBytes(files.wasm.byteLength)}, weights.bin ${formatBytes(files.weights.byteLength)}`,
+    );
+  },
+};

@@ -1,0 +1,61 @@
+/** `kiln inspect DIR [--json]`: what a bundle holds, after checking it. */
+import { readBundleDir } from '../../bundle/node.js';
+import { verifyBundle } from '../../bundle/verify.js';
+import type { TensorSignature } from '../../bundle/manifest.js';
+import { onePositional, parseCommandArgs } from '../args.js';
+import { formatBytes, print, printJson, type Command } from '../command.js';
+
+const usage = 'kiln inspect DIR [--json]';
+
+const signature = ({ name, dtype, shape }: TensorSignature) => ({ name, dtype, shape });
+
+export const inspectCommand: Command = {
+  name: 'inspect',
+  usage,
+  summary: "show a bundle's inputs, outputs, weights and memory plan",
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(args, { json: { type: 'boolean' } }, usage);
+    const dir = onePositional(positionals, 'bundle DIR', usage);
+    const files = await readBundleDir(dir);
+    await verifyBundle(files);
+    const m = files.manifest;
+    const info = {
+      model: m.model.name,
+      format: m.format,
+      compiler: m.compiler,
+      sourceSha256: m.model.sha256,
+      targets: m.targets,
+      inputs: m.inputs.map(signature),
+      outputs: m.outputs.map(signature),
+      weights: { count: m.weights.length, bytes: files.weights.byteLength },
+      memory: {
+        totalBytes: m.memory.totalBytes,
+        persistentBytes: m.memory.persistentBytes,
+        arenaBytes: m.memory.arenaBytes,
+        arenaUnplannedBytes: m.memory.arenaUnplannedBytes,
+      },
+      wasmBytes: files.wasm.byteLength,
+      ...(files.wgsl !== undefined && { wgslBytes: new TextEncoder().encode(files.wgsl).byteLength }),
+    };
+    if (values.json) return printJson(info);
+
+    const tensor = (s: { name: string; dtype: string; shape: number[] }) =>
+      `  ${s.name}: ${s.dtype}[${s.shape.join(',')}]`;
+    const { arenaBytes, arenaUnplannedBytes } = info.memory;
+    const saved =
+      arenaUnplannedBytes > 0 ? ` (${Math.round((1 - arenaBytes / arenaUnplannedBytes) * 100)}% saved)` : '';
+    [
+      `model:    ${info.model} (bundle format ${info.format}, ${info.compiler})`,
+      `targets:  ${info.targets.join(', ')}`,
+      'inputs:',
+      ...info.inputs.map(tensor),
+      'outputs:',
+      ...info.outputs.map(tensor),
+      `weights:  ${info.weights.count} tensors, ${formatBytes(info.weights.bytes)}`,
+      `arena:    ${formatBytes(arenaBytes)} planned vs ${formatBytes(arenaUnplannedBytes)} unplanned${saved}`,
+      `memory:   ${formatBytes(info.memory.totalBytes)} in all`,
+      `wasm:     ${m.wasm.file} ${formatBytes(info.wasmBytes)}`,
+      ...(info.wgslBytes !== undefined ? [`wgsl:     ${formatBytes(info.wgslBytes)}`] : []),
+    ].forEach(print);
+  },
+};

@@ -1,0 +1,66 @@
+/**
+ * The `kiln` command line (DESIGN.md §3.3). `main` returns the exit code: 0 on success, 1 when the
+ * work failed, 2 when the command line itself was wrong.
+ */
+import { benchCommand } from './commands/bench.js';
+import { compileCommand } from './commands/compile.js';
+import { inspectCommand } from './commands/inspect.js';
+import { runCommand } from './commands/run.js';
+import type { Command } from './command.js';
+import { UsageError } from './errors.js';
+
+const COMMANDS: Command[] = [compileCommand, runCommand, benchCommand, inspectCommand];
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'usage: kiln <command> [options] [--verbose]',
+    '',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    ...COMMANDS.map((c) => `  ${c.usage}`),
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // --verbose is global: it only changes how errors are reported
+  const verbose = argv.includes('--verbose');
+  const args = argv.filter((a) => a !== '--verbose');
+  const [name, ...rest] = args;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? process.stderr : process.stdout).write(`${overview()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  try {
+    if (!command)
+      throw new UsageError(`unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')})`);
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(`usage: ${command.usage}\n`);
+      return 0;
+    }
+    await command.run(rest);
+    return 0;
+  } catch (err) {
+    return reportError(err, verbose);
+  }
+}
+
+function reportError(err: unknown, verbose: boolean): number {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`kiln: ${message}\n`);
+  if (err instanceof UsageError) {
+    process.stderr.write(
+      err.usage ? `usage: ${err.usage}\n` : 'usage: kiln <command> [options]; see kiln --help\n',
+    );
+    return 2;
+  }
+  if (verbose && err instanceof Error) {
+    process.stderr.write(`${err.stack ?? ''}\n`);
+    if (err.cause)
+      process.stderr.write(
+        `caused by: ${err.cause instanceof Error ? err.cause.stack : String(err.cause)}\n`,
+      );
+  }
+  return 1;
+}

@@ -1,0 +1,82 @@
+/** Assembles a Program into one wasm module: memory, one function per kernel, `init` and `run`. */
+import binaryen from 'binaryen';
+import type { Program } from '../../kernels/ir.js';
+import { renderHelpers } from './helpers.js';
+import { renderKernel, type ProgramContext } from './render.js';
+import './mathlib/index.js';
+
+export interface WasmOptions {
+  /** run binaryen's optimizer (default true); the compiler skips it for fast constant folding */
+  optimize?: boolean;
+  /** allow relaxed-SIMD instructions (fused multiply-add in gemm) */
+  relaxedSimd?: boolean;
+}
+
+const PAGE = 65536;
+const MAX_PAGES = 65536;
+
+/** Kernel function names: WAT ids allow only some characters, and two kernels may share a name. */
+function kernelId(index: number, name: string): string {
+  return `$k${index}_${name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 64)}`;
+}
+
+export function programToWat(program: Program, opts: WasmOptions = {}): string {
+  const offsets = new Map<number, number>();
+  for (const b of program.buffers) {
+    if (b.offset % 16 !== 0) throw new Error(`wasm codegen: buffer #${b.id} offset ${b.offset} is not 16-byte aligned`);
+    offsets.set(b.id, b.offset);
+  }
+  const pages = Math.max(1, Math.ceil(program.memoryBytes / PAGE));
+  if (pages > MAX_PAGES)
+    throw new Error(`wasm codegen: program needs ${program.memoryBytes} bytes of memory, more than wasm32's 4 GiB`);
+  const ctx: ProgramContext = { offsets, helpers: new Set(), relaxedSimd: opts.relaxedSimd ?? false };
+  const funcs: string[] = [];
+  const entry = (name: string, kernels: Program['init']): string => {
+    const calls = kernels.map((k) => {
+      const id = kernelId(funcs.length, k.name);
+      funcs.push(renderKernel(k, id, ctx));
+      return `(call ${id})`;
+    });
+    return `(func $${name} (export "${name}") ${calls.join(' ')})`;
+  };
+  const init = entry('init', program.init);
+  const run = entry('run', program.run);
+  return `(module
+(memory (export "memory") ${pages} ${pages})
+${init}
+${run}
+${funcs.join('\n')}
+${renderHelpers(ctx.helpers)}
+)`;
+}
+
+const BASE_FEATURES =
+  binaryen.Features.MutableGlobals |
+  binaryen.Features.NontrappingFPToInt |
+  binaryen.Features.SIMD128 |
+  binaryen.Features.BulkMemory |
+  binaryen.Features.SignExt;
+
+/** Compile a Program to wasm bytes; see WasmOptions. */
+export function compileProgram(program: Program, opts: WasmOptions = {}): Uint8Array<ArrayBuffer> {
+  const wat = programToWat(program, opts);
+  let mod: binaryen.Module;
+  try {
+    mod = binaryen.parseText(wat);
+  } catch (err) {
+    throw new Error(`wasm codegen: generated WAT does not parse: ${(err as Error).message}`, { cause: err });
+  }
+  try {
+    mod.setFeatures(BASE_FEATURES | (opts.relaxedSimd ? binaryen.Features.RelaxedSIMD : 0));
+    if (!mod.validate()) throw new Error('wasm codegen: generated module does not validate');
+    if (opts.optimize ?? true) {
+      binaryen.setOptimizeLevel(3);
+      binaryen.setShrinkLevel(0);
+      mod.optimize();
+    }
+    // a copy on a plain ArrayBuffer, which is what WebAssembly.Module accepts under TypeScript's DOM types
+    return new Uint8Array(mod.emitBinary());
+  } finally {
+    mod.dispose();
+  }
+}

@@ -1,0 +1,188 @@
+/** Renders one Kernel IR kernel as a WAT function. */
+import type { BufRef, Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
+import { binCode, castCode, cmpCode, unCode, type Code, type UnCode } from './ops.js';
+import { constText, storageOf, WASM_TYPE } from './types.js';
+import { renderGemm } from './gemm.js';
+
+/** What a kernel needs from the whole program: where buffers live, and which helpers were used. */
+export interface ProgramContext {
+  offsets: Map<number, number>;
+  helpers: Set<string>;
+  /** relaxed-SIMD instructions allowed */
+  relaxedSimd: boolean;
+}
+
+/** An element address split as wasm wants it: a dynamic i32 byte address plus a constant `offset=`. */
+export interface Address {
+  addr: string;
+  offset: number;
+}
+
+export class KernelEmitter {
+  private readonly locals: string[] = [];
+  private readonly names = new Map<string, { id: string; t: Scalar }>();
+  private labels = 0;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly program: ProgramContext,
+  ) {}
+
+  /** A fresh wasm local of type t (for loop counters and temporaries). */
+  temp(t: Scalar | 'v128', hint = 't'): string {
+    const id = `$${this.locals.length}_${hint.replace(/[^A-Za-z0-9_]/g, '_')}`;
+    this.locals.push(`(local ${id} ${t === 'v128' ? 'v128' : WASM_TYPE[t]})`);
+    return id;
+  }
+
+  label(hint: string): string {
+    return `$${hint}${this.labels++}`;
+  }
+
+  /** Bind an IR variable name to a fresh wasm local. */
+  bind(name: string, t: Scalar): string {
+    const id = this.temp(t, name);
+    this.names.set(name, { id, t });
+    return id;
+  }
+
+  private lookup(name: string, t: Scalar): string {
+    const found = this.names.get(name);
+    if (!found) throw new Error(`variable '${name}' is used before it is declared`);
+    if (found.t !== t) throw new Error(`variable '${name}' is ${found.t} but used as ${t}`);
+    return found.id;
+  }
+
+  useHelper(name: string): void {
+    this.program.helpers.add(name);
+  }
+
+  private apply(code: Code | UnCode, args: string[]): string {
+    if ('wrap' in code) return code.wrap(args[0]);
+    if ('instr' in code) return `(${code.instr} ${args.join(' ')})`;
+    this.useHelper(code.helper);
+    return `(call $${code.helper} ${args.join(' ')})`;
+  }
+
+  /** Byte address of element `index` of `buf`, with constant parts folded into the `offset=` immediate. */
+  address(buf: BufRef, index: Expr, what: string): Address {
+    const base = this.program.offsets.get(buf.id);
+    if (base === undefined) throw new Error(`${what} buffer #${buf.id} (${buf.dtype}) is not placed in the program`);
+    const { bytes } = storageOf(buf.dtype, `${what} buffer #${buf.id}`);
+    if (index.t !== 'i32') throw new Error(`${what} buffer #${buf.id}: index must be i32, found ${index.t}`);
+    let constant = 0;
+    const terms: Expr[] = [];
+    const split = (e: Expr): void => {
+      if (e.k === 'bin' && e.op === 'add') {
+        split(e.a);
+        split(e.b);
+      } else if (e.k === 'const') constant += Number(e.v);
+      else terms.push(e);
+    };
+    split(index);
+    let offset = base + constant * bytes;
+    if (offset < 0) {
+      // a negative immediate is impossible: keep the constant in the dynamic part
+      terms.push({ k: 'const', t: 'i32', v: constant });
+      offset = base;
+    }
+    if (terms.length === 0) return { addr: '(i32.const 0)', offset };
+    let elems = this.expr(terms[0]);
+    for (const term of terms.slice(1)) elems = `(i32.add ${elems} ${this.expr(term)})`;
+    const shift = Math.log2(bytes);
+    return { addr: shift === 0 ? elems : `(i32.shl ${elems} (i32.const ${shift}))`, offset };
+  }
+
+  expr(e: Expr): string {
+    switch (e.k) {
+      case 'const':
+        return constText(e.t, e.v);
+      case 'var':
+        return `(local.get ${this.lookup(e.name, e.t)})`;
+      case 'load': {
+        const st = storageOf(e.buf.dtype, 'load from');
+        const { addr, offset } = this.address(e.buf, e.index, 'load from');
+        const raw = `(${st.load} offset=${offset} ${addr})`;
+        if (!st.decode) return raw;
+        this.useHelper(st.decode);
+        return `(call $${st.decode} ${raw})`;
+      }
+      case 'bin':
+        return this.apply(binCode(e.op, e.t, e.b), [this.expr(e.a), this.expr(e.b)]);
+      case 'cmp':
+        return this.apply(cmpCode(e.op, e.a.t), [this.expr(e.a), this.expr(e.b)]);
+      case 'un':
+        return this.apply(unCode(e.op, e.a.t), [this.expr(e.a)]);
+      case 'cast':
+        return this.apply(castCode(e.a.t, e.t, e.unsigned ?? false), [this.expr(e.a)]);
+      case 'select':
+        return `(select ${this.expr(e.a)} ${this.expr(e.b)} ${this.expr(e.cond)})`;
+    }
+  }
+
+  store(buf: BufRef, index: Expr, valueText: string): string {
+    const st = storageOf(buf.dtype, 'store to');
+    const { addr, offset } = this.address(buf, index, 'store to');
+    let value = valueText;
+    if (st.encode) {
+      this.useHelper(st.encode);
+      value = `(call $${st.encode} ${value})`;
+    }
+    return `(${st.store} offset=${offset} ${addr} ${value})`;
+  }
+
+  /** `for (v = 0; v < n; v++) body` as a bottom-tested wasm loop (n > 0 is known statically). */
+  countedLoop(counter: string, n: number, body: string): string {
+    if (n <= 0) return '';
+    const init = `(local.set ${counter} (i32.const 0))`;
+    if (n === 1) return `${init}\n${body}`;
+    const l = this.label('L');
+    return `${init}
+(loop ${l}
+${body}
+(br_if ${l} (i32.lt_s (local.tee ${counter} (i32.add (local.get ${counter}) (i32.const 1))) (i32.const ${n}))))`;
+  }
+
+  stmts(list: Stmt[]): string {
+    return list.map((s) => this.stmt(s)).join('\n');
+  }
+
+  stmt(s: Stmt): string {
+    switch (s.k) {
+      case 'loop': {
+        if (s.n <= 0) return '';
+        const counter = this.bind(s.v, 'i32');
+        return this.countedLoop(counter, s.n, this.stmts(s.body));
+      }
+      case 'local': {
+        const value = this.expr(s.init);
+        if (s.init.t !== s.t) throw new Error(`local '${s.name}' is ${s.t} but its initial value is ${s.init.t}`);
+        return `(local.set ${this.bind(s.name, s.t)} ${value})`;
+      }
+      case 'set':
+        return `(local.set ${this.lookup(s.name, s.value.t)} ${this.expr(s.value)})`;
+      case 'store':
+        return this.store(s.buf, s.index, this.expr(s.value));
+      case 'if': {
+        const otherwise = s.else && s.else.length ? ` (else ${this.stmts(s.else)})` : '';
+        return `(if ${this.expr(s.cond)} (then ${this.stmts(s.then)})${otherwise})`;
+      }
+      case 'gemm':
+        return renderGemm(s, this);
+    }
+  }
+
+  /** The whole kernel as `(func $id ...)`. */
+  render(id: string): string {
+    const body = this.stmts(this.kernel.body);
+    return `(func ${id}\n${this.locals.join(' ')}\n${body})`;
+  }
+}
+
+export function renderKernel(kernel: Kernel, id: string, program: ProgramContext): string {
+  try {
+    return new KernelEmitter(kernel, program).render(id);
+  } catch (err) {
+    throw new Error(`wasm codegen: kernel '${kernel.name}': ${(err as Error).message}`, { cause: err });
+  }
+}

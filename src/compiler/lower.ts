@@ -1,0 +1,247 @@
+/**
+ * Lowering: a specialized Graph → a Program (placed buffers, init kernels, run kernels), the weights
+ * image and the memory plan.
+ *
+ * Memory layout (byte offsets in the module's linear memory):
+ *   [reserved 64][weights][persistent (computed by init)][inputs][outputs][arena (liveness-planned)]
+ */
+import type { Graph, Node, TensorType } from '../ir/graph.js';
+import { sizeOf } from '../ir/tensor.js';
+import { packWeights } from '../bundle/seal.js';
+import { dtypeBytes, type DType } from '../ir/dtype.js';
+import type { BufRef, Kernel, PlacedBuffer, Program } from '../kernels/ir.js';
+import { forEachIndex, load, store } from '../kernels/build.js';
+import { findOp, OpError, type OpContext, type OpDef } from '../ops/registry.js';
+import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifest.js';
+import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
+
+export interface LoweredModel {
+  program: Program;
+  weights: { entries: WeightEntry[]; bytes: Uint8Array };
+  inputs: TensorSignature[];
+  outputs: TensorSignature[];
+  memory: MemoryPlan;
+}
+
+type Region = 'weights' | 'persistent' | 'input' | 'output' | 'arena';
+
+interface Slot extends BufRef {
+  region: Region;
+  /** offset within its region (arena offsets come from the planner) */
+  rel?: number;
+}
+
+interface Step {
+  node: Node;
+  def: OpDef;
+  ctx: OpContext;
+}
+
+export function lowerGraph(graph: Graph): LoweredModel {
+  const slots: Slot[] = [];
+  const slotOf = new Map<string, Slot>(); // value name → slot (aliases share their root's slot)
+  const typeOf = (name: string): TensorType => {
+    const t = graph.types.get(name);
+    if (!t) throw new Error(`internal: no type for value "${name}"`);
+    return t;
+  };
+  const newSlot = (dtype: DType, length: number, region: Region): Slot => {
+    if (dtype === 'string') throw new Error('string tensors are not supported by the wasm target');
+    const s: Slot = { id: slots.length, dtype, length, region };
+    slots.push(s);
+    return s;
+  };
+
+  // Constants become weights; inputs get their own region.
+  const isConst = (name: string) => graph.initializers.has(name);
+  const slotForConst = (name: string): Slot => {
+    let s = slotOf.get(name);
+    if (!s) {
+      const t = graph.initializers.get(name)!;
+      s = newSlot(t.dtype, sizeOf(t.dims), 'weights');
+      slotOf.set(name, s);
+    }
+    return s;
+  };
+  for (const input of graph.inputs) slotOf.set(input.name, newSlot(input.dtype, sizeOf(input.shape as number[]), "input"));
+
+  // Nodes whose inputs are all constant run once in init(); their outputs persist.
+  const initNames = new Set<string>();
+  const initSteps: Step[] = [];
+  const runSteps: Step[] = [];
+  for (const node of graph.nodes) {
+    const opset = graph.opsets[node.domain] ?? graph.opsets[''] ?? 0;
+    const def = findOp(node.op, node.domain, opset)!;
+    const ctx: OpContext = {
+      node,
+      opset,
+      inputs: node.inputs.map((n) => (n === '' ? undefined : typeOf(n))),
+      consts: node.inputs.map((n) => (n === '' ? undefined : graph.initializers.get(n))),
+    };
+    const constant = node.inputs.every((n) => n === '' || isConst(n) || initNames.has(n));
+    if (constant) node.outputs.forEach((o) => o !== '' && initNames.add(o));
+    (constant ? initSteps : runSteps).push({ node, def, ctx });
+  }
+
+  // Graph outputs computed by a run kernel write straight into the output region; anything else
+  // (an input, a constant, a value already used for another output) is copied there at the end.
+  const aliasRoot = new Map<string, string>();
+  for (const { node, def } of [...initSteps, ...runSteps])
+    if (def.alias) aliasRoot.set(node.outputs[0], aliasRoot.get(node.inputs[0]) ?? node.inputs[0]);
+  const rootOf = (name: string) => aliasRoot.get(name) ?? name;
+  const producedByRun = new Set(runSteps.filter((s) => !s.def.alias).flatMap((s) => s.node.outputs));
+  const outputRoots = new Map<string, string>(); // root → graph output it is written to
+  const copies: { from: string; to: string }[] = [];
+  for (const out of graph.outputs) {
+    const root = rootOf(out.name);
+    if (producedByRun.has(root) && !outputRoots.has(root)) outputRoots.set(root, out.name);
+    else copies.push({ from: out.name, to: out.name });
+  }
+
+  const slotFor = (name: string, region: Region): Slot => {
+    const root = rootOf(name);
+    let s = slotOf.get(root);
+    if (!s) {
+      if (isConst(root)) return slotForConst(root);
+      const t = typeOf(root);
+      s = newSlot(t.dtype, sizeOf(t.shape), outputRoots.has(root) ? 'output' : region);
+      slotOf.set(root, s);
+    }
+    if (name !== root) slotOf.set(name, s);
+    return s;
+  };
+
+  const lifetimes = new Map<number, Lifetime>();
+  const touch = (s: Slot, step: number) => {
+    if (s.region !== 'arena') return;
+    const l = lifetimes.get(s.id);
+    if (l) l.end = Math.max(l.end, step);
+    else lifetimes.set(s.id, { id: s.id, bytes: s.length * dtypeBytes(s.dtype), start: step, end: step });
+  };
+
+  const emit = (steps: Step[], region: Region, stepBase: number): Kernel[] => {
+    const kernels: Kernel[] = [];
+    steps.forEach(({ node, def, ctx }, i) => {
+      const step = stepBase + i;
+      const ins = node.inputs.map((n) => (n === '' ? undefined : slotFor(n, region)));
+      if (def.alias) {
+        slotFor(node.outputs[0], region);
+        ins.forEach((s) => s && touch(s, step));
+        return;
+      }
+      const outTypes = def.infer(ctx);
+      const outs = node.outputs.map((n, j) =>
+        n === '' ? newSlot(outTypes[j].dtype, sizeOf(outTypes[j].shape), 'arena') : slotFor(n, region),
+      );
+      for (let j = node.outputs.length; j < outTypes.length; j++)
+        outs.push(newSlot(outTypes[j].dtype, sizeOf(outTypes[j].shape), 'arena'));
+      ins.forEach((s) => s && touch(s, step));
+      outs.forEach((s) => touch(s, step));
+      if (!def.lower) throw new OpError(node, ctx.opset, 'has no kernel for values not known at compile time');
+      kernels.push(
+        ...def.lower(ctx, {
+          inputs: ins,
+          outputs: outs,
+          scratch: (dtype, length) => {
+            const s = newSlot(dtype, length, 'arena');
+            touch(s, step);
+            return s;
+          },
+        }),
+      );
+    });
+    return kernels;
+  };
+
+  const initKernels = emit(initSteps, 'persistent', 0);
+  // init() runs before any input exists, so its scratch may share the arena with everything.
+  const initLifetimes = [...lifetimes.values()];
+  lifetimes.clear();
+  const stepBase = initSteps.length;
+  const runKernels = emit(runSteps, 'arena', stepBase);
+  const endStep = stepBase + runSteps.length;
+  for (const { from, to } of copies) {
+    const src = slotFor(from, 'arena');
+    touch(src, endStep);
+    const t = typeOf(to);
+    const dst = newSlot(t.dtype, sizeOf(t.shape), 'output');
+    slotOf.set(`output:${to}`, dst);
+    runKernels.push(copyKernel(`copy_to_${to}`, src, dst, t.shape));
+  }
+
+  // Place every region.
+  const weights = placeWeights(graph, slotOf);
+  let cursor = 64;
+  const weightsOffset = cursor;
+  cursor = alignUp(cursor + weights.bytes.length);
+  const persistentOffset = cursor;
+  cursor = placeSequential(slots, 'persistent', cursor);
+  const persistentBytes = cursor - persistentOffset;
+  const inputsOffset = cursor;
+  cursor = placeSequential(slots, 'input', cursor);
+  cursor = placeSequential(slots, 'output', cursor);
+  const ioBytes = cursor - inputsOffset;
+  const arenaOffset = cursor;
+  const runPlan = planArena([...lifetimes.values()]);
+  const initPlan = planArena(initLifetimes);
+  for (const [id, rel] of [...initPlan.offsets, ...runPlan.offsets]) slots[id].rel = rel;
+  const arenaBytes = Math.max(runPlan.size, initPlan.size);
+  const arenaUnplannedBytes = [...lifetimes.values(), ...initLifetimes].reduce((s, l) => s + alignUp(l.bytes), 0);
+  const totalBytes = alignUp(arenaOffset + arenaBytes, 65536) || 65536;
+
+  const placed: PlacedBuffer[] = slots.map((s) => {
+    let offset: number;
+    if (s.region === 'weights') offset = weightsOffset + s.rel!;
+    else if (s.region === 'arena') offset = arenaOffset + (s.rel ?? 0);
+    else offset = s.rel!;
+    return { id: s.id, dtype: s.dtype, length: s.length, offset };
+  });
+
+  const signature = (name: string, s: Slot): TensorSignature => ({
+    name,
+    dtype: s.dtype,
+    shape: [...typeOf(name).shape],
+    offset: placed[s.id].offset,
+    byteLength: s.length * dtypeBytes(s.dtype),
+  });
+  return {
+    program: { buffers: placed, memoryBytes: totalBytes, init: initKernels, run: runKernels },
+    weights: { entries: weights.entries, bytes: weights.bytes },
+    inputs: graph.inputs.map((i) => signature(i.name, slotOf.get(i.name)!)),
+    outputs: graph.outputs.map((o) => signature(o.name, slotOf.get(`output:${o.name}`) ?? slotOf.get(rootOf(o.name))!)),
+    memory: {
+      totalBytes,
+      weightsOffset,
+      weightsBytes: weights.bytes.length,
+      persistentOffset,
+      persistentBytes,
+      arenaOffset,
+      arenaBytes,
+      arenaUnplannedBytes,
+      ioOffset: inputsOffset,
+      ioBytes,
+    },
+  };
+}
+
+function placeSequential(slots: Slot[], region: Region, start: number): number {
+  let cursor = start;
+  for (const s of slots) {
+    if (s.region !== region) continue;
+    s.rel = cursor;
+    cursor = alignUp(cursor + Math.max(1, s.length * dtypeBytes(s.dtype)));
+  }
+  return cursor;
+}
+
+function placeWeights(graph: Graph, slotOf: Map<string, Slot>) {
+  const used = [...new Map([...slotOf].filter(([, s]) => s.region === 'weights').map(([name, s]) => [s, name]))];
+  const packed = packWeights(used.map(([, name]) => ({ name, tensor: graph.initializers.get(name)! })));
+  used.forEach(([s], i) => (s.rel = packed.table[i].offset));
+  return { entries: packed.table, bytes: packed.bytes };
+}
+
+function copyKernel(name: string, src: BufRef, dst: BufRef, shape: number[]): Kernel {
+  const flat = [sizeOf(shape)];
+  return { name, body: forEachIndex(flat, 'i', ([i]) => [store(dst, i, load(src, i))]) };
+}

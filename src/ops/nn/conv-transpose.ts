@@ -1,0 +1,210 @@
+/**
+ * ConvTranspose (1-D/2-D/3-D, groups, dilations, strides, pads, output_padding, output_shape, auto_pad).
+ * float32: per (n, group) a gemm computes col = W_gᵀ · X_g, then col2im scatter-adds col into Y
+ * (pre-filled with the bias). Other dtypes gather each output element in a loop.
+ */
+import type { TensorType } from '../../ir/graph.js';
+import { sizeOf } from '../../ir/tensor.js';
+import type { BufRef, Expr, Kernel, Stmt } from '../../kernels/ir.js';
+import { scalarOf } from '../../kernels/ir.js';
+import {
+  add,
+  bin,
+  cmp,
+  cnst,
+  forEachIndex,
+  i32,
+  linearIndex,
+  load,
+  local,
+  loop,
+  mul,
+  set,
+  store,
+  stridesOf,
+  sub,
+  v,
+  when,
+} from '../../kernels/build.js';
+import { attrInts, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
+import {
+  FLOAT_TYPES,
+  allOf,
+  fail,
+  fmtShape,
+  inRange,
+  loadAs,
+  optionalInput,
+  requireMinRank,
+  requireShape,
+  typedInput,
+} from './common.js';
+import { groupOf, kernelShape } from './conv.js';
+import { gemm, view } from './gemm-helpers.js';
+import { autoPadOf, padsAttr, spatialAttr } from './window.js';
+
+interface Geometry {
+  N: number;
+  C: number;
+  M: number;
+  group: number;
+  inSpatial: number[];
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  padBegin: number[];
+  out: number[];
+}
+
+/** C++-style integer halving (toward zero), as ONNX Runtime splits a possibly negative total padding. */
+const half = (x: number): number => Math.trunc(x / 2);
+
+function geometry(ctx: OpContext): Geometry {
+  const x = typedInput(ctx, 0, 'X', FLOAT_TYPES);
+  requireMinRank(ctx, x, 3, 'X');
+  const w = typedInput(ctx, 1, 'W', [x.dtype]);
+  if (w.shape.length !== x.shape.length)
+    fail(
+      ctx,
+      `W has shape ${fmtShape(w.shape)}; expected rank ${x.shape.length} like X ${fmtShape(x.shape)}`,
+    );
+  const [N, C, ...inSpatial] = x.shape;
+  const group = groupOf(ctx, C, w.shape[1], w.shape[0], true);
+  const M = w.shape[1] * group;
+  const b = optionalInput(ctx, 2, 'B', x.dtype);
+  if (b) requireShape(ctx, b, [M], 'B');
+  const rank = inSpatial.length;
+  const kernel = kernelShape(ctx, w.shape);
+  const strides = spatialAttr(ctx, 'strides', rank, 1, 1);
+  const dilations = spatialAttr(ctx, 'dilations', rank, 1, 1);
+  const outputPadding = spatialAttr(ctx, 'output_padding', rank, 0, 0);
+  const autoPad = autoPadOf(ctx);
+  const extent = kernel.map((k, d) => (k - 1) * dilations[d] + 1);
+  const full = inSpatial.map((n, d) => strides[d] * (n - 1) + outputPadding[d] + extent[d]);
+  let outputShape = attrInts(ctx.node, 'output_shape', []);
+  // Some exporters give the whole output shape [N, M, ...]; only the spatial part matters.
+  if (outputShape.length === rank + 2) outputShape = outputShape.slice(2);
+  if (outputShape.length !== 0 && outputShape.length !== rank)
+    fail(ctx, `output_shape ${fmtShape(outputShape)} has ${outputShape.length} values; expected ${rank}`);
+  let padBegin: number[];
+  let out: number[];
+  if (outputShape.length === 0 && (autoPad === 'NOTSET' || autoPad === 'VALID')) {
+    const pads =
+      autoPad === 'VALID'
+        ? { padBegin: inSpatial.map(() => 0), padEnd: inSpatial.map(() => 0) }
+        : padsAttr(ctx, rank);
+    padBegin = pads.padBegin;
+    out = full.map((f, d) => f - pads.padBegin[d] - pads.padEnd[d]);
+  } else {
+    out = outputShape.length ? outputShape : inSpatial.map((n, d) => n * strides[d]);
+    // Odd total padding puts the extra element at the end except for SAME_LOWER (as the ONNX
+    // reference outputs); a negative total (output_shape beyond the full size) extends the end.
+    padBegin = full.map((f, d) =>
+      autoPad === 'SAME_LOWER' ? f - out[d] - half(f - out[d]) : half(f - out[d]),
+    );
+  }
+  if (out.some((o) => o < 0)) fail(ctx, `output spatial shape ${fmtShape(out)} is negative`);
+  return { N, C, M, group, inSpatial, kernel, strides, dilations, padBegin, out };
+}
+
+function infer(ctx: OpContext): TensorType[] {
+  const g = geometry(ctx);
+  return [{ dtype: ctx.inputs[0]!.dtype, shape: [g.N, g.M, ...g.out] }];
+}
+
+/** Output coordinate reached by input position i through tap k along dim d. */
+const outCoord = (g: Geometry, d: number, i: Expr, k: Expr): Expr =>
+  add(sub(mul(i, i32(g.strides[d])), i32(g.padBegin[d])), mul(k, i32(g.dilations[d])));
+
+/**
+ * Y[n, m, o] = B[m] + Σ_c Σ_k X[n, c, i] · W[c, m, k] over the taps where o + p − k·d = i·s lands on
+ * an input position i.
+ */
+function gatherLoops(g: Geometry, X: BufRef, W: BufRef, B: BufRef | undefined, Y: BufRef): Stmt[] {
+  const { N, C, M, group, inSpatial, kernel, out } = g;
+  const [Cg, Mg] = [C / group, M / group];
+  const t = scalarOf(Y.dtype);
+  const kprod = sizeOf(kernel);
+  return forEachIndex([N, group, Mg, ...out], 'y', (idx) => {
+    const [n, gi, mg, ...o] = idx;
+    const taps = forEachIndex(kernel, 'k', (k) => {
+      const conds: Expr[] = [];
+      const coords = o.map((od, d) => {
+        const shifted = sub(add(od, i32(g.padBegin[d])), mul(k[d], i32(g.dilations[d])));
+        const s = i32(g.strides[d]);
+        if (g.strides[d] !== 1) conds.push(cmp('eq', bin('rem', shifted, s), i32(0)));
+        const i = g.strides[d] === 1 ? shifted : bin('div', shifted, s);
+        conds.push(inRange(i, inSpatial[d]), cmp('ge', shifted, i32(0)));
+        return i;
+      });
+      const c = add(mul(gi, i32(Cg)), v('c'));
+      const xi = add(
+        mul(add(mul(n, i32(C)), c), i32(sizeOf(inSpatial))),
+        linearIndex(coords, stridesOf(inSpatial)),
+      );
+      const wi = add(mul(add(mul(c, i32(Mg)), mg), i32(kprod)), linearIndex(k, stridesOf(kernel)));
+      return [when(allOf(conds)!, [set('acc', add(v('acc', t), mul(loadAs(t, X, xi), loadAs(t, W, wi))))])];
+    });
+    const m = add(mul(gi, i32(Mg)), mg);
+    return [
+      local('acc', t, B ? loadAs(t, B, m) : cnst(t, 0)),
+      loop('c', Cg, taps),
+      store(Y, linearIndex(idx, stridesOf([N, group, Mg, ...out])), v('acc', t)),
+    ];
+  });
+}
+
+function gemmCol2im(
+  g: Geometry,
+  X: BufRef,
+  W: BufRef,
+  B: BufRef | undefined,
+  Y: BufRef,
+  io: LowerIO,
+): Stmt[] {
+  const { N, C, M, group, inSpatial, kernel, out } = g;
+  const [Cg, Mg] = [C / group, M / group];
+  const kprod = sizeOf(kernel);
+  const inS = sizeOf(inSpatial);
+  const outS = sizeOf(out);
+  const col = io.scratch('float32', Mg * kprod * inS);
+  const [n, gi] = [v('n'), v('g')];
+  const fill = loop('m', M, [
+    loop('s', outS, [
+      store(
+        Y,
+        add(mul(add(mul(n, i32(M)), v('m')), i32(outS)), v('s')),
+        B ? load(B, v('m')) : cnst('f32', 0),
+      ),
+    ]),
+  ]);
+  // W is [C, Mg, k...]: group g's slice read as (Mg·kprod) × Cg is its transpose, column stride Mg·kprod.
+  const a = view(W, mul(gi, i32(Cg * Mg * kprod)), 1, Mg * kprod);
+  const b = view(X, mul(add(mul(n, i32(C)), mul(gi, i32(Cg))), i32(inS)), inS, 1);
+  const product = gemm(Mg * kprod, inS, Cg, a, b, view(col, i32(0), inS, 1));
+  const scatter = forEachIndex([Mg, ...kernel, ...inSpatial], 'i', (idx) => {
+    const [m, ...rest] = idx;
+    const k = rest.slice(0, kernel.length);
+    const i = rest.slice(kernel.length);
+    const coords = i.map((id, d) => outCoord(g, d, id, k[d]));
+    const channel = add(add(mul(n, i32(M)), mul(gi, i32(Mg))), m);
+    const yi = add(mul(channel, i32(outS)), linearIndex(coords, stridesOf(out)));
+    const ci = linearIndex(idx, stridesOf([Mg, ...kernel, ...inSpatial]));
+    const accumulate = store(Y, yi, add(load(Y, yi), load(col, ci)));
+    return [when(allOf(coords.map((e, d) => inRange(e, out[d])))!, [accumulate])];
+  });
+  return [loop('n', N, [fill, loop('g', group, [product, ...scatter])])];
+}
+
+function lower(ctx: OpContext, io: LowerIO): Kernel[] {
+  const g = geometry(ctx);
+  const [X, W, B] = io.inputs;
+  const Y = io.outputs[0];
+  if (Y.length === 0) return [];
+  const useGemm = Y.dtype === 'float32' && g.C > 0 && sizeOf(g.inSpatial) > 0 && sizeOf(g.kernel) > 0;
+  const body = useGemm ? gemmCol2im(g, X!, W!, B, Y, io) : gatherLoops(g, X!, W!, B, Y);
+  return [{ name: ctx.node.name, body }];
+}
+
+const def: OpDef = { infer, lower };
+registerOp('ConvTranspose', def);

@@ -1,0 +1,197 @@
+/**
+ * Conv (1-D/2-D/3-D, groups, dilations, strides, pads, auto_pad, optional bias).
+ * float32 lowers to the gemm statement: directly for 1×1 stride-1 unpadded kernels, otherwise via an
+ * im2col scratch matrix; depthwise convs and other dtypes use direct loops.
+ */
+import type { TensorType } from '../../ir/graph.js';
+import { sizeOf } from '../../ir/tensor.js';
+import type { BufRef, Expr, Kernel, Stmt } from '../../kernels/ir.js';
+import { scalarOf } from '../../kernels/ir.js';
+import {
+  add,
+  cnst,
+  forEachIndex,
+  i32,
+  linearIndex,
+  local,
+  loop,
+  mul,
+  set,
+  store,
+  stridesOf,
+  v,
+  when,
+} from '../../kernels/build.js';
+import { attrInt, attrInts, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
+import {
+  FLOAT_TYPES,
+  fail,
+  fmtShape,
+  loadAs,
+  optionalInput,
+  requireMinRank,
+  requireShape,
+  typedInput,
+} from './common.js';
+import { gemm, view } from './gemm-helpers.js';
+import { forwardWindow, insideInput, tapCoord, type Window } from './window.js';
+
+export interface ConvGeometry {
+  N: number;
+  C: number;
+  M: number;
+  group: number;
+  inSpatial: number[];
+  window: Window;
+}
+
+/** Channel counts and group checks shared by Conv and ConvTranspose; `perGroupIn` is W's per-group input-channel count. */
+export function groupOf(
+  ctx: OpContext,
+  C: number,
+  wChannelsPerGroup: number,
+  wDim0: number,
+  transposed: boolean,
+): number {
+  const group = attrInt(ctx.node, 'group', 1);
+  if (group < 1) fail(ctx, `group ${group} must be ≥ 1`);
+  if (C % group !== 0) fail(ctx, `input channels ${C} are not divisible by group ${group}`);
+  if (transposed) {
+    if (wDim0 !== C) fail(ctx, `W has ${wDim0} input channels in dim 0; expected ${C} like X`);
+  } else {
+    if (wChannelsPerGroup * group !== C)
+      fail(ctx, `W has ${wChannelsPerGroup} channels per group; expected ${C}/${group} = ${C / group}`);
+    if (wDim0 % group !== 0) fail(ctx, `output channels ${wDim0} are not divisible by group ${group}`);
+  }
+  return group;
+}
+
+/** kernel_shape attribute, when given, must agree with W's spatial dims. */
+export function kernelShape(ctx: OpContext, w: number[]): number[] {
+  const k = w.slice(2);
+  const attr = attrInts(ctx.node, 'kernel_shape', k);
+  if (attr.length !== k.length || attr.some((d, i) => d !== k[i]))
+    fail(ctx, `kernel_shape ${fmtShape(attr)} does not match W spatial dims ${fmtShape(k)}`);
+  return k;
+}
+
+function geometry(ctx: OpContext): ConvGeometry {
+  const x = typedInput(ctx, 0, 'X', FLOAT_TYPES);
+  requireMinRank(ctx, x, 3, 'X');
+  const w = typedInput(ctx, 1, 'W', [x.dtype]);
+  if (w.shape.length !== x.shape.length)
+    fail(
+      ctx,
+      `W has shape ${fmtShape(w.shape)}; expected rank ${x.shape.length} like X ${fmtShape(x.shape)}`,
+    );
+  const [N, C, ...inSpatial] = x.shape;
+  const M = w.shape[0];
+  const group = groupOf(ctx, C, w.shape[1], M, false);
+  const b = optionalInput(ctx, 2, 'B', x.dtype);
+  if (b) requireShape(ctx, b, [M], 'B');
+  return { N, C, M, group, inSpatial, window: forwardWindow(ctx, inSpatial, kernelShape(ctx, w.shape)) };
+}
+
+function infer(ctx: OpContext): TensorType[] {
+  const g = geometry(ctx);
+  return [{ dtype: ctx.inputs[0]!.dtype, shape: [g.N, g.M, ...g.window.out] }];
+}
+
+/** Y[n, m, o] = B[m] + Σ_c Σ_k X[n, g·Cg + c, o·s − p + k·d] · W[m, c, k], one output element at a time. */
+function directLoops(g: ConvGeometry, X: BufRef, W: BufRef, B: BufRef | undefined, Y: BufRef): Stmt[] {
+  const { N, C, M, group, inSpatial, window: w } = g;
+  const [Cg, Mg] = [C / group, M / group];
+  const t = scalarOf(Y.dtype);
+  const kernel = w.kernel;
+  const inS = sizeOf(inSpatial);
+  return forEachIndex([N, group, Mg, ...w.out], 'y', (idx) => {
+    const [n, gi, mg, ...o] = idx;
+    const m = add(mul(gi, i32(Mg)), mg);
+    const taps = forEachIndex(kernel, 'k', (k) => {
+      const coords = o.map((od, d) => tapCoord(w, d, od, k[d]));
+      const channel = add(add(mul(n, i32(C)), mul(gi, i32(Cg))), v('c'));
+      const xi = add(mul(channel, i32(inS)), linearIndex(coords, stridesOf(inSpatial)));
+      const wi = add(
+        mul(add(mul(m, i32(Cg)), v('c')), i32(sizeOf(kernel))),
+        linearIndex(k, stridesOf(kernel)),
+      );
+      const acc: Stmt = set('acc', add(v('acc', t), mul(loadAs(t, X, xi), loadAs(t, W, wi))));
+      const inside = insideInput(w, coords, inSpatial);
+      return [inside ? when(inside, [acc]) : acc];
+    });
+    const yi = linearIndex(idx, stridesOf([N, group, Mg, ...w.out]));
+    return [
+      local('acc', t, B ? loadAs(t, B, m) : cnst(t, 0)),
+      loop('c', Cg, taps),
+      store(Y, yi, v('acc', t)),
+    ];
+  });
+}
+
+/**
+ * float32 through gemm: per (n, group), Y_g (Mg × outS) = W_g (Mg × Cg·kprod) · col + B_g, where col
+ * is X itself for 1×1 stride-1 unpadded kernels and an im2col scratch matrix otherwise.
+ */
+function gemmLowering(
+  g: ConvGeometry,
+  X: BufRef,
+  W: BufRef,
+  B: BufRef | undefined,
+  Y: BufRef,
+  io: LowerIO,
+): Stmt[] {
+  const { N, C, M, group, inSpatial, window: w } = g;
+  const [Cg, Mg] = [C / group, M / group];
+  const kprod = sizeOf(w.kernel);
+  const inS = sizeOf(inSpatial);
+  const outS = sizeOf(w.out);
+  const pointwise =
+    kprod === 1 &&
+    w.strides.every((s) => s === 1) &&
+    w.padBegin.every((p) => p === 0) &&
+    w.padEnd.every((p) => p === 0);
+  const [n, gi] = [v('n'), v('g')];
+  const xChannel0 = add(mul(n, i32(C)), mul(gi, i32(Cg)));
+  const prep: Stmt[] = [];
+  let col = view(X, mul(xChannel0, i32(inS)), inS, 1);
+  if (!pointwise) {
+    const scratch = io.scratch('float32', Cg * kprod * outS);
+    col = view(scratch, i32(0), outS, 1);
+    const copy = forEachIndex([Cg, ...w.kernel, ...w.out], 'i', (idx) => {
+      const [c, ...rest] = idx;
+      const k = rest.slice(0, w.kernel.length);
+      const o = rest.slice(w.kernel.length);
+      const coords = o.map((od, d) => tapCoord(w, d, od, k[d]));
+      const xi = add(mul(add(xChannel0, c), i32(inS)), linearIndex(coords, stridesOf(inSpatial)));
+      const ci = linearIndex(idx, stridesOf([Cg, ...w.kernel, ...w.out]));
+      const inside = insideInput(w, coords, inSpatial);
+      const value = (e: Expr): Stmt => store(scratch, ci, e);
+      return [
+        inside
+          ? when(inside, [value(loadAs('f32', X, xi))], [value(cnst('f32', 0))])
+          : value(loadAs('f32', X, xi)),
+      ];
+    });
+    prep.push(...copy);
+  }
+  const a = view(W, mul(gi, i32(Mg * Cg * kprod)), Cg * kprod, 1);
+  const c = view(Y, add(mul(n, i32(M * outS)), mul(gi, i32(Mg * outS))), outS, 1);
+  const bias = B ? view(B, mul(gi, i32(Mg)), 1, 0) : undefined;
+  return [loop('n', N, [loop('g', group, [...prep, gemm(Mg, outS, Cg * kprod, a, col, c, { bias })])])];
+}
+
+function lower(ctx: OpContext, io: LowerIO): Kernel[] {
+  const g = geometry(ctx);
+  const [X, W, B] = io.inputs;
+  const Y = io.outputs[0];
+  if (Y.length === 0) return [];
+  const depthwise = g.C === g.group;
+  const body =
+    Y.dtype === 'float32' && !depthwise && g.C > 0
+      ? gemmLowering(g, X!, W!, B, Y, io)
+      : directLoops(g, X!, W!, B, Y);
+  return [{ name: ctx.node.name, body }];
+}
+
+const def: OpDef = { infer, lower };
+registerOp('Conv', def);

@@ -1,0 +1,22 @@
+/** Viewing a tensor as [outer, D, inner] around one axis: the layout ArgMax, Softmax and CumSum walk. */
+import { sizeOf } from '../../ir/tensor.js';
+import type { Expr } from '../../kernels/ir.js';
+import { add, i32, mul } from '../../kernels/build.js';
+
+export interface AxisSplit {
+  outer: number;
+  /** extent of the walked axis (or of all trailing axes, for opset < 13 Softmax's 2-D coercion) */
+  d: number;
+  inner: number;
+}
+
+export function splitAt(shape: readonly number[], axis: number, coerce2d = false): AxisSplit {
+  return coerce2d
+    ? { outer: sizeOf(shape.slice(0, axis)), d: sizeOf(shape.slice(axis)), inner: 1 }
+    : { outer: sizeOf(shape.slice(0, axis)), d: shape[axis], inner: sizeOf(shape.slice(axis + 1)) };
+}
+
+/** Linear index of (o, r, i) in the [outer, D, inner] view. */
+export function splitIndex(s: AxisSplit, o: Expr, r: Expr, i: Expr): Expr {
+  return add(add(mul(o, i32(s.d * s.inner)), mul(r, i32(s.inner))), i);
+}

@@ -1,0 +1,97 @@
+/**
+ * Softmax, LogSoftmax, Hardmax. Before opset 13 the input is coerced to 2-D at `axis` (default 1) and
+ * normalized over all trailing dims; from 13 over the single `axis` (default -1).
+ */
+import type { TensorType } from '../../ir/graph.js';
+import type { BufRef, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
+import { scalarOf } from '../../kernels/ir.js';
+import {
+  add,
+  cmp,
+  div,
+  i32,
+  load,
+  local,
+  loop,
+  max,
+  select,
+  set,
+  store,
+  sub,
+  un,
+  v,
+  when,
+} from '../../kernels/build.js';
+import { OpError, attrInt, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
+import { FLOATS, typedInput } from '../elementwise/common.js';
+import { k } from '../elementwise/scalar.js';
+import { splitAt, splitIndex, type AxisSplit } from './axis.js';
+
+type Variant = 'softmax' | 'logsoftmax' | 'hardmax';
+
+function softmaxTypes(ctx: OpContext, coerce2d: boolean): { x: TensorType; split: AxisSplit } {
+  const x = typedInput(ctx, 0, FLOATS);
+  const rank = x.shape.length;
+  const axis = attrInt(ctx.node, 'axis', coerce2d ? 1 : -1);
+  // Opset < 13 allows axis == rank (an empty trailing block) and a 0-d input coerces to [1, 1].
+  const lo = coerce2d ? -rank : -Math.max(rank, 1);
+  const hi = coerce2d ? rank : Math.max(rank, 1) - 1;
+  if (axis < lo || axis > hi)
+    throw new OpError(ctx.node, ctx.opset, `axis ${axis} out of range for rank ${rank}`);
+  const a = axis < 0 ? axis + rank : axis;
+  const split = rank === 0 ? { outer: 1, d: 1, inner: 1 } : splitAt(x.shape, a, coerce2d);
+  return { x, split };
+}
+
+/** Per (outer, inner) row: max, then Σ exp(x - max), then the variant's output. */
+function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, s: AxisSplit): Kernel {
+  const t: Scalar = scalarOf(x.dtype);
+  const [o, i] = [v('o'), v('i')];
+  const at = (r: string) => splitIndex(s, o, v(r), i);
+  const xr = (r: string) => load(x, at(r));
+  const m = v('m', t);
+  const sum = v('s', t);
+  let row: Stmt[];
+  if (variant === 'hardmax') {
+    // First index of the maximum gets 1; a strict > keeps the first occurrence.
+    row = [
+      set('m', k(t, -Infinity)),
+      set('best', i32(0)),
+      loop('r1', s.d, [when(cmp('gt', xr('r1'), m), [set('m', xr('r1')), set('best', v('r1'))])]),
+      loop('r2', s.d, [store(y, at('r2'), select(cmp('eq', v('r2'), v('best')), k(t, 1), k(t, 0)))]),
+    ];
+  } else {
+    row = [
+      set('m', k(t, -Infinity)),
+      loop('r1', s.d, [set('m', max(m, xr('r1')))]),
+      set('s', k(t, 0)),
+      loop('r2', s.d, [set('s', add(sum, un('exp', sub(xr('r2'), m))))]),
+      variant === 'softmax'
+        ? loop('r3', s.d, [store(y, at('r3'), div(un('exp', sub(xr('r3'), m)), sum))])
+        : loop('r3', s.d, [store(y, at('r3'), sub(sub(xr('r3'), m), un('log', sum)))]),
+    ];
+  }
+  const locals: Stmt[] = [local('m', t, k(t, 0)), local('s', t, k(t, 0)), local('best', 'i32', i32(0))];
+  return { name, body: [...locals, loop('o', s.outer, [loop('i', s.inner, row)])] };
+}
+
+function softmaxOp(variant: Variant, sinceVersion: number): OpDef {
+  const coerce2d = sinceVersion < 13;
+  return {
+    sinceVersion,
+    infer: (ctx) => [softmaxTypes(ctx, coerce2d).x],
+    lower(ctx: OpContext, io: LowerIO): Kernel[] {
+      const { split } = softmaxTypes(ctx, coerce2d);
+      return [rowKernel(ctx.node.name, variant, io.inputs[0]!, io.outputs[0], split)];
+    },
+  };
+}
+
+for (const [op, variant] of [
+  ['Softmax', 'softmax'],
+  ['LogSoftmax', 'logsoftmax'],
+  ['Hardmax', 'hardmax'],
+] as const) {
+  registerOp(op, softmaxOp(variant, 1));
+  registerOp(op, softmaxOp(variant, 13));
+}

@@ -1,0 +1,123 @@
+/** Concat and Split: copies with an offset along one axis. */
+import type { TensorType } from '../../ir/graph.js';
+import { add, i32, linearIndex, stridesOf } from '../../kernels/build.js';
+import type { Expr, Kernel } from '../../kernels/ir.js';
+import { attrInt, attrInts, normAxis, OpError, registerOp, type OpContext, type OpDef } from '../registry.js';
+import { constInts, copyKernel, dataInput, hasInput, moveKernel, rowMajor } from './common.js';
+
+/** Index expressions with `offset` added on one axis. */
+const shiftAxis = (idx: Expr[], axis: number, offset: number): Expr[] =>
+  idx.map((e, j) => (j === axis && offset ? add(e, i32(offset)) : e));
+
+function concatAxis(ctx: OpContext, rank: number): number {
+  return normAxis(attrInt(ctx.node, 'axis', ctx.opset < 4 ? 1 : undefined), rank, ctx);
+}
+
+const concat: OpDef = {
+  infer: (ctx) => {
+    if (ctx.inputs.length === 0) throw new OpError(ctx.node, ctx.opset, 'needs at least one input');
+    const first = dataInput(ctx, 0);
+    if (first.shape.length === 0) throw new OpError(ctx.node, ctx.opset, 'cannot concatenate 0-d tensors');
+    const axis = concatAxis(ctx, first.shape.length);
+    const shape = [...first.shape];
+    shape[axis] = 0;
+    ctx.inputs.forEach((_, i) => {
+      const t = dataInput(ctx, i);
+      const mismatch =
+        t.shape.length !== shape.length || t.shape.some((d, j) => j !== axis && d !== shape[j]);
+      if (t.dtype !== first.dtype || mismatch)
+        throw new OpError(
+          ctx.node,
+          ctx.opset,
+          `input ${i} is ${t.dtype}[${t.shape}] but input 0 is ${first.dtype}[${first.shape}] (axis ${axis} may differ)`,
+        );
+      shape[axis] += t.shape[axis];
+    });
+    return [{ dtype: first.dtype, shape }];
+  },
+  lower: (ctx, io) => {
+    const outShape = [...ctx.inputs[0]!.shape];
+    const axis = concatAxis(ctx, outShape.length);
+    outShape[axis] = ctx.inputs.reduce((s, t) => s + t!.shape[axis], 0);
+    const outStrides = stridesOf(outShape);
+    const kernels: Kernel[] = [];
+    let offset = 0;
+    ctx.inputs.forEach((t, i) => {
+      const start = offset;
+      offset += t!.shape[axis];
+      // Walk input i, writing into the slab [start, start + its size) of the output axis.
+      const dstIndex = (idx: Expr[]) => linearIndex(shiftAxis(idx, axis, start), outStrides);
+      kernels.push(
+        moveKernel(`${ctx.node.name}_${i}`, t!.shape, io.outputs[0], dstIndex, io.inputs[i]!, (idx) =>
+          rowMajor(idx, t!.shape),
+        ),
+      );
+    });
+    return kernels;
+  },
+};
+
+/** Resolve Split's part sizes: explicit `split`, equal parts, or (opset 18) num_outputs with a short last part. */
+function splitSizes(ctx: OpContext, x: TensorType, axis: number): number[] {
+  const dim = x.shape[axis];
+  const n = ctx.node.outputs.length;
+  let split: number[] | undefined;
+  if (ctx.opset >= 13 || (ctx.opset < 2 && hasInput(ctx, 1))) {
+    if (hasInput(ctx, 1)) split = constInts(ctx, 1, 'split');
+  } else if (ctx.node.attrs.split !== undefined) split = attrInts(ctx.node, 'split');
+  if (split) {
+    if (split.length !== n || split.some((s) => s < 0) || split.reduce((a, b) => a + b, 0) !== dim)
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `split [${split}] must be ${n} non-negative sizes summing to ${dim} (axis ${axis} of [${x.shape}])`,
+      );
+    return split;
+  }
+  if (ctx.opset >= 18) {
+    const parts = attrInt(ctx.node, 'num_outputs');
+    if (parts !== n)
+      throw new OpError(ctx.node, ctx.opset, `num_outputs=${parts} but the node has ${n} outputs`);
+    const each = Math.ceil(dim / parts);
+    const sizes = Array.from({ length: parts }, (_, i) => Math.max(0, Math.min(each, dim - i * each)));
+    if (sizes.reduce((a, b) => a + b, 0) !== dim || sizes.some((s, i) => s === 0 && i < parts - 1 && dim > 0))
+      throw new OpError(ctx.node, ctx.opset, `cannot split axis ${axis} of size ${dim} into ${parts} parts`);
+    return sizes;
+  }
+  if (dim % n !== 0)
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `axis ${axis} of size ${dim} does not split evenly into ${n} outputs`,
+    );
+  return new Array<number>(n).fill(dim / n);
+}
+
+function splitLayout(ctx: OpContext) {
+  const x = dataInput(ctx, 0);
+  const axis = normAxis(attrInt(ctx.node, 'axis', 0), x.shape.length, ctx);
+  return { x, axis, sizes: splitSizes(ctx, x, axis) };
+}
+
+const split: OpDef = {
+  infer: (ctx) => {
+    const { x, axis, sizes } = splitLayout(ctx);
+    return sizes.map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, j) => (j === axis ? s : d)) }));
+  },
+  lower: (ctx, io) => {
+    const { x, axis, sizes } = splitLayout(ctx);
+    const inStrides = stridesOf(x.shape);
+    let offset = 0;
+    return sizes.map((s, i) => {
+      const start = offset;
+      offset += s;
+      const shape = x.shape.map((d, j) => (j === axis ? s : d));
+      return copyKernel(`${ctx.node.name}_${i}`, shape, io.outputs[i], io.inputs[0]!, (idx) =>
+        linearIndex(shiftAxis(idx, axis, start), inStrides),
+      );
+    });
+  },
+};
+
+registerOp('Concat', concat);
+registerOp('Split', split);

@@ -1,0 +1,295 @@
+/**
+ * Resize (opset 10, 11+, 18 axes) and Upsample (7: scales attribute, 9: scales input).
+ *
+ * Every output element is a weighted sum of taps, separable per axis: nearest = 1 tap, linear = 2,
+ * cubic = 4. For each resized axis the source coordinate is computed in f64 exactly as the ONNX
+ * reference writes it (so nearest rounding at .5 matches), once per output index of that axis,
+ * hoisted out of the inner loops; tap indices are clamped (edge padding), so reads stay in bounds.
+ */
+import type { TensorType } from '../../ir/graph.js';
+import { tensorToNumbers } from '../../ir/tensor.js';
+import { add, bin, cast, cmp, f64, i32, load, local, loop, max, min, mul, select, store, sub, un, v } from '../../kernels/build.js';
+import { scalarOf, type Expr, type Stmt } from '../../kernels/ir.js';
+import { attrFloat, attrFloats, attrInt, attrInts, attrString, constInput, OpError, registerOp, type OpContext, type OpDef } from '../registry.js';
+import { constInts, dataInput, hasInput, normAxes, rowMajor } from './common.js';
+
+type Mode = 'nearest' | 'linear' | 'cubic';
+const COORD_MODES = [
+  'half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_crop_and_resize',
+] as const;
+type CoordMode = (typeof COORD_MODES)[number];
+const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] as const;
+type NearestMode = (typeof NEAREST_MODES)[number];
+
+interface ResizePlan {
+  x: TensorType;
+  outShape: number[];
+  /** per axis: the scale the coordinate transform divides by (1 for axes left alone) */
+  scales: number[];
+  /** per axis: crop box [start, end] in normalized coordinates (tf_crop_and_resize) */
+  roi: [number, number][];
+  mode: Mode;
+  coord: CoordMode;
+  nearest: NearestMode;
+  cubicA: number;
+  excludeOutside: boolean;
+  extrapolation: number;
+}
+
+function oneOf<T extends string>(ctx: OpContext, name: string, value: string, allowed: readonly T[]): T {
+  if (!allowed.includes(value as T))
+    throw new OpError(ctx.node, ctx.opset, `${name} '${value}' is unsupported (expected ${allowed.join(', ')})`);
+  return value as T;
+}
+
+/** A float input given as a possibly empty tensor; empty (or omitted) means absent. */
+function optionalFloats(ctx: OpContext, i: number, what: string): number[] | undefined {
+  if (!hasInput(ctx, i)) return undefined;
+  const values = tensorToNumbers(constInput(ctx, i, what));
+  return values.length ? values : undefined;
+}
+
+function resizePlan(ctx: OpContext): ResizePlan {
+  const x = dataInput(ctx, 0);
+  const r = x.shape.length;
+  const isUpsample = ctx.node.op === 'Upsample';
+  const legacy = isUpsample || ctx.opset < 11;
+  let mode = attrString(ctx.node, 'mode', 'nearest');
+  if (mode === 'bilinear' && isUpsample) mode = 'linear';
+  const allowedModes: Mode[] = legacy ? ['nearest', 'linear'] : ['nearest', 'linear', 'cubic'];
+  const plan: ResizePlan = {
+    x,
+    outShape: [...x.shape],
+    scales: x.shape.map(() => 1),
+    roi: x.shape.map(() => [0, 1]),
+    mode: oneOf(ctx, 'mode', mode, allowedModes),
+    // Opset ≤ 10 semantics are ONNX Runtime's: asymmetric coordinates, nearest rounds down.
+    coord: legacy ? 'asymmetric' : oneOf(ctx, 'coordinate_transformation_mode', attrString(ctx.node, 'coordinate_transformation_mode', 'half_pixel'), COORD_MODES),
+    nearest: legacy ? 'floor' : oneOf(ctx, 'nearest_mode', attrString(ctx.node, 'nearest_mode', 'round_prefer_floor'), NEAREST_MODES),
+    cubicA: attrFloat(ctx.node, 'cubic_coeff_a', -0.75),
+    excludeOutside: attrInt(ctx.node, 'exclude_outside', 0) !== 0,
+    extrapolation: attrFloat(ctx.node, 'extrapolation_value', 0),
+  };
+  if (plan.coord === 'half_pixel_symmetric' && ctx.opset < 19)
+    throw new OpError(ctx.node, ctx.opset, "coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19");
+  if (plan.mode !== 'nearest' && !['float32', 'float16', 'float64'].includes(x.dtype))
+    throw new OpError(ctx.node, ctx.opset, `mode '${plan.mode}' on ${x.dtype} data is unsupported (only nearest works on integers)`);
+
+  let scales: number[] | undefined;
+  let sizes: number[] | undefined;
+  let axes = x.shape.map((_, i) => i);
+  if (isUpsample && ctx.opset < 9) scales = attrFloats(ctx.node, 'scales');
+  else if (legacy) scales = optionalFloats(ctx, 1, 'scales');
+  else {
+    if (ctx.opset >= 18 && ctx.node.attrs.axes !== undefined) axes = normAxes(ctx, attrInts(ctx.node, 'axes'), r);
+    scales = optionalFloats(ctx, 2, 'scales');
+    sizes = hasInput(ctx, 3) ? constInts(ctx, 3, 'sizes') : undefined;
+    if (sizes && !sizes.length) sizes = undefined;
+    if (plan.coord === 'tf_crop_and_resize') {
+      const roi = optionalFloats(ctx, 1, 'roi');
+      if (!roi || roi.length !== 2 * axes.length)
+        throw new OpError(ctx.node, ctx.opset, `tf_crop_and_resize needs roi with ${2 * axes.length} values, found ${roi?.length ?? 0}`);
+      axes.forEach((a, i) => (plan.roi[a] = [roi[i], roi[i + axes.length]]));
+    }
+    if (ctx.opset >= 18 && attrInt(ctx.node, 'antialias', 0) !== 0)
+      throw new OpError(ctx.node, ctx.opset, 'antialias=1 is unsupported');
+  }
+  if (!!scales === !!sizes)
+    throw new OpError(ctx.node, ctx.opset, 'exactly one of scales and sizes must be given (non-empty)');
+  const given = (scales ?? sizes)!;
+  if (given.length !== axes.length)
+    throw new OpError(ctx.node, ctx.opset, `${scales ? 'scales' : 'sizes'} [${given}] must have one value for each of ${axes.length} axes`);
+
+  if (scales) {
+    axes.forEach((a, i) => {
+      if (!(scales![i] > 0)) throw new OpError(ctx.node, ctx.opset, `scales [${scales}] must be positive`);
+      plan.scales[a] = scales![i];
+      plan.outShape[a] = Math.floor(x.shape[a] * scales![i]);
+    });
+  } else {
+    const policy = ctx.opset >= 18 ? attrString(ctx.node, 'keep_aspect_ratio_policy', 'stretch') : 'stretch';
+    oneOf(ctx, 'keep_aspect_ratio_policy', policy, ['stretch', 'not_larger', 'not_smaller']);
+    const ratios = axes.map((a, i) => sizes![i] / x.shape[a]);
+    const kept = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
+    axes.forEach((a, i) => {
+      if (sizes![i] < 0) throw new OpError(ctx.node, ctx.opset, `sizes [${sizes}] must be non-negative`);
+      plan.scales[a] = policy === 'stretch' ? ratios[i] : kept;
+      plan.outShape[a] = policy === 'stretch' ? sizes![i] : Math.round(kept * x.shape[a]);
+    });
+  }
+  plan.outShape.forEach((d, a) => {
+    if (d > 0 && x.shape[a] === 0) throw new OpError(ctx.node, ctx.opset, `cannot resize axis ${a} of size 0 to ${d}`);
+  });
+  return plan;
+}
+
+/** Whether axis a maps output index o to input index o (nothing to interpolate). */
+function isIdentityAxis(p: ResizePlan, a: number): boolean {
+  return p.outShape[a] === p.x.shape[a] && p.scales[a] === 1 && p.coord !== 'tf_crop_and_resize';
+}
+
+/** The f64 source coordinate of output index `o` along axis a, as the ONNX reference computes it. */
+function sourceCoord(p: ResizePlan, a: number, o: Expr): Expr {
+  const inDim = p.x.shape[a];
+  const outDim = p.outShape[a];
+  const scale = p.scales[a];
+  const half = (e: Expr) => add(e, f64(0.5));
+  switch (p.coord) {
+    case 'asymmetric':
+      return div64(o, scale);
+    case 'half_pixel':
+      return sub(div64(half(o), scale), f64(0.5));
+    case 'half_pixel_symmetric': {
+      const adjustment = outDim / (scale * inDim);
+      const offset = (inDim / 2) * (1 - adjustment);
+      return add(f64(offset), sub(div64(half(o), scale), f64(0.5)));
+    }
+    case 'pytorch_half_pixel':
+      return outDim > 1 ? sub(div64(half(o), scale), f64(0.5)) : f64(0);
+    case 'tf_half_pixel_for_nn':
+      return div64(half(o), scale);
+    case 'align_corners': {
+      // The reference divides by the unrounded output width scale·in − 1.
+      const width = scale * inDim;
+      return width === 1 ? f64(0) : bin('div', mul(o, f64(inDim - 1)), f64(width - 1));
+    }
+    case 'tf_crop_and_resize': {
+      const [s, e] = p.roi[a];
+      const width = scale * inDim;
+      if (width === 1) return f64(0.5 * (s + e) * (inDim - 1));
+      return add(f64(s * (inDim - 1)), bin('div', mul(o, f64((e - s) * (inDim - 1))), f64(width - 1)));
+    }
+  }
+}
+
+const div64 = (e: Expr, d: number): Expr => bin('div', e, f64(d));
+
+function roundNearest(mode: NearestMode, x: Expr): Expr {
+  switch (mode) {
+    case 'round_prefer_floor':
+      return un('ceil', sub(x, f64(0.5)));
+    case 'round_prefer_ceil':
+      return un('floor', add(x, f64(0.5)));
+    case 'floor':
+      return un('floor', x);
+    case 'ceil':
+      return un('ceil', x);
+  }
+}
+
+/** Cubic convolution weights of the 4 taps floor(x)-1 .. floor(x)+2 for fraction t. */
+function cubicWeights(t: Expr, A: number): Expr[] {
+  const poly = (s: Expr, c: number[]): Expr => {
+    // c0 + s*(c1 + s*(c2 + s*c3)) with s ≥ 0 the distance to the tap
+    let e = f64(c[3]);
+    for (let i = 2; i >= 0; i--) e = add(f64(c[i]), mul(s, e));
+    return e;
+  };
+  const far = [-4 * A, 8 * A, -5 * A, A]; // 1 < s < 2
+  const near = [1, 0, -(A + 3), A + 2]; // s ≤ 1
+  const oneMinus = sub(f64(1), t);
+  return [poly(add(t, f64(1)), far), poly(t, near), poly(oneMinus, near), poly(add(oneMinus, f64(1)), far)];
+}
+
+interface Tap {
+  index: Expr;
+  weight?: Expr;
+}
+
+/**
+ * Statements computing axis a's taps for the current output index (declared as locals) and the taps
+ * themselves. `outside` names an i32 local set when tf_crop_and_resize extrapolates.
+ */
+function axisTaps(p: ResizePlan, a: number, o: Expr, compute: 'f32' | 'f64'): { stmts: Stmt[]; taps: Tap[]; outside?: Expr } {
+  const inDim = p.x.shape[a];
+  const clampIdx = (e: Expr) => min(max(e, i32(0)), i32(inDim - 1));
+  const xName = `x${a}`;
+  const stmts: Stmt[] = [local(xName, 'f64', sourceCoord(p, a, cast('f64', o)))];
+  const xv = v(xName, 'f64');
+  let outside: Expr | undefined;
+  if (p.coord === 'tf_crop_and_resize') {
+    stmts.push(local(`out${a}`, 'i32', bin('or', cmp('lt', xv, f64(0)), cmp('gt', xv, f64(inDim - 1)))));
+    outside = v(`out${a}`);
+  }
+  if (p.mode === 'nearest') {
+    stmts.push(local(`n${a}`, 'i32', clampIdx(cast('i32', roundNearest(p.nearest, xv)))));
+    return { stmts, taps: [{ index: v(`n${a}`) }], outside };
+  }
+  stmts.push(local(`f${a}`, 'f64', un('floor', xv)), local(`t${a}`, 'f64', sub(xv, v(`f${a}`, 'f64'))));
+  const base = cast('i32', v(`f${a}`, 'f64'));
+  const t = v(`t${a}`, 'f64');
+  const offsets = p.mode === 'linear' ? [0, 1] : [-1, 0, 1, 2];
+  let weights = p.mode === 'linear' ? [sub(f64(1), t), t] : cubicWeights(t, p.cubicA);
+  if (p.mode === 'cubic' && p.excludeOutside) {
+    // Taps outside the input get weight 0 and the rest are renormalized.
+    weights = weights.map((w, k) => {
+      const pos = add(base, i32(offsets[k]));
+      return select(bin('and', cmp('ge', pos, i32(0)), cmp('lt', pos, i32(inDim))), w, f64(0));
+    });
+    weights.forEach((w, k) => stmts.push(local(`r${a}_${k}`, 'f64', w)));
+    const sum = weights.map((_, k) => v(`r${a}_${k}`, 'f64')).reduce((s, w) => add(s, w));
+    stmts.push(local(`s${a}`, 'f64', sum));
+    weights = weights.map((_, k) => bin('div', v(`r${a}_${k}`, 'f64'), v(`s${a}`, 'f64')));
+  }
+  const taps = offsets.map((off, k): Tap => {
+    stmts.push(local(`i${a}_${k}`, 'i32', clampIdx(add(base, i32(off)))));
+    stmts.push(local(`w${a}_${k}`, compute, cast(compute, weights[k])));
+    return { index: v(`i${a}_${k}`), weight: v(`w${a}_${k}`, compute) };
+  });
+  return { stmts, taps, outside };
+}
+
+function lowerResize(ctx: OpContext, io: Parameters<NonNullable<OpDef['lower']>>[1]) {
+  const p = resizePlan(ctx);
+  const { x, outShape } = p;
+  const r = x.shape.length;
+  const dtype = scalarOf(x.dtype);
+  const compute = dtype === 'f64' ? 'f64' : 'f32';
+  const src = io.inputs[0]!;
+  const perAxis: Tap[][] = [];
+  const outsides: Expr[] = [];
+  const idx = outShape.map((_, a) => v(`o${a}`));
+  const axisStmts: Stmt[][] = outShape.map((_, a) => {
+    if (isIdentityAxis(p, a)) {
+      perAxis.push([{ index: idx[a] }]);
+      return [];
+    }
+    const { stmts, taps, outside } = axisTaps(p, a, idx[a], compute);
+    perAxis.push(taps);
+    if (outside) outsides.push(outside);
+    return stmts;
+  });
+  // Σ over every combination of one tap per axis of (Π weights) · x[indices].
+  let terms: { index: Expr[]; weight?: Expr }[] = [{ index: [] }];
+  for (const taps of perAxis)
+    terms = terms.flatMap((t) =>
+      taps.map((tap) => ({
+        index: [...t.index, tap.index],
+        weight: tap.weight ? (t.weight ? mul(t.weight, tap.weight) : tap.weight) : t.weight,
+      })),
+    );
+  const values = terms.map((t) => {
+    const value = load(src, rowMajor(t.index, x.shape));
+    return t.weight ? mul(cast(compute, value), t.weight) : value;
+  });
+  let result = values.reduce((s, e) => add(s, e));
+  if (p.mode !== 'nearest') result = cast(dtype, result);
+  if (outsides.length) {
+    const any = outsides.reduce((s, e) => bin('or', s, e));
+    result = select(any, cast(dtype, f64(p.extrapolation)), result);
+  }
+  let body: Stmt[] = [store(io.outputs[0], rowMajor(idx, outShape), result)];
+  for (let a = r - 1; a >= 0; a--) body = [loop(`o${a}`, outShape[a], [...axisStmts[a], ...body])];
+  return [{ name: ctx.node.name, body }];
+}
+
+const resize: OpDef = {
+  infer: (ctx) => {
+    const p = resizePlan(ctx);
+    return [{ dtype: p.x.dtype, shape: p.outShape }];
+  },
+  lower: lowerResize,
+};
+
+registerOp('Resize', resize);
+registerOp('Upsample', { ...resize, sinceVersion: 7 });

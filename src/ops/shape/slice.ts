@@ -1,0 +1,81 @@
+/** Slice (opset 1: attributes; opset ≥10: inputs starts/ends/axes/steps), clamped like NumPy. */
+import type { TensorType } from '../../ir/graph.js';
+import { add, i32, linearIndex, stridesOf } from '../../kernels/build.js';
+import { attrInts, OpError, registerOp, type OpContext, type OpDef } from '../registry.js';
+import { constInts, copyKernel, dataInput, hasInput, normAxes } from './common.js';
+
+interface AxisSlice {
+  start: number;
+  step: number;
+  count: number;
+}
+
+/** Per-axis first index, step and element count of the slice. */
+function slicePlan(ctx: OpContext): { x: TensorType; axes: AxisSlice[] } {
+  const x = dataInput(ctx, 0);
+  const r = x.shape.length;
+  let starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined;
+  if (ctx.opset < 10) {
+    starts = attrInts(ctx.node, 'starts');
+    ends = attrInts(ctx.node, 'ends');
+    axes = ctx.node.attrs.axes === undefined ? undefined : attrInts(ctx.node, 'axes');
+  } else {
+    starts = constInts(ctx, 1, 'starts');
+    ends = constInts(ctx, 2, 'ends');
+    axes = hasInput(ctx, 3) ? constInts(ctx, 3, 'axes') : undefined;
+    steps = hasInput(ctx, 4) ? constInts(ctx, 4, 'steps') : undefined;
+  }
+  axes ??= starts.map((_, i) => i);
+  steps ??= starts.map(() => 1);
+  if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length)
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `starts, ends, axes and steps must have the same length, found ${starts.length}, ${ends.length}, ${axes.length}, ${steps.length}`,
+    );
+  const norm = normAxes(ctx, axes, r);
+  const plan: AxisSlice[] = x.shape.map((d) => ({ start: 0, step: 1, count: d }));
+  norm.forEach((a, i) => {
+    const dim = x.shape[a];
+    const step = steps![i];
+    if (step === 0) throw new OpError(ctx.node, ctx.opset, `step for axis ${a} is 0`);
+    let start = starts[i] < 0 ? starts[i] + dim : starts[i];
+    let end = ends[i] < 0 ? ends[i] + dim : ends[i];
+    let count: number;
+    if (step > 0) {
+      start = Math.min(Math.max(start, 0), dim);
+      end = Math.min(Math.max(end, 0), dim);
+      count = Math.max(0, Math.ceil((end - start) / step));
+    } else {
+      start = Math.min(Math.max(start, 0), dim - 1);
+      end = Math.min(Math.max(end, -1), dim - 1);
+      count = Math.max(0, Math.ceil((start - end) / -step));
+    }
+    plan[a] = { start: count ? start : 0, step, count };
+  });
+  return { x, axes: plan };
+}
+
+const slice: OpDef = {
+  infer: (ctx) => {
+    const { x, axes } = slicePlan(ctx);
+    return [{ dtype: x.dtype, shape: axes.map((a) => a.count) }];
+  },
+  lower: (ctx, io) => {
+    const { x, axes } = slicePlan(ctx);
+    const strides = stridesOf(x.shape);
+    const offset = axes.reduce((s, a, i) => s + a.start * strides[i], 0);
+    const outShape = axes.map((a) => a.count);
+    return [
+      copyKernel(ctx.node.name, outShape, io.outputs[0], io.inputs[0]!, (idx) => {
+        const e = linearIndex(
+          idx,
+          axes.map((a, i) => a.step * strides[i]),
+        );
+        return offset ? add(e, i32(offset)) : e;
+      }),
+    ];
+  },
+};
+
+registerOp('Slice', slice);

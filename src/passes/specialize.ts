@@ -1,0 +1,149 @@
+/**
+ * Specialization: fix every shape, infer every type, and fold everything known at compile time.
+ *
+ * One walk in topological order. For each node: look up its OpDef, infer output types from the input
+ * types (and constant input values, which shape-carrying inputs need), then fold the node when its
+ * value is computable now — either from types alone (Shape, Size) or because every input is a
+ * constant. `If` on a constant condition is replaced by the chosen branch.
+ */
+import type { Graph, Node, TensorType } from '../ir/graph.js';
+import { sizeOf, type HostTensor } from '../ir/tensor.js';
+import { dtypeBytes } from '../ir/dtype.js';
+import { findOp, OpError, type OpContext } from '../ops/registry.js';
+import { evaluateNode } from './evaluate-node.js';
+import { convertTensor } from './convert.js';
+import { inlineBranch } from './inline-if.js';
+
+/** Fold a node whose inputs are all constant if its outputs stay this small (or no bigger than its inputs). */
+const FOLD_LIMIT_BYTES = 1 << 20;
+
+export interface SpecializeOptions {
+  shapes?: Record<string, number[]>;
+  consts?: Record<string, HostTensor>;
+  onWarning?: (message: string) => void;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export function specialize(graph: Graph, opts: SpecializeOptions = {}): Graph {
+  const types = new Map<string, TensorType>();
+  const consts = new Map<string, HostTensor>(graph.initializers);
+  for (const [name, t] of consts) types.set(name, { dtype: t.dtype, shape: [...t.dims] });
+
+  for (const name of Object.keys(opts.shapes ?? {}))
+    if (!graph.inputs.some((i) => i.name === name))
+      throw new Error(`--shape names "${name}", which is not an input of the model (inputs: ${inputNames(graph)})`);
+  for (const name of Object.keys(opts.consts ?? {}))
+    if (!graph.inputs.some((i) => i.name === name))
+      throw new Error(`--const names "${name}", which is not an input of the model (inputs: ${inputNames(graph)})`);
+
+  const inputs = [];
+  for (const input of graph.inputs) {
+    const shape = resolveInputShape(input.name, input.shape, opts);
+    const given = opts.consts?.[input.name];
+    if (given) {
+      if (sizeOf(given.dims) !== sizeOf(shape) && given.dims.length <= 1) given.dims = shape;
+      const t = convertTensor(given, input.dtype);
+      consts.set(input.name, t);
+      types.set(input.name, { dtype: t.dtype, shape: [...t.dims] });
+      continue;
+    }
+    types.set(input.name, { dtype: input.dtype, shape });
+    inputs.push({ name: input.name, dtype: input.dtype, shape });
+  }
+
+  const remaining: Node[] = [];
+  const queue = [...graph.nodes];
+  let done = 0;
+  while (queue.length > 0) {
+    const node = queue.shift()!;
+    opts.onProgress?.(++done, done + queue.length);
+    const opset = graph.opsets[node.domain] ?? graph.opsets[''] ?? 0;
+    for (const name of node.inputs)
+      if (name !== '' && !types.has(name))
+        throw new Error(
+          `invalid ONNX model: ${node.op} node "${node.name}" reads "${name}", which no earlier node, input or initializer defines`,
+        );
+    if (node.op === 'If' && node.domain === '') {
+      const branch = inlineBranch(node, consts.get(node.inputs[0]), opset);
+      for (const [name, t] of branch.initializers) {
+        consts.set(name, t);
+        types.set(name, { dtype: t.dtype, shape: [...t.dims] });
+      }
+      queue.unshift(...branch.nodes);
+      continue;
+    }
+    const def = findOp(node.op, node.domain, opset);
+    if (!def) throw unsupported(node, opset);
+    const ctx: OpContext = {
+      node,
+      opset,
+      inputs: node.inputs.map((n) => (n === '' ? undefined : types.get(n))),
+      consts: node.inputs.map((n) => (n === '' ? undefined : consts.get(n))),
+    };
+    const outTypes = def.infer(ctx);
+    if (outTypes.length < node.outputs.filter((o) => o !== '').length)
+      throw new OpError(node, opset, `produces ${outTypes.length} outputs but the node names ${node.outputs.length}`);
+    node.outputs.forEach((name, i) => name !== '' && types.set(name, outTypes[i]));
+
+    const folded = tryFold(def, ctx, outTypes);
+    if (folded) {
+      node.outputs.forEach((name, i) => name !== '' && consts.set(name, folded[i]));
+      continue;
+    }
+    remaining.push(node);
+  }
+
+  for (const out of graph.outputs)
+    if (!types.has(out.name)) throw new Error(`invalid ONNX model: graph output "${out.name}" is never computed`);
+
+  return {
+    name: graph.name,
+    opsets: graph.opsets,
+    inputs,
+    outputs: graph.outputs.map((o) => ({ name: o.name, dtype: types.get(o.name)!.dtype, shape: types.get(o.name)!.shape })),
+    nodes: remaining,
+    initializers: consts,
+    types,
+  };
+}
+
+function tryFold(def: ReturnType<typeof findOp> & object, ctx: OpContext, outTypes: TensorType[]) {
+  if (def.fold) {
+    const r = def.fold(ctx);
+    if (r) return r;
+  }
+  const present = ctx.node.inputs.map((n, i) => (n === '' ? undefined : ctx.consts[i] ?? null));
+  if (present.some((c) => c === null) || !def.lower) return undefined;
+  if (outTypes.some((t) => t.dtype === 'string')) return undefined;
+  const outBytes = outTypes.reduce((s, t) => s + sizeOf(t.shape) * dtypeBytes(t.dtype), 0);
+  const inBytes = ctx.consts.reduce((s, t) => s + (t && t.dtype !== 'string' ? sizeOf(t.dims) * dtypeBytes(t.dtype) : 0), 0);
+  if (outBytes > FOLD_LIMIT_BYTES && outBytes > inBytes) return undefined; // computed once at load by init()
+  return evaluateNode(def, ctx, outTypes);
+}
+
+function resolveInputShape(name: string, declared: (number | string)[], opts: SpecializeOptions): number[] {
+  const given = opts.shapes?.[name];
+  if (given) {
+    if (given.length !== declared.length)
+      throw new Error(`--shape ${name}: the model declares rank ${declared.length} [${declared.join(',')}], got ${given.length} dims`);
+    declared.forEach((d, i) => {
+      if (typeof d === 'number' && d !== given[i])
+        throw new Error(`--shape ${name}: dimension ${i} is fixed to ${d} by the model, got ${given[i]}`);
+    });
+    return [...given];
+  }
+  return declared.map((d) => {
+    if (typeof d === 'number') return d;
+    opts.onWarning?.(`input "${name}" has symbolic dimension "${d}"; using 1 (set it with --shape ${name}=...)`);
+    return 1;
+  });
+}
+
+function unsupported(node: Node, opset: number): Error {
+  const domain = node.domain === '' ? 'ai.onnx' : node.domain;
+  return new OpError(node, opset, `unsupported op ${node.op} (domain ${domain}, opset ${opset})`);
+}
+
+function inputNames(graph: Graph): string {
+  return graph.inputs.map((i) => i.name).join(', ') || 'none';
+}

@@ -1,0 +1,76 @@
+/**
+ * Validation of `run` feeds against the model's inputs. Everything is checked before any byte is
+ * written to the model's memory, so a bad call leaves the model usable.
+ */
+import type { TensorSignature } from '../bundle/manifest.js';
+import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elements.js';
+import type { ElementArray, Feed } from './types.js';
+
+/** Checks the feeds and returns each input's bytes, in the order of `inputs`. */
+export function feedBytes(
+  modelName: string,
+  inputs: readonly TensorSignature[],
+  feeds: Record<string, Feed>,
+): Uint8Array[] {
+  const where = `model "${modelName}"`;
+  if (typeof feeds !== 'object' || feeds === null)
+    throw new Error(`${where}: run() takes an object mapping input names to tensors`);
+  const expected = new Set(inputs.map((s) => s.name));
+  for (const name of Object.keys(feeds))
+    if (!expected.has(name))
+      throw new Error(
+        `${where}: unknown input "${name}"; the model's inputs are ${inputs.map(describe).join(', ')}`,
+      );
+  return inputs.map((sig) => {
+    const feed = feeds[sig.name];
+    if (feed === undefined)
+      throw new Error(`${where}: input "${sig.name}" is missing (expected ${describe(sig)})`);
+    return checkedBytes(`${where}: input "${sig.name}"`, sig, feed);
+  });
+}
+
+function checkedBytes(where: string, sig: TensorSignature, feed: Feed): Uint8Array {
+  const dtype = sig.dtype as NumericDType;
+  if (feed.dtype !== dtype)
+    throw new Error(`${where} has dtype ${String(feed.dtype)} but the model expects ${dtype}`);
+  if (!Array.isArray(feed.dims) || !sameDims(feed.dims, sig.shape))
+    throw new Error(
+      `${where} has dims ${formatDims(feed.dims)} but the model expects ${formatDims(sig.shape)}`,
+    );
+  const count = elementCount(sig.shape);
+  if (feed.data?.length !== count)
+    throw new Error(
+      `${where} has ${String(feed.data?.length)} data elements but dims ${formatDims(sig.shape)} need ${count}`,
+    );
+  const Ctor = ELEMENT_ARRAY[dtype];
+  if (feed.data instanceof Ctor) return bytesOf(feed.data);
+  if (!Array.isArray(feed.data))
+    throw new Error(
+      `${where} data is a ${feed.data.constructor.name} but ${dtype} needs a ${Ctor.name} or an array of numbers`,
+    );
+  if (dtype === 'float16')
+    throw new Error(`${where}: float16 data must be a Uint16Array of raw half-precision bits`);
+  const typed = new Ctor(count);
+  const wide = typed instanceof BigInt64Array || typed instanceof BigUint64Array;
+  for (let i = 0; i < count; i++) {
+    const v = feed.data[i];
+    typed[i] = wide ? BigInt(typeof v === 'bigint' ? v : Math.trunc(v)) : Number(v);
+  }
+  return bytesOf(typed);
+}
+
+function bytesOf(a: ElementArray): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+function formatDims(dims: unknown): string {
+  return Array.isArray(dims) ? `[${dims.join(',')}]` : String(dims);
+}
+
+export function describe(sig: { name: string; dtype: string; shape: readonly number[] }): string {
+  return `${sig.name} (${sig.dtype}${formatDims(sig.shape)})`;
+}

@@ -1,0 +1,46 @@
+/** A loaded model: validates feeds, runs them one at a time on its backend, hands out fresh outputs. */
+import type { Manifest } from '../bundle/manifest.js';
+import type { NumericDType } from '../bundle/elements.js';
+import { feedBytes } from './feeds.js';
+import type { Feed, Model, Tensor, TensorInfo } from './types.js';
+import type { WasmInstance } from './wasm-backend.js';
+
+export class WasmModel implements Model {
+  readonly backend = 'wasm';
+  readonly name: string;
+  readonly inputs: TensorInfo[];
+  readonly outputs: TensorInfo[];
+  private instance: WasmInstance | undefined;
+  /** runs share the instance's memory, so each waits for the one before it */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly manifest: Manifest,
+    instance: WasmInstance,
+  ) {
+    this.name = manifest.model.name;
+    this.instance = instance;
+    const info = ({ name, dtype, shape }: Manifest['inputs'][number]): TensorInfo => ({
+      name,
+      dtype: dtype as NumericDType,
+      shape: [...shape],
+    });
+    this.inputs = manifest.inputs.map(info);
+    this.outputs = manifest.outputs.map(info);
+  }
+
+  run(feeds: Record<string, Feed>): Promise<Record<string, Tensor>> {
+    const result = this.queue.then(() => this.runNow(feeds));
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private runNow(feeds: Record<string, Feed>): Record<string, Tensor> {
+    if (!this.instance) throw new Error(`model "${this.name}" was disposed; load it again to run it`);
+    return this.instance.run(feedBytes(this.name, this.manifest.inputs, feeds));
+  }
+
+  dispose(): void {
+    this.instance = undefined;
+  }
+}

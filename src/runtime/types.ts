@@ -1,0 +1,59 @@
+/** The runtime API's types (DESIGN.md §3.2). */
+import type { LoadedBundleFiles } from '../bundle/files.js';
+import type { Manifest } from '../bundle/manifest.js';
+import type { ElementArray, NumericDType } from '../bundle/elements.js';
+
+export type { ElementArray, NumericDType };
+
+/**
+ * A tensor passed to or returned by `run`. float16 data is the raw bits (Uint16Array), bool one
+ * byte per element (Uint8Array), int64/uint64 BigInt64Array/BigUint64Array.
+ */
+export interface Tensor {
+  dtype: NumericDType;
+  dims: number[];
+  data: ElementArray;
+}
+
+/** A tensor as a caller may feed it: the data may also be a plain array of numbers (or bigints). */
+export interface Feed {
+  dtype: NumericDType;
+  dims: readonly number[];
+  data: ElementArray | readonly number[] | readonly bigint[];
+}
+
+export interface TensorInfo {
+  name: string;
+  dtype: NumericDType;
+  shape: number[];
+}
+
+export type Backend = 'auto' | 'wasm' | 'webgpu';
+
+export interface LoadOptions {
+  /** default 'auto', which is 'wasm' until the webgpu backend is built */
+  backend?: Backend;
+  /** the WebGPU entry point (navigator.gpu, or the `webgpu` npm package's) for the webgpu backend */
+  gpu?: unknown;
+}
+
+/** Bundle files already in memory; `weights` may be an ArrayBuffer, `manifest` parsed or JSON text. */
+export interface InMemoryBundle extends Omit<LoadedBundleFiles, 'manifest' | 'weights'> {
+  manifest: Manifest | string;
+  weights: ArrayBuffer | Uint8Array;
+}
+
+/** A bundle directory path (Node, Deno, Bun), a URL to a bundle directory, or the files in memory. */
+export type BundleSource = string | URL | InMemoryBundle;
+
+export interface Model {
+  readonly name: string;
+  readonly backend: 'wasm' | 'webgpu';
+  readonly manifest: Manifest;
+  readonly inputs: TensorInfo[];
+  readonly outputs: TensorInfo[];
+  /** runs one inference; calls on the same model run one after another (they share memory) */
+  run(feeds: Record<string, Feed>): Promise<Record<string, Tensor>>;
+  /** frees the instance; later `run` calls fail */
+  dispose(): void;
+}

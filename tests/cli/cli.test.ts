@@ -1,0 +1,170 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBundle } from '../../src/bundle/node.js';
+import { readTensorFile, writeTensorFile } from '../../src/tensor-io/index.js';
+import { tensorFromNumbers } from '../../src/ir/tensor.js';
+import { buildFixtureBundle, expectedY, WEIGHT_VALUES } from '../runtime/fixture.js';
+
+interface Result {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function kiln(...args: string[]): Promise<Result> {
+  return new Promise((resolve) => {
+    execFile('node', ['bin/kiln.js', ...args], (err, stdout, stderr) =>
+      resolve({ code: err ? Number(err.code) : 0, stdout, stderr }),
+    );
+  });
+}
+
+let dir: string;
+let bundleDir: string;
+const X = [1, 2, 3, -4, -5, 0.25];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kiln-cli-'));
+  bundleDir = join(dir, 'bundle');
+  await writeBundle(bundleDir, await buildFixtureBundle());
+  writeTensorFile(join(dir, 'x.npy'), tensorFromNumbers('float32', [2, 3], X));
+  writeTensorFile(join(dir, 'i.pb'), tensorFromNumbers('int32', [1], [4]));
+  writeTensorFile(join(dir, 'x64.npy'), tensorFromNumbers('float64', [2, 3], X));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe.concurrent('kiln usage errors', () => {
+  it('no command: usage on stderr, exit 2', async () => {
+    const r = await kiln();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^usage: kiln <command>/);
+  });
+
+  it('unknown command and unknown option: one message plus a usage line, exit 2', async () => {
+    const unknown = await kiln('frobnicate');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(
+      /^kiln: unknown command "frobnicate" \(commands: compile, run, bench, inspect\)\nusage: /,
+    );
+    const option = await kiln('inspect', bundleDir, '--bogus');
+    expect(option.code).toBe(2);
+    expect(option.stderr).toContain("kiln: Unknown option '--bogus'");
+    expect(option.stderr).toContain('usage: kiln inspect DIR [--json]');
+  });
+});
+
+describe.concurrent('kiln on a bundle', () => {
+  it('inspect --json describes the bundle', async () => {
+    const r = await kiln('inspect', bundleDir, '--json');
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout);
+    expect(info).toMatchObject({
+      model: 'fixture',
+      format: 1,
+      targets: ['wasm'],
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [2, 3] },
+        { name: 'i', dtype: 'int32', shape: [1] },
+      ],
+      weights: { count: 1, bytes: 64 },
+      memory: { totalBytes: 65536, arenaBytes: 0 },
+    });
+    expect(info.wasmBytes).toBeGreaterThan(8);
+  });
+
+  it('run --json reads .npy and .pb inputs and prints the outputs', async () => {
+    const r = await kiln(
+      'run',
+      bundleDir,
+      '--input',
+      `x=${join(dir, 'x.npy')}`,
+      '--input',
+      `i=${join(dir, 'i.pb')}`,
+      '--json',
+    );
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({
+      model: 'fixture',
+      outputs: [
+        { name: 'out/y', dtype: 'float32', dims: [2, 3], data: expectedY(X) },
+        { name: 'picked', dtype: 'float32', dims: [1], data: [WEIGHT_VALUES[4]] },
+      ],
+    });
+  });
+
+  it('run --output-dir writes one sanitized NAME.npy per output', async () => {
+    const out = join(dir, 'out');
+    const r = await kiln(
+      'run',
+      bundleDir,
+      '--input',
+      `x=${join(dir, 'x.npy')}`,
+      '--input',
+      `i=${join(dir, 'i.pb')}`,
+      '--output-dir',
+      out,
+    );
+    expect(r.code).toBe(0);
+    const y = readTensorFile(join(out, 'out_y.npy'));
+    expect(y.dims).toEqual([2, 3]);
+    expect(Array.from(y.data as Float32Array)).toEqual(expectedY(X));
+    expect(Array.from(readTensorFile(join(out, 'picked.npy')).data as Float32Array)).toEqual([5]);
+  });
+
+  it('bench --json prints exactly the documented keys, with pseudo-random inputs by default', async () => {
+    const r = await kiln('bench', bundleDir, '--runs', '3', '--warmup', '1', '--json');
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(Object.keys(result)).toEqual([
+      'model',
+      'backend',
+      'runs',
+      'load_ms',
+      'first_run_ms',
+      'median_ms',
+      'p90_ms',
+      'min_ms',
+      'peak_rss_mb',
+    ]);
+    expect(result).toMatchObject({ model: 'fixture', backend: 'wasm', runs: 3 });
+    expect(result.min_ms).toBeLessThanOrEqual(result.median_ms);
+    expect(result.median_ms).toBeLessThanOrEqual(result.p90_ms);
+    expect(result.peak_rss_mb).toBeGreaterThan(0);
+  });
+});
+
+describe.concurrent('kiln errors', () => {
+  it('a wrong input file: one line naming the input, exit 1, no stack', async () => {
+    const r = await kiln(
+      'run',
+      bundleDir,
+      '--input',
+      `x=${join(dir, 'x64.npy')}`,
+      '--input',
+      `i=${join(dir, 'i.pb')}`,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'kiln: model "fixture": input "x" has dtype float64 but the model expects float32\n',
+    );
+  });
+
+  it('a corrupt bundle is refused; --verbose adds the stack', async () => {
+    const bad = join(dir, 'bad');
+    await writeBundle(bad, await buildFixtureBundle());
+    const weights = await readFile(join(bad, 'weights.bin'));
+    weights[3] ^= 0xff;
+    await writeFile(join(bad, 'weights.bin'), weights);
+    const r = await kiln('inspect', bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'kiln: bundle file weights.bin failed its sha256 check: the bundle is corrupt or was modified\n',
+    );
+    const verbose = await kiln('bench', bad, '--verbose');
+    expect(verbose.code).toBe(1);
+    expect(verbose.stderr).toMatch(/^kiln: bundle file weights\.bin failed .*\nError: .*\n\s+at /);
+  });
+});

@@ -1,0 +1,195 @@
+/**
+ * Seeded mutations of ONNX model bytes for fuzzing: byte-level damage and structured edits that keep the
+ * protobuf decodable but make the model inconsistent. Reusable by full-compile fuzz tests.
+ */
+import { onnx, type OnnxTypes } from '../../src/frontend/onnx/proto.js';
+
+/** A small, fast, seedable PRNG (mulberry32): returns floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export type Rand = () => number;
+
+const int = (rand: Rand, n: number) => Math.floor(rand() * n);
+const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[int(rand, xs.length)];
+
+function splice(bytes: Uint8Array, at: number, remove: number, insert: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(bytes.length - remove + insert.length);
+  out.set(bytes.subarray(0, at));
+  out.set(insert, at);
+  out.set(bytes.subarray(at + remove), at + insert.length);
+  return out;
+}
+
+function randomBytes(rand: Rand, n: number): number[] {
+  return Array.from({ length: n }, () => int(rand, 256));
+}
+
+/** A varint encoding of a large or boundary value, to plant where lengths and tags are read. */
+function hostileVarint(rand: Rand): number[] {
+  const value = pick(rand, [
+    2n ** 31n,
+    2n ** 32n - 1n,
+    2n ** 35n,
+    2n ** 53n + 1n,
+    2n ** 63n,
+    2n ** 64n - 1n,
+    0n,
+  ]);
+  const out: number[] = [];
+  let v = value;
+  do {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    out.push(v > 0n ? b | 0x80 : b);
+  } while (v > 0n);
+  return out;
+}
+
+type ByteMutation = (b: Uint8Array, rand: Rand) => Uint8Array;
+
+const BYTE_MUTATIONS: Record<string, ByteMutation> = {
+  flip: (b, rand) => {
+    const out = new Uint8Array(b); // a copy even for a Node Buffer, whose slice() is a view
+    for (let k = 1 + int(rand, 4); k > 0 && out.length > 0; k--)
+      out[int(rand, out.length)] ^= 1 << int(rand, 8);
+    return out;
+  },
+  truncate: (b, rand) => new Uint8Array(b.subarray(0, int(rand, b.length))),
+  insert: (b, rand) => splice(b, int(rand, b.length + 1), 0, randomBytes(rand, 1 + int(rand, 8))),
+  delete: (b, rand) => {
+    const at = int(rand, b.length);
+    return splice(b, at, Math.min(1 + int(rand, 8), b.length - at), []);
+  },
+  varint: (b, rand) => {
+    const at = int(rand, b.length);
+    const v = hostileVarint(rand);
+    return splice(b, at, Math.min(v.length, b.length - at), v);
+  },
+};
+
+type Model = OnnxTypes.ModelProto;
+
+/** All graphs of the model, subgraphs included. */
+function graphs(m: Model): OnnxTypes.IGraphProto[] {
+  const out: OnnxTypes.IGraphProto[] = [];
+  const visit = (g: OnnxTypes.IGraphProto | null | undefined) => {
+    if (!g) return;
+    out.push(g);
+    for (const n of g.node ?? [])
+      for (const a of n.attribute ?? []) [a.g, ...(a.graphs ?? [])].forEach(visit);
+  };
+  visit(m.graph);
+  return out;
+}
+
+const tensors = (m: Model) => graphs(m).flatMap((g) => g.initializer ?? []);
+const nodes = (m: Model) => graphs(m).flatMap((g) => g.node ?? []);
+const attributes = (m: Model) => nodes(m).flatMap((n) => n.attribute ?? []);
+const valueInfos = (m: Model) => graphs(m).flatMap((g) => [...(g.input ?? []), ...(g.output ?? [])]);
+
+/** Structured edits; each returns false when the model has nothing it applies to. */
+const STRUCTURED: Record<string, (m: Model, rand: Rand) => boolean> = {
+  tensorDim: (m, rand) => {
+    const t = pick(
+      rand,
+      tensors(m).filter((x) => (x.dims?.length ?? 0) > 0),
+    );
+    if (!t) return false;
+    t.dims![int(rand, t.dims!.length)] = pick(rand, [-1, 2 ** 40, 2 ** 31, 0, 3]);
+    return true;
+  },
+  valueDim: (m, rand) => {
+    const dims = valueInfos(m).flatMap((v) => v.type?.tensorType?.shape?.dim ?? []);
+    if (dims.length === 0) return false;
+    pick(rand, dims).dimValue = pick(rand, [-1, 2 ** 40, 2 ** 53 + 2]);
+    return true;
+  },
+  rawDataLength: (m, rand) => {
+    const t = pick(rand, tensors(m));
+    if (!t) return false;
+    const len = t.rawData?.length ?? 0;
+    t.rawData = new Uint8Array(Math.max(0, len + pick(rand, [-1, 1, -len, 7, 4096])));
+    return true;
+  },
+  dataType: (m, rand) => {
+    const t = pick(rand, tensors(m));
+    if (!t) return false;
+    t.dataType = int(rand, 24);
+    return true;
+  },
+  attributeType: (m, rand) => {
+    const a = pick(rand, attributes(m));
+    if (!a) return false;
+    a.type = pick(
+      rand,
+      [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 99],
+    ) as OnnxTypes.AttributeProto.AttributeType;
+    return true;
+  },
+  danglingInput: (m, rand) => {
+    const n = pick(
+      rand,
+      nodes(m).filter((x) => (x.input?.length ?? 0) > 0),
+    );
+    if (!n) return false;
+    n.input![int(rand, n.input!.length)] = 'no_such_value';
+    return true;
+  },
+  duplicateOutput: (m, rand) => {
+    const ns = m.graph?.node ?? [];
+    if (ns.length < 2) return false;
+    const [a, b] = [pick(rand, ns), pick(rand, ns)];
+    if (a.output?.length && b.output?.length) b.output[0] = a.output[0];
+    return true;
+  },
+  dropOpType: (m, rand) => {
+    const n = pick(rand, nodes(m));
+    if (!n) return false;
+    n.opType = '';
+    return true;
+  },
+  externalEscape: (m, rand) => {
+    const t = pick(rand, tensors(m));
+    if (!t) return false;
+    t.dataLocation = 1;
+    t.externalData = [{ key: 'location', value: pick(rand, ['../outside.bin', '/etc/passwd', 'w.bin']) }];
+    return true;
+  },
+  dropOpsets: (m) => {
+    m.opsetImport = [];
+    return true;
+  },
+  deepNesting: (m, rand) => {
+    // Wrap the graph into nested If bodies, sometimes past the frontend's depth limit.
+    const depth = pick(rand, [3, 40]);
+    for (let i = 0; i < depth && m.graph; i++)
+      m.graph = {
+        name: `wrap${i}`,
+        output: m.graph.output,
+        node: [
+          { opType: 'If', input: [], output: [], attribute: [{ name: 'then_branch', type: 5, g: m.graph }] },
+        ],
+      };
+    return true;
+  },
+};
+
+export const MUTATION_KINDS = [...Object.keys(BYTE_MUTATIONS), ...Object.keys(STRUCTURED)];
+
+/** One random mutation of `bytes` (a valid ONNX model). `kind` says which, for failure reports. */
+export function mutateModel(bytes: Uint8Array, rand: Rand): { kind: string; bytes: Uint8Array } {
+  const kind = pick(rand, MUTATION_KINDS);
+  if (kind in BYTE_MUTATIONS) return { kind, bytes: BYTE_MUTATIONS[kind](bytes, rand) };
+  const model = onnx.ModelProto.decode(bytes);
+  if (!STRUCTURED[kind](model, rand)) return { kind: 'flip', bytes: BYTE_MUTATIONS.flip(bytes, rand) };
+  return { kind, bytes: onnx.ModelProto.encode(model).finish() };
+}

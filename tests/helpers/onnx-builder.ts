@@ -1,0 +1,94 @@
+/** Build small ONNX models in code (for tests, the oracle comparisons and the sample models). */
+import { onnx } from '../../src/frontend/onnx/proto.js';
+import { onnxFromDtype, type DType } from '../../src/ir/dtype.js';
+import { tensorBytes, type HostTensor } from '../../src/ir/tensor.js';
+
+export type AttrSpec = { i: number } | { f: number } | { ints: number[] } | { floats: number[] } | { s: string } | { t: HostTensor };
+
+export interface NodeSpec {
+  op: string;
+  inputs: string[];
+  outputs: string[];
+  attrs?: Record<string, AttrSpec>;
+  name?: string;
+  domain?: string;
+}
+
+export interface ModelSpec {
+  name?: string;
+  opset?: number;
+  inputs: { name: string; dtype: DType; shape: (number | string)[] }[];
+  outputs: { name: string; dtype: DType; shape?: (number | string)[] }[];
+  initializers?: { name: string; tensor: HostTensor }[];
+  nodes: NodeSpec[];
+}
+
+function tensorProto(name: string, t: HostTensor) {
+  return { name, dims: t.dims, dataType: onnxFromDtype(t.dtype), rawData: tensorBytes(t).slice() };
+}
+
+function valueInfo(v: { name: string; dtype: DType; shape?: (number | string)[] }) {
+  return {
+    name: v.name,
+    type: {
+      tensorType: {
+        elemType: onnxFromDtype(v.dtype),
+        ...(v.shape
+          ? { shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } }
+          : {}),
+      },
+    },
+  };
+}
+
+function attribute(name: string, a: AttrSpec) {
+  const T = onnx.AttributeProto.AttributeType;
+  if ('i' in a) return { name, type: T.INT, i: a.i };
+  if ('f' in a) return { name, type: T.FLOAT, f: a.f };
+  if ('ints' in a) return { name, type: T.INTS, ints: a.ints };
+  if ('floats' in a) return { name, type: T.FLOATS, floats: a.floats };
+  if ('s' in a) return { name, type: T.STRING, s: new TextEncoder().encode(a.s) };
+  return { name, type: T.TENSOR, t: tensorProto('', a.t) };
+}
+
+export function buildModel(spec: ModelSpec): Uint8Array {
+  const model = onnx.ModelProto.create({
+    irVersion: 8,
+    producerName: 'kiln-tests',
+    opsetImport: [{ domain: '', version: spec.opset ?? 17 }],
+    graph: {
+      name: spec.name ?? 'model',
+      input: spec.inputs.map(valueInfo),
+      output: spec.outputs.map(valueInfo),
+      initializer: (spec.initializers ?? []).map(({ name, tensor }) => tensorProto(name, tensor)),
+      node: spec.nodes.map((n, i) => ({
+        opType: n.op,
+        name: n.name ?? `${n.op}_${i}`,
+        domain: n.domain ?? '',
+        input: n.inputs,
+        output: n.outputs,
+        attribute: Object.entries(n.attrs ?? {}).map(([k, a]) => attribute(k, a)),
+      })),
+    },
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** Deterministic pseudo-random numbers (mulberry32) for weights and inputs. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomTensor(dims: number[], rand: () => number, scale = 1): HostTensor {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = (rand() * 2 - 1) * scale;
+  return { dtype: 'float32', dims, data };
+}

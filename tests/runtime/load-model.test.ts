@@ -1,0 +1,246 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, type Model } from '../../src/runtime/index.js';
+import { writeBundle } from '../../src/bundle/node.js';
+import type { BundleFiles } from '../../src/bundle/files.js';
+import { buildFixtureBundle, expectedY, fixtureFeeds, numbers, WEIGHT_VALUES } from './fixture.js';
+
+let bundle: BundleFiles;
+let dir: string;
+
+beforeAll(async () => {
+  bundle = await buildFixtureBundle();
+  dir = await mkdtemp(join(tmpdir(), 'kiln-runtime-'));
+  await writeBundle(join(dir, 'ok'), bundle);
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const X = [1, -2, 0.5, 3, 0, -1];
+
+async function expectWorks(model: Model): Promise<void> {
+  const out = await model.run(fixtureFeeds(X, 2));
+  expect(out['out/y'].dtype).toBe('float32');
+  expect(out['out/y'].dims).toEqual([2, 3]);
+  expect(numbers(out['out/y'])).toEqual(expectedY(X));
+  expect(numbers(out.picked)).toEqual([WEIGHT_VALUES[2]]);
+}
+
+describe('loadModel', () => {
+  it('runs a bundle held in memory, with wasm as bytes or as a compiled module', async () => {
+    await expectWorks(await loadModel(bundle));
+    await expectWorks(
+      await loadModel({ ...bundle, wasm: await WebAssembly.compile(bundle.wasm as Uint8Array<ArrayBuffer>) }),
+    );
+    await expectWorks(
+      await loadModel({
+        ...bundle,
+        manifest: JSON.stringify(bundle.manifest),
+        weights: bundle.weights.slice().buffer,
+      }),
+    );
+  });
+
+  it('runs a bundle directory, given as a path or a file: URL', async () => {
+    const model = await loadModel(join(dir, 'ok'), { backend: 'wasm' });
+    expect(model.inputs).toEqual([
+      { name: 'x', dtype: 'float32', shape: [2, 3] },
+      { name: 'i', dtype: 'int32', shape: [1] },
+    ]);
+    expect(model.outputs.map((o) => o.name)).toEqual(['out/y', 'picked']);
+    await expectWorks(model);
+    await expectWorks(await loadModel(new URL(`file://${join(dir, 'ok')}/`)));
+  });
+
+  it('accepts plain arrays of numbers as data', async () => {
+    const model = await loadModel(bundle);
+    const out = await model.run({
+      x: { dtype: 'float32', dims: [2, 3], data: X },
+      i: { dtype: 'int32', dims: [1], data: [5] },
+    });
+    expect(numbers(out['out/y'])).toEqual(expectedY(X));
+    expect(numbers(out.picked)).toEqual([6]);
+  });
+
+  it('returns fresh output arrays that later runs do not change', async () => {
+    const model = await loadModel(bundle);
+    const first = await model.run(fixtureFeeds(X));
+    await model.run(fixtureFeeds([0, 0, 0, 0, 0, 0]));
+    expect(numbers(first['out/y'])).toEqual(expectedY(X));
+  });
+
+  it('serializes concurrent runs', async () => {
+    const model = await loadModel(bundle);
+    const inputs = Array.from({ length: 20 }, (_, r) => X.map((v) => v + r));
+    const outs = await Promise.all(inputs.map((xs, r) => model.run(fixtureFeeds(xs, r % 6))));
+    outs.forEach((out, r) => {
+      expect(numbers(out['out/y'])).toEqual(expectedY(inputs[r]));
+      expect(numbers(out.picked)).toEqual([WEIGHT_VALUES[r % 6]]);
+    });
+  });
+
+  it('reports the webgpu backend as not built yet and rejects unknown backends', async () => {
+    await expect(loadModel(bundle, { backend: 'webgpu' })).rejects.toThrow(
+      'the webgpu backend is not built yet',
+    );
+    await expect(loadModel(bundle, { backend: 'cuda' as never })).rejects.toThrow('unknown backend "cuda"');
+  });
+
+  it('refuses a run after dispose', async () => {
+    const model = await loadModel(bundle);
+    model.dispose();
+    await expect(model.run(fixtureFeeds(X))).rejects.toThrow('model "fixture" was disposed');
+  });
+
+  it('names the directory and file when a bundle directory is missing', async () => {
+    await expect(loadModel(join(dir, 'nope'))).rejects.toThrow(
+      /cannot read manifest\.json of the bundle at .*nope/,
+    );
+  });
+});
+
+describe('bad feeds', () => {
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(bundle);
+  });
+
+  const good = fixtureFeeds(X);
+  const cases: [string, Record<string, unknown>, string | RegExp][] = [
+    ['missing input', { x: good.x }, 'model "fixture": input "i" is missing (expected i (int32[1]))'],
+    [
+      'extra input',
+      { ...good, z: good.x },
+      'model "fixture": unknown input "z"; the model\'s inputs are x (float32[2,3]), i (int32[1])',
+    ],
+    ['misnamed input', { X: good.x, i: good.i }, 'unknown input "X"'],
+    [
+      'wrong dtype',
+      { ...good, x: { ...good.x, dtype: 'float64' } },
+      'input "x" has dtype float64 but the model expects float32',
+    ],
+    [
+      'wrong dims',
+      { ...good, x: { ...good.x, dims: [3, 2] } },
+      'input "x" has dims [3,2] but the model expects [2,3]',
+    ],
+    [
+      'short data',
+      { ...good, x: { ...good.x, data: new Float32Array(5) } },
+      'input "x" has 5 data elements but dims [2,3] need 6',
+    ],
+    [
+      'wrong array type',
+      { ...good, x: { ...good.x, data: new Int32Array(6) } },
+      'input "x" data is a Int32Array but float32 needs a Float32Array',
+    ],
+  ];
+  it.each(cases)('%s: clear error, and the model still works afterwards', async (_, feeds, message) => {
+    await expect(model.run(feeds as never)).rejects.toThrow(message);
+    await expectWorks(model);
+  });
+
+  it('a trap inside wasm becomes an error and the model still works afterwards', async () => {
+    await expect(model.run(fixtureFeeds(X, 100_000_000))).rejects.toThrow(
+      /model "fixture": run\(\) trapped: .*out of bounds/,
+    );
+    await expectWorks(model);
+  });
+});
+
+describe('refused bundles', () => {
+  const flip = (bytes: Uint8Array, at: number): Uint8Array => {
+    const copy = bytes.slice();
+    copy[at] ^= 1;
+    return copy;
+  };
+  const refusals: [string, () => BundleFiles, string][] = [
+    [
+      'tampered wasm',
+      () => ({ ...bundle, wasm: flip(bundle.wasm, bundle.wasm.length - 1) }),
+      'bundle file model.wasm failed its sha256 check: the bundle is corrupt or was modified',
+    ],
+    [
+      'tampered weights',
+      () => ({ ...bundle, weights: flip(bundle.weights, 0) }),
+      'bundle file weights.bin failed its sha256 check',
+    ],
+    [
+      'tampered manifest hash',
+      () => ({
+        ...bundle,
+        manifest: { ...bundle.manifest, files: { ...bundle.manifest.files, 'weights.bin': '0'.repeat(64) } },
+      }),
+      'bundle file weights.bin failed its sha256 check',
+    ],
+    [
+      'unknown format version',
+      () => ({ ...bundle, manifest: { ...bundle.manifest, format: 2 } }),
+      'bundle format version 2 is not supported by this runtime (supports 1)',
+    ],
+    [
+      'weights length that disagrees with the memory plan',
+      () => ({
+        ...bundle,
+        manifest: { ...bundle.manifest, memory: { ...bundle.manifest.memory, weightsBytes: 128 } },
+      }),
+      'bundle weights.bin holds 64 bytes but the memory plan expects 128',
+    ],
+    [
+      'input outside the input/output region',
+      () => ({
+        ...bundle,
+        manifest: {
+          ...bundle.manifest,
+          inputs: [{ ...bundle.manifest.inputs[0], offset: 32 }, bundle.manifest.inputs[1]],
+        },
+      }),
+      'bundle memory plan: input "x" (bytes 32..56) lies outside the input/output region (bytes 128..256)',
+    ],
+    [
+      'inputs overlapping each other',
+      () => ({
+        ...bundle,
+        manifest: {
+          ...bundle.manifest,
+          inputs: [bundle.manifest.inputs[0], { ...bundle.manifest.inputs[1], offset: 140 }],
+        },
+      }),
+      'bundle memory plan: input "x" overlaps input "i"',
+    ],
+    [
+      'output outside memory',
+      () => ({
+        ...bundle,
+        manifest: { ...bundle.manifest, outputs: [{ ...bundle.manifest.outputs[0], offset: 65530 }] },
+      }),
+      'bundle memory plan: output "out/y" (bytes 65530..65554) exceeds memory of 65536 bytes',
+    ],
+    [
+      'missing targets',
+      () => ({ ...bundle, manifest: { ...bundle.manifest, targets: ['webgpu'] } }),
+      'the bundle was built without the wasm target',
+    ],
+  ];
+  it.each(refusals)('%s (in memory)', async (_, make, message) => {
+    await expect(loadModel(make())).rejects.toThrow(message);
+  });
+
+  it('a tampered file in a directory is refused', async () => {
+    const bad = join(dir, 'tampered');
+    await writeBundle(bad, bundle);
+    const wasm = await readFile(join(bad, 'model.wasm'));
+    await writeFile(join(bad, 'model.wasm'), flip(wasm, 10));
+    await expect(loadModel(bad)).rejects.toThrow('bundle file model.wasm failed its sha256 check');
+  });
+
+  it('an unknown format version in a directory is refused before anything else is read', async () => {
+    const future = join(dir, 'future');
+    await writeBundle(future, bundle);
+    await writeFile(join(future, 'manifest.json'), JSON.stringify({ format: 7, anything: 'else' }));
+    await expect(loadModel(future)).rejects.toThrow(
+      'bundle format version 7 is not supported by this runtime (supports 1)',
+    );
+  });
+});
