@@ -1,15 +1,15 @@
 #!/usr/bin/env node
-// The `kiln` command. Runs the compiled CLI from dist/ after `npm run build`; in a source checkout
-// without a build it runs the TypeScript sources through tsx.
+// The `kiln` command. In a source checkout it runs the TypeScript sources through tsx, so it never
+// runs a stale build; an installed package (no src/) runs the compiled CLI from dist/.
 import { existsSync } from 'node:fs';
 
-const built = new URL('../dist/cli/main.js', import.meta.url);
+const source = new URL('../src/cli/main.ts', import.meta.url);
 let cli;
-if (existsSync(built)) {
-  cli = await import(built.href);
-} else {
+if (existsSync(source)) {
   const { register } = await import('tsx/esm/api');
   register();
-  cli = await import(new URL('../src/cli/main.ts', import.meta.url).href);
+  cli = await import(source.href);
+} else {
+  cli = await import(new URL('../dist/cli/main.js', import.meta.url).href);
 }
 process.exitCode = await cli.main(process.argv.slice(2));

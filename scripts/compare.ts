@@ -1,7 +1,12 @@
 /** Compare an actual tensor with an expected one the way ONNX's backend tests do (rtol/atol, NaN equal). */
 import type { HostTensor } from '../src/ir/tensor.js';
 
-export function compareTensors(actual: HostTensor, expected: HostTensor, rtol: number, atol: number): string | undefined {
+export function compareTensors(
+  actual: HostTensor,
+  expected: HostTensor,
+  rtol: number,
+  atol: number,
+): string | undefined {
   if (actual.dtype !== expected.dtype) return `dtype ${actual.dtype}, expected ${expected.dtype}`;
   if (actual.dims.join(',') !== expected.dims.join(','))
     return `shape [${actual.dims.join(',')}], expected [${expected.dims.join(',')}]`;

@@ -106,7 +106,9 @@ function opOf(modelPath: string, testName: string): string {
   try {
     const g = parseOnnxModel(readFileSync(modelPath));
     const ops = [...new Set(g.nodes.map((n) => n.op))];
-    return testName.endsWith('_expanded') ? `${ops.length === 1 ? ops[0] : 'expanded'}*` : (ops[0] ?? '(none)');
+    return testName.endsWith('_expanded')
+      ? `${ops.length === 1 ? ops[0] : 'expanded'}*`
+      : (ops[0] ?? '(none)');
   } catch {
     return '(unparseable)';
   }
@@ -151,7 +153,9 @@ async function main() {
     }
   } else console.error(`warning: ${NODE_DIR} not found (apt-get install libonnx-testdata)`);
   if (!args['skip-light'] && existsSync(LIGHT_DIR)) {
-    for (const file of readdirSync(LIGHT_DIR).filter((f) => f.endsWith('.onnx')).sort()) {
+    for (const file of readdirSync(LIGHT_DIR)
+      .filter((f) => f.endsWith('.onnx'))
+      .sort()) {
       const name = file.replace(/\.onnx$/, '');
       const modelPath = join(LIGHT_DIR, file);
       cases.push({
@@ -159,9 +163,16 @@ async function main() {
         name,
         run: async () => {
           const t0 = performance.now();
-          const expected = readTensorProto(readFileSync(join(LIGHT_DIR, `${name}_output_0.pb`))) as HostTensor;
+          const expected = readTensorProto(
+            readFileSync(join(LIGHT_DIR, `${name}_output_0.pb`)),
+          ) as HostTensor;
           const rtol = name.includes('densenet') ? 2e-3 : 1e-3;
-          const r = await runCase(modelPath, [{ inputs: [lightInput(modelPath)], outputs: [expected] }], rtol, 1e-7);
+          const r = await runCase(
+            modelPath,
+            [{ inputs: [lightInput(modelPath)], outputs: [expected] }],
+            rtol,
+            1e-7,
+          );
           return { suite: 'light', name, op: 'model', ...r, ms: performance.now() - t0 };
         },
       });
@@ -188,7 +199,9 @@ function report(results: CaseResult[]) {
   }
   console.log(`${'op'.padEnd(34)} ${'pass'.padStart(5)} ${'fail'.padStart(5)} ${'unsup'.padStart(5)}`);
   for (const [op, row] of [...byOp].sort(([a], [b]) => a.localeCompare(b)))
-    console.log(`${op.padEnd(34)} ${String(row.pass).padStart(5)} ${String(row.fail).padStart(5)} ${String(row.unsupported).padStart(5)}`);
+    console.log(
+      `${op.padEnd(34)} ${String(row.pass).padStart(5)} ${String(row.fail).padStart(5)} ${String(row.unsupported).padStart(5)}`,
+    );
   const totals = (suite: string) => {
     const rs = results.filter((r) => r.suite === suite);
     return {
@@ -208,14 +221,18 @@ function report(results: CaseResult[]) {
     writeFileSync(args.json, JSON.stringify({ summary, results }, null, 1));
   }
   if (args['update-baseline']) {
-    writeFileSync(BASELINE, JSON.stringify({ node: summary.node.pass, light: summary.light.pass }, null, 2) + '\n');
+    writeFileSync(
+      BASELINE,
+      JSON.stringify({ node: summary.node.pass, light: summary.light.pass }, null, 2) + '\n',
+    );
     console.log(`baseline written to ${BASELINE}`);
   }
   if (args['check-baseline']) {
     const base = JSON.parse(readFileSync(BASELINE, 'utf8')) as { node: number; light: number };
     const drops = (['node', 'light'] as const).filter((s) => summary[s].pass < base[s]);
     if (drops.length) {
-      for (const s of drops) console.error(`conformance: ${s} passes fell to ${summary[s].pass}, baseline is ${base[s]}`);
+      for (const s of drops)
+        console.error(`conformance: ${s} passes fell to ${summary[s].pass}, baseline is ${base[s]}`);
       process.exit(1);
     }
     console.log(`conformance: at or above baseline (node ${base.node}, light ${base.light})`);

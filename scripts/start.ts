@@ -16,7 +16,10 @@ const kiln = (...args: string[]) => {
 mkdirSync(resolve(root, 'build'), { recursive: true });
 const n = 3 * 32 * 32;
 const image = new Float32Array(n).map((_, i) => Math.sin(i / 7));
-writeFileSync(resolve(root, 'build/image.npy'), writeNpy({ dtype: 'float32', dims: [1, 3, 32, 32], data: image }));
+writeFileSync(
+  resolve(root, 'build/image.npy'),
+  writeNpy({ dtype: 'float32', dims: [1, 3, 32, 32], data: image }),
+);
 
 kiln('compile', 'models/cnn.onnx', '-o', 'build/sample');
 kiln('inspect', 'build/sample');

@@ -25,7 +25,9 @@ describe('outputs match onnxruntime', () => {
       const model = await loadModel(files, { backend: 'wasm' });
       const ours = await model.run({ [inputName]: input as Feed });
       const session = await ort.InferenceSession.create(bytes);
-      const theirs = await session.run({ [inputName]: new ort.Tensor('float32', input.data as Float32Array, dims) });
+      const theirs = await session.run({
+        [inputName]: new ort.Tensor('float32', input.data as Float32Array, dims),
+      });
       for (const [out, t] of Object.entries(theirs)) {
         const expected: HostTensor = { dtype: 'float32', dims: [...t.dims], data: t.data as Float32Array };
         expect(compareTensors(ours[out] as HostTensor, expected, 1e-4, 1e-5)).toBeUndefined();

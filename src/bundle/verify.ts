@@ -3,7 +3,7 @@
  * weights table and memory plan agree with the files and with each other. A bundle that fails is
  * refused with one clear message, never half-loaded.
  */
-import { FORMAT_VERSION, type Manifest, type TensorSignature } from './manifest.js';
+import { FORMAT_VERSION, type Manifest, type TensorSignature, type WeightEntry } from './manifest.js';
 import { WEIGHTS_FILE, WEIGHT_ALIGNMENT, WGSL_FILE, type LoadedBundleFiles } from './files.js';
 import { elementBytes, elementCount, isNumericDType } from './elements.js';
 import { sha256Hex } from './hash.js';
@@ -44,6 +44,7 @@ export function checkManifestShape(value: unknown): Manifest {
     if (!Array.isArray(m[key])) fail(`${key} must be an array`);
   for (const key of ['inputs', 'outputs'] as const)
     (m[key] as unknown[]).forEach((sig, i) => checkSignature(sig, `${key}[${i}]`, fail));
+  (m.weights as unknown[]).forEach((w, i) => checkWeightEntry(w, `weights[${i}]`, fail));
   if (typeof m.memory !== 'object' || m.memory === null) fail('memory must be an object');
   const memory = m.memory as Record<string, unknown>;
   for (const key of [
@@ -61,6 +62,9 @@ export function checkManifestShape(value: unknown): Manifest {
   const wasm = m.wasm as { file?: unknown; exports?: Record<string, unknown> } | undefined;
   if (typeof wasm?.file !== 'string' || typeof wasm.exports !== 'object' || wasm.exports === null)
     fail('wasm.file and wasm.exports must be present');
+  // a plain file name: readers join it to a directory or URL, so a path could reach outside the bundle
+  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*\.wasm$/.test(wasm!.file as string))
+    fail(`wasm.file "${String(wasm!.file)}" must be a plain .wasm file name`);
   for (const key of ['memory', 'init', 'run'])
     if (typeof wasm!.exports![key] !== 'string') fail(`wasm.exports.${key} must be a string`);
   if (typeof m.files !== 'object' || m.files === null) fail('files must map file names to sha256 hashes');
@@ -76,6 +80,16 @@ function checkSignature(sig: unknown, where: string, fail: (what: string) => nev
     fail(`${where} ("${s!.name}") shape must be a list of non-negative integers`);
   if (!isByteCount(s!.offset) || !isByteCount(s!.byteLength))
     fail(`${where} ("${s!.name}") offset and byteLength must be non-negative integers`);
+}
+
+function checkWeightEntry(entry: unknown, where: string, fail: (what: string) => never): void {
+  const w = entry as Partial<WeightEntry> | null;
+  if (typeof w?.name !== 'string') fail(`${where}.name must be a string`);
+  if (typeof w!.dtype !== 'string') fail(`${where} ("${w!.name}") dtype must be a string`);
+  if (!Array.isArray(w!.dims) || !w!.dims.every(isByteCount))
+    fail(`${where} ("${w!.name}") dims must be a list of non-negative integers`);
+  if (!isByteCount(w!.offset) || !isByteCount(w!.byteLength))
+    fail(`${where} ("${w!.name}") offset and byteLength must be non-negative integers`);
 }
 
 function isByteCount(x: unknown): x is number {

@@ -3,9 +3,12 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
+type Parsed<O extends Options> = ReturnType<
+  typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
+>;
 
 /** node:util parseArgs, strict, with its errors turned into usage errors for `usage`. */
-export function parseCommandArgs<O extends Options>(args: string[], options: O, usage: string) {
+export function parseCommandArgs<O extends Options>(args: string[], options: O, usage: string): Parsed<O> {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {

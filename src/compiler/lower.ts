@@ -23,6 +23,9 @@ export interface LoweredModel {
   memory: MemoryPlan;
 }
 
+/** wasm32: 65536 pages of 64 KiB */
+const MAX_MEMORY_BYTES = 2 ** 32;
+
 type Region = 'weights' | 'persistent' | 'input' | 'output' | 'arena';
 
 interface Slot extends BufRef {
@@ -63,7 +66,8 @@ export function lowerGraph(graph: Graph): LoweredModel {
     }
     return s;
   };
-  for (const input of graph.inputs) slotOf.set(input.name, newSlot(input.dtype, sizeOf(input.shape as number[]), "input"));
+  for (const input of graph.inputs)
+    slotOf.set(input.name, newSlot(input.dtype, sizeOf(input.shape as number[]), 'input'));
 
   // Nodes whose inputs are all constant run once in init(); their outputs persist.
   const initNames = new Set<string>();
@@ -137,7 +141,8 @@ export function lowerGraph(graph: Graph): LoweredModel {
         outs.push(newSlot(outTypes[j].dtype, sizeOf(outTypes[j].shape), 'arena'));
       ins.forEach((s) => s && touch(s, step));
       outs.forEach((s) => touch(s, step));
-      if (!def.lower) throw new OpError(node, ctx.opset, 'has no kernel for values not known at compile time');
+      if (!def.lower)
+        throw new OpError(node, ctx.opset, 'has no kernel for values not known at compile time');
       kernels.push(
         ...def.lower(ctx, {
           inputs: ins,
@@ -186,8 +191,15 @@ export function lowerGraph(graph: Graph): LoweredModel {
   const initPlan = planArena(initLifetimes);
   for (const [id, rel] of [...initPlan.offsets, ...runPlan.offsets]) slots[id].rel = rel;
   const arenaBytes = Math.max(runPlan.size, initPlan.size);
-  const arenaUnplannedBytes = [...lifetimes.values(), ...initLifetimes].reduce((s, l) => s + alignUp(l.bytes), 0);
+  const arenaUnplannedBytes = [...lifetimes.values(), ...initLifetimes].reduce(
+    (s, l) => s + alignUp(l.bytes),
+    0,
+  );
   const totalBytes = alignUp(arenaOffset + arenaBytes, 65536) || 65536;
+  if (totalBytes > MAX_MEMORY_BYTES)
+    throw new Error(
+      `the model needs ${(totalBytes / 2 ** 30).toFixed(2)} GiB of linear memory, more than the 4 GiB a wasm32 module can address`,
+    );
 
   const placed: PlacedBuffer[] = slots.map((s) => {
     let offset: number;
@@ -208,7 +220,9 @@ export function lowerGraph(graph: Graph): LoweredModel {
     program: { buffers: placed, memoryBytes: totalBytes, init: initKernels, run: runKernels },
     weights: { entries: weights.entries, bytes: weights.bytes },
     inputs: graph.inputs.map((i) => signature(i.name, slotOf.get(i.name)!)),
-    outputs: graph.outputs.map((o) => signature(o.name, slotOf.get(`output:${o.name}`) ?? slotOf.get(rootOf(o.name))!)),
+    outputs: graph.outputs.map((o) =>
+      signature(o.name, slotOf.get(`output:${o.name}`) ?? slotOf.get(rootOf(o.name))!),
+    ),
     memory: {
       totalBytes,
       weightsOffset,
@@ -235,7 +249,10 @@ function placeSequential(slots: Slot[], region: Region, start: number): number {
 }
 
 function placeWeights(graph: Graph, slotOf: Map<string, Slot>) {
-  const used = [...new Map([...slotOf].filter(([, s]) => s.region === 'weights').map(([name, s]) => [s, name]))];
+  const weightSlots = [...slotOf].filter(
+    ([name, s]) => s.region === 'weights' && graph.initializers.has(name),
+  );
+  const used = [...new Map(weightSlots.map(([name, s]) => [s, name]))];
   const packed = packWeights(used.map(([, name]) => ({ name, tensor: graph.initializers.get(name)! })));
   used.forEach(([s], i) => (s.rel = packed.table[i].offset));
   return { entries: packed.table, bytes: packed.bytes };

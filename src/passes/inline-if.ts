@@ -14,12 +14,17 @@ export function inlineBranch(
       opset,
       'the condition is not known at compile time; fix the inputs it depends on with --const or --shape',
     );
-  if (cond.data.length !== 1) throw new OpError(node, opset, `the condition must have one element, got ${cond.data.length}`);
+  if (cond.data.length !== 1)
+    throw new OpError(node, opset, `the condition must have one element, got ${cond.data.length}`);
   const taken = Number(cond.data[0]) !== 0 ? 'then_branch' : 'else_branch';
   const branch = node.attrs[taken] as Graph | undefined;
   if (!branch || !('nodes' in branch)) throw new OpError(node, opset, `missing attribute '${taken}'`);
   if (branch.outputs.length !== node.outputs.length)
-    throw new OpError(node, opset, `${taken} has ${branch.outputs.length} outputs, the node ${node.outputs.length}`);
+    throw new OpError(
+      node,
+      opset,
+      `${taken} has ${branch.outputs.length} outputs, the node ${node.outputs.length}`,
+    );
 
   // Names defined inside the branch get a prefix so they cannot collide with the enclosing graph.
   const prefix = `${node.name}/${taken}/`;

@@ -31,18 +31,30 @@ export function specialize(graph: Graph, opts: SpecializeOptions = {}): Graph {
 
   for (const name of Object.keys(opts.shapes ?? {}))
     if (!graph.inputs.some((i) => i.name === name))
-      throw new Error(`--shape names "${name}", which is not an input of the model (inputs: ${inputNames(graph)})`);
+      throw new Error(
+        `--shape names "${name}", which is not an input of the model (inputs: ${inputNames(graph)})`,
+      );
   for (const name of Object.keys(opts.consts ?? {}))
     if (!graph.inputs.some((i) => i.name === name))
-      throw new Error(`--const names "${name}", which is not an input of the model (inputs: ${inputNames(graph)})`);
+      throw new Error(
+        `--const names "${name}", which is not an input of the model (inputs: ${inputNames(graph)})`,
+      );
 
   const inputs = [];
   for (const input of graph.inputs) {
-    const shape = resolveInputShape(input.name, input.shape, opts);
     const given = opts.consts?.[input.name];
+    // A 1-D constant input with a free length takes its length from the values given.
+    const constLength =
+      given && !opts.shapes?.[input.name] && input.shape.length === 1 && typeof input.shape[0] === 'string'
+        ? [sizeOf(given.dims)]
+        : undefined;
+    const shape = constLength ?? resolveInputShape(input.name, input.shape, opts);
     if (given) {
-      if (sizeOf(given.dims) !== sizeOf(shape) && given.dims.length <= 1) given.dims = shape;
-      const t = convertTensor(given, input.dtype);
+      if (sizeOf(given.dims) !== sizeOf(shape))
+        throw new Error(
+          `--const ${input.name}: ${sizeOf(given.dims)} values given, the input [${shape.join(',')}] needs ${sizeOf(shape)}`,
+        );
+      const t = convertTensor({ ...given, dims: shape }, input.dtype);
       consts.set(input.name, t);
       types.set(input.name, { dtype: t.dtype, shape: [...t.dims] });
       continue;
@@ -82,7 +94,12 @@ export function specialize(graph: Graph, opts: SpecializeOptions = {}): Graph {
     };
     const outTypes = def.infer(ctx);
     if (outTypes.length < node.outputs.filter((o) => o !== '').length)
-      throw new OpError(node, opset, `produces ${outTypes.length} outputs but the node names ${node.outputs.length}`);
+      throw new OpError(
+        node,
+        opset,
+        `produces ${outTypes.length} outputs but the node names ${node.outputs.length}`,
+      );
+    outTypes.forEach((t) => checkType(t, ctx));
     node.outputs.forEach((name, i) => name !== '' && types.set(name, outTypes[i]));
 
     const folded = tryFold(def, ctx, outTypes);
@@ -94,13 +111,18 @@ export function specialize(graph: Graph, opts: SpecializeOptions = {}): Graph {
   }
 
   for (const out of graph.outputs)
-    if (!types.has(out.name)) throw new Error(`invalid ONNX model: graph output "${out.name}" is never computed`);
+    if (!types.has(out.name))
+      throw new Error(`invalid ONNX model: graph output "${out.name}" is never computed`);
 
   return {
     name: graph.name,
     opsets: graph.opsets,
     inputs,
-    outputs: graph.outputs.map((o) => ({ name: o.name, dtype: types.get(o.name)!.dtype, shape: types.get(o.name)!.shape })),
+    outputs: graph.outputs.map((o) => ({
+      name: o.name,
+      dtype: types.get(o.name)!.dtype,
+      shape: types.get(o.name)!.shape,
+    })),
     nodes: remaining,
     initializers: consts,
     types,
@@ -112,31 +134,56 @@ function tryFold(def: ReturnType<typeof findOp> & object, ctx: OpContext, outTyp
     const r = def.fold(ctx);
     if (r) return r;
   }
-  const present = ctx.node.inputs.map((n, i) => (n === '' ? undefined : ctx.consts[i] ?? null));
+  const present = ctx.node.inputs.map((n, i) => (n === '' ? undefined : (ctx.consts[i] ?? null)));
   if (present.some((c) => c === null) || !def.lower) return undefined;
   if (outTypes.some((t) => t.dtype === 'string')) return undefined;
   const outBytes = outTypes.reduce((s, t) => s + sizeOf(t.shape) * dtypeBytes(t.dtype), 0);
-  const inBytes = ctx.consts.reduce((s, t) => s + (t && t.dtype !== 'string' ? sizeOf(t.dims) * dtypeBytes(t.dtype) : 0), 0);
+  const inBytes = ctx.consts.reduce(
+    (s, t) => s + (t && t.dtype !== 'string' ? sizeOf(t.dims) * dtypeBytes(t.dtype) : 0),
+    0,
+  );
   if (outBytes > FOLD_LIMIT_BYTES && outBytes > inBytes) return undefined; // computed once at load by init()
   return evaluateNode(def, ctx, outTypes);
+}
+
+/** wasm32 linear memory holds at most 4 GiB; no single value may come near it. */
+export const MAX_VALUE_BYTES = 2 ** 31;
+
+function checkType(t: TensorType, ctx: OpContext): void {
+  if (!t.shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    throw new OpError(ctx.node, ctx.opset, `inferred an invalid output shape [${t.shape.join(',')}]`);
+  if (t.dtype !== 'string' && sizeOf(t.shape) * dtypeBytes(t.dtype) > MAX_VALUE_BYTES)
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `output of shape [${t.shape.join(',')}] (${t.dtype}) is larger than the ${MAX_VALUE_BYTES / 2 ** 30} GiB a value may take`,
+    );
 }
 
 function resolveInputShape(name: string, declared: (number | string)[], opts: SpecializeOptions): number[] {
   const given = opts.shapes?.[name];
   if (given) {
     if (given.length !== declared.length)
-      throw new Error(`--shape ${name}: the model declares rank ${declared.length} [${declared.join(',')}], got ${given.length} dims`);
+      throw new Error(
+        `--shape ${name}: the model declares rank ${declared.length} [${declared.join(',')}], got ${given.length} dims`,
+      );
     declared.forEach((d, i) => {
       if (typeof d === 'number' && d !== given[i])
         throw new Error(`--shape ${name}: dimension ${i} is fixed to ${d} by the model, got ${given[i]}`);
     });
-    return [...given];
   }
-  return declared.map((d) => {
-    if (typeof d === 'number') return d;
-    opts.onWarning?.(`input "${name}" has symbolic dimension "${d}"; using 1 (set it with --shape ${name}=...)`);
-    return 1;
-  });
+  const shape = given
+    ? [...given]
+    : declared.map((d) => {
+        if (typeof d === 'number') return d;
+        opts.onWarning?.(
+          `input "${name}" has symbolic dimension "${d}"; using 1 (set it with --shape ${name}=...)`,
+        );
+        return 1;
+      });
+  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0))
+    throw new Error(`input "${name}" has an invalid shape [${shape.join(',')}]`);
+  return shape;
 }
 
 function unsupported(node: Node, opset: number): Error {

@@ -31,6 +31,8 @@ export function feedBytes(
 
 function checkedBytes(where: string, sig: TensorSignature, feed: Feed): Uint8Array {
   const dtype = sig.dtype as NumericDType;
+  if (typeof feed !== 'object' || feed === null || typeof feed.data !== 'object' || feed.data === null)
+    throw new Error(`${where} must be a tensor { dtype, dims, data }`);
   if (feed.dtype !== dtype)
     throw new Error(`${where} has dtype ${String(feed.dtype)} but the model expects ${dtype}`);
   if (!Array.isArray(feed.dims) || !sameDims(feed.dims, sig.shape))
@@ -38,9 +40,9 @@ function checkedBytes(where: string, sig: TensorSignature, feed: Feed): Uint8Arr
       `${where} has dims ${formatDims(feed.dims)} but the model expects ${formatDims(sig.shape)}`,
     );
   const count = elementCount(sig.shape);
-  if (feed.data?.length !== count)
+  if (feed.data.length !== count)
     throw new Error(
-      `${where} has ${String(feed.data?.length)} data elements but dims ${formatDims(sig.shape)} need ${count}`,
+      `${where} has ${feed.data.length} data elements but dims ${formatDims(sig.shape)} need ${count}`,
     );
   const Ctor = ELEMENT_ARRAY[dtype];
   if (feed.data instanceof Ctor) return bytesOf(feed.data);

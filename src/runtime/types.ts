@@ -37,7 +37,11 @@ export interface LoadOptions {
   gpu?: unknown;
 }
 
-/** Bundle files already in memory; `weights` may be an ArrayBuffer, `manifest` parsed or JSON text. */
+/**
+ * Bundle files already in memory; `weights` may be an ArrayBuffer, `manifest` parsed or JSON text.
+ * A Worker passes `wasm` as the `WebAssembly.Module` it imported: its bytes cannot be hashed then,
+ * so only the other files are checked against the manifest.
+ */
 export interface InMemoryBundle extends Omit<LoadedBundleFiles, 'manifest' | 'weights'> {
   manifest: Manifest | string;
   weights: ArrayBuffer | Uint8Array;

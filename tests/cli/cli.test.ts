@@ -7,6 +7,7 @@ import { writeBundle } from '../../src/bundle/node.js';
 import { readTensorFile, writeTensorFile } from '../../src/tensor-io/index.js';
 import { tensorFromNumbers } from '../../src/ir/tensor.js';
 import { buildFixtureBundle, expectedY, WEIGHT_VALUES } from '../runtime/fixture.js';
+import { buildModel } from '../helpers/onnx-builder.js';
 
 interface Result {
   code: number;
@@ -33,6 +34,21 @@ beforeAll(async () => {
   writeTensorFile(join(dir, 'x.npy'), tensorFromNumbers('float32', [2, 3], X));
   writeTensorFile(join(dir, 'i.pb'), tensorFromNumbers('int32', [1], [4]));
   writeTensorFile(join(dir, 'x64.npy'), tensorFromNumbers('float64', [2, 3], X));
+  // y = x * k + b, with a free batch dimension and k meant to be fixed at compile time
+  const model = buildModel({
+    name: 'scale_shift',
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: ['batch', 3] },
+      { name: 'k', dtype: 'float32', shape: [1] },
+    ],
+    outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 3] }],
+    initializers: [{ name: 'b', tensor: tensorFromNumbers('float32', [3], [10, 20, 30]) }],
+    nodes: [
+      { op: 'Mul', inputs: ['x', 'k'], outputs: ['xk'] },
+      { op: 'Add', inputs: ['xk', 'b'], outputs: ['y'] },
+    ],
+  });
+  await writeFile(join(dir, 'scale_shift.onnx'), model);
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -136,6 +152,48 @@ describe.concurrent('kiln on a bundle', () => {
   });
 });
 
+describe.concurrent('kiln compile', () => {
+  it('compiles with --shape, --const and --name, and the bundle runs', async () => {
+    const out = join(dir, 'compiled');
+    const c = await kiln(
+      'compile',
+      join(dir, 'scale_shift.onnx'),
+      '-o',
+      out,
+      '--shape',
+      'x=2,3',
+      '--const',
+      'k=2',
+      '--name',
+      'tiny',
+    );
+    expect(c.stderr).toBe('');
+    expect(c.stdout).toMatch(/^compiled .*scale_shift\.onnx → .*compiled: 1 input, 1 output, model\.wasm /);
+    const r = await kiln('run', out, '--input', `x=${join(dir, 'x.npy')}`, '--json');
+    expect(JSON.parse(r.stdout)).toEqual({
+      model: 'tiny',
+      outputs: [
+        { name: 'y', dtype: 'float32', dims: [2, 3], data: X.map((v, i) => v * 2 + [10, 20, 30][i % 3]) },
+      ],
+    });
+  });
+
+  it('usage errors: missing -o, bad --shape, bad --weights', async () => {
+    const model = join(dir, 'scale_shift.onnx');
+    const results = await Promise.all([
+      kiln('compile', model),
+      kiln('compile', model, '-o', join(dir, 'x'), '--shape', 'x=2,three'),
+      kiln('compile', model, '-o', join(dir, 'x'), '--weights', 'fp8'),
+    ]);
+    expect(results.map((r) => r.code)).toEqual([2, 2, 2]);
+    expect(results.map((r) => r.stderr.split('\n')[0])).toEqual([
+      'kiln: missing -o DIR (where to write the bundle)',
+      'kiln: --shape "x=2,three": "three" is not a non-negative integer',
+      'kiln: --weights must be one of fp32, fp16, int8, got "fp8"',
+    ]);
+  });
+});
+
 describe.concurrent('kiln errors', () => {
   it('a wrong input file: one line naming the input, exit 1, no stack', async () => {
     const r = await kiln(
@@ -150,6 +208,12 @@ describe.concurrent('kiln errors', () => {
     expect(r.stderr).toBe(
       'kiln: model "fixture": input "x" has dtype float64 but the model expects float32\n',
     );
+  });
+
+  it('the webgpu backend is refused clearly until it is built', async () => {
+    const r = await kiln('bench', bundleDir, '--backend', 'webgpu');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('kiln: the webgpu backend is not built yet\n');
   });
 
   it('a corrupt bundle is refused; --verbose adds the stack', async () => {

@@ -5,6 +5,16 @@ import { evaluateProgram, compileProgram } from '../../src/codegen/wasm/index.js
 
 export type NumDType = Exclude<DType, 'string'>;
 
+/** Kernel results as loosely typed element lists (number or bigint per dtype), so tests compare them simply. */
+export type Elements = ArrayLike<any>;
+
+/** A typed array of the given dtype holding `values`. */
+export function typed(dtype: NumDType, values: readonly (number | bigint)[]): TypedArray {
+  const out = new DTYPES[dtype].array(values.length);
+  values.forEach((x, i) => ((out as Elements as unknown[])[i] = x));
+  return out;
+}
+
 /** Place buffers one after another, 16-byte aligned, starting past a guard region. */
 export function place(specs: { dtype: NumDType; length: number }[]): PlacedBuffer[] {
   let offset = 64;
@@ -33,7 +43,7 @@ export function runKernel(
   specs: { dtype: NumDType; length: number; data?: TypedArray }[],
   body: (bufs: PlacedBuffer[]) => Stmt[],
   opts: { optimize?: boolean } = {},
-): TypedArray[] {
+): Elements[] {
   const bufs = place(specs);
   const program = programOf(bufs, body(bufs));
   if (opts.optimize) return runCompiled(program, specs.map((s, i) => ({ buf: bufs[i], data: s.data })), bufs);
@@ -47,7 +57,7 @@ export function runCompiled(
   inputs: { buf: PlacedBuffer; data?: TypedArray }[],
   outputs: PlacedBuffer[],
   relaxedSimd = false,
-): TypedArray[] {
+): Elements[] {
   const bytes = compileProgram(program, { optimize: true, relaxedSimd });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
   const memory = instance.exports.memory as WebAssembly.Memory;

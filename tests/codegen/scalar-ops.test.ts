@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { bin, cast, cmp, f32, load, loop, store, un, v } from '../../src/kernels/build.js';
 import type { BinOp, CmpOp, Scalar, UnOp } from '../../src/kernels/ir.js';
-import { runKernel, type NumDType } from './harness.js';
+import { runKernel, typed, type Elements, type NumDType } from './harness.js';
 
 const I32_EDGES = [0, 1, -1, 2, -2, 7, -7, 31, 32, 33, 100, -100, 2147483647, -2147483648, 65536];
 const I64_EDGES = [0n, 1n, -1n, 3n, -3n, 63n, 64n, 65n, 1n << 40n, -(1n << 40n), (1n << 63n) - 1n, -(1n << 63n)];
 const F_EDGES = [0, -0, 1, -1, 1.5, -2.5, 0.5, 2.5, 3, -7.25, 1e-30, 1e30, Infinity, -Infinity, NaN, 3.14159, 1e-310];
 
 const DTYPE: Record<Scalar, NumDType> = { f32: 'float32', f64: 'float64', i32: 'int32', i64: 'int64' };
-const ARRAY = { f32: Float32Array, f64: Float64Array, i32: Int32Array, i64: BigInt64Array } as const;
 
 function edges(t: Scalar): (number | bigint)[] {
   return t === 'i64' ? I64_EDGES : t === 'i32' ? I32_EDGES : F_EDGES;
@@ -19,7 +18,7 @@ function pairs(t: Scalar) {
   const e = edges(t);
   const a = e.flatMap((x) => e.map(() => x));
   const b = e.flatMap(() => e);
-  return { a: ARRAY[t].from(a as never[]), b: ARRAY[t].from(b as never[]), n: a.length };
+  return { a: typed(DTYPE[t], a), b: typed(DTYPE[t], b), n: a.length };
 }
 
 /** out[i] = f(A[i], B[i]) compiled both without and with binaryen's optimizer. */
@@ -38,7 +37,7 @@ function runBinary(t: Scalar, outT: Scalar, f: (a: never, b: never) => never) {
       )[2],
   );
   expect(Array.from(results[1])).toEqual(Array.from(results[0]));
-  return { a: Array.from(a) as never[], b: Array.from(b) as never[], out: Array.from(results[0]) };
+  return { a: Array.from(a as Elements) as never[], b: Array.from(b as Elements) as never[], out: Array.from(results[0]) };
 }
 
 const MIN32 = -2147483648;
@@ -173,7 +172,7 @@ describe('comparisons', () => {
 
 /** out[i] = f(A[i]) for the edge values of type t. */
 function runUnary(t: Scalar, outT: Scalar, f: (a: never) => never, values: (number | bigint)[] = edges(t)) {
-  const data = ARRAY[t].from(values as never[]);
+  const data = typed(DTYPE[t], values);
   const [, out] = runKernel(
     [
       { dtype: DTYPE[t], length: data.length, data },
@@ -181,7 +180,7 @@ function runUnary(t: Scalar, outT: Scalar, f: (a: never) => never, values: (numb
     ],
     ([A, B]) => [loop('i', data.length, [store(B, v('i'), f(load(A, v('i')) as never))])],
   );
-  return { a: Array.from(data) as never[], out: Array.from(out) };
+  return { a: Array.from(data as Elements) as never[], out: Array.from(out) };
 }
 
 const F_UN: Partial<Record<UnOp, (a: number) => number>> = {

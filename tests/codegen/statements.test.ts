@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { add, cmp, f32, i32, load, local, loop, mul, select, set, store, v, when } from '../../src/kernels/build.js';
 import { compileProgram, evaluateProgram } from '../../src/codegen/wasm/index.js';
 import type { Program } from '../../src/kernels/ir.js';
-import { place, programOf, runKernel, type NumDType } from './harness.js';
+import { place, programOf, runKernel, typed, type NumDType } from './harness.js';
 
 describe('statements', () => {
   it('nested loops, locals, set and if/else', () => {
@@ -81,7 +81,7 @@ describe('statements', () => {
         { name: 'r-2', body: [store(B, i32(1), mul(load(B, i32(1)), i32(2)))] },
       ],
     };
-    expect(Array.from(evaluateProgram(program, [], [B])[0])).toEqual([30, 62]);
+    expect(Array.from(evaluateProgram(program, [], [B])[0] as Int32Array)).toEqual([30, 62]);
   });
 
   it('exports exactly memory, init and run, with no imports and fixed memory size', () => {
@@ -118,22 +118,22 @@ describe('statements', () => {
 });
 
 describe('storage dtypes', () => {
-  const CASES: { dtype: NumDType; values: (number | bigint)[]; array: ArrayLike<unknown> & { from?: unknown } }[] = [
-    { dtype: 'int8', values: [0, 1, -1, 127, -128], array: Int8Array },
-    { dtype: 'uint8', values: [0, 1, 255, 128], array: Uint8Array },
-    { dtype: 'bool', values: [0, 1, 1, 0], array: Uint8Array },
-    { dtype: 'int16', values: [0, -1, 32767, -32768], array: Int16Array },
-    { dtype: 'uint16', values: [0, 65535, 32768], array: Uint16Array },
-    { dtype: 'int32', values: [0, -1, 2147483647, -2147483648], array: Int32Array },
-    { dtype: 'uint32', values: [0, 4294967295, 2147483648], array: Uint32Array },
-    { dtype: 'int64', values: [0n, -1n, (1n << 63n) - 1n, -(1n << 63n)], array: BigInt64Array },
-    { dtype: 'uint64', values: [0n, (1n << 64n) - 1n, 1n << 63n], array: BigUint64Array },
-    { dtype: 'float32', values: [0, -0, 1.5, NaN, -Infinity, 3.4e38, 1e-45], array: Float32Array },
-    { dtype: 'float64', values: [0, -0, 1 / 3, NaN, Infinity, 5e-324], array: Float64Array },
+  const CASES: { dtype: NumDType; values: (number | bigint)[] }[] = [
+    { dtype: 'int8', values: [0, 1, -1, 127, -128] },
+    { dtype: 'uint8', values: [0, 1, 255, 128] },
+    { dtype: 'bool', values: [0, 1, 1, 0] },
+    { dtype: 'int16', values: [0, -1, 32767, -32768] },
+    { dtype: 'uint16', values: [0, 65535, 32768] },
+    { dtype: 'int32', values: [0, -1, 2147483647, -2147483648] },
+    { dtype: 'uint32', values: [0, 4294967295, 2147483648] },
+    { dtype: 'int64', values: [0n, -1n, (1n << 63n) - 1n, -(1n << 63n)] },
+    { dtype: 'uint64', values: [0n, (1n << 64n) - 1n, 1n << 63n] },
+    { dtype: 'float32', values: [0, -0, 1.5, NaN, -Infinity, 3.4e38, 1e-45] },
+    { dtype: 'float64', values: [0, -0, 1 / 3, NaN, Infinity, 5e-324] },
   ];
   for (const c of CASES)
     it(`${c.dtype} round-trips through its compute type`, () => {
-      const data = (c.array as unknown as { from(v: unknown[]): Int8Array }).from(c.values);
+      const data = typed(c.dtype, c.values);
       const n = data.length;
       const [, out] = runKernel(
         [
@@ -142,7 +142,7 @@ describe('storage dtypes', () => {
         ],
         ([A, B]) => [loop('i', n, [store(B, v('i'), load(A, v('i')))])],
       );
-      expect(Array.from(out)).toEqual(Array.from(data));
+      expect(Array.from(out)).toEqual(Array.from(data as ArrayLike<number | bigint>));
     });
 
   it('narrow stores wrap and narrow loads sign- or zero-extend', () => {

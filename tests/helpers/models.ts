@@ -37,16 +37,42 @@ export function cnnModel(): Uint8Array {
       { name: 'bn_scale', tensor: randomTensor([16], r, 1) },
       { name: 'bn_bias', tensor: randomTensor([16], r, 0.1) },
       { name: 'bn_mean', tensor: randomTensor([16], r, 0.1) },
-      { name: 'bn_var', tensor: tensorFromNumbers('float32', [16], Array.from({ length: 16 }, () => 0.5 + r())) },
+      {
+        name: 'bn_var',
+        tensor: tensorFromNumbers(
+          'float32',
+          [16],
+          Array.from({ length: 16 }, () => 0.5 + r()),
+        ),
+      },
       { name: 'fcw', tensor: randomTensor([10, 16], r, 0.3) },
       { name: 'fcb', tensor: randomTensor([10], r, 0.1) },
     ],
     nodes: [
-      { op: 'Conv', inputs: ['image', 'c1w', 'c1b'], outputs: ['c1'], attrs: { pads: { ints: [1, 1, 1, 1] } } },
+      {
+        op: 'Conv',
+        inputs: ['image', 'c1w', 'c1b'],
+        outputs: ['c1'],
+        attrs: { pads: { ints: [1, 1, 1, 1] } },
+      },
       { op: 'Relu', inputs: ['c1'], outputs: ['r1'] },
-      { op: 'MaxPool', inputs: ['r1'], outputs: ['p1'], attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } } },
-      { op: 'Conv', inputs: ['p1', 'c2w'], outputs: ['c2'], attrs: { strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } } },
-      { op: 'BatchNormalization', inputs: ['c2', 'bn_scale', 'bn_bias', 'bn_mean', 'bn_var'], outputs: ['bn'] },
+      {
+        op: 'MaxPool',
+        inputs: ['r1'],
+        outputs: ['p1'],
+        attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+      },
+      {
+        op: 'Conv',
+        inputs: ['p1', 'c2w'],
+        outputs: ['c2'],
+        attrs: { strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } },
+      },
+      {
+        op: 'BatchNormalization',
+        inputs: ['c2', 'bn_scale', 'bn_bias', 'bn_mean', 'bn_var'],
+        outputs: ['bn'],
+      },
       { op: 'Relu', inputs: ['bn'], outputs: ['r2'] },
       { op: 'GlobalAveragePool', inputs: ['r2'], outputs: ['gap'] },
       { op: 'Flatten', inputs: ['gap'], outputs: ['flat'] },
@@ -94,7 +120,12 @@ export function attentionModel(): Uint8Array {
       { op: 'Reshape', inputs: ['o1', 'merged'], outputs: ['o2'] },
       { op: 'MatMul', inputs: ['o2', 'wo'], outputs: ['o3'] },
       { op: 'Add', inputs: ['o3', 'x'], outputs: ['res'] },
-      { op: 'LayerNormalization', inputs: ['res', 'gamma', 'beta'], outputs: ['y'], attrs: { axis: { i: -1 } } },
+      {
+        op: 'LayerNormalization',
+        inputs: ['res', 'gamma', 'beta'],
+        outputs: ['y'],
+        attrs: { axis: { i: -1 } },
+      },
     ],
   });
 }

@@ -3,7 +3,13 @@ import { onnx } from '../../src/frontend/onnx/proto.js';
 import { onnxFromDtype, type DType } from '../../src/ir/dtype.js';
 import { tensorBytes, type HostTensor } from '../../src/ir/tensor.js';
 
-export type AttrSpec = { i: number } | { f: number } | { ints: number[] } | { floats: number[] } | { s: string } | { t: HostTensor };
+export type AttrSpec =
+  | { i: number }
+  | { f: number }
+  | { ints: number[] }
+  | { floats: number[] }
+  | { s: string }
+  | { t: HostTensor };
 
 export interface NodeSpec {
   op: string;
@@ -34,7 +40,9 @@ function valueInfo(v: { name: string; dtype: DType; shape?: (number | string)[] 
       tensorType: {
         elemType: onnxFromDtype(v.dtype),
         ...(v.shape
-          ? { shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } }
+          ? {
+              shape: { dim: v.shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+            }
           : {}),
       },
     },

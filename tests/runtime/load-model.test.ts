@@ -80,6 +80,18 @@ describe('loadModel', () => {
     });
   });
 
+  it('a failing run in the queue does not hold up or break the runs queued after it', async () => {
+    const model = await loadModel(bundle);
+    const [before, bad, after] = await Promise.allSettled([
+      model.run(fixtureFeeds(X, 1)),
+      model.run({ x: fixtureFeeds(X).x } as never),
+      model.run(fixtureFeeds(X, 3)),
+    ]);
+    expect(before.status === 'fulfilled' && numbers(before.value.picked)).toEqual([WEIGHT_VALUES[1]]);
+    expect(bad.status === 'rejected' && String(bad.reason)).toContain('input "i" is missing');
+    expect(after.status === 'fulfilled' && numbers(after.value.picked)).toEqual([WEIGHT_VALUES[3]]);
+  });
+
   it('reports the webgpu backend as not built yet and rejects unknown backends', async () => {
     await expect(loadModel(bundle, { backend: 'webgpu' })).rejects.toThrow(
       'the webgpu backend is not built yet',
@@ -114,6 +126,7 @@ describe('bad feeds', () => {
       { ...good, z: good.x },
       'model "fixture": unknown input "z"; the model\'s inputs are x (float32[2,3]), i (int32[1])',
     ],
+    ['not a tensor', { ...good, x: new Float32Array(6) }, 'input "x" must be a tensor { dtype, dims, data }'],
     ['misnamed input', { X: good.x, i: good.i }, 'unknown input "X"'],
     [
       'wrong dtype',
@@ -216,6 +229,19 @@ describe('refused bundles', () => {
         manifest: { ...bundle.manifest, outputs: [{ ...bundle.manifest.outputs[0], offset: 65530 }] },
       }),
       'bundle memory plan: output "out/y" (bytes 65530..65554) exceeds memory of 65536 bytes',
+    ],
+    [
+      'manifest without a memory plan',
+      () => ({ ...bundle, manifest: { ...bundle.manifest, memory: undefined as never } }),
+      'bundle manifest is malformed: memory must be an object',
+    ],
+    [
+      'wasm file name that is a path',
+      () => ({
+        ...bundle,
+        manifest: { ...bundle.manifest, wasm: { ...bundle.manifest.wasm, file: '../x.wasm' } },
+      }),
+      'bundle manifest is malformed: wasm.file "../x.wasm" must be a plain .wasm file name',
     ],
     [
       'missing targets',

@@ -6,7 +6,7 @@ import { writeBundle } from '../../bundle/node.js';
 import { onePositional, parseChoice, parseCommandArgs, parseNumberList, splitAssignment } from '../args.js';
 import { UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
-import { formatBytes, print, type Command } from '../command.js';
+import { formatBytes, plural, print, type Command } from '../command.js';
 
 const usage =
   'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--name NAME]';
@@ -78,7 +78,7 @@ export const compileCommand: Command = {
     await writeBundle(values.out, files);
     const m = files.manifest;
     print(
-      `compiled ${modelPath} → ${values.out}: ${m.inputs.length} inputs, ${m.outputs.length} outputs, ` +
+      `compiled ${modelPath} → ${values.out}: ${plural(m.inputs.length, 'input')}, ${plural(m.outputs.length, 'output')}, ` +
         `${m.wasm.file} ${formatBytes(files.wasm.byteLength)}, weights.bin ${formatBytes(files.weights.byteLength)}`,
     );
   },

@@ -3,7 +3,7 @@ import { readBundleDir } from '../../bundle/node.js';
 import { verifyBundle } from '../../bundle/verify.js';
 import type { TensorSignature } from '../../bundle/manifest.js';
 import { onePositional, parseCommandArgs } from '../args.js';
-import { formatBytes, print, printJson, type Command } from '../command.js';
+import { formatBytes, plural, print, printJson, type Command } from '../command.js';
 
 const usage = 'kiln inspect DIR [--json]';
 
@@ -51,7 +51,7 @@ export const inspectCommand: Command = {
       ...info.inputs.map(tensor),
       'outputs:',
       ...info.outputs.map(tensor),
-      `weights:  ${info.weights.count} tensors, ${formatBytes(info.weights.bytes)}`,
+      `weights:  ${plural(info.weights.count, 'tensor')}, ${formatBytes(info.weights.bytes)}`,
       `arena:    ${formatBytes(arenaBytes)} planned vs ${formatBytes(arenaUnplannedBytes)} unplanned${saved}`,
       `memory:   ${formatBytes(info.memory.totalBytes)} in all`,
       `wasm:     ${m.wasm.file} ${formatBytes(info.wasmBytes)}`,

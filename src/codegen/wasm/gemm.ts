@@ -2,6 +2,7 @@
 import type { Activation, Expr, GemmStmt, MatView, Stmt } from '../../kernels/ir.js';
 import { add, f32, i32, load, local, loop, max, min, mul, store, v } from '../../kernels/build.js';
 import type { KernelEmitter } from './render.js';
+import { canUseSimdGemm, renderSimdGemm } from './gemm-simd.js';
 
 function checkViews(g: GemmStmt): void {
   const views: [string, MatView | undefined][] = [['A', g.a], ['B', g.b], ['C', g.c], ['bias', g.bias]];
@@ -66,5 +67,6 @@ export function scalarGemm(g: GemmStmt, prefix: string): Stmt[] {
 
 export function renderGemm(g: GemmStmt, emitter: KernelEmitter): string {
   checkViews(g);
+  if (canUseSimdGemm(g)) return renderSimdGemm(g, emitter);
   return emitter.stmts(scalarGemm(g, emitter.label('gemm') + '.'));
 }

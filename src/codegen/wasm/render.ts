@@ -3,6 +3,7 @@ import type { BufRef, Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
 import { binCode, castCode, cmpCode, unCode, type Code, type UnCode } from './ops.js';
 import { constText, storageOf, WASM_TYPE } from './types.js';
 import { renderGemm } from './gemm.js';
+import { renderVector, vectorizableStores } from './vectorize.js';
 
 /** What a kernel needs from the whole program: where buffers live, and which helpers were used. */
 export interface ProgramContext {
@@ -133,14 +134,45 @@ export class KernelEmitter {
 
   /** `for (v = 0; v < n; v++) body` as a bottom-tested wasm loop (n > 0 is known statically). */
   countedLoop(counter: string, n: number, body: string): string {
-    if (n <= 0) return '';
-    const init = `(local.set ${counter} (i32.const 0))`;
-    if (n === 1) return `${init}\n${body}`;
+    return this.rangeLoop(counter, 0, n, 1, body);
+  }
+
+  /** `for (v = start; v < end; v += step) body`, bottom-tested (bounds are static). */
+  rangeLoop(counter: string, start: number, end: number, step: number, body: string): string {
+    if (start >= end) return '';
+    const init = `(local.set ${counter} (i32.const ${start}))`;
+    if (start + step >= end) return `${init}\n${body}`;
     const l = this.label('L');
     return `${init}
 (loop ${l}
 ${body}
-(br_if ${l} (i32.lt_s (local.tee ${counter} (i32.add (local.get ${counter}) (i32.const 1))) (i32.const ${n}))))`;
+(br_if ${l} (i32.lt_s (local.tee ${counter} (i32.add (local.get ${counter}) (i32.const ${step}))) (i32.const ${end}))))`;
+  }
+
+  /** Bytes [start, end) of a placed buffer, for alias checks. */
+  private region = (buf: BufRef): [number, number] | undefined => {
+    const base = this.program.offsets.get(buf.id);
+    if (base === undefined || buf.dtype === 'string') return undefined;
+    return [base, base + buf.length * storageOf(buf.dtype, 'buffer').bytes];
+  };
+
+  /** An f32x4 main loop over whole groups of four, then the scalar loop for the rest. */
+  private vectorLoop(s: Extract<Stmt, { k: 'loop' }>, stores: Extract<Stmt, { k: 'store' }>[]): string {
+    const counter = this.bind(s.v, 'i32');
+    const vload = (buf: BufRef, index: Expr) => {
+      const { addr, offset } = this.address(buf, index, 'load from');
+      return `(v128.load offset=${offset} ${addr})`;
+    };
+    const vectorBody = stores.map((st) => {
+      const { addr, offset } = this.address(st.buf, st.index, 'store to');
+      const value = renderVector(st.value, s.v, (e) => this.expr(e), vload);
+      return `(v128.store offset=${offset} ${addr} ${value})`;
+    });
+    const main = s.n - (s.n % 4);
+    return [
+      this.rangeLoop(counter, 0, main, 4, vectorBody.join('\n')),
+      this.rangeLoop(counter, main, s.n, 1, this.stmts(s.body)),
+    ].join('\n');
   }
 
   stmts(list: Stmt[]): string {
@@ -151,6 +183,8 @@ ${body}
     switch (s.k) {
       case 'loop': {
         if (s.n <= 0) return '';
+        const stores = vectorizableStores(s, this.region);
+        if (stores) return this.vectorLoop(s, stores);
         const counter = this.bind(s.v, 'i32');
         return this.countedLoop(counter, s.n, this.stmts(s.body));
       }

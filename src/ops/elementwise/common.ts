@@ -33,6 +33,12 @@ export const isFloatType = (dtype: DType): boolean => FLOATS.includes(dtype);
 export function typedInput(ctx: OpContext, i: number, allowed: readonly DType[]): TensorType {
   const t = ctx.inputs[i];
   if (!t) throw new OpError(ctx.node, ctx.opset, `input ${i} is required`);
+  if (t.dtype === 'string')
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `input ${i} ("${ctx.node.inputs[i]}"): string tensors are not supported`,
+    );
   if (!allowed.includes(t.dtype))
     throw new OpError(
       ctx.node,

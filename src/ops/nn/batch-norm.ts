@@ -5,7 +5,15 @@ import type { Kernel } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
 import { add, cast, div, f64, i32, local, loop, mul, store, sub, un, v } from '../../kernels/build.js';
 import { attrFloat, attrInt, registerOp, type LowerIO, type OpContext } from '../registry.js';
-import { FLOAT_TYPES, fail, loadAs, requireMinRank, requireShape, typedInput, wantsOutput } from './common.js';
+import {
+  FLOAT_TYPES,
+  fail,
+  loadAs,
+  requireMinRank,
+  requireShape,
+  typedInput,
+  wantsOutput,
+} from './common.js';
 
 const PARAMS = ['scale', 'B', 'input_mean', 'input_var'] as const;
 
@@ -14,11 +22,14 @@ function infer(ctx: OpContext): TensorType[] {
   requireMinRank(ctx, x, 2, 'X');
   if (attrInt(ctx.node, 'training_mode', 0) !== 0)
     fail(ctx, 'training_mode=1 is unsupported; Kiln compiles inference graphs only');
-  if (attrInt(ctx.node, 'spatial', 1) === 0) fail(ctx, 'spatial=0 (per-activation statistics) is unsupported');
+  if (attrInt(ctx.node, 'spatial', 1) === 0)
+    fail(ctx, 'spatial=0 (per-activation statistics) is unsupported');
   if (ctx.node.outputs.some((_, j) => j > 0 && wantsOutput(ctx, j)))
     fail(ctx, 'running mean/variance outputs are training outputs and are unsupported');
   // Since opset 15 scale/B and mean/var may use other float types than X; all are read as f64 here.
-  PARAMS.forEach((what, i) => requireShape(ctx, typedInput(ctx, i + 1, what, FLOAT_TYPES), [x.shape[1]], what));
+  PARAMS.forEach((what, i) =>
+    requireShape(ctx, typedInput(ctx, i + 1, what, FLOAT_TYPES), [x.shape[1]], what),
+  );
   return [{ dtype: x.dtype, shape: x.shape }];
 }
 
@@ -35,7 +46,11 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
     loop('n', N, [
       loop('c', C, [
         // Fold the per-channel constants once: y = x·a + b.
-        local('a', 'f64', div(loadAs('f64', scale, c), un('sqrt', add(loadAs('f64', variance, c), f64(eps))))),
+        local(
+          'a',
+          'f64',
+          div(loadAs('f64', scale, c), un('sqrt', add(loadAs('f64', variance, c), f64(eps)))),
+        ),
         local('b', 'f64', sub(loadAs('f64', B, c), mul(loadAs('f64', mean, c), v('a', 'f64')))),
         local('at', 'i32', mul(add(mul(v('n'), i32(C)), c), i32(size))),
         loop('s', size, [

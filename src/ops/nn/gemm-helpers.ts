@@ -21,10 +21,11 @@ export function gemm(
 }
 
 /**
- * Below this many multiply-adds a strided B operand is used as is; above it, copying B into a
- * unit-column-stride scratch matrix pays for itself because the SIMD path needs b.cs === 1.
+ * Copying a strided B into a unit-column-stride scratch matrix (the SIMD path needs b.cs === 1) costs
+ * about K·N strided moves; it pays for itself once A has this many rows. Fewer rows (GEMV-like
+ * products, batch-1 fully connected layers) read B's rows contiguously in the scalar path instead.
  */
-const TRANSPOSE_WORTH_IT = 4096;
+const TRANSPOSE_MIN_ROWS = 8;
 
 /**
  * Make a K×N view of B with unit column stride when that is worth it: returns the view to use and
@@ -38,7 +39,7 @@ export function unitColumnB(
   scratch: (n: number) => BufRef,
   loopPrefix: string,
 ): { view: MatView; prep: Stmt[] } {
-  if (b.cs === 1 || N === 1 || M * N * K < TRANSPOSE_WORTH_IT)
+  if (b.cs === 1 || N === 1 || M < TRANSPOSE_MIN_ROWS)
     return { view: N === 1 ? { ...b, cs: 1 } : b, prep: [] };
   const buf = scratch(K * N);
   const r = v(`${loopPrefix}r`);

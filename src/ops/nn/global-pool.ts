@@ -23,7 +23,10 @@ interface Reduction {
 
 function globalPool(reduction: (ctx: OpContext) => Reduction): OpDef {
   return {
-    infer,
+    infer(ctx) {
+      reduction(ctx); // validates attributes (GlobalLpPool's p)
+      return infer(ctx);
+    },
     lower(ctx: OpContext, io: LowerIO): Kernel[] {
       const [N, C, ...spatial] = ctx.inputs[0]!.shape;
       const X = io.inputs[0]!;

@@ -45,7 +45,11 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
             ]),
           ]),
           local('d', t, add(cnst(t, bias), mul(cnst(t, alpha / n), v('sum', t)))),
-          store(Y, at(v('c')), div(loadAs(t, X, at(v('c'))), { k: 'bin', t, op: 'pow', a: v('d', t), b: cnst(t, beta) })),
+          store(
+            Y,
+            at(v('c')),
+            div(loadAs(t, X, at(v('c'))), { k: 'bin', t, op: 'pow', a: v('d', t), b: cnst(t, beta) }),
+          ),
         ]),
       ]),
     ]),

@@ -3,7 +3,22 @@ import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
 import type { Expr, Kernel } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
-import { add, cast, div, f64, forEachIndex, linearIndex, local, mul, set, store, stridesOf, sub, un, v } from '../../kernels/build.js';
+import {
+  add,
+  cast,
+  div,
+  f64,
+  forEachIndex,
+  linearIndex,
+  local,
+  mul,
+  set,
+  store,
+  stridesOf,
+  sub,
+  un,
+  v,
+} from '../../kernels/build.js';
 import { attrInts, normAxis, registerOp, type LowerIO, type OpContext } from '../registry.js';
 import { FLOAT_TYPES, fail, fmtShape, loadAs, typedInput } from './common.js';
 
@@ -36,12 +51,24 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
     kept.map((a) => shape[a]),
     'o',
     (outer) => {
-      const base = linearIndex(outer, kept.map((a) => strides[a]));
+      const base = linearIndex(
+        outer,
+        kept.map((a) => strides[a]),
+      );
       const over = (prefix: string, visit: (index: Expr) => ReturnType<typeof set>[]) =>
         forEachIndex(
           reduced.map((a) => shape[a]),
           prefix,
-          (inner) => visit(add(base, linearIndex(inner, reduced.map((a) => strides[a])))),
+          (inner) =>
+            visit(
+              add(
+                base,
+                linearIndex(
+                  inner,
+                  reduced.map((a) => strides[a]),
+                ),
+              ),
+            ),
         );
       return [
         local('sum', 'f64', f64(0)),
@@ -52,7 +79,11 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
           set('sq', add(v('sq', 'f64'), mul(v('x', 'f64'), v('x', 'f64')))),
         ]),
         local('mean', 'f64', div(v('sum', 'f64'), f64(count))),
-        local('variance', 'f64', sub(div(v('sq', 'f64'), f64(count)), mul(v('mean', 'f64'), v('mean', 'f64')))),
+        local(
+          'variance',
+          'f64',
+          sub(div(v('sq', 'f64'), f64(count)), mul(v('mean', 'f64'), v('mean', 'f64'))),
+        ),
         local('inv', 'f64', div(f64(1), add(un('sqrt', v('variance', 'f64')), f64(EPSILON)))),
         ...over('b', (i) => [
           store(Y, i, mul(sub(loadAs(t, X, i), cast(t, v('mean', 'f64'))), cast(t, v('inv', 'f64')))),

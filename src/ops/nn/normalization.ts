@@ -5,8 +5,26 @@ import type { Expr, Kernel } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
 import { add, i32, mul } from '../../kernels/build.js';
 import { broadcastIndex, broadcastShapes } from '../broadcast.js';
-import { attrFloat, attrInt, normAxis, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
-import { FLOAT_TYPES, fail, fmtShape, loadAs, optionalInput, requireMinRank, requireShape, typedInput, wantsOutput } from './common.js';
+import {
+  attrFloat,
+  attrInt,
+  normAxis,
+  registerOp,
+  type LowerIO,
+  type OpContext,
+  type OpDef,
+} from '../registry.js';
+import {
+  FLOAT_TYPES,
+  fail,
+  fmtShape,
+  loadAs,
+  optionalInput,
+  requireMinRank,
+  requireShape,
+  typedInput,
+  wantsOutput,
+} from './common.js';
 import { normalizeRows } from './normalize-rows.js';
 
 // ---- InstanceNormalization: per (n, c) over the spatial dims --------------------------------------
@@ -64,7 +82,11 @@ function requireBroadcastsTo(ctx: OpContext, t: TensorType, target: number[], wh
   } catch {
     ok = false;
   }
-  if (!ok) fail(ctx, `${what} has shape ${fmtShape(t.shape)}; it must broadcast to the normalized shape ${fmtShape(target)}`);
+  if (!ok)
+    fail(
+      ctx,
+      `${what} has shape ${fmtShape(t.shape)}; it must broadcast to the normalized shape ${fmtShape(target)}`,
+    );
 }
 
 function layerNormLower(ctx: OpContext, io: LowerIO): Kernel[] {

@@ -66,7 +66,9 @@ export function normalizeRows(n: RowNormalization): Stmt[] {
       local('inv', 'f64', div(f64(1), un('sqrt', add(div(v('sq', 'f64'), f64(len)), f64(n.epsilon))))),
       ...write,
       ...(n.mean ? [store(n.mean, rowLinear, cast(scalarOf(n.mean.dtype), v('mean', 'f64')))] : []),
-      ...(n.invStdDev ? [store(n.invStdDev, rowLinear, cast(scalarOf(n.invStdDev.dtype), v('inv', 'f64')))] : []),
+      ...(n.invStdDev
+        ? [store(n.invStdDev, rowLinear, cast(scalarOf(n.invStdDev.dtype), v('inv', 'f64')))]
+        : []),
     ];
   });
 }

@@ -206,6 +206,7 @@ export function lpOrder(ctx: OpContext): number {
 }
 
 function lpPoolGeometry(ctx: OpContext): PoolGeometry {
+  lpOrder(ctx);
   return poolGeometry(ctx, FLOAT_TYPES, ctx.opset >= 18);
 }
 

@@ -5,22 +5,35 @@
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf, tensorFromNumbers } from '../../ir/tensor.js';
 import { add, i32, linearIndex, stridesOf } from '../../kernels/build.js';
-import type { Kernel } from '../../kernels/ir.js';
-import { attrInt, constInput, normAxis, OpError, registerOp, type OpContext, type OpDef } from '../registry.js';
-import { dataInput, elementValue, expectDtype, moveKernel, rowMajor } from './common.js';
+import type { Expr, Kernel } from '../../kernels/ir.js';
+import {
+  attrInt,
+  constInput,
+  normAxis,
+  OpError,
+  registerOp,
+  type OpContext,
+  type OpDef,
+} from '../registry.js';
+import { dataInput, elementValue, expectDtype, moveKernel } from './common.js';
 
 /** Runs [from, from + length) of selected consecutive positions along the compressed axis. */
 function compressPlan(ctx: OpContext) {
   const x = dataInput(ctx, 0);
   expectDtype(ctx, 1, ['bool'], 'condition');
   const cond = constInput(ctx, 1, 'condition');
-  if (cond.dims.length !== 1) throw new OpError(ctx.node, ctx.opset, `condition must be 1-D, found shape [${cond.dims}]`);
+  if (cond.dims.length !== 1)
+    throw new OpError(ctx.node, ctx.opset, `condition must be 1-D, found shape [${cond.dims}]`);
   const flat = ctx.node.attrs.axis === undefined;
   const shape = flat ? [sizeOf(x.shape)] : x.shape;
   const axis = flat ? 0 : normAxis(attrInt(ctx.node, 'axis'), x.shape.length, ctx);
   const dim = shape[axis];
   if (cond.dims[0] > dim)
-    throw new OpError(ctx.node, ctx.opset, `condition has ${cond.dims[0]} entries but axis ${axis} has size ${dim}`);
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `condition has ${cond.dims[0]} entries but axis ${axis} has size ${dim}`,
+    );
   const runs: { from: number; to: number; length: number }[] = [];
   let selected = 0;
   for (let i = 0; i < cond.dims[0]; i++) {
@@ -45,9 +58,19 @@ const compress: OpDef = {
     const outStrides = stridesOf(outShape);
     return runs.map((run, r): Kernel => {
       const loopShape = shape.map((d, i) => (i === axis ? run.length : d));
-      const shifted = (offset: number, strides: number[]) => (idx: ReturnType<typeof i32>[]) =>
-        linearIndex(idx.map((e, i) => (i === axis && offset ? add(e, i32(offset)) : e)), strides);
-      return moveKernel(`${ctx.node.name}_${r}`, loopShape, io.outputs[0], shifted(run.to, outStrides), io.inputs[0]!, shifted(run.from, inStrides));
+      const shifted = (offset: number, strides: number[]) => (idx: Expr[]) =>
+        linearIndex(
+          idx.map((e, i) => (i === axis && offset ? add(e, i32(offset)) : e)),
+          strides,
+        );
+      return moveKernel(
+        `${ctx.node.name}_${r}`,
+        loopShape,
+        io.outputs[0],
+        shifted(run.to, outStrides),
+        io.inputs[0]!,
+        shifted(run.from, inStrides),
+      );
     });
   },
 };

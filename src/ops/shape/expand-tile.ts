@@ -1,6 +1,7 @@
 /** Expand (bidirectional broadcast to a constant shape) and Tile (constant repeats). */
 import { broadcastIndex, broadcastShapes } from '../broadcast.js';
 import { bin, i32, linearIndex, stridesOf } from '../../kernels/build.js';
+import type { Expr } from '../../kernels/ir.js';
 import { OpError, registerOp, type OpContext, type OpDef } from '../registry.js';
 import { constInts, copyKernel, dataInput } from './common.js';
 
@@ -50,7 +51,7 @@ const tile: OpDef = {
     const inShape = ctx.inputs[0]!.shape;
     const outShape = tileShape(ctx);
     // Output position i along an axis reads input position i mod dim; axes not repeated need no rem.
-    const src = (idx: ReturnType<typeof i32>[]) =>
+    const src = (idx: Expr[]) =>
       linearIndex(
         idx.map((e, j) => (outShape[j] === inShape[j] ? e : bin('rem', e, i32(inShape[j])))),
         stridesOf(inShape),

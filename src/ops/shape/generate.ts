@@ -33,13 +33,16 @@ const constantOfShape: OpDef = {
   infer: (ctx) => {
     expectDtype(ctx, 0, ['int64'], 'shape');
     const shape = constInts(ctx, 0, 'shape');
-    if (shape.some((d) => d < 0)) throw new OpError(ctx.node, ctx.opset, `shape [${shape}] has a negative dim`);
+    if (shape.some((d) => d < 0))
+      throw new OpError(ctx.node, ctx.opset, `shape [${shape}] has a negative dim`);
     return [{ dtype: constantOfShapeValue(ctx)?.dtype ?? 'float32', shape }];
   },
   lower: (ctx, io) => {
     const v = constantOfShapeValue(ctx);
     const out = io.outputs[0];
-    const value = v ? constOf(v.dtype, typeof v.data[0] === 'bigint' ? v.data[0] : elementValue(v, 0)) : constOf(out.dtype, 0);
+    const value = v
+      ? constOf(v.dtype, typeof v.data[0] === 'bigint' ? v.data[0] : elementValue(v, 0))
+      : constOf(out.dtype, 0);
     return [fillKernel(ctx.node.name, out, value)];
   },
 };
@@ -50,7 +53,11 @@ function rangeParams(ctx: OpContext) {
   const t = expectDtype(ctx, 0, RANGE_DTYPES, 'start');
   for (const i of [1, 2])
     if (ctx.inputs[i]?.dtype !== t.dtype)
-      throw new OpError(ctx.node, ctx.opset, `start, limit and delta must share a dtype: start is ${t.dtype}, input ${i} is ${ctx.inputs[i]?.dtype}`);
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `start, limit and delta must share a dtype: start is ${t.dtype}, input ${i} is ${ctx.inputs[i]?.dtype}`,
+      );
   const start = constScalar(ctx, 0, 'start');
   const limit = constScalar(ctx, 1, 'limit');
   const delta = constScalar(ctx, 2, 'delta');
@@ -76,7 +83,8 @@ const range: OpDef = {
 
 function eyeLikeType(ctx: OpContext): TensorType {
   const x = dataInput(ctx, 0);
-  if (x.shape.length !== 2) throw new OpError(ctx.node, ctx.opset, `input must be 2-D, found shape [${x.shape}]`);
+  if (x.shape.length !== 2)
+    throw new OpError(ctx.node, ctx.opset, `input must be 2-D, found shape [${x.shape}]`);
   const code = ctx.node.attrs.dtype;
   let dtype = x.dtype;
   if (code !== undefined) {
@@ -96,7 +104,11 @@ const eyeLike: OpDef = {
     const { dtype, shape } = eyeLikeType(ctx);
     const k = attrInt(ctx.node, 'k', 0);
     const body = forEachIndex(shape, 'i', ([r, c]) => [
-      store(io.outputs[0], rowMajor([r, c], shape), select(cmp('eq', c, add(r, i32(k))), constOf(dtype, 1), constOf(dtype, 0))),
+      store(
+        io.outputs[0],
+        rowMajor([r, c], shape),
+        select(cmp('eq', c, add(r, i32(k))), constOf(dtype, 1), constOf(dtype, 0)),
+      ),
     ]);
     return [{ name: ctx.node.name, body }];
   },
@@ -104,14 +116,17 @@ const eyeLike: OpDef = {
 
 function oneHotLayout(ctx: OpContext) {
   const indices = dataInput(ctx, 0);
-  if (indices.dtype === 'bool' || indices.dtype === 'float16')
-    throw new OpError(ctx.node, ctx.opset, `indices of dtype ${indices.dtype} are unsupported`);
+  if (indices.dtype === 'bool') throw new OpError(ctx.node, ctx.opset, 'indices must be numeric, found bool');
   dataInput(ctx, 1);
   const depth = Math.trunc(constScalar(ctx, 1, 'depth'));
   if (depth < 1) throw new OpError(ctx.node, ctx.opset, `depth must be positive, found ${depth}`);
   const values = dataInput(ctx, 2);
   if (sizeOf(values.shape) !== 2)
-    throw new OpError(ctx.node, ctx.opset, `values must hold [off_value, on_value], found shape [${values.shape}]`);
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `values must hold [off_value, on_value], found shape [${values.shape}]`,
+    );
   const rank = indices.shape.length + 1;
   const axis = normAxis(attrInt(ctx.node, 'axis', -1), rank, ctx);
   const outShape = [...indices.shape.slice(0, axis), depth, ...indices.shape.slice(axis)];
@@ -128,10 +143,15 @@ const oneHot: OpDef = {
     const vals = io.inputs[2]!;
     const body = forEachIndex(outShape, 'i', (idx) => {
       // Indices compare as i64 (floats truncate); negative ones count back from depth.
-      const raw = cast('i64', load(io.inputs[0]!, rowMajor([...idx.slice(0, axis), ...idx.slice(axis + 1)], indices.shape)));
+      const raw = cast(
+        'i64',
+        load(io.inputs[0]!, rowMajor([...idx.slice(0, axis), ...idx.slice(axis + 1)], indices.shape)),
+      );
       const at = select(cmp('lt', raw, cnst('i64', 0)), add(raw, cnst('i64', depth)), raw);
       const hot = cmp('eq', at, cast('i64', idx[axis]));
-      return [store(io.outputs[0], rowMajor(idx, outShape), select(hot, load(vals, i32(1)), load(vals, i32(0))))];
+      return [
+        store(io.outputs[0], rowMajor(idx, outShape), select(hot, load(vals, i32(1)), load(vals, i32(0)))),
+      ];
     });
     return [{ name: ctx.node.name, body }];
   },

@@ -25,6 +25,7 @@ import {
   registerOp,
   type OpContext,
   type OpDef,
+  type LowerIO,
 } from '../registry.js';
 import { constInts, dataInput, hasInput, normAxes, rowMajor } from './common.js';
 
@@ -91,11 +92,7 @@ function sourcePos(mode: Exclude<Mode, 'constant'>, p: Expr, n: number): Expr {
 }
 
 /** The constant fill: input 2 when given (read at run time), else the `value` attribute (opset < 11). */
-function padValue(
-  ctx: OpContext,
-  io: Parameters<NonNullable<OpDef['lower']>>[1],
-  dtype: TensorType['dtype'],
-): Expr {
+function padValue(ctx: OpContext, io: LowerIO, dtype: TensorType['dtype']): Expr {
   const t = scalarOf(dtype);
   if (ctx.opset >= 11) return hasInput(ctx, 2) ? load(io.inputs[2]!, i32(0)) : cnst(t, 0);
   const value = attrFloat(ctx.node, 'value', 0);

@@ -106,12 +106,16 @@ const squeezeAttr: OpDef = {
   ],
 };
 
+/** Squeeze-13 axes input; an omitted or empty one squeezes every size-1 dim. */
+function squeezeAxesInput(ctx: OpContext): number[] | undefined {
+  const axes = hasInput(ctx, 1) ? constInts(ctx, 1, 'axes') : [];
+  return axes.length ? axes : undefined;
+}
+
 const squeezeInput: OpDef = {
   sinceVersion: 13,
   alias: true,
-  infer: (ctx) => [
-    squeezeShape(ctx, dataInput(ctx, 0), hasInput(ctx, 1) ? constInts(ctx, 1, 'axes') : undefined),
-  ],
+  infer: (ctx) => [squeezeShape(ctx, dataInput(ctx, 0), squeezeAxesInput(ctx))],
 };
 
 function unsqueezeShape(ctx: OpContext, x: TensorType, axes: number[]): TensorType {

@@ -8,14 +8,50 @@
  */
 import type { TensorType } from '../../ir/graph.js';
 import { tensorToNumbers } from '../../ir/tensor.js';
-import { add, bin, cast, cmp, f64, i32, load, local, loop, max, min, mul, select, store, sub, un, v } from '../../kernels/build.js';
+import {
+  add,
+  bin,
+  cast,
+  cmp,
+  f64,
+  i32,
+  load,
+  local,
+  loop,
+  max,
+  min,
+  mul,
+  select,
+  store,
+  sub,
+  un,
+  v,
+} from '../../kernels/build.js';
 import { scalarOf, type Expr, type Stmt } from '../../kernels/ir.js';
-import { attrFloat, attrFloats, attrInt, attrInts, attrString, constInput, OpError, registerOp, type OpContext, type OpDef } from '../registry.js';
+import {
+  attrFloat,
+  attrFloats,
+  attrInt,
+  attrInts,
+  attrString,
+  constInput,
+  OpError,
+  registerOp,
+  type OpContext,
+  type OpDef,
+  type LowerIO,
+} from '../registry.js';
 import { constInts, dataInput, hasInput, normAxes, rowMajor } from './common.js';
 
 type Mode = 'nearest' | 'linear' | 'cubic';
 const COORD_MODES = [
-  'half_pixel', 'half_pixel_symmetric', 'pytorch_half_pixel', 'align_corners', 'asymmetric', 'tf_half_pixel_for_nn', 'tf_crop_and_resize',
+  'half_pixel',
+  'half_pixel_symmetric',
+  'pytorch_half_pixel',
+  'align_corners',
+  'asymmetric',
+  'tf_half_pixel_for_nn',
+  'tf_crop_and_resize',
 ] as const;
 type CoordMode = (typeof COORD_MODES)[number];
 const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] as const;
@@ -38,7 +74,11 @@ interface ResizePlan {
 
 function oneOf<T extends string>(ctx: OpContext, name: string, value: string, allowed: readonly T[]): T {
   if (!allowed.includes(value as T))
-    throw new OpError(ctx.node, ctx.opset, `${name} '${value}' is unsupported (expected ${allowed.join(', ')})`);
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `${name} '${value}' is unsupported (expected ${allowed.join(', ')})`,
+    );
   return value as T;
 }
 
@@ -64,16 +104,33 @@ function resizePlan(ctx: OpContext): ResizePlan {
     roi: x.shape.map(() => [0, 1]),
     mode: oneOf(ctx, 'mode', mode, allowedModes),
     // Opset ≤ 10 semantics are ONNX Runtime's: asymmetric coordinates, nearest rounds down.
-    coord: legacy ? 'asymmetric' : oneOf(ctx, 'coordinate_transformation_mode', attrString(ctx.node, 'coordinate_transformation_mode', 'half_pixel'), COORD_MODES),
-    nearest: legacy ? 'floor' : oneOf(ctx, 'nearest_mode', attrString(ctx.node, 'nearest_mode', 'round_prefer_floor'), NEAREST_MODES),
+    coord: legacy
+      ? 'asymmetric'
+      : oneOf(
+          ctx,
+          'coordinate_transformation_mode',
+          attrString(ctx.node, 'coordinate_transformation_mode', 'half_pixel'),
+          COORD_MODES,
+        ),
+    nearest: legacy
+      ? 'floor'
+      : oneOf(ctx, 'nearest_mode', attrString(ctx.node, 'nearest_mode', 'round_prefer_floor'), NEAREST_MODES),
     cubicA: attrFloat(ctx.node, 'cubic_coeff_a', -0.75),
     excludeOutside: attrInt(ctx.node, 'exclude_outside', 0) !== 0,
     extrapolation: attrFloat(ctx.node, 'extrapolation_value', 0),
   };
   if (plan.coord === 'half_pixel_symmetric' && ctx.opset < 19)
-    throw new OpError(ctx.node, ctx.opset, "coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19");
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      "coordinate_transformation_mode 'half_pixel_symmetric' needs opset 19",
+    );
   if (plan.mode !== 'nearest' && !['float32', 'float16', 'float64'].includes(x.dtype))
-    throw new OpError(ctx.node, ctx.opset, `mode '${plan.mode}' on ${x.dtype} data is unsupported (only nearest works on integers)`);
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `mode '${plan.mode}' on ${x.dtype} data is unsupported (only nearest works on integers)`,
+    );
 
   let scales: number[] | undefined;
   let sizes: number[] | undefined;
@@ -81,14 +138,19 @@ function resizePlan(ctx: OpContext): ResizePlan {
   if (isUpsample && ctx.opset < 9) scales = attrFloats(ctx.node, 'scales');
   else if (legacy) scales = optionalFloats(ctx, 1, 'scales');
   else {
-    if (ctx.opset >= 18 && ctx.node.attrs.axes !== undefined) axes = normAxes(ctx, attrInts(ctx.node, 'axes'), r);
+    if (ctx.opset >= 18 && ctx.node.attrs.axes !== undefined)
+      axes = normAxes(ctx, attrInts(ctx.node, 'axes'), r);
     scales = optionalFloats(ctx, 2, 'scales');
     sizes = hasInput(ctx, 3) ? constInts(ctx, 3, 'sizes') : undefined;
     if (sizes && !sizes.length) sizes = undefined;
     if (plan.coord === 'tf_crop_and_resize') {
       const roi = optionalFloats(ctx, 1, 'roi');
       if (!roi || roi.length !== 2 * axes.length)
-        throw new OpError(ctx.node, ctx.opset, `tf_crop_and_resize needs roi with ${2 * axes.length} values, found ${roi?.length ?? 0}`);
+        throw new OpError(
+          ctx.node,
+          ctx.opset,
+          `tf_crop_and_resize needs roi with ${2 * axes.length} values, found ${roi?.length ?? 0}`,
+        );
       axes.forEach((a, i) => (plan.roi[a] = [roi[i], roi[i + axes.length]]));
     }
     if (ctx.opset >= 18 && attrInt(ctx.node, 'antialias', 0) !== 0)
@@ -98,7 +160,11 @@ function resizePlan(ctx: OpContext): ResizePlan {
     throw new OpError(ctx.node, ctx.opset, 'exactly one of scales and sizes must be given (non-empty)');
   const given = (scales ?? sizes)!;
   if (given.length !== axes.length)
-    throw new OpError(ctx.node, ctx.opset, `${scales ? 'scales' : 'sizes'} [${given}] must have one value for each of ${axes.length} axes`);
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `${scales ? 'scales' : 'sizes'} [${given}] must have one value for each of ${axes.length} axes`,
+    );
 
   if (scales) {
     axes.forEach((a, i) => {
@@ -118,7 +184,8 @@ function resizePlan(ctx: OpContext): ResizePlan {
     });
   }
   plan.outShape.forEach((d, a) => {
-    if (d > 0 && x.shape[a] === 0) throw new OpError(ctx.node, ctx.opset, `cannot resize axis ${a} of size 0 to ${d}`);
+    if (d > 0 && x.shape[a] === 0)
+      throw new OpError(ctx.node, ctx.opset, `cannot resize axis ${a} of size 0 to ${d}`);
   });
   return plan;
 }
@@ -200,7 +267,12 @@ interface Tap {
  * Statements computing axis a's taps for the current output index (declared as locals) and the taps
  * themselves. `outside` names an i32 local set when tf_crop_and_resize extrapolates.
  */
-function axisTaps(p: ResizePlan, a: number, o: Expr, compute: 'f32' | 'f64'): { stmts: Stmt[]; taps: Tap[]; outside?: Expr } {
+function axisTaps(
+  p: ResizePlan,
+  a: number,
+  o: Expr,
+  compute: 'f32' | 'f64',
+): { stmts: Stmt[]; taps: Tap[]; outside?: Expr } {
   const inDim = p.x.shape[a];
   const clampIdx = (e: Expr) => min(max(e, i32(0)), i32(inDim - 1));
   const xName = `x${a}`;
@@ -239,7 +311,7 @@ function axisTaps(p: ResizePlan, a: number, o: Expr, compute: 'f32' | 'f64'): { 
   return { stmts, taps, outside };
 }
 
-function lowerResize(ctx: OpContext, io: Parameters<NonNullable<OpDef['lower']>>[1]) {
+function lowerResize(ctx: OpContext, io: LowerIO) {
   const p = resizePlan(ctx);
   const { x, outShape } = p;
   const r = x.shape.length;

@@ -9,12 +9,21 @@ function layout(ctx: OpContext): { x: TensorType; batchAxis: number; timeAxis: n
   const lens = expectDtype(ctx, 1, ['int64'], 'sequence_lens');
   const batchAxis = attrInt(ctx.node, 'batch_axis', 1);
   const timeAxis = attrInt(ctx.node, 'time_axis', 0);
-  if (x.shape.length < 2) throw new OpError(ctx.node, ctx.opset, `input must have rank ≥ 2, found [${x.shape}]`);
+  if (x.shape.length < 2)
+    throw new OpError(ctx.node, ctx.opset, `input must have rank ≥ 2, found [${x.shape}]`);
   const axes = [batchAxis, timeAxis].sort();
   if (axes[0] !== 0 || axes[1] !== 1)
-    throw new OpError(ctx.node, ctx.opset, `batch_axis=${batchAxis} and time_axis=${timeAxis} must be 0 and 1 in some order`);
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `batch_axis=${batchAxis} and time_axis=${timeAxis} must be 0 and 1 in some order`,
+    );
   if (lens.shape.length !== 1 || lens.shape[0] !== x.shape[batchAxis])
-    throw new OpError(ctx.node, ctx.opset, `sequence_lens must have shape [${x.shape[batchAxis]}], found [${lens.shape}]`);
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `sequence_lens must have shape [${x.shape[batchAxis]}], found [${lens.shape}]`,
+    );
   return { x, batchAxis, timeAxis };
 }
 
@@ -29,7 +38,10 @@ const reverseSequence: OpDef = {
         const len = min(max(cast('i32', load(io.inputs[1]!, idx[batchAxis])), i32(0)), i32(steps));
         const t = idx[timeAxis];
         const from = select(cmp('lt', t, len), sub(sub(len, i32(1)), t), t);
-        return linearIndex(idx.map((e, i) => (i === timeAxis ? from : e)), stridesOf(x.shape));
+        return linearIndex(
+          idx.map((e, i) => (i === timeAxis ? from : e)),
+          stridesOf(x.shape),
+        );
       }),
     ];
   },

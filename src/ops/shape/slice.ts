@@ -1,6 +1,6 @@
 /** Slice (opset 1: attributes; opset ≥10: inputs starts/ends/axes/steps), clamped like NumPy. */
 import type { TensorType } from '../../ir/graph.js';
-import { add, i32, linearIndex, stridesOf } from '../../kernels/build.js';
+import { add, i32, mul, stridesOf, sub } from '../../kernels/build.js';
 import { attrInts, OpError, registerOp, type OpContext, type OpDef } from '../registry.js';
 import { constInts, copyKernel, dataInput, hasInput, normAxes } from './common.js';
 
@@ -64,15 +64,23 @@ const slice: OpDef = {
   lower: (ctx, io) => {
     const { x, axes } = slicePlan(ctx);
     const strides = stridesOf(x.shape);
-    const offset = axes.reduce((s, a, i) => s + a.start * strides[i], 0);
+    const offset = axes.reduce((s, a, i) => s + (a.step > 0 ? a.start * strides[i] : 0), 0);
     const outShape = axes.map((a) => a.count);
     return [
       copyKernel(ctx.node.name, outShape, io.outputs[0], io.inputs[0]!, (idx) => {
-        const e = linearIndex(
-          idx,
-          axes.map((a, i) => a.step * strides[i]),
-        );
-        return offset ? add(e, i32(offset)) : e;
+        // A negative step is written as (start - i*|step|)*stride so every term stays non-negative:
+        // address folding may move constants into an unsigned offset immediate.
+        const terms = idx.map((e, i) => {
+          const { start, step } = axes[i];
+          const pos =
+            step > 0
+              ? step === 1
+                ? e
+                : mul(e, i32(step))
+              : sub(i32(start), step === -1 ? e : mul(e, i32(-step)));
+          return strides[i] === 1 ? pos : mul(pos, i32(strides[i]));
+        });
+        return terms.reduce((s, t) => add(s, t), i32(offset));
       }),
     ];
   },

@@ -1,9 +1,10 @@
 /** Transpose: output axis j walks input axis perm[j]. */
+import type { Node } from '../../ir/graph.js';
 import { linearIndex, stridesOf } from '../../kernels/build.js';
 import { attrInts, OpError, registerOp, type OpDef } from '../registry.js';
 import { copyKernel, dataInput } from './common.js';
 
-function permOf(node: Parameters<typeof attrInts>[0], rank: number): number[] {
+function permOf(node: Node, rank: number): number[] {
   return attrInts(
     node,
     'perm',

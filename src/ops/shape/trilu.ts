@@ -6,7 +6,8 @@ import { constScalar, dataInput, hasInput, rowMajor } from './common.js';
 
 function triluParams(ctx: OpContext) {
   const x = dataInput(ctx, 0);
-  if (x.shape.length < 2) throw new OpError(ctx.node, ctx.opset, `input must have rank ≥ 2, found shape [${x.shape}]`);
+  if (x.shape.length < 2)
+    throw new OpError(ctx.node, ctx.opset, `input must have rank ≥ 2, found shape [${x.shape}]`);
   const k = hasInput(ctx, 1) ? constScalar(ctx, 1, 'k') : 0;
   return { x, k, upper: attrInt(ctx.node, 'upper', 1) !== 0 };
 }

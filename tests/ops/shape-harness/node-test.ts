@@ -5,7 +5,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
-import { dtypeFromOnnx, DTYPES, type TypedArray } from '../../../src/ir/dtype.js';
+import { dtypeFromOnnx, type TypedArray } from '../../../src/ir/dtype.js';
 import type { AttrValue, Node } from '../../../src/ir/graph.js';
 import { allocTensor, sizeOf, type HostTensor } from '../../../src/ir/tensor.js';
 import { findOp, type OpContext } from '../../../src/ops/registry.js';
@@ -68,6 +68,40 @@ export interface NodeTestResult {
   message?: string;
 }
 
+/**
+ * Infer, then fold or lower + interpret one node with every given input known at compile time.
+ * Alias outputs get a copy of input 0, as sharing the buffer would give.
+ */
+export function evalOp(node: Node, opset: number, consts: (HostTensor | undefined)[]): HostTensor[] {
+  const ctx: OpContext = {
+    node,
+    opset,
+    inputs: consts.map((t) => (t ? { dtype: t.dtype, shape: [...t.dims] } : undefined)),
+    consts,
+  };
+  const def = findOp(node.op, node.domain, opset);
+  if (!def) throw new Error(`${node.op} opset ${opset} not registered`);
+  const types = def.infer(ctx);
+  const folded = def.fold?.(ctx);
+  if (folded) return folded;
+  const mem = new Memory();
+  let id = 0;
+  const ref = (t: { dtype: HostTensor['dtype']; length: number }): BufRef => ({ id: id++, ...t });
+  const inRefs = consts.map((t) => (t ? ref({ dtype: t.dtype, length: sizeOf(t.dims) }) : undefined));
+  inRefs.forEach((r, i) => r && (mem.get(r) as TypedArray).set(consts[i]!.data as never));
+  const outRefs = types.map((t) => ref({ dtype: t.dtype, length: sizeOf(t.shape) }));
+  const kernels =
+    def.lower?.(ctx, {
+      inputs: inRefs,
+      outputs: outRefs,
+      scratch: (dtype, length) => ref({ dtype, length }),
+    }) ?? [];
+  kernels.forEach(checkUniqueNames);
+  if (def.alias) mem.get(outRefs[0]).set(mem.get(inRefs[0]!) as never);
+  runKernels(kernels, mem);
+  return outRefs.map((r, i) => ({ dtype: r.dtype, dims: types[i].shape, data: mem.get(r) }));
+}
+
 export function listNodeTests(filter: RegExp): string[] {
   return readdirSync(NODE_TESTS)
     .filter((n) => filter.test(n))
@@ -90,8 +124,11 @@ export function runNodeTest(name: string): NodeTestResult {
   const dir = join(NODE_TESTS, name);
   const model = onnx.ModelProto.decode(readFileSync(join(dir, 'model.onnx')));
   const g = model.graph!;
-  if (g.node!.length !== 1) return { status: 'error', message: `${g.node!.length} nodes` };
-  const p = g.node![0];
+  // Constant nodes feeding the op under test become known values.
+  const constants = g.node!.filter((n) => n.opType === 'Constant');
+  const ops = g.node!.filter((n) => n.opType !== 'Constant');
+  if (ops.length !== 1) return { status: 'error', message: `${ops.length} non-Constant nodes` };
+  const p = ops[0];
   const opset = Number(model.opsetImport!.find((o) => !o.domain)?.version ?? 1);
   const node: Node = {
     op: p.opType!,
@@ -109,38 +146,11 @@ export function runNodeTest(name: string): NodeTestResult {
     if (files.includes(`input_${i}.pb`)) byName.set(n, readTensor(join(data, `input_${i}.pb`)));
   });
   for (const init of g.initializer ?? []) byName.set(init.name!, tensorFromProto(init));
+  for (const c of constants)
+    byName.set(c.output![0], tensorFromProto(c.attribute!.find((a) => a.name === 'value')!.t!));
   const consts = node.inputs.map((n) => (n ? byName.get(n) : undefined));
-  const ctx: OpContext = {
-    node,
-    opset,
-    inputs: consts.map((t) => (t ? { dtype: t.dtype, shape: [...t.dims] } : undefined)),
-    consts,
-  };
   try {
-    const def = findOp(node.op, node.domain, opset);
-    if (!def) return { status: 'error', message: `${node.op} opset ${opset} not registered` };
-    const types = def.infer(ctx);
-    let outs: HostTensor[];
-    const folded = def.fold?.(ctx);
-    if (folded) outs = folded;
-    else {
-      const mem = new Memory();
-      let id = 0;
-      const ref = (t: { dtype: HostTensor['dtype']; length: number }): BufRef => ({ id: id++, ...t });
-      const inRefs = consts.map((t) => (t ? ref({ dtype: t.dtype, length: sizeOf(t.dims) }) : undefined));
-      inRefs.forEach((r, i) => r && (mem.get(r) as TypedArray).set(consts[i]!.data as never));
-      const outRefs = types.map((t) => ref({ dtype: t.dtype, length: sizeOf(t.shape) }));
-      const kernels =
-        def.lower?.(ctx, {
-          inputs: inRefs,
-          outputs: outRefs,
-          scratch: (dtype, length) => ref({ dtype, length }),
-        }) ?? [];
-      kernels.forEach(checkUniqueNames);
-      if (def.alias) mem.get(outRefs[0]).set(mem.get(inRefs[0]!) as never);
-      runKernels(kernels, mem);
-      outs = outRefs.map((r, i) => ({ dtype: r.dtype, dims: types[i].shape, data: mem.get(r) }));
-    }
+    const outs = evalOp(node, opset, consts);
     for (let i = 0; i < node.outputs.length; i++) {
       const path = join(data, `output_${i}.pb`);
       if (!files.includes(`output_${i}.pb`)) continue;
@@ -163,3 +173,10 @@ export function runNodeTest(name: string): NodeTestResult {
     return { status: 'error', message: (e as Error).message };
   }
 }
+
+/** The single-node ONNX tests of the data-movement ops (expanded function bodies and non-tensor inputs excluded). */
+export const SHAPE_TESTS = new RegExp(
+  '^test_(?!.*_expanded$)(?!identity_(opt|sequence))(identity|reshape|flatten|squeeze|unsqueeze|dropout|shape|size|transpose|' +
+    'concat|split|slice|gather|scatter|expand|tile|constant_pad|edge_pad|reflect_pad|constantofshape|range|eyelike|onehot|' +
+    'tril|triu|depthtospace|spacetodepth|compress|nonzero|resize|upsample|reversesequence)',
+);

@@ -11,7 +11,7 @@ import { readTensorProto } from '../../../src/tensor-io/index.js';
 import { parseOnnxModel } from '../../../src/frontend/onnx/index.js';
 import type { HostTensor } from '../../../src/ir/tensor.js';
 import { compareTensors } from '../../../scripts/compare.js';
-import { NODE_TESTS } from './node-test.js';
+import { NODE_TESTS, SHAPE_TESTS } from './node-test.js';
 
 async function runOne(name: string): Promise<string> {
   const dir = join(NODE_TESTS, name);
@@ -52,7 +52,7 @@ async function runOne(name: string): Promise<string> {
   }
 }
 
-const filter = new RegExp(process.argv[2] ?? '.');
+const filter = process.argv[2] ? new RegExp(process.argv[2]) : SHAPE_TESTS;
 let pass = 0;
 let total = 0;
 for (const name of readdirSync(NODE_TESTS)

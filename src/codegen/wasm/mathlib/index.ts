@@ -5,8 +5,13 @@
  */
 import { defineHelper } from '../helpers.js';
 import { MATH_FUNCS } from '../ops.js';
+import './exp-log.js';
+import './pow.js';
+import './trig.js';
+import './hyperbolic.js';
+import './erf.js';
 
-for (const name of [...MATH_FUNCS]) {
+for (const name of MATH_FUNCS) {
   defineHelper(
     `${name}_f32`,
     `(func $${name}_f32 (param $x f32) (result f32) (f32.demote_f64 (call $${name}_f64 (f64.promote_f32 (local.get $x)))))`,

@@ -1,0 +1,157 @@
+/**
+ * Auto-vectorization of simple innermost loops into an f32x4 main loop plus a scalar tail.
+ *
+ * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), whose values are
+ * built from float32 loads at (loopvar + invariant), loop-invariant f32 expressions, and lane-wise f32 ops.
+ * Loads from memory that a store in the loop writes must use exactly the store's index, so doing four
+ * iterations at once cannot reorder a read and a write of the same element.
+ */
+import type { BinOp, BufRef, CmpOp, Expr, Stmt, UnOp } from '../../kernels/ir.js';
+
+type Loop = Extract<Stmt, { k: 'loop' }>;
+type Store = Extract<Stmt, { k: 'store' }>;
+
+const VEC_BIN: Partial<Record<BinOp, string>> = {
+  add: 'f32x4.add', sub: 'f32x4.sub', mul: 'f32x4.mul', div: 'f32x4.div', min: 'f32x4.min', max: 'f32x4.max',
+};
+const VEC_UN: Partial<Record<UnOp, string>> = {
+  neg: 'f32x4.neg', abs: 'f32x4.abs', sqrt: 'f32x4.sqrt', floor: 'f32x4.floor', ceil: 'f32x4.ceil',
+  trunc: 'f32x4.trunc', nearest: 'f32x4.nearest',
+};
+const VEC_CMP: Partial<Record<CmpOp, string>> = {
+  eq: 'f32x4.eq', ne: 'f32x4.ne', lt: 'f32x4.lt', le: 'f32x4.le', gt: 'f32x4.gt', ge: 'f32x4.ge',
+};
+
+export function dependsOn(e: Expr, v: string): boolean {
+  switch (e.k) {
+    case 'const':
+      return false;
+    case 'var':
+      return e.name === v;
+    case 'load':
+      return dependsOn(e.index, v);
+    case 'bin':
+    case 'cmp':
+      return dependsOn(e.a, v) || dependsOn(e.b, v);
+    case 'un':
+    case 'cast':
+      return dependsOn(e.a, v);
+    case 'select':
+      return dependsOn(e.cond, v) || dependsOn(e.a, v) || dependsOn(e.b, v);
+  }
+}
+
+/** index is v + (terms not depending on v), with v appearing exactly once as a plain term */
+function isUnitStride(index: Expr, v: string): boolean {
+  const terms: Expr[] = [];
+  const split = (e: Expr): void => {
+    if (e.k === 'bin' && e.op === 'add') {
+      split(e.a);
+      split(e.b);
+    } else terms.push(e);
+  };
+  split(index);
+  const unit = terms.filter((t) => t.k === 'var' && t.name === v);
+  return unit.length === 1 && terms.every((t) => unit.includes(t) || !dependsOn(t, v));
+}
+
+/** Whether `e` renders as an f32x4 expression (see renderVector). */
+function vectorizable(e: Expr, v: string): boolean {
+  if (e.t !== 'f32') return false;
+  if (!dependsOn(e, v)) return true;
+  switch (e.k) {
+    case 'load':
+      return e.buf.dtype === 'float32' && isUnitStride(e.index, v);
+    case 'bin':
+      return e.op in VEC_BIN && vectorizable(e.a, v) && vectorizable(e.b, v);
+    case 'un':
+      return e.op in VEC_UN && vectorizable(e.a, v);
+    case 'select': {
+      const c = e.cond;
+      const condOk =
+        !dependsOn(c, v) ||
+        (c.k === 'cmp' && c.op in VEC_CMP && vectorizable(c.a, v) && vectorizable(c.b, v));
+      return condOk && vectorizable(e.a, v) && vectorizable(e.b, v);
+    }
+    default:
+      return false;
+  }
+}
+
+function loadsIn(e: Expr, out: Extract<Expr, { k: 'load' }>[] = []): Extract<Expr, { k: 'load' }>[] {
+  switch (e.k) {
+    case 'load':
+      out.push(e);
+      loadsIn(e.index, out);
+      break;
+    case 'bin':
+    case 'cmp':
+      loadsIn(e.a, out);
+      loadsIn(e.b, out);
+      break;
+    case 'un':
+    case 'cast':
+      loadsIn(e.a, out);
+      break;
+    case 'select':
+      loadsIn(e.cond, out);
+      loadsIn(e.a, out);
+      loadsIn(e.b, out);
+      break;
+  }
+  return out;
+}
+
+/** Byte ranges of placed buffers, to decide whether two buffer refs may touch the same memory. */
+export type Regions = (buf: BufRef) => [number, number] | undefined;
+
+const sameExpr = (a: Expr, b: Expr): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+/** The loop's stores when the loop can be vectorized, else undefined. */
+export function vectorizableStores(loop: Loop, regions: Regions): Store[] | undefined {
+  if (loop.n < 4 || loop.body.length === 0) return undefined;
+  if (!loop.body.every((s): s is Store => s.k === 'store')) return undefined;
+  const stores = loop.body;
+  for (const s of stores) {
+    if (s.buf.dtype !== 'float32' || !isUnitStride(s.index, loop.v) || !vectorizable(s.value, loop.v)) return undefined;
+  }
+  const overlaps = (a: BufRef, b: BufRef): boolean => {
+    const ra = regions(a);
+    const rb = regions(b);
+    return a.id === b.id || (!!ra && !!rb && ra[0] < rb[1] && rb[0] < ra[1]);
+  };
+  for (const s of stores)
+    for (const other of stores) {
+      for (const l of [...loadsIn(other.value), ...loadsIn(other.index)])
+        if (overlaps(l.buf, s.buf) && !(l.buf.id === s.buf.id && sameExpr(l.index, s.index))) return undefined;
+      if (other !== s && overlaps(other.buf, s.buf) && !(other.buf.id === s.buf.id && sameExpr(other.index, s.index)))
+        return undefined;
+    }
+  return stores;
+}
+
+/** Lane-wise rendering of an expression accepted by `vectorizable`. */
+export function renderVector(
+  e: Expr,
+  v: string,
+  scalar: (e: Expr) => string,
+  vload: (buf: BufRef, index: Expr) => string,
+): string {
+  const rec = (x: Expr) => renderVector(x, v, scalar, vload);
+  if (!dependsOn(e, v)) return `(f32x4.splat ${scalar(e)})`;
+  switch (e.k) {
+    case 'load':
+      return vload(e.buf, e.index);
+    case 'bin':
+      return `(${VEC_BIN[e.op]} ${rec(e.a)} ${rec(e.b)})`;
+    case 'un':
+      return `(${VEC_UN[e.op]} ${rec(e.a)})`;
+    case 'select': {
+      const c = e.cond;
+      if (!dependsOn(c, v)) return `(select ${rec(e.a)} ${rec(e.b)} ${scalar(c)})`;
+      if (c.k !== 'cmp') break;
+      return `(v128.bitselect ${rec(e.a)} ${rec(e.b)} (${VEC_CMP[c.op]} ${rec(c.a)} ${rec(c.b)}))`;
+    }
+  }
+  throw new Error(`internal error: cannot vectorize ${e.k}`);
+}

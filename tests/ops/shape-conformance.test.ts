@@ -1,0 +1,14 @@
+/**
+ * The ONNX backend node tests of the data-movement ops, run through each op's infer + lower and the
+ * bounds-checked Kernel IR interpreter (every input known, as constant folding sees it).
+ */
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import '../../src/ops/shape/index.js';
+import { listNodeTests, NODE_TESTS, runNodeTest, SHAPE_TESTS } from './shape-harness/node-test.js';
+
+describe.skipIf(!existsSync(NODE_TESTS))('ONNX node tests of shape ops (interpreted)', () => {
+  const names = existsSync(NODE_TESTS) ? listNodeTests(SHAPE_TESTS) : [];
+  it('finds the tests', () => expect(names.length).toBeGreaterThan(150));
+  it.each(names)('%s', (name) => expect(runNodeTest(name)).toEqual({ status: 'pass' }));
+});
