@@ -55,10 +55,15 @@ for (const m of MODELS.filter((m) => !args.filter || new RegExp(args.filter).tes
   const n = m.dims.reduce((a, b) => a * b, 1);
   const data = new Float32Array(n).map((_, i) => Math.sin(i) * 0.5);
   process.stderr.write(`${m.name}: compiling…\n`);
-  const model = await loadModel(await compileModel(bytes, { shapes: { [m.input]: m.dims } }), { backend: 'wasm' });
+  const model = await loadModel(await compileModel(bytes, { shapes: { [m.input]: m.dims } }), {
+    backend: 'wasm',
+  });
   const feed: Record<string, Feed> = { [m.input]: { dtype: 'float32', dims: m.dims, data } };
   const kiln = await time(() => model.run(feed));
-  const web = await ortWeb.InferenceSession.create(bytes, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const web = await ortWeb.InferenceSession.create(bytes, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
   const webFeed = { [m.input]: new ortWeb.Tensor('float32', data, m.dims) };
   const ortw = await time(() => web.run(webFeed));
   const node = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
@@ -75,7 +80,14 @@ for (const m of MODELS.filter((m) => !args.filter || new RegExp(args.filter).tes
   });
 }
 console.log(`median of ${runs} runs (${warmup} warm-up); ratio = peer / kiln, above 1 = kiln faster`);
-console.log('model'.padEnd(12), 'kiln ms'.padStart(9), 'ort-web ms'.padStart(11), 'ort-node ms'.padStart(12), 'vs web'.padStart(7), 'vs node'.padStart(8));
+console.log(
+  'model'.padEnd(12),
+  'kiln ms'.padStart(9),
+  'ort-web ms'.padStart(11),
+  'ort-node ms'.padStart(12),
+  'vs web'.padStart(7),
+  'vs node'.padStart(8),
+);
 for (const r of rows)
   console.log(
     r.model.padEnd(12),

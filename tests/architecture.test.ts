@@ -48,7 +48,8 @@ describe('dependency rules', () => {
       const from = folderOf(relative(SRC, file));
       for (const target of valueImports(file)) {
         const to = folderOf(target);
-        if (to !== from && !(ALLOWED[from] ?? []).includes(to)) violations.push(`${relative(SRC, file)} → ${target}`);
+        if (to !== from && !(ALLOWED[from] ?? []).includes(to))
+          violations.push(`${relative(SRC, file)} → ${target}`);
       }
     }
     expect(violations).toEqual([]);
@@ -73,7 +74,9 @@ describe('dependency rules', () => {
       external: ['node:*'],
     });
     const inputs = Object.keys(result.metafile.inputs).map((p) => relative(SRC, resolve(p)));
-    const compilerParts = inputs.filter((p) => /^(frontend|passes|ops|kernels|codegen|compiler|cli|tensor-io)\//.test(p));
+    const compilerParts = inputs.filter((p) =>
+      /^(frontend|passes|ops|kernels|codegen|compiler|cli|tensor-io)\//.test(p),
+    );
     expect(compilerParts).toEqual([]);
     const bytes = result.outputFiles.reduce((s, f) => s + f.contents.length, 0);
     console.log(`runtime bundle: ${(bytes / 1024).toFixed(1)} KB minified`);

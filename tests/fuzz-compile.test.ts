@@ -18,7 +18,10 @@ const seeds: Uint8Array[] = [mlpModel(), cnnModel(), attentionModel()];
 function expectCleanError(e: unknown, label: string) {
   expect(e, label).toBeInstanceOf(Error);
   const err = e as Error;
-  expect(['TypeError', 'RangeError', 'ReferenceError', 'RuntimeError'], `${label}: ${err.stack}`).not.toContain(err.name);
+  expect(
+    ['TypeError', 'RangeError', 'ReferenceError', 'RuntimeError'],
+    `${label}: ${err.stack}`,
+  ).not.toContain(err.name);
   expect(err.message.length, label).toBeGreaterThan(0);
   expect(err.message.includes('\n'), `${label}: ${err.message}`).toBe(false);
 }

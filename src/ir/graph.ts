@@ -16,15 +16,7 @@ export interface ValueInfo {
   shape: Dim[];
 }
 
-export type AttrValue =
-  | number
-  | string
-  | number[]
-  | string[]
-  | HostTensor
-  | HostTensor[]
-  | Graph
-  | Graph[];
+export type AttrValue = number | string | number[] | string[] | HostTensor | HostTensor[] | Graph | Graph[];
 
 export interface Node {
   /** op type, e.g. "Conv" */

@@ -43,7 +43,8 @@ export function tensorFromNumbers(dtype: DType, dims: number[], values: ArrayLik
   const t = allocTensor(dtype, dims);
   const data = t.data as TypedArray;
   for (let i = 0; i < values.length; i++) {
-    if (data instanceof BigInt64Array || data instanceof BigUint64Array) data[i] = BigInt(Math.trunc(values[i]));
+    if (data instanceof BigInt64Array || data instanceof BigUint64Array)
+      data[i] = BigInt(Math.trunc(values[i]));
     else data[i] = values[i];
   }
   return t;

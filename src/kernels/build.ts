@@ -77,7 +77,11 @@ export function linearIndex(idx: Expr[], strides: readonly number[]): Expr {
  * Nest loops over `shape` (outermost first), naming vars `${prefix}0..`, and call `body` with the
  * index expressions. A 0-d shape yields the body once.
  */
-export function forEachIndex(shape: readonly number[], prefix: string, body: (idx: Expr[]) => Stmt[]): Stmt[] {
+export function forEachIndex(
+  shape: readonly number[],
+  prefix: string,
+  body: (idx: Expr[]) => Stmt[],
+): Stmt[] {
   const idx = shape.map((_, i) => v(`${prefix}${i}`));
   let stmts = body(idx);
   for (let i = shape.length - 1; i >= 0; i--) stmts = [loop(`${prefix}${i}`, shape[i], stmts)];

@@ -19,22 +19,53 @@ export interface BufRef {
 }
 
 export type BinOp =
-  | 'add' | 'sub' | 'mul' | 'div' // div: float division; integer division truncates (signed) as C
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div' // div: float division; integer division truncates (signed) as C
   | 'rem' // integer remainder with the sign of the dividend (C fmod for floats)
-  | 'min' | 'max'
+  | 'min'
+  | 'max'
   | 'pow' // floats only
   | 'atan2' // floats only
-  | 'and' | 'or' | 'xor' | 'shl' | 'shr_s' | 'shr_u' // integers only
-  | 'div_u' | 'rem_u'; // unsigned integer division / remainder
+  | 'and'
+  | 'or'
+  | 'xor'
+  | 'shl'
+  | 'shr_s'
+  | 'shr_u' // integers only
+  | 'div_u'
+  | 'rem_u'; // unsigned integer division / remainder
 
 export type CmpOp = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge' | 'lt_u' | 'le_u' | 'gt_u' | 'ge_u';
 
 export type UnOp =
-  | 'neg' | 'abs' | 'sqrt' | 'floor' | 'ceil' | 'trunc' | 'nearest' // nearest: round half to even
-  | 'exp' | 'log' | 'sin' | 'cos' | 'tan' | 'asin' | 'acos' | 'atan'
-  | 'sinh' | 'cosh' | 'tanh' | 'asinh' | 'acosh' | 'atanh' | 'erf'
+  | 'neg'
+  | 'abs'
+  | 'sqrt'
+  | 'floor'
+  | 'ceil'
+  | 'trunc'
+  | 'nearest' // nearest: round half to even
+  | 'exp'
+  | 'log'
+  | 'sin'
+  | 'cos'
+  | 'tan'
+  | 'asin'
+  | 'acos'
+  | 'atan'
+  | 'sinh'
+  | 'cosh'
+  | 'tanh'
+  | 'asinh'
+  | 'acosh'
+  | 'atanh'
+  | 'erf'
   | 'not' // integers: bitwise not
-  | 'isnan' | 'isinf_pos' | 'isinf_neg'; // floats → i32 0/1
+  | 'isnan'
+  | 'isinf_pos'
+  | 'isinf_neg'; // floats → i32 0/1
 
 export type Expr =
   | { k: 'const'; t: Scalar; v: number | bigint }

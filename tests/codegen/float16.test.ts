@@ -41,7 +41,9 @@ describe('float16 storage', () => {
         { dtype: 'float32', length: 65536 },
         { dtype: 'float16', length: 65536 },
       ],
-      ([H, F, H2]) => [loop('i', 65536, [store(F, v('i'), load(H, v('i'))), store(H2, v('i'), load(H, v('i')))])],
+      ([H, F, H2]) => [
+        loop('i', 65536, [store(F, v('i'), load(H, v('i'))), store(H2, v('i'), load(H, v('i')))]),
+      ],
     );
     for (let h = 0; h < 65536; h++) {
       const isNaN = (h & 0x7c00) === 0x7c00 && (h & 0x3ff) !== 0;
@@ -57,8 +59,29 @@ describe('float16 storage', () => {
 
   it('float32 → float16 rounds to nearest even, overflows to inf, keeps subnormals and signed zero', () => {
     const specials = [
-      0, -0, 1, 65504, 65519.99, 65520, 1e6, -1e6, Infinity, -Infinity, NaN, 2 ** -24, 2 ** -25, 2 ** -25 * 1.0001,
-      3 * 2 ** -25, 2 ** -14, 2 ** -14 - 2 ** -25, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 1e-8, -6.1e-5, 0.1, 1 / 3,
+      0,
+      -0,
+      1,
+      65504,
+      65519.99,
+      65520,
+      1e6,
+      -1e6,
+      Infinity,
+      -Infinity,
+      NaN,
+      2 ** -24,
+      2 ** -25,
+      2 ** -25 * 1.0001,
+      3 * 2 ** -25,
+      2 ** -14,
+      2 ** -14 - 2 ** -25,
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+      1e-8,
+      -6.1e-5,
+      0.1,
+      1 / 3,
     ];
     const rand = Array.from({ length: 2000 }, (_, i) => Math.sin(i * 12.9898) * 10 ** ((i % 14) - 9));
     const data = Float32Array.from([...specials, ...rand]);

@@ -27,17 +27,28 @@ interface Case {
   act?: Activation;
 }
 
-const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 2);
+const rand = (n: number, seed: number) =>
+  Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 2);
 
 /** Buffer length a view needs for r rows and c columns. */
 const extent = (view: View, r: number, c: number) => view.offset + (r - 1) * view.rs + (c - 1) * view.cs + 1;
 
-function reference(cs: Case, A: Float32Array, B: Float32Array, Bias: Float32Array, C: Float32Array, av: View, bv: View, cv: View) {
+function reference(
+  cs: Case,
+  A: Float32Array,
+  B: Float32Array,
+  Bias: Float32Array,
+  C: Float32Array,
+  av: View,
+  bv: View,
+  cv: View,
+) {
   const out = Float32Array.from(C);
   for (let m = 0; m < cs.M; m++)
     for (let n = 0; n < cs.N; n++) {
       let acc = 0;
-      for (let k = 0; k < cs.K; k++) acc += A[av.offset + m * av.rs + k * av.cs] * B[bv.offset + k * bv.rs + n * bv.cs];
+      for (let k = 0; k < cs.K; k++)
+        acc += A[av.offset + m * av.rs + k * av.cs] * B[bv.offset + k * bv.rs + n * bv.cs];
       let value = (cs.alpha ?? 1) * acc;
       if (cs.bias) value += (cs.beta ?? 1) * Bias[cs.bias.offset + m * cs.bias.rs + n * cs.bias.cs];
       if (cs.act?.op === 'relu') value = Math.max(value, 0);
@@ -57,7 +68,12 @@ function views(cs: Case) {
 function gemmOf(cs: Case, bufs: PlacedBuffer[], off: (view: View) => Expr): GemmStmt {
   const [A, B, Bias, C] = bufs;
   const { av, bv, cv } = views(cs);
-  const mv = (buf: PlacedBuffer, view: View): MatView => ({ buf, offset: off(view), rs: view.rs, cs: view.cs });
+  const mv = (buf: PlacedBuffer, view: View): MatView => ({
+    buf,
+    offset: off(view),
+    rs: view.rs,
+    cs: view.cs,
+  });
   return {
     k: 'gemm',
     M: cs.M,
@@ -76,7 +92,8 @@ function gemmOf(cs: Case, bufs: PlacedBuffer[], off: (view: View) => Expr): Gemm
 /** Largest |out - ref| / (1 + |ref|); one assertion per case keeps big cases fast. */
 function worstError(out: Float32Array, ref: Float32Array): number {
   let worst = 0;
-  for (let i = 0; i < ref.length; i++) worst = Math.max(worst, Math.abs(out[i] - ref[i]) / (1 + Math.abs(ref[i])));
+  for (let i = 0; i < ref.length; i++)
+    worst = Math.max(worst, Math.abs(out[i] - ref[i]) / (1 + Math.abs(ref[i])));
   return Number.isNaN(out.reduce((s, x) => s + x, 0)) ? Infinity : worst;
 }
 
@@ -92,7 +109,10 @@ function check(cs: Case, relaxedSimd = false) {
   const inputs = [A, B, Bias, C0].map((data, i) => ({ buf: bufs[i], data }));
   const ref = reference(cs, A, B, Bias, C0, av, bv, cv);
   const tol = 1e-5 * Math.sqrt(cs.K) * 4;
-  for (const out of [evaluateProgram(program, inputs, [bufs[3]])[0], runCompiled(program, inputs, [bufs[3]], relaxedSimd)[0]]) {
+  for (const out of [
+    evaluateProgram(program, inputs, [bufs[3]])[0],
+    runCompiled(program, inputs, [bufs[3]], relaxedSimd)[0],
+  ]) {
     expect(out.length).toBe(ref.length);
     expect(worstError(out as Float32Array, ref)).toBeLessThanOrEqual(tol);
   }
@@ -125,7 +145,13 @@ describe('gemm', () => {
   });
   it('relu and clip epilogues', () => {
     check({ M: 6, N: 10, K: 4, act: { op: 'relu' } });
-    check({ M: 6, N: 10, K: 4, bias: { offset: 0, rs: 0, cs: 1 }, act: { op: 'clip', min: -0.5, max: 0.75 } });
+    check({
+      M: 6,
+      N: 10,
+      K: 4,
+      bias: { offset: 0, rs: 0, cs: 1 },
+      act: { op: 'clip', min: -0.5, max: 0.75 },
+    });
   });
   it('batched through an enclosing loop, offsets using the loop variable', () => {
     const [batch, M, N, K] = [3, 5, 6, 7];
@@ -150,8 +176,18 @@ describe('gemm', () => {
     ];
     const outs = [evaluateProgram(program, inputs, [bufs[3]])[0], runCompiled(program, inputs, [bufs[3]])[0]];
     for (let b = 0; b < batch; b++) {
-      const ref = reference(cs, A.subarray(b * M * K), B.subarray(b * K * N), new Float32Array(1), new Float32Array(M * N), ...Object.values(views(cs)) as [View, View, View]);
-      for (const out of outs) expect(worstError((out as Float32Array).subarray(b * M * N, (b + 1) * M * N), ref)).toBeLessThan(1e-5);
+      const ref = reference(
+        cs,
+        A.subarray(b * M * K),
+        B.subarray(b * K * N),
+        new Float32Array(1),
+        new Float32Array(M * N),
+        ...(Object.values(views(cs)) as [View, View, View]),
+      );
+      for (const out of outs)
+        expect(worstError((out as Float32Array).subarray(b * M * N, (b + 1) * M * N), ref)).toBeLessThan(
+          1e-5,
+        );
     }
   });
   it('rejects non-float32 operands', () => {
@@ -186,7 +222,9 @@ describe('gemm code shape and speed', () => {
     expect(programToWat(simple(8, 16, 4).program, { relaxedSimd: true })).toMatch(/f32x4\.relaxed_madd/);
   });
 
-  const relaxedSupported = WebAssembly.validate(compileProgram(simple(4, 8, 2).program, { relaxedSimd: true }));
+  const relaxedSupported = WebAssembly.validate(
+    compileProgram(simple(4, 8, 2).program, { relaxedSimd: true }),
+  );
   it.runIf(relaxedSupported)('relaxed-SIMD variant agrees with the reference', () => {
     check({ M: 9, N: 21, K: 13, bias: { offset: 0, rs: 0, cs: 1 }, act: { op: 'relu' } }, true);
   });

@@ -46,7 +46,12 @@ export function runKernel(
 ): Elements[] {
   const bufs = place(specs);
   const program = programOf(bufs, body(bufs));
-  if (opts.optimize) return runCompiled(program, specs.map((s, i) => ({ buf: bufs[i], data: s.data })), bufs);
+  if (opts.optimize)
+    return runCompiled(
+      program,
+      specs.map((s, i) => ({ buf: bufs[i], data: s.data })),
+      bufs,
+    );
   const inputs = specs.flatMap((s, i) => (s.data ? [{ buf: bufs[i], data: s.data }] : []));
   return evaluateProgram(program, inputs, bufs);
 }
@@ -62,7 +67,10 @@ export function runCompiled(
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
   const memory = instance.exports.memory as WebAssembly.Memory;
   for (const { buf, data } of inputs)
-    if (data) new Uint8Array(memory.buffer, buf.offset, data.byteLength).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    if (data)
+      new Uint8Array(memory.buffer, buf.offset, data.byteLength).set(
+        new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      );
   (instance.exports.init as () => void)();
   (instance.exports.run as () => void)();
   return outputs.map((buf) => {

@@ -18,23 +18,75 @@ function erfRef(x: number): number {
 }
 
 const REF: Record<string, (x: number) => number> = {
-  exp: Math.exp, log: Math.log, sin: Math.sin, cos: Math.cos, tan: Math.tan, asin: Math.asin, acos: Math.acos,
-  atan: Math.atan, sinh: Math.sinh, cosh: Math.cosh, tanh: Math.tanh, asinh: Math.asinh, acosh: Math.acosh,
-  atanh: Math.atanh, erf: erfRef,
+  exp: Math.exp,
+  log: Math.log,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  tanh: Math.tanh,
+  asinh: Math.asinh,
+  acosh: Math.acosh,
+  atanh: Math.atanh,
+  erf: erfRef,
 };
 
 const SPREAD = Array.from({ length: 200 }, (_, i) => Math.sin(i * 7.31) * 10 ** ((i % 13) - 6));
 const EDGES = [
-  0, -0, 1, -1, 0.5, -0.5, 2, 1e-300, 5e-324, 1e-8, 0.84375, 1.25, 2.857, 3, 6, 10, 20, 22, 27, 100, 700, 709.7, 709.8,
-  710, -708, -745, -746, 1e10, 1e300, Infinity, -Infinity, NaN, Math.PI / 4, Math.PI / 2, Math.PI, 1e5, -123456.789,
-  0.9999999, 1.0000001, 0.975, 0.4375, 2.4375,
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  -0.5,
+  2,
+  1e-300,
+  5e-324,
+  1e-8,
+  0.84375,
+  1.25,
+  2.857,
+  3,
+  6,
+  10,
+  20,
+  22,
+  27,
+  100,
+  700,
+  709.7,
+  709.8,
+  710,
+  -708,
+  -745,
+  -746,
+  1e10,
+  1e300,
+  Infinity,
+  -Infinity,
+  NaN,
+  Math.PI / 4,
+  Math.PI / 2,
+  Math.PI,
+  1e5,
+  -123456.789,
+  0.9999999,
+  1.0000001,
+  0.975,
+  0.4375,
+  2.4375,
 ];
 const INPUTS = [...EDGES, ...SPREAD, ...SPREAD.map((x) => x * 100)];
 
 /** Relative error in f64, with agreeing special values (nan, inf, signed zero) counting as exact. */
 function relErr(got: number, want: number): number {
   if (Object.is(got, want)) return 0;
-  if (Number.isNaN(want) || !Number.isFinite(want) || want === 0) return Math.abs(got - want) < 1e-300 ? 0 : Infinity;
+  if (Number.isNaN(want) || !Number.isFinite(want) || want === 0)
+    return Math.abs(got - want) < 1e-300 ? 0 : Infinity;
   return Math.abs(got - want) / Math.abs(want);
 }
 
@@ -74,7 +126,9 @@ describe('math library', () => {
       expect(bad).toEqual([]);
     });
     it(`${op} f32 within 2 ulp`, () => {
-      const xs = Array.from(Float32Array.from(INPUTS.filter((x) => Math.abs(x) < 1e6 || !Number.isFinite(x))));
+      const xs = Array.from(
+        Float32Array.from(INPUTS.filter((x) => Math.abs(x) < 1e6 || !Number.isFinite(x))),
+      );
       const got = runUnaryMath(op as UnOp, 'f32', xs);
       const bad = xs
         .map((x, i) => ({ x, got: got[i], want: Math.fround(ref(x)) }))
@@ -86,7 +140,14 @@ describe('math library', () => {
   it('C edge cases: exp overflow, log of 0 and negatives, tanh saturation, erf tails', () => {
     const [exp] = [runUnaryMath('exp', 'f64', [710, -746, Infinity, -Infinity, NaN])];
     expect(exp).toEqual([Infinity, 0, Infinity, 0, NaN]);
-    expect(runUnaryMath('log', 'f64', [0, -0, -1, -Infinity, Infinity, 1])).toEqual([-Infinity, -Infinity, NaN, NaN, Infinity, 0]);
+    expect(runUnaryMath('log', 'f64', [0, -0, -1, -Infinity, Infinity, 1])).toEqual([
+      -Infinity,
+      -Infinity,
+      NaN,
+      NaN,
+      Infinity,
+      0,
+    ]);
     expect(runUnaryMath('tanh', 'f32', [30, -30, Infinity, -0])).toEqual([1, -1, 1, -0]);
     expect(runUnaryMath('erf', 'f64', [Infinity, -Infinity, 7, -7, 0, -0])).toEqual([1, -1, 1, -1, 0, -0]);
     expect(runUnaryMath('atanh', 'f64', [1, -1, 2])).toEqual([Infinity, -Infinity, NaN]);
@@ -96,12 +157,44 @@ describe('math library', () => {
 });
 
 describe('binary math: pow, atan2', () => {
-  const SPECIAL = [0, -0, 1, -1, 2, -2, 0.5, -0.5, 3, -3, 1.5, 1e10, -1e10, 1e-10, 1e300, Infinity, -Infinity, NaN, 0.999, 1.001, 10, 53, 1023, -1075, 2 ** 31 + 1, 2 ** 64];
-  const RANDOM = Array.from({ length: 300 }, (_, i) => [Math.abs(Math.sin(i * 3.1)) * 10 ** ((i % 9) - 3), Math.cos(i * 1.7) * 10 ** ((i % 5) - 1)]);
+  const SPECIAL = [
+    0,
+    -0,
+    1,
+    -1,
+    2,
+    -2,
+    0.5,
+    -0.5,
+    3,
+    -3,
+    1.5,
+    1e10,
+    -1e10,
+    1e-10,
+    1e300,
+    Infinity,
+    -Infinity,
+    NaN,
+    0.999,
+    1.001,
+    10,
+    53,
+    1023,
+    -1075,
+    2 ** 31 + 1,
+    2 ** 64,
+  ];
+  const RANDOM = Array.from({ length: 300 }, (_, i) => [
+    Math.abs(Math.sin(i * 3.1)) * 10 ** ((i % 9) - 3),
+    Math.cos(i * 1.7) * 10 ** ((i % 5) - 1),
+  ]);
 
   function runBin(op: 'pow' | 'atan2', t: 'f32' | 'f64', pairs: number[][]) {
-    const A = t === 'f32' ? Float32Array.from(pairs.map((p) => p[0])) : Float64Array.from(pairs.map((p) => p[0]));
-    const B = t === 'f32' ? Float32Array.from(pairs.map((p) => p[1])) : Float64Array.from(pairs.map((p) => p[1]));
+    const A =
+      t === 'f32' ? Float32Array.from(pairs.map((p) => p[0])) : Float64Array.from(pairs.map((p) => p[0]));
+    const B =
+      t === 'f32' ? Float32Array.from(pairs.map((p) => p[1])) : Float64Array.from(pairs.map((p) => p[1]));
     const dtype = t === 'f32' ? 'float32' : 'float64';
     const n = pairs.length;
     const [, , out] = runKernel(
@@ -115,16 +208,40 @@ describe('binary math: pow, atan2', () => {
     return { a: Array.from(A), b: Array.from(B), out: Array.from(out as Float64Array) };
   }
 
-  const ALL = [...SPECIAL.flatMap((x) => SPECIAL.map((y) => [x, y])), ...RANDOM, ...RANDOM.map(([x, y]) => [-x, Math.round(y * 10)])];
+  const ALL = [
+    ...SPECIAL.flatMap((x) => SPECIAL.map((y) => [x, y])),
+    ...RANDOM,
+    ...RANDOM.map(([x, y]) => [-x, Math.round(y * 10)]),
+  ];
   // C99 pow differs from JS Math.pow only where C defines 1: pow(1, y) and pow(-1, ±inf)
-  const c99pow = (x: number, y: number) => (x === 1 || (x === -1 && Math.abs(y) === Infinity) ? 1 : Math.pow(x, y));
+  const c99pow = (x: number, y: number) =>
+    x === 1 || (x === -1 && Math.abs(y) === Infinity) ? 1 : Math.pow(x, y);
   it('pow C99 cases', () => {
     const cases = [
-      [1, NaN, 1], [NaN, 0, 1], [-1, Infinity, 1], [-2, 3, -8], [-2, -3, -0.125], [-8, 1 / 3, NaN], [-0, -1, -Infinity],
-      [0, -2, Infinity], [-0, 3, -0], [-Infinity, 3, -Infinity], [-Infinity, -3, -0], [-Infinity, 2, Infinity],
-      [0.5, Infinity, 0], [2, -Infinity, 0], [2, 1024, Infinity], [2, -1075, 0], [-2, 1023, -(2 ** 1023)], [2, -1074, 5e-324],
+      [1, NaN, 1],
+      [NaN, 0, 1],
+      [-1, Infinity, 1],
+      [-2, 3, -8],
+      [-2, -3, -0.125],
+      [-8, 1 / 3, NaN],
+      [-0, -1, -Infinity],
+      [0, -2, Infinity],
+      [-0, 3, -0],
+      [-Infinity, 3, -Infinity],
+      [-Infinity, -3, -0],
+      [-Infinity, 2, Infinity],
+      [0.5, Infinity, 0],
+      [2, -Infinity, 0],
+      [2, 1024, Infinity],
+      [2, -1075, 0],
+      [-2, 1023, -(2 ** 1023)],
+      [2, -1074, 5e-324],
     ];
-    const { out } = runBin('pow', 'f64', cases.map(([x, y]) => [x, y]));
+    const { out } = runBin(
+      'pow',
+      'f64',
+      cases.map(([x, y]) => [x, y]),
+    );
     expect(out).toEqual(cases.map((c) => c[2]));
   });
   for (const [op, ref] of [

@@ -4,8 +4,39 @@ import type { BinOp, CmpOp, Scalar, UnOp } from '../../src/kernels/ir.js';
 import { runKernel, typed, type Elements, type NumDType } from './harness.js';
 
 const I32_EDGES = [0, 1, -1, 2, -2, 7, -7, 31, 32, 33, 100, -100, 2147483647, -2147483648, 65536];
-const I64_EDGES = [0n, 1n, -1n, 3n, -3n, 63n, 64n, 65n, 1n << 40n, -(1n << 40n), (1n << 63n) - 1n, -(1n << 63n)];
-const F_EDGES = [0, -0, 1, -1, 1.5, -2.5, 0.5, 2.5, 3, -7.25, 1e-30, 1e30, Infinity, -Infinity, NaN, 3.14159, 1e-310];
+const I64_EDGES = [
+  0n,
+  1n,
+  -1n,
+  3n,
+  -3n,
+  63n,
+  64n,
+  65n,
+  1n << 40n,
+  -(1n << 40n),
+  (1n << 63n) - 1n,
+  -(1n << 63n),
+];
+const F_EDGES = [
+  0,
+  -0,
+  1,
+  -1,
+  1.5,
+  -2.5,
+  0.5,
+  2.5,
+  3,
+  -7.25,
+  1e-30,
+  1e30,
+  Infinity,
+  -Infinity,
+  NaN,
+  3.14159,
+  1e-310,
+];
 
 const DTYPE: Record<Scalar, NumDType> = { f32: 'float32', f64: 'float64', i32: 'int32', i64: 'int64' };
 
@@ -32,12 +63,18 @@ function runBinary(t: Scalar, outT: Scalar, f: (a: never, b: never) => never) {
           { dtype: DTYPE[t], length: n, data: b },
           { dtype: DTYPE[outT], length: n },
         ],
-        ([A, B, C]) => [loop('i', n, [store(C, v('i'), f(load(A, v('i')) as never, load(B, v('i')) as never))])],
+        ([A, B, C]) => [
+          loop('i', n, [store(C, v('i'), f(load(A, v('i')) as never, load(B, v('i')) as never))]),
+        ],
         { optimize },
       )[2],
   );
   expect(Array.from(results[1])).toEqual(Array.from(results[0]));
-  return { a: Array.from(a as Elements) as never[], b: Array.from(b as Elements) as never[], out: Array.from(results[0]) };
+  return {
+    a: Array.from(a as Elements) as never[],
+    b: Array.from(b as Elements) as never[],
+    out: Array.from(results[0]),
+  };
 }
 
 const MIN32 = -2147483648;
@@ -46,9 +83,9 @@ const I32_REF: Partial<Record<BinOp, (a: number, b: number) => number>> = {
   sub: (a, b) => (a - b) | 0,
   mul: (a, b) => Math.imul(a, b),
   div: (a, b) => (b === 0 || (a === MIN32 && b === -1) ? 0 : Math.trunc(a / b) | 0),
-  rem: (a, b) => (b === 0 ? 0 : a % b | 0),
+  rem: (a, b) => (b === 0 ? 0 : (a % b) | 0),
   div_u: (a, b) => (b === 0 ? 0 : Math.trunc((a >>> 0) / (b >>> 0)) | 0),
-  rem_u: (a, b) => (b === 0 ? 0 : (a >>> 0) % (b >>> 0) | 0),
+  rem_u: (a, b) => (b === 0 ? 0 : ((a >>> 0) % (b >>> 0)) | 0),
   min: Math.min,
   max: Math.max,
   and: (a, b) => a & b,
@@ -119,15 +156,27 @@ describe('binary ops', () => {
       ([A, , C]) => [
         loop('i', n, [
           store(C, v('i'), bin('div', load(A, v('i')), { k: 'const', t: 'i32', v: 3 })),
-          store(C, bin('add', v('i'), { k: 'const', t: 'i32', v: n }), bin('rem', load(A, v('i')), { k: 'const', t: 'i32', v: -7 })),
-          store(C, bin('add', v('i'), { k: 'const', t: 'i32', v: 2 * n }), bin('div', load(A, v('i')), { k: 'const', t: 'i32', v: 0 })),
-          store(C, bin('add', v('i'), { k: 'const', t: 'i32', v: 3 * n }), bin('div', load(A, v('i')), { k: 'const', t: 'i32', v: -1 })),
+          store(
+            C,
+            bin('add', v('i'), { k: 'const', t: 'i32', v: n }),
+            bin('rem', load(A, v('i')), { k: 'const', t: 'i32', v: -7 }),
+          ),
+          store(
+            C,
+            bin('add', v('i'), { k: 'const', t: 'i32', v: 2 * n }),
+            bin('div', load(A, v('i')), { k: 'const', t: 'i32', v: 0 }),
+          ),
+          store(
+            C,
+            bin('add', v('i'), { k: 'const', t: 'i32', v: 3 * n }),
+            bin('div', load(A, v('i')), { k: 'const', t: 'i32', v: -1 }),
+          ),
         ]),
       ],
     );
     expect(Array.from(out)).toEqual([
       ...I32_EDGES.map((a) => Math.trunc(a / 3) | 0),
-      ...I32_EDGES.map((a) => a % -7 | 0),
+      ...I32_EDGES.map((a) => (a % -7) | 0),
       ...I32_EDGES.map(() => 0),
       ...I32_EDGES.map((a) => (a === MIN32 ? 0 : -a | 0)),
     ]);
@@ -166,7 +215,9 @@ describe('comparisons', () => {
       });
   }
   it('unsigned comparisons are rejected on floats', () => {
-    expect(() => runBinary('f32', 'i32', (x, y) => cmp('lt_u', x, y) as never)).toThrow(/lt_u is not defined on f32/);
+    expect(() => runBinary('f32', 'i32', (x, y) => cmp('lt_u', x, y) as never)).toThrow(
+      /lt_u is not defined on f32/,
+    );
   });
 });
 
@@ -231,7 +282,9 @@ describe('unary ops', () => {
     }
   });
   it('rejects float-only ops on integers with a clear message', () => {
-    expect(() => runUnary('i32', 'i32', (x) => un('sqrt', x) as never)).toThrow(/kernel 'test kernel'.*sqrt is not defined on i32/);
+    expect(() => runUnary('i32', 'i32', (x) => un('sqrt', x) as never)).toThrow(
+      /kernel 'test kernel'.*sqrt is not defined on i32/,
+    );
   });
 });
 
@@ -239,13 +292,18 @@ describe('casts', () => {
   const F = [0, -0, 1.9, -1.9, 2.5, 1e10, -1e10, 4e9, NaN, Infinity, -Infinity, 2147483647.5, -2147483649];
   it('float → int saturates and truncates', () => {
     const { a, out } = runUnary('f64', 'i32', (x) => cast('i32', x) as never, F);
-    const sat = (x: number) => (Number.isNaN(x) ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(x))) | 0);
+    const sat = (x: number) =>
+      Number.isNaN(x) ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(x))) | 0;
     expect(out).toEqual(a.map((x: number) => sat(x)));
     const un32 = runUnary('f32', 'i32', (x) => cast('i32', x, true) as never, F);
     const satU = (x: number) => (Number.isNaN(x) ? 0 : Math.max(0, Math.min(4294967295, Math.trunc(x))) | 0);
     expect(un32.out).toEqual(un32.a.map((x: number) => satU(x)));
     const to64 = runUnary('f64', 'i64', (x) => cast('i64', x) as never, F);
-    expect(to64.out).toEqual(to64.a.map((x: number) => (Number.isNaN(x) ? 0n : BigInt(Math.trunc(Math.max(-1e19, Math.min(1e19, x)))))).map((x) => (x > (1n << 63n) - 1n ? (1n << 63n) - 1n : x < MIN64 ? MIN64 : x)));
+    expect(to64.out).toEqual(
+      to64.a
+        .map((x: number) => (Number.isNaN(x) ? 0n : BigInt(Math.trunc(Math.max(-1e19, Math.min(1e19, x))))))
+        .map((x) => (x > (1n << 63n) - 1n ? (1n << 63n) - 1n : x < MIN64 ? MIN64 : x)),
+    );
   });
   it('int → float per signedness', () => {
     const s = runUnary('i32', 'f64', (x) => cast('f64', x) as never);

@@ -1,5 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { add, cmp, f32, i32, load, local, loop, mul, select, set, store, v, when } from '../../src/kernels/build.js';
+import {
+  add,
+  cmp,
+  f32,
+  i32,
+  load,
+  local,
+  loop,
+  mul,
+  select,
+  set,
+  store,
+  v,
+  when,
+} from '../../src/kernels/build.js';
 import { compileProgram, evaluateProgram } from '../../src/codegen/wasm/index.js';
 import type { Program } from '../../src/kernels/ir.js';
 import { place, programOf, runKernel, typed, type NumDType } from './harness.js';
@@ -89,16 +103,19 @@ describe('statements', () => {
     const program = { ...programOf(bufs, []), memoryBytes: 3 * 65536 + 1 };
     const mod = new WebAssembly.Module(compileProgram(program));
     expect(WebAssembly.Module.imports(mod)).toEqual([]);
-    expect(WebAssembly.Module.exports(mod).map((e) => `${e.name}:${e.kind}`).sort()).toEqual([
-      'init:function',
-      'memory:memory',
-      'run:function',
-    ]);
+    expect(
+      WebAssembly.Module.exports(mod)
+        .map((e) => `${e.name}:${e.kind}`)
+        .sort(),
+    ).toEqual(['init:function', 'memory:memory', 'run:function']);
     const inst = new WebAssembly.Instance(mod, {});
     const mem = inst.exports.memory as WebAssembly.Memory;
     expect(mem.buffer.byteLength).toBe(4 * 65536);
     expect(() => mem.grow(1)).toThrow();
-    const empty = new WebAssembly.Instance(new WebAssembly.Module(compileProgram({ buffers: [], memoryBytes: 0, init: [], run: [] })), {});
+    const empty = new WebAssembly.Instance(
+      new WebAssembly.Module(compileProgram({ buffers: [], memoryBytes: 0, init: [], run: [] })),
+      {},
+    );
     expect((empty.exports.memory as WebAssembly.Memory).buffer.byteLength).toBe(65536);
   });
 
@@ -111,9 +128,9 @@ describe('statements', () => {
     expect(() => evaluateProgram(programOf(bufs, [store(bufs[0], v('q'), f32(1))]), [], [])).toThrow(
       /variable 'q' is used before it is declared/,
     );
-    expect(() => evaluateProgram(programOf(bufs, []), [{ buf: bufs[0], data: new Float32Array(3) }], [])).toThrow(
-      /input buffer #0 \(float32\[2\]\) needs 8 bytes, got 12/,
-    );
+    expect(() =>
+      evaluateProgram(programOf(bufs, []), [{ buf: bufs[0], data: new Float32Array(3) }], []),
+    ).toThrow(/input buffer #0 \(float32\[2\]\) needs 8 bytes, got 12/);
   });
 });
 
@@ -175,6 +192,8 @@ describe('storage dtypes', () => {
     expect(Array.from(u8)).toEqual([44, 255, 1, 127]);
     expect(Array.from(i16)).toEqual([300, -1, 1, -129]);
     expect(Array.from(u16)).toEqual([300, 65535, 1, 65407]);
-    expect(Array.from(back)).toEqual([44, -1, 1, 127, 44, 255, 1, 127, 300, -1, 1, -129, 300, 65535, 1, 65407]);
+    expect(Array.from(back)).toEqual([
+      44, -1, 1, 127, 44, 255, 1, 127, 300, -1, 1, -129, 300, 65535, 1, 65407,
+    ]);
   });
 });

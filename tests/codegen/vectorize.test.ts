@@ -1,14 +1,32 @@
 import { describe, expect, it } from 'vitest';
-import { add, cmp, f32, i32, load, loop, max, mul, select, store, sub, un, v } from '../../src/kernels/build.js';
+import {
+  add,
+  cmp,
+  f32,
+  i32,
+  load,
+  loop,
+  max,
+  mul,
+  select,
+  store,
+  sub,
+  un,
+  v,
+} from '../../src/kernels/build.js';
 import type { Stmt } from '../../src/kernels/ir.js';
 import { programToWat } from '../../src/codegen/wasm/index.js';
 import { place, programOf, runKernel, type NumDType } from './harness.js';
 
-const rand = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 3);
+const rand = (n: number, seed: number) =>
+  Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 3);
 const fr = Math.fround;
 
 /** Both the WAT (is it vectorized?) and the results, unoptimized and optimized. */
-function compile(specs: { dtype: NumDType; length: number; data?: Float32Array }[], body: (b: ReturnType<typeof place>) => Stmt[]) {
+function compile(
+  specs: { dtype: NumDType; length: number; data?: Float32Array }[],
+  body: (b: ReturnType<typeof place>) => Stmt[],
+) {
   const bufs = place(specs);
   const wat = programToWat(programOf(bufs, body(bufs)));
   const plain = runKernel(specs, body);
@@ -35,7 +53,10 @@ describe('auto-vectorization', () => {
               v('i'),
               select(
                 cmp('gt', load(A, v('i')), f32(0)),
-                max(add(mul(load(A, v('i')), f32(2)), load(B, add(v('i'), i32(2)))), un('sqrt', un('abs', load(B, i32(0))))),
+                max(
+                  add(mul(load(A, v('i')), f32(2)), load(B, add(v('i'), i32(2)))),
+                  un('sqrt', un('abs', load(B, i32(0)))),
+                ),
                 sub(un('nearest', load(A, v('i'))), un('floor', un('neg', load(B, add(v('i'), i32(1)))))),
               ),
             ),
@@ -46,7 +67,11 @@ describe('auto-vectorization', () => {
       const ref = Array.from({ length: n }, (_, i) =>
         a[i] > 0
           ? Math.max(fr(fr(a[i] * 2) + b[i + 2]), fr(Math.sqrt(Math.abs(b[0]))))
-          : fr(Math.round(a[i]) - (Math.abs(a[i] % 1) === 0.5 ? (Math.round(a[i]) % 2 ? 1 : 0) : 0) - Math.floor(-b[i + 1])),
+          : fr(
+              Math.round(a[i]) -
+                (Math.abs(a[i] % 1) === 0.5 ? (Math.round(a[i]) % 2 ? 1 : 0) : 0) -
+                Math.floor(-b[i + 1]),
+            ),
       );
       expect(out).toEqual(ref);
     });
@@ -64,7 +89,11 @@ describe('auto-vectorization', () => {
       ([Bias, X]) => [
         loop('r', rows, [
           loop('c', cols, [
-            store(X, add(mul(v('r'), i32(cols)), v('c')), add(load(X, add(mul(v('r'), i32(cols)), v('c'))), load(Bias, v('r')))),
+            store(
+              X,
+              add(mul(v('r'), i32(cols)), v('c')),
+              add(load(X, add(mul(v('r'), i32(cols)), v('c'))), load(Bias, v('r'))),
+            ),
           ]),
         ]),
       ],
@@ -80,9 +109,13 @@ describe('auto-vectorization', () => {
     ]);
     expect(dep.vectorized).toBe(false);
     expect(dep.out).toEqual(Array.from({ length: n + 1 }, (_, i) => i));
-    const ints = compile([{ dtype: 'int32', length: n }], ([O]) => [loop('i', n, [store(O, v('i'), v('i'))])]);
+    const ints = compile([{ dtype: 'int32', length: n }], ([O]) => [
+      loop('i', n, [store(O, v('i'), v('i'))]),
+    ]);
     expect(ints.vectorized).toBe(false);
-    const short = compile([{ dtype: 'float32', length: 3 }], ([O]) => [loop('i', 3, [store(O, v('i'), f32(2))])]);
+    const short = compile([{ dtype: 'float32', length: 3 }], ([O]) => [
+      loop('i', 3, [store(O, v('i'), f32(2))]),
+    ]);
     expect(short.vectorized).toBe(false);
     expect(short.out).toEqual([2, 2, 2]);
     const strided = compile([{ dtype: 'float32', length: 2 * n }], ([O]) => [

@@ -30,6 +30,21 @@ const cases: Record<string, NodeCase> = {
   'MatMul int32': { op: 'MatMul', inputs: [f([3, 4], 'int32'), f([2, 4, 5], 'int32')], outputs: ['int32'] },
   'MatMul int64': { op: 'MatMul', inputs: [f([3, 4], 'int64'), f([4, 2], 'int64')], outputs: ['int64'] },
   'MatMul K = 0': { op: 'MatMul', inputs: [f([3, 0]), f([0, 2])], outputs: ['float32'] },
+  'MatMulInteger per-column zero point': {
+    op: 'MatMulInteger',
+    inputs: [
+      f([3, 4], 'uint8'),
+      w([4, 5], 'uint8'),
+      w([], 'uint8', { values: [3] }),
+      w([5], 'uint8', { values: [1, 2, 3, 4, 5] }),
+    ],
+    outputs: ['int32'],
+  },
+  'MatMulInteger int8 batched': {
+    op: 'MatMulInteger',
+    inputs: [f([2, 3, 4], 'int8'), f([4, 2], 'int8')],
+    outputs: ['int32'],
+  },
   // Gemm: large transposed B (copied to unit column stride), bias shapes, float64.
   'Gemm transB large': {
     op: 'Gemm',

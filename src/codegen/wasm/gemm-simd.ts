@@ -64,14 +64,18 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter): string {
   const [bBase, setB] = pointer(g.b, 'b');
   const [cRow, setC] = pointer(g.c, 'c_row');
   const [biasRow, setBias] = g.bias ? pointer(g.bias, 'bias_row') : ['', ''];
-  const [pa, pb, bCol, cCol, biasCol] = ['pa', 'pb', 'b_col', 'c_col', 'bias_col'].map((h) => e.temp('i32', h));
+  const [pa, pb, bCol, cCol, biasCol] = ['pa', 'pb', 'b_col', 'c_col', 'bias_col'].map((h) =>
+    e.temp('i32', h),
+  );
   const fma = e.program.relaxedSimd;
 
   const epilogue = (lanes: Lanes, acc: string, bias: string | undefined): string => {
     let v = g.alpha === 1 ? acc : `(${lanes.mul} ${acc} ${lanes.splat(g.alpha)})`;
-    if (bias) v = `(${lanes.add} ${v} ${g.beta === 1 ? bias : `(${lanes.mul} ${bias} ${lanes.splat(g.beta)})`})`;
+    if (bias)
+      v = `(${lanes.add} ${v} ${g.beta === 1 ? bias : `(${lanes.mul} ${bias} ${lanes.splat(g.beta)})`})`;
     if (g.act?.op === 'relu') v = `(${lanes.max} ${v} ${lanes.splat(0)})`;
-    if (g.act?.op === 'clip') v = `(${lanes.min} (${lanes.max} ${v} ${lanes.splat(g.act.min)}) ${lanes.splat(g.act.max)})`;
+    if (g.act?.op === 'clip')
+      v = `(${lanes.min} (${lanes.max} ${v} ${lanes.splat(g.act.min)}) ${lanes.splat(g.act.max)})`;
     return v;
   };
 
@@ -108,9 +112,10 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter): string {
       const aLocal = vecs ? e.temp('v128', 'a') : a;
       kBody.push(`(local.set ${aLocal} ${aVal})`);
       acc[r].forEach((c, j) => {
-        const product = fma && vecs
-          ? `(f32x4.relaxed_madd (local.get ${aLocal}) (local.get ${bv[j]}) (local.get ${c}))`
-          : `(${lanes.add} (local.get ${c}) (${lanes.mul} (local.get ${aLocal}) (local.get ${bv[j]})))`;
+        const product =
+          fma && vecs
+            ? `(f32x4.relaxed_madd (local.get ${aLocal}) (local.get ${bv[j]}) (local.get ${c}))`
+            : `(${lanes.add} (local.get ${c}) (${lanes.mul} (local.get ${aLocal}) (local.get ${bv[j]})))`;
         kBody.push(`(local.set ${c} ${product})`);
       });
     }
@@ -120,7 +125,12 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter): string {
     for (let r = 0; r < rows; r++)
       acc[r].forEach((c, j) =>
         stores.push(
-          mem(lanes.store, cCol, r * g.c.rs * f32Bytes + j * 16, epilogue(lanes, `(local.get ${c})`, biasAt(lanes, r, j * 4))),
+          mem(
+            lanes.store,
+            cCol,
+            r * g.c.rs * f32Bytes + j * 16,
+            epilogue(lanes, `(local.get ${c})`, biasAt(lanes, r, j * 4)),
+          ),
         ),
       );
     return [

@@ -5,10 +5,17 @@ import type { KernelEmitter } from './render.js';
 import { canUseSimdGemm, renderSimdGemm } from './gemm-simd.js';
 
 function checkViews(g: GemmStmt): void {
-  const views: [string, MatView | undefined][] = [['A', g.a], ['B', g.b], ['C', g.c], ['bias', g.bias]];
+  const views: [string, MatView | undefined][] = [
+    ['A', g.a],
+    ['B', g.b],
+    ['C', g.c],
+    ['bias', g.bias],
+  ];
   for (const [name, view] of views) {
     if (view && view.buf.dtype !== 'float32')
-      throw new Error(`gemm ${name} must be a float32 buffer, found ${view.buf.dtype} (buffer #${view.buf.id})`);
+      throw new Error(
+        `gemm ${name} must be a float32 buffer, found ${view.buf.dtype} (buffer #${view.buf.id})`,
+      );
   }
 }
 

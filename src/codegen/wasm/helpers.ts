@@ -38,7 +38,10 @@ export function renderHelpers(used: Iterable<string>): string {
 for (const T of ['i32', 'i64'] as const) {
   const MIN = T === 'i32' ? '-2147483648' : '-9223372036854775808';
   const bin = (name: string, body: string): void =>
-    defineHelper(`${name}_${T}`, `(func $${name}_${T} (param $a ${T}) (param $b ${T}) (result ${T}) ${body})`);
+    defineHelper(
+      `${name}_${T}`,
+      `(func $${name}_${T} (param $a ${T}) (param $b ${T}) (result ${T}) ${body})`,
+    );
   // Division by zero and MIN/-1 trap in wasm; ONNX leaves them undefined, we define them as 0 so the process survives.
   bin(
     'div_s',
@@ -60,7 +63,10 @@ for (const T of ['i32', 'i64'] as const) {
 }
 
 for (const T of ['f32', 'f64'] as const)
-  defineHelper(`isnan_${T}`, `(func $isnan_${T} (param $a ${T}) (result i32) (${T}.ne (local.get $a) (local.get $a)))`);
+  defineHelper(
+    `isnan_${T}`,
+    `(func $isnan_${T} (param $a ${T}) (result i32) (${T}.ne (local.get $a) (local.get $a)))`,
+  );
 
 defineHelper(
   'f16_to_f32',

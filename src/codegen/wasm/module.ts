@@ -23,12 +23,15 @@ function kernelId(index: number, name: string): string {
 export function programToWat(program: Program, opts: WasmOptions = {}): string {
   const offsets = new Map<number, number>();
   for (const b of program.buffers) {
-    if (b.offset % 16 !== 0) throw new Error(`wasm codegen: buffer #${b.id} offset ${b.offset} is not 16-byte aligned`);
+    if (b.offset % 16 !== 0)
+      throw new Error(`wasm codegen: buffer #${b.id} offset ${b.offset} is not 16-byte aligned`);
     offsets.set(b.id, b.offset);
   }
   const pages = Math.max(1, Math.ceil(program.memoryBytes / PAGE));
   if (pages > MAX_PAGES)
-    throw new Error(`wasm codegen: program needs ${program.memoryBytes} bytes of memory, more than wasm32's 4 GiB`);
+    throw new Error(
+      `wasm codegen: program needs ${program.memoryBytes} bytes of memory, more than wasm32's 4 GiB`,
+    );
   const ctx: ProgramContext = { offsets, helpers: new Set(), relaxedSimd: opts.relaxedSimd ?? false };
   const funcs: string[] = [];
   const entry = (name: string, kernels: Program['init']): string => {

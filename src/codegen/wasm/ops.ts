@@ -17,15 +17,23 @@ function isSafeDivisor(b: Expr): boolean {
 }
 
 type BinRule = (t: Scalar, b: Expr) => Code | undefined;
-const floatOnly = (f: (t: Scalar) => Code): BinRule => (t) => (isFloat(t) ? f(t) : undefined);
-const intOnly = (f: (t: Scalar) => Code): BinRule => (t) => (isFloat(t) ? undefined : f(t));
+const floatOnly =
+  (f: (t: Scalar) => Code): BinRule =>
+  (t) =>
+    isFloat(t) ? f(t) : undefined;
+const intOnly =
+  (f: (t: Scalar) => Code): BinRule =>
+  (t) =>
+    isFloat(t) ? undefined : f(t);
 
 const BIN: Record<BinOp, BinRule> = {
   add: (t) => instr(`${t}.add`),
   sub: (t) => instr(`${t}.sub`),
   mul: (t) => instr(`${t}.mul`),
-  div: (t, b) => (isFloat(t) || isSafeDivisor(b) ? instr(`${t}.div${isFloat(t) ? '' : '_s'}`) : helper(`div_s_${t}`)),
-  rem: (t, b) => (isFloat(t) ? helper(`fmod_${t}`) : isSafeDivisor(b) ? instr(`${t}.rem_s`) : helper(`rem_s_${t}`)),
+  div: (t, b) =>
+    isFloat(t) || isSafeDivisor(b) ? instr(`${t}.div${isFloat(t) ? '' : '_s'}`) : helper(`div_s_${t}`),
+  rem: (t, b) =>
+    isFloat(t) ? helper(`fmod_${t}`) : isSafeDivisor(b) ? instr(`${t}.rem_s`) : helper(`rem_s_${t}`),
   div_u: intOnly((t) => helper(`div_u_${t}`)),
   rem_u: intOnly((t) => helper(`rem_u_${t}`)),
   min: (t) => (isFloat(t) ? instr(`${t}.min`) : helper(`min_s_${t}`)),
@@ -67,8 +75,21 @@ export function cmpCode(op: CmpOp, t: Scalar): Code {
 
 /** Math functions implemented by the wasm math library (f64, wrapped for f32). */
 export const MATH_FUNCS = [
-  'exp', 'log', 'sin', 'cos', 'tan', 'asin', 'acos', 'atan',
-  'sinh', 'cosh', 'tanh', 'asinh', 'acosh', 'atanh', 'erf',
+  'exp',
+  'log',
+  'sin',
+  'cos',
+  'tan',
+  'asin',
+  'acos',
+  'atan',
+  'sinh',
+  'cosh',
+  'tanh',
+  'asinh',
+  'acosh',
+  'atanh',
+  'erf',
 ] as const satisfies readonly UnOp[];
 
 /**

@@ -68,7 +68,8 @@ export class KernelEmitter {
   /** Byte address of element `index` of `buf`, with constant parts folded into the `offset=` immediate. */
   address(buf: BufRef, index: Expr, what: string): Address {
     const base = this.program.offsets.get(buf.id);
-    if (base === undefined) throw new Error(`${what} buffer #${buf.id} (${buf.dtype}) is not placed in the program`);
+    if (base === undefined)
+      throw new Error(`${what} buffer #${buf.id} (${buf.dtype}) is not placed in the program`);
     const { bytes } = storageOf(buf.dtype, `${what} buffer #${buf.id}`);
     if (index.t !== 'i32') throw new Error(`${what} buffer #${buf.id}: index must be i32, found ${index.t}`);
     let constant = 0;
@@ -190,7 +191,8 @@ ${body}
       }
       case 'local': {
         const value = this.expr(s.init);
-        if (s.init.t !== s.t) throw new Error(`local '${s.name}' is ${s.t} but its initial value is ${s.init.t}`);
+        if (s.init.t !== s.t)
+          throw new Error(`local '${s.name}' is ${s.t} but its initial value is ${s.init.t}`);
         return `(local.set ${this.bind(s.name, s.t)} ${value})`;
       }
       case 'set':

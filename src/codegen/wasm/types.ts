@@ -29,11 +29,18 @@ export const STORAGE: Record<Exclude<DType, 'string'>, Storage> = {
   bool: { bytes: 1, load: 'i32.load8_u', store: 'i32.store8' },
   int16: { bytes: 2, load: 'i32.load16_s', store: 'i32.store16' },
   uint16: { bytes: 2, load: 'i32.load16_u', store: 'i32.store16' },
-  float16: { bytes: 2, load: 'i32.load16_u', store: 'i32.store16', decode: 'f16_to_f32', encode: 'f32_to_f16' },
+  float16: {
+    bytes: 2,
+    load: 'i32.load16_u',
+    store: 'i32.store16',
+    decode: 'f16_to_f32',
+    encode: 'f32_to_f16',
+  },
 };
 
 export function storageOf(dtype: DType, what: string): Storage {
-  if (dtype === 'string') throw new Error(`wasm codegen: ${what} is a string buffer; strings cannot be computed on`);
+  if (dtype === 'string')
+    throw new Error(`wasm codegen: ${what} is a string buffer; strings cannot be computed on`);
   return STORAGE[dtype];
 }
 

@@ -12,14 +12,29 @@ type Loop = Extract<Stmt, { k: 'loop' }>;
 type Store = Extract<Stmt, { k: 'store' }>;
 
 const VEC_BIN: Partial<Record<BinOp, string>> = {
-  add: 'f32x4.add', sub: 'f32x4.sub', mul: 'f32x4.mul', div: 'f32x4.div', min: 'f32x4.min', max: 'f32x4.max',
+  add: 'f32x4.add',
+  sub: 'f32x4.sub',
+  mul: 'f32x4.mul',
+  div: 'f32x4.div',
+  min: 'f32x4.min',
+  max: 'f32x4.max',
 };
 const VEC_UN: Partial<Record<UnOp, string>> = {
-  neg: 'f32x4.neg', abs: 'f32x4.abs', sqrt: 'f32x4.sqrt', floor: 'f32x4.floor', ceil: 'f32x4.ceil',
-  trunc: 'f32x4.trunc', nearest: 'f32x4.nearest',
+  neg: 'f32x4.neg',
+  abs: 'f32x4.abs',
+  sqrt: 'f32x4.sqrt',
+  floor: 'f32x4.floor',
+  ceil: 'f32x4.ceil',
+  trunc: 'f32x4.trunc',
+  nearest: 'f32x4.nearest',
 };
 const VEC_CMP: Partial<Record<CmpOp, string>> = {
-  eq: 'f32x4.eq', ne: 'f32x4.ne', lt: 'f32x4.lt', le: 'f32x4.le', gt: 'f32x4.gt', ge: 'f32x4.ge',
+  eq: 'f32x4.eq',
+  ne: 'f32x4.ne',
+  lt: 'f32x4.lt',
+  le: 'f32x4.le',
+  gt: 'f32x4.gt',
+  ge: 'f32x4.ge',
 };
 
 export function dependsOn(e: Expr, v: string): boolean {
@@ -113,7 +128,8 @@ export function vectorizableStores(loop: Loop, regions: Regions): Store[] | unde
   if (!loop.body.every((s): s is Store => s.k === 'store')) return undefined;
   const stores = loop.body;
   for (const s of stores) {
-    if (s.buf.dtype !== 'float32' || !isUnitStride(s.index, loop.v) || !vectorizable(s.value, loop.v)) return undefined;
+    if (s.buf.dtype !== 'float32' || !isUnitStride(s.index, loop.v) || !vectorizable(s.value, loop.v))
+      return undefined;
   }
   const overlaps = (a: BufRef, b: BufRef): boolean => {
     const ra = regions(a);
@@ -123,8 +139,13 @@ export function vectorizableStores(loop: Loop, regions: Regions): Store[] | unde
   for (const s of stores)
     for (const other of stores) {
       for (const l of [...loadsIn(other.value), ...loadsIn(other.index)])
-        if (overlaps(l.buf, s.buf) && !(l.buf.id === s.buf.id && sameExpr(l.index, s.index))) return undefined;
-      if (other !== s && overlaps(other.buf, s.buf) && !(other.buf.id === s.buf.id && sameExpr(other.index, s.index)))
+        if (overlaps(l.buf, s.buf) && !(l.buf.id === s.buf.id && sameExpr(l.index, s.index)))
+          return undefined;
+      if (
+        other !== s &&
+        overlaps(other.buf, s.buf) &&
+        !(other.buf.id === s.buf.id && sameExpr(other.index, s.index))
+      )
         return undefined;
     }
   return stores;

@@ -9,3 +9,4 @@ import './batch-norm.js';
 import './normalization.js';
 import './lrn.js';
 import './mvn.js';
+import './matmul-integer.js';

@@ -7,6 +7,7 @@ import {
   add,
   forEachIndex,
   i32,
+  local,
   linearIndex,
   load,
   max,
@@ -14,8 +15,9 @@ import {
   mul,
   store,
   stridesOf,
+  v,
 } from '../../kernels/build.js';
-import type { BufRef, Expr, Kernel } from '../../kernels/ir.js';
+import type { BufRef, Expr, Kernel, Stmt } from '../../kernels/ir.js';
 import {
   attrInt,
   attrString,
@@ -70,6 +72,12 @@ function combine(r: Reduction, old: Expr, update: Expr): Expr {
   }
 }
 
+/** out[pos] = combine(out[pos], update), with the data-dependent position computed once into a local. */
+function updateAt(out: BufRef, pos: Expr, reduction: Reduction, update: Expr): Stmt[] {
+  const p = v('pos');
+  return [local('pos', 'i32', pos), store(out, p, combine(reduction, load(out, p), update))];
+}
+
 /** Copy of the data into the output: updates are then applied in place. */
 const copyData = (name: string, out: BufRef, data: BufRef, n: number): Kernel =>
   copyKernel(`${name}_copy`, [n], out, data, (idx) => idx[0]);
@@ -103,7 +111,7 @@ const scatterElements: OpDef = {
         idx.map((e, j) => (j === axis ? safeIndex(load(io.inputs[1]!, at), data.shape[axis]) : e)),
         strides,
       );
-      return [store(out, pos, combine(reduction, load(out, pos), load(io.inputs[2]!, at)))];
+      return updateAt(out, pos, reduction, load(io.inputs[2]!, at));
     });
     return [
       copyData(ctx.node.name, out, io.inputs[0]!, sizeOf(data.shape)),
@@ -150,13 +158,7 @@ const scatterND: OpDef = {
         const at = load(io.inputs[1]!, add(mul(tuple, i32(k)), i32(j)));
         pos = add(pos, mul(safeIndex(at, data.shape[j]), i32(strides[j])));
       }
-      return [
-        store(
-          out,
-          pos,
-          combine(reduction, load(out, pos), load(io.inputs[2]!, rowMajor(idx, updates.shape))),
-        ),
-      ];
+      return updateAt(out, pos, reduction, load(io.inputs[2]!, rowMajor(idx, updates.shape)));
     });
     return [
       copyData(ctx.node.name, out, io.inputs[0]!, sizeOf(data.shape)),

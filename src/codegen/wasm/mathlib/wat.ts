@@ -25,7 +25,10 @@ export function horner(x: string, coeffs: number[] | string[]): string {
 }
 
 // IEEE word access, as in fdlibm's GET_HIGH_WORD / SET_LOW_WORD.
-defineMath('hi', '(func $hi (param $x f64) (result i32) (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64 %x) I:32)))');
+defineMath(
+  'hi',
+  '(func $hi (param $x f64) (result i32) (i32.wrap_i64 (i64.shr_u (i64.reinterpret_f64 %x) I:32)))',
+);
 defineMath('lo', '(func $lo (param $x f64) (result i32) (i32.wrap_i64 (i64.reinterpret_f64 %x)))');
 defineMath(
   'words',
@@ -36,4 +39,7 @@ defineMath(
   'clear_lo',
   '(func $clear_lo (param $x f64) (result f64) (f64.reinterpret_i64 (i64.and (i64.reinterpret_f64 %x) I:0xffffffff00000000)))',
 );
-defineMath('with_hi', '(func $with_hi (param $x f64) (param $hi i32) (result f64) (call $words %hi (call $lo %x)))');
+defineMath(
+  'with_hi',
+  '(func $with_hi (param $x f64) (param $hi i32) (result f64) (call $words %hi (call $lo %x)))',
+);
