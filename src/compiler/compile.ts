@@ -2,6 +2,7 @@
 import { parseOnnxModel } from '../frontend/onnx/index.js';
 import { specialize } from '../passes/specialize.js';
 import { eliminateDeadCode } from '../passes/dce.js';
+import { prepackWeights } from '../passes/prepack.js';
 import { lowerGraph } from './lower.js';
 import { compileProgram } from '../codegen/wasm/index.js';
 import { FORMAT_VERSION, type Manifest } from '../bundle/manifest.js';
@@ -23,7 +24,7 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
   progress('parse', 0, 1);
   const parsed = parseOnnxModel(bytes, { baseDir: opts.baseDir });
   const graph = eliminateDeadCode(
-    specialize(parsed, {
+    specialize(prepackWeights(parsed), {
       shapes: opts.shapes,
       consts: opts.consts,
       onWarning: opts.onWarning,

@@ -93,7 +93,7 @@ export function lowerGraph(graph: Graph): LoweredModel {
   for (const { node, def } of [...initSteps, ...runSteps])
     if (def.alias) aliasRoot.set(node.outputs[0], aliasRoot.get(node.inputs[0]) ?? node.inputs[0]);
   const rootOf = (name: string) => aliasRoot.get(name) ?? name;
-  const producedByRun = new Set(runSteps.filter((s) => !s.def.alias).flatMap((s) => s.node.outputs));
+  const producedByRun = new Set(runSteps.flatMap((s) => (s.def.alias ? s.node.outputs.slice(1) : s.node.outputs)));
   const outputRoots = new Map<string, string>(); // root → graph output it is written to
   const copies: { from: string; to: string }[] = [];
   for (const out of graph.outputs) {
@@ -128,7 +128,7 @@ export function lowerGraph(graph: Graph): LoweredModel {
     steps.forEach(({ node, def, ctx }, i) => {
       const step = stepBase + i;
       const ins = node.inputs.map((n) => (n === '' ? undefined : slotFor(n, region)));
-      if (def.alias) {
+      if (def.alias && !node.outputs.slice(1).some((o) => o !== '')) {
         slotFor(node.outputs[0], region);
         ins.forEach((s) => s && touch(s, step));
         return;

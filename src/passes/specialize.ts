@@ -135,6 +135,12 @@ function tryFold(def: ReturnType<typeof findOp> & object, ctx: OpContext, outTyp
     if (r) return r;
   }
   const present = ctx.node.inputs.map((n, i) => (n === '' ? undefined : (ctx.consts[i] ?? null)));
+  if (def.alias && ctx.consts[0]) {
+    // output 0 is input 0's bytes under a new shape; further outputs (Dropout's mask) come from lower()
+    const view = { ...ctx.consts[0], dims: [...outTypes[0].shape] };
+    const rest = outTypes.length > 1 && def.lower ? evaluateNode(def, ctx, outTypes).slice(1) : [];
+    return [view, ...rest];
+  }
   if (present.some((c) => c === null) || !def.lower) return undefined;
   if (outTypes.some((t) => t.dtype === 'string')) return undefined;
   const outBytes = outTypes.reduce((s, t) => s + sizeOf(t.shape) * dtypeBytes(t.dtype), 0);

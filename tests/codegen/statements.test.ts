@@ -1,3 +1,4 @@
+import binaryen from 'binaryen';
 import { describe, expect, it } from 'vitest';
 import {
   add,
@@ -117,6 +118,21 @@ describe('statements', () => {
       {},
     );
     expect((empty.exports.memory as WebAssembly.Memory).buffer.byteLength).toBe(65536);
+  });
+
+  it('keeps each kernel a separate function named after it, also when optimized', () => {
+    const bufs = place([{ dtype: 'float32', length: 4 }]);
+    const program: Program = {
+      ...programOf(bufs, []),
+      run: [
+        { name: 'conv/1', body: [store(bufs[0], i32(0), f32(1))] },
+        { name: 'relu', body: [store(bufs[0], i32(1), f32(2))] },
+      ],
+    };
+    const mod = binaryen.readBinary(compileProgram(program));
+    const text = mod.emitText();
+    mod.dispose();
+    expect(text).toMatch(/\(func \$run\s+\(call \$kernel\.0\.conv_1\)\s+\(call \$kernel\.1\.relu\)/);
   });
 
   it('reports unknown buffers, undeclared variables and wrong input sizes clearly', () => {

@@ -1,8 +1,8 @@
 /** Rendering of the GEMM statement: C = act(alpha * A·B + beta * Bias), float32. */
 import type { Activation, Expr, GemmStmt, MatView, Stmt } from '../../kernels/ir.js';
-import { add, f32, i32, load, local, loop, max, min, mul, store, v } from '../../kernels/build.js';
+import { add, f32, i32, load, local, loop, max, min, mul, set, store, v } from '../../kernels/build.js';
 import type { KernelEmitter } from './render.js';
-import { canUseSimdGemm, renderSimdGemm } from './gemm-simd.js';
+import { renderSimdGemm, simdGemmForm } from './gemm-simd.js';
 
 function checkViews(g: GemmStmt): void {
   const views: [string, MatView | undefined][] = [
@@ -19,8 +19,8 @@ function checkViews(g: GemmStmt): void {
   }
 }
 
-/** alpha·acc + beta·bias, then the activation: the part every gemm variant shares, as Kernel IR. */
-export function epilogue(g: GemmStmt, acc: Expr, bias: Expr | undefined): Expr {
+/** alpha·acc + beta·bias, then the activation, as Kernel IR (gemm-simd.ts has a lane-generic WAT twin). */
+function epilogue(g: GemmStmt, acc: Expr, bias: Expr | undefined): Expr {
   let value = g.alpha === 1 ? acc : mul(acc, f32(g.alpha));
   if (bias) value = add(value, g.beta === 1 ? bias : mul(bias, f32(g.beta)));
   return activate(g.act, value);
@@ -41,39 +41,57 @@ function at(view: MatView, off: Expr, r: Expr, c: Expr): Expr {
 }
 
 /**
- * The general (any strides) GEMM as plain Kernel IR loops: the view offsets are evaluated once into locals,
- * then m, n, k loops with k innermost.
+ * The general (any strides) GEMM as Kernel IR loops: view offsets evaluated once into locals, then per row,
+ * blocks of 4 columns whose 4 accumulators share each A[m,k] load (k innermost), then single tail columns.
  */
-export function scalarGemm(g: GemmStmt, prefix: string): Stmt[] {
-  const p = prefix;
+function scalarGemm(g: GemmStmt, p: string): Stmt[] {
   const off = (name: string, view: MatView): Stmt => local(p + name, 'i32', view.offset);
-  const [m, n, k] = [v(p + 'm'), v(p + 'n'), v(p + 'k')];
   const [aOff, bOff, cOff, biasOff] = ['a', 'b', 'c', 'bias'].map((name) => v(p + name));
-  const acc = v(p + 'acc', 'f32');
-  const bias = g.bias ? load(g.bias.buf, at(g.bias, biasOff, m, n)) : undefined;
+  const m = v(p + 'm');
+  /** `cols` outputs of row m at columns col(0..cols-1); `tag` keeps local and loop names unique */
+  const block = (cols: number, col: (j: number) => Expr, tag: string): Stmt[] => {
+    const acc = (j: number) => `${p}acc${tag}${j}`;
+    const k = v(p + 'k' + tag);
+    const a = v(p + 'a' + tag, 'f32');
+    const js = Array.from({ length: cols }, (_, j) => j);
+    return [
+      ...js.map((j) => local(acc(j), 'f32', f32(0))),
+      loop(p + 'k' + tag, g.K, [
+        local(p + 'a' + tag, 'f32', load(g.a.buf, at(g.a, aOff, m, k))),
+        ...js.map((j) => set(acc(j), add(v(acc(j), 'f32'), mul(a, load(g.b.buf, at(g.b, bOff, k, col(j))))))),
+      ]),
+      ...js.map((j) => {
+        const bias = g.bias ? load(g.bias.buf, at(g.bias, biasOff, m, col(j))) : undefined;
+        return store(g.c.buf, at(g.c, cOff, m, col(j)), epilogue(g, v(acc(j), 'f32'), bias));
+      }),
+    ];
+  };
+  const n4 = v(p + 'n4');
+  const tail = v(p + 'nt');
+  const full = g.N - (g.N % 4);
   return [
     off('a', g.a),
     off('b', g.b),
     off('c', g.c),
     ...(g.bias ? [off('bias', g.bias)] : []),
     loop(p + 'm', g.M, [
-      loop(p + 'n', g.N, [
-        local(p + 'acc', 'f32', f32(0)),
-        loop(p + 'k', g.K, [
-          {
-            k: 'set',
-            name: p + 'acc',
-            value: add(acc, mul(load(g.a.buf, at(g.a, aOff, m, k)), load(g.b.buf, at(g.b, bOff, k, n)))),
-          },
-        ]),
-        store(g.c.buf, at(g.c, cOff, m, n), epilogue(g, acc, bias)),
-      ]),
+      loop(
+        p + 'n4',
+        full / 4,
+        block(4, (j) => add(mul(n4, i32(4)), i32(j)), '4_'),
+      ),
+      loop(
+        p + 'nt',
+        g.N % 4,
+        block(1, () => add(tail, i32(full)), '1_'),
+      ),
     ]),
   ];
 }
 
 export function renderGemm(g: GemmStmt, emitter: KernelEmitter): string {
   checkViews(g);
-  if (canUseSimdGemm(g)) return renderSimdGemm(g, emitter);
+  const form = simdGemmForm(g);
+  if (form) return renderSimdGemm(g, emitter, form);
   return emitter.stmts(scalarGemm(g, emitter.label('gemm') + '.'));
 }

@@ -4,7 +4,7 @@
  * binaryen inlines them when optimizing. The math library registers its functions here too.
  */
 
-export interface Helper {
+interface Helper {
   /** the complete `(func $name ...)` text */
   wat: string;
   /** helpers this one calls */

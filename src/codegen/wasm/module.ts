@@ -16,8 +16,9 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 
 /** Kernel function names: WAT ids allow only some characters, and two kernels may share a name. */
+const KERNEL_PREFIX = 'kernel.';
 function kernelId(index: number, name: string): string {
-  return `$k${index}_${name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 64)}`;
+  return `$${KERNEL_PREFIX}${index}.${name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 64)}`;
 }
 
 export function programToWat(program: Program, opts: WasmOptions = {}): string {
@@ -71,10 +72,17 @@ export function compileProgram(program: Program, opts: WasmOptions = {}): Uint8A
   }
   try {
     mod.setFeatures(BASE_FEATURES | (opts.relaxedSimd ? binaryen.Features.RelaxedSIMD : 0));
+    // keep the name section, so stack traces and profiles name the kernels
+    binaryen.setDebugInfo(true);
     if (!mod.validate()) throw new Error('wasm codegen: generated module does not validate');
     if (opts.optimize ?? true) {
       binaryen.setOptimizeLevel(3);
       binaryen.setShrinkLevel(0);
+      // Kernels stay separate functions (binaryen would inline each into run(), as each has one caller):
+      // profiles then show them by name, and V8 compiles many small functions better than one huge one.
+      binaryen.setPassArgument('no-inline', `${KERNEL_PREFIX}*`);
+      mod.runPasses(['no-inline']);
+      binaryen.setPassArgument('no-inline', null);
       mod.optimize();
     }
     // a copy on a plain ArrayBuffer, which is what WebAssembly.Module accepts under TypeScript's DOM types

@@ -22,6 +22,8 @@ export interface Address {
 export class KernelEmitter {
   private readonly locals: string[] = [];
   private readonly names = new Map<string, { id: string; t: Scalar }>();
+  /** IR names bound by loops: counters that only count up from 0 */
+  private readonly loopVars = new Set<string>();
   private labels = 0;
 
   constructor(
@@ -38,6 +40,24 @@ export class KernelEmitter {
 
   label(hint: string): string {
     return `$${hint}${this.labels++}`;
+  }
+
+  /** Whether an i32 index expression is provably ≥ 0: loop counters and sums/products of them. */
+  private nonNegative(e: Expr): boolean {
+    switch (e.k) {
+      case 'const':
+        return Number(e.v) >= 0;
+      case 'var':
+        return this.loopVars.has(e.name);
+      case 'bin':
+        return (
+          ['add', 'mul', 'div', 'rem', 'shl', 'min', 'max'].includes(e.op) &&
+          this.nonNegative(e.a) &&
+          this.nonNegative(e.b)
+        );
+      default:
+        return false;
+    }
   }
 
   /** Bind an IR variable name to a fresh wasm local. */
@@ -83,9 +103,10 @@ export class KernelEmitter {
     };
     split(index);
     let offset = base + constant * bytes;
-    if (offset < 0) {
-      // a negative immediate is impossible: keep the constant in the dynamic part
-      terms.push({ k: 'const', t: 'i32', v: constant });
+    if (constant < 0 || !terms.every((t) => this.nonNegative(t))) {
+      // wasm adds the immediate to the dynamic address without wrapping, so a constant moved there is
+      // only right when the dynamic part cannot be negative (e.g. `n - 1 - i` in a reversed Slice)
+      if (constant !== 0) terms.push({ k: 'const', t: 'i32', v: constant });
       offset = base;
     }
     if (terms.length === 0) return { addr: '(i32.const 0)', offset };
@@ -160,6 +181,7 @@ ${body}
   /** An f32x4 main loop over whole groups of four, then the scalar loop for the rest. */
   private vectorLoop(s: Extract<Stmt, { k: 'loop' }>, stores: Extract<Stmt, { k: 'store' }>[]): string {
     const counter = this.bind(s.v, 'i32');
+    this.loopVars.add(s.v);
     const vload = (buf: BufRef, index: Expr) => {
       const { addr, offset } = this.address(buf, index, 'load from');
       return `(v128.load offset=${offset} ${addr})`;
@@ -187,6 +209,7 @@ ${body}
         const stores = vectorizableStores(s, this.region);
         if (stores) return this.vectorLoop(s, stores);
         const counter = this.bind(s.v, 'i32');
+        this.loopVars.add(s.v);
         return this.countedLoop(counter, s.n, this.stmts(s.body));
       }
       case 'local': {

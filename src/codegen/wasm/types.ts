@@ -17,7 +17,7 @@ interface Storage {
   decode?: string;
 }
 
-export const STORAGE: Record<Exclude<DType, 'string'>, Storage> = {
+const STORAGE: Record<Exclude<DType, 'string'>, Storage> = {
   float32: { bytes: 4, load: 'f32.load', store: 'f32.store' },
   float64: { bytes: 8, load: 'f64.load', store: 'f64.store' },
   int32: { bytes: 4, load: 'i32.load', store: 'i32.store' },

@@ -37,7 +37,7 @@ const VEC_CMP: Partial<Record<CmpOp, string>> = {
   ge: 'f32x4.ge',
 };
 
-export function dependsOn(e: Expr, v: string): boolean {
+function dependsOn(e: Expr, v: string): boolean {
   switch (e.k) {
     case 'const':
       return false;
@@ -120,7 +120,10 @@ function loadsIn(e: Expr, out: Extract<Expr, { k: 'load' }>[] = []): Extract<Exp
 /** Byte ranges of placed buffers, to decide whether two buffer refs may touch the same memory. */
 export type Regions = (buf: BufRef) => [number, number] | undefined;
 
-const sameExpr = (a: Expr, b: Expr): boolean => JSON.stringify(a) === JSON.stringify(b);
+const sameExpr = (a: Expr, b: Expr): boolean =>
+  JSON.stringify(a, bigintSafe) === JSON.stringify(b, bigintSafe);
+/** int64 constants are bigints, which JSON.stringify refuses */
+const bigintSafe = (_key: string, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value);
 
 /** The loop's stores when the loop can be vectorized, else undefined. */
 export function vectorizableStores(loop: Loop, regions: Regions): Store[] | undefined {

@@ -45,7 +45,7 @@ export interface ConvGeometry {
   window: Window;
 }
 
-/** Channel counts and group checks shared by Conv and ConvTranspose; `perGroupIn` is W's per-group input-channel count. */
+/** The group attribute, checked against X channels and W dims 0/1 (ConvTranspose: W is [C, M/group, k...]). */
 export function groupOf(
   ctx: OpContext,
   C: number,

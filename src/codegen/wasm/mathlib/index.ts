@@ -8,6 +8,7 @@ import { MATH_FUNCS } from '../ops.js';
 import './exp-log.js';
 import './pow.js';
 import './trig.js';
+import './rem-pio2-large.js';
 import './hyperbolic.js';
 import './erf.js';
 

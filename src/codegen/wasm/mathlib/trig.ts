@@ -1,7 +1,7 @@
 /**
  * sin, cos, tan, asin, acos, atan, atan2 in f64, transcribed from fdlibm/musl. Argument reduction is
- * fdlibm's medium-size Cody–Waite reduction (three rounds, exact for |x| < 2^20·π/2); beyond that the
- * absolute error grows like |x|·2^-53 (there is no Payne–Hanek reduction).
+ * fdlibm's medium-size Cody–Waite reduction (three rounds, exact for |x| < 2^20·π/2), and Payne–Hanek
+ * (rem-pio2-large.ts) beyond.
  */
 import { defineMath, horner } from './wat.js';
 
@@ -89,6 +89,7 @@ defineMath(
   (global $rem_lo (mut f64) (f64.const 0))
   (func $rem_pio2 (param $x f64) (result i32) (local $fn f64) (local $r f64) (local $w f64) (local $t f64) (local $y0 f64)
     (local $ex i32) (local $ey i32)
+    (if (i32.ge_u (i32.and (call $hi %x) i:0x7fffffff) i:0x413921fb) (then (return (call $rem_pio2_large %x))))
     (local.set $fn (f64.nearest (f64.mul %x f:6.36619772367581382433e-01)))
     (local.set $r (f64.sub %x (f64.mul %fn f:1.57079632673412561417e+00)))
     (local.set $w (f64.mul %fn f:6.07710050650619224932e-11))
@@ -112,8 +113,7 @@ defineMath(
             (local.set $y0 (f64.sub %r %w))))))
     (global.set $rem_hi %y0)
     (global.set $rem_lo (f64.sub (f64.sub %r %y0) %w))
-    ;; the quadrant only matters mod 4: wrap the (possibly huge) multiple
-    (i32.wrap_i64 (i64.trunc_sat_f64_s %fn)))`,
+    (i32.trunc_sat_f64_s %fn))`,
 );
 
 /** sin/cos/tan share the shape: small |x| fast path, inf/nan → nan, else reduce and pick by quadrant. */

@@ -6,7 +6,7 @@ import { defineHelper } from '../helpers.js';
 
 const NUM = String.raw`-?(?:0x[0-9a-fA-F.]+(?:p[-+]?\d+)?|\d[\d.]*(?:[eE][-+]?\d+)?|inf|nan)`;
 
-export function expandShorthands(text: string): string {
+function expandShorthands(text: string): string {
   return text
     .replace(/%([A-Za-z_]\w*)/g, '(local.get $$$1)')
     .replace(new RegExp(`\\bf:(${NUM})`, 'g'), '(f64.const $1)')
