@@ -3,6 +3,8 @@ import { parseOnnxModel } from '../frontend/onnx/index.js';
 import { specialize } from '../passes/specialize.js';
 import { eliminateDeadCode } from '../passes/dce.js';
 import { prepackWeights } from '../passes/prepack.js';
+import { fuseElementwise } from '../passes/fuse-elementwise.js';
+import { fuseActivations } from '../passes/fuse-activation.js';
 import { lowerGraph } from './lower.js';
 import { compileProgram } from '../codegen/wasm/index.js';
 import { FORMAT_VERSION, type Manifest } from '../bundle/manifest.js';
@@ -32,7 +34,7 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
     }),
   );
   progress('lower', 0, 1);
-  const lowered = lowerGraph(graph);
+  const lowered = lowerGraph(fuseElementwise(fuseActivations(graph)));
   progress('codegen', 0, 1);
   const wasm = compileProgram(lowered.program, { optimize: true });
 

@@ -14,6 +14,7 @@ import { forEachIndex, load, store } from '../kernels/build.js';
 import { findOp, OpError, type OpContext, type OpDef } from '../ops/registry.js';
 import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifest.js';
 import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
+import { applyActivation, fusedActivation } from '../passes/fuse-activation.js';
 
 export interface LoweredModel {
   program: Program;
@@ -93,7 +94,9 @@ export function lowerGraph(graph: Graph): LoweredModel {
   for (const { node, def } of [...initSteps, ...runSteps])
     if (def.alias) aliasRoot.set(node.outputs[0], aliasRoot.get(node.inputs[0]) ?? node.inputs[0]);
   const rootOf = (name: string) => aliasRoot.get(name) ?? name;
-  const producedByRun = new Set(runSteps.flatMap((s) => (s.def.alias ? s.node.outputs.slice(1) : s.node.outputs)));
+  const producedByRun = new Set(
+    runSteps.flatMap((s) => (s.def.alias ? s.node.outputs.slice(1) : s.node.outputs)),
+  );
   const outputRoots = new Map<string, string>(); // root → graph output it is written to
   const copies: { from: string; to: string }[] = [];
   for (const out of graph.outputs) {
@@ -143,17 +146,17 @@ export function lowerGraph(graph: Graph): LoweredModel {
       outs.forEach((s) => touch(s, step));
       if (!def.lower)
         throw new OpError(node, ctx.opset, 'has no kernel for values not known at compile time');
-      kernels.push(
-        ...def.lower(ctx, {
-          inputs: ins,
-          outputs: outs,
-          scratch: (dtype, length) => {
-            const s = newSlot(dtype, length, 'arena');
-            touch(s, step);
-            return s;
-          },
-        }),
-      );
+      const act = fusedActivation(node);
+      const built = def.lower(ctx, {
+        inputs: ins,
+        outputs: outs,
+        scratch: (dtype, length) => {
+          const s = newSlot(dtype, length, 'arena');
+          touch(s, step);
+          return s;
+        },
+      });
+      kernels.push(...(act ? applyActivation(built, outs[0], act) : built));
     });
     return kernels;
   };

@@ -14,6 +14,12 @@ export interface ValueInfo {
   name: string;
   dtype: DType;
   shape: Dim[];
+  /**
+   * Set on a subgraph input or output the model declares without a type or without a shape (ONNX
+   * allows it in If/Loop/Scan bodies): `dtype` and `shape` are then placeholders, and the real types
+   * come from the values bound to the subgraph where it is inlined.
+   */
+  untyped?: true;
 }
 
 export type AttrValue = number | string | number[] | string[] | HostTensor | HostTensor[] | Graph | Graph[];

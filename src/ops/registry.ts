@@ -5,7 +5,7 @@
 import type { AttrValue, Node, TensorType } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
 import type { DType } from '../ir/dtype.js';
-import type { BufRef, Kernel } from '../kernels/ir.js';
+import type { BufRef, Expr, Kernel } from '../kernels/ir.js';
 
 export interface OpContext {
   node: Node;
@@ -31,6 +31,11 @@ export interface OpDef {
   infer(ctx: OpContext): TensorType[];
   /** Build kernels computing the outputs. Absent for ops that only fold or alias. */
   lower?(ctx: OpContext, io: LowerIO): Kernel[];
+  /**
+   * For ops that map broadcast inputs to one output element by element: the output element (in its
+   * compute type) from the input elements. Lets the fusion pass merge chains of such ops into one kernel.
+   */
+  elementwise?(ctx: OpContext, values: Expr[]): Expr;
   /** Output 0 is input 0's bytes reinterpreted (Reshape, Squeeze, Identity...): no kernel. */
   alias?: boolean;
   /**

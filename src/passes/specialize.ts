@@ -4,7 +4,8 @@
  * One walk in topological order. For each node: look up its OpDef, infer output types from the input
  * types (and constant input values, which shape-carrying inputs need), then fold the node when its
  * value is computable now — either from types alone (Shape, Size) or because every input is a
- * constant. `If` on a constant condition is replaced by the chosen branch.
+ * constant. Control flow is expanded in place (control-flow.ts): `If` on a constant condition becomes
+ * the chosen branch, Loop and Scan are unrolled.
  */
 import type { Graph, Node, TensorType } from '../ir/graph.js';
 import { sizeOf, type HostTensor } from '../ir/tensor.js';
@@ -12,7 +13,7 @@ import { dtypeBytes } from '../ir/dtype.js';
 import { findOp, OpError, type OpContext } from '../ops/registry.js';
 import { evaluateNode } from './evaluate-node.js';
 import { convertTensor } from './convert.js';
-import { inlineBranch } from './inline-if.js';
+import { CONTROL_FLOW_OPS, expandControlFlow } from './control-flow.js';
 
 /** Fold a node whose inputs are all constant if its outputs stay this small (or no bigger than its inputs). */
 const FOLD_LIMIT_BYTES = 1 << 20;
@@ -75,13 +76,13 @@ export function specialize(graph: Graph, opts: SpecializeOptions = {}): Graph {
         throw new Error(
           `invalid ONNX model: ${node.op} node "${node.name}" reads "${name}", which no earlier node, input or initializer defines`,
         );
-    if (node.op === 'If' && node.domain === '') {
-      const branch = inlineBranch(node, consts.get(node.inputs[0]), opset);
-      for (const [name, t] of branch.initializers) {
+    if (CONTROL_FLOW_OPS.has(node.op) && node.domain === '') {
+      const expanded = expandControlFlow(node, opset, { consts, types, graph, kept: remaining });
+      for (const [name, t] of expanded.initializers) {
         consts.set(name, t);
         types.set(name, { dtype: t.dtype, shape: [...t.dims] });
       }
-      queue.unshift(...branch.nodes);
+      queue.unshift(...expanded.nodes);
       continue;
     }
     const def = findOp(node.op, node.domain, opset);

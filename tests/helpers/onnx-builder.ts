@@ -1,5 +1,5 @@
 /** Build small ONNX models in code (for tests, the oracle comparisons and the sample models). */
-import { onnx } from '../../src/frontend/onnx/proto.js';
+import { onnx, type OnnxTypes } from '../../src/frontend/onnx/proto.js';
 import { onnxFromDtype, type DType } from '../../src/ir/dtype.js';
 import { tensorBytes, type HostTensor } from '../../src/ir/tensor.js';
 
@@ -9,7 +9,24 @@ export type AttrSpec =
   | { ints: number[] }
   | { floats: number[] }
   | { s: string }
-  | { t: HostTensor };
+  | { t: HostTensor }
+  | { g: GraphSpec };
+
+/** A graph input or output; subgraph values may leave out the type (`dtype`) or the shape. */
+export interface ValueSpec {
+  name: string;
+  dtype?: DType;
+  shape?: (number | string)[];
+}
+
+/** A subgraph (If branch, Loop or Scan body) held in a GRAPH attribute. */
+export interface GraphSpec {
+  name?: string;
+  inputs: ValueSpec[];
+  outputs: ValueSpec[];
+  initializers?: { name: string; tensor: HostTensor }[];
+  nodes: NodeSpec[];
+}
 
 export interface NodeSpec {
   op: string;
@@ -33,7 +50,8 @@ function tensorProto(name: string, t: HostTensor) {
   return { name, dims: t.dims, dataType: onnxFromDtype(t.dtype), rawData: tensorBytes(t).slice() };
 }
 
-function valueInfo(v: { name: string; dtype: DType; shape?: (number | string)[] }) {
+function valueInfo(v: ValueSpec) {
+  if (!v.dtype) return { name: v.name };
   return {
     name: v.name,
     type: {
@@ -56,7 +74,25 @@ function attribute(name: string, a: AttrSpec) {
   if ('ints' in a) return { name, type: T.INTS, ints: a.ints };
   if ('floats' in a) return { name, type: T.FLOATS, floats: a.floats };
   if ('s' in a) return { name, type: T.STRING, s: new TextEncoder().encode(a.s) };
+  if ('g' in a) return { name, type: T.GRAPH, g: graphProto(a.g) };
   return { name, type: T.TENSOR, t: tensorProto('', a.t) };
+}
+
+function graphProto(g: GraphSpec): OnnxTypes.IGraphProto {
+  return {
+    name: g.name ?? 'graph',
+    input: g.inputs.map(valueInfo),
+    output: g.outputs.map(valueInfo),
+    initializer: (g.initializers ?? []).map(({ name, tensor }) => tensorProto(name, tensor)),
+    node: g.nodes.map((n, i) => ({
+      opType: n.op,
+      name: n.name ?? `${n.op}_${i}`,
+      domain: n.domain ?? '',
+      input: n.inputs,
+      output: n.outputs,
+      attribute: Object.entries(n.attrs ?? {}).map(([k, a]) => attribute(k, a)),
+    })),
+  };
 }
 
 export function buildModel(spec: ModelSpec): Uint8Array {
@@ -64,20 +100,7 @@ export function buildModel(spec: ModelSpec): Uint8Array {
     irVersion: 8,
     producerName: 'kiln-tests',
     opsetImport: [{ domain: '', version: spec.opset ?? 17 }],
-    graph: {
-      name: spec.name ?? 'model',
-      input: spec.inputs.map(valueInfo),
-      output: spec.outputs.map(valueInfo),
-      initializer: (spec.initializers ?? []).map(({ name, tensor }) => tensorProto(name, tensor)),
-      node: spec.nodes.map((n, i) => ({
-        opType: n.op,
-        name: n.name ?? `${n.op}_${i}`,
-        domain: n.domain ?? '',
-        input: n.inputs,
-        output: n.outputs,
-        attribute: Object.entries(n.attrs ?? {}).map(([k, a]) => attribute(k, a)),
-      })),
-    },
+    graph: graphProto({ ...spec, name: spec.name ?? 'model' }),
   });
   return onnx.ModelProto.encode(model).finish();
 }

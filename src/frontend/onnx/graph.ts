@@ -40,8 +40,8 @@ export function graphFromProto(
 
   const inputs = (gp.input ?? [])
     .filter((vi) => !initializers.has(vi.name ?? ''))
-    .map((vi) => valueInfoFromProto(vi, 'input', where));
-  const outputs = (gp.output ?? []).map((vi) => valueInfoFromProto(vi, 'output', where));
+    .map((vi) => valueInfoFromProto(vi, 'input', where, depth > 0));
+  const outputs = (gp.output ?? []).map((vi) => valueInfoFromProto(vi, 'output', where, depth > 0));
 
   const nodes: Node[] = [];
   (gp.node ?? []).forEach((np, index) => {
@@ -56,24 +56,37 @@ export function graphFromProto(
   return { name, inputs, outputs, initializers, nodes, opsets: ctx.opsets, types: new Map() };
 }
 
+/**
+ * A declared graph input or output. Subgraph values may leave out the element type or the shape (ONNX
+ * takes them from the values bound at run time); they are marked `untyped` and get placeholders.
+ */
 function valueInfoFromProto(
   vi: OnnxTypes.IValueInfoProto,
   kind: 'input' | 'output',
   where: string,
+  inSubgraph: boolean,
 ): ValueInfo {
   const name = vi.name ?? '';
   const what = `${where}: ${kind} ${q(name)}`;
   if (name === '') throw invalid(`${where}: a graph ${kind} has no name`);
-  if (!vi.type) throw fail(`${what} has no type`);
+  const untyped = (dtype: DType): ValueInfo => ({ name, dtype, shape: [], untyped: true });
+  if (!vi.type) {
+    if (inSubgraph) return untyped('float32');
+    throw fail(`${what} has no type`);
+  }
   const tt = vi.type.tensorType;
   if (!tt) throw fail(`${what} is not a tensor (sequence, map and optional values are not supported)`);
+  if (inSubgraph && !tt.elemType) return untyped('float32');
   let dtype: DType;
   try {
     dtype = dtypeFromOnnx(tt.elemType ?? 0);
   } catch (e) {
     throw fail(`${what}: ${(e as Error).message}`);
   }
-  if (!tt.shape) throw fail(`${what} has unknown rank; its shape must list every dimension`);
+  if (!tt.shape) {
+    if (inSubgraph) return untyped(dtype);
+    throw fail(`${what} has unknown rank; its shape must list every dimension`);
+  }
   const shape: Dim[] = (tt.shape.dim ?? []).map((d, i) => {
     if (hasField(d, 'dimValue')) {
       const v = protoIntToNumber(d.dimValue);

@@ -194,6 +194,7 @@ export function elementwiseOp(spec: ElementwiseSpec, sinceVersion = 1): OpDef {
         ),
       ];
     },
+    elementwise: (ctx, values) => spec.compute(ctx, values, inferShape(ctx).dtype),
   };
 }
 

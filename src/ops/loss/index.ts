@@ -1,0 +1,3 @@
+/** Loss op family: importing this registers every op below. */
+import './negative-log-likelihood.js';
+import './softmax-cross-entropy.js';

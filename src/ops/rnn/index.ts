@@ -1,0 +1,4 @@
+/** Recurrent ops: RNN, GRU, LSTM. */
+import './rnn.js';
+import './gru.js';
+import './lstm.js';

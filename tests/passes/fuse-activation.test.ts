@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
+import { specialize } from '../../src/passes/specialize.js';
+import { fuseActivations } from '../../src/passes/fuse-activation.js';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel } from '../../src/runtime/index.js';
+import { tensorFromNumbers } from '../../src/ir/tensor.js';
+import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
+import '../../src/ops/index.js';
+
+/** x [1,4,6,6] → Conv (groups g) → activation → y */
+function convAct(group: number, act: NodeSpec) {
+  const r = seededRandom(group);
+  return buildModel({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4, 6, 6] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [1, 4, 6, 6] }],
+    initializers: [
+      { name: 'w', tensor: randomTensor([4, 4 / group, 3, 3], r) },
+      { name: 'lo', tensor: tensorFromNumbers('float32', [], [-0.25]) },
+      { name: 'hi', tensor: tensorFromNumbers('float32', [], [0.5]) },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w'], outputs: ['c'], attrs: { group: { i: group }, pads: { ints: [1, 1, 1, 1] } } },
+      act,
+    ],
+  });
+}
+
+const relu: NodeSpec = { op: 'Relu', inputs: ['c'], outputs: ['y'] };
+const clip: NodeSpec = { op: 'Clip', inputs: ['c', 'lo', 'hi'], outputs: ['y'] };
+
+async function compare(bytes: Uint8Array) {
+  const x = randomTensor([1, 4, 6, 6], seededRandom(99));
+  const model = await loadModel(await compileModel(bytes), { backend: 'wasm' });
+  const got = (await model.run({ x: x as never })).y.data as Float32Array;
+  const session = await ort.InferenceSession.create(bytes);
+  const want = (await session.run({ x: new ort.Tensor('float32', x.data as Float32Array, x.dims) })).y.data as Float32Array;
+  for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 5);
+}
+
+describe('activation epilogue fusion', () => {
+  it('folds Relu and constant Clip into the Conv node', () => {
+    for (const act of [relu, clip]) {
+      const g = fuseActivations(specialize(parseOnnxModel(convAct(1, act))));
+      expect(g.nodes.map((n) => n.op)).toEqual(['Conv']);
+      expect(g.nodes[0].attrs.kiln_activation).toBe(act.op.toLowerCase());
+    }
+  });
+  it('computes the fused GEMM epilogue like onnxruntime', async () => {
+    await compare(convAct(1, relu));
+    await compare(convAct(1, clip));
+  });
+  it('falls back to an activation loop when the conv is not a GEMM (depthwise)', async () => {
+    await compare(convAct(4, relu));
+    await compare(convAct(4, clip));
+  });
+});

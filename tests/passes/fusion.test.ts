@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
+import { specialize } from '../../src/passes/specialize.js';
+import { eliminateDeadCode } from '../../src/passes/dce.js';
+import { fuseElementwise } from '../../src/passes/fuse-elementwise.js';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel } from '../../src/runtime/index.js';
+import type { DType } from '../../src/ir/dtype.js';
+import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
+import '../../src/ops/index.js';
+
+function chain(dtype: DType, nodes: NodeSpec[], outputs = ['y']) {
+  return buildModel({
+    inputs: [
+      { name: 'x', dtype, shape: [2, 8] },
+      { name: 'b', dtype, shape: [8] },
+    ],
+    outputs: outputs.map((name) => ({ name, dtype, shape: [2, 8] })),
+    nodes,
+  });
+}
+
+const ops = (bytes: Uint8Array) =>
+  fuseElementwise(eliminateDeadCode(specialize(parseOnnxModel(bytes)))).nodes.map((n) => n.op);
+
+const addReluMulSigmoid: NodeSpec[] = [
+  { op: 'Add', inputs: ['x', 'b'], outputs: ['t0'] },
+  { op: 'Relu', inputs: ['t0'], outputs: ['t1'] },
+  { op: 'Mul', inputs: ['t1', 'x'], outputs: ['t2'] },
+  { op: 'Sigmoid', inputs: ['t2'], outputs: ['y'] },
+];
+
+describe('elementwise fusion', () => {
+  it('merges a chain into one node and computes what onnxruntime computes', async () => {
+    const bytes = chain('float32', addReluMulSigmoid);
+    expect(ops(bytes)).toEqual(['Fused']);
+    const r = seededRandom(7);
+    const x = randomTensor([2, 8], r);
+    const b = randomTensor([8], r);
+    const model = await loadModel(await compileModel(bytes), { backend: 'wasm' });
+    const ours = await model.run({ x: x as never, b: b as never });
+    const session = await ort.InferenceSession.create(bytes);
+    const theirs = await session.run({
+      x: new ort.Tensor('float32', x.data as Float32Array, x.dims),
+      b: new ort.Tensor('float32', b.data as Float32Array, b.dims),
+    });
+    const want = theirs.y.data as Float32Array;
+    const got = ours.y.data as Float32Array;
+    for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 6);
+  });
+
+  it('keeps a value that is read twice or is a graph output', () => {
+    const shared = chain('float32', [
+      { op: 'Add', inputs: ['x', 'b'], outputs: ['t0'] },
+      { op: 'Relu', inputs: ['t0'], outputs: ['t1'] },
+      { op: 'Mul', inputs: ['t1', 't0'], outputs: ['y'] },
+    ]);
+    expect(ops(shared)).toEqual(['Add', 'Fused']);
+    const exposed = chain(
+      'float32',
+      [
+        { op: 'Add', inputs: ['x', 'b'], outputs: ['t0'] },
+        { op: 'Relu', inputs: ['t0'], outputs: ['y'] },
+      ],
+      ['y', 't0'],
+    );
+    expect(ops(exposed)).toEqual(['Add', 'Relu']);
+  });
+
+  it('does not fuse through narrow types, whose stores round or wrap', () => {
+    const narrow = chain('int8', [
+      { op: 'Add', inputs: ['x', 'b'], outputs: ['t0'] },
+      { op: 'Mul', inputs: ['t0', 'x'], outputs: ['y'] },
+    ]);
+    expect(ops(narrow)).toEqual(['Add', 'Mul']);
+  });
+});
