@@ -7,6 +7,7 @@ import type { DType } from '../../src/ir/dtype.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
 import {
   compareRecurrentWithOrt,
+  runKiln,
   int32,
   random,
   seededRandom,
@@ -218,4 +219,70 @@ describe('recurrent ops against onnxruntime', () => {
         await compareRecurrentWithOrt({ ...c, attrs: { ...c.attrs, hidden_size: { i: HID } } }),
       ).toBeUndefined(),
     );
+});
+
+/** float32 → float16 bits, round to nearest even (normal range only, as these values are). */
+function toHalf(x: number): number {
+  const bits = new Uint32Array(new Float32Array([x]).buffer)[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exp = ((bits >>> 23) & 0xff) - 112;
+  if (exp <= 0) return sign;
+  const mant = bits & 0x7fffff;
+  const half = (exp << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
+}
+
+function fromHalf(h: number): number {
+  const exp = (h >>> 10) & 0x1f;
+  const mag = exp === 0 ? (h & 0x3ff) * 2 ** -24 : (1 + (h & 0x3ff) / 1024) * 2 ** (exp - 15);
+  return h & 0x8000 ? -mag : mag;
+}
+
+describe('recurrent edge cases onnxruntime cannot check', () => {
+  it('an empty sequence leaves the initial state in Y_h', async () => {
+    const rand = seededRandom(11);
+    const h0 = random([1, 2, 3], rand);
+    const c: RecurrentCase = {
+      op: 'RNN',
+      inputs: [random([0, 2, 4], rand), random([1, 3, 4], rand), random([1, 3, 3], rand), null, null, h0],
+      weights: [1, 2],
+      outputs: [true, true],
+    };
+    const out = await runKiln(c, [
+      [0, 1, 2, 3],
+      [1, 2, 3],
+    ]);
+    expect(out.out0.data.length).toBe(0);
+    expect(Array.from(out.out1.data as Float32Array)).toEqual(Array.from(h0.data as Float32Array));
+  });
+  it('float16 GRU and LSTM compute like float32 within half precision', async () => {
+    for (const [op, gates] of [
+      ['GRU', 3],
+      ['LSTM', 4],
+    ] as const) {
+      const c: RecurrentCase = {
+        op,
+        inputs: inputs(12, gates, 2, { lens: [4, 1, 3], initial: true }),
+        weights: WEIGHTS,
+        attrs: { direction: { s: 'bidirectional' } },
+        outputs: [true, true],
+      };
+      const half = (t: HostTensor | null): HostTensor | null =>
+        t && t.dtype === 'float32'
+          ? { dtype: 'float16', dims: t.dims, data: Uint16Array.from(t.data as Float32Array, toHalf) }
+          : t;
+      const shapes = [
+        [SEQ, 2, BATCH, HID],
+        [2, BATCH, HID],
+      ];
+      const full = await runKiln(c, shapes);
+      const low = await runKiln({ ...c, inputs: c.inputs.map(half) }, shapes);
+      for (const name of ['out0', 'out1']) {
+        const expected = Array.from(full[name].data as Float32Array);
+        const actual = Array.from(low[name].data as Uint16Array, fromHalf);
+        actual.forEach((x, i) => expect(Math.abs(x - expected[i])).toBeLessThan(1e-2));
+      }
+    }
+  });
 });

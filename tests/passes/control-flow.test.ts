@@ -104,10 +104,14 @@ describe('Loop', () => {
     ]);
   });
 
-  it('keeps requiring types on the main graph', () => {
+  it('keeps requiring types on the main graph inputs (outputs are inferred)', () => {
     const spec = accumulateLoop();
-    const bytes = buildModel({ ...spec, outputs: [{ name: 'final' } as never] });
-    expect(() => parseOnnxModel(bytes)).toThrow(/main graph: output "final" has no type/);
+    const untypedInput = spec.inputs.map((vi, k) => (k === 0 ? ({ name: vi.name } as never) : vi));
+    expect(() => parseOnnxModel(buildModel({ ...spec, inputs: untypedInput }))).toThrow(
+      /main graph: input "\w+" has no type/,
+    );
+    const untypedOutput = buildModel({ ...spec, outputs: [{ name: 'final' } as never] });
+    expect(parseOnnxModel(untypedOutput).outputs[0]).toMatchObject({ name: 'final', untyped: true });
   });
 
   it('runs zero iterations: initial values pass through, scan outputs are empty', () => {

@@ -57,8 +57,9 @@ export function graphFromProto(
 }
 
 /**
- * A declared graph input or output. Subgraph values may leave out the element type or the shape (ONNX
- * takes them from the values bound at run time); they are marked `untyped` and get placeholders.
+ * A declared graph input or output. Subgraph values and graph outputs may leave out the element type or
+ * the shape (ONNX takes them from the values bound at run time, Kiln infers them); they are marked
+ * `untyped` and get placeholders.
  */
 function valueInfoFromProto(
   vi: OnnxTypes.IValueInfoProto,
@@ -70,13 +71,15 @@ function valueInfoFromProto(
   const what = `${where}: ${kind} ${q(name)}`;
   if (name === '') throw invalid(`${where}: a graph ${kind} has no name`);
   const untyped = (dtype: DType): ValueInfo => ({ name, dtype, shape: [], untyped: true });
+  // Outputs' types are inferred anyway, so any graph's outputs may leave them out.
+  const mayBeUntyped = inSubgraph || kind === 'output';
   if (!vi.type) {
-    if (inSubgraph) return untyped('float32');
+    if (mayBeUntyped) return untyped('float32');
     throw fail(`${what} has no type`);
   }
   const tt = vi.type.tensorType;
   if (!tt) throw fail(`${what} is not a tensor (sequence, map and optional values are not supported)`);
-  if (inSubgraph && !tt.elemType) return untyped('float32');
+  if (mayBeUntyped && !tt.elemType) return untyped('float32');
   let dtype: DType;
   try {
     dtype = dtypeFromOnnx(tt.elemType ?? 0);
@@ -84,7 +87,7 @@ function valueInfoFromProto(
     throw fail(`${what}: ${(e as Error).message}`);
   }
   if (!tt.shape) {
-    if (inSubgraph) return untyped(dtype);
+    if (mayBeUntyped) return untyped(dtype);
     throw fail(`${what} has unknown rank; its shape must list every dimension`);
   }
   const shape: Dim[] = (tt.shape.dim ?? []).map((d, i) => {

@@ -40,19 +40,18 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
   const n = sizeOf(ctx.inputs[0]!.shape);
   const X = io.inputs[0]!;
   const [Y, S, Z] = io.outputs;
-  const [lo, hi, scale, divisor, zp] = ['lo', 'hi', 'scale', 'divisor', 'zp'].map((name) => v(name, 'f32'));
+  const [lo, hi, scale, zp] = ['lo', 'hi', 'scale', 'zp'].map((name) => v(name, 'f32'));
   const body = [
     local('lo', 'f32', f32(0)),
     local('hi', 'f32', f32(0)),
     loop('r', n, [set('lo', min(lo, load(X, v('r')))), set('hi', max(hi, load(X, v('r'))))]),
-    local('scale', 'f32', div(sub(hi, lo), f32(255))),
-    // All-zero data gives scale 0; any divisor then yields the right zero point and values (0).
-    local('divisor', 'f32', select(cmp('eq', scale, f32(0)), f32(1), scale)),
-    local('zp', 'f32', un('nearest', sub(f32(0), div(lo, divisor)))),
+    // A zero range (all-zero data) gets scale 1, as onnxruntime does, rather than dividing by 0.
+    local('scale', 'f32', select(cmp('eq', hi, lo), f32(1), div(sub(hi, lo), f32(255)))),
+    local('zp', 'f32', un('nearest', sub(f32(0), div(lo, scale)))),
     store(S, i32(0), scale),
     store(Z, i32(0), saturateRound(zp, 'uint8')),
     loop('q', n, [
-      store(Y, v('q'), saturateRound(add(un('nearest', div(load(X, v('q')), divisor)), zp), 'uint8')),
+      store(Y, v('q'), saturateRound(add(un('nearest', div(load(X, v('q')), scale)), zp), 'uint8')),
     ]),
   ];
   return [{ name: ctx.node.name, body }];

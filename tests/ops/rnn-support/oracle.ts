@@ -146,3 +146,14 @@ export async function compareRecurrentWithOrt(
     model.dispose();
   }
 }
+
+/** Kiln alone: compile the one-node model with declared output shapes and run it. */
+export async function runKiln(c: RecurrentCase, shapes: number[][]): Promise<Record<string, HostTensor>> {
+  const model = await loadModel(await compileModel(build(c, shapes), {}), { backend: 'wasm' });
+  try {
+    const feeds = c.inputs.flatMap((t, i) => (t && !c.weights.includes(i) ? [[`in${i}`, t as Feed]] : []));
+    return (await model.run(Object.fromEntries(feeds))) as Record<string, HostTensor>;
+  } finally {
+    model.dispose();
+  }
+}
