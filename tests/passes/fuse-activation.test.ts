@@ -22,7 +22,12 @@ function convAct(group: number, act: NodeSpec) {
       { name: 'hi', tensor: tensorFromNumbers('float32', [], [0.5]) },
     ],
     nodes: [
-      { op: 'Conv', inputs: ['x', 'w'], outputs: ['c'], attrs: { group: { i: group }, pads: { ints: [1, 1, 1, 1] } } },
+      {
+        op: 'Conv',
+        inputs: ['x', 'w'],
+        outputs: ['c'],
+        attrs: { group: { i: group }, pads: { ints: [1, 1, 1, 1] } },
+      },
       act,
     ],
   });
@@ -36,7 +41,8 @@ async function compare(bytes: Uint8Array) {
   const model = await loadModel(await compileModel(bytes), { backend: 'wasm' });
   const got = (await model.run({ x: x as never })).y.data as Float32Array;
   const session = await ort.InferenceSession.create(bytes);
-  const want = (await session.run({ x: new ort.Tensor('float32', x.data as Float32Array, x.dims) })).y.data as Float32Array;
+  const want = (await session.run({ x: new ort.Tensor('float32', x.data as Float32Array, x.dims) })).y
+    .data as Float32Array;
   for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 5);
 }
 
