@@ -495,7 +495,7 @@ function knownValue(node: Node, opset: number, env: ControlFlowEnv, name: string
 }
 
 /** The model inputs a run-time value depends on, following the nodes kept so far. */
-function runtimeInputsOf(name: string, env: ControlFlowEnv): string[] {
+export function runtimeInputsOf(name: string, env: ControlFlowEnv): string[] {
   const producers = new Map<string, Node>();
   for (const n of env.kept) for (const out of n.outputs) producers.set(out, n);
   const inputs = new Set(env.graph.inputs.map((i) => i.name));

@@ -13,7 +13,7 @@ import { dtypeBytes } from '../ir/dtype.js';
 import { findOp, OpError, type OpContext } from '../ops/registry.js';
 import { evaluateNode } from './evaluate-node.js';
 import { convertTensor } from './convert.js';
-import { CONTROL_FLOW_OPS, expandControlFlow } from './control-flow.js';
+import { CONTROL_FLOW_OPS, expandControlFlow, runtimeInputsOf, type ControlFlowEnv } from './control-flow.js';
 
 /** Fold a node whose inputs are all constant if its outputs stay this small (or no bigger than its inputs). */
 const FOLD_LIMIT_BYTES = 1 << 20;
@@ -93,7 +93,12 @@ export function specialize(graph: Graph, opts: SpecializeOptions = {}): Graph {
       inputs: node.inputs.map((n) => (n === '' ? undefined : types.get(n))),
       consts: node.inputs.map((n) => (n === '' ? undefined : consts.get(n))),
     };
-    const outTypes = def.infer(ctx);
+    let outTypes: TensorType[];
+    try {
+      outTypes = def.infer(ctx);
+    } catch (e) {
+      throw nameModelInput(e, { consts, types, graph, kept: remaining });
+    }
     if (outTypes.length < node.outputs.filter((o) => o !== '').length)
       throw new OpError(
         node,
@@ -151,6 +156,25 @@ function tryFold(def: ReturnType<typeof findOp> & object, ctx: OpContext, outTyp
   );
   if (outBytes > FOLD_LIMIT_BYTES && outBytes > inBytes) return undefined; // computed once at load by init()
   return evaluateNode(def, ctx, outTypes);
+}
+
+/**
+ * An op needed a value at compile time that is computed at run time: say which model input it comes
+ * from, since that is what the user can pass with --const.
+ */
+function nameModelInput(e: unknown, env: ControlFlowEnv): unknown {
+  if (!(e instanceof OpError)) return e;
+  const m = /\(input \d+, "([^"]*)"\) must be known at compile time/.exec(e.message);
+  if (!m) return e;
+  const inputs = env.graph.inputs.map((i) => i.name);
+  if (inputs.includes(m[1])) return e;
+  const source = runtimeInputsOf(m[1], env)[0];
+  if (source === undefined) return e;
+  e.message = e.message.replace(
+    'must be known at compile time',
+    `is computed at run time; model input (input ${inputs.indexOf(source)}, "${source}") must be known at compile time`,
+  );
+  return e;
 }
 
 /** wasm32 linear memory holds at most 4 GiB; no single value may come near it. */
