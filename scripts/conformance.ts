@@ -174,6 +174,7 @@ async function main() {
       });
     }
   } else console.error(`warning: ${NODE_DIR} not found (apt-get install libonnx-testdata)`);
+  if (!args['skip-light'] && !existsSync(LIGHT_DIR)) console.error(`warning: ${LIGHT_DIR} not found`);
   if (!args['skip-light'] && existsSync(LIGHT_DIR)) {
     for (const file of readdirSync(LIGHT_DIR)
       .filter((f) => f.endsWith('.onnx'))
