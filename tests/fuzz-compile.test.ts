@@ -6,8 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { compileModel } from '../src/compiler/compile.js';
 import { loadModel } from '../src/runtime/index.js';
 import { verifyBundle } from '../src/bundle/index.js';
-import { mutateModel, mulberry32 } from './frontend/mutate-model.js';
+import { mutateModel } from './frontend/mutate-model.js';
 import { attentionModel, cnnModel, mlpModel } from './helpers/models.js';
+import { seededRandom } from './helpers/onnx-builder.js';
 import type { Feed } from '../src/runtime/types.js';
 import { allocTensor } from '../src/ir/tensor.js';
 
@@ -28,7 +29,7 @@ function expectCleanError(e: unknown, label: string) {
 
 describe('compiler fuzzing', () => {
   it(`${CASES} mutated models end in a clean error or a valid bundle`, async () => {
-    const rand = mulberry32(20261127);
+    const rand = seededRandom(20261127);
     const outcomes = { error: 0, bundle: 0, ran: 0 };
     for (let i = 0; i < CASES; i++) {
       const seed = seeds[i % seeds.length];

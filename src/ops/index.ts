@@ -9,3 +9,5 @@ import './select/index.js';
 import './quant/index.js';
 import './signal/index.js';
 import './rnn/index.js';
+import './linalg/index.js';
+import './spatial/index.js';

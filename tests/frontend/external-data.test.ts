@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
-import { encodeModel, reluModel, valueInfo } from './build-model.js';
+import { encodeModel, reluModel, valueInfo } from '../helpers/onnx-builder.js';
 
 /** `y = x + w` where w (float32 [2, 3]) lives in an external file. */
 function addModel(location: string, offset?: number, length?: number): Uint8Array {
@@ -12,7 +12,7 @@ function addModel(location: string, offset?: number, length?: number): Uint8Arra
   if (length !== undefined) externalData.push({ key: 'length', value: String(length) });
   return encodeModel(
     reluModel({
-      input: [valueInfo('x', 1, [2, 3])],
+      input: [valueInfo({ name: 'x', dtype: 'float32', shape: [2, 3] })],
       initializer: [{ name: 'w', dims: [2, 3], dataType: 1, dataLocation: 1, externalData }],
       node: [{ opType: 'Add', input: ['x', 'w'], output: ['y'] }],
     }),

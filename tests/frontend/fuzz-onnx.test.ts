@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
-import { MUTATION_KINDS, mulberry32, mutateModel } from './mutate-model.js';
+import { MUTATION_KINDS, mutateModel } from './mutate-model.js';
+import { seededRandom } from '../helpers/onnx-builder.js';
 
 const LIGHT = '/work/shared/data/onnx-light';
 const NODE = '/usr/include/onnx/backend/test/data/node';
@@ -26,7 +27,7 @@ function readExternal(_path: string, _offset: number, length: number | undefined
 
 describe('ONNX frontend under fuzzed input', () => {
   it(`${CASES} mutated models each give a Graph or a one-line Error`, () => {
-    const rand = mulberry32(0x6b696c6e);
+    const rand = seededRandom(0x6b696c6e);
     const outcomes = new Map<string, { ok: number; refused: number }>();
     for (let i = 0; i < CASES; i++) {
       const { kind, bytes } = mutateModel(SEEDS[i % SEEDS.length], rand);
@@ -58,7 +59,7 @@ describe('ONNX frontend under fuzzed input', () => {
 
   it('is deterministic for a seed', () => {
     const run = () => {
-      const rand = mulberry32(7);
+      const rand = seededRandom(7);
       return Array.from({ length: 20 }, (_, i) => mutateModel(SEEDS[i % SEEDS.length], rand));
     };
     expect(run()).toEqual(run());

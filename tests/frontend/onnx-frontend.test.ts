@@ -2,13 +2,21 @@ import Long from 'long';
 import { describe, expect, it } from 'vitest';
 import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
 import type { Graph } from '../../src/ir/graph.js';
-import { encodeModel, onnx, reluModel, valueInfo, type OnnxTypes } from './build-model.js';
+import { onnx, type OnnxTypes } from '../../src/frontend/onnx/proto.js';
+import { encodeModel, reluModel, valueInfo } from '../helpers/onnx-builder.js';
 
 const AT = onnx.AttributeProto.AttributeType;
 const parse = (m: OnnxTypes.IModelProto) => parseOnnxModel(encodeModel(m));
-/** A model whose only initializer is `t`, used by a graph output so the graph stays valid. */
+/**
+ * A model whose only initializer is `t`, used by a graph output so the graph stays valid. The output's
+ * type is written as a raw element type code, as `t` may have one Kiln does not support.
+ */
 const withInit = (t: OnnxTypes.ITensorProto) =>
-  reluModel({ input: [], initializer: [{ name: 'x', ...t }], output: [valueInfo('y', t.dataType ?? 1, [])] });
+  reluModel({
+    input: [],
+    initializer: [{ name: 'x', ...t }],
+    output: [{ name: 'y', type: { tensorType: { elemType: t.dataType ?? 1, shape: { dim: [] } } } }],
+  });
 
 describe('initializers', () => {
   it('reads every typed data field', () => {
@@ -86,7 +94,7 @@ describe('initializers', () => {
   it('does not make initializers that are also graph inputs into runtime inputs', () => {
     const g = parse(
       reluModel({
-        input: [valueInfo('x', 1, [1])],
+        input: [valueInfo({ name: 'x', dtype: 'float32', shape: [1] })],
         initializer: [{ name: 'x', dataType: 1, dims: [1], floatData: [2] }],
       }),
     );
@@ -255,9 +263,15 @@ describe('structural errors', () => {
   });
 
   it('allows subgraphs to use values of the enclosing graph', () => {
-    const then: OnnxTypes.IGraphProto = { name: 'then', output: [valueInfo('x', 1, [2, 3])] };
+    const then: OnnxTypes.IGraphProto = {
+      name: 'then',
+      output: [valueInfo({ name: 'x', dtype: 'float32', shape: [2, 3] })],
+    };
     const m = reluModel({
-      input: [valueInfo('x', 1, [2, 3]), valueInfo('c', 9, [])],
+      input: [
+        valueInfo({ name: 'x', dtype: 'float32', shape: [2, 3] }),
+        valueInfo({ name: 'c', dtype: 'bool', shape: [] }),
+      ],
       node: [
         {
           opType: 'If',

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { readTensorProto } from '../../src/tensor-io/index.js';
-import { onnx } from './build-model.js';
+import { onnx } from '../../src/frontend/onnx/proto.js';
 
 const LIGHT = '/work/shared/data/onnx-light';
 const NODE = '/usr/include/onnx/backend/test/data/node';

@@ -12,7 +12,7 @@ import {
   writeTensorFile,
   writeTensorProto,
 } from '../../src/tensor-io/index.js';
-import { onnx } from './build-model.js';
+import { onnx } from '../../src/frontend/onnx/proto.js';
 
 const NODE = '/usr/include/onnx/backend/test/data/node';
 

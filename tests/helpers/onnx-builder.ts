@@ -9,6 +9,7 @@ export type AttrSpec =
   | { ints: number[] }
   | { floats: number[] }
   | { s: string }
+  | { strings: string[] }
   | { t: HostTensor }
   | { g: GraphSpec };
 
@@ -50,7 +51,7 @@ function tensorProto(name: string, t: HostTensor) {
   return { name, dims: t.dims, dataType: onnxFromDtype(t.dtype), rawData: tensorBytes(t).slice() };
 }
 
-function valueInfo(v: ValueSpec) {
+export function valueInfo(v: ValueSpec): OnnxTypes.IValueInfoProto {
   if (!v.dtype) return { name: v.name };
   return {
     name: v.name,
@@ -74,6 +75,8 @@ function attribute(name: string, a: AttrSpec) {
   if ('ints' in a) return { name, type: T.INTS, ints: a.ints };
   if ('floats' in a) return { name, type: T.FLOATS, floats: a.floats };
   if ('s' in a) return { name, type: T.STRING, s: new TextEncoder().encode(a.s) };
+  if ('strings' in a)
+    return { name, type: T.STRINGS, strings: a.strings.map((s) => new TextEncoder().encode(s)) };
   if ('g' in a) return { name, type: T.GRAPH, g: graphProto(a.g) };
   return { name, type: T.TENSOR, t: tensorProto('', a.t) };
 }
@@ -95,17 +98,39 @@ function graphProto(g: GraphSpec): OnnxTypes.IGraphProto {
   };
 }
 
-export function buildModel(spec: ModelSpec): Uint8Array {
-  const model = onnx.ModelProto.create({
+/** The model as a protobuf object, for tests that then break it in ways the spec cannot say. */
+export function modelProto(spec: ModelSpec): OnnxTypes.IModelProto {
+  return {
     irVersion: 8,
     producerName: 'kiln-tests',
     opsetImport: [{ domain: '', version: spec.opset ?? 17 }],
     graph: graphProto({ ...spec, name: spec.name ?? 'model' }),
-  });
-  return onnx.ModelProto.encode(model).finish();
+  };
 }
 
-/** Deterministic pseudo-random numbers (mulberry32) for weights and inputs. */
+export function encodeModel(m: OnnxTypes.IModelProto): Uint8Array {
+  return onnx.ModelProto.encode(onnx.ModelProto.create(m)).finish();
+}
+
+export function buildModel(spec: ModelSpec): Uint8Array {
+  return encodeModel(modelProto(spec));
+}
+
+/** `y = Relu(x)` (float32 [2, 3]) as a protobuf object, with the given graph and model fields overridden. */
+export function reluModel(
+  graph: Partial<OnnxTypes.IGraphProto> = {},
+  model: Partial<OnnxTypes.IModelProto> = {},
+): OnnxTypes.IModelProto {
+  const base = modelProto({
+    name: 'relu',
+    inputs: [{ name: 'x', dtype: 'float32', shape: [2, 3] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [2, 3] }],
+    nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+  });
+  return { ...base, graph: { ...base.graph, ...graph }, ...model };
+}
+
+/** Deterministic pseudo-random numbers in [0, 1) (mulberry32) for weights, inputs and fuzzing. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../src/ops/loss/index.js';
 import { expectClose, infer, run, t, values } from './elementwise-harness.js';
-import { compareWithOrt, type NodeCase } from './nn-support/oracle.js';
+import { compareWithOrt, type NodeCase } from '../helpers/ort-oracle.js';
 
 // input [N=2, C=3, D=2] as log-probabilities
 const logp = t('float32', [2, 3, 2], [-1, -2, -3, -4, -5, -6, -0.5, -1.5, -2.5, -3.5, -4.5, -5.5]);

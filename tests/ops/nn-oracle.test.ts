@@ -1,6 +1,6 @@
 /** Neural-network ops against onnxruntime-node on cases the ONNX node tests do not cover. */
 import { describe, expect, it } from 'vitest';
-import { compareWithOrt, type NodeCase, type OperandSpec } from './nn-support/oracle.js';
+import { compareWithOrt, type NodeCase, type OperandSpec } from '../helpers/ort-oracle.js';
 import type { DType } from '../../src/ir/dtype.js';
 
 const f = (dims: number[], dtype: DType = 'float32', extra: Partial<OperandSpec> = {}): OperandSpec => ({

@@ -4,7 +4,7 @@ import '../../src/ops/quant/index.js';
 import { findOp, type OpContext } from '../../src/ops/registry.js';
 import type { AttrValue, TensorType } from '../../src/ir/graph.js';
 import type { DType } from '../../src/ir/dtype.js';
-import { compareWithOrt, type NodeCase, type OperandSpec } from './nn-support/oracle.js';
+import { compareWithOrt, type NodeCase, type OperandSpec } from '../helpers/ort-oracle.js';
 
 const t = (shape: number[], dtype: DType = 'float32'): TensorType => ({ dtype, shape });
 

@@ -5,12 +5,14 @@ import { findOp, type OpContext } from '../../src/ops/registry.js';
 import type { AttrValue, TensorType } from '../../src/ir/graph.js';
 import type { DType } from '../../src/ir/dtype.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
+import { seededRandom } from '../helpers/onnx-builder.js';
+import { runNodeInKiln } from '../helpers/ort-oracle.js';
+import { halfToFloat, floatToHalf } from '../helpers/float16.js';
 import {
   compareRecurrentWithOrt,
-  runKiln,
   int32,
   random,
-  seededRandom,
+  recurrentNode,
   type RecurrentCase,
 } from './rnn-support/oracle.js';
 
@@ -145,8 +147,8 @@ const cases: Record<string, RecurrentCase> = {
       direction: { s: 'bidirectional' },
       activation_alpha: { floats: [0.1, 0.7] },
       activation_beta: { floats: [1.3] },
+      activations: { strings: ['LeakyRelu', 'ScaledTanh'] },
     },
-    strings: { activations: ['LeakyRelu', 'ScaledTanh'] },
     outputs: [true, true],
   },
   'GRU bidirectional with sequence_lens and initial_h': {
@@ -166,8 +168,8 @@ const cases: Record<string, RecurrentCase> = {
       clip: { f: 0.5 },
       activation_alpha: { floats: [0.3] },
       activation_beta: { floats: [0.4] },
+      activations: { strings: ['HardSigmoid', 'Softsign'] },
     },
-    strings: { activations: ['HardSigmoid', 'Softsign'] },
     outputs: [true, true],
   },
   'GRU bidirectional float64': {
@@ -205,8 +207,12 @@ const cases: Record<string, RecurrentCase> = {
     op: 'LSTM',
     inputs: inputs(9, 4, 1, { peepholes: true }),
     weights: WEIGHTS,
-    attrs: { input_forget: { i: 1 }, clip: { f: 0.8 }, activation_alpha: { floats: [0.5] } },
-    strings: { activations: ['Sigmoid', 'Elu', 'Softplus'] },
+    attrs: {
+      input_forget: { i: 1 },
+      clip: { f: 0.8 },
+      activation_alpha: { floats: [0.5] },
+      activations: { strings: ['Sigmoid', 'Elu', 'Softplus'] },
+    },
     outputs: [true, true, true],
   },
 };
@@ -221,24 +227,6 @@ describe('recurrent ops against onnxruntime', () => {
     );
 });
 
-/** float32 → float16 bits, round to nearest even (normal range only, as these values are). */
-function toHalf(x: number): number {
-  const bits = new Uint32Array(new Float32Array([x]).buffer)[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = ((bits >>> 23) & 0xff) - 112;
-  if (exp <= 0) return sign;
-  const mant = bits & 0x7fffff;
-  const half = (exp << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
-}
-
-function fromHalf(h: number): number {
-  const exp = (h >>> 10) & 0x1f;
-  const mag = exp === 0 ? (h & 0x3ff) * 2 ** -24 : (1 + (h & 0x3ff) / 1024) * 2 ** (exp - 15);
-  return h & 0x8000 ? -mag : mag;
-}
-
 describe('recurrent edge cases onnxruntime cannot check', () => {
   it('an empty sequence leaves the initial state in Y_h', async () => {
     const rand = seededRandom(11);
@@ -249,7 +237,7 @@ describe('recurrent edge cases onnxruntime cannot check', () => {
       weights: [1, 2],
       outputs: [true, true],
     };
-    const out = await runKiln(c, [
+    const out = await runNodeInKiln(recurrentNode(c), [
       [0, 1, 2, 3],
       [1, 2, 3],
     ]);
@@ -270,17 +258,17 @@ describe('recurrent edge cases onnxruntime cannot check', () => {
       };
       const half = (t: HostTensor | null): HostTensor | null =>
         t && t.dtype === 'float32'
-          ? { dtype: 'float16', dims: t.dims, data: Uint16Array.from(t.data as Float32Array, toHalf) }
+          ? { dtype: 'float16', dims: t.dims, data: Uint16Array.from(t.data as Float32Array, floatToHalf) }
           : t;
       const shapes = [
         [SEQ, 2, BATCH, HID],
         [2, BATCH, HID],
       ];
-      const full = await runKiln(c, shapes);
-      const low = await runKiln({ ...c, inputs: c.inputs.map(half) }, shapes);
+      const full = await runNodeInKiln(recurrentNode(c), shapes);
+      const low = await runNodeInKiln(recurrentNode({ ...c, inputs: c.inputs.map(half) }), shapes);
       for (const name of ['out0', 'out1']) {
         const expected = Array.from(full[name].data as Float32Array);
-        const actual = Array.from(low[name].data as Uint16Array, fromHalf);
+        const actual = Array.from(low[name].data as Uint16Array, halfToFloat);
         actual.forEach((x, i) => expect(Math.abs(x - expected[i])).toBeLessThan(1e-2));
       }
     }

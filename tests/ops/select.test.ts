@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../src/ops/select/index.js';
 import { infer, run, t, values } from './elementwise-harness.js';
-import { compareWithOrt, type NodeCase, type OperandSpec } from './nn-support/oracle.js';
+import { compareWithOrt, type NodeCase, type OperandSpec } from '../helpers/ort-oracle.js';
 import type { DType } from '../../src/ir/dtype.js';
 import type { Stmt } from '../../src/kernels/ir.js';
 import { findOp } from '../../src/ops/registry.js';

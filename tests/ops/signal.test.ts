@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../src/ops/signal/index.js';
 import { expectClose, infer, run, t, values } from './elementwise-harness.js';
-import { compareWithOrt, type NodeCase } from './nn-support/oracle.js';
+import { compareWithOrt, type NodeCase } from '../helpers/ort-oracle.js';
 
 const scalar = (n: number, dtype: 'int32' | 'int64' = 'int64') => t(dtype, [], [n]);
 

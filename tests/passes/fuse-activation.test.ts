@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
 import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
 import { specialize } from '../../src/passes/specialize.js';
 import { fuseActivations } from '../../src/passes/fuse-activation.js';
-import { compileModel } from '../../src/compiler/compile.js';
-import { loadModel } from '../../src/runtime/index.js';
 import { tensorFromNumbers } from '../../src/ir/tensor.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
+import { runKiln, runOrt } from '../helpers/ort-oracle.js';
 import '../../src/ops/index.js';
 
 /** x [1,4,6,6] → Conv (groups g) → activation → y */
@@ -38,11 +36,8 @@ const clip: NodeSpec = { op: 'Clip', inputs: ['c', 'lo', 'hi'], outputs: ['y'] }
 
 async function compare(bytes: Uint8Array) {
   const x = randomTensor([1, 4, 6, 6], seededRandom(99));
-  const model = await loadModel(await compileModel(bytes), { backend: 'wasm' });
-  const got = (await model.run({ x: x as never })).y.data as Float32Array;
-  const session = await ort.InferenceSession.create(bytes);
-  const want = (await session.run({ x: new ort.Tensor('float32', x.data as Float32Array, x.dims) })).y
-    .data as Float32Array;
+  const got = (await runKiln(bytes, { x })).y.data as Float32Array;
+  const want = (await runOrt(bytes, { x })).y.data as Float32Array;
   for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 5);
 }
 

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-node';
 import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
 import { specialize } from '../../src/passes/specialize.js';
 import { eliminateDeadCode } from '../../src/passes/dce.js';
 import { fuseElementwise } from '../../src/passes/fuse-elementwise.js';
-import { compileModel } from '../../src/compiler/compile.js';
-import { loadModel } from '../../src/runtime/index.js';
 import type { DType } from '../../src/ir/dtype.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
+import { runKiln, runOrt } from '../helpers/ort-oracle.js';
 import '../../src/ops/index.js';
 
 function chain(dtype: DType, nodes: NodeSpec[], outputs = ['y']) {
@@ -38,13 +36,8 @@ describe('elementwise fusion', () => {
     const r = seededRandom(7);
     const x = randomTensor([2, 8], r);
     const b = randomTensor([8], r);
-    const model = await loadModel(await compileModel(bytes), { backend: 'wasm' });
-    const ours = await model.run({ x: x as never, b: b as never });
-    const session = await ort.InferenceSession.create(bytes);
-    const theirs = await session.run({
-      x: new ort.Tensor('float32', x.data as Float32Array, x.dims),
-      b: new ort.Tensor('float32', b.data as Float32Array, b.dims),
-    });
+    const ours = await runKiln(bytes, { x, b });
+    const theirs = await runOrt(bytes, { x, b });
     const want = theirs.y.data as Float32Array;
     const got = ours.y.data as Float32Array;
     for (let i = 0; i < want.length; i++) expect(got[i]).toBeCloseTo(want[i], 6);

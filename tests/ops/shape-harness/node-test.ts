@@ -10,7 +10,8 @@ import type { AttrValue, Node } from '../../../src/ir/graph.js';
 import { allocTensor, sizeOf, type HostTensor } from '../../../src/ir/tensor.js';
 import { findOp, type OpContext } from '../../../src/ops/registry.js';
 import type { BufRef } from '../../../src/kernels/ir.js';
-import { checkUniqueNames, halfToFloat, Memory, runKernels } from './interp.js';
+import { checkUniqueNames, Memory, runKernels } from '../../helpers/kernel-interpreter.js';
+import { halfToFloat } from '../../helpers/float16.js';
 
 const { onnx } = onnxProto;
 

@@ -1,44 +1,11 @@
 /**
- * A slow, strict Kernel IR interpreter for testing op lowerings without the wasm code generator:
- * every load and store is bounds-checked, so a lowering that could touch memory outside a buffer
+ * The Kernel IR's runnable spec: a slow, strict interpreter for testing op lowerings without the wasm
+ * code generator. Every load and store is bounds-checked, so a lowering that could touch memory outside a buffer
  * fails loudly here instead of silently corrupting the arena.
  */
-import type { BufRef, Expr, Kernel, Stmt } from '../../../src/kernels/ir.js';
-import { DTYPES, type TypedArray } from '../../../src/ir/dtype.js';
-
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return s * m * 2 ** -24;
-  if (e === 31) return m ? NaN : s * Infinity;
-  return s * (1 + m / 1024) * 2 ** (e - 15);
-}
-
-export function floatToHalf(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0];
-  const sign = (u >> 16) & 0x8000;
-  const exp = (u >> 23) & 0xff;
-  let mant = u & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >> 13);
-  const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
-}
+import type { BufRef, Expr, Kernel, Stmt } from '../../src/kernels/ir.js';
+import { DTYPES, type TypedArray } from '../../src/ir/dtype.js';
+import { floatToHalf, halfToFloat } from './float16.js';
 
 type Val = number | bigint;
 

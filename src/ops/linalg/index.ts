@@ -1,0 +1,2 @@
+/** Linear-algebra ops register themselves on import. */
+import './det.js';
