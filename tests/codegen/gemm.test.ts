@@ -133,6 +133,19 @@ describe('gemm', () => {
   ])
     it(`${M}×${N}×${K} tails`, () => check({ M, N, K }));
   it('64×96×80 with alpha', () => check({ M: 64, N: 96, K: 80, alpha: 0.5 }));
+  it('packed B panels, one panel at a time (M ≤ N) and all panels first (M > N), with tails', () => {
+    // M ≥ 8 and N ≥ 8 pack B; 4-row and 8-column tiles with m, n and k remainders; padded B rows
+    check({
+      M: 10,
+      N: 27,
+      K: 13,
+      b: { offset: 1, rs: 30 },
+      bias: { offset: 0, rs: 1, cs: 0 },
+      act: { op: 'relu' },
+    });
+    check({ M: 27, N: 19, K: 9, b: { rs: 21 }, bias: { offset: 2, rs: 0, cs: 1 }, beta: 0.5 });
+    check({ M: 41, N: 16, K: 33, c: { offset: 3, rs: 17 }, alpha: 2 });
+  });
   it('strided views (transposed A, padded rows, offsets)', () => {
     check({ M: 6, N: 10, K: 5, a: { rs: 1, cs: 6 }, b: { offset: 3, rs: 13 }, c: { offset: 2, rs: 12 } });
     check({ M: 5, N: 9, K: 4, a: { rs: 1, cs: 5 }, b: { rs: 1, cs: 4 } });

@@ -55,6 +55,10 @@ const advance = (ptr: string, bytes: number): string =>
  */
 const TILE_ROWS = 4;
 const F32 = 4;
+/** Columns per packed B panel: one micro-tile wide. */
+const PANEL = 8;
+/** Packing a panel costs about one tile's worth of B loads; it pays off once two row blocks reuse it. */
+const PACK_MIN_ROWS = 2 * TILE_ROWS;
 
 /** Which SIMD form fits the strides, if any: C needs unit column stride either way. */
 export function simdGemmForm(g: GemmStmt): 'broadcast' | 'dot' | undefined {
@@ -70,13 +74,20 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     const { addr, offset } = e.address(view.buf, view.offset, `gemm ${hint}`);
     return [local, `(local.set ${local} (i32.add ${addr} (i32.const ${offset})))`];
   };
-  const [aRow, setA] = pointer(g.a, 'a_row');
+  const [aBase, setA] = pointer(g.a, 'a');
   const [bBase, setB] = pointer(g.b, 'b');
-  const [cRow, setC] = pointer(g.c, 'c_row');
-  const [biasRow, setBias] = g.bias ? pointer(g.bias, 'bias_row') : ['', ''];
-  const [pa, pb, bCol, cCol, biasCol] = ['pa', 'pb', 'b_col', 'c_col', 'bias_col'].map((h) =>
-    e.temp('i32', h),
-  );
+  const [cBase, setC] = pointer(g.c, 'c');
+  const [biasBase, setBias] = g.bias ? pointer(g.bias, 'bias') : ['', ''];
+  const [aRow, cRow, biasRow, pa, pb, bCol, cCol, biasCol] = [
+    'a_row',
+    'c_row',
+    'bias_row',
+    'pa',
+    'pb',
+    'b_col',
+    'c_col',
+    'bias_col',
+  ].map((h) => e.temp('i32', h));
   const fma = e.program.relaxedSimd;
   const madd = (acc: string, a: string, b: string): string =>
     fma
@@ -111,50 +122,57 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   const store = (lanes: Lanes, r: number, col: number, acc: string): string =>
     mem(lanes.store, cCol, r * g.c.rs * F32 + col * F32, epilogue(lanes, acc, biasAt(lanes, r, col)));
 
-  const start = `(local.set ${pa} (local.get ${aRow})) (local.set ${pb} (local.get ${bCol}))`;
   const grid = <T>(rows: number, cols: number, make: (r: number, c: number) => T): T[][] =>
     Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (__, c) => make(r, c)));
+
+  /** The k loop of a tile: `step` is one k step; unrolling it measured slower under V8 (register spills). */
+  const kLoop = (step: string[], bStride: number): string =>
+    e.countedLoop(
+      e.temp('i32', 'k'),
+      g.K,
+      [...step, advance(pa, g.a.cs * F32), advance(pb, bStride)].join('\n'),
+    );
 
   /**
    * Broadcast form (B rows contiguous): rows × cols outputs with cols/4 f32x4 accumulators per row;
    * A[m,k] broadcast by v128.load32_splat, B[k, n..n+3] by v128.load. cols = 1 is the scalar tail.
+   * `b` is where the tile's B columns start and `bStride` the bytes from one k to the next (a packed
+   * panel or B itself).
    */
-  const broadcastTile = (rows: number, cols: number): string => {
+  const broadcastTile = (rows: number, cols: number, b: string, bStride: number): string => {
+    const start = `(local.set ${pa} (local.get ${aRow})) (local.set ${pb} ${b})`;
+    const aAt = (r: number) => r * g.a.rs * F32;
     if (cols === 1) {
       const acc = grid(rows, 1, () => e.temp('f32', 'acc')).flat();
-      const b = e.temp('f32', 'b');
-      const kBody = [
-        `(local.set ${b} ${mem('f32.load', pb, 0)})`,
+      const bs = e.temp('f32', 'b');
+      const step = [
+        `(local.set ${bs} ${mem('f32.load', pb, 0)})`,
         ...acc.map(
           (c, r) =>
-            `(local.set ${c} (f32.add (local.get ${c}) (f32.mul ${mem('f32.load', pa, r * g.a.rs * F32)} (local.get ${b}))))`,
+            `(local.set ${c} (f32.add (local.get ${c}) (f32.mul ${mem('f32.load', pa, aAt(r))} (local.get ${bs}))))`,
         ),
-        advance(pa, g.a.cs * F32),
-        advance(pb, g.b.rs * F32),
       ];
       return [
         ...acc.map((c) => `(local.set ${c} (f32.const 0))`),
         start,
-        e.countedLoop(e.temp('i32', 'k'), g.K, kBody.join('\n')),
+        kLoop(step, bStride),
         ...acc.map((c, r) => store(SCALAR, r, 0, `(local.get ${c})`)),
       ].join('\n');
     }
     const acc = grid(rows, cols / 4, () => e.temp('v128', 'acc'));
     const bv = acc[0].map(() => e.temp('v128', 'bv'));
-    const av = acc.map(() => e.temp('v128', 'a'));
-    const kBody = [
-      ...bv.map((b, j) => `(local.set ${b} ${mem('v128.load', pb, j * 16)})`),
+    const av = e.temp('v128', 'a');
+    const step = [
+      ...bv.map((bj, j) => `(local.set ${bj} ${mem('v128.load', pb, j * 16)})`),
       ...acc.flatMap((row, r) => [
-        `(local.set ${av[r]} ${mem('v128.load32_splat', pa, r * g.a.rs * F32)})`,
-        ...row.map((c, j) => `(local.set ${c} ${madd(c, av[r], bv[j])})`),
+        `(local.set ${av} ${mem('v128.load32_splat', pa, aAt(r))})`,
+        ...row.map((c, j) => `(local.set ${c} ${madd(c, av, bv[j])})`),
       ]),
-      advance(pa, g.a.cs * F32),
-      advance(pb, g.b.rs * F32),
     ];
     return [
       ...acc.flat().map((c) => `(local.set ${c} (v128.const i32x4 0 0 0 0))`),
       start,
-      e.countedLoop(e.temp('i32', 'k'), g.K, kBody.join('\n')),
+      kLoop(step, bStride),
       ...acc.flatMap((row, r) => row.map((c, j) => store(VEC, r, j * 4, `(local.get ${c})`))),
     ].join('\n');
   };
@@ -194,7 +212,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     ).flat();
     return [
       ...acc.flat().map((x) => `(local.set ${x} (v128.const i32x4 0 0 0 0))`),
-      start,
+      `(local.set ${pa} (local.get ${aRow})) (local.set ${pb} (local.get ${bCol}))`,
       e.countedLoop(e.temp('i32', 'k4'), Math.floor(g.K / 4), kBody.join('\n')),
       ...reduce,
       ...kTail,
@@ -202,11 +220,18 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     ].join('\n');
   };
 
-  const [tile, rowsPerBlock, widths] =
-    form === 'broadcast' ? [broadcastTile, TILE_ROWS, [8, 4, 1]] : [dotTile, 2, [4, 1]];
+  const rowsPerBlock = form === 'broadcast' ? TILE_ROWS : 2;
+  const tile = (rows: number, cols: number): string =>
+    form === 'broadcast'
+      ? broadcastTile(rows, cols, `(local.get ${bCol})`, g.b.rs * F32)
+      : dotTile(rows, cols);
+  const restart = [
+    `(local.set ${aRow} (local.get ${aBase})) (local.set ${cRow} (local.get ${cBase}))`,
+    g.bias ? `(local.set ${biasRow} (local.get ${biasBase}))` : '',
+  ].join(' ');
 
-  /** Every column of a block of rows, in tiles of the given widths (widest first, the last one is 1). */
-  const rowBlock = (rows: number): string => {
+  /** Columns [first, N) of a block of rows, in tiles of the given widths (widest first, the last one is 1). */
+  const rowBlock = (rows: number, first: number, widths: number[]): string => {
     const step = (cols: number) =>
       [
         advance(bCol, cols * g.b.cs * F32),
@@ -214,10 +239,13 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
         g.bias ? advance(biasCol, cols * g.bias.cs * F32) : '',
       ].join(' ');
     const parts = [
-      `(local.set ${bCol} (local.get ${bBase})) (local.set ${cCol} (local.get ${cRow}))`,
-      g.bias ? `(local.set ${biasCol} (local.get ${biasRow}))` : '',
+      `(local.set ${bCol} (i32.add (local.get ${bBase}) (i32.const ${first * g.b.cs * F32})))`,
+      `(local.set ${cCol} (i32.add (local.get ${cRow}) (i32.const ${first * F32})))`,
+      g.bias
+        ? `(local.set ${biasCol} (i32.add (local.get ${biasRow}) (i32.const ${first * g.bias.cs * F32})))`
+        : '',
     ];
-    let left = g.N;
+    let left = g.N - first;
     for (const w of widths) {
       const count = Math.floor(left / w);
       left -= count * w;
@@ -230,13 +258,110 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     );
     return parts.join('\n');
   };
+  const rowBlocks = (first: number, widths: number[]): string =>
+    [
+      restart,
+      e.countedLoop(
+        e.temp('i32', 'mb'),
+        Math.floor(g.M / rowsPerBlock),
+        rowBlock(rowsPerBlock, first, widths),
+      ),
+      e.countedLoop(e.temp('i32', 'm1'), g.M % rowsPerBlock, rowBlock(1, first, widths)),
+    ].join('\n');
 
+  /**
+   * Broadcast form with packed B panels: B's columns in K×8 panels copied into contiguous scratch (one
+   * cache-friendly stream instead of K rows far apart). The operand the loops stream repeatedly should be
+   * the smaller one, which stays in cache: when B is smaller (M > N) every panel is packed first and each
+   * row block of A runs over all of them; otherwise one panel is packed at a time and every row block of A
+   * runs over it. The remaining N % 8 columns go through the plain row blocks.
+   */
+  const packedPanels = (): string => {
+    const panels = Math.floor(g.N / PANEL);
+    const panelBytes = g.K * PANEL * F32;
+    const rowsOuter = g.M > g.N;
+    const scratch = e.scratch(rowsOuter ? panels * panelBytes : panelBytes);
+    const [src, dst, bPanel, cPanel, biasPanel, pp] = [
+      'src',
+      'dst',
+      'b_panel',
+      'c_panel',
+      'bias_panel',
+      'pp',
+    ].map((h) => e.temp('i32', h));
+    /** copies the panel at bPanel to dst onwards, leaving dst just past it */
+    const pack = [
+      `(local.set ${src} (local.get ${bPanel}))`,
+      e.countedLoop(
+        e.temp('i32', 'pk'),
+        g.K,
+        [
+          ...Array.from({ length: PANEL / 4 }, (_, j) =>
+            mem('v128.store', dst, j * 16, mem('v128.load', src, j * 16)),
+          ),
+          advance(src, g.b.rs * F32),
+          advance(dst, PANEL * F32),
+        ].join('\n'),
+      ),
+      advance(bPanel, PANEL * F32),
+    ].join('\n');
+    const nextPanel = [advance(cCol, PANEL * F32), g.bias ? advance(biasCol, PANEL * g.bias.cs * F32) : ''];
+    const tileAt = (rows: number, panel: string) => broadcastTile(rows, PANEL, panel, PANEL * F32);
+    const startPanels = [
+      `(local.set ${bPanel} (local.get ${bBase})) (local.set ${dst} (i32.const ${scratch}))`,
+      `(local.set ${cPanel} (local.get ${cBase}))`,
+      g.bias ? `(local.set ${biasPanel} (local.get ${biasBase}))` : '',
+    ];
+    if (rowsOuter) {
+      const rowBlockOverPanels = (rows: number) =>
+        [
+          `(local.set ${cCol} (local.get ${cRow})) (local.set ${pp} (i32.const ${scratch}))`,
+          g.bias ? `(local.set ${biasCol} (local.get ${biasRow}))` : '',
+          e.countedLoop(
+            e.temp('i32', 'np'),
+            panels,
+            [tileAt(rows, `(local.get ${pp})`), advance(pp, panelBytes), ...nextPanel].join('\n'),
+          ),
+          advance(aRow, rows * g.a.rs * F32),
+          advance(cRow, rows * g.c.rs * F32),
+          g.bias ? advance(biasRow, rows * g.bias.rs * F32) : '',
+        ].join('\n');
+      return [
+        ...startPanels,
+        e.countedLoop(e.temp('i32', 'pn'), panels, pack),
+        restart,
+        e.countedLoop(e.temp('i32', 'mb'), Math.floor(g.M / TILE_ROWS), rowBlockOverPanels(TILE_ROWS)),
+        e.countedLoop(e.temp('i32', 'm1'), g.M % TILE_ROWS, rowBlockOverPanels(1)),
+      ].join('\n');
+    }
+    const panelRows = (rows: number) =>
+      [
+        tileAt(rows, `(i32.const ${scratch})`),
+        advance(aRow, rows * g.a.rs * F32),
+        advance(cCol, rows * g.c.rs * F32),
+        g.bias ? advance(biasCol, rows * g.bias.rs * F32) : '',
+      ].join('\n');
+    const body = [
+      `(local.set ${dst} (i32.const ${scratch}))`,
+      pack,
+      `(local.set ${aRow} (local.get ${aBase})) (local.set ${cCol} (local.get ${cPanel}))`,
+      g.bias ? `(local.set ${biasCol} (local.get ${biasPanel}))` : '',
+      e.countedLoop(e.temp('i32', 'mb'), Math.floor(g.M / TILE_ROWS), panelRows(TILE_ROWS)),
+      e.countedLoop(e.temp('i32', 'm1'), g.M % TILE_ROWS, panelRows(1)),
+      advance(cPanel, PANEL * F32),
+      g.bias ? advance(biasPanel, PANEL * g.bias.cs * F32) : '',
+    ];
+    return [...startPanels, e.countedLoop(e.temp('i32', 'np'), panels, body.join('\n'))].join('\n');
+  };
+
+  const packs = form === 'broadcast' && g.M >= PACK_MIN_ROWS && g.N >= PANEL;
+  const full = packs ? g.N - (g.N % PANEL) : 0;
   return [
     setA,
     setB,
     setC,
     setBias,
-    e.countedLoop(e.temp('i32', 'mb'), Math.floor(g.M / rowsPerBlock), rowBlock(rowsPerBlock)),
-    e.countedLoop(e.temp('i32', 'm1'), g.M % rowsPerBlock, rowBlock(1)),
+    packs ? packedPanels() : '',
+    rowBlocks(full, form === 'broadcast' ? (packs ? [4, 1] : [8, 4, 1]) : [4, 1]),
   ].join('\n');
 }

@@ -28,12 +28,14 @@ export function programToWat(program: Program, opts: WasmOptions = {}): string {
       throw new Error(`wasm codegen: buffer #${b.id} offset ${b.offset} is not 16-byte aligned`);
     offsets.set(b.id, b.offset);
   }
-  const pages = Math.max(1, Math.ceil(program.memoryBytes / PAGE));
-  if (pages > MAX_PAGES)
-    throw new Error(
-      `wasm codegen: program needs ${program.memoryBytes} bytes of memory, more than wasm32's 4 GiB`,
-    );
-  const ctx: ProgramContext = { offsets, helpers: new Set(), relaxedSimd: opts.relaxedSimd ?? false };
+  // the codegen's own scratch starts on a cache line past the planned buffers
+  const scratch = { base: Math.ceil(program.memoryBytes / 64) * 64, bytes: 0 };
+  const ctx: ProgramContext = {
+    offsets,
+    helpers: new Set(),
+    relaxedSimd: opts.relaxedSimd ?? false,
+    scratch,
+  };
   const funcs: string[] = [];
   const entry = (name: string, kernels: Program['init']): string => {
     const calls = kernels.map((k) => {
@@ -45,6 +47,10 @@ export function programToWat(program: Program, opts: WasmOptions = {}): string {
   };
   const init = entry('init', program.init);
   const run = entry('run', program.run);
+  const memoryBytes = scratch.bytes ? scratch.base + scratch.bytes : program.memoryBytes;
+  const pages = Math.max(1, Math.ceil(memoryBytes / PAGE));
+  if (pages > MAX_PAGES)
+    throw new Error(`wasm codegen: program needs ${memoryBytes} bytes of memory, more than wasm32's 4 GiB`);
   return `(module
 (memory (export "memory") ${pages} ${pages})
 ${init}

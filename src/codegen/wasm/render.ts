@@ -11,6 +11,12 @@ export interface ProgramContext {
   helpers: Set<string>;
   /** relaxed-SIMD instructions allowed */
   relaxedSimd: boolean;
+  /**
+   * Scratch memory the generated code owns, past the program's buffers (e.g. gemm's packed B panels):
+   * `base` is its byte offset, `bytes` grows to the most any kernel asked for. Kernels run one at a time,
+   * so they all share it.
+   */
+  scratch: { base: number; bytes: number };
 }
 
 /** An element address split as wasm wants it: a dynamic i32 byte address plus a constant `offset=`. */
@@ -72,6 +78,12 @@ export class KernelEmitter {
     if (!found) throw new Error(`variable '${name}' is used before it is declared`);
     if (found.t !== t) throw new Error(`variable '${name}' is ${found.t} but used as ${t}`);
     return found.id;
+  }
+
+  /** Byte address of a scratch area of `bytes` bytes, valid until this kernel returns. */
+  scratch(bytes: number): number {
+    this.program.scratch.bytes = Math.max(this.program.scratch.bytes, bytes);
+    return this.program.scratch.base;
   }
 
   useHelper(name: string): void {

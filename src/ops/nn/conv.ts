@@ -5,7 +5,7 @@
  */
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
-import type { BufRef, Expr, Kernel, Stmt } from '../../kernels/ir.js';
+import type { BufRef, Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
 import {
   add,
@@ -34,6 +34,7 @@ import {
   typedInput,
 } from './common.js';
 import { gemm, view } from './gemm-helpers.js';
+import { im2col } from './im2col.js';
 import { forwardWindow, insideInput, tapCoord, type Window } from './window.js';
 
 export interface ConvGeometry {
@@ -97,11 +98,25 @@ function infer(ctx: OpContext): TensorType[] {
   return [{ dtype: ctx.inputs[0]!.dtype, shape: [g.N, g.M, ...g.window.out] }];
 }
 
-/** Y[n, m, o] = B[m] + Σ_c Σ_k X[n, g·Cg + c, o·s − p + k·d] · W[m, c, k], one output element at a time. */
-function directLoops(g: ConvGeometry, X: BufRef, W: BufRef, B: BufRef | undefined, Y: BufRef): Stmt[] {
+/** What a direct convolution accumulates: Conv sums float products, ConvInteger zero-point-shifted integers. */
+export interface DirectConvHooks {
+  /** accumulator type */
+  t: Scalar;
+  /** initial value for output channel m */
+  init: (m: Expr) => Expr;
+  /** the term a tap adds, from element indices into X and W */
+  term: (xAt: Expr, wAt: Expr, m: Expr) => Expr;
+  /** the stored value */
+  finish: (acc: Expr, m: Expr) => Expr;
+}
+
+/**
+ * Y[n, m, o] = finish(init(m) + Σ_c Σ_k term(X[n, g·Cg + c, o·s − p + k·d], W[m, c, k])), one output
+ * element at a time; taps outside the input (padding) add nothing.
+ */
+export function directConvLoops(g: ConvGeometry, Y: BufRef, hooks: DirectConvHooks): Stmt[] {
   const { N, C, M, group, inSpatial, window: w } = g;
   const [Cg, Mg] = [C / group, M / group];
-  const t = scalarOf(Y.dtype);
   const kernel = w.kernel;
   const inS = sizeOf(inSpatial);
   return forEachIndex([N, group, Mg, ...w.out], 'y', (idx) => {
@@ -110,21 +125,31 @@ function directLoops(g: ConvGeometry, X: BufRef, W: BufRef, B: BufRef | undefine
     const taps = forEachIndex(kernel, 'k', (k) => {
       const coords = o.map((od, d) => tapCoord(w, d, od, k[d]));
       const channel = add(add(mul(n, i32(C)), mul(gi, i32(Cg))), v('c'));
-      const xi = add(mul(channel, i32(inS)), linearIndex(coords, stridesOf(inSpatial)));
-      const wi = add(
+      const xAt = add(mul(channel, i32(inS)), linearIndex(coords, stridesOf(inSpatial)));
+      const wAt = add(
         mul(add(mul(m, i32(Cg)), v('c')), i32(sizeOf(kernel))),
         linearIndex(k, stridesOf(kernel)),
       );
-      const acc: Stmt = set('acc', add(v('acc', t), mul(loadAs(t, X, xi), loadAs(t, W, wi))));
+      const acc: Stmt = set('acc', add(v('acc', hooks.t), hooks.term(xAt, wAt, m)));
       const inside = insideInput(w, coords, inSpatial);
       return [inside ? when(inside, [acc]) : acc];
     });
     const yi = linearIndex(idx, stridesOf([N, group, Mg, ...w.out]));
     return [
-      local('acc', t, B ? loadAs(t, B, m) : cnst(t, 0)),
+      local('acc', hooks.t, hooks.init(m)),
       loop('c', Cg, taps),
-      store(Y, yi, v('acc', t)),
+      store(Y, yi, hooks.finish(v('acc', hooks.t), m)),
     ];
+  });
+}
+
+function directLoops(g: ConvGeometry, X: BufRef, W: BufRef, B: BufRef | undefined, Y: BufRef): Stmt[] {
+  const t = scalarOf(Y.dtype);
+  return directConvLoops(g, Y, {
+    t,
+    init: (m) => (B ? loadAs(t, B, m) : cnst(t, 0)),
+    term: (xAt, wAt) => mul(loadAs(t, X, xAt), loadAs(t, W, wAt)),
+    finish: (acc) => acc,
   });
 }
 
@@ -157,22 +182,7 @@ function gemmLowering(
   if (!pointwise) {
     const scratch = io.scratch('float32', Cg * kprod * outS);
     col = view(scratch, i32(0), outS, 1);
-    const copy = forEachIndex([Cg, ...w.kernel, ...w.out], 'i', (idx) => {
-      const [c, ...rest] = idx;
-      const k = rest.slice(0, w.kernel.length);
-      const o = rest.slice(w.kernel.length);
-      const coords = o.map((od, d) => tapCoord(w, d, od, k[d]));
-      const xi = add(mul(add(xChannel0, c), i32(inS)), linearIndex(coords, stridesOf(inSpatial)));
-      const ci = linearIndex(idx, stridesOf([Cg, ...w.kernel, ...w.out]));
-      const inside = insideInput(w, coords, inSpatial);
-      const value = (e: Expr): Stmt => store(scratch, ci, e);
-      return [
-        inside
-          ? when(inside, [value(loadAs('f32', X, xi))], [value(cnst('f32', 0))])
-          : value(loadAs('f32', X, xi)),
-      ];
-    });
-    prep.push(...copy);
+    prep.push(...im2col(X, scratch, xChannel0, Cg, inSpatial, w));
   }
   const a = view(W, mul(gi, i32(Mg * Cg * kprod)), Cg * kprod, 1);
   const c = view(Y, add(mul(n, i32(M * outS)), mul(gi, i32(Mg * outS))), outS, 1);

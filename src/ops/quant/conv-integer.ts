@@ -8,29 +8,11 @@ import type { DType } from '../../ir/dtype.js';
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
 import type { BufRef, Expr, Kernel, Stmt } from '../../kernels/ir.js';
-import {
-  add,
-  cast,
-  div,
-  forEachIndex,
-  i32,
-  linearIndex,
-  load,
-  local,
-  loop,
-  mul,
-  set,
-  store,
-  stridesOf,
-  sub,
-  un,
-  v,
-  when,
-} from '../../kernels/build.js';
+import { add, cast, div, i32, load, mul, sub, un } from '../../kernels/build.js';
 import { registerOp, type LowerIO, type OpContext } from '../registry.js';
 import { fail, fmtShape, requireMinRank, requireShape, typedInput } from '../nn/common.js';
-import { groupOf, kernelShape, type ConvGeometry } from '../nn/conv.js';
-import { forwardWindow, insideInput, tapCoord } from '../nn/window.js';
+import { directConvLoops, groupOf, kernelShape, type ConvGeometry } from '../nn/conv.js';
+import { forwardWindow } from '../nn/window.js';
 import { QUANT_8BIT, saturateRound } from './common.js';
 
 function geometry(ctx: OpContext, xi: number, wi: number): ConvGeometry {
@@ -70,10 +52,7 @@ function checkParam(
 /** A parameter's element for output channel m (per tensor parameters have one element). */
 const perChannel = (buf: BufRef, m: Expr): Expr => load(buf, buf.length === 1 ? i32(0) : m);
 
-/**
- * Integer direct convolution: for each output element, acc = Σ_c Σ_k (x − x_zp)(w − w_zp[m]), then
- * Y = epilogue(acc, m).
- */
+/** Integer direct convolution: acc = Σ_c Σ_k (x − x_zp)(w − w_zp[m]), then Y = epilogue(acc, m). */
 function integerConv(
   g: ConvGeometry,
   X: BufRef,
@@ -83,32 +62,15 @@ function integerConv(
   Y: BufRef,
   epilogue: (acc: Expr, m: Expr) => Expr,
 ): Stmt[] {
-  const { N, C, M, group, inSpatial, window: w } = g;
-  const [Cg, Mg] = [C / group, M / group];
-  const kernel = w.kernel;
-  const inS = sizeOf(inSpatial);
-  return forEachIndex([N, group, Mg, ...w.out], 'y', (idx) => {
-    const [n, gi, mg, ...o] = idx;
-    const m = add(mul(gi, i32(Mg)), mg);
-    const taps = forEachIndex(kernel, 'k', (k) => {
-      const coords = o.map((od, d) => tapCoord(w, d, od, k[d]));
-      const channel = add(add(mul(n, i32(C)), mul(gi, i32(Cg))), v('c'));
-      const xAt = add(mul(channel, i32(inS)), linearIndex(coords, stridesOf(inSpatial)));
-      const wAt = add(
-        mul(add(mul(m, i32(Cg)), v('c')), i32(sizeOf(kernel))),
-        linearIndex(k, stridesOf(kernel)),
-      );
+  return directConvLoops(g, Y, {
+    t: 'i32',
+    init: () => i32(0),
+    term: (xAt, wAt, m) => {
       const xv = xZ ? sub(load(X, xAt), load(xZ, i32(0))) : load(X, xAt);
       const wv = wZ ? sub(load(W, wAt), perChannel(wZ, m)) : load(W, wAt);
-      const acc: Stmt = set('acc', add(v('acc'), mul(xv, wv)));
-      const inside = insideInput(w, coords, inSpatial);
-      return [inside ? when(inside, [acc]) : acc];
-    });
-    return [
-      local('acc', 'i32', i32(0)),
-      loop('c', Cg, taps),
-      store(Y, linearIndex(idx, stridesOf([N, group, Mg, ...w.out])), epilogue(v('acc'), m)),
-    ];
+      return mul(xv, wv);
+    },
+    finish: epilogue,
   });
 }
 
