@@ -1,27 +1,28 @@
 /**
  * The README's main job on the embedded default: compile the sample model (models/cnn.onnx) with the
- * `kiln` CLI, run it on a generated image, and benchmark it — every step as a user would type it.
+ * `kiln` CLI, then serve it in the foreground at 127.0.0.1:8080 (it prints a curl command to try).
+ * Ctrl-C or SIGTERM stops the server gracefully; this script exits with its exit code.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
 import { resolve } from 'node:path';
-import { writeNpy } from '../src/tensor-io/index.js';
 
 const root = resolve(import.meta.dirname, '..');
-const kiln = (...args: string[]) => {
+const kilnArgs = (args: string[]) => {
   console.log(`\n$ kiln ${args.join(' ')}`);
-  execFileSync(process.execPath, [resolve(root, 'bin/kiln.js'), ...args], { stdio: 'inherit', cwd: root });
+  return [resolve(root, 'bin/kiln.js'), ...args];
 };
-
-mkdirSync(resolve(root, 'build'), { recursive: true });
-const n = 3 * 32 * 32;
-const image = new Float32Array(n).map((_, i) => Math.sin(i / 7));
-writeFileSync(
-  resolve(root, 'build/image.npy'),
-  writeNpy({ dtype: 'float32', dims: [1, 3, 32, 32], data: image }),
-);
+const kiln = (...args: string[]) =>
+  execFileSync(process.execPath, kilnArgs(args), { stdio: 'inherit', cwd: root });
 
 kiln('compile', 'models/cnn.onnx', '-o', 'build/sample');
 kiln('inspect', 'build/sample');
-kiln('run', 'build/sample', '--input', 'image=build/image.npy', '--output-dir', 'build/out');
-kiln('bench', 'build/sample', '--runs', '200');
+
+const server = spawn(process.execPath, kilnArgs(['serve', 'build/sample', '--port', '8080']), {
+  stdio: 'inherit',
+  cwd: root,
+});
+// Ctrl-C reaches the server itself (same process group): wait for its graceful exit
+process.on('SIGINT', () => undefined);
+// a SIGTERM sent to this script alone is passed on
+process.on('SIGTERM', () => server.kill('SIGTERM'));
+server.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -38,7 +38,8 @@ const ALLOWED: Record<string, string[]> = {
   'tensor-io': ['ir', 'frontend'],
   compiler: ['ir', 'frontend', 'passes', 'ops', 'kernels', 'codegen', 'bundle'],
   runtime: ['bundle', 'ir'],
-  cli: ['compiler', 'runtime', 'bundle', 'tensor-io', 'ir'],
+  serve: ['runtime', 'bundle'],
+  cli: ['compiler', 'runtime', 'bundle', 'tensor-io', 'ir', 'serve'],
 };
 
 describe('dependency rules', () => {

@@ -6,10 +6,11 @@ import { benchCommand } from './commands/bench.js';
 import { compileCommand } from './commands/compile.js';
 import { inspectCommand } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
 import type { Command } from './command.js';
 import { UsageError } from './errors.js';
 
-const COMMANDS: Command[] = [compileCommand, runCommand, benchCommand, inspectCommand];
+const COMMANDS: Command[] = [compileCommand, runCommand, benchCommand, inspectCommand, serveCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -63,7 +63,7 @@ describe.concurrent('kiln usage errors', () => {
     const unknown = await kiln('frobnicate');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(
-      /^kiln: unknown command "frobnicate" \(commands: compile, run, bench, inspect\)\nusage: /,
+      /^kiln: unknown command "frobnicate" \(commands: compile, run, bench, inspect, serve\)\nusage: /,
     );
     const option = await kiln('inspect', bundleDir, '--bogus');
     expect(option.code).toBe(2);

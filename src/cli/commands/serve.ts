@@ -1,0 +1,91 @@
+/** `kiln serve DIR...`: serve bundles over the Open Inference Protocol until SIGTERM or SIGINT. */
+import { loadModel, type Model } from '../../runtime/index.js';
+import { DATATYPE_OF } from '../../serve/datatypes.js';
+import { startNodeServer } from '../../serve/node.js';
+import { parseCommandArgs, parseCount } from '../args.js';
+import { print, type Command } from '../command.js';
+import { UsageError } from '../errors.js';
+
+const usage = 'kiln serve DIR... [--port 8080] [--host 127.0.0.1] [--max-body-mb 64]';
+
+export const serveCommand: Command = {
+  name: 'serve',
+  usage,
+  summary: 'serve bundles over HTTP (Open Inference Protocol v2; KILN_API_KEY sets a bearer token)',
+  async run(args) {
+    const { values, positionals } = parseCommandArgs(
+      args,
+      { port: { type: 'string' }, host: { type: 'string' }, 'max-body-mb': { type: 'string' } },
+      usage,
+    );
+    if (positionals.length === 0) throw new UsageError('missing bundle DIR', usage);
+    const port = parseCount('--port', values.port, 8080, 0, usage);
+    if (port > 65535) throw new UsageError(`--port must be at most 65535, got "${values.port}"`, usage);
+    const maxBodyMb = parseCount('--max-body-mb', values['max-body-mb'], 64, 1, usage);
+    const host = values.host ?? '127.0.0.1';
+    const apiKey = process.env.KILN_API_KEY || undefined;
+
+    const models = await loadAll(positionals);
+    const server = await startNodeServer({
+      models: models.map((model) => ({ name: model.name, model })),
+      port,
+      host,
+      apiKey,
+      maxBodyBytes: maxBodyMb * 1024 * 1024,
+    });
+    for (const [i, model] of models.entries())
+      print(`kiln: serving ${model.name} from ${positionals[i]}: ${signature(model)}`);
+    print(`kiln: listening on ${server.url} (Open Inference Protocol v2; Ctrl-C to stop)`);
+    print(`try:\n  ${curlExample(server.url, models[0], apiKey !== undefined)}`);
+
+    const signal = await new Promise<string>((resolve) => {
+      const stop = (name: string) => {
+        process.off('SIGTERM', stop);
+        process.off('SIGINT', stop);
+        resolve(name);
+      };
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+    });
+    print(`kiln: ${signal}: finishing in-flight requests and stopping`);
+    await server.close();
+    for (const model of models) model.dispose();
+    print('kiln: stopped');
+  },
+};
+
+async function loadAll(dirs: string[]): Promise<Model[]> {
+  const models: Model[] = [];
+  for (const dir of dirs) {
+    const model = await loadModel(dir);
+    const clash = models.findIndex((m) => m.name === model.name);
+    if (clash !== -1)
+      throw new Error(
+        `two bundles are both named "${model.name}" (${dirs[clash]} and ${dir}); compile one with --name`,
+      );
+    models.push(model);
+  }
+  return models;
+}
+
+function signature(model: Model): string {
+  const tensors = (ts: Model['inputs']) =>
+    ts.map((t) => `${t.name} ${DATATYPE_OF[t.dtype]}[${t.shape.join(',')}]`).join(', ');
+  return `${tensors(model.inputs)} → ${tensors(model.outputs)}`;
+}
+
+/**
+ * A command that infers on zeros: node writes the request (inputs can be thousands of numbers long)
+ * and curl posts it. Only for datatypes whose zero is the JSON number 0 or false.
+ */
+export function curlExample(url: string, model: Model, withKey: boolean): string {
+  const inputs = model.inputs.map((t) => {
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    const zero = t.dtype === 'bool' ? 'false' : '0';
+    return `{name:${JSON.stringify(t.name)},shape:${JSON.stringify(t.shape)},datatype:"${DATATYPE_OF[t.dtype]}",data:Array(${count}).fill(${zero})}`;
+  });
+  const script = `process.stdout.write(JSON.stringify({inputs:[${inputs.join(',')}]}))`;
+  const auth = withKey ? ` -H "Authorization: Bearer $KILN_API_KEY"` : '';
+  const endpoint = `${url}/v2/models/${encodeURIComponent(model.name)}/infer`;
+  return `node -e '${script}' | curl -s ${endpoint} -H 'Content-Type: application/json'${auth} --data-binary @-`;
+}

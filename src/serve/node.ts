@@ -1,0 +1,59 @@
+/**
+ * The Node adapter: the serving app on @hono/node-server, with a graceful stop that refuses new work
+ * (ready → 503), lets in-flight requests finish, then closes. Wiring only; the logic is in app.ts.
+ */
+import { serve } from '@hono/node-server';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp, type AppOptions } from './app.js';
+
+export interface NodeServerOptions extends Omit<AppOptions, 'notReady'> {
+  port: number;
+  host: string;
+  /** how long a stop waits for in-flight requests before cutting connections; default 10 s */
+  drainTimeoutMs?: number;
+}
+
+export interface NodeServer {
+  /** e.g. http://127.0.0.1:8080 (the bound port, when 0 was asked for) */
+  url: string;
+  port: number;
+  /** stops accepting, waits for in-flight requests (up to the drain timeout), then resolves */
+  close(): Promise<void>;
+}
+
+export function startNodeServer(options: NodeServerOptions): Promise<NodeServer> {
+  let stopping = false;
+  const app = createApp({
+    ...options,
+    notReady: () => (stopping ? 'the server is shutting down' : undefined),
+  });
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host }) as Server;
+    server.once('error', reject);
+    // a keep-alive connection whose last request finishes during a stop would hold close() open
+    server.on('request', (_req, res) =>
+      res.once('finish', () => {
+        if (stopping) setImmediate(() => server.closeIdleConnections());
+      }),
+    );
+    server.once('listening', () => {
+      const { port } = server.address() as AddressInfo;
+      const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+      let closed: Promise<void> | undefined;
+      const close = () => {
+        stopping = true;
+        closed ??= new Promise<void>((done) => {
+          const cutoff = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
+          server.close(() => {
+            clearTimeout(cutoff);
+            done();
+          });
+          server.closeIdleConnections();
+        });
+        return closed;
+      };
+      resolve({ url: `http://${host}:${port}`, port, close });
+    });
+  });
+}

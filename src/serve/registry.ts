@@ -1,0 +1,74 @@
+/** The served models by name and version, and the protocol's model metadata. */
+import type { Model } from '../runtime/index.js';
+import { DATATYPE_OF } from './datatypes.js';
+import { HttpError } from './http-error.js';
+
+export interface ServedModel {
+  /** the name in URLs; usually the bundle manifest's model name */
+  name: string;
+  /** optional version, e.g. "1"; a name may be served in several versions */
+  version?: string;
+  model: Model;
+}
+
+export const PLATFORM = 'kiln-wasm';
+
+const byVersion = (a: ServedModel, b: ServedModel) =>
+  (a.version ?? '').localeCompare(b.version ?? '', 'en', { numeric: true });
+
+export class ModelRegistry {
+  private readonly byName = new Map<string, ServedModel[]>();
+
+  constructor(models: readonly ServedModel[]) {
+    for (const served of models) {
+      const versions = this.byName.get(served.name) ?? [];
+      if (versions.some((v) => v.version === served.version))
+        throw new Error(
+          `serve: model "${served.name}"${served.version === undefined ? '' : ` version "${served.version}"`} is registered twice`,
+        );
+      versions.push(served);
+      this.byName.set(served.name, versions.sort(byVersion));
+    }
+  }
+
+  get all(): ServedModel[] {
+    return [...this.byName.values()].flat();
+  }
+
+  /** The named model; without a version, its highest version (numeric-aware). */
+  resolve(name: string, version: string | undefined): ServedModel {
+    const versions = this.byName.get(name);
+    if (!versions)
+      throw new HttpError(
+        404,
+        `unknown model "${name}" (served models: ${[...this.byName.keys()].map((n) => `"${n}"`).join(', ') || 'none'})`,
+      );
+    if (version === undefined) return versions[versions.length - 1];
+    const found = versions.find((v) => v.version === version);
+    if (!found)
+      throw new HttpError(
+        404,
+        `model "${name}" has no version "${version}" (versions: ${this.versionsOf(name).join(', ') || 'none'})`,
+      );
+    return found;
+  }
+
+  versionsOf(name: string): string[] {
+    return (this.byName.get(name) ?? []).flatMap((v) => (v.version === undefined ? [] : [v.version]));
+  }
+
+  metadata(served: ServedModel) {
+    const tensor = ({ name, dtype, shape }: Model['inputs'][number]) => ({
+      name,
+      datatype: DATATYPE_OF[dtype],
+      shape: [...shape],
+    });
+    return {
+      name: served.name,
+      versions: this.versionsOf(served.name),
+      platform: PLATFORM,
+      inputs: served.model.inputs.map(tensor),
+      outputs: served.model.outputs.map(tensor),
+    };
+  }
+}

@@ -1,0 +1,77 @@
+/** serve's copies of compiler tables stay in agreement; float16 conversion matches the reference. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { KSERVE_DATATYPE } from '../../src/ir/dtype.js';
+import { DATATYPE_OF, halfBitsFromNumber, numberFromHalfBits } from '../../src/serve/datatypes.js';
+import { SERVER_VERSION } from '../../src/serve/version.js';
+import { jsonFromTyped, typedFromBytes, typedFromJson } from '../../src/serve/tensors.js';
+import { floatToHalf, halfToFloat } from '../helpers/float16.js';
+import { ROOT } from './fixture.js';
+
+const values = (data: ArrayLike<number | bigint>) => Array.from(data);
+
+describe('tables copied into serve', () => {
+  it('datatype names agree with src/ir/dtype.ts (all but string, which serve refuses)', () => {
+    const { string, ...numeric } = KSERVE_DATATYPE;
+    expect(string).toBe('BYTES');
+    expect(DATATYPE_OF).toEqual(numeric);
+  });
+
+  it("the server version is package.json's", () => {
+    expect(SERVER_VERSION).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+  });
+});
+
+describe('float16', () => {
+  it('rounds like the reference for normals, subnormals, ties, overflow, infinities and NaN', () => {
+    const values = [
+      0,
+      -0,
+      1,
+      -1,
+      0.1,
+      65504,
+      65520,
+      1e6,
+      2 ** -24,
+      2 ** -25,
+      3 * 2 ** -26,
+      6e-8,
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+      Infinity,
+      -Infinity,
+    ];
+    for (let i = 0; i < 2000; i++) values.push(Math.sin(i) * 10 ** ((i % 12) - 6));
+    for (const v of values) expect(halfBitsFromNumber(v), String(v)).toBe(floatToHalf(v));
+    expect(halfBitsFromNumber(NaN) & 0x7c00).toBe(0x7c00);
+    for (let bits = 0; bits < 0x10000; bits += 7)
+      expect(Object.is(numberFromHalfBits(bits), halfToFloat(bits))).toBe(true);
+  });
+});
+
+describe('tensor data', () => {
+  it('checks integer ranges per datatype', () => {
+    expect(values(typedFromJson('t', 'uint8', [0, 255]))).toEqual([0, 255]);
+    expect(() => typedFromJson('t', 'uint8', [256])).toThrow(
+      /t: element 0 is 256, expected an integer in \[0, 255\]/,
+    );
+    expect(() => typedFromJson('t', 'int16', [1.5])).toThrow(/expected an integer/);
+    expect(() => typedFromJson('t', 'uint32', [-1])).toThrow(/\[0, 4294967295\]/);
+    expect(() => typedFromJson('t', 'int64', [2 ** 60])).toThrow(/expected an integer in/);
+    expect(() => typedFromJson('t', 'bool', [1])).toThrow(/expected true or false/);
+    expect(values(typedFromJson('t', 'uint64', [2 ** 53 - 1]))).toEqual([2n ** 53n - 1n]);
+  });
+
+  it('carries non-finite floats as strings both ways', () => {
+    const data = typedFromJson('t', 'float32', ['NaN', 'Infinity', '-Infinity', 2]);
+    expect(values(data)).toEqual([NaN, Infinity, -Infinity, 2]);
+    expect(jsonFromTyped('float32', data)).toEqual(['NaN', 'Infinity', '-Infinity', 2]);
+    expect(() => typedFromJson('t', 'float64', ['inf'])).toThrow(/expected a number/);
+  });
+
+  it('binary BOOL bytes become 0 or 1', () => {
+    expect(values(typedFromBytes('bool', Uint8Array.of(0, 7, 1, 255)))).toEqual([0, 1, 1, 1]);
+  });
+});
