@@ -6,7 +6,7 @@ import { prepackWeights } from '../passes/prepack.js';
 import { fuseElementwise } from '../passes/fuse-elementwise.js';
 import { fuseActivations } from '../passes/fuse-activation.js';
 import { lowerGraph } from './lower.js';
-import { compileProgram } from '../codegen/wasm/index.js';
+import { compileProgram, declaredMemoryBytes } from '../codegen/wasm/index.js';
 import { FORMAT_VERSION, type Manifest } from '../bundle/manifest.js';
 import { sealBundle } from '../bundle/seal.js';
 import { sha256Hex } from '../bundle/hash.js';
@@ -46,7 +46,7 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
     outputs: lowered.outputs,
     targets: ['wasm'],
     weights: lowered.weights.entries,
-    memory: lowered.memory,
+    memory: { ...lowered.memory, totalBytes: declaredMemoryBytes(wasm) },
     wasm: { file: WASM_FILE, exports: { memory: 'memory', init: 'init', run: 'run' }, simd: true },
     files: {},
   };
