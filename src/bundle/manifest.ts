@@ -20,7 +20,20 @@ export interface WeightEntry {
   offset: number;
   byteLength: number;
   /** quantization parameters when the weight is stored quantized */
-  quant?: { scale: number; zeroPoint: number; dtype: DType };
+  quant?: WeightQuant;
+}
+
+/**
+ * A float weight stored as integers: value = (q − zeroPoint) · scale, with `dtype` the stored integer type.
+ * Per axis (`axis` set), slice i along `axis` uses `scales[i]` and `scale` is the largest of them.
+ * Informational: the model's init() restores the floats, the runtime never reads these.
+ */
+export interface WeightQuant {
+  scale: number;
+  zeroPoint: number;
+  dtype: DType;
+  axis?: number;
+  scales?: number[];
 }
 
 export interface MemoryPlan {
