@@ -1,10 +1,11 @@
-/** DESIGN.md §2 dependency rules, checked by scanning imports, and the runtime's size budget. */
+/** DESIGN.md §2 dependency rules, checked by scanning imports, and the runtime's and the Worker's size budgets. */
 import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 
-const SRC = resolve(import.meta.dirname, '../src');
+const ROOT = resolve(import.meta.dirname, '..');
+const SRC = join(ROOT, 'src');
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
@@ -82,5 +83,46 @@ describe('dependency rules', () => {
     const bytes = result.outputFiles.reduce((s, f) => s + f.contents.length, 0);
     console.log(`runtime bundle: ${(bytes / 1024).toFixed(1)} KB minified`);
     expect(bytes).toBeLessThan(48 * 1024);
+  });
+
+  it('the Worker script (runtime + serve + Hono, no model) has no compiler code or node: imports, under 150 KB', async () => {
+    // the bundles are the model: a build serving none measures the script every Worker carries
+    const noBundles: Plugin = {
+      name: 'no-bundles',
+      setup(b) {
+        b.onResolve({ filter: /^kiln:bundles$/ }, () => ({ path: 'bundles', namespace: 'kiln' }));
+        b.onLoad({ filter: /.*/, namespace: 'kiln' }, () => ({
+          contents: 'export default [];',
+          loader: 'js',
+        }));
+      },
+    };
+    const result = await build({
+      entryPoints: [join(ROOT, 'workers/worker.ts')],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'neutral',
+      mainFields: ['module', 'main'],
+      write: false,
+      metafile: true,
+      // the runtime's directory reader imports node:fs/promises lazily; Workers pass bundles in memory
+      external: ['node:*'],
+      plugins: [noBundles],
+    });
+    const inputs = Object.keys(result.metafile.inputs).map((p) => relative(SRC, resolve(ROOT, p)));
+    expect(inputs).toContain('runtime/load.ts');
+    expect(inputs).toContain('serve/app.ts');
+    expect(inputs.some((p) => p.includes('node_modules/hono/'))).toBe(true);
+    expect(
+      inputs.filter((p) => /^(ir|frontend|passes|ops|kernels|codegen|compiler|cli|tensor-io)\//.test(p)),
+    ).toEqual([]);
+    const text = result.outputFiles[0].text;
+    expect([...new Set(text.match(/\bnode:[\w/]+/g))]).toEqual(['node:fs/promises']);
+    // reached only through a dynamic import, which a Worker never runs
+    expect(text).not.toMatch(/^import[^;]*"node:/m);
+    const bytes = result.outputFiles.reduce((n, f) => n + f.contents.length, 0);
+    console.log(`Worker script (runtime + serve + Hono): ${(bytes / 1024).toFixed(1)} KB minified`);
+    expect(bytes).toBeLessThan(150 * 1024);
   });
 });

@@ -50,6 +50,19 @@ export function requireMinRank(ctx: OpContext, t: TensorType, rank: number, what
 }
 
 /** Whether output j is requested (present and named) by the node. */
+/** X (N × C × spatial…) and a W of the same rank and dtype, as Conv and ConvTranspose take them. */
+export function convOperands(ctx: OpContext): { x: TensorType; w: TensorType } {
+  const x = typedInput(ctx, 0, 'X', FLOAT_TYPES);
+  requireMinRank(ctx, x, 3, 'X');
+  const w = typedInput(ctx, 1, 'W', [x.dtype]);
+  if (w.shape.length !== x.shape.length)
+    fail(
+      ctx,
+      `W has shape ${fmtShape(w.shape)}; expected rank ${x.shape.length} like X ${fmtShape(x.shape)}`,
+    );
+  return { x, w };
+}
+
 export const wantsOutput = (ctx: OpContext, j: number): boolean => (ctx.node.outputs[j] ?? '') !== '';
 
 /** Smallest value of a dtype in its compute type: the identity of max. */

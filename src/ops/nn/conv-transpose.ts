@@ -28,16 +28,14 @@ import {
 } from '../../kernels/build.js';
 import { attrInts, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
 import {
-  FLOAT_TYPES,
+  convOperands,
   allOf,
   fail,
   fmtShape,
   inRange,
   loadAs,
   optionalInput,
-  requireMinRank,
   requireShape,
-  typedInput,
 } from './common.js';
 import { groupOf, kernelShape } from './conv.js';
 import { gemm, view } from './gemm-helpers.js';
@@ -60,14 +58,7 @@ interface Geometry {
 const half = (x: number): number => Math.trunc(x / 2);
 
 function geometry(ctx: OpContext): Geometry {
-  const x = typedInput(ctx, 0, 'X', FLOAT_TYPES);
-  requireMinRank(ctx, x, 3, 'X');
-  const w = typedInput(ctx, 1, 'W', [x.dtype]);
-  if (w.shape.length !== x.shape.length)
-    fail(
-      ctx,
-      `W has shape ${fmtShape(w.shape)}; expected rank ${x.shape.length} like X ${fmtShape(x.shape)}`,
-    );
+  const { x, w } = convOperands(ctx);
   const [N, C, ...inSpatial] = x.shape;
   const group = groupOf(ctx, C, w.shape[1], w.shape[0], true);
   const M = w.shape[1] * group;

@@ -23,16 +23,7 @@ import {
   when,
 } from '../../kernels/build.js';
 import { attrInt, attrInts, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
-import {
-  FLOAT_TYPES,
-  fail,
-  fmtShape,
-  loadAs,
-  optionalInput,
-  requireMinRank,
-  requireShape,
-  typedInput,
-} from './common.js';
+import { convOperands, fail, fmtShape, loadAs, optionalInput, requireShape } from './common.js';
 import { gemm, view } from './gemm-helpers.js';
 import { im2col } from './im2col.js';
 import { forwardWindow, insideInput, tapCoord, type Window } from './window.js';
@@ -77,14 +68,7 @@ export function kernelShape(ctx: OpContext, w: number[]): number[] {
 }
 
 function geometry(ctx: OpContext): ConvGeometry {
-  const x = typedInput(ctx, 0, 'X', FLOAT_TYPES);
-  requireMinRank(ctx, x, 3, 'X');
-  const w = typedInput(ctx, 1, 'W', [x.dtype]);
-  if (w.shape.length !== x.shape.length)
-    fail(
-      ctx,
-      `W has shape ${fmtShape(w.shape)}; expected rank ${x.shape.length} like X ${fmtShape(x.shape)}`,
-    );
+  const { x, w } = convOperands(ctx);
   const [N, C, ...inSpatial] = x.shape;
   const M = w.shape[0];
   const group = groupOf(ctx, C, w.shape[1], M, false);

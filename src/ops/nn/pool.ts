@@ -14,7 +14,6 @@ import {
   i32,
   linearIndex,
   local,
-  loop,
   mul,
   set,
   store,

@@ -8,7 +8,6 @@
  * allows any number of spatial dims, which the same separable scheme covers.
  */
 import type { DType } from '../../ir/dtype.js';
-import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
 import type { Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
@@ -158,7 +157,6 @@ function lowerWith(ctx: OpContext, io: LowerIO, modeNames: Record<string, Mode>,
       : div(sub(mul(add(g, c(1)), c(len)), c(1)), c(2));
     const x = `x${d}`;
     perDim.push(local(x, t, mode === 'nearest' ? un('nearest', denorm) : denorm));
-    const outside = bin('or', cmp('lt', v(x, t), c(lo)), cmp('gt', v(x, t), c(hi)));
     // Cubic reads 4 taps around the unclamped point and clamps each tap instead (as PyTorch and
     // onnxruntime do): clamping the point first would pull the taps off the image edge.
     if (padding === 'border' && mode !== 'cubic') perDim.push(set(x, max(c(0), min(v(x, t), c(len - 1)))));

@@ -39,7 +39,7 @@ import {
   type LowerIO,
   type OpContext,
 } from '../registry.js';
-import { FLOAT_TYPES, fail, fmtShape, inRange, loadAs, typedInput } from '../nn/common.js';
+import { FLOAT_TYPES, fail, fmtShape, loadAs, typedInput } from '../nn/common.js';
 
 interface Settings {
   avg: boolean;

@@ -1,0 +1,36 @@
+/** The bundles a Worker or Lambda build serves: verified, named by their manifests, names unique. */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadModel } from '../src/runtime/index.js';
+
+export interface ServedBundle {
+  /** the model name in URLs (the manifest's), also a safe file-name stem */
+  name: string;
+  dir: string;
+  /** the bundle's files by name: manifest.json, model.wasm, weights.bin, … */
+  files: Map<string, Uint8Array>;
+}
+
+const SAFE_NAME = /^[\w.-]+$/;
+
+export async function readServedBundles(dirs: string[]): Promise<ServedBundle[]> {
+  if (dirs.length === 0) throw new Error('no bundle directories given');
+  const bundles: ServedBundle[] = [];
+  for (const dir of dirs) {
+    // loading checks the manifest and the files' hashes now, not at the first request after a deploy
+    const model = await loadModel(dir);
+    const { name } = model;
+    model.dispose();
+    if (!SAFE_NAME.test(name))
+      throw new Error(`bundle ${dir}: model name "${name}" is not a safe file name; compile it with --name`);
+    const clash = bundles.find((b) => b.name === name);
+    if (clash)
+      throw new Error(`bundles ${clash.dir} and ${dir} are both named "${name}"; compile one with --name`);
+    const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
+    const files = new Map(
+      await Promise.all(names.map(async (f) => [f, new Uint8Array(await readFile(join(dir, f)))] as const)),
+    );
+    bundles.push({ name, dir, files });
+  }
+  return bundles;
+}
