@@ -3,13 +3,16 @@
  * as one Hono app used unchanged by every target. It touches no Node-only API.
  */
 import { Hono, type Context } from 'hono';
+import { cors } from 'hono/cors';
 import type { Feed } from '../runtime/index.js';
 import { checkBearer } from './auth.js';
 import { HEADER_LENGTH, readBody, splitBody } from './body.js';
+import { consolePage } from './console.js';
 import { HttpError } from './http-error.js';
 import { buildInferResponse, parseInferRequest } from './infer.js';
 import { jsonLineLogger, type RequestLogger } from './log.js';
 import { Metrics } from './metrics.js';
+import { DEFAULT_MAX_QUEUE, QueueFullError, RunQueue } from './queue.js';
 import { ModelRegistry, type ServedModel } from './registry.js';
 import { SERVER_VERSION } from './version.js';
 
@@ -25,6 +28,10 @@ export interface AppOptions {
   notReady?: () => string | undefined;
   /** per-request log sink; default one JSON line on stderr; false for none */
   log?: RequestLogger | false;
+  /** how many inference requests may wait per model while one runs; default 64; beyond it 503 */
+  maxQueue?: number;
+  /** origins allowed to call the API from a browser ('*' for any); CORS is off when unset */
+  cors?: string | string[];
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -38,6 +45,13 @@ export function createApp(options: AppOptions): Hono<Env> {
   const registry = new ModelRegistry(options.models);
   const metrics = new Metrics();
   for (const { name, version } of registry.all) metrics.register(name, version);
+  const queues = new Map(
+    registry.all.map((served) => {
+      const label = `model "${served.name}"${served.version === undefined ? '' : ` version "${served.version}"`}`;
+      const onStart = (seconds: number) => metrics.observeQueue(served.name, served.version, seconds);
+      return [served, new RunQueue({ label, maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE, onStart })];
+    }),
+  );
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = options.log === undefined ? jsonLineLogger : options.log;
   const notReady = options.notReady ?? (() => undefined);
@@ -47,6 +61,14 @@ export function createApp(options: AppOptions): Hono<Env> {
   };
 
   const app = new Hono<Env>();
+  // first, so that preflights skip auth and every response, errors included, carries the CORS headers
+  if (options.cors !== undefined)
+    app.use(
+      cors({
+        origin: [options.cors].flat().includes('*') ? '*' : options.cors,
+        exposeHeaders: [REQUEST_ID, HEADER_LENGTH, 'Retry-After', 'WWW-Authenticate'],
+      }),
+    );
 
   app.use(async (c, next) => {
     const started = performance.now();
@@ -69,6 +91,8 @@ export function createApp(options: AppOptions): Hono<Env> {
       ...(c.error ? { error: c.error.message } : {}),
     });
   });
+
+  app.get('/', () => consolePage(registry.all)); // before auth: the page holds no data; its API calls send the key
 
   app.use(async (c, next) => {
     if (options.apiKey !== undefined && !c.req.path.startsWith('/v2/health/'))
@@ -119,7 +143,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     const body = await readBody(c.req.raw, maxBodyBytes);
     const { json, binary } = splitBody(body, c.req.header(HEADER_LENGTH) ?? null);
     const request = parseInferRequest(served.model, json, binary);
-    const results = await runModel(served, request.feeds);
+    const results = await queues.get(served)!.run(() => runModel(served, request.feeds));
     const response = buildInferResponse(served, request.id ?? c.get('requestId'), request.outputs, results);
     if (response.binary.length === 0) return c.json(response.header);
     const header = new TextEncoder().encode(JSON.stringify(response.header));
@@ -135,6 +159,7 @@ export function createApp(options: AppOptions): Hono<Env> {
   app.onError((err, c) => {
     const status = err instanceof HttpError ? err.status : 500;
     if (status === 401) c.header('WWW-Authenticate', 'Bearer');
+    if (err instanceof QueueFullError) c.header('Retry-After', String(err.retryAfterSeconds));
     return c.json(
       { error: err instanceof HttpError ? err.message : `internal error: ${err.message}` },
       status,

@@ -39,22 +39,22 @@ export function flattenData(where: string, data: unknown): unknown[] {
 export function typedFromJson(where: string, dtype: NumericDType, values: unknown[]): ElementArray {
   const out = new ELEMENT_ARRAY[dtype](values.length);
   const range = INTEGER_RANGE[dtype];
+  // built only on failure: a closure per element costs more than the conversion itself
+  const badElement = (i: number, value: unknown, expected: string) =>
+    badRequest(`${where}: element ${i} is ${JSON.stringify(value) ?? typeName(value)}, expected ${expected}`);
   values.forEach((value, i) => {
-    const bad = (expected: string) =>
-      badRequest(
-        `${where}: element ${i} is ${JSON.stringify(value) ?? typeName(value)}, expected ${expected}`,
-      );
     if (dtype === 'bool') {
-      if (typeof value !== 'boolean') throw bad('true or false');
+      if (typeof value !== 'boolean') throw badElement(i, value, 'true or false');
       out[i] = value ? 1 : 0;
     } else if (range) {
       if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1])
-        throw bad(`an integer in [${range[0]}, ${range[1]}]`);
+        throw badElement(i, value, `an integer in [${range[0]}, ${range[1]}]`);
       out[i] = out instanceof BigInt64Array || out instanceof BigUint64Array ? BigInt(value) : value;
     } else {
       const number =
         typeof value === 'string' && Object.hasOwn(NON_FINITE, value) ? NON_FINITE[value] : value;
-      if (typeof number !== 'number') throw bad('a number (or "NaN", "Infinity", "-Infinity")');
+      if (typeof number !== 'number')
+        throw badElement(i, value, 'a number (or "NaN", "Infinity", "-Infinity")');
       out[i] = dtype === 'float16' ? halfBitsFromNumber(number) : number;
     }
   });

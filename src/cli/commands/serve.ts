@@ -2,11 +2,13 @@
 import { loadModel, type Model } from '../../runtime/index.js';
 import { DATATYPE_OF } from '../../serve/datatypes.js';
 import { startNodeServer } from '../../serve/node.js';
+import { DEFAULT_MAX_QUEUE } from '../../serve/queue.js';
 import { parseCommandArgs, parseCount } from '../args.js';
 import { print, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
 
-const usage = 'kiln serve DIR... [--port 8080] [--host 127.0.0.1] [--max-body-mb 64]';
+const usage =
+  'kiln serve DIR... [--port 8080] [--host 127.0.0.1] [--max-body-mb 64] [--max-queue 64] [--cors ORIGIN]...';
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -15,13 +17,20 @@ export const serveCommand: Command = {
   async run(args) {
     const { values, positionals } = parseCommandArgs(
       args,
-      { port: { type: 'string' }, host: { type: 'string' }, 'max-body-mb': { type: 'string' } },
+      {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        'max-body-mb': { type: 'string' },
+        'max-queue': { type: 'string' },
+        cors: { type: 'string', multiple: true },
+      },
       usage,
     );
     if (positionals.length === 0) throw new UsageError('missing bundle DIR', usage);
     const port = parseCount('--port', values.port, 8080, 0, usage);
     if (port > 65535) throw new UsageError(`--port must be at most 65535, got "${values.port}"`, usage);
     const maxBodyMb = parseCount('--max-body-mb', values['max-body-mb'], 64, 1, usage);
+    const maxQueue = parseCount('--max-queue', values['max-queue'], DEFAULT_MAX_QUEUE, 0, usage);
     const host = values.host ?? '127.0.0.1';
     const apiKey = process.env.KILN_API_KEY || undefined;
 
@@ -32,6 +41,8 @@ export const serveCommand: Command = {
       host,
       apiKey,
       maxBodyBytes: maxBodyMb * 1024 * 1024,
+      maxQueue,
+      cors: values.cors,
     });
     for (const [i, model] of models.entries())
       print(`kiln: serving ${model.name} from ${positionals[i]}: ${signature(model)}`);
