@@ -206,6 +206,11 @@ describe('gemm', () => {
       act: { op: 'clip', min: -0.5, max: 0.75 },
     });
   });
+  it('clip epilogue with an infinite bound (Clip with only a min, as in melspectrogram models)', () => {
+    // N = 5: 4-wide vector tiles and a scalar tail both splat the bounds
+    check({ M: 5, N: 5, K: 3, act: { op: 'clip', min: 1e-10, max: Infinity } });
+    check({ M: 5, N: 5, K: 3, act: { op: 'clip', min: -Infinity, max: 0.25 } });
+  });
   it('batched through an enclosing loop, offsets using the loop variable', () => {
     const [batch, M, N, K] = [3, 5, 6, 7];
     const A = rand(batch * M * K, 1);

@@ -9,6 +9,7 @@
  */
 import type { GemmStmt, MatView } from '../../kernels/ir.js';
 import type { KernelEmitter } from './render.js';
+import { constText } from './types.js';
 
 /** Lane-generic instruction table, so the epilogue is written once for vectors and scalars. */
 interface Lanes {
@@ -25,7 +26,7 @@ const VEC: Lanes = {
   mul: 'f32x4.mul',
   min: 'f32x4.min',
   max: 'f32x4.max',
-  splat: (x) => `(f32x4.splat (f32.const ${x}))`,
+  splat: (x) => `(f32x4.splat ${constText('f32', x)})`,
   store: 'v128.store',
   width: 4,
 };
@@ -34,7 +35,7 @@ const SCALAR: Lanes = {
   mul: 'f32.mul',
   min: 'f32.min',
   max: 'f32.max',
-  splat: (x) => `(f32.const ${x})`,
+  splat: (x) => constText('f32', x),
   store: 'f32.store',
   width: 1,
 };
