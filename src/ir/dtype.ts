@@ -92,20 +92,3 @@ export function isInteger(dtype: DType): boolean {
 export function isSigned(dtype: DType): boolean {
   return dtype === 'int8' || dtype === 'int16' || dtype === 'int32' || dtype === 'int64' || isFloat(dtype);
 }
-
-/** Element type names of the Open Inference Protocol / KServe v2. */
-export const KSERVE_DATATYPE: Record<DType, string> = {
-  bool: 'BOOL',
-  uint8: 'UINT8',
-  uint16: 'UINT16',
-  uint32: 'UINT32',
-  uint64: 'UINT64',
-  int8: 'INT8',
-  int16: 'INT16',
-  int32: 'INT32',
-  int64: 'INT64',
-  float16: 'FP16',
-  float32: 'FP32',
-  float64: 'FP64',
-  string: 'BYTES',
-};

@@ -1,7 +1,6 @@
 /**
  * Open Inference Protocol datatype names ⇄ Kiln dtypes, and float16 bits ⇄ numbers for JSON tensors.
- * serve may not import the compiler's IR (src/ir), so this is a deliberate copy of KSERVE_DATATYPE in
- * src/ir/dtype.ts; tests/serve/datatypes.test.ts keeps the two in agreement.
+ * (serve may not import the compiler's IR, so this table lives here, the only copy.)
  */
 import type { NumericDType } from '../bundle/elements.js';
 
