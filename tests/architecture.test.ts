@@ -125,4 +125,14 @@ describe('dependency rules', () => {
     console.log(`Worker script (runtime + serve + Hono): ${(bytes / 1024).toFixed(1)} KB minified`);
     expect(bytes).toBeLessThan(150 * 1024);
   });
+
+  it('cdk/ imports nothing from src/: it deploys built artifacts, given as paths', () => {
+    const CDK = join(ROOT, 'cdk');
+    const offenders = files(CDK).filter((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\(\s*)'(\.[^']+)'/g)].some(
+        (m) => !relative(SRC, resolve(dirname(file), m[1])).startsWith('..'),
+      ),
+    );
+    expect(offenders.map((f) => relative(ROOT, f))).toEqual([]);
+  });
 });
