@@ -98,3 +98,23 @@ export async function protocolValidators(): Promise<Record<string, ValidateFunct
 export function schemaErrors(validate: ValidateFunction, value: unknown): string {
   return validate(value) ? '' : JSON.stringify(validate.errors);
 }
+
+/**
+ * A model whose runs wait for `release()`: `started` resolves when the first run begins, so a test can
+ * hold a request in flight (queueing, draining).
+ */
+export function gatedModel(model: Model): { model: Model; started: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  let markStarted!: () => void;
+  const started = new Promise<void>((r) => (markStarted = r));
+  const gated: Model = {
+    ...model,
+    run: async (feeds) => {
+      markStarted();
+      await gate;
+      return model.run(feeds);
+    },
+  };
+  return { model: gated, started, release };
+}

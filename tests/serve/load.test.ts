@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Model } from '../../src/runtime/index.js';
 import { startNodeServer } from '../../src/serve/node.js';
-import { compileMlp, type CompiledBundle } from './fixture.js';
+import { compileMlp, gatedModel, type CompiledBundle } from './fixture.js';
 
 let mlp: CompiledBundle;
 beforeAll(async () => {
@@ -78,18 +78,7 @@ describe('serving under load', () => {
   });
 
   it('refuses requests beyond a full queue with 503 + Retry-After, stays healthy, then serves again', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let started!: () => void;
-    const firstStarted = new Promise<void>((r) => (started = r));
-    const slow: Model = {
-      ...mlp.model,
-      run: async (feeds) => {
-        started();
-        await gate;
-        return mlp.model.run(feeds);
-      },
-    };
+    const { model: slow, started: firstStarted, release } = gatedModel(mlp.model);
     const maxQueue = 4;
     const server = await startNodeServer({
       models: [{ name: 'mlp', model: slow }],

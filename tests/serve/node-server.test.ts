@@ -1,9 +1,8 @@
 /** The Node adapter and `kiln serve`: real HTTP, the printed curl command, and a graceful stop. */
 import { spawn, execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Model } from '../../src/runtime/index.js';
 import { startNodeServer } from '../../src/serve/node.js';
-import { compileMlp, ROOT, type CompiledBundle } from './fixture.js';
+import { compileMlp, gatedModel, ROOT, type CompiledBundle } from './fixture.js';
 
 let mlp: CompiledBundle;
 beforeAll(async () => {
@@ -21,18 +20,7 @@ const expectedProbs = async () =>
 
 describe('startNodeServer', () => {
   it('finishes an in-flight request when stopped, then stops listening', async () => {
-    let release!: () => void;
-    const gate = new Promise<void>((r) => (release = r));
-    let started!: () => void;
-    const inFlight = new Promise<void>((r) => (started = r));
-    const slow: Model = {
-      ...mlp.model,
-      run: async (feeds) => {
-        started();
-        await gate;
-        return mlp.model.run(feeds);
-      },
-    };
+    const { model: slow, started: inFlight, release } = gatedModel(mlp.model);
     const server = await startNodeServer({
       models: [{ name: 'mlp', model: slow }],
       port: 0,
