@@ -98,11 +98,11 @@ export function lowerGraph(graph: Graph): LoweredModel {
     runSteps.flatMap((s) => (s.def.alias ? s.node.outputs.slice(1) : s.node.outputs)),
   );
   const outputRoots = new Map<string, string>(); // root → graph output it is written to
-  const copies: { from: string; to: string }[] = [];
+  const copied: string[] = [];
   for (const out of graph.outputs) {
     const root = rootOf(out.name);
     if (producedByRun.has(root) && !outputRoots.has(root)) outputRoots.set(root, out.name);
-    else copies.push({ from: out.name, to: out.name });
+    else copied.push(out.name);
   }
 
   const slotFor = (name: string, region: Region): Slot => {
@@ -168,13 +168,13 @@ export function lowerGraph(graph: Graph): LoweredModel {
   const stepBase = initSteps.length;
   const runKernels = emit(runSteps, 'arena', stepBase);
   const endStep = stepBase + runSteps.length;
-  for (const { from, to } of copies) {
-    const src = slotFor(from, 'arena');
+  for (const name of copied) {
+    const src = slotFor(name, 'arena');
     touch(src, endStep);
-    const t = typeOf(to);
+    const t = typeOf(name);
     const dst = newSlot(t.dtype, sizeOf(t.shape), 'output');
-    slotOf.set(`output:${to}`, dst);
-    runKernels.push(copyKernel(`copy_to_${to}`, src, dst, t.shape));
+    slotOf.set(`output:${name}`, dst);
+    runKernels.push(copyKernel(`copy_to_${name}`, src, dst, t.shape));
   }
 
   // Place every region.
