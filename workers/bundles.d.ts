@@ -1,4 +1,4 @@
-/** The module scripts/build-worker.ts generates: one in-memory source per bundle the Worker serves. */
+/** The module src/deploy/worker-build.ts generates: one in-memory source per bundle the Worker serves. */
 declare module 'kiln:bundles' {
   const bundles: { manifest: string; wasm: WebAssembly.Module; weights: ArrayBuffer }[];
   export default bundles;

@@ -2,7 +2,7 @@
  * The Cloudflare Worker entry: the serving app over the bundles compiled into this Worker.
  * Workers cannot compile wasm from bytes, so each bundle's model.wasm arrives as a
  * WebAssembly.Module (a CompiledWasm module) and its weights as an ArrayBuffer (a Data module),
- * through the `kiln:bundles` module that scripts/build-worker.ts generates. Wiring only.
+ * through the `kiln:bundles` module that src/deploy/worker-build.ts generates. Wiring only.
  */
 import bundles from 'kiln:bundles';
 import { loadModel } from '../src/runtime/index.js';

@@ -4,13 +4,21 @@
  */
 import { benchCommand } from './commands/bench.js';
 import { compileCommand } from './commands/compile.js';
+import { deployCommand } from './commands/deploy.js';
 import { inspectCommand } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import type { Command } from './command.js';
 import { UsageError } from './errors.js';
 
-const COMMANDS: Command[] = [compileCommand, runCommand, benchCommand, inspectCommand, serveCommand];
+const COMMANDS: Command[] = [
+  compileCommand,
+  runCommand,
+  benchCommand,
+  inspectCommand,
+  serveCommand,
+  deployCommand,
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

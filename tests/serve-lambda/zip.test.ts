@@ -1,5 +1,5 @@
 /**
- * The deployment package alone: scripts/build-lambda.ts zips the handler and the bundle, the zip is
+ * The deployment package alone: src/deploy/lambda-build.ts zips the handler and the bundle, the zip is
  * extracted into an empty folder, and a fresh Node process (no node_modules within reach) imports
  * index.mjs and answers a recorded Function URL event, as the Lambda Node.js runtime would.
  */
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { unzipSync } from 'fflate';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { buildLambda } from '../../scripts/build-lambda.js';
+import { buildLambda } from '../../src/deploy/lambda-build.js';
 import { API_KEY } from '../serve/contract.js';
 import { compileMlp, type CompiledBundle } from '../serve/fixture.js';
 import { readEvent } from './events.js';

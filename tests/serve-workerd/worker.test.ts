@@ -1,6 +1,6 @@
 /**
  * The serving contract inside workerd (the Workers runtime, through miniflare), on the Worker that
- * scripts/build-worker.ts builds: the bundled entry, the model as a CompiledWasm module, the
+ * src/deploy/worker-build.ts builds: the bundled entry, the model as a CompiledWasm module, the
  * weights as a Data module.
  */
 import type { Readable } from 'node:stream';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { expect, it } from 'vitest';
-import { buildWorker } from '../../scripts/build-worker.js';
+import { buildWorker } from '../../src/deploy/worker-build.js';
 import { CONTRACT_ENV, describeContract } from '../serve/contract.js';
 import { compileMlp } from '../serve/fixture.js';
 

@@ -2,16 +2,13 @@
  * Builds the Cloudflare Worker for some compiled bundles: workers/worker.ts bundled by esbuild into
  * one ESM module (worker.js), plus per bundle its model.wasm as a CompiledWasm module and its
  * weights as a Data module, imported by the generated `kiln:bundles` module.
- *
- *   tsx scripts/build-worker.ts OUT_DIR BUNDLE_DIR...
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
-import { readServedBundles } from './served-bundles.js';
+import { readServedBundles } from './bundles.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
+const ROOT = resolve(import.meta.dirname, '../..');
 
 /** A module of the built Worker, in miniflare's and the Workers upload API's terms. */
 export interface WorkerModule {
@@ -75,14 +72,4 @@ export async function buildWorker(outDir: string, bundleDirs: string[]): Promise
   });
   await Promise.all([...files].map(([name, bytes]) => writeFile(join(outDir, name), bytes)));
   return modules;
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [outDir, ...bundleDirs] = process.argv.slice(2);
-  if (!outDir || bundleDirs.length === 0) {
-    console.error('usage: tsx scripts/build-worker.ts OUT_DIR BUNDLE_DIR...');
-    process.exit(2);
-  }
-  const modules = await buildWorker(outDir, bundleDirs);
-  for (const m of modules) console.log(`${m.type.padEnd(12)} ${join(outDir, m.path)}`);
 }

@@ -1,7 +1,7 @@
 /** The bundles a Worker or Lambda build serves: verified, named by their manifests, names unique. */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadModel } from '../src/runtime/index.js';
+import { loadModel } from '../runtime/index.js';
 
 export interface ServedBundle {
   /** the model name in URLs (the manifest's), also a safe file-name stem */
