@@ -63,12 +63,41 @@ describe.concurrent('kiln usage errors', () => {
     const unknown = await kiln('frobnicate');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(
-      /^kiln: unknown command "frobnicate" \(commands: compile, run, bench, inspect, serve\)\nusage: /,
+      /^kiln: unknown command "frobnicate" \(commands: compile, run, bench, inspect, serve, deploy\)\nusage: /,
     );
     const option = await kiln('inspect', bundleDir, '--bogus');
     expect(option.code).toBe(2);
     expect(option.stderr).toContain("kiln: Unknown option '--bogus'");
     expect(option.stderr).toContain('usage: kiln inspect DIR [--json]');
+  });
+
+  it('deploy: a missing or unknown target and flags of another target are usage errors, exit 2', async () => {
+    const cases: Array<[string[], string]> = [
+      [['deploy', bundleDir], 'kiln: missing --target (cloudflare, lambda, gpu)'],
+      [
+        ['deploy', bundleDir, '--target', 'azure'],
+        'kiln: --target must be one of cloudflare, lambda, gpu, got "azure"',
+      ],
+      [['deploy', '--target', 'lambda'], 'kiln: missing bundle DIR'],
+      [
+        ['deploy', bundleDir, '--target', 'gpu', '--update-code', 'f'],
+        'kiln: --update-code is for --target lambda',
+      ],
+      [
+        ['deploy', bundleDir, '--target', 'lambda', '--instance-type', 'g5.xlarge'],
+        'kiln: --instance-type is for --target gpu',
+      ],
+      [
+        ['deploy', bundleDir, '--target', 'cloudflare', '--region', 'eu-west-1'],
+        'kiln: --region is for the AWS targets',
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const r = await kiln(...args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain(message);
+      expect(r.stderr).toContain('usage: kiln deploy DIR... --target cloudflare|lambda|gpu');
+    }
   });
 });
 
