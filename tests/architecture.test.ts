@@ -40,7 +40,8 @@ const ALLOWED: Record<string, string[]> = {
   compiler: ['ir', 'frontend', 'passes', 'ops', 'kernels', 'codegen', 'bundle'],
   runtime: ['bundle', 'ir'],
   serve: ['runtime', 'bundle'],
-  cli: ['compiler', 'runtime', 'bundle', 'tensor-io', 'ir', 'serve'],
+  deploy: ['runtime', 'bundle'],
+  cli: ['compiler', 'runtime', 'bundle', 'tensor-io', 'ir', 'serve', 'deploy'],
 };
 
 describe('dependency rules', () => {

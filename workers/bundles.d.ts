@@ -1,5 +1,11 @@
 /** The module src/deploy/worker-build.ts generates: one in-memory source per bundle the Worker serves. */
 declare module 'kiln:bundles' {
-  const bundles: { manifest: string; wasm: WebAssembly.Module; weights: ArrayBuffer }[];
+  const bundles: {
+    name: string;
+    manifest: string;
+    wasm: WebAssembly.Module;
+    /** a Data module, or where the Worker reads the weights on its first request */
+    weights: import('./weights.js').BundleWeights;
+  }[];
   export default bundles;
 }

@@ -1,7 +1,8 @@
 /**
  * Builds the Cloudflare Worker for some compiled bundles: workers/worker.ts bundled by esbuild into
  * one ESM module (worker.js), plus per bundle its model.wasm as a CompiledWasm module and its
- * weights as a Data module, imported by the generated `kiln:bundles` module.
+ * weights either as a Data module or as an R2 object the Worker reads on its first request, all
+ * named by the generated `kiln:bundles` module.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -10,15 +11,43 @@ import { readServedBundles } from './bundles.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
+/** The R2 bucket binding the Worker reads weights from when they are not in the script. */
+export const WEIGHTS_BINDING = 'KILN_WEIGHTS';
+
 /** A module of the built Worker, in miniflare's and the Workers upload API's terms. */
 export interface WorkerModule {
   path: string;
   type: 'ESModule' | 'CompiledWasm' | 'Data';
 }
 
-export async function buildWorker(outDir: string, bundleDirs: string[]): Promise<WorkerModule[]> {
+/** A weights file the Worker reads from the WEIGHTS_BINDING bucket: its key there and its bytes. */
+export interface R2Object {
+  key: string;
+  /** the model it belongs to */
+  model: string;
+  bytes: Uint8Array;
+}
+
+export interface WorkerBuild {
+  modules: WorkerModule[];
+  /** empty unless weights are in R2 */
+  r2Objects: R2Object[];
+}
+
+export interface WorkerBuildOptions {
+  /** 'script' (default): weights as Data modules; 'r2': read from the WEIGHTS_BINDING bucket */
+  weights?: 'script' | 'r2';
+}
+
+export async function buildWorker(
+  outDir: string,
+  bundleDirs: string[],
+  options: WorkerBuildOptions = {},
+): Promise<WorkerBuild> {
+  const inR2 = options.weights === 'r2';
   const bundles = await readServedBundles(bundleDirs);
   const modules: WorkerModule[] = [{ path: 'worker.js', type: 'ESModule' }];
+  const r2Objects: R2Object[] = [];
   const entries: string[] = [];
   const imports: string[] = [];
   const files = new Map<string, Uint8Array>();
@@ -28,18 +57,26 @@ export async function buildWorker(outDir: string, bundleDirs: string[]): Promise
     const manifest = bundleFiles.get('manifest.json');
     if (!wasm || !weights || !manifest)
       throw new Error(`bundle "${name}" lacks model.wasm, weights.bin or manifest.json`);
+    const manifestText = new TextDecoder().decode(manifest);
     files.set(`${name}.wasm`, wasm);
-    files.set(`${name}.weights.bin`, weights);
-    modules.push(
-      { path: `${name}.wasm`, type: 'CompiledWasm' },
-      { path: `${name}.weights.bin`, type: 'Data' },
+    modules.push({ path: `${name}.wasm`, type: 'CompiledWasm' });
+    imports.push(`import wasm${i} from './${name}.wasm';`);
+    let weightsSource: string;
+    if (inR2) {
+      // content-addressed, so a redeploy of changed weights never serves a stale object
+      const sha256 = (JSON.parse(manifestText) as { files: Record<string, string> }).files['weights.bin'];
+      const key = `${name}/${sha256}.weights.bin`;
+      r2Objects.push({ key, model: name, bytes: weights });
+      weightsSource = JSON.stringify({ r2Binding: WEIGHTS_BINDING, key });
+    } else {
+      files.set(`${name}.weights.bin`, weights);
+      modules.push({ path: `${name}.weights.bin`, type: 'Data' });
+      imports.push(`import weights${i} from './${name}.weights.bin';`);
+      weightsSource = `weights${i}`;
+    }
+    entries.push(
+      `{ name: ${JSON.stringify(name)}, manifest: ${JSON.stringify(manifestText)}, wasm: wasm${i}, weights: ${weightsSource} }`,
     );
-    imports.push(
-      `import wasm${i} from './${name}.wasm';`,
-      `import weights${i} from './${name}.weights.bin';`,
-    );
-    const manifestText = JSON.stringify(new TextDecoder().decode(manifest));
-    entries.push(`{ manifest: ${manifestText}, wasm: wasm${i}, weights: weights${i} }`);
   }
   const bundlesModule: Plugin = {
     name: 'kiln-bundles',
@@ -71,5 +108,5 @@ export async function buildWorker(outDir: string, bundleDirs: string[]): Promise
     logLevel: 'warning',
   });
   await Promise.all([...files].map(([name, bytes]) => writeFile(join(outDir, name), bytes)));
-  return modules;
+  return { modules, r2Objects };
 }

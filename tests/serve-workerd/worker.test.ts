@@ -3,42 +3,24 @@
  * src/deploy/worker-build.ts builds: the bundled entry, the model as a CompiledWasm module, the
  * weights as a Data module.
  */
-import type { Readable } from 'node:stream';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Miniflare } from 'miniflare';
 import { expect, it } from 'vitest';
 import { buildWorker } from '../../src/deploy/worker-build.js';
 import { CONTRACT_ENV, describeContract } from '../serve/contract.js';
 import { compileMlp } from '../serve/fixture.js';
+import { runWorkerDir } from './miniflare.js';
 
-/** Serves the built Worker in workerd; its request logs are swallowed (the runtime's stdio). */
 async function startWorker(bundleDir: string, bindings: Record<string, string>) {
   const outDir = await mkdtemp(join(tmpdir(), 'kiln-worker-'));
-  const modules = await buildWorker(outDir, [bundleDir]);
-  const mf = new Miniflare({
-    modules: await Promise.all(
-      modules.map(async ({ path, type }) => ({
-        type,
-        path: join(outDir, path),
-        contents: await readFile(join(outDir, path)),
-      })),
-    ),
-    modulesRoot: outDir,
-    compatibilityDate: '2026-04-01',
-    bindings,
-    handleRuntimeStdio: (stdout: Readable, stderr: Readable) => {
-      stdout.resume();
-      stderr.resume();
-    },
-  });
+  const build = await buildWorker(outDir, [bundleDir]);
+  const worker = await runWorkerDir(outDir, { bindings });
   return {
-    modules,
-    send: async (path: string, init?: RequestInit) =>
-      (await mf.dispatchFetch(`http://localhost${path}`, init as never)) as unknown as Response,
+    build,
+    send: worker.send,
     stop: async () => {
-      await mf.dispose();
+      await worker.stop();
       await rm(outDir, { recursive: true, force: true });
     },
   };
@@ -46,25 +28,34 @@ async function startWorker(bundleDir: string, bindings: Record<string, string>) 
 
 describeContract('workerd', async (mlp) => {
   const worker = await startWorker(mlp.dir, CONTRACT_ENV);
-  expect(worker.modules).toEqual([
-    { path: 'worker.js', type: 'ESModule' },
-    { path: 'mlp.wasm', type: 'CompiledWasm' },
-    { path: 'mlp.weights.bin', type: 'Data' },
-  ]);
+  expect(worker.build).toEqual({
+    modules: [
+      { path: 'worker.js', type: 'ESModule' },
+      { path: 'mlp.wasm', type: 'CompiledWasm' },
+      { path: 'mlp.weights.bin', type: 'Data' },
+    ],
+    r2Objects: [],
+  });
   return worker;
 });
 
-it('a Worker that cannot start answers every request 500 with the reason', async () => {
+it('a Worker that cannot start is live, not ready, and answers everything else 500 with the reason', async () => {
   const mlp = await compileMlp();
   const worker = await startWorker(mlp.dir, { KILN_MAX_BODY_MB: 'lots' });
+  const reason =
+    'the Worker could not start: KILN_MAX_BODY_MB must be a whole number of MiB, at least 1, got "lots"';
   try {
+    // twice: a failed start is tried again on the next request, and fails the same way
     for (let i = 0; i < 2; i++) {
-      const response = await worker.send('/v2/health/live');
-      expect(response.status).toBe(500);
-      expect(await response.json()).toEqual({
-        error:
-          'the Worker could not start: KILN_MAX_BODY_MB must be a whole number of MiB, at least 1, got "lots"',
-      });
+      const live = await worker.send('/v2/health/live');
+      expect(live.status).toBe(200);
+      expect(await live.json()).toEqual({ live: true });
+      const ready = await worker.send('/v2/health/ready');
+      expect(ready.status).toBe(503);
+      expect(await ready.json()).toEqual({ error: `not ready: ${reason}` });
+      const metadata = await worker.send('/v2/models/mlp');
+      expect(metadata.status).toBe(500);
+      expect(await metadata.json()).toEqual({ error: reason });
     }
   } finally {
     await worker.stop();

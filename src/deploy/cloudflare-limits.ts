@@ -1,0 +1,102 @@
+/**
+ * Cloudflare Workers limits and the checks `kiln deploy --target cloudflare` makes before uploading.
+ * Numbers from https://developers.cloudflare.com/workers/platform/limits/ (checked 2026, DESIGN.md §4):
+ * "Worker size" is 64 MiB uncompressed on every plan since 2026 (cloudflare-docs #31002; it was
+ * 3 MB free / 10 MB paid after gzip, and wrangler 4.86 still rates its "Total Upload" against 3 MB),
+ * "Memory" 128 MB per isolate on every plan, "CPU time" 10 ms per request on the free plan.
+ */
+import { DeployError } from './types.js';
+
+const MiB = 1024 * 1024;
+
+export interface WorkersLimits {
+  /** all modules of the Worker together, uncompressed */
+  scriptBytes: number;
+  /** the former free-plan limit after gzip: above it, a warning (accounts may still be held to it) */
+  formerFreeGzipBytes: number;
+  /** one isolate's memory */
+  memoryBytes: number;
+  /** CPU time per request on the free plan (paid: 30 s by default, up to 5 min) */
+  freeCpuMs: number;
+}
+
+export const WORKERS_LIMITS: WorkersLimits = {
+  scriptBytes: 64 * MiB,
+  formerFreeGzipBytes: 3 * MiB,
+  memoryBytes: 128 * MiB,
+  freeCpuMs: 10,
+};
+
+/** JS heap beyond the models: the runtime, the Hono app, a request and its response in flight. */
+export const HEADROOM_BYTES = 16 * MiB;
+
+/** Where weights go: `KILN_CLOUDFLARE_WEIGHTS=script|r2`, or by default in the script when they fit. */
+export type WeightsMode = 'auto' | 'script' | 'r2';
+
+export function weightsModeFromEnv(env: NodeJS.ProcessEnv): WeightsMode {
+  const value = env.KILN_CLOUDFLARE_WEIGHTS;
+  if (value === undefined || value === '') return 'auto';
+  if (value === 'auto' || value === 'script' || value === 'r2') return value;
+  throw new DeployError(`KILN_CLOUDFLARE_WEIGHTS must be auto, script or r2, got "${value}"`);
+}
+
+/** What one model adds to a Worker. */
+export interface ModelFootprint {
+  name: string;
+  /** the wasm instance's linear memory (manifest memory.totalBytes) */
+  memoryBytes: number;
+  wasmBytes: number;
+  weightsBytes: number;
+}
+
+/**
+ * Weights in the script (Data modules) when everything fits the size limit, else in R2. `codeBytes`
+ * is worker.js plus every model.wasm: those are always in the script.
+ */
+export function placeWeights(
+  mode: WeightsMode,
+  codeBytes: number,
+  models: ModelFootprint[],
+  limits: WorkersLimits,
+): 'script' | 'r2' {
+  const weightsBytes = sum(models.map((m) => m.weightsBytes));
+  if (codeBytes > limits.scriptBytes)
+    throw new DeployError(
+      `the Worker's code (worker.js and model.wasm) is ${mib(codeBytes)}, over the Workers script limit of ${mib(limits.scriptBytes)}, even with the weights in R2: deploy fewer bundles per Worker, or use --target lambda`,
+    );
+  const fits = codeBytes + weightsBytes <= limits.scriptBytes;
+  if (mode === 'script' && !fits)
+    throw new DeployError(
+      `the Worker with its weights is ${mib(codeBytes + weightsBytes)}, over the Workers script limit of ${mib(limits.scriptBytes)}: keep the weights in R2 (unset KILN_CLOUDFLARE_WEIGHTS or set it to r2), or compile with --weights fp16 or int8`,
+    );
+  return mode === 'auto' ? (fits ? 'script' : 'r2') : mode;
+}
+
+/**
+ * The isolate's memory at its peak, the first request: each model's linear memory and compiled
+ * code (counted as the wasm's size), its weights (a Data module stays resident; an R2 object is held
+ * while every model loads at once), and HEADROOM_BYTES. Refused when over the limit.
+ */
+export function checkMemory(
+  models: ModelFootprint[],
+  limits: WorkersLimits,
+): { bytes: number; detail: string } {
+  const linear = sum(models.map((m) => m.memoryBytes));
+  const wasm = sum(models.map((m) => m.wasmBytes));
+  const weights = sum(models.map((m) => m.weightsBytes));
+  const bytes = linear + wasm + weights + HEADROOM_BYTES;
+  const detail = `linear memory ${mib(linear)} + wasm ${mib(wasm)} + weights ${mib(weights)} + ${mib(HEADROOM_BYTES)} headroom`;
+  if (bytes > limits.memoryBytes)
+    throw new DeployError(
+      `the Worker would need about ${mib(bytes)} of memory (${detail}), over the ${mib(limits.memoryBytes)} a Workers isolate has on every plan: deploy each bundle to its own Worker, compile with --weights int8 (a 4× smaller weights file), or use --target lambda (up to 10 GB)`,
+    );
+  return { bytes, detail };
+}
+
+export function mib(bytes: number): string {
+  return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
