@@ -1,22 +1,25 @@
 /**
  * Boot script of a Kiln GPU instance (Ubuntu Deep Learning AMI): Node.js 20, the Vulkan loader and the
- * NVIDIA Vulkan ICD (what the planned WebGPU backend drives), the bundle from S3, and `kiln serve` as a
- * systemd service that restarts on failure.
+ * NVIDIA Vulkan ICD (what the planned WebGPU backend drives), the server folder from S3 — kiln-serve.mjs,
+ * a self-contained `kiln serve`, and the bundles under models/ — and the server as a systemd service
+ * that restarts on failure. Nothing comes from npm.
  */
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 
 export interface GpuUserDataOptions {
-  /** s3:// URL of the zipped bundle asset. */
-  readonly bundleUrl: string;
+  /** s3:// URL of the zipped server folder asset. */
+  readonly serverUrl: string;
   readonly region: string;
   readonly port: number;
-  readonly kilnPackage: string;
+  /** The bundle folders' names under the server folder's models/. */
+  readonly models: readonly string[];
 }
 
 const NODE_VERSION = 'v20.19.5';
-const MODEL_DIR = '/opt/kiln/model';
+export const SERVER_DIR = '/opt/kiln';
 
 export function gpuUserData(options: GpuUserDataOptions): ec2.UserData {
+  const modelDirs = options.models.map((name) => `${SERVER_DIR}/models/${name}`).join(' ');
   const userData = ec2.UserData.forLinux();
   userData.addCommands(
     'set -euo pipefail',
@@ -27,10 +30,9 @@ export function gpuUserData(options: GpuUserDataOptions): ec2.UserData {
     'DRIVER=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -n1 | cut -d. -f1)',
     'apt-get install -y "libnvidia-gl-${DRIVER}-server" || apt-get install -y "libnvidia-gl-${DRIVER}"',
     `curl -fsSL https://nodejs.org/dist/${NODE_VERSION}/node-${NODE_VERSION}-linux-x64.tar.xz | tar -xJ -C /usr/local --strip-components=1`,
-    `npm install -g ${options.kilnPackage}`,
-    `mkdir -p ${MODEL_DIR}`,
-    `aws s3 cp --region ${options.region} ${options.bundleUrl} /tmp/bundle.zip`,
-    `unzip -o /tmp/bundle.zip -d ${MODEL_DIR}`,
+    `mkdir -p ${SERVER_DIR}`,
+    `aws s3 cp --region ${options.region} ${options.serverUrl} /tmp/kiln-server.zip`,
+    `unzip -o /tmp/kiln-server.zip -d ${SERVER_DIR}`,
     'useradd --system --no-create-home kiln || true',
     `cat > /etc/systemd/system/kiln.service <<'UNIT'`,
     '[Unit]',
@@ -38,8 +40,7 @@ export function gpuUserData(options: GpuUserDataOptions): ec2.UserData {
     'After=network-online.target',
     '[Service]',
     'User=kiln',
-    'Environment=KILN_BACKEND=auto',
-    `ExecStart=/usr/local/bin/kiln serve ${MODEL_DIR} --host 0.0.0.0 --port ${options.port}`,
+    `ExecStart=/usr/local/bin/node ${SERVER_DIR}/kiln-serve.mjs ${modelDirs} --host 0.0.0.0 --port ${options.port}`,
     'Restart=on-failure',
     '[Install]',
     'WantedBy=multi-user.target',

@@ -1,7 +1,7 @@
 /**
  * KilnGpuService: `kiln serve` on an Auto Scaling group of NVIDIA GPU instances behind an Application Load
- * Balancer, scaled on requests per instance. The bundle travels as an S3 asset that each instance copies
- * at boot.
+ * Balancer, scaled on requests per instance. The server folder (a self-contained kiln-serve.mjs and the
+ * bundles, written by `kiln deploy --target gpu`) travels as an S3 asset that each instance copies at boot.
  */
 import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
@@ -12,6 +12,8 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { rejectBoth } from './props.js';
 import { gpuUserData } from './gpu-user-data.js';
 
@@ -23,8 +25,11 @@ export const DEFAULT_GPU_AMI_PARAMETER =
 export const HEALTH_CHECK_PATH = '/v2/health/ready';
 
 export interface KilnGpuServiceProps {
-  /** A compiled bundle directory (manifest.json, model.wasm, weights.bin), uploaded as an S3 asset. */
-  readonly bundleDir: string;
+  /**
+   * The server folder, uploaded as an S3 asset: kiln-serve.mjs and models/<name>/ (one compiled bundle
+   * each), as `kiln deploy BUNDLE_DIR... --target gpu --dry-run --out OUT` writes it to OUT/gpu-server.
+   */
+  readonly serverDir: string;
   /** Give at most one of `existingVpc` and `vpcProps`. */
   readonly existingVpc?: ec2.IVpc;
   /** @default - two AZs, one NAT gateway, flow logs to CloudWatch Logs */
@@ -37,8 +42,6 @@ export interface KilnGpuServiceProps {
   readonly amiParameterName?: string;
   /** The port `kiln serve` listens on. @default 8080 */
   readonly port?: number;
-  /** npm spec of the package providing the `kiln` command. @default 'kiln' */
-  readonly kilnPackage?: string;
   /** Root volume size in GiB (encrypted gp3). @default 100 */
   readonly volumeSizeGiB?: number;
   /** @default 1 */
@@ -65,11 +68,12 @@ export class KilnGpuService extends Construct {
   public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
   public readonly targetGroup: elbv2.ApplicationTargetGroup;
   public readonly logBucket: s3.IBucket;
-  public readonly bundleAsset: s3assets.Asset;
+  public readonly serverAsset: s3assets.Asset;
 
   constructor(scope: Construct, id: string, props: KilnGpuServiceProps) {
     super(scope, id);
     checkProps(props);
+    const models = servedModels(props.serverDir);
     if (Token.isUnresolved(Stack.of(this).region))
       throw new Error(
         "KilnGpuService: the stack needs an explicit env.region (load balancer access logs are granted to that region's log delivery account)",
@@ -77,7 +81,7 @@ export class KilnGpuService extends Construct {
     const port = props.port ?? 8080;
 
     this.vpc = props.existingVpc ?? this.createVpc(props.vpcProps);
-    this.bundleAsset = new s3assets.Asset(this, 'Bundle', { path: props.bundleDir });
+    this.serverAsset = new s3assets.Asset(this, 'Server', { path: props.serverDir });
     this.role = this.createRole();
 
     const instanceSg = new ec2.SecurityGroup(this, 'InstanceSecurityGroup', {
@@ -105,10 +109,10 @@ export class KilnGpuService extends Construct {
         },
       ],
       userData: gpuUserData({
-        bundleUrl: this.bundleAsset.s3ObjectUrl,
+        serverUrl: this.serverAsset.s3ObjectUrl,
         region: Stack.of(this).region,
         port,
-        kilnPackage: props.kilnPackage ?? 'kiln',
+        models,
       }),
     });
 
@@ -167,7 +171,7 @@ export class KilnGpuService extends Construct {
     });
   }
 
-  /** SSM Session Manager for operators, and read access to exactly the bundle's object. */
+  /** SSM Session Manager for operators, and read access to exactly the server folder's object. */
   private createRole(): iam.Role {
     const role = new iam.Role(this, 'InstanceRole', {
       assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
@@ -176,7 +180,7 @@ export class KilnGpuService extends Construct {
     role.addToPolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject'],
-        resources: [this.bundleAsset.bucket.arnForObjects(this.bundleAsset.s3ObjectKey)],
+        resources: [this.serverAsset.bucket.arnForObjects(this.serverAsset.s3ObjectKey)],
       }),
     );
     Validations.of(role).acknowledge({
@@ -202,6 +206,30 @@ export class KilnGpuService extends Construct {
     });
     return bucket;
   }
+}
+
+/** The bundle folders under serverDir/models, checked to be there with the server beside them. */
+function servedModels(serverDir: string): string[] {
+  const hint =
+    'build it with `kiln deploy BUNDLE_DIR... --target gpu --dry-run --out OUT` and pass OUT/gpu-server';
+  if (!existsSync(join(serverDir, 'kiln-serve.mjs')))
+    throw new Error(`KilnGpuService: serverDir ${serverDir} has no kiln-serve.mjs; ${hint}`);
+  const modelsDir = join(serverDir, 'models');
+  const models = existsSync(modelsDir)
+    ? readdirSync(modelsDir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory())
+        .map((entry) => entry.name)
+        .sort()
+    : [];
+  if (models.length === 0)
+    throw new Error(`KilnGpuService: serverDir ${serverDir} has no models/<name>/ bundle; ${hint}`);
+  // the names become part of the systemd unit's command line
+  const unsafe = models.find((name) => !/^[\w.-]+$/.test(name));
+  if (unsafe !== undefined)
+    throw new Error(
+      `KilnGpuService: model folder name "${unsafe}" in ${serverDir}/models may hold only letters, digits, _ . -`,
+    );
+  return models;
 }
 
 function checkProps(props: KilnGpuServiceProps): void {

@@ -2,7 +2,7 @@
  * KilnLambdaModel: one Kiln deployment package (index.handler + models/) behind a Lambda Function URL
  * and, optionally, an HTTP API; with its log group, alarms, concurrency and network placement.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Tags, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -12,20 +12,30 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { lambdaMemoryMb, memoryNeedsInZip, ONE_VCPU_MEMORY_MB } from '../../src/deploy/lambda-limits.js';
 import { rejectBoth } from './props.js';
 
 /** One full vCPU: Lambda allots CPU in proportion to memory, and inference is CPU-bound. */
-export const DEFAULT_LAMBDA_MEMORY_MB = 1769;
+export const DEFAULT_LAMBDA_MEMORY_MB = ONE_VCPU_MEMORY_MB;
+
+/**
+ * The tag on every function this construct creates: `kiln deploy --update-code` replaces the code of
+ * tagged functions only.
+ */
+export const KILN_MANAGED_TAG = { key: 'kiln:managed', value: 'true' } as const;
 
 export interface KilnLambdaModelProps {
   /**
-   * Path of the deployment zip written by `npm run build:lambda -- OUT.zip BUNDLE_DIR`.
+   * Path of the deployment zip written by `kiln deploy BUNDLE_DIR --target lambda --dry-run --out OUT` (OUT/lambda.zip).
    * Exactly one of `lambdaZipPath` and `code` is required.
    */
   readonly lambdaZipPath?: string;
   /** Prebuilt code holding `index.mjs` (handler `index.handler`) and `models/<name>/`. */
   readonly code?: lambda.Code;
-  /** @default DEFAULT_LAMBDA_MEMORY_MB (1769 MB, one vCPU) */
+  /**
+   * @default - what the bundles in `lambdaZipPath` need (their memory plans plus the runtime's headroom),
+   * at least DEFAULT_LAMBDA_MEMORY_MB (1769 MB, one vCPU); with `code`, DEFAULT_LAMBDA_MEMORY_MB
+   */
   readonly memorySize?: number;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
@@ -97,7 +107,7 @@ export class KilnLambdaModel extends Construct {
       architecture: lambda.Architecture.ARM_64,
       handler: HANDLER,
       code: props.code ?? lambda.Code.fromAsset(props.lambdaZipPath!),
-      memorySize: props.memorySize ?? DEFAULT_LAMBDA_MEMORY_MB,
+      memorySize: props.memorySize ?? defaultMemorySize(props),
       timeout,
       environment: props.environment,
       role: this.role,
@@ -107,6 +117,8 @@ export class KilnLambdaModel extends Construct {
       vpcSubnets: props.vpcSubnets,
       securityGroups: props.securityGroups,
     });
+
+    Tags.of(this.function).add(KILN_MANAGED_TAG.key, KILN_MANAGED_TAG.value);
 
     if (props.provisionedConcurrentExecutions !== undefined) {
       this.alias = new lambda.Alias(this, 'LiveAlias', {
@@ -199,12 +211,18 @@ export class KilnLambdaModel extends Construct {
   }
 }
 
+function defaultMemorySize(props: KilnLambdaModelProps): number {
+  return props.lambdaZipPath === undefined
+    ? DEFAULT_LAMBDA_MEMORY_MB
+    : lambdaMemoryMb(memoryNeedsInZip(props.lambdaZipPath));
+}
+
 function checkProps(props: KilnLambdaModelProps): void {
   if (props.lambdaZipPath !== undefined && props.code !== undefined)
     throw new Error('KilnLambdaModel: give either lambdaZipPath or code, not both');
   if (props.lambdaZipPath === undefined && props.code === undefined)
     throw new Error(
-      'KilnLambdaModel: lambdaZipPath or code is required (build the zip with `npm run build:lambda -- OUT.zip BUNDLE_DIR`)',
+      'KilnLambdaModel: lambdaZipPath or code is required (build the zip with `kiln deploy BUNDLE_DIR --target lambda --dry-run --out OUT`: OUT/lambda.zip)',
     );
   rejectBoth('KilnLambdaModel', props, 'existingLogGroup', 'logGroupProps');
   if (!props.existingVpc && (props.vpcSubnets || props.securityGroups))

@@ -1,6 +1,57 @@
-/** PLACEHOLDER replaced by the gpu deploy target's implementation in this session. */
-import { DeployError, type DeployRequest, type DeployResult } from './types.js';
+/**
+ * `kiln deploy --target gpu`: the server folder (gpu-build.ts: a self-contained kiln-serve.mjs and the
+ * bundles), the instance type checked against the bundles, the KilnGpu stack synthesized by the CDK app
+ * and — unless a dry run — `cdk deploy`ed. The endpoint is the load balancer's address.
+ */
+import { join } from 'node:path';
+import type { Manifest } from '../bundle/manifest.js';
+import { cdkDeploy, cdkSynth } from './aws-cdk-app.js';
+import { awsRegion, requireCredentials, requireRegion } from './aws-credentials.js';
+import { buildGpuServer, SERVER_SCRIPT } from './gpu-build.js';
+import { checkGpuMemory, DEFAULT_INSTANCE_TYPE, gpuInstance } from './gpu-limits.js';
+import { stackName } from './lambda.js';
+import type { DeployRequest, DeployResult } from './types.js';
 
-export async function deployGpu(_request: DeployRequest): Promise<DeployResult> {
-  throw new DeployError('the gpu target is being built');
+export const DEFAULT_GPU_STACK = 'KilnGpu';
+/** The GPU stack names its region in its templates (load balancer log delivery); a dry run needs one too. */
+const DRY_RUN_REGION = 'us-east-1';
+
+export async function deployGpu(request: DeployRequest): Promise<DeployResult> {
+  const stack = stackName(request.name, DEFAULT_GPU_STACK);
+  const instance = gpuInstance(request.instanceType ?? DEFAULT_INSTANCE_TYPE);
+  const given = awsRegion(request);
+  const region = request.dryRun ? (given ?? DRY_RUN_REGION) : requireRegion(request);
+  if (!request.dryRun) await requireCredentials(region);
+
+  request.step('building the server folder (kiln-serve.mjs and the bundles)');
+  const server = await buildGpuServer(join(request.outDir, 'gpu-server'), request.bundleDirs);
+  const manifests = server.bundles.map(
+    (b) => JSON.parse(new TextDecoder().decode(b.files.get('manifest.json'))) as Manifest,
+  );
+  request.step(`checking the bundles against a ${instance.type}`);
+  const needed = checkGpuMemory(
+    instance,
+    manifests.map((m) => m.memory),
+  );
+
+  request.step('cdk synth (templates checked by cdk-nag)');
+  const templates = await cdkSynth(request, {
+    serverDir: server.dir,
+    gpuStackName: stack,
+    instanceType: instance.type,
+    region,
+  });
+  const plan = [
+    `stack ${stack} in ${region}${given ? '' : ' (a stand-in for the dry run: pass --region)'}: Auto Scaling group of 1–2 ${instance.type} (${instance.gpu} ${instance.gpuMemoryGiB} GB, ${instance.memoryGiB} GiB memory) in a new VPC, IMDSv2 required, encrypted volumes`,
+    'Application Load Balancer on port 80 (HTTP), health check /v2/health/ready, scaling at 600 requests per instance per minute, access logs to S3',
+    `server: ${SERVER_SCRIPT} (${(server.scriptBytes / 1024).toFixed(0)} KB, no npm install on the instances) under systemd, on Node.js 20 from nodejs.org`,
+    ...manifests.map((m) => `model ${m.model.name} at /v2/models/${m.model.name}/infer`),
+    `memory: the bundles need about ${(needed / 2 ** 30).toFixed(1)} GiB of the instance's ${instance.memoryGiB} GiB`,
+  ];
+  const artifacts = [join(server.dir, SERVER_SCRIPT), ...templates];
+  if (request.dryRun) return { plan, artifacts };
+
+  request.step(`cdk deploy ${stack} (instances take minutes to boot and pass the health check)`);
+  const outputs = await cdkDeploy(request, stack, region);
+  return { plan, artifacts, endpoint: outputs.Endpoint };
 }

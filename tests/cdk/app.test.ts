@@ -8,12 +8,16 @@ let artifacts: Artifacts;
 beforeAll(() => (artifacts = makeArtifacts()));
 afterAll(() => artifacts?.cleanup());
 
-it('synthesizes both stacks, cdk-nag clean, from lambdaZip, bundleDir, instanceType and region', () => {
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+const ofType = (resources: Resources, type: string) =>
+  Object.values(resources).filter((r) => r.Type === type);
+
+it('synthesizes both stacks, cdk-nag clean, from lambdaZip, serverDir, instanceType and region', () => {
   const { app, lambdaStack, gpuStack } = buildKilnApp(
     new App({
       context: {
         lambdaZip: artifacts.lambdaZip,
-        bundleDir: artifacts.bundleDir,
+        serverDir: artifacts.serverDir,
         instanceType: 'g6.xlarge',
         region: 'eu-west-1',
       },
@@ -23,22 +27,39 @@ it('synthesizes both stacks, cdk-nag clean, from lambdaZip, bundleDir, instanceT
   expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(['KilnGpu', 'KilnLambda']);
   expect(lambdaStack?.region).toBe('eu-west-1');
   const gpu = assembly.getStackByName('KilnGpu').template;
-  const launchTemplate = Object.values<{
-    Type: string;
-    Properties: { LaunchTemplateData: { InstanceType: string } };
-  }>(gpu.Resources).find((r) => r.Type === 'AWS::EC2::LaunchTemplate');
-  expect(launchTemplate?.Properties.LaunchTemplateData.InstanceType).toBe('g6.xlarge');
+  const [launchTemplate] = ofType(gpu.Resources, 'AWS::EC2::LaunchTemplate');
+  expect(launchTemplate.Properties.LaunchTemplateData).toMatchObject({ InstanceType: 'g6.xlarge' });
   expect(gpuStack?.region).toBe('eu-west-1');
+  expect(gpu.Outputs.Endpoint.Value).toEqual({
+    'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [expect.stringMatching(/LoadBalancer/), 'DNSName'] }]],
+  });
+  const lambda = assembly.getStackByName('KilnLambda').template;
+  expect(lambda.Outputs.Endpoint.Value).toEqual({
+    'Fn::GetAtt': [expect.stringMatching(/FunctionUrl/), 'FunctionUrl'],
+  });
+  expect(lambda.Outputs.FunctionName.Value).toEqual({ Ref: expect.stringMatching(/Function/) });
 });
 
-it('synthesizes only the Lambda stack when no bundleDir is given', () => {
+it('names the stacks and sizes the function from context', () => {
+  const { app } = buildKilnApp(
+    new App({ context: { lambdaZip: artifacts.lambdaZip, lambdaStackName: 'MyModel', memorySize: '4096' } }),
+  );
+  const template = app.synth().getStackByName('MyModel').template;
+  const [fn] = ofType(template.Resources, 'AWS::Lambda::Function');
+  expect(fn.Properties.MemorySize).toBe(4096);
+});
+
+it('synthesizes only the Lambda stack when no serverDir is given', () => {
   const { app, gpuStack } = buildKilnApp(new App({ context: { lambdaZip: artifacts.lambdaZip } }));
   expect(gpuStack).toBeUndefined();
   expect(app.synth().stacks.map((s) => s.stackName)).toEqual(['KilnLambda']);
 });
 
-it('says which context to pass when given none', () => {
+it('says which context to pass when given none, and rejects a memorySize that is not a number', () => {
   expect(() => buildKilnApp(new App())).toThrow(
-    'Kiln CDK app: pass -c lambdaZip=PATH (Lambda stack) and/or -c bundleDir=DIR (GPU stack)',
+    'Kiln CDK app: pass -c lambdaZip=PATH (Lambda stack) and/or -c serverDir=DIR (GPU stack)',
   );
+  expect(() =>
+    buildKilnApp(new App({ context: { lambdaZip: artifacts.lambdaZip, memorySize: '2GB' } })),
+  ).toThrow('Kiln CDK app: -c memorySize must be a whole number, got "2GB"');
 });

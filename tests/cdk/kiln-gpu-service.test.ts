@@ -5,6 +5,8 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_GPU_AMI_PARAMETER, KilnGpuService, type KilnGpuServiceProps } from '../../cdk/lib/index.js';
 import { makeArtifacts, type Artifacts } from './fixtures.js';
@@ -18,10 +20,10 @@ let nagError: unknown;
 function service(
   app: App,
   id: string,
-  props: (stack: Stack) => Omit<KilnGpuServiceProps, 'bundleDir'>,
+  props: (stack: Stack) => Omit<KilnGpuServiceProps, 'serverDir'>,
 ): Stack {
   const stack = new Stack(app, id, { env });
-  new KilnGpuService(stack, 'Service', { bundleDir: artifacts.bundleDir, ...props(stack) });
+  new KilnGpuService(stack, 'Service', { serverDir: artifacts.serverDir, ...props(stack) });
   return stack;
 }
 
@@ -45,7 +47,6 @@ beforeAll(() => {
     instanceType: 'g6e.2xlarge',
     machineImage: ec2.MachineImage.genericLinux({ 'us-east-1': 'ami-0123456789abcdef0' }),
     port: 9000,
-    kilnPackage: 'kiln@0.1.0',
     volumeSizeGiB: 200,
     minCapacity: 2,
     maxCapacity: 6,
@@ -95,17 +96,17 @@ describe('KilnGpuService defaults', () => {
     expect(Object.keys(parameters)).toHaveLength(1);
   });
 
-  it('boots into kiln serve under systemd with Node, the Vulkan loader and the NVIDIA ICD', () => {
+  it("boots into the server folder's kiln-serve.mjs under systemd, with Node, the Vulkan loader and the NVIDIA ICD", () => {
     const script = userDataText(defaults);
     expect(script).toContain('libvulkan1');
     expect(script).toContain('libnvidia-gl-');
     expect(script).toContain('nodejs.org/dist/v20.');
-    expect(script).toContain('npm install -g kiln\n');
-    expect(script).toContain('aws s3 cp --region us-east-1 s3://');
+    expect(script).not.toContain('npm ');
+    expect(script).toMatch(/aws s3 cp --region us-east-1 s3:\/\/\S+\.zip \/tmp\/kiln-server\.zip\n/);
+    expect(script).toContain('unzip -o /tmp/kiln-server.zip -d /opt/kiln\n');
     expect(script).toContain(
-      'ExecStart=/usr/local/bin/kiln serve /opt/kiln/model --host 0.0.0.0 --port 8080',
+      'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/alpha /opt/kiln/models/beta --host 0.0.0.0 --port 8080\n',
     );
-    expect(script).toContain('Environment=KILN_BACKEND=auto');
     expect(script).toContain('systemctl enable --now kiln.service');
   });
 
@@ -157,7 +158,7 @@ describe('KilnGpuService defaults', () => {
     });
   });
 
-  it('lets instances read only the bundle object, plus Session Manager', () => {
+  it("lets instances read only the server folder's object, plus Session Manager", () => {
     defaults.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
@@ -190,11 +191,9 @@ describe('KilnGpuService options', () => {
     });
   });
 
-  it('takes port, package, volume, capacity, scaling target and notifications', () => {
+  it('takes port, volume, capacity, scaling target and notifications', () => {
     options.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9000 });
-    const script = userDataText(options);
-    expect(script).toContain('--port 9000');
-    expect(script).toContain('npm install -g kiln@0.1.0');
+    expect(userDataText(options)).toContain('--port 9000');
     options.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
         BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ VolumeSize: 200 }) })],
@@ -215,10 +214,10 @@ describe('KilnGpuService options', () => {
 
 describe('KilnGpuService errors', () => {
   const attempt =
-    (props: (stack: Stack) => Omit<KilnGpuServiceProps, 'bundleDir'>, stackEnv: Environment = env) =>
+    (props: (stack: Stack) => Omit<KilnGpuServiceProps, 'serverDir'>, stackEnv: Environment = env) =>
     () => {
       const stack = new Stack(new App(), 'S', { env: stackEnv });
-      new KilnGpuService(stack, 'Service', { bundleDir: artifacts.bundleDir, ...props(stack) });
+      new KilnGpuService(stack, 'Service', { serverDir: artifacts.serverDir, ...props(stack) });
     };
 
   it('accepts only g5, g6 and g6e instance types', () => {
@@ -246,6 +245,24 @@ describe('KilnGpuService errors', () => {
         logBucketProps: {},
       })),
     ).toThrow('KilnGpuService: give either existingLogBucket or logBucketProps, not both');
+  });
+
+  it('needs a server folder with kiln-serve.mjs and safely named bundles under models/', () => {
+    const hint =
+      'build it with `kiln deploy BUNDLE_DIR... --target gpu --dry-run --out OUT` and pass OUT/gpu-server';
+    const empty = join(artifacts.root, 'empty');
+    mkdirSync(empty, { recursive: true });
+    const inServer = (serverDir: string) => () =>
+      new KilnGpuService(new Stack(new App(), 'S', { env }), 'Service', { serverDir });
+    expect(inServer(empty)).toThrow(`KilnGpuService: serverDir ${empty} has no kiln-serve.mjs; ${hint}`);
+    writeFileSync(join(empty, 'kiln-serve.mjs'), '');
+    expect(inServer(empty)).toThrow(
+      `KilnGpuService: serverDir ${empty} has no models/<name>/ bundle; ${hint}`,
+    );
+    mkdirSync(join(empty, 'models', 'a b'), { recursive: true });
+    expect(inServer(empty)).toThrow(
+      `KilnGpuService: model folder name "a b" in ${empty}/models may hold only letters, digits, _ . -`,
+    );
   });
 
   it('rejects minCapacity above maxCapacity', () => {

@@ -85,6 +85,18 @@ describe('KilnLambdaModel defaults', () => {
     });
   });
 
+  it('is tagged kiln:managed=true, which --update-code requires', () => {
+    defaults.hasResourceProperties('AWS::Lambda::Function', {
+      Tags: Match.arrayWith([{ Key: 'kiln:managed', Value: 'true' }]),
+    });
+  });
+
+  it('sizes memory from the memory plans of the bundles in the zip', () => {
+    const stack = model(new App(), 'Big', () => ({ lambdaZipPath: artifacts.bigModelZip }));
+    // 3 GiB of linear memory plus 256 MiB of headroom for Node.js and request bodies
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', { MemorySize: 3 * 1024 + 256 });
+  });
+
   it('has an IAM-authorized Function URL on the function itself, no alias and no HTTP API', () => {
     defaults.hasResourceProperties('AWS::Lambda::Url', { AuthType: 'AWS_IAM', Qualifier: Match.absent() });
     defaults.resourceCountIs('AWS::Lambda::Alias', 0);
@@ -203,7 +215,7 @@ describe('KilnLambdaModel errors', () => {
 
   it('needs exactly one of lambdaZipPath and code', () => {
     expect(attempt(() => ({}))).toThrow(
-      'KilnLambdaModel: lambdaZipPath or code is required (build the zip with `npm run build:lambda -- OUT.zip BUNDLE_DIR`)',
+      'KilnLambdaModel: lambdaZipPath or code is required (build the zip with `kiln deploy BUNDLE_DIR --target lambda --dry-run --out OUT`: OUT/lambda.zip)',
     );
     expect(attempt(() => ({ lambdaZipPath: zip(), code: lambda.Code.fromAsset(zip()) }))).toThrow(
       'KilnLambdaModel: give either lambdaZipPath or code, not both',

@@ -3,16 +3,14 @@
  * extracted into an empty folder, and a fresh Node process (no node_modules within reach) imports
  * index.mjs and answers a recorded Function URL event, as the Lambda Node.js runtime would.
  */
-import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { unzipSync } from 'fflate';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { buildLambda } from '../../src/deploy/lambda-build.js';
-import { API_KEY } from '../serve/contract.js';
 import { compileMlp, type CompiledBundle } from '../serve/fixture.js';
 import { readEvent } from './events.js';
+import { extractZip, invoke } from './invoke.js';
 
 let mlp: CompiledBundle;
 let work: string;
@@ -23,29 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([mlp?.cleanup(), work && rm(work, { recursive: true, force: true })]);
 });
-
-const INVOKE = `
-const { handler } = await import('./index.mjs');
-const event = JSON.parse(await new Promise((done) => {
-  let text = '';
-  process.stdin.on('data', (chunk) => (text += chunk)).on('end', () => done(text));
-}));
-process.stdout.write(JSON.stringify(await handler(event)));
-`;
-
-/** Runs INVOKE in `cwd` with only PATH and the serving variables set; resolves with its stdout. */
-function invoke(cwd: string, event: unknown): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const env = { PATH: process.env.PATH, KILN_API_KEY: API_KEY, KILN_MAX_BODY_MB: '6' };
-    const child = execFile(
-      process.execPath,
-      ['--input-type=module', '-e', INVOKE],
-      { cwd, env },
-      (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
-    );
-    child.stdin!.end(JSON.stringify(event));
-  });
-}
 
 it('the zipped handler answers a Function URL event from a fresh process', async () => {
   const zipPath = join(work, 'lambda.zip');
@@ -60,15 +35,10 @@ it('the zipped handler answers a Function URL event from a fresh process', async
   );
 
   const root = join(work, 'task');
-  for (const [path, bytes] of Object.entries(unzipSync(await readFile(zipPath)))) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), bytes);
-  }
-
+  await extractZip(zipPath, root);
   const event = readEvent('function-url');
-  const stdout = await invoke(root, event);
+  const result = await invoke(root, event);
 
-  const result = JSON.parse(stdout);
   expect(result.statusCode, result.body).toBe(200);
   const x = JSON.parse(event.body!).inputs[0].data;
   const expected = await mlp.model.run({

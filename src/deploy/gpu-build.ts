@@ -1,0 +1,62 @@
+/**
+ * Builds the server folder a Kiln GPU instance runs, so that the instances need nothing from npm:
+ * kiln-serve.mjs (`kiln serve` — the serving app, the runtime, Hono's Node server — bundled by esbuild
+ * for Node 20, without the compiler) and each bundle's files under models/<name>/.
+ */
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { readServedBundles, type ServedBundle } from './bundles.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+export const SERVER_SCRIPT = 'kiln-serve.mjs';
+
+/** Errors read as the kiln CLI's do: one line (plus usage and exit status 2 for a wrong command line). */
+const ENTRY = `
+import { serveCommand } from './src/cli/commands/serve.ts';
+import { UsageError } from './src/cli/errors.ts';
+try {
+  await serveCommand.run(process.argv.slice(2));
+} catch (err) {
+  process.stderr.write(\`kiln: \${err instanceof Error ? err.message : String(err)}\\n\`);
+  if (err instanceof UsageError) process.stderr.write(\`usage: \${serveCommand.usage}\\n\`);
+  process.exit(err instanceof UsageError ? 2 : 1);
+}
+`;
+
+export interface GpuServer {
+  dir: string;
+  bundles: ServedBundle[];
+  scriptBytes: number;
+}
+
+/** Writes the folder afresh (no file of an earlier build may ride along into the asset). */
+export async function buildGpuServer(serverDir: string, bundleDirs: string[]): Promise<GpuServer> {
+  const bundles = await readServedBundles(bundleDirs);
+  const result = await build({
+    stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts' },
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    write: false,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  const compilerParts = Object.keys(result.metafile.inputs).filter((p) =>
+    /(^|\/)(src\/(compiler|frontend|passes|codegen)\/|node_modules\/binaryen\/)/.test(p),
+  );
+  if (compilerParts.length > 0)
+    throw new Error(`the GPU server bundle pulled in compiler code: ${compilerParts.slice(0, 3).join(', ')}`);
+  await rm(serverDir, { recursive: true, force: true });
+  await mkdir(serverDir, { recursive: true });
+  const script = result.outputFiles[0].contents;
+  await writeFile(join(serverDir, SERVER_SCRIPT), script);
+  for (const { name, files } of bundles) {
+    const dir = join(serverDir, 'models', name);
+    await mkdir(dir, { recursive: true });
+    for (const [file, bytes] of files) await writeFile(join(dir, file), bytes);
+  }
+  return { dir: serverDir, bundles, scriptBytes: script.byteLength };
+}

@@ -1,0 +1,212 @@
+/**
+ * `kiln deploy DIR --target gpu --dry-run --out OUT` through the CLI's main(), on the sample MLP compiled
+ * by the real compiler: the aws-cdk CLI synthesized the KilnGpu stack (cdk-nag clean, or synth would have
+ * failed) without credentials, and the server folder's kiln-serve.mjs serves the bundle from a fresh
+ * Node process with no node_modules within reach, as on the instances.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { GPU_INSTANCE_FAMILIES } from '../../cdk/lib/index.js';
+import { main } from '../../src/cli/main.js';
+import { checkGpuMemory, GPU_FAMILIES, gpuInstance } from '../../src/deploy/gpu-limits.js';
+import { DeployError } from '../../src/deploy/types.js';
+import { compileMlp, type CompiledBundle } from '../serve/fixture.js';
+
+let mlp: CompiledBundle;
+let work: string;
+let out: string;
+let run: { code: number; stdout: string; stderr: string };
+
+/** main() with its stdout and stderr captured. */
+async function kiln(args: string[]): Promise<typeof run> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const capture = (into: string[]) => (chunk: string | Uint8Array) => {
+    into.push(String(chunk));
+    return true;
+  };
+  const outSpy = vi.spyOn(process.stdout, 'write').mockImplementation(capture(stdout));
+  const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(capture(stderr));
+  try {
+    const code = await main(args);
+    return { code, stdout: stdout.join(''), stderr: stderr.join('') };
+  } finally {
+    outSpy.mockRestore();
+    errSpy.mockRestore();
+  }
+}
+
+type Resource = { Type: string; Properties: Record<string, any> };
+let resources: Resource[];
+const ofType = (type: string) => resources.filter((r) => r.Type === type);
+
+beforeAll(async () => {
+  [mlp, work] = await Promise.all([compileMlp(), mkdtemp(join(tmpdir(), 'kiln-deploy-gpu-'))]);
+  out = join(work, 'out');
+  const args = ['deploy', mlp.dir, '--target', 'gpu', '--dry-run', '--out', out];
+  run = await kiln([...args, '--instance-type', 'g6.2xlarge', '--region', 'eu-central-1']);
+  if (run.code === 0) {
+    const template = JSON.parse(await readFile(join(out, 'cdk.out', 'KilnGpu.template.json'), 'utf8'));
+    resources = Object.values(template.Resources);
+  }
+});
+afterAll(async () => {
+  await Promise.all([mlp?.cleanup(), work && rm(work, { recursive: true, force: true })]);
+});
+
+describe('kiln deploy --target gpu --dry-run', () => {
+  it('prints the plan and the artifacts, uploading nothing', () => {
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('kiln: dry run for gpu: nothing was uploaded. Plan:');
+    expect(run.stdout).toContain(
+      'stack KilnGpu in eu-central-1: Auto Scaling group of 1–2 g6.2xlarge (NVIDIA L4 24 GB, 32 GiB memory)',
+    );
+    expect(run.stdout).toContain('model mlp at /v2/models/mlp/infer');
+    expect(run.stdout).toContain(`  ${join(out, 'gpu-server', 'kiln-serve.mjs')}`);
+    expect(run.stdout).toContain(`  ${join(out, 'cdk.out', 'KilnGpu.template.json')}`);
+  });
+
+  it('synthesizes the Auto Scaling group of the chosen type, IMDSv2 required, behind the ALB', () => {
+    const [launchTemplate] = ofType('AWS::EC2::LaunchTemplate');
+    expect(launchTemplate.Properties.LaunchTemplateData).toMatchObject({
+      InstanceType: 'g6.2xlarge',
+      MetadataOptions: { HttpTokens: 'required' },
+    });
+    expect(ofType('AWS::AutoScaling::AutoScalingGroup')).toHaveLength(1);
+    expect(ofType('AWS::ElasticLoadBalancingV2::LoadBalancer')).toHaveLength(1);
+    expect(
+      ofType('AWS::ElasticLoadBalancingV2::TargetGroup').map((r) => r.Properties.HealthCheckPath),
+    ).toEqual(['/v2/health/ready']);
+    // account-agnostic (no credentials): the asset bucket's name is a token inside an Fn::Join
+    const [, parts] = launchTemplate.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'];
+    const script = (parts as unknown[])
+      .map((part) => (typeof part === 'string' ? part : '${token}'))
+      .join('');
+    expect(script).toContain(
+      'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/mlp --host 0.0.0.0 --port 8080',
+    );
+    expect(script).not.toContain('npm install');
+  });
+
+  it('writes a server that answers /v2/health/ready and infers from a fresh Node process', async () => {
+    const serverDir = join(out, 'gpu-server');
+    const child = spawn(process.execPath, ['kiln-serve.mjs', 'models/mlp', '--port', '0'], {
+      cwd: serverDir,
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        createInterface({ input: child.stdout }).on('line', (line) => {
+          const match = / listening on (http:\/\/\S+) /.exec(line);
+          if (match) resolve(match[1]);
+        });
+        exited.then((code) => reject(new Error(`kiln-serve.mjs exited with ${code}: ${stderr}`)));
+      });
+      expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
+      const x = Array.from({ length: 64 }, (_, i) => Math.sin(i));
+      const response = await fetch(`${url}/v2/models/mlp/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 64], datatype: 'FP32', data: x }] }),
+      });
+      expect(response.status).toBe(200);
+      const expected = await mlp.model.run({
+        x: { dtype: 'float32', dims: [1, 64], data: Float32Array.from(x) },
+      });
+      const body = (await response.json()) as { outputs: { data: number[] }[] };
+      expect(body.outputs[0].data).toEqual(Array.from(expected.probs.data as Float32Array));
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses an instance type outside g5, g6 and g6e before building anything', async () => {
+    const bad = await kiln(
+      ['deploy', mlp.dir, '--target', 'gpu', '--dry-run', '--out', join(work, 'bad')].concat([
+        '--instance-type',
+        'p4d.24xlarge',
+      ]),
+    );
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe(
+      'kiln: --instance-type p4d.24xlarge: Kiln deploys to the g5, g6, g6e families (e.g. g5.xlarge)\n',
+    );
+  });
+});
+
+describe('kiln deploy --target gpu, for real', () => {
+  afterEach(() => vi.unstubAllEnvs());
+
+  it('without credentials: says how to provide them before building anything', async () => {
+    // no credential source within reach of the SDK's default chain
+    for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE'])
+      vi.stubEnv(name, undefined);
+    for (const name of [
+      'AWS_ROLE_ARN',
+      'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+      'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    ])
+      vi.stubEnv(name, undefined);
+    vi.stubEnv('AWS_CONFIG_FILE', join(work, 'no-config'));
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(work, 'no-config'));
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+    const result = await kiln([
+      'deploy',
+      mlp.dir,
+      '--target',
+      'gpu',
+      '--out',
+      join(work, 'real'),
+      '--region',
+      'us-east-1',
+    ]);
+    expect(result.code).toBe(1);
+    // (the SDK may also warn, once per process, that its 2027 releases will need Node.js 22)
+    expect(result.stderr).toMatch(/^kiln: no AWS credentials found \(.+\): set AWS_PROFILE/m);
+    expect(existsSync(join(work, 'real'))).toBe(false);
+  });
+
+  it('without a region: says to pass --region', async () => {
+    vi.stubEnv('AWS_REGION', undefined);
+    vi.stubEnv('AWS_DEFAULT_REGION', undefined);
+    const result = await kiln(['deploy', mlp.dir, '--target', 'gpu', '--out', join(work, 'real')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('kiln: no AWS region given: pass --region REGION or set AWS_REGION\n');
+  });
+});
+
+describe('GPU instance limits', () => {
+  it('knows the families the construct accepts', () => {
+    expect(Object.keys(GPU_FAMILIES)).toEqual([...GPU_INSTANCE_FAMILIES]);
+  });
+
+  it('names the sizes of a family when the size is unknown', () => {
+    expect(() => gpuInstance('g5.medium')).toThrow(
+      new DeployError(
+        '--instance-type g5.medium: g5 comes in sizes xlarge, 2xlarge, 4xlarge, 8xlarge, 12xlarge, 16xlarge, 24xlarge, 48xlarge (e.g. g5.xlarge)',
+      ),
+    );
+  });
+
+  it("refuses bundles that need more than the instance's memory", () => {
+    const GiB = 2 ** 30;
+    const model = { totalBytes: 4 * GiB, weightsBytes: 3.5 * GiB };
+    const models = [model, model];
+    expect(() => checkGpuMemory(gpuInstance('g5.xlarge'), models)).toThrow(
+      new DeployError(
+        'the bundles need about 17.0 GiB of memory, more than a g5.xlarge has (16 GiB): choose a larger --instance-type',
+      ),
+    );
+    expect(checkGpuMemory(gpuInstance('g6e.xlarge'), models)).toBe(17 * GiB);
+  });
+});
