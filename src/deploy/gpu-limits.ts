@@ -16,35 +16,29 @@ interface Family {
   memoryGiB: Record<string, number>;
 }
 
+/** g5 and g6 sizes have the same memory (GiB). */
+const G5_G6_MEMORY_GIB: Record<string, number> = {
+  xlarge: 16,
+  '2xlarge': 32,
+  '4xlarge': 64,
+  '8xlarge': 128,
+  '12xlarge': 192,
+  '16xlarge': 256,
+  '24xlarge': 384,
+  '48xlarge': 768,
+};
+
 /** The families KilnGpuService accepts (cdk/lib GPU_INSTANCE_FAMILIES). */
 export const GPU_FAMILIES: Record<string, Family> = {
   g5: {
     gpu: 'NVIDIA A10G',
     gpuMemoryGiB: 24,
-    memoryGiB: {
-      xlarge: 16,
-      '2xlarge': 32,
-      '4xlarge': 64,
-      '8xlarge': 128,
-      '12xlarge': 192,
-      '16xlarge': 256,
-      '24xlarge': 384,
-      '48xlarge': 768,
-    },
+    memoryGiB: G5_G6_MEMORY_GIB,
   },
   g6: {
     gpu: 'NVIDIA L4',
     gpuMemoryGiB: 24,
-    memoryGiB: {
-      xlarge: 16,
-      '2xlarge': 32,
-      '4xlarge': 64,
-      '8xlarge': 128,
-      '12xlarge': 192,
-      '16xlarge': 256,
-      '24xlarge': 384,
-      '48xlarge': 768,
-    },
+    memoryGiB: G5_G6_MEMORY_GIB,
   },
   g6e: {
     gpu: 'NVIDIA L40S',

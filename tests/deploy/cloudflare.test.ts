@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { runKiln } from '../helpers/cli-main.js';
 import { deployToWorkers } from '../../src/deploy/cloudflare.js';
 import { WORKERS_LIMITS } from '../../src/deploy/cloudflare-limits.js';
 import { findTool, WRANGLER } from '../../src/deploy/tools.js';
@@ -66,17 +66,8 @@ function request(outDir: string, env: NodeJS.ProcessEnv, dryRun = true) {
 
 /** `kiln deploy ... --json` through main(); returns the exit code, the parsed JSON and stderr. */
 async function kilnDeploy(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  const stderr = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  try {
-    const code = await main(['deploy', ...args]);
-    return { code, json: code === 0 ? JSON.parse(out.join('')) : undefined, stderr: err.join('') };
-  } finally {
-    stdout.mockRestore();
-    stderr.mockRestore();
-  }
+  const { code, stdout, stderr } = await runKiln(['deploy', ...args]);
+  return { code, json: code === 0 ? JSON.parse(stdout) : undefined, stderr };
 }
 
 async function infer(worker: RunningWorker) {

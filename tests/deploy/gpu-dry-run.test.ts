@@ -12,34 +12,15 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GPU_INSTANCE_FAMILIES } from '../../cdk/lib/index.js';
-import { main } from '../../src/cli/main.js';
 import { checkGpuMemory, GPU_FAMILIES, gpuInstance } from '../../src/deploy/gpu-limits.js';
 import { DeployError } from '../../src/deploy/types.js';
+import { runKiln, type CliRun } from '../helpers/cli-main.js';
 import { compileMlp, type CompiledBundle } from '../serve/fixture.js';
 
 let mlp: CompiledBundle;
 let work: string;
 let out: string;
-let run: { code: number; stdout: string; stderr: string };
-
-/** main() with its stdout and stderr captured. */
-async function kiln(args: string[]): Promise<typeof run> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const capture = (into: string[]) => (chunk: string | Uint8Array) => {
-    into.push(String(chunk));
-    return true;
-  };
-  const outSpy = vi.spyOn(process.stdout, 'write').mockImplementation(capture(stdout));
-  const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(capture(stderr));
-  try {
-    const code = await main(args);
-    return { code, stdout: stdout.join(''), stderr: stderr.join('') };
-  } finally {
-    outSpy.mockRestore();
-    errSpy.mockRestore();
-  }
-}
+let run: CliRun;
 
 type Resource = { Type: string; Properties: Record<string, any> };
 let resources: Resource[];
@@ -49,7 +30,7 @@ beforeAll(async () => {
   [mlp, work] = await Promise.all([compileMlp(), mkdtemp(join(tmpdir(), 'kiln-deploy-gpu-'))]);
   out = join(work, 'out');
   const args = ['deploy', mlp.dir, '--target', 'gpu', '--dry-run', '--out', out];
-  run = await kiln([...args, '--instance-type', 'g6.2xlarge', '--region', 'eu-central-1']);
+  run = await runKiln([...args, '--instance-type', 'g6.2xlarge', '--region', 'eu-central-1']);
   if (run.code === 0) {
     const template = JSON.parse(await readFile(join(out, 'cdk.out', 'KilnGpu.template.json'), 'utf8'));
     resources = Object.values(template.Resources);
@@ -131,7 +112,7 @@ describe('kiln deploy --target gpu --dry-run', () => {
   });
 
   it('refuses an instance type outside g5, g6 and g6e before building anything', async () => {
-    const bad = await kiln(
+    const bad = await runKiln(
       ['deploy', mlp.dir, '--target', 'gpu', '--dry-run', '--out', join(work, 'bad')].concat([
         '--instance-type',
         'p4d.24xlarge',
@@ -160,7 +141,7 @@ describe('kiln deploy --target gpu, for real', () => {
     vi.stubEnv('AWS_CONFIG_FILE', join(work, 'no-config'));
     vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', join(work, 'no-config'));
     vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
-    const result = await kiln([
+    const result = await runKiln([
       'deploy',
       mlp.dir,
       '--target',
@@ -179,7 +160,7 @@ describe('kiln deploy --target gpu, for real', () => {
   it('without a region: says to pass --region', async () => {
     vi.stubEnv('AWS_REGION', undefined);
     vi.stubEnv('AWS_DEFAULT_REGION', undefined);
-    const result = await kiln(['deploy', mlp.dir, '--target', 'gpu', '--out', join(work, 'real')]);
+    const result = await runKiln(['deploy', mlp.dir, '--target', 'gpu', '--out', join(work, 'real')]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('kiln: no AWS region given: pass --region REGION or set AWS_REGION\n');
   });

@@ -6,8 +6,8 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { main } from '../../src/cli/main.js';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { runKiln, type CliRun } from '../helpers/cli-main.js';
 import { compileMlp, type CompiledBundle } from '../serve/fixture.js';
 import { readEvent } from '../serve-lambda/events.js';
 import { extractZip, invoke } from '../serve-lambda/invoke.js';
@@ -15,31 +15,12 @@ import { extractZip, invoke } from '../serve-lambda/invoke.js';
 let mlp: CompiledBundle;
 let work: string;
 let out: string;
-let run: { code: number; stdout: string; stderr: string };
-
-/** main() with its stdout and stderr captured. */
-async function kiln(args: string[]): Promise<typeof run> {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const capture = (into: string[]) => (chunk: string | Uint8Array) => {
-    into.push(String(chunk));
-    return true;
-  };
-  const outSpy = vi.spyOn(process.stdout, 'write').mockImplementation(capture(stdout));
-  const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation(capture(stderr));
-  try {
-    const code = await main(args);
-    return { code, stdout: stdout.join(''), stderr: stderr.join('') };
-  } finally {
-    outSpy.mockRestore();
-    errSpy.mockRestore();
-  }
-}
+let run: CliRun;
 
 beforeAll(async () => {
   [mlp, work] = await Promise.all([compileMlp(), mkdtemp(join(tmpdir(), 'kiln-deploy-lambda-'))]);
   out = join(work, 'out');
-  run = await kiln([
+  run = await runKiln([
     'deploy',
     mlp.dir,
     '--target',
@@ -109,7 +90,7 @@ it('synthesizes the stack: the zip as the code, sized memory, the tag, the URL a
 });
 
 it('refuses a stack name CloudFormation would', async () => {
-  const bad = await kiln([
+  const bad = await runKiln([
     'deploy',
     mlp.dir,
     '--target',
