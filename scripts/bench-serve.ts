@@ -1,26 +1,41 @@
 /**
- * `npm run bench:serve`: what serving costs on top of the runtime. Compiles a ~1 ms real model (Silero
- * VAD), times `model.run` in a loop, then drives the real Node server (`kiln serve` on a free port on
- * 127.0.0.1, its own process) with JSON and with binary-extension requests: one keep-alive connection
- * timed here for latency (autocannon rounds latencies to whole milliseconds; the p50 overhead is
- * against the loop's p50), and autocannon with 16 connections for throughput. Loopback only; every
- * run is a fixed request count.
+ * `npm run bench:serve [-- --model melspectrogram|silero_vad] [--rounds 3]`: what serving costs on top
+ * of the runtime. Compiles a real ~1 ms model (openWakeWord's melspectrogram by default), then, for
+ * each round: times `model.run` in a loop, and drives the real Node server (`kiln serve` on a free port
+ * on 127.0.0.1, its own process) with JSON and with binary-extension requests over one keep-alive
+ * connection. The overhead is a row's p50 against the same round's direct p50; the printed figures
+ * are medians over the rounds. Last, autocannon with 16 connections measures throughput.
+ *
+ * The one-connection client is a minimal HTTP/1.1 client on a raw socket, as wrk's is: Node's own
+ * http client spends ~0.1 ms per request on this side of the socket, which would be counted as
+ * serving overhead. Every response is checked (status 200, and the first one's outputs equal the
+ * runtime's) so a fast wrong answer cannot pass.
+ *
+ * The "bare node:http" row is the floor any Node server pays on this machine: the same binary request
+ * answered by a minimal node:http handler (`--bare DIR`, its own process) with no checks, routing,
+ * metrics or logs.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { loadModel, type Feed, type Model } from '../src/runtime/index.js';
+import { parseArgs } from 'node:util';
+import { ELEMENT_ARRAY } from '../src/bundle/elements.js';
+import { loadModel, type Feed, type Model, type Tensor } from '../src/runtime/index.js';
 import { DATATYPE_OF } from '../src/serve/datatypes.js';
 import { binaryBody } from '../tests/serve/requests.js';
-import { voiceActivity } from './sample-models.js';
+import { melSpectrogram, voiceActivity, type SampleModel } from './sample-models.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const KILN = resolve(ROOT, 'bin/kiln.js');
-const DIRECT_RUNS = 3000;
-const HTTP_REQUESTS = 3000;
+const SAMPLES: Record<string, () => SampleModel> = {
+  melspectrogram: melSpectrogram,
+  silero_vad: voiceActivity,
+};
+const TIMED = 3000;
 const WARMUP = 300;
 const CONNECTIONS = 16;
 
@@ -81,44 +96,148 @@ function payloads(feeds: Record<string, Feed>): Payload[] {
   ];
 }
 
+/** The outputs a response carries, as float32 arrays by name (JSON data or the binary section). */
+function responseOutputs(payload: Payload, response: HttpResponse): Record<string, Float32Array> {
+  const headerLength = Number(response.headers['inference-header-content-length'] ?? response.body.length);
+  const header = JSON.parse(response.body.subarray(0, headerLength).toString('utf8'));
+  let at = headerLength;
+  const outputs: Record<string, Float32Array> = {};
+  for (const o of header.outputs as {
+    name: string;
+    data?: number[];
+    parameters?: Record<string, number>;
+  }[]) {
+    if (o.data) outputs[o.name] = Float32Array.from(o.data);
+    else {
+      const size = o.parameters!.binary_data_size;
+      outputs[o.name] = new Float32Array(new Uint8Array(response.body.subarray(at, at + size)).buffer);
+      at += size;
+    }
+  }
+  if (payload.kind === 'binary' && at !== response.body.length)
+    throw new Error(`binary response: ${response.body.length - at} bytes left after the outputs`);
+  return outputs;
+}
+
+function checkAgrees(payload: Payload, response: HttpResponse, expected: Record<string, Tensor>): void {
+  const got = responseOutputs(payload, response);
+  for (const [name, tensor] of Object.entries(expected)) {
+    const want = tensor.data as Float32Array;
+    const have = got[name];
+    if (!have || have.length !== want.length || have.some((v, i) => !Object.is(v, want[i])))
+      throw new Error(`${payload.kind} response: output "${name}" differs from the runtime's`);
+  }
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-/** `count` timed calls after a warm-up, one at a time. */
-async function timeLoop(what: string, count: number, call: () => Promise<unknown>): Promise<Row> {
+const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
+
+/** `TIMED` timed calls after a warm-up, one at a time. */
+async function timeLoop(what: string, call: () => Promise<unknown>): Promise<Row> {
   for (let i = 0; i < WARMUP; i++) await call();
   const times: number[] = [];
   const began = performance.now();
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < TIMED; i++) {
     const t0 = performance.now();
     await call();
     times.push(performance.now() - t0);
   }
   const seconds = (performance.now() - began) / 1000;
   times.sort((a, b) => a - b);
-  return { what, reqPerSec: count / seconds, p50: percentile(times, 50), p99: percentile(times, 99) };
+  return { what, reqPerSec: TIMED / seconds, p50: percentile(times, 50), p99: percentile(times, 99) };
 }
 
-/** POSTs on one kept-alive connection, each resolving with the whole answer; non-200s are errors. */
-function poster(url: string, payload: Payload) {
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const headers = { ...payload.headers, 'Content-Length': String(payload.body.byteLength) };
-  const post = () =>
-    new Promise<void>((done, fail) => {
-      const req = request(url, { method: 'POST', agent, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          res.statusCode === 200
-            ? done()
-            : fail(new Error(`${payload.kind} request: ${res.statusCode} ${Buffer.concat(chunks)}`)),
-        );
+interface HttpResponse {
+  status: number;
+  /** lower-cased names */
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/**
+ * Requests one at a time on one kept-alive socket: writes the request bytes, reads the status line,
+ * headers and a Content-Length body (the server always sends one), and resolves.
+ */
+async function rawClient(url: URL) {
+  const socket: Socket = connect(Number(url.port), url.hostname);
+  socket.setNoDelay(true);
+  await new Promise<void>((done, fail) => socket.once('connect', done).once('error', fail));
+  let pending: { done: (r: HttpResponse) => void; fail: (e: Error) => void } | undefined;
+  let buffered: Buffer = Buffer.alloc(0);
+  let closed: Error | undefined;
+  const failAll = (err: Error) => pending?.fail(err);
+  socket.on('error', failAll);
+  socket.on('close', () => failAll((closed = new Error('the server closed the connection'))));
+  socket.on('data', (chunk: Buffer) => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    const end = buffered.indexOf('\r\n\r\n');
+    if (end === -1 || !pending) return;
+    const [statusLine, ...lines] = buffered.subarray(0, end).toString('latin1').split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    if (headers['content-length'] === undefined)
+      return pending.fail(new Error(`the response has no Content-Length: ${statusLine}`));
+    const total = end + 4 + Number(headers['content-length']);
+    if (buffered.length < total) return;
+    const response = {
+      status: Number(statusLine.split(' ')[1]),
+      headers,
+      body: buffered.subarray(end + 4, total),
+    };
+    buffered = buffered.subarray(total);
+    const { done } = pending;
+    pending = undefined;
+    done(response);
+  });
+  const send = (payload: Payload) => {
+    const head = Object.entries({ ...payload.headers, 'Content-Length': String(payload.body.byteLength) })
+      .map(([k, v]) => `${k}: ${v}\r\n`)
+      .join('');
+    const request = Buffer.concat([
+      Buffer.from(`POST ${url.pathname} HTTP/1.1\r\nHost: ${url.host}\r\n${head}\r\n`, 'latin1'),
+      payload.body,
+    ]);
+    return () =>
+      new Promise<HttpResponse>((done, fail) => {
+        if (closed) return fail(closed);
+        pending = { done, fail };
+        socket.write(request);
+      }).then((response) => {
+        if (response.status !== 200)
+          throw new Error(`${payload.kind} request: ${response.status} ${response.body.toString()}`);
+        return response;
       });
-      req.on('error', fail);
-      req.end(payload.body);
-    });
-  return { post, close: () => agent.destroy() };
+  };
+  return { send, close: () => socket.destroy() };
+}
+
+/** Times `payload` on a fresh connection (one left idle meanwhile meets the server's keep-alive timeout). */
+async function timeServed(what: string, url: URL, payload: Payload): Promise<Row> {
+  const client = await rawClient(url);
+  try {
+    return await timeLoop(what, client.send(payload));
+  } finally {
+    client.close();
+  }
+}
+
+async function sendOnce(url: URL, payload: Payload): Promise<HttpResponse> {
+  const client = await rawClient(url);
+  try {
+    return await client.send(payload)();
+  } finally {
+    client.close();
+  }
 }
 
 interface AutocannonResult {
@@ -145,21 +264,19 @@ async function autocannon(url: string, payload: Payload): Promise<AutocannonResu
     url,
     method: 'POST',
     connections: CONNECTIONS,
-    amount: HTTP_REQUESTS,
+    amount: TIMED,
     headers: payload.headers,
     body: Buffer.from(payload.body),
   });
   const failed = result.errors + result.timeouts + result.non2xx;
-  if (failed > 0 || result['2xx'] !== HTTP_REQUESTS)
-    throw new Error(
-      `autocannon ${payload.kind}: ${failed} of ${HTTP_REQUESTS} failed (${result['2xx']} 2xx)`,
-    );
+  if (failed > 0 || result['2xx'] !== TIMED)
+    throw new Error(`autocannon ${payload.kind}: ${failed} of ${TIMED} failed (${result['2xx']} 2xx)`);
   return result;
 }
 
-/** Starts `kiln serve DIR --port 0` in its own process and resolves its URL once it listens. */
-function startServer(dir: string) {
-  const child = spawn(process.execPath, [KILN, 'serve', dir, '--port', '0', '--host', '127.0.0.1'], {
+/** Starts a server in its own process and resolves its URL once it prints that it listens. */
+function startServer(args: string[]) {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'ignore'], // stderr carries a JSON log line per request
   });
@@ -170,15 +287,87 @@ function startServer(dir: string) {
       const match = /listening on (http:\/\/\S+)/.exec(out);
       if (match) done(match[1]);
     });
-    child.once('exit', (code) => fail(new Error(`kiln serve exited (${code}) before listening:\n${out}`)));
+    child.once('exit', (code) =>
+      fail(new Error(`${args.join(' ')} exited (${code}) before listening:\n${out}`)),
+    );
   });
   return { child, url };
 }
 
+/** `--bare DIR`: the floor server (see the top of this file); binary requests only, nothing checked. */
+async function bareServer(dir: string) {
+  const model = await loadModel(dir);
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', async () => {
+      const body = Buffer.concat(chunks);
+      const headerLength = Number(req.headers['inference-header-content-length']);
+      const header = JSON.parse(body.subarray(0, headerLength).toString());
+      const feeds: Record<string, Feed> = {};
+      let at = headerLength;
+      for (const input of header.inputs) {
+        const { dtype, shape } = model.inputs.find((t) => t.name === input.name)!;
+        // an aligned copy
+        const bytes = new Uint8Array(body.subarray(at, (at += input.parameters.binary_data_size)));
+        feeds[input.name] = {
+          dtype,
+          dims: shape,
+          data: new ELEMENT_ARRAY[dtype](
+            bytes.buffer,
+            0,
+            bytes.length / ELEMENT_ARRAY[dtype].BYTES_PER_ELEMENT,
+          ),
+        };
+      }
+      const outputs = Object.entries(await model.run(feeds));
+      const json = Buffer.from(
+        JSON.stringify({
+          model_name: model.name,
+          outputs: outputs.map(([name, t]) => ({
+            name,
+            shape: t.dims,
+            datatype: DATATYPE_OF[t.dtype],
+            parameters: { binary_data_size: t.data.byteLength },
+          })),
+        }),
+      );
+      const response = Buffer.concat([
+        json,
+        ...outputs.map(([, t]) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+      ]);
+      res.writeHead(200, {
+        'Content-Type': 'application/octet-stream',
+        'Content-Length': response.length,
+        'Inference-Header-Content-Length': json.length,
+      });
+      res.end(response);
+    });
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as { port: number };
+    console.log(`listening on http://127.0.0.1:${port}`);
+  });
+}
+
 const ms = (x: number) => x.toFixed(3).padStart(8);
+const percent = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`;
 
 async function main() {
-  const sample = voiceActivity();
+  const { values } = parseArgs({
+    options: {
+      model: { type: 'string', default: 'melspectrogram' },
+      rounds: { type: 'string', default: '3' },
+      bare: { type: 'string' },
+    },
+  });
+  if (values.bare !== undefined) return bareServer(values.bare);
+  const pick = SAMPLES[values.model!];
+  if (!pick)
+    throw new Error(`--model must be one of ${Object.keys(SAMPLES).join(', ')}, got "${values.model}"`);
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number ≥ 1`);
+  const sample = pick();
   const work = mkdtempSync(join(tmpdir(), 'kiln-bench-serve-'));
   try {
     const dir = join(work, 'bundle');
@@ -195,40 +384,62 @@ async function main() {
     execFileSync(process.execPath, compileArgs, { stdio: 'inherit' });
     const model = await loadModel(dir);
     const feeds = inputsOf(model);
-    const direct = await timeLoop('runtime, direct loop', DIRECT_RUNS, () => model.run(feeds));
-    model.dispose();
+    const expected = await model.run(feeds);
+    const kinds = payloads(feeds);
 
-    const server = startServer(dir);
-    const rows: Row[] = [direct];
-    const overheads: string[] = [];
+    const server = startServer([KILN, 'serve', dir, '--port', '0', '--host', '127.0.0.1']);
+    const bare = startServer(['--import', 'tsx', import.meta.filename, '--bare', dir]);
+    const perRound: Row[][] = [];
+    const loaded: Row[] = [];
     try {
-      const endpoint = `${await server.url}/v2/models/${sample.name}/infer`;
-      for (const payload of payloads(feeds)) {
-        const client = poster(endpoint, payload);
-        const single = await timeLoop(`serve ${payload.kind}, 1 conn`, HTTP_REQUESTS, client.post);
-        client.close();
-        rows.push(single);
-        overheads.push(`${payload.kind} ${(((single.p50 - direct.p50) / direct.p50) * 100).toFixed(1)} %`);
-        const loaded = await autocannon(endpoint, payload);
-        rows.push({
+      const path = `/v2/models/${sample.name}/infer`;
+      const endpoint = `${await server.url}${path}`;
+      const bareUrl = new URL(`${await bare.url}${path}`);
+      const binary = kinds.find((p) => p.kind === 'binary')!;
+      for (const payload of kinds) checkAgrees(payload, await sendOnce(new URL(endpoint), payload), expected);
+      checkAgrees(binary, await sendOnce(bareUrl, binary), expected);
+      for (let round = 0; round < rounds; round++) {
+        const rows = [await timeLoop('runtime, direct loop', () => model.run(feeds))];
+        for (const payload of kinds)
+          rows.push(await timeServed(`serve ${payload.kind}, 1 conn`, new URL(endpoint), payload));
+        rows.push(await timeServed('bare node:http binary', bareUrl, binary));
+        perRound.push(rows);
+      }
+      for (const payload of kinds) {
+        const result = await autocannon(endpoint, payload);
+        loaded.push({
           what: `serve ${payload.kind}, ${CONNECTIONS} conn *`,
-          reqPerSec: loaded.requests.average,
-          p50: loaded.latency.p50,
-          p99: loaded.latency.p99,
+          reqPerSec: result.requests.average,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
         });
       }
     } finally {
       server.child.kill('SIGTERM');
+      bare.child.kill('SIGTERM');
+      model.dispose();
     }
 
-    console.log(`\n${sample.about}; ${DIRECT_RUNS} direct runs, ${HTTP_REQUESTS} requests per HTTP row`);
+    const rows = perRound[0].map((first, k) => ({
+      what: first.what,
+      reqPerSec: median(perRound.map((r) => r[k].reqPerSec)),
+      p50: median(perRound.map((r) => r[k].p50)),
+      p99: median(perRound.map((r) => r[k].p99)),
+    }));
+    const overheads = rows.slice(1).map((row, k) => {
+      const each = perRound.map((r) => ((r[k + 1].p50 - r[0].p50) / r[0].p50) * 100);
+      return `${row.what.replace(', 1 conn', '')} ${percent(median(each))} (rounds: ${each.map(percent).join(', ')})`;
+    });
+    console.log(
+      `\n${sample.about}; ${TIMED} timed calls per row after ${WARMUP} warm-up, median of ${rounds} rounds`,
+    );
     console.log(`${'what'.padEnd(26)}${'req/s'.padStart(8)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}`);
-    for (const row of rows)
+    for (const row of [...rows, ...loaded])
       console.log(
         `${row.what.padEnd(26)}${row.reqPerSec.toFixed(0).padStart(8)}  ${ms(row.p50)}  ${ms(row.p99)}`,
       );
     console.log('* autocannon (whole-ms latencies); other rows timed here with performance.now()');
-    console.log(`serving overhead at p50, 1 connection vs the direct loop: ${overheads.join(', ')}`);
+    console.log(`overhead at p50, 1 connection vs the direct loop:\n  ${overheads.join('\n  ')}`);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

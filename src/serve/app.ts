@@ -4,18 +4,20 @@
  */
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
-import type { Feed } from '../runtime/index.js';
+import type { Tensor } from '../runtime/index.js';
 import { checkBearer } from './auth.js';
+import { Batcher, batchedTensors, DEFAULT_BATCH_DELAY_MS } from './batching.js';
 import { HEADER_LENGTH, readBody, splitBody } from './body.js';
 import { consolePage } from './console.js';
 import { HttpError } from './http-error.js';
-import { buildInferResponse, parseInferRequest } from './infer.js';
+import { buildInferResponse, parseInferRequest, type ParsedInfer, type ServedSignature } from './infer.js';
 import { jsonLineLogger, type RequestLogger } from './log.js';
-import { Metrics } from './metrics.js';
+import { Metrics, type ModelMetrics } from './metrics.js';
 import { DEFAULT_MAX_QUEUE, QueueFullError, RunQueue } from './queue.js';
 import { ModelRegistry, type ServedModel } from './registry.js';
 import { SERVER_VERSION } from './version.js';
 
+export type { BatchingOptions } from './batching.js';
 export type { ServedModel } from './registry.js';
 
 export interface AppOptions {
@@ -28,7 +30,10 @@ export interface AppOptions {
   notReady?: () => string | undefined;
   /** per-request log sink; default one JSON line on stderr; false for none */
   log?: RequestLogger | false;
-  /** how many inference requests may wait per model while one runs; default 64; beyond it 503 */
+  /**
+   * how many inference requests may wait per model while one runs (with batching: requests whose batch
+   * has not started); default 64; beyond it 503
+   */
   maxQueue?: number;
   /** origins allowed to call the API from a browser ('*' for any); CORS is off when unset */
   cors?: string | string[];
@@ -41,17 +46,19 @@ const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
 type Env = { Variables: { requestId: string; served?: ServedModel } };
 
+/** What the app keeps per served model. */
+interface Entry {
+  signature: ServedSignature;
+  metrics: ModelMetrics;
+  /** runs a parsed request through the model's queue (and batcher) */
+  run(request: ParsedInfer): Promise<Record<string, Tensor>>;
+}
+
 export function createApp(options: AppOptions): Hono<Env> {
   const registry = new ModelRegistry(options.models);
   const metrics = new Metrics();
-  for (const { name, version } of registry.all) metrics.register(name, version);
-  const queues = new Map(
-    registry.all.map((served) => {
-      const label = `model "${served.name}"${served.version === undefined ? '' : ` version "${served.version}"`}`;
-      const onStart = (seconds: number) => metrics.observeQueue(served.name, served.version, seconds);
-      return [served, new RunQueue({ label, maxQueue: options.maxQueue ?? DEFAULT_MAX_QUEUE, onStart })];
-    }),
-  );
+  const maxQueue = options.maxQueue ?? DEFAULT_MAX_QUEUE;
+  const entries = new Map(registry.all.map((served) => [served, entryOf(served, metrics, maxQueue)]));
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = options.log === undefined ? jsonLineLogger : options.log;
   const notReady = options.notReady ?? (() => undefined);
@@ -76,7 +83,9 @@ export function createApp(options: AppOptions): Hono<Env> {
     const requestId = given !== undefined && SAFE_REQUEST_ID.test(given) ? given : crypto.randomUUID();
     c.set('requestId', requestId);
     await next();
-    c.header(REQUEST_ID, requestId);
+    // on the response itself: c.header() after next() would rebuild it, and @hono/node-server then
+    // streams the rebuilt body instead of writing it in one go
+    c.res.headers.set(REQUEST_ID, requestId);
     if (!log) return;
     const served = c.get('served');
     log({
@@ -94,11 +103,12 @@ export function createApp(options: AppOptions): Hono<Env> {
 
   app.get('/', () => consolePage(registry.all)); // before auth: the page holds no data; its API calls send the key
 
-  app.use(async (c, next) => {
-    if (options.apiKey !== undefined && !c.req.path.startsWith('/v2/health/'))
-      checkBearer(c.req.header('Authorization'), options.apiKey);
-    await next();
-  });
+  const { apiKey } = options;
+  if (apiKey !== undefined)
+    app.use(async (c, next) => {
+      if (!c.req.path.startsWith('/v2/health/')) checkBearer(c.req.header('Authorization'), apiKey);
+      await next();
+    });
 
   app.get('/v2/health/live', (c) => c.json({ live: true }));
   app.get('/v2/health/ready', (c) => {
@@ -118,7 +128,10 @@ export function createApp(options: AppOptions): Hono<Env> {
   };
 
   for (const base of ['/v2/models/:name', '/v2/models/:name/versions/:version']) {
-    app.get(base, (c) => c.json(registry.metadata(resolve(c))));
+    app.get(base, (c) => {
+      const served = resolve(c);
+      return c.json(registry.metadata(served, entries.get(served)!.signature));
+    });
     app.get(`${base}/ready`, (c) => {
       const served = resolve(c);
       ensureReady();
@@ -126,24 +139,25 @@ export function createApp(options: AppOptions): Hono<Env> {
     });
     app.post(`${base}/infer`, async (c) => {
       const served = resolve(c);
+      const entry = entries.get(served)!;
       const started = performance.now();
       let failed = true;
       try {
-        const response = await infer(c, served);
+        const response = await infer(c, served, entry);
         failed = false;
         return response;
       } finally {
-        metrics.observe(served.name, served.version, failed, (performance.now() - started) / 1000);
+        entry.metrics.observe(failed, (performance.now() - started) / 1000);
       }
     });
   }
 
-  const infer = async (c: Context<Env>, served: ServedModel): Promise<Response> => {
+  const infer = async (c: Context<Env>, served: ServedModel, entry: Entry): Promise<Response> => {
     ensureReady();
     const body = await readBody(c.req.raw, maxBodyBytes);
     const { json, binary } = splitBody(body, c.req.header(HEADER_LENGTH) ?? null);
-    const request = parseInferRequest(served.model, json, binary);
-    const results = await queues.get(served)!.run(() => runModel(served, request.feeds));
+    const request = parseInferRequest(entry.signature, json, binary);
+    const results = await entry.run(request);
     const response = buildInferResponse(served, request.id ?? c.get('requestId'), request.outputs, results);
     if (response.binary.length === 0) return c.json(response.header);
     const header = new TextEncoder().encode(JSON.stringify(response.header));
@@ -168,8 +182,47 @@ export function createApp(options: AppOptions): Hono<Env> {
   return app;
 }
 
+/** The model's served signature, metrics and runner: straight through its queue, or through a batcher. */
+function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry {
+  const { name, version, model, batching } = served;
+  const label = `model "${name}"${version === undefined ? '' : ` version "${version}"`}`;
+  const series = metrics.register(name, version, batching !== undefined);
+  const onStart = (seconds: number) => series.observeQueue(seconds);
+  if (!batching) {
+    const queue = new RunQueue({ label, maxQueue, onStart });
+    return {
+      signature: { name: model.name, inputs: model.inputs, outputs: model.outputs },
+      metrics: series,
+      run: (request) =>
+        queue.run(() => {
+          series.observeRun(1);
+          return runModel(served, request.feeds);
+        }),
+    };
+  }
+  const { maxBatch, delayMs = DEFAULT_BATCH_DELAY_MS } = batching;
+  const signature = { name: model.name, ...batchedTensors(model, maxBatch), maxBatch };
+  const batcher = new Batcher({
+    model,
+    maxBatch,
+    delayMs,
+    // a batch starts as one task; the batcher bounds the requests waiting, so this queue never refuses
+    queue: new RunQueue({ label, maxQueue }),
+    maxQueue,
+    label,
+    run: (feeds) => runModel(served, feeds),
+    onStart,
+    onRun: (rows) => series.observeRun(rows),
+  });
+  return {
+    signature,
+    metrics: series,
+    run: (request) => batcher.run(request.feeds, request.rows!),
+  };
+}
+
 /** The runtime re-checks feeds: its refusals are the client's fault (400); a trap in the model is ours (500). */
-async function runModel(served: ServedModel, feeds: Record<string, Feed>) {
+async function runModel(served: ServedModel, feeds: Record<string, Tensor>) {
   try {
     return await served.model.run(feeds);
   } catch (err) {

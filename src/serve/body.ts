@@ -6,14 +6,30 @@ import { badRequest, HttpError } from './http-error.js';
 
 export const HEADER_LENGTH = 'Inference-Header-Content-Length';
 
+/** Without `stream`, decode() keeps no state between calls, so one decoder serves every request. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 const tooLarge = (maxBytes: number, what: string) =>
   new HttpError(413, `request body ${what} the limit of ${maxBytes} bytes`);
 
-/** The body's bytes; refuses a declared Content-Length over the limit before reading, and stops reading past it. */
+/**
+ * The body's bytes; refuses a declared Content-Length over the limit before reading, and stops reading
+ * past it. A body with a declared length is read whole with arrayBuffer(), which @hono/node-server
+ * serves straight from the socket without a web stream (~0.2 ms less per request); only a chunked
+ * body is streamed, to stop at the limit.
+ */
 export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > maxBytes)
     throw tooLarge(maxBytes, `(${declared} bytes) exceeds`);
+  // first, without touching request.body: on @hono/node-server that getter alone builds the web stream
+  if (declared !== null) {
+    // the transport frames the body by its Content-Length; re-checked for targets whose events carry
+    // headers apart from the body (Lambda)
+    const body = new Uint8Array(await request.arrayBuffer());
+    if (body.byteLength > maxBytes) throw tooLarge(maxBytes, `(${body.byteLength} bytes) exceeds`);
+    return body;
+  }
   if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -56,7 +72,7 @@ export function splitBody(
   }
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(jsonBytes);
+    text = utf8.decode(jsonBytes);
   } catch {
     throw badRequest('the request JSON is not valid UTF-8');
   }

@@ -3,7 +3,8 @@
  * and turned into runtime feeds; runtime outputs turned into the protocol's response.
  */
 import { elementBytes, elementCount, type NumericDType } from '../bundle/elements.js';
-import type { Feed, Model, Tensor, TensorInfo } from '../runtime/index.js';
+import type { Tensor, TensorInfo } from '../runtime/index.js';
+import { BATCH_DIM } from './batching.js';
 import { DATATYPE_OF, PROTOCOL_DATATYPES } from './datatypes.js';
 import { badRequest } from './http-error.js';
 import {
@@ -20,9 +21,22 @@ export interface RequestedOutput {
   binary: boolean;
 }
 
+/** What requests are checked against: a model's tensors as served. */
+export interface ServedSignature {
+  name: string;
+  /** with dynamic batching, each leads with BATCH_DIM */
+  inputs: TensorInfo[];
+  outputs: TensorInfo[];
+  /** with dynamic batching: the most rows one request may carry */
+  maxBatch?: number;
+}
+
 export interface ParsedInfer {
   id: string | undefined;
-  feeds: Record<string, Feed>;
+  /** as declared by the request; with batching their leading dimension is `rows` */
+  feeds: Record<string, Tensor>;
+  /** with batching: the rows (leading dimension) all the inputs share */
+  rows: number | undefined;
   outputs: RequestedOutput[];
 }
 
@@ -32,7 +46,7 @@ const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null 
 const formatShape = (shape: readonly unknown[]) => `[${shape.join(',')}]`;
 const signature = (t: TensorInfo) => `${t.name} (${DATATYPE_OF[t.dtype]}${formatShape(t.shape)})`;
 
-export function parseInferRequest(model: Model, json: unknown, binary: Uint8Array): ParsedInfer {
+export function parseInferRequest(model: ServedSignature, json: unknown, binary: Uint8Array): ParsedInfer {
   if (!isObject(json)) throw badRequest(`the request must be a JSON object, got ${typeName(json)}`);
   const id = json.id;
   if (id !== undefined && typeof id !== 'string')
@@ -41,7 +55,8 @@ export function parseInferRequest(model: Model, json: unknown, binary: Uint8Arra
   if (!Array.isArray(json.inputs))
     throw badRequest(`"inputs" must be an array of tensors, got ${typeName(json.inputs)}`);
 
-  const feeds: Record<string, Feed> = {};
+  const feeds: Record<string, Tensor> = {};
+  let rows: { count: number; input: string } | undefined;
   let offset = 0;
   json.inputs.forEach((input: unknown, i) => {
     const where = `inputs[${i}]`;
@@ -54,12 +69,20 @@ export function parseInferRequest(model: Model, json: unknown, binary: Uint8Arra
       );
     if (Object.hasOwn(feeds, info.name)) throw badRequest(`input "${info.name}" is given twice`);
     const binarySize = optionalParameters(`input "${info.name}"`, input.parameters).binary_data_size;
+    const dims = checkDeclared(info, input, model);
+    if (model.maxBatch !== undefined) {
+      rows ??= { count: dims[0], input: info.name };
+      if (dims[0] !== rows.count)
+        throw badRequest(
+          `the inputs disagree on the batch size: "${rows.input}" has ${rows.count} rows but "${info.name}" has ${dims[0]}`,
+        );
+    }
     const data =
       binarySize === undefined
-        ? jsonTensor(info, input)
-        : binaryTensor(info, input, binarySize, binary.subarray(offset), offset);
+        ? jsonTensor(info, dims, input)
+        : binaryTensor(info, dims, input, binarySize, binary.subarray(offset), offset);
     if (binarySize !== undefined) offset += binarySize as number;
-    feeds[info.name] = { dtype: info.dtype, dims: info.shape, data };
+    feeds[info.name] = { dtype: info.dtype, dims, data };
   });
   for (const info of model.inputs)
     if (!Object.hasOwn(feeds, info.name))
@@ -68,7 +91,12 @@ export function parseInferRequest(model: Model, json: unknown, binary: Uint8Arra
     throw badRequest(
       `the binary section has ${binary.byteLength} bytes but the inputs' binary_data_size add up to ${offset}`,
     );
-  return { id, feeds, outputs: requestedOutputs(model, json.outputs, parameters.binary_data_output) };
+  return {
+    id,
+    feeds,
+    rows: rows?.count,
+    outputs: requestedOutputs(model, json.outputs, parameters.binary_data_output),
+  };
 }
 
 function optionalParameters(where: string, parameters: unknown): Json {
@@ -78,8 +106,11 @@ function optionalParameters(where: string, parameters: unknown): Json {
   return parameters;
 }
 
-/** The datatype and shape an input declares, checked against the model's signature. */
-function checkDeclared(info: TensorInfo, input: Json): void {
+/**
+ * The shape an input declares, after checking it and the datatype against the model's signature; a
+ * BATCH_DIM there accepts 1..maxBatch rows.
+ */
+function checkDeclared(info: TensorInfo, input: Json, model: ServedSignature): number[] {
   const where = `input "${info.name}"`;
   const expected = DATATYPE_OF[info.dtype];
   if (typeof input.datatype !== 'string' || !PROTOCOL_DATATYPES.includes(input.datatype))
@@ -95,40 +126,51 @@ function checkDeclared(info: TensorInfo, input: Json): void {
     throw badRequest(
       `${where}: "shape" must be an array of non-negative integers, got ${JSON.stringify(shape) ?? 'nothing'}`,
     );
-  if (shape.length !== info.shape.length || shape.some((d, k) => d !== info.shape[k]))
+  if (
+    shape.length !== info.shape.length ||
+    shape.some((d, k) => info.shape[k] !== BATCH_DIM && d !== info.shape[k])
+  )
     throw badRequest(
       `${where} has shape ${formatShape(shape)} but the model expects ${formatShape(info.shape)}`,
     );
+  if (info.shape[0] === BATCH_DIM && (shape[0] < 1 || shape[0] > model.maxBatch!))
+    throw badRequest(
+      `${where} has ${shape[0]} rows but model "${model.name}" takes 1 to ${model.maxBatch} rows per request (its max batch)${shape[0] > 1 ? '; split the request' : ''}`,
+    );
+  return shape;
 }
 
-function jsonTensor(info: TensorInfo, input: Json) {
-  checkDeclared(info, input);
+function jsonTensor(info: TensorInfo, dims: number[], input: Json) {
   const where = `input "${info.name}"`;
   if (input.data === undefined)
     throw badRequest(
       `${where} has no "data" (give it, or parameters.binary_data_size with the binary extension)`,
     );
   const values = flattenData(where, input.data);
-  const count = elementCount(info.shape);
+  const count = elementCount(dims);
   if (values.length !== count)
-    throw badRequest(
-      `${where} has ${values.length} elements but shape ${formatShape(info.shape)} needs ${count}`,
-    );
+    throw badRequest(`${where} has ${values.length} elements but shape ${formatShape(dims)} needs ${count}`);
   return typedFromJson(where, info.dtype, values);
 }
 
-function binaryTensor(info: TensorInfo, input: Json, size: unknown, rest: Uint8Array, offset: number) {
-  checkDeclared(info, input);
+function binaryTensor(
+  info: TensorInfo,
+  dims: number[],
+  input: Json,
+  size: unknown,
+  rest: Uint8Array,
+  offset: number,
+) {
   const where = `input "${info.name}"`;
   if (input.data !== undefined) throw badRequest(`${where} has both "data" and binary_data_size; give one`);
-  const needed = elementCount(info.shape) * elementBytes(info.dtype as NumericDType);
+  const needed = elementCount(dims) * elementBytes(info.dtype as NumericDType);
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 0)
     throw badRequest(
       `${where}: binary_data_size must be a non-negative integer, got ${JSON.stringify(size)}`,
     );
   if (size !== needed)
     throw badRequest(
-      `${where} has binary_data_size ${size} but ${DATATYPE_OF[info.dtype]}${formatShape(info.shape)} is ${needed} bytes`,
+      `${where} has binary_data_size ${size} but ${DATATYPE_OF[info.dtype]}${formatShape(dims)} is ${needed} bytes`,
     );
   if (size > rest.byteLength)
     throw badRequest(
@@ -138,7 +180,11 @@ function binaryTensor(info: TensorInfo, input: Json, size: unknown, rest: Uint8A
 }
 
 /** The outputs to return (all by default) and whether each goes binary. */
-function requestedOutputs(model: Model, outputs: unknown, binaryDefault: unknown): RequestedOutput[] {
+function requestedOutputs(
+  model: ServedSignature,
+  outputs: unknown,
+  binaryDefault: unknown,
+): RequestedOutput[] {
   if (binaryDefault !== undefined && typeof binaryDefault !== 'boolean')
     throw badRequest(
       `parameters.binary_data_output must be true or false, got ${JSON.stringify(binaryDefault)}`,

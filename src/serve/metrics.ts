@@ -1,48 +1,44 @@
 /**
- * Per-model inference counters, latency and queue-wait histograms, rendered in the Prometheus text
- * format.
+ * Per-model inference counters, latency and queue-wait histograms (and batch sizes with dynamic
+ * batching), rendered in the Prometheus text format.
  */
 
 /** Upper bounds in seconds: 0.5 ms to 10 s, roughly ×2.5 apart. */
 const BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-interface Series {
-  labels: string;
-  requests: number;
-  failures: number;
-  duration: Histogram;
-  /** time from a request's arrival at its model's queue to the start of its run */
-  queue: Histogram;
-}
+/** Upper bounds of the batch-size histogram, in rows. */
+const BATCH_BUCKETS = [1, 2, 4, 8, 16, 32, 64, 128, 256];
 
 interface Histogram {
+  bounds: readonly number[];
   /** counts per bucket, not cumulative; the last slot is +Inf */
   buckets: number[];
   count: number;
-  sumSeconds: number;
+  sum: number;
 }
 
-const newHistogram = (): Histogram => ({
-  buckets: new Array(BUCKETS.length + 1).fill(0),
+const newHistogram = (bounds: readonly number[]): Histogram => ({
+  bounds,
+  buckets: new Array(bounds.length + 1).fill(0),
   count: 0,
-  sumSeconds: 0,
+  sum: 0,
 });
 
-function record(h: Histogram, seconds: number): void {
-  const slot = BUCKETS.findIndex((le) => seconds <= le);
-  h.buckets[slot === -1 ? BUCKETS.length : slot]++;
+function record(h: Histogram, value: number): void {
+  const slot = h.bounds.findIndex((le) => value <= le);
+  h.buckets[slot === -1 ? h.bounds.length : slot]++;
   h.count++;
-  h.sumSeconds += seconds;
+  h.sum += value;
 }
 
 function renderHistogram(name: string, labels: string, h: Histogram): string[] {
   let cumulative = 0;
-  const lines = BUCKETS.map((le, i) => {
+  const lines = h.bounds.map((le, i) => {
     cumulative += h.buckets[i];
     return `${name}_bucket{${labels},le="${le}"} ${cumulative}`;
   });
   lines.push(`${name}_bucket{${labels},le="+Inf"} ${h.count}`);
-  lines.push(`${name}_sum{${labels}} ${h.sumSeconds}`);
+  lines.push(`${name}_sum{${labels}} ${h.sum}`);
   lines.push(`${name}_count{${labels}} ${h.count}`);
   return lines;
 }
@@ -50,27 +46,58 @@ function renderHistogram(name: string, labels: string, h: Histogram): string[] {
 const escapeLabel = (value: string) =>
   value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
+/**
+ * One served model's series. The app keeps this handle per model, so a request costs no label
+ * formatting or map lookup.
+ */
+export class ModelMetrics {
+  requests = 0;
+  failures = 0;
+  /** model runs: one per request, or one per batch with dynamic batching */
+  runs = 0;
+  readonly duration = newHistogram(BUCKETS);
+  /** time from a request's arrival at its model's queue to the start of its run */
+  readonly queue = newHistogram(BUCKETS);
+  /** rows per run; only for a model served with dynamic batching */
+  readonly batchRows: Histogram | undefined;
+
+  constructor(
+    readonly labels: string,
+    batched: boolean,
+  ) {
+    this.batchRows = batched ? newHistogram(BATCH_BUCKETS) : undefined;
+  }
+
+  observe(failed: boolean, seconds: number): void {
+    this.requests++;
+    if (failed) this.failures++;
+    record(this.duration, seconds);
+  }
+
+  observeQueue(seconds: number): void {
+    record(this.queue, seconds);
+  }
+
+  observeRun(rows: number): void {
+    this.runs++;
+    if (this.batchRows) record(this.batchRows, rows);
+  }
+}
+
 export class Metrics {
-  private readonly series = new Map<string, Series>();
+  private readonly series: ModelMetrics[] = [];
 
-  /** Creates a model's series at zero, so scrapes see every served model before its first request. */
-  register(model: string, version: string | undefined): void {
-    this.seriesOf(model, version);
-  }
-
-  observe(model: string, version: string | undefined, failed: boolean, seconds: number): void {
-    const s = this.seriesOf(model, version);
-    s.requests++;
-    if (failed) s.failures++;
-    record(s.duration, seconds);
-  }
-
-  observeQueue(model: string, version: string | undefined, seconds: number): void {
-    record(this.seriesOf(model, version).queue, seconds);
+  /** A model's series, at zero from the start so scrapes see every served model before its first request. */
+  register(model: string, version: string | undefined, batched = false): ModelMetrics {
+    const labels = `model="${escapeLabel(model)}",version="${escapeLabel(version ?? '')}"`;
+    const series = new ModelMetrics(labels, batched);
+    this.series.push(series);
+    return series;
   }
 
   render(): string {
-    const all = [...this.series.values()];
+    const all = this.series;
+    const batched = all.filter((s) => s.batchRows !== undefined);
     const lines: string[] = [
       '# HELP kiln_inference_requests_total Inference requests received per model.',
       '# TYPE kiln_inference_requests_total counter',
@@ -78,6 +105,9 @@ export class Metrics {
       '# HELP kiln_inference_failures_total Inference requests answered with an error per model.',
       '# TYPE kiln_inference_failures_total counter',
       ...all.map((s) => `kiln_inference_failures_total{${s.labels}} ${s.failures}`),
+      '# HELP kiln_model_runs_total Model runs per model (one per batch with dynamic batching).',
+      '# TYPE kiln_model_runs_total counter',
+      ...all.map((s) => `kiln_model_runs_total{${s.labels}} ${s.runs}`),
       '# HELP kiln_inference_duration_seconds Time from request to response per model.',
       '# TYPE kiln_inference_duration_seconds histogram',
       ...all.flatMap((s) => renderHistogram('kiln_inference_duration_seconds', s.labels, s.duration)),
@@ -85,16 +115,12 @@ export class Metrics {
       '# TYPE kiln_queue_seconds histogram',
       ...all.flatMap((s) => renderHistogram('kiln_queue_seconds', s.labels, s.queue)),
     ];
+    if (batched.length > 0)
+      lines.push(
+        '# HELP kiln_batch_size Rows per model run, for models served with dynamic batching.',
+        '# TYPE kiln_batch_size histogram',
+        ...batched.flatMap((s) => renderHistogram('kiln_batch_size', s.labels, s.batchRows!)),
+      );
     return `${lines.join('\n')}\n`;
-  }
-
-  private seriesOf(model: string, version: string | undefined): Series {
-    const labels = `model="${escapeLabel(model)}",version="${escapeLabel(version ?? '')}"`;
-    let s = this.series.get(labels);
-    if (!s) {
-      s = { labels, requests: 0, failures: 0, duration: newHistogram(), queue: newHistogram() };
-      this.series.set(labels, s);
-    }
-    return s;
   }
 }

@@ -6,6 +6,7 @@ import { serve } from '@hono/node-server';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppOptions } from './app.js';
+import { deferredLineLogger } from './log.js';
 
 export interface NodeServerOptions extends Omit<AppOptions, 'notReady'> {
   port: number;
@@ -26,6 +27,7 @@ export function startNodeServer(options: NodeServerOptions): Promise<NodeServer>
   let stopping = false;
   const app = createApp({
     ...options,
+    log: options.log ?? deferredLineLogger((lines) => process.stderr.write(lines), setImmediate),
     notReady: () => (stopping ? 'the server is shutting down' : undefined),
   });
   return new Promise((resolve, reject) => {

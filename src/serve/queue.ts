@@ -77,9 +77,12 @@ export class RunQueue {
     }
   }
 
-  /** Whole seconds (≥ 1, as Retry-After needs) until the current line should have drained. */
-  private retryAfterSeconds(): number {
-    const ahead = this.running + this.waiting.length;
+  /**
+   * Whole seconds (≥ 1, as Retry-After needs) until the current line, plus `moreTasks` not yet in it,
+   * should have drained.
+   */
+  retryAfterSeconds(moreTasks = 0): number {
+    const ahead = this.running + this.waiting.length + moreTasks;
     return Math.max(1, Math.ceil((ahead * this.meanRunSeconds) / this.concurrency));
   }
 }

@@ -1,5 +1,6 @@
 /** The served models by name and version, and the protocol's model metadata. */
-import type { Model } from '../runtime/index.js';
+import type { Model, TensorInfo } from '../runtime/index.js';
+import type { BatchingOptions } from './batching.js';
 import { DATATYPE_OF } from './datatypes.js';
 import { HttpError } from './http-error.js';
 
@@ -9,6 +10,8 @@ export interface ServedModel {
   /** optional version, e.g. "1"; a name may be served in several versions */
   version?: string;
   model: Model;
+  /** dynamic batching, for a model compiled at its largest batch; off when unset */
+  batching?: BatchingOptions;
 }
 
 export const PLATFORM = 'kiln-wasm';
@@ -57,8 +60,9 @@ export class ModelRegistry {
     return (this.byName.get(name) ?? []).flatMap((v) => (v.version === undefined ? [] : [v.version]));
   }
 
-  metadata(served: ServedModel) {
-    const tensor = ({ name, dtype, shape }: Model['inputs'][number]) => ({
+  /** The protocol's model metadata; `signature` is the model's tensors as served (batched: leading -1). */
+  metadata(served: ServedModel, signature: { inputs: TensorInfo[]; outputs: TensorInfo[] }) {
+    const tensor = ({ name, dtype, shape }: TensorInfo) => ({
       name,
       datatype: DATATYPE_OF[dtype],
       shape: [...shape],
@@ -67,8 +71,8 @@ export class ModelRegistry {
       name: served.name,
       versions: this.versionsOf(served.name),
       platform: PLATFORM,
-      inputs: served.model.inputs.map(tensor),
-      outputs: served.model.outputs.map(tensor),
+      inputs: signature.inputs.map(tensor),
+      outputs: signature.outputs.map(tensor),
     };
   }
 }

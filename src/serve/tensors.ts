@@ -24,6 +24,7 @@ const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Inf
 /** Nested arrays flattened row-major; anything but arrays and scalars is refused. */
 export function flattenData(where: string, data: unknown): unknown[] {
   if (!Array.isArray(data)) throw badRequest(`${where}: "data" must be an array, got ${typeName(data)}`);
+  if (!data.some(Array.isArray)) return data; // already flat, as most clients send it: no copy
   const flat: unknown[] = [];
   const visit = (items: unknown[]) => {
     for (const item of items) {
@@ -35,38 +36,55 @@ export function flattenData(where: string, data: unknown): unknown[] {
   return flat;
 }
 
-/** JSON scalars checked against `dtype` (type, range, integrality) into the runtime's typed array. */
+/**
+ * JSON scalars checked against `dtype` (type, range, integrality) into the runtime's typed array. One
+ * plain loop per kind of dtype: this runs once per element of every JSON tensor.
+ */
 export function typedFromJson(where: string, dtype: NumericDType, values: unknown[]): ElementArray {
   const out = new ELEMENT_ARRAY[dtype](values.length);
   const range = INTEGER_RANGE[dtype];
-  // built only on failure: a closure per element costs more than the conversion itself
-  const badElement = (i: number, value: unknown, expected: string) =>
-    badRequest(`${where}: element ${i} is ${JSON.stringify(value) ?? typeName(value)}, expected ${expected}`);
-  values.forEach((value, i) => {
-    if (dtype === 'bool') {
-      if (typeof value !== 'boolean') throw badElement(i, value, 'true or false');
-      out[i] = value ? 1 : 0;
-    } else if (range) {
+  const badElement = (i: number, expected: string) =>
+    badRequest(
+      `${where}: element ${i} is ${JSON.stringify(values[i]) ?? typeName(values[i])}, expected ${expected}`,
+    );
+  if (dtype === 'bool') {
+    for (let i = 0; i < values.length; i++) {
+      if (typeof values[i] !== 'boolean') throw badElement(i, 'true or false');
+      out[i] = values[i] ? 1 : 0;
+    }
+  } else if (range) {
+    const wide = out instanceof BigInt64Array || out instanceof BigUint64Array;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
       if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1])
-        throw badElement(i, value, `an integer in [${range[0]}, ${range[1]}]`);
-      out[i] = out instanceof BigInt64Array || out instanceof BigUint64Array ? BigInt(value) : value;
-    } else {
+        throw badElement(i, `an integer in [${range[0]}, ${range[1]}]`);
+      out[i] = wide ? BigInt(value) : value;
+    }
+  } else {
+    const half = dtype === 'float16';
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
       const number =
         typeof value === 'string' && Object.hasOwn(NON_FINITE, value) ? NON_FINITE[value] : value;
-      if (typeof number !== 'number')
-        throw badElement(i, value, 'a number (or "NaN", "Infinity", "-Infinity")');
-      out[i] = dtype === 'float16' ? halfBitsFromNumber(number) : number;
+      if (typeof number !== 'number') throw badElement(i, 'a number (or "NaN", "Infinity", "-Infinity")');
+      out[i] = half ? halfBitsFromNumber(number) : number;
     }
-  });
+  }
   return out;
 }
 
-/** Raw little-endian bytes into a fresh, aligned typed array (wasm hosts are little-endian). */
+/**
+ * Raw little-endian bytes (wasm hosts are little-endian) as the runtime's typed array: a view of them
+ * when they sit aligned for it, since the runtime copies feeds into the model's memory anyway; else an
+ * aligned copy. BOOL is always copied: any non-zero byte means true, stored as the 1 the kernels expect.
+ */
 export function typedFromBytes(dtype: NumericDType, bytes: Uint8Array): ElementArray {
+  const size = elementBytes(dtype);
+  if (dtype !== 'bool' && bytes.byteOffset % size === 0)
+    return new ELEMENT_ARRAY[dtype](bytes.buffer, bytes.byteOffset, bytes.byteLength / size);
   const copy = bytes.slice();
-  // BOOL is one byte per element; any non-zero byte means true, stored as the 1 the kernels expect
   if (dtype === 'bool') for (let i = 0; i < copy.length; i++) copy[i] = copy[i] ? 1 : 0;
-  return new ELEMENT_ARRAY[dtype](copy.buffer, 0, copy.byteLength / elementBytes(dtype));
+  return new ELEMENT_ARRAY[dtype](copy.buffer, 0, copy.byteLength / size);
 }
 
 export function bytesOfTyped(data: ElementArray): Uint8Array {

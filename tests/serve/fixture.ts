@@ -20,15 +20,21 @@ export interface CompiledBundle {
   cleanup(): Promise<void>;
 }
 
-async function compileToDir(bytes: Uint8Array, name: string): Promise<CompiledBundle> {
+async function compileToDir(
+  bytes: Uint8Array,
+  name: string,
+  shapes?: Record<string, number[]>,
+): Promise<CompiledBundle> {
   const dir = await mkdtemp(join(tmpdir(), `kiln-serve-${name}-`));
-  await writeBundle(dir, await compileModel(bytes, { name }));
+  await writeBundle(dir, await compileModel(bytes, { name, shapes }));
   const model = await loadModel(dir);
   return { dir, model, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-export async function compileMlp(): Promise<CompiledBundle> {
-  return compileToDir(new Uint8Array(await readFile(join(ROOT, 'models/mlp.onnx'))), 'mlp');
+/** models/mlp.onnx (x [batch,64] → probs [batch,10]), at batch 1 unless `batch` is given. */
+export async function compileMlp(batch?: number): Promise<CompiledBundle> {
+  const bytes = new Uint8Array(await readFile(join(ROOT, 'models/mlp.onnx')));
+  return compileToDir(bytes, 'mlp', batch === undefined ? undefined : { x: [batch, 64] });
 }
 
 /** One input per datatype family, each mapped by a simple op to an output of the same datatype. */

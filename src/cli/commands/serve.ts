@@ -1,14 +1,18 @@
 /** `kiln serve DIR...`: serve bundles over the Open Inference Protocol until SIGTERM or SIGINT. */
-import { loadModel, type Model } from '../../runtime/index.js';
+import { loadModel, type Backend, type Model } from '../../runtime/index.js';
+import { DEFAULT_BATCH_DELAY_MS, type BatchingOptions } from '../../serve/batching.js';
 import { DATATYPE_OF } from '../../serve/datatypes.js';
 import { startNodeServer } from '../../serve/node.js';
 import { DEFAULT_MAX_QUEUE } from '../../serve/queue.js';
-import { parseCommandArgs, parseCount } from '../args.js';
+import { parseChoice, parseCommandArgs, parseCount } from '../args.js';
 import { print, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
 
 const usage =
-  'kiln serve DIR... [--port 8080] [--host 127.0.0.1] [--max-body-mb 64] [--max-queue 64] [--cors ORIGIN]...';
+  'kiln serve DIR... [--port 8080] [--host 127.0.0.1] [--backend auto|wasm|webgpu] [--max-body-mb 64] [--max-queue 64] [--max-batch N [--batch-delay-ms 2]] [--cors ORIGIN]...';
+
+/** 'auto' (the default) is wasm until the webgpu backend is built; loadModel decides. */
+const BACKENDS: readonly Backend[] = ['auto', 'wasm', 'webgpu'];
 
 export const serveCommand: Command = {
   name: 'serve',
@@ -22,6 +26,9 @@ export const serveCommand: Command = {
         host: { type: 'string' },
         'max-body-mb': { type: 'string' },
         'max-queue': { type: 'string' },
+        'max-batch': { type: 'string' },
+        'batch-delay-ms': { type: 'string' },
+        backend: { type: 'string' },
         cors: { type: 'string', multiple: true },
       },
       usage,
@@ -31,12 +38,14 @@ export const serveCommand: Command = {
     if (port > 65535) throw new UsageError(`--port must be at most 65535, got "${values.port}"`, usage);
     const maxBodyMb = parseCount('--max-body-mb', values['max-body-mb'], 64, 1, usage);
     const maxQueue = parseCount('--max-queue', values['max-queue'], DEFAULT_MAX_QUEUE, 0, usage);
+    const backend = parseChoice('--backend', values.backend ?? 'auto', BACKENDS, usage);
+    const batching = batchingOf(values['max-batch'], values['batch-delay-ms']);
     const host = values.host ?? '127.0.0.1';
     const apiKey = process.env.KILN_API_KEY || undefined;
 
-    const models = await loadAll(positionals);
+    const models = await loadAll(positionals, backend);
     const server = await startNodeServer({
-      models: models.map((model) => ({ name: model.name, model })),
+      models: models.map((model) => ({ name: model.name, model, batching })),
       port,
       host,
       apiKey,
@@ -45,7 +54,11 @@ export const serveCommand: Command = {
       cors: values.cors,
     });
     for (const [i, model] of models.entries())
-      print(`kiln: serving ${model.name} from ${positionals[i]}: ${signature(model)}`);
+      print(`kiln: serving ${model.name} from ${positionals[i]} (${model.backend}): ${signature(model)}`);
+    if (batching)
+      print(
+        `kiln: batching up to ${batching.maxBatch} rows, waiting up to ${batching.delayMs} ms for a batch to fill`,
+      );
     print(`kiln: listening on ${server.url} (Open Inference Protocol v2; Ctrl-C to stop)`);
     print(`try:\n  ${curlExample(server.url, models[0], apiKey !== undefined)}`);
 
@@ -65,10 +78,25 @@ export const serveCommand: Command = {
   },
 };
 
-async function loadAll(dirs: string[]): Promise<Model[]> {
+/** `--max-batch N [--batch-delay-ms D]`, for every served bundle; undefined without --max-batch. */
+function batchingOf(
+  maxBatch: string | undefined,
+  delayMs: string | undefined,
+): Required<BatchingOptions> | undefined {
+  if (maxBatch === undefined) {
+    if (delayMs !== undefined) throw new UsageError('--batch-delay-ms needs --max-batch', usage);
+    return undefined;
+  }
+  return {
+    maxBatch: parseCount('--max-batch', maxBatch, 1, 1, usage),
+    delayMs: parseCount('--batch-delay-ms', delayMs, DEFAULT_BATCH_DELAY_MS, 0, usage),
+  };
+}
+
+async function loadAll(dirs: string[], backend: Backend): Promise<Model[]> {
   const models: Model[] = [];
   for (const dir of dirs) {
-    const model = await loadModel(dir);
+    const model = await loadModel(dir, { backend });
     const clash = models.findIndex((m) => m.name === model.name);
     if (clash !== -1)
       throw new Error(

@@ -1,0 +1,159 @@
+/**
+ * Dynamic batching. Kiln bakes shapes at compile time, so a batched model is compiled at its largest
+ * batch (`kiln compile m.onnx --shape x=8,64`) and served with `maxBatch` equal to that leading
+ * dimension: requests of 1..maxBatch rows are collected until their rows fill the batch or `delayMs`
+ * has passed since the first of them, run once (unused rows zero), and each gets its own rows back.
+ */
+import { ELEMENT_ARRAY, elementBytes, elementCount } from '../bundle/elements.js';
+import type { Model, Tensor, TensorInfo } from '../runtime/index.js';
+import { QueueFullError, type RunQueue } from './queue.js';
+
+export interface BatchingOptions {
+  /** the leading dimension every input and output of the model was compiled with */
+  maxBatch: number;
+  /** how long the first request of a batch waits for more rows, in milliseconds; default 2 */
+  delayMs?: number;
+}
+
+export const DEFAULT_BATCH_DELAY_MS = 2;
+
+/** Marks the batch dimension in served signatures (the protocol's "variable size"). */
+export const BATCH_DIM = -1;
+
+/**
+ * The model's tensors as served with batching (leading dimension BATCH_DIM), after checking that every
+ * input and output was compiled at `maxBatch` rows.
+ */
+export function batchedTensors(
+  model: Model,
+  maxBatch: number,
+): { inputs: TensorInfo[]; outputs: TensorInfo[] } {
+  if (!Number.isInteger(maxBatch) || maxBatch < 1)
+    throw new Error(`serve: maxBatch must be an integer ≥ 1, got ${maxBatch}`);
+  const batched = (kind: string) => (t: TensorInfo) => {
+    if (t.shape[0] !== maxBatch)
+      throw new Error(
+        `model "${model.name}": ${kind} "${t.name}" has shape [${t.shape.join(',')}], but batching with max batch ${maxBatch} needs every input and output to lead with ${maxBatch}; compile it with --shape NAME=${maxBatch},... or serve it without --max-batch`,
+      );
+    return { ...t, shape: [BATCH_DIM, ...t.shape.slice(1)] };
+  };
+  return { inputs: model.inputs.map(batched('input')), outputs: model.outputs.map(batched('output')) };
+}
+
+interface Waiting {
+  feeds: Record<string, Tensor>;
+  rows: number;
+  arrived: number;
+  resolve: (outputs: Record<string, Tensor>) => void;
+  reject: (err: unknown) => void;
+}
+
+export interface BatcherOptions {
+  model: Model;
+  maxBatch: number;
+  delayMs: number;
+  /** the model's run queue: batches take turns in it like single requests do */
+  queue: RunQueue;
+  /** how many requests may wait (collecting or queued) before more are refused with 503 */
+  maxQueue: number;
+  /** names the model in errors */
+  label: string;
+  /** runs the full batch (the app maps its errors to HTTP statuses) */
+  run: (feeds: Record<string, Tensor>) => Promise<Record<string, Tensor>>;
+  /** called per request with its wait in seconds when its batch starts */
+  onStart?: (waitedSeconds: number) => void;
+  /** called with the rows of each batch when it starts */
+  onRun?: (rows: number) => void;
+}
+
+export class Batcher {
+  /** the batch being collected */
+  private open: Waiting[] = [];
+  private openRows = 0;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** requests whose batch has not started yet (collecting, or queued behind a running batch) */
+  private waitingRequests = 0;
+
+  constructor(private readonly options: BatcherOptions) {
+    if (options.maxQueue < options.maxBatch)
+      throw new Error(
+        `serve: ${options.label}: the queue holds ${options.maxQueue} requests but a batch ${options.maxBatch} rows; a batch's requests wait in the queue while it fills, so it must hold at least the max batch (kiln serve: --max-queue ≥ --max-batch)`,
+      );
+  }
+
+  /** Runs `feeds`, whose tensors lead with `rows` (1..maxBatch, checked by the caller), in the next batch. */
+  run(feeds: Record<string, Tensor>, rows: number): Promise<Record<string, Tensor>> {
+    const { maxBatch, maxQueue, queue } = this.options;
+    if (this.waitingRequests >= maxQueue)
+      throw new QueueFullError(
+        `${this.options.label} is busy: ${this.waitingRequests} requests wait for a batch (the queue holds ${maxQueue}); retry later`,
+        queue.retryAfterSeconds(this.open.length > 0 ? 1 : 0),
+      );
+    return new Promise((resolve, reject) => {
+      if (this.openRows + rows > maxBatch) this.close();
+      this.open.push({ feeds, rows, arrived: performance.now(), resolve, reject });
+      this.openRows += rows;
+      this.waitingRequests++;
+      if (this.openRows === maxBatch) this.close();
+      else if (this.open.length === 1) this.timer = setTimeout(() => this.close(), this.options.delayMs);
+    });
+  }
+
+  /** Ends collecting the open batch and queues it to run. */
+  private close(): void {
+    clearTimeout(this.timer);
+    const batch = this.open;
+    this.open = [];
+    this.openRows = 0;
+    // the admission check above keeps this queue from ever being full: it holds fewer batches than requests
+    this.options.queue
+      .run(() => this.runBatch(batch))
+      .then(
+        (outputs) => this.hand(batch, outputs),
+        (err: unknown) => batch.forEach((w) => w.reject(err)),
+      );
+  }
+
+  private runBatch(batch: Waiting[]): Promise<Record<string, Tensor>> {
+    const started = performance.now();
+    this.waitingRequests -= batch.length;
+    for (const w of batch) this.options.onStart?.((started - w.arrived) / 1000);
+    this.options.onRun?.(batch.reduce((n, w) => n + w.rows, 0));
+    const feeds: Record<string, Tensor> = {};
+    for (const info of this.options.model.inputs) {
+      // fresh, so the rows past the last request are zeros
+      const bytes = new Uint8Array(elementCount(info.shape) * elementBytes(info.dtype));
+      let at = 0;
+      for (const w of batch) {
+        const part = w.feeds[info.name].data;
+        bytes.set(new Uint8Array(part.buffer, part.byteOffset, part.byteLength), at);
+        at += part.byteLength;
+      }
+      feeds[info.name] = {
+        dtype: info.dtype,
+        dims: info.shape,
+        data: new ELEMENT_ARRAY[info.dtype](bytes.buffer, 0, elementCount(info.shape)),
+      };
+    }
+    return this.options.run(feeds);
+  }
+
+  /** Gives each request its own rows of the batch's outputs (views, not copies). */
+  private hand(batch: Waiting[], outputs: Record<string, Tensor>): void {
+    const own = batch.map((): Record<string, Tensor> => ({}));
+    for (const [name, tensor] of Object.entries(outputs)) {
+      const rowSize = tensor.data.length / this.options.maxBatch;
+      let at = 0;
+      batch.forEach((w, i) => {
+        const end = at + w.rows * rowSize;
+        own[i][name] = {
+          dtype: tensor.dtype,
+          dims: [w.rows, ...tensor.dims.slice(1)],
+          data: tensor.data.subarray(at, end),
+        };
+        at = end;
+      });
+    }
+    batch.forEach((w, i) => w.resolve(own[i]));
+  }
+}
