@@ -40,7 +40,7 @@ export function gpuUserData(options: GpuUserDataOptions): ec2.UserData {
     'After=network-online.target',
     '[Service]',
     'User=kiln',
-    `ExecStart=/usr/local/bin/node ${SERVER_DIR}/kiln-serve.mjs ${modelDirs} --host 0.0.0.0 --port ${options.port}`,
+    `ExecStart=/usr/local/bin/node ${SERVER_DIR}/kiln-serve.mjs ${modelDirs} --host 0.0.0.0 --port ${options.port} --backend auto`,
     'Restart=on-failure',
     '[Install]',
     'WantedBy=multi-user.target',

@@ -105,7 +105,7 @@ describe('KilnGpuService defaults', () => {
     expect(script).toMatch(/aws s3 cp --region us-east-1 s3:\/\/\S+\.zip \/tmp\/kiln-server\.zip\n/);
     expect(script).toContain('unzip -o /tmp/kiln-server.zip -d /opt/kiln\n');
     expect(script).toContain(
-      'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/alpha /opt/kiln/models/beta --host 0.0.0.0 --port 8080\n',
+      'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/alpha /opt/kiln/models/beta --host 0.0.0.0 --port 8080 --backend auto\n',
     );
     expect(script).toContain('systemctl enable --now kiln.service');
   });

@@ -69,14 +69,14 @@ describe('kiln deploy --target gpu --dry-run', () => {
       .map((part) => (typeof part === 'string' ? part : '${token}'))
       .join('');
     expect(script).toContain(
-      'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/mlp --host 0.0.0.0 --port 8080',
+      'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/mlp --host 0.0.0.0 --port 8080 --backend auto',
     );
     expect(script).not.toContain('npm install');
   });
 
   it('writes a server that answers /v2/health/ready and infers from a fresh Node process', async () => {
     const serverDir = join(out, 'gpu-server');
-    const child = spawn(process.execPath, ['kiln-serve.mjs', 'models/mlp', '--port', '0'], {
+    const child = spawn(process.execPath, ['kiln-serve.mjs', 'models/mlp', '--port', '0', '--backend', 'auto'], {
       cwd: serverDir,
       env: { PATH: process.env.PATH },
       stdio: ['ignore', 'pipe', 'pipe'],
