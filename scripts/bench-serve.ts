@@ -13,13 +13,16 @@
  *
  * The "bare node:http" row is the floor any Node server pays on this machine: the same binary request
  * answered by a minimal node:http handler (`--bare DIR`, its own process) with no checks, routing,
- * metrics or logs.
+ * metrics or logs. Below it, the "TCP, no HTTP" row is the machine's own floor: the input bytes sent
+ * length-prefixed over a raw socket to a process (`--raw DIR`) that runs the model and sends the output
+ * bytes back the same way — what a loopback round trip between two processes costs here, before any
+ * HTTP. On a virtual machine that round trip alone can be a tenth of a millisecond.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
-import { connect, type Socket } from 'node:net';
+import { connect, createServer as createTcpServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -350,6 +353,85 @@ async function bareServer(dir: string) {
   });
 }
 
+/** Length-prefixed frames on a socket: a 4-byte little-endian byte count, then the bytes. */
+function frameReader(socket: Socket, onFrame: (frame: Buffer) => void) {
+  let buffered: Buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 4 && buffered.length >= 4 + buffered.readUInt32LE(0)) {
+      const end = 4 + buffered.readUInt32LE(0);
+      onFrame(buffered.subarray(4, end));
+      buffered = buffered.subarray(end);
+    }
+  });
+}
+
+function frame(parts: Uint8Array[]): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeUInt32LE(parts.reduce((n, p) => n + p.byteLength, 0));
+  return Buffer.concat([length, ...parts]);
+}
+
+/** `--raw DIR`: the machine's floor; a frame holds the inputs' bytes in order, the answer the outputs'. */
+async function rawServer(dir: string) {
+  const model = await loadModel(dir);
+  const server = createTcpServer((socket) => {
+    socket.setNoDelay(true);
+    frameReader(socket, async (request) => {
+      const feeds: Record<string, Feed> = {};
+      let at = 0;
+      for (const { name, dtype, shape } of model.inputs) {
+        const Array = ELEMENT_ARRAY[dtype];
+        const count = shape.reduce((a, b) => a * b, 1);
+        const bytes = new Uint8Array(request.subarray(at, (at += count * Array.BYTES_PER_ELEMENT)));
+        feeds[name] = { dtype, dims: shape, data: new Array(bytes.buffer, 0, count) };
+      }
+      const outputs = Object.values(await model.run(feeds));
+      socket.write(
+        frame(outputs.map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))),
+      );
+    });
+  });
+  server.listen(0, '127.0.0.1', () => {
+    const { port } = server.address() as { port: number };
+    console.log(`listening on http://127.0.0.1:${port}`);
+  });
+}
+
+/** One frame at a time to the `--raw` server; each answer must equal the runtime's outputs. */
+async function timeRaw(
+  what: string,
+  url: URL,
+  feeds: Record<string, Feed>,
+  expected: Record<string, Tensor>,
+) {
+  const socket = connect(Number(url.port), url.hostname);
+  socket.setNoDelay(true);
+  await new Promise<void>((done, fail) => socket.once('connect', done).once('error', fail));
+  const want = Buffer.concat(
+    Object.values(expected).map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength)),
+  );
+  let answered: ((frame: Buffer) => void) | undefined;
+  frameReader(socket, (answer) => answered?.(answer));
+  const request = frame(
+    Object.values(feeds).map((f) => {
+      const data = f.data as ArrayBufferView;
+      return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    }),
+  );
+  try {
+    return await timeLoop(what, async () => {
+      const answer = await new Promise<Buffer>((done) => {
+        answered = done;
+        socket.write(request);
+      });
+      if (!answer.equals(want)) throw new Error('the raw TCP server answered other outputs than the runtime');
+    });
+  } finally {
+    socket.destroy();
+  }
+}
+
 const ms = (x: number) => x.toFixed(3).padStart(8);
 const percent = (x: number) => `${x >= 0 ? '+' : ''}${x.toFixed(1)} %`;
 
@@ -359,9 +441,11 @@ async function main() {
       model: { type: 'string', default: 'melspectrogram' },
       rounds: { type: 'string', default: '3' },
       bare: { type: 'string' },
+      raw: { type: 'string' },
     },
   });
   if (values.bare !== undefined) return bareServer(values.bare);
+  if (values.raw !== undefined) return rawServer(values.raw);
   const pick = SAMPLES[values.model!];
   if (!pick)
     throw new Error(`--model must be one of ${Object.keys(SAMPLES).join(', ')}, got "${values.model}"`);
@@ -389,12 +473,14 @@ async function main() {
 
     const server = startServer([KILN, 'serve', dir, '--port', '0', '--host', '127.0.0.1']);
     const bare = startServer(['--import', 'tsx', import.meta.filename, '--bare', dir]);
+    const raw = startServer(['--import', 'tsx', import.meta.filename, '--raw', dir]);
     const perRound: Row[][] = [];
     const loaded: Row[] = [];
     try {
       const path = `/v2/models/${sample.name}/infer`;
       const endpoint = `${await server.url}${path}`;
       const bareUrl = new URL(`${await bare.url}${path}`);
+      const rawUrl = new URL(await raw.url);
       const binary = kinds.find((p) => p.kind === 'binary')!;
       for (const payload of kinds) checkAgrees(payload, await sendOnce(new URL(endpoint), payload), expected);
       checkAgrees(binary, await sendOnce(bareUrl, binary), expected);
@@ -403,6 +489,7 @@ async function main() {
         for (const payload of kinds)
           rows.push(await timeServed(`serve ${payload.kind}, 1 conn`, new URL(endpoint), payload));
         rows.push(await timeServed('bare node:http binary', bareUrl, binary));
+        rows.push(await timeRaw('TCP, no HTTP', rawUrl, feeds, expected));
         perRound.push(rows);
       }
       for (const payload of kinds) {
@@ -417,6 +504,7 @@ async function main() {
     } finally {
       server.child.kill('SIGTERM');
       bare.child.kill('SIGTERM');
+      raw.child.kill('SIGTERM');
       model.dispose();
     }
 
