@@ -76,11 +76,15 @@ describe('kiln deploy --target gpu --dry-run', () => {
 
   it('writes a server that answers /v2/health/ready and infers from a fresh Node process', async () => {
     const serverDir = join(out, 'gpu-server');
-    const child = spawn(process.execPath, ['kiln-serve.mjs', 'models/mlp', '--port', '0', '--backend', 'auto'], {
-      cwd: serverDir,
-      env: { PATH: process.env.PATH },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['kiln-serve.mjs', 'models/mlp', '--port', '0', '--backend', 'auto'],
+      {
+        cwd: serverDir,
+        env: { PATH: process.env.PATH },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
