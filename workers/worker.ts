@@ -8,7 +8,7 @@
 import bundles from 'kiln:bundles';
 import { loadModel } from '../src/runtime/index.js';
 import { createApp } from '../src/serve/app.js';
-import { optionsFromEnv, type ServeEnv } from '../src/serve/env.js';
+import { batchingFromEnv, optionsFromEnv, type ServeEnv } from '../src/serve/env.js';
 import { readWeights } from './weights.js';
 
 type WorkerEnv = ServeEnv & Record<string, unknown>;
@@ -22,10 +22,11 @@ let app: Promise<ReturnType<typeof createApp>> | undefined;
 
 async function start(env: WorkerEnv) {
   const options = optionsFromEnv(env);
+  const batching = batchingFromEnv(env);
   const models = await Promise.all(
     bundles.map(async ({ name, manifest, wasm, weights }) => {
       const model = await loadModel({ manifest, wasm, weights: await readWeights(name, weights, env) });
-      return { name: model.name, model };
+      return { name: model.name, model, batching };
     }),
   );
   return createApp({ models, ...options });

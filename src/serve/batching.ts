@@ -70,7 +70,8 @@ export class Batcher {
   /** the batch being collected */
   private open: Waiting[] = [];
   private openRows = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** when the open batch's first request arrived: the batch closes delayMs later at the latest */
+  private openedAt = 0;
   /** requests whose batch has not started yet (collecting, or queued behind a running batch) */
   private waitingRequests = 0;
 
@@ -91,17 +92,24 @@ export class Batcher {
       );
     return new Promise((resolve, reject) => {
       if (this.openRows + rows > maxBatch) this.close();
-      this.open.push({ feeds, rows, arrived: performance.now(), resolve, reject });
+      const arrived = performance.now();
+      if (this.open.length === 0) this.openedAt = arrived;
+      const waiting: Waiting = { feeds, rows, arrived, resolve, reject };
+      this.open.push(waiting);
       this.openRows += rows;
       this.waitingRequests++;
-      if (this.openRows === maxBatch) this.close();
-      else if (this.open.length === 1) this.timer = setTimeout(() => this.close(), this.options.delayMs);
+      if (this.openRows === maxBatch) return this.close();
+      // every request holds its own timer to the batch's deadline, not only the first: the Workers
+      // runtime cancels a request that waits with nothing of its own pending as hung. The first waits
+      // delayMs exactly, later ones round up, so none closes the batch early.
+      const batch = this.open;
+      const remaining = Math.max(0, Math.ceil(this.options.delayMs - (arrived - this.openedAt)));
+      setTimeout(() => this.open === batch && this.close(), remaining);
     });
   }
 
   /** Ends collecting the open batch and queues it to run. */
   private close(): void {
-    clearTimeout(this.timer);
     const batch = this.open;
     this.open = [];
     this.openRows = 0;

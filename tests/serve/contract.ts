@@ -20,7 +20,10 @@ export interface ServedTarget {
 }
 
 export const API_KEY = 's3cret';
-export const CONTRACT_ENV: Required<ServeEnv> = { KILN_API_KEY: API_KEY, KILN_MAX_BODY_MB: '1' };
+export const CONTRACT_ENV: Required<Pick<ServeEnv, 'KILN_API_KEY' | 'KILN_MAX_BODY_MB'>> = {
+  KILN_API_KEY: API_KEY,
+  KILN_MAX_BODY_MB: '1',
+};
 
 const INFER = '/v2/models/mlp/infer';
 const X = Array.from({ length: 64 }, (_, i) => Math.sin(i * 0.37) * 2);
