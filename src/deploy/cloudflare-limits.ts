@@ -88,7 +88,7 @@ export function checkMemory(
   const detail = `linear memory ${mib(linear)} + wasm ${mib(wasm)} + weights ${mib(weights)} + ${mib(HEADROOM_BYTES)} headroom`;
   if (bytes > limits.memoryBytes)
     throw new DeployError(
-      `the Worker would need about ${mib(bytes)} of memory (${detail}), over the ${mib(limits.memoryBytes)} a Workers isolate has on every plan: deploy each bundle to its own Worker, compile with --weights int8 (a 4× smaller weights file), or use --target lambda (up to 10 GB)`,
+      `the Worker would need about ${mib(bytes)} of memory (${detail}), over the ${mib(limits.memoryBytes)} a Workers isolate has on every plan: deploy each bundle to its own Worker, or use --target lambda (up to 10 GB)`,
     );
   return { bytes, detail };
 }
