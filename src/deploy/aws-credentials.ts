@@ -16,8 +16,17 @@ export function requireRegion(request: Pick<DeployRequest, 'region' | 'env'>): s
   return region;
 }
 
+/**
+ * A Lambda API client. The SDK's notice that releases after January 2027 need Node 22 is about SDK
+ * versions Kiln does not use (it pins one), so it is turned off instead of printed on every deploy.
+ */
+export function newLambdaClient(region: string): LambdaClient {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  return new LambdaClient({ region });
+}
+
 export async function requireCredentials(region: string): Promise<void> {
-  const client = new LambdaClient({ region });
+  const client = newLambdaClient(region);
   try {
     await client.config.credentials();
   } catch (err) {

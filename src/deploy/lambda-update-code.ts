@@ -12,6 +12,7 @@ import {
   waitUntilFunctionUpdatedV2,
   type GetFunctionCommandOutput,
 } from '@aws-sdk/client-lambda';
+import { newLambdaClient } from './aws-credentials.js';
 import { DeployError } from './types.js';
 
 /** The tag KilnLambdaModel puts on its functions (cdk/lib/kiln-lambda-model.ts KILN_MANAGED_TAG). */
@@ -35,7 +36,7 @@ export interface UpdateCodeOptions {
 /** Returns the function's URL when it has one on the unqualified function. */
 export async function updateFunctionCode(options: UpdateCodeOptions): Promise<string | undefined> {
   const { functionName, region } = options;
-  const client = new LambdaClient({ region });
+  const client = newLambdaClient(region);
   try {
     options.step(`checking function ${functionName} in ${region}`);
     const current = await getFunction(client, functionName, region);
