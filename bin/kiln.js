@@ -10,6 +10,6 @@ if (existsSync(source)) {
   register();
   cli = await import(source.href);
 } else {
-  cli = await import(new URL('../dist/cli/main.js', import.meta.url).href);
+  cli = await import(new URL('../dist/src/cli/main.js', import.meta.url).href);
 }
 process.exitCode = await cli.main(process.argv.slice(2));

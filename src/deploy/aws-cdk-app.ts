@@ -5,13 +5,13 @@
  */
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { kilnModule, RUNS_FROM_SOURCE } from './sources.js';
 import { CDK, findTool, runTool } from './tools.js';
 import { DeployError, type DeployRequest } from './types.js';
 
-const KILN_ROOT = resolve(import.meta.dirname, '../..');
-const APP = join(KILN_ROOT, 'cdk/bin/app.ts');
+const APP = kilnModule('cdk/bin/app');
 
 /** Flags for every CDK CLI run: no notices, version reporting or telemetry, which would reach the network. */
 const QUIET = ['--no-notices', '--no-version-reporting'];
@@ -60,10 +60,13 @@ export async function cdkDeploy(
   return outputs[stack] ?? {};
 }
 
-/** The app run by Node with tsx's loader, both by absolute path: the CLI runs it in the out folder. */
+/**
+ * The app run by this Node, by absolute path (the CLI runs it in the out folder); from a checkout's
+ * TypeScript sources through tsx's loader.
+ */
 function appCommand(): string {
-  const tsx = pathToFileURL(createRequire(join(KILN_ROOT, 'package.json')).resolve('tsx')).href;
-  return [process.execPath, '--import', tsx, APP].map(shellWord).join(' ');
+  const loader = RUNS_FROM_SOURCE ? ['--import', pathToFileURL(createRequire(APP).resolve('tsx')).href] : [];
+  return [process.execPath, ...loader, APP].map(shellWord).join(' ');
 }
 
 /** The CLI hands the app command to a shell; quoting a plain word confuses its guess of the interpreter. */

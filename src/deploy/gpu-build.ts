@@ -4,17 +4,17 @@
  * for Node 20, without the compiler) and each bundle's files under models/<name>/.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 import { readServedBundles, type ServedBundle } from './bundles.js';
+import { kilnModule } from './sources.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 export const SERVER_SCRIPT = 'kiln-serve.mjs';
 
 /** Errors read as the kiln CLI's do: one line (plus usage and exit status 2 for a wrong command line). */
 const ENTRY = `
-import { serveCommand } from './src/cli/commands/serve.ts';
-import { UsageError } from './src/cli/errors.ts';
+import { serveCommand } from ${JSON.stringify(kilnModule('src/cli/commands/serve'))};
+import { UsageError } from ${JSON.stringify(kilnModule('src/cli/errors'))};
 try {
   await serveCommand.run(process.argv.slice(2));
 } catch (err) {
@@ -34,7 +34,7 @@ export interface GpuServer {
 export async function buildGpuServer(serverDir: string, bundleDirs: string[]): Promise<GpuServer> {
   const bundles = await readServedBundles(bundleDirs);
   const result = await build({
-    stdin: { contents: ENTRY, resolveDir: ROOT, loader: 'ts' },
+    stdin: { contents: ENTRY, resolveDir: import.meta.dirname, loader: 'ts' },
     bundle: true,
     minify: true,
     format: 'esm',

@@ -8,8 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
 import { readServedBundles } from './bundles.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { kilnModule } from './sources.js';
 
 /** Writes the zip; returns the paths inside it. */
 export async function buildLambda(outZip: string, bundleDirs: string[]): Promise<string[]> {
@@ -18,10 +17,10 @@ export async function buildLambda(outZip: string, bundleDirs: string[]): Promise
   const result = await build({
     stdin: {
       contents: [
-        "import { packagedHandler } from './src/serve/lambda.ts';",
+        `import { packagedHandler } from ${JSON.stringify(kilnModule('src/serve/lambda'))};`,
         `export const handler = await packagedHandler(import.meta.url, ${JSON.stringify(packaged)});`,
       ].join('\n'),
-      resolveDir: ROOT,
+      resolveDir: import.meta.dirname,
       loader: 'ts',
     },
     outfile: 'index.mjs',

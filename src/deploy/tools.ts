@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
+import { installCommand, type PeerPackage } from './peers.js';
 import { DeployError } from './types.js';
 
 const KILN_ROOT = resolve(import.meta.dirname, '../..');
@@ -12,12 +13,12 @@ const KILN_ROOT = resolve(import.meta.dirname, '../..');
 export interface Tool {
   /** the command name, e.g. `wrangler` */
   name: string;
-  /** the npm package that provides it, pinned, for the install hint */
-  npmPackage: string;
+  /** the npm package that provides it */
+  npmPackage: PeerPackage;
 }
 
-export const WRANGLER: Tool = { name: 'wrangler', npmPackage: 'wrangler@4.86.0' };
-export const CDK: Tool = { name: 'cdk', npmPackage: 'aws-cdk@2.1148.1' };
+export const WRANGLER: Tool = { name: 'wrangler', npmPackage: 'wrangler' };
+export const CDK: Tool = { name: 'cdk', npmPackage: 'aws-cdk' };
 
 /** The tool's executable, or a DeployError saying how to install it. */
 export function findTool(tool: Tool, env: NodeJS.ProcessEnv = process.env): string {
@@ -31,7 +32,7 @@ export function findTool(tool: Tool, env: NodeJS.ProcessEnv = process.env): stri
   const found = candidates.find((path) => existsSync(path));
   if (!found)
     throw new DeployError(
-      `${tool.name} was not found (looked in node_modules/.bin and PATH); install it with: npm install --save-dev ${tool.npmPackage}`,
+      `${tool.name} was not found (looked in node_modules/.bin and PATH); install it with: ${installCommand([tool.npmPackage])}`,
     );
   return found;
 }

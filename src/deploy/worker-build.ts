@@ -5,11 +5,10 @@
  * named by the generated `kiln:bundles` module.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
 import { readServedBundles } from './bundles.js';
-
-const ROOT = resolve(import.meta.dirname, '../..');
+import { kilnModule } from './sources.js';
 
 /** The R2 bucket binding the Worker reads weights from when they are not in the script. */
 export const WEIGHTS_BINDING = 'KILN_WEIGHTS';
@@ -95,7 +94,7 @@ export async function buildWorker(
   };
   await mkdir(outDir, { recursive: true });
   await build({
-    entryPoints: [join(ROOT, 'workers/worker.ts')],
+    entryPoints: [kilnModule('workers/worker')],
     outfile: join(outDir, 'worker.js'),
     bundle: true,
     minify: true,

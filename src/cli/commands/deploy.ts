@@ -3,6 +3,7 @@
  * platform's limits, then upload (or, with --dry-run, only print the plan). Targets live in src/deploy.
  */
 import { isAbsolute, relative, resolve } from 'node:path';
+import { installCommand, type PeerPackage } from '../../deploy/peers.js';
 import {
   DEPLOY_TARGETS,
   type DeployRequest,
@@ -23,6 +24,25 @@ const TARGETS: Record<DeployTargetName, () => Promise<DeployTarget>> = {
   lambda: async () => (await import('../../deploy/lambda.js')).deployLambda,
   gpu: async () => (await import('../../deploy/gpu.js')).deployGpu,
 };
+
+/** The optional peer dependencies each target needs besides Kiln's own. */
+const TARGET_PACKAGES: Record<DeployTargetName, PeerPackage[]> = {
+  cloudflare: ['wrangler'],
+  lambda: ['aws-cdk', 'aws-cdk-lib', 'constructs', 'cdk-nag', '@aws-sdk/client-lambda'],
+  gpu: ['aws-cdk', 'aws-cdk-lib', 'constructs', 'cdk-nag', '@aws-sdk/client-lambda'],
+};
+
+/** The target's module; an uninstalled peer dependency it imports becomes an install hint. */
+async function loadTarget(target: DeployTargetName): Promise<DeployTarget> {
+  try {
+    return await TARGETS[target]();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw err;
+    throw new Error(
+      `--target ${target} needs packages that are not installed (${(err as Error).message.split('\n')[0]}): ${installCommand(TARGET_PACKAGES[target])}`,
+    );
+  }
+}
 
 export const deployCommand: Command = {
   name: 'deploy',
@@ -80,7 +100,7 @@ export const deployCommand: Command = {
         process.stderr.write(`kiln: warning: ${text}\n`);
       },
     };
-    const deploy = await TARGETS[target]();
+    const deploy = await loadTarget(target);
     const result = await deploy(request);
     progress.done();
 
