@@ -2,9 +2,10 @@
  * Dynamic batching over real HTTP: the Node server batching concurrent requests, and `kiln serve
  * --max-batch --batch-delay-ms --backend` with its start-up checks.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeServer } from '../../src/serve/node.js';
+import { startServeProcess } from './serve-process.js';
 import { compileMlp, ROOT, type CompiledBundle } from './fixture.js';
 
 let mlp8: CompiledBundle;
@@ -81,33 +82,23 @@ describe('batching on the Node server', () => {
 
 describe('kiln serve --max-batch', () => {
   it('serves a bundle compiled at the max batch with -1 in its metadata, and stops on SIGTERM', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        'bin/kiln.js',
-        'serve',
-        mlp8.dir,
-        '--port',
-        '0',
-        '--max-batch',
-        '8',
-        '--batch-delay-ms',
-        '1',
-        '--backend',
-        'auto',
-      ],
-      { cwd: ROOT },
-    );
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    let stdout = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (d) => {
-        stdout += d;
-        const match = /listening on (http:\/\/\S+)/.exec(stdout);
-        if (match) resolve(match[1]);
-      });
-      exited.then(() => reject(new Error(`kiln serve exited early:\n${stdout}`)));
-    });
+    const {
+      child,
+      url,
+      stdout: printed,
+      exited,
+    } = await startServeProcess([
+      mlp8.dir,
+      '--port',
+      '0',
+      '--max-batch',
+      '8',
+      '--batch-delay-ms',
+      '1',
+      '--backend',
+      'auto',
+    ]);
+    const stdout = printed();
     try {
       expect(stdout).toMatch(/serving mlp from .* \(wasm\):/);
       expect(stdout).toContain('batching up to 8 rows, waiting up to 1 ms for a batch to fill');

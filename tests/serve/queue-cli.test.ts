@@ -1,6 +1,7 @@
 /** `kiln serve --max-queue N --cors ORIGIN`: the flags reach the server, and bad values are usage errors. */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServeProcess } from './serve-process.js';
 import { compileMlp, ROOT, type CompiledBundle } from './fixture.js';
 
 let mlp: CompiledBundle;
@@ -11,33 +12,17 @@ afterAll(() => mlp?.cleanup());
 
 describe('kiln serve --max-queue / --cors', () => {
   it('serves with CORS for the given origins', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        'bin/kiln.js',
-        'serve',
-        mlp.dir,
-        '--port',
-        '0',
-        '--max-queue',
-        '0',
-        '--cors',
-        'https://a.example',
-        '--cors',
-        'https://b.example',
-      ],
-      { cwd: ROOT },
-    );
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    let stdout = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stdout.on('data', (d) => {
-        stdout += d;
-        const match = /listening on (http:\/\/\S+)/.exec(stdout);
-        if (match) resolve(match[1]);
-      });
-      exited.then(() => reject(new Error(`kiln serve exited early:\n${stdout}`)));
-    });
+    const { child, url, exited } = await startServeProcess([
+      mlp.dir,
+      '--port',
+      '0',
+      '--max-queue',
+      '0',
+      '--cors',
+      'https://a.example',
+      '--cors',
+      'https://b.example',
+    ]);
     try {
       for (const origin of ['https://a.example', 'https://b.example']) {
         const response = await fetch(`${url}/v2/health/live`, { headers: { Origin: origin } });
