@@ -6,6 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { readServedBundles } from '../src/deploy/bundles.js';
 import { buildWorker } from '../src/deploy/worker-build.js';
 import { wakeWord } from './sample-models.js';
 
@@ -30,7 +31,7 @@ execFileSync(
 );
 // a clean folder: wrangler uploads every file in it that matches a module rule
 await rm(workerDir, { recursive: true, force: true });
-const { modules } = await buildWorker(workerDir, [bundleDir]);
+const { modules } = await buildWorker(workerDir, await readServedBundles([bundleDir]));
 console.log(
   `built the Worker in build/cloudflare/worker: ${modules.map((m) => `${m.path} (${m.type})`).join(', ')}`,
 );

@@ -8,3 +8,26 @@ export class UsageError extends Error {
     this.name = 'UsageError';
   }
 }
+
+/**
+ * Prints an error as the kiln CLI does — one line, plus the usage line for a UsageError and the stack
+ * with `verbose` — and returns the exit code: 2 for a wrong command line, else 1.
+ */
+export function reportError(err: unknown, verbose: boolean): number {
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`kiln: ${message}\n`);
+  if (err instanceof UsageError) {
+    process.stderr.write(
+      err.usage ? `usage: ${err.usage}\n` : 'usage: kiln <command> [options]; see kiln --help\n',
+    );
+    return 2;
+  }
+  if (verbose && err instanceof Error) {
+    process.stderr.write(`${err.stack ?? ''}\n`);
+    if (err.cause)
+      process.stderr.write(
+        `caused by: ${err.cause instanceof Error ? err.cause.stack : String(err.cause)}\n`,
+      );
+  }
+  return 1;
+}

@@ -9,7 +9,7 @@ import { inspectCommand } from './commands/inspect.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
 import type { Command } from './command.js';
-import { UsageError } from './errors.js';
+import { reportError, UsageError } from './errors.js';
 
 const COMMANDS: Command[] = [
   compileCommand,
@@ -53,23 +53,4 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     return reportError(err, verbose);
   }
-}
-
-function reportError(err: unknown, verbose: boolean): number {
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`kiln: ${message}\n`);
-  if (err instanceof UsageError) {
-    process.stderr.write(
-      err.usage ? `usage: ${err.usage}\n` : 'usage: kiln <command> [options]; see kiln --help\n',
-    );
-    return 2;
-  }
-  if (verbose && err instanceof Error) {
-    process.stderr.write(`${err.stack ?? ''}\n`);
-    if (err.cause)
-      process.stderr.write(
-        `caused by: ${err.cause instanceof Error ? err.cause.stack : String(err.cause)}\n`,
-      );
-  }
-  return 1;
 }

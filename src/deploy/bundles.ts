@@ -1,12 +1,14 @@
-/** The bundles a Worker or Lambda build serves: verified, named by their manifests, names unique. */
+/** The bundles a deploy serves, read once: verified, named by their manifests, names unique. */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Manifest } from '../bundle/manifest.js';
 import { loadModel } from '../runtime/index.js';
 
 export interface ServedBundle {
   /** the model name in URLs (the manifest's), also a safe file-name stem */
   name: string;
   dir: string;
+  manifest: Manifest;
   /** the bundle's files by name: manifest.json, model.wasm, weights.bin, … */
   files: Map<string, Uint8Array>;
 }
@@ -19,7 +21,7 @@ export async function readServedBundles(dirs: string[]): Promise<ServedBundle[]>
   for (const dir of dirs) {
     // loading checks the manifest and the files' hashes now, not at the first request after a deploy
     const model = await loadModel(dir);
-    const { name } = model;
+    const { name, manifest } = model;
     model.dispose();
     if (!SAFE_NAME.test(name))
       throw new Error(`bundle ${dir}: model name "${name}" is not a safe file name; compile it with --name`);
@@ -30,7 +32,7 @@ export async function readServedBundles(dirs: string[]): Promise<ServedBundle[]>
     const files = new Map(
       await Promise.all(names.map(async (f) => [f, new Uint8Array(await readFile(join(dir, f)))] as const)),
     );
-    bundles.push({ name, dir, files });
+    bundles.push({ name, dir, manifest, files });
   }
   return bundles;
 }

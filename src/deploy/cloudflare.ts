@@ -43,10 +43,9 @@ export async function deployToWorkers(request: DeployRequest, limits: WorkersLim
     request.name,
     bundles.map((b) => b.name),
   );
-  const models: ModelFootprint[] = bundles.map(({ name: model, files }) => ({
+  const models: ModelFootprint[] = bundles.map(({ name: model, manifest, files }) => ({
     name: model,
-    memoryBytes: (JSON.parse(new TextDecoder().decode(files.get('manifest.json'))) as ManifestMemory).memory
-      .totalBytes,
+    memoryBytes: manifest.memory.totalBytes,
     wasmBytes: files.get('model.wasm')?.byteLength ?? 0,
     weightsBytes: files.get('weights.bin')?.byteLength ?? 0,
   }));
@@ -58,13 +57,13 @@ export async function deployToWorkers(request: DeployRequest, limits: WorkersLim
   const r2Dir = join(outDir, 'r2');
   // only Kiln's own folders are cleared: stale weights left there would be uploaded as modules
   await Promise.all([workerDir, uploadDir, r2Dir].map((dir) => rm(dir, { recursive: true, force: true })));
-  let build = await buildWorker(workerDir, request.bundleDirs, { weights: mode === 'r2' ? 'r2' : 'script' });
+  let build = await buildWorker(workerDir, bundles, { weights: mode === 'r2' ? 'r2' : 'script' });
   const codeBytes = (await readFile(join(workerDir, 'worker.js'))).byteLength + sumOf(models, 'wasmBytes');
   const placement = placeWeights(mode, codeBytes, models, limits);
   if (placement === 'r2' && build.r2Objects.length === 0) {
     request.log('the weights do not fit the script: rebuilding with them in R2');
     await rm(workerDir, { recursive: true, force: true });
-    build = await buildWorker(workerDir, request.bundleDirs, { weights: 'r2' });
+    build = await buildWorker(workerDir, bundles, { weights: 'r2' });
   }
   const size = await scriptSize(workerDir, build);
   if (size.bytes > limits.scriptBytes)
@@ -151,10 +150,6 @@ export async function deployToWorkers(request: DeployRequest, limits: WorkersLim
     endpoint === undefined ? `deployed Worker "${name}"` : `deployed Worker "${name}" at ${endpoint}`,
   );
   return { plan, artifacts, ...(endpoint === undefined ? {} : { endpoint }) };
-}
-
-interface ManifestMemory {
-  memory: { totalBytes: number };
 }
 
 /** The upload's size as wrangler measures it: every module, and their concatenation gzipped. */

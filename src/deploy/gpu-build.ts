@@ -6,33 +6,29 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { readServedBundles, type ServedBundle } from './bundles.js';
+import type { ServedBundle } from './bundles.js';
 import { kilnModule } from './sources.js';
 
 export const SERVER_SCRIPT = 'kiln-serve.mjs';
 
-/** Errors read as the kiln CLI's do: one line (plus usage and exit status 2 for a wrong command line). */
+/** The serve command with the kiln CLI's error reporting (one line; usage and exit status 2 for a wrong command line). */
 const ENTRY = `
 import { serveCommand } from ${JSON.stringify(kilnModule('src/cli/commands/serve'))};
-import { UsageError } from ${JSON.stringify(kilnModule('src/cli/errors'))};
+import { reportError } from ${JSON.stringify(kilnModule('src/cli/errors'))};
 try {
   await serveCommand.run(process.argv.slice(2));
 } catch (err) {
-  process.stderr.write(\`kiln: \${err instanceof Error ? err.message : String(err)}\\n\`);
-  if (err instanceof UsageError) process.stderr.write(\`usage: \${serveCommand.usage}\\n\`);
-  process.exit(err instanceof UsageError ? 2 : 1);
+  process.exitCode = reportError(err, false);
 }
 `;
 
 export interface GpuServer {
   dir: string;
-  bundles: ServedBundle[];
   scriptBytes: number;
 }
 
 /** Writes the folder afresh (no file of an earlier build may ride along into the asset). */
-export async function buildGpuServer(serverDir: string, bundleDirs: string[]): Promise<GpuServer> {
-  const bundles = await readServedBundles(bundleDirs);
+export async function buildGpuServer(serverDir: string, bundles: ServedBundle[]): Promise<GpuServer> {
   const result = await build({
     stdin: { contents: ENTRY, resolveDir: import.meta.dirname, loader: 'ts' },
     bundle: true,
@@ -58,5 +54,5 @@ export async function buildGpuServer(serverDir: string, bundleDirs: string[]): P
     await mkdir(dir, { recursive: true });
     for (const [file, bytes] of files) await writeFile(join(dir, file), bytes);
   }
-  return { dir: serverDir, bundles, scriptBytes: script.byteLength };
+  return { dir: serverDir, scriptBytes: script.byteLength };
 }

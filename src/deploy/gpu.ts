@@ -4,8 +4,8 @@
  * and — unless a dry run — `cdk deploy`ed. The endpoint is the load balancer's address.
  */
 import { join } from 'node:path';
-import type { Manifest } from '../bundle/manifest.js';
 import { cdkDeploy, cdkSynth } from './aws-cdk-app.js';
+import { readServedBundles } from './bundles.js';
 import { awsRegion, requireCredentials, requireRegion } from './aws-credentials.js';
 import { buildGpuServer, SERVER_SCRIPT } from './gpu-build.js';
 import { checkGpuMemory, DEFAULT_INSTANCE_TYPE, gpuInstance } from './gpu-limits.js';
@@ -24,10 +24,9 @@ export async function deployGpu(request: DeployRequest): Promise<DeployResult> {
   if (!request.dryRun) await requireCredentials(region);
 
   request.step('building the server folder (kiln-serve.mjs and the bundles)');
-  const server = await buildGpuServer(join(request.outDir, 'gpu-server'), request.bundleDirs);
-  const manifests = server.bundles.map(
-    (b) => JSON.parse(new TextDecoder().decode(b.files.get('manifest.json'))) as Manifest,
-  );
+  const bundles = await readServedBundles(request.bundleDirs);
+  const server = await buildGpuServer(join(request.outDir, 'gpu-server'), bundles);
+  const manifests = bundles.map((b) => b.manifest);
   request.step(`checking the bundles against a ${instance.type}`);
   const needed = checkGpuMemory(
     instance,

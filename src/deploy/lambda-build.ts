@@ -7,12 +7,17 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { zipSync, type Zippable } from 'fflate';
-import { readServedBundles } from './bundles.js';
+import type { ServedBundle } from './bundles.js';
 import { kilnModule } from './sources.js';
 
-/** Writes the zip; returns the paths inside it. */
-export async function buildLambda(outZip: string, bundleDirs: string[]): Promise<string[]> {
-  const bundles = await readServedBundles(bundleDirs);
+export interface LambdaPackage {
+  zip: Uint8Array;
+  /** the paths inside it */
+  paths: string[];
+}
+
+/** Writes the zip to `outZip`, and returns it. */
+export async function buildLambda(outZip: string, bundles: ServedBundle[]): Promise<LambdaPackage> {
   const packaged = bundles.map(({ name }) => ({ name, folder: `models/${name}` }));
   const result = await build({
     stdin: {
@@ -39,5 +44,5 @@ export async function buildLambda(outZip: string, bundleDirs: string[]): Promise
   const zip = zipSync(files, { level: 9, mtime: new Date('2000-01-01T00:00:00Z') });
   await mkdir(dirname(resolve(outZip)), { recursive: true });
   await writeFile(outZip, zip);
-  return Object.keys(files);
+  return { zip, paths: Object.keys(files) };
 }

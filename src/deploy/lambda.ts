@@ -3,10 +3,9 @@
  * the KilnLambda stack synthesized by the CDK app and — unless a dry run — `cdk deploy`ed; or, with
  * `--update-code FUNCTION`, the zip put straight into an existing Kiln function (lambda-update-code.ts).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Manifest } from '../bundle/manifest.js';
 import { cdkDeploy, cdkSynth } from './aws-cdk-app.js';
+import { readServedBundles } from './bundles.js';
 import { awsRegion, requireCredentials, requireRegion } from './aws-credentials.js';
 import { buildLambda } from './lambda-build.js';
 import { checkLambdaLimits } from './lambda-limits.js';
@@ -26,13 +25,9 @@ export async function deployLambda(request: DeployRequest): Promise<DeployResult
 
   request.step('building the Lambda zip');
   const zipPath = join(request.outDir, 'lambda.zip');
-  await buildLambda(zipPath, request.bundleDirs);
-  const zip = new Uint8Array(await readFile(zipPath));
-  const manifests = await Promise.all(
-    request.bundleDirs.map(
-      async (dir) => JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest,
-    ),
-  );
+  const bundles = await readServedBundles(request.bundleDirs);
+  const { zip } = await buildLambda(zipPath, bundles);
+  const manifests = bundles.map((b) => b.manifest);
   request.step("checking Lambda's limits");
   const check = checkLambdaLimits(zip, manifests, functionName !== undefined, request.warn);
   const models = manifests.map((m) => `model ${m.model.name} at /v2/models/${m.model.name}/infer`);

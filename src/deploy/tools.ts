@@ -72,10 +72,13 @@ export async function runTool(executable: string, args: string[], options: RunTo
     });
     stream.on('end', () => pending && onLine(pending, fromStdout));
   }
-  const code = await new Promise<number>((resolveExit, reject) => {
+  const ending = await new Promise<string | undefined>((resolveExit, reject) => {
     child.on('error', reject);
-    child.on('close', (exitCode) => resolveExit(exitCode ?? 1));
+    // a tool ends with an exit code, or with no code when a signal killed it
+    child.on('close', (code, signal) =>
+      resolveExit(code === 0 ? undefined : code !== null ? `exited with ${code}` : `was killed by ${signal}`),
+    );
   });
-  if (code !== 0) throw new Error(`${executable} ${args.join(' ')} exited with ${code}:\n${tail.join('\n')}`);
+  if (ending !== undefined) throw new Error(`${executable} ${args.join(' ')} ${ending}:\n${tail.join('\n')}`);
   return stdout;
 }

@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
-import { readServedBundles } from './bundles.js';
+import type { ServedBundle } from './bundles.js';
 import { kilnModule } from './sources.js';
 
 /** The R2 bucket binding the Worker reads weights from when they are not in the script. */
@@ -40,11 +40,10 @@ export interface WorkerBuildOptions {
 
 export async function buildWorker(
   outDir: string,
-  bundleDirs: string[],
+  bundles: ServedBundle[],
   options: WorkerBuildOptions = {},
 ): Promise<WorkerBuild> {
   const inR2 = options.weights === 'r2';
-  const bundles = await readServedBundles(bundleDirs);
   const modules: WorkerModule[] = [{ path: 'worker.js', type: 'ESModule' }];
   const r2Objects: R2Object[] = [];
   const entries: string[] = [];

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { readServedBundles } from '../../src/deploy/bundles.js';
 import { buildLambda } from '../../src/deploy/lambda-build.js';
 import { compileMlp, type CompiledBundle } from '../serve/fixture.js';
 import { readEvent } from './events.js';
@@ -24,7 +25,7 @@ afterAll(async () => {
 
 it('the zipped handler answers a Function URL event from a fresh process', async () => {
   const zipPath = join(work, 'lambda.zip');
-  const paths = await buildLambda(zipPath, [mlp.dir]);
+  const { paths } = await buildLambda(zipPath, await readServedBundles([mlp.dir]));
   expect(paths).toEqual(
     expect.arrayContaining([
       'index.mjs',

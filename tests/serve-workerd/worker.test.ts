@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { readServedBundles } from '../../src/deploy/bundles.js';
 import { buildWorker } from '../../src/deploy/worker-build.js';
 import { CONTRACT_ENV, describeContract } from '../serve/contract.js';
 import { compileMlp } from '../serve/fixture.js';
@@ -14,7 +15,7 @@ import { runWorkerDir } from './miniflare.js';
 
 async function startWorker(bundleDir: string, bindings: Record<string, string>) {
   const outDir = await mkdtemp(join(tmpdir(), 'kiln-worker-'));
-  const build = await buildWorker(outDir, [bundleDir]);
+  const build = await buildWorker(outDir, await readServedBundles([bundleDir]));
   const worker = await runWorkerDir(outDir, { bindings });
   return {
     build,

@@ -1,6 +1,7 @@
 /** `kiln bench DIR`: load time, first run, and the distribution of steady-state run times. */
 import { performance } from 'node:perf_hooks';
 import { loadModel } from '../../runtime/index.js';
+import { quantile, timeRuns } from '../../runtime/timing.js';
 import { onePositional, parseChoice, parseCommandArgs, parseCount } from '../args.js';
 import { print, printJson, type Command } from '../command.js';
 import { feedsFromArgs } from '../feeds.js';
@@ -35,27 +36,15 @@ export const benchCommand: Command = {
     const model = await loadModel(dir, { backend });
     const loadMs = performance.now() - loadStart;
     const feeds = feedsFromArgs(model, values.input ?? [], usage, 'random');
-    const timeRun = async (): Promise<number> => {
-      const start = performance.now();
-      await model.run(feeds);
-      return performance.now() - start;
-    };
-
     const progress = progressLine();
-    const firstRunMs = await timeRun();
-    for (let i = 0; i < warmup; i++) {
-      progress.update(`warmup ${i + 1}/${warmup}`);
-      await timeRun();
-    }
-    const times: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      progress.update(`run ${i + 1}/${runs}`);
-      times.push(await timeRun());
-    }
+    const { firstMs: firstRunMs, sorted: times } = await timeRuns(model, feeds, {
+      runs,
+      warmup,
+      progress: (text) => progress.update(text),
+    });
     progress.done();
     model.dispose();
 
-    times.sort((a, b) => a - b);
     const result = {
       model: model.name,
       backend: model.backend,
@@ -78,11 +67,6 @@ export const benchCommand: Command = {
     print(`peak RSS ${result.peak_rss_mb} MB`);
   },
 };
-
-/** Nearest-rank quantile of sorted values. */
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-}
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;

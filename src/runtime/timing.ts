@@ -1,0 +1,40 @@
+/**
+ * How `kiln bench` times a model, shared with the deploy's CPU estimate: the first run, a warm-up, then
+ * `runs` timed runs. Not part of the runtime's entry point (index.ts), so it adds nothing to its size.
+ */
+import type { Feed, Model } from './types.js';
+
+export interface RunTimes {
+  /** the first run pays for lazy compilation tiers */
+  firstMs: number;
+  /** the timed runs, ascending */
+  sorted: number[];
+}
+
+export async function timeRuns(
+  model: Model,
+  feeds: Record<string, Feed>,
+  options: { runs: number; warmup: number; progress?: (text: string) => void },
+): Promise<RunTimes> {
+  const timeRun = async (): Promise<number> => {
+    const start = performance.now();
+    await model.run(feeds);
+    return performance.now() - start;
+  };
+  const firstMs = await timeRun();
+  for (let i = 0; i < options.warmup; i++) {
+    options.progress?.(`warmup ${i + 1}/${options.warmup}`);
+    await timeRun();
+  }
+  const sorted: number[] = [];
+  for (let i = 0; i < options.runs; i++) {
+    options.progress?.(`run ${i + 1}/${options.runs}`);
+    sorted.push(await timeRun());
+  }
+  return { firstMs, sorted: sorted.sort((a, b) => a - b) };
+}
+
+/** Nearest-rank quantile of ascending values. */
+export function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
+}
