@@ -3,21 +3,12 @@
  * not import the compiler's IR (src/ir), so this is a deliberate small copy of part of
  * src/ir/dtype.ts; tests/runtime/elements.test.ts keeps the two in agreement.
  */
-import type { DType } from '../ir/dtype.js';
+import type { DType, TypedArray } from '../ir/dtype.js';
 
 export type NumericDType = Exclude<DType, 'string'>;
 
-export type ElementArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Uint8Array
-  | Int16Array
-  | Uint16Array
-  | Int32Array
-  | Uint32Array
-  | BigInt64Array
-  | BigUint64Array;
+/** The typed arrays element data lives in (ir/dtype's TypedArray). */
+export type ElementArray = TypedArray;
 
 interface ElementArrayConstructor {
   new (length: number): ElementArray;

@@ -97,6 +97,6 @@ export function mib(bytes: number): string {
   return bytes >= MiB ? `${(bytes / MiB).toFixed(1)} MiB` : `${(bytes / 1024).toFixed(1)} KiB`;
 }
 
-function sum(values: number[]): number {
+export function sum(values: number[]): number {
   return values.reduce((a, b) => a + b, 0);
 }

@@ -15,6 +15,7 @@ import {
   checkMemory,
   mib,
   placeWeights,
+  sum,
   weightsModeFromEnv,
   WORKERS_LIMITS,
   type ModelFootprint,
@@ -58,7 +59,8 @@ export async function deployToWorkers(request: DeployRequest, limits: WorkersLim
   // only Kiln's own folders are cleared: stale weights left there would be uploaded as modules
   await Promise.all([workerDir, uploadDir, r2Dir].map((dir) => rm(dir, { recursive: true, force: true })));
   let build = await buildWorker(workerDir, bundles, { weights: mode === 'r2' ? 'r2' : 'script' });
-  const codeBytes = (await readFile(join(workerDir, 'worker.js'))).byteLength + sumOf(models, 'wasmBytes');
+  const codeBytes =
+    (await readFile(join(workerDir, 'worker.js'))).byteLength + sum(models.map((m) => m.wasmBytes));
   const placement = placeWeights(mode, codeBytes, models, limits);
   if (placement === 'r2' && build.r2Objects.length === 0) {
     request.log('the weights do not fit the script: rebuilding with them in R2');
@@ -160,8 +162,4 @@ async function scriptSize(
   const contents = await Promise.all(build.modules.map(({ path }) => readFile(join(workerDir, path))));
   const all = Buffer.concat(contents);
   return { bytes: all.byteLength, gzipBytes: gzipSync(all).byteLength };
-}
-
-function sumOf(models: ModelFootprint[], key: 'wasmBytes' | 'weightsBytes'): number {
-  return models.reduce((n, m) => n + m[key], 0);
 }
