@@ -2,7 +2,8 @@
  * Dynamic batching. Kiln bakes shapes at compile time, so a batched model is compiled at its largest
  * batch (`kiln compile m.onnx --shape x=8,64`) and served with `maxBatch` equal to that leading
  * dimension: requests of 1..maxBatch rows are collected until their rows fill the batch or `delayMs`
- * has passed since the first of them, run once (unused rows zero), and each gets its own rows back.
+ * has passed since the first of them (and, when the model is busy then, until it is free), run once
+ * (unused rows zero), and each gets its own rows back.
  */
 import { ELEMENT_ARRAY, elementBytes, elementCount } from '../bundle/elements.js';
 import type { Model, Tensor, TensorInfo } from '../runtime/index.js';
@@ -48,6 +49,16 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
+/** Requests that will run as one batch. */
+interface Batch {
+  requests: Waiting[];
+  rows: number;
+  /** when its first request arrived: it is queued delayMs later at the latest */
+  openedAt: number;
+  /** in the run queue: it still takes requests that fit until it starts, unless it was closed */
+  queued: boolean;
+}
+
 export interface BatcherOptions {
   model: Model;
   maxBatch: number;
@@ -67,11 +78,12 @@ export interface BatcherOptions {
 }
 
 export class Batcher {
-  /** the batch being collected */
-  private open: Waiting[] = [];
-  private openRows = 0;
-  /** when the open batch's first request arrived: the batch closes delayMs later at the latest */
-  private openedAt = 0;
+  /**
+   * The batch that takes new requests: collecting until it is full or its delay has passed, then
+   * queued, and while it waits behind a running batch it still takes requests that fit, so a busy
+   * model's next run is as full as the requests that came meanwhile allow.
+   */
+  private open: Batch | undefined;
   /** requests whose batch has not started yet (collecting, or queued behind a running batch) */
   private waitingRequests = 0;
 
@@ -88,37 +100,44 @@ export class Batcher {
     if (this.waitingRequests >= maxQueue)
       throw new QueueFullError(
         `${this.options.label} is busy: ${this.waitingRequests} requests wait for a batch (the queue holds ${maxQueue}); retry later`,
-        queue.retryAfterSeconds(this.open.length > 0 ? 1 : 0),
+        queue.retryAfterSeconds(this.open && !this.open.queued ? 1 : 0),
       );
     return new Promise((resolve, reject) => {
-      if (this.openRows + rows > maxBatch) this.close();
       const arrived = performance.now();
-      if (this.open.length === 0) this.openedAt = arrived;
-      const waiting: Waiting = { feeds, rows, arrived, resolve, reject };
-      this.open.push(waiting);
-      this.openRows += rows;
+      if (this.open && this.open.rows + rows > maxBatch) this.close(this.open);
+      const batch = (this.open ??= { requests: [], rows: 0, openedAt: arrived, queued: false });
+      batch.requests.push({ feeds, rows, arrived, resolve, reject });
+      batch.rows += rows;
       this.waitingRequests++;
-      if (this.openRows === maxBatch) return this.close();
+      if (batch.rows === maxBatch) return this.close(batch);
+      if (batch.queued) return;
       // every request holds its own timer to the batch's deadline, not only the first: the Workers
       // runtime cancels a request that waits with nothing of its own pending as hung. The first waits
-      // delayMs exactly, later ones round up, so none closes the batch early.
-      const batch = this.open;
-      const remaining = Math.max(0, Math.ceil(this.options.delayMs - (arrived - this.openedAt)));
-      setTimeout(() => this.open === batch && this.close(), remaining);
+      // delayMs exactly, later ones round up, so none queues the batch early.
+      const remaining = Math.max(0, Math.ceil(this.options.delayMs - (arrived - batch.openedAt)));
+      setTimeout(() => this.enqueue(batch), remaining);
     });
   }
 
-  /** Ends collecting the open batch and queues it to run. */
-  private close(): void {
-    const batch = this.open;
-    this.open = [];
-    this.openRows = 0;
+  /** Takes no more requests into `batch`, and queues it if it is not yet. */
+  private close(batch: Batch): void {
+    if (this.open === batch) this.open = undefined;
+    this.enqueue(batch);
+  }
+
+  /** Queues `batch` to run (once); until it starts, it may still take requests. */
+  private enqueue(batch: Batch): void {
+    if (batch.queued) return;
+    batch.queued = true;
     // the admission check above keeps this queue from ever being full: it holds fewer batches than requests
     this.options.queue
-      .run(() => this.runBatch(batch))
+      .run(() => {
+        if (this.open === batch) this.open = undefined;
+        return this.runBatch(batch.requests);
+      })
       .then(
-        (outputs) => this.hand(batch, outputs),
-        (err: unknown) => batch.forEach((w) => w.reject(err)),
+        (outputs) => this.hand(batch.requests, outputs),
+        (err: unknown) => batch.requests.forEach((w) => w.reject(err)),
       );
   }
 

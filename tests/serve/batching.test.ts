@@ -230,6 +230,35 @@ describe('dynamic batching', () => {
     expect(sample(metrics, 'kiln_batch_size_count{model="mlp",version=""}')).toBe(2);
   });
 
+  it('keeps a batch whose delay passed while the model was busy taking requests until it starts', async () => {
+    const { model: gated, started, release } = gatedModel(mlp8.model);
+    const { model, runs } = counted(gated);
+    const app = batchedApp(model, 1);
+    const rows = [MAX_BATCH, 2, 3, 2, 4];
+    const inputs = rows.map((n, i) => rowsOf(i, n));
+    const post = (i: number) => postJson(app, '/v2/models/mlp/infer', inferBody(inputs[i]));
+    const running = post(0); // full: starts at once and holds the model
+    await started;
+    const first = post(1);
+    await new Promise((r) => setTimeout(r, 20)); // its delay has passed: queued behind the running batch
+    const joined = [post(2), post(3)]; // fit into the queued batch: 2 + 3 + 2 rows
+    const next = post(4); // 7 + 4 > 8: a batch of its own
+    await new Promise((r) => setTimeout(r, 20));
+    expect(runs()).toBe(1);
+    release();
+    const responses = await Promise.all([running, first, ...joined, next]);
+    expect(runs()).toBe(3);
+    for (const [i, response] of responses.entries()) {
+      expect(response.status).toBe(200);
+      expect(Float32Array.from((await response.json()).outputs[0].data)).toEqual(
+        await directPadded(inputs[i]),
+      );
+    }
+    const metrics = await (await app.request('/metrics')).text();
+    expect(sample(metrics, 'kiln_batch_size_sum{model="mlp",version=""}')).toBe(MAX_BATCH + 2 + 3 + 2 + 4);
+    expect(sample(metrics, 'kiln_batch_size_count{model="mlp",version=""}')).toBe(3);
+  });
+
   it('refuses requests it cannot batch with a 400 that says why, and stays healthy', async () => {
     const app = batchedApp(pair, 0);
     const tensor = (name: string, shape: number[], datatype = name === 'a' ? 'FP32' : 'INT32') => ({
