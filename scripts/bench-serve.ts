@@ -17,9 +17,13 @@
  * length-prefixed over a raw socket to a process (`--raw DIR`) that runs the model and sends the output
  * bytes back the same way — what a loopback round trip between two processes costs here, before any
  * HTTP. On a virtual machine that round trip alone can be a tenth of a millisecond.
+ *
+ * Each one-connection row also gives the CPU time per request of the process that answered (Linux),
+ * and the summary says how much of the served overhead is above that TCP floor — Kiln's HTTP layer
+ * (node:http, Hono, the protocol's checks) rather than the machine's transport.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
@@ -47,6 +51,23 @@ interface Row {
   reqPerSec: number;
   p50: number;
   p99: number;
+  /** CPU time the serving process's main thread spent per request, in ms (Linux only) */
+  cpu?: number;
+}
+
+/**
+ * Nanoseconds a process's main thread has run so far, from the scheduler's own accounting
+ * (/proc/PID/task/PID/schedstat); undefined where there is none. The serving rows read their server's,
+ * the direct loop this process's: CPU per request counts the work a request costs the server — parsing,
+ * checks, the model, syscalls — and leaves out what latency adds on top of it: wake-ups and the
+ * client's side of the socket.
+ */
+function threadCpuNs(pid: number): number | undefined {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]);
+  } catch {
+    return undefined;
+  }
 }
 
 /** One request's body and headers, in JSON or with the binary tensor extension both ways. */
@@ -142,10 +163,11 @@ const median = (xs: number[]) =>
     50,
   );
 
-/** `TIMED` timed calls after a warm-up, one at a time. */
-async function timeLoop(what: string, call: () => Promise<unknown>): Promise<Row> {
+/** `TIMED` timed calls after a warm-up, one at a time; `pid` runs them (the server, or this process). */
+async function timeLoop(what: string, pid: number, call: () => Promise<unknown>): Promise<Row> {
   for (let i = 0; i < WARMUP; i++) await call();
   const times: number[] = [];
+  const cpuBefore = threadCpuNs(pid);
   const began = performance.now();
   for (let i = 0; i < TIMED; i++) {
     const t0 = performance.now();
@@ -153,8 +175,15 @@ async function timeLoop(what: string, call: () => Promise<unknown>): Promise<Row
     times.push(performance.now() - t0);
   }
   const seconds = (performance.now() - began) / 1000;
+  const cpuAfter = threadCpuNs(pid);
   times.sort((a, b) => a - b);
-  return { what, reqPerSec: TIMED / seconds, p50: percentile(times, 50), p99: percentile(times, 99) };
+  return {
+    what,
+    reqPerSec: TIMED / seconds,
+    p50: percentile(times, 50),
+    p99: percentile(times, 99),
+    cpu: cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / 1e6 / TIMED,
+  };
 }
 
 interface HttpResponse {
@@ -225,10 +254,10 @@ async function rawClient(url: URL) {
 }
 
 /** Times `payload` on a fresh connection (one left idle meanwhile meets the server's keep-alive timeout). */
-async function timeServed(what: string, url: URL, payload: Payload): Promise<Row> {
+async function timeServed(what: string, pid: number, url: URL, payload: Payload): Promise<Row> {
   const client = await rawClient(url);
   try {
-    return await timeLoop(what, client.send(payload));
+    return await timeLoop(what, pid, client.send(payload));
   } finally {
     client.close();
   }
@@ -401,6 +430,7 @@ async function rawServer(dir: string) {
 /** One frame at a time to the `--raw` server; each answer must equal the runtime's outputs. */
 async function timeRaw(
   what: string,
+  pid: number,
   url: URL,
   feeds: Record<string, Feed>,
   expected: Record<string, Tensor>,
@@ -420,7 +450,7 @@ async function timeRaw(
     }),
   );
   try {
-    return await timeLoop(what, async () => {
+    return await timeLoop(what, pid, async () => {
       const answer = await new Promise<Buffer>((done) => {
         answered = done;
         socket.write(request);
@@ -485,11 +515,13 @@ async function main() {
       for (const payload of kinds) checkAgrees(payload, await sendOnce(new URL(endpoint), payload), expected);
       checkAgrees(binary, await sendOnce(bareUrl, binary), expected);
       for (let round = 0; round < rounds; round++) {
-        const rows = [await timeLoop('runtime, direct loop', () => model.run(feeds))];
+        const rows = [await timeLoop('runtime, direct loop', process.pid, () => model.run(feeds))];
         for (const payload of kinds)
-          rows.push(await timeServed(`serve ${payload.kind}, 1 conn`, new URL(endpoint), payload));
-        rows.push(await timeServed('bare node:http binary', bareUrl, binary));
-        rows.push(await timeRaw('TCP, no HTTP', rawUrl, feeds, expected));
+          rows.push(
+            await timeServed(`serve ${payload.kind}, 1 conn`, server.child.pid!, new URL(endpoint), payload),
+          );
+        rows.push(await timeServed('bare node:http binary', bare.child.pid!, bareUrl, binary));
+        rows.push(await timeRaw('TCP, no HTTP', raw.child.pid!, rawUrl, feeds, expected));
         perRound.push(rows);
       }
       for (const payload of kinds) {
@@ -513,21 +545,44 @@ async function main() {
       reqPerSec: median(perRound.map((r) => r[k].reqPerSec)),
       p50: median(perRound.map((r) => r[k].p50)),
       p99: median(perRound.map((r) => r[k].p99)),
+      cpu: first.cpu === undefined ? undefined : median(perRound.map((r) => r[k].cpu!)),
     }));
-    const overheads = rows.slice(1).map((row, k) => {
-      const each = perRound.map((r) => ((r[k + 1].p50 - r[0].p50) / r[0].p50) * 100);
-      return `${row.what.replace(', 1 conn', '')} ${percent(median(each))} (rounds: ${each.map(percent).join(', ')})`;
-    });
+    const hasCpu = rows.every((row) => row.cpu !== undefined);
+    const at = (what: string) => rows.findIndex((row) => row.what === what);
+    /** per round, `above`'s figure minus `below`'s, in % of the direct loop's; the median and each round's */
+    const share = (above: number, below: number, figure: 'p50' | 'cpu') => {
+      const each = perRound.map((r) => ((r[above][figure]! - r[below][figure]!) / r[0][figure]!) * 100);
+      return { median: median(each), rounds: each.map(percent).join(', ') };
+    };
+    const overheadLine = (label: string, above: number, below: number) => {
+      const latency = share(above, below, 'p50');
+      const cpu = hasCpu ? share(above, below, 'cpu') : undefined;
+      return `${label.padEnd(34)}${percent(latency.median).padStart(9)}${cpu ? percent(cpu.median).padStart(11) : ''}   (p50 by round: ${latency.rounds})`;
+    };
     console.log(
       `\n${sample.about}; ${TIMED} timed calls per row after ${WARMUP} warm-up, median of ${rounds} rounds`,
     );
-    console.log(`${'what'.padEnd(26)}${'req/s'.padStart(8)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}`);
+    console.log(
+      `${'what'.padEnd(26)}${'req/s'.padStart(8)}${'p50 ms'.padStart(10)}${'p99 ms'.padStart(10)}${hasCpu ? 'CPU ms/req'.padStart(12) : ''}`,
+    );
     for (const row of [...rows, ...loaded])
       console.log(
-        `${row.what.padEnd(26)}${row.reqPerSec.toFixed(0).padStart(8)}  ${ms(row.p50)}  ${ms(row.p99)}`,
+        `${row.what.padEnd(26)}${row.reqPerSec.toFixed(0).padStart(8)}  ${ms(row.p50)}  ${ms(row.p99)}${row.cpu === undefined ? '' : `    ${ms(row.cpu)}`}`,
       );
     console.log('* autocannon (whole-ms latencies); other rows timed here with performance.now()');
-    console.log(`overhead at p50, 1 connection vs the direct loop:\n  ${overheads.join('\n  ')}`);
+    if (hasCpu)
+      console.log(
+        "CPU ms/req: the serving process's main thread per request (the direct loop: this process's per call)",
+      );
+    console.log(
+      `\noverhead, in % of the direct loop (1 connection)${' '.repeat(4)}p50${hasCpu ? '        CPU' : ''}`,
+    );
+    for (let k = 1; k < rows.length; k++)
+      console.log(`  ${overheadLine(`${rows[k].what.replace(', 1 conn', '')} vs direct`, k, 0)}`);
+    const floor = at('TCP, no HTTP');
+    console.log(
+      `  ${overheadLine('serve binary over the TCP floor', at('serve binary, 1 conn'), floor)}\n  ${overheadLine('  of which node:http', at('bare node:http binary'), floor)}`,
+    );
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -40,7 +40,7 @@ const ALLOWED: Record<string, string[]> = {
   compiler: ['ir', 'frontend', 'passes', 'ops', 'kernels', 'codegen', 'bundle'],
   runtime: ['bundle', 'ir'],
   serve: ['runtime', 'bundle'],
-  deploy: ['runtime', 'bundle'],
+  deploy: ['runtime', 'bundle', 'serve'],
   cli: ['compiler', 'runtime', 'bundle', 'tensor-io', 'ir', 'serve', 'deploy'],
 };
 

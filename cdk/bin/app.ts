@@ -5,8 +5,9 @@
  *
  *   npx cdk synth -c lambdaZip=OUT/lambda.zip -c serverDir=OUT/gpu-server [-c instanceType=g6.xlarge] [-c region=us-east-1]
  *
- * More context: `memorySize` (MB, Lambda; default sized from the zip's bundles), `lambdaStackName`
- * (default KilnLambda), `gpuStackName` (default KilnGpu). The region comes from `-c region` or the CLI's
+ * More context: `memorySize` (MB, Lambda; default sized from the zip's bundles), `maxBatch` and
+ * `batchDelayMs` (GPU: `kiln serve --max-batch --batch-delay-ms`), `lambdaStackName` (default
+ * KilnLambda), `gpuStackName` (default KilnGpu). The region comes from `-c region` or the CLI's
  * CDK_DEFAULT_REGION; the GPU stack requires one. Each stack outputs its endpoint as `Endpoint`.
  */
 import { App, CfnOutput, Stack, Validations } from 'aws-cdk-lib';
@@ -54,9 +55,14 @@ export function buildKilnApp(app: App = new App()): KilnAppStacks {
   let gpuStack: Stack | undefined;
   if (serverDir) {
     gpuStack = new Stack(app, context('gpuStackName') ?? 'KilnGpu', { env });
+    const maxBatch = optionalNumber('maxBatch', context('maxBatch'));
+    const delayMs = optionalNumber('batchDelayMs', context('batchDelayMs'));
+    if (maxBatch === undefined && delayMs !== undefined)
+      throw new Error('Kiln CDK app: -c batchDelayMs needs -c maxBatch');
     const service = new KilnGpuService(gpuStack, 'Service', {
       serverDir,
       instanceType: context('instanceType'),
+      batching: maxBatch === undefined ? undefined : { maxBatch, delayMs },
     });
     new CfnOutput(gpuStack, 'Endpoint', {
       value: `http://${service.loadBalancer.loadBalancerDnsName}`,

@@ -13,6 +13,19 @@ export interface GpuUserDataOptions {
   readonly port: number;
   /** The bundle folders' names under the server folder's models/. */
   readonly models: readonly string[];
+  /** `kiln serve --max-batch`, checked by the construct. */
+  readonly batching?: KilnGpuBatching;
+}
+
+/** Dynamic batching of every served model, as `kiln serve --max-batch N --batch-delay-ms D`. */
+export interface KilnGpuBatching {
+  /**
+   * The batch every bundle's inputs and outputs were compiled to lead with (`kiln compile --shape
+   * NAME=N,...`); at most 64, the requests kiln serve's queue holds.
+   */
+  readonly maxBatch: number;
+  /** How long the first request of a batch waits for more rows. @default - kiln serve's default, 2 ms */
+  readonly delayMs?: number;
 }
 
 const NODE_VERSION = 'v20.19.5';
@@ -40,7 +53,7 @@ export function gpuUserData(options: GpuUserDataOptions): ec2.UserData {
     'After=network-online.target',
     '[Service]',
     'User=kiln',
-    `ExecStart=/usr/local/bin/node ${SERVER_DIR}/kiln-serve.mjs ${modelDirs} --host 0.0.0.0 --port ${options.port} --backend auto`,
+    `ExecStart=/usr/local/bin/node ${SERVER_DIR}/kiln-serve.mjs ${modelDirs} --host 0.0.0.0 --port ${options.port} --backend auto${batchingFlags(options.batching)}`,
     'Restart=on-failure',
     '[Install]',
     'WantedBy=multi-user.target',
@@ -49,4 +62,11 @@ export function gpuUserData(options: GpuUserDataOptions): ec2.UserData {
     'systemctl enable --now kiln.service',
   );
   return userData;
+}
+
+/** Without a delay, kiln serve's own default applies. */
+function batchingFlags(batching: KilnGpuBatching | undefined): string {
+  if (batching === undefined) return '';
+  const delay = batching.delayMs === undefined ? '' : ` --batch-delay-ms ${batching.delayMs}`;
+  return ` --max-batch ${batching.maxBatch}${delay}`;
 }

@@ -7,3 +7,4 @@ export {
   HEALTH_CHECK_PATH,
   type KilnGpuServiceProps,
 } from './kiln-gpu-service.js';
+export type { KilnGpuBatching } from './gpu-user-data.js';

@@ -15,7 +15,7 @@ import { Construct } from 'constructs';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { rejectBoth } from './props.js';
-import { gpuUserData } from './gpu-user-data.js';
+import { gpuUserData, type KilnGpuBatching } from './gpu-user-data.js';
 
 /** The families with NVIDIA GPUs the WebGPU backend targets: A10G, L4, L40S. */
 export const GPU_INSTANCE_FAMILIES = ['g5', 'g6', 'g6e'] as const;
@@ -58,6 +58,8 @@ export interface KilnGpuServiceProps {
   readonly logBucketProps?: s3.BucketProps;
   /** Topic told of every scaling event. @default - no notifications */
   readonly notificationsTopic?: sns.ITopic;
+  /** Dynamic batching of concurrent requests (`kiln serve --max-batch`). @default - none: one request per run */
+  readonly batching?: KilnGpuBatching;
 }
 
 export class KilnGpuService extends Construct {
@@ -113,6 +115,7 @@ export class KilnGpuService extends Construct {
         region: Stack.of(this).region,
         port,
         models,
+        batching: props.batching,
       }),
     });
 
@@ -246,6 +249,15 @@ function checkProps(props: KilnGpuServiceProps): void {
       throw new Error(
         `KilnGpuService: instanceType must be a ${GPU_INSTANCE_FAMILIES.join(', ')} instance (e.g. g5.xlarge), got "${type}"`,
       );
+  }
+  const { batching } = props;
+  if (batching !== undefined) {
+    if (!Number.isInteger(batching.maxBatch) || batching.maxBatch < 1)
+      throw new Error(
+        `KilnGpuService: batching.maxBatch must be a whole number ≥ 1, got ${batching.maxBatch}`,
+      );
+    if (batching.delayMs !== undefined && (!Number.isInteger(batching.delayMs) || batching.delayMs < 0))
+      throw new Error(`KilnGpuService: batching.delayMs must be a whole number ≥ 0, got ${batching.delayMs}`);
   }
   const min = props.minCapacity ?? 1;
   const max = props.maxCapacity ?? 2;

@@ -1,5 +1,6 @@
 /** Parsing of the CLI's value syntaxes (`NAME=D0,D1`, `NAME=FILE`, counts), with usage errors that quote the argument. */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { DEFAULT_BATCH_DELAY_MS, type BatchingOptions } from '../serve/batching.js';
 import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -57,6 +58,22 @@ export function parseCount(
   if (!Number.isInteger(n) || n < min)
     throw new UsageError(`${flag} must be an integer ≥ ${min}, got "${text}"`, usage);
   return n;
+}
+
+/** `--max-batch N [--batch-delay-ms D]` (kiln serve, kiln deploy); undefined without --max-batch. */
+export function batchingOf(
+  maxBatch: string | undefined,
+  delayMs: string | undefined,
+  usage: string,
+): Required<BatchingOptions> | undefined {
+  if (maxBatch === undefined) {
+    if (delayMs !== undefined) throw new UsageError('--batch-delay-ms needs --max-batch', usage);
+    return undefined;
+  }
+  return {
+    maxBatch: parseCount('--max-batch', maxBatch, 1, 1, usage),
+    delayMs: parseCount('--batch-delay-ms', delayMs, DEFAULT_BATCH_DELAY_MS, 0, usage),
+  };
 }
 
 /** A value that must be one of `choices`. */

@@ -1,7 +1,9 @@
 /**
  * The wrangler configuration `kiln deploy --target cloudflare` writes: the Worker's name, its module
- * rules (model.wasm as CompiledWasm, weights as Data) and, when weights live in R2, the bucket binding.
+ * rules (model.wasm as CompiledWasm, weights as Data), the serving options it reads from its vars and,
+ * when weights live in R2, the bucket binding.
  */
+import type { ServeEnv } from '../serve/env.js';
 import { WEIGHTS_BINDING } from './worker-build.js';
 import { DeployError } from './types.js';
 
@@ -45,9 +47,11 @@ export interface WranglerConfig {
   main: string;
   /** the R2 bucket bound as WEIGHTS_BINDING, when weights are read from R2 */
   weightsBucket?: string;
+  /** plain-text vars the Worker reads its serving options from (workers/worker.ts) */
+  vars?: ServeEnv;
 }
 
-export function wranglerToml({ name, main, weightsBucket }: WranglerConfig): string {
+export function wranglerToml({ name, main, weightsBucket, vars = {} }: WranglerConfig): string {
   const lines = [
     '# Written by `kiln deploy --target cloudflare`: the Worker is already built, so wrangler uploads it as is.',
     `name = ${JSON.stringify(name)}`,
@@ -56,6 +60,9 @@ export function wranglerToml({ name, main, weightsBucket }: WranglerConfig): str
     'no_bundle = true',
     'workers_dev = true',
   ];
+  const entries = Object.entries(vars).filter(([, value]) => value !== undefined);
+  if (entries.length > 0)
+    lines.push('', '[vars]', ...entries.map(([key, value]) => `${key} = ${JSON.stringify(value)}`));
   for (const rule of MODULE_RULES)
     lines.push(
       '',

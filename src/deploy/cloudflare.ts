@@ -7,6 +7,7 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { batchingPlanLine, checkBatching } from './batching.js';
 import { readServedBundles } from './bundles.js';
 import { COMPATIBILITY_DATE, weightsBucketName, workerName, wranglerToml } from './cloudflare-config.js';
 import { estimateCpu } from './cloudflare-cpu.js';
@@ -32,7 +33,7 @@ export async function deployCloudflare(request: DeployRequest): Promise<DeployRe
 
 /** The target with its limits as a parameter, so tests can reach the R2 and too-large paths with small models. */
 export async function deployToWorkers(request: DeployRequest, limits: WorkersLimits): Promise<DeployResult> {
-  const { outDir, dryRun, env } = request;
+  const { outDir, dryRun, env, batching } = request;
   // everything that can refuse without work comes first: the tool, the credentials, the settings
   const wrangler = findTool(WRANGLER, env);
   const credentials = dryRun ? undefined : requireCloudflareCredentials(env);
@@ -40,6 +41,7 @@ export async function deployToWorkers(request: DeployRequest, limits: WorkersLim
 
   request.step('checking the bundles');
   const bundles = await readServedBundles(request.bundleDirs);
+  if (batching) checkBatching(bundles, batching);
   const name = workerName(
     request.name,
     bundles.map((b) => b.name),
@@ -90,7 +92,12 @@ export async function deployToWorkers(request: DeployRequest, limits: WorkersLim
 
   const bucket = build.r2Objects.length > 0 ? weightsBucketName(name) : undefined;
   const configPath = join(outDir, 'wrangler.toml');
-  await writeFile(configPath, wranglerToml({ name, main: 'worker/worker.js', weightsBucket: bucket }));
+  // the Worker reads its batching from these vars (src/serve/env.ts batchingFromEnv)
+  const vars = batching && {
+    KILN_MAX_BATCH: String(batching.maxBatch),
+    KILN_BATCH_DELAY_MS: String(batching.delayMs),
+  };
+  await writeFile(configPath, wranglerToml({ name, main: 'worker/worker.js', weightsBucket: bucket, vars }));
   const r2Files = await Promise.all(
     build.r2Objects.map(async ({ key, bytes }) => {
       const path = join(r2Dir, key);
@@ -116,6 +123,7 @@ export async function deployToWorkers(request: DeployRequest, limits: WorkersLim
     bucket === undefined
       ? 'weights: in the script, as Data modules'
       : `weights: in R2 bucket "${bucket}" (binding ${WEIGHTS_BINDING}), read and verified on the first request: ${r2Files.map((f) => f.key).join(', ')}`,
+    ...(batching ? [batchingPlanLine(batching)] : []),
     ...cpu.map(
       (c) =>
         `CPU: "${c.model}" ${c.medianMs.toFixed(2)} ms per run, ${c.loadMs.toFixed(0)} ms to load (measured here; free plan: ${limits.freeCpuMs} ms per request)`,

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { cdkDeploy, cdkSynth } from './aws-cdk-app.js';
+import { batchingPlanLine, checkBatching } from './batching.js';
 import { readServedBundles } from './bundles.js';
 import { awsRegion, requireCredentials, requireRegion } from './aws-credentials.js';
 import { buildGpuServer, SERVER_SCRIPT } from './gpu-build.js';
@@ -23,8 +24,10 @@ export async function deployGpu(request: DeployRequest): Promise<DeployResult> {
   const region = request.dryRun ? (given ?? DRY_RUN_REGION) : requireRegion(request);
   if (!request.dryRun) await requireCredentials(region);
 
+  const { batching } = request;
   request.step('building the server folder (kiln-serve.mjs and the bundles)');
   const bundles = await readServedBundles(request.bundleDirs);
+  if (batching) checkBatching(bundles, batching);
   const server = await buildGpuServer(join(request.outDir, 'gpu-server'), bundles);
   const manifests = bundles.map((b) => b.manifest);
   request.step(`checking the bundles against a ${instance.type}`);
@@ -39,6 +42,8 @@ export async function deployGpu(request: DeployRequest): Promise<DeployResult> {
     gpuStackName: stack,
     instanceType: instance.type,
     region,
+    // cdk/bin/app.ts hands them to KilnGpuService, which adds them to the server's command line
+    ...(batching && { maxBatch: String(batching.maxBatch), batchDelayMs: String(batching.delayMs) }),
   });
   const plan = [
     `stack ${stack} in ${region}${given ? '' : ' (a stand-in for the dry run: pass --region)'}: Auto Scaling group of 1–2 ${instance.type} (${instance.gpu} ${instance.gpuMemoryGiB} GB, ${instance.memoryGiB} GiB memory) in a new VPC, IMDSv2 required, encrypted volumes`,
@@ -46,6 +51,7 @@ export async function deployGpu(request: DeployRequest): Promise<DeployResult> {
     `server: ${SERVER_SCRIPT} (${(server.scriptBytes / 1024).toFixed(0)} KB, no npm install on the instances) under systemd, on Node.js 20 from nodejs.org`,
     ...manifests.map((m) => `model ${m.model.name} at /v2/models/${m.model.name}/infer`),
     `memory: the bundles need about ${(needed / 2 ** 30).toFixed(1)} GiB of the instance's ${instance.memoryGiB} GiB`,
+    ...(batching ? [batchingPlanLine(batching)] : []),
   ];
   const artifacts = [join(server.dir, SERVER_SCRIPT), ...templates];
   if (request.dryRun) return { plan, artifacts };

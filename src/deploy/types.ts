@@ -3,6 +3,8 @@
  * (cloudflare.ts, lambda.ts, gpu.ts): the CLI parses flags into a DeployRequest, a target builds its
  * artifacts under `outDir`, checks the platform's limits, and — unless `dryRun` — uploads.
  */
+import type { BatchingOptions } from '../serve/batching.js';
+
 export const DEPLOY_TARGETS = ['cloudflare', 'lambda', 'gpu'] as const;
 export type DeployTargetName = (typeof DEPLOY_TARGETS)[number];
 
@@ -21,6 +23,8 @@ export interface DeployRequest {
   updateCode?: string;
   /** gpu: `--instance-type` (g5/g6/g6e families) */
   instanceType?: string;
+  /** cloudflare, gpu: `--max-batch N [--batch-delay-ms D]`, dynamic batching of every served model */
+  batching?: Required<BatchingOptions>;
   /** the environment deploy tools see (credentials, account ids); process.env in the CLI */
   env: NodeJS.ProcessEnv;
   /** a step begins: "building the Worker", "wrangler deploy"… (shown as progress) */

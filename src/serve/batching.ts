@@ -23,15 +23,16 @@ export const BATCH_DIM = -1;
 
 /**
  * The model's tensors as served with batching (leading dimension BATCH_DIM), after checking that every
- * input and output was compiled at `maxBatch` rows.
+ * input and output was compiled at `maxBatch` rows. Takes a loaded Model or a bundle's manifest
+ * signature, so `kiln deploy --max-batch` refuses the same bundles the server would.
  */
-export function batchedTensors(
-  model: Model,
+export function batchedTensors<T extends Pick<TensorInfo, 'name' | 'shape'>>(
+  model: { name: string; inputs: readonly T[]; outputs: readonly T[] },
   maxBatch: number,
-): { inputs: TensorInfo[]; outputs: TensorInfo[] } {
+): { inputs: T[]; outputs: T[] } {
   if (!Number.isInteger(maxBatch) || maxBatch < 1)
     throw new Error(`serve: maxBatch must be an integer ≥ 1, got ${maxBatch}`);
-  const batched = (kind: string) => (t: TensorInfo) => {
+  const batched = (kind: string) => (t: T) => {
     if (t.shape[0] !== maxBatch)
       throw new Error(
         `model "${model.name}": ${kind} "${t.name}" has shape [${t.shape.join(',')}], but batching with max batch ${maxBatch} needs every input and output to lead with ${maxBatch}; compile it with --shape NAME=${maxBatch},... or serve it without --max-batch`,
@@ -57,6 +58,8 @@ interface Batch {
   openedAt: number;
   /** in the run queue: it still takes requests that fit until it starts, unless it was closed */
   queued: boolean;
+  /** its requests' timers to its deadline, cleared once it is queued (they would keep a stopping server up) */
+  timers: ReturnType<typeof setTimeout>[];
 }
 
 export interface BatcherOptions {
@@ -105,7 +108,7 @@ export class Batcher {
     return new Promise((resolve, reject) => {
       const arrived = performance.now();
       if (this.open && this.open.rows + rows > maxBatch) this.close(this.open);
-      const batch = (this.open ??= { requests: [], rows: 0, openedAt: arrived, queued: false });
+      const batch = (this.open ??= { requests: [], rows: 0, openedAt: arrived, queued: false, timers: [] });
       batch.requests.push({ feeds, rows, arrived, resolve, reject });
       batch.rows += rows;
       this.waitingRequests++;
@@ -115,7 +118,7 @@ export class Batcher {
       // runtime cancels a request that waits with nothing of its own pending as hung. The first waits
       // delayMs exactly, later ones round up, so none queues the batch early.
       const remaining = Math.max(0, Math.ceil(this.options.delayMs - (arrived - batch.openedAt)));
-      setTimeout(() => this.enqueue(batch), remaining);
+      batch.timers.push(setTimeout(() => this.enqueue(batch), remaining));
     });
   }
 
@@ -129,6 +132,7 @@ export class Batcher {
   private enqueue(batch: Batch): void {
     if (batch.queued) return;
     batch.queued = true;
+    batch.timers.forEach(clearTimeout);
     // the admission check above keeps this queue from ever being full: it holds fewer batches than requests
     this.options.queue
       .run(() => {

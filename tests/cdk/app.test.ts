@@ -12,13 +12,15 @@ type Resources = Record<string, { Type: string; Properties: Record<string, unkno
 const ofType = (resources: Resources, type: string) =>
   Object.values(resources).filter((r) => r.Type === type);
 
-it('synthesizes both stacks, cdk-nag clean, from lambdaZip, serverDir, instanceType and region', () => {
+it('synthesizes both stacks, cdk-nag clean, from lambdaZip, serverDir, instanceType, batching and region', () => {
   const { app, lambdaStack, gpuStack } = buildKilnApp(
     new App({
       context: {
         lambdaZip: artifacts.lambdaZip,
         serverDir: artifacts.serverDir,
         instanceType: 'g6.xlarge',
+        maxBatch: '8',
+        batchDelayMs: '3',
         region: 'eu-west-1',
       },
     }),
@@ -29,6 +31,9 @@ it('synthesizes both stacks, cdk-nag clean, from lambdaZip, serverDir, instanceT
   const gpu = assembly.getStackByName('KilnGpu').template;
   const [launchTemplate] = ofType(gpu.Resources, 'AWS::EC2::LaunchTemplate');
   expect(launchTemplate.Properties.LaunchTemplateData).toMatchObject({ InstanceType: 'g6.xlarge' });
+  expect(JSON.stringify(launchTemplate.Properties.LaunchTemplateData)).toContain(
+    ' --backend auto --max-batch 8 --batch-delay-ms 3\\n',
+  );
   expect(gpuStack?.region).toBe('eu-west-1');
   expect(gpu.Outputs.Endpoint.Value).toEqual({
     'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [expect.stringMatching(/LoadBalancer/), 'DNSName'] }]],
@@ -55,11 +60,15 @@ it('synthesizes only the Lambda stack when no serverDir is given', () => {
   expect(app.synth().stacks.map((s) => s.stackName)).toEqual(['KilnLambda']);
 });
 
-it('says which context to pass when given none, and rejects a memorySize that is not a number', () => {
+it('says which context to pass when given none, and rejects bad memorySize, maxBatch or batchDelayMs', () => {
   expect(() => buildKilnApp(new App())).toThrow(
     'Kiln CDK app: pass -c lambdaZip=PATH (Lambda stack) and/or -c serverDir=DIR (GPU stack)',
   );
   expect(() =>
     buildKilnApp(new App({ context: { lambdaZip: artifacts.lambdaZip, memorySize: '2GB' } })),
   ).toThrow('Kiln CDK app: -c memorySize must be a whole number, got "2GB"');
+  const gpu = (context: Record<string, string>) => () =>
+    buildKilnApp(new App({ context: { serverDir: artifacts.serverDir, region: 'eu-west-1', ...context } }));
+  expect(gpu({ maxBatch: 'four' })).toThrow('Kiln CDK app: -c maxBatch must be a whole number, got "four"');
+  expect(gpu({ batchDelayMs: '5' })).toThrow('Kiln CDK app: -c batchDelayMs needs -c maxBatch');
 });

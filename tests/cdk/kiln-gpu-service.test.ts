@@ -54,6 +54,7 @@ beforeAll(() => {
     internetFacing: false,
     existingLogBucket: s3.Bucket.fromBucketName(stack, 'Logs', 'my-alb-logs'),
     notificationsTopic: sns.Topic.fromTopicArn(stack, 'Topic', 'arn:aws:sns:us-east-1:123456789012:scaling'),
+    batching: { maxBatch: 8, delayMs: 5 },
   }));
   try {
     app.synth();
@@ -191,9 +192,9 @@ describe('KilnGpuService options', () => {
     });
   });
 
-  it('takes port, volume, capacity, scaling target and notifications', () => {
+  it('takes port, batching, volume, capacity, scaling target and notifications', () => {
     options.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9000 });
-    expect(userDataText(options)).toContain('--port 9000');
+    expect(userDataText(options)).toContain(' --port 9000 --backend auto --max-batch 8 --batch-delay-ms 5\n');
     options.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
         BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ VolumeSize: 200 }) })],
@@ -263,6 +264,28 @@ describe('KilnGpuService errors', () => {
     expect(inServer(empty)).toThrow(
       `KilnGpuService: model folder name "a b" in ${empty}/models may hold only letters, digits, _ . -`,
     );
+  });
+
+  it('takes batching in whole numbers, at least one row, leaving the delay to kiln serve unless given', () => {
+    for (const maxBatch of [0, 2.5, -1])
+      expect(attempt(() => ({ batching: { maxBatch } }))).toThrow(
+        `KilnGpuService: batching.maxBatch must be a whole number ≥ 1, got ${maxBatch}`,
+      );
+    for (const delayMs of [-1, 0.5])
+      expect(attempt(() => ({ batching: { maxBatch: 4, delayMs } }))).toThrow(
+        `KilnGpuService: batching.delayMs must be a whole number ≥ 0, got ${delayMs}`,
+      );
+    const stack = new Stack(new App(), 'S', { env });
+    new KilnGpuService(stack, 'Service', {
+      serverDir: artifacts.serverDir,
+      batching: { maxBatch: 4, delayMs: 0 },
+    });
+    expect(userDataText(Template.fromStack(stack))).toContain(
+      ' --backend auto --max-batch 4 --batch-delay-ms 0\n',
+    );
+    const noDelay = new Stack(new App(), 'S', { env });
+    new KilnGpuService(noDelay, 'Service', { serverDir: artifacts.serverDir, batching: { maxBatch: 4 } });
+    expect(userDataText(Template.fromStack(noDelay))).toContain(' --backend auto --max-batch 4\n');
   });
 
   it('rejects minCapacity above maxCapacity', () => {

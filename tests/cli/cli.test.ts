@@ -71,7 +71,7 @@ describe.concurrent('kiln usage errors', () => {
     expect(option.stderr).toContain('usage: kiln inspect DIR [--json]');
   });
 
-  it('deploy: a missing or unknown target and flags of another target are usage errors, exit 2', async () => {
+  it('deploy: a missing or unknown target, flags of another target and bad batching are usage errors, exit 2', async () => {
     const cases: Array<[string[], string]> = [
       [['deploy', bundleDir], 'kiln: missing --target (cloudflare, lambda, gpu)'],
       [
@@ -90,6 +90,18 @@ describe.concurrent('kiln usage errors', () => {
       [
         ['deploy', bundleDir, '--target', 'cloudflare', '--region', 'eu-west-1'],
         'kiln: --region is for the AWS targets',
+      ],
+      [
+        ['deploy', bundleDir, '--target', 'gpu', '--batch-delay-ms', '5'],
+        'kiln: --batch-delay-ms needs --max-batch',
+      ],
+      [
+        ['deploy', bundleDir, '--target', 'cloudflare', '--max-batch', '0'],
+        'kiln: --max-batch must be an integer ≥ 1, got "0"',
+      ],
+      [
+        ['deploy', bundleDir, '--target', 'lambda', '--max-batch', '4'],
+        'kiln: --max-batch is for --target cloudflare or gpu: Lambda runs one request per execution environment at a time, so there is nothing to batch',
       ],
     ];
     for (const [args, message] of cases) {

@@ -28,7 +28,7 @@ describe('names', () => {
   });
 });
 
-it('writes a wrangler.toml that uploads the built Worker as is, with the R2 binding when asked', () => {
+it('writes a wrangler.toml that uploads the built Worker as is, with the R2 binding and vars when asked', () => {
   const base = wranglerToml({ name: 'kiln-mlp', main: 'worker/worker.js' });
   expect(base).toContain(
     'name = "kiln-mlp"\nmain = "worker/worker.js"\ncompatibility_date = "2026-04-01"\nno_bundle = true\n',
@@ -36,6 +36,11 @@ it('writes a wrangler.toml that uploads the built Worker as is, with the R2 bind
   expect(base).toContain('[[rules]]\ntype = "CompiledWasm"\nglobs = ["**/*.wasm"]\nfallthrough = false\n');
   expect(base).toContain('[[rules]]\ntype = "Data"\nglobs = ["**/*.weights.bin"]\nfallthrough = false\n');
   expect(base).not.toContain('r2_buckets');
+  expect(base).not.toContain('[vars]');
+  const vars = { KILN_MAX_BATCH: '8', KILN_BATCH_DELAY_MS: '2' };
+  expect(wranglerToml({ name: 'kiln-mlp', main: 'worker/worker.js', vars })).toContain(
+    'workers_dev = true\n\n[vars]\nKILN_MAX_BATCH = "8"\nKILN_BATCH_DELAY_MS = "2"\n\n[[rules]]',
+  );
   expect(wranglerToml({ name: 'kiln-mlp', main: 'worker/worker.js', weightsBucket: 'b-weights' })).toMatch(
     /\n\[\[r2_buckets\]\]\nbinding = "KILN_WEIGHTS"\nbucket_name = "b-weights"\n$/,
   );

@@ -49,19 +49,21 @@ async function bareEnv(extra: NodeJS.ProcessEnv = {}): Promise<NodeJS.ProcessEnv
   return { PATH: process.env.PATH, HOME: home, ...extra };
 }
 
-function request(outDir: string, env: NodeJS.ProcessEnv, dryRun = true) {
+function request(outDir: string, env: NodeJS.ProcessEnv, dryRun = true, extra: Partial<DeployRequest> = {}) {
   const steps: string[] = [];
   const warnings: string[] = [];
+  const logs: string[] = [];
   const req: DeployRequest = {
     bundleDirs: [mlp.dir],
     outDir,
     dryRun,
     env,
     step: (text) => steps.push(text),
-    log: () => undefined,
+    log: (text) => logs.push(text),
     warn: (text) => warnings.push(text),
+    ...extra,
   };
-  return { req, steps, warnings };
+  return { req, steps, warnings, logs };
 }
 
 /** `kiln deploy ... --json` through main(); returns the exit code, the parsed JSON and stderr. */
@@ -224,6 +226,69 @@ describe('kiln deploy --target cloudflare --dry-run', () => {
     );
   });
 
+  it('--max-batch: wrangler reads the vars from the config, and the Worker it uploads batches with them', async () => {
+    const mlp4 = await compileMlp(4);
+    try {
+      const outDir = join(scratch, 'batched');
+      // a batch closes when its rows fill it: the long delay never passes, and the three requests below share one run
+      const batching = { maxBatch: 4, delayMs: 30_000 };
+      const { req, logs } = request(outDir, await bareEnv(), true, { bundleDirs: [mlp4.dir], batching });
+      const result = await deployToWorkers(req, WORKERS_LIMITS);
+      expect(result.plan).toContain(
+        'batching: up to 4 rows per run, waiting up to 30000 ms for a batch to fill',
+      );
+      expect(await readFile(join(outDir, 'wrangler.toml'), 'utf8')).toContain(
+        '\n[vars]\nKILN_MAX_BATCH = "4"\nKILN_BATCH_DELAY_MS = "30000"\n',
+      );
+      // the bindings as wrangler's dry run lists them: env.NAME ("value")  Environment Variable
+      const vars = Object.fromEntries(
+        logs.flatMap((line) => {
+          const match = /^env\.(\w+) \("(.*)"\)\s+Environment Variable/.exec(line.trim());
+          return match ? [[match[1], match[2]]] : [];
+        }),
+      );
+      expect(vars).toEqual({ KILN_MAX_BATCH: '4', KILN_BATCH_DELAY_MS: '30000' });
+
+      const worker = await runWorkerDir(join(outDir, 'upload'), { bindings: vars });
+      try {
+        const metadata = await (await worker.send('/v2/models/mlp')).json();
+        expect(metadata.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 64] }]);
+        // requests of 1, 2 and 1 rows fill the batch of 4 together
+        const rows = [[0.5], [-1, 2], [3]].map((scales) => scales.map((k) => X.map((v) => k * v)));
+        const answers = await Promise.all(
+          rows.map(async (data) => {
+            const response = await worker.send('/v2/models/mlp/infer', {
+              method: 'POST',
+              headers: { 'Content-Type': 'application/json' },
+              body: JSON.stringify({
+                inputs: [{ name: 'x', shape: [data.length, 64], datatype: 'FP32', data: data.flat() }],
+              }),
+            });
+            const text = await response.text();
+            expect(response.status, text).toBe(200);
+            return JSON.parse(text).outputs[0];
+          }),
+        );
+        const direct = await mlp4.model.run({
+          x: { dtype: 'float32', dims: [4, 64], data: Float32Array.from(rows.flat(2)) },
+        });
+        const directRows = Array.from(direct.probs.data as Float32Array);
+        expect(answers.map((a) => a.shape)).toEqual([
+          [1, 10],
+          [2, 10],
+          [1, 10],
+        ]);
+        expect(answers.flatMap((a) => a.data)).toEqual(directRows);
+        const metrics = await (await worker.send('/metrics')).text();
+        expect(metrics).toMatch(/kiln_model_runs_total\{model="mlp",version=""\} 1\n/);
+      } finally {
+        await worker.stop();
+      }
+    } finally {
+      await mlp4.cleanup();
+    }
+  });
+
   it('warns when a model runs longer than the free plan allows per request', async () => {
     const { req, warnings } = request(join(scratch, 'cpu'), await bareEnv());
     // a zero budget: any measured run time is over it
@@ -260,6 +325,24 @@ describe('kiln deploy --target cloudflare refuses before anything runs', () => {
       'wrangler-not-installed was not found (looked in node_modules/.bin and PATH); install it with: npm install --save-dev wrangler@4.86.0',
     );
     expect(steps).toEqual([]);
+  });
+
+  it('--max-batch for a bundle not compiled at that batch, or larger than the queue: nothing is built', async () => {
+    const outDir = join(scratch, 'bad-batch');
+    const unbatched = request(outDir, await bareEnv(), true, { batching: { maxBatch: 4, delayMs: 2 } });
+    await expect(deployToWorkers(unbatched.req, WORKERS_LIMITS)).rejects.toThrow(
+      new DeployError(
+        `bundle ${mlp.dir}: model "mlp": input "x" has shape [1,64], but batching with max batch 4 needs every input and output to lead with 4; compile it with --shape NAME=4,... or serve it without --max-batch`,
+      ),
+    );
+    expect(unbatched.steps).toEqual(['checking the bundles']);
+    const huge = request(outDir, await bareEnv(), true, { batching: { maxBatch: 65, delayMs: 2 } });
+    await expect(deployToWorkers(huge.req, WORKERS_LIMITS)).rejects.toThrow(
+      new DeployError(
+        "--max-batch 65 is more than the 64 requests a deployed model's queue holds (a batch's requests wait in it while the batch fills): use --max-batch 64 or less",
+      ),
+    );
+    await expect(readdir(outDir)).rejects.toThrow(/ENOENT/);
   });
 
   it('a bad KILN_CLOUDFLARE_WEIGHTS or --name', async () => {

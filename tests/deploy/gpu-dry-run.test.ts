@@ -1,8 +1,9 @@
 /**
- * `kiln deploy DIR --target gpu --dry-run --out OUT` through the CLI's main(), on the sample MLP compiled
- * by the real compiler: the aws-cdk CLI synthesized the KilnGpu stack (cdk-nag clean, or synth would have
- * failed) without credentials, and the server folder's kiln-serve.mjs serves the bundle from a fresh
- * Node process with no node_modules within reach, as on the instances.
+ * `kiln deploy DIR --target gpu --dry-run --out OUT --max-batch 4` through the CLI's main(), on the sample
+ * MLP compiled at batch 4 by the real compiler: the aws-cdk CLI synthesized the KilnGpu stack (cdk-nag
+ * clean, or synth would have failed) without credentials, and the server folder's kiln-serve.mjs, started
+ * with the command line of the template's systemd unit, batches from a fresh Node process with no
+ * node_modules within reach, as on the instances.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -26,11 +27,21 @@ type Resource = { Type: string; Properties: Record<string, any> };
 let resources: Resource[];
 const ofType = (type: string) => resources.filter((r) => r.Type === type);
 
+/** The launch template's user data (account-agnostic without credentials: the asset bucket is a token). */
+function userData(): string {
+  const [launchTemplate] = ofType('AWS::EC2::LaunchTemplate');
+  const [, parts] = launchTemplate.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'];
+  return (parts as unknown[]).map((part) => (typeof part === 'string' ? part : '${token}')).join('');
+}
+
 beforeAll(async () => {
-  [mlp, work] = await Promise.all([compileMlp(), mkdtemp(join(tmpdir(), 'kiln-deploy-gpu-'))]);
+  [mlp, work] = await Promise.all([compileMlp(4), mkdtemp(join(tmpdir(), 'kiln-deploy-gpu-'))]);
   out = join(work, 'out');
   const args = ['deploy', mlp.dir, '--target', 'gpu', '--dry-run', '--out', out];
-  run = await runKiln([...args, '--instance-type', 'g6.2xlarge', '--region', 'eu-central-1']);
+  // a batch runs as soon as its rows fill it, so the test's three requests share one run well inside the
+  // delay; a longer one would hold the server's exit (the batcher's timers keep Node alive until they fire)
+  const batching = ['--max-batch', '4', '--batch-delay-ms', '1000'];
+  run = await runKiln([...args, ...batching, '--instance-type', 'g6.2xlarge', '--region', 'eu-central-1']);
   if (run.code === 0) {
     const template = JSON.parse(await readFile(join(out, 'cdk.out', 'KilnGpu.template.json'), 'utf8'));
     resources = Object.values(template.Resources);
@@ -48,6 +59,7 @@ describe('kiln deploy --target gpu --dry-run', () => {
       'stack KilnGpu in eu-central-1: Auto Scaling group of 1–2 g6.2xlarge (NVIDIA L4 24 GB, 32 GiB memory)',
     );
     expect(run.stdout).toContain('model mlp at /v2/models/mlp/infer');
+    expect(run.stdout).toContain('batching: up to 4 rows per run, waiting up to 1000 ms for a batch to fill');
     expect(run.stdout).toContain(`  ${join(out, 'gpu-server', 'kiln-serve.mjs')}`);
     expect(run.stdout).toContain(`  ${join(out, 'cdk.out', 'KilnGpu.template.json')}`);
   });
@@ -63,28 +75,23 @@ describe('kiln deploy --target gpu --dry-run', () => {
     expect(
       ofType('AWS::ElasticLoadBalancingV2::TargetGroup').map((r) => r.Properties.HealthCheckPath),
     ).toEqual(['/v2/health/ready']);
-    // account-agnostic (no credentials): the asset bucket's name is a token inside an Fn::Join
-    const [, parts] = launchTemplate.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'];
-    const script = (parts as unknown[])
-      .map((part) => (typeof part === 'string' ? part : '${token}'))
-      .join('');
+    const script = userData();
     expect(script).toContain(
-      'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/mlp --host 0.0.0.0 --port 8080 --backend auto',
+      'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/mlp --host 0.0.0.0 --port 8080 --backend auto --max-batch 4 --batch-delay-ms 1000\n',
     );
     expect(script).not.toContain('npm install');
   });
 
-  it('writes a server that answers /v2/health/ready and infers from a fresh Node process', async () => {
+  it("writes a server that, run as the unit's ExecStart runs it, answers ready and batches", async () => {
     const serverDir = join(out, 'gpu-server');
-    const child = spawn(
-      process.execPath,
-      ['kiln-serve.mjs', 'models/mlp', '--port', '0', '--backend', 'auto'],
-      {
-        cwd: serverDir,
-        env: { PATH: process.env.PATH },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
+    // the unit's arguments, with the instance's folder as this one and a free port on loopback (the last value wins)
+    const execStart = /^ExecStart=\S+ \/opt\/kiln\/kiln-serve\.mjs (.*)$/m.exec(userData())![1];
+    const args = execStart.split(' ').map((arg) => arg.replace(/^\/opt\/kiln\//, ''));
+    const child = spawn(process.execPath, ['kiln-serve.mjs', ...args, '--host', '127.0.0.1', '--port', '0'], {
+      cwd: serverDir,
+      env: { PATH: process.env.PATH },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
@@ -97,18 +104,36 @@ describe('kiln deploy --target gpu --dry-run', () => {
         exited.then((code) => reject(new Error(`kiln-serve.mjs exited with ${code}: ${stderr}`)));
       });
       expect((await fetch(`${url}/v2/health/ready`)).status).toBe(200);
+      const metadata = (await (await fetch(`${url}/v2/models/mlp`)).json()) as { inputs: unknown };
+      expect(metadata.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 64] }]);
+      // requests of 1, 2 and 1 rows fill the batch of 4 together
       const x = Array.from({ length: 64 }, (_, i) => Math.sin(i));
-      const response = await fetch(`${url}/v2/models/mlp/infer`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 64], datatype: 'FP32', data: x }] }),
-      });
-      expect(response.status).toBe(200);
+      const rows = [[0.5], [-1, 2], [3]].map((scales) => scales.map((k) => x.map((v) => k * v)));
+      const answers = await Promise.all(
+        rows.map(async (data) => {
+          const response = await fetch(`${url}/v2/models/mlp/infer`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              inputs: [{ name: 'x', shape: [data.length, 64], datatype: 'FP32', data: data.flat() }],
+            }),
+          });
+          const text = await response.text();
+          expect(response.status, text).toBe(200);
+          return (JSON.parse(text) as { outputs: { shape: number[]; data: number[] }[] }).outputs[0];
+        }),
+      );
       const expected = await mlp.model.run({
-        x: { dtype: 'float32', dims: [1, 64], data: Float32Array.from(x) },
+        x: { dtype: 'float32', dims: [4, 64], data: Float32Array.from(rows.flat(2)) },
       });
-      const body = (await response.json()) as { outputs: { data: number[] }[] };
-      expect(body.outputs[0].data).toEqual(Array.from(expected.probs.data as Float32Array));
+      expect(answers.map((a) => a.shape)).toEqual([
+        [1, 10],
+        [2, 10],
+        [1, 10],
+      ]);
+      expect(answers.flatMap((a) => a.data)).toEqual(Array.from(expected.probs.data as Float32Array));
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/kiln_model_runs_total\{model="mlp",version=""\} 1\n/);
     } finally {
       child.kill('SIGTERM');
     }
@@ -126,6 +151,26 @@ describe('kiln deploy --target gpu --dry-run', () => {
     expect(bad.stderr).toBe(
       'kiln: --instance-type p4d.24xlarge: Kiln deploys to the g5, g6, g6e families (e.g. g5.xlarge)\n',
     );
+  });
+  it('refuses --max-batch that the bundles were not compiled at, before building anything', async () => {
+    const outDir = join(work, 'bad-batch');
+    const bad = await runKiln([
+      'deploy',
+      mlp.dir,
+      '--target',
+      'gpu',
+      '--dry-run',
+      '--out',
+      outDir,
+      '--max-batch',
+      '2',
+    ]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/^kiln: \[1\] building the server folder .*\n/);
+    expect(bad.stderr).toContain(
+      `\nkiln: bundle ${mlp.dir}: model "mlp": input "x" has shape [4,64], but batching with max batch 2 needs every input and output to lead with 2; compile it with --shape NAME=2,... or serve it without --max-batch\n`,
+    );
+    expect(existsSync(outDir)).toBe(false);
   });
 });
 

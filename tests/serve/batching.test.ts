@@ -209,6 +209,20 @@ describe('dynamic batching', () => {
     expect(Float32Array.from((await response.json()).outputs[0].data)).toEqual(await directPadded(data));
   });
 
+  it('leaves no timer behind once a batch fills before its delay', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const { model, runs } = counted(mlp8.model);
+    const app = batchedApp(model, 30_000);
+    const inputs = [rowsOf(1, 3), rowsOf(2, 5)];
+    const responses = await Promise.all(
+      inputs.map((data) => postJson(app, '/v2/models/mlp/infer', inferBody(data))),
+    );
+    expect(runs()).toBe(1);
+    expect(responses.map((r) => r.status)).toEqual([200, 200]);
+    // a pending 30 s timer would keep a stopping `kiln serve` alive that long
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
   it('starts a new batch when a request does not fit in the rows left', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const { model, runs } = counted(mlp8.model);

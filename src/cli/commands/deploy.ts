@@ -10,13 +10,13 @@ import {
   type DeployTarget,
   type DeployTargetName,
 } from '../../deploy/types.js';
-import { parseChoice, parseCommandArgs } from '../args.js';
+import { batchingOf, parseChoice, parseCommandArgs } from '../args.js';
 import { print, printJson, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
 
 const usage =
-  'kiln deploy DIR... --target cloudflare|lambda|gpu [--dry-run] [--out DIR] [--name NAME] [--region REGION] [--update-code FUNCTION] [--instance-type TYPE] [--json]';
+  'kiln deploy DIR... --target cloudflare|lambda|gpu [--dry-run] [--out DIR] [--name NAME] [--region REGION] [--update-code FUNCTION] [--instance-type TYPE] [--max-batch N [--batch-delay-ms 2]] [--json]';
 
 /** Each target's module is loaded only when chosen: their build tools stay out of the other commands. */
 const TARGETS: Record<DeployTargetName, () => Promise<DeployTarget>> = {
@@ -60,6 +60,8 @@ export const deployCommand: Command = {
         region: { type: 'string' },
         'update-code': { type: 'string' },
         'instance-type': { type: 'string' },
+        'max-batch': { type: 'string' },
+        'batch-delay-ms': { type: 'string' },
         json: { type: 'boolean' },
       },
       usage,
@@ -74,6 +76,12 @@ export const deployCommand: Command = {
       throw new UsageError('--instance-type is for --target gpu', usage);
     if (values.region !== undefined && target === 'cloudflare')
       throw new UsageError('--region is for the AWS targets (lambda, gpu)', usage);
+    const batching = batchingOf(values['max-batch'], values['batch-delay-ms'], usage);
+    if (batching && target === 'lambda')
+      throw new UsageError(
+        '--max-batch is for --target cloudflare or gpu: Lambda runs one request per execution environment at a time, so there is nothing to batch',
+        usage,
+      );
 
     const dryRun = values['dry-run'] ?? false;
     const outDir = resolve(values.out ?? `.kiln/deploy/${target}`);
@@ -87,6 +95,7 @@ export const deployCommand: Command = {
       region: values.region,
       updateCode: values['update-code'],
       instanceType: values['instance-type'],
+      batching,
       env: process.env,
       step(text) {
         progress.done();

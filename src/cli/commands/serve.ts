@@ -1,10 +1,9 @@
 /** `kiln serve DIR...`: serve bundles over the Open Inference Protocol until SIGTERM or SIGINT. */
 import { loadModel, type Backend, type Model } from '../../runtime/index.js';
-import { DEFAULT_BATCH_DELAY_MS, type BatchingOptions } from '../../serve/batching.js';
 import { DATATYPE_OF } from '../../serve/datatypes.js';
 import { startNodeServer } from '../../serve/node.js';
 import { DEFAULT_MAX_QUEUE } from '../../serve/queue.js';
-import { parseChoice, parseCommandArgs, parseCount } from '../args.js';
+import { batchingOf, parseChoice, parseCommandArgs, parseCount } from '../args.js';
 import { print, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
 
@@ -39,7 +38,7 @@ export const serveCommand: Command = {
     const maxBodyMb = parseCount('--max-body-mb', values['max-body-mb'], 64, 1, usage);
     const maxQueue = parseCount('--max-queue', values['max-queue'], DEFAULT_MAX_QUEUE, 0, usage);
     const backend = parseChoice('--backend', values.backend ?? 'auto', BACKENDS, usage);
-    const batching = batchingOf(values['max-batch'], values['batch-delay-ms']);
+    const batching = batchingOf(values['max-batch'], values['batch-delay-ms'], usage);
     const host = values.host ?? '127.0.0.1';
     const apiKey = process.env.KILN_API_KEY || undefined;
 
@@ -77,21 +76,6 @@ export const serveCommand: Command = {
     print('kiln: stopped');
   },
 };
-
-/** `--max-batch N [--batch-delay-ms D]`, for every served bundle; undefined without --max-batch. */
-function batchingOf(
-  maxBatch: string | undefined,
-  delayMs: string | undefined,
-): Required<BatchingOptions> | undefined {
-  if (maxBatch === undefined) {
-    if (delayMs !== undefined) throw new UsageError('--batch-delay-ms needs --max-batch', usage);
-    return undefined;
-  }
-  return {
-    maxBatch: parseCount('--max-batch', maxBatch, 1, 1, usage),
-    delayMs: parseCount('--batch-delay-ms', delayMs, DEFAULT_BATCH_DELAY_MS, 0, usage),
-  };
-}
 
 async function loadAll(dirs: string[], backend: Backend): Promise<Model[]> {
   const models: Model[] = [];
