@@ -2,7 +2,10 @@
  * ONNX conformance: every ONNX 1.12 node test (libonnx-testdata) and the light CNNs in
  * ../shared/data/onnx-light go through compile + run, compared with the expected outputs.
  *
- *   npm run conformance -- [--filter REGEX] [--json FILE] [--check-baseline] [--update-baseline] [--verbose]
+ *   npm run conformance -- [--filter REGEX] [--backend wasm|webgpu] [--json FILE] [--check-baseline] [--update-baseline] [--verbose]
+ *
+ * `--backend webgpu` compiles with the webgpu target too and runs on Dawn (the CLI's GPU entry point);
+ * a model the WGSL generator refuses counts as unsupported. The baseline is for the wasm backend.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -13,6 +16,7 @@ import type { Feed } from '../src/runtime/types.js';
 import { readTensorProto } from '../src/tensor-io/index.js';
 import { parseOnnxModel } from '../src/frontend/onnx/index.js';
 import type { HostTensor } from '../src/ir/tensor.js';
+import { nodeGpu } from '../src/cli/gpu.js';
 import { compareTensors } from './compare.js';
 
 const NODE_DIR = '/usr/include/onnx/backend/test/data/node';
@@ -34,6 +38,7 @@ interface CaseResult {
 const { values: args } = parseArgs({
   options: {
     filter: { type: 'string' },
+    backend: { type: 'string', default: 'wasm' },
     json: { type: 'string', default: '.conformance/report.json' },
     'check-baseline': { type: 'boolean', default: false },
     'update-baseline': { type: 'boolean', default: false },
@@ -44,10 +49,23 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   console.log(
-    'usage: npm run conformance -- [--filter REGEX] [--json FILE] [--check-baseline] [--update-baseline] [--skip-light] [--verbose]',
+    'usage: npm run conformance -- [--filter REGEX] [--backend wasm|webgpu] [--json FILE] [--check-baseline] [--update-baseline] [--skip-light] [--verbose]',
   );
   process.exit(0);
 }
+if (args.backend !== 'wasm' && args.backend !== 'webgpu') {
+  console.error(`conformance: --backend must be wasm or webgpu, got "${args.backend}"`);
+  process.exit(2);
+}
+if (args.backend === 'webgpu' && (args['check-baseline'] || args['update-baseline'])) {
+  console.error(
+    'conformance: the baseline counts wasm passes; --check-baseline/--update-baseline need --backend wasm',
+  );
+  process.exit(2);
+}
+const backend = args.backend;
+const gpu = backend === 'webgpu' ? await nodeGpu() : undefined;
+const targets: ('wasm' | 'webgpu')[] = backend === 'webgpu' ? ['wasm', 'webgpu'] : ['wasm'];
 const filter = args.filter ? new RegExp(args.filter) : undefined;
 
 /** Unsupported = the compiler refused with a clear message; anything else that goes wrong is a failure. */
@@ -82,7 +100,7 @@ async function runCase(
     for (;;) {
       try {
         const consts = Object.fromEntries([...constNames].map((n) => [n, given.get(n)!]));
-        files = await compileModel(bytes, { baseDir: join(modelPath, '..'), consts });
+        files = await compileModel(bytes, { baseDir: join(modelPath, '..'), consts, targets });
         break;
       } catch (e) {
         const m = /\(input \d+, "([^"]*)"\) must be known at compile time/.exec((e as Error).message);
@@ -90,7 +108,13 @@ async function runCase(
         constNames.add(m[1]);
       }
     }
-    const model = await loadModel(files, { backend: 'wasm' });
+    let model;
+    try {
+      model = await loadModel(files, { backend, gpu });
+    } catch (e) {
+      // e.g. a WGSL module Dawn rejects: the compiler produced something broken
+      return { status: 'fail', message: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+    }
     try {
       const feeds: Record<string, Feed> = {};
       for (const sig of model.inputs) feeds[sig.name] = given.get(sig.name) as Feed;

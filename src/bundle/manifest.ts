@@ -67,7 +67,32 @@ export interface Manifest {
   /** the wasm module exports `memory`, `init()` and `run()` */
   wasm: { file: string; exports: { memory: string; init: string; run: string }; simd: boolean };
   /** dispatch schedule, present when the webgpu target is built */
-  webgpu?: unknown;
+  webgpu?: WebGpuSchedule;
   /** sha256 (hex) of every other file in the bundle */
   files: Record<string, string>;
+}
+
+/** One compute dispatch: an entry point of the WGSL module and its workgroup counts. */
+export interface WgslDispatch {
+  /** the entry point's name in the module */
+  entry: string;
+  /** the Kernel IR kernel it runs (usually the node name), for errors and profiles */
+  kernel: string;
+  workgroups: [number, number, number];
+}
+
+/**
+ * The webgpu target: one WGSL module whose entry points all bind one storage buffer
+ * (`@group(0) @binding(0) var<storage, read_write> mem: array<u32>`) that mirrors the wasm module's
+ * linear memory byte for byte (the same memory plan: weights at memory.weightsOffset, inputs and
+ * outputs at their signatures' offsets). `init` runs once after the weights are written, `run` per
+ * inference, each dispatch after the previous one has finished.
+ */
+export interface WebGpuSchedule {
+  /** the WGSL file in the bundle, e.g. model.wgsl */
+  file: string;
+  /** size of the storage buffer in bytes (a multiple of 4, ≥ memory.totalBytes' used part) */
+  memoryBytes: number;
+  init: WgslDispatch[];
+  run: WgslDispatch[];
 }

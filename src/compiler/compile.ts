@@ -1,4 +1,4 @@
-/** The whole compiler: ONNX bytes → bundle files (manifest, model.wasm, weights.bin). */
+/** The whole compiler: ONNX bytes → bundle files (manifest, model.wasm, weights.bin, model.wgsl for webgpu). */
 import { parseOnnxModel } from '../frontend/onnx/index.js';
 import { specialize } from '../passes/specialize.js';
 import { eliminateDeadCode } from '../passes/dce.js';
@@ -8,10 +8,17 @@ import { fuseActivations } from '../passes/fuse-activation.js';
 import { compressWeights } from '../passes/compress-weights.js';
 import { lowerGraph } from './lower.js';
 import { compileProgram, declaredMemoryBytes } from '../codegen/wasm/index.js';
-import { FORMAT_VERSION, type Manifest, type WeightEntry, type WeightQuant } from '../bundle/manifest.js';
+import type { Program } from '../kernels/ir.js';
+import {
+  FORMAT_VERSION,
+  type Manifest,
+  type WebGpuSchedule,
+  type WeightEntry,
+  type WeightQuant,
+} from '../bundle/manifest.js';
 import { sealBundle } from '../bundle/seal.js';
 import { sha256Hex } from '../bundle/hash.js';
-import { WASM_FILE, type BundleFiles } from '../bundle/files.js';
+import { WASM_FILE, WGSL_FILE, type BundleFiles } from '../bundle/files.js';
 import type { CompileOptions } from './options.js';
 import '../ops/index.js';
 
@@ -19,8 +26,7 @@ export const COMPILER_VERSION = 'kiln 0.1.0';
 
 export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {}): Promise<BundleFiles> {
   const progress = opts.onProgress ?? (() => {});
-  const targets = opts.targets ?? ['wasm'];
-  if (targets.includes('webgpu')) throw new Error('the webgpu target is not built yet; use --targets wasm');
+  const targets = checkedTargets(opts.targets ?? ['wasm']);
   const weightFormat = opts.weights ?? 'fp32';
 
   progress('parse', 0, 1);
@@ -39,7 +45,10 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
       : compressWeights(specialized, weightFormat);
   progress('lower', 0, 1);
   const lowered = lowerGraph(fuseElementwise(fuseActivations(graph)));
-  progress('codegen', 0, 1);
+  progress('codegen', 0, targets.length);
+  // WGSL first: it is quick, and a kernel it refuses should fail the compile before binaryen's long work
+  const webgpu = targets.includes('webgpu') ? await webGpuTarget(lowered.program) : undefined;
+  progress('codegen', targets.length - 1, targets.length);
   const wasm = compileProgram(lowered.program, { optimize: true });
 
   const manifest: Manifest = {
@@ -48,14 +57,43 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
     model: { name: opts.name ?? (parsed.name || 'model'), sha256: await sha256Hex(bytes) },
     inputs: lowered.inputs,
     outputs: lowered.outputs,
-    targets: ['wasm'],
+    targets,
     weights: lowered.weights.entries.map((entry) => withQuant(entry, quant.get(entry.name))),
     memory: { ...lowered.memory, totalBytes: declaredMemoryBytes(wasm) },
     wasm: { file: WASM_FILE, exports: { memory: 'memory', init: 'init', run: 'run' }, simd: true },
+    ...(webgpu && { webgpu: webgpu.schedule }),
     files: {},
   };
   progress('done', 1, 1);
-  return sealBundle({ manifest, wasm, weights: lowered.weights.bytes });
+  return sealBundle({ manifest, wasm, weights: lowered.weights.bytes, ...(webgpu && { wgsl: webgpu.code }) });
+}
+
+/**
+ * Bundle format 1 always carries model.wasm (the manifest's `wasm` entry is required and every
+ * deploy target but gpu runs it), so webgpu comes on top of wasm, never instead of it.
+ */
+function checkedTargets(requested: readonly ('wasm' | 'webgpu')[]): ('wasm' | 'webgpu')[] {
+  const unique = [...new Set(requested)];
+  if (!unique.includes('wasm'))
+    throw new Error(
+      `every bundle includes the wasm target (got targets ${unique.join(',') || 'none'}); use --targets wasm,webgpu`,
+    );
+  return (['wasm', 'webgpu'] as const).filter((t) => unique.includes(t));
+}
+
+/** The same Program as WGSL; a kernel the WGSL generator refuses fails the compile with a way out. */
+async function webGpuTarget(program: Program): Promise<{ code: string; schedule: WebGpuSchedule }> {
+  // loaded on demand, like the CLI loads the compiler: a wasm-only compile never pays for it
+  const { compileProgramWgsl } = await import('../codegen/wgsl/index.js');
+  try {
+    const { code, memoryBytes, init, run } = compileProgramWgsl(program);
+    return { code, schedule: { file: WGSL_FILE, memoryBytes, init, run } };
+  } catch (err) {
+    throw new Error(
+      `the webgpu target cannot be built: ${(err as Error).message} (drop webgpu from --targets to build the wasm target alone)`,
+      { cause: err },
+    );
+  }
 }
 
 /** A quantized weight is listed as the float32 tensor it restores to, stored as `quant.dtype`. */

@@ -13,3 +13,4 @@ export type {
   TensorInfo,
 } from './types.js';
 export type { Manifest } from '../bundle/manifest.js';
+export type { GpuLike } from './webgpu-types.js';

@@ -3,20 +3,27 @@ import type { Manifest } from '../bundle/manifest.js';
 import type { NumericDType } from '../bundle/elements.js';
 import { feedBytes } from './feeds.js';
 import type { Feed, Model, Tensor, TensorInfo } from './types.js';
-import type { WasmInstance } from './wasm-backend.js';
 
-export class WasmModel implements Model {
-  readonly backend = 'wasm';
+/** What a backend provides once it has loaded a bundle (WasmInstance, WebGpuInstance). */
+export interface BackendInstance {
+  /** one inference: `inputBytes` in the order of manifest.inputs, already validated */
+  run(inputBytes: Uint8Array[]): Record<string, Tensor> | Promise<Record<string, Tensor>>;
+  /** frees what the instance holds outside the JS heap (GPU buffers); absent when nothing is held */
+  dispose?(): void;
+}
+
+export class LoadedModel implements Model {
   readonly name: string;
   readonly inputs: TensorInfo[];
   readonly outputs: TensorInfo[];
-  private instance: WasmInstance | undefined;
+  private instance: BackendInstance | undefined;
   /** runs share the instance's memory, so each waits for the one before it */
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly manifest: Manifest,
-    instance: WasmInstance,
+    readonly backend: 'wasm' | 'webgpu',
+    instance: BackendInstance,
   ) {
     this.name = manifest.model.name;
     this.instance = instance;
@@ -35,12 +42,15 @@ export class WasmModel implements Model {
     return result;
   }
 
-  private runNow(feeds: Record<string, Feed>): Record<string, Tensor> {
+  private runNow(feeds: Record<string, Feed>): Record<string, Tensor> | Promise<Record<string, Tensor>> {
     if (!this.instance) throw new Error(`model "${this.name}" was disposed; load it again to run it`);
     return this.instance.run(feedBytes(this.name, this.manifest.inputs, feeds));
   }
 
   dispose(): void {
+    const instance = this.instance;
     this.instance = undefined;
+    // a run already started may still be using the instance (awaiting the GPU): free it after that run
+    void this.queue.then(() => instance?.dispose?.());
   }
 }

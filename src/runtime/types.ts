@@ -2,6 +2,7 @@
 import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { Manifest } from '../bundle/manifest.js';
 import type { ElementArray, NumericDType } from '../bundle/elements.js';
+import type { GpuLike } from './webgpu-types.js';
 
 export type { ElementArray, NumericDType };
 
@@ -31,10 +32,13 @@ export interface TensorInfo {
 export type Backend = 'auto' | 'wasm' | 'webgpu';
 
 export interface LoadOptions {
-  /** default 'auto', which is 'wasm' until the webgpu backend is built */
+  /** default 'auto': webgpu when `gpu` is given and the bundle has the webgpu target, else wasm */
   backend?: Backend;
-  /** the WebGPU entry point (navigator.gpu, or the `webgpu` npm package's) for the webgpu backend */
-  gpu?: unknown;
+  /**
+   * The WebGPU entry point for the webgpu backend: `navigator.gpu` in a browser, `create([])` from the
+   * `webgpu` npm package in Node. The runtime never imports a WebGPU implementation itself.
+   */
+  gpu?: GpuLike;
 }
 
 /**

@@ -92,10 +92,11 @@ describe('loadModel', () => {
     expect(after.status === 'fulfilled' && numbers(after.value.picked)).toEqual([WEIGHT_VALUES[3]]);
   });
 
-  it('reports the webgpu backend as not built yet and rejects unknown backends', async () => {
-    await expect(loadModel(bundle, { backend: 'webgpu' })).rejects.toThrow(
-      'the webgpu backend is not built yet',
-    );
+  it('asks for the WebGPU entry point when the webgpu backend has none, and rejects unknown backends', async () => {
+    for (const gpu of [undefined, {} as never])
+      await expect(loadModel(bundle, { backend: 'webgpu', gpu })).rejects.toThrow(
+        "loadModel: the webgpu backend needs options.gpu, the WebGPU entry point: navigator.gpu in a browser, or create([]) from the 'webgpu' npm package in Node",
+      );
     await expect(loadModel(bundle, { backend: 'cuda' as never })).rejects.toThrow('unknown backend "cuda"');
   });
 

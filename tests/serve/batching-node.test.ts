@@ -138,6 +138,6 @@ describe('kiln serve --max-batch', () => {
     expect(badBackend.code).toBe(2);
     expect(badBackend.stderr).toContain('--backend must be one of auto, wasm, webgpu, got "cuda"');
     expect(webgpu.code).toBe(1);
-    expect(webgpu.stderr).toContain('the webgpu backend is not built yet');
+    expect(webgpu.stderr).toContain('the bundle was built without the webgpu target (targets: wasm)');
   });
 });

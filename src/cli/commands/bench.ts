@@ -5,6 +5,7 @@ import { quantile, timeRuns } from '../../runtime/timing.js';
 import { onePositional, parseChoice, parseCommandArgs, parseCount } from '../args.js';
 import { print, printJson, type Command } from '../command.js';
 import { feedsFromArgs } from '../feeds.js';
+import { nodeGpu } from '../gpu.js';
 import { progressLine } from '../progress.js';
 import { BACKENDS } from './run.js';
 
@@ -32,8 +33,10 @@ export const benchCommand: Command = {
     const runs = parseCount('--runs', values.runs, 50, 1, usage);
     const warmup = parseCount('--warmup', values.warmup, 5, 0, usage);
 
+    // Dawn's start-up is not part of loading the model, so the GPU is fetched before the clock starts
+    const gpu = backend === 'webgpu' ? await nodeGpu() : undefined;
     const loadStart = performance.now();
-    const model = await loadModel(dir, { backend });
+    const model = await loadModel(dir, { backend, gpu });
     const loadMs = performance.now() - loadStart;
     const feeds = feedsFromArgs(model, values.input ?? [], usage, 'random');
     const progress = progressLine();

@@ -77,9 +77,13 @@ export const compileCommand: Command = {
     }
     await writeBundle(values.out, files);
     const m = files.manifest;
+    const wgsl =
+      m.webgpu && files.wgsl !== undefined
+        ? `, ${m.webgpu.file} ${formatBytes(new TextEncoder().encode(files.wgsl).byteLength)}`
+        : '';
     print(
       `compiled ${modelPath} → ${values.out}: ${plural(m.inputs.length, 'input')}, ${plural(m.outputs.length, 'output')}, ` +
-        `${m.wasm.file} ${formatBytes(files.wasm.byteLength)}, weights.bin ${formatBytes(files.weights.byteLength)}`,
+        `${m.wasm.file} ${formatBytes(files.wasm.byteLength)}${wgsl}, weights.bin ${formatBytes(files.weights.byteLength)}`,
     );
   },
 };

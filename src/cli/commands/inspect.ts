@@ -19,6 +19,13 @@ export const inspectCommand: Command = {
     const files = await readBundleDir(dir);
     await verifyBundle(files);
     const m = files.manifest;
+    const webgpu = m.webgpu && {
+      file: m.webgpu.file,
+      wgslBytes: new TextEncoder().encode(files.wgsl ?? '').byteLength,
+      memoryBytes: m.webgpu.memoryBytes,
+      initDispatches: m.webgpu.init.length,
+      runDispatches: m.webgpu.run.length,
+    };
     const info = {
       model: m.model.name,
       format: m.format,
@@ -35,7 +42,7 @@ export const inspectCommand: Command = {
         arenaUnplannedBytes: m.memory.arenaUnplannedBytes,
       },
       wasmBytes: files.wasm.byteLength,
-      ...(files.wgsl !== undefined && { wgslBytes: new TextEncoder().encode(files.wgsl).byteLength }),
+      ...(webgpu && { webgpu }),
     };
     if (values.json) return printJson(info);
 
@@ -55,7 +62,12 @@ export const inspectCommand: Command = {
       `arena:    ${formatBytes(arenaBytes)} planned vs ${formatBytes(arenaUnplannedBytes)} unplanned${saved}`,
       `memory:   ${formatBytes(info.memory.totalBytes)} in all`,
       `wasm:     ${m.wasm.file} ${formatBytes(info.wasmBytes)}`,
-      ...(info.wgslBytes !== undefined ? [`wgsl:     ${formatBytes(info.wgslBytes)}`] : []),
+      ...(webgpu
+        ? [
+            `webgpu:   ${webgpu.file} ${formatBytes(webgpu.wgslBytes)}, ${webgpu.runDispatches} dispatches per run ` +
+              `(${webgpu.initDispatches} at init), storage buffer ${formatBytes(webgpu.memoryBytes)}`,
+          ]
+        : []),
     ].forEach(print);
   },
 };

@@ -6,6 +6,7 @@ import { writeTensorFile } from '../../tensor-io/index.js';
 import { onePositional, parseChoice, parseCommandArgs } from '../args.js';
 import { print, printJson, type Command } from '../command.js';
 import { feedsFromArgs } from '../feeds.js';
+import { nodeGpu } from '../gpu.js';
 import { hostTensorFromOutput, outputFileName, tensorNumbers } from '../tensors.js';
 
 const usage =
@@ -31,7 +32,7 @@ export const runCommand: Command = {
     );
     const dir = onePositional(positionals, 'bundle DIR', usage);
     const backend = parseChoice('--backend', values.backend ?? 'wasm', BACKENDS, usage);
-    const model = await loadModel(dir, { backend });
+    const model = await loadModel(dir, { backend, gpu: backend === 'webgpu' ? await nodeGpu() : undefined });
     const outputs = await model.run(feedsFromArgs(model, values.input ?? [], usage, 'none'));
     const outDir = values['output-dir'];
     if (outDir) {

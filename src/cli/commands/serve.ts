@@ -1,16 +1,19 @@
 /** `kiln serve DIR...`: serve bundles over the Open Inference Protocol until SIGTERM or SIGINT. */
+import { readBundleDir } from '../../bundle/node.js';
 import { loadModel, type Backend, type Model } from '../../runtime/index.js';
+import type { GpuLike } from '../../runtime/webgpu-types.js';
 import { DATATYPE_OF } from '../../serve/datatypes.js';
 import { startNodeServer } from '../../serve/node.js';
 import { DEFAULT_MAX_QUEUE } from '../../serve/queue.js';
 import { batchingOf, parseChoice, parseCommandArgs, parseCount } from '../args.js';
 import { print, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
+import { nodeGpu } from '../gpu.js';
 
 const usage =
   'kiln serve DIR... [--port 8080] [--host 127.0.0.1] [--backend auto|wasm|webgpu] [--max-body-mb 64] [--max-queue 64] [--max-batch N [--batch-delay-ms 2]] [--cors ORIGIN]...';
 
-/** 'auto' (the default) is wasm until the webgpu backend is built; loadModel decides. */
+/** 'auto' (the default): webgpu for bundles built with it when this machine has a WebGPU adapter, else wasm. */
 const BACKENDS: readonly Backend[] = ['auto', 'wasm', 'webgpu'];
 
 export const serveCommand: Command = {
@@ -80,7 +83,11 @@ export const serveCommand: Command = {
 async function loadAll(dirs: string[], backend: Backend): Promise<Model[]> {
   const models: Model[] = [];
   for (const dir of dirs) {
-    const model = await loadModel(dir, { backend });
+    // read here (loadModel verifies it) so that Dawn is started only for bundles that have WGSL
+    const files = await readBundleDir(dir);
+    const wantsGpu =
+      backend === 'webgpu' || (backend === 'auto' && files.manifest.targets.includes('webgpu'));
+    const model = await loadModel(files, { backend, gpu: wantsGpu ? await gpuFor(backend, dir) : undefined });
     const clash = models.findIndex((m) => m.name === model.name);
     if (clash !== -1)
       throw new Error(
@@ -89,6 +96,17 @@ async function loadAll(dirs: string[], backend: Backend): Promise<Model[]> {
     models.push(model);
   }
   return models;
+}
+
+/** --backend webgpu needs the GPU; 'auto' falls back to wasm, saying why. */
+async function gpuFor(backend: Backend, dir: string): Promise<GpuLike | undefined> {
+  if (backend === 'webgpu') return nodeGpu();
+  try {
+    return await nodeGpu();
+  } catch (err) {
+    process.stderr.write(`kiln: warning: serving ${dir} on wasm: ${(err as Error).message}\n`);
+    return undefined;
+  }
 }
 
 function signature(model: Model): string {

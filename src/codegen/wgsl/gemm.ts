@@ -1,0 +1,91 @@
+/**
+ * The gemm shader: C = act(alpha·A·B + beta·bias), float32. Each workgroup computes a 16×16 tile of C,
+ * each of its 64 invocations one row of 4 columns; A and B pass through workgroup memory 16 k at a time.
+ */
+import type { GemmStmt, MatView } from '../../kernels/ir.js';
+import { f32 } from '../../kernels/build.js';
+import { ENTRY_PARAMS, KernelEmitter } from './render.js';
+
+const TILE = 16;
+const MAX_GROUPS_PER_DIMENSION = 65535;
+
+/** Whether the shader can run this gemm: float32 views, a grid within limits, C apart from A, B and bias. */
+export function tiledGemmFits(g: GemmStmt, offsets: ReadonlyMap<number, number>): boolean {
+  const views = [g.a, g.b, g.c, ...(g.bias ? [g.bias] : [])];
+  if (views.some((view) => view.buf.dtype !== 'float32')) return false;
+  if (Math.ceil(g.N / TILE) > MAX_GROUPS_PER_DIMENSION || Math.ceil(g.M / TILE) > MAX_GROUPS_PER_DIMENSION)
+    return false;
+  const region = (view: MatView) => {
+    const start = offsets.get(view.buf.id) ?? NaN;
+    return [start, start + view.buf.length * 4];
+  };
+  const [c0, c1] = region(g.c);
+  // a C that aliases an input would be read after other workgroups wrote it
+  return views
+    .slice(0, 2)
+    .concat(g.bias ? [g.bias] : [])
+    .every((view) => {
+      const [s, e] = region(view);
+      return e <= c0 || c1 <= s;
+    });
+}
+
+export function renderTiledGemm(
+  g: GemmStmt,
+  entry: string,
+  offsets: ReadonlyMap<number, number>,
+): { code: string; workgroups: [number, number, number] } {
+  const emitter = new KernelEmitter(offsets);
+  const word = (view: MatView) => `(${offsets.get(view.buf.id)! / 4}i + ${emitter.expr(view.offset)})`;
+  /** `mem` word of element (r, c) of a view, with r and c WGSL i32 expressions */
+  const at = (view: MatView, base: string, r: string, c: string) =>
+    `${base} + (${r}) * ${view.rs}i + (${c}) * ${view.cs}i`;
+  let value = g.alpha === 1 ? 'acc[j]' : `acc[j] * ${emitter.expr(f32(g.alpha))}`;
+  if (g.bias) {
+    const bias = `bitcast<f32>(mem[${at(g.bias, 'bias0', 'm', 'n')}])`;
+    value += ` + ${g.beta === 1 ? bias : `${bias} * ${emitter.expr(f32(g.beta))}`}`;
+  }
+  if (g.act?.op === 'relu') value = `fmax_f32(${value}, 0.0f)`;
+  if (g.act?.op === 'clip')
+    value = `fmin_f32(fmax_f32(${value}, ${emitter.expr(f32(g.act.min))}), ${emitter.expr(f32(g.act.max))})`;
+  const [tileA, tileB] = [`${entry}_a`, `${entry}_b`];
+  const code = `var<workgroup> ${tileA}: array<array<f32, ${TILE}>, ${TILE}>;
+var<workgroup> ${tileB}: array<array<f32, ${TILE}>, ${TILE}>;
+@compute @workgroup_size(64)
+fn ${entry}(${ENTRY_PARAMS}) {
+  let a0 = ${word(g.a)};
+  let b0 = ${word(g.b)};
+  let c0 = ${word(g.c)};
+${g.bias ? `  let bias0 = ${word(g.bias)};\n` : ''}  let row = i32(lane / 4u);
+  let col = i32(lane % 4u) * 4;
+  let m = i32(wid.y) * ${TILE} + row;
+  let n0 = i32(wid.x) * ${TILE} + col;
+  var acc = array<f32, 4>(0.0f, 0.0f, 0.0f, 0.0f);
+  for (var k0 = 0i; k0 < ${g.K}i; k0 += ${TILE}i) {
+    for (var j = 0i; j < 4i; j++) {
+      let e = i32(lane) + j * 64;
+      let r = e / ${TILE};
+      let c = e % ${TILE};
+      let am = i32(wid.y) * ${TILE} + r;
+      let bn = i32(wid.x) * ${TILE} + c;
+      var a = 0.0f;
+      var b = 0.0f;
+      if (am < ${g.M}i && k0 + c < ${g.K}i) { a = bitcast<f32>(mem[${at(g.a, 'a0', 'am', 'k0 + c')}]); }
+      if (bn < ${g.N}i && k0 + r < ${g.K}i) { b = bitcast<f32>(mem[${at(g.b, 'b0', 'k0 + r', 'bn')}]); }
+      ${tileA}[r][c] = a;
+      ${tileB}[r][c] = b;
+    }
+    workgroupBarrier();
+    for (var k = 0i; k < ${TILE}i; k++) {
+      let a = ${tileA}[row][k];
+      for (var j = 0i; j < 4i; j++) { acc[j] = acc[j] + a * ${tileB}[k][col + j]; }
+    }
+    workgroupBarrier();
+  }
+  for (var j = 0i; j < 4i; j++) {
+    let n = n0 + j;
+    if (m < ${g.M}i && n < ${g.N}i) { mem[${at(g.c, 'c0', 'm', 'n')}] = bitcast<u32>(${value}); }
+  }
+}`;
+  return { code, workgroups: [Math.ceil(g.N / TILE), Math.ceil(g.M / TILE), 1] };
+}

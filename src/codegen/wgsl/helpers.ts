@@ -1,0 +1,341 @@
+/**
+ * WGSL helper functions for what WGSL lacks or defines differently from the Kernel IR: narrow loads and
+ * stores, float16 conversion, NaN-aware min/max and tests (the compiler may assume no NaN in float
+ * comparisons, so they test bits), C fmod and pow, erf, non-trapping integer division defined as the wasm
+ * generator defines it (0 on division by zero and INT_MIN / -1), saturating float → int casts.
+ * A kernel names helpers by calling them; renderHelpers finds the calls.
+ */
+
+const HELPERS: Record<string, string> = {
+  f32_bits: `fn f32_bits(b: u32) -> f32 { return bitcast<f32>(b); }`,
+  is_nan: `fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }`,
+  is_inf: `fn is_inf(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) == 0x7f800000u; }`,
+
+  ld_u8: `fn ld_u8(b: i32) -> i32 { return i32((mem[b >> 2u] >> (u32(b & 3) * 8u)) & 0xffu); }`,
+  ld_i8: `fn ld_i8(b: i32) -> i32 { return (bitcast<i32>(mem[b >> 2u]) << ((3u - u32(b & 3)) * 8u)) >> 24u; }`,
+  ld_u16: `fn ld_u16(b: i32) -> i32 { return i32((mem[b >> 2u] >> (u32(b & 2) * 8u)) & 0xffffu); }`,
+  ld_i16: `fn ld_i16(b: i32) -> i32 { return (bitcast<i32>(mem[b >> 2u]) << ((2u - u32(b & 2)) * 8u)) >> 16u; }`,
+  ld_f16: `fn ld_f16(b: i32) -> f32 { return f16_to_f32(u32(ld_u16(b))); }`,
+  // read-modify-write of the containing word: callers keep such stores to one invocation
+  st_8: `fn st_8(b: i32, v: i32) {
+  let w = b >> 2u;
+  let s = u32(b & 3) * 8u;
+  mem[w] = (mem[w] & ~(0xffu << s)) | ((bitcast<u32>(v) & 0xffu) << s);
+}`,
+  st_16: `fn st_16(b: i32, v: i32) {
+  let w = b >> 2u;
+  let s = u32(b & 2) * 8u;
+  mem[w] = (mem[w] & ~(0xffffu << s)) | ((bitcast<u32>(v) & 0xffffu) << s);
+}`,
+  st_f16: `fn st_f16(b: i32, v: f32) { st_16(b, i32(f32_to_f16(v))); }`,
+  // exact, like the wasm helpers: pack2x16float/unpack2x16float leave overflow and subnormals undefined
+  f16_to_f32: `fn f16_to_f32(h: u32) -> f32 {
+  let s = (h & 0x8000u) << 16u;
+  let e = (h >> 10u) & 31u;
+  let m = h & 0x3ffu;
+  if (e == 31u) { return bitcast<f32>(s | 0x7f800000u | (m << 13u)); }
+  // zero or subnormal: m * 2^-24 is exact in f32
+  if (e == 0u) { return bitcast<f32>(s | bitcast<u32>(f32(m) * bitcast<f32>(0x33800000u))); }
+  return bitcast<f32>(s | ((e + 112u) << 23u) | (m << 13u));
+}`,
+  // round to nearest even (F. Giesen's float_to_half_fast3), as the wasm generator's f32_to_f16
+  f32_to_f16: `fn f32_to_f16(f: f32) -> u32 {
+  let x = bitcast<u32>(f);
+  let s = (x >> 16u) & 0x8000u;
+  let a = x & 0x7fffffffu;
+  if (a > 0x7f800000u) { return s | 0x7e00u | ((a >> 13u) & 0x1ffu); }
+  if (a >= 0x477ff000u) { return s | 0x7c00u; }
+  if (a < 0x38800000u) { return s | (bitcast<u32>(bitcast<f32>(a) + 0.5f) - 0x3f000000u); }
+  return s | ((a + 0xc8000fffu + ((a >> 13u) & 1u)) >> 13u);
+}`,
+
+  // wasm's f32.min/max: NaN if either is NaN, and -0 < +0
+  fmin_f32: `fn fmin_f32(a: f32, b: f32) -> f32 {
+  if (is_nan(a) || is_nan(b)) { return f32_bits(0x7fc00000u); }
+  if (a == b) { return bitcast<f32>(bitcast<u32>(a) | bitcast<u32>(b)); }
+  return select(b, a, a < b);
+}`,
+  fmax_f32: `fn fmax_f32(a: f32, b: f32) -> f32 {
+  if (is_nan(a) || is_nan(b)) { return f32_bits(0x7fc00000u); }
+  if (a == b) { return bitcast<f32>(bitcast<u32>(a) & bitcast<u32>(b)); }
+  return select(b, a, a > b);
+}`,
+
+  div_s_i32: `fn div_s_i32(a: i32, b: i32) -> i32 {
+  if (b == 0i || (b == -1i && a == (-2147483647i - 1i))) { return 0i; }
+  return a / b;
+}`,
+  rem_s_i32: `fn rem_s_i32(a: i32, b: i32) -> i32 {
+  if (b == 0i || b == -1i) { return 0i; }
+  return a % b;
+}`,
+  div_u_i32: `fn div_u_i32(a: i32, b: i32) -> i32 {
+  if (b == 0i) { return 0i; }
+  return bitcast<i32>(bitcast<u32>(a) / bitcast<u32>(b));
+}`,
+  rem_u_i32: `fn rem_u_i32(a: i32, b: i32) -> i32 {
+  if (b == 0i) { return 0i; }
+  return bitcast<i32>(bitcast<u32>(a) % bitcast<u32>(b));
+}`,
+
+  f32_to_i32_sat: `fn f32_to_i32_sat(x: f32) -> i32 {
+  if (is_nan(x)) { return 0i; }
+  if (x >= 2147483648.0f) { return 2147483647i; }
+  if (x < -2147483648.0f) { return -2147483647i - 1i; }
+  return i32(x);
+}`,
+  f32_to_u32_sat: `fn f32_to_u32_sat(x: f32) -> i32 {
+  if (is_nan(x) || x <= -1.0f) { return 0i; }
+  if (x >= 4294967296.0f) { return -1i; }
+  return bitcast<i32>(u32(max(x, 0.0f)));
+}`,
+
+  // C fmod, exact (musl's fmodf: bitwise long division), so results match the wasm generator's
+  fmod_f32: `fn fmod_f32(x: f32, y: f32) -> f32 {
+  var ux = bitcast<u32>(x);
+  var uy = bitcast<u32>(y);
+  var ex = i32((ux >> 23u) & 0xffu);
+  var ey = i32((uy >> 23u) & 0xffu);
+  let sx = ux & 0x80000000u;
+  if ((uy << 1u) == 0u || is_nan(y) || ex == 0xff) { return f32_bits(0x7fc00000u); }
+  if ((ux << 1u) <= (uy << 1u)) {
+    if ((ux << 1u) == (uy << 1u)) { return bitcast<f32>(sx); }
+    return x;
+  }
+  if (ex == 0) {
+    var i = ux << 9u;
+    while ((i >> 31u) == 0u) { ex = ex - 1; i = i << 1u; }
+    ux = ux << u32(1 - ex);
+  } else {
+    ux = (ux & 0x7fffffu) | 0x800000u;
+  }
+  if (ey == 0) {
+    var i = uy << 9u;
+    while ((i >> 31u) == 0u) { ey = ey - 1; i = i << 1u; }
+    uy = uy << u32(1 - ey);
+  } else {
+    uy = (uy & 0x7fffffu) | 0x800000u;
+  }
+  while (ex > ey) {
+    let i = ux - uy;
+    if ((i >> 31u) == 0u) {
+      if (i == 0u) { return bitcast<f32>(sx); }
+      ux = i;
+    }
+    ux = ux << 1u;
+    ex = ex - 1;
+  }
+  let i = ux - uy;
+  if ((i >> 31u) == 0u) {
+    if (i == 0u) { return bitcast<f32>(sx); }
+    ux = i;
+  }
+  while ((ux >> 23u) == 0u) { ux = ux << 1u; ex = ex - 1; }
+  if (ex > 0) { ux = (ux - 0x800000u) | (u32(ex) << 23u); } else { ux = ux >> u32(1 - ex); }
+  return bitcast<f32>(ux | sx);
+}`,
+
+  // C pow: negative bases with integer exponents, the special cases of zeros, infinities and NaN; small
+  // integer exponents by repeated squaring (exact for exact results), the rest as exp2(y·log2|x|)
+  pow_f32: `fn pow_f32(x: f32, y: f32) -> f32 {
+  if (y == 0.0f || x == 1.0f) { return 1.0f; }
+  if (is_nan(x) || is_nan(y)) { return f32_bits(0x7fc00000u); }
+  let ax = abs(x);
+  let ay = abs(y);
+  if (is_inf(y)) {
+    if (ax == 1.0f) { return 1.0f; }
+    return select(0.0f, f32_bits(0x7f800000u), (ax > 1.0f) == (y > 0.0f));
+  }
+  let y_int = floor(y) == y;
+  let y_odd = y_int && ay < 16777216.0f && (u32(ay) & 1u) == 1u;
+  let negate = y_odd && bitcast<u32>(x) >= 0x80000000u;
+  var r: f32;
+  if (ax == 0.0f || is_inf(x)) {
+    r = select(0.0f, f32_bits(0x7f800000u), (ax == 0.0f) == (y < 0.0f));
+  } else if (x < 0.0f && !y_int) {
+    return f32_bits(0x7fc00000u);
+  } else if (y_int && ay <= 64.0f) {
+    var n = u32(ay);
+    var base = ax;
+    r = 1.0f;
+    while (n != 0u) {
+      if ((n & 1u) == 1u) { r = r * base; }
+      base = base * base;
+      n = n >> 1u;
+    }
+    if (y < 0.0f) { r = 1.0f / r; }
+  } else {
+    r = exp2(y * log2(ax));
+  }
+  return select(r, -r, negate);
+}`,
+
+  // |x| < 1: Taylor series (error < 1.1e-9); else Abramowitz–Stegun 7.1.26 (absolute error < 1.5e-7)
+  erf_f32: `fn erf_f32(x: f32) -> f32 {
+  if (is_nan(x)) { return x; }
+  let a = abs(x);
+  if (a < 1.0f) {
+    let z = x * x;
+    var p = 1.3122532963802806e-8f;
+    p = p * z - 1.4503852223150468e-7f;
+    p = p * z + 1.4589169000933706e-6f;
+    p = p * z - 1.3227513227513228e-5f;
+    p = p * z + 1.0683760683760684e-4f;
+    p = p * z - 7.575757575757576e-4f;
+    p = p * z + 4.629629629629629e-3f;
+    p = p * z - 2.3809523809523808e-2f;
+    p = p * z + 0.1f;
+    p = p * z - 0.3333333333333333f;
+    p = p * z + 1.0f;
+    return x * 1.1283791670955126f * p;
+  }
+  let t = 1.0f / (1.0f + 0.3275911f * a);
+  let poly = ((((1.061405429f * t - 1.453152027f) * t + 1.421413741f) * t - 0.284496736f) * t + 0.254829592f) * t;
+  let r = 1.0f - poly * exp(-a * a);
+  return select(r, -r, x < 0.0f);
+}`,
+};
+
+/**
+ * Math functions WGSL leaves too inaccurate (atan is allowed 4096 ULP; tanh, sinh, asinh, atanh are only
+ * "inherited" from exp/log formulas that cancel near 0 or overflow early): Cephes' single-precision
+ * algorithms, a few ULP each.
+ */
+const MATH: Record<string, string> = {
+  atan_f32: `fn atan_f32(v: f32) -> f32 {
+  if (is_nan(v)) { return v; }
+  var x = abs(v);
+  var y = 0.0f;
+  if (x > 2.414213562373095f) {
+    y = 1.5707963267948966f;
+    x = -1.0f / x;
+  } else if (x > 0.4142135623730950f) {
+    y = 0.7853981633974483f;
+    x = (x - 1.0f) / (x + 1.0f);
+  }
+  let z = x * x;
+  y = y + ((((8.05374449538e-2f * z - 1.38776856032e-1f) * z + 1.99777106478e-1f) * z - 3.33329491539e-1f) * z * x + x);
+  return select(y, -y, v < 0.0f);
+}`,
+  // C atan2 with its signed zeros and infinities
+  atan2_f32: `fn atan2_f32(y: f32, x: f32) -> f32 {
+  if (is_nan(x) || is_nan(y)) { return f32_bits(0x7fc00000u); }
+  let pi = 3.141592653589793f;
+  let y_neg = bitcast<u32>(y) >= 0x80000000u;
+  let x_neg = bitcast<u32>(x) >= 0x80000000u;
+  var r: f32;
+  if (y == 0.0f) {
+    r = select(0.0f, pi, x_neg);
+  } else if (x == 0.0f) {
+    r = pi / 2.0f;
+  } else if (is_inf(x)) {
+    if (is_inf(y)) { r = select(pi / 4.0f, 3.0f * pi / 4.0f, x_neg); } else { r = select(0.0f, pi, x_neg); }
+  } else if (is_inf(y)) {
+    r = pi / 2.0f;
+  } else {
+    r = atan_f32(abs(y / x));
+    if (x_neg) { r = pi - r; }
+  }
+  return select(r, -r, y_neg);
+}`,
+  asin_f32: `fn asin_f32(v: f32) -> f32 {
+  let a = abs(v);
+  if (is_nan(v) || a > 1.0f) { return f32_bits(0x7fc00000u); }
+  var x = a;
+  var z: f32;
+  var flip = false;
+  if (a > 0.5f) {
+    z = 0.5f * (1.0f - a);
+    x = sqrt(z);
+    flip = true;
+  } else {
+    z = a * a;
+  }
+  var r = ((((4.2163199048e-2f * z + 2.4181311049e-2f) * z + 4.5470025998e-2f) * z + 7.4953002686e-2f) * z + 1.6666752422e-1f) * z * x + x;
+  if (flip) { r = 1.5707963267948966f - (r + r); }
+  return select(r, -r, v < 0.0f);
+}`,
+  acos_f32: `fn acos_f32(x: f32) -> f32 {
+  if (x < -0.5f) { return 3.141592653589793f - 2.0f * asin_f32(sqrt(0.5f * (1.0f + x))); }
+  if (x > 0.5f) { return 2.0f * asin_f32(sqrt(0.5f * (1.0f - x))); }
+  return 1.5707963267948966f - asin_f32(x);
+}`,
+  sinh_f32: `fn sinh_f32(x: f32) -> f32 {
+  let a = abs(x);
+  var r: f32;
+  if (a < 1.0f) {
+    let z = x * x;
+    return ((2.03721912945e-4f * z + 8.33028376239e-3f) * z + 1.66667160211e-1f) * z * x + x;
+  }
+  if (a > 20.0f) {
+    // e^a / 2 as (e^(a/2) / 2) · e^(a/2): finite up to sinh's own overflow
+    let h = exp(0.5f * a);
+    r = (0.5f * h) * h;
+  } else {
+    let e = exp(a);
+    r = 0.5f * (e - 1.0f / e);
+  }
+  return select(r, -r, x < 0.0f);
+}`,
+  tanh_f32: `fn tanh_f32(x: f32) -> f32 {
+  if (is_nan(x)) { return x; }
+  let a = abs(x);
+  if (a < 0.625f) {
+    let z = x * x;
+    return ((((-5.70498872745e-3f * z + 2.06390887954e-2f) * z - 5.37397155531e-2f) * z + 1.33314422036e-1f) * z - 3.33332819422e-1f) * z * x + x;
+  }
+  var r = 1.0f;
+  if (a < 9.0f) { r = 1.0f - 2.0f / (exp(a + a) + 1.0f); }
+  return select(r, -r, x < 0.0f);
+}`,
+  asinh_f32: `fn asinh_f32(x: f32) -> f32 {
+  if (is_nan(x) || is_inf(x)) { return x; }
+  let a = abs(x);
+  var r: f32;
+  if (a > 1500.0f) {
+    r = log(a) + 0.6931471805599453f;
+  } else if (a < 0.5f) {
+    let z = a * a;
+    r = (((2.0122003309e-2f * z - 4.2699340972e-2f) * z + 7.4847586088e-2f) * z - 1.6666288134e-1f) * z * a + a;
+  } else {
+    r = log(a + sqrt(a * a + 1.0f));
+  }
+  return select(r, -r, x < 0.0f);
+}`,
+  acosh_f32: `fn acosh_f32(x: f32) -> f32 {
+  if (is_nan(x) || x < 1.0f) { return f32_bits(0x7fc00000u); }
+  if (x > 1500.0f) { return log(x) + 0.6931471805599453f; }
+  let z = x - 1.0f;
+  if (z < 0.5f) {
+    return ((((1.7596881071e-3f * z - 7.5272886713e-3f) * z + 2.6454905019e-2f) * z - 1.1784741703e-1f) * z + 1.4142135263f) * sqrt(z);
+  }
+  return log(x + sqrt(z * (x + 1.0f)));
+}`,
+  atanh_f32: `fn atanh_f32(x: f32) -> f32 {
+  let a = abs(x);
+  if (is_nan(x) || a > 1.0f) { return f32_bits(0x7fc00000u); }
+  if (a == 1.0f) { return select(f32_bits(0x7f800000u), f32_bits(0xff800000u), x < 0.0f); }
+  if (a < 0.5f) {
+    let z = x * x;
+    return ((((1.81740078349e-1f * z + 8.24370301058e-2f) * z + 1.46691431730e-1f) * z + 1.99782164500e-1f) * z + 3.33337300303e-1f) * z * x + x;
+  }
+  return 0.5f * log((1.0f + x) / (1.0f - x));
+}`,
+};
+
+const ALL: Record<string, string> = { ...HELPERS, ...MATH };
+
+/** WGSL text of the helpers `code` calls, and of those they call, each once. */
+export function renderHelpers(code: string): string {
+  const used = new Set<string>();
+  const visit = (text: string): void => {
+    for (const m of text.matchAll(/\b([a-z0-9_]+)\(/g)) {
+      const name = m[1];
+      if (used.has(name) || !(name in ALL)) continue;
+      used.add(name);
+      visit(ALL[name]);
+    }
+  };
+  visit(code);
+  return [...used].map((name) => ALL[name]).join('\n');
+}

@@ -1,0 +1,66 @@
+/**
+ * WGSL code generator: Kernel IR Program → one WGSL module plus its dispatch schedule. Every entry point
+ * binds one storage buffer that mirrors the wasm module's linear memory byte for byte, so the Program's
+ * buffer offsets hold for both targets.
+ */
+import type { Kernel, PlacedBuffer, Program } from '../../kernels/ir.js';
+import type { WgslDispatch } from '../../bundle/manifest.js';
+import { renderHelpers } from './helpers.js';
+import { parallelNest } from './parallel.js';
+import { renderEntry } from './render.js';
+import { renderTiledGemm, tiledGemmFits } from './gemm.js';
+import { dissolveTrivialLoops, lowerNestedGemms, splitIndependent } from './rewrite.js';
+
+export interface WgslProgram {
+  code: string;
+  /** size of the storage buffer: the Program's memory, rounded up to whole words */
+  memoryBytes: number;
+  init: WgslDispatch[];
+  run: WgslDispatch[];
+}
+
+const MEMORY_DECL = '@group(0) @binding(0) var<storage, read_write> mem: array<u32>;';
+
+function entryName(index: number, kernel: string): string {
+  const clean = kernel.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '');
+  return `k${index}_${clean.slice(0, 48)}`;
+}
+
+export function compileProgramWgsl(program: Program): WgslProgram {
+  const offsets = new Map<number, number>();
+  const placed = new Map<number, PlacedBuffer>();
+  for (const b of program.buffers) {
+    if (b.offset % 16 !== 0)
+      throw new Error(`webgpu codegen: buffer #${b.id} offset ${b.offset} is not 16-byte aligned`);
+    offsets.set(b.id, b.offset);
+    placed.set(b.id, b);
+  }
+  const entries: string[] = [];
+  const dispatchesOf = (kernel: Kernel): WgslDispatch[] => {
+    try {
+      return splitIndependent(dissolveTrivialLoops(kernel.body)).map((part) => {
+        const entry = entryName(entries.length, kernel.name);
+        const gemm = part.length === 1 && part[0].k === 'gemm' ? part[0] : undefined;
+        let rendered;
+        if (gemm && tiledGemmFits(gemm, offsets)) rendered = renderTiledGemm(gemm, entry, offsets);
+        else {
+          const body = lowerNestedGemms(part);
+          rendered = renderEntry(entry, body, parallelNest(body, placed), offsets);
+        }
+        entries.push(rendered.code);
+        return { entry, kernel: kernel.name, workgroups: rendered.workgroups };
+      });
+    } catch (err) {
+      throw new Error(`webgpu codegen: kernel "${kernel.name}": ${(err as Error).message}`, { cause: err });
+    }
+  };
+  const init = program.init.flatMap(dispatchesOf);
+  const run = program.run.flatMap(dispatchesOf);
+  const kernels = entries.join('\n\n');
+  return {
+    code: `${MEMORY_DECL}\n\n${kernels}\n\n${renderHelpers(kernels)}\n`,
+    memoryBytes: Math.max(4, Math.ceil(program.memoryBytes / 4) * 4),
+    init,
+    run,
+  };
+}

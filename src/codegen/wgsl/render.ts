@@ -1,0 +1,171 @@
+/** Renders one dispatch (a part of a Kernel IR kernel) as a WGSL compute entry point. */
+import type { BufRef, Expr, Scalar, Stmt } from '../../kernels/ir.js';
+import { binCode, castCode, cmpCode, unCode } from './ops.js';
+import { computeType, constText, storageOf, wgslType, type WgslScalar } from './types.js';
+import type { ParallelNest } from './parallel.js';
+
+export const WORKGROUP_SIZE = 64;
+const MAX_GROUPS_PER_DIMENSION = 65535;
+
+/** Workgroup counts for `invocations` invocations, in a 2-D grid past 65535 workgroups. */
+export function gridFor(invocations: number): [number, number, number] {
+  const groups = Math.ceil(invocations / WORKGROUP_SIZE);
+  if (groups <= MAX_GROUPS_PER_DIMENSION) return [groups, 1, 1];
+  const y = Math.ceil(groups / MAX_GROUPS_PER_DIMENSION);
+  if (y > MAX_GROUPS_PER_DIMENSION) throw new Error(`${invocations} invocations exceed the dispatch limits`);
+  return [Math.ceil(groups / y), y, 1];
+}
+
+/** Parameters of every entry point: the flat invocation id `gid` is computed from them. */
+export const ENTRY_PARAMS =
+  '@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>, @builtin(local_invocation_index) lane: u32';
+
+export class KernelEmitter {
+  private readonly decls: string[] = [];
+  private readonly names = new Map<string, { id: string; t: WgslScalar }>();
+
+  constructor(private readonly offsets: ReadonlyMap<number, number>) {}
+
+  /** A fresh function-scope variable for an IR name; later uses of the name refer to it. */
+  bind(name: string, t: Scalar): string {
+    const type = wgslType(t);
+    const id = `v${this.decls.length}_${name.replace(/[^A-Za-z0-9]+/g, '_').slice(0, 32)}`;
+    this.decls.push(`var ${id}: ${type};`);
+    this.names.set(name, { id, t: type });
+    return id;
+  }
+
+  private lookup(name: string, t: Scalar): string {
+    const found = this.names.get(name);
+    if (!found) throw new Error(`variable '${name}' is used before it is declared`);
+    if (found.t !== t) throw new Error(`variable '${name}' is ${found.t} but used as ${t}`);
+    return found.id;
+  }
+
+  /** Declarations of every variable bound so far (WGSL wants them before use; IR locals are kernel-wide). */
+  declarations(indent: string): string {
+    return this.decls.map((d) => indent + d).join('\n');
+  }
+
+  private base(buf: BufRef, what: string): number {
+    const base = this.offsets.get(buf.id);
+    if (base === undefined)
+      throw new Error(`${what} buffer #${buf.id} (${buf.dtype}) is not placed in the program`);
+    return base;
+  }
+
+  /** `mem` word of a word-sized element, or the byte address of a narrow one. */
+  private address(buf: BufRef, index: Expr, bytes: number, what: string): string {
+    const base = this.base(buf, what);
+    if (index.t !== 'i32') throw new Error(`${what} buffer #${buf.id}: index must be i32, found ${index.t}`);
+    const unit = bytes === 4 ? base / 4 : base;
+    if (index.k === 'const') return constText('i32', unit + Number(index.v) * (bytes === 4 ? 1 : bytes));
+    const elems = bytes === 4 || bytes === 1 ? this.expr(index) : `(${this.expr(index)} * ${bytes}i)`;
+    return unit === 0 ? elems : `(${unit}i + ${elems})`;
+  }
+
+  load(buf: BufRef, index: Expr): string {
+    const st = storageOf(buf.dtype, `load from buffer #${buf.id}`);
+    const at = this.address(buf, index, st.bytes, 'load from');
+    return 'word' in st ? `bitcast<${st.word}>(mem[${at}])` : `${st.load}(${at})`;
+  }
+
+  store(buf: BufRef, index: Expr, value: Expr): string {
+    const st = storageOf(buf.dtype, `store to buffer #${buf.id}`);
+    if (wgslType(value.t) !== computeType(st))
+      throw new Error(`store of ${value.t} into buffer #${buf.id} (${buf.dtype})`);
+    const at = this.address(buf, index, st.bytes, 'store to');
+    const text = this.expr(value);
+    return 'word' in st ? `mem[${at}] = bitcast<u32>(${text});` : `${st.store}(${at}, ${text});`;
+  }
+
+  expr(e: Expr): string {
+    switch (e.k) {
+      case 'const':
+        return constText(e.t, e.v);
+      case 'var':
+        return this.lookup(e.name, e.t);
+      case 'load':
+        return this.load(e.buf, e.index);
+      // operands first, so an error names the innermost thing that is wrong (e.g. a float64 buffer)
+      case 'bin': {
+        const [a, b] = [this.expr(e.a), this.expr(e.b)];
+        return binCode(e.op, wgslType(e.t), e.b)(a, b);
+      }
+      case 'cmp': {
+        const [a, b] = [this.expr(e.a), this.expr(e.b)];
+        return `i32(${cmpCode(e.op, wgslType(e.a.t))(a, b)})`;
+      }
+      case 'un': {
+        const a = this.expr(e.a);
+        return unCode(e.op, wgslType(e.a.t))(a);
+      }
+      case 'cast': {
+        const a = this.expr(e.a);
+        return castCode(wgslType(e.a.t), wgslType(e.t), e.unsigned ?? false)(a);
+      }
+      case 'select':
+        return `select(${this.expr(e.b)}, ${this.expr(e.a)}, ${this.expr(e.cond)} != 0i)`;
+    }
+  }
+
+  stmts(list: Stmt[], indent: string): string {
+    return list.map((s) => this.stmt(s, indent)).join('\n');
+  }
+
+  private stmt(s: Stmt, indent: string): string {
+    const inner = indent + '  ';
+    switch (s.k) {
+      case 'loop': {
+        const c = this.bind(s.v, 'i32');
+        return `${indent}for (${c} = 0i; ${c} < ${s.n}i; ${c}++) {\n${this.stmts(s.body, inner)}\n${indent}}`;
+      }
+      case 'local': {
+        if (s.init.t !== s.t)
+          throw new Error(`local '${s.name}' is ${s.t} but its initial value is ${s.init.t}`);
+        const value = this.expr(s.init);
+        return `${indent}${this.bind(s.name, s.t)} = ${value};`;
+      }
+      case 'set':
+        return `${indent}${this.lookup(s.name, s.value.t)} = ${this.expr(s.value)};`;
+      case 'store':
+        return indent + this.store(s.buf, s.index, s.value);
+      case 'if': {
+        const otherwise = s.else?.length ? ` else {\n${this.stmts(s.else, inner)}\n${indent}}` : '';
+        return `${indent}if (${this.expr(s.cond)} != 0i) {\n${this.stmts(s.then, inner)}\n${indent}}${otherwise}`;
+      }
+      case 'gemm':
+        throw new Error('internal: a gemm reached the statement emitter (it is lowered before)');
+    }
+  }
+}
+
+/**
+ * An entry point running `body`: with `nest`, one invocation per iteration of its spread loops (their
+ * counters computed from the invocation id), else one invocation.
+ */
+export function renderEntry(
+  entry: string,
+  body: Stmt[],
+  nest: ParallelNest | undefined,
+  offsets: ReadonlyMap<number, number>,
+): { code: string; workgroups: [number, number, number] } {
+  const emitter = new KernelEmitter(offsets);
+  const count = nest?.count ?? 1;
+  let stride = count;
+  const counters = (nest?.loops ?? []).map(({ v, n }, i) => {
+    stride /= n;
+    const q = stride === 1 ? 'gid' : `(gid / ${stride}u)`;
+    return `  ${emitter.bind(v, 'i32')} = i32(${i === 0 ? q : `${q} % ${n}u`});`;
+  });
+  const text = emitter.stmts(nest?.body ?? body, '  ');
+  const code = `@compute @workgroup_size(${WORKGROUP_SIZE})
+fn ${entry}(${ENTRY_PARAMS}) {
+  let gid = (wid.y * groups.x + wid.x) * ${WORKGROUP_SIZE}u + lane;
+  if (gid >= ${count}u) { return; }
+${emitter.declarations('  ')}
+${counters.join('\n')}
+${text}
+}`;
+  return { code, workgroups: gridFor(count) };
+}

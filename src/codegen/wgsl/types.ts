@@ -1,0 +1,76 @@
+/**
+ * The WGSL type map: compute types, how each storage dtype is read from and written to the one `mem`
+ * buffer (an array<u32> mirroring the wasm module's linear memory), and constant literals.
+ */
+import type { DType } from '../../ir/dtype.js';
+import type { Scalar } from '../../kernels/ir.js';
+
+/** Thrown for IR the webgpu target cannot compile yet; renderKernel adds the kernel's name. */
+export class WgslUnsupported extends Error {}
+
+const SUPPORTED_NOTE = '(the webgpu target supports float32/int32 and narrower types so far)';
+
+export function unsupported(what: string): WgslUnsupported {
+  return new WgslUnsupported(`${what} ${SUPPORTED_NOTE}`);
+}
+
+export type WgslScalar = 'f32' | 'i32';
+
+export function wgslType(t: Scalar): WgslScalar {
+  if (t === 'f32' || t === 'i32') return t;
+  throw unsupported(`${t} values are not supported`);
+}
+
+/**
+ * How one dtype lives in `mem`. Word-sized types are a bitcast of one array element; narrower ones are
+ * bits of their containing word, read and written by helper functions that take a byte address.
+ */
+export type Storage =
+  { bytes: 4; word: WgslScalar } | { bytes: 1 | 2; load: string; store: string; t: WgslScalar };
+
+const STORAGE: Partial<Record<DType, Storage>> = {
+  float32: { bytes: 4, word: 'f32' },
+  int32: { bytes: 4, word: 'i32' },
+  uint32: { bytes: 4, word: 'i32' },
+  int8: { bytes: 1, load: 'ld_i8', store: 'st_8', t: 'i32' },
+  uint8: { bytes: 1, load: 'ld_u8', store: 'st_8', t: 'i32' },
+  bool: { bytes: 1, load: 'ld_u8', store: 'st_8', t: 'i32' },
+  int16: { bytes: 2, load: 'ld_i16', store: 'st_16', t: 'i32' },
+  uint16: { bytes: 2, load: 'ld_u16', store: 'st_16', t: 'i32' },
+  float16: { bytes: 2, load: 'ld_f16', store: 'st_f16', t: 'f32' },
+};
+
+export function storageOf(dtype: DType, what: string): Storage {
+  const st = STORAGE[dtype];
+  if (!st) throw unsupported(`${what} is a ${dtype} buffer, which is not supported`);
+  return st;
+}
+
+/** The compute type of a storage dtype. */
+export function computeType(st: Storage): WgslScalar {
+  return 'word' in st ? st.word : st.t;
+}
+
+/** Non-finite and signed-zero constants go through a function call: WGSL rejects them in constant expressions. */
+function f32Literal(x: number): string {
+  if (!Number.isFinite(x) || Object.is(x, -0)) {
+    const bits = new Uint32Array(Float32Array.of(x).buffer)[0];
+    return `f32_bits(0x${bits.toString(16)}u)`;
+  }
+  // the shortest decimal that reads back as this f32 exactly (String gives it for the rounded double)
+  const text = String(x);
+  return x < 0 ? `(${text}f)` : `${text}f`;
+}
+
+function i32Literal(x: number): string {
+  if (x === -2147483648) return '(-2147483647i - 1i)';
+  return x < 0 ? `(${x}i)` : `${x}i`;
+}
+
+export function constText(t: Scalar, v: number | bigint): string {
+  const type = wgslType(t);
+  if (type === 'f32') return f32Literal(Math.fround(Number(v)));
+  const n = typeof v === 'bigint' ? v : Number.isFinite(v) ? BigInt(Math.trunc(v)) : undefined;
+  if (n === undefined) throw new Error(`i32 constant ${v} is not a finite number`);
+  return i32Literal(Number(BigInt.asIntN(32, n)));
+}

@@ -1,0 +1,66 @@
+/** Which backend loadModel picks, and the clear errors when the webgpu target or backend cannot be used. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { compileModel } from '../../src/compiler/compile.js';
+import type { BundleFiles } from '../../src/bundle/files.js';
+import { loadModel } from '../../src/runtime/index.js';
+import { buildModel } from '../helpers/onnx-builder.js';
+import { asFeeds, compileBoth, differences, modelBytes, nodeGpu, randomFeeds } from './fixture.js';
+
+let both: BundleFiles;
+let wasmOnly: BundleFiles;
+
+beforeAll(async () => {
+  both = await compileBoth('mlp');
+  wasmOnly = await compileModel(await modelBytes('mlp'), { name: 'mlp', onWarning: () => {} });
+});
+
+describe('loadModel with a GPU', () => {
+  it("'auto' takes webgpu when given a GPU and the bundle has the target, else wasm", async () => {
+    const gpu = await nodeGpu();
+    const picks = await Promise.all([
+      loadModel(both, { gpu }),
+      loadModel(both),
+      loadModel(wasmOnly, { gpu }),
+    ]);
+    expect(picks.map((m) => m.backend)).toEqual(['webgpu', 'wasm', 'wasm']);
+    const feeds = asFeeds(randomFeeds(both, 3));
+    expect(differences(await picks[0].run(feeds), await picks[2].run(feeds))).toEqual([]);
+    picks.forEach((m) => m.dispose());
+    await expect(picks[0].run(feeds)).rejects.toThrow('model "mlp" was disposed');
+  });
+
+  it('refuses a bundle built without the webgpu target, and one passed in memory without its WGSL', async () => {
+    const gpu = await nodeGpu();
+    await expect(loadModel(wasmOnly, { backend: 'webgpu', gpu })).rejects.toThrow(
+      'model "mlp": the bundle was built without the webgpu target (targets: wasm); compile it with --targets wasm,webgpu',
+    );
+    const { wgsl: _, ...withoutWgsl } = both;
+    await expect(loadModel(withoutWgsl, { backend: 'webgpu', gpu })).rejects.toThrow(
+      'model "mlp": the bundle lists the webgpu target but no WGSL was passed in (wgsl: the model.wgsl text)',
+    );
+  });
+});
+
+describe('compiling for webgpu', () => {
+  // Cast to int64 lowers to an int64 kernel, which WGSL (32-bit integers only) has no type for
+  const castToInt64 = buildModel({
+    name: 'cast64',
+    inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
+    outputs: [{ name: 'y', dtype: 'int64', shape: [4] }],
+    nodes: [{ op: 'Cast', inputs: ['x'], outputs: ['y'], attrs: { to: { i: 7 } } }],
+  });
+
+  it('fails on a kernel the WGSL generator refuses, naming it and how to build without webgpu', async () => {
+    await expect(compileModel(castToInt64, { targets: ['wasm', 'webgpu'] })).rejects.toThrow(
+      /^the webgpu target cannot be built: .*int64.*\(drop webgpu from --targets to build the wasm target alone\)$/,
+    );
+    const wasm = await compileModel(castToInt64, { targets: ['wasm'] });
+    expect(wasm.manifest.targets).toEqual(['wasm']);
+  });
+
+  it('builds webgpu on top of wasm, never alone', async () => {
+    await expect(compileModel(castToInt64, { targets: ['webgpu'] })).rejects.toThrow(
+      'every bundle includes the wasm target (got targets webgpu); use --targets wasm,webgpu',
+    );
+  });
+});
