@@ -2,10 +2,11 @@
  * The WebGPU entry point for the CLI in Node: Dawn from the `webgpu` npm package, imported only when
  * a command asks for the webgpu backend, so the package stays optional for everything else.
  */
+import { PEER_VERSIONS } from '../deploy/peers.js';
 import type { GpuLike } from '../runtime/webgpu-types.js';
 
-/** the `webgpu` version Kiln is tested with (package.json devDependencies; tests/cli keeps them equal) */
-export const WEBGPU_VERSION = '0.6.2';
+/** the `webgpu` version Kiln is tested with: an optional peer dependency, like deploy's tools */
+export const WEBGPU_VERSION = PEER_VERSIONS.webgpu;
 
 const NO_ADAPTER =
   'WebGPU found no adapter: Dawn needs a Vulkan driver (on Linux without a GPU, Mesa ≥ 24 lavapipe: ' +

@@ -1,12 +1,14 @@
 /**
  * Builds the server folder a Kiln GPU instance runs, so that the instances need nothing from npm:
  * kiln-serve.mjs (`kiln serve` — the serving app, the runtime, Hono's Node server — bundled by esbuild
- * for Node 20, without the compiler) and each bundle's files under models/<name>/.
+ * for Node 20, without the compiler), Dawn for Linux x64 under node_modules/webgpu (gpu-dawn.ts) and
+ * each bundle's files under models/<name>/.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { ServedBundle } from './bundles.js';
+import { copyDawn, type InstalledDawn } from './gpu-dawn.js';
 import { kilnModule } from './sources.js';
 
 export const SERVER_SCRIPT = 'kiln-serve.mjs';
@@ -28,7 +30,11 @@ export interface GpuServer {
 }
 
 /** Writes the folder afresh (no file of an earlier build may ride along into the asset). */
-export async function buildGpuServer(serverDir: string, bundles: ServedBundle[]): Promise<GpuServer> {
+export async function buildGpuServer(
+  serverDir: string,
+  bundles: ServedBundle[],
+  dawn: InstalledDawn,
+): Promise<GpuServer> {
   const result = await build({
     stdin: { contents: ENTRY, resolveDir: import.meta.dirname, loader: 'ts' },
     bundle: true,
@@ -38,6 +44,8 @@ export async function buildGpuServer(serverDir: string, bundles: ServedBundle[])
     target: 'node20',
     write: false,
     metafile: true,
+    // Dawn is a native addon that esbuild cannot bundle: Node finds it in the folder's node_modules
+    external: ['webgpu'],
     logLevel: 'warning',
   });
   const compilerParts = Object.keys(result.metafile.inputs).filter((p) =>
@@ -49,6 +57,7 @@ export async function buildGpuServer(serverDir: string, bundles: ServedBundle[])
   await mkdir(serverDir, { recursive: true });
   const script = result.outputFiles[0].contents;
   await writeFile(join(serverDir, SERVER_SCRIPT), script);
+  await copyDawn(dawn, serverDir);
   for (const { name, files } of bundles) {
     const dir = join(serverDir, 'models', name);
     await mkdir(dir, { recursive: true });

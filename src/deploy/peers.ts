@@ -9,6 +9,8 @@ export const PEER_VERSIONS = {
   constructs: '10.8.1',
   'cdk-nag': '3.0.2',
   '@aws-sdk/client-lambda': '3.1164.0',
+  /** Dawn, copied into the GPU server folder (gpu-dawn.ts); the CLI's --backend webgpu names it too */
+  webgpu: '0.6.2',
 } as const;
 
 export type PeerPackage = keyof typeof PEER_VERSIONS;

@@ -5,6 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -109,6 +110,31 @@ describe('KilnGpuService defaults', () => {
       'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/alpha /opt/kiln/models/beta --host 0.0.0.0 --port 8080 --backend auto\n',
     );
     expect(script).toContain('systemctl enable --now kiln.service');
+  });
+
+  it('boots on when the NVIDIA Vulkan ICD cannot be installed (kiln serve then runs on wasm)', () => {
+    const script = userDataText(defaults);
+    execFileSync('bash', ['-n'], { input: script });
+    // the ICD lines under the script's own shell options, with nvidia-smi and apt-get stood in for
+    const icd = /^install_nvidia_icd\(\) \{$[\s\S]*?^install_nvidia_icd \|\|.*$/m.exec(script)![0];
+    const boot = (nvidiaSmi: string, aptGet: string) =>
+      execFileSync(
+        'bash',
+        [
+          '-c',
+          `set -euo pipefail\nnvidia-smi() { ${nvidiaSmi}; }\napt-get() { ${aptGet}; }\n${icd}\necho booted`,
+        ],
+        {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+    expect(boot('return 9', 'echo "apt-get $*"')).toBe('booted\n');
+    expect(boot('echo 535.183.01', 'return 100')).toBe('booted\n');
+    // the -server package when the archive has it, else the desktop one
+    expect(boot('echo 535.183.01', '[[ $3 != *-server ]] && echo "installed $3"')).toBe(
+      'installed libnvidia-gl-535\nbooted\n',
+    );
   });
 
   it('fronts the group with a public ALB whose target group checks /v2/health/ready', () => {

@@ -1,39 +1,11 @@
-/** Builds small Programs by hand and runs them through the wasm code generator. */
-import { DTYPES, type DType, type TypedArray } from '../../src/ir/dtype.js';
+/** Runs small hand-built Programs and the shared kernel cases through the wasm code generator. */
+import { DTYPES, type TypedArray } from '../../src/ir/dtype.js';
 import type { PlacedBuffer, Program, Stmt } from '../../src/kernels/ir.js';
 import { evaluateProgram, compileProgram } from '../../src/codegen/wasm/index.js';
+import { dataOf, programOfCase, type CodegenTarget } from './cases/case.js';
+import { place, programOf, type Elements, type NumDType } from './program.js';
 
-export type NumDType = Exclude<DType, 'string'>;
-
-/** Kernel results as loosely typed element lists (number or bigint per dtype), so tests compare them simply. */
-export type Elements = ArrayLike<any>;
-
-/** A typed array of the given dtype holding `values`. */
-export function typed(dtype: NumDType, values: readonly (number | bigint)[]): TypedArray {
-  const out = new DTYPES[dtype].array(values.length);
-  values.forEach((x, i) => ((out as Elements as unknown[])[i] = x));
-  return out;
-}
-
-/** Place buffers one after another, 16-byte aligned, starting past a guard region. */
-export function place(specs: { dtype: NumDType; length: number }[]): PlacedBuffer[] {
-  let offset = 64;
-  return specs.map((s, id) => {
-    const buf = { id, dtype: s.dtype, length: s.length, offset };
-    offset += Math.ceil((s.length * DTYPES[s.dtype].bytes) / 16) * 16 + 16;
-    return buf;
-  });
-}
-
-export function programOf(bufs: PlacedBuffer[], run: Stmt[], init: Stmt[] = []): Program {
-  const end = Math.max(64, ...bufs.map((b) => b.offset + b.length * DTYPES[b.dtype as NumDType].bytes));
-  return {
-    buffers: bufs,
-    memoryBytes: end + 64,
-    init: init.length ? [{ name: 'init-kernel', body: init }] : [],
-    run: [{ name: 'test kernel', body: run }],
-  };
-}
+export { place, programOf, typed, type Elements, type NumDType } from './program.js';
 
 /**
  * Run `body` over buffers: `inputs[i]` fills buffer i (or leaves it zero when undefined); returns every
@@ -80,3 +52,17 @@ export function runCompiled(
     return out;
   });
 }
+
+/** Each case compiled without and with binaryen's optimizer (the path bundles take). */
+export const wasmTarget: CodegenTarget = {
+  name: 'wasm',
+  async run(c) {
+    const { program, bufs } = programOfCase(c);
+    const inputs = c.buffers.map((s, i) => ({ buf: bufs[i], data: dataOf(s) }));
+    const given = inputs.filter((i): i is { buf: PlacedBuffer; data: TypedArray } => !!i.data);
+    return [
+      { variant: 'wasm', buffers: evaluateProgram(program, given, bufs) },
+      { variant: 'wasm optimized', buffers: runCompiled(program, inputs, bufs) },
+    ];
+  },
+};

@@ -1,39 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { bin, load, loop, store, un, v } from '../../src/kernels/build.js';
 import type { UnOp } from '../../src/kernels/ir.js';
-import { runKernel } from './harness.js';
-
-/** erf by its everywhere-positive series e^{-x²}·Σ 2^n x^{2n+1} / (1·3···(2n+1)), good to ~1e-15. */
-function erfRef(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  const ax = Math.abs(x);
-  if (ax > 6) return Math.sign(x);
-  let term = ax;
-  let sum = ax;
-  for (let n = 1; n < 400 && term > sum * 1e-18; n++) {
-    term *= (2 * ax * ax) / (2 * n + 1);
-    sum += term;
-  }
-  return Math.sign(x) * ((2 / Math.sqrt(Math.PI)) * Math.exp(-ax * ax) * sum);
-}
-
-const REF: Record<string, (x: number) => number> = {
-  exp: Math.exp,
-  log: Math.log,
-  sin: Math.sin,
-  cos: Math.cos,
-  tan: Math.tan,
-  asin: Math.asin,
-  acos: Math.acos,
-  atan: Math.atan,
-  sinh: Math.sinh,
-  cosh: Math.cosh,
-  tanh: Math.tanh,
-  asinh: Math.asinh,
-  acosh: Math.acosh,
-  atanh: Math.atanh,
-  erf: erfRef,
-};
+import { MATH_CASES, MATH_REF as REF, c99pow } from './cases/math.js';
+import { describeCases } from './cases/case.js';
+import { runKernel, wasmTarget } from './harness.js';
 
 const SPREAD = Array.from({ length: 200 }, (_, i) => Math.sin(i * 7.31) * 10 ** ((i % 13) - 6));
 const EDGES = [
@@ -128,6 +98,8 @@ function runUnaryMath(op: UnOp, t: 'f32' | 'f64', xs: number[]): number[] {
   );
   return Array.from(out as Float64Array);
 }
+
+describeCases(wasmTarget, 'math library on the shared float32 domain', MATH_CASES);
 
 describe('math library', () => {
   for (const [op, ref] of Object.entries(REF)) {
@@ -227,9 +199,6 @@ describe('binary math: pow, atan2', () => {
     ...RANDOM,
     ...RANDOM.map(([x, y]) => [-x, Math.round(y * 10)]),
   ];
-  // C99 pow differs from JS Math.pow only where C defines 1: pow(1, y) and pow(-1, ±inf)
-  const c99pow = (x: number, y: number) =>
-    x === 1 || (x === -1 && Math.abs(y) === Infinity) ? 1 : Math.pow(x, y);
   it('pow C99 cases', () => {
     const cases = [
       [1, NaN, 1],

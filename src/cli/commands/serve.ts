@@ -1,7 +1,7 @@
 /** `kiln serve DIR...`: serve bundles over the Open Inference Protocol until SIGTERM or SIGINT. */
 import { readBundleDir } from '../../bundle/node.js';
 import { loadModel, type Backend, type Model } from '../../runtime/index.js';
-import type { GpuLike } from '../../runtime/webgpu-types.js';
+import type { BundleFiles } from '../../bundle/files.js';
 import { DATATYPE_OF } from '../../serve/datatypes.js';
 import { startNodeServer } from '../../serve/node.js';
 import { DEFAULT_MAX_QUEUE } from '../../serve/queue.js';
@@ -84,10 +84,7 @@ async function loadAll(dirs: string[], backend: Backend): Promise<Model[]> {
   const models: Model[] = [];
   for (const dir of dirs) {
     // read here (loadModel verifies it) so that Dawn is started only for bundles that have WGSL
-    const files = await readBundleDir(dir);
-    const wantsGpu =
-      backend === 'webgpu' || (backend === 'auto' && files.manifest.targets.includes('webgpu'));
-    const model = await loadModel(files, { backend, gpu: wantsGpu ? await gpuFor(backend, dir) : undefined });
+    const model = await loadOn(await readBundleDir(dir), dir, backend);
     const clash = models.findIndex((m) => m.name === model.name);
     if (clash !== -1)
       throw new Error(
@@ -98,14 +95,19 @@ async function loadAll(dirs: string[], backend: Backend): Promise<Model[]> {
   return models;
 }
 
-/** --backend webgpu needs the GPU; 'auto' falls back to wasm, saying why. */
-async function gpuFor(backend: Backend, dir: string): Promise<GpuLike | undefined> {
-  if (backend === 'webgpu') return nodeGpu();
+/**
+ * --backend webgpu needs the GPU. 'auto' takes it for bundles with WGSL, and falls back to wasm, saying
+ * why, when there is no Dawn or adapter or the model fails to load on it: a server on the CPU is better
+ * than one that never starts (systemd would restart it forever on a GPU instance with a broken driver).
+ */
+async function loadOn(files: BundleFiles, dir: string, backend: Backend): Promise<Model> {
+  if (backend === 'webgpu') return loadModel(files, { backend, gpu: await nodeGpu() });
+  if (backend === 'wasm' || !files.manifest.targets.includes('webgpu')) return loadModel(files, { backend });
   try {
-    return await nodeGpu();
+    return await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
   } catch (err) {
     process.stderr.write(`kiln: warning: serving ${dir} on wasm: ${(err as Error).message}\n`);
-    return undefined;
+    return loadModel(files, { backend: 'wasm' });
   }
 }
 

@@ -9,7 +9,8 @@ import { renderHelpers } from './helpers.js';
 import { parallelNest } from './parallel.js';
 import { renderEntry } from './render.js';
 import { renderTiledGemm, tiledGemmFits } from './gemm.js';
-import { dissolveTrivialLoops, lowerNestedGemms, splitIndependent } from './rewrite.js';
+import { demoteF64, dissolveTrivialLoops, lowerNestedGemms, splitIndependent } from './rewrite.js';
+import { sinkLocals } from './locals.js';
 
 export interface WgslProgram {
   code: string;
@@ -38,7 +39,7 @@ export function compileProgramWgsl(program: Program): WgslProgram {
   const entries: string[] = [];
   const dispatchesOf = (kernel: Kernel): WgslDispatch[] => {
     try {
-      return splitIndependent(dissolveTrivialLoops(kernel.body)).map((part) => {
+      return splitIndependent(sinkLocals(dissolveTrivialLoops(demoteF64(kernel.body)))).map((part) => {
         const entry = entryName(entries.length, kernel.name);
         const gemm = part.length === 1 && part[0].k === 'gemm' ? part[0] : undefined;
         let rendered;

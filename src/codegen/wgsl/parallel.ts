@@ -1,16 +1,20 @@
 /**
  * Which loops of a dispatch may run as separate invocations. A dispatch whose body is one loop nest
  * spreads its outer d loops over invocations when that provably changes nothing:
- * - every store's index is affine in the loop counters, its buffer at least 4 bytes per element (narrower
- *   stores rewrite whole words, which neighbours share);
+ * - every store's index is affine in the loop counters (seen through i32 locals that are never set), its
+ *   buffer at least 4 bytes per element (narrower stores rewrite whole words, which neighbours share);
  * - per stored buffer, all stores move with the same coefficients of the parallel counters, and these
  *   coefficients spread distinct invocations further apart than the span the other terms reach (so
  *   invocations write disjoint bands);
  * - a load from memory that some store writes reads the same buffer view, affinely, inside its own band.
- * Locals live inside the nest, so each invocation has its own. Anything else runs as one invocation.
+ * Locals live inside the nest, so each invocation has its own. Locals declared just before the next loop
+ * of the nest (BatchNormalization's per-channel scale) move into it when neither they nor what they read
+ * are ever set, so that loop can be spread too; each invocation then computes them itself.
+ * Anything else runs as one invocation.
  */
 import type { BufRef, Expr, PlacedBuffer, Stmt } from '../../kernels/ir.js';
 import { DTYPES } from '../../ir/dtype.js';
+import { exprVars, forEachStmt, mapExpr } from './walk.js';
 
 type LoopStmt = Extract<Stmt, { k: 'loop' }>;
 
@@ -56,11 +60,30 @@ interface Access {
   counters: Map<string, number>;
 }
 
-function collect(stmts: Stmt[], counters: Map<string, number>, stores: Access[], loads: Access[]): void {
+/** Names some `set` statement in `stmts` assigns. */
+function assigned(stmts: Stmt[]): Set<string> {
+  const out = new Set<string>();
+  for (const s of stmts) forEachStmt(s, (x) => x.k === 'set' && out.add(x.name));
+  return out;
+}
+
+/**
+ * Loads and stores of `stmts`; `lets` maps i32 locals that are never set to their initial values (in
+ * terms of counters), so indices computed through them stay affine.
+ */
+function collect(
+  stmts: Stmt[],
+  counters: Map<string, number>,
+  stores: Access[],
+  loads: Access[],
+  lets: Map<string, Expr>,
+  setNames: ReadonlySet<string>,
+): void {
+  const inline = (e: Expr) => mapExpr(e, (x) => (x.k === 'var' && lets.get(x.name)) || x);
   const expr = (e: Expr): void => {
     switch (e.k) {
       case 'load':
-        loads.push({ buf: e.buf, index: e.index, counters });
+        loads.push({ buf: e.buf, index: inline(e.index), counters });
         return expr(e.index);
       case 'bin':
       case 'cmp':
@@ -78,22 +101,23 @@ function collect(stmts: Stmt[], counters: Map<string, number>, stores: Access[],
   for (const s of stmts)
     switch (s.k) {
       case 'loop':
-        collect(s.body, new Map([...counters, [s.v, s.n]]), stores, loads);
+        collect(s.body, new Map([...counters, [s.v, s.n]]), stores, loads, lets, setNames);
         break;
       case 'local':
         expr(s.init);
+        if (s.t === 'i32' && !setNames.has(s.name)) lets.set(s.name, inline(s.init));
         break;
       case 'set':
         expr(s.value);
         break;
       case 'store':
-        stores.push({ buf: s.buf, index: s.index, counters });
+        stores.push({ buf: s.buf, index: inline(s.index), counters });
         expr(s.index);
         expr(s.value);
         break;
       case 'if':
         expr(s.cond);
-        collect([...s.then, ...(s.else ?? [])], counters, stores, loads);
+        collect([...s.then, ...(s.else ?? [])], counters, stores, loads, lets, setNames);
         break;
       case 'gemm':
         // gemms inside a nest were lowered to loops before; one here keeps the nest in one invocation
@@ -136,15 +160,43 @@ export interface ParallelNest {
   count: number;
 }
 
+const bytesOf = (buf: BufRef) => (buf.dtype === 'string' ? 0 : DTYPES[buf.dtype].bytes);
+
+/** Whether two buffers share memory (views of one region overlap; an unplaced buffer overlaps anything). */
+function overlap(x: BufRef, y: BufRef, placed: ReadonlyMap<number, PlacedBuffer>): boolean {
+  const start = (buf: BufRef) => placed.get(buf.id)?.offset ?? NaN;
+  const [s0, s1] = [start(x), start(y)];
+  const [e0, e1] = [s0 + x.length * bytesOf(x), s1 + y.length * bytesOf(y)];
+  return !(e0 <= s1 || e1 <= s0);
+}
+
+/**
+ * `body` as [loop] with the locals before the loop moved to the start of the loop's body, when they are
+ * never set, nor is anything they read. A local loading what the loop stores would then see the loop's
+ * writes; spreadable refuses that nest, since the load lacks the loop's counter and every spread store has it.
+ */
+function intoNextLoop(body: Stmt[]): LoopStmt | undefined {
+  const last = body[body.length - 1];
+  if (last?.k !== 'loop') return undefined;
+  const prefix = body.slice(0, -1);
+  if (prefix.length === 0) return last;
+  const setNames = assigned([last]);
+  for (const s of prefix) {
+    if (s.k !== 'local' || setNames.has(s.name)) return undefined;
+    if ([...exprVars(s.init)].some((n) => setNames.has(n))) return undefined;
+  }
+  return { ...last, body: [...prefix, ...last.body] };
+}
+
 /** The deepest prefix of the dispatch's loop nest that is safe to spread, if any. */
 export function parallelNest(
   body: Stmt[],
   placed: ReadonlyMap<number, PlacedBuffer>,
 ): ParallelNest | undefined {
   if (body.length !== 1 || body[0].k !== 'loop') return undefined;
+  // nest[t]'s body holds nest[t + 1] as written: locals move into a loop only if that loop is spread
   const nest: LoopStmt[] = [body[0]];
-  for (let inner = body[0].body; inner.length === 1 && inner[0].k === 'loop'; inner = inner[0].body)
-    nest.push(inner[0]);
+  for (let next = intoNextLoop(body[0].body); next; next = intoNextLoop(next.body)) nest.push(next);
   for (let d = nest.length; d >= 1; d--) {
     const loops = nest.slice(0, d);
     if (spreadable(loops, placed))
@@ -162,8 +214,8 @@ function spreadable(loops: LoopStmt[], placed: ReadonlyMap<number, PlacedBuffer>
   const parallel = new Set(counters.keys());
   const stores: Access[] = [];
   const loads: Access[] = [];
-  collect(loops[loops.length - 1].body, counters, stores, loads);
-  const bytesOf = (buf: BufRef) => (buf.dtype === 'string' ? 0 : DTYPES[buf.dtype].bytes);
+  const body = loops[loops.length - 1].body;
+  collect(body, counters, stores, loads, new Map(), assigned(body));
   const view = (buf: BufRef) => `${placed.get(buf.id)?.offset}:${buf.dtype}`;
 
   // per stored view: the parallel coefficients and the union of the bands
@@ -194,18 +246,9 @@ function spreadable(loops: LoopStmt[], placed: ReadonlyMap<number, PlacedBuffer>
     }
   }
 
-  const region = (buf: BufRef): [number, number] => {
-    const start = placed.get(buf.id)?.offset ?? NaN;
-    return [start, start + buf.length * bytesOf(buf)];
-  };
   const storedViews = stores.map((s) => s.buf);
   for (const ld of loads) {
-    const [s0, e0] = region(ld.buf);
-    const overlaps = storedViews.some((buf) => {
-      const [s1, e1] = region(buf);
-      return !(e0 <= s1 || e1 <= s0);
-    });
-    if (!overlaps) continue;
+    if (!storedViews.some((buf) => overlap(ld.buf, buf, placed))) continue;
     const g = groups.get(view(ld.buf));
     const b = band(ld, parallel);
     if (!g || !b || b.key !== g.key || b.lo < g.lo || b.hi > g.hi) return false;

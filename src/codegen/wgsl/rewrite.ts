@@ -1,67 +1,79 @@
 /**
- * Kernel IR rewrites before WGSL emission: loops of one iteration dissolve into their body (so the loop
- * nests that remain can be spread over invocations), a kernel splits into one dispatch per independent
- * top-level statement (dispatches run in order, so this keeps its meaning), and a gemm that is not a whole
- * dispatch becomes plain loops.
+ * Kernel IR rewrites before WGSL emission: f64 math demotes to f32 where it only buys accumulation
+ * precision, loops of one iteration dissolve into their body (so the loop nests that remain can be spread
+ * over invocations), a kernel splits into one dispatch per independent top-level statement (dispatches run
+ * in order, so this keeps its meaning), and a gemm that is not a whole dispatch becomes plain loops.
+ *
+ * WGSL has no f64, so the webgpu target accumulates in f32 where the wasm target uses f64 (the statistics
+ * of BatchNormalization, LayerNormalization, reductions, pools), as GPUs and onnxruntime's WebGPU provider
+ * do: results agree within float tolerance, not bit for bit.
  */
-import type { Activation, Expr, GemmStmt, MatView, Stmt } from '../../kernels/ir.js';
+import type { Activation, BufRef, Expr, GemmStmt, MatView, Stmt } from '../../kernels/ir.js';
 import { add, f32, i32, load, local, loop, max, min, mul, set, store, v } from '../../kernels/build.js';
+import { unsupported } from './types.js';
+import { forEachExpr, forEachStmt, mapExpr, mapStmtExprs, names, substStmt } from './walk.js';
 
-function substExpr(e: Expr, name: string, value: Expr): Expr {
-  switch (e.k) {
-    case 'const':
-      return e;
-    case 'var':
-      return e.name === name ? value : e;
-    case 'load':
-      return { ...e, index: substExpr(e.index, name, value) };
-    case 'bin':
-    case 'cmp':
-      return { ...e, a: substExpr(e.a, name, value), b: substExpr(e.b, name, value) } as Expr;
-    case 'un':
-    case 'cast':
-      return { ...e, a: substExpr(e.a, name, value) } as Expr;
-    case 'select':
-      return {
-        ...e,
-        cond: substExpr(e.cond, name, value),
-        a: substExpr(e.a, name, value),
-        b: substExpr(e.b, name, value),
-      };
-  }
+/** Buffers f32 can stand in for f64 next to: their values are f32-exact already. */
+const F32_EXACT_DTYPES = new Set(['float32', 'float16']);
+const WIDE_DTYPES = new Set(['float64', 'int64', 'uint64']);
+
+function buffersOf(s: Stmt, out: BufRef[]): void {
+  forEachExpr(s, (e) => e.k === 'load' && out.push(e.buf));
+  forEachStmt(s, (x) => {
+    if (x.k === 'store') out.push(x.buf);
+    if (x.k === 'gemm') for (const view of [x.a, x.b, x.c, x.bias]) if (view) out.push(view.buf);
+  });
 }
 
-function substView(view: MatView, name: string, value: Expr): MatView {
-  return { ...view, offset: substExpr(view.offset, name, value) };
+/** (an f64 local always has an f64 initial value, so looking at expressions finds it) */
+function usesF64(s: Stmt): boolean {
+  let found = false;
+  forEachExpr(s, (e) => (found ||= e.t === 'f64'));
+  return found;
 }
 
-function substStmt(s: Stmt, name: string, value: Expr): Stmt {
-  const e = (x: Expr) => substExpr(x, name, value);
+const demoteExpr = (e: Expr): Expr => {
+  const demoted = e.t === 'f64' ? ({ ...e, t: 'f32' } as Expr) : e;
+  // a widening cast of an f32 value (loadAs('f64', ...)) has nothing left to do
+  return demoted.k === 'cast' && demoted.a.t === demoted.t ? demoted.a : demoted;
+};
+
+function demoteStmt(s: Stmt): Stmt {
   switch (s.k) {
-    case 'loop':
-      return { ...s, body: s.body.map((b) => substStmt(b, name, value)) };
     case 'local':
-      return { ...s, init: e(s.init) };
-    case 'set':
-      return { ...s, value: e(s.value) };
-    case 'store':
-      return { ...s, index: e(s.index), value: e(s.value) };
+      return { ...s, t: s.t === 'f64' ? 'f32' : s.t, init: mapExpr(s.init, demoteExpr) };
+    case 'loop':
+      return { ...s, body: s.body.map(demoteStmt) };
     case 'if':
       return {
         ...s,
-        cond: e(s.cond),
-        then: s.then.map((b) => substStmt(b, name, value)),
-        ...(s.else ? { else: s.else.map((b) => substStmt(b, name, value)) } : {}),
+        cond: mapExpr(s.cond, demoteExpr),
+        then: s.then.map(demoteStmt),
+        ...(s.else ? { else: s.else.map(demoteStmt) } : {}),
       };
-    case 'gemm':
-      return {
-        ...s,
-        a: substView(s.a, name, value),
-        b: substView(s.b, name, value),
-        c: substView(s.c, name, value),
-        ...(s.bias ? { bias: substView(s.bias, name, value) } : {}),
-      };
+    default:
+      return mapStmtExprs(s, demoteExpr);
   }
+}
+
+/**
+ * The kernel with its f64 math in f32, when every buffer it loads or stores is float32 or float16: there
+ * f64 only accumulates more precisely. Next to integer or 64-bit buffers f64 may be keeping integers
+ * exact (an int32 sum, a float64 tensor), so such a kernel is refused rather than answered wrongly.
+ */
+export function demoteF64(body: Stmt[]): Stmt[] {
+  if (!body.some(usesF64)) return body;
+  const buffers: BufRef[] = [];
+  for (const s of body) buffersOf(s, buffers);
+  // 64-bit buffers are refused when emitted, naming the buffer: that is the more basic problem
+  if (buffers.some((b) => WIDE_DTYPES.has(b.dtype))) return body;
+  const integer = buffers.find((b) => !F32_EXACT_DTYPES.has(b.dtype));
+  if (integer)
+    throw unsupported(
+      `f64 values are not supported with the ${integer.dtype} buffer #${integer.id}: f32 stands in for f64 only ` +
+        'in kernels whose buffers are all float32/float16, as f64 may keep integers exact here',
+    );
+  return body.map(demoteStmt);
 }
 
 /** Loops of one iteration become their body with the counter 0; loops of none disappear. */
@@ -86,54 +98,6 @@ export function dissolveTrivialLoops(body: Stmt[]): Stmt[] {
         return [s];
     }
   });
-}
-
-function exprVars(e: Expr, out: Set<string>): void {
-  switch (e.k) {
-    case 'const':
-      return;
-    case 'var':
-      out.add(e.name);
-      return;
-    case 'load':
-      return exprVars(e.index, out);
-    case 'bin':
-    case 'cmp':
-      exprVars(e.a, out);
-      return exprVars(e.b, out);
-    case 'un':
-    case 'cast':
-      return exprVars(e.a, out);
-    case 'select':
-      exprVars(e.cond, out);
-      exprVars(e.a, out);
-      return exprVars(e.b, out);
-  }
-}
-
-/** Names a statement declares (loop counters, locals) and names it reads or sets. */
-function names(s: Stmt, declared: Set<string>, used: Set<string>): void {
-  switch (s.k) {
-    case 'loop':
-      declared.add(s.v);
-      for (const b of s.body) names(b, declared, used);
-      return;
-    case 'local':
-      declared.add(s.name);
-      return exprVars(s.init, used);
-    case 'set':
-      used.add(s.name);
-      return exprVars(s.value, used);
-    case 'store':
-      exprVars(s.index, used);
-      return exprVars(s.value, used);
-    case 'if':
-      exprVars(s.cond, used);
-      for (const b of [...s.then, ...(s.else ?? [])]) names(b, declared, used);
-      return;
-    case 'gemm':
-      for (const view of [s.a, s.b, s.c, s.bias]) if (view) exprVars(view.offset, used);
-  }
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * Runs hand-built Programs through the WGSL generator and the real WebGPU executor (Dawn on whatever
- * adapter the machine has: lavapipe in CI), next to the wasm generator as the reference.
+ * Runs hand-built Programs and the shared kernel cases through the WGSL generator and the real WebGPU
+ * executor (Dawn on whatever adapter the machine has: lavapipe in CI).
  */
 import { expect } from 'vitest';
 import { DTYPES, type TypedArray } from '../../../src/ir/dtype.js';
@@ -10,7 +10,10 @@ import { compileProgramWgsl, type WgslProgram } from '../../../src/codegen/wgsl/
 import { evaluateProgram } from '../../../src/codegen/wasm/index.js';
 import { WebGpuInstance } from '../../../src/runtime/webgpu-backend.js';
 import { testGpu } from '../../helpers/gpu.js';
-import type { Elements, NumDType } from '../harness.js';
+import { dataOf, programOfCase, type CodegenTarget, type KernelCase } from '../cases/case.js';
+import type { Elements, NumDType } from '../program.js';
+
+export { expectClose } from '../cases/case.js';
 
 export interface Input {
   buf: PlacedBuffer;
@@ -80,28 +83,27 @@ export async function runBoth(program: Program, inputs: Input[], outputs: Placed
   return { ...gpu, wasm };
 }
 
-/**
- * Element-wise agreement: integers exactly, floats within abs + rel·|ref| (NaN matches NaN, infinities
- * match themselves). Reports the first mismatches with their indices.
- */
-export function expectClose(
-  actual: Elements,
-  expected: Elements,
-  tol: { rel?: number; abs?: number } = {},
-  label = '',
-): void {
-  const rel = tol.rel ?? 0;
-  const abs = tol.abs ?? 0;
-  const bad: string[] = [];
-  expect(actual.length, `${label} length`).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const a = actual[i];
-    const e = expected[i];
-    const exact = typeof e !== 'number' || !Number.isFinite(e) || rel + abs === 0;
-    const ok = exact
-      ? Object.is(a, e) || (Number.isNaN(a) && Number.isNaN(e))
-      : Math.abs(a - e) <= abs + rel * Math.abs(e);
-    if (!ok && bad.length < 8) bad.push(`[${i}] got ${a}, expected ${e}`);
-  }
-  expect(bad, `${label} mismatches`).toEqual([]);
-}
+/** The case alone through the WGSL generator, for checks of its dispatches and code (no GPU needed). */
+export const compileCase = (c: KernelCase): WgslProgram => compileProgramWgsl(programOfCase(c).program);
+
+const WIDE_DTYPES = new Set(['float64', 'int64', 'uint64']);
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Each case run once on the GPU; 64-bit cases are refused, since WebGPU computes in 32 bits. */
+export const webgpuTarget: CodegenTarget = {
+  name: 'webgpu',
+  async run(c) {
+    const { program, bufs } = programOfCase(c);
+    const inputs = c.buffers.flatMap((s, i) => (s.data ? [{ buf: bufs[i], data: dataOf(s)! }] : []));
+    return [{ variant: 'webgpu', buffers: (await runWgsl(program, inputs, bufs)).results }];
+  },
+  refuses: (c) => c.buffers.some((s) => WIDE_DTYPES.has(s.dtype)),
+  expectRefusal(c) {
+    const { program } = programOfCase(c);
+    const kernel = escapeRegExp(program.run[0].name);
+    expect(() => compileProgramWgsl(program), c.name).toThrow(
+      new RegExp(`^webgpu codegen: kernel "${kernel}": .*not supported`),
+    );
+  },
+};

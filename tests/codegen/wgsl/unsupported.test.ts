@@ -13,15 +13,16 @@ describe('wgsl unsupported types', () => {
       { dtype: 'float64', length: 4 },
       { dtype: 'int64', length: 4 },
       { dtype: 'uint64', length: 4 },
+      { dtype: 'int32', length: 4 },
     ]);
-    const [F, D, L, U] = bufs;
+    const [F, D, L, U, I] = bufs;
     const compile = (body: Parameters<typeof programOf>[1]) => () =>
       compileProgramWgsl(programOf(bufs, body));
-    expect(compile([store(F, i32(0), cast('f32', f64(1.5)))])).toThrow(
+    expect(compile([store(I, i32(0), cast('i32', f64(1.5)))])).toThrow(
       /^webgpu codegen: kernel "test kernel": f64 values are not supported/,
     );
     expect(compile([store(F, i32(0), cast('f32', i64(3)))])).toThrow(/i64 values are not supported/);
-    expect(compile([store(F, i32(0), cast('f32', f64(1.5)))])).toThrow(NOTE);
+    expect(compile([store(I, i32(0), cast('i32', f64(1.5)))])).toThrow(NOTE);
     expect(compile([loop('i', 4, [store(D, v('i'), f64(0))])])).toThrow(
       /f64 values are not supported|float64 buffer/,
     );

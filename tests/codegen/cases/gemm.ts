@@ -1,0 +1,272 @@
+/**
+ * The gemm statement over shapes with tails in every direction, strided and offset views, bias broadcasts,
+ * epilogues and batch loops, against a float64 JavaScript reference.
+ */
+import { add, i32, loop, mul, v } from '../../../src/kernels/build.js';
+import type { Activation, Expr, GemmStmt, MatView, PlacedBuffer } from '../../../src/kernels/ir.js';
+import type { KernelCase } from './case.js';
+
+/** Element (r, c) of a view is buf[offset + r·rs + c·cs]. */
+export interface View {
+  offset: number;
+  rs: number;
+  cs: number;
+}
+
+export interface GemmShape {
+  M: number;
+  N: number;
+  K: number;
+  a?: Partial<View>;
+  b?: Partial<View>;
+  c?: Partial<View>;
+  bias?: View;
+  alpha?: number;
+  beta?: number;
+  act?: Activation;
+  /** run inside a loop of this many batches, each `stride` elements further in A, B and C (bias shared) */
+  batch?: number;
+}
+
+const rand = (n: number, seed: number) =>
+  Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 2);
+
+/** Buffer length a view needs for r rows and c columns. */
+const extent = (view: View, r: number, c: number) => view.offset + (r - 1) * view.rs + (c - 1) * view.cs + 1;
+
+function views(g: GemmShape) {
+  return {
+    av: { offset: 0, rs: g.K, cs: 1, ...g.a },
+    bv: { offset: 0, rs: g.N, cs: 1, ...g.b },
+    cv: { offset: 0, rs: g.N, cs: 1, ...g.c },
+  };
+}
+
+/** Elements between batches: the largest of the three views. */
+function strideOf(g: GemmShape): number {
+  const { av, bv, cv } = views(g);
+  return Math.max(extent(av, g.M, g.K), extent(bv, g.K, g.N), extent(cv, g.M, g.N));
+}
+
+/** C after the gemm, batch by batch. */
+export function gemmReference(
+  g: GemmShape,
+  A: Float32Array,
+  B: Float32Array,
+  Bias: Float32Array,
+  C: Float32Array,
+) {
+  const { av, bv, cv } = views(g);
+  const stride = strideOf(g);
+  const out = Float32Array.from(C);
+  for (let t = 0; t < (g.batch ?? 1); t++)
+    for (let m = 0; m < g.M; m++)
+      for (let n = 0; n < g.N; n++) {
+        let acc = 0;
+        for (let k = 0; k < g.K; k++)
+          acc +=
+            A[t * stride + av.offset + m * av.rs + k * av.cs] *
+            B[t * stride + bv.offset + k * bv.rs + n * bv.cs];
+        let value = (g.alpha ?? 1) * acc;
+        if (g.bias) value += (g.beta ?? 1) * Bias[g.bias.offset + m * g.bias.rs + n * g.bias.cs];
+        if (g.act?.op === 'relu') value = Math.max(value, 0);
+        if (g.act?.op === 'clip') value = Math.min(Math.max(value, g.act.min), g.act.max);
+        out[t * stride + cv.offset + m * cv.rs + n * cv.cs] = value;
+      }
+  return out;
+}
+
+/** The gemm statement over [A, B, Bias, C]; `at` places the A, B and C views (the bias is never batched). */
+function gemmOf(g: GemmShape, [A, B, Bias, C]: PlacedBuffer[], at: (offset: number) => Expr): GemmStmt {
+  const { av, bv, cv } = views(g);
+  const mv = (buf: PlacedBuffer, view: View): MatView => ({
+    buf,
+    offset: buf === Bias ? i32(view.offset) : at(view.offset),
+    rs: view.rs,
+    cs: view.cs,
+  });
+  return {
+    k: 'gemm',
+    M: g.M,
+    N: g.N,
+    K: g.K,
+    a: mv(A, av),
+    b: mv(B, bv),
+    c: mv(C, cv),
+    alpha: g.alpha ?? 1,
+    beta: g.beta ?? 1,
+    ...(g.bias ? { bias: mv(Bias, g.bias) } : {}),
+    ...(g.act ? { act: g.act } : {}),
+  };
+}
+
+/** The inputs a shape gets: A, B, Bias (one unused element without a bias) and C's initial contents. */
+export function gemmInputs(g: GemmShape) {
+  const { av, bv, cv } = views(g);
+  const size = (view: View, r: number, c: number) => (g.batch ? g.batch * strideOf(g) : extent(view, r, c));
+  return [
+    rand(size(av, g.M, g.K), 1),
+    rand(size(bv, g.K, g.N), 2),
+    g.bias ? rand(extent(g.bias, g.M, g.N), 3) : new Float32Array(1),
+    rand(size(cv, g.M, g.N), 4),
+  ];
+}
+
+/** A gemm case; the error allowed grows with √K, as float32 accumulation error does. */
+export function gemmCase(name: string, g: GemmShape): KernelCase {
+  const inputs = gemmInputs(g);
+  const tol = 1e-5 * Math.min(4 * Math.sqrt(g.K), g.K);
+  const stride = strideOf(g);
+  return {
+    name,
+    buffers: inputs.map((data) => ({ dtype: 'float32', data: Array.from(data) })),
+    program: (bufs) =>
+      g.batch
+        ? [loop('t', g.batch, [gemmOf(g, bufs, (offset) => add(i32(offset), mul(v('t'), i32(stride))))])]
+        : [gemmOf(g, bufs, i32)],
+    expect: {
+      3: Array.from(
+        gemmReference(g, ...(inputs as [Float32Array, Float32Array, Float32Array, Float32Array])),
+      ),
+    },
+    tolerance: { rel: 1e-5, abs: tol },
+  };
+}
+
+const dims = ({ M, N, K }: GemmShape) => `${M}×${N}×${K}`;
+
+const ODD_SHAPE: GemmShape = {
+  M: 37,
+  N: 29,
+  K: 53,
+  alpha: 0.5,
+  bias: { offset: 0, rs: 0, cs: 1 },
+  act: { op: 'relu' },
+};
+const BATCHED_SHAPE: GemmShape = { M: 5, N: 7, K: 3, bias: { offset: 0, rs: 7, cs: 1 }, batch: 3 };
+
+/** Shapes where tiles leave remainders in m, n and k, and ones that take each special path. */
+export const GEMM_SHAPES: [string, GemmShape][] = [
+  ...[
+    [1, 1, 1],
+    [3, 5, 7],
+    [4, 8, 1],
+    [5, 9, 3],
+    [7, 13, 11],
+    [9, 3, 2],
+    [17, 31, 19],
+    [4, 12, 16],
+    [1, 100, 3],
+    [33, 1, 5],
+  ].map(([M, N, K]): [string, GemmShape] => [`${M}×${N}×${K} tails`, { M, N, K }]),
+  ['64×96×80 with alpha', { M: 64, N: 96, K: 80, alpha: 0.5 }],
+  ['tails in every direction with alpha, row-broadcast bias and relu', ODD_SHAPE],
+  // M ≥ 8 and N ≥ 8 pack B; 4-row and 8-column tiles with m, n and k remainders; padded B rows
+  [
+    'packed B panels, one at a time (M ≤ N), padded B rows, column bias, relu',
+    { M: 10, N: 27, K: 13, b: { offset: 1, rs: 30 }, bias: { offset: 0, rs: 1, cs: 0 }, act: { op: 'relu' } },
+  ],
+  [
+    'packed B panels, all first (M > N), row bias with beta',
+    { M: 27, N: 19, K: 9, b: { rs: 21 }, bias: { offset: 2, rs: 0, cs: 1 }, beta: 0.5 },
+  ],
+  [
+    'packed B panels, offset C with padded rows, alpha',
+    { M: 41, N: 16, K: 33, c: { offset: 3, rs: 17 }, alpha: 2 },
+  ],
+  [
+    'strided views: transposed A, padded rows, offsets',
+    { M: 6, N: 10, K: 5, a: { rs: 1, cs: 6 }, b: { offset: 3, rs: 13 }, c: { offset: 2, rs: 12 } },
+  ],
+  ['strided views: transposed A and B', { M: 5, N: 9, K: 4, a: { rs: 1, cs: 5 }, b: { rs: 1, cs: 4 } }],
+  ['strided views: B with column stride 2', { M: 4, N: 6, K: 3, b: { rs: 13, cs: 2 } }],
+  [
+    'B neither row- nor column-contiguous, with the whole epilogue',
+    {
+      M: 5,
+      N: 7,
+      K: 3,
+      b: { rs: 15, cs: 2 },
+      bias: { offset: 1, rs: 1, cs: 0 },
+      alpha: 2,
+      beta: 3,
+      act: { op: 'clip', min: -1, max: 2 },
+    },
+  ],
+  ['row bias with beta', { M: 5, N: 11, K: 6, bias: { offset: 0, rs: 0, cs: 1 }, beta: 2 }],
+  ['column bias', { M: 5, N: 11, K: 6, bias: { offset: 1, rs: 1, cs: 0 } }],
+  ['scalar bias with negative beta', { M: 5, N: 11, K: 6, bias: { offset: 2, rs: 0, cs: 0 }, beta: -1 }],
+  [
+    'full bias with alpha and beta',
+    { M: 5, N: 11, K: 6, bias: { offset: 0, rs: 11, cs: 1 }, alpha: 3, beta: 0.25 },
+  ],
+  [
+    'column bias with negative beta and clip',
+    {
+      M: 20,
+      N: 17,
+      K: 9,
+      bias: { offset: 2, rs: 1, cs: 0 },
+      beta: -0.5,
+      act: { op: 'clip', min: -1, max: 1.5 },
+    },
+  ],
+  ...[
+    [1, 1, 1],
+    [3, 9, 4],
+    [5, 7, 11],
+    [8, 12, 35],
+    [2, 5, 64],
+  ].map(([M, N, K]): [string, GemmShape] => [
+    `transposed B (dot-product form) ${M}×${N}×${K}`,
+    { M, N, K, b: { rs: 1, cs: K } },
+  ]),
+  [
+    'transposed B with offset, row bias and relu',
+    {
+      M: 5,
+      N: 6,
+      K: 9,
+      b: { offset: 2, rs: 1, cs: 11 },
+      bias: { offset: 0, rs: 0, cs: 1 },
+      act: { op: 'relu' },
+    },
+  ],
+  [
+    'transposed B with padded A rows, full bias, alpha and beta',
+    {
+      M: 3,
+      N: 10,
+      K: 7,
+      a: { rs: 9 },
+      b: { rs: 1, cs: 7 },
+      bias: { offset: 0, rs: 10, cs: 1 },
+      alpha: 2,
+      beta: 0.5,
+    },
+  ],
+  ['relu epilogue', { M: 6, N: 10, K: 4, act: { op: 'relu' } }],
+  [
+    'clip epilogue with row bias',
+    { M: 6, N: 10, K: 4, bias: { offset: 0, rs: 0, cs: 1 }, act: { op: 'clip', min: -0.5, max: 0.75 } },
+  ],
+  // N = 5: 4-wide vector tiles and a scalar tail both splat the bounds
+  [
+    'clip with only a min (max = inf), as in melspectrogram models',
+    { M: 5, N: 5, K: 3, act: { op: 'clip', min: 1e-10, max: Infinity } },
+  ],
+  ['clip with only a max (min = -inf)', { M: 5, N: 5, K: 3, act: { op: 'clip', min: -Infinity, max: 0.25 } }],
+  ['batched through an enclosing loop', { M: 5, N: 6, K: 7, batch: 3 }],
+  ['batched through an enclosing loop, full bias shared by the batches', BATCHED_SHAPE],
+];
+
+const named = ([name, g]: [string, GemmShape]) =>
+  gemmCase(name.includes('×') ? name : `${name}, ${dims(g)}`, g);
+
+export const GEMM_CASES: KernelCase[] = GEMM_SHAPES.map(named);
+
+const caseOf = (shape: GemmShape) => GEMM_CASES[GEMM_SHAPES.findIndex(([, g]) => g === shape)];
+
+/** Cases whose WGSL dispatches are checked too: the tiled shader, and a gemm in a loop (lowered to loops). */
+export const ODD_GEMM_CASE = caseOf(ODD_SHAPE);
+export const BATCHED_GEMM_CASE = caseOf(BATCHED_SHAPE);

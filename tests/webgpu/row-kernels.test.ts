@@ -1,0 +1,94 @@
+/**
+ * The row and channel kernels of real models (normalizations, softmax, reductions, pools, im2col) run on
+ * the GPU spread over rows, channels or output elements, not as one invocation: each op, compiled from a
+ * one-node ONNX model, dispatches more than one workgroup per kernel and agrees with the wasm backend and
+ * onnxruntime.
+ */
+import { describe, expect, it } from 'vitest';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel } from '../../src/runtime/index.js';
+import type { HostTensor } from '../../src/ir/tensor.js';
+import { runOrt } from '../helpers/ort-oracle.js';
+import { buildModel, randomTensor, seededRandom, type AttrSpec } from '../helpers/onnx-builder.js';
+import { asFeeds, differences, nodeGpu, randomFeeds } from './fixture.js';
+
+interface OpCase {
+  op: string;
+  /** shape of the input x; sizes chosen so each kernel has more than 64 rows, channels or elements */
+  x: number[];
+  weights?: HostTensor[];
+  attrs?: Record<string, AttrSpec>;
+}
+
+const rand = seededRandom(11);
+const weight = (dims: number[]) => randomTensor(dims, rand);
+const positive = (dims: number[]) => {
+  const t = randomTensor(dims, rand);
+  return { ...t, data: (t.data as Float32Array).map((x) => Math.abs(x) + 0.1) };
+};
+const axes = (...values: number[]): HostTensor => ({
+  dtype: 'int64',
+  dims: [values.length],
+  data: BigInt64Array.from(values.map(BigInt)),
+});
+
+const CASES: Record<string, OpCase> = {
+  'Softmax over the last axis': { op: 'Softmax', x: [2, 70, 8], attrs: { axis: { i: -1 } } },
+  'LogSoftmax over the last axis': { op: 'LogSoftmax', x: [130, 6], attrs: { axis: { i: -1 } } },
+  'ReduceMean of the last axis': { op: 'ReduceMean', x: [3, 70, 6], attrs: { axes: { ints: [2] } } },
+  'ReduceSum of a middle axis': { op: 'ReduceSum', x: [3, 5, 30], weights: [axes(1)] },
+  LayerNormalization: {
+    op: 'LayerNormalization',
+    x: [130, 16],
+    weights: [weight([16]), weight([16])],
+    attrs: { axis: { i: -1 } },
+  },
+  BatchNormalization: {
+    op: 'BatchNormalization',
+    x: [1, 4, 5, 5],
+    weights: [weight([4]), weight([4]), weight([4]), positive([4])],
+  },
+  MaxPool: {
+    op: 'MaxPool',
+    x: [1, 4, 10, 10],
+    attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+  },
+  AveragePool: { op: 'AveragePool', x: [1, 3, 7, 7], attrs: { kernel_shape: { ints: [3, 3] } } },
+  GlobalAveragePool: { op: 'GlobalAveragePool', x: [1, 130, 3, 3] },
+  'Conv (im2col and gemm)': {
+    op: 'Conv',
+    x: [1, 33, 6, 6],
+    weights: [weight([4, 33, 3, 3])],
+    attrs: { pads: { ints: [1, 1, 1, 1] } },
+  },
+};
+
+describe.each(Object.entries(CASES))('%s on the webgpu backend', (_, c) => {
+  it('spreads every kernel over more than one workgroup and gives the wasm and onnxruntime outputs', async () => {
+    const weights = (c.weights ?? []).map((tensor, i) => ({ name: `w${i}`, tensor }));
+    const bytes = buildModel({
+      opset: 17,
+      inputs: [{ name: 'x', dtype: 'float32', shape: c.x }],
+      outputs: [{ name: 'y', dtype: 'float32' }],
+      initializers: weights,
+      nodes: [{ op: c.op, inputs: ['x', ...weights.map((w) => w.name)], outputs: ['y'], attrs: c.attrs }],
+    });
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'] });
+    const single = files.manifest.webgpu!.run.filter((d) => d.workgroups[0] * d.workgroups[1] <= 1);
+    expect(single.map((d) => d.entry)).toEqual([]);
+
+    const [wasm, webgpu] = await Promise.all([
+      loadModel(files, { backend: 'wasm' }),
+      loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() }),
+    ]);
+    try {
+      const feeds = randomFeeds(files, 3);
+      const actual = await webgpu.run(asFeeds(feeds));
+      expect(differences(actual, await wasm.run(asFeeds(feeds)))).toEqual([]);
+      expect(differences(actual, await runOrt(bytes, feeds))).toEqual([]);
+    } finally {
+      wasm.dispose();
+      webgpu.dispose();
+    }
+  });
+});
