@@ -112,8 +112,10 @@ async function runCase(
     try {
       model = await loadModel(files, { backend, gpu });
     } catch (e) {
-      // e.g. a WGSL module Dawn rejects: the compiler produced something broken
-      return { status: 'fail', message: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+      const message = e instanceof Error ? e.message.split('\n')[0] : String(e);
+      // a model larger than this adapter's biggest storage buffer is refused with the numbers: this
+      // device cannot hold it. Anything else (e.g. a WGSL module Dawn rejects) means broken output.
+      return { status: /but this adapter's max/.test(message) ? 'unsupported' : 'fail', message };
     }
     try {
       const feeds: Record<string, Feed> = {};
