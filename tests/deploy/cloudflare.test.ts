@@ -14,6 +14,7 @@ import { WORKERS_LIMITS } from '../../src/deploy/cloudflare-limits.js';
 import { findTool, WRANGLER } from '../../src/deploy/tools.js';
 import { DeployError, type DeployRequest } from '../../src/deploy/types.js';
 import { compileMlp, type CompiledBundle } from '../serve/fixture.js';
+import { expectWorkerBatches } from '../serve-workerd/batching-check.js';
 import { runWorkerDir, type RunningWorker } from '../serve-workerd/miniflare.js';
 
 // spawn stays the real one; the spy only lets a test see that wrangler was never started
@@ -251,36 +252,7 @@ describe('kiln deploy --target cloudflare --dry-run', () => {
 
       const worker = await runWorkerDir(join(outDir, 'upload'), { bindings: vars });
       try {
-        const metadata = await (await worker.send('/v2/models/mlp')).json();
-        expect(metadata.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 64] }]);
-        // requests of 1, 2 and 1 rows fill the batch of 4 together
-        const rows = [[0.5], [-1, 2], [3]].map((scales) => scales.map((k) => X.map((v) => k * v)));
-        const answers = await Promise.all(
-          rows.map(async (data) => {
-            const response = await worker.send('/v2/models/mlp/infer', {
-              method: 'POST',
-              headers: { 'Content-Type': 'application/json' },
-              body: JSON.stringify({
-                inputs: [{ name: 'x', shape: [data.length, 64], datatype: 'FP32', data: data.flat() }],
-              }),
-            });
-            const text = await response.text();
-            expect(response.status, text).toBe(200);
-            return JSON.parse(text).outputs[0];
-          }),
-        );
-        const direct = await mlp4.model.run({
-          x: { dtype: 'float32', dims: [4, 64], data: Float32Array.from(rows.flat(2)) },
-        });
-        const directRows = Array.from(direct.probs.data as Float32Array);
-        expect(answers.map((a) => a.shape)).toEqual([
-          [1, 10],
-          [2, 10],
-          [1, 10],
-        ]);
-        expect(answers.flatMap((a) => a.data)).toEqual(directRows);
-        const metrics = await (await worker.send('/metrics')).text();
-        expect(metrics).toMatch(/kiln_model_runs_total\{model="mlp",version=""\} 1\n/);
+        await expectWorkerBatches(worker, mlp4.model);
       } finally {
         await worker.stop();
       }

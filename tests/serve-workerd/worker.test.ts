@@ -11,6 +11,7 @@ import { readServedBundles } from '../../src/deploy/bundles.js';
 import { buildWorker } from '../../src/deploy/worker-build.js';
 import { CONTRACT_ENV, describeContract } from '../serve/contract.js';
 import { compileMlp } from '../serve/fixture.js';
+import { expectWorkerBatches } from './batching-check.js';
 import { runWorkerDir } from './miniflare.js';
 
 async function startWorker(bundleDir: string, bindings: Record<string, string>) {
@@ -68,39 +69,7 @@ it('batches concurrent requests inside workerd with KILN_MAX_BATCH, each request
   const mlp4 = await compileMlp(4);
   const worker = await startWorker(mlp4.dir, { KILN_MAX_BATCH: '4', KILN_BATCH_DELAY_MS: '50' });
   try {
-    const metadata = await worker.send('/v2/models/mlp');
-    expect((await metadata.json()).inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 64] }]);
-    // three requests of 1, 2 and 1 rows: together they fill the batch of 4
-    const rows = [[0.5], [-1, 2], [3]].map((scales) =>
-      scales.map((k) => Array.from({ length: 64 }, (_, i) => k * Math.sin(i * 0.37))),
-    );
-    const answers = await Promise.all(
-      rows.map(async (data) => {
-        const response = await worker.send('/v2/models/mlp/infer', {
-          method: 'POST',
-          headers: { 'Content-Type': 'application/json' },
-          body: JSON.stringify({
-            inputs: [{ name: 'x', shape: [data.length, 64], datatype: 'FP32', data: data.flat() }],
-          }),
-        });
-        const text = await response.text();
-        expect(response.status, text).toBe(200);
-        return JSON.parse(text).outputs[0];
-      }),
-    );
-    // the same rows run directly on the bundle, zero-padded to the compiled batch
-    const padded = new Float32Array(4 * 64);
-    padded.set(rows.flat(2));
-    const direct = (await mlp4.model.run({ x: { dtype: 'float32', dims: [4, 64], data: padded } })).probs;
-    const directRows = Array.from(direct.data as Float32Array);
-    let row = 0;
-    for (const [k, answer] of answers.entries()) {
-      expect(answer.shape).toEqual([rows[k].length, 10]);
-      expect(answer.data).toEqual(directRows.slice(row * 10, (row + rows[k].length) * 10));
-      row += rows[k].length;
-    }
-    const metrics = await (await worker.send('/metrics')).text();
-    expect(metrics).toMatch(/kiln_model_runs_total\{model="mlp",version=""\} 1\n/);
+    await expectWorkerBatches(worker, mlp4.model);
   } finally {
     await worker.stop();
     await mlp4.cleanup();
