@@ -32,7 +32,7 @@ function probeModule(relaxed: boolean): WebAssembly.Module | undefined {
   const mod = binaryen.parseText(probeWat(relaxed));
   try {
     mod.setFeatures(binaryen.Features.SIMD128 | (relaxed ? binaryen.Features.RelaxedSIMD : 0));
-    const bytes = mod.emitBinary();
+    const bytes = new Uint8Array(mod.emitBinary());
     if (!WebAssembly.validate(bytes)) return undefined;
     return new WebAssembly.Module(bytes);
   } finally {
