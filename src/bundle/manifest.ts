@@ -68,6 +68,8 @@ export interface Manifest {
   wasm: { file: string; exports: { memory: string; init: string; run: string }; simd: boolean };
   /** dispatch schedule, present when the webgpu target is built */
   webgpu?: WebGpuSchedule;
+  /** the run schedule's kernels in order, for `kiln bench --profile`; absent in older bundles */
+  kernels?: KernelInfo[];
   /** sha256 (hex) of every other file in the bundle */
   files: Record<string, string>;
 }
@@ -95,4 +97,22 @@ export interface WebGpuSchedule {
   memoryBytes: number;
   init: WgslDispatch[];
   run: WgslDispatch[];
+}
+
+/**
+ * One kernel of the run schedule, as `run` calls it (informational: the runtime never reads it).
+ * Kernels merged by the optimizer (identical bodies) share one wasm function; each keeps its entry.
+ */
+export interface KernelInfo {
+  /** the wasm function that runs it, by its name in model.wasm's name section */
+  function: string;
+  /** the Kernel IR kernel's name (usually its node's name) */
+  name: string;
+  /** the graph node it computes ('' for the copies into graph outputs) and its op type (fusions joined by '+') */
+  node: string;
+  op: string;
+  /** the node's outputs */
+  outputs: { dtype: DType; shape: number[] }[];
+  /** floating-point operations per run (the rule is in src/kernels/flops.ts) */
+  flops: number;
 }

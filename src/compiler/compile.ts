@@ -7,7 +7,8 @@ import { fuseElementwise } from '../passes/fuse-elementwise.js';
 import { fuseActivations } from '../passes/fuse-activation.js';
 import { compressWeights } from '../passes/compress-weights.js';
 import { lowerGraph } from './lower.js';
-import { compileProgram, declaredMemoryBytes } from '../codegen/wasm/index.js';
+import { kernelTable } from './kernel-table.js';
+import { compileProgram, declaredMemoryBytes, runKernelFunctionNames } from '../codegen/wasm/index.js';
 import type { Program } from '../kernels/ir.js';
 import {
   FORMAT_VERSION,
@@ -62,6 +63,7 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
     memory: { ...lowered.memory, totalBytes: declaredMemoryBytes(wasm) },
     wasm: { file: WASM_FILE, exports: { memory: 'memory', init: 'init', run: 'run' }, simd: true },
     ...(webgpu && { webgpu: webgpu.schedule }),
+    kernels: kernelTable(lowered.program.run, lowered.runSources, runKernelFunctionNames(lowered.program)),
     files: {},
   };
   progress('done', 1, 1);

@@ -15,6 +15,7 @@ import { findOp, OpError, type OpContext, type OpDef } from '../ops/registry.js'
 import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifest.js';
 import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
 import { applyActivation, fusedActivation } from '../passes/fuse-activation.js';
+import type { KernelSource } from './kernel-table.js';
 
 export interface LoweredModel {
   program: Program;
@@ -22,6 +23,8 @@ export interface LoweredModel {
   inputs: TensorSignature[];
   outputs: TensorSignature[];
   memory: MemoryPlan;
+  /** what each of program.run's kernels computes, in the same order (the manifest's kernel table) */
+  runSources: KernelSource[];
 }
 
 /** wasm32: 65536 pages of 64 KiB */
@@ -126,6 +129,7 @@ export function lowerGraph(graph: Graph): LoweredModel {
     else lifetimes.set(s.id, { id: s.id, bytes: s.length * dtypeBytes(s.dtype), start: step, end: step });
   };
 
+  const sourceOf = new Map<Kernel, KernelSource>();
   const emit = (steps: Step[], region: Region, stepBase: number): Kernel[] => {
     const kernels: Kernel[] = [];
     steps.forEach(({ node, def, ctx }, i) => {
@@ -156,7 +160,10 @@ export function lowerGraph(graph: Graph): LoweredModel {
           return s;
         },
       });
-      kernels.push(...(act ? applyActivation(built, outs[0], act) : built));
+      const stepKernels = act ? applyActivation(built, outs[0], act) : built;
+      const source = { node, outputs: outTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };
+      for (const k of stepKernels) sourceOf.set(k, source);
+      kernels.push(...stepKernels);
     });
     return kernels;
   };
@@ -174,7 +181,9 @@ export function lowerGraph(graph: Graph): LoweredModel {
     const t = typeOf(name);
     const dst = newSlot(t.dtype, sizeOf(t.shape), 'output');
     slotOf.set(`output:${name}`, dst);
-    runKernels.push(copyKernel(`copy_to_${name}`, src, dst, t.shape));
+    const copy = copyKernel(`copy_to_${name}`, src, dst, t.shape);
+    sourceOf.set(copy, { outputs: [t] });
+    runKernels.push(copy);
   }
 
   // Place every region.
@@ -238,6 +247,7 @@ export function lowerGraph(graph: Graph): LoweredModel {
       ioOffset: inputsOffset,
       ioBytes,
     },
+    runSources: runKernels.map((k) => sourceOf.get(k) ?? { outputs: [] }),
   };
 }
 

@@ -21,6 +21,11 @@ function kernelId(index: number, name: string): string {
   return `$${KERNEL_PREFIX}${index}.${name.replace(/[^A-Za-z0-9_.]/g, '_').slice(0, 64)}`;
 }
 
+/** The wasm function name (in the name section) of each run kernel, as programToWat numbers them. */
+export function runKernelFunctionNames(program: Program): string[] {
+  return program.run.map((k, i) => kernelId(program.init.length + i, k.name).slice(1));
+}
+
 export function programToWat(program: Program, opts: WasmOptions = {}): string {
   const offsets = new Map<number, number>();
   for (const b of program.buffers) {

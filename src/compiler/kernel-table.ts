@@ -1,0 +1,34 @@
+/** The manifest's kernel table: what each kernel of the run schedule computes, for `kiln bench --profile`. */
+import type { Graph, Node, TensorType } from '../ir/graph.js';
+import type { Kernel } from '../kernels/ir.js';
+import { kernelFlops } from '../kernels/flops.js';
+import type { KernelInfo } from '../bundle/manifest.js';
+
+/** Where a run kernel came from: its node (none for the copies into graph outputs) and the values it writes. */
+export interface KernelSource {
+  node?: Node;
+  outputs: TensorType[];
+}
+
+/** `functions[i]` is the wasm function of `kernels[i]`, `sources[i]` its origin. */
+export function kernelTable(kernels: Kernel[], sources: KernelSource[], functions: string[]): KernelInfo[] {
+  return kernels.map((kernel, i) => {
+    const { node, outputs } = sources[i];
+    return {
+      function: functions[i],
+      name: kernel.name,
+      node: node?.name ?? '',
+      op: node ? opLabel(node) : 'Copy',
+      outputs: outputs.map((t) => ({ dtype: t.dtype, shape: [...t.shape] })),
+      flops: kernelFlops(kernel),
+    };
+  });
+}
+
+/** "Conv", "Conv+Relu" for a fused activation, "Mul+Add" for a fused elementwise chain. */
+function opLabel(node: Node): string {
+  const body = node.attrs.body as Graph | undefined;
+  const base = node.op === 'Fused' && body?.nodes ? body.nodes.map(opLabel).join('+') : node.op;
+  const act = node.attrs.kiln_activation;
+  return typeof act === 'string' ? `${base}+${act === 'relu' ? 'Relu' : 'Clip'}` : base;
+}

@@ -1,0 +1,63 @@
+/**
+ * Floating-point operations a kernel performs per run, read off its Kernel IR (the profiler's
+ * GFLOP/s). The rule, the same for built-in and user kernels:
+ *   - a gemm statement counts 2·M·N·K (one multiply and one add per term; its bias and activation
+ *     epilogue are not counted), so a Conv, ConvTranspose, MatMul or Gemm counts its multiply-adds × 2
+ *     whether it lowers to gemm (through im2col or not) or to direct loops;
+ *   - elsewhere every float (f32/f64) arithmetic operation — binary (add, mul, max, pow, …) and unary
+ *     (sqrt, exp, neg, …) — counts 1; loads, stores, casts, comparisons, selects and all integer
+ *     (index) arithmetic count 0. So a direct convolution's `acc + x·w` counts 2 per tap, an Add or
+ *     Relu 1 per element, a pure data movement (Reshape copy, im2col, Transpose) 0;
+ *   - a loop multiplies its body by its trip count; an `if` counts its costlier branch, as if taken
+ *     (a padded convolution counts its padding taps, like the usual 2·MACs formula).
+ * A statement kind this file does not know counts 0.
+ */
+import type { Expr, Kernel, Stmt } from './ir.js';
+
+export function kernelFlops(kernel: Kernel): number {
+  return stmtsFlops(kernel.body);
+}
+
+function stmtsFlops(stmts: Stmt[]): number {
+  let total = 0;
+  for (const s of stmts) total += stmtFlops(s);
+  return total;
+}
+
+function stmtFlops(s: Stmt): number {
+  switch (s.k) {
+    case 'loop':
+      return s.n * stmtsFlops(s.body);
+    case 'local':
+      return exprFlops(s.init);
+    case 'set':
+      return exprFlops(s.value);
+    case 'store':
+      return exprFlops(s.value);
+    case 'if':
+      return exprFlops(s.cond) + Math.max(stmtsFlops(s.then), stmtsFlops(s.else ?? []));
+    case 'gemm':
+      return 2 * s.M * s.N * s.K;
+    default:
+      return 0;
+  }
+}
+
+function exprFlops(e: Expr): number {
+  switch (e.k) {
+    case 'bin':
+      return (isFloat(e.t) ? 1 : 0) + exprFlops(e.a) + exprFlops(e.b);
+    case 'un':
+      return (isFloat(e.t) ? 1 : 0) + exprFlops(e.a);
+    case 'cmp':
+      return exprFlops(e.a) + exprFlops(e.b);
+    case 'cast':
+      return exprFlops(e.a);
+    case 'select':
+      return exprFlops(e.cond) + exprFlops(e.a) + exprFlops(e.b);
+    default:
+      return 0;
+  }
+}
+
+const isFloat = (t: string) => t === 'f32' || t === 'f64';
