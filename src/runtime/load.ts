@@ -21,7 +21,8 @@ export async function loadModel(source: BundleSource, options: LoadOptions = {})
   const chosen =
     backend === 'auto' ? (options.gpu && manifest.targets.includes('webgpu') ? 'webgpu' : 'wasm') : backend;
   requireTarget(files, chosen);
-  if (chosen === 'wasm') return new LoadedModel(manifest, 'wasm', await WasmInstance.create(files));
+  if (chosen === 'wasm')
+    return new LoadedModel(manifest, 'wasm', await WasmInstance.create(files, options.imports));
   checkGpu(options.gpu);
   // loaded only here: wasm-only hosts (Workers, Lambda) never evaluate the WebGPU backend
   const { WebGpuInstance } = await import('./webgpu-backend.js');

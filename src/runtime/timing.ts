@@ -14,7 +14,13 @@ export interface RunTimes {
 export async function timeRuns(
   model: Model,
   feeds: Record<string, Feed>,
-  options: { runs: number; warmup: number; progress?: (text: string) => void },
+  options: {
+    runs: number;
+    warmup: number;
+    /** also warm by time, at least this long after the first run (V8 tiers wasm up in the background) */
+    warmupMs?: number;
+    progress?: (text: string) => void;
+  },
 ): Promise<RunTimes> {
   const timeRun = async (): Promise<number> => {
     const start = performance.now();
@@ -22,6 +28,7 @@ export async function timeRuns(
     return performance.now() - start;
   };
   const firstMs = await timeRun();
+  await warmFor(model, feeds, options.warmupMs ?? 0, options.progress);
   for (let i = 0; i < options.warmup; i++) {
     options.progress?.(`warmup ${i + 1}/${options.warmup}`);
     await timeRun();
@@ -32,6 +39,20 @@ export async function timeRuns(
     sorted.push(await timeRun());
   }
   return { firstMs, sorted: sorted.sort((a, b) => a - b) };
+}
+
+/** Run the model again and again for `ms` milliseconds (none when `ms` is 0). */
+export async function warmFor(
+  model: Model,
+  feeds: Record<string, Feed>,
+  ms: number,
+  progress?: (text: string) => void,
+): Promise<void> {
+  const start = performance.now();
+  for (let elapsed = 0; elapsed < ms; elapsed = performance.now() - start) {
+    progress?.(`warming up ${(elapsed / 1000).toFixed(1)}/${(ms / 1000).toFixed(1)} s`);
+    await model.run(feeds);
+  }
 }
 
 /** Nearest-rank quantile of ascending values. */

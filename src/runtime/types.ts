@@ -39,6 +39,11 @@ export interface LoadOptions {
    * `webgpu` npm package in Node. The runtime never imports a WebGPU implementation itself.
    */
   gpu?: GpuLike;
+  /**
+   * Host functions for a wasm module that imports some (the instrumented build `kiln bench --profile`
+   * passes in memory); the modules Kiln compiles import nothing.
+   */
+  imports?: WebAssembly.Imports;
 }
 
 /**

@@ -16,20 +16,23 @@ export class WasmInstance {
     private readonly runEntry: () => void,
   ) {}
 
-  /** Instantiate the module (it takes no imports), copy weights.bin into memory and call init() once. */
-  static async create(files: LoadedBundleFiles): Promise<WasmInstance> {
+  /**
+   * Instantiate the module, copy weights.bin into memory and call init() once. Kiln's modules take no
+   * imports; `imports` serves an instrumented build (the profiler's), which must find all it imports there.
+   */
+  static async create(files: LoadedBundleFiles, imports: WebAssembly.Imports = {}): Promise<WasmInstance> {
     const { manifest } = files;
     const where = `model "${manifest.model.name}"`;
     const module =
       files.wasm instanceof WebAssembly.Module
         ? files.wasm
         : await WebAssembly.compile(files.wasm as Uint8Array<ArrayBuffer>);
-    const imports = WebAssembly.Module.imports(module);
-    if (imports.length > 0)
+    const unmet = WebAssembly.Module.imports(module).filter((i) => imports[i.module]?.[i.name] === undefined);
+    if (unmet.length > 0)
       throw new Error(
-        `${where}: ${manifest.wasm.file} imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}, but Kiln modules take no imports`,
+        `${where}: ${manifest.wasm.file} imports ${unmet.map((i) => `${i.module}.${i.name}`).join(', ')}, but Kiln modules take no imports`,
       );
-    const { exports } = await WebAssembly.instantiate(module, {});
+    const { exports } = await WebAssembly.instantiate(module, imports);
     const names = manifest.wasm.exports;
     const memory = exports[names.memory];
     const init = exports[names.init];

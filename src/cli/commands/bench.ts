@@ -1,8 +1,17 @@
-/** `kiln bench DIR`: load time, first run, and the distribution of steady-state run times. */
+/**
+ * `kiln bench DIR`: load time, first run, and the distribution of steady-state run times; with
+ * `--profile`, the time of every kernel (see ../profile/).
+ */
 import { performance } from 'node:perf_hooks';
+import { readBundleDir } from '../../bundle/node.js';
+import { verifyBundle } from '../../bundle/verify.js';
 import { loadModel } from '../../runtime/index.js';
 import { quantile, timeRuns } from '../../runtime/timing.js';
 import { onePositional, parseChoice, parseCommandArgs, parseCount } from '../args.js';
+import { UsageError } from '../errors.js';
+import { kernelTableOf, timeKernels } from '../profile/measure.js';
+import { formatProfile, profileReport } from '../profile/report.js';
+import { measureSimdPeak } from '../simd-peak.js';
 import { print, printJson, type Command } from '../command.js';
 import { feedsFromArgs } from '../feeds.js';
 import { nodeGpu } from '../gpu.js';
@@ -10,12 +19,15 @@ import { progressLine } from '../progress.js';
 import { BACKENDS } from './run.js';
 
 const usage =
-  'kiln bench DIR [--backend wasm|webgpu] [--runs N] [--warmup N] [--input NAME=FILE]... [--json]';
+  'kiln bench DIR [--backend wasm|webgpu] [--runs N] [--warmup N] [--warmup-ms MS] [--input NAME=FILE]... [--profile [--top N]] [--json]';
+
+/** --profile warms by time first: V8 optimizes wasm in the background, seconds for a large model */
+const PROFILE_WARMUP_MS = 2000;
 
 export const benchCommand: Command = {
   name: 'bench',
   usage,
-  summary: 'time a bundle: load, first run, median/p90/min of repeated runs',
+  summary: 'time a bundle: load, first run, median/p90/min of repeated runs; --profile: time per kernel',
   async run(args) {
     const { values, positionals } = parseCommandArgs(
       args,
@@ -23,7 +35,10 @@ export const benchCommand: Command = {
         backend: { type: 'string' },
         runs: { type: 'string' },
         warmup: { type: 'string' },
+        'warmup-ms': { type: 'string' },
         input: { type: 'string', multiple: true },
+        profile: { type: 'boolean' },
+        top: { type: 'string' },
         json: { type: 'boolean' },
       },
       usage,
@@ -32,6 +47,26 @@ export const benchCommand: Command = {
     const backend = parseChoice('--backend', values.backend ?? 'wasm', BACKENDS, usage);
     const runs = parseCount('--runs', values.runs, 50, 1, usage);
     const warmup = parseCount('--warmup', values.warmup, 5, 0, usage);
+    const profile = values.profile ?? false;
+    if (values.top !== undefined && !profile) throw new UsageError('--top needs --profile', usage);
+    const top = parseCount('--top', values.top, 15, 1, usage);
+    const warmupMs = parseCount(
+      '--warmup-ms',
+      values['warmup-ms'],
+      profile ? PROFILE_WARMUP_MS : 0,
+      0,
+      usage,
+    );
+    // what makes a profile impossible is said before any timing starts
+    if (profile && backend === 'webgpu')
+      throw new Error(
+        '--profile times the kernels of the wasm backend; the webgpu backend has no per-kernel timing (leave out --backend webgpu)',
+      );
+    const files = profile ? await readBundleDir(dir) : undefined;
+    if (files) {
+      await verifyBundle(files);
+      kernelTableOf(files.manifest);
+    }
 
     // Dawn's start-up is not part of loading the model, so the GPU is fetched before the clock starts
     const gpu = backend === 'webgpu' ? await nodeGpu() : undefined;
@@ -43,10 +78,31 @@ export const benchCommand: Command = {
     const { firstMs: firstRunMs, sorted: times } = await timeRuns(model, feeds, {
       runs,
       warmup,
+      warmupMs,
       progress: (text) => progress.update(text),
     });
-    progress.done();
+    const expected = files && (await model.run(feeds));
     model.dispose();
+    // maxRSS is in kilobytes; taken before profiling, which holds binaryen and a second instance
+    const peakRssMb = round(process.resourceUsage().maxRSS / 1024);
+    let report: ReturnType<typeof profileReport> | undefined;
+    if (files) {
+      progress.update('measuring the SIMD128 peak');
+      // the probe's defaults (0.1 s of warm-up) can catch it before V8 optimized it on a busy machine
+      const peak = measureSimdPeak({ warmMs: 1000, timeMs: 300 });
+      const kernelTimes = await timeKernels(files, feeds, {
+        runs,
+        warmupMs,
+        expected,
+        progress: (text) => progress.update(text),
+      });
+      report = profileReport(kernelTimes, {
+        runMs: quantile(times, 0.5),
+        peakGflops: peak.simd128,
+        warmupMs,
+      });
+    }
+    progress.done();
 
     const result = {
       model: model.name,
@@ -57,17 +113,20 @@ export const benchCommand: Command = {
       median_ms: round(quantile(times, 0.5)),
       p90_ms: round(quantile(times, 0.9)),
       min_ms: round(times[0]),
-      // maxRSS is in kilobytes
-      peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
+      peak_rss_mb: peakRssMb,
     };
-    if (values.json) return printJson(result);
+    if (values.json) return printJson(report ? { ...result, profile: report } : result);
     print(
       `${result.model} (${result.backend}): load ${result.load_ms} ms, first run ${result.first_run_ms} ms`,
     );
     print(
-      `${runs} runs after ${warmup} warmup: median ${result.median_ms} ms, p90 ${result.p90_ms} ms, min ${result.min_ms} ms`,
+      `${runs} runs after ${warmupMs > 0 ? `${(warmupMs / 1000).toFixed(1)} s and ` : ''}${warmup} warmup: median ${result.median_ms} ms, p90 ${result.p90_ms} ms, min ${result.min_ms} ms`,
     );
     print(`peak RSS ${result.peak_rss_mb} MB`);
+    if (report) {
+      print('');
+      for (const line of formatProfile(report, { top, bars: process.stdout.isTTY === true })) print(line);
+    }
   },
 };
 

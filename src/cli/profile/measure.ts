@@ -1,0 +1,130 @@
+/**
+ * Times every kernel of a bundle's run schedule: the instrumented module (./instrument.ts) is loaded
+ * through the normal runtime path with the host's timing functions as imports, warmed by time (V8
+ * optimizes wasm in the background; a kernel run once per run() stays in the baseline tier until its
+ * next call), then run `runs` times while the host sums the time of every call site.
+ */
+import type { BundleFiles } from '../../bundle/files.js';
+import type { KernelInfo, Manifest } from '../../bundle/manifest.js';
+import { loadModel, type Feed, type Tensor } from '../../runtime/index.js';
+import { warmFor } from '../../runtime/timing.js';
+import { attributeCallSites, instrumentRun, PROFILE_IMPORT_MODULE } from './instrument.js';
+
+export interface KernelTime extends KernelInfo {
+  /** calls per run (more than 1 for a kernel run in chunks; 0 for one never called) */
+  calls: number;
+  /** milliseconds per run */
+  ms: number;
+}
+
+export interface KernelTimes {
+  runs: number;
+  /** the manifest's kernels, in run order, with their times */
+  kernels: KernelTime[];
+  /** calls from run() to functions that are no kernel of the table, ms per run */
+  otherMs: number;
+  /** mean wall time of one instrumented model.run(), inputs and outputs included */
+  instrumentedRunMs: number;
+}
+
+/** The manifest's kernel table, or the one-line reason why this bundle cannot be profiled. */
+export function kernelTableOf(manifest: Manifest): KernelInfo[] {
+  const { kernels } = manifest;
+  if (kernels === undefined)
+    throw new Error(
+      `bundle "${manifest.model.name}" has no kernel table (compiled by ${manifest.compiler} without profile metadata): compile it again with this kiln to profile it`,
+    );
+  const wellFormed =
+    Array.isArray(kernels) &&
+    kernels.every(
+      (k) =>
+        typeof k?.function === 'string' &&
+        typeof k.name === 'string' &&
+        typeof k.op === 'string' &&
+        typeof k.flops === 'number' &&
+        Array.isArray(k.outputs),
+    );
+  if (!wellFormed)
+    throw new Error(`bundle "${manifest.model.name}" has a malformed kernel table in its manifest`);
+  return kernels;
+}
+
+export async function timeKernels(
+  files: BundleFiles,
+  feeds: Record<string, Feed>,
+  options: {
+    runs: number;
+    warmupMs: number;
+    /** outputs of the plain module for `feeds`: the instrumented one must compute the same */
+    expected?: Record<string, Tensor>;
+    progress?: (text: string) => void;
+  },
+): Promise<KernelTimes> {
+  const { manifest } = files;
+  const table = kernelTableOf(manifest);
+  const instrumented = instrumentRun(files.wasm, manifest.wasm.exports.run);
+  const siteKernel = attributeCallSites(instrumented.callees, table, instrumented.functions);
+  const siteMs = new Float64Array(siteKernel.length);
+  const siteCalls = new Float64Array(siteKernel.length);
+  let enteredAt = 0;
+  const imports = {
+    [PROFILE_IMPORT_MODULE]: {
+      enter: () => {
+        enteredAt = performance.now();
+      },
+      exit: (site: number) => {
+        siteMs[site] += performance.now() - enteredAt;
+        siteCalls[site]++;
+      },
+    },
+  };
+  const model = await loadModel(
+    { manifest, wasm: new WebAssembly.Module(instrumented.bytes), weights: files.weights },
+    { backend: 'wasm', imports },
+  );
+  try {
+    const outputs = await model.run(feeds);
+    if (options.expected) checkSameOutputs(outputs, options.expected);
+    await warmFor(model, feeds, options.warmupMs, options.progress);
+    siteMs.fill(0);
+    siteCalls.fill(0);
+    let wallMs = 0;
+    for (let i = 0; i < options.runs; i++) {
+      options.progress?.(`profiling run ${i + 1}/${options.runs}`);
+      const start = performance.now();
+      await model.run(feeds);
+      wallMs += performance.now() - start;
+    }
+    const kernels: KernelTime[] = table.map((k) => ({ ...k, calls: 0, ms: 0 }));
+    let otherMs = 0;
+    siteKernel.forEach((k, site) => {
+      if (k < 0) otherMs += siteMs[site];
+      else {
+        kernels[k].ms += siteMs[site];
+        kernels[k].calls += siteCalls[site];
+      }
+    });
+    const runs = options.runs;
+    for (const k of kernels) [k.ms, k.calls] = [k.ms / runs, k.calls / runs];
+    return { runs, kernels, otherMs: otherMs / runs, instrumentedRunMs: wallMs / runs };
+  } finally {
+    model.dispose();
+  }
+}
+
+function checkSameOutputs(actual: Record<string, Tensor>, expected: Record<string, Tensor>): void {
+  for (const [name, want] of Object.entries(expected)) {
+    const got = actual[name];
+    const bytes = (t: Tensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    if (!got || !sameBytes(bytes(got), bytes(want)))
+      throw new Error(
+        `internal: the instrumented module computed a different output "${name}" than model.wasm; the profile would not be of this model`,
+      );
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,0 +1,123 @@
+/** What `kiln bench --profile` prints: kernels by time, with GFLOP/s against the measured SIMD128 peak. */
+import type { KernelTimes } from './measure.js';
+
+export interface KernelRow {
+  rank: number;
+  /** the kernel's name (usually its node's), its node and op type */
+  kernel: string;
+  node: string;
+  op: string;
+  /** the wasm function that runs it */
+  function: string;
+  /** output shapes */
+  shapes: number[][];
+  calls_per_run: number;
+  ms_per_run: number;
+  /** % of the summed kernel time */
+  share_pct: number;
+  flops: number;
+  /** null where the kernel does no float arithmetic (data movement) or took no measurable time */
+  gflops: number | null;
+  peak_pct: number | null;
+}
+
+export interface ProfileReport {
+  runs: number;
+  warmup_ms: number;
+  /** f32 SIMD128 multiply-add peak of one core, measured now */
+  peak_gflops: number;
+  /** median run of the plain module (no instrumentation) */
+  run_ms: number;
+  /** mean run of the instrumented module, and the kernels' part of it */
+  instrumented_run_ms: number;
+  kernels_ms: number;
+  /** calls from run() to functions outside the kernel table */
+  other_ms: number;
+  /** every kernel, slowest first */
+  kernels: KernelRow[];
+}
+
+export function profileReport(
+  times: KernelTimes,
+  context: { runMs: number; peakGflops: number; warmupMs: number },
+): ProfileReport {
+  const kernelsMs = times.kernels.reduce((s, k) => s + k.ms, 0);
+  const rows = times.kernels
+    .map((k) => {
+      const gflops = k.flops > 0 && k.ms > 0 ? k.flops / (k.ms * 1e6) : null;
+      return {
+        rank: 0,
+        kernel: k.name,
+        node: k.node,
+        op: k.op,
+        function: k.function,
+        shapes: k.outputs.map((o) => o.shape),
+        calls_per_run: k.calls,
+        ms_per_run: round(k.ms, 4),
+        share_pct: kernelsMs > 0 ? round((100 * k.ms) / kernelsMs, 2) : 0,
+        flops: k.flops,
+        gflops: gflops === null ? null : round(gflops, 2),
+        peak_pct: gflops === null ? null : round((100 * gflops) / context.peakGflops, 1),
+        exactMs: k.ms,
+      };
+    })
+    .sort((a, b) => b.exactMs - a.exactMs)
+    .map(({ exactMs: _, ...row }, i) => ({ ...row, rank: i + 1 }));
+  return {
+    runs: times.runs,
+    warmup_ms: context.warmupMs,
+    peak_gflops: round(context.peakGflops, 2),
+    run_ms: round(context.runMs, 3),
+    instrumented_run_ms: round(times.instrumentedRunMs, 3),
+    kernels_ms: round(kernelsMs, 3),
+    other_ms: round(times.otherMs, 3),
+    kernels: rows,
+  };
+}
+
+/** The table (top `top` kernels) and a summary; `bars` adds a bar of each share, scaled to the largest. */
+export function formatProfile(report: ProfileReport, options: { top: number; bars: boolean }): string[] {
+  const shown = report.kernels.slice(0, options.top);
+  const maxShare = Math.max(...shown.map((r) => r.share_pct), 1e-9);
+  const header = ['#', 'kernel', 'op', 'shape', 'ms/run', 'share', 'GFLOP/s', '% peak'];
+  const cells = shown.map((r) => [
+    String(r.rank),
+    elide(r.kernel, 36),
+    elide(r.op, 20),
+    r.shapes.map((s) => s.join('×')).join(' '),
+    r.ms_per_run.toFixed(3),
+    `${r.share_pct.toFixed(1)} %`,
+    r.gflops === null ? '–' : r.gflops.toFixed(1),
+    r.peak_pct === null ? '–' : `${r.peak_pct.toFixed(0)} %`,
+  ]);
+  const widths = header.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)));
+  // text columns are left-aligned, numbers right-aligned
+  const pad = (text: string, c: number) =>
+    c >= 1 && c <= 3 ? text.padEnd(widths[c]) : text.padStart(widths[c]);
+  const line = (row: string[], bar = '') => `${row.map(pad).join('  ')}${bar ? `  ${bar}` : ''}`.trimEnd();
+  const bar = (share: number) => '█'.repeat(Math.max(1, Math.round((24 * share) / maxShare)));
+  const shownShare = shown.reduce((s, r) => s + r.share_pct, 0);
+  const overhead =
+    report.run_ms > 0 ? (100 * (report.instrumented_run_ms - report.run_ms)) / report.run_ms : 0;
+  return [
+    line(header),
+    ...cells.map((row, i) => line(row, options.bars ? bar(shown[i].share_pct) : '')),
+    `top ${shown.length} of ${report.kernels.length} kernels: ${shownShare.toFixed(1)} % of kernel time` +
+      (report.other_ms > 0 ? `; ${report.other_ms.toFixed(3)} ms/run in other calls from run()` : ''),
+    `kernels ${report.kernels_ms.toFixed(3)} ms/run in all; instrumented run ${report.instrumented_run_ms.toFixed(3)} ms, ` +
+      `plain run ${report.run_ms.toFixed(3)} ms (median): instrumentation ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} %`,
+    `% peak: of ${report.peak_gflops.toFixed(1)} GFLOP/s, this core's f32 SIMD128 multiply-add peak (measured); ` +
+      `${report.runs} profiled runs after ${(report.warmup_ms / 1000).toFixed(1)} s of warm-up`,
+  ];
+}
+
+function elide(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const head = Math.ceil((max - 1) / 2);
+  return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
