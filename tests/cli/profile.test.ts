@@ -1,0 +1,230 @@
+/** `kiln bench --profile`: the kernel table the compiler writes, the instrumented module, the report and its errors. */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileModel } from '../../src/compiler/compile.js';
+import { readBundleDir, writeBundle } from '../../src/bundle/node.js';
+import type { BundleFiles } from '../../src/bundle/files.js';
+import { loadModel } from '../../src/runtime/index.js';
+import { randomFeed } from '../../src/cli/tensors.js';
+import {
+  attributeCallSites,
+  instrumentRun,
+  PROFILE_IMPORT_MODULE,
+} from '../../src/cli/profile/instrument.js';
+import { formatProfile, type ProfileReport } from '../../src/cli/profile/report.js';
+import { runKiln } from '../helpers/cli-main.js';
+
+let dir: string;
+const bundles: Record<string, string> = {};
+const fast = ['--runs', '2', '--warmup', '0', '--warmup-ms', '0'];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'kiln-profile-'));
+  for (const name of ['cnn', 'attention']) {
+    bundles[name] = join(dir, name);
+    const bytes = await readFile(join(import.meta.dirname, `../../models/${name}.onnx`));
+    await writeBundle(bundles[name], await compileModel(new Uint8Array(bytes)));
+  }
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function profileJson(bundle: string): Promise<{ profile: ProfileReport }> {
+  const r = await runKiln(['bench', bundle, '--profile', '--json', ...fast]);
+  expect(r.stderr).toBe('');
+  expect(r.code).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+describe('kiln bench --profile', () => {
+  it('times every run kernel of cnn.onnx once, with its op, shape and flops', async () => {
+    const { profile } = await profileJson(bundles.cnn);
+    const byKernel = [...profile.kernels].sort((a, b) => a.function.localeCompare(b.function));
+    expect(byKernel.map((k) => [k.kernel, k.op, k.shapes, k.calls_per_run])).toEqual([
+      ['Conv_0', 'Conv+Relu', [[1, 8, 32, 32]], 1],
+      ['MaxPool_2', 'MaxPool', [[1, 8, 16, 16]], 1],
+      ['Conv_3', 'Conv', [[1, 16, 8, 8]], 1],
+      ['BatchNormalization_4', 'BatchNormalization', [[1, 16, 8, 8]], 1],
+      ['Relu_5', 'Relu', [[1, 16, 8, 8]], 1],
+      ['GlobalAveragePool_6', 'GlobalAveragePool', [[1, 16, 1, 1]], 1],
+      ['Gemm_8', 'Gemm', [[1, 10]], 1],
+      ['Softmax_9', 'Softmax', [[1, 10]], 1],
+    ]);
+    const flops = Object.fromEntries(profile.kernels.map((k) => [k.kernel, k.flops]));
+    // 3×3 conv, 3 → 8 channels, 32×32 output (padded): 2 flops per multiply-add
+    expect(flops.Conv_0).toBe(2 * 8 * 32 * 32 * 3 * 3 * 3);
+    // 3×3 stride-2 conv, 8 → 16 channels, 8×8 output
+    expect(flops.Conv_3).toBe(2 * 16 * 8 * 8 * 8 * 3 * 3);
+    // Gemm [1,16]·[16,10]
+    expect(flops.Gemm_8).toBe(2 * 1 * 16 * 10);
+    expect(flops.MaxPool_2).toBe(0);
+    expect(flops.Relu_5).toBe(16 * 8 * 8);
+
+    expect(profile.kernels.map((k) => k.rank)).toEqual(profile.kernels.map((_, i) => i + 1));
+    const ms = profile.kernels.map((k) => k.ms_per_run);
+    expect(ms).toEqual([...ms].sort((a, b) => b - a));
+    const shares = profile.kernels.reduce((s, k) => s + k.share_pct, 0);
+    expect(shares).toBeGreaterThan(99.9);
+    expect(shares).toBeLessThan(100.1);
+    expect(profile.peak_gflops).toBeGreaterThan(0);
+    expect(profile).toMatchObject({ runs: 2, warmup_ms: 0, other_ms: 0 });
+  });
+
+  it('attention.onnx: every kernel appears once, MatMuls count 2·M·N·K', async () => {
+    const { profile } = await profileJson(bundles.attention);
+    const manifest = JSON.parse(await readFile(join(bundles.attention, 'manifest.json'), 'utf8'));
+    expect(profile.kernels.map((k) => k.function).sort()).toEqual(
+      manifest.kernels.map((k: { function: string }) => k.function).sort(),
+    );
+    const q = profile.kernels.find((k) => k.kernel === 'MatMul_0')!;
+    expect(q).toMatchObject({ op: 'MatMul', shapes: [[1, 8, 32]], flops: 2 * 8 * 32 * 32 });
+    expect(profile.kernels.filter((k) => k.op === 'Transpose').every((k) => k.gflops === null)).toBe(true);
+  });
+
+  it('prints a table of the top kernels, without bars when stdout is no terminal', async () => {
+    const r = await runKiln(['bench', bundles.cnn, '--profile', '--top', '3', ...fast]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const header = lines.findIndex((l) =>
+      /^#\s+kernel\s+op\s+shape\s+ms\/run\s+share\s+GFLOP\/s\s+% peak$/.test(l),
+    );
+    expect(header).toBeGreaterThan(0);
+    expect(lines[header + 1]).toMatch(/^1 /);
+    expect(lines[header + 4]).toMatch(/^top 3 of 8 kernels: /);
+    expect(r.stdout).toMatch(
+      /kernels [\d.]+ ms\/run in all; instrumented run [\d.]+ ms, plain run [\d.]+ ms/,
+    );
+    expect(r.stdout).not.toContain('█');
+  });
+
+  it('bars scale to the largest share', () => {
+    const row = (rank: number, share: number) => ({
+      rank,
+      kernel: `k${rank}`,
+      node: `k${rank}`,
+      op: 'Conv',
+      function: `kernel.${rank}.k${rank}`,
+      shapes: [[1, 2]],
+      calls_per_run: 1,
+      ms_per_run: share / 10,
+      share_pct: share,
+      flops: 0,
+      gflops: null,
+      peak_pct: null,
+    });
+    const report: ProfileReport = {
+      runs: 1,
+      warmup_ms: 0,
+      peak_gflops: 10,
+      run_ms: 10,
+      instrumented_run_ms: 10,
+      kernels_ms: 10,
+      other_ms: 0,
+      kernels: [row(1, 75), row(2, 25)],
+    };
+    const lines = formatProfile(report, { top: 15, bars: true });
+    expect(lines[1].endsWith(` ${'█'.repeat(24)}`)).toBe(true);
+    expect(lines[2].endsWith(` ${'█'.repeat(8)}`)).toBe(true);
+  });
+});
+
+describe('kiln bench --profile refuses what it cannot profile, in one line', () => {
+  it('the webgpu backend', async () => {
+    const r = await runKiln(['bench', bundles.cnn, '--profile', '--backend', 'webgpu']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'kiln: --profile times the kernels of the wasm backend; the webgpu backend has no per-kernel timing (leave out --backend webgpu)\n',
+    );
+  });
+
+  it('a bundle from a compiler without kernel metadata', async () => {
+    const files = await readBundleDir(bundles.cnn);
+    const { kernels: _, ...manifest } = files.manifest;
+    const old = join(dir, 'old');
+    await writeBundle(old, { ...files, manifest: { ...manifest, compiler: 'kiln 0.0.9' } });
+    const r = await runKiln(['bench', old, '--profile']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'kiln: bundle "cnn" has no kernel table (compiled by kiln 0.0.9 without profile metadata): compile it again with this kiln to profile it\n',
+    );
+    // it still loads and benches without --profile
+    expect((await runKiln(['bench', old, ...fast])).code).toBe(0);
+  });
+
+  it('--top without --profile is a usage error', async () => {
+    const r = await runKiln(['bench', bundles.cnn, '--top', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('kiln: --top needs --profile');
+  });
+});
+
+describe('the instrumented module', () => {
+  let files: BundleFiles;
+  beforeAll(async () => {
+    files = await readBundleDir(bundles.cnn);
+  });
+
+  it('computes the same outputs as model.wasm and reports each call site once per run', async () => {
+    const instrumented = instrumentRun(files.wasm, 'run');
+    expect(instrumented.callees).toEqual(files.manifest.kernels!.map((k) => k.function));
+    const exits: number[] = [];
+    let open = 0;
+    const imports = {
+      [PROFILE_IMPORT_MODULE]: {
+        enter: () => void open++,
+        exit: (site: number) => {
+          open--;
+          exits.push(site);
+        },
+      },
+    };
+    const plain = await loadModel(bundles.cnn);
+    const profiled = await loadModel(
+      { manifest: files.manifest, wasm: new WebAssembly.Module(instrumented.bytes), weights: files.weights },
+      { backend: 'wasm', imports },
+    );
+    const feeds = { image: randomFeed(plain.inputs[0], 1) };
+    const [want, got] = [await plain.run(feeds), await profiled.run(feeds)];
+    for (const [name, tensor] of Object.entries(want))
+      expect(Array.from(got[name].data as Float32Array)).toEqual(Array.from(tensor.data as Float32Array));
+    expect(exits).toEqual(instrumented.callees.map((_, i) => i));
+    expect(open).toBe(0);
+    plain.dispose();
+    profiled.dispose();
+  });
+
+  it('the plain runtime path still refuses a module with imports it was not given', async () => {
+    const instrumented = instrumentRun(files.wasm, 'run');
+    await expect(
+      loadModel({
+        manifest: files.manifest,
+        wasm: new WebAssembly.Module(instrumented.bytes),
+        weights: files.weights,
+      }),
+    ).rejects.toThrow(/imports kiln_profile\.enter, kiln_profile\.exit, but Kiln modules take no imports/);
+  });
+});
+
+describe('attributeCallSites', () => {
+  const kernels = (...fns: string[]) => fns.map((f) => ({ function: f }));
+
+  it('maps one call per kernel in order', () => {
+    expect(attributeCallSites(['a', 'b', 'c'], kernels('a', 'b', 'c'), new Set(['a', 'b', 'c']))).toEqual([
+      0, 1, 2,
+    ]);
+  });
+
+  it('gives a call to a merged survivor to the kernel whose function was merged away', () => {
+    // binaryen merged d (identical to b) into b: run calls a b c b
+    const fns = new Set(['a', 'b', 'c']);
+    expect(attributeCallSites(['a', 'b', 'c', 'b'], kernels('a', 'b', 'c', 'd'), fns)).toEqual([0, 1, 2, 3]);
+  });
+
+  it('adds repeated calls (chunks) to the kernel just matched, and leaves helpers out', () => {
+    const fns = new Set(['a', 'b', 'helper']);
+    expect(attributeCallSites(['a', 'a', 'a', 'helper', 'b'], kernels('a', 'b'), fns)).toEqual([
+      0, 0, 0, -1, 1,
+    ]);
+  });
+});
