@@ -69,6 +69,17 @@ describe('kiln bench --profile', () => {
     expect(shares).toBeLessThan(100.1);
     expect(profile.peak_gflops).toBeGreaterThan(0);
     expect(profile).toMatchObject({ runs: 2, warmup_ms: 0, other_ms: 0 });
+    expect(profile.ops.map((o) => o.op).sort()).toEqual([
+      'BatchNormalization',
+      'Conv',
+      'Conv+Relu',
+      'Gemm',
+      'GlobalAveragePool',
+      'MaxPool',
+      'Relu',
+      'Softmax',
+    ]);
+    expect(profile.ops.reduce((s, o) => s + o.kernels, 0)).toBe(8);
   });
 
   it('attention.onnx: every kernel appears once, MatMuls count 2·M·N·K', async () => {
@@ -92,6 +103,7 @@ describe('kiln bench --profile', () => {
     expect(header).toBeGreaterThan(0);
     expect(lines[header + 1]).toMatch(/^1 /);
     expect(lines[header + 4]).toMatch(/^top 3 of 8 kernels: /);
+    expect(lines[header + 5]).toMatch(/^by op: \S+ [\d.]+ %/);
     expect(r.stdout).toMatch(
       /kernels [\d.]+ ms\/run in all; instrumented run [\d.]+ ms, plain run [\d.]+ ms/,
     );
@@ -122,6 +134,7 @@ describe('kiln bench --profile', () => {
       kernels_ms: 10,
       other_ms: 0,
       kernels: [row(1, 75), row(2, 25)],
+      ops: [{ op: 'Conv', kernels: 2, ms_per_run: 10, share_pct: 100, gflops: null }],
     };
     const lines = formatProfile(report, { top: 15, bars: true });
     expect(lines[1].endsWith(` ${'█'.repeat(24)}`)).toBe(true);

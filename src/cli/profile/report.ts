@@ -21,6 +21,15 @@ export interface KernelRow {
   peak_pct: number | null;
 }
 
+/** The kernels of one op type together (op labels as in the table: "Conv+Relu" apart from "Conv"). */
+export interface OpRow {
+  op: string;
+  kernels: number;
+  ms_per_run: number;
+  share_pct: number;
+  gflops: number | null;
+}
+
 export interface ProfileReport {
   runs: number;
   warmup_ms: number;
@@ -35,6 +44,8 @@ export interface ProfileReport {
   other_ms: number;
   /** every kernel, slowest first */
   kernels: KernelRow[];
+  /** time by op type, slowest first */
+  ops: OpRow[];
 }
 
 export function profileReport(
@@ -72,7 +83,25 @@ export function profileReport(
     kernels_ms: round(kernelsMs, 3),
     other_ms: round(times.otherMs, 3),
     kernels: rows,
+    ops: byOp(times.kernels, kernelsMs),
   };
+}
+
+function byOp(kernels: KernelTimes['kernels'], totalMs: number): OpRow[] {
+  const groups = new Map<string, { kernels: number; ms: number; flops: number }>();
+  for (const k of kernels) {
+    const g = groups.get(k.op) ?? { kernels: 0, ms: 0, flops: 0 };
+    groups.set(k.op, { kernels: g.kernels + 1, ms: g.ms + k.ms, flops: g.flops + k.flops });
+  }
+  return [...groups]
+    .sort(([, a], [, b]) => b.ms - a.ms)
+    .map(([op, g]) => ({
+      op,
+      kernels: g.kernels,
+      ms_per_run: round(g.ms, 4),
+      share_pct: totalMs > 0 ? round((100 * g.ms) / totalMs, 2) : 0,
+      gflops: g.flops > 0 && g.ms > 0 ? round(g.flops / (g.ms * 1e6), 2) : null,
+    }));
 }
 
 /** The table (top `top` kernels) and a summary; `bars` adds a bar of each share, scaled to the largest. */
@@ -104,6 +133,13 @@ export function formatProfile(report: ProfileReport, options: { top: number; bar
     ...cells.map((row, i) => line(row, options.bars ? bar(shown[i].share_pct) : '')),
     `top ${shown.length} of ${report.kernels.length} kernels: ${shownShare.toFixed(1)} % of kernel time` +
       (report.other_ms > 0 ? `; ${report.other_ms.toFixed(3)} ms/run in other calls from run()` : ''),
+    `by op: ${report.ops
+      .slice(0, 6)
+      .map(
+        (o) =>
+          `${o.op} ${o.share_pct.toFixed(1)} %${o.gflops === null ? '' : ` (${o.gflops.toFixed(1)} GFLOP/s)`}`,
+      )
+      .join(', ')}${report.ops.length > 6 ? ', …' : ''}`,
     `kernels ${report.kernels_ms.toFixed(3)} ms/run in all; instrumented run ${report.instrumented_run_ms.toFixed(3)} ms, ` +
       `plain run ${report.run_ms.toFixed(3)} ms (median): instrumentation ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} %`,
     `% peak: of ${report.peak_gflops.toFixed(1)} GFLOP/s, this core's f32 SIMD128 multiply-add peak (measured); ` +
