@@ -9,9 +9,8 @@ import { loadModel } from '../../runtime/index.js';
 import { quantile, timeRuns } from '../../runtime/timing.js';
 import { onePositional, parseChoice, parseCommandArgs, parseCount } from '../args.js';
 import { UsageError } from '../errors.js';
-import { kernelTableOf, timeKernels } from '../profile/measure.js';
+import { kernelTableOf, timeKernels, withoutLiftoff } from '../profile/measure.js';
 import { formatProfile, profileReport } from '../profile/report.js';
-import { measureSimdPeak } from '../simd-peak.js';
 import { print, printJson, type Command } from '../command.js';
 import { feedsFromArgs } from '../feeds.js';
 import { nodeGpu } from '../gpu.js';
@@ -81,26 +80,22 @@ export const benchCommand: Command = {
       warmupMs,
       progress: (text) => progress.update(text),
     });
-    const expected = files && (await model.run(feeds));
     model.dispose();
     // maxRSS is in kilobytes; taken before profiling, which holds binaryen and a second instance
     const peakRssMb = round(process.resourceUsage().maxRSS / 1024);
     let report: ReturnType<typeof profileReport> | undefined;
     if (files) {
       progress.update('measuring the SIMD128 peak');
-      // the probe's defaults (0.1 s of warm-up) can catch it before V8 optimized it on a busy machine
-      const peak = measureSimdPeak({ warmMs: 1000, timeMs: 300 });
+      // compiled optimized up front: on a busy machine V8's background tier-up can take longer than the
+      // probe's warm-up, and the peak would be the baseline compiler's
+      const { measureSimdPeak } = await import('../simd-peak.js'); // binaryen: not in every bench's RSS
+      const peak = withoutLiftoff(() => measureSimdPeak({ timeMs: 300 }));
       const kernelTimes = await timeKernels(files, feeds, {
         runs,
         warmupMs,
-        expected,
         progress: (text) => progress.update(text),
       });
-      report = profileReport(kernelTimes, {
-        runMs: quantile(times, 0.5),
-        peakGflops: peak.simd128,
-        warmupMs,
-      });
+      report = profileReport(kernelTimes, { peakGflops: peak.simd128, warmupMs });
     }
     progress.done();
 

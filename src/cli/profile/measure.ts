@@ -1,14 +1,18 @@
 /**
  * Times every kernel of a bundle's run schedule: the instrumented module (./instrument.ts) is loaded
- * through the normal runtime path with the host's timing functions as imports, warmed by time (V8
- * optimizes wasm in the background; a kernel run once per run() stays in the baseline tier until its
- * next call), then run `runs` times while the host sums the time of every call site.
+ * through the normal runtime path with the host's timing functions as imports, beside the plain
+ * model.wasm; both are warmed by time, then run in turns `runs` times while the host sums the time of
+ * every call site, so the kernels' total can be set against the plain run under the same conditions.
+ *
+ * Both modules are compiled by V8's optimizing tier up front (no Liftoff baseline): normally V8 starts
+ * in the baseline tier and optimizes in a background thread, which on a busy machine takes many
+ * seconds, so a profile would time a changing mix of tiers. `kiln bench`'s own timings keep the default.
  */
+import { setFlagsFromString } from 'node:v8';
 import type { BundleFiles } from '../../bundle/files.js';
 import type { KernelInfo, Manifest } from '../../bundle/manifest.js';
 import { loadModel, type Feed, type Tensor } from '../../runtime/index.js';
 import { warmFor } from '../../runtime/timing.js';
-import { attributeCallSites, instrumentRun, PROFILE_IMPORT_MODULE } from './instrument.js';
 
 export interface KernelTime extends KernelInfo {
   /** calls per run (more than 1 for a kernel run in chunks; 0 for one never called) */
@@ -23,8 +27,9 @@ export interface KernelTimes {
   kernels: KernelTime[];
   /** calls from run() to functions that are no kernel of the table, ms per run */
   otherMs: number;
-  /** mean wall time of one instrumented model.run(), inputs and outputs included */
+  /** mean wall time of one model.run() (inputs and outputs included), instrumented and plain */
   instrumentedRunMs: number;
+  plainRunMs: number;
 }
 
 /** The manifest's kernel table, or the one-line reason why this bundle cannot be profiled. */
@@ -55,13 +60,13 @@ export async function timeKernels(
   options: {
     runs: number;
     warmupMs: number;
-    /** outputs of the plain module for `feeds`: the instrumented one must compute the same */
-    expected?: Record<string, Tensor>;
     progress?: (text: string) => void;
   },
 ): Promise<KernelTimes> {
   const { manifest } = files;
   const table = kernelTableOf(manifest);
+  // binaryen is loaded only here: its heap would count in every `kiln bench`'s peak RSS (1.5 GB)
+  const { attributeCallSites, instrumentRun, PROFILE_IMPORT_MODULE } = await import('./instrument.js');
   const instrumented = instrumentRun(files.wasm, manifest.wasm.exports.run);
   const siteKernel = attributeCallSites(instrumented.callees, table, instrumented.functions);
   const siteMs = new Float64Array(siteKernel.length);
@@ -78,22 +83,30 @@ export async function timeKernels(
       },
     },
   };
+  const [plainModule, profiledModule] = withoutLiftoff(() =>
+    [files.wasm, instrumented.bytes].map((bytes) => new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>)),
+  );
+  const plain = await loadModel({ manifest, wasm: plainModule, weights: files.weights }, { backend: 'wasm' });
   const model = await loadModel(
-    { manifest, wasm: new WebAssembly.Module(instrumented.bytes), weights: files.weights },
+    { manifest, wasm: profiledModule, weights: files.weights },
     { backend: 'wasm', imports },
   );
   try {
-    const outputs = await model.run(feeds);
-    if (options.expected) checkSameOutputs(outputs, options.expected);
-    await warmFor(model, feeds, options.warmupMs, options.progress);
+    checkSameOutputs(await model.run(feeds), await plain.run(feeds));
+    await warmFor(plain, feeds, options.warmupMs / 2, options.progress);
+    await warmFor(model, feeds, options.warmupMs / 2, options.progress);
     siteMs.fill(0);
     siteCalls.fill(0);
-    let wallMs = 0;
+    let [wallMs, plainMs] = [0, 0];
+    const timeRun = async (m: typeof model) => {
+      const start = performance.now();
+      await m.run(feeds);
+      return performance.now() - start;
+    };
     for (let i = 0; i < options.runs; i++) {
       options.progress?.(`profiling run ${i + 1}/${options.runs}`);
-      const start = performance.now();
-      await model.run(feeds);
-      wallMs += performance.now() - start;
+      plainMs += await timeRun(plain);
+      wallMs += await timeRun(model);
     }
     const kernels: KernelTime[] = table.map((k) => ({ ...k, calls: 0, ms: 0 }));
     let otherMs = 0;
@@ -106,9 +119,26 @@ export async function timeKernels(
     });
     const runs = options.runs;
     for (const k of kernels) [k.ms, k.calls] = [k.ms / runs, k.calls / runs];
-    return { runs, kernels, otherMs: otherMs / runs, instrumentedRunMs: wallMs / runs };
+    return {
+      runs,
+      kernels,
+      otherMs: otherMs / runs,
+      instrumentedRunMs: wallMs / runs,
+      plainRunMs: plainMs / runs,
+    };
   } finally {
     model.dispose();
+    plain.dispose();
+  }
+}
+
+/** Run `compile` with V8's optimizing tier only (see the file comment); V8's default is restored after. */
+export function withoutLiftoff<T>(compile: () => T): T {
+  setFlagsFromString('--no-liftoff');
+  try {
+    return compile();
+  } finally {
+    setFlagsFromString('--liftoff');
   }
 }
 

@@ -35,7 +35,7 @@ export interface ProfileReport {
   warmup_ms: number;
   /** f32 SIMD128 multiply-add peak of one core, measured now */
   peak_gflops: number;
-  /** median run of the plain module (no instrumentation) */
+  /** mean run of the plain module (no instrumentation), run in turns with the instrumented one */
   run_ms: number;
   /** mean run of the instrumented module, and the kernels' part of it */
   instrumented_run_ms: number;
@@ -50,7 +50,7 @@ export interface ProfileReport {
 
 export function profileReport(
   times: KernelTimes,
-  context: { runMs: number; peakGflops: number; warmupMs: number },
+  context: { peakGflops: number; warmupMs: number },
 ): ProfileReport {
   const kernelsMs = times.kernels.reduce((s, k) => s + k.ms, 0);
   const rows = times.kernels
@@ -78,7 +78,7 @@ export function profileReport(
     runs: times.runs,
     warmup_ms: context.warmupMs,
     peak_gflops: round(context.peakGflops, 2),
-    run_ms: round(context.runMs, 3),
+    run_ms: round(times.plainRunMs, 3),
     instrumented_run_ms: round(times.instrumentedRunMs, 3),
     kernels_ms: round(kernelsMs, 3),
     other_ms: round(times.otherMs, 3),
@@ -114,7 +114,7 @@ export function formatProfile(report: ProfileReport, options: { top: number; bar
     elide(r.kernel, 36),
     elide(r.op, 20),
     r.shapes.map((s) => s.join('×')).join(' '),
-    r.ms_per_run.toFixed(3),
+    formatMs(r.ms_per_run),
     `${r.share_pct.toFixed(1)} %`,
     r.gflops === null ? '–' : r.gflops.toFixed(1),
     r.peak_pct === null ? '–' : `${r.peak_pct.toFixed(0)} %`,
@@ -141,10 +141,15 @@ export function formatProfile(report: ProfileReport, options: { top: number; bar
       )
       .join(', ')}${report.ops.length > 6 ? ', …' : ''}`,
     `kernels ${report.kernels_ms.toFixed(3)} ms/run in all; instrumented run ${report.instrumented_run_ms.toFixed(3)} ms, ` +
-      `plain run ${report.run_ms.toFixed(3)} ms (median): instrumentation ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} %`,
+      `plain run ${report.run_ms.toFixed(3)} ms (means of runs in turns): instrumentation ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} %`,
     `% peak: of ${report.peak_gflops.toFixed(1)} GFLOP/s, this core's f32 SIMD128 multiply-add peak (measured); ` +
-      `${report.runs} profiled runs after ${(report.warmup_ms / 1000).toFixed(1)} s of warm-up`,
+      `${report.runs} profiled runs of code optimized up front, after ${(report.warmup_ms / 1000).toFixed(1)} s of warm-up`,
   ];
+}
+
+/** 4 significant digits or so, down to 0.1 µs */
+function formatMs(ms: number): string {
+  return ms.toFixed(ms >= 100 ? 1 : ms >= 10 ? 2 : ms >= 1 ? 3 : 4);
 }
 
 function elide(text: string, max: number): string {
