@@ -7,7 +7,7 @@ import { fuseElementwise } from '../passes/fuse-elementwise.js';
 import { fuseActivations } from '../passes/fuse-activation.js';
 import { compressWeights } from '../passes/compress-weights.js';
 import { lowerGraph } from './lower.js';
-import { compileProgram, declaredMemoryBytes } from '../codegen/wasm/index.js';
+import { compileProgram, declaredMemoryBytes, evaluateProgram } from '../codegen/wasm/index.js';
 import type { Program } from '../kernels/ir.js';
 import {
   FORMAT_VERSION,
@@ -33,6 +33,7 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
   const parsed = parseOnnxModel(bytes, { baseDir: opts.baseDir });
   const specialized = eliminateDeadCode(
     specialize(prepackWeights(parsed), {
+      evaluate: evaluateProgram,
       shapes: opts.shapes,
       consts: opts.consts,
       onWarning: opts.onWarning,

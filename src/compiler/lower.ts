@@ -15,6 +15,7 @@ import { findOp, OpError, type OpContext, type OpDef } from '../ops/registry.js'
 import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifest.js';
 import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
 import { applyActivation, fusedActivation } from '../passes/fuse-activation.js';
+import { verifyKernel } from '../kernels/verify.js';
 
 export interface LoweredModel {
   program: Program;
@@ -156,7 +157,9 @@ export function lowerGraph(graph: Graph): LoweredModel {
           return s;
         },
       });
-      kernels.push(...(act ? applyActivation(built, outs[0], act) : built));
+      const lowered = act ? applyActivation(built, outs[0], act) : built;
+      lowered.forEach(verifyKernel);
+      kernels.push(...lowered);
     });
     return kernels;
   };
