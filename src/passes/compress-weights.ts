@@ -14,7 +14,7 @@
 import type { Graph, Node, TensorType } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
 import type { WeightQuant } from '../bundle/manifest.js';
-import { findOp, type OpContext } from '../ops/registry.js';
+import { contextOf, findOp, opsetOf, type OpContext } from '../ops/registry.js';
 import { halfBits } from '../ir/float16.js';
 
 export type WeightFormat = 'fp16' | 'int8';
@@ -146,15 +146,11 @@ function subgraphReads(nodes: Node[]): string[] {
  * compile-time constant: ops that need an input's values (a Resize scale, RoiAlign rois) keep float32.
  */
 function readsAtRunTime(graph: Graph, node: Node, weight: string): boolean {
-  const opset = graph.opsets[node.domain] ?? graph.opsets[''] ?? 1;
+  const opset = opsetOf(graph.opsets, node);
   const def = findOp(node.op, node.domain, opset);
   if (!def) return false;
-  const ctx = (constant: (name: string) => HostTensor | undefined): OpContext => ({
-    node,
-    opset,
-    inputs: node.inputs.map((n) => (n === '' ? undefined : graph.types.get(n))),
-    consts: node.inputs.map((n) => (n === '' ? undefined : constant(n))),
-  });
+  const ctx = (constant: (name: string) => HostTensor | undefined): OpContext =>
+    contextOf(node, opset, (n) => graph.types.get(n), constant);
   try {
     const before = def.infer(ctx((n) => graph.initializers.get(n)));
     const after = def.infer(ctx((n) => (n === weight ? undefined : graph.initializers.get(n))));

@@ -10,7 +10,7 @@
 import type { Graph, Node, TensorType } from '../ir/graph.js';
 import { sizeOf, type HostTensor } from '../ir/tensor.js';
 import { dtypeBytes } from '../ir/dtype.js';
-import { findOp, OpError, type OpContext } from '../ops/registry.js';
+import { contextOf, findOp, OpError, opsetOf, type OpContext } from '../ops/registry.js';
 import type { ProgramEvaluator } from '../kernels/ir.js';
 import { evaluateNode } from './evaluate-node.js';
 import { convertTensor } from './convert.js';
@@ -78,7 +78,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
   while (queue.length > 0) {
     const node = queue.shift()!;
     opts.onProgress?.(++done, done + queue.length);
-    const opset = graph.opsets[node.domain] ?? graph.opsets[''] ?? 0;
+    const opset = opsetOf(graph.opsets, node);
     for (const name of node.inputs)
       if (name !== '' && !types.has(name))
         throw new Error(
@@ -95,12 +95,12 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     }
     const def = findOp(node.op, node.domain, opset);
     if (!def) throw unsupported(node, opset);
-    const ctx: OpContext = {
+    const ctx = contextOf(
       node,
       opset,
-      inputs: node.inputs.map((n) => (n === '' ? undefined : types.get(n))),
-      consts: node.inputs.map((n) => (n === '' ? undefined : consts.get(n))),
-    };
+      (n) => types.get(n),
+      (n) => consts.get(n),
+    );
     let outTypes: TensorType[];
     try {
       outTypes = def.infer(ctx);
