@@ -83,6 +83,17 @@ describe('dependency rules', () => {
     expect(bad).toEqual([]);
   });
 
+  it('code generators know no bundle, CLI or runtime types either', () => {
+    const bad = files(join(SRC, 'codegen')).flatMap((f) =>
+      [
+        ...readFileSync(f, 'utf8').matchAll(
+          /from '((?:\.\.\/)+(?:bundle|cli|runtime|serve|deploy|compiler)\/[^']+)'/g,
+        ),
+      ].map((m) => `${relative(SRC, f)} → ${m[1]}`),
+    );
+    expect(bad).toEqual([]);
+  });
+
   it('the runtime reaches no compiler code and stays tiny', async () => {
     const result = await build({
       entryPoints: [join(SRC, 'runtime/index.ts')],
