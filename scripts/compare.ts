@@ -1,5 +1,6 @@
 /** Compare an actual tensor with an expected one the way ONNX's backend tests do (rtol/atol, NaN equal). */
 import type { HostTensor } from '../src/ir/tensor.js';
+import { halfToFloat } from '../src/ir/float16.js';
 
 export function compareTensors(
   actual: HostTensor,
@@ -29,13 +30,4 @@ export function compareTensors(
     } else if (x !== y) return `element ${i} is ${x}, expected ${y}`;
   }
   return undefined;
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }

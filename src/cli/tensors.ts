@@ -2,6 +2,7 @@
 import type { HostTensor } from '../ir/tensor.js';
 import type { Feed, Tensor, TensorInfo } from '../runtime/index.js';
 import { ELEMENT_ARRAY, elementCount } from '../bundle/elements.js';
+import { halfToFloat } from '../ir/float16.js';
 
 /** An output file name: every character outside A-Z a-z 0-9 . _ - becomes '_' (DESIGN.md §3.3). */
 export function outputFileName(outputName: string): string {
@@ -23,18 +24,9 @@ export function tensorNumbers(t: Tensor): number[] {
   const out = new Array<number>(t.data.length);
   for (let i = 0; i < t.data.length; i++) {
     const v = t.data[i];
-    out[i] = t.dtype === 'float16' ? halfToNumber(v as number) : Number(v);
+    out[i] = t.dtype === 'float16' ? halfToFloat(v as number) : Number(v);
   }
   return out;
-}
-
-function halfToNumber(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exp = (bits >> 10) & 0x1f;
-  const frac = bits & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 /**

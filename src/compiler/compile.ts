@@ -8,7 +8,12 @@ import { fuseActivations } from '../passes/fuse-activation.js';
 import { compressWeights } from '../passes/compress-weights.js';
 import { lowerGraph } from './lower.js';
 import { kernelTable } from './kernel-table.js';
-import { compileProgram, declaredMemoryBytes, runKernelFunctionNames } from '../codegen/wasm/index.js';
+import {
+  compileProgram,
+  declaredMemoryBytes,
+  evaluateProgram,
+  runKernelFunctionNames,
+} from '../codegen/wasm/index.js';
 import type { Program } from '../kernels/ir.js';
 import {
   FORMAT_VERSION,
@@ -34,6 +39,7 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
   const parsed = parseOnnxModel(bytes, { baseDir: opts.baseDir });
   const specialized = eliminateDeadCode(
     specialize(prepackWeights(parsed), {
+      evaluate: evaluateProgram,
       shapes: opts.shapes,
       consts: opts.consts,
       onWarning: opts.onWarning,

@@ -11,10 +11,11 @@ import { packWeights } from '../bundle/seal.js';
 import { dtypeBytes, type DType } from '../ir/dtype.js';
 import type { BufRef, Kernel, PlacedBuffer, Program } from '../kernels/ir.js';
 import { forEachIndex, load, store } from '../kernels/build.js';
-import { findOp, OpError, type OpContext, type OpDef } from '../ops/registry.js';
+import { contextOf, findOp, OpError, opsetOf, type OpContext, type OpDef } from '../ops/registry.js';
 import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifest.js';
 import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
 import { applyActivation, fusedActivation } from '../passes/fuse-activation.js';
+import { verifyKernel } from '../kernels/verify.js';
 import type { KernelSource } from './kernel-table.js';
 
 export interface LoweredModel {
@@ -78,14 +79,9 @@ export function lowerGraph(graph: Graph): LoweredModel {
   const initSteps: Step[] = [];
   const runSteps: Step[] = [];
   for (const node of graph.nodes) {
-    const opset = graph.opsets[node.domain] ?? graph.opsets[''] ?? 0;
+    const opset = opsetOf(graph.opsets, node);
     const def = findOp(node.op, node.domain, opset)!;
-    const ctx: OpContext = {
-      node,
-      opset,
-      inputs: node.inputs.map((n) => (n === '' ? undefined : typeOf(n))),
-      consts: node.inputs.map((n) => (n === '' ? undefined : graph.initializers.get(n))),
-    };
+    const ctx = contextOf(node, opset, typeOf, (n) => graph.initializers.get(n));
     const constant = node.inputs.every((n) => n === '' || isConst(n) || initNames.has(n));
     if (constant) node.outputs.forEach((o) => o !== '' && initNames.add(o));
     (constant ? initSteps : runSteps).push({ node, def, ctx });
@@ -160,10 +156,11 @@ export function lowerGraph(graph: Graph): LoweredModel {
           return s;
         },
       });
-      const stepKernels = act ? applyActivation(built, outs[0], act) : built;
+      const lowered = act ? applyActivation(built, outs[0], act) : built;
+      lowered.forEach(verifyKernel);
       const source = { node, outputs: outTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };
-      for (const k of stepKernels) sourceOf.set(k, source);
-      kernels.push(...stepKernels);
+      for (const k of lowered) sourceOf.set(k, source);
+      kernels.push(...lowered);
     });
     return kernels;
   };

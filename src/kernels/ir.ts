@@ -5,7 +5,7 @@
  * Shapes are baked in: loop extents and strides are numbers. Every expression carries its scalar
  * type, so code generators never infer anything.
  */
-import type { DType } from '../ir/dtype.js';
+import type { DType, TypedArray } from '../ir/dtype.js';
 
 /** Scalar types computation happens in. Narrow storage types widen on load and wrap on store. */
 export type Scalar = 'f32' | 'f64' | 'i32' | 'i64';
@@ -144,6 +144,16 @@ export interface Program {
   init: Kernel[];
   run: Kernel[];
 }
+
+/**
+ * Runs a Program once at compile time (constant folding): writes `inputs`, runs init then run, returns
+ * copies of `outputs`. The compiler supplies one (the wasm code generator's), so passes need no backend.
+ */
+export type ProgramEvaluator = (
+  program: Program,
+  inputs: { buf: PlacedBuffer; data: TypedArray }[],
+  outputs: PlacedBuffer[],
+) => TypedArray[];
 
 /** The compute type a storage dtype loads as. */
 export function scalarOf(dtype: DType): Scalar {

@@ -7,7 +7,7 @@
 import type { Graph, Node, TensorType } from '../ir/graph.js';
 import type { Expr, Kernel } from '../kernels/ir.js';
 import { elementwiseKernel, operandsOf } from './elementwise/common.js';
-import { findOp, OpError, registerOp, type OpContext, type OpDef } from './registry.js';
+import { contextOf, findOp, OpError, opsetOf, registerOp, type OpContext, type OpDef } from './registry.js';
 
 export const FUSED_DOMAIN = 'kiln';
 
@@ -19,15 +19,15 @@ function body(ctx: OpContext): Graph {
 
 /** The OpContext an inner node had before fusion (types and constants come from the body graph). */
 export function innerContext(g: Graph, node: Node): { def: OpDef; ctx: OpContext } {
-  const opset = g.opsets[node.domain] ?? g.opsets[''] ?? 1;
+  const opset = opsetOf(g.opsets, node);
   const def = findOp(node.op, node.domain, opset);
   if (!def?.elementwise) throw new Error(`internal: ${node.op} node "${node.name}" cannot be fused`);
-  const ctx: OpContext = {
+  const ctx = contextOf(
     node,
     opset,
-    inputs: node.inputs.map((n) => (n === '' ? undefined : g.types.get(n))),
-    consts: node.inputs.map((n) => (n === '' ? undefined : g.initializers.get(n))),
-  };
+    (n) => g.types.get(n),
+    (n) => g.initializers.get(n),
+  );
   return { def, ctx };
 }
 

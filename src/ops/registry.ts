@@ -17,6 +17,29 @@ export interface OpContext {
   consts: (HostTensor | undefined)[];
 }
 
+/**
+ * The opset a node is defined under: its domain's import, else the default domain's (a custom domain
+ * a model does not import, such as Kiln's own), else 1.
+ */
+export function opsetOf(opsets: Record<string, number>, node: Node): number {
+  return opsets[node.domain] ?? opsets[''] ?? 1;
+}
+
+/** A node's OpContext, from where its input types and compile-time values are looked up. */
+export function contextOf(
+  node: Node,
+  opset: number,
+  typeOf: (name: string) => TensorType | undefined,
+  constOf: (name: string) => HostTensor | undefined,
+): OpContext {
+  return {
+    node,
+    opset,
+    inputs: node.inputs.map((n) => (n === '' ? undefined : typeOf(n))),
+    consts: node.inputs.map((n) => (n === '' ? undefined : constOf(n))),
+  };
+}
+
 export interface LowerIO {
   inputs: (BufRef | undefined)[];
   outputs: BufRef[];

@@ -14,7 +14,8 @@
 import type { Graph, Node, TensorType } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
 import type { WeightQuant } from '../bundle/manifest.js';
-import { findOp, type OpContext } from '../ops/registry.js';
+import { contextOf, findOp, opsetOf, type OpContext } from '../ops/registry.js';
+import { halfBits } from '../ir/float16.js';
 
 export type WeightFormat = 'fp16' | 'int8';
 
@@ -145,15 +146,11 @@ function subgraphReads(nodes: Node[]): string[] {
  * compile-time constant: ops that need an input's values (a Resize scale, RoiAlign rois) keep float32.
  */
 function readsAtRunTime(graph: Graph, node: Node, weight: string): boolean {
-  const opset = graph.opsets[node.domain] ?? graph.opsets[''] ?? 1;
+  const opset = opsetOf(graph.opsets, node);
   const def = findOp(node.op, node.domain, opset);
   if (!def) return false;
-  const ctx = (constant: (name: string) => HostTensor | undefined): OpContext => ({
-    node,
-    opset,
-    inputs: node.inputs.map((n) => (n === '' ? undefined : graph.types.get(n))),
-    consts: node.inputs.map((n) => (n === '' ? undefined : constant(n))),
-  });
+  const ctx = (constant: (name: string) => HostTensor | undefined): OpContext =>
+    contextOf(node, opset, (n) => graph.types.get(n), constant);
   try {
     const before = def.infer(ctx((n) => graph.initializers.get(n)));
     const after = def.infer(ctx((n) => (n === weight ? undefined : graph.initializers.get(n))));
@@ -232,29 +229,4 @@ function toFloat16(w: HostTensor): HostTensor {
   const bits = new Uint32Array(data.buffer, data.byteOffset, data.length);
   for (let i = 0; i < data.length; i++) half[i] = halfBits(bits[i]);
   return { dtype: 'float16', dims: [...w.dims], data: half };
-}
-
-/** float32 bits → float16 bits, rounding to nearest even (subnormals, infinities and NaN kept). */
-function halfBits(u: number): number {
-  const sign = (u >>> 16) & 0x8000;
-  const exp = (u >>> 23) & 0xff;
-  let mant = u & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 31) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    let h = mant >>> shift;
-    const rem = mant & ((1 << shift) - 1);
-    const half = 1 << (shift - 1);
-    if (rem > half || (rem === half && h & 1)) h++;
-    return sign | h;
-  }
-  let h = (e << 10) | (mant >>> 13);
-  const rem = mant & 0x1fff;
-  // A carry out of the mantissa rolls into the exponent, up to infinity, which is the right result.
-  if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
-  return sign | h;
 }

@@ -10,7 +10,8 @@
 import type { Graph, Node, TensorType } from '../ir/graph.js';
 import { sizeOf, type HostTensor } from '../ir/tensor.js';
 import { dtypeBytes } from '../ir/dtype.js';
-import { findOp, OpError, type OpContext } from '../ops/registry.js';
+import { contextOf, findOp, OpError, opsetOf, type OpContext } from '../ops/registry.js';
+import type { ProgramEvaluator } from '../kernels/ir.js';
 import { evaluateNode } from './evaluate-node.js';
 import { convertTensor } from './convert.js';
 import { CONTROL_FLOW_OPS, expandControlFlow, runtimeInputsOf, type ControlFlowEnv } from './control-flow.js';
@@ -24,13 +25,15 @@ import { CONTROL_FLOW_OPS, expandControlFlow, runtimeInputsOf, type ControlFlowE
 const FOLD_LIMIT_BYTES = 16 << 10;
 
 export interface SpecializeOptions {
+  /** runs lowered kernels at compile time, for constant folding (the compiler passes the wasm one) */
+  evaluate: ProgramEvaluator;
   shapes?: Record<string, number[]>;
   consts?: Record<string, HostTensor>;
   onWarning?: (message: string) => void;
   onProgress?: (done: number, total: number) => void;
 }
 
-export function specialize(graph: Graph, opts: SpecializeOptions = {}): Graph {
+export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
   const types = new Map<string, TensorType>();
   const consts = new Map<string, HostTensor>(graph.initializers);
   for (const [name, t] of consts) types.set(name, { dtype: t.dtype, shape: [...t.dims] });
@@ -75,7 +78,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions = {}): Graph {
   while (queue.length > 0) {
     const node = queue.shift()!;
     opts.onProgress?.(++done, done + queue.length);
-    const opset = graph.opsets[node.domain] ?? graph.opsets[''] ?? 0;
+    const opset = opsetOf(graph.opsets, node);
     for (const name of node.inputs)
       if (name !== '' && !types.has(name))
         throw new Error(
@@ -92,12 +95,12 @@ export function specialize(graph: Graph, opts: SpecializeOptions = {}): Graph {
     }
     const def = findOp(node.op, node.domain, opset);
     if (!def) throw unsupported(node, opset);
-    const ctx: OpContext = {
+    const ctx = contextOf(
       node,
       opset,
-      inputs: node.inputs.map((n) => (n === '' ? undefined : types.get(n))),
-      consts: node.inputs.map((n) => (n === '' ? undefined : consts.get(n))),
-    };
+      (n) => types.get(n),
+      (n) => consts.get(n),
+    );
     let outTypes: TensorType[];
     try {
       outTypes = def.infer(ctx);
@@ -113,7 +116,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions = {}): Graph {
     outTypes.forEach((t) => checkType(t, ctx));
     node.outputs.forEach((name, i) => name !== '' && types.set(name, outTypes[i]));
 
-    const folded = tryFold(def, ctx, outTypes);
+    const folded = tryFold(def, ctx, outTypes, opts.evaluate);
     if (folded) {
       node.outputs.forEach((name, i) => name !== '' && consts.set(name, folded[i]));
       continue;
@@ -140,7 +143,12 @@ export function specialize(graph: Graph, opts: SpecializeOptions = {}): Graph {
   };
 }
 
-function tryFold(def: ReturnType<typeof findOp> & object, ctx: OpContext, outTypes: TensorType[]) {
+function tryFold(
+  def: ReturnType<typeof findOp> & object,
+  ctx: OpContext,
+  outTypes: TensorType[],
+  evaluate: ProgramEvaluator,
+) {
   if (def.fold) {
     const r = def.fold(ctx);
     if (r) return r;
@@ -149,7 +157,7 @@ function tryFold(def: ReturnType<typeof findOp> & object, ctx: OpContext, outTyp
   if (def.alias && ctx.consts[0]) {
     // output 0 is input 0's bytes under a new shape; further outputs (Dropout's mask) come from lower()
     const view = { ...ctx.consts[0], dims: [...outTypes[0].shape] };
-    const rest = outTypes.length > 1 && def.lower ? evaluateNode(def, ctx, outTypes).slice(1) : [];
+    const rest = outTypes.length > 1 && def.lower ? evaluateNode(def, ctx, outTypes, evaluate).slice(1) : [];
     return [view, ...rest];
   }
   if (present.some((c) => c === null) || !def.lower) return undefined;
@@ -160,7 +168,7 @@ function tryFold(def: ReturnType<typeof findOp> & object, ctx: OpContext, outTyp
     0,
   );
   if (outBytes > FOLD_LIMIT_BYTES && outBytes > inBytes) return undefined; // computed once at load by init()
-  return evaluateNode(def, ctx, outTypes);
+  return evaluateNode(def, ctx, outTypes, evaluate);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { DType, TypedArray } from '../../src/ir/dtype.js';
 import { allocTensor, sizeOf, type HostTensor } from '../../src/ir/tensor.js';
 import { compareTensors } from '../../scripts/compare.js';
 import { buildModel, seededRandom, type AttrSpec } from './onnx-builder.js';
-import { floatToHalf } from './float16.js';
+import { floatToHalf } from '../../src/ir/float16.js';
 
 export async function runOrt(
   bytes: Uint8Array,

@@ -7,7 +7,7 @@ import type { DType } from '../../src/ir/dtype.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
 import { seededRandom } from '../helpers/onnx-builder.js';
 import { runNodeInKiln } from '../helpers/ort-oracle.js';
-import { halfToFloat, floatToHalf } from '../helpers/float16.js';
+import { halfToFloat, floatToHalf } from '../../src/ir/float16.js';
 import {
   compareRecurrentWithOrt,
   int32,

@@ -16,6 +16,7 @@ import { buildModel, randomTensor, seededRandom } from '../helpers/onnx-builder.
 import { runKiln, runOrt } from '../helpers/ort-oracle.js';
 import { writeTensorFile } from '../../src/tensor-io/index.js';
 import '../../src/ops/index.js';
+import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
 
 const rand = seededRandom(42);
 
@@ -184,7 +185,7 @@ describe('--weights int8', () => {
         { op: 'Gemm', inputs: ['a', 'w'], outputs: ['y'], attrs: { transB: { i: 1 } } },
       ],
     });
-    const graph = eliminateDeadCode(specialize(parseOnnxModel(bytes)));
+    const graph = eliminateDeadCode(specialize(parseOnnxModel(bytes), { evaluate: evaluateProgram }));
     const { quant, graph: out } = compressWeights(graph, 'int8');
     expect(quant.get('w')).toEqual({ dtype: 'int8', zeroPoint: 0, scale: Math.fround(maxAbs(w) / 127) });
     expect(out.initializers.get('w')!.dtype).toBe('int8');

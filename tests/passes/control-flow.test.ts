@@ -9,6 +9,7 @@ import { tensorFromNumbers, type HostTensor } from '../../src/ir/tensor.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { buildModel, type GraphSpec, type ModelSpec } from '../helpers/onnx-builder.js';
 import '../../src/ops/index.js';
+import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
 
 const f32 = (dims: number[], values: number[]) => tensorFromNumbers('float32', dims, values);
 const i64 = (dims: number[], values: number[]) => tensorFromNumbers('int64', dims, values);
@@ -116,12 +117,13 @@ describe('Loop', () => {
 
   it('runs zero iterations: initial values pass through, scan outputs are empty', () => {
     const graph = specialize(parseOnnxModel(buildModel(accumulateLoop())), {
+      evaluate: evaluateProgram,
       consts: { M: i64([], [0]) },
     });
     expect(graph.types.get('final')).toEqual({ dtype: 'float32', shape: [2] });
     expect(graph.initializers.get('all')?.dims).toEqual([0, 2]);
     const untyped = parseOnnxModel(buildModel(accumulateLoop({ untypedBody: true })));
-    expect(() => specialize(untyped, { consts: { M: i64([], [0]) } })).toThrow(
+    expect(() => specialize(untyped, { evaluate: evaluateProgram, consts: { M: i64([], [0]) } })).toThrow(
       /runs zero iterations, so the shape of scan output 0 \("doubled"\) must come from the body's declaration/,
     );
   });
@@ -279,7 +281,10 @@ describe('If', () => {
     await expect(compileModel(buildModel(spec))).rejects.toThrow(
       /If node "choose" \(opset 17\): the condition \(input 0, "cond"\) must be known at compile time/,
     );
-    const graph = specialize(parseOnnxModel(buildModel(spec)), { consts: { cond: bool(false) } });
+    const graph = specialize(parseOnnxModel(buildModel(spec)), {
+      evaluate: evaluateProgram,
+      consts: { cond: bool(false) },
+    });
     expect(Array.from(graph.initializers.get('y')!.data as Float32Array)).toEqual([2]);
   });
 });

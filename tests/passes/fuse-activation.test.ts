@@ -6,6 +6,7 @@ import { tensorFromNumbers } from '../../src/ir/tensor.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
 import { runKiln, runOrt } from '../helpers/ort-oracle.js';
 import '../../src/ops/index.js';
+import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
 
 /** x [1,4,6,6] → Conv (groups g) → activation → y */
 function convAct(group: number, act: NodeSpec) {
@@ -44,7 +45,7 @@ async function compare(bytes: Uint8Array) {
 describe('activation epilogue fusion', () => {
   it('folds Relu and constant Clip into the Conv node', () => {
     for (const act of [relu, clip]) {
-      const g = fuseActivations(specialize(parseOnnxModel(convAct(1, act))));
+      const g = fuseActivations(specialize(parseOnnxModel(convAct(1, act)), { evaluate: evaluateProgram }));
       expect(g.nodes.map((n) => n.op)).toEqual(['Conv']);
       expect(g.nodes[0].attrs.kiln_activation).toBe(act.op.toLowerCase());
     }

@@ -7,6 +7,7 @@ import type { DType } from '../../src/ir/dtype.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
 import { runKiln, runOrt } from '../helpers/ort-oracle.js';
 import '../../src/ops/index.js';
+import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
 
 function chain(dtype: DType, nodes: NodeSpec[], outputs = ['y']) {
   return buildModel({
@@ -20,7 +21,9 @@ function chain(dtype: DType, nodes: NodeSpec[], outputs = ['y']) {
 }
 
 const ops = (bytes: Uint8Array) =>
-  fuseElementwise(eliminateDeadCode(specialize(parseOnnxModel(bytes)))).nodes.map((n) => n.op);
+  fuseElementwise(
+    eliminateDeadCode(specialize(parseOnnxModel(bytes), { evaluate: evaluateProgram })),
+  ).nodes.map((n) => n.op);
 
 const addReluMulSigmoid: NodeSpec[] = [
   { op: 'Add', inputs: ['x', 'b'], outputs: ['t0'] },

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DATATYPE_OF, halfBitsFromNumber, numberFromHalfBits } from '../../src/serve/datatypes.js';
 import { SERVER_VERSION } from '../../src/serve/version.js';
 import { jsonFromTyped, typedFromBytes, typedFromJson } from '../../src/serve/tensors.js';
-import { floatToHalf, halfToFloat } from '../helpers/float16.js';
+import { floatToHalf, halfToFloat } from '../../src/ir/float16.js';
 import { ROOT } from './fixture.js';
 
 const values = (data: ArrayLike<number | bigint>) => Array.from(data);

@@ -5,7 +5,7 @@ import type { ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/serve/app.js';
 import type { Tensor } from '../../src/runtime/index.js';
-import { floatToHalf, halfToFloat } from '../helpers/float16.js';
+import { floatToHalf, halfToFloat } from '../../src/ir/float16.js';
 import {
   compileDtypes,
   compileMlp,

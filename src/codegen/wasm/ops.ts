@@ -3,6 +3,7 @@
  * instruction, or a call to a helper function (non-trapping integer division, math library).
  */
 import type { BinOp, CmpOp, Expr, Scalar, UnOp } from '../../kernels/ir.js';
+import { isSafeDivisor } from '../../kernels/analysis.js';
 
 /** An instruction applied to the operands, or a helper function called with them. */
 export type Code = { instr: string } | { helper: string };
@@ -10,11 +11,6 @@ export type Code = { instr: string } | { helper: string };
 const isFloat = (t: Scalar): boolean => t === 'f32' || t === 'f64';
 const instr = (name: string): Code => ({ instr: name });
 const helper = (name: string): Code => ({ helper: name });
-
-/** A constant divisor other than 0 and -1 cannot trap, so the raw instruction is safe (and much faster). */
-function isSafeDivisor(b: Expr): boolean {
-  return b.k === 'const' && BigInt(b.v) !== 0n && BigInt(b.v) !== -1n;
-}
 
 type BinRule = (t: Scalar, b: Expr) => Code | undefined;
 const floatOnly =

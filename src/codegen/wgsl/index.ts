@@ -4,13 +4,21 @@
  * buffer offsets hold for both targets.
  */
 import type { Kernel, PlacedBuffer, Program } from '../../kernels/ir.js';
-import type { WgslDispatch } from '../../bundle/manifest.js';
 import { renderHelpers } from './helpers.js';
 import { parallelNest } from './parallel.js';
 import { renderEntry } from './render.js';
 import { renderTiledGemm, tiledGemmFits } from './gemm.js';
 import { demoteF64, dissolveTrivialLoops, lowerNestedGemms, splitIndependent } from './rewrite.js';
 import { sinkLocals } from './locals.js';
+
+/** One compute dispatch of the schedule (the bundle's manifest records these as they are). */
+export interface WgslDispatch {
+  /** the entry point's name in the module */
+  entry: string;
+  /** the Kernel IR kernel it runs (usually the node name), for errors and profiles */
+  kernel: string;
+  workgroups: [number, number, number];
+}
 
 export interface WgslProgram {
   code: string;

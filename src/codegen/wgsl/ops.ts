@@ -3,6 +3,7 @@
  * an infix operator, a WGSL built-in, or a helper function (helpers.ts) where WGSL differs from the IR.
  */
 import type { BinOp, CmpOp, Expr, UnOp } from '../../kernels/ir.js';
+import { isSafeDivisor } from '../../kernels/analysis.js';
 import type { WgslScalar } from './types.js';
 
 type Render = (...args: string[]) => string;
@@ -20,11 +21,6 @@ const shift =
   (op: string): Render =>
   (a, b) =>
     `(${a} ${op} (bitcast<u32>(${b}) & 31u))`;
-
-/** A constant divisor other than 0 and -1 needs no guard. */
-function isSafeDivisor(b: Expr): boolean {
-  return b.k === 'const' && BigInt(b.v) !== 0n && BigInt(b.v) !== -1n;
-}
 
 /** Integer division needs a guard unless the divisor is a safe constant. */
 type Divide = { safe: Render; guarded: Render };

@@ -18,6 +18,7 @@ import {
 } from '../../kernels/build.js';
 import type { BufRef, Expr, Kernel, Scalar } from '../../kernels/ir.js';
 import { constInput, inputType, OpError, type OpContext } from '../registry.js';
+import { halfToFloat } from '../../ir/float16.js';
 
 /** Input i's type, refusing dtype string (Kiln has no storage for it). */
 export function dataInput(ctx: OpContext, i: number): TensorType {
@@ -71,17 +72,8 @@ export function constScalar(ctx: OpContext, i: number, what: string): number {
 /** Element i of a host tensor as a number; float16 bits decoded. */
 export function elementValue(t: HostTensor, i: number): number {
   const x = t.data[i];
-  if (t.dtype === 'float16') return halfBitsToNumber(x as number);
+  if (t.dtype === 'float16') return halfToFloat(x as number);
   return Number(x);
-}
-
-function halfBitsToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const m = h & 0x3ff;
-  if (e === 0) return sign * m * 2 ** -24;
-  if (e === 31) return m ? NaN : sign * Infinity;
-  return sign * (1 + m / 1024) * 2 ** (e - 15);
 }
 
 /** Normalize a list of axes against a rank, rejecting out-of-range and duplicate axes. */

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { PlacedBuffer, Program, Stmt } from '../../../src/kernels/ir.js';
-import { Memory, runKernels } from '../../helpers/kernel-interpreter.js';
+import { interpretKernels, Memory } from '../../../src/kernels/interpret.js';
 import { place, programOf, typed, type Elements, type NumDType } from '../program.js';
 
 export type Values = readonly (number | bigint)[];
@@ -71,7 +71,7 @@ function interpret(c: KernelCase): Elements[] {
     const data = dataOf(s);
     if (data) mem.bufs.set(bufs[i].id, data);
   });
-  runKernels([...program.init, ...program.run], mem);
+  interpretKernels([...program.init, ...program.run], mem);
   return bufs.map((b) => mem.get(b));
 }
 

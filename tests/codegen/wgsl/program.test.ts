@@ -15,10 +15,13 @@ import { WebGpuInstance } from '../../../src/runtime/webgpu-backend.js';
 import { testGpu } from '../../helpers/gpu.js';
 import { expectClose } from './harness.js';
 import '../../../src/ops/index.js';
+import { evaluateProgram } from '../../../src/codegen/wasm/evaluate.js';
 
 /** The Program compileModel builds (the same passes, in the same order, for fp32 weights). */
 function programOf(bytes: Uint8Array) {
-  const graph = eliminateDeadCode(specialize(prepackWeights(parseOnnxModel(bytes)), {}));
+  const graph = eliminateDeadCode(
+    specialize(prepackWeights(parseOnnxModel(bytes)), { evaluate: evaluateProgram }),
+  );
   return lowerGraph(fuseElementwise(fuseActivations(graph))).program;
 }
 

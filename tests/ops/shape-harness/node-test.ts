@@ -10,8 +10,9 @@ import type { AttrValue, Node } from '../../../src/ir/graph.js';
 import { allocTensor, sizeOf, type HostTensor } from '../../../src/ir/tensor.js';
 import { findOp, type OpContext } from '../../../src/ops/registry.js';
 import type { BufRef } from '../../../src/kernels/ir.js';
-import { checkUniqueNames, Memory, runKernels } from '../../helpers/kernel-interpreter.js';
-import { halfToFloat } from '../../helpers/float16.js';
+import { interpretKernels, Memory } from '../../../src/kernels/interpret.js';
+import { verifyKernel } from '../../../src/kernels/verify.js';
+import { halfToFloat } from '../../../src/ir/float16.js';
 
 const { onnx } = onnxProto;
 
@@ -97,9 +98,9 @@ export function evalOp(node: Node, opset: number, consts: (HostTensor | undefine
       outputs: outRefs,
       scratch: (dtype, length) => ref({ dtype, length }),
     }) ?? [];
-  kernels.forEach(checkUniqueNames);
+  kernels.forEach(verifyKernel);
   if (def.alias) mem.get(outRefs[0]).set(mem.get(inRefs[0]!) as never);
-  runKernels(kernels, mem);
+  interpretKernels(kernels, mem);
   return outRefs.map((r, i) => ({ dtype: r.dtype, dims: types[i].shape, data: mem.get(r) }));
 }
 

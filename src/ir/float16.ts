@@ -1,5 +1,6 @@
-/** float16 bit patterns ⇄ numbers, for tests that build or read half-precision tensors. */
+/** IEEE half precision ⇄ float32, bit-exact: round to nearest even, subnormals, infinities and NaN kept. */
 
+/** float16 bits → the number they encode. */
 export function halfToFloat(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
   const e = (h >> 10) & 0x1f;
@@ -9,12 +10,10 @@ export function halfToFloat(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
-/** Round to nearest even, subnormals, infinities and NaN included (as wasm's f32 → f16 store does). */
-export function floatToHalf(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0];
-  const sign = (u >> 16) & 0x8000;
-  const exp = (u >> 23) & 0xff;
+/** float32 bits → float16 bits (as wasm's f32 → f16 store rounds). */
+export function halfBits(u: number): number {
+  const sign = (u >>> 16) & 0x8000;
+  const exp = (u >>> 23) & 0xff;
   let mant = u & 0x7fffff;
   if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
   const e = exp - 127 + 15;
@@ -23,14 +22,24 @@ export function floatToHalf(x: number): number {
     if (e < -10) return sign;
     mant |= 0x800000;
     const shift = 14 - e;
-    let h = mant >> shift;
+    let h = mant >>> shift;
     const rem = mant & ((1 << shift) - 1);
     const half = 1 << (shift - 1);
     if (rem > half || (rem === half && h & 1)) h++;
     return sign | h;
   }
-  let h = (e << 10) | (mant >> 13);
+  let h = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
+  // A carry out of the mantissa rolls into the exponent, up to infinity, which is the right result.
   if (rem > 0x1000 || (rem === 0x1000 && h & 1)) h++;
   return sign | h;
+}
+
+const scratch = new Float32Array(1);
+const scratchBits = new Uint32Array(scratch.buffer);
+
+/** A number rounded to float32, then to float16 bits. */
+export function floatToHalf(x: number): number {
+  scratch[0] = x;
+  return halfBits(scratchBits[0]);
 }

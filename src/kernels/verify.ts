@@ -1,0 +1,209 @@
+/**
+ * The Kernel IR verifier: what every kernel must satisfy before a code generator sees it, so a broken
+ * lowering or rewrite fails here with the kernel and statement named, not as invalid WAT/WGSL or as a
+ * wrong answer. Checked: every variable declared before use and used at its declared type; loop
+ * variables and locals declared once per kernel; operand types of every expression; load/store
+ * indices i32 and stored values of the buffer's compute type; loop extents non-negative integers;
+ * constant indices inside their buffer; gemm shapes positive with every view inside its buffer.
+ */
+import type { BufRef, Expr, GemmStmt, Kernel, MatView, Scalar, Stmt } from './ir.js';
+import { scalarOf } from './ir.js';
+
+export class KernelVerifyError extends Error {
+  constructor(
+    readonly kernel: string,
+    readonly where: string,
+    message: string,
+  ) {
+    super(`kernel '${kernel}': ${where}: ${message}`);
+    this.name = 'KernelVerifyError';
+  }
+}
+
+const FLOAT_ONLY = new Set(['pow', 'atan2']);
+const INT_ONLY = new Set(['and', 'or', 'xor', 'shl', 'shr_s', 'shr_u', 'div_u', 'rem_u']);
+const UN_TO_I32 = new Set(['isnan', 'isinf_pos', 'isinf_neg']);
+const isFloat = (t: Scalar) => t === 'f32' || t === 'f64';
+
+/** A constant i32 index, when the expression is one. */
+function constIndex(e: Expr): number | undefined {
+  return e.k === 'const' ? Number(e.v) : undefined;
+}
+
+class Verifier {
+  /** declared names and their types, in scope order */
+  private readonly scope = new Map<string, Scalar>();
+  private readonly declared = new Set<string>();
+  private where = 'body';
+
+  constructor(private readonly kernel: Kernel) {}
+
+  private fail(message: string): never {
+    throw new KernelVerifyError(this.kernel.name, this.where, message);
+  }
+
+  private buffer(buf: BufRef): void {
+    if (!Number.isInteger(buf.id) || buf.id < 0)
+      this.fail(`buffer id ${buf.id} is not a non-negative integer`);
+    if (!Number.isInteger(buf.length) || buf.length < 0)
+      this.fail(`buffer #${buf.id} has length ${buf.length}`);
+    if (buf.dtype === 'string') this.fail(`buffer #${buf.id} is a string buffer`);
+  }
+
+  private index(buf: BufRef, index: Expr, what: string): void {
+    this.expr(index);
+    if (index.t !== 'i32') this.fail(`${what} index into buffer #${buf.id} is ${index.t}, not i32`);
+    const c = constIndex(index);
+    if (c !== undefined && (c < 0 || c >= buf.length))
+      this.fail(`${what} at constant index ${c} outside buffer #${buf.id} (${buf.dtype}[${buf.length}])`);
+  }
+
+  expr(e: Expr): void {
+    switch (e.k) {
+      case 'const':
+        if (e.t === 'i64' ? typeof e.v !== 'bigint' : typeof e.v !== 'number')
+          this.fail(`${e.t} constant holds a ${typeof e.v}`);
+        if (e.t === 'i32' && !Number.isInteger(e.v)) this.fail(`i32 constant ${e.v} is not an integer`);
+        return;
+      case 'var': {
+        const t = this.scope.get(e.name);
+        if (t === undefined) this.fail(`variable '${e.name}' is used before it is declared`);
+        if (t !== e.t) this.fail(`variable '${e.name}' is ${t} but used as ${e.t}`);
+        return;
+      }
+      case 'load':
+        this.buffer(e.buf);
+        this.index(e.buf, e.index, 'load');
+        if (e.t !== scalarOf(e.buf.dtype))
+          this.fail(
+            `load from ${e.buf.dtype} buffer #${e.buf.id} typed ${e.t}, not ${scalarOf(e.buf.dtype)}`,
+          );
+        return;
+      case 'bin':
+        this.expr(e.a);
+        this.expr(e.b);
+        if (e.a.t !== e.t || e.b.t !== e.t) this.fail(`${e.op} of ${e.a.t} and ${e.b.t} typed ${e.t}`);
+        if (FLOAT_ONLY.has(e.op) && !isFloat(e.t)) this.fail(`${e.op} of ${e.t}: floats only`);
+        if (INT_ONLY.has(e.op) && isFloat(e.t)) this.fail(`${e.op} of ${e.t}: integers only`);
+        return;
+      case 'cmp':
+        this.expr(e.a);
+        this.expr(e.b);
+        if (e.a.t !== e.b.t) this.fail(`${e.op} compares ${e.a.t} with ${e.b.t}`);
+        if (e.op.endsWith('_u') && isFloat(e.a.t)) this.fail(`${e.op} of ${e.a.t}: integers only`);
+        return;
+      case 'un': {
+        this.expr(e.a);
+        const want = UN_TO_I32.has(e.op) ? 'i32' : e.a.t;
+        if (e.t !== want) this.fail(`${e.op} of ${e.a.t} typed ${e.t}, not ${want}`);
+        if (UN_TO_I32.has(e.op) && !isFloat(e.a.t)) this.fail(`${e.op} of ${e.a.t}: floats only`);
+        if (e.op === 'not' && isFloat(e.a.t)) this.fail(`not of ${e.a.t}: integers only`);
+        return;
+      }
+      case 'cast':
+        this.expr(e.a);
+        if (e.unsigned && isFloat(e.a.t)) this.fail(`unsigned cast from ${e.a.t}`);
+        return;
+      case 'select':
+        this.expr(e.cond);
+        this.expr(e.a);
+        this.expr(e.b);
+        if (e.cond.t !== 'i32') this.fail(`select condition is ${e.cond.t}, not i32`);
+        if (e.a.t !== e.t || e.b.t !== e.t) this.fail(`select of ${e.a.t} and ${e.b.t} typed ${e.t}`);
+        return;
+    }
+  }
+
+  private declare(name: string, t: Scalar): void {
+    if (this.declared.has(name)) this.fail(`'${name}' is declared twice (names are unique within a kernel)`);
+    this.declared.add(name);
+    this.scope.set(name, t);
+  }
+
+  private view(v: MatView, rows: number, cols: number, what: string): void {
+    this.buffer(v.buf);
+    this.expr(v.offset);
+    if (v.offset.t !== 'i32') this.fail(`gemm ${what} offset is ${v.offset.t}, not i32`);
+    if (scalarOf(v.buf.dtype) !== 'f32' || v.buf.dtype !== 'float32')
+      this.fail(`gemm ${what} is a ${v.buf.dtype} buffer; gemm is float32 only`);
+    const off = constIndex(v.offset);
+    if (off === undefined) return;
+    const last = off + (rows - 1) * v.rs + (cols - 1) * v.cs;
+    const first = off + Math.min(0, (rows - 1) * v.rs) + Math.min(0, (cols - 1) * v.cs);
+    if (first < 0 || last >= v.buf.length)
+      this.fail(
+        `gemm ${what} (${rows}×${cols} at ${off}, strides ${v.rs},${v.cs}) reaches outside buffer #${v.buf.id}[${v.buf.length}]`,
+      );
+  }
+
+  private gemm(g: GemmStmt): void {
+    for (const [d, n] of [
+      ['M', g.M],
+      ['N', g.N],
+      ['K', g.K],
+    ] as const)
+      if (!Number.isInteger(n) || n < 1) this.fail(`gemm ${d} = ${n}`);
+    this.view(g.a, g.M, g.K, 'A');
+    this.view(g.b, g.K, g.N, 'B');
+    this.view(g.c, g.M, g.N, 'C');
+    if (g.c.cs !== 1) this.fail(`gemm C has column stride ${g.c.cs}; it must be 1`);
+    if (g.bias) this.view(g.bias, g.M, g.N, 'bias');
+  }
+
+  block(stmts: Stmt[], path: string): void {
+    const before = new Set(this.scope.keys());
+    stmts.forEach((s, i) => {
+      this.where = `${path}[${i}] ${s.k}${s.k === 'loop' ? ` ${s.v}` : s.k === 'local' || s.k === 'set' ? ` ${s.name}` : ''}`;
+      this.stmt(s, `${path}[${i}]`);
+    });
+    // names declared in this block go out of scope at its end (they stay reserved: unique per kernel)
+    for (const name of [...this.scope.keys()]) if (!before.has(name)) this.scope.delete(name);
+  }
+
+  private stmt(s: Stmt, path: string): void {
+    switch (s.k) {
+      case 'loop':
+        if (!Number.isInteger(s.n) || s.n < 0) this.fail(`extent ${s.n} is not a non-negative integer`);
+        this.declare(s.v, 'i32');
+        this.block(s.body, `${path}.body`);
+        this.scope.delete(s.v);
+        return;
+      case 'local':
+        this.expr(s.init);
+        if (s.init.t !== s.t) this.fail(`local '${s.name}' is ${s.t} but its initial value is ${s.init.t}`);
+        this.declare(s.name, s.t);
+        return;
+      case 'set': {
+        const t = this.scope.get(s.name);
+        if (t === undefined) this.fail(`set of undeclared '${s.name}'`);
+        this.expr(s.value);
+        if (s.value.t !== t) this.fail(`set of ${t} '${s.name}' to a ${s.value.t}`);
+        return;
+      }
+      case 'store':
+        this.buffer(s.buf);
+        this.index(s.buf, s.index, 'store');
+        this.expr(s.value);
+        if (s.value.t !== scalarOf(s.buf.dtype))
+          this.fail(`store of ${s.value.t} into ${s.buf.dtype} buffer #${s.buf.id}`);
+        return;
+      case 'if': {
+        const where = this.where;
+        this.expr(s.cond);
+        if (s.cond.t !== 'i32') this.fail(`condition is ${s.cond.t}, not i32`);
+        this.block(s.then, `${path}.then`);
+        this.where = where;
+        if (s.else) this.block(s.else, `${path}.else`);
+        return;
+      }
+      case 'gemm':
+        this.gemm(s);
+        return;
+    }
+  }
+}
+
+/** Throws a KernelVerifyError naming the kernel and the statement when `kernel` breaks a rule. */
+export function verifyKernel(kernel: Kernel): void {
+  new Verifier(kernel).block(kernel.body, 'body');
+}
