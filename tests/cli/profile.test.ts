@@ -15,6 +15,7 @@ import {
 } from '../../src/cli/profile/instrument.js';
 import { formatProfile, type ProfileReport } from '../../src/cli/profile/report.js';
 import { runKiln } from '../helpers/cli-main.js';
+import binaryen from 'binaryen';
 
 let dir: string;
 const bundles: Record<string, string> = {};
@@ -216,6 +217,40 @@ describe('the instrumented module', () => {
         weights: files.weights,
       }),
     ).rejects.toThrow(/imports kiln_profile\.enter, kiln_profile\.exit, but Kiln modules take no imports/);
+  });
+});
+
+describe('instrumentRun on a run() that calls kernels in chunks, with arguments and results', () => {
+  it('times every call site, and the module computes what it did', () => {
+    const wat = `(module
+      (memory (export "memory") 1 1)
+      (func $kernel.0.a (param $chunk i32) (i32.store (i32.mul (local.get $chunk) (i32.const 4)) (i32.add (local.get $chunk) (i32.const 10))))
+      (func $helper (result i32) (i32.load (i32.const 4)))
+      (func $kernel.1.b (param $x i32) (i32.store (i32.const 8) (local.get $x)))
+      (func $run (export "run")
+        (call $kernel.0.a (i32.const 0))
+        (call $kernel.0.a (i32.const 1))
+        (call $kernel.1.b (call $helper))))`;
+    const mod = binaryen.parseText(wat);
+    binaryen.setDebugInfo(true);
+    const bytes = mod.emitBinary();
+    mod.dispose();
+    const instrumented = instrumentRun(bytes, 'run');
+    expect(instrumented.callees).toEqual(['kernel.0.a', 'kernel.0.a', 'helper', 'kernel.1.b']);
+    const sites = attributeCallSites(
+      instrumented.callees,
+      [{ function: 'kernel.0.a' }, { function: 'kernel.1.b' }],
+      instrumented.functions,
+    );
+    expect(sites).toEqual([0, 0, -1, 1]);
+    const exits: number[] = [];
+    const { exports } = new WebAssembly.Instance(new WebAssembly.Module(instrumented.bytes), {
+      [PROFILE_IMPORT_MODULE]: { enter: () => {}, exit: (site: number) => void exits.push(site) },
+    });
+    (exports.run as () => void)();
+    expect(exits).toEqual([0, 1, 2, 3]);
+    const memory = new Int32Array((exports.memory as WebAssembly.Memory).buffer, 0, 3);
+    expect(Array.from(memory)).toEqual([10, 11, 11]);
   });
 });
 
