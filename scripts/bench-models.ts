@@ -17,17 +17,9 @@ import { join, resolve } from 'node:path';
 import { buildModel, seededRandom, type AttrSpec, type NodeSpec } from '../tests/helpers/onnx-builder.js';
 import { tensorFromNumbers, type HostTensor } from '../src/ir/tensor.js';
 import type { DType } from '../src/ir/dtype.js';
+import type { BenchInput } from './bench/feeds.js';
 
-/** One runtime input: how `npm run bench` and the tests fill it. */
-export interface BenchInput {
-  name: string;
-  dtype: DType;
-  /** the concrete shape benchmarked (the model itself declares symbolic dims, as exporters do) */
-  dims: number[];
-  /** `image`: floats in [-1, 1); `ids`: token ids below `vocab`; `mask`: ones, the last eighth zeros */
-  fill: 'image' | 'ids' | 'mask';
-  vocab?: number;
-}
+export { benchFeed, benchFeeds, type BenchInput } from './bench/feeds.js';
 
 export interface BenchModel {
   name: string;
@@ -537,28 +529,6 @@ export const BENCH_MODELS: Record<string, () => BenchModel> = {
   'crnn-rec': () => crnnRec(),
   'bert-enc': () => bertEncoder(),
 };
-
-/** Deterministic input values for a benchmark input (the same in every process). */
-export function benchFeed(input: BenchInput): HostTensor {
-  const n = input.dims.reduce((a, b) => a * b, 1);
-  const rand = seededRandom(7);
-  if (input.fill === 'image')
-    return {
-      dtype: 'float32',
-      dims: input.dims,
-      data: Float32Array.from({ length: n }, () => rand() * 2 - 1),
-    };
-  const values = Array.from({ length: n }, (_, i) =>
-    input.fill === 'ids'
-      ? i === 0
-        ? 101
-        : Math.floor(rand() * (input.vocab ?? 1000))
-      : i % input.dims[input.dims.length - 1] < (input.dims[input.dims.length - 1] * 7) / 8
-        ? 1
-        : 0,
-  );
-  return tensorFromNumbers(input.dtype, input.dims, values);
-}
 
 const root = resolve(import.meta.dirname, '..');
 
