@@ -12,8 +12,8 @@
  *   npx tsx scripts/bench-models.ts     # (re)generate the cache and print the paths
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { buildModel, seededRandom, type AttrSpec, type NodeSpec } from '../tests/helpers/onnx-builder.js';
 import { tensorFromNumbers, type HostTensor } from '../src/ir/tensor.js';
 import type { DType } from '../src/ir/dtype.js';
@@ -547,6 +547,9 @@ export function ensureBenchModels(
 ): Record<string, { path: string; inputs: BenchInput[] }> {
   const dir = cacheDir();
   mkdirSync(dir, { recursive: true });
+  // models from older versions of the generator (BERT alone is ~90 MB) go
+  for (const old of readdirSync(dirname(dir)))
+    if (join(dirname(dir), old) !== dir) rmSync(join(dirname(dir), old), { recursive: true, force: true });
   const out: Record<string, { path: string; inputs: BenchInput[] }> = {};
   for (const name of names) {
     const path = join(dir, `${name}.onnx`);
