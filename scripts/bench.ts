@@ -1,107 +1,500 @@
 /**
- * Kiln vs onnxruntime-web (wasm, 1 thread, SIMD) vs onnxruntime-node (CPU, 1 intra-op thread), side by
- * side in one process on the same inputs. Reports medians and ratios (peer median / Kiln median:
- * above 1 means Kiln is faster).
+ * Kiln vs onnxruntime-web 1.31 (wasm, 1 thread, SIMD) vs onnxruntime-node (CPU, 1 intra-op thread),
+ * measured the way DESIGN.md §5 asks:
  *
- *   npm run bench -- [--runs N] [--warmup N] [--filter REGEX] [--json FILE]
+ * - steady state in one process: every engine warmed by time (≥ 2 s), then the engines timed in
+ *   alternating blocks (the order rotates each block); median and p10–p90 of all timed runs;
+ * - start-up in fresh child processes (V8 caches compiled wasm per module within a process, so only a
+ *   new process shows a real first run): load, first run, peak RSS as the child reports them, and cold
+ *   start = spawn → first result as this process times it; median of `--cold-runs` children per engine;
+ * - bundle size, compile time, GFLOP/s from the model's Conv/MatMul/Gemm multiply-adds and its share of
+ *   one core's measured SIMD128 peak (src/cli/simd-peak.ts);
+ * - Kiln's outputs checked against onnxruntime-node's before timing.
+ *
+ * Ratios are Kiln ÷ peer: below 1 means Kiln is faster (or smaller). Tables go to stdout (Markdown),
+ * progress to stderr. Kiln bundles are compiled in child processes with bin/kiln.js, and SIMD peak and
+ * FLOP counts are taken in child processes too, so no compiler wasm tiers up in the timing process.
+ *
+ *   npm run bench -- [--filter REGEX] [--warm-ms 2000] [--blocks 5] [--block-ms 1000] [--cold-runs 3]
+ *                    [--json FILE] [--quick] [--relaxed]
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as ortNode from 'onnxruntime-node';
-import * as ortWeb from 'onnxruntime-web';
-import { loadModel } from '../src/runtime/index.js';
-import type { Feed } from '../src/runtime/types.js';
+import { build } from 'esbuild';
+import { ensureBenchModels } from './bench-models.js';
+import { benchFeeds, type BenchInput } from './bench/feeds.js';
+import { ENGINE_LABELS, ENGINES, openEngine, type EngineId, type OpenedEngine } from './bench/engines.js';
+import { compareTensors } from './compare.js';
+import { quantile } from '../src/runtime/timing.js';
 
 const { values: args } = parseArgs({
   options: {
-    runs: { type: 'string', default: '30' },
-    warmup: { type: 'string', default: '5' },
     filter: { type: 'string' },
+    'warm-ms': { type: 'string' },
+    blocks: { type: 'string' },
+    'block-ms': { type: 'string' },
+    'cold-runs': { type: 'string' },
     json: { type: 'string' },
+    quick: { type: 'boolean' },
+    relaxed: { type: 'boolean' },
   },
 });
-const runs = Number(args.runs);
-const warmup = Number(args.warmup);
+const quick = !!args.quick;
+const warmMs = Number(args['warm-ms'] ?? (quick ? 300 : 2000));
+const blocks = Number(args.blocks ?? (quick ? 2 : 5));
+const blockMs = Number(args['block-ms'] ?? (quick ? 250 : 1000));
+const coldRuns = Number(args['cold-runs'] ?? (quick ? 1 : 3));
 const root = resolve(import.meta.dirname, '..');
-const light = resolve(root, '../shared/data/onnx-light');
+const work = join(root, '.kiln/bench');
+const log = (line: string) => process.stderr.write(`${line}\n`);
 
-const MODELS: { name: string; path: string; input: string; dims: number[] }[] = [
-  { name: 'mlp', path: resolve(root, 'models/mlp.onnx'), input: 'x', dims: [1, 64] },
-  { name: 'cnn', path: resolve(root, 'models/cnn.onnx'), input: 'image', dims: [1, 3, 32, 32] },
-  { name: 'attention', path: resolve(root, 'models/attention.onnx'), input: 'x', dims: [1, 8, 32] },
-  { name: 'squeezenet', path: `${light}/light_squeezenet.onnx`, input: 'data_0', dims: [1, 3, 224, 224] },
-  { name: 'resnet50', path: `${light}/light_resnet50.onnx`, input: 'gpu_0/data_0', dims: [1, 3, 224, 224] },
+// ---------------------------------------------------------------- models
+
+interface BenchCase {
+  name: string;
+  about: string;
+  onnx: string;
+  inputs: BenchInput[];
+}
+
+const image = (name: string, dims: number[]): BenchInput[] => [
+  { name, dtype: 'float32', dims, fill: 'image' },
 ];
 
-async function time(fn: () => Promise<unknown>): Promise<{ median: number; min: number }> {
-  for (let i = 0; i < warmup; i++) await fn();
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
-  }
-  t.sort((a, b) => a - b);
-  return { median: t[Math.floor(t.length / 2)], min: t[0] };
+/** ../shared/data/onnx-light from the main checkout or a worktree beside it */
+function lightDir(): string | undefined {
+  const candidates = [
+    process.env.KILN_ONNX_LIGHT,
+    resolve(root, '../shared/data/onnx-light'),
+    resolve(root, '../../shared/data/onnx-light'),
+  ];
+  return candidates.find((d) => d && existsSync(d));
 }
 
-ortWeb.env.wasm.numThreads = 1;
-ortWeb.env.wasm.simd = true;
-const rows = [];
-for (const m of MODELS.filter((m) => !args.filter || new RegExp(args.filter).test(m.name))) {
-  const bytes = readFileSync(m.path);
-  const n = m.dims.reduce((a, b) => a * b, 1);
-  const data = new Float32Array(n).map((_, i) => Math.sin(i) * 0.5);
-  // Compile in a child process with the `kiln` CLI: the compiler's own wasm (binaryen) keeps V8 busy
-  // tiering up in the background, which would slow whatever this process measures next.
-  process.stderr.write(`${m.name}: compiling…\n`);
-  const dir = join(mkdtempSync(join(tmpdir(), 'kiln-bench-')), m.name);
-  execFileSync(
-    process.execPath,
-    [resolve(root, 'bin/kiln.js'), 'compile', m.path, '-o', dir, '--shape', `${m.input}=${m.dims.join(',')}`],
-    { stdio: ['ignore', 'ignore', 'inherit'] },
-  );
-  const model = await loadModel(dir, { backend: 'wasm' });
-  const feed: Record<string, Feed> = { [m.input]: { dtype: 'float32', dims: m.dims, data } };
-  const kiln = await time(() => model.run(feed));
-  const web = await ortWeb.InferenceSession.create(bytes, {
-    executionProviders: ['wasm'],
-    graphOptimizationLevel: 'all',
-  });
-  const webFeed = { [m.input]: new ortWeb.Tensor('float32', data, m.dims) };
-  const ortw = await time(() => web.run(webFeed));
-  const node = await ortNode.InferenceSession.create(bytes, { intraOpNumThreads: 1, interOpNumThreads: 1 });
-  const nodeFeed = { [m.input]: new ortNode.Tensor('float32', data, m.dims) };
-  const ortn = await time(() => node.run(nodeFeed));
-  model.dispose();
-  rows.push({
-    model: m.name,
-    kiln_ms: kiln.median,
-    ort_web_ms: ortw.median,
-    ort_node_ms: ortn.median,
-    vs_ort_web: ortw.median / kiln.median,
-    vs_ort_node: ortn.median / kiln.median,
+function benchCases(filter: RegExp | undefined): BenchCase[] {
+  const light = lightDir();
+  const cases: BenchCase[] = [
+    { name: 'mlp', about: '64→128→10', onnx: join(root, 'models/mlp.onnx'), inputs: image('x', [1, 64]) },
+    {
+      name: 'cnn',
+      about: '32×32, 2 convs',
+      onnx: join(root, 'models/cnn.onnx'),
+      inputs: image('image', [1, 3, 32, 32]),
+    },
+    {
+      name: 'attention',
+      about: '8×32, 4 heads',
+      onnx: join(root, 'models/attention.onnx'),
+      inputs: image('x', [1, 8, 32]),
+    },
+  ];
+  if (light)
+    cases.push(
+      {
+        name: 'squeezenet',
+        about: 'onnx-light, 224²',
+        onnx: join(light, 'light_squeezenet.onnx'),
+        inputs: image('data_0', [1, 3, 224, 224]),
+      },
+      {
+        name: 'resnet50',
+        about: 'onnx-light, 224²',
+        onnx: join(light, 'light_resnet50.onnx'),
+        inputs: image('gpu_0/data_0', [1, 3, 224, 224]),
+      },
+    );
+  else log('onnx-light models not found (set KILN_ONNX_LIGHT): squeezenet and resnet50 skipped');
+  const generated: Record<string, string> = {
+    'mobilenetv3-cls': 'exporter-shaped, 48×192',
+    'dbnet-det': 'exporter-shaped, 640²',
+    'crnn-rec': 'exporter-shaped, 48×320',
+    'bert-enc': 'exporter-shaped, seq 128',
+  };
+  const wanted = Object.keys(generated).filter((n) => !filter || filter.test(n));
+  for (const [name, m] of Object.entries(ensureBenchModels(wanted, log)))
+    cases.push({ name, about: generated[name], onnx: m.path, inputs: m.inputs });
+  return cases.filter((c) => !filter || filter.test(c.name));
+}
+
+// ---------------------------------------------------------------- child processes
+
+/** Run `node ARGS` and parse the last stdout line as JSON. */
+function nodeJson<T>(nodeArgs: string[]): T {
+  const out = execFileSync(process.execPath, nodeArgs, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = out.toString().trim().split('\n');
+  return JSON.parse(lines[lines.length - 1]) as T;
+}
+
+const tsx = (script: string, ...rest: string[]) => ['--import', 'tsx', join(root, script), ...rest];
+
+interface ColdSample {
+  load_ms: number;
+  first_run_ms: number;
+  peak_rss_mb: number;
+  cold_start_ms: number;
+}
+
+/** One fresh process: spawn → its result line is the cold start; the child reports the rest. */
+function coldStart(child: string, engine: EngineId, c: BenchCase, bundle: string): Promise<ColdSample> {
+  return new Promise((resolvePromise, reject) => {
+    const start = performance.now();
+    const proc = spawn(process.execPath, [child, engine, c.onnx, bundle, JSON.stringify(c.inputs)], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    let sample: ColdSample | undefined;
+    proc.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (!sample && stdout.includes('\n'))
+        sample = { ...JSON.parse(stdout.split('\n')[0]), cold_start_ms: performance.now() - start };
+    });
+    proc.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    proc.on('error', reject);
+    proc.on('close', (code) =>
+      code === 0 && sample
+        ? resolvePromise(sample)
+        : reject(new Error(`${engine} cold-start child for ${c.name} exited ${code}: ${stderr.trim()}`)),
+    );
   });
 }
-console.log(`median of ${runs} runs (${warmup} warm-up); ratio = peer / kiln, above 1 = kiln faster`);
-console.log(
-  'model'.padEnd(12),
-  'kiln ms'.padStart(9),
-  'ort-web ms'.padStart(11),
-  'ort-node ms'.padStart(12),
-  'vs web'.padStart(7),
-  'vs node'.padStart(8),
-);
-for (const r of rows)
-  console.log(
-    r.model.padEnd(12),
-    r.kiln_ms.toFixed(3).padStart(9),
-    r.ort_web_ms.toFixed(3).padStart(11),
-    r.ort_node_ms.toFixed(3).padStart(12),
-    r.vs_ort_web.toFixed(2).padStart(7),
-    r.vs_ort_node.toFixed(2).padStart(8),
+
+/** The cold-start child as plain JS (Kiln's runtime bundled in, the peers left as packages). */
+async function buildColdStartChild(): Promise<string> {
+  const outfile = join(work, 'cold-start.mjs');
+  await build({
+    entryPoints: [join(root, 'scripts/bench/cold-start.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['onnxruntime-web', 'onnxruntime-node'],
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+// ---------------------------------------------------------------- sizes
+
+const fileMb = (path: string) => statSync(path).size / 1e6;
+const dirMb = (dir: string): number =>
+  readdirSync(dir, { withFileTypes: true }).reduce(
+    (sum, e) => sum + (e.isDirectory() ? dirMb(join(dir, e.name)) : fileMb(join(dir, e.name))),
+    0,
   );
-if (args.json) writeFileSync(args.json, JSON.stringify(rows, null, 1));
+
+/** What each engine needs besides the model file: ORT-web's wasm binary, ORT-node's native libraries. */
+function runtimeMb(engine: EngineId): number {
+  if (engine === 'ort-web')
+    return fileMb(join(root, 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm'));
+  if (engine === 'ort-node') {
+    const bin = join(root, 'node_modules/onnxruntime-node/bin');
+    const napi = readdirSync(bin).find((d) => d.startsWith('napi'));
+    return napi ? dirMb(join(bin, napi, process.platform, process.arch)) : NaN;
+  }
+  return 0;
+}
+
+// ---------------------------------------------------------------- steady state
+
+interface Stats {
+  median_ms: number;
+  p10_ms: number;
+  p90_ms: number;
+  runs: number;
+}
+
+function stats(samples: number[]): Stats {
+  const s = [...samples].sort((a, b) => a - b);
+  return { median_ms: quantile(s, 0.5), p10_ms: quantile(s, 0.1), p90_ms: quantile(s, 0.9), runs: s.length };
+}
+
+/** Run for at least `ms` and `minRuns` runs; returns each run's time. */
+async function runFor(engine: OpenedEngine, ms: number, minRuns: number): Promise<number[]> {
+  const times: number[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end || times.length < minRuns) {
+    const t0 = performance.now();
+    await engine.run();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+/**
+ * The variant columns of Kiln beside the SIMD128 bundle. `--relaxed` reserves the relaxed-SIMD column:
+ * timing it needs bundles with model.relaxed.wasm and, on Node 20, a child process started with
+ * `--experimental-wasm-relaxed-simd`; until that lands, the column says n/a.
+ */
+const VARIANTS = args.relaxed ? ['kiln-relaxed'] : [];
+const VARIANT_NOTE = 'n/a: relaxed-SIMD bundles are not built yet';
+
+// ---------------------------------------------------------------- one model
+
+interface ModelResult {
+  model: string;
+  about: string;
+  gflop: number;
+  compile_s: number;
+  agrees_with_ort_node: string;
+  steady: Partial<Record<string, Stats>>;
+  cold: Partial<Record<EngineId, ColdSample & { samples: ColdSample[] }>>;
+  size_mb: Record<EngineId, number>;
+}
+
+async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
+  const bundle = join(work, 'bundles', c.name);
+  log(`[${c.name}] kiln: compiling (child process)`);
+  const t0 = performance.now();
+  execFileSync(
+    process.execPath,
+    [
+      join(root, 'bin/kiln.js'),
+      'compile',
+      c.onnx,
+      '-o',
+      bundle,
+      ...c.inputs.flatMap((i) => ['--shape', `${i.name}=${i.dims.join(',')}`]),
+    ],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const compileS = (performance.now() - t0) / 1000;
+  log(`[${c.name}] counting FLOPs (child process)`);
+  const shapes = Object.fromEntries(c.inputs.map((i) => [i.name, i.dims]));
+  const { flops } = nodeJson<{ flops: number }>(
+    tsx('scripts/bench/probe.ts', 'flops', c.onnx, JSON.stringify(shapes)),
+  );
+
+  const onnxMb = fileMb(c.onnx);
+  const size_mb = {
+    kiln: fileMb(join(bundle, 'model.wasm')) + fileMb(join(bundle, 'weights.bin')),
+    'ort-web': onnxMb + runtimeMb('ort-web'),
+    'ort-node': onnxMb + runtimeMb('ort-node'),
+  };
+
+  // start-up: fresh processes, engines interleaved
+  const coldSamples: Record<EngineId, ColdSample[]> = { kiln: [], 'ort-web': [], 'ort-node': [] };
+  for (let i = 0; i < coldRuns; i++)
+    for (const engine of ENGINES) {
+      log(`[${c.name}] ${engine}: cold start ${i + 1}/${coldRuns} (fresh process)`);
+      coldSamples[engine].push(await coldStart(child, engine, c, bundle));
+    }
+  const cold: ModelResult['cold'] = {};
+  for (const engine of ENGINES) {
+    const s = coldSamples[engine];
+    const med = (k: keyof ColdSample) =>
+      quantile(
+        s.map((x) => x[k]).sort((a, b) => a - b),
+        0.5,
+      );
+    cold[engine] = {
+      load_ms: med('load_ms'),
+      first_run_ms: med('first_run_ms'),
+      peak_rss_mb: med('peak_rss_mb'),
+      cold_start_ms: med('cold_start_ms'),
+      samples: s,
+    };
+  }
+
+  // steady state in this process
+  const feeds = benchFeeds(c.inputs);
+  const opened = {} as Record<EngineId, OpenedEngine>;
+  for (const engine of ENGINES) {
+    log(`[${c.name}] ${engine}: loading`);
+    opened[engine] = await openEngine(engine, { onnx: c.onnx, bundle }, feeds);
+  }
+  const agrees = await checkAgainstOrtNode(opened);
+  log(`[${c.name}] kiln vs ort-node outputs: ${agrees}`);
+  for (const engine of ENGINES) {
+    log(`[${c.name}] ${engine}: warming ≥ ${warmMs} ms`);
+    await runFor(opened[engine], warmMs, 3);
+  }
+  const samples: Record<EngineId, number[]> = { kiln: [], 'ort-web': [], 'ort-node': [] };
+  for (let b = 0; b < blocks; b++)
+    for (let k = 0; k < ENGINES.length; k++) {
+      const engine = ENGINES[(b + k) % ENGINES.length];
+      log(`[${c.name}] ${engine}: block ${b + 1}/${blocks}`);
+      for (const t of await runFor(opened[engine], blockMs, 2)) samples[engine].push(t); // µs models: too many to spread
+    }
+  for (const engine of ENGINES) await opened[engine].dispose();
+  const steady: ModelResult['steady'] = {};
+  for (const engine of ENGINES) steady[engine] = stats(samples[engine]);
+  return {
+    model: c.name,
+    about: c.about,
+    gflop: flops / 1e9,
+    compile_s: compileS,
+    agrees_with_ort_node: agrees,
+    steady,
+    cold,
+    size_mb,
+  };
+}
+
+async function checkAgainstOrtNode(opened: Record<EngineId, OpenedEngine>): Promise<string> {
+  const ours = await opened.kiln.outputs();
+  const theirs = await opened['ort-node'].outputs();
+  for (const [name, expected] of Object.entries(theirs)) {
+    if (!ours[name]) return `output ${name} missing`;
+    const problem = compareTensors(ours[name], expected, 1e-3, 1e-4);
+    if (problem) return `${name}: ${problem}`;
+  }
+  return 'yes';
+}
+
+// ---------------------------------------------------------------- report
+
+const fmt = (x: number | undefined, digits?: number) => {
+  if (x === undefined || !Number.isFinite(x)) return 'n/a';
+  const d = digits ?? (x >= 100 ? 0 : x >= 10 ? 1 : x >= 1 ? 2 : 3);
+  return x.toFixed(d);
+};
+const ratio = (a: number | undefined, b: number | undefined) => (a && b ? fmt(a / b, 2) : 'n/a');
+const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+
+function report(results: ModelResult[], peak: { simd128: number; relaxed?: number }, date: string): string {
+  const lines: string[] = [];
+  const steadyCols = ['kiln', ...VARIANTS, 'ort-web', 'ort-node'];
+  const label = (id: string) => (id === 'kiln-relaxed' ? 'Kiln relaxed' : ENGINE_LABELS[id as EngineId]);
+  lines.push(
+    `${date}, Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), one thread per engine.`,
+    `Measured SIMD128 peak of one core: ${fmt(peak.simd128)} GFLOP/s` +
+      (peak.relaxed ? `, relaxed madd ${fmt(peak.relaxed)} GFLOP/s.` : ' (no relaxed SIMD in this engine).'),
+    `Steady state: each engine warmed ≥ ${warmMs} ms, then ${blocks} alternating blocks of ≥ ${blockMs} ms; ` +
+      `median ms (p10–p90). Start-up: median of ${coldRuns} fresh process(es) per engine.`,
+    '**Ratios are Kiln ÷ peer: below 1 = Kiln faster (or smaller).**',
+    '',
+    row([
+      'model',
+      'GFLOP',
+      ...steadyCols.map((e) => `${label(e)} ms`),
+      'Kiln ÷ ORT-web',
+      'Kiln ÷ ORT-node',
+      ...steadyCols.map((e) => `${label(e)} GFLOP/s (% peak)`),
+      'Kiln output = ORT-node',
+    ]),
+    row(Array(5 + 2 * steadyCols.length).fill('---')),
+  );
+  for (const r of results) {
+    const cell = (e: string) => {
+      const s = r.steady[e];
+      return s ? `${fmt(s.median_ms)} (${fmt(s.p10_ms)}–${fmt(s.p90_ms)})` : VARIANT_NOTE;
+    };
+    const rate = (e: string) => {
+      const s = r.steady[e];
+      if (!s || !r.gflop) return 'n/a';
+      const g = r.gflop / (s.median_ms / 1000);
+      return `${fmt(g, 1)} (${fmt((100 * g) / peak.simd128, 0)} %)`;
+    };
+    lines.push(
+      row([
+        `${r.model} (${r.about})`,
+        r.gflop ? r.gflop.toPrecision(3) : 'n/a',
+        ...steadyCols.map(cell),
+        ratio(r.steady.kiln?.median_ms, r.steady['ort-web']?.median_ms),
+        ratio(r.steady.kiln?.median_ms, r.steady['ort-node']?.median_ms),
+        ...steadyCols.map(rate),
+        r.agrees_with_ort_node,
+      ]),
+    );
+  }
+  lines.push(
+    '',
+    'Start-up, each sample a fresh `node` process: load = model load (library already imported), first run = the',
+    'run after it, cold start = spawn → first result (Node start, imports, load, first run), peak RSS of the',
+    'process. Size = what the engine needs for the model: Kiln model.wasm + weights.bin; ORT-web the .onnx +',
+    'ort-wasm-simd-threaded.wasm; ORT-node the .onnx + its native libraries.',
+    '',
+    row([
+      'model',
+      'engine',
+      'load ms',
+      'first run ms',
+      'cold start ms',
+      'peak RSS MB',
+      'size MB',
+      'compile s',
+    ]),
+    row(Array(8).fill('---')),
+  );
+  for (const r of results) {
+    for (const e of ENGINES) {
+      const c = r.cold[e]!;
+      lines.push(
+        row([
+          r.model,
+          ENGINE_LABELS[e],
+          fmt(c.load_ms),
+          fmt(c.first_run_ms),
+          fmt(c.cold_start_ms),
+          fmt(c.peak_rss_mb, 0),
+          fmt(r.size_mb[e], 2),
+          e === 'kiln' ? fmt(r.compile_s, 1) : '',
+        ]),
+      );
+    }
+    const k = r.cold.kiln!;
+    const w = r.cold['ort-web']!;
+    lines.push(
+      row([
+        r.model,
+        '**Kiln ÷ ORT-web**',
+        ratio(k.load_ms, w.load_ms),
+        ratio(k.first_run_ms, w.first_run_ms),
+        ratio(k.cold_start_ms, w.cold_start_ms),
+        ratio(k.peak_rss_mb, w.peak_rss_mb),
+        ratio(r.size_mb.kiln, r.size_mb['ort-web']),
+        '',
+      ]),
+    );
+  }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------- main
+
+mkdirSync(work, { recursive: true });
+const cases = benchCases(args.filter ? new RegExp(args.filter) : undefined);
+if (!cases.length) throw new Error(`no model matches --filter ${args.filter}`);
+log('measuring the SIMD128 peak (child process)');
+const peak = nodeJson<{ simd128: number; relaxed?: number }>(
+  // long enough for TurboFan to replace the probe's baseline code even on a loaded machine (200 ms measured
+  // a third of the peak here under load)
+  tsx('scripts/bench/probe.ts', 'peak', quick ? '300' : '1000', quick ? '700' : '2000'),
+);
+log('building the cold-start child');
+const child = await buildColdStartChild();
+mkdirSync(dirname(join(work, 'bundles', 'x')), { recursive: true });
+const results: ModelResult[] = [];
+for (const c of cases) results.push(await benchModel(c, child));
+const date = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+console.log(report(results, peak, date));
+if (args.json)
+  writeFileSync(
+    args.json,
+    JSON.stringify(
+      {
+        date,
+        node: process.version,
+        cpu: cpus()[0]?.model,
+        cores: cpus().length,
+        simd_peak_gflops: peak,
+        settings: {
+          warm_ms: warmMs,
+          blocks,
+          block_ms: blockMs,
+          cold_runs: coldRuns,
+          relaxed: !!args.relaxed,
+        },
+        ratio_direction: 'kiln / peer: below 1 = kiln faster or smaller',
+        results,
+      },
+      null,
+      1,
+    ),
+  );

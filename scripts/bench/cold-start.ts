@@ -1,0 +1,39 @@
+/**
+ * One fresh process's start-up: load the engine, run once, print one JSON line
+ * `{"load_ms","first_run_ms","peak_rss_mb"}` on stdout and exit. `npm run bench` bundles this file with
+ * esbuild (the peers left as packages) and runs it with plain `node`, so Kiln's cold start holds no
+ * TypeScript transpiling; the parent times spawn → this line as the cold start.
+ *
+ *   node cold-start.mjs ENGINE MODEL.onnx BUNDLE_DIR INPUTS_JSON
+ */
+import { readFileSync } from 'node:fs';
+import { benchFeeds, type BenchInput } from './feeds.js';
+import { importEngine, openEngine, type EngineId } from './engines.js';
+
+const [engine, onnx, bundle, inputsJson] = process.argv.slice(2);
+const feeds = benchFeeds(JSON.parse(inputsJson) as BenchInput[]);
+await importEngine(engine as EngineId);
+const t0 = performance.now();
+const opened = await openEngine(engine as EngineId, { onnx, bundle }, feeds);
+const t1 = performance.now();
+await opened.run();
+const t2 = performance.now();
+process.stdout.write(
+  `${JSON.stringify({ load_ms: t1 - t0, first_run_ms: t2 - t1, peak_rss_mb: peakRssMb() })}\n`,
+);
+await opened.dispose();
+
+/**
+ * This process's own peak RSS. Not `process.resourceUsage().maxRSS`: on Linux getrusage keeps the
+ * high-water mark across exec, so a child spawned by a big parent reports the parent's RSS at fork.
+ * /proc/self/status's VmHWM belongs to the new address space alone.
+ */
+function peakRssMb(): number {
+  try {
+    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (kb) return Number(kb[1]) / 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}

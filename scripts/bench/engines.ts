@@ -1,0 +1,113 @@
+/**
+ * The engines `npm run bench` compares, behind one small interface: open (load) a model, run it on the
+ * benchmark inputs, read the outputs. Shared by the timing process and the cold-start child, so both
+ * measure exactly the same calls. The peers are imported on demand: a Kiln child never loads them.
+ */
+import { readFileSync } from 'node:fs';
+import { loadModel } from '../../src/runtime/index.js';
+import type { Feed } from '../../src/runtime/types.js';
+import type { TypedArray } from '../../src/ir/dtype.js';
+import type { HostTensor } from '../../src/ir/tensor.js';
+
+export const ENGINES = ['kiln', 'ort-web', 'ort-node'] as const;
+export type EngineId = (typeof ENGINES)[number];
+
+export const ENGINE_LABELS: Record<EngineId, string> = {
+  kiln: 'Kiln',
+  'ort-web': 'ORT-web',
+  'ort-node': 'ORT-node',
+};
+
+export interface OpenedEngine {
+  run(): Promise<unknown>;
+  outputs(): Promise<Record<string, HostTensor>>;
+  dispose(): Promise<void>;
+}
+
+export interface EngineSource {
+  /** the .onnx file (the peers load it) */
+  onnx: string;
+  /** the compiled Kiln bundle directory */
+  bundle: string;
+}
+
+interface OrtTensorLike {
+  type: string;
+  dims: readonly number[];
+  data: unknown;
+}
+
+const fromOrt = (outputs: Record<string, OrtTensorLike>): Record<string, HostTensor> =>
+  Object.fromEntries(
+    Object.entries(outputs).map(([name, t]) => [
+      name,
+      { dtype: t.type as HostTensor['dtype'], dims: [...t.dims], data: t.data as TypedArray },
+    ]),
+  );
+
+let ortWeb: Promise<typeof import('onnxruntime-web')> | undefined;
+let ortNode: Promise<typeof import('onnxruntime-node')> | undefined;
+
+/**
+ * Import the engine's library (Kiln's runtime is a static import). Called before the load clock starts,
+ * so `load` times the model's load alone for every engine; cold start counts the import too.
+ */
+export async function importEngine(engine: EngineId): Promise<void> {
+  if (engine === 'ort-web') await (ortWeb ??= import('onnxruntime-web'));
+  if (engine === 'ort-node') await (ortNode ??= import('onnxruntime-node'));
+}
+
+/** Load `engine` on the model; resolves once it can run (what the `load` figures time). */
+export async function openEngine(
+  engine: EngineId,
+  source: EngineSource,
+  feeds: Record<string, HostTensor>,
+): Promise<OpenedEngine> {
+  if (engine === 'kiln') {
+    const model = await loadModel(source.bundle, { backend: 'wasm' });
+    const feed = feeds as Record<string, Feed>;
+    return {
+      run: () => model.run(feed),
+      outputs: async () => (await model.run(feed)) as Record<string, HostTensor>,
+      dispose: async () => model.dispose(),
+    };
+  }
+  const bytes = readFileSync(source.onnx);
+  if (engine === 'ort-web') {
+    const ort = await (ortWeb ??= import('onnxruntime-web'));
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.simd = true;
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: ['wasm'],
+      graphOptimizationLevel: 'all',
+    });
+    const feed = Object.fromEntries(
+      Object.entries(feeds).map(([n, t]) => [
+        n,
+        new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims),
+      ]),
+    );
+    return {
+      run: () => session.run(feed),
+      outputs: async () => fromOrt(await session.run(feed)),
+      dispose: () => session.release(),
+    };
+  }
+  const ort = await (ortNode ??= import('onnxruntime-node'));
+  const session = await ort.InferenceSession.create(bytes, {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+  });
+  const feed = Object.fromEntries(
+    Object.entries(feeds).map(([n, t]) => [
+      n,
+      new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims),
+    ]),
+  );
+  return {
+    run: () => session.run(feed),
+    outputs: async () => fromOrt(await session.run(feed)),
+    dispose: () => session.release(),
+  };
+}
