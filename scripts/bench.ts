@@ -7,19 +7,20 @@
  * - start-up in fresh child processes (V8 caches compiled wasm per module within a process, so only a
  *   new process shows a real first run): load, first run, peak RSS as the child reports them, and cold
  *   start = spawn → first result as this process times it; median of `--cold-runs` children per engine;
- * - bundle size, compile time, GFLOP/s from the model's Conv/MatMul/Gemm multiply-adds and its share of
- *   one core's measured SIMD128 peak (src/cli/simd-peak.ts);
+ * - bundle size, compile time, GFLOP/s (FLOPs as the compiler counts them in the manifest's kernel table:
+ *   2 per multiply-add in convs and matmuls, 1 per float op elsewhere) and its share of one core's
+ *   measured SIMD128 peak (src/cli/simd-peak.ts);
  * - Kiln's outputs checked against onnxruntime-node's before timing.
  *
  * Ratios are Kiln ÷ peer: below 1 means Kiln is faster (or smaller). Tables go to stdout (Markdown),
- * progress to stderr. Kiln bundles are compiled in child processes with bin/kiln.js, and SIMD peak and
- * FLOP counts are taken in child processes too, so no compiler wasm tiers up in the timing process.
+ * progress to stderr. Kiln bundles are compiled in child processes with bin/kiln.js, and the SIMD peak is
+ * measured in a child process too, so no compiler wasm tiers up in the timing process.
  *
  *   npm run bench -- [--filter REGEX] [--warm-ms 2000] [--blocks 5] [--block-ms 1000] [--cold-runs 3]
  *                    [--json FILE] [--quick] [--relaxed]
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,6 +30,7 @@ import { benchFeeds, type BenchInput } from './bench/feeds.js';
 import { ENGINE_LABELS, ENGINES, openEngine, type EngineId, type OpenedEngine } from './bench/engines.js';
 import { compareTensors } from './compare.js';
 import { quantile } from '../src/runtime/timing.js';
+import type { Manifest } from '../src/bundle/manifest.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -264,11 +266,9 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
     { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
   );
   const compileS = (performance.now() - t0) / 1000;
-  log(`[${c.name}] counting FLOPs (child process)`);
-  const shapes = Object.fromEntries(c.inputs.map((i) => [i.name, i.dims]));
-  const { flops } = nodeJson<{ flops: number }>(
-    tsx('scripts/bench/probe.ts', 'flops', c.onnx, JSON.stringify(shapes)),
-  );
+  // the compiler's count (manifest kernel table): 2 per multiply-add in convs and matmuls, 1 per float op elsewhere
+  const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as Manifest;
+  const flops = (manifest.kernels ?? []).reduce((sum, k) => sum + k.flops, 0);
 
   const onnxMb = fileMb(c.onnx);
   const size_mb = {
@@ -463,9 +463,7 @@ const cases = benchCases(args.filter ? new RegExp(args.filter) : undefined);
 if (!cases.length) throw new Error(`no model matches --filter ${args.filter}`);
 log('measuring the SIMD128 peak (child process)');
 const peak = nodeJson<{ simd128: number; relaxed?: number }>(
-  // long enough for TurboFan to replace the probe's baseline code even on a loaded machine (200 ms measured
-  // a third of the peak here under load)
-  tsx('scripts/bench/probe.ts', 'peak', quick ? '300' : '1000', quick ? '700' : '2000'),
+  tsx('scripts/bench/probe.ts', quick ? '300' : '1000'),
 );
 log('building the cold-start child');
 const child = await buildColdStartChild();

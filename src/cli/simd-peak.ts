@@ -1,9 +1,11 @@
 /**
  * The measured arithmetic peak of one core for f32 SIMD128 in this engine: a wasm loop of independent
- * f32x4 multiply-adds (8 accumulators, so latency is hidden), warmed until V8 has optimized it. The
+ * f32x4 multiply-adds (8 accumulators, so latency is hidden), compiled by V8's optimizing tier up front
+ * (a busy machine can delay background tier-up past any short warm-up). The
  * profiler and `npm run bench` quote achieved GFLOP/s as a share of this.
  */
 import binaryen from 'binaryen';
+import { withoutLiftoff } from './v8-tiers.js';
 
 const ACCUMULATORS = 8;
 /** loop trips per call; each trip is ACCUMULATORS × 4 lanes × 2 flops */
@@ -34,7 +36,7 @@ function probeModule(relaxed: boolean): WebAssembly.Module | undefined {
     mod.setFeatures(binaryen.Features.SIMD128 | (relaxed ? binaryen.Features.RelaxedSIMD : 0));
     const bytes = new Uint8Array(mod.emitBinary());
     if (!WebAssembly.validate(bytes)) return undefined;
-    return new WebAssembly.Module(bytes);
+    return withoutLiftoff(() => new WebAssembly.Module(bytes));
   } finally {
     mod.dispose();
   }

@@ -9,7 +9,7 @@ import { loadModel } from '../../runtime/index.js';
 import { quantile, timeRuns } from '../../runtime/timing.js';
 import { onePositional, parseChoice, parseCommandArgs, parseCount } from '../args.js';
 import { UsageError } from '../errors.js';
-import { kernelTableOf, timeKernels, withoutLiftoff } from '../profile/measure.js';
+import { kernelTableOf, timeKernels } from '../profile/measure.js';
 import { formatProfile, profileReport } from '../profile/report.js';
 import { print, printJson, type Command } from '../command.js';
 import { feedsFromArgs } from '../feeds.js';
@@ -86,10 +86,8 @@ export const benchCommand: Command = {
     let report: ReturnType<typeof profileReport> | undefined;
     if (files) {
       progress.update('measuring the SIMD128 peak');
-      // compiled optimized up front: on a busy machine V8's background tier-up can take longer than the
-      // probe's warm-up, and the peak would be the baseline compiler's
       const { measureSimdPeak } = await import('../simd-peak.js'); // binaryen: not in every bench's RSS
-      const peak = withoutLiftoff(() => measureSimdPeak({ timeMs: 300 }));
+      const peak = measureSimdPeak({ timeMs: 300 });
       const kernelTimes = await timeKernels(files, feeds, {
         runs,
         warmupMs,

@@ -8,7 +8,7 @@
  * in the baseline tier and optimizes in a background thread, which on a busy machine takes many
  * seconds, so a profile would time a changing mix of tiers. `kiln bench`'s own timings keep the default.
  */
-import { setFlagsFromString } from 'node:v8';
+import { withoutLiftoff } from '../v8-tiers.js';
 import type { BundleFiles } from '../../bundle/files.js';
 import type { KernelInfo, Manifest } from '../../bundle/manifest.js';
 import { loadModel, type Feed, type Tensor } from '../../runtime/index.js';
@@ -129,16 +129,6 @@ export async function timeKernels(
   } finally {
     model.dispose();
     plain.dispose();
-  }
-}
-
-/** Run `compile` with V8's optimizing tier only (see the file comment); V8's default is restored after. */
-export function withoutLiftoff<T>(compile: () => T): T {
-  setFlagsFromString('--no-liftoff');
-  try {
-    return compile();
-  } finally {
-    setFlagsFromString('--liftoff');
   }
 }
 
