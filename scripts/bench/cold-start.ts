@@ -6,9 +6,9 @@
  *
  *   node cold-start.mjs ENGINE MODEL.onnx BUNDLE_DIR INPUTS_JSON
  */
-import { readFileSync } from 'node:fs';
 import { benchFeeds, type BenchInput } from './feeds.js';
 import { importEngine, openEngine, type EngineId } from './engines.js';
+import { peakRssMb } from '../../src/cli/peak-rss.js';
 
 const [engine, onnx, bundle, inputsJson] = process.argv.slice(2);
 const feeds = benchFeeds(JSON.parse(inputsJson) as BenchInput[]);
@@ -22,18 +22,3 @@ process.stdout.write(
   `${JSON.stringify({ load_ms: t1 - t0, first_run_ms: t2 - t1, peak_rss_mb: peakRssMb() })}\n`,
 );
 await opened.dispose();
-
-/**
- * This process's own peak RSS. Not `process.resourceUsage().maxRSS`: on Linux getrusage keeps the
- * high-water mark across exec, so a child spawned by a big parent reports the parent's RSS at fork.
- * /proc/self/status's VmHWM belongs to the new address space alone.
- */
-function peakRssMb(): number {
-  try {
-    const kb = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
-    if (kb) return Number(kb[1]) / 1024;
-  } catch {
-    // not Linux
-  }
-  return process.resourceUsage().maxRSS / 1024;
-}

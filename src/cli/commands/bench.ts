@@ -16,6 +16,7 @@ import { feedsFromArgs } from '../feeds.js';
 import { nodeGpu } from '../gpu.js';
 import { progressLine } from '../progress.js';
 import { BACKENDS } from './run.js';
+import { peakRssMb } from '../peak-rss.js';
 
 const usage =
   'kiln bench DIR [--backend wasm|webgpu] [--runs N] [--warmup N] [--warmup-ms MS] [--input NAME=FILE]... [--profile [--top N]] [--json]';
@@ -81,8 +82,8 @@ export const benchCommand: Command = {
       progress: (text) => progress.update(text),
     });
     model.dispose();
-    // maxRSS is in kilobytes; taken before profiling, which holds binaryen and a second instance
-    const peakRssMb = round(process.resourceUsage().maxRSS / 1024);
+    // taken before profiling, which holds binaryen and a second instance
+    const peakRss = round(peakRssMb());
     let report: ReturnType<typeof profileReport> | undefined;
     if (files) {
       progress.update('measuring the SIMD128 peak');
@@ -106,7 +107,7 @@ export const benchCommand: Command = {
       median_ms: round(quantile(times, 0.5)),
       p90_ms: round(quantile(times, 0.9)),
       min_ms: round(times[0]),
-      peak_rss_mb: peakRssMb,
+      peak_rss_mb: peakRss,
     };
     if (values.json) return printJson(report ? { ...result, profile: report } : result);
     print(
