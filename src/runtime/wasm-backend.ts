@@ -5,7 +5,7 @@
 import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { Manifest, TensorSignature } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elements.js';
-import type { Tensor } from './types.js';
+import type { Tensor, WasmVariant } from './types.js';
 
 const WASM_PAGE = 65536;
 
@@ -16,18 +16,24 @@ export class WasmInstance {
     private readonly runEntry: () => void,
   ) {}
 
-  /** Instantiate the module (it takes no imports), copy weights.bin into memory and call init() once. */
-  static async create(files: LoadedBundleFiles): Promise<WasmInstance> {
+  /**
+   * Instantiate the variant's module (it takes no imports), copy weights.bin into memory and call
+   * init() once. 'relaxed' needs `files.relaxedWasm`.
+   */
+  static async create(files: LoadedBundleFiles, variant: WasmVariant = 'simd128'): Promise<WasmInstance> {
     const { manifest } = files;
     const where = `model "${manifest.model.name}"`;
+    const [wasm, file] =
+      variant === 'relaxed'
+        ? [files.relaxedWasm, manifest.wasm.relaxed?.file ?? 'the relaxed module']
+        : [files.wasm, manifest.wasm.file];
+    if (wasm === undefined) throw new Error(`${where}: ${file} was not passed in`);
     const module =
-      files.wasm instanceof WebAssembly.Module
-        ? files.wasm
-        : await WebAssembly.compile(files.wasm as Uint8Array<ArrayBuffer>);
+      wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
     const imports = WebAssembly.Module.imports(module);
     if (imports.length > 0)
       throw new Error(
-        `${where}: ${manifest.wasm.file} imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}, but Kiln modules take no imports`,
+        `${where}: ${file} imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}, but Kiln modules take no imports`,
       );
     const { exports } = await WebAssembly.instantiate(module, {});
     const names = manifest.wasm.exports;
@@ -36,7 +42,7 @@ export class WasmInstance {
     const run = exports[names.run];
     if (!(memory instanceof WebAssembly.Memory) || typeof init !== 'function' || typeof run !== 'function')
       throw new Error(
-        `${where}: ${manifest.wasm.file} must export a memory "${names.memory}" and functions "${names.init}" and "${names.run}"`,
+        `${where}: ${file} must export a memory "${names.memory}" and functions "${names.init}" and "${names.run}"`,
       );
     const missing = manifest.memory.totalBytes - memory.buffer.byteLength;
     if (missing > 0) memory.grow(Math.ceil(missing / WASM_PAGE));

@@ -7,10 +7,10 @@ import { print, printJson, type Command } from '../command.js';
 import { feedsFromArgs } from '../feeds.js';
 import { nodeGpu } from '../gpu.js';
 import { progressLine } from '../progress.js';
-import { BACKENDS } from './run.js';
+import { BACKENDS, VARIANTS, describeBackend } from './run.js';
 
 const usage =
-  'kiln bench DIR [--backend wasm|webgpu] [--runs N] [--warmup N] [--input NAME=FILE]... [--json]';
+  'kiln bench DIR [--backend wasm|webgpu] [--variant auto|simd128|relaxed] [--runs N] [--warmup N] [--input NAME=FILE]... [--json]';
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -21,6 +21,7 @@ export const benchCommand: Command = {
       args,
       {
         backend: { type: 'string' },
+        variant: { type: 'string' },
         runs: { type: 'string' },
         warmup: { type: 'string' },
         input: { type: 'string', multiple: true },
@@ -30,13 +31,14 @@ export const benchCommand: Command = {
     );
     const dir = onePositional(positionals, 'bundle DIR', usage);
     const backend = parseChoice('--backend', values.backend ?? 'wasm', BACKENDS, usage);
+    const variant = parseChoice('--variant', values.variant ?? 'auto', VARIANTS, usage);
     const runs = parseCount('--runs', values.runs, 50, 1, usage);
     const warmup = parseCount('--warmup', values.warmup, 5, 0, usage);
 
     // Dawn's start-up is not part of loading the model, so the GPU is fetched before the clock starts
     const gpu = backend === 'webgpu' ? await nodeGpu() : undefined;
     const loadStart = performance.now();
-    const model = await loadModel(dir, { backend, gpu });
+    const model = await loadModel(dir, { backend, variant, gpu });
     const loadMs = performance.now() - loadStart;
     const feeds = feedsFromArgs(model, values.input ?? [], usage, 'random');
     const progress = progressLine();
@@ -51,6 +53,7 @@ export const benchCommand: Command = {
     const result = {
       model: model.name,
       backend: model.backend,
+      ...(model.variant && { variant: model.variant }),
       runs,
       load_ms: round(loadMs),
       first_run_ms: round(firstRunMs),
@@ -62,7 +65,7 @@ export const benchCommand: Command = {
     };
     if (values.json) return printJson(result);
     print(
-      `${result.model} (${result.backend}): load ${result.load_ms} ms, first run ${result.first_run_ms} ms`,
+      `${result.model} (${describeBackend(model)}): load ${result.load_ms} ms, first run ${result.first_run_ms} ms`,
     );
     print(
       `${runs} runs after ${warmup} warmup: median ${result.median_ms} ms, p90 ${result.p90_ms} ms, min ${result.min_ms} ms`,

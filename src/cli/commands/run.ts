@@ -10,9 +10,11 @@ import { nodeGpu } from '../gpu.js';
 import { hostTensorFromOutput, outputFileName, tensorNumbers } from '../tensors.js';
 
 const usage =
-  'kiln run DIR --input NAME=FILE(.npy|.pb)... [--output-dir OUT] [--backend wasm|webgpu] [--json]';
+  'kiln run DIR --input NAME=FILE(.npy|.pb)... [--output-dir OUT] [--backend wasm|webgpu] [--variant auto|simd128|relaxed] [--json]';
 
 export const BACKENDS = ['wasm', 'webgpu'] as const;
+/** which wasm module runs (loadModel's `variant`) */
+export const VARIANTS = ['auto', 'simd128', 'relaxed'] as const;
 const PREVIEW = 8;
 
 export const runCommand: Command = {
@@ -26,13 +28,20 @@ export const runCommand: Command = {
         input: { type: 'string', multiple: true },
         'output-dir': { type: 'string' },
         backend: { type: 'string' },
+        variant: { type: 'string' },
         json: { type: 'boolean' },
       },
       usage,
     );
     const dir = onePositional(positionals, 'bundle DIR', usage);
     const backend = parseChoice('--backend', values.backend ?? 'wasm', BACKENDS, usage);
-    const model = await loadModel(dir, { backend, gpu: backend === 'webgpu' ? await nodeGpu() : undefined });
+    const variant = parseChoice('--variant', values.variant ?? 'auto', VARIANTS, usage);
+    const model = await loadModel(dir, {
+      backend,
+      variant,
+      gpu: backend === 'webgpu' ? await nodeGpu() : undefined,
+    });
+    if (!values.json) print(`${model.name}: ${describeBackend(model)}`);
     const outputs = await model.run(feedsFromArgs(model, values.input ?? [], usage, 'none'));
     const outDir = values['output-dir'];
     if (outDir) {
@@ -46,6 +55,8 @@ export const runCommand: Command = {
     if (values.json) {
       printJson({
         model: model.name,
+        backend: model.backend,
+        ...(model.variant && { variant: model.variant }),
         outputs: Object.entries(outputs).map(([name, t]) => ({
           name,
           dtype: t.dtype,
@@ -63,3 +74,9 @@ export const runCommand: Command = {
     model.dispose();
   },
 };
+
+/** `wasm (relaxed SIMD)`, `wasm (SIMD128)` or `webgpu`: what runs the model. */
+export function describeBackend(model: { backend: string; variant?: string }): string {
+  if (model.variant === undefined) return model.backend;
+  return `${model.backend} (${model.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD128'})`;
+}
