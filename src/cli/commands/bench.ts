@@ -7,7 +7,8 @@ import { print, printJson, type Command } from '../command.js';
 import { feedsFromArgs } from '../feeds.js';
 import { nodeGpu } from '../gpu.js';
 import { progressLine } from '../progress.js';
-import { BACKENDS, VARIANTS, describeBackend } from './run.js';
+import { BACKENDS } from './run.js';
+import { describeBackend, VARIANTS } from '../variant.js';
 
 const usage =
   'kiln bench DIR [--backend wasm|webgpu] [--variant auto|simd128|relaxed] [--runs N] [--warmup N] [--input NAME=FILE]... [--json]';

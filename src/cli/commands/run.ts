@@ -7,14 +7,13 @@ import { onePositional, parseChoice, parseCommandArgs } from '../args.js';
 import { print, printJson, type Command } from '../command.js';
 import { feedsFromArgs } from '../feeds.js';
 import { nodeGpu } from '../gpu.js';
+import { describeBackend, VARIANTS } from '../variant.js';
 import { hostTensorFromOutput, outputFileName, tensorNumbers } from '../tensors.js';
 
 const usage =
   'kiln run DIR --input NAME=FILE(.npy|.pb)... [--output-dir OUT] [--backend wasm|webgpu] [--variant auto|simd128|relaxed] [--json]';
 
 export const BACKENDS = ['wasm', 'webgpu'] as const;
-/** which wasm module runs (loadModel's `variant`) */
-export const VARIANTS = ['auto', 'simd128', 'relaxed'] as const;
 const PREVIEW = 8;
 
 export const runCommand: Command = {
@@ -74,9 +73,3 @@ export const runCommand: Command = {
     model.dispose();
   },
 };
-
-/** `wasm (relaxed SIMD)`, `wasm (SIMD128)` or `webgpu`: what runs the model. */
-export function describeBackend(model: { backend: string; variant?: string }): string {
-  if (model.variant === undefined) return model.backend;
-  return `${model.backend} (${model.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD128'})`;
-}

@@ -9,7 +9,7 @@ import { batchingOf, parseChoice, parseCommandArgs, parseCount } from '../args.j
 import { print, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { nodeGpu } from '../gpu.js';
-import { describeBackend } from './run.js';
+import { describeBackend } from '../variant.js';
 
 const usage =
   'kiln serve DIR... [--port 8080] [--host 127.0.0.1] [--backend auto|wasm|webgpu] [--max-body-mb 64] [--max-queue 64] [--max-batch N [--batch-delay-ms 2]] [--cors ORIGIN]...';
