@@ -8,3 +8,9 @@ export function describeBackend(model: { backend: string; variant?: string }): s
   if (model.variant === undefined) return model.backend;
   return `${model.backend} (${model.variant === 'relaxed' ? 'relaxed SIMD' : 'SIMD128'})`;
 }
+
+/** `, relaxed SIMD` or `, SIMD128` after a line about a model on wasm; nothing on webgpu. */
+export function variantNote(model: { variant?: string }): string {
+  if (model.variant === undefined) return '';
+  return model.variant === 'relaxed' ? ', relaxed SIMD' : ', SIMD128';
+}
