@@ -14,7 +14,9 @@ import type { CompileOptions } from '../../src/compiler/options.js';
 import { writeBundle } from '../../src/bundle/node.js';
 import { sealBundle } from '../../src/bundle/seal.js';
 import type { BundleFiles } from '../../src/bundle/files.js';
-import { programToWat } from '../../src/codegen/wasm/index.js';
+import { compileProgram, programToWat } from '../../src/codegen/wasm/index.js';
+import type { PlacedBuffer, Program } from '../../src/kernels/ir.js';
+import { add, load, loop, mul, store, sub, v } from '../../src/kernels/build.js';
 import { loadModel } from '../../src/runtime/index.js';
 import { hasRelaxedSimd } from '../../src/runtime/relaxed-simd.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
@@ -22,7 +24,7 @@ import { compareTensors } from '../../scripts/compare.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { runOrt, singleNodeModel, type NodeRun } from '../helpers/ort-oracle.js';
 import type { ChildResult, ChildTensor } from './relaxed-child.js';
-import { buildFixtureBundle, expectedY, fixtureFeeds, numbers } from './fixture.js';
+import { buildFixtureBundle, expectedY, fixtureFeeds, fixtureProgram, numbers } from './fixture.js';
 
 const FLAG = '--experimental-wasm-relaxed-simd';
 const validate = (bytes: Uint8Array) => WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>);
@@ -168,6 +170,53 @@ describe('gemm and conv op cases in the relaxed variant against onnxruntime', ()
     });
 });
 
+it('the vectorizer fuses c + a·b and c − a·b (relaxed_madd, relaxed_nmadd), and they compute it', async () => {
+  const n = 10;
+  const at = (id: number, offset: number): PlacedBuffer => ({ id, dtype: 'float32', length: n, offset });
+  const [a, b, c, sum, diff] = [0, 64, 128, 192, 256].map((offset, id) => at(id, offset));
+  const k = v('k');
+  const program: Program = {
+    buffers: [a, b, c, sum, diff],
+    memoryBytes: 65536,
+    init: [],
+    run: [
+      {
+        name: 'fma',
+        body: [
+          loop('k', n, [
+            store(sum, k, add(load(c, k), mul(load(a, k), load(b, k)))),
+            store(diff, k, sub(load(c, k), mul(load(a, k), load(b, k)))),
+          ]),
+        ],
+      },
+    ],
+  };
+  const wat = programToWat(program, { relaxedSimd: true });
+  expect(wat).toContain('f32x4.relaxed_madd');
+  expect(wat).toContain('f32x4.relaxed_nmadd');
+  expect(programToWat(program)).not.toContain('relaxed');
+  const file = join(dir, 'fma.wasm');
+  await writeFile(file, compileProgram(program, { optimize: true, relaxedSimd: true }));
+  const values = Array.from({ length: 3 * n }, (_, i) => Math.fround(Math.sin(i + 1) * 3));
+  const script = `
+    const inst = new WebAssembly.Instance(new WebAssembly.Module(require('fs').readFileSync(${JSON.stringify(file)})), {});
+    const mem = new Float32Array(inst.exports.memory.buffer);
+    mem.set(${JSON.stringify(values.slice(0, n))}, 0);
+    mem.set(${JSON.stringify(values.slice(n, 2 * n))}, 16);
+    mem.set(${JSON.stringify(values.slice(2 * n))}, 32);
+    inst.exports.run();
+    console.log(JSON.stringify([Array.from(mem.subarray(48, 48 + ${n})), Array.from(mem.subarray(64, 64 + ${n}))]));`;
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile('node', [FLAG, '-e', script], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+  const [sums, diffs] = JSON.parse(out) as number[][];
+  for (let i = 0; i < n; i++) {
+    const [x, y, z] = [values[i], values[n + i], values[2 * n + i]];
+    expect(sums[i]).toBeCloseTo(z + x * y, 5);
+    expect(diffs[i]).toBeCloseTo(z - x * y, 5);
+  }
+});
+
 describe('choosing and falling back', () => {
   let fixture: BundleFiles;
   const X = [1, -2, 0.5, 3, 0, -1];
@@ -264,8 +313,6 @@ describe('choosing and falling back', () => {
 
 /** The hand-built fixture plus its relaxed module (the fixture's x·w + bias loop vectorizes into FMA). */
 async function withRelaxedFixture(fixture: BundleFiles): Promise<BundleFiles> {
-  const { fixtureProgram } = await import('./fixture.js');
-  const { compileProgram } = await import('../../src/codegen/wasm/index.js');
   expect(programToWat(fixtureProgram, { relaxedSimd: true })).toContain('f32x4.relaxed_madd');
   expect(programToWat(fixtureProgram)).not.toContain('relaxed');
   const relaxedWasm = compileProgram(fixtureProgram, { optimize: true, relaxedSimd: true });
