@@ -4,6 +4,8 @@ declare module 'kiln:bundles' {
     name: string;
     manifest: string;
     wasm: WebAssembly.Module;
+    /** model.relaxed.wasm, when the bundle has one */
+    relaxedWasm?: WebAssembly.Module;
     /** a Data module, or where the Worker reads the weights on its first request */
     weights: import('./weights.js').BundleWeights;
   }[];

@@ -1,6 +1,6 @@
 /**
  * The Cloudflare Worker entry: the serving app over the bundles compiled into this Worker.
- * Workers cannot compile wasm from bytes, so each bundle's model.wasm arrives as a
+ * Workers cannot compile wasm from bytes, so each bundle's model.wasm (and model.relaxed.wasm) arrives as a
  * WebAssembly.Module (a CompiledWasm module) and its weights as an ArrayBuffer (a Data module) or
  * as the key of an R2 object, through the `kiln:bundles` module that src/deploy/worker-build.ts
  * generates. Wiring only.
@@ -24,8 +24,10 @@ async function start(env: WorkerEnv) {
   const options = optionsFromEnv(env);
   const batching = batchingFromEnv(env);
   const models = await Promise.all(
-    bundles.map(async ({ name, manifest, wasm, weights }) => {
-      const model = await loadModel({ manifest, wasm, weights: await readWeights(name, weights, env) });
+    bundles.map(async ({ name, manifest, wasm, relaxedWasm, weights }) => {
+      const weightBytes = await readWeights(name, weights, env);
+      // the runtime picks relaxedWasm where relaxed SIMD works (model.variant says which)
+      const model = await loadModel({ manifest, wasm, relaxedWasm, weights: weightBytes });
       return { name: model.name, model, batching };
     }),
   );

@@ -6,6 +6,8 @@ export const WEIGHTS_FILE = 'weights.bin';
 export const WGSL_FILE = 'model.wgsl';
 /** default name of the wasm module; the manifest's `wasm.file` is authoritative */
 export const WASM_FILE = 'model.wasm';
+/** default name of the relaxed-SIMD variant of the wasm module; `wasm.relaxed.file` is authoritative */
+export const RELAXED_WASM_FILE = 'model.relaxed.wasm';
 
 /** Byte alignment of every weight inside weights.bin (enough for any SIMD load). */
 export const WEIGHT_ALIGNMENT = 64;
@@ -13,6 +15,8 @@ export const WEIGHT_ALIGNMENT = 64;
 export interface BundleFiles {
   manifest: Manifest;
   wasm: Uint8Array;
+  /** the same program using relaxed SIMD (FMA), when the manifest lists `wasm.relaxed` */
+  relaxedWasm?: Uint8Array;
   weights: Uint8Array;
   wgsl?: string;
 }
@@ -24,6 +28,8 @@ export interface BundleFiles {
 export interface LoadedBundleFiles {
   manifest: Manifest;
   wasm: Uint8Array | WebAssembly.Module;
+  /** absent when the bundle has no relaxed module, or when the reader chose not to fetch it */
+  relaxedWasm?: Uint8Array | WebAssembly.Module;
   weights: Uint8Array;
   wgsl?: string;
 }

@@ -3,5 +3,5 @@ export * from './manifest.js';
 export * from './files.js';
 export { sha256Hex } from './hash.js';
 export { verifyBundle, checkManifestShape } from './verify.js';
-export { readBundle, type BundleFileReader } from './read.js';
+export { readBundle, type BundleFileReader, type ReadOptions } from './read.js';
 export { packWeights, sealBundle, alignUp } from './seal.js';

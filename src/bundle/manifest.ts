@@ -65,13 +65,26 @@ export interface Manifest {
   weights: WeightEntry[];
   memory: MemoryPlan;
   /** the wasm module exports `memory`, `init()` and `run()` */
-  wasm: { file: string; exports: { memory: string; init: string; run: string }; simd: boolean };
+  wasm: WasmTarget;
   /** dispatch schedule, present when the webgpu target is built */
   webgpu?: WebGpuSchedule;
   /** the run schedule's kernels in order, for `kiln bench --profile`; absent in older bundles */
   kernels?: KernelInfo[];
   /** sha256 (hex) of every other file in the bundle */
   files: Record<string, string>;
+}
+
+/**
+ * The wasm target: `file` uses SIMD128 only and runs on every engine. `relaxed`, when present, names
+ * the same program compiled with relaxed SIMD (f32x4.relaxed_madd, relaxed min/max): same exports,
+ * same memory plan, results within float tolerance of `file`'s. A runtime uses it only where the
+ * engine compiles it; bundles without it (older ones, `kiln compile --no-relaxed`) stay valid.
+ */
+export interface WasmTarget {
+  file: string;
+  exports: { memory: string; init: string; run: string };
+  simd: boolean;
+  relaxed?: { file: string };
 }
 
 /** One compute dispatch: an entry point of the WGSL module and its workgroup counts. */

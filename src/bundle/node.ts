@@ -10,6 +10,8 @@ export async function writeBundle(dir: string, files: BundleFiles): Promise<void
   await verifyBundle(files);
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, files.manifest.wasm.file), files.wasm);
+  const relaxed = files.manifest.wasm.relaxed;
+  if (relaxed && files.relaxedWasm) await writeFile(join(dir, relaxed.file), files.relaxedWasm);
   await writeFile(join(dir, WEIGHTS_FILE), files.weights);
   if (files.wgsl !== undefined) await writeFile(join(dir, WGSL_FILE), files.wgsl);
   // the manifest goes last: a directory with a manifest is a complete bundle

@@ -8,7 +8,16 @@ import { checkManifestShape } from './verify.js';
 /** Returns the bytes of one bundle file, or throws if it cannot. */
 export type BundleFileReader = (name: string) => Promise<Uint8Array>;
 
-export async function readBundle(readFile: BundleFileReader, where: string): Promise<BundleFiles> {
+export interface ReadOptions {
+  /** read the relaxed-SIMD module when the manifest lists one (default true); a runtime that will not use it skips the bytes */
+  relaxed?: boolean;
+}
+
+export async function readBundle(
+  readFile: BundleFileReader,
+  where: string,
+  options: ReadOptions = {},
+): Promise<BundleFiles> {
   const read = async (name: string): Promise<Uint8Array> => {
     try {
       return await readFile(name);
@@ -28,6 +37,8 @@ export async function readBundle(readFile: BundleFileReader, where: string): Pro
   const manifest = checkManifestShape(parsed);
   const [wasm, weights] = await Promise.all([read(manifest.wasm.file), read(WEIGHTS_FILE)]);
   const files: BundleFiles = { manifest, wasm, weights };
+  const relaxed = manifest.wasm.relaxed;
+  if (relaxed && (options.relaxed ?? true)) files.relaxedWasm = await read(relaxed.file);
   if (WGSL_FILE in manifest.files) files.wgsl = new TextDecoder().decode(await read(WGSL_FILE));
   return files;
 }

@@ -36,6 +36,8 @@ export async function sealBundle(files: BundleFiles): Promise<BundleFiles> {
     [files.manifest.wasm.file]: await sha256Hex(files.wasm),
     [WEIGHTS_FILE]: await sha256Hex(files.weights),
   };
+  const relaxed = files.manifest.wasm.relaxed;
+  if (relaxed && files.relaxedWasm) hashes[relaxed.file] = await sha256Hex(files.relaxedWasm);
   if (files.wgsl !== undefined) hashes[WGSL_FILE] = await sha256Hex(files.wgsl);
   return { ...files, manifest: { ...files.manifest, files: hashes } };
 }

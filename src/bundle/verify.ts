@@ -9,9 +9,11 @@ import { elementBytes, elementCount, isNumericDType } from './elements.js';
 import { sha256Hex } from './hash.js';
 
 const WASM_PAGE = 65536;
+/** a plain file name: readers join it to a directory or URL, so a path could reach outside the bundle */
+const WASM_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*\.wasm$/;
 
 /**
- * Verify a bundle; throws on the first problem found. When `files.wasm` is an already compiled
+ * Verify a bundle; throws on the first problem found. When `files.wasm` (or `relaxedWasm`) is an already compiled
  * `WebAssembly.Module` (the Worker case) its bytes are out of reach, so its hash cannot be checked:
  * the Worker's deploy step put the module there from a verified bundle. Every other file is checked.
  */
@@ -62,11 +64,16 @@ export function checkManifestShape(value: unknown): Manifest {
   const wasm = m.wasm as { file?: unknown; exports?: Record<string, unknown> } | undefined;
   if (typeof wasm?.file !== 'string' || typeof wasm.exports !== 'object' || wasm.exports === null)
     fail('wasm.file and wasm.exports must be present');
-  // a plain file name: readers join it to a directory or URL, so a path could reach outside the bundle
-  if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*\.wasm$/.test(wasm!.file as string))
+  if (!WASM_NAME.test(wasm!.file as string))
     fail(`wasm.file "${String(wasm!.file)}" must be a plain .wasm file name`);
   for (const key of ['memory', 'init', 'run'])
     if (typeof wasm!.exports![key] !== 'string') fail(`wasm.exports.${key} must be a string`);
+  const relaxed = (wasm as { relaxed?: unknown }).relaxed;
+  if (relaxed !== undefined) {
+    const file = (relaxed as { file?: unknown } | null)?.file;
+    if (typeof file !== 'string' || !WASM_NAME.test(file) || file === wasm!.file)
+      fail(`wasm.relaxed.file "${String(file)}" must be a plain .wasm file name other than wasm.file`);
+  }
   if (typeof m.files !== 'object' || m.files === null) fail('files must map file names to sha256 hashes');
   return value as Manifest;
 }
@@ -101,6 +108,12 @@ async function checkHashes(manifest: Manifest, files: LoadedBundleFiles): Promis
     [manifest.wasm.file, files.wasm instanceof Uint8Array ? files.wasm : undefined],
     [WEIGHTS_FILE, files.weights],
   ];
+  const relaxed = manifest.wasm.relaxed;
+  if (files.relaxedWasm !== undefined && !relaxed)
+    throw new Error('a relaxed-SIMD module was passed in but the bundle manifest lists none (wasm.relaxed)');
+  // listed but not read (a runtime that will not run it skips it): its hash must still be listed
+  if (relaxed)
+    held.push([relaxed.file, files.relaxedWasm instanceof Uint8Array ? files.relaxedWasm : undefined]);
   if (files.wgsl !== undefined) held.push([WGSL_FILE, files.wgsl]);
   for (const [name, bytes] of held) {
     const expected = manifest.files[name];

@@ -1,4 +1,4 @@
-/** The whole compiler: ONNX bytes → bundle files (manifest, model.wasm, weights.bin, model.wgsl for webgpu). */
+/** The whole compiler: ONNX bytes → bundle files (manifest, model.wasm, model.relaxed.wasm, weights.bin, model.wgsl for webgpu). */
 import { parseOnnxModel } from '../frontend/onnx/index.js';
 import { specialize } from '../passes/specialize.js';
 import { eliminateDeadCode } from '../passes/dce.js';
@@ -12,6 +12,7 @@ import {
   compileProgram,
   declaredMemoryBytes,
   evaluateProgram,
+  programToWat,
   runKernelFunctionNames,
 } from '../codegen/wasm/index.js';
 import type { Program } from '../kernels/ir.js';
@@ -24,7 +25,7 @@ import {
 } from '../bundle/manifest.js';
 import { sealBundle } from '../bundle/seal.js';
 import { sha256Hex } from '../bundle/hash.js';
-import { WASM_FILE, WGSL_FILE, type BundleFiles } from '../bundle/files.js';
+import { RELAXED_WASM_FILE, WASM_FILE, WGSL_FILE, type BundleFiles } from '../bundle/files.js';
 import type { CompileOptions } from './options.js';
 import '../ops/index.js';
 
@@ -52,11 +53,15 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
       : compressWeights(specialized, weightFormat);
   progress('lower', 0, 1);
   const lowered = lowerGraph(fuseElementwise(fuseActivations(graph)));
-  progress('codegen', 0, targets.length);
+  const relaxed = opts.relaxed ?? true;
+  const steps = targets.length + (relaxed ? 1 : 0);
+  progress('codegen', 0, steps);
   // WGSL first: it is quick, and a kernel it refuses should fail the compile before binaryen's long work
   const webgpu = targets.includes('webgpu') ? await webGpuTarget(lowered.program) : undefined;
-  progress('codegen', targets.length - 1, targets.length);
+  progress('codegen', targets.length - 1, steps);
   const wasm = compileProgram(lowered.program, { optimize: true });
+  progress('codegen', targets.length, steps);
+  const relaxedWasm = relaxed ? relaxedModule(lowered.program) : undefined;
 
   const manifest: Manifest = {
     format: FORMAT_VERSION,
@@ -67,13 +72,34 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
     targets,
     weights: lowered.weights.entries.map((entry) => withQuant(entry, quant.get(entry.name))),
     memory: { ...lowered.memory, totalBytes: declaredMemoryBytes(wasm) },
-    wasm: { file: WASM_FILE, exports: { memory: 'memory', init: 'init', run: 'run' }, simd: true },
+    wasm: {
+      file: WASM_FILE,
+      exports: { memory: 'memory', init: 'init', run: 'run' },
+      simd: true,
+      ...(relaxedWasm && { relaxed: { file: RELAXED_WASM_FILE } }),
+    },
     ...(webgpu && { webgpu: webgpu.schedule }),
     kernels: kernelTable(lowered.program.run, lowered.runSources, runKernelFunctionNames(lowered.program)),
     files: {},
   };
   progress('done', 1, 1);
-  return sealBundle({ manifest, wasm, weights: lowered.weights.bytes, ...(webgpu && { wgsl: webgpu.code }) });
+  return sealBundle({
+    manifest,
+    wasm,
+    ...(relaxedWasm && { relaxedWasm }),
+    weights: lowered.weights.bytes,
+    ...(webgpu && { wgsl: webgpu.code }),
+  });
+}
+
+/**
+ * The relaxed-SIMD variant of model.wasm (fused multiply-add in gemm and vectorized loops, relaxed
+ * min/max in gemm epilogues), or undefined when the program has nothing relaxed SIMD would change
+ * (no gemm, no vectorized mul+add): then the bundle carries model.wasm alone.
+ */
+function relaxedModule(program: Program): Uint8Array | undefined {
+  if (!programToWat(program, { relaxedSimd: true }).includes('.relaxed_')) return undefined;
+  return compileProgram(program, { optimize: true, relaxedSimd: true });
 }
 
 /**

@@ -9,6 +9,11 @@ export interface CompileOptions {
   consts?: Record<string, HostTensor>;
   targets?: ('wasm' | 'webgpu')[];
   weights?: 'fp32' | 'fp16' | 'int8';
+  /**
+   * also build model.relaxed.wasm, the relaxed-SIMD variant runtimes pick where the engine has it
+   * (default true; false halves the wasm codegen time)
+   */
+  relaxed?: boolean;
   /** directory of the model file, for external tensor data */
   baseDir?: string;
   /** non-fatal notes, e.g. a symbolic dimension defaulted to 1 */

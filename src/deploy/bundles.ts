@@ -1,6 +1,7 @@
 /** The bundles a deploy serves, read once: verified, named by their manifests, names unique. */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { sha256Hex } from '../bundle/hash.js';
 import type { Manifest } from '../bundle/manifest.js';
 import { loadModel } from '../runtime/index.js';
 
@@ -32,6 +33,16 @@ export async function readServedBundles(dirs: string[]): Promise<ServedBundle[]>
     const files = new Map(
       await Promise.all(names.map(async (f) => [f, new Uint8Array(await readFile(join(dir, f)))] as const)),
     );
+    // loadModel read model.relaxed.wasm only if this engine runs it; every target ships it, so check it here
+    const relaxedFile = manifest.wasm.relaxed?.file;
+    if (relaxedFile !== undefined) {
+      const relaxed = files.get(relaxedFile);
+      if (!relaxed) throw new Error(`bundle ${dir}: ${relaxedFile} is missing: the bundle is incomplete`);
+      if ((await sha256Hex(relaxed)) !== manifest.files[relaxedFile])
+        throw new Error(
+          `bundle ${dir}: ${relaxedFile} failed its sha256 check: the bundle is corrupt or was modified`,
+        );
+    }
     bundles.push({ name, dir, manifest, files });
   }
   return bundles;

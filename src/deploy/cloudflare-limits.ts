@@ -40,18 +40,30 @@ export function weightsModeFromEnv(env: NodeJS.ProcessEnv): WeightsMode {
   throw new DeployError(`KILN_CLOUDFLARE_WEIGHTS must be auto, script or r2, got "${value}"`);
 }
 
+/**
+ * `KILN_CLOUDFLARE_RELAXED=0` leaves each bundle's model.relaxed.wasm out of the Worker (see
+ * worker-build.ts `relaxed`): a way out should a Workers runtime ever refuse relaxed SIMD.
+ */
+export function relaxedFromEnv(env: NodeJS.ProcessEnv): boolean {
+  const value = env.KILN_CLOUDFLARE_RELAXED;
+  if (value === undefined || value === '' || value === '1') return true;
+  if (value === '0') return false;
+  throw new DeployError(`KILN_CLOUDFLARE_RELAXED must be 0 or 1, got "${value}"`);
+}
+
 /** What one model adds to a Worker. */
 export interface ModelFootprint {
   name: string;
   /** the wasm instance's linear memory (manifest memory.totalBytes) */
   memoryBytes: number;
+  /** model.wasm, plus model.relaxed.wasm when the Worker carries it */
   wasmBytes: number;
   weightsBytes: number;
 }
 
 /**
  * Weights in the script (Data modules) when everything fits the size limit, else in R2. `codeBytes`
- * is worker.js plus every model.wasm: those are always in the script.
+ * is worker.js plus every model.wasm and model.relaxed.wasm: those are always in the script.
  */
 export function placeWeights(
   mode: WeightsMode,
@@ -62,7 +74,7 @@ export function placeWeights(
   const weightsBytes = sum(models.map((m) => m.weightsBytes));
   if (codeBytes > limits.scriptBytes)
     throw new DeployError(
-      `the Worker's code (worker.js and model.wasm) is ${mib(codeBytes)}, over the Workers script limit of ${mib(limits.scriptBytes)}, even with the weights in R2: deploy fewer bundles per Worker, or use --target lambda`,
+      `the Worker's code (worker.js and the models' .wasm) is ${mib(codeBytes)}, over the Workers script limit of ${mib(limits.scriptBytes)}, even with the weights in R2: deploy fewer bundles per Worker, or use --target lambda`,
     );
   const fits = codeBytes + weightsBytes <= limits.scriptBytes;
   if (mode === 'script' && !fits)

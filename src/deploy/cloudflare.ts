@@ -16,6 +16,7 @@ import {
   checkMemory,
   mib,
   placeWeights,
+  relaxedFromEnv,
   sum,
   weightsModeFromEnv,
   WORKERS_LIMITS,
@@ -38,6 +39,7 @@ export async function deployToWorkers(request: DeployRequest, limits: WorkersLim
   const wrangler = findTool(WRANGLER, env);
   const credentials = dryRun ? undefined : requireCloudflareCredentials(env);
   const mode = weightsModeFromEnv(env);
+  const relaxedInWorker = relaxedFromEnv(env);
 
   request.step('checking the bundles');
   const bundles = await readServedBundles(request.bundleDirs);
@@ -49,7 +51,12 @@ export async function deployToWorkers(request: DeployRequest, limits: WorkersLim
   const models: ModelFootprint[] = bundles.map(({ name: model, manifest, files }) => ({
     name: model,
     memoryBytes: manifest.memory.totalBytes,
-    wasmBytes: files.get('model.wasm')?.byteLength ?? 0,
+    // both modules are in the script and compiled when it starts: the relaxed one counts too
+    wasmBytes:
+      (files.get(manifest.wasm.file)?.byteLength ?? 0) +
+      (relaxedInWorker && manifest.wasm.relaxed
+        ? (files.get(manifest.wasm.relaxed.file)?.byteLength ?? 0)
+        : 0),
     weightsBytes: files.get('weights.bin')?.byteLength ?? 0,
   }));
   const memory = checkMemory(models, limits);
@@ -60,14 +67,17 @@ export async function deployToWorkers(request: DeployRequest, limits: WorkersLim
   const r2Dir = join(outDir, 'r2');
   // only Kiln's own folders are cleared: stale weights left there would be uploaded as modules
   await Promise.all([workerDir, uploadDir, r2Dir].map((dir) => rm(dir, { recursive: true, force: true })));
-  let build = await buildWorker(workerDir, bundles, { weights: mode === 'r2' ? 'r2' : 'script' });
+  let build = await buildWorker(workerDir, bundles, {
+    weights: mode === 'r2' ? 'r2' : 'script',
+    relaxed: relaxedInWorker,
+  });
   const codeBytes =
     (await readFile(join(workerDir, 'worker.js'))).byteLength + sum(models.map((m) => m.wasmBytes));
   const placement = placeWeights(mode, codeBytes, models, limits);
   if (placement === 'r2' && build.r2Objects.length === 0) {
     request.log('the weights do not fit the script: rebuilding with them in R2');
     await rm(workerDir, { recursive: true, force: true });
-    build = await buildWorker(workerDir, bundles, { weights: 'r2' });
+    build = await buildWorker(workerDir, bundles, { weights: 'r2', relaxed: relaxedInWorker });
   }
   const size = await scriptSize(workerDir, build);
   if (size.bytes > limits.scriptBytes)
@@ -119,6 +129,7 @@ export async function deployToWorkers(request: DeployRequest, limits: WorkersLim
   const plan = [
     `Worker "${name}" (compatibility_date ${COMPATIBILITY_DATE}) serving ${models.map((m) => `"${m.name}"`).join(', ')}`,
     `script: ${mib(size.bytes)} (${mib(size.gzipBytes)} gzip) of the ${mib(limits.scriptBytes)} Workers allow`,
+    `wasm: ${relaxedInWorker && bundles.some((b) => b.manifest.wasm.relaxed) ? 'SIMD128 and relaxed-SIMD modules (the runtime picks relaxed where workerd compiles it; KILN_CLOUDFLARE_RELAXED=0 leaves it out)' : 'SIMD128 modules'}`,
     `memory: about ${mib(memory.bytes)} of ${mib(limits.memoryBytes)} (${memory.detail})`,
     bucket === undefined
       ? 'weights: in the script, as Data modules'

@@ -1,12 +1,13 @@
 /**
  * Builds the Cloudflare Worker for some compiled bundles: workers/worker.ts bundled by esbuild into
- * one ESM module (worker.js), plus per bundle its model.wasm as a CompiledWasm module and its
+ * one ESM module (worker.js), plus per bundle its model.wasm (and model.relaxed.wasm) as CompiledWasm modules and its
  * weights either as a Data module or as an R2 object the Worker reads on its first request, all
  * named by the generated `kiln:bundles` module.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import type { Manifest } from '../bundle/manifest.js';
 import type { ServedBundle } from './bundles.js';
 import { kilnModule } from './sources.js';
 
@@ -36,6 +37,15 @@ export interface WorkerBuild {
 export interface WorkerBuildOptions {
   /** 'script' (default): weights as Data modules; 'r2': read from the WEIGHTS_BINDING bucket */
   weights?: 'script' | 'r2';
+  /**
+   * true (default): a bundle's model.relaxed.wasm goes in too, as a second CompiledWasm module. workerd
+   * compiles every CompiledWasm module when the script starts and a module that fails to compile stops
+   * the whole Worker (tested: an uncaught CompileError), so this relies on workerd having relaxed SIMD,
+   * which its V8 has on by default (tests/serve-workerd checks the pinned workerd); the runtime still
+   * feature-detects. Cloudflare starts a script when it is uploaded, so an engine without it would
+   * refuse the deploy, not break a live Worker. false leaves the relaxed modules out.
+   */
+  relaxed?: boolean;
 }
 
 export async function buildWorker(
@@ -59,6 +69,13 @@ export async function buildWorker(
     files.set(`${name}.wasm`, wasm);
     modules.push({ path: `${name}.wasm`, type: 'CompiledWasm' });
     imports.push(`import wasm${i} from './${name}.wasm';`);
+    const relaxedFile = (JSON.parse(manifestText) as Manifest).wasm.relaxed?.file;
+    const relaxed = relaxedFile !== undefined && (options.relaxed ?? true) && bundleFiles.get(relaxedFile);
+    if (relaxed) {
+      files.set(`${name}.relaxed.wasm`, relaxed);
+      modules.push({ path: `${name}.relaxed.wasm`, type: 'CompiledWasm' });
+      imports.push(`import relaxedWasm${i} from './${name}.relaxed.wasm';`);
+    }
     let weightsSource: string;
     if (inR2) {
       // content-addressed, so a redeploy of changed weights never serves a stale object
@@ -73,7 +90,7 @@ export async function buildWorker(
       weightsSource = `weights${i}`;
     }
     entries.push(
-      `{ name: ${JSON.stringify(name)}, manifest: ${JSON.stringify(manifestText)}, wasm: wasm${i}, weights: ${weightsSource} }`,
+      `{ name: ${JSON.stringify(name)}, manifest: ${JSON.stringify(manifestText)}, wasm: wasm${i}, ${relaxed ? `relaxedWasm: relaxedWasm${i}, ` : ''}weights: ${weightsSource} }`,
     );
   }
   const bundlesModule: Plugin = {

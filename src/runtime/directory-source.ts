@@ -3,9 +3,9 @@
  * source.ts so that Worker and browser bundles never pull in node:fs.
  */
 import type { BundleFiles } from '../bundle/files.js';
-import { readBundle } from '../bundle/read.js';
+import { readBundle, type ReadOptions } from '../bundle/read.js';
 
-export async function readBundleDirectory(dir: string): Promise<BundleFiles> {
+export async function readBundleDirectory(dir: string, options: ReadOptions = {}): Promise<BundleFiles> {
   let fs: typeof import('node:fs/promises');
   try {
     fs = await import('node:fs/promises');
@@ -15,5 +15,5 @@ export async function readBundleDirectory(dir: string): Promise<BundleFiles> {
     );
   }
   const base = dir.replace(/[\\/]+$/, '');
-  return readBundle(async (name) => new Uint8Array(await fs.readFile(`${base}/${name}`)), dir);
+  return readBundle(async (name) => new Uint8Array(await fs.readFile(`${base}/${name}`)), dir, options);
 }

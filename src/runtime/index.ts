@@ -11,6 +11,7 @@ export type {
   NumericDType,
   Tensor,
   TensorInfo,
+  WasmVariant,
 } from './types.js';
 export type { Manifest } from '../bundle/manifest.js';
 export type { GpuLike } from './webgpu-types.js';

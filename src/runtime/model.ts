@@ -2,7 +2,7 @@
 import type { Manifest } from '../bundle/manifest.js';
 import type { NumericDType } from '../bundle/elements.js';
 import { feedBytes } from './feeds.js';
-import type { Feed, Model, Tensor, TensorInfo } from './types.js';
+import type { Feed, Model, Tensor, TensorInfo, WasmVariant } from './types.js';
 
 /** What a backend provides once it has loaded a bundle (WasmInstance, WebGpuInstance). */
 export interface BackendInstance {
@@ -24,6 +24,7 @@ export class LoadedModel implements Model {
     readonly manifest: Manifest,
     readonly backend: 'wasm' | 'webgpu',
     instance: BackendInstance,
+    readonly variant: WasmVariant | undefined = undefined,
   ) {
     this.name = manifest.model.name;
     this.instance = instance;

@@ -31,6 +31,9 @@ export interface TensorInfo {
 
 export type Backend = 'auto' | 'wasm' | 'webgpu';
 
+/** Which wasm module runs: the SIMD128 one every engine has, or the relaxed-SIMD one (FMA). */
+export type WasmVariant = 'simd128' | 'relaxed';
+
 export interface LoadOptions {
   /** default 'auto': webgpu when `gpu` is given and the bundle has the webgpu target, else wasm */
   backend?: Backend;
@@ -40,6 +43,12 @@ export interface LoadOptions {
    */
   gpu?: GpuLike;
   /**
+   * The wasm module to run (wasm backend). 'auto' (default): model.relaxed.wasm when the bundle has it
+   * and the engine compiles relaxed SIMD, else model.wasm — never a failed load. 'simd128' always runs
+   * model.wasm; 'relaxed' runs model.relaxed.wasm or fails saying why.
+   */
+  variant?: WasmVariant | 'auto';
+  /**
    * Host functions for a wasm module that imports some (the instrumented build `kiln bench --profile`
    * passes in memory); the modules Kiln compiles import nothing.
    */
@@ -48,8 +57,9 @@ export interface LoadOptions {
 
 /**
  * Bundle files already in memory; `weights` may be an ArrayBuffer, `manifest` parsed or JSON text.
- * A Worker passes `wasm` as the `WebAssembly.Module` it imported: its bytes cannot be hashed then,
- * so only the other files are checked against the manifest.
+ * A Worker passes `wasm` (and `relaxedWasm`, the optional model.relaxed.wasm) as the
+ * `WebAssembly.Module`s it imported: their bytes cannot be hashed then, so only the other files are
+ * checked against the manifest.
  */
 export interface InMemoryBundle extends Omit<LoadedBundleFiles, 'manifest' | 'weights'> {
   manifest: Manifest | string;
@@ -62,6 +72,8 @@ export type BundleSource = string | URL | InMemoryBundle;
 export interface Model {
   readonly name: string;
   readonly backend: 'wasm' | 'webgpu';
+  /** the wasm module running ('relaxed': model.relaxed.wasm); undefined on the webgpu backend */
+  readonly variant: WasmVariant | undefined;
   readonly manifest: Manifest;
   readonly inputs: TensorInfo[];
   readonly outputs: TensorInfo[];

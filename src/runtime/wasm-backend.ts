@@ -5,7 +5,7 @@
 import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { Manifest, TensorSignature } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elements.js';
-import type { Tensor } from './types.js';
+import type { Tensor, WasmVariant } from './types.js';
 
 const WASM_PAGE = 65536;
 
@@ -17,20 +17,28 @@ export class WasmInstance {
   ) {}
 
   /**
-   * Instantiate the module, copy weights.bin into memory and call init() once. Kiln's modules take no
-   * imports; `imports` serves an instrumented build (the profiler's), which must find all it imports there.
+   * Instantiate the variant's module, copy weights.bin into memory and call init() once. 'relaxed' needs
+   * `files.relaxedWasm`. Kiln's modules take no imports; `imports` serves an instrumented build (the
+   * profiler's), which must find all it imports there.
    */
-  static async create(files: LoadedBundleFiles, imports: WebAssembly.Imports = {}): Promise<WasmInstance> {
+  static async create(
+    files: LoadedBundleFiles,
+    variant: WasmVariant = 'simd128',
+    imports: WebAssembly.Imports = {},
+  ): Promise<WasmInstance> {
     const { manifest } = files;
     const where = `model "${manifest.model.name}"`;
+    const [wasm, file] =
+      variant === 'relaxed'
+        ? [files.relaxedWasm, manifest.wasm.relaxed?.file ?? 'the relaxed module']
+        : [files.wasm, manifest.wasm.file];
+    if (wasm === undefined) throw new Error(`${where}: ${file} was not passed in`);
     const module =
-      files.wasm instanceof WebAssembly.Module
-        ? files.wasm
-        : await WebAssembly.compile(files.wasm as Uint8Array<ArrayBuffer>);
+      wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
     const unmet = WebAssembly.Module.imports(module).filter((i) => imports[i.module]?.[i.name] === undefined);
     if (unmet.length > 0)
       throw new Error(
-        `${where}: ${manifest.wasm.file} imports ${unmet.map((i) => `${i.module}.${i.name}`).join(', ')}, but Kiln modules take no imports`,
+        `${where}: ${file} imports ${unmet.map((i) => `${i.module}.${i.name}`).join(', ')}, but Kiln modules take no imports`,
       );
     const { exports } = await WebAssembly.instantiate(module, imports);
     const names = manifest.wasm.exports;
@@ -39,7 +47,7 @@ export class WasmInstance {
     const run = exports[names.run];
     if (!(memory instanceof WebAssembly.Memory) || typeof init !== 'function' || typeof run !== 'function')
       throw new Error(
-        `${where}: ${manifest.wasm.file} must export a memory "${names.memory}" and functions "${names.init}" and "${names.run}"`,
+        `${where}: ${file} must export a memory "${names.memory}" and functions "${names.init}" and "${names.run}"`,
       );
     const missing = manifest.memory.totalBytes - memory.buffer.byteLength;
     if (missing > 0) memory.grow(Math.ceil(missing / WASM_PAGE));

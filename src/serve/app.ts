@@ -186,7 +186,10 @@ export function createApp(options: AppOptions): Hono<Env> {
 function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry {
   const { name, version, model, batching } = served;
   const label = `model "${name}"${version === undefined ? '' : ` version "${version}"`}`;
-  const series = metrics.register(name, version, batching !== undefined);
+  const series = metrics.register(name, version, batching !== undefined, {
+    backend: model.backend,
+    variant: model.variant,
+  });
   const onStart = (seconds: number) => series.observeQueue(seconds);
   if (!batching) {
     const queue = new RunQueue({ label, maxQueue, onStart });

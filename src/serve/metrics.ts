@@ -64,6 +64,8 @@ export class ModelMetrics {
   constructor(
     readonly labels: string,
     batched: boolean,
+    /** what runs the model, e.g. backend="wasm",variant="relaxed" (kiln_model_info) */
+    readonly info: string,
   ) {
     this.batchRows = batched ? newHistogram(BATCH_BUCKETS) : undefined;
   }
@@ -88,9 +90,15 @@ export class Metrics {
   private readonly series: ModelMetrics[] = [];
 
   /** A model's series, at zero from the start so scrapes see every served model before its first request. */
-  register(model: string, version: string | undefined, batched = false): ModelMetrics {
+  register(
+    model: string,
+    version: string | undefined,
+    batched = false,
+    runsOn: { backend?: string; variant?: string } = {},
+  ): ModelMetrics {
     const labels = `model="${escapeLabel(model)}",version="${escapeLabel(version ?? '')}"`;
-    const series = new ModelMetrics(labels, batched);
+    const info = `backend="${escapeLabel(runsOn.backend ?? '')}",variant="${escapeLabel(runsOn.variant ?? '')}"`;
+    const series = new ModelMetrics(labels, batched, info);
     this.series.push(series);
     return series;
   }
@@ -99,6 +107,9 @@ export class Metrics {
     const all = this.series;
     const batched = all.filter((s) => s.batchRows !== undefined);
     const lines: string[] = [
+      '# HELP kiln_model_info What runs each model: backend (wasm, webgpu) and wasm variant (simd128, relaxed).',
+      '# TYPE kiln_model_info gauge',
+      ...all.map((s) => `kiln_model_info{${s.labels},${s.info}} 1`),
       '# HELP kiln_inference_requests_total Inference requests received per model.',
       '# TYPE kiln_inference_requests_total counter',
       ...all.map((s) => `kiln_inference_requests_total{${s.labels}} ${s.requests}`),

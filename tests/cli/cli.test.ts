@@ -145,6 +145,9 @@ describe.concurrent('kiln on a bundle', () => {
     expect(r.stderr).toBe('');
     expect(JSON.parse(r.stdout)).toEqual({
       model: 'fixture',
+      backend: 'wasm',
+      // vitest's workers run without --experimental-wasm-relaxed-simd (tests/runtime/relaxed.test.ts runs with it)
+      variant: 'simd128',
       outputs: [
         { name: 'out/y', dtype: 'float32', dims: [2, 3], data: expectedY(X) },
         { name: 'picked', dtype: 'float32', dims: [1], data: [WEIGHT_VALUES[4]] },
@@ -178,6 +181,7 @@ describe.concurrent('kiln on a bundle', () => {
     expect(Object.keys(result)).toEqual([
       'model',
       'backend',
+      'variant',
       'runs',
       'load_ms',
       'first_run_ms',
@@ -186,7 +190,7 @@ describe.concurrent('kiln on a bundle', () => {
       'min_ms',
       'peak_rss_mb',
     ]);
-    expect(result).toMatchObject({ model: 'fixture', backend: 'wasm', runs: 3 });
+    expect(result).toMatchObject({ model: 'fixture', backend: 'wasm', variant: 'simd128', runs: 3 });
     expect(result.min_ms).toBeLessThanOrEqual(result.median_ms);
     expect(result.median_ms).toBeLessThanOrEqual(result.p90_ms);
     expect(result.peak_rss_mb).toBeGreaterThan(0);
@@ -213,6 +217,8 @@ describe.concurrent('kiln compile', () => {
     const r = await kiln('run', out, '--input', `x=${join(dir, 'x.npy')}`, '--json');
     expect(JSON.parse(r.stdout)).toEqual({
       model: 'tiny',
+      backend: 'wasm',
+      variant: 'simd128',
       outputs: [
         { name: 'y', dtype: 'float32', dims: [2, 3], data: X.map((v, i) => v * 2 + [10, 20, 30][i % 3]) },
       ],

@@ -117,10 +117,11 @@ it('creates the bucket, uploads the weights, then the Worker, and returns its wo
   );
   const object = api.requests.find((r) => r.path.startsWith('/r2/buckets/kiln-mlp-weights/objects/'))!;
   expect(object.body).toEqual(await readFile(join(mlp.dir, 'weights.bin')));
-  // the script upload is multipart: the built worker.js and model.wasm, and the R2 binding
+  // the script upload is multipart: the built worker.js, model.wasm and model.relaxed.wasm, and the R2 binding
   const upload = api.requests.find((r) => r.method === 'PUT' && r.path === '/workers/scripts/kiln-mlp')!.body;
   expect(upload.includes(await readFile(join(scratch, 'new', 'worker', 'worker.js')))).toBe(true);
   expect(upload.includes(await readFile(join(mlp.dir, 'model.wasm')))).toBe(true);
+  expect(upload.includes(await readFile(join(mlp.dir, 'model.relaxed.wasm')))).toBe(true);
   expect(upload.toString('latin1')).toContain('"bucket_name":"kiln-mlp-weights"');
   expect(upload.includes(await readFile(join(mlp.dir, 'weights.bin')))).toBe(false);
 });

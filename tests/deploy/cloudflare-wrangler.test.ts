@@ -35,6 +35,7 @@ it('wrangler deploy --dry-run on the root wrangler.toml builds a Worker that ser
   expect(stdout).toContain('--dry-run: exiting now.');
   expect((await readdir(outDir)).sort()).toEqual([
     'README.md',
+    'hey_mycroft.relaxed.wasm',
     'hey_mycroft.wasm',
     'hey_mycroft.weights.bin',
     'worker.js',

@@ -33,7 +33,7 @@ const idx = buf(3, 'int32', 1, 160);
 const y = buf(4, 'float32', 6, 192);
 const picked = buf(5, 'float32', 1, 224);
 
-const program: Program = {
+export const fixtureProgram: Program = {
   buffers: [w, bias, x, idx, y, picked],
   memoryBytes: 65536,
   init: [{ name: 'fill_bias', body: [loop('k', 6, [store(bias, v('k'), f32(1))])] }],
@@ -50,7 +50,7 @@ const program: Program = {
 
 export async function buildFixtureBundle(): Promise<BundleFiles> {
   const weights = packWeights([{ name: 'w', tensor: tensorFromNumbers('float32', [2, 3], WEIGHT_VALUES) }]);
-  const wasm = await compileProgram(program, { optimize: true });
+  const wasm = await compileProgram(fixtureProgram, { optimize: true });
   const signature = (name: string, b: PlacedBuffer, shape: number[]) => ({
     name,
     dtype: b.dtype,

@@ -31,6 +31,7 @@ it('the zipped handler answers a Function URL event from a fresh process', async
       'index.mjs',
       'models/mlp/manifest.json',
       'models/mlp/model.wasm',
+      'models/mlp/model.relaxed.wasm',
       'models/mlp/weights.bin',
     ]),
   );

@@ -8,15 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { readServedBundles } from '../../src/deploy/bundles.js';
-import { buildWorker } from '../../src/deploy/worker-build.js';
+import { buildWorker, type WorkerBuildOptions } from '../../src/deploy/worker-build.js';
 import { CONTRACT_ENV, describeContract } from '../serve/contract.js';
 import { compileMlp } from '../serve/fixture.js';
 import { expectWorkerBatches } from './batching-check.js';
 import { runWorkerDir } from './miniflare.js';
 
-async function startWorker(bundleDir: string, bindings: Record<string, string>) {
+async function startWorker(
+  bundleDir: string,
+  bindings: Record<string, string>,
+  options: WorkerBuildOptions = {},
+) {
   const outDir = await mkdtemp(join(tmpdir(), 'kiln-worker-'));
-  const build = await buildWorker(outDir, await readServedBundles([bundleDir]));
+  const build = await buildWorker(outDir, await readServedBundles([bundleDir]), options);
   const worker = await runWorkerDir(outDir, { bindings });
   return {
     build,
@@ -29,7 +33,10 @@ async function startWorker(bundleDir: string, bindings: Record<string, string>) 
 }
 
 describeContract('workerd', async (mlp) => {
-  const worker = await startWorker(mlp.dir, CONTRACT_ENV);
+  // the contract holds answers to exactly what the runtime computes in this process, which runs
+  // model.wasm (Node 20, no relaxed SIMD): so this Worker carries model.wasm alone; the last test
+  // below serves model.relaxed.wasm
+  const worker = await startWorker(mlp.dir, CONTRACT_ENV, { relaxed: false });
   expect(worker.build).toEqual({
     modules: [
       { path: 'worker.js', type: 'ESModule' },
@@ -73,5 +80,37 @@ it('batches concurrent requests inside workerd with KILN_MAX_BATCH, each request
   } finally {
     await worker.stop();
     await mlp4.cleanup();
+  }
+});
+
+it('workerd compiles model.relaxed.wasm at startup and the runtime runs it; without it, model.wasm', async () => {
+  const mlp = await compileMlp();
+  const info = (variant: string) =>
+    `kiln_model_info{model="mlp",version="",backend="wasm",variant="${variant}"} 1`;
+  try {
+    for (const [relaxed, variant] of [
+      [true, 'relaxed'],
+      [false, 'simd128'],
+    ] as const) {
+      const worker = await startWorker(mlp.dir, {}, { relaxed });
+      try {
+        expect(worker.build.modules.some((m) => m.path === 'mlp.relaxed.wasm')).toBe(relaxed);
+        const metrics = await (await worker.send('/metrics')).text();
+        expect(metrics).toContain(info(variant));
+        const x = Array.from({ length: 64 }, (_, i) => Math.sin(i));
+        const infer = await worker.send('/v2/models/mlp/infer', {
+          method: 'POST',
+          body: JSON.stringify({ inputs: [{ name: 'x', shape: [1, 64], datatype: 'FP32', data: x }] }),
+        });
+        expect(infer.status).toBe(200);
+        const [probs] = ((await infer.json()) as { outputs: { data: number[] }[] }).outputs;
+        const expected = await mlp.model.run({ x: { dtype: 'float32', dims: [1, 64], data: x } });
+        probs.data.forEach((p, i) => expect(p).toBeCloseTo((expected.probs.data as Float32Array)[i], 5));
+      } finally {
+        await worker.stop();
+      }
+    }
+  } finally {
+    await mlp.cleanup();
   }
 });

@@ -17,9 +17,10 @@ import { nodeGpu } from '../gpu.js';
 import { progressLine } from '../progress.js';
 import { BACKENDS } from './run.js';
 import { peakRssMb } from '../peak-rss.js';
+import { describeBackend, VARIANTS } from '../variant.js';
 
 const usage =
-  'kiln bench DIR [--backend wasm|webgpu] [--runs N] [--warmup N] [--warmup-ms MS] [--input NAME=FILE]... [--profile [--top N]] [--json]';
+  'kiln bench DIR [--backend wasm|webgpu] [--variant auto|simd128|relaxed] [--runs N] [--warmup N] [--warmup-ms MS] [--input NAME=FILE]... [--profile [--top N]] [--json]';
 
 /** --profile warms by time first: V8 optimizes wasm in the background, seconds for a large model */
 const PROFILE_WARMUP_MS = 2000;
@@ -33,6 +34,7 @@ export const benchCommand: Command = {
       args,
       {
         backend: { type: 'string' },
+        variant: { type: 'string' },
         runs: { type: 'string' },
         warmup: { type: 'string' },
         'warmup-ms': { type: 'string' },
@@ -45,6 +47,7 @@ export const benchCommand: Command = {
     );
     const dir = onePositional(positionals, 'bundle DIR', usage);
     const backend = parseChoice('--backend', values.backend ?? 'wasm', BACKENDS, usage);
+    const variant = parseChoice('--variant', values.variant ?? 'auto', VARIANTS, usage);
     const runs = parseCount('--runs', values.runs, 50, 1, usage);
     const warmup = parseCount('--warmup', values.warmup, 5, 0, usage);
     const profile = values.profile ?? false;
@@ -71,7 +74,7 @@ export const benchCommand: Command = {
     // Dawn's start-up is not part of loading the model, so the GPU is fetched before the clock starts
     const gpu = backend === 'webgpu' ? await nodeGpu() : undefined;
     const loadStart = performance.now();
-    const model = await loadModel(dir, { backend, gpu });
+    const model = await loadModel(dir, { backend, variant, gpu });
     const loadMs = performance.now() - loadStart;
     const feeds = feedsFromArgs(model, values.input ?? [], usage, 'random');
     const progress = progressLine();
@@ -101,6 +104,7 @@ export const benchCommand: Command = {
     const result = {
       model: model.name,
       backend: model.backend,
+      ...(model.variant && { variant: model.variant }),
       runs,
       load_ms: round(loadMs),
       first_run_ms: round(firstRunMs),
@@ -111,7 +115,7 @@ export const benchCommand: Command = {
     };
     if (values.json) return printJson(report ? { ...result, profile: report } : result);
     print(
-      `${result.model} (${result.backend}): load ${result.load_ms} ms, first run ${result.first_run_ms} ms`,
+      `${result.model} (${describeBackend(model)}): load ${result.load_ms} ms, first run ${result.first_run_ms} ms`,
     );
     print(
       `${runs} runs after ${warmupMs > 0 ? `${(warmupMs / 1000).toFixed(1)} s and ` : ''}${warmup} warmup: median ${result.median_ms} ms, p90 ${result.p90_ms} ms, min ${result.min_ms} ms`,

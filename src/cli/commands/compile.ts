@@ -9,7 +9,7 @@ import { progressLine } from '../progress.js';
 import { formatBytes, plural, print, type Command } from '../command.js';
 
 const usage =
-  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--name NAME]';
+  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME]';
 
 const TARGETS = ['wasm', 'webgpu'] as const;
 const WEIGHTS = ['fp32', 'fp16', 'int8'] as const;
@@ -28,6 +28,7 @@ export const compileCommand: Command = {
         targets: { type: 'string' },
         weights: { type: 'string' },
         name: { type: 'string' },
+        'no-relaxed': { type: 'boolean' },
       },
       usage,
     );
@@ -54,6 +55,7 @@ export const compileCommand: Command = {
       ...(values.targets !== undefined && {
         targets: values.targets.split(',').map((t) => parseChoice('--targets', t.trim(), TARGETS, usage)),
       }),
+      ...(values['no-relaxed'] && { relaxed: false }),
       ...(values.weights !== undefined && {
         weights: parseChoice('--weights', values.weights, WEIGHTS, usage),
       }),
@@ -81,9 +83,13 @@ export const compileCommand: Command = {
       m.webgpu && files.wgsl !== undefined
         ? `, ${m.webgpu.file} ${formatBytes(new TextEncoder().encode(files.wgsl).byteLength)}`
         : '';
+    const relaxed =
+      m.wasm.relaxed && files.relaxedWasm
+        ? `, ${m.wasm.relaxed.file} ${formatBytes(files.relaxedWasm.byteLength)}`
+        : '';
     print(
       `compiled ${modelPath} → ${values.out}: ${plural(m.inputs.length, 'input')}, ${plural(m.outputs.length, 'output')}, ` +
-        `${m.wasm.file} ${formatBytes(files.wasm.byteLength)}${wgsl}, weights.bin ${formatBytes(files.weights.byteLength)}`,
+        `${m.wasm.file} ${formatBytes(files.wasm.byteLength)}${relaxed}${wgsl}, weights.bin ${formatBytes(files.weights.byteLength)}`,
     );
   },
 };

@@ -42,6 +42,9 @@ export const inspectCommand: Command = {
         arenaUnplannedBytes: m.memory.arenaUnplannedBytes,
       },
       wasmBytes: files.wasm.byteLength,
+      ...(m.wasm.relaxed && {
+        relaxedWasm: { file: m.wasm.relaxed.file, bytes: files.relaxedWasm?.byteLength ?? 0 },
+      }),
       ...(webgpu && { webgpu }),
     };
     if (values.json) return printJson(info);
@@ -61,7 +64,10 @@ export const inspectCommand: Command = {
       `weights:  ${plural(info.weights.count, 'tensor')}, ${formatBytes(info.weights.bytes)}`,
       `arena:    ${formatBytes(arenaBytes)} planned vs ${formatBytes(arenaUnplannedBytes)} unplanned${saved}`,
       `memory:   ${formatBytes(info.memory.totalBytes)} in all`,
-      `wasm:     ${m.wasm.file} ${formatBytes(info.wasmBytes)}`,
+      `wasm:     ${m.wasm.file} ${formatBytes(info.wasmBytes)} (SIMD128)`,
+      info.relaxedWasm
+        ? `          ${info.relaxedWasm.file} ${formatBytes(info.relaxedWasm.bytes)} (relaxed SIMD, where the engine has it)`
+        : '          no relaxed-SIMD module',
       ...(webgpu
         ? [
             `webgpu:   ${webgpu.file} ${formatBytes(webgpu.wgslBytes)}, ${webgpu.runDispatches} dispatches per run ` +

@@ -7,10 +7,11 @@ import { onePositional, parseChoice, parseCommandArgs } from '../args.js';
 import { print, printJson, type Command } from '../command.js';
 import { feedsFromArgs } from '../feeds.js';
 import { nodeGpu } from '../gpu.js';
+import { describeBackend, VARIANTS } from '../variant.js';
 import { hostTensorFromOutput, outputFileName, tensorNumbers } from '../tensors.js';
 
 const usage =
-  'kiln run DIR --input NAME=FILE(.npy|.pb)... [--output-dir OUT] [--backend wasm|webgpu] [--json]';
+  'kiln run DIR --input NAME=FILE(.npy|.pb)... [--output-dir OUT] [--backend wasm|webgpu] [--variant auto|simd128|relaxed] [--json]';
 
 export const BACKENDS = ['wasm', 'webgpu'] as const;
 const PREVIEW = 8;
@@ -26,13 +27,20 @@ export const runCommand: Command = {
         input: { type: 'string', multiple: true },
         'output-dir': { type: 'string' },
         backend: { type: 'string' },
+        variant: { type: 'string' },
         json: { type: 'boolean' },
       },
       usage,
     );
     const dir = onePositional(positionals, 'bundle DIR', usage);
     const backend = parseChoice('--backend', values.backend ?? 'wasm', BACKENDS, usage);
-    const model = await loadModel(dir, { backend, gpu: backend === 'webgpu' ? await nodeGpu() : undefined });
+    const variant = parseChoice('--variant', values.variant ?? 'auto', VARIANTS, usage);
+    const model = await loadModel(dir, {
+      backend,
+      variant,
+      gpu: backend === 'webgpu' ? await nodeGpu() : undefined,
+    });
+    if (!values.json) print(`${model.name}: ${describeBackend(model)}`);
     const outputs = await model.run(feedsFromArgs(model, values.input ?? [], usage, 'none'));
     const outDir = values['output-dir'];
     if (outDir) {
@@ -46,6 +54,8 @@ export const runCommand: Command = {
     if (values.json) {
       printJson({
         model: model.name,
+        backend: model.backend,
+        ...(model.variant && { variant: model.variant }),
         outputs: Object.entries(outputs).map(([name, t]) => ({
           name,
           dtype: t.dtype,

@@ -9,6 +9,7 @@ import { batchingOf, parseChoice, parseCommandArgs, parseCount } from '../args.j
 import { print, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { nodeGpu } from '../gpu.js';
+import { variantNote } from '../variant.js';
 
 const usage =
   'kiln serve DIR... [--port 8080] [--host 127.0.0.1] [--backend auto|wasm|webgpu] [--max-body-mb 64] [--max-queue 64] [--max-batch N [--batch-delay-ms 2]] [--cors ORIGIN]...';
@@ -56,7 +57,9 @@ export const serveCommand: Command = {
       cors: values.cors,
     });
     for (const [i, model] of models.entries())
-      print(`kiln: serving ${model.name} from ${positionals[i]} (${model.backend}): ${signature(model)}`);
+      print(
+        `kiln: serving ${model.name} from ${positionals[i]} (${model.backend}): ${signature(model)}${variantNote(model)}`,
+      );
     if (batching)
       print(
         `kiln: batching up to ${batching.maxBatch} rows, waiting up to ${batching.delayMs} ms for a batch to fill`,

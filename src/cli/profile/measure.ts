@@ -86,10 +86,13 @@ export async function timeKernels(
   const [plainModule, profiledModule] = withoutLiftoff(() =>
     [files.wasm, instrumented.bytes].map((bytes) => new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>)),
   );
-  const plain = await loadModel({ manifest, wasm: plainModule, weights: files.weights }, { backend: 'wasm' });
+  const plain = await loadModel(
+    { manifest, wasm: plainModule, weights: files.weights },
+    { backend: 'wasm', variant: 'simd128' },
+  );
   const model = await loadModel(
     { manifest, wasm: profiledModule, weights: files.weights },
-    { backend: 'wasm', imports },
+    { backend: 'wasm', variant: 'simd128', imports },
   );
   try {
     checkSameOutputs(await model.run(feeds), await plain.run(feeds));

@@ -30,6 +30,12 @@ const VEC: Lanes = {
   store: 'v128.store',
   width: 4,
 };
+/**
+ * The relaxed-SIMD module's vectors: relaxed min/max are one instruction (minps/maxps on x86) where the
+ * strict ones need a NaN and -0 fix-up; they only clamp the epilogue (Relu, Clip), where a NaN or the sign
+ * of a zero output may differ from the strict form's.
+ */
+const RELAXED_VEC: Lanes = { ...VEC, min: 'f32x4.relaxed_min', max: 'f32x4.relaxed_max' };
 const SCALAR: Lanes = {
   add: 'f32.add',
   mul: 'f32.mul',
@@ -174,7 +180,9 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       ...acc.flat().map((c) => `(local.set ${c} (v128.const i32x4 0 0 0 0))`),
       start,
       kLoop(step, bStride),
-      ...acc.flatMap((row, r) => row.map((c, j) => store(VEC, r, j * 4, `(local.get ${c})`))),
+      ...acc.flatMap((row, r) =>
+        row.map((c, j) => store(fma ? RELAXED_VEC : VEC, r, j * 4, `(local.get ${c})`)),
+      ),
     ].join('\n');
   };
 

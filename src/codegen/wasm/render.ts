@@ -200,7 +200,7 @@ ${body}
     };
     const vectorBody = stores.map((st) => {
       const { addr, offset } = this.address(st.buf, st.index, 'store to');
-      const value = renderVector(st.value, s.v, (e) => this.expr(e), vload);
+      const value = renderVector(st.value, s.v, (e) => this.expr(e), vload, this.program.relaxedSimd);
       return `(v128.store offset=${offset} ${addr} ${value})`;
     });
     const main = s.n - (s.n % 4);

@@ -154,20 +154,38 @@ export function vectorizableStores(loop: Loop, regions: Regions): Store[] | unde
   return stores;
 }
 
-/** Lane-wise rendering of an expression accepted by `vectorizable`. */
+/** `x` as a product that varies with the loop, for fusing into a multiply-add. */
+const product = (x: Expr, v: string) => (x.k === 'bin' && x.op === 'mul' && dependsOn(x, v) ? x : undefined);
+
+/**
+ * Lane-wise rendering of an expression accepted by `vectorizable`. With `fma` (the relaxed-SIMD module),
+ * c + a·b and c − a·b become one f32x4.relaxed_madd / relaxed_nmadd, rounded once or twice as the engine
+ * chooses.
+ */
 export function renderVector(
   e: Expr,
   v: string,
   scalar: (e: Expr) => string,
   vload: (buf: BufRef, index: Expr) => string,
+  fma = false,
 ): string {
-  const rec = (x: Expr) => renderVector(x, v, scalar, vload);
+  const rec = (x: Expr) => renderVector(x, v, scalar, vload, fma);
   if (!dependsOn(e, v)) return `(f32x4.splat ${scalar(e)})`;
   switch (e.k) {
     case 'load':
       return vload(e.buf, e.index);
-    case 'bin':
+    case 'bin': {
+      const p =
+        fma && (e.op === 'add' || e.op === 'sub')
+          ? (product(e.b, v) ?? (e.op === 'add' ? product(e.a, v) : undefined))
+          : undefined;
+      if (p?.k === 'bin') {
+        const c = p === e.b ? e.a : e.b;
+        const op = e.op === 'add' ? 'f32x4.relaxed_madd' : 'f32x4.relaxed_nmadd';
+        return `(${op} ${rec(p.a)} ${rec(p.b)} ${rec(c)})`;
+      }
       return `(${VEC_BIN[e.op]} ${rec(e.a)} ${rec(e.b)})`;
+    }
     case 'un':
       return `(${VEC_UN[e.op]} ${rec(e.a)})`;
     case 'select': {
