@@ -17,9 +17,12 @@
  * measured in a child process too, so no compiler wasm tiers up in the timing process.
  *
  *   npm run bench -- [--filter REGEX] [--warm-ms 2000] [--blocks 5] [--block-ms 1000] [--cold-runs 3]
- *                    [--json FILE] [--quick] [--relaxed]
+ *                    [--json FILE] [--quick]
+ *
+ * Kiln runs twice: model.wasm (SIMD128) and model.relaxed.wasm (relaxed SIMD). Node 20 compiles relaxed
+ * SIMD only with --experimental-wasm-relaxed-simd, so the bench runs itself (and its children) with it.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,10 +30,28 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { ensureBenchModels } from './bench-models.js';
 import { benchFeeds, type BenchInput } from './bench/feeds.js';
-import { ENGINE_LABELS, ENGINES, openEngine, type EngineId, type OpenedEngine } from './bench/engines.js';
+import { ENGINE_IDS, ENGINE_LABELS, openEngine, type EngineId, type OpenedEngine } from './bench/engines.js';
+import { hasRelaxedSimd } from '../src/runtime/relaxed-simd.js';
 import { compareTensors } from './compare.js';
 import { quantile } from '../src/runtime/timing.js';
 import type { Manifest } from '../src/bundle/manifest.js';
+
+const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
+if (!hasRelaxedSimd() && !process.execArgv.includes(RELAXED_FLAG)) {
+  // Node 20: run again with relaxed SIMD switched on, when this Node knows the flag
+  if (spawnSync(process.execPath, [RELAXED_FLAG, '-e', '0']).status === 0) {
+    const again = spawnSync(
+      process.execPath,
+      [RELAXED_FLAG, ...process.execArgv, import.meta.filename, ...process.argv.slice(2)],
+      { stdio: 'inherit' },
+    );
+    process.exit(again.status ?? 1);
+  }
+}
+/** the engines timed: Kiln's relaxed module only where this engine compiles relaxed SIMD */
+const ENGINES = ENGINE_IDS.filter((e) => e !== 'kiln-relaxed' || hasRelaxedSimd());
+/** node flags every child gets, so fresh processes see the same engine features */
+const CHILD_FLAGS = process.execArgv.filter((a) => a === RELAXED_FLAG);
 
 const { values: args } = parseArgs({
   options: {
@@ -41,7 +62,6 @@ const { values: args } = parseArgs({
     'cold-runs': { type: 'string' },
     json: { type: 'string' },
     quick: { type: 'boolean' },
-    relaxed: { type: 'boolean' },
   },
 });
 const quick = !!args.quick;
@@ -143,10 +163,14 @@ interface ColdSample {
 function coldStart(child: string, engine: EngineId, c: BenchCase, bundle: string): Promise<ColdSample> {
   return new Promise((resolvePromise, reject) => {
     const start = performance.now();
-    const proc = spawn(process.execPath, [child, engine, c.onnx, bundle, JSON.stringify(c.inputs)], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const proc = spawn(
+      process.execPath,
+      [...CHILD_FLAGS, child, engine, c.onnx, bundle, JSON.stringify(c.inputs)],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     let sample: ColdSample | undefined;
@@ -228,14 +252,6 @@ async function runFor(engine: OpenedEngine, ms: number, minRuns: number): Promis
   return times;
 }
 
-/**
- * The variant columns of Kiln beside the SIMD128 bundle. `--relaxed` reserves the relaxed-SIMD column:
- * timing it needs bundles with model.relaxed.wasm and, on Node 20, a child process started with
- * `--experimental-wasm-relaxed-simd`; until that lands, the column says n/a.
- */
-const VARIANTS = args.relaxed ? ['kiln-relaxed'] : [];
-const VARIANT_NOTE = 'n/a: relaxed-SIMD bundles are not built yet';
-
 // ---------------------------------------------------------------- one model
 
 interface ModelResult {
@@ -273,12 +289,16 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
   const onnxMb = fileMb(c.onnx);
   const size_mb = {
     kiln: fileMb(join(bundle, 'model.wasm')) + fileMb(join(bundle, 'weights.bin')),
+    'kiln-relaxed': fileMb(join(bundle, 'model.relaxed.wasm')) + fileMb(join(bundle, 'weights.bin')),
     'ort-web': onnxMb + runtimeMb('ort-web'),
     'ort-node': onnxMb + runtimeMb('ort-node'),
   };
 
   // start-up: fresh processes, engines interleaved
-  const coldSamples: Record<EngineId, ColdSample[]> = { kiln: [], 'ort-web': [], 'ort-node': [] };
+  const coldSamples = Object.fromEntries(ENGINES.map((e) => [e, [] as ColdSample[]])) as Record<
+    EngineId,
+    ColdSample[]
+  >;
   for (let i = 0; i < coldRuns; i++)
     for (const engine of ENGINES) {
       log(`[${c.name}] ${engine}: cold start ${i + 1}/${coldRuns} (fresh process)`);
@@ -314,7 +334,7 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
     log(`[${c.name}] ${engine}: warming ≥ ${warmMs} ms`);
     await runFor(opened[engine], warmMs, 3);
   }
-  const samples: Record<EngineId, number[]> = { kiln: [], 'ort-web': [], 'ort-node': [] };
+  const samples = Object.fromEntries(ENGINES.map((e) => [e, [] as number[]])) as Record<EngineId, number[]>;
   for (let b = 0; b < blocks; b++)
     for (let k = 0; k < ENGINES.length; k++) {
       const engine = ENGINES[(b + k) % ENGINES.length];
@@ -336,13 +356,16 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
   };
 }
 
-async function checkAgainstOrtNode(opened: Record<EngineId, OpenedEngine>): Promise<string> {
-  const ours = await opened.kiln.outputs();
-  const theirs = await opened['ort-node'].outputs();
-  for (const [name, expected] of Object.entries(theirs)) {
-    if (!ours[name]) return `output ${name} missing`;
-    const problem = compareTensors(ours[name], expected, 1e-3, 1e-4);
-    if (problem) return `${name}: ${problem}`;
+async function checkAgainstOrtNode(opened: Partial<Record<EngineId, OpenedEngine>>): Promise<string> {
+  const theirs = await opened['ort-node']!.outputs();
+  for (const engine of ['kiln', 'kiln-relaxed'] as const) {
+    if (!opened[engine]) continue;
+    const ours = await opened[engine].outputs();
+    for (const [name, expected] of Object.entries(theirs)) {
+      if (!ours[name]) return `${engine}: output ${name} missing`;
+      const problem = compareTensors(ours[name], expected, 1e-3, 1e-4);
+      if (problem) return `${engine}: ${name}: ${problem}`;
+    }
   }
   return 'yes';
 }
@@ -359,8 +382,9 @@ const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
 
 function report(results: ModelResult[], peak: { simd128: number; relaxed?: number }, date: string): string {
   const lines: string[] = [];
-  const steadyCols = ['kiln', ...VARIANTS, 'ort-web', 'ort-node'];
-  const label = (id: string) => (id === 'kiln-relaxed' ? 'Kiln relaxed' : ENGINE_LABELS[id as EngineId]);
+  const steadyCols = ENGINES;
+  const label = (id: EngineId) => ENGINE_LABELS[id];
+  const relaxed = ENGINES.includes('kiln-relaxed');
   lines.push(
     `${date}, Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), one thread per engine.`,
     `Measured SIMD128 peak of one core: ${fmt(peak.simd128)} GFLOP/s` +
@@ -374,18 +398,19 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
       'GFLOP',
       ...steadyCols.map((e) => `${label(e)} ms`),
       'Kiln ÷ ORT-web',
+      ...(relaxed ? ['Kiln relaxed ÷ ORT-web'] : []),
       'Kiln ÷ ORT-node',
       ...steadyCols.map((e) => `${label(e)} GFLOP/s (% peak)`),
       'Kiln output = ORT-node',
     ]),
-    row(Array(5 + 2 * steadyCols.length).fill('---')),
+    row(Array(5 + (relaxed ? 1 : 0) + 2 * steadyCols.length).fill('---')),
   );
   for (const r of results) {
-    const cell = (e: string) => {
+    const cell = (e: EngineId) => {
       const s = r.steady[e];
-      return s ? `${fmt(s.median_ms)} (${fmt(s.p10_ms)}–${fmt(s.p90_ms)})` : VARIANT_NOTE;
+      return s ? `${fmt(s.median_ms)} (${fmt(s.p10_ms)}–${fmt(s.p90_ms)})` : 'n/a';
     };
-    const rate = (e: string) => {
+    const rate = (e: EngineId) => {
       const s = r.steady[e];
       if (!s || !r.gflop) return 'n/a';
       const g = r.gflop / (s.median_ms / 1000);
@@ -397,6 +422,7 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
         r.gflop ? r.gflop.toPrecision(3) : 'n/a',
         ...steadyCols.map(cell),
         ratio(r.steady.kiln?.median_ms, r.steady['ort-web']?.median_ms),
+        ...(relaxed ? [ratio(r.steady['kiln-relaxed']?.median_ms, r.steady['ort-web']?.median_ms)] : []),
         ratio(r.steady.kiln?.median_ms, r.steady['ort-node']?.median_ms),
         ...steadyCols.map(rate),
         r.agrees_with_ort_node,
@@ -487,7 +513,6 @@ if (args.json)
           blocks,
           block_ms: blockMs,
           cold_runs: coldRuns,
-          relaxed: !!args.relaxed,
         },
         ratio_direction: 'kiln / peer: below 1 = kiln faster or smaller',
         results,

@@ -9,11 +9,13 @@ import type { Feed } from '../../src/runtime/types.js';
 import type { TypedArray } from '../../src/ir/dtype.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
 
-export const ENGINES = ['kiln', 'ort-web', 'ort-node'] as const;
-export type EngineId = (typeof ENGINES)[number];
+/** `kiln` runs model.wasm (SIMD128), `kiln-relaxed` model.relaxed.wasm (where the engine has relaxed SIMD). */
+export const ENGINE_IDS = ['kiln', 'kiln-relaxed', 'ort-web', 'ort-node'] as const;
+export type EngineId = (typeof ENGINE_IDS)[number];
 
 export const ENGINE_LABELS: Record<EngineId, string> = {
   kiln: 'Kiln',
+  'kiln-relaxed': 'Kiln relaxed',
   'ort-web': 'ORT-web',
   'ort-node': 'ORT-node',
 };
@@ -63,8 +65,9 @@ export async function openEngine(
   source: EngineSource,
   feeds: Record<string, HostTensor>,
 ): Promise<OpenedEngine> {
-  if (engine === 'kiln') {
-    const model = await loadModel(source.bundle, { backend: 'wasm' });
+  if (engine === 'kiln' || engine === 'kiln-relaxed') {
+    const variant = engine === 'kiln' ? 'simd128' : 'relaxed';
+    const model = await loadModel(source.bundle, { backend: 'wasm', variant });
     const feed = feeds as Record<string, Feed>;
     return {
       run: () => model.run(feed),
