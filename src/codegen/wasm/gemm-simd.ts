@@ -226,10 +226,37 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     form === 'broadcast'
       ? broadcastTile(rows, cols, `(local.get ${bCol})`, g.b.rs * F32)
       : dotTile(rows, cols);
-  const restart = [
-    `(local.set ${aRow} (local.get ${aBase})) (local.set ${cRow} (local.get ${cBase}))`,
-    g.bias ? `(local.set ${biasRow} (local.get ${biasBase}))` : '',
-  ].join(' ');
+  /** pointer state at row block i (i: an i32 expression) of `rows` rows each */
+  const rowsAt = (rows: number, i: string): string => {
+    const at = (ptr: string, base: string, stride: number) =>
+      `(local.set ${ptr} (i32.add (local.get ${base}) (i32.mul ${i} (i32.const ${rows * stride * F32}))))`;
+    return [
+      at(aRow, aBase, g.a.rs),
+      at(cRow, cBase, g.c.rs),
+      g.bias ? at(biasRow, biasBase, g.bias.rs) : '',
+    ].join(' ');
+  };
+  /** the locals a split-off loop reads from the kernel (chunks.ts): the views' start pointers */
+  const liveIns = [aBase, bBase, cBase, ...(g.bias ? [biasBase] : [])];
+  /**
+   * `count` iterations of `body` starting from the pointer state `at(0)`, leaving the state `at(count)`;
+   * split into chunks (functions taking an iteration range) when the work is large.
+   */
+  const counted = (
+    hint: string,
+    count: number,
+    work: number,
+    at: (i: string) => string,
+    body: string,
+  ): string => {
+    const chunks = e.chunksFor(count, work);
+    if (chunks < 2) return [at('(i32.const 0)'), e.countedLoop(e.temp('i32', hint), count, body)].join('\n');
+    const counter = e.temp('i32', hint);
+    const calls = e.splitLoop(hint, count, chunks, liveIns, (lo, hi) =>
+      [at(`(local.get ${lo})`), e.dynamicLoop(counter, lo, hi, body)].join('\n'),
+    );
+    return [calls, at(`(i32.const ${count})`)].join('\n');
+  };
 
   /** Columns [first, N) of a block of rows, in tiles of the given widths (widest first, the last one is 1). */
   const rowBlock = (rows: number, first: number, widths: number[]): string => {
@@ -261,10 +288,11 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   };
   const rowBlocks = (first: number, widths: number[]): string =>
     [
-      restart,
-      e.countedLoop(
-        e.temp('i32', 'mb'),
+      counted(
+        'mb',
         Math.floor(g.M / rowsPerBlock),
+        (g.M - (g.M % rowsPerBlock)) * (g.N - first) * g.K,
+        (i) => rowsAt(rowsPerBlock, i),
         rowBlock(rowsPerBlock, first, widths),
       ),
       e.countedLoop(e.temp('i32', 'm1'), g.M % rowsPerBlock, rowBlock(1, first, widths)),
@@ -330,8 +358,13 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       return [
         ...startPanels,
         e.countedLoop(e.temp('i32', 'pn'), panels, pack),
-        restart,
-        e.countedLoop(e.temp('i32', 'mb'), Math.floor(g.M / TILE_ROWS), rowBlockOverPanels(TILE_ROWS)),
+        counted(
+          'mb',
+          Math.floor(g.M / TILE_ROWS),
+          (g.M - (g.M % TILE_ROWS)) * panels * PANEL * g.K,
+          (i) => rowsAt(TILE_ROWS, i),
+          rowBlockOverPanels(TILE_ROWS),
+        ),
         e.countedLoop(e.temp('i32', 'm1'), g.M % TILE_ROWS, rowBlockOverPanels(1)),
       ].join('\n');
     }
@@ -352,7 +385,17 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       advance(cPanel, PANEL * F32),
       g.bias ? advance(biasPanel, PANEL * g.bias.cs * F32) : '',
     ];
-    return [...startPanels, e.countedLoop(e.temp('i32', 'np'), panels, body.join('\n'))].join('\n');
+    /** pointer state at panel i */
+    const panelAt = (i: string): string => {
+      const at = (ptr: string, base: string, bytes: number) =>
+        `(local.set ${ptr} (i32.add (local.get ${base}) (i32.mul ${i} (i32.const ${bytes}))))`;
+      return [
+        at(bPanel, bBase, PANEL * F32),
+        at(cPanel, cBase, PANEL * F32),
+        g.bias ? at(biasPanel, biasBase, PANEL * g.bias.cs * F32) : '',
+      ].join(' ');
+    };
+    return counted('np', panels, panels * PANEL * g.M * g.K, panelAt, body.join('\n'));
   };
 
   const packs = form === 'broadcast' && g.M >= PACK_MIN_ROWS && g.N >= PANEL;

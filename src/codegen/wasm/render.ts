@@ -4,6 +4,7 @@ import { binCode, castCode, cmpCode, unCode, type Code, type UnCode } from './op
 import { constText, storageOf, WASM_TYPE } from './types.js';
 import { renderGemm } from './gemm.js';
 import { renderVector, vectorizableStores } from './vectorize.js';
+import { chunkCount, freeNames, MIN_SPLIT, workOf } from './chunks.js';
 
 /** What a kernel needs from the whole program: where buffers live, and which helpers were used. */
 export interface ProgramContext {
@@ -25,8 +26,21 @@ export interface Address {
   offset: number;
 }
 
+/** A loop split off its kernel (chunks.ts): a function taking (lo, hi) and the locals it reads. */
+interface Outlined {
+  id: string;
+  params: string[];
+  body: string;
+}
+
 export class KernelEmitter {
-  private readonly locals: string[] = [];
+  /** every wasm local of the kernel; each of its functions declares them all (the optimizer drops unused ones) */
+  private readonly locals: { id: string; type: string }[] = [];
+  private readonly outlined: Outlined[] = [];
+  /** the kernel function's id, set by render() */
+  private id = '';
+  /** rendering the body of an outlined function, where nothing is split off again */
+  private outlining = false;
   private readonly names = new Map<string, { id: string; t: Scalar }>();
   /** IR names bound by loops: counters that only count up from 0 */
   private readonly loopVars = new Set<string>();
@@ -40,7 +54,7 @@ export class KernelEmitter {
   /** A fresh wasm local of type t (for loop counters and temporaries). */
   temp(t: Scalar | 'v128', hint = 't'): string {
     const id = `$${this.locals.length}_${hint.replace(/[^A-Za-z0-9_]/g, '_')}`;
-    this.locals.push(`(local ${id} ${t === 'v128' ? 'v128' : WASM_TYPE[t]})`);
+    this.locals.push({ id, type: t === 'v128' ? 'v128' : WASM_TYPE[t] });
     return id;
   }
 
@@ -183,6 +197,73 @@ ${body}
 (br_if ${l} (i32.lt_s (local.tee ${counter} (i32.add (local.get ${counter}) (i32.const ${step}))) (i32.const ${end}))))`;
   }
 
+  /** `for (counter = lo; counter < hi; counter++) body` over the locals lo and hi, with lo < hi known. */
+  dynamicLoop(counter: string, lo: string, hi: string, body: string): string {
+    const l = this.label('L');
+    return `(local.set ${counter} (local.get ${lo}))
+(loop ${l}
+${body}
+(br_if ${l} (i32.lt_s (local.tee ${counter} (i32.add (local.get ${counter}) (i32.const 1))) (local.get ${hi}))))`;
+  }
+
+  /** How many chunks a loop of n iterations doing `work` (chunks.ts) should be split into here; < 2: none. */
+  chunksFor(n: number, work: number): number {
+    return this.outlining ? 0 : chunkCount(n, work);
+  }
+
+  /**
+   * A loop over [0, n) split into `chunks` calls of a new function of this kernel, `render(lo, hi)` being
+   * its body over iterations [lo, hi) (lo, hi: its first two parameters, i32 locals) and `liveIns` the
+   * locals it reads from the caller, passed on as its further parameters. Returns the calls.
+   */
+  splitLoop(
+    hint: string,
+    n: number,
+    chunks: number,
+    liveIns: string[],
+    render: (lo: string, hi: string) => string,
+  ): string {
+    const lo = this.temp('i32', 'lo');
+    const hi = this.temp('i32', 'hi');
+    this.outlining = true;
+    let body: string;
+    try {
+      body = render(lo, hi);
+    } finally {
+      this.outlining = false;
+    }
+    const id = `${this.id}.${hint}${this.outlined.length}`;
+    this.outlined.push({ id, params: [lo, hi, ...liveIns], body });
+    const args = liveIns.map((l) => ` (local.get ${l})`).join('');
+    const bound = (c: number) => Math.floor((c * n) / chunks);
+    return Array.from(
+      { length: chunks },
+      (_, c) => `(call ${id} (i32.const ${bound(c)}) (i32.const ${bound(c + 1)})${args})`,
+    ).join('\n');
+  }
+
+  /** A loop of the IR split into chunks when it is large enough and self-contained, else undefined. */
+  private splitIrLoop(s: Extract<Stmt, { k: 'loop' }>): string | undefined {
+    if (this.outlining) return undefined;
+    const want = chunkCount(Infinity, workOf([s]));
+    const chunks = Math.min(want, s.n);
+    // too few iterations to give the chunks wanted (e.g. the batch loop): leave it to the loops inside
+    if (want < 2 || chunks < Math.min(want, MIN_SPLIT)) return undefined;
+    const { free, setsOuter } = freeNames(s);
+    if (setsOuter) return undefined;
+    if (vectorizableStores(s, this.region)) return undefined;
+    const liveIns = free.map((name) => {
+      const found = this.names.get(name);
+      if (!found) throw new Error(`variable '${name}' is used before it is declared`);
+      return found.id;
+    });
+    return this.splitLoop('loop', s.n, chunks, liveIns, (lo, hi) => {
+      const counter = this.bind(s.v, 'i32');
+      this.loopVars.add(s.v);
+      return this.dynamicLoop(counter, lo, hi, this.stmts(s.body));
+    });
+  }
+
   /** Bytes [start, end) of a placed buffer, for alias checks. */
   private region = (buf: BufRef): [number, number] | undefined => {
     const base = this.program.offsets.get(buf.id);
@@ -218,6 +299,8 @@ ${body}
     switch (s.k) {
       case 'loop': {
         if (s.n <= 0) return '';
+        const split = this.splitIrLoop(s);
+        if (split !== undefined) return split;
         const stores = vectorizableStores(s, this.region);
         if (stores) return this.vectorLoop(s, stores);
         const counter = this.bind(s.v, 'i32');
@@ -245,8 +328,17 @@ ${body}
 
   /** The whole kernel as `(func $id ...)`. */
   render(id: string): string {
+    this.id = id;
     const body = this.stmts(this.kernel.body);
-    return `(func ${id}\n${this.locals.join(' ')}\n${body})`;
+    const func = (fid: string, params: string[], text: string): string => {
+      const type = new Map(this.locals.map((l) => [l.id, l.type]));
+      const decl = [
+        ...params.map((p) => `(param ${p} ${type.get(p)})`),
+        ...this.locals.filter((l) => !params.includes(l.id)).map((l) => `(local ${l.id} ${l.type})`),
+      ];
+      return `(func ${fid}\n${decl.join(' ')}\n${text})`;
+    };
+    return [func(id, [], body), ...this.outlined.map((o) => func(o.id, o.params, o.body))].join('\n');
   }
 }
 
