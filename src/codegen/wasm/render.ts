@@ -12,6 +12,8 @@ export interface ProgramContext {
   helpers: Set<string>;
   /** relaxed-SIMD instructions allowed */
   relaxedSimd: boolean;
+  /** split large kernels' heavy loops into functions called in chunks (chunks.ts) */
+  chunks: boolean;
   /**
    * Scratch memory the generated code owns, past the program's buffers (e.g. gemm's packed B panels):
    * `base` is its byte offset, `bytes` grows to the most any kernel asked for. Kernels run one at a time,
@@ -208,7 +210,7 @@ ${body}
 
   /** How many chunks a loop of n iterations doing `work` (chunks.ts) should be split into here; < 2: none. */
   chunksFor(n: number, work: number): number {
-    return this.outlining ? 0 : chunkCount(n, work);
+    return this.outlining || !this.program.chunks ? 0 : chunkCount(n, work);
   }
 
   /**
@@ -244,7 +246,7 @@ ${body}
 
   /** A loop of the IR split into chunks when it is large enough and self-contained, else undefined. */
   private splitIrLoop(s: Extract<Stmt, { k: 'loop' }>): string | undefined {
-    if (this.outlining) return undefined;
+    if (this.outlining || !this.program.chunks) return undefined;
     const want = chunkCount(Infinity, workOf([s]));
     const chunks = Math.min(want, s.n);
     // too few iterations to give the chunks wanted (e.g. the batch loop): leave it to the loops inside
