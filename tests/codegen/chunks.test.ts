@@ -113,6 +113,24 @@ describe('large kernels are split into chunk functions', () => {
     expectSameOutputs(program, [X, undefined]);
   });
 
+  it('a large vectorized loop: f32x4 groups called in chunks, the scalar tail in the kernel, same outputs', () => {
+    const n = 3 * (1 << 18) + 3;
+    const bufs = place([
+      { dtype: 'float32', length: n },
+      { dtype: 'float32', length: n },
+    ]);
+    const [X, Y] = bufs;
+    const body = [loop('i', n, [store(Y, v('i'), add(mul(load(X, v('i')), f32(2)), f32(1)))])];
+    const program = programOf(bufs, body);
+    const wat = programToWat(program);
+    const calls = [...chunkCalls(wat)];
+    expect(calls).toHaveLength(1);
+    expect(calls[0][1]).toBe(chunkCount(n, workOf(body)));
+    expect(wat).toMatch(/f32x4\.mul/);
+    const x = Float32Array.from({ length: n }, (_, i) => Math.cos(i));
+    expectSameOutputs(program, [x, undefined]);
+  });
+
   it('small kernels and reductions into outer locals stay whole', () => {
     const small = place([
       { dtype: 'float32', length: 64 * 64 },

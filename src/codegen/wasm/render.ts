@@ -248,22 +248,30 @@ ${body}
   private splitIrLoop(s: Extract<Stmt, { k: 'loop' }>): string | undefined {
     if (this.outlining || !this.program.chunks) return undefined;
     const want = chunkCount(Infinity, workOf([s]));
-    const chunks = Math.min(want, s.n);
+    const stores = vectorizableStores(s, this.region);
+    // a vectorized loop splits in groups of four iterations, leaving the scalar tail in the kernel
+    const units = stores ? Math.floor(s.n / 4) : s.n;
+    const chunks = Math.min(want, units);
     // too few iterations to give the chunks wanted (e.g. the batch loop): leave it to the loops inside
     if (want < 2 || chunks < Math.min(want, MIN_SPLIT)) return undefined;
     const { free, setsOuter } = freeNames(s);
     if (setsOuter) return undefined;
-    if (vectorizableStores(s, this.region)) return undefined;
     const liveIns = free.map((name) => {
       const found = this.names.get(name);
       if (!found) throw new Error(`variable '${name}' is used before it is declared`);
       return found.id;
     });
-    return this.splitLoop('loop', s.n, chunks, liveIns, (lo, hi) => {
+    const calls = this.splitLoop('loop', units, chunks, liveIns, (lo, hi) => {
       const counter = this.bind(s.v, 'i32');
       this.loopVars.add(s.v);
-      return this.dynamicLoop(counter, lo, hi, this.stmts(s.body));
+      if (!stores) return this.dynamicLoop(counter, lo, hi, this.stmts(s.body));
+      const group = this.temp('i32', 'g4');
+      const first = `(local.set ${counter} (i32.shl (local.get ${group}) (i32.const 2)))`;
+      return this.dynamicLoop(group, lo, hi, `${first}\n${this.vectorBody(s, stores)}`);
     });
+    if (!stores) return calls;
+    const counter = this.bind(s.v, 'i32');
+    return [calls, this.rangeLoop(counter, units * 4, s.n, 1, this.stmts(s.body))].join('\n');
   }
 
   /** Bytes [start, end) of a placed buffer, for alias checks. */
@@ -273,22 +281,28 @@ ${body}
     return [base, base + buf.length * storageOf(buf.dtype, 'buffer').bytes];
   };
 
-  /** An f32x4 main loop over whole groups of four, then the scalar loop for the rest. */
-  private vectorLoop(s: Extract<Stmt, { k: 'loop' }>, stores: Extract<Stmt, { k: 'store' }>[]): string {
-    const counter = this.bind(s.v, 'i32');
-    this.loopVars.add(s.v);
+  /** The f32x4 body of a vectorized loop: four iterations from the loop's counter on. */
+  private vectorBody(s: Extract<Stmt, { k: 'loop' }>, stores: Extract<Stmt, { k: 'store' }>[]): string {
     const vload = (buf: BufRef, index: Expr) => {
       const { addr, offset } = this.address(buf, index, 'load from');
       return `(v128.load offset=${offset} ${addr})`;
     };
-    const vectorBody = stores.map((st) => {
-      const { addr, offset } = this.address(st.buf, st.index, 'store to');
-      const value = renderVector(st.value, s.v, (e) => this.expr(e), vload);
-      return `(v128.store offset=${offset} ${addr} ${value})`;
-    });
+    return stores
+      .map((st) => {
+        const { addr, offset } = this.address(st.buf, st.index, 'store to');
+        const value = renderVector(st.value, s.v, (e) => this.expr(e), vload);
+        return `(v128.store offset=${offset} ${addr} ${value})`;
+      })
+      .join('\n');
+  }
+
+  /** An f32x4 main loop over whole groups of four, then the scalar loop for the rest. */
+  private vectorLoop(s: Extract<Stmt, { k: 'loop' }>, stores: Extract<Stmt, { k: 'store' }>[]): string {
+    const counter = this.bind(s.v, 'i32');
+    this.loopVars.add(s.v);
     const main = s.n - (s.n % 4);
     return [
-      this.rangeLoop(counter, 0, main, 4, vectorBody.join('\n')),
+      this.rangeLoop(counter, 0, main, 4, this.vectorBody(s, stores)),
       this.rangeLoop(counter, main, s.n, 1, this.stmts(s.body)),
     ].join('\n');
   }
