@@ -8,12 +8,17 @@
  * Per child process: load the bundle (wasm backend), time run #1, #2, #3, then warm up by time
  * (≥ warm-ms) and take the median of the runs after that. The parent interleaves bundles (a, b, a, b, …)
  * so machine noise hits them alike, and prints per bundle the median over processes of each figure.
+ *
+ *   npx tsx scripts/perf/first-run.ts --steady [--blocks 15] A_DIR B_DIR ...
+ *
+ * compares steady states only, in one process: every bundle loaded and warmed up (≥ warm-ms each), then
+ * blocks of runs interleaved (a, b, a, b, …); prints each bundle's median run and its ratio to the first.
  */
 import { execFileSync } from 'node:child_process';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../../src/runtime/index.js';
-import type { Feed } from '../../src/runtime/types.js';
+import type { Feed, Model } from '../../src/runtime/types.js';
 
 interface Sample {
   loadMs: number;
@@ -60,6 +65,55 @@ async function child(dir: string, warmMs: number): Promise<Sample> {
   return { loadMs, run1, run2, run3, steady: median(times), steadyRuns: times.length };
 }
 
+/** The onnx-light inputs: arange(n) / n for each (float32) input. */
+async function feedsOf(model: Model): Promise<Record<string, Feed>> {
+  const feeds: Record<string, Feed> = {};
+  for (const input of model.inputs) {
+    const n = input.shape.reduce((a, b) => a * b, 1);
+    if (input.dtype !== 'float32')
+      throw new Error(`input ${input.name} is ${input.dtype}; only float32 is fed`);
+    feeds[input.name] = {
+      dtype: 'float32',
+      dims: input.shape,
+      data: new Float32Array(n).map((_, i) => i / n),
+    };
+  }
+  return feeds;
+}
+
+async function steady(
+  bundles: { label: string; dir: string }[],
+  warmMs: number,
+  blocks: number,
+): Promise<void> {
+  const models: { label: string; model: Model; feeds: Record<string, Feed>; times: number[] }[] = [];
+  for (const b of bundles) {
+    const model = await loadModel(b.dir, { backend: 'wasm' });
+    models.push({ label: b.label, model, feeds: await feedsOf(model), times: [] });
+  }
+  const once = async (m: (typeof models)[number]): Promise<number> => {
+    const start = performance.now();
+    await m.model.run(m.feeds);
+    return performance.now() - start;
+  };
+  for (const m of models) {
+    const end = performance.now() + warmMs;
+    while (performance.now() < end) await once(m);
+  }
+  for (let block = 0; block < blocks; block++)
+    for (const m of models) {
+      const end = performance.now() + 300;
+      do m.times.push(await once(m));
+      while (performance.now() < end);
+    }
+  const first = median(models[0].times);
+  console.log('| bundle | runs | steady median ms | vs first |\n|---|---|---|---|');
+  for (const m of models)
+    console.log(
+      `| ${m.label} | ${m.times.length} | ${median(m.times).toFixed(2)} | ${(median(m.times) / first).toFixed(3)} |`,
+    );
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -67,6 +121,8 @@ async function main(): Promise<void> {
       child: { type: 'boolean', default: false },
       procs: { type: 'string', default: '3' },
       'warm-ms': { type: 'string', default: '2000' },
+      steady: { type: 'boolean', default: false },
+      blocks: { type: 'string', default: '15' },
     },
   });
   const warmMs = Number(values['warm-ms']);
@@ -81,6 +137,7 @@ async function main(): Promise<void> {
   });
   if (bundles.length === 0)
     throw new Error('usage: first-run.ts [--procs N] [--warm-ms MS] [LABEL=]BUNDLE_DIR ...');
+  if (values.steady) return steady(bundles, warmMs, Number(values.blocks));
   for (let p = 0; p < Number(values.procs); p++)
     for (const b of bundles) {
       const out = execFileSync(

@@ -346,11 +346,15 @@ ${body}
   render(id: string): string {
     this.id = id;
     const body = this.stmts(this.kernel.body);
+    const type = new Map(this.locals.map((l) => [l.id, l.type]));
+    // each function declares the kernel's locals its text uses (local ids are `$<number>_<hint>`)
     const func = (fid: string, params: string[], text: string): string => {
-      const type = new Map(this.locals.map((l) => [l.id, l.type]));
+      const used = new Set(text.match(/\$\d+_[A-Za-z0-9_]*/g));
       const decl = [
         ...params.map((p) => `(param ${p} ${type.get(p)})`),
-        ...this.locals.filter((l) => !params.includes(l.id)).map((l) => `(local ${l.id} ${l.type})`),
+        ...this.locals
+          .filter((l) => used.has(l.id) && !params.includes(l.id))
+          .map((l) => `(local ${l.id} ${l.type})`),
       ];
       return `(func ${fid}\n${decl.join(' ')}\n${text})`;
     };
