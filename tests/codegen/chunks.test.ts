@@ -52,6 +52,12 @@ describe('large kernels are split into chunk functions', () => {
     ['row blocks over panels', { M: 303, N: 45, K: 150 }],
     // B transposed: dot-product tiles, row blocks split
     ['dot form', { M: 151, N: 70, K: 120, b: { rs: 1, cs: 120 } }],
+    // a matrix-vector product (a fully connected layer, batch 1): the column tiles split instead
+    [
+      'one row, dot form',
+      { M: 1, N: 1003, K: 2050, b: { rs: 1, cs: 2050 }, bias: { offset: 0, rs: 0, cs: 1 } },
+    ],
+    ['one row, broadcast form', { M: 1, N: 1003, K: 1100 }],
   ];
   for (const [what, shape] of shapes) {
     it(`gemm, ${what}: called in chunks, same outputs as one function`, () => {
