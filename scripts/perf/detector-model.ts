@@ -19,8 +19,19 @@ const r = seededRandom(18);
 const initializers: { name: string; tensor: ReturnType<typeof randomTensor> }[] = [];
 const nodes: NodeSpec[] = [];
 
-function conv(x: string, cin: number, cout: number, k: number, stride: number, out: string, relu = true): string {
-  initializers.push({ name: `${out}_w`, tensor: randomTensor([cout, cin, k, k], r, Math.sqrt(2 / (cin * k * k))) });
+function conv(
+  x: string,
+  cin: number,
+  cout: number,
+  k: number,
+  stride: number,
+  out: string,
+  relu = true,
+): string {
+  initializers.push({
+    name: `${out}_w`,
+    tensor: randomTensor([cout, cin, k, k], r, Math.sqrt(2 / (cin * k * k))),
+  });
   initializers.push({ name: `${out}_b`, tensor: randomTensor([cout], r, 0.05) });
   const p = (k - 1) >> 1;
   nodes.push({
@@ -34,8 +45,16 @@ function conv(x: string, cin: number, cout: number, k: number, stride: number, o
 }
 
 function upsample(x: string, factor: number, out: string): string {
-  initializers.push({ name: `${out}_scales`, tensor: tensorFromNumbers('float32', [4], [1, 1, factor, factor]) });
-  nodes.push({ op: 'Resize', inputs: [x, '', `${out}_scales`], outputs: [out], attrs: { mode: { s: 'nearest' } } });
+  initializers.push({
+    name: `${out}_scales`,
+    tensor: tensorFromNumbers('float32', [4], [1, 1, factor, factor]),
+  });
+  nodes.push({
+    op: 'Resize',
+    inputs: [x, '', `${out}_scales`],
+    outputs: [out],
+    attrs: { mode: { s: 'nearest' } },
+  });
   return out;
 }
 
