@@ -234,10 +234,39 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     form === 'broadcast'
       ? broadcastTile(rows, cols, `(local.get ${bCol})`, g.b.rs * F32)
       : dotTile(rows, cols);
-  const restart = [
-    `(local.set ${aRow} (local.get ${aBase})) (local.set ${cRow} (local.get ${cBase}))`,
-    g.bias ? `(local.set ${biasRow} (local.get ${biasBase}))` : '',
-  ].join(' ');
+  /** pointer state at row block i (i: an i32 expression) of `rows` rows each */
+  const rowsAt = (rows: number, i: string): string => {
+    const at = (ptr: string, base: string, stride: number) =>
+      `(local.set ${ptr} (i32.add (local.get ${base}) (i32.mul ${i} (i32.const ${rows * stride * F32}))))`;
+    return [
+      at(aRow, aBase, g.a.rs),
+      at(cRow, cBase, g.c.rs),
+      g.bias ? at(biasRow, biasBase, g.bias.rs) : '',
+    ].join(' ');
+  };
+  /** the locals a split-off loop reads from the kernel (chunks.ts): the views' start pointers */
+  const liveIns = [aBase, bBase, cBase, ...(g.bias ? [biasBase] : [])];
+  /**
+   * `count` iterations of `body` starting from the pointer state `at(0)`, leaving the state `at(count)`;
+   * split into chunks (functions taking an iteration range) when the work is large.
+   */
+  const counted = (
+    hint: string,
+    count: number,
+    work: number,
+    at: (i: string) => string,
+    body: () => string,
+    ins = liveIns,
+  ): string => {
+    const chunks = e.chunksFor(count, work);
+    if (chunks < 2)
+      return [at('(i32.const 0)'), e.countedLoop(e.temp('i32', hint), count, body())].join('\n');
+    const counter = e.temp('i32', hint);
+    const calls = e.splitLoop(hint, count, chunks, ins, (lo, hi) =>
+      [at(`(local.get ${lo})`), e.dynamicLoop(counter, lo, hi, body())].join('\n'),
+    );
+    return [calls, at(`(i32.const ${count})`)].join('\n');
+  };
 
   /** Columns [first, N) of a block of rows, in tiles of the given widths (widest first, the last one is 1). */
   const rowBlock = (rows: number, first: number, widths: number[]): string => {
@@ -247,19 +276,32 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
         advance(cCol, cols * F32),
         g.bias ? advance(biasCol, cols * g.bias.cs * F32) : '',
       ].join(' ');
-    const parts = [
-      `(local.set ${bCol} (i32.add (local.get ${bBase}) (i32.const ${first * g.b.cs * F32})))`,
-      `(local.set ${cCol} (i32.add (local.get ${cRow}) (i32.const ${first * F32})))`,
-      g.bias
-        ? `(local.set ${biasCol} (i32.add (local.get ${biasRow}) (i32.const ${first * g.bias.cs * F32})))`
-        : '',
-    ];
+    /** column pointers at tile j of width w from column `first` on */
+    const columnsAt = (w: number) => (j: string) => {
+      const at = (ptr: string, base: string, stride: number) =>
+        `(local.set ${ptr} (i32.add (local.get ${base}) (i32.add (i32.const ${first * stride * F32}) (i32.mul ${j} (i32.const ${w * stride * F32})))))`;
+      return [at(bCol, bBase, g.b.cs), at(cCol, cRow, 1), g.bias ? at(biasCol, biasRow, g.bias.cs) : ''].join(
+        ' ',
+      );
+    };
+    const parts: string[] = [];
     let left = g.N - first;
-    for (const w of widths) {
+    widths.forEach((w, i) => {
       const count = Math.floor(left / w);
       left -= count * w;
-      parts.push(e.countedLoop(e.temp('i32', `n${w}`), count, `${tile(rows, w)}\n${step(w)}`));
-    }
+      const body = () => `${tile(rows, w)}\n${step(w)}`;
+      // the widest tiles' loop splits when the row blocks do not (e.g. a matrix-vector product, M = 1)
+      if (i === 0)
+        parts.push(
+          counted('cols', count, rows * count * w * g.K, columnsAt(w), body, [
+            aRow,
+            bBase,
+            cRow,
+            ...(g.bias ? [biasRow] : []),
+          ]),
+        );
+      else parts.push(e.countedLoop(e.temp('i32', `n${w}`), count, body()));
+    });
     parts.push(
       advance(aRow, rows * g.a.rs * F32),
       advance(cRow, rows * g.c.rs * F32),
@@ -269,11 +311,12 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   };
   const rowBlocks = (first: number, widths: number[]): string =>
     [
-      restart,
-      e.countedLoop(
-        e.temp('i32', 'mb'),
+      counted(
+        'mb',
         Math.floor(g.M / rowsPerBlock),
-        rowBlock(rowsPerBlock, first, widths),
+        (g.M - (g.M % rowsPerBlock)) * (g.N - first) * g.K,
+        (i) => rowsAt(rowsPerBlock, i),
+        () => rowBlock(rowsPerBlock, first, widths),
       ),
       e.countedLoop(e.temp('i32', 'm1'), g.M % rowsPerBlock, rowBlock(1, first, widths)),
     ].join('\n');
@@ -338,8 +381,13 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       return [
         ...startPanels,
         e.countedLoop(e.temp('i32', 'pn'), panels, pack),
-        restart,
-        e.countedLoop(e.temp('i32', 'mb'), Math.floor(g.M / TILE_ROWS), rowBlockOverPanels(TILE_ROWS)),
+        counted(
+          'mb',
+          Math.floor(g.M / TILE_ROWS),
+          (g.M - (g.M % TILE_ROWS)) * panels * PANEL * g.K,
+          (i) => rowsAt(TILE_ROWS, i),
+          () => rowBlockOverPanels(TILE_ROWS),
+        ),
         e.countedLoop(e.temp('i32', 'm1'), g.M % TILE_ROWS, rowBlockOverPanels(1)),
       ].join('\n');
     }
@@ -360,7 +408,17 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       advance(cPanel, PANEL * F32),
       g.bias ? advance(biasPanel, PANEL * g.bias.cs * F32) : '',
     ];
-    return [...startPanels, e.countedLoop(e.temp('i32', 'np'), panels, body.join('\n'))].join('\n');
+    /** pointer state at panel i */
+    const panelAt = (i: string): string => {
+      const at = (ptr: string, base: string, bytes: number) =>
+        `(local.set ${ptr} (i32.add (local.get ${base}) (i32.mul ${i} (i32.const ${bytes}))))`;
+      return [
+        at(bPanel, bBase, PANEL * F32),
+        at(cPanel, cBase, PANEL * F32),
+        g.bias ? at(biasPanel, biasBase, PANEL * g.bias.cs * F32) : '',
+      ].join(' ');
+    };
+    return counted('np', panels, panels * PANEL * g.M * g.K, panelAt, () => body.join('\n'));
   };
 
   const packs = form === 'broadcast' && g.M >= PACK_MIN_ROWS && g.N >= PANEL;

@@ -10,6 +10,11 @@ export interface WasmOptions {
   optimize?: boolean;
   /** allow relaxed-SIMD instructions (fused multiply-add in gemm) */
   relaxedSimd?: boolean;
+  /**
+   * split the heavy loops of large kernels into functions called in chunks (default true), so that V8
+   * runs most of the first run in optimized code (chunks.ts); false keeps each kernel one function
+   */
+  chunks?: boolean;
 }
 
 const PAGE = 65536;
@@ -39,6 +44,7 @@ export function programToWat(program: Program, opts: WasmOptions = {}): string {
     offsets,
     helpers: new Set(),
     relaxedSimd: opts.relaxedSimd ?? false,
+    chunks: opts.chunks ?? true,
     scratch,
   };
   const funcs: string[] = [];
@@ -91,6 +97,8 @@ export function compileProgram(program: Program, opts: WasmOptions = {}): Uint8A
       binaryen.setShrinkLevel(0);
       // Kernels stay separate functions (binaryen would inline each into run(), as each has one caller):
       // profiles then show them by name, and V8 compiles many small functions better than one huge one.
+      // The same holds for the chunk functions split off a kernel (`kernel.N.name.np0`, ...): inlined into
+      // their kernel they would run once per run again, in baseline code (chunks.ts).
       binaryen.setPassArgument('no-inline', `${KERNEL_PREFIX}*`);
       mod.runPasses(['no-inline']);
       binaryen.setPassArgument('no-inline', null);

@@ -4,6 +4,7 @@ import { binCode, castCode, cmpCode, unCode, type Code, type UnCode } from './op
 import { constText, storageOf, WASM_TYPE } from './types.js';
 import { renderGemm } from './gemm.js';
 import { renderVector, vectorizableStores } from './vectorize.js';
+import { chunkCount, freeNames, MIN_SPLIT, workOf } from './chunks.js';
 
 /** What a kernel needs from the whole program: where buffers live, and which helpers were used. */
 export interface ProgramContext {
@@ -11,6 +12,8 @@ export interface ProgramContext {
   helpers: Set<string>;
   /** relaxed-SIMD instructions allowed */
   relaxedSimd: boolean;
+  /** split large kernels' heavy loops into functions called in chunks (chunks.ts) */
+  chunks: boolean;
   /**
    * Scratch memory the generated code owns, past the program's buffers (e.g. gemm's packed B panels):
    * `base` is its byte offset, `bytes` grows to the most any kernel asked for. Kernels run one at a time,
@@ -25,8 +28,21 @@ export interface Address {
   offset: number;
 }
 
+/** A loop split off its kernel (chunks.ts): a function taking (lo, hi) and the locals it reads. */
+interface Outlined {
+  id: string;
+  params: string[];
+  body: string;
+}
+
 export class KernelEmitter {
-  private readonly locals: string[] = [];
+  /** every wasm local of the kernel; each of its functions declares them all (the optimizer drops unused ones) */
+  private readonly locals: { id: string; type: string }[] = [];
+  private readonly outlined: Outlined[] = [];
+  /** the kernel function's id, set by render() */
+  private id = '';
+  /** rendering the body of an outlined function, where nothing is split off again */
+  private outlining = false;
   private readonly names = new Map<string, { id: string; t: Scalar }>();
   /** IR names bound by loops: counters that only count up from 0 */
   private readonly loopVars = new Set<string>();
@@ -40,7 +56,7 @@ export class KernelEmitter {
   /** A fresh wasm local of type t (for loop counters and temporaries). */
   temp(t: Scalar | 'v128', hint = 't'): string {
     const id = `$${this.locals.length}_${hint.replace(/[^A-Za-z0-9_]/g, '_')}`;
-    this.locals.push(`(local ${id} ${t === 'v128' ? 'v128' : WASM_TYPE[t]})`);
+    this.locals.push({ id, type: t === 'v128' ? 'v128' : WASM_TYPE[t] });
     return id;
   }
 
@@ -183,6 +199,81 @@ ${body}
 (br_if ${l} (i32.lt_s (local.tee ${counter} (i32.add (local.get ${counter}) (i32.const ${step}))) (i32.const ${end}))))`;
   }
 
+  /** `for (counter = lo; counter < hi; counter++) body` over the locals lo and hi, with lo < hi known. */
+  dynamicLoop(counter: string, lo: string, hi: string, body: string): string {
+    const l = this.label('L');
+    return `(local.set ${counter} (local.get ${lo}))
+(loop ${l}
+${body}
+(br_if ${l} (i32.lt_s (local.tee ${counter} (i32.add (local.get ${counter}) (i32.const 1))) (local.get ${hi}))))`;
+  }
+
+  /** How many chunks a loop of n iterations doing `work` (chunks.ts) should be split into here; < 2: none. */
+  chunksFor(n: number, work: number): number {
+    return this.outlining || !this.program.chunks ? 0 : chunkCount(n, work);
+  }
+
+  /**
+   * A loop over [0, n) split into `chunks` calls of a new function of this kernel, `render(lo, hi)` being
+   * its body over iterations [lo, hi) (lo, hi: its first two parameters, i32 locals) and `liveIns` the
+   * locals it reads from the caller, passed on as its further parameters. Returns the calls.
+   */
+  splitLoop(
+    hint: string,
+    n: number,
+    chunks: number,
+    liveIns: string[],
+    render: (lo: string, hi: string) => string,
+  ): string {
+    const lo = this.temp('i32', 'lo');
+    const hi = this.temp('i32', 'hi');
+    this.outlining = true;
+    let body: string;
+    try {
+      body = render(lo, hi);
+    } finally {
+      this.outlining = false;
+    }
+    const id = `${this.id}.${hint}${this.outlined.length}`;
+    this.outlined.push({ id, params: [lo, hi, ...liveIns], body });
+    const args = liveIns.map((l) => ` (local.get ${l})`).join('');
+    const bound = (c: number) => Math.floor((c * n) / chunks);
+    return Array.from(
+      { length: chunks },
+      (_, c) => `(call ${id} (i32.const ${bound(c)}) (i32.const ${bound(c + 1)})${args})`,
+    ).join('\n');
+  }
+
+  /** A loop of the IR split into chunks when it is large enough and self-contained, else undefined. */
+  private splitIrLoop(s: Extract<Stmt, { k: 'loop' }>): string | undefined {
+    if (this.outlining || !this.program.chunks) return undefined;
+    const want = chunkCount(Infinity, workOf([s]));
+    const stores = vectorizableStores(s, this.region);
+    // a vectorized loop splits in groups of four iterations, leaving the scalar tail in the kernel
+    const units = stores ? Math.floor(s.n / 4) : s.n;
+    const chunks = Math.min(want, units);
+    // too few iterations to give the chunks wanted (e.g. the batch loop): leave it to the loops inside
+    if (want < 2 || chunks < Math.min(want, MIN_SPLIT)) return undefined;
+    const { free, setsOuter } = freeNames(s);
+    if (setsOuter) return undefined;
+    const liveIns = free.map((name) => {
+      const found = this.names.get(name);
+      if (!found) throw new Error(`variable '${name}' is used before it is declared`);
+      return found.id;
+    });
+    const calls = this.splitLoop('loop', units, chunks, liveIns, (lo, hi) => {
+      const counter = this.bind(s.v, 'i32');
+      this.loopVars.add(s.v);
+      if (!stores) return this.dynamicLoop(counter, lo, hi, this.stmts(s.body));
+      const group = this.temp('i32', 'g4');
+      const first = `(local.set ${counter} (i32.shl (local.get ${group}) (i32.const 2)))`;
+      return this.dynamicLoop(group, lo, hi, `${first}\n${this.vectorBody(s, stores)}`);
+    });
+    if (!stores) return calls;
+    const counter = this.bind(s.v, 'i32');
+    return [calls, this.rangeLoop(counter, units * 4, s.n, 1, this.stmts(s.body))].join('\n');
+  }
+
   /** Bytes [start, end) of a placed buffer, for alias checks. */
   private region = (buf: BufRef): [number, number] | undefined => {
     const base = this.program.offsets.get(buf.id);
@@ -190,22 +281,28 @@ ${body}
     return [base, base + buf.length * storageOf(buf.dtype, 'buffer').bytes];
   };
 
-  /** An f32x4 main loop over whole groups of four, then the scalar loop for the rest. */
-  private vectorLoop(s: Extract<Stmt, { k: 'loop' }>, stores: Extract<Stmt, { k: 'store' }>[]): string {
-    const counter = this.bind(s.v, 'i32');
-    this.loopVars.add(s.v);
+  /** The f32x4 body of a vectorized loop: four iterations from the loop's counter on. */
+  private vectorBody(s: Extract<Stmt, { k: 'loop' }>, stores: Extract<Stmt, { k: 'store' }>[]): string {
     const vload = (buf: BufRef, index: Expr) => {
       const { addr, offset } = this.address(buf, index, 'load from');
       return `(v128.load offset=${offset} ${addr})`;
     };
-    const vectorBody = stores.map((st) => {
-      const { addr, offset } = this.address(st.buf, st.index, 'store to');
-      const value = renderVector(st.value, s.v, (e) => this.expr(e), vload, this.program.relaxedSimd);
-      return `(v128.store offset=${offset} ${addr} ${value})`;
-    });
+    return stores
+      .map((st) => {
+        const { addr, offset } = this.address(st.buf, st.index, 'store to');
+        const value = renderVector(st.value, s.v, (e) => this.expr(e), vload, this.program.relaxedSimd);
+        return `(v128.store offset=${offset} ${addr} ${value})`;
+      })
+      .join('\n');
+  }
+
+  /** An f32x4 main loop over whole groups of four, then the scalar loop for the rest. */
+  private vectorLoop(s: Extract<Stmt, { k: 'loop' }>, stores: Extract<Stmt, { k: 'store' }>[]): string {
+    const counter = this.bind(s.v, 'i32');
+    this.loopVars.add(s.v);
     const main = s.n - (s.n % 4);
     return [
-      this.rangeLoop(counter, 0, main, 4, vectorBody.join('\n')),
+      this.rangeLoop(counter, 0, main, 4, this.vectorBody(s, stores)),
       this.rangeLoop(counter, main, s.n, 1, this.stmts(s.body)),
     ].join('\n');
   }
@@ -218,6 +315,8 @@ ${body}
     switch (s.k) {
       case 'loop': {
         if (s.n <= 0) return '';
+        const split = this.splitIrLoop(s);
+        if (split !== undefined) return split;
         const stores = vectorizableStores(s, this.region);
         if (stores) return this.vectorLoop(s, stores);
         const counter = this.bind(s.v, 'i32');
@@ -245,8 +344,21 @@ ${body}
 
   /** The whole kernel as `(func $id ...)`. */
   render(id: string): string {
+    this.id = id;
     const body = this.stmts(this.kernel.body);
-    return `(func ${id}\n${this.locals.join(' ')}\n${body})`;
+    const type = new Map(this.locals.map((l) => [l.id, l.type]));
+    // each function declares the kernel's locals its text uses (local ids are `$<number>_<hint>`)
+    const func = (fid: string, params: string[], text: string): string => {
+      const used = new Set(text.match(/\$\d+_[A-Za-z0-9_]*/g));
+      const decl = [
+        ...params.map((p) => `(param ${p} ${type.get(p)})`),
+        ...this.locals
+          .filter((l) => used.has(l.id) && !params.includes(l.id))
+          .map((l) => `(local ${l.id} ${l.type})`),
+      ];
+      return `(func ${fid}\n${decl.join(' ')}\n${text})`;
+    };
+    return [func(id, [], body), ...this.outlined.map((o) => func(o.id, o.params, o.body))].join('\n');
   }
 }
 
