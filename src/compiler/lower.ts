@@ -156,7 +156,7 @@ export function lowerGraph(graph: Graph): LoweredModel {
           return s;
         },
       });
-      kernels.push(...(act ? applyActivation(built, outs[0], act) : built));
+      kernels.push(...(act && !def.fusesActivation ? applyActivation(built, outs[0], act) : built));
     });
     return kernels;
   };

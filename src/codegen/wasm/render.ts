@@ -190,21 +190,40 @@ ${body}
     return [base, base + buf.length * storageOf(buf.dtype, 'buffer').bytes];
   };
 
-  /** An f32x4 main loop over whole groups of four, then the scalar loop for the rest. */
+  /**
+   * An f32x4 main loop over whole groups of four, then the scalar loop for the rest. Loop-invariant f32
+   * operands are splatted into v128 locals once, before the main loop.
+   */
   private vectorLoop(s: Extract<Stmt, { k: 'loop' }>, stores: Extract<Stmt, { k: 'store' }>[]): string {
     const counter = this.bind(s.v, 'i32');
     this.loopVars.add(s.v);
-    const vload = (buf: BufRef, index: Expr) => {
+    const vload = (buf: BufRef, index: Expr, stride: number) => {
       const { addr, offset } = this.address(buf, index, 'load from');
-      return `(v128.load offset=${offset} ${addr})`;
+      if (stride === 1) return `(v128.load offset=${offset} ${addr})`;
+      // elements 0, 2, 4, 6 from [0..3] and [3..6]: lanes 0, 2 of the first load, 1, 3 of the second
+      // (reading nothing past element 6, the last one the four lanes need)
+      return `(i8x16.shuffle 0 1 2 3 8 9 10 11 20 21 22 23 28 29 30 31 (v128.load offset=${offset} ${addr}) (v128.load offset=${offset + 12} ${addr}))`;
+    };
+    const hoisted = new Map<string, string>();
+    const splats: string[] = [];
+    const invariant = (e: Expr) => {
+      const key = JSON.stringify(e, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+      let id = hoisted.get(key);
+      if (!id) {
+        id = this.temp('v128', 'splat');
+        hoisted.set(key, id);
+        splats.push(`(local.set ${id} (f32x4.splat ${this.expr(e)}))`);
+      }
+      return `(local.get ${id})`;
     };
     const vectorBody = stores.map((st) => {
       const { addr, offset } = this.address(st.buf, st.index, 'store to');
-      const value = renderVector(st.value, s.v, (e) => this.expr(e), vload);
+      const value = renderVector(st.value, s.v, (e) => this.expr(e), vload, invariant);
       return `(v128.store offset=${offset} ${addr} ${value})`;
     });
     const main = s.n - (s.n % 4);
     return [
+      ...splats,
       this.rangeLoop(counter, 0, main, 4, vectorBody.join('\n')),
       this.rangeLoop(counter, main, s.n, 1, this.stmts(s.body)),
     ].join('\n');
