@@ -2,8 +2,8 @@
  * Depthwise conv timings, before/after: MobileNet-like depthwise layers (Conv → Relu, fused) and a small
  * MobileNetV3-style classifier on a 48×192 input, compiled by two Kiln source trees and run on the wasm
  * backend in this one process, interleaved (DESIGN.md §5: each bundle warmed by time, then alternating
- * blocks; medians). GFLOP/s counts 2 flops per multiply-add of the convs (every tap, padding included)
- * and the final Gemm.
+ * blocks; medians), plus two 3×3 pools. GFLOP/s counts 2 flops per multiply-add of the convs (every tap,
+ * padding included) and the final Gemm, and 1 per pool tap.
  *
  *   npx tsx scripts/perf/dwconv.ts --before /path/to/other/kiln/checkout [--out DIR] [--filter REGEX]
  *     [--warm-s 2] [--blocks 12] [--block-runs 10]
@@ -132,6 +132,30 @@ function classifier(): Bench {
   return { name: 'classifier 48×192', bytes: net.model(input, head), input, flops: net.flops };
 }
 
+/** A 3×3 pool, padding 1; flops counted as one per tap (a max or an add). */
+function pool(name: string, op: 'MaxPool' | 'AveragePool', shape: number[], stride: number): Bench {
+  const [N, C, H, W] = shape;
+  const [OH, OW] = [Math.floor((H - 1) / stride) + 1, Math.floor((W - 1) / stride) + 1];
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape }],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    nodes: [
+      {
+        op,
+        inputs: ['x'],
+        outputs: ['y'],
+        attrs: {
+          kernel_shape: { ints: [3, 3] },
+          strides: { ints: [stride, stride] },
+          pads: { ints: [1, 1, 1, 1] },
+        },
+      },
+    ],
+  });
+  return { name, bytes, input: shape, flops: N * C * OH * OW * 9 };
+}
+
 const benches: Bench[] = [
   layer('dw 5×5 s1 [1,72,24,96]', [1, 72, 24, 96], 5, 1),
   layer('dw 5×5 s2 [1,72,24,96]', [1, 72, 24, 96], 5, 2),
@@ -139,6 +163,8 @@ const benches: Bench[] = [
   layer('dw 3×3 s1 [1,240,6,24]', [1, 240, 6, 24], 3, 1),
   layer('dw 3×3 s2 [1,16,24,96]', [1, 16, 24, 96], 3, 2),
   classifier(),
+  pool('maxpool 3×3 s2 [1,64,56,56]', 'MaxPool', [1, 64, 56, 56], 2),
+  pool('avgpool 3×3 s1 [1,64,28,28]', 'AveragePool', [1, 64, 28, 28], 1),
 ].filter((b) => !args.filter || new RegExp(args.filter).test(b.name));
 
 /** Compile in child processes (binaryen's own wasm would keep V8 busy tiering up in this one). */
@@ -190,7 +216,7 @@ for (const b of benches) {
 
 const gflops = (flops: number, ms: number) => flops / ms / 1e6;
 console.log(
-  'shape'.padEnd(26),
+  'shape'.padEnd(30),
   'before ms'.padStart(10),
   'after ms'.padStart(10),
   'before GF/s'.padStart(12),
@@ -199,7 +225,7 @@ console.log(
 );
 for (const r of rows)
   console.log(
-    r.name.padEnd(26),
+    r.name.padEnd(30),
     r.before.toFixed(3).padStart(10),
     r.after.toFixed(3).padStart(10),
     gflops(r.flops, r.before).toFixed(2).padStart(12),

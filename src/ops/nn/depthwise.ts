@@ -3,7 +3,7 @@
  * backend vectorizes the inner loop (four output columns per f32x4) and the WGSL backend renders them as
  * they are.
  *
- * Per (n, output channel) the taps' weights and the bias are read once into locals; window-runs.ts splits
+ * Per (n, output channel, row run) the taps' weights and the bias are read into locals; window-runs.ts splits
  * the plane into border and interior runs, so each output sums only the taps inside the input, and the
  * interior is one loop whose store is act(bias + Σ_kh Σ_kw X·w), four columns per f32x4.
  */
@@ -41,28 +41,51 @@ export function depthwiseLoops(
   const [H, Wd] = g.inSpatial;
   const [OH, OW] = win.out;
   const [KH, KW] = win.kernel;
-  const [n, gi, mg] = [v('n'), v('c'), v('mg')];
-  const m = add(mul(gi, i32(Mg)), mg);
-  const weight = (kh: number, kw: number) => `w${kh}_${kw}`;
-  const prologue: Stmt[] = [];
-  for (let kh = 0; kh < KH; kh++)
-    for (let kw = 0; kw < KW; kw++)
-      prologue.push(local(weight(kh, kw), 'f32', load(W, add(mul(m, i32(KH * KW)), i32(kh * KW + kw)))));
-  if (B) prologue.push(local('bias', 'f32', load(B, m)));
-  const scaled = (x: Expr, k: number) => (k === 1 ? x : mul(x, i32(k)));
-  const xPlane = [scaled(n, C * H * Wd), scaled(gi, H * Wd)];
-  const yPlane = [scaled(n, M * OH * OW), scaled(gi, Mg * OH * OW), scaled(mg, OH * OW)];
-  const plane = windowPlane2d(win, g.inSpatial, xPlane, Y, yPlane, ({ at, rows, cols }) => {
-    let acc: Expr | undefined = B ? v('bias', 'f32') : undefined;
-    for (let i = rows.taps[0]; i < rows.taps[1]; i++) {
-      let row: Expr | undefined;
-      for (let j = cols.taps[0]; j < cols.taps[1]; j++) {
-        const term = mul(load(X, at(i, j)), v(weight(i, j), 'f32'));
-        row = row ? add(row, term) : term;
+  // loop counters named per row run: each run's nest stays independent of the others (see windowPlane2d)
+  const [n, gi, mg] = [
+    (run: number) => v(`n${run}`),
+    (run: number) => v(`c${run}`),
+    (run: number) => v(`mg${run}`),
+  ];
+  const m = (run: number) => add(mul(gi(run), i32(Mg)), mg(run));
+  // per row run, so each run's nest declares its own
+  const weight = (run: number, kh: number, kw: number) => `w${run}_${kh}_${kw}`;
+  const prologue = (run: number): Stmt[] => {
+    const locals: Stmt[] = [];
+    for (let kh = 0; kh < KH; kh++)
+      for (let kw = 0; kw < KW; kw++) {
+        const at = add(mul(m(run), i32(KH * KW)), i32(kh * KW + kw));
+        locals.push(local(weight(run, kh, kw), 'f32', load(W, at)));
       }
-      if (row) acc = acc ? add(acc, row) : row;
-    }
-    return activate(act, acc ?? f32(0));
-  });
-  return [loop('n', N, [loop('c', C, [loop('mg', Mg, [...prologue, ...plane])])])];
+    if (B) locals.push(local(`bias${run}`, 'f32', load(B, m(run))));
+    return locals;
+  };
+  const scaled = (x: Expr, k: number) => (k === 1 ? x : mul(x, i32(k)));
+  const xPlane = (run: number) => [scaled(n(run), C * H * Wd), scaled(gi(run), H * Wd)];
+  const yPlane = (run: number) => [
+    scaled(n(run), M * OH * OW),
+    scaled(gi(run), Mg * OH * OW),
+    scaled(mg(run), OH * OW),
+  ];
+  const runs = windowPlane2d(
+    win,
+    g.inSpatial,
+    xPlane,
+    Y,
+    yPlane,
+    ({ at, rows, cols, run }) => {
+      let acc: Expr | undefined = B ? v(`bias${run}`, 'f32') : undefined;
+      for (let i = rows.taps[0]; i < rows.taps[1]; i++) {
+        let row: Expr | undefined;
+        for (let j = cols.taps[0]; j < cols.taps[1]; j++) {
+          const term = mul(load(X, at(i, j)), v(weight(run, i, j), 'f32'));
+          row = row ? add(row, term) : term;
+        }
+        if (row) acc = acc ? add(acc, row) : row;
+      }
+      return activate(act, acc ?? f32(0));
+    },
+    prologue,
+  );
+  return runs.map((body, run) => loop(`n${run}`, N, [loop(`c${run}`, C, [loop(`mg${run}`, Mg, body)])]));
 }

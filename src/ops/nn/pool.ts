@@ -149,14 +149,17 @@ function planeRuns(
 ): Stmt[] {
   const [H, W] = g.inSpatial;
   const [OH, OW] = g.window.out;
-  const p = v('p');
-  const plane = windowPlane2d(g.window, g.inSpatial, [mul(p, i32(H * W))], Y, [mul(p, i32(OH * OW))], (o) => {
+  // one nest per row run, counters named per run (see windowPlane2d)
+  const p = (run: number) => v(`p${run}`);
+  const xPlane = (run: number) => [mul(p(run), i32(H * W))];
+  const yPlane = (run: number) => [mul(p(run), i32(OH * OW))];
+  const runs = windowPlane2d(g.window, g.inSpatial, xPlane, Y, yPlane, (o) => {
     const x: Expr[] = [];
     for (let i = o.rows.taps[0]; i < o.rows.taps[1]; i++)
       for (let j = o.cols.taps[0]; j < o.cols.taps[1]; j++) x.push(load(X, o.at(i, j)));
     return value(o, x);
   });
-  return [loop('p', g.planes, plane)];
+  return runs.map((body, run) => loop(`p${run}`, g.planes, body));
 }
 
 const runsFit = (g: PoolGeometry, X: BufRef) => X.dtype === 'float32' && g.inSpatial.length === 2;

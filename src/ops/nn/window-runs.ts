@@ -56,38 +56,41 @@ export interface WindowOutput {
   at: (kh: number, kw: number) => Expr;
   rows: Run;
   cols: Run;
+  /** which row run this output is in (`value` and `prologue` are called per run: for unique local names) */
+  run: number;
 }
 
 /**
  * Stores Y[yPlane + oh·OW + ow] = value(...) for every output of one plane of a 2-D window over an
- * H×W input plane at X index xPlane. `xPlane` and `yPlane` are sums of non-negative terms (loop variables
- * times constants); `tag` keeps loop names unique when several planes' loops share a kernel.
+ * H×W input plane at X index xPlane. `xPlane(run)` and `yPlane(run)` are sums of non-negative terms (loop
+ * variables times constants). Returns one statement list per row run, `prologue(run)` first: the caller
+ * wraps each in its own plane loops with counters named per run, so that each is an independent loop nest
+ * (for WGSL, its own dispatch, spread over planes and rows rather than planes alone).
  */
 export function windowPlane2d(
   w: Window,
   input: number[],
-  xPlane: Expr[],
+  xPlane: (run: number) => Expr[],
   Y: BufRef,
-  yPlane: Expr[],
+  yPlane: (run: number) => Expr[],
   value: (o: WindowOutput) => Expr,
-  tag = '',
-): Stmt[] {
+  prologue: (run: number) => Stmt[] = () => [],
+): Stmt[][] {
   const [H, W] = input;
   const OW = w.out[1];
   const [sh, sw] = w.strides;
   const [dh, dw] = w.dilations;
   const [ph, pw] = w.padBegin;
-  const body: Stmt[] = [];
   const colRuns = runsOf(w, 1, W);
-  runsOf(w, 0, H).forEach((rows, ri) => {
+  return runsOf(w, 0, H).map((rows, ri) => {
     const height = rows.end - rows.start;
-    const rowVar = `${tag}oh${ri}`;
+    const rowVar = `oh${ri}`;
     const r = height > 1 ? v(rowVar) : undefined;
     const rowBody: Stmt[] = [];
     colRuns.forEach((cols, ci) => {
       const width = cols.end - cols.start;
       // wide runs (the interior) as a loop for the vectorizer; border columns unrolled
-      const loopVar = `${tag}ow${ri}_${ci}`;
+      const loopVar = `ow${ri}_${ci}`;
       const columns: { b: number; c?: Expr }[] = [];
       if (width >= 4) columns.push({ b: cols.start, c: v(loopVar) });
       else for (let b = cols.start; b < cols.end; b++) columns.push({ b });
@@ -96,15 +99,14 @@ export function windowPlane2d(
         // a·s − p + kh·d ≥ 0 for taps inside the input, so the constant part is never negative
         const at = (kh: number, kw: number) =>
           sum(
-            [...xPlane, ...scaled(r, sh * W), ...scaled(c, sw)],
+            [...xPlane(ri), ...scaled(r, sh * W), ...scaled(c, sw)],
             (a * sh - ph + kh * dh) * W + b * sw - pw + kw * dw,
           );
-        const yAt = sum([...yPlane, ...scaled(r, OW), ...(c ? [c] : [])], a * OW + b);
-        const s = store(Y, yAt, value({ at, rows, cols: { ...cols, start: b } }));
+        const yAt = sum([...yPlane(ri), ...scaled(r, OW), ...(c ? [c] : [])], a * OW + b);
+        const s = store(Y, yAt, value({ at, rows, cols: { ...cols, start: b }, run: ri }));
         rowBody.push(c ? loop(loopVar, width, [s]) : s);
       }
     });
-    body.push(...(r ? [loop(rowVar, height, rowBody)] : rowBody));
+    return [...prologue(ri), ...(r ? [loop(rowVar, height, rowBody)] : rowBody)];
   });
-  return body;
 }
