@@ -52,7 +52,7 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
       ? { graph: specialized, quant: new Map<string, WeightQuant>() }
       : compressWeights(specialized, weightFormat);
   progress('lower', 0, 1);
-  const lowered = lowerGraph(fuseElementwise(fuseActivations(graph)));
+  const lowered = lowerGraph(fuseElementwise(fuseActivations(graph)), { forGpu: targets.includes('webgpu') });
   const relaxed = opts.relaxed ?? true;
   const steps = targets.length + (relaxed ? 1 : 0);
   progress('codegen', 0, steps);

@@ -45,7 +45,7 @@ interface Step {
   ctx: OpContext;
 }
 
-export function lowerGraph(graph: Graph): LoweredModel {
+export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): LoweredModel {
   const slots: Slot[] = [];
   const slotOf = new Map<string, Slot>(); // value name → slot (aliases share their root's slot)
   const typeOf = (name: string): TensorType => {
@@ -150,6 +150,7 @@ export function lowerGraph(graph: Graph): LoweredModel {
       const built = def.lower(ctx, {
         inputs: ins,
         outputs: outs,
+        forGpu: options.forGpu,
         scratch: (dtype, length) => {
           const s = newSlot(dtype, length, 'arena');
           touch(s, step);

@@ -45,6 +45,12 @@ export interface LowerIO {
   outputs: BufRef[];
   /** a temporary buffer live only during this node's kernels */
   scratch(dtype: DType, length: number): BufRef;
+  /**
+   * The kernels also feed the WGSL generator (a `--targets webgpu` bundle): prefer loop nests whose
+   * outer loops run in parallel over outputs to forms tuned for one CPU core (window-runs.ts's row runs
+   * measured 7× slower on the GPU path).
+   */
+  forGpu?: boolean;
 }
 
 export interface OpDef {

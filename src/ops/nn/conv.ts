@@ -194,11 +194,12 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
   if (Y.length === 0) return [];
   const act = fusedActivation(ctx.node);
   const depthwise = g.C === g.group;
-  const body = depthwiseFits(g, Y.dtype)
-    ? depthwiseLoops(g, X!, W!, B, Y, act)
-    : Y.dtype === 'float32' && !depthwise && g.C > 0
-      ? gemmLowering(g, X!, W!, B, Y, io, act)
-      : directLoops(g, X!, W!, B, Y, act);
+  const body =
+    depthwiseFits(g, Y.dtype) && !io.forGpu
+      ? depthwiseLoops(g, X!, W!, B, Y, act)
+      : Y.dtype === 'float32' && !depthwise && g.C > 0
+        ? gemmLowering(g, X!, W!, B, Y, io, act)
+        : directLoops(g, X!, W!, B, Y, act);
   return [{ name: ctx.node.name, body }];
 }
 

@@ -172,7 +172,7 @@ function maxPoolLower(ctx: OpContext, io: LowerIO): Kernel[] {
   const withIndices = wantsOutput(ctx, 1) && I !== undefined;
   const columnMajor = attrInt(ctx.node, 'storage_order', 0) === 1;
   const t = scalarOf(X.dtype);
-  if (runsFit(g, X) && !withIndices) {
+  if (runsFit(g, X) && !io.forGpu && !withIndices) {
     // max, not the loops' `x > best` select (that would name `best` twice per tap): a NaN in the window
     // gives NaN, as ONNX's reference MaxPool (numpy max) does
     const body = planeRuns(g, X, Y, (_, xs) =>
@@ -211,7 +211,7 @@ function averagePoolLower(ctx: OpContext, io: LowerIO): Kernel[] {
   const t = scalarOf(X.dtype);
   const includePad = attrInt(ctx.node, 'count_include_pad', 0) !== 0;
   const w = g.window;
-  if (runsFit(g, X)) {
+  if (runsFit(g, X) && !io.forGpu) {
     const body = planeRuns(g, X, Y, ({ rows, cols }, xs) => {
       const count = includePad ? rows.padded * cols.padded : xs.length;
       return div(
