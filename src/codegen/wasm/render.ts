@@ -319,6 +319,7 @@ ${body}
           vload,
           this.program.relaxedSimd,
           invariant,
+          (name) => this.useHelper(name),
         );
         return `(v128.store offset=${offset} ${addr} ${value})`;
       })

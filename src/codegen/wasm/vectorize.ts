@@ -3,11 +3,13 @@
  *
  * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), whose values are
  * built from float32 loads at (loopvar + invariant) or (2·loopvar + invariant) (a strided conv's taps),
- * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops.
+ * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, erf and tanh
+ * included (f32x4 math helpers, mathlib/vector.ts).
  * Loads from memory that a store in the loop writes must use exactly the store's index, so doing four
  * iterations at once cannot reorder a read and a write of the same element.
  */
 import type { BinOp, BufRef, CmpOp, Expr, Stmt, UnOp } from '../../kernels/ir.js';
+import { VECTOR_MATH, vectorMathHelper, type VectorMathOp } from './mathlib/vector.js';
 
 type Loop = Extract<Stmt, { k: 'loop' }>;
 type Store = Extract<Stmt, { k: 'store' }>;
@@ -37,6 +39,9 @@ const VEC_CMP: Partial<Record<CmpOp, string>> = {
   gt: 'f32x4.gt',
   ge: 'f32x4.ge',
 };
+
+/** Unary ops rendered by a call to an f32x4 math helper (mathlib/vector.ts): one call per four lanes. */
+const isVectorMath = (op: UnOp): op is VectorMathOp => (VECTOR_MATH as readonly string[]).includes(op);
 
 function dependsOn(e: Expr, v: string): boolean {
   switch (e.k) {
@@ -97,7 +102,7 @@ function vectorizable(e: Expr, v: string): boolean {
     case 'bin':
       return e.op in VEC_BIN && vectorizable(e.a, v) && vectorizable(e.b, v);
     case 'un':
-      return e.op in VEC_UN && vectorizable(e.a, v);
+      return (e.op in VEC_UN || isVectorMath(e.op)) && vectorizable(e.a, v);
     case 'select': {
       const c = e.cond;
       const condOk =
@@ -187,8 +192,9 @@ export function renderVector(
   vload: (buf: BufRef, index: Expr, stride: number) => string,
   fma = false,
   invariant: (e: Expr) => string = (x) => `(f32x4.splat ${scalar(x)})`,
+  useHelper: (name: string) => void = () => {},
 ): string {
-  const rec = (x: Expr) => renderVector(x, v, scalar, vload, fma, invariant);
+  const rec = (x: Expr) => renderVector(x, v, scalar, vload, fma, invariant, useHelper);
   if (!dependsOn(e, v)) return invariant(e);
   switch (e.k) {
     case 'load':
@@ -205,8 +211,14 @@ export function renderVector(
       }
       return `(${VEC_BIN[e.op]} ${rec(e.a)} ${rec(e.b)})`;
     }
-    case 'un':
+    case 'un': {
+      if (isVectorMath(e.op)) {
+        const name = vectorMathHelper(e.op, fma);
+        useHelper(name);
+        return `(call $${name} ${rec(e.a)})`;
+      }
       return `(${VEC_UN[e.op]} ${rec(e.a)})`;
+    }
     case 'select': {
       const c = e.cond;
       if (!dependsOn(c, v)) return `(select ${rec(e.a)} ${rec(e.b)} ${scalar(c)})`;
