@@ -228,3 +228,28 @@ export function renderVector(
   }
   throw new Error(`internal error: cannot vectorize ${e.k}`);
 }
+
+/** A loop `acc = acc op term(v)` over an f32 local, op add/max/min, that renders as f32x4 partial accumulators. */
+export interface Reduction {
+  name: string;
+  op: 'add' | 'max' | 'min';
+  term: Expr;
+}
+
+/**
+ * The reduction a loop is, when its body is the single statement `set acc = acc op term` (or `term op acc`)
+ * with term a vectorizable f32 expression of the loop variable that does not read acc, else undefined.
+ * Loops shorter than 8 stay scalar.
+ */
+export function vectorizableReduction(loop: Loop): Reduction | undefined {
+  if (loop.n < 8 || loop.body.length !== 1) return undefined;
+  const s = loop.body[0];
+  if (s.k !== 'set' || s.value.t !== 'f32' || s.value.k !== 'bin') return undefined;
+  const { op, a, b } = s.value;
+  if (op !== 'add' && op !== 'max' && op !== 'min') return undefined;
+  const isAcc = (e: Expr) => e.k === 'var' && e.name === s.name;
+  const term = isAcc(a) ? b : isAcc(b) ? a : undefined;
+  if (!term || dependsOn(term, s.name) || !dependsOn(term, loop.v) || !vectorizable(term, loop.v))
+    return undefined;
+  return { name: s.name, op, term };
+}
