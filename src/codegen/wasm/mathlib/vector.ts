@@ -35,6 +35,8 @@ function horner(t: string, coeffs: number[], fma: boolean): string {
 }
 
 const LOG2E = 1.4426950408889634;
+/** 1.5·2^23: adding it rounds to an integer, held in the low mantissa bits */
+const MAGIC = 12582912;
 // ln 2 split so that n·LN2_HI is exact for the |n| ≤ 150 used here (Cody–Waite reduction)
 const LN2_HI = 0.693145751953125;
 const LN2_LO = 1.428606765330187e-6;
@@ -63,16 +65,19 @@ const SIGN = '(v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)';
 
 for (const fma of [false, true]) {
   const exp = vectorMathHelper('exp', fma);
-  // x clamped to [-104, 89] (NaN passes through min/max): e^-104 rounds to 0 and e^89 overflows to inf.
-  // n = round(x·log2 e), r = x − n·ln2, e^x = p(r)·2^n with 2^n applied as two normal factors 2^(n>>1)·2^(n−n>>1),
-  // so results from 2^-150 to 2^128 round once (subnormals included) and overflow to inf.
+  // x clamped to [-104, 89] (pmin/pmax with x first keep a NaN x): e^-104 rounds to 0 and e^89 overflows to inf.
+  // n = round(x·log2 e) by adding 1.5·2^23 (the sum's low mantissa bits are n, as an integer too: no
+  // nearest/trunc_sat, which V8 expands into long sequences on x64), r = x − n·ln2, e^x = p(r)·2^n with 2^n
+  // applied as two normal factors 2^(n>>1)·2^(n−n>>1), so results from 2^-150 to 2^128 round once
+  // (subnormals included) and overflow to inf.
   defineHelper(
     exp,
     `(func $${exp} (param $x v128) (result v128) (local $n v128) (local $r v128) (local $k v128) (local $h v128)
-    (local.set $x (f32x4.max (f32x4.min ${get('x')} ${splat(89)}) ${splat(-104)}))
-    (local.set $n (f32x4.nearest (f32x4.mul ${get('x')} ${splat(LOG2E)})))
+    (local.set $x (f32x4.pmax (f32x4.pmin ${get('x')} ${splat(89)}) ${splat(-104)}))
+    (local.set $k (f32x4.add (f32x4.mul ${get('x')} ${splat(LOG2E)}) ${splat(MAGIC)}))
+    (local.set $n (f32x4.sub ${get('k')} ${splat(MAGIC)}))
+    (local.set $k (i32x4.sub ${get('k')} ${splat(MAGIC)}))
     (local.set $r (f32x4.sub (f32x4.sub ${get('x')} (f32x4.mul ${get('n')} ${splat(LN2_HI)})) (f32x4.mul ${get('n')} ${splat(LN2_LO)})))
-    (local.set $k (i32x4.trunc_sat_f32x4_s ${get('n')}))
     (local.set $h (i32x4.shr_s ${get('k')} (i32.const 1)))
     (f32x4.mul
       (f32x4.mul ${horner(get('r'), EXP_POLY, fma)}
@@ -88,7 +93,7 @@ for (const fma of [false, true]) {
     `(func $${erf} (param $x v128) (result v128) (local $a v128) (local $t v128) (local $b v128)
     (local.set $a (f32x4.abs ${get('x')}))
     (local.set $t (f32x4.mul ${get('x')} ${get('x')}))
-    (local.set $b (f32x4.min ${get('a')} ${splat(ERF_MAX)}))
+    (local.set $b (f32x4.pmin ${get('a')} ${splat(ERF_MAX)}))
     (local.set $b (f32x4.sub ${splat(1)} (call $${exp} ${horner(get('b'), ERF_BIG, fma)})))
     (v128.or
       (v128.bitselect
