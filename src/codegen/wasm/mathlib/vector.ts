@@ -85,39 +85,46 @@ for (const fma of [false, true]) {
       (i32x4.shl (i32x4.add (i32x4.sub ${get('k')} ${get('h')}) (v128.const i32x4 127 127 127 127)) (i32.const 23))))`,
   );
 
-  const erf = vectorMathHelper('erf', fma);
-  // sign(x)·(|x| < 0.921875 ? |x|·P(x²) : 1 − e^Q(min(|x|, 3.925))), the sign or'ed in (erf(-0) = -0). NaN fails the |x| < split test and
-  // stays NaN through Q; ±inf clamps to 3.925, giving ±1.
-  defineHelper(
-    erf,
-    `(func $${erf} (param $x v128) (result v128) (local $a v128) (local $t v128) (local $b v128)
+  /**
+   * sign(x)·(small(|x|) where |x| < split, else big(|x|)): the big side (which calls exp) is only computed
+   * when some lane needs it (a NaN lane does), so inputs near 0 (most of GELU's) cost one polynomial.
+   */
+  const blend = (name: string, split: number, small: string, big: string[]) =>
+    `(func $${name} (param $x v128) (result v128) (local $a v128) (local $t v128) (local $b v128) (local $m v128) (local $s v128)
     (local.set $a (f32x4.abs ${get('x')}))
     (local.set $t (f32x4.mul ${get('x')} ${get('x')}))
-    (local.set $b (f32x4.pmin ${get('a')} ${splat(ERF_MAX)}))
-    (local.set $b (f32x4.sub ${splat(1)} (call $${exp} ${horner(get('b'), ERF_BIG, fma)})))
-    (v128.or
-      (v128.bitselect
-        (f32x4.mul ${get('a')} ${horner(get('t'), ERF_SMALL, fma)})
-        ${get('b')}
-        (f32x4.lt ${get('a')} ${splat(ERF_SPLIT)}))
-      (v128.and ${get('x')} ${SIGN})))`,
+    (local.set $m (f32x4.lt ${get('a')} ${splat(split)}))
+    (local.set $s ${small})
+    (if (i32.eqz (i32x4.all_true ${get('m')}))
+      (then
+        ${big.map((e) => `(local.set $b ${e})`).join('\n        ')}
+        (local.set $s (v128.bitselect ${get('s')} ${get('b')} ${get('m')}))))
+    (v128.or ${get('s')} (v128.and ${get('x')} ${SIGN})))`;
+
+  const erf = vectorMathHelper('erf', fma);
+  // small: |x|·P(x²); big: 1 − e^Q(min(|x|, 3.925)). The sign is or'ed in (erf(-0) = -0). NaN fails the
+  // |x| < split test and stays NaN through Q; ±inf clamps to 3.925, giving ±1.
+  defineHelper(
+    erf,
+    blend(erf, ERF_SPLIT, `(f32x4.mul ${get('a')} ${horner(get('t'), ERF_SMALL, fma)})`, [
+      `(f32x4.pmin ${get('a')} ${splat(ERF_MAX)})`,
+      `(f32x4.sub ${splat(1)} (call $${exp} ${horner(get('b'), ERF_BIG, fma)}))`,
+    ]),
   );
 
   const tanh = vectorMathHelper('tanh', fma);
-  // sign(x)·(|x| < 0.625 ? |x| + |x|³·P(x²) (no cancellation) : 1 − 2/(e^2|x| + 1)), which is 1 once e^2|x|
-  // overflows. NaN fails the |x| < split test and stays NaN through exp.
+  // small: |x| + |x|³·P(x²) (no cancellation); big: 1 − 2/(e^2|x| + 1), which is 1 once e^2|x| overflows.
+  // NaN fails the |x| < split test and stays NaN through exp.
   defineHelper(
     tanh,
-    `(func $${tanh} (param $x v128) (result v128) (local $a v128) (local $t v128) (local $b v128)
-    (local.set $a (f32x4.abs ${get('x')}))
-    (local.set $t (f32x4.mul ${get('x')} ${get('x')}))
-    (local.set $b (call $${exp} (f32x4.add ${get('a')} ${get('a')})))
-    (local.set $b (f32x4.sub ${splat(1)} (f32x4.div ${splat(2)} (f32x4.add ${get('b')} ${splat(1)}))))
-    (v128.or
-      (v128.bitselect
-        (f32x4.add ${get('a')} (f32x4.mul (f32x4.mul ${get('a')} ${get('t')}) ${horner(get('t'), TANH_SMALL, fma)}))
-        ${get('b')}
-        (f32x4.lt ${get('a')} ${splat(TANH_SPLIT)}))
-      (v128.and ${get('x')} ${SIGN})))`,
+    blend(
+      tanh,
+      TANH_SPLIT,
+      `(f32x4.add ${get('a')} (f32x4.mul (f32x4.mul ${get('a')} ${get('t')}) ${horner(get('t'), TANH_SMALL, fma)}))`,
+      [
+        `(call $${exp} (f32x4.add ${get('a')} ${get('a')}))`,
+        `(f32x4.sub ${splat(1)} (f32x4.div ${splat(2)} (f32x4.add ${get('b')} ${splat(1)})))`,
+      ],
+    ),
   );
 }
