@@ -5,6 +5,7 @@ import { eliminateDeadCode } from '../passes/dce.js';
 import { prepackWeights } from '../passes/prepack.js';
 import { fuseElementwise } from '../passes/fuse-elementwise.js';
 import { fuseActivations } from '../passes/fuse-activation.js';
+import { canonicalize } from '../passes/canonicalize.js';
 import { compressWeights } from '../passes/compress-weights.js';
 import { lowerGraph } from './lower.js';
 import { kernelTable } from './kernel-table.js';
@@ -52,7 +53,9 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
       ? { graph: specialized, quant: new Map<string, WeightQuant>() }
       : compressWeights(specialized, weightFormat);
   progress('lower', 0, 1);
-  const lowered = lowerGraph(fuseElementwise(fuseActivations(graph)), { forGpu: targets.includes('webgpu') });
+  const lowered = lowerGraph(fuseElementwise(fuseActivations(canonicalize(graph))), {
+    forGpu: targets.includes('webgpu'),
+  });
   const relaxed = opts.relaxed ?? true;
   const steps = targets.length + (relaxed ? 1 : 0);
   progress('codegen', 0, steps);

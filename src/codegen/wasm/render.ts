@@ -3,7 +3,7 @@ import type { BufRef, Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
 import { binCode, castCode, cmpCode, unCode, type Code, type UnCode } from './ops.js';
 import { constText, storageOf, WASM_TYPE } from './types.js';
 import { renderGemm } from './gemm.js';
-import { renderVector, vectorizableStores } from './vectorize.js';
+import { renderVector, vectorizableReduction, vectorizableStores, type Reduction } from './vectorize.js';
 import { chunkCount, freeNames, MIN_SPLIT, workOf } from './chunks.js';
 
 /** What a kernel needs from the whole program: where buffers live, and which helpers were used. */
@@ -267,8 +267,8 @@ ${body}
       if (!stores) return this.dynamicLoop(counter, lo, hi, this.stmts(s.body));
       const group = this.temp('i32', 'g4');
       const first = `(local.set ${counter} (i32.shl (local.get ${group}) (i32.const 2)))`;
-      const { prelude, body } = this.vectorBody(s, stores);
-      return `${prelude}\n${this.dynamicLoop(group, lo, hi, `${first}\n${body}`)}`;
+      const { pre, body } = this.vectorBody(s, stores);
+      return `${pre}\n${this.dynamicLoop(group, lo, hi, `${first}\n${body}`)}`;
     });
     if (!stores) return calls;
     const counter = this.bind(s.v, 'i32');
@@ -283,13 +283,13 @@ ${body}
   };
 
   /**
-   * The f32x4 body of a vectorized loop (four iterations from the loop's counter on), and its prelude:
-   * loop-invariant f32 operands splatted into v128 locals once, to run before the loop.
+   * Renders f32x4 expressions of loop `s` (see renderVector); `pre()` is what must run once before the loop:
+   * the loop-invariant f32 operands met so far, splatted into v128 locals.
    */
-  private vectorBody(
-    s: Extract<Stmt, { k: 'loop' }>,
-    stores: Extract<Stmt, { k: 'store' }>[],
-  ): { prelude: string; body: string } {
+  private vectorRenderer(s: Extract<Stmt, { k: 'loop' }>): {
+    render: (e: Expr) => string;
+    pre: () => string;
+  } {
     const vload = (buf: BufRef, index: Expr, stride: number) => {
       const { addr, offset } = this.address(buf, index, 'load from');
       if (stride === 1) return `(v128.load offset=${offset} ${addr})`;
@@ -309,31 +309,82 @@ ${body}
       }
       return `(local.get ${id})`;
     };
+    const render = (e: Expr) =>
+      renderVector(
+        e,
+        s.v,
+        (x) => this.expr(x),
+        vload,
+        this.program.relaxedSimd,
+        invariant,
+        (name) => this.useHelper(name),
+      );
+    return { render, pre: () => splats.join('\n') };
+  }
+
+  /**
+   * The f32x4 body of a vectorized loop (four iterations from the loop's counter on), and `pre`, what must run
+   * once before the loop: loop-invariant f32 operands splatted into v128 locals.
+   */
+  private vectorBody(
+    s: Extract<Stmt, { k: 'loop' }>,
+    stores: Extract<Stmt, { k: 'store' }>[],
+  ): { pre: string; body: string } {
+    const { render, pre } = this.vectorRenderer(s);
     const body = stores
       .map((st) => {
         const { addr, offset } = this.address(st.buf, st.index, 'store to');
-        const value = renderVector(
-          st.value,
-          s.v,
-          (e) => this.expr(e),
-          vload,
-          invariant,
-          this.program.relaxedSimd,
-        );
-        return `(v128.store offset=${offset} ${addr} ${value})`;
+        return `(v128.store offset=${offset} ${addr} ${render(st.value)})`;
       })
       .join('\n');
-    return { prelude: splats.join('\n'), body };
+    return { pre: pre(), body };
   }
 
-  /** An f32x4 main loop over whole groups of four, then the scalar loop for the rest. */
+  /**
+   * A reduction loop (vectorizableReduction) as four partial accumulators in a v128, combined into the
+   * scalar accumulator after the main loop; the scalar loop does the rest. A sum is thereby added in another
+   * order than the scalar loop's (partial sums per lane, then pairwise): it differs in the last bits, well
+   * within the tolerances models are held to against onnxruntime (which reorders its sums too). max/min
+   * are exact, and propagate NaN as the scalar f32.max/f32.min do.
+   */
+  private reductionLoop(s: Extract<Stmt, { k: 'loop' }>, red: Reduction): string {
+    const counter = this.bind(s.v, 'i32');
+    this.loopVars.add(s.v);
+    const acc = this.lookup(red.name, 'f32');
+    const vacc = this.temp('v128', 'acc');
+    const { render, pre } = this.vectorRenderer(s);
+    const term = render(red.term);
+    // identities: -0 for a sum (-0 + -0 stays -0), ∓inf for max/min
+    const id = red.op === 'add' ? '-0' : red.op === 'max' ? '-inf' : 'inf';
+    const lane = (i: number) => `(f32x4.extract_lane ${i} (local.get ${vacc}))`;
+    const op = (a: string, b: string) => `(f32.${red.op} ${a} ${b})`;
+    const main = s.n - (s.n % 4);
+    return [
+      pre(),
+      `(local.set ${vacc} (v128.const f32x4 ${id} ${id} ${id} ${id}))`,
+      this.rangeLoop(
+        counter,
+        0,
+        main,
+        4,
+        `(local.set ${vacc} (f32x4.${red.op} (local.get ${vacc}) ${term}))`,
+      ),
+      `(local.set ${acc} ${op(`(local.get ${acc})`, op(op(lane(0), lane(1)), op(lane(2), lane(3))))})`,
+      this.rangeLoop(counter, main, s.n, 1, this.stmts(s.body)),
+    ].join('\n');
+  }
+
+  /**
+   * An f32x4 main loop over whole groups of four, then the scalar loop for the rest. Loop-invariant f32
+   * operands are splatted into v128 locals once, before the main loop.
+   */
   private vectorLoop(s: Extract<Stmt, { k: 'loop' }>, stores: Extract<Stmt, { k: 'store' }>[]): string {
     const counter = this.bind(s.v, 'i32');
     this.loopVars.add(s.v);
     const main = s.n - (s.n % 4);
-    const { prelude, body } = this.vectorBody(s, stores);
+    const { pre, body } = this.vectorBody(s, stores);
     return [
-      prelude,
+      pre,
       this.rangeLoop(counter, 0, main, 4, body),
       this.rangeLoop(counter, main, s.n, 1, this.stmts(s.body)),
     ].join('\n');
@@ -351,6 +402,8 @@ ${body}
         if (split !== undefined) return split;
         const stores = vectorizableStores(s, this.region);
         if (stores) return this.vectorLoop(s, stores);
+        const reduction = vectorizableReduction(s);
+        if (reduction) return this.reductionLoop(s, reduction);
         const counter = this.bind(s.v, 'i32');
         this.loopVars.add(s.v);
         return this.countedLoop(counter, s.n, this.stmts(s.body));

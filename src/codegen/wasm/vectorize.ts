@@ -3,11 +3,13 @@
  *
  * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), whose values are
  * built from float32 loads at (loopvar + invariant) or (2·loopvar + invariant) (a strided conv's taps),
- * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops.
+ * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, erf and tanh
+ * included (f32x4 math helpers, mathlib/vector.ts).
  * Loads from memory that a store in the loop writes must use exactly the store's index, so doing four
  * iterations at once cannot reorder a read and a write of the same element.
  */
 import type { BinOp, BufRef, CmpOp, Expr, Stmt, UnOp } from '../../kernels/ir.js';
+import { VECTOR_MATH, vectorMathHelper, type VectorMathOp } from './mathlib/vector.js';
 
 type Loop = Extract<Stmt, { k: 'loop' }>;
 type Store = Extract<Stmt, { k: 'store' }>;
@@ -37,6 +39,9 @@ const VEC_CMP: Partial<Record<CmpOp, string>> = {
   gt: 'f32x4.gt',
   ge: 'f32x4.ge',
 };
+
+/** Unary ops rendered by a call to an f32x4 math helper (mathlib/vector.ts): one call per four lanes. */
+const isVectorMath = (op: UnOp): op is VectorMathOp => (VECTOR_MATH as readonly string[]).includes(op);
 
 function dependsOn(e: Expr, v: string): boolean {
   switch (e.k) {
@@ -97,7 +102,7 @@ function vectorizable(e: Expr, v: string): boolean {
     case 'bin':
       return e.op in VEC_BIN && vectorizable(e.a, v) && vectorizable(e.b, v);
     case 'un':
-      return e.op in VEC_UN && vectorizable(e.a, v);
+      return (e.op in VEC_UN || isVectorMath(e.op)) && vectorizable(e.a, v);
     case 'select': {
       const c = e.cond;
       const condOk =
@@ -176,19 +181,20 @@ const product = (x: Expr, v: string) => (x.k === 'bin' && x.op === 'mul' && depe
 
 /**
  * Lane-wise rendering of an expression accepted by `vectorizable`: `vload` loads four elements `stride`
- * apart, `invariant` renders a loop-invariant f32 expression as an f32x4 (e.g. splatted once before the
- * loop). With `fma` (the relaxed-SIMD module), c + a·b and c − a·b become one f32x4.relaxed_madd /
- * relaxed_nmadd, rounded once or twice as the engine chooses.
+ * apart, `invariant` renders a loop-invariant f32 expression as an f32x4 (e.g. splatted once before the loop).
+ * With `fma` (the relaxed-SIMD module), c + a·b and c − a·b become one f32x4.relaxed_madd / relaxed_nmadd,
+ * rounded once or twice as the engine chooses.
  */
 export function renderVector(
   e: Expr,
   v: string,
   scalar: (e: Expr) => string,
   vload: (buf: BufRef, index: Expr, stride: number) => string,
-  invariant: (e: Expr) => string = (x) => `(f32x4.splat ${scalar(x)})`,
   fma = false,
+  invariant: (e: Expr) => string = (x) => `(f32x4.splat ${scalar(x)})`,
+  useHelper: (name: string) => void = () => {},
 ): string {
-  const rec = (x: Expr) => renderVector(x, v, scalar, vload, invariant, fma);
+  const rec = (x: Expr) => renderVector(x, v, scalar, vload, fma, invariant, useHelper);
   if (!dependsOn(e, v)) return invariant(e);
   switch (e.k) {
     case 'load':
@@ -205,8 +211,14 @@ export function renderVector(
       }
       return `(${VEC_BIN[e.op]} ${rec(e.a)} ${rec(e.b)})`;
     }
-    case 'un':
+    case 'un': {
+      if (isVectorMath(e.op)) {
+        const name = vectorMathHelper(e.op, fma);
+        useHelper(name);
+        return `(call $${name} ${rec(e.a)})`;
+      }
       return `(${VEC_UN[e.op]} ${rec(e.a)})`;
+    }
     case 'select': {
       const c = e.cond;
       if (!dependsOn(c, v)) return `(select ${rec(e.a)} ${rec(e.b)} ${scalar(c)})`;
@@ -215,4 +227,29 @@ export function renderVector(
     }
   }
   throw new Error(`internal error: cannot vectorize ${e.k}`);
+}
+
+/** A loop `acc = acc op term(v)` over an f32 local, op add/max/min, that renders as f32x4 partial accumulators. */
+export interface Reduction {
+  name: string;
+  op: 'add' | 'max' | 'min';
+  term: Expr;
+}
+
+/**
+ * The reduction a loop is, when its body is the single statement `set acc = acc op term` (or `term op acc`)
+ * with term a vectorizable f32 expression of the loop variable that does not read acc, else undefined.
+ * Loops shorter than 8 stay scalar.
+ */
+export function vectorizableReduction(loop: Loop): Reduction | undefined {
+  if (loop.n < 8 || loop.body.length !== 1) return undefined;
+  const s = loop.body[0];
+  if (s.k !== 'set' || s.value.t !== 'f32' || s.value.k !== 'bin') return undefined;
+  const { op, a, b } = s.value;
+  if (op !== 'add' && op !== 'max' && op !== 'min') return undefined;
+  const isAcc = (e: Expr) => e.k === 'var' && e.name === s.name;
+  const term = isAcc(a) ? b : isAcc(b) ? a : undefined;
+  if (!term || dependsOn(term, s.name) || !dependsOn(term, loop.v) || !vectorizable(term, loop.v))
+    return undefined;
+  return { name: s.name, op, term };
 }

@@ -25,3 +25,4 @@ for (const name of ['pow', 'atan2']) {
       (f32.demote_f64 (call $${name}_f64 (f64.promote_f32 (local.get $x)) (f64.promote_f32 (local.get $y)))))`,
   );
 }
+import './vector.js';

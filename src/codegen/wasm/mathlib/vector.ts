@@ -1,0 +1,130 @@
+/**
+ * f32x4 versions of exp, erf and tanh for the vectorizer (vectorize.ts): four lanes at once, branch-free
+ * (both sides of a range split are computed and blended with a lane mask), a few float32 ulps from the
+ * correctly rounded result over the whole float range, with IEEE specials: NaN in → NaN out, exp(+inf) = inf,
+ * exp(-inf) = 0, erf/tanh(±inf) = ±1, erf/tanh(±0) = ±0, and exp's results rounded once into subnormals.
+ * The scalar library (f64 musl algorithms) stays the reference for scalar code.
+ *
+ * Each function exists twice: `$v<name>_f32x4` (SIMD128) and `$v<name>_f32x4_fma`, whose polynomials use
+ * f32x4.relaxed_madd (for model.relaxed.wasm; fused or not as the engine chooses, accurate either way).
+ * Polynomial coefficients are Kiln's own least-squares fits (scripts in the commit message's spirit: fit in
+ * f64, checked in f32 by tests/codegen/vector-math.test.ts).
+ */
+import { defineHelper } from '../helpers.js';
+
+export const VECTOR_MATH = ['exp', 'erf', 'tanh'] as const;
+export type VectorMathOp = (typeof VECTOR_MATH)[number];
+
+/** The helper implementing `op` on f32x4, in the SIMD128 or relaxed-SIMD (fma) flavour. */
+export const vectorMathHelper = (op: VectorMathOp, fma: boolean) => `v${op}_f32x4${fma ? '_fma' : ''}`;
+
+const splat = (c: number) => {
+  const s = String(Math.fround(c));
+  return `(v128.const f32x4 ${s} ${s} ${s} ${s})`;
+};
+const get = (name: string) => `(local.get $${name})`;
+
+/** c0 + t·(c1 + t·(c2 + ...)) on f32x4, with multiply-adds when `fma`. */
+function horner(t: string, coeffs: number[], fma: boolean): string {
+  const [c0, ...rest] = coeffs;
+  if (!rest.length) return splat(c0);
+  const inner = horner(t, rest, fma);
+  return fma
+    ? `(f32x4.relaxed_madd ${t} ${inner} ${splat(c0)})`
+    : `(f32x4.add ${splat(c0)} (f32x4.mul ${t} ${inner}))`;
+}
+
+const LOG2E = 1.4426950408889634;
+/** 1.5·2^23: adding it rounds to an integer, held in the low mantissa bits */
+const MAGIC = 12582912;
+// ln 2 split so that n·LN2_HI is exact for the |n| ≤ 150 used here (Cody–Waite reduction)
+const LN2_HI = 0.693145751953125;
+const LN2_LO = 1.428606765330187e-6;
+/** Taylor coefficients of e^r on |r| ≤ ln2/2: the degree-7 truncation error is below 6e-9 relative. */
+const EXP_POLY = [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040];
+
+/** erf(x)/x = P(x²) on |x| < 0.921875 */
+const ERF_SMALL = [
+  1.1283791667626708, -0.3761263490453391, 0.11283712995101887, -0.026860347849992673, 0.005203344340642606,
+  -0.000816849147393743, 8.477392715184259e-5,
+];
+const ERF_SPLIT = 0.921875;
+/** log(1 − erf(x)) = Q(x) on [0.921875, 3.925]; past 3.925, erf rounds to 1 in float32 */
+const ERF_BIG = [
+  0.000318744635735338, -1.130233003718226, -0.6318176048045843, -0.11009689375125746, 0.026435819065580717,
+  -0.004766594796122186, 0.0005986930772165517, -4.63287453986944e-5, 1.6532087146327467e-6,
+];
+const ERF_MAX = 3.925;
+/** (tanh(x) − x)/x³ = P(x²) on |x| < 0.625 */
+const TANH_SMALL = [
+  -0.33333333222087286, 0.13333310877092036, -0.05396093650135987, 0.021782158778810602,
+  -0.008386118140432386, 0.0023393279496623414,
+];
+const TANH_SPLIT = 0.625;
+const SIGN = '(v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)';
+
+for (const fma of [false, true]) {
+  const exp = vectorMathHelper('exp', fma);
+  // x clamped to [-104, 89] (pmin/pmax with x first keep a NaN x): e^-104 rounds to 0 and e^89 overflows to inf.
+  // n = round(x·log2 e) by adding 1.5·2^23 (the sum's low mantissa bits are n, as an integer too: no
+  // nearest/trunc_sat, which V8 expands into long sequences on x64), r = x − n·ln2, e^x = p(r)·2^n with 2^n
+  // applied as two normal factors 2^(n>>1)·2^(n−n>>1), so results from 2^-150 to 2^128 round once
+  // (subnormals included) and overflow to inf.
+  defineHelper(
+    exp,
+    `(func $${exp} (param $x v128) (result v128) (local $n v128) (local $r v128) (local $k v128) (local $h v128)
+    (local.set $x (f32x4.pmax (f32x4.pmin ${get('x')} ${splat(89)}) ${splat(-104)}))
+    (local.set $k (f32x4.add (f32x4.mul ${get('x')} ${splat(LOG2E)}) ${splat(MAGIC)}))
+    (local.set $n (f32x4.sub ${get('k')} ${splat(MAGIC)}))
+    (local.set $k (i32x4.sub ${get('k')} ${splat(MAGIC)}))
+    (local.set $r (f32x4.sub (f32x4.sub ${get('x')} (f32x4.mul ${get('n')} ${splat(LN2_HI)})) (f32x4.mul ${get('n')} ${splat(LN2_LO)})))
+    (local.set $h (i32x4.shr_s ${get('k')} (i32.const 1)))
+    (f32x4.mul
+      (f32x4.mul ${horner(get('r'), EXP_POLY, fma)}
+        (i32x4.shl (i32x4.add ${get('h')} (v128.const i32x4 127 127 127 127)) (i32.const 23)))
+      (i32x4.shl (i32x4.add (i32x4.sub ${get('k')} ${get('h')}) (v128.const i32x4 127 127 127 127)) (i32.const 23))))`,
+  );
+
+  /**
+   * sign(x)·(small(|x|) where |x| < split, else big(|x|)): the big side (which calls exp) is only computed
+   * when some lane needs it (a NaN lane does), so inputs near 0 (most of GELU's) cost one polynomial.
+   */
+  const blend = (name: string, split: number, small: string, big: string[]) =>
+    `(func $${name} (param $x v128) (result v128) (local $a v128) (local $t v128) (local $b v128) (local $m v128) (local $s v128)
+    (local.set $a (f32x4.abs ${get('x')}))
+    (local.set $t (f32x4.mul ${get('x')} ${get('x')}))
+    (local.set $m (f32x4.lt ${get('a')} ${splat(split)}))
+    (local.set $s ${small})
+    (if (i32.eqz (i32x4.all_true ${get('m')}))
+      (then
+        ${big.map((e) => `(local.set $b ${e})`).join('\n        ')}
+        (local.set $s (v128.bitselect ${get('s')} ${get('b')} ${get('m')}))))
+    (v128.or ${get('s')} (v128.and ${get('x')} ${SIGN})))`;
+
+  const erf = vectorMathHelper('erf', fma);
+  // small: |x|·P(x²); big: 1 − e^Q(min(|x|, 3.925)). The sign is or'ed in (erf(-0) = -0). NaN fails the
+  // |x| < split test and stays NaN through Q; ±inf clamps to 3.925, giving ±1.
+  defineHelper(
+    erf,
+    blend(erf, ERF_SPLIT, `(f32x4.mul ${get('a')} ${horner(get('t'), ERF_SMALL, fma)})`, [
+      `(f32x4.pmin ${get('a')} ${splat(ERF_MAX)})`,
+      `(f32x4.sub ${splat(1)} (call $${exp} ${horner(get('b'), ERF_BIG, fma)}))`,
+    ]),
+  );
+
+  const tanh = vectorMathHelper('tanh', fma);
+  // small: |x| + |x|³·P(x²) (no cancellation); big: 1 − 2/(e^2|x| + 1), which is 1 once e^2|x| overflows.
+  // NaN fails the |x| < split test and stays NaN through exp.
+  defineHelper(
+    tanh,
+    blend(
+      tanh,
+      TANH_SPLIT,
+      `(f32x4.add ${get('a')} (f32x4.mul (f32x4.mul ${get('a')} ${get('t')}) ${horner(get('t'), TANH_SMALL, fma)}))`,
+      [
+        `(call $${exp} (f32x4.add ${get('a')} ${get('a')}))`,
+        `(f32x4.sub ${splat(1)} (f32x4.div ${splat(2)} (f32x4.add ${get('b')} ${splat(1)})))`,
+      ],
+    ),
+  );
+}

@@ -1,0 +1,36 @@
+/**
+ * Shared by tests/codegen/vector-math.test.ts and its relaxed-SIMD child: compiles y[i] = op(x[i]) as one
+ * vectorized loop (the f32x4 math helpers) and runs it over the given inputs.
+ */
+import { compileProgram } from '../../src/codegen/wasm/index.js';
+import { load, loop, store, un, v } from '../../src/kernels/build.js';
+import { place, programOf } from './program.js';
+
+export type VectorMathOp = 'exp' | 'erf' | 'tanh';
+
+export interface VectorMathModule {
+  bytes: Uint8Array;
+  x: number;
+  y: number;
+}
+
+export function vectorMathModule(op: VectorMathOp, n: number, relaxedSimd: boolean): VectorMathModule {
+  const bufs = place([
+    { dtype: 'float32', length: n },
+    { dtype: 'float32', length: n },
+  ]);
+  const [X, Y] = bufs;
+  const program = programOf(bufs, [loop('i', n, [store(Y, v('i'), un(op, load(X, v('i'))))])]);
+  return { bytes: compileProgram(program, { optimize: true, relaxedSimd }), x: X.offset, y: Y.offset };
+}
+
+/** Runs a module from vectorMathModule on x (x.length = n). */
+export function runVectorMath(m: VectorMathModule, x: Float32Array): Float32Array {
+  const bytes = m.bytes;
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>), {});
+  const memory = instance.exports.memory as WebAssembly.Memory;
+  (instance.exports.init as () => void)();
+  new Float32Array(memory.buffer, m.x, x.length).set(x);
+  (instance.exports.run as () => void)();
+  return new Float32Array(memory.buffer, m.y, x.length).slice();
+}

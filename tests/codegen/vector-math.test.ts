@@ -1,0 +1,168 @@
+/**
+ * The f32x4 math helpers (src/codegen/wasm/mathlib/vector.ts) against f64 references, in float32 ulps, over
+ * wide ranges (tails and subnormal results included) and specials, in both flavours: SIMD128 here, and the
+ * relaxed-SIMD one (relaxed_madd polynomials) in a child node started with --experimental-wasm-relaxed-simd.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { programToWat } from '../../src/codegen/wasm/index.js';
+import { load, loop, store, un, v } from '../../src/kernels/build.js';
+import { place, programOf } from './program.js';
+import {
+  runVectorMath,
+  vectorMathModule,
+  type VectorMathModule,
+  type VectorMathOp,
+} from './vector-math-run.js';
+
+/** erf in f64: its Maclaurin series below 2.5 (about 1e-13 relative), 1 − the erfc continued fraction above. */
+function erf64(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const a = Math.abs(x);
+  let r: number;
+  if (a < 2.5) {
+    let term = a;
+    let sum = a;
+    for (let n = 1; n < 200 && Math.abs(term) > 1e-300; n++) {
+      term *= (-a * a) / n;
+      sum += term / (2 * n + 1);
+    }
+    r = (2 / Math.sqrt(Math.PI)) * sum;
+  } else if (a < 10) {
+    let f = a;
+    for (let k = 120; k >= 1; k--) f = a + k / 2 / f;
+    r = 1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
+  } else r = 1;
+  return x < 0 || Object.is(x, -0) ? -r : r;
+}
+
+const REF: Record<VectorMathOp, (x: number) => number> = { exp: Math.exp, erf: erf64, tanh: Math.tanh };
+/** the widest error allowed, in float32 ulps of the reference */
+const MAX_ULPS = 4;
+
+/** One float32 ulp at |r| (subnormal spacing below 2^-126). */
+function ulp(r: number): number {
+  const a = Math.abs(Math.fround(r));
+  if (a < 2 ** -126) return 2 ** -149;
+  return 2 ** (Math.floor(Math.log2(a)) - 23);
+}
+
+/** Dense sweeps over where each function varies, log-spaced tails, random float32 bit patterns. */
+function inputs(op: VectorMathOp): Float32Array {
+  const xs: number[] = [];
+  const [lo, hi] = op === 'exp' ? [-104, 89] : op === 'erf' ? [-5, 5] : [-10, 10];
+  for (let i = 0; i <= 60001; i++) xs.push(lo + ((hi - lo) * i) / 60001);
+  for (let e = -40; e <= 7; e += 0.01) xs.push(2 ** e, -(2 ** e));
+  let s = 12345;
+  for (let i = 0; i < 20000; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    xs.push(new Float32Array(new Uint32Array([s]).buffer)[0]);
+  }
+  xs.push(
+    0,
+    -0,
+    Infinity,
+    -Infinity,
+    NaN,
+    88.72,
+    88.73,
+    -87.33,
+    -103.97,
+    -149 * Math.LN2,
+    3.925,
+    0.921875,
+    0.625,
+  );
+  // 1 + (length % 4 = 1): the scalar tail gets an element too
+  return Float32Array.from(xs.length % 4 === 1 ? xs : [...xs, ...Array(5 - (xs.length % 4)).fill(0.5)]);
+}
+
+/** Elements whose error is above MAX_ULPS (with the worst error), and special values wrongly handled. */
+function check(op: VectorMathOp, x: Float32Array, y: Float32Array) {
+  const bad: string[] = [];
+  let worst = 0;
+  for (let i = 0; i < x.length; i++) {
+    const r = REF[op](x[i]);
+    if (Number.isNaN(r) || !Number.isFinite(Math.fround(r)) || r === 0) {
+      if (!Object.is(y[i], Math.fround(r))) bad.push(`${op}(${x[i]}) = ${y[i]}, want ${Math.fround(r)}`);
+      continue;
+    }
+    const u = Math.abs(y[i] - r) / ulp(r);
+    worst = Math.max(worst, u);
+    if (!(u <= MAX_ULPS)) bad.push(`${op}(${x[i]}) = ${y[i]}, want ${r} (${u.toFixed(2)} ulps)`);
+  }
+  return { bad: bad.slice(0, 10), worst };
+}
+
+describe('f32x4 math helpers', () => {
+  for (const op of ['exp', 'erf', 'tanh'] as const) {
+    it(`${op} is vectorized and within ${MAX_ULPS} ulps over its range, with IEEE specials (SIMD128)`, () => {
+      const x = inputs(op);
+      const bufs = place([
+        { dtype: 'float32', length: 9 },
+        { dtype: 'float32', length: 9 },
+      ]);
+      const wat = programToWat(
+        programOf(bufs, [loop('i', 9, [store(bufs[1], v('i'), un(op, load(bufs[0], v('i'))))])]),
+      );
+      expect(wat).toContain(`call $v${op}_f32x4`);
+      const { bad, worst } = check(op, x, runVectorMath(vectorMathModule(op, x.length, false), x));
+      expect(bad).toEqual([]);
+      expect(worst).toBeLessThan(MAX_ULPS);
+    });
+  }
+});
+
+describe('f32x4 math helpers, relaxed-SIMD flavour', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kiln-vmath-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  /** Runs the relaxed module in a child node that has the relaxed-SIMD flag (Node 20 needs it). */
+  async function inChild(m: VectorMathModule, x: Float32Array): Promise<Float32Array> {
+    await writeFile(join(dir, 'm.wasm'), m.bytes);
+    await writeFile(join(dir, 'x.bin'), new Uint8Array(x.buffer));
+    const script = `
+      import { readFileSync, writeFileSync } from 'node:fs';
+      const [dir, xo, yo] = process.argv.slice(1);
+      const inst = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(dir + '/m.wasm')), {});
+      const mem = inst.exports.memory;
+      inst.exports.init();
+      const x = new Float32Array(new Uint8Array(readFileSync(dir + '/x.bin')).buffer);
+      new Float32Array(mem.buffer, +xo, x.length).set(x);
+      inst.exports.run();
+      writeFileSync(dir + '/y.bin', new Uint8Array(mem.buffer, +yo, x.length * 4));`;
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [
+          '--experimental-wasm-relaxed-simd',
+          '--input-type=module',
+          '-e',
+          script,
+          dir,
+          String(m.x),
+          String(m.y),
+        ],
+        (err, _out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve()),
+      ),
+    );
+    const y = await readFile(join(dir, 'y.bin'));
+    return new Float32Array(y.buffer.slice(y.byteOffset, y.byteOffset + y.byteLength));
+  }
+
+  for (const op of ['exp', 'erf', 'tanh'] as const) {
+    it(`${op} (relaxed_madd polynomials) is within ${MAX_ULPS} ulps, with IEEE specials`, async () => {
+      const x = inputs(op);
+      const m = vectorMathModule(op, x.length, true);
+      const { bad, worst } = check(op, x, await inChild(m, x));
+      expect(bad).toEqual([]);
+      expect(worst).toBeLessThan(MAX_ULPS);
+    });
+  }
+});

@@ -1,0 +1,123 @@
+/** Vectorized reduction loops (acc = acc op term): f32x4 partial accumulators, then the scalar tail. */
+import { describe, expect, it } from 'vitest';
+import {
+  add,
+  f32,
+  load,
+  local,
+  loop,
+  max,
+  min,
+  set,
+  store,
+  sub,
+  un,
+  v,
+  i32,
+  mul,
+} from '../../src/kernels/build.js';
+import type { Stmt } from '../../src/kernels/ir.js';
+import { programToWat } from '../../src/codegen/wasm/index.js';
+import { place, programOf, runKernel, type NumDType } from './harness.js';
+
+const fr = Math.fround;
+const rand = (n: number, seed: number) =>
+  Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898 + seed) * 3);
+
+/** Runs `body` unoptimized and optimized (same results), returns the last buffer and whether it vectorized. */
+function run(
+  specs: { dtype: NumDType; length: number; data?: Float32Array }[],
+  body: (b: ReturnType<typeof place>) => Stmt[],
+) {
+  const bufs = place(specs);
+  const wat = programToWat(programOf(bufs, body(bufs)));
+  const plain = runKernel(specs, body);
+  const optimized = runKernel(specs, body, { optimize: true });
+  expect(Array.from(optimized.at(-1)!)).toEqual(Array.from(plain.at(-1)!));
+  return { reduced: wat.includes('f32x4.extract_lane'), out: Array.from(plain.at(-1)!) as number[] };
+}
+
+/** out[0] = fold(op, init, term(x[i])) over n elements */
+function reduce(
+  op: 'add' | 'max' | 'min',
+  x: Float32Array,
+  init: number,
+  term = (e: ReturnType<typeof load>) => e,
+) {
+  const n = x.length;
+  return run(
+    [
+      { dtype: 'float32', length: n, data: x },
+      { dtype: 'float32', length: 1 },
+    ],
+    ([X, O]) => [
+      local('acc', 'f32', f32(init)),
+      loop('i', n, [
+        set('acc', (op === 'add' ? add : op === 'max' ? max : min)(v('acc', 'f32'), term(load(X, v('i'))))),
+      ]),
+      store(O, i32(0), v('acc', 'f32')),
+    ],
+  );
+}
+
+describe('vectorized reductions', () => {
+  for (const n of [8, 9, 37, 64, 1001]) {
+    it(`sum over ${n} elements (tail ${n % 4}) is close to the f64 sum`, () => {
+      const x = rand(n, n);
+      const { reduced, out } = reduce('add', x, 0.5);
+      expect(reduced).toBe(true);
+      const exact = x.reduce((s, e) => s + e, 0.5);
+      expect(Math.abs(out[0] - exact)).toBeLessThan(1e-5 * x.reduce((s, e) => s + Math.abs(e), 1));
+    });
+    it(`max and min over ${n} elements are exact`, () => {
+      const x = rand(n, 2 * n);
+      expect(reduce('max', x, -Infinity)).toEqual({ reduced: true, out: [Math.max(...x)] });
+      expect(reduce('min', x, Infinity)).toEqual({ reduced: true, out: [Math.min(...x)] });
+    });
+  }
+
+  it('softmax-style exp-sum of (x - m) matches the scalar sum closely', () => {
+    const x = rand(97, 7);
+    const m = Math.max(...x);
+    const { reduced, out } = reduce('add', x, 0, (e) => un('exp', sub(e, f32(m))));
+    expect(reduced).toBe(true);
+    const exact = x.reduce((s, e) => s + Math.exp(e - fr(m)), 0);
+    expect(Math.abs(out[0] - exact) / exact).toBeLessThan(1e-6);
+  });
+
+  it('NaN anywhere (main loop or tail) propagates through max and sum; -inf rows stay -inf', () => {
+    for (const at of [0, 5, 10]) {
+      const x = rand(11, 3);
+      x[at] = NaN;
+      expect(reduce('max', x, -Infinity).out[0]).toBeNaN();
+      expect(reduce('add', x, 0).out[0]).toBeNaN();
+    }
+    expect(reduce('max', new Float32Array(13).fill(-Infinity), -Infinity).out[0]).toBe(-Infinity);
+    expect(Object.is(reduce('add', new Float32Array(12).fill(-0), -0).out[0], -0)).toBe(true);
+  });
+
+  it('a sum of squares with a loop-invariant mean (LayerNorm variance) vectorizes', () => {
+    const x = rand(40, 9);
+    const { reduced, out } = reduce('add', x, 0, (e) => mul(sub(e, f32(0.25)), sub(e, f32(0.25))));
+    expect(reduced).toBe(true);
+    const exact = x.reduce((s, e) => s + (e - 0.25) ** 2, 0);
+    expect(Math.abs(out[0] - exact) / exact).toBeLessThan(1e-6);
+  });
+
+  it('leaves short loops and loops reading the accumulator in the term scalar', () => {
+    expect(reduce('add', rand(7, 1), 0).reduced).toBe(false);
+    const x = rand(16, 1);
+    const { reduced } = run(
+      [
+        { dtype: 'float32', length: 16, data: x },
+        { dtype: 'float32', length: 1 },
+      ],
+      ([X, O]) => [
+        local('acc', 'f32', f32(1)),
+        loop('i', 16, [set('acc', add(v('acc', 'f32'), mul(v('acc', 'f32'), load(X, v('i')))))]),
+        store(O, i32(0), v('acc', 'f32')),
+      ],
+    );
+    expect(reduced).toBe(false);
+  });
+});
