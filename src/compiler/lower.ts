@@ -156,7 +156,7 @@ export function lowerGraph(graph: Graph): LoweredModel {
           return s;
         },
       });
-      const lowered = act ? applyActivation(built, outs[0], act) : built;
+      const lowered = act && !def.fusesActivation ? applyActivation(built, outs[0], act) : built;
       lowered.forEach(verifyKernel);
       const source = { node, outputs: outTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };
       for (const k of lowered) sourceOf.set(k, source);

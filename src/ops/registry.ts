@@ -59,6 +59,11 @@ export interface OpDef {
    * compute type) from the input elements. Lets the fusion pass merge chains of such ops into one kernel.
    */
   elementwise?(ctx: OpContext, values: Expr[]): Expr;
+  /**
+   * `lower` applies the Relu/Clip that fusion folded into the node (`fusedActivation`) itself; otherwise
+   * the compiler applies it to the lowered kernels (`applyActivation`).
+   */
+  fusesActivation?: boolean;
   /** Output 0 is input 0's bytes reinterpreted (Reshape, Squeeze, Identity...): no kernel. */
   alias?: boolean;
   /**

@@ -11,6 +11,7 @@ import type { Graph, Node } from '../ir/graph.js';
 import type { Activation, BufRef, Expr, Kernel, Stmt } from '../kernels/ir.js';
 import { f32, forEachIndex, load, max, min, store } from '../kernels/build.js';
 import { tensorToNumbers } from '../ir/tensor.js';
+import { fusedActivation } from '../ops/activation-attr.js';
 
 const PRODUCERS = new Set(['Conv', 'Gemm', 'MatMul']);
 
@@ -67,15 +68,8 @@ export function fuseActivations(graph: Graph): Graph {
   return { ...graph, nodes: graph.nodes.filter((n) => !removed.has(n)).map((n) => replaced.get(n) ?? n) };
 }
 
-/** The activation a node carries from `fuseActivations`, if any. */
-export function fusedActivation(node: Node): Activation | undefined {
-  if (node.attrs.kiln_activation === 'relu') return { op: 'relu' };
-  if (node.attrs.kiln_activation === 'clip') {
-    const [lo, hi] = node.attrs.kiln_clip as number[];
-    return { op: 'clip', min: lo, max: hi };
-  }
-  return undefined;
-}
+/** The activation a node carries from `fuseActivations`, if any (op lowerings read it too). */
+export { fusedActivation };
 
 export function applyActivation(kernels: Kernel[], out: BufRef, act: Activation): Kernel[] {
   const gemms: Extract<Stmt, { k: 'gemm' }>[] = [];

@@ -103,6 +103,40 @@ describe('auto-vectorization', () => {
     expect(out).toEqual(Array.from(x, (val, i) => fr(val + bias[Math.floor(i / cols)])));
   });
 
+  for (const n of [4, 9, 23]) {
+    it(`stride-2 loads (a strided conv's taps) over ${n} outputs (tail ${n % 4})`, () => {
+      const x = rand(2 * n + 1, 5);
+      const w = Float32Array.of(0.5, -1.25, 2);
+      const { vectorized, out } = compile(
+        [
+          { dtype: 'float32', length: 2 * n + 1, data: x },
+          { dtype: 'float32', length: 3, data: w },
+          { dtype: 'float32', length: n },
+        ],
+        ([X, W, O]) => [
+          loop('i', n, [
+            store(
+              O,
+              v('i'),
+              add(
+                add(
+                  mul(load(X, mul(v('i'), i32(2))), load(W, i32(0))),
+                  mul(load(X, add(mul(i32(2), v('i')), i32(1))), load(W, i32(1))),
+                ),
+                mul(load(X, add(mul(v('i'), i32(2)), i32(2))), load(W, i32(2))),
+              ),
+            ),
+          ]),
+        ],
+      );
+      expect(vectorized).toBe(true);
+      const ref = Array.from({ length: n }, (_, i) =>
+        fr(fr(fr(x[2 * i] * w[0]) + fr(x[2 * i + 1] * w[1])) + fr(x[2 * i + 2] * w[2])),
+      );
+      expect(out).toEqual(ref);
+    });
+  }
+
   it('leaves loop-carried dependences, integer stores and short loops scalar', () => {
     const n = 12;
     const dep = compile([{ dtype: 'float32', length: n + 1, data: new Float32Array(n + 1) }], ([O]) => [
@@ -123,5 +157,13 @@ describe('auto-vectorization', () => {
       loop('i', n, [store(O, mul(v('i'), i32(2)), f32(5))]),
     ]);
     expect(strided.vectorized).toBe(false);
+    const stride3 = compile(
+      [
+        { dtype: 'float32', length: 3 * n, data: rand(3 * n, 6) },
+        { dtype: 'float32', length: n },
+      ],
+      ([X, O]) => [loop('i', n, [store(O, v('i'), load(X, mul(v('i'), i32(3))))])],
+    );
+    expect(stride3.vectorized).toBe(false);
   });
 });

@@ -54,7 +54,7 @@ describe('activation epilogue fusion', () => {
     await compare(convAct(1, relu));
     await compare(convAct(1, clip));
   });
-  it('falls back to an activation loop when the conv is not a GEMM (depthwise)', async () => {
+  it('applies it in the stores of a depthwise conv (direct loops)', async () => {
     await compare(convAct(4, relu));
     await compare(convAct(4, clip));
   });

@@ -267,7 +267,8 @@ ${body}
       if (!stores) return this.dynamicLoop(counter, lo, hi, this.stmts(s.body));
       const group = this.temp('i32', 'g4');
       const first = `(local.set ${counter} (i32.shl (local.get ${group}) (i32.const 2)))`;
-      return this.dynamicLoop(group, lo, hi, `${first}\n${this.vectorBody(s, stores)}`);
+      const { splats, body } = this.vectorBody(s, stores);
+      return `${splats}\n${this.dynamicLoop(group, lo, hi, `${first}\n${body}`)}`;
     });
     if (!stores) return calls;
     const counter = this.bind(s.v, 'i32');
@@ -281,19 +282,41 @@ ${body}
     return [base, base + buf.length * storageOf(buf.dtype, 'buffer').bytes];
   };
 
-  /** The f32x4 body of a vectorized loop: four iterations from the loop's counter on. */
-  private vectorBody(s: Extract<Stmt, { k: 'loop' }>, stores: Extract<Stmt, { k: 'store' }>[]): string {
-    const vload = (buf: BufRef, index: Expr) => {
+  /**
+   * The f32x4 body of a vectorized loop (four iterations from the loop's counter on), and the statements
+   * to run once before the loop: loop-invariant f32 operands splatted into v128 locals.
+   */
+  private vectorBody(
+    s: Extract<Stmt, { k: 'loop' }>,
+    stores: Extract<Stmt, { k: 'store' }>[],
+  ): { splats: string; body: string } {
+    const vload = (buf: BufRef, index: Expr, stride: number) => {
       const { addr, offset } = this.address(buf, index, 'load from');
-      return `(v128.load offset=${offset} ${addr})`;
+      if (stride === 1) return `(v128.load offset=${offset} ${addr})`;
+      // elements 0, 2, 4, 6 from [0..3] and [3..6]: lanes 0, 2 of the first load, 1, 3 of the second
+      // (reading nothing past element 6, the last one the four lanes need)
+      return `(i8x16.shuffle 0 1 2 3 8 9 10 11 20 21 22 23 28 29 30 31 (v128.load offset=${offset} ${addr}) (v128.load offset=${offset + 12} ${addr}))`;
     };
-    return stores
+    const hoisted = new Map<string, string>();
+    const splats: string[] = [];
+    const invariant = (e: Expr) => {
+      const key = JSON.stringify(e, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+      let id = hoisted.get(key);
+      if (!id) {
+        id = this.temp('v128', 'splat');
+        hoisted.set(key, id);
+        splats.push(`(local.set ${id} (f32x4.splat ${this.expr(e)}))`);
+      }
+      return `(local.get ${id})`;
+    };
+    const body = stores
       .map((st) => {
         const { addr, offset } = this.address(st.buf, st.index, 'store to');
-        const value = renderVector(st.value, s.v, (e) => this.expr(e), vload, this.program.relaxedSimd);
+        const value = renderVector(st.value, s.v, (e) => this.expr(e), vload, invariant, this.program.relaxedSimd);
         return `(v128.store offset=${offset} ${addr} ${value})`;
       })
       .join('\n');
+    return { splats: splats.join('\n'), body };
   }
 
   /** An f32x4 main loop over whole groups of four, then the scalar loop for the rest. */
@@ -301,8 +324,10 @@ ${body}
     const counter = this.bind(s.v, 'i32');
     this.loopVars.add(s.v);
     const main = s.n - (s.n % 4);
+    const { splats, body } = this.vectorBody(s, stores);
     return [
-      this.rangeLoop(counter, 0, main, 4, this.vectorBody(s, stores)),
+      splats,
+      this.rangeLoop(counter, 0, main, 4, body),
       this.rangeLoop(counter, main, s.n, 1, this.stmts(s.body)),
     ].join('\n');
   }

@@ -2,7 +2,8 @@
  * Auto-vectorization of simple innermost loops into an f32x4 main loop plus a scalar tail.
  *
  * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), whose values are
- * built from float32 loads at (loopvar + invariant), loop-invariant f32 expressions, and lane-wise f32 ops.
+ * built from float32 loads at (loopvar + invariant) or (2·loopvar + invariant) (a strided conv's taps),
+ * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops.
  * Loads from memory that a store in the loop writes must use exactly the store's index, so doing four
  * iterations at once cannot reorder a read and a write of the same element.
  */
@@ -56,8 +57,11 @@ function dependsOn(e: Expr, v: string): boolean {
   }
 }
 
-/** index is v + (terms not depending on v), with v appearing exactly once as a plain term */
-function isUnitStride(index: Expr, v: string): boolean {
+/**
+ * s when index is s·v + (terms not depending on v), with v appearing in exactly one term, `v` (s = 1) or
+ * `v * s` / `s * v` for a constant s; undefined otherwise.
+ */
+export function strideOf(index: Expr, v: string): number | undefined {
   const terms: Expr[] = [];
   const split = (e: Expr): void => {
     if (e.k === 'bin' && e.op === 'add') {
@@ -66,9 +70,22 @@ function isUnitStride(index: Expr, v: string): boolean {
     } else terms.push(e);
   };
   split(index);
-  const unit = terms.filter((t) => t.k === 'var' && t.name === v);
-  return unit.length === 1 && terms.every((t) => unit.includes(t) || !dependsOn(t, v));
+  const isV = (e: Expr) => e.k === 'var' && e.name === v;
+  const strideIn = (t: Expr): number | undefined => {
+    if (isV(t)) return 1;
+    if (t.k !== 'bin' || t.op !== 'mul') return undefined;
+    if (isV(t.a) && t.b.k === 'const') return Number(t.b.v);
+    if (isV(t.b) && t.a.k === 'const') return Number(t.a.v);
+    return undefined;
+  };
+  const varying = terms.filter((t) => dependsOn(t, v));
+  return varying.length === 1 ? strideIn(varying[0]) : undefined;
 }
+
+const isUnitStride = (index: Expr, v: string) => strideOf(index, v) === 1;
+
+/** Element strides a vector load can gather: 1 (one v128.load) and 2 (two loads, even lanes shuffled). */
+const LOAD_STRIDES = new Set([1, 2]);
 
 /** Whether `e` renders as an f32x4 expression (see renderVector). */
 function vectorizable(e: Expr, v: string): boolean {
@@ -76,7 +93,7 @@ function vectorizable(e: Expr, v: string): boolean {
   if (!dependsOn(e, v)) return true;
   switch (e.k) {
     case 'load':
-      return e.buf.dtype === 'float32' && isUnitStride(e.index, v);
+      return e.buf.dtype === 'float32' && LOAD_STRIDES.has(strideOf(e.index, v) ?? 0);
     case 'bin':
       return e.op in VEC_BIN && vectorizable(e.a, v) && vectorizable(e.b, v);
     case 'un':
@@ -158,22 +175,24 @@ export function vectorizableStores(loop: Loop, regions: Regions): Store[] | unde
 const product = (x: Expr, v: string) => (x.k === 'bin' && x.op === 'mul' && dependsOn(x, v) ? x : undefined);
 
 /**
- * Lane-wise rendering of an expression accepted by `vectorizable`. With `fma` (the relaxed-SIMD module),
- * c + a·b and c − a·b become one f32x4.relaxed_madd / relaxed_nmadd, rounded once or twice as the engine
- * chooses.
+ * Lane-wise rendering of an expression accepted by `vectorizable`: `vload` loads four elements `stride`
+ * apart, `invariant` renders a loop-invariant f32 expression as an f32x4 (e.g. splatted once before the loop).
+ * With `fma` (the relaxed-SIMD module), c + a·b and c − a·b become one f32x4.relaxed_madd / relaxed_nmadd,
+ * rounded once or twice as the engine chooses.
  */
 export function renderVector(
   e: Expr,
   v: string,
   scalar: (e: Expr) => string,
-  vload: (buf: BufRef, index: Expr) => string,
+  vload: (buf: BufRef, index: Expr, stride: number) => string,
+  invariant: (e: Expr) => string = (x) => `(f32x4.splat ${scalar(x)})`,
   fma = false,
 ): string {
-  const rec = (x: Expr) => renderVector(x, v, scalar, vload, fma);
-  if (!dependsOn(e, v)) return `(f32x4.splat ${scalar(e)})`;
+  const rec = (x: Expr) => renderVector(x, v, scalar, vload, invariant, fma);
+  if (!dependsOn(e, v)) return invariant(e);
   switch (e.k) {
     case 'load':
-      return vload(e.buf, e.index);
+      return vload(e.buf, e.index, strideOf(e.index, v)!);
     case 'bin': {
       const p =
         fma && (e.op === 'add' || e.op === 'sub')

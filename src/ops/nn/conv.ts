@@ -1,11 +1,12 @@
 /**
  * Conv (1-D/2-D/3-D, groups, dilations, strides, pads, auto_pad, optional bias).
  * float32 lowers to the gemm statement: directly for 1×1 stride-1 unpadded kernels, otherwise via an
- * im2col scratch matrix; depthwise convs and other dtypes use direct loops.
+ * im2col scratch matrix; 2-D depthwise convs use depthwise.ts, and the rest (other depthwise convs, other
+ * dtypes) direct loops. A Relu/Clip fused into the node is applied by each of these as it stores.
  */
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
-import type { BufRef, Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
+import type { Activation, BufRef, Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
 import {
   add,
@@ -26,6 +27,8 @@ import { attrInt, attrInts, registerOp, type LowerIO, type OpContext, type OpDef
 import { convOperands, fail, fmtShape, loadAs, optionalInput, requireShape } from './common.js';
 import { gemm, view } from './gemm-helpers.js';
 import { im2col } from './im2col.js';
+import { fusedActivation } from '../activation-attr.js';
+import { activate, depthwiseFits, depthwiseLoops } from './depthwise.js';
 import { forwardWindow, insideInput, tapCoord, type Window } from './window.js';
 
 export interface ConvGeometry {
@@ -127,13 +130,20 @@ export function directConvLoops(g: ConvGeometry, Y: BufRef, hooks: DirectConvHoo
   });
 }
 
-function directLoops(g: ConvGeometry, X: BufRef, W: BufRef, B: BufRef | undefined, Y: BufRef): Stmt[] {
+function directLoops(
+  g: ConvGeometry,
+  X: BufRef,
+  W: BufRef,
+  B: BufRef | undefined,
+  Y: BufRef,
+  act: Activation | undefined,
+): Stmt[] {
   const t = scalarOf(Y.dtype);
   return directConvLoops(g, Y, {
     t,
     init: (m) => (B ? loadAs(t, B, m) : cnst(t, 0)),
     term: (xAt, wAt) => mul(loadAs(t, X, xAt), loadAs(t, W, wAt)),
-    finish: (acc) => acc,
+    finish: (acc) => activate(act, acc),
   });
 }
 
@@ -148,6 +158,7 @@ function gemmLowering(
   B: BufRef | undefined,
   Y: BufRef,
   io: LowerIO,
+  act: Activation | undefined,
 ): Stmt[] {
   const { N, C, M, group, inSpatial, window: w } = g;
   const [Cg, Mg] = [C / group, M / group];
@@ -171,7 +182,9 @@ function gemmLowering(
   const a = view(W, mul(gi, i32(Mg * Cg * kprod)), Cg * kprod, 1);
   const c = view(Y, add(mul(n, i32(M * outS)), mul(gi, i32(Mg * outS))), outS, 1);
   const bias = B ? view(B, mul(gi, i32(Mg)), 1, 0) : undefined;
-  return [loop('n', N, [loop('g', group, [...prep, gemm(Mg, outS, Cg * kprod, a, col, c, { bias })])])];
+  const product = gemm(Mg, outS, Cg * kprod, a, col, c, { bias });
+  if (act) product.act = act;
+  return [loop('n', N, [loop('g', group, [...prep, product])])];
 }
 
 function lower(ctx: OpContext, io: LowerIO): Kernel[] {
@@ -179,13 +192,15 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
   const [X, W, B] = io.inputs;
   const Y = io.outputs[0];
   if (Y.length === 0) return [];
+  const act = fusedActivation(ctx.node);
   const depthwise = g.C === g.group;
-  const body =
-    Y.dtype === 'float32' && !depthwise && g.C > 0
-      ? gemmLowering(g, X!, W!, B, Y, io)
-      : directLoops(g, X!, W!, B, Y);
+  const body = depthwiseFits(g, Y.dtype)
+    ? depthwiseLoops(g, X!, W!, B, Y, act)
+    : Y.dtype === 'float32' && !depthwise && g.C > 0
+      ? gemmLowering(g, X!, W!, B, Y, io, act)
+      : directLoops(g, X!, W!, B, Y, act);
   return [{ name: ctx.node.name, body }];
 }
 
-const def: OpDef = { infer, lower };
+const def: OpDef = { infer, lower, fusesActivation: true };
 registerOp('Conv', def);

@@ -1,8 +1,12 @@
-/** MaxPool (with optional Indices), AveragePool and LpPool: window loops with bounds checks for padding. */
+/**
+ * MaxPool (with optional Indices), AveragePool and LpPool: window loops with bounds checks for padding;
+ * float32 2-D MaxPool (without Indices) and AveragePool go through window-runs.ts instead (no checks,
+ * interior vectorized).
+ */
 import type { DType } from '../../ir/dtype.js';
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
-import type { Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
+import type { BufRef, Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
 import {
   add,
@@ -10,10 +14,14 @@ import {
   cmp,
   cnst,
   div,
+  f32,
   forEachIndex,
   i32,
   linearIndex,
+  load,
   local,
+  loop,
+  max,
   mul,
   set,
   store,
@@ -44,6 +52,7 @@ import {
   wantsOutput,
 } from './common.js';
 import { forwardWindow, insideInput, tapCoord, type Window } from './window.js';
+import { windowPlane2d, type WindowOutput } from './window-runs.js';
 
 interface PoolGeometry {
   /** N·C: pools treat batch and channel alike */
@@ -128,6 +137,33 @@ function argIndex(g: PoolGeometry, p: Expr, coords: Expr[], columnMajor: boolean
   return add(mul(p, i32(sizeOf(g.inSpatial))), linearIndex(coords, strides));
 }
 
+/**
+ * Per plane, the 2-D window as window-runs.ts lays it out (no bounds checks, interior vectorized); each
+ * output is `value` of the taps inside the input.
+ */
+function planeRuns(
+  g: PoolGeometry,
+  X: BufRef,
+  Y: BufRef,
+  value: (o: WindowOutput, x: Expr[]) => Expr,
+): Stmt[] {
+  const [H, W] = g.inSpatial;
+  const [OH, OW] = g.window.out;
+  // one nest per row run, counters named per run (see windowPlane2d)
+  const p = (run: number) => v(`p${run}`);
+  const xPlane = (run: number) => [mul(p(run), i32(H * W))];
+  const yPlane = (run: number) => [mul(p(run), i32(OH * OW))];
+  const runs = windowPlane2d(g.window, g.inSpatial, xPlane, Y, yPlane, (o) => {
+    const x: Expr[] = [];
+    for (let i = o.rows.taps[0]; i < o.rows.taps[1]; i++)
+      for (let j = o.cols.taps[0]; j < o.cols.taps[1]; j++) x.push(load(X, o.at(i, j)));
+    return value(o, x);
+  });
+  return runs.map((body, run) => loop(`p${run}`, g.planes, body));
+}
+
+const runsFit = (g: PoolGeometry, X: BufRef) => X.dtype === 'float32' && g.inSpatial.length === 2;
+
 function maxPoolLower(ctx: OpContext, io: LowerIO): Kernel[] {
   const g = maxPoolGeometry(ctx);
   const X = io.inputs[0]!;
@@ -135,6 +171,14 @@ function maxPoolLower(ctx: OpContext, io: LowerIO): Kernel[] {
   const withIndices = wantsOutput(ctx, 1) && I !== undefined;
   const columnMajor = attrInt(ctx.node, 'storage_order', 0) === 1;
   const t = scalarOf(X.dtype);
+  if (runsFit(g, X) && !withIndices) {
+    // max, not the loops' `x > best` select (that would name `best` twice per tap): a NaN in the window
+    // gives NaN, as ONNX's reference MaxPool (numpy max) does
+    const body = planeRuns(g, X, Y, (_, xs) =>
+      xs.length ? xs.slice(1).reduce((best, x) => max(best, x), xs[0]) : lowestValue(X.dtype),
+    );
+    return [{ name: ctx.node.name, body }];
+  }
   const body = perOutput(g, (p, o, yi) => [
     local('best', t, lowestValue(X.dtype)),
     ...(withIndices ? [local('arg', 'i32', i32(-1))] : []),
@@ -166,6 +210,16 @@ function averagePoolLower(ctx: OpContext, io: LowerIO): Kernel[] {
   const t = scalarOf(X.dtype);
   const includePad = attrInt(ctx.node, 'count_include_pad', 0) !== 0;
   const w = g.window;
+  if (runsFit(g, X)) {
+    const body = planeRuns(g, X, Y, ({ rows, cols }, xs) => {
+      const count = includePad ? rows.padded * cols.padded : xs.length;
+      return div(
+        xs.reduce((acc, x) => add(acc, x), f32(0)),
+        f32(count),
+      );
+    });
+    return [{ name: ctx.node.name, body }];
+  }
   const body = perOutput(g, (p, o, yi) => [
     local('sum', t, cnst(t, 0)),
     local('count', 'i32', i32(0)),

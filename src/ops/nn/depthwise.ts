@@ -1,0 +1,91 @@
+/**
+ * Depthwise 2-D convolution (group == C, float32) as loops with no bounds checks, shaped so the wasm
+ * backend vectorizes the inner loop (four output columns per f32x4) and the WGSL backend renders them as
+ * they are.
+ *
+ * Per (n, output channel, row run) the taps' weights and the bias are read into locals; window-runs.ts splits
+ * the plane into border and interior runs, so each output sums only the taps inside the input, and the
+ * interior is one loop whose store is act(bias + Σ_kh Σ_kw X·w), four columns per f32x4.
+ */
+import type { Activation, BufRef, Expr, Stmt } from '../../kernels/ir.js';
+import { add, f32, i32, load, local, loop, max, min, mul, v } from '../../kernels/build.js';
+import type { ConvGeometry } from './conv.js';
+import { windowPlane2d } from './window-runs.js';
+
+/** act(x) as Kernel IR (the same clamp the gemm epilogue applies). */
+export function activate(act: Activation | undefined, x: Expr): Expr {
+  if (!act) return x;
+  if (act.op === 'relu') return max(x, f32(0));
+  return min(max(x, f32(act.min)), f32(act.max));
+}
+
+/** Whether `depthwiseLoops` handles this conv: float32 2-D, one input channel per group. */
+export function depthwiseFits(g: ConvGeometry, dtype: string): boolean {
+  return dtype === 'float32' && g.inSpatial.length === 2 && g.group === g.C && g.C > 0;
+}
+
+/**
+ * Y[n, m] = act(B[m] + Σ X[n, m / Mg] ⋆ W[m]) for a depthwise conv, `act` fused into the store.
+ * Each output is bias + Σ_kh (Σ_kw x·w), summed in that order on every path.
+ */
+export function depthwiseLoops(
+  g: ConvGeometry,
+  X: BufRef,
+  W: BufRef,
+  B: BufRef | undefined,
+  Y: BufRef,
+  act: Activation | undefined,
+): Stmt[] {
+  const { N, C, M, window: win } = g;
+  const Mg = M / C;
+  const [H, Wd] = g.inSpatial;
+  const [OH, OW] = win.out;
+  const [KH, KW] = win.kernel;
+  // loop counters named per row run: each run's nest stays independent of the others (see windowPlane2d)
+  const [n, gi, mg] = [
+    (run: number) => v(`n${run}`),
+    (run: number) => v(`c${run}`),
+    (run: number) => v(`mg${run}`),
+  ];
+  const m = (run: number) => add(mul(gi(run), i32(Mg)), mg(run));
+  // per row run, so each run's nest declares its own
+  const weight = (run: number, kh: number, kw: number) => `w${run}_${kh}_${kw}`;
+  const prologue = (run: number): Stmt[] => {
+    const locals: Stmt[] = [];
+    for (let kh = 0; kh < KH; kh++)
+      for (let kw = 0; kw < KW; kw++) {
+        const at = add(mul(m(run), i32(KH * KW)), i32(kh * KW + kw));
+        locals.push(local(weight(run, kh, kw), 'f32', load(W, at)));
+      }
+    if (B) locals.push(local(`bias${run}`, 'f32', load(B, m(run))));
+    return locals;
+  };
+  const scaled = (x: Expr, k: number) => (k === 1 ? x : mul(x, i32(k)));
+  const xPlane = (run: number) => [scaled(n(run), C * H * Wd), scaled(gi(run), H * Wd)];
+  const yPlane = (run: number) => [
+    scaled(n(run), M * OH * OW),
+    scaled(gi(run), Mg * OH * OW),
+    scaled(mg(run), OH * OW),
+  ];
+  const runs = windowPlane2d(
+    win,
+    g.inSpatial,
+    xPlane,
+    Y,
+    yPlane,
+    ({ at, rows, cols, run }) => {
+      let acc: Expr | undefined = B ? v(`bias${run}`, 'f32') : undefined;
+      for (let i = rows.taps[0]; i < rows.taps[1]; i++) {
+        let row: Expr | undefined;
+        for (let j = cols.taps[0]; j < cols.taps[1]; j++) {
+          const term = mul(load(X, at(i, j)), v(weight(run, i, j), 'f32'));
+          row = row ? add(row, term) : term;
+        }
+        if (row) acc = acc ? add(acc, row) : row;
+      }
+      return activate(act, acc ?? f32(0));
+    },
+    prologue,
+  );
+  return runs.map((body, run) => loop(`n${run}`, N, [loop(`c${run}`, C, [loop(`mg${run}`, Mg, body)])]));
+}

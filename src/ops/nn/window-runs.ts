@@ -1,0 +1,112 @@
+/**
+ * 2-D sliding windows over one plane without bounds checks, for depthwise convs and pools.
+ *
+ * Output rows are split into runs that see the same kernel rows inside the input (top border rows, the
+ * interior, bottom border rows), so each row only visits the taps that exist; output columns are split the
+ * same way into the interior range, where every column tap is inside the input, and the few border columns,
+ * each unrolled with its own tap range. Each output is one store of a value built from its taps; in the
+ * interior that store sits alone in a loop over columns whose loads have stride 1 or 2, which the wasm
+ * backend's vectorize.ts turns into f32x4 code, four output columns at a time.
+ */
+import type { BufRef, Expr, Stmt } from '../../kernels/ir.js';
+import { add, i32, loop, mul, store, v } from '../../kernels/build.js';
+import type { Window } from './window.js';
+
+/** Consecutive outputs [start, end) that see the same taps. */
+export interface Run {
+  start: number;
+  end: number;
+  /** [lo, hi): the taps inside the input */
+  taps: [number, number];
+  /** how many taps lie inside the input or its padding (AveragePool's count_include_pad divisor) */
+  padded: number;
+}
+
+/** The runs of one spatial dim: output o's taps k sit at o·s − p + k·d, inside when in [0, size). */
+function runsOf(w: Window, d: number, size: number): Run[] {
+  const [s, p, dil, K] = [w.strides[d], w.padBegin[d], w.dilations[d], w.kernel[d]];
+  const at = (o: number, k: number) => o * s - p + k * dil;
+  const runs: Run[] = [];
+  for (let o = 0; o < w.out[d]; o++) {
+    let lo = 0;
+    while (lo < K && at(o, lo) < 0) lo++;
+    let hi = K;
+    while (hi > lo && at(o, hi - 1) >= size) hi--;
+    let padded = 0;
+    for (let k = 0; k < K; k++) if (at(o, k) >= -p && at(o, k) < size + w.padEnd[d]) padded++;
+    const last = runs[runs.length - 1];
+    if (last && last.taps[0] === lo && last.taps[1] === hi && last.padded === padded) last.end = o + 1;
+    else runs.push({ start: o, end: o + 1, taps: [lo, hi], padded });
+  }
+  return runs;
+}
+
+/** Σ of i32 terms, constants gathered into one trailing non-negative constant (it goes into wasm's offset=). */
+function sum(terms: Expr[], constant: number): Expr {
+  const all = constant !== 0 || terms.length === 0 ? [...terms, i32(constant)] : terms;
+  return all.reduce((a, b) => add(a, b));
+}
+
+/** x·k, or nothing when x is absent (a run one row or column wide has no loop variable) */
+const scaled = (x: Expr | undefined, k: number): Expr[] => (!x ? [] : [k === 1 ? x : mul(x, i32(k))]);
+
+/** What one output's value is made of. */
+export interface WindowOutput {
+  /** input element index of tap (kh, kw); only taps inside the ranges below may be asked for */
+  at: (kh: number, kw: number) => Expr;
+  rows: Run;
+  cols: Run;
+  /** which row run this output is in (`value` and `prologue` are called per run: for unique local names) */
+  run: number;
+}
+
+/**
+ * Stores Y[yPlane + oh·OW + ow] = value(...) for every output of one plane of a 2-D window over an
+ * H×W input plane at X index xPlane. `xPlane(run)` and `yPlane(run)` are sums of non-negative terms (loop
+ * variables times constants). Returns one statement list per row run, `prologue(run)` first: the caller
+ * wraps each in its own plane loops with counters named per run, so that each is an independent loop nest
+ * (for WGSL, its own dispatch, spread over planes and rows rather than planes alone).
+ */
+export function windowPlane2d(
+  w: Window,
+  input: number[],
+  xPlane: (run: number) => Expr[],
+  Y: BufRef,
+  yPlane: (run: number) => Expr[],
+  value: (o: WindowOutput) => Expr,
+  prologue: (run: number) => Stmt[] = () => [],
+): Stmt[][] {
+  const [H, W] = input;
+  const OW = w.out[1];
+  const [sh, sw] = w.strides;
+  const [dh, dw] = w.dilations;
+  const [ph, pw] = w.padBegin;
+  const colRuns = runsOf(w, 1, W);
+  return runsOf(w, 0, H).map((rows, ri) => {
+    const height = rows.end - rows.start;
+    const rowVar = `oh${ri}`;
+    const r = height > 1 ? v(rowVar) : undefined;
+    const rowBody: Stmt[] = [];
+    colRuns.forEach((cols, ci) => {
+      const width = cols.end - cols.start;
+      // wide runs (the interior) as a loop for the vectorizer; border columns unrolled
+      const loopVar = `ow${ri}_${ci}`;
+      const columns: { b: number; c?: Expr }[] = [];
+      if (width >= 4) columns.push({ b: cols.start, c: v(loopVar) });
+      else for (let b = cols.start; b < cols.end; b++) columns.push({ b });
+      for (const { b, c } of columns) {
+        const a = rows.start;
+        // a·s − p + kh·d ≥ 0 for taps inside the input, so the constant part is never negative
+        const at = (kh: number, kw: number) =>
+          sum(
+            [...xPlane(ri), ...scaled(r, sh * W), ...scaled(c, sw)],
+            (a * sh - ph + kh * dh) * W + b * sw - pw + kw * dw,
+          );
+        const yAt = sum([...yPlane(ri), ...scaled(r, OW), ...(c ? [c] : [])], a * OW + b);
+        const s = store(Y, yAt, value({ at, rows, cols: { ...cols, start: b }, run: ri }));
+        rowBody.push(c ? loop(loopVar, width, [s]) : s);
+      }
+    });
+    return [...prologue(ri), ...(r ? [loop(rowVar, height, rowBody)] : rowBody)];
+  });
+}
