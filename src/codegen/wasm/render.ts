@@ -312,7 +312,14 @@ ${body}
     const body = stores
       .map((st) => {
         const { addr, offset } = this.address(st.buf, st.index, 'store to');
-        const value = renderVector(st.value, s.v, (e) => this.expr(e), vload, invariant, this.program.relaxedSimd);
+        const value = renderVector(
+          st.value,
+          s.v,
+          (e) => this.expr(e),
+          vload,
+          invariant,
+          this.program.relaxedSimd,
+        );
         return `(v128.store offset=${offset} ${addr} ${value})`;
       })
       .join('\n');
