@@ -1,7 +1,7 @@
 /**
  * Conv (1-D/2-D/3-D, groups, dilations, strides, pads, auto_pad, optional bias).
  * float32 lowers to the gemm statement: directly for 1×1 stride-1 unpadded kernels, otherwise via an
- * im2col scratch matrix; 2-D depthwise convs use depthwise.ts, and the rest (other depthwise convs, other
+ * im2col scratch matrix (large ones in bands of output rows, see `bandRows`); 2-D depthwise convs use depthwise.ts, and the rest (other depthwise convs, other
  * dtypes) direct loops. A Relu/Clip fused into the node is applied by each of these as it stores.
  */
 import type { TensorType } from '../../ir/graph.js';
