@@ -109,6 +109,13 @@ const cases: Record<string, DepthwiseCase> = {
     pads: [2, 2, 2, 2],
     bias: true,
   },
+  '31×31 p15 (too many border taps to unroll: direct loops)': {
+    x: [1, 2, 40, 40],
+    k: 31,
+    pads: [15, 15, 15, 15],
+    bias: true,
+    act: 'relu',
+  },
   '5×5 s3 (scalar inner loop)': { x: [1, 3, 17, 29], k: 5, stride: 3, pads: [2, 2, 2, 2], act: 'relu' },
 };
 

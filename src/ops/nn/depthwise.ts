@@ -10,7 +10,7 @@
 import type { Activation, BufRef, Expr, Stmt } from '../../kernels/ir.js';
 import { add, f32, i32, load, local, loop, max, min, mul, v } from '../../kernels/build.js';
 import type { ConvGeometry } from './conv.js';
-import { windowPlane2d } from './window-runs.js';
+import { windowPlane2d, windowRunsFit } from './window-runs.js';
 
 /** act(x) as Kernel IR (the same clamp the gemm epilogue applies). */
 export function activate(act: Activation | undefined, x: Expr): Expr {
@@ -19,9 +19,15 @@ export function activate(act: Activation | undefined, x: Expr): Expr {
   return min(max(x, f32(act.min)), f32(act.max));
 }
 
-/** Whether `depthwiseLoops` handles this conv: float32 2-D, one input channel per group. */
+/** Whether `depthwiseLoops` handles this conv: float32 2-D, one input channel per group, code not too big. */
 export function depthwiseFits(g: ConvGeometry, dtype: string): boolean {
-  return dtype === 'float32' && g.inSpatial.length === 2 && g.group === g.C && g.C > 0;
+  return (
+    dtype === 'float32' &&
+    g.inSpatial.length === 2 &&
+    g.group === g.C &&
+    g.C > 0 &&
+    windowRunsFit(g.window, g.inSpatial)
+  );
 }
 
 /**

@@ -52,7 +52,7 @@ import {
   wantsOutput,
 } from './common.js';
 import { forwardWindow, insideInput, tapCoord, type Window } from './window.js';
-import { windowPlane2d, type WindowOutput } from './window-runs.js';
+import { windowPlane2d, windowRunsFit, type WindowOutput } from './window-runs.js';
 
 interface PoolGeometry {
   /** N·C: pools treat batch and channel alike */
@@ -162,7 +162,8 @@ function planeRuns(
   return runs.map((body, run) => loop(`p${run}`, g.planes, body));
 }
 
-const runsFit = (g: PoolGeometry, X: BufRef) => X.dtype === 'float32' && g.inSpatial.length === 2;
+const runsFit = (g: PoolGeometry, X: BufRef) =>
+  X.dtype === 'float32' && g.inSpatial.length === 2 && windowRunsFit(g.window, g.inSpatial);
 
 function maxPoolLower(ctx: OpContext, io: LowerIO): Kernel[] {
   const g = maxPoolGeometry(ctx);

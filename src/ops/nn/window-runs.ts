@@ -41,6 +41,21 @@ function runsOf(w: Window, d: number, size: number): Run[] {
   return runs;
 }
 
+/** Most taps windowPlane2d may unroll in all (as loads in the code), beyond which callers keep their loops. */
+const MAX_UNROLLED_TAPS = 20000;
+
+/**
+ * Whether windowPlane2d's code stays small: every border output and every wide run (twice: its vector loop
+ * and scalar tail) unrolls its taps, so large kernels with large padding (31×31 depthwise convs) would not.
+ */
+export function windowRunsFit(w: Window, input: number[]): boolean {
+  const taps = (r: Run) => r.taps[1] - r.taps[0];
+  const units = (runs: Run[]) =>
+    runs.reduce((n, r) => n + (r.end - r.start >= 4 ? 2 : r.end - r.start) * taps(r), 0);
+  const rows = runsOf(w, 0, input[0]).reduce((n, r) => n + taps(r), 0);
+  return w.kernel.length === 2 && rows * units(runsOf(w, 1, input[1])) <= MAX_UNROLLED_TAPS;
+}
+
 /** Σ of i32 terms, constants gathered into one trailing non-negative constant (it goes into wasm's offset=). */
 function sum(terms: Expr[], constant: number): Expr {
   const all = constant !== 0 || terms.length === 0 ? [...terms, i32(constant)] : terms;
