@@ -1,12 +1,12 @@
 /**
  * Conv (1-D/2-D/3-D, groups, dilations, strides, pads, auto_pad, optional bias).
  * float32 lowers to the gemm statement: directly for 1×1 stride-1 unpadded kernels, otherwise via an
- * im2col scratch matrix; 2-D depthwise convs use depthwise.ts, and the rest (other depthwise convs, other
+ * im2col scratch matrix (large ones in bands of output rows, see `bandRows`); 2-D depthwise convs use depthwise.ts, and the rest (other depthwise convs, other
  * dtypes) direct loops. A Relu/Clip fused into the node is applied by each of these as it stores.
  */
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
-import type { Activation, BufRef, Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
+import type { Activation, BufRef, Expr, Kernel, MatView, Scalar, Stmt } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
 import {
   add,
@@ -147,9 +147,37 @@ function directLoops(
   });
 }
 
+/** im2col matrices up to this size are built whole; larger ones in bands of output rows (see `bandRows`). */
+const BAND_ABOVE_BYTES = 2 << 20;
+/** About this many bytes of im2col matrix per band: it stays in L2 between im2col and the gemm's packing. */
+const BAND_BYTES = 256 << 10;
+/** Weights (A) up to this size are re-read per band from cache; larger ones make banding cost more than it saves. */
+const BAND_MAX_WEIGHT_BYTES = 512 << 10;
+/** Fewest output columns (positions) per band: narrower gemms lose too much to tile and panel set-up. */
+const BAND_MIN_COLUMNS = 64;
+
+/**
+ * Output rows (of spatial dim 0) per im2col band, or undefined to build the matrix whole. A large im2col
+ * matrix (e.g. 3×3 over 56×56 or a detector's 320×320 maps: MBs to tens of MBs) is otherwise written to
+ * L3 / memory by im2col and read back by the gemm's B packing; built and consumed band by band it stays
+ * in L2. The band height divides the output height, so every band is the same gemm.
+ */
+export function bandRows(K: number, Mg: number, out: number[]): number | undefined {
+  if (out.length < 2) return undefined;
+  const rowElems = sizeOf(out.slice(1));
+  if (K * sizeOf(out) * 4 <= BAND_ABOVE_BYTES || Mg * K * 4 > BAND_MAX_WEIGHT_BYTES) return undefined;
+  const most = Math.max(1, Math.floor(BAND_BYTES / (K * rowElems * 4)));
+  let rows = 1;
+  for (let r = 1; r <= Math.min(most, out[0]); r++) if (out[0] % r === 0) rows = r;
+  if (rows === out[0] || rows * rowElems < BAND_MIN_COLUMNS) return undefined;
+  return rows;
+}
+
 /**
  * float32 through gemm: per (n, group), Y_g (Mg × outS) = W_g (Mg × Cg·kprod) · col + B_g, where col
- * is X itself for 1×1 stride-1 unpadded kernels and an im2col scratch matrix otherwise.
+ * is X itself for 1×1 stride-1 unpadded kernels and an im2col scratch matrix otherwise: whole, or per
+ * band of output rows (`bandRows`), each band its own gemm over that band's output columns. Each output
+ * element sums the same products in the same order either way.
  */
 function gemmLowering(
   g: ConvGeometry,
@@ -165,6 +193,7 @@ function gemmLowering(
   const kprod = sizeOf(w.kernel);
   const inS = sizeOf(inSpatial);
   const outS = sizeOf(w.out);
+  const K = Cg * kprod;
   const pointwise =
     kprod === 1 &&
     w.strides.every((s) => s === 1) &&
@@ -172,19 +201,32 @@ function gemmLowering(
     w.padEnd.every((p) => p === 0);
   const [n, gi] = [v('n'), v('g')];
   const xChannel0 = add(mul(n, i32(C)), mul(gi, i32(Cg)));
-  const prep: Stmt[] = [];
-  let col = view(X, mul(xChannel0, i32(inS)), inS, 1);
-  if (!pointwise) {
-    const scratch = io.scratch('float32', Cg * kprod * outS);
-    col = view(scratch, i32(0), outS, 1);
-    prep.push(...im2col(X, scratch, xChannel0, Cg, inSpatial, w));
-  }
-  const a = view(W, mul(gi, i32(Mg * Cg * kprod)), Cg * kprod, 1);
-  const c = view(Y, add(mul(n, i32(M * outS)), mul(gi, i32(Mg * outS))), outS, 1);
+  const a = view(W, mul(gi, i32(Mg * K)), K, 1);
+  const yAt = add(mul(n, i32(M * outS)), mul(gi, i32(Mg * outS)));
   const bias = B ? view(B, mul(gi, i32(Mg)), 1, 0) : undefined;
-  const product = gemm(Mg, outS, Cg * kprod, a, col, c, { bias });
-  if (act) product.act = act;
-  return [loop('n', N, [loop('g', group, [...prep, product])])];
+  const product = (b: MatView, c: MatView, cols: number) => {
+    const s = gemm(Mg, cols, K, a, b, c, { bias });
+    if (act) s.act = act;
+    return s;
+  };
+  if (pointwise) {
+    const col = view(X, mul(xChannel0, i32(inS)), inS, 1);
+    return [loop('n', N, [loop('g', group, [product(col, view(Y, yAt, outS, 1), outS)])])];
+  }
+  const rows = bandRows(K, Mg, w.out);
+  if (rows === undefined) {
+    const scratch = io.scratch('float32', K * outS);
+    const prep = im2col(X, scratch, xChannel0, Cg, inSpatial, w);
+    const c = view(Y, yAt, outS, 1);
+    return [loop('n', N, [loop('g', group, [...prep, product(view(scratch, i32(0), outS, 1), c, outS)])])];
+  }
+  const bandS = rows * sizeOf(w.out.slice(1));
+  const scratch = io.scratch('float32', K * bandS);
+  const r = v('band');
+  const prep = im2col(X, scratch, xChannel0, Cg, inSpatial, w, { first: mul(r, i32(rows)), rows });
+  const c = view(Y, add(yAt, mul(r, i32(bandS))), outS, 1);
+  const bands = loop('band', w.out[0] / rows, [...prep, product(view(scratch, i32(0), bandS, 1), c, bandS)]);
+  return [loop('n', N, [loop('g', group, [bands])])];
 }
 
 function lower(ctx: OpContext, io: LowerIO): Kernel[] {

@@ -40,9 +40,16 @@ function rowLoop(name: string, from: number, count: number, body: (j: Expr) => S
   return [loop(name, count, body(add(v(name), i32(from))))];
 }
 
+/** Output rows [first, first + rows) of spatial dim 0 (first: an i32 expression), for banded im2col. */
+export interface Band {
+  first: Expr;
+  rows: number;
+}
+
 /**
  * Statements filling `col` ([Cg, ...kernel, ...out] row-major) from X's channels starting at `channel0`
- * (an element index expression of channel 0's first element is `channel0 · inS`).
+ * (an element index expression of channel 0's first element is `channel0 · inS`). With `band` (rank ≥ 2),
+ * only those output rows of dim 0: `col` is then [Cg, ...kernel, band.rows, ...out[1..]].
  */
 export function im2col(
   X: BufRef,
@@ -51,11 +58,15 @@ export function im2col(
   Cg: number,
   inSpatial: number[],
   w: Window,
+  band?: Band,
 ): Stmt[] {
   const rank = inSpatial.length;
   const last = rank - 1;
+  if (band && rank < 2) throw new Error('internal error: a banded im2col needs two or more spatial dims');
   const inS = sizeOf(inSpatial);
-  const outS = sizeOf(w.out);
+  // the output positions this call fills: all of them, or the band's rows of dim 0
+  const filled = band ? [band.rows, ...w.out.slice(1)] : w.out;
+  const outS = sizeOf(filled);
   const rowLen = w.out[last];
   const outer: Window = {
     kernel: w.kernel.slice(0, last),
@@ -71,19 +82,21 @@ export function im2col(
     Array.from({ length: w.kernel[last] }, (_, kl) => {
       const tag = `i_${kl}_`;
       const [lo, hi] = interiorRange(w, last, kl, inSpatial[last]);
-      return forEachIndex(outer.out, `${tag}o`, (oOuter) => {
+      return forEachIndex(filled.slice(0, last), `${tag}o`, (oOuter) => {
         const tap = linearIndex([...kOuter, i32(kl)], kStrides);
         const dst = (j: Expr): Expr =>
           add(
             add(
               mul(add(mul(c, i32(sizeOf(w.kernel))), tap), i32(outS)),
-              linearIndex(oOuter, stridesOf(w.out).slice(0, last)),
+              linearIndex(oOuter, stridesOf(filled).slice(0, last)),
             ),
             j,
           );
         const zeros = (name: string, from: number, count: number) =>
           rowLoop(name, from, count, (j) => [store(col, dst(j), f32(0))]);
-        const coords = oOuter.map((o, d) => tapCoord(w, d, o, kOuter[d]));
+        const coords = oOuter.map((o, d) =>
+          tapCoord(w, d, d === 0 && band ? add(o, band.first) : o, kOuter[d]),
+        );
         const rowStart = add(mul(add(channel0, c), i32(inS)), linearIndex(coords, inStrides.slice(0, last)));
         // input column of output position lo + j, kept as `j·stride + constant` so that a unit stride
         // reads as a unit-stride load to the vectorizer
