@@ -59,7 +59,8 @@ describe('kiln bench --profile', () => {
     expect(flops.Conv_3).toBe(2 * 16 * 8 * 8 * 8 * 3 * 3);
     // Gemm [1,16]·[16,10]
     expect(flops.Gemm_8).toBe(2 * 1 * 16 * 10);
-    expect(flops.MaxPool_2).toBe(0);
+    // 2×2 window: the first tap, then 3 f32 max per output
+    expect(flops.MaxPool_2).toBe(8 * 16 * 16 * 3);
     expect(flops.Relu_5).toBe(16 * 8 * 8);
 
     expect(profile.kernels.map((k) => k.rank)).toEqual(profile.kernels.map((_, i) => i + 1));
