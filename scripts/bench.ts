@@ -488,9 +488,10 @@ mkdirSync(work, { recursive: true });
 const cases = benchCases(args.filter ? new RegExp(args.filter) : undefined);
 if (!cases.length) throw new Error(`no model matches --filter ${args.filter}`);
 log('measuring the SIMD128 peak (child process)');
-const peak = nodeJson<{ simd128: number; relaxed?: number }>(
-  tsx('scripts/bench/probe.ts', quick ? '300' : '1000'),
-);
+const peak = nodeJson<{ simd128: number; relaxed?: number }>([
+  ...CHILD_FLAGS,
+  ...tsx('scripts/bench/probe.ts', quick ? '300' : '1000'),
+]);
 log('building the cold-start child');
 const child = await buildColdStartChild();
 mkdirSync(dirname(join(work, 'bundles', 'x')), { recursive: true });
