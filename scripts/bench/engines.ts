@@ -84,17 +84,11 @@ export async function openEngine(
       executionProviders: ['wasm'],
       graphOptimizationLevel: 'all',
     });
-    const feed = Object.fromEntries(
-      Object.entries(feeds).map(([n, t]) => [
-        n,
-        new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims),
-      ]),
+    return ortEngine(
+      session,
+      (t) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims),
+      feeds,
     );
-    return {
-      run: () => session.run(feed),
-      outputs: async () => fromOrt(await session.run(feed)),
-      dispose: () => session.release(),
-    };
   }
   const ort = await (ortNode ??= import('onnxruntime-node'));
   const session = await ort.InferenceSession.create(bytes, {
@@ -102,15 +96,23 @@ export async function openEngine(
     interOpNumThreads: 1,
     graphOptimizationLevel: 'all',
   });
-  const feed = Object.fromEntries(
-    Object.entries(feeds).map(([n, t]) => [
-      n,
-      new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims),
-    ]),
+  return ortEngine(
+    session,
+    (t) => new ort.Tensor(t.dtype as 'float32', t.data as Float32Array, t.dims),
+    feeds,
   );
+}
+
+/** Either onnxruntime's session behind the engine interface, fed tensors made by its own `Tensor`. */
+function ortEngine<T>(
+  session: { run(feed: Record<string, T>): Promise<unknown>; release(): Promise<void> },
+  tensor: (t: HostTensor) => T,
+  feeds: Record<string, HostTensor>,
+): OpenedEngine {
+  const feed = Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, tensor(t)]));
   return {
     run: () => session.run(feed),
-    outputs: async () => fromOrt(await session.run(feed)),
+    outputs: async () => fromOrt((await session.run(feed)) as Record<string, OrtTensorLike>),
     dispose: () => session.release(),
   };
 }
