@@ -11,6 +11,7 @@ import { lowerGraph } from './lower.js';
 import { kernelTable } from './kernel-table.js';
 import {
   compileProgram,
+  compileWat,
   declaredMemoryBytes,
   evaluateProgram,
   programToWat,
@@ -101,8 +102,9 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
  * (no gemm, no vectorized mul+add): then the bundle carries model.wasm alone.
  */
 function relaxedModule(program: Program): Uint8Array | undefined {
-  if (!programToWat(program, { relaxedSimd: true }).includes('.relaxed_')) return undefined;
-  return compileProgram(program, { optimize: true, relaxedSimd: true });
+  const options = { optimize: true, relaxedSimd: true };
+  const wat = programToWat(program, options);
+  return wat.includes('.relaxed_') ? compileWat(wat, options) : undefined;
 }
 
 /**

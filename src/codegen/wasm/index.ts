@@ -1,4 +1,10 @@
 /** WebAssembly code generator: Kernel IR Program → .wasm module exporting memory, init() and run(). */
-export { compileProgram, programToWat, runKernelFunctionNames, type WasmOptions } from './module.js';
+export {
+  compileProgram,
+  compileWat,
+  programToWat,
+  runKernelFunctionNames,
+  type WasmOptions,
+} from './module.js';
 export { evaluateProgram } from './evaluate.js';
 export { declaredMemoryBytes } from './memory-size.js';

@@ -80,7 +80,11 @@ const BASE_FEATURES =
 
 /** Compile a Program to wasm bytes; see WasmOptions. */
 export function compileProgram(program: Program, opts: WasmOptions = {}): Uint8Array<ArrayBuffer> {
-  const wat = programToWat(program, opts);
+  return compileWat(programToWat(program, opts), opts);
+}
+
+/** Compile WAT that programToWat rendered with the same options (see WasmOptions). */
+export function compileWat(wat: string, opts: WasmOptions = {}): Uint8Array<ArrayBuffer> {
   let mod: binaryen.Module;
   try {
     mod = binaryen.parseText(wat);
