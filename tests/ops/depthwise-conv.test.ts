@@ -4,68 +4,18 @@
  * counts and widths (the vector loops' scalar tails), N = 2, a depth multiplier, inputs narrower than the
  * kernel. The graph is Conv → activation, so the activation is fused into the conv as Kiln compiles it.
  */
-import { describe, expect, it } from 'vitest';
-import { tensorFromNumbers } from '../../src/ir/tensor.js';
-import { compareTensors } from '../../scripts/compare.js';
-import {
-  buildModel,
-  randomTensor,
-  seededRandom,
-  type AttrSpec,
-  type NodeSpec,
-} from '../helpers/onnx-builder.js';
-import { runKiln, runOrt } from '../helpers/ort-oracle.js';
+import { describe, it } from 'vitest';
+import { convModel, expectConvMatchesOrt, type ConvCase } from '../helpers/conv-case.js';
 
-interface DepthwiseCase {
-  x: number[];
-  k: number;
+interface DepthwiseCase extends Omit<ConvCase, 'm' | 'group'> {
   /** output channels per input channel */
   multiplier?: number;
-  stride?: number;
-  dilation?: number;
-  pads?: number[];
-  autoPad?: string;
-  bias?: boolean;
-  act?: 'relu' | 'clip';
 }
 
-function model(c: DepthwiseCase): Uint8Array {
-  const [, C] = c.x;
-  const M = C * (c.multiplier ?? 1);
-  const r = seededRandom(C * 31 + c.k);
-  const attrs: Record<string, AttrSpec> = {
-    group: { i: C },
-    strides: { ints: [c.stride ?? 1, c.stride ?? 1] },
-    dilations: { ints: [c.dilation ?? 1, c.dilation ?? 1] },
-  };
-  if (c.pads) attrs.pads = { ints: c.pads };
-  if (c.autoPad) attrs.auto_pad = { s: c.autoPad };
-  const nodes: NodeSpec[] = [
-    {
-      op: 'Conv',
-      inputs: ['x', 'w', ...(c.bias ? ['b'] : [])],
-      outputs: [c.act ? 'c' : 'y'],
-      attrs,
-    },
-  ];
-  if (c.act === 'relu') nodes.push({ op: 'Relu', inputs: ['c'], outputs: ['y'] });
-  if (c.act === 'clip') nodes.push({ op: 'Clip', inputs: ['c', 'lo', 'hi'], outputs: ['y'] });
-  return buildModel({
-    opset: 13,
-    inputs: [{ name: 'x', dtype: 'float32', shape: c.x }],
-    outputs: [{ name: 'y', dtype: 'float32' }],
-    initializers: [
-      { name: 'w', tensor: randomTensor([M, 1, c.k, c.k], r) },
-      ...(c.bias ? [{ name: 'b', tensor: randomTensor([M], r) }] : []),
-      ...(c.act === 'clip'
-        ? [
-            { name: 'lo', tensor: tensorFromNumbers('float32', [], [-0.5]) },
-            { name: 'hi', tensor: tensorFromNumbers('float32', [], [0.75]) },
-          ]
-        : []),
-    ],
-    nodes,
-  });
+/** As a Conv case: group = C, M = C · multiplier. */
+function convCase(c: DepthwiseCase): ConvCase {
+  const { multiplier, ...rest } = c;
+  return { ...rest, m: c.x[1] * (multiplier ?? 1), group: c.x[1] };
 }
 
 const cases: Record<string, DepthwiseCase> = {
@@ -122,11 +72,7 @@ const cases: Record<string, DepthwiseCase> = {
 describe('depthwise Conv matches onnxruntime', () => {
   for (const [name, c] of Object.entries(cases)) {
     it(name, async () => {
-      const bytes = model(c);
-      const feeds = { x: randomTensor(c.x, seededRandom(c.x.reduce((a, b) => a + b, c.k))) };
-      const want = (await runOrt(bytes, feeds)).y;
-      const got = (await runKiln(bytes, feeds)).y;
-      expect(compareTensors(got, want, 1e-4, 1e-5)).toBeUndefined();
+      await expectConvMatchesOrt(c, convModel(convCase(c), c.x[1] * 31 + c.k));
     });
   }
 });

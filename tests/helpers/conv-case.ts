@@ -1,0 +1,66 @@
+/** A Conv → (Relu | Clip) model from a compact case, checked against onnxruntime-node: the conv op tests' harness. */
+import { expect } from 'vitest';
+import { tensorFromNumbers } from '../../src/ir/tensor.js';
+import { compareTensors } from '../../scripts/compare.js';
+import { buildModel, randomTensor, seededRandom, type AttrSpec, type NodeSpec } from './onnx-builder.js';
+import { runKiln, runOrt } from './ort-oracle.js';
+
+export interface ConvCase {
+  /** X's shape [N, C, H, W] */
+  x: number[];
+  /** output channels */
+  m: number;
+  /** square kernel size */
+  k: number;
+  group?: number;
+  stride?: number;
+  dilation?: number;
+  pads?: number[];
+  autoPad?: string;
+  bias?: boolean;
+  /** an activation after the conv, which Kiln fuses into it */
+  act?: 'relu' | 'clip';
+}
+
+/** The model; weights drawn from `seed`, scaled by `weightScale` (randomTensor's default when absent). */
+export function convModel(c: ConvCase, seed: number, weightScale?: number): Uint8Array {
+  const [, C] = c.x;
+  const group = c.group ?? 1;
+  const r = seededRandom(seed);
+  const attrs: Record<string, AttrSpec> = {
+    group: { i: group },
+    strides: { ints: [c.stride ?? 1, c.stride ?? 1] },
+    dilations: { ints: [c.dilation ?? 1, c.dilation ?? 1] },
+  };
+  if (c.pads) attrs.pads = { ints: c.pads };
+  if (c.autoPad) attrs.auto_pad = { s: c.autoPad };
+  const nodes: NodeSpec[] = [
+    { op: 'Conv', inputs: ['x', 'w', ...(c.bias ? ['b'] : [])], outputs: [c.act ? 'c' : 'y'], attrs },
+  ];
+  if (c.act === 'relu') nodes.push({ op: 'Relu', inputs: ['c'], outputs: ['y'] });
+  if (c.act === 'clip') nodes.push({ op: 'Clip', inputs: ['c', 'lo', 'hi'], outputs: ['y'] });
+  return buildModel({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: c.x }],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    initializers: [
+      { name: 'w', tensor: randomTensor([c.m, C / group, c.k, c.k], r, weightScale) },
+      ...(c.bias ? [{ name: 'b', tensor: randomTensor([c.m], r) }] : []),
+      ...(c.act === 'clip'
+        ? [
+            { name: 'lo', tensor: tensorFromNumbers('float32', [], [-0.5]) },
+            { name: 'hi', tensor: tensorFromNumbers('float32', [], [0.75]) },
+          ]
+        : []),
+    ],
+    nodes,
+  });
+}
+
+/** Kiln's output for a random X equals onnxruntime-node's (rtol 1e-4, atol 1e-5). */
+export async function expectConvMatchesOrt(c: Pick<ConvCase, 'x' | 'k'>, bytes: Uint8Array): Promise<void> {
+  const feeds = { x: randomTensor(c.x, seededRandom(c.x.reduce((a, b) => a + b, c.k))) };
+  const want = (await runOrt(bytes, feeds)).y;
+  const got = (await runKiln(bytes, feeds)).y;
+  expect(compareTensors(got, want, 1e-4, 1e-5)).toBeUndefined();
+}
