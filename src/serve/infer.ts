@@ -11,6 +11,7 @@ import {
   bytesOfTyped,
   flattenData,
   jsonFromTyped,
+  quoted,
   typedFromBytes,
   typedFromJson,
   typeName,
@@ -115,7 +116,7 @@ function checkDeclared(info: TensorInfo, input: Json, model: ServedSignature): n
   const expected = DATATYPE_OF[info.dtype];
   if (typeof input.datatype !== 'string' || !PROTOCOL_DATATYPES.includes(input.datatype))
     throw badRequest(
-      `${where}: "datatype" must be one of ${PROTOCOL_DATATYPES.join(', ')}, got ${JSON.stringify(input.datatype) ?? 'nothing'}`,
+      `${where}: "datatype" must be one of ${PROTOCOL_DATATYPES.join(', ')}, got ${quoted(input.datatype)}`,
     );
   if (input.datatype === 'BYTES')
     throw badRequest(`${where}: BYTES tensors are not supported (the model expects ${expected})`);
@@ -123,9 +124,7 @@ function checkDeclared(info: TensorInfo, input: Json, model: ServedSignature): n
     throw badRequest(`${where} has datatype ${input.datatype} but the model expects ${expected}`);
   const shape = input.shape;
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0))
-    throw badRequest(
-      `${where}: "shape" must be an array of non-negative integers, got ${JSON.stringify(shape) ?? 'nothing'}`,
-    );
+    throw badRequest(`${where}: "shape" must be an array of non-negative integers, got ${quoted(shape)}`);
   if (
     shape.length !== info.shape.length ||
     shape.some((d, k) => info.shape[k] !== BATCH_DIM && d !== info.shape[k])
@@ -165,9 +164,7 @@ function binaryTensor(
   if (input.data !== undefined) throw badRequest(`${where} has both "data" and binary_data_size; give one`);
   const needed = elementCount(dims) * elementBytes(info.dtype as NumericDType);
   if (typeof size !== 'number' || !Number.isInteger(size) || size < 0)
-    throw badRequest(
-      `${where}: binary_data_size must be a non-negative integer, got ${JSON.stringify(size)}`,
-    );
+    throw badRequest(`${where}: binary_data_size must be a non-negative integer, got ${quoted(size)}`);
   if (size !== needed)
     throw badRequest(
       `${where} has binary_data_size ${size} but ${DATATYPE_OF[info.dtype]}${formatShape(dims)} is ${needed} bytes`,
@@ -186,9 +183,7 @@ function requestedOutputs(
   binaryDefault: unknown,
 ): RequestedOutput[] {
   if (binaryDefault !== undefined && typeof binaryDefault !== 'boolean')
-    throw badRequest(
-      `parameters.binary_data_output must be true or false, got ${JSON.stringify(binaryDefault)}`,
-    );
+    throw badRequest(`parameters.binary_data_output must be true or false, got ${quoted(binaryDefault)}`);
   const allBinary = binaryDefault === true;
   if (outputs === undefined) return model.outputs.map(({ name }) => ({ name, binary: allBinary }));
   if (!Array.isArray(outputs)) throw badRequest(`"outputs" must be an array, got ${typeName(outputs)}`);
@@ -206,7 +201,7 @@ function requestedOutputs(
     const binary = optionalParameters(`output "${name}"`, output.parameters).binary_data;
     if (binary !== undefined && typeof binary !== 'boolean')
       throw badRequest(
-        `output "${name}": parameters.binary_data must be true or false, got ${JSON.stringify(binary)}`,
+        `output "${name}": parameters.binary_data must be true or false, got ${quoted(binary)}`,
       );
     return { name, binary: binary ?? allBinary };
   });

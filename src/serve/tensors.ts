@@ -21,18 +21,34 @@ const INTEGER_RANGE: Partial<Record<NumericDType, [number, number]>> = {
 
 const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 
-/** Nested arrays flattened row-major; anything but arrays and scalars is refused. */
+/**
+ * How deep JSON `data` may nest arrays: well-formed nested data goes as deep as the tensor's rank, and
+ * ONNX models stay far below this.
+ */
+export const MAX_DATA_DEPTH = 64;
+
+/**
+ * Nested arrays flattened row-major, walked with an explicit stack so that no nesting can exhaust the
+ * call stack; nesting deeper than MAX_DATA_DEPTH is refused. Elements that are not arrays are kept
+ * as they are, for typedFromJson to check.
+ */
 export function flattenData(where: string, data: unknown): unknown[] {
   if (!Array.isArray(data)) throw badRequest(`${where}: "data" must be an array, got ${typeName(data)}`);
   if (!data.some(Array.isArray)) return data; // already flat, as most clients send it: no copy
   const flat: unknown[] = [];
-  const visit = (items: unknown[]) => {
-    for (const item of items) {
-      if (Array.isArray(item)) visit(item);
-      else flat.push(item);
+  const stack: { items: unknown[]; next: number }[] = [{ items: data, next: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1];
+    if (top.next === top.items.length) {
+      stack.pop();
+      continue;
     }
-  };
-  visit(data);
+    const item = top.items[top.next++];
+    if (!Array.isArray(item)) flat.push(item);
+    else if (stack.length === MAX_DATA_DEPTH)
+      throw badRequest(`${where}: "data" nests arrays more than ${MAX_DATA_DEPTH} deep`);
+    else stack.push({ items: item, next: 0 });
+  }
   return flat;
 }
 
@@ -44,9 +60,7 @@ export function typedFromJson(where: string, dtype: NumericDType, values: unknow
   const out = new ELEMENT_ARRAY[dtype](values.length);
   const range = INTEGER_RANGE[dtype];
   const badElement = (i: number, expected: string) =>
-    badRequest(
-      `${where}: element ${i} is ${JSON.stringify(values[i]) ?? typeName(values[i])}, expected ${expected}`,
-    );
+    badRequest(`${where}: element ${i} is ${quoted(values[i])}, expected ${expected}`);
   if (dtype === 'bool') {
     for (let i = 0; i < values.length; i++) {
       if (typeof values[i] !== 'boolean') throw badElement(i, 'true or false');
@@ -104,6 +118,20 @@ export function jsonFromTyped(dtype: NumericDType, data: ElementArray): (number 
     }
   }
   return out;
+}
+
+/**
+ * A value from a request, for an error message: its JSON when that is a scalar or a short flat array,
+ * cut at 80 characters; else its kind ("nothing" when absent). Never walks nested values, so no request can make a message
+ * overflow the stack or run long.
+ */
+export function quoted(value: unknown): string {
+  const flat = Array.isArray(value)
+    ? value.length <= 16 && !value.some((v) => typeof v === 'object' && v !== null)
+    : typeof value !== 'object' || value === null;
+  const json = flat ? JSON.stringify(value) : undefined;
+  if (json === undefined) return value === undefined ? 'nothing' : typeName(value);
+  return json.length <= 80 ? json : `${json.slice(0, 79)}…`;
 }
 
 export function typeName(value: unknown): string {

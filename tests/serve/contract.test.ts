@@ -1,6 +1,10 @@
-/** The serving contract in-process: the app itself, answering `app.request`. */
+/**
+ * The serving contract in-process (the app itself, answering `app.request`) and over real HTTP
+ * through the Node adapter that `kiln serve` runs.
+ */
 import { createApp } from '../../src/serve/app.js';
 import { optionsFromEnv } from '../../src/serve/env.js';
+import { startNodeServer } from '../../src/serve/node.js';
 import { CONTRACT_ENV, describeContract } from './contract.js';
 
 describeContract('in-process', async (mlp) => {
@@ -10,4 +14,15 @@ describeContract('in-process', async (mlp) => {
     ...optionsFromEnv(CONTRACT_ENV),
   });
   return { send: async (path, init) => app.request(path, init) };
+});
+
+describeContract('Node server', async (mlp) => {
+  const server = await startNodeServer({
+    models: [{ name: 'mlp', model: mlp.model }],
+    port: 0,
+    host: '127.0.0.1',
+    log: false,
+    ...optionsFromEnv(CONTRACT_ENV),
+  });
+  return { send: (path, init) => fetch(`${server.url}${path}`, init), stop: () => server.close() };
 });

@@ -1,8 +1,9 @@
 /**
  * The serving contract, as cases shared by every runtime that serves the app: in-process
- * (`app.request`), inside workerd (miniflare) and through the Lambda handler. Each runtime serves
- * the compiled mlp bundle as "mlp" with CONTRACT_ENV (bearer key, 1 MiB body limit) and gives a
- * `send` that speaks HTTP to it; expected values come from running the same bundle in this process.
+ * (`app.request`), over HTTP through the Node server, inside workerd (miniflare) and through the
+ * Lambda handler. Each runtime serves the compiled mlp bundle as "mlp" with CONTRACT_ENV (bearer key,
+ * 1 MiB body limit) and gives a `send` that speaks HTTP to it; expected values come from running the
+ * same bundle in this process.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +30,14 @@ const INFER = '/v2/models/mlp/infer';
 const X = Array.from({ length: 64 }, (_, i) => Math.sin(i * 0.37) * 2);
 const input = (extra: object = {}) => ({ name: 'x', shape: [1, 64], datatype: 'FP32', data: X, ...extra });
 const binaryInput = { name: 'x', shape: [1, 64], datatype: 'FP32', parameters: { binary_data_size: 256 } };
+
+/**
+ * An infer body whose input has `field` set to `raw` JSON text: nesting JSON.stringify cannot write
+ * (it recurses), as a hostile client sends it.
+ */
+const rawInputBody = (field: string, raw: string) =>
+  JSON.stringify({ inputs: [input({ [field]: '@' })] }).replace('"@"', raw);
+const nested10k = (inner: string) => `${'['.repeat(10_000)}${inner}${']'.repeat(10_000)}`;
 
 /** Bad JSON infer bodies: each a 400 whose error says what was wrong. */
 export const badJsonBodies: [string, unknown, RegExp][] = [
@@ -76,6 +85,26 @@ export const badJsonBodies: [string, unknown, RegExp][] = [
   ],
   ['no data', { inputs: [input({ data: undefined })] }, /input "x" has no "data"/],
   ['data not an array', { inputs: [input({ data: 3 })] }, /"data" must be an array, got a number/],
+  [
+    'data nested 10,000 deep',
+    rawInputBody('data', nested10k('1')),
+    /^input "x": "data" nests arrays more than 64 deep$/,
+  ],
+  [
+    'an element nested 10,000 deep in objects',
+    rawInputBody('data', `[${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}${',0'.repeat(63)}]`),
+    /input "x": element 0 is an object, expected a number/,
+  ],
+  [
+    'a shape nested 10,000 deep',
+    rawInputBody('shape', nested10k('1')),
+    /input "x": "shape" must be an array of non-negative integers, got an array$/,
+  ],
+  [
+    'a datatype nested 10,000 deep',
+    rawInputBody('datatype', nested10k('"FP32"')),
+    /input "x": "datatype" must be one of .*, got an array$/,
+  ],
   [
     'a string element',
     { inputs: [input({ data: [...X.slice(0, 5), 'abc', ...X.slice(6)] })] },

@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DATATYPE_OF, halfBitsFromNumber, numberFromHalfBits } from '../../src/serve/datatypes.js';
 import { SERVER_VERSION } from '../../src/serve/version.js';
-import { jsonFromTyped, typedFromBytes, typedFromJson } from '../../src/serve/tensors.js';
+import {
+  flattenData,
+  jsonFromTyped,
+  MAX_DATA_DEPTH,
+  quoted,
+  typedFromBytes,
+  typedFromJson,
+} from '../../src/serve/tensors.js';
 import { floatToHalf, halfToFloat } from '../../src/ir/float16.js';
 import { ROOT } from './fixture.js';
 
@@ -79,6 +86,33 @@ describe('tensor data', () => {
     expect(values(data)).toEqual([NaN, Infinity, -Infinity, 2]);
     expect(jsonFromTyped('float32', data)).toEqual(['NaN', 'Infinity', '-Infinity', 2]);
     expect(() => typedFromJson('t', 'float64', ['inf'])).toThrow(/expected a number/);
+  });
+
+  it('flattens nested data row-major up to MAX_DATA_DEPTH arrays deep, and refuses deeper', () => {
+    expect(flattenData('t', [1, [2, [3, [4]]], [], [[5], 6]])).toEqual([1, 2, 3, 4, 5, 6]);
+    const nested = (depth: number) => {
+      let data: unknown = [7, 8];
+      for (let d = 1; d < depth; d++) data = [data, [9]];
+      return data;
+    };
+    expect(flattenData('t', nested(MAX_DATA_DEPTH))).toEqual([
+      7,
+      8,
+      ...new Array(MAX_DATA_DEPTH - 1).fill(9),
+    ]);
+    expect(() => flattenData('input "x"', nested(MAX_DATA_DEPTH + 1))).toThrow(
+      `input "x": "data" nests arrays more than ${MAX_DATA_DEPTH} deep`,
+    );
+  });
+
+  it('quotes request values in messages without walking nested ones, and cuts long ones', () => {
+    expect(quoted('FLOAT')).toBe('"FLOAT"');
+    expect(quoted([1, -64])).toBe('[1,-64]');
+    expect(quoted(undefined)).toBe('nothing');
+    expect(quoted([[1]])).toBe('an array');
+    expect(quoted({ a: 1 })).toBe('an object');
+    expect(quoted(new Array(17).fill(0))).toBe('an array');
+    expect(quoted('x'.repeat(200))).toBe(`"${'x'.repeat(78)}…`);
   });
 
   it('binary BOOL bytes become 0 or 1', () => {
