@@ -3,7 +3,7 @@ import { readBundleDir } from '../../bundle/node.js';
 import { loadModel, type Backend, type Model } from '../../runtime/index.js';
 import type { BundleFiles } from '../../bundle/files.js';
 import { DATATYPE_OF } from '../../serve/datatypes.js';
-import { startNodeServer } from '../../serve/node.js';
+import { DEFAULT_CONNECTION_LIMITS, startNodeServer, type ConnectionLimits } from '../../serve/node.js';
 import { DEFAULT_MAX_QUEUE } from '../../serve/queue.js';
 import { batchingOf, parseChoice, parseCommandArgs, parseCount } from '../args.js';
 import { print, type Command } from '../command.js';
@@ -12,7 +12,7 @@ import { nodeGpu } from '../gpu.js';
 import { variantNote } from '../variant.js';
 
 const usage =
-  'kiln serve DIR... [--port 8080] [--host 127.0.0.1] [--backend auto|wasm|webgpu] [--max-body-mb 64] [--max-queue 64] [--max-batch N [--batch-delay-ms 2]] [--cors ORIGIN]...';
+  'kiln serve DIR... [--port 8080] [--host 127.0.0.1] [--backend auto|wasm|webgpu] [--max-body-mb 64] [--max-queue 64] [--max-batch N [--batch-delay-ms 2]] [--cors ORIGIN]... [--header-timeout-ms 10000] [--request-timeout-ms 60000] [--idle-timeout-ms 5000] [--max-connections 1000]';
 
 /** 'auto' (the default): webgpu for bundles built with it when this machine has a WebGPU adapter, else wasm. */
 const BACKENDS: readonly Backend[] = ['auto', 'wasm', 'webgpu'];
@@ -33,6 +33,10 @@ export const serveCommand: Command = {
         'batch-delay-ms': { type: 'string' },
         backend: { type: 'string' },
         cors: { type: 'string', multiple: true },
+        'header-timeout-ms': { type: 'string' },
+        'request-timeout-ms': { type: 'string' },
+        'idle-timeout-ms': { type: 'string' },
+        'max-connections': { type: 'string' },
       },
       usage,
     );
@@ -43,6 +47,7 @@ export const serveCommand: Command = {
     const maxQueue = parseCount('--max-queue', values['max-queue'], DEFAULT_MAX_QUEUE, 0, usage);
     const backend = parseChoice('--backend', values.backend ?? 'auto', BACKENDS, usage);
     const batching = batchingOf(values['max-batch'], values['batch-delay-ms'], usage);
+    const limits = connectionLimitsOf(values, usage);
     const host = values.host ?? '127.0.0.1';
     const apiKey = process.env.KILN_API_KEY || undefined;
 
@@ -55,6 +60,7 @@ export const serveCommand: Command = {
       maxBodyBytes: maxBodyMb * 1024 * 1024,
       maxQueue,
       cors: values.cors,
+      ...limits,
     });
     for (const [i, model] of models.entries())
       print(
@@ -82,6 +88,23 @@ export const serveCommand: Command = {
     print('kiln: stopped');
   },
 };
+
+function connectionLimitsOf(values: Record<string, unknown>, usage: string): ConnectionLimits {
+  const count = (flag: keyof ConnectionLimits, name: string) =>
+    parseCount(`--${name}`, values[name] as string | undefined, DEFAULT_CONNECTION_LIMITS[flag], 1, usage);
+  const limits = {
+    headerTimeoutMs: count('headerTimeoutMs', 'header-timeout-ms'),
+    requestTimeoutMs: count('requestTimeoutMs', 'request-timeout-ms'),
+    idleTimeoutMs: count('idleTimeoutMs', 'idle-timeout-ms'),
+    maxConnections: count('maxConnections', 'max-connections'),
+  };
+  if (limits.headerTimeoutMs > limits.requestTimeoutMs)
+    throw new UsageError(
+      `--header-timeout-ms (${limits.headerTimeoutMs}) must not exceed --request-timeout-ms (${limits.requestTimeoutMs}): the request's head is part of the request`,
+      usage,
+    );
+  return limits;
+}
 
 async function loadAll(dirs: string[], backend: Backend): Promise<Model[]> {
   const models: Model[] = [];
