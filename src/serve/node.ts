@@ -1,9 +1,10 @@
 /**
- * The Node adapter: the serving app on @hono/node-server, with a graceful stop that refuses new work
- * (ready → 503), lets in-flight requests finish, then closes. Wiring only; the logic is in app.ts.
+ * The Node adapter: the serving app on @hono/node-server, with limits on what clients may hold, and
+ * a graceful stop that refuses new work (503, Connection: close), lets in-flight requests finish,
+ * then closes. Wiring only; the logic is in app.ts.
  */
 import { serve } from '@hono/node-server';
-import type { Server } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp, type AppOptions } from './app.js';
 import { deferredLineLogger } from './log.js';
@@ -38,7 +39,10 @@ export interface NodeServer {
   /** e.g. http://127.0.0.1:8080 (the bound port, when 0 was asked for) */
   url: string;
   port: number;
-  /** stops accepting, waits for in-flight requests (up to the drain timeout), then resolves */
+  /**
+   * waits for in-flight requests (up to the drain timeout), meanwhile answering new work 503 with
+   * Connection: close; then stops listening and resolves
+   */
   close(): Promise<void>;
 }
 
@@ -71,25 +75,42 @@ export function startNodeServer(options: NodeServerOptions): Promise<NodeServer>
     }) as Server;
     server.maxConnections = limits.maxConnections;
     server.once('error', reject);
-    // a keep-alive connection whose last request finishes during a stop would hold close() open
-    server.on('request', (_req, res) =>
-      res.once('finish', () => {
-        if (stopping) setImmediate(() => server.closeIdleConnections());
-      }),
-    );
+    /** responses to the requests that arrived before a stop: the stop waits for them */
+    const inFlight = new Set<ServerResponse>();
+    let onDrained: (() => void) | undefined;
+    // before the app's own listener, so the header is set before the app answers
+    server.prependListener('request', (_req, res) => {
+      if (stopping) {
+        res.setHeader('Connection', 'close');
+        return;
+      }
+      inFlight.add(res);
+      res.once('close', () => {
+        inFlight.delete(res);
+        if (inFlight.size === 0) onDrained?.();
+      });
+    });
     server.once('listening', () => {
       const { port } = server.address() as AddressInfo;
       const host = options.host.includes(':') ? `[${options.host}]` : options.host;
       let closed: Promise<void> | undefined;
+      /**
+       * Until the requests in flight are done the server keeps its connections and keeps listening, so
+       * that a request sent meanwhile (on a kept-alive connection, or a new one) is answered, 503 for
+       * new work, with Connection: close, instead of meeting a closed socket; then it stops listening
+       * and closes the idle connections.
+       */
       const close = () => {
         stopping = true;
         closed ??= new Promise<void>((done) => {
+          for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
           const cutoff = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
-          server.close(() => {
-            clearTimeout(cutoff);
-            done();
-          });
-          server.closeIdleConnections();
+          onDrained = () =>
+            server.close(() => {
+              clearTimeout(cutoff);
+              done();
+            });
+          if (inFlight.size === 0) onDrained();
         });
         return closed;
       };

@@ -1,5 +1,6 @@
 /** The Node adapter and `kiln serve`: real HTTP, the printed curl command, and a graceful stop. */
 import { spawn, execFile } from 'node:child_process';
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNodeServer } from '../../src/serve/node.js';
 import { compileMlp, gatedModel, ROOT, type CompiledBundle } from './fixture.js';
@@ -43,6 +44,65 @@ describe('startNodeServer', () => {
     expect((await answer.json()).outputs[0].data).toEqual(await expectedProbs());
     await closing;
     await expect(fetch(`${server.url}/v2/health/live`)).rejects.toThrow();
+  });
+});
+
+/** One request through `agent`, answered in full; `reused` says whether it went on a kept-alive connection. */
+function send(
+  agent: Agent,
+  url: string,
+  method: 'GET' | 'POST',
+  body?: string,
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string; reused: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent, method }, (res) => {
+      let text = '';
+      res.on('data', (chunk) => (text += chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode!, headers: res.headers, body: text, reused: req.reusedSocket }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+describe('startNodeServer while it drains', () => {
+  it('answers new requests on kept-alive connections 503 with Connection: close, not a reset', async () => {
+    const { model: slow, started: inFlight, release } = gatedModel(mlp.model);
+    const server = await startNodeServer({
+      models: [{ name: 'mlp', model: slow }],
+      port: 0,
+      host: '127.0.0.1',
+      log: false,
+    });
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const infer = `${server.url}/v2/models/mlp/infer`;
+      const running = send(agent, infer, 'POST', JSON.stringify(request));
+      await inFlight;
+      // a second connection, kept alive and idle when the stop begins
+      expect((await send(agent, `${server.url}/v2/health/live`, 'GET')).status).toBe(200);
+      const closing = server.close();
+
+      const refused = await send(agent, infer, 'POST', JSON.stringify(request));
+      expect(refused.reused).toBe(true);
+      expect(refused.status).toBe(503);
+      expect(refused.headers.connection).toBe('close');
+      expect(JSON.parse(refused.body)).toEqual({ error: 'not ready: the server is shutting down' });
+
+      release();
+      const finished = await running;
+      expect(finished.status).toBe(200);
+      expect(finished.headers.connection).toBe('close');
+      expect(JSON.parse(finished.body).outputs[0].data).toEqual(await expectedProbs());
+      await closing;
+      await expect(fetch(`${server.url}/v2/health/live`)).rejects.toThrow();
+    } finally {
+      release();
+      agent.destroy();
+      await server.close();
+    }
   });
 });
 
