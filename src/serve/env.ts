@@ -3,7 +3,7 @@ import type { AppOptions } from './app.js';
 import { DEFAULT_BATCH_DELAY_MS, type BatchingOptions } from './batching.js';
 
 export interface ServeEnv {
-  /** bearer token every endpoint but /v2/health/* requires; unset or empty for none */
+  /** bearer token every endpoint but /v2/health/* requires; unset for none (set but empty is refused) */
   KILN_API_KEY?: string;
   /** largest request body in whole MiB, like `kiln serve --max-body-mb`; default 64 */
   KILN_MAX_BODY_MB?: string;
@@ -15,10 +15,27 @@ export interface ServeEnv {
 
 export function optionsFromEnv(env: ServeEnv): Pick<AppOptions, 'apiKey' | 'maxBodyBytes'> {
   const options: Pick<AppOptions, 'apiKey' | 'maxBodyBytes'> = {};
-  if (env.KILN_API_KEY) options.apiKey = env.KILN_API_KEY;
+  const apiKey = apiKeyFromEnv(env.KILN_API_KEY);
+  if (apiKey !== undefined) options.apiKey = apiKey;
   const mb = wholeNumber(env, 'KILN_MAX_BODY_MB', 1, 'a whole number of MiB, at least 1');
   if (mb !== undefined) options.maxBodyBytes = mb * 1024 * 1024;
   return options;
+}
+
+/**
+ * The bearer key KILN_API_KEY sets, or undefined when it is unset. A key that is empty or blank would
+ * silently serve without auth, and one with spaces around it could never match a header (their values
+ * are trimmed): both are refused.
+ */
+export function apiKeyFromEnv(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === '')
+    throw new Error(
+      'KILN_API_KEY is set but empty, which would serve without auth: give it a key, or unset it to serve without one',
+    );
+  if (value !== value.trim())
+    throw new Error('KILN_API_KEY starts or ends with whitespace, which no Authorization header can carry');
+  return value;
 }
 
 /**

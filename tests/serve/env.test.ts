@@ -2,12 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { batchingFromEnv, optionsFromEnv } from '../../src/serve/env.js';
 
 describe('serving options from the environment', () => {
-  it('reads the API key and body limit, and refuses a bad limit by name', () => {
+  it('reads the API key and body limit, and refuses an empty key and a bad limit by name', () => {
     expect(optionsFromEnv({})).toEqual({});
     expect(optionsFromEnv({ KILN_API_KEY: 'k', KILN_MAX_BODY_MB: '2' })).toEqual({
       apiKey: 'k',
       maxBodyBytes: 2 * 1024 * 1024,
     });
+    for (const blank of ['', '  '])
+      expect(() => optionsFromEnv({ KILN_API_KEY: blank })).toThrow(
+        'KILN_API_KEY is set but empty, which would serve without auth: give it a key, or unset it to serve without one',
+      );
+    expect(() => optionsFromEnv({ KILN_API_KEY: 'k ' })).toThrow(
+      'KILN_API_KEY starts or ends with whitespace, which no Authorization header can carry',
+    );
     expect(() => optionsFromEnv({ KILN_MAX_BODY_MB: '0' })).toThrow(
       'KILN_MAX_BODY_MB must be a whole number of MiB, at least 1, got "0"',
     );

@@ -159,13 +159,17 @@ describe('kiln serve', () => {
     expect(logs.map((l) => l.status)).toEqual([401, 200, 200]);
   });
 
-  it('refuses a missing directory and a bad port with clear errors', async () => {
-    const run = (...args: string[]) =>
+  it('refuses a missing directory, a bad port and an empty KILN_API_KEY with clear errors', async () => {
+    const runWith = (env: NodeJS.ProcessEnv, ...args: string[]) =>
       new Promise<{ code: number; stderr: string }>((resolve) =>
-        execFile(process.execPath, ['bin/kiln.js', 'serve', ...args], { cwd: ROOT }, (err, _out, stderr) =>
-          resolve({ code: err ? Number(err.code) : 0, stderr }),
+        execFile(
+          process.execPath,
+          ['bin/kiln.js', 'serve', ...args],
+          { cwd: ROOT, env: { ...process.env, ...env } },
+          (err, _out, stderr) => resolve({ code: err ? Number(err.code) : 0, stderr }),
         ),
       );
+    const run = (...args: string[]) => runWith({}, ...args);
     const noDir = await run();
     expect(noDir).toMatchObject({ code: 2 });
     expect(noDir.stderr).toMatch(/kiln: missing bundle DIR\nusage: kiln serve DIR\.\.\./);
@@ -175,5 +179,8 @@ describe('kiln serve', () => {
     const twice = await run(mlp.dir, mlp.dir, '--port', '0');
     expect(twice.code).toBe(1);
     expect(twice.stderr).toMatch(/two bundles are both named "mlp"/);
+    const emptyKey = await runWith({ KILN_API_KEY: '' }, mlp.dir, '--port', '0');
+    expect(emptyKey.code).toBe(1);
+    expect(emptyKey.stderr).toMatch(/^kiln: KILN_API_KEY is set but empty, which would serve without auth/);
   });
 });

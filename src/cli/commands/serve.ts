@@ -3,6 +3,7 @@ import { readBundleDir } from '../../bundle/node.js';
 import { loadModel, type Backend, type Model } from '../../runtime/index.js';
 import type { BundleFiles } from '../../bundle/files.js';
 import { DATATYPE_OF } from '../../serve/datatypes.js';
+import { apiKeyFromEnv } from '../../serve/env.js';
 import { DEFAULT_CONNECTION_LIMITS, startNodeServer, type ConnectionLimits } from '../../serve/node.js';
 import { DEFAULT_MAX_QUEUE } from '../../serve/queue.js';
 import { batchingOf, parseChoice, parseCommandArgs, parseCount } from '../args.js';
@@ -49,7 +50,7 @@ export const serveCommand: Command = {
     const batching = batchingOf(values['max-batch'], values['batch-delay-ms'], usage);
     const limits = connectionLimitsOf(values, usage);
     const host = values.host ?? '127.0.0.1';
-    const apiKey = process.env.KILN_API_KEY || undefined;
+    const apiKey = apiKeyFromEnv(process.env.KILN_API_KEY);
 
     const models = await loadAll(positionals, backend);
     const server = await startNodeServer({
