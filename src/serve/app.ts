@@ -191,6 +191,14 @@ function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry
     variant: model.variant,
   });
   const onStart = (seconds: number) => series.observeQueue(seconds);
+  const timedRun = async (feeds: Record<string, Tensor>) => {
+    const started = performance.now();
+    try {
+      return await runModel(served, feeds);
+    } finally {
+      series.observeInference((performance.now() - started) / 1000);
+    }
+  };
   if (!batching) {
     const queue = new RunQueue({ label, maxQueue, onStart });
     return {
@@ -199,7 +207,7 @@ function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry
       run: (request) =>
         queue.run(() => {
           series.observeRun(1);
-          return runModel(served, request.feeds);
+          return timedRun(request.feeds);
         }),
     };
   }
@@ -213,7 +221,7 @@ function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry
     queue: new RunQueue({ label, maxQueue }),
     maxQueue,
     label,
-    run: (feeds) => runModel(served, feeds),
+    run: timedRun,
     onStart,
     onRun: (rows) => series.observeRun(rows),
   });

@@ -244,7 +244,7 @@ function parseMetrics(text) {
     const value = Number(m[3]);
     if (m[1] === 'kiln_inference_requests_total') s.requests = value;
     else if (m[1] === 'kiln_inference_failures_total') s.failures = value;
-    else if (m[1] === 'kiln_inference_duration_seconds_bucket')
+    else if (m[1] === 'kiln_request_duration_seconds_bucket')
       s.buckets.push([labels.le === '+Inf' ? Infinity : Number(labels.le), value]);
   }
   return series;

@@ -1,6 +1,6 @@
 /**
- * Per-model inference counters, latency and queue-wait histograms (and batch sizes with dynamic
- * batching), rendered in the Prometheus text format.
+ * Per-model inference counters, request-latency, model-run and queue-wait histograms (and batch sizes
+ * with dynamic batching), rendered in the Prometheus text format.
  */
 
 /** Upper bounds in seconds: 0.5 ms to 10 s, roughly ×2.5 apart. */
@@ -55,7 +55,10 @@ export class ModelMetrics {
   failures = 0;
   /** model runs: one per request, or one per batch with dynamic batching */
   runs = 0;
-  readonly duration = newHistogram(BUCKETS);
+  /** time from an inference request's arrival to its response: upload, parsing and queueing included */
+  readonly requestDuration = newHistogram(BUCKETS);
+  /** time each model run took (one per batch with dynamic batching) */
+  readonly inferenceDuration = newHistogram(BUCKETS);
   /** time from a request's arrival at its model's queue to the start of its run */
   readonly queue = newHistogram(BUCKETS);
   /** rows per run; only for a model served with dynamic batching */
@@ -73,7 +76,11 @@ export class ModelMetrics {
   observe(failed: boolean, seconds: number): void {
     this.requests++;
     if (failed) this.failures++;
-    record(this.duration, seconds);
+    record(this.requestDuration, seconds);
+  }
+
+  observeInference(seconds: number): void {
+    record(this.inferenceDuration, seconds);
   }
 
   observeQueue(seconds: number): void {
@@ -119,9 +126,14 @@ export class Metrics {
       '# HELP kiln_model_runs_total Model runs per model (one per batch with dynamic batching).',
       '# TYPE kiln_model_runs_total counter',
       ...all.map((s) => `kiln_model_runs_total{${s.labels}} ${s.runs}`),
-      '# HELP kiln_inference_duration_seconds Time from request to response per model.',
+      '# HELP kiln_request_duration_seconds Time from an inference request to its response per model (upload, parsing and queueing included).',
+      '# TYPE kiln_request_duration_seconds histogram',
+      ...all.flatMap((s) => renderHistogram('kiln_request_duration_seconds', s.labels, s.requestDuration)),
+      '# HELP kiln_inference_duration_seconds Time each model run took per model (one per batch with dynamic batching).',
       '# TYPE kiln_inference_duration_seconds histogram',
-      ...all.flatMap((s) => renderHistogram('kiln_inference_duration_seconds', s.labels, s.duration)),
+      ...all.flatMap((s) =>
+        renderHistogram('kiln_inference_duration_seconds', s.labels, s.inferenceDuration),
+      ),
       "# HELP kiln_queue_seconds Time an inference waited in its model's queue before running.",
       '# TYPE kiln_queue_seconds histogram',
       ...all.flatMap((s) => renderHistogram('kiln_queue_seconds', s.labels, s.queue)),

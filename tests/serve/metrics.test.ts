@@ -1,7 +1,8 @@
 /** /metrics counters and histograms, request ids and the per-request log. */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/serve/app.js';
 import type { RequestLog } from '../../src/serve/log.js';
+import type { Model } from '../../src/runtime/index.js';
 import { compileMlp, type CompiledBundle } from './fixture.js';
 import { postJson } from './requests.js';
 
@@ -40,6 +41,7 @@ describe('/metrics', () => {
     const before = await scrape();
     expect(sample(before, `kiln_inference_requests_total{${mlpLabels}}`)).toBe(0);
     expect(sample(before, 'kiln_inference_requests_total{model="other",version="3"}')).toBe(0);
+    expect(before).toContain('# TYPE kiln_request_duration_seconds histogram');
     expect(before).toContain('# TYPE kiln_inference_duration_seconds histogram');
 
     await postJson(app, '/v2/models/mlp/infer', good);
@@ -50,18 +52,64 @@ describe('/metrics', () => {
     const after = await scrape();
     expect(sample(after, `kiln_inference_requests_total{${mlpLabels}}`)).toBe(3);
     expect(sample(after, `kiln_inference_failures_total{${mlpLabels}}`)).toBe(1);
-    expect(sample(after, `kiln_inference_duration_seconds_count{${mlpLabels}}`)).toBe(3);
-    expect(sample(after, `kiln_inference_duration_seconds_bucket{${mlpLabels},le="+Inf"}`)).toBe(3);
-    expect(sample(after, `kiln_inference_duration_seconds_sum{${mlpLabels}}`)).toBeGreaterThan(0);
+    expect(sample(after, `kiln_request_duration_seconds_count{${mlpLabels}}`)).toBe(3);
+    expect(sample(after, `kiln_request_duration_seconds_bucket{${mlpLabels},le="+Inf"}`)).toBe(3);
+    expect(sample(after, `kiln_request_duration_seconds_sum{${mlpLabels}}`)).toBeGreaterThan(0);
+    // the bad request never ran the model
+    expect(sample(after, `kiln_inference_duration_seconds_count{${mlpLabels}}`)).toBe(2);
     expect(sample(after, 'kiln_inference_requests_total{model="other",version="3"}')).toBe(0);
     // buckets are cumulative: never decreasing, ending at the count
     const buckets = after
       .split('\n')
-      .filter((l) => l.startsWith(`kiln_inference_duration_seconds_bucket{${mlpLabels},`))
+      .filter((l) => l.startsWith(`kiln_request_duration_seconds_bucket{${mlpLabels},`))
       .map((l) => Number(l.split(' ')[1]));
     expect(buckets.length).toBeGreaterThan(5);
     expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
     expect(after).not.toContain('nope');
+  });
+});
+
+describe('request and model-run durations', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('a slow upload counts in the request duration, not in the inference duration', async () => {
+    // the clock moves only when the test moves it: 3 s while the body uploads, 0.25 s in the model run
+    vi.useFakeTimers({ toFake: ['performance'] });
+    const timed: Model = {
+      ...mlp.model,
+      run: (feeds) => {
+        vi.advanceTimersByTime(250);
+        return mlp.model.run(feeds);
+      },
+    };
+    const app = createApp({ models: [{ name: 'mlp', model: timed }], log: false });
+    const bytes = new TextEncoder().encode(JSON.stringify(good));
+    let sent = 0;
+    // pulled only when the server reads (no high-water mark to fill ahead)
+    const slowUpload = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (sent >= bytes.length) return controller.close();
+          vi.advanceTimersByTime(1000);
+          controller.enqueue(bytes.subarray(sent, (sent += Math.ceil(bytes.length / 3))));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const response = await app.request(
+      new Request('http://localhost/v2/models/mlp/infer', {
+        method: 'POST',
+        body: slowUpload,
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect(response.status).toBe(200);
+    const metrics = await (await app.request('/metrics')).text();
+    const labels = 'model="mlp",version=""';
+    expect(sample(metrics, `kiln_inference_duration_seconds_count{${labels}}`)).toBe(1);
+    expect(sample(metrics, `kiln_inference_duration_seconds_sum{${labels}}`)).toBe(0.25);
+    expect(sample(metrics, `kiln_request_duration_seconds_count{${labels}}`)).toBe(1);
+    expect(sample(metrics, `kiln_request_duration_seconds_sum{${labels}}`)).toBe(3.25);
   });
 });
 
