@@ -58,11 +58,11 @@ describe('kiln serve and slow clients', () => {
       '--port',
       '0',
       '--header-timeout-ms',
-      '400',
+      '1000',
       '--request-timeout-ms',
-      '800',
+      '2000',
       '--idle-timeout-ms',
-      '400',
+      '1000',
     ]);
     try {
       const port = Number(new URL(served.url).port);
