@@ -6,6 +6,7 @@ import type { AttrValue, Node, TensorType } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
 import type { DType } from '../ir/dtype.js';
 import type { BufRef, Expr, Kernel } from '../kernels/ir.js';
+import { printable } from '../text/printable.js';
 
 export interface OpContext {
   node: Node;
@@ -82,7 +83,7 @@ export interface OpDef {
 /** A user-facing error about one node: names op, node and opset. */
 export class OpError extends Error {
   constructor(node: Node, opset: number, message: string) {
-    super(`${node.op} node "${node.name}" (opset ${opset}): ${message}`);
+    super(printable(`${node.op} node "${node.name}" (opset ${opset}): ${message}`));
     this.name = 'OpError';
   }
 }
@@ -113,11 +114,12 @@ export function registeredOps(): string[] {
 export function attrInt(node: Node, name: string, dflt?: number): number {
   const a = node.attrs[name];
   if (a === undefined) {
-    if (dflt === undefined) throw new Error(`${node.op} node "${node.name}": missing attribute '${name}'`);
+    if (dflt === undefined)
+      throw new Error(printable(`${node.op} node "${node.name}": missing attribute '${name}'`));
     return dflt;
   }
   if (typeof a !== 'number')
-    throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be an int`);
+    throw new Error(printable(`${node.op} node "${node.name}": attribute '${name}' must be an int`));
   return a;
 }
 
@@ -126,11 +128,12 @@ export const attrFloat = attrInt;
 export function attrInts(node: Node, name: string, dflt?: number[]): number[] {
   const a: AttrValue | undefined = node.attrs[name];
   if (a === undefined) {
-    if (dflt === undefined) throw new Error(`${node.op} node "${node.name}": missing attribute '${name}'`);
+    if (dflt === undefined)
+      throw new Error(printable(`${node.op} node "${node.name}": missing attribute '${name}'`));
     return dflt;
   }
   if (!Array.isArray(a) || a.some((x) => typeof x !== 'number'))
-    throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be a list of ints`);
+    throw new Error(printable(`${node.op} node "${node.name}": attribute '${name}' must be a list of ints`));
   return a as number[];
 }
 
@@ -139,11 +142,12 @@ export const attrFloats = attrInts;
 export function attrString(node: Node, name: string, dflt?: string): string {
   const a = node.attrs[name];
   if (a === undefined) {
-    if (dflt === undefined) throw new Error(`${node.op} node "${node.name}": missing attribute '${name}'`);
+    if (dflt === undefined)
+      throw new Error(printable(`${node.op} node "${node.name}": missing attribute '${name}'`));
     return dflt;
   }
   if (typeof a !== 'string')
-    throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be a string`);
+    throw new Error(printable(`${node.op} node "${node.name}": attribute '${name}' must be a string`));
   return a;
 }
 

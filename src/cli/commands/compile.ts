@@ -6,7 +6,7 @@ import { writeBundle } from '../../bundle/node.js';
 import { onePositional, parseChoice, parseCommandArgs, parseNumberList, splitAssignment } from '../args.js';
 import { UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
-import { formatBytes, plural, print, type Command } from '../command.js';
+import { formatBytes, plural, print, warn, type Command } from '../command.js';
 
 const usage =
   'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME]';
@@ -67,7 +67,7 @@ export const compileCommand: Command = {
       progress.update(`compiling ${modelPath}: ${stage} ${done}/${total}`);
     options.onWarning = (message) => {
       progress.done();
-      process.stderr.write(`kiln: warning: ${message}\n`);
+      warn(message);
     };
     // loaded on demand: the other commands should not pay for loading the compiler
     const { compileModel } = await import('../../compiler/compile.js');

@@ -6,7 +6,7 @@ import { DATATYPE_OF } from '../../serve/datatypes.js';
 import { startNodeServer } from '../../serve/node.js';
 import { DEFAULT_MAX_QUEUE } from '../../serve/queue.js';
 import { batchingOf, parseChoice, parseCommandArgs, parseCount } from '../args.js';
-import { print, type Command } from '../command.js';
+import { print, warn, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { nodeGpu } from '../gpu.js';
 import { variantNote } from '../variant.js';
@@ -65,7 +65,8 @@ export const serveCommand: Command = {
         `kiln: batching up to ${batching.maxBatch} rows, waiting up to ${batching.delayMs} ms for a batch to fill`,
       );
     print(`kiln: listening on ${server.url} (Open Inference Protocol v2; Ctrl-C to stop)`);
-    print(`try:\n  ${curlExample(server.url, models[0], apiKey !== undefined)}`);
+    print('try:');
+    print(`  ${curlExample(server.url, models[0], apiKey !== undefined)}`);
 
     const signal = await new Promise<string>((resolve) => {
       const stop = (name: string) => {
@@ -109,7 +110,7 @@ async function loadOn(files: BundleFiles, dir: string, backend: Backend): Promis
   try {
     return await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
   } catch (err) {
-    process.stderr.write(`kiln: warning: serving ${dir} on wasm: ${(err as Error).message}\n`);
+    warn(`serving ${dir} on wasm: ${(err as Error).message}`);
     return loadModel(files, { backend: 'wasm' });
   }
 }
