@@ -5,16 +5,7 @@
  */
 import { mkdir, mkdtemp, readdir, realpath, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-
-/**
- * A file system error as `WHAT PATH: DESCRIPTION (CODE)`, keeping the original as `cause`: Node's own
- * message names the system call and, for a write inside the temporary directory, a path the user never gave.
- */
-export function fileError(what: string, path: string, err: unknown): Error {
-  const { code, message } = err as NodeJS.ErrnoException;
-  const description = message.replace(/^[A-Z]+: /, '').replace(/, \w+( '.*)?$/, '');
-  return new Error(`${what} ${path}: ${description}${code ? ` (${code})` : ''}`, { cause: err });
-}
+import { fileError } from '../text/file-error.js';
 
 /**
  * `mkdir -p` that always ends: Node 20's recursive mkdir never returns where a directory cannot be

@@ -56,7 +56,7 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
   const weightFormat = opts.weights ?? 'fp32';
 
   progress('parse', 0, 1);
-  const parsed = parseOnnxModel(bytes, { baseDir: opts.baseDir });
+  const parsed = parseOnnxModel(bytes, { baseDir: opts.baseDir, onWarning: opts.onWarning });
   const specialized = eliminateDeadCode(
     specialize(prepackWeights(parsed), {
       evaluate: evaluateProgram,

@@ -4,7 +4,7 @@ import { basename, dirname, extname } from 'node:path';
 import type { CompileOptions } from '../../compiler/options.js';
 import { checkBundleTarget, writeBundle } from '../../bundle/node.js';
 import { isSafeModelName, SAFE_MODEL_NAME_RULE } from '../../bundle/model-name.js';
-import { fileError } from '../../bundle/output-dir.js';
+import { fileError } from '../../text/file-error.js';
 import { onePositional, parseChoice, parseCommandArgs, parseNumberList, splitAssignment } from '../args.js';
 import { UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
