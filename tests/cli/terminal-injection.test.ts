@@ -11,6 +11,9 @@ import { compileModel } from '../../src/compiler/compile.js';
 import { deferredLineLogger, type RequestLog } from '../../src/serve/log.js';
 import { buildModel } from '../helpers/onnx-builder.js';
 import { runKiln } from '../helpers/cli-main.js';
+import { curlExample } from '../../src/cli/commands/serve.js';
+import { loadModel } from '../../src/runtime/index.js';
+import { execFile } from 'node:child_process';
 
 const CLEAR = '\x1b[2J';
 const FAKE = '\rkiln: compiled OK';
@@ -104,6 +107,30 @@ describe('names from a model', () => {
     const json = await runKiln(['inspect', out, '--json']);
     expect(json.stdout).not.toMatch(RAW_CONTROL);
     expect(JSON.parse(json.stdout).outputs[0].name).toBe('y\u009b2J');
+  });
+});
+
+describe('the curl example kiln serve prints', () => {
+  it('quotes input and model names holding single quotes as one shell word each', async () => {
+    const input = `x'; echo injected; '`;
+    const bytes = buildModel({
+      name: `m'1`,
+      inputs: [{ name: input, dtype: 'float32', shape: [2] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [2] }],
+      nodes: [{ op: 'Relu', inputs: [input], outputs: ['y'] }],
+    });
+    const model = await loadModel(await compileModel(bytes, { relaxed: false, name: `m'1` }), {
+      backend: 'wasm',
+    });
+    const command = curlExample('http://127.0.0.1:1', model, false);
+    model.dispose();
+    // the part that writes the request body, run by bash as a user would paste it
+    const [writeRequest] = command.split(' | curl ');
+    const body = await new Promise<string>((resolve, reject) =>
+      execFile('bash', ['-c', writeRequest], (err, out) => (err ? reject(err) : resolve(out))),
+    );
+    expect(JSON.parse(body).inputs[0].name).toBe(input);
+    expect(command).toContain(`'http://127.0.0.1:1/v2/models/m'\\''1/infer'`);
   });
 });
 

@@ -134,5 +134,10 @@ export function curlExample(url: string, model: Model, withKey: boolean): string
   const script = `process.stdout.write(JSON.stringify({inputs:[${inputs.join(',')}]}))`;
   const auth = withKey ? ` -H "Authorization: Bearer $KILN_API_KEY"` : '';
   const endpoint = `${url}/v2/models/${encodeURIComponent(model.name)}/infer`;
-  return `node -e '${script}' | curl -s ${endpoint} -H 'Content-Type: application/json'${auth} --data-binary @-`;
+  return `node -e ${shellQuoted(script)} | curl -s ${shellQuoted(endpoint)} -H 'Content-Type: application/json'${auth} --data-binary @-`;
+}
+
+/** `text` as one single-quoted shell word: input and model names come from the model and may hold quotes. */
+function shellQuoted(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
 }
