@@ -87,6 +87,24 @@ describe('kiln compile -o', () => {
     expect((await compile(join(dir, 'named'), '--name', 'mlp-v2.1_final')).code).toBe(0);
   });
 
+  it('a model name taken from an unsafe file name is compiled with a warning', async () => {
+    const spaced = join(dir, 'my model.onnx');
+    await writeFile(spaced, mlpModel());
+    const r = await runKiln([
+      'compile',
+      spaced,
+      '-o',
+      join(dir, 'spaced'),
+      '--shape',
+      'x=1,64',
+      '--no-relaxed',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toBe(
+      `kiln: warning: the model name "my model" (from the file name) is not a safe model name (letters, digits, '_', '.' and '-', not only dots): kiln deploy will refuse it; pass --name\n`,
+    );
+  });
+
   it.runIf(process.platform === 'linux')(
     'under /proc fails with a clear error instead of spinning (Node 20 recursive mkdir never returns there)',
     async () => {

@@ -42,8 +42,9 @@ export const compileCommand: Command = {
         `--name ${JSON.stringify(values.name)} is not a safe model name (${SAFE_MODEL_NAME_RULE}): it names the model in URLs and deployed files`,
         usage,
       );
+    const modelName = values.name ?? basename(modelPath, extname(modelPath));
     const options: CompileOptions = {
-      name: values.name ?? basename(modelPath, extname(modelPath)),
+      name: modelName,
       baseDir: dirname(modelPath),
       shapes: Object.fromEntries(
         (values.shape ?? []).map((arg) => {
@@ -69,6 +70,10 @@ export const compileCommand: Command = {
       }),
     };
 
+    if (!isSafeModelName(modelName))
+      warn(
+        `the model name ${JSON.stringify(modelName)} (from the file name) is not a safe model name (${SAFE_MODEL_NAME_RULE}): kiln deploy will refuse it; pass --name`,
+      );
     const force = values.force === true;
     // refused now, not after a long compile
     await checkBundleTarget(values.out, { force });
