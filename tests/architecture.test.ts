@@ -29,19 +29,20 @@ const folderOf = (p: string) => p.split('/')[0];
 
 /** Which src folders each folder may import (itself always). */
 const ALLOWED: Record<string, string[]> = {
+  text: [],
   ir: [],
   kernels: ['ir'],
   codegen: ['kernels', 'ir'],
-  frontend: ['ir'],
-  ops: ['ir', 'kernels'],
+  frontend: ['ir', 'text'],
+  ops: ['ir', 'kernels', 'text'],
   passes: ['ir', 'ops', 'kernels'],
-  bundle: ['ir'],
-  'tensor-io': ['ir', 'frontend'],
-  compiler: ['ir', 'frontend', 'passes', 'ops', 'kernels', 'codegen', 'bundle'],
+  bundle: ['ir', 'text'],
+  'tensor-io': ['ir', 'frontend', 'text'],
+  compiler: ['ir', 'frontend', 'passes', 'ops', 'kernels', 'codegen', 'bundle', 'text'],
   runtime: ['bundle', 'ir'],
-  serve: ['runtime', 'bundle'],
+  serve: ['runtime', 'bundle', 'text'],
   deploy: ['runtime', 'bundle', 'serve'],
-  cli: ['compiler', 'runtime', 'bundle', 'tensor-io', 'ir', 'serve', 'deploy'],
+  cli: ['compiler', 'runtime', 'bundle', 'tensor-io', 'ir', 'serve', 'deploy', 'text'],
 };
 
 describe('dependency rules', () => {

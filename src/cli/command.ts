@@ -1,4 +1,6 @@
 /** What every `kiln` subcommand provides to the dispatcher in main.ts. */
+import { printable, printableJson } from '../text/printable.js';
+
 export interface Command {
   name: string;
   /** one line, `kiln NAME ...`, printed with usage errors and by --help */
@@ -7,12 +9,20 @@ export interface Command {
   run(args: string[]): Promise<void>;
 }
 
+// Output quotes names from models and bundles: every line goes out through `printable`, so one line
+// stays one line and no control character reaches the terminal.
+
 export function print(line: string): void {
-  process.stdout.write(`${line}\n`);
+  process.stdout.write(`${printable(line)}\n`);
 }
 
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value)}\n`);
+  process.stdout.write(`${printableJson(value)}\n`);
+}
+
+/** `kiln: warning: MESSAGE` on stderr. */
+export function warn(message: string): void {
+  process.stderr.write(`kiln: warning: ${printable(message)}\n`);
 }
 
 export function formatBytes(n: number): string {

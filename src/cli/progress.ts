@@ -1,3 +1,5 @@
+import { printable } from '../text/printable.js';
+
 /** One self-overwriting status line on stderr, shown only on a terminal so logs and pipes stay clean. */
 export interface Progress {
   update(text: string): void;
@@ -9,7 +11,7 @@ export function progressLine(stream: NodeJS.WriteStream = process.stderr): Progr
   let shown = false;
   return {
     update(text) {
-      stream.write(`\r${text}\x1b[K`);
+      stream.write(`\r${printable(text)}\x1b[K`);
       shown = true;
     },
     done() {

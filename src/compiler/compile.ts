@@ -29,17 +29,34 @@ import { sealBundle } from '../bundle/seal.js';
 import { sha256Hex } from '../bundle/hash.js';
 import { RELAXED_WASM_FILE, WASM_FILE, WGSL_FILE, type BundleFiles } from '../bundle/files.js';
 import type { CompileOptions } from './options.js';
+import { printable } from '../text/printable.js';
 import '../ops/index.js';
 
 export const COMPILER_VERSION = 'kiln 0.1.0';
 
+/**
+ * Compiles an ONNX model. Errors and warnings quote names from the model: their control characters are
+ * escaped here (`printable`), whichever pass built the message, so printing one cannot drive a terminal.
+ */
 export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {}): Promise<BundleFiles> {
+  try {
+    return await compile(bytes, {
+      ...opts,
+      ...(opts.onWarning && { onWarning: (message) => opts.onWarning!(printable(message)) }),
+    });
+  } catch (err) {
+    if (err instanceof Error) err.message = printable(err.message);
+    throw err;
+  }
+}
+
+async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleFiles> {
   const progress = opts.onProgress ?? (() => {});
   const targets = checkedTargets(opts.targets ?? ['wasm']);
   const weightFormat = opts.weights ?? 'fp32';
 
   progress('parse', 0, 1);
-  const parsed = parseOnnxModel(bytes, { baseDir: opts.baseDir });
+  const parsed = parseOnnxModel(bytes, { baseDir: opts.baseDir, onWarning: opts.onWarning });
   const specialized = eliminateDeadCode(
     specialize(prepackWeights(parsed), {
       evaluate: evaluateProgram,

@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { sha256Hex } from '../bundle/hash.js';
 import type { Manifest } from '../bundle/manifest.js';
+import { isSafeModelName } from '../bundle/model-name.js';
 import { loadModel } from '../runtime/index.js';
 
 export interface ServedBundle {
@@ -14,8 +15,6 @@ export interface ServedBundle {
   files: Map<string, Uint8Array>;
 }
 
-const SAFE_NAME = /^[\w.-]+$/;
-
 export async function readServedBundles(dirs: string[]): Promise<ServedBundle[]> {
   if (dirs.length === 0) throw new Error('no bundle directories given');
   const bundles: ServedBundle[] = [];
@@ -24,7 +23,7 @@ export async function readServedBundles(dirs: string[]): Promise<ServedBundle[]>
     const model = await loadModel(dir);
     const { name, manifest } = model;
     model.dispose();
-    if (!SAFE_NAME.test(name))
+    if (!isSafeModelName(name))
       throw new Error(`bundle ${dir}: model name "${name}" is not a safe file name; compile it with --name`);
     const clash = bundles.find((b) => b.name === name);
     if (clash)

@@ -20,6 +20,12 @@ export interface ValueInfo {
    * come from the values bound to the subgraph where it is inlined.
    */
   untyped?: true;
+  /**
+   * Set on a subgraph input or output the model declares as a sequence, map or optional value, which
+   * Kiln does not support: why, to report where the subgraph is inlined. (An `If` branch that folds away
+   * never is, so a model may carry such a branch.) The value is also `untyped`.
+   */
+  unsupported?: string;
 }
 
 export type AttrValue = number | string | number[] | string[] | HostTensor | HostTensor[] | Graph | Graph[];

@@ -6,6 +6,7 @@ import type { AttrValue, Node, TensorType } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
 import type { DType } from '../ir/dtype.js';
 import type { BufRef, Expr, Kernel } from '../kernels/ir.js';
+import { printable } from '../text/printable.js';
 
 export interface OpContext {
   node: Node;
@@ -82,7 +83,7 @@ export interface OpDef {
 /** A user-facing error about one node: names op, node and opset. */
 export class OpError extends Error {
   constructor(node: Node, opset: number, message: string) {
-    super(`${node.op} node "${node.name}" (opset ${opset}): ${message}`);
+    super(printable(`${node.op} node "${node.name}" (opset ${opset}): ${message}`));
     this.name = 'OpError';
   }
 }
@@ -109,42 +110,71 @@ export function registeredOps(): string[] {
 }
 
 // ---- attribute helpers -------------------------------------------------------------------------
+// Each checks the attribute's type where it is read: a wrong type is one clear error naming the node,
+// the attribute, the type expected and the type found, never a failure deeper in the op.
+
+/**
+ * What an attribute value holds. The Graph IR keeps ints and floats as numbers, so an integral number
+ * (an INT, or a FLOAT such as 2.0) is only "a number"; any other is a float.
+ */
+function attrKind(a: AttrValue): string {
+  if (typeof a === 'number') return Number.isInteger(a) ? `number ${a}` : `float ${a}`;
+  if (typeof a === 'string') return 'a string';
+  if (Array.isArray(a)) {
+    if (a.length === 0) return 'an empty list';
+    if (a.every((x) => typeof x === 'number'))
+      return a.every(Number.isInteger) ? 'a list of numbers' : 'a list of floats';
+    if (a.every((x) => typeof x === 'string')) return 'a list of strings';
+    return a.every((x) => 'dtype' in x) ? 'a list of tensors' : 'a list of graphs';
+  }
+  return 'dtype' in a ? 'a tensor' : 'a graph';
+}
+
+function attribute<V>(
+  node: Node,
+  name: string,
+  dflt: V | undefined,
+  expected: string,
+  matches: (a: AttrValue) => boolean,
+): V {
+  const a = node.attrs[name];
+  if (a === undefined) {
+    if (dflt === undefined)
+      throw new Error(printable(`${node.op} node "${node.name}": missing attribute '${name}'`));
+    return dflt;
+  }
+  if (!matches(a))
+    throw new Error(
+      printable(
+        `${node.op} node "${node.name}": attribute '${name}' must be ${expected}, got ${attrKind(a)}`,
+      ),
+    );
+  return a as V;
+}
+
+const isNumberList = (a: AttrValue, item: (x: number) => boolean) =>
+  Array.isArray(a) && a.every((x) => typeof x === 'number' && item(x));
 
 export function attrInt(node: Node, name: string, dflt?: number): number {
-  const a = node.attrs[name];
-  if (a === undefined) {
-    if (dflt === undefined) throw new Error(`${node.op} node "${node.name}": missing attribute '${name}'`);
-    return dflt;
-  }
-  if (typeof a !== 'number')
-    throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be an int`);
-  return a;
+  return attribute(node, name, dflt, 'an int', (a) => typeof a === 'number' && Number.isInteger(a));
 }
 
-export const attrFloat = attrInt;
+/** A float attribute; an int is taken as the same float. */
+export function attrFloat(node: Node, name: string, dflt?: number): number {
+  return attribute(node, name, dflt, 'a float', (a) => typeof a === 'number');
+}
 
 export function attrInts(node: Node, name: string, dflt?: number[]): number[] {
-  const a: AttrValue | undefined = node.attrs[name];
-  if (a === undefined) {
-    if (dflt === undefined) throw new Error(`${node.op} node "${node.name}": missing attribute '${name}'`);
-    return dflt;
-  }
-  if (!Array.isArray(a) || a.some((x) => typeof x !== 'number'))
-    throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be a list of ints`);
-  return a as number[];
+  return attribute(node, name, dflt, 'a list of ints', (a) => isNumberList(a, Number.isInteger));
 }
 
-export const attrFloats = attrInts;
+/** A list of float attributes; ints are taken as the same floats. */
+export function attrFloats(node: Node, name: string, dflt?: number[]): number[] {
+  return attribute(node, name, dflt, 'a list of floats', (a) => isNumberList(a, () => true));
+}
 
 export function attrString(node: Node, name: string, dflt?: string): string {
-  const a = node.attrs[name];
-  if (a === undefined) {
-    if (dflt === undefined) throw new Error(`${node.op} node "${node.name}": missing attribute '${name}'`);
-    return dflt;
-  }
-  if (typeof a !== 'string')
-    throw new Error(`${node.op} node "${node.name}": attribute '${name}' must be a string`);
-  return a;
+  return attribute(node, name, dflt, 'a string', (a) => typeof a === 'string');
 }
 
 /** Normalize a possibly negative axis against a rank; throws a clear message when out of range. */

@@ -22,6 +22,9 @@ export interface InlinedSubgraph extends Inlined {
  * the values `bindings` maps them to; names of enclosing graphs stay as they are.
  */
 export function inlineSubgraph(graph: Graph, prefix: string, bindings: Map<string, string>): InlinedSubgraph {
+  // checked here, not when the model is read: an If branch that folds away may hold such values
+  const unsupported = [...graph.inputs, ...graph.outputs].find((v) => v.unsupported !== undefined);
+  if (unsupported) throw new Error(unsupported.unsupported);
   const local = new Set<string>([...graph.initializers.keys(), ...graph.nodes.flatMap((n) => n.outputs)]);
   const rename = (name: string) =>
     name === '' ? name : (bindings.get(name) ?? (local.has(name) ? prefix + name : name));

@@ -9,6 +9,19 @@ import type { Tensor, WasmVariant } from './types.js';
 
 const WASM_PAGE = 65536;
 
+/** Grow `memory` to `totalBytes`; the engine's bare refusal becomes one message naming model, module and sizes. */
+function growMemory(where: string, file: string, memory: WebAssembly.Memory, totalBytes: number): void {
+  const have = memory.buffer.byteLength;
+  try {
+    memory.grow(Math.ceil((totalBytes - have) / WASM_PAGE));
+  } catch (err) {
+    throw new Error(
+      `${where}: cannot grow the memory of ${file} from ${have} to ${totalBytes} bytes (the manifest's memory.totalBytes): ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+}
+
 export class WasmInstance {
   private constructor(
     private readonly manifest: Manifest,
@@ -50,7 +63,7 @@ export class WasmInstance {
         `${where}: ${file} must export a memory "${names.memory}" and functions "${names.init}" and "${names.run}"`,
       );
     const missing = manifest.memory.totalBytes - memory.buffer.byteLength;
-    if (missing > 0) memory.grow(Math.ceil(missing / WASM_PAGE));
+    if (missing > 0) growMemory(where, file, memory, manifest.memory.totalBytes);
     new Uint8Array(memory.buffer, manifest.memory.weightsOffset, files.weights.byteLength).set(files.weights);
     callEntry(where, names.init, init as () => void);
     return new WasmInstance(manifest, memory, run as () => void);

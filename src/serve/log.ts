@@ -1,3 +1,5 @@
+import { printableJson } from '../text/printable.js';
+
 /** One structured log entry per request. */
 export interface RequestLog {
   time: string;
@@ -13,8 +15,11 @@ export interface RequestLog {
 
 export type RequestLogger = (entry: RequestLog) => void;
 
+// Entries quote request data (paths, model names, errors naming inputs): `printableJson` leaves no raw
+// control character in a log line.
+
 /** One JSON line on stderr (console.error is stderr on Node and the log stream on Workers and Lambda). */
-export const jsonLineLogger: RequestLogger = (entry) => console.error(JSON.stringify(entry));
+export const jsonLineLogger: RequestLogger = (entry) => console.error(printableJson(entry));
 
 /**
  * One JSON line per entry, written off the request's path: entries wait until `defer` calls back
@@ -27,7 +32,7 @@ export function deferredLineLogger(
 ): RequestLogger {
   let pending: RequestLog[] = [];
   const flush = () => {
-    const lines = pending.map((entry) => `${JSON.stringify(entry)}\n`).join('');
+    const lines = pending.map((entry) => `${printableJson(entry)}\n`).join('');
     pending = [];
     write(lines);
   };

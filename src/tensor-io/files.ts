@@ -5,6 +5,7 @@ import type { HostTensor } from '../ir/tensor.js';
 import { fileReader } from '../frontend/onnx/external.js';
 import { readNpy, writeNpy } from './npy.js';
 import { readTensorProto, writeTensorProto } from './tensorproto.js';
+import { fileError } from '../text/file-error.js';
 
 function kindOf(path: string): 'npy' | 'pb' {
   const ext = extname(path).toLowerCase();
@@ -15,7 +16,12 @@ function kindOf(path: string): 'npy' | 'pb' {
 
 export function readTensorFile(path: string): HostTensor & { name?: string } {
   const kind = kindOf(path);
-  const bytes = readFileSync(path);
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw fileError('cannot read tensor file', path, err);
+  }
   try {
     return kind === 'npy'
       ? readNpy(bytes)
@@ -28,8 +34,10 @@ export function readTensorFile(path: string): HostTensor & { name?: string } {
 /** Write `t`; a .pb file names the tensor after the file unless `t.name` is given. */
 export function writeTensorFile(path: string, t: HostTensor & { name?: string }): void {
   const kind = kindOf(path);
-  writeFileSync(
-    path,
-    kind === 'npy' ? writeNpy(t) : writeTensorProto(t, t.name ?? basename(path, extname(path))),
-  );
+  const bytes = kind === 'npy' ? writeNpy(t) : writeTensorProto(t, t.name ?? basename(path, extname(path)));
+  try {
+    writeFileSync(path, bytes);
+  } catch (err) {
+    throw fileError('cannot write tensor file', path, err);
+  }
 }

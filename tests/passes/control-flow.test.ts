@@ -7,7 +7,13 @@ import { specialize } from '../../src/passes/specialize.js';
 import { MAX_UNROLLED_ITERATIONS } from '../../src/passes/control-flow.js';
 import { tensorFromNumbers, type HostTensor } from '../../src/ir/tensor.js';
 import type { Graph } from '../../src/ir/graph.js';
-import { buildModel, type GraphSpec, type ModelSpec } from '../helpers/onnx-builder.js';
+import {
+  buildModel,
+  encodeModel,
+  modelProto,
+  type GraphSpec,
+  type ModelSpec,
+} from '../helpers/onnx-builder.js';
 import '../../src/ops/index.js';
 import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
 
@@ -286,6 +292,73 @@ describe('If', () => {
       consts: { cond: bool(false) },
     });
     expect(Array.from(graph.initializers.get('y')!.data as Float32Array)).toEqual([2]);
+  });
+});
+
+/**
+ * y = sr == 16000 ? x * 2 : a sequence [x] (as a PyTorch voice-activity export has it: the branch for
+ * the other sample rate returns a sequence). The else branch's output is declared a sequence of float32.
+ */
+function sampleRateIf(): Uint8Array {
+  const proto = modelProto({
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [2] },
+      { name: 'sr', dtype: 'int64', shape: [] },
+    ],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [2] }],
+    initializers: [
+      { name: 'sr16k', tensor: i64([], [16000]) },
+      { name: 'two', tensor: f32([], [2]) },
+    ],
+    nodes: [
+      { op: 'Equal', inputs: ['sr', 'sr16k'], outputs: ['is16k'] },
+      {
+        op: 'If',
+        name: 'by_rate',
+        inputs: ['is16k'],
+        outputs: ['y'],
+        attrs: {
+          then_branch: {
+            g: {
+              inputs: [],
+              outputs: [{ name: 'doubled' }],
+              nodes: [{ op: 'Mul', inputs: ['x', 'two'], outputs: ['doubled'] }],
+            },
+          },
+          else_branch: {
+            g: {
+              inputs: [],
+              outputs: [{ name: 'seq' }],
+              nodes: [{ op: 'SequenceConstruct', inputs: ['x'], outputs: ['seq'] }],
+            },
+          },
+        },
+      },
+    ],
+  });
+  const elseBranch = proto.graph!.node![1].attribute!.find((a) => a.name === 'else_branch')!.g!;
+  elseBranch.output![0].type = { sequenceType: { elemType: { tensorType: { elemType: 1 } } } };
+  return encodeModel(proto);
+}
+
+describe('If with a branch returning a sequence', () => {
+  it('compiles when the condition folds to the tensor branch', async () => {
+    const files = await compileModel(sampleRateIf(), { consts: { sr: i64([], [16000]) }, relaxed: false });
+    const model = await loadModel(files, { backend: 'wasm' });
+    try {
+      const out = await model.run({ x: f32([2], [1.5, -3]) } as never);
+      expect(Array.from(out.y.data as Float32Array)).toEqual([3, -6]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('is refused, naming the branch, when the condition takes the sequence branch', async () => {
+    await expect(
+      compileModel(sampleRateIf(), { consts: { sr: i64([], [8000]) }, relaxed: false }),
+    ).rejects.toThrow(
+      'subgraph of attribute "else_branch" of If node "by_rate": output "seq" is not a tensor (sequence, map and optional values are not supported)',
+    );
   });
 });
 

@@ -2,14 +2,16 @@
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import type { CompileOptions } from '../../compiler/options.js';
-import { writeBundle } from '../../bundle/node.js';
+import { checkBundleTarget, writeBundle } from '../../bundle/node.js';
+import { isSafeModelName, SAFE_MODEL_NAME_RULE } from '../../bundle/model-name.js';
+import { fileError } from '../../text/file-error.js';
 import { onePositional, parseChoice, parseCommandArgs, parseNumberList, splitAssignment } from '../args.js';
 import { UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
-import { formatBytes, plural, print, type Command } from '../command.js';
+import { formatBytes, plural, print, warn, type Command } from '../command.js';
 
 const usage =
-  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME]';
+  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force]';
 
 const TARGETS = ['wasm', 'webgpu'] as const;
 const WEIGHTS = ['fp32', 'fp16', 'int8'] as const;
@@ -29,13 +31,20 @@ export const compileCommand: Command = {
         weights: { type: 'string' },
         name: { type: 'string' },
         'no-relaxed': { type: 'boolean' },
+        force: { type: 'boolean' },
       },
       usage,
     );
     const modelPath = onePositional(positionals, 'MODEL.onnx', usage);
     if (!values.out) throw new UsageError('missing -o DIR (where to write the bundle)', usage);
+    if (values.name !== undefined && !isSafeModelName(values.name))
+      throw new UsageError(
+        `--name ${JSON.stringify(values.name)} is not a safe model name (${SAFE_MODEL_NAME_RULE}): it names the model in URLs and deployed files`,
+        usage,
+      );
+    const modelName = values.name ?? basename(modelPath, extname(modelPath));
     const options: CompileOptions = {
-      name: values.name ?? basename(modelPath, extname(modelPath)),
+      name: modelName,
       baseDir: dirname(modelPath),
       shapes: Object.fromEntries(
         (values.shape ?? []).map((arg) => {
@@ -61,13 +70,24 @@ export const compileCommand: Command = {
       }),
     };
 
-    const bytes = new Uint8Array(await readFile(modelPath));
+    if (!isSafeModelName(modelName))
+      warn(
+        `the model name ${JSON.stringify(modelName)} (from the file name) is not a safe model name (${SAFE_MODEL_NAME_RULE}): kiln deploy will refuse it; pass --name`,
+      );
+    const force = values.force === true;
+    // refused now, not after a long compile
+    await checkBundleTarget(values.out, { force });
+    const bytes = new Uint8Array(
+      await readFile(modelPath).catch((err) => {
+        throw fileError('cannot read model', modelPath, err);
+      }),
+    );
     const progress = progressLine();
     options.onProgress = (stage, done, total) =>
       progress.update(`compiling ${modelPath}: ${stage} ${done}/${total}`);
     options.onWarning = (message) => {
       progress.done();
-      process.stderr.write(`kiln: warning: ${message}\n`);
+      warn(message);
     };
     // loaded on demand: the other commands should not pay for loading the compiler
     const { compileModel } = await import('../../compiler/compile.js');
@@ -77,7 +97,7 @@ export const compileCommand: Command = {
     } finally {
       progress.done();
     }
-    await writeBundle(values.out, files);
+    await writeBundle(values.out, files, { force });
     const m = files.manifest;
     const wgsl =
       m.webgpu && files.wgsl !== undefined

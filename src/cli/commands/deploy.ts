@@ -11,7 +11,8 @@ import {
   type DeployTargetName,
 } from '../../deploy/types.js';
 import { batchingOf, parseChoice, parseCommandArgs } from '../args.js';
-import { print, printJson, type Command } from '../command.js';
+import { print, printJson, warn, type Command } from '../command.js';
+import { printable } from '../../text/printable.js';
 import { UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
 
@@ -99,14 +100,14 @@ export const deployCommand: Command = {
       env: process.env,
       step(text) {
         progress.done();
-        process.stderr.write(`kiln: [${++steps}] ${text}\n`);
+        process.stderr.write(`kiln: [${++steps}] ${printable(text)}\n`);
       },
       log(text) {
         progress.update(`  ${text.slice(0, 100)}`);
       },
       warn(text) {
         progress.done();
-        process.stderr.write(`kiln: warning: ${text}\n`);
+        warn(text);
       },
     };
     const deploy = await loadTarget(target);

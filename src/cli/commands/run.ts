@@ -1,6 +1,6 @@
 /** `kiln run DIR --input NAME=FILE...`: one inference from tensor files. */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { makeDirectory } from '../../bundle/output-dir.js';
 import { loadModel } from '../../runtime/index.js';
 import { writeTensorFile } from '../../tensor-io/index.js';
 import { onePositional, parseChoice, parseCommandArgs } from '../args.js';
@@ -44,7 +44,7 @@ export const runCommand: Command = {
     const outputs = await model.run(feedsFromArgs(model, values.input ?? [], usage, 'none'));
     const outDir = values['output-dir'];
     if (outDir) {
-      await mkdir(outDir, { recursive: true });
+      await makeDirectory(outDir);
       for (const [name, tensor] of Object.entries(outputs)) {
         const path = join(outDir, outputFileName(name));
         writeTensorFile(path, hostTensorFromOutput(tensor));

@@ -7,7 +7,7 @@ import { apiKeyFromEnv } from '../../serve/env.js';
 import { DEFAULT_CONNECTION_LIMITS, startNodeServer, type ConnectionLimits } from '../../serve/node.js';
 import { DEFAULT_MAX_QUEUE } from '../../serve/queue.js';
 import { batchingOf, parseChoice, parseCommandArgs, parseCount } from '../args.js';
-import { print, type Command } from '../command.js';
+import { print, warn, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { nodeGpu } from '../gpu.js';
 import { variantNote } from '../variant.js';
@@ -72,7 +72,8 @@ export const serveCommand: Command = {
         `kiln: batching up to ${batching.maxBatch} rows, waiting up to ${batching.delayMs} ms for a batch to fill`,
       );
     print(`kiln: listening on ${server.url} (Open Inference Protocol v2; Ctrl-C to stop)`);
-    print(`try:\n  ${curlExample(server.url, models[0], apiKey !== undefined)}`);
+    print('try:');
+    print(`  ${curlExample(server.url, models[0], apiKey !== undefined)}`);
 
     const signal = await new Promise<string>((resolve) => {
       const stop = (name: string) => {
@@ -133,7 +134,7 @@ async function loadOn(files: BundleFiles, dir: string, backend: Backend): Promis
   try {
     return await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
   } catch (err) {
-    process.stderr.write(`kiln: warning: serving ${dir} on wasm: ${(err as Error).message}\n`);
+    warn(`serving ${dir} on wasm: ${(err as Error).message}`);
     return loadModel(files, { backend: 'wasm' });
   }
 }
@@ -157,5 +158,10 @@ export function curlExample(url: string, model: Model, withKey: boolean): string
   const script = `process.stdout.write(JSON.stringify({inputs:[${inputs.join(',')}]}))`;
   const auth = withKey ? ` -H "Authorization: Bearer $KILN_API_KEY"` : '';
   const endpoint = `${url}/v2/models/${encodeURIComponent(model.name)}/infer`;
-  return `node -e '${script}' | curl -s ${endpoint} -H 'Content-Type: application/json'${auth} --data-binary @-`;
+  return `node -e ${shellQuoted(script)} | curl -s ${shellQuoted(endpoint)} -H 'Content-Type: application/json'${auth} --data-binary @-`;
+}
+
+/** `text` as one single-quoted shell word: input and model names come from the model and may hold quotes. */
+function shellQuoted(text: string): string {
+  return `'${text.replaceAll("'", `'\\''`)}'`;
 }

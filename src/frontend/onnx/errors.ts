@@ -1,19 +1,20 @@
 /** Error helpers: every message is one line and names what was wrong where. */
+import { printable } from '../../text/printable.js';
 
 export const INVALID = 'invalid ONNX model: ';
 
 /** An error the frontend raised on purpose; anything else escaping the decoder is wrapped as invalid input. */
 export class OnnxModelError extends Error {
   constructor(message: string) {
-    super(message.replace(/\s*[\r\n]+\s*/g, ' '));
+    super(printable(message.replace(/\s*[\r\n]+\s*/g, ' ')));
     this.name = 'OnnxModelError';
   }
 }
 
-/** A name from the model quoted for an error message: escaped (no newlines) and shortened. */
+/** A name from the model quoted for an error message: escaped (no control characters) and shortened. */
 export function q(name: string | null | undefined): string {
   const s = name ?? '';
-  return JSON.stringify(s.length > 120 ? `${s.slice(0, 120)}…` : s);
+  return printable(JSON.stringify(s.length > 120 ? `${s.slice(0, 120)}…` : s));
 }
 
 /** The model is structurally broken (undecodable, inconsistent, dangling references). */

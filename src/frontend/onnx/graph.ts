@@ -78,7 +78,12 @@ function valueInfoFromProto(
     throw fail(`${what} has no type`);
   }
   const tt = vi.type.tensorType;
-  if (!tt) throw fail(`${what} is not a tensor (sequence, map and optional values are not supported)`);
+  if (!tt) {
+    const unsupported = `${what} is not a tensor (sequence, map and optional values are not supported)`;
+    // a subgraph is refused for it only where it is inlined: an If branch may fold away
+    if (inSubgraph) return { ...untyped('float32'), unsupported };
+    throw fail(unsupported);
+  }
   if (mayBeUntyped && !tt.elemType) return untyped('float32');
   let dtype: DType;
   try {

@@ -10,7 +10,16 @@ export interface ParseOnnxOptions {
   baseDir?: string;
   /** reads external tensor data; replaces the default file reader rooted at `baseDir` */
   readExternal?: ReadExternal;
+  /** notes that do not stop the parse: a model newer than Kiln knows */
+  onWarning?: (message: string) => void;
 }
+
+/**
+ * The newest default-domain opset and IR version Kiln's ops and frontend were written against (ONNX
+ * 1.16). A newer model still compiles: each op takes the semantics of its newest version Kiln knows.
+ */
+export const NEWEST_KNOWN_OPSET = 21;
+export const NEWEST_KNOWN_IR_VERSION = 10;
 
 /**
  * Parse an ONNX model. Every failure is an Error with a one-line message; structurally broken input is
@@ -43,12 +52,30 @@ function convertModel(model: OnnxTypes.ModelProto, opts: ParseOnnxOptions): Grap
     readExternal: opts.readExternal ?? (opts.baseDir !== undefined ? fileReader(opts.baseDir) : undefined),
   };
   const graph = graphFromProto(model.graph, ctx, 'main graph');
+  warnIfNewer(model, opsets, opts.onWarning ?? (() => {}));
   if (ctx.firstDefaultDomainNode && opsets[''] === undefined)
     throw invalid(
       `${ctx.firstDefaultDomainNode} uses the default ONNX domain, but the model imports no opset for it`,
     );
   checkReferences(graph);
   return graph;
+}
+
+function warnIfNewer(
+  model: OnnxTypes.ModelProto,
+  opsets: Record<string, number>,
+  warn: (message: string) => void,
+): void {
+  const opset = opsets[''];
+  if (opset !== undefined && opset > NEWEST_KNOWN_OPSET)
+    warn(
+      `the model imports opset ${opset} of the default ONNX domain, newer than Kiln knows (${NEWEST_KNOWN_OPSET}): each op is compiled as its newest version Kiln knows, which may differ`,
+    );
+  const ir = protoIntToNumber(model.irVersion);
+  if (ir > NEWEST_KNOWN_IR_VERSION)
+    warn(
+      `the model has ir_version ${ir}, newer than Kiln knows (${NEWEST_KNOWN_IR_VERSION}): anything that version added is ignored`,
+    );
 }
 
 function opsetsFromProto(imports: OnnxTypes.IOperatorSetIdProto[]): Record<string, number> {
