@@ -22,6 +22,7 @@ import { cnnModel } from '../../tests/helpers/models.js';
 import { seededRandom } from '../../tests/helpers/onnx-builder.js';
 import type { CaseResult } from './outcomes.js';
 import type { JobPool } from './pool.js';
+import { seededSample } from './sample.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Path = (string | number)[];
@@ -101,7 +102,7 @@ function tamperings(pristine: string): Tampering[] {
   return [...fields, ...files];
 }
 
-/** The whole list's size, and `count` of its cases picked by `seed` (all when count is undefined). */
+/** Compiles the untouched bundle and runs `count` of its tamperings (all when undefined), picked by `seed`. */
 export async function fuzzBundles(
   count: number | undefined,
   seed: number,
@@ -112,8 +113,7 @@ export async function fuzzBundles(
   const pristine = join(workDir, 'pristine');
   await writeBundle(pristine, await compileModel(cnnModel(), { name: 'cnn' }));
   const all = tamperings(pristine);
-  const rand = seededRandom(seed);
-  const picked = count === undefined || count >= all.length ? all : shuffled(all, rand).slice(0, count);
+  const picked = seededSample(all, count, seededRandom(seed));
   await pool.runAll(
     picked,
     (tampering, i) => {
@@ -127,14 +127,4 @@ export async function fuzzBundles(
       onResult({ id: `bundles #${i}`, kind: picked[i].kind, ...result });
     },
   );
-}
-
-/** A seeded Fisher–Yates shuffle (a copy). */
-export function shuffled<T>(items: readonly T[], rand: () => number): T[] {
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [out[i], out[j]] = [out[j], out[i]];
-  }
-  return out;
 }

@@ -14,8 +14,8 @@ import { mlpModel } from '../../tests/helpers/models.js';
 import { seededRandom } from '../../tests/helpers/onnx-builder.js';
 import { binaryBody } from '../../tests/serve/requests.js';
 import { startServeProcess, type ServeProcess } from '../../tests/serve/serve-process.js';
-import { shuffled } from './bundles.js';
 import { oneLine, type CaseResult, type Outcome } from './outcomes.js';
+import { seededSample } from './sample.js';
 
 /**
  * `api`: a request the app itself must refuse with `{"error": "..."}` (or answer);
@@ -414,10 +414,7 @@ export async function fuzzRequests(
   let server: ServeProcess = await start();
   const rand = seededRandom(options.seed);
   const all = requestCases(rand);
-  const picked =
-    options.count === undefined || options.count >= all.length
-      ? all
-      : shuffled(all, rand).slice(0, options.count);
+  const picked = seededSample(all, options.count, rand);
   const report = (i: number, judged: { outcome: Outcome; detail: string }) =>
     onResult({ id: `requests #${i}`, kind: picked[i].kind, ...judged });
   try {
