@@ -1,15 +1,21 @@
 #!/usr/bin/env node
-// The `kiln` command. In a source checkout it runs the TypeScript sources through tsx, so it never
-// runs a stale build; an installed package (no src/) runs the compiled CLI from dist/.
+// The `kiln` command. An installed package (no src/) runs the compiled CLI from dist/. A source checkout
+// runs its sources as transpiled by bin/checkout-build.js, rebuilt whenever a source changed, so it never
+// runs a stale build and starts as fast as dist/ does.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const source = new URL('../src/cli/main.ts', import.meta.url);
-let cli;
-if (existsSync(source)) {
-  const { register } = await import('tsx/esm/api');
-  register();
-  cli = await import(source.href);
+const root = fileURLToPath(new URL('..', import.meta.url));
+let entry;
+if (existsSync(join(root, 'src/cli/main.ts'))) {
+  const { checkoutBuild } = await import('./checkout-build.js');
+  const onBuild = (files) => {
+    if (process.stderr.isTTY) process.stderr.write(`kiln: sources changed, transpiling ${files} files…\n`);
+  };
+  entry = join(await checkoutBuild(root, onBuild), 'src/cli/main.js');
 } else {
-  cli = await import(new URL('../dist/src/cli/main.js', import.meta.url).href);
+  entry = join(root, 'dist/src/cli/main.js');
 }
+const cli = await import(pathToFileURL(entry).href);
 process.exitCode = await cli.main(process.argv.slice(2));

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { compileModel } from '../src/compiler/compile.js';
 import { loadModel } from '../src/runtime/index.js';
 import { verifyBundle } from '../src/bundle/index.js';
-import { mutateModel } from './frontend/mutate-model.js';
+import { mutateModel } from './helpers/mutate-model.js';
 import { attentionModel, cnnModel, mlpModel } from './helpers/models.js';
 import { seededRandom } from './helpers/onnx-builder.js';
 import type { Feed } from '../src/runtime/types.js';

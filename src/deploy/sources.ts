@@ -1,7 +1,8 @@
 /**
  * The Kiln modules a deploy bundles or runs (the Worker entry, the Lambda handler, the serve command,
- * the CDK app), found from this module: TypeScript sources in a checkout (run through tsx), or their
- * compiled .js under dist/ in an installed package, which tsconfig.build.json lays out the same way.
+ * the CDK app), found from this module: TypeScript sources when it runs as TypeScript (tsx, vitest), or
+ * the .js beside it when it runs compiled — dist/ in an installed package, .kiln/cli/<key>/ when a
+ * checkout's `kiln` runs (bin/checkout-build.js) — which tsconfig.build.json lays out the same way.
  */
 import { fileURLToPath } from 'node:url';
 

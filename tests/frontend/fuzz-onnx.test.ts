@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
-import { MUTATION_KINDS, mutateModel } from './mutate-model.js';
+import { MUTATION_KINDS, mutateModel } from '../helpers/mutate-model.js';
 import { seededRandom } from '../helpers/onnx-builder.js';
 
 const LIGHT = '/work/shared/data/onnx-light';

@@ -21,17 +21,7 @@ function randomBytes(rand: Rand, n: number): number[] {
   return Array.from({ length: n }, () => int(rand, 256));
 }
 
-/** A varint encoding of a large or boundary value, to plant where lengths and tags are read. */
-function hostileVarint(rand: Rand): number[] {
-  const value = pick(rand, [
-    2n ** 31n,
-    2n ** 32n - 1n,
-    2n ** 35n,
-    2n ** 53n + 1n,
-    2n ** 63n,
-    2n ** 64n - 1n,
-    0n,
-  ]);
+function varint(value: bigint): number[] {
   const out: number[] = [];
   let v = value;
   do {
@@ -40,6 +30,13 @@ function hostileVarint(rand: Rand): number[] {
     out.push(v > 0n ? b | 0x80 : b);
   } while (v > 0n);
   return out;
+}
+
+/** A varint encoding of a large or boundary value, to plant where lengths and tags are read. */
+function hostileVarint(rand: Rand): number[] {
+  return varint(
+    pick(rand, [2n ** 31n, 2n ** 32n - 1n, 2n ** 35n, 2n ** 53n + 1n, 2n ** 63n, 2n ** 64n - 1n, 0n]),
+  );
 }
 
 type ByteMutation = (b: Uint8Array, rand: Rand) => Uint8Array;
@@ -84,8 +81,8 @@ const nodes = (m: Model) => graphs(m).flatMap((g) => g.node ?? []);
 const attributes = (m: Model) => nodes(m).flatMap((n) => n.attribute ?? []);
 const valueInfos = (m: Model) => graphs(m).flatMap((g) => [...(g.input ?? []), ...(g.output ?? [])]);
 
-/** Structured edits; each returns false when the model has nothing it applies to. */
-const STRUCTURED: Record<string, (m: Model, rand: Rand) => boolean> = {
+/** Structured edits; each returns false when the model has nothing it applies to, or the model's bytes when it encodes them itself. */
+const STRUCTURED: Record<string, (m: Model, rand: Rand) => boolean | Uint8Array> = {
   tensorDim: (m, rand) => {
     const t = pick(
       rand,
@@ -106,6 +103,22 @@ const STRUCTURED: Record<string, (m: Model, rand: Rand) => boolean> = {
     if (!t) return false;
     const len = t.rawData?.length ?? 0;
     t.rawData = new Uint8Array(Math.max(0, len + pick(rand, [-1, 1, -len, 7, 4096])));
+    return true;
+  },
+  valueDtype: (m, rand) => {
+    const types = valueInfos(m).flatMap((v) => (v.type?.tensorType ? [v.type.tensorType] : []));
+    if (types.length === 0) return false;
+    // undefined, string, complex64, bfloat16, out of range
+    pick(rand, types).elemType = pick(rand, [0, 8, 14, 16, 99]);
+    return true;
+  },
+  cycle: (m, rand) => {
+    // an earlier node reads a later node's output: a cycle wherever the later one depends on it
+    const ns = (m.graph?.node ?? []).filter((n) => (n.input?.length ?? 0) > 0 && (n.output?.length ?? 0) > 0);
+    if (ns.length < 2) return false;
+    const later = 1 + int(rand, ns.length - 1);
+    const earlier = int(rand, later);
+    ns[earlier].input![int(rand, ns[earlier].input!.length)] = ns[later].output![0];
     return true;
   },
   dataType: (m, rand) => {
@@ -157,19 +170,55 @@ const STRUCTURED: Record<string, (m: Model, rand: Rand) => boolean> = {
     return true;
   },
   deepNesting: (m, rand) => {
-    // Wrap the graph into nested If bodies, sometimes past the frontend's depth limit.
-    const depth = pick(rand, [3, 40]);
-    for (let i = 0; i < depth && m.graph; i++)
-      m.graph = {
-        name: `wrap${i}`,
-        output: m.graph.output,
-        node: [
-          { opType: 'If', input: [], output: [], attribute: [{ name: 'then_branch', type: 5, g: m.graph }] },
-        ],
-      };
-    return true;
+    // the graph as the then_branch of nested Ifs, sometimes far past the frontend's depth limit
+    if (!m.graph) return false;
+    return nestInIfs(m, pick(rand, [3, 40, 5000]));
   },
 };
+
+/** The key and length of a length-delimited protobuf field. */
+const fieldHead = (field: number, length: number) => [
+  ...varint(BigInt((field << 3) | 2)),
+  ...varint(BigInt(length)),
+];
+
+/**
+ * The model with its graph wrapped `depth` times as the then_branch of an If node, encoded from the
+ * inside out: protobufjs encodes nested messages recursively, and thousands of levels overflow its stack.
+ */
+function nestInIfs(m: Model, depth: number): Uint8Array {
+  const graph = m.graph!;
+  const inner = onnx.GraphProto.encode(graph).finish();
+  const levels: number[][] = [];
+  let length = inner.length;
+  for (let i = 0; i < depth; i++) {
+    // GraphProto.node = 1, NodeProto.attribute = 5, AttributeProto.g = 6
+    const attribute = [
+      ...onnx.AttributeProto.encode({ name: 'then_branch', type: 5 }).finish(),
+      ...fieldHead(6, length),
+    ];
+    const node = [
+      ...onnx.NodeProto.encode({ opType: 'If' }).finish(),
+      ...fieldHead(5, attribute.length + length),
+    ];
+    const nodeLength = node.length + attribute.length + length;
+    const wrapper = [
+      ...onnx.GraphProto.encode({ name: `wrap${i}`, output: graph.output }).finish(),
+      ...fieldHead(1, nodeLength),
+    ];
+    levels.push([...wrapper, ...node, ...attribute]);
+    length = wrapper.length + nodeLength;
+  }
+  m.graph = null;
+  const head = [...onnx.ModelProto.encode(m).finish(), ...fieldHead(7, length)]; // ModelProto.graph = 7
+  const out = new Uint8Array(head.length + levels.reduce((n, l) => n + l.length, 0) + inner.length);
+  let at = 0;
+  for (const part of [head, ...levels.reverse(), inner]) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
+}
 
 export const MUTATION_KINDS = [...Object.keys(BYTE_MUTATIONS), ...Object.keys(STRUCTURED)];
 
@@ -178,6 +227,7 @@ export function mutateModel(bytes: Uint8Array, rand: Rand): { kind: string; byte
   const kind = pick(rand, MUTATION_KINDS);
   if (kind in BYTE_MUTATIONS) return { kind, bytes: BYTE_MUTATIONS[kind](bytes, rand) };
   const model = onnx.ModelProto.decode(bytes);
-  if (!STRUCTURED[kind](model, rand)) return { kind: 'flip', bytes: BYTE_MUTATIONS.flip(bytes, rand) };
-  return { kind, bytes: onnx.ModelProto.encode(model).finish() };
+  const edited = STRUCTURED[kind](model, rand);
+  if (!edited) return { kind: 'flip', bytes: BYTE_MUTATIONS.flip(bytes, rand) };
+  return { kind, bytes: edited instanceof Uint8Array ? edited : onnx.ModelProto.encode(model).finish() };
 }
