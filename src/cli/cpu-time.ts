@@ -4,7 +4,7 @@ type CpuUsage = () => { user: number; system: number };
 
 /**
  * A CPU clock in ms: the calling thread's (the one running JavaScript and the model's wasm) where Node
- * has `process.threadCpuUsage`, else the whole process's, V8's background threads included (garbage
+ * has `process.threadCpuUsage` (22.15 and 23.9 on), else the whole process's, V8's background threads included (garbage
  * collection, compiling to faster tiers): for a model that runs in microseconds, those are most of it.
  */
 export function cpuClockMs(): number {
