@@ -10,7 +10,9 @@
  * - bundle size, compile time, GFLOP/s (FLOPs as the compiler counts them in the manifest's kernel table:
  *   2 per multiply-add in convs and matmuls, 1 per float op elsewhere) and its share of one core's
  *   measured SIMD128 peak (src/cli/simd-peak.ts);
- * - Kiln's outputs checked against onnxruntime-node's before timing.
+ * - Kiln's outputs checked against onnxruntime-node's before timing;
+ * - what a million inferences of Kiln cost on Workers and on Lambda (src/deploy/cost.ts), at the CPU
+ *   time per run counted over its steady-state blocks.
  *
  * Ratios are Kiln ÷ peer: below 1 means Kiln is faster (or smaller). Tables go to stdout (Markdown),
  * progress to stderr. Kiln bundles are compiled in child processes with bin/kiln.js, and the SIMD peak is
@@ -35,6 +37,12 @@ import { hasRelaxedSimd } from '../src/runtime/relaxed-simd.js';
 import { compareTensors } from './compare.js';
 import { quantile } from '../src/runtime/timing.js';
 import type { Manifest } from '../src/bundle/manifest.js';
+import { readServedBundles } from '../src/deploy/bundles.js';
+import { modelFootprint } from '../src/deploy/cloudflare-limits.js';
+import { targetCosts, type TargetCost } from '../src/deploy/cost.js';
+import { DEFAULT_INSTANCE_TYPE } from '../src/deploy/gpu-limits.js';
+import { PRICES_DATE } from '../src/deploy/prices.js';
+import { cpuClockMs, cpuMsPerInference } from '../src/cli/cpu-time.js';
 
 const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
 if (!hasRelaxedSimd() && !process.execArgv.includes(RELAXED_FLAG)) {
@@ -263,6 +271,8 @@ interface ModelResult {
   steady: Partial<Record<string, Stats>>;
   cold: Partial<Record<EngineId, ColdSample & { samples: ColdSample[] }>>;
   size_mb: Record<EngineId, number>;
+  /** $ per 1M inferences of the Kiln variant a deploy runs (relaxed where measured) on each target */
+  cost_per_million: { engine: EngineId; targets: TargetCost[] };
 }
 
 async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
@@ -335,16 +345,22 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
     await runFor(opened[engine], warmMs, 3);
   }
   const samples = Object.fromEntries(ENGINES.map((e) => [e, [] as number[]])) as Record<EngineId, number[]>;
+  /** CPU time counted over each engine's blocks (src/cli/cpu-time.ts), for the cost columns */
+  const cpuMs = Object.fromEntries(ENGINES.map((e) => [e, 0])) as Record<EngineId, number>;
   for (let b = 0; b < blocks; b++)
     for (let k = 0; k < ENGINES.length; k++) {
       const engine = ENGINES[(b + k) % ENGINES.length];
       log(`[${c.name}] ${engine}: block ${b + 1}/${blocks}`);
-      for (const t of await runFor(opened[engine], blockMs, 2)) samples[engine].push(t); // µs models: too many to spread
+      const cpuStart = cpuClockMs();
+      const times = await runFor(opened[engine], blockMs, 2);
+      cpuMs[engine] += cpuClockMs() - cpuStart;
+      for (const t of times) samples[engine].push(t); // µs models: too many to spread
     }
   for (const engine of ENGINES) await opened[engine].dispose();
   const steady: ModelResult['steady'] = {};
   for (const engine of ENGINES) steady[engine] = stats(samples[engine]);
   return {
+    cost_per_million: await kilnCost(bundle, samples, cpuMs),
     model: c.name,
     about: c.about,
     gflop: flops / 1e9,
@@ -354,6 +370,31 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
     cold,
     size_mb,
   };
+}
+
+/**
+ * Kiln on each deploy target, priced from the variant those runtimes pick (relaxed SIMD: Node 24 on
+ * Lambda, workerd) and its CPU time per inference over the timed blocks, as `kiln bench --cost` does.
+ */
+async function kilnCost(
+  bundle: string,
+  samples: Record<EngineId, number[]>,
+  cpuMs: Record<EngineId, number>,
+): Promise<ModelResult['cost_per_million']> {
+  const engine: EngineId = ENGINES.includes('kiln-relaxed') ? 'kiln-relaxed' : 'kiln';
+  const runs = samples[engine];
+  const [served] = await readServedBundles([bundle]);
+  const targets = targetCosts({
+    manifest: served.manifest,
+    footprint: modelFootprint(served, true),
+    measurement: {
+      backend: 'wasm',
+      medianMs: stats(runs).median_ms,
+      cpuMs: cpuMsPerInference(cpuMs[engine] / runs.length, runs),
+    },
+    instanceType: DEFAULT_INSTANCE_TYPE,
+  });
+  return { engine, targets };
 }
 
 async function checkAgainstOrtNode(opened: Partial<Record<EngineId, OpenedEngine>>): Promise<string> {
@@ -379,6 +420,11 @@ const fmt = (x: number | undefined, digits?: number) => {
 };
 const ratio = (a: number | undefined, b: number | undefined) => (a && b ? fmt(a / b, 2) : 'n/a');
 const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+/** a target's $ per 1M inferences, or why there is none (a limit of the target) */
+const dollars = (r: ModelResult, target: string) => {
+  const cost = r.cost_per_million.targets.find((t) => t.target === target)!;
+  return cost.usdPerMillion === undefined ? cost.basis.replace(/:.*/, '') : `$${fmt(cost.usdPerMillion, 3)}`;
+};
 
 function report(results: ModelResult[], peak: { simd128: number; relaxed?: number }, date: string): string {
   const lines: string[] = [];
@@ -392,6 +438,8 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
     `Steady state: each engine warmed ≥ ${warmMs} ms, then ${blocks} alternating blocks of ≥ ${blockMs} ms; ` +
       `median ms (p10–p90). Start-up: median of ${coldRuns} fresh process(es) per engine.`,
     '**Ratios are Kiln ÷ peer: below 1 = Kiln faster (or smaller).**',
+    `$/1M: a million inferences of ${relaxed ? 'Kiln relaxed' : 'Kiln'} (at its CPU time per run over the blocks) on Workers Standard and on ` +
+      `Lambda arm64 at the memory size kiln deploy picks, requests included; prices of ${PRICES_DATE} (src/deploy/prices.ts, \`kiln bench --cost\`).`,
     '',
     row([
       'model',
@@ -402,8 +450,10 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
       'Kiln ÷ ORT-node',
       ...steadyCols.map((e) => `${label(e)} GFLOP/s (% peak)`),
       'Kiln output = ORT-node',
+      'Kiln $/1M Workers',
+      'Kiln $/1M Lambda arm64',
     ]),
-    row(Array(5 + (relaxed ? 1 : 0) + 2 * steadyCols.length).fill('---')),
+    row(Array(7 + (relaxed ? 1 : 0) + 2 * steadyCols.length).fill('---')),
   );
   for (const r of results) {
     const cell = (e: EngineId) => {
@@ -426,6 +476,8 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
         ratio(r.steady.kiln?.median_ms, r.steady['ort-node']?.median_ms),
         ...steadyCols.map(rate),
         r.agrees_with_ort_node,
+        dollars(r, 'cloudflare'),
+        dollars(r, 'lambda arm64'),
       ]),
     );
   }

@@ -36,3 +36,19 @@ async function createNodeGpu(): Promise<GpuLike> {
   if (!(await gpu.requestAdapter())) throw new Error(NO_ADAPTER);
   return gpu;
 }
+
+/** Mesa's llvmpipe (lavapipe) and SwiftShader run WebGPU on the CPU. */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|swiftshader|software/i;
+
+/** The adapter the webgpu backend gets, as it describes itself, and whether it is a CPU emulation. */
+export async function describeAdapter(
+  gpu: GpuLike,
+): Promise<{ description: string; software: boolean } | undefined> {
+  const info = (await gpu.requestAdapter({ powerPreference: 'high-performance' }))?.info;
+  if (!info) return undefined;
+  const description = info.description || [info.vendor, info.device].filter(Boolean).join(' ') || 'unknown';
+  return {
+    description,
+    software: SOFTWARE_ADAPTER.test([info.vendor, info.architecture, info.device, description].join(' ')),
+  };
+}

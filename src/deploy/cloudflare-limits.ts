@@ -5,6 +5,8 @@
  * 3 MB free / 10 MB paid after gzip, and wrangler 4.86 still rates its "Total Upload" against 3 MB),
  * "Memory" 128 MB per isolate on every plan, "CPU time" 10 ms per request on the free plan.
  */
+import { WEIGHTS_FILE } from '../bundle/files.js';
+import type { ServedBundle } from './bundles.js';
 import { DeployError } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -59,6 +61,21 @@ export interface ModelFootprint {
   /** model.wasm, plus model.relaxed.wasm when the Worker carries it */
   wasmBytes: number;
   weightsBytes: number;
+}
+
+/** What a bundle adds to a Worker that carries its model.relaxed.wasm or not (`relaxedInWorker`). */
+export function modelFootprint(
+  { name, manifest, files }: ServedBundle,
+  relaxedInWorker: boolean,
+): ModelFootprint {
+  const bytes = (file: string | undefined) => (file === undefined ? 0 : (files.get(file)?.byteLength ?? 0));
+  return {
+    name,
+    memoryBytes: manifest.memory.totalBytes,
+    // both modules are in the script and compiled when it starts: the relaxed one counts too
+    wasmBytes: bytes(manifest.wasm.file) + (relaxedInWorker ? bytes(manifest.wasm.relaxed?.file) : 0),
+    weightsBytes: bytes(WEIGHTS_FILE),
+  };
 }
 
 /**

@@ -15,12 +15,12 @@ import { requireCloudflareCredentials } from './cloudflare-credentials.js';
 import {
   checkMemory,
   mib,
+  modelFootprint,
   placeWeights,
   relaxedFromEnv,
   sum,
   weightsModeFromEnv,
   WORKERS_LIMITS,
-  type ModelFootprint,
   type WorkersLimits,
 } from './cloudflare-limits.js';
 import { isBucketExistsError, workersDevUrl, wranglerEnv } from './cloudflare-wrangler.js';
@@ -48,17 +48,7 @@ export async function deployToWorkers(request: DeployRequest, limits: WorkersLim
     request.name,
     bundles.map((b) => b.name),
   );
-  const models: ModelFootprint[] = bundles.map(({ name: model, manifest, files }) => ({
-    name: model,
-    memoryBytes: manifest.memory.totalBytes,
-    // both modules are in the script and compiled when it starts: the relaxed one counts too
-    wasmBytes:
-      (files.get(manifest.wasm.file)?.byteLength ?? 0) +
-      (relaxedInWorker && manifest.wasm.relaxed
-        ? (files.get(manifest.wasm.relaxed.file)?.byteLength ?? 0)
-        : 0),
-    weightsBytes: files.get('weights.bin')?.byteLength ?? 0,
-  }));
+  const models = bundles.map((bundle) => modelFootprint(bundle, relaxedInWorker));
   const memory = checkMemory(models, limits);
 
   request.step(`building the Worker "${name}"`);

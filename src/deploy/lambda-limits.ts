@@ -42,6 +42,17 @@ export function lambdaMemoryMb(models: MemoryNeeds[]): number {
   return Math.max(ONE_VCPU_MEMORY_MB, Math.ceil(lambdaBytesNeeded(models) / MB));
 }
 
+/** The memory setting for these models, or a DeployError when they need more than Lambda's maximum. */
+export function checkLambdaMemory(models: MemoryNeeds[]): { memoryMb: number; neededBytes: number } {
+  const neededBytes = lambdaBytesNeeded(models);
+  const memoryMb = lambdaMemoryMb(models);
+  if (memoryMb > LAMBDA_LIMITS.maxMemoryMb)
+    throw new DeployError(
+      `the bundles need about ${formatMb(neededBytes)} of memory, over Lambda's ${LAMBDA_LIMITS.maxMemoryMb} MB maximum: deploy fewer or smaller bundles, or use --target gpu`,
+    );
+  return { memoryMb, neededBytes };
+}
+
 /** The memory plans of the manifests inside a Kiln deployment zip (models/<name>/manifest.json). */
 export function memoryNeedsInZip(zipPath: string): MemoryNeeds[] {
   const entries = unzipSync(new Uint8Array(readFileSync(zipPath)), {
@@ -128,12 +139,7 @@ export function checkLambdaLimits(
     fail(
       `the Lambda zip is ${formatMb(zip.byteLength)}, over the ${formatMb(limits.directUploadZipBytes)} Lambda accepts uploaded directly (--update-code): deploy without --update-code, which uploads through S3`,
     );
-  const neededBytes = lambdaBytesNeeded(manifests.map((m) => m.memory));
-  const memoryMb = lambdaMemoryMb(manifests.map((m) => m.memory));
-  if (memoryMb > limits.maxMemoryMb)
-    fail(
-      `the bundles need about ${formatMb(neededBytes)} of memory, over Lambda's ${limits.maxMemoryMb} MB maximum: deploy fewer or smaller bundles, or use --target gpu`,
-    );
+  const { memoryMb, neededBytes } = checkLambdaMemory(manifests.map((m) => m.memory));
   const plan: string[] = [];
   for (const m of manifests) {
     const name = m.model.name;

@@ -9,6 +9,8 @@ export interface RunTimes {
   firstMs: number;
   /** the timed runs, ascending */
   sorted: number[];
+  /** with a `cpuClock`: the CPU time it counted over the timed runs, divided by their number */
+  cpuMsPerRun?: number;
 }
 
 export async function timeRuns(
@@ -20,6 +22,8 @@ export async function timeRuns(
     /** also warm by time, at least this long after the first run (V8 tiers wasm up in the background) */
     warmupMs?: number;
     progress?: (text: string) => void;
+    /** a clock of CPU time in ms (in Node, the process's user + system time), read around the timed runs */
+    cpuClock?: () => number;
   },
 ): Promise<RunTimes> {
   const timeRun = async (): Promise<number> => {
@@ -34,11 +38,18 @@ export async function timeRuns(
     await timeRun();
   }
   const sorted: number[] = [];
+  const cpuStart = options.cpuClock?.();
   for (let i = 0; i < options.runs; i++) {
     options.progress?.(`run ${i + 1}/${options.runs}`);
     sorted.push(await timeRun());
   }
-  return { firstMs, sorted: sorted.sort((a, b) => a - b) };
+  const cpuEnd = options.cpuClock?.();
+  return {
+    firstMs,
+    sorted: sorted.sort((a, b) => a - b),
+    ...(cpuStart !== undefined &&
+      cpuEnd !== undefined && { cpuMsPerRun: (cpuEnd - cpuStart) / options.runs }),
+  };
 }
 
 /** Run the model again and again for `ms` milliseconds (none when `ms` is 0). */

@@ -17,6 +17,13 @@ export interface GpuLimits {
 
 export interface GpuAdapterLike {
   readonly limits: GpuLimits;
+  /** how the adapter describes itself (`kiln bench --cost` names it); older implementations lack it */
+  readonly info?: {
+    readonly vendor: string;
+    readonly architecture: string;
+    readonly device: string;
+    readonly description: string;
+  };
   requestDevice(descriptor?: { requiredLimits?: Record<string, number> }): Promise<GpuDeviceLike>;
 }
 

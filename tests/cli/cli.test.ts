@@ -8,6 +8,7 @@ import { readTensorFile, writeTensorFile } from '../../src/tensor-io/index.js';
 import { tensorFromNumbers } from '../../src/ir/tensor.js';
 import { buildFixtureBundle, expectedY, WEIGHT_VALUES } from '../runtime/fixture.js';
 import { buildModel } from '../helpers/onnx-builder.js';
+import { PRICES_DATE } from '../../src/deploy/prices.js';
 
 interface Result {
   code: number;
@@ -194,6 +195,73 @@ describe.concurrent('kiln on a bundle', () => {
     expect(result.min_ms).toBeLessThanOrEqual(result.median_ms);
     expect(result.median_ms).toBeLessThanOrEqual(result.p90_ms);
     expect(result.peak_rss_mb).toBeGreaterThan(0);
+  });
+});
+
+describe.concurrent('kiln bench --cost', () => {
+  it('--json adds the price per 1M inferences on each target, made of its parts', async () => {
+    const r = await kiln('bench', bundleDir, '--runs', '20', '--warmup', '2', '--cost', '--json');
+    expect(r.code).toBe(0);
+    const { cost } = JSON.parse(r.stdout);
+    expect(Object.keys(cost)).toEqual(['prices_date', 'measured_on', 'cpu_ms', 'targets']);
+    expect(cost.prices_date).toBe(PRICES_DATE);
+    expect(cost.cpu_ms).toBeGreaterThan(0);
+    const targets = Object.fromEntries(cost.targets.map((t: { target: string }) => [t.target, t] as const));
+    expect(Object.keys(targets)).toEqual(['cloudflare', 'lambda arm64', 'lambda x86_64', 'gpu g5.xlarge']);
+    for (const name of ['cloudflare', 'lambda arm64', 'lambda x86_64']) {
+      const t = targets[name];
+      expect(t.usd_per_million).toBeGreaterThan(0);
+      expect(t.compute_usd).toBeGreaterThan(0);
+      expect(t.usd_per_million).toBeCloseTo(t.requests_usd + t.compute_usd, 12);
+    }
+    // Workers: the measured CPU time at the CPU-ms price
+    expect(targets.cloudflare.compute_usd).toBeCloseTo(cost.cpu_ms * 0.02, 12);
+    // Lambda: the same billed GB-s on both architectures, so compute costs in the ratio of their prices
+    expect(targets['lambda x86_64'].compute_usd / targets['lambda arm64'].compute_usd).toBeCloseTo(
+      0.0000166667 / 0.0000133334,
+      9,
+    );
+    expect(targets['gpu g5.xlarge']).toEqual({
+      target: 'gpu g5.xlarge',
+      usd_per_million: null,
+      requests_usd: null,
+      compute_usd: null,
+      basis:
+        'not priced: the bundle has no webgpu target (compile it with --targets wasm,webgpu, then kiln bench DIR --backend webgpu --cost)',
+    });
+  });
+
+  it('prints a table: one line per target with its price and how it is made', async () => {
+    const r = await kiln('bench', bundleDir, '--runs', '5', '--cost', '--instance-type', 'g6e.xlarge');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    const head = lines.indexOf(
+      `cost per 1M inferences (prices of ${PRICES_DATE}, AWS in us-east-1: src/deploy/prices.ts)`,
+    );
+    expect(head).toBeGreaterThan(0);
+    expect(lines[head + 1]).toMatch(/^  cloudflare +\$0\.3\d*  Workers Standard: \$0\.3 per 1M requests \+ /);
+    expect(lines[head + 2]).toMatch(/^  lambda arm64 +\$0\.2\d*  \$0\.2 per 1M requests \+ \d+ ms billed /);
+    expect(lines[head + 3]).toMatch(/^  lambda x86_64 +\$0\.2\d* /);
+    expect(lines[head + 4]).toMatch(/^  gpu g6e\.xlarge +–  not priced: the bundle has no webgpu target/);
+    expect(lines[head + 5]).toMatch(/^measured on .*: the targets' processors differ/);
+  });
+
+  it('refuses an instance type it has no price for, or --instance-type without --cost, in one line', async () => {
+    const [unpriced, unknown, alone] = await Promise.all([
+      kiln('bench', bundleDir, '--cost', '--instance-type', 'g5.2xlarge'),
+      kiln('bench', bundleDir, '--cost', '--instance-type', 'm5.large'),
+      kiln('bench', bundleDir, '--instance-type', 'g5.xlarge'),
+    ]);
+    expect(unpriced.code).toBe(1);
+    expect(unpriced.stderr).toBe(
+      'kiln: --instance-type g5.2xlarge: the price table (src/deploy/prices.ts) has g5.xlarge, g6.xlarge, g6e.xlarge, the one-GPU sizes\n',
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe(
+      'kiln: --instance-type m5.large: Kiln deploys to the g5, g6, g6e families (e.g. g5.xlarge)\n',
+    );
+    expect(alone.code).toBe(2);
+    expect(alone.stderr.split('\n')[0]).toBe('kiln: --instance-type needs --cost');
   });
 });
 

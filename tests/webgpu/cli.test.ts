@@ -93,6 +93,31 @@ describe('kiln with the webgpu target', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ model: 'mlp', backend: 'webgpu', runs: 2 });
   });
 
+  it('bench --backend webgpu --cost prices the GPU instance at the measured throughput, naming the adapter', async () => {
+    const r = await kiln('bench', bundle, '--backend', 'webgpu', '--runs', '5', '--cost', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { median_ms, cost } = JSON.parse(r.stdout);
+    expect(cost.cpu_ms).toBeNull();
+    const [workers, arm64, x86, gpu] = cost.targets;
+    for (const t of [workers, arm64, x86]) {
+      expect(t.usd_per_million).toBeNull();
+      expect(t.basis).toBe(
+        'not priced: it runs the wasm backend and this measurement is of webgpu (run kiln bench --cost without --backend webgpu)',
+      );
+    }
+    expect(gpu.target).toBe('gpu g5.xlarge');
+    // $1.006 an hour at one inference per median_ms (rounded in the JSON to µs)
+    expect(gpu.usd_per_million / ((1.006 / 3600) * (median_ms / 1000) * 1e6)).toBeCloseTo(1, 1);
+    expect(gpu.requests_usd).toBe(0);
+    expect(gpu.basis).toMatch(
+      /^\$1\.006 per instance-hour ÷ \([\d.]+ inferences per second × 3,600\): one at a time, .* each, on /,
+    );
+    // the CPU, then the adapter; on lavapipe the line says that this is not a GPU's speed
+    expect(cost.measured_on).toContain(',');
+    if (/llvmpipe/.test(cost.measured_on))
+      expect(gpu.basis).toContain("a CPU emulation of a GPU: not the instance's speed");
+  });
+
   it.each([
     { how: '--backend webgpu', flags: ['--backend', 'webgpu'] },
     { how: 'the default auto (the bundle has WGSL and there is an adapter)', flags: [] },

@@ -1,6 +1,7 @@
 /**
  * `kiln bench DIR`: load time, first run, and the distribution of steady-state run times; with
- * `--profile`, the time of every kernel (see ../profile/).
+ * `--profile`, the time of every kernel (see ../profile/); with `--cost`, dollars per million
+ * inferences on each deploy target (src/deploy/cost.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { readBundleDir } from '../../bundle/node.js';
@@ -17,10 +18,17 @@ import { nodeGpu } from '../gpu.js';
 import { progressLine } from '../progress.js';
 import { BACKENDS } from './run.js';
 import { peakRssMb } from '../peak-rss.js';
+import { cpuClockMs, cpuMsPerInference } from '../cpu-time.js';
 import { describeBackend, VARIANTS } from '../variant.js';
+import { readServedBundles } from '../../deploy/bundles.js';
+import { modelFootprint, relaxedFromEnv } from '../../deploy/cloudflare-limits.js';
+import { gpuHourlyPrice, targetCosts, type CostMeasurement } from '../../deploy/cost.js';
+import { DEFAULT_INSTANCE_TYPE } from '../../deploy/gpu-limits.js';
+import { costReport, formatCost } from '../cost-report.js';
+import { describeAdapter } from '../gpu.js';
 
 const usage =
-  'kiln bench DIR [--backend wasm|webgpu] [--variant auto|simd128|relaxed] [--runs N] [--warmup N] [--warmup-ms MS] [--input NAME=FILE]... [--profile [--top N]] [--json]';
+  'kiln bench DIR [--backend wasm|webgpu] [--variant auto|simd128|relaxed] [--runs N] [--warmup N] [--warmup-ms MS] [--input NAME=FILE]... [--profile [--top N]] [--cost [--instance-type TYPE]] [--json]';
 
 /** --profile warms by time first: V8 optimizes wasm in the background, seconds for a large model */
 const PROFILE_WARMUP_MS = 2000;
@@ -28,7 +36,8 @@ const PROFILE_WARMUP_MS = 2000;
 export const benchCommand: Command = {
   name: 'bench',
   usage,
-  summary: 'time a bundle: load, first run, median/p90/min of repeated runs; --profile: time per kernel',
+  summary:
+    'time a bundle: load, first run, median/p90/min of repeated runs; --profile: time per kernel; --cost: $ per 1M inferences per deploy target',
   async run(args) {
     const { values, positionals } = parseCommandArgs(
       args,
@@ -41,6 +50,8 @@ export const benchCommand: Command = {
         input: { type: 'string', multiple: true },
         profile: { type: 'boolean' },
         top: { type: 'string' },
+        cost: { type: 'boolean' },
+        'instance-type': { type: 'string' },
         json: { type: 'boolean' },
       },
       usage,
@@ -53,6 +64,10 @@ export const benchCommand: Command = {
     const profile = values.profile ?? false;
     if (values.top !== undefined && !profile) throw new UsageError('--top needs --profile', usage);
     const top = parseCount('--top', values.top, 15, 1, usage);
+    const cost = values.cost ?? false;
+    if (values['instance-type'] !== undefined && !cost)
+      throw new UsageError('--instance-type needs --cost', usage);
+    const instanceType = values['instance-type'] ?? DEFAULT_INSTANCE_TYPE;
     const warmupMs = parseCount(
       '--warmup-ms',
       values['warmup-ms'],
@@ -70,6 +85,7 @@ export const benchCommand: Command = {
       await verifyBundle(files);
       kernelTableOf(files.manifest);
     }
+    if (cost) gpuHourlyPrice(instanceType);
 
     // Dawn's start-up is not part of loading the model, so the GPU is fetched before the clock starts
     const gpu = backend === 'webgpu' ? await nodeGpu() : undefined;
@@ -78,11 +94,16 @@ export const benchCommand: Command = {
     const loadMs = performance.now() - loadStart;
     const feeds = feedsFromArgs(model, values.input ?? [], usage, 'random');
     const progress = progressLine();
-    const { firstMs: firstRunMs, sorted: times } = await timeRuns(model, feeds, {
+    const {
+      firstMs: firstRunMs,
+      sorted: times,
+      cpuMsPerRun,
+    } = await timeRuns(model, feeds, {
       runs,
       warmup,
       warmupMs,
       progress: (text) => progress.update(text),
+      cpuClock: cpuClockMs,
     });
     model.dispose();
     // taken before profiling, which holds binaryen and a second instance
@@ -99,6 +120,19 @@ export const benchCommand: Command = {
       });
       report = profileReport(kernelTimes, { peakGflops: peak.simd128, warmupMs });
     }
+    const costs = cost
+      ? await costOf(
+          dir,
+          {
+            backend: model.backend,
+            medianMs: quantile(times, 0.5),
+            ...(model.backend === 'wasm'
+              ? { cpuMs: cpuMsPerInference(cpuMsPerRun!, times) }
+              : { adapter: await describeAdapter(gpu!) }),
+          },
+          instanceType,
+        )
+      : undefined;
     progress.done();
 
     const result = {
@@ -113,7 +147,8 @@ export const benchCommand: Command = {
       min_ms: round(times[0]),
       peak_rss_mb: peakRss,
     };
-    if (values.json) return printJson(report ? { ...result, profile: report } : result);
+    if (values.json)
+      return printJson({ ...result, ...(report && { profile: report }), ...(costs && { cost: costs }) });
     print(
       `${result.model} (${describeBackend(model)}): load ${result.load_ms} ms, first run ${result.first_run_ms} ms`,
     );
@@ -125,8 +160,24 @@ export const benchCommand: Command = {
       print('');
       for (const line of formatProfile(report, { top, bars: process.stdout.isTTY === true })) print(line);
     }
+    if (costs) {
+      print('');
+      for (const line of formatCost(costs)) print(line);
+    }
   },
 };
+
+/** The bundle as a deploy reads it, priced on every target from this measurement. */
+async function costOf(dir: string, measurement: CostMeasurement, instanceType: string) {
+  const [bundle] = await readServedBundles([dir]);
+  const costs = targetCosts({
+    manifest: bundle.manifest,
+    footprint: modelFootprint(bundle, relaxedFromEnv(process.env)),
+    measurement,
+    instanceType,
+  });
+  return costReport(measurement, costs);
+}
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
