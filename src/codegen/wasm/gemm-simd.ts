@@ -421,7 +421,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     return counted('np', panels, panels * PANEL * g.M * g.K, panelAt, () => body.join('\n'));
   };
 
-  const packs = form === 'broadcast' && g.M >= PACK_MIN_ROWS && g.N >= PANEL;
+  const packs = form === 'broadcast' && !g.streamB && g.M >= PACK_MIN_ROWS && g.N >= PANEL;
   const full = packs ? g.N - (g.N % PANEL) : 0;
   return [
     setA,
