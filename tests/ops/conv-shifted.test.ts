@@ -15,7 +15,7 @@ const cases: Record<string, ConvCase> = {
   '3×3 dilation 2, bias': { x: [1, 20, 17, 21], m: 16, k: 3, dilation: 2, pads: [2, 2, 2, 2], bias: true },
   '5×5 p2, odd sizes': { x: [1, 19, 23, 29], m: 13, k: 5, pads: [2, 2, 2, 2], bias: true, act: 'relu' },
   'several-row bands': { x: [1, 48, 64, 80], m: 12, k: 3, pads: [1, 1, 1, 1], bias: true, act: 'relu' },
-  'one-row bands (prime height)': { x: [1, 64, 61, 160], m: 8, k: 3, pads: [1, 1, 1, 1] },
+  'one-row bands (prime height)': { x: [1, 32, 61, 160], m: 8, k: 3, pads: [1, 1, 1, 1] },
 };
 
 describe('shifted-view Conv matches onnxruntime', () => {
@@ -28,10 +28,10 @@ describe('shifted-view Conv matches onnxruntime', () => {
 });
 
 describe('shiftedConvFits', () => {
-  const geometry = (C: number, stride: number, group: number, k: number, outW: number) => ({
+  const geometry = (C: number, stride: number, group: number, k: number, outW: number, M = 8) => ({
     N: 1,
     C,
-    M: 8,
+    M,
     group,
     inSpatial: [32, outW],
     window: {
@@ -43,12 +43,16 @@ describe('shiftedConvFits', () => {
       out: [32 - k + 1, outW - k + 1],
     },
   });
-  it('takes stride-1 2-D convs of enough channels and width, and leaves the rest to im2col', () => {
+  it('takes stride-1 2-D convs of 16–48 channels in and ≤ 16 out and enough width, and leaves the rest to im2col', () => {
     expect(shiftedConvFits(geometry(16, 1, 1, 3, 40))).toBe(true);
     expect(shiftedConvFits(geometry(8, 1, 1, 3, 40))).toBe(false);
     expect(shiftedConvFits(geometry(16, 2, 1, 3, 40))).toBe(false);
     expect(shiftedConvFits(geometry(16, 1, 2, 3, 40))).toBe(false);
     expect(shiftedConvFits(geometry(16, 1, 1, 1, 40))).toBe(false);
     expect(shiftedConvFits(geometry(16, 1, 1, 3, 12))).toBe(false);
+    expect(shiftedConvFits(geometry(48, 1, 1, 3, 40, 16))).toBe(true);
+    expect(shiftedConvFits(geometry(40, 1, 1, 3, 40, 40))).toBe(false);
+    expect(shiftedConvFits(geometry(64, 1, 1, 3, 40))).toBe(false);
+    expect(shiftedConvFits(geometry(16, 1, 1, 3, 40, 64))).toBe(false);
   });
 });
