@@ -10,7 +10,7 @@ import type { GpuLike } from './webgpu-types.js';
 
 const BACKENDS: readonly Backend[] = ['auto', 'wasm', 'webgpu'];
 /** Warm-up budget for `warmup: true` */
-const DEFAULT_WARMUP_MS = 250;
+const DEFAULT_WARMUP_MS = 100;
 const VARIANTS: readonly NonNullable<LoadOptions['variant']>[] = ['auto', 'simd128', 'relaxed'];
 
 export async function loadModel(source: BundleSource, options: LoadOptions = {}): Promise<Model> {
