@@ -35,7 +35,7 @@ export async function loadModel(source: BundleSource, options: LoadOptions = {})
   requireTarget(files, chosen);
   if (chosen === 'wasm') {
     const { instance, running } = await wasmInstance(files, variant, options.imports);
-    if (warmup) await instance.warmUp(warmup === true ? DEFAULT_WARMUP_MS : warmup);
+    if (warmup) instance.warmUp(warmup === true ? DEFAULT_WARMUP_MS : warmup);
     return new LoadedModel(manifest, 'wasm', instance, running);
   }
   checkGpu(options.gpu);

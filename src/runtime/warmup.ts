@@ -7,8 +7,8 @@
  * call. Kernels called once per run spend their budget over several runs, one by one, so a small model's
  * first run after load is all baseline code (measured 14× its steady time for a 1 ms classifier) and it
  * takes 10–20 runs to reach steady state; a large model gets there within a run or two. Warm-up therefore
- * runs for a time budget rather than a count, yielding to the event loop between runs so the background
- * compiler gets the CPU on a single core.
+ * runs for a time budget rather than a count. (The optimized code is installed by the background thread
+ * itself, so the runs need not yield to the event loop in between.)
  */
 
 /** Most warm-up runs, whatever the clock says (a Worker's clock does not advance during compute). */
@@ -20,16 +20,15 @@ export interface WarmupResult {
 }
 
 /** Call `run` until `budgetMs` is spent or MAX_WARMUP_RUNS runs are done; at least once. */
-export async function warmUp(
+export function warmUp(
   run: () => void,
   budgetMs: number,
   now: () => number = () => performance.now(),
-): Promise<WarmupResult> {
+): WarmupResult {
   const start = now();
   for (let runs = 1; ; runs++) {
     run();
     const spent = now() - start;
     if (spent >= budgetMs || runs >= MAX_WARMUP_RUNS) return { runs, ms: spent };
-    await new Promise((resolve) => setTimeout(resolve, 0));
   }
 }

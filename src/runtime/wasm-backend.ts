@@ -76,10 +76,10 @@ export class WasmInstance {
    * Runs on zero inputs until V8 runs the model's optimized code (see warmup.ts). Best effort: a model
    * that traps on zeros ends its warm-up there, and its real runs report their own errors.
    */
-  async warmUp(budgetMs: number): Promise<void> {
+  warmUp(budgetMs: number): void {
     for (const sig of this.manifest.inputs) this.bytesAt(sig).fill(0);
     try {
-      await warmUp(this.runEntry, budgetMs);
+      warmUp(this.runEntry, budgetMs);
     } catch (err) {
       if (!(err instanceof WebAssembly.RuntimeError)) throw err;
     }
