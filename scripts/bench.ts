@@ -58,6 +58,8 @@ if (!hasRelaxedSimd() && !process.execArgv.includes(RELAXED_FLAG)) {
 }
 /** the engines timed: Kiln's relaxed module only where this engine compiles relaxed SIMD */
 const ENGINES = ENGINE_IDS.filter((e) => e !== 'kiln-relaxed' || hasRelaxedSimd());
+/** the Kiln engine also started with warm-up at load (the variant `kiln serve` would run) */
+const WARMUP_ENGINE: EngineId = ENGINES.includes('kiln-relaxed') ? 'kiln-relaxed' : 'kiln';
 /** node flags every child gets, so fresh processes see the same engine features */
 const CHILD_FLAGS = process.execArgv.filter((a) => a === RELAXED_FLAG);
 
@@ -168,12 +170,26 @@ interface ColdSample {
 }
 
 /** One fresh process: spawn → its result line is the cold start; the child reports the rest. */
-function coldStart(child: string, engine: EngineId, c: BenchCase, bundle: string): Promise<ColdSample> {
+function coldStart(
+  child: string,
+  engine: EngineId,
+  c: BenchCase,
+  bundle: string,
+  warmup = false,
+): Promise<ColdSample> {
   return new Promise((resolvePromise, reject) => {
     const start = performance.now();
     const proc = spawn(
       process.execPath,
-      [...CHILD_FLAGS, child, engine, c.onnx, bundle, JSON.stringify(c.inputs)],
+      [
+        ...CHILD_FLAGS,
+        child,
+        engine,
+        c.onnx,
+        bundle,
+        JSON.stringify(c.inputs),
+        ...(warmup ? ['warmup'] : []),
+      ],
       {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -270,6 +286,8 @@ interface ModelResult {
   agrees_with_ort_node: string;
   steady: Partial<Record<string, Stats>>;
   cold: Partial<Record<EngineId, ColdSample & { samples: ColdSample[] }>>;
+  /** Kiln (relaxed where measured) loaded with warm-up at load, as `kiln serve` loads it */
+  cold_warmup: ColdSample & { samples: ColdSample[] };
   size_mb: Record<EngineId, number>;
   /** $ per 1M inferences of the Kiln variant a deploy runs (relaxed where measured) on each target */
   cost_per_million: { engine: EngineId; targets: TargetCost[] };
@@ -309,27 +327,31 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
     EngineId,
     ColdSample[]
   >;
-  for (let i = 0; i < coldRuns; i++)
+  const warmSamples: ColdSample[] = [];
+  for (let i = 0; i < coldRuns; i++) {
     for (const engine of ENGINES) {
       log(`[${c.name}] ${engine}: cold start ${i + 1}/${coldRuns} (fresh process)`);
       coldSamples[engine].push(await coldStart(child, engine, c, bundle));
     }
-  const cold: ModelResult['cold'] = {};
-  for (const engine of ENGINES) {
-    const s = coldSamples[engine];
+    log(`[${c.name}] ${WARMUP_ENGINE} with warm-up at load: cold start ${i + 1}/${coldRuns} (fresh process)`);
+    warmSamples.push(await coldStart(child, WARMUP_ENGINE, c, bundle, true));
+  }
+  const medians = (s: ColdSample[]) => {
     const med = (k: keyof ColdSample) =>
       quantile(
         s.map((x) => x[k]).sort((a, b) => a - b),
         0.5,
       );
-    cold[engine] = {
+    return {
       load_ms: med('load_ms'),
       first_run_ms: med('first_run_ms'),
       peak_rss_mb: med('peak_rss_mb'),
       cold_start_ms: med('cold_start_ms'),
       samples: s,
     };
-  }
+  };
+  const cold: ModelResult['cold'] = {};
+  for (const engine of ENGINES) cold[engine] = medians(coldSamples[engine]);
 
   // steady state in this process
   const feeds = benchFeeds(c.inputs);
@@ -368,6 +390,7 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
     agrees_with_ort_node: agrees,
     steady,
     cold,
+    cold_warmup: medians(warmSamples),
     size_mb,
   };
 }
@@ -486,35 +509,39 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
     'Start-up, each sample a fresh `node` process: load = model load (library already imported), first run = the',
     'run after it, cold start = spawn → first result (Node start, imports, load, first run), peak RSS of the',
     'process. Size = what the engine needs for the model: Kiln model.wasm + weights.bin; ORT-web the .onnx +',
-    'ort-wasm-simd-threaded.wasm; ORT-node the .onnx + its native libraries.',
+    'ort-wasm-simd-threaded.wasm; ORT-node the .onnx + its native libraries. First ÷ steady = first run ÷ the',
+    'engine\'s steady-state median above. "warm-up at load" = loaded as `kiln serve` loads it: run on zeros until',
+    'V8 runs the optimized code (src/runtime/warmup.ts; its time is in load).',
     '',
     row([
       'model',
       'engine',
       'load ms',
       'first run ms',
+      'first ÷ steady',
       'cold start ms',
       'peak RSS MB',
       'size MB',
       'compile s',
     ]),
-    row(Array(8).fill('---')),
+    row(Array(9).fill('---')),
   );
   for (const r of results) {
+    const startRow = (label: string, e: EngineId, c: ColdSample) =>
+      row([
+        r.model,
+        label,
+        fmt(c.load_ms),
+        fmt(c.first_run_ms),
+        ratio(c.first_run_ms, r.steady[e]?.median_ms),
+        fmt(c.cold_start_ms),
+        fmt(c.peak_rss_mb, 0),
+        fmt(r.size_mb[e], 2),
+        e === 'kiln' ? fmt(r.compile_s, 1) : '',
+      ]);
     for (const e of ENGINES) {
-      const c = r.cold[e]!;
-      lines.push(
-        row([
-          r.model,
-          ENGINE_LABELS[e],
-          fmt(c.load_ms),
-          fmt(c.first_run_ms),
-          fmt(c.cold_start_ms),
-          fmt(c.peak_rss_mb, 0),
-          fmt(r.size_mb[e], 2),
-          e === 'kiln' ? fmt(r.compile_s, 1) : '',
-        ]),
-      );
+      lines.push(startRow(ENGINE_LABELS[e], e, r.cold[e]!));
+      if (e === WARMUP_ENGINE) lines.push(startRow(`${ENGINE_LABELS[e]}, warm-up at load`, e, r.cold_warmup));
     }
     const k = r.cold.kiln!;
     const w = r.cold['ort-web']!;
@@ -524,6 +551,7 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
         '**Kiln ÷ ORT-web**',
         ratio(k.load_ms, w.load_ms),
         ratio(k.first_run_ms, w.first_run_ms),
+        '',
         ratio(k.cold_start_ms, w.cold_start_ms),
         ratio(k.peak_rss_mb, w.peak_rss_mb),
         ratio(r.size_mb.kiln, r.size_mb['ort-web']),

@@ -4,17 +4,19 @@
  * esbuild (the peers left as packages) and runs it with plain `node`, so Kiln's cold start holds no
  * TypeScript transpiling; the parent times spawn → this line as the cold start.
  *
- *   node cold-start.mjs ENGINE MODEL.onnx BUNDLE_DIR INPUTS_JSON
+ *   node cold-start.mjs ENGINE MODEL.onnx BUNDLE_DIR INPUTS_JSON [warmup]
+ *
+ * `warmup` (Kiln engines): load with warm-up at load, as `kiln serve` does (src/runtime/warmup.ts).
  */
 import { benchFeeds, type BenchInput } from './feeds.js';
 import { importEngine, openEngine, type EngineId } from './engines.js';
 import { peakRssMb } from '../../src/cli/peak-rss.js';
 
-const [engine, onnx, bundle, inputsJson] = process.argv.slice(2);
+const [engine, onnx, bundle, inputsJson, mode] = process.argv.slice(2);
 const feeds = benchFeeds(JSON.parse(inputsJson) as BenchInput[]);
 await importEngine(engine as EngineId);
 const t0 = performance.now();
-const opened = await openEngine(engine as EngineId, { onnx, bundle }, feeds);
+const opened = await openEngine(engine as EngineId, { onnx, bundle }, feeds, { warmup: mode === 'warmup' });
 const t1 = performance.now();
 await opened.run();
 const t2 = performance.now();

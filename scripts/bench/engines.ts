@@ -59,15 +59,16 @@ export async function importEngine(engine: EngineId): Promise<void> {
   if (engine === 'ort-node') await (ortNode ??= import('onnxruntime-node'));
 }
 
-/** Load `engine` on the model; resolves once it can run (what the `load` figures time). */
+/** Load `engine` on the model; resolves once it can run (what the `load` figures time). `warmup`: Kiln's warm-up at load. */
 export async function openEngine(
   engine: EngineId,
   source: EngineSource,
   feeds: Record<string, HostTensor>,
+  options: { warmup?: boolean } = {},
 ): Promise<OpenedEngine> {
   if (engine === 'kiln' || engine === 'kiln-relaxed') {
     const variant = engine === 'kiln' ? 'simd128' : 'relaxed';
-    const model = await loadModel(source.bundle, { backend: 'wasm', variant });
+    const model = await loadModel(source.bundle, { backend: 'wasm', variant, warmup: options.warmup });
     const feed = feeds as Record<string, Feed>;
     return {
       run: () => model.run(feed),

@@ -6,6 +6,7 @@ import { prepackWeights } from '../passes/prepack.js';
 import { fuseElementwise } from '../passes/fuse-elementwise.js';
 import { fuseActivations } from '../passes/fuse-activation.js';
 import { canonicalize } from '../passes/canonicalize.js';
+import { foldBatchNorms } from '../passes/fold-batch-norm.js';
 import { compressWeights } from '../passes/compress-weights.js';
 import { lowerGraph } from './lower.js';
 import { kernelTable } from './kernel-table.js';
@@ -58,13 +59,15 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
   progress('parse', 0, 1);
   const parsed = parseOnnxModel(bytes, { baseDir: opts.baseDir, onWarning: opts.onWarning });
   const specialized = eliminateDeadCode(
-    specialize(prepackWeights(parsed), {
-      evaluate: evaluateProgram,
-      shapes: opts.shapes,
-      consts: opts.consts,
-      onWarning: opts.onWarning,
-      onProgress: (done, total) => progress('specialize', done, total),
-    }),
+    foldBatchNorms(
+      specialize(prepackWeights(parsed), {
+        evaluate: evaluateProgram,
+        shapes: opts.shapes,
+        consts: opts.consts,
+        onWarning: opts.onWarning,
+        onProgress: (done, total) => progress('specialize', done, total),
+      }),
+    ),
   );
   const { graph, quant } =
     weightFormat === 'fp32'

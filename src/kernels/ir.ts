@@ -109,6 +109,12 @@ export interface GemmStmt {
   bias?: MatView;
   beta: number;
   act?: Activation;
+  /**
+   * Schedule hint: read B where it lies instead of copying it into packed panels. Set where B is a
+   * shifted view that other gemms of the kernel read too (conv-shifted.ts), so packing would copy the
+   * same data once per gemm.
+   */
+  streamB?: boolean;
 }
 
 export type Stmt =

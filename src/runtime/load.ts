@@ -9,6 +9,8 @@ import { WasmInstance } from './wasm-backend.js';
 import type { GpuLike } from './webgpu-types.js';
 
 const BACKENDS: readonly Backend[] = ['auto', 'wasm', 'webgpu'];
+/** Warm-up budget for `warmup: true` */
+const DEFAULT_WARMUP_MS = 100;
 const VARIANTS: readonly NonNullable<LoadOptions['variant']>[] = ['auto', 'simd128', 'relaxed'];
 
 export async function loadModel(source: BundleSource, options: LoadOptions = {}): Promise<Model> {
@@ -18,6 +20,9 @@ export async function loadModel(source: BundleSource, options: LoadOptions = {})
   const variant = options.variant ?? 'auto';
   if (!VARIANTS.includes(variant))
     throw new Error(`loadModel: unknown variant "${String(variant)}" (expected ${VARIANTS.join(', ')})`);
+  const warmup = options.warmup;
+  if (warmup !== undefined && typeof warmup !== 'boolean' && !(typeof warmup === 'number' && warmup >= 0))
+    throw new Error(`loadModel: warmup must be a boolean or a number of ms ≥ 0, not ${String(warmup)}`);
   if (backend === 'webgpu') checkGpu(options.gpu);
   // model.relaxed.wasm is fetched only when it may run
   const relaxed = backend !== 'webgpu' && (variant === 'relaxed' || (variant === 'auto' && hasRelaxedSimd()));
@@ -30,6 +35,7 @@ export async function loadModel(source: BundleSource, options: LoadOptions = {})
   requireTarget(files, chosen);
   if (chosen === 'wasm') {
     const { instance, running } = await wasmInstance(files, variant, options.imports);
+    if (warmup) instance.warmUp(warmup === true ? DEFAULT_WARMUP_MS : warmup);
     return new LoadedModel(manifest, 'wasm', instance, running);
   }
   checkGpu(options.gpu);

@@ -53,6 +53,13 @@ export interface LoadOptions {
    * passes in memory); the modules Kiln compiles import nothing.
    */
   imports?: WebAssembly.Imports;
+  /**
+   * wasm backend: before resolving, run the model on zero inputs until the engine runs its optimized
+   * code (V8 starts wasm in a baseline tier: a small model's first run can take 5–20× its steady time),
+   * for this many ms (true: 100; at least one run, at most 32). Makes the first real run fast at the cost of load time;
+   * `kiln serve` does it. Off by default.
+   */
+  warmup?: boolean | number;
 }
 
 /**

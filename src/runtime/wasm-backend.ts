@@ -6,6 +6,7 @@ import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { Manifest, TensorSignature } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elements.js';
 import type { Tensor, WasmVariant } from './types.js';
+import { warmUp } from './warmup.js';
 
 const WASM_PAGE = 65536;
 
@@ -82,6 +83,19 @@ export class WasmInstance {
       outputs[sig.name] = { dtype, dims: [...sig.shape], data };
     }
     return outputs;
+  }
+
+  /**
+   * Runs on zero inputs until V8 runs the model's optimized code (see warmup.ts). Best effort: a model
+   * that traps on zeros ends its warm-up there, and its real runs report their own errors.
+   */
+  warmUp(budgetMs: number): void {
+    for (const sig of this.manifest.inputs) this.bytesAt(sig).fill(0);
+    try {
+      warmUp(this.runEntry, budgetMs);
+    } catch (err) {
+      if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+    }
   }
 
   private bytesAt(sig: TensorSignature): Uint8Array {

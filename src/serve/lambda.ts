@@ -28,7 +28,8 @@ export async function packagedHandler(moduleUrl: string, bundles: PackagedBundle
   const models = await Promise.all(
     bundles.map(async ({ name, folder }) => ({
       name,
-      model: await loadModel(new URL(`${folder}/`, moduleUrl)),
+      // warmed up during the function's init, so the first invocation runs optimized code
+      model: await loadModel(new URL(`${folder}/`, moduleUrl), { warmup: true }),
     })),
   );
   return createLambdaHandler({ models, ...optionsFromEnv(process.env) });

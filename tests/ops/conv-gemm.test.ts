@@ -49,8 +49,9 @@ const cases: Record<string, ConvCase> = {
   '1×1 s2 (im2col)': { x: [2, 8, 9, 11], m: 16, k: 1, stride: 2, bias: true },
   '5×5 p2, odd C/M/H/W': { x: [1, 3, 11, 13], m: 5, k: 5, pads: [2, 2, 2, 2], bias: true },
   // banded im2col: matrices over 2 MiB with small weights
-  'banded 3×3 s1 p1 (4-row bands), relu': {
-    x: [1, 16, 64, 64],
+  // (stride-1 convs of 16 or more channels take the shifted-view path, tests/ops/conv-shifted.test.ts)
+  'banded 3×3 s1 p1 (6-row bands), relu': {
+    x: [1, 12, 96, 96],
     m: 16,
     k: 3,
     pads: [1, 1, 1, 1],
@@ -73,7 +74,7 @@ const cases: Record<string, ConvCase> = {
     autoPad: 'SAME_UPPER',
     act: 'clip',
   },
-  'banded 3×3 one-row bands (prime height), no bias': { x: [1, 32, 61, 160], m: 8, k: 3, pads: [1, 1, 1, 1] },
+  'banded 3×3 one-row bands (prime height), no bias': { x: [1, 12, 61, 160], m: 8, k: 3, pads: [1, 1, 1, 1] },
 };
 
 describe('im2col + gemm Conv matches onnxruntime', () => {
@@ -88,6 +89,8 @@ describe('im2col + gemm Conv matches onnxruntime', () => {
 
 describe('bandRows', () => {
   it('bands large im2col matrices with small weights, in rows dividing the output height', () => {
+    expect(bandRows(108, 16, [96, 96])).toBe(6);
+    expect(bandRows(108, 8, [61, 160])).toBe(1);
     expect(bandRows(144, 16, [64, 64])).toBe(4);
     expect(bandRows(144, 16, [61, 160])).toBe(1);
     expect(bandRows(144, 13, [80, 48])).toBe(8);

@@ -127,6 +127,25 @@ const cases: Record<string, NodeCase> = {
     attrs: { auto_pad: { s: 'SAME_LOWER' }, strides: { ints: [2, 2] } },
     outputs: ['float32'],
   },
+  // kernel = stride, no padding: each output from one tap (the disjoint col2im)
+  'ConvTranspose 2×3 upsampling grouped, batch 2': {
+    op: 'ConvTranspose',
+    inputs: [f([2, 4, 3, 5]), w([4, 3, 2, 3]), w([6])],
+    attrs: { group: { i: 2 }, strides: { ints: [2, 3] } },
+    outputs: ['float32'],
+  },
+  'ConvTranspose ×2 upsampling 1-D and 3-D': {
+    op: 'ConvTranspose',
+    inputs: [f([1, 3, 2, 3, 4]), w([3, 2, 2, 1, 2])],
+    attrs: { strides: { ints: [2, 1, 2] } },
+    outputs: ['float32'],
+  },
+  'ConvTranspose ×4 upsampling 1-D': {
+    op: 'ConvTranspose',
+    inputs: [f([1, 2, 5]), w([2, 3, 4]), w([3])],
+    attrs: { strides: { ints: [4] } },
+    outputs: ['float32'],
+  },
   'ConvTranspose float64': {
     oracleInFloat32: true,
     op: 'ConvTranspose',

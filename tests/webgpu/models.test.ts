@@ -11,6 +11,14 @@ import { readTensorProto } from '../../src/tensor-io/tensorproto.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
 import { compareTensors } from '../../scripts/compare.js';
 import { runOrt } from '../helpers/ort-oracle.js';
+import {
+  bertEncoder,
+  benchFeed,
+  crnnRec,
+  dbnetDet,
+  mobilenetV3Cls,
+  type BenchModel,
+} from '../../scripts/bench-models.js';
 import { ROOT, asFeeds, differences, modelBytes, nodeGpu, randomFeeds } from './fixture.js';
 
 /** The model built for both targets and loaded on both backends. */
@@ -66,6 +74,34 @@ describe('SqueezeNet (onnx-light) on the webgpu backend', () => {
       expect(compareTensors(output, expected, 1e-3, 1e-7)).toBeUndefined();
     } finally {
       wasm.dispose();
+      webgpu.dispose();
+    }
+  });
+});
+
+// The exporter-shaped benchmark models, built small (tests/bench-models.test.ts checks them on wasm):
+// BatchNormalization folded into convs, Resize, ConvTranspose upsampling, depthwise convs, squeeze-excite,
+// decomposed LayerNorm/GELU and attention, all as WGSL.
+describe.each<[string, () => BenchModel]>([
+  ['mobilenetv3-cls', () => mobilenetV3Cls({ height: 32, width: 64, blocks: 6 })],
+  ['dbnet-det', () => dbnetDet({ size: 64, blocksPerStage: 1 })],
+  ['crnn-rec', () => crnnRec({ width: 64, blocks: 1 })],
+  ['bert-enc', () => bertEncoder({ sequence: 16, layers: 2, hidden: 48, heads: 4, vocab: 500 })],
+])('%s (small) on the webgpu backend', (_, build) => {
+  it('gives the outputs of onnxruntime', { timeout: 900_000 }, async () => {
+    const m = build();
+    const feeds = Object.fromEntries(m.inputs.map((i) => [i.name, benchFeed(i)]));
+    const files = await compileModel(m.bytes, {
+      targets: ['wasm', 'webgpu'],
+      shapes: Object.fromEntries(m.inputs.map((i) => [i.name, i.dims])),
+      onWarning: () => {},
+    });
+    const webgpu = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+    try {
+      const ours = await webgpu.run(asFeeds(feeds));
+      for (const [out, expected] of Object.entries(await runOrt(m.bytes, feeds)))
+        expect(compareTensors(ours[out] as HostTensor, expected, 1e-3, 1e-4), out).toBeUndefined();
+    } finally {
       webgpu.dispose();
     }
   });

@@ -130,12 +130,14 @@ async function loadAll(dirs: string[], backend: Backend): Promise<Model[]> {
  */
 async function loadOn(files: BundleFiles, dir: string, backend: Backend): Promise<Model> {
   if (backend === 'webgpu') return loadModel(files, { backend, gpu: await nodeGpu() });
-  if (backend === 'wasm' || !files.manifest.targets.includes('webgpu')) return loadModel(files, { backend });
+  // warm-up at load: the first request runs optimized code, not V8's baseline tier (runtime/warmup.ts)
+  if (backend === 'wasm' || !files.manifest.targets.includes('webgpu'))
+    return loadModel(files, { backend, warmup: true });
   try {
     return await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
   } catch (err) {
     warn(`serving ${dir} on wasm: ${(err as Error).message}`);
-    return loadModel(files, { backend: 'wasm' });
+    return loadModel(files, { backend: 'wasm', warmup: true });
   }
 }
 

@@ -328,11 +328,11 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
    * row block of A runs over all of them; otherwise one panel is packed at a time and every row block of A
    * runs over it. The remaining N % 8 columns go through the plain row blocks.
    */
-  const packedPanels = (): string => {
+  const packedPanels = (streamed: boolean): string => {
     const panels = Math.floor(g.N / PANEL);
     const panelBytes = g.K * PANEL * F32;
-    const rowsOuter = g.M > g.N;
-    const scratch = e.scratch(rowsOuter ? panels * panelBytes : panelBytes);
+    const rowsOuter = !streamed && g.M > g.N;
+    const scratch = streamed ? 0 : e.scratch(rowsOuter ? panels * panelBytes : panelBytes);
     const [src, dst, bPanel, cPanel, biasPanel, pp] = [
       'src',
       'dst',
@@ -393,18 +393,20 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     }
     const panelRows = (rows: number) =>
       [
-        tileAt(rows, `(i32.const ${scratch})`),
+        streamed
+          ? broadcastTile(rows, PANEL, `(local.get ${bPanel})`, g.b.rs * F32)
+          : tileAt(rows, `(i32.const ${scratch})`),
         advance(aRow, rows * g.a.rs * F32),
         advance(cCol, rows * g.c.rs * F32),
         g.bias ? advance(biasCol, rows * g.bias.rs * F32) : '',
       ].join('\n');
     const body = [
-      `(local.set ${dst} (i32.const ${scratch}))`,
-      pack,
+      streamed ? '' : `(local.set ${dst} (i32.const ${scratch}))\n${pack}`,
       `(local.set ${aRow} (local.get ${aBase})) (local.set ${cCol} (local.get ${cPanel}))`,
       g.bias ? `(local.set ${biasCol} (local.get ${biasPanel}))` : '',
       e.countedLoop(e.temp('i32', 'mb'), Math.floor(g.M / TILE_ROWS), panelRows(TILE_ROWS)),
       e.countedLoop(e.temp('i32', 'm1'), g.M % TILE_ROWS, panelRows(1)),
+      streamed ? advance(bPanel, PANEL * F32) : '',
       advance(cPanel, PANEL * F32),
       g.bias ? advance(biasPanel, PANEL * g.bias.cs * F32) : '',
     ];
@@ -421,14 +423,16 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     return counted('np', panels, panels * PANEL * g.M * g.K, panelAt, () => body.join('\n'));
   };
 
-  const packs = form === 'broadcast' && g.M >= PACK_MIN_ROWS && g.N >= PANEL;
-  const full = packs ? g.N - (g.N % PANEL) : 0;
+  // Row blocks that would each sweep all of B instead run panel by panel: each B panel is packed into
+  // a contiguous stream, or (streamB) read in place, and stays in L1 while every row block of A runs over it.
+  const panelled = form === 'broadcast' && g.M >= PACK_MIN_ROWS && g.N >= PANEL;
+  const full = panelled ? g.N - (g.N % PANEL) : 0;
   return [
     setA,
     setB,
     setC,
     setBias,
-    packs ? packedPanels() : '',
-    rowBlocks(full, form === 'broadcast' ? (packs ? [4, 1] : [8, 4, 1]) : [4, 1]),
+    panelled ? packedPanels(g.streamB === true) : '',
+    rowBlocks(full, form === 'broadcast' ? (panelled ? [4, 1] : [8, 4, 1]) : [4, 1]),
   ].join('\n');
 }

@@ -173,6 +173,8 @@ function gemmCol2im(
   const a = view(W, mul(gi, i32(Cg * Mg * kprod)), 1, Mg * kprod);
   const b = view(X, mul(add(mul(n, i32(C)), mul(gi, i32(Cg))), i32(inS)), inS, 1);
   const product = gemm(Mg * kprod, inS, Cg, a, b, view(col, i32(0), inS, 1));
+  if (tapsAreDisjoint(g))
+    return [loop('n', N, [loop('g', group, [product, ...disjointScatter(g, col, B, Y)])])];
   const scatter = forEachIndex([Mg, ...kernel, ...inSpatial], 'i', (idx) => {
     const [m, ...rest] = idx;
     const k = rest.slice(0, kernel.length);
@@ -185,6 +187,44 @@ function gemmCol2im(
     return [when(allOf(coords.map((e, d) => inRange(e, out[d])))!, [accumulate])];
   });
   return [loop('n', N, [fill, loop('g', group, [product, ...scatter])])];
+}
+
+/**
+ * Kernel = stride, no dilation, padding or output padding (the ×2 upsampling ConvTranspose of U-Nets and
+ * detector heads): every output element is reached by exactly one tap of one input position.
+ */
+function tapsAreDisjoint(g: Geometry): boolean {
+  return g.kernel.every(
+    (k, d) =>
+      k === g.strides[d] &&
+      g.dilations[d] === 1 &&
+      g.padBegin[d] === 0 &&
+      g.out[d] === g.inSpatial[d] * g.strides[d],
+  );
+}
+
+/**
+ * col2im when taps are disjoint: each output is stored once as col + bias, with no fill pass, no
+ * read-modify-write and no bounds checks. Loops run over (m, i0, k0, i1, k1, …) so stores are sequential;
+ * the last tap axis is unrolled.
+ */
+function disjointScatter(g: Geometry, col: BufRef, B: BufRef | undefined, Y: BufRef): Stmt[] {
+  const { M, group, inSpatial, kernel, out } = g;
+  const Mg = M / group;
+  const rank = kernel.length;
+  const interleaved = inSpatial.flatMap((n, d) => [n, kernel[d]]).slice(0, -1);
+  return forEachIndex([Mg, ...interleaved], 'i', ([m, ...rest]) =>
+    Array.from({ length: kernel[rank - 1] }, (_, last) => {
+      const i = inSpatial.map((_, d) => rest[2 * d]);
+      const k = kernel.map((_, d) => (d < rank - 1 ? rest[2 * d + 1] : i32(last)));
+      const coords = i.map((id, d) => add(mul(id, i32(g.strides[d])), k[d]));
+      const channel = add(add(mul(v('n'), i32(M)), mul(v('g'), i32(Mg))), m);
+      const yi = add(mul(channel, i32(sizeOf(out))), linearIndex(coords, stridesOf(out)));
+      const value = load(col, linearIndex([m, ...k, ...i], stridesOf([Mg, ...kernel, ...inSpatial])));
+      const bias = B ? load(B, add(mul(v('g'), i32(Mg)), m)) : undefined;
+      return store(Y, yi, bias ? add(value, bias) : value);
+    }),
+  );
 }
 
 function lower(ctx: OpContext, io: LowerIO): Kernel[] {

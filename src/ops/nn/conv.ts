@@ -27,6 +27,7 @@ import { attrInt, attrInts, registerOp, type LowerIO, type OpContext, type OpDef
 import { convOperands, fail, fmtShape, loadAs, optionalInput, requireShape } from './common.js';
 import { gemm, view } from './gemm-helpers.js';
 import { im2col } from './im2col.js';
+import { shiftedConvFits, shiftedConvLowering } from './conv-shifted.js';
 import { fusedActivation } from '../activation-attr.js';
 import { activate, depthwiseFits, depthwiseLoops } from './depthwise.js';
 import { forwardWindow, insideInput, tapCoord, type Window } from './window.js';
@@ -240,7 +241,9 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
     depthwiseFits(g, Y.dtype) && !io.forGpu
       ? depthwiseLoops(g, X!, W!, B, Y, act)
       : Y.dtype === 'float32' && !depthwise && g.C > 0
-        ? gemmLowering(g, X!, W!, B, Y, io, act)
+        ? !io.forGpu && shiftedConvFits(g)
+          ? shiftedConvLowering(g, X!, W!, B, Y, (n) => io.scratch('float32', n), act)
+          : gemmLowering(g, X!, W!, B, Y, io, act)
         : directLoops(g, X!, W!, B, Y, act);
   return [{ name: ctx.node.name, body }];
 }

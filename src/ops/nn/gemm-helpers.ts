@@ -13,10 +13,11 @@ export function gemm(
   a: MatView,
   b: MatView,
   c: MatView,
-  opts: { alpha?: number; bias?: MatView; beta?: number } = {},
+  opts: { alpha?: number; bias?: MatView; beta?: number; streamB?: boolean } = {},
 ): GemmStmt {
   const stmt: GemmStmt = { k: 'gemm', M, N, K, a, b, c, alpha: opts.alpha ?? 1, beta: opts.beta ?? 1 };
   if (opts.bias) stmt.bias = opts.bias;
+  if (opts.streamB) stmt.streamB = true;
   return stmt;
 }
 

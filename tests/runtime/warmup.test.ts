@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_WARMUP_RUNS, warmUp } from '../../src/runtime/warmup.js';
+import { loadModel } from '../../src/runtime/index.js';
+import { buildFixtureBundle, expectedY, fixtureFeeds } from './fixture.js';
+
+/** A clock that advances only when a run takes its next duration from `durations`. */
+function scripted(durations: number[]) {
+  let t = 0;
+  let i = 0;
+  return { run: () => void (t += durations[Math.min(i++, durations.length - 1)]), now: () => t };
+}
+
+describe('warmUp', () => {
+  it('runs until the budget is spent, at least once', () => {
+    const small = scripted([14, 6, 2.5, 2, 1.5, 1.2, 1]);
+    expect(warmUp(small.run, 21, small.now)).toEqual({ runs: 3, ms: 22.5 });
+    const once = scripted([400]);
+    expect(warmUp(once.run, 100, once.now).runs).toBe(1);
+  });
+  it('stops after MAX_WARMUP_RUNS when the clock does not advance (a Worker during compute)', () => {
+    let calls = 0;
+    const result = warmUp(
+      () => void calls++,
+      250,
+      () => 0,
+    );
+    expect(result.runs).toBe(MAX_WARMUP_RUNS);
+    expect(calls).toBe(MAX_WARMUP_RUNS);
+  });
+});
+
+describe('loadModel({ warmup })', () => {
+  it('warms up on zero inputs and then answers real inputs exactly', async () => {
+    const model = await loadModel(await buildFixtureBundle(), { backend: 'wasm', warmup: 50 });
+    const x = [1, -2, 3, -4, 5, -6];
+    const out = await model.run(fixtureFeeds(x));
+    expect(Array.from(out['out/y'].data as Float32Array)).toEqual(expectedY(x));
+    model.dispose();
+  });
+  it('refuses a warmup that is not a boolean or a number of ms', async () => {
+    const bundle = await buildFixtureBundle();
+    await expect(loadModel(bundle, { warmup: 'yes' as never })).rejects.toThrow(/warmup must be a boolean/);
+    await expect(loadModel(bundle, { warmup: -1 })).rejects.toThrow(/warmup must be a boolean/);
+  });
+});
