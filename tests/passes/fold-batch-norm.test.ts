@@ -6,7 +6,13 @@ import { fuseActivations } from '../../src/passes/fuse-activation.js';
 import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
 import { tensorFromNumbers, type HostTensor } from '../../src/ir/tensor.js';
 import { compareTensors } from '../../scripts/compare.js';
-import { buildModel, randomTensor, seededRandom, type AttrSpec, type NodeSpec } from '../helpers/onnx-builder.js';
+import {
+  buildModel,
+  randomTensor,
+  seededRandom,
+  type AttrSpec,
+  type NodeSpec,
+} from '../helpers/onnx-builder.js';
 import { runKiln, runOrt } from '../helpers/ort-oracle.js';
 import '../../src/ops/index.js';
 
