@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import { writeBundle } from '../../src/bundle/node.js';
+import { typedFromValues } from '../../src/runtime/element-values.js';
 import type { BundleFiles } from '../../src/bundle/files.js';
 import { buildFixtureBundle, expectedY, fixtureFeeds, numbers, WEIGHT_VALUES } from './fixture.js';
 
@@ -68,6 +69,37 @@ describe('loadModel', () => {
     const first = await model.run(fixtureFeeds(X));
     await model.run(fixtureFeeds([0, 0, 0, 0, 0, 0]));
     expect(numbers(first['out/y'])).toEqual(expectedY(X));
+  });
+
+  it('reads the feeds when run() is called: changing them before the run finishes changes nothing', async () => {
+    const model = await loadModel(bundle);
+    // a run queued behind another, and one that is first in line
+    const busy = model.run(fixtureFeeds(X));
+    for (const queued of [true, false]) {
+      if (!queued) await busy;
+      const feeds = fixtureFeeds(X, 2);
+      const plain = [...X];
+      const fromTyped = model.run(feeds);
+      const fromPlain = model.run({ x: { dtype: 'float32', dims: [2, 3], data: plain }, i: feeds.i });
+      feeds.x.data.fill(0);
+      feeds.i.data.fill(4);
+      plain.fill(0);
+      for (const out of await Promise.all([fromTyped, fromPlain])) {
+        expect(numbers(out['out/y'])).toEqual(expectedY(X));
+        expect(numbers(out.picked)).toEqual([WEIGHT_VALUES[2]]);
+      }
+    }
+  });
+
+  it('takes bigints and safe integers for int64, booleans for bool (as the server does)', () => {
+    expect(
+      Array.from(typedFromValues('t', 'int64', [-(2n ** 63n), 3, 2n ** 63n - 1n]) as ArrayLike<unknown>),
+    ).toEqual([-(2n ** 63n), 3n, 2n ** 63n - 1n]);
+    expect(() => typedFromValues('t', 'uint64', [2n ** 64n])).toThrow(
+      't: element 0 is 18446744073709551616n',
+    );
+    expect(Array.from(typedFromValues('t', 'bool', [true, false]) as ArrayLike<unknown>)).toEqual([1, 0]);
+    expect(() => typedFromValues('t', 'bool', [1])).toThrow('t: element 0 is 1, expected true or false');
   });
 
   it('serializes concurrent runs', async () => {
@@ -150,6 +182,37 @@ describe('bad feeds', () => {
       'input "x" data is a Int32Array but float32 needs a Float32Array',
     ],
   ];
+  const withX = (data: unknown) => ({ ...good, x: { ...good.x, data } });
+  const withI = (data: unknown) => ({ ...good, i: { ...good.i, data } });
+  cases.push(
+    // plain arrays are checked element by element, as the server checks JSON data: never NaN
+    ['strings', withX(Array(6).fill('abc')), 'input "x": element 0 is "abc", expected a number'],
+    ['holes', withX([1, 2, , 4, 5, 6]), 'input "x": element 2 is undefined (a hole or a missing element)'],
+    ['an empty array', withX(new Array(6)), 'input "x": element 0 is undefined'],
+    ['objects', withX([1, 2, 3, {}, 5, 6]), 'input "x": element 3 is an object, expected a number'],
+    ['a nested array', withX([[1, 2, 3], 4, 5, 6, 7, 8]), 'input "x": element 0 is an array'],
+    ['a boolean for a float', withX([true, 2, 3, 4, 5, 6]), 'element 0 is true, expected a number'],
+    ['a fraction for an int', withI([1.5]), 'input "i": element 0 is 1.5, expected an integer in'],
+    ['an int out of range', withI([2 ** 31]), 'element 0 is 2147483648, expected an integer in'],
+    ['a numeric string for an int', withI(['1']), 'input "i": element 0 is "1", expected an integer'],
+    ['a bigint for int32', withI([1n]), 'input "i": element 0 is 1n, expected an integer'],
+    ['feeds only through a prototype', Object.create(good), 'model "fixture": input "x" is missing'],
+    [
+      'one feed through a prototype',
+      Object.assign(Object.create({ i: good.i }), { x: good.x }),
+      'input "i" is missing',
+    ],
+    [
+      'string dims',
+      { ...good, x: { ...good.x, dims: ['2', '3'] } },
+      'has dims ["2","3"] but the model expects [2,3]',
+    ],
+    [
+      'data with no constructor',
+      withX(Object.assign(Object.create(null), { length: 6 })),
+      'input "x" data is a object but float32',
+    ],
+  );
   it.each(cases)('%s: clear error, and the model still works afterwards', async (_, feeds, message) => {
     await expect(model.run(feeds as never)).rejects.toThrow(message);
     await expectWorks(model);

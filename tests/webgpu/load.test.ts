@@ -29,6 +29,19 @@ describe('loadModel with a GPU', () => {
     await expect(picks[0].run(feeds)).rejects.toThrow('model "mlp" was disposed');
   });
 
+  it('reads the feeds when run() is called, as the wasm backend does', async () => {
+    const [gpuModel, wasmModel] = await Promise.all([
+      loadModel(both, { backend: 'webgpu', gpu: await nodeGpu() }),
+      loadModel(both),
+    ]);
+    const feeds = asFeeds(randomFeeds(both, 5));
+    const expected = await wasmModel.run(feeds);
+    const pending = [gpuModel.run(feeds), gpuModel.run(feeds)];
+    for (const feed of Object.values(feeds)) (feed.data as Float32Array).fill(0);
+    for (const out of await Promise.all(pending)) expect(differences(out, expected)).toEqual([]);
+    [gpuModel, wasmModel].forEach((m) => m.dispose());
+  });
+
   it('refuses a bundle built without the webgpu target, and one passed in memory without its WGSL', async () => {
     const gpu = await nodeGpu();
     await expect(loadModel(wasmOnly, { backend: 'webgpu', gpu })).rejects.toThrow(
