@@ -50,7 +50,14 @@ export class WasmInstance {
         `${where}: ${file} must export a memory "${names.memory}" and functions "${names.init}" and "${names.run}"`,
       );
     const missing = manifest.memory.totalBytes - memory.buffer.byteLength;
-    if (missing > 0) memory.grow(Math.ceil(missing / WASM_PAGE));
+    try {
+      if (missing > 0) memory.grow(Math.ceil(missing / WASM_PAGE));
+    } catch (err) {
+      throw new Error(
+        `${where}: ${file}'s memory (${memory.buffer.byteLength} bytes) cannot grow to the memory plan's ${manifest.memory.totalBytes} bytes: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
     new Uint8Array(memory.buffer, manifest.memory.weightsOffset, files.weights.byteLength).set(files.weights);
     callEntry(where, names.init, init as () => void);
     return new WasmInstance(manifest, memory, run as () => void);

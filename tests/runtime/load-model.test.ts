@@ -6,6 +6,8 @@ import { loadModel, type Model } from '../../src/runtime/index.js';
 import { writeBundle } from '../../src/bundle/node.js';
 import { typedFromValues } from '../../src/runtime/element-values.js';
 import type { BundleFiles } from '../../src/bundle/files.js';
+import type { Manifest, MemoryPlan, TensorSignature } from '../../src/bundle/manifest.js';
+import { sealBundle } from '../../src/bundle/seal.js';
 import { buildFixtureBundle, expectedY, fixtureFeeds, numbers, WEIGHT_VALUES } from './fixture.js';
 
 let bundle: BundleFiles;
@@ -232,7 +234,20 @@ describe('refused bundles', () => {
     copy[at] ^= 1;
     return copy;
   };
-  const refusals: [string, () => BundleFiles, string][] = [
+  /** the fixture with its manifest changed and sealed again, as a compiler that wrote it so would */
+  const resealed = (change: (m: Manifest) => Partial<Manifest>) => () =>
+    sealBundle({ ...bundle, manifest: { ...bundle.manifest, ...change(bundle.manifest) } });
+  const changed = (change: (m: Manifest) => Partial<Manifest>) => () => ({
+    ...bundle,
+    manifest: { ...bundle.manifest, ...change(bundle.manifest) },
+  });
+  const withOutput = (i: number, change: Partial<TensorSignature>) => (m: Manifest) => ({
+    outputs: m.outputs.map((o, j) => (j === i ? { ...o, ...change } : o)),
+  });
+  const withMemory = (change: Partial<MemoryPlan>) => (m: Manifest) => ({
+    memory: { ...m.memory, ...change },
+  });
+  const refusals: [string, () => BundleFiles | Promise<BundleFiles>, string][] = [
     [
       'tampered wasm',
       () => ({ ...bundle, wasm: flip(bundle.wasm, bundle.wasm.length - 1) }),
@@ -249,7 +264,25 @@ describe('refused bundles', () => {
         ...bundle,
         manifest: { ...bundle.manifest, files: { ...bundle.manifest.files, 'weights.bin': '0'.repeat(64) } },
       }),
-      'bundle file weights.bin failed its sha256 check',
+      'bundle file weights.bin failed its sha256 check: the bundle is corrupt or was modified (weights.bin has sha256 ',
+    ],
+    [
+      'a manifest hash that is not a sha256',
+      () => ({
+        ...bundle,
+        manifest: { ...bundle.manifest, files: { ...bundle.manifest.files, 'weights.bin': 'zz' } },
+      }),
+      'bundle manifest.json lists "zz" as the sha256 of weights.bin, which is not a sha256: manifest.json is corrupt or was modified',
+    ],
+    [
+      'two tampered files',
+      () => ({ ...bundle, wasm: flip(bundle.wasm, 9), weights: flip(bundle.weights, 0) }),
+      'bundle files failed their sha256 checks: the bundle is corrupt or was modified (model.wasm has sha256 ',
+    ],
+    [
+      'a format version given as a string',
+      changed(() => ({ format: '1' as never })),
+      'bundle format version "1" is not supported by this runtime (supports 1)',
     ],
     [
       'unknown format version',
@@ -281,18 +314,18 @@ describe('refused bundles', () => {
         ...bundle,
         manifest: {
           ...bundle.manifest,
-          inputs: [bundle.manifest.inputs[0], { ...bundle.manifest.inputs[1], offset: 140 }],
+          inputs: [bundle.manifest.inputs[0], { ...bundle.manifest.inputs[1], offset: 144 }],
         },
       }),
-      'bundle memory plan: input "x" overlaps input "i"',
+      'bundle memory plan: input "x" (bytes 128..152) and input "i" (bytes 144..148) overlap',
     ],
     [
       'output outside memory',
       () => ({
         ...bundle,
-        manifest: { ...bundle.manifest, outputs: [{ ...bundle.manifest.outputs[0], offset: 65530 }] },
+        manifest: { ...bundle.manifest, outputs: [{ ...bundle.manifest.outputs[0], offset: 65520 }] },
       }),
-      'bundle memory plan: output "out/y" (bytes 65530..65554) exceeds memory of 65536 bytes',
+      'bundle memory plan: output "out/y" (bytes 65520..65544) exceeds memory of 65536 bytes',
     ],
     [
       'manifest without a memory plan',
@@ -309,12 +342,111 @@ describe('refused bundles', () => {
     ],
     [
       'missing targets',
-      () => ({ ...bundle, manifest: { ...bundle.manifest, targets: ['webgpu'] } }),
+      resealed(() => ({ targets: ['webgpu'] })),
       'the bundle was built without the wasm target',
+    ],
+    // #16.1: every place the manifest gives is checked, even in a manifest sealed with its module
+    [
+      'an output pointed at the weights',
+      resealed(withOutput(0, { offset: 0 })),
+      'bundle memory plan: output "out/y" (bytes 0..24) lies outside the input/output region (bytes 128..256)',
+    ],
+    [
+      'an output on top of an input',
+      resealed(withOutput(1, { offset: 128 })),
+      'bundle memory plan: input "x" (bytes 128..152) and output "picked" (bytes 128..132) overlap',
+    ],
+    [
+      'two outputs on the same bytes',
+      resealed(withOutput(1, { offset: 192 })),
+      'bundle memory plan: output "out/y" (bytes 192..216) and output "picked" (bytes 192..196) overlap',
+    ],
+    [
+      'a misaligned output',
+      resealed(withOutput(1, { offset: 228 })),
+      'bundle memory plan: output "picked" starts at byte 228, which is not 16-byte aligned',
+    ],
+    [
+      'an output whose byteLength disagrees with dtype×shape',
+      resealed(withOutput(0, { shape: [3, 3] })),
+      'bundle output "out/y" is 24 bytes but float32[3,3] needs 36',
+    ],
+    [
+      'the input/output region over the weights',
+      resealed(withMemory({ ioOffset: 0, ioBytes: 256 })),
+      'bundle memory plan: the weights (bytes 0..64) and the input/output region (bytes 0..256) overlap',
+    ],
+    [
+      'the arena over the persistent region',
+      resealed(withMemory({ arenaOffset: 64, arenaBytes: 32 })),
+      'bundle memory plan: the persistent region (bytes 64..128) and the arena (bytes 64..96) overlap',
+    ],
+    [
+      'a misaligned region',
+      resealed(withMemory({ arenaOffset: 260 })),
+      'bundle memory plan: the arena starts at byte 260, which is not 16-byte aligned',
+    ],
+    [
+      'a memory plan larger than the module can grow to',
+      resealed(withMemory({ totalBytes: 131072 })),
+      "bundle memory plan: totalBytes 131072 is more than the 65536 bytes model.wasm's memory can grow to",
+    ],
+    [
+      'two weights on the same bytes',
+      resealed((m) => ({
+        weights: [...m.weights, { name: 'w2', dtype: 'float32', dims: [2], offset: 0, byteLength: 8 }],
+      })),
+      'bundle weights.bin: weight "w" (bytes 0..24) and weight "w2" (bytes 0..8) overlap',
+    ],
+    [
+      'init named as the run export',
+      resealed((m) => ({ wasm: { ...m.wasm, exports: { ...m.wasm.exports, run: 'init' } } })),
+      'bundle manifest is malformed: wasm.exports.run must be "run" (the bundle contract), got "init"',
+    ],
+    [
+      'a module without the contract exports',
+      async () => {
+        const empty = Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0);
+        return sealBundle({ ...bundle, wasm: empty });
+      },
+      'bundle file model.wasm does not export a memory "memory": it is not the module this manifest describes',
+    ],
+    [
+      'an unknown target',
+      changed(() => ({ targets: ['wasm', 'cuda'] as never })),
+      'bundle manifest is malformed: targets must list each of wasm, webgpu at most once, got ["wasm","cuda"]',
+    ],
+    [
+      'a file list reaching outside the bundle',
+      changed((m) => ({ files: { ...m.files, '../../etc/passwd': 'x' } })),
+      'bundle manifest is malformed: files lists "../../etc/passwd", which is not a file of the bundle',
+    ],
+    // fields each plausible alone, changed after compiling: the digest in model.wasm no longer matches
+    [
+      'an output dtype changed after compiling',
+      changed(withOutput(0, { dtype: 'int32' })),
+      'bundle manifest.json does not match model.wasm: the manifest was modified after the bundle was compiled',
+    ],
+    [
+      'an output shape changed after compiling',
+      changed(withOutput(0, { shape: [3, 2] })),
+      'bundle manifest.json does not match model.wasm: the manifest was modified after the bundle was compiled',
     ],
   ];
   it.each(refusals)('%s (in memory)', async (_, make, message) => {
-    await expect(loadModel(make())).rejects.toThrow(message);
+    await expect(loadModel(await make())).rejects.toThrow(message);
+  });
+
+  it('a compiled module (as a Worker passes it) is held to its exports and digest too', async () => {
+    const tampered = changed(withOutput(0, { dtype: 'int32' }))();
+    const wasm = await WebAssembly.compile(bundle.wasm as Uint8Array<ArrayBuffer>);
+    await expect(loadModel({ ...tampered, wasm })).rejects.toThrow(
+      'bundle manifest.json does not match model.wasm: the manifest was modified after the bundle was compiled',
+    );
+    const empty = await WebAssembly.compile(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0));
+    await expect(loadModel({ ...bundle, wasm: empty })).rejects.toThrow(
+      'bundle file model.wasm does not export a memory "memory"',
+    );
   });
 
   it('a tampered file in a directory is refused', async () => {
