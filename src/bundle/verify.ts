@@ -17,7 +17,7 @@ import { isNumericDType } from './elements.js';
 import { sha256Hex } from './hash.js';
 import { checkLayout, checkWgslEntries } from './layout.js';
 import { MANIFEST_DIGEST_SECTION, manifestDigest } from './manifest-digest.js';
-import { moduleFacts } from './wasm-sections.js';
+import { moduleFacts, type ModuleFacts } from './wasm-sections.js';
 
 /** The exports every Kiln module has (DESIGN.md §3.1); the manifest names them, and must name these. */
 export const WASM_EXPORTS = { memory: 'memory', init: 'init', run: 'run' } as const;
@@ -40,8 +40,8 @@ export async function verifyBundle(files: LoadedBundleFiles): Promise<void> {
   await checkModule(manifest, manifest.wasm.file, files.wasm);
   // a relaxed module that is not even readable would fail to compile: the runtime falls back to
   // model.wasm under 'auto' (relaxed SIMD is never a reason for a failed load) and says why when forced
-  if (manifest.wasm.relaxed && files.relaxedWasm !== undefined && readable(files.relaxedWasm))
-    await checkModule(manifest, manifest.wasm.relaxed.file, files.relaxedWasm);
+  if (manifest.wasm.relaxed && files.relaxedWasm !== undefined)
+    await checkModule(manifest, manifest.wasm.relaxed.file, files.relaxedWasm, 'skip if unreadable');
 }
 
 /** Structural check of a parsed manifest.json, format version first (a newer format may differ in shape). */
@@ -178,7 +178,7 @@ async function checkHashes(manifest: Manifest, files: LoadedBundleFiles): Promis
   if (relaxed)
     held.push([relaxed.file, files.relaxedWasm instanceof Uint8Array ? files.relaxedWasm : undefined]);
   if (files.wgsl !== undefined) held.push([WGSL_FILE, files.wgsl]);
-  const differing: string[] = [];
+  const differing: { name: string; actual: string; listed: string }[] = [];
   for (const [name, bytes] of held) {
     const listed = manifest.files[name];
     if (typeof listed !== 'string')
@@ -189,28 +189,17 @@ async function checkHashes(manifest: Manifest, files: LoadedBundleFiles): Promis
       );
     if (bytes === undefined) continue;
     const actual = await sha256Hex(bytes);
-    if (actual !== listed.toLowerCase())
-      differing.push(`${name} has sha256 ${actual}, ${MANIFEST_FILE} lists ${listed.toLowerCase()}`);
+    if (actual !== listed.toLowerCase()) differing.push({ name, actual, listed: listed.toLowerCase() });
   }
-  if (differing.length === 1) {
-    const name = differing[0].slice(0, differing[0].indexOf(' has '));
-    throw new Error(
-      `bundle file ${name} failed its sha256 check: the bundle is corrupt or was modified (${differing[0]})`,
-    );
-  }
-  if (differing.length > 1)
-    throw new Error(
-      `bundle files failed their sha256 checks: the bundle is corrupt or was modified (${differing.join('; ')})`,
-    );
-}
-
-function readable(wasm: Uint8Array | WebAssembly.Module): boolean {
-  try {
-    moduleFacts(wasm, '');
-    return true;
-  } catch {
-    return false;
-  }
+  if (differing.length === 0) return;
+  const detail = differing
+    .map((d) => `${d.name} has sha256 ${d.actual}, ${MANIFEST_FILE} lists ${d.listed}`)
+    .join('; ');
+  throw new Error(
+    differing.length === 1
+      ? `bundle file ${differing[0].name} failed its sha256 check: the bundle is corrupt or was modified (${detail})`
+      : `bundle files failed their sha256 checks: the bundle is corrupt or was modified (${detail})`,
+  );
 }
 
 /**
@@ -222,8 +211,15 @@ async function checkModule(
   manifest: Manifest,
   file: string,
   wasm: Uint8Array | WebAssembly.Module,
+  unreadable: 'refuse' | 'skip if unreadable' = 'refuse',
 ): Promise<void> {
-  const facts = moduleFacts(wasm, file);
+  let facts: ModuleFacts;
+  try {
+    facts = moduleFacts(wasm, file);
+  } catch (err) {
+    if (unreadable === 'skip if unreadable') return;
+    throw err;
+  }
   const kinds = new Map(facts.exports.map((e) => [e.name, e.kind]));
   const names = manifest.wasm.exports;
   const expected = [
