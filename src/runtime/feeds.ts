@@ -8,6 +8,7 @@ import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elemen
 import { typedFromValues } from './element-values.js';
 import type { ElementArray, Feed } from './types.js';
 
+/** Checks the feeds and returns a copy of each input's bytes, in the order of `inputs`. */
 export function feedBytes(
   modelName: string,
   inputs: readonly TensorSignature[],
@@ -50,7 +51,7 @@ function checkedBytes(where: string, sig: TensorSignature, feed: Feed): Uint8Arr
   if (feed.data instanceof Ctor) return bytesOf(feed.data).slice();
   if (!Array.isArray(feed.data))
     throw new Error(
-      `${where} data is a ${feed.data.constructor?.name ?? 'object'} but ${dtype} needs a ${Ctor.name} or an array of ${dtype === 'bool' ? 'booleans' : 'numbers'}`,
+      `${where} data is ${feed.data.constructor?.name ? `a ${feed.data.constructor.name}` : 'an object'} but ${dtype} needs a ${Ctor.name} or an array of ${dtype === 'bool' ? 'booleans' : 'numbers'}`,
     );
   if (dtype === 'float16')
     throw new Error(`${where}: float16 data must be a Uint16Array of raw half-precision bits`);

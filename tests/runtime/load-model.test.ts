@@ -212,7 +212,7 @@ describe('bad feeds', () => {
     [
       'data with no constructor',
       withX(Object.assign(Object.create(null), { length: 6 })),
-      'input "x" data is a object but float32',
+      'input "x" data is an object but float32',
     ],
   );
   it.each(cases)('%s: clear error, and the model still works afterwards', async (_, feeds, message) => {
