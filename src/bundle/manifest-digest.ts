@@ -14,14 +14,19 @@ export function manifestDigest(manifest: Manifest): Promise<string> {
   return sha256Hex(canonicalJson(described));
 }
 
+/** a manifest is a few levels deep; an object passed in memory could even be circular */
+const MAX_DEPTH = 32;
+
 /** JSON with object keys sorted, so reformatting manifest.json does not change the digest. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+function canonicalJson(value: unknown, depth = 0): string {
+  if (depth > MAX_DEPTH)
+    throw new Error(`bundle manifest is malformed: nested deeper than ${MAX_DEPTH} levels`);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(',')}]`;
   if (typeof value === 'object' && value !== null) {
     const entries = Object.entries(value)
       .filter(([, v]) => v !== undefined)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v, depth + 1)}`).join(',')}}`;
   }
   return JSON.stringify(value);
 }

@@ -437,6 +437,14 @@ describe('refused bundles', () => {
     await expect(loadModel(await make())).rejects.toThrow(message);
   });
 
+  it('a circular manifest passed in memory is refused with a message, not a stack overflow', async () => {
+    const circular: Record<string, unknown> = { ...bundle.manifest };
+    circular.self = circular;
+    await expect(loadModel({ ...bundle, manifest: circular as never })).rejects.toThrow(
+      'bundle manifest is malformed: nested deeper than 32 levels',
+    );
+  });
+
   it('a compiled module (as a Worker passes it) is held to its exports and digest too', async () => {
     const tampered = changed(withOutput(0, { dtype: 'int32' }))();
     const wasm = await WebAssembly.compile(bundle.wasm as Uint8Array<ArrayBuffer>);
