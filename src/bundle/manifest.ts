@@ -64,7 +64,10 @@ export interface Manifest {
   targets: ('wasm' | 'webgpu')[];
   weights: WeightEntry[];
   memory: MemoryPlan;
-  /** the wasm module exports `memory`, `init()` and `run()` */
+  /**
+   * the wasm module exports `memory`, `init()` and `run()` (these names: the verifier refuses others); each
+   * module carries this manifest's digest in a custom section (manifest-digest.ts)
+   */
   wasm: WasmTarget;
   /** dispatch schedule, present when the webgpu target is built */
   webgpu?: WebGpuSchedule;

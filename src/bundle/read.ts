@@ -31,7 +31,8 @@ export async function readBundle(
     parsed = JSON.parse(manifestText);
   } catch (err) {
     throw new Error(
-      `${MANIFEST_FILE} of the bundle at ${where} is not valid JSON: ${(err as Error).message}`,
+      // the parser quotes the text around the error, newlines included: keep the message one line
+      `${MANIFEST_FILE} of the bundle at ${where} is not valid JSON: ${(err as Error).message.replace(/\s+/g, ' ')}`,
     );
   }
   const manifest = checkManifestShape(parsed);

@@ -4,6 +4,8 @@ import { tensorBytes } from '../ir/tensor.js';
 import { WEIGHTS_FILE, WEIGHT_ALIGNMENT, WGSL_FILE, type BundleFiles } from './files.js';
 import { sha256Hex } from './hash.js';
 import type { WeightEntry } from './manifest.js';
+import { MANIFEST_DIGEST_SECTION, manifestDigest } from './manifest-digest.js';
+import { withCustomSection } from './wasm-sections.js';
 
 /**
  * Lay tensors out in one weights.bin, each starting on a 64-byte boundary. Offsets are relative to
@@ -30,14 +32,26 @@ export function alignUp(n: number, alignment: number): number {
   return Math.ceil(n / alignment) * alignment;
 }
 
-/** Fill `manifest.files` with the sha256 of each file, returning new BundleFiles. */
+/**
+ * Seal a bundle: write the manifest's digest into each wasm module (replacing an earlier one), then fill
+ * `manifest.files` with the sha256 of each file. Returns new BundleFiles.
+ */
 export async function sealBundle(files: BundleFiles): Promise<BundleFiles> {
+  const digest = new TextEncoder().encode(await manifestDigest(files.manifest));
+  const bind = (wasm: Uint8Array) => withCustomSection(wasm, MANIFEST_DIGEST_SECTION, digest);
+  const wasm = bind(files.wasm);
+  const relaxed = files.manifest.wasm.relaxed;
+  const relaxedWasm = relaxed && files.relaxedWasm ? bind(files.relaxedWasm) : undefined;
   const hashes: Record<string, string> = {
-    [files.manifest.wasm.file]: await sha256Hex(files.wasm),
+    [files.manifest.wasm.file]: await sha256Hex(wasm),
     [WEIGHTS_FILE]: await sha256Hex(files.weights),
   };
-  const relaxed = files.manifest.wasm.relaxed;
-  if (relaxed && files.relaxedWasm) hashes[relaxed.file] = await sha256Hex(files.relaxedWasm);
+  if (relaxed && relaxedWasm) hashes[relaxed.file] = await sha256Hex(relaxedWasm);
   if (files.wgsl !== undefined) hashes[WGSL_FILE] = await sha256Hex(files.wgsl);
-  return { ...files, manifest: { ...files.manifest, files: hashes } };
+  return {
+    ...files,
+    wasm,
+    ...(relaxedWasm && { relaxedWasm }),
+    manifest: { ...files.manifest, files: hashes },
+  };
 }

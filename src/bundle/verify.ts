@@ -1,14 +1,29 @@
 /**
- * Checks a bundle before anything runs it: format version, the sha256 of every file, and that the
- * weights table and memory plan agree with the files and with each other. A bundle that fails is
- * refused with one clear message, never half-loaded.
+ * Checks a bundle before anything runs or ships it (loadModel on every runtime, and `kiln deploy`):
+ * format version and manifest structure, the sha256 of every file, the manifest's layout (layout.ts),
+ * each wasm module's exports and memory against the contract, and the digest that binds the manifest to
+ * its modules (manifest-digest.ts). A bundle that fails is refused with one clear message, never
+ * half-loaded.
  */
-import { FORMAT_VERSION, type Manifest, type TensorSignature, type WeightEntry } from './manifest.js';
-import { WEIGHTS_FILE, WEIGHT_ALIGNMENT, WGSL_FILE, type LoadedBundleFiles } from './files.js';
-import { elementBytes, elementCount, isNumericDType } from './elements.js';
+import {
+  FORMAT_VERSION,
+  type Manifest,
+  type TensorSignature,
+  type WeightEntry,
+  type WeightQuant,
+} from './manifest.js';
+import { MANIFEST_FILE, WEIGHTS_FILE, WGSL_FILE, type LoadedBundleFiles } from './files.js';
+import { isNumericDType } from './elements.js';
 import { sha256Hex } from './hash.js';
+import { checkLayout, checkWgslEntries } from './layout.js';
+import { MANIFEST_DIGEST_SECTION, manifestDigest } from './manifest-digest.js';
+import { moduleFacts, type ModuleFacts } from './wasm-sections.js';
 
+/** The exports every Kiln module has (DESIGN.md §3.1); the manifest names them, and must name these. */
+export const WASM_EXPORTS = { memory: 'memory', init: 'init', run: 'run' } as const;
 const WASM_PAGE = 65536;
+const TARGETS = ['wasm', 'webgpu'];
+const SHA256 = /^[0-9a-f]{64}$/;
 /** a plain file name: readers join it to a directory or URL, so a path could reach outside the bundle */
 const WASM_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*\.wasm$/;
 
@@ -20,8 +35,13 @@ const WASM_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*\.wasm$/;
 export async function verifyBundle(files: LoadedBundleFiles): Promise<void> {
   const manifest = checkManifestShape(files.manifest);
   await checkHashes(manifest, files);
-  checkWeights(manifest, files.weights.byteLength);
-  checkMemoryPlan(manifest);
+  checkLayout(manifest, files.weights.byteLength);
+  if (manifest.webgpu && files.wgsl !== undefined) checkWgslEntries(manifest.webgpu, files.wgsl);
+  await checkModule(manifest, manifest.wasm.file, files.wasm);
+  // a relaxed module that is not even readable would fail to compile: the runtime falls back to
+  // model.wasm under 'auto' (relaxed SIMD is never a reason for a failed load) and says why when forced
+  if (manifest.wasm.relaxed && files.relaxedWasm !== undefined)
+    await checkModule(manifest, manifest.wasm.relaxed.file, files.relaxedWasm, 'skip if unreadable');
 }
 
 /** Structural check of a parsed manifest.json, format version first (a newer format may differ in shape). */
@@ -31,19 +51,21 @@ export function checkManifestShape(value: unknown): Manifest {
   const m = value as Record<string, unknown>;
   if (m.format !== FORMAT_VERSION)
     throw new Error(
-      `bundle format version ${String(m.format)} is not supported by this runtime (supports ${FORMAT_VERSION})`,
+      `bundle format version ${JSON.stringify(m.format) ?? 'undefined'} is not supported by this runtime (supports ${FORMAT_VERSION})`,
     );
   const fail = (what: string): never => {
     throw new Error(`bundle manifest is malformed: ${what}`);
   };
-  if (
-    typeof m.model !== 'object' ||
-    m.model === null ||
-    typeof (m.model as { name?: unknown }).name !== 'string'
-  )
+  if (typeof m.compiler !== 'string') fail('compiler must be a string');
+  const model = m.model as { name?: unknown; sha256?: unknown } | null;
+  if (typeof model !== 'object' || model === null || typeof model.name !== 'string')
     fail('model.name must be a string');
+  if (typeof model!.sha256 !== 'string') fail('model.sha256 must be a string');
   for (const key of ['inputs', 'outputs', 'weights', 'targets'] as const)
     if (!Array.isArray(m[key])) fail(`${key} must be an array`);
+  const targets = m.targets as unknown[];
+  if (!targets.every((t, i) => TARGETS.includes(t as string) && targets.indexOf(t) === i))
+    fail(`targets must list each of ${TARGETS.join(', ')} at most once, got ${JSON.stringify(targets)}`);
   for (const key of ['inputs', 'outputs'] as const)
     (m[key] as unknown[]).forEach((sig, i) => checkSignature(sig, `${key}[${i}]`, fail));
   (m.weights as unknown[]).forEach((w, i) => checkWeightEntry(w, `weights[${i}]`, fail));
@@ -61,23 +83,57 @@ export function checkManifestShape(value: unknown): Manifest {
     'arenaBytes',
   ])
     if (!isByteCount(memory[key])) fail(`memory.${key} must be a non-negative integer`);
-  const wasm = m.wasm as { file?: unknown; exports?: Record<string, unknown> } | undefined;
+  checkWasmTarget(m.wasm, fail);
+  if (m.webgpu !== undefined) checkWebGpuShape(m.webgpu, fail);
+  if (m.kernels !== undefined && !Array.isArray(m.kernels)) fail('kernels must be an array');
+  const files = m.files as Record<string, unknown> | null;
+  if (typeof files !== 'object' || files === null || Array.isArray(files))
+    fail('files must map file names to sha256 hashes');
+  // only the bundle's own files: a deploy ships what `files` lists, so a path here could reach outside it
+  const wasm = m.wasm as Manifest['wasm'];
+  const known = [wasm.file, wasm.relaxed?.file, WEIGHTS_FILE, WGSL_FILE];
+  for (const [name, hash] of Object.entries(files!)) {
+    if (!known.includes(name))
+      fail(
+        `files lists ${JSON.stringify(name)}, which is not a file of the bundle (${known.filter(Boolean).join(', ')})`,
+      );
+    if (typeof hash !== 'string') fail(`files[${JSON.stringify(name)}] must be a sha256 string`);
+  }
+  return value as Manifest;
+}
+
+function checkWasmTarget(value: unknown, fail: (what: string) => never): void {
+  const wasm = value as { file?: unknown; exports?: Record<string, unknown>; simd?: unknown } | undefined;
   if (typeof wasm?.file !== 'string' || typeof wasm.exports !== 'object' || wasm.exports === null)
     fail('wasm.file and wasm.exports must be present');
   if (!WASM_NAME.test(wasm!.file as string))
     fail(`wasm.file "${String(wasm!.file)}" must be a plain .wasm file name`);
-  for (const key of ['memory', 'init', 'run'])
-    if (typeof wasm!.exports![key] !== 'string') fail(`wasm.exports.${key} must be a string`);
+  // the contract fixes the names: a manifest naming init() as the run export would run init()
+  for (const [key, name] of Object.entries(WASM_EXPORTS))
+    if (wasm!.exports![key] !== name)
+      fail(
+        `wasm.exports.${key} must be "${name}" (the bundle contract), got ${JSON.stringify(wasm!.exports![key])}`,
+      );
+  if (Object.keys(wasm!.exports!).length !== 3) fail(`wasm.exports must name only memory, init and run`);
+  if (typeof wasm!.simd !== 'boolean') fail('wasm.simd must be true or false');
   const relaxed = (wasm as { relaxed?: unknown }).relaxed;
   if (relaxed !== undefined) {
     const file = (relaxed as { file?: unknown } | null)?.file;
     if (typeof file !== 'string' || !WASM_NAME.test(file) || file === wasm!.file)
       fail(`wasm.relaxed.file "${String(file)}" must be a plain .wasm file name other than wasm.file`);
   }
-  if (typeof m.files !== 'object' || m.files === null) fail('files must map file names to sha256 hashes');
-  return value as Manifest;
 }
 
+function checkWebGpuShape(value: unknown, fail: (what: string) => never): void {
+  const webgpu = value as { file?: unknown; memoryBytes?: unknown; init?: unknown; run?: unknown } | null;
+  if (typeof webgpu !== 'object' || webgpu === null) fail('webgpu must be an object');
+  // the readers fetch only model.wgsl
+  if (webgpu!.file !== WGSL_FILE)
+    fail(`webgpu.file must be "${WGSL_FILE}", got ${JSON.stringify(webgpu!.file)}`);
+  if (!isByteCount(webgpu!.memoryBytes)) fail('webgpu.memoryBytes must be a non-negative integer');
+  if (!Array.isArray(webgpu!.init) || !Array.isArray(webgpu!.run))
+    fail('webgpu.init and webgpu.run must be arrays');
+}
 function checkSignature(sig: unknown, where: string, fail: (what: string) => never): void {
   const s = sig as Partial<TensorSignature> | null;
   if (typeof s?.name !== 'string') fail(`${where}.name must be a string`);
@@ -97,12 +153,19 @@ function checkWeightEntry(entry: unknown, where: string, fail: (what: string) =>
     fail(`${where} ("${w!.name}") dims must be a list of non-negative integers`);
   if (!isByteCount(w!.offset) || !isByteCount(w!.byteLength))
     fail(`${where} ("${w!.name}") offset and byteLength must be non-negative integers`);
+  const quant = w!.quant as Partial<WeightQuant> | null | undefined;
+  if (quant !== undefined && (typeof quant !== 'object' || quant === null || typeof quant.dtype !== 'string'))
+    fail(`${where} ("${w!.name}") quant must be an object with a dtype`);
 }
 
 function isByteCount(x: unknown): x is number {
   return typeof x === 'number' && Number.isInteger(x) && x >= 0;
 }
 
+/**
+ * Every file the manifest lists and the caller holds, against its sha256. Each file whose hash differs is
+ * named, with both hashes: the file changed, or its entry in manifest.json did.
+ */
 async function checkHashes(manifest: Manifest, files: LoadedBundleFiles): Promise<void> {
   const held: [string, Uint8Array | string | undefined][] = [
     [manifest.wasm.file, files.wasm instanceof Uint8Array ? files.wasm : undefined],
@@ -115,95 +178,69 @@ async function checkHashes(manifest: Manifest, files: LoadedBundleFiles): Promis
   if (relaxed)
     held.push([relaxed.file, files.relaxedWasm instanceof Uint8Array ? files.relaxedWasm : undefined]);
   if (files.wgsl !== undefined) held.push([WGSL_FILE, files.wgsl]);
+  const differing: { name: string; actual: string; listed: string }[] = [];
   for (const [name, bytes] of held) {
-    const expected = manifest.files[name];
-    if (typeof expected !== 'string')
+    const listed = manifest.files[name];
+    if (typeof listed !== 'string')
       throw new Error(`bundle manifest lists no sha256 for ${name}: the bundle is incomplete`);
+    if (!SHA256.test(listed.toLowerCase()))
+      throw new Error(
+        `bundle ${MANIFEST_FILE} lists ${JSON.stringify(listed.slice(0, 80))} as the sha256 of ${name}, which is not a sha256: ${MANIFEST_FILE} is corrupt or was modified`,
+      );
     if (bytes === undefined) continue;
-    if ((await sha256Hex(bytes)) !== expected.toLowerCase())
-      throw new Error(`bundle file ${name} failed its sha256 check: the bundle is corrupt or was modified`);
+    const actual = await sha256Hex(bytes);
+    if (actual !== listed.toLowerCase()) differing.push({ name, actual, listed: listed.toLowerCase() });
   }
+  if (differing.length === 0) return;
+  const detail = differing
+    .map((d) => `${d.name} has sha256 ${d.actual}, ${MANIFEST_FILE} lists ${d.listed}`)
+    .join('; ');
+  throw new Error(
+    differing.length === 1
+      ? `bundle file ${differing[0].name} failed its sha256 check: the bundle is corrupt or was modified (${detail})`
+      : `bundle files failed their sha256 checks: the bundle is corrupt or was modified (${detail})`,
+  );
 }
 
-function checkWeights(manifest: Manifest, weightsFileBytes: number): void {
-  const { weightsBytes } = manifest.memory;
-  if (weightsBytes !== weightsFileBytes)
+/**
+ * A wasm module against the contract: it exports the memory and the two entry points the manifest names,
+ * its memory can grow to the plan's size, and it carries the digest of this very manifest (bundles
+ * compiled before the digest existed carry none, and are held to the other checks alone).
+ */
+async function checkModule(
+  manifest: Manifest,
+  file: string,
+  wasm: Uint8Array | WebAssembly.Module,
+  unreadable: 'refuse' | 'skip if unreadable' = 'refuse',
+): Promise<void> {
+  let facts: ModuleFacts;
+  try {
+    facts = moduleFacts(wasm, file);
+  } catch (err) {
+    if (unreadable === 'skip if unreadable') return;
+    throw err;
+  }
+  const kinds = new Map(facts.exports.map((e) => [e.name, e.kind]));
+  const names = manifest.wasm.exports;
+  const expected = [
+    [names.memory, 'memory'],
+    [names.init, 'function'],
+    [names.run, 'function'],
+  ];
+  for (const [name, kind] of expected)
+    if (kinds.get(name) !== kind)
+      throw new Error(
+        `bundle file ${file} does not export a ${kind} "${name}"${kinds.has(name) ? ` (its "${name}" is a ${kinds.get(name)})` : ''}: it is not the module this manifest describes`,
+      );
+  const maximum = facts.memoryPages && (facts.memoryPages.maximum ?? Infinity) * WASM_PAGE;
+  if (maximum !== undefined && maximum < manifest.memory.totalBytes)
     throw new Error(
-      `bundle ${WEIGHTS_FILE} holds ${weightsFileBytes} bytes but the memory plan expects ${weightsBytes}`,
+      `bundle memory plan: totalBytes ${manifest.memory.totalBytes} is more than the ${maximum} bytes ${file}'s memory can grow to`,
     );
-  for (const w of manifest.weights) {
-    const storage = w.quant?.dtype ?? w.dtype;
-    const where = `bundle weight "${w.name}"`;
-    if (!isNumericDType(storage)) throw new Error(`${where} has unsupported dtype ${storage}`);
-    if (w.offset % WEIGHT_ALIGNMENT !== 0)
-      throw new Error(`${where} starts at byte ${w.offset}, which is not ${WEIGHT_ALIGNMENT}-byte aligned`);
-    const expected = elementCount(w.dims) * elementBytes(storage);
-    if (w.byteLength !== expected)
-      throw new Error(
-        `${where} is ${w.byteLength} bytes but ${storage}[${w.dims.join(',')}] needs ${expected} bytes`,
-      );
-    if (w.offset + w.byteLength > weightsBytes)
-      throw new Error(
-        `${where} (bytes ${w.offset}..${w.offset + w.byteLength}) lies outside ${WEIGHTS_FILE}`,
-      );
-  }
-}
-
-interface Region {
-  what: string;
-  start: number;
-  end: number;
-}
-
-function checkMemoryPlan(manifest: Manifest): void {
-  const mem = manifest.memory;
-  if (mem.totalBytes === 0 || mem.totalBytes % WASM_PAGE !== 0)
-    throw new Error(`bundle memory plan: totalBytes ${mem.totalBytes} is not a positive multiple of 64 KiB`);
-  const weights = region('the weights', mem.weightsOffset, mem.weightsBytes);
-  const persistent = region('the persistent region', mem.persistentOffset, mem.persistentBytes);
-  const io = region('the input/output region', mem.ioOffset, mem.ioBytes);
-  const arena = region('the arena', mem.arenaOffset, mem.arenaBytes);
-  for (const r of [weights, persistent, io, arena]) checkInsideMemory(r, mem.totalBytes);
-  checkSignatures('input', manifest.inputs, mem.totalBytes);
-  checkSignatures('output', manifest.outputs, mem.totalBytes);
-  // Inputs are written before every run: outside their region, or overlapping one another, they
-  // would corrupt the weights or the values init() computed.
-  const inputs = manifest.inputs.map((s) => region(`input "${s.name}"`, s.offset, s.byteLength));
-  inputs.forEach((input, i) => {
-    if (input.start < io.start || input.end > io.end)
-      throw new Error(
-        `bundle memory plan: ${input.what} (bytes ${input.start}..${input.end}) lies outside ${io.what} (bytes ${io.start}..${io.end})`,
-      );
-    for (const other of inputs.slice(i + 1))
-      if (overlaps(input, other)) throw new Error(`bundle memory plan: ${input.what} overlaps ${other.what}`);
-  });
-}
-
-function checkSignatures(kind: string, sigs: TensorSignature[], totalBytes: number): void {
-  const seen = new Set<string>();
-  for (const s of sigs) {
-    if (seen.has(s.name)) throw new Error(`bundle manifest lists ${kind} "${s.name}" twice`);
-    seen.add(s.name);
-    const expected = elementCount(s.shape) * elementBytes(s.dtype as Exclude<typeof s.dtype, 'string'>);
-    if (s.byteLength !== expected)
-      throw new Error(
-        `bundle ${kind} "${s.name}" is ${s.byteLength} bytes but ${s.dtype}[${s.shape.join(',')}] needs ${expected}`,
-      );
-    checkInsideMemory(region(`${kind} "${s.name}"`, s.offset, s.byteLength), totalBytes);
-  }
-}
-
-function region(what: string, start: number, bytes: number): Region {
-  return { what, start, end: start + bytes };
-}
-
-function checkInsideMemory(r: Region, totalBytes: number): void {
-  if (r.end > totalBytes)
+  const [digest, ...more] = facts.customSections(MANIFEST_DIGEST_SECTION);
+  if (digest === undefined) return;
+  if (more.length > 0 || new TextDecoder().decode(digest) !== (await manifestDigest(manifest)))
     throw new Error(
-      `bundle memory plan: ${r.what} (bytes ${r.start}..${r.end}) exceeds memory of ${totalBytes} bytes`,
+      `bundle ${MANIFEST_FILE} does not match ${file}: the manifest was modified after the bundle was compiled (${file} carries the digest of the manifest it was compiled with)`,
     );
-}
-
-function overlaps(a: Region, b: Region): boolean {
-  return a.start < b.end && b.start < a.end && a.end > a.start && b.end > b.start;
 }

@@ -80,8 +80,11 @@ function cliEnv(request: DeployRequest): NodeJS.ProcessEnv {
   };
   if (!request.dryRun) return env;
   // a dry run must not reach AWS: the CLI would use any credentials, profile or instance role it finds
-  // to look up the account; with none it synthesizes account-agnostic templates
-  for (const key of Object.keys(env)) if (key.startsWith('AWS_')) delete env[key];
+  // to look up the account, and an account the app is given (CDK_DEFAULT_ACCOUNT) makes constructs look
+  // things up in it (a VPC its availability zones); with neither it synthesizes account-agnostic
+  // templates (the region comes from the app's context)
+  for (const key of Object.keys(env))
+    if (key.startsWith('AWS_') || key.startsWith('CDK_DEFAULT_')) delete env[key];
   const nowhere = join(request.outDir, 'no-aws-config');
   return {
     ...env,

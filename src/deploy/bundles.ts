@@ -1,9 +1,10 @@
 /** The bundles a deploy serves, read once: verified, named by their manifests, names unique. */
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { sha256Hex } from '../bundle/hash.js';
+import { MANIFEST_FILE, WEIGHTS_FILE, WGSL_FILE } from '../bundle/files.js';
 import type { Manifest } from '../bundle/manifest.js';
 import { isSafeModelName } from '../bundle/model-name.js';
+import { checkManifestShape, verifyBundle } from '../bundle/verify.js';
 import { loadModel } from '../runtime/index.js';
 
 export interface ServedBundle {
@@ -11,7 +12,7 @@ export interface ServedBundle {
   name: string;
   dir: string;
   manifest: Manifest;
-  /** the bundle's files by name: manifest.json, model.wasm, weights.bin, … */
+  /** the bundle's files by name: manifest.json and the files it lists (model.wasm, weights.bin, …) */
   files: Map<string, Uint8Array>;
 }
 
@@ -28,21 +29,51 @@ export async function readServedBundles(dirs: string[]): Promise<ServedBundle[]>
     const clash = bundles.find((b) => b.name === name);
     if (clash)
       throw new Error(`bundles ${clash.dir} and ${dir} are both named "${name}"; compile one with --name`);
-    const names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isFile()).map((e) => e.name);
-    const files = new Map(
-      await Promise.all(names.map(async (f) => [f, new Uint8Array(await readFile(join(dir, f)))] as const)),
-    );
-    // loadModel read model.relaxed.wasm only if this engine runs it; every target ships it, so check it here
-    const relaxedFile = manifest.wasm.relaxed?.file;
-    if (relaxedFile !== undefined) {
-      const relaxed = files.get(relaxedFile);
-      if (!relaxed) throw new Error(`bundle ${dir}: ${relaxedFile} is missing: the bundle is incomplete`);
-      if ((await sha256Hex(relaxed)) !== manifest.files[relaxedFile])
-        throw new Error(
-          `bundle ${dir}: ${relaxedFile} failed its sha256 check: the bundle is corrupt or was modified`,
-        );
-    }
+    // the bundle is the manifest and the files it lists: anything else in the directory stays behind
+    const names = [MANIFEST_FILE, ...Object.keys(manifest.files)];
+    const files = new Map<string, Uint8Array>();
+    for (const file of names) files.set(file, await readBundleFile(dir, file));
+    await verifyShipped(dir, manifest, files);
     bundles.push({ name, dir, manifest, files });
   }
   return bundles;
+}
+
+/**
+ * The files as they will ship, verified as loadModel verifies a bundle (which read model.relaxed.wasm only
+ * if this engine runs it; every target ships it), so what is uploaded is exactly what was checked.
+ */
+async function verifyShipped(dir: string, manifest: Manifest, files: Map<string, Uint8Array>): Promise<void> {
+  const need = (name: string): Uint8Array => {
+    const bytes = files.get(name);
+    if (!bytes)
+      throw new Error(`bundle ${dir}: manifest.json lists no sha256 for ${name}: the bundle is incomplete`);
+    return bytes;
+  };
+  const text = (name: string) => new TextDecoder().decode(need(name));
+  const relaxedFile = manifest.wasm.relaxed?.file;
+  const shipped = {
+    manifestText: text(MANIFEST_FILE),
+    wasm: need(manifest.wasm.file),
+    ...(relaxedFile !== undefined && { relaxedWasm: need(relaxedFile) }),
+    weights: need(WEIGHTS_FILE),
+    ...(WGSL_FILE in manifest.files && { wgsl: text(WGSL_FILE) }),
+  };
+  try {
+    const { manifestText, ...rest } = shipped;
+    await verifyBundle({ manifest: checkManifestShape(JSON.parse(manifestText)), ...rest });
+  } catch (err) {
+    throw new Error(`bundle ${dir}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function readBundleFile(dir: string, file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(join(dir, file)));
+  } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    throw new Error(
+      `bundle ${dir}: ${missing ? `${file} is missing: the bundle is incomplete` : `cannot read ${file}: ${(err as Error).message}`}`,
+    );
+  }
 }

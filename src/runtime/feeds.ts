@@ -1,12 +1,14 @@
 /**
  * Validation of `run` feeds against the model's inputs. Everything is checked before any byte is
- * written to the model's memory, so a bad call leaves the model usable.
+ * written to the model's memory, so a bad call leaves the model usable; and every input is copied
+ * here, when `run` is called, so a caller changing its buffers afterwards cannot change the run.
  */
 import type { TensorSignature } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elements.js';
+import { typedFromValues } from './element-values.js';
 import type { ElementArray, Feed } from './types.js';
 
-/** Checks the feeds and returns each input's bytes, in the order of `inputs`. */
+/** Checks the feeds and returns a copy of each input's bytes, in the order of `inputs`. */
 export function feedBytes(
   modelName: string,
   inputs: readonly TensorSignature[],
@@ -22,7 +24,8 @@ export function feedBytes(
         `${where}: unknown input "${name}"; the model's inputs are ${inputs.map(describe).join(', ')}`,
       );
   return inputs.map((sig) => {
-    const feed = feeds[sig.name];
+    // own entries only: a feed inherited from a prototype is not one the caller gave
+    const feed = Object.hasOwn(feeds, sig.name) ? feeds[sig.name] : undefined;
     if (feed === undefined)
       throw new Error(`${where}: input "${sig.name}" is missing (expected ${describe(sig)})`);
     return checkedBytes(`${where}: input "${sig.name}"`, sig, feed);
@@ -45,20 +48,14 @@ function checkedBytes(where: string, sig: TensorSignature, feed: Feed): Uint8Arr
       `${where} has ${feed.data.length} data elements but dims ${formatDims(sig.shape)} need ${count}`,
     );
   const Ctor = ELEMENT_ARRAY[dtype];
-  if (feed.data instanceof Ctor) return bytesOf(feed.data);
+  if (feed.data instanceof Ctor) return bytesOf(feed.data).slice();
   if (!Array.isArray(feed.data))
     throw new Error(
-      `${where} data is a ${feed.data.constructor.name} but ${dtype} needs a ${Ctor.name} or an array of numbers`,
+      `${where} data is ${feed.data.constructor?.name ? `a ${feed.data.constructor.name}` : 'an object'} but ${dtype} needs a ${Ctor.name} or an array of ${dtype === 'bool' ? 'booleans' : 'numbers'}`,
     );
   if (dtype === 'float16')
     throw new Error(`${where}: float16 data must be a Uint16Array of raw half-precision bits`);
-  const typed = new Ctor(count);
-  const wide = typed instanceof BigInt64Array || typed instanceof BigUint64Array;
-  for (let i = 0; i < count; i++) {
-    const v = feed.data[i];
-    typed[i] = wide ? BigInt(typeof v === 'bigint' ? v : Math.trunc(v)) : Number(v);
-  }
-  return bytesOf(typed);
+  return bytesOf(typedFromValues(where, dtype, feed.data));
 }
 
 function bytesOf(a: ElementArray): Uint8Array {
@@ -70,7 +67,9 @@ function sameDims(a: readonly number[], b: readonly number[]): boolean {
 }
 
 function formatDims(dims: unknown): string {
-  return Array.isArray(dims) ? `[${dims.join(',')}]` : String(dims);
+  if (!Array.isArray(dims)) return typeof dims === 'object' && dims !== null ? 'an object' : String(dims);
+  // a dim that is not a number shows as what it is: "1" (a string) is not 1
+  return `[${dims.map((d) => (typeof d === 'number' ? d : typeof d === 'string' ? JSON.stringify(d) : typeof d)).join(',')}]`;
 }
 
 export function describe(sig: { name: string; dtype: string; shape: readonly number[] }): string {

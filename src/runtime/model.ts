@@ -38,14 +38,21 @@ export class LoadedModel implements Model {
   }
 
   run(feeds: Record<string, Feed>): Promise<Record<string, Tensor>> {
-    const result = this.queue.then(() => this.runNow(feeds));
+    // checked and copied now, not when the run's turn comes: the caller may reuse its buffers at once
+    let inputBytes: Uint8Array[];
+    try {
+      inputBytes = feedBytes(this.name, this.manifest.inputs, feeds);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const result = this.queue.then(() => this.runNow(inputBytes));
     this.queue = result.catch(() => undefined);
     return result;
   }
 
-  private runNow(feeds: Record<string, Feed>): Record<string, Tensor> | Promise<Record<string, Tensor>> {
+  private runNow(inputBytes: Uint8Array[]): Record<string, Tensor> | Promise<Record<string, Tensor>> {
     if (!this.instance) throw new Error(`model "${this.name}" was disposed; load it again to run it`);
-    return this.instance.run(feedBytes(this.name, this.manifest.inputs, feeds));
+    return this.instance.run(inputBytes);
   }
 
   dispose(): void {

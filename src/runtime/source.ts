@@ -45,7 +45,9 @@ function fromMemory(source: InMemoryBundle): LoadedBundleFiles {
     try {
       manifest = JSON.parse(manifest);
     } catch (err) {
-      throw new Error(`loadModel: the manifest passed in is not valid JSON: ${(err as Error).message}`);
+      throw new Error(
+        `loadModel: the manifest passed in is not valid JSON: ${(err as Error).message.replace(/\s+/g, ' ')}`,
+      );
     }
   }
   const { wasm, relaxedWasm, weights, wgsl } = source;

@@ -16,11 +16,16 @@ export interface Tensor {
   data: ElementArray;
 }
 
-/** A tensor as a caller may feed it: the data may also be a plain array of numbers (or bigints). */
+/**
+ * A tensor as a caller may feed it. The data may also be a plain array, checked element by element as
+ * the server checks JSON data: numbers (or "NaN", "Infinity", "-Infinity") for float types, integers in
+ * range for integer types (int64/uint64 also bigints), booleans for bool; float16 takes only its bits.
+ * `run` copies the data when it is called: the caller may reuse its buffers as soon as `run` returns.
+ */
 export interface Feed {
   dtype: NumericDType;
   dims: readonly number[];
-  data: ElementArray | readonly number[] | readonly bigint[];
+  data: ElementArray | readonly number[] | readonly bigint[] | readonly boolean[];
 }
 
 export interface TensorInfo {

@@ -4,18 +4,11 @@
  */
 import { elementBytes, elementCount, type NumericDType } from '../bundle/elements.js';
 import type { Tensor, TensorInfo } from '../runtime/index.js';
+import { typedFromValues } from '../runtime/element-values.js';
 import { BATCH_DIM } from './batching.js';
 import { DATATYPE_OF, PROTOCOL_DATATYPES } from './datatypes.js';
 import { badRequest } from './http-error.js';
-import {
-  bytesOfTyped,
-  flattenData,
-  jsonFromTyped,
-  quoted,
-  typedFromBytes,
-  typedFromJson,
-  typeName,
-} from './tensors.js';
+import { bytesOfTyped, flattenData, jsonFromTyped, quoted, typedFromBytes, typeName } from './tensors.js';
 
 export interface RequestedOutput {
   name: string;
@@ -149,7 +142,7 @@ function jsonTensor(info: TensorInfo, dims: number[], input: Json) {
   const count = elementCount(dims);
   if (values.length !== count)
     throw badRequest(`${where} has ${values.length} elements but shape ${formatShape(dims)} needs ${count}`);
-  return typedFromJson(where, info.dtype, values);
+  return typedFromValues(where, info.dtype, values, badRequest);
 }
 
 function binaryTensor(

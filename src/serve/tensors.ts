@@ -4,22 +4,8 @@
  * Non-finite floats travel in JSON as the strings "NaN", "Infinity" and "-Infinity".
  */
 import { ELEMENT_ARRAY, elementBytes, type ElementArray, type NumericDType } from '../bundle/elements.js';
-import { halfBitsFromNumber, numberFromHalfBits } from './datatypes.js';
+import { numberFromHalfBits } from '../runtime/element-values.js';
 import { badRequest } from './http-error.js';
-
-const INTEGER_RANGE: Partial<Record<NumericDType, [number, number]>> = {
-  int8: [-128, 127],
-  uint8: [0, 255],
-  int16: [-32768, 32767],
-  uint16: [0, 65535],
-  int32: [-2147483648, 2147483647],
-  uint32: [0, 4294967295],
-  // JSON numbers are doubles: 64-bit values beyond 2^53 need the binary extension
-  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-  uint64: [0, Number.MAX_SAFE_INTEGER],
-};
-
-const NON_FINITE: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
 
 /**
  * How deep JSON `data` may nest arrays: well-formed nested data goes as deep as the tensor's rank, and
@@ -30,7 +16,7 @@ export const MAX_DATA_DEPTH = 64;
 /**
  * Nested arrays flattened row-major, walked with an explicit stack so that no nesting can exhaust the
  * call stack; nesting deeper than MAX_DATA_DEPTH is refused. Elements that are not arrays are kept
- * as they are, for typedFromJson to check.
+ * as they are, for typedFromValues to check.
  */
 export function flattenData(where: string, data: unknown): unknown[] {
   if (!Array.isArray(data)) throw badRequest(`${where}: "data" must be an array, got ${typeName(data)}`);
@@ -50,41 +36,6 @@ export function flattenData(where: string, data: unknown): unknown[] {
     else stack.push({ items: item, next: 0 });
   }
   return flat;
-}
-
-/**
- * JSON scalars checked against `dtype` (type, range, integrality) into the runtime's typed array. One
- * plain loop per kind of dtype: this runs once per element of every JSON tensor.
- */
-export function typedFromJson(where: string, dtype: NumericDType, values: unknown[]): ElementArray {
-  const out = new ELEMENT_ARRAY[dtype](values.length);
-  const range = INTEGER_RANGE[dtype];
-  const badElement = (i: number, expected: string) =>
-    badRequest(`${where}: element ${i} is ${quoted(values[i])}, expected ${expected}`);
-  if (dtype === 'bool') {
-    for (let i = 0; i < values.length; i++) {
-      if (typeof values[i] !== 'boolean') throw badElement(i, 'true or false');
-      out[i] = values[i] ? 1 : 0;
-    }
-  } else if (range) {
-    const wide = out instanceof BigInt64Array || out instanceof BigUint64Array;
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      if (typeof value !== 'number' || !Number.isInteger(value) || value < range[0] || value > range[1])
-        throw badElement(i, `an integer in [${range[0]}, ${range[1]}]`);
-      out[i] = wide ? BigInt(value) : value;
-    }
-  } else {
-    const half = dtype === 'float16';
-    for (let i = 0; i < values.length; i++) {
-      const value = values[i];
-      const number =
-        typeof value === 'string' && Object.hasOwn(NON_FINITE, value) ? NON_FINITE[value] : value;
-      if (typeof number !== 'number') throw badElement(i, 'a number (or "NaN", "Infinity", "-Infinity")');
-      out[i] = half ? halfBitsFromNumber(number) : number;
-    }
-  }
-  return out;
 }
 
 /**

@@ -334,6 +334,31 @@ describe.concurrent('kiln errors', () => {
     );
   });
 
+  it('run refuses a manifest that points an output at the weights (it used to print the weights)', async () => {
+    const bad = join(dir, 'output-on-weights');
+    const bundle = await buildFixtureBundle();
+    await writeBundle(bad, bundle);
+    const [y, picked] = bundle.manifest.outputs;
+    const manifest = {
+      ...bundle.manifest,
+      outputs: [{ ...y, offset: bundle.manifest.memory.weightsOffset }, picked],
+    };
+    await writeFile(join(bad, 'manifest.json'), JSON.stringify(manifest));
+    const r = await kiln(
+      'run',
+      bad,
+      '--input',
+      `x=${join(dir, 'x.npy')}`,
+      '--input',
+      `i=${join(dir, 'i.pb')}`,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(
+      'kiln: bundle memory plan: output "out/y" (bytes 0..24) lies outside the input/output region (bytes 128..256)\n',
+    );
+  });
+
   it('a corrupt bundle is refused; --verbose adds the stack', async () => {
     const bad = join(dir, 'bad');
     await writeBundle(bad, await buildFixtureBundle());
@@ -342,8 +367,8 @@ describe.concurrent('kiln errors', () => {
     await writeFile(join(bad, 'weights.bin'), weights);
     const r = await kiln('inspect', bad);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe(
-      'kiln: bundle file weights.bin failed its sha256 check: the bundle is corrupt or was modified\n',
+    expect(r.stderr).toMatch(
+      /^kiln: bundle file weights\.bin failed its sha256 check: the bundle is corrupt or was modified \(weights\.bin has sha256 [0-9a-f]{64}, manifest\.json lists [0-9a-f]{64}\)\n$/,
     );
     const verbose = await kiln('bench', bad, '--verbose');
     expect(verbose.code).toBe(1);

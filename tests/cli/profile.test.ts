@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import { readBundleDir, writeBundle } from '../../src/bundle/node.js';
+import { sealBundle } from '../../src/bundle/seal.js';
 import type { BundleFiles } from '../../src/bundle/files.js';
 import { loadModel } from '../../src/runtime/index.js';
 import { randomFeed } from '../../src/cli/tensors.js';
@@ -152,7 +153,7 @@ describe('kiln bench --profile refuses what it cannot profile, in one line', () 
     const files = await readBundleDir(bundles.cnn);
     const { kernels: _, ...manifest } = files.manifest;
     const old = join(dir, 'old');
-    await writeBundle(old, { ...files, manifest: { ...manifest, compiler: 'kiln 0.0.9' } });
+    await writeBundle(old, await sealBundle({ ...files, manifest: { ...manifest, compiler: 'kiln 0.0.9' } }));
     const r = await runKiln(['bench', old, '--profile']);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(

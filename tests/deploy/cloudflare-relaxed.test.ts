@@ -56,7 +56,7 @@ it('a deploy refuses a bundle whose model.relaxed.wasm is missing or fails its s
   relaxed[relaxed.length - 1] ^= 1;
   await writeFile(join(dir, 'model.relaxed.wasm'), relaxed);
   await expect(readServedBundles([dir])).rejects.toThrow(
-    `bundle ${dir}: model.relaxed.wasm failed its sha256 check: the bundle is corrupt or was modified`,
+    `bundle ${dir}: bundle file model.relaxed.wasm failed its sha256 check: the bundle is corrupt or was modified`,
   );
   await rm(join(dir, 'model.relaxed.wasm'));
   await expect(readServedBundles([dir])).rejects.toThrow(

@@ -4,7 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import { writeBundle } from '../../src/bundle/node.js';
+import { typedFromValues } from '../../src/runtime/element-values.js';
 import type { BundleFiles } from '../../src/bundle/files.js';
+import type { Manifest, MemoryPlan, TensorSignature } from '../../src/bundle/manifest.js';
+import { sealBundle } from '../../src/bundle/seal.js';
 import { buildFixtureBundle, expectedY, fixtureFeeds, numbers, WEIGHT_VALUES } from './fixture.js';
 
 let bundle: BundleFiles;
@@ -68,6 +71,37 @@ describe('loadModel', () => {
     const first = await model.run(fixtureFeeds(X));
     await model.run(fixtureFeeds([0, 0, 0, 0, 0, 0]));
     expect(numbers(first['out/y'])).toEqual(expectedY(X));
+  });
+
+  it('reads the feeds when run() is called: changing them before the run finishes changes nothing', async () => {
+    const model = await loadModel(bundle);
+    // a run queued behind another, and one that is first in line
+    const busy = model.run(fixtureFeeds(X));
+    for (const queued of [true, false]) {
+      if (!queued) await busy;
+      const feeds = fixtureFeeds(X, 2);
+      const plain = [...X];
+      const fromTyped = model.run(feeds);
+      const fromPlain = model.run({ x: { dtype: 'float32', dims: [2, 3], data: plain }, i: feeds.i });
+      feeds.x.data.fill(0);
+      feeds.i.data.fill(4);
+      plain.fill(0);
+      for (const out of await Promise.all([fromTyped, fromPlain])) {
+        expect(numbers(out['out/y'])).toEqual(expectedY(X));
+        expect(numbers(out.picked)).toEqual([WEIGHT_VALUES[2]]);
+      }
+    }
+  });
+
+  it('takes bigints and safe integers for int64, booleans for bool (as the server does)', () => {
+    expect(
+      Array.from(typedFromValues('t', 'int64', [-(2n ** 63n), 3, 2n ** 63n - 1n]) as ArrayLike<unknown>),
+    ).toEqual([-(2n ** 63n), 3n, 2n ** 63n - 1n]);
+    expect(() => typedFromValues('t', 'uint64', [2n ** 64n])).toThrow(
+      't: element 0 is 18446744073709551616n',
+    );
+    expect(Array.from(typedFromValues('t', 'bool', [true, false]) as ArrayLike<unknown>)).toEqual([1, 0]);
+    expect(() => typedFromValues('t', 'bool', [1])).toThrow('t: element 0 is 1, expected true or false');
   });
 
   it('serializes concurrent runs', async () => {
@@ -150,6 +184,37 @@ describe('bad feeds', () => {
       'input "x" data is a Int32Array but float32 needs a Float32Array',
     ],
   ];
+  const withX = (data: unknown) => ({ ...good, x: { ...good.x, data } });
+  const withI = (data: unknown) => ({ ...good, i: { ...good.i, data } });
+  cases.push(
+    // plain arrays are checked element by element, as the server checks JSON data: never NaN
+    ['strings', withX(Array(6).fill('abc')), 'input "x": element 0 is "abc", expected a number'],
+    ['holes', withX([1, 2, , 4, 5, 6]), 'input "x": element 2 is undefined (a hole or a missing element)'],
+    ['an empty array', withX(new Array(6)), 'input "x": element 0 is undefined'],
+    ['objects', withX([1, 2, 3, {}, 5, 6]), 'input "x": element 3 is an object, expected a number'],
+    ['a nested array', withX([[1, 2, 3], 4, 5, 6, 7, 8]), 'input "x": element 0 is an array'],
+    ['a boolean for a float', withX([true, 2, 3, 4, 5, 6]), 'element 0 is true, expected a number'],
+    ['a fraction for an int', withI([1.5]), 'input "i": element 0 is 1.5, expected an integer in'],
+    ['an int out of range', withI([2 ** 31]), 'element 0 is 2147483648, expected an integer in'],
+    ['a numeric string for an int', withI(['1']), 'input "i": element 0 is "1", expected an integer'],
+    ['a bigint for int32', withI([1n]), 'input "i": element 0 is 1n, expected an integer'],
+    ['feeds only through a prototype', Object.create(good), 'model "fixture": input "x" is missing'],
+    [
+      'one feed through a prototype',
+      Object.assign(Object.create({ i: good.i }), { x: good.x }),
+      'input "i" is missing',
+    ],
+    [
+      'string dims',
+      { ...good, x: { ...good.x, dims: ['2', '3'] } },
+      'has dims ["2","3"] but the model expects [2,3]',
+    ],
+    [
+      'data with no constructor',
+      withX(Object.assign(Object.create(null), { length: 6 })),
+      'input "x" data is an object but float32',
+    ],
+  );
   it.each(cases)('%s: clear error, and the model still works afterwards', async (_, feeds, message) => {
     await expect(model.run(feeds as never)).rejects.toThrow(message);
     await expectWorks(model);
@@ -169,7 +234,20 @@ describe('refused bundles', () => {
     copy[at] ^= 1;
     return copy;
   };
-  const refusals: [string, () => BundleFiles, string][] = [
+  /** the fixture with its manifest changed and sealed again, as a compiler that wrote it so would */
+  const resealed = (change: (m: Manifest) => Partial<Manifest>) => () =>
+    sealBundle({ ...bundle, manifest: { ...bundle.manifest, ...change(bundle.manifest) } });
+  const changed = (change: (m: Manifest) => Partial<Manifest>) => () => ({
+    ...bundle,
+    manifest: { ...bundle.manifest, ...change(bundle.manifest) },
+  });
+  const withOutput = (i: number, change: Partial<TensorSignature>) => (m: Manifest) => ({
+    outputs: m.outputs.map((o, j) => (j === i ? { ...o, ...change } : o)),
+  });
+  const withMemory = (change: Partial<MemoryPlan>) => (m: Manifest) => ({
+    memory: { ...m.memory, ...change },
+  });
+  const refusals: [string, () => BundleFiles | Promise<BundleFiles>, string][] = [
     [
       'tampered wasm',
       () => ({ ...bundle, wasm: flip(bundle.wasm, bundle.wasm.length - 1) }),
@@ -186,7 +264,25 @@ describe('refused bundles', () => {
         ...bundle,
         manifest: { ...bundle.manifest, files: { ...bundle.manifest.files, 'weights.bin': '0'.repeat(64) } },
       }),
-      'bundle file weights.bin failed its sha256 check',
+      'bundle file weights.bin failed its sha256 check: the bundle is corrupt or was modified (weights.bin has sha256 ',
+    ],
+    [
+      'a manifest hash that is not a sha256',
+      () => ({
+        ...bundle,
+        manifest: { ...bundle.manifest, files: { ...bundle.manifest.files, 'weights.bin': 'zz' } },
+      }),
+      'bundle manifest.json lists "zz" as the sha256 of weights.bin, which is not a sha256: manifest.json is corrupt or was modified',
+    ],
+    [
+      'two tampered files',
+      () => ({ ...bundle, wasm: flip(bundle.wasm, 9), weights: flip(bundle.weights, 0) }),
+      'bundle files failed their sha256 checks: the bundle is corrupt or was modified (model.wasm has sha256 ',
+    ],
+    [
+      'a format version given as a string',
+      changed(() => ({ format: '1' as never })),
+      'bundle format version "1" is not supported by this runtime (supports 1)',
     ],
     [
       'unknown format version',
@@ -218,18 +314,18 @@ describe('refused bundles', () => {
         ...bundle,
         manifest: {
           ...bundle.manifest,
-          inputs: [bundle.manifest.inputs[0], { ...bundle.manifest.inputs[1], offset: 140 }],
+          inputs: [bundle.manifest.inputs[0], { ...bundle.manifest.inputs[1], offset: 144 }],
         },
       }),
-      'bundle memory plan: input "x" overlaps input "i"',
+      'bundle memory plan: input "x" (bytes 128..152) and input "i" (bytes 144..148) overlap',
     ],
     [
       'output outside memory',
       () => ({
         ...bundle,
-        manifest: { ...bundle.manifest, outputs: [{ ...bundle.manifest.outputs[0], offset: 65530 }] },
+        manifest: { ...bundle.manifest, outputs: [{ ...bundle.manifest.outputs[0], offset: 65520 }] },
       }),
-      'bundle memory plan: output "out/y" (bytes 65530..65554) exceeds memory of 65536 bytes',
+      'bundle memory plan: output "out/y" (bytes 65520..65544) exceeds memory of 65536 bytes',
     ],
     [
       'manifest without a memory plan',
@@ -246,12 +342,119 @@ describe('refused bundles', () => {
     ],
     [
       'missing targets',
-      () => ({ ...bundle, manifest: { ...bundle.manifest, targets: ['webgpu'] } }),
+      resealed(() => ({ targets: ['webgpu'] })),
       'the bundle was built without the wasm target',
+    ],
+    // #16.1: every place the manifest gives is checked, even in a manifest sealed with its module
+    [
+      'an output pointed at the weights',
+      resealed(withOutput(0, { offset: 0 })),
+      'bundle memory plan: output "out/y" (bytes 0..24) lies outside the input/output region (bytes 128..256)',
+    ],
+    [
+      'an output on top of an input',
+      resealed(withOutput(1, { offset: 128 })),
+      'bundle memory plan: input "x" (bytes 128..152) and output "picked" (bytes 128..132) overlap',
+    ],
+    [
+      'two outputs on the same bytes',
+      resealed(withOutput(1, { offset: 192 })),
+      'bundle memory plan: output "out/y" (bytes 192..216) and output "picked" (bytes 192..196) overlap',
+    ],
+    [
+      'a misaligned output',
+      resealed(withOutput(1, { offset: 228 })),
+      'bundle memory plan: output "picked" starts at byte 228, which is not 16-byte aligned',
+    ],
+    [
+      'an output whose byteLength disagrees with dtype×shape',
+      resealed(withOutput(0, { shape: [3, 3] })),
+      'bundle output "out/y" is 24 bytes but float32[3,3] needs 36',
+    ],
+    [
+      'the input/output region over the weights',
+      resealed(withMemory({ ioOffset: 0, ioBytes: 256 })),
+      'bundle memory plan: the weights (bytes 0..64) and the input/output region (bytes 0..256) overlap',
+    ],
+    [
+      'the arena over the persistent region',
+      resealed(withMemory({ arenaOffset: 64, arenaBytes: 32 })),
+      'bundle memory plan: the persistent region (bytes 64..128) and the arena (bytes 64..96) overlap',
+    ],
+    [
+      'a misaligned region',
+      resealed(withMemory({ arenaOffset: 260 })),
+      'bundle memory plan: the arena starts at byte 260, which is not 16-byte aligned',
+    ],
+    [
+      'a memory plan larger than the module can grow to',
+      resealed(withMemory({ totalBytes: 131072 })),
+      "bundle memory plan: totalBytes 131072 is more than the 65536 bytes model.wasm's memory can grow to",
+    ],
+    [
+      'two weights on the same bytes',
+      resealed((m) => ({
+        weights: [...m.weights, { name: 'w2', dtype: 'float32', dims: [2], offset: 0, byteLength: 8 }],
+      })),
+      'bundle weights.bin: weight "w" (bytes 0..24) and weight "w2" (bytes 0..8) overlap',
+    ],
+    [
+      'init named as the run export',
+      resealed((m) => ({ wasm: { ...m.wasm, exports: { ...m.wasm.exports, run: 'init' } } })),
+      'bundle manifest is malformed: wasm.exports.run must be "run" (the bundle contract), got "init"',
+    ],
+    [
+      'a module without the contract exports',
+      async () => {
+        const empty = Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0);
+        return sealBundle({ ...bundle, wasm: empty });
+      },
+      'bundle file model.wasm does not export a memory "memory": it is not the module this manifest describes',
+    ],
+    [
+      'an unknown target',
+      changed(() => ({ targets: ['wasm', 'cuda'] as never })),
+      'bundle manifest is malformed: targets must list each of wasm, webgpu at most once, got ["wasm","cuda"]',
+    ],
+    [
+      'a file list reaching outside the bundle',
+      changed((m) => ({ files: { ...m.files, '../../etc/passwd': 'x' } })),
+      'bundle manifest is malformed: files lists "../../etc/passwd", which is not a file of the bundle',
+    ],
+    // fields each plausible alone, changed after compiling: the digest in model.wasm no longer matches
+    [
+      'an output dtype changed after compiling',
+      changed(withOutput(0, { dtype: 'int32' })),
+      'bundle manifest.json does not match model.wasm: the manifest was modified after the bundle was compiled',
+    ],
+    [
+      'an output shape changed after compiling',
+      changed(withOutput(0, { shape: [3, 2] })),
+      'bundle manifest.json does not match model.wasm: the manifest was modified after the bundle was compiled',
     ],
   ];
   it.each(refusals)('%s (in memory)', async (_, make, message) => {
-    await expect(loadModel(make())).rejects.toThrow(message);
+    await expect(loadModel(await make())).rejects.toThrow(message);
+  });
+
+  it('a circular manifest passed in memory is refused with a message, not a stack overflow', async () => {
+    const circular: Record<string, unknown> = { ...bundle.manifest };
+    circular.self = circular;
+    await expect(loadModel({ ...bundle, manifest: circular as never })).rejects.toThrow(
+      'bundle manifest is malformed: nested deeper than 32 levels',
+    );
+  });
+
+  it('a compiled module (as a Worker passes it) is held to its exports and digest too', async () => {
+    const tampered = changed(withOutput(0, { dtype: 'int32' }))();
+    const wasm = await WebAssembly.compile(bundle.wasm as Uint8Array<ArrayBuffer>);
+    await expect(loadModel({ ...tampered, wasm })).rejects.toThrow(
+      'bundle manifest.json does not match model.wasm: the manifest was modified after the bundle was compiled',
+    );
+    const empty = await WebAssembly.compile(Uint8Array.of(0, 0x61, 0x73, 0x6d, 1, 0, 0, 0));
+    await expect(loadModel({ ...bundle, wasm: empty })).rejects.toThrow(
+      'bundle file model.wasm does not export a memory "memory"',
+    );
   });
 
   it('a tampered file in a directory is refused', async () => {

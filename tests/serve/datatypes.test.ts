@@ -1,8 +1,8 @@
-/** serve's datatype table and version; float16 conversion matches the reference. */
+/** serve's datatype table and version; float16 conversion matches the reference; JSON data checks (shared with the runtime). */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DATATYPE_OF, halfBitsFromNumber, numberFromHalfBits } from '../../src/serve/datatypes.js';
+import { DATATYPE_OF } from '../../src/serve/datatypes.js';
 import { SERVER_VERSION } from '../../src/serve/version.js';
 import {
   flattenData,
@@ -10,8 +10,8 @@ import {
   MAX_DATA_DEPTH,
   quoted,
   typedFromBytes,
-  typedFromJson,
 } from '../../src/serve/tensors.js';
+import { halfBitsFromNumber, numberFromHalfBits, typedFromValues } from '../../src/runtime/element-values.js';
 import { floatToHalf, halfToFloat } from '../../src/ir/float16.js';
 import { ROOT } from './fixture.js';
 
@@ -70,22 +70,22 @@ describe('float16', () => {
 
 describe('tensor data', () => {
   it('checks integer ranges per datatype', () => {
-    expect(values(typedFromJson('t', 'uint8', [0, 255]))).toEqual([0, 255]);
-    expect(() => typedFromJson('t', 'uint8', [256])).toThrow(
+    expect(values(typedFromValues('t', 'uint8', [0, 255]))).toEqual([0, 255]);
+    expect(() => typedFromValues('t', 'uint8', [256])).toThrow(
       /t: element 0 is 256, expected an integer in \[0, 255\]/,
     );
-    expect(() => typedFromJson('t', 'int16', [1.5])).toThrow(/expected an integer/);
-    expect(() => typedFromJson('t', 'uint32', [-1])).toThrow(/\[0, 4294967295\]/);
-    expect(() => typedFromJson('t', 'int64', [2 ** 60])).toThrow(/expected an integer in/);
-    expect(() => typedFromJson('t', 'bool', [1])).toThrow(/expected true or false/);
-    expect(values(typedFromJson('t', 'uint64', [2 ** 53 - 1]))).toEqual([2n ** 53n - 1n]);
+    expect(() => typedFromValues('t', 'int16', [1.5])).toThrow(/expected an integer/);
+    expect(() => typedFromValues('t', 'uint32', [-1])).toThrow(/\[0, 4294967295\]/);
+    expect(() => typedFromValues('t', 'int64', [2 ** 60])).toThrow(/expected an integer in/);
+    expect(() => typedFromValues('t', 'bool', [1])).toThrow(/expected true or false/);
+    expect(values(typedFromValues('t', 'uint64', [2 ** 53 - 1]))).toEqual([2n ** 53n - 1n]);
   });
 
   it('carries non-finite floats as strings both ways', () => {
-    const data = typedFromJson('t', 'float32', ['NaN', 'Infinity', '-Infinity', 2]);
+    const data = typedFromValues('t', 'float32', ['NaN', 'Infinity', '-Infinity', 2]);
     expect(values(data)).toEqual([NaN, Infinity, -Infinity, 2]);
     expect(jsonFromTyped('float32', data)).toEqual(['NaN', 'Infinity', '-Infinity', 2]);
-    expect(() => typedFromJson('t', 'float64', ['inf'])).toThrow(/expected a number/);
+    expect(() => typedFromValues('t', 'float64', ['inf'])).toThrow(/expected a number/);
   });
 
   it('flattens nested data row-major up to MAX_DATA_DEPTH arrays deep, and refuses deeper', () => {

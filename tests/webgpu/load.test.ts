@@ -2,6 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import type { BundleFiles } from '../../src/bundle/files.js';
+import { sealBundle } from '../../src/bundle/seal.js';
 import { loadModel } from '../../src/runtime/index.js';
 import { buildModel } from '../helpers/onnx-builder.js';
 import { asFeeds, compileBoth, differences, modelBytes, nodeGpu, randomFeeds } from './fixture.js';
@@ -29,6 +30,19 @@ describe('loadModel with a GPU', () => {
     await expect(picks[0].run(feeds)).rejects.toThrow('model "mlp" was disposed');
   });
 
+  it('reads the feeds when run() is called, as the wasm backend does', async () => {
+    const [gpuModel, wasmModel] = await Promise.all([
+      loadModel(both, { backend: 'webgpu', gpu: await nodeGpu() }),
+      loadModel(both),
+    ]);
+    const feeds = asFeeds(randomFeeds(both, 5));
+    const expected = await wasmModel.run(feeds);
+    const pending = [gpuModel.run(feeds), gpuModel.run(feeds)];
+    for (const feed of Object.values(feeds)) (feed.data as Float32Array).fill(0);
+    for (const out of await Promise.all(pending)) expect(differences(out, expected)).toEqual([]);
+    [gpuModel, wasmModel].forEach((m) => m.dispose());
+  });
+
   it('refuses a bundle built without the webgpu target, and one passed in memory without its WGSL', async () => {
     const gpu = await nodeGpu();
     await expect(loadModel(wasmOnly, { backend: 'webgpu', gpu })).rejects.toThrow(
@@ -37,6 +51,38 @@ describe('loadModel with a GPU', () => {
     const { wgsl: _, ...withoutWgsl } = both;
     await expect(loadModel(withoutWgsl, { backend: 'webgpu', gpu })).rejects.toThrow(
       'model "mlp": the bundle lists the webgpu target but no WGSL was passed in (wgsl: the model.wgsl text)',
+    );
+  });
+});
+
+describe('a webgpu schedule that does not fit its WGSL', () => {
+  it('is refused at load on every backend: each dispatch names a compute entry point of model.wgsl', async () => {
+    const schedule = both.manifest.webgpu!;
+    const renamed = await sealBundle({
+      ...both,
+      manifest: {
+        ...both.manifest,
+        webgpu: { ...schedule, run: [{ ...schedule.run[0], entry: 'k0_Missing' }, ...schedule.run.slice(1)] },
+      },
+    });
+    await expect(loadModel(renamed, { backend: 'wasm' })).rejects.toThrow(
+      'bundle webgpu schedule: model.wgsl has no compute entry point "k0_Missing"',
+    );
+    // a helper function of the module is not an entry point either
+    const entries = new Set(schedule.run.map((d) => d.entry));
+    const notCompute = [...both.wgsl!.matchAll(/^fn (\w+)\(/gm)]
+      .map((m) => m[1])
+      .find((f) => !entries.has(f))!;
+    expect(notCompute).toBeDefined();
+    const toHelper = await sealBundle({
+      ...both,
+      manifest: {
+        ...both.manifest,
+        webgpu: { ...schedule, run: [{ ...schedule.run[0], entry: notCompute }] },
+      },
+    });
+    await expect(loadModel(toHelper, { backend: 'wasm' })).rejects.toThrow(
+      `bundle webgpu schedule: model.wgsl has no compute entry point "${notCompute}"`,
     );
   });
 });

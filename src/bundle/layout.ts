@@ -1,0 +1,177 @@
+/**
+ * The places a manifest gives — weights inside weights.bin, the memory plan's regions, every input and
+ * output, the WebGPU storage buffer — checked for bounds, alignment, overlap and size against dtype×shape.
+ * The runtime writes and reads memory at exactly these places, so one wrong offset would return the
+ * weights as an output or let an input overwrite them.
+ */
+import type { Manifest, TensorSignature, WebGpuSchedule } from './manifest.js';
+import { WEIGHTS_FILE, WEIGHT_ALIGNMENT } from './files.js';
+import { elementBytes, elementCount, isNumericDType } from './elements.js';
+
+const WASM_PAGE = 65536;
+/** every buffer the code generators place starts on 16 bytes (one SIMD vector); the compiler uses 64 */
+const BUFFER_ALIGNMENT = 16;
+/** WebGPU's default maxComputeWorkgroupsPerDimension */
+const MAX_WORKGROUPS = 65535;
+const WGSL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+interface Region {
+  what: string;
+  start: number;
+  end: number;
+}
+
+export function checkLayout(manifest: Manifest, weightsFileBytes: number): void {
+  checkWeights(manifest, weightsFileBytes);
+  checkMemoryPlan(manifest);
+  if (manifest.webgpu) checkWebGpuSchedule(manifest, manifest.webgpu);
+}
+
+function checkWeights(manifest: Manifest, weightsFileBytes: number): void {
+  const { weightsBytes } = manifest.memory;
+  if (weightsBytes !== weightsFileBytes)
+    throw new Error(
+      `bundle ${WEIGHTS_FILE} holds ${weightsFileBytes} bytes but the memory plan expects ${weightsBytes}`,
+    );
+  const names = new Set<string>();
+  const placed: Region[] = [];
+  for (const w of manifest.weights) {
+    const storage = w.quant?.dtype ?? w.dtype;
+    const where = `bundle weight "${w.name}"`;
+    if (names.has(w.name)) throw new Error(`bundle manifest lists weight "${w.name}" twice`);
+    names.add(w.name);
+    if (!isNumericDType(storage)) throw new Error(`${where} has unsupported dtype ${storage}`);
+    if (w.offset % WEIGHT_ALIGNMENT !== 0)
+      throw new Error(`${where} starts at byte ${w.offset}, which is not ${WEIGHT_ALIGNMENT}-byte aligned`);
+    const expected = elementCount(w.dims) * elementBytes(storage);
+    if (w.byteLength !== expected)
+      throw new Error(
+        `${where} is ${w.byteLength} bytes but ${storage}[${w.dims.join(',')}] needs ${expected} bytes`,
+      );
+    if (w.offset + w.byteLength > weightsBytes)
+      throw new Error(
+        `${where} (bytes ${w.offset}..${w.offset + w.byteLength}) lies outside ${WEIGHTS_FILE}`,
+      );
+    placed.push(region(where.slice('bundle '.length), w.offset, w.byteLength));
+  }
+  checkDisjoint(placed, `bundle ${WEIGHTS_FILE}`);
+}
+
+function checkMemoryPlan(manifest: Manifest): void {
+  const mem = manifest.memory;
+  if (mem.totalBytes === 0 || mem.totalBytes % WASM_PAGE !== 0)
+    throw new Error(`bundle memory plan: totalBytes ${mem.totalBytes} is not a positive multiple of 64 KiB`);
+  const io = region('the input/output region', mem.ioOffset, mem.ioBytes);
+  const regions = [
+    region('the weights', mem.weightsOffset, mem.weightsBytes),
+    region('the persistent region', mem.persistentOffset, mem.persistentBytes),
+    io,
+    region('the arena', mem.arenaOffset, mem.arenaBytes),
+  ];
+  for (const r of regions) {
+    checkAligned(r);
+    checkInsideMemory(r, mem.totalBytes);
+  }
+  checkDisjoint(regions, 'bundle memory plan');
+  // Inputs are written before every run and outputs read after it: each has its own bytes inside the
+  // input/output region, or an input would overwrite the weights and an output return them.
+  const tensors = [
+    ...checkSignatures('input', manifest.inputs),
+    ...checkSignatures('output', manifest.outputs),
+  ];
+  for (const t of tensors) {
+    checkAligned(t);
+    checkInsideMemory(t, mem.totalBytes);
+    if (t.start < io.start || t.end > io.end)
+      throw new Error(
+        `bundle memory plan: ${t.what} (bytes ${t.start}..${t.end}) lies outside ${io.what} (bytes ${io.start}..${io.end})`,
+      );
+  }
+  checkDisjoint(tensors, 'bundle memory plan');
+}
+
+function checkSignatures(kind: string, sigs: TensorSignature[]): Region[] {
+  const seen = new Set<string>();
+  return sigs.map((s) => {
+    if (seen.has(s.name)) throw new Error(`bundle manifest lists ${kind} "${s.name}" twice`);
+    seen.add(s.name);
+    const expected = elementCount(s.shape) * elementBytes(s.dtype as Exclude<typeof s.dtype, 'string'>);
+    if (s.byteLength !== expected)
+      throw new Error(
+        `bundle ${kind} "${s.name}" is ${s.byteLength} bytes but ${s.dtype}[${s.shape.join(',')}] needs ${expected}`,
+      );
+    return region(`${kind} "${s.name}"`, s.offset, s.byteLength);
+  });
+}
+
+/**
+ * The WebGPU storage buffer mirrors linear memory: it must hold every region the plan places, and each
+ * dispatch must name a WGSL entry point with a workgroup count WebGPU accepts.
+ */
+function checkWebGpuSchedule(manifest: Manifest, schedule: WebGpuSchedule): void {
+  const mem = manifest.memory;
+  const used = Math.max(
+    mem.weightsOffset + mem.weightsBytes,
+    mem.persistentOffset + mem.persistentBytes,
+    mem.ioOffset + mem.ioBytes,
+    mem.arenaOffset + mem.arenaBytes,
+  );
+  if (schedule.memoryBytes % 4 !== 0 || schedule.memoryBytes < used)
+    throw new Error(
+      `bundle webgpu schedule: memoryBytes ${schedule.memoryBytes} is not a multiple of 4 holding the memory plan's ${used} bytes`,
+    );
+  for (const phase of ['init', 'run'] as const)
+    schedule[phase].forEach((d, i) => {
+      const where = `bundle webgpu schedule: ${phase}[${i}]`;
+      if (typeof d !== 'object' || d === null || typeof d.entry !== 'string' || !WGSL_NAME.test(d.entry))
+        throw new Error(`${where} must name a WGSL entry point`);
+      if (typeof d.kernel !== 'string') throw new Error(`${where} ("${d.entry}") must name its kernel`);
+      const counts = d.workgroups as unknown;
+      if (
+        !Array.isArray(counts) ||
+        counts.length !== 3 ||
+        !counts.every((n) => Number.isInteger(n) && n >= 0 && n <= MAX_WORKGROUPS)
+      )
+        throw new Error(
+          `${where} ("${d.entry}") workgroups must be 3 integers in 0..${MAX_WORKGROUPS}, got ${JSON.stringify(counts)}`,
+        );
+    });
+}
+
+/** Each dispatch's entry point is a compute function of the WGSL module. */
+export function checkWgslEntries(schedule: WebGpuSchedule, wgsl: string): void {
+  const entries = new Set(
+    [...wgsl.matchAll(/@compute\b[^{;]*?\bfn\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/g)].map((m) => m[1]),
+  );
+  for (const d of [...schedule.init, ...schedule.run])
+    if (!entries.has(d.entry))
+      throw new Error(`bundle webgpu schedule: ${schedule.file} has no compute entry point "${d.entry}"`);
+}
+
+function region(what: string, start: number, bytes: number): Region {
+  return { what, start, end: start + bytes };
+}
+
+function checkAligned(r: Region): void {
+  if (r.start % BUFFER_ALIGNMENT !== 0)
+    throw new Error(
+      `bundle memory plan: ${r.what} starts at byte ${r.start}, which is not ${BUFFER_ALIGNMENT}-byte aligned`,
+    );
+}
+
+function checkInsideMemory(r: Region, totalBytes: number): void {
+  if (r.end > totalBytes)
+    throw new Error(
+      `bundle memory plan: ${r.what} (bytes ${r.start}..${r.end}) exceeds memory of ${totalBytes} bytes`,
+    );
+}
+
+/** No two non-empty regions share a byte. */
+function checkDisjoint(regions: Region[], where: string): void {
+  const sorted = regions.filter((r) => r.end > r.start).sort((a, b) => a.start - b.start);
+  for (let i = 1; i < sorted.length; i++)
+    if (sorted[i].start < sorted[i - 1].end)
+      throw new Error(
+        `${where}: ${sorted[i - 1].what} (bytes ${sorted[i - 1].start}..${sorted[i - 1].end}) and ${sorted[i].what} (bytes ${sorted[i].start}..${sorted[i].end}) overlap`,
+      );
+}
