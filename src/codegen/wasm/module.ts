@@ -3,6 +3,7 @@ import binaryen from 'binaryen';
 import type { Program } from '../../kernels/ir.js';
 import { renderHelpers } from './helpers.js';
 import { renderKernel, type ProgramContext } from './render.js';
+import { rangesOf } from '../../kernels/extent.js';
 import './mathlib/index.js';
 
 export interface WasmOptions {
@@ -40,8 +41,11 @@ export function programToWat(program: Program, opts: WasmOptions = {}): string {
   }
   // the codegen's own scratch starts on a cache line past the planned buffers
   const scratch = { base: Math.ceil(program.memoryBytes / 64) * 64, bytes: 0 };
+  const symbols = program.dims?.symbols ?? [];
   const ctx: ProgramContext = {
     offsets,
+    dims: new Map(symbols.map((s, i) => [s.name, program.dims!.offset + 4 * i])),
+    ranges: rangesOf(symbols),
     helpers: new Set(),
     relaxedSimd: opts.relaxedSimd ?? false,
     chunks: opts.chunks ?? true,

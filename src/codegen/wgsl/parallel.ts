@@ -10,9 +10,11 @@
  * Locals live inside the nest, so each invocation has its own. Locals declared just before the next loop
  * of the nest (BatchNormalization's per-channel scale) move into it when neither they nor what they read
  * are ever set, so that loop can be spread too; each invocation then computes them itself.
- * Anything else runs as one invocation.
+ * Anything else runs as one invocation. A run-time extent counts as its upper bound here (bands only
+ * widen), and a dim inside an index is not affine: such a store keeps its nest in one invocation.
  */
-import type { BufRef, Expr, PlacedBuffer, Stmt } from '../../kernels/ir.js';
+import type { BufRef, Expr, Extent, PlacedBuffer, Stmt } from '../../kernels/ir.js';
+import { extentRange, type SymbolRanges } from '../../kernels/extent.js';
 import { DTYPES } from '../../ir/dtype.js';
 import { exprVars, forEachStmt, mapExpr } from './walk.js';
 
@@ -52,13 +54,16 @@ function affine(e: Expr, counters: ReadonlyMap<string, number>): Affine | undefi
   }
 }
 
-/** An access found in the nest, with the extents of the counters in scope there. */
+/** An access found in the nest, with the extents (upper bounds) of the counters in scope there. */
 interface Access {
   buf: BufRef;
   /** undefined: an access this analysis does not model */
   index?: Expr;
   counters: Map<string, number>;
 }
+
+/** The most iterations of a loop, for band reach: its extent, or a run-time extent's upper bound. */
+type UpperBound = (n: Extent) => number;
 
 /** Names some `set` statement in `stmts` assigns. */
 function assigned(stmts: Stmt[]): Set<string> {
@@ -78,6 +83,7 @@ function collect(
   loads: Access[],
   lets: Map<string, Expr>,
   setNames: ReadonlySet<string>,
+  bound: UpperBound,
 ): void {
   const inline = (e: Expr) => mapExpr(e, (x) => (x.k === 'var' && lets.get(x.name)) || x);
   const expr = (e: Expr): void => {
@@ -101,7 +107,7 @@ function collect(
   for (const s of stmts)
     switch (s.k) {
       case 'loop':
-        collect(s.body, new Map([...counters, [s.v, s.n]]), stores, loads, lets, setNames);
+        collect(s.body, new Map([...counters, [s.v, bound(s.n)]]), stores, loads, lets, setNames, bound);
         break;
       case 'local':
         expr(s.init);
@@ -117,7 +123,7 @@ function collect(
         break;
       case 'if':
         expr(s.cond);
-        collect([...s.then, ...(s.else ?? [])], counters, stores, loads, lets, setNames);
+        collect([...s.then, ...(s.else ?? [])], counters, stores, loads, lets, setNames, bound);
         break;
       case 'gemm':
         // gemms inside a nest were lowered to loops before; one here keeps the nest in one invocation
@@ -153,10 +159,10 @@ function band(
 
 export interface ParallelNest {
   /** the spread loops, outermost first */
-  loops: { v: string; n: number }[];
+  loops: { v: string; n: Extent }[];
   /** the body of the innermost spread loop */
   body: Stmt[];
-  /** invocations: the product of the spread loops' extents */
+  /** invocations dispatched: the product of the spread loops' extents (upper bounds of run-time ones) */
   count: number;
 }
 
@@ -192,30 +198,36 @@ function intoNextLoop(body: Stmt[]): LoopStmt | undefined {
 export function parallelNest(
   body: Stmt[],
   placed: ReadonlyMap<number, PlacedBuffer>,
+  ranges: SymbolRanges,
 ): ParallelNest | undefined {
+  const bound: UpperBound = (n) => extentRange(n, ranges).max;
   if (body.length !== 1 || body[0].k !== 'loop') return undefined;
   // nest[t]'s body holds nest[t + 1] as written: locals move into a loop only if that loop is spread
   const nest: LoopStmt[] = [body[0]];
   for (let next = intoNextLoop(body[0].body); next; next = intoNextLoop(next.body)) nest.push(next);
   for (let d = nest.length; d >= 1; d--) {
     const loops = nest.slice(0, d);
-    if (spreadable(loops, placed))
+    if (spreadable(loops, placed, bound))
       return {
         loops: loops.map((l) => ({ v: l.v, n: l.n })),
         body: loops[d - 1].body,
-        count: loops.reduce((p, l) => p * l.n, 1),
+        count: loops.reduce((p, l) => p * bound(l.n), 1),
       };
   }
   return undefined;
 }
 
-function spreadable(loops: LoopStmt[], placed: ReadonlyMap<number, PlacedBuffer>): boolean {
-  const counters = new Map(loops.map((l) => [l.v, l.n]));
+function spreadable(
+  loops: LoopStmt[],
+  placed: ReadonlyMap<number, PlacedBuffer>,
+  bound: UpperBound,
+): boolean {
+  const counters = new Map(loops.map((l) => [l.v, bound(l.n)]));
   const parallel = new Set(counters.keys());
   const stores: Access[] = [];
   const loads: Access[] = [];
   const body = loops[loops.length - 1].body;
-  collect(body, counters, stores, loads, new Map(), assigned(body));
+  collect(body, counters, stores, loads, new Map(), assigned(body), bound);
   const view = (buf: BufRef) => `${placed.get(buf.id)?.offset}:${buf.dtype}`;
 
   // per stored view: the parallel coefficients and the union of the bands
@@ -238,7 +250,7 @@ function spreadable(loops: LoopStmt[], placed: ReadonlyMap<number, PlacedBuffer>
     // mixed radix: each parallel coefficient exceeds everything the smaller ones and the band can reach
     let reach = g.hi - g.lo;
     const spread = loops
-      .map((l) => ({ x: Math.abs(g.coef.get(l.v) ?? 0), n: l.n }))
+      .map((l) => ({ x: Math.abs(g.coef.get(l.v) ?? 0), n: bound(l.n) }))
       .sort((p, q) => p.x - q.x);
     for (const { x, n } of spread) {
       if (x <= reach) return false;

@@ -1,0 +1,60 @@
+/**
+ * Run-time sizes on the wasm target: each kernel compiled once (plain and optimized) runs at
+ * several symbol values written into the dims block, matching the Kernel IR interpreter; and what the
+ * generator does with a run-time extent (reads the dims block, vectorizes with a run-time tail).
+ */
+import { describe, expect, it } from 'vitest';
+import { compileProgram, programToWat } from '../../src/codegen/wasm/index.js';
+import { DTYPES } from '../../src/ir/dtype.js';
+import { dim, f32, loop, store, v } from '../../src/kernels/build.js';
+import { expectClose } from './cases/case.js';
+import { interpretSymbolic, programOfSymbolic, runInputs, SYMBOLIC_CASES } from './cases/symbolic.js';
+import { place, programOf, type NumDType } from './program.js';
+
+const VARIANTS = [
+  { name: 'plain', opts: { optimize: false } },
+  { name: 'optimized', opts: { optimize: true } },
+];
+
+describe('wasm: kernels over run-time sizes', () => {
+  for (const c of SYMBOLIC_CASES)
+    it(`${c.name}: compiled once, run at ${c.runs.length} sizes`, () => {
+      const { program, bufs, dimsBuf } = programOfSymbolic(c);
+      for (const { name, opts } of VARIANTS) {
+        const instance = new WebAssembly.Instance(new WebAssembly.Module(compileProgram(program, opts)), {});
+        const memory = instance.exports.memory as WebAssembly.Memory;
+        c.runs.forEach((values, r) => {
+          const inputs = runInputs(c, values, r);
+          [...bufs, dimsBuf].forEach((b, i) =>
+            new Uint8Array(memory.buffer, b.offset, inputs[i].byteLength).set(
+              new Uint8Array(inputs[i].buffer),
+            ),
+          );
+          (instance.exports.run as () => void)();
+          const want = interpretSymbolic(c, program, bufs, inputs, values);
+          bufs.forEach((b, i) => {
+            const info = DTYPES[b.dtype as NumDType];
+            const got = new info.array(b.length);
+            new Uint8Array(got.buffer).set(new Uint8Array(memory.buffer, b.offset, b.length * info.bytes));
+            expectClose(got, want[i], { rel: 1e-6 }, `${name} at ${JSON.stringify(values)}, buffer ${i}`);
+          });
+        });
+      }
+    });
+
+  it('reads symbols from the dims block and vectorizes a run-time loop with a run-time tail', () => {
+    const { program, dimsBuf } = programOfSymbolic(SYMBOLIC_CASES[0]);
+    const wat = programToWat(program);
+    expect(wat).toContain(`(i32.load offset=${dimsBuf.offset} (i32.const 0))`);
+    expect(wat).toMatch(/f32x4\.mul/);
+    expect(wat).toMatch(/i32\.and \(local\.get \$\d+_n\) \(i32\.const -4\)/);
+  });
+
+  it('names the kernel and the symbol when a dim is not in the dims block', () => {
+    const bufs = place([{ dtype: 'float32', length: 8 }]);
+    const program = programOf(bufs, [loop('i', dim('seq'), [store(bufs[0], v('i'), f32(1))])]);
+    expect(() => programToWat(program)).toThrow(
+      /wasm codegen: kernel 'test kernel': shape symbol 'seq' is not in the program's dims block/,
+    );
+  });
+});
