@@ -17,6 +17,7 @@ import {
   mul,
   set,
   store,
+  sub,
   v,
 } from '../../../src/kernels/build.js';
 import { interpretKernels, Memory } from '../../../src/kernels/interpret.js';
@@ -105,6 +106,30 @@ export const SYMBOLIC_CASES: SymbolicCase[] = [
       { h: 1, w: 1 },
       { h: 2, w: 33 },
       { h: 5, w: 3 },
+      { h: 20, w: 33 },
+    ],
+  },
+  {
+    name: 'writes whose run-time strides overlap (the last one wins, in loop order)',
+    symbols: [
+      { name: 'h', min: 1, max: 20 },
+      { name: 'w', min: 1, max: 33 },
+    ],
+    buffers: [
+      { dtype: 'float32', length: 20 * 33, input: true },
+      { dtype: 'float32', length: 20 * 33 },
+    ],
+    // out[j·(h-1) + i] = in[i, j]: rows of h elements placed h-1 apart, so neighbours share one element
+    body: ([X, Y]) => [
+      loop('i', d('h'), [
+        loop('j', d('w'), [
+          store(Y, add(mul(v('j'), sub(d('h'), i32(1))), v('i')), load(X, add(mul(v('i'), d('w')), v('j')))),
+        ]),
+      ]),
+    ],
+    runs: [
+      { h: 1, w: 5 },
+      { h: 3, w: 4 },
       { h: 20, w: 33 },
     ],
   },

@@ -57,4 +57,14 @@ describe('webgpu: kernels over run-time sizes', () => {
       gridFor(40),
     ]);
   });
+
+  it('spreads a transpose whose strides are run-time sizes, and keeps overlapping writes in one invocation', () => {
+    const [, , transpose, overlapping] = SYMBOLIC_CASES;
+    const spread = compileProgramWgsl(programOfSymbolic(transpose).program);
+    expect(spread.run.map((d) => d.workgroups)).toEqual([gridFor(20 * 33)]);
+    expect(spread.code).toContain('if (gid >= (n1 * n0)) { return; }');
+    const sequential = compileProgramWgsl(programOfSymbolic(overlapping).program);
+    expect(sequential.run.map((d) => d.workgroups)).toEqual([[1, 1, 1]]);
+    expect(sequential.code).toContain('if (gid >= 1u) { return; }');
+  });
 });
