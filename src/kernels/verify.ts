@@ -7,7 +7,8 @@
  * integers, symbolic ones shape expressions over declared shape symbols whose bounds fit an i32;
  * constant indices inside their buffer; gemm shapes positive with every view inside its buffer.
  */
-import type { BufRef, Expr, GemmStmt, Kernel, MatView, Scalar, ShapeSymbol, Stmt } from './ir.js';
+import type { BufRef, Expr, GemmStmt, Kernel, MatView, Program, Scalar, ShapeSymbol, Stmt } from './ir.js';
+import { DTYPES } from '../ir/dtype.js';
 import { scalarOf } from './ir.js';
 import { rangesOf, shapeExprOf, type SymbolRanges } from './extent.js';
 import { bounds } from '../ir/symbolic.js';
@@ -243,6 +244,26 @@ class Verifier {
         return;
     }
   }
+}
+
+/**
+ * Where a Program's dims block may lie: 16-byte aligned, inside the program's memory and clear of every
+ * buffer (a kernel storing over it would change the sizes under the kernels after it). Returns what is
+ * wrong, or undefined.
+ */
+export function dimsBlockProblem(program: Program): string | undefined {
+  const dims = program.dims;
+  if (!dims) return undefined;
+  const end = dims.offset + 4 * dims.symbols.length;
+  if (dims.offset % 16 !== 0) return `the dims block at ${dims.offset} is not 16-byte aligned`;
+  if (end > program.memoryBytes)
+    return `the dims block [${dims.offset}, ${end}) ends past the program's ${program.memoryBytes} bytes of memory`;
+  for (const b of program.buffers) {
+    const bytes = b.dtype === 'string' ? 0 : b.length * DTYPES[b.dtype].bytes;
+    if (b.offset < end && dims.offset < b.offset + bytes)
+      return `the dims block [${dims.offset}, ${end}) overlaps buffer #${b.id} [${b.offset}, ${b.offset + bytes})`;
+  }
+  return undefined;
 }
 
 /**

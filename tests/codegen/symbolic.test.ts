@@ -50,6 +50,20 @@ describe('wasm: kernels over run-time sizes', () => {
     expect(wat).toMatch(/i32\.and \(local\.get \$\d+_n\) \(i32\.const -4\)/);
   });
 
+  it('refuses a dims block that is misaligned, outside memory or over a buffer', () => {
+    const { program, bufs } = programOfSymbolic(SYMBOLIC_CASES[0]);
+    const at = (offset: number) => ({ ...program, dims: { ...program.dims!, offset } });
+    expect(() => programToWat(at(program.dims!.offset + 4))).toThrow(
+      /^wasm codegen: the dims block at \d+ is not 16-byte aligned/,
+    );
+    expect(() => programToWat(at(Math.ceil(program.memoryBytes / 16) * 16))).toThrow(
+      /ends past the program's \d+ bytes of memory/,
+    );
+    expect(() => programToWat(at(bufs[1].offset))).toThrow(
+      new RegExp(`the dims block \\[${bufs[1].offset}, \\d+\\) overlaps buffer #1`),
+    );
+  });
+
   it('names the kernel and the symbol when a dim is not in the dims block', () => {
     const bufs = place([{ dtype: 'float32', length: 8 }]);
     const program = programOf(bufs, [loop('i', dim('seq'), [store(bufs[0], v('i'), f32(1))])]);

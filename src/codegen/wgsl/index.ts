@@ -11,6 +11,7 @@ import { renderTiledGemm, tiledGemmFits } from './gemm.js';
 import { demoteF64, dissolveTrivialLoops, lowerNestedGemms, splitIndependent } from './rewrite.js';
 import { sinkLocals } from './locals.js';
 import { rangesOf } from '../../kernels/extent.js';
+import { dimsBlockProblem } from '../../kernels/verify.js';
 
 /** One compute dispatch of the schedule (the bundle's manifest records these as they are). */
 export interface WgslDispatch {
@@ -45,6 +46,8 @@ export function compileProgramWgsl(program: Program): WgslProgram {
     offsets.set(b.id, b.offset);
     placed.set(b.id, b);
   }
+  const dimsProblem = dimsBlockProblem(program);
+  if (dimsProblem) throw new Error(`webgpu codegen: ${dimsProblem}`);
   const symbols = program.dims?.symbols ?? [];
   const dims = new Map(symbols.map((s, i) => [s.name, program.dims!.offset + 4 * i]));
   const ranges = rangesOf(symbols);

@@ -58,6 +58,14 @@ describe('webgpu: kernels over run-time sizes', () => {
     ]);
   });
 
+  it('refuses a dims block over a buffer', () => {
+    const { program, bufs } = programOfSymbolic(SYMBOLIC_CASES[0]);
+    const overlapping = { ...program, dims: { ...program.dims!, offset: bufs[0].offset } };
+    expect(() => compileProgramWgsl(overlapping)).toThrow(
+      /^webgpu codegen: the dims block .* overlaps buffer #0/,
+    );
+  });
+
   it('spreads a transpose whose strides are run-time sizes, and keeps overlapping writes in one invocation', () => {
     const [, , transpose, overlapping] = SYMBOLIC_CASES;
     const spread = compileProgramWgsl(programOfSymbolic(transpose).program);
