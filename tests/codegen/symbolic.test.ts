@@ -64,6 +64,15 @@ describe('wasm: kernels over run-time sizes', () => {
     );
   });
 
+  it('splits a large run-time loop into chunks as its upper bound would be, bounds computed at run time', () => {
+    const large = SYMBOLIC_CASES.find((c) => c.name.endsWith('large enough to run in chunks'))!;
+    const wat = programToWat(programOfSymbolic(large).program);
+    // the f32x4 loop in 4 chunks of its groups of four, the i32 loop in 3 chunks of its iterations
+    expect(wat.match(/\(call \$kernel\.0\.test_kernel\.loop0 /g)).toHaveLength(4);
+    expect(wat.match(/\(call \$kernel\.0\.test_kernel\.loop1 /g)).toHaveLength(3);
+    expect(wat).toMatch(/i32\.div_u \(local\.get \$\d+_groups\) \(i32\.const 4\)/);
+  });
+
   it('names the kernel and the symbol when a dim is not in the dims block', () => {
     const bufs = place([{ dtype: 'float32', length: 8 }]);
     const program = programOf(bufs, [loop('i', dim('seq'), [store(bufs[0], v('i'), f32(1))])]);

@@ -247,11 +247,12 @@ ${body}
   /**
    * A loop over [0, n) split into `chunks` calls of a new function of this kernel, `render(lo, hi)` being
    * its body over iterations [lo, hi) (lo, hi: its first two parameters, i32 locals) and `liveIns` the
-   * locals it reads from the caller, passed on as its further parameters. Returns the calls.
+   * locals it reads from the caller, passed on as its further parameters. Returns the calls. With a
+   * run-time n the chunks' bounds are computed at run time, and a chunk may be empty.
    */
   splitLoop(
     hint: string,
-    n: number,
+    n: Bound,
     chunks: number,
     liveIns: string[],
     render: (lo: string, hi: string) => string,
@@ -268,20 +269,38 @@ ${body}
     const id = `${this.id}.${hint}${this.outlined.length}`;
     this.outlined.push({ id, params: [lo, hi, ...liveIns], body });
     const args = liveIns.map((l) => ` (local.get ${l})`).join('');
-    const bound = (c: number) => Math.floor((c * n) / chunks);
-    return Array.from(
-      { length: chunks },
-      (_, c) => `(call ${id} (i32.const ${bound(c)}) (i32.const ${bound(c + 1)})${args})`,
-    ).join('\n');
+    if (typeof n === 'number') {
+      const bound = (c: number) => Math.floor((c * n) / chunks);
+      return Array.from(
+        { length: chunks },
+        (_, c) => `(call ${id} (i32.const ${bound(c)}) (i32.const ${bound(c + 1)})${args})`,
+      ).join('\n');
+    }
+    // chunk c starts at c·q + min(c, r), n = chunks·q + r: no product that could overflow
+    const [q, r] = [this.temp('i32', 'q'), this.temp('i32', 'r')];
+    const bound = (c: number) =>
+      c === 0
+        ? '(i32.const 0)'
+        : `(i32.add (i32.mul (local.get ${q}) (i32.const ${c})) (select (i32.const ${c}) (local.get ${r}) (i32.lt_u (i32.const ${c}) (local.get ${r}))))`;
+    return [
+      `(local.set ${q} (i32.div_u (local.get ${n}) (i32.const ${chunks})))`,
+      `(local.set ${r} (i32.rem_u (local.get ${n}) (i32.const ${chunks})))`,
+      ...Array.from({ length: chunks }, (_, c) => `(call ${id} ${bound(c)} ${bound(c + 1)}${args})`),
+    ].join('\n');
   }
 
-  /** A loop of the IR split into chunks when it is large enough and self-contained, else undefined. */
-  private splitIrLoop(s: Extract<Stmt, { k: 'loop' }>, n: number): string | undefined {
+  /**
+   * A loop of the IR split into chunks when it is large enough and self-contained, else undefined. A
+   * run-time extent (n a local) is split as its upper bound would be, the chunks' bounds computed at run
+   * time.
+   */
+  private splitIrLoop(s: Extract<Stmt, { k: 'loop' }>, n: Bound): string | undefined {
     if (this.outlining || !this.program.chunks) return undefined;
     const want = chunkCount(Infinity, workOf([s], this.upperBound));
     const stores = vectorizableStores(s, this.region);
     // a vectorized loop splits in groups of four iterations, leaving the scalar tail in the kernel
-    const units = stores ? Math.floor(n / 4) : n;
+    const most = typeof n === 'number' ? n : this.upperBound(s.n);
+    const units = stores ? Math.floor(most / 4) : most;
     const chunks = Math.min(want, units);
     // too few iterations to give the chunks wanted (e.g. the batch loop): leave it to the loops inside
     if (want < 2 || chunks < Math.min(want, MIN_SPLIT)) return undefined;
@@ -292,18 +311,32 @@ ${body}
       if (!found) throw new Error(`variable '${name}' is used before it is declared`);
       return found.id;
     });
-    const calls = this.splitLoop('loop', units, chunks, liveIns, (lo, hi) => {
+    // the vectorized loop's groups of four: a run-time count is the whole fours of n
+    const fours = typeof n === 'number' ? undefined : this.wholeFours(n);
+    let count: Bound = units;
+    if (typeof n !== 'number') count = stores ? this.temp('i32', 'groups') : n;
+    const overRange = (counter: string, lo: string, hi: string, body: string) =>
+      typeof n === 'number'
+        ? this.dynamicLoop(counter, lo, hi, body)
+        : this.rangeLoop(counter, lo, hi, 1, body);
+    const calls = this.splitLoop('loop', count, chunks, liveIns, (lo, hi) => {
       const counter = this.bind(s.v, 'i32');
       this.loopVars.add(s.v);
-      if (!stores) return this.dynamicLoop(counter, lo, hi, this.stmts(s.body));
+      if (!stores) return overRange(counter, lo, hi, this.stmts(s.body));
       const group = this.temp('i32', 'g4');
       const first = `(local.set ${counter} (i32.shl (local.get ${group}) (i32.const 2)))`;
       const { pre, body } = this.vectorBody(s, stores);
-      return `${pre}\n${this.dynamicLoop(group, lo, hi, `${first}\n${body}`)}`;
+      return `${pre}\n${overRange(group, lo, hi, `${first}\n${body}`)}`;
     });
     if (!stores) return calls;
     const counter = this.bind(s.v, 'i32');
-    return [calls, this.rangeLoop(counter, units * 4, n, 1, this.stmts(s.body))].join('\n');
+    if (!fours) return [calls, this.rangeLoop(counter, units * 4, n, 1, this.stmts(s.body))].join('\n');
+    return [
+      fours.pre,
+      `(local.set ${count} (i32.shr_u (local.get ${n}) (i32.const 2)))`,
+      calls,
+      this.rangeLoop(counter, fours.main, n, 1, this.stmts(s.body)),
+    ].join('\n');
   }
 
   /** The most iterations a loop extent can ask for, over the shape symbols' bounds. */
@@ -456,11 +489,10 @@ ${body}
     switch (s.k) {
       case 'loop': {
         if (typeof s.n === 'number' && s.n <= 0) return '';
-        // a run-time extent's loop is not split into chunks (the loops inside it may be)
-        const split = typeof s.n === 'number' ? this.splitIrLoop(s, s.n) : undefined;
-        if (split !== undefined) return split;
         const { pre, bound } = this.extent(s.n);
         const loop = (): string => {
+          const split = this.splitIrLoop(s, bound);
+          if (split !== undefined) return split;
           const stores = vectorizableStores(s, this.region);
           if (stores) return this.vectorLoop(s, stores, bound);
           const reduction = vectorizableReduction(s);

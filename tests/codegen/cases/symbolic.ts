@@ -53,6 +53,20 @@ export const SYMBOLIC_CASES: SymbolicCase[] = [
     runs: [{ n: 1 }, { n: 3 }, { n: 4 }, { n: 77 }, { n: 300 }],
   },
   {
+    name: 'elementwise over a run-time length large enough to run in chunks',
+    symbols: [{ name: 'n', min: 0, max: 1 << 18 }],
+    buffers: [
+      { dtype: 'float32', length: 1 << 18, input: true },
+      { dtype: 'float32', length: 1 << 18 },
+      { dtype: 'int32', length: 1 << 18 },
+    ],
+    body: ([X, Y, Z]) => [
+      loop('i', d('n'), [store(Y, v('i'), max(add(mul(load(X, v('i')), f32(2)), f32(1)), f32(0)))]),
+      loop('j', d('n'), [store(Z, v('j'), add(mul(v('j'), i32(3)), d('n')))]),
+    ],
+    runs: [{ n: 0 }, { n: 6 }, { n: 100003 }, { n: 1 << 18 }],
+  },
+  {
     name: 'row sums and maxima over run-time rows × cols',
     symbols: [
       { name: 'rows', min: 1, max: 40 },

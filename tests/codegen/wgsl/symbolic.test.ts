@@ -13,6 +13,8 @@ import { expectClose } from '../cases/case.js';
 import { interpretSymbolic, programOfSymbolic, runInputs, SYMBOLIC_CASES } from '../cases/symbolic.js';
 import { manifestFor } from './harness.js';
 
+const caseNamed = (start: string) => SYMBOLIC_CASES.find((c) => c.name.startsWith(start))!;
+
 describe('webgpu: kernels over run-time sizes', () => {
   for (const c of SYMBOLIC_CASES)
     it(`${c.name}: compiled once, run at ${c.runs.length} sizes`, async () => {
@@ -46,7 +48,7 @@ describe('webgpu: kernels over run-time sizes', () => {
     });
 
   it('dispatches a run-time extent at its upper bound and guards by the dims block', () => {
-    const [elementwise, rows] = SYMBOLIC_CASES;
+    const [elementwise, rows] = [caseNamed('elementwise over a run-time length'), caseNamed('row sums')];
     const { program, dimsBuf } = programOfSymbolic(elementwise);
     const compiled = compileProgramWgsl(program);
     expect(compiled.run.map((d) => d.workgroups)).toEqual([gridFor(300), gridFor(300)]);
@@ -67,7 +69,7 @@ describe('webgpu: kernels over run-time sizes', () => {
   });
 
   it('spreads a transpose whose strides are run-time sizes, and keeps overlapping writes in one invocation', () => {
-    const [, , transpose, overlapping] = SYMBOLIC_CASES;
+    const [transpose, overlapping] = [caseNamed('2-D transpose'), caseNamed('writes whose')];
     const spread = compileProgramWgsl(programOfSymbolic(transpose).program);
     expect(spread.run.map((d) => d.workgroups)).toEqual([gridFor(20 * 33)]);
     expect(spread.code).toContain('if (gid >= (n1 * n0)) { return; }');
