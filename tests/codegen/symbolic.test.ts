@@ -64,6 +64,15 @@ describe('wasm: kernels over run-time sizes', () => {
     );
   });
 
+  it('loads each symbol once per function, not at every use inside its loops', () => {
+    const rows = SYMBOLIC_CASES.find((c) => c.name.startsWith('row sums'))!;
+    const { program, dimsBuf } = programOfSymbolic(rows);
+    const wat = programToWat(program);
+    const loadsOf = (at: number) => wat.split(`(i32.load offset=${at} (i32.const 0))`).length - 1;
+    // rows once, cols once, although cols appears in both loops' extents and indices
+    expect([loadsOf(dimsBuf.offset), loadsOf(dimsBuf.offset + 4)]).toEqual([1, 1]);
+  });
+
   it('splits a large run-time loop into chunks as its upper bound would be, bounds computed at run time', () => {
     const large = SYMBOLIC_CASES.find((c) => c.name.endsWith('large enough to run in chunks'))!;
     const wat = programToWat(programOfSymbolic(large).program);

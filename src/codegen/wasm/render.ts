@@ -59,6 +59,11 @@ export class KernelEmitter {
   private readonly names = new Map<string, { id: string; t: Scalar }>();
   /** IR names bound by loops: counters that only count up from 0 */
   private readonly loopVars = new Set<string>();
+  /**
+   * The local each shape symbol is read into, once at the start of every function that uses it: the dims
+   * block does not change while a kernel runs, and V8 does not hoist the load out of loops itself.
+   */
+  private readonly dimLocals = new Map<string, { id: string; at: number }>();
   private labels = 0;
 
   constructor(
@@ -166,9 +171,15 @@ export class KernelEmitter {
       case 'var':
         return `(local.get ${this.lookup(e.name, e.t)})`;
       case 'dim': {
-        const at = this.program.dims.get(e.name);
-        if (at === undefined) throw new Error(`shape symbol '${e.name}' is not in the program's dims block`);
-        return `(i32.load offset=${at} (i32.const 0))`;
+        let local = this.dimLocals.get(e.name);
+        if (!local) {
+          const at = this.program.dims.get(e.name);
+          if (at === undefined)
+            throw new Error(`shape symbol '${e.name}' is not in the program's dims block`);
+          local = { id: this.temp('i32', `dim_${e.name}`), at };
+          this.dimLocals.set(e.name, local);
+        }
+        return `(local.get ${local.id})`;
       }
       case 'load': {
         const st = storageOf(e.buf.dtype, 'load from');
@@ -536,7 +547,10 @@ ${body}
           .filter((l) => used.has(l.id) && !params.includes(l.id))
           .map((l) => `(local ${l.id} ${l.type})`),
       ];
-      return `(func ${fid}\n${decl.join(' ')}\n${text})`;
+      const dims = [...this.dimLocals.values()]
+        .filter((d) => used.has(d.id))
+        .map((d) => `(local.set ${d.id} (i32.load offset=${d.at} (i32.const 0)))\n`);
+      return `(func ${fid}\n${decl.join(' ')}\n${dims.join('')}${text})`;
     };
     return [func(id, [], body), ...this.outlined.map((o) => func(o.id, o.params, o.body))].join('\n');
   }
