@@ -158,7 +158,7 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         },
       });
       const lowered = act && !def.fusesActivation ? applyActivation(built, outs[0], act) : built;
-      lowered.forEach(verifyKernel);
+      lowered.forEach((k) => verifyKernel(k));
       const source = { node, outputs: outTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };
       for (const k of lowered) sourceOf.set(k, source);
       kernels.push(...lowered);

@@ -1,5 +1,5 @@
 /** Small builders for Kernel IR so op lowerings read like the math they express. */
-import type { BinOp, BufRef, CmpOp, Expr, Scalar, Stmt, UnOp } from './ir.js';
+import type { BinOp, BufRef, CmpOp, Expr, Extent, Scalar, Stmt, UnOp } from './ir.js';
 import { scalarOf } from './ir.js';
 
 export const f32 = (v: number): Expr => ({ k: 'const', t: 'f32', v });
@@ -9,6 +9,8 @@ export const i64 = (v: number | bigint): Expr => ({ k: 'const', t: 'i64', v: Big
 export const cnst = (t: Scalar, v: number | bigint): Expr =>
   t === 'i64' ? { k: 'const', t, v: BigInt(v) } : { k: 'const', t, v: Number(v) };
 export const v = (name: string, t: Scalar = 'i32'): Expr => ({ k: 'var', t, name });
+/** A shape symbol's run-time value (see Program.dims). */
+export const dim = (name: string): Expr => ({ k: 'dim', t: 'i32', name });
 
 export const load = (buf: BufRef, index: Expr): Expr => ({ k: 'load', t: scalarOf(buf.dtype), buf, index });
 export const store = (buf: BufRef, index: Expr, value: Expr): Stmt => ({ k: 'store', buf, index, value });
@@ -41,7 +43,7 @@ export const select = (cond: Expr, a: Expr, b: Expr): Expr => {
   return { k: 'select', t: a.t, cond, a, b };
 };
 
-export const loop = (name: string, n: number, body: Stmt[]): Stmt => ({ k: 'loop', v: name, n, body });
+export const loop = (name: string, n: Extent, body: Stmt[]): Stmt => ({ k: 'loop', v: name, n, body });
 export const local = (name: string, t: Scalar, init: Expr): Stmt => ({ k: 'local', name, t, init });
 export const set = (name: string, value: Expr): Stmt => ({ k: 'set', name, value });
 export const when = (cond: Expr, then: Stmt[], otherwise?: Stmt[]): Stmt => ({

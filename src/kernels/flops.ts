@@ -8,26 +8,28 @@
  *     (sqrt, exp, neg, …) — counts 1; loads, stores, casts, comparisons, selects and all integer
  *     (index) arithmetic count 0. So a direct convolution's `acc + x·w` counts 2 per tap, an Add or
  *     Relu 1 per element, a pure data movement (Reshape copy, im2col, Transpose) 0;
- *   - a loop multiplies its body by its trip count; an `if` counts its costlier branch, as if taken
- *     (a padded convolution counts its padding taps, like the usual 2·MACs formula).
+ *   - a loop multiplies its body by its trip count (a run-time extent: its upper bound over the shape
+ *     symbols' ranges); an `if` counts its costlier branch, as if taken (a padded convolution counts
+ *     its padding taps, like the usual 2·MACs formula).
  * A statement kind this file does not know counts 0.
  */
-import type { Expr, Kernel, Stmt } from './ir.js';
+import type { Expr, Kernel, ShapeSymbol, Stmt } from './ir.js';
+import { extentRange, rangesOf, type SymbolRanges } from './extent.js';
 
-export function kernelFlops(kernel: Kernel): number {
-  return stmtsFlops(kernel.body);
+export function kernelFlops(kernel: Kernel, symbols: readonly ShapeSymbol[] = []): number {
+  return stmtsFlops(kernel.body, rangesOf(symbols));
 }
 
-function stmtsFlops(stmts: Stmt[]): number {
+function stmtsFlops(stmts: Stmt[], ranges: SymbolRanges): number {
   let total = 0;
-  for (const s of stmts) total += stmtFlops(s);
+  for (const s of stmts) total += stmtFlops(s, ranges);
   return total;
 }
 
-function stmtFlops(s: Stmt): number {
+function stmtFlops(s: Stmt, ranges: SymbolRanges): number {
   switch (s.k) {
     case 'loop':
-      return s.n * stmtsFlops(s.body);
+      return extentRange(s.n, ranges).max * stmtsFlops(s.body, ranges);
     case 'local':
       return exprFlops(s.init);
     case 'set':
@@ -35,7 +37,7 @@ function stmtFlops(s: Stmt): number {
     case 'store':
       return exprFlops(s.value);
     case 'if':
-      return exprFlops(s.cond) + Math.max(stmtsFlops(s.then), stmtsFlops(s.else ?? []));
+      return exprFlops(s.cond) + Math.max(stmtsFlops(s.then, ranges), stmtsFlops(s.else ?? [], ranges));
     case 'gemm':
       return 2 * s.M * s.N * s.K;
     default:

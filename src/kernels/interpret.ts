@@ -298,7 +298,10 @@ function castTo(t: Scalar, from: Scalar, a: Val, unsigned: boolean): Val {
   }
 }
 
-function evalExpr(e: Expr, env: Map<string, Val>, mem: Memory): Val {
+/** Shape symbols' values by name (what the runtime writes into the dims block). */
+export type DimValues = Readonly<Record<string, number>>;
+
+function evalExpr(e: Expr, env: Map<string, Val>, mem: Memory, dims: DimValues): Val {
   switch (e.k) {
     case 'const':
       return e.t === 'i64' ? BigInt(e.v) : e.t === 'f32' ? Math.fround(Number(e.v)) : Number(e.v);
@@ -307,41 +310,46 @@ function evalExpr(e: Expr, env: Map<string, Val>, mem: Memory): Val {
       if (x === undefined) throw new Error(`variable '${e.name}' has no value`);
       return x;
     }
+    case 'dim': {
+      const x = dims[e.name];
+      if (x === undefined) throw new Error(`shape symbol '${e.name}' has no value`);
+      return x;
+    }
     case 'load':
-      return loadValue(e.buf, mem.get(e.buf), evalExpr(e.index, env, mem) as number);
+      return loadValue(e.buf, mem.get(e.buf), evalExpr(e.index, env, mem, dims) as number);
     case 'bin': {
-      const a = evalExpr(e.a, env, mem);
-      const b = evalExpr(e.b, env, mem);
+      const a = evalExpr(e.a, env, mem, dims);
+      const b = evalExpr(e.b, env, mem, dims);
       if (e.t === 'i64') return binI64(e.op, a as bigint, b as bigint);
       if (e.t === 'i32') return binI32(e.op, a as number, b as number);
       return binFloat(e.op, e.t, a as number, b as number);
     }
     case 'cmp':
-      return cmpop(e.op, e.a.t, evalExpr(e.a, env, mem), evalExpr(e.b, env, mem));
+      return cmpop(e.op, e.a.t, evalExpr(e.a, env, mem, dims), evalExpr(e.b, env, mem, dims));
     case 'un':
-      return unop(e.op, e.a.t, evalExpr(e.a, env, mem));
+      return unop(e.op, e.a.t, evalExpr(e.a, env, mem, dims));
     case 'cast':
-      return castTo(e.t, e.a.t, evalExpr(e.a, env, mem), e.unsigned ?? false);
+      return castTo(e.t, e.a.t, evalExpr(e.a, env, mem, dims), e.unsigned ?? false);
     case 'select': {
-      const c = evalExpr(e.cond, env, mem);
-      const a = evalExpr(e.a, env, mem);
-      const b = evalExpr(e.b, env, mem);
+      const c = evalExpr(e.cond, env, mem, dims);
+      const a = evalExpr(e.a, env, mem, dims);
+      const b = evalExpr(e.b, env, mem, dims);
       return c ? a : b;
     }
   }
 }
 
 /** C = act(alpha·A·B + beta·bias), accumulating k = 0..K-1 in float32 as the code generators do. */
-function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory): void {
+function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory, dims: DimValues): void {
   const bind = (view: MatView) => {
     const data = mem.get(view.buf);
-    const off = evalExpr(view.offset, env, mem) as number;
+    const off = evalExpr(view.offset, env, mem, dims) as number;
     return (r: number, c: number) => loadValue(view.buf, data, off + r * view.rs + c * view.cs) as number;
   };
   const [a, b] = [bind(g.a), bind(g.b)];
   const bias = g.bias ? bind(g.bias) : undefined;
   const cData = mem.get(g.c.buf);
-  const cOff = evalExpr(g.c.offset, env, mem) as number;
+  const cOff = evalExpr(g.c.offset, env, mem, dims) as number;
   const f = Math.fround;
   for (let m = 0; m < g.M; m++)
     for (let n = 0; n < g.N; n++) {
@@ -355,41 +363,43 @@ function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory): void {
     }
 }
 
-function execBlock(stmts: Stmt[], env: Map<string, Val>, mem: Memory, kernel: string): void {
+function execBlock(stmts: Stmt[], env: Map<string, Val>, mem: Memory, dims: DimValues, kernel: string): void {
   for (const s of stmts) {
     switch (s.k) {
-      case 'loop':
-        for (let i = 0; i < s.n; i++) {
+      case 'loop': {
+        const n = typeof s.n === 'number' ? s.n : (evalExpr(s.n, env, mem, dims) as number);
+        for (let i = 0; i < n; i++) {
           env.set(s.v, i);
-          execBlock(s.body, env, mem, kernel);
+          execBlock(s.body, env, mem, dims, kernel);
         }
         break;
+      }
       case 'local':
-        env.set(s.name, evalExpr(s.init, env, mem));
+        env.set(s.name, evalExpr(s.init, env, mem, dims));
         break;
       case 'set':
         if (!env.has(s.name)) throw new Error(`${kernel}: set of undeclared '${s.name}'`);
-        env.set(s.name, evalExpr(s.value, env, mem));
+        env.set(s.name, evalExpr(s.value, env, mem, dims));
         break;
       case 'store': {
         if (s.value.t !== scalarOf(s.buf.dtype))
           throw new Error(`${kernel}: store of ${s.value.t} into ${s.buf.dtype}`);
-        const index = evalExpr(s.index, env, mem) as number;
-        storeValue(s.buf, mem.get(s.buf), index, evalExpr(s.value, env, mem));
+        const index = evalExpr(s.index, env, mem, dims) as number;
+        storeValue(s.buf, mem.get(s.buf), index, evalExpr(s.value, env, mem, dims));
         break;
       }
       case 'if':
-        if (evalExpr(s.cond, env, mem)) execBlock(s.then, env, mem, kernel);
-        else if (s.else) execBlock(s.else, env, mem, kernel);
+        if (evalExpr(s.cond, env, mem, dims)) execBlock(s.then, env, mem, dims, kernel);
+        else if (s.else) execBlock(s.else, env, mem, dims, kernel);
         break;
       case 'gemm':
-        runGemm(s, env, mem);
+        runGemm(s, env, mem, dims);
         break;
     }
   }
 }
 
-/** Run kernels in order over `mem`. */
-export function interpretKernels(kernels: Kernel[], mem: Memory): void {
-  for (const k of kernels) execBlock(k.body, new Map(), mem, k.name);
+/** Run kernels in order over `mem`, `dims` giving the shape symbols' values. */
+export function interpretKernels(kernels: Kernel[], mem: Memory, dims: DimValues = {}): void {
+  for (const k of kernels) execBlock(k.body, new Map(), mem, dims, k.name);
 }

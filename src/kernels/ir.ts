@@ -2,8 +2,11 @@
  * Kernel IR: a loop-level description of one kernel (index space, loads, math, reductions, stores).
  * Built-in ops lower into it; both code generators consume only this.
  *
- * Shapes are baked in: loop extents and strides are numbers. Every expression carries its scalar
- * type, so code generators never infer anything.
+ * Static sizes are numbers. A size known only at run time is a shape expression: i32 arithmetic
+ * (add, sub, mul, div, rem, min, max) over constants and `dim`s, the shape symbols' values, which the
+ * runtime writes into the Program's dims block before calling run. Loop extents may be such expressions;
+ * gemm sizes and buffer lengths stay numbers (buffers are placed at their upper bounds). Every expression
+ * carries its scalar type, so code generators never infer anything.
  */
 import type { DType, TypedArray } from '../ir/dtype.js';
 
@@ -71,6 +74,8 @@ export type Expr =
   | { k: 'const'; t: Scalar; v: number | bigint }
   /** loop variable (always i32) or local */
   | { k: 'var'; t: Scalar; name: string }
+  /** the run-time value of a shape symbol of the Program's dims block */
+  | { k: 'dim'; t: 'i32'; name: string }
   /** element `index` (i32, in elements) of a buffer; type = compute type of the buffer's dtype */
   | { k: 'load'; t: Scalar; buf: BufRef; index: Expr }
   | { k: 'bin'; t: Scalar; op: BinOp; a: Expr; b: Expr }
@@ -117,9 +122,12 @@ export interface GemmStmt {
   streamB?: boolean;
 }
 
+/** A loop extent: static, or a shape expression evaluated when the loop starts. */
+export type Extent = number | Expr;
+
 export type Stmt =
-  /** for (v = 0; v < n; v++) — v is an i32 var */
-  | { k: 'loop'; v: string; n: number; body: Stmt[] }
+  /** for (v = 0; v < n; v++) — v is an i32 var; n a number or a shape expression (none when ≤ 0) */
+  | { k: 'loop'; v: string; n: Extent; body: Stmt[] }
   /** declare a local with an initial value (scoped to the kernel, names unique within it) */
   | { k: 'local'; name: string; t: Scalar; init: Expr }
   | { k: 'set'; name: string; value: Expr }
@@ -139,12 +147,32 @@ export interface PlacedBuffer extends BufRef {
   offset: number;
 }
 
+/** A shape symbol kernels may read (`dim`), with its declared bounds (inclusive, 0 ≤ min ≤ max). */
+export interface ShapeSymbol {
+  name: string;
+  min: number;
+  max: number;
+}
+
+/**
+ * Where the shape symbols' values live at run time: symbol i is the int32 at byte `offset + 4·i` of
+ * linear memory (of the WGSL storage buffer alike), written by the runtime before it calls run, so the
+ * run export keeps its signature.
+ */
+export interface DimsBlock {
+  /** byte offset in linear memory (aligned to 16), outside every buffer */
+  offset: number;
+  symbols: ShapeSymbol[];
+}
+
 /**
  * What a code generator compiles: every buffer placed, kernels to run once after the weights are
  * loaded (`init`), and the schedule that computes outputs from inputs (`run`).
  */
 export interface Program {
   buffers: PlacedBuffer[];
+  /** present when kernels read shape symbols */
+  dims?: DimsBlock;
   /** total linear memory needed, in bytes */
   memoryBytes: number;
   init: Kernel[];

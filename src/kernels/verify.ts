@@ -3,11 +3,15 @@
  * lowering or rewrite fails here with the kernel and statement named, not as invalid WAT/WGSL or as a
  * wrong answer. Checked: every variable declared before use and used at its declared type; loop
  * variables and locals declared once per kernel; operand types of every expression; load/store
- * indices i32 and stored values of the buffer's compute type; loop extents non-negative integers;
+ * indices i32 and stored values of the buffer's compute type; static loop extents non-negative
+ * integers, symbolic ones shape expressions over declared shape symbols whose bounds fit an i32;
  * constant indices inside their buffer; gemm shapes positive with every view inside its buffer.
  */
-import type { BufRef, Expr, GemmStmt, Kernel, MatView, Scalar, Stmt } from './ir.js';
+import type { BufRef, Expr, GemmStmt, Kernel, MatView, Program, Scalar, ShapeSymbol, Stmt } from './ir.js';
+import { DTYPES } from '../ir/dtype.js';
 import { scalarOf } from './ir.js';
+import { rangesOf, shapeExprOf, type SymbolRanges } from './extent.js';
+import { bounds } from '../ir/symbolic.js';
 
 export class KernelVerifyError extends Error {
   constructor(
@@ -24,6 +28,7 @@ const FLOAT_ONLY = new Set(['pow', 'atan2']);
 const INT_ONLY = new Set(['and', 'or', 'xor', 'shl', 'shr_s', 'shr_u', 'div_u', 'rem_u']);
 const UN_TO_I32 = new Set(['isnan', 'isinf_pos', 'isinf_neg']);
 const isFloat = (t: Scalar) => t === 'f32' || t === 'f64';
+const I32_MAX = 2 ** 31 - 1;
 
 /** A constant i32 index, when the expression is one. */
 function constIndex(e: Expr): number | undefined {
@@ -36,7 +41,29 @@ class Verifier {
   private readonly declared = new Set<string>();
   private where = 'body';
 
-  constructor(private readonly kernel: Kernel) {}
+  private readonly ranges: SymbolRanges;
+
+  constructor(
+    private readonly kernel: Kernel,
+    symbols: readonly ShapeSymbol[],
+  ) {
+    const names = new Set<string>();
+    for (const s of symbols) {
+      if (names.has(s.name)) this.fail(`shape symbol '${s.name}' is declared twice`);
+      names.add(s.name);
+      if (
+        !Number.isInteger(s.min) ||
+        !Number.isInteger(s.max) ||
+        s.min < 0 ||
+        s.min > s.max ||
+        s.max > I32_MAX
+      )
+        this.fail(
+          `shape symbol '${s.name}' has bounds ${s.min}..${s.max}, not integers 0 ≤ min ≤ max < 2^31`,
+        );
+    }
+    this.ranges = rangesOf(symbols);
+  }
 
   private fail(message: string): never {
     throw new KernelVerifyError(this.kernel.name, this.where, message);
@@ -71,6 +98,9 @@ class Verifier {
         if (t !== e.t) this.fail(`variable '${e.name}' is ${t} but used as ${e.t}`);
         return;
       }
+      case 'dim':
+        if (!this.ranges[e.name]) this.fail(`shape symbol '${e.name}' is not declared`);
+        return;
       case 'load':
         this.buffer(e.buf);
         this.index(e.buf, e.index, 'load');
@@ -141,8 +171,10 @@ class Verifier {
       ['M', g.M],
       ['N', g.N],
       ['K', g.K],
-    ] as const)
+    ] as const) {
+      if (typeof n !== 'number') this.fail(`gemm ${d} is a run-time size; gemm sizes must be static`);
       if (!Number.isInteger(n) || n < 1) this.fail(`gemm ${d} = ${n}`);
+    }
     this.view(g.a, g.M, g.K, 'A');
     this.view(g.b, g.K, g.N, 'B');
     this.view(g.c, g.M, g.N, 'C');
@@ -160,10 +192,21 @@ class Verifier {
     for (const name of [...this.scope.keys()]) if (!before.has(name)) this.scope.delete(name);
   }
 
+  /** A run-time extent: a shape expression whose every value over the symbols' bounds fits an i32. */
+  private symbolicExtent(n: Expr): void {
+    this.expr(n);
+    const e = shapeExprOf(n, this.ranges);
+    if (typeof e === 'string') this.fail(`extent is not a shape expression: ${e}`);
+    const r = bounds(e, this.ranges);
+    if (r.min < -I32_MAX || r.max > I32_MAX)
+      this.fail(`extent ${e.key} reaches ${r.min}..${r.max}, beyond i32`);
+  }
+
   private stmt(s: Stmt, path: string): void {
     switch (s.k) {
       case 'loop':
-        if (!Number.isInteger(s.n) || s.n < 0) this.fail(`extent ${s.n} is not a non-negative integer`);
+        if (typeof s.n !== 'number') this.symbolicExtent(s.n);
+        else if (!Number.isInteger(s.n) || s.n < 0) this.fail(`extent ${s.n} is not a non-negative integer`);
         this.declare(s.v, 'i32');
         this.block(s.body, `${path}.body`);
         this.scope.delete(s.v);
@@ -203,7 +246,30 @@ class Verifier {
   }
 }
 
-/** Throws a KernelVerifyError naming the kernel and the statement when `kernel` breaks a rule. */
-export function verifyKernel(kernel: Kernel): void {
-  new Verifier(kernel).block(kernel.body, 'body');
+/**
+ * Where a Program's dims block may lie: 16-byte aligned, inside the program's memory and clear of every
+ * buffer (a kernel storing over it would change the sizes under the kernels after it). Returns what is
+ * wrong, or undefined.
+ */
+export function dimsBlockProblem(program: Program): string | undefined {
+  const dims = program.dims;
+  if (!dims) return undefined;
+  const end = dims.offset + 4 * dims.symbols.length;
+  if (dims.offset % 16 !== 0) return `the dims block at ${dims.offset} is not 16-byte aligned`;
+  if (end > program.memoryBytes)
+    return `the dims block [${dims.offset}, ${end}) ends past the program's ${program.memoryBytes} bytes of memory`;
+  for (const b of program.buffers) {
+    const bytes = b.dtype === 'string' ? 0 : b.length * DTYPES[b.dtype].bytes;
+    if (b.offset < end && dims.offset < b.offset + bytes)
+      return `the dims block [${dims.offset}, ${end}) overlaps buffer #${b.id} [${b.offset}, ${b.offset + bytes})`;
+  }
+  return undefined;
+}
+
+/**
+ * Throws a KernelVerifyError naming the kernel and the statement when `kernel` breaks a rule; `symbols`
+ * are the shape symbols its `dim`s may read.
+ */
+export function verifyKernel(kernel: Kernel, symbols: readonly ShapeSymbol[] = []): void {
+  new Verifier(kernel, symbols).block(kernel.body, 'body');
 }

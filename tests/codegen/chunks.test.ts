@@ -113,7 +113,7 @@ describe('large kernels are split into chunk functions', () => {
     const calls = [...chunkCalls(wat)];
     expect(calls).toHaveLength(1);
     expect(calls[0][0]).toMatch(/^\$kernel\.0\.test_kernel\.loop\d+$/);
-    expect(calls[0][1]).toBe(chunkCount(rows, workOf(body)));
+    expect(calls[0][1]).toBe(chunkCount(rows, workOf(body, Number)));
     expect(calls[0][1]).toBeGreaterThan(8);
     const X = Float32Array.from({ length: rows * cols }, (_, i) => Math.abs(Math.sin(i)));
     expectSameOutputs(program, [X, undefined]);
@@ -131,7 +131,7 @@ describe('large kernels are split into chunk functions', () => {
     const wat = programToWat(program);
     const calls = [...chunkCalls(wat)];
     expect(calls).toHaveLength(1);
-    expect(calls[0][1]).toBe(chunkCount(n, workOf(body)));
+    expect(calls[0][1]).toBe(chunkCount(n, workOf(body, Number)));
     expect(wat).toMatch(/f32x4\.mul/);
     const x = Float32Array.from({ length: n }, (_, i) => Math.cos(i));
     expectSameOutputs(program, [x, undefined]);

@@ -1,8 +1,24 @@
-/** The Kernel IR verifier names the kernel and the statement it rejects. */
+/** The Kernel IR verifier names the kernel and the statement it rejects; shape symbols and run-time extents. */
 import { describe, expect, it } from 'vitest';
-import type { BufRef, Kernel, Stmt } from '../../src/kernels/ir.js';
-import { add, cast, f32, i32, load, local, loop, set, store, v } from '../../src/kernels/build.js';
+import type { BufRef, Expr, Kernel, ShapeSymbol, Stmt } from '../../src/kernels/ir.js';
+import {
+  add,
+  bin,
+  cast,
+  dim,
+  f32,
+  i32,
+  load,
+  local,
+  loop,
+  mul,
+  set,
+  store,
+  sub,
+  v,
+} from '../../src/kernels/build.js';
 import { verifyKernel } from '../../src/kernels/verify.js';
+import { interpretKernels, Memory } from '../../src/kernels/interpret.js';
 
 const X: BufRef = { id: 0, dtype: 'float32', length: 8 };
 const Y: BufRef = { id: 1, dtype: 'float32', length: 8 };
@@ -88,4 +104,79 @@ describe('verifyKernel', () => {
       expect(() => verifyKernel(kernel(body))).toThrow(message);
       expect(() => verifyKernel(kernel(body))).toThrow(/^kernel 'k': /);
     });
+});
+
+describe('verifyKernel: shape symbols', () => {
+  const SYMBOLS: ShapeSymbol[] = [
+    { name: 'n', min: 1, max: 8 },
+    { name: 'm', min: 0, max: 100000 },
+  ];
+  const gemmOfM = (M: Expr): Stmt => ({
+    k: 'gemm',
+    M: M as unknown as number,
+    N: 1,
+    K: 1,
+    a: { buf: X, offset: i32(0), rs: 1, cs: 1 },
+    b: { buf: X, offset: i32(0), rs: 1, cs: 1 },
+    c: { buf: Y, offset: i32(0), rs: 1, cs: 1 },
+    alpha: 1,
+    beta: 1,
+  });
+
+  it('accepts run-time extents and dims in index arithmetic over declared symbols', () => {
+    const body = [
+      loop('i', dim('n'), [store(Y, sub(dim('n'), add(v('i'), i32(1))), load(X, v('i')))]),
+      loop('j', bin('div', add(dim('m'), i32(3)), i32(4)), []),
+    ];
+    expect(() => verifyKernel(kernel(body), SYMBOLS)).not.toThrow();
+  });
+
+  const rejects: [string, Stmt[], RegExp][] = [
+    [
+      'a dim of an undeclared symbol',
+      [store(Y, dim('seq'), f32(0))],
+      /body\[0\] store: shape symbol 'seq' is not declared/,
+    ],
+    ['an extent that loads', [loop('i', load(I, i32(0)), [])], /body\[0\] loop i: .*not a shape expression/],
+    [
+      'an extent that reads a loop variable',
+      [loop('i', 2, [loop('j', v('i'), [])])],
+      /body\[0\]\.body\[0\] loop j: extent is not a shape expression: .*not var/,
+    ],
+    [
+      'an extent dividing by what may be 0',
+      [loop('i', bin('div', dim('n'), dim('m')), [])],
+      /div of n by m may see a negative dividend or a divisor < 1/,
+    ],
+    [
+      'an extent beyond i32',
+      [loop('i', mul(dim('m'), dim('m')), [])],
+      /extent m\*m reaches 0\.\.10000000000, beyond i32/,
+    ],
+    [
+      'a gemm of a run-time size',
+      [gemmOfM(dim('n'))],
+      /gemm M is a run-time size; gemm sizes must be static/,
+    ],
+  ];
+  for (const [what, body, message] of rejects)
+    it(`rejects ${what}`, () => expect(() => verifyKernel(kernel(body), SYMBOLS)).toThrow(message));
+
+  it('rejects symbols declared twice or with bounds that are not 0 ≤ min ≤ max < 2^31', () => {
+    expect(() => verifyKernel(kernel([]), [SYMBOLS[0], SYMBOLS[0]])).toThrow(
+      /shape symbol 'n' is declared twice/,
+    );
+    expect(() => verifyKernel(kernel([]), [{ name: 'x', min: 5, max: 4 }])).toThrow(/'x' has bounds 5\.\.4/);
+    expect(() => verifyKernel(kernel([]), [{ name: 'x', min: -1, max: 4 }])).toThrow(
+      /'x' has bounds -1\.\.4/,
+    );
+  });
+
+  it('the interpreter runs a run-time extent from the values given, and names a symbol without one', () => {
+    const mem = new Memory();
+    const body = [loop('i', dim('n'), [store(Y, v('i'), f32(2))])];
+    interpretKernels([kernel(body)], mem, { n: 3 });
+    expect([...mem.get(Y)]).toEqual([2, 2, 2, 0, 0, 0, 0, 0]);
+    expect(() => interpretKernels([kernel(body)], mem)).toThrow(/shape symbol 'n' has no value/);
+  });
 });

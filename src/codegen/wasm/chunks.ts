@@ -13,7 +13,7 @@
  * two run in Liftoff while TurboFan compiles the chunk function (a small function: milliseconds), the
  * rest run optimized.
  */
-import type { Expr, Stmt } from '../../kernels/ir.js';
+import type { Expr, Extent, Stmt } from '../../kernels/ir.js';
 
 /**
  * Work of one chunk (units: see workOf; about one multiply-add of gemm) worth a call: ~0.1 ms of
@@ -35,6 +35,7 @@ function exprSize(e: Expr): number {
   switch (e.k) {
     case 'const':
     case 'var':
+    case 'dim':
       return 1;
     case 'load':
       return 1 + exprSize(e.index);
@@ -49,13 +50,16 @@ function exprSize(e: Expr): number {
   }
 }
 
-/** A rough count of the work statements do: expression nodes evaluated, M·N·K for a gemm. */
-export function workOf(list: Stmt[]): number {
+/**
+ * A rough count of the work statements do: expression nodes evaluated, M·N·K for a gemm; a loop's
+ * extent counts as `bound` says (the upper bound of a run-time one).
+ */
+export function workOf(list: Stmt[], bound: (n: Extent) => number): number {
   let sum = 0;
   for (const s of list) {
     switch (s.k) {
       case 'loop':
-        sum += s.n * workOf(s.body);
+        sum += bound(s.n) * workOf(s.body, bound);
         break;
       case 'local':
         sum += exprSize(s.init);
@@ -67,7 +71,7 @@ export function workOf(list: Stmt[]): number {
         sum += exprSize(s.index) + exprSize(s.value);
         break;
       case 'if':
-        sum += exprSize(s.cond) + Math.max(workOf(s.then), workOf(s.else ?? []));
+        sum += exprSize(s.cond) + Math.max(workOf(s.then, bound), workOf(s.else ?? [], bound));
         break;
       case 'gemm':
         sum += s.M * s.N * s.K;
@@ -80,6 +84,7 @@ export function workOf(list: Stmt[]): number {
 function exprVars(e: Expr, out: Set<string>): void {
   switch (e.k) {
     case 'const':
+    case 'dim':
       return;
     case 'var':
       out.add(e.name);

@@ -3,6 +3,8 @@ import binaryen from 'binaryen';
 import type { Program } from '../../kernels/ir.js';
 import { renderHelpers } from './helpers.js';
 import { renderKernel, type ProgramContext } from './render.js';
+import { rangesOf } from '../../kernels/extent.js';
+import { dimsBlockProblem } from '../../kernels/verify.js';
 import './mathlib/index.js';
 
 export interface WasmOptions {
@@ -38,10 +40,15 @@ export function programToWat(program: Program, opts: WasmOptions = {}): string {
       throw new Error(`wasm codegen: buffer #${b.id} offset ${b.offset} is not 16-byte aligned`);
     offsets.set(b.id, b.offset);
   }
+  const dimsProblem = dimsBlockProblem(program);
+  if (dimsProblem) throw new Error(`wasm codegen: ${dimsProblem}`);
   // the codegen's own scratch starts on a cache line past the planned buffers
   const scratch = { base: Math.ceil(program.memoryBytes / 64) * 64, bytes: 0 };
+  const symbols = program.dims?.symbols ?? [];
   const ctx: ProgramContext = {
     offsets,
+    dims: new Map(symbols.map((s, i) => [s.name, program.dims!.offset + 4 * i])),
+    ranges: rangesOf(symbols),
     helpers: new Set(),
     relaxedSimd: opts.relaxedSimd ?? false,
     chunks: opts.chunks ?? true,

@@ -1,5 +1,6 @@
 /** Renders one Kernel IR kernel as a WAT function. */
-import type { BufRef, Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
+import type { BufRef, Expr, Extent, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
+import { extentRange, type SymbolRanges } from '../../kernels/extent.js';
 import { binCode, castCode, cmpCode, unCode, type Code, type UnCode } from './ops.js';
 import { constText, storageOf, WASM_TYPE } from './types.js';
 import { renderGemm } from './gemm.js';
@@ -9,6 +10,10 @@ import { chunkCount, freeNames, MIN_SPLIT, workOf } from './chunks.js';
 /** What a kernel needs from the whole program: where buffers live, and which helpers were used. */
 export interface ProgramContext {
   offsets: Map<number, number>;
+  /** byte address of each shape symbol's int32 in the dims block */
+  dims: Map<string, number>;
+  /** the shape symbols' declared bounds */
+  ranges: SymbolRanges;
   helpers: Set<string>;
   /** relaxed-SIMD instructions allowed */
   relaxedSimd: boolean;
@@ -28,6 +33,14 @@ export interface Address {
   offset: number;
 }
 
+/**
+ * A loop bound as the loop renderers take it: a number, or the id of an i32 local holding it (a run-time
+ * extent, evaluated once when the loop starts).
+ */
+type Bound = number | string;
+
+const boundText = (b: Bound) => (typeof b === 'number' ? `(i32.const ${b})` : `(local.get ${b})`);
+
 /** A loop split off its kernel (chunks.ts): a function taking (lo, hi) and the locals it reads. */
 interface Outlined {
   id: string;
@@ -46,6 +59,11 @@ export class KernelEmitter {
   private readonly names = new Map<string, { id: string; t: Scalar }>();
   /** IR names bound by loops: counters that only count up from 0 */
   private readonly loopVars = new Set<string>();
+  /**
+   * The local each shape symbol is read into, once at the start of every function that uses it: the dims
+   * block does not change while a kernel runs, and V8 does not hoist the load out of loops itself.
+   */
+  private readonly dimLocals = new Map<string, { id: string; at: number }>();
   private labels = 0;
 
   constructor(
@@ -71,6 +89,8 @@ export class KernelEmitter {
         return Number(e.v) >= 0;
       case 'var':
         return this.loopVars.has(e.name);
+      case 'dim':
+        return true; // the verifier holds shape symbols' bounds to 0 ≤ min
       case 'bin':
         return (
           ['add', 'mul', 'div', 'rem', 'shl', 'min', 'max'].includes(e.op) &&
@@ -150,6 +170,17 @@ export class KernelEmitter {
         return constText(e.t, e.v);
       case 'var':
         return `(local.get ${this.lookup(e.name, e.t)})`;
+      case 'dim': {
+        let local = this.dimLocals.get(e.name);
+        if (!local) {
+          const at = this.program.dims.get(e.name);
+          if (at === undefined)
+            throw new Error(`shape symbol '${e.name}' is not in the program's dims block`);
+          local = { id: this.temp('i32', `dim_${e.name}`), at };
+          this.dimLocals.set(e.name, local);
+        }
+        return `(local.get ${local.id})`;
+      }
       case 'load': {
         const st = storageOf(e.buf.dtype, 'load from');
         const { addr, offset } = this.address(e.buf, e.index, 'load from');
@@ -187,8 +218,19 @@ export class KernelEmitter {
     return this.rangeLoop(counter, 0, n, 1, body);
   }
 
-  /** `for (v = start; v < end; v += step) body`, bottom-tested (bounds are static). */
-  rangeLoop(counter: string, start: number, end: number, step: number, body: string): string {
+  /**
+   * `for (v = start; v < end; v += step) body`: bottom-tested when both bounds are static, else behind a
+   * test that the loop runs at all.
+   */
+  rangeLoop(counter: string, start: Bound, end: Bound, step: number, body: string): string {
+    if (typeof start !== 'number' || typeof end !== 'number') {
+      const l = this.label('L');
+      return `(local.set ${counter} ${boundText(start)})
+(if (i32.lt_s (local.get ${counter}) ${boundText(end)}) (then
+(loop ${l}
+${body}
+(br_if ${l} (i32.lt_s (local.tee ${counter} (i32.add (local.get ${counter}) (i32.const ${step}))) ${boundText(end)})))))`;
+    }
     if (start >= end) return '';
     const init = `(local.set ${counter} (i32.const ${start}))`;
     if (start + step >= end) return `${init}\n${body}`;
@@ -216,11 +258,12 @@ ${body}
   /**
    * A loop over [0, n) split into `chunks` calls of a new function of this kernel, `render(lo, hi)` being
    * its body over iterations [lo, hi) (lo, hi: its first two parameters, i32 locals) and `liveIns` the
-   * locals it reads from the caller, passed on as its further parameters. Returns the calls.
+   * locals it reads from the caller, passed on as its further parameters. Returns the calls. With a
+   * run-time n the chunks' bounds are computed at run time, and a chunk may be empty.
    */
   splitLoop(
     hint: string,
-    n: number,
+    n: Bound,
     chunks: number,
     liveIns: string[],
     render: (lo: string, hi: string) => string,
@@ -237,20 +280,38 @@ ${body}
     const id = `${this.id}.${hint}${this.outlined.length}`;
     this.outlined.push({ id, params: [lo, hi, ...liveIns], body });
     const args = liveIns.map((l) => ` (local.get ${l})`).join('');
-    const bound = (c: number) => Math.floor((c * n) / chunks);
-    return Array.from(
-      { length: chunks },
-      (_, c) => `(call ${id} (i32.const ${bound(c)}) (i32.const ${bound(c + 1)})${args})`,
-    ).join('\n');
+    if (typeof n === 'number') {
+      const bound = (c: number) => Math.floor((c * n) / chunks);
+      return Array.from(
+        { length: chunks },
+        (_, c) => `(call ${id} (i32.const ${bound(c)}) (i32.const ${bound(c + 1)})${args})`,
+      ).join('\n');
+    }
+    // chunk c starts at c·q + min(c, r), n = chunks·q + r: no product that could overflow
+    const [q, r] = [this.temp('i32', 'q'), this.temp('i32', 'r')];
+    const bound = (c: number) =>
+      c === 0
+        ? '(i32.const 0)'
+        : `(i32.add (i32.mul (local.get ${q}) (i32.const ${c})) (select (i32.const ${c}) (local.get ${r}) (i32.lt_u (i32.const ${c}) (local.get ${r}))))`;
+    return [
+      `(local.set ${q} (i32.div_u (local.get ${n}) (i32.const ${chunks})))`,
+      `(local.set ${r} (i32.rem_u (local.get ${n}) (i32.const ${chunks})))`,
+      ...Array.from({ length: chunks }, (_, c) => `(call ${id} ${bound(c)} ${bound(c + 1)}${args})`),
+    ].join('\n');
   }
 
-  /** A loop of the IR split into chunks when it is large enough and self-contained, else undefined. */
-  private splitIrLoop(s: Extract<Stmt, { k: 'loop' }>): string | undefined {
+  /**
+   * A loop of the IR split into chunks when it is large enough and self-contained, else undefined. A
+   * run-time extent (n a local) is split as its upper bound would be, the chunks' bounds computed at run
+   * time.
+   */
+  private splitIrLoop(s: Extract<Stmt, { k: 'loop' }>, n: Bound): string | undefined {
     if (this.outlining || !this.program.chunks) return undefined;
-    const want = chunkCount(Infinity, workOf([s]));
+    const want = chunkCount(Infinity, workOf([s], this.upperBound));
     const stores = vectorizableStores(s, this.region);
     // a vectorized loop splits in groups of four iterations, leaving the scalar tail in the kernel
-    const units = stores ? Math.floor(s.n / 4) : s.n;
+    const most = typeof n === 'number' ? n : this.upperBound(s.n);
+    const units = stores ? Math.floor(most / 4) : most;
     const chunks = Math.min(want, units);
     // too few iterations to give the chunks wanted (e.g. the batch loop): leave it to the loops inside
     if (want < 2 || chunks < Math.min(want, MIN_SPLIT)) return undefined;
@@ -261,18 +322,53 @@ ${body}
       if (!found) throw new Error(`variable '${name}' is used before it is declared`);
       return found.id;
     });
-    const calls = this.splitLoop('loop', units, chunks, liveIns, (lo, hi) => {
+    // the vectorized loop's groups of four: a run-time count is the whole fours of n
+    const fours = typeof n === 'number' ? undefined : this.wholeFours(n);
+    let count: Bound = units;
+    if (typeof n !== 'number') count = stores ? this.temp('i32', 'groups') : n;
+    const overRange = (counter: string, lo: string, hi: string, body: string) =>
+      typeof n === 'number'
+        ? this.dynamicLoop(counter, lo, hi, body)
+        : this.rangeLoop(counter, lo, hi, 1, body);
+    const calls = this.splitLoop('loop', count, chunks, liveIns, (lo, hi) => {
       const counter = this.bind(s.v, 'i32');
       this.loopVars.add(s.v);
-      if (!stores) return this.dynamicLoop(counter, lo, hi, this.stmts(s.body));
+      if (!stores) return overRange(counter, lo, hi, this.stmts(s.body));
       const group = this.temp('i32', 'g4');
       const first = `(local.set ${counter} (i32.shl (local.get ${group}) (i32.const 2)))`;
       const { pre, body } = this.vectorBody(s, stores);
-      return `${pre}\n${this.dynamicLoop(group, lo, hi, `${first}\n${body}`)}`;
+      return `${pre}\n${overRange(group, lo, hi, `${first}\n${body}`)}`;
     });
     if (!stores) return calls;
     const counter = this.bind(s.v, 'i32');
-    return [calls, this.rangeLoop(counter, units * 4, s.n, 1, this.stmts(s.body))].join('\n');
+    if (!fours) return [calls, this.rangeLoop(counter, units * 4, n, 1, this.stmts(s.body))].join('\n');
+    return [
+      fours.pre,
+      `(local.set ${count} (i32.shr_u (local.get ${n}) (i32.const 2)))`,
+      calls,
+      this.rangeLoop(counter, fours.main, n, 1, this.stmts(s.body)),
+    ].join('\n');
+  }
+
+  /** The most iterations a loop extent can ask for, over the shape symbols' bounds. */
+  private upperBound = (n: Extent): number => extentRange(n, this.program.ranges).max;
+
+  /**
+   * A loop's extent as a Bound, and the code that must run first: a run-time extent is evaluated once
+   * into a local, negative values counting as 0.
+   */
+  private extent(n: Extent): { pre: string; bound: Bound } {
+    if (typeof n === 'number') return { pre: '', bound: n };
+    const local = this.temp('i32', 'n');
+    this.useHelper('max_s_i32');
+    return { pre: `(local.set ${local} (call $max_s_i32 ${this.expr(n)} (i32.const 0)))`, bound: local };
+  }
+
+  /** The start of the last, partial group of four of a loop of `n` iterations (a local when n is one). */
+  private wholeFours(n: Bound): { pre: string; main: Bound } {
+    if (typeof n === 'number') return { pre: '', main: n - (n % 4) };
+    const main = this.temp('i32', 'main');
+    return { pre: `(local.set ${main} (i32.and (local.get ${n}) (i32.const -4)))`, main };
   }
 
   /** Bytes [start, end) of a placed buffer, for alias checks. */
@@ -347,7 +443,7 @@ ${body}
    * within the tolerances models are held to against onnxruntime (which reorders its sums too). max/min
    * are exact, and propagate NaN as the scalar f32.max/f32.min do.
    */
-  private reductionLoop(s: Extract<Stmt, { k: 'loop' }>, red: Reduction): string {
+  private reductionLoop(s: Extract<Stmt, { k: 'loop' }>, red: Reduction, n: Bound): string {
     const counter = this.bind(s.v, 'i32');
     this.loopVars.add(s.v);
     const acc = this.lookup(red.name, 'f32');
@@ -358,8 +454,9 @@ ${body}
     const id = red.op === 'add' ? '-0' : red.op === 'max' ? '-inf' : 'inf';
     const lane = (i: number) => `(f32x4.extract_lane ${i} (local.get ${vacc}))`;
     const op = (a: string, b: string) => `(f32.${red.op} ${a} ${b})`;
-    const main = s.n - (s.n % 4);
+    const { pre: split, main } = this.wholeFours(n);
     return [
+      split,
       pre(),
       `(local.set ${vacc} (v128.const f32x4 ${id} ${id} ${id} ${id}))`,
       this.rangeLoop(
@@ -370,7 +467,7 @@ ${body}
         `(local.set ${vacc} (f32x4.${red.op} (local.get ${vacc}) ${term}))`,
       ),
       `(local.set ${acc} ${op(`(local.get ${acc})`, op(op(lane(0), lane(1)), op(lane(2), lane(3))))})`,
-      this.rangeLoop(counter, main, s.n, 1, this.stmts(s.body)),
+      this.rangeLoop(counter, main, n, 1, this.stmts(s.body)),
     ].join('\n');
   }
 
@@ -378,15 +475,20 @@ ${body}
    * An f32x4 main loop over whole groups of four, then the scalar loop for the rest. Loop-invariant f32
    * operands are splatted into v128 locals once, before the main loop.
    */
-  private vectorLoop(s: Extract<Stmt, { k: 'loop' }>, stores: Extract<Stmt, { k: 'store' }>[]): string {
+  private vectorLoop(
+    s: Extract<Stmt, { k: 'loop' }>,
+    stores: Extract<Stmt, { k: 'store' }>[],
+    n: Bound,
+  ): string {
     const counter = this.bind(s.v, 'i32');
     this.loopVars.add(s.v);
-    const main = s.n - (s.n % 4);
+    const { pre: split, main } = this.wholeFours(n);
     const { pre, body } = this.vectorBody(s, stores);
     return [
+      split,
       pre,
       this.rangeLoop(counter, 0, main, 4, body),
-      this.rangeLoop(counter, main, s.n, 1, this.stmts(s.body)),
+      this.rangeLoop(counter, main, n, 1, this.stmts(s.body)),
     ].join('\n');
   }
 
@@ -397,16 +499,20 @@ ${body}
   stmt(s: Stmt): string {
     switch (s.k) {
       case 'loop': {
-        if (s.n <= 0) return '';
-        const split = this.splitIrLoop(s);
-        if (split !== undefined) return split;
-        const stores = vectorizableStores(s, this.region);
-        if (stores) return this.vectorLoop(s, stores);
-        const reduction = vectorizableReduction(s);
-        if (reduction) return this.reductionLoop(s, reduction);
-        const counter = this.bind(s.v, 'i32');
-        this.loopVars.add(s.v);
-        return this.countedLoop(counter, s.n, this.stmts(s.body));
+        if (typeof s.n === 'number' && s.n <= 0) return '';
+        const { pre, bound } = this.extent(s.n);
+        const loop = (): string => {
+          const split = this.splitIrLoop(s, bound);
+          if (split !== undefined) return split;
+          const stores = vectorizableStores(s, this.region);
+          if (stores) return this.vectorLoop(s, stores, bound);
+          const reduction = vectorizableReduction(s);
+          if (reduction) return this.reductionLoop(s, reduction, bound);
+          const counter = this.bind(s.v, 'i32');
+          this.loopVars.add(s.v);
+          return this.rangeLoop(counter, 0, bound, 1, this.stmts(s.body));
+        };
+        return pre ? `${pre}\n${loop()}` : loop();
       }
       case 'local': {
         const value = this.expr(s.init);
@@ -441,7 +547,10 @@ ${body}
           .filter((l) => used.has(l.id) && !params.includes(l.id))
           .map((l) => `(local ${l.id} ${l.type})`),
       ];
-      return `(func ${fid}\n${decl.join(' ')}\n${text})`;
+      const dims = [...this.dimLocals.values()]
+        .filter((d) => used.has(d.id))
+        .map((d) => `(local.set ${d.id} (i32.load offset=${d.at} (i32.const 0)))\n`);
+      return `(func ${fid}\n${decl.join(' ')}\n${dims.join('')}${text})`;
     };
     return [func(id, [], body), ...this.outlined.map((o) => func(o.id, o.params, o.body))].join('\n');
   }

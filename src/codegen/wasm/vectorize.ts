@@ -46,6 +46,7 @@ const isVectorMath = (op: UnOp): op is VectorMathOp => (VECTOR_MATH as readonly 
 function dependsOn(e: Expr, v: string): boolean {
   switch (e.k) {
     case 'const':
+    case 'dim':
       return false;
     case 'var':
       return e.name === v;
@@ -149,7 +150,8 @@ const bigintSafe = (_key: string, value: unknown) => (typeof value === 'bigint' 
 
 /** The loop's stores when the loop can be vectorized, else undefined. */
 export function vectorizableStores(loop: Loop, regions: Regions): Store[] | undefined {
-  if (loop.n < 4 || loop.body.length === 0) return undefined;
+  // a run-time extent may be anything: the scalar tail covers fewer than four iterations
+  if ((typeof loop.n === 'number' && loop.n < 4) || loop.body.length === 0) return undefined;
   if (!loop.body.every((s): s is Store => s.k === 'store')) return undefined;
   const stores = loop.body;
   for (const s of stores) {
@@ -242,7 +244,7 @@ export interface Reduction {
  * Loops shorter than 8 stay scalar.
  */
 export function vectorizableReduction(loop: Loop): Reduction | undefined {
-  if (loop.n < 8 || loop.body.length !== 1) return undefined;
+  if ((typeof loop.n === 'number' && loop.n < 8) || loop.body.length !== 1) return undefined;
   const s = loop.body[0];
   if (s.k !== 'set' || s.value.t !== 'f32' || s.value.k !== 'bin') return undefined;
   const { op, a, b } = s.value;

@@ -34,8 +34,9 @@ export function renderTiledGemm(
   g: GemmStmt,
   entry: string,
   offsets: ReadonlyMap<number, number>,
+  dims: ReadonlyMap<string, number>,
 ): { code: string; workgroups: [number, number, number] } {
-  const emitter = new KernelEmitter(offsets);
+  const emitter = new KernelEmitter(offsets, dims);
   const word = (view: MatView) => `(${offsets.get(view.buf.id)! / 4}i + ${emitter.expr(view.offset)})`;
   /** `mem` word of element (r, c) of a view, with r and c WGSL i32 expressions */
   const at = (view: MatView, base: string, r: string, c: string) =>

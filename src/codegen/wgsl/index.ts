@@ -10,6 +10,8 @@ import { renderEntry } from './render.js';
 import { renderTiledGemm, tiledGemmFits } from './gemm.js';
 import { demoteF64, dissolveTrivialLoops, lowerNestedGemms, splitIndependent } from './rewrite.js';
 import { sinkLocals } from './locals.js';
+import { rangesOf } from '../../kernels/extent.js';
+import { dimsBlockProblem } from '../../kernels/verify.js';
 
 /** One compute dispatch of the schedule (the bundle's manifest records these as they are). */
 export interface WgslDispatch {
@@ -44,6 +46,11 @@ export function compileProgramWgsl(program: Program): WgslProgram {
     offsets.set(b.id, b.offset);
     placed.set(b.id, b);
   }
+  const dimsProblem = dimsBlockProblem(program);
+  if (dimsProblem) throw new Error(`webgpu codegen: ${dimsProblem}`);
+  const symbols = program.dims?.symbols ?? [];
+  const dims = new Map(symbols.map((s, i) => [s.name, program.dims!.offset + 4 * i]));
+  const ranges = rangesOf(symbols);
   const entries: string[] = [];
   const dispatchesOf = (kernel: Kernel): WgslDispatch[] => {
     try {
@@ -51,10 +58,10 @@ export function compileProgramWgsl(program: Program): WgslProgram {
         const entry = entryName(entries.length, kernel.name);
         const gemm = part.length === 1 && part[0].k === 'gemm' ? part[0] : undefined;
         let rendered;
-        if (gemm && tiledGemmFits(gemm, offsets)) rendered = renderTiledGemm(gemm, entry, offsets);
+        if (gemm && tiledGemmFits(gemm, offsets)) rendered = renderTiledGemm(gemm, entry, offsets, dims);
         else {
           const body = lowerNestedGemms(part);
-          rendered = renderEntry(entry, body, parallelNest(body, placed), offsets);
+          rendered = renderEntry(entry, body, parallelNest(body, placed, ranges), offsets, dims);
         }
         entries.push(rendered.code);
         return { entry, kernel: kernel.name, workgroups: rendered.workgroups };

@@ -35,7 +35,8 @@ function stmtAccess(s: Stmt, name: string): Access {
     }
     case 'loop':
       // the first iteration decides: a later one sees the incoming value only where no earlier one wrote it,
-      // and then reads it no sooner than the first iteration did
+      // and then reads it no sooner than the first iteration did; a run-time extent may give none
+      if (typeof s.n !== 'number') return firstAccess(s.body, name) === 'read' ? 'read' : 'none';
       return s.n > 0 ? firstAccess(s.body, name) : 'none';
     default:
       return mentions(s, name) ? 'read' : 'none';
@@ -68,7 +69,7 @@ export function sinkLocals(body: Stmt[]): Stmt[] {
     if (
       users.length === 1 &&
       first.k === 'loop' &&
-      first.n > 0 &&
+      (typeof first.n !== 'number' || first.n > 0) &&
       firstAccess(first.body, decl.name) !== 'read'
     ) {
       list[users[0]] = { ...first, body: [local(decl.name, decl.t, cnst(decl.t, 0)), ...first.body] };

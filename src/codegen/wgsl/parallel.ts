@@ -10,46 +10,53 @@
  * Locals live inside the nest, so each invocation has its own. Locals declared just before the next loop
  * of the nest (BatchNormalization's per-channel scale) move into it when neither they nor what they read
  * are ever set, so that loop can be spread too; each invocation then computes them itself.
- * Anything else runs as one invocation.
+ * Anything else runs as one invocation. With run-time sizes, extents, coefficients and bands are shape
+ * expressions, and each comparison must hold for every value the symbols' bounds allow.
  */
-import type { BufRef, Expr, PlacedBuffer, Stmt } from '../../kernels/ir.js';
+import type { BufRef, Expr, Extent, PlacedBuffer, Stmt } from '../../kernels/ir.js';
+import { extentRange, shapeExprOf, type SymbolRanges } from '../../kernels/extent.js';
+import * as shape from '../../ir/symbolic.js';
+import type { SymExpr } from '../../ir/symbolic.js';
 import { DTYPES } from '../../ir/dtype.js';
 import { exprVars, forEachStmt, mapExpr } from './walk.js';
 
 type LoopStmt = Extract<Stmt, { k: 'loop' }>;
 
-/** const + Σ coef·counter */
+/**
+ * const + Σ coef·counter, the constant and coefficients shape expressions (numbers, or over the dims:
+ * a transpose's `j·h + i` with a run-time h is affine with coefficient h).
+ */
 interface Affine {
-  c: number;
-  coef: Map<string, number>;
+  c: SymExpr;
+  coef: Map<string, SymExpr>;
 }
 
-function affine(e: Expr, counters: ReadonlyMap<string, number>): Affine | undefined {
-  switch (e.k) {
-    case 'const':
-      return e.t === 'i32' ? { c: Number(e.v), coef: new Map() } : undefined;
-    case 'var':
-      return counters.has(e.name) ? { c: 0, coef: new Map([[e.name, 1]]) } : undefined;
-    case 'bin': {
-      const a = affine(e.a, counters);
-      const b = affine(e.b, counters);
-      if (!a || !b) return undefined;
-      if (e.op === 'add' || e.op === 'sub') {
-        const sign = e.op === 'add' ? 1 : -1;
-        const coef = new Map(a.coef);
-        for (const [name, x] of b.coef) coef.set(name, (coef.get(name) ?? 0) + sign * x);
-        return { c: a.c + sign * b.c, coef };
-      }
-      if (e.op === 'mul') {
-        const [scale, term] = a.coef.size === 0 ? [a.c, b] : b.coef.size === 0 ? [b.c, a] : [];
-        if (!term || scale === undefined) return undefined;
-        return { c: term.c * scale, coef: new Map([...term.coef].map(([n, x]) => [n, x * scale])) };
-      }
-      return undefined;
+function affine(e: Expr, counters: ReadonlyMap<string, SymExpr>, ranges: SymbolRanges): Affine | undefined {
+  if (e.t !== 'i32') return undefined;
+  if (e.k === 'var')
+    return counters.has(e.name)
+      ? { c: shape.constant(0), coef: new Map([[e.name, shape.constant(1)]]) }
+      : undefined;
+  if (e.k === 'bin' && (e.op === 'add' || e.op === 'sub' || e.op === 'mul')) {
+    const a = affine(e.a, counters, ranges);
+    const b = affine(e.b, counters, ranges);
+    if (!a || !b) return undefined;
+    if (e.op === 'mul') {
+      const [scale, term] = a.coef.size === 0 ? [a.c, b] : b.coef.size === 0 ? [b.c, a] : [];
+      if (!term || scale === undefined) return undefined;
+      return {
+        c: shape.mul(term.c, scale),
+        coef: new Map([...term.coef].map(([n, x]) => [n, shape.mul(x, scale)])),
+      };
     }
-    default:
-      return undefined;
+    const join = e.op === 'add' ? shape.add : shape.sub;
+    const coef = new Map(a.coef);
+    for (const [name, x] of b.coef) coef.set(name, join(coef.get(name) ?? 0, x));
+    return { c: join(a.c, b.c), coef };
   }
+  // anything else is affine only as a constant: a shape expression (numbers, dims) reading no counter
+  const fixed = shapeExprOf(e, ranges);
+  return typeof fixed === 'string' ? undefined : { c: fixed, coef: new Map() };
 }
 
 /** An access found in the nest, with the extents of the counters in scope there. */
@@ -57,8 +64,19 @@ interface Access {
   buf: BufRef;
   /** undefined: an access this analysis does not model */
   index?: Expr;
-  counters: Map<string, number>;
+  counters: Map<string, SymExpr>;
 }
+
+/** A loop extent as a shape expression (a verified kernel's extents all are). */
+function extentExpr(n: Extent, ranges: SymbolRanges): SymExpr {
+  if (typeof n === 'number') return shape.constant(n);
+  const e = shapeExprOf(n, ranges);
+  if (typeof e === 'string') throw new Error(`internal: loop extent: ${e}`);
+  return e;
+}
+
+/** Whether `e` ≥ `least` for every value the symbols' bounds allow. */
+const atLeast = (e: SymExpr, least: number, ranges: SymbolRanges) => shape.bounds(e, ranges).min >= least;
 
 /** Names some `set` statement in `stmts` assigns. */
 function assigned(stmts: Stmt[]): Set<string> {
@@ -73,11 +91,12 @@ function assigned(stmts: Stmt[]): Set<string> {
  */
 function collect(
   stmts: Stmt[],
-  counters: Map<string, number>,
+  counters: Map<string, SymExpr>,
   stores: Access[],
   loads: Access[],
   lets: Map<string, Expr>,
   setNames: ReadonlySet<string>,
+  ranges: SymbolRanges,
 ): void {
   const inline = (e: Expr) => mapExpr(e, (x) => (x.k === 'var' && lets.get(x.name)) || x);
   const expr = (e: Expr): void => {
@@ -101,7 +120,15 @@ function collect(
   for (const s of stmts)
     switch (s.k) {
       case 'loop':
-        collect(s.body, new Map([...counters, [s.v, s.n]]), stores, loads, lets, setNames);
+        collect(
+          s.body,
+          new Map([...counters, [s.v, extentExpr(s.n, ranges)]]),
+          stores,
+          loads,
+          lets,
+          setNames,
+          ranges,
+        );
         break;
       case 'local':
         expr(s.init);
@@ -117,7 +144,7 @@ function collect(
         break;
       case 'if':
         expr(s.cond);
-        collect([...s.then, ...(s.else ?? [])], counters, stores, loads, lets, setNames);
+        collect([...s.then, ...(s.else ?? [])], counters, stores, loads, lets, setNames, ranges);
         break;
       case 'gemm':
         // gemms inside a nest were lowered to loops before; one here keeps the nest in one invocation
@@ -129,34 +156,36 @@ function collect(
 function band(
   access: Access,
   parallel: ReadonlySet<string>,
-): { lo: number; hi: number; key: string } | undefined {
-  const a = access.index && affine(access.index, access.counters);
+  ranges: SymbolRanges,
+): { lo: SymExpr; hi: SymExpr; key: string } | undefined {
+  const a = access.index && affine(access.index, access.counters, ranges);
   if (!a) return undefined;
   let lo = a.c;
   let hi = a.c;
-  const outer: [string, number][] = [];
+  const outer: [string, SymExpr][] = [];
   for (const [name, x] of a.coef) {
-    if (x === 0) continue;
+    if (shape.constValue(x) === 0) continue;
     if (parallel.has(name)) outer.push([name, x]);
     else {
-      const reach = x * (access.counters.get(name)! - 1);
-      lo += Math.min(0, reach);
-      hi += Math.max(0, reach);
+      const reach = shape.mul(x, shape.sub(access.counters.get(name)!, 1));
+      if (atLeast(x, 0, ranges)) hi = shape.add(hi, reach);
+      else if (atLeast(shape.mul(x, -1), 0, ranges)) lo = shape.add(lo, reach);
+      else return undefined;
     }
   }
   const key = outer
     .sort(([m], [n]) => (m < n ? -1 : 1))
-    .map(([n, x]) => `${n}*${x}`)
+    .map(([n, x]) => `${n}*(${x.key})`)
     .join('+');
   return { lo, hi, key };
 }
 
 export interface ParallelNest {
   /** the spread loops, outermost first */
-  loops: { v: string; n: number }[];
+  loops: { v: string; n: Extent }[];
   /** the body of the innermost spread loop */
   body: Stmt[];
-  /** invocations: the product of the spread loops' extents */
+  /** invocations dispatched: the product of the spread loops' extents (upper bounds of run-time ones) */
   count: number;
 }
 
@@ -192,6 +221,7 @@ function intoNextLoop(body: Stmt[]): LoopStmt | undefined {
 export function parallelNest(
   body: Stmt[],
   placed: ReadonlyMap<number, PlacedBuffer>,
+  ranges: SymbolRanges,
 ): ParallelNest | undefined {
   if (body.length !== 1 || body[0].k !== 'loop') return undefined;
   // nest[t]'s body holds nest[t + 1] as written: locals move into a loop only if that loop is spread
@@ -199,50 +229,59 @@ export function parallelNest(
   for (let next = intoNextLoop(body[0].body); next; next = intoNextLoop(next.body)) nest.push(next);
   for (let d = nest.length; d >= 1; d--) {
     const loops = nest.slice(0, d);
-    if (spreadable(loops, placed))
+    if (spreadable(loops, placed, ranges))
       return {
         loops: loops.map((l) => ({ v: l.v, n: l.n })),
         body: loops[d - 1].body,
-        count: loops.reduce((p, l) => p * l.n, 1),
+        count: loops.reduce((p, l) => p * extentRange(l.n, ranges).max, 1),
       };
   }
   return undefined;
 }
 
-function spreadable(loops: LoopStmt[], placed: ReadonlyMap<number, PlacedBuffer>): boolean {
-  const counters = new Map(loops.map((l) => [l.v, l.n]));
+function spreadable(
+  loops: LoopStmt[],
+  placed: ReadonlyMap<number, PlacedBuffer>,
+  ranges: SymbolRanges,
+): boolean {
+  const counters = new Map(loops.map((l) => [l.v, extentExpr(l.n, ranges)]));
   const parallel = new Set(counters.keys());
   const stores: Access[] = [];
   const loads: Access[] = [];
   const body = loops[loops.length - 1].body;
-  collect(body, counters, stores, loads, new Map(), assigned(body));
+  collect(body, counters, stores, loads, new Map(), assigned(body), ranges);
   const view = (buf: BufRef) => `${placed.get(buf.id)?.offset}:${buf.dtype}`;
 
   // per stored view: the parallel coefficients and the union of the bands
-  const groups = new Map<string, { key: string; lo: number; hi: number; coef: Map<string, number> }>();
+  const groups = new Map<string, { key: string; lo: SymExpr; hi: SymExpr; coef: Map<string, SymExpr> }>();
   for (const st of stores) {
     if (bytesOf(st.buf) < 4) return false;
-    const b = band(st, parallel);
+    const b = band(st, parallel, ranges);
     if (!b) return false;
     const g = groups.get(view(st.buf));
     if (g && g.key !== b.key) return false;
-    const coef = affine(st.index!, st.counters)!.coef;
+    const coef = affine(st.index!, st.counters, ranges)!.coef;
     groups.set(view(st.buf), {
       key: b.key,
-      lo: Math.min(g?.lo ?? b.lo, b.lo),
-      hi: Math.max(g?.hi ?? b.hi, b.hi),
+      lo: g ? shape.min(g.lo, b.lo) : b.lo,
+      hi: g ? shape.max(g.hi, b.hi) : b.hi,
       coef,
     });
   }
   for (const g of groups.values()) {
     // mixed radix: each parallel coefficient exceeds everything the smaller ones and the band can reach
-    let reach = g.hi - g.lo;
-    const spread = loops
-      .map((l) => ({ x: Math.abs(g.coef.get(l.v) ?? 0), n: l.n }))
-      .sort((p, q) => p.x - q.x);
+    let reach = shape.sub(g.hi, g.lo);
+    const spread: { x: SymExpr; n: SymExpr; most: number }[] = [];
+    for (const l of loops) {
+      const coef = g.coef.get(l.v) ?? shape.constant(0);
+      const x = atLeast(coef, 0, ranges) ? coef : shape.mul(coef, -1);
+      if (!atLeast(x, 0, ranges)) return false;
+      spread.push({ x, n: counters.get(l.v)!, most: shape.bounds(x, ranges).max });
+    }
+    spread.sort((p, q) => p.most - q.most);
     for (const { x, n } of spread) {
-      if (x <= reach) return false;
-      reach += x * (n - 1);
+      if (!atLeast(shape.sub(x, reach), 1, ranges)) return false;
+      reach = shape.add(reach, shape.mul(x, shape.sub(n, 1)));
     }
   }
 
@@ -250,8 +289,10 @@ function spreadable(loops: LoopStmt[], placed: ReadonlyMap<number, PlacedBuffer>
   for (const ld of loads) {
     if (!storedViews.some((buf) => overlap(ld.buf, buf, placed))) continue;
     const g = groups.get(view(ld.buf));
-    const b = band(ld, parallel);
-    if (!g || !b || b.key !== g.key || b.lo < g.lo || b.hi > g.hi) return false;
+    const b = band(ld, parallel, ranges);
+    if (!g || !b || b.key !== g.key) return false;
+    if (!atLeast(shape.sub(b.lo, g.lo), 0, ranges) || !atLeast(shape.sub(g.hi, b.hi), 0, ranges))
+      return false;
   }
   return true;
 }

@@ -1,5 +1,5 @@
 /** Renders one dispatch (a part of a Kernel IR kernel) as a WGSL compute entry point. */
-import type { BufRef, Expr, Scalar, Stmt } from '../../kernels/ir.js';
+import type { BufRef, Expr, Extent, Scalar, Stmt } from '../../kernels/ir.js';
 import { binCode, castCode, cmpCode, unCode } from './ops.js';
 import { computeType, constText, storageOf, wgslType, type WgslScalar } from './types.js';
 import type { ParallelNest } from './parallel.js';
@@ -24,7 +24,11 @@ export class KernelEmitter {
   private readonly decls: string[] = [];
   private readonly names = new Map<string, { id: string; t: WgslScalar }>();
 
-  constructor(private readonly offsets: ReadonlyMap<number, number>) {}
+  constructor(
+    private readonly offsets: ReadonlyMap<number, number>,
+    /** byte address of each shape symbol's int32 in the dims block */
+    private readonly dims: ReadonlyMap<string, number>,
+  ) {}
 
   /** A fresh function-scope variable for an IR name; later uses of the name refer to it. */
   bind(name: string, t: Scalar): string {
@@ -85,6 +89,11 @@ export class KernelEmitter {
         return constText(e.t, e.v);
       case 'var':
         return this.lookup(e.name, e.t);
+      case 'dim': {
+        const at = this.dims.get(e.name);
+        if (at === undefined) throw new Error(`shape symbol '${e.name}' is not in the program's dims block`);
+        return `bitcast<i32>(mem[${at / 4}i])`;
+      }
       case 'load':
         return this.load(e.buf, e.index);
       // operands first, so an error names the innermost thing that is wrong (e.g. a float64 buffer)
@@ -109,6 +118,11 @@ export class KernelEmitter {
     }
   }
 
+  /** A loop extent as an i32 expression (a run-time one reads the dims block). */
+  extent(n: Extent): string {
+    return typeof n === 'number' ? `${n}i` : this.expr(n);
+  }
+
   stmts(list: Stmt[], indent: string): string {
     return list.map((s) => this.stmt(s, indent)).join('\n');
   }
@@ -118,7 +132,7 @@ export class KernelEmitter {
     switch (s.k) {
       case 'loop': {
         const c = this.bind(s.v, 'i32');
-        return `${indent}for (${c} = 0i; ${c} < ${s.n}i; ${c}++) {\n${this.stmts(s.body, inner)}\n${indent}}`;
+        return `${indent}for (${c} = 0i; ${c} < ${this.extent(s.n)}; ${c}++) {\n${this.stmts(s.body, inner)}\n${indent}}`;
       }
       case 'local': {
         if (s.init.t !== s.t)
@@ -140,32 +154,55 @@ export class KernelEmitter {
   }
 }
 
+/** A u32 factor of the invocation count: a number, or WGSL text computed at run time. */
+type Factor = number | string;
+const factorText = (x: Factor) => (typeof x === 'number' ? `${x}u` : x);
+const times = (a: Factor, b: Factor): Factor =>
+  typeof a === 'number' && typeof b === 'number'
+    ? a * b
+    : a === 1
+      ? b
+      : b === 1
+        ? a
+        : `(${factorText(a)} * ${factorText(b)})`;
+
 /**
  * An entry point running `body`: with `nest`, one invocation per iteration of its spread loops (their
- * counters computed from the invocation id), else one invocation.
+ * counters computed from the invocation id), else one invocation. A spread loop with a run-time extent
+ * is dispatched at its upper bound (the schedule's workgroup counts stay numbers, so the runtime need not
+ * evaluate anything), and the invocations past the run-time count return at once.
  */
 export function renderEntry(
   entry: string,
   body: Stmt[],
   nest: ParallelNest | undefined,
   offsets: ReadonlyMap<number, number>,
+  dims: ReadonlyMap<string, number>,
 ): { code: string; workgroups: [number, number, number] } {
-  const emitter = new KernelEmitter(offsets);
-  const count = nest?.count ?? 1;
-  let stride = count;
-  const counters = (nest?.loops ?? []).map(({ v, n }, i) => {
-    stride /= n;
-    const q = stride === 1 ? 'gid' : `(gid / ${stride}u)`;
-    return `  ${emitter.bind(v, 'i32')} = i32(${i === 0 ? q : `${q} % ${n}u`});`;
+  const emitter = new KernelEmitter(offsets, dims);
+  const loops = nest?.loops ?? [];
+  const sizes: string[] = [];
+  const extents = loops.map(({ n }): Factor => {
+    if (typeof n === 'number') return n;
+    sizes.push(`  let n${sizes.length} = u32(max(${emitter.expr(n)}, 0i));`);
+    return `n${sizes.length - 1}`;
+  });
+  // strides[i]: invocations per step of loop i, the product of the extents inside it
+  const strides = extents.map(() => 1 as Factor);
+  for (let i = loops.length - 2; i >= 0; i--) strides[i] = times(strides[i + 1], extents[i + 1]);
+  const count = loops.length ? times(strides[0], extents[0]) : 1;
+  const counters = loops.map(({ v }, i) => {
+    const q = strides[i] === 1 ? 'gid' : `(gid / ${factorText(strides[i])})`;
+    return `  ${emitter.bind(v, 'i32')} = i32(${i === 0 ? q : `${q} % ${factorText(extents[i])}`});`;
   });
   const text = emitter.stmts(nest?.body ?? body, '  ');
   const code = `@compute @workgroup_size(${WORKGROUP_SIZE})
 fn ${entry}(${ENTRY_PARAMS}) {
   let gid = (wid.y * groups.x + wid.x) * ${WORKGROUP_SIZE}u + lane;
-  if (gid >= ${count}u) { return; }
+${sizes.map((line) => line + '\n').join('')}  if (gid >= ${factorText(count)}) { return; }
 ${emitter.declarations('  ')}
 ${counters.join('\n')}
 ${text}
 }`;
-  return { code, workgroups: gridFor(count) };
+  return { code, workgroups: gridFor(nest?.count ?? 1) };
 }

@@ -81,9 +81,9 @@ export function dissolveTrivialLoops(body: Stmt[]): Stmt[] {
   return body.flatMap((s): Stmt[] => {
     switch (s.k) {
       case 'loop': {
-        if (s.n <= 0) return [];
+        if (typeof s.n === 'number' && s.n <= 0) return [];
         const inner = dissolveTrivialLoops(s.body);
-        if (s.n > 1) return [{ ...s, body: inner }];
+        if (typeof s.n !== 'number' || s.n > 1) return [{ ...s, body: inner }];
         return inner.map((b) => substStmt(b, s.v, i32(0)));
       }
       case 'if':

@@ -7,6 +7,7 @@ export function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
   switch (e.k) {
     case 'const':
     case 'var':
+    case 'dim':
       return f(e);
     case 'load':
       return f({ ...e, index: m(e.index) });

@@ -98,7 +98,7 @@ export function evalOp(node: Node, opset: number, consts: (HostTensor | undefine
       outputs: outRefs,
       scratch: (dtype, length) => ref({ dtype, length }),
     }) ?? [];
-  kernels.forEach(verifyKernel);
+  kernels.forEach((k) => verifyKernel(k));
   if (def.alias) mem.get(outRefs[0]).set(mem.get(inRefs[0]!) as never);
   interpretKernels(kernels, mem);
   return outRefs.map((r, i) => ({ dtype: r.dtype, dims: types[i].shape, data: mem.get(r) }));

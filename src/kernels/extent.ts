@@ -1,0 +1,65 @@
+/**
+ * Loop extents known only at run time: Kernel IR shape expressions (i32 arithmetic over constants and
+ * `dim`s) read as symbolic shape expressions, so their bounds come from the shape symbols' declared
+ * ranges. The verifier, the code generators' loop analyses and the flop count ask here.
+ */
+import * as sym from '../ir/symbolic.js';
+import type { Expr, Extent, ShapeSymbol } from './ir.js';
+
+export type SymbolRanges = Readonly<Record<string, sym.Range>>;
+
+export function rangesOf(symbols: readonly ShapeSymbol[]): SymbolRanges {
+  return Object.fromEntries(symbols.map((s) => [s.name, { min: s.min, max: s.max }]));
+}
+
+/**
+ * `e` as a symbolic shape expression, or a reason why it is none. Kernel IR's div and rem truncate, so
+ * they read as floor division and modulo only where the dividend cannot be negative and the divisor is
+ * positive (what sizes are).
+ */
+export function shapeExprOf(e: Expr, ranges: SymbolRanges): sym.SymExpr | string {
+  if (e.t !== 'i32') return `a shape expression is i32, not ${e.t}`;
+  switch (e.k) {
+    case 'const':
+      return sym.constant(Number(e.v));
+    case 'dim':
+      if (!ranges[e.name]) return `shape symbol '${e.name}' is not declared`;
+      return sym.sym(e.name);
+    case 'bin': {
+      const a = shapeExprOf(e.a, ranges);
+      if (typeof a === 'string') return a;
+      const b = shapeExprOf(e.b, ranges);
+      if (typeof b === 'string') return b;
+      switch (e.op) {
+        case 'add':
+          return sym.add(a, b);
+        case 'sub':
+          return sym.sub(a, b);
+        case 'mul':
+          return sym.mul(a, b);
+        case 'min':
+          return sym.min(a, b);
+        case 'max':
+          return sym.max(a, b);
+        case 'div':
+        case 'rem':
+          if (sym.bounds(a, ranges).min < 0 || sym.bounds(b, ranges).min < 1)
+            return `${e.op} of ${a.key} by ${b.key} may see a negative dividend or a divisor < 1`;
+          return e.op === 'div' ? sym.floorDiv(a, b) : sym.mod(a, b);
+        default:
+          return `${e.op} is not shape arithmetic`;
+      }
+    }
+    default:
+      return `a shape expression holds constants, dims and add/sub/mul/div/rem/min/max, not ${e.k}`;
+  }
+}
+
+/** The least and greatest trip counts of a loop extent (a verified one: see verifyKernel). */
+export function extentRange(n: Extent, ranges: SymbolRanges): sym.Range {
+  if (typeof n === 'number') return { min: Math.max(0, n), max: Math.max(0, n) };
+  const e = shapeExprOf(n, ranges);
+  if (typeof e === 'string') throw new Error(`loop extent: ${e}`);
+  const r = sym.bounds(e, ranges);
+  return { min: Math.max(0, r.min), max: Math.max(0, r.max) };
+}
