@@ -60,12 +60,12 @@ describe('file system failures name the path and the cause', () => {
   });
 });
 
-it('a memory the engine will not grow to names the model, the module and the sizes', async () => {
+it('a memory plan larger than the module can grow to names the module and both sizes', async () => {
   const files = await buildFixtureBundle();
   const totalBytes = 2 ** 32 + 65536;
   const manifest = { ...files.manifest, memory: { ...files.manifest.memory, totalBytes } };
   await expect(loadModel(await sealBundle({ ...files, manifest }), { backend: 'wasm' })).rejects.toThrow(
-    `model "fixture": cannot grow the memory of model.wasm from 65536 to ${totalBytes} bytes (the manifest's memory.totalBytes): WebAssembly.Memory.grow()`,
+    `bundle memory plan: totalBytes ${totalBytes} is more than the 65536 bytes model.wasm's memory can grow to`,
   );
 });
 
