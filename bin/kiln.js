@@ -17,5 +17,10 @@ if (existsSync(join(root, 'src/cli/main.ts'))) {
 } else {
   entry = join(root, 'dist/src/cli/main.js');
 }
+// `kiln inspect DIR | head`: a reader that stops early closes the pipe; that ends the output, not in a crash
+process.stdout.on('error', (err) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(process.exitCode ?? 0);
+});
 const cli = await import(pathToFileURL(entry).href);
 process.exitCode = await cli.main(process.argv.slice(2));

@@ -90,3 +90,19 @@ describe('a model newer than Kiln knows', () => {
     expect(await compileWarnings({ irVersion: 10, opsetImport: [{ domain: '', version: 21 }] })).toEqual([]);
   });
 });
+
+describe('a reader that closes the pipe early', () => {
+  it('ends kiln quietly (exit 0), not with an unhandled EPIPE stack', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, ['bin/kiln.js', 'inspect', bundle], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // closed before kiln writes a byte, as `kiln inspect DIR | head -0` would
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+});
