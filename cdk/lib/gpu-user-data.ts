@@ -65,7 +65,7 @@ export function gpuUserData(options: GpuUserDataOptions): ec2.UserData {
     'After=network-online.target',
     '[Service]',
     'User=kiln',
-    `ExecStart=/usr/local/bin/node ${SERVER_DIR}/kiln-serve.mjs ${modelDirs} --host 0.0.0.0 --port ${options.port} --backend auto${batchingFlags(options.batching)}`,
+    `ExecStart=/usr/local/bin/node ${SERVER_DIR}/kiln-serve.mjs ${modelDirs} --host 0.0.0.0 --port ${options.port} --backend auto --idle-timeout-ms ${SERVER_IDLE_TIMEOUT_MS}${batchingFlags(options.batching)}`,
     'Restart=on-failure',
     '[Install]',
     'WantedBy=multi-user.target',
@@ -75,6 +75,13 @@ export function gpuUserData(options: GpuUserDataOptions): ec2.UserData {
   );
   return userData;
 }
+
+/**
+ * How long kiln serve keeps an idle kept-alive connection: longer than the load balancer's idle timeout
+ * (the ALB default, 60 s), so the balancer always closes first; the other way round it may send a request
+ * on a connection the server is closing and answer the client 502.
+ */
+export const SERVER_IDLE_TIMEOUT_MS = 65_000;
 
 /** Without a delay, kiln serve's own default applies. */
 function batchingFlags(batching: KilnGpuBatching | undefined): string {

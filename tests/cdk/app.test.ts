@@ -32,7 +32,7 @@ it('synthesizes both stacks, cdk-nag clean, from lambdaZip, serverDir, instanceT
   const [launchTemplate] = ofType(gpu.Resources, 'AWS::EC2::LaunchTemplate');
   expect(launchTemplate.Properties.LaunchTemplateData).toMatchObject({ InstanceType: 'g6.xlarge' });
   expect(JSON.stringify(launchTemplate.Properties.LaunchTemplateData)).toContain(
-    ' --backend auto --max-batch 8 --batch-delay-ms 3\\n',
+    ' --backend auto --idle-timeout-ms 65000 --max-batch 8 --batch-delay-ms 3\\n',
   );
   expect(gpuStack?.region).toBe('eu-west-1');
   expect(gpu.Outputs.Endpoint.Value).toEqual({

@@ -107,9 +107,20 @@ describe('KilnGpuService defaults', () => {
     expect(script).toMatch(/aws s3 cp --region us-east-1 s3:\/\/\S+\.zip \/tmp\/kiln-server\.zip\n/);
     expect(script).toContain('unzip -o /tmp/kiln-server.zip -d /opt/kiln\n');
     expect(script).toContain(
-      'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/alpha /opt/kiln/models/beta --host 0.0.0.0 --port 8080 --backend auto\n',
+      'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/alpha /opt/kiln/models/beta --host 0.0.0.0 --port 8080 --backend auto --idle-timeout-ms 65000\n',
     );
     expect(script).toContain('systemctl enable --now kiln.service');
+  });
+
+  it('keeps idle connections longer than the load balancer does, so the balancer closes first (no 502s)', () => {
+    const attributes = defaults.findResources('AWS::ElasticLoadBalancingV2::LoadBalancer');
+    const lbAttributes = Object.values(attributes).flatMap(
+      (r) => (r.Properties?.LoadBalancerAttributes ?? []) as { Key: string; Value: string }[],
+    );
+    const set = lbAttributes.find((a) => a.Key === 'idle_timeout.timeout_seconds');
+    const balancerSeconds = set ? Number(set.Value) : 60; // the ALB default
+    const server = /--idle-timeout-ms (\d+)/.exec(userDataText(defaults));
+    expect(Number(server?.[1])).toBeGreaterThan(balancerSeconds * 1000);
   });
 
   it('boots on when the NVIDIA Vulkan ICD cannot be installed (kiln serve then runs on wasm)', () => {
@@ -220,7 +231,9 @@ describe('KilnGpuService options', () => {
 
   it('takes port, batching, volume, capacity, scaling target and notifications', () => {
     options.hasResourceProperties('AWS::ElasticLoadBalancingV2::TargetGroup', { Port: 9000 });
-    expect(userDataText(options)).toContain(' --port 9000 --backend auto --max-batch 8 --batch-delay-ms 5\n');
+    expect(userDataText(options)).toContain(
+      ' --port 9000 --backend auto --idle-timeout-ms 65000 --max-batch 8 --batch-delay-ms 5\n',
+    );
     options.hasResourceProperties('AWS::EC2::LaunchTemplate', {
       LaunchTemplateData: Match.objectLike({
         BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ VolumeSize: 200 }) })],
@@ -307,11 +320,13 @@ describe('KilnGpuService errors', () => {
       batching: { maxBatch: 4, delayMs: 0 },
     });
     expect(userDataText(Template.fromStack(stack))).toContain(
-      ' --backend auto --max-batch 4 --batch-delay-ms 0\n',
+      ' --backend auto --idle-timeout-ms 65000 --max-batch 4 --batch-delay-ms 0\n',
     );
     const noDelay = new Stack(new App(), 'S', { env });
     new KilnGpuService(noDelay, 'Service', { serverDir: artifacts.serverDir, batching: { maxBatch: 4 } });
-    expect(userDataText(Template.fromStack(noDelay))).toContain(' --backend auto --max-batch 4\n');
+    expect(userDataText(Template.fromStack(noDelay))).toContain(
+      ' --backend auto --idle-timeout-ms 65000 --max-batch 4\n',
+    );
   });
 
   it('rejects minCapacity above maxCapacity', () => {
