@@ -197,7 +197,7 @@ describe('kiln deploy --target gpu --dry-run', () => {
     ).toEqual(['/v2/health/ready']);
     const script = userData();
     expect(script).toContain(
-      'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/mlp /opt/kiln/models/mlp-wasm --host 0.0.0.0 --port 8080 --backend auto --max-batch 4 --batch-delay-ms 1000\n',
+      'ExecStart=/usr/local/bin/node /opt/kiln/kiln-serve.mjs /opt/kiln/models/mlp /opt/kiln/models/mlp-wasm --host 0.0.0.0 --port 8080 --backend auto --idle-timeout-ms 65000 --max-batch 4 --batch-delay-ms 1000\n',
     );
     expect(script).not.toContain('npm install');
   });
