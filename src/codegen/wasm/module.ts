@@ -85,6 +85,15 @@ const BASE_FEATURES =
   binaryen.Features.BulkMemory |
   binaryen.Features.SignExt;
 
+/**
+ * Helpers up to this size (binaryen's measure; its default is 20) are inlined into their callers. The
+ * f32x4 erf/exp/tanh are called once per vector from a kernel's loop: inlined, their ~30 vector constants
+ * are loop-invariant (V8 hoists them) instead of rebuilt on every call, and the call itself goes.
+ * Measured: bert-enc 4 % faster (its GELU kernels ~10 %), crnn-rec and mobilenetv3-cls unchanged, modules
+ * up to 12 % larger. Kernels themselves are never inlined (see `no-inline` below).
+ */
+const HELPER_INLINE_MAX_SIZE = 400;
+
 /** Compile a Program to wasm bytes; see WasmOptions. */
 export function compileProgram(program: Program, opts: WasmOptions = {}): Uint8Array<ArrayBuffer> {
   return compileWat(programToWat(program, opts), opts);
@@ -113,7 +122,13 @@ export function compileWat(wat: string, opts: WasmOptions = {}): Uint8Array<Arra
       binaryen.setPassArgument('no-inline', `${KERNEL_PREFIX}*`);
       mod.runPasses(['no-inline']);
       binaryen.setPassArgument('no-inline', null);
-      mod.optimize();
+      const flexible = binaryen.getFlexibleInlineMaxSize();
+      binaryen.setFlexibleInlineMaxSize(HELPER_INLINE_MAX_SIZE);
+      try {
+        mod.optimize();
+      } finally {
+        binaryen.setFlexibleInlineMaxSize(flexible);
+      }
     }
     // a copy on a plain ArrayBuffer, which is what WebAssembly.Module accepts under TypeScript's DOM types
     return new Uint8Array(mod.emitBinary());

@@ -24,6 +24,26 @@ const splat = (c: number) => {
 };
 const get = (name: string) => `(local.get $${name})`;
 
+/**
+ * c0 + c1·t + c2·t² + ... as E(t²) + t·O(t²), the even and odd coefficients each by Horner's rule in t2
+ * (= t², a local): two independent chains of half the length, so a vector's polynomial waits on half as
+ * many dependent multiply-adds (the loops calling these helpers are latency-bound, one vector per
+ * iteration).
+ */
+function evenOdd(t: string, t2: string, coeffs: number[], fma: boolean): string {
+  const even = horner(
+    t2,
+    coeffs.filter((_, i) => i % 2 === 0),
+    fma,
+  );
+  const odd = horner(
+    t2,
+    coeffs.filter((_, i) => i % 2 === 1),
+    fma,
+  );
+  return fma ? `(f32x4.relaxed_madd ${t} ${odd} ${even})` : `(f32x4.add ${even} (f32x4.mul ${t} ${odd}))`;
+}
+
 /** c0 + t·(c1 + t·(c2 + ...)) on f32x4, with multiply-adds when `fma`. */
 function horner(t: string, coeffs: number[], fma: boolean): string {
   const [c0, ...rest] = coeffs;
@@ -72,15 +92,16 @@ for (const fma of [false, true]) {
   // (subnormals included) and overflow to inf.
   defineHelper(
     exp,
-    `(func $${exp} (param $x v128) (result v128) (local $n v128) (local $r v128) (local $k v128) (local $h v128)
+    `(func $${exp} (param $x v128) (result v128) (local $n v128) (local $r v128) (local $r2 v128) (local $k v128) (local $h v128)
     (local.set $x (f32x4.pmax (f32x4.pmin ${get('x')} ${splat(89)}) ${splat(-104)}))
     (local.set $k (f32x4.add (f32x4.mul ${get('x')} ${splat(LOG2E)}) ${splat(MAGIC)}))
     (local.set $n (f32x4.sub ${get('k')} ${splat(MAGIC)}))
     (local.set $k (i32x4.sub ${get('k')} ${splat(MAGIC)}))
     (local.set $r (f32x4.sub (f32x4.sub ${get('x')} (f32x4.mul ${get('n')} ${splat(LN2_HI)})) (f32x4.mul ${get('n')} ${splat(LN2_LO)})))
     (local.set $h (i32x4.shr_s ${get('k')} (i32.const 1)))
+    (local.set $r2 (f32x4.mul ${get('r')} ${get('r')}))
     (f32x4.mul
-      (f32x4.mul ${horner(get('r'), EXP_POLY, fma)}
+      (f32x4.mul ${evenOdd(get('r'), get('r2'), EXP_POLY, fma)}
         (i32x4.shl (i32x4.add ${get('h')} (v128.const i32x4 127 127 127 127)) (i32.const 23)))
       (i32x4.shl (i32x4.add (i32x4.sub ${get('k')} ${get('h')}) (v128.const i32x4 127 127 127 127)) (i32.const 23))))`,
   );
@@ -90,14 +111,15 @@ for (const fma of [false, true]) {
    * when some lane needs it (a NaN lane does), so inputs near 0 (most of GELU's) cost one polynomial.
    */
   const blend = (name: string, split: number, small: string, big: string[]) =>
-    `(func $${name} (param $x v128) (result v128) (local $a v128) (local $t v128) (local $b v128) (local $m v128) (local $s v128)
+    `(func $${name} (param $x v128) (result v128) (local $a v128) (local $t v128) (local $t2 v128) (local $b v128) (local $b2 v128) (local $m v128) (local $s v128)
     (local.set $a (f32x4.abs ${get('x')}))
     (local.set $t (f32x4.mul ${get('x')} ${get('x')}))
+    (local.set $t2 (f32x4.mul ${get('t')} ${get('t')}))
     (local.set $m (f32x4.lt ${get('a')} ${splat(split)}))
     (local.set $s ${small})
     (if (i32.eqz (i32x4.all_true ${get('m')}))
       (then
-        ${big.map((e) => `(local.set $b ${e})`).join('\n        ')}
+        ${big.map((e) => `(local.set $b ${e}) (local.set $b2 (f32x4.mul ${get('b')} ${get('b')}))`).join('\n        ')}
         (local.set $s (v128.bitselect ${get('s')} ${get('b')} ${get('m')}))))
     (v128.or ${get('s')} (v128.and ${get('x')} ${SIGN})))`;
 
@@ -106,9 +128,9 @@ for (const fma of [false, true]) {
   // |x| < split test and stays NaN through Q; ±inf clamps to 3.925, giving ±1.
   defineHelper(
     erf,
-    blend(erf, ERF_SPLIT, `(f32x4.mul ${get('a')} ${horner(get('t'), ERF_SMALL, fma)})`, [
+    blend(erf, ERF_SPLIT, `(f32x4.mul ${get('a')} ${evenOdd(get('t'), get('t2'), ERF_SMALL, fma)})`, [
       `(f32x4.pmin ${get('a')} ${splat(ERF_MAX)})`,
-      `(f32x4.sub ${splat(1)} (call $${exp} ${horner(get('b'), ERF_BIG, fma)}))`,
+      `(f32x4.sub ${splat(1)} (call $${exp} ${evenOdd(get('b'), get('b2'), ERF_BIG, fma)}))`,
     ]),
   );
 
@@ -120,7 +142,7 @@ for (const fma of [false, true]) {
     blend(
       tanh,
       TANH_SPLIT,
-      `(f32x4.add ${get('a')} (f32x4.mul (f32x4.mul ${get('a')} ${get('t')}) ${horner(get('t'), TANH_SMALL, fma)}))`,
+      `(f32x4.add ${get('a')} (f32x4.mul (f32x4.mul ${get('a')} ${get('t')}) ${evenOdd(get('t'), get('t2'), TANH_SMALL, fma)}))`,
       [
         `(call $${exp} (f32x4.add ${get('a')} ${get('a')}))`,
         `(f32x4.sub ${splat(1)} (f32x4.div ${splat(2)} (f32x4.add ${get('b')} ${splat(1)})))`,
