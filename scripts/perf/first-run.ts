@@ -39,18 +39,7 @@ async function child(dir: string, warmMs: number): Promise<Sample> {
   const t0 = performance.now();
   const model = await loadModel(dir, { backend: 'wasm' });
   const loadMs = performance.now() - t0;
-  const feeds: Record<string, Feed> = {};
-  for (const input of model.inputs) {
-    const n = input.shape.reduce((a, b) => a * b, 1);
-    if (input.dtype !== 'float32')
-      throw new Error(`input ${input.name} is ${input.dtype}; only float32 is fed`);
-    // the onnx-light inputs: arange(n) / n
-    feeds[input.name] = {
-      dtype: 'float32',
-      dims: input.shape,
-      data: new Float32Array(n).map((_, i) => i / n),
-    };
-  }
+  const feeds = await feedsOf(model);
   const timeRun = async (): Promise<number> => {
     const start = performance.now();
     await model.run(feeds);

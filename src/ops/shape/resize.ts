@@ -272,30 +272,24 @@ function axisTaps(
   a: number,
   o: Expr,
   compute: 'f32' | 'f64',
-  prefix = '',
 ): { stmts: Stmt[]; taps: Tap[]; outside?: Expr } {
   const inDim = p.x.shape[a];
   const clampIdx = (e: Expr) => min(max(e, i32(0)), i32(inDim - 1));
-  const xName = `${prefix}x${a}`;
+  const xName = `x${a}`;
   const stmts: Stmt[] = [local(xName, 'f64', sourceCoord(p, a, cast('f64', o)))];
   const xv = v(xName, 'f64');
   let outside: Expr | undefined;
   if (p.coord === 'tf_crop_and_resize') {
-    stmts.push(
-      local(`${prefix}out${a}`, 'i32', bin('or', cmp('lt', xv, f64(0)), cmp('gt', xv, f64(inDim - 1)))),
-    );
-    outside = v(`${prefix}out${a}`);
+    stmts.push(local(`out${a}`, 'i32', bin('or', cmp('lt', xv, f64(0)), cmp('gt', xv, f64(inDim - 1)))));
+    outside = v(`out${a}`);
   }
   if (p.mode === 'nearest') {
-    stmts.push(local(`${prefix}n${a}`, 'i32', clampIdx(cast('i32', roundNearest(p.nearest, xv)))));
-    return { stmts, taps: [{ index: v(`${prefix}n${a}`) }], outside };
+    stmts.push(local(`n${a}`, 'i32', clampIdx(cast('i32', roundNearest(p.nearest, xv)))));
+    return { stmts, taps: [{ index: v(`n${a}`) }], outside };
   }
-  stmts.push(
-    local(`${prefix}f${a}`, 'f64', un('floor', xv)),
-    local(`${prefix}t${a}`, 'f64', sub(xv, v(`${prefix}f${a}`, 'f64'))),
-  );
-  const base = cast('i32', v(`${prefix}f${a}`, 'f64'));
-  const t = v(`${prefix}t${a}`, 'f64');
+  stmts.push(local(`f${a}`, 'f64', un('floor', xv)), local(`t${a}`, 'f64', sub(xv, v(`f${a}`, 'f64'))));
+  const base = cast('i32', v(`f${a}`, 'f64'));
+  const t = v(`t${a}`, 'f64');
   const offsets = p.mode === 'linear' ? [0, 1] : [-1, 0, 1, 2];
   let weights = p.mode === 'linear' ? [sub(f64(1), t), t] : cubicWeights(t, p.cubicA);
   if (p.mode === 'cubic' && p.excludeOutside) {
@@ -304,51 +298,47 @@ function axisTaps(
       const pos = add(base, i32(offsets[k]));
       return select(bin('and', cmp('ge', pos, i32(0)), cmp('lt', pos, i32(inDim))), w, f64(0));
     });
-    weights.forEach((w, k) => stmts.push(local(`${prefix}r${a}_${k}`, 'f64', w)));
-    const sum = weights.map((_, k) => v(`${prefix}r${a}_${k}`, 'f64')).reduce((s, w) => add(s, w));
-    stmts.push(local(`${prefix}s${a}`, 'f64', sum));
-    weights = weights.map((_, k) => bin('div', v(`${prefix}r${a}_${k}`, 'f64'), v(`${prefix}s${a}`, 'f64')));
+    weights.forEach((w, k) => stmts.push(local(`r${a}_${k}`, 'f64', w)));
+    const sum = weights.map((_, k) => v(`r${a}_${k}`, 'f64')).reduce((s, w) => add(s, w));
+    stmts.push(local(`s${a}`, 'f64', sum));
+    weights = weights.map((_, k) => bin('div', v(`r${a}_${k}`, 'f64'), v(`s${a}`, 'f64')));
   }
   const taps = offsets.map((off, k): Tap => {
-    stmts.push(local(`${prefix}i${a}_${k}`, 'i32', clampIdx(add(base, i32(off)))));
-    stmts.push(local(`${prefix}w${a}_${k}`, compute, cast(compute, weights[k])));
-    return { index: v(`${prefix}i${a}_${k}`), weight: v(`${prefix}w${a}_${k}`, compute) };
+    stmts.push(local(`i${a}_${k}`, 'i32', clampIdx(add(base, i32(off)))));
+    stmts.push(local(`w${a}_${k}`, compute, cast(compute, weights[k])));
+    return { index: v(`i${a}_${k}`), weight: v(`w${a}_${k}`, compute) };
   });
   return { stmts, taps, outside };
 }
 
 /**
- * The innermost axis's taps depend only on its output index, so they are computed once per run into
- * scratch tables (a prologue loop over that axis) and the element loop reads them back instead of
- * doing the f64 coordinate math per element.
+ * The innermost axis's taps depend only on its output index `o`, so a prologue kernel computes them once
+ * per run (the axis's own statements, in a loop over it) into scratch tables, and the element loop reads
+ * them back under the same names instead of doing the f64 coordinate math per element.
  */
 function tabulateInnermostAxis(
-  p: ResizePlan,
-  a: number,
   io: LowerIO,
-  compute: 'f32' | 'f64',
-  main: { taps: Tap[]; outside?: Expr },
-  o: Expr,
+  extent: number,
+  o: Extract<Expr, { k: 'var' }>,
+  stmts: Stmt[],
+  tapped: { taps: Tap[]; outside?: Expr },
 ): { prologue: Stmt; reads: Stmt[] } {
-  const t = v('tab_o');
-  const tab = axisTaps(p, a, t, compute, 'tab_');
-  const columns: [Expr, Expr][] = main.taps.flatMap((tap, k) => [
-    [tap.index, tab.taps[k].index] as [Expr, Expr],
-    ...(tap.weight ? [[tap.weight, tab.taps[k].weight!] as [Expr, Expr]] : []),
-  ]);
-  if (main.outside) columns.push([main.outside, tab.outside!]);
+  const columns = [
+    ...tapped.taps.flatMap((tap) => [tap.index, tap.weight ?? []].flat()),
+    tapped.outside ?? [],
+  ].flat();
   const fills: Stmt[] = [];
   const reads: Stmt[] = [];
-  for (const [read, value] of columns) {
-    if (read.k !== 'var') throw new Error('resize: taps are locals');
+  for (const column of columns) {
+    if (column.k !== 'var') throw new Error('resize: taps are locals');
     const table = io.scratch(
-      read.t === 'i32' ? 'int32' : read.t === 'f32' ? 'float32' : 'float64',
-      p.outShape[a],
+      column.t === 'i32' ? 'int32' : column.t === 'f32' ? 'float32' : 'float64',
+      extent,
     );
-    fills.push(store(table, t, value));
-    reads.push(local(read.name, read.t, load(table, o)));
+    fills.push(store(table, o, column));
+    reads.push(local(column.name, column.t, load(table, o)));
   }
-  return { prologue: loop('tab_o', p.outShape[a], [...tab.stmts, ...fills]), reads };
+  return { prologue: loop(o.name, extent, [...stmts, ...fills]), reads };
 }
 
 function lowerResize(ctx: OpContext, io: LowerIO) {
@@ -372,7 +362,8 @@ function lowerResize(ctx: OpContext, io: LowerIO) {
     if (outside) outsides.push(outside);
     // WGSL demotes f64 to f32 only in float-only kernels, so the int32 tap tables stay CPU-only.
     if (a < r - 1 || io.forGpu) return stmts;
-    const tables = tabulateInnermostAxis(p, a, io, compute, { taps, outside }, idx[a]);
+    const o = idx[a] as Extract<Expr, { k: 'var' }>;
+    const tables = tabulateInnermostAxis(io, outShape[a], o, stmts, { taps, outside });
     prologue = tables.prologue;
     return tables.reads;
   });
