@@ -2,8 +2,9 @@
  * Kiln vs onnxruntime-web 1.31 (wasm, 1 thread, SIMD) vs onnxruntime-node (CPU, 1 intra-op thread),
  * measured the way DESIGN.md §5 asks:
  *
- * - steady state in one process: every engine warmed by time (≥ 2 s), then the engines timed in
- *   alternating blocks (the order rotates each block); median and p10–p90 of all timed runs;
+ * - steady state in one process per model (engines that ran earlier models would carry their state
+ *   into later ones): every engine warmed by time (≥ 2 s), then the engines timed in alternating
+ *   blocks (the order rotates each block); median and p10–p90 of all timed runs;
  * - start-up in fresh child processes (V8 caches compiled wasm per module within a process, so only a
  *   new process shows a real first run): load, first run, peak RSS as the child reports them, and cold
  *   start = spawn → first result as this process times it; median of `--cold-runs` children per engine;
@@ -27,7 +28,7 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { ensureBenchModels } from './bench-models.js';
@@ -72,6 +73,10 @@ const { values: args } = parseArgs({
     'cold-runs': { type: 'string' },
     json: { type: 'string' },
     quick: { type: 'boolean' },
+    // internal: a child process benching one model (see `benchInChild`)
+    'one-model': { type: 'string' },
+    'cold-child': { type: 'string' },
+    result: { type: 'string' },
   },
 });
 const quick = !!args.quick;
@@ -564,7 +569,44 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
 
 // ---------------------------------------------------------------- main
 
-mkdirSync(work, { recursive: true });
+/** settings a child process must share with this one */
+const SETTING_FLAGS = ['warm-ms', 'blocks', 'block-ms', 'cold-runs'] as const;
+
+/**
+ * Each model is benched in its own process: engines that ran earlier models leave their state behind
+ * (onnxruntime-web's heap and tiered-up code ran 2–3× slower on later models in one shared process),
+ * so a fresh process per model gives every engine the same start.
+ */
+function benchInChild(c: BenchCase, child: string): ModelResult {
+  const resultFile = join(work, `result-${c.name}.json`);
+  const settings = SETTING_FLAGS.flatMap((k) => (args[k] ? [`--${k}`, args[k]!] : []));
+  execFileSync(
+    process.execPath,
+    [
+      ...process.execArgv,
+      import.meta.filename,
+      ...(quick ? ['--quick'] : []),
+      ...settings,
+      '--one-model',
+      c.name,
+      '--cold-child',
+      child,
+      '--result',
+      resultFile,
+    ],
+    { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  return JSON.parse(readFileSync(resultFile, 'utf8')) as ModelResult;
+}
+
+mkdirSync(join(work, 'bundles'), { recursive: true });
+if (args['one-model']) {
+  const name = args['one-model'];
+  const [c] = /^[\w-]+$/.test(name) ? benchCases(new RegExp(`^${name}$`)) : [];
+  if (!c) throw new Error(`no bench model named ${args['one-model']}`);
+  writeFileSync(args.result!, JSON.stringify(await benchModel(c, args['cold-child']!)));
+  process.exit(0);
+}
 const cases = benchCases(args.filter ? new RegExp(args.filter) : undefined);
 if (!cases.length) throw new Error(`no model matches --filter ${args.filter}`);
 log('measuring the SIMD128 peak (child process)');
@@ -574,9 +616,8 @@ const peak = nodeJson<{ simd128: number; relaxed?: number }>([
 ]);
 log('building the cold-start child');
 const child = await buildColdStartChild();
-mkdirSync(dirname(join(work, 'bundles', 'x')), { recursive: true });
 const results: ModelResult[] = [];
-for (const c of cases) results.push(await benchModel(c, child));
+for (const c of cases) results.push(benchInChild(c, child));
 const date = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
 console.log(report(results, peak, date));
 if (args.json)
