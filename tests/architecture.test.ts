@@ -35,6 +35,7 @@ const ALLOWED: Record<string, string[]> = {
   codegen: ['kernels', 'ir'],
   frontend: ['ir', 'text'],
   ops: ['ir', 'kernels', 'text'],
+  'kernel-lang': ['ir', 'kernels', 'ops', 'frontend', 'text'],
   passes: ['ir', 'ops', 'kernels'],
   bundle: ['ir', 'text'],
   'tensor-io': ['ir', 'frontend', 'text'],
