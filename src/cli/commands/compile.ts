@@ -11,7 +11,7 @@ import { progressLine } from '../progress.js';
 import { formatBytes, plural, print, warn, type Command } from '../command.js';
 
 const usage =
-  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force]';
+  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--kernels FILE.ts]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force]';
 
 const TARGETS = ['wasm', 'webgpu'] as const;
 const WEIGHTS = ['fp32', 'fp16', 'int8'] as const;
@@ -27,6 +27,7 @@ export const compileCommand: Command = {
         out: { type: 'string', short: 'o' },
         shape: { type: 'string', multiple: true },
         const: { type: 'string', multiple: true },
+        kernels: { type: 'string', multiple: true },
         targets: { type: 'string' },
         weights: { type: 'string' },
         name: { type: 'string' },
@@ -89,6 +90,12 @@ export const compileCommand: Command = {
       progress.done();
       warn(message);
     };
+    if (values.kernels?.length) {
+      // loaded on demand, as the compiler is: esbuild only for compiles that bring kernels
+      const { loadKernelFile } = await import('../../kernel-lang/load.js');
+      const loaded = await Promise.all(values.kernels.map(loadKernelFile));
+      options.kernels = loaded.flat().map((k) => k.def);
+    }
     // loaded on demand: the other commands should not pay for loading the compiler
     const { compileModel } = await import('../../compiler/compile.js');
     let files;
