@@ -9,7 +9,7 @@ import type { BufRef, Kernel } from '../kernels/ir.js';
 import { verifyKernel } from '../kernels/verify.js';
 import { KernelContext } from './context.js';
 import { Scope } from './scope.js';
-import { KernelTraceError, userSite } from './site.js';
+import { KernelTraceError, userFrame, userSite } from './site.js';
 import { Tensor, type TensorData } from './tensor.js';
 import { Value, type ElementType } from './value.js';
 
@@ -190,7 +190,7 @@ export function traceKernel(
 ): Kernel {
   const scope = new Scope(def.op, true);
   const params = parameters(def, scope, shapes, attrs, (n) => ({ buf: bufs[n] }));
-  def.body(params, new KernelContext(scope));
+  runBody(def, params, scope);
   const traced: Kernel = { name, body: scope.body() };
   try {
     verifyKernel(traced);
@@ -231,13 +231,26 @@ export function runReference(
   );
   const scope = new Scope(def.op, false);
   const params = parameters(def, scope, shapes, attrs, (n) => ({ data: inputs[n]?.data ?? outData[n] }));
-  def.body(params, new KernelContext(scope));
+  runBody(def, params, scope);
   return Object.fromEntries(
     Object.entries(def.outputs).map(([n, t]) => [
       n,
       { dtype: storageOf(t), dims: outShapes[n], data: outData[n] },
     ]),
   );
+}
+
+/**
+ * Runs the body; JavaScript the language has no construct for (`x.foo()`, a missing parameter) fails in
+ * the user's code with a plain error, reported like a trace error at the user's line.
+ */
+function runBody(def: KernelDef, params: Record<string, Tensor | Value>, scope: Scope): void {
+  try {
+    def.body(params, new KernelContext(scope));
+  } catch (err) {
+    if (err instanceof KernelTraceError || !(err instanceof Error)) throw err;
+    throw new KernelTraceError(def.op, userFrame(err.stack ?? '') ?? def.site, `${err.name}: ${err.message}`);
+  }
 }
 
 function parameters(

@@ -12,6 +12,11 @@ export function userSite(): string | undefined {
   Error.stackTraceLimit = 50;
   const stack = new Error().stack ?? '';
   Error.stackTraceLimit = limit;
+  return userFrame(stack);
+}
+
+/** The first user frame of a stack trace (an error the user's own code threw, e.g. a TypeError). */
+export function userFrame(stack: string): string | undefined {
   for (const line of stack.split('\n').slice(1)) {
     const m = FRAME.exec(line.trim());
     if (!m) continue;

@@ -202,6 +202,19 @@ describe('trace errors name the kernel, the file and the line of the construct',
     expect(trace(Nested)).toThrow('k.parallel() inside a sequential loop');
   });
 
+  it('JavaScript the language has no construct for fails at its line', () => {
+    const Unknown = kernel({
+      op: 'Unknown',
+      inputs: { x: 'f32' },
+      outputs: { y: 'f32' },
+      shape: ({ x }) => ({ y: x.shape }),
+      // @ts-expect-error Value has no softmax method
+      body: ({ x, y }, k) => k.forEach(y, (i) => y.set(i, x.at(i).softmax())), // no-construct
+    });
+    expect(trace(Unknown)).toThrow(`kernel Unknown (${site('// no-construct')}`);
+    expect(trace(Unknown)).toThrow('TypeError: x.at(...).softmax is not a function');
+  });
+
   it('bad declarations and attributes', () => {
     const declareTwo = () =>
       // dup-name: the error points at the kernel() call on the next line
