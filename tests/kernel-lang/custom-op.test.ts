@@ -79,6 +79,13 @@ describe('bad input: one clear error naming the node or the kernel file and line
     return r.stderr;
   }
 
+  it('two kernels for one op are refused', async () => {
+    const c = await swishCase();
+    await expect(compileModel(c.model, { kernels: [...c.kernels, ...c.kernels] })).rejects.toThrow(
+      `two kernels implement com.example:Swish (${SWISH_FILE}:`,
+    );
+  });
+
   it('a custom-domain node with no kernel names the node and the domain', async () => {
     expect(await compileFails(swishModel(1.5), [])).toContain(
       'Swish node "swish" (opset 1): unsupported op Swish (domain com.example, opset 1); no kernel was given for it: pass one with --kernels FILE.ts',

@@ -136,6 +136,42 @@ describe('tracing', () => {
   });
 });
 
+describe('i32 kernels', () => {
+  it('integer math with an int attribute, clamped indexes and k.if: traced and reference agree', () => {
+    const ShiftClamp = kernel({
+      op: 'ShiftClamp',
+      inputs: { x: 'i32' },
+      outputs: { y: 'i32' },
+      attrs: { shift: int(2) },
+      shape: ({ x }) => ({ y: x.shape }),
+      body: ({ x, y, shift }, k) =>
+        k.forEach(y, (i) => {
+          const j = i.add(shift).min(x.size - 1); // a shifted read, clamped into the buffer
+          k.if(
+            x.at(j).lt(0),
+            () => y.set(i, x.at(j).neg()),
+            () => y.set(i, x.at(j).mul(3).rem(7)),
+          );
+        }),
+    });
+    const x = { dims: [9], data: Int32Array.from([5, -3, 8, 0, -7, 11, 2, -1, 4]) };
+    const want = Int32Array.from(x.data, (_, i) => {
+      const v = x.data[Math.min(i + 2, 8)];
+      return v < 0 ? -v : (v * 3) % 7;
+    });
+    expect(runReference(ShiftClamp, { x }).y.data).toEqual(want);
+    const bufs: Record<string, BufRef> = {
+      x: { id: 0, dtype: 'int32', length: 9 },
+      y: { id: 1, dtype: 'int32', length: 9 },
+    };
+    const traced = traceKernel(ShiftClamp, 'shift', bufs, { x: [9], y: [9] }, { shift: 2 });
+    const mem = new Memory();
+    (mem.get(bufs.x) as Int32Array).set(x.data);
+    interpretKernels([traced], mem);
+    expect(mem.get(bufs.y)).toEqual(want);
+  });
+});
+
 describe('trace errors name the kernel, the file and the line of the construct', () => {
   const trace =
     (def: KernelDef, dims = [2, 3]) =>
@@ -216,6 +252,16 @@ describe('trace errors name the kernel, the file and the line of the construct',
   });
 
   it('bad declarations and attributes', () => {
+    expect(() =>
+      kernel({
+        domain: '',
+        op: 'Relu',
+        inputs: { x: 'f32' },
+        outputs: { y: 'f32' },
+        shape: ({ x }) => ({ y: x.shape }),
+        body: () => {},
+      }),
+    ).toThrow('a kernel cannot take the default ONNX domain');
     const declareTwo = () =>
       // dup-name: the error points at the kernel() call on the next line
       kernel({
