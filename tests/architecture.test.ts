@@ -35,14 +35,15 @@ const ALLOWED: Record<string, string[]> = {
   codegen: ['kernels', 'ir'],
   frontend: ['ir', 'text'],
   ops: ['ir', 'kernels', 'text'],
+  'kernel-lang': ['ir', 'kernels', 'ops', 'frontend', 'text'],
   passes: ['ir', 'ops', 'kernels'],
   bundle: ['ir', 'text'],
   'tensor-io': ['ir', 'frontend', 'text'],
-  compiler: ['ir', 'frontend', 'passes', 'ops', 'kernels', 'codegen', 'bundle', 'text'],
+  compiler: ['ir', 'frontend', 'passes', 'ops', 'kernels', 'kernel-lang', 'codegen', 'bundle', 'text'],
   runtime: ['bundle', 'ir'],
   serve: ['runtime', 'bundle', 'text'],
   deploy: ['runtime', 'bundle', 'serve'],
-  cli: ['compiler', 'runtime', 'bundle', 'tensor-io', 'ir', 'serve', 'deploy', 'text'],
+  cli: ['compiler', 'kernel-lang', 'runtime', 'bundle', 'tensor-io', 'ir', 'serve', 'deploy', 'text'],
 };
 
 describe('dependency rules', () => {

@@ -56,8 +56,8 @@ describe('the installed package', () => {
     }
   });
 
-  it('exports the runtime, the compiler and the CDK constructs from dist/', () => {
-    for (const entry of ['./runtime', './compiler', './cdk']) {
+  it('exports the runtime, the compiler, the kernel language and the CDK constructs from dist/', () => {
+    for (const entry of ['./runtime', './compiler', './kernel', './cdk']) {
       const { default: file, types } = pkgJson.exports[entry];
       expect(readFileSync(join(work, file), 'utf8')).not.toBe('');
       expect(types).toBe(file.replace(/\.js$/, '.d.ts'));

@@ -31,6 +31,7 @@ import { sha256Hex } from '../bundle/hash.js';
 import { RELAXED_WASM_FILE, WASM_FILE, WGSL_FILE, type BundleFiles } from '../bundle/files.js';
 import type { CompileOptions } from './options.js';
 import { printable } from '../text/printable.js';
+import { registerKernels } from '../kernel-lang/custom-op.js';
 import '../ops/index.js';
 
 export const COMPILER_VERSION = 'kiln 0.1.0';
@@ -40,7 +41,10 @@ export const COMPILER_VERSION = 'kiln 0.1.0';
  * escaped here (`printable`), whichever pass built the message, so printing one cannot drive a terminal.
  */
 export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {}): Promise<BundleFiles> {
+  let unregisterKernels = () => {};
   try {
+    // user kernels are the ops of their domains for this compile only
+    unregisterKernels = registerKernels(opts.kernels ?? []);
     return await compile(bytes, {
       ...opts,
       ...(opts.onWarning && { onWarning: (message) => opts.onWarning!(printable(message)) }),
@@ -48,6 +52,8 @@ export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {})
   } catch (err) {
     if (err instanceof Error) err.message = printable(err.message);
     throw err;
+  } finally {
+    unregisterKernels();
   }
 }
 

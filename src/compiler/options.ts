@@ -1,4 +1,5 @@
 import type { HostTensor } from '../ir/tensor.js';
+import type { KernelDef } from '../kernel-lang/kernel.js';
 
 export interface CompileOptions {
   /** model name for the manifest (default: file name without extension) */
@@ -8,6 +9,8 @@ export interface CompileOptions {
   /** inputs fixed at compile time: they become constants and leave the signature */
   consts?: Record<string, HostTensor>;
   targets?: ('wasm' | 'webgpu')[];
+  /** kernels written in TypeScript that implement the model's custom-domain nodes (`--kernels`) */
+  kernels?: readonly KernelDef[];
   weights?: 'fp32' | 'fp16' | 'int8';
   /**
    * also build model.relaxed.wasm, the relaxed-SIMD variant runtimes pick where the engine has it

@@ -90,13 +90,21 @@ export class OpError extends Error {
 
 const REGISTRY = new Map<string, OpDef[]>();
 
-/** Register an op for the default ONNX domain (or `domain`). Several versions may be registered. */
-export function registerOp(op: string, def: OpDef, domain = ''): void {
+/**
+ * Register an op for the default ONNX domain (or `domain`). Several versions may be registered. Returns
+ * what unregisters it again (user kernels are registered for one compile).
+ */
+export function registerOp(op: string, def: OpDef, domain = ''): () => void {
   const key = `${domain}::${op}`;
   const list = REGISTRY.get(key) ?? [];
   list.push(def);
   list.sort((a, b) => (b.sinceVersion ?? 1) - (a.sinceVersion ?? 1));
   REGISTRY.set(key, list);
+  return () => {
+    const at = list.indexOf(def);
+    if (at >= 0) list.splice(at, 1);
+    if (list.length === 0 && REGISTRY.get(key) === list) REGISTRY.delete(key);
+  };
 }
 
 /** The definition for an op at an opset: the newest registered version not newer than `opset`. */

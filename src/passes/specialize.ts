@@ -232,7 +232,9 @@ function resolveInputShape(name: string, declared: (number | string)[], opts: Sp
 
 function unsupported(node: Node, opset: number): Error {
   const domain = node.domain === '' ? 'ai.onnx' : node.domain;
-  return new OpError(node, opset, `unsupported op ${node.op} (domain ${domain}, opset ${opset})`);
+  // a custom domain's ops come from the user's kernels
+  const hint = node.domain === '' ? '' : `; no kernel was given for it: pass one with --kernels FILE.ts`;
+  return new OpError(node, opset, `unsupported op ${node.op} (domain ${domain}, opset ${opset})${hint}`);
 }
 
 function inputNames(graph: Graph): string {

@@ -1,4 +1,4 @@
-/** `kiln compile MODEL.onnx -o DIR ...`: ONNX model → bundle directory. */
+/** `kiln compile MODEL.onnx -o DIR ...`: ONNX model → bundle directory; `kiln compile KERNELS.ts --kernel NAME`: one kernel → bundle. */
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, extname } from 'node:path';
 import type { CompileOptions } from '../../compiler/options.js';
@@ -9,9 +9,11 @@ import { onePositional, parseChoice, parseCommandArgs, parseNumberList, splitAss
 import { UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
 import { formatBytes, plural, print, warn, type Command } from '../command.js';
+import { isKernelFile, kernelAsModel, loadKernels } from '../kernels.js';
 
 const usage =
-  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force]';
+  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--kernels FILE.ts]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force]\n' +
+  '  kiln compile KERNELS.ts --kernel NAME -o DIR --shape INPUT=D0,D1,.. (each input) [--targets wasm,webgpu] [--name NAME] [--force]';
 
 const TARGETS = ['wasm', 'webgpu'] as const;
 const WEIGHTS = ['fp32', 'fp16', 'int8'] as const;
@@ -19,7 +21,7 @@ const WEIGHTS = ['fp32', 'fp16', 'int8'] as const;
 export const compileCommand: Command = {
   name: 'compile',
   usage,
-  summary: 'compile an ONNX model into a bundle directory',
+  summary: 'compile an ONNX model (or one kernel of a TypeScript kernel file) into a bundle directory',
   async run(args) {
     const { values, positionals } = parseCommandArgs(
       args,
@@ -27,6 +29,8 @@ export const compileCommand: Command = {
         out: { type: 'string', short: 'o' },
         shape: { type: 'string', multiple: true },
         const: { type: 'string', multiple: true },
+        kernels: { type: 'string', multiple: true },
+        kernel: { type: 'string' },
         targets: { type: 'string' },
         weights: { type: 'string' },
         name: { type: 'string' },
@@ -40,6 +44,19 @@ export const compileCommand: Command = {
     if (values.name !== undefined && !isSafeModelName(values.name))
       throw new UsageError(
         `--name ${JSON.stringify(values.name)} is not a safe model name (${SAFE_MODEL_NAME_RULE}): it names the model in URLs and deployed files`,
+        usage,
+      );
+    const kernelName = values.kernel;
+    if (kernelName === undefined && isKernelFile(modelPath))
+      throw new UsageError(
+        `${modelPath} is a kernel file: pass --kernel NAME to build a bundle of one of its kernels`,
+        usage,
+      );
+    if (kernelName !== undefined && !isKernelFile(modelPath))
+      throw new UsageError(`--kernel takes a kernel file (.ts), got ${modelPath}`, usage);
+    if (kernelName !== undefined && values.kernels?.length)
+      throw new UsageError(
+        '--kernels binds custom ops of an ONNX model; a kernel bundle takes its kernel from --kernel',
         usage,
       );
     const modelName = values.name ?? basename(modelPath, extname(modelPath));
@@ -77,11 +94,19 @@ export const compileCommand: Command = {
     const force = values.force === true;
     // refused now, not after a long compile
     await checkBundleTarget(values.out, { force });
-    const bytes = new Uint8Array(
-      await readFile(modelPath).catch((err) => {
-        throw fileError('cannot read model', modelPath, err);
-      }),
-    );
+    let bytes: Uint8Array;
+    if (kernelName !== undefined) {
+      const asModel = await kernelAsModel(modelPath, kernelName, options.shapes!, usage);
+      bytes = asModel.bytes;
+      options.kernels = [asModel.kernel];
+    } else {
+      bytes = new Uint8Array(
+        await readFile(modelPath).catch((err) => {
+          throw fileError('cannot read model', modelPath, err);
+        }),
+      );
+      if (values.kernels?.length) options.kernels = await loadKernels(values.kernels);
+    }
     const progress = progressLine();
     options.onProgress = (stage, done, total) =>
       progress.update(`compiling ${modelPath}: ${stage} ${done}/${total}`);

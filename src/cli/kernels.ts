@@ -1,0 +1,54 @@
+/**
+ * Kernel files on the command line: `--kernels FILE.ts` (custom ops of a model) and `kiln compile
+ * KERNELS.ts --kernel NAME` (a bundle of one kernel). The language's loader (esbuild) is imported on
+ * demand, so compiles without kernels do not pay for it.
+ */
+import type { KernelDef } from '../kernel-lang/kernel.js';
+import { UsageError } from './errors.js';
+
+/** Whether a compile's positional argument is a kernel file rather than an ONNX model. */
+export const isKernelFile = (path: string) => /\.[cm]?[jt]s$/.test(path);
+
+/** Every kernel the files export. */
+export async function loadKernels(files: readonly string[]): Promise<KernelDef[]> {
+  const { loadKernelFile } = await import('../kernel-lang/load.js');
+  const loaded = await Promise.all(files.map(loadKernelFile));
+  return loaded.flat().map((k) => k.def);
+}
+
+/**
+ * The kernel `name` (its export name or op) of `file` as a one-node model: the ONNX bytes the normal
+ * compile path takes, and the kernel that implements the node. Every input needs a --shape.
+ */
+export async function kernelAsModel(
+  file: string,
+  name: string,
+  shapes: Record<string, number[]>,
+  usage: string,
+): Promise<{ bytes: Uint8Array; kernel: KernelDef }> {
+  const [{ loadKernelFile }, { kernelModel }] = await Promise.all([
+    import('../kernel-lang/load.js'),
+    import('../kernel-lang/graph.js'),
+  ]);
+  const kernels = await loadKernelFile(file);
+  const found = kernels.find((k) => k.exportName === name) ?? kernels.find((k) => k.def.op === name);
+  if (!found)
+    throw new UsageError(
+      `--kernel ${name}: ${file} exports no such kernel (it exports ${kernels.map((k) => k.exportName).join(', ')})`,
+      usage,
+    );
+  const inputs = Object.keys(found.def.inputs);
+  const missing = inputs.filter((n) => !shapes[n]);
+  if (missing.length)
+    throw new UsageError(
+      `kernel ${name} needs the shape of every input: pass ${missing.map((n) => `--shape ${n}=D0,D1,..`).join(' ')}`,
+      usage,
+    );
+  const unknown = Object.keys(shapes).filter((n) => !inputs.includes(n));
+  if (unknown.length)
+    throw new UsageError(
+      `--shape ${unknown.join(', ')}: kernel ${name} has no such input (inputs: ${inputs.join(', ')})`,
+      usage,
+    );
+  return { bytes: kernelModel(found.def, shapes, name), kernel: found.def };
+}

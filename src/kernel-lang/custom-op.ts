@@ -1,0 +1,109 @@
+/**
+ * Kernels as ONNX custom ops: a node of the kernel's domain and op type is bound to it — its inputs'
+ * dtypes checked against the parameters, its attributes read with their declared types and defaults —
+ * and lowers to the traced kernel. Registered for one compile (`registerKernels` returns the undo).
+ */
+import type { TensorType } from '../ir/graph.js';
+import {
+  attrFloat,
+  attrInt,
+  findOp,
+  OpError,
+  registerOp,
+  type OpContext,
+  type OpDef,
+} from '../ops/registry.js';
+import { bindAttrs, outputShapes, storageOf, traceKernel, type KernelDef } from './kernel.js';
+
+interface Bound {
+  attrs: Record<string, number>;
+  shapes: Record<string, number[]>;
+}
+
+/** The node's input shapes and attributes, checked against the kernel's declarations. */
+function bind(def: KernelDef, ctx: OpContext): Bound {
+  const { node, opset } = ctx;
+  const fail = (message: string): never => {
+    throw new OpError(node, opset, message);
+  };
+  const inputNames = Object.keys(def.inputs);
+  const outputNames = Object.keys(def.outputs);
+  if (node.inputs.length !== inputNames.length)
+    fail(
+      `kernel ${def.op} takes ${inputNames.length} inputs (${inputNames.join(', ')}), the node has ${node.inputs.length}`,
+    );
+  if (node.outputs.length !== outputNames.length)
+    fail(
+      `kernel ${def.op} has ${outputNames.length} outputs (${outputNames.join(', ')}), the node names ${node.outputs.length}`,
+    );
+  const shapes: Record<string, number[]> = {};
+  inputNames.forEach((name, i) => {
+    const t = ctx.inputs[i];
+    if (!t) return fail(`input ${i} ('${name}' of kernel ${def.op}) is required`);
+    const want = storageOf(def.inputs[name]);
+    if (t.dtype !== want)
+      fail(
+        `input ${i} ("${node.inputs[i]}") has dtype ${t.dtype}; kernel ${def.op} takes ${want} for '${name}'`,
+      );
+    shapes[name] = t.shape;
+  });
+  for (const name of Object.keys(node.attrs))
+    if (!def.attrs[name])
+      fail(
+        `attribute '${name}' is not declared by kernel ${def.op} (declared: ${Object.keys(def.attrs).join(', ') || 'none'})`,
+      );
+  const given = Object.fromEntries(
+    Object.entries(def.attrs).map(([name, decl]) => [
+      name,
+      decl.kind === 'float' ? attrFloat(node, name, decl.default) : attrInt(node, name, decl.default),
+    ]),
+  );
+  try {
+    const attrs = bindAttrs(def, given);
+    return { attrs, shapes: { ...shapes, ...outputShapes(def, shapes, attrs) } };
+  } catch (err) {
+    return fail((err as Error).message);
+  }
+}
+
+/** The OpDef that binds nodes to `def`. */
+export function customOp(def: KernelDef): OpDef {
+  return {
+    infer(ctx): TensorType[] {
+      const { shapes } = bind(def, ctx);
+      return Object.entries(def.outputs).map(([name, t]) => ({ dtype: storageOf(t), shape: shapes[name] }));
+    },
+    lower(ctx, io) {
+      const { attrs, shapes } = bind(def, ctx);
+      const bufs = Object.fromEntries([
+        ...Object.keys(def.inputs).map((name, i) => [name, io.inputs[i]!] as const),
+        ...Object.keys(def.outputs).map((name, i) => [name, io.outputs[i]] as const),
+      ]);
+      try {
+        return [traceKernel(def, ctx.node.name, bufs, shapes, attrs)];
+      } catch (err) {
+        throw new OpError(ctx.node, ctx.opset, (err as Error).message);
+      }
+    },
+  };
+}
+
+/**
+ * Registers each kernel for its domain and op; returns what unregisters them all. Two kernels for one
+ * op, or a kernel for an op Kiln already implements, are refused.
+ */
+export function registerKernels(defs: readonly KernelDef[]): () => void {
+  const seen = new Map<string, KernelDef>();
+  for (const def of defs) {
+    const key = `${def.domain}:${def.op}`;
+    if (seen.has(key))
+      throw new Error(`two kernels implement ${key} (${seen.get(key)!.site} and ${def.site})`);
+    seen.set(key, def);
+    if (findOp(def.op, def.domain, Number.MAX_SAFE_INTEGER))
+      throw new Error(
+        `kernel ${def.op} (${def.site}): Kiln already implements ${key}; pick another op name or domain`,
+      );
+  }
+  const undo = defs.map((def) => registerOp(def.op, customOp(def), def.domain));
+  return () => undo.forEach((u) => u());
+}

@@ -1,0 +1,279 @@
+/**
+ * `kernel({...})`: a kernel written in TypeScript — typed tensor parameters, typed attributes with
+ * defaults, a shape function over static shapes and a body. The body is traced into one Kernel IR
+ * kernel (`traceKernel`, checked by the verifier) and also runs as plain JavaScript on numbers
+ * (`runReference`), the reference tests compare the compiled code with.
+ */
+import type { DType } from '../ir/dtype.js';
+import type { BufRef, Kernel } from '../kernels/ir.js';
+import { verifyKernel } from '../kernels/verify.js';
+import { KernelContext } from './context.js';
+import { Scope } from './scope.js';
+import { KernelTraceError, userFrame, userSite } from './site.js';
+import { Tensor, type TensorData } from './tensor.js';
+import { Value, type ElementType } from './value.js';
+
+/** An attribute declaration: its type and default (none: the attribute is required). */
+export interface AttrDecl {
+  readonly kind: 'float' | 'int';
+  readonly default?: number;
+}
+
+/** A float attribute (an ONNX FLOAT; an INT is taken as the same float). */
+export const float = (dflt?: number): AttrDecl => ({
+  kind: 'float',
+  ...(dflt !== undefined && { default: dflt }),
+});
+/** An int attribute (an ONNX INT). */
+export const int = (dflt?: number): AttrDecl => ({
+  kind: 'int',
+  ...(dflt !== undefined && { default: dflt }),
+});
+
+/** What the shape function sees of an input. */
+export interface TensorInfo {
+  readonly dtype: ElementType;
+  readonly shape: readonly number[];
+}
+
+type Types = Record<string, ElementType>;
+type Attrs = Record<string, AttrDecl>;
+
+export interface KernelSpec<I extends Types, O extends Types, A extends Attrs> {
+  /** the ONNX domain of nodes this kernel implements (default 'kiln.custom') */
+  domain?: string;
+  /** the op type of those nodes, and the kernel's name */
+  op: string;
+  /** input parameters in node input order, with their element types */
+  inputs: I;
+  /** output parameters in node output order */
+  outputs: O;
+  attrs?: A;
+  /** output shapes from input shapes and attribute values (static shapes) */
+  shape(
+    inputs: { readonly [K in keyof I]: TensorInfo },
+    attrs: { readonly [K in keyof A]: number },
+  ): {
+    readonly [K in keyof O]: readonly number[];
+  };
+  /** the computation; `k` has the loops, locals and reductions */
+  body(
+    params: { readonly [K in keyof I | keyof O]: Tensor } & { readonly [K in keyof A]: Value },
+    k: KernelContext,
+  ): void;
+}
+
+const BRAND = Symbol.for('kiln.kernel');
+
+/** A kernel definition, as `kernel()` returns it. */
+export interface KernelDef {
+  readonly [BRAND]: true;
+  readonly domain: string;
+  readonly op: string;
+  readonly inputs: Types;
+  readonly outputs: Types;
+  readonly attrs: Attrs;
+  /** where `kernel()` was called, for errors */
+  readonly site: string | undefined;
+  readonly shape: (
+    inputs: Record<string, TensorInfo>,
+    attrs: Record<string, number>,
+  ) => Record<string, readonly number[]>;
+  readonly body: (params: Record<string, Tensor | Value>, k: KernelContext) => void;
+}
+
+const ELEMENT_TYPES: readonly ElementType[] = ['f32', 'i32'];
+
+export function kernel<I extends Types, O extends Types, A extends Attrs = Record<never, AttrDecl>>(
+  spec: KernelSpec<I, O, A>,
+): KernelDef {
+  const site = userSite();
+  const fail = (message: string): never => {
+    throw new KernelTraceError(String(spec.op), site, message);
+  };
+  if (typeof spec.op !== 'string' || !/^[A-Za-z_][\w.-]*$/.test(spec.op))
+    fail(`op must be a name (letters, digits, _ . -), got ${JSON.stringify(spec.op)}`);
+  const domain = spec.domain ?? 'kiln.custom';
+  if (domain === '' || domain === 'ai.onnx')
+    fail('a kernel cannot take the default ONNX domain; name your own (e.g. com.example)');
+  const names = new Set<string>();
+  const groups: [string, Record<string, unknown>][] = [
+    ['inputs', spec.inputs],
+    ['outputs', spec.outputs],
+    ['attrs', spec.attrs ?? {}],
+  ];
+  for (const [group, entries] of groups)
+    for (const [name, decl] of Object.entries(entries)) {
+      if (names.has(name))
+        fail(`'${name}' names two parameters; inputs, outputs and attrs share one namespace`);
+      names.add(name);
+      if (group !== 'attrs' && !ELEMENT_TYPES.includes(decl as ElementType))
+        fail(`${group}.${name} is ${JSON.stringify(decl)}; element types are ${ELEMENT_TYPES.join(', ')}`);
+    }
+  if (Object.keys(spec.outputs).length === 0) fail('a kernel needs at least one output');
+  return {
+    [BRAND]: true,
+    domain,
+    op: spec.op,
+    inputs: spec.inputs,
+    outputs: spec.outputs,
+    attrs: spec.attrs ?? {},
+    site,
+    shape: spec.shape as KernelDef['shape'],
+    body: spec.body as KernelDef['body'],
+  };
+}
+
+export function isKernelDef(x: unknown): x is KernelDef {
+  return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** The storage dtype of an element type. */
+export const storageOf = (t: ElementType): DType => (t === 'f32' ? 'float32' : 'int32');
+
+const defError = (def: KernelDef, message: string) => new KernelTraceError(def.op, def.site, message);
+
+/** Attribute values: `given` checked against the declarations, defaults filled in. */
+export function bindAttrs(def: KernelDef, given: Record<string, number> = {}): Record<string, number> {
+  for (const name of Object.keys(given))
+    if (!def.attrs[name])
+      throw defError(
+        def,
+        `unknown attribute '${name}' (declared: ${Object.keys(def.attrs).join(', ') || 'none'})`,
+      );
+  return Object.fromEntries(
+    Object.entries(def.attrs).map(([name, decl]) => {
+      const value = given[name] ?? decl.default;
+      if (value === undefined) throw defError(def, `attribute '${name}' is required (it has no default)`);
+      if (decl.kind === 'int' && !Number.isInteger(value))
+        throw defError(def, `attribute '${name}' is an int, got ${value}`);
+      return [name, value];
+    }),
+  );
+}
+
+/** Output shapes from the shape function, checked. */
+export function outputShapes(
+  def: KernelDef,
+  inputShapes: Record<string, readonly number[]>,
+  attrs: Record<string, number>,
+): Record<string, number[]> {
+  const infos = Object.fromEntries(
+    Object.entries(def.inputs).map(([name, t]) => [name, { dtype: t, shape: [...inputShapes[name]] }]),
+  );
+  let shapes: Record<string, readonly number[]>;
+  try {
+    shapes = def.shape(infos, attrs);
+  } catch (err) {
+    throw defError(def, `shape function: ${(err as Error).message}`);
+  }
+  return Object.fromEntries(
+    Object.keys(def.outputs).map((name) => {
+      const s = shapes?.[name];
+      if (!Array.isArray(s) || !s.every((d) => Number.isInteger(d) && d >= 0))
+        throw defError(
+          def,
+          `shape function: output '${name}' has shape ${JSON.stringify(s)}, not a list of whole numbers`,
+        );
+      return [name, [...s]];
+    }),
+  );
+}
+
+/** One Kernel IR kernel from the body, with the given buffers; verified. */
+export function traceKernel(
+  def: KernelDef,
+  name: string,
+  bufs: Record<string, BufRef>,
+  shapes: Record<string, readonly number[]>,
+  attrs: Record<string, number>,
+): Kernel {
+  const scope = new Scope(def.op, true);
+  const params = parameters(def, scope, shapes, attrs, (n) => ({ buf: bufs[n] }));
+  runBody(def, params, scope);
+  const traced: Kernel = { name, body: scope.body() };
+  try {
+    verifyKernel(traced);
+  } catch (err) {
+    throw defError(def, `the traced kernel is not valid Kernel IR: ${(err as Error).message}`);
+  }
+  return traced;
+}
+
+/** A tensor for the reference run. */
+export interface RefTensor {
+  dims: readonly number[];
+  data: TensorData;
+}
+
+/** Runs the body as plain JavaScript on numbers: the reference the compiled kernel must match. */
+export function runReference(
+  def: KernelDef,
+  inputs: Record<string, RefTensor>,
+  attrValues: Record<string, number> = {},
+): Record<string, { dtype: DType; dims: number[]; data: TensorData }> {
+  const attrs = bindAttrs(def, attrValues);
+  for (const [name, t] of Object.entries(def.inputs)) {
+    const given = inputs[name];
+    const want = t === 'f32' ? Float32Array : Int32Array;
+    if (!given) throw defError(def, `reference run: missing input '${name}'`);
+    if (!(given.data instanceof want))
+      throw defError(def, `reference run: input '${name}' must be a ${want.name}`);
+  }
+  const inShapes = Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, t.dims]));
+  const outShapes = outputShapes(def, inShapes, attrs);
+  const shapes = { ...inShapes, ...outShapes };
+  const outData = Object.fromEntries(
+    Object.entries(def.outputs).map(([n, t]) => {
+      const size = outShapes[n].reduce((a, b) => a * b, 1);
+      return [n, t === 'f32' ? new Float32Array(size) : new Int32Array(size)];
+    }),
+  );
+  const scope = new Scope(def.op, false);
+  const params = parameters(def, scope, shapes, attrs, (n) => ({ data: inputs[n]?.data ?? outData[n] }));
+  runBody(def, params, scope);
+  return Object.fromEntries(
+    Object.entries(def.outputs).map(([n, t]) => [
+      n,
+      { dtype: storageOf(t), dims: outShapes[n], data: outData[n] },
+    ]),
+  );
+}
+
+/**
+ * Runs the body; JavaScript the language has no construct for (`x.foo()`, a missing parameter) fails in
+ * the user's code with a plain error, reported like a trace error at the user's line.
+ */
+function runBody(def: KernelDef, params: Record<string, Tensor | Value>, scope: Scope): void {
+  try {
+    def.body(params, new KernelContext(scope));
+  } catch (err) {
+    if (err instanceof KernelTraceError || !(err instanceof Error)) throw err;
+    throw new KernelTraceError(def.op, userFrame(err.stack ?? '') ?? def.site, `${err.name}: ${err.message}`);
+  }
+}
+
+function parameters(
+  def: KernelDef,
+  scope: Scope,
+  shapes: Record<string, readonly number[]>,
+  attrs: Record<string, number>,
+  storage: (name: string) => { buf?: BufRef; data?: TensorData },
+): Record<string, Tensor | Value> {
+  const tensor =
+    (role: 'input' | 'output') =>
+    ([name, t]: [string, ElementType]) => {
+      const { buf, data } = storage(name);
+      return [name, new Tensor(scope, name, t, shapes[name], role, buf, data)];
+    };
+  return {
+    ...Object.fromEntries(Object.entries(def.inputs).map(tensor('input'))),
+    ...Object.fromEntries(Object.entries(def.outputs).map(tensor('output'))),
+    ...Object.fromEntries(
+      Object.entries(def.attrs).map(([name, decl]) => [
+        name,
+        Value.constant(scope, decl.kind === 'float' ? 'f32' : 'i32', attrs[name]),
+      ]),
+    ),
+  };
+}

@@ -1,0 +1,283 @@
+/**
+ * A scalar in a kernel body: an f32 or i32 that is a Kernel IR expression while tracing and a plain
+ * number while the body runs as the JavaScript reference. Every operation checks its operands' types
+ * (a mismatch is a trace error naming the user's line) and, for i32, keeps the interval the value can
+ * take, so that indexes are proved to stay inside their buffers.
+ */
+import type { BinOp, CmpOp, Expr, UnOp } from '../kernels/ir.js';
+import { bin, cast, cmp, cnst, select as selectExpr, un } from '../kernels/build.js';
+import { FLOAT_MATH, powC } from '../kernels/interpret.js';
+import type { Scope } from './scope.js';
+
+/** The element types of kernel parameters and scalars. */
+export type ElementType = 'f32' | 'i32';
+
+/** Inclusive bounds of an i32 value, when they are known at trace time. */
+export type Range = readonly [number, number];
+
+/** A value or a JavaScript number, which takes the other operand's type. */
+export type Operand = Value | number;
+
+const I32_MIN = -(2 ** 31);
+const I32_MAX = 2 ** 31 - 1;
+
+const round = (t: ElementType, x: number) => (t === 'f32' ? Math.fround(x) : x | 0);
+
+type ArithOp = 'add' | 'sub' | 'mul' | 'div' | 'rem' | 'min' | 'max' | 'pow';
+
+function arith(op: ArithOp, t: ElementType, a: number, b: number): number {
+  switch (op) {
+    case 'add':
+      return a + b;
+    case 'sub':
+      return a - b;
+    case 'mul':
+      return t === 'i32' ? Math.imul(a, b) : a * b;
+    case 'div':
+      return t === 'i32' ? Math.trunc(a / b) : a / b;
+    case 'rem':
+      return a % b;
+    case 'min':
+      return Math.min(a, b);
+    case 'max':
+      return Math.max(a, b);
+    case 'pow':
+      return powC(a, b);
+  }
+}
+
+const COMPARE: Record<CmpOp & ('eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'), (a: number, b: number) => boolean> =
+  {
+    eq: (a, b) => a === b,
+    ne: (a, b) => a !== b,
+    lt: (a, b) => a < b,
+    le: (a, b) => a <= b,
+    gt: (a, b) => a > b,
+    ge: (a, b) => a >= b,
+  };
+
+/** Interval arithmetic for i32 results; undefined when a bound is unknown or may wrap. */
+function rangeOf(op: ArithOp, a: Range | undefined, b: Range | undefined): Range | undefined {
+  if (!a || !b) return undefined;
+  let r: Range | undefined;
+  switch (op) {
+    case 'add':
+      r = [a[0] + b[0], a[1] + b[1]];
+      break;
+    case 'sub':
+      r = [a[0] - b[1], a[1] - b[0]];
+      break;
+    case 'mul': {
+      const p = [a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1]];
+      r = [Math.min(...p), Math.max(...p)];
+      break;
+    }
+    case 'div':
+      if (b[0] > 0 && a[0] >= 0) r = [Math.trunc(a[0] / b[1]), Math.trunc(a[1] / b[0])];
+      break;
+    case 'rem':
+      if (b[0] > 0 && a[0] >= 0) r = [0, Math.min(a[1], b[1] - 1)];
+      break;
+    case 'min':
+      r = [Math.min(a[0], b[0]), Math.min(a[1], b[1])];
+      break;
+    case 'max':
+      r = [Math.max(a[0], b[0]), Math.max(a[1], b[1])];
+      break;
+  }
+  return r && r[0] >= I32_MIN && r[1] <= I32_MAX ? r : undefined;
+}
+
+export class Value {
+  /** @internal use the kernel context's and the module's functions to make values */
+  constructor(
+    readonly scope: Scope,
+    readonly t: ElementType,
+    /** the expression (tracing) */
+    readonly expr: Expr | undefined,
+    /** the number (reference run) */
+    readonly num: number | undefined,
+    /** bounds of an i32 value, when known */
+    readonly range?: Range,
+  ) {}
+
+  /** A constant of type `t` in `scope`. */
+  static constant(scope: Scope, t: ElementType, x: number): Value {
+    if (t === 'i32' && !Number.isInteger(x)) scope.fail(`${x} is not an i32; write an integer or use f32`);
+    const n = round(t, x);
+    return new Value(scope, t, scope.tracing ? cnst(t, n) : undefined, scope.tracing ? undefined : n, [n, n]);
+  }
+
+  /** `b` as a value of this one's type (a number converts; a value must already match). */
+  private operand(op: string, b: Operand): Value {
+    if (typeof b === 'number') return Value.constant(this.scope, this.t, b);
+    if (b.t !== this.t)
+      this.scope.fail(`${op} of ${this.t} and ${b.t}: convert one side with .toF32() or .toI32()`);
+    return b;
+  }
+
+  private arith(op: ArithOp, other: Operand): Value {
+    const b = this.operand(op, other);
+    if (op === 'pow' && this.t !== 'f32') this.scope.fail('pow takes f32 values');
+    const range = this.t === 'i32' ? rangeOf(op, this.range, b.range) : undefined;
+    if (!this.scope.tracing) {
+      if (this.t === 'i32' && (op === 'div' || op === 'rem') && b.num === 0)
+        this.scope.fail(`i32 ${op} by zero`);
+      return new Value(
+        this.scope,
+        this.t,
+        undefined,
+        round(this.t, arith(op, this.t, this.num!, b.num!)),
+        range,
+      );
+    }
+    return new Value(this.scope, this.t, bin(op as BinOp, this.expr!, b.expr!), undefined, range);
+  }
+
+  add(b: Operand): Value {
+    return this.arith('add', b);
+  }
+  sub(b: Operand): Value {
+    return this.arith('sub', b);
+  }
+  mul(b: Operand): Value {
+    return this.arith('mul', b);
+  }
+  /** f32: division; i32: truncating division */
+  div(b: Operand): Value {
+    return this.arith('div', b);
+  }
+  /** remainder with the sign of the dividend */
+  rem(b: Operand): Value {
+    return this.arith('rem', b);
+  }
+  min(b: Operand): Value {
+    return this.arith('min', b);
+  }
+  max(b: Operand): Value {
+    return this.arith('max', b);
+  }
+  pow(b: Operand): Value {
+    return this.arith('pow', b);
+  }
+  neg(): Value {
+    return unary('neg', this);
+  }
+
+  private compare(op: keyof typeof COMPARE, other: Operand): Value {
+    const b = this.operand(op, other);
+    if (!this.scope.tracing)
+      return new Value(this.scope, 'i32', undefined, COMPARE[op](this.num!, b.num!) ? 1 : 0, [0, 1]);
+    return new Value(this.scope, 'i32', cmp(op, this.expr!, b.expr!), undefined, [0, 1]);
+  }
+
+  /** comparisons give an i32 0 or 1, for `select` and `k.if` */
+  eq(b: Operand): Value {
+    return this.compare('eq', b);
+  }
+  ne(b: Operand): Value {
+    return this.compare('ne', b);
+  }
+  lt(b: Operand): Value {
+    return this.compare('lt', b);
+  }
+  le(b: Operand): Value {
+    return this.compare('le', b);
+  }
+  gt(b: Operand): Value {
+    return this.compare('gt', b);
+  }
+  ge(b: Operand): Value {
+    return this.compare('ge', b);
+  }
+
+  /** i32 → f32 (exact below 2^24) */
+  toF32(): Value {
+    if (this.t === 'f32') return this;
+    if (!this.scope.tracing) return new Value(this.scope, 'f32', undefined, Math.fround(this.num!));
+    return new Value(this.scope, 'f32', cast('f32', this.expr!), undefined);
+  }
+
+  /** f32 → i32, truncating toward zero (saturating) */
+  toI32(): Value {
+    if (this.t === 'i32') return this;
+    if (!this.scope.tracing) {
+      const x = this.num!;
+      const n = Number.isNaN(x) ? 0 : Math.min(I32_MAX, Math.max(I32_MIN, Math.trunc(x)));
+      return new Value(this.scope, 'i32', undefined, n);
+    }
+    return new Value(this.scope, 'i32', cast('i32', this.expr!), undefined);
+  }
+
+  /** A kernel value is not a JavaScript number or boolean: `if (x > 0)` cannot be traced. */
+  [Symbol.toPrimitive](): never {
+    this.scope.fail(
+      'a kernel value was used as a JavaScript number or boolean (if, ?:, <, +, template string...); use k.if(), select() and the value methods (.lt(), .add()...)',
+    );
+  }
+}
+
+type FloatFn = 'exp' | 'log' | 'sqrt' | 'tanh' | 'erf' | 'sin' | 'cos' | 'floor' | 'ceil';
+const FLOAT_ONLY: Record<FloatFn, (x: number) => number> = {
+  exp: FLOAT_MATH.exp,
+  log: FLOAT_MATH.log,
+  sqrt: Math.sqrt,
+  tanh: FLOAT_MATH.tanh,
+  erf: FLOAT_MATH.erf,
+  sin: FLOAT_MATH.sin,
+  cos: FLOAT_MATH.cos,
+  floor: Math.floor,
+  ceil: Math.ceil,
+};
+
+function unary(op: FloatFn | 'neg' | 'abs', a: Value): Value {
+  if (op !== 'neg' && op !== 'abs' && a.t !== 'f32') a.scope.fail(`${op} takes an f32 value, got ${a.t}`);
+  const range: Range | undefined =
+    a.t === 'i32' && a.range
+      ? op === 'neg'
+        ? [-a.range[1], -a.range[0]]
+        : [
+            a.range[0] >= 0 ? a.range[0] : a.range[1] <= 0 ? -a.range[1] : 0,
+            Math.max(Math.abs(a.range[0]), Math.abs(a.range[1])),
+          ]
+      : undefined;
+  if (a.scope.tracing) return new Value(a.scope, a.t, un(op as UnOp, a.expr!), undefined, range);
+  const x = a.num!;
+  const y = op === 'neg' ? -x : op === 'abs' ? Math.abs(x) : FLOAT_ONLY[op](x);
+  return new Value(a.scope, a.t, undefined, round(a.t, y), range);
+}
+
+export const exp = (x: Value) => unary('exp', x);
+export const log = (x: Value) => unary('log', x);
+export const sqrt = (x: Value) => unary('sqrt', x);
+export const tanh = (x: Value) => unary('tanh', x);
+export const erf = (x: Value) => unary('erf', x);
+export const sin = (x: Value) => unary('sin', x);
+export const cos = (x: Value) => unary('cos', x);
+export const floor = (x: Value) => unary('floor', x);
+export const ceil = (x: Value) => unary('ceil', x);
+export const abs = (x: Value) => unary('abs', x);
+/** 1 / (1 + e^-x) */
+export const sigmoid = (x: Value) => Value.constant(x.scope, x.t, 1).div(exp(x.neg()).add(1));
+/** 1 / √x */
+export const rsqrt = (x: Value) => Value.constant(x.scope, x.t, 1).div(sqrt(x));
+export const min = (a: Value, b: Operand) => a.min(b);
+export const max = (a: Value, b: Operand) => a.max(b);
+
+/** cond (an i32, nonzero = true) ? a : b; both sides are computed. */
+export function select(cond: Value, a: Operand, b: Operand): Value {
+  const scope = cond.scope;
+  if (cond.t !== 'i32')
+    scope.fail(`select's condition is ${cond.t}; compare values (.lt(), .gt()...) to get one`);
+  const [x, y] =
+    typeof a === 'number' && typeof b === 'number'
+      ? [Value.constant(scope, 'f32', a), Value.constant(scope, 'f32', b)]
+      : typeof a === 'number'
+        ? [Value.constant(scope, (b as Value).t, a), b as Value]
+        : [a, typeof b === 'number' ? Value.constant(scope, a.t, b) : b];
+  if (x.t !== y.t) scope.fail(`select of ${x.t} and ${y.t}: convert one side with .toF32() or .toI32()`);
+  const range: Range | undefined =
+    x.range && y.range ? [Math.min(x.range[0], y.range[0]), Math.max(x.range[1], y.range[1])] : undefined;
+  if (!scope.tracing) return new Value(scope, x.t, undefined, cond.num !== 0 ? x.num : y.num, range);
+  return new Value(scope, x.t, selectExpr(cond.expr!, x.expr!, y.expr!), undefined, range);
+}

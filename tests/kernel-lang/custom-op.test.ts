@@ -1,0 +1,133 @@
+/** Custom ops: models with com.example nodes compile with kernels written in TypeScript and run on wasm; bad input is one clear error and nothing written. */
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel, type Feed } from '../../src/runtime/index.js';
+import { compareTensors } from '../../scripts/compare.js';
+import type { HostTensor } from '../../src/ir/tensor.js';
+import { runKiln } from '../helpers/cli-main.js';
+import { rmsNormCase, swishCase, SWISH_FILE, type CustomOpCase } from './fixture.js';
+import { swishModel } from '../../examples/custom-op/models.js';
+import { encodeModel } from '../helpers/onnx-builder.js';
+import { onnx } from '../../src/frontend/onnx/proto.js';
+
+const LANGUAGE = resolve(import.meta.dirname, '../../src/kernel-lang/index.js');
+
+async function runWasm(c: CustomOpCase, files = compileModel(c.model, { kernels: c.kernels })) {
+  const model = await loadModel(await files, { backend: 'wasm' });
+  const out = await model.run(c.feeds as Record<string, Feed>);
+  model.dispose();
+  return out;
+}
+
+function expectMatches(out: Record<string, unknown>, c: CustomOpCase) {
+  for (const [name, want] of Object.entries(c.expected))
+    expect(compareTensors(out[name] as HostTensor, want, 1e-5, 1e-6), `${c.name}: ${name}`).toBeUndefined();
+}
+
+async function tempDir() {
+  return mkdtemp(join(tmpdir(), 'kiln-custom-op-'));
+}
+
+describe('custom ops on wasm', () => {
+  it('Swish with beta from the node and with its default matches the JavaScript reference', async () => {
+    for (const c of [await swishCase(1.5), await swishCase()]) expectMatches(await runWasm(c), c);
+  });
+
+  it('the fused RMSNorm + scale kernel (a reduction into local accumulators) after a MatMul', async () => {
+    const c = await rmsNormCase();
+    expectMatches(await runWasm(c), c);
+  });
+
+  it('kiln compile --kernels FILE.ts builds a bundle that runs', async () => {
+    const dir = await tempDir();
+    const c = await swishCase(1.5);
+    await writeFile(join(dir, 'swish.onnx'), c.model);
+    const r = await runKiln([
+      'compile',
+      join(dir, 'swish.onnx'),
+      '--kernels',
+      SWISH_FILE,
+      '-o',
+      join(dir, 'out'),
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const model = await loadModel(join(dir, 'out'), { backend: 'wasm' });
+    expectMatches(await model.run(c.feeds as Record<string, Feed>), c);
+    model.dispose();
+  });
+});
+
+describe('bad input: one clear error naming the node or the kernel file and line, nothing in -o', () => {
+  async function compileFails(model: Uint8Array, kernelFiles: string[]) {
+    const dir = await tempDir();
+    await writeFile(join(dir, 'm.onnx'), model);
+    const out = join(dir, 'out');
+    const r = await runKiln([
+      'compile',
+      join(dir, 'm.onnx'),
+      ...kernelFiles.flatMap((f) => ['--kernels', f]),
+      '-o',
+      out,
+    ]);
+    expect(r.code).not.toBe(0);
+    expect(existsSync(out)).toBe(false);
+    return r.stderr;
+  }
+
+  it('two kernels for one op are refused', async () => {
+    const c = await swishCase();
+    await expect(compileModel(c.model, { kernels: [...c.kernels, ...c.kernels] })).rejects.toThrow(
+      `two kernels implement com.example:Swish (${SWISH_FILE}:`,
+    );
+  });
+
+  it('a custom-domain node with no kernel names the node and the domain', async () => {
+    expect(await compileFails(swishModel(1.5), [])).toContain(
+      'Swish node "swish" (opset 1): unsupported op Swish (domain com.example, opset 1); no kernel was given for it: pass one with --kernels FILE.ts',
+    );
+  });
+
+  it('an attribute of the wrong type names the node', async () => {
+    const proto = onnx.ModelProto.decode(swishModel(1.5));
+    proto.graph!.node![0].attribute = [
+      { name: 'beta', type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode('big') },
+    ];
+    expect(await compileFails(encodeModel(proto), [SWISH_FILE])).toContain(
+      `Swish node "swish": attribute 'beta' must be a float, got a string`,
+    );
+  });
+
+  it('a kernel that does not trace names its file and line (through the bundled file)', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'bad-swish.ts');
+    await writeFile(
+      file,
+      [
+        `import { kernel, sigmoid } from ${JSON.stringify(LANGUAGE)};`,
+        `export const Swish = kernel({`,
+        `  domain: 'com.example', op: 'Swish', inputs: { x: 'f32' }, outputs: { y: 'f32' },`,
+        `  shape: ({ x }) => ({ y: x.shape }),`,
+        `  body: ({ x, y }, k) =>`,
+        `    k.forEach(y, (i) => y.set(i, sigmoid(x.at(i.add(1))))),`,
+        `});`,
+      ].join('\n'),
+    );
+    const stderr = await compileFails(swishModel(), [file]);
+    expect(stderr).toContain(`Swish node "swish" (opset 1): kernel Swish (${file}:6:`);
+    expect(stderr).toContain('x.at(): index 0 can take 1..128, which leaves x (128 elements): 0..127');
+  });
+
+  it('a kernel file that does not compile names the file and line', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'broken.ts');
+    await writeFile(file, 'export const Swish = kernel({\n  op: "Swish",\n');
+    expect(await compileFails(swishModel(), [file])).toContain(
+      `cannot load kernels from ${file}: ${file}:3:`,
+    );
+  });
+});

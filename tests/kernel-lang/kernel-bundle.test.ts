@@ -1,0 +1,118 @@
+/**
+ * Kernels as deployables: `kiln compile swish.ts --kernel Swish` builds a bundle whose inputs and outputs
+ * are the kernel's parameters; `kiln serve` (its own process) answers its OIP infer with the kernel's
+ * JavaScript reference, and `kiln deploy --dry-run` builds it for cloudflare, lambda and gpu.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runKiln } from '../helpers/cli-main.js';
+import { startServeProcess } from '../serve/serve-process.js';
+import { runReference } from '../../src/kernel-lang/index.js';
+import { loadKernelFile } from '../../src/kernel-lang/load.js';
+import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { RMS_NORM_FILE, SWISH_FILE } from './fixture.js';
+
+let work: string;
+let bundle: string;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'kiln-kernel-bundle-'));
+  bundle = join(work, 'swish');
+  const r = await runKiln([
+    'compile',
+    SWISH_FILE,
+    '--kernel',
+    'Swish',
+    '--shape',
+    'x=2,64',
+    '--targets',
+    'wasm,webgpu',
+    '-o',
+    bundle,
+  ]);
+  expect(r.code, r.stderr).toBe(0);
+});
+afterAll(() => work && rm(work, { recursive: true, force: true }));
+
+describe('kiln compile KERNELS.ts --kernel NAME', () => {
+  it("builds a bundle whose inputs and outputs are the kernel's parameters", async () => {
+    const manifest = JSON.parse(await readFile(join(bundle, 'manifest.json'), 'utf8'));
+    expect(manifest.model.name).toBe('swish');
+    expect(manifest.inputs).toMatchObject([{ name: 'x', dtype: 'float32', shape: [2, 64] }]);
+    expect(manifest.outputs).toMatchObject([{ name: 'y', dtype: 'float32', shape: [2, 64] }]);
+    expect(manifest.targets).toEqual(['wasm', 'webgpu']);
+    expect(manifest.kernels.map((k: { op: string }) => k.op)).toEqual(['Swish']);
+  });
+
+  it('kiln serve answers /v2/models/swish/infer with what the JavaScript reference computes', async () => {
+    const served = await startServeProcess([bundle, '--port', '0']);
+    try {
+      const x = randomTensor([2, 64], seededRandom(9), 4) as { dims: number[]; data: Float32Array };
+      const res = await fetch(`${served.url}/v2/models/swish/infer`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          inputs: [{ name: 'x', shape: [2, 64], datatype: 'FP32', data: [...x.data] }],
+        }),
+      });
+      expect(res.status).toBe(200);
+      const body = await res.json();
+      expect(body.outputs[0]).toMatchObject({ name: 'y', shape: [2, 64], datatype: 'FP32' });
+      const [{ def }] = await loadKernelFile(SWISH_FILE);
+      const want = runReference(def, { x }).y.data;
+      (body.outputs[0].data as number[]).forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
+    } finally {
+      served.child.kill();
+      await served.exited;
+    }
+  });
+
+  it.each(['cloudflare', 'lambda', 'gpu'])('kiln deploy --target %s --dry-run builds it', async (target) => {
+    const out = join(work, `deploy-${target}`);
+    const region = target === 'cloudflare' ? [] : ['--region', 'eu-west-1'];
+    const r = await runKiln(['deploy', bundle, '--target', target, '--dry-run', '--out', out, ...region]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(out)).toBe(true);
+  });
+});
+
+describe('bad input: a usage error, nothing written', () => {
+  const compile = async (...args: string[]) => {
+    const out = join(work, 'refused');
+    const r = await runKiln(['compile', ...args, '-o', out]);
+    expect(existsSync(out)).toBe(false);
+    return r;
+  };
+
+  it('a missing input shape, an unknown kernel, a kernel file without --kernel', async () => {
+    const missing = await compile(RMS_NORM_FILE, '--kernel', 'RmsNormScale', '--shape', 'x=4,8');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(
+      'kernel RmsNormScale needs the shape of every input: pass --shape scale=D0,D1,..',
+    );
+    const unknown = await compile(SWISH_FILE, '--kernel', 'Mish', '--shape', 'x=4');
+    expect(unknown.stderr).toContain(
+      `--kernel Mish: ${SWISH_FILE} exports no such kernel (it exports Swish)`,
+    );
+    const noKernel = await compile(SWISH_FILE);
+    expect(noKernel.stderr).toContain('is a kernel file: pass --kernel NAME');
+  });
+
+  it("a shape the kernel's shape function refuses names the kernel file", async () => {
+    const r = await compile(
+      RMS_NORM_FILE,
+      '--kernel',
+      'RmsNormScale',
+      '--shape',
+      'x=4,8',
+      '--shape',
+      'scale=7',
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`kernel RmsNormScale (${RMS_NORM_FILE}:`);
+    expect(r.stderr).toContain('shape function: scale has shape [7], expected [8] (the last axis of x)');
+  });
+});
