@@ -14,6 +14,7 @@
  * rest run optimized.
  */
 import type { Expr, Extent, Stmt } from '../../kernels/ir.js';
+import { exprVars, visitExpr } from '../../kernels/walk.js';
 
 /**
  * Work of one chunk (units: see workOf; about one multiply-add of gemm) worth a call: ~0.1 ms of
@@ -32,22 +33,9 @@ export function chunkCount(n: number, work: number): number {
 }
 
 function exprSize(e: Expr): number {
-  switch (e.k) {
-    case 'const':
-    case 'var':
-    case 'dim':
-      return 1;
-    case 'load':
-      return 1 + exprSize(e.index);
-    case 'bin':
-    case 'cmp':
-      return 1 + exprSize(e.a) + exprSize(e.b);
-    case 'un':
-    case 'cast':
-      return 1 + exprSize(e.a);
-    case 'select':
-      return 1 + exprSize(e.cond) + exprSize(e.a) + exprSize(e.b);
-  }
+  let nodes = 0;
+  visitExpr(e, () => nodes++);
+  return nodes;
 }
 
 /**
@@ -79,30 +67,6 @@ export function workOf(list: Stmt[], bound: (n: Extent) => number): number {
     }
   }
   return sum;
-}
-
-function exprVars(e: Expr, out: Set<string>): void {
-  switch (e.k) {
-    case 'const':
-    case 'dim':
-      return;
-    case 'var':
-      out.add(e.name);
-      return;
-    case 'load':
-      return exprVars(e.index, out);
-    case 'bin':
-    case 'cmp':
-      exprVars(e.a, out);
-      return exprVars(e.b, out);
-    case 'un':
-    case 'cast':
-      return exprVars(e.a, out);
-    case 'select':
-      exprVars(e.cond, out);
-      exprVars(e.a, out);
-      return exprVars(e.b, out);
-  }
 }
 
 /**

@@ -13,12 +13,12 @@
  * Anything else runs as one invocation. With run-time sizes, extents, coefficients and bands are shape
  * expressions, and each comparison must hold for every value the symbols' bounds allow.
  */
-import type { BufRef, Expr, Extent, PlacedBuffer, Stmt } from '../../kernels/ir.js';
-import { extentRange, shapeExprOf, type SymbolRanges } from '../../kernels/extent.js';
+import type { BufRef, Expr, Extent, PlacedBuffer, Stmt } from '../ir.js';
+import { extentRange, shapeExprOf, type SymbolRanges } from '../extent.js';
 import * as shape from '../../ir/symbolic.js';
 import type { SymExpr } from '../../ir/symbolic.js';
 import { DTYPES } from '../../ir/dtype.js';
-import { exprVars, forEachStmt, mapExpr } from './walk.js';
+import { exprVars, forEachStmt, mapExpr, visitExpr } from '../walk.js';
 
 type LoopStmt = Extract<Stmt, { k: 'loop' }>;
 
@@ -99,24 +99,8 @@ function collect(
   ranges: SymbolRanges,
 ): void {
   const inline = (e: Expr) => mapExpr(e, (x) => (x.k === 'var' && lets.get(x.name)) || x);
-  const expr = (e: Expr): void => {
-    switch (e.k) {
-      case 'load':
-        loads.push({ buf: e.buf, index: inline(e.index), counters });
-        return expr(e.index);
-      case 'bin':
-      case 'cmp':
-        expr(e.a);
-        return expr(e.b);
-      case 'un':
-      case 'cast':
-        return expr(e.a);
-      case 'select':
-        expr(e.cond);
-        expr(e.a);
-        return expr(e.b);
-    }
-  };
+  const expr = (e: Expr): void =>
+    visitExpr(e, (x) => x.k === 'load' && loads.push({ buf: x.buf, index: inline(x.index), counters }));
   for (const s of stmts)
     switch (s.k) {
       case 'loop':
