@@ -1,7 +1,7 @@
 /** Rendering of the GEMM statement: C = act(alpha * A·B + beta * Bias), float32. */
 import type { GemmStmt, MatView } from '../../kernels/ir.js';
 import { gemmToLoops } from '../../kernels/rewrite/gemm-to-loops.js';
-import type { KernelEmitter } from './render.js';
+import type { KernelEmitter } from './emitter.js';
 import { renderSimdGemm, simdGemmForm } from './gemm-simd.js';
 
 /** Output columns per block of the scalar fallback: four accumulators share each A[m,k] load. */

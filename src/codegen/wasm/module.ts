@@ -2,7 +2,8 @@
 import binaryen from 'binaryen';
 import type { Program } from '../../kernels/ir.js';
 import { renderHelpers } from './helpers.js';
-import { renderKernel, type ProgramContext } from './render.js';
+import { renderKernel } from './render.js';
+import type { ProgramContext } from './emitter.js';
 import { rangesOf } from '../../kernels/extent.js';
 import { dimsBlockProblem } from '../../kernels/verify.js';
 import './mathlib/index.js';
