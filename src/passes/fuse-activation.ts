@@ -97,6 +97,8 @@ export function applyActivation(kernels: Kernel[], out: BufRef, act: Activation)
     for (const g of gemms) g.act = act;
     return kernels;
   }
-  const body = forEachIndex([out.length], 'act', ([i]) => [store(out, i, activate(act, load(out, i)))]);
+  const body = forEachIndex([out.length], 'act', ([i]) => [store(out, i, activate(act, load(out, i)))], {
+    parallel: true,
+  });
   return [...kernels, { name: 'activation', body }];
 }

@@ -180,3 +180,71 @@ describe('verifyKernel: shape symbols', () => {
     expect(() => interpretKernels([kernel(body)], mem)).toThrow(/shape symbol 'n' has no value/);
   });
 });
+
+describe('verifyKernel: the signature', () => {
+  const W: BufRef = { id: 3, dtype: 'float32', length: 8 };
+  const signed = (body: Stmt[], dims: string[] = []): Kernel => ({
+    name: 'signed',
+    body,
+    signature: {
+      buffers: [
+        { buf: X, role: 'input', shape: [2, 4] },
+        { buf: W, role: 'weight', shape: [8] },
+        { buf: Y, role: 'output', shape: [8] },
+      ],
+      dims,
+    },
+  });
+  const copy = loop('i', 8, [store(Y, v('i'), add(load(X, v('i')), load(W, v('i'))))]);
+
+  it('accepts a kernel that reads its inputs and weights and writes its output', () => {
+    expect(() => verifyKernel(signed([copy]))).not.toThrow();
+  });
+
+  it.each<[string, Kernel, RegExp]>([
+    [
+      'a buffer the signature lacks',
+      signed([loop('i', 8, [store(Y, v('i'), cast('f32', load(I, v('i'))))])]),
+      /kernel 'signed': body\[0\].body\[0\] store: buffer #2 \(int64\[8\]\) is not in the kernel's signature/,
+    ],
+    [
+      'a store into an input',
+      signed([copy, store(X, i32(0), f32(0))]),
+      /kernel 'signed': body\[1\] store: stores into buffer #0, which the kernel only reads \(its input\)/,
+    ],
+    [
+      'a gemm writing a weight',
+      signed([
+        {
+          k: 'gemm',
+          M: 2,
+          N: 2,
+          K: 2,
+          a: { buf: X, offset: i32(0), rs: 2, cs: 1 },
+          b: { buf: Y, offset: i32(0), rs: 2, cs: 1 },
+          c: { buf: W, offset: i32(0), rs: 2, cs: 1 },
+          alpha: 1,
+          beta: 0,
+        },
+      ]),
+      /body\[0\] gemm: stores into buffer #3, which the kernel only reads \(its weight\)/,
+    ],
+    [
+      'a buffer used at another length than its parameter',
+      signed([store({ ...Y, length: 4 }, i32(0), f32(0))]),
+      /buffer #1 is used as float32\[4\] but the signature has float32\[8\]/,
+    ],
+    [
+      'a shape that does not match the buffer',
+      { ...signed([]), signature: { buffers: [{ buf: X, role: 'input', shape: [3] }], dims: [] } },
+      /kernel 'signed': signature: input buffer #0 has shape \[3\] but 8 elements/,
+    ],
+    [
+      'a dim outside the signature',
+      signed([loop('i', dim('n'), [])]),
+      /shape symbol 'n' is not among the kernel's dims/,
+    ],
+  ])('rejects %s, naming the kernel and the statement', (_, k, message) => {
+    expect(() => verifyKernel(k, [{ name: 'n', min: 0, max: 8 }])).toThrow(message);
+  });
+});

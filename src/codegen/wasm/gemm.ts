@@ -1,6 +1,7 @@
 /** Rendering of the GEMM statement: C = act(alpha * A·B + beta * Bias), float32. */
 import type { GemmStmt, MatView } from '../../kernels/ir.js';
-import { gemmToLoops } from '../../kernels/rewrite/gemm-to-loops.js';
+import { gemmsToLoops } from '../../kernels/rewrite/gemm-to-loops.js';
+import type { Rewrite } from '../../kernels/rewrite/pipeline.js';
 import type { KernelEmitter } from './emitter.js';
 import { renderSimdGemm, simdGemmForm } from './gemm-simd.js';
 
@@ -22,9 +23,14 @@ function checkViews(g: GemmStmt): void {
   }
 }
 
+/** Gemms no SIMD form fits become loops (a rewrite the wasm target applies before rendering). */
+export const scalarGemmFallback: Rewrite = (body) =>
+  gemmsToLoops(body, SCALAR_GEMM_COLUMNS, (g) => !simdGemmForm(g));
+
 export function renderGemm(g: GemmStmt, emitter: KernelEmitter): string {
   checkViews(g);
   const form = simdGemmForm(g);
-  if (form) return renderSimdGemm(g, emitter, form);
-  return emitter.stmts(gemmToLoops(g, emitter.label('gemm') + '.', SCALAR_GEMM_COLUMNS));
+  if (!form)
+    throw new Error('internal: a gemm without a SIMD form reached the renderer (scalarGemmFallback)');
+  return renderSimdGemm(g, emitter, form);
 }

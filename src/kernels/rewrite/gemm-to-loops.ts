@@ -65,12 +65,19 @@ export function gemmToLoops(g: GemmStmt, prefix: string, columns: number): Stmt[
   ];
 }
 
-/** Every gemm of `body` (nested ones included) as loops of `columns`-wide blocks, named gemm0., gemm1., … */
-export function gemmsToLoops(body: Stmt[], columns: number): Stmt[] {
+/**
+ * The gemms of `body` that `which` picks (nested ones included), as loops of `columns`-wide blocks named
+ * gemm0., gemm1., …
+ */
+export function gemmsToLoops(
+  body: Stmt[],
+  columns: number,
+  which: (g: GemmStmt) => boolean = () => true,
+): Stmt[] {
   let count = 0;
   const list = (stmts: Stmt[]): Stmt[] =>
     stmts.flatMap((s): Stmt[] => {
-      if (s.k === 'gemm') return gemmToLoops(s, `gemm${count++}.`, columns);
+      if (s.k === 'gemm' && which(s)) return gemmToLoops(s, `gemm${count++}.`, columns);
       if (s.k === 'loop') return [{ ...s, body: list(s.body) }];
       if (s.k === 'if') return [{ ...s, then: list(s.then), ...(s.else ? { else: list(s.else) } : {}) }];
       return [s];
