@@ -82,7 +82,7 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   for (const node of graph.nodes) {
     const opset = opsetOf(graph.opsets, node);
     const def = findOp(node.op, node.domain, opset)!;
-    const ctx = contextOf(node, opset, typeOf, (n) => graph.initializers.get(n));
+    const ctx = contextOf(node, graph.opsets, typeOf, (n) => graph.initializers.get(n));
     const constant = node.inputs.every((n) => n === '' || isConst(n) || initNames.has(n));
     if (constant) node.outputs.forEach((o) => o !== '' && initNames.add(o));
     (constant ? initSteps : runSteps).push({ node, def, ctx });

@@ -14,6 +14,7 @@ import { activate } from '../kernels/rewrite/epilogue.js';
 import { someExpr } from '../kernels/walk.js';
 import { tensorToNumbers } from '../ir/tensor.js';
 import { fusedActivation } from '../ops/activation-attr.js';
+import { opsetOf } from '../ops/registry.js';
 
 const PRODUCERS = new Set(['Conv', 'Gemm', 'MatMul']);
 
@@ -21,8 +22,7 @@ function activationOf(node: Node, graph: Graph): Activation | undefined {
   if (node.domain !== '') return undefined;
   if (node.op === 'Relu') return { op: 'relu' };
   if (node.op !== 'Clip') return undefined;
-  const opset = graph.opsets[''] ?? 1;
-  if (opset < 11) {
+  if (opsetOf(graph.opsets, node) < 11) {
     const lo = node.attrs.min;
     const hi = node.attrs.max;
     return {
