@@ -14,7 +14,7 @@
  * rest run optimized.
  */
 import type { Expr, Extent, Stmt } from '../../kernels/ir.js';
-import { exprVars, visitExpr } from '../../kernels/walk.js';
+import { forEachStmt, names, visitExpr } from '../../kernels/walk.js';
 
 /**
  * Work of one chunk (units: see workOf; about one multiply-add of gemm) worth a call: ~0.1 ms of
@@ -74,40 +74,13 @@ export function workOf(list: Stmt[], bound: (n: Extent) => number): number {
  * that does (e.g. a reduction into an outer accumulator) cannot move into a function of its own.
  */
 export function freeNames(s: Extract<Stmt, { k: 'loop' }>): { free: string[]; setsOuter: boolean } {
+  const declared = new Set<string>([s.v]);
   const used = new Set<string>();
   const assigned = new Set<string>();
-  const declared = new Set<string>([s.v]);
-  const walk = (list: Stmt[]): void => {
-    for (const st of list) {
-      switch (st.k) {
-        case 'loop':
-          declared.add(st.v);
-          walk(st.body);
-          break;
-        case 'local':
-          declared.add(st.name);
-          exprVars(st.init, used);
-          break;
-        case 'set':
-          assigned.add(st.name);
-          exprVars(st.value, used);
-          break;
-        case 'store':
-          exprVars(st.index, used);
-          exprVars(st.value, used);
-          break;
-        case 'if':
-          exprVars(st.cond, used);
-          walk(st.then);
-          walk(st.else ?? []);
-          break;
-        case 'gemm':
-          for (const view of [st.a, st.b, st.c, st.bias]) if (view) exprVars(view.offset, used);
-          break;
-      }
-    }
-  };
-  walk(s.body);
+  for (const st of s.body) {
+    names(st, declared, used);
+    forEachStmt(st, (x) => x.k === 'set' && assigned.add(x.name));
+  }
   return {
     free: [...used].filter((n) => !declared.has(n)),
     setsOuter: [...assigned].some((n) => !declared.has(n)),
