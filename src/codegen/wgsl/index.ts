@@ -3,7 +3,8 @@
  * binds one storage buffer that mirrors the wasm module's linear memory byte for byte, so the Program's
  * buffer offsets hold for both targets.
  */
-import type { Kernel, PlacedBuffer, Program } from '../../kernels/ir.js';
+import type { Kernel, PlacedBuffer, Program, Stmt } from '../../kernels/ir.js';
+import { unsupported } from './types.js';
 import { renderHelpers } from './helpers.js';
 import { parallelNest } from '../../kernels/analysis/parallel.js';
 import { renderEntry } from './render.js';
@@ -47,6 +48,15 @@ export const wgslRewrites: readonly Rewrite[] = [demoteF64, dissolveTrivialLoops
  */
 export const lowerDispatchGemms: Rewrite = (body) => gemmsToLoops(body, 1);
 
+/** A kernel's body after wgslRewrites; a rewrite's refusal (demoteF64's) is a limit of this target. */
+function rewritten(kernel: Kernel): Stmt[] {
+  try {
+    return rewriteKernel(kernel, wgslRewrites).body;
+  } catch (err) {
+    throw unsupported((err as Error).message);
+  }
+}
+
 const MEMORY_DECL = '@group(0) @binding(0) var<storage, read_write> mem: array<u32>;';
 
 function entryName(index: number, kernel: string): string {
@@ -71,7 +81,7 @@ export function compileProgramWgsl(program: Program): WgslProgram {
   const entries: string[] = [];
   const dispatchesOf = (kernel: Kernel): WgslDispatch[] => {
     try {
-      return splitIndependent(rewriteKernel(kernel, wgslRewrites).body).map((part) => {
+      return splitIndependent(rewritten(kernel)).map((part) => {
         const entry = entryName(entries.length, kernel.name);
         const gemm = part.length === 1 && part[0].k === 'gemm' ? part[0] : undefined;
         let rendered;
