@@ -1,6 +1,6 @@
 /** The Kernel IR verifier names the kernel and the statement it rejects; shape symbols and run-time extents. */
 import { describe, expect, it } from 'vitest';
-import type { BufRef, Expr, Kernel, ShapeSymbol, Stmt } from '../../src/kernels/ir.js';
+import type { BufRef, Expr, GemmStmt, Kernel, ShapeSymbol, Stmt } from '../../src/kernels/ir.js';
 import {
   add,
   bin,
@@ -24,6 +24,11 @@ const X: BufRef = { id: 0, dtype: 'float32', length: 8 };
 const Y: BufRef = { id: 1, dtype: 'float32', length: 8 };
 const I: BufRef = { id: 2, dtype: 'int64', length: 8 };
 const kernel = (body: Stmt[]): Kernel => ({ name: 'k', body });
+/** C = A·B with M = 2, N = K = n, every view row-major from element 0 */
+const gemmOf = (a: BufRef, b: BufRef, c: BufRef, n: number): GemmStmt => {
+  const view = (buf: BufRef) => ({ buf, offset: i32(0), rs: n, cs: 1 });
+  return { k: 'gemm', M: 2, N: n, K: n, a: view(a), b: view(b), c: view(c), alpha: 1, beta: 0 };
+};
 
 describe('verifyKernel', () => {
   it('accepts a well-formed kernel', () => {
@@ -83,19 +88,7 @@ describe('verifyKernel', () => {
     ['a float index', [store(Y, cast('f32', i32(0)), f32(0))], /store index into buffer #1 is f32/],
     [
       'a gemm view outside its buffer',
-      [
-        {
-          k: 'gemm',
-          M: 2,
-          N: 4,
-          K: 4,
-          a: { buf: X, offset: i32(0), rs: 4, cs: 1 },
-          b: { buf: X, offset: i32(0), rs: 4, cs: 1 },
-          c: { buf: Y, offset: i32(0), rs: 4, cs: 1 },
-          alpha: 1,
-          beta: 1,
-        },
-      ],
+      [gemmOf(X, X, Y, 4)],
       /gemm B \(4×4 at 0, strides 4,1\) reaches outside buffer #0\[8\]/,
     ],
   ];
@@ -214,19 +207,7 @@ describe('verifyKernel: the signature', () => {
     ],
     [
       'a gemm writing a weight',
-      signed([
-        {
-          k: 'gemm',
-          M: 2,
-          N: 2,
-          K: 2,
-          a: { buf: X, offset: i32(0), rs: 2, cs: 1 },
-          b: { buf: Y, offset: i32(0), rs: 2, cs: 1 },
-          c: { buf: W, offset: i32(0), rs: 2, cs: 1 },
-          alpha: 1,
-          beta: 0,
-        },
-      ]),
+      signed([gemmOf(X, Y, W, 2)]),
       /body\[0\] gemm: stores into buffer #3, which the kernel only reads \(its weight\)/,
     ],
     [
