@@ -9,13 +9,14 @@ import type { Graph, Node, TensorType } from '../ir/graph.js';
 import { sizeOf } from '../ir/tensor.js';
 import { packWeights } from '../bundle/seal.js';
 import { dtypeBytes, type DType } from '../ir/dtype.js';
-import type { BufRef, Kernel, PlacedBuffer, Program } from '../kernels/ir.js';
+import type { BufferRole, BufRef, Kernel, PlacedBuffer, Program } from '../kernels/ir.js';
 import { forEachIndex, load, store } from '../kernels/build.js';
 import { contextOf, findOp, OpError, opsetOf, type OpContext, type OpDef } from '../ops/registry.js';
 import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifest.js';
 import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
 import { applyActivation, fusedActivation } from '../passes/fuse-activation.js';
 import { verifyKernel } from '../kernels/verify.js';
+import { paramsOf, withSignature } from '../kernels/signature.js';
 import type { KernelSource } from './kernel-table.js';
 
 export interface LoweredModel {
@@ -81,7 +82,7 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   for (const node of graph.nodes) {
     const opset = opsetOf(graph.opsets, node);
     const def = findOp(node.op, node.domain, opset)!;
-    const ctx = contextOf(node, opset, typeOf, (n) => graph.initializers.get(n));
+    const ctx = contextOf(node, graph.opsets, typeOf, (n) => graph.initializers.get(n));
     const constant = node.inputs.every((n) => n === '' || isConst(n) || initNames.has(n));
     if (constant) node.outputs.forEach((o) => o !== '' && initNames.add(o));
     (constant ? initSteps : runSteps).push({ node, def, ctx });
@@ -126,6 +127,9 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   };
 
   const sourceOf = new Map<Kernel, KernelSource>();
+  /** the role of a buffer a kernel reads, by where it lives (init kernels' persistent ones are inputs) */
+  const readRole = (s: Slot, region: Region): BufferRole =>
+    s.region === 'weights' ? 'weight' : s.region === 'persistent' && region === 'arena' ? 'state' : 'input';
   const emit = (steps: Step[], region: Region, stepBase: number): Kernel[] => {
     const kernels: Kernel[] = [];
     steps.forEach(({ node, def, ctx }, i) => {
@@ -147,6 +151,7 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
       if (!def.lower)
         throw new OpError(node, ctx.opset, 'has no kernel for values not known at compile time');
       const act = fusedActivation(node);
+      const scratch: Slot[] = [];
       const built = def.lower(ctx, {
         inputs: ins,
         outputs: outs,
@@ -154,10 +159,20 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         scratch: (dtype, length) => {
           const s = newSlot(dtype, length, 'arena');
           touch(s, step);
+          scratch.push(s);
           return s;
         },
       });
-      const lowered = act && !def.fusesActivation ? applyActivation(built, outs[0], act) : built;
+      const params = paramsOf([
+        ...ins.flatMap((buf, j) =>
+          buf ? [{ buf, role: readRole(buf, region), shape: ctx.inputs[j]?.shape ?? [buf.length] }] : [],
+        ),
+        ...outs.map((buf, j) => ({ buf, role: 'output' as const, shape: outTypes[j].shape })),
+        ...scratch.map((buf) => ({ buf, role: 'scratch' as const, shape: [buf.length] })),
+      ]);
+      const lowered = (act && !def.fusesActivation ? applyActivation(built, outs[0], act) : built).map((k) =>
+        withSignature(k, params),
+      );
       lowered.forEach((k) => verifyKernel(k));
       const source = { node, outputs: outTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };
       for (const k of lowered) sourceOf.set(k, source);
@@ -179,7 +194,13 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
     const t = typeOf(name);
     const dst = newSlot(t.dtype, sizeOf(t.shape), 'output');
     slotOf.set(`output:${name}`, dst);
-    const copy = copyKernel(`copy_to_${name}`, src, dst, t.shape);
+    const copy = withSignature(
+      copyKernel(`copy_to_${name}`, src, dst, t.shape),
+      paramsOf([
+        { buf: src, role: readRole(src, 'arena'), shape: t.shape },
+        { buf: dst, role: 'output', shape: t.shape },
+      ]),
+    );
     sourceOf.set(copy, { outputs: [t] });
     runKernels.push(copy);
   }
@@ -271,5 +292,8 @@ function placeWeights(graph: Graph, slotOf: Map<string, Slot>) {
 
 function copyKernel(name: string, src: BufRef, dst: BufRef, shape: number[]): Kernel {
   const flat = [sizeOf(shape)];
-  return { name, body: forEachIndex(flat, 'i', ([i]) => [store(dst, i, load(src, i))]) };
+  return {
+    name,
+    body: forEachIndex(flat, 'i', ([i]) => [store(dst, i, load(src, i))], { parallel: true }),
+  };
 }

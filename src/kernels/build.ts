@@ -44,6 +44,14 @@ export const select = (cond: Expr, a: Expr, b: Expr): Expr => {
 };
 
 export const loop = (name: string, n: Extent, body: Stmt[]): Stmt => ({ k: 'loop', v: name, n, body });
+/** A loop whose iterations share nothing (see the loop statement's `parallel`). */
+export const parallelLoop = (name: string, n: Extent, body: Stmt[]): Stmt => ({
+  k: 'loop',
+  v: name,
+  n,
+  body,
+  parallel: true,
+});
 export const local = (name: string, t: Scalar, init: Expr): Stmt => ({ k: 'local', name, t, init });
 export const set = (name: string, value: Expr): Stmt => ({ k: 'set', name, value });
 export const when = (cond: Expr, then: Stmt[], otherwise?: Stmt[]): Stmt => ({
@@ -77,15 +85,18 @@ export function linearIndex(idx: Expr[], strides: readonly number[]): Expr {
 
 /**
  * Nest loops over `shape` (outermost first), naming vars `${prefix}0..`, and call `body` with the
- * index expressions. A 0-d shape yields the body once.
+ * index expressions. A 0-d shape yields the body once. `parallel`: the caller knows every index's body
+ * touches elements no other index's does (the loops are declared parallel).
  */
 export function forEachIndex(
   shape: readonly number[],
   prefix: string,
   body: (idx: Expr[]) => Stmt[],
+  { parallel = false } = {},
 ): Stmt[] {
   const idx = shape.map((_, i) => v(`${prefix}${i}`));
   let stmts = body(idx);
-  for (let i = shape.length - 1; i >= 0; i--) stmts = [loop(`${prefix}${i}`, shape[i], stmts)];
+  const nest = parallel ? parallelLoop : loop;
+  for (let i = shape.length - 1; i >= 0; i--) stmts = [nest(`${prefix}${i}`, shape[i], stmts)];
   return stmts;
 }

@@ -15,6 +15,7 @@
  */
 import type { Expr, Kernel, ShapeSymbol, Stmt } from './ir.js';
 import { extentRange, rangesOf, type SymbolRanges } from './extent.js';
+import { visitExpr } from './walk.js';
 
 export function kernelFlops(kernel: Kernel, symbols: readonly ShapeSymbol[] = []): number {
   return stmtsFlops(kernel.body, rangesOf(symbols));
@@ -45,21 +46,11 @@ function stmtFlops(s: Stmt, ranges: SymbolRanges): number {
   }
 }
 
+/** Float arithmetic nodes of `e` (comparisons, casts and selects count nothing). */
 function exprFlops(e: Expr): number {
-  switch (e.k) {
-    case 'bin':
-      return (isFloat(e.t) ? 1 : 0) + exprFlops(e.a) + exprFlops(e.b);
-    case 'un':
-      return (isFloat(e.t) ? 1 : 0) + exprFlops(e.a);
-    case 'cmp':
-      return exprFlops(e.a) + exprFlops(e.b);
-    case 'cast':
-      return exprFlops(e.a);
-    case 'select':
-      return exprFlops(e.cond) + exprFlops(e.a) + exprFlops(e.b);
-    default:
-      return 0;
-  }
+  let flops = 0;
+  visitExpr(e, (x) => (x.k === 'bin' || x.k === 'un') && isFloat(x.t) && flops++);
+  return flops;
 }
 
 const isFloat = (t: string) => t === 'f32' || t === 'f64';

@@ -126,8 +126,12 @@ export interface GemmStmt {
 export type Extent = number | Expr;
 
 export type Stmt =
-  /** for (v = 0; v < n; v++) — v is an i32 var; n a number or a shape expression (none when ≤ 0) */
-  | { k: 'loop'; v: string; n: Extent; body: Stmt[] }
+  /**
+   * for (v = 0; v < n; v++) — v is an i32 var; n a number or a shape expression (none when ≤ 0).
+   * `parallel`: declared by the lowering, its iterations share nothing (they write disjoint elements and
+   * read nothing another iteration writes), so a target may run them in any order or at once.
+   */
+  | { k: 'loop'; v: string; n: Extent; body: Stmt[]; parallel?: boolean }
   /** declare a local with an initial value (scoped to the kernel, names unique within it) */
   | { k: 'local'; name: string; t: Scalar; init: Expr }
   | { k: 'set'; name: string; value: Expr }
@@ -135,10 +139,35 @@ export type Stmt =
   | { k: 'if'; cond: Expr; then: Stmt[]; else?: Stmt[] }
   | GemmStmt;
 
+/**
+ * What a kernel does with a buffer: reads a node input (`input`), a weight (`weight`), or what init
+ * computed and keeps across runs (`state`); writes a node output (`output`); or uses it for itself
+ * (`scratch`, also written).
+ */
+export type BufferRole = 'input' | 'output' | 'weight' | 'scratch' | 'state';
+
+/** A buffer parameter of a kernel: the buffer, its role and its shape (elements = the shape's product). */
+export interface KernelParam {
+  buf: BufRef;
+  role: BufferRole;
+  shape: readonly number[];
+}
+
+/** A kernel's parameters: every buffer it touches, and the shape symbols (`dim`s) it reads. */
+export interface KernelSignature {
+  buffers: KernelParam[];
+  dims: string[];
+}
+
+/** Roles a kernel may not store into. */
+export const READ_ONLY_ROLES: ReadonlySet<BufferRole> = new Set(['input', 'weight', 'state']);
+
 export interface Kernel {
   /** for profiles and error messages: usually the node name */
   name: string;
   body: Stmt[];
+  /** filled by the lowering (compiler/lower.ts); verify() then checks the body against it */
+  signature?: KernelSignature;
 }
 
 /** A buffer placed in linear memory by the memory planner. */

@@ -5,11 +5,25 @@
  * variables and locals declared once per kernel; operand types of every expression; load/store
  * indices i32 and stored values of the buffer's compute type; static loop extents non-negative
  * integers, symbolic ones shape expressions over declared shape symbols whose bounds fit an i32;
- * constant indices inside their buffer; gemm shapes positive with every view inside its buffer.
+ * constant indices inside their buffer; gemm shapes positive with every view inside its buffer. With a
+ * signature: every buffer the kernel touches is one of its parameters (same dtype and length, the
+ * length the product of its shape), nothing is stored into an input, weight or state, and every `dim`
+ * read is among its dims.
  */
-import type { BufRef, Expr, GemmStmt, Kernel, MatView, Program, Scalar, ShapeSymbol, Stmt } from './ir.js';
+import type {
+  BufRef,
+  Expr,
+  GemmStmt,
+  Kernel,
+  KernelParam,
+  MatView,
+  Program,
+  Scalar,
+  ShapeSymbol,
+  Stmt,
+} from './ir.js';
 import { DTYPES } from '../ir/dtype.js';
-import { scalarOf } from './ir.js';
+import { READ_ONLY_ROLES, scalarOf } from './ir.js';
 import { rangesOf, shapeExprOf, type SymbolRanges } from './extent.js';
 import { bounds } from '../ir/symbolic.js';
 
@@ -42,6 +56,8 @@ class Verifier {
   private where = 'body';
 
   private readonly ranges: SymbolRanges;
+  /** the signature's buffers by id, when the kernel has one */
+  private readonly params?: Map<number, KernelParam>;
 
   constructor(
     private readonly kernel: Kernel,
@@ -63,6 +79,18 @@ class Verifier {
         );
     }
     this.ranges = rangesOf(symbols);
+    if (kernel.signature) {
+      this.where = 'signature';
+      this.params = new Map();
+      for (const p of kernel.signature.buffers) {
+        if (this.params.has(p.buf.id)) this.fail(`buffer #${p.buf.id} is a parameter twice`);
+        const elements = p.shape.reduce((n, d) => n * d, 1);
+        if (elements !== p.buf.length)
+          this.fail(`${p.role} buffer #${p.buf.id} has shape [${p.shape}] but ${p.buf.length} elements`);
+        this.params.set(p.buf.id, p);
+      }
+      this.where = 'body';
+    }
   }
 
   private fail(message: string): never {
@@ -75,6 +103,20 @@ class Verifier {
     if (!Number.isInteger(buf.length) || buf.length < 0)
       this.fail(`buffer #${buf.id} has length ${buf.length}`);
     if (buf.dtype === 'string') this.fail(`buffer #${buf.id} is a string buffer`);
+    if (!this.params) return;
+    const p = this.params.get(buf.id);
+    if (!p) this.fail(`buffer #${buf.id} (${buf.dtype}[${buf.length}]) is not in the kernel's signature`);
+    if (p.buf.dtype !== buf.dtype || p.buf.length !== buf.length)
+      this.fail(
+        `buffer #${buf.id} is used as ${buf.dtype}[${buf.length}] but the signature has ${p.buf.dtype}[${p.buf.length}]`,
+      );
+  }
+
+  /** A buffer the statement writes: a parameter the kernel may write. */
+  private written(buf: BufRef): void {
+    const role = this.params?.get(buf.id)?.role;
+    if (role && READ_ONLY_ROLES.has(role))
+      this.fail(`stores into buffer #${buf.id}, which the kernel only reads (its ${role})`);
   }
 
   private index(buf: BufRef, index: Expr, what: string): void {
@@ -100,6 +142,8 @@ class Verifier {
       }
       case 'dim':
         if (!this.ranges[e.name]) this.fail(`shape symbol '${e.name}' is not declared`);
+        if (this.kernel.signature && !this.kernel.signature.dims.includes(e.name))
+          this.fail(`shape symbol '${e.name}' is not among the kernel's dims`);
         return;
       case 'load':
         this.buffer(e.buf);
@@ -178,6 +222,7 @@ class Verifier {
     this.view(g.a, g.M, g.K, 'A');
     this.view(g.b, g.K, g.N, 'B');
     this.view(g.c, g.M, g.N, 'C');
+    this.written(g.c.buf);
     if (g.c.cs !== 1) this.fail(`gemm C has column stride ${g.c.cs}; it must be 1`);
     if (g.bias) this.view(g.bias, g.M, g.N, 'bias');
   }
@@ -225,6 +270,7 @@ class Verifier {
       }
       case 'store':
         this.buffer(s.buf);
+        this.written(s.buf);
         this.index(s.buf, s.index, 'store');
         this.expr(s.value);
         if (s.value.t !== scalarOf(s.buf.dtype))

@@ -26,16 +26,19 @@ export function opsetOf(opsets: Record<string, number>, node: Node): number {
   return opsets[node.domain] ?? opsets[''] ?? 1;
 }
 
-/** A node's OpContext, from where its input types and compile-time values are looked up. */
+/**
+ * A node's OpContext — the one place one is built from a node: its opset from the graph's imports
+ * (opsetOf), its input types and compile-time values from where they are looked up.
+ */
 export function contextOf(
   node: Node,
-  opset: number,
+  opsets: Record<string, number>,
   typeOf: (name: string) => TensorType | undefined,
   constOf: (name: string) => HostTensor | undefined,
 ): OpContext {
   return {
     node,
-    opset,
+    opset: opsetOf(opsets, node),
     inputs: node.inputs.map((n) => (n === '' ? undefined : typeOf(n))),
     consts: node.inputs.map((n) => (n === '' ? undefined : constOf(n))),
   };

@@ -146,11 +146,10 @@ function subgraphReads(nodes: Node[]): string[] {
  * compile-time constant: ops that need an input's values (a Resize scale, RoiAlign rois) keep float32.
  */
 function readsAtRunTime(graph: Graph, node: Node, weight: string): boolean {
-  const opset = opsetOf(graph.opsets, node);
-  const def = findOp(node.op, node.domain, opset);
+  const def = findOp(node.op, node.domain, opsetOf(graph.opsets, node));
   if (!def) return false;
   const ctx = (constant: (name: string) => HostTensor | undefined): OpContext =>
-    contextOf(node, opset, (n) => graph.types.get(n), constant);
+    contextOf(node, graph.opsets, (n) => graph.types.get(n), constant);
   try {
     const before = def.infer(ctx((n) => graph.initializers.get(n)));
     const after = def.infer(ctx((n) => (n === weight ? undefined : graph.initializers.get(n))));

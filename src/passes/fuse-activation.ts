@@ -9,9 +9,12 @@
  */
 import type { Graph, Node } from '../ir/graph.js';
 import type { Activation, BufRef, Expr, Kernel, Stmt } from '../kernels/ir.js';
-import { f32, forEachIndex, load, max, min, store } from '../kernels/build.js';
+import { forEachIndex, load, store } from '../kernels/build.js';
+import { activate } from '../kernels/rewrite/epilogue.js';
+import { someExpr } from '../kernels/walk.js';
 import { tensorToNumbers } from '../ir/tensor.js';
 import { fusedActivation } from '../ops/activation-attr.js';
+import { opsetOf } from '../ops/registry.js';
 
 const PRODUCERS = new Set(['Conv', 'Gemm', 'MatMul']);
 
@@ -19,8 +22,7 @@ function activationOf(node: Node, graph: Graph): Activation | undefined {
   if (node.domain !== '') return undefined;
   if (node.op === 'Relu') return { op: 'relu' };
   if (node.op !== 'Clip') return undefined;
-  const opset = graph.opsets[''] ?? 1;
-  if (opset < 11) {
+  if (opsetOf(graph.opsets, node) < 11) {
     const lo = node.attrs.min;
     const hi = node.attrs.max;
     return {
@@ -74,22 +76,7 @@ export { fusedActivation };
 export function applyActivation(kernels: Kernel[], out: BufRef, act: Activation): Kernel[] {
   const gemms: Extract<Stmt, { k: 'gemm' }>[] = [];
   let owned = true;
-  const reads = (e: Expr): boolean => {
-    switch (e.k) {
-      case 'load':
-        return e.buf.id === out.id || reads(e.index);
-      case 'bin':
-      case 'cmp':
-        return reads(e.a) || reads(e.b);
-      case 'un':
-      case 'cast':
-        return reads(e.a);
-      case 'select':
-        return reads(e.cond) || reads(e.a) || reads(e.b);
-      default:
-        return false;
-    }
-  };
+  const reads = (e: Expr) => someExpr(e, (x) => x.k === 'load' && x.buf.id === out.id);
   const walk = (stmts: Stmt[]) => {
     for (const s of stmts) {
       if (s.k === 'loop') walk(s.body);
@@ -110,7 +97,8 @@ export function applyActivation(kernels: Kernel[], out: BufRef, act: Activation)
     for (const g of gemms) g.act = act;
     return kernels;
   }
-  const clamp = (x: Expr) => (act.op === 'relu' ? max(x, f32(0)) : min(max(x, f32(act.min)), f32(act.max)));
-  const body = forEachIndex([out.length], 'act', ([i]) => [store(out, i, clamp(load(out, i)))]);
+  const body = forEachIndex([out.length], 'act', ([i]) => [store(out, i, activate(act, load(out, i)))], {
+    parallel: true,
+  });
   return [...kernels, { name: 'activation', body }];
 }

@@ -6,7 +6,7 @@
  */
 import type { Graph, Node } from '../ir/graph.js';
 import type { DType } from '../ir/dtype.js';
-import { findOp } from '../ops/registry.js';
+import { findOp, opsetOf } from '../ops/registry.js';
 import { FUSED_DOMAIN } from '../ops/fused.js';
 
 const EXACT_INTERMEDIATES: readonly DType[] = [
@@ -25,8 +25,7 @@ export function fuseElementwise(graph: Graph): Graph {
     for (const i of n.inputs) if (i !== '') consumers.set(i, (consumers.get(i) ?? 0) + 1);
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   const isElementwise = (n: Node) =>
-    n.outputs.length === 1 &&
-    !!findOp(n.op, n.domain, graph.opsets[n.domain] ?? graph.opsets[''] ?? 1)?.elementwise;
+    n.outputs.length === 1 && !!findOp(n.op, n.domain, opsetOf(graph.opsets, n))?.elementwise;
 
   // value name → the group (list of nodes, in order) whose last node produces it
   const groups = new Map<string, Node[]>();

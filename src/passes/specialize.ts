@@ -97,7 +97,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     if (!def) throw unsupported(node, opset);
     const ctx = contextOf(
       node,
-      opset,
+      graph.opsets,
       (n) => types.get(n),
       (n) => consts.get(n),
     );

@@ -1,6 +1,6 @@
 /** The Kernel IR verifier names the kernel and the statement it rejects; shape symbols and run-time extents. */
 import { describe, expect, it } from 'vitest';
-import type { BufRef, Expr, Kernel, ShapeSymbol, Stmt } from '../../src/kernels/ir.js';
+import type { BufRef, Expr, GemmStmt, Kernel, ShapeSymbol, Stmt } from '../../src/kernels/ir.js';
 import {
   add,
   bin,
@@ -24,6 +24,11 @@ const X: BufRef = { id: 0, dtype: 'float32', length: 8 };
 const Y: BufRef = { id: 1, dtype: 'float32', length: 8 };
 const I: BufRef = { id: 2, dtype: 'int64', length: 8 };
 const kernel = (body: Stmt[]): Kernel => ({ name: 'k', body });
+/** C = A·B with M = 2, N = K = n, every view row-major from element 0 */
+const gemmOf = (a: BufRef, b: BufRef, c: BufRef, n: number): GemmStmt => {
+  const view = (buf: BufRef) => ({ buf, offset: i32(0), rs: n, cs: 1 });
+  return { k: 'gemm', M: 2, N: n, K: n, a: view(a), b: view(b), c: view(c), alpha: 1, beta: 0 };
+};
 
 describe('verifyKernel', () => {
   it('accepts a well-formed kernel', () => {
@@ -83,19 +88,7 @@ describe('verifyKernel', () => {
     ['a float index', [store(Y, cast('f32', i32(0)), f32(0))], /store index into buffer #1 is f32/],
     [
       'a gemm view outside its buffer',
-      [
-        {
-          k: 'gemm',
-          M: 2,
-          N: 4,
-          K: 4,
-          a: { buf: X, offset: i32(0), rs: 4, cs: 1 },
-          b: { buf: X, offset: i32(0), rs: 4, cs: 1 },
-          c: { buf: Y, offset: i32(0), rs: 4, cs: 1 },
-          alpha: 1,
-          beta: 1,
-        },
-      ],
+      [gemmOf(X, X, Y, 4)],
       /gemm B \(4×4 at 0, strides 4,1\) reaches outside buffer #0\[8\]/,
     ],
   ];
@@ -178,5 +171,61 @@ describe('verifyKernel: shape symbols', () => {
     interpretKernels([kernel(body)], mem, { n: 3 });
     expect([...mem.get(Y)]).toEqual([2, 2, 2, 0, 0, 0, 0, 0]);
     expect(() => interpretKernels([kernel(body)], mem)).toThrow(/shape symbol 'n' has no value/);
+  });
+});
+
+describe('verifyKernel: the signature', () => {
+  const W: BufRef = { id: 3, dtype: 'float32', length: 8 };
+  const signed = (body: Stmt[], dims: string[] = []): Kernel => ({
+    name: 'signed',
+    body,
+    signature: {
+      buffers: [
+        { buf: X, role: 'input', shape: [2, 4] },
+        { buf: W, role: 'weight', shape: [8] },
+        { buf: Y, role: 'output', shape: [8] },
+      ],
+      dims,
+    },
+  });
+  const copy = loop('i', 8, [store(Y, v('i'), add(load(X, v('i')), load(W, v('i'))))]);
+
+  it('accepts a kernel that reads its inputs and weights and writes its output', () => {
+    expect(() => verifyKernel(signed([copy]))).not.toThrow();
+  });
+
+  it.each<[string, Kernel, RegExp]>([
+    [
+      'a buffer the signature lacks',
+      signed([loop('i', 8, [store(Y, v('i'), cast('f32', load(I, v('i'))))])]),
+      /kernel 'signed': body\[0\].body\[0\] store: buffer #2 \(int64\[8\]\) is not in the kernel's signature/,
+    ],
+    [
+      'a store into an input',
+      signed([copy, store(X, i32(0), f32(0))]),
+      /kernel 'signed': body\[1\] store: stores into buffer #0, which the kernel only reads \(its input\)/,
+    ],
+    [
+      'a gemm writing a weight',
+      signed([gemmOf(X, Y, W, 2)]),
+      /body\[0\] gemm: stores into buffer #3, which the kernel only reads \(its weight\)/,
+    ],
+    [
+      'a buffer used at another length than its parameter',
+      signed([store({ ...Y, length: 4 }, i32(0), f32(0))]),
+      /buffer #1 is used as float32\[4\] but the signature has float32\[8\]/,
+    ],
+    [
+      'a shape that does not match the buffer',
+      { ...signed([]), signature: { buffers: [{ buf: X, role: 'input', shape: [3] }], dims: [] } },
+      /kernel 'signed': signature: input buffer #0 has shape \[3\] but 8 elements/,
+    ],
+    [
+      'a dim outside the signature',
+      signed([loop('i', dim('n'), [])]),
+      /shape symbol 'n' is not among the kernel's dims/,
+    ],
+  ])('rejects %s, naming the kernel and the statement', (_, k, message) => {
+    expect(() => verifyKernel(k, [{ name: 'n', min: 0, max: 8 }])).toThrow(message);
   });
 });

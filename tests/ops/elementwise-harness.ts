@@ -8,7 +8,7 @@ import { dtypeBytes, type DType, type TypedArray } from '../../src/ir/dtype.js';
 import type { AttrValue, Node, TensorType } from '../../src/ir/graph.js';
 import { allocTensor, sizeOf, tensorFromNumbers, type HostTensor } from '../../src/ir/tensor.js';
 import type { PlacedBuffer, Program } from '../../src/kernels/ir.js';
-import { findOp, type OpContext } from '../../src/ops/registry.js';
+import { contextOf as opContext, findOp, type OpContext } from '../../src/ops/registry.js';
 import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
 
 export const t = (dtype: DType, dims: number[], values: ArrayLike<number>): HostTensor =>
@@ -30,12 +30,19 @@ function contextOf(
     attrs,
   };
   const isHost = (x: HostTensor | TensorType | undefined): x is HostTensor => !!x && 'data' in x;
-  return {
+  const input = (name: string) => inputs[Number(name.slice(2))];
+  return opContext(
     node,
-    opset,
-    inputs: inputs.map((x) => (x ? { dtype: x.dtype, shape: isHost(x) ? x.dims : x.shape } : undefined)),
-    consts: inputs.map((x, i) => (isHost(x) && !dynamic.includes(i) ? x : undefined)),
-  };
+    { '': opset },
+    (name) => {
+      const x = input(name);
+      return x && { dtype: x.dtype, shape: isHost(x) ? x.dims : x.shape };
+    },
+    (name) => {
+      const x = input(name);
+      return isHost(x) && !dynamic.includes(Number(name.slice(2))) ? x : undefined;
+    },
+  );
 }
 
 function defOf(op: string, opset: number) {

@@ -14,6 +14,7 @@
  * rest run optimized.
  */
 import type { Expr, Extent, Stmt } from '../../kernels/ir.js';
+import { forEachStmt, names, visitExpr } from '../../kernels/walk.js';
 
 /**
  * Work of one chunk (units: see workOf; about one multiply-add of gemm) worth a call: ~0.1 ms of
@@ -32,22 +33,9 @@ export function chunkCount(n: number, work: number): number {
 }
 
 function exprSize(e: Expr): number {
-  switch (e.k) {
-    case 'const':
-    case 'var':
-    case 'dim':
-      return 1;
-    case 'load':
-      return 1 + exprSize(e.index);
-    case 'bin':
-    case 'cmp':
-      return 1 + exprSize(e.a) + exprSize(e.b);
-    case 'un':
-    case 'cast':
-      return 1 + exprSize(e.a);
-    case 'select':
-      return 1 + exprSize(e.cond) + exprSize(e.a) + exprSize(e.b);
-  }
+  let nodes = 0;
+  visitExpr(e, () => nodes++);
+  return nodes;
 }
 
 /**
@@ -81,69 +69,18 @@ export function workOf(list: Stmt[], bound: (n: Extent) => number): number {
   return sum;
 }
 
-function exprVars(e: Expr, out: Set<string>): void {
-  switch (e.k) {
-    case 'const':
-    case 'dim':
-      return;
-    case 'var':
-      out.add(e.name);
-      return;
-    case 'load':
-      return exprVars(e.index, out);
-    case 'bin':
-    case 'cmp':
-      exprVars(e.a, out);
-      return exprVars(e.b, out);
-    case 'un':
-    case 'cast':
-      return exprVars(e.a, out);
-    case 'select':
-      exprVars(e.cond, out);
-      exprVars(e.a, out);
-      return exprVars(e.b, out);
-  }
-}
-
 /**
  * The names a loop reads from outside it (`free`), and whether it assigns (`set`) any of them: a loop
  * that does (e.g. a reduction into an outer accumulator) cannot move into a function of its own.
  */
 export function freeNames(s: Extract<Stmt, { k: 'loop' }>): { free: string[]; setsOuter: boolean } {
+  const declared = new Set<string>([s.v]);
   const used = new Set<string>();
   const assigned = new Set<string>();
-  const declared = new Set<string>([s.v]);
-  const walk = (list: Stmt[]): void => {
-    for (const st of list) {
-      switch (st.k) {
-        case 'loop':
-          declared.add(st.v);
-          walk(st.body);
-          break;
-        case 'local':
-          declared.add(st.name);
-          exprVars(st.init, used);
-          break;
-        case 'set':
-          assigned.add(st.name);
-          exprVars(st.value, used);
-          break;
-        case 'store':
-          exprVars(st.index, used);
-          exprVars(st.value, used);
-          break;
-        case 'if':
-          exprVars(st.cond, used);
-          walk(st.then);
-          walk(st.else ?? []);
-          break;
-        case 'gemm':
-          for (const view of [st.a, st.b, st.c, st.bias]) if (view) exprVars(view.offset, used);
-          break;
-      }
-    }
-  };
-  walk(s.body);
+  for (const st of s.body) {
+    names(st, declared, used);
+    forEachStmt(st, (x) => x.k === 'set' && assigned.add(x.name));
+  }
   return {
     free: [...used].filter((n) => !declared.has(n)),
     setsOuter: [...assigned].some((n) => !declared.has(n)),

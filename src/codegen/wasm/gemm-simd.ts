@@ -8,7 +8,7 @@
  * v128.load32_splat, one instruction (vbroadcastss) instead of a load plus a shuffle: about 3× faster here.
  */
 import type { GemmStmt, MatView } from '../../kernels/ir.js';
-import type { KernelEmitter } from './render.js';
+import type { KernelEmitter } from './emitter.js';
 import { constText } from './types.js';
 
 /** Lane-generic instruction table, so the epilogue is written once for vectors and scalars. */

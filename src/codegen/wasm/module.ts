@@ -2,7 +2,10 @@
 import binaryen from 'binaryen';
 import type { Program } from '../../kernels/ir.js';
 import { renderHelpers } from './helpers.js';
-import { renderKernel, type ProgramContext } from './render.js';
+import { renderKernel } from './render.js';
+import { scalarGemmFallback } from './gemm.js';
+import { rewriteKernel, type Rewrite } from '../../kernels/rewrite/pipeline.js';
+import type { ProgramContext } from './emitter.js';
 import { rangesOf } from '../../kernels/extent.js';
 import { dimsBlockProblem } from '../../kernels/verify.js';
 import './mathlib/index.js';
@@ -21,6 +24,9 @@ export interface WasmOptions {
 
 const PAGE = 65536;
 const MAX_PAGES = 65536;
+
+/** The rewrites the wasm target applies to every kernel before rendering it. */
+export const wasmRewrites: readonly Rewrite[] = [scalarGemmFallback];
 
 /** Kernel function names: WAT ids allow only some characters, and two kernels may share a name. */
 const KERNEL_PREFIX = 'kernel.';
@@ -58,7 +64,7 @@ export function programToWat(program: Program, opts: WasmOptions = {}): string {
   const entry = (name: string, kernels: Program['init']): string => {
     const calls = kernels.map((k) => {
       const id = kernelId(funcs.length, k.name);
-      funcs.push(renderKernel(k, id, ctx));
+      funcs.push(renderKernel(rewriteKernel(k, wasmRewrites), id, ctx));
       return `(call ${id})`;
     });
     return `(func $${name} (export "${name}") ${calls.join(' ')})`;

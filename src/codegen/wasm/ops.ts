@@ -3,7 +3,7 @@
  * instruction, or a call to a helper function (non-trapping integer division, math library).
  */
 import type { BinOp, CmpOp, Expr, Scalar, UnOp } from '../../kernels/ir.js';
-import { isSafeDivisor } from '../../kernels/analysis.js';
+import { isSafeDivisor } from '../../kernels/analysis/divisor.js';
 
 /** An instruction applied to the operands, or a helper function called with them. */
 export type Code = { instr: string } | { helper: string };

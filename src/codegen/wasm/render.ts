@@ -1,43 +1,12 @@
 /** Renders one Kernel IR kernel as a WAT function. */
 import type { BufRef, Expr, Extent, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
-import { extentRange, type SymbolRanges } from '../../kernels/extent.js';
+import { extentRange } from '../../kernels/extent.js';
 import { binCode, castCode, cmpCode, unCode, type Code, type UnCode } from './ops.js';
 import { constText, storageOf, WASM_TYPE } from './types.js';
 import { renderGemm } from './gemm.js';
 import { renderVector, vectorizableReduction, vectorizableStores, type Reduction } from './vectorize.js';
 import { chunkCount, freeNames, MIN_SPLIT, workOf } from './chunks.js';
-
-/** What a kernel needs from the whole program: where buffers live, and which helpers were used. */
-export interface ProgramContext {
-  offsets: Map<number, number>;
-  /** byte address of each shape symbol's int32 in the dims block */
-  dims: Map<string, number>;
-  /** the shape symbols' declared bounds */
-  ranges: SymbolRanges;
-  helpers: Set<string>;
-  /** relaxed-SIMD instructions allowed */
-  relaxedSimd: boolean;
-  /** split large kernels' heavy loops into functions called in chunks (chunks.ts) */
-  chunks: boolean;
-  /**
-   * Scratch memory the generated code owns, past the program's buffers (e.g. gemm's packed B panels):
-   * `base` is its byte offset, `bytes` grows to the most any kernel asked for. Kernels run one at a time,
-   * so they all share it.
-   */
-  scratch: { base: number; bytes: number };
-}
-
-/** An element address split as wasm wants it: a dynamic i32 byte address plus a constant `offset=`. */
-export interface Address {
-  addr: string;
-  offset: number;
-}
-
-/**
- * A loop bound as the loop renderers take it: a number, or the id of an i32 local holding it (a run-time
- * extent, evaluated once when the loop starts).
- */
-type Bound = number | string;
+import type { Address, Bound, KernelEmitter, ProgramContext } from './emitter.js';
 
 const boundText = (b: Bound) => (typeof b === 'number' ? `(i32.const ${b})` : `(local.get ${b})`);
 
@@ -48,7 +17,8 @@ interface Outlined {
   body: string;
 }
 
-export class KernelEmitter {
+/** The WAT statement renderer of one kernel (gemm.ts and gemm-simd.ts see it as a KernelEmitter). */
+class WatEmitter implements KernelEmitter {
   /** every wasm local of the kernel; each of its functions declares them all (the optimizer drops unused ones) */
   private readonly locals: { id: string; type: string }[] = [];
   private readonly outlined: Outlined[] = [];
@@ -558,7 +528,7 @@ ${body}
 
 export function renderKernel(kernel: Kernel, id: string, program: ProgramContext): string {
   try {
-    return new KernelEmitter(kernel, program).render(id);
+    return new WatEmitter(kernel, program).render(id);
   } catch (err) {
     throw new Error(`wasm codegen: kernel '${kernel.name}': ${(err as Error).message}`, { cause: err });
   }

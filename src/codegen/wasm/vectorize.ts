@@ -9,6 +9,7 @@
  * iterations at once cannot reorder a read and a write of the same element.
  */
 import type { BinOp, BufRef, CmpOp, Expr, Stmt, UnOp } from '../../kernels/ir.js';
+import { someExpr, visitExpr } from '../../kernels/walk.js';
 import { VECTOR_MATH, vectorMathHelper, type VectorMathOp } from './mathlib/vector.js';
 
 type Loop = Extract<Stmt, { k: 'loop' }>;
@@ -43,25 +44,7 @@ const VEC_CMP: Partial<Record<CmpOp, string>> = {
 /** Unary ops rendered by a call to an f32x4 math helper (mathlib/vector.ts): one call per four lanes. */
 const isVectorMath = (op: UnOp): op is VectorMathOp => (VECTOR_MATH as readonly string[]).includes(op);
 
-function dependsOn(e: Expr, v: string): boolean {
-  switch (e.k) {
-    case 'const':
-    case 'dim':
-      return false;
-    case 'var':
-      return e.name === v;
-    case 'load':
-      return dependsOn(e.index, v);
-    case 'bin':
-    case 'cmp':
-      return dependsOn(e.a, v) || dependsOn(e.b, v);
-    case 'un':
-    case 'cast':
-      return dependsOn(e.a, v);
-    case 'select':
-      return dependsOn(e.cond, v) || dependsOn(e.a, v) || dependsOn(e.b, v);
-  }
-}
+const dependsOn = (e: Expr, v: string): boolean => someExpr(e, (x) => x.k === 'var' && x.name === v);
 
 /**
  * s when index is s·v + (terms not depending on v), with v appearing in exactly one term, `v` (s = 1) or
@@ -116,27 +99,9 @@ function vectorizable(e: Expr, v: string): boolean {
   }
 }
 
-function loadsIn(e: Expr, out: Extract<Expr, { k: 'load' }>[] = []): Extract<Expr, { k: 'load' }>[] {
-  switch (e.k) {
-    case 'load':
-      out.push(e);
-      loadsIn(e.index, out);
-      break;
-    case 'bin':
-    case 'cmp':
-      loadsIn(e.a, out);
-      loadsIn(e.b, out);
-      break;
-    case 'un':
-    case 'cast':
-      loadsIn(e.a, out);
-      break;
-    case 'select':
-      loadsIn(e.cond, out);
-      loadsIn(e.a, out);
-      loadsIn(e.b, out);
-      break;
-  }
+function loadsIn(e: Expr): Extract<Expr, { k: 'load' }>[] {
+  const out: Extract<Expr, { k: 'load' }>[] = [];
+  visitExpr(e, (x) => x.k === 'load' && out.push(x));
   return out;
 }
 

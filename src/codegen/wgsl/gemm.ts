@@ -3,7 +3,8 @@
  * each of its 64 invocations one row of 4 columns; A and B pass through workgroup memory 16 k at a time.
  */
 import type { GemmStmt, MatView } from '../../kernels/ir.js';
-import { f32 } from '../../kernels/build.js';
+import { v } from '../../kernels/build.js';
+import { epilogue } from '../../kernels/rewrite/epilogue.js';
 import { ENTRY_PARAMS, KernelEmitter } from './render.js';
 
 const TILE = 16;
@@ -41,14 +42,9 @@ export function renderTiledGemm(
   /** `mem` word of element (r, c) of a view, with r and c WGSL i32 expressions */
   const at = (view: MatView, base: string, r: string, c: string) =>
     `${base} + (${r}) * ${view.rs}i + (${c}) * ${view.cs}i`;
-  let value = g.alpha === 1 ? 'acc[j]' : `acc[j] * ${emitter.expr(f32(g.alpha))}`;
-  if (g.bias) {
-    const bias = `bitcast<f32>(mem[${at(g.bias, 'bias0', 'm', 'n')}])`;
-    value += ` + ${g.beta === 1 ? bias : `${bias} * ${emitter.expr(f32(g.beta))}`}`;
-  }
-  if (g.act?.op === 'relu') value = `fmax_f32(${value}, 0.0f)`;
-  if (g.act?.op === 'clip')
-    value = `fmin_f32(fmax_f32(${value}, ${emitter.expr(f32(g.act.min))}), ${emitter.expr(f32(g.act.max))})`;
+  emitter.alias('acc', 'acc[j]', 'f32');
+  if (g.bias) emitter.alias('bias', `bitcast<f32>(mem[${at(g.bias, 'bias0', 'm', 'n')}])`, 'f32');
+  const value = emitter.expr(epilogue(g, v('acc', 'f32'), g.bias ? v('bias', 'f32') : undefined));
   const [tileA, tileB] = [`${entry}_a`, `${entry}_b`];
   const code = `var<workgroup> ${tileA}: array<array<f32, ${TILE}>, ${TILE}>;
 var<workgroup> ${tileB}: array<array<f32, ${TILE}>, ${TILE}>;

@@ -3,13 +3,18 @@
  * binds one storage buffer that mirrors the wasm module's linear memory byte for byte, so the Program's
  * buffer offsets hold for both targets.
  */
-import type { Kernel, PlacedBuffer, Program } from '../../kernels/ir.js';
+import type { Kernel, PlacedBuffer, Program, Stmt } from '../../kernels/ir.js';
+import { unsupported } from './types.js';
 import { renderHelpers } from './helpers.js';
-import { parallelNest } from './parallel.js';
+import { parallelNest } from '../../kernels/analysis/parallel.js';
 import { renderEntry } from './render.js';
 import { renderTiledGemm, tiledGemmFits } from './gemm.js';
-import { demoteF64, dissolveTrivialLoops, lowerNestedGemms, splitIndependent } from './rewrite.js';
-import { sinkLocals } from './locals.js';
+import { demoteF64 } from '../../kernels/rewrite/demote-f64.js';
+import { dissolveTrivialLoops } from '../../kernels/rewrite/dissolve-loops.js';
+import { sinkLocals } from '../../kernels/rewrite/sink-locals.js';
+import { splitIndependent } from '../../kernels/rewrite/split-independent.js';
+import { gemmsToLoops } from '../../kernels/rewrite/gemm-to-loops.js';
+import { rewriteKernel, type Rewrite } from '../../kernels/rewrite/pipeline.js';
 import { rangesOf } from '../../kernels/extent.js';
 import { dimsBlockProblem } from '../../kernels/verify.js';
 
@@ -28,6 +33,28 @@ export interface WgslProgram {
   memoryBytes: number;
   init: WgslDispatch[];
   run: WgslDispatch[];
+}
+
+/**
+ * The rewrites the webgpu target applies to every kernel before splitting it into dispatches: WGSL has
+ * no f64; loops of one iteration would hide the nests worth spreading; locals declared outside a row loop
+ * would tie its iterations together.
+ */
+export const wgslRewrites: readonly Rewrite[] = [demoteF64, dissolveTrivialLoops, sinkLocals];
+
+/**
+ * A dispatch's gemms that are not a whole tiled dispatch run as loops of one output column per block, so
+ * that each (row, column) can be an invocation of its own.
+ */
+export const lowerDispatchGemms: Rewrite = (body) => gemmsToLoops(body, 1);
+
+/** A kernel's body after wgslRewrites; a rewrite's refusal (demoteF64's) is a limit of this target. */
+function rewritten(kernel: Kernel): Stmt[] {
+  try {
+    return rewriteKernel(kernel, wgslRewrites).body;
+  } catch (err) {
+    throw unsupported((err as Error).message);
+  }
 }
 
 const MEMORY_DECL = '@group(0) @binding(0) var<storage, read_write> mem: array<u32>;';
@@ -54,13 +81,13 @@ export function compileProgramWgsl(program: Program): WgslProgram {
   const entries: string[] = [];
   const dispatchesOf = (kernel: Kernel): WgslDispatch[] => {
     try {
-      return splitIndependent(sinkLocals(dissolveTrivialLoops(demoteF64(kernel.body)))).map((part) => {
+      return splitIndependent(rewritten(kernel)).map((part) => {
         const entry = entryName(entries.length, kernel.name);
         const gemm = part.length === 1 && part[0].k === 'gemm' ? part[0] : undefined;
         let rendered;
         if (gemm && tiledGemmFits(gemm, offsets)) rendered = renderTiledGemm(gemm, entry, offsets, dims);
         else {
-          const body = lowerNestedGemms(part);
+          const body = lowerDispatchGemms(part);
           rendered = renderEntry(entry, body, parallelNest(body, placed, ranges), offsets, dims);
         }
         entries.push(rendered.code);

@@ -3,7 +3,7 @@
  * an infix operator, a WGSL built-in, or a helper function (helpers.ts) where WGSL differs from the IR.
  */
 import type { BinOp, CmpOp, Expr, UnOp } from '../../kernels/ir.js';
-import { isSafeDivisor } from '../../kernels/analysis.js';
+import { isSafeDivisor } from '../../kernels/analysis/divisor.js';
 import type { WgslScalar } from './types.js';
 
 type Render = (...args: string[]) => string;

@@ -2,7 +2,7 @@
 import type { BufRef, Expr, Extent, Scalar, Stmt } from '../../kernels/ir.js';
 import { binCode, castCode, cmpCode, unCode } from './ops.js';
 import { computeType, constText, storageOf, wgslType, type WgslScalar } from './types.js';
-import type { ParallelNest } from './parallel.js';
+import type { ParallelNest } from '../../kernels/analysis/parallel.js';
 
 export const WORKGROUP_SIZE = 64;
 const MAX_GROUPS_PER_DIMENSION = 65535;
@@ -37,6 +37,11 @@ export class KernelEmitter {
     this.decls.push(`var ${id}: ${type};`);
     this.names.set(name, { id, t: type });
     return id;
+  }
+
+  /** Lets IR name `name` stand for WGSL text the caller declares itself (a hand-written shader's value). */
+  alias(name: string, text: string, t: Scalar): void {
+    this.names.set(name, { id: text, t: wgslType(t) });
   }
 
   private lookup(name: string, t: Scalar): string {

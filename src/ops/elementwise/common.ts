@@ -10,7 +10,7 @@ import {
   i32,
   linearIndex,
   load,
-  loop,
+  parallelLoop,
   store,
   stridesOf,
   v,
@@ -123,16 +123,21 @@ export function elementwiseKernel(
   if (flat) {
     const i = v('i');
     const values = operands.map((o) => load(o.buf, sizeOf(o.shape) === n ? i : i32(0)));
-    return { name, body: [loop('i', n, [store(out, i, checked(compute(values)))])] };
+    return { name, body: [parallelLoop('i', n, [store(out, i, checked(compute(values)))])] };
   }
   const outStrides = stridesOf(outShape);
-  const body = forEachIndex(outShape, 'd', (idx) => [
-    store(
-      out,
-      linearIndex(idx, outStrides),
-      checked(compute(operands.map((o) => load(o.buf, broadcastIndex(idx, o.shape))))),
-    ),
-  ]);
+  const body = forEachIndex(
+    outShape,
+    'd',
+    (idx) => [
+      store(
+        out,
+        linearIndex(idx, outStrides),
+        checked(compute(operands.map((o) => load(o.buf, broadcastIndex(idx, o.shape))))),
+      ),
+    ],
+    { parallel: true },
+  );
   return { name, body };
 }
 

@@ -17,7 +17,7 @@
 import type { Activation, BufRef, Expr, Stmt } from '../../kernels/ir.js';
 import { add, bin, f32, i32, load, loop, mul, store, v } from '../../kernels/build.js';
 import { gemm, view } from './gemm-helpers.js';
-import type { ConvGeometry } from './conv.js';
+import type { ConvGeometry } from './conv-geometry.js';
 
 /** Fewer input channels make each tap's gemm too short to pay for its tile set-up and epilogue. */
 const MIN_CHANNELS = 16;

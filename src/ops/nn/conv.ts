@@ -29,17 +29,10 @@ import { gemm, view } from './gemm-helpers.js';
 import { im2col } from './im2col.js';
 import { shiftedConvFits, shiftedConvLowering } from './conv-shifted.js';
 import { fusedActivation } from '../activation-attr.js';
-import { activate, depthwiseFits, depthwiseLoops } from './depthwise.js';
-import { forwardWindow, insideInput, tapCoord, type Window } from './window.js';
-
-export interface ConvGeometry {
-  N: number;
-  C: number;
-  M: number;
-  group: number;
-  inSpatial: number[];
-  window: Window;
-}
+import { depthwiseFits, depthwiseLoops } from './depthwise.js';
+import { activate } from '../../kernels/rewrite/epilogue.js';
+import type { ConvGeometry } from './conv-geometry.js';
+import { forwardWindow, insideInput, tapCoord } from './window.js';
 
 /** The group attribute, checked against X channels and W dims 0/1 (ConvTranspose: W is [C, M/group, k...]). */
 export function groupOf(

@@ -8,16 +8,10 @@
  * interior is one loop whose store is act(bias + Σ_kh Σ_kw X·w), four columns per f32x4.
  */
 import type { Activation, BufRef, Expr, Stmt } from '../../kernels/ir.js';
-import { add, f32, i32, load, local, loop, max, min, mul, v } from '../../kernels/build.js';
-import type { ConvGeometry } from './conv.js';
+import { add, f32, i32, load, local, loop, mul, v } from '../../kernels/build.js';
+import type { ConvGeometry } from './conv-geometry.js';
+import { activate } from '../../kernels/rewrite/epilogue.js';
 import { windowPlane2d, windowRunsFit } from './window-runs.js';
-
-/** act(x) as Kernel IR (the same clamp the gemm epilogue applies). */
-export function activate(act: Activation | undefined, x: Expr): Expr {
-  if (!act) return x;
-  if (act.op === 'relu') return max(x, f32(0));
-  return min(max(x, f32(act.min)), f32(act.max));
-}
 
 /** Whether `depthwiseLoops` handles this conv: float32 2-D, one input channel per group, code not too big. */
 export function depthwiseFits(g: ConvGeometry, dtype: string): boolean {

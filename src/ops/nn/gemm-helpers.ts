@@ -3,6 +3,7 @@ import type { BufRef, Expr, GemmStmt, MatView, Scalar, Stmt } from '../../kernel
 import { add, i32, load, local, loop, mul, set, store, v } from '../../kernels/build.js';
 import { scalarOf } from '../../kernels/ir.js';
 import { cnst } from '../../kernels/build.js';
+import { at as viewIndex } from '../../kernels/rewrite/epilogue.js';
 
 export const view = (buf: BufRef, offset: Expr, rs: number, cs: number): MatView => ({ buf, offset, rs, cs });
 
@@ -54,9 +55,8 @@ export function unitColumnB(
   return { view: view(buf, i32(0), N, 1), prep };
 }
 
-/** Element (r, c) of a view. */
-export const at = (m: MatView, r: Expr, c: Expr): Expr =>
-  load(m.buf, add(m.offset, add(m.rs === 1 ? r : mul(r, i32(m.rs)), m.cs === 1 ? c : mul(c, i32(m.cs)))));
+/** Element (r, c) of a view, loaded. */
+export const at = (m: MatView, r: Expr, c: Expr): Expr => load(m.buf, viewIndex(m, r, c));
 
 /**
  * Plain loops computing C[m, n] = epilogue(Σ_k A[m, k]·B[k, n]) in the compute type of C's dtype:

@@ -11,7 +11,8 @@ import type { BufRef, Expr, Kernel, Stmt } from '../../kernels/ir.js';
 import { add, cast, div, i32, load, mul, sub, un } from '../../kernels/build.js';
 import { registerOp, type LowerIO, type OpContext } from '../registry.js';
 import { fail, fmtShape, requireMinRank, requireShape, typedInput } from '../nn/common.js';
-import { directConvLoops, groupOf, kernelShape, type ConvGeometry } from '../nn/conv.js';
+import { directConvLoops, groupOf, kernelShape } from '../nn/conv.js';
+import type { ConvGeometry } from '../nn/conv-geometry.js';
 import { forwardWindow } from '../nn/window.js';
 import { QUANT_8BIT, saturateRound } from './common.js';
 

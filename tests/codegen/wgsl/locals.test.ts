@@ -21,7 +21,7 @@ import {
   when,
 } from '../../../src/kernels/build.js';
 import type { PlacedBuffer, Stmt } from '../../../src/kernels/ir.js';
-import { sinkLocals } from '../../../src/codegen/wgsl/locals.js';
+import { sinkLocals } from '../../../src/kernels/rewrite/sink-locals.js';
 import { place, programOf } from '../harness.js';
 import { expectClose, runBoth } from './harness.js';
 

@@ -3,7 +3,8 @@
  * must keep in one invocation, each loop nest checked for its results on the GPU against the interpreter.
  */
 import { describe, expect, it } from 'vitest';
-import { add, load, loop, store, v } from '../../../src/kernels/build.js';
+import { add, i32, load, loop, mul, parallelLoop, store, v } from '../../../src/kernels/build.js';
+import { compileProgramWgsl } from '../../../src/codegen/wgsl/index.js';
 import { gridFor } from '../../../src/codegen/wgsl/render.js';
 import { LOOP_NESTS, LOOP_NEST_CASES } from '../cases/statements.js';
 import { describeCases, type KernelCase } from '../cases/case.js';
@@ -61,5 +62,28 @@ describe('wgsl parallel dispatch', () => {
     expect(compiled.run[0].workgroups).toEqual([32769, 2, 1]);
     const wrong = (results[0] as Int32Array).findIndex((x, i) => x !== i);
     expect(wrong).toBe(-1);
+  });
+
+  it('spreads exactly the loops the lowering declared parallel, once they check out', async () => {
+    const bufs = place([
+      { dtype: 'int32', length: 64 * 40 },
+      { dtype: 'int8', length: 64 },
+    ]);
+    const [out, narrow] = bufs;
+    const body = (outer: typeof loop) => [
+      outer('i', 64, [loop('j', 40, [store(out, add(mul(v('i'), i32(40)), v('j')), add(v('i'), v('j')))])]),
+    ];
+    // undeclared, the analysis finds both loops; declared, only the outer one is the nest
+    const guessed = compileProgramWgsl(programOf(bufs, body(loop)));
+    expect(guessed.run[0].workgroups).toEqual([40, 1, 1]);
+    const { results, compiled } = await runWgsl(programOf(bufs, body(parallelLoop)), [], [out]);
+    expect(compiled.run[0].workgroups).toEqual([1, 1, 1]);
+    expect(compiled.code).toMatch(/if \(gid >= 64u\)/);
+    expect((results[0] as Int32Array).findIndex((x, k) => x !== Math.floor(k / 40) + (k % 40))).toBe(-1);
+    // declared parallel, yet int8 stores share words: the check keeps it in one invocation
+    const bytes = compileProgramWgsl(
+      programOf(bufs, [parallelLoop('i', 64, [store(narrow, v('i'), i32(1))])]),
+    );
+    expect(bytes.code).toMatch(/if \(gid >= 1u\)/);
   });
 });

@@ -1,5 +1,39 @@
-/** Generic Kernel IR traversals the WGSL rewrites share: rebuilding expressions and statements, and reading names. */
-import type { Expr, MatView, Stmt } from '../../kernels/ir.js';
+/**
+ * The one Kernel IR traversal: rebuilding expressions and statements, visiting their nodes, and reading
+ * names. Rewrites, analyses and code generators use it instead of switching over every node kind.
+ */
+import type { BufRef, Expr, MatView, Stmt } from './ir.js';
+
+/** The operands of an expression node. */
+export function operands(e: Expr): Expr[] {
+  switch (e.k) {
+    case 'const':
+    case 'var':
+    case 'dim':
+      return [];
+    case 'load':
+      return [e.index];
+    case 'bin':
+    case 'cmp':
+      return [e.a, e.b];
+    case 'un':
+    case 'cast':
+      return [e.a];
+    case 'select':
+      return [e.cond, e.a, e.b];
+  }
+}
+
+/** Calls `visit` on `e` and on every node below it, parents first. */
+export function visitExpr(e: Expr, visit: (e: Expr) => void): void {
+  visit(e);
+  for (const x of operands(e)) visitExpr(x, visit);
+}
+
+/** Whether some node of `e` (itself included) satisfies `test`. */
+export function someExpr(e: Expr, test: (e: Expr) => boolean): boolean {
+  return test(e) || operands(e).some((x) => someExpr(x, test));
+}
 
 /** `e` rebuilt bottom-up: `f` sees each node after its operands were rebuilt. */
 export function mapExpr(e: Expr, f: (e: Expr) => Expr): Expr {
@@ -53,9 +87,27 @@ export function mapStmtExprs(s: Stmt, f: (e: Expr) => Expr): Stmt {
   }
 }
 
+/** The expressions a statement holds itself (not those of the statements nested in it). */
+export function ownExprs(s: Stmt): Expr[] {
+  switch (s.k) {
+    case 'loop':
+      return typeof s.n === 'number' ? [] : [s.n];
+    case 'local':
+      return [s.init];
+    case 'set':
+      return [s.value];
+    case 'store':
+      return [s.index, s.value];
+    case 'if':
+      return [s.cond];
+    case 'gemm':
+      return [s.a, s.b, s.c, s.bias].flatMap((view) => (view ? [view.offset] : []));
+  }
+}
+
 /** Calls `visit` on every expression node in `s` (nested statements included). */
 export function forEachExpr(s: Stmt, visit: (e: Expr) => void): void {
-  mapStmtExprs(s, (e) => (visit(e), e));
+  forEachStmt(s, (x) => ownExprs(x).forEach((e) => visitExpr(e, visit)));
 }
 
 /** Calls `visit` on `s` and on every statement nested in it. */
@@ -65,6 +117,17 @@ export function forEachStmt(s: Stmt, visit: (s: Stmt) => void): void {
   if (s.k === 'if') for (const b of [...s.then, ...(s.else ?? [])]) forEachStmt(b, visit);
 }
 
+/** Every buffer `s` loads, stores or hands to a gemm, in the order met (repeats included). */
+export function buffersOf(s: Stmt): BufRef[] {
+  const out: BufRef[] = [];
+  forEachStmt(s, (x) => {
+    if (x.k === 'store') out.push(x.buf);
+    if (x.k === 'gemm') for (const view of [x.a, x.b, x.c, x.bias]) if (view) out.push(view.buf);
+    for (const e of ownExprs(x)) visitExpr(e, (y) => y.k === 'load' && out.push(y.buf));
+  });
+  return out;
+}
+
 /** `s` with every read of variable `name` replaced by `value`. */
 export function substStmt(s: Stmt, name: string, value: Expr): Stmt {
   return mapStmtExprs(s, (e) => (e.k === 'var' && e.name === name ? value : e));
@@ -72,7 +135,7 @@ export function substStmt(s: Stmt, name: string, value: Expr): Stmt {
 
 /** Names of the variables `e` reads. */
 export function exprVars(e: Expr, out = new Set<string>()): Set<string> {
-  mapExpr(e, (x) => (x.k === 'var' && out.add(x.name), x));
+  visitExpr(e, (x) => x.k === 'var' && out.add(x.name));
   return out;
 }
 

@@ -10,15 +10,17 @@
  * Locals live inside the nest, so each invocation has its own. Locals declared just before the next loop
  * of the nest (BatchNormalization's per-channel scale) move into it when neither they nor what they read
  * are ever set, so that loop can be spread too; each invocation then computes them itself.
- * Anything else runs as one invocation. With run-time sizes, extents, coefficients and bands are shape
+ * Where the lowering declared the outer loops parallel (the loop's `parallel`), exactly those are spread,
+ * once the same checks pass (a target limit, such as narrow stores, may still keep them in one
+ * invocation); elsewhere the deepest prefix that passes is. Anything else runs as one invocation. With run-time sizes, extents, coefficients and bands are shape
  * expressions, and each comparison must hold for every value the symbols' bounds allow.
  */
-import type { BufRef, Expr, Extent, PlacedBuffer, Stmt } from '../../kernels/ir.js';
-import { extentRange, shapeExprOf, type SymbolRanges } from '../../kernels/extent.js';
+import type { BufRef, Expr, Extent, PlacedBuffer, Stmt } from '../ir.js';
+import { extentRange, shapeExprOf, type SymbolRanges } from '../extent.js';
 import * as shape from '../../ir/symbolic.js';
 import type { SymExpr } from '../../ir/symbolic.js';
 import { DTYPES } from '../../ir/dtype.js';
-import { exprVars, forEachStmt, mapExpr } from './walk.js';
+import { exprVars, forEachStmt, mapExpr, visitExpr } from '../walk.js';
 
 type LoopStmt = Extract<Stmt, { k: 'loop' }>;
 
@@ -99,24 +101,8 @@ function collect(
   ranges: SymbolRanges,
 ): void {
   const inline = (e: Expr) => mapExpr(e, (x) => (x.k === 'var' && lets.get(x.name)) || x);
-  const expr = (e: Expr): void => {
-    switch (e.k) {
-      case 'load':
-        loads.push({ buf: e.buf, index: inline(e.index), counters });
-        return expr(e.index);
-      case 'bin':
-      case 'cmp':
-        expr(e.a);
-        return expr(e.b);
-      case 'un':
-      case 'cast':
-        return expr(e.a);
-      case 'select':
-        expr(e.cond);
-        expr(e.a);
-        return expr(e.b);
-    }
-  };
+  const expr = (e: Expr): void =>
+    visitExpr(e, (x) => x.k === 'load' && loads.push({ buf: x.buf, index: inline(x.index), counters }));
   for (const s of stmts)
     switch (s.k) {
       case 'loop':
@@ -227,7 +213,11 @@ export function parallelNest(
   // nest[t]'s body holds nest[t + 1] as written: locals move into a loop only if that loop is spread
   const nest: LoopStmt[] = [body[0]];
   for (let next = intoNextLoop(body[0].body); next; next = intoNextLoop(next.body)) nest.push(next);
-  for (let d = nest.length; d >= 1; d--) {
+  // loops the lowering declared parallel are the nest to spread, checked; elsewhere the deepest that checks
+  const declared = nest.findIndex((l) => !l.parallel);
+  const depths =
+    declared === 0 ? nest.map((_, d) => nest.length - d) : [declared < 0 ? nest.length : declared];
+  for (const d of depths) {
     const loops = nest.slice(0, d);
     if (spreadable(loops, placed, ranges))
       return {

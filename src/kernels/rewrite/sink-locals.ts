@@ -4,9 +4,9 @@
  * scratch local once before a loop and reset it at the start of every iteration; when the value a local
  * holds as an iteration starts is never read, declaring it inside the loop changes nothing.
  */
-import type { Expr, Stmt } from '../../kernels/ir.js';
-import { cnst, local } from '../../kernels/build.js';
-import { exprVars, mentions } from './walk.js';
+import type { Expr, Stmt } from '../ir.js';
+import { cnst, local } from '../build.js';
+import { exprVars, mentions } from '../walk.js';
 
 /** How running statements first touches a variable: reads its incoming value, overwrites it, or neither. */
 type Access = 'read' | 'write' | 'none';

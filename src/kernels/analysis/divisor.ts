@@ -1,5 +1,5 @@
 /** Facts about Kernel IR that code generators and rewrites ask for. */
-import type { Expr } from './ir.js';
+import type { Expr } from '../ir.js';
 
 /**
  * A constant integer divisor other than 0 and -1 can neither trap nor overflow, so a code generator may
