@@ -115,9 +115,9 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
    * Broadcast form (B rows contiguous): rows × cols outputs with cols/4 f32x4 accumulators per row;
    * A[m,k] broadcast by v128.load32_splat, B[k, n..n+3] by v128.load. cols = 1 is the scalar tail.
    * `b` is where the tile's B columns start and `bStride` the bytes from one k to the next (a packed
-   * panel or B itself).
+   * panel or B itself). Only the first `valid` columns are stored (a zero-padded tail panel).
    */
-  const broadcastTile = (rows: number, cols: number, b: string, bStride: number): string => {
+  const broadcastTile = (rows: number, cols: number, b: string, bStride: number, valid = cols): string => {
     const start = `(local.set ${pa} (local.get ${aRow})) (local.set ${pb} ${b})`;
     const aAt = (r: number) => r * g.a.rs * F32;
     if (cols === 1) {
@@ -151,7 +151,15 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       ...acc.flat().map((c) => `(local.set ${c} (v128.const i32x4 0 0 0 0))`),
       start,
       kLoop(step, bStride),
-      ...acc.flatMap((row, r) => row.map((c, j) => store(vector, r, j * 4, `(local.get ${c})`))),
+      ...acc.flatMap((row, r) =>
+        row.map((c, j) =>
+          j * 4 + 4 <= valid
+            ? store(vector, r, j * 4, `(local.get ${c})`)
+            : Array.from({ length: Math.max(0, valid - j * 4) }, (_, l) =>
+                store(SCALAR_LANES, r, j * 4 + l, `(f32x4.extract_lane ${l} (local.get ${c}))`),
+              ).join('\n'),
+        ),
+      ),
     ].join('\n');
   };
 
@@ -295,13 +303,18 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
    * cache-friendly stream instead of K rows far apart). The operand the loops stream repeatedly should be
    * the smaller one, which stays in cache: when B is smaller (M > N) every panel is packed first and each
    * row block of A runs over all of them; otherwise one panel is packed at a time and every row block of A
-   * runs over it. The remaining N % 8 columns go through the plain row blocks.
+   * runs over it. The remaining N % 8 columns are packed zero-padded into one more panel, 4 or 8 wide,
+   * whose tiles store only the real columns; streamed B (read in place) leaves them to the plain row blocks.
    */
   const packedPanels = (streamed: boolean): string => {
     const panels = Math.floor(g.N / panel);
     const panelBytes = g.K * panel * F32;
     const rowsOuter = !streamed && g.M > g.N;
-    const scratch = streamed ? 0 : e.scratch(rowsOuter ? panels * panelBytes : panelBytes);
+    const tail = streamed ? 0 : g.N % panel;
+    const tailWidth = Math.ceil(tail / 4) * 4;
+    const scratch = streamed
+      ? 0
+      : e.scratch(rowsOuter ? panels * panelBytes + g.K * tailWidth * F32 : panelBytes);
     const [src, dst, bPanel, cPanel, biasPanel, pp] = [
       'src',
       'dst',
@@ -310,24 +323,40 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       'bias_panel',
       'pp',
     ].map((h) => e.temp('i32', h));
-    /** copies the panel at bPanel to dst onwards, leaving dst just past it */
-    const pack = [
-      `(local.set ${src} (local.get ${bPanel}))`,
-      e.countedLoop(
-        e.temp('i32', 'pk'),
-        g.K,
-        [
-          ...Array.from({ length: panel / 4 }, (_, j) =>
-            mem('v128.store', dst, j * 16, mem('v128.load', src, j * 16)),
-          ),
-          advance(src, g.b.rs * F32),
-          advance(dst, panel * F32),
-        ].join('\n'),
-      ),
-      advance(bPanel, panel * F32),
-    ].join('\n');
+    /**
+     * copies the `width` columns at bPanel to dst onwards, columns from `valid` on as zeros, leaving dst just
+     * past them and bPanel at the next columns
+     */
+    const packOf = (width: number, valid = width) =>
+      [
+        `(local.set ${src} (local.get ${bPanel}))`,
+        e.countedLoop(
+          e.temp('i32', 'pk'),
+          g.K,
+          [
+            ...Array.from({ length: width / 4 }, (_, j) =>
+              j * 4 + 4 <= valid
+                ? mem('v128.store', dst, j * 16, mem('v128.load', src, j * 16))
+                : Array.from({ length: 4 }, (__, l) => {
+                    const c = j * 4 + l;
+                    return mem(
+                      'f32.store',
+                      dst,
+                      c * F32,
+                      c < valid ? mem('f32.load', src, c * F32) : '(f32.const 0)',
+                    );
+                  }).join('\n'),
+            ),
+            advance(src, g.b.rs * F32),
+            advance(dst, width * F32),
+          ].join('\n'),
+        ),
+        advance(bPanel, width * F32),
+      ].join('\n');
+    const pack = packOf(panel);
     const nextPanel = [advance(cCol, panel * F32), g.bias ? advance(biasCol, panel * g.bias.cs * F32) : ''];
-    const tileAt = (rows: number, at: string) => broadcastTile(rows, panel, at, panel * F32);
+    const tileAt = (rows: number, at: string, width = panel, valid = width) =>
+      broadcastTile(rows, width, at, width * F32, valid);
     const startPanels = [
       `(local.set ${bPanel} (local.get ${bBase})) (local.set ${dst} (i32.const ${scratch}))`,
       `(local.set ${cPanel} (local.get ${cBase}))`,
@@ -343,6 +372,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
             panels,
             [tileAt(rows, `(local.get ${pp})`), advance(pp, panelBytes), ...nextPanel].join('\n'),
           ),
+          tail ? tileAt(rows, `(local.get ${pp})`, tailWidth, tail) : '',
           advance(aRow, rows * g.a.rs * F32),
           advance(cRow, rows * g.c.rs * F32),
           g.bias ? advance(biasRow, rows * g.bias.rs * F32) : '',
@@ -350,6 +380,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       return [
         ...startPanels,
         e.countedLoop(e.temp('i32', 'pn'), panels, pack),
+        tail ? packOf(tailWidth, tail) : '',
         counted(
           'mb',
           Math.floor(g.M / tileRows),
@@ -360,25 +391,27 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
         g.M % tileRows ? rowBlockOverPanels(g.M % tileRows) : '',
       ].join('\n');
     }
-    const panelRows = (rows: number) =>
+    const panelRows = (rows: number, width: number, valid: number) =>
       [
         streamed
           ? broadcastTile(rows, panel, `(local.get ${bPanel})`, g.b.rs * F32)
-          : tileAt(rows, `(i32.const ${scratch})`),
+          : tileAt(rows, `(i32.const ${scratch})`, width, valid),
         advance(aRow, rows * g.a.rs * F32),
         advance(cCol, rows * g.c.rs * F32),
         g.bias ? advance(biasCol, rows * g.bias.rs * F32) : '',
       ].join('\n');
-    const body = [
-      streamed ? '' : `(local.set ${dst} (i32.const ${scratch}))\n${pack}`,
-      `(local.set ${aRow} (local.get ${aBase})) (local.set ${cCol} (local.get ${cPanel}))`,
-      g.bias ? `(local.set ${biasCol} (local.get ${biasPanel}))` : '',
-      e.countedLoop(e.temp('i32', 'mb'), Math.floor(g.M / tileRows), panelRows(tileRows)),
-      g.M % tileRows ? panelRows(g.M % tileRows) : '',
-      streamed ? advance(bPanel, panel * F32) : '',
-      advance(cPanel, panel * F32),
-      g.bias ? advance(biasPanel, panel * g.bias.cs * F32) : '',
-    ];
+    /** one panel of `width` columns (the first `valid` of them real) through every row block */
+    const bodyOf = (width: number, valid: number) =>
+      [
+        streamed ? '' : `(local.set ${dst} (i32.const ${scratch}))\n${packOf(width, valid)}`,
+        `(local.set ${aRow} (local.get ${aBase})) (local.set ${cCol} (local.get ${cPanel}))`,
+        g.bias ? `(local.set ${biasCol} (local.get ${biasPanel}))` : '',
+        e.countedLoop(e.temp('i32', 'mb'), Math.floor(g.M / tileRows), panelRows(tileRows, width, valid)),
+        g.M % tileRows ? panelRows(g.M % tileRows, width, valid) : '',
+        streamed ? advance(bPanel, width * F32) : '',
+        advance(cPanel, width * F32),
+        g.bias ? advance(biasPanel, width * g.bias.cs * F32) : '',
+      ].join('\n');
     /** pointer state at panel i */
     const panelAt = (i: string): string => {
       const at = (ptr: string, base: string, bytes: number) =>
@@ -389,7 +422,10 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
         g.bias ? at(biasPanel, biasBase, panel * g.bias.cs * F32) : '',
       ].join(' ');
     };
-    return counted('np', panels, panels * panel * g.M * g.K, panelAt, () => body.join('\n'));
+    return [
+      counted('np', panels, panels * panel * g.M * g.K, panelAt, () => bodyOf(panel, panel)),
+      tail ? bodyOf(tailWidth, tail) : '',
+    ].join('\n');
   };
 
   // Row blocks that would each sweep all of B instead run panel by panel: each B panel is packed into
@@ -398,13 +434,17 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   const narrower = (w: number) => [8, 4, 1].filter((x) => x < w);
   // Packing a panel costs about one tile's worth of B loads; it pays off once two row blocks reuse it.
   const panelled = form === 'broadcast' && g.M >= 2 * tileRows && g.N >= panel;
-  const full = panelled ? g.N - (g.N % panel) : 0;
+  const streamed = g.streamB === true;
+  /** columns the panels cover: all of them unless B is streamed in place */
+  const full = !panelled ? 0 : streamed ? g.N - (g.N % panel) : g.N;
   return [
     setA,
     setB,
     setC,
     setBias,
-    panelled ? packedPanels(g.streamB === true) : '',
-    rowBlocks(full, form === 'dot' ? [4, 1] : panelled ? narrower(panel) : [panel, ...narrower(panel)]),
+    panelled ? packedPanels(streamed) : '',
+    full < g.N
+      ? rowBlocks(full, form === 'dot' ? [4, 1] : panelled ? narrower(panel) : [panel, ...narrower(panel)])
+      : '',
   ].join('\n');
 }
