@@ -29,8 +29,8 @@ const F32 = 4;
  * xmm registers. TurboFan unrolls the k loop once and, in the copy that holds the loop's stack check,
  * loads every row's A broadcast before the multiply-adds, so rows·cols/4 + cols/4 + rows registers are live
  * at once: 4×8 takes 14 of the 15 V8 allocates, and 5×8 or 6×8 spill accumulators to the stack every
- * iteration (relaxed, 256³: 20 and 22 GFLOP/s against 53 for 4×8; Node 20, one thread, Zen 4). Both
- * features keep 4×8: with FMA the tile runs at ~90 % of the relaxed_madd peak on large shapes, and that
+ * iteration (relaxed, 256³: 20 and 22 GFLOP/s against 53 for 4×8; Node 20, one thread, Zen 4); 3×12 (15
+ * registers, 9 accumulators) measured the same as 4×8 within 3 %. Both features keep 4×8: with FMA the tile runs at ~90 % of the relaxed_madd peak on large shapes, and that
  * peak is only 1.17× the mul+add one on this core (two FMA pipes, and two add pipes beside the multiplies).
  */
 const BROADCAST_TILES: Record<'simd128' | 'relaxed', { rows: number; cols: number }> = {
