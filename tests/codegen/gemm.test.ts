@@ -39,6 +39,19 @@ describe('gemm code shape and speed', () => {
     expect(programToWat(simple(8, 16, 4).program, { relaxedSimd: true })).toMatch(/f32x4\.relaxed_madd/);
   });
 
+  it("each module renders its own feature's lane table: relaxed multiply-add and clamps, or none", () => {
+    const clipped = programOfCase(
+      gemmCase('gemm', { M: 9, N: 13, K: 5, act: { op: 'clip', min: -1, max: 1 } }),
+    ).program;
+    const relaxed = programToWat(clipped, { relaxedSimd: true });
+    expect(relaxed).toMatch(/f32x4\.relaxed_max/);
+    expect(relaxed).toMatch(/f32x4\.relaxed_min/);
+    expect(relaxed).not.toMatch(/f32x4\.mul/);
+    const plain = programToWat(clipped);
+    expect(plain).not.toMatch(/relaxed/);
+    expect(plain).toMatch(/f32x4\.mul/);
+  });
+
   it('reports GFLOP/s for a 256³ gemm (printed, not asserted)', () => {
     const n = 256;
     const { bufs, program } = simple(n, n, n);
