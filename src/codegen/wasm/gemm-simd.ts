@@ -1,50 +1,15 @@
 /**
  * Register-tiled SIMD f32 GEMM, two forms.
- * Broadcast form (unit column strides in B and C): 4×8 micro-tiles (8 f32x4 accumulators), k innermost,
- * A[m,k] broadcast, B row segments with v128.load. N tails use 4-wide and scalar tiles, M tails single-row
- * tiles. Accumulation order per element is k = 0..K-1, as in the scalar fallback, so both give identical
- * results (except with relaxed fused multiply-add).
+ * Broadcast form (unit column strides in B and C): rows×cols micro-tiles per lane table (BROADCAST_TILES),
+ * k innermost, A[m,k] broadcast, B row segments with v128.load. N tails use narrower and scalar tiles, the
+ * M tail one tile of the remaining rows. Accumulation order per element is k = 0..K-1, as in the scalar
+ * fallback, so both give identical results (except with relaxed fused multiply-add).
  * Dot form (B transposed: unit row stride in B, unit column stride in A): 2×4 tiles of dot products. A is broadcast with
  * v128.load32_splat, one instruction (vbroadcastss) instead of a load plus a shuffle: about 3× faster here.
  */
 import type { GemmStmt, MatView } from '../../kernels/ir.js';
 import type { KernelEmitter } from './emitter.js';
-import { constText } from './types.js';
-
-/** Lane-generic instruction table, so the epilogue is written once for vectors and scalars. */
-interface Lanes {
-  add: string;
-  mul: string;
-  min: string;
-  max: string;
-  splat: (x: number) => string;
-  store: string;
-  width: number;
-}
-const VEC: Lanes = {
-  add: 'f32x4.add',
-  mul: 'f32x4.mul',
-  min: 'f32x4.min',
-  max: 'f32x4.max',
-  splat: (x) => `(f32x4.splat ${constText('f32', x)})`,
-  store: 'v128.store',
-  width: 4,
-};
-/**
- * The relaxed-SIMD module's vectors: relaxed min/max are one instruction (minps/maxps on x86) where the
- * strict ones need a NaN and -0 fix-up; they only clamp the epilogue (Relu, Clip), where a NaN or the sign
- * of a zero output may differ from the strict form's.
- */
-const RELAXED_VEC: Lanes = { ...VEC, min: 'f32x4.relaxed_min', max: 'f32x4.relaxed_max' };
-const SCALAR: Lanes = {
-  add: 'f32.add',
-  mul: 'f32.mul',
-  min: 'f32.min',
-  max: 'f32.max',
-  splat: (x) => constText('f32', x),
-  store: 'f32.store',
-  width: 1,
-};
+import { SCALAR_LANES, vectorLanes, type Lanes } from './lanes.js';
 
 /** `(op offset=k ptr)` when k is a valid immediate, else the byte offset added dynamically. */
 function mem(op: string, ptr: string, bytes: number, ...rest: string[]): string {
@@ -56,16 +21,22 @@ function mem(op: string, ptr: string, bytes: number, ...rest: string[]): string 
 const advance = (ptr: string, bytes: number): string =>
   bytes === 0 ? '' : `(local.set ${ptr} (i32.add (local.get ${ptr}) (i32.const ${bytes})))`;
 
-/**
- * Rows per micro-tile of the broadcast form. 4 rows × 8 columns measured best on x86-64 (256³: 36 GFLOP/s
- * against 32 for 5 rows and 30 for 6 rows, Node 20, one thread; tests/codegen/gemm.test.ts prints the figure).
- */
-const TILE_ROWS = 4;
 const F32 = 4;
-/** Columns per packed B panel: one micro-tile wide. */
-const PANEL = 8;
-/** Packing a panel costs about one tile's worth of B loads; it pays off once two row blocks reuse it. */
-const PACK_MIN_ROWS = 2 * TILE_ROWS;
+
+/**
+ * The broadcast form's micro-tile per lane table: rows × cols outputs (cols a multiple of 4) in
+ * rows·cols/4 f32x4 accumulators, which with the B vectors and the A broadcast must fit in x86-64's 16
+ * xmm registers. TurboFan unrolls the k loop once and, in the copy that holds the loop's stack check,
+ * loads every row's A broadcast before the multiply-adds, so rows·cols/4 + cols/4 + rows registers are live
+ * at once: 4×8 takes 14 of the 15 V8 allocates, and 5×8 or 6×8 spill accumulators to the stack every
+ * iteration (relaxed, 256³: 20 and 22 GFLOP/s against 53 for 4×8; Node 20, one thread, Zen 4); 3×12 (15
+ * registers, 9 accumulators) measured the same as 4×8 within 3 %. Both features keep 4×8: with FMA the tile runs at ~90 % of the relaxed_madd peak on large shapes, and that
+ * peak is only 1.17× the mul+add one on this core (two FMA pipes, and two add pipes beside the multiplies).
+ */
+const BROADCAST_TILES: Record<'simd128' | 'relaxed', { rows: number; cols: number }> = {
+  simd128: { rows: 4, cols: 8 },
+  relaxed: { rows: 4, cols: 8 },
+};
 
 /** Which SIMD form fits the strides, if any: C needs unit column stride either way. */
 export function simdGemmForm(g: GemmStmt): 'broadcast' | 'dot' | undefined {
@@ -95,11 +66,11 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     'c_col',
     'bias_col',
   ].map((h) => e.temp('i32', h));
-  const fma = e.program.relaxedSimd;
+  const vector = vectorLanes(e.program.relaxedSimd);
+  const { rows: tileRows, cols: panel } = BROADCAST_TILES[vector.feature];
+  /** acc += a·b over locals */
   const madd = (acc: string, a: string, b: string): string =>
-    fma
-      ? `(f32x4.relaxed_madd (local.get ${a}) (local.get ${b}) (local.get ${acc}))`
-      : `(f32x4.add (local.get ${acc}) (f32x4.mul (local.get ${a}) (local.get ${b})))`;
+    `(local.set ${acc} ${vector.madd(`(local.get ${acc})`, `(local.get ${a})`, `(local.get ${b})`)})`;
 
   const epilogue = (lanes: Lanes, acc: string, bias: string | undefined): string => {
     let v = g.alpha === 1 ? acc : `(${lanes.mul} ${acc} ${lanes.splat(g.alpha)})`;
@@ -144,9 +115,9 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
    * Broadcast form (B rows contiguous): rows × cols outputs with cols/4 f32x4 accumulators per row;
    * A[m,k] broadcast by v128.load32_splat, B[k, n..n+3] by v128.load. cols = 1 is the scalar tail.
    * `b` is where the tile's B columns start and `bStride` the bytes from one k to the next (a packed
-   * panel or B itself).
+   * panel or B itself). Only the first `valid` columns are stored (a zero-padded tail panel).
    */
-  const broadcastTile = (rows: number, cols: number, b: string, bStride: number): string => {
+  const broadcastTile = (rows: number, cols: number, b: string, bStride: number, valid = cols): string => {
     const start = `(local.set ${pa} (local.get ${aRow})) (local.set ${pb} ${b})`;
     const aAt = (r: number) => r * g.a.rs * F32;
     if (cols === 1) {
@@ -156,14 +127,14 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
         `(local.set ${bs} ${mem('f32.load', pb, 0)})`,
         ...acc.map(
           (c, r) =>
-            `(local.set ${c} (f32.add (local.get ${c}) (f32.mul ${mem('f32.load', pa, aAt(r))} (local.get ${bs}))))`,
+            `(local.set ${c} ${SCALAR_LANES.madd(`(local.get ${c})`, mem('f32.load', pa, aAt(r)), `(local.get ${bs})`)})`,
         ),
       ];
       return [
         ...acc.map((c) => `(local.set ${c} (f32.const 0))`),
         start,
         kLoop(step, bStride),
-        ...acc.map((c, r) => store(SCALAR, r, 0, `(local.get ${c})`)),
+        ...acc.map((c, r) => store(SCALAR_LANES, r, 0, `(local.get ${c})`)),
       ].join('\n');
     }
     const acc = grid(rows, cols / 4, () => e.temp('v128', 'acc'));
@@ -173,7 +144,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       ...bv.map((bj, j) => `(local.set ${bj} ${mem('v128.load', pb, j * 16)})`),
       ...acc.flatMap((row, r) => [
         `(local.set ${av} ${mem('v128.load32_splat', pa, aAt(r))})`,
-        ...row.map((c, j) => `(local.set ${c} ${madd(c, av, bv[j])})`),
+        ...row.map((c, j) => madd(c, av, bv[j])),
       ]),
     ];
     return [
@@ -181,7 +152,13 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       start,
       kLoop(step, bStride),
       ...acc.flatMap((row, r) =>
-        row.map((c, j) => store(fma ? RELAXED_VEC : VEC, r, j * 4, `(local.get ${c})`)),
+        row.map((c, j) =>
+          j * 4 + 4 <= valid
+            ? store(vector, r, j * 4, `(local.get ${c})`)
+            : Array.from({ length: Math.max(0, valid - j * 4) }, (_, l) =>
+                store(SCALAR_LANES, r, j * 4 + l, `(f32x4.extract_lane ${l} (local.get ${c}))`),
+              ).join('\n'),
+        ),
       ),
     ].join('\n');
   };
@@ -199,7 +176,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       ...bv.map((b, c) => `(local.set ${b} ${mem('v128.load', pb, c * g.b.cs * F32)})`),
       ...acc.flatMap((row, r) => [
         `(local.set ${av[r]} ${mem('v128.load', pa, r * g.a.rs * F32)})`,
-        ...row.map((x, c) => `(local.set ${x} ${madd(x, av[r], bv[c])})`),
+        ...row.map((x, c) => madd(x, av[r], bv[c])),
       ]),
       advance(pa, 16),
       advance(pb, 16),
@@ -225,11 +202,11 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       e.countedLoop(e.temp('i32', 'k4'), Math.floor(g.K / 4), kBody.join('\n')),
       ...reduce,
       ...kTail,
-      ...sum.flatMap((row, r) => row.map((s, c) => store(SCALAR, r, c, `(local.get ${s})`))),
+      ...sum.flatMap((row, r) => row.map((s, c) => store(SCALAR_LANES, r, c, `(local.get ${s})`))),
     ].join('\n');
   };
 
-  const rowsPerBlock = form === 'broadcast' ? TILE_ROWS : 2;
+  const rowsPerBlock = form === 'broadcast' ? tileRows : 2;
   const tile = (rows: number, cols: number): string =>
     form === 'broadcast'
       ? broadcastTile(rows, cols, `(local.get ${bCol})`, g.b.rs * F32)
@@ -318,7 +295,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
         (i) => rowsAt(rowsPerBlock, i),
         () => rowBlock(rowsPerBlock, first, widths),
       ),
-      e.countedLoop(e.temp('i32', 'm1'), g.M % rowsPerBlock, rowBlock(1, first, widths)),
+      g.M % rowsPerBlock ? rowBlock(g.M % rowsPerBlock, first, widths) : '',
     ].join('\n');
 
   /**
@@ -326,13 +303,18 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
    * cache-friendly stream instead of K rows far apart). The operand the loops stream repeatedly should be
    * the smaller one, which stays in cache: when B is smaller (M > N) every panel is packed first and each
    * row block of A runs over all of them; otherwise one panel is packed at a time and every row block of A
-   * runs over it. The remaining N % 8 columns go through the plain row blocks.
+   * runs over it. The remaining N % 8 columns are packed zero-padded into one more panel, 4 or 8 wide,
+   * whose tiles store only the real columns; streamed B (read in place) leaves them to the plain row blocks.
    */
   const packedPanels = (streamed: boolean): string => {
-    const panels = Math.floor(g.N / PANEL);
-    const panelBytes = g.K * PANEL * F32;
+    const panels = Math.floor(g.N / panel);
+    const panelBytes = g.K * panel * F32;
     const rowsOuter = !streamed && g.M > g.N;
-    const scratch = streamed ? 0 : e.scratch(rowsOuter ? panels * panelBytes : panelBytes);
+    const tail = streamed ? 0 : g.N % panel;
+    const tailWidth = Math.ceil(tail / 4) * 4;
+    const scratch = streamed
+      ? 0
+      : e.scratch(rowsOuter ? panels * panelBytes + g.K * tailWidth * F32 : panelBytes);
     const [src, dst, bPanel, cPanel, biasPanel, pp] = [
       'src',
       'dst',
@@ -341,24 +323,40 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       'bias_panel',
       'pp',
     ].map((h) => e.temp('i32', h));
-    /** copies the panel at bPanel to dst onwards, leaving dst just past it */
-    const pack = [
-      `(local.set ${src} (local.get ${bPanel}))`,
-      e.countedLoop(
-        e.temp('i32', 'pk'),
-        g.K,
-        [
-          ...Array.from({ length: PANEL / 4 }, (_, j) =>
-            mem('v128.store', dst, j * 16, mem('v128.load', src, j * 16)),
-          ),
-          advance(src, g.b.rs * F32),
-          advance(dst, PANEL * F32),
-        ].join('\n'),
-      ),
-      advance(bPanel, PANEL * F32),
-    ].join('\n');
-    const nextPanel = [advance(cCol, PANEL * F32), g.bias ? advance(biasCol, PANEL * g.bias.cs * F32) : ''];
-    const tileAt = (rows: number, panel: string) => broadcastTile(rows, PANEL, panel, PANEL * F32);
+    /**
+     * copies the `width` columns at bPanel to dst onwards, columns from `valid` on as zeros, leaving dst just
+     * past them and bPanel at the next columns
+     */
+    const packOf = (width: number, valid = width) =>
+      [
+        `(local.set ${src} (local.get ${bPanel}))`,
+        e.countedLoop(
+          e.temp('i32', 'pk'),
+          g.K,
+          [
+            ...Array.from({ length: width / 4 }, (_, j) =>
+              j * 4 + 4 <= valid
+                ? mem('v128.store', dst, j * 16, mem('v128.load', src, j * 16))
+                : Array.from({ length: 4 }, (__, l) => {
+                    const c = j * 4 + l;
+                    return mem(
+                      'f32.store',
+                      dst,
+                      c * F32,
+                      c < valid ? mem('f32.load', src, c * F32) : '(f32.const 0)',
+                    );
+                  }).join('\n'),
+            ),
+            advance(src, g.b.rs * F32),
+            advance(dst, width * F32),
+          ].join('\n'),
+        ),
+        advance(bPanel, width * F32),
+      ].join('\n');
+    const pack = packOf(panel);
+    const nextPanel = [advance(cCol, panel * F32), g.bias ? advance(biasCol, panel * g.bias.cs * F32) : ''];
+    const tileAt = (rows: number, at: string, width = panel, valid = width) =>
+      broadcastTile(rows, width, at, width * F32, valid);
     const startPanels = [
       `(local.set ${bPanel} (local.get ${bBase})) (local.set ${dst} (i32.const ${scratch}))`,
       `(local.set ${cPanel} (local.get ${cBase}))`,
@@ -374,6 +372,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
             panels,
             [tileAt(rows, `(local.get ${pp})`), advance(pp, panelBytes), ...nextPanel].join('\n'),
           ),
+          tail ? tileAt(rows, `(local.get ${pp})`, tailWidth, tail) : '',
           advance(aRow, rows * g.a.rs * F32),
           advance(cRow, rows * g.c.rs * F32),
           g.bias ? advance(biasRow, rows * g.bias.rs * F32) : '',
@@ -381,58 +380,71 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       return [
         ...startPanels,
         e.countedLoop(e.temp('i32', 'pn'), panels, pack),
+        tail ? packOf(tailWidth, tail) : '',
         counted(
           'mb',
-          Math.floor(g.M / TILE_ROWS),
-          (g.M - (g.M % TILE_ROWS)) * panels * PANEL * g.K,
-          (i) => rowsAt(TILE_ROWS, i),
-          () => rowBlockOverPanels(TILE_ROWS),
+          Math.floor(g.M / tileRows),
+          (g.M - (g.M % tileRows)) * panels * panel * g.K,
+          (i) => rowsAt(tileRows, i),
+          () => rowBlockOverPanels(tileRows),
         ),
-        e.countedLoop(e.temp('i32', 'm1'), g.M % TILE_ROWS, rowBlockOverPanels(1)),
+        g.M % tileRows ? rowBlockOverPanels(g.M % tileRows) : '',
       ].join('\n');
     }
-    const panelRows = (rows: number) =>
+    const panelRows = (rows: number, width: number, valid: number) =>
       [
         streamed
-          ? broadcastTile(rows, PANEL, `(local.get ${bPanel})`, g.b.rs * F32)
-          : tileAt(rows, `(i32.const ${scratch})`),
+          ? broadcastTile(rows, panel, `(local.get ${bPanel})`, g.b.rs * F32)
+          : tileAt(rows, `(i32.const ${scratch})`, width, valid),
         advance(aRow, rows * g.a.rs * F32),
         advance(cCol, rows * g.c.rs * F32),
         g.bias ? advance(biasCol, rows * g.bias.rs * F32) : '',
       ].join('\n');
-    const body = [
-      streamed ? '' : `(local.set ${dst} (i32.const ${scratch}))\n${pack}`,
-      `(local.set ${aRow} (local.get ${aBase})) (local.set ${cCol} (local.get ${cPanel}))`,
-      g.bias ? `(local.set ${biasCol} (local.get ${biasPanel}))` : '',
-      e.countedLoop(e.temp('i32', 'mb'), Math.floor(g.M / TILE_ROWS), panelRows(TILE_ROWS)),
-      e.countedLoop(e.temp('i32', 'm1'), g.M % TILE_ROWS, panelRows(1)),
-      streamed ? advance(bPanel, PANEL * F32) : '',
-      advance(cPanel, PANEL * F32),
-      g.bias ? advance(biasPanel, PANEL * g.bias.cs * F32) : '',
-    ];
+    /** one panel of `width` columns (the first `valid` of them real) through every row block */
+    const bodyOf = (width: number, valid: number) =>
+      [
+        streamed ? '' : `(local.set ${dst} (i32.const ${scratch}))\n${packOf(width, valid)}`,
+        `(local.set ${aRow} (local.get ${aBase})) (local.set ${cCol} (local.get ${cPanel}))`,
+        g.bias ? `(local.set ${biasCol} (local.get ${biasPanel}))` : '',
+        e.countedLoop(e.temp('i32', 'mb'), Math.floor(g.M / tileRows), panelRows(tileRows, width, valid)),
+        g.M % tileRows ? panelRows(g.M % tileRows, width, valid) : '',
+        streamed ? advance(bPanel, width * F32) : '',
+        advance(cPanel, width * F32),
+        g.bias ? advance(biasPanel, width * g.bias.cs * F32) : '',
+      ].join('\n');
     /** pointer state at panel i */
     const panelAt = (i: string): string => {
       const at = (ptr: string, base: string, bytes: number) =>
         `(local.set ${ptr} (i32.add (local.get ${base}) (i32.mul ${i} (i32.const ${bytes}))))`;
       return [
-        at(bPanel, bBase, PANEL * F32),
-        at(cPanel, cBase, PANEL * F32),
-        g.bias ? at(biasPanel, biasBase, PANEL * g.bias.cs * F32) : '',
+        at(bPanel, bBase, panel * F32),
+        at(cPanel, cBase, panel * F32),
+        g.bias ? at(biasPanel, biasBase, panel * g.bias.cs * F32) : '',
       ].join(' ');
     };
-    return counted('np', panels, panels * PANEL * g.M * g.K, panelAt, () => body.join('\n'));
+    return [
+      counted('np', panels, panels * panel * g.M * g.K, panelAt, () => bodyOf(panel, panel)),
+      tail ? bodyOf(tailWidth, tail) : '',
+    ].join('\n');
   };
 
   // Row blocks that would each sweep all of B instead run panel by panel: each B panel is packed into
   // a contiguous stream, or (streamB) read in place, and stays in L1 while every row block of A runs over it.
-  const panelled = form === 'broadcast' && g.M >= PACK_MIN_ROWS && g.N >= PANEL;
-  const full = panelled ? g.N - (g.N % PANEL) : 0;
+  /** tile widths for the columns left of a narrower tile */
+  const narrower = (w: number) => [8, 4, 1].filter((x) => x < w);
+  // Packing a panel costs about one tile's worth of B loads; it pays off once two row blocks reuse it.
+  const panelled = form === 'broadcast' && g.M >= 2 * tileRows && g.N >= panel;
+  const streamed = g.streamB === true;
+  /** columns the panels cover: all of them unless B is streamed in place */
+  const full = !panelled ? 0 : streamed ? g.N - (g.N % panel) : g.N;
   return [
     setA,
     setB,
     setC,
     setBias,
-    panelled ? packedPanels(g.streamB === true) : '',
-    rowBlocks(full, form === 'broadcast' ? (panelled ? [4, 1] : [8, 4, 1]) : [4, 1]),
+    panelled ? packedPanels(streamed) : '',
+    full < g.N
+      ? rowBlocks(full, form === 'dot' ? [4, 1] : panelled ? narrower(panel) : [panel, ...narrower(panel)])
+      : '',
   ].join('\n');
 }

@@ -43,7 +43,7 @@ function softmaxTypes(ctx: OpContext, coerce2d: boolean): { x: TensorType; split
   return { x, split };
 }
 
-/** Per (outer, inner) row: max, then Σ exp(x - max), then the variant's output. */
+/** Per (outer, inner) row: max, then Σ exp(x - max) and the variant's output. */
 function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, s: AxisSplit): Kernel {
   const t: Scalar = scalarOf(x.dtype);
   const [o, i] = [v('o'), v('i')];
@@ -60,15 +60,24 @@ function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, s: Axis
       loop('r1', s.d, [when(cmp('gt', xr('r1'), m), [set('m', xr('r1')), set('best', v('r1'))])]),
       loop('r2', s.d, [store(y, at('r2'), select(cmp('eq', v('r2'), v('best')), k(t, 1), k(t, 0)))]),
     ];
+  } else if (variant === 'softmax') {
+    // exp once per element: stored, summed from y, then scaled in place (four passes that vectorize,
+    // against two exps per element when the sum and the output each compute their own)
+    row = [
+      set('m', k(t, -Infinity)),
+      loop('r1', s.d, [set('m', max(m, xr('r1')))]),
+      loop('r2', s.d, [store(y, at('r2'), un('exp', sub(xr('r2'), m)))]),
+      set('s', k(t, 0)),
+      loop('r3', s.d, [set('s', add(sum, load(y, at('r3'))))]),
+      loop('r4', s.d, [store(y, at('r4'), div(load(y, at('r4')), sum))]),
+    ];
   } else {
     row = [
       set('m', k(t, -Infinity)),
       loop('r1', s.d, [set('m', max(m, xr('r1')))]),
       set('s', k(t, 0)),
       loop('r2', s.d, [set('s', add(sum, un('exp', sub(xr('r2'), m))))]),
-      variant === 'softmax'
-        ? loop('r3', s.d, [store(y, at('r3'), div(un('exp', sub(xr('r3'), m)), sum))])
-        : loop('r3', s.d, [store(y, at('r3'), sub(sub(xr('r3'), m), un('log', sum)))]),
+      loop('r3', s.d, [store(y, at('r3'), sub(sub(xr('r3'), m), un('log', sum)))]),
     ];
   }
   const locals: Stmt[] = [local('m', t, k(t, 0)), local('s', t, k(t, 0)), local('best', 'i32', i32(0))];

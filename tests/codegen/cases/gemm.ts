@@ -170,6 +170,30 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
     'packed B panels, all first (M > N), row bias with beta',
     { M: 27, N: 19, K: 9, b: { rs: 21 }, bias: { offset: 2, rs: 0, cs: 1 }, beta: 0.5 },
   ],
+  // the N % 8 tail columns as one zero-padded panel, 4 or 8 wide, whose tiles store only the real columns
+  [
+    'packed tail panel of 5 columns (8 wide), one panel at a time, column-varying bias, clip',
+    {
+      M: 9,
+      N: 29,
+      K: 17,
+      bias: { offset: 1, rs: 0, cs: 1 },
+      act: { op: 'clip', min: -2, max: 3 },
+    },
+  ],
+  ['packed tail panel of exactly 4 columns, one panel at a time', { M: 12, N: 20, K: 7, alpha: 0.5 }],
+  [
+    'packed tail panel of 6 columns, all panels first (M > N), full bias, padded B and C rows',
+    {
+      M: 33,
+      N: 14,
+      K: 5,
+      b: { offset: 2, rs: 17 },
+      c: { offset: 1, rs: 15 },
+      bias: { offset: 0, rs: 14, cs: 1 },
+      beta: 2,
+    },
+  ],
   [
     'packed B panels, offset C with padded rows, alpha',
     { M: 41, N: 16, K: 33, c: { offset: 3, rs: 17 }, alpha: 2 },

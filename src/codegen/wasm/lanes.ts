@@ -1,0 +1,67 @@
+/**
+ * Lane tables: the instructions one feature level of the module renders for each lane operation, chosen
+ * once per target, so emitters are written once over `Lanes` instead of branching on the feature (issue #12).
+ * A table's operands are rendered WAT expressions.
+ */
+import { constText } from './types.js';
+
+export interface Lanes {
+  /** the feature level this table renders for; kernels key their per-feature tuning (e.g. tile shapes) on it */
+  feature: 'scalar' | 'simd128' | 'relaxed';
+  /** f32 lanes per value */
+  width: 1 | 4;
+  add: string;
+  mul: string;
+  min: string;
+  max: string;
+  /** acc + a·b */
+  madd: (acc: string, a: string, b: string) => string;
+  /** x in every lane */
+  splat: (x: number) => string;
+  load: string;
+  store: string;
+}
+
+export const SCALAR_LANES: Lanes = {
+  feature: 'scalar',
+  width: 1,
+  add: 'f32.add',
+  mul: 'f32.mul',
+  min: 'f32.min',
+  max: 'f32.max',
+  madd: (acc, a, b) => `(f32.add ${acc} (f32.mul ${a} ${b}))`,
+  splat: (x) => constText('f32', x),
+  load: 'f32.load',
+  store: 'f32.store',
+};
+
+export const SIMD128_LANES = {
+  feature: 'simd128',
+  width: 4,
+  add: 'f32x4.add',
+  mul: 'f32x4.mul',
+  min: 'f32x4.min',
+  max: 'f32x4.max',
+  madd: (acc, a, b) => `(f32x4.add ${acc} (f32x4.mul ${a} ${b}))`,
+  splat: (x) => `(f32x4.splat ${constText('f32', x)})`,
+  load: 'v128.load',
+  store: 'v128.store',
+} satisfies Lanes;
+
+/**
+ * The relaxed-SIMD module's vectors. relaxed_madd is one fused multiply-add where the hardware has one
+ * (rounded once or twice as the engine chooses). Relaxed min/max are one instruction (minps/maxps on x86)
+ * where the strict ones need a NaN and -0 fix-up; a NaN or the sign of a zero result may differ from the
+ * strict form's, so emitters use them only to clamp (Relu, Clip).
+ */
+export const RELAXED_LANES = {
+  ...SIMD128_LANES,
+  feature: 'relaxed',
+  min: 'f32x4.relaxed_min',
+  max: 'f32x4.relaxed_max',
+  madd: (acc: string, a: string, b: string) => `(f32x4.relaxed_madd ${a} ${b} ${acc})`,
+} satisfies Lanes;
+
+/** The f32x4 lane table of a module with (relaxedSimd) or without relaxed-SIMD instructions. */
+export const vectorLanes = (relaxedSimd: boolean): Lanes & { feature: 'simd128' | 'relaxed' } =>
+  relaxedSimd ? RELAXED_LANES : SIMD128_LANES;
