@@ -138,7 +138,8 @@ export function freeNames(s: Extract<Stmt, { k: 'loop' }>): { free: string[]; se
           walk(st.else ?? []);
           break;
         case 'gemm':
-          for (const view of [st.a, st.b, st.c, st.bias]) if (view) exprVars(view.offset, used);
+          for (const view of [st.a, st.b, st.c, st.bias, st.int8?.scales])
+            if (view) exprVars(view.offset, used);
           break;
       }
     }

@@ -3,6 +3,7 @@ import type { Activation, Expr, GemmStmt, MatView, Stmt } from '../../kernels/ir
 import { add, f32, i32, load, local, loop, max, min, mul, set, store, v } from '../../kernels/build.js';
 import type { KernelEmitter } from './render.js';
 import { renderSimdGemm, simdGemmForm } from './gemm-simd.js';
+import { renderInt8Gemm } from './gemm-int8.js';
 
 function checkViews(g: GemmStmt): void {
   const views: [string, MatView | undefined][] = [
@@ -90,6 +91,7 @@ function scalarGemm(g: GemmStmt, p: string): Stmt[] {
 }
 
 export function renderGemm(g: GemmStmt, emitter: KernelEmitter): string {
+  if (g.int8) return renderInt8Gemm(g, emitter);
   checkViews(g);
   const form = simdGemmForm(g);
   if (form) return renderSimdGemm(g, emitter, form);
