@@ -8,6 +8,7 @@ import { fuseActivations } from '../passes/fuse-activation.js';
 import { canonicalize } from '../passes/canonicalize.js';
 import { foldBatchNorms } from '../passes/fold-batch-norm.js';
 import { compressWeights } from '../passes/compress-weights.js';
+import { useInt8Kernels } from '../passes/int8-kernels.js';
 import { lowerGraph } from './lower.js';
 import { kernelTable } from './kernel-table.js';
 import {
@@ -74,9 +75,14 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
       ? { graph: specialized, quant: new Map<string, WeightQuant>() }
       : compressWeights(specialized, weightFormat);
   progress('lower', 0, 1);
-  const lowered = lowerGraph(fuseElementwise(fuseActivations(canonicalize(graph))), {
-    forGpu: targets.includes('webgpu'),
-  });
+  const fused = fuseActivations(canonicalize(graph));
+  // int8 weights stay int8 in the wasm kernels; the WGSL generator has no int8 gemm, so a bundle with the
+  // webgpu target restores float32 weights at load for both targets
+  const int8 =
+    weightFormat === 'int8' && !targets.includes('webgpu')
+      ? useInt8Kernels(fused)
+      : { graph: fused, quant: new Map<string, WeightQuant>() };
+  const lowered = lowerGraph(fuseElementwise(int8.graph), { forGpu: targets.includes('webgpu') });
   const relaxed = opts.relaxed ?? true;
   const steps = targets.length + (relaxed ? 1 : 0);
   progress('codegen', 0, steps);
@@ -94,7 +100,9 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
     inputs: lowered.inputs,
     outputs: lowered.outputs,
     targets,
-    weights: lowered.weights.entries.map((entry) => withQuant(entry, quant.get(entry.name))),
+    weights: lowered.weights.entries.map((entry) =>
+      withQuant(entry, quant.get(entry.name) ?? int8.quant.get(entry.name)),
+    ),
     memory: { ...lowered.memory, totalBytes: declaredMemoryBytes(wasm) },
     wasm: {
       file: WASM_FILE,

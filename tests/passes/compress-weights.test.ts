@@ -167,10 +167,10 @@ describe('--weights int8', () => {
       byteLength: 32 * 16 * 9,
       quant: { dtype: 'int8', zeroPoint: 0, axis: 0, scale: Math.max(...convScales), scales: convScales },
     });
-    // Gemm's B is pre-packed to [K, N] (transB = 0), so its output channels lie along axis 1.
+    // The int8 gemm reads Gemm's B as [N, K] (each output channel's weights contiguous): axis 0.
     const fc = manifest.weights.find((w) => w.name.startsWith('fc.W'))!;
-    expect(fc.dims).toEqual([2048, 10]);
-    expect(fc.quant).toMatchObject({ dtype: 'int8', axis: 1, scales: expectedScales(fcW, 0) });
+    expect(fc.dims).toEqual([10, 2048]);
+    expect(fc.quant).toMatchObject({ dtype: 'int8', axis: 0, scales: expectedScales(fcW, 0) });
     expect(weightNamed(manifest, 'conv.b').quant).toBeUndefined();
   });
 

@@ -1,0 +1,136 @@
+/**
+ * `--weights int8` keeps int8 weights int8 (src/passes/int8-kernels.ts): MatMul, Gemm and Conv read them
+ * through the int8 gemm, no float32 copy is built at load, and outputs stay within quantization error of
+ * onnxruntime's float32 ones. Depthwise convs and the webgpu target keep restoring float32 weights.
+ */
+import { describe, expect, it } from 'vitest';
+import { compileModel } from '../../src/compiler/compile.js';
+import type { CompileOptions } from '../../src/compiler/options.js';
+import type { BundleFiles } from '../../src/bundle/files.js';
+import type { HostTensor } from '../../src/ir/tensor.js';
+import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
+import { runKiln, runOrt } from '../helpers/ort-oracle.js';
+
+const rand = seededRandom(7);
+
+const compile = (bytes: Uint8Array, opts: CompileOptions) => compileModel(bytes, opts);
+const ops = (files: BundleFiles) => (files.manifest.kernels ?? []).map((k) => k.op);
+
+/** Largest |a − b| relative to the largest |b|. */
+function relativeError(a: HostTensor, b: HostTensor): number {
+  const [x, y] = [a.data as Float32Array, b.data as Float32Array];
+  expect(x.length).toBe(y.length);
+  let [err, range] = [0, 0];
+  for (let i = 0; i < x.length; i++) {
+    err = Math.max(err, Math.abs(x[i] - y[i]));
+    range = Math.max(range, Math.abs(y[i]));
+  }
+  return err / range;
+}
+
+/** x [2, 5, 64] → MatMul W1 [64, 96] → Gemm-free path; Gemm (transB, alpha, beta, row bias) on [10, 96]. */
+function denseModel(opset: number) {
+  const nodes: NodeSpec[] = [
+    { op: 'MatMul', inputs: ['x', 'w1'], outputs: ['h'] },
+    { op: 'Relu', inputs: ['h'], outputs: ['r'] },
+    { op: 'Reshape', inputs: ['r', 'shape'], outputs: ['f'] },
+    {
+      op: 'Gemm',
+      inputs: ['f', 'w2', 'b2'],
+      outputs: ['y'],
+      attrs: { transB: { i: 1 }, alpha: { f: 0.75 }, beta: { f: 2 } },
+    },
+  ];
+  return buildModel({
+    name: 'dense',
+    opset,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [2, 5, 64] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [10, 72] }],
+    initializers: [
+      { name: 'w1', tensor: randomTensor([64, 96], rand, 0.3) },
+      { name: 'w2', tensor: randomTensor([72, 96], rand, 0.3) },
+      { name: 'b2', tensor: randomTensor([72], rand, 0.1) },
+      { name: 'shape', tensor: { dtype: 'int64', dims: [2], data: BigInt64Array.from([10n, 96n]) } },
+    ],
+    nodes,
+  });
+}
+
+/** x [1, 8, 13, 11] → 1×1 conv (40) + Relu → 3×3 stride-2 padded conv (24) → depthwise 3×3 (24). */
+function convModel(opset: number) {
+  return buildModel({
+    name: 'convs',
+    opset,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 8, 13, 11] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [1, 24, 7, 6] }],
+    initializers: [
+      { name: 'pw', tensor: randomTensor([512, 8, 1, 1], rand, 0.5) },
+      { name: 'pwb', tensor: randomTensor([512], rand, 0.1) },
+      { name: 'k3', tensor: randomTensor([24, 512, 3, 3], rand, 0.1) },
+      { name: 'dw', tensor: randomTensor([24, 1, 3, 3], rand, 0.5) },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'pw', 'pwb'], outputs: ['a'] },
+      { op: 'Relu', inputs: ['a'], outputs: ['r'] },
+      {
+        op: 'Conv',
+        inputs: ['r', 'k3'],
+        outputs: ['b'],
+        attrs: { strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } },
+      },
+      {
+        op: 'Conv',
+        inputs: ['b', 'dw'],
+        outputs: ['y'],
+        attrs: { group: { i: 24 }, pads: { ints: [1, 1, 1, 1] } },
+      },
+    ],
+  });
+}
+
+// Weights and activations are each off by at most half a quantization step (0.4 % of their range);
+// across these dot products the errors partly cancel, so 2 % of the output range bounds the error.
+const TOLERANCE = 0.02;
+
+describe('int8 kernels', () => {
+  for (const opset of [17, 11])
+    it(`MatMul (batched A) and Gemm (transB, alpha, beta, bias) read int8 weights (opset ${opset})`, async () => {
+      const bytes = denseModel(opset);
+      const x = randomTensor([2, 5, 64], rand);
+      const files = await compile(bytes, { weights: 'int8' });
+      expect(ops(files)).toEqual(['Int8MatMul+Relu', 'Int8MatMul']);
+      // nothing is restored at load: init() has no work and no float32 copy of a weight persists
+      expect(files.manifest.memory.persistentBytes).toBe(0);
+      const ours = await runKiln(bytes, { x }, { weights: 'int8' });
+      const theirs = await runOrt(bytes, { x });
+      const err = relativeError(ours.y, theirs.y);
+      expect(err).toBeGreaterThan(0);
+      expect(err).toBeLessThan(TOLERANCE);
+    });
+
+  it('1×1 and im2col convs read int8 weights; a depthwise conv restores its float32 weight', async () => {
+    const bytes = convModel(17);
+    const x = randomTensor([1, 8, 13, 11], rand);
+    const [fp32, int8] = await Promise.all([compile(bytes, {}), compile(bytes, { weights: 'int8' })]);
+    expect(ops(int8)).toEqual(['Int8Conv+Relu', 'Int8Conv', 'Conv']);
+    // the depthwise weight (864 B) is below the compression threshold; the others stay int8: a quarter
+    expect(int8.weights.byteLength / fp32.weights.byteLength).toBeLessThan(0.27);
+    expect(int8.manifest.memory.persistentBytes).toBe(0);
+    const ours = await runKiln(bytes, { x }, { weights: 'int8' });
+    const theirs = await runOrt(bytes, { x });
+    const err = relativeError(ours.y, theirs.y);
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(TOLERANCE);
+  });
+
+  it('with the webgpu target, weights are restored to float32 at load for both targets', async () => {
+    const bytes = denseModel(17);
+    const files = await compile(bytes, { weights: 'int8', targets: ['wasm', 'webgpu'] });
+    expect(ops(files)).toEqual(['MatMul+Relu', 'Gemm']);
+    expect(files.manifest.memory.persistentBytes).toBeGreaterThanOrEqual((64 * 96 + 72 * 96) * 4);
+    const x = randomTensor([2, 5, 64], rand);
+    const ours = await runKiln(bytes, { x }, { weights: 'int8', targets: ['wasm', 'webgpu'] });
+    const theirs = await runOrt(bytes, { x });
+    expect(relativeError(ours.y, theirs.y)).toBeLessThan(TOLERANCE);
+  });
+});
