@@ -3,7 +3,9 @@
  * as int8 and restores to float32 (DequantizeLinear, or Cast + Mul before opset 13) reads the int8 weight
  * itself instead, through kiln.Int8MatMul / kiln.Int8Conv (src/ops/nn/int8-weights.ts), and the restore
  * nodes go: the float32 weight is never built, in memory or in time. Weights need one scale per output
- * channel (or one for the tensor); depthwise convs and other readers keep the restored float32 weight.
+ * channel (or one for the tensor). A Gather of a weight with one scale (an embedding table) gathers the
+ * int8 rows and restores only those (Cast + Mul). Depthwise convs and other readers keep the restored
+ * float32 weight.
  */
 import type { Graph, Node } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
@@ -98,7 +100,40 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
   };
 
   const restores = new Set<Node>();
-  const rewrite = (node: Node): Node | undefined => {
+  /** Gather(restored W, indices) → restore(Gather(W, indices)): only the gathered rows become float32. */
+  const gatherRows = (node: Node): Node[] | undefined => {
+    const w = int8WeightOf(node.inputs[0]);
+    const out = graph.types.get(node.outputs[0]);
+    if (!w || w.axis !== undefined || !out) return undefined;
+    w.restore.forEach((n) => restores.add(n));
+    const [rows, asFloat] = [
+      freshName(`${node.outputs[0]}/int8`),
+      freshName(`${node.outputs[0]}/int8_as_float32`),
+    ];
+    types.set(rows, { dtype: 'int8', shape: [...out.shape] });
+    types.set(asFloat, { dtype: 'float32', shape: [...out.shape] });
+    const scale = addConstant(`${w.name} scale`, `${w.name}/scale`, () => ({
+      dtype: 'float32',
+      dims: [],
+      data: Float32Array.of(w.scales[0]),
+    }));
+    const step = (op: string, inputs: string[], output: string, attrs: Node['attrs'] = {}): Node => ({
+      op,
+      domain: '',
+      name: freshName(`${node.name}/${op.toLowerCase()}`),
+      inputs,
+      outputs: [output],
+      attrs,
+    });
+    return [
+      { ...node, inputs: [w.name, ...node.inputs.slice(1)], outputs: [rows] },
+      step('Cast', [rows], asFloat, { to: ONNX_FLOAT }),
+      step('Mul', [asFloat, scale], node.outputs[0]),
+    ];
+  };
+
+  const rewrite = (node: Node): Node[] | Node | undefined => {
+    if (node.op === 'Gather' && node.domain === '') return gatherRows(node);
     const w = node.domain === '' && node.inputs[1] ? int8WeightOf(node.inputs[1]) : undefined;
     const input = graph.types.get(node.inputs[0]);
     if (!w || input?.dtype !== 'float32' || w.q.dims.length < 2) return undefined;
@@ -132,11 +167,12 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
     return undefined;
   };
 
-  const nodes = graph.nodes.map((n) => rewrite(n) ?? n);
+  const nodes = graph.nodes.flatMap((n) => rewrite(n) ?? n);
   return { graph: withoutDead({ ...graph, nodes, initializers, types }, restores), quant };
 }
 
 const normalized = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
+const ONNX_FLOAT = 1;
 
 /**
  * Drops the restores nothing reads any more, and the constants only they read: the int8 kernels read the

@@ -123,6 +123,38 @@ describe('int8 kernels', () => {
     expect(err).toBeLessThan(TOLERANCE);
   });
 
+  it('a Gather of an embedding table gathers int8 rows and restores only those', async () => {
+    const bytes = buildModel({
+      name: 'embed',
+      opset: 17,
+      inputs: [{ name: 'ids', dtype: 'int64', shape: [1, 16] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 16, 64] }],
+      initializers: [
+        { name: 'table', tensor: randomTensor([1000, 64], rand) },
+        { name: 'w', tensor: randomTensor([64, 96], rand, 0.3) },
+        { name: 'w2', tensor: randomTensor([96, 64], rand, 0.3) },
+      ],
+      nodes: [
+        { op: 'Gather', inputs: ['table', 'ids'], outputs: ['e'] },
+        { op: 'MatMul', inputs: ['e', 'w'], outputs: ['h'] },
+        { op: 'MatMul', inputs: ['h', 'w2'], outputs: ['y'] },
+      ],
+    });
+    const files = await compile(bytes, { weights: 'int8' });
+    expect(ops(files)).toEqual(['Gather', 'Cast', 'Mul', 'Int8MatMul', 'Int8MatMul']);
+    expect(files.manifest.memory.persistentBytes).toBe(0);
+    const ids: HostTensor = {
+      dtype: 'int64',
+      dims: [1, 16],
+      data: BigInt64Array.from({ length: 16 }, (_, i) => BigInt(i * 61)),
+    };
+    const ours = await runKiln(bytes, { ids }, { weights: 'int8' });
+    const theirs = await runOrt(bytes, { ids });
+    const err = relativeError(ours.y, theirs.y);
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(TOLERANCE);
+  });
+
   it('with the webgpu target, weights are restored to float32 at load for both targets', async () => {
     const bytes = denseModel(17);
     const files = await compile(bytes, { weights: 'int8', targets: ['wasm', 'webgpu'] });
