@@ -76,12 +76,12 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
       : compressWeights(specialized, weightFormat);
   progress('lower', 0, 1);
   const fused = fuseActivations(canonicalize(graph));
-  // int8 weights stay int8 in the wasm kernels; the WGSL generator has no int8 gemm, so a bundle with the
-  // webgpu target restores float32 weights at load for both targets
-  const int8 =
-    weightFormat === 'int8' && !targets.includes('webgpu')
-      ? useInt8Kernels(fused)
-      : { graph: fused, quant: new Map<string, WeightQuant>() };
+  // int8 weights (--weights int8, or a quantized model's DequantizeLinear of an int8 weight) stay int8 in
+  // the wasm kernels; the WGSL generator has no int8 gemm, so with the webgpu target they are restored to
+  // float32 at load, for both targets
+  const int8 = targets.includes('webgpu')
+    ? { graph: fused, quant: new Map<string, WeightQuant>() }
+    : useInt8Kernels(fused);
   const lowered = lowerGraph(fuseElementwise(int8.graph), { forGpu: targets.includes('webgpu') });
   const relaxed = opts.relaxed ?? true;
   const steps = targets.length + (relaxed ? 1 : 0);

@@ -1,6 +1,7 @@
 /**
- * int8 kernels (`--weights int8`, wasm): a MatMul, Gemm or Conv whose weight compress-weights.ts stored
- * as int8 and restores to float32 (DequantizeLinear, or Cast + Mul before opset 13) reads the int8 weight
+ * int8 kernels (wasm): a MatMul, Gemm or Conv whose weight is an int8 constant restored to float32 — by
+ * compress-weights.ts (`--weights int8`: DequantizeLinear, or Cast + Mul before opset 13), or by a
+ * quantized model's own DequantizeLinear with zero points 0 (QDQ format) — reads the int8 weight
  * itself instead, through kiln.Int8MatMul / kiln.Int8Conv (src/ops/nn/int8-weights.ts), and the restore
  * nodes go: the float32 weight is never built, in memory or in time. Weights need one scale per output
  * channel (or one for the tensor). A Gather of a weight with one scale (an embedding table) gathers the

@@ -155,6 +155,52 @@ describe('int8 kernels', () => {
     expect(err).toBeLessThan(TOLERANCE);
   });
 
+  it('a QDQ model: DequantizeLinear of int8 weights (zero points 0) feeds the int8 kernels without --weights', async () => {
+    const int8 = (dims: number[]): HostTensor => ({
+      dtype: 'int8',
+      dims,
+      data: Int8Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => Math.round(rand() * 254 - 127)),
+    });
+    const scales = (n: number, size: number): HostTensor => ({
+      dtype: 'float32',
+      dims: [n],
+      data: Float32Array.from({ length: n }, () => (0.5 + rand()) * size),
+    });
+    const zeros = (n: number): HostTensor => ({ dtype: 'int8', dims: [n], data: new Int8Array(n) });
+    const bytes = buildModel({
+      name: 'qdq',
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 16, 10, 10] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [100, 512] }],
+      initializers: [
+        { name: 'cw', tensor: int8([64, 16, 3, 3]) },
+        { name: 'cs', tensor: scales(64, 0.002) },
+        { name: 'cz', tensor: zeros(64) },
+        { name: 'mw', tensor: int8([64, 512]) },
+        { name: 'ms', tensor: scales(512, 0.002) },
+        { name: 'mz', tensor: zeros(512) },
+        { name: 'shape', tensor: { dtype: 'int64', dims: [2], data: BigInt64Array.from([64n, 100n]) } },
+      ],
+      nodes: [
+        { op: 'DequantizeLinear', inputs: ['cw', 'cs', 'cz'], outputs: ['cwf'], attrs: { axis: { i: 0 } } },
+        { op: 'Conv', inputs: ['x', 'cwf'], outputs: ['c'], attrs: { pads: { ints: [1, 1, 1, 1] } } },
+        { op: 'Reshape', inputs: ['c', 'shape'], outputs: ['r'] },
+        { op: 'Transpose', inputs: ['r'], outputs: ['t'] },
+        { op: 'DequantizeLinear', inputs: ['mw', 'ms', 'mz'], outputs: ['mwf'], attrs: { axis: { i: 1 } } },
+        { op: 'MatMul', inputs: ['t', 'mwf'], outputs: ['y'] },
+      ],
+    });
+    const files = await compile(bytes, {});
+    expect(ops(files)).toEqual(['Int8Conv', 'Transpose', 'Int8MatMul']);
+    expect(files.manifest.memory.persistentBytes).toBe(0);
+    const x = randomTensor([1, 16, 10, 10], rand);
+    const ours = await runKiln(bytes, { x });
+    const theirs = await runOrt(bytes, { x });
+    const err = relativeError(ours.y, theirs.y);
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(TOLERANCE);
+  });
+
   it('with the webgpu target, weights are restored to float32 at load for both targets', async () => {
     const bytes = denseModel(17);
     const files = await compile(bytes, { weights: 'int8', targets: ['wasm', 'webgpu'] });
