@@ -123,6 +123,52 @@ describe('int8 kernels', () => {
     expect(err).toBeLessThan(TOLERANCE);
   });
 
+  it('grouped and 1-D convs, a 1-D MatMul operand and a full-matrix Gemm bias', async () => {
+    const bytes = buildModel({
+      name: 'shapes',
+      opset: 17,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [2, 32, 9] },
+        { name: 'v', dtype: 'float32', shape: [96] },
+        { name: 'a', dtype: 'float32', shape: [5, 96] },
+      ],
+      outputs: [
+        { name: 'y', dtype: 'float32', shape: [2, 64, 4] },
+        { name: 'u', dtype: 'float32', shape: [80] },
+        { name: 'g', dtype: 'float32', shape: [5, 80] },
+      ],
+      initializers: [
+        { name: 'k', tensor: randomTensor([64, 16, 5], rand, 0.3) },
+        { name: 'kb', tensor: randomTensor([64], rand, 0.1) },
+        { name: 'm', tensor: randomTensor([96, 80], rand, 0.3) },
+        { name: 'c', tensor: randomTensor([5, 80], rand, 0.1) },
+      ],
+      nodes: [
+        {
+          op: 'Conv',
+          inputs: ['x', 'k', 'kb'],
+          outputs: ['y'],
+          attrs: { group: { i: 2 }, strides: { ints: [2] }, pads: { ints: [1, 1] } },
+        },
+        { op: 'MatMul', inputs: ['v', 'm'], outputs: ['u'] },
+        { op: 'Gemm', inputs: ['a', 'm', 'c'], outputs: ['g'], attrs: { beta: { f: 0.5 } } },
+      ],
+    });
+    const files = await compile(bytes, { weights: 'int8' });
+    expect(ops(files)).toEqual(['Int8Conv', 'Int8MatMul', 'Int8MatMul']);
+    const feeds = {
+      x: randomTensor([2, 32, 9], rand),
+      v: randomTensor([96], rand),
+      a: randomTensor([5, 96], rand),
+    };
+    const ours = await runKiln(bytes, feeds, { weights: 'int8' });
+    const theirs = await runOrt(bytes, feeds);
+    for (const name of ['y', 'u', 'g']) {
+      expect(ours[name].dims).toEqual(theirs[name].dims);
+      expect(relativeError(ours[name], theirs[name])).toBeLessThan(TOLERANCE);
+    }
+  });
+
   it('a Gather of an embedding table gathers int8 rows and restores only those', async () => {
     const bytes = buildModel({
       name: 'embed',
