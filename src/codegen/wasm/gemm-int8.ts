@@ -169,6 +169,32 @@ export function renderInt8Gemm(g: GemmStmt, e: KernelEmitter): string {
       set(src, plus(bBase, j0, F32)),
       set(dst, `(i32.add (i32.const ${quant}) (i32.mul ${get(j0)} (i32.const ${Kp})))`),
     ];
+    // 8 k × 4 columns at a time: the 32 quantized bytes narrowed into two vectors (k-major), shuffled into
+    // each column's 8 bytes, stored with one 64-bit lane store per column instead of 8 byte stores
+    const k8 = Math.floor(g.K / K_STEP);
+    const q8 = Array.from({ length: K_STEP }, () => e.temp('v128', 'q8'));
+    const [low, high] = [e.temp('v128', 'kLow'), e.temp('v128', 'kHigh')];
+    const pairs = (from: number) =>
+      `(i8x16.narrow_i16x8_s (i16x8.narrow_i32x4_s ${get(q8[from])} ${get(q8[from + 1])}) (i16x8.narrow_i32x4_s ${get(q8[from + 2])} ${get(q8[from + 3])}))`;
+    /** columns c and c + 1, each its 8 k in a row: byte k·4 + c of `low` for k < 4, of `high` after */
+    const columns = (c: number) =>
+      `(i8x16.shuffle ${[c, c + 1]
+        .flatMap((col) =>
+          Array.from({ length: K_STEP }, (_, kk) => (kk < 4 ? kk * 4 + col : 16 + (kk - 4) * 4 + col)),
+        )
+        .join(' ')} ${get(low)} ${get(high)})`;
+    const eightK = [
+      ...q8.map((q, kk) => set(q, quantizeVector(`(v128.load offset=${kk * rowBytes} ${get(src)})`, inv))),
+      set(low, pairs(0)),
+      set(high, pairs(4)),
+      ...[0, 2].flatMap((c) => [
+        set(mv, columns(c)),
+        `(v128.store64_lane offset=${c * Kp} 0 ${get(dst)} ${get(mv)})`,
+        `(v128.store64_lane offset=${(c + 1) * Kp} 1 ${get(dst)} ${get(mv)})`,
+      ]),
+      set(src, `(i32.add ${get(src)} (i32.const ${K_STEP * rowBytes}))`),
+      set(dst, `(i32.add ${get(dst)} (i32.const ${K_STEP}))`),
+    ].join('\n');
     const fours = [
       ...start,
       ...Array.from(
@@ -184,9 +210,12 @@ export function renderInt8Gemm(g: GemmStmt, e: KernelEmitter): string {
       `(v128.store (i32.add (i32.const ${actScales}) (i32.shl ${get(j0)} (i32.const 2))) (f32x4.div ${get(mv)} (f32x4.splat ${limitF})))`,
       set(inv, `(v128.and (f32x4.div (f32x4.splat ${limitF}) ${get(mv)}) (f32x4.gt ${get(mv)} ${ZERO}))`),
       set(src, plus(bBase, j0, F32)),
-      e.countedLoop(
+      k8 ? e.countedLoop(k, k8, eightK) : '',
+      e.rangeLoop(
         k,
+        k8 * K_STEP,
         g.K,
+        1,
         [
           set(mv, narrow(quantizeVector(`(v128.load ${get(src)})`, inv))),
           ...Array.from(
