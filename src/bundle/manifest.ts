@@ -26,7 +26,8 @@ export interface WeightEntry {
 /**
  * A float weight stored as integers: value = (q − zeroPoint) · scale, with `dtype` the stored integer type.
  * Per axis (`axis` set), slice i along `axis` uses `scales[i]` and `scale` is the largest of them.
- * Informational: the model's init() restores the floats, the runtime never reads these.
+ * Informational, the runtime never reads these: init() restores the floats where a kernel needs them,
+ * and int8 gemms read the int8 values with their scales (src/passes/int8-kernels.ts).
  */
 export interface WeightQuant {
   scale: number;

@@ -8,6 +8,7 @@ import { fuseActivations } from '../passes/fuse-activation.js';
 import { canonicalize } from '../passes/canonicalize.js';
 import { foldBatchNorms } from '../passes/fold-batch-norm.js';
 import { compressWeights } from '../passes/compress-weights.js';
+import { useInt8Kernels } from '../passes/int8-kernels.js';
 import { lowerGraph } from './lower.js';
 import { kernelTable } from './kernel-table.js';
 import {
@@ -80,9 +81,14 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
       ? { graph: specialized, quant: new Map<string, WeightQuant>() }
       : compressWeights(specialized, weightFormat);
   progress('lower', 0, 1);
-  const lowered = lowerGraph(fuseElementwise(fuseActivations(canonicalize(graph))), {
-    forGpu: targets.includes('webgpu'),
-  });
+  const fused = fuseActivations(canonicalize(graph));
+  // int8 weights (--weights int8, or a quantized model's DequantizeLinear of an int8 weight) stay int8 in
+  // the wasm kernels; the WGSL generator has no int8 gemm, so with the webgpu target they are restored to
+  // float32 at load, for both targets
+  const int8 = targets.includes('webgpu')
+    ? { graph: fused, quant: new Map<string, WeightQuant>() }
+    : useInt8Kernels(fused);
+  const lowered = lowerGraph(fuseElementwise(int8.graph), { forGpu: targets.includes('webgpu') });
   const relaxed = opts.relaxed ?? true;
   const steps = targets.length + (relaxed ? 1 : 0);
   progress('codegen', 0, steps);
@@ -100,7 +106,9 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
     inputs: lowered.inputs,
     outputs: lowered.outputs,
     targets,
-    weights: lowered.weights.entries.map((entry) => withQuant(entry, quant.get(entry.name))),
+    weights: lowered.weights.entries.map((entry) =>
+      withQuant(entry, quant.get(entry.name) ?? int8.quant.get(entry.name)),
+    ),
     memory: { ...lowered.memory, totalBytes: declaredMemoryBytes(wasm) },
     wasm: {
       file: WASM_FILE,

@@ -8,6 +8,7 @@ import { DTYPES, type TypedArray } from '../ir/dtype.js';
 import { floatToHalf, halfToFloat } from '../ir/float16.js';
 import type { BinOp, BufRef, CmpOp, Expr, GemmStmt, Kernel, MatView, Scalar, Stmt, UnOp } from './ir.js';
 import { scalarOf } from './ir.js';
+import { int8Gemm } from './int8-gemm.js';
 
 type Val = number | bigint;
 
@@ -350,6 +351,12 @@ function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory, dims: DimValue
   const bias = g.bias ? bind(g.bias) : undefined;
   const cData = mem.get(g.c.buf);
   const cOff = evalExpr(g.c.offset, env, mem, dims) as number;
+  if (g.int8) {
+    const scales = bind(g.int8.scales);
+    const write = (m: number, n: number, value: number) =>
+      storeValue(g.c.buf, cData, cOff + m * g.c.rs + n * g.c.cs, value);
+    return int8Gemm(g, { a, b, bias, scales }, write);
+  }
   const f = Math.fround;
   for (let m = 0; m < g.M; m++)
     for (let n = 0; n < g.N; n++) {

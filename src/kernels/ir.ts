@@ -120,6 +120,20 @@ export interface GemmStmt {
    * same data once per gemm.
    */
   streamB?: boolean;
+  /** int8 weights: see Int8Weights. Without it every operand is float32. */
+  int8?: Int8Weights;
+}
+
+/**
+ * A gemm whose one int8 operand (A or B) is a constant weight, symmetric with one scale per channel
+ * (rows of A, columns of B), and whose float32 operand is quantized at run time, symmetric, one scale per
+ * row of A or column of B: sx = max|x| / 127, q = nearest(x · (127 / max|x|)) (all zeros when max|x| = 0).
+ * Then C = act(alpha · (sx · sw) · Σ_k qa·qb + beta · bias), the sum exact in i32 (src/kernels/int8-gemm.ts
+ * is the reference).
+ */
+export interface Int8Weights {
+  /** the weight's scales, addressed like C: (m, 0) with cs 0 for A, (0, n) with rs 0 for B; float32 */
+  scales: MatView;
 }
 
 /** A loop extent: static, or a shape expression evaluated when the loop starts. */

@@ -22,7 +22,7 @@ import type {
   ShapeSymbol,
   Stmt,
 } from './ir.js';
-import { DTYPES } from '../ir/dtype.js';
+import { DTYPES, type DType } from '../ir/dtype.js';
 import { READ_ONLY_ROLES, scalarOf } from './ir.js';
 import { rangesOf, shapeExprOf, type SymbolRanges } from './extent.js';
 import { bounds } from '../ir/symbolic.js';
@@ -194,12 +194,11 @@ class Verifier {
     this.scope.set(name, t);
   }
 
-  private view(v: MatView, rows: number, cols: number, what: string): void {
+  private view(v: MatView, rows: number, cols: number, what: string, dtype: DType = 'float32'): void {
     this.buffer(v.buf);
     this.expr(v.offset);
     if (v.offset.t !== 'i32') this.fail(`gemm ${what} offset is ${v.offset.t}, not i32`);
-    if (scalarOf(v.buf.dtype) !== 'f32' || v.buf.dtype !== 'float32')
-      this.fail(`gemm ${what} is a ${v.buf.dtype} buffer; gemm is float32 only`);
+    if (v.buf.dtype !== dtype) this.fail(`gemm ${what} is a ${v.buf.dtype} buffer; it must be ${dtype}`);
     const off = constIndex(v.offset);
     if (off === undefined) return;
     const last = off + (rows - 1) * v.rs + (cols - 1) * v.cs;
@@ -219,8 +218,11 @@ class Verifier {
       if (typeof n !== 'number') this.fail(`gemm ${d} is a run-time size; gemm sizes must be static`);
       if (!Number.isInteger(n) || n < 1) this.fail(`gemm ${d} = ${n}`);
     }
-    this.view(g.a, g.M, g.K, 'A');
-    this.view(g.b, g.K, g.N, 'B');
+    // int8 weights: exactly one of A and B is int8 (see Int8Weights)
+    const weightsInA = g.int8 !== undefined && g.a.buf.dtype === 'int8';
+    this.view(g.a, g.M, g.K, 'A', weightsInA ? 'int8' : 'float32');
+    this.view(g.b, g.K, g.N, 'B', g.int8 && !weightsInA ? 'int8' : 'float32');
+    if (g.int8) this.view(g.int8.scales, g.M, g.N, 'int8 scales');
     this.view(g.c, g.M, g.N, 'C');
     this.written(g.c.buf);
     if (g.c.cs !== 1) this.fail(`gemm C has column stride ${g.c.cs}; it must be 1`);

@@ -2,7 +2,7 @@
  * The one Kernel IR traversal: rebuilding expressions and statements, visiting their nodes, and reading
  * names. Rewrites, analyses and code generators use it instead of switching over every node kind.
  */
-import type { BufRef, Expr, MatView, Stmt } from './ir.js';
+import type { BufRef, Expr, GemmStmt, MatView, Stmt } from './ir.js';
 
 /** The operands of an expression node. */
 export function operands(e: Expr): Expr[] {
@@ -83,9 +83,14 @@ export function mapStmtExprs(s: Stmt, f: (e: Expr) => Expr): Stmt {
         b: mapView(s.b, f),
         c: mapView(s.c, f),
         ...(s.bias ? { bias: mapView(s.bias, f) } : {}),
+        ...(s.int8 ? { int8: { ...s.int8, scales: mapView(s.int8.scales, f) } } : {}),
       };
   }
 }
+
+/** The matrices a gemm reads or writes: A, B, C, and the bias and int8 weight scales where it has them. */
+export const gemmViews = (g: GemmStmt): MatView[] =>
+  [g.a, g.b, g.c, g.bias, g.int8?.scales].filter((view): view is MatView => view !== undefined);
 
 /** The expressions a statement holds itself (not those of the statements nested in it). */
 export function ownExprs(s: Stmt): Expr[] {
@@ -101,7 +106,7 @@ export function ownExprs(s: Stmt): Expr[] {
     case 'if':
       return [s.cond];
     case 'gemm':
-      return [s.a, s.b, s.c, s.bias].flatMap((view) => (view ? [view.offset] : []));
+      return gemmViews(s).map((view) => view.offset);
   }
 }
 
@@ -122,7 +127,7 @@ export function buffersOf(s: Stmt): BufRef[] {
   const out: BufRef[] = [];
   forEachStmt(s, (x) => {
     if (x.k === 'store') out.push(x.buf);
-    if (x.k === 'gemm') for (const view of [x.a, x.b, x.c, x.bias]) if (view) out.push(view.buf);
+    if (x.k === 'gemm') for (const view of gemmViews(x)) out.push(view.buf);
     for (const e of ownExprs(x)) visitExpr(e, (y) => y.k === 'load' && out.push(y.buf));
   });
   return out;

@@ -167,10 +167,10 @@ describe('--weights int8', () => {
       byteLength: 32 * 16 * 9,
       quant: { dtype: 'int8', zeroPoint: 0, axis: 0, scale: Math.max(...convScales), scales: convScales },
     });
-    // Gemm's B is pre-packed to [K, N] (transB = 0), so its output channels lie along axis 1.
+    // The int8 gemm reads Gemm's B as [N, K] (each output channel's weights contiguous): axis 0.
     const fc = manifest.weights.find((w) => w.name.startsWith('fc.W'))!;
-    expect(fc.dims).toEqual([2048, 10]);
-    expect(fc.quant).toMatchObject({ dtype: 'int8', axis: 1, scales: expectedScales(fcW, 0) });
+    expect(fc.dims).toEqual([10, 2048]);
+    expect(fc.quant).toMatchObject({ dtype: 'int8', axis: 0, scales: expectedScales(fcW, 0) });
     expect(weightNamed(manifest, 'conv.b').quant).toBeUndefined();
   });
 
@@ -241,6 +241,9 @@ describe('kiln compile --weights', () => {
     const c = await kiln('compile', join(dir, 'cnn.onnx'), '-o', out, '--weights', 'int8');
     expect(c.stderr).toBe('');
     expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(
+      /^int8 weights: \d\.\d\d % relative RMS error against float32 \(cosine 0\.99\d+, worst output "y", 3 sample inputs\); limit 10\.00 %$/m,
+    );
     const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')) as Manifest;
     expect(weightNamed(manifest, 'conv.W').quant).toMatchObject({ dtype: 'int8', axis: 0, zeroPoint: 0 });
     expect((await readFile(join(out, 'weights.bin'))).byteLength).toBeLessThan(largeWeightBytes * 0.28);
@@ -252,6 +255,49 @@ describe('kiln compile --weights', () => {
     expect(y.dims).toEqual([4, 10]);
     expect(argmaxRows({ dtype: 'float32', dims: y.dims, data: Float32Array.from(y.data) })).toEqual(
       argmaxRows(theirs.y),
+    );
+  });
+
+  it('int8 past the error limit: refused with the measured error, written with --force', async () => {
+    // a per-tensor scale set by one outlier (the table is read by Add, not by a kernel with channels)
+    // rounds every other entry to 0; the output leaves the outlier's row out
+    const table = randomTensor([64, 128], rand);
+    (table.data as Float32Array)[0] = 1000;
+    const bytes = buildModel({
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [64, 128] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [63, 128] }],
+      initializers: [
+        { name: 'table', tensor: table },
+        { name: 'starts', tensor: { dtype: 'int64', dims: [1], data: BigInt64Array.from([1n]) } },
+        { name: 'ends', tensor: { dtype: 'int64', dims: [1], data: BigInt64Array.from([64n]) } },
+      ],
+      nodes: [
+        { op: 'Add', inputs: ['x', 'table'], outputs: ['s'] },
+        { op: 'Slice', inputs: ['s', 'starts', 'ends'], outputs: ['y'] },
+      ],
+    });
+    await writeFile(join(dir, 'outlier.onnx'), bytes);
+    const out = join(dir, 'outlier');
+    const refused = await kiln('compile', join(dir, 'outlier.onnx'), '-o', out, '--weights', 'int8');
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(
+      /^kiln: int8 weights: \d\d\.\d\d % relative RMS error against float32 .*; limit 10\.00 %: refused \(--force writes the bundle anyway\)\n$/,
+    );
+    await expect(readFile(join(out, 'manifest.json'))).rejects.toThrow(/ENOENT/);
+    const forced = await kiln(
+      'compile',
+      join(dir, 'outlier.onnx'),
+      '-o',
+      out,
+      '--weights',
+      'int8',
+      '--force',
+    );
+    expect(forced.code).toBe(0);
+    expect(forced.stderr).toMatch(/limit 10\.00 %: written anyway \(--force\)/);
+    expect(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')).weights[0].quant.dtype).toBe(
+      'int8',
     );
   });
 });

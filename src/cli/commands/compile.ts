@@ -10,6 +10,8 @@ import { UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
 import { formatBytes, plural, print, warn, type Command } from '../command.js';
 import { isKernelFile, kernelAsModel, loadKernels } from '../kernels.js';
+import type { BundleFiles } from '../../bundle/files.js';
+import { INT8_SAMPLES, INT8_TOLERANCE, measureInt8Error } from '../int8-error.js';
 
 const usage =
   'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--kernels FILE.ts]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force]\n' +
@@ -122,6 +124,8 @@ export const compileCommand: Command = {
     } finally {
       progress.done();
     }
+    if (options.weights === 'int8')
+      await checkInt8Error(files, () => compileModel(bytes, referenceOptions(options)), force);
     await writeBundle(values.out, files, { force });
     const m = files.manifest;
     const wgsl =
@@ -138,3 +142,29 @@ export const compileCommand: Command = {
     );
   },
 };
+
+/** The float32 bundle an int8 one is measured against: the wasm target alone, no relaxed module. */
+function referenceOptions(options: CompileOptions): CompileOptions {
+  const { onProgress: _progress, onWarning: _warning, ...rest } = options;
+  return { ...rest, weights: 'fp32', targets: ['wasm'], relaxed: false };
+}
+
+/** Prints the int8 bundle's error against float32 and refuses it past the tolerance unless forced. */
+async function checkInt8Error(
+  files: BundleFiles,
+  fp32: () => Promise<BundleFiles>,
+  force: boolean,
+): Promise<void> {
+  const measured = await measureInt8Error(files, await fp32());
+  if (!measured) {
+    print('int8 weights: the model has no float output to compare against float32');
+    return;
+  }
+  const percent = (x: number) => `${(x * 100).toFixed(2)} %`;
+  const line =
+    `int8 weights: ${percent(measured.error)} relative RMS error against float32 (cosine ${measured.cosine.toFixed(5)}, ` +
+    `worst output "${measured.output}", ${INT8_SAMPLES} sample inputs); limit ${percent(INT8_TOLERANCE)}`;
+  if (measured.error <= INT8_TOLERANCE) return print(line);
+  if (!force) throw new Error(`${line}: refused (--force writes the bundle anyway)`);
+  warn(`${line}: written anyway (--force)`);
+}

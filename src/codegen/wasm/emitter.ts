@@ -1,5 +1,5 @@
 /**
- * What the statement renderers beside render.ts (gemm.ts, gemm-simd.ts) use of the kernel being rendered,
+ * What the statement renderers beside render.ts (gemm.ts, gemm-simd.ts, gemm-int8.ts) use of the kernel being rendered,
  * and the program context every kernel shares: types only, so those renderers and render.ts, which calls
  * them, import each other in one direction.
  */
@@ -51,6 +51,11 @@ export interface KernelEmitter {
   address(buf: BufRef, index: Expr, what: string): Address;
   /** `for (v = 0; v < n; v++) body` as a bottom-tested wasm loop (n > 0 is known statically). */
   countedLoop(counter: string, n: number, body: string): string;
+  /**
+   * `for (v = start; v < end; v += step) body`: bottom-tested when both bounds are static, else behind a
+   * test that the loop runs at all.
+   */
+  rangeLoop(counter: string, start: Bound, end: Bound, step: number, body: string): string;
   /** `for (counter = lo; counter < hi; counter++) body` over the locals lo and hi, with lo < hi known. */
   dynamicLoop(counter: string, lo: string, hi: string, body: string): string;
   /** How many chunks a loop of n iterations doing `work` should be split into here; < 2: none. */

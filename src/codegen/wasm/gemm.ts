@@ -4,6 +4,7 @@ import { gemmsToLoops } from '../../kernels/rewrite/gemm-to-loops.js';
 import type { Rewrite } from '../../kernels/rewrite/pipeline.js';
 import type { KernelEmitter } from './emitter.js';
 import { renderSimdGemm, simdGemmForm } from './gemm-simd.js';
+import { renderInt8Gemm } from './gemm-int8.js';
 
 /** Output columns per block of the scalar fallback: four accumulators share each A[m,k] load. */
 const SCALAR_GEMM_COLUMNS = 4;
@@ -28,6 +29,7 @@ export const scalarGemmFallback: Rewrite = (body) =>
   gemmsToLoops(body, SCALAR_GEMM_COLUMNS, (g) => !simdGemmForm(g));
 
 export function renderGemm(g: GemmStmt, emitter: KernelEmitter): string {
+  if (g.int8) return renderInt8Gemm(g, emitter);
   checkViews(g);
   const form = simdGemmForm(g);
   if (!form)

@@ -64,7 +64,7 @@ export function kernelShape(ctx: OpContext, w: number[]): number[] {
   return k;
 }
 
-function geometry(ctx: OpContext): ConvGeometry {
+export function geometry(ctx: OpContext): ConvGeometry {
   const { x, w } = convOperands(ctx);
   const [N, C, ...inSpatial] = x.shape;
   const M = w.shape[0];
@@ -171,9 +171,10 @@ export function bandRows(K: number, Mg: number, out: number[]): number | undefin
  * float32 through gemm: per (n, group), Y_g (Mg × outS) = W_g (Mg × Cg·kprod) · col + B_g, where col
  * is X itself for 1×1 stride-1 unpadded kernels and an im2col scratch matrix otherwise: whole, or per
  * band of output rows (`bandRows`), each band its own gemm over that band's output columns. Each output
- * element sums the same products in the same order either way.
+ * element sums the same products in the same order either way. With `int8Scales`, W is int8 with one
+ * scale per output channel and the gemms are int8 ones (GemmStmt.int8; kiln.Int8Conv).
  */
-function gemmLowering(
+export function gemmLowering(
   g: ConvGeometry,
   X: BufRef,
   W: BufRef,
@@ -181,6 +182,7 @@ function gemmLowering(
   Y: BufRef,
   io: LowerIO,
   act: Activation | undefined,
+  int8Scales?: BufRef,
 ): Stmt[] {
   const { N, C, M, group, inSpatial, window: w } = g;
   const [Cg, Mg] = [C / group, M / group];
@@ -201,6 +203,7 @@ function gemmLowering(
   const product = (b: MatView, c: MatView, cols: number) => {
     const s = gemm(Mg, cols, K, a, b, c, { bias });
     if (act) s.act = act;
+    if (int8Scales) s.int8 = { scales: view(int8Scales, mul(gi, i32(Mg)), 1, 0) };
     return s;
   };
   if (pointwise) {

@@ -34,7 +34,7 @@ function gemmShape(ctx: OpContext): GemmShape {
 }
 
 /** Strides that broadcast C (rank 0..2) over M×N; throws when C's shape does not broadcast. */
-function biasStrides(ctx: OpContext, c: number[], M: number, N: number): { rs: number; cs: number } {
+export function biasStrides(ctx: OpContext, c: number[], M: number, N: number): { rs: number; cs: number } {
   if (c.length > 2) fail(ctx, `C has shape ${fmtShape(c)}; expected rank ≤ 2 broadcastable to [${M},${N}]`);
   const rows = c.length === 2 ? c[0] : 1;
   const cols = c.length >= 1 ? c[c.length - 1] : 1;

@@ -10,3 +10,4 @@ import './normalization.js';
 import './lrn.js';
 import './mvn.js';
 import './matmul-integer.js';
+import './int8-weights.js';

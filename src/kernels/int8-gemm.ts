@@ -1,0 +1,56 @@
+/**
+ * The int8 gemm's arithmetic (GemmStmt.int8), as the interpreter runs it and tests compare against:
+ * the float32 operand quantized per row of A (int8 weights in B) or per column of B (int8 weights in A),
+ * int8 products summed exactly, the sum dequantized by the two scales, then the float32 gemm epilogue.
+ */
+import type { GemmStmt } from './ir.js';
+
+/** Quantized activations span ±127. */
+export const ACTIVATION_LIMIT = 127;
+
+const f = Math.fround;
+
+/** Round half to even, as wasm's `nearest`. */
+function nearest(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** One vector's symmetric quantization: scale = max|x| / 127, q = nearest(x · (127 / max|x|)). */
+export function quantizeActivations(x: ArrayLike<number>): { q: Int32Array; scale: number } {
+  const limit = ACTIVATION_LIMIT;
+  let max = 0;
+  for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]));
+  const inv = max > 0 ? f(limit / max) : 0;
+  const q = new Int32Array(x.length);
+  for (let i = 0; i < x.length; i++) q[i] = nearest(f(x[i] * inv));
+  return { q, scale: f(max / limit) };
+}
+
+type Read = (r: number, c: number) => number;
+
+/** C(m, n) for every m, n through `write`; `a`, `b`, `bias` and `scales` read the views' elements. */
+export function int8Gemm(
+  g: GemmStmt,
+  read: { a: Read; b: Read; bias?: Read; scales: Read },
+  write: (m: number, n: number, value: number) => void,
+): void {
+  const weightsInA = g.a.buf.dtype === 'int8';
+  // activations per row of A (weights in B) or per column of B (weights in A)
+  const rows = weightsInA ? g.N : g.M;
+  const act = Array.from({ length: rows }, (_, i) =>
+    quantizeActivations(Array.from({ length: g.K }, (_, k) => (weightsInA ? read.b(k, i) : read.a(i, k)))),
+  );
+  for (let m = 0; m < g.M; m++)
+    for (let n = 0; n < g.N; n++) {
+      const x = act[weightsInA ? n : m];
+      let acc = 0;
+      for (let k = 0; k < g.K; k++) acc += weightsInA ? read.a(m, k) * x.q[k] : x.q[k] * read.b(k, n);
+      let value = f(f(acc) * f(x.scale * read.scales(m, n)));
+      if (g.alpha !== 1) value = f(value * f(g.alpha));
+      if (read.bias) value = f(value + (g.beta === 1 ? read.bias(m, n) : f(read.bias(m, n) * f(g.beta))));
+      if (g.act?.op === 'relu') value = Math.max(value, 0);
+      if (g.act?.op === 'clip') value = Math.min(Math.max(value, f(g.act.min)), f(g.act.max));
+      write(m, n, value);
+    }
+}

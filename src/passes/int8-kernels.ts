@@ -1,0 +1,198 @@
+/**
+ * int8 kernels (wasm): a MatMul, Gemm or Conv whose weight is an int8 constant restored to float32 — by
+ * compress-weights.ts (`--weights int8`: DequantizeLinear, or Cast + Mul before opset 13), or by a
+ * quantized model's own DequantizeLinear with zero points 0 (QDQ format) — reads the int8 weight
+ * itself instead, through kiln.Int8MatMul / kiln.Int8Conv (src/ops/nn/int8-weights.ts), and the restore
+ * nodes go: the float32 weight is never built, in memory or in time. Weights need one scale per output
+ * channel (or one for the tensor). A Gather of a weight with one scale (an embedding table) gathers the
+ * int8 rows and restores only those (Cast + Mul). Depthwise convs and other readers keep the restored
+ * float32 weight.
+ */
+import type { Graph, Node } from '../ir/graph.js';
+import type { HostTensor } from '../ir/tensor.js';
+import type { WeightQuant } from '../bundle/manifest.js';
+import { tensorToNumbers } from '../ir/tensor.js';
+import { FUSED_DOMAIN } from '../ops/fused.js';
+
+/** An int8 initializer and the per-channel scales a restore applies along `axis` (undefined: one scale). */
+interface Int8Weight {
+  name: string;
+  q: HostTensor;
+  scales: number[];
+  axis: number | undefined;
+  /** the restore's nodes */
+  restore: Node[];
+}
+
+export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string, WeightQuant> } {
+  const producers = new Map(graph.nodes.flatMap((n) => n.outputs.map((o): [string, Node] => [o, n])));
+  const constant = (name: string | undefined) => (name ? graph.initializers.get(name) : undefined);
+
+  /** The int8 weight behind a restored value, if a restore produced it. */
+  const int8WeightOf = (value: string): Int8Weight | undefined => {
+    const node = producers.get(value);
+    if (!node || node.domain !== '') return undefined;
+    if (node.op === 'DequantizeLinear') {
+      const [q, scale, zero] = [0, 1, 2].map((i) => constant(node.inputs[i]));
+      if (q?.dtype !== 'int8' || scale?.dtype !== 'float32') return undefined;
+      if (node.inputs[2] && (!zero || tensorToNumbers(zero).some((z) => z !== 0))) return undefined;
+      const perTensor = scale.dims.length === 0 || scale.data.length === 1;
+      const axis = perTensor ? undefined : normalized(Number(node.attrs.axis ?? 1), q.dims.length);
+      return { name: node.inputs[0], q, scales: tensorToNumbers(scale), axis, restore: [node] };
+    }
+    if (node.op === 'Mul') {
+      const cast = producers.get(node.inputs[0]);
+      const scale = constant(node.inputs[1]);
+      if (cast?.op !== 'Cast' || cast.domain !== '' || scale?.dtype !== 'float32') return undefined;
+      const q = constant(cast.inputs[0]);
+      if (q?.dtype !== 'int8' || scale.dims.length > q.dims.length) return undefined;
+      // a scale broadcast as [1, .., C, .., 1] against the weight, or a scalar
+      const offset = q.dims.length - scale.dims.length;
+      const channels = scale.dims.map((d, i) => [d, i + offset]).filter(([d]) => d !== 1);
+      if (channels.length > 1) return undefined;
+      const axis = channels.length === 1 ? channels[0][1] : undefined;
+      if (axis !== undefined && q.dims[axis] !== scale.data.length) return undefined;
+      return { name: cast.inputs[0], q, scales: tensorToNumbers(scale), axis, restore: [node, cast] };
+    }
+    return undefined;
+  };
+
+  const initializers = new Map(graph.initializers);
+  const types = new Map(graph.types);
+  const quant = new Map<string, WeightQuant>();
+  const taken = new Set([...initializers.keys(), ...graph.types.keys()]);
+  const freshName = (base: string) => {
+    let name = base;
+    for (let i = 1; taken.has(name); i++) name = `${base}_${i}`;
+    taken.add(name);
+    return name;
+  };
+  const added = new Map<string, string>(); // key → initializer made for it, shared by readers
+  const addConstant = (key: string, base: string, make: () => HostTensor): string => {
+    let name = added.get(key);
+    if (!name) {
+      const t = make();
+      name = freshName(base);
+      initializers.set(name, t);
+      types.set(name, { dtype: t.dtype, shape: [...t.dims] });
+      added.set(key, name);
+    }
+    return name;
+  };
+  /** the channel scales of `w` along `axis` as a float32 [channels] constant */
+  const scalesOf = (w: Int8Weight, channels: number): string =>
+    addConstant(`${w.name} scales`, `${w.name}/int8_scales`, () => ({
+      dtype: 'float32',
+      dims: [channels],
+      data: Float32Array.from({ length: channels }, (_, c) => w.scales[w.axis === undefined ? 0 : c]),
+    }));
+  /** `w` [K, N] as [N, K] int8 (each output column's weights contiguous), listed with its scales */
+  const transposed = (w: Int8Weight): string => {
+    const [K, N] = w.q.dims;
+    const name = addConstant(`${w.name} nk`, `${w.name}/int8_nk`, () => {
+      const src = w.q.data as Int8Array;
+      const data = new Int8Array(K * N);
+      for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) data[n * K + k] = src[k * N + n];
+      return { dtype: 'int8', dims: [N, K], data };
+    });
+    const scales = Array.from({ length: N }, (_, c) => w.scales[w.axis === undefined ? 0 : c]);
+    quant.set(name, { scale: Math.max(...scales), zeroPoint: 0, dtype: 'int8', axis: 0, scales });
+    return name;
+  };
+
+  const restores = new Set<Node>();
+  /** Gather(restored W, indices) → restore(Gather(W, indices)): only the gathered rows become float32. */
+  const gatherRows = (node: Node): Node[] | undefined => {
+    const w = int8WeightOf(node.inputs[0]);
+    const out = graph.types.get(node.outputs[0]);
+    if (!w || w.axis !== undefined || !out) return undefined;
+    w.restore.forEach((n) => restores.add(n));
+    const [rows, asFloat] = [
+      freshName(`${node.outputs[0]}/int8`),
+      freshName(`${node.outputs[0]}/int8_as_float32`),
+    ];
+    types.set(rows, { dtype: 'int8', shape: [...out.shape] });
+    types.set(asFloat, { dtype: 'float32', shape: [...out.shape] });
+    const scale = addConstant(`${w.name} scale`, `${w.name}/scale`, () => ({
+      dtype: 'float32',
+      dims: [],
+      data: Float32Array.of(w.scales[0]),
+    }));
+    const step = (op: string, inputs: string[], output: string, attrs: Node['attrs'] = {}): Node => ({
+      op,
+      domain: '',
+      name: freshName(`${node.name}/${op.toLowerCase()}`),
+      inputs,
+      outputs: [output],
+      attrs,
+    });
+    return [
+      { ...node, inputs: [w.name, ...node.inputs.slice(1)], outputs: [rows] },
+      step('Cast', [rows], asFloat, { to: ONNX_FLOAT }),
+      step('Mul', [asFloat, scale], node.outputs[0]),
+    ];
+  };
+
+  const rewrite = (node: Node): Node[] | Node | undefined => {
+    if (node.op === 'Gather' && node.domain === '') return gatherRows(node);
+    const w = node.domain === '' && node.inputs[1] ? int8WeightOf(node.inputs[1]) : undefined;
+    const input = graph.types.get(node.inputs[0]);
+    if (!w || input?.dtype !== 'float32' || w.q.dims.length < 2) return undefined;
+    w.restore.forEach((n) => restores.add(n));
+    const attrs = Object.fromEntries(
+      Object.entries(node.attrs).filter(([k]) => !['transA', 'transB', 'broadcast'].includes(k)),
+    );
+    const int8 = (op: string, inputs: string[]): Node => ({
+      ...node,
+      op,
+      domain: FUSED_DOMAIN,
+      inputs,
+      attrs,
+    });
+    const rank2 = w.q.dims.length === 2;
+    if (node.op === 'MatMul' && rank2 && input.shape.length >= 1 && w.axis !== 0)
+      return int8('Int8MatMul', [node.inputs[0], transposed(w), scalesOf(w, w.q.dims[1])]);
+    if (node.op === 'Gemm' && rank2 && input.shape.length === 2 && node.attrs.transA !== 1) {
+      const bias = node.inputs[2] ? [node.inputs[2]] : [];
+      if (node.attrs.transB === 1 && w.axis !== 1)
+        return int8('Int8MatMul', [node.inputs[0], w.name, scalesOf(w, w.q.dims[0]), ...bias]);
+      if (node.attrs.transB !== 1 && w.axis !== 0)
+        return int8('Int8MatMul', [node.inputs[0], transposed(w), scalesOf(w, w.q.dims[1]), ...bias]);
+    }
+    if (node.op === 'Conv' && w.axis !== 1 && w.q.dims.length === input.shape.length) {
+      const group = Number(node.attrs.group ?? 1);
+      if (group === input.shape[1]) return undefined; // depthwise: no int8 kernel
+      const bias = node.inputs[2] ? [node.inputs[2]] : [];
+      return int8('Int8Conv', [node.inputs[0], w.name, scalesOf(w, w.q.dims[0]), ...bias]);
+    }
+    return undefined;
+  };
+
+  const nodes = graph.nodes.flatMap((n) => rewrite(n) ?? n);
+  return { graph: withoutDead({ ...graph, nodes, initializers, types }, restores), quant };
+}
+
+const normalized = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
+const ONNX_FLOAT = 1;
+
+/**
+ * Drops the restores nothing reads any more, and the constants only they read: the int8 kernels read the
+ * int8 weight (or its transposed copy) instead. A restore another reader still needs stays.
+ */
+function withoutDead(graph: Graph, restores: Set<Node>): Graph {
+  const readers = (nodes: Node[]) =>
+    new Set([...nodes.flatMap((n) => n.inputs), ...graph.outputs.map((o) => o.name)]);
+  let nodes = graph.nodes;
+  for (;;) {
+    const read = readers(nodes);
+    const live = nodes.filter((n) => !restores.has(n) || n.outputs.some((o) => read.has(o)));
+    if (live.length === nodes.length) break;
+    nodes = live;
+  }
+  const read = readers(nodes);
+  const restoreInputs = new Set([...restores].flatMap((n) => n.inputs));
+  const initializers = new Map(
+    [...graph.initializers].filter(([name]) => read.has(name) || !restoreInputs.has(name)),
+  );
+  return { ...graph, nodes, initializers };
+}

@@ -1,0 +1,260 @@
+/**
+ * `--weights int8` keeps int8 weights int8 (src/passes/int8-kernels.ts): MatMul, Gemm and Conv read them
+ * through the int8 gemm, no float32 copy is built at load, and outputs stay within quantization error of
+ * onnxruntime's float32 ones. Depthwise convs and the webgpu target keep restoring float32 weights.
+ */
+import { describe, expect, it } from 'vitest';
+import { compileModel } from '../../src/compiler/compile.js';
+import type { CompileOptions } from '../../src/compiler/options.js';
+import type { BundleFiles } from '../../src/bundle/files.js';
+import type { HostTensor } from '../../src/ir/tensor.js';
+import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
+import { runKiln, runOrt } from '../helpers/ort-oracle.js';
+
+const rand = seededRandom(7);
+
+const compile = (bytes: Uint8Array, opts: CompileOptions) => compileModel(bytes, opts);
+const ops = (files: BundleFiles) => (files.manifest.kernels ?? []).map((k) => k.op);
+
+/** Largest |a − b| relative to the largest |b|. */
+function relativeError(a: HostTensor, b: HostTensor): number {
+  const [x, y] = [a.data as Float32Array, b.data as Float32Array];
+  expect(x.length).toBe(y.length);
+  let [err, range] = [0, 0];
+  for (let i = 0; i < x.length; i++) {
+    err = Math.max(err, Math.abs(x[i] - y[i]));
+    range = Math.max(range, Math.abs(y[i]));
+  }
+  return err / range;
+}
+
+/** x [2, 5, 64] → MatMul W1 [64, 96] → Gemm-free path; Gemm (transB, alpha, beta, row bias) on [10, 96]. */
+function denseModel(opset: number) {
+  const nodes: NodeSpec[] = [
+    { op: 'MatMul', inputs: ['x', 'w1'], outputs: ['h'] },
+    { op: 'Relu', inputs: ['h'], outputs: ['r'] },
+    { op: 'Reshape', inputs: ['r', 'shape'], outputs: ['f'] },
+    {
+      op: 'Gemm',
+      inputs: ['f', 'w2', 'b2'],
+      outputs: ['y'],
+      attrs: { transB: { i: 1 }, alpha: { f: 0.75 }, beta: { f: 2 } },
+    },
+  ];
+  return buildModel({
+    name: 'dense',
+    opset,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [2, 5, 64] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [10, 72] }],
+    initializers: [
+      { name: 'w1', tensor: randomTensor([64, 96], rand, 0.3) },
+      { name: 'w2', tensor: randomTensor([72, 96], rand, 0.3) },
+      { name: 'b2', tensor: randomTensor([72], rand, 0.1) },
+      { name: 'shape', tensor: { dtype: 'int64', dims: [2], data: BigInt64Array.from([10n, 96n]) } },
+    ],
+    nodes,
+  });
+}
+
+/** x [1, 8, 13, 11] → 1×1 conv (40) + Relu → 3×3 stride-2 padded conv (24) → depthwise 3×3 (24). */
+function convModel(opset: number) {
+  return buildModel({
+    name: 'convs',
+    opset,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 8, 13, 11] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [1, 24, 7, 6] }],
+    initializers: [
+      { name: 'pw', tensor: randomTensor([512, 8, 1, 1], rand, 0.5) },
+      { name: 'pwb', tensor: randomTensor([512], rand, 0.1) },
+      { name: 'k3', tensor: randomTensor([24, 512, 3, 3], rand, 0.1) },
+      { name: 'dw', tensor: randomTensor([24, 1, 3, 3], rand, 0.5) },
+    ],
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'pw', 'pwb'], outputs: ['a'] },
+      { op: 'Relu', inputs: ['a'], outputs: ['r'] },
+      {
+        op: 'Conv',
+        inputs: ['r', 'k3'],
+        outputs: ['b'],
+        attrs: { strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } },
+      },
+      {
+        op: 'Conv',
+        inputs: ['b', 'dw'],
+        outputs: ['y'],
+        attrs: { group: { i: 24 }, pads: { ints: [1, 1, 1, 1] } },
+      },
+    ],
+  });
+}
+
+// Weights and activations are each off by at most half a quantization step (0.4 % of their range);
+// across these dot products the errors partly cancel, so 2 % of the output range bounds the error.
+const TOLERANCE = 0.02;
+
+describe('int8 kernels', () => {
+  for (const opset of [17, 11])
+    it(`MatMul (batched A) and Gemm (transB, alpha, beta, bias) read int8 weights (opset ${opset})`, async () => {
+      const bytes = denseModel(opset);
+      const x = randomTensor([2, 5, 64], rand);
+      const files = await compile(bytes, { weights: 'int8' });
+      expect(ops(files)).toEqual(['Int8MatMul+Relu', 'Int8MatMul']);
+      // nothing is restored at load: init() has no work and no float32 copy of a weight persists
+      expect(files.manifest.memory.persistentBytes).toBe(0);
+      const ours = await runKiln(bytes, { x }, { weights: 'int8' });
+      const theirs = await runOrt(bytes, { x });
+      const err = relativeError(ours.y, theirs.y);
+      expect(err).toBeGreaterThan(0);
+      expect(err).toBeLessThan(TOLERANCE);
+    });
+
+  it('1×1 and im2col convs read int8 weights; a depthwise conv restores its float32 weight', async () => {
+    const bytes = convModel(17);
+    const x = randomTensor([1, 8, 13, 11], rand);
+    const [fp32, int8] = await Promise.all([compile(bytes, {}), compile(bytes, { weights: 'int8' })]);
+    expect(ops(int8)).toEqual(['Int8Conv+Relu', 'Int8Conv', 'Conv']);
+    // the depthwise weight (864 B) is below the compression threshold; the others stay int8: a quarter
+    expect(int8.weights.byteLength / fp32.weights.byteLength).toBeLessThan(0.27);
+    expect(int8.manifest.memory.persistentBytes).toBe(0);
+    const ours = await runKiln(bytes, { x }, { weights: 'int8' });
+    const theirs = await runOrt(bytes, { x });
+    const err = relativeError(ours.y, theirs.y);
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(TOLERANCE);
+  });
+
+  it('grouped and 1-D convs, a 1-D MatMul operand and a full-matrix Gemm bias', async () => {
+    const bytes = buildModel({
+      name: 'shapes',
+      opset: 17,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [2, 32, 9] },
+        { name: 'v', dtype: 'float32', shape: [96] },
+        { name: 'a', dtype: 'float32', shape: [5, 96] },
+      ],
+      outputs: [
+        { name: 'y', dtype: 'float32', shape: [2, 64, 4] },
+        { name: 'u', dtype: 'float32', shape: [80] },
+        { name: 'g', dtype: 'float32', shape: [5, 80] },
+      ],
+      initializers: [
+        { name: 'k', tensor: randomTensor([64, 16, 5], rand, 0.3) },
+        { name: 'kb', tensor: randomTensor([64], rand, 0.1) },
+        { name: 'm', tensor: randomTensor([96, 80], rand, 0.3) },
+        { name: 'c', tensor: randomTensor([5, 80], rand, 0.1) },
+      ],
+      nodes: [
+        {
+          op: 'Conv',
+          inputs: ['x', 'k', 'kb'],
+          outputs: ['y'],
+          attrs: { group: { i: 2 }, strides: { ints: [2] }, pads: { ints: [1, 1] } },
+        },
+        { op: 'MatMul', inputs: ['v', 'm'], outputs: ['u'] },
+        { op: 'Gemm', inputs: ['a', 'm', 'c'], outputs: ['g'], attrs: { beta: { f: 0.5 } } },
+      ],
+    });
+    const files = await compile(bytes, { weights: 'int8' });
+    expect(ops(files)).toEqual(['Int8Conv', 'Int8MatMul', 'Int8MatMul']);
+    const feeds = {
+      x: randomTensor([2, 32, 9], rand),
+      v: randomTensor([96], rand),
+      a: randomTensor([5, 96], rand),
+    };
+    const ours = await runKiln(bytes, feeds, { weights: 'int8' });
+    const theirs = await runOrt(bytes, feeds);
+    for (const name of ['y', 'u', 'g']) {
+      expect(ours[name].dims).toEqual(theirs[name].dims);
+      expect(relativeError(ours[name], theirs[name])).toBeLessThan(TOLERANCE);
+    }
+  });
+
+  it('a Gather of an embedding table gathers int8 rows and restores only those', async () => {
+    const bytes = buildModel({
+      name: 'embed',
+      opset: 17,
+      inputs: [{ name: 'ids', dtype: 'int64', shape: [1, 16] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 16, 64] }],
+      initializers: [
+        { name: 'table', tensor: randomTensor([1000, 64], rand) },
+        { name: 'w', tensor: randomTensor([64, 96], rand, 0.3) },
+        { name: 'w2', tensor: randomTensor([96, 64], rand, 0.3) },
+      ],
+      nodes: [
+        { op: 'Gather', inputs: ['table', 'ids'], outputs: ['e'] },
+        { op: 'MatMul', inputs: ['e', 'w'], outputs: ['h'] },
+        { op: 'MatMul', inputs: ['h', 'w2'], outputs: ['y'] },
+      ],
+    });
+    const files = await compile(bytes, { weights: 'int8' });
+    expect(ops(files)).toEqual(['Gather', 'Cast', 'Mul', 'Int8MatMul', 'Int8MatMul']);
+    expect(files.manifest.memory.persistentBytes).toBe(0);
+    const ids: HostTensor = {
+      dtype: 'int64',
+      dims: [1, 16],
+      data: BigInt64Array.from({ length: 16 }, (_, i) => BigInt(i * 61)),
+    };
+    const ours = await runKiln(bytes, { ids }, { weights: 'int8' });
+    const theirs = await runOrt(bytes, { ids });
+    const err = relativeError(ours.y, theirs.y);
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(TOLERANCE);
+  });
+
+  it('a QDQ model: DequantizeLinear of int8 weights (zero points 0) feeds the int8 kernels without --weights', async () => {
+    const int8 = (dims: number[]): HostTensor => ({
+      dtype: 'int8',
+      dims,
+      data: Int8Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => Math.round(rand() * 254 - 127)),
+    });
+    const scales = (n: number, size: number): HostTensor => ({
+      dtype: 'float32',
+      dims: [n],
+      data: Float32Array.from({ length: n }, () => (0.5 + rand()) * size),
+    });
+    const zeros = (n: number): HostTensor => ({ dtype: 'int8', dims: [n], data: new Int8Array(n) });
+    const bytes = buildModel({
+      name: 'qdq',
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 16, 10, 10] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [100, 512] }],
+      initializers: [
+        { name: 'cw', tensor: int8([64, 16, 3, 3]) },
+        { name: 'cs', tensor: scales(64, 0.002) },
+        { name: 'cz', tensor: zeros(64) },
+        { name: 'mw', tensor: int8([64, 512]) },
+        { name: 'ms', tensor: scales(512, 0.002) },
+        { name: 'mz', tensor: zeros(512) },
+        { name: 'shape', tensor: { dtype: 'int64', dims: [2], data: BigInt64Array.from([64n, 100n]) } },
+      ],
+      nodes: [
+        { op: 'DequantizeLinear', inputs: ['cw', 'cs', 'cz'], outputs: ['cwf'], attrs: { axis: { i: 0 } } },
+        { op: 'Conv', inputs: ['x', 'cwf'], outputs: ['c'], attrs: { pads: { ints: [1, 1, 1, 1] } } },
+        { op: 'Reshape', inputs: ['c', 'shape'], outputs: ['r'] },
+        { op: 'Transpose', inputs: ['r'], outputs: ['t'] },
+        { op: 'DequantizeLinear', inputs: ['mw', 'ms', 'mz'], outputs: ['mwf'], attrs: { axis: { i: 1 } } },
+        { op: 'MatMul', inputs: ['t', 'mwf'], outputs: ['y'] },
+      ],
+    });
+    const files = await compile(bytes, {});
+    expect(ops(files)).toEqual(['Int8Conv', 'Transpose', 'Int8MatMul']);
+    expect(files.manifest.memory.persistentBytes).toBe(0);
+    const x = randomTensor([1, 16, 10, 10], rand);
+    const ours = await runKiln(bytes, { x });
+    const theirs = await runOrt(bytes, { x });
+    const err = relativeError(ours.y, theirs.y);
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(TOLERANCE);
+  });
+
+  it('with the webgpu target, weights are restored to float32 at load for both targets', async () => {
+    const bytes = denseModel(17);
+    const files = await compile(bytes, { weights: 'int8', targets: ['wasm', 'webgpu'] });
+    expect(ops(files)).toEqual(['MatMul+Relu', 'Gemm']);
+    expect(files.manifest.memory.persistentBytes).toBeGreaterThanOrEqual((64 * 96 + 72 * 96) * 4);
+    const x = randomTensor([2, 5, 64], rand);
+    const ours = await runKiln(bytes, { x }, { weights: 'int8', targets: ['wasm', 'webgpu'] });
+    const theirs = await runOrt(bytes, { x });
+    expect(relativeError(ours.y, theirs.y)).toBeLessThan(TOLERANCE);
+  });
+});
