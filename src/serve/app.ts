@@ -5,10 +5,18 @@
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import type { Tensor } from '../runtime/index.js';
+import type { TextEncoding, TextTokenizer } from '../runtime/text-tokenizer.js';
 import { checkBearer } from './auth.js';
 import { Batcher, batchedTensors, DEFAULT_BATCH_DELAY_MS } from './batching.js';
 import { HEADER_LENGTH, readBody, splitBody } from './body.js';
 import { consolePage } from './console.js';
+import {
+  embeddingOutput,
+  encodeItems,
+  formatEmbedding,
+  packFeeds,
+  parseEmbeddingsRequest,
+} from './embeddings.js';
 import { HttpError } from './http-error.js';
 import { buildInferResponse, parseInferRequest, type ParsedInfer, type ServedSignature } from './infer.js';
 import { jsonLineLogger, type RequestLogger } from './log.js';
@@ -52,6 +60,8 @@ interface Entry {
   metrics: ModelMetrics;
   /** runs a parsed request through the model's queue (and batcher) */
   run(request: ParsedInfer): Promise<Record<string, Tensor>>;
+  /** the bundle's tokenizer (text models), made on the first request that needs it */
+  tokenizer(): Promise<TextTokenizer>;
 }
 
 export function createApp(options: AppOptions): Hono<Env> {
@@ -167,6 +177,42 @@ export function createApp(options: AppOptions): Hono<Env> {
     });
   };
 
+  app.post('/v1/embeddings', async (c) => {
+    ensureReady();
+    const { json } = splitBody(await readBody(c.req.raw, maxBodyBytes), null);
+    const request = parseEmbeddingsRequest(json);
+    const served = registry.resolve(request.model, undefined);
+    c.set('served', served);
+    const entry = entries.get(served)!;
+    const started = performance.now();
+    let failed = true;
+    try {
+      const output = embeddingOutput(served.model);
+      const width = served.model.outputs.find((o) => o.name === output.name)!.shape[1];
+      if (request.dimensions !== undefined && request.dimensions > width)
+        throw new HttpError(
+          400,
+          `"dimensions" is ${request.dimensions}, but model "${served.name}" gives vectors of ${width}`,
+        );
+      const encodings = encodeItems(await entry.tokenizer(), request);
+      const vectors = await embed(served, entry, encodings, output.name);
+      const tokens = encodings.reduce((n, e) => n + e.ids.length, 0);
+      failed = false;
+      return c.json({
+        object: 'list',
+        data: vectors.map((v, index) => ({
+          object: 'embedding',
+          index,
+          embedding: formatEmbedding(v, request, output.normalized),
+        })),
+        model: served.name,
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      });
+    } finally {
+      entry.metrics.observe(failed, (performance.now() - started) / 1000);
+    }
+  });
+
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
 
   app.notFound((c) => c.json({ error: `no endpoint ${c.req.method} ${c.req.path}` }, 404));
@@ -182,6 +228,35 @@ export function createApp(options: AppOptions): Hono<Env> {
   return app;
 }
 
+/**
+ * Runs the encodings in chunks of the model's compiled batch (with batching, each chunk goes through the
+ * batcher as its own rows) and returns one vector per encoding.
+ */
+async function embed(
+  served: ServedModel,
+  entry: Entry,
+  encodings: TextEncoding[],
+  output: string,
+): Promise<Float32Array[]> {
+  const tokenizer = await entry.tokenizer();
+  const ids = served.model.inputs.find((i) => i.name === tokenizer.info.inputs.ids)!;
+  const perRun = served.batching?.maxBatch ?? ids.shape[0];
+  const chunks = Array.from({ length: Math.ceil(encodings.length / perRun) }, (_, i) =>
+    encodings.slice(i * perRun, (i + 1) * perRun),
+  );
+  const results = await Promise.all(
+    chunks.map(async (chunk) => {
+      const rows = served.batching ? chunk.length : perRun;
+      const feeds = packFeeds(served.model, tokenizer, chunk, rows);
+      const out = (await entry.run({ id: undefined, feeds, rows, outputs: [] }))[output];
+      const width = out.dims[1];
+      const data = out.data as Float32Array;
+      return chunk.map((_, r) => data.slice(r * width, (r + 1) * width));
+    }),
+  );
+  return results.flat();
+}
+
 /** The model's served signature, metrics and runner: straight through its queue, or through a batcher. */
 function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry {
   const { name, version, model, batching } = served;
@@ -191,6 +266,12 @@ function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry
     variant: model.variant,
   });
   const onStart = (seconds: number) => series.observeQueue(seconds);
+  let tokenizer: Promise<TextTokenizer> | undefined;
+  // loaded on the first text request: a server of other models never evaluates the tokenizer library
+  const loadTokenizer = () =>
+    (tokenizer ??= import('../runtime/text-tokenizer.js').then(
+      ({ TextTokenizer }) => new TextTokenizer(model.tokenizer!, model.manifest.tokenizer!),
+    ));
   const timedRun = async (feeds: Record<string, Tensor>) => {
     const started = performance.now();
     try {
@@ -204,6 +285,7 @@ function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry
     return {
       signature: { name: model.name, inputs: model.inputs, outputs: model.outputs },
       metrics: series,
+      tokenizer: loadTokenizer,
       run: (request) =>
         queue.run(() => {
           series.observeRun(1);
@@ -228,6 +310,7 @@ function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry
   return {
     signature,
     metrics: series,
+    tokenizer: loadTokenizer,
     run: (request) => batcher.run(request.feeds, request.rows!),
   };
 }

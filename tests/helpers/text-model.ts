@@ -99,3 +99,35 @@ export function textEncoder(vocab = textVocab().length): Uint8Array {
 export function textShapes(batch: number, sequence: number): Record<string, number[]> {
   return { input_ids: [batch, sequence], attention_mask: [batch, sequence] };
 }
+
+/**
+ * What sentence-transformers computes from token states [rows, sequence, hidden]: the mean over the
+ * tokens the mask keeps (or the first token's state for 'cls'), then L2-normalized when asked.
+ */
+export function pooledReference(
+  states: Float32Array,
+  mask: ArrayLike<number | bigint>,
+  dims: { rows: number; sequence: number; hidden: number },
+  pooling: 'mean' | 'cls',
+  normalize: boolean,
+): number[][] {
+  const { rows, sequence, hidden } = dims;
+  return Array.from({ length: rows }, (_, b) => {
+    const sum = new Array<number>(hidden).fill(0);
+    let count = 0;
+    for (let s = 0; s < sequence; s++) {
+      const w = pooling === 'cls' ? (s === 0 ? 1 : 0) : Number(mask[b * sequence + s]);
+      count += w;
+      for (let h = 0; h < hidden; h++) sum[h] += w * states[(b * sequence + s) * hidden + h];
+    }
+    const mean = sum.map((x) => x / count);
+    const norm = Math.hypot(...mean);
+    return normalize ? mean.map((x) => x / norm) : mean;
+  });
+}
+
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let [dot, na, nb] = [0, 0, 0];
+  for (let i = 0; i < a.length; i++) [dot, na, nb] = [dot + a[i] * b[i], na + a[i] ** 2, nb + b[i] ** 2];
+  return dot / Math.sqrt(na * nb);
+}
