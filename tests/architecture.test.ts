@@ -152,6 +152,10 @@ describe('dependency rules', () => {
     expect([...new Set(text.match(/\bnode:[\w/]+/g))]).toEqual(['node:fs/promises']);
     // reached only through a dynamic import, which a Worker never runs
     expect(text).not.toMatch(/^import[^;]*"node:/m);
+    // @huggingface/tokenizers (≈ 42 KB minified) is in every script: the app imports it dynamically, on a
+    // text model's first request, so other Workers carry it but never evaluate it (127 KB in all, 2026-12-07)
+    expect(inputs.some((p) => p.includes('node_modules/@huggingface/tokenizers/'))).toBe(true);
+    expect(text).not.toMatch(/^import[^;]*tokenizers/m);
     const bytes = result.outputFiles.reduce((n, f) => n + f.contents.length, 0);
     console.log(`Worker script (runtime + serve + Hono): ${(bytes / 1024).toFixed(1)} KB minified`);
     expect(bytes).toBeLessThan(150 * 1024);

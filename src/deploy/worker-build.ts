@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { TOKENIZER_FILE } from '../bundle/files.js';
 import type { Manifest } from '../bundle/manifest.js';
 import type { ServedBundle } from './bundles.js';
 import { kilnModule } from './sources.js';
@@ -89,8 +90,13 @@ export async function buildWorker(
       imports.push(`import weights${i} from './${name}.weights.bin';`);
       weightsSource = `weights${i}`;
     }
+    // a text model's tokenizer.json travels as a string in the script, like the manifest
+    const tokenizer = bundleFiles.get(TOKENIZER_FILE);
+    const tokenizerSource = tokenizer
+      ? `tokenizer: ${JSON.stringify(new TextDecoder().decode(tokenizer))}, `
+      : '';
     entries.push(
-      `{ name: ${JSON.stringify(name)}, manifest: ${JSON.stringify(manifestText)}, wasm: wasm${i}, ${relaxed ? `relaxedWasm: relaxedWasm${i}, ` : ''}weights: ${weightsSource} }`,
+      `{ name: ${JSON.stringify(name)}, manifest: ${JSON.stringify(manifestText)}, wasm: wasm${i}, ${relaxed ? `relaxedWasm: relaxedWasm${i}, ` : ''}${tokenizerSource}weights: ${weightsSource} }`,
     );
   }
   const bundlesModule: Plugin = {
