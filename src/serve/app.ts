@@ -19,6 +19,7 @@ import {
 } from './embeddings.js';
 import { HttpError } from './http-error.js';
 import { buildInferResponse, parseInferRequest, type ParsedInfer, type ServedSignature } from './infer.js';
+import { isTextInfer, parseTextInfer } from './text-infer.js';
 import { jsonLineLogger, type RequestLogger } from './log.js';
 import { Metrics, type ModelMetrics } from './metrics.js';
 import { DEFAULT_MAX_QUEUE, QueueFullError, RunQueue } from './queue.js';
@@ -166,6 +167,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     ensureReady();
     const body = await readBody(c.req.raw, maxBodyBytes);
     const { json, binary } = splitBody(body, c.req.header(HEADER_LENGTH) ?? null);
+    if (isTextInfer(served.model, json)) return inferText(c, served, entry, json as Record<string, unknown>);
     const request = parseInferRequest(entry.signature, json, binary);
     const results = await entry.run(request);
     const response = buildInferResponse(served, request.id ?? c.get('requestId'), request.outputs, results);
@@ -212,6 +214,28 @@ export function createApp(options: AppOptions): Hono<Env> {
       entry.metrics.observe(failed, (performance.now() - started) / 1000);
     }
   });
+
+  const inferText = async (
+    c: Context<Env>,
+    served: ServedModel,
+    entry: Entry,
+    json: Record<string, unknown>,
+  ) => {
+    const { id, request, output } = parseTextInfer(served.model, json);
+    const encodings = encodeItems(await entry.tokenizer(), request);
+    const vectors = await embed(served, entry, encodings, output);
+    const width = vectors[0].length;
+    const data = new Float32Array(vectors.length * width);
+    vectors.forEach((v, i) => data.set(v, i * width));
+    const results = { [output]: { dtype: 'float32' as const, dims: [vectors.length, width], data } };
+    const response = buildInferResponse(
+      served,
+      id ?? c.get('requestId'),
+      [{ name: output, binary: false }],
+      results,
+    );
+    return c.json(response.header);
+  };
 
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
 

@@ -127,6 +127,28 @@ export function describeEmbeddingsContract(
       expect(cut.usage.prompt_tokens).toBe(4 + TEXT_SEQUENCE); // [CLS] a cat [SEP], and the cut text
     });
 
+    it('OIP /infer takes the texts as a BYTES input and answers the pooled vectors', async () => {
+      const infer = (body: unknown) =>
+        target.send('/v2/models/text/infer', {
+          method: 'POST',
+          body: JSON.stringify(body),
+          headers: { Authorization: `Bearer ${API_KEY}`, 'Content-Type': 'application/json' },
+        });
+      const texts = { name: 'text', datatype: 'BYTES', shape: [3], data: TEXTS };
+      const response = await infer({ id: 'q1', inputs: [texts] });
+      const json = await response.json();
+      expect(response.status, JSON.stringify(json)).toBe(200);
+      expect(json).toMatchObject({ model_name: 'text', id: 'q1' });
+      const [out] = json.outputs;
+      expect([out.name, out.datatype, out.shape]).toEqual(['sentence_embedding', 'FP32', [3, HIDDEN]]);
+      expected.forEach((want, i) =>
+        expect(cosine(out.data.slice(i * HIDDEN, (i + 1) * HIDDEN), want)).toBeGreaterThanOrEqual(0.9999),
+      );
+      const bad = await infer({ inputs: [{ ...texts, shape: [2] }] });
+      expect(bad.status).toBe(400);
+      expect((await bad.json()).error).toBe('inputs[0]: "shape" must be [3] for 3 texts, got [2]');
+    });
+
     it.each([
       ['an empty string', { model: 'text', input: '' }, 400, /^input is an empty string$/],
       ['an empty list', { model: 'text', input: [] }, 400, /"input" must be a string or a non-empty array/],
