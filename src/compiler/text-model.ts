@@ -26,7 +26,9 @@ export function summarizeTokenizer(text: string, graph: Graph): TokenizerSummary
     throw new Error(`--tokenizer: not a Hugging Face tokenizer.json: ${(err as Error).message}`);
   }
   const model = (json.model as { type?: unknown } | undefined)?.type;
-  const vocabSize = Math.max(-1, ...vocab.values()) + 1;
+  // a loop, not Math.max(...ids): a 250k-token vocabulary is more arguments than V8 takes
+  let vocabSize = 0;
+  for (const id of vocab.values()) vocabSize = Math.max(vocabSize, id + 1);
   const inputNames = graph.inputs.map((i) => i.name);
   if (!inputNames.includes(IDS))
     throw new Error(

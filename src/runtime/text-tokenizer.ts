@@ -92,7 +92,7 @@ export class TextTokenizer {
   }
 }
 
-/** Where `run` occurs in `all`, or -1 (an empty run is found where the post-processor's prefix ends). */
+/** Where `run` first occurs in `all`, or -1. */
 function indexOfRun(all: number[], run: number[]): number {
   for (let i = 0; i + run.length <= all.length; i++) if (run.every((id, j) => all[i + j] === id)) return i;
   return -1;

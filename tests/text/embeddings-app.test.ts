@@ -1,7 +1,7 @@
-/** /v1/embeddings through dynamic batching: texts of concurrent requests share model runs, each gets its own vectors. */
+/** /v1/embeddings in the app: through dynamic batching, and refused for a model that is not a text model. */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../../src/serve/app.js';
-import { compileText, TEXT_BATCH, type CompiledBundle } from '../serve/fixture.js';
+import { compileMlp, compileText, TEXT_BATCH, type CompiledBundle } from '../serve/fixture.js';
 
 let text: CompiledBundle;
 beforeAll(async () => {
@@ -34,4 +34,22 @@ it('batches the texts of concurrent requests and splits the vectors back per req
   const runs = Number(/^kiln_model_runs_total\{model="text"[^}]*\} (\d+)$/m.exec(metrics)?.[1]);
   expect(runs).toBeGreaterThanOrEqual(2);
   expect(runs).toBeLessThan(4);
+});
+
+it('refuses a model without a tokenizer with 400 and the way to build one', async () => {
+  const mlp = await compileMlp();
+  try {
+    const app = createApp({ models: [{ name: 'mlp', model: mlp.model }], log: false });
+    const response = await app.request('/v1/embeddings', {
+      method: 'POST',
+      body: JSON.stringify({ model: 'mlp', input: 'hello' }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error:
+        'model "mlp" has no tokenizer: compile it with --tokenizer tokenizer.json to serve /v1/embeddings',
+    });
+  } finally {
+    await mlp.cleanup();
+  }
 });
