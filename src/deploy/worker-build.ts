@@ -125,9 +125,31 @@ export async function buildWorker(
     mainFields: ['module', 'main'],
     // loadModel's directory reader (node:fs) is imported lazily and never reached from a Worker
     external: ['node:*'],
-    plugins: [bundlesModule],
+    plugins: bundles.some((b) => b.manifest.tokenizer)
+      ? [bundlesModule]
+      : [bundlesModule, withoutTextTokenizer],
     logLevel: 'warning',
   });
   await Promise.all([...files].map(([name, bytes]) => writeFile(join(outDir, name), bytes)));
   return { modules, r2Objects };
 }
+
+/**
+ * Leaves the tokenizer library (@huggingface/tokenizers, ≈ 42 KB minified) out of a Worker that serves no
+ * text model: the app imports it only for a model with a tokenizer, which such a Worker does not have, so
+ * the import resolves to a module that says so instead.
+ */
+export const withoutTextTokenizer: Plugin = {
+  name: 'kiln-without-text-tokenizer',
+  setup(b) {
+    b.onResolve({ filter: /\/runtime\/text-tokenizer\.js$/ }, () => ({
+      path: 'text-tokenizer',
+      namespace: 'kiln-without-text',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'kiln-without-text' }, () => ({
+      contents:
+        "export class TextTokenizer { constructor() { throw new Error('this Worker was built without a text model, so without a tokenizer'); } }",
+      loader: 'js',
+    }));
+  },
+};

@@ -30,7 +30,10 @@ it('cloudflare: the tokenizer is in the Worker script, which fits the Workers li
   );
   expect(r.stdout + r.stderr).toMatch(/memory: about [\d.]+ MiB of 128\.0 MiB/);
   // the tokenizer.json text, as a string in the script: a vocabulary entry only it has
-  expect(readFileSync(join(out, 'cloudflare/upload/worker.js'), 'utf8')).toContain('##dings');
+  const script = readFileSync(join(out, 'cloudflare/upload/worker.js'), 'utf8');
+  expect(script).toContain('##dings');
+  // with the tokenizer library, which only Workers serving a text model carry (worker-build.ts)
+  expect(script).toContain('BertPreTokenizer');
 });
 
 it('lambda and gpu: tokenizer.json ships beside the model', async () => {
