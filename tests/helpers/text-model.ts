@@ -38,7 +38,8 @@ const CHARS = [...'abcdefghijklmnopqrstuvwxyz0123456789.,!?\'"-', ...'日本語�
 
 /** The vocabulary: specials first (ids 0–4), then words, suffix pieces, single characters and their ## forms. */
 export function textVocab(): string[] {
-  return [...SPECIALS, ...WORDS, ...PIECES, ...CHARS, ...CHARS.map((c) => `##${c}`)];
+  // each token once: "a" is a word and a character
+  return [...new Set([...SPECIALS, ...WORDS, ...PIECES, ...CHARS, ...CHARS.map((c) => `##${c}`)])];
 }
 
 /** tokenizer.json for `vocab`; truncation to `maxLength` when given (else none). */
