@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { withoutTextTokenizer } from '../src/deploy/worker-build.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SRC = join(ROOT, 'src');
@@ -136,19 +137,21 @@ describe('dependency rules', () => {
         }));
       },
     };
-    const result = await build({
-      entryPoints: [join(ROOT, 'workers/worker.ts')],
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'neutral',
-      mainFields: ['module', 'main'],
-      write: false,
-      metafile: true,
-      // the runtime's directory reader imports node:fs/promises lazily; Workers pass bundles in memory
-      external: ['node:*'],
-      plugins: [noBundles],
-    });
+    const workerScript = (plugins: Plugin[]) =>
+      build({
+        entryPoints: [join(ROOT, 'workers/worker.ts')],
+        bundle: true,
+        minify: true,
+        format: 'esm',
+        platform: 'neutral',
+        mainFields: ['module', 'main'],
+        write: false,
+        metafile: true,
+        // the runtime's directory reader imports node:fs/promises lazily; Workers pass bundles in memory
+        external: ['node:*'],
+        plugins,
+      });
+    const result = await workerScript([noBundles, withoutTextTokenizer]);
     const inputs = Object.keys(result.metafile.inputs).map((p) => relative(SRC, resolve(ROOT, p)));
     expect(inputs).toContain('runtime/load.ts');
     expect(inputs).toContain('serve/app.ts');
@@ -160,9 +163,19 @@ describe('dependency rules', () => {
     expect([...new Set(text.match(/\bnode:[\w/]+/g))]).toEqual(['node:fs/promises']);
     // reached only through a dynamic import, which a Worker never runs
     expect(text).not.toMatch(/^import[^;]*"node:/m);
+    // the tokenizer library (≈ 42 KB) only goes into Workers that serve a text model (worker-build.ts)
+    expect(
+      inputs.filter((p) => p.includes('@huggingface/tokenizers') || p.endsWith('text-tokenizer.ts')),
+    ).toEqual([]);
     const bytes = result.outputFiles.reduce((n, f) => n + f.contents.length, 0);
     console.log(`Worker script (runtime + serve + Hono): ${(bytes / 1024).toFixed(1)} KB minified`);
     expect(bytes).toBeLessThan(150 * 1024);
+    // a Worker serving a text model carries the tokenizer library too, and stays within the budget
+    const withTokenizer = (await workerScript([noBundles])).outputFiles[0].contents.length;
+    console.log(
+      `Worker script for text models (+ @huggingface/tokenizers): ${(withTokenizer / 1024).toFixed(1)} KB minified`,
+    );
+    expect(withTokenizer).toBeLessThan(150 * 1024);
   });
 
   it('cdk/ imports from src/ only the Lambda limits: it deploys built artifacts, given as paths', () => {

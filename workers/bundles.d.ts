@@ -6,6 +6,8 @@ declare module 'kiln:bundles' {
     wasm: WebAssembly.Module;
     /** model.relaxed.wasm, when the bundle has one */
     relaxedWasm?: WebAssembly.Module;
+    /** tokenizer.json's text, for a text model */
+    tokenizer?: string;
     /** a Data module, or where the Worker reads the weights on its first request */
     weights: import('./weights.js').BundleWeights;
   }[];

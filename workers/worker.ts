@@ -24,10 +24,10 @@ async function start(env: WorkerEnv) {
   const options = optionsFromEnv(env);
   const batching = batchingFromEnv(env);
   const models = await Promise.all(
-    bundles.map(async ({ name, manifest, wasm, relaxedWasm, weights }) => {
+    bundles.map(async ({ name, manifest, wasm, relaxedWasm, tokenizer, weights }) => {
       const weightBytes = await readWeights(name, weights, env);
       // the runtime picks relaxedWasm where relaxed SIMD works (model.variant says which)
-      const model = await loadModel({ manifest, wasm, relaxedWasm, weights: weightBytes });
+      const model = await loadModel({ manifest, wasm, relaxedWasm, tokenizer, weights: weightBytes });
       return { name: model.name, model, batching };
     }),
   );

@@ -9,6 +9,9 @@ export const WASM_FILE = 'model.wasm';
 /** default name of the relaxed-SIMD variant of the wasm module; `wasm.relaxed.file` is authoritative */
 export const RELAXED_WASM_FILE = 'model.relaxed.wasm';
 
+/** the Hugging Face tokenizer of a text model; the manifest's `tokenizer.file` names it */
+export const TOKENIZER_FILE = 'tokenizer.json';
+
 /** Byte alignment of every weight inside weights.bin (enough for any SIMD load). */
 export const WEIGHT_ALIGNMENT = 64;
 
@@ -19,6 +22,8 @@ export interface BundleFiles {
   relaxedWasm?: Uint8Array;
   weights: Uint8Array;
   wgsl?: string;
+  /** tokenizer.json's text, when the manifest lists `tokenizer` */
+  tokenizer?: string;
 }
 
 /**
@@ -32,4 +37,6 @@ export interface LoadedBundleFiles {
   relaxedWasm?: Uint8Array | WebAssembly.Module;
   weights: Uint8Array;
   wgsl?: string;
+  /** tokenizer.json's text, when the manifest lists `tokenizer` */
+  tokenizer?: string;
 }

@@ -74,6 +74,10 @@ export interface Manifest {
   webgpu?: WebGpuSchedule;
   /** the run schedule's kernels in order, for `kiln bench --profile`; absent in older bundles */
   kernels?: KernelInfo[];
+  /** the text tokenizer bundled with a text model (`kiln compile --tokenizer`) */
+  tokenizer?: TokenizerInfo;
+  /** the pipeline compiled into the graph (`kiln compile --task`) */
+  task?: TextTask;
   /** sha256 (hex) of every other file in the bundle */
   files: Record<string, string>;
 }
@@ -133,3 +137,35 @@ export interface KernelInfo {
   /** floating-point operations per run (the rule is in src/kernels/flops.ts) */
   flops: number;
 }
+
+/**
+ * A Hugging Face tokenizer (tokenizer.json, as the `tokenizers` library writes it) stored in the bundle as
+ * `file`, which `files` hashes like every other file. The rest is read from it at compile time, for
+ * `kiln inspect` and the server; the runtime tokenizes with @huggingface/tokenizers.
+ */
+export interface TokenizerInfo {
+  file: string;
+  kind: 'huggingface-tokenizer';
+  /** the tokenizer model's type: WordPiece, BPE, Unigram, ... */
+  model: string;
+  /** largest token id + 1 (added tokens included); the model's embedding table has at least as many rows */
+  vocabSize: number;
+  /** tokenizer.json's truncation (the default of a request that does not say), or null for none */
+  truncation: { maxLength: number; direction: 'left' | 'right' } | null;
+  /** tokenizer.json's padding, or null for none; the server pads to the compiled sequence length anyway */
+  padding: { padId: number; padToken: string } | null;
+  /** the model inputs the encoding feeds; `sequenceLength` is the compiled (largest) length */
+  inputs: { ids: string; attentionMask?: string; tokenTypeIds?: string };
+  sequenceLength: number;
+}
+
+/** Post-processing added to the graph before compile; `output` names the graph output it computes. */
+export type TextTask =
+  | {
+      name: 'feature-extraction';
+      output: string;
+      /** 'none': the model's own output was already pooled, and is served as it is */
+      pooling: 'mean' | 'cls' | 'none';
+      normalize: boolean;
+    }
+  | { name: 'text-classification'; output: string; labels: string[] };

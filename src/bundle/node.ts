@@ -1,7 +1,7 @@
 /** Bundle directories on a Node file system: for the compiler and the CLI (the runtime has its own lazy reader). */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MANIFEST_FILE, WEIGHTS_FILE, WGSL_FILE, type BundleFiles } from './files.js';
+import { MANIFEST_FILE, TOKENIZER_FILE, WEIGHTS_FILE, WGSL_FILE, type BundleFiles } from './files.js';
 import { readBundle } from './read.js';
 import { checkTarget, replaceDirectory, type ReplaceOptions } from './output-dir.js';
 import { verifyBundle } from './verify.js';
@@ -25,6 +25,7 @@ export async function writeBundle(
       if (relaxed && files.relaxedWasm) await writeFile(join(fresh, relaxed.file), files.relaxedWasm);
       await writeFile(join(fresh, WEIGHTS_FILE), files.weights);
       if (files.wgsl !== undefined) await writeFile(join(fresh, WGSL_FILE), files.wgsl);
+      if (files.tokenizer !== undefined) await writeFile(join(fresh, TOKENIZER_FILE), files.tokenizer);
       await writeFile(join(fresh, MANIFEST_FILE), JSON.stringify(files.manifest, null, 2) + '\n');
     },
     bundleTarget(options),

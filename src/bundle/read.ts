@@ -2,7 +2,7 @@
  * Reads a bundle's files through any byte source (a directory, a URL), so the Node, fetch and
  * Worker paths share one reader. The result is not verified yet: pass it to `verifyBundle`.
  */
-import { MANIFEST_FILE, WEIGHTS_FILE, WGSL_FILE, type BundleFiles } from './files.js';
+import { MANIFEST_FILE, TOKENIZER_FILE, WEIGHTS_FILE, WGSL_FILE, type BundleFiles } from './files.js';
 import { checkManifestShape } from './verify.js';
 
 /** Returns the bytes of one bundle file, or throws if it cannot. */
@@ -41,5 +41,6 @@ export async function readBundle(
   const relaxed = manifest.wasm.relaxed;
   if (relaxed && (options.relaxed ?? true)) files.relaxedWasm = await read(relaxed.file);
   if (WGSL_FILE in manifest.files) files.wgsl = new TextDecoder().decode(await read(WGSL_FILE));
+  if (manifest.tokenizer) files.tokenizer = new TextDecoder().decode(await read(TOKENIZER_FILE));
   return files;
 }

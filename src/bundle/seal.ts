@@ -1,7 +1,7 @@
 /** Packing weights.bin and recording file hashes: the writer's side of the bundle format, used by the compiler. */
 import type { HostTensor } from '../ir/tensor.js';
 import { tensorBytes } from '../ir/tensor.js';
-import { WEIGHTS_FILE, WEIGHT_ALIGNMENT, WGSL_FILE, type BundleFiles } from './files.js';
+import { TOKENIZER_FILE, WEIGHTS_FILE, WEIGHT_ALIGNMENT, WGSL_FILE, type BundleFiles } from './files.js';
 import { sha256Hex } from './hash.js';
 import type { WeightEntry } from './manifest.js';
 import { MANIFEST_DIGEST_SECTION, manifestDigest } from './manifest-digest.js';
@@ -48,6 +48,7 @@ export async function sealBundle(files: BundleFiles): Promise<BundleFiles> {
   };
   if (relaxed && relaxedWasm) hashes[relaxed.file] = await sha256Hex(relaxedWasm);
   if (files.wgsl !== undefined) hashes[WGSL_FILE] = await sha256Hex(files.wgsl);
+  if (files.tokenizer !== undefined) hashes[TOKENIZER_FILE] = await sha256Hex(files.tokenizer);
   return {
     ...files,
     wasm,

@@ -12,7 +12,7 @@ import {
   type WeightEntry,
   type WeightQuant,
 } from './manifest.js';
-import { MANIFEST_FILE, WEIGHTS_FILE, WGSL_FILE, type LoadedBundleFiles } from './files.js';
+import { MANIFEST_FILE, TOKENIZER_FILE, WEIGHTS_FILE, WGSL_FILE, type LoadedBundleFiles } from './files.js';
 import { isNumericDType } from './elements.js';
 import { sha256Hex } from './hash.js';
 import { checkLayout, checkWgslEntries } from './layout.js';
@@ -86,12 +86,13 @@ export function checkManifestShape(value: unknown): Manifest {
   checkWasmTarget(m.wasm, fail);
   if (m.webgpu !== undefined) checkWebGpuShape(m.webgpu, fail);
   if (m.kernels !== undefined && !Array.isArray(m.kernels)) fail('kernels must be an array');
+  if (m.tokenizer !== undefined) checkTokenizerShape(m.tokenizer, fail);
   const files = m.files as Record<string, unknown> | null;
   if (typeof files !== 'object' || files === null || Array.isArray(files))
     fail('files must map file names to sha256 hashes');
   // only the bundle's own files: a deploy ships what `files` lists, so a path here could reach outside it
   const wasm = m.wasm as Manifest['wasm'];
-  const known = [wasm.file, wasm.relaxed?.file, WEIGHTS_FILE, WGSL_FILE];
+  const known = [wasm.file, wasm.relaxed?.file, WEIGHTS_FILE, WGSL_FILE, TOKENIZER_FILE];
   for (const [name, hash] of Object.entries(files!)) {
     if (!known.includes(name))
       fail(
@@ -134,6 +135,21 @@ function checkWebGpuShape(value: unknown, fail: (what: string) => never): void {
   if (!Array.isArray(webgpu!.init) || !Array.isArray(webgpu!.run))
     fail('webgpu.init and webgpu.run must be arrays');
 }
+function checkTokenizerShape(value: unknown, fail: (what: string) => never): void {
+  const t = value as Record<string, unknown> | null;
+  if (typeof t !== 'object' || t === null) fail('tokenizer must be an object');
+  // the readers fetch only tokenizer.json
+  if (t!.file !== TOKENIZER_FILE)
+    fail(`tokenizer.file must be "${TOKENIZER_FILE}", got ${JSON.stringify(t!.file)}`);
+  if (t!.kind !== 'huggingface-tokenizer')
+    fail(`tokenizer.kind must be "huggingface-tokenizer", got ${JSON.stringify(t!.kind)}`);
+  const inputs = t!.inputs as Record<string, unknown> | null;
+  if (typeof inputs !== 'object' || inputs === null || typeof inputs.ids !== 'string')
+    fail('tokenizer.inputs.ids must name the model input of the token ids');
+  if (!isByteCount(t!.vocabSize) || !isByteCount(t!.sequenceLength))
+    fail('tokenizer.vocabSize and tokenizer.sequenceLength must be non-negative integers');
+}
+
 function checkSignature(sig: unknown, where: string, fail: (what: string) => never): void {
   const s = sig as Partial<TensorSignature> | null;
   if (typeof s?.name !== 'string') fail(`${where}.name must be a string`);
@@ -178,6 +194,14 @@ async function checkHashes(manifest: Manifest, files: LoadedBundleFiles): Promis
   if (relaxed)
     held.push([relaxed.file, files.relaxedWasm instanceof Uint8Array ? files.relaxedWasm : undefined]);
   if (files.wgsl !== undefined) held.push([WGSL_FILE, files.wgsl]);
+  if (files.tokenizer !== undefined && !manifest.tokenizer)
+    throw new Error('a tokenizer was passed in but the bundle manifest lists none (tokenizer)');
+  // a text model is served from its tokenizer: a bundle without it would serve nothing
+  if (manifest.tokenizer && files.tokenizer === undefined)
+    throw new Error(
+      `the bundle manifest lists ${TOKENIZER_FILE} but it was not passed in (tokenizer: the ${TOKENIZER_FILE} text)`,
+    );
+  if (files.tokenizer !== undefined) held.push([TOKENIZER_FILE, files.tokenizer]);
   const differing: { name: string; actual: string; listed: string }[] = [];
   for (const [name, bytes] of held) {
     const listed = manifest.files[name];

@@ -9,7 +9,9 @@ import { canonicalize } from '../passes/canonicalize.js';
 import { foldBatchNorms } from '../passes/fold-batch-norm.js';
 import { compressWeights } from '../passes/compress-weights.js';
 import { useInt8Kernels } from '../passes/int8-kernels.js';
+import { addTextTask, TASK_OUTPUTS, type AddedTask } from '../passes/text-task.js';
 import { lowerGraph } from './lower.js';
+import { attentionMaskOf, summarizeTokenizer, tokenizerInfo } from './text-model.js';
 import { kernelTable } from './kernel-table.js';
 import {
   compileProgram,
@@ -64,16 +66,21 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
   const weightFormat = opts.weights ?? 'fp32';
 
   progress('parse', 0, 1);
-  const parsed = parseOnnxModel(bytes, { baseDir: opts.baseDir, onWarning: opts.onWarning });
+  const model = parseOnnxModel(bytes, { baseDir: opts.baseDir, onWarning: opts.onWarning });
+  const tokenizer = opts.tokenizer === undefined ? undefined : summarizeTokenizer(opts.tokenizer, model);
+  const specializeOptions = {
+    evaluate: evaluateProgram,
+    shapes: opts.shapes,
+    consts: opts.consts,
+    onWarning: opts.onWarning,
+    onProgress: (done: number, total: number) => progress('specialize', done, total),
+  };
+  const modelOnly = specialize(prepackWeights(model), specializeOptions);
+  // the task's nodes depend on the shapes just inferred; the second walk types them (and folds nothing new)
+  const task = opts.task && addTextTask(modelOnly, opts.task, attentionMaskOf(model));
   const specialized = eliminateDeadCode(
     foldBatchNorms(
-      specialize(prepackWeights(parsed), {
-        evaluate: evaluateProgram,
-        shapes: opts.shapes,
-        consts: opts.consts,
-        onWarning: opts.onWarning,
-        onProgress: (done, total) => progress('specialize', done, total),
-      }),
+      task ? specialize(task.graph, { ...specializeOptions, shapes: {}, consts: {} }) : modelOnly,
     ),
   );
   const { graph, quant } =
@@ -102,7 +109,7 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
   const manifest: Manifest = {
     format: FORMAT_VERSION,
     compiler: COMPILER_VERSION,
-    model: { name: opts.name ?? (parsed.name || 'model'), sha256: await sha256Hex(bytes) },
+    model: { name: opts.name ?? (model.name || 'model'), sha256: await sha256Hex(bytes) },
     inputs: lowered.inputs,
     outputs: lowered.outputs,
     targets,
@@ -118,6 +125,8 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
     },
     ...(webgpu && { webgpu: webgpu.schedule }),
     kernels: kernelTable(lowered.program.run, lowered.runSources, runKernelFunctionNames(lowered.program)),
+    ...(tokenizer && { tokenizer: tokenizerInfo(tokenizer, lowered.inputs) }),
+    ...(task && { task: taskInfo(task, opts.task!, lowered.outputs) }),
     files: {},
   };
   progress('done', 1, 1);
@@ -127,7 +136,26 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
     ...(relaxedWasm && { relaxedWasm }),
     weights: lowered.weights.bytes,
     ...(webgpu && { wgsl: webgpu.code }),
+    ...(opts.tokenizer !== undefined && { tokenizer: opts.tokenizer }),
   });
+}
+
+/** The manifest's record of the compiled task; a classifier's labels must name each of its classes. */
+function taskInfo(
+  added: AddedTask,
+  task: NonNullable<CompileOptions['task']>,
+  outputs: Manifest['outputs'],
+): NonNullable<Manifest['task']> {
+  const output = TASK_OUTPUTS[task.name];
+  if (task.name === 'feature-extraction')
+    return { name: task.name, output, pooling: added.pooling, normalize: task.normalize ?? false };
+  const classes = outputs.find((o) => o.name === output)!.shape[1];
+  const labels = task.labels ?? Array.from({ length: classes }, (_, i) => `LABEL_${i}`);
+  if (labels.length !== classes)
+    throw new Error(
+      `--task text-classification: ${labels.length} labels given for the ${classes} classes of "${added.from}"`,
+    );
+  return { name: task.name, output, labels };
 }
 
 /**

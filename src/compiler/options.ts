@@ -1,5 +1,6 @@
 import type { HostTensor } from '../ir/tensor.js';
 import type { KernelDef } from '../kernel-lang/kernel.js';
+import type { TextTaskOptions } from '../passes/text-task.js';
 
 export interface CompileOptions {
   /** model name for the manifest (default: file name without extension) */
@@ -17,6 +18,10 @@ export interface CompileOptions {
    * (default true; false halves the wasm codegen time)
    */
   relaxed?: boolean;
+  /** tokenizer.json's text: stored in the bundle for a text model (checked against the model's vocabulary) */
+  tokenizer?: string;
+  /** a text pipeline added to the graph; text-classification's labels name the classes (default LABEL_0, ...) */
+  task?: TextTaskOptions & { labels?: string[] };
   /** directory of the model file, for external tensor data */
   baseDir?: string;
   /** non-fatal notes, e.g. a symbolic dimension defaulted to 1 */

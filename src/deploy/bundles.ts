@@ -1,7 +1,7 @@
 /** The bundles a deploy serves, read once: verified, named by their manifests, names unique. */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MANIFEST_FILE, WEIGHTS_FILE, WGSL_FILE } from '../bundle/files.js';
+import { MANIFEST_FILE, TOKENIZER_FILE, WEIGHTS_FILE, WGSL_FILE } from '../bundle/files.js';
 import type { Manifest } from '../bundle/manifest.js';
 import { isSafeModelName } from '../bundle/model-name.js';
 import { checkManifestShape, verifyBundle } from '../bundle/verify.js';
@@ -58,6 +58,7 @@ async function verifyShipped(dir: string, manifest: Manifest, files: Map<string,
     ...(relaxedFile !== undefined && { relaxedWasm: need(relaxedFile) }),
     weights: need(WEIGHTS_FILE),
     ...(WGSL_FILE in manifest.files && { wgsl: text(WGSL_FILE) }),
+    ...(manifest.tokenizer && { tokenizer: text(TOKENIZER_FILE) }),
   };
   try {
     const { manifestText, ...rest } = shipped;

@@ -7,6 +7,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build, type Plugin } from 'esbuild';
+import { TOKENIZER_FILE } from '../bundle/files.js';
 import type { Manifest } from '../bundle/manifest.js';
 import type { ServedBundle } from './bundles.js';
 import { kilnModule } from './sources.js';
@@ -89,8 +90,13 @@ export async function buildWorker(
       imports.push(`import weights${i} from './${name}.weights.bin';`);
       weightsSource = `weights${i}`;
     }
+    // a text model's tokenizer.json travels as a string in the script, like the manifest
+    const tokenizer = bundleFiles.get(TOKENIZER_FILE);
+    const tokenizerSource = tokenizer
+      ? `tokenizer: ${JSON.stringify(new TextDecoder().decode(tokenizer))}, `
+      : '';
     entries.push(
-      `{ name: ${JSON.stringify(name)}, manifest: ${JSON.stringify(manifestText)}, wasm: wasm${i}, ${relaxed ? `relaxedWasm: relaxedWasm${i}, ` : ''}weights: ${weightsSource} }`,
+      `{ name: ${JSON.stringify(name)}, manifest: ${JSON.stringify(manifestText)}, wasm: wasm${i}, ${relaxed ? `relaxedWasm: relaxedWasm${i}, ` : ''}${tokenizerSource}weights: ${weightsSource} }`,
     );
   }
   const bundlesModule: Plugin = {
@@ -119,9 +125,31 @@ export async function buildWorker(
     mainFields: ['module', 'main'],
     // loadModel's directory reader (node:fs) is imported lazily and never reached from a Worker
     external: ['node:*'],
-    plugins: [bundlesModule],
+    plugins: bundles.some((b) => b.manifest.tokenizer)
+      ? [bundlesModule]
+      : [bundlesModule, withoutTextTokenizer],
     logLevel: 'warning',
   });
   await Promise.all([...files].map(([name, bytes]) => writeFile(join(outDir, name), bytes)));
   return { modules, r2Objects };
 }
+
+/**
+ * Leaves the tokenizer library (@huggingface/tokenizers, ≈ 42 KB minified) out of a Worker that serves no
+ * text model: the app imports it only for a model with a tokenizer, which such a Worker does not have, so
+ * the import resolves to a module that says so instead.
+ */
+export const withoutTextTokenizer: Plugin = {
+  name: 'kiln-without-text-tokenizer',
+  setup(b) {
+    b.onResolve({ filter: /\/runtime\/text-tokenizer\.js$/ }, () => ({
+      path: 'text-tokenizer',
+      namespace: 'kiln-without-text',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'kiln-without-text' }, () => ({
+      contents:
+        "export class TextTokenizer { constructor() { throw new Error('this Worker was built without a text model, so without a tokenizer'); } }",
+      loader: 'js',
+    }));
+  },
+};

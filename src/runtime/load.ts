@@ -36,12 +36,18 @@ export async function loadModel(source: BundleSource, options: LoadOptions = {})
   if (chosen === 'wasm') {
     const { instance, running } = await wasmInstance(files, variant, options.imports);
     if (warmup) instance.warmUp(warmup === true ? DEFAULT_WARMUP_MS : warmup);
-    return new LoadedModel(manifest, 'wasm', instance, running);
+    return new LoadedModel(manifest, 'wasm', instance, running, files.tokenizer);
   }
   checkGpu(options.gpu);
   // loaded only here: wasm-only hosts (Workers, Lambda) never evaluate the WebGPU backend
   const { WebGpuInstance } = await import('./webgpu-backend.js');
-  return new LoadedModel(manifest, 'webgpu', await WebGpuInstance.create(files, options.gpu));
+  return new LoadedModel(
+    manifest,
+    'webgpu',
+    await WebGpuInstance.create(files, options.gpu),
+    undefined,
+    files.tokenizer,
+  );
 }
 
 /**

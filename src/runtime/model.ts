@@ -25,6 +25,7 @@ export class LoadedModel implements Model {
     readonly backend: 'wasm' | 'webgpu',
     instance: BackendInstance,
     readonly variant: WasmVariant | undefined = undefined,
+    readonly tokenizer: string | undefined = undefined,
   ) {
     this.name = manifest.model.name;
     this.instance = instance;

@@ -50,7 +50,7 @@ function fromMemory(source: InMemoryBundle): LoadedBundleFiles {
       );
     }
   }
-  const { wasm, relaxedWasm, weights, wgsl } = source;
+  const { wasm, relaxedWasm, weights, wgsl, tokenizer } = source;
   if (!(wasm instanceof Uint8Array) && !(wasm instanceof WebAssembly.Module))
     throw new Error('loadModel: wasm must be a WebAssembly.Module or a Uint8Array of the model.wasm bytes');
   if (
@@ -69,5 +69,6 @@ function fromMemory(source: InMemoryBundle): LoadedBundleFiles {
     ...(relaxedWasm !== undefined ? { relaxedWasm } : {}),
     weights: weights instanceof Uint8Array ? weights : new Uint8Array(weights),
     ...(wgsl !== undefined ? { wgsl } : {}),
+    ...(tokenizer !== undefined ? { tokenizer } : {}),
   };
 }

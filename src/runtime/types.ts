@@ -87,6 +87,8 @@ export interface Model {
   /** the wasm module running ('relaxed': model.relaxed.wasm); undefined on the webgpu backend */
   readonly variant: WasmVariant | undefined;
   readonly manifest: Manifest;
+  /** the bundle's tokenizer.json text, verified, when the manifest lists a tokenizer (text models) */
+  readonly tokenizer: string | undefined;
   readonly inputs: TensorInfo[];
   readonly outputs: TensorInfo[];
   /** runs one inference; calls on the same model run one after another (they share memory) */

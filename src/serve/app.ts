@@ -5,12 +5,21 @@
 import { Hono, type Context } from 'hono';
 import { cors } from 'hono/cors';
 import type { Tensor } from '../runtime/index.js';
+import type { TextEncoding, TextTokenizer } from '../runtime/text-tokenizer.js';
 import { checkBearer } from './auth.js';
 import { Batcher, batchedTensors, DEFAULT_BATCH_DELAY_MS } from './batching.js';
 import { HEADER_LENGTH, readBody, splitBody } from './body.js';
 import { consolePage } from './console.js';
+import {
+  embeddingOutput,
+  encodeItems,
+  formatEmbedding,
+  packFeeds,
+  parseEmbeddingsRequest,
+} from './embeddings.js';
 import { HttpError } from './http-error.js';
 import { buildInferResponse, parseInferRequest, type ParsedInfer, type ServedSignature } from './infer.js';
+import { isTextInfer, parseTextInfer } from './text-infer.js';
 import { jsonLineLogger, type RequestLogger } from './log.js';
 import { Metrics, type ModelMetrics } from './metrics.js';
 import { DEFAULT_MAX_QUEUE, QueueFullError, RunQueue } from './queue.js';
@@ -52,6 +61,8 @@ interface Entry {
   metrics: ModelMetrics;
   /** runs a parsed request through the model's queue (and batcher) */
   run(request: ParsedInfer): Promise<Record<string, Tensor>>;
+  /** the bundle's tokenizer (text models), made on the first request that needs it */
+  tokenizer(): Promise<TextTokenizer>;
 }
 
 export function createApp(options: AppOptions): Hono<Env> {
@@ -156,6 +167,7 @@ export function createApp(options: AppOptions): Hono<Env> {
     ensureReady();
     const body = await readBody(c.req.raw, maxBodyBytes);
     const { json, binary } = splitBody(body, c.req.header(HEADER_LENGTH) ?? null);
+    if (isTextInfer(served.model, json)) return inferText(c, served, entry, json as Record<string, unknown>);
     const request = parseInferRequest(entry.signature, json, binary);
     const results = await entry.run(request);
     const response = buildInferResponse(served, request.id ?? c.get('requestId'), request.outputs, results);
@@ -165,6 +177,64 @@ export function createApp(options: AppOptions): Hono<Env> {
       'Content-Type': 'application/octet-stream',
       [HEADER_LENGTH]: String(header.byteLength),
     });
+  };
+
+  app.post('/v1/embeddings', async (c) => {
+    ensureReady();
+    const { json } = splitBody(await readBody(c.req.raw, maxBodyBytes), null);
+    const request = parseEmbeddingsRequest(json);
+    const served = registry.resolve(request.model, undefined);
+    c.set('served', served);
+    const entry = entries.get(served)!;
+    const started = performance.now();
+    let failed = true;
+    try {
+      const output = embeddingOutput(served.model);
+      const width = served.model.outputs.find((o) => o.name === output.name)!.shape[1];
+      if (request.dimensions !== undefined && request.dimensions > width)
+        throw new HttpError(
+          400,
+          `"dimensions" is ${request.dimensions}, but model "${served.name}" gives vectors of ${width}`,
+        );
+      const encodings = encodeItems(await entry.tokenizer(), request);
+      const vectors = await embed(served, entry, encodings, output.name);
+      const tokens = encodings.reduce((n, e) => n + e.ids.length, 0);
+      failed = false;
+      return c.json({
+        object: 'list',
+        data: vectors.map((v, index) => ({
+          object: 'embedding',
+          index,
+          embedding: formatEmbedding(v, request, output.normalized),
+        })),
+        model: served.name,
+        usage: { prompt_tokens: tokens, total_tokens: tokens },
+      });
+    } finally {
+      entry.metrics.observe(failed, (performance.now() - started) / 1000);
+    }
+  });
+
+  const inferText = async (
+    c: Context<Env>,
+    served: ServedModel,
+    entry: Entry,
+    json: Record<string, unknown>,
+  ) => {
+    const { id, request, output } = parseTextInfer(served.model, json);
+    const encodings = encodeItems(await entry.tokenizer(), request);
+    const vectors = await embed(served, entry, encodings, output);
+    const width = vectors[0].length;
+    const data = new Float32Array(vectors.length * width);
+    vectors.forEach((v, i) => data.set(v, i * width));
+    const results = { [output]: { dtype: 'float32' as const, dims: [vectors.length, width], data } };
+    const response = buildInferResponse(
+      served,
+      id ?? c.get('requestId'),
+      [{ name: output, binary: false }],
+      results,
+    );
+    return c.json(response.header);
   };
 
   app.get('/metrics', (c) => c.text(metrics.render(), 200, { 'Content-Type': 'text/plain; version=0.0.4' }));
@@ -182,6 +252,35 @@ export function createApp(options: AppOptions): Hono<Env> {
   return app;
 }
 
+/**
+ * Runs the encodings in chunks of the model's compiled batch (with batching, each chunk goes through the
+ * batcher as its own rows) and returns one vector per encoding.
+ */
+async function embed(
+  served: ServedModel,
+  entry: Entry,
+  encodings: TextEncoding[],
+  output: string,
+): Promise<Float32Array[]> {
+  const tokenizer = await entry.tokenizer();
+  const ids = served.model.inputs.find((i) => i.name === tokenizer.info.inputs.ids)!;
+  const perRun = served.batching?.maxBatch ?? ids.shape[0];
+  const chunks = Array.from({ length: Math.ceil(encodings.length / perRun) }, (_, i) =>
+    encodings.slice(i * perRun, (i + 1) * perRun),
+  );
+  const results = await Promise.all(
+    chunks.map(async (chunk) => {
+      const rows = served.batching ? chunk.length : perRun;
+      const feeds = packFeeds(served.model, tokenizer, chunk, rows);
+      const out = (await entry.run({ id: undefined, feeds, rows, outputs: [] }))[output];
+      const width = out.dims[1];
+      const data = out.data as Float32Array;
+      return chunk.map((_, r) => data.slice(r * width, (r + 1) * width));
+    }),
+  );
+  return results.flat();
+}
+
 /** The model's served signature, metrics and runner: straight through its queue, or through a batcher. */
 function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry {
   const { name, version, model, batching } = served;
@@ -191,6 +290,12 @@ function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry
     variant: model.variant,
   });
   const onStart = (seconds: number) => series.observeQueue(seconds);
+  let tokenizer: Promise<TextTokenizer> | undefined;
+  // loaded on the first text request: a server of other models never evaluates the tokenizer library
+  const loadTokenizer = () =>
+    (tokenizer ??= import('../runtime/text-tokenizer.js').then(
+      ({ TextTokenizer }) => new TextTokenizer(model.tokenizer!, model.manifest.tokenizer!),
+    ));
   const timedRun = async (feeds: Record<string, Tensor>) => {
     const started = performance.now();
     try {
@@ -204,6 +309,7 @@ function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry
     return {
       signature: { name: model.name, inputs: model.inputs, outputs: model.outputs },
       metrics: series,
+      tokenizer: loadTokenizer,
       run: (request) =>
         queue.run(() => {
           series.observeRun(1);
@@ -228,6 +334,7 @@ function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry
   return {
     signature,
     metrics: series,
+    tokenizer: loadTokenizer,
     run: (request) => batcher.run(request.feeds, request.rows!),
   };
 }

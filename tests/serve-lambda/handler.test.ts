@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { optionsFromEnv } from '../../src/serve/env.js';
 import { createLambdaHandler, type LambdaHandler } from '../../src/serve/lambda.js';
 import { CONTRACT_ENV, describeContract } from '../serve/contract.js';
+import { describeEmbeddingsContract } from '../serve/embeddings-contract.js';
 import { compileMlp, type CompiledBundle } from '../serve/fixture.js';
 import { readBinaryResponse } from '../serve/requests.js';
 import { eventFor, readEvent, responseOf } from './events.js';
@@ -21,6 +22,17 @@ for (const name of ['function-url', 'api-gateway-v2'] as const) {
     return { send: async (path, init) => responseOf(await handler(eventFor(template, path, init))) };
   });
 }
+
+for (const name of ['function-url', 'api-gateway-v2'] as const)
+  describeEmbeddingsContract(`Lambda handler, ${name} events`, async (text) => {
+    const handler = createLambdaHandler({
+      models: [{ name: 'text', model: text.model }],
+      log: false,
+      ...optionsFromEnv(CONTRACT_ENV),
+    });
+    const template = readEvent(name);
+    return { send: async (path, init) => responseOf(await handler(eventFor(template, path, init))) };
+  });
 
 describe('recorded Lambda events', () => {
   let mlp: CompiledBundle;

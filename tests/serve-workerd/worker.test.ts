@@ -10,6 +10,7 @@ import { expect, it } from 'vitest';
 import { readServedBundles } from '../../src/deploy/bundles.js';
 import { buildWorker, type WorkerBuildOptions } from '../../src/deploy/worker-build.js';
 import { CONTRACT_ENV, describeContract } from '../serve/contract.js';
+import { describeEmbeddingsContract } from '../serve/embeddings-contract.js';
 import { compileMlp } from '../serve/fixture.js';
 import { expectWorkerBatches } from './batching-check.js';
 import { runWorkerDir } from './miniflare.js';
@@ -47,6 +48,9 @@ describeContract('workerd', async (mlp) => {
   });
   return worker;
 });
+
+// the text model's tokenizer.json travels in the script; @huggingface/tokenizers runs inside workerd
+describeEmbeddingsContract('workerd', (text) => startWorker(text.dir, CONTRACT_ENV, { relaxed: false }));
 
 it('a Worker that cannot start is live, not ready, and answers everything else 500 with the reason', async () => {
   const mlp = await compileMlp();

@@ -8,9 +8,11 @@ import { join, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { compileModel } from '../../src/compiler/compile.js';
+import type { CompileOptions } from '../../src/compiler/options.js';
 import { writeBundle } from '../../src/bundle/node.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import { buildModel } from '../helpers/onnx-builder.js';
+import { textEncoder, textShapes, wordPieceTokenizer } from '../helpers/text-model.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -24,9 +26,10 @@ async function compileToDir(
   bytes: Uint8Array,
   name: string,
   shapes?: Record<string, number[]>,
+  options: CompileOptions = {},
 ): Promise<CompiledBundle> {
   const dir = await mkdtemp(join(tmpdir(), `kiln-serve-${name}-`));
-  await writeBundle(dir, await compileModel(bytes, { name, shapes }));
+  await writeBundle(dir, await compileModel(bytes, { name, shapes, ...options }));
   const model = await loadModel(dir);
   return { dir, model, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -35,6 +38,16 @@ async function compileToDir(
 export async function compileMlp(batch?: number): Promise<CompiledBundle> {
   const bytes = new Uint8Array(await readFile(join(ROOT, 'models/mlp.onnx')));
   return compileToDir(bytes, 'mlp', batch === undefined ? undefined : { x: [batch, 64] });
+}
+
+/** The text encoder at [TEXT_BATCH, TEXT_SEQUENCE] with its WordPiece tokenizer, pooled and normalized in the graph. */
+export const [TEXT_BATCH, TEXT_SEQUENCE] = [2, 16];
+export async function compileText(): Promise<CompiledBundle> {
+  return compileToDir(textEncoder(), 'text', textShapes(TEXT_BATCH, TEXT_SEQUENCE), {
+    tokenizer: wordPieceTokenizer(),
+    task: { name: 'feature-extraction', pooling: 'mean', normalize: true },
+    relaxed: false,
+  });
 }
 
 /** One input per datatype family, each mapped by a simple op to an output of the same datatype. */

@@ -14,11 +14,13 @@ import type { BundleFiles } from '../../bundle/files.js';
 import { INT8_SAMPLES, INT8_TOLERANCE, measureInt8Error } from '../int8-error.js';
 
 const usage =
-  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--kernels FILE.ts]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force]\n' +
+  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--kernels FILE.ts]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force] [--tokenizer tokenizer.json] [--task feature-extraction|text-classification [--pooling mean|cls] [--normalize] [--labels A,B,..|--config config.json]]\n' +
   '  kiln compile KERNELS.ts --kernel NAME -o DIR --shape INPUT=D0,D1,.. (each input) [--targets wasm,webgpu] [--name NAME] [--force]';
 
 const TARGETS = ['wasm', 'webgpu'] as const;
 const WEIGHTS = ['fp32', 'fp16', 'int8'] as const;
+const TASKS = ['feature-extraction', 'text-classification'] as const;
+const POOLINGS = ['mean', 'cls'] as const;
 
 export const compileCommand: Command = {
   name: 'compile',
@@ -38,6 +40,12 @@ export const compileCommand: Command = {
         name: { type: 'string' },
         'no-relaxed': { type: 'boolean' },
         force: { type: 'boolean' },
+        tokenizer: { type: 'string' },
+        task: { type: 'string' },
+        pooling: { type: 'string' },
+        normalize: { type: 'boolean' },
+        labels: { type: 'string' },
+        config: { type: 'string' },
       },
       usage,
     );
@@ -93,6 +101,11 @@ export const compileCommand: Command = {
       warn(
         `the model name ${JSON.stringify(modelName)} (from the file name) is not a safe model name (${SAFE_MODEL_NAME_RULE}): kiln deploy will refuse it; pass --name`,
       );
+    if (values.tokenizer !== undefined)
+      options.tokenizer = await readFile(values.tokenizer, 'utf8').catch((err) => {
+        throw fileError('cannot read tokenizer', values.tokenizer!, err);
+      });
+    options.task = await textTask(values);
     const force = values.force === true;
     // refused now, not after a long compile
     await checkBundleTarget(values.out, { force });
@@ -167,4 +180,60 @@ async function checkInt8Error(
   if (measured.error <= INT8_TOLERANCE) return print(line);
   if (!force) throw new Error(`${line}: refused (--force writes the bundle anyway)`);
   warn(`${line}: written anyway (--force)`);
+}
+
+/** `--task` and its flags; the labels of a classifier from `--labels` or the id2label of `--config`. */
+async function textTask(values: {
+  task?: string;
+  pooling?: string;
+  normalize?: boolean;
+  labels?: string;
+  config?: string;
+}): Promise<CompileOptions['task']> {
+  if (values.task === undefined) {
+    const stray = (['pooling', 'normalize', 'labels', 'config'] as const).find(
+      (k) => values[k] !== undefined,
+    );
+    if (stray) throw new UsageError(`--${stray} needs --task`, usage);
+    return undefined;
+  }
+  const name = parseChoice('--task', values.task, TASKS, usage);
+  if (name === 'feature-extraction') {
+    if (values.labels !== undefined || values.config !== undefined)
+      throw new UsageError('--labels and --config are for --task text-classification', usage);
+    return {
+      name,
+      ...(values.pooling !== undefined && {
+        pooling: parseChoice('--pooling', values.pooling, POOLINGS, usage),
+      }),
+      ...(values.normalize && { normalize: true }),
+    };
+  }
+  if (values.pooling !== undefined || values.normalize)
+    throw new UsageError('--pooling and --normalize are for --task feature-extraction', usage);
+  if (values.labels !== undefined && values.config !== undefined)
+    throw new UsageError('give the labels by --labels or by --config, not both', usage);
+  if (values.labels !== undefined) return { name, labels: values.labels.split(',') };
+  if (values.config === undefined) return { name };
+  const text = await readFile(values.config, 'utf8').catch((err) => {
+    throw fileError('cannot read config', values.config!, err);
+  });
+  return { name, labels: labelsOfConfig(text, values.config) };
+}
+
+/** A Hugging Face config.json's id2label ({"0": "negative", "1": "positive"}) as a list by id. */
+function labelsOfConfig(text: string, path: string): string[] {
+  let id2label: unknown;
+  try {
+    id2label = (JSON.parse(text) as { id2label?: unknown }).id2label;
+  } catch (err) {
+    throw new Error(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (typeof id2label !== 'object' || id2label === null)
+    throw new Error(`${path} has no id2label to name the classes; pass --labels`);
+  const entries = Object.entries(id2label as Record<string, unknown>);
+  const labels = entries.map((_, i) => (id2label as Record<string, unknown>)[String(i)]);
+  if (!labels.every((l) => typeof l === 'string'))
+    throw new Error(`${path}: id2label must map 0..${entries.length - 1} to label strings`);
+  return labels as string[];
 }

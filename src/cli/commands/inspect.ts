@@ -1,7 +1,7 @@
 /** `kiln inspect DIR [--json]`: what a bundle holds, after checking it. */
 import { readBundleDir } from '../../bundle/node.js';
 import { verifyBundle } from '../../bundle/verify.js';
-import type { TensorSignature } from '../../bundle/manifest.js';
+import type { TensorSignature, TextTask, TokenizerInfo } from '../../bundle/manifest.js';
 import { onePositional, parseCommandArgs } from '../args.js';
 import { formatBytes, plural, print, printJson, type Command } from '../command.js';
 
@@ -46,6 +46,8 @@ export const inspectCommand: Command = {
         relaxedWasm: { file: m.wasm.relaxed.file, bytes: files.relaxedWasm?.byteLength ?? 0 },
       }),
       ...(webgpu && { webgpu }),
+      ...(m.tokenizer && { tokenizer: m.tokenizer }),
+      ...(m.task && { task: m.task }),
     };
     if (values.json) return printJson(info);
 
@@ -74,6 +76,26 @@ export const inspectCommand: Command = {
               `(${webgpu.initDispatches} at init), storage buffer ${formatBytes(webgpu.memoryBytes)}`,
           ]
         : []),
+      ...(m.tokenizer ? [`tokenizer: ${describeTokenizer(m.tokenizer)}`] : []),
+      ...(m.task ? [`task:     ${describeTask(m.task)}`] : []),
     ].forEach(print);
   },
 };
+
+function describeTokenizer(t: TokenizerInfo): string {
+  const truncation = t.truncation
+    ? `truncates to ${t.truncation.maxLength} tokens from the ${t.truncation.direction}`
+    : 'no truncation';
+  const padding = t.padding ? `pads with ${t.padding.padToken} (${t.padding.padId})` : 'no padding';
+  return (
+    `${t.file} (${t.model}, ${t.vocabSize} tokens; ${truncation}, ${padding}; ` +
+    `sequence length ${t.sequenceLength}; feeds ${Object.values(t.inputs).join(', ')})`
+  );
+}
+
+function describeTask(task: TextTask): string {
+  if (task.name === 'text-classification')
+    return `text-classification → ${task.output} (softmax over ${task.labels.join(', ')})`;
+  const pooling = task.pooling === 'none' ? 'output already pooled' : `${task.pooling} pooling`;
+  return `feature-extraction → ${task.output} (${pooling}${task.normalize ? ', L2-normalized' : ''})`;
+}

@@ -74,6 +74,8 @@ export const serveCommand: Command = {
     print(`kiln: listening on ${server.url} (Open Inference Protocol v2; Ctrl-C to stop)`);
     print('try:');
     print(`  ${curlExample(server.url, models[0], apiKey !== undefined)}`);
+    const text = models.find((m) => m.manifest.tokenizer);
+    if (text) print(`  ${embeddingsCurlExample(server.url, text, apiKey !== undefined)}`);
 
     const signal = await new Promise<string>((resolve) => {
       const stop = (name: string) => {
@@ -161,6 +163,13 @@ export function curlExample(url: string, model: Model, withKey: boolean): string
   const auth = withKey ? ` -H "Authorization: Bearer $KILN_API_KEY"` : '';
   const endpoint = `${url}/v2/models/${encodeURIComponent(model.name)}/infer`;
   return `node -e ${shellQuoted(script)} | curl -s ${shellQuoted(endpoint)} -H 'Content-Type: application/json'${auth} --data-binary @-`;
+}
+
+/** A command that asks a text model for the embedding of one sentence (POST /v1/embeddings). */
+export function embeddingsCurlExample(url: string, model: Model, withKey: boolean): string {
+  const auth = withKey ? ` -H "Authorization: Bearer $KILN_API_KEY"` : '';
+  const body = JSON.stringify({ model: model.name, input: 'hello world' });
+  return `curl -s ${shellQuoted(`${url}/v1/embeddings`)} -H 'Content-Type: application/json'${auth} -d ${shellQuoted(body)}`;
 }
 
 /** `text` as one single-quoted shell word: input and model names come from the model and may hold quotes. */

@@ -1,0 +1,134 @@
+/**
+ * A small text model for the text pipeline's tests: a BERT-style encoder (scripts/bench-models.ts's
+ * bertEncoder, shrunk) and a WordPiece tokenizer.json in the Hugging Face format (BertNormalizer,
+ * BertPreTokenizer, a [CLS] … [SEP] template), which @huggingface/tokenizers parses like any Hub file.
+ */
+import { bertEncoder } from '../../scripts/bench-models.js';
+
+const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
+const WORDS = [
+  'the',
+  'a',
+  'cat',
+  'dog',
+  'sat',
+  'on',
+  'mat',
+  'search',
+  'text',
+  'model',
+  'kiln',
+  'edge',
+  'vector',
+  'cafe',
+  'naive',
+  'hello',
+  'world',
+  'is',
+  'fast',
+  'small',
+  'big',
+  'run',
+  'emb',
+  'word',
+  'token',
+];
+const PIECES = ['##s', '##ing', '##ed', '##ly', '##er', '##ding', '##dings', '##ize', '##d'];
+const CHARS = [...'abcdefghijklmnopqrstuvwxyz0123456789.,!?\'"-', ...'日本語中文字', '😀'];
+
+/** The vocabulary: specials first (ids 0–4), then words, suffix pieces, single characters and their ## forms. */
+export function textVocab(): string[] {
+  // each token once: "a" is a word and a character
+  return [...new Set([...SPECIALS, ...WORDS, ...PIECES, ...CHARS, ...CHARS.map((c) => `##${c}`)])];
+}
+
+/** tokenizer.json for `vocab`; truncation to `maxLength` when given (else none). */
+export function wordPieceTokenizer(vocab = textVocab(), maxLength?: number): string {
+  const id = (token: string) => vocab.indexOf(token);
+  const special = (token: string) => ({
+    id: id(token),
+    content: token,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
+  const template = (seq: 'A' | 'B', type: number) => ({ Sequence: { id: seq, type_id: type } });
+  const tok = (name: string, type: number) => ({ SpecialToken: { id: name, type_id: type } });
+  return JSON.stringify({
+    version: '1.0',
+    truncation:
+      maxLength === undefined
+        ? null
+        : { direction: 'Right', max_length: maxLength, strategy: 'LongestFirst', stride: 0 },
+    padding: null,
+    added_tokens: SPECIALS.map(special),
+    normalizer: {
+      type: 'BertNormalizer',
+      clean_text: true,
+      handle_chinese_chars: true,
+      strip_accents: null,
+      lowercase: true,
+    },
+    pre_tokenizer: { type: 'BertPreTokenizer' },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [tok('[CLS]', 0), template('A', 0), tok('[SEP]', 0)],
+      pair: [tok('[CLS]', 0), template('A', 0), tok('[SEP]', 0), template('B', 1), tok('[SEP]', 1)],
+      special_tokens: Object.fromEntries(
+        ['[CLS]', '[SEP]'].map((t) => [t, { id: t, ids: [id(t)], tokens: [t] }]),
+      ),
+    },
+    decoder: { type: 'WordPiece', prefix: '##', cleanup: true },
+    model: {
+      type: 'WordPiece',
+      unk_token: '[UNK]',
+      continuing_subword_prefix: '##',
+      max_input_chars_per_word: 100,
+      vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+    },
+  });
+}
+
+/** The encoder: input_ids and attention_mask [batch, sequence] int64, last_hidden_state [batch, sequence, 32]. */
+export function textEncoder(vocab = textVocab().length): Uint8Array {
+  return bertEncoder({ layers: 2, hidden: 32, heads: 4, vocab }).bytes;
+}
+
+/** --shape options fixing the encoder's batch and sequence. */
+export function textShapes(batch: number, sequence: number): Record<string, number[]> {
+  return { input_ids: [batch, sequence], attention_mask: [batch, sequence] };
+}
+
+/**
+ * What sentence-transformers computes from token states [rows, sequence, hidden]: the mean over the
+ * tokens the mask keeps (or the first token's state for 'cls'), then L2-normalized when asked.
+ */
+export function pooledReference(
+  states: Float32Array,
+  mask: ArrayLike<number | bigint>,
+  dims: { rows: number; sequence: number; hidden: number },
+  pooling: 'mean' | 'cls',
+  normalize: boolean,
+): number[][] {
+  const { rows, sequence, hidden } = dims;
+  return Array.from({ length: rows }, (_, b) => {
+    const sum = new Array<number>(hidden).fill(0);
+    let count = 0;
+    for (let s = 0; s < sequence; s++) {
+      const w = pooling === 'cls' ? (s === 0 ? 1 : 0) : Number(mask[b * sequence + s]);
+      count += w;
+      for (let h = 0; h < hidden; h++) sum[h] += w * states[(b * sequence + s) * hidden + h];
+    }
+    const mean = sum.map((x) => x / count);
+    const norm = Math.hypot(...mean);
+    return normalize ? mean.map((x) => x / norm) : mean;
+  });
+}
+
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let [dot, na, nb] = [0, 0, 0];
+  for (let i = 0; i < a.length; i++) [dot, na, nb] = [dot + a[i] * b[i], na + a[i] ** 2, nb + b[i] ** 2];
+  return dot / Math.sqrt(na * nb);
+}

@@ -1,0 +1,111 @@
+/** /v1/embeddings in the app: the feeds it packs, dynamic batching, and a model that is not a text model. */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createApp } from '../../src/serve/app.js';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel } from '../../src/runtime/index.js';
+import { buildModel } from '../helpers/onnx-builder.js';
+import { textVocab, wordPieceTokenizer } from '../helpers/text-model.js';
+import { compileMlp, compileText, TEXT_BATCH, type CompiledBundle } from '../serve/fixture.js';
+
+let text: CompiledBundle;
+beforeAll(async () => {
+  text = await compileText();
+});
+afterAll(() => text?.cleanup());
+
+it('batches the texts of concurrent requests and splits the vectors back per request', async () => {
+  const plain = createApp({ models: [{ name: 'text', model: text.model }], log: false });
+  const batched = createApp({
+    models: [{ name: 'text', model: text.model, batching: { maxBatch: TEXT_BATCH, delayMs: 20 } }],
+    log: false,
+  });
+  const embed = async (app: ReturnType<typeof createApp>, input: string[]) => {
+    const response = await app.request('/v1/embeddings', {
+      method: 'POST',
+      body: JSON.stringify({ model: 'text', input }),
+    });
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { data: { embedding: number[] }[] }).data.map((d) => d.embedding);
+  };
+  const inputs = [['the cat'], ['the dog sat'], ['a mat'], ['kiln']];
+  const alone = await Promise.all(inputs.map((i) => embed(plain, i)));
+  const together = await Promise.all(inputs.map((i) => embed(batched, i)));
+  together.forEach((vectors, r) =>
+    vectors.forEach((v, i) => v.forEach((x, h) => expect(x).toBeCloseTo(alone[r][i][h], 5))),
+  );
+  const metrics = await (await batched.request('/metrics')).text();
+  // 4 one-text requests at once, in batches of 2: fewer runs than requests
+  const runs = Number(/^kiln_model_runs_total\{model="text"[^}]*\} (\d+)$/m.exec(metrics)?.[1]);
+  expect(runs).toBeGreaterThanOrEqual(2);
+  expect(runs).toBeLessThan(4);
+});
+
+it('refuses a model without a tokenizer with 400 and the way to build one', async () => {
+  const mlp = await compileMlp();
+  try {
+    const app = createApp({ models: [{ name: 'mlp', model: mlp.model }], log: false });
+    const response = await app.request('/v1/embeddings', {
+      method: 'POST',
+      body: JSON.stringify({ model: 'mlp', input: 'hello' }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error:
+        'model "mlp" has no tokenizer: compile it with --tokenizer tokenizer.json to serve /v1/embeddings',
+    });
+  } finally {
+    await mlp.cleanup();
+  }
+});
+
+it('feeds ids, attention mask and token types padded to the compiled sequence length, one row per text', async () => {
+  // a model whose "embedding" is its own inputs: [ids | mask | token types] of each row, as floats
+  const [rows, seq] = [2, 6];
+  const i64 = (name: string) => ({ name, dtype: 'int64' as const, shape: [rows, seq] });
+  const cast = (name: string) => ({
+    op: 'Cast',
+    inputs: [name],
+    outputs: [`${name}_f`],
+    attrs: { to: { i: 1 } },
+  });
+  const echo = buildModel({
+    inputs: [i64('input_ids'), i64('attention_mask'), i64('token_type_ids')],
+    outputs: [{ name: 'fed', dtype: 'float32', shape: [rows, 3 * seq] }],
+    nodes: [
+      cast('input_ids'),
+      cast('attention_mask'),
+      cast('token_type_ids'),
+      {
+        op: 'Concat',
+        inputs: ['input_ids_f', 'attention_mask_f', 'token_type_ids_f'],
+        outputs: ['fed'],
+        attrs: { axis: { i: 1 } },
+      },
+    ],
+  });
+  const files = await compileModel(echo, { tokenizer: wordPieceTokenizer(), relaxed: false });
+  expect(files.manifest.tokenizer!.inputs).toEqual({
+    ids: 'input_ids',
+    attentionMask: 'attention_mask',
+    tokenTypeIds: 'token_type_ids',
+  });
+  const model = await loadModel(files);
+  const app = createApp({ models: [{ name: 'echo', model }], log: false });
+  const response = await app.request('/v1/embeddings', {
+    method: 'POST',
+    body: JSON.stringify({ model: 'echo', input: ['the cat', 'a dog sat', 'mat'] }),
+  });
+  const body = (await response.json()) as { data: { embedding: number[] }[] };
+  model.dispose();
+  const id = (t: string) => textVocab().indexOf(t);
+  const row = (tokens: string[]) => {
+    const ids = tokens.map(id);
+    const pad = seq - ids.length;
+    return [...ids, ...Array(pad).fill(0), ...ids.map(() => 1), ...Array(pad).fill(0), ...Array(seq).fill(0)];
+  };
+  expect(body.data.map((d) => d.embedding)).toEqual([
+    row(['[CLS]', 'the', 'cat', '[SEP]']),
+    row(['[CLS]', 'a', 'dog', 'sat', '[SEP]']),
+    row(['[CLS]', 'mat', '[SEP]']),
+  ]);
+});
