@@ -63,6 +63,7 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
       specialize(prepackWeights(parsed), {
         evaluate: evaluateProgram,
         shapes: opts.shapes,
+        dims: opts.dims,
         consts: opts.consts,
         onWarning: opts.onWarning,
         onProgress: (done, total) => progress('specialize', done, total),
@@ -81,6 +82,10 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
   const steps = targets.length + (relaxed ? 1 : 0);
   progress('codegen', 0, steps);
   // WGSL first: it is quick, and a kernel it refuses should fail the compile before binaryen's long work
+  if (targets.includes('webgpu') && lowered.program.dims)
+    throw new Error(
+      `the webgpu target does not run dims known only at run time yet (${lowered.program.dims.symbols.map((s) => s.name).join(', ')}): build --targets wasm, or fix the dims with --shape`,
+    );
   const webgpu = targets.includes('webgpu') ? await webGpuTarget(lowered.program) : undefined;
   progress('codegen', targets.length - 1, steps);
   const wasm = compileProgram(lowered.program, { optimize: true });
@@ -96,6 +101,7 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
     targets,
     weights: lowered.weights.entries.map((entry) => withQuant(entry, quant.get(entry.name))),
     memory: { ...lowered.memory, totalBytes: declaredMemoryBytes(wasm) },
+    ...(lowered.program.dims && { dims: lowered.program.dims }),
     wasm: {
       file: WASM_FILE,
       exports: { memory: 'memory', init: 'init', run: 'run' },
@@ -103,7 +109,12 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
       ...(relaxedWasm && { relaxed: { file: RELAXED_WASM_FILE } }),
     },
     ...(webgpu && { webgpu: webgpu.schedule }),
-    kernels: kernelTable(lowered.program.run, lowered.runSources, runKernelFunctionNames(lowered.program)),
+    kernels: kernelTable(
+      lowered.program.run,
+      lowered.runSources,
+      runKernelFunctionNames(lowered.program),
+      lowered.program.dims?.symbols,
+    ),
     files: {},
   };
   progress('done', 1, 1);

@@ -11,12 +11,22 @@ import { packWeights } from '../bundle/seal.js';
 import { dtypeBytes, type DType } from '../ir/dtype.js';
 import type { BufRef, Kernel, PlacedBuffer, Program } from '../kernels/ir.js';
 import { forEachIndex, load, store } from '../kernels/build.js';
-import { contextOf, findOp, OpError, opsetOf, type OpContext, type OpDef } from '../ops/registry.js';
+import {
+  contextOf,
+  findOp,
+  OpError,
+  opsetOf,
+  type LowerIO,
+  type OpContext,
+  type OpDef,
+} from '../ops/registry.js';
 import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifest.js';
 import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
 import { applyActivation, fusedActivation } from '../passes/fuse-activation.js';
 import { verifyKernel } from '../kernels/verify.js';
 import type { KernelSource } from './kernel-table.js';
+import { lowerRows } from './lower-rows.js';
+import { signatureShape } from './signature-shape.js';
 
 export interface LoweredModel {
   program: Program;
@@ -46,6 +56,8 @@ interface Step {
 }
 
 export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): LoweredModel {
+  const symbols = graph.symbols ?? [];
+  const ranges = Object.fromEntries(symbols.map((s) => [s.name, { min: s.min, max: s.max }]));
   const slots: Slot[] = [];
   const slotOf = new Map<string, Slot>(); // value name → slot (aliases share their root's slot)
   const typeOf = (name: string): TensorType => {
@@ -147,7 +159,12 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
       if (!def.lower)
         throw new OpError(node, ctx.opset, 'has no kernel for values not known at compile time');
       const act = fusedActivation(node);
-      const built = def.lower(ctx, {
+      const lower = def.lower;
+      const build = (c: OpContext, lio: LowerIO) => {
+        const built = lower(c, lio);
+        return act && !def.fusesActivation ? applyActivation(built, lio.outputs[0], act) : built;
+      };
+      const io: LowerIO = {
         inputs: ins,
         outputs: outs,
         forGpu: options.forGpu,
@@ -156,9 +173,23 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
           touch(s, step);
           return s;
         },
-      });
-      const lowered = act && !def.fusesActivation ? applyActivation(built, outs[0], act) : built;
-      lowered.forEach((k) => verifyKernel(k));
+      };
+      const typesOf = (names: string[]) => names.map((n) => (n === '' ? undefined : typeOf(n)));
+      const symbolic = typesOf([...node.inputs, ...node.outputs]).some((t) => t?.symbolic);
+      const lowered = symbolic
+        ? lowerRows(
+            {
+              node,
+              ctx,
+              inputTypes: typesOf(node.inputs),
+              outputTypes: outTypes.map((t, j) => (node.outputs[j] ? typeOf(node.outputs[j]) : t)),
+              build,
+            },
+            io,
+            ranges,
+          )
+        : build(ctx, io);
+      lowered.forEach((k) => verifyKernel(k, symbols));
       const source = { node, outputs: outTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };
       for (const k of lowered) sourceOf.set(k, source);
       kernels.push(...lowered);
@@ -196,6 +227,9 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   cursor = placeSequential(slots, 'input', cursor);
   cursor = placeSequential(slots, 'output', cursor);
   const ioBytes = cursor - inputsOffset;
+  // the shape symbols' values, written by the runtime before each run
+  const dims = symbols.length > 0 ? { offset: cursor, symbols: symbols.map((x) => ({ ...x })) } : undefined;
+  if (dims) cursor = alignUp(cursor + 4 * symbols.length);
   const arenaOffset = cursor;
   const runPlan = planArena([...lifetimes.values()]);
   const initPlan = planArena(initLifetimes);
@@ -222,12 +256,18 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   const signature = (name: string, s: Slot): TensorSignature => ({
     name,
     dtype: s.dtype,
-    shape: [...typeOf(name).shape],
+    shape: signatureShape(typeOf(name), ranges),
     offset: placed[s.id].offset,
     byteLength: s.length * dtypeBytes(s.dtype),
   });
   return {
-    program: { buffers: placed, memoryBytes: totalBytes, init: initKernels, run: runKernels },
+    program: {
+      buffers: placed,
+      ...(dims && { dims }),
+      memoryBytes: totalBytes,
+      init: initKernels,
+      run: runKernels,
+    },
     weights: { entries: weights.entries, bytes: weights.bytes },
     inputs: graph.inputs.map((i) => signature(i.name, slotOf.get(i.name)!)),
     outputs: graph.outputs.map((o) =>

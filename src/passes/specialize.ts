@@ -11,9 +11,12 @@ import type { Graph, Node, TensorType } from '../ir/graph.js';
 import { sizeOf, type HostTensor } from '../ir/tensor.js';
 import { dtypeBytes } from '../ir/dtype.js';
 import { contextOf, findOp, OpError, opsetOf, type OpContext } from '../ops/registry.js';
+import type { DimBounds, ShapeArg } from '../compiler/options.js';
 import type { ProgramEvaluator } from '../kernels/ir.js';
 import { evaluateNode } from './evaluate-node.js';
 import { convertTensor } from './convert.js';
+import { InputShapes } from './input-shapes.js';
+import { withSymbolicShapes } from './symbolic-shapes.js';
 import { CONTROL_FLOW_OPS, expandControlFlow, runtimeInputsOf, type ControlFlowEnv } from './control-flow.js';
 
 /**
@@ -27,7 +30,8 @@ const FOLD_LIMIT_BYTES = 16 << 10;
 export interface SpecializeOptions {
   /** runs lowered kernels at compile time, for constant folding (the compiler passes the wasm one) */
   evaluate: ProgramEvaluator;
-  shapes?: Record<string, number[]>;
+  shapes?: Record<string, ShapeArg[]>;
+  dims?: Record<string, DimBounds>;
   consts?: Record<string, HostTensor>;
   onWarning?: (message: string) => void;
   onProgress?: (done: number, total: number) => void;
@@ -49,6 +53,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
         `--const names "${name}", which is not an input of the model (inputs: ${inputNames(graph)})`,
       );
 
+  const inputShapes = new InputShapes(graph.inputs, opts);
   const inputs = [];
   for (const input of graph.inputs) {
     const given = opts.consts?.[input.name];
@@ -57,8 +62,13 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
       given && !opts.shapes?.[input.name] && input.shape.length === 1 && typeof input.shape[0] === 'string'
         ? [sizeOf(given.dims)]
         : undefined;
-    const shape = constLength ?? resolveInputShape(input.name, input.shape, opts);
+    const type = constLength
+      ? { dtype: input.dtype, shape: constLength }
+      : inputShapes.resolve(input.name, input.shape, input.dtype);
+    const shape = type.shape;
     if (given) {
+      if (type.symbolic)
+        throw new Error(`--const ${input.name}: an input given at compile time needs fixed dims, not bounds`);
       if (sizeOf(given.dims) !== sizeOf(shape))
         throw new Error(
           `--const ${input.name}: ${sizeOf(given.dims)} values given, the input [${shape.join(',')}] needs ${sizeOf(shape)}`,
@@ -68,9 +78,11 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
       types.set(input.name, { dtype: t.dtype, shape: [...t.dims] });
       continue;
     }
-    types.set(input.name, { dtype: input.dtype, shape });
+    types.set(input.name, type);
     inputs.push({ name: input.name, dtype: input.dtype, shape });
   }
+  const symbols = inputShapes.declared(graph.inputs.map((i) => i.name));
+  const ranges = Object.fromEntries(symbols.map((s) => [s.name, { min: s.min, max: s.max }]));
 
   const remaining: Node[] = [];
   const queue = [...graph.nodes];
@@ -104,6 +116,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     let outTypes: TensorType[];
     try {
       outTypes = def.infer(ctx);
+      if (ctx.inputs.some((t) => t?.symbolic)) outTypes = withSymbolicShapes(ctx, outTypes, ranges);
     } catch (e) {
       throw nameModelInput(e, { consts, types, graph, kept: remaining });
     }
@@ -116,7 +129,10 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     outTypes.forEach((t) => checkType(t, ctx));
     node.outputs.forEach((name, i) => name !== '' && types.set(name, outTypes[i]));
 
-    const folded = tryFold(def, ctx, outTypes, opts.evaluate);
+    // a value computed from a shape known only at run time is never a compile-time constant
+    const folded = ctx.inputs.some((t) => t?.symbolic)
+      ? undefined
+      : tryFold(def, ctx, outTypes, opts.evaluate);
     if (folded) {
       node.outputs.forEach((name, i) => name !== '' && consts.set(name, folded[i]));
       continue;
@@ -140,6 +156,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     nodes: remaining,
     initializers: consts,
     types,
+    ...(symbols.length > 0 && { symbols }),
   };
 }
 
@@ -202,32 +219,6 @@ function checkType(t: TensorType, ctx: OpContext): void {
       ctx.opset,
       `output of shape [${t.shape.join(',')}] (${t.dtype}) is larger than the ${MAX_VALUE_BYTES / 2 ** 30} GiB a value may take`,
     );
-}
-
-function resolveInputShape(name: string, declared: (number | string)[], opts: SpecializeOptions): number[] {
-  const given = opts.shapes?.[name];
-  if (given) {
-    if (given.length !== declared.length)
-      throw new Error(
-        `--shape ${name}: the model declares rank ${declared.length} [${declared.join(',')}], got ${given.length} dims`,
-      );
-    declared.forEach((d, i) => {
-      if (typeof d === 'number' && d !== given[i])
-        throw new Error(`--shape ${name}: dimension ${i} is fixed to ${d} by the model, got ${given[i]}`);
-    });
-  }
-  const shape = given
-    ? [...given]
-    : declared.map((d) => {
-        if (typeof d === 'number') return d;
-        opts.onWarning?.(
-          `input "${name}" has symbolic dimension "${d}"; using 1 (set it with --shape ${name}=...)`,
-        );
-        return 1;
-      });
-  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0))
-    throw new Error(`input "${name}" has an invalid shape [${shape.join(',')}]`);
-  return shape;
 }
 
 function unsupported(node: Node, opset: number): Error {

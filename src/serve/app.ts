@@ -10,7 +10,13 @@ import { Batcher, batchedTensors, DEFAULT_BATCH_DELAY_MS } from './batching.js';
 import { HEADER_LENGTH, readBody, splitBody } from './body.js';
 import { consolePage } from './console.js';
 import { HttpError } from './http-error.js';
-import { buildInferResponse, parseInferRequest, type ParsedInfer, type ServedSignature } from './infer.js';
+import {
+  buildInferResponse,
+  parseInferRequest,
+  servedTensor,
+  type ParsedInfer,
+  type ServedSignature,
+} from './infer.js';
 import { jsonLineLogger, type RequestLogger } from './log.js';
 import { Metrics, type ModelMetrics } from './metrics.js';
 import { DEFAULT_MAX_QUEUE, QueueFullError, RunQueue } from './queue.js';
@@ -202,7 +208,11 @@ function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry
   if (!batching) {
     const queue = new RunQueue({ label, maxQueue, onStart });
     return {
-      signature: { name: model.name, inputs: model.inputs, outputs: model.outputs },
+      signature: {
+        name: model.name,
+        inputs: model.inputs.map(servedTensor),
+        outputs: model.outputs.map(servedTensor),
+      },
       metrics: series,
       run: (request) =>
         queue.run(() => {

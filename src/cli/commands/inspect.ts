@@ -4,6 +4,8 @@ import { verifyBundle } from '../../bundle/verify.js';
 import type { TensorSignature } from '../../bundle/manifest.js';
 import { onePositional, parseCommandArgs } from '../args.js';
 import { formatBytes, plural, print, printJson, type Command } from '../command.js';
+import { formatShape } from '../../bundle/shape-dims.js';
+import type { ShapeDim } from '../../bundle/manifest.js';
 
 const usage = 'kiln inspect DIR [--json]';
 
@@ -49,8 +51,8 @@ export const inspectCommand: Command = {
     };
     if (values.json) return printJson(info);
 
-    const tensor = (s: { name: string; dtype: string; shape: number[] }) =>
-      `  ${s.name}: ${s.dtype}[${s.shape.join(',')}]`;
+    const tensor = (s: { name: string; dtype: string; shape: ShapeDim[] }) =>
+      `  ${s.name}: ${s.dtype}${formatShape(s.shape)}`;
     const { arenaBytes, arenaUnplannedBytes } = info.memory;
     const saved =
       arenaUnplannedBytes > 0 ? ` (${Math.round((1 - arenaBytes / arenaUnplannedBytes) * 100)}% saved)` : '';
