@@ -15,7 +15,8 @@ import type { BufRef, Kernel } from '../kernels/ir.js';
 import { add, i32, loop, mul, v } from '../kernels/build.js';
 import { kernelExprOf } from '../kernels/extent.js';
 import { shiftRows, type RowBuffer } from '../kernels/row-offsets.js';
-import { OpError, type LowerIO, type OpContext } from '../ops/registry.js';
+import { OpError, type LowerIO, type OpContext, type OpDef } from '../ops/registry.js';
+import { isElementwise, mixesSymbolicAxis, symbolicKernels } from './symbolic-kernels.js';
 
 const BLOCK_ROWS = [16, 4, 1];
 
@@ -32,8 +33,36 @@ export interface RowsStep {
   build(ctx: OpContext, io: LowerIO): Kernel[];
 }
 
-export function lowerRows(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] {
-  const { node, ctx } = step;
+/**
+ * Kernels for a node some operand of which has a dim known only at run time: row by row where the
+ * symbolic dims lead every operand (lowerRows), else with expression strides (symbolic-kernels.ts), else
+ * one error naming the op and the way out.
+ */
+export function lowerSymbolic(
+  step: RowsStep,
+  def: OpDef,
+  io: LowerIO,
+  ranges: Ranges,
+  activation: (kernels: Kernel[]) => Kernel[],
+): Kernel[] {
+  if (!isElementwise(step, def) && !mixesSymbolicAxis(step)) {
+    const rows = lowerRows(step, io, ranges);
+    if (rows) return rows;
+  }
+  const generic = symbolicKernels(step, def, io);
+  if (generic) return activation(generic);
+  const shapes = [...step.inputTypes, ...step.outputTypes].flatMap((t) =>
+    t?.symbolic ? [`[${t.symbolic.map(show)}]`] : [],
+  );
+  throw new OpError(
+    step.node,
+    step.ctx.opset,
+    `runs with dims known only at run time where they lead every operand alike, not ${shapes.join(' and ')}; fix them with --shape`,
+  );
+}
+
+/** The node's kernels looped over run-time rows, or undefined when its symbolic dims do not lead every operand alike. */
+export function lowerRows(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
   const lead = leadingDims(step);
   const rowsTotal = lead.reduce<sym.SymLike>((p, d) => sym.mul(p, d), 1);
   const maxRows = sym.bounds(rowsTotal, ranges).max;
@@ -41,13 +70,7 @@ export function lowerRows(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[]
     ...step.inputTypes.map((t, i) => ({ t, buf: io.inputs[i] })),
     ...step.outputTypes.map((t, i) => ({ t, buf: io.outputs[i] as BufRef | undefined })),
   ];
-  for (const { t } of operands)
-    if (t?.symbolic && !leads(t.symbolic, lead))
-      throw new OpError(
-        node,
-        ctx.opset,
-        `runs with dims known only at run time where they lead every operand alike ([${lead.map(show)}] here), not [${t.symbolic.map(show)}]; fix them with --shape`,
-      );
+  if (operands.some(({ t }) => t?.symbolic && !leads(t.symbolic, lead))) return undefined;
 
   const kernels: Kernel[] = [];
   let base: sym.SymLike = 0;
@@ -66,7 +89,7 @@ export function lowerRows(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[]
         ? { dtype: t.dtype, shape: [...lead.slice(1).map(() => 1), block, ...t.shape.slice(lead.length)] }
         : t;
     const built = step.build(
-      { ...ctx, inputs: step.inputTypes.map(blockType) },
+      { ...step.ctx, inputs: step.inputTypes.map(blockType) },
       {
         ...io,
         inputs: io.inputs.map((b, i) => blockIO(b, step.inputTypes[i])),

@@ -25,7 +25,7 @@ import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
 import { applyActivation, fusedActivation } from '../passes/fuse-activation.js';
 import { verifyKernel } from '../kernels/verify.js';
 import type { KernelSource } from './kernel-table.js';
-import { lowerRows } from './lower-rows.js';
+import { lowerSymbolic } from './lower-rows.js';
 import { signatureShape } from './signature-shape.js';
 
 export interface LoweredModel {
@@ -176,18 +176,15 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
       };
       const typesOf = (names: string[]) => names.map((n) => (n === '' ? undefined : typeOf(n)));
       const symbolic = typesOf([...node.inputs, ...node.outputs]).some((t) => t?.symbolic);
+      const rowsStep = {
+        node,
+        ctx,
+        inputTypes: typesOf(node.inputs),
+        outputTypes: outTypes.map((t, j) => (node.outputs[j] ? typeOf(node.outputs[j]) : t)),
+        build,
+      };
       const lowered = symbolic
-        ? lowerRows(
-            {
-              node,
-              ctx,
-              inputTypes: typesOf(node.inputs),
-              outputTypes: outTypes.map((t, j) => (node.outputs[j] ? typeOf(node.outputs[j]) : t)),
-              build,
-            },
-            io,
-            ranges,
-          )
+        ? lowerSymbolic(rowsStep, def, io, ranges, (ks) => (act ? applyActivation(ks, outs[0], act) : ks))
         : build(ctx, io);
       lowered.forEach((k) => verifyKernel(k, symbols));
       const source = { node, outputs: outTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };

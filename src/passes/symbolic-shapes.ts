@@ -70,8 +70,6 @@ const broadcastAll: Rule = (_, shapes) => [broadcast(shapes.filter((s): s is Sha
 
 const matMul: Rule = (_, [a, b]) => {
   if (a!.length < 2 || b!.length < 2) throw new Refusal(symbolicAt(a!, [0]) ?? b![0], 'a 1-D MatMul operand');
-  requireStatic(b!, [b!.length - 1], 'MatMul');
-  requireStatic(a!, [a!.length - 1], 'the MatMul contraction');
   const batch = broadcast([a!.slice(0, -2), b!.slice(0, -2)]);
   return [[...batch, a![a!.length - 2], b![b!.length - 1]]];
 };
@@ -82,15 +80,6 @@ const gemm: Rule = (ctx, [a, b]) => {
   requireStatic(b!, [0, 1], 'Gemm operand B');
   requireStatic(a!, [transA ? 0 : 1], 'the Gemm contraction');
   return [[a![transA ? 1 : 0], b![transB ? 0 : 1]]];
-};
-
-/** Softmax-13 normalizes one axis; earlier opsets the 2-D flattening from `axis` on. */
-const softmax: Rule = (ctx, [x]) => {
-  const rank = x!.length;
-  const axis = normAxis(attrInt(ctx.node, 'axis', ctx.opset < 13 ? 1 : -1), rank, ctx);
-  const axes = ctx.opset < 13 ? range(axis, rank) : [axis];
-  requireStatic(x!, axes, ctx.node.op);
-  return [x!];
 };
 
 const layerNorm: Rule = (ctx, [x]) => {
@@ -219,11 +208,13 @@ const RULES: Record<string, Rule> = {
   Identity: sameShape,
   Cast: sameShape,
   Where: broadcastAll,
+  Pow: broadcastAll,
   Dropout: (ctx, shapes) => [shapes[0]!, shapes[0]!],
   MatMul: matMul,
   Gemm: gemm,
-  Softmax: softmax,
-  LogSoftmax: softmax,
+  // a symbolic axis is normalized by a kernel with run-time extents (symbolic-kernels.ts)
+  Softmax: sameShape,
+  LogSoftmax: sameShape,
   LayerNormalization: layerNorm,
   ReduceMean: reduce,
   ReduceSum: reduce,

@@ -8,7 +8,7 @@ import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
 import { compareTensors } from '../../scripts/compare.js';
-import { mlpModel } from '../helpers/models.js';
+import { encoderModel, mlpModel } from '../helpers/models.js';
 import { buildModel, randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { runOrt } from '../helpers/ort-oracle.js';
 
@@ -53,6 +53,51 @@ describe('an MLP compiled with --dim batch=1..40', () => {
     await expect(model.run({ x: randomTensor([2, 63], seededRandom(1)) as Feed })).rejects.toThrow(
       'has dims [2,63] but the model expects [batch(1..40),64]',
     );
+  });
+});
+
+/** Token ids and a mask that hides the last two positions of every row (when there are three or more). */
+function encoderFeeds(batch: number, seq: number): Record<string, HostTensor> {
+  const r = seededRandom(batch * 1000 + seq);
+  const n = batch * seq;
+  return {
+    input_ids: {
+      dtype: 'int64',
+      dims: [batch, seq],
+      data: BigInt64Array.from({ length: n }, () => BigInt(Math.floor(r() * 50))),
+    },
+    attention_mask: {
+      dtype: 'int64',
+      dims: [batch, seq],
+      data: BigInt64Array.from({ length: n }, (_, i) => (seq < 3 || i % seq < seq - 2 ? 1n : 0n)),
+    },
+  };
+}
+
+describe('a BERT-style encoder compiled once with --dim batch=1..4 --dim seq=1..128', () => {
+  const bytes = encoderModel();
+  let model: Model;
+  beforeAll(async () => {
+    const dims = { batch: { min: 1, max: 4 }, seq: { min: 1, max: 128 } };
+    model = await loadModel(await compileModel(bytes, { dims, relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  test.each([
+    [1, 1],
+    [1, 7],
+    [2, 32],
+    [4, 128],
+  ])('matches onnxruntime at batch %i, seq %i', async (batch, seq) => {
+    await expectMatchesOrt(bytes, model, encoderFeeds(batch, seq));
+  });
+
+  test('lists its output as [batch, seq, 32]', () => {
+    expect(model.outputs[0].shape).toEqual([
+      { name: 'batch', min: 1, max: 4 },
+      { name: 'seq', min: 1, max: 128 },
+      32,
+    ]);
   });
 });
 
