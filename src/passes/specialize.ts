@@ -17,6 +17,14 @@ import { evaluateNode } from './evaluate-node.js';
 import { convertTensor } from './convert.js';
 import { InputShapes } from './input-shapes.js';
 import { withSymbolicShapes } from './symbolic-shapes.js';
+import {
+  boundTensor,
+  constantOf,
+  constShapeValue,
+  shapeValueOf,
+  shapeValueType,
+  type ShapeValue,
+} from './shape-values.js';
 import { CONTROL_FLOW_OPS, expandControlFlow, runtimeInputsOf, type ControlFlowEnv } from './control-flow.js';
 
 /**
@@ -84,6 +92,8 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
   const symbols = inputShapes.declared(graph.inputs.map((i) => i.name));
   const ranges = Object.fromEntries(symbols.map((s) => [s.name, { min: s.min, max: s.max }]));
 
+  const shapeValues = new Map<string, ShapeValue>();
+  const readShapeValue = (n: string) => shapeValues.get(n) ?? constShapeValue(consts.get(n));
   const remaining: Node[] = [];
   const queue = [...graph.nodes];
   let done = 0;
@@ -107,16 +117,27 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     }
     const def = findOp(node.op, node.domain, opset);
     if (!def) throw unsupported(node, opset);
+    // an op's own inference sees a shape value (Reshape's target) at its upper bounds
     const ctx = contextOf(
       node,
       opset,
       (n) => types.get(n),
-      (n) => consts.get(n),
+      (n) => consts.get(n) ?? (shapeValues.has(n) ? boundTensor(shapeValues.get(n)!, ranges) : undefined),
     );
+    const value = shapeValueOf(node, ctx, readShapeValue, (n) => shapeValues.has(n));
+    if (value) {
+      const constant = constantOf(value);
+      types.set(node.outputs[0], shapeValueType(value));
+      if (constant) consts.set(node.outputs[0], constant);
+      else shapeValues.set(node.outputs[0], value);
+      continue;
+    }
+    checkShapeValueReaders(node, opset, shapeValues);
+    const symbolic = ctx.inputs.some((t) => t?.symbolic) || node.inputs.some((n) => shapeValues.has(n));
     let outTypes: TensorType[];
     try {
       outTypes = def.infer(ctx);
-      if (ctx.inputs.some((t) => t?.symbolic)) outTypes = withSymbolicShapes(ctx, outTypes, ranges);
+      if (symbolic) outTypes = withSymbolicShapes(ctx, outTypes, ranges, (n) => shapeValues.get(n)?.values);
     } catch (e) {
       throw nameModelInput(e, { consts, types, graph, kept: remaining });
     }
@@ -130,9 +151,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     node.outputs.forEach((name, i) => name !== '' && types.set(name, outTypes[i]));
 
     // a value computed from a shape known only at run time is never a compile-time constant
-    const folded = ctx.inputs.some((t) => t?.symbolic)
-      ? undefined
-      : tryFold(def, ctx, outTypes, opts.evaluate);
+    const folded = symbolic ? undefined : tryFold(def, ctx, outTypes, opts.evaluate);
     if (folded) {
       node.outputs.forEach((name, i) => name !== '' && consts.set(name, folded[i]));
       continue;
@@ -140,9 +159,14 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     remaining.push(node);
   }
 
-  for (const out of graph.outputs)
+  for (const out of graph.outputs) {
     if (!types.has(out.name))
       throw new Error(`invalid ONNX model: graph output "${out.name}" is never computed`);
+    if (shapeValues.has(out.name))
+      throw new Error(
+        `graph output "${out.name}" is computed from dims known only at run time (${describeShapeValue(shapeValues.get(out.name)!)}); fix the dims with --shape`,
+      );
+  }
 
   return {
     name: graph.name,
@@ -219,6 +243,22 @@ function checkType(t: TensorType, ctx: OpContext): void {
       ctx.opset,
       `output of shape [${t.shape.join(',')}] (${t.dtype}) is larger than the ${MAX_VALUE_BYTES / 2 ** 30} GiB a value may take`,
     );
+}
+
+const describeShapeValue = (v: ShapeValue) =>
+  `[${v.values.map((d) => (typeof d === 'number' ? d : d.key)).join(', ')}]`;
+
+/** Only a Reshape's target may be a shape value: any other reader would need it as a run-time tensor. */
+function checkShapeValueReaders(node: Node, opset: number, shapeValues: Map<string, ShapeValue>): void {
+  node.inputs.forEach((name, i) => {
+    const v = shapeValues.get(name);
+    if (!v || (node.domain === '' && node.op === 'Reshape' && i === 1)) return;
+    throw new OpError(
+      node,
+      opset,
+      `input ${i} ("${name}") is computed from dims known only at run time (${describeShapeValue(v)}); Kiln reads such values only as a Reshape's target shape: fix the dims with --shape`,
+    );
+  });
 }
 
 function unsupported(node: Node, opset: number): Error {

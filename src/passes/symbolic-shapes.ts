@@ -30,7 +30,10 @@ const staticValue = (d: sym.SymLike): number | undefined => sym.constValue(d);
 const show = (d: sym.SymLike) => (typeof d === 'number' ? String(d) : d.key);
 
 /** Output i's shape expressions from the inputs' (`shapes[i]` undefined for an omitted input). */
-type Rule = (ctx: OpContext, shapes: (Shape | undefined)[]) => Shape[];
+type Rule = (ctx: OpContext, shapes: (Shape | undefined)[], shapeValue: ShapeValueOf) => Shape[];
+
+/** An input's elements as shape expressions, when it is a shape value (shape-values.ts). */
+type ShapeValueOf = (name: string) => sym.SymLike[] | undefined;
 
 /** The symbolic dim among `dims` at the axes `axes`, if any. */
 function symbolicAt(shape: Shape, axes: readonly number[]): sym.SymLike | undefined {
@@ -134,26 +137,31 @@ const squeeze: Rule = (ctx, [x]) => {
 };
 
 /** Reshape to a constant target: 0 copies the input dim, one -1 takes what is left. */
-const reshape: Rule = (ctx, [x]) => {
+const reshape: Rule = (ctx, [x], shapeValue) => {
+  const symbolicTarget = ctx.opset >= 5 ? shapeValue(ctx.node.inputs[1]) : undefined;
   if (ctx.opset >= 5 && !ctx.consts[1])
     throw new Refusal(symbolicAt(x!, range(0, x!.length))!, 'the target shape is computed at run time');
-  const target = ctx.opset < 5 ? attrInts(ctx.node, 'shape') : tensorToNumbers(ctx.consts[1]!);
+  const target: sym.SymLike[] =
+    symbolicTarget ?? (ctx.opset < 5 ? attrInts(ctx.node, 'shape') : tensorToNumbers(ctx.consts[1]!));
   const allowzero = attrInt(ctx.node, 'allowzero', 0) === 1;
-  const dims: (sym.SymLike | undefined)[] = target.map((d, i) =>
-    d === 0 && !allowzero ? x![i] : d === -1 ? undefined : d,
-  );
+  const dims: (sym.SymLike | undefined)[] = target.map((d, i) => {
+    const n = sym.constValue(d);
+    return n === 0 && !allowzero ? x![i] : n === -1 ? undefined : d;
+  });
   const total = product(x!);
   const free = dims.indexOf(undefined);
+  const wrong = () =>
+    new Refusal(
+      symbolicAt(x!, range(0, x!.length)) ?? target.find((d) => !isStatic(d))!,
+      `[${x!.map(show)}] cannot be shown to reshape to [${target.map(show)}]`,
+    );
   if (free >= 0) {
     const known = product(dims.filter((d, i) => i !== free) as sym.SymLike[]);
     const rest = sym.floorDiv(total, known);
-    if (!sym.symEqual(sym.mul(rest, known), total))
-      throw new Refusal(
-        symbolicAt(x!, range(0, x!.length))!,
-        `-1 in [${target}] does not divide ${show(total)} exactly`,
-      );
+    if (!sym.symEqual(sym.mul(rest, known), total)) throw wrong();
     dims[free] = rest;
   }
+  if (!sym.symEqual(product(dims as Shape), total)) throw wrong();
   return [dims as Shape];
 };
 
@@ -244,14 +252,19 @@ function ruleFor(ctx: OpContext, outTypes: TensorType[]): Rule | undefined {
  * which has a symbolic dim. `shape` becomes each dim's upper bound; `symbolic` is kept where some dim is
  * not static.
  */
-export function withSymbolicShapes(ctx: OpContext, outTypes: TensorType[], ranges: Ranges): TensorType[] {
+export function withSymbolicShapes(
+  ctx: OpContext,
+  outTypes: TensorType[],
+  ranges: Ranges,
+  shapeValue: ShapeValueOf = () => undefined,
+): TensorType[] {
   const shapes = ctx.inputs.map((t) => t && (t.symbolic ?? t.shape));
   const firstSymbolic = (): sym.SymLike => shapes.flatMap((s) => s ?? []).find((d) => !isStatic(d))!;
   const rule = ruleFor(ctx, outTypes);
   let exprs: Shape[];
   try {
     if (!rule) throw new Refusal(firstSymbolic(), 'Kiln runs this op only at fixed shapes');
-    exprs = rule(ctx, shapes);
+    exprs = rule(ctx, shapes, shapeValue);
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
     const input = ctx.inputs.findIndex((t) => t?.symbolic?.some((d) => sym.symEqual(d, err.dim)));

@@ -133,9 +133,10 @@ export function attentionModel(): Uint8Array {
 /**
  * A BERT-style encoder layer exported with dynamic `batch` and `seq` axes: token embedding (Gather),
  * the decomposed LayerNorm, multi-head attention with an attention mask ([batch, seq] of 0/1, int64),
- * an erf-GELU feed-forward block and LayerNormalization.
+ * an erf-GELU feed-forward block and LayerNormalization. With `exporterShapes` the attention's Reshape
+ * targets come from the tensors' shapes as PyTorch exports them (Shape → Gather → Unsqueeze → Concat).
  */
-export function encoderModel(): Uint8Array {
+export function encoderModel(options: { exporterShapes?: boolean } = {}): Uint8Array {
   const r = seededRandom(4);
   const [V, D, H, F] = [50, 32, 4, 64];
   const dh = D / H;
@@ -146,10 +147,24 @@ export function encoderModel(): Uint8Array {
     { op: 'MatMul', inputs: [x, wName], outputs: [`${y}_mm`] },
     { op: 'Add', inputs: [`${y}_mm`, bName], outputs: [y] },
   ];
+  /** `y` = Concat(x.shape[0], x.shape[1], tail): the target of a Reshape keeping batch and seq. */
+  const leadingDims = (x: string, tail: string, y: string) =>
+    options.exporterShapes
+      ? [
+          { op: 'Shape', inputs: [x], outputs: [`${y}_shape`] },
+          { op: 'Gather', inputs: [`${y}_shape`, 'zero'], outputs: [`${y}_b`], attrs: { axis: { i: 0 } } },
+          { op: 'Gather', inputs: [`${y}_shape`, 'one_i'], outputs: [`${y}_s`], attrs: { axis: { i: 0 } } },
+          { op: 'Unsqueeze', inputs: [`${y}_b`, 'axis0'], outputs: [`${y}_b1`] },
+          { op: 'Unsqueeze', inputs: [`${y}_s`, 'axis0'], outputs: [`${y}_s1`] },
+          { op: 'Concat', inputs: [`${y}_b1`, `${y}_s1`, tail], outputs: [y], attrs: { axis: { i: 0 } } },
+        ]
+      : [{ op: 'Concat', inputs: ['keep2', tail], outputs: [y], attrs: { axis: { i: 0 } } }];
   const heads = (x: string, y: string, perm: number[]) => [
-    { op: 'Reshape', inputs: [x, 'heads_shape'], outputs: [`${y}_r`] },
+    ...leadingDims(x, 'heads_tail', `${y}_target`),
+    { op: 'Reshape', inputs: [x, `${y}_target`], outputs: [`${y}_r`] },
     { op: 'Transpose', inputs: [`${y}_r`], outputs: [y], attrs: { perm: { ints: perm } } },
   ];
+  const scalarInt = (name: string, v: number) => ({ name, tensor: tensorFromNumbers('int64', [], [v]) });
   return buildModel({
     name: 'encoder',
     inputs: [
@@ -178,8 +193,12 @@ export function encoderModel(): Uint8Array {
       w('g2', [D], 1),
       w('beta2', [D], 0.1),
       ints('mask_axes', [1, 2]),
-      ints('heads_shape', [0, 0, H, dh]),
-      ints('merged_shape', [0, 0, D]),
+      ints('keep2', [0, 0]),
+      ints('heads_tail', [H, dh]),
+      ints('merged_tail', [D]),
+      ints('axis0', [0]),
+      scalarInt('zero', 0),
+      scalarInt('one_i', 1),
       scalar('one', 1),
       scalar('two', 2),
       scalar('half', 0.5),
@@ -217,7 +236,8 @@ export function encoderModel(): Uint8Array {
       { op: 'Softmax', inputs: ['s2'], outputs: ['p'], attrs: { axis: { i: -1 } } },
       { op: 'MatMul', inputs: ['p', 'v'], outputs: ['ctx0'] },
       { op: 'Transpose', inputs: ['ctx0'], outputs: ['ctx1'], attrs: { perm: { ints: [0, 2, 1, 3] } } },
-      { op: 'Reshape', inputs: ['ctx1', 'merged_shape'], outputs: ['ctx2'] },
+      ...leadingDims('ctx1', 'merged_tail', 'merged_target'),
+      { op: 'Reshape', inputs: ['ctx1', 'merged_target'], outputs: ['ctx2'] },
       ...linear('ctx2', 'wo', 'bo', 'attn'),
       { op: 'Add', inputs: ['attn', 'x0'], outputs: ['res1'] },
       {

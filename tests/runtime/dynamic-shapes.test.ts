@@ -74,8 +74,11 @@ function encoderFeeds(batch: number, seq: number): Record<string, HostTensor> {
   };
 }
 
-describe('a BERT-style encoder compiled once with --dim batch=1..4 --dim seq=1..128', () => {
-  const bytes = encoderModel();
+describe.each([
+  ['with constant Reshape targets', false],
+  ["with the exporter's Shape → Gather → Unsqueeze → Concat → Reshape", true],
+])('a BERT-style encoder (%s) compiled once with --dim batch=1..4 --dim seq=1..128', (_, exporterShapes) => {
+  const bytes = encoderModel({ exporterShapes });
   let model: Model;
   beforeAll(async () => {
     const dims = { batch: { min: 1, max: 4 }, seq: { min: 1, max: 128 } };
@@ -174,6 +177,20 @@ describe('bounds from the command line', () => {
     });
     await expect(compileModel(bytes, { dims: { batch: { min: 1, max: 8 } } })).rejects.toThrow(
       'ReduceSum node "total" (opset 17): dim batch of input 0 ("x") is known only at run time: ReduceSum runs over dim batch',
+    );
+  });
+
+  test('a value computed from a symbolic shape feeds only a Reshape target; elsewhere it is refused', async () => {
+    const bytes = buildModel({
+      inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 4] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 4] }],
+      nodes: [
+        { op: 'Shape', inputs: ['x'], outputs: ['dims'] },
+        { op: 'ConstantOfShape', inputs: ['dims'], outputs: ['y'], name: 'zeros' },
+      ],
+    });
+    await expect(compileModel(bytes, { dims: { batch: { min: 1, max: 8 } } })).rejects.toThrow(
+      'ConstantOfShape node "zeros" (opset 17): input 0 ("dims") is computed from dims known only at run time ([batch, 4]); Kiln reads such values only as a Reshape\'s target shape: fix the dims with --shape',
     );
   });
 
