@@ -42,6 +42,8 @@ export const inspectCommand: Command = {
         persistentBytes: m.memory.persistentBytes,
         arenaBytes: m.memory.arenaBytes,
         arenaUnplannedBytes: m.memory.arenaUnplannedBytes,
+        // planned for these bounds of the dims known only at run time
+        ...(m.dims && { atBounds: m.dims.symbols }),
       },
       wasmBytes: files.wasm.byteLength,
       ...(m.wasm.relaxed && {
@@ -65,7 +67,7 @@ export const inspectCommand: Command = {
       ...info.outputs.map(tensor),
       `weights:  ${plural(info.weights.count, 'tensor')}, ${formatBytes(info.weights.bytes)}`,
       `arena:    ${formatBytes(arenaBytes)} planned vs ${formatBytes(arenaUnplannedBytes)} unplanned${saved}`,
-      `memory:   ${formatBytes(info.memory.totalBytes)} in all`,
+      `memory:   ${formatBytes(info.memory.totalBytes)} in all${m.dims ? `, at the upper bounds of ${m.dims.symbols.map((d) => `${d.name} ${d.min}..${d.max}`).join(', ')}` : ''}`,
       `wasm:     ${m.wasm.file} ${formatBytes(info.wasmBytes)} (SIMD128)`,
       info.relaxedWasm
         ? `          ${info.relaxedWasm.file} ${formatBytes(info.relaxedWasm.bytes)} (relaxed SIMD, where the engine has it)`
