@@ -16,7 +16,7 @@ import { add, i32, loop, mul, v } from '../kernels/build.js';
 import { kernelExprOf } from '../kernels/extent.js';
 import { shiftRows, type RowBuffer } from '../kernels/row-offsets.js';
 import { OpError, type LowerIO, type OpContext, type OpDef } from '../ops/registry.js';
-import { isElementwise, mixesSymbolicAxis, symbolicKernels } from './symbolic-kernels.js';
+import { alwaysWithStrides, mixesSymbolicAxis, symbolicKernels } from './symbolic-kernels.js';
 
 const BLOCK_ROWS = [16, 4, 1];
 
@@ -29,6 +29,8 @@ export interface RowsStep {
   /** graph types of the node's inputs (undefined where omitted) and outputs */
   inputTypes: (TensorType | undefined)[];
   outputTypes: TensorType[];
+  /** whether input i is a shape value (its `ctx.consts` entry only the upper bounds) */
+  computedAtRunTime(i: number): boolean;
   /** lowers the node for the types in `ctx` (its activation applied) */
   build(ctx: OpContext, io: LowerIO): Kernel[];
 }
@@ -45,7 +47,7 @@ export function lowerSymbolic(
   ranges: Ranges,
   activation: (kernels: Kernel[]) => Kernel[],
 ): Kernel[] {
-  if (!isElementwise(step, def) && !mixesSymbolicAxis(step)) {
+  if (!alwaysWithStrides(step, def) && !mixesSymbolicAxis(step)) {
     const rows = lowerRows(step, io, ranges);
     if (rows) return rows;
   }

@@ -93,7 +93,12 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   for (const node of graph.nodes) {
     const opset = opsetOf(graph.opsets, node);
     const def = findOp(node.op, node.domain, opset)!;
-    const ctx = contextOf(node, opset, typeOf, (n) => graph.initializers.get(n));
+    const ctx = contextOf(
+      node,
+      opset,
+      typeOf,
+      (n) => graph.initializers.get(n) ?? graph.shapeValueBounds?.get(n),
+    );
     const constant = node.inputs.every((n) => n === '' || isConst(n) || initNames.has(n));
     if (constant) node.outputs.forEach((o) => o !== '' && initNames.add(o));
     (constant ? initSteps : runSteps).push({ node, def, ctx });
@@ -181,6 +186,7 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         ctx,
         inputTypes: typesOf(node.inputs),
         outputTypes: outTypes.map((t, j) => (node.outputs[j] ? typeOf(node.outputs[j]) : t)),
+        computedAtRunTime: (i: number) => graph.shapeValueBounds?.has(node.inputs[i]) === true,
         build,
       };
       const lowered = symbolic

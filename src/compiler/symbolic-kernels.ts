@@ -8,6 +8,7 @@
  * the output's shape. Others (MatMul, Transpose, Softmax) when lowerRows cannot take them.
  */
 import * as sym from '../ir/symbolic.js';
+import { tensorToNumbers } from '../ir/tensor.js';
 import type { TensorType } from '../ir/graph.js';
 import type { BufRef, Expr, Extent, Kernel, Stmt } from '../kernels/ir.js';
 import { add, f32, i32, load, local, loop, mul, set, store, v } from '../kernels/build.js';
@@ -164,6 +165,50 @@ function softmax(step: RowsStep, io: LowerIO, variant: 'softmax' | 'logsoftmax')
   return rowKernel(step.node.name, variant, io.inputs[0]!, io.outputs[0], split);
 }
 
+/**
+ * Slice (opset ≥ 10) with constant starts, axes and positive steps: out[idx] = in[start + idx·step] per
+ * axis; the output's extents (which may come from a shape value) are the type's.
+ */
+function slice(step: RowsStep, io: LowerIO): Kernel | undefined {
+  const { ctx } = step;
+  const x = shapeOf(step.inputTypes[0]!);
+  const number = (i: number) =>
+    ctx.consts[i] && !step.computedAtRunTime(i) ? tensorToNumbers(ctx.consts[i]!) : undefined;
+  const starts = number(1);
+  if (ctx.opset < 10 || !starts || (ctx.node.inputs[3] && !number(3)) || (ctx.node.inputs[4] && !number(4)))
+    return undefined;
+  const axes = (number(3) ?? starts.map((_, i) => i)).map((a) => normAxis(a, x.length, ctx));
+  const first: sym.SymLike[] = x.map(() => 0);
+  const stride: number[] = x.map(() => 1);
+  for (const [j, a] of axes.entries()) {
+    const st = number(4)?.[j] ?? 1;
+    const d = sym.constValue(x[a]);
+    let s0 = starts[j];
+    if (st < 1 || (s0 < 0 && d === undefined)) return undefined;
+    if (d !== undefined) s0 = Math.min(d, Math.max(0, s0 < 0 ? s0 + d : s0));
+    [first[a], stride[a]] = [s0, st];
+  }
+  const out = shapeOf(step.outputTypes[0]);
+  const inStrides = strides(x);
+  const body = forEach(out, 'd', (idx) => [
+    store(
+      io.outputs[0],
+      indexOf(idx, strides(out)),
+      load(
+        io.inputs[0]!,
+        indexOf(
+          idx.map((e, a) => {
+            const moved = stride[a] === 1 ? e : mul(e, i32(stride[a]));
+            return sym.constValue(first[a]) === 0 ? moved : add(moved, kernelExprOf(first[a]));
+          }),
+          inStrides,
+        ),
+      ),
+    ),
+  ]);
+  return { name: step.node.name, body };
+}
+
 /** Whether an op normalizes over an axis holding a symbolic dim (then it cannot run row by row). */
 export function mixesSymbolicAxis(step: RowsStep): boolean {
   if (step.node.domain !== '' || (step.node.op !== 'Softmax' && step.node.op !== 'LogSoftmax')) return false;
@@ -173,8 +218,12 @@ export function mixesSymbolicAxis(step: RowsStep): boolean {
   return (coerce2d ? x.slice(axis) : [x[axis]]).some((d) => sym.constValue(d) === undefined);
 }
 
-/** Whether an op always lowers here (elementwise ops and fused chains of them). */
-export function isElementwise(step: RowsStep, def: OpDef): boolean {
+/** Whether an op always lowers here (elementwise ops and fused chains of them, Slice). */
+export function alwaysWithStrides(step: RowsStep, def: OpDef): boolean {
+  return isElementwise(step, def) || (step.node.domain === '' && step.node.op === 'Slice');
+}
+
+function isElementwise(step: RowsStep, def: OpDef): boolean {
   return (step.node.domain === FUSED_DOMAIN && step.node.op === 'Fused') || def.elementwise !== undefined;
 }
 
@@ -195,6 +244,10 @@ export function symbolicKernels(step: RowsStep, def: OpDef, io: LowerIO): Kernel
       return [transpose(step, io)];
     case 'MatMul':
       return [matMul(step, io)];
+    case 'Slice': {
+      const kernel = slice(step, io);
+      return kernel && [kernel];
+    }
     case 'Softmax':
       return [softmax(step, io, 'softmax')];
     case 'LogSoftmax':

@@ -74,6 +74,11 @@ export interface Graph {
   types: Map<string, TensorType>;
   /** the shape symbols value types may use (set by specialization; absent when every shape is static) */
   symbols?: ShapeSymbolDecl[];
+  /**
+   * Values computed from symbolic shapes that a Reshape or Slice reads (passes/shape-values.ts), at their
+   * upper bounds: only for those ops' own inference at the bounds, never a value to compute with.
+   */
+  shapeValueBounds?: Map<string, HostTensor>;
 }
 
 export function emptyGraph(name: string, opsets: Record<string, number>): Graph {

@@ -181,6 +181,9 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     initializers: consts,
     types,
     ...(symbols.length > 0 && { symbols }),
+    ...(shapeValues.size > 0 && {
+      shapeValueBounds: new Map([...shapeValues].map(([name, v]) => [name, boundTensor(v, ranges)])),
+    }),
   };
 }
 
@@ -248,15 +251,17 @@ function checkType(t: TensorType, ctx: OpContext): void {
 const describeShapeValue = (v: ShapeValue) =>
   `[${v.values.map((d) => (typeof d === 'number' ? d : d.key)).join(', ')}]`;
 
-/** Only a Reshape's target may be a shape value: any other reader would need it as a run-time tensor. */
+/** Only a Reshape's target or a Slice's bounds may be a shape value: any other reader would need it as a run-time tensor. */
 function checkShapeValueReaders(node: Node, opset: number, shapeValues: Map<string, ShapeValue>): void {
   node.inputs.forEach((name, i) => {
     const v = shapeValues.get(name);
-    if (!v || (node.domain === '' && node.op === 'Reshape' && i === 1)) return;
+    const reads =
+      node.domain === '' && ((node.op === 'Reshape' && i === 1) || (node.op === 'Slice' && i >= 1));
+    if (!v || reads) return;
     throw new OpError(
       node,
       opset,
-      `input ${i} ("${name}") is computed from dims known only at run time (${describeShapeValue(v)}); Kiln reads such values only as a Reshape's target shape: fix the dims with --shape`,
+      `input ${i} ("${name}") is computed from dims known only at run time (${describeShapeValue(v)}); Kiln reads such values only as a Reshape's target shape or a Slice's bounds: fix the dims with --shape`,
     );
   });
 }

@@ -193,23 +193,54 @@ const concat: Rule = (ctx, shapes) => {
   return [out];
 };
 
-/** Slice of static axes: the op's own inference sizes those; symbolic axes pass through. */
+/**
+ * Slice: a static axis is sized by the op's own inference; on a symbolic one (or with bounds from a shape
+ * value, `position_ids[:, :seq]`) step 1 and a slice provably inside the dim, [start, end) with
+ * 0 ≤ start ≤ end ≤ dim over the symbols' bounds, whose size is end - start.
+ */
 const slice =
-  (outType: TensorType): Rule =>
-  (ctx, [x]) => {
-    const axes =
-      ctx.opset < 10
-        ? ctx.node.attrs.axes === undefined
-          ? undefined
-          : attrInts(ctx.node, 'axes')
-        : ctx.consts[3]
-          ? tensorToNumbers(ctx.consts[3])
-          : undefined;
-    const count =
-      ctx.opset < 10 ? attrInts(ctx.node, 'starts').length : tensorToNumbers(ctx.consts[1]!).length;
-    const sliced = (axes ?? range(0, count)).map((a) => normAxis(a, x!.length, ctx));
-    requireStatic(x!, sliced, 'Slice');
-    return [x!.map((d, i) => (sliced.includes(i) ? outType.shape[i] : d))];
+  (outType: TensorType, ranges: Ranges): Rule =>
+  (ctx, [x], shapeValue) => {
+    if (ctx.opset < 10) {
+      const axes = ctx.node.attrs.axes === undefined ? undefined : attrInts(ctx.node, 'axes');
+      const sliced = (axes ?? range(0, attrInts(ctx.node, 'starts').length)).map((a) =>
+        normAxis(a, x!.length, ctx),
+      );
+      requireStatic(x!, sliced, 'Slice');
+      return [x!.map((d, i) => (sliced.includes(i) ? outType.shape[i] : d))];
+    }
+    const listOf = (i: number): sym.SymLike[] | undefined => {
+      const name = ctx.node.inputs[i];
+      if (!name) return undefined;
+      return shapeValue(name) ?? (ctx.consts[i] ? tensorToNumbers(ctx.consts[i]!) : undefined);
+    };
+    const [starts, ends, axesGiven, steps] = [listOf(1)!, listOf(2)!, listOf(3), listOf(4)];
+    const out = [...x!];
+    (axesGiven ?? range(0, starts.length)).forEach((axis, j) => {
+      const a = normAxis(staticValue(axis)!, x!.length, ctx);
+      const [d, start, step] = [x![a], starts[j], steps?.[j] ?? 1];
+      let end = ends[j];
+      if ([d, start, end, step].every(isStatic)) {
+        out[a] = outType.shape[a];
+        return;
+      }
+      const symbolic = [d, start, end].find((e) => !isStatic(e))!;
+      if (staticValue(step) !== 1)
+        throw new Refusal(symbolic, `Slice with step ${show(step)} over dim ${show(d)}`);
+      // an end past every value the dim takes means "to the end"
+      if (isStatic(end) && staticValue(end)! >= sym.bounds(d, ranges).max) end = d;
+      const inside =
+        sym.bounds(start, ranges).min >= 0 &&
+        sym.bounds(sym.sub(end, start), ranges).min >= 0 &&
+        sym.bounds(sym.sub(d, end), ranges).min >= 0;
+      if (!inside)
+        throw new Refusal(
+          symbolic,
+          `Slice [${show(start)}:${show(end)}] cannot be shown to lie inside dim ${show(d)}`,
+        );
+      out[a] = canonical(sym.sub(end, start));
+    });
+    return [out];
   };
 
 const RULES: Record<string, Rule> = {
@@ -240,8 +271,8 @@ const RULES: Record<string, Rule> = {
   Concat: concat,
 };
 
-function ruleFor(ctx: OpContext, outTypes: TensorType[]): Rule | undefined {
-  if (ctx.node.domain === '' && ctx.node.op === 'Slice') return slice(outTypes[0]);
+function ruleFor(ctx: OpContext, outTypes: TensorType[], ranges: Ranges): Rule | undefined {
+  if (ctx.node.domain === '' && ctx.node.op === 'Slice') return slice(outTypes[0], ranges);
   if (ctx.node.domain === '' && RULES[ctx.node.op]) return RULES[ctx.node.op];
   // ops that map broadcast inputs to one output element by element (Add, Relu, Erf, fused chains...)
   return findOp(ctx.node.op, ctx.node.domain, ctx.opset)?.elementwise ? broadcastAll : undefined;
@@ -260,7 +291,7 @@ export function withSymbolicShapes(
 ): TensorType[] {
   const shapes = ctx.inputs.map((t) => t && (t.symbolic ?? t.shape));
   const firstSymbolic = (): sym.SymLike => shapes.flatMap((s) => s ?? []).find((d) => !isStatic(d))!;
-  const rule = ruleFor(ctx, outTypes);
+  const rule = ruleFor(ctx, outTypes, ranges);
   let exprs: Shape[];
   try {
     if (!rule) throw new Refusal(firstSymbolic(), 'Kiln runs this op only at fixed shapes');
