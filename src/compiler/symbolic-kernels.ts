@@ -116,7 +116,11 @@ function transpose(step: RowsStep, io: LowerIO): Kernel {
   return { name: step.node.name, body };
 }
 
-/** float32 MatMul of rank ≥ 2 operands with broadcast batch dims, a loop nest (sizes known at run time). */
+/**
+ * float32 MatMul of rank ≥ 2 operands with broadcast batch dims, a loop nest (sizes known at run time):
+ * per output row, zeroed and then accumulated a·B[k, :] for each k, so the innermost loop walks a row of B
+ * and of the output with unit stride (what the wasm generator vectorizes).
+ */
 function matMul(step: RowsStep, io: LowerIO): Kernel {
   const [a, b] = [shapeOf(step.inputTypes[0]!), shapeOf(step.inputTypes[1]!)];
   const out = shapeOf(step.outputTypes[0]);
@@ -132,25 +136,23 @@ function matMul(step: RowsStep, io: LowerIO): Kernel {
   const aStrides = broadcastStrides(a, rank);
   const bStrides = broadcastStrides(b, rank);
   const outStrides = strides(out);
-  const body = forEach([...batch, M, N], 'd', (idx) => {
-    const [m, n] = idx.slice(-2);
-    const bi = idx.slice(0, -2);
+  const [A, B, Y] = [io.inputs[0]!, io.inputs[1]!, io.outputs[0]];
+  const body = forEach([...batch, M], 'd', (idx) => {
+    const m = idx[idx.length - 1];
+    const bi = idx.slice(0, -1);
     const at = (st: sym.SymLike[], row: Expr, col: Expr) => indexOf([...bi, row, col], st);
+    const y = (n: string) => at(outStrides, m, v(n));
     return [
-      set('acc', f32(0)),
+      loop('z', extent(N), [store(Y, y('z'), f32(0))]),
       loop('k', extent(K), [
-        set(
-          'acc',
-          add(
-            v('acc', 'f32'),
-            mul(load(io.inputs[0]!, at(aStrides, m, v('k'))), load(io.inputs[1]!, at(bStrides, v('k'), n))),
-          ),
-        ),
+        set('a', load(A, at(aStrides, m, v('k')))),
+        loop('n', extent(N), [
+          store(Y, y('n'), add(load(Y, y('n')), mul(v('a', 'f32'), load(B, at(bStrides, v('k'), v('n')))))),
+        ]),
       ]),
-      store(io.outputs[0], indexOf(idx, outStrides), v('acc', 'f32')),
     ];
   });
-  return { name: step.node.name, body: [local('acc', 'f32', f32(0)), ...body] };
+  return { name: step.node.name, body: [local('a', 'f32', f32(0)), ...body] };
 }
 
 function softmax(step: RowsStep, io: LowerIO, variant: 'softmax' | 'logsoftmax'): Kernel {
