@@ -77,11 +77,20 @@ const matMul: Rule = (_, [a, b]) => {
   return [[...batch, a![a!.length - 2], b![b!.length - 1]]];
 };
 
-const gemm: Rule = (ctx, [a, b]) => {
+const gemm: Rule = (ctx, [a, b, c]) => {
   const transA = attrInt(ctx.node, 'transA', 0) === 1;
   const transB = attrInt(ctx.node, 'transB', 0) === 1;
   requireStatic(b!, [0, 1], 'Gemm operand B');
   requireStatic(a!, [transA ? 0 : 1], 'the Gemm contraction');
+  // a static bias with rows would have to match M at every size: only rows of 1 broadcast
+  if (
+    c &&
+    isStatic(a![transA ? 1 : 0]) === false &&
+    c.length === 2 &&
+    isStatic(c[0]) &&
+    staticValue(c[0]) !== 1
+  )
+    throw new Refusal(a![transA ? 1 : 0], `Gemm bias C with ${show(c[0])} fixed rows`);
   return [[a![transA ? 1 : 0], b![transB ? 0 : 1]]];
 };
 
@@ -166,7 +175,9 @@ const reshape: Rule = (ctx, [x], shapeValue) => {
 };
 
 const flatten: Rule = (ctx, [x]) => {
-  const axis = normAxis(attrInt(ctx.node, 'axis', 1), x!.length + 1, ctx);
+  // axis ∈ [-rank, rank]; a negative one counts from the end of the input's own rank
+  const given = attrInt(ctx.node, 'axis', 1);
+  const axis = given < 0 ? normAxis(given, x!.length, ctx) : normAxis(given, x!.length + 1, ctx);
   return [[product(x!.slice(0, axis)), product(x!.slice(axis))]];
 };
 

@@ -214,6 +214,37 @@ describe('bounds from the command line', () => {
     );
   });
 
+  test('an output dim that is an expression (Flatten, axis -1: batch·2) is sized at run time', async () => {
+    const bytes = buildModel({
+      inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 2, 3] }],
+      outputs: [{ name: 'y', dtype: 'float32' }],
+      nodes: [
+        { op: 'Flatten', inputs: ['x'], outputs: ['flat'], attrs: { axis: { i: -1 } } },
+        { op: 'Relu', inputs: ['flat'], outputs: ['y'] },
+      ],
+    });
+    const model = await loadModel(await compileModel(bytes, { dims: { batch: { min: 1, max: 8 } } }));
+    expect(model.outputs[0].shape[0]).toMatchObject({ name: 'batch*2', min: 2, max: 16 });
+    await expectMatchesOrt(bytes, model, { x: randomTensor([3, 2, 3], seededRandom(3)) });
+    model.dispose();
+  });
+
+  test('a Gemm bias with fixed rows is refused, not applied row by row at the bound', async () => {
+    const r = seededRandom(5);
+    const bytes = buildModel({
+      inputs: [{ name: 'x', dtype: 'float32', shape: ['batch', 4] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: ['batch', 3] }],
+      initializers: [
+        { name: 'w', tensor: randomTensor([4, 3], r) },
+        { name: 'c', tensor: randomTensor([8, 3], r) },
+      ],
+      nodes: [{ op: 'Gemm', inputs: ['x', 'w', 'c'], outputs: ['y'], name: 'fc' }],
+    });
+    await expect(compileModel(bytes, { dims: { batch: { min: 1, max: 8 } } })).rejects.toThrow(
+      'Gemm node "fc" (opset 17): dim batch of input 0 ("x") is known only at run time: Gemm bias C with 8 fixed rows',
+    );
+  });
+
   test('the webgpu target refuses a bundle with symbolic dims, saying how to build it', async () => {
     await expect(
       compileModel(sumModel(), { dims: { batch: { min: 1, max: 8 } }, targets: ['wasm', 'webgpu'] }),
