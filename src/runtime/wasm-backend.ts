@@ -76,7 +76,12 @@ export class WasmInstance {
     const dimsBlock = this.manifest.dims;
     if (dimsBlock)
       new Int32Array(this.memory.buffer, dimsBlock.offset, dimsBlock.symbols.length).set(
-        dimsBlock.symbols.map((s) => symbols[s.name]),
+        dimsBlock.symbols.map((s) => {
+          const value = symbols[s.name];
+          if (value === undefined)
+            throw new Error(`model "${this.manifest.model.name}": no value for shape symbol "${s.name}"`);
+          return value;
+        }),
       );
     this.manifest.inputs.forEach((sig, i) => this.bytesAt(sig).set(inputBytes[i]));
     callEntry(`model "${this.manifest.model.name}"`, this.manifest.wasm.exports.run, this.runEntry);

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
+import { WasmInstance } from '../../src/runtime/wasm-backend.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
@@ -145,6 +146,15 @@ describe('bounds from the command line', () => {
     const out = await model.run({ a: t(5), b: t(5) });
     expect(out.y.dims).toEqual([5, 4]);
     model.dispose();
+  });
+
+  test("the wasm instance refuses a run without the symbols' values rather than run with zeros", async () => {
+    const files = await compileModel(sumModel(), { dims: { batch: { min: 1, max: 8 } }, relaxed: false });
+    const instance = await WasmInstance.create(files);
+    expect(() => instance.run([new Uint8Array(16), new Uint8Array(16)])).toThrow(
+      'no value for shape symbol "batch"',
+    );
+    expect(instance.run([new Uint8Array(16), new Uint8Array(16)], { batch: 1 }).y.dims).toEqual([1, 4]);
   });
 
   test('--shape bounds a dim by position; a number there stays static', async () => {
