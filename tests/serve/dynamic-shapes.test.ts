@@ -1,14 +1,12 @@
 /** Serving a bundle with a dim known only at run time (#11): metadata shows -1, /infer takes any in-bounds shape. */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/serve/app.js';
-import { compileModel } from '../../src/compiler/compile.js';
-import { loadModel, type Model } from '../../src/runtime/index.js';
-import { protocolValidators, ROOT, schemaErrors } from './fixture.js';
+import type { Model } from '../../src/runtime/index.js';
+import { compileMlpBatches, protocolValidators, schemaErrors, type CompiledBundle } from './fixture.js';
 import { postJson } from './requests.js';
 
+let mlp: CompiledBundle;
 let model: Model;
 let schemas: Record<string, ValidateFunction>;
 let app: ReturnType<typeof createApp>;
@@ -16,16 +14,11 @@ let app: ReturnType<typeof createApp>;
 const rows = (n: number) => Array.from({ length: n * 64 }, (_, i) => Math.sin(i * 0.37));
 
 beforeAll(async () => {
-  const bytes = new Uint8Array(await readFile(join(ROOT, 'models/mlp.onnx')));
-  const files = await compileModel(bytes, {
-    name: 'mlp',
-    dims: { batch: { min: 1, max: 8 } },
-    relaxed: false,
-  });
-  [model, schemas] = await Promise.all([loadModel(files, { backend: 'wasm' }), protocolValidators()]);
+  [mlp, schemas] = await Promise.all([compileMlpBatches(1, 8), protocolValidators()]);
+  model = mlp.model;
   app = createApp({ models: [{ name: 'mlp', model }], log: false });
 });
-afterAll(() => model?.dispose());
+afterAll(() => mlp?.cleanup());
 
 describe('a model compiled with --dim batch=1..8', () => {
   it('reports the bounded dim as -1 in its metadata', async () => {

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 import { compileModel } from '../../src/compiler/compile.js';
+import type { CompileOptions } from '../../src/compiler/options.js';
 import { writeBundle } from '../../src/bundle/node.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import { buildModel } from '../helpers/onnx-builder.js';
@@ -23,10 +24,10 @@ export interface CompiledBundle {
 async function compileToDir(
   bytes: Uint8Array,
   name: string,
-  shapes?: Record<string, number[]>,
+  options: Pick<CompileOptions, 'shapes' | 'dims'> = {},
 ): Promise<CompiledBundle> {
   const dir = await mkdtemp(join(tmpdir(), `kiln-serve-${name}-`));
-  await writeBundle(dir, await compileModel(bytes, { name, shapes }));
+  await writeBundle(dir, await compileModel(bytes, { name, ...options }));
   const model = await loadModel(dir);
   return { dir, model, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -34,7 +35,13 @@ async function compileToDir(
 /** models/mlp.onnx (x [batch,64] → probs [batch,10]), at batch 1 unless `batch` is given. */
 export async function compileMlp(batch?: number): Promise<CompiledBundle> {
   const bytes = new Uint8Array(await readFile(join(ROOT, 'models/mlp.onnx')));
-  return compileToDir(bytes, 'mlp', batch === undefined ? undefined : { x: [batch, 64] });
+  return compileToDir(bytes, 'mlp', batch === undefined ? {} : { shapes: { x: [batch, 64] } });
+}
+
+/** models/mlp.onnx compiled once for every batch in min..max (`--dim batch=MIN..MAX`). */
+export async function compileMlpBatches(min: number, max: number): Promise<CompiledBundle> {
+  const bytes = new Uint8Array(await readFile(join(ROOT, 'models/mlp.onnx')));
+  return compileToDir(bytes, 'mlp', { dims: { batch: { min, max } } });
 }
 
 /** One input per datatype family, each mapped by a simple op to an output of the same datatype. */
