@@ -129,4 +129,4 @@ function leads(shape: readonly sym.SymLike[], lead: readonly sym.SymLike[]): boo
   );
 }
 
-const show = (d: sym.SymLike) => (typeof d === 'number' ? String(d) : d.key);
+const show = sym.symText;

@@ -24,6 +24,7 @@ import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifes
 import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
 import { applyActivation, fusedActivation } from '../passes/fuse-activation.js';
 import { verifyKernel } from '../kernels/verify.js';
+import { rangesOf } from '../kernels/extent.js';
 import type { KernelSource } from './kernel-table.js';
 import { lowerSymbolic } from './lower-rows.js';
 import { signatureShape } from './signature-shape.js';
@@ -57,7 +58,7 @@ interface Step {
 
 export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): LoweredModel {
   const symbols = graph.symbols ?? [];
-  const ranges = Object.fromEntries(symbols.map((s) => [s.name, { min: s.min, max: s.max }]));
+  const ranges = rangesOf(symbols);
   const slots: Slot[] = [];
   const slotOf = new Map<string, Slot>(); // value name → slot (aliases share their root's slot)
   const typeOf = (name: string): TensorType => {

@@ -13,6 +13,8 @@ import { dtypeBytes } from '../ir/dtype.js';
 import { contextOf, findOp, OpError, opsetOf, type OpContext } from '../ops/registry.js';
 import type { DimBounds, ShapeArg } from '../compiler/options.js';
 import type { ProgramEvaluator } from '../kernels/ir.js';
+import { rangesOf } from '../kernels/extent.js';
+import { symText } from '../ir/symbolic.js';
 import { evaluateNode } from './evaluate-node.js';
 import { convertTensor } from './convert.js';
 import { InputShapes } from './input-shapes.js';
@@ -90,7 +92,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     inputs.push({ name: input.name, dtype: input.dtype, shape });
   }
   const symbols = inputShapes.declared(graph.inputs.map((i) => i.name));
-  const ranges = Object.fromEntries(symbols.map((s) => [s.name, { min: s.min, max: s.max }]));
+  const ranges = rangesOf(symbols);
 
   const shapeValues = new Map<string, ShapeValue>();
   const readShapeValue = (n: string) => shapeValues.get(n) ?? constShapeValue(consts.get(n));
@@ -248,8 +250,7 @@ function checkType(t: TensorType, ctx: OpContext): void {
     );
 }
 
-const describeShapeValue = (v: ShapeValue) =>
-  `[${v.values.map((d) => (typeof d === 'number' ? d : d.key)).join(', ')}]`;
+const describeShapeValue = (v: ShapeValue) => `[${v.values.map(symText).join(', ')}]`;
 
 /** Only a Reshape's target or a Slice's bounds may be a shape value: any other reader would need it as a run-time tensor. */
 function checkShapeValueReaders(node: Node, opset: number, shapeValues: Map<string, ShapeValue>): void {

@@ -27,7 +27,7 @@ class Refusal extends Error {
 
 const isStatic = (d: sym.SymLike): d is number => sym.constValue(d) !== undefined;
 const staticValue = (d: sym.SymLike): number | undefined => sym.constValue(d);
-const show = (d: sym.SymLike) => (typeof d === 'number' ? String(d) : d.key);
+const show = sym.symText;
 
 /** Output i's shape expressions from the inputs' (`shapes[i]` undefined for an omitted input). */
 type Rule = (ctx: OpContext, shapes: (Shape | undefined)[], shapeValue: ShapeValueOf) => Shape[];
