@@ -5,6 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import { WasmInstance } from '../../src/runtime/wasm-backend.js';
+import { checkManifestShape } from '../../src/bundle/verify.js';
+import type { Manifest } from '../../src/bundle/manifest.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
@@ -155,6 +157,28 @@ describe('bounds from the command line', () => {
       'no value for shape symbol "batch"',
     );
     expect(instance.run([new Uint8Array(16), new Uint8Array(16)], { batch: 1 }).y.dims).toEqual([1, 4]);
+  });
+
+  test('the manifest check refuses symbolic dims the runtime could not fill', async () => {
+    const { manifest } = await compileModel(sumModel(), {
+      dims: { batch: { min: 1, max: 8 } },
+      relaxed: false,
+    });
+    expect(checkManifestShape(structuredClone(manifest)).dims).toEqual(manifest.dims);
+    const edited = (edit: (m: Manifest) => void) => {
+      const m = structuredClone(manifest);
+      edit(m);
+      return () => checkManifestShape(m);
+    };
+    expect(edited((m) => delete m.dims)).toThrow(
+      'shapes name symbols (batch) but the manifest has no dims block',
+    );
+    expect(edited((m) => (m.dims!.symbols[0].name = 'seq'))).toThrow(
+      'shape symbol "batch" is not in the dims block',
+    );
+    expect(edited((m) => (m.inputs[0].shape[0] = { name: 'batch', min: 5, max: 2 }))).toThrow(
+      'inputs[0] ("a") shape must be a list of non-negative integers and { name, min, max } bounds',
+    );
   });
 
   test('--shape bounds a dim by position; a number there stays static', async () => {
