@@ -68,6 +68,10 @@ function checkMemoryPlan(manifest: Manifest): void {
     region('the persistent region', mem.persistentOffset, mem.persistentBytes),
     io,
     region('the arena', mem.arenaOffset, mem.arenaBytes),
+    // the shape symbols' int32s, written before every run
+    ...(manifest.dims
+      ? [region('the dims block', manifest.dims.offset, 4 * manifest.dims.symbols.length)]
+      : []),
   ];
   for (const r of regions) {
     checkAligned(r);

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import { WasmInstance } from '../../src/runtime/wasm-backend.js';
-import { checkManifestShape } from '../../src/bundle/verify.js';
+import { checkManifestShape, verifyBundle } from '../../src/bundle/verify.js';
+import { checkLayout } from '../../src/bundle/layout.js';
 import type { Manifest } from '../../src/bundle/manifest.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
@@ -178,6 +179,16 @@ describe('bounds from the command line', () => {
     );
     expect(edited((m) => (m.inputs[0].shape[0] = { name: 'batch', min: 5, max: 2 }))).toThrow(
       'inputs[0] ("a") shape must be a list of non-negative integers and { name, min, max } bounds',
+    );
+  });
+
+  test('the layout check refuses a dims block placed over another region', async () => {
+    const files = await compileModel(sumModel(), { dims: { batch: { min: 1, max: 8 } }, relaxed: false });
+    await expect(verifyBundle(files)).resolves.toBeUndefined();
+    const { manifest } = files;
+    manifest.dims!.offset = manifest.memory.ioOffset;
+    expect(() => checkLayout(manifest, files.weights.byteLength)).toThrow(
+      /bundle memory plan: .*the dims block/,
     );
   });
 
