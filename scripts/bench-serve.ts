@@ -35,6 +35,7 @@ import { loadModel, type Feed, type Model, type Tensor } from '../src/runtime/in
 import { DATATYPE_OF } from '../src/serve/datatypes.js';
 import { binaryBody } from '../tests/serve/requests.js';
 import { melSpectrogram, voiceActivity, type SampleModel } from './sample-models.js';
+import { upperBounds } from '../src/bundle/shape-dims.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const KILN = resolve(ROOT, 'bin/kiln.js');
@@ -81,9 +82,10 @@ interface Payload {
 function inputsOf(model: Model): Record<string, Feed> {
   return Object.fromEntries(
     model.inputs.map((t) => {
-      const count = t.shape.reduce((a, b) => a * b, 1);
+      const dims = upperBounds(t.shape);
+      const count = dims.reduce((a, b) => a * b, 1);
       const data = Float32Array.from({ length: count }, (_, k) => 0.3 * Math.sin(k * (0.02 + k * 1e-4)));
-      return [t.name, { dtype: t.dtype, dims: t.shape, data }];
+      return [t.name, { dtype: t.dtype, dims, data }];
     }),
   );
 }
@@ -339,7 +341,8 @@ async function bareServer(dir: string) {
       const feeds: Record<string, Feed> = {};
       let at = headerLength;
       for (const input of header.inputs) {
-        const { dtype, shape } = model.inputs.find((t) => t.name === input.name)!;
+        const { dtype } = model.inputs.find((t) => t.name === input.name)!;
+        const shape = upperBounds(model.inputs.find((t) => t.name === input.name)!.shape);
         // an aligned copy
         const bytes = new Uint8Array(body.subarray(at, (at += input.parameters.binary_data_size)));
         feeds[input.name] = {
@@ -409,8 +412,9 @@ async function rawServer(dir: string) {
     frameReader(socket, async (request) => {
       const feeds: Record<string, Feed> = {};
       let at = 0;
-      for (const { name, dtype, shape } of model.inputs) {
+      for (const { name, dtype, shape: declared } of model.inputs) {
         const Array = ELEMENT_ARRAY[dtype];
+        const shape = upperBounds(declared);
         const count = shape.reduce((a, b) => a * b, 1);
         const bytes = new Uint8Array(request.subarray(at, (at += count * Array.BYTES_PER_ELEMENT)));
         feeds[name] = { dtype, dims: shape, data: new Array(bytes.buffer, 0, count) };

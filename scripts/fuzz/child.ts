@@ -8,6 +8,7 @@ import { allocTensor } from '../../src/ir/tensor.js';
 import { loadModel, type Feed, type Model, type Tensor } from '../../src/runtime/index.js';
 import { seededRandom } from '../../tests/helpers/onnx-builder.js';
 import { judgeError, type Outcome } from './outcomes.js';
+import { upperBounds } from '../../src/bundle/shape-dims.js';
 
 export type Job =
   /** compile the model (external data resolved in `baseDir`), then load and run it on zeros */
@@ -29,7 +30,9 @@ const failed = (stage: string, err: unknown): JobResult => {
 };
 
 function zeroFeeds(model: Model): Record<string, Feed> {
-  return Object.fromEntries(model.inputs.map((i) => [i.name, allocTensor(i.dtype, i.shape) as Feed]));
+  return Object.fromEntries(
+    model.inputs.map((i) => [i.name, allocTensor(i.dtype, upperBounds(i.shape)) as Feed]),
+  );
 }
 
 async function runModelJob(bytes: Uint8Array, baseDir: string): Promise<JobResult> {

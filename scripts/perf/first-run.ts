@@ -19,6 +19,7 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadModel } from '../../src/runtime/index.js';
 import type { Feed, Model } from '../../src/runtime/types.js';
+import { upperBounds } from '../../src/bundle/shape-dims.js';
 
 interface Sample {
   loadMs: number;
@@ -58,12 +59,13 @@ async function child(dir: string, warmMs: number): Promise<Sample> {
 async function feedsOf(model: Model): Promise<Record<string, Feed>> {
   const feeds: Record<string, Feed> = {};
   for (const input of model.inputs) {
-    const n = input.shape.reduce((a, b) => a * b, 1);
+    const dims = upperBounds(input.shape);
+    const n = dims.reduce((a, b) => a * b, 1);
     if (input.dtype !== 'float32')
       throw new Error(`input ${input.name} is ${input.dtype}; only float32 is fed`);
     feeds[input.name] = {
       dtype: 'float32',
-      dims: input.shape,
+      dims,
       data: new Float32Array(n).map((_, i) => i / n),
     };
   }

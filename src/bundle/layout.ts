@@ -7,6 +7,7 @@
 import type { Manifest, TensorSignature, WebGpuSchedule } from './manifest.js';
 import { WEIGHTS_FILE, WEIGHT_ALIGNMENT } from './files.js';
 import { elementBytes, elementCount, isNumericDType } from './elements.js';
+import { formatShape, upperBounds } from './shape-dims.js';
 
 const WASM_PAGE = 65536;
 /** every buffer the code generators place starts on 16 bytes (one SIMD vector); the compiler uses 64 */
@@ -67,6 +68,10 @@ function checkMemoryPlan(manifest: Manifest): void {
     region('the persistent region', mem.persistentOffset, mem.persistentBytes),
     io,
     region('the arena', mem.arenaOffset, mem.arenaBytes),
+    // the shape symbols' int32s, written before every run
+    ...(manifest.dims
+      ? [region('the dims block', manifest.dims.offset, 4 * manifest.dims.symbols.length)]
+      : []),
   ];
   for (const r of regions) {
     checkAligned(r);
@@ -95,10 +100,11 @@ function checkSignatures(kind: string, sigs: TensorSignature[]): Region[] {
   return sigs.map((s) => {
     if (seen.has(s.name)) throw new Error(`bundle manifest lists ${kind} "${s.name}" twice`);
     seen.add(s.name);
-    const expected = elementCount(s.shape) * elementBytes(s.dtype as Exclude<typeof s.dtype, 'string'>);
+    const expected =
+      elementCount(upperBounds(s.shape)) * elementBytes(s.dtype as Exclude<typeof s.dtype, 'string'>);
     if (s.byteLength !== expected)
       throw new Error(
-        `bundle ${kind} "${s.name}" is ${s.byteLength} bytes but ${s.dtype}[${s.shape.join(',')}] needs ${expected}`,
+        `bundle ${kind} "${s.name}" is ${s.byteLength} bytes but ${s.dtype}${formatShape(s.shape)} needs ${expected}`,
       );
     return region(`${kind} "${s.name}"`, s.offset, s.byteLength);
   });

@@ -3,13 +3,44 @@ import type { DType } from '../ir/dtype.js';
 
 export const FORMAT_VERSION = 1;
 
+/**
+ * A dim known only at run time, with its bounds (inclusive). An input's is a shape symbol, whose value
+ * the runtime reads from the feeds; an output's may be a polynomial in the symbols (`batch*seq`), `value`.
+ */
+export interface SymbolicDim {
+  name: string;
+  min: number;
+  max: number;
+  /** present when the dim is not the symbol `name` itself: c + Σ coef·Π symbols */
+  value?: { c: number; terms: { coef: number; symbols: string[] }[] };
+}
+
+export type ShapeDim = number | SymbolicDim;
+
+/** `shape`'s dims as numbers; `what` names the tensor in the error when one is known only at run time. */
+export function fixedShape(shape: ShapeDim[], what: string): number[] {
+  if (shape.every((d): d is number => typeof d === 'number')) return shape;
+  throw new Error(`${what} has dims known only at run time, which text models do not support yet`);
+}
+
 export interface TensorSignature {
   name: string;
   dtype: DType;
-  shape: number[];
+  /** numbers, and for dims known only at run time their bounds */
+  shape: ShapeDim[];
   /** byte offset of the tensor in the wasm module's linear memory */
   offset: number;
+  /** at the upper bounds of its dims */
   byteLength: number;
+}
+
+/**
+ * Where the shape symbols' values go: symbol i is the int32 at byte `offset + 4·i` of linear memory,
+ * written by the runtime before each run.
+ */
+export interface DimsBlock {
+  offset: number;
+  symbols: { name: string; min: number; max: number }[];
 }
 
 export interface WeightEntry {
@@ -65,6 +96,8 @@ export interface Manifest {
   targets: ('wasm' | 'webgpu')[];
   weights: WeightEntry[];
   memory: MemoryPlan;
+  /** present when some dim is known only at run time */
+  dims?: DimsBlock;
   /**
    * the wasm module exports `memory`, `init()` and `run()` (these names: the verifier refuses others); each
    * module carries this manifest's digest in a custom section (manifest-digest.ts)

@@ -8,6 +8,8 @@
 import {
   FORMAT_VERSION,
   type Manifest,
+  type DimsBlock,
+  type SymbolicDim,
   type TensorSignature,
   type WeightEntry,
   type WeightQuant,
@@ -83,10 +85,13 @@ export function checkManifestShape(value: unknown): Manifest {
     'arenaBytes',
   ])
     if (!isByteCount(memory[key])) fail(`memory.${key} must be a non-negative integer`);
+  checkDimsBlock(m, fail);
   checkWasmTarget(m.wasm, fail);
   if (m.webgpu !== undefined) checkWebGpuShape(m.webgpu, fail);
   if (m.kernels !== undefined && !Array.isArray(m.kernels)) fail('kernels must be an array');
   if (m.tokenizer !== undefined) checkTokenizerShape(m.tokenizer, fail);
+  // text models run at their compiled [batch, sequence] (the serving code relies on it)
+  if (m.tokenizer !== undefined && m.dims !== undefined) fail('a bundle with a tokenizer has no dims block');
   const files = m.files as Record<string, unknown> | null;
   if (typeof files !== 'object' || files === null || Array.isArray(files))
     fail('files must map file names to sha256 hashes');
@@ -155,10 +160,57 @@ function checkSignature(sig: unknown, where: string, fail: (what: string) => nev
   if (typeof s?.name !== 'string') fail(`${where}.name must be a string`);
   if (typeof s!.dtype !== 'string' || !isNumericDType(s!.dtype))
     fail(`${where} ("${s!.name}") has dtype ${String(s!.dtype)}, which the runtime cannot hold in memory`);
-  if (!Array.isArray(s!.shape) || !s!.shape.every(isByteCount))
-    fail(`${where} ("${s!.name}") shape must be a list of non-negative integers`);
+  if (!Array.isArray(s!.shape) || !s!.shape.every((d) => isByteCount(d) || isSymbolicDim(d)))
+    fail(
+      `${where} ("${s!.name}") shape must be a list of non-negative integers and { name, min, max } bounds`,
+    );
   if (!isByteCount(s!.offset) || !isByteCount(s!.byteLength))
     fail(`${where} ("${s!.name}") offset and byteLength must be non-negative integers`);
+}
+
+function isSymbolicDim(d: unknown): boolean {
+  const s = d as Partial<SymbolicDim> | null;
+  if (typeof s !== 'object' || s === null || typeof s.name !== 'string') return false;
+  if (!isByteCount(s.min) || !isByteCount(s.max) || s.min > s.max) return false;
+  const v = s.value;
+  return (
+    v === undefined ||
+    (Number.isSafeInteger(v.c) &&
+      Array.isArray(v.terms) &&
+      v.terms.every(
+        (t) =>
+          Number.isSafeInteger(t.coef) &&
+          Array.isArray(t.symbols) &&
+          t.symbols.every((x) => typeof x === 'string'),
+      ))
+  );
+}
+
+/** Every symbol a shape names is one the runtime writes: an input's own (no `value`) or one of the dims block. */
+function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => never): void {
+  const dims = m.dims as Partial<DimsBlock> | undefined;
+  const signatures = [...(m.inputs as TensorSignature[]), ...(m.outputs as TensorSignature[])];
+  const named = signatures.flatMap((sig) =>
+    sig.shape.flatMap((d) =>
+      typeof d === 'number' ? [] : d.value ? d.value.terms.flatMap((t) => t.symbols) : [d.name],
+    ),
+  );
+  if (dims === undefined) {
+    if (named.length > 0) fail(`shapes name symbols (${named[0]}) but the manifest has no dims block`);
+    return;
+  }
+  if (!isByteCount(dims.offset) || !Array.isArray(dims.symbols))
+    fail('dims must have a byte offset and a list of symbols');
+  const symbols = new Set(dims.symbols!.map((x) => x?.name));
+  for (const name of named) if (!symbols.has(name)) fail(`shape symbol "${name}" is not in the dims block`);
+  const given = new Set(
+    (m.inputs as TensorSignature[]).flatMap((sig) =>
+      sig.shape.flatMap((d) => (typeof d === 'object' && !d.value ? [d.name] : [])),
+    ),
+  );
+  for (const name of symbols)
+    if (!given.has(name))
+      fail(`dims block symbol "${name}" is no input's dim, so no run could give it a value`);
 }
 
 function checkWeightEntry(entry: unknown, where: string, fail: (what: string) => never): void {

@@ -45,6 +45,36 @@ export function parseNumberList(
   });
 }
 
+/** `MIN..MAX`, whole non-negative numbers, MIN ≤ MAX. */
+export function parseBounds(
+  flag: string,
+  arg: string,
+  text: string,
+  usage: string,
+): { min: number; max: number } {
+  const m = /^\s*(\d+)\s*\.\.\s*(\d+)\s*$/.exec(text);
+  const [min, max] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+  if (!m || !Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min > max)
+    throw new UsageError(`${flag} "${arg}": "${text}" is not MIN..MAX (whole numbers, MIN ≤ MAX)`, usage);
+  return { min, max };
+}
+
+/** `--shape` dims: each a fixed size (`48`) or bounds (`16..1024`). */
+export function parseShapeList(
+  arg: string,
+  text: string,
+  usage: string,
+): ({ min: number; max: number } | number)[] {
+  if (text.trim() === '') return [];
+  return text
+    .split(',')
+    .map((part) =>
+      part.includes('..')
+        ? parseBounds('--shape', arg, part, usage)
+        : parseNumberList('--shape', arg, part, usage, true)[0],
+    );
+}
+
 /** A whole number ≥ min from a flag value, defaulting when absent. */
 export function parseCount(
   flag: string,

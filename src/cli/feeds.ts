@@ -1,5 +1,6 @@
 /** Feeds for `run` and `bench`: `--input NAME=FILE` files, and pseudo-random data for the rest when asked. */
 import { readTensorFile } from '../tensor-io/index.js';
+import { formatShape } from '../bundle/shape-dims.js';
 import type { Feed, Model } from '../runtime/index.js';
 import { splitAssignment } from './args.js';
 import { UsageError } from './errors.js';
@@ -26,7 +27,7 @@ export function feedsFromArgs(
     if (fill === 'random') feeds[info.name] = randomFeed(info, 1 + i);
     else
       throw new UsageError(
-        `missing --input ${info.name}=FILE (${info.dtype}[${info.shape.join(',')}])`,
+        `missing --input ${info.name}=FILE (${info.dtype}${formatShape(info.shape)})`,
         usage,
       );
   });

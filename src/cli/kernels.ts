@@ -4,6 +4,7 @@
  * demand, so compiles without kernels do not pay for it.
  */
 import type { KernelDef } from '../kernel-lang/kernel.js';
+import type { ShapeArg } from '../compiler/options.js';
 import { UsageError } from './errors.js';
 
 /** Whether a compile's positional argument is a kernel file rather than an ONNX model. */
@@ -23,9 +24,15 @@ export async function loadKernels(files: readonly string[]): Promise<KernelDef[]
 export async function kernelAsModel(
   file: string,
   name: string,
-  shapes: Record<string, number[]>,
+  given: Record<string, ShapeArg[]>,
   usage: string,
 ): Promise<{ bytes: Uint8Array; kernel: KernelDef }> {
+  const shapes: Record<string, number[]> = {};
+  for (const [input, dims] of Object.entries(given)) {
+    if (!dims.every((d): d is number => typeof d === 'number'))
+      throw new UsageError(`--kernel takes fixed shapes: --shape ${input} gives a range`, usage);
+    shapes[input] = dims;
+  }
   const [{ loadKernelFile }, { kernelModel }] = await Promise.all([
     import('../kernel-lang/load.js'),
     import('../kernel-lang/graph.js'),

@@ -3,6 +3,7 @@ import type { HostTensor } from '../ir/tensor.js';
 import type { Feed, Tensor, TensorInfo } from '../runtime/index.js';
 import { ELEMENT_ARRAY, elementCount } from '../bundle/elements.js';
 import { halfToFloat } from '../ir/float16.js';
+import { upperBounds } from '../bundle/shape-dims.js';
 
 /** An output file name: every character outside A-Z a-z 0-9 . _ - becomes '_' (DESIGN.md §3.3). */
 export function outputFileName(outputName: string): string {
@@ -35,7 +36,8 @@ export function tensorNumbers(t: Tensor): number[] {
  */
 export function randomFeed(info: TensorInfo, seed: number): Feed {
   const next = mulberry32(seed);
-  const count = elementCount(info.shape);
+  const dims = upperBounds(info.shape);
+  const count = elementCount(dims);
   const data = new ELEMENT_ARRAY[info.dtype](count);
   for (let i = 0; i < count; i++) {
     const r = next();
@@ -45,7 +47,7 @@ export function randomFeed(info: TensorInfo, seed: number): Feed {
     else if (info.dtype === 'bool') data[i] = r < 0.5 ? 0 : 1;
     else data[i] = Math.floor(r * 4);
   }
-  return { dtype: info.dtype, dims: info.shape, data };
+  return { dtype: info.dtype, dims, data };
 }
 
 /** Random sign and mantissa with exponent 10..14, so magnitudes lie in [2^-5, 2). */

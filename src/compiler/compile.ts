@@ -24,6 +24,7 @@ import {
 import type { Program } from '../kernels/ir.js';
 import {
   FORMAT_VERSION,
+  fixedShape,
   type Manifest,
   type WebGpuSchedule,
   type WeightEntry,
@@ -71,6 +72,7 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
   const specializeOptions = {
     evaluate: evaluateProgram,
     shapes: opts.shapes,
+    dims: opts.dims,
     consts: opts.consts,
     onWarning: opts.onWarning,
     onProgress: (done: number, total: number) => progress('specialize', done, total),
@@ -100,6 +102,10 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
   const steps = targets.length + (relaxed ? 1 : 0);
   progress('codegen', 0, steps);
   // WGSL first: it is quick, and a kernel it refuses should fail the compile before binaryen's long work
+  if (targets.includes('webgpu') && lowered.program.dims)
+    throw new Error(
+      `the webgpu target does not run dims known only at run time yet (${lowered.program.dims.symbols.map((s) => s.name).join(', ')}): build --targets wasm, or fix the dims with --shape`,
+    );
   const webgpu = targets.includes('webgpu') ? await webGpuTarget(lowered.program) : undefined;
   progress('codegen', targets.length - 1, steps);
   const wasm = compileProgram(lowered.program, { optimize: true });
@@ -117,6 +123,7 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
       withQuant(entry, quant.get(entry.name) ?? int8.quant.get(entry.name)),
     ),
     memory: { ...lowered.memory, totalBytes: declaredMemoryBytes(wasm) },
+    ...(lowered.program.dims && { dims: lowered.program.dims }),
     wasm: {
       file: WASM_FILE,
       exports: { memory: 'memory', init: 'init', run: 'run' },
@@ -124,7 +131,12 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
       ...(relaxedWasm && { relaxed: { file: RELAXED_WASM_FILE } }),
     },
     ...(webgpu && { webgpu: webgpu.schedule }),
-    kernels: kernelTable(lowered.program.run, lowered.runSources, runKernelFunctionNames(lowered.program)),
+    kernels: kernelTable(
+      lowered.program.run,
+      lowered.runSources,
+      runKernelFunctionNames(lowered.program),
+      lowered.program.dims?.symbols,
+    ),
     ...(tokenizer && { tokenizer: tokenizerInfo(tokenizer, lowered.inputs) }),
     ...(task && { task: taskInfo(task, opts.task!, lowered.outputs) }),
     files: {},
@@ -149,7 +161,7 @@ function taskInfo(
   const output = TASK_OUTPUTS[task.name];
   if (task.name === 'feature-extraction')
     return { name: task.name, output, pooling: added.pooling, normalize: task.normalize ?? false };
-  const classes = outputs.find((o) => o.name === output)!.shape[1];
+  const classes = fixedShape(outputs.find((o) => o.name === output)!.shape, `--task: output "${output}"`)[1];
   const labels = task.labels ?? Array.from({ length: classes }, (_, i) => `LABEL_${i}`);
   if (labels.length !== classes)
     throw new Error(

@@ -1,6 +1,6 @@
 /** The manifest's kernel table: what each kernel of the run schedule computes, for `kiln bench --profile`. */
 import type { Graph, Node, TensorType } from '../ir/graph.js';
-import type { Kernel } from '../kernels/ir.js';
+import type { Kernel, ShapeSymbol } from '../kernels/ir.js';
 import { kernelFlops } from '../kernels/flops.js';
 import type { KernelInfo } from '../bundle/manifest.js';
 
@@ -10,8 +10,16 @@ export interface KernelSource {
   outputs: TensorType[];
 }
 
-/** `functions[i]` is the wasm function of `kernels[i]`, `sources[i]` its origin. */
-export function kernelTable(kernels: Kernel[], sources: KernelSource[], functions: string[]): KernelInfo[] {
+/**
+ * `functions[i]` is the wasm function of `kernels[i]`, `sources[i]` its origin; shapes and flops are
+ * at the shape symbols' upper bounds.
+ */
+export function kernelTable(
+  kernels: Kernel[],
+  sources: KernelSource[],
+  functions: string[],
+  symbols: readonly ShapeSymbol[] = [],
+): KernelInfo[] {
   return kernels.map((kernel, i) => {
     const { node, outputs } = sources[i];
     return {
@@ -20,7 +28,7 @@ export function kernelTable(kernels: Kernel[], sources: KernelSource[], function
       node: node?.name ?? '',
       op: node ? opLabel(node) : 'Copy',
       outputs: outputs.map((t) => ({ dtype: t.dtype, shape: [...t.shape] })),
-      flops: kernelFlops(kernel),
+      flops: kernelFlops(kernel, symbols),
     };
   });
 }

@@ -11,13 +11,24 @@ import { packWeights } from '../bundle/seal.js';
 import { dtypeBytes, type DType } from '../ir/dtype.js';
 import type { BufferRole, BufRef, Kernel, PlacedBuffer, Program } from '../kernels/ir.js';
 import { forEachIndex, load, store } from '../kernels/build.js';
-import { contextOf, findOp, OpError, opsetOf, type OpContext, type OpDef } from '../ops/registry.js';
+import {
+  contextOf,
+  findOp,
+  OpError,
+  opsetOf,
+  type LowerIO,
+  type OpContext,
+  type OpDef,
+} from '../ops/registry.js';
 import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifest.js';
 import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
 import { applyActivation, fusedActivation } from '../passes/fuse-activation.js';
 import { verifyKernel } from '../kernels/verify.js';
 import { paramsOf, withSignature } from '../kernels/signature.js';
+import { rangesOf } from '../kernels/extent.js';
 import type { KernelSource } from './kernel-table.js';
+import { lowerSymbolic } from './lower-rows.js';
+import { signatureShape } from './signature-shape.js';
 
 export interface LoweredModel {
   program: Program;
@@ -47,6 +58,8 @@ interface Step {
 }
 
 export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): LoweredModel {
+  const symbols = graph.symbols ?? [];
+  const ranges = rangesOf(symbols);
   const slots: Slot[] = [];
   const slotOf = new Map<string, Slot>(); // value name → slot (aliases share their root's slot)
   const typeOf = (name: string): TensorType => {
@@ -82,7 +95,12 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   for (const node of graph.nodes) {
     const opset = opsetOf(graph.opsets, node);
     const def = findOp(node.op, node.domain, opset)!;
-    const ctx = contextOf(node, graph.opsets, typeOf, (n) => graph.initializers.get(n));
+    const ctx = contextOf(
+      node,
+      graph.opsets,
+      typeOf,
+      (n) => graph.initializers.get(n) ?? graph.shapeValueBounds?.get(n),
+    );
     const constant = node.inputs.every((n) => n === '' || isConst(n) || initNames.has(n));
     if (constant) node.outputs.forEach((o) => o !== '' && initNames.add(o));
     (constant ? initSteps : runSteps).push({ node, def, ctx });
@@ -152,7 +170,12 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         throw new OpError(node, ctx.opset, 'has no kernel for values not known at compile time');
       const act = fusedActivation(node);
       const scratch: Slot[] = [];
-      const built = def.lower(ctx, {
+      const lower = def.lower;
+      const build = (c: OpContext, lio: LowerIO) => {
+        const built = lower(c, lio);
+        return act && !def.fusesActivation ? applyActivation(built, lio.outputs[0], act) : built;
+      };
+      const io: LowerIO = {
         inputs: ins,
         outputs: outs,
         forGpu: options.forGpu,
@@ -162,7 +185,17 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
           scratch.push(s);
           return s;
         },
-      });
+      };
+      const typesOf = (names: string[]) => names.map((n) => (n === '' ? undefined : typeOf(n)));
+      const symbolic = typesOf([...node.inputs, ...node.outputs]).some((t) => t?.symbolic);
+      const rowsStep = {
+        node,
+        ctx,
+        inputTypes: typesOf(node.inputs),
+        outputTypes: outTypes.map((t, j) => (node.outputs[j] ? typeOf(node.outputs[j]) : t)),
+        computedAtRunTime: (i: number) => graph.shapeValueBounds?.has(node.inputs[i]) === true,
+        build,
+      };
       const params = paramsOf([
         ...ins.flatMap((buf, j) =>
           buf ? [{ buf, role: readRole(buf, region), shape: ctx.inputs[j]?.shape ?? [buf.length] }] : [],
@@ -170,10 +203,12 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         ...outs.map((buf, j) => ({ buf, role: 'output' as const, shape: outTypes[j].shape })),
         ...scratch.map((buf) => ({ buf, role: 'scratch' as const, shape: [buf.length] })),
       ]);
-      const lowered = (act && !def.fusesActivation ? applyActivation(built, outs[0], act) : built).map((k) =>
-        withSignature(k, params),
-      );
-      lowered.forEach((k) => verifyKernel(k));
+      const lowered = (
+        symbolic
+          ? lowerSymbolic(rowsStep, def, io, ranges, (ks) => (act ? applyActivation(ks, outs[0], act) : ks))
+          : build(ctx, io)
+      ).map((k) => withSignature(k, params));
+      lowered.forEach((k) => verifyKernel(k, symbols));
       const source = { node, outputs: outTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };
       for (const k of lowered) sourceOf.set(k, source);
       kernels.push(...lowered);
@@ -217,6 +252,9 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   cursor = placeSequential(slots, 'input', cursor);
   cursor = placeSequential(slots, 'output', cursor);
   const ioBytes = cursor - inputsOffset;
+  // the shape symbols' values, written by the runtime before each run
+  const dims = symbols.length > 0 ? { offset: cursor, symbols: symbols.map((x) => ({ ...x })) } : undefined;
+  if (dims) cursor = alignUp(cursor + 4 * symbols.length);
   const arenaOffset = cursor;
   const runPlan = planArena([...lifetimes.values()]);
   const initPlan = planArena(initLifetimes);
@@ -243,12 +281,18 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   const signature = (name: string, s: Slot): TensorSignature => ({
     name,
     dtype: s.dtype,
-    shape: [...typeOf(name).shape],
+    shape: signatureShape(typeOf(name), ranges),
     offset: placed[s.id].offset,
     byteLength: s.length * dtypeBytes(s.dtype),
   });
   return {
-    program: { buffers: placed, memoryBytes: totalBytes, init: initKernels, run: runKernels },
+    program: {
+      buffers: placed,
+      ...(dims && { dims }),
+      memoryBytes: totalBytes,
+      init: initKernels,
+      run: runKernels,
+    },
     weights: { entries: weights.entries, bytes: weights.bytes },
     inputs: graph.inputs.map((i) => signature(i.name, slotOf.get(i.name)!)),
     outputs: graph.outputs.map((o) =>

@@ -2,11 +2,25 @@ import type { HostTensor } from '../ir/tensor.js';
 import type { KernelDef } from '../kernel-lang/kernel.js';
 import type { TextTaskOptions } from '../passes/text-task.js';
 
+/** Bounds of a dim known only at run time, both inclusive. */
+export interface DimBounds {
+  min: number;
+  max: number;
+}
+
+/** One dim of `--shape`: a fixed size or bounds. */
+export type ShapeArg = number | DimBounds;
+
 export interface CompileOptions {
   /** model name for the manifest (default: file name without extension) */
   name?: string;
-  /** fixed sizes for symbolic or free input dimensions: input name → dims */
-  shapes?: Record<string, number[]>;
+  /**
+   * sizes for an input's dims by position: input name → dims, each a fixed size or bounds
+   * `{ min, max }` (the dim is then known only at run time)
+   */
+  shapes?: Record<string, ShapeArg[]>;
+  /** bounds of named symbolic dims (ONNX dim_param) wherever they appear: symbol → { min, max } */
+  dims?: Record<string, DimBounds>;
   /** inputs fixed at compile time: they become constants and leave the signature */
   consts?: Record<string, HostTensor>;
   targets?: ('wasm' | 'webgpu')[];
@@ -24,7 +38,7 @@ export interface CompileOptions {
   task?: TextTaskOptions & { labels?: string[] };
   /** directory of the model file, for external tensor data */
   baseDir?: string;
-  /** non-fatal notes, e.g. a symbolic dimension defaulted to 1 */
+  /** non-fatal notes, e.g. a symbolic dimension with no bounds fixed to 1 */
   onWarning?: (message: string) => void;
   /** progress callback for long compiles */
   onProgress?: (stage: string, done: number, total: number) => void;

@@ -6,7 +6,7 @@
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { Graph } from '../ir/graph.js';
-import type { TensorSignature, TokenizerInfo } from '../bundle/manifest.js';
+import { fixedShape, type TensorSignature, type TokenizerInfo } from '../bundle/manifest.js';
 import { TOKENIZER_FILE } from '../bundle/files.js';
 
 /** The Hugging Face names of a text model's inputs. */
@@ -79,10 +79,9 @@ function embeddingRows(graph: Graph): number | undefined {
 
 /** The manifest's tokenizer entry, once the ids input's shape is fixed: [batch, sequence]. */
 export function tokenizerInfo(summary: TokenizerSummary, inputs: TensorSignature[]): TokenizerInfo {
-  const ids = inputs.find((i) => i.name === summary.inputs.ids)!;
-  if (ids.shape.length !== 2)
-    throw new Error(
-      `--tokenizer: the "${IDS}" input must be [batch, sequence], got [${ids.shape.join(', ')}]`,
-    );
-  return { ...summary, sequenceLength: ids.shape[1] };
+  const sig = inputs.find((i) => i.name === summary.inputs.ids)!;
+  const ids = fixedShape(sig.shape, `--tokenizer: the "${IDS}" input`);
+  if (ids.length !== 2)
+    throw new Error(`--tokenizer: the "${IDS}" input must be [batch, sequence], got [${ids.join(', ')}]`);
+  return { ...summary, sequenceLength: ids[1] };
 }

@@ -6,6 +6,7 @@
 import { ELEMENT_ARRAY, elementCount } from '../bundle/elements.js';
 import { loadModel, type Feed } from '../runtime/index.js';
 import { quantile, timeRuns } from '../runtime/timing.js';
+import { upperBounds } from '../bundle/shape-dims.js';
 
 export interface CpuEstimate {
   model: string;
@@ -20,8 +21,10 @@ export async function estimateCpu(bundleDir: string, runs = 5): Promise<CpuEstim
   const loadMs = performance.now() - loadStart;
   try {
     const feeds: Record<string, Feed> = {};
-    for (const { name, dtype, shape } of model.inputs)
-      feeds[name] = { dtype, dims: shape, data: new ELEMENT_ARRAY[dtype](elementCount(shape)) };
+    for (const { name, dtype, shape } of model.inputs) {
+      const dims = upperBounds(shape);
+      feeds[name] = { dtype, dims, data: new ELEMENT_ARRAY[dtype](elementCount(dims)) };
+    }
     // the first run is the warm-up
     const { sorted } = await timeRuns(model, feeds, { runs, warmup: 0 });
     return { model: model.name, loadMs, medianMs: quantile(sorted, 0.5) };

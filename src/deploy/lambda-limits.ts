@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { unzipSync } from 'fflate';
 import type { Manifest, TensorSignature } from '../bundle/manifest.js';
 import { DeployError } from './types.js';
+import { upperBounds } from '../bundle/shape-dims.js';
 
 const MB = 1024 * 1024;
 
@@ -91,7 +92,7 @@ export function binaryPayloadBytes(tensors: TensorSignature[]): number {
 const JSON_BYTES_PER_ELEMENT = 16;
 
 export function jsonPayloadBytes(tensors: TensorSignature[]): number {
-  const elements = tensors.reduce((sum, t) => sum + t.shape.reduce((a, b) => a * b, 1), 0);
+  const elements = tensors.reduce((sum, t) => sum + upperBounds(t.shape).reduce((a, b) => a * b, 1), 0);
   return elements * JSON_BYTES_PER_ELEMENT + ENVELOPE_BYTES;
 }
 

@@ -1,12 +1,26 @@
 import type { DType } from './dtype.js';
 import type { HostTensor } from './tensor.js';
+import type { SymLike } from './symbolic.js';
 
 /** A dimension: a number once specialized; a symbol (e.g. "batch") before. */
 export type Dim = number | string;
 
 export interface TensorType {
   dtype: DType;
+  /** each dim's size, or for a dim known only at run time its upper bound (what memory is planned for) */
   shape: number[];
+  /**
+   * Present when some dim is known only at run time: every dim as a shape expression over the graph's
+   * shape symbols (a static dim is a number), `shape` then holding their upper bounds.
+   */
+  symbolic?: SymLike[];
+}
+
+/** A shape symbol (a dim known only at run time) with its declared bounds, both inclusive. */
+export interface ShapeSymbolDecl {
+  name: string;
+  min: number;
+  max: number;
 }
 
 /** A graph input or output as declared by the model (shapes may be symbolic). */
@@ -58,6 +72,13 @@ export interface Graph {
   opsets: Record<string, number>;
   /** value types known so far (filled by shape inference) */
   types: Map<string, TensorType>;
+  /** the shape symbols value types may use (set by specialization; absent when every shape is static) */
+  symbols?: ShapeSymbolDecl[];
+  /**
+   * Values computed from symbolic shapes that a Reshape or Slice reads (passes/shape-values.ts), at their
+   * upper bounds: only for those ops' own inference at the bounds, never a value to compute with.
+   */
+  shapeValueBounds?: Map<string, HostTensor>;
 }
 
 export function emptyGraph(name: string, opsets: Record<string, number>): Graph {

@@ -88,6 +88,11 @@ export function constValue(e: SymLike): number | undefined {
   return x.terms.length === 0 ? x.c : undefined;
 }
 
+/** How an expression or integer prints (its canonical text). */
+export function symText(e: SymLike): string {
+  return lift(e).key;
+}
+
 /** Whether two expressions are the same polynomial (same canonical form). */
 export function symEqual(a: SymLike, b: SymLike): boolean {
   return lift(a).key === lift(b).key;

@@ -5,6 +5,7 @@
  */
 import * as sym from '../ir/symbolic.js';
 import type { Expr, Extent, ShapeSymbol } from './ir.js';
+import { bin, dim, i32 } from './build.js';
 
 export type SymbolRanges = Readonly<Record<string, sym.Range>>;
 
@@ -62,4 +63,29 @@ export function extentRange(n: Extent, ranges: SymbolRanges): sym.Range {
   if (typeof e === 'string') throw new Error(`loop extent: ${e}`);
   const r = sym.bounds(e, ranges);
   return { min: Math.max(0, r.min), max: Math.max(0, r.max) };
+}
+
+/** A symbolic shape expression as Kernel IR (i32; its floor division and modulo see non-negative sizes). */
+export function kernelExprOf(e: sym.SymLike): Expr {
+  const x = typeof e === 'number' ? sym.constant(e) : e;
+  const atom = (a: sym.Atom): Expr => {
+    switch (a.k) {
+      case 'sym':
+        return dim(a.name);
+      case 'floordiv':
+        return bin('div', kernelExprOf(a.a), kernelExprOf(a.b));
+      case 'mod':
+        return bin('rem', kernelExprOf(a.a), kernelExprOf(a.b));
+      case 'min':
+      case 'max':
+        return a.args.map(kernelExprOf).reduce((p, q) => bin(a.k, p, q));
+    }
+  };
+  const terms = x.terms.map((t) => {
+    const product = t.atoms.map(atom).reduce((p, q) => bin('mul', p, q));
+    return t.coef === 1 ? product : bin('mul', product, i32(t.coef));
+  });
+  const sum = terms.reduce<Expr | undefined>((p, q) => (p ? bin('add', p, q) : q), undefined);
+  if (!sum) return i32(x.c);
+  return x.c === 0 ? sum : bin('add', sum, i32(x.c));
 }

@@ -36,24 +36,36 @@ const fused: OpDef = {
     return [g.types.get(g.outputs[0].name)!];
   },
   lower(ctx, io): Kernel[] {
-    const g = body(ctx);
-    const out = g.types.get(g.outputs[0].name)!;
-    const inner = g.nodes.map((n) => innerContext(g, n));
-    const compute = (values: Expr[]): Expr => {
-      const env = new Map<string, Expr>();
-      ctx.node.inputs.forEach((name, i) => env.set(name, values[i]));
-      for (const { def, ctx: c } of inner)
-        env.set(
-          c.node.outputs[0],
-          def.elementwise!(
-            c,
-            c.node.inputs.filter((n) => n !== '').map((n) => env.get(n)!),
-          ),
-        );
-      return env.get(g.outputs[0].name)!;
-    };
-    return [elementwiseKernel(ctx.node.name, io.outputs[0], out.shape, operandsOf(ctx, io.inputs), compute)];
+    const out = body(ctx).types.get(body(ctx).outputs[0].name)!;
+    return [
+      elementwiseKernel(
+        ctx.node.name,
+        io.outputs[0],
+        out.shape,
+        operandsOf(ctx, io.inputs),
+        fusedCompute(ctx),
+      ),
+    ];
   },
 };
+
+/** The fused chain's output element from its inputs' elements (in the node's input order). */
+export function fusedCompute(ctx: OpContext): (values: Expr[]) => Expr {
+  const g = body(ctx);
+  const inner = g.nodes.map((n) => innerContext(g, n));
+  return (values) => {
+    const env = new Map<string, Expr>();
+    ctx.node.inputs.forEach((name, i) => env.set(name, values[i]));
+    for (const { def, ctx: c } of inner)
+      env.set(
+        c.node.outputs[0],
+        def.elementwise!(
+          c,
+          c.node.inputs.filter((n) => n !== '').map((n) => env.get(n)!),
+        ),
+      );
+    return env.get(g.outputs[0].name)!;
+  };
+}
 
 registerOp('Fused', fused, FUSED_DOMAIN);

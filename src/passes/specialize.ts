@@ -11,9 +11,22 @@ import type { Graph, Node, TensorType } from '../ir/graph.js';
 import { sizeOf, type HostTensor } from '../ir/tensor.js';
 import { dtypeBytes } from '../ir/dtype.js';
 import { contextOf, findOp, OpError, opsetOf, type OpContext } from '../ops/registry.js';
+import type { DimBounds, ShapeArg } from '../compiler/options.js';
 import type { ProgramEvaluator } from '../kernels/ir.js';
+import { rangesOf } from '../kernels/extent.js';
+import { symText } from '../ir/symbolic.js';
 import { evaluateNode } from './evaluate-node.js';
 import { convertTensor } from './convert.js';
+import { InputShapes } from './input-shapes.js';
+import { withSymbolicShapes } from './symbolic-shapes.js';
+import {
+  boundTensor,
+  constantOf,
+  constShapeValue,
+  shapeValueOf,
+  shapeValueType,
+  type ShapeValue,
+} from './shape-values.js';
 import { CONTROL_FLOW_OPS, expandControlFlow, runtimeInputsOf, type ControlFlowEnv } from './control-flow.js';
 
 /**
@@ -27,7 +40,8 @@ const FOLD_LIMIT_BYTES = 16 << 10;
 export interface SpecializeOptions {
   /** runs lowered kernels at compile time, for constant folding (the compiler passes the wasm one) */
   evaluate: ProgramEvaluator;
-  shapes?: Record<string, number[]>;
+  shapes?: Record<string, ShapeArg[]>;
+  dims?: Record<string, DimBounds>;
   consts?: Record<string, HostTensor>;
   onWarning?: (message: string) => void;
   onProgress?: (done: number, total: number) => void;
@@ -49,6 +63,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
         `--const names "${name}", which is not an input of the model (inputs: ${inputNames(graph)})`,
       );
 
+  const inputShapes = new InputShapes(graph.inputs, opts);
   const inputs = [];
   for (const input of graph.inputs) {
     const given = opts.consts?.[input.name];
@@ -57,8 +72,13 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
       given && !opts.shapes?.[input.name] && input.shape.length === 1 && typeof input.shape[0] === 'string'
         ? [sizeOf(given.dims)]
         : undefined;
-    const shape = constLength ?? resolveInputShape(input.name, input.shape, opts);
+    const type = constLength
+      ? { dtype: input.dtype, shape: constLength }
+      : inputShapes.resolve(input.name, input.shape, input.dtype);
+    const shape = type.shape;
     if (given) {
+      if (type.symbolic)
+        throw new Error(`--const ${input.name}: an input given at compile time needs fixed dims, not bounds`);
       if (sizeOf(given.dims) !== sizeOf(shape))
         throw new Error(
           `--const ${input.name}: ${sizeOf(given.dims)} values given, the input [${shape.join(',')}] needs ${sizeOf(shape)}`,
@@ -68,10 +88,14 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
       types.set(input.name, { dtype: t.dtype, shape: [...t.dims] });
       continue;
     }
-    types.set(input.name, { dtype: input.dtype, shape });
+    types.set(input.name, type);
     inputs.push({ name: input.name, dtype: input.dtype, shape });
   }
+  const symbols = inputShapes.declared(graph.inputs.map((i) => i.name));
+  const ranges = rangesOf(symbols);
 
+  const shapeValues = new Map<string, ShapeValue>();
+  const readShapeValue = (n: string) => shapeValues.get(n) ?? constShapeValue(consts.get(n));
   const remaining: Node[] = [];
   const queue = [...graph.nodes];
   let done = 0;
@@ -95,15 +119,27 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     }
     const def = findOp(node.op, node.domain, opset);
     if (!def) throw unsupported(node, opset);
+    // an op's own inference sees a shape value (Reshape's target) at its upper bounds
     const ctx = contextOf(
       node,
       graph.opsets,
       (n) => types.get(n),
-      (n) => consts.get(n),
+      (n) => consts.get(n) ?? (shapeValues.has(n) ? boundTensor(shapeValues.get(n)!, ranges) : undefined),
     );
+    const value = shapeValueOf(node, ctx, readShapeValue, (n) => shapeValues.has(n));
+    if (value) {
+      const constant = constantOf(value);
+      types.set(node.outputs[0], shapeValueType(value));
+      if (constant) consts.set(node.outputs[0], constant);
+      else shapeValues.set(node.outputs[0], value);
+      continue;
+    }
+    checkShapeValueReaders(node, opset, shapeValues);
+    const symbolic = ctx.inputs.some((t) => t?.symbolic) || node.inputs.some((n) => shapeValues.has(n));
     let outTypes: TensorType[];
     try {
       outTypes = def.infer(ctx);
+      if (symbolic) outTypes = withSymbolicShapes(ctx, outTypes, ranges, (n) => shapeValues.get(n)?.values);
     } catch (e) {
       throw nameModelInput(e, { consts, types, graph, kept: remaining });
     }
@@ -116,7 +152,8 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     outTypes.forEach((t) => checkType(t, ctx));
     node.outputs.forEach((name, i) => name !== '' && types.set(name, outTypes[i]));
 
-    const folded = tryFold(def, ctx, outTypes, opts.evaluate);
+    // a value computed from a shape known only at run time is never a compile-time constant
+    const folded = symbolic ? undefined : tryFold(def, ctx, outTypes, opts.evaluate);
     if (folded) {
       node.outputs.forEach((name, i) => name !== '' && consts.set(name, folded[i]));
       continue;
@@ -124,9 +161,14 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     remaining.push(node);
   }
 
-  for (const out of graph.outputs)
+  for (const out of graph.outputs) {
     if (!types.has(out.name))
       throw new Error(`invalid ONNX model: graph output "${out.name}" is never computed`);
+    if (shapeValues.has(out.name))
+      throw new Error(
+        `graph output "${out.name}" is computed from dims known only at run time (${describeShapeValue(shapeValues.get(out.name)!)}); fix the dims with --shape`,
+      );
+  }
 
   return {
     name: graph.name,
@@ -140,6 +182,10 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     nodes: remaining,
     initializers: consts,
     types,
+    ...(symbols.length > 0 && { symbols }),
+    ...(shapeValues.size > 0 && {
+      shapeValueBounds: new Map([...shapeValues].map(([name, v]) => [name, boundTensor(v, ranges)])),
+    }),
   };
 }
 
@@ -204,30 +250,21 @@ function checkType(t: TensorType, ctx: OpContext): void {
     );
 }
 
-function resolveInputShape(name: string, declared: (number | string)[], opts: SpecializeOptions): number[] {
-  const given = opts.shapes?.[name];
-  if (given) {
-    if (given.length !== declared.length)
-      throw new Error(
-        `--shape ${name}: the model declares rank ${declared.length} [${declared.join(',')}], got ${given.length} dims`,
-      );
-    declared.forEach((d, i) => {
-      if (typeof d === 'number' && d !== given[i])
-        throw new Error(`--shape ${name}: dimension ${i} is fixed to ${d} by the model, got ${given[i]}`);
-    });
-  }
-  const shape = given
-    ? [...given]
-    : declared.map((d) => {
-        if (typeof d === 'number') return d;
-        opts.onWarning?.(
-          `input "${name}" has symbolic dimension "${d}"; using 1 (set it with --shape ${name}=...)`,
-        );
-        return 1;
-      });
-  if (!shape.every((d) => Number.isSafeInteger(d) && d >= 0))
-    throw new Error(`input "${name}" has an invalid shape [${shape.join(',')}]`);
-  return shape;
+const describeShapeValue = (v: ShapeValue) => `[${v.values.map(symText).join(', ')}]`;
+
+/** Only a Reshape's target or a Slice's bounds may be a shape value: any other reader would need it as a run-time tensor. */
+function checkShapeValueReaders(node: Node, opset: number, shapeValues: Map<string, ShapeValue>): void {
+  node.inputs.forEach((name, i) => {
+    const v = shapeValues.get(name);
+    const reads =
+      node.domain === '' && ((node.op === 'Reshape' && i === 1) || (node.op === 'Slice' && i >= 1));
+    if (!v || reads) return;
+    throw new OpError(
+      node,
+      opset,
+      `input ${i} ("${name}") is computed from dims known only at run time (${describeShapeValue(v)}); Kiln reads such values only as a Reshape's target shape or a Slice's bounds: fix the dims with --shape`,
+    );
+  });
 }
 
 function unsupported(node: Node, opset: number): Error {

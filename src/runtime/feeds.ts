@@ -3,17 +3,24 @@
  * written to the model's memory, so a bad call leaves the model usable; and every input is copied
  * here, when `run` is called, so a caller changing its buffers afterwards cannot change the run.
  */
-import type { TensorSignature } from '../bundle/manifest.js';
+import type { ShapeDim, TensorSignature } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elements.js';
+import { bindSymbols, formatShape, isSymbolic } from '../bundle/shape-dims.js';
 import { typedFromValues } from './element-values.js';
 import type { ElementArray, Feed } from './types.js';
+
+/** The feeds checked: a copy of each input's bytes in the order of `inputs`, and the shape symbols' values. */
+export interface CheckedFeeds {
+  bytes: Uint8Array[];
+  symbols: Record<string, number>;
+}
 
 /** Checks the feeds and returns a copy of each input's bytes, in the order of `inputs`. */
 export function feedBytes(
   modelName: string,
   inputs: readonly TensorSignature[],
   feeds: Record<string, Feed>,
-): Uint8Array[] {
+): CheckedFeeds {
   const where = `model "${modelName}"`;
   if (typeof feeds !== 'object' || feeds === null)
     throw new Error(`${where}: run() takes an object mapping input names to tensors`);
@@ -23,13 +30,22 @@ export function feedBytes(
       throw new Error(
         `${where}: unknown input "${name}"; the model's inputs are ${inputs.map(describe).join(', ')}`,
       );
-  return inputs.map((sig) => {
+  const given = inputs.map((sig) => {
     // own entries only: a feed inherited from a prototype is not one the caller gave
     const feed = Object.hasOwn(feeds, sig.name) ? feeds[sig.name] : undefined;
     if (feed === undefined)
       throw new Error(`${where}: input "${sig.name}" is missing (expected ${describe(sig)})`);
-    return checkedBytes(`${where}: input "${sig.name}"`, sig, feed);
+    return feed;
   });
+  const bytes = inputs.map((sig, i) => checkedBytes(`${where}: input "${sig.name}"`, sig, given[i]));
+  return {
+    bytes,
+    symbols: bindSymbols(
+      where,
+      inputs,
+      given.map((f) => f.dims),
+    ),
+  };
 }
 
 function checkedBytes(where: string, sig: TensorSignature, feed: Feed): Uint8Array {
@@ -40,12 +56,12 @@ function checkedBytes(where: string, sig: TensorSignature, feed: Feed): Uint8Arr
     throw new Error(`${where} has dtype ${String(feed.dtype)} but the model expects ${dtype}`);
   if (!Array.isArray(feed.dims) || !sameDims(feed.dims, sig.shape))
     throw new Error(
-      `${where} has dims ${formatDims(feed.dims)} but the model expects ${formatDims(sig.shape)}`,
+      `${where} has dims ${formatDims(feed.dims)} but the model expects ${formatShape(sig.shape)}`,
     );
-  const count = elementCount(sig.shape);
+  const count = elementCount(feed.dims);
   if (feed.data.length !== count)
     throw new Error(
-      `${where} has ${feed.data.length} data elements but dims ${formatDims(sig.shape)} need ${count}`,
+      `${where} has ${feed.data.length} data elements but dims ${formatDims(feed.dims)} need ${count}`,
     );
   const Ctor = ELEMENT_ARRAY[dtype];
   if (feed.data instanceof Ctor) return bytesOf(feed.data).slice();
@@ -62,8 +78,15 @@ function bytesOf(a: ElementArray): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
+/** Same rank, static dims equal; a dim known only at run time takes any size (its bounds are checked later). */
+function sameDims(a: readonly number[], b: readonly ShapeDim[]): boolean {
+  return (
+    a.length === b.length &&
+    a.every((d, i) => {
+      const expected = b[i];
+      return isSymbolic(expected) ? Number.isSafeInteger(d) && d >= 0 : d === expected;
+    })
+  );
 }
 
 function formatDims(dims: unknown): string {
@@ -72,6 +95,6 @@ function formatDims(dims: unknown): string {
   return `[${dims.map((d) => (typeof d === 'number' ? d : typeof d === 'string' ? JSON.stringify(d) : typeof d)).join(',')}]`;
 }
 
-export function describe(sig: { name: string; dtype: string; shape: readonly number[] }): string {
-  return `${sig.name} (${sig.dtype}${formatDims(sig.shape)})`;
+export function describe(sig: { name: string; dtype: string; shape: readonly ShapeDim[] }): string {
+  return `${sig.name} (${sig.dtype}${formatShape(sig.shape)})`;
 }

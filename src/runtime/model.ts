@@ -1,13 +1,16 @@
 /** A loaded model: validates feeds, runs them one at a time on its backend, hands out fresh outputs. */
 import type { Manifest } from '../bundle/manifest.js';
 import type { NumericDType } from '../bundle/elements.js';
-import { feedBytes } from './feeds.js';
+import { feedBytes, type CheckedFeeds } from './feeds.js';
 import type { Feed, Model, Tensor, TensorInfo, WasmVariant } from './types.js';
 
 /** What a backend provides once it has loaded a bundle (WasmInstance, WebGpuInstance). */
 export interface BackendInstance {
-  /** one inference: `inputBytes` in the order of manifest.inputs, already validated */
-  run(inputBytes: Uint8Array[]): Record<string, Tensor> | Promise<Record<string, Tensor>>;
+  /** one inference: the inputs' bytes in the order of manifest.inputs and the symbols' values, validated */
+  run(
+    inputBytes: Uint8Array[],
+    symbols: Readonly<Record<string, number>>,
+  ): Record<string, Tensor> | Promise<Record<string, Tensor>>;
   /** frees what the instance holds outside the JS heap (GPU buffers); absent when nothing is held */
   dispose?(): void;
 }
@@ -40,7 +43,7 @@ export class LoadedModel implements Model {
 
   run(feeds: Record<string, Feed>): Promise<Record<string, Tensor>> {
     // checked and copied now, not when the run's turn comes: the caller may reuse its buffers at once
-    let inputBytes: Uint8Array[];
+    let inputBytes: CheckedFeeds;
     try {
       inputBytes = feedBytes(this.name, this.manifest.inputs, feeds);
     } catch (err) {
@@ -51,9 +54,9 @@ export class LoadedModel implements Model {
     return result;
   }
 
-  private runNow(inputBytes: Uint8Array[]): Record<string, Tensor> | Promise<Record<string, Tensor>> {
+  private runNow(inputBytes: CheckedFeeds): Record<string, Tensor> | Promise<Record<string, Tensor>> {
     if (!this.instance) throw new Error(`model "${this.name}" was disposed; load it again to run it`);
-    return this.instance.run(inputBytes);
+    return this.instance.run(inputBytes.bytes, inputBytes.symbols);
   }
 
   dispose(): void {

@@ -1,4 +1,5 @@
 /** The runtime API's types (DESIGN.md §3.2). */
+import type { ShapeDim } from '../bundle/manifest.js';
 import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { Manifest } from '../bundle/manifest.js';
 import type { ElementArray, NumericDType } from '../bundle/elements.js';
@@ -31,7 +32,8 @@ export interface Feed {
 export interface TensorInfo {
   name: string;
   dtype: NumericDType;
-  shape: number[];
+  /** numbers, and `{ name, min, max }` for a dim known only at run time (bounded at compile time) */
+  shape: ShapeDim[];
 }
 
 export type Backend = 'auto' | 'wasm' | 'webgpu';

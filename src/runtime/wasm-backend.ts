@@ -4,7 +4,8 @@
  */
 import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { Manifest, TensorSignature } from '../bundle/manifest.js';
-import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elements.js';
+import { ELEMENT_ARRAY, elementBytes, elementCount, type NumericDType } from '../bundle/elements.js';
+import { dimValue } from '../bundle/shape-dims.js';
 import type { Tensor, WasmVariant } from './types.js';
 import { warmUp } from './warmup.js';
 
@@ -70,17 +71,28 @@ export class WasmInstance {
     return new WasmInstance(manifest, memory, run as () => void);
   }
 
-  /** One inference: `inputBytes` in the order of manifest.inputs, already validated. */
-  run(inputBytes: Uint8Array[]): Record<string, Tensor> {
+  /** One inference: the inputs' bytes in the order of manifest.inputs and the symbols' values, validated. */
+  run(inputBytes: Uint8Array[], symbols: Readonly<Record<string, number>> = {}): Record<string, Tensor> {
+    const dimsBlock = this.manifest.dims;
+    if (dimsBlock)
+      new Int32Array(this.memory.buffer, dimsBlock.offset, dimsBlock.symbols.length).set(
+        dimsBlock.symbols.map((s) => {
+          const value = symbols[s.name];
+          if (value === undefined)
+            throw new Error(`model "${this.manifest.model.name}": no value for shape symbol "${s.name}"`);
+          return value;
+        }),
+      );
     this.manifest.inputs.forEach((sig, i) => this.bytesAt(sig).set(inputBytes[i]));
     callEntry(`model "${this.manifest.model.name}"`, this.manifest.wasm.exports.run, this.runEntry);
     const outputs: Record<string, Tensor> = {};
     for (const sig of this.manifest.outputs) {
       const dtype = sig.dtype as NumericDType;
+      const dims = sig.shape.map((d) => dimValue(d, symbols));
+      const count = elementCount(dims);
       // slice() copies into a fresh, aligned buffer the caller owns; later runs cannot change it
-      const bytes = this.bytesAt(sig).slice();
-      const data = new ELEMENT_ARRAY[dtype](bytes.buffer, 0, elementCount(sig.shape));
-      outputs[sig.name] = { dtype, dims: [...sig.shape], data };
+      const bytes = this.bytesAt(sig).slice(0, count * elementBytes(dtype));
+      outputs[sig.name] = { dtype, dims, data: new ELEMENT_ARRAY[dtype](bytes.buffer, 0, count) };
     }
     return outputs;
   }
@@ -91,6 +103,12 @@ export class WasmInstance {
    */
   warmUp(budgetMs: number): void {
     for (const sig of this.manifest.inputs) this.bytesAt(sig).fill(0);
+    // the symbols at their upper bounds: every loop of the model runs
+    const dimsBlock = this.manifest.dims;
+    if (dimsBlock)
+      new Int32Array(this.memory.buffer, dimsBlock.offset, dimsBlock.symbols.length).set(
+        dimsBlock.symbols.map((s) => s.max),
+      );
     try {
       warmUp(this.runEntry, budgetMs);
     } catch (err) {

@@ -3,6 +3,8 @@
  * memory.weightsOffset, inputs and outputs at their signatures' offsets), the bundle's WGSL module with
  * one compute pipeline per entry point, and the manifest's dispatch schedule.
  */
+import { upperBounds } from '../bundle/shape-dims.js';
+
 import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { Manifest, WebGpuSchedule, WgslDispatch } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elements.js';
@@ -54,6 +56,10 @@ export class WebGpuInstance {
     if (!schedule || files.wgsl === undefined)
       throw new Error(
         `${where}: the bundle has no webgpu schedule and WGSL; compile it with --targets wasm,webgpu`,
+      );
+    if (manifest.dims)
+      throw new Error(
+        `${where}: the bundle has dims known only at run time (${manifest.dims.symbols.map((s) => s.name).join(', ')}), which the webgpu backend does not run yet; use the wasm backend`,
       );
     const device = await openDevice(gpu, schedule.memoryBytes, where);
     try {
@@ -110,7 +116,7 @@ export class WebGpuInstance {
     }
   }
 
-  /** One inference: `inputBytes` in the order of manifest.inputs, already validated. */
+  /** One inference: the inputs' bytes in the order of manifest.inputs, validated (every dim static here). */
   async run(inputBytes: Uint8Array[]): Promise<Record<string, Tensor>> {
     const { inputs, outputs } = this.manifest;
     inputs.forEach((sig, i) => this.device.queue.writeBuffer(this.memory, sig.offset, padded(inputBytes[i])));
@@ -136,8 +142,8 @@ export class WebGpuInstance {
         const bytes = new Uint8Array(mapped, this.stagingOffsets[i], sig.byteLength).slice();
         result[sig.name] = {
           dtype,
-          dims: [...sig.shape],
-          data: new ELEMENT_ARRAY[dtype](bytes.buffer, 0, elementCount(sig.shape)),
+          dims: upperBounds(sig.shape),
+          data: new ELEMENT_ARRAY[dtype](bytes.buffer, 0, elementCount(upperBounds(sig.shape))),
         };
       });
       return result;

@@ -18,13 +18,20 @@ import {
   parseEmbeddingsRequest,
 } from './embeddings.js';
 import { HttpError } from './http-error.js';
-import { buildInferResponse, parseInferRequest, type ParsedInfer, type ServedSignature } from './infer.js';
+import {
+  buildInferResponse,
+  parseInferRequest,
+  servedTensor,
+  type ParsedInfer,
+  type ServedSignature,
+} from './infer.js';
 import { isTextInfer, parseTextInfer } from './text-infer.js';
 import { jsonLineLogger, type RequestLogger } from './log.js';
 import { Metrics, type ModelMetrics } from './metrics.js';
 import { DEFAULT_MAX_QUEUE, QueueFullError, RunQueue } from './queue.js';
 import { ModelRegistry, type ServedModel } from './registry.js';
 import { SERVER_VERSION } from './version.js';
+import { fixedShape } from '../bundle/manifest.js';
 
 export type { BatchingOptions } from './batching.js';
 export type { ServedModel } from './registry.js';
@@ -190,7 +197,10 @@ export function createApp(options: AppOptions): Hono<Env> {
     let failed = true;
     try {
       const output = embeddingOutput(served.model);
-      const width = served.model.outputs.find((o) => o.name === output.name)!.shape[1];
+      const width = fixedShape(
+        served.model.outputs.find((o) => o.name === output.name)!.shape,
+        `output "${output.name}"`,
+      )[1];
       if (request.dimensions !== undefined && request.dimensions > width)
         throw new HttpError(
           400,
@@ -264,7 +274,7 @@ async function embed(
 ): Promise<Float32Array[]> {
   const tokenizer = await entry.tokenizer();
   const ids = served.model.inputs.find((i) => i.name === tokenizer.info.inputs.ids)!;
-  const perRun = served.batching?.maxBatch ?? ids.shape[0];
+  const perRun = served.batching?.maxBatch ?? fixedShape(ids.shape, `input "${ids.name}"`)[0];
   const chunks = Array.from({ length: Math.ceil(encodings.length / perRun) }, (_, i) =>
     encodings.slice(i * perRun, (i + 1) * perRun),
   );
@@ -307,7 +317,11 @@ function entryOf(served: ServedModel, metrics: Metrics, maxQueue: number): Entry
   if (!batching) {
     const queue = new RunQueue({ label, maxQueue, onStart });
     return {
-      signature: { name: model.name, inputs: model.inputs, outputs: model.outputs },
+      signature: {
+        name: model.name,
+        inputs: model.inputs.map(servedTensor),
+        outputs: model.outputs.map(servedTensor),
+      },
       metrics: series,
       tokenizer: loadTokenizer,
       run: (request) =>

@@ -8,6 +8,7 @@
 import { ELEMENT_ARRAY, elementBytes, elementCount } from '../bundle/elements.js';
 import type { Model, Tensor, TensorInfo } from '../runtime/index.js';
 import { QueueFullError, type RunQueue } from './queue.js';
+import { formatShape, upperBounds } from '../bundle/shape-dims.js';
 
 export interface BatchingOptions {
   /** the leading dimension every input and output of the model was compiled with */
@@ -26,19 +27,23 @@ export const BATCH_DIM = -1;
  * input and output was compiled at `maxBatch` rows. Takes a loaded Model or a bundle's manifest
  * signature, so `kiln deploy --max-batch` refuses the same bundles the server would.
  */
+type Batched<T> = Omit<T, 'shape'> & { shape: number[] };
+
 export function batchedTensors<T extends Pick<TensorInfo, 'name' | 'shape'>>(
   model: { name: string; inputs: readonly T[]; outputs: readonly T[] },
   maxBatch: number,
-): { inputs: T[]; outputs: T[] } {
+): { inputs: Batched<T>[]; outputs: Batched<T>[] } {
   if (!Number.isInteger(maxBatch) || maxBatch < 1)
     throw new Error(`serve: maxBatch must be an integer ≥ 1, got ${maxBatch}`);
-  const batched = (kind: string) => (t: T) => {
-    if (t.shape[0] !== maxBatch)
-      throw new Error(
-        `model "${model.name}": ${kind} "${t.name}" has shape [${t.shape.join(',')}], but batching with max batch ${maxBatch} needs every input and output to lead with ${maxBatch}; compile it with --shape NAME=${maxBatch},... or serve it without --max-batch`,
-      );
-    return { ...t, shape: [BATCH_DIM, ...t.shape.slice(1)] };
-  };
+  const batched =
+    (kind: string) =>
+    (t: T): Batched<T> => {
+      if (t.shape[0] !== maxBatch || t.shape.some((d) => typeof d !== 'number'))
+        throw new Error(
+          `model "${model.name}": ${kind} "${t.name}" has shape ${formatShape(t.shape)}, but batching with max batch ${maxBatch} needs every input and output to lead with ${maxBatch}; compile it with --shape NAME=${maxBatch},... or serve it without --max-batch`,
+        );
+      return { ...t, shape: [BATCH_DIM, ...(t.shape.slice(1) as number[])] };
+    };
   return { inputs: model.inputs.map(batched('input')), outputs: model.outputs.map(batched('output')) };
 }
 
@@ -153,7 +158,9 @@ export class Batcher {
     const feeds: Record<string, Tensor> = {};
     for (const info of this.options.model.inputs) {
       // fresh, so the rows past the last request are zeros
-      const bytes = new Uint8Array(elementCount(info.shape) * elementBytes(info.dtype));
+      // a batched model's dims are all static (batchedTensors)
+      const dims = upperBounds(info.shape);
+      const bytes = new Uint8Array(elementCount(dims) * elementBytes(info.dtype));
       let at = 0;
       for (const w of batch) {
         const part = w.feeds[info.name].data;
@@ -162,8 +169,8 @@ export class Batcher {
       }
       feeds[info.name] = {
         dtype: info.dtype,
-        dims: info.shape,
-        data: new ELEMENT_ARRAY[info.dtype](bytes.buffer, 0, elementCount(info.shape)),
+        dims,
+        data: new ELEMENT_ARRAY[info.dtype](bytes.buffer, 0, elementCount(dims)),
       };
     }
     return this.options.run(feeds);

@@ -15,12 +15,29 @@ export interface RequestedOutput {
   binary: boolean;
 }
 
+/**
+ * A model's tensor as served: BATCH_DIM (-1) marks a dim of any size, the protocol's convention (a dim
+ * known only at run time, whose bounds the runtime checks, or with dynamic batching the leading dim).
+ */
+export interface ServedTensor {
+  name: string;
+  dtype: TensorInfo['dtype'];
+  shape: number[];
+}
+
+/** The model's tensors as served without batching: dims known only at run time become BATCH_DIM. */
+export const servedTensor = ({ name, dtype, shape }: TensorInfo): ServedTensor => ({
+  name,
+  dtype,
+  shape: shape.map((d) => (typeof d === 'number' ? d : BATCH_DIM)),
+});
+
 /** What requests are checked against: a model's tensors as served. */
 export interface ServedSignature {
   name: string;
   /** with dynamic batching, each leads with BATCH_DIM */
-  inputs: TensorInfo[];
-  outputs: TensorInfo[];
+  inputs: ServedTensor[];
+  outputs: ServedTensor[];
   /** with dynamic batching: the most rows one request may carry */
   maxBatch?: number;
 }
@@ -38,7 +55,7 @@ type Json = Record<string, unknown>;
 
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const formatShape = (shape: readonly unknown[]) => `[${shape.join(',')}]`;
-const signature = (t: TensorInfo) => `${t.name} (${DATATYPE_OF[t.dtype]}${formatShape(t.shape)})`;
+const signature = (t: ServedTensor) => `${t.name} (${DATATYPE_OF[t.dtype]}${formatShape(t.shape)})`;
 
 export function parseInferRequest(model: ServedSignature, json: unknown, binary: Uint8Array): ParsedInfer {
   if (!isObject(json)) throw badRequest(`the request must be a JSON object, got ${typeName(json)}`);
@@ -104,7 +121,7 @@ function optionalParameters(where: string, parameters: unknown): Json {
  * The shape an input declares, after checking it and the datatype against the model's signature; a
  * BATCH_DIM there accepts 1..maxBatch rows.
  */
-function checkDeclared(info: TensorInfo, input: Json, model: ServedSignature): number[] {
+function checkDeclared(info: ServedTensor, input: Json, model: ServedSignature): number[] {
   const where = `input "${info.name}"`;
   const expected = DATATYPE_OF[info.dtype];
   if (typeof input.datatype !== 'string' || !PROTOCOL_DATATYPES.includes(input.datatype))
@@ -125,14 +142,18 @@ function checkDeclared(info: TensorInfo, input: Json, model: ServedSignature): n
     throw badRequest(
       `${where} has shape ${formatShape(shape)} but the model expects ${formatShape(info.shape)}`,
     );
-  if (info.shape[0] === BATCH_DIM && (shape[0] < 1 || shape[0] > model.maxBatch!))
+  if (
+    model.maxBatch !== undefined &&
+    info.shape[0] === BATCH_DIM &&
+    (shape[0] < 1 || shape[0] > model.maxBatch)
+  )
     throw badRequest(
       `${where} has ${shape[0]} rows but model "${model.name}" takes 1 to ${model.maxBatch} rows per request (its max batch)${shape[0] > 1 ? '; split the request' : ''}`,
     );
   return shape;
 }
 
-function jsonTensor(info: TensorInfo, dims: number[], input: Json) {
+function jsonTensor(info: ServedTensor, dims: number[], input: Json) {
   const where = `input "${info.name}"`;
   if (input.data === undefined)
     throw badRequest(
@@ -146,7 +167,7 @@ function jsonTensor(info: TensorInfo, dims: number[], input: Json) {
 }
 
 function binaryTensor(
-  info: TensorInfo,
+  info: ServedTensor,
   dims: number[],
   input: Json,
   size: unknown,

@@ -1,8 +1,9 @@
 /** The served models by name and version, and the protocol's model metadata. */
-import type { Model, TensorInfo } from '../runtime/index.js';
+import type { Model } from '../runtime/index.js';
 import type { BatchingOptions } from './batching.js';
 import { DATATYPE_OF } from './datatypes.js';
 import { HttpError } from './http-error.js';
+import type { ServedTensor } from './infer.js';
 
 export interface ServedModel {
   /** the name in URLs; usually the bundle manifest's model name */
@@ -61,8 +62,8 @@ export class ModelRegistry {
   }
 
   /** The protocol's model metadata; `signature` is the model's tensors as served (batched: leading -1). */
-  metadata(served: ServedModel, signature: { inputs: TensorInfo[]; outputs: TensorInfo[] }) {
-    const tensor = ({ name, dtype, shape }: TensorInfo) => ({
+  metadata(served: ServedModel, signature: { inputs: ServedTensor[]; outputs: ServedTensor[] }) {
+    const tensor = ({ name, dtype, shape }: ServedTensor) => ({
       name,
       datatype: DATATYPE_OF[dtype],
       shape: [...shape],

@@ -129,3 +129,138 @@ export function attentionModel(): Uint8Array {
     ],
   });
 }
+
+/**
+ * A BERT-style encoder layer exported with dynamic `batch` and `seq` axes: token embedding (Gather),
+ * the decomposed LayerNorm, multi-head attention with an attention mask ([batch, seq] of 0/1, int64),
+ * an erf-GELU feed-forward block and LayerNormalization. With `exporterShapes` the attention's Reshape
+ * targets come from the tensors' shapes as PyTorch exports them (Shape → Gather → Unsqueeze → Concat).
+ */
+export function encoderModel(options: { exporterShapes?: boolean } = {}): Uint8Array {
+  const r = seededRandom(4);
+  const [V, D, H, F] = [50, 32, 4, 64];
+  const dh = D / H;
+  const w = (name: string, dims: number[], scale: number) => ({ name, tensor: randomTensor(dims, r, scale) });
+  const ints = (name: string, v: number[]) => ({ name, tensor: tensorFromNumbers('int64', [v.length], v) });
+  const scalar = (name: string, v: number) => ({ name, tensor: tensorFromNumbers('float32', [], [v]) });
+  const linear = (x: string, wName: string, bName: string, y: string) => [
+    { op: 'MatMul', inputs: [x, wName], outputs: [`${y}_mm`] },
+    { op: 'Add', inputs: [`${y}_mm`, bName], outputs: [y] },
+  ];
+  /** `y` = Concat(x.shape[0], x.shape[1], tail): the target of a Reshape keeping batch and seq. */
+  const leadingDims = (x: string, tail: string, y: string) =>
+    options.exporterShapes
+      ? [
+          { op: 'Shape', inputs: [x], outputs: [`${y}_shape`] },
+          { op: 'Gather', inputs: [`${y}_shape`, 'zero'], outputs: [`${y}_b`], attrs: { axis: { i: 0 } } },
+          { op: 'Gather', inputs: [`${y}_shape`, 'one_i'], outputs: [`${y}_s`], attrs: { axis: { i: 0 } } },
+          { op: 'Unsqueeze', inputs: [`${y}_b`, 'axis0'], outputs: [`${y}_b1`] },
+          { op: 'Unsqueeze', inputs: [`${y}_s`, 'axis0'], outputs: [`${y}_s1`] },
+          { op: 'Concat', inputs: [`${y}_b1`, `${y}_s1`, tail], outputs: [y], attrs: { axis: { i: 0 } } },
+        ]
+      : [{ op: 'Concat', inputs: ['keep2', tail], outputs: [y], attrs: { axis: { i: 0 } } }];
+  const heads = (x: string, y: string, perm: number[]) => [
+    ...leadingDims(x, 'heads_tail', `${y}_target`),
+    { op: 'Reshape', inputs: [x, `${y}_target`], outputs: [`${y}_r`] },
+    { op: 'Transpose', inputs: [`${y}_r`], outputs: [y], attrs: { perm: { ints: perm } } },
+  ];
+  const scalarInt = (name: string, v: number) => ({ name, tensor: tensorFromNumbers('int64', [], [v]) });
+  return buildModel({
+    name: 'encoder',
+    inputs: [
+      { name: 'input_ids', dtype: 'int64', shape: ['batch', 'seq'] },
+      { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'seq'] },
+    ],
+    outputs: [{ name: 'hidden', dtype: 'float32', shape: ['batch', 'seq', D] }],
+    initializers: [
+      w('word_emb', [V, D], 1),
+      w('wq', [D, D], 0.3),
+      w('bq', [D], 0.1),
+      w('wk', [D, D], 0.3),
+      w('bk', [D], 0.1),
+      w('wv', [D, D], 0.3),
+      w('bv', [D], 0.1),
+      w('wo', [D, D], 0.3),
+      w('bo', [D], 0.1),
+      w('w1', [D, F], 0.3),
+      w('b1', [F], 0.1),
+      w('w2', [F, D], 0.3),
+      w('b2', [D], 0.1),
+      w('g0', [D], 1),
+      w('beta0', [D], 0.1),
+      w('g1', [D], 1),
+      w('beta1', [D], 0.1),
+      w('g2', [D], 1),
+      w('beta2', [D], 0.1),
+      ints('mask_axes', [1, 2]),
+      ints('keep2', [0, 0]),
+      ints('heads_tail', [H, dh]),
+      ints('merged_tail', [D]),
+      ints('axis0', [0]),
+      scalarInt('zero', 0),
+      scalarInt('one_i', 1),
+      scalar('one', 1),
+      scalar('two', 2),
+      scalar('half', 0.5),
+      scalar('eps', 1e-5),
+      scalar('neg', -10000),
+      scalar('sqrt_dh', Math.sqrt(dh)),
+      scalar('sqrt2', Math.SQRT2),
+    ],
+    nodes: [
+      { op: 'Gather', inputs: ['word_emb', 'input_ids'], outputs: ['emb'] },
+      // LayerNorm as exporters decompose it
+      { op: 'ReduceMean', inputs: ['emb'], outputs: ['mu'], attrs: { axes: { ints: [-1] } } },
+      { op: 'Sub', inputs: ['emb', 'mu'], outputs: ['centered'] },
+      { op: 'Pow', inputs: ['centered', 'two'], outputs: ['sq'] },
+      { op: 'ReduceMean', inputs: ['sq'], outputs: ['var'], attrs: { axes: { ints: [-1] } } },
+      { op: 'Add', inputs: ['var', 'eps'], outputs: ['var_eps'] },
+      { op: 'Sqrt', inputs: ['var_eps'], outputs: ['std'] },
+      { op: 'Div', inputs: ['centered', 'std'], outputs: ['normed'] },
+      { op: 'Mul', inputs: ['normed', 'g0'], outputs: ['scaled'] },
+      { op: 'Add', inputs: ['scaled', 'beta0'], outputs: ['x0'] },
+      // additive attention mask: [batch, 1, 1, seq], 0 where attended, -10000 where masked
+      { op: 'Unsqueeze', inputs: ['attention_mask', 'mask_axes'], outputs: ['mask4'] },
+      { op: 'Cast', inputs: ['mask4'], outputs: ['maskf'], attrs: { to: { i: 1 } } },
+      { op: 'Sub', inputs: ['one', 'maskf'], outputs: ['inverted'] },
+      { op: 'Mul', inputs: ['inverted', 'neg'], outputs: ['mask_add'] },
+      ...linear('x0', 'wq', 'bq', 'q0'),
+      ...linear('x0', 'wk', 'bk', 'k0'),
+      ...linear('x0', 'wv', 'bv', 'v0'),
+      ...heads('q0', 'q', [0, 2, 1, 3]),
+      ...heads('k0', 'kt', [0, 2, 3, 1]),
+      ...heads('v0', 'v', [0, 2, 1, 3]),
+      { op: 'MatMul', inputs: ['q', 'kt'], outputs: ['s0'] },
+      { op: 'Div', inputs: ['s0', 'sqrt_dh'], outputs: ['s1'] },
+      { op: 'Add', inputs: ['s1', 'mask_add'], outputs: ['s2'] },
+      { op: 'Softmax', inputs: ['s2'], outputs: ['p'], attrs: { axis: { i: -1 } } },
+      { op: 'MatMul', inputs: ['p', 'v'], outputs: ['ctx0'] },
+      { op: 'Transpose', inputs: ['ctx0'], outputs: ['ctx1'], attrs: { perm: { ints: [0, 2, 1, 3] } } },
+      ...leadingDims('ctx1', 'merged_tail', 'merged_target'),
+      { op: 'Reshape', inputs: ['ctx1', 'merged_target'], outputs: ['ctx2'] },
+      ...linear('ctx2', 'wo', 'bo', 'attn'),
+      { op: 'Add', inputs: ['attn', 'x0'], outputs: ['res1'] },
+      {
+        op: 'LayerNormalization',
+        inputs: ['res1', 'g1', 'beta1'],
+        outputs: ['x1'],
+        attrs: { axis: { i: -1 }, epsilon: { f: 1e-5 } },
+      },
+      ...linear('x1', 'w1', 'b1', 'h0'),
+      // GELU, erf form
+      { op: 'Div', inputs: ['h0', 'sqrt2'], outputs: ['h_scaled'] },
+      { op: 'Erf', inputs: ['h_scaled'], outputs: ['h_erf'] },
+      { op: 'Add', inputs: ['h_erf', 'one'], outputs: ['h_erf1'] },
+      { op: 'Mul', inputs: ['h0', 'h_erf1'], outputs: ['h_prod'] },
+      { op: 'Mul', inputs: ['h_prod', 'half'], outputs: ['h1'] },
+      ...linear('h1', 'w2', 'b2', 'ffn'),
+      { op: 'Add', inputs: ['ffn', 'x1'], outputs: ['res2'] },
+      {
+        op: 'LayerNormalization',
+        inputs: ['res2', 'g2', 'beta2'],
+        outputs: ['hidden'],
+        attrs: { axis: { i: -1 }, epsilon: { f: 1e-5 } },
+      },
+    ],
+  });
+}

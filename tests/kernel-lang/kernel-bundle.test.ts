@@ -99,6 +99,9 @@ describe('bad input: a usage error, nothing written', () => {
     );
     const noKernel = await compile(SWISH_FILE);
     expect(noKernel.stderr).toContain('is a kernel file: pass --kernel NAME');
+    const ranged = await compile(SWISH_FILE, '--kernel', 'Swish', '--shape', 'x=1..8');
+    expect(ranged.code).toBe(2);
+    expect(ranged.stderr).toContain('--kernel takes fixed shapes: --shape x gives a range');
   });
 
   it("a shape the kernel's shape function refuses names the kernel file", async () => {

@@ -11,7 +11,8 @@ import { readServedBundles } from '../../src/deploy/bundles.js';
 import { buildWorker, type WorkerBuildOptions } from '../../src/deploy/worker-build.js';
 import { CONTRACT_ENV, describeContract } from '../serve/contract.js';
 import { describeEmbeddingsContract } from '../serve/embeddings-contract.js';
-import { compileMlp } from '../serve/fixture.js';
+import { compileMlp, compileMlpBatches } from '../serve/fixture.js';
+
 import { expectWorkerBatches } from './batching-check.js';
 import { runWorkerDir } from './miniflare.js';
 
@@ -84,6 +85,42 @@ it('batches concurrent requests inside workerd with KILN_MAX_BATCH, each request
   } finally {
     await worker.stop();
     await mlp4.cleanup();
+  }
+});
+
+it('serves a model compiled with --dim batch=1..8 inside workerd at two batch sizes, -1 in its metadata', async () => {
+  const mlp = await compileMlpBatches(1, 8);
+  const worker = await startWorker(mlp.dir, {}, { relaxed: false });
+  try {
+    const metadata = await (await worker.send('/v2/models/mlp')).json();
+    expect(metadata.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 64] }]);
+    for (const rows of [1, 3]) {
+      const data = Array.from({ length: rows * 64 }, (_, i) => Math.cos(i * 0.21));
+      const response = await worker.send('/v2/models/mlp/infer', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inputs: [{ name: 'x', shape: [rows, 64], datatype: 'FP32', data }] }),
+      });
+      expect(response.status).toBe(200);
+      const [output] = (await response.json()).outputs;
+      const local = await mlp.model.run({
+        x: { dtype: 'float32', dims: [rows, 64], data: Float32Array.from(data) },
+      });
+      expect(output.shape).toEqual([rows, 10]);
+      expect(output.data).toEqual(Array.from(local.probs.data as Float32Array));
+    }
+    const outside = await worker.send('/v2/models/mlp/infer', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        inputs: [{ name: 'x', shape: [9, 64], datatype: 'FP32', data: new Array(9 * 64).fill(0) }],
+      }),
+    });
+    expect(outside.status).toBe(400);
+    expect((await outside.json()).error).toContain('outside the bounds of "batch" (1..8)');
+  } finally {
+    await worker.stop();
+    await mlp.cleanup();
   }
 });
 

@@ -25,11 +25,10 @@ export interface CompiledBundle {
 async function compileToDir(
   bytes: Uint8Array,
   name: string,
-  shapes?: Record<string, number[]>,
   options: CompileOptions = {},
 ): Promise<CompiledBundle> {
   const dir = await mkdtemp(join(tmpdir(), `kiln-serve-${name}-`));
-  await writeBundle(dir, await compileModel(bytes, { name, shapes, ...options }));
+  await writeBundle(dir, await compileModel(bytes, { name, ...options }));
   const model = await loadModel(dir);
   return { dir, model, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -37,13 +36,20 @@ async function compileToDir(
 /** models/mlp.onnx (x [batch,64] → probs [batch,10]), at batch 1 unless `batch` is given. */
 export async function compileMlp(batch?: number): Promise<CompiledBundle> {
   const bytes = new Uint8Array(await readFile(join(ROOT, 'models/mlp.onnx')));
-  return compileToDir(bytes, 'mlp', batch === undefined ? undefined : { x: [batch, 64] });
+  return compileToDir(bytes, 'mlp', batch === undefined ? {} : { shapes: { x: [batch, 64] } });
+}
+
+/** models/mlp.onnx compiled once for every batch in min..max (`--dim batch=MIN..MAX`). */
+export async function compileMlpBatches(min: number, max: number): Promise<CompiledBundle> {
+  const bytes = new Uint8Array(await readFile(join(ROOT, 'models/mlp.onnx')));
+  return compileToDir(bytes, 'mlp', { dims: { batch: { min, max } } });
 }
 
 /** The text encoder at [TEXT_BATCH, TEXT_SEQUENCE] with its WordPiece tokenizer, pooled and normalized in the graph. */
 export const [TEXT_BATCH, TEXT_SEQUENCE] = [2, 16];
 export async function compileText(): Promise<CompiledBundle> {
-  return compileToDir(textEncoder(), 'text', textShapes(TEXT_BATCH, TEXT_SEQUENCE), {
+  return compileToDir(textEncoder(), 'text', {
+    shapes: textShapes(TEXT_BATCH, TEXT_SEQUENCE),
     tokenizer: wordPieceTokenizer(),
     task: { name: 'feature-extraction', pooling: 'mean', normalize: true },
     relaxed: false,

@@ -98,6 +98,19 @@ describe('kiln compile/inspect of text models', () => {
     expect(r.stderr).toBe(
       `kiln: --tokenizer: the tokenizer's vocabulary has ${textVocab().length} tokens but the model's embedding table has 40 rows: it is not this model's tokenizer\n`,
     );
+    const ranged = await runKiln([
+      'compile',
+      join(dir, 'enc.onnx'),
+      '-o',
+      join(dir, 'no'),
+      ...['--shape', 'input_ids=1,1..8', '--shape', 'attention_mask=1,1..8', '--no-relaxed'],
+      '--tokenizer',
+      join(dir, 'tokenizer.json'),
+    ]);
+    expect(ranged.code).toBe(1);
+    expect(ranged.stderr).toContain(
+      'kiln: --tokenizer: the "input_ids" input has dims known only at run time, which text models do not support yet',
+    );
     const stray = await runKiln(['compile', join(dir, 'enc.onnx'), '-o', join(dir, 'no'), '--normalize']);
     expect(stray.code).not.toBe(0);
     expect(stray.stderr).toContain('--normalize needs --task');

@@ -11,6 +11,7 @@ import type { HostTensor } from '../../src/ir/tensor.js';
 import type { Feed, Tensor } from '../../src/runtime/index.js';
 import { compareTensors } from '../../scripts/compare.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { upperBounds } from '../../src/bundle/shape-dims.js';
 
 export { nodeGpu } from '../../src/cli/gpu.js';
 
@@ -30,7 +31,9 @@ export async function compileBoth(name: string): Promise<BundleFiles> {
 /** One seeded random float32 tensor per input of the bundle. */
 export function randomFeeds(files: BundleFiles, seed: number): Record<string, HostTensor> {
   const rand = seededRandom(seed);
-  return Object.fromEntries(files.manifest.inputs.map((s) => [s.name, randomTensor(s.shape, rand)]));
+  return Object.fromEntries(
+    files.manifest.inputs.map((s) => [s.name, randomTensor(upperBounds(s.shape), rand)]),
+  );
 }
 
 export const asFeeds = (feeds: Record<string, HostTensor>) => feeds as Record<string, Feed>;

@@ -5,7 +5,15 @@ import type { CompileOptions } from '../../compiler/options.js';
 import { checkBundleTarget, writeBundle } from '../../bundle/node.js';
 import { isSafeModelName, SAFE_MODEL_NAME_RULE } from '../../bundle/model-name.js';
 import { fileError } from '../../text/file-error.js';
-import { onePositional, parseChoice, parseCommandArgs, parseNumberList, splitAssignment } from '../args.js';
+import {
+  onePositional,
+  parseBounds,
+  parseChoice,
+  parseCommandArgs,
+  parseNumberList,
+  parseShapeList,
+  splitAssignment,
+} from '../args.js';
 import { UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
 import { formatBytes, plural, print, warn, type Command } from '../command.js';
@@ -14,7 +22,7 @@ import type { BundleFiles } from '../../bundle/files.js';
 import { INT8_SAMPLES, INT8_TOLERANCE, measureInt8Error } from '../int8-error.js';
 
 const usage =
-  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--const NAME=V0,V1,..]... [--kernels FILE.ts]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force] [--tokenizer tokenizer.json] [--task feature-extraction|text-classification [--pooling mean|cls] [--normalize] [--labels A,B,..|--config config.json]]\n' +
+  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--dim SYMBOL=MIN..MAX]... [--const NAME=V0,V1,..]... [--kernels FILE.ts]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force] [--tokenizer tokenizer.json] [--task feature-extraction|text-classification [--pooling mean|cls] [--normalize] [--labels A,B,..|--config config.json]]\n' +
   '  kiln compile KERNELS.ts --kernel NAME -o DIR --shape INPUT=D0,D1,.. (each input) [--targets wasm,webgpu] [--name NAME] [--force]';
 
 const TARGETS = ['wasm', 'webgpu'] as const;
@@ -32,6 +40,7 @@ export const compileCommand: Command = {
       {
         out: { type: 'string', short: 'o' },
         shape: { type: 'string', multiple: true },
+        dim: { type: 'string', multiple: true },
         const: { type: 'string', multiple: true },
         kernels: { type: 'string', multiple: true },
         kernel: { type: 'string' },
@@ -76,7 +85,13 @@ export const compileCommand: Command = {
       shapes: Object.fromEntries(
         (values.shape ?? []).map((arg) => {
           const [name, dims] = splitAssignment('--shape', arg, usage);
-          return [name, parseNumberList('--shape', arg, dims, usage, true)];
+          return [name, parseShapeList(arg, dims, usage)];
+        }),
+      ),
+      dims: Object.fromEntries(
+        (values.dim ?? []).map((arg) => {
+          const [name, bounds] = splitAssignment('--dim', arg, usage);
+          return [name, parseBounds('--dim', arg, bounds, usage)];
         }),
       ),
       // The CLI cannot know an input's dtype or shape: it passes float64 values as a flat list and

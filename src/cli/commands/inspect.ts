@@ -4,6 +4,8 @@ import { verifyBundle } from '../../bundle/verify.js';
 import type { TensorSignature, TextTask, TokenizerInfo } from '../../bundle/manifest.js';
 import { onePositional, parseCommandArgs } from '../args.js';
 import { formatBytes, plural, print, printJson, type Command } from '../command.js';
+import { formatShape } from '../../bundle/shape-dims.js';
+import type { ShapeDim } from '../../bundle/manifest.js';
 
 const usage = 'kiln inspect DIR [--json]';
 
@@ -40,6 +42,8 @@ export const inspectCommand: Command = {
         persistentBytes: m.memory.persistentBytes,
         arenaBytes: m.memory.arenaBytes,
         arenaUnplannedBytes: m.memory.arenaUnplannedBytes,
+        // planned for these bounds of the dims known only at run time
+        ...(m.dims && { atBounds: m.dims.symbols }),
       },
       wasmBytes: files.wasm.byteLength,
       ...(m.wasm.relaxed && {
@@ -51,8 +55,8 @@ export const inspectCommand: Command = {
     };
     if (values.json) return printJson(info);
 
-    const tensor = (s: { name: string; dtype: string; shape: number[] }) =>
-      `  ${s.name}: ${s.dtype}[${s.shape.join(',')}]`;
+    const tensor = (s: { name: string; dtype: string; shape: ShapeDim[] }) =>
+      `  ${s.name}: ${s.dtype}${formatShape(s.shape)}`;
     const { arenaBytes, arenaUnplannedBytes } = info.memory;
     const saved =
       arenaUnplannedBytes > 0 ? ` (${Math.round((1 - arenaBytes / arenaUnplannedBytes) * 100)}% saved)` : '';
@@ -65,7 +69,7 @@ export const inspectCommand: Command = {
       ...info.outputs.map(tensor),
       `weights:  ${plural(info.weights.count, 'tensor')}, ${formatBytes(info.weights.bytes)}`,
       `arena:    ${formatBytes(arenaBytes)} planned vs ${formatBytes(arenaUnplannedBytes)} unplanned${saved}`,
-      `memory:   ${formatBytes(info.memory.totalBytes)} in all`,
+      `memory:   ${formatBytes(info.memory.totalBytes)} in all${m.dims ? `, at the upper bounds of ${m.dims.symbols.map((d) => `${d.name} ${d.min}..${d.max}`).join(', ')}` : ''}`,
       `wasm:     ${m.wasm.file} ${formatBytes(info.wasmBytes)} (SIMD128)`,
       info.relaxedWasm
         ? `          ${info.relaxedWasm.file} ${formatBytes(info.relaxedWasm.bytes)} (relaxed SIMD, where the engine has it)`

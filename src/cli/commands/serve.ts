@@ -11,6 +11,7 @@ import { print, warn, type Command } from '../command.js';
 import { UsageError } from '../errors.js';
 import { nodeGpu } from '../gpu.js';
 import { variantNote } from '../variant.js';
+import { upperBounds } from '../../bundle/shape-dims.js';
 
 const usage =
   'kiln serve DIR... [--port 8080] [--host 127.0.0.1] [--backend auto|wasm|webgpu] [--max-body-mb 64] [--max-queue 64] [--max-batch N [--batch-delay-ms 2]] [--cors ORIGIN]... [--header-timeout-ms 10000] [--request-timeout-ms 60000] [--idle-timeout-ms 5000] [--max-connections 1000]';
@@ -155,9 +156,10 @@ function signature(model: Model): string {
  */
 export function curlExample(url: string, model: Model, withKey: boolean): string {
   const inputs = model.inputs.map((t) => {
-    const count = t.shape.reduce((a, b) => a * b, 1);
+    const shape = upperBounds(t.shape);
+    const count = shape.reduce((a, b) => a * b, 1);
     const zero = t.dtype === 'bool' ? 'false' : '0';
-    return `{name:${JSON.stringify(t.name)},shape:${JSON.stringify(t.shape)},datatype:"${DATATYPE_OF[t.dtype]}",data:Array(${count}).fill(${zero})}`;
+    return `{name:${JSON.stringify(t.name)},shape:${JSON.stringify(shape)},datatype:"${DATATYPE_OF[t.dtype]}",data:Array(${count}).fill(${zero})}`;
   });
   const script = `process.stdout.write(JSON.stringify({inputs:[${inputs.join(',')}]}))`;
   const auth = withKey ? ` -H "Authorization: Bearer $KILN_API_KEY"` : '';

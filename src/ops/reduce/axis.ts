@@ -1,6 +1,6 @@
 /** Viewing a tensor as [outer, D, inner] around one axis: the layout ArgMax, Softmax and CumSum walk. */
 import { sizeOf } from '../../ir/tensor.js';
-import type { Expr } from '../../kernels/ir.js';
+import type { Expr, Extent } from '../../kernels/ir.js';
 import { add, i32, mul } from '../../kernels/build.js';
 
 export interface AxisSplit {
@@ -10,13 +10,26 @@ export interface AxisSplit {
   inner: number;
 }
 
+/** The same view with extents that may be known only at run time (shape expressions). */
+export interface ExtentSplit {
+  outer: Extent;
+  d: Extent;
+  inner: Extent;
+}
+
 export function splitAt(shape: readonly number[], axis: number, coerce2d = false): AxisSplit {
   return coerce2d
     ? { outer: sizeOf(shape.slice(0, axis)), d: sizeOf(shape.slice(axis)), inner: 1 }
     : { outer: sizeOf(shape.slice(0, axis)), d: shape[axis], inner: sizeOf(shape.slice(axis + 1)) };
 }
 
+const extent = (n: Extent): Expr => (typeof n === 'number' ? i32(n) : n);
+
 /** Linear index of (o, r, i) in the [outer, D, inner] view. */
-export function splitIndex(s: AxisSplit, o: Expr, r: Expr, i: Expr): Expr {
-  return add(add(mul(o, i32(s.d * s.inner)), mul(r, i32(s.inner))), i);
+export function splitIndex(s: ExtentSplit, o: Expr, r: Expr, i: Expr): Expr {
+  const row =
+    typeof s.d === 'number' && typeof s.inner === 'number'
+      ? i32(s.d * s.inner)
+      : mul(extent(s.d), extent(s.inner));
+  return add(add(mul(o, row), mul(r, extent(s.inner))), i);
 }

@@ -25,9 +25,9 @@ import {
 import { OpError, attrInt, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
 import { FLOATS, typedInput } from '../elementwise/common.js';
 import { k } from '../elementwise/scalar.js';
-import { splitAt, splitIndex, type AxisSplit } from './axis.js';
+import { splitAt, splitIndex, type AxisSplit, type ExtentSplit } from './axis.js';
 
-type Variant = 'softmax' | 'logsoftmax' | 'hardmax';
+export type Variant = 'softmax' | 'logsoftmax' | 'hardmax';
 
 function softmaxTypes(ctx: OpContext, coerce2d: boolean): { x: TensorType; split: AxisSplit } {
   const x = typedInput(ctx, 0, FLOATS);
@@ -43,8 +43,11 @@ function softmaxTypes(ctx: OpContext, coerce2d: boolean): { x: TensorType; split
   return { x, split };
 }
 
-/** Per (outer, inner) row: max, then Σ exp(x - max) and the variant's output. */
-function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, s: AxisSplit): Kernel {
+/**
+ * Per (outer, inner) row: max, then Σ exp(x - max), then the variant's output. The extents may be
+ * known only at run time (a Softmax over a symbolic axis).
+ */
+export function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, s: ExtentSplit): Kernel {
   const t: Scalar = scalarOf(x.dtype);
   const [o, i] = [v('o'), v('i')];
   const at = (r: string) => splitIndex(s, o, v(r), i);

@@ -1,0 +1,51 @@
+/** Reading manifest shapes whose dims may be known only at run time (SymbolicDim). */
+import type { ShapeDim, SymbolicDim, TensorSignature } from './manifest.js';
+
+export const isSymbolic = (d: ShapeDim): d is SymbolicDim => typeof d === 'object';
+
+/** Each dim's size, or its upper bound: the shape memory is planned for. */
+export function upperBounds(shape: readonly ShapeDim[]): number[] {
+  return shape.map((d) => (isSymbolic(d) ? d.max : d));
+}
+
+/** `[batch(1..4),3]` */
+export function formatShape(shape: readonly ShapeDim[]): string {
+  return `[${shape.map((d) => (isSymbolic(d) ? `${d.name}(${d.min}..${d.max})` : d)).join(',')}]`;
+}
+
+/** A dim's size given the shape symbols' values. */
+export function dimValue(d: ShapeDim, values: Readonly<Record<string, number>>): number {
+  if (!isSymbolic(d)) return d;
+  if (!d.value) return values[d.name];
+  return d.value.terms.reduce((sum, t) => sum + t.symbols.reduce((p, s) => p * values[s], t.coef), d.value.c);
+}
+
+/**
+ * The shape symbols' values read from the inputs' dims (`dims[i]` for manifest input i), each checked
+ * against its bounds and against every other input that shares it. Throws one message naming the input,
+ * the axis and the bounds.
+ */
+export function bindSymbols(
+  where: string,
+  inputs: readonly TensorSignature[],
+  dims: readonly (readonly number[])[],
+): Record<string, number> {
+  const values: Record<string, number> = {};
+  const seen: Record<string, string> = {};
+  inputs.forEach((sig, i) =>
+    sig.shape.forEach((d, axis) => {
+      if (!isSymbolic(d)) return;
+      const n = dims[i][axis];
+      const here = `input "${sig.name}" axis ${axis}`;
+      if (n < d.min || n > d.max)
+        throw new Error(`${where}: ${here} is ${n}, outside the bounds of "${d.name}" (${d.min}..${d.max})`);
+      if (values[d.name] !== undefined && values[d.name] !== n)
+        throw new Error(
+          `${where}: ${here} is ${n} but ${seen[d.name]} is ${values[d.name]}; both are "${d.name}"`,
+        );
+      values[d.name] = n;
+      seen[d.name] = here;
+    }),
+  );
+  return values;
+}
