@@ -88,24 +88,24 @@ describe('a webgpu schedule that does not fit its WGSL', () => {
 });
 
 describe('compiling for webgpu', () => {
-  // Cast to int64 lowers to an int64 kernel, which WGSL (32-bit integers only) has no type for
-  const castToInt64 = buildModel({
+  // Cast to double lowers to a float64 kernel, which WGSL (no f64) has no type for
+  const castToDouble = buildModel({
     name: 'cast64',
     inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
-    outputs: [{ name: 'y', dtype: 'int64', shape: [4] }],
-    nodes: [{ op: 'Cast', inputs: ['x'], outputs: ['y'], attrs: { to: { i: 7 } } }],
+    outputs: [{ name: 'y', dtype: 'float64', shape: [4] }],
+    nodes: [{ op: 'Cast', inputs: ['x'], outputs: ['y'], attrs: { to: { i: 11 } } }],
   });
 
   it('fails on a kernel the WGSL generator refuses, naming it and how to build without webgpu', async () => {
-    await expect(compileModel(castToInt64, { targets: ['wasm', 'webgpu'] })).rejects.toThrow(
-      /^the webgpu target cannot be built: .*int64.*\(drop webgpu from --targets to build the wasm target alone\)$/,
+    await expect(compileModel(castToDouble, { targets: ['wasm', 'webgpu'] })).rejects.toThrow(
+      /^the webgpu target cannot be built: .*float64.*\(drop webgpu from --targets to build the wasm target alone\)$/,
     );
-    const wasm = await compileModel(castToInt64, { targets: ['wasm'] });
+    const wasm = await compileModel(castToDouble, { targets: ['wasm'] });
     expect(wasm.manifest.targets).toEqual(['wasm']);
   });
 
   it('builds webgpu on top of wasm, never alone', async () => {
-    await expect(compileModel(castToInt64, { targets: ['webgpu'] })).rejects.toThrow(
+    await expect(compileModel(castToDouble, { targets: ['webgpu'] })).rejects.toThrow(
       'every bundle includes the wasm target (got targets webgpu); use --targets wasm,webgpu',
     );
   });

@@ -11,7 +11,7 @@ import { readTensorProto } from '../../src/tensor-io/tensorproto.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
 import { compareTensors } from '../../scripts/compare.js';
 import { runOrt } from '../helpers/ort-oracle.js';
-import { benchFeed, dbnetDet } from '../../scripts/bench-models.js';
+import { benchFeed, bertEncoder, crnnRec, dbnetDet } from '../../scripts/bench-models.js';
 import { ROOT, asFeeds, differences, modelBytes, nodeGpu, randomFeeds } from './fixture.js';
 import { upperBounds } from '../../src/bundle/shape-dims.js';
 
@@ -74,12 +74,20 @@ describe('SqueezeNet (onnx-light) on the webgpu backend', () => {
   });
 });
 
-// The exporter-shaped detector, built small (tests/bench-models.test.ts checks all of them on wasm):
-// BatchNormalization folded into convs, nearest Resize, ConvTranspose upsampling, as WGSL. (The recognizer
-// and the encoder gather with int64 indices, which the webgpu target cannot build yet.)
-describe('dbnet-det (small) on the webgpu backend', () => {
+// The exporter-shaped bench models, built small (tests/bench-models.test.ts checks all of them on wasm):
+// the detector's BatchNormalization folded into convs, nearest Resize, ConvTranspose upsampling; the
+// recognizer's and the encoder's int64 Shape → Gather → Concat chains and int64-indexed Gathers (token
+// ids, position ids sliced by the sequence length), all as WGSL.
+describe.each([
+  ['dbnet-det (1 block per stage, 64×64)', () => dbnetDet({ size: 64, blocksPerStage: 1 })],
+  ['crnn-rec (1 transformer block, width 64)', () => crnnRec({ width: 64, blocks: 1 })],
+  [
+    'bert-enc (2 layers, hidden 48, sequence 16)',
+    () => bertEncoder({ sequence: 16, layers: 2, hidden: 48, heads: 4, vocab: 500 }),
+  ],
+] as const)('%s on the webgpu backend', (_, build) => {
   it('gives the outputs of onnxruntime', { timeout: 300_000 }, async () => {
-    const m = dbnetDet({ size: 64, blocksPerStage: 1 });
+    const m = build();
     const feeds = Object.fromEntries(m.inputs.map((i) => [i.name, benchFeed(i)]));
     const files = await compileModel(m.bytes, {
       targets: ['wasm', 'webgpu'],

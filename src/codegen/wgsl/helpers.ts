@@ -2,7 +2,8 @@
  * WGSL helper functions for what WGSL lacks or defines differently from the Kernel IR: narrow loads and
  * stores, float16 conversion, NaN-aware min/max and tests (the compiler may assume no NaN in float
  * comparisons, so they test bits), C fmod and pow, erf, non-trapping integer division defined as the wasm
- * generator defines it (0 on division by zero and INT_MIN / -1), saturating float → int casts.
+ * generator defines it (0 on division by zero and INT_MIN / -1), saturating float → int casts, and
+ * 64-bit integer arithmetic (INT64 below).
  * A kernel names helpers by calling them; renderHelpers finds the calls.
  */
 
@@ -323,7 +324,150 @@ const MATH: Record<string, string> = {
 }`,
 };
 
-const ALL: Record<string, string> = { ...HELPERS, ...MATH };
+/**
+ * 64-bit integers as vec2<u32> (low word, high word), two's complement, wrapping as wasm's i64: loads and
+ * stores of two words, carries, a 32×32 → 64-bit product from 16-bit limbs, shifts by the count modulo 64,
+ * division by shift-and-subtract (x / 0 = 0, INT64_MIN / -1 = 0, as the IR defines them), and exact
+ * conversions to and from f32 (round to nearest even; float → int truncates and saturates, NaN → 0).
+ */
+const INT64: Record<string, string> = {
+  ld_i64: `fn ld_i64(w: i32) -> vec2<u32> { return vec2<u32>(mem[w], mem[w + 1i]); }`,
+  st_i64: `fn st_i64(w: i32, v: vec2<u32>) {
+  mem[w] = v.x;
+  mem[w + 1i] = v.y;
+}`,
+  i64_from_i32: `fn i64_from_i32(a: i32) -> vec2<u32> { return vec2<u32>(bitcast<u32>(a), bitcast<u32>(a >> 31u)); }`,
+  i64_add: `fn i64_add(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  let lo = a.x + b.x;
+  return vec2<u32>(lo, a.y + b.y + select(0u, 1u, lo < a.x));
+}`,
+  i64_sub: `fn i64_sub(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  return vec2<u32>(a.x - b.x, a.y - b.y - select(0u, 1u, a.x < b.x));
+}`,
+  i64_neg: `fn i64_neg(a: vec2<u32>) -> vec2<u32> { return i64_sub(vec2<u32>(0u, 0u), a); }`,
+  i64_abs: `fn i64_abs(a: vec2<u32>) -> vec2<u32> { return select(a, i64_neg(a), a.y >= 0x80000000u); }`,
+  // the full product of two u32: partial products of 16-bit limbs, each < 2^32
+  u32_mul_wide: `fn u32_mul_wide(a: u32, b: u32) -> vec2<u32> {
+  let a0 = a & 0xffffu;
+  let a1 = a >> 16u;
+  let b0 = b & 0xffffu;
+  let b1 = b >> 16u;
+  let p00 = a0 * b0;
+  let p01 = a0 * b1;
+  let p10 = a1 * b0;
+  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+  return vec2<u32>((p00 & 0xffffu) | (mid << 16u), a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u));
+}`,
+  i64_mul: `fn i64_mul(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  let p = u32_mul_wide(a.x, b.x);
+  return vec2<u32>(p.x, p.y + a.x * b.y + a.y * b.x);
+}`,
+  i64_lt_s: `fn i64_lt_s(a: vec2<u32>, b: vec2<u32>) -> bool {
+  if (a.y != b.y) { return bitcast<i32>(a.y) < bitcast<i32>(b.y); }
+  return a.x < b.x;
+}`,
+  i64_lt_u: `fn i64_lt_u(a: vec2<u32>, b: vec2<u32>) -> bool {
+  if (a.y != b.y) { return a.y < b.y; }
+  return a.x < b.x;
+}`,
+  i64_min: `fn i64_min(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> { return select(b, a, i64_lt_s(a, b)); }`,
+  i64_max: `fn i64_max(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> { return select(b, a, i64_lt_s(b, a)); }`,
+  i64_shl: `fn i64_shl(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  let s = b.x & 63u;
+  if (s == 0u) { return a; }
+  if (s >= 32u) { return vec2<u32>(0u, a.x << (s - 32u)); }
+  return vec2<u32>(a.x << s, (a.y << s) | (a.x >> (32u - s)));
+}`,
+  i64_shr_u: `fn i64_shr_u(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  let s = b.x & 63u;
+  if (s == 0u) { return a; }
+  if (s >= 32u) { return vec2<u32>(a.y >> (s - 32u), 0u); }
+  return vec2<u32>((a.x >> s) | (a.y << (32u - s)), a.y >> s);
+}`,
+  i64_shr_s: `fn i64_shr_s(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  let s = b.x & 63u;
+  let hi = bitcast<i32>(a.y);
+  if (s == 0u) { return a; }
+  if (s >= 32u) { return vec2<u32>(bitcast<u32>(hi >> (s - 32u)), bitcast<u32>(hi >> 31u)); }
+  return vec2<u32>((a.x >> s) | (a.y << (32u - s)), bitcast<u32>(hi >> s));
+}`,
+  // quotient (xy) and remainder (zw) of unsigned a / b for b != 0; one bit per step, 32-bit when it can
+  u64_divmod: `fn u64_divmod(a: vec2<u32>, b: vec2<u32>) -> vec4<u32> {
+  if (a.y == 0u && b.y == 0u) { return vec4<u32>(a.x / b.x, 0u, a.x % b.x, 0u); }
+  var q = vec2<u32>(0u, 0u);
+  var r = vec2<u32>(0u, 0u);
+  var n = a;
+  for (var i = 0u; i < 64u; i++) {
+    // r < b before the shift, so a carry out of r means 2r + bit >= b
+    let carry = r.y >> 31u;
+    r = vec2<u32>((r.x << 1u) | (n.y >> 31u), (r.y << 1u) | (r.x >> 31u));
+    n = vec2<u32>(n.x << 1u, (n.y << 1u) | (n.x >> 31u));
+    q = vec2<u32>(q.x << 1u, (q.y << 1u) | (q.x >> 31u));
+    if (carry != 0u || !i64_lt_u(r, b)) {
+      r = i64_sub(r, b);
+      q.x = q.x | 1u;
+    }
+  }
+  return vec4<u32>(q, r);
+}`,
+  i64_div_u: `fn i64_div_u(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  if (all(b == vec2<u32>(0u, 0u))) { return b; }
+  return u64_divmod(a, b).xy;
+}`,
+  i64_rem_u: `fn i64_rem_u(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  if (all(b == vec2<u32>(0u, 0u))) { return b; }
+  return u64_divmod(a, b).zw;
+}`,
+  i64_div_s: `fn i64_div_s(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  let zero = vec2<u32>(0u, 0u);
+  if (all(b == zero) || (all(b == vec2<u32>(0xffffffffu, 0xffffffffu)) && all(a == vec2<u32>(0u, 0x80000000u)))) {
+    return zero;
+  }
+  let q = u64_divmod(i64_abs(a), i64_abs(b)).xy;
+  return select(q, i64_neg(q), (a.y >> 31u) != (b.y >> 31u));
+}`,
+  i64_rem_s: `fn i64_rem_s(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {
+  if (all(b == vec2<u32>(0u, 0u))) { return b; }
+  let r = u64_divmod(i64_abs(a), i64_abs(b)).zw;
+  return select(r, i64_neg(r), a.y >= 0x80000000u);
+}`,
+  // rounds the top 24 significant bits to nearest even by hand (WGSL leaves integer → float rounding open)
+  u64_to_f32: `fn u64_to_f32(a: vec2<u32>) -> f32 {
+  if (a.y == 0u && a.x < 0x1000000u) { return f32(a.x); }
+  let z = select(countLeadingZeros(a.y), 32u + countLeadingZeros(a.x), a.y == 0u);
+  let n = i64_shl(a, vec2<u32>(z, 0u));
+  var m = n.y >> 8u;
+  let rest = n.y & 0xffu;
+  if (rest > 0x80u || (rest == 0x80u && (n.x != 0u || (m & 1u) == 1u))) { m = m + 1u; }
+  // a ≈ m · 2^(40 - z); a mantissa rounded up to 2^24 carries into the exponent
+  return bitcast<f32>(((190u - z) << 23u) + (m - 0x800000u));
+}`,
+  i64_to_f32: `fn i64_to_f32(a: vec2<u32>) -> f32 {
+  let negative = a.y >= 0x80000000u;
+  let r = u64_to_f32(i64_abs(a));
+  return select(r, -r, negative);
+}`,
+  // x: a non-negative f32 below 2^64; the high word and the rest are exact in f32
+  f32_to_u64_trunc: `fn f32_to_u64_trunc(x: f32) -> vec2<u32> {
+  let t = trunc(x);
+  let hi = floor(t * 0x1p-32f);
+  return vec2<u32>(u32(t - hi * 0x1p32f), u32(hi));
+}`,
+  f32_to_i64_sat: `fn f32_to_i64_sat(x: f32) -> vec2<u32> {
+  if (is_nan(x)) { return vec2<u32>(0u, 0u); }
+  if (x >= 0x1p63f) { return vec2<u32>(0xffffffffu, 0x7fffffffu); }
+  if (x <= -0x1p63f) { return vec2<u32>(0u, 0x80000000u); }
+  let m = f32_to_u64_trunc(abs(x));
+  return select(m, i64_neg(m), x < 0.0f);
+}`,
+  f32_to_u64_sat: `fn f32_to_u64_sat(x: f32) -> vec2<u32> {
+  if (is_nan(x) || x <= -1.0f) { return vec2<u32>(0u, 0u); }
+  if (x >= 0x1p64f) { return vec2<u32>(0xffffffffu, 0xffffffffu); }
+  return f32_to_u64_trunc(max(x, 0.0f));
+}`,
+};
+
+const ALL: Record<string, string> = { ...HELPERS, ...MATH, ...INT64 };
 
 /** WGSL text of the helpers `code` calls, and of those they call, each once. */
 export function renderHelpers(code: string): string {

@@ -1,7 +1,7 @@
 /** Renders one dispatch (a part of a Kernel IR kernel) as a WGSL compute entry point. */
 import type { BufRef, Expr, Extent, Scalar, Stmt } from '../../kernels/ir.js';
 import { binCode, castCode, cmpCode, unCode } from './ops.js';
-import { computeType, constText, storageOf, wgslType, type WgslScalar } from './types.js';
+import { computeType, constText, storageOf, WGSL_TYPE_TEXT, wgslType, type WgslScalar } from './types.js';
 import type { ParallelNest } from '../../kernels/analysis/parallel.js';
 
 export const WORKGROUP_SIZE = 64;
@@ -34,7 +34,7 @@ export class KernelEmitter {
   bind(name: string, t: Scalar): string {
     const type = wgslType(t);
     const id = `v${this.decls.length}_${name.replace(/[^A-Za-z0-9]+/g, '_').slice(0, 32)}`;
-    this.decls.push(`var ${id}: ${type};`);
+    this.decls.push(`var ${id}: ${WGSL_TYPE_TEXT[type]};`);
     this.names.set(name, { id, t: type });
     return id;
   }
@@ -63,13 +63,13 @@ export class KernelEmitter {
     return base;
   }
 
-  /** `mem` word of a word-sized element, or the byte address of a narrow one. */
+  /** `mem` word of a word-sized element (the low word of a 64-bit one), or the byte address of a narrow one. */
   private address(buf: BufRef, index: Expr, bytes: number, what: string): string {
     const base = this.base(buf, what);
     if (index.t !== 'i32') throw new Error(`${what} buffer #${buf.id}: index must be i32, found ${index.t}`);
-    const unit = bytes === 4 ? base / 4 : base;
-    if (index.k === 'const') return constText('i32', unit + Number(index.v) * (bytes === 4 ? 1 : bytes));
-    const elems = bytes === 4 || bytes === 1 ? this.expr(index) : `(${this.expr(index)} * ${bytes}i)`;
+    const [unit, step] = bytes >= 4 ? [base / 4, bytes / 4] : [base, bytes];
+    if (index.k === 'const') return constText('i32', unit + Number(index.v) * step);
+    const elems = step === 1 ? this.expr(index) : `(${this.expr(index)} * ${step}i)`;
     return unit === 0 ? elems : `(${unit}i + ${elems})`;
   }
 

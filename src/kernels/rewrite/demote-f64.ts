@@ -9,7 +9,6 @@ import { buffersOf, forEachExpr, mapExpr, mapStmtExprs } from '../walk.js';
 
 /** Buffers f32 can stand in for f64 next to: their values are f32-exact already. */
 const F32_EXACT_DTYPES = new Set(['float32', 'float16']);
-const WIDE_DTYPES = new Set(['float64', 'int64', 'uint64']);
 
 /** (an f64 local always has an f64 initial value, so looking at expressions finds it) */
 function usesF64(s: Stmt): boolean {
@@ -45,13 +44,13 @@ function demoteStmt(s: Stmt): Stmt {
 /**
  * The kernel with its f64 math in f32, when every buffer it loads or stores is float32 or float16: there
  * f64 only accumulates more precisely. Next to integer or 64-bit buffers f64 may be keeping integers
- * exact (an int32 sum, a float64 tensor), so such a kernel is refused rather than answered wrongly.
+ * exact (an int32 or int64 sum, a float64 tensor), so such a kernel is refused rather than answered wrongly.
  */
 export function demoteF64(body: Stmt[]): Stmt[] {
   if (!body.some(usesF64)) return body;
   const buffers = body.flatMap(buffersOf);
-  // 64-bit buffers are refused when emitted, naming the buffer: that is the more basic problem
-  if (buffers.some((b) => WIDE_DTYPES.has(b.dtype))) return body;
+  // float64 buffers are refused when emitted, naming the buffer: that is the more basic problem
+  if (buffers.some((b) => b.dtype === 'float64')) return body;
   const integer = buffers.find((b) => !F32_EXACT_DTYPES.has(b.dtype));
   if (integer)
     throw new Error(

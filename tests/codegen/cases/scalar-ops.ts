@@ -318,6 +318,22 @@ const sat64 = (x: number) => {
   return n > (1n << 63n) - 1n ? (1n << 63n) - 1n : n < MIN64 ? MIN64 : n;
 };
 const TO_FLOAT = [...I32_EDGES, 16777217, -16777219, 2147483520];
+// f32 boundaries past 2^32: 2^63 saturates, 2^64 saturates unsigned, 1.5 · 2^40 is exact
+const TO_INT_64 = [...TO_INT, 2 ** 63, -(2 ** 63), 2 ** 64, 1.5 * 2 ** 40, -1.5 * 2 ** 40, 5e18, -5e18];
+const satU64 = (x: number) => {
+  const n = Number.isNaN(x) ? 0n : BigInt(Math.trunc(Math.max(0, Math.min(2e19, x))));
+  return w(n > (1n << 64n) - 1n ? (1n << 64n) - 1n : n);
+};
+// halfway and just-past-halfway values above 2^24 and 2^32, where rounding to f32 is visible
+const TO_F32_64 = [
+  (1n << 24n) + 1n,
+  (1n << 24n) + 3n,
+  (1n << 40n) + (1n << 16n),
+  (1n << 40n) + (1n << 16n) + 1n,
+  (1n << 40n) + 3n * (1n << 16n),
+  -((1n << 50n) + (1n << 26n) + 1n),
+  (1n << 63n) - (1n << 38n),
+];
 
 export const CAST_CASES: KernelCase[] = [
   unaryCase('f64 → i32 truncates and saturates', 'f64', 'i32', (a) => cast('i32', a), satS, TO_INT),
@@ -353,6 +369,16 @@ export const CAST_CASES: KernelCase[] = [
     (a) => cast('f32', a, true),
     (a: number) => a >>> 0,
     TO_FLOAT,
+  ),
+  unaryCase('f32 → i64 truncates and saturates', 'f32', 'i64', (a) => cast('i64', a), sat64, TO_INT_64),
+  unaryCase('f32 → i64 unsigned', 'f32', 'i64', (a) => cast('i64', a, true), satU64, TO_INT_64),
+  unaryCase(
+    'i64 → f32 rounds to nearest even',
+    'i64',
+    'f32',
+    (a) => cast('f32', a),
+    (a: bigint) => Number(a),
+    [...I64_EDGES, ...TO_F32_64],
   ),
   unaryCase(
     'i64 → f32 unsigned',
