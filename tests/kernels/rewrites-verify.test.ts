@@ -106,3 +106,18 @@ describe('rewrites keep real kernels valid', () => {
     );
   });
 });
+
+describe('kernel signatures', () => {
+  it('list the scratch buffers a lowering asks for (a Conv through im2col)', () => {
+    const model = buildModel({
+      opset: 17,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 32, 32] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 8, 32, 32] }],
+      initializers: [{ name: 'w', tensor: randomTensor([8, 3, 3, 3], rand) }],
+      nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'], attrs: { pads: { ints: [1, 1, 1, 1] } } }],
+    });
+    const graph = specialize(prepackWeights(parseOnnxModel(model)), { evaluate: evaluateProgram });
+    const conv = lowerGraph(graph).program.run.find((k) => k.name.includes('Conv'))!;
+    expect(conv.signature!.buffers.map((p) => p.role)).toContain('scratch');
+  });
+});
