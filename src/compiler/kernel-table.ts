@@ -1,8 +1,9 @@
 /** The manifest's kernel table: what each kernel of the run schedule computes, for `kiln bench --profile`. */
-import type { Graph, Node, TensorType } from '../ir/graph.js';
+import type { Node, TensorType } from '../ir/graph.js';
 import type { Kernel, ShapeSymbol } from '../kernels/ir.js';
 import { kernelFlops } from '../kernels/flops.js';
 import type { KernelInfo } from '../bundle/manifest.js';
+import { fusedBody, isFusedChain } from '../ops/fused.js';
 
 /** Where a run kernel came from: its node (none for the copies into graph outputs) and the values it writes. */
 export interface KernelSource {
@@ -35,8 +36,6 @@ export function kernelTable(
 
 /** "Conv", "Conv+Relu" for a fused activation, "Mul+Add" for a fused elementwise chain. */
 function opLabel(node: Node): string {
-  const body = node.attrs.body as Graph | undefined;
-  const base = node.op === 'Fused' && body?.nodes ? body.nodes.map(opLabel).join('+') : node.op;
-  const act = node.attrs.kiln_activation;
-  return typeof act === 'string' ? `${base}+${act === 'relu' ? 'Relu' : 'Clip'}` : base;
+  const fused = fusedBody(node)?.nodes.map(opLabel) ?? [];
+  return (isFusedChain(node) ? fused : [node.op, ...fused]).join('+');
 }

@@ -22,7 +22,8 @@ import {
 } from '../ops/registry.js';
 import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifest.js';
 import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
-import { applyActivation, fusedActivation } from '../passes/fuse-activation.js';
+import { applyActivation } from '../kernels/rewrite/epilogue.js';
+import { fusedActivation } from '../ops/fused-activation.js';
 import { verifyKernel } from '../kernels/verify.js';
 import { paramsOf, withSignature } from '../kernels/signature.js';
 import { rangesOf } from '../kernels/extent.js';

@@ -14,7 +14,7 @@ import type { BufRef, Expr, Extent, Kernel, Stmt } from '../kernels/ir.js';
 import { add, f32, i32, load, local, loop, mul, set, store, v } from '../kernels/build.js';
 import { kernelExprOf } from '../kernels/extent.js';
 import { attrInt, attrInts, normAxis, OpError, type LowerIO, type OpDef } from '../ops/registry.js';
-import { fusedCompute, FUSED_DOMAIN } from '../ops/fused.js';
+import { fusedCompute, isFusedChain } from '../ops/fused.js';
 import { rowKernel } from '../ops/reduce/softmax.js';
 import type { RowsStep } from './lower-rows.js';
 
@@ -226,15 +226,16 @@ export function alwaysWithStrides(step: RowsStep, def: OpDef): boolean {
 }
 
 function isElementwise(step: RowsStep, def: OpDef): boolean {
-  return (step.node.domain === FUSED_DOMAIN && step.node.op === 'Fused') || def.elementwise !== undefined;
+  return isFusedChain(step.node) || def.elementwise !== undefined;
 }
 
 /** The op's kernels with expression strides, or undefined when there is no such lowering for it. */
 export function symbolicKernels(step: RowsStep, def: OpDef, io: LowerIO): Kernel[] | undefined {
   const { node, ctx } = step;
   if (isElementwise(step, def)) {
-    const compute =
-      node.domain === FUSED_DOMAIN ? fusedCompute(ctx) : (values: Expr[]) => def.elementwise!(ctx, values);
+    const compute = isFusedChain(node)
+      ? fusedCompute(ctx)
+      : (values: Expr[]) => def.elementwise!(ctx, values);
     const operands = step.inputTypes.flatMap((t, i) =>
       t && io.inputs[i] ? [{ buf: io.inputs[i]!, shape: shapeOf(t) }] : [],
     );

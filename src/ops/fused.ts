@@ -1,8 +1,11 @@
 /**
- * `kiln.Fused`: a chain of elementwise ops computed in one kernel. The fusion pass builds it; its
- * `body` attribute is a Graph holding the original nodes, their value types and the constants they read.
- * Each inner op contributes its own `elementwise` scalar function, so there is no second definition of
- * any op's math here.
+ * Fusion's one encoding: a node's `kiln_fused` attribute is a Graph of the elementwise ops its result goes
+ * through before it is stored (the original nodes, their value types and the constants they read).
+ * - `kiln.Fused` (built by passes/fuse-elementwise.ts) has no op of its own: its body is a chain of
+ *   elementwise ops over the node's inputs, computed in one kernel. Each inner op contributes its own
+ *   `elementwise` scalar function, so there is no second definition of any op's math here.
+ * - A Conv, Gemm or MatMul (passes/fuse-activation.ts) carries the Relu or Clip that reads its result;
+ *   the lowering applies it as the GEMM's epilogue (see `fusedActivation`).
  */
 import type { Graph, Node, TensorType } from '../ir/graph.js';
 import type { Expr, Kernel } from '../kernels/ir.js';
@@ -10,10 +13,40 @@ import { elementwiseKernel, operandsOf } from './elementwise/common.js';
 import { contextOf, findOp, OpError, registerOp, type OpContext, type OpDef } from './registry.js';
 
 export const FUSED_DOMAIN = 'kiln';
+const FUSED_ATTR = 'kiln_fused';
+
+/** The elementwise ops fused into a node, if any. */
+export function fusedBody(node: Node): Graph | undefined {
+  const g = node.attrs[FUSED_ATTR] as Graph | undefined;
+  return g && 'nodes' in g ? g : undefined;
+}
+
+/** Whether the node is a `kiln.Fused` chain (no op of its own, only its fused body). */
+export const isFusedChain = (node: Node): boolean => node.domain === FUSED_DOMAIN && node.op === 'Fused';
+
+/**
+ * `node` with `nodes` (elementwise, in order, the last one's output the result) fused into it: it now
+ * writes the last node's output, and its body holds the nodes with the types and constants of `graph`.
+ */
+export function withFused(graph: Graph, node: Node, nodes: Node[]): Node {
+  const last = nodes[nodes.length - 1];
+  const names = new Set(nodes.flatMap((n) => [...n.inputs, ...n.outputs]));
+  const out = graph.types.get(last.outputs[0])!;
+  const body: Graph = {
+    name: `fused ${last.name}`,
+    inputs: [],
+    outputs: [{ name: last.outputs[0], dtype: out.dtype, shape: out.shape }],
+    initializers: new Map([...graph.initializers].filter(([k]) => names.has(k))),
+    nodes,
+    opsets: graph.opsets,
+    types: new Map([...graph.types].filter(([k]) => names.has(k))),
+  };
+  return { ...node, outputs: [last.outputs[0]], attrs: { ...node.attrs, [FUSED_ATTR]: body } };
+}
 
 function body(ctx: OpContext): Graph {
-  const g = ctx.node.attrs.body as Graph | undefined;
-  if (!g || !('nodes' in g)) throw new OpError(ctx.node, ctx.opset, "missing attribute 'body'");
+  const g = fusedBody(ctx.node);
+  if (!g) throw new OpError(ctx.node, ctx.opset, `missing attribute '${FUSED_ATTR}'`);
   return g;
 }
 

@@ -71,7 +71,7 @@ export interface OpDef {
   elementwise?(ctx: OpContext, values: Expr[]): Expr;
   /**
    * `lower` applies the Relu/Clip that fusion folded into the node (`fusedActivation`) itself; otherwise
-   * the compiler applies it to the lowered kernels (`applyActivation`).
+   * the compiler applies it to the lowered kernels (`applyActivation`, src/kernels/rewrite/epilogue.ts).
    */
   fusesActivation?: boolean;
   /** Output 0 is input 0's bytes reinterpreted (Reshape, Squeeze, Identity...): no kernel. */

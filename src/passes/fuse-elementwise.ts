@@ -1,13 +1,13 @@
 /**
  * Elementwise fusion: a value produced by an elementwise op and read only by another elementwise op of
- * the same output shape is never stored; the chain becomes one `kiln.Fused` node (one loop, one pass
- * over memory). Only dtypes whose compute type stores exactly are fused through, so a fused chain
- * rounds and wraps exactly like the unfused one.
+ * the same output shape is never stored; the chain becomes one `kiln.Fused` node (src/ops/fused.ts: one
+ * loop, one pass over memory). Only dtypes whose compute type stores exactly are fused through, so a
+ * fused chain rounds and wraps exactly like the unfused one.
  */
 import type { Graph, Node } from '../ir/graph.js';
 import type { DType } from '../ir/dtype.js';
 import { findOp, opsetOf } from '../ops/registry.js';
-import { FUSED_DOMAIN } from '../ops/fused.js';
+import { FUSED_DOMAIN, withFused } from '../ops/fused.js';
 
 const EXACT_INTERMEDIATES: readonly DType[] = [
   'float32',
@@ -62,25 +62,13 @@ export function fuseElementwise(graph: Graph): Graph {
 function fusedNode(graph: Graph, nodes: Node[]): Node {
   const produced = new Set(nodes.map((n) => n.outputs[0]));
   const inputs = [...new Set(nodes.flatMap((n) => n.inputs).filter((i) => i !== '' && !produced.has(i)))];
-  const last = nodes[nodes.length - 1];
-  const names = new Set([...inputs, ...produced]);
-  const out = graph.types.get(last.outputs[0])!;
-  return {
+  const chain: Node = {
     op: 'Fused',
     domain: FUSED_DOMAIN,
     name: nodes.map((n) => n.name).join('+'),
     inputs,
-    outputs: [last.outputs[0]],
-    attrs: {
-      body: {
-        name: `fused ${last.name}`,
-        inputs: [],
-        outputs: [{ name: last.outputs[0], dtype: out.dtype, shape: out.shape }],
-        initializers: new Map([...graph.initializers].filter(([k]) => names.has(k))),
-        nodes,
-        opsets: graph.opsets,
-        types: new Map([...graph.types].filter(([k]) => names.has(k))),
-      },
-    },
+    outputs: [],
+    attrs: {},
   };
+  return withFused(graph, chain, nodes);
 }

@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
 import { specialize } from '../../src/passes/specialize.js';
 import { fuseActivations } from '../../src/passes/fuse-activation.js';
+import { fusedBody } from '../../src/ops/fused.js';
+import { fusedActivation } from '../../src/ops/fused-activation.js';
 import { tensorFromNumbers } from '../../src/ir/tensor.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
 import { runKiln, runOrt } from '../helpers/ort-oracle.js';
@@ -47,7 +49,10 @@ describe('activation epilogue fusion', () => {
     for (const act of [relu, clip]) {
       const g = fuseActivations(specialize(parseOnnxModel(convAct(1, act)), { evaluate: evaluateProgram }));
       expect(g.nodes.map((n) => n.op)).toEqual(['Conv']);
-      expect(g.nodes[0].attrs.kiln_activation).toBe(act.op.toLowerCase());
+      expect(fusedBody(g.nodes[0])!.nodes.map((n) => n.op)).toEqual([act.op]);
+      expect(fusedActivation(g.nodes[0])).toEqual(
+        act.op === 'Relu' ? { op: 'relu' } : { op: 'clip', min: -0.25, max: 0.5 },
+      );
     }
   });
   it('computes the fused GEMM epilogue like onnxruntime', async () => {

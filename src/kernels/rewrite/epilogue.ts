@@ -1,6 +1,7 @@
 /** The gemm epilogue as Kernel IR: C = act(alpha·acc + beta·bias), and element (r, c) of a matrix view. */
-import type { Activation, Expr, GemmStmt, MatView } from '../ir.js';
-import { add, f32, i32, max, min, mul } from '../build.js';
+import type { Activation, BufRef, Expr, GemmStmt, Kernel, MatView, Stmt } from '../ir.js';
+import { add, f32, forEachIndex, i32, load, max, min, mul, store } from '../build.js';
+import { someExpr } from '../walk.js';
 
 /** `value` through a fused activation (none: unchanged). */
 export function activate(act: Activation | undefined, value: Expr): Expr {
@@ -22,4 +23,39 @@ export function epilogue(g: GemmStmt, acc: Expr, bias: Expr | undefined): Expr {
   let value = g.alpha === 1 ? acc : mul(acc, f32(g.alpha));
   if (bias) value = add(value, g.beta === 1 ? bias : mul(bias, f32(g.beta)));
   return activate(g.act, value);
+}
+
+/**
+ * `kernels` (writing `out`) followed by a fused activation: when every write to `out` is a GEMM that owns
+ * its elements, the activation goes into those GEMMs; otherwise (e.g. a depthwise Conv's direct loops) an
+ * in-place activation loop follows, so the result is right either way.
+ */
+export function applyActivation(kernels: Kernel[], out: BufRef, act: Activation): Kernel[] {
+  const gemms: Extract<Stmt, { k: 'gemm' }>[] = [];
+  let owned = true;
+  const reads = (e: Expr) => someExpr(e, (x) => x.k === 'load' && x.buf.id === out.id);
+  const walk = (stmts: Stmt[]) => {
+    for (const s of stmts) {
+      if (s.k === 'loop') walk(s.body);
+      else if (s.k === 'if') {
+        if (reads(s.cond)) owned = false;
+        walk(s.then);
+        walk(s.else ?? []);
+      } else if (s.k === 'gemm') {
+        if ([s.a, s.b, s.bias].some((m) => m?.buf.id === out.id) || s.act) owned = false;
+        if (s.c.buf.id === out.id) gemms.push(s);
+      } else if (s.k === 'store') {
+        if (s.buf.id === out.id || reads(s.value) || reads(s.index)) owned = false;
+      } else if (reads(s.k === 'set' ? s.value : s.init)) owned = false;
+    }
+  };
+  for (const k of kernels) walk(k.body);
+  if (owned && gemms.length > 0) {
+    for (const g of gemms) g.act = act;
+    return kernels;
+  }
+  const body = forEachIndex([out.length], 'act', ([i]) => [store(out, i, activate(act, load(out, i)))], {
+    parallel: true,
+  });
+  return [...kernels, { name: 'activation', body }];
 }

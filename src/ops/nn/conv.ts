@@ -28,7 +28,7 @@ import { convOperands, fail, fmtShape, loadAs, optionalInput, requireShape } fro
 import { gemm, view } from './gemm-helpers.js';
 import { im2col } from './im2col.js';
 import { shiftedConvFits, shiftedConvLowering } from './conv-shifted.js';
-import { fusedActivation } from '../activation-attr.js';
+import { fusedActivation } from '../fused-activation.js';
 import { depthwiseFits, depthwiseLoops } from './depthwise.js';
 import { activate } from '../../kernels/rewrite/epilogue.js';
 import type { ConvGeometry } from './conv-geometry.js';

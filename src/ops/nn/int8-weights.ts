@@ -13,7 +13,7 @@ import { sizeOf } from '../../ir/tensor.js';
 import type { Kernel, MatView } from '../../kernels/ir.js';
 import { i32 } from '../../kernels/build.js';
 import { FUSED_DOMAIN } from '../fused.js';
-import { fusedActivation } from '../activation-attr.js';
+import { fusedActivation } from '../fused-activation.js';
 import { attrFloat, registerOp, type OpContext, type OpDef } from '../registry.js';
 import { fail, fmtShape, optionalInput, requireMinRank, requireShape, typedInput } from './common.js';
 import { gemm, view } from './gemm-helpers.js';
