@@ -14,8 +14,10 @@ import {
   un,
   v,
 } from '../../src/kernels/build.js';
-import type { Stmt } from '../../src/kernels/ir.js';
+import type { BufRef, Expr, Stmt } from '../../src/kernels/ir.js';
 import { programToWat } from '../../src/codegen/wasm/index.js';
+import { renderVector } from '../../src/codegen/wasm/vectorize.js';
+import { RELAXED_LANES, SIMD128_LANES, type Lanes } from '../../src/codegen/wasm/lanes.js';
 import { place, programOf, runKernel, type NumDType } from './harness.js';
 
 const rand = (n: number, seed: number) =>
@@ -165,5 +167,34 @@ describe('auto-vectorization', () => {
       ([X, O]) => [loop('i', n, [store(O, v('i'), load(X, mul(v('i'), i32(3))))])],
     );
     expect(stride3.vectorized).toBe(false);
+  });
+});
+
+describe('multiply-adds through the lane tables', () => {
+  const x: BufRef = { id: 7, dtype: 'float32', length: 64 };
+  /** `e` over loop k, each loop-invariant operand hoisted as $inv<n> in the order rendering meets it */
+  const render = (e: Expr, lanes: Lanes) => {
+    let hoisted = 0;
+    return renderVector(
+      e,
+      'k',
+      () => 'scalar',
+      (buf) => `(load #${buf.id})`,
+      lanes,
+      () => `$inv${++hoisted}`,
+    );
+  };
+  const [c, a, b] = [f32(1), load(x, v('k')), f32(2)];
+
+  it('renders c + a·b, a·b + c and c − a·b as mul and add/sub in SIMD128, operands in text order', () => {
+    expect(render(add(c, mul(a, b)), SIMD128_LANES)).toBe('(f32x4.add $inv1 (f32x4.mul (load #7) $inv2))');
+    expect(render(add(mul(a, b), c), SIMD128_LANES)).toBe('(f32x4.add (f32x4.mul (load #7) $inv1) $inv2)');
+    expect(render(sub(c, mul(a, b)), SIMD128_LANES)).toBe('(f32x4.sub $inv1 (f32x4.mul (load #7) $inv2))');
+  });
+
+  it('renders them as one relaxed_madd / relaxed_nmadd in the relaxed module, operands in text order', () => {
+    expect(render(add(c, mul(a, b)), RELAXED_LANES)).toBe('(f32x4.relaxed_madd (load #7) $inv1 $inv2)');
+    expect(render(add(mul(a, b), c), RELAXED_LANES)).toBe('(f32x4.relaxed_madd (load #7) $inv1 $inv2)');
+    expect(render(sub(c, mul(a, b)), RELAXED_LANES)).toBe('(f32x4.relaxed_nmadd (load #7) $inv1 $inv2)');
   });
 });

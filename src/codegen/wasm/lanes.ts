@@ -16,6 +16,12 @@ export interface Lanes {
   max: string;
   /** acc + a·b */
   madd: (acc: string, a: string, b: string) => string;
+  /** a·b + acc (madd with the operands in that order, where the order shows in the instructions) */
+  mulAdd: (a: string, b: string, acc: string) => string;
+  /** acc − a·b */
+  nmadd: (acc: string, a: string, b: string) => string;
+  /** the suffix of the names of this level's f32x4 math helpers (mathlib/vector.ts) */
+  helperSuffix: '' | '_fma';
   /** x in every lane */
   splat: (x: number) => string;
   load: string;
@@ -30,6 +36,9 @@ export const SCALAR_LANES: Lanes = {
   min: 'f32.min',
   max: 'f32.max',
   madd: (acc, a, b) => `(f32.add ${acc} (f32.mul ${a} ${b}))`,
+  mulAdd: (a, b, acc) => `(f32.add (f32.mul ${a} ${b}) ${acc})`,
+  nmadd: (acc, a, b) => `(f32.sub ${acc} (f32.mul ${a} ${b}))`,
+  helperSuffix: '',
   splat: (x) => constText('f32', x),
   load: 'f32.load',
   store: 'f32.store',
@@ -43,14 +52,17 @@ export const SIMD128_LANES = {
   min: 'f32x4.min',
   max: 'f32x4.max',
   madd: (acc, a, b) => `(f32x4.add ${acc} (f32x4.mul ${a} ${b}))`,
+  mulAdd: (a, b, acc) => `(f32x4.add (f32x4.mul ${a} ${b}) ${acc})`,
+  nmadd: (acc, a, b) => `(f32x4.sub ${acc} (f32x4.mul ${a} ${b}))`,
+  helperSuffix: '',
   splat: (x) => `(f32x4.splat ${constText('f32', x)})`,
   load: 'v128.load',
   store: 'v128.store',
 } satisfies Lanes;
 
 /**
- * The relaxed-SIMD module's vectors. relaxed_madd is one fused multiply-add where the hardware has one
- * (rounded once or twice as the engine chooses). Relaxed min/max are one instruction (minps/maxps on x86)
+ * The relaxed-SIMD module's vectors. relaxed_madd / relaxed_nmadd are one fused multiply-add where the
+ * hardware has one (rounded once or twice as the engine chooses). Relaxed min/max are one instruction (minps/maxps on x86)
  * where the strict ones need a NaN and -0 fix-up; a NaN or the sign of a zero result may differ from the
  * strict form's, so emitters use them only to clamp (Relu, Clip).
  */
@@ -60,6 +72,9 @@ export const RELAXED_LANES = {
   min: 'f32x4.relaxed_min',
   max: 'f32x4.relaxed_max',
   madd: (acc: string, a: string, b: string) => `(f32x4.relaxed_madd ${a} ${b} ${acc})`,
+  mulAdd: (a: string, b: string, acc: string) => `(f32x4.relaxed_madd ${a} ${b} ${acc})`,
+  nmadd: (acc: string, a: string, b: string) => `(f32x4.relaxed_nmadd ${a} ${b} ${acc})`,
+  helperSuffix: '_fma',
 } satisfies Lanes;
 
 /** The f32x4 lane table of a module with (relaxedSimd) or without relaxed-SIMD instructions. */

@@ -5,6 +5,7 @@ import { binCode, castCode, cmpCode, unCode, type Code, type UnCode } from './op
 import { constText, storageOf, WASM_TYPE } from './types.js';
 import { renderGemm } from './gemm.js';
 import { renderVector, vectorizableReduction, vectorizableStores, type Reduction } from './vectorize.js';
+import { vectorLanes } from './lanes.js';
 import { chunkCount, freeNames, MIN_SPLIT, workOf } from './chunks.js';
 import type { Address, Bound, KernelEmitter, ProgramContext } from './emitter.js';
 
@@ -381,7 +382,7 @@ ${body}
         s.v,
         (x) => this.expr(x),
         vload,
-        this.program.relaxedSimd,
+        vectorLanes(this.program.relaxedSimd),
         invariant,
         (name) => this.useHelper(name),
       );

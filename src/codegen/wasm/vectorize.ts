@@ -11,6 +11,7 @@
 import type { BinOp, BufRef, CmpOp, Expr, Stmt, UnOp } from '../../kernels/ir.js';
 import { someExpr, visitExpr } from '../../kernels/walk.js';
 import { VECTOR_MATH, vectorMathHelper, type VectorMathOp } from './mathlib/vector.js';
+import { SIMD128_LANES, type Lanes } from './lanes.js';
 
 type Loop = Extract<Stmt, { k: 'loop' }>;
 type Store = Extract<Stmt, { k: 'store' }>;
@@ -147,40 +148,60 @@ export function vectorizableStores(loop: Loop, regions: Regions): Store[] | unde
 const product = (x: Expr, v: string) => (x.k === 'bin' && x.op === 'mul' && dependsOn(x, v) ? x : undefined);
 
 /**
- * Lane-wise rendering of an expression accepted by `vectorizable`: `vload` loads four elements `stride`
- * apart, `invariant` renders a loop-invariant f32 expression as an f32x4 (e.g. splatted once before the loop).
- * With `fma` (the relaxed-SIMD module), c + a·b and c − a·b become one f32x4.relaxed_madd / relaxed_nmadd,
- * rounded once or twice as the engine chooses.
+ * `instruction` of a lane table applied to `operands`, rendered in the order its text reads them, as a
+ * nested template renders them: loop-invariant operands are hoisted in that order, so their locals are
+ * numbered the same whichever table renders.
+ */
+function inTextOrder(instruction: (...operands: string[]) => string, operands: (() => string)[]): string {
+  const marks = operands.map((_, i) => `\u0000${i}\u0000`);
+  const text = instruction(...marks);
+  const rendered: string[] = [];
+  for (const i of [...operands.keys()].sort((x, y) => text.indexOf(marks[x]) - text.indexOf(marks[y])))
+    rendered[i] = operands[i]();
+  return marks.reduce((t, mark, i) => t.replace(mark, () => rendered[i]), text);
+}
+
+/**
+ * Lane-wise rendering of an expression accepted by `vectorizable` with the instructions of `lanes`: `vload`
+ * loads four elements `stride` apart, `invariant` renders a loop-invariant f32 expression as an f32x4 (e.g.
+ * splatted once before the loop). c + a·b, a·b + c and c − a·b render as the table's multiply-adds (one
+ * f32x4.relaxed_madd / relaxed_nmadd in the relaxed-SIMD module, rounded once or twice as the engine
+ * chooses; a mul and an add or sub in SIMD128).
  */
 export function renderVector(
   e: Expr,
   v: string,
   scalar: (e: Expr) => string,
   vload: (buf: BufRef, index: Expr, stride: number) => string,
-  fma = false,
+  lanes: Lanes = SIMD128_LANES,
   invariant: (e: Expr) => string = (x) => `(f32x4.splat ${scalar(x)})`,
   useHelper: (name: string) => void = () => {},
 ): string {
-  const rec = (x: Expr) => renderVector(x, v, scalar, vload, fma, invariant, useHelper);
+  const rec = (x: Expr) => renderVector(x, v, scalar, vload, lanes, invariant, useHelper);
   if (!dependsOn(e, v)) return invariant(e);
   switch (e.k) {
     case 'load':
       return vload(e.buf, e.index, strideOf(e.index, v)!);
     case 'bin': {
-      const p =
-        fma && (e.op === 'add' || e.op === 'sub')
-          ? (product(e.b, v) ?? (e.op === 'add' ? product(e.a, v) : undefined))
-          : undefined;
-      if (p?.k === 'bin') {
-        const c = p === e.b ? e.a : e.b;
-        const op = e.op === 'add' ? 'f32x4.relaxed_madd' : 'f32x4.relaxed_nmadd';
-        return `(${op} ${rec(p.a)} ${rec(p.b)} ${rec(c)})`;
+      const right = e.op === 'add' || e.op === 'sub' ? product(e.b, v) : undefined;
+      const left = e.op === 'add' && !right ? product(e.a, v) : undefined;
+      if (right?.k === 'bin') {
+        const madd = e.op === 'add' ? lanes.madd : lanes.nmadd;
+        return inTextOrder(
+          madd,
+          [e.a, right.a, right.b].map((x) => () => rec(x)),
+        );
       }
+      if (left?.k === 'bin')
+        return inTextOrder(
+          lanes.mulAdd,
+          [left.a, left.b, e.b].map((x) => () => rec(x)),
+        );
       return `(${VEC_BIN[e.op]} ${rec(e.a)} ${rec(e.b)})`;
     }
     case 'un': {
       if (isVectorMath(e.op)) {
-        const name = vectorMathHelper(e.op, fma);
+        const name = vectorMathHelper(e.op, lanes);
         useHelper(name);
         return `(call $${name} ${rec(e.a)})`;
       }

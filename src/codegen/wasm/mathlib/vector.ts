@@ -11,12 +11,13 @@
  * f64, checked in f32 by tests/codegen/vector-math.test.ts).
  */
 import { defineHelper } from '../helpers.js';
+import { RELAXED_LANES, SIMD128_LANES, type Lanes } from '../lanes.js';
 
 export const VECTOR_MATH = ['exp', 'erf', 'tanh'] as const;
 export type VectorMathOp = (typeof VECTOR_MATH)[number];
 
-/** The helper implementing `op` on f32x4, in the SIMD128 or relaxed-SIMD (fma) flavour. */
-export const vectorMathHelper = (op: VectorMathOp, fma: boolean) => `v${op}_f32x4${fma ? '_fma' : ''}`;
+/** The helper implementing `op` on f32x4 with the instructions of `lanes` (SIMD128 or relaxed SIMD). */
+export const vectorMathHelper = (op: VectorMathOp, lanes: Lanes) => `v${op}_f32x4${lanes.helperSuffix}`;
 
 const splat = (c: number) => {
   const s = String(Math.fround(c));
@@ -30,28 +31,25 @@ const get = (name: string) => `(local.get $${name})`;
  * many dependent multiply-adds (the loops calling these helpers are latency-bound, one vector per
  * iteration).
  */
-function evenOdd(t: string, t2: string, coeffs: number[], fma: boolean): string {
+function evenOdd(t: string, t2: string, coeffs: number[], lanes: Lanes): string {
   const even = horner(
     t2,
     coeffs.filter((_, i) => i % 2 === 0),
-    fma,
+    lanes,
   );
   const odd = horner(
     t2,
     coeffs.filter((_, i) => i % 2 === 1),
-    fma,
+    lanes,
   );
-  return fma ? `(f32x4.relaxed_madd ${t} ${odd} ${even})` : `(f32x4.add ${even} (f32x4.mul ${t} ${odd}))`;
+  return lanes.madd(even, t, odd);
 }
 
-/** c0 + t·(c1 + t·(c2 + ...)) on f32x4, with multiply-adds when `fma`. */
-function horner(t: string, coeffs: number[], fma: boolean): string {
+/** c0 + t·(c1 + t·(c2 + ...)) on f32x4, by the multiply-adds of `lanes`. */
+function horner(t: string, coeffs: number[], lanes: Lanes): string {
   const [c0, ...rest] = coeffs;
   if (!rest.length) return splat(c0);
-  const inner = horner(t, rest, fma);
-  return fma
-    ? `(f32x4.relaxed_madd ${t} ${inner} ${splat(c0)})`
-    : `(f32x4.add ${splat(c0)} (f32x4.mul ${t} ${inner}))`;
+  return lanes.madd(splat(c0), t, horner(t, rest, lanes));
 }
 
 const LOG2E = 1.4426950408889634;
@@ -83,8 +81,8 @@ const TANH_SMALL = [
 const TANH_SPLIT = 0.625;
 const SIGN = '(v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)';
 
-for (const fma of [false, true]) {
-  const exp = vectorMathHelper('exp', fma);
+for (const lanes of [SIMD128_LANES, RELAXED_LANES]) {
+  const exp = vectorMathHelper('exp', lanes);
   // x clamped to [-104, 89] (pmin/pmax with x first keep a NaN x): e^-104 rounds to 0 and e^89 overflows to inf.
   // n = round(x·log2 e) by adding 1.5·2^23 (the sum's low mantissa bits are n, as an integer too: no
   // nearest/trunc_sat, which V8 expands into long sequences on x64), r = x − n·ln2, e^x = p(r)·2^n with 2^n
@@ -101,7 +99,7 @@ for (const fma of [false, true]) {
     (local.set $h (i32x4.shr_s ${get('k')} (i32.const 1)))
     (local.set $r2 (f32x4.mul ${get('r')} ${get('r')}))
     (f32x4.mul
-      (f32x4.mul ${evenOdd(get('r'), get('r2'), EXP_POLY, fma)}
+      (f32x4.mul ${evenOdd(get('r'), get('r2'), EXP_POLY, lanes)}
         (i32x4.shl (i32x4.add ${get('h')} (v128.const i32x4 127 127 127 127)) (i32.const 23)))
       (i32x4.shl (i32x4.add (i32x4.sub ${get('k')} ${get('h')}) (v128.const i32x4 127 127 127 127)) (i32.const 23))))`,
   );
@@ -123,18 +121,18 @@ for (const fma of [false, true]) {
         (local.set $s (v128.bitselect ${get('s')} ${get('b')} ${get('m')}))))
     (v128.or ${get('s')} (v128.and ${get('x')} ${SIGN})))`;
 
-  const erf = vectorMathHelper('erf', fma);
+  const erf = vectorMathHelper('erf', lanes);
   // small: |x|·P(x²); big: 1 − e^Q(min(|x|, 3.925)). The sign is or'ed in (erf(-0) = -0). NaN fails the
   // |x| < split test and stays NaN through Q; ±inf clamps to 3.925, giving ±1.
   defineHelper(
     erf,
-    blend(erf, ERF_SPLIT, `(f32x4.mul ${get('a')} ${evenOdd(get('t'), get('t2'), ERF_SMALL, fma)})`, [
+    blend(erf, ERF_SPLIT, `(f32x4.mul ${get('a')} ${evenOdd(get('t'), get('t2'), ERF_SMALL, lanes)})`, [
       `(f32x4.pmin ${get('a')} ${splat(ERF_MAX)})`,
-      `(f32x4.sub ${splat(1)} (call $${exp} ${evenOdd(get('b'), get('b2'), ERF_BIG, fma)}))`,
+      `(f32x4.sub ${splat(1)} (call $${exp} ${evenOdd(get('b'), get('b2'), ERF_BIG, lanes)}))`,
     ]),
   );
 
-  const tanh = vectorMathHelper('tanh', fma);
+  const tanh = vectorMathHelper('tanh', lanes);
   // small: |x| + |x|³·P(x²) (no cancellation); big: 1 − 2/(e^2|x| + 1), which is 1 once e^2|x| overflows.
   // NaN fails the |x| < split test and stays NaN through exp.
   defineHelper(
@@ -142,7 +140,7 @@ for (const fma of [false, true]) {
     blend(
       tanh,
       TANH_SPLIT,
-      `(f32x4.add ${get('a')} (f32x4.mul (f32x4.mul ${get('a')} ${get('t')}) ${evenOdd(get('t'), get('t2'), TANH_SMALL, fma)}))`,
+      `(f32x4.add ${get('a')} (f32x4.mul (f32x4.mul ${get('a')} ${get('t')}) ${evenOdd(get('t'), get('t2'), TANH_SMALL, lanes)}))`,
       [
         `(call $${exp} (f32x4.add ${get('a')} ${get('a')}))`,
         `(f32x4.sub ${splat(1)} (f32x4.div ${splat(2)} (f32x4.add ${get('b')} ${splat(1)})))`,
