@@ -8,33 +8,22 @@
  * lowering runs in a loop over the blocks of that many rows, every access shifted to its block
  * (kernels/row-offsets.ts): rows = 16·⌊R/16⌋ + 4·⌊(R mod 16)/4⌋ + (R mod 4).
  */
-import type { Node, TensorType } from '../ir/graph.js';
+import type { TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
 import { sizeOf } from '../ir/tensor.js';
 import type { BufRef, Kernel } from '../kernels/ir.js';
 import { add, i32, loop, mul, v } from '../kernels/build.js';
 import { kernelExprOf } from '../kernels/extent.js';
 import { shiftRows, type RowBuffer } from '../kernels/row-offsets.js';
-import { OpError, type LowerIO, type OpContext, type OpDef } from '../ops/registry.js';
+import { OpError, type LowerIO, type OpDef } from '../ops/registry.js';
 import { alwaysWithStrides, mixesSymbolicAxis, symbolicKernels } from './symbolic-kernels.js';
+import type { RowsStep } from './rows-step.js';
 
 const BLOCK_ROWS = [16, 4, 1];
 
 type Ranges = Readonly<Record<string, sym.Range>>;
 
 /** What lowerRows needs of one node: its types (with shape expressions) and how to build its kernels. */
-export interface RowsStep {
-  node: Node;
-  ctx: OpContext;
-  /** graph types of the node's inputs (undefined where omitted) and outputs */
-  inputTypes: (TensorType | undefined)[];
-  outputTypes: TensorType[];
-  /** whether input i is a shape value (its `ctx.consts` entry only the upper bounds) */
-  computedAtRunTime(i: number): boolean;
-  /** lowers the node for the types in `ctx` (its activation applied) */
-  build(ctx: OpContext, io: LowerIO): Kernel[];
-}
-
 /**
  * Kernels for a node some operand of which has a dim known only at run time: row by row where the
  * symbolic dims lead every operand (lowerRows), else with expression strides (symbolic-kernels.ts), else

@@ -16,7 +16,7 @@ import { kernelExprOf } from '../kernels/extent.js';
 import { attrInt, attrInts, normAxis, OpError, type LowerIO, type OpDef } from '../ops/registry.js';
 import { fusedCompute, isFusedChain } from '../ops/fused.js';
 import { rowKernel } from '../ops/reduce/softmax.js';
-import type { RowsStep } from './lower-rows.js';
+import type { RowsStep } from './rows-step.js';
 
 type Shape = readonly sym.SymLike[];
 
