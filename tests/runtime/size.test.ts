@@ -15,7 +15,9 @@ it('the runtime bundles small, with node:fs only in the lazily loaded directory 
     logLevel: 'silent',
   });
   const total = result.outputFiles.reduce((sum, f) => sum + f.contents.byteLength, 0);
-  expect(total).toBeLessThan(32 * 1024);
+  // 36 KB: 32 KB until run-time dims (the dims block's checks in bundle/verify.ts and layout.ts, and the
+  // feeds' symbol values) added about 1 KB
+  expect(total).toBeLessThan(36 * 1024);
   const eager = result.outputFiles.filter((f) => !f.path.includes('directory-source'));
   expect(eager.length).toBeGreaterThan(0);
   for (const f of eager) expect(f.text, f.path).not.toContain('node:fs');
