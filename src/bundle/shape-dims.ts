@@ -1,5 +1,5 @@
 /** Reading manifest shapes whose dims may be known only at run time (SymbolicDim). */
-import type { ShapeDim, SymbolicDim, TensorSignature } from './manifest.js';
+import type { DimsBlock, ShapeDim, SymbolicDim, TensorSignature } from './manifest.js';
 
 export const isSymbolic = (d: ShapeDim): d is SymbolicDim => typeof d === 'object';
 
@@ -48,4 +48,20 @@ export function bindSymbols(
     }),
   );
   return values;
+}
+
+/**
+ * The dims block's int32 words: each symbol's value in the block's order. A symbol without a value is
+ * refused rather than run as zero.
+ */
+export function dimsBlockWords(
+  where: string,
+  block: DimsBlock,
+  values: Readonly<Record<string, number>>,
+): Int32Array<ArrayBuffer> {
+  return Int32Array.from(block.symbols, (s) => {
+    const value = values[s.name];
+    if (value === undefined) throw new Error(`${where}: no value for shape symbol "${s.name}"`);
+    return value;
+  });
 }

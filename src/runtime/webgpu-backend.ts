@@ -3,11 +3,11 @@
  * memory.weightsOffset, inputs and outputs at their signatures' offsets), the bundle's WGSL module with
  * one compute pipeline per entry point, and the manifest's dispatch schedule.
  */
-import { upperBounds } from '../bundle/shape-dims.js';
+import { dimsBlockWords, dimValue } from '../bundle/shape-dims.js';
 
 import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { Manifest, WebGpuSchedule, WgslDispatch } from '../bundle/manifest.js';
-import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elements.js';
+import { ELEMENT_ARRAY, elementBytes, elementCount, type NumericDType } from '../bundle/elements.js';
 import type { Tensor } from './types.js';
 import type {
   GpuBufferLike,
@@ -56,10 +56,6 @@ export class WebGpuInstance {
     if (!schedule || files.wgsl === undefined)
       throw new Error(
         `${where}: the bundle has no webgpu schedule and WGSL; compile it with --targets wasm,webgpu`,
-      );
-    if (manifest.dims)
-      throw new Error(
-        `${where}: the bundle has dims known only at run time (${manifest.dims.symbols.map((s) => s.name).join(', ')}), which the webgpu backend does not run yet; use the wasm backend`,
       );
     const device = await openDevice(gpu, schedule.memoryBytes, where);
     try {
@@ -116,19 +112,35 @@ export class WebGpuInstance {
     }
   }
 
-  /** One inference: the inputs' bytes in the order of manifest.inputs, validated (every dim static here). */
-  async run(inputBytes: Uint8Array[]): Promise<Record<string, Tensor>> {
-    const { inputs, outputs } = this.manifest;
+  /**
+   * One inference: the inputs' bytes in the order of manifest.inputs and the shape symbols' values,
+   * validated. The symbols go into the dims block, where the kernels read them; every dispatch keeps its
+   * size at the bounds, and invocations past a run-time extent return at once. Each output is read back at
+   * its real shape (the kernels write it packed at that shape).
+   */
+  async run(
+    inputBytes: Uint8Array[],
+    symbols: Readonly<Record<string, number>> = {},
+  ): Promise<Record<string, Tensor>> {
+    const { inputs, outputs, dims: dimsBlock } = this.manifest;
+    const where = `model "${this.manifest.model.name}"`;
+    const dimsWords = dimsBlock && dimsBlockWords(where, dimsBlock, symbols);
+    const shapes = outputs.map((sig) => sig.shape.map((d) => dimValue(d, symbols)));
+    const byteLengths = outputs.map(
+      (sig, i) => elementCount(shapes[i]) * elementBytes(sig.dtype as NumericDType),
+    );
+    if (dimsWords)
+      this.device.queue.writeBuffer(this.memory, dimsBlock.offset, new Uint8Array(dimsWords.buffer));
     inputs.forEach((sig, i) => this.device.queue.writeBuffer(this.memory, sig.offset, padded(inputBytes[i])));
     await this.submit(this.runSteps, 'run', (encoder) =>
       outputs.forEach((sig, i) => {
-        if (sig.byteLength > 0)
+        if (byteLengths[i] > 0)
           encoder.copyBufferToBuffer(
             this.memory,
             sig.offset,
             this.staging,
             this.stagingOffsets[i],
-            words(sig.byteLength),
+            words(byteLengths[i]),
           );
       }),
     );
@@ -139,11 +151,11 @@ export class WebGpuInstance {
       outputs.forEach((sig, i) => {
         const dtype = sig.dtype as NumericDType;
         // a copy the caller owns: the mapped range is gone after unmap()
-        const bytes = new Uint8Array(mapped, this.stagingOffsets[i], sig.byteLength).slice();
+        const bytes = new Uint8Array(mapped, this.stagingOffsets[i], byteLengths[i]).slice();
         result[sig.name] = {
           dtype,
-          dims: upperBounds(sig.shape),
-          data: new ELEMENT_ARRAY[dtype](bytes.buffer, 0, elementCount(upperBounds(sig.shape))),
+          dims: shapes[i],
+          data: new ELEMENT_ARRAY[dtype](bytes.buffer, 0, elementCount(shapes[i])),
         };
       });
       return result;

@@ -1,0 +1,74 @@
+/**
+ * Dims known only at run time on the webgpu backend (#11), on Dawn (lavapipe in CI): one bundle, compiled
+ * once with bounds for both targets, runs at several shapes, matching onnxruntime-node; the runtime writes
+ * the shape symbols into the dims block before each run and reads outputs back at their real shapes.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { compileModel } from '../../src/compiler/compile.js';
+import type { BundleFiles } from '../../src/bundle/files.js';
+import { loadModel, type Model } from '../../src/runtime/index.js';
+import { WebGpuInstance } from '../../src/runtime/webgpu-backend.js';
+import type { Feed } from '../../src/runtime/types.js';
+import { encoderFeeds, encoderModel, mlpModel } from '../helpers/models.js';
+import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { ortMismatches } from '../helpers/ort-oracle.js';
+import { nodeGpu } from './fixture.js';
+
+describe('an MLP compiled once with --dim batch=1..40 --targets wasm,webgpu', () => {
+  const bytes = mlpModel();
+  let files: BundleFiles;
+  let model: Model;
+  beforeAll(async () => {
+    files = await compileModel(bytes, {
+      dims: { batch: { min: 1, max: 40 } },
+      targets: ['wasm', 'webgpu'],
+      relaxed: false,
+    });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model.dispose());
+
+  test.each([1, 3, 17])('matches onnxruntime at batch %i, with outputs of the real shape', async (b) => {
+    const feeds = { x: randomTensor([b, 64], seededRandom(b)) };
+    expect(model.backend).toBe('webgpu');
+    expect(await ortMismatches(bytes, model, feeds)).toEqual([]);
+    expect((await model.run(feeds as Record<string, Feed>)).probs.dims).toEqual([b, 10]);
+  });
+
+  test('refuses a batch outside the bounds with the error wasm gives, and stays usable', async () => {
+    await expect(model.run({ x: randomTensor([41, 64], seededRandom(1)) as Feed })).rejects.toThrow(
+      'model "mlp": input "x" axis 0 is 41, outside the bounds of "batch" (1..40)',
+    );
+    expect(await ortMismatches(bytes, model, { x: randomTensor([2, 64], seededRandom(2)) })).toEqual([]);
+  });
+
+  test("the instance refuses a run without the symbols' values rather than run with zeros", async () => {
+    const instance = await WebGpuInstance.create(files, await nodeGpu());
+    try {
+      await expect(instance.run([new Uint8Array(64 * 4)])).rejects.toThrow(
+        'model "mlp": no value for shape symbol "batch"',
+      );
+      expect((await instance.run([new Uint8Array(64 * 4)], { batch: 1 })).probs.dims).toEqual([1, 10]);
+    } finally {
+      instance.dispose();
+    }
+  });
+});
+
+describe('the masked-attention encoder (exporter-style shapes) compiled once with --dim batch=1..4 --dim seq=1..128 --targets wasm,webgpu', () => {
+  const bytes = encoderModel({ exporterShapes: true });
+  let model: Model;
+  beforeAll(async () => {
+    const dims = { batch: { min: 1, max: 4 }, seq: { min: 1, max: 128 } };
+    const files = await compileModel(bytes, { dims, targets: ['wasm', 'webgpu'], relaxed: false });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model.dispose());
+
+  test.each([
+    [1, 7],
+    [2, 32],
+  ])('matches onnxruntime at batch %i, seq %i', async (batch, seq) => {
+    expect(await ortMismatches(bytes, model, encoderFeeds(batch, seq))).toEqual([]);
+  });
+});
