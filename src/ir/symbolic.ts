@@ -358,3 +358,21 @@ export function bounds(e: SymLike, ranges: Readonly<Record<string, Range>>): Ran
   };
   return range(lift(e));
 }
+
+/** A sum of products of plain symbols, c + Σ coef·Π symbols: the form the runtime evaluates. */
+export interface Polynomial {
+  c: number;
+  terms: { coef: number; symbols: string[] }[];
+}
+
+/** `e` as a Polynomial, or undefined when it holds a floor division, modulo, min or max. */
+export function polynomialOf(e: SymLike): Polynomial | undefined {
+  const x = typeof e === 'number' ? constant(e) : e;
+  const terms: Polynomial['terms'] = [];
+  for (const t of x.terms) {
+    const symbols = t.atoms.flatMap((a) => (a.k === 'sym' ? [a.name] : []));
+    if (symbols.length !== t.atoms.length) return undefined;
+    terms.push({ coef: t.coef, symbols });
+  }
+  return { c: x.c, terms };
+}

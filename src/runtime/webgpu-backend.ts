@@ -3,7 +3,7 @@
  * memory.weightsOffset, inputs and outputs at their signatures' offsets), the bundle's WGSL module with
  * one compute pipeline per entry point, and the manifest's dispatch schedule.
  */
-import { dimsBlockWords, dimValue } from '../bundle/shape-dims.js';
+import { dimsBlockWords, dimValue, polynomialValue } from '../bundle/shape-dims.js';
 
 import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { Manifest, WebGpuSchedule, WgslDispatch } from '../bundle/manifest.js';
@@ -27,6 +27,9 @@ const MAP_MODE_READ = 0x1;
 
 /** The limits every WebGPU device has without asking (the spec's defaults). */
 const DEFAULT_LIMITS = { maxStorageBufferBindingSize: 134217728, maxBufferSize: 268435456 };
+
+/** Invocations per workgroup of the WGSL generator's spread entry points (`@workgroup_size(64)`). */
+const WORKGROUP_INVOCATIONS = 64;
 
 const words = (bytes: number) => Math.ceil(bytes / 4) * 4;
 
@@ -114,9 +117,10 @@ export class WebGpuInstance {
 
   /**
    * One inference: the inputs' bytes in the order of manifest.inputs and the shape symbols' values,
-   * validated. The symbols go into the dims block, where the kernels read them; every dispatch keeps its
-   * size at the bounds, and invocations past a run-time extent return at once. Each output is read back at
-   * its real shape (the kernels write it packed at that shape).
+   * validated. The symbols go into the dims block, where the kernels read them. A dispatch whose count of
+   * invocations depends on them is sized for their values; the others (tiled gemms, counts that are no
+   * polynomial) keep the size of the bounds, their invocations past a run-time extent returning at once.
+   * Each output is read back at its real shape (the kernels write it packed at that shape).
    */
   async run(
     inputBytes: Uint8Array[],
@@ -132,7 +136,7 @@ export class WebGpuInstance {
     if (dimsWords)
       this.device.queue.writeBuffer(this.memory, dimsBlock.offset, new Uint8Array(dimsWords.buffer));
     inputs.forEach((sig, i) => this.device.queue.writeBuffer(this.memory, sig.offset, padded(inputBytes[i])));
-    await this.submit(this.runSteps, 'run', (encoder) =>
+    await this.submit(dimsWords ? this.sizedSteps(symbols) : this.runSteps, 'run', (encoder) =>
       outputs.forEach((sig, i) => {
         if (byteLengths[i] > 0)
           encoder.copyBufferToBuffer(
@@ -162,6 +166,20 @@ export class WebGpuInstance {
     } finally {
       this.staging.unmap();
     }
+  }
+
+  /**
+   * The run schedule with each dispatch whose count of invocations depends on shape symbols sized for
+   * their values. A dispatch over a 2-D grid (past 65535 workgroups at the bounds) keeps its bound size.
+   */
+  private sizedSteps(symbols: Readonly<Record<string, number>>): Step[] {
+    return this.runSteps.map((step) => {
+      const { invocations, workgroups } = step.dispatch;
+      if (!invocations || workgroups[1] !== 1) return step;
+      const count = Math.max(0, polynomialValue(invocations, symbols));
+      const groups = Math.min(workgroups[0], Math.ceil(count / WORKGROUP_INVOCATIONS));
+      return { ...step, dispatch: { ...step.dispatch, workgroups: [groups, 1, 1] } };
+    });
   }
 
   /** Encodes `steps` in one compute pass (each dispatch sees the previous one's writes), then `after`. */

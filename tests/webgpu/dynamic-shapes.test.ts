@@ -3,16 +3,26 @@
  * once with bounds for both targets, runs at several shapes, matching onnxruntime-node; the runtime writes
  * the shape symbols into the dims block before each run and reads outputs back at their real shapes.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { globals } from 'webgpu';
 import { compileModel } from '../../src/compiler/compile.js';
 import type { BundleFiles } from '../../src/bundle/files.js';
+import { checkManifestShape } from '../../src/bundle/verify.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import { WebGpuInstance } from '../../src/runtime/webgpu-backend.js';
+import { gridFor } from '../../src/codegen/wgsl/render.js';
 import type { Feed } from '../../src/runtime/types.js';
 import { encoderFeeds, encoderModel, mlpModel } from '../helpers/models.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { ortMismatches } from '../helpers/ort-oracle.js';
 import { nodeGpu } from './fixture.js';
+
+/** Dawn's compute pass class, whose dispatches a test records (`globals` is typed as a plain object). */
+const computePass = (
+  globals as unknown as {
+    GPUComputePassEncoder: { prototype: { dispatchWorkgroups(x: number, y?: number, z?: number): void } };
+  }
+).GPUComputePassEncoder;
 
 describe('an MLP compiled once with --dim batch=1..40 --targets wasm,webgpu', () => {
   const bytes = mlpModel();
@@ -40,6 +50,33 @@ describe('an MLP compiled once with --dim batch=1..40 --targets wasm,webgpu', ()
       'model "mlp": input "x" axis 0 is 41, outside the bounds of "batch" (1..40)',
     );
     expect(await ortMismatches(bytes, model, { x: randomTensor([2, 64], seededRandom(2)) })).toEqual([]);
+  });
+
+  test('sizes each dispatch whose count is a polynomial in batch for the run; the others keep the bounds', async () => {
+    const schedule = files.manifest.webgpu!.run;
+    const sized = schedule.filter((d) => d.invocations);
+    expect(sized.map((d) => [d.kernel, d.invocations])).toEqual([
+      ['Add_1+Relu_2', { c: 0, terms: [{ coef: 128, symbols: ['batch'] }] }],
+    ]);
+    const dispatch = vi.spyOn(computePass.prototype, 'dispatchWorkgroups');
+    try {
+      expect(await ortMismatches(bytes, model, { x: randomTensor([3, 64], seededRandom(3)) })).toEqual([]);
+      expect(dispatch.mock.calls).toEqual(
+        schedule.map((d) => (d.invocations ? gridFor(3 * 128) : d.workgroups)),
+      );
+      expect(gridFor(3 * 128)).not.toEqual(sized[0].workgroups);
+    } finally {
+      dispatch.mockRestore();
+    }
+  });
+
+  test('the manifest check refuses a dispatch count over symbols the runtime does not write', () => {
+    const manifest = structuredClone(files.manifest);
+    manifest.webgpu!.run.find((d) => d.invocations)!.invocations!.terms[0].symbols = ['seq'];
+    expect(() => checkManifestShape(manifest)).toThrow(
+      "invocations must be a polynomial in the dims block's symbols",
+    );
+    expect(checkManifestShape(structuredClone(files.manifest)).webgpu).toEqual(files.manifest.webgpu);
   });
 
   test("the instance refuses a run without the symbols' values rather than run with zeros", async () => {
