@@ -14,7 +14,13 @@ import { gridFor } from '../../src/codegen/wgsl/render.js';
 import type { Feed } from '../../src/runtime/types.js';
 import { encoderFeeds, encoderModel, mlpModel } from '../helpers/models.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
-import { ortMismatches } from '../helpers/ort-oracle.js';
+import { ortMismatches, runOrt } from '../helpers/ort-oracle.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeBundle } from '../../src/bundle/node.js';
+import { compareTensors } from '../../scripts/compare.js';
+import { startServeProcess } from '../serve/serve-process.js';
 import { nodeGpu } from './fixture.js';
 
 /** Dawn's compute pass class, whose dispatches a test records (`globals` is typed as a plain object). */
@@ -107,5 +113,51 @@ describe('the masked-attention encoder (exporter-style shapes) compiled once wit
     [2, 32],
   ])('matches onnxruntime at batch %i, seq %i', async (batch, seq) => {
     expect(await ortMismatches(bytes, model, encoderFeeds(batch, seq))).toEqual([]);
+  });
+});
+
+describe('kiln serve --backend webgpu with the MLP bounded to batch 1..40', () => {
+  const bytes = mlpModel();
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kiln-webgpu-dims-'));
+    const files = await compileModel(bytes, {
+      name: 'mlp',
+      dims: { batch: { min: 1, max: 40 } },
+      targets: ['wasm', 'webgpu'],
+      relaxed: false,
+    });
+    await writeBundle(join(dir, 'mlp'), files);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  test('reports the batch as -1 and answers batches of 1 and 3 in one process, as onnxruntime does', async () => {
+    const server = await startServeProcess([join(dir, 'mlp'), '--port', '0', '--backend', 'webgpu']);
+    try {
+      expect(server.stdout()).toMatch(/serving mlp from .* \(webgpu/);
+      const metadata = await (await fetch(`${server.url}/v2/models/mlp`)).json();
+      expect(metadata.inputs[0].shape).toEqual([-1, 64]);
+      for (const batch of [1, 3]) {
+        const x = randomTensor([batch, 64], seededRandom(batch));
+        const response = await fetch(`${server.url}/v2/models/mlp/infer`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({
+            inputs: [
+              { name: 'x', shape: [batch, 64], datatype: 'FP32', data: Array.from(x.data as Float32Array) },
+            ],
+          }),
+        });
+        expect(response.status).toBe(200);
+        const [probs] = (await response.json()).outputs;
+        expect(probs.shape).toEqual([batch, 10]);
+        const { probs: want } = await runOrt(bytes, { x });
+        const got = { dtype: 'float32' as const, dims: probs.shape, data: Float32Array.from(probs.data) };
+        expect(compareTensors(got, want, 1e-3, 1e-5)).toBeUndefined();
+      }
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
   });
 });
