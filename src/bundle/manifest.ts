@@ -138,8 +138,9 @@ export interface WgslDispatch {
   /** at the upper bounds of the shape symbols */
   workgroups: [number, number, number];
   /**
-   * present when the count of invocations (64 to a workgroup) depends on shape symbols: the runtime
-   * sizes the dispatch per run from it (the shader's guards keep a bound-size dispatch correct too)
+   * present when the count of invocations (64 to a workgroup) depends on shape symbols: an upper bound of
+   * it (coefficients may be fractions: floor(rows/16) counts as rows/16), from which the runtime sizes
+   * the dispatch per run, never past `workgroups` (the shader's guards make any such size correct)
    */
   invocations?: Polynomial;
 }

@@ -146,7 +146,10 @@ function checkWebGpuShape(value: unknown, dims: DimsBlock | undefined, fail: (wh
   for (const d of webgpu!.run as Partial<WgslDispatch>[]) {
     const count = d?.invocations;
     if (count === undefined) continue;
-    if (!isPolynomial(count) || !count.terms.every((t) => t.symbols.every((x) => symbols.has(x))))
+    if (
+      !isPolynomial(count, Number.isFinite) ||
+      !count.terms.every((t) => t.symbols.every((x) => symbols.has(x)))
+    )
       fail(
         `webgpu.run dispatch "${String(d.entry)}": invocations must be a polynomial in the dims block's symbols`,
       );
@@ -187,18 +190,20 @@ function isSymbolicDim(d: unknown): boolean {
   return s.value === undefined || isPolynomial(s.value);
 }
 
-function isPolynomial(value: unknown): value is Polynomial {
+/** A Polynomial whose constant and coefficients pass `isCoefficient` (integers in a dim's value). */
+function isPolynomial(
+  value: unknown,
+  isCoefficient: (x: unknown) => boolean = Number.isSafeInteger,
+): value is Polynomial {
   const v = value as Partial<Polynomial> | null;
   return (
     typeof v === 'object' &&
     v !== null &&
-    Number.isSafeInteger(v.c) &&
+    isCoefficient(v.c) &&
     Array.isArray(v.terms) &&
     v.terms.every(
       (t) =>
-        Number.isSafeInteger(t?.coef) &&
-        Array.isArray(t.symbols) &&
-        t.symbols.every((x) => typeof x === 'string'),
+        isCoefficient(t?.coef) && Array.isArray(t.symbols) && t.symbols.every((x) => typeof x === 'string'),
     )
   );
 }

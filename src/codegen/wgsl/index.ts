@@ -28,7 +28,7 @@ export interface WgslDispatch {
   kernel: string;
   /** at the upper bounds of the shape symbols */
   workgroups: [number, number, number];
-  /** the count of invocations when shape symbols decide it (the runtime sizes the dispatch per run) */
+  /** an upper bound of the count of invocations when shape symbols decide it (the runtime sizes the dispatch per run) */
   invocations?: Polynomial;
 }
 
@@ -122,16 +122,19 @@ export function compileProgramWgsl(program: Program): WgslProgram {
 }
 
 /**
- * A spread nest's count of invocations as a polynomial in the shape symbols, when an extent is known only
- * at run time and the count is such a polynomial; else undefined (the dispatch keeps its bound size).
+ * An upper bound of a spread nest's count of invocations, as a polynomial in the shape symbols, when an
+ * extent is known only at run time and each extent has one; else undefined (the dispatch keeps its bound
+ * size). Row-blocked kernels count floor(rows/16) blocks: bounded by rows/16, which shrinks with the rows.
  */
 function runTimeCount(nest: ParallelNest, ranges: SymbolRanges): Polynomial | undefined {
   if (nest.loops.every(({ n }) => typeof n === 'number')) return undefined;
-  let count: sym.SymLike = 1;
+  let count: Polynomial = { c: 1, terms: [] };
   for (const { n } of nest.loops) {
     const extent = typeof n === 'number' ? n : shapeExprOf(n, ranges);
-    if (typeof extent === 'string') return undefined;
-    count = sym.mul(count, extent);
+    const upper = typeof extent === 'string' ? undefined : sym.upperPolynomial(extent, ranges);
+    if (!upper) return undefined;
+    count = sym.multiplyPolynomials(count, upper);
   }
-  return sym.polynomialOf(count);
+  // a bound without symbols is no tighter than the dispatch's size at the bounds
+  return count.terms.length > 0 ? count : undefined;
 }
