@@ -118,8 +118,8 @@ export class WebGpuInstance {
   /**
    * One inference: the inputs' bytes in the order of manifest.inputs and the shape symbols' values,
    * validated. The symbols go into the dims block, where the kernels read them. A dispatch whose count of
-   * invocations depends on them is sized for their values; the others (tiled gemms, counts that are no
-   * polynomial) keep the size of the bounds, their invocations past a run-time extent returning at once.
+   * invocations depends on them is sized for their values; the others (tiled gemms, counts with a min or
+   * max) keep the size of the bounds, their invocations past a run-time extent returning at once.
    * Each output is read back at its real shape (the kernels write it packed at that shape).
    */
   async run(
@@ -170,7 +170,8 @@ export class WebGpuInstance {
 
   /**
    * The run schedule with each dispatch whose count of invocations depends on shape symbols sized for
-   * their values. A dispatch over a 2-D grid (past 65535 workgroups at the bounds) keeps its bound size.
+   * their values (by the manifest's upper bound of the count, never past the bounds' size). A dispatch
+   * over a 2-D grid (past 65535 workgroups at the bounds) keeps its bound size.
    */
   private sizedSteps(symbols: Readonly<Record<string, number>>): Step[] {
     return this.runSteps.map((step) => {
