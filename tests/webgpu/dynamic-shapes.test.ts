@@ -114,6 +114,7 @@ describe('the masked-attention encoder (exporter-style shapes) compiled once wit
     [1, 7],
     [3, 7],
     [2, 32],
+    [4, 128],
   ])('matches onnxruntime at batch %i, seq %i', async (batch, seq) => {
     expect(await ortMismatches(bytes, model, encoderFeeds(batch, seq))).toEqual([]);
   });
