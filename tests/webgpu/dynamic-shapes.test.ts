@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { writeBundle } from '../../src/bundle/node.js';
 import { compareTensors } from '../../scripts/compare.js';
 import { startServeProcess } from '../serve/serve-process.js';
+import { bertEncoder } from '../../scripts/bench-models.js';
 import { nodeGpu } from './fixture.js';
 
 /** Dawn's compute pass class, whose dispatches a test records (`globals` is typed as a plain object). */
@@ -116,6 +117,25 @@ describe('the masked-attention encoder (exporter-style shapes) compiled once wit
     [2, 32],
     [4, 128],
   ])('matches onnxruntime at batch %i, seq %i', async (batch, seq) => {
+    expect(await ortMismatches(bytes, model, encoderFeeds(batch, seq))).toEqual([]);
+  });
+});
+
+describe("the benchmarks' exporter-shaped bert-enc (2 layers, hidden 64) with --dim batch=1..4 --dim sequence=1..128 on webgpu", () => {
+  // position and token-type ids are sliced from [1, 512] buffers by the sequence length (a shape value)
+  const { bytes } = bertEncoder({ layers: 2, hidden: 64, heads: 4, vocab: 50 });
+  let model: Model;
+  beforeAll(async () => {
+    const dims = { batch: { min: 1, max: 4 }, sequence: { min: 1, max: 128 } };
+    const files = await compileModel(bytes, { dims, targets: ['wasm', 'webgpu'], relaxed: false });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model.dispose());
+
+  test.each([
+    [1, 7],
+    [4, 128],
+  ])('matches onnxruntime at batch %i, sequence %i', async (batch, seq) => {
     expect(await ortMismatches(bytes, model, encoderFeeds(batch, seq))).toEqual([]);
   });
 });
