@@ -1,5 +1,6 @@
 /** Bundle format v1 (DESIGN.md §3.1). Shared by the compiler (writer) and the runtime (reader). */
 import type { DType } from '../ir/dtype.js';
+import type { Polynomial } from '../ir/symbolic.js';
 
 export const FORMAT_VERSION = 1;
 
@@ -12,7 +13,7 @@ export interface SymbolicDim {
   min: number;
   max: number;
   /** present when the dim is not the symbol `name` itself: c + Σ coef·Π symbols */
-  value?: { c: number; terms: { coef: number; symbols: string[] }[] };
+  value?: Polynomial;
 }
 
 export type ShapeDim = number | SymbolicDim;
@@ -134,7 +135,14 @@ export interface WgslDispatch {
   entry: string;
   /** the Kernel IR kernel it runs (usually the node name), for errors and profiles */
   kernel: string;
+  /** at the upper bounds of the shape symbols */
   workgroups: [number, number, number];
+  /**
+   * present when the count of invocations (64 to a workgroup) depends on shape symbols: an upper bound of
+   * it (coefficients may be fractions: floor(rows/16) counts as rows/16), from which the runtime sizes
+   * the dispatch per run, never past `workgroups` (the shader's guards make any such size correct)
+   */
+  invocations?: Polynomial;
 }
 
 /**

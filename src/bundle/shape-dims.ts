@@ -1,5 +1,6 @@
 /** Reading manifest shapes whose dims may be known only at run time (SymbolicDim). */
-import type { ShapeDim, SymbolicDim, TensorSignature } from './manifest.js';
+import type { DimsBlock, ShapeDim, SymbolicDim, TensorSignature } from './manifest.js';
+import type { Polynomial } from '../ir/symbolic.js';
 
 export const isSymbolic = (d: ShapeDim): d is SymbolicDim => typeof d === 'object';
 
@@ -17,7 +18,12 @@ export function formatShape(shape: readonly ShapeDim[]): string {
 export function dimValue(d: ShapeDim, values: Readonly<Record<string, number>>): number {
   if (!isSymbolic(d)) return d;
   if (!d.value) return values[d.name];
-  return d.value.terms.reduce((sum, t) => sum + t.symbols.reduce((p, s) => p * values[s], t.coef), d.value.c);
+  return polynomialValue(d.value, values);
+}
+
+/** c + Σ coef·Π symbols at the symbols' values. */
+export function polynomialValue(p: Polynomial, values: Readonly<Record<string, number>>): number {
+  return p.terms.reduce((sum, t) => sum + t.symbols.reduce((prod, s) => prod * values[s], t.coef), p.c);
 }
 
 /**
@@ -48,4 +54,20 @@ export function bindSymbols(
     }),
   );
   return values;
+}
+
+/**
+ * The dims block's int32 words: each symbol's value in the block's order. A symbol without a value is
+ * refused rather than run as zero.
+ */
+export function dimsBlockWords(
+  where: string,
+  block: DimsBlock,
+  values: Readonly<Record<string, number>>,
+): Int32Array<ArrayBuffer> {
+  return Int32Array.from(block.symbols, (s) => {
+    const value = values[s.name];
+    if (value === undefined) throw new Error(`${where}: no value for shape symbol "${s.name}"`);
+    return value;
+  });
 }

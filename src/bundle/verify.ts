@@ -13,7 +13,9 @@ import {
   type TensorSignature,
   type WeightEntry,
   type WeightQuant,
+  type WgslDispatch,
 } from './manifest.js';
+import type { Polynomial } from '../ir/symbolic.js';
 import { MANIFEST_FILE, TOKENIZER_FILE, WEIGHTS_FILE, WGSL_FILE, type LoadedBundleFiles } from './files.js';
 import { isNumericDType } from './elements.js';
 import { sha256Hex } from './hash.js';
@@ -87,7 +89,7 @@ export function checkManifestShape(value: unknown): Manifest {
     if (!isByteCount(memory[key])) fail(`memory.${key} must be a non-negative integer`);
   checkDimsBlock(m, fail);
   checkWasmTarget(m.wasm, fail);
-  if (m.webgpu !== undefined) checkWebGpuShape(m.webgpu, fail);
+  if (m.webgpu !== undefined) checkWebGpuShape(m.webgpu, m.dims as DimsBlock | undefined, fail);
   if (m.kernels !== undefined && !Array.isArray(m.kernels)) fail('kernels must be an array');
   if (m.tokenizer !== undefined) checkTokenizerShape(m.tokenizer, fail);
   // text models run at their compiled [batch, sequence] (the serving code relies on it)
@@ -130,7 +132,7 @@ function checkWasmTarget(value: unknown, fail: (what: string) => never): void {
   }
 }
 
-function checkWebGpuShape(value: unknown, fail: (what: string) => never): void {
+function checkWebGpuShape(value: unknown, dims: DimsBlock | undefined, fail: (what: string) => never): void {
   const webgpu = value as { file?: unknown; memoryBytes?: unknown; init?: unknown; run?: unknown } | null;
   if (typeof webgpu !== 'object' || webgpu === null) fail('webgpu must be an object');
   // the readers fetch only model.wgsl
@@ -139,6 +141,19 @@ function checkWebGpuShape(value: unknown, fail: (what: string) => never): void {
   if (!isByteCount(webgpu!.memoryBytes)) fail('webgpu.memoryBytes must be a non-negative integer');
   if (!Array.isArray(webgpu!.init) || !Array.isArray(webgpu!.run))
     fail('webgpu.init and webgpu.run must be arrays');
+  // a dispatch sized per run counts with symbols the runtime writes
+  const symbols = new Set(dims?.symbols.map((x) => x.name));
+  for (const d of webgpu!.run as Partial<WgslDispatch>[]) {
+    const count = d?.invocations;
+    if (count === undefined) continue;
+    if (
+      !isPolynomial(count, Number.isFinite) ||
+      !count.terms.every((t) => t.symbols.every((x) => symbols.has(x)))
+    )
+      fail(
+        `webgpu.run dispatch "${String(d.entry)}": invocations must be a polynomial in the dims block's symbols`,
+      );
+  }
 }
 function checkTokenizerShape(value: unknown, fail: (what: string) => never): void {
   const t = value as Record<string, unknown> | null;
@@ -172,17 +187,24 @@ function isSymbolicDim(d: unknown): boolean {
   const s = d as Partial<SymbolicDim> | null;
   if (typeof s !== 'object' || s === null || typeof s.name !== 'string') return false;
   if (!isByteCount(s.min) || !isByteCount(s.max) || s.min > s.max) return false;
-  const v = s.value;
+  return s.value === undefined || isPolynomial(s.value);
+}
+
+/** A Polynomial whose constant and coefficients pass `isCoefficient` (integers in a dim's value). */
+function isPolynomial(
+  value: unknown,
+  isCoefficient: (x: unknown) => boolean = Number.isSafeInteger,
+): value is Polynomial {
+  const v = value as Partial<Polynomial> | null;
   return (
-    v === undefined ||
-    (Number.isSafeInteger(v.c) &&
-      Array.isArray(v.terms) &&
-      v.terms.every(
-        (t) =>
-          Number.isSafeInteger(t.coef) &&
-          Array.isArray(t.symbols) &&
-          t.symbols.every((x) => typeof x === 'string'),
-      ))
+    typeof v === 'object' &&
+    v !== null &&
+    isCoefficient(v.c) &&
+    Array.isArray(v.terms) &&
+    v.terms.every(
+      (t) =>
+        isCoefficient(t?.coef) && Array.isArray(t.symbols) && t.symbols.every((x) => typeof x === 'string'),
+    )
   );
 }
 

@@ -102,10 +102,6 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
   const steps = targets.length + (relaxed ? 1 : 0);
   progress('codegen', 0, steps);
   // WGSL first: it is quick, and a kernel it refuses should fail the compile before binaryen's long work
-  if (targets.includes('webgpu') && lowered.program.dims)
-    throw new Error(
-      `the webgpu target does not run dims known only at run time yet (${lowered.program.dims.symbols.map((s) => s.name).join(', ')}): build --targets wasm, or fix the dims with --shape`,
-    );
   const webgpu = targets.includes('webgpu') ? await webGpuTarget(lowered.program) : undefined;
   progress('codegen', targets.length - 1, steps);
   const wasm = compileProgram(lowered.program, { optimize: true });

@@ -8,19 +8,13 @@ export function signatureShape(t: TensorType, ranges: Readonly<Record<string, sy
   return t.symbolic.map((d) => {
     if (typeof d === 'number') return d;
     const { min, max } = sym.bounds(d, ranges);
-    const terms = d.terms.map((term) => ({
-      coef: term.coef,
-      symbols: term.atoms.map((a) => {
-        if (a.k !== 'sym')
-          throw new Error(
-            `a dim of the model's inputs or outputs is ${d.key}; the runtime sizes only sums of products of shape symbols (fix the dims with --shape)`,
-          );
-        return a.name;
-      }),
-    }));
+    const value = sym.polynomialOf(d);
+    if (!value)
+      throw new Error(
+        `a dim of the model's inputs or outputs is ${d.key}; the runtime sizes only sums of products of shape symbols (fix the dims with --shape)`,
+      );
+    const { terms } = value;
     const plain = d.c === 0 && terms.length === 1 && terms[0].coef === 1 && terms[0].symbols.length === 1;
-    return plain
-      ? { name: terms[0].symbols[0], min, max }
-      : { name: d.key, min, max, value: { c: d.c, terms } };
+    return plain ? { name: terms[0].symbols[0], min, max } : { name: d.key, min, max, value };
   });
 }

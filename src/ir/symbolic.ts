@@ -358,3 +358,69 @@ export function bounds(e: SymLike, ranges: Readonly<Record<string, Range>>): Ran
   };
   return range(lift(e));
 }
+
+/** A sum of products of plain symbols, c + Σ coef·Π symbols: the form the runtime evaluates. */
+export interface Polynomial {
+  c: number;
+  terms: { coef: number; symbols: string[] }[];
+}
+
+/** `e` as a Polynomial, or undefined when it holds a floor division, modulo, min or max. */
+export function polynomialOf(e: SymLike): Polynomial | undefined {
+  const x = typeof e === 'number' ? constant(e) : e;
+  const terms: Polynomial['terms'] = [];
+  for (const t of x.terms) {
+    const symbols = t.atoms.flatMap((a) => (a.k === 'sym' ? [a.name] : []));
+    if (symbols.length !== t.atoms.length) return undefined;
+    terms.push({ coef: t.coef, symbols });
+  }
+  return { c: x.c, terms };
+}
+
+/**
+ * A Polynomial at least `e` at every value of its symbols within `ranges` (its coefficients may be
+ * fractions): floor(a/b) counts as a/b and a mod b as b−1, for a constant b ≥ 1 and a dividend never
+ * negative; undefined for min, max, another divisor or dividend, or such an atom in a term with a negative
+ * coefficient.
+ */
+export function upperPolynomial(e: SymLike, ranges: Readonly<Record<string, Range>>): Polynomial | undefined {
+  const x = typeof e === 'number' ? constant(e) : e;
+  let sum: Polynomial = { c: x.c, terms: [] };
+  for (const t of x.terms) {
+    let product: Polynomial = { c: t.coef, terms: [] };
+    for (const a of t.atoms) {
+      const factor = a.k === 'sym' ? symbolPolynomial(a.name) : t.coef > 0 ? atomUpper(a, ranges) : undefined;
+      // a product of upper bounds bounds the product only where no factor is negative
+      if (!factor || (a.k === 'sym' && !(ranges[a.name]?.min >= 0))) return undefined;
+      product = multiplyPolynomials(product, factor);
+    }
+    sum = { c: sum.c + product.c, terms: [...sum.terms, ...product.terms] };
+  }
+  return sum;
+}
+
+const symbolPolynomial = (name: string): Polynomial => ({ c: 0, terms: [{ coef: 1, symbols: [name] }] });
+
+function atomUpper(a: Atom, ranges: Readonly<Record<string, Range>>): Polynomial | undefined {
+  if (a.k !== 'floordiv' && a.k !== 'mod') return undefined;
+  const b = constValue(a.b);
+  if (b === undefined || b < 1 || bounds(a.a, ranges).min < 0) return undefined;
+  if (a.k === 'mod') return { c: b - 1, terms: [] };
+  const dividend = upperPolynomial(a.a, ranges);
+  return dividend && multiplyPolynomials(dividend, { c: 1 / b, terms: [] });
+}
+
+export function multiplyPolynomials(p: Polynomial, q: Polynomial): Polynomial {
+  const scaled = (terms: Polynomial['terms'], k: number) =>
+    k === 0 ? [] : terms.map((t) => ({ coef: t.coef * k, symbols: t.symbols }));
+  return {
+    c: p.c * q.c,
+    terms: [
+      ...scaled(p.terms, q.c),
+      ...scaled(q.terms, p.c),
+      ...p.terms.flatMap((s) =>
+        q.terms.map((t) => ({ coef: s.coef * t.coef, symbols: [...s.symbols, ...t.symbols] })),
+      ),
+    ],
+  };
+}

@@ -5,7 +5,7 @@
 import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { Manifest, TensorSignature } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementBytes, elementCount, type NumericDType } from '../bundle/elements.js';
-import { dimValue } from '../bundle/shape-dims.js';
+import { dimsBlockWords, dimValue } from '../bundle/shape-dims.js';
 import type { Tensor, WasmVariant } from './types.js';
 import { warmUp } from './warmup.js';
 
@@ -76,12 +76,7 @@ export class WasmInstance {
     const dimsBlock = this.manifest.dims;
     if (dimsBlock)
       new Int32Array(this.memory.buffer, dimsBlock.offset, dimsBlock.symbols.length).set(
-        dimsBlock.symbols.map((s) => {
-          const value = symbols[s.name];
-          if (value === undefined)
-            throw new Error(`model "${this.manifest.model.name}": no value for shape symbol "${s.name}"`);
-          return value;
-        }),
+        dimsBlockWords(`model "${this.manifest.model.name}"`, dimsBlock, symbols),
       );
     this.manifest.inputs.forEach((sig, i) => this.bytesAt(sig).set(inputBytes[i]));
     callEntry(`model "${this.manifest.model.name}"`, this.manifest.wasm.exports.run, this.runEntry);

@@ -3,11 +3,11 @@
  * memory.weightsOffset, inputs and outputs at their signatures' offsets), the bundle's WGSL module with
  * one compute pipeline per entry point, and the manifest's dispatch schedule.
  */
-import { upperBounds } from '../bundle/shape-dims.js';
+import { dimsBlockWords, dimValue, polynomialValue } from '../bundle/shape-dims.js';
 
 import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { Manifest, WebGpuSchedule, WgslDispatch } from '../bundle/manifest.js';
-import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elements.js';
+import { ELEMENT_ARRAY, elementBytes, elementCount, type NumericDType } from '../bundle/elements.js';
 import type { Tensor } from './types.js';
 import type {
   GpuBufferLike,
@@ -27,6 +27,9 @@ const MAP_MODE_READ = 0x1;
 
 /** The limits every WebGPU device has without asking (the spec's defaults). */
 const DEFAULT_LIMITS = { maxStorageBufferBindingSize: 134217728, maxBufferSize: 268435456 };
+
+/** Invocations per workgroup of the WGSL generator's spread entry points (`@workgroup_size(64)`). */
+const WORKGROUP_INVOCATIONS = 64;
 
 const words = (bytes: number) => Math.ceil(bytes / 4) * 4;
 
@@ -56,10 +59,6 @@ export class WebGpuInstance {
     if (!schedule || files.wgsl === undefined)
       throw new Error(
         `${where}: the bundle has no webgpu schedule and WGSL; compile it with --targets wasm,webgpu`,
-      );
-    if (manifest.dims)
-      throw new Error(
-        `${where}: the bundle has dims known only at run time (${manifest.dims.symbols.map((s) => s.name).join(', ')}), which the webgpu backend does not run yet; use the wasm backend`,
       );
     const device = await openDevice(gpu, schedule.memoryBytes, where);
     try {
@@ -116,19 +115,36 @@ export class WebGpuInstance {
     }
   }
 
-  /** One inference: the inputs' bytes in the order of manifest.inputs, validated (every dim static here). */
-  async run(inputBytes: Uint8Array[]): Promise<Record<string, Tensor>> {
-    const { inputs, outputs } = this.manifest;
+  /**
+   * One inference: the inputs' bytes in the order of manifest.inputs and the shape symbols' values,
+   * validated. The symbols go into the dims block, where the kernels read them. A dispatch whose count of
+   * invocations depends on them is sized for their values; the others (tiled gemms, counts with a min or
+   * max) keep the size of the bounds, their invocations past a run-time extent returning at once.
+   * Each output is read back at its real shape (the kernels write it packed at that shape).
+   */
+  async run(
+    inputBytes: Uint8Array[],
+    symbols: Readonly<Record<string, number>> = {},
+  ): Promise<Record<string, Tensor>> {
+    const { inputs, outputs, dims: dimsBlock } = this.manifest;
+    const where = `model "${this.manifest.model.name}"`;
+    const dimsWords = dimsBlock && dimsBlockWords(where, dimsBlock, symbols);
+    const shapes = outputs.map((sig) => sig.shape.map((d) => dimValue(d, symbols)));
+    const byteLengths = outputs.map(
+      (sig, i) => elementCount(shapes[i]) * elementBytes(sig.dtype as NumericDType),
+    );
+    if (dimsWords)
+      this.device.queue.writeBuffer(this.memory, dimsBlock.offset, new Uint8Array(dimsWords.buffer));
     inputs.forEach((sig, i) => this.device.queue.writeBuffer(this.memory, sig.offset, padded(inputBytes[i])));
-    await this.submit(this.runSteps, 'run', (encoder) =>
+    await this.submit(dimsWords ? this.sizedSteps(symbols) : this.runSteps, 'run', (encoder) =>
       outputs.forEach((sig, i) => {
-        if (sig.byteLength > 0)
+        if (byteLengths[i] > 0)
           encoder.copyBufferToBuffer(
             this.memory,
             sig.offset,
             this.staging,
             this.stagingOffsets[i],
-            words(sig.byteLength),
+            words(byteLengths[i]),
           );
       }),
     );
@@ -139,17 +155,32 @@ export class WebGpuInstance {
       outputs.forEach((sig, i) => {
         const dtype = sig.dtype as NumericDType;
         // a copy the caller owns: the mapped range is gone after unmap()
-        const bytes = new Uint8Array(mapped, this.stagingOffsets[i], sig.byteLength).slice();
+        const bytes = new Uint8Array(mapped, this.stagingOffsets[i], byteLengths[i]).slice();
         result[sig.name] = {
           dtype,
-          dims: upperBounds(sig.shape),
-          data: new ELEMENT_ARRAY[dtype](bytes.buffer, 0, elementCount(upperBounds(sig.shape))),
+          dims: shapes[i],
+          data: new ELEMENT_ARRAY[dtype](bytes.buffer, 0, elementCount(shapes[i])),
         };
       });
       return result;
     } finally {
       this.staging.unmap();
     }
+  }
+
+  /**
+   * The run schedule with each dispatch whose count of invocations depends on shape symbols sized for
+   * their values (by the manifest's upper bound of the count, never past the bounds' size). A dispatch
+   * over a 2-D grid (past 65535 workgroups at the bounds) keeps its bound size.
+   */
+  private sizedSteps(symbols: Readonly<Record<string, number>>): Step[] {
+    return this.runSteps.map((step) => {
+      const { invocations, workgroups } = step.dispatch;
+      if (!invocations || workgroups[1] !== 1) return step;
+      const count = Math.max(0, polynomialValue(invocations, symbols));
+      const groups = Math.min(workgroups[0], Math.ceil(count / WORKGROUP_INVOCATIONS));
+      return { ...step, dispatch: { ...step.dispatch, workgroups: [groups, 1, 1] } };
+    });
   }
 
   /** Encodes `steps` in one compute pass (each dispatch sees the previous one's writes), then `after`. */

@@ -1,6 +1,6 @@
 /** Small real-shaped models the repo builds itself: an MLP, a CNN and an attention block. */
 import { buildModel, randomTensor, seededRandom } from './onnx-builder.js';
-import { tensorFromNumbers } from '../../src/ir/tensor.js';
+import { tensorFromNumbers, type HostTensor } from '../../src/ir/tensor.js';
 
 export function mlpModel(): Uint8Array {
   const r = seededRandom(1);
@@ -263,4 +263,22 @@ export function encoderModel(options: { exporterShapes?: boolean } = {}): Uint8A
       },
     ],
   });
+}
+
+/** Token ids and a mask that hides the last two positions of every row (when there are three or more). */
+export function encoderFeeds(batch: number, seq: number): Record<string, HostTensor> {
+  const r = seededRandom(batch * 1000 + seq);
+  const n = batch * seq;
+  return {
+    input_ids: {
+      dtype: 'int64',
+      dims: [batch, seq],
+      data: BigInt64Array.from({ length: n }, () => BigInt(Math.floor(r() * 50))),
+    },
+    attention_mask: {
+      dtype: 'int64',
+      dims: [batch, seq],
+      data: BigInt64Array.from({ length: n }, (_, i) => (seq < 3 || i % seq < seq - 2 ? 1n : 0n)),
+    },
+  };
 }

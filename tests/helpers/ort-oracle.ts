@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node';
 import { compileModel } from '../../src/compiler/compile.js';
 import type { CompileOptions } from '../../src/compiler/options.js';
-import { loadModel } from '../../src/runtime/index.js';
+import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
 import type { DType, TypedArray } from '../../src/ir/dtype.js';
 import { allocTensor, sizeOf, type HostTensor } from '../../src/ir/tensor.js';
@@ -46,6 +46,20 @@ export async function runKiln(
   } finally {
     model.dispose();
   }
+}
+
+/** `model`'s outputs for `feeds` against onnxruntime's (rtol 1e-3, atol 1e-5): one line per output that differs. */
+export async function ortMismatches(
+  bytes: Uint8Array,
+  model: Model,
+  feeds: Record<string, HostTensor>,
+): Promise<string[]> {
+  const want = await runOrt(bytes, feeds);
+  const got = (await model.run(feeds as Record<string, Feed>)) as Record<string, HostTensor>;
+  return Object.entries(want).flatMap(([name, expected]) => {
+    const problem = got[name] ? compareTensors(got[name], expected, 1e-3, 1e-5) : 'missing';
+    return problem ? [`${name}: ${problem}`] : [];
+  });
 }
 
 /** One ONNX node on given tensors; inputs are named `in<i>` and outputs `out<j>`. */

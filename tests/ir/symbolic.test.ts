@@ -21,7 +21,9 @@ import {
   symEqual,
   type Range,
   type SymExpr,
+  upperPolynomial,
 } from '../../src/ir/symbolic.js';
+import { polynomialValue } from '../../src/bundle/shape-dims.js';
 
 const seq = sym('seq');
 const batch = sym('batch');
@@ -204,6 +206,31 @@ describe('random expressions', () => {
           expect({ expr: built.key, vals, got, range }).toEqual({ expr: built.key, vals, got: want, range });
       }
     }
+  });
+
+  it("an upper polynomial, where there is one, is at least the expression's value (the webgpu runtime sizes dispatches by it)", () => {
+    const random = rng(31);
+    let checked = 0;
+    for (let i = 0; i < 400; i++) {
+      const { built } = randomPair(random, 3);
+      const upper = upperPolynomial(built, SYMBOLS);
+      if (!upper) continue;
+      checked++;
+      for (let j = 0; j < 12; j++) {
+        const vals = randomValues(random);
+        const [got, bound] = [evaluate(built, vals), polynomialValue(upper, vals)];
+        if (!(bound >= got - 1e-9))
+          expect({ expr: built.key, vals, bound }).toEqual({ expr: built.key, vals, got });
+      }
+    }
+    // the random expressions include floor divisions and mods that it bounds, not only exact polynomials
+    expect(checked).toBeGreaterThan(100);
+    expect(upperPolynomial(add(floorDiv(mul(sym('a'), sym('b')), 16), mod(sym('b'), 4)), SYMBOLS)).toEqual({
+      c: 3,
+      terms: [{ coef: 1 / 16, symbols: ['a', 'b'] }],
+    });
+    expect(upperPolynomial(sub(10, floorDiv(sym('b'), 2)), SYMBOLS)).toBeUndefined();
+    expect(upperPolynomial(min(sym('a'), sym('b')), SYMBOLS)).toBeUndefined();
   });
 
   it('rebuilding in another order gives the same canonical form', () => {

@@ -6,7 +6,7 @@
 import type { Kernel, PlacedBuffer, Program, Stmt } from '../../kernels/ir.js';
 import { unsupported } from './types.js';
 import { renderHelpers } from './helpers.js';
-import { parallelNest } from '../../kernels/analysis/parallel.js';
+import { parallelNest, type ParallelNest } from '../../kernels/analysis/parallel.js';
 import { renderEntry } from './render.js';
 import { renderTiledGemm, tiledGemmFits } from './gemm.js';
 import { demoteF64 } from '../../kernels/rewrite/demote-f64.js';
@@ -15,7 +15,9 @@ import { sinkLocals } from '../../kernels/rewrite/sink-locals.js';
 import { splitIndependent } from '../../kernels/rewrite/split-independent.js';
 import { gemmsToLoops } from '../../kernels/rewrite/gemm-to-loops.js';
 import { rewriteKernel, type Rewrite } from '../../kernels/rewrite/pipeline.js';
-import { rangesOf } from '../../kernels/extent.js';
+import { rangesOf, shapeExprOf, type SymbolRanges } from '../../kernels/extent.js';
+import * as sym from '../../ir/symbolic.js';
+import type { Polynomial } from '../../ir/symbolic.js';
 import { dimsBlockProblem } from '../../kernels/verify.js';
 
 /** One compute dispatch of the schedule (the bundle's manifest records these as they are). */
@@ -24,7 +26,10 @@ export interface WgslDispatch {
   entry: string;
   /** the Kernel IR kernel it runs (usually the node name), for errors and profiles */
   kernel: string;
+  /** at the upper bounds of the shape symbols */
   workgroups: [number, number, number];
+  /** an upper bound of the count of invocations when shape symbols decide it (the runtime sizes the dispatch per run) */
+  invocations?: Polynomial;
 }
 
 export interface WgslProgram {
@@ -85,13 +90,21 @@ export function compileProgramWgsl(program: Program): WgslProgram {
         const entry = entryName(entries.length, kernel.name);
         const gemm = part.length === 1 && part[0].k === 'gemm' ? part[0] : undefined;
         let rendered;
+        let invocations: Polynomial | undefined;
         if (gemm && tiledGemmFits(gemm, offsets)) rendered = renderTiledGemm(gemm, entry, offsets, dims);
         else {
           const body = lowerDispatchGemms(part);
-          rendered = renderEntry(entry, body, parallelNest(body, placed, ranges), offsets, dims);
+          const nest = parallelNest(body, placed, ranges);
+          rendered = renderEntry(entry, body, nest, offsets, dims);
+          invocations = nest && runTimeCount(nest, ranges);
         }
         entries.push(rendered.code);
-        return { entry, kernel: kernel.name, workgroups: rendered.workgroups };
+        return {
+          entry,
+          kernel: kernel.name,
+          workgroups: rendered.workgroups,
+          ...(invocations && { invocations }),
+        };
       });
     } catch (err) {
       throw new Error(`webgpu codegen: kernel "${kernel.name}": ${(err as Error).message}`, { cause: err });
@@ -106,4 +119,22 @@ export function compileProgramWgsl(program: Program): WgslProgram {
     init,
     run,
   };
+}
+
+/**
+ * An upper bound of a spread nest's count of invocations, as a polynomial in the shape symbols, when an
+ * extent is known only at run time and each extent has one; else undefined (the dispatch keeps its bound
+ * size). Row-blocked kernels count floor(rows/16) blocks: bounded by rows/16, which shrinks with the rows.
+ */
+function runTimeCount(nest: ParallelNest, ranges: SymbolRanges): Polynomial | undefined {
+  if (nest.loops.every(({ n }) => typeof n === 'number')) return undefined;
+  let count: Polynomial = { c: 1, terms: [] };
+  for (const { n } of nest.loops) {
+    const extent = typeof n === 'number' ? n : shapeExprOf(n, ranges);
+    const upper = typeof extent === 'string' ? undefined : sym.upperPolynomial(extent, ranges);
+    if (!upper) return undefined;
+    count = sym.multiplyPolynomials(count, upper);
+  }
+  // a bound without symbols is no tighter than the dispatch's size at the bounds
+  return count.terms.length > 0 ? count : undefined;
 }
