@@ -199,8 +199,8 @@ async function webGpuTarget(program: Program): Promise<{ code: string; schedule:
   // loaded on demand, like the CLI loads the compiler: a wasm-only compile never pays for it
   const { compileProgramWgsl } = await import('../codegen/wgsl/index.js');
   try {
-    const { code, memoryBytes, init, run } = compileProgramWgsl(program);
-    return { code, schedule: { file: WGSL_FILE, memoryBytes, init, run } };
+    const { code, memoryBytes, segments, init, run } = compileProgramWgsl(program);
+    return { code, schedule: { file: WGSL_FILE, memoryBytes, segments, init, run } };
   } catch (err) {
     throw new Error(
       `the webgpu target cannot be built: ${(err as Error).message} (drop webgpu from --targets to build the wasm target alone)`,

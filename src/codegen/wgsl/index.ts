@@ -1,7 +1,8 @@
 /**
- * WGSL code generator: Kernel IR Program → one WGSL module plus its dispatch schedule. Every entry point
- * binds one storage buffer that mirrors the wasm module's linear memory byte for byte, so the Program's
- * buffer offsets hold for both targets.
+ * WGSL code generator: Kernel IR Program → one WGSL module plus its dispatch schedule. The storage
+ * bindings (bindings.ts) together mirror the wasm module's linear memory byte for byte, each a
+ * contiguous range of it, so the Program's buffer offsets hold for both targets; each entry point binds
+ * the ranges it touches.
  */
 import type { Kernel, PlacedBuffer, Program, Stmt } from '../../kernels/ir.js';
 import { unsupported } from './types.js';
@@ -9,6 +10,8 @@ import { renderHelpers } from './helpers.js';
 import { parallelNest } from '../../kernels/analysis/parallel.js';
 import { renderEntry } from './render.js';
 import { renderTiledGemm, tiledGemmFits } from './gemm.js';
+import { MemoryBindings } from './bindings.js';
+import type { WgslSegment } from '../../bundle/manifest.js';
 import { demoteF64 } from '../../kernels/rewrite/demote-f64.js';
 import { dissolveTrivialLoops } from '../../kernels/rewrite/dissolve-loops.js';
 import { sinkLocals } from '../../kernels/rewrite/sink-locals.js';
@@ -25,12 +28,16 @@ export interface WgslDispatch {
   /** the Kernel IR kernel it runs (usually the node name), for errors and profiles */
   kernel: string;
   workgroups: [number, number, number];
+  /** the storage bindings (indices into the segments) the entry point uses */
+  bindings: number[];
 }
 
 export interface WgslProgram {
   code: string;
-  /** size of the storage buffer: the Program's memory, rounded up to whole words */
+  /** the Program's memory, rounded up to whole words: the segments' total */
   memoryBytes: number;
+  /** binding i: the range of linear memory it holds */
+  segments: WgslSegment[];
   init: WgslDispatch[];
   run: WgslDispatch[];
 }
@@ -57,14 +64,17 @@ function rewritten(kernel: Kernel): Stmt[] {
   }
 }
 
-const MEMORY_DECL = '@group(0) @binding(0) var<storage, read_write> mem: array<u32>;';
-
 function entryName(index: number, kernel: string): string {
   const clean = kernel.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '');
   return `k${index}_${clean.slice(0, 48)}`;
 }
 
-export function compileProgramWgsl(program: Program): WgslProgram {
+export interface WgslOptions {
+  /** the largest storage binding, in bytes (a multiple of 16): tests make it small */
+  bindingBytes?: number;
+}
+
+export function compileProgramWgsl(program: Program, options: WgslOptions = {}): WgslProgram {
   const offsets = new Map<number, number>();
   const placed = new Map<number, PlacedBuffer>();
   for (const b of program.buffers) {
@@ -78,6 +88,7 @@ export function compileProgramWgsl(program: Program): WgslProgram {
   const symbols = program.dims?.symbols ?? [];
   const dims = new Map(symbols.map((s, i) => [s.name, program.dims!.offset + 4 * i]));
   const ranges = rangesOf(symbols);
+  const memory = new MemoryBindings(program, options.bindingBytes);
   const entries: string[] = [];
   const dispatchesOf = (kernel: Kernel): WgslDispatch[] => {
     try {
@@ -85,13 +96,19 @@ export function compileProgramWgsl(program: Program): WgslProgram {
         const entry = entryName(entries.length, kernel.name);
         const gemm = part.length === 1 && part[0].k === 'gemm' ? part[0] : undefined;
         let rendered;
-        if (gemm && tiledGemmFits(gemm, offsets)) rendered = renderTiledGemm(gemm, entry, offsets, dims);
+        if (gemm && tiledGemmFits(gemm, offsets))
+          rendered = renderTiledGemm(gemm, entry, offsets, dims, memory);
         else {
           const body = lowerDispatchGemms(part);
-          rendered = renderEntry(entry, body, parallelNest(body, placed, ranges), offsets, dims);
+          rendered = renderEntry(entry, body, parallelNest(body, placed, ranges), offsets, dims, memory);
         }
         entries.push(rendered.code);
-        return { entry, kernel: kernel.name, workgroups: rendered.workgroups };
+        return {
+          entry,
+          kernel: kernel.name,
+          workgroups: rendered.workgroups,
+          bindings: rendered.bindings,
+        };
       });
     } catch (err) {
       throw new Error(`webgpu codegen: kernel "${kernel.name}": ${(err as Error).message}`, { cause: err });
@@ -101,8 +118,9 @@ export function compileProgramWgsl(program: Program): WgslProgram {
   const run = program.run.flatMap(dispatchesOf);
   const kernels = entries.join('\n\n');
   return {
-    code: `${MEMORY_DECL}\n\n${kernels}\n\n${renderHelpers(kernels)}\n`,
-    memoryBytes: Math.max(4, Math.ceil(program.memoryBytes / 4) * 4),
+    code: `${memory.declarations()}\n\n${kernels}\n\n${renderHelpers(kernels)}\n`,
+    memoryBytes: memory.total,
+    segments: memory.segments(),
     init,
     run,
   };
