@@ -106,7 +106,10 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
     throw new Error(
       `the webgpu target does not run dims known only at run time yet (${lowered.program.dims.symbols.map((s) => s.name).join(', ')}): build --targets wasm, or fix the dims with --shape`,
     );
-  const webgpu = targets.includes('webgpu') ? await webGpuTarget(lowered.program) : undefined;
+  const { weightsOffset, weightsBytes } = lowered.memory;
+  const webgpu = targets.includes('webgpu')
+    ? await webGpuTarget(lowered.program, [weightsOffset, weightsOffset + weightsBytes])
+    : undefined;
   progress('codegen', targets.length - 1, steps);
   const wasm = compileProgram(lowered.program, { optimize: true });
   progress('codegen', targets.length, steps);
@@ -194,12 +197,18 @@ function checkedTargets(requested: readonly ('wasm' | 'webgpu')[]): ('wasm' | 'w
   return (['wasm', 'webgpu'] as const).filter((t) => unique.includes(t));
 }
 
-/** The same Program as WGSL; a kernel the WGSL generator refuses fails the compile with a way out. */
-async function webGpuTarget(program: Program): Promise<{ code: string; schedule: WebGpuSchedule }> {
+/**
+ * The same Program as WGSL, its storage bindings cut at `cuts` (the weights' bounds); a kernel the WGSL
+ * generator refuses fails the compile with a way out.
+ */
+async function webGpuTarget(
+  program: Program,
+  cuts: number[],
+): Promise<{ code: string; schedule: WebGpuSchedule }> {
   // loaded on demand, like the CLI loads the compiler: a wasm-only compile never pays for it
   const { compileProgramWgsl } = await import('../codegen/wgsl/index.js');
   try {
-    const { code, memoryBytes, segments, init, run } = compileProgramWgsl(program);
+    const { code, memoryBytes, segments, init, run } = compileProgramWgsl(program, { cuts });
     return { code, schedule: { file: WGSL_FILE, memoryBytes, segments, init, run } };
   } catch (err) {
     throw new Error(

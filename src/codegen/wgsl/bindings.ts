@@ -1,7 +1,8 @@
 /**
  * The WGSL target's memory over several storage bindings. The Program's linear memory is cut into
  * contiguous byte ranges ("segments") of at most `bindingBytes` each (WebGPU's default and guaranteed
- * maxStorageBufferBindingSize, 128 MiB), cutting between buffers where it can. Segment i is
+ * maxStorageBufferBindingSize, 128 MiB), cutting between buffers where it can and at the given cuts (the
+ * compiler's: where the weights begin and end, so that they are bound read-only). Segment i is
  * `@group(0) @binding(i) var<storage, …> mem<i>: array<u32>` and one GPU buffer at run time; an entry
  * point binds only the segments it touches, read-only where no entry point stores into them. A buffer
  * larger than one segment spans several: its words are read and written through a helper that picks the
@@ -24,7 +25,8 @@ export class MemoryBindings {
   /** span helpers (a buffer over several segments) the entry points call, by name */
   private readonly spans = new Map<string, string>();
 
-  constructor(program: Program, bindingBytes = DEFAULT_BINDING_BYTES) {
+  /** `cuts`: byte offsets (multiples of 16) where a segment starts, unless a buffer crosses one */
+  constructor(program: Program, bindingBytes = DEFAULT_BINDING_BYTES, cuts: readonly number[] = []) {
     if (bindingBytes <= 0 || bindingBytes % 16 !== 0)
       throw new Error(`binding size ${bindingBytes} must be a positive multiple of 16`);
     this.total = Math.max(4, Math.ceil(program.memoryBytes / 4) * 4);
@@ -42,11 +44,19 @@ export class MemoryBindings {
     let start = 0;
     // reach: the end of every range so far; a cut below it would split a buffer (arena buffers overlap)
     let reach = 0;
+    const wanted = cuts.filter((c) => c > 0 && c < this.total && c % 16 === 0).sort((a, b) => a - b);
+    let next = 0;
+    const cutBefore = (offset: number) => {
+      for (; next < wanted.length && wanted[next] <= offset; next++)
+        if (wanted[next] > start && wanted[next] >= reach) starts.push((start = wanted[next]));
+    };
     for (const { offset, end } of ranges) {
+      cutBefore(offset);
       if (end - start > bindingBytes && offset >= reach && offset > start) starts.push((start = offset));
       while (end - start > bindingBytes) starts.push((start += bindingBytes));
       reach = Math.max(reach, end);
     }
+    cutBefore(this.total);
     while (this.total - start > bindingBytes) starts.push((start += bindingBytes));
     this.starts = starts;
   }

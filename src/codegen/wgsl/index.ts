@@ -72,6 +72,8 @@ function entryName(index: number, kernel: string): string {
 export interface WgslOptions {
   /** the largest storage binding, in bytes (a multiple of 16): tests make it small */
   bindingBytes?: number;
+  /** byte offsets where a binding should start (the weights region's bounds) */
+  cuts?: readonly number[];
 }
 
 export function compileProgramWgsl(program: Program, options: WgslOptions = {}): WgslProgram {
@@ -88,7 +90,7 @@ export function compileProgramWgsl(program: Program, options: WgslOptions = {}):
   const symbols = program.dims?.symbols ?? [];
   const dims = new Map(symbols.map((s, i) => [s.name, program.dims!.offset + 4 * i]));
   const ranges = rangesOf(symbols);
-  const memory = new MemoryBindings(program, options.bindingBytes);
+  const memory = new MemoryBindings(program, options.bindingBytes, options.cuts);
   const entries: string[] = [];
   const dispatchesOf = (kernel: Kernel): WgslDispatch[] => {
     try {

@@ -1,17 +1,37 @@
 /**
- * A model whose weights pass WebGPU's 128 MiB per storage binding, one weight tensor alone among them
- * (4608×8192 float32, 151 MB): the WGSL target splits memory over several bindings, the weights'
- * read-only, and the webgpu backend gives onnxruntime's output.
+ * Memory over several storage bindings, end to end: a model's weights are bound read-only apart from
+ * its activations and I/O; a model whose weights pass WebGPU's 128 MiB per storage binding, one weight
+ * tensor alone among them (4608×8192 float32, 151 MB), is split over several bindings and the webgpu
+ * backend gives onnxruntime's output.
  */
 import { expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel } from '../../src/runtime/index.js';
 import { buildModel, randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { runOrt } from '../helpers/ort-oracle.js';
-import { asFeeds, differences, nodeGpu, randomFeeds } from './fixture.js';
+import { asFeeds, compileBoth, differences, nodeGpu, randomFeeds } from './fixture.js';
 
 const BINDING_LIMIT = 134217728;
 const [K, N] = [4608, 8192];
+
+it('the weights get read-only bindings of their own, and the model still gives the wasm output', async () => {
+  const files = await compileBoth('mlp');
+  const { segments } = files.manifest.webgpu!;
+  const { weightsOffset, weightsBytes } = files.manifest.memory;
+  const accessOf = (offset: number) => segments.find((s) => s.offset === offset)?.access;
+  expect([accessOf(weightsOffset), accessOf(weightsOffset + weightsBytes)]).toEqual(['read', 'read_write']);
+  const [gpu, wasm] = await Promise.all([
+    loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() }),
+    loadModel(files, { backend: 'wasm' }),
+  ]);
+  try {
+    const feeds = asFeeds(randomFeeds(files, 4));
+    expect(differences(await gpu.run(feeds), await wasm.run(feeds))).toEqual([]);
+  } finally {
+    gpu.dispose();
+    wasm.dispose();
+  }
+});
 
 it(
   'weights over 128 MiB, one tensor over it alone: split across bindings, onnxruntime output',
