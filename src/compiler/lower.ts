@@ -196,6 +196,10 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         computedAtRunTime: (i: number) => graph.shapeValueBounds?.has(node.inputs[i]) === true,
         build,
       };
+      const built = symbolic
+        ? lowerSymbolic(rowsStep, def, io, ranges, (ks) => (act ? applyActivation(ks, outs[0], act) : ks))
+        : build(ctx, io);
+      // after lowering: the scratch buffers are those the lowering asked for
       const params = paramsOf([
         ...ins.flatMap((buf, j) =>
           buf ? [{ buf, role: readRole(buf, region), shape: ctx.inputs[j]?.shape ?? [buf.length] }] : [],
@@ -203,11 +207,7 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         ...outs.map((buf, j) => ({ buf, role: 'output' as const, shape: outTypes[j].shape })),
         ...scratch.map((buf) => ({ buf, role: 'scratch' as const, shape: [buf.length] })),
       ]);
-      const lowered = (
-        symbolic
-          ? lowerSymbolic(rowsStep, def, io, ranges, (ks) => (act ? applyActivation(ks, outs[0], act) : ks))
-          : build(ctx, io)
-      ).map((k) => withSignature(k, params));
+      const lowered = built.map((k) => withSignature(k, params));
       lowered.forEach((k) => verifyKernel(k, symbols));
       const source = { node, outputs: outTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };
       for (const k of lowered) sourceOf.set(k, source);
