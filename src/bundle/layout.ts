@@ -111,8 +111,9 @@ function checkSignatures(kind: string, sigs: TensorSignature[]): Region[] {
 }
 
 /**
- * The WebGPU storage buffer mirrors linear memory: it must hold every region the plan places, and each
- * dispatch must name a WGSL entry point with a workgroup count WebGPU accepts.
+ * The WebGPU storage bindings mirror linear memory: their segments follow each other from 0 to
+ * memoryBytes, which holds every region the plan places, and each dispatch must name a WGSL entry point
+ * with a workgroup count WebGPU accepts and the segments it binds.
  */
 function checkWebGpuSchedule(manifest: Manifest, schedule: WebGpuSchedule): void {
   const mem = manifest.memory;
@@ -126,6 +127,7 @@ function checkWebGpuSchedule(manifest: Manifest, schedule: WebGpuSchedule): void
     throw new Error(
       `bundle webgpu schedule: memoryBytes ${schedule.memoryBytes} is not a multiple of 4 holding the memory plan's ${used} bytes`,
     );
+  checkSegments(schedule);
   for (const phase of ['init', 'run'] as const)
     schedule[phase].forEach((d, i) => {
       const where = `bundle webgpu schedule: ${phase}[${i}]`;
@@ -141,7 +143,40 @@ function checkWebGpuSchedule(manifest: Manifest, schedule: WebGpuSchedule): void
         throw new Error(
           `${where} ("${d.entry}") workgroups must be 3 integers in 0..${MAX_WORKGROUPS}, got ${JSON.stringify(counts)}`,
         );
+      const bindings = d.bindings as unknown;
+      if (
+        !Array.isArray(bindings) ||
+        !bindings.every(
+          (b, j) =>
+            Number.isInteger(b) && b >= 0 && b < schedule.segments.length && (j === 0 || b > bindings[j - 1]),
+        )
+      )
+        throw new Error(
+          `${where} ("${d.entry}") bindings must be ascending segment indices below ${schedule.segments.length}, got ${JSON.stringify(bindings)}`,
+        );
     });
+}
+
+/** Segment i starts where i − 1 ends (the first at 0, the last ending at memoryBytes), 16-byte aligned. */
+function checkSegments(schedule: WebGpuSchedule): void {
+  const segments = schedule.segments as unknown;
+  if (!Array.isArray(segments) || segments.length === 0)
+    throw new Error('bundle webgpu schedule: segments must be a non-empty array (one per storage binding)');
+  let end = 0;
+  schedule.segments.forEach((s, i) => {
+    const where = `bundle webgpu schedule: segments[${i}]`;
+    if (typeof s !== 'object' || s === null || s.offset !== end || s.offset % BUFFER_ALIGNMENT !== 0)
+      throw new Error(`${where} must start at byte ${end}, where the one before ends (16-byte aligned)`);
+    if (!Number.isInteger(s.bytes) || s.bytes <= 0 || s.bytes % 4 !== 0)
+      throw new Error(`${where} bytes must be a positive multiple of 4, got ${JSON.stringify(s.bytes)}`);
+    if (s.access !== 'read' && s.access !== 'read_write')
+      throw new Error(`${where} access must be "read" or "read_write", got ${JSON.stringify(s.access)}`);
+    end += s.bytes;
+  });
+  if (end !== schedule.memoryBytes)
+    throw new Error(
+      `bundle webgpu schedule: the segments end at byte ${end}, not at memoryBytes ${schedule.memoryBytes}`,
+    );
 }
 
 /** Each dispatch's entry point is a compute function of the WGSL module. */

@@ -143,20 +143,38 @@ export interface WgslDispatch {
    * the dispatch per run, never past `workgroups` (the shader's guards make any such size correct)
    */
   invocations?: Polynomial;
+  /** the storage bindings (indices into WebGpuSchedule.segments) the entry point declares, ascending */
+  bindings: number[];
 }
 
 /**
- * The webgpu target: one WGSL module whose entry points all bind one storage buffer
- * (`@group(0) @binding(0) var<storage, read_write> mem: array<u32>`) that mirrors the wasm module's
- * linear memory byte for byte (the same memory plan: weights at memory.weightsOffset, inputs and
- * outputs at their signatures' offsets). `init` runs once after the weights are written, `run` per
- * inference, each dispatch after the previous one has finished.
+ * One storage binding of the webgpu target: `@group(0) @binding(i) var<storage, access> mem<i>:
+ * array<u32>` holds bytes [offset, offset + bytes) of linear memory.
+ */
+export interface WgslSegment {
+  /** byte offset in linear memory (a multiple of 16) */
+  offset: number;
+  /** a multiple of 4, at most 128 MiB (WebGPU's default maxStorageBufferBindingSize) unless asked */
+  bytes: number;
+  /** 'read' (a read-only-storage binding) when no entry point writes it, else 'read_write' */
+  access: 'read' | 'read_write';
+}
+
+/**
+ * The webgpu target: one WGSL module whose storage bindings (`segments`) together mirror the wasm
+ * module's linear memory byte for byte (the same memory plan: weights at memory.weightsOffset, inputs
+ * and outputs at their signatures' offsets), each binding a contiguous range of it, cut between buffers
+ * where it can so that a binding stays within 128 MiB; a buffer larger than that spans several. Each
+ * entry point binds only the segments it touches (its `bindings`, in one bind group 0). `init` runs once
+ * after the weights are written, `run` per inference, each dispatch after the previous one has finished.
  */
 export interface WebGpuSchedule {
   /** the WGSL file in the bundle, e.g. model.wgsl */
   file: string;
-  /** size of the storage buffer in bytes (a multiple of 4, ≥ memory.totalBytes' used part) */
+  /** linear memory's size in bytes (a multiple of 4, ≥ memory.totalBytes' used part): the segments' total */
   memoryBytes: number;
+  /** binding i holds segments[i]; they follow each other from offset 0 to memoryBytes */
+  segments: WgslSegment[];
   init: WgslDispatch[];
   run: WgslDispatch[];
 }

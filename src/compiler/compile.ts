@@ -102,7 +102,10 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
   const steps = targets.length + (relaxed ? 1 : 0);
   progress('codegen', 0, steps);
   // WGSL first: it is quick, and a kernel it refuses should fail the compile before binaryen's long work
-  const webgpu = targets.includes('webgpu') ? await webGpuTarget(lowered.program) : undefined;
+  const { weightsOffset, weightsBytes } = lowered.memory;
+  const webgpu = targets.includes('webgpu')
+    ? await webGpuTarget(lowered.program, [weightsOffset, weightsOffset + weightsBytes])
+    : undefined;
   progress('codegen', targets.length - 1, steps);
   const wasm = compileProgram(lowered.program, { optimize: true });
   progress('codegen', targets.length, steps);
@@ -190,13 +193,19 @@ function checkedTargets(requested: readonly ('wasm' | 'webgpu')[]): ('wasm' | 'w
   return (['wasm', 'webgpu'] as const).filter((t) => unique.includes(t));
 }
 
-/** The same Program as WGSL; a kernel the WGSL generator refuses fails the compile with a way out. */
-async function webGpuTarget(program: Program): Promise<{ code: string; schedule: WebGpuSchedule }> {
+/**
+ * The same Program as WGSL, its storage bindings cut at `cuts` (the weights' bounds); a kernel the WGSL
+ * generator refuses fails the compile with a way out.
+ */
+async function webGpuTarget(
+  program: Program,
+  cuts: number[],
+): Promise<{ code: string; schedule: WebGpuSchedule }> {
   // loaded on demand, like the CLI loads the compiler: a wasm-only compile never pays for it
   const { compileProgramWgsl } = await import('../codegen/wgsl/index.js');
   try {
-    const { code, memoryBytes, init, run } = compileProgramWgsl(program);
-    return { code, schedule: { file: WGSL_FILE, memoryBytes, init, run } };
+    const { code, memoryBytes, segments, init, run } = compileProgramWgsl(program, { cuts });
+    return { code, schedule: { file: WGSL_FILE, memoryBytes, segments, init, run } };
   } catch (err) {
     throw new Error(
       `the webgpu target cannot be built: ${(err as Error).message} (drop webgpu from --targets to build the wasm target alone)`,

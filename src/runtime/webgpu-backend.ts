@@ -1,12 +1,13 @@
 /**
- * The webgpu backend: one storage buffer mirroring the wasm module's linear memory (weights at
- * memory.weightsOffset, inputs and outputs at their signatures' offsets), the bundle's WGSL module with
- * one compute pipeline per entry point, and the manifest's dispatch schedule.
+ * The webgpu backend: one storage buffer per segment of the schedule, together mirroring the wasm
+ * module's linear memory (weights at memory.weightsOffset, inputs and outputs at their signatures'
+ * offsets), the bundle's WGSL module with one compute pipeline per entry point (its layout: the
+ * segments it binds), and the manifest's dispatch schedule.
  */
 import { dimsBlockWords, dimValue, polynomialValue } from '../bundle/shape-dims.js';
 
 import type { LoadedBundleFiles } from '../bundle/files.js';
-import type { Manifest, WebGpuSchedule, WgslDispatch } from '../bundle/manifest.js';
+import type { Manifest, WebGpuSchedule, WgslDispatch, WgslSegment } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementBytes, elementCount, type NumericDType } from '../bundle/elements.js';
 import type { Tensor } from './types.js';
 import type {
@@ -26,7 +27,11 @@ const COMPUTE_STAGE = 0x4;
 const MAP_MODE_READ = 0x1;
 
 /** The limits every WebGPU device has without asking (the spec's defaults). */
-const DEFAULT_LIMITS = { maxStorageBufferBindingSize: 134217728, maxBufferSize: 268435456 };
+const DEFAULT_LIMITS = {
+  maxStorageBufferBindingSize: 134217728,
+  maxBufferSize: 268435456,
+  maxStorageBuffersPerShaderStage: 8,
+};
 
 /** Invocations per workgroup of the WGSL generator's spread entry points (`@workgroup_size(64)`). */
 const WORKGROUP_INVOCATIONS = 64;
@@ -36,15 +41,36 @@ const words = (bytes: number) => Math.ceil(bytes / 4) * 4;
 /** A step of the schedule, ready to encode. */
 interface Step {
   pipeline: GpuHandle;
+  bindGroup: GpuHandle;
   dispatch: WgslDispatch;
+}
+
+/** The part of bytes [offset, offset + size) of linear memory that lies in one segment. */
+interface Piece {
+  segment: number;
+  /** offset within the segment's buffer */
+  at: number;
+  /** offset within the range */
+  from: number;
+  size: number;
+}
+
+function piecesOf(segments: WgslSegment[], offset: number, size: number): Piece[] {
+  const pieces: Piece[] = [];
+  segments.forEach((s, segment) => {
+    const start = Math.max(offset, s.offset);
+    const end = Math.min(offset + size, s.offset + s.bytes);
+    if (start < end) pieces.push({ segment, at: start - s.offset, from: start - offset, size: end - start });
+  });
+  return pieces;
 }
 
 export class WebGpuInstance {
   private constructor(
     private readonly manifest: Manifest,
     private readonly device: GpuDeviceLike,
-    private readonly memory: GpuBufferLike,
-    private readonly bindGroup: GpuHandle,
+    /** one buffer per segment of the schedule */
+    private readonly memory: GpuBufferLike[],
     private readonly runSteps: Step[],
     /** where each output lands in the staging buffer */
     private readonly staging: GpuBufferLike,
@@ -60,32 +86,33 @@ export class WebGpuInstance {
       throw new Error(
         `${where}: the bundle has no webgpu schedule and WGSL; compile it with --targets wasm,webgpu`,
       );
-    const device = await openDevice(gpu, schedule.memoryBytes, where);
+    const device = await openDevice(gpu, manifest, schedule, where);
     try {
       const module = device.createShaderModule({ code: files.wgsl, label: schedule.file });
       await checkCompiled(module, files.wgsl, schedule, where);
-      const layout = device.createBindGroupLayout({
-        entries: [{ binding: 0, visibility: COMPUTE_STAGE, buffer: { type: 'storage' } }],
-      });
-      const pipelineLayout = device.createPipelineLayout({ bindGroupLayouts: [layout] });
-      const pipelines = await createPipelines(device, module, pipelineLayout, schedule, where);
+      const memory: GpuBufferLike[] = [];
+      for (const [i, segment] of schedule.segments.entries())
+        memory.push(
+          await withErrors(
+            device,
+            `${where}: allocating ${segment.bytes} bytes of GPU memory (binding ${i})`,
+            () =>
+              device.createBuffer({
+                size: segment.bytes,
+                usage: STORAGE | COPY_SRC | COPY_DST,
+                label: `memory ${i}`,
+              }),
+          ),
+        );
+      const bound = bindingsOf(device, schedule.segments, memory);
+      const pipelines = await createPipelines(device, module, bound, schedule, where);
       const steps = (list: WgslDispatch[]) =>
-        list.map((d) => ({ pipeline: pipelines.get(d.entry)!, dispatch: d }));
+        list.map((d) => ({
+          pipeline: pipelines.get(d.entry)!,
+          bindGroup: bound(d.bindings).group,
+          dispatch: d,
+        }));
 
-      const memory = await withErrors(
-        device,
-        `${where}: allocating ${schedule.memoryBytes} bytes of GPU memory`,
-        () =>
-          device.createBuffer({
-            size: schedule.memoryBytes,
-            usage: STORAGE | COPY_SRC | COPY_DST,
-            label: 'memory',
-          }),
-      );
-      const bindGroup = device.createBindGroup({
-        layout,
-        entries: [{ binding: 0, resource: { buffer: memory } }],
-      });
       const stagingOffsets: number[] = [];
       let stagingBytes = 0;
       for (const sig of manifest.outputs) {
@@ -101,18 +128,24 @@ export class WebGpuInstance {
         manifest,
         device,
         memory,
-        bindGroup,
         steps(schedule.run),
         staging,
         stagingOffsets,
       );
-      device.queue.writeBuffer(memory, manifest.memory.weightsOffset, padded(files.weights));
+      instance.write(manifest.memory.weightsOffset, padded(files.weights));
       await instance.submit(steps(schedule.init), 'init', () => {});
       return instance;
     } catch (err) {
       device.destroy();
       throw err;
     }
+  }
+
+  /** Writes `bytes` (whole words) at byte `offset` of linear memory, over the segments it crosses. */
+  private write(offset: number, bytes: Uint8Array<ArrayBuffer>): void {
+    const segments = this.manifest.webgpu!.segments;
+    for (const p of piecesOf(segments, offset, bytes.byteLength))
+      this.device.queue.writeBuffer(this.memory[p.segment], p.at, bytes.subarray(p.from, p.from + p.size));
   }
 
   /**
@@ -133,18 +166,18 @@ export class WebGpuInstance {
     const byteLengths = outputs.map(
       (sig, i) => elementCount(shapes[i]) * elementBytes(sig.dtype as NumericDType),
     );
-    if (dimsWords)
-      this.device.queue.writeBuffer(this.memory, dimsBlock.offset, new Uint8Array(dimsWords.buffer));
-    inputs.forEach((sig, i) => this.device.queue.writeBuffer(this.memory, sig.offset, padded(inputBytes[i])));
+    if (dimsWords) this.write(dimsBlock.offset, new Uint8Array(dimsWords.buffer));
+    inputs.forEach((sig, i) => this.write(sig.offset, padded(inputBytes[i])));
+    const segments = this.manifest.webgpu!.segments;
     await this.submit(dimsWords ? this.sizedSteps(symbols) : this.runSteps, 'run', (encoder) =>
       outputs.forEach((sig, i) => {
-        if (byteLengths[i] > 0)
+        for (const p of piecesOf(segments, sig.offset, words(byteLengths[i])))
           encoder.copyBufferToBuffer(
-            this.memory,
-            sig.offset,
+            this.memory[p.segment],
+            p.at,
             this.staging,
-            this.stagingOffsets[i],
-            words(byteLengths[i]),
+            this.stagingOffsets[i] + p.from,
+            p.size,
           );
       }),
     );
@@ -191,9 +224,9 @@ export class WebGpuInstance {
   ): Promise<void> {
     const encoder = this.device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    for (const { pipeline, dispatch } of steps) {
+    for (const { pipeline, bindGroup, dispatch } of steps) {
       pass.setPipeline(pipeline);
-      pass.setBindGroup(0, this.bindGroup);
+      pass.setBindGroup(0, bindGroup);
       pass.dispatchWorkgroups(...dispatch.workgroups);
     }
     pass.end();
@@ -204,27 +237,95 @@ export class WebGpuInstance {
   }
 
   dispose(): void {
-    this.memory.destroy();
+    for (const buffer of this.memory) buffer.destroy();
     this.staging.destroy();
     this.device.destroy();
   }
 }
 
-async function openDevice(gpu: GpuLike, memoryBytes: number, where: string): Promise<GpuDeviceLike> {
+/**
+ * Gets a device whose limits hold the schedule: its largest segment as one buffer and one binding, and
+ * its most bindings in one entry point, asking for more than the defaults where the adapter allows it.
+ */
+async function openDevice(
+  gpu: GpuLike,
+  manifest: Manifest,
+  schedule: WebGpuSchedule,
+  where: string,
+): Promise<GpuDeviceLike> {
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter)
     throw new Error(
       `${where}: WebGPU found no adapter (no GPU, or no Vulkan/Metal/D3D12 driver WebGPU accepts)`,
     );
   const requiredLimits: Record<string, number> = {};
-  for (const name of ['maxStorageBufferBindingSize', 'maxBufferSize'] as const) {
-    if (adapter.limits[name] < memoryBytes)
-      throw new Error(
-        `${where}: needs one GPU storage buffer of ${memoryBytes} bytes, but this adapter's ${name} is ${adapter.limits[name]}`,
-      );
-    if (memoryBytes > DEFAULT_LIMITS[name]) requiredLimits[name] = memoryBytes;
-  }
+  const ask = (name: keyof typeof DEFAULT_LIMITS, need: number, refusal: () => string) => {
+    if (adapter.limits[name] < need)
+      throw new Error(`${where}: ${refusal()}, but this adapter's ${name} is ${adapter.limits[name]}`);
+    if (need > DEFAULT_LIMITS[name]) requiredLimits[name] = need;
+  };
+  const largest = schedule.segments.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const segmentNeed = () =>
+    `needs a GPU storage buffer of ${largest.bytes} bytes (${tensorsIn(manifest, largest.offset, largest.bytes)})`;
+  ask('maxBufferSize', largest.bytes, segmentNeed);
+  ask('maxStorageBufferBindingSize', largest.bytes, segmentNeed);
+  const widest = [...schedule.init, ...schedule.run].reduce(
+    (a, b) => (b.bindings.length > a.bindings.length ? b : a),
+    { entry: '', kernel: '', workgroups: [0, 0, 0], bindings: [] } as WgslDispatch,
+  );
+  ask('maxStorageBuffersPerShaderStage', widest.bindings.length, () => {
+    const first = schedule.segments[widest.bindings[0]];
+    const last = schedule.segments[widest.bindings[widest.bindings.length - 1]];
+    const span = last.offset + last.bytes - first.offset;
+    return `kernel "${widest.kernel}" (${widest.entry}) binds ${widest.bindings.length} storage buffers (${tensorsIn(manifest, first.offset, span)})`;
+  });
   return adapter.requestDevice({ requiredLimits });
+}
+
+/** The named tensors (weights, inputs, outputs) in bytes [offset, offset + bytes), largest first. */
+function tensorsIn(manifest: Manifest, offset: number, bytes: number): string {
+  const named = [
+    ...manifest.weights.map((w) => ({
+      what: `weight "${w.name}"`,
+      offset: manifest.memory.weightsOffset + w.offset,
+      bytes: w.byteLength,
+    })),
+    ...manifest.inputs.map((s) => ({ what: `input "${s.name}"`, offset: s.offset, bytes: s.byteLength })),
+    ...manifest.outputs.map((s) => ({ what: `output "${s.name}"`, offset: s.offset, bytes: s.byteLength })),
+  ]
+    .filter((t) => t.offset < offset + bytes && offset < t.offset + t.bytes)
+    .sort((a, b) => b.bytes - a.bytes)
+    .slice(0, 3)
+    .map((t) => `${t.what}, ${t.bytes} bytes`);
+  return named.length ? named.join('; ') : 'intermediate tensors only';
+}
+
+/**
+ * The pipeline layout and bind group of each set of segments entry points bind (made once per set);
+ * binding i of group 0 is segment i, read-only where the module declares it `read`.
+ */
+function bindingsOf(device: GpuDeviceLike, segments: WgslSegment[], memory: GpuBufferLike[]) {
+  const made = new Map<string, { layout: GpuHandle; group: GpuHandle }>();
+  return (bindings: number[]) => {
+    const key = bindings.join(',');
+    let found = made.get(key);
+    if (!found) {
+      const layout = device.createBindGroupLayout({
+        entries: bindings.map((i) => ({
+          binding: i,
+          visibility: COMPUTE_STAGE,
+          buffer: { type: segments[i].access === 'read' ? 'read-only-storage' : 'storage' },
+        })),
+      });
+      const group = device.createBindGroup({
+        layout,
+        entries: bindings.map((i) => ({ binding: i, resource: { buffer: memory[i] } })),
+      });
+      found = { layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }), group };
+      made.set(key, found);
+    }
+    return found;
+  };
 }
 
 /** WGSL compile errors, each named by the kernel whose entry point holds the line. */
@@ -254,13 +355,14 @@ async function checkCompiled(
 async function createPipelines(
   device: GpuDeviceLike,
   module: GpuShaderModuleLike,
-  layout: GpuHandle,
+  bound: ReturnType<typeof bindingsOf>,
   schedule: WebGpuSchedule,
   where: string,
 ): Promise<Map<string, GpuHandle>> {
-  const byEntry = new Map([...schedule.init, ...schedule.run].map((d) => [d.entry, d.kernel]));
+  const byEntry = new Map([...schedule.init, ...schedule.run].map((d) => [d.entry, d]));
   const made = await Promise.all(
-    [...byEntry].map(async ([entry, kernel]) => {
+    [...byEntry].map(async ([entry, { kernel, bindings }]) => {
+      const { layout } = bound(bindings);
       try {
         return [
           entry,

@@ -13,6 +13,7 @@ export interface GpuLike {
 export interface GpuLimits {
   readonly maxStorageBufferBindingSize: number;
   readonly maxBufferSize: number;
+  readonly maxStorageBuffersPerShaderStage: number;
 }
 
 export interface GpuAdapterLike {
@@ -87,7 +88,11 @@ export interface GpuDeviceLike {
   createBuffer(descriptor: { size: number; usage: number; label?: string }): GpuBufferLike;
   createShaderModule(descriptor: { code: string; label?: string }): GpuShaderModuleLike;
   createBindGroupLayout(descriptor: {
-    entries: Iterable<{ binding: number; visibility: number; buffer?: { type?: 'storage' } }>;
+    entries: Iterable<{
+      binding: number;
+      visibility: number;
+      buffer?: { type?: 'storage' | 'read-only-storage' };
+    }>;
   }): GpuHandle;
   createPipelineLayout(descriptor: { bindGroupLayouts: Iterable<GpuHandle | null | undefined> }): GpuHandle;
   createComputePipelineAsync(descriptor: {

@@ -59,11 +59,13 @@ describe('kiln with the webgpu target', () => {
     const text = await kiln('inspect', bundle);
     expect(text.stdout).toContain('targets:  wasm, webgpu');
     expect(text.stdout).toMatch(
-      /webgpu: {3}model\.wgsl .*, \d+ dispatches per run \(\d+ at init\), storage buffer/,
+      /webgpu: {3}model\.wgsl .*, \d+ dispatches per run \(\d+ at init\), memory .* in \d+ storage bindings \(\d+ read-only, largest .*\)/,
     );
     const { webgpu } = JSON.parse((await kiln('inspect', bundle, '--json')).stdout);
     expect(webgpu.file).toBe('model.wgsl');
     expect(webgpu.runDispatches).toBeGreaterThan(0);
+    expect(webgpu.bindings).toBeGreaterThan(webgpu.readOnlyBindings);
+    expect(webgpu.readOnlyBindings).toBeGreaterThan(0);
   });
 
   it('run --backend webgpu writes the .npy the wasm backend writes', async () => {

@@ -85,6 +85,27 @@ describe('a webgpu schedule that does not fit its WGSL', () => {
       `bundle webgpu schedule: model.wgsl has no compute entry point "${notCompute}"`,
     );
   });
+
+  it('is refused at load when its segments do not tile memory or a dispatch binds no segment of it', async () => {
+    const schedule = both.manifest.webgpu!;
+    const withSchedule = (webgpu: typeof schedule) =>
+      sealBundle({ ...both, manifest: { ...both.manifest, webgpu } });
+    const last = schedule.segments.length - 1;
+    const short = await withSchedule({
+      ...schedule,
+      segments: schedule.segments.map((s, i) => (i === last ? { ...s, bytes: s.bytes - 16 } : s)),
+    });
+    await expect(loadModel(short, { backend: 'wasm' })).rejects.toThrow(
+      `bundle webgpu schedule: the segments end at byte ${schedule.memoryBytes - 16}, not at memoryBytes ${schedule.memoryBytes}`,
+    );
+    const outside = await withSchedule({
+      ...schedule,
+      run: [{ ...schedule.run[0], bindings: [schedule.segments.length] }, ...schedule.run.slice(1)],
+    });
+    await expect(loadModel(outside, { backend: 'wasm' })).rejects.toThrow(
+      `bundle webgpu schedule: run[0] ("${schedule.run[0].entry}") bindings must be ascending segment indices below ${schedule.segments.length}, got [${schedule.segments.length}]`,
+    );
+  });
 });
 
 describe('compiling for webgpu', () => {

@@ -25,6 +25,9 @@ export const inspectCommand: Command = {
       file: m.webgpu.file,
       wgslBytes: new TextEncoder().encode(files.wgsl ?? '').byteLength,
       memoryBytes: m.webgpu.memoryBytes,
+      bindings: m.webgpu.segments.length,
+      readOnlyBindings: m.webgpu.segments.filter((s) => s.access === 'read').length,
+      largestBindingBytes: Math.max(...m.webgpu.segments.map((s) => s.bytes)),
       initDispatches: m.webgpu.init.length,
       runDispatches: m.webgpu.run.length,
     };
@@ -77,7 +80,8 @@ export const inspectCommand: Command = {
       ...(webgpu
         ? [
             `webgpu:   ${webgpu.file} ${formatBytes(webgpu.wgslBytes)}, ${webgpu.runDispatches} dispatches per run ` +
-              `(${webgpu.initDispatches} at init), storage buffer ${formatBytes(webgpu.memoryBytes)}`,
+              `(${webgpu.initDispatches} at init), memory ${formatBytes(webgpu.memoryBytes)} in ${webgpu.bindings} storage ` +
+              `bindings (${webgpu.readOnlyBindings} read-only, largest ${formatBytes(webgpu.largestBindingBytes)})`,
           ]
         : []),
       ...(m.tokenizer ? [`tokenizer: ${describeTokenizer(m.tokenizer)}`] : []),

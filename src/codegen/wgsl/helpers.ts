@@ -4,7 +4,8 @@
  * comparisons, so they test bits), C fmod and pow, erf, non-trapping integer division defined as the wasm
  * generator defines it (0 on division by zero and INT_MIN / -1), saturating float → int casts, and
  * 64-bit integer arithmetic (INT64 below).
- * A kernel names helpers by calling them; renderHelpers finds the calls.
+ * A kernel names helpers by calling them; renderHelpers finds the calls. The helpers that touch memory
+ * are called for one storage binding: `ld_u8_mem2` is ld_u8 over binding 2's `mem2`.
  */
 
 const HELPERS: Record<string, string> = {
@@ -469,17 +470,40 @@ const INT64: Record<string, string> = {
 
 const ALL: Record<string, string> = { ...HELPERS, ...MATH, ...INT64 };
 
+const MEMORY_HELPERS = [
+  'ld_u8',
+  'ld_i8',
+  'ld_u16',
+  'ld_i16',
+  'ld_f16',
+  'st_8',
+  'st_16',
+  'st_f16',
+  'ld_i64',
+  'st_i64',
+];
+const MEMORY_CALL = new RegExp(`\\b(${MEMORY_HELPERS.join('|')})\\(`, 'g');
+
+/** A helper's text: one of ALL, or a memory helper over the binding its name ends in. */
+function helperText(name: string): string | undefined {
+  if (name in ALL) return ALL[name];
+  const m = /^([a-z0-9_]+)_(mem\d+)$/.exec(name);
+  if (!m || !MEMORY_HELPERS.includes(m[1])) return undefined;
+  return ALL[m[1]].replace(/\bmem\[/g, `${m[2]}[`).replace(MEMORY_CALL, `$1_${m[2]}(`);
+}
+
 /** WGSL text of the helpers `code` calls, and of those they call, each once. */
 export function renderHelpers(code: string): string {
-  const used = new Set<string>();
+  const used = new Map<string, string>();
   const visit = (text: string): void => {
     for (const m of text.matchAll(/\b([a-z0-9_]+)\(/g)) {
       const name = m[1];
-      if (used.has(name) || !(name in ALL)) continue;
-      used.add(name);
-      visit(ALL[name]);
+      const text = used.has(name) ? undefined : helperText(name);
+      if (text === undefined) continue;
+      used.set(name, text);
+      visit(text);
     }
   };
   visit(code);
-  return [...used].map((name) => ALL[name]).join('\n');
+  return [...used.values()].join('\n');
 }

@@ -1,7 +1,8 @@
 /**
- * WGSL code generator: Kernel IR Program → one WGSL module plus its dispatch schedule. Every entry point
- * binds one storage buffer that mirrors the wasm module's linear memory byte for byte, so the Program's
- * buffer offsets hold for both targets.
+ * WGSL code generator: Kernel IR Program → one WGSL module plus its dispatch schedule. The storage
+ * bindings (bindings.ts) together mirror the wasm module's linear memory byte for byte, each a
+ * contiguous range of it, so the Program's buffer offsets hold for both targets; each entry point binds
+ * the ranges it touches.
  */
 import type { Kernel, PlacedBuffer, Program, Stmt } from '../../kernels/ir.js';
 import { unsupported } from './types.js';
@@ -9,6 +10,8 @@ import { renderHelpers } from './helpers.js';
 import { parallelNest, type ParallelNest } from '../../kernels/analysis/parallel.js';
 import { renderEntry } from './render.js';
 import { renderTiledGemm, tiledGemmFits } from './gemm.js';
+import { MemoryBindings } from './bindings.js';
+import type { WgslSegment } from '../../bundle/manifest.js';
 import { demoteF64 } from '../../kernels/rewrite/demote-f64.js';
 import { dissolveTrivialLoops } from '../../kernels/rewrite/dissolve-loops.js';
 import { sinkLocals } from '../../kernels/rewrite/sink-locals.js';
@@ -30,12 +33,16 @@ export interface WgslDispatch {
   workgroups: [number, number, number];
   /** an upper bound of the count of invocations when shape symbols decide it (the runtime sizes the dispatch per run) */
   invocations?: Polynomial;
+  /** the storage bindings (indices into the segments) the entry point uses */
+  bindings: number[];
 }
 
 export interface WgslProgram {
   code: string;
-  /** size of the storage buffer: the Program's memory, rounded up to whole words */
+  /** the Program's memory, rounded up to whole words: the segments' total */
   memoryBytes: number;
+  /** binding i: the range of linear memory it holds */
+  segments: WgslSegment[];
   init: WgslDispatch[];
   run: WgslDispatch[];
 }
@@ -62,14 +69,19 @@ function rewritten(kernel: Kernel): Stmt[] {
   }
 }
 
-const MEMORY_DECL = '@group(0) @binding(0) var<storage, read_write> mem: array<u32>;';
-
 function entryName(index: number, kernel: string): string {
   const clean = kernel.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_|_$/g, '');
   return `k${index}_${clean.slice(0, 48)}`;
 }
 
-export function compileProgramWgsl(program: Program): WgslProgram {
+export interface WgslOptions {
+  /** the largest storage binding, in bytes (a multiple of 16): tests make it small */
+  bindingBytes?: number;
+  /** byte offsets where a binding should start (the weights region's bounds) */
+  cuts?: readonly number[];
+}
+
+export function compileProgramWgsl(program: Program, options: WgslOptions = {}): WgslProgram {
   const offsets = new Map<number, number>();
   const placed = new Map<number, PlacedBuffer>();
   for (const b of program.buffers) {
@@ -83,6 +95,7 @@ export function compileProgramWgsl(program: Program): WgslProgram {
   const symbols = program.dims?.symbols ?? [];
   const dims = new Map(symbols.map((s, i) => [s.name, program.dims!.offset + 4 * i]));
   const ranges = rangesOf(symbols);
+  const memory = new MemoryBindings(program, options.bindingBytes, options.cuts);
   const entries: string[] = [];
   const dispatchesOf = (kernel: Kernel): WgslDispatch[] => {
     try {
@@ -91,11 +104,12 @@ export function compileProgramWgsl(program: Program): WgslProgram {
         const gemm = part.length === 1 && part[0].k === 'gemm' ? part[0] : undefined;
         let rendered;
         let invocations: Polynomial | undefined;
-        if (gemm && tiledGemmFits(gemm, offsets)) rendered = renderTiledGemm(gemm, entry, offsets, dims);
+        if (gemm && tiledGemmFits(gemm, offsets))
+          rendered = renderTiledGemm(gemm, entry, offsets, dims, memory);
         else {
           const body = lowerDispatchGemms(part);
           const nest = parallelNest(body, placed, ranges);
-          rendered = renderEntry(entry, body, nest, offsets, dims);
+          rendered = renderEntry(entry, body, nest, offsets, dims, memory);
           invocations = nest && runTimeCount(nest, ranges);
         }
         entries.push(rendered.code);
@@ -104,6 +118,7 @@ export function compileProgramWgsl(program: Program): WgslProgram {
           kernel: kernel.name,
           workgroups: rendered.workgroups,
           ...(invocations && { invocations }),
+          bindings: rendered.bindings,
         };
       });
     } catch (err) {
@@ -114,8 +129,9 @@ export function compileProgramWgsl(program: Program): WgslProgram {
   const run = program.run.flatMap(dispatchesOf);
   const kernels = entries.join('\n\n');
   return {
-    code: `${MEMORY_DECL}\n\n${kernels}\n\n${renderHelpers(kernels)}\n`,
-    memoryBytes: Math.max(4, Math.ceil(program.memoryBytes / 4) * 4),
+    code: `${memory.declarations()}\n\n${kernels}\n\n${renderHelpers(kernels)}\n`,
+    memoryBytes: memory.total,
+    segments: memory.segments(),
     init,
     run,
   };

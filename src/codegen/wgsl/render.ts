@@ -3,6 +3,15 @@ import type { BufRef, Expr, Extent, Scalar, Stmt } from '../../kernels/ir.js';
 import { binCode, castCode, cmpCode, unCode } from './ops.js';
 import { computeType, constText, storageOf, WGSL_TYPE_TEXT, wgslType, type WgslScalar } from './types.js';
 import type { ParallelNest } from '../../kernels/analysis/parallel.js';
+import { segmentVar, type MemoryBindings } from './bindings.js';
+
+/** Reads and writes of a buffer's u32 words, at word expressions counted from `base`. */
+export interface WordAccess {
+  base: number;
+  read(at: string): string;
+  /** a statement */
+  write(at: string, value: string): string;
+}
 
 export const WORKGROUP_SIZE = 64;
 const MAX_GROUPS_PER_DIMENSION = 65535;
@@ -23,12 +32,20 @@ export const ENTRY_PARAMS =
 export class KernelEmitter {
   private readonly decls: string[] = [];
   private readonly names = new Map<string, { id: string; t: WgslScalar }>();
+  /** the segments (storage bindings) this entry point touches */
+  private readonly used = new Set<number>();
 
   constructor(
     private readonly offsets: ReadonlyMap<number, number>,
     /** byte address of each shape symbol's int32 in the dims block */
     private readonly dims: ReadonlyMap<string, number>,
+    private readonly memory: MemoryBindings,
   ) {}
+
+  /** The bindings the entry point rendered so far uses, ascending. */
+  bindings(): number[] {
+    return [...this.used].sort((a, b) => a - b);
+  }
 
   /** A fresh function-scope variable for an IR name; later uses of the name refer to it. */
   bind(name: string, t: Scalar): string {
@@ -63,29 +80,84 @@ export class KernelEmitter {
     return base;
   }
 
-  /** `mem` word of a word-sized element (the low word of a 64-bit one), or the byte address of a narrow one. */
-  private address(buf: BufRef, index: Expr, bytes: number, what: string): string {
+  /**
+   * The segments `buf` lies in, marked used (and written when `write`): one, or several for a buffer
+   * larger than a binding.
+   */
+  private segmentsOf(buf: BufRef, elementBytes: number, write: boolean, what: string): [number, number] {
     const base = this.base(buf, what);
-    if (index.t !== 'i32') throw new Error(`${what} buffer #${buf.id}: index must be i32, found ${index.t}`);
-    const [unit, step] = bytes >= 4 ? [base / 4, bytes / 4] : [base, bytes];
-    if (index.k === 'const') return constText('i32', unit + Number(index.v) * step);
+    const [first, last] = this.memory.spanOf(base, buf.length * elementBytes);
+    for (let i = first; i <= last; i++) {
+      this.used.add(i);
+      if (write) this.memory.markWritten(i);
+    }
+    return [first, last];
+  }
+
+  /** Word access to a buffer of 4-byte elements. */
+  words(buf: BufRef, write: boolean, what: string): WordAccess {
+    const base = this.base(buf, what);
+    const [first, last] = this.segmentsOf(buf, 4, write, what);
+    if (first === last) {
+      const mem = segmentVar(first);
+      return {
+        base: (base - this.memory.starts[first]) / 4,
+        read: (at) => `${mem}[${at}]`,
+        write: (at, value) => `${mem}[${at}] = ${value};`,
+      };
+    }
+    return {
+      base: base / 4,
+      read: (at) => `${this.memory.spanHelper('ld', first, last)}(${at})`,
+      write: (at, value) => `${this.memory.spanHelper('st', first, last)}(${at}, ${value});`,
+    };
+  }
+
+  /** The word (4-byte and 8-byte elements) or byte (narrower ones) address of element `index`, from `base`. */
+  private address(base: number, index: Expr, bytes: number, what: string, id: number): string {
+    if (index.t !== 'i32') throw new Error(`${what} buffer #${id}: index must be i32, found ${index.t}`);
+    const step = bytes >= 4 ? bytes / 4 : bytes;
+    if (index.k === 'const') return constText('i32', base + Number(index.v) * step);
     const elems = step === 1 ? this.expr(index) : `(${this.expr(index)} * ${step}i)`;
-    return unit === 0 ? elems : `(${unit}i + ${elems})`;
+    return base === 0 ? elems : `(${base}i + ${elems})`;
+  }
+
+  /** Byte access to a buffer of narrow elements in one binding: the binding's name and the byte base. */
+  private narrow(buf: BufRef, bytes: number, write: boolean, what: string): { mem: string; base: number } {
+    const [first, last] = this.segmentsOf(buf, bytes, write, what);
+    if (first !== last)
+      throw new Error(
+        `${what} buffer #${buf.id} (${buf.dtype}) spans storage bindings ${first}..${last}; only 4-byte elements may`,
+      );
+    return { mem: segmentVar(first), base: this.base(buf, what) - this.memory.starts[first] };
   }
 
   load(buf: BufRef, index: Expr): string {
+    const what = 'load from';
     const st = storageOf(buf.dtype, `load from buffer #${buf.id}`);
-    const at = this.address(buf, index, st.bytes, 'load from');
-    return 'word' in st ? `bitcast<${st.word}>(mem[${at}])` : `${st.load}(${at})`;
+    if ('word' in st) {
+      const w = this.words(buf, false, what);
+      return `bitcast<${st.word}>(${w.read(this.address(w.base, index, 4, what, buf.id))})`;
+    }
+    const n = this.narrow(buf, st.bytes, false, what);
+    const base = st.bytes === 8 ? n.base / 4 : n.base;
+    return `${st.load}_${n.mem}(${this.address(base, index, st.bytes, what, buf.id)})`;
   }
 
   store(buf: BufRef, index: Expr, value: Expr): string {
+    const what = 'store to';
     const st = storageOf(buf.dtype, `store to buffer #${buf.id}`);
     if (wgslType(value.t) !== computeType(st))
       throw new Error(`store of ${value.t} into buffer #${buf.id} (${buf.dtype})`);
-    const at = this.address(buf, index, st.bytes, 'store to');
-    const text = this.expr(value);
-    return 'word' in st ? `mem[${at}] = bitcast<u32>(${text});` : `${st.store}(${at}, ${text});`;
+    if ('word' in st) {
+      const w = this.words(buf, true, what);
+      const at = this.address(w.base, index, 4, what, buf.id);
+      return w.write(at, `bitcast<u32>(${this.expr(value)})`);
+    }
+    const n = this.narrow(buf, st.bytes, true, what);
+    const base = st.bytes === 8 ? n.base / 4 : n.base;
+    const at = this.address(base, index, st.bytes, what, buf.id);
+    return `${st.store}_${n.mem}(${at}, ${this.expr(value)});`;
   }
 
   expr(e: Expr): string {
@@ -97,7 +169,9 @@ export class KernelEmitter {
       case 'dim': {
         const at = this.dims.get(e.name);
         if (at === undefined) throw new Error(`shape symbol '${e.name}' is not in the program's dims block`);
-        return `bitcast<i32>(mem[${at / 4}i])`;
+        const segment = this.memory.segmentAt(at);
+        this.used.add(segment);
+        return `bitcast<i32>(${segmentVar(segment)}[${(at - this.memory.starts[segment]) / 4}i])`;
       }
       case 'load':
         return this.load(e.buf, e.index);
@@ -159,6 +233,13 @@ export class KernelEmitter {
   }
 }
 
+/** An entry point's WGSL, its dispatch size and the storage bindings it uses. */
+export interface RenderedEntry {
+  code: string;
+  workgroups: [number, number, number];
+  bindings: number[];
+}
+
 /** A u32 factor of the invocation count: a number, or WGSL text computed at run time. */
 type Factor = number | string;
 const factorText = (x: Factor) => (typeof x === 'number' ? `${x}u` : x);
@@ -183,8 +264,9 @@ export function renderEntry(
   nest: ParallelNest | undefined,
   offsets: ReadonlyMap<number, number>,
   dims: ReadonlyMap<string, number>,
-): { code: string; workgroups: [number, number, number] } {
-  const emitter = new KernelEmitter(offsets, dims);
+  memory: MemoryBindings,
+): RenderedEntry {
+  const emitter = new KernelEmitter(offsets, dims, memory);
   const loops = nest?.loops ?? [];
   const sizes: string[] = [];
   const extents = loops.map(({ n }): Factor => {
@@ -209,5 +291,5 @@ ${emitter.declarations('  ')}
 ${counters.join('\n')}
 ${text}
 }`;
-  return { code, workgroups: gridFor(nest?.count ?? 1) };
+  return { code, workgroups: gridFor(nest?.count ?? 1), bindings: emitter.bindings() };
 }

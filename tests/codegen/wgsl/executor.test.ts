@@ -7,8 +7,16 @@ import { manifestFor } from './harness.js';
 const compiled = (code: string, memoryBytes = 256) => ({
   code,
   memoryBytes,
+  segments: [{ offset: 0, bytes: memoryBytes, access: 'read_write' as const }],
   init: [],
-  run: [{ entry: 'k0_Conv_1', kernel: 'Conv/1', workgroups: [1, 1, 1] as [number, number, number] }],
+  run: [
+    {
+      entry: 'k0_Conv_1',
+      kernel: 'Conv/1',
+      workgroups: [1, 1, 1] as [number, number, number],
+      bindings: [0],
+    },
+  ],
 });
 
 const filesFor = (program: ReturnType<typeof compiled>) => ({
@@ -20,10 +28,10 @@ const filesFor = (program: ReturnType<typeof compiled>) => ({
 
 describe('WebGpuInstance', () => {
   it('names the kernel whose WGSL does not compile, with the line', async () => {
-    const code = `@group(0) @binding(0) var<storage, read_write> mem: array<u32>;
+    const code = `@group(0) @binding(0) var<storage, read_write> mem0: array<u32>;
 @compute @workgroup_size(64)
 fn k0_Conv_1() {
-  mem[0] = undefined_thing;
+  mem0[0] = undefined_thing;
 }`;
     await expect(WebGpuInstance.create(filesFor(compiled(code)), await testGpu())).rejects.toThrow(
       /model "wgsl test": model.wgsl does not compile: kernel "Conv\/1" \(k0_Conv_1\), line 4:\d+: .*undefined_thing/,
@@ -32,7 +40,7 @@ fn k0_Conv_1() {
 
   it('refuses a model whose memory exceeds the adapter limits, with the numbers', async () => {
     await expect(WebGpuInstance.create(filesFor(compiled('', 2 ** 40)), await testGpu())).rejects.toThrow(
-      /needs one GPU storage buffer of 1099511627776 bytes, but this adapter's maxStorageBufferBindingSize is \d+/,
+      /needs a GPU storage buffer of 1099511627776 bytes \(intermediate tensors only\), but this adapter's maxBufferSize is \d+/,
     );
   });
 });

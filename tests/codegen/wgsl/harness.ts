@@ -6,7 +6,7 @@ import { expect } from 'vitest';
 import { DTYPES, type TypedArray } from '../../../src/ir/dtype.js';
 import type { PlacedBuffer, Program } from '../../../src/kernels/ir.js';
 import type { Manifest, TensorSignature } from '../../../src/bundle/manifest.js';
-import { compileProgramWgsl, type WgslProgram } from '../../../src/codegen/wgsl/index.js';
+import { compileProgramWgsl, type WgslOptions, type WgslProgram } from '../../../src/codegen/wgsl/index.js';
 import { evaluateProgram } from '../../../src/codegen/wasm/index.js';
 import { WebGpuInstance } from '../../../src/runtime/webgpu-backend.js';
 import { testGpu } from '../../helpers/gpu.js';
@@ -51,7 +51,13 @@ export function manifestFor(compiled: WgslProgram, inputs: Input[], outputs: Pla
       arenaUnplannedBytes: 0,
     },
     wasm: { file: 'model.wasm', exports: { memory: 'memory', init: 'init', run: 'run' }, simd: true },
-    webgpu: { file: 'model.wgsl', memoryBytes: compiled.memoryBytes, init: compiled.init, run: compiled.run },
+    webgpu: {
+      file: 'model.wgsl',
+      memoryBytes: compiled.memoryBytes,
+      segments: compiled.segments,
+      init: compiled.init,
+      run: compiled.run,
+    },
     files: {},
   };
 }
@@ -61,8 +67,9 @@ export async function runWgsl(
   program: Program,
   inputs: Input[],
   outputs: PlacedBuffer[],
+  options: WgslOptions = {},
 ): Promise<{ results: Elements[]; compiled: WgslProgram }> {
-  const compiled = compileProgramWgsl(program);
+  const compiled = compileProgramWgsl(program, options);
   const manifest = manifestFor(compiled, inputs, outputs);
   const files = { manifest, wasm: new Uint8Array(0), weights: new Uint8Array(0), wgsl: compiled.code };
   const instance = await WebGpuInstance.create(files, await testGpu());
@@ -77,8 +84,13 @@ export async function runWgsl(
 }
 
 /** Runs `program` on the GPU and through the wasm generator; returns both. */
-export async function runBoth(program: Program, inputs: Input[], outputs: PlacedBuffer[]) {
-  const gpu = await runWgsl(program, inputs, outputs);
+export async function runBoth(
+  program: Program,
+  inputs: Input[],
+  outputs: PlacedBuffer[],
+  options: WgslOptions = {},
+) {
+  const gpu = await runWgsl(program, inputs, outputs, options);
   const wasm = evaluateProgram(program, inputs, outputs);
   return { ...gpu, wasm };
 }

@@ -36,6 +36,7 @@ describe('wgsl whole program', () => {
       webgpu: {
         file: 'model.wgsl',
         memoryBytes: compiled.memoryBytes,
+        segments: compiled.segments,
         init: compiled.init,
         run: compiled.run,
       },

@@ -52,7 +52,7 @@ describe('webgpu: kernels over run-time sizes', () => {
     const { program, dimsBuf } = programOfSymbolic(elementwise);
     const compiled = compileProgramWgsl(program);
     expect(compiled.run.map((d) => d.workgroups)).toEqual([gridFor(300), gridFor(300)]);
-    expect(compiled.code).toContain(`let n0 = u32(max(bitcast<i32>(mem[${dimsBuf.offset / 4}i]), 0i));`);
+    expect(compiled.code).toContain(`let n0 = u32(max(bitcast<i32>(mem0[${dimsBuf.offset / 4}i]), 0i));`);
     expect(compiled.code).toContain('if (gid >= n0) { return; }');
     // one invocation per row, up to the 40 rows the bound allows
     expect(compileProgramWgsl(programOfSymbolic(rows).program).run.map((d) => d.workgroups)).toEqual([
