@@ -9,8 +9,17 @@
  * binding by address (word-sized dtypes only).
  */
 import type { Program } from '../../kernels/ir.js';
-import { elementBytes, type NumericDType } from '../../bundle/elements.js';
-import type { WgslSegment } from '../../bundle/manifest.js';
+import { dtypeBytes } from '../../ir/dtype.js';
+
+/** One storage binding: a contiguous byte range of linear memory (the bundle's WgslSegment). */
+export interface Segment {
+  /** byte offset in linear memory (a multiple of 16) */
+  offset: number;
+  /** a multiple of 4 */
+  bytes: number;
+  /** 'read' (a read-only-storage binding) when no entry point writes it, else 'read_write' */
+  access: 'read' | 'read_write';
+}
 
 /** WebGPU's default maxStorageBufferBindingSize, which every adapter allows without asking. */
 export const DEFAULT_BINDING_BYTES = 134217728;
@@ -32,7 +41,7 @@ export class MemoryBindings {
     this.total = Math.max(4, Math.ceil(program.memoryBytes / 4) * 4);
     const ranges = program.buffers.map((b) => ({
       offset: b.offset,
-      end: b.offset + b.length * elementBytes(b.dtype as NumericDType),
+      end: b.offset + b.length * dtypeBytes(b.dtype),
     }));
     if (program.dims)
       ranges.push({
@@ -101,7 +110,7 @@ export class MemoryBindings {
     return i + 1 < this.starts.length ? this.starts[i + 1] : this.total;
   }
 
-  segments(): WgslSegment[] {
+  segments(): Segment[] {
     return this.starts.map((offset, i) => ({
       offset,
       bytes: this.end(i) - offset,

@@ -10,8 +10,7 @@ import { renderHelpers } from './helpers.js';
 import { parallelNest, type ParallelNest } from '../../kernels/analysis/parallel.js';
 import { renderEntry } from './render.js';
 import { renderTiledGemm, tiledGemmFits } from './gemm.js';
-import { MemoryBindings } from './bindings.js';
-import type { WgslSegment } from '../../bundle/manifest.js';
+import { MemoryBindings, type Segment } from './bindings.js';
 import { demoteF64 } from '../../kernels/rewrite/demote-f64.js';
 import { dissolveTrivialLoops } from '../../kernels/rewrite/dissolve-loops.js';
 import { sinkLocals } from '../../kernels/rewrite/sink-locals.js';
@@ -42,7 +41,7 @@ export interface WgslProgram {
   /** the Program's memory, rounded up to whole words: the segments' total */
   memoryBytes: number;
   /** binding i: the range of linear memory it holds */
-  segments: WgslSegment[];
+  segments: Segment[];
   init: WgslDispatch[];
   run: WgslDispatch[];
 }
