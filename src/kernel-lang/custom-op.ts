@@ -67,7 +67,7 @@ function bind(def: KernelDef, ctx: OpContext): Bound {
 }
 
 /** The OpDef that binds nodes to `def`. */
-export function customOp(def: KernelDef): OpDef {
+function customOp(def: KernelDef): OpDef {
   return {
     infer(ctx): TensorType[] {
       const { shapes } = bind(def, ctx);

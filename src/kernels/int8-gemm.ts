@@ -17,7 +17,7 @@ function nearest(x: number): number {
 }
 
 /** One vector's symmetric quantization: scale = max|x| / 127, q = nearest(x · (127 / max|x|)). */
-export function quantizeActivations(x: ArrayLike<number>): { q: Int32Array; scale: number } {
+function quantizeActivations(x: ArrayLike<number>): { q: Int32Array; scale: number } {
   const limit = ACTIVATION_LIMIT;
   let max = 0;
   for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]));

@@ -14,7 +14,7 @@ import { badRequest } from './http-error.js';
 import { quoted, typeName } from './tensors.js';
 
 /** OpenAI's limit on the items of one request. */
-export const MAX_EMBEDDING_INPUTS = 2048;
+const MAX_EMBEDDING_INPUTS = 2048;
 
 export interface EmbeddingsRequest {
   model: string;

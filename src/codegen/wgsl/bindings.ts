@@ -22,7 +22,7 @@ export interface Segment {
 }
 
 /** WebGPU's default maxStorageBufferBindingSize, which every adapter allows without asking. */
-export const DEFAULT_BINDING_BYTES = 134217728;
+const DEFAULT_BINDING_BYTES = 134217728;
 
 export const segmentVar = (i: number) => `mem${i}`;
 
