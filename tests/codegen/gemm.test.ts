@@ -39,6 +39,14 @@ describe('gemm code shape and speed', () => {
     expect(programToWat(simple(8, 16, 4).program, { relaxedSimd: true })).toMatch(/f32x4\.relaxed_madd/);
   });
 
+  it('a matrix-vector product (N = 1) is vectorized over k, in both modules', () => {
+    for (const relaxedSimd of [false, true]) {
+      const wat = programToWat(simple(17, 1, 33).program, { relaxedSimd });
+      expect(wat).toMatch(/v128\.load offset=\d+ \(local\.get \$\d+_pb\)/);
+      expect(wat).toMatch(relaxedSimd ? /f32x4\.relaxed_madd/ : /f32x4\.mul/);
+    }
+  });
+
   it("each module renders its own feature's lane table: relaxed multiply-add and clamps, or none", () => {
     const clipped = programOfCase(
       gemmCase('gemm', { M: 9, N: 13, K: 5, act: { op: 'clip', min: -1, max: 1 } }),

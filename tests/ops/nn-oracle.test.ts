@@ -22,6 +22,9 @@ const cases: Record<string, NodeCase> = {
   'MatMul 1-D × 1-D': { op: 'MatMul', inputs: [f([7]), f([7])], outputs: ['float32'] },
   'MatMul broadcast batch': { op: 'MatMul', inputs: [f([2, 1, 3, 4]), f([3, 4, 5])], outputs: ['float32'] },
   'MatMul shared weight': { op: 'MatMul', inputs: [f([2, 3, 16, 32]), w([32, 24])], outputs: ['float32'] },
+  // one output column: a matrix-vector gemm, vectorized over k (the dot form)
+  'MatMul by a column, odd sizes': { op: 'MatMul', inputs: [f([17, 33]), w([33, 1])], outputs: ['float32'] },
+  'MatMul batch by a column': { op: 'MatMul', inputs: [f([3, 5, 19]), f([3, 19, 1])], outputs: ['float32'] },
   'MatMul float64': {
     op: 'MatMul',
     inputs: [f([2, 3, 4], 'float64'), f([4, 5], 'float64')],

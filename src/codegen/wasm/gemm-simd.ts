@@ -38,9 +38,15 @@ const BROADCAST_TILES: Record<'simd128' | 'relaxed', { rows: number; cols: numbe
   relaxed: { rows: 4, cols: 8 },
 };
 
-/** Which SIMD form fits the strides, if any: C needs unit column stride either way. */
+/**
+ * Which SIMD form fits the strides, if any: C needs unit column stride either way. A matrix-vector
+ * product (N = 1, e.g. a squeeze-excite 1×1 conv on a 1×1 map) whose A rows and B column are both
+ * contiguous in k takes the dot form, vectorized over k: the broadcast form has only its one column to
+ * vectorize over and would run scalar.
+ */
 export function simdGemmForm(g: GemmStmt): 'broadcast' | 'dot' | undefined {
   if (g.c.cs !== 1) return undefined;
+  if (g.N === 1 && g.K >= 4 && g.a.cs === 1 && g.b.rs === 1) return 'dot';
   if (g.b.cs === 1) return 'broadcast';
   if (g.a.cs === 1 && g.b.rs === 1) return 'dot';
   return undefined;

@@ -269,6 +269,30 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
       beta: 0.5,
     },
   ],
+  // N = 1 with A rows and the B column contiguous in k: the dot form, vectorized over k (a squeeze-excite FC)
+  ...[
+    [1, 4],
+    [3, 5],
+    [5, 17],
+    [17, 33],
+    [33, 144],
+  ].map(([M, K]): [string, GemmShape] => [
+    `matrix-vector ${M}×1×${K}, column bias, relu`,
+    { M, N: 1, K, bias: { offset: 0, rs: 1, cs: 0 }, act: { op: 'relu' } },
+  ]),
+  [
+    'matrix-vector with padded A rows, offset B and C, alpha, clip',
+    {
+      M: 7,
+      N: 1,
+      K: 19,
+      a: { rs: 23 },
+      b: { offset: 2, rs: 1 },
+      c: { offset: 1, rs: 3 },
+      alpha: 0.5,
+      act: { op: 'clip', min: -1, max: 1.5 },
+    },
+  ],
   ['relu epilogue', { M: 6, N: 10, K: 4, act: { op: 'relu' } }],
   [
     'clip epilogue with row bias',
