@@ -274,6 +274,7 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
     [1, 4],
     [3, 5],
     [5, 17],
+    [6, 8],
     [17, 33],
     [33, 144],
   ].map(([M, K]): [string, GemmShape] => [
