@@ -17,6 +17,7 @@ import type {
   Kernel,
   KernelParam,
   MatView,
+  PlacedBuffer,
   Program,
   Scalar,
   ShapeSymbol,
@@ -296,8 +297,8 @@ class Verifier {
 
 /**
  * Where a Program's dims block may lie: 16-byte aligned, inside the program's memory and clear of every
- * buffer (a kernel storing over it would change the sizes under the kernels after it). Returns what is
- * wrong, or undefined.
+ * buffer (a kernel storing over it would change the sizes under the kernels after it) but the words of
+ * computed symbols (ShapeSymbol.computedBy). Returns what is wrong, or undefined.
  */
 export function dimsBlockProblem(program: Program): string | undefined {
   const dims = program.dims;
@@ -306,9 +307,14 @@ export function dimsBlockProblem(program: Program): string | undefined {
   if (dims.offset % 16 !== 0) return `the dims block at ${dims.offset} is not 16-byte aligned`;
   if (end > program.memoryBytes)
     return `the dims block [${dims.offset}, ${end}) ends past the program's ${program.memoryBytes} bytes of memory`;
+  // a computed symbol's word is the one buffer that lies there: the kernel computing the size stores it
+  const isWord = (b: PlacedBuffer) => {
+    const i = (b.offset - dims.offset) / 4;
+    return b.dtype === 'int32' && b.length === 1 && dims.symbols[i]?.computedBy !== undefined;
+  };
   for (const b of program.buffers) {
     const bytes = b.dtype === 'string' ? 0 : b.length * DTYPES[b.dtype].bytes;
-    if (b.offset < end && dims.offset < b.offset + bytes)
+    if (b.offset < end && dims.offset < b.offset + bytes && !isWord(b))
       return `the dims block [${dims.offset}, ${end}) overlaps buffer #${b.id} [${b.offset}, ${b.offset + bytes})`;
   }
   return undefined;

@@ -1,0 +1,66 @@
+/**
+ * Data-dependent shapes (#11 item 2): an output whose size is a value — NonZero's count computed during
+ * the run, TopK's K fed as an input — runs in one bundle at every size within its bound, later kernels
+ * reading the size, outputs coming back at their real shape, matching onnxruntime-node.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel, type Model } from '../../src/runtime/index.js';
+import type { Feed } from '../../src/runtime/types.js';
+import type { HostTensor } from '../../src/ir/tensor.js';
+import { buildModel, randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { ortMismatches } from '../helpers/ort-oracle.js';
+
+/** x with each element kept where rand() < keep, else 0 */
+function sparse(dims: number[], keep: number, seed: number): HostTensor {
+  const x = randomTensor(dims, seededRandom(seed));
+  const rand = seededRandom(seed + 100);
+  const data = x.data as Float32Array;
+  for (let i = 0; i < data.length; i++) if (rand() >= keep) data[i] = 0;
+  return x;
+}
+
+describe('NonZero of a run-time input, then Transpose and Add of its [2, count] output', () => {
+  // y = NonZero(x) is [2, n]; t = Transpose(y) + Transpose(y) reads n from the dims block
+  const bytes = buildModel({
+    inputs: [{ name: 'x', dtype: 'float32', shape: [3, 5] }],
+    outputs: [
+      { name: 'y', dtype: 'int64' },
+      { name: 't', dtype: 'int64' },
+    ],
+    nodes: [
+      { op: 'NonZero', inputs: ['x'], outputs: ['y'] },
+      { op: 'Transpose', inputs: ['y'], outputs: ['yt'], attrs: { perm: { ints: [1, 0] } } },
+      { op: 'Add', inputs: ['yt', 'yt'], outputs: ['t'] },
+    ],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  test('lists the count as a dim bounded by the input size', () => {
+    expect(model.outputs[0].shape).toEqual([2, { name: 'NonZero:y', min: 0, max: 15 }]);
+    expect(model.outputs[1].shape).toEqual([{ name: 'NonZero:y', min: 0, max: 15 }, 2]);
+  });
+
+  test.each([
+    ['none', 0],
+    ['a few', 0.3],
+    ['most', 0.8],
+    ['all', 1.01],
+  ])('matches onnxruntime with %s of the elements nonzero', async (_, keep) => {
+    const x = sparse([3, 5], keep, Math.round(keep * 10));
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+  });
+
+  test('returns outputs of the real size, 0 included, run after run', async () => {
+    const zeros = { dtype: 'float32', dims: [3, 5], data: new Float32Array(15) } as Feed;
+    const ones = { dtype: 'float32', dims: [3, 5], data: new Float32Array(15).fill(1) } as Feed;
+    expect((await model.run({ x: ones })).y.dims).toEqual([2, 15]);
+    expect((await model.run({ x: zeros })).y.dims).toEqual([2, 0]);
+    expect((await model.run({ x: zeros })).t.dims).toEqual([0, 2]);
+    expect((await model.run({ x: ones })).t.dims).toEqual([15, 2]);
+  });
+});
