@@ -64,3 +64,47 @@ describe('NonZero of a run-time input, then Transpose and Add of its [2, count] 
     expect((await model.run({ x: ones })).t.dims).toEqual([15, 2]);
   });
 });
+
+describe('TopK with K fed at run time (a model input), then a Transpose of its values', () => {
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [3, 6] },
+      { name: 'k', dtype: 'int64', shape: [1] },
+    ],
+    outputs: [
+      { name: 'vt', dtype: 'float32' },
+      { name: 'indices', dtype: 'int64' },
+    ],
+    nodes: [
+      { op: 'TopK', inputs: ['x', 'k'], outputs: ['values', 'indices'], attrs: { largest: { i: 0 } } },
+      { op: 'Transpose', inputs: ['values'], outputs: ['vt'], attrs: { perm: { ints: [1, 0] } } },
+    ],
+  });
+  const k = (n: number): HostTensor => ({ dtype: 'int64', dims: [1], data: BigInt64Array.of(BigInt(n)) });
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  test('lists K as a dim bounded by the axis length', () => {
+    expect(model.outputs[1].shape).toEqual([3, { name: 'k', min: 0, max: 6 }]);
+  });
+
+  test.each([0, 1, 4, 6])('matches onnxruntime at K = %i', async (n) => {
+    const x = randomTensor([3, 6], seededRandom(n + 7));
+    expect(await ortMismatches(bytes, model, { x, k: k(n) })).toEqual([]);
+  });
+
+  test('refuses a K beyond the axis length, naming the input and bounds, and answers the next call', async () => {
+    const x = randomTensor([3, 6], seededRandom(3));
+    await expect(model.run({ x, k: k(7) } as Record<string, Feed>)).rejects.toThrow(
+      'input "k" element 0 is 7, outside the bounds of "k" (0..6)',
+    );
+    await expect(model.run({ x, k: k(-1) } as Record<string, Feed>)).rejects.toThrow(
+      'is -1, outside the bounds',
+    );
+    expect(await ortMismatches(bytes, model, { x, k: k(2) })).toEqual([]);
+  });
+});
