@@ -108,3 +108,68 @@ describe('TopK with K fed at run time (a model input), then a Transpose of its v
     expect(await ortMismatches(bytes, model, { x, k: k(2) })).toEqual([]);
   });
 });
+
+describe.each([0, 1])('NonMaxSuppression (center_point_box %i), its inputs fed at run time', (center) => {
+  const [batch, classes, boxes] = [2, 3, 8];
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [
+      { name: 'boxes', dtype: 'float32', shape: [batch, boxes, 4] },
+      { name: 'scores', dtype: 'float32', shape: [batch, classes, boxes] },
+      { name: 'max_boxes', dtype: 'int64', shape: [1] },
+      { name: 'iou', dtype: 'float32', shape: [1] },
+      { name: 'score_min', dtype: 'float32', shape: [1] },
+    ],
+    outputs: [{ name: 'selected', dtype: 'int64' }],
+    nodes: [
+      {
+        op: 'NonMaxSuppression',
+        inputs: ['boxes', 'scores', 'max_boxes', 'iou', 'score_min'],
+        outputs: ['selected'],
+        attrs: { center_point_box: { i: center } },
+      },
+    ],
+  });
+  // overlapping boxes around a few centers, corners in either order for center_point_box 0
+  function feeds(seed: number, maxBoxes: number, iou: number, scoreMin: number): Record<string, HostTensor> {
+    const rand = seededRandom(seed);
+    const data = new Float32Array(batch * boxes * 4);
+    for (let i = 0; i < batch * boxes; i++) {
+      const [x, y, w, h] = [Math.floor(rand() * 3), Math.floor(rand() * 3), 1 + rand(), 1 + rand()];
+      const box = center ? [x, y, w, h] : rand() < 0.5 ? [y, x, y + h, x + w] : [y + h, x + w, y, x];
+      data.set(box, 4 * i);
+    }
+    const scores = randomTensor([batch, classes, boxes], seededRandom(seed + 1));
+    const f32 = (v: number): HostTensor => ({ dtype: 'float32', dims: [1], data: Float32Array.of(v) });
+    return {
+      boxes: { dtype: 'float32', dims: [batch, boxes, 4], data },
+      scores,
+      max_boxes: { dtype: 'int64', dims: [1], data: BigInt64Array.of(BigInt(maxBoxes)) },
+      iou: f32(iou),
+      score_min: f32(scoreMin),
+    };
+  }
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  test('bounds the selected count by boxes × classes × batch when max_output_boxes_per_class is fed', () => {
+    expect(model.outputs[0].shape).toEqual([{ name: 'NonMaxSuppression:selected', min: 0, max: 48 }, 3]);
+  });
+
+  test.each([
+    ['none above the score threshold', 1, 10, 0.5, 2, [0, 0]],
+    ['max 0 boxes per class', 2, 0, 0.5, -1, [0, 0]],
+    ['max 2 boxes per class', 3, 2, 0.3, 0, [1, 12]],
+    ['every box (IoU 1)', 4, 100, 1, -1, [48, 48]],
+    ['overlaps suppressed (IoU 0.2)', 5, 8, 0.2, -0.5, [1, 47]],
+  ])('matches onnxruntime with %s', async (_, seed, maxBoxes, iou, scoreMin, [least, most]) => {
+    const given = feeds(seed, maxBoxes, iou, scoreMin);
+    expect(await ortMismatches(bytes, model, given)).toEqual([]);
+    const selected = (await model.run(given as Record<string, Feed>)).selected.dims[0];
+    expect(selected).toBeGreaterThanOrEqual(least);
+    expect(selected).toBeLessThanOrEqual(most);
+  });
+});
