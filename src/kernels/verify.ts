@@ -296,6 +296,16 @@ class Verifier {
 }
 
 /**
+ * Whether `b` is a computed symbol's word of the dims block (ShapeSymbol.computedBy): the one buffer that
+ * lies there, 4-byte aligned, which the kernel computing the size stores into.
+ */
+export function isDimsWord(program: Program, b: PlacedBuffer): boolean {
+  const dims = program.dims;
+  if (!dims || b.dtype !== 'int32' || b.length !== 1 || (b.offset - dims.offset) % 4 !== 0) return false;
+  return dims.symbols[(b.offset - dims.offset) / 4]?.computedBy !== undefined;
+}
+
+/**
  * Where a Program's dims block may lie: 16-byte aligned, inside the program's memory and clear of every
  * buffer (a kernel storing over it would change the sizes under the kernels after it) but the words of
  * computed symbols (ShapeSymbol.computedBy). Returns what is wrong, or undefined.
@@ -307,14 +317,9 @@ export function dimsBlockProblem(program: Program): string | undefined {
   if (dims.offset % 16 !== 0) return `the dims block at ${dims.offset} is not 16-byte aligned`;
   if (end > program.memoryBytes)
     return `the dims block [${dims.offset}, ${end}) ends past the program's ${program.memoryBytes} bytes of memory`;
-  // a computed symbol's word is the one buffer that lies there: the kernel computing the size stores it
-  const isWord = (b: PlacedBuffer) => {
-    const i = (b.offset - dims.offset) / 4;
-    return b.dtype === 'int32' && b.length === 1 && dims.symbols[i]?.computedBy !== undefined;
-  };
   for (const b of program.buffers) {
     const bytes = b.dtype === 'string' ? 0 : b.length * DTYPES[b.dtype].bytes;
-    if (b.offset < end && dims.offset < b.offset + bytes && !isWord(b))
+    if (b.offset < end && dims.offset < b.offset + bytes && !isDimsWord(program, b))
       return `the dims block [${dims.offset}, ${end}) overlaps buffer #${b.id} [${b.offset}, ${b.offset + bytes})`;
   }
   return undefined;

@@ -27,7 +27,7 @@ function withSize(t: TensorType, axis: number, size: sym.SymExpr): TensorType {
   return { ...t, symbolic: t.shape.map((d, i) => (i === axis ? size : d)) };
 }
 
-/** Data-dependent sizes need the operands' own shapes fixed. */
+/** Data-dependent sizes but NonZero's need the operands' own shapes fixed. */
 function requireStaticInputs(ctx: OpContext): void {
   const at = ctx.inputs.findIndex((t) => t?.symbolic);
   if (at >= 0)
@@ -48,7 +48,7 @@ const computed = (ctx: OpContext, max: number): ShapeSymbolDecl => ({
 const RULES: Record<string, Rule> = {
   NonZero(ctx, [out], env) {
     if (ctx.consts[0]) return undefined; // folds
-    requireStaticInputs(ctx);
+    // its input may have dims known only at run time: it is bounded at their bounds
     return [withSize(out, 1, env.declare(computed(ctx, sizeOf(ctx.inputs[0]!.shape))))];
   },
   NonMaxSuppression(ctx, [out], env) {

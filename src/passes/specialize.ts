@@ -145,9 +145,11 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     let dataShaped: TensorType[] | undefined;
     try {
       outTypes = def.infer(ctx);
-      if (symbolic) outTypes = withSymbolicShapes(ctx, outTypes, ranges, (n) => shapeValues.get(n)?.values);
+      // a data-dependent size's rule types the node whatever its input dims (or refuses them)
       dataShaped = withDataShapes(ctx, outTypes, dataShapes);
       if (dataShaped) outTypes = dataShaped;
+      else if (symbolic)
+        outTypes = withSymbolicShapes(ctx, outTypes, ranges, (n) => shapeValues.get(n)?.values);
     } catch (e) {
       throw nameModelInput(e, { consts, types, graph, kept: remaining });
     }

@@ -23,6 +23,8 @@ import {
   when,
 } from '../../kernels/build.js';
 import { k } from '../elementwise/scalar.js';
+import * as sym from '../../ir/symbolic.js';
+import { kernelExprOf } from '../../kernels/extent.js';
 import type { Expr, Kernel } from '../../kernels/ir.js';
 import {
   attrInt,
@@ -112,7 +114,7 @@ function nonZeroOf(ctx: OpContext) {
 /**
  * NonZero at run time: one pass counts the hits and stores the count into its dims-block word (io.sizes),
  * a second writes hit j's coordinate on axis a at [a, j] of the [rank, count] output, row-major at the
- * real count.
+ * real count. The input's dims may be known only at run time (its shape expressions give the extents).
  */
 function nonZeroKernel(ctx: OpContext, io: LowerIO): Kernel {
   const x = dataInput(ctx, 0);
@@ -124,25 +126,28 @@ function nonZeroKernel(ctx: OpContext, io: LowerIO): Kernel {
       ctx.opset,
       'counts its output at run time, which the webgpu target does not run yet (build --targets wasm)',
     );
-  const strides = stridesOf(x.shape);
+  const shape = x.symbolic ?? x.shape;
+  const size = kernelExprOf(shape.reduce<sym.SymLike>((p, d) => sym.mul(p, d), 1));
+  const stride = (a: number) =>
+    kernelExprOf(shape.slice(a + 1).reduce<sym.SymLike>((p, d) => sym.mul(p, d), 1));
   const value = (i: string) => load(io.inputs[0]!, v(i));
   const hit = (i: string) => cmp('ne', value(i), k(value(i).t, 0));
   const count = v('count');
-  const coords = x.shape.map((d, a) =>
+  const coords = shape.map((d, a) =>
     store(
       io.outputs[0],
       add(mul(i32(a), count), v('j')),
-      cast('i64', bin('rem', bin('div', v('h'), i32(strides[a])), i32(d))),
+      cast('i64', bin('rem', bin('div', v('h'), stride(a)), kernelExprOf(d))),
     ),
   );
   return {
     name: ctx.node.name,
     body: [
       local('count', 'i32', i32(0)),
-      loop('i', sizeOf(x.shape), [when(hit('i'), [set('count', add(count, i32(1)))])]),
+      loop('i', size, [when(hit('i'), [set('count', add(count, i32(1)))])]),
       store(word, i32(0), count),
       local('j', 'i32', i32(0)),
-      loop('h', sizeOf(x.shape), [when(hit('h'), [...coords, set('j', add(v('j'), i32(1)))])]),
+      loop('h', size, [when(hit('h'), [...coords, set('j', add(v('j'), i32(1)))])]),
     ],
   };
 }
