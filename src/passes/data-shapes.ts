@@ -1,7 +1,7 @@
 /**
  * Data-dependent shapes: outputs whose size is a tensor's value, not a function of the input shapes —
- * NonZero's count of nonzero elements, NonMaxSuppression's count of selected boxes (computed during the
- * run), TopK's K when it is a model input (fed at run time). Each such size becomes a new shape symbol, a
+ * NonZero's count of nonzero elements, NonMaxSuppression's count of selected boxes, Unique's count of
+ * distinct values (computed during the run), TopK's K when it is a model input (fed at run time). Each such size becomes a new shape symbol, a
  * data symbol, bounded at compile time (the tensor's size, the axis length, max boxes × classes × batch):
  * memory is planned at the bound, later kernels read the symbol from the dims block like any run-time dim,
  * and outputs come back at their real size. A computed size is stored into its dims-block word by the
@@ -54,6 +54,12 @@ const RULES: Record<string, Rule> = {
   NonMaxSuppression(ctx, [out], env) {
     requireStaticInputs(ctx);
     return [withSize(out, 0, env.declare(computed(ctx, out.shape[0])))];
+  },
+  Unique(ctx, outTypes, env) {
+    requireStaticInputs(ctx);
+    const size = env.declare(computed(ctx, outTypes[0].shape[0]));
+    // Y, indices and counts hold one entry per distinct value; inverse_indices one per input element
+    return outTypes.map((t, i) => (i === 2 ? t : withSize(t, 0, size)));
   },
   TopK(ctx, outTypes, env) {
     const k = ctx.node.inputs[1];

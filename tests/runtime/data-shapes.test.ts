@@ -173,3 +173,39 @@ describe.each([0, 1])('NonMaxSuppression (center_point_box %i), its inputs fed a
     expect(selected).toBeLessThanOrEqual(most);
   });
 });
+
+describe.each([1, 0])('Unique (sorted %i) of a run-time input, then its counts times two', (sorted) => {
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [2, 5] }],
+    outputs: [
+      { name: 'y', dtype: 'float32' },
+      { name: 'indices', dtype: 'int64' },
+      { name: 'inverse', dtype: 'int64' },
+      { name: 'doubled', dtype: 'int64' },
+    ],
+    nodes: [
+      {
+        op: 'Unique',
+        inputs: ['x'],
+        outputs: ['y', 'indices', 'inverse', 'counts'],
+        attrs: { sorted: { i: sorted } },
+      },
+      { op: 'Add', inputs: ['counts', 'counts'], outputs: ['doubled'] },
+    ],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  // `levels` distinct values among the 10 elements (at most)
+  test.each([1, 3, 10])('matches onnxruntime with %i distinct values', async (levels) => {
+    const rand = seededRandom(levels);
+    const data = Float32Array.from({ length: 10 }, () => Math.floor(rand() * levels) - 1);
+    const x: HostTensor = { dtype: 'float32', dims: [2, 5], data };
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+    expect((await model.run({ x: x as Feed })).y.dims[0]).toBe(new Set(data).size);
+  });
+});
