@@ -209,3 +209,43 @@ describe.each([1, 0])('Unique (sorted %i) of a run-time input, then its counts t
     expect((await model.run({ x: x as Feed })).y.dims[0]).toBe(new Set(data).size);
   });
 });
+
+test('NonMaxSuppression of constant boxes runs once in init(), its count kept across runs (and warm-up)', async () => {
+  const tensor = (dims: number[], values: number[]): HostTensor => ({
+    dtype: 'float32',
+    dims,
+    data: Float32Array.from(values),
+  });
+  // three boxes, the second overlapping the first: two are kept
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1] }],
+    outputs: [
+      { name: 'selected', dtype: 'int64' },
+      { name: 'y', dtype: 'float32' },
+    ],
+    initializers: [
+      { name: 'boxes', tensor: tensor([1, 3, 4], [0, 0, 1, 1, 0, 0.1, 1, 1.1, 5, 5, 6, 6]) },
+      { name: 'scores', tensor: tensor([1, 1, 3], [0.9, 0.8, 0.7]) },
+      { name: 'max_boxes', tensor: { dtype: 'int64', dims: [1], data: BigInt64Array.of(3n) } },
+      { name: 'iou', tensor: tensor([1], [0.5]) },
+    ],
+    nodes: [
+      { op: 'NonMaxSuppression', inputs: ['boxes', 'scores', 'max_boxes', 'iou'], outputs: ['selected'] },
+      { op: 'Relu', inputs: ['x'], outputs: ['y'] },
+    ],
+  });
+  const model = await loadModel(await compileModel(bytes, { relaxed: false }), {
+    backend: 'wasm',
+    warmup: 1,
+  });
+  try {
+    for (const v of [1, -1]) {
+      const x = tensor([1], [v]);
+      expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+      expect((await model.run({ x: x as Feed })).selected.dims).toEqual([2, 3]);
+    }
+  } finally {
+    model.dispose();
+  }
+});
