@@ -221,7 +221,7 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         computedAtRunTime: (i: number) => graph.shapeValueBounds?.has(node.inputs[i]) === true,
         build,
       };
-      // a node whose output sizes are values lowers itself (its inputs have fixed shapes: data-shapes.ts)
+      // a node whose output sizes are values lowers itself (data-shapes.ts says which input dims it takes)
       const built =
         symbolic && sizes.length === 0
           ? lowerSymbolic(rowsStep, def, io, ranges, (ks) => (act ? applyActivation(ks, outs[0], act) : ks))

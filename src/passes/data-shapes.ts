@@ -38,8 +38,9 @@ function requireStaticInputs(ctx: OpContext): void {
     );
 }
 
+/** A computed size, named after its op and first output (`NonZero_y`), as a plain identifier prints simply. */
 const computed = (ctx: OpContext, max: number): ShapeSymbolDecl => ({
-  name: `${ctx.node.op}:${ctx.node.outputs[0]}`,
+  name: `${ctx.node.op}_${ctx.node.outputs[0]}`.replace(/[^A-Za-z0-9_]/g, '_'),
   min: 0,
   max,
   computedBy: ctx.node.name,

@@ -39,7 +39,7 @@ it('compiles TopK (K fed) → NonZero, inspects the bounds, runs at K = 3 and re
   expect(compiled.code, compiled.stderr).toBe(0);
   const inspected = await runKiln(['inspect', out]);
   expect(inspected.stdout).toContain('  values: float32[1,k(0..6)]');
-  expect(inspected.stdout).toContain('  nonzero: int64[2,NonZero:nonzero(0..6)]');
+  expect(inspected.stdout).toContain('  nonzero: int64[2,NonZero_nonzero(0..6)]');
 
   const x = join(dir, 'x.npy');
   writeTensorFile(x, tensorFromNumbers('float32', [1, 6], [0, 3, 0, 5, 1, 0]));

@@ -41,8 +41,8 @@ describe('NonZero of a run-time input, then Transpose and Add of its [2, count] 
   afterAll(() => model.dispose());
 
   test('lists the count as a dim bounded by the input size', () => {
-    expect(model.outputs[0].shape).toEqual([2, { name: 'NonZero:y', min: 0, max: 15 }]);
-    expect(model.outputs[1].shape).toEqual([{ name: 'NonZero:y', min: 0, max: 15 }, 2]);
+    expect(model.outputs[0].shape).toEqual([2, { name: 'NonZero_y', min: 0, max: 15 }]);
+    expect(model.outputs[1].shape).toEqual([{ name: 'NonZero_y', min: 0, max: 15 }, 2]);
   });
 
   test.each([
@@ -156,7 +156,7 @@ describe.each([0, 1])('NonMaxSuppression (center_point_box %i), its inputs fed a
   afterAll(() => model.dispose());
 
   test('bounds the selected count by boxes × classes × batch when max_output_boxes_per_class is fed', () => {
-    expect(model.outputs[0].shape).toEqual([{ name: 'NonMaxSuppression:selected', min: 0, max: 48 }, 3]);
+    expect(model.outputs[0].shape).toEqual([{ name: 'NonMaxSuppression_selected', min: 0, max: 48 }, 3]);
   });
 
   test.each([
@@ -244,6 +244,44 @@ test('NonMaxSuppression of constant boxes runs once in init(), its count kept ac
       const x = tensor([1], [v]);
       expect(await ortMismatches(bytes, model, { x })).toEqual([]);
       expect((await model.run({ x: x as Feed })).selected.dims).toEqual([2, 3]);
+    }
+  } finally {
+    model.dispose();
+  }
+});
+
+test("a Reshape whose target the exporter's Shape → Gather → Mul → Unsqueeze computes from NonZero's count", async () => {
+  const scalar = (v: bigint, dims: number[] = []): HostTensor => ({
+    dtype: 'int64',
+    dims,
+    data: BigInt64Array.of(v),
+  });
+  const bytes = buildModel({
+    inputs: [{ name: 'x', dtype: 'float32', shape: [3, 4] }],
+    outputs: [{ name: 'flat', dtype: 'int64' }],
+    initializers: [
+      { name: 'zero', tensor: scalar(0n) },
+      { name: 'two', tensor: scalar(2n) },
+      { name: 'axis', tensor: scalar(0n, [1]) },
+    ],
+    nodes: [
+      { op: 'NonZero', inputs: ['x'], outputs: ['y'] },
+      { op: 'Transpose', inputs: ['y'], outputs: ['t'], attrs: { perm: { ints: [1, 0] } } },
+      { op: 'Shape', inputs: ['t'], outputs: ['s'] },
+      { op: 'Gather', inputs: ['s', 'zero'], outputs: ['n'] },
+      { op: 'Mul', inputs: ['n', 'two'], outputs: ['n2'] },
+      { op: 'Unsqueeze', inputs: ['n2', 'axis'], outputs: ['target'] },
+      { op: 'Reshape', inputs: ['t', 'target'], outputs: ['flat'] },
+    ],
+  });
+  const model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  try {
+    expect(model.outputs[0].shape).toEqual([
+      { name: 'NonZero_y*2', min: 0, max: 24, value: { c: 0, terms: [{ coef: 2, symbols: ['NonZero_y'] }] } },
+    ]);
+    for (const keep of [0, 0.5, 1.01]) {
+      const x = sparse([3, 4], keep, 5);
+      expect(await ortMismatches(bytes, model, { x })).toEqual([]);
     }
   } finally {
     model.dispose();
