@@ -156,25 +156,28 @@ function nmsKernel(ctx: OpContext, io: LowerIO): Kernel {
         [set('best', n), set('bestScore', score(n))],
       ),
     ]),
-    when(cmp('ge', best, i32(0)), [
-      store(flags, best, i32(0)),
-      set('suppressed', i32(0)),
-      loop('q', p.boxes, [
-        when(
-          and(
-            cmp('lt', q, sub(count, first)),
-            suppresses(p, boxes!, b, keptBox(add(first, q)), best, threshold),
-          ),
-          [set('suppressed', i32(1))],
-        ),
-      ]),
-      when(cmp('eq', v('suppressed'), i32(0)), [
-        store(out, mul(count, i32(3)), cast('i64', b)),
-        store(out, add(mul(count, i32(3)), i32(1)), cast('i64', c)),
-        store(out, add(mul(count, i32(3)), i32(2)), cast('i64', best)),
-        set('count', add(count, i32(1))),
-      ]),
-    ]),
+    when(
+      cmp('ge', best, i32(0)),
+      [
+        store(flags, best, i32(0)),
+        set('suppressed', i32(0)),
+        // only the boxes kept for this class so far (nested: both operands of an `and` are evaluated)
+        loop('q', p.boxes, [
+          when(cmp('lt', q, sub(count, first)), [
+            when(suppresses(p, boxes!, b, keptBox(add(first, q)), best, threshold), [
+              set('suppressed', i32(1)),
+            ]),
+          ]),
+        ]),
+        when(cmp('eq', v('suppressed'), i32(0)), [
+          store(out, mul(count, i32(3)), cast('i64', b)),
+          store(out, add(mul(count, i32(3)), i32(1)), cast('i64', c)),
+          store(out, add(mul(count, i32(3)), i32(2)), cast('i64', best)),
+          set('count', add(count, i32(1))),
+        ]),
+      ],
+      [set('left', i32(0))],
+    ),
   ];
   return {
     name: ctx.node.name,
@@ -184,6 +187,7 @@ function nmsKernel(ctx: OpContext, io: LowerIO): Kernel {
       local('best', 'i32', i32(0)),
       local('bestScore', 'f32', f32(0)),
       local('suppressed', 'i32', i32(0)),
+      local('left', 'i32', i32(1)),
       local('limit', 'i32', limit),
       ...(p.bound === 0
         ? []
@@ -192,8 +196,10 @@ function nmsKernel(ctx: OpContext, io: LowerIO): Kernel {
               loop('c', p.classes, [
                 loop('f', p.boxes, [store(flags, v('f'), candidate(v('f')))]),
                 set('first', count),
-                // one pick per pass: the best candidate left, kept unless a kept box suppresses it
-                loop('t', p.boxes, [when(cmp('lt', sub(count, first), v('limit')), pick)]),
+                set('left', i32(1)),
+                // one pick per pass: the best candidate left, kept unless a kept box suppresses it; the
+                // passes after the limit or the last candidate do nothing
+                loop('t', p.boxes, [when(and(cmp('lt', sub(count, first), v('limit')), v('left')), pick)]),
               ]),
             ]),
           ]),
