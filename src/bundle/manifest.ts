@@ -37,11 +37,19 @@ export interface TensorSignature {
 
 /**
  * Where the shape symbols' values go: symbol i is the int32 at byte `offset + 4·i` of linear memory,
- * written by the runtime before each run.
+ * written by the runtime before each run — from the inputs' dims, or for `fed` from an input's value —
+ * except a `computedBy` symbol's, which that node's kernel writes during the run (a data-dependent size,
+ * such as NonZero's count) and the runtime reads back after it to shape the outputs.
  */
 export interface DimsBlock {
   offset: number;
-  symbols: { name: string; min: number; max: number }[];
+  symbols: {
+    name: string;
+    min: number;
+    max: number;
+    computedBy?: string;
+    fed?: { input: string; index: number };
+  }[];
 }
 
 export interface WeightEntry {

@@ -57,17 +57,58 @@ export function bindSymbols(
 }
 
 /**
+ * The values of the symbols fed as an input's value (DimsBlock `fed`: TopK's K), read from the checked
+ * input bytes (`bytes[i]` for manifest input i, int64 or int32) and checked against their bounds. Throws
+ * one message naming the input, the element and the bounds.
+ */
+export function bindFedSymbols(
+  where: string,
+  block: DimsBlock | undefined,
+  inputs: readonly TensorSignature[],
+  bytes: readonly Uint8Array[],
+): Record<string, number> {
+  const values: Record<string, number> = {};
+  for (const s of block?.symbols ?? []) {
+    if (!s.fed) continue;
+    const at = inputs.findIndex((sig) => sig.name === s.fed!.input);
+    if (at < 0)
+      throw new Error(`${where}: shape symbol "${s.name}" is fed by "${s.fed.input}", no input of the model`);
+    const view = new DataView(bytes[at].buffer, bytes[at].byteOffset, bytes[at].byteLength);
+    const n =
+      inputs[at].dtype === 'int64'
+        ? Number(view.getBigInt64(8 * s.fed.index, true))
+        : view.getInt32(4 * s.fed.index, true);
+    if (n < s.min || n > s.max)
+      throw new Error(
+        `${where}: input "${s.fed.input}" element ${s.fed.index} is ${n}, outside the bounds of "${s.name}" (${s.min}..${s.max})`,
+      );
+    values[s.name] = n;
+  }
+  return values;
+}
+
+/**
  * The dims block's int32 words: each symbol's value in the block's order. A symbol without a value is
- * refused rather than run as zero.
+ * refused rather than run as zero, but a size a kernel computes during the run (`computedBy`) keeps the
+ * word in `current` (0 without one): a kernel of init() may have stored it.
  */
 export function dimsBlockWords(
   where: string,
   block: DimsBlock,
   values: Readonly<Record<string, number>>,
+  current?: Int32Array,
 ): Int32Array<ArrayBuffer> {
-  return Int32Array.from(block.symbols, (s) => {
+  return Int32Array.from(block.symbols, (s, i) => {
+    if (s.computedBy !== undefined) return current?.[i] ?? 0;
     const value = values[s.name];
     if (value === undefined) throw new Error(`${where}: no value for shape symbol "${s.name}"`);
     return value;
   });
+}
+
+/** The sizes the run's kernels computed (DimsBlock `computedBy`), read from the dims block's words after it. */
+export function computedSymbols(block: DimsBlock | undefined, words: Int32Array): Record<string, number> {
+  const values: Record<string, number> = {};
+  block?.symbols.forEach((s, i) => s.computedBy !== undefined && (values[s.name] = words[i]));
+  return values;
 }

@@ -208,7 +208,10 @@ function isPolynomial(
   );
 }
 
-/** Every symbol a shape names is one the runtime writes: an input's own (no `value`) or one of the dims block. */
+/**
+ * Every symbol a shape names is one of the dims block, and each of those gets a value: an input's own dim
+ * (no `value`), an input's element (`fed`) or a kernel's store (`computedBy`).
+ */
 function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => never): void {
   const dims = m.dims as Partial<DimsBlock> | undefined;
   const signatures = [...(m.inputs as TensorSignature[]), ...(m.outputs as TensorSignature[])];
@@ -230,9 +233,33 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
       sig.shape.flatMap((d) => (typeof d === 'object' && !d.value ? [d.name] : [])),
     ),
   );
-  for (const name of symbols)
-    if (!given.has(name))
-      fail(`dims block symbol "${name}" is no input's dim, so no run could give it a value`);
+  const inputNames = new Set((m.inputs as TensorSignature[]).map((sig) => sig.name));
+  for (const s of dims.symbols!) {
+    // a data symbol's value is computed by a kernel, or is an input's element (an integer input)
+    if (s.computedBy !== undefined) {
+      if (typeof s.computedBy !== 'string')
+        fail(`dims block symbol "${s.name}": computedBy must be a string`);
+      continue;
+    }
+    if (s.fed !== undefined) {
+      const sig = (m.inputs as TensorSignature[]).find((i) => i.name === s.fed?.input);
+      if (!sig || !inputNames.has(s.fed.input) || !['int64', 'int32'].includes(sig.dtype))
+        fail(
+          `dims block symbol "${s.name}" is fed by "${String(s.fed.input)}", which is no int64 or int32 input`,
+        );
+      if (
+        !Number.isSafeInteger(s.fed.index) ||
+        s.fed.index < 0 ||
+        (sig!.dtype === 'int64' ? 8 : 4) * (s.fed.index + 1) > sig!.byteLength
+      )
+        fail(
+          `dims block symbol "${s.name}" is fed by element ${String(s.fed.index)} of "${s.fed.input}", which it lacks`,
+        );
+      continue;
+    }
+    if (!given.has(s.name))
+      fail(`dims block symbol "${s.name}" is no input's dim, so no run could give it a value`);
+  }
 }
 
 function checkWeightEntry(entry: unknown, where: string, fail: (what: string) => never): void {

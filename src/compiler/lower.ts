@@ -27,6 +27,7 @@ import { fusedActivation } from '../ops/fused-activation.js';
 import { verifyKernel } from '../kernels/verify.js';
 import { paramsOf, withSignature } from '../kernels/signature.js';
 import { rangesOf } from '../kernels/extent.js';
+import { symbolsOf } from '../ir/symbolic.js';
 import type { KernelSource } from './kernel-table.js';
 import { lowerSymbolic } from './lower-rows.js';
 import { signatureShape } from './signature-shape.js';
@@ -44,7 +45,8 @@ export interface LoweredModel {
 /** wasm32: 65536 pages of 64 KiB */
 const MAX_MEMORY_BYTES = 2 ** 32;
 
-type Region = 'weights' | 'persistent' | 'input' | 'output' | 'arena';
+/** 'dims': a computed size's word of the dims block (ShapeSymbol.computedBy), stored by its node's kernel */
+type Region = 'weights' | 'persistent' | 'input' | 'output' | 'arena' | 'dims';
 
 interface Slot extends BufRef {
   region: Region;
@@ -88,6 +90,26 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   };
   for (const input of graph.inputs)
     slotOf.set(input.name, newSlot(input.dtype, sizeOf(input.shape as number[]), 'input'));
+
+  // A size computed during the run (passes/data-shapes.ts) is stored by its node into its dims-block word.
+  const words = new Map(
+    symbols.flatMap((s) =>
+      s.computedBy === undefined ? [] : [[s.name, newSlot('int32', 1, 'dims')] as const],
+    ),
+  );
+  /** the data-dependent sizes of a node's outputs: those it computes, and those fed by an input it reads */
+  const sizesOf = (node: Node) => {
+    const outputSymbols = new Set(
+      node.outputs.flatMap((n) => (n === '' ? [] : (typeOf(n).symbolic ?? []).flatMap(symbolsOf))),
+    );
+    return symbols
+      .filter(
+        (s) =>
+          outputSymbols.has(s.name) &&
+          (s.computedBy === node.name || (s.fed !== undefined && node.inputs.includes(s.fed.input))),
+      )
+      .map((s) => ({ symbol: s.name, word: words.get(s.name) }));
+  };
 
   // Nodes whose inputs are all constant run once in init(); their outputs persist.
   const initNames = new Set<string>();
@@ -176,10 +198,12 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         const built = lower(c, lio);
         return act && !def.fusesActivation ? applyActivation(built, lio.outputs[0], act) : built;
       };
+      const sizes = sizesOf(node);
       const io: LowerIO = {
         inputs: ins,
         outputs: outs,
         forGpu: options.forGpu,
+        ...(sizes.length > 0 && { sizes }),
         scratch: (dtype, length) => {
           const s = newSlot(dtype, length, 'arena');
           touch(s, step);
@@ -197,9 +221,11 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         computedAtRunTime: (i: number) => graph.shapeValueBounds?.has(node.inputs[i]) === true,
         build,
       };
-      const built = symbolic
-        ? lowerSymbolic(rowsStep, def, io, ranges, (ks) => (act ? applyActivation(ks, outs[0], act) : ks))
-        : build(ctx, io);
+      // a node whose output sizes are values lowers itself (data-shapes.ts says which input dims it takes)
+      const built =
+        symbolic && sizes.length === 0
+          ? lowerSymbolic(rowsStep, def, io, ranges, (ks) => (act ? applyActivation(ks, outs[0], act) : ks))
+          : build(ctx, io);
       // after lowering: the scratch buffers it asked for are parameters too
       const params = paramsOf([
         ...ins.flatMap((buf, j) =>
@@ -207,6 +233,7 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         ),
         ...outs.map((buf, j) => ({ buf, role: 'output' as const, shape: outTypes[j].shape })),
         ...scratch.map((buf) => ({ buf, role: 'scratch' as const, shape: [buf.length] })),
+        ...sizes.flatMap(({ word }) => (word ? [{ buf: word, role: 'output' as const, shape: [1] }] : [])),
       ]);
       const lowered = built.map((k) => withSignature(k, params));
       lowered.forEach((k) => verifyKernel(k, symbols));
@@ -256,6 +283,10 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   // the shape symbols' values, written by the runtime before each run
   const dims = symbols.length > 0 ? { offset: cursor, symbols: symbols.map((x) => ({ ...x })) } : undefined;
   if (dims) cursor = alignUp(cursor + 4 * symbols.length);
+  symbols.forEach((s, i) => {
+    const word = words.get(s.name);
+    if (word) word.rel = dims!.offset + 4 * i;
+  });
   const arenaOffset = cursor;
   const runPlan = planArena([...lifetimes.values()]);
   const initPlan = planArena(initLifetimes);

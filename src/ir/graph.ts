@@ -21,6 +21,10 @@ export interface ShapeSymbolDecl {
   name: string;
   min: number;
   max: number;
+  /** a data symbol (passes/data-shapes.ts): the node whose kernel writes its value during the run */
+  computedBy?: string;
+  /** a data symbol: element `index` of model input `input`, which the runtime reads from the feed */
+  fed?: { input: string; index: number };
 }
 
 /** A graph input or output as declared by the model (shapes may be symbolic). */

@@ -195,6 +195,13 @@ export interface ShapeSymbol {
   name: string;
   min: number;
   max: number;
+  /**
+   * Set for a size computed during the run (NonZero's count): the node whose kernel stores it, through a
+   * one-element int32 buffer placed on the symbol's word of the dims block; the runtime leaves it alone.
+   */
+  computedBy?: string;
+  /** Set for a size fed as an input's value (TopK's K): element `index` of input `input`. */
+  fed?: { input: string; index: number };
 }
 
 /**

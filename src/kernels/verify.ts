@@ -17,6 +17,7 @@ import type {
   Kernel,
   KernelParam,
   MatView,
+  PlacedBuffer,
   Program,
   Scalar,
   ShapeSymbol,
@@ -295,9 +296,19 @@ class Verifier {
 }
 
 /**
+ * Whether `b` is a computed symbol's word of the dims block (ShapeSymbol.computedBy): the one buffer that
+ * lies there, 4-byte aligned, which the kernel computing the size stores into.
+ */
+export function isDimsWord(program: Program, b: PlacedBuffer): boolean {
+  const dims = program.dims;
+  if (!dims || b.dtype !== 'int32' || b.length !== 1 || (b.offset - dims.offset) % 4 !== 0) return false;
+  return dims.symbols[(b.offset - dims.offset) / 4]?.computedBy !== undefined;
+}
+
+/**
  * Where a Program's dims block may lie: 16-byte aligned, inside the program's memory and clear of every
- * buffer (a kernel storing over it would change the sizes under the kernels after it). Returns what is
- * wrong, or undefined.
+ * buffer (a kernel storing over it would change the sizes under the kernels after it) but the words of
+ * computed symbols (ShapeSymbol.computedBy). Returns what is wrong, or undefined.
  */
 export function dimsBlockProblem(program: Program): string | undefined {
   const dims = program.dims;
@@ -308,7 +319,7 @@ export function dimsBlockProblem(program: Program): string | undefined {
     return `the dims block [${dims.offset}, ${end}) ends past the program's ${program.memoryBytes} bytes of memory`;
   for (const b of program.buffers) {
     const bytes = b.dtype === 'string' ? 0 : b.length * DTYPES[b.dtype].bytes;
-    if (b.offset < end && dims.offset < b.offset + bytes)
+    if (b.offset < end && dims.offset < b.offset + bytes && !isDimsWord(program, b))
       return `the dims block [${dims.offset}, ${end}) overlaps buffer #${b.id} [${b.offset}, ${b.offset + bytes})`;
   }
   return undefined;

@@ -55,6 +55,13 @@ export interface LowerIO {
    * measured 7× slower on the GPU path).
    */
   forGpu?: boolean;
+  /**
+   * The data-dependent sizes of this node's outputs (passes/data-shapes.ts), in the order data-shapes
+   * declares them: the shape symbol kernels read with `dim`, and for a size the node computes during the
+   * run (NonZero's count) `word`, a one-element int32 buffer on the symbol's word of the dims block that
+   * the node's kernels store the size into before later kernels read it.
+   */
+  sizes?: { symbol: string; word?: BufRef }[];
 }
 
 export interface OpDef {

@@ -7,18 +7,19 @@
  * constant. Control flow is expanded in place (control-flow.ts): `If` on a constant condition becomes
  * the chosen branch, Loop and Scan are unrolled.
  */
-import type { Graph, Node, TensorType } from '../ir/graph.js';
+import type { Graph, Node, ShapeSymbolDecl, TensorType } from '../ir/graph.js';
 import { sizeOf, type HostTensor } from '../ir/tensor.js';
 import { dtypeBytes } from '../ir/dtype.js';
 import { contextOf, findOp, OpError, opsetOf, type OpContext } from '../ops/registry.js';
 import type { DimBounds, ShapeArg } from '../compiler/options.js';
 import type { ProgramEvaluator } from '../kernels/ir.js';
 import { rangesOf } from '../kernels/extent.js';
-import { symText } from '../ir/symbolic.js';
+import { sym, symText, type Range } from '../ir/symbolic.js';
 import { evaluateNode } from './evaluate-node.js';
 import { convertTensor } from './convert.js';
 import { InputShapes } from './input-shapes.js';
 import { withSymbolicShapes } from './symbolic-shapes.js';
+import { withDataShapes, type DataShapeEnv } from './data-shapes.js';
 import {
   boundTensor,
   constantOf,
@@ -64,7 +65,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
       );
 
   const inputShapes = new InputShapes(graph.inputs, opts);
-  const inputs = [];
+  const inputs: Graph['inputs'] = [];
   for (const input of graph.inputs) {
     const given = opts.consts?.[input.name];
     // A 1-D constant input with a free length takes its length from the values given.
@@ -92,7 +93,11 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     inputs.push({ name: input.name, dtype: input.dtype, shape });
   }
   const symbols = inputShapes.declared(graph.inputs.map((i) => i.name));
-  const ranges = rangesOf(symbols);
+  const ranges: Record<string, Range> = { ...rangesOf(symbols) };
+  const dataShapes: DataShapeEnv = {
+    isFedInput: (name) => inputs.some((i) => i.name === name),
+    declare: (s) => declareSymbol(symbols, ranges, s),
+  };
 
   const shapeValues = new Map<string, ShapeValue>();
   const readShapeValue = (n: string) => shapeValues.get(n) ?? constShapeValue(consts.get(n));
@@ -137,9 +142,14 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     checkShapeValueReaders(node, opset, shapeValues);
     const symbolic = ctx.inputs.some((t) => t?.symbolic) || node.inputs.some((n) => shapeValues.has(n));
     let outTypes: TensorType[];
+    let dataShaped: TensorType[] | undefined;
     try {
       outTypes = def.infer(ctx);
-      if (symbolic) outTypes = withSymbolicShapes(ctx, outTypes, ranges, (n) => shapeValues.get(n)?.values);
+      // a data-dependent size's rule types the node whatever its input dims (or refuses them)
+      dataShaped = withDataShapes(ctx, outTypes, dataShapes);
+      if (dataShaped) outTypes = dataShaped;
+      else if (symbolic)
+        outTypes = withSymbolicShapes(ctx, outTypes, ranges, (n) => shapeValues.get(n)?.values);
     } catch (e) {
       throw nameModelInput(e, { consts, types, graph, kept: remaining });
     }
@@ -153,7 +163,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     node.outputs.forEach((name, i) => name !== '' && types.set(name, outTypes[i]));
 
     // a value computed from a shape known only at run time is never a compile-time constant
-    const folded = symbolic ? undefined : tryFold(def, ctx, outTypes, opts.evaluate);
+    const folded = symbolic || dataShaped ? undefined : tryFold(def, ctx, outTypes, opts.evaluate);
     if (folded) {
       node.outputs.forEach((name, i) => name !== '' && consts.set(name, folded[i]));
       continue;
@@ -187,6 +197,22 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
       shapeValueBounds: new Map([...shapeValues].map(([name, v]) => [name, boundTensor(v, ranges)])),
     }),
   };
+}
+
+/**
+ * Adds a data symbol (data-shapes.ts) under a name no other symbol has; a fed symbol already declared for
+ * the same input element is that one.
+ */
+function declareSymbol(symbols: ShapeSymbolDecl[], ranges: Record<string, Range>, s: ShapeSymbolDecl) {
+  const same = symbols.find(
+    (x) => s.fed && x.fed && x.fed.input === s.fed.input && x.fed.index === s.fed.index,
+  );
+  if (same) return sym(same.name);
+  let name = s.name;
+  for (let n = 2; symbols.some((x) => x.name === name); n++) name = `${s.name}_${n}`;
+  symbols.push({ ...s, name });
+  ranges[name] = { min: s.min, max: s.max };
+  return sym(name);
 }
 
 function tryFold(

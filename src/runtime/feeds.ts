@@ -3,9 +3,9 @@
  * written to the model's memory, so a bad call leaves the model usable; and every input is copied
  * here, when `run` is called, so a caller changing its buffers afterwards cannot change the run.
  */
-import type { ShapeDim, TensorSignature } from '../bundle/manifest.js';
+import type { DimsBlock, ShapeDim, TensorSignature } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elements.js';
-import { bindSymbols, formatShape, isSymbolic } from '../bundle/shape-dims.js';
+import { bindFedSymbols, bindSymbols, formatShape, isSymbolic } from '../bundle/shape-dims.js';
 import { typedFromValues } from './element-values.js';
 import type { ElementArray, Feed } from './types.js';
 
@@ -15,11 +15,15 @@ export interface CheckedFeeds {
   symbols: Record<string, number>;
 }
 
-/** Checks the feeds and returns a copy of each input's bytes, in the order of `inputs`. */
+/**
+ * Checks the feeds and returns a copy of each input's bytes, in the order of `inputs`, and the shape
+ * symbols' values: from the inputs' dims, and from an input's value for the dims block's fed symbols.
+ */
 export function feedBytes(
   modelName: string,
   inputs: readonly TensorSignature[],
   feeds: Record<string, Feed>,
+  dims?: DimsBlock,
 ): CheckedFeeds {
   const where = `model "${modelName}"`;
   if (typeof feeds !== 'object' || feeds === null)
@@ -40,11 +44,14 @@ export function feedBytes(
   const bytes = inputs.map((sig, i) => checkedBytes(`${where}: input "${sig.name}"`, sig, given[i]));
   return {
     bytes,
-    symbols: bindSymbols(
-      where,
-      inputs,
-      given.map((f) => f.dims),
-    ),
+    symbols: {
+      ...bindSymbols(
+        where,
+        inputs,
+        given.map((f) => f.dims),
+      ),
+      ...bindFedSymbols(where, dims, inputs, bytes),
+    },
   };
 }
 

@@ -45,7 +45,7 @@ export class LoadedModel implements Model {
     // checked and copied now, not when the run's turn comes: the caller may reuse its buffers at once
     let inputBytes: CheckedFeeds;
     try {
-      inputBytes = feedBytes(this.name, this.manifest.inputs, feeds);
+      inputBytes = feedBytes(this.name, this.manifest.inputs, feeds, this.manifest.dims);
     } catch (err) {
       return Promise.reject(err);
     }

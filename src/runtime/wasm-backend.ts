@@ -3,9 +3,9 @@
  * init()-computed values, the arena, inputs and outputs at the offsets of the memory plan.
  */
 import type { LoadedBundleFiles } from '../bundle/files.js';
-import type { Manifest, TensorSignature } from '../bundle/manifest.js';
+import type { DimsBlock, Manifest, TensorSignature } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementBytes, elementCount, type NumericDType } from '../bundle/elements.js';
-import { dimsBlockWords, dimValue } from '../bundle/shape-dims.js';
+import { computedSymbols, dimsBlockWords, dimValue } from '../bundle/shape-dims.js';
 import type { Tensor, WasmVariant } from './types.js';
 import { warmUp } from './warmup.js';
 
@@ -74,16 +74,20 @@ export class WasmInstance {
   /** One inference: the inputs' bytes in the order of manifest.inputs and the symbols' values, validated. */
   run(inputBytes: Uint8Array[], symbols: Readonly<Record<string, number>> = {}): Record<string, Tensor> {
     const dimsBlock = this.manifest.dims;
-    if (dimsBlock)
-      new Int32Array(this.memory.buffer, dimsBlock.offset, dimsBlock.symbols.length).set(
-        dimsBlockWords(`model "${this.manifest.model.name}"`, dimsBlock, symbols),
-      );
+    if (dimsBlock) {
+      const words = this.dimsWords(dimsBlock);
+      words.set(dimsBlockWords(`model "${this.manifest.model.name}"`, dimsBlock, symbols, words));
+    }
     this.manifest.inputs.forEach((sig, i) => this.bytesAt(sig).set(inputBytes[i]));
     callEntry(`model "${this.manifest.model.name}"`, this.manifest.wasm.exports.run, this.runEntry);
+    // the sizes the kernels computed during the run shape the outputs too
+    const sizes = dimsBlock
+      ? { ...symbols, ...computedSymbols(dimsBlock, this.dimsWords(dimsBlock)) }
+      : symbols;
     const outputs: Record<string, Tensor> = {};
     for (const sig of this.manifest.outputs) {
       const dtype = sig.dtype as NumericDType;
-      const dims = sig.shape.map((d) => dimValue(d, symbols));
+      const dims = sig.shape.map((d) => dimValue(d, sizes));
       const count = elementCount(dims);
       // slice() copies into a fresh, aligned buffer the caller owns; later runs cannot change it
       const bytes = this.bytesAt(sig).slice(0, count * elementBytes(dtype));
@@ -98,17 +102,21 @@ export class WasmInstance {
    */
   warmUp(budgetMs: number): void {
     for (const sig of this.manifest.inputs) this.bytesAt(sig).fill(0);
-    // the symbols at their upper bounds: every loop of the model runs
+    // the symbols at their upper bounds: every loop of the model runs (a computed size stays as init() left it)
     const dimsBlock = this.manifest.dims;
-    if (dimsBlock)
-      new Int32Array(this.memory.buffer, dimsBlock.offset, dimsBlock.symbols.length).set(
-        dimsBlock.symbols.map((s) => s.max),
-      );
+    if (dimsBlock) {
+      const words = this.dimsWords(dimsBlock);
+      dimsBlock.symbols.forEach((s, i) => s.computedBy === undefined && (words[i] = s.max));
+    }
     try {
       warmUp(this.runEntry, budgetMs);
     } catch (err) {
       if (!(err instanceof WebAssembly.RuntimeError)) throw err;
     }
+  }
+
+  private dimsWords(block: DimsBlock): Int32Array {
+    return new Int32Array(this.memory.buffer, block.offset, block.symbols.length);
   }
 
   private bytesAt(sig: TensorSignature): Uint8Array {

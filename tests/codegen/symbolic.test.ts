@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileProgram, programToWat } from '../../src/codegen/wasm/index.js';
 import { DTYPES } from '../../src/ir/dtype.js';
-import { dim, f32, loop, store, v } from '../../src/kernels/build.js';
+import { add, cmp, dim, f32, i32, load, local, loop, set, store, v, when } from '../../src/kernels/build.js';
 import { expectClose } from './cases/case.js';
 import { interpretSymbolic, programOfSymbolic, runInputs, SYMBOLIC_CASES } from './cases/symbolic.js';
 import { place, programOf, type NumDType } from './program.js';
@@ -62,6 +62,47 @@ describe('wasm: kernels over run-time sizes', () => {
     expect(() => programToWat(at(bufs[1].offset))).toThrow(
       new RegExp(`the dims block \\[${bufs[1].offset}, \\d+\\) overlaps buffer #1`),
     );
+  });
+
+  it('lets a kernel store a computed size (computedBy) into its dims-block word, which a later kernel reads', () => {
+    // buffer 0: 8 floats in; buffer 1: 8 floats out; the dims block holds [n (input-bound), count (computed)]
+    const [x, y] = place([
+      { dtype: 'float32', length: 8 },
+      { dtype: 'float32', length: 8 },
+    ]);
+    const offset = Math.ceil((y.offset + 32 + 16) / 16) * 16;
+    const word = { id: 2, dtype: 'int32' as const, length: 1, offset: offset + 4 };
+    const symbols = [
+      { name: 'n', min: 0, max: 8 },
+      { name: 'count', min: 0, max: 8, computedBy: 'positives' },
+    ];
+    const program = {
+      buffers: [x, y, word],
+      dims: { offset, symbols },
+      memoryBytes: 65536,
+      init: [],
+      run: [
+        {
+          name: 'count positives',
+          body: [
+            local('c', 'i32', i32(0)),
+            loop('i', dim('n'), [when(cmp('gt', load(x, v('i')), f32(0)), [set('c', add(v('c'), i32(1)))])]),
+            store(word, i32(0), v('c')),
+          ],
+        },
+        { name: 'fill', body: [loop('j', dim('count'), [store(y, v('j'), f32(1))])] },
+      ],
+    };
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(compileProgram(program)), {});
+    const memory = (instance.exports.memory as WebAssembly.Memory).buffer;
+    new Float32Array(memory, x.offset, 8).set([1, -1, 2, 0, 3, -2, 0, 4]);
+    new Int32Array(memory, offset, 1)[0] = 8;
+    (instance.exports.run as () => void)();
+    expect(new Int32Array(memory, offset, 2)[1]).toBe(4);
+    expect([...new Float32Array(memory, y.offset, 8)]).toEqual([1, 1, 1, 1, 0, 0, 0, 0]);
+    // the same buffer over a symbol the runtime writes is refused
+    const inputBound = { ...program, dims: { offset, symbols: [symbols[1], symbols[0]] } };
+    expect(() => programToWat(inputBound)).toThrow(/buffer #2 offset \d+ is not 16-byte aligned/);
   });
 
   it('loads each symbol once per function, not at every use inside its loops', () => {

@@ -1,3 +1,5 @@
-/** Selection op family (TopK), plus Einsum, whose file lives with the nn ops it resembles. */
+/** Selection op family (TopK, NonMaxSuppression, Unique), plus Einsum, whose file lives with the nn ops it resembles. */
 import './topk.js';
+import './non-max-suppression.js';
+import './unique.js';
 import '../nn/einsum.js';

@@ -1,13 +1,14 @@
 /**
  * TopK: the K largest (or smallest) elements along an axis and their int64 indices, best first; equal
- * values keep the lower index first. K is an attribute before opset 10 and a constant input from 10;
+ * values keep the lower index first. K is an attribute before opset 10 and an input from 10: a constant,
+ * or a model input read at run time (a data symbol bounded by the axis length, passes/data-shapes.ts);
  * `largest` and `sorted` arrive in opset 11 (unsorted output is returned sorted, which the spec allows).
  */
 import type { TensorType } from '../../ir/graph.js';
 import { tensorToNumbers } from '../../ir/tensor.js';
-import type { Expr, Kernel, Stmt } from '../../kernels/ir.js';
+import type { Expr, Extent, Kernel, Stmt } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
-import { bin, cast, cmp, i32, load, local, loop, set, store, v, when } from '../../kernels/build.js';
+import { bin, cast, cmp, dim, i32, load, local, loop, set, store, v, when } from '../../kernels/build.js';
 import {
   OpError,
   attrInt,
@@ -25,11 +26,12 @@ import { splitAt, splitIndex } from '../reduce/axis.js';
 interface TopKPlan {
   x: TensorType;
   axis: number;
-  k: number;
+  /** undefined: known only at run time */
+  k: number | undefined;
   largest: boolean;
 }
 
-function readK(ctx: OpContext, sinceVersion: number): number {
+function readK(ctx: OpContext, sinceVersion: number): number | undefined {
   if (sinceVersion < 10) return attrInt(ctx.node, 'k');
   const kType = typedInput(ctx, 1, ['int64']);
   if (kType.shape.length !== 1 || kType.shape[0] !== 1)
@@ -38,7 +40,7 @@ function readK(ctx: OpContext, sinceVersion: number): number {
       ctx.opset,
       `K must be a 1-D tensor of one element, found shape [${kType.shape}]`,
     );
-  return tensorToNumbers(constInput(ctx, 1, 'K'))[0];
+  return ctx.consts[1] ? tensorToNumbers(constInput(ctx, 1, 'K'))[0] : undefined;
 }
 
 function plan(ctx: OpContext, sinceVersion: number): TopKPlan {
@@ -47,7 +49,7 @@ function plan(ctx: OpContext, sinceVersion: number): TopKPlan {
     throw new OpError(ctx.node, ctx.opset, 'input X must have rank >= 1, found a 0-d tensor');
   const axis = normAxis(attrInt(ctx.node, 'axis', -1), x.shape.length, ctx);
   const k = readK(ctx, sinceVersion);
-  if (!Number.isInteger(k) || k < 0 || k > x.shape[axis])
+  if (k !== undefined && (!Number.isInteger(k) || k < 0 || k > x.shape[axis]))
     throw new OpError(
       ctx.node,
       ctx.opset,
@@ -62,6 +64,7 @@ function plan(ctx: OpContext, sinceVersion: number): TopKPlan {
  * (value best-first, then index ascending) — K·D compares per row, no scratch, ties stable.
  */
 function topKKernel(name: string, p: TopKPlan, io: LowerIO): Kernel {
+  const k: Extent = p.k ?? dim(io.sizes![0].symbol);
   const s = splitAt(p.x.shape, p.axis);
   const t = scalarOf(p.x.dtype);
   const unsigned = isUnsigned(p.x.dtype);
@@ -85,8 +88,8 @@ function topKKernel(name: string, p: TopKPlan, io: LowerIO): Kernel {
         set('found', i32(1)),
       ]),
     ]),
-    store(io.outputs[0], splitIndex({ ...s, d: p.k }, o, v('j'), i), best),
-    store(io.outputs[1], splitIndex({ ...s, d: p.k }, o, v('j'), i), cast('i64', bestAt)),
+    store(io.outputs[0], splitIndex({ ...s, d: k }, o, v('j'), i), best),
+    store(io.outputs[1], splitIndex({ ...s, d: k }, o, v('j'), i), cast('i64', bestAt)),
     set('prev', best),
     set('prevAt', bestAt),
   ];
@@ -98,7 +101,7 @@ function topKKernel(name: string, p: TopKPlan, io: LowerIO): Kernel {
       local('bestAt', 'i32', i32(0)),
       local('prevAt', 'i32', i32(0)),
       local('found', 'i32', i32(0)),
-      loop('o', s.outer, [loop('i', s.inner, [loop('j', p.k, pass)])]),
+      loop('o', s.outer, [loop('i', s.inner, [loop('j', k, pass)])]),
     ],
   };
 }
@@ -108,7 +111,8 @@ function topK(sinceVersion: number): OpDef {
     sinceVersion,
     infer(ctx) {
       const p = plan(ctx, sinceVersion);
-      const shape = p.x.shape.map((d, a) => (a === p.axis ? p.k : d));
+      // a run-time K at its bound, the axis length
+      const shape = p.x.shape.map((d, a) => (a === p.axis ? (p.k ?? d) : d));
       return [
         { dtype: p.x.dtype, shape },
         { dtype: 'int64', shape },

@@ -1,10 +1,30 @@
 /**
- * Compress and NonZero: their output shapes depend on values, so those values must be known at compile
- * time (Compress: the condition; NonZero: its input, which makes the whole node fold).
+ * Compress and NonZero: their output shapes depend on values. Compress needs its condition at compile
+ * time; NonZero folds when its input is known then, and otherwise counts the nonzero elements during the
+ * run (its output's second dim is a data symbol, passes/data-shapes.ts, bounded by the input's size).
  */
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf, tensorFromNumbers } from '../../ir/tensor.js';
-import { add, i32, linearIndex, stridesOf } from '../../kernels/build.js';
+import {
+  add,
+  bin,
+  cast,
+  cmp,
+  i32,
+  linearIndex,
+  load,
+  local,
+  loop,
+  mul,
+  set,
+  store,
+  stridesOf,
+  v,
+  when,
+} from '../../kernels/build.js';
+import { k } from '../elementwise/scalar.js';
+import * as sym from '../../ir/symbolic.js';
+import { kernelExprOf } from '../../kernels/extent.js';
 import type { Expr, Kernel } from '../../kernels/ir.js';
 import {
   attrInt,
@@ -12,6 +32,7 @@ import {
   normAxis,
   OpError,
   registerOp,
+  type LowerIO,
   type OpContext,
   type OpDef,
 } from '../registry.js';
@@ -90,12 +111,63 @@ function nonZeroOf(ctx: OpContext) {
   return { shape: [r, hits.length], coords };
 }
 
+/**
+ * NonZero at run time: one pass counts the hits and stores the count into its dims-block word (io.sizes),
+ * a second writes hit j's coordinate on axis a at [a, j] of the [rank, count] output, row-major at the
+ * real count. The input's dims may be known only at run time (its shape expressions give the extents).
+ */
+function nonZeroKernel(ctx: OpContext, io: LowerIO): Kernel {
+  const x = dataInput(ctx, 0);
+  const word = io.sizes?.[0]?.word;
+  if (!word) throw new OpError(ctx.node, ctx.opset, 'internal: no dims-block word for the count');
+  if (io.forGpu)
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      'counts its output at run time, which the webgpu target does not run yet (build --targets wasm)',
+    );
+  const shape = x.symbolic ?? x.shape;
+  const size = kernelExprOf(shape.reduce<sym.SymLike>((p, d) => sym.mul(p, d), 1));
+  const stride = (a: number) =>
+    kernelExprOf(shape.slice(a + 1).reduce<sym.SymLike>((p, d) => sym.mul(p, d), 1));
+  const value = (i: string) => load(io.inputs[0]!, v(i));
+  const hit = (i: string) => cmp('ne', value(i), k(value(i).t, 0));
+  const count = v('count');
+  const coords = shape.map((d, a) =>
+    store(
+      io.outputs[0],
+      add(mul(i32(a), count), v('j')),
+      cast('i64', bin('rem', bin('div', v('h'), stride(a)), kernelExprOf(d))),
+    ),
+  );
+  return {
+    name: ctx.node.name,
+    body: [
+      local('count', 'i32', i32(0)),
+      loop('i', size, [when(hit('i'), [set('count', add(count, i32(1)))])]),
+      store(word, i32(0), count),
+      local('j', 'i32', i32(0)),
+      loop('h', size, [when(hit('h'), [...coords, set('j', add(v('j'), i32(1)))])]),
+    ],
+  };
+}
+
 const nonZero: OpDef = {
-  infer: (ctx): TensorType[] => [{ dtype: 'int64', shape: nonZeroOf(ctx).shape }],
+  // at compile time the exact shape; else [rank, size] at the bound, the count a data symbol
+  infer: (ctx): TensorType[] => [
+    {
+      dtype: 'int64',
+      shape: ctx.consts[0]
+        ? nonZeroOf(ctx).shape
+        : [dataInput(ctx, 0).shape.length, sizeOf(dataInput(ctx, 0).shape)],
+    },
+  ],
   fold: (ctx) => {
+    if (!ctx.consts[0]) return undefined;
     const { shape, coords } = nonZeroOf(ctx);
     return [tensorFromNumbers('int64', shape, coords)];
   },
+  lower: (ctx, io) => [nonZeroKernel(ctx, io)],
 };
 
 registerOp('Compress', compress);

@@ -1,0 +1,93 @@
+/**
+ * Data-dependent shapes: outputs whose size is a tensor's value, not a function of the input shapes —
+ * NonZero's count of nonzero elements, NonMaxSuppression's count of selected boxes, Unique's count of
+ * distinct values (computed during the run), TopK's K when it is a model input (fed at run time). Each such size becomes a new shape symbol, a
+ * data symbol, bounded at compile time (the tensor's size, the axis length, max boxes × classes × batch):
+ * memory is planned at the bound, later kernels read the symbol from the dims block like any run-time dim,
+ * and outputs come back at their real size. A computed size is stored into its dims-block word by the
+ * node's own kernel (`computedBy`); a fed one is read from the feed by the runtime, which refuses a value
+ * beyond its bounds before the run (`fed`).
+ */
+import type { ShapeSymbolDecl, TensorType } from '../ir/graph.js';
+import * as sym from '../ir/symbolic.js';
+import { sizeOf } from '../ir/tensor.js';
+import { attrInt, normAxis, OpError, type OpContext } from '../ops/registry.js';
+
+export interface DataShapeEnv {
+  /** whether `name` is a model input fed at run time (not fixed with --const) */
+  isFedInput(name: string): boolean;
+  /** adds a shape symbol (a fed one already declared for the same input element is reused) */
+  declare(symbol: ShapeSymbolDecl): sym.SymExpr;
+}
+
+type Rule = (ctx: OpContext, outTypes: TensorType[], env: DataShapeEnv) => TensorType[] | undefined;
+
+/** `t` with dim `axis` the symbol `size` (its shape already holds the bound there). */
+function withSize(t: TensorType, axis: number, size: sym.SymExpr): TensorType {
+  return { ...t, symbolic: t.shape.map((d, i) => (i === axis ? size : d)) };
+}
+
+/** Data-dependent sizes but NonZero's need the operands' own shapes fixed. */
+function requireStaticInputs(ctx: OpContext): void {
+  const at = ctx.inputs.findIndex((t) => t?.symbolic);
+  if (at >= 0)
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `computes its output size at run time, which Kiln does for inputs of fixed shape only; input ${at} ("${ctx.node.inputs[at]}") has dims known only at run time: fix them with --shape`,
+    );
+}
+
+/** A computed size, named after its op and first output (`NonZero_y`), as a plain identifier prints simply. */
+const computed = (ctx: OpContext, max: number): ShapeSymbolDecl => ({
+  name: `${ctx.node.op}_${ctx.node.outputs[0]}`.replace(/[^A-Za-z0-9_]/g, '_'),
+  min: 0,
+  max,
+  computedBy: ctx.node.name,
+});
+
+const RULES: Record<string, Rule> = {
+  NonZero(ctx, [out], env) {
+    if (ctx.consts[0]) return undefined; // folds
+    // its input may have dims known only at run time: it is bounded at their bounds
+    return [withSize(out, 1, env.declare(computed(ctx, sizeOf(ctx.inputs[0]!.shape))))];
+  },
+  NonMaxSuppression(ctx, [out], env) {
+    requireStaticInputs(ctx);
+    return [withSize(out, 0, env.declare(computed(ctx, out.shape[0])))];
+  },
+  Unique(ctx, outTypes, env) {
+    requireStaticInputs(ctx);
+    const size = env.declare(computed(ctx, outTypes[0].shape[0]));
+    // Y, indices and counts hold one entry per distinct value; inverse_indices one per input element
+    return outTypes.map((t, i) => (i === 2 ? t : withSize(t, 0, size)));
+  },
+  TopK(ctx, outTypes, env) {
+    const k = ctx.node.inputs[1];
+    if (ctx.opset < 10 || ctx.consts[1]) return undefined;
+    if (!env.isFedInput(k))
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `K (input 1, "${k}") is computed at run time; Kiln takes a run-time K only as a model input (or fix it with --const)`,
+      );
+    requireStaticInputs(ctx);
+    const x = ctx.inputs[0]!;
+    const axis = normAxis(attrInt(ctx.node, 'axis', -1), x.shape.length, ctx);
+    const size = env.declare({ name: k, min: 0, max: x.shape[axis], fed: { input: k, index: 0 } });
+    return outTypes.map((t) => withSize(t, axis, size));
+  },
+};
+
+/**
+ * `outTypes` (inferred at the bounds) with the data symbols of a node whose output size is a value, or
+ * undefined for any other node (and for one whose value is a compile-time constant).
+ */
+export function withDataShapes(
+  ctx: OpContext,
+  outTypes: TensorType[],
+  env: DataShapeEnv,
+): TensorType[] | undefined {
+  if (ctx.node.domain !== '') return undefined;
+  return RULES[ctx.node.op]?.(ctx, outTypes, env);
+}

@@ -1,0 +1,289 @@
+/**
+ * Data-dependent shapes (#11 item 2): an output whose size is a value — NonZero's count computed during
+ * the run, TopK's K fed as an input — runs in one bundle at every size within its bound, later kernels
+ * reading the size, outputs coming back at their real shape, matching onnxruntime-node.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel, type Model } from '../../src/runtime/index.js';
+import type { Feed } from '../../src/runtime/types.js';
+import type { HostTensor } from '../../src/ir/tensor.js';
+import { buildModel, randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { ortMismatches } from '../helpers/ort-oracle.js';
+
+/** x with each element kept where rand() < keep, else 0 */
+function sparse(dims: number[], keep: number, seed: number): HostTensor {
+  const x = randomTensor(dims, seededRandom(seed));
+  const rand = seededRandom(seed + 100);
+  const data = x.data as Float32Array;
+  for (let i = 0; i < data.length; i++) if (rand() >= keep) data[i] = 0;
+  return x;
+}
+
+describe('NonZero of a run-time input, then Transpose and Add of its [2, count] output', () => {
+  // y = NonZero(x) is [2, n]; t = Transpose(y) + Transpose(y) reads n from the dims block
+  const bytes = buildModel({
+    inputs: [{ name: 'x', dtype: 'float32', shape: [3, 5] }],
+    outputs: [
+      { name: 'y', dtype: 'int64' },
+      { name: 't', dtype: 'int64' },
+    ],
+    nodes: [
+      { op: 'NonZero', inputs: ['x'], outputs: ['y'] },
+      { op: 'Transpose', inputs: ['y'], outputs: ['yt'], attrs: { perm: { ints: [1, 0] } } },
+      { op: 'Add', inputs: ['yt', 'yt'], outputs: ['t'] },
+    ],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  test('lists the count as a dim bounded by the input size', () => {
+    expect(model.outputs[0].shape).toEqual([2, { name: 'NonZero_y', min: 0, max: 15 }]);
+    expect(model.outputs[1].shape).toEqual([{ name: 'NonZero_y', min: 0, max: 15 }, 2]);
+  });
+
+  test.each([
+    ['none', 0],
+    ['a few', 0.3],
+    ['most', 0.8],
+    ['all', 1.01],
+  ])('matches onnxruntime with %s of the elements nonzero', async (_, keep) => {
+    const x = sparse([3, 5], keep, Math.round(keep * 10));
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+  });
+
+  test('returns outputs of the real size, 0 included, run after run', async () => {
+    const zeros = { dtype: 'float32', dims: [3, 5], data: new Float32Array(15) } as Feed;
+    const ones = { dtype: 'float32', dims: [3, 5], data: new Float32Array(15).fill(1) } as Feed;
+    expect((await model.run({ x: ones })).y.dims).toEqual([2, 15]);
+    expect((await model.run({ x: zeros })).y.dims).toEqual([2, 0]);
+    expect((await model.run({ x: zeros })).t.dims).toEqual([0, 2]);
+    expect((await model.run({ x: ones })).t.dims).toEqual([15, 2]);
+  });
+});
+
+describe('TopK with K fed at run time (a model input), then a Transpose of its values', () => {
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [3, 6] },
+      { name: 'k', dtype: 'int64', shape: [1] },
+    ],
+    outputs: [
+      { name: 'vt', dtype: 'float32' },
+      { name: 'indices', dtype: 'int64' },
+    ],
+    nodes: [
+      { op: 'TopK', inputs: ['x', 'k'], outputs: ['values', 'indices'], attrs: { largest: { i: 0 } } },
+      { op: 'Transpose', inputs: ['values'], outputs: ['vt'], attrs: { perm: { ints: [1, 0] } } },
+    ],
+  });
+  const k = (n: number): HostTensor => ({ dtype: 'int64', dims: [1], data: BigInt64Array.of(BigInt(n)) });
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  test('lists K as a dim bounded by the axis length', () => {
+    expect(model.outputs[1].shape).toEqual([3, { name: 'k', min: 0, max: 6 }]);
+  });
+
+  test.each([0, 1, 4, 6])('matches onnxruntime at K = %i', async (n) => {
+    const x = randomTensor([3, 6], seededRandom(n + 7));
+    expect(await ortMismatches(bytes, model, { x, k: k(n) })).toEqual([]);
+  });
+
+  test('refuses a K beyond the axis length, naming the input and bounds, and answers the next call', async () => {
+    const x = randomTensor([3, 6], seededRandom(3));
+    await expect(model.run({ x, k: k(7) } as Record<string, Feed>)).rejects.toThrow(
+      'input "k" element 0 is 7, outside the bounds of "k" (0..6)',
+    );
+    await expect(model.run({ x, k: k(-1) } as Record<string, Feed>)).rejects.toThrow(
+      'is -1, outside the bounds',
+    );
+    expect(await ortMismatches(bytes, model, { x, k: k(2) })).toEqual([]);
+  });
+});
+
+describe.each([0, 1])('NonMaxSuppression (center_point_box %i), its inputs fed at run time', (center) => {
+  const [batch, classes, boxes] = [2, 3, 8];
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [
+      { name: 'boxes', dtype: 'float32', shape: [batch, boxes, 4] },
+      { name: 'scores', dtype: 'float32', shape: [batch, classes, boxes] },
+      { name: 'max_boxes', dtype: 'int64', shape: [1] },
+      { name: 'iou', dtype: 'float32', shape: [1] },
+      { name: 'score_min', dtype: 'float32', shape: [1] },
+    ],
+    outputs: [{ name: 'selected', dtype: 'int64' }],
+    nodes: [
+      {
+        op: 'NonMaxSuppression',
+        inputs: ['boxes', 'scores', 'max_boxes', 'iou', 'score_min'],
+        outputs: ['selected'],
+        attrs: { center_point_box: { i: center } },
+      },
+    ],
+  });
+  // overlapping boxes around a few centers, corners in either order for center_point_box 0
+  function feeds(seed: number, maxBoxes: number, iou: number, scoreMin: number): Record<string, HostTensor> {
+    const rand = seededRandom(seed);
+    const data = new Float32Array(batch * boxes * 4);
+    for (let i = 0; i < batch * boxes; i++) {
+      const [x, y, w, h] = [Math.floor(rand() * 3), Math.floor(rand() * 3), 1 + rand(), 1 + rand()];
+      const box = center ? [x, y, w, h] : rand() < 0.5 ? [y, x, y + h, x + w] : [y + h, x + w, y, x];
+      data.set(box, 4 * i);
+    }
+    const scores = randomTensor([batch, classes, boxes], seededRandom(seed + 1));
+    const f32 = (v: number): HostTensor => ({ dtype: 'float32', dims: [1], data: Float32Array.of(v) });
+    return {
+      boxes: { dtype: 'float32', dims: [batch, boxes, 4], data },
+      scores,
+      max_boxes: { dtype: 'int64', dims: [1], data: BigInt64Array.of(BigInt(maxBoxes)) },
+      iou: f32(iou),
+      score_min: f32(scoreMin),
+    };
+  }
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  test('bounds the selected count by boxes × classes × batch when max_output_boxes_per_class is fed', () => {
+    expect(model.outputs[0].shape).toEqual([{ name: 'NonMaxSuppression_selected', min: 0, max: 48 }, 3]);
+  });
+
+  test.each([
+    ['none above the score threshold', 1, 10, 0.5, 2, [0, 0]],
+    ['max 0 boxes per class', 2, 0, 0.5, -1, [0, 0]],
+    ['max 2 boxes per class', 3, 2, 0.3, 0, [1, 12]],
+    ['every box (IoU 1)', 4, 100, 1, -1, [48, 48]],
+    ['overlaps suppressed (IoU 0.2)', 5, 8, 0.2, -0.5, [1, 47]],
+  ])('matches onnxruntime with %s', async (_, seed, maxBoxes, iou, scoreMin, [least, most]) => {
+    const given = feeds(seed, maxBoxes, iou, scoreMin);
+    expect(await ortMismatches(bytes, model, given)).toEqual([]);
+    const selected = (await model.run(given as Record<string, Feed>)).selected.dims[0];
+    expect(selected).toBeGreaterThanOrEqual(least);
+    expect(selected).toBeLessThanOrEqual(most);
+  });
+});
+
+describe.each([1, 0])('Unique (sorted %i) of a run-time input, then its counts times two', (sorted) => {
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [2, 5] }],
+    outputs: [
+      { name: 'y', dtype: 'float32' },
+      { name: 'indices', dtype: 'int64' },
+      { name: 'inverse', dtype: 'int64' },
+      { name: 'doubled', dtype: 'int64' },
+    ],
+    nodes: [
+      {
+        op: 'Unique',
+        inputs: ['x'],
+        outputs: ['y', 'indices', 'inverse', 'counts'],
+        attrs: { sorted: { i: sorted } },
+      },
+      { op: 'Add', inputs: ['counts', 'counts'], outputs: ['doubled'] },
+    ],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  // `levels` distinct values among the 10 elements (at most)
+  test.each([1, 3, 10])('matches onnxruntime with %i distinct values', async (levels) => {
+    const rand = seededRandom(levels);
+    const data = Float32Array.from({ length: 10 }, () => Math.floor(rand() * levels) - 1);
+    const x: HostTensor = { dtype: 'float32', dims: [2, 5], data };
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+    expect((await model.run({ x: x as Feed })).y.dims[0]).toBe(new Set(data).size);
+  });
+});
+
+test('NonMaxSuppression of constant boxes runs once in init(), its count kept across runs (and warm-up)', async () => {
+  const tensor = (dims: number[], values: number[]): HostTensor => ({
+    dtype: 'float32',
+    dims,
+    data: Float32Array.from(values),
+  });
+  // three boxes, the second overlapping the first: two are kept
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1] }],
+    outputs: [
+      { name: 'selected', dtype: 'int64' },
+      { name: 'y', dtype: 'float32' },
+    ],
+    initializers: [
+      { name: 'boxes', tensor: tensor([1, 3, 4], [0, 0, 1, 1, 0, 0.1, 1, 1.1, 5, 5, 6, 6]) },
+      { name: 'scores', tensor: tensor([1, 1, 3], [0.9, 0.8, 0.7]) },
+      { name: 'max_boxes', tensor: { dtype: 'int64', dims: [1], data: BigInt64Array.of(3n) } },
+      { name: 'iou', tensor: tensor([1], [0.5]) },
+    ],
+    nodes: [
+      { op: 'NonMaxSuppression', inputs: ['boxes', 'scores', 'max_boxes', 'iou'], outputs: ['selected'] },
+      { op: 'Relu', inputs: ['x'], outputs: ['y'] },
+    ],
+  });
+  const model = await loadModel(await compileModel(bytes, { relaxed: false }), {
+    backend: 'wasm',
+    warmup: 1,
+  });
+  try {
+    for (const v of [1, -1]) {
+      const x = tensor([1], [v]);
+      expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+      expect((await model.run({ x: x as Feed })).selected.dims).toEqual([2, 3]);
+    }
+  } finally {
+    model.dispose();
+  }
+});
+
+test("a Reshape whose target the exporter's Shape → Gather → Mul → Unsqueeze computes from NonZero's count", async () => {
+  const scalar = (v: bigint, dims: number[] = []): HostTensor => ({
+    dtype: 'int64',
+    dims,
+    data: BigInt64Array.of(v),
+  });
+  const bytes = buildModel({
+    inputs: [{ name: 'x', dtype: 'float32', shape: [3, 4] }],
+    outputs: [{ name: 'flat', dtype: 'int64' }],
+    initializers: [
+      { name: 'zero', tensor: scalar(0n) },
+      { name: 'two', tensor: scalar(2n) },
+      { name: 'axis', tensor: scalar(0n, [1]) },
+    ],
+    nodes: [
+      { op: 'NonZero', inputs: ['x'], outputs: ['y'] },
+      { op: 'Transpose', inputs: ['y'], outputs: ['t'], attrs: { perm: { ints: [1, 0] } } },
+      { op: 'Shape', inputs: ['t'], outputs: ['s'] },
+      { op: 'Gather', inputs: ['s', 'zero'], outputs: ['n'] },
+      { op: 'Mul', inputs: ['n', 'two'], outputs: ['n2'] },
+      { op: 'Unsqueeze', inputs: ['n2', 'axis'], outputs: ['target'] },
+      { op: 'Reshape', inputs: ['t', 'target'], outputs: ['flat'] },
+    ],
+  });
+  const model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  try {
+    expect(model.outputs[0].shape).toEqual([
+      { name: 'NonZero_y*2', min: 0, max: 24, value: { c: 0, terms: [{ coef: 2, symbols: ['NonZero_y'] }] } },
+    ]);
+    for (const keep of [0, 0.5, 1.01]) {
+      const x = sparse([3, 4], keep, 5);
+      expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+    }
+  } finally {
+    model.dispose();
+  }
+});

@@ -1,0 +1,74 @@
+/** Serving a model whose output size is a value (#11 item 2): metadata -1, real sizes, 400 beyond the bound. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/serve/app.js';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel, type Model } from '../../src/runtime/index.js';
+import { buildModel } from '../helpers/onnx-builder.js';
+import { postJson } from './requests.js';
+
+// TopK's K fed as an input, and NonZero of its values: two data-dependent sizes in one model
+const bytes = buildModel({
+  opset: 11,
+  inputs: [
+    { name: 'x', dtype: 'float32', shape: [1, 6] },
+    { name: 'k', dtype: 'int64', shape: [1] },
+  ],
+  outputs: [
+    { name: 'values', dtype: 'float32' },
+    { name: 'nonzero', dtype: 'int64' },
+  ],
+  nodes: [
+    { op: 'TopK', inputs: ['x', 'k'], outputs: ['values', 'indices'] },
+    { op: 'NonZero', inputs: ['values'], outputs: ['nonzero'] },
+  ],
+});
+const x = [0, 3, 0, 5, 1, 0];
+const infer = (k: number) =>
+  postJson(app, '/v2/models/topk/infer', {
+    inputs: [
+      { name: 'x', shape: [1, 6], datatype: 'FP32', data: x },
+      { name: 'k', shape: [1], datatype: 'INT64', data: [k] },
+    ],
+  });
+
+let model: Model;
+let app: ReturnType<typeof createApp>;
+beforeAll(async () => {
+  model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  app = createApp({ models: [{ name: 'topk', model }], log: false });
+});
+afterAll(() => model.dispose());
+
+describe('a model with data-dependent output sizes', () => {
+  it('reports those sizes as -1 in its metadata', async () => {
+    const body = await (await app.request('/v2/models/topk')).json();
+    expect(body.outputs).toEqual([
+      { name: 'values', datatype: 'FP32', shape: [1, -1] },
+      { name: 'nonzero', datatype: 'INT64', shape: [2, -1] },
+    ]);
+  });
+
+  it('answers each K with outputs of their real sizes', async () => {
+    for (const [k, values, hits] of [
+      [2, [5, 3], 2],
+      [5, [5, 3, 1, 0, 0], 3],
+      [0, [], 0],
+    ] as const) {
+      const response = await infer(k);
+      expect(response.status).toBe(200);
+      const [v, nz] = (await response.json()).outputs;
+      expect(v.shape).toEqual([1, k]);
+      expect(v.data).toEqual(values);
+      expect(nz.shape).toEqual([2, hits]);
+    }
+  });
+
+  it('refuses a K beyond its bound with 400 naming input, element and bounds, then answers the next', async () => {
+    const response = await infer(7);
+    expect(response.status).toBe(400);
+    expect((await response.json()).error).toContain(
+      'input "k" element 0 is 7, outside the bounds of "k" (0..6)',
+    );
+    expect((await infer(1)).status).toBe(200);
+  });
+});

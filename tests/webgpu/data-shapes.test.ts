@@ -1,0 +1,51 @@
+/**
+ * Data-dependent sizes on the webgpu backend (#11 item 2), on Dawn (lavapipe in CI): a size fed as an
+ * input's value (TopK's K) is written into the dims block by the runtime like any run-time dim; a size a
+ * kernel computes during the run (NonZero, NonMaxSuppression) is refused at compile, naming the op.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel, type Model } from '../../src/runtime/index.js';
+import type { HostTensor } from '../../src/ir/tensor.js';
+import { buildModel, randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { ortMismatches } from '../helpers/ort-oracle.js';
+import { nodeGpu } from './fixture.js';
+
+describe('TopK with K fed at run time, --targets wasm,webgpu', () => {
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [3, 6] },
+      { name: 'k', dtype: 'int64', shape: [1] },
+    ],
+    outputs: [
+      { name: 'values', dtype: 'float32' },
+      { name: 'indices', dtype: 'int64' },
+    ],
+    nodes: [{ op: 'TopK', inputs: ['x', 'k'], outputs: ['values', 'indices'] }],
+  });
+  const k = (n: number): HostTensor => ({ dtype: 'int64', dims: [1], data: BigInt64Array.of(BigInt(n)) });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'], relaxed: false });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model?.dispose());
+
+  test.each([0, 2, 6])('matches onnxruntime at K = %i', async (n) => {
+    expect(model.backend).toBe('webgpu');
+    const x = randomTensor([3, 6], seededRandom(n));
+    expect(await ortMismatches(bytes, model, { x, k: k(n) })).toEqual([]);
+  });
+});
+
+test('a size computed during the run is refused for webgpu at compile, naming the op', async () => {
+  const bytes = buildModel({
+    inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
+    outputs: [{ name: 'y', dtype: 'int64' }],
+    nodes: [{ op: 'NonZero', inputs: ['x'], outputs: ['y'], name: 'hits' }],
+  });
+  await expect(compileModel(bytes, { targets: ['wasm', 'webgpu'] })).rejects.toThrow(
+    /NonZero node "hits".*counts its output at run time, which the webgpu target does not run yet/,
+  );
+});
