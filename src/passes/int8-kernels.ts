@@ -6,13 +6,16 @@
  * nodes go: the float32 weight is never built, in memory or in time. Weights need one scale per output
  * channel (or one for the tensor). A Gather of a weight with one scale (an embedding table) gathers the
  * int8 rows and restores only those (Cast + Mul). Depthwise convs and other readers keep the restored
- * float32 weight.
+ * float32 weight. Where the float32 operand is provably never negative (`neverNegative`: a Relu's output,
+ * through pooling and reshapes), the int8 node says so (`nonnegative`) and its gemm quantizes it to 0..255
+ * instead of ±127.
  */
 import type { Graph, Node } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
 import type { WeightQuant } from '../bundle/manifest.js';
 import { tensorToNumbers } from '../ir/tensor.js';
-import { FUSED_DOMAIN } from '../ops/fused.js';
+import { FUSED_DOMAIN, fusedBody, isFusedChain } from '../ops/fused.js';
+import { activationOf, fusedActivation } from '../ops/fused-activation.js';
 
 /** An int8 initializer and the per-channel scales a restore applies along `axis` (undefined: one scale). */
 interface Int8Weight {
@@ -100,6 +103,28 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
     return name;
   };
 
+  const known = new Map<string, boolean>();
+  /** Whether `value` is never negative: a Relu's output (or a Conv's with a Relu fused), pooled or reshaped. */
+  const neverNegative = (value: string): boolean => {
+    let result = known.get(value);
+    if (result !== undefined) return result;
+    known.set(value, false); // a cycle proves nothing
+    const node = producers.get(value);
+    const act = !node
+      ? undefined
+      : fusedBody(node) && !isFusedChain(node)
+        ? fusedActivation(node)
+        : activationOf(node, graph);
+    result =
+      node !== undefined &&
+      node.domain === '' &&
+      ((act !== undefined && (act.op === 'relu' || act.min >= 0)) ||
+        (KEEPS_SIGN.has(node.op) && neverNegative(node.inputs[0])) ||
+        (node.op === 'Concat' && node.inputs.every(neverNegative)));
+    known.set(value, result);
+    return result;
+  };
+
   const restores = new Set<Node>();
   /** Gather(restored W, indices) → restore(Gather(W, indices)): only the gathered rows become float32. */
   const gatherRows = (node: Node): Node[] | undefined => {
@@ -142,6 +167,7 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
     const attrs = Object.fromEntries(
       Object.entries(node.attrs).filter(([k]) => !['transA', 'transB', 'broadcast'].includes(k)),
     );
+    if (neverNegative(node.inputs[0])) attrs.nonnegative = 1;
     const int8 = (op: string, inputs: string[]): Node => ({
       ...node,
       op,
@@ -171,6 +197,20 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
   const nodes = graph.nodes.flatMap((n) => rewrite(n) ?? n);
   return { graph: withoutDead({ ...graph, nodes, initializers, types }, restores), quant };
 }
+
+/** Ops whose output is never negative where their first input is not. */
+const KEEPS_SIGN = new Set([
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'Flatten',
+  'Reshape',
+  'Squeeze',
+  'Unsqueeze',
+  'Transpose',
+  'Identity',
+]);
 
 const normalized = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
 const ONNX_FLOAT = 1;

@@ -10,6 +10,13 @@ import type { BundleFiles } from '../../src/bundle/files.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
 import { runKiln, runOrt } from '../helpers/ort-oracle.js';
+import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
+import { specialize } from '../../src/passes/specialize.js';
+import { canonicalize } from '../../src/passes/canonicalize.js';
+import { compressWeights } from '../../src/passes/compress-weights.js';
+import { fuseActivations } from '../../src/passes/fuse-activation.js';
+import { useInt8Kernels } from '../../src/passes/int8-kernels.js';
+import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
 
 const rand = seededRandom(7);
 
@@ -92,7 +99,21 @@ function convModel(opset: number) {
 // across these dot products the errors partly cancel, so 2 % of the output range bounds the error.
 const TOLERANCE = 0.02;
 
+/** The int8 nodes `--weights int8` makes of a model, each as `op nonnegative=0|1`, in graph order. */
+function int8Nodes(bytes: Uint8Array): string[] {
+  const graph = specialize(parseOnnxModel(bytes), { evaluate: evaluateProgram });
+  const int8 = useInt8Kernels(fuseActivations(canonicalize(compressWeights(graph, 'int8').graph)));
+  return int8.graph.nodes
+    .filter((n) => n.op.startsWith('Int8'))
+    .map((n) => `${n.op} nonnegative=${n.attrs.nonnegative ?? 0}`);
+}
+
 describe('int8 kernels', () => {
+  it('marks the operand a Relu made (fused or not, through Reshape) never negative, and no other', () => {
+    expect(int8Nodes(denseModel(17))).toEqual(['Int8MatMul nonnegative=0', 'Int8MatMul nonnegative=1']);
+    expect(int8Nodes(convModel(17))).toEqual(['Int8Conv nonnegative=0', 'Int8Conv nonnegative=1']);
+  });
+
   for (const opset of [17, 11])
     it(`MatMul (batched A) and Gemm (transB, alpha, beta, bias) read int8 weights (opset ${opset})`, async () => {
       const bytes = denseModel(opset);

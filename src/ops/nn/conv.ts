@@ -171,8 +171,8 @@ export function bandRows(K: number, Mg: number, out: number[]): number | undefin
  * float32 through gemm: per (n, group), Y_g (Mg × outS) = W_g (Mg × Cg·kprod) · col + B_g, where col
  * is X itself for 1×1 stride-1 unpadded kernels and an im2col scratch matrix otherwise: whole, or per
  * band of output rows (`bandRows`), each band its own gemm over that band's output columns. Each output
- * element sums the same products in the same order either way. With `int8Scales`, W is int8 with one
- * scale per output channel and the gemms are int8 ones (GemmStmt.int8; kiln.Int8Conv).
+ * element sums the same products in the same order either way. With `int8`, W is int8 with one
+ * scale per output channel (`scales`) and the gemms are int8 ones (GemmStmt.int8; kiln.Int8Conv).
  */
 export function gemmLowering(
   g: ConvGeometry,
@@ -182,7 +182,7 @@ export function gemmLowering(
   Y: BufRef,
   io: LowerIO,
   act: Activation | undefined,
-  int8Scales?: BufRef,
+  int8?: { scales: BufRef; unsigned: boolean },
 ): Stmt[] {
   const { N, C, M, group, inSpatial, window: w } = g;
   const [Cg, Mg] = [C / group, M / group];
@@ -203,7 +203,7 @@ export function gemmLowering(
   const product = (b: MatView, c: MatView, cols: number) => {
     const s = gemm(Mg, cols, K, a, b, c, { bias });
     if (act) s.act = act;
-    if (int8Scales) s.int8 = { scales: view(int8Scales, mul(gi, i32(Mg)), 1, 0) };
+    if (int8) s.int8 = { scales: view(int8.scales, mul(gi, i32(Mg)), 1, 0), unsigned: int8.unsigned };
     return s;
   };
   if (pointwise) {
