@@ -5,8 +5,8 @@
  * itself instead, through kiln.Int8MatMul / kiln.Int8Conv (src/ops/nn/int8-weights.ts), and the restore
  * nodes go: the float32 weight is never built, in memory or in time. Weights need one scale per output
  * channel (or one for the tensor). A Gather of a weight with one scale (an embedding table) gathers the
- * int8 rows and restores only those (Cast + Mul). Depthwise convs and other readers keep the restored
- * float32 weight. Where the float32 operand is provably never negative (`neverNegative`: a Relu's output,
+ * int8 rows and restores only those (Cast + Mul). Depthwise convs read their int8 weight too, restoring
+ * each as they load it. Other readers keep the restored float32 weight. Where the float32 operand is provably never negative (`neverNegative`: a Relu's output,
  * through pooling and reshapes), the int8 node says so (`nonnegative`) and its gemm quantizes it to 0..255
  * instead of ±127.
  */
@@ -186,8 +186,6 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
         return int8('Int8MatMul', [node.inputs[0], transposed(w), scalesOf(w, w.q.dims[1]), ...bias]);
     }
     if (node.op === 'Conv' && w.axis !== 1 && w.q.dims.length === input.shape.length) {
-      const group = Number(node.attrs.group ?? 1);
-      if (group === input.shape[1]) return undefined; // depthwise: no int8 kernel
       const bias = node.inputs[2] ? [node.inputs[2]] : [];
       return int8('Int8Conv', [node.inputs[0], w.name, scalesOf(w, w.q.dims[0]), ...bias]);
     }

@@ -1,7 +1,8 @@
 /**
  * `--weights int8` keeps int8 weights int8 (src/passes/int8-kernels.ts): MatMul, Gemm and Conv read them
- * through the int8 gemm, no float32 copy is built at load, and outputs stay within quantization error of
- * onnxruntime's float32 ones. Depthwise convs and the webgpu target keep restoring float32 weights.
+ * through the int8 gemm (depthwise convs restore each weight as they read it), no float32 copy is built
+ * at load, and outputs stay within quantization error of onnxruntime's float32 ones. The webgpu target
+ * keeps restoring float32 weights.
  */
 import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
@@ -264,6 +265,87 @@ describe('int8 kernels', () => {
     const ours = await runKiln(bytes, { x });
     const theirs = await runOrt(bytes, { x });
     const err = relativeError(ours.y, theirs.y);
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(TOLERANCE);
+  });
+
+  it('depthwise convs read int8 weights (2-D with a channel multiplier, and 1-D one output at a time)', async () => {
+    const int8 = (dims: number[]): HostTensor => ({
+      dtype: 'int8',
+      dims,
+      data: Int8Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => Math.round(rand() * 254 - 127)),
+    });
+    const scales = (n: number): HostTensor => ({
+      dtype: 'float32',
+      dims: [n],
+      data: Float32Array.from({ length: n }, () => (0.5 + rand()) * 0.01),
+    });
+    const qdq = buildModel({
+      name: 'depthwise',
+      opset: 13,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [1, 96, 12, 12] },
+        { name: 'x1', dtype: 'float32', shape: [1, 256, 20] },
+      ],
+      outputs: [
+        { name: 'y', dtype: 'float32', shape: [1, 192, 12, 12] },
+        { name: 'y1', dtype: 'float32', shape: [1, 256, 4] },
+      ],
+      initializers: [
+        { name: 'dw', tensor: int8([192, 1, 5, 5]) },
+        { name: 'ds', tensor: scales(192) },
+        { name: 'db', tensor: randomTensor([192], rand, 0.1) },
+        { name: 'dw1', tensor: int8([256, 1, 17]) },
+        { name: 'ds1', tensor: scales(256) },
+      ],
+      nodes: [
+        { op: 'DequantizeLinear', inputs: ['dw', 'ds'], outputs: ['dwf'], attrs: { axis: { i: 0 } } },
+        {
+          op: 'Conv',
+          inputs: ['x', 'dwf', 'db'],
+          outputs: ['c'],
+          attrs: { group: { i: 96 }, pads: { ints: [2, 2, 2, 2] } },
+        },
+        { op: 'Relu', inputs: ['c'], outputs: ['y'] },
+        { op: 'DequantizeLinear', inputs: ['dw1', 'ds1'], outputs: ['dw1f'], attrs: { axis: { i: 0 } } },
+        { op: 'Conv', inputs: ['x1', 'dw1f'], outputs: ['y1'], attrs: { group: { i: 256 } } },
+      ],
+    });
+    // weights over 16 KiB as float32, which compile does not fold into float32 constants
+    const files = await compile(qdq, {});
+    expect(ops(files)).toEqual(['Int8Conv+Relu', 'Int8Conv']);
+    expect(files.manifest.memory.persistentBytes).toBe(0);
+    const feeds = { x: randomTensor([1, 96, 12, 12], rand), x1: randomTensor([1, 256, 20], rand) };
+    const ours = await runKiln(qdq, feeds);
+    const theirs = await runOrt(qdq, feeds);
+    // each weight restored as onnxruntime's DequantizeLinear restores it: float32 rounding apart
+    for (const name of ['y', 'y1']) expect(relativeError(ours[name], theirs[name])).toBeLessThan(1e-5);
+
+    // --weights int8 of a float32 depthwise weight over 4 KiB: stored and read as int8
+    const float = buildModel({
+      name: 'depthwise-fp32',
+      opset: 17,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 48, 12, 12] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 48, 12, 12] }],
+      initializers: [{ name: 'w', tensor: randomTensor([48, 1, 5, 5], rand, 0.3) }],
+      nodes: [
+        {
+          op: 'Conv',
+          inputs: ['x', 'w'],
+          outputs: ['y'],
+          attrs: { group: { i: 48 }, pads: { ints: [2, 2, 2, 2] } },
+        },
+      ],
+    });
+    const [fp32w, int8w] = await Promise.all([compile(float, {}), compile(float, { weights: 'int8' })]);
+    expect(ops(int8w)).toEqual(['Int8Conv']);
+    expect(int8w.manifest.memory.persistentBytes).toBe(0);
+    expect(int8w.weights.byteLength / fp32w.weights.byteLength).toBeLessThan(0.3);
+    const x = randomTensor([1, 48, 12, 12], rand);
+    const err = relativeError(
+      (await runKiln(float, { x }, { weights: 'int8' })).y,
+      (await runOrt(float, { x })).y,
+    );
     expect(err).toBeGreaterThan(0);
     expect(err).toBeLessThan(TOLERANCE);
   });

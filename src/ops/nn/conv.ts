@@ -10,10 +10,12 @@ import type { Activation, BufRef, Expr, Kernel, MatView, Scalar, Stmt } from '..
 import { scalarOf } from '../../kernels/ir.js';
 import {
   add,
+  cast,
   cnst,
   forEachIndex,
   i32,
   linearIndex,
+  load,
   local,
   loop,
   mul,
@@ -124,19 +126,26 @@ export function directConvLoops(g: ConvGeometry, Y: BufRef, hooks: DirectConvHoo
   });
 }
 
-function directLoops(
+/**
+ * A Conv one output element at a time. With `int8Scales`, W is int8 with one scale per output channel
+ * (kiln.Int8Conv, float32), each weight restored, q · scale, as it is read.
+ */
+export function directLoops(
   g: ConvGeometry,
   X: BufRef,
   W: BufRef,
   B: BufRef | undefined,
   Y: BufRef,
   act: Activation | undefined,
+  int8Scales?: BufRef,
 ): Stmt[] {
   const t = scalarOf(Y.dtype);
+  const weight = (wAt: Expr, m: Expr) =>
+    int8Scales ? mul(cast('f32', load(W, wAt)), load(int8Scales, m)) : loadAs(t, W, wAt);
   return directConvLoops(g, Y, {
     t,
     init: (m) => (B ? loadAs(t, B, m) : cnst(t, 0)),
-    term: (xAt, wAt) => mul(loadAs(t, X, xAt), loadAs(t, W, wAt)),
+    term: (xAt, wAt, m) => mul(loadAs(t, X, xAt), weight(wAt, m)),
     finish: (acc) => activate(act, acc),
   });
 }
