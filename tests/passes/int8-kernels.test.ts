@@ -130,7 +130,7 @@ describe('int8 kernels', () => {
       expect(err).toBeLessThan(TOLERANCE);
     });
 
-  it('1×1 and im2col convs read int8 weights; a depthwise conv restores its float32 weight', async () => {
+  it('1×1 and im2col convs read int8 weights; a depthwise weight under 4 KiB stays float32', async () => {
     const bytes = convModel(17);
     const x = randomTensor([1, 8, 13, 11], rand);
     const [fp32, int8] = await Promise.all([compile(bytes, {}), compile(bytes, { weights: 'int8' })]);
@@ -348,6 +348,60 @@ describe('int8 kernels', () => {
     );
     expect(err).toBeGreaterThan(0);
     expect(err).toBeLessThan(TOLERANCE);
+  });
+
+  it("onnxruntime's quantize_dynamic MatMul (DynamicQuantizeLinear → MatMulInteger → Cast → Mul) runs on the int8 gemm", async () => {
+    const int8 = (dims: number[]): HostTensor => ({
+      dtype: 'int8',
+      dims,
+      data: Int8Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => Math.round(rand() * 254 - 127)),
+    });
+    const float = (dims: number[], data: number[]): HostTensor => ({
+      dtype: 'float32',
+      dims,
+      data: Float32Array.from(data),
+    });
+    const model = (wZero: number) =>
+      buildModel({
+        name: 'dynamic',
+        opset: 13,
+        inputs: [{ name: 'x', dtype: 'float32', shape: [2, 8, 64] }],
+        outputs: [
+          { name: 'y', dtype: 'float32', shape: [2, 8, 48] },
+          { name: 'z', dtype: 'float32', shape: [2, 8, 3] },
+        ],
+        initializers: [
+          { name: 'w', tensor: int8([64, 48]) },
+          { name: 'w_zero', tensor: { dtype: 'int8', dims: [], data: Int8Array.of(wZero) } },
+          { name: 'w_scale', tensor: float([], [0.004]) },
+          { name: 'v', tensor: int8([64, 3]) },
+          { name: 'v_scale', tensor: float([3], [0.003, 0.005, 0.002]) },
+        ],
+        nodes: [
+          { op: 'DynamicQuantizeLinear', inputs: ['x'], outputs: ['xq', 'x_scale', 'x_zero'] },
+          { op: 'MatMulInteger', inputs: ['xq', 'w', 'x_zero', 'w_zero'], outputs: ['yi'] },
+          { op: 'Cast', inputs: ['yi'], outputs: ['yf'], attrs: { to: { i: 1 } } },
+          { op: 'Mul', inputs: ['x_scale', 'w_scale'], outputs: ['ys'] },
+          { op: 'Mul', inputs: ['yf', 'ys'], outputs: ['y'] },
+          { op: 'MatMulInteger', inputs: ['xq', 'v', 'x_zero'], outputs: ['zi'] },
+          { op: 'Cast', inputs: ['zi'], outputs: ['zf'], attrs: { to: { i: 1 } } },
+          { op: 'Mul', inputs: ['v_scale', 'x_scale'], outputs: ['zs'] },
+          { op: 'Mul', inputs: ['zs', 'zf'], outputs: ['z'] },
+        ],
+      });
+    const bytes = model(0);
+    const files = await compile(bytes, {});
+    expect(ops(files)).toEqual(['Int8MatMul', 'Int8MatMul']);
+    const x = randomTensor([2, 8, 64], rand);
+    const ours = await runKiln(bytes, { x });
+    const theirs = await runOrt(bytes, { x });
+    for (const name of ['y', 'z']) {
+      const err = relativeError(ours[name], theirs[name]);
+      expect(err).toBeGreaterThan(0);
+      expect(err).toBeLessThan(TOLERANCE);
+    }
+    // a weight zero point other than 0: the generic integer kernels stay
+    expect(ops(await compile(model(3), {}))).toContain('MatMulInteger');
   });
 
   it('with the webgpu target, weights are restored to float32 at load for both targets', async () => {
