@@ -8,10 +8,10 @@
  * int8 rows and restores only those (Cast + Mul). Depthwise convs read their int8 weight too, restoring
  * each as they load it. Other readers keep the restored float32 weight.
  *
- * onnxruntime's `quantize_dynamic` MatMul — Mul(Cast(MatMulInteger(DynamicQuantizeLinear(x), W, x_zp
- * [, 0])), Mul(x_scale, w_scale)) with W an int8 constant and zero points 0 — becomes kiln.Int8MatMul of
- * x itself: the int8 gemm quantizes x per row (where onnxruntime quantizes the whole tensor to uint8),
- * and the quantize, integer product, cast and scaling nodes go. Where the float32 operand is provably never negative (`neverNegative`: a Relu's output,
+ * onnxruntime's `quantize_dynamic` MatMul and Conv — Mul(Cast(MatMulInteger | ConvInteger(
+ * DynamicQuantizeLinear(x), W, x_zp[, 0])), Mul(x_scale, w_scale)) with W an int8 constant and zero
+ * points 0 — become kiln.Int8MatMul / Int8Conv of x itself: the int8 gemm quantizes x per row (where
+ * onnxruntime quantizes the whole tensor to uint8), and the quantize, integer, cast and scaling nodes go. Where the float32 operand is provably never negative (`neverNegative`: a Relu's output,
  * through pooling and reshapes), the int8 node says so (`nonnegative`) and its gemm quantizes it to 0..255
  * instead of ±127.
  */
@@ -163,51 +163,58 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
     ];
   };
 
-  /** The dynamic-quantized MatMul whose last node (the Mul by x_scale · w_scale) is `mul`, as Int8MatMul. */
-  const dynamicMatMul = (mul: Node): Node | undefined => {
-    const from = (value: string | undefined, op: string) => {
+  /**
+   * The dynamic-quantized MatMul or Conv whose last node (the Mul by x_scale · w_scale) is `mul`, as
+   * Int8MatMul / Int8Conv. w_scale: one, or one per output channel (broadcast along the last axis of a
+   * MatMul's output, a Conv's channel axis).
+   */
+  const dynamicQuantized = (mul: Node): Node | undefined => {
+    const from = (value: string | undefined, ...ops: string[]) => {
       const node = value ? producers.get(value) : undefined;
-      return node?.op === op && node.domain === '' ? node : undefined;
+      return node && ops.includes(node.op) && node.domain === '' ? node : undefined;
     };
     for (const [product, multiplier] of [mul.inputs, [...mul.inputs].reverse()]) {
       const cast = from(product, 'Cast');
-      const integer = from(cast?.inputs[0], 'MatMulInteger');
+      const integer = from(cast?.inputs[0], 'MatMulInteger', 'ConvInteger');
       const quantize = from(integer?.inputs[0], 'DynamicQuantizeLinear');
       const scales = from(multiplier, 'Mul');
       if (!cast || !integer || !quantize || !scales || cast.attrs.to !== ONNX_FLOAT) continue;
       const [x, [, xScale, xZero]] = [quantize.inputs[0], quantize.outputs];
+      const conv = integer.op === 'ConvInteger';
       const q = constant(integer.inputs[1]);
       const zero = constant(integer.inputs[3]);
       const input = graph.types.get(x);
-      if (integer.inputs[2] !== xZero || q?.dtype !== 'int8' || q.dims.length !== 2) continue;
+      if (input?.dtype !== 'float32' || integer.inputs[2] !== xZero || q?.dtype !== 'int8') continue;
+      if (q.dims.length !== (conv ? input.shape.length : 2) || !scales.inputs.includes(xScale)) continue;
       if (integer.inputs[3] && (!zero || tensorToNumbers(zero).some((z) => z !== 0))) continue;
-      if (input?.dtype !== 'float32' || !scales.inputs.includes(xScale)) continue;
       const scale = constant(scales.inputs.find((i) => i !== xScale));
-      const N = q.dims[1];
-      if (scale?.dtype !== 'float32' || (scale.data.length !== 1 && scale.data.length !== N)) continue;
+      const channels = conv ? q.dims[0] : q.dims[1];
+      // the axis of the output the scales run along, counted from its end
+      const fromEnd = conv ? q.dims.length - 2 : 0;
+      const perChannel =
+        scale?.data.length === channels &&
+        scale.dims.length > fromEnd &&
+        scale.dims[scale.dims.length - 1 - fromEnd] === channels;
+      if (scale?.dtype !== 'float32' || (scale.data.length !== 1 && !perChannel)) continue;
       const w: Int8Weight = {
         name: integer.inputs[1],
         q,
         scales: tensorToNumbers(scale),
-        axis: scale.data.length === 1 ? undefined : 1,
+        axis: scale.data.length === 1 ? undefined : conv ? 0 : 1,
         restore: [],
       };
       [quantize, integer, cast, scales].forEach((n) => restores.add(n));
-      const attrs: Node['attrs'] = neverNegative(x) ? { nonnegative: 1 } : {};
-      return {
-        ...mul,
-        op: 'Int8MatMul',
-        domain: FUSED_DOMAIN,
-        inputs: [x, transposed(w), scalesOf(w, N)],
-        attrs,
-      };
+      const attrs: Node['attrs'] = conv ? { ...integer.attrs } : {};
+      if (neverNegative(x)) attrs.nonnegative = 1;
+      const inputs = conv ? [x, w.name, scalesOf(w, channels)] : [x, transposed(w), scalesOf(w, channels)];
+      return { ...mul, op: conv ? 'Int8Conv' : 'Int8MatMul', domain: FUSED_DOMAIN, inputs, attrs };
     }
     return undefined;
   };
 
   const rewrite = (node: Node): Node[] | Node | undefined => {
     if (node.op === 'Gather' && node.domain === '') return gatherRows(node);
-    if (node.op === 'Mul' && node.domain === '') return dynamicMatMul(node);
+    if (node.op === 'Mul' && node.domain === '') return dynamicQuantized(node);
     const w = node.domain === '' && node.inputs[1] ? int8WeightOf(node.inputs[1]) : undefined;
     const input = graph.types.get(node.inputs[0]);
     if (!w || input?.dtype !== 'float32' || w.q.dims.length < 2) return undefined;

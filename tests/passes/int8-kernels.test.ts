@@ -350,7 +350,7 @@ describe('int8 kernels', () => {
     expect(err).toBeLessThan(TOLERANCE);
   });
 
-  it("onnxruntime's quantize_dynamic MatMul (DynamicQuantizeLinear → MatMulInteger → Cast → Mul) runs on the int8 gemm", async () => {
+  it("onnxruntime's quantize_dynamic MatMul and Conv (DynamicQuantizeLinear → MatMulInteger / ConvInteger → Cast → Mul) run on the int8 gemm", async () => {
     const int8 = (dims: number[]): HostTensor => ({
       dtype: 'int8',
       dims,
@@ -365,10 +365,14 @@ describe('int8 kernels', () => {
       buildModel({
         name: 'dynamic',
         opset: 13,
-        inputs: [{ name: 'x', dtype: 'float32', shape: [2, 8, 64] }],
+        inputs: [
+          { name: 'x', dtype: 'float32', shape: [2, 8, 64] },
+          { name: 'i', dtype: 'float32', shape: [1, 8, 10, 10] },
+        ],
         outputs: [
           { name: 'y', dtype: 'float32', shape: [2, 8, 48] },
           { name: 'z', dtype: 'float32', shape: [2, 8, 3] },
+          { name: 'c', dtype: 'float32', shape: [1, 16, 10, 10] },
         ],
         initializers: [
           { name: 'w', tensor: int8([64, 48]) },
@@ -376,6 +380,14 @@ describe('int8 kernels', () => {
           { name: 'w_scale', tensor: float([], [0.004]) },
           { name: 'v', tensor: int8([64, 3]) },
           { name: 'v_scale', tensor: float([3], [0.003, 0.005, 0.002]) },
+          { name: 'k', tensor: int8([16, 8, 3, 3]) },
+          {
+            name: 'k_scale',
+            tensor: float(
+              [16, 1, 1],
+              Array.from({ length: 16 }, (_, j) => 0.002 + j * 1e-4),
+            ),
+          },
         ],
         nodes: [
           { op: 'DynamicQuantizeLinear', inputs: ['x'], outputs: ['xq', 'x_scale', 'x_zero'] },
@@ -387,15 +399,25 @@ describe('int8 kernels', () => {
           { op: 'Cast', inputs: ['zi'], outputs: ['zf'], attrs: { to: { i: 1 } } },
           { op: 'Mul', inputs: ['v_scale', 'x_scale'], outputs: ['zs'] },
           { op: 'Mul', inputs: ['zs', 'zf'], outputs: ['z'] },
+          { op: 'DynamicQuantizeLinear', inputs: ['i'], outputs: ['iq', 'i_scale', 'i_zero'] },
+          {
+            op: 'ConvInteger',
+            inputs: ['iq', 'k', 'i_zero'],
+            outputs: ['ci'],
+            attrs: { pads: { ints: [1, 1, 1, 1] } },
+          },
+          { op: 'Cast', inputs: ['ci'], outputs: ['cf'], attrs: { to: { i: 1 } } },
+          { op: 'Mul', inputs: ['i_scale', 'k_scale'], outputs: ['cs'] },
+          { op: 'Mul', inputs: ['cf', 'cs'], outputs: ['c'] },
         ],
       });
     const bytes = model(0);
     const files = await compile(bytes, {});
-    expect(ops(files)).toEqual(['Int8MatMul', 'Int8MatMul']);
-    const x = randomTensor([2, 8, 64], rand);
-    const ours = await runKiln(bytes, { x });
-    const theirs = await runOrt(bytes, { x });
-    for (const name of ['y', 'z']) {
+    expect(ops(files)).toEqual(['Int8MatMul', 'Int8MatMul', 'Int8Conv']);
+    const feeds = { x: randomTensor([2, 8, 64], rand), i: randomTensor([1, 8, 10, 10], rand) };
+    const ours = await runKiln(bytes, feeds);
+    const theirs = await runOrt(bytes, feeds);
+    for (const name of ['y', 'z', 'c']) {
       const err = relativeError(ours[name], theirs[name]);
       expect(err).toBeGreaterThan(0);
       expect(err).toBeLessThan(TOLERANCE);
