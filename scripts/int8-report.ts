@@ -6,7 +6,7 @@
  *
  * Memory at load: scripts/load-memory.ts in a fresh process, its peak RSS (VmHWM) once the bundle is
  * loaded minus its RSS before: what loading the model adds, the Node baseline (≈ 50–90 MiB, the same for
- * both bundles) left out. Peak RSS is `kiln bench --runs 1`'s: the whole process, load and one run.
+ * both bundles) left out, and what any first load costs too (a one-Relu bundle is loaded first). Peak RSS is `kiln bench --runs 1`'s: the whole process, load and one run.
  *
  *   npx tsx scripts/int8-report.ts [--samples 50] [--blocks 6] [--block-ms 1500] [NAME...]
  *
@@ -25,7 +25,7 @@ import { loadModel, type Feed, type Model } from '../src/runtime/index.js';
 import { randomFeed } from '../src/cli/tensors.js';
 import { ensureBenchModels, benchFeeds, type BenchInput } from './bench-models.js';
 import { onnx, type OnnxTypes } from '../src/frontend/onnx/proto.js';
-import { seededRandom } from '../tests/helpers/onnx-builder.js';
+import { buildModel, seededRandom } from '../tests/helpers/onnx-builder.js';
 
 const root = resolve(import.meta.dirname, '..');
 const light = resolve(root, '../shared/data/onnx-light');
@@ -131,9 +131,23 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return dot / Math.sqrt(na * nb);
 }
 
+/** A one-Relu bundle, loaded before the measured one by scripts/load-memory.ts. */
+async function warmUpBundle(): Promise<string> {
+  const bytes = buildModel({
+    name: 'relu',
+    inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [4] }],
+    nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+  });
+  const out = join(dir, 'warm-up');
+  await writeBundle(out, await compileModel(bytes, { relaxed: false }), { force: true });
+  return out;
+}
+
 /** Memory at load (see the top of this file) in a fresh process, in bytes. */
-function loadMemory(dir: string): number {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', 'scripts/load-memory.ts', dir], {
+function loadMemory(bundle: string, warm: string): number {
+  const args = ['--import', 'tsx', 'scripts/load-memory.ts', bundle, warm];
+  const out = execFileSync(process.execPath, args, {
     cwd: root,
     encoding: 'utf8',
   });
@@ -211,6 +225,7 @@ console.log(
   '| model | bundle fp32 → int8 (ratio) | linear memory fp32 → int8 (ratio) | memory at load fp32 → int8 (ratio) | peak RSS fp32 → int8 MiB (ratio) | accuracy | ms fp32 median/min | ms int8 median/min | int8 ÷ fp32 median (min) |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|');
+const warm = await warmUpBundle();
 for (const c of cases()) {
   if (!existsSync(c.onnx)) {
     console.error(`${c.name}: ${c.onnx} missing, skipped`);
@@ -232,7 +247,7 @@ for (const c of cases()) {
     };
   }
   const rss = { fp32: peakRssMb(built.fp32.dir), int8: peakRssMb(built.int8.dir) };
-  const atLoad = { fp32: loadMemory(built.fp32.dir), int8: loadMemory(built.int8.dir) };
+  const atLoad = { fp32: loadMemory(built.fp32.dir, warm), int8: loadMemory(built.int8.dir, warm) };
   const [fp32, int8] = await Promise.all(
     [built.fp32.dir, built.int8.dir].map((d) => loadModel(d, { backend: 'wasm', variant: 'simd128' })),
   );

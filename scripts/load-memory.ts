@@ -2,8 +2,10 @@
  * What loading a bundle adds to a fresh process's memory (Linux): its RSS (VmRSS) once the runtime is
  * imported, then its peak RSS (VmHWM) once `loadModel` has returned; prints `{"bytes": peak − before}`.
  * The Node baseline, the same for every bundle, is left out. The wasm backend, SIMD128 module.
+ * WARM_DIR, a bundle smaller than DIR, is loaded and disposed first, so what the first load of any
+ * bundle costs (the runtime's lazily imported modules, V8's wasm compiler) is not counted either.
  *
- *   node --import tsx scripts/load-memory.ts DIR
+ *   node --import tsx scripts/load-memory.ts DIR [WARM_DIR]
  */
 import { readFileSync } from 'node:fs';
 import { loadModel } from '../src/runtime/index.js';
@@ -14,9 +16,11 @@ function status(field: 'VmRSS' | 'VmHWM'): number {
   return Number(kb[1]) * 1024;
 }
 
-const dir = process.argv[2];
-if (!dir) throw new Error('usage: node --import tsx scripts/load-memory.ts DIR');
+const [dir, warm] = process.argv.slice(2);
+if (!dir) throw new Error('usage: node --import tsx scripts/load-memory.ts DIR [WARM_DIR]');
+const load = (from: string) => loadModel(from, { backend: 'wasm', variant: 'simd128' });
+if (warm) (await load(warm)).dispose();
 const before = status('VmRSS');
-const model = await loadModel(dir, { backend: 'wasm', variant: 'simd128' });
+const model = await load(dir);
 console.log(JSON.stringify({ bytes: status('VmHWM') - before }));
 model.dispose();
