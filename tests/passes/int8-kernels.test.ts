@@ -426,6 +426,62 @@ describe('int8 kernels', () => {
     expect(ops(await compile(model(3), {}))).toContain('MatMulInteger');
   });
 
+  it('QLinearMatMul of an int8 weight: DequantizeLinear → Int8MatMul → QuantizeLinear, within a step of onnxruntime', async () => {
+    const [K, N] = [64, 32];
+    const bytes = buildModel({
+      name: 'qlinear',
+      opset: 13,
+      inputs: [{ name: 'a', dtype: 'uint8', shape: [4, K] }],
+      outputs: [{ name: 'y', dtype: 'uint8', shape: [4, N] }],
+      initializers: [
+        { name: 'a_scale', tensor: { dtype: 'float32', dims: [], data: Float32Array.of(0.02) } },
+        { name: 'a_zero', tensor: { dtype: 'uint8', dims: [], data: Uint8Array.of(128) } },
+        {
+          name: 'w',
+          tensor: {
+            dtype: 'int8',
+            dims: [K, N],
+            data: Int8Array.from({ length: K * N }, () => Math.round(rand() * 254 - 127)),
+          },
+        },
+        {
+          name: 'w_scale',
+          tensor: {
+            dtype: 'float32',
+            dims: [N],
+            data: Float32Array.from({ length: N }, () => 0.001 + rand() * 0.002),
+          },
+        },
+        { name: 'w_zero', tensor: { dtype: 'int8', dims: [N], data: new Int8Array(N) } },
+        { name: 'y_scale', tensor: { dtype: 'float32', dims: [], data: Float32Array.of(0.05) } },
+        { name: 'y_zero', tensor: { dtype: 'uint8', dims: [], data: Uint8Array.of(128) } },
+      ],
+      nodes: [
+        {
+          op: 'QLinearMatMul',
+          inputs: ['a', 'a_scale', 'a_zero', 'w', 'w_scale', 'w_zero', 'y_scale', 'y_zero'],
+          outputs: ['y'],
+        },
+      ],
+    });
+    const files = await compile(bytes, {});
+    expect(ops(files)).toContain('Int8MatMul');
+    expect(ops(files)).not.toContain('QLinearMatMul');
+    const a: HostTensor = {
+      dtype: 'uint8',
+      dims: [4, K],
+      data: Uint8Array.from({ length: 4 * K }, () => Math.floor(rand() * 256)),
+    };
+    const ours = (await runKiln(bytes, { a })).y.data as Uint8Array;
+    const theirs = (await runOrt(bytes, { a })).y.data as Uint8Array;
+    const diffs = Array.from(ours, (v, i) => Math.abs(v - theirs[i]));
+    // a re-quantized per row: the output's rounding may land one step away, rarely two
+    expect(Math.max(...diffs)).toBeLessThanOrEqual(2);
+    expect(diffs.reduce((x, y) => x + y, 0) / diffs.length).toBeLessThan(0.5);
+    // the outputs span many steps (not all clipped to one value)
+    expect(new Set(theirs).size).toBeGreaterThan(20);
+  });
+
   it('with the webgpu target, weights are restored to float32 at load for both targets', async () => {
     const bytes = denseModel(17);
     const files = await compile(bytes, { weights: 'int8', targets: ['wasm', 'webgpu'] });
