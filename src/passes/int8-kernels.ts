@@ -12,7 +12,8 @@
  * DynamicQuantizeLinear(x), W, x_zp[, 0])), Mul(x_scale, w_scale)) with W an int8 constant and zero
  * points 0 — become kiln.Int8MatMul / Int8Conv of x itself: the int8 gemm quantizes x per row (where
  * onnxruntime quantizes the whole tensor to uint8), and the quantize, integer, cast and scaling nodes go.
- * A QLinearMatMul of such a weight becomes DequantizeLinear → Int8MatMul → QuantizeLinear. Where the float32 operand is provably never negative (`neverNegative`: a Relu's output,
+ * A QLinearMatMul or QLinearConv of such a weight becomes DequantizeLinear → Int8MatMul / Int8Conv →
+ * QuantizeLinear. Where the float32 operand is provably never negative (`neverNegative`: a Relu's output,
  * through pooling and reshapes), the int8 node says so (`nonnegative`) and its gemm quantizes it to 0..255
  * instead of ±127.
  */
@@ -214,25 +215,30 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
   };
 
   /**
-   * QLinearMatMul(a, a_scale, a_zp, W, w_scale, 0, y_scale, y_zp) with W an int8 constant →
-   * QuantizeLinear(Int8MatMul(DequantizeLinear(a)), y_scale, y_zp): the product on the int8 gemm, a
-   * re-quantized per row, only the elementwise dequantize and quantize around it.
+   * QLinearMatMul(a, a_scale, a_zp, W, w_scale, 0, y_scale, y_zp) and QLinearConv(.., B) with W an int8
+   * constant → QuantizeLinear(Int8MatMul | Int8Conv(DequantizeLinear(a)), y_scale, y_zp): the product on
+   * the int8 gemm, a re-quantized per row, only the elementwise dequantize and quantize around it. A
+   * QLinearConv's int32 bias becomes float32, B · a_scale · w_scale, which needs a constant a_scale.
    */
-  const qlinearMatMul = (node: Node): Node[] | undefined => {
-    const [a, aScale, aZero, b, bScale, bZero, yScale, yZero] = node.inputs;
+  const qlinear = (node: Node): Node[] | undefined => {
+    const [a, aScale, aZero, b, bScale, bZero, yScale, yZero, bias] = node.inputs;
+    const conv = node.op === 'QLinearConv';
     const [q, scale, zero] = [constant(b), constant(bScale), constant(bZero)];
     const [input, out] = [graph.types.get(a), graph.types.get(node.outputs[0])];
-    if (!input || !out || q?.dtype !== 'int8' || q.dims.length !== 2 || scale?.dtype !== 'float32') return;
+    if (!input || !out || q?.dtype !== 'int8' || scale?.dtype !== 'float32') return;
+    if (q.dims.length !== (conv ? input.shape.length : 2)) return;
     if (zero && tensorToNumbers(zero).some((z) => z !== 0)) return;
-    const N = q.dims[1];
-    if (scale.data.length !== 1 && scale.data.length !== N) return;
+    const channels = conv ? q.dims[0] : q.dims[1];
+    if (scale.data.length !== 1 && scale.data.length !== channels) return;
     const w: Int8Weight = {
       name: b,
       q,
       scales: tensorToNumbers(scale),
-      axis: scale.data.length === 1 ? undefined : 1,
+      axis: scale.data.length === 1 ? undefined : conv ? 0 : 1,
       restore: [],
     };
+    const [intBias, inScale] = [constant(bias), constant(aScale)];
+    if (bias && (intBias?.dtype !== 'int32' || inScale?.data.length !== 1)) return;
     restores.add(node);
     const value = (what: string, shape: number[]) => {
       const name = freshName(`${node.outputs[0]}/${what}`);
@@ -240,24 +246,40 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
       return name;
     };
     const [af, yf] = [value('a_float32', input.shape), value('float32', out.shape)];
-    const step = (op: string, domain: string, inputs: string[], output: string): Node => ({
+    const step = (op: string, domain: string, inputs: string[], output: string, attrs = {}): Node => ({
       op,
       domain,
       name: freshName(`${node.name}/${op}`),
       inputs,
       outputs: [output],
-      attrs: {},
+      attrs,
     });
+    const floatBias = intBias
+      ? [
+          addConstant(`${bias} float32`, `${bias}/float32`, () => ({
+            dtype: 'float32',
+            dims: [channels],
+            data: Float32Array.from(
+              tensorToNumbers(intBias),
+              (v, c) => v * tensorToNumbers(inScale!)[0] * w.scales[w.axis === undefined ? 0 : c],
+            ),
+          })),
+        ]
+      : [];
+    const product = conv
+      ? step('Int8Conv', FUSED_DOMAIN, [af, b, scalesOf(w, channels), ...floatBias], yf, node.attrs)
+      : step('Int8MatMul', FUSED_DOMAIN, [af, transposed(w), scalesOf(w, channels)], yf);
     return [
       step('DequantizeLinear', '', [a, aScale, aZero].filter(Boolean), af),
-      step('Int8MatMul', FUSED_DOMAIN, [af, transposed(w), scalesOf(w, N)], yf),
+      product,
       step('QuantizeLinear', '', [yf, yScale, yZero].filter(Boolean), node.outputs[0]),
     ];
   };
 
   const rewrite = (node: Node): Node[] | Node | undefined => {
     if (node.op === 'Gather' && node.domain === '') return gatherRows(node);
-    if (node.op === 'QLinearMatMul' && node.domain === '') return qlinearMatMul(node);
+    if ((node.op === 'QLinearMatMul' || node.op === 'QLinearConv') && node.domain === '')
+      return qlinear(node);
     if (node.op === 'Mul' && node.domain === '') return dynamicQuantized(node);
     const w = node.domain === '' && node.inputs[1] ? int8WeightOf(node.inputs[1]) : undefined;
     const input = graph.types.get(node.inputs[0]);

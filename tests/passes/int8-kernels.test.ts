@@ -482,6 +482,88 @@ describe('int8 kernels', () => {
     expect(new Set(theirs).size).toBeGreaterThan(20);
   });
 
+  it('QLinearConv of an int8 weight with an int32 bias: DequantizeLinear → Int8Conv → QuantizeLinear', async () => {
+    const M = 16;
+    const tensor = (
+      dtype: 'uint8' | 'int8' | 'int32' | 'float32',
+      dims: number[],
+      data: number[],
+    ): HostTensor => ({
+      dtype,
+      dims,
+      data: { uint8: Uint8Array, int8: Int8Array, int32: Int32Array, float32: Float32Array }[dtype].from(
+        data,
+      ),
+    });
+    const many = (n: number, f: () => number) => Array.from({ length: n }, f);
+    const bytes = buildModel({
+      name: 'qlinear-conv',
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'uint8', shape: [1, 8, 8, 8] }],
+      outputs: [{ name: 'y', dtype: 'uint8', shape: [1, M, 8, 8] }],
+      initializers: [
+        { name: 'x_scale', tensor: tensor('float32', [], [0.02]) },
+        { name: 'x_zero', tensor: tensor('uint8', [], [128]) },
+        {
+          name: 'w',
+          tensor: tensor(
+            'int8',
+            [M, 8, 3, 3],
+            many(M * 72, () => Math.round(rand() * 254 - 127)),
+          ),
+        },
+        {
+          name: 'w_scale',
+          tensor: tensor(
+            'float32',
+            [M],
+            many(M, () => 0.001 + rand() * 0.002),
+          ),
+        },
+        {
+          name: 'w_zero',
+          tensor: tensor(
+            'int8',
+            [M],
+            many(M, () => 0),
+          ),
+        },
+        { name: 'y_scale', tensor: tensor('float32', [], [0.05]) },
+        { name: 'y_zero', tensor: tensor('uint8', [], [128]) },
+        {
+          name: 'b',
+          tensor: tensor(
+            'int32',
+            [M],
+            many(M, () => Math.round((rand() - 0.5) * 20000)),
+          ),
+        },
+      ],
+      nodes: [
+        {
+          op: 'QLinearConv',
+          inputs: ['x', 'x_scale', 'x_zero', 'w', 'w_scale', 'w_zero', 'y_scale', 'y_zero', 'b'],
+          outputs: ['y'],
+          attrs: { pads: { ints: [1, 1, 1, 1] } },
+        },
+      ],
+    });
+    const files = await compile(bytes, {});
+    expect(ops(files)).toContain('Int8Conv');
+    expect(ops(files)).not.toContain('QLinearConv');
+    const x = tensor(
+      'uint8',
+      [1, 8, 8, 8],
+      many(512, () => Math.floor(rand() * 256)),
+    );
+    const ours = (await runKiln(bytes, { x })).y.data as Uint8Array;
+    const theirs = (await runOrt(bytes, { x })).y.data as Uint8Array;
+    const diffs = Array.from(ours, (v, i) => Math.abs(v - theirs[i]));
+    expect(Math.max(...diffs)).toBeLessThanOrEqual(2);
+    expect(diffs.reduce((p, d) => p + d, 0) / diffs.length).toBeLessThan(0.5);
+    expect(new Set(theirs).size).toBeGreaterThan(20);
+  });
+
   it('with the webgpu target, weights are restored to float32 at load for both targets', async () => {
     const bytes = denseModel(17);
     const files = await compile(bytes, { weights: 'int8', targets: ['wasm', 'webgpu'] });
