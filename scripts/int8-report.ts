@@ -1,8 +1,12 @@
 /**
- * `--weights int8` against fp32 on the bench models (issue 18, item 5): bundle size, linear memory and
- * peak RSS at load, accuracy (top-1 agreement over pseudo-random inputs for the classifiers, cosine of
- * the encoder's embeddings) and speed, both bundles in one process, warmed by time, then timed in
- * alternating blocks (medians and minima). SIMD128 modules (model.wasm) only.
+ * `--weights int8` against fp32 on the bench models (issue 18, item 5): bundle size, linear memory,
+ * memory at load, peak RSS, accuracy (top-1 agreement over pseudo-random inputs for the classifiers,
+ * cosine of the encoder's embeddings) and speed, both bundles in one process, warmed by time, then timed
+ * in alternating blocks (medians and minima; `--blocks 0` skips timing). SIMD128 modules (model.wasm) only.
+ *
+ * Memory at load: scripts/load-memory.ts in a fresh process, its peak RSS (VmHWM) once the bundle is
+ * loaded minus its RSS before: what loading the model adds, the Node baseline (≈ 50–90 MiB, the same for
+ * both bundles) left out, and what any first load costs too (a one-Relu bundle is loaded first). Peak RSS is `kiln bench --runs 1`'s: the whole process, load and one run.
  *
  *   npx tsx scripts/int8-report.ts [--samples 50] [--blocks 6] [--block-ms 1500] [NAME...]
  *
@@ -21,7 +25,7 @@ import { loadModel, type Feed, type Model } from '../src/runtime/index.js';
 import { randomFeed } from '../src/cli/tensors.js';
 import { ensureBenchModels, benchFeeds, type BenchInput } from './bench-models.js';
 import { onnx, type OnnxTypes } from '../src/frontend/onnx/proto.js';
-import { seededRandom } from '../tests/helpers/onnx-builder.js';
+import { buildModel, seededRandom } from '../tests/helpers/onnx-builder.js';
 
 const root = resolve(import.meta.dirname, '..');
 const light = resolve(root, '../shared/data/onnx-light');
@@ -127,6 +131,29 @@ function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return dot / Math.sqrt(na * nb);
 }
 
+/** A one-Relu bundle, loaded before the measured one by scripts/load-memory.ts. */
+async function warmUpBundle(): Promise<string> {
+  const bytes = buildModel({
+    name: 'relu',
+    inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [4] }],
+    nodes: [{ op: 'Relu', inputs: ['x'], outputs: ['y'] }],
+  });
+  const out = join(dir, 'warm-up');
+  await writeBundle(out, await compileModel(bytes, { relaxed: false }), { force: true });
+  return out;
+}
+
+/** Memory at load (see the top of this file) in a fresh process, in bytes. */
+function loadMemory(bundle: string, warm: string): number {
+  const args = ['--import', 'tsx', 'scripts/load-memory.ts', bundle, warm];
+  const out = execFileSync(process.execPath, args, {
+    cwd: root,
+    encoding: 'utf8',
+  });
+  return JSON.parse(out).bytes as number;
+}
+
 /** Peak RSS of a fresh process that loads the bundle and runs it once (kiln bench --json). */
 function peakRssMb(dir: string): number {
   const out = execFileSync(
@@ -195,9 +222,10 @@ async function speed(feeds: Record<string, Feed>, models: Model[]): Promise<numb
 const dir = join(root, '.kiln/int8-report');
 mkdirSync(dir, { recursive: true });
 console.log(
-  '| model | bundle fp32 → int8 (ratio) | linear memory fp32 → int8 (ratio) | peak RSS fp32 → int8 MiB (ratio) | accuracy | ms fp32 median/min | ms int8 median/min | int8 ÷ fp32 median (min) |',
+  '| model | bundle fp32 → int8 (ratio) | linear memory fp32 → int8 (ratio) | memory at load fp32 → int8 (ratio) | peak RSS fp32 → int8 MiB (ratio) | accuracy | ms fp32 median/min | ms int8 median/min | int8 ÷ fp32 median (min) |',
 );
-console.log('|---|---|---|---|---|---|---|---|');
+console.log('|---|---|---|---|---|---|---|---|---|');
+const warm = await warmUpBundle();
 for (const c of cases()) {
   if (!existsSync(c.onnx)) {
     console.error(`${c.name}: ${c.onnx} missing, skipped`);
@@ -219,21 +247,26 @@ for (const c of cases()) {
     };
   }
   const rss = { fp32: peakRssMb(built.fp32.dir), int8: peakRssMb(built.int8.dir) };
+  const atLoad = { fp32: loadMemory(built.fp32.dir, warm), int8: loadMemory(built.int8.dir, warm) };
   const [fp32, int8] = await Promise.all(
     [built.fp32.dir, built.int8.dir].map((d) => loadModel(d, { backend: 'wasm', variant: 'simd128' })),
   );
   console.error(`${c.name}: accuracy`);
   const acc = await accuracy(c, fp32, int8);
-  console.error(`${c.name}: timing`);
-  const [t32, t8] = await speed(benchFeeds(c.inputs) as Record<string, Feed>, [fp32, int8]);
+  const timed = Number(values.blocks) > 0;
+  if (timed) console.error(`${c.name}: timing`);
+  const [t32, t8] = timed
+    ? await speed(benchFeeds(c.inputs) as Record<string, Feed>, [fp32, int8])
+    : [[], []];
   fp32.dispose();
   int8.dispose();
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
-  const ms = (t: number[]) => `${median(t).toFixed(2)} / ${Math.min(...t).toFixed(2)}`;
+  const ms = (t: number[]) => (timed ? `${median(t).toFixed(2)} / ${Math.min(...t).toFixed(2)}` : '–');
   console.log(
     `| ${c.name} | ${mib(built.fp32.size)} → ${mib(built.int8.size)} MiB (${ratio(built.int8.size, built.fp32.size)}) ` +
       `| ${mib(built.fp32.memory)} → ${mib(built.int8.memory)} MiB (${ratio(built.int8.memory, built.fp32.memory)}) ` +
+      `| ${mib(atLoad.fp32)} → ${mib(atLoad.int8)} MiB (${ratio(atLoad.int8, atLoad.fp32)}) ` +
       `| ${rss.fp32} → ${rss.int8} (${ratio(rss.int8, rss.fp32)}) | ${acc} | ${ms(t32)} | ${ms(t8)} ` +
-      `| ${ratio(median(t8), median(t32))} (${ratio(Math.min(...t8), Math.min(...t32))}) |`,
+      `| ${timed ? `${ratio(median(t8), median(t32))} (${ratio(Math.min(...t8), Math.min(...t32))})` : '–'} |`,
   );
 }

@@ -5,8 +5,8 @@
  */
 import type { GemmStmt } from './ir.js';
 
-/** Quantized activations span ±127. */
-export const ACTIVATION_LIMIT = 127;
+/** Quantized activations span ±127, or 0..255 where they are never negative (Int8Weights.unsigned). */
+export const activationLimit = (unsigned: boolean | undefined): number => (unsigned ? 255 : 127);
 
 const f = Math.fround;
 
@@ -16,14 +16,20 @@ function nearest(x: number): number {
   return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-/** One vector's symmetric quantization: scale = max|x| / 127, q = nearest(x · (127 / max|x|)). */
-function quantizeActivations(x: ArrayLike<number>): { q: Int32Array; scale: number } {
-  const limit = ACTIVATION_LIMIT;
+/**
+ * One vector's quantization: scale = max|x| / L, q = nearest(x · (L / max|x|)); unsigned, a negative
+ * value saturates to 0 as the kernel's unsigned narrowing does.
+ */
+function quantizeActivations(
+  x: ArrayLike<number>,
+  unsigned: boolean | undefined,
+): { q: Int32Array; scale: number } {
+  const limit = activationLimit(unsigned);
   let max = 0;
   for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]));
   const inv = max > 0 ? f(limit / max) : 0;
   const q = new Int32Array(x.length);
-  for (let i = 0; i < x.length; i++) q[i] = nearest(f(x[i] * inv));
+  for (let i = 0; i < x.length; i++) q[i] = Math.max(nearest(f(x[i] * inv)), unsigned ? 0 : -limit);
   return { q, scale: f(max / limit) };
 }
 
@@ -39,7 +45,10 @@ export function int8Gemm(
   // activations per row of A (weights in B) or per column of B (weights in A)
   const rows = weightsInA ? g.N : g.M;
   const act = Array.from({ length: rows }, (_, i) =>
-    quantizeActivations(Array.from({ length: g.K }, (_, k) => (weightsInA ? read.b(k, i) : read.a(i, k)))),
+    quantizeActivations(
+      Array.from({ length: g.K }, (_, k) => (weightsInA ? read.b(k, i) : read.a(i, k))),
+      g.int8?.unsigned,
+    ),
   );
   for (let m = 0; m < g.M; m++)
     for (let n = 0; n < g.N; n++) {

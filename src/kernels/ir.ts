@@ -126,14 +126,18 @@ export interface GemmStmt {
 
 /**
  * A gemm whose one int8 operand (A or B) is a constant weight, symmetric with one scale per channel
- * (rows of A, columns of B), and whose float32 operand is quantized at run time, symmetric, one scale per
- * row of A or column of B: sx = max|x| / 127, q = nearest(x · (127 / max|x|)) (all zeros when max|x| = 0).
+ * (rows of A, columns of B), and whose float32 operand is quantized at run time, one scale per row of A
+ * or column of B: sx = max|x| / L, q = nearest(x · (L / max|x|)) (all zeros when max|x| = 0), with
+ * L = 127 (q in ±127), or L = 255 (q in 0..255) where the operand is known never negative (`unsigned`:
+ * a Relu's output, say), which halves the rounding error at no cost.
  * Then C = act(alpha · (sx · sw) · Σ_k qa·qb + beta · bias), the sum exact in i32 (src/kernels/int8-gemm.ts
  * is the reference).
  */
 export interface Int8Weights {
   /** the weight's scales, addressed like C: (m, 0) with cs 0 for A, (0, n) with rs 0 for B; float32 */
   scales: MatView;
+  /** the float32 operand is never negative: quantized to 0..255 (a negative value would become 0) */
+  unsigned?: boolean;
 }
 
 /** A loop extent: static, or a shape expression evaluated when the loop starts. */

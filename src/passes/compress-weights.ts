@@ -21,6 +21,11 @@ export type WeightFormat = 'fp16' | 'int8';
 
 /** Smaller tensors (biases, norms, shape constants) are not worth a restore node. */
 export const MIN_COMPRESSED_BYTES = 16 * 1024;
+/**
+ * int8 weight matrices and kernels (rank ≥ 2) from this size: the int8 kernels read them with no restore
+ * node, so small convs (a MobileNet's squeeze-excite and narrow 1×1 layers) shrink 4× too.
+ */
+export const MIN_INT8_WEIGHT_BYTES = 4 * 1024;
 
 const ONNX_FLOAT = 1;
 const INT8_MAX = 127;
@@ -64,7 +69,9 @@ export function compressWeights(
 
   for (const [name, w] of graph.initializers) {
     const readers = uses.get(name) ?? [];
-    if (w.dtype !== 'float32' || w.data.length * 4 < minBytes || pinned.has(name) || readers.length === 0)
+    const least =
+      format === 'int8' && w.dims.length >= 2 ? Math.min(minBytes, MIN_INT8_WEIGHT_BYTES) : minBytes;
+    if (w.dtype !== 'float32' || w.data.length * 4 < least || pinned.has(name) || readers.length === 0)
       continue;
     if (!readers.every((u) => readsAtRunTime(graph, u.node, name))) continue;
     const restored = freshName(`${name}/float32`);

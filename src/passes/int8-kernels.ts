@@ -5,14 +5,24 @@
  * itself instead, through kiln.Int8MatMul / kiln.Int8Conv (src/ops/nn/int8-weights.ts), and the restore
  * nodes go: the float32 weight is never built, in memory or in time. Weights need one scale per output
  * channel (or one for the tensor). A Gather of a weight with one scale (an embedding table) gathers the
- * int8 rows and restores only those (Cast + Mul). Depthwise convs and other readers keep the restored
- * float32 weight.
+ * int8 rows and restores only those (Cast + Mul). Depthwise convs read their int8 weight too, restoring
+ * each as they load it. Other readers keep the restored float32 weight.
+ *
+ * onnxruntime's `quantize_dynamic` MatMul and Conv — Mul(Cast(MatMulInteger | ConvInteger(
+ * DynamicQuantizeLinear(x), W, x_zp[, 0])), Mul(x_scale, w_scale)) with W an int8 constant and zero
+ * points 0 — become kiln.Int8MatMul / Int8Conv of x itself: the int8 gemm quantizes x per row (where
+ * onnxruntime quantizes the whole tensor to uint8), and the quantize, integer, cast and scaling nodes go.
+ * A QLinearMatMul or QLinearConv of such a weight becomes DequantizeLinear → Int8MatMul / Int8Conv →
+ * QuantizeLinear. Where the float32 operand is provably never negative (`neverNegative`: a Relu's output,
+ * through pooling and reshapes), the int8 node says so (`nonnegative`) and its gemm quantizes it to 0..255
+ * instead of ±127.
  */
 import type { Graph, Node } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
 import type { WeightQuant } from '../bundle/manifest.js';
 import { tensorToNumbers } from '../ir/tensor.js';
-import { FUSED_DOMAIN } from '../ops/fused.js';
+import { FUSED_DOMAIN, fusedBody, isFusedChain } from '../ops/fused.js';
+import { activationOf, fusedActivation } from '../ops/fused-activation.js';
 
 /** An int8 initializer and the per-channel scales a restore applies along `axis` (undefined: one scale). */
 interface Int8Weight {
@@ -100,6 +110,28 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
     return name;
   };
 
+  const known = new Map<string, boolean>();
+  /** Whether `value` is never negative: a Relu's output (or a Conv's with a Relu fused), pooled or reshaped. */
+  const neverNegative = (value: string): boolean => {
+    let result = known.get(value);
+    if (result !== undefined) return result;
+    known.set(value, false); // a cycle proves nothing
+    const node = producers.get(value);
+    const act = !node
+      ? undefined
+      : fusedBody(node) && !isFusedChain(node)
+        ? fusedActivation(node)
+        : activationOf(node, graph);
+    result =
+      node !== undefined &&
+      node.domain === '' &&
+      ((act !== undefined && (act.op === 'relu' || act.min >= 0)) ||
+        (KEEPS_SIGN.has(node.op) && neverNegative(node.inputs[0])) ||
+        (node.op === 'Concat' && node.inputs.every(neverNegative)));
+    known.set(value, result);
+    return result;
+  };
+
   const restores = new Set<Node>();
   /** Gather(restored W, indices) → restore(Gather(W, indices)): only the gathered rows become float32. */
   const gatherRows = (node: Node): Node[] | undefined => {
@@ -133,8 +165,122 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
     ];
   };
 
+  /**
+   * The dynamic-quantized MatMul or Conv whose last node (the Mul by x_scale · w_scale) is `mul`, as
+   * Int8MatMul / Int8Conv. w_scale: one, or one per output channel (broadcast along the last axis of a
+   * MatMul's output, a Conv's channel axis).
+   */
+  const dynamicQuantized = (mul: Node): Node | undefined => {
+    const from = (value: string | undefined, ...ops: string[]) => {
+      const node = value ? producers.get(value) : undefined;
+      return node && ops.includes(node.op) && node.domain === '' ? node : undefined;
+    };
+    for (const [product, multiplier] of [mul.inputs, [...mul.inputs].reverse()]) {
+      const cast = from(product, 'Cast');
+      const integer = from(cast?.inputs[0], 'MatMulInteger', 'ConvInteger');
+      const quantize = from(integer?.inputs[0], 'DynamicQuantizeLinear');
+      const scales = from(multiplier, 'Mul');
+      if (!cast || !integer || !quantize || !scales || cast.attrs.to !== ONNX_FLOAT) continue;
+      const [x, [, xScale, xZero]] = [quantize.inputs[0], quantize.outputs];
+      const conv = integer.op === 'ConvInteger';
+      const q = constant(integer.inputs[1]);
+      const zero = constant(integer.inputs[3]);
+      const input = graph.types.get(x);
+      if (input?.dtype !== 'float32' || integer.inputs[2] !== xZero || q?.dtype !== 'int8') continue;
+      if (q.dims.length !== (conv ? input.shape.length : 2) || !scales.inputs.includes(xScale)) continue;
+      if (integer.inputs[3] && (!zero || tensorToNumbers(zero).some((z) => z !== 0))) continue;
+      const scale = constant(scales.inputs.find((i) => i !== xScale));
+      const channels = conv ? q.dims[0] : q.dims[1];
+      // the axis of the output the scales run along, counted from its end
+      const fromEnd = conv ? q.dims.length - 2 : 0;
+      const perChannel =
+        scale?.data.length === channels &&
+        scale.dims.length > fromEnd &&
+        scale.dims[scale.dims.length - 1 - fromEnd] === channels;
+      if (scale?.dtype !== 'float32' || (scale.data.length !== 1 && !perChannel)) continue;
+      const w: Int8Weight = {
+        name: integer.inputs[1],
+        q,
+        scales: tensorToNumbers(scale),
+        axis: scale.data.length === 1 ? undefined : conv ? 0 : 1,
+        restore: [],
+      };
+      [quantize, integer, cast, scales].forEach((n) => restores.add(n));
+      const attrs: Node['attrs'] = conv ? { ...integer.attrs } : {};
+      if (neverNegative(x)) attrs.nonnegative = 1;
+      const inputs = conv ? [x, w.name, scalesOf(w, channels)] : [x, transposed(w), scalesOf(w, channels)];
+      return { ...mul, op: conv ? 'Int8Conv' : 'Int8MatMul', domain: FUSED_DOMAIN, inputs, attrs };
+    }
+    return undefined;
+  };
+
+  /**
+   * QLinearMatMul(a, a_scale, a_zp, W, w_scale, 0, y_scale, y_zp) and QLinearConv(.., B) with W an int8
+   * constant → QuantizeLinear(Int8MatMul | Int8Conv(DequantizeLinear(a)), y_scale, y_zp): the product on
+   * the int8 gemm, a re-quantized per row, only the elementwise dequantize and quantize around it. A
+   * QLinearConv's int32 bias becomes float32, B · a_scale · w_scale, which needs a constant a_scale.
+   */
+  const qlinear = (node: Node): Node[] | undefined => {
+    const [a, aScale, aZero, b, bScale, bZero, yScale, yZero, bias] = node.inputs;
+    const conv = node.op === 'QLinearConv';
+    const [q, scale, zero] = [constant(b), constant(bScale), constant(bZero)];
+    const [input, out] = [graph.types.get(a), graph.types.get(node.outputs[0])];
+    if (!input || !out || q?.dtype !== 'int8' || scale?.dtype !== 'float32') return;
+    if (q.dims.length !== (conv ? input.shape.length : 2)) return;
+    if (zero && tensorToNumbers(zero).some((z) => z !== 0)) return;
+    const channels = conv ? q.dims[0] : q.dims[1];
+    if (scale.data.length !== 1 && scale.data.length !== channels) return;
+    const w: Int8Weight = {
+      name: b,
+      q,
+      scales: tensorToNumbers(scale),
+      axis: scale.data.length === 1 ? undefined : conv ? 0 : 1,
+      restore: [],
+    };
+    const [intBias, inScale] = [constant(bias), constant(aScale)];
+    if (bias && (intBias?.dtype !== 'int32' || inScale?.data.length !== 1)) return;
+    restores.add(node);
+    const value = (what: string, shape: number[]) => {
+      const name = freshName(`${node.outputs[0]}/${what}`);
+      types.set(name, { dtype: 'float32', shape: [...shape] });
+      return name;
+    };
+    const [af, yf] = [value('a_float32', input.shape), value('float32', out.shape)];
+    const step = (op: string, domain: string, inputs: string[], output: string, attrs = {}): Node => ({
+      op,
+      domain,
+      name: freshName(`${node.name}/${op}`),
+      inputs,
+      outputs: [output],
+      attrs,
+    });
+    const floatBias = intBias
+      ? [
+          addConstant(`${bias} float32`, `${bias}/float32`, () => ({
+            dtype: 'float32',
+            dims: [channels],
+            data: Float32Array.from(
+              tensorToNumbers(intBias),
+              (v, c) => v * tensorToNumbers(inScale!)[0] * w.scales[w.axis === undefined ? 0 : c],
+            ),
+          })),
+        ]
+      : [];
+    const product = conv
+      ? step('Int8Conv', FUSED_DOMAIN, [af, b, scalesOf(w, channels), ...floatBias], yf, node.attrs)
+      : step('Int8MatMul', FUSED_DOMAIN, [af, transposed(w), scalesOf(w, channels)], yf);
+    return [
+      step('DequantizeLinear', '', [a, aScale, aZero].filter(Boolean), af),
+      product,
+      step('QuantizeLinear', '', [yf, yScale, yZero].filter(Boolean), node.outputs[0]),
+    ];
+  };
+
   const rewrite = (node: Node): Node[] | Node | undefined => {
     if (node.op === 'Gather' && node.domain === '') return gatherRows(node);
+    if ((node.op === 'QLinearMatMul' || node.op === 'QLinearConv') && node.domain === '')
+      return qlinear(node);
+    if (node.op === 'Mul' && node.domain === '') return dynamicQuantized(node);
     const w = node.domain === '' && node.inputs[1] ? int8WeightOf(node.inputs[1]) : undefined;
     const input = graph.types.get(node.inputs[0]);
     if (!w || input?.dtype !== 'float32' || w.q.dims.length < 2) return undefined;
@@ -142,6 +288,7 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
     const attrs = Object.fromEntries(
       Object.entries(node.attrs).filter(([k]) => !['transA', 'transB', 'broadcast'].includes(k)),
     );
+    if (neverNegative(node.inputs[0])) attrs.nonnegative = 1;
     const int8 = (op: string, inputs: string[]): Node => ({
       ...node,
       op,
@@ -160,8 +307,6 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
         return int8('Int8MatMul', [node.inputs[0], transposed(w), scalesOf(w, w.q.dims[1]), ...bias]);
     }
     if (node.op === 'Conv' && w.axis !== 1 && w.q.dims.length === input.shape.length) {
-      const group = Number(node.attrs.group ?? 1);
-      if (group === input.shape[1]) return undefined; // depthwise: no int8 kernel
       const bias = node.inputs[2] ? [node.inputs[2]] : [];
       return int8('Int8Conv', [node.inputs[0], w.name, scalesOf(w, w.q.dims[0]), ...bias]);
     }
@@ -171,6 +316,20 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
   const nodes = graph.nodes.flatMap((n) => rewrite(n) ?? n);
   return { graph: withoutDead({ ...graph, nodes, initializers, types }, restores), quant };
 }
+
+/** Ops whose output is never negative where their first input is not. */
+const KEEPS_SIGN = new Set([
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'Flatten',
+  'Reshape',
+  'Squeeze',
+  'Unsqueeze',
+  'Transpose',
+  'Identity',
+]);
 
 const normalized = (axis: number, rank: number) => (axis < 0 ? axis + rank : axis);
 const ONNX_FLOAT = 1;

@@ -15,5 +15,11 @@ export async function readBundleDirectory(dir: string, options: ReadOptions = {}
     );
   }
   const base = dir.replace(/[\\/]+$/, '');
-  return readBundle(async (name) => new Uint8Array(await fs.readFile(`${base}/${name}`)), dir, options);
+  const read = async (name: string) => {
+    const bytes = await fs.readFile(`${base}/${name}`);
+    // a plain Uint8Array over the Buffer's own bytes: `new Uint8Array(buffer)` would copy them, and for
+    // weights.bin that transient copy was a third copy of the weights in the peak memory at load
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  };
+  return readBundle(read, dir, options);
 }

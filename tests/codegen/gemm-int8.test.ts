@@ -1,6 +1,7 @@
 /**
  * The int8 gemm statement (GemmStmt.int8) rendered by gemm-int8.ts, both orientations (int8 weights in B
- * as MatMul lowers them, in A as Conv does), odd M/N/K, bias and activation, against the JavaScript
+ * as MatMul lowers them, in A as Conv does), odd M/N/K, bias and activation, activations signed (±127)
+ * and never negative (`unsigned`, 0..255), against the JavaScript
  * reference (src/kernels/int8-gemm.ts) and against the float32 product it approximates. The relaxed
  * module runs in a child process with relaxed SIMD on (Node 20 has it behind a flag): it must not use
  * the relaxed int8 dot, which that engine computes wrongly (gemm-int8.ts).
@@ -25,6 +26,8 @@ interface Shape {
   bias?: boolean;
   alpha?: number;
   act?: Activation;
+  /** activations never negative, quantized to 0..255 */
+  unsigned?: boolean;
 }
 
 const wave = (n: number, seed: number, amp: number) =>
@@ -37,9 +40,9 @@ function caseOf(s: Shape) {
   const weights = Int8Array.from(wave(channels * K, 1, 127), (x) => Math.round(x));
   const scales = Float32Array.from(wave(channels, 2, 0.01), (x) => Math.fround(Math.abs(x) + 0.001));
   // a zero activation row/column exercises the max|x| = 0 case
-  const act = weightsInA
-    ? wave(K * N, 3, 3).map((x, i) => (i % N === 1 ? 0 : x))
-    : wave(M * K, 3, 3).map((x, i) => (Math.floor(i / K) === 1 ? 0 : x));
+  const act = (weightsInA ? wave(K * N, 3, 3) : wave(M * K, 3, 3)).map((x, i) =>
+    (weightsInA ? i % N : Math.floor(i / K)) === 1 ? 0 : s.unsigned ? Math.abs(x) : x,
+  );
   const bias = wave(channels, 4, 1);
   const bufs = place([
     { dtype: weightsInA ? 'int8' : 'float32', length: M * K },
@@ -62,7 +65,7 @@ function caseOf(s: Shape) {
     c: { buf: C, offset: i32(0), rs: N, cs: 1 },
     alpha: s.alpha ?? 1,
     beta: 1,
-    int8: { scales: perChannel(S) },
+    int8: { scales: perChannel(S), unsigned: s.unsigned },
     ...(s.bias && { bias: perChannel(Bias) }),
     ...(s.act && { act: s.act }),
   };
@@ -90,7 +93,8 @@ function caseOf(s: Shape) {
   };
   /**
    * The float32 product the int8 one approximates, and how far off it may be: each activation is off by at
-   * most half its quantization step (max|x| / 254), so an output by at most Σ_k |w| · that (times alpha).
+   * most half its quantization step (max|x| / 254, or max|x| / 510 unsigned), so an output by at most
+   * Σ_k |w| · that (times alpha).
    */
   const float = () => {
     const value = new Float32Array(M * N);
@@ -110,7 +114,8 @@ function caseOf(s: Shape) {
         if (s.act?.op === 'relu') v = Math.max(v, 0);
         if (s.act?.op === 'clip') v = Math.min(Math.max(v, s.act.min), s.act.max);
         value[m * N + n] = v;
-        bound[m * N + n] = ((weightSum * xMax) / 254) * (s.alpha ?? 1) * 1.001 + 1e-5;
+        const halfSteps = s.unsigned ? 510 : 254;
+        bound[m * N + n] = ((weightSum * xMax) / halfSteps) * (s.alpha ?? 1) * 1.001 + 1e-5;
       }
     return { value, bound };
   };
@@ -125,9 +130,14 @@ const SHAPES: Shape[] = [
   { M: 1, N: 1, K: 3, weightsInA: true },
   { M: 7, N: 13, K: 27, weightsInA: true, bias: true },
   { M: 16, N: 9, K: 72, weightsInA: true, bias: true, act: { op: 'clip', min: 0, max: 6 } },
+  { M: 5, N: 7, K: 13, weightsInA: false, bias: true, unsigned: true },
+  { M: 9, N: 21, K: 40, weightsInA: false, act: { op: 'relu' }, unsigned: true },
+  { M: 7, N: 13, K: 27, weightsInA: true, bias: true, unsigned: true },
+  { M: 16, N: 9, K: 72, weightsInA: true, unsigned: true },
 ];
 
-const name = (s: Shape) => `${s.weightsInA ? 'weights in A' : 'weights in B'} M=${s.M} N=${s.N} K=${s.K}`;
+const name = (s: Shape) =>
+  `${s.weightsInA ? 'weights in A' : 'weights in B'} M=${s.M} N=${s.N} K=${s.K}${s.unsigned ? ' unsigned' : ''}`;
 
 function expectNear(actual: ArrayLike<number>, expected: { value: Float32Array; bound: Float32Array }) {
   expect(actual.length).toBe(expected.value.length);
@@ -155,6 +165,16 @@ describe('int8 gemm (SIMD128)', () => {
     expect(programToWat(program)).toMatch(/i32x4\.dot_i16x8_s/);
     expect(programToWat(program, { relaxedSimd: true })).toMatch(/i32x4\.dot_i16x8_s/);
     expect(programToWat(program, { relaxedSimd: true })).not.toMatch(/relaxed_dot/);
+  });
+
+  it('widens unsigned activations as unsigned bytes, the weights as signed ones', () => {
+    for (const s of SHAPES.filter((x) => x.unsigned)) {
+      const wat = programToWat(caseOf(s).program);
+      expect(wat).toMatch(/v128\.load8x8_u/);
+      expect(wat).toMatch(/v128\.load8x8_s/);
+      expect(wat).toMatch(/i8x16\.narrow_i16x8_u/);
+      expect(wat).not.toMatch(/i8x16\.narrow_i16x8_s/);
+    }
   });
 });
 

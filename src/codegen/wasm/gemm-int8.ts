@@ -1,7 +1,7 @@
 /**
  * The int8 gemm (GemmStmt.int8) in SIMD128: int8 weights stay int8 in memory, the float32 operand is
- * quantized per row of A / column of B into scratch, products of int8 are summed in i32, and the epilogue
- * dequantizes: C = act(alpha · sx·sw · acc + beta · bias).
+ * quantized per row of A / column of B into scratch (±127, or 0..255 as unsigned bytes where it is never
+ * negative), products are summed in i32, and the epilogue dequantizes: C = act(alpha · sx·sw · acc + beta · bias).
  *
  * Both operands are read as int8 rows along k: P, the rows of A, and Q, the columns of B. The weight side
  * is the weight tensor itself ([channels, K], row after row); the activation side is the scratch copy,
@@ -10,7 +10,8 @@
  *
  * Tiles are TILE_ROWS rows × 4 columns of C, one i32x4 accumulator per output element, reduced across
  * lanes at the end of the tile (as XNNPACK's qd8-f32-qc8w `c8` wasmsimd microkernels do): 8 k per step,
- * v128.load8x8_s widens both operands to i16 and i32x4.dot_i16x8_s sums their products in pairs.
+ * v128.load8x8_s (_u for unsigned activations) widens both operands to i16 and i32x4.dot_i16x8_s sums
+ * their products in pairs (255 · 127 · 2 fits i32 with room).
  *
  * The relaxed module renders the same code. i32x4.relaxed_dot_i8x16_i7x16_add_s would do 16 k per step,
  * exactly when one operand stays in 0..127 (activations quantized to ±63 and offset by +64), but V8 11.3
@@ -19,7 +20,7 @@
  * using it would compute wrong results on an engine the runtime picks the relaxed module for.
  */
 import type { GemmStmt, MatView } from '../../kernels/ir.js';
-import { ACTIVATION_LIMIT } from '../../kernels/int8-gemm.js';
+import { activationLimit } from '../../kernels/int8-gemm.js';
 import type { KernelEmitter } from './emitter.js';
 import { constText } from './types.js';
 
@@ -61,6 +62,8 @@ function require(ok: boolean, what: string): void {
 export function renderInt8Gemm(g: GemmStmt, e: KernelEmitter): string {
   const int8 = g.int8!;
   const weightsInA = g.a.buf.dtype === 'int8';
+  // activations 0..255 (Int8Weights.unsigned) narrow, store and widen as unsigned bytes
+  const sign = int8.unsigned ? 'u' : 's';
   require(g.c.cs === 1, 'needs C with unit column stride');
   require(g.a.cs === 1, 'needs A rows contiguous in k');
   require(weightsInA
@@ -94,13 +97,13 @@ export function renderInt8Gemm(g: GemmStmt, e: KernelEmitter): string {
     return `(i32x4.trunc_sat_f32x4_s (f32x4.nearest (f32x4.mul ${x} ${get(inv)})))`;
   };
   const quantizeScalar = (x: string, inv: string): string => {
-    return `(i32.trunc_sat_f32_s (f32.nearest (f32.mul ${x} ${get(inv)})))`;
+    return `(i32.trunc_sat_f32_${sign} (f32.nearest (f32.mul ${x} ${get(inv)})))`;
   };
   const narrowed = e.temp('v128', 'q');
-  /** four i32 lanes (each within ±127) as bytes in lanes 0..3 */
+  /** four i32 lanes (each within ±127, or 0..255 unsigned) as bytes in lanes 0..3 */
   const narrow = (v: string) =>
-    `(i8x16.narrow_i16x8_s (i16x8.narrow_i32x4_s (local.tee ${narrowed} ${v}) ${get(narrowed)}) (i16x8.narrow_i32x4_s ${get(narrowed)} ${get(narrowed)}))`;
-  const limitF = constText('f32', ACTIVATION_LIMIT);
+    `(i8x16.narrow_i16x8_${sign} (i16x8.narrow_i32x4_s (local.tee ${narrowed} ${v}) ${get(narrowed)}) (i16x8.narrow_i32x4_s ${get(narrowed)} ${get(narrowed)}))`;
+  const limitF = constText('f32', activationLimit(int8.unsigned));
 
   /** Rows of A (weights in B): k contiguous, so 4 k per vector; the scale is a horizontal max. */
   const quantizeRows = (): string => {
@@ -175,7 +178,7 @@ export function renderInt8Gemm(g: GemmStmt, e: KernelEmitter): string {
     const q8 = Array.from({ length: K_STEP }, () => e.temp('v128', 'q8'));
     const [low, high] = [e.temp('v128', 'kLow'), e.temp('v128', 'kHigh')];
     const pairs = (from: number) =>
-      `(i8x16.narrow_i16x8_s (i16x8.narrow_i32x4_s ${get(q8[from])} ${get(q8[from + 1])}) (i16x8.narrow_i32x4_s ${get(q8[from + 2])} ${get(q8[from + 3])}))`;
+      `(i8x16.narrow_i16x8_${sign} (i16x8.narrow_i32x4_s ${get(q8[from])} ${get(q8[from + 1])}) (i16x8.narrow_i32x4_s ${get(q8[from + 2])} ${get(q8[from + 3])}))`;
     /** columns c and c + 1, each its 8 k in a row: byte k·4 + c of `low` for k < 4, of `high` after */
     const columns = (c: number) =>
       `(i8x16.shuffle ${[c, c + 1]
@@ -295,9 +298,11 @@ export function renderInt8Gemm(g: GemmStmt, e: KernelEmitter): string {
     const dot = (accLocal: string, p: string): string =>
       `(i32x4.add ${get(accLocal)} (i32x4.dot_i16x8_s ${get(p)} ${get(qv)}))`;
     const kStep = [
-      ...pv.map((p, r) => set(p, `(v128.load8x8_s offset=${r * pStride} ${get(pp)})`)),
+      ...pv.map((p, r) =>
+        set(p, `(v128.load8x8_${weightsInA ? 's' : sign} offset=${r * pStride} ${get(pp)})`),
+      ),
       ...Array.from({ length: cols }, (_, c) => [
-        set(qv, `(v128.load8x8_s offset=${c * qStride} ${get(qp)})`),
+        set(qv, `(v128.load8x8_${weightsInA ? sign : 's'} offset=${c * qStride} ${get(qp)})`),
         ...acc.map((row, r) => set(row[c], dot(row[c], pv[r]))),
       ]).flat(),
       set(pp, `(i32.add ${get(pp)} (i32.const ${K_STEP}))`),

@@ -10,10 +10,12 @@ import type { Activation, BufRef, Expr, Kernel, MatView, Scalar, Stmt } from '..
 import { scalarOf } from '../../kernels/ir.js';
 import {
   add,
+  cast,
   cnst,
   forEachIndex,
   i32,
   linearIndex,
+  load,
   local,
   loop,
   mul,
@@ -124,19 +126,26 @@ export function directConvLoops(g: ConvGeometry, Y: BufRef, hooks: DirectConvHoo
   });
 }
 
-function directLoops(
+/**
+ * A Conv one output element at a time. With `int8Scales`, W is int8 with one scale per output channel
+ * (kiln.Int8Conv, float32), each weight restored, q · scale, as it is read.
+ */
+export function directLoops(
   g: ConvGeometry,
   X: BufRef,
   W: BufRef,
   B: BufRef | undefined,
   Y: BufRef,
   act: Activation | undefined,
+  int8Scales?: BufRef,
 ): Stmt[] {
   const t = scalarOf(Y.dtype);
+  const weight = (wAt: Expr, m: Expr) =>
+    int8Scales ? mul(cast('f32', load(W, wAt)), load(int8Scales, m)) : loadAs(t, W, wAt);
   return directConvLoops(g, Y, {
     t,
     init: (m) => (B ? loadAs(t, B, m) : cnst(t, 0)),
-    term: (xAt, wAt) => mul(loadAs(t, X, xAt), loadAs(t, W, wAt)),
+    term: (xAt, wAt, m) => mul(loadAs(t, X, xAt), weight(wAt, m)),
     finish: (acc) => activate(act, acc),
   });
 }
@@ -171,8 +180,8 @@ export function bandRows(K: number, Mg: number, out: number[]): number | undefin
  * float32 through gemm: per (n, group), Y_g (Mg × outS) = W_g (Mg × Cg·kprod) · col + B_g, where col
  * is X itself for 1×1 stride-1 unpadded kernels and an im2col scratch matrix otherwise: whole, or per
  * band of output rows (`bandRows`), each band its own gemm over that band's output columns. Each output
- * element sums the same products in the same order either way. With `int8Scales`, W is int8 with one
- * scale per output channel and the gemms are int8 ones (GemmStmt.int8; kiln.Int8Conv).
+ * element sums the same products in the same order either way. With `int8`, W is int8 with one
+ * scale per output channel (`scales`) and the gemms are int8 ones (GemmStmt.int8; kiln.Int8Conv).
  */
 export function gemmLowering(
   g: ConvGeometry,
@@ -182,7 +191,7 @@ export function gemmLowering(
   Y: BufRef,
   io: LowerIO,
   act: Activation | undefined,
-  int8Scales?: BufRef,
+  int8?: { scales: BufRef; unsigned: boolean },
 ): Stmt[] {
   const { N, C, M, group, inSpatial, window: w } = g;
   const [Cg, Mg] = [C / group, M / group];
@@ -203,7 +212,7 @@ export function gemmLowering(
   const product = (b: MatView, c: MatView, cols: number) => {
     const s = gemm(Mg, cols, K, a, b, c, { bias });
     if (act) s.act = act;
-    if (int8Scales) s.int8 = { scales: view(int8Scales, mul(gi, i32(Mg)), 1, 0) };
+    if (int8) s.int8 = { scales: view(int8.scales, mul(gi, i32(Mg)), 1, 0), unsigned: int8.unsigned };
     return s;
   };
   if (pointwise) {

@@ -8,7 +8,7 @@
  * interior is one loop whose store is act(bias + Σ_kh Σ_kw X·w), four columns per f32x4.
  */
 import type { Activation, BufRef, Expr, Stmt } from '../../kernels/ir.js';
-import { add, f32, i32, load, local, loop, mul, v } from '../../kernels/build.js';
+import { add, cast, f32, i32, load, local, loop, mul, v } from '../../kernels/build.js';
 import type { ConvGeometry } from './conv-geometry.js';
 import { activate } from '../../kernels/rewrite/epilogue.js';
 import { windowPlane2d, windowRunsFit } from './window-runs.js';
@@ -26,7 +26,9 @@ export function depthwiseFits(g: ConvGeometry, dtype: string): boolean {
 
 /**
  * Y[n, m] = act(B[m] + Σ X[n, m / Mg] ⋆ W[m]) for a depthwise conv, `act` fused into the store.
- * Each output is bias + Σ_kh (Σ_kw x·w), summed in that order on every path.
+ * Each output is bias + Σ_kh (Σ_kw x·w), summed in that order on every path. With `int8Scales`, W is
+ * int8 with one scale per output channel (kiln.Int8Conv): each weight is restored, q · scale, as it is
+ * read into its local, the same float32 value a DequantizeLinear would make.
  */
 export function depthwiseLoops(
   g: ConvGeometry,
@@ -35,6 +37,7 @@ export function depthwiseLoops(
   B: BufRef | undefined,
   Y: BufRef,
   act: Activation | undefined,
+  int8Scales?: BufRef,
 ): Stmt[] {
   const { N, C, M, window: win } = g;
   const Mg = M / C;
@@ -55,7 +58,8 @@ export function depthwiseLoops(
     for (let kh = 0; kh < KH; kh++)
       for (let kw = 0; kw < KW; kw++) {
         const at = add(mul(m(run), i32(KH * KW)), i32(kh * KW + kw));
-        locals.push(local(weight(run, kh, kw), 'f32', load(W, at)));
+        const w = int8Scales ? mul(cast('f32', load(W, at)), load(int8Scales, m(run))) : load(W, at);
+        locals.push(local(weight(run, kh, kw), 'f32', w));
       }
     if (B) locals.push(local(`bias${run}`, 'f32', load(B, m(run))));
     return locals;

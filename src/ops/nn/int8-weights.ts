@@ -6,7 +6,10 @@
  *     W int8 [N, K] (B transposed: each output column's weights contiguous in k), scales float32 [N],
  *     C broadcast to [rows, N] like Gemm's; Y [..., N]. Attributes alpha, beta (default 1).
  *   kiln.Int8Conv(X, W, scales[, B]): Conv's attributes and shapes with W int8 and one scale per output
- *     channel, through im2col and the int8 gemm (not for depthwise convs).
+ *     channel, through im2col and the int8 gemm; a depthwise conv as float32 loops that restore each
+ *     weight as they read it (depthwise.ts, or one output at a time where those do not fit).
+ * Both take `nonnegative` (int, default 0): 1 where A / X is never negative (a Relu's output, say), so
+ * the gemm quantizes it to 0..255 (Int8Weights.unsigned).
  */
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
@@ -14,11 +17,12 @@ import type { Kernel, MatView } from '../../kernels/ir.js';
 import { i32 } from '../../kernels/build.js';
 import { FUSED_DOMAIN } from '../fused.js';
 import { fusedActivation } from '../fused-activation.js';
-import { attrFloat, registerOp, type OpContext, type OpDef } from '../registry.js';
+import { attrFloat, attrInt, registerOp, type OpContext, type OpDef } from '../registry.js';
 import { fail, fmtShape, optionalInput, requireMinRank, requireShape, typedInput } from './common.js';
 import { gemm, view } from './gemm-helpers.js';
 import { biasStrides } from './gemm.js';
-import { gemmLowering, geometry } from './conv.js';
+import { directLoops, gemmLowering, geometry } from './conv.js';
+import { depthwiseFits, depthwiseLoops } from './depthwise.js';
 
 function matmulShape(ctx: OpContext): { rows: number; K: number; N: number; out: number[] } {
   const a = typedInput(ctx, 0, 'A', ['float32']);
@@ -55,10 +59,12 @@ const int8MatMul: OpDef = {
       beta,
       bias,
     });
-    s.int8 = { scales: view(scales!, i32(0), 0, 1) };
+    s.int8 = { scales: view(scales!, i32(0), 0, 1), unsigned: nonnegative(ctx) };
     return [{ name: ctx.node.name, body: [s] }];
   },
 };
+
+const nonnegative = (ctx: OpContext): boolean => attrInt(ctx.node, 'nonnegative', 0) === 1;
 
 /** Conv's geometry checks read W as Conv's float32 weight; its int8 dtype is checked here. */
 function convGeometry(ctx: OpContext) {
@@ -68,7 +74,6 @@ function convGeometry(ctx: OpContext) {
     inputs: ctx.inputs.map((t, i) => (i === 1 ? { ...w, dtype: 'float32' } : t)),
   });
   requireShape(ctx, typedInput(ctx, 2, 'scales', ['float32']), [g.M], 'scales');
-  if (g.C === g.group) fail(ctx, 'depthwise convolutions have no int8 kernel');
   return g;
 }
 
@@ -84,7 +89,12 @@ const int8Conv: OpDef = {
     const Y = io.outputs[0];
     if (Y.length === 0) return [];
     const act = fusedActivation(ctx.node);
-    return [{ name: ctx.node.name, body: gemmLowering(g, X!, W!, B, Y, io, act, scales!) }];
+    if (g.C === g.group) {
+      const loops = depthwiseFits(g, 'float32') ? depthwiseLoops : directLoops;
+      return [{ name: ctx.node.name, body: loops(g, X!, W!, B, Y, act, scales!) }];
+    }
+    const int8 = { scales: scales!, unsigned: nonnegative(ctx) };
+    return [{ name: ctx.node.name, body: gemmLowering(g, X!, W!, B, Y, io, act, int8) }];
   },
   fusesActivation: true,
 };
