@@ -61,6 +61,13 @@ export interface LoadOptions {
    */
   imports?: WebAssembly.Imports;
   /**
+   * wasm backend: compiles a module's bytes (after their hash is checked); default `WebAssembly.compile`.
+   * On Node, `compileWithEagerTierUp` (src/serve/v8-tiers.ts) has V8 optimize every function in the
+   * background from load on, which `kiln serve` and the Lambda handler use. Not called for a module
+   * passed in already compiled.
+   */
+  compileWasm?: (bytes: Uint8Array<ArrayBuffer>) => WebAssembly.Module | Promise<WebAssembly.Module>;
+  /**
    * wasm backend: before resolving, run the model on zero inputs until the engine runs its optimized
    * code (V8 starts wasm in a baseline tier: a small model's first run can take 5–20× its steady time),
    * for this many ms (true: 100; at least one run, at most 32). Makes the first real run fast at the cost of load time;
