@@ -5,8 +5,9 @@
 import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { Manifest, TensorSignature } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementBytes, elementCount, type NumericDType } from '../bundle/elements.js';
-import { dimsBlockWords, dimValue } from '../bundle/shape-dims.js';
-import type { LoadOptions, Tensor, WasmVariant } from './types.js';
+import { dimsBlockWords, dimValue, upperBounds } from '../bundle/shape-dims.js';
+import type { Feed, LoadOptions, Tensor, WasmVariant } from './types.js';
+import { feedBytes } from './feeds.js';
 import { estimatedRunMs, warmUp } from './warmup.js';
 
 /** What of LoadOptions the wasm backend takes when it compiles and instantiates a module. */
@@ -110,18 +111,26 @@ export class WasmInstance {
   }
 
   /**
-   * Runs on zero inputs, through the same path as a request (inputs copied in, outputs copied out), for
-   * `budgetMs` (see warmup.ts). Best effort: a model that traps on zeros ends its warm-up there, and its
-   * real runs report their own errors.
+   * Runs zero inputs through the same path as a request (feeds checked and copied in, the run, outputs
+   * copied out, so V8 has compiled that JavaScript too), for `budgetMs` (see warmup.ts). Best effort: a
+   * model that traps on zeros ends its warm-up there, and its real runs report their own errors.
    */
   warmUp(budgetMs: number): void {
-    const zeros = this.manifest.inputs.map((sig) => new Uint8Array(sig.byteLength));
-    // the symbols at their upper bounds: every loop of the model runs
-    const symbols = Object.fromEntries((this.manifest.dims?.symbols ?? []).map((s) => [s.name, s.max]));
+    const { name } = this.manifest.model;
+    // at the upper bounds of run-time dims: every loop of the model runs
+    const zeros: Record<string, Feed> = Object.fromEntries(
+      this.manifest.inputs.map((sig) => {
+        const dims = upperBounds(sig.shape);
+        const data = new ELEMENT_ARRAY[sig.dtype as NumericDType](elementCount(dims));
+        return [sig.name, { dtype: sig.dtype as NumericDType, dims, data }];
+      }),
+    );
+    const request = () => {
+      const { bytes, symbols } = feedBytes(name, this.manifest.inputs, zeros);
+      this.run(bytes, symbols);
+    };
     try {
-      warmUp(() => void this.run(zeros, symbols), budgetMs, {
-        estimatedRunMs: estimatedRunMs(this.manifest.kernels),
-      });
+      warmUp(request, budgetMs, { estimatedRunMs: estimatedRunMs(this.manifest.kernels) });
     } catch (err) {
       if (!(err instanceof Error && err.cause instanceof WebAssembly.RuntimeError)) throw err;
     }
