@@ -6,7 +6,8 @@
  *
  *   node cold-start.mjs ENGINE MODEL.onnx BUNDLE_DIR INPUTS_JSON [warmup]
  *
- * `warmup` (Kiln engines): load with warm-up at load, as `kiln serve` does (src/runtime/warmup.ts).
+ * `warmup` (Kiln engines): load as `kiln serve` and the Lambda handler do: optimized code compiled up
+ * front, warm-up at load (src/serve/v8-tiers.ts, src/runtime/warmup.ts).
  */
 import { benchFeeds, type BenchInput } from './feeds.js';
 import { importEngine, openEngine, type EngineId } from './engines.js';

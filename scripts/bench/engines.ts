@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadModel } from '../../src/runtime/index.js';
+import { NODE_SERVING_LOAD } from '../../src/serve/v8-tiers.js';
 import type { Feed } from '../../src/runtime/types.js';
 import type { TypedArray } from '../../src/ir/dtype.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
@@ -59,7 +60,7 @@ export async function importEngine(engine: EngineId): Promise<void> {
   if (engine === 'ort-node') await (ortNode ??= import('onnxruntime-node'));
 }
 
-/** Load `engine` on the model; resolves once it can run (what the `load` figures time). `warmup`: Kiln's warm-up at load. */
+/** Load `engine` on the model; resolves once it can run (what the `load` figures time). `warmup`: Kiln loaded as it serves (NODE_SERVING_LOAD). */
 export async function openEngine(
   engine: EngineId,
   source: EngineSource,
@@ -68,7 +69,12 @@ export async function openEngine(
 ): Promise<OpenedEngine> {
   if (engine === 'kiln' || engine === 'kiln-relaxed') {
     const variant = engine === 'kiln' ? 'simd128' : 'relaxed';
-    const model = await loadModel(source.bundle, { backend: 'wasm', variant, warmup: options.warmup });
+    // `warmup`: loaded as `kiln serve` and the Lambda handler load it
+    const model = await loadModel(source.bundle, {
+      backend: 'wasm',
+      variant,
+      ...(options.warmup && NODE_SERVING_LOAD),
+    });
     const feed = feeds as Record<string, Feed>;
     return {
       run: () => model.run(feed),

@@ -6,7 +6,7 @@
  * profiler and `npm run bench` quote achieved GFLOP/s as a share of this.
  */
 import binaryen from 'binaryen';
-import { withoutLiftoff } from './v8-tiers.js';
+import { compileOptimized } from '../serve/v8-tiers.js';
 
 const ACCUMULATORS = 12;
 /** loop trips per call; each trip is ACCUMULATORS × 4 lanes × 2 flops */
@@ -37,7 +37,7 @@ function probeModule(relaxed: boolean): WebAssembly.Module | undefined {
     mod.setFeatures(binaryen.Features.SIMD128 | (relaxed ? binaryen.Features.RelaxedSIMD : 0));
     const bytes = new Uint8Array(mod.emitBinary());
     if (!WebAssembly.validate(bytes)) return undefined;
-    return withoutLiftoff(() => new WebAssembly.Module(bytes));
+    return compileOptimized(bytes);
   } finally {
     mod.dispose();
   }

@@ -5,7 +5,7 @@ import { LoadedModel } from './model.js';
 import { resolveSource } from './source.js';
 import { hasRelaxedSimd } from './relaxed-simd.js';
 import type { Backend, BundleSource, LoadOptions, Model, WasmVariant } from './types.js';
-import { WasmInstance } from './wasm-backend.js';
+import { WasmInstance, type WasmLoadOptions } from './wasm-backend.js';
 import type { GpuLike } from './webgpu-types.js';
 
 const BACKENDS: readonly Backend[] = ['auto', 'wasm', 'webgpu'];
@@ -34,7 +34,7 @@ export async function loadModel(source: BundleSource, options: LoadOptions = {})
     backend === 'auto' ? (options.gpu && manifest.targets.includes('webgpu') ? 'webgpu' : 'wasm') : backend;
   requireTarget(files, chosen);
   if (chosen === 'wasm') {
-    const { instance, running } = await wasmInstance(files, variant, options.imports);
+    const { instance, running } = await wasmInstance(files, variant, options);
     if (warmup) instance.warmUp(warmup === true ? DEFAULT_WARMUP_MS : warmup);
     return new LoadedModel(manifest, 'wasm', instance, running, files.tokenizer);
   }
@@ -58,10 +58,10 @@ export async function loadModel(source: BundleSource, options: LoadOptions = {})
 async function wasmInstance(
   files: LoadedBundleFiles,
   variant: WasmVariant | 'auto',
-  imports: WebAssembly.Imports | undefined,
+  options: WasmLoadOptions,
 ): Promise<{ instance: WasmInstance; running: WasmVariant }> {
   const plain = async () => ({
-    instance: await WasmInstance.create(files, 'simd128', imports),
+    instance: await WasmInstance.create(files, 'simd128', options),
     running: 'simd128' as const,
   });
   if (variant === 'simd128') return plain();
@@ -71,7 +71,7 @@ async function wasmInstance(
   if (variant === 'auto') {
     if (relaxedWasm === undefined || !runnable) return plain();
     try {
-      return { instance: await WasmInstance.create(files, 'relaxed', imports), running: 'relaxed' };
+      return { instance: await WasmInstance.create(files, 'relaxed', options), running: 'relaxed' };
     } catch {
       return plain();
     }
@@ -90,7 +90,7 @@ async function wasmInstance(
       `${where}: variant 'relaxed' needs relaxed SIMD, which this WebAssembly engine lacks (Node 20: run with --experimental-wasm-relaxed-simd; Node 22, Chrome 114 and Firefox 145 have it)`,
     );
   try {
-    return { instance: await WasmInstance.create(files, 'relaxed', imports), running: 'relaxed' };
+    return { instance: await WasmInstance.create(files, 'relaxed', options), running: 'relaxed' };
   } catch (err) {
     throw new Error(`${where}: ${manifest.wasm.relaxed.file} failed to load: ${(err as Error).message}`, {
       cause: err,

@@ -61,10 +61,18 @@ export interface LoadOptions {
    */
   imports?: WebAssembly.Imports;
   /**
-   * wasm backend: before resolving, run the model on zero inputs until the engine runs its optimized
-   * code (V8 starts wasm in a baseline tier: a small model's first run can take 5–20× its steady time),
-   * for this many ms (true: 100; at least one run, at most 32). Makes the first real run fast at the cost of load time;
-   * `kiln serve` does it. Off by default.
+   * wasm backend: compiles a module's bytes (after their hash is checked); default `WebAssembly.compile`,
+   * with which V8 starts every function in its baseline tier. Node hosts pass `compileOptimized`
+   * (src/serve/v8-tiers.ts: all of the module by TurboFan at load), as `kiln serve` and the Lambda handler
+   * do. Not called for a module passed in already compiled.
+   */
+  compileWasm?: (bytes: Uint8Array<ArrayBuffer>) => WebAssembly.Module | Promise<WebAssembly.Module>;
+  /**
+   * wasm backend: before resolving, run the model on zero inputs, as a request runs, for this many ms
+   * (true: 100; at least one run, at most 32), so the first real run does not pay the one-off costs
+   * (V8's baseline tier: a small model's first run can take 5–20× its steady time). Skipped for a model
+   * whose one run is estimated from its flops to take longer than that (its first run tiers itself up:
+   * src/runtime/warmup.ts). `kiln serve` does it. Off by default.
    */
   warmup?: boolean | number;
 }

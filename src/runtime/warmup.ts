@@ -14,17 +14,37 @@
 /** Most warm-up runs, whatever the clock says (a Worker's clock does not advance during compute). */
 export const MAX_WARMUP_RUNS = 32;
 
+/**
+ * The speed a run is estimated at from its flops: the low end of what Kiln's optimized code reaches on
+ * one core (25–47 GFLOP/s on the bench models, README "Performance"), so the estimate errs long.
+ */
+export const ESTIMATE_GFLOPS = 20;
+
 export interface WarmupResult {
   runs: number;
   ms: number;
 }
 
-/** Call `run` until `budgetMs` is spent or MAX_WARMUP_RUNS runs are done; at least once. */
+/** A run's estimated time in ms from the flops the manifest's kernel table counts (0 without one). */
+export function estimatedRunMs(kernels: readonly { flops: number }[] | undefined): number {
+  const flops = (kernels ?? []).reduce((sum, k) => sum + k.flops, 0);
+  return flops / (ESTIMATE_GFLOPS * 1e6);
+}
+
+/**
+ * Call `run` until `budgetMs` is spent or MAX_WARMUP_RUNS runs are done, at least once; not at all when
+ * one run is estimated to take longer than the whole budget (`estimatedRunMs`). Such a model's kernels
+ * are split into chunks called many times per run (src/codegen/wasm/chunks.ts), so its first run tiers
+ * itself up, and a host that compiles optimized code up front (src/serve/v8-tiers.ts) has nothing left to
+ * warm but a few ms of one-off costs, which a long run dwarfs: a warm-up run would only double the cold
+ * start.
+ */
 export function warmUp(
   run: () => void,
   budgetMs: number,
-  now: () => number = () => performance.now(),
+  { now = () => performance.now(), estimatedRunMs = 0 }: { now?: () => number; estimatedRunMs?: number } = {},
 ): WarmupResult {
+  if (estimatedRunMs > budgetMs) return { runs: 0, ms: 0 };
   const start = now();
   for (let runs = 1; ; runs++) {
     run();

@@ -5,9 +5,13 @@
 import type { LoadedBundleFiles } from '../bundle/files.js';
 import type { DimsBlock, Manifest, TensorSignature } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementBytes, elementCount, type NumericDType } from '../bundle/elements.js';
-import { computedSymbols, dimsBlockWords, dimValue } from '../bundle/shape-dims.js';
-import type { Tensor, WasmVariant } from './types.js';
-import { warmUp } from './warmup.js';
+import { computedSymbols, dimsBlockWords, dimValue, upperBounds } from '../bundle/shape-dims.js';
+import type { Feed, LoadOptions, Tensor, WasmVariant } from './types.js';
+import { feedBytes } from './feeds.js';
+import { estimatedRunMs, warmUp } from './warmup.js';
+
+/** What of LoadOptions the wasm backend takes when it compiles and instantiates a module. */
+export type WasmLoadOptions = Pick<LoadOptions, 'imports' | 'compileWasm'>;
 
 const WASM_PAGE = 65536;
 
@@ -24,6 +28,19 @@ function growMemory(where: string, file: string, memory: WebAssembly.Memory, tot
   }
 }
 
+/** The page size of the OS's virtual memory on the hosts Kiln runs on (x86-64, arm64 Linux). */
+const OS_PAGE = 4096;
+
+/**
+ * Write each page of `bytes` once (the byte already there), so that the OS maps the pages now, at load,
+ * and not in the first run: a fresh wasm memory is reserved but not backed, and its first write to
+ * each page faults (the arena of a 640² detector: ~7,700 faults, tens of ms, in what would be the
+ * first request).
+ */
+function touchPages(bytes: Uint8Array): void {
+  for (let i = 0; i < bytes.length; i += OS_PAGE) bytes[i] = bytes[i];
+}
+
 export class WasmInstance {
   private constructor(
     private readonly manifest: Manifest,
@@ -34,12 +51,12 @@ export class WasmInstance {
   /**
    * Instantiate the variant's module, copy weights.bin into memory and call init() once. 'relaxed' needs
    * `files.relaxedWasm`. Kiln's modules take no imports; `imports` serves an instrumented build (the
-   * profiler's), which must find all it imports there.
+   * profiler's), which must find all it imports there. `compileWasm`: see LoadOptions.
    */
   static async create(
     files: LoadedBundleFiles,
     variant: WasmVariant = 'simd128',
-    imports: WebAssembly.Imports = {},
+    { imports = {}, compileWasm = WebAssembly.compile }: WasmLoadOptions = {},
   ): Promise<WasmInstance> {
     const { manifest } = files;
     const where = `model "${manifest.model.name}"`;
@@ -49,7 +66,7 @@ export class WasmInstance {
         : [files.wasm, manifest.wasm.file];
     if (wasm === undefined) throw new Error(`${where}: ${file} was not passed in`);
     const module =
-      wasm instanceof WebAssembly.Module ? wasm : await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
+      wasm instanceof WebAssembly.Module ? wasm : await compileWasm(wasm as Uint8Array<ArrayBuffer>);
     const unmet = WebAssembly.Module.imports(module).filter((i) => imports[i.module]?.[i.name] === undefined);
     if (unmet.length > 0)
       throw new Error(
@@ -68,6 +85,7 @@ export class WasmInstance {
     if (missing > 0) growMemory(where, file, memory, manifest.memory.totalBytes);
     new Uint8Array(memory.buffer, manifest.memory.weightsOffset, files.weights.byteLength).set(files.weights);
     callEntry(where, names.init, init as () => void);
+    touchPages(new Uint8Array(memory.buffer, 0, manifest.memory.totalBytes));
     return new WasmInstance(manifest, memory, run as () => void);
   }
 
@@ -97,21 +115,28 @@ export class WasmInstance {
   }
 
   /**
-   * Runs on zero inputs until V8 runs the model's optimized code (see warmup.ts). Best effort: a model
-   * that traps on zeros ends its warm-up there, and its real runs report their own errors.
+   * Runs zero inputs through the same path as a request (feeds checked and copied in, the run, outputs
+   * copied out, so V8 has compiled that JavaScript too), for `budgetMs` (see warmup.ts). Best effort: a
+   * model that traps on zeros ends its warm-up there, and its real runs report their own errors.
    */
   warmUp(budgetMs: number): void {
-    for (const sig of this.manifest.inputs) this.bytesAt(sig).fill(0);
-    // the symbols at their upper bounds: every loop of the model runs (a computed size stays as init() left it)
-    const dimsBlock = this.manifest.dims;
-    if (dimsBlock) {
-      const words = this.dimsWords(dimsBlock);
-      dimsBlock.symbols.forEach((s, i) => s.computedBy === undefined && (words[i] = s.max));
-    }
+    const { name } = this.manifest.model;
+    // at the upper bounds of run-time dims: every loop of the model runs
+    const zeros: Record<string, Feed> = Object.fromEntries(
+      this.manifest.inputs.map((sig) => {
+        const dims = upperBounds(sig.shape);
+        const data = new ELEMENT_ARRAY[sig.dtype as NumericDType](elementCount(dims));
+        return [sig.name, { dtype: sig.dtype as NumericDType, dims, data }];
+      }),
+    );
+    const request = () => {
+      const { bytes, symbols } = feedBytes(name, this.manifest.inputs, zeros);
+      this.run(bytes, symbols);
+    };
     try {
-      warmUp(this.runEntry, budgetMs);
+      warmUp(request, budgetMs, { estimatedRunMs: estimatedRunMs(this.manifest.kernels) });
     } catch (err) {
-      if (!(err instanceof WebAssembly.RuntimeError)) throw err;
+      if (!(err instanceof Error && err.cause instanceof WebAssembly.RuntimeError)) throw err;
     }
   }
 

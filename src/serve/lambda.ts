@@ -6,6 +6,7 @@ import { handle } from 'hono/aws-lambda';
 import { loadModel } from '../runtime/index.js';
 import { createApp, type AppOptions } from './app.js';
 import { optionsFromEnv } from './env.js';
+import { NODE_SERVING_LOAD } from './v8-tiers.js';
 
 export type LambdaHandler = ReturnType<typeof handle>;
 
@@ -28,8 +29,8 @@ export async function packagedHandler(moduleUrl: string, bundles: PackagedBundle
   const models = await Promise.all(
     bundles.map(async ({ name, folder }) => ({
       name,
-      // warmed up during the function's init, so the first invocation runs optimized code
-      model: await loadModel(new URL(`${folder}/`, moduleUrl), { warmup: true }),
+      // optimized and warmed up during the function's init, so the first invocation runs optimized code
+      model: await loadModel(new URL(`${folder}/`, moduleUrl), NODE_SERVING_LOAD),
     })),
   );
   return createLambdaHandler({ models, ...optionsFromEnv(process.env) });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_WARMUP_RUNS, warmUp } from '../../src/runtime/warmup.js';
+import { ESTIMATE_GFLOPS, MAX_WARMUP_RUNS, estimatedRunMs, warmUp } from '../../src/runtime/warmup.js';
 import { loadModel } from '../../src/runtime/index.js';
 import { buildFixtureBundle, expectedY, fixtureFeeds } from './fixture.js';
 
@@ -13,19 +13,31 @@ function scripted(durations: number[]) {
 describe('warmUp', () => {
   it('runs until the budget is spent, at least once', () => {
     const small = scripted([14, 6, 2.5, 2, 1.5, 1.2, 1]);
-    expect(warmUp(small.run, 21, small.now)).toEqual({ runs: 3, ms: 22.5 });
+    expect(warmUp(small.run, 21, { now: small.now })).toEqual({ runs: 3, ms: 22.5 });
     const once = scripted([400]);
-    expect(warmUp(once.run, 100, once.now).runs).toBe(1);
+    expect(warmUp(once.run, 100, { now: once.now }).runs).toBe(1);
   });
   it('stops after MAX_WARMUP_RUNS when the clock does not advance (a Worker during compute)', () => {
     let calls = 0;
-    const result = warmUp(
-      () => void calls++,
-      250,
-      () => 0,
-    );
+    const result = warmUp(() => void calls++, 250, { now: () => 0 });
     expect(result.runs).toBe(MAX_WARMUP_RUNS);
     expect(calls).toBe(MAX_WARMUP_RUNS);
+  });
+  it('does not run a model whose one run is estimated to take longer than the whole budget', () => {
+    const long = scripted([900, 300]);
+    let calls = 0;
+    const counted = () => void (calls++, long.run());
+    expect(warmUp(counted, 100, { now: long.now, estimatedRunMs: 145 })).toEqual({ runs: 0, ms: 0 });
+    expect(calls).toBe(0);
+    // within the budget it warms up as before, however wrong the estimate
+    expect(warmUp(counted, 100, { now: long.now, estimatedRunMs: 99 })).toEqual({ runs: 1, ms: 900 });
+  });
+  it("estimates a run from the kernel table's flops (none: 0, so an old bundle warms up as before)", () => {
+    const gflop = 1e9;
+    expect(estimatedRunMs([{ flops: 2 * gflop }, { flops: 0.9 * gflop }])).toBeCloseTo(
+      (2.9 / ESTIMATE_GFLOPS) * 1e3,
+    );
+    expect(estimatedRunMs(undefined)).toBe(0);
   });
 });
 

@@ -8,7 +8,7 @@
  * in the baseline tier and optimizes in a background thread, which on a busy machine takes many
  * seconds, so a profile would time a changing mix of tiers. `kiln bench`'s own timings keep the default.
  */
-import { withoutLiftoff } from '../v8-tiers.js';
+import { compileOptimized } from '../../serve/v8-tiers.js';
 import type { BundleFiles } from '../../bundle/files.js';
 import type { KernelInfo, Manifest } from '../../bundle/manifest.js';
 import { loadModel, type Feed, type Tensor } from '../../runtime/index.js';
@@ -83,8 +83,8 @@ export async function timeKernels(
       },
     },
   };
-  const [plainModule, profiledModule] = withoutLiftoff(() =>
-    [files.wasm, instrumented.bytes].map((bytes) => new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>)),
+  const [plainModule, profiledModule] = [files.wasm, instrumented.bytes].map((bytes) =>
+    compileOptimized(bytes as Uint8Array<ArrayBuffer>),
   );
   const plain = await loadModel(
     { manifest, wasm: plainModule, weights: files.weights },
