@@ -35,7 +35,7 @@ export async function kernelAsModel(
   }
   const [{ loadKernelFile }, { kernelModel }] = await Promise.all([
     import('../kernel-lang/load.js'),
-    import('../kernel-lang/graph.js'),
+    import('../compiler/kernel-model.js'),
   ]);
   const kernels = await loadKernelFile(file);
   const found = kernels.find((k) => k.exportName === name) ?? kernels.find((k) => k.def.op === name);

@@ -35,7 +35,7 @@ import { sha256Hex } from '../bundle/hash.js';
 import { RELAXED_WASM_FILE, WASM_FILE, WGSL_FILE, type BundleFiles } from '../bundle/files.js';
 import type { CompileOptions } from './options.js';
 import { printable } from '../text/printable.js';
-import { registerKernels } from '../kernel-lang/custom-op.js';
+import { registerKernels } from './custom-ops.js';
 import '../ops/index.js';
 
 export const COMPILER_VERSION = 'kiln 0.1.0';

@@ -11,6 +11,12 @@ export {
   type KernelSpec,
   type TensorInfo,
 } from './kernel.js';
+export {
+  elementwise,
+  elementwiseReference,
+  type ElementwiseDef,
+  type ElementwiseSpec,
+} from './elementwise.js';
 export type { KernelContext, Local } from './context.js';
 export type { Tensor } from './tensor.js';
 export {

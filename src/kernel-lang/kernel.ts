@@ -37,7 +37,7 @@ export interface TensorInfo {
 }
 
 type Types = Record<string, ElementType>;
-type Attrs = Record<string, AttrDecl>;
+export type Attrs = Record<string, AttrDecl>;
 
 export interface KernelSpec<I extends Types, O extends Types, A extends Attrs> {
   /** the ONNX domain of nodes this kernel implements (default 'kiln.custom') */
@@ -131,10 +131,13 @@ export function isKernelDef(x: unknown): x is KernelDef {
 /** The storage dtype of an element type. */
 export const storageOf = (t: ElementType): DType => (t === 'f32' ? 'float32' : 'int32');
 
-const defError = (def: KernelDef, message: string) => new KernelTraceError(def.op, def.site, message);
+/** What names a kernel or an elementwise op in errors, and declares its attributes. */
+type Declared = Pick<KernelDef, 'op' | 'site' | 'attrs'>;
+
+const defError = (def: Declared, message: string) => new KernelTraceError(def.op, def.site, message);
 
 /** Attribute values: `given` checked against the declarations, defaults filled in. */
-export function bindAttrs(def: KernelDef, given: Record<string, number> = {}): Record<string, number> {
+export function bindAttrs(def: Declared, given: Record<string, number> = {}): Record<string, number> {
   for (const name of Object.keys(given))
     if (!def.attrs[name])
       throw defError(

@@ -16,7 +16,8 @@ import {
   v,
 } from '../../kernels/build.js';
 import { broadcastIndex, broadcastShapes } from '../broadcast.js';
-import { OpError, type LowerIO, type OpContext, type OpDef } from '../registry.js';
+import { traceElementwise, type ElementwiseDef } from '../../kernel-lang/elementwise.js';
+import { OpError, attrFloat, attrInt, type LowerIO, type OpContext, type OpDef } from '../registry.js';
 
 export const FLOATS: readonly DType[] = ['float16', 'float32', 'float64'];
 export const SIGNED_INTS: readonly DType[] = ['int8', 'int16', 'int32', 'int64'];
@@ -201,6 +202,32 @@ export function elementwiseOp(spec: ElementwiseSpec, sinceVersion = 1): OpDef {
     },
     elementwise: (ctx, values) => spec.compute(ctx, values, inferShape(ctx).dtype),
   };
+}
+
+/**
+ * The OpDef of an op written in the kernel language as a per-element expression: float inputs
+ * (float16, float32, float64) broadcast together; its attributes read from the node with their
+ * declared types and defaults.
+ */
+export function languageOp(def: ElementwiseDef, sinceVersion = 1): OpDef {
+  const attrsOf = (ctx: OpContext) =>
+    Object.fromEntries(
+      Object.entries(def.attrs).map(([name, decl]) => [
+        name,
+        decl.kind === 'float'
+          ? attrFloat(ctx.node, name, decl.default)
+          : attrInt(ctx.node, name, decl.default),
+      ]),
+    );
+  return elementwiseOp(
+    {
+      arity: def.inputs.length,
+      allowed: FLOATS,
+      check: (ctx) => void attrsOf(ctx),
+      compute: (ctx, values) => traceElementwise(def, values, attrsOf(ctx)),
+    },
+    sinceVersion,
+  );
 }
 
 /** Input i, required, any dtype. */

@@ -5,8 +5,8 @@
  */
 import { onnx } from '../frontend/onnx/proto.js';
 import { onnxFromDtype } from '../ir/dtype.js';
-import { bindAttrs, outputShapes, storageOf, type KernelDef } from './kernel.js';
-import type { ElementType } from './value.js';
+import { bindAttrs, outputShapes, storageOf, type KernelDef } from '../kernel-lang/kernel.js';
+import type { ElementType } from '../kernel-lang/value.js';
 
 const valueInfo = (name: string, t: ElementType, shape: readonly number[]) => ({
   name,

@@ -13,7 +13,7 @@ import {
   type OpContext,
   type OpDef,
 } from '../ops/registry.js';
-import { bindAttrs, outputShapes, storageOf, traceKernel, type KernelDef } from './kernel.js';
+import { bindAttrs, outputShapes, storageOf, traceKernel, type KernelDef } from '../kernel-lang/kernel.js';
 
 interface Bound {
   attrs: Record<string, number>;
