@@ -19,12 +19,14 @@ export async function loadKernels(files: readonly string[]): Promise<KernelDef[]
 
 /**
  * The kernel `name` (its export name or op) of `file` as a one-node model: the ONNX bytes the normal
- * compile path takes, and the kernel that implements the node. Every input needs a --shape.
+ * compile path takes, and the kernel that implements the node. Every input needs a --shape; `attrs`
+ * (--attr) set attributes, the others take their defaults.
  */
 export async function kernelAsModel(
   file: string,
   name: string,
   given: Record<string, ShapeArg[]>,
+  attrs: Record<string, number>,
   usage: string,
 ): Promise<{ bytes: Uint8Array; kernel: KernelDef }> {
   const shapes: Record<string, number[]> = {};
@@ -57,5 +59,5 @@ export async function kernelAsModel(
       `--shape ${unknown.join(', ')}: kernel ${name} has no such input (inputs: ${inputs.join(', ')})`,
       usage,
     );
-  return { bytes: kernelModel(found.def, shapes, name), kernel: found.def };
+  return { bytes: kernelModel(found.def, shapes, name, attrs), kernel: found.def };
 }
