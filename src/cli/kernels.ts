@@ -5,6 +5,7 @@
  */
 import type { KernelDef } from '../kernel-lang/kernel.js';
 import type { ShapeArg } from '../compiler/options.js';
+import { parseNumberList } from './args.js';
 import { UsageError } from './errors.js';
 
 /** Whether a compile's positional argument is a kernel file rather than an ONNX model. */
@@ -26,7 +27,7 @@ export async function kernelAsModel(
   file: string,
   name: string,
   given: Record<string, ShapeArg[]>,
-  attrs: Record<string, number>,
+  attrs: Record<string, string>,
   usage: string,
 ): Promise<{ bytes: Uint8Array; kernel: KernelDef }> {
   const shapes: Record<string, number[]> = {};
@@ -59,5 +60,15 @@ export async function kernelAsModel(
       `--shape ${unknown.join(', ')}: kernel ${name} has no such input (inputs: ${inputs.join(', ')})`,
       usage,
     );
-  return { bytes: kernelModel(found.def, shapes, name, attrs), kernel: found.def };
+  // a string attribute takes the text; any other a number (an undeclared name is refused by the kernel)
+  const values = Object.fromEntries(
+    Object.entries(attrs).map(([attr, text]) => {
+      if (found.def.attrs[attr]?.kind === 'string') return [attr, text];
+      const arg = `${attr}=${text}`;
+      const numbers = parseNumberList('--attr', arg, text, usage, false);
+      if (numbers.length !== 1) throw new UsageError(`--attr "${arg}": give one number`, usage);
+      return [attr, numbers[0]];
+    }),
+  );
+  return { bytes: kernelModel(found.def, shapes, name, values), kernel: found.def };
 }

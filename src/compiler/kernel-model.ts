@@ -5,7 +5,7 @@
  */
 import { onnx } from '../frontend/onnx/proto.js';
 import { onnxFromDtype } from '../ir/dtype.js';
-import { bindAttrs, outputShapes, storageOf, type KernelDef } from '../kernel-lang/kernel.js';
+import { bindAttrs, outputShapes, storageOf, type AttrValue, type KernelDef } from '../kernel-lang/kernel.js';
 import type { ElementType } from '../kernel-lang/value.js';
 
 const valueInfo = (name: string, t: ElementType, shape: readonly number[]) => ({
@@ -23,7 +23,7 @@ export function kernelModel(
   def: KernelDef,
   shapes: Record<string, readonly number[]>,
   name: string,
-  given: Record<string, number> = {},
+  given: Record<string, AttrValue> = {},
 ): Uint8Array {
   const attrs = bindAttrs(def, given);
   const AttributeType = onnx.AttributeProto.AttributeType;
@@ -47,9 +47,11 @@ export function kernelModel(
           input: Object.keys(def.inputs),
           output: Object.keys(def.outputs),
           attribute: Object.entries(attrs).map(([attr, value]) =>
-            def.attrs[attr].kind === 'int'
-              ? { name: attr, type: AttributeType.INT, i: value }
-              : { name: attr, type: AttributeType.FLOAT, f: value },
+            typeof value === 'string'
+              ? { name: attr, type: AttributeType.STRING, s: new TextEncoder().encode(value) }
+              : def.attrs[attr].kind === 'int'
+                ? { name: attr, type: AttributeType.INT, i: value }
+                : { name: attr, type: AttributeType.FLOAT, f: value },
           ),
         },
       ],

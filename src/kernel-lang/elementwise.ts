@@ -6,7 +6,7 @@
  * tensors it meets — f32 for float16 and float32, f64 for float64 — and runs on numbers as the reference.
  */
 import type { Expr } from '../kernels/ir.js';
-import { bindAttrs, type AttrDecl, type Attrs } from './kernel.js';
+import { attrParam, bindAttrs, type AttrDecl, type AttrParam, type AttrValue, type Attrs } from './kernel.js';
 import { Scope } from './scope.js';
 import { KernelTraceError, userFrame, userSite } from './site.js';
 import { Value } from './value.js';
@@ -21,7 +21,7 @@ export interface ElementwiseSpec<I extends string, A extends Attrs> {
   inputs: readonly I[];
   attrs?: A;
   /** the output element from the input elements and the attributes (constants of the same type) */
-  fn(params: { readonly [K in I]: Value } & { readonly [K in keyof A]: Value }): Value;
+  fn(params: { readonly [K in I]: Value } & { readonly [K in keyof A]: AttrParam<A[K]> }): Value;
 }
 
 export interface ElementwiseDef {
@@ -30,7 +30,7 @@ export interface ElementwiseDef {
   readonly attrs: Readonly<Record<string, AttrDecl>>;
   /** where `elementwise()` was called, for errors */
   readonly site: string | undefined;
-  readonly fn: (params: Record<string, Value>) => Value;
+  readonly fn: (params: Record<string, Value | string>) => Value;
 }
 
 export function elementwise<I extends string, A extends Attrs = Record<never, AttrDecl>>(
@@ -61,16 +61,13 @@ function apply(
   scope: Scope,
   t: FloatType,
   input: (i: number) => Value,
-  attrValues: Record<string, number>,
+  attrValues: Record<string, AttrValue>,
 ): Value {
   const attrs = bindAttrs(def, attrValues);
-  const params: Record<string, Value> = {
+  const params: Record<string, Value | string> = {
     ...Object.fromEntries(def.inputs.map((name, i) => [name, input(i)])),
     ...Object.fromEntries(
-      Object.entries(attrs).map(([name, x]) => [
-        name,
-        def.attrs[name].kind === 'int' ? Value.constant(scope, 'i32', x) : Value.constant(scope, t, x),
-      ]),
+      Object.entries(attrs).map(([name, x]) => [name, attrParam(scope, def.attrs[name], x, t)]),
     ),
   };
   let y: unknown;
@@ -93,7 +90,7 @@ function apply(
 export function traceElementwise(
   def: ElementwiseDef,
   values: readonly Expr[],
-  attrs: Record<string, number> = {},
+  attrs: Record<string, AttrValue> = {},
 ): Expr {
   const t = values[0]?.t;
   if (values.length !== def.inputs.length || (t !== 'f32' && t !== 'f64') || values.some((x) => x.t !== t))
@@ -113,7 +110,7 @@ export function traceElementwise(
 export function elementwiseReference(
   def: ElementwiseDef,
   inputs: readonly number[],
-  attrs: Record<string, number> = {},
+  attrs: Record<string, AttrValue> = {},
   t: FloatType = 'f32',
 ): number {
   if (inputs.length !== def.inputs.length)

@@ -6,6 +6,7 @@ export {
   kernel,
   float,
   int,
+  string,
   runReference,
   type KernelDef,
   type KernelSpec,

@@ -89,6 +89,23 @@ describe('the float activations written in the kernel language', () => {
 });
 
 describe('elementwise()', () => {
+  it('gives fn a string attribute as a string to branch on at trace time; one outside oneOf is refused', () => {
+    const { Gelu } = activations;
+    const c = Math.sqrt(2 / Math.PI);
+    for (const x of [-2.5, -0.3, 0.7, 3]) {
+      const exact = elementwiseReference(Gelu, [x], {}, 'f64');
+      const approx = elementwiseReference(Gelu, [x], { approximate: 'tanh' }, 'f64');
+      expect(approx).toBeCloseTo(0.5 * x * (1 + Math.tanh(c * (x + 0.044715 * x ** 3))), 12);
+      expect(Math.abs(approx - exact)).toBeLessThan(1e-3);
+    }
+    expect(() => elementwiseReference(Gelu, [1], { approximate: 'fast' })).toThrow(
+      `attribute 'approximate' must be one of none, tanh, got "fast"`,
+    );
+    expect(() => elementwiseReference(Gelu, [1], { approximate: 1 })).toThrow(
+      `attribute 'approximate' is a string, got 1`,
+    );
+  });
+
   it('refuses an fn that returns no float of the inputs’ type, naming the op and where it was declared', () => {
     const Truncate = elementwise({ op: 'Truncate', inputs: ['x'], fn: ({ x }) => x.toI32() }); // bad-result
     const line = readFileSync(import.meta.filename, 'utf8')

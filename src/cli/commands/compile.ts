@@ -133,12 +133,7 @@ export const compileCommand: Command = {
     let bytes: Uint8Array;
     if (kernelName !== undefined) {
       const attrs = Object.fromEntries(
-        (values.attr ?? []).map((arg) => {
-          const [name, value] = splitAssignment('--attr', arg, usage);
-          const numbers = parseNumberList('--attr', arg, value, usage, false);
-          if (numbers.length !== 1) throw new UsageError(`--attr "${arg}": give one number`, usage);
-          return [name, numbers[0]];
-        }),
+        (values.attr ?? []).map((arg) => splitAssignment('--attr', arg, usage)),
       );
       const asModel = await kernelAsModel(modelPath, kernelName, options.shapes!, attrs, usage);
       bytes = asModel.bytes;

@@ -1,21 +1,13 @@
 /**
- * Activation functions: Relu, PRelu, Gelu, Shrink and Clip. The float activations (Elu, Sigmoid,
- * HardSwish...) are written in the kernel language: float-activation.ts.
+ * Activation functions: Relu, PRelu, Shrink and Clip. The float activations (Elu, Sigmoid, HardSwish,
+ * Gelu...) are written in the kernel language: float-activation.ts.
  */
 import type { DType } from '../../ir/dtype.js';
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
 import type { Expr, Kernel } from '../../kernels/ir.js';
 import { add, cast, cmp, mul, select, sub, un } from '../../kernels/build.js';
-import {
-  OpError,
-  attrFloat,
-  attrString,
-  registerOp,
-  type LowerIO,
-  type OpContext,
-  type OpDef,
-} from '../registry.js';
+import { OpError, attrFloat, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
 import {
   FLOATS,
   NUMERIC,
@@ -30,41 +22,11 @@ import {
 import { isFloatScalar, k, maxOf, minOf } from './scalar.js';
 
 const zero = (x: Expr) => k(x.t, 0);
-const one = (x: Expr) => k(x.t, 1);
 const isNegative = (x: Expr) => cmp('lt', x, zero(x));
 
 registerOp(
   'Relu',
   elementwiseOp({ arity: 1, allowed: SIGNED, compute: (_, [x]) => maxOf(x, zero(x), false) }),
-);
-
-registerOp(
-  'Gelu',
-  elementwiseOp(
-    {
-      arity: 1,
-      allowed: FLOATS,
-      check: (ctx) => {
-        const approximate = attrString(ctx.node, 'approximate', 'none');
-        if (approximate !== 'none' && approximate !== 'tanh')
-          throw new OpError(
-            ctx.node,
-            ctx.opset,
-            `attribute approximate must be "none" or "tanh", found "${approximate}"`,
-          );
-      },
-      compute: (ctx, [x]) => {
-        const half = mul(k(x.t, 0.5), x);
-        if (attrString(ctx.node, 'approximate', 'none') === 'tanh') {
-          const cube = mul(mul(x, x), x);
-          const inner = mul(k(x.t, Math.sqrt(2 / Math.PI)), add(x, mul(k(x.t, 0.044715), cube)));
-          return mul(half, add(one(x), un('tanh', inner)));
-        }
-        return mul(half, add(one(x), un('erf', mul(x, k(x.t, Math.SQRT1_2)))));
-      },
-    },
-    20,
-  ),
 );
 
 // Shrink accepts integer types too; the comparison and shift happen in floating point, then truncate back.

@@ -17,7 +17,9 @@ import {
 } from '../../kernels/build.js';
 import { broadcastIndex, broadcastShapes } from '../broadcast.js';
 import { traceElementwise, type ElementwiseDef } from '../../kernel-lang/elementwise.js';
-import { OpError, attrFloat, attrInt, type LowerIO, type OpContext, type OpDef } from '../registry.js';
+import { bindAttrs } from '../../kernel-lang/kernel.js';
+import { KernelTraceError } from '../../kernel-lang/site.js';
+import { OpError, declaredAttrs, type LowerIO, type OpContext, type OpDef } from '../registry.js';
 
 export const FLOATS: readonly DType[] = ['float16', 'float32', 'float64'];
 export const SIGNED_INTS: readonly DType[] = ['int8', 'int16', 'int32', 'int64'];
@@ -210,15 +212,15 @@ export function elementwiseOp(spec: ElementwiseSpec, sinceVersion = 1): OpDef {
  * declared types and defaults.
  */
 export function languageOp(def: ElementwiseDef, sinceVersion = 1): OpDef {
-  const attrsOf = (ctx: OpContext) =>
-    Object.fromEntries(
-      Object.entries(def.attrs).map(([name, decl]) => [
-        name,
-        decl.kind === 'float'
-          ? attrFloat(ctx.node, name, decl.default)
-          : attrInt(ctx.node, name, decl.default),
-      ]),
-    );
+  const attrsOf = (ctx: OpContext) => {
+    try {
+      return bindAttrs(def, declaredAttrs(ctx.node, def.attrs));
+    } catch (err) {
+      // the node is named; the declaration's file is Kiln's own
+      const message = err instanceof KernelTraceError ? err.detail : (err as Error).message;
+      throw new OpError(ctx.node, ctx.opset, message);
+    }
+  };
   return elementwiseOp(
     {
       arity: def.inputs.length,

@@ -4,8 +4,8 @@
  * and run on float16 (computed as f32), float32 and float64 like every built-in elementwise op.
  */
 import { elementwise } from '../../kernel-lang/elementwise.js';
-import { float } from '../../kernel-lang/kernel.js';
-import { abs, exp, log, max, min, select, sigmoid, tanh, type Value } from '../../kernel-lang/value.js';
+import { float, string } from '../../kernel-lang/kernel.js';
+import { abs, erf, exp, log, max, min, select, sigmoid, tanh, type Value } from '../../kernel-lang/value.js';
 import { registerOp } from '../registry.js';
 import { languageOp } from './common.js';
 
@@ -62,6 +62,21 @@ export const Softsign = elementwise({
 });
 export const Mish = elementwise({ op: 'Mish', inputs: ['x'], fn: ({ x }) => x.mul(tanh(softplus(x))) });
 
+/** x·Φ(x), Φ the normal CDF: exactly (erf) or by the tanh approximation */
+export const Gelu = elementwise({
+  op: 'Gelu',
+  inputs: ['x'],
+  attrs: { approximate: string('none', ['none', 'tanh']) },
+  fn: ({ x, approximate }) => {
+    const half = x.mul(0.5);
+    if (approximate === 'tanh') {
+      const inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2 / Math.PI));
+      return half.mul(tanh(inner).add(1));
+    }
+    return half.mul(erf(x.mul(Math.SQRT1_2)).add(1));
+  },
+});
+
 registerOp('LeakyRelu', languageOp(LeakyRelu));
 registerOp('ThresholdedRelu', languageOp(ThresholdedRelu, 10));
 registerOp('Elu', languageOp(Elu));
@@ -73,3 +88,4 @@ registerOp('HardSwish', languageOp(HardSwish, 14));
 registerOp('Softplus', languageOp(Softplus));
 registerOp('Softsign', languageOp(Softsign));
 registerOp('Mish', languageOp(Mish, 18));
+registerOp('Gelu', languageOp(Gelu, 20));

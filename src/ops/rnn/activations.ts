@@ -5,6 +5,7 @@
 import type { Expr } from '../../kernels/ir.js';
 import { add, cnst, max, min, mul, un } from '../../kernels/build.js';
 import { traceElementwise, type ElementwiseDef } from '../../kernel-lang/elementwise.js';
+import type { AttrDecl } from '../../kernel-lang/kernel.js';
 import { attrFloats, attrString, type OpContext } from '../registry.js';
 import { fail } from '../nn/common.js';
 import {
@@ -31,9 +32,10 @@ interface ActivationDef {
 /** An activation op written in the kernel language; its alpha and beta attributes are the lists'. */
 function languageActivation(def: ElementwiseDef): ActivationDef {
   const { alpha, beta } = def.attrs;
+  const numberDefault = (d?: AttrDecl) => (d?.kind === 'string' ? undefined : d?.default);
   return {
-    alpha: alpha?.default,
-    beta: beta?.default,
+    alpha: numberDefault(alpha),
+    beta: numberDefault(beta),
     make: (a, b) => (x) =>
       traceElementwise(def, [x], { ...(alpha && { alpha: a }), ...(beta && { beta: b }) }),
   };
