@@ -14,6 +14,8 @@
  * - Kiln's outputs checked against onnxruntime-node's before timing;
  * - what a million inferences of Kiln cost on Workers and on Lambda (src/deploy/cost.ts), at the CPU
  *   time per run counted over its steady-state blocks.
+ * - the kernel examples (scripts/bench/kernel-cases.ts): Kiln running the kernel bundle beside the
+ *   peers running the decomposition into built-in ops, and every engine running that decomposition.
  *
  * Ratios are Kiln ÷ peer: below 1 means Kiln is faster (or smaller). Tables go to stdout (Markdown),
  * progress to stderr. Kiln bundles are compiled in child processes with bin/kiln.js, and the SIMD peak is
@@ -33,6 +35,7 @@ import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
 import { ensureBenchModels } from './bench-models.js';
 import { benchFeeds, type BenchInput } from './bench/feeds.js';
+import { kernelBenchCases } from './bench/kernel-cases.js';
 import { ENGINE_IDS, ENGINE_LABELS, openEngine, type EngineId, type OpenedEngine } from './bench/engines.js';
 import { hasRelaxedSimd } from '../src/runtime/relaxed-simd.js';
 import { compareTensors } from './compare.js';
@@ -95,6 +98,8 @@ interface BenchCase {
   about: string;
   onnx: string;
   inputs: BenchInput[];
+  /** Kiln runs this kernel's bundle (the peers run `onnx`): scripts/bench/kernel-cases.ts */
+  kernel?: { file: string; name: string };
 }
 
 const image = (name: string, dims: number[]): BenchInput[] => [
@@ -153,6 +158,7 @@ function benchCases(filter: RegExp | undefined): BenchCase[] {
   const wanted = Object.keys(generated).filter((n) => !filter || filter.test(n));
   for (const [name, m] of Object.entries(ensureBenchModels(wanted, log)))
     cases.push({ name, about: generated[name], onnx: m.path, inputs: m.inputs });
+  cases.push(...kernelBenchCases(work));
   return cases.filter((c) => !filter || filter.test(c.name));
 }
 
@@ -307,7 +313,7 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
     [
       join(root, 'bin/kiln.js'),
       'compile',
-      c.onnx,
+      ...(c.kernel ? [c.kernel.file, '--kernel', c.kernel.name] : [c.onnx]),
       '-o',
       bundle,
       ...c.inputs.flatMap((i) => ['--shape', `${i.name}=${i.dims.join(',')}`]),
@@ -322,7 +328,10 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
   const onnxMb = fileMb(c.onnx);
   const size_mb = {
     kiln: fileMb(join(bundle, 'model.wasm')) + fileMb(join(bundle, 'weights.bin')),
-    'kiln-relaxed': fileMb(join(bundle, 'model.relaxed.wasm')) + fileMb(join(bundle, 'weights.bin')),
+    'kiln-relaxed':
+      fileMb(
+        join(bundle, existsSync(join(bundle, 'model.relaxed.wasm')) ? 'model.relaxed.wasm' : 'model.wasm'),
+      ) + fileMb(join(bundle, 'weights.bin')),
     'ort-web': onnxMb + runtimeMb('ort-web'),
     'ort-node': onnxMb + runtimeMb('ort-node'),
   };

@@ -3,7 +3,8 @@
  * benchmark inputs, read the outputs. Shared by the timing process and the cold-start child, so both
  * measure exactly the same calls. The peers are imported on demand: a Kiln child never loads them.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { loadModel } from '../../src/runtime/index.js';
 import { NODE_SERVING_LOAD } from '../../src/serve/v8-tiers.js';
 import type { Feed } from '../../src/runtime/types.js';
@@ -68,7 +69,9 @@ export async function openEngine(
   options: { warmup?: boolean } = {},
 ): Promise<OpenedEngine> {
   if (engine === 'kiln' || engine === 'kiln-relaxed') {
-    const variant = engine === 'kiln' ? 'simd128' : 'relaxed';
+    // a bundle without model.relaxed.wasm (nothing in it that relaxed SIMD speeds up) runs model.wasm
+    const hasRelaxed = existsSync(join(source.bundle, 'model.relaxed.wasm'));
+    const variant = engine === 'kiln-relaxed' && hasRelaxed ? 'relaxed' : 'simd128';
     // `warmup`: loaded as `kiln serve` and the Lambda handler load it
     const model = await loadModel(source.bundle, {
       backend: 'wasm',

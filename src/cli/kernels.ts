@@ -5,6 +5,7 @@
  */
 import type { KernelDef } from '../kernel-lang/kernel.js';
 import type { ShapeArg } from '../compiler/options.js';
+import { parseNumberList } from './args.js';
 import { UsageError } from './errors.js';
 
 /** Whether a compile's positional argument is a kernel file rather than an ONNX model. */
@@ -19,12 +20,14 @@ export async function loadKernels(files: readonly string[]): Promise<KernelDef[]
 
 /**
  * The kernel `name` (its export name or op) of `file` as a one-node model: the ONNX bytes the normal
- * compile path takes, and the kernel that implements the node. Every input needs a --shape.
+ * compile path takes, and the kernel that implements the node. Every input needs a --shape; `attrs`
+ * (--attr) set attributes, the others take their defaults.
  */
 export async function kernelAsModel(
   file: string,
   name: string,
   given: Record<string, ShapeArg[]>,
+  attrs: Record<string, string>,
   usage: string,
 ): Promise<{ bytes: Uint8Array; kernel: KernelDef }> {
   const shapes: Record<string, number[]> = {};
@@ -35,7 +38,7 @@ export async function kernelAsModel(
   }
   const [{ loadKernelFile }, { kernelModel }] = await Promise.all([
     import('../kernel-lang/load.js'),
-    import('../kernel-lang/graph.js'),
+    import('../compiler/kernel-model.js'),
   ]);
   const kernels = await loadKernelFile(file);
   const found = kernels.find((k) => k.exportName === name) ?? kernels.find((k) => k.def.op === name);
@@ -57,5 +60,15 @@ export async function kernelAsModel(
       `--shape ${unknown.join(', ')}: kernel ${name} has no such input (inputs: ${inputs.join(', ')})`,
       usage,
     );
-  return { bytes: kernelModel(found.def, shapes, name), kernel: found.def };
+  // a string attribute takes the text; any other a number (an undeclared name is refused by the kernel)
+  const values = Object.fromEntries(
+    Object.entries(attrs).map(([attr, text]) => {
+      if (found.def.attrs[attr]?.kind === 'string') return [attr, text];
+      const arg = `${attr}=${text}`;
+      const numbers = parseNumberList('--attr', arg, text, usage, false);
+      if (numbers.length !== 1) throw new UsageError(`--attr "${arg}": give one number`, usage);
+      return [attr, numbers[0]];
+    }),
+  );
+  return { bytes: kernelModel(found.def, shapes, name, values), kernel: found.def };
 }

@@ -35,16 +35,27 @@ import { sha256Hex } from '../bundle/hash.js';
 import { RELAXED_WASM_FILE, WASM_FILE, WGSL_FILE, type BundleFiles } from '../bundle/files.js';
 import type { CompileOptions } from './options.js';
 import { printable } from '../text/printable.js';
-import { registerKernels } from '../kernel-lang/custom-op.js';
+import { registerKernels } from './custom-ops.js';
 import '../ops/index.js';
 
 export const COMPILER_VERSION = 'kiln 0.1.0';
 
+/** The compile in progress (settled): compiles in one process run one at a time. */
+let running: Promise<unknown> = Promise.resolve();
+
 /**
  * Compiles an ONNX model. Errors and warnings quote names from the model: their control characters are
  * escaped here (`printable`), whichever pass built the message, so printing one cannot drive a terminal.
+ * User kernels are ops of the registry for the duration of their compile, so compiles run one at a
+ * time: two with different kernels for one op neither clash nor see each other's kernels.
  */
-export async function compileModel(bytes: Uint8Array, opts: CompileOptions = {}): Promise<BundleFiles> {
+export function compileModel(bytes: Uint8Array, opts: CompileOptions = {}): Promise<BundleFiles> {
+  const result = running.then(() => compileAlone(bytes, opts));
+  running = result.catch(() => undefined);
+  return result;
+}
+
+async function compileAlone(bytes: Uint8Array, opts: CompileOptions): Promise<BundleFiles> {
   let unregisterKernels = () => {};
   try {
     // user kernels are the ops of their domains for this compile only

@@ -16,7 +16,7 @@ import {
 } from '../kernels/build.js';
 import type { Scope } from './scope.js';
 import type { Tensor } from './tensor.js';
-import { Value, type ElementType, type Operand } from './value.js';
+import { Value, type ElementType, type Operand, type ScalarType } from './value.js';
 
 /** A mutable scalar of the kernel body (an accumulator, a running maximum). */
 export class Local {
@@ -25,7 +25,7 @@ export class Local {
   /** @internal made by k.local() */
   constructor(
     private readonly scope: Scope,
-    readonly t: ElementType,
+    readonly t: ScalarType,
     private readonly name: string,
     init: Value,
   ) {
@@ -95,7 +95,7 @@ export class KernelContext {
 
   /** A mutable local of `t` (default: f32, or the initial value's type). */
   local(init: Operand, t?: ElementType): Local {
-    const type = t ?? (typeof init === 'number' ? 'f32' : init.t);
+    const type: ScalarType = t ?? (typeof init === 'number' ? 'f32' : init.t);
     const value = typeof init === 'number' ? Value.constant(this.scope, type, init) : init;
     if (value.t !== type) this.scope.fail(`k.local(): a ${type} local initialized with a ${value.t} value`);
     return new Local(this.scope, type, this.scope.fresh('acc'), value);
@@ -146,7 +146,7 @@ export class KernelContext {
       }
       const name = this.scope.fresh('acc');
       const j = this.scope.fresh('r');
-      let t = 'f32' as ElementType;
+      let t = 'f32' as ScalarType;
       const body = this.scope.block(() => {
         const x = asValue(term(new Value(this.scope, 'i32', v(j), undefined, [0, n - 1])));
         t = x.t;

@@ -6,11 +6,18 @@ export {
   kernel,
   float,
   int,
+  string,
   runReference,
   type KernelDef,
   type KernelSpec,
   type TensorInfo,
 } from './kernel.js';
+export {
+  elementwise,
+  elementwiseReference,
+  type ElementwiseDef,
+  type ElementwiseSpec,
+} from './elementwise.js';
 export type { KernelContext, Local } from './context.js';
 export type { Tensor } from './tensor.js';
 export {

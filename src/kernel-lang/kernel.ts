@@ -14,20 +14,41 @@ import { Tensor, type TensorData } from './tensor.js';
 import { Value, type ElementType } from './value.js';
 
 /** An attribute declaration: its type and default (none: the attribute is required). */
-export interface AttrDecl {
+export type AttrDecl = NumberAttr | StringAttr;
+export interface NumberAttr {
   readonly kind: 'float' | 'int';
   readonly default?: number;
 }
+export interface StringAttr {
+  readonly kind: 'string';
+  readonly default?: string;
+  /** the values it may take (none: any string) */
+  readonly oneOf?: readonly string[];
+}
+/** An attribute's value: a string for a string attribute, else a number. */
+export type AttrValue = number | string;
+/** What the body (or an elementwise fn) gets for an attribute: a string, or a constant Value. */
+export type AttrParam<D> = D extends StringAttr ? string : Value;
+type AttrNumber<D> = D extends StringAttr ? string : number;
 
 /** A float attribute (an ONNX FLOAT; an INT is taken as the same float). */
-export const float = (dflt?: number): AttrDecl => ({
+export const float = (dflt?: number): NumberAttr => ({
   kind: 'float',
   ...(dflt !== undefined && { default: dflt }),
 });
 /** An int attribute (an ONNX INT). */
-export const int = (dflt?: number): AttrDecl => ({
+export const int = (dflt?: number): NumberAttr => ({
   kind: 'int',
   ...(dflt !== undefined && { default: dflt }),
+});
+/**
+ * A string attribute (an ONNX STRING), one of `oneOf` when given. The body gets it as a plain string:
+ * branch on it at trace time.
+ */
+export const string = (dflt?: string, oneOf?: readonly string[]): StringAttr => ({
+  kind: 'string',
+  ...(dflt !== undefined && { default: dflt }),
+  ...(oneOf && { oneOf }),
 });
 
 /** What the shape function sees of an input. */
@@ -37,7 +58,7 @@ export interface TensorInfo {
 }
 
 type Types = Record<string, ElementType>;
-type Attrs = Record<string, AttrDecl>;
+export type Attrs = Record<string, AttrDecl>;
 
 export interface KernelSpec<I extends Types, O extends Types, A extends Attrs> {
   /** the ONNX domain of nodes this kernel implements (default 'kiln.custom') */
@@ -52,13 +73,13 @@ export interface KernelSpec<I extends Types, O extends Types, A extends Attrs> {
   /** output shapes from input shapes and attribute values (static shapes) */
   shape(
     inputs: { readonly [K in keyof I]: TensorInfo },
-    attrs: { readonly [K in keyof A]: number },
+    attrs: { readonly [K in keyof A]: AttrNumber<A[K]> },
   ): {
     readonly [K in keyof O]: readonly number[];
   };
   /** the computation; `k` has the loops, locals and reductions */
   body(
-    params: { readonly [K in keyof I | keyof O]: Tensor } & { readonly [K in keyof A]: Value },
+    params: { readonly [K in keyof I | keyof O]: Tensor } & { readonly [K in keyof A]: AttrParam<A[K]> },
     k: KernelContext,
   ): void;
 }
@@ -77,7 +98,7 @@ export interface KernelDef {
   readonly site: string | undefined;
   readonly shape: (
     inputs: Record<string, TensorInfo>,
-    attrs: Record<string, number>,
+    attrs: Record<string, AttrValue>,
   ) => Record<string, readonly number[]>;
   readonly body: (params: Record<string, Tensor | Value>, k: KernelContext) => void;
 }
@@ -131,10 +152,13 @@ export function isKernelDef(x: unknown): x is KernelDef {
 /** The storage dtype of an element type. */
 export const storageOf = (t: ElementType): DType => (t === 'f32' ? 'float32' : 'int32');
 
-const defError = (def: KernelDef, message: string) => new KernelTraceError(def.op, def.site, message);
+/** What names a kernel or an elementwise op in errors, and declares its attributes. */
+type Declared = Pick<KernelDef, 'op' | 'site' | 'attrs'>;
+
+const defError = (def: Declared, message: string) => new KernelTraceError(def.op, def.site, message);
 
 /** Attribute values: `given` checked against the declarations, defaults filled in. */
-export function bindAttrs(def: KernelDef, given: Record<string, number> = {}): Record<string, number> {
+export function bindAttrs(def: Declared, given: Record<string, AttrValue> = {}): Record<string, AttrValue> {
   for (const name of Object.keys(given))
     if (!def.attrs[name])
       throw defError(
@@ -145,18 +169,34 @@ export function bindAttrs(def: KernelDef, given: Record<string, number> = {}): R
     Object.entries(def.attrs).map(([name, decl]) => {
       const value = given[name] ?? decl.default;
       if (value === undefined) throw defError(def, `attribute '${name}' is required (it has no default)`);
+      const got = typeof value === 'string' ? JSON.stringify(value) : value;
+      if ((decl.kind === 'string') !== (typeof value === 'string'))
+        throw defError(def, `attribute '${name}' is a ${decl.kind}, got ${got}`);
       if (decl.kind === 'int' && !Number.isInteger(value))
-        throw defError(def, `attribute '${name}' is an int, got ${value}`);
+        throw defError(def, `attribute '${name}' is an int, got ${got}`);
+      if (decl.kind === 'string' && decl.oneOf && !decl.oneOf.includes(value as string))
+        throw defError(def, `attribute '${name}' must be one of ${decl.oneOf.join(', ')}, got ${got}`);
       return [name, value];
     }),
   );
+}
+
+/** An attribute as the body sees it: a string as it is, a number as a constant (a float one of type `t`). */
+export function attrParam(
+  scope: Scope,
+  decl: AttrDecl,
+  value: AttrValue,
+  t: 'f32' | 'f64' = 'f32',
+): string | Value {
+  if (decl.kind === 'string') return value as string;
+  return Value.constant(scope, decl.kind === 'float' ? t : 'i32', value as number);
 }
 
 /** Output shapes from the shape function, checked. */
 export function outputShapes(
   def: KernelDef,
   inputShapes: Record<string, readonly number[]>,
-  attrs: Record<string, number>,
+  attrs: Record<string, AttrValue>,
 ): Record<string, number[]> {
   const infos = Object.fromEntries(
     Object.entries(def.inputs).map(([name, t]) => [name, { dtype: t, shape: [...inputShapes[name]] }]),
@@ -186,7 +226,7 @@ export function traceKernel(
   name: string,
   bufs: Record<string, BufRef>,
   shapes: Record<string, readonly number[]>,
-  attrs: Record<string, number>,
+  attrs: Record<string, AttrValue>,
 ): Kernel {
   const scope = new Scope(def.op, true);
   const params = parameters(def, scope, shapes, attrs, (n) => ({ buf: bufs[n] }));
@@ -210,7 +250,7 @@ export interface RefTensor {
 export function runReference(
   def: KernelDef,
   inputs: Record<string, RefTensor>,
-  attrValues: Record<string, number> = {},
+  attrValues: Record<string, AttrValue> = {},
 ): Record<string, { dtype: DType; dims: number[]; data: TensorData }> {
   const attrs = bindAttrs(def, attrValues);
   for (const [name, t] of Object.entries(def.inputs)) {
@@ -257,7 +297,7 @@ function parameters(
   def: KernelDef,
   scope: Scope,
   shapes: Record<string, readonly number[]>,
-  attrs: Record<string, number>,
+  attrs: Record<string, AttrValue>,
   storage: (name: string) => { buf?: BufRef; data?: TensorData },
 ): Record<string, Tensor | Value> {
   const tensor =
@@ -270,10 +310,7 @@ function parameters(
     ...Object.fromEntries(Object.entries(def.inputs).map(tensor('input'))),
     ...Object.fromEntries(Object.entries(def.outputs).map(tensor('output'))),
     ...Object.fromEntries(
-      Object.entries(def.attrs).map(([name, decl]) => [
-        name,
-        Value.constant(scope, decl.kind === 'float' ? 'f32' : 'i32', attrs[name]),
-      ]),
+      Object.entries(def.attrs).map(([name, decl]) => [name, attrParam(scope, decl, attrs[name])]),
     ),
   };
 }

@@ -31,9 +31,10 @@ export class KernelTraceError extends Error {
   constructor(
     readonly kernel: string,
     readonly site: string | undefined,
-    message: string,
+    /** what is wrong, without the kernel and the site */
+    readonly detail: string,
   ) {
-    super(`kernel ${kernel}${site ? ` (${site})` : ''}: ${message}`);
+    super(`kernel ${kernel}${site ? ` (${site})` : ''}: ${detail}`);
     this.name = 'KernelTraceError';
   }
 }

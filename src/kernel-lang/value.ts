@@ -9,8 +9,13 @@ import { bin, cast, cmp, cnst, select as selectExpr, un } from '../kernels/build
 import { FLOAT_MATH, powC } from '../kernels/interpret.js';
 import type { Scope } from './scope.js';
 
-/** The element types of kernel parameters and scalars. */
+/** The element types of kernel parameters. */
 export type ElementType = 'f32' | 'i32';
+/**
+ * The types of scalars: the element types, and f64, which an elementwise op traces at for float64
+ * tensors (`elementwise.ts`).
+ */
+export type ScalarType = ElementType | 'f64';
 
 /** Inclusive bounds of an i32 value, when they are known at trace time. */
 export type Range = readonly [number, number];
@@ -21,11 +26,11 @@ export type Operand = Value | number;
 const I32_MIN = -(2 ** 31);
 const I32_MAX = 2 ** 31 - 1;
 
-const round = (t: ElementType, x: number) => (t === 'f32' ? Math.fround(x) : x | 0);
+const round = (t: ScalarType, x: number) => (t === 'f32' ? Math.fround(x) : t === 'f64' ? x : x | 0);
 
 type ArithOp = 'add' | 'sub' | 'mul' | 'div' | 'rem' | 'min' | 'max' | 'pow';
 
-function arith(op: ArithOp, t: ElementType, a: number, b: number): number {
+function arith(op: ArithOp, t: ScalarType, a: number, b: number): number {
   switch (op) {
     case 'add':
       return a + b;
@@ -92,7 +97,7 @@ export class Value {
   /** @internal use the kernel context's and the module's functions to make values */
   constructor(
     readonly scope: Scope,
-    readonly t: ElementType,
+    readonly t: ScalarType,
     /** the expression (tracing) */
     readonly expr: Expr | undefined,
     /** the number (reference run) */
@@ -102,7 +107,7 @@ export class Value {
   ) {}
 
   /** A constant of type `t` in `scope`. */
-  static constant(scope: Scope, t: ElementType, x: number): Value {
+  static constant(scope: Scope, t: ScalarType, x: number): Value {
     if (t === 'i32' && !Number.isInteger(x)) scope.fail(`${x} is not an i32; write an integer or use f32`);
     const n = round(t, x);
     return new Value(scope, t, scope.tracing ? cnst(t, n) : undefined, scope.tracing ? undefined : n, [n, n]);
@@ -118,7 +123,7 @@ export class Value {
 
   private arith(op: ArithOp, other: Operand): Value {
     const b = this.operand(op, other);
-    if (op === 'pow' && this.t !== 'f32') this.scope.fail('pow takes f32 values');
+    if (op === 'pow' && this.t === 'i32') this.scope.fail('pow takes float values');
     const range = this.t === 'i32' ? rangeOf(op, this.range, b.range) : undefined;
     if (!this.scope.tracing) {
       if (this.t === 'i32' && (op === 'div' || op === 'rem') && b.num === 0)
@@ -231,7 +236,7 @@ const FLOAT_ONLY: Record<FloatFn, (x: number) => number> = {
 };
 
 function unary(op: FloatFn | 'neg' | 'abs', a: Value): Value {
-  if (op !== 'neg' && op !== 'abs' && a.t !== 'f32') a.scope.fail(`${op} takes an f32 value, got ${a.t}`);
+  if (op !== 'neg' && op !== 'abs' && a.t === 'i32') a.scope.fail(`${op} takes a float value, got ${a.t}`);
   const range: Range | undefined =
     a.t === 'i32' && a.range
       ? op === 'neg'
@@ -258,11 +263,22 @@ export const floor = (x: Value) => unary('floor', x);
 export const ceil = (x: Value) => unary('ceil', x);
 export const abs = (x: Value) => unary('abs', x);
 /** 1 / (1 + e^-x) */
-export const sigmoid = (x: Value) => Value.constant(x.scope, x.t, 1).div(exp(x.neg()).add(1));
+export const sigmoid = (x: Value) =>
+  Value.constant(x.scope, x.t, 1).div(Value.constant(x.scope, x.t, 1).add(exp(x.neg())));
 /** 1 / √x */
 export const rsqrt = (x: Value) => Value.constant(x.scope, x.t, 1).div(sqrt(x));
-export const min = (a: Value, b: Operand) => a.min(b);
-export const max = (a: Value, b: Operand) => a.max(b);
+/** min(a, b); a number takes the other operand's type */
+export const min = (a: Operand, b: Operand) => valueOf(a, b).min(b);
+/** max(a, b); a number takes the other operand's type */
+export const max = (a: Operand, b: Operand) => valueOf(a, b).max(b);
+
+/** `a` as a value: a number takes the type of `other`, which must then be a value. */
+function valueOf(a: Operand, other: Operand): Value {
+  if (typeof a !== 'number') return a;
+  if (typeof other === 'number')
+    throw new TypeError('min/max of two numbers: make one a value (k.f32(), k.i32())');
+  return Value.constant(other.scope, other.t, a);
+}
 
 /** cond (an i32, nonzero = true) ? a : b; both sides are computed. */
 export function select(cond: Value, a: Operand, b: Operand): Value {

@@ -6,6 +6,7 @@ import type { AttrValue, Node, TensorType } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
 import type { DType } from '../ir/dtype.js';
 import type { BufRef, Expr, Kernel } from '../kernels/ir.js';
+import type { AttrDecl } from '../kernel-lang/kernel.js';
 import { printable } from '../text/printable.js';
 
 export interface OpContext {
@@ -193,6 +194,23 @@ export function attrFloats(node: Node, name: string, dflt?: number[]): number[] 
 
 export function attrString(node: Node, name: string, dflt?: string): string {
   return attribute(node, name, dflt, 'a string', (a) => typeof a === 'string');
+}
+
+/** A node's attributes as kernel-language declarations declare them: each read with its type and default. */
+export function declaredAttrs(
+  node: Node,
+  decls: Readonly<Record<string, AttrDecl>>,
+): Record<string, number | string> {
+  return Object.fromEntries(
+    Object.entries(decls).map(([name, decl]) => [
+      name,
+      decl.kind === 'string'
+        ? attrString(node, name, decl.default)
+        : decl.kind === 'float'
+          ? attrFloat(node, name, decl.default)
+          : attrInt(node, name, decl.default),
+    ]),
+  );
 }
 
 /** Normalize a possibly negative axis against a rank; throws a clear message when out of range. */

@@ -5,6 +5,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileModel } from '../../src/compiler/compile.js';
+import { float, kernel } from '../../src/kernel-lang/index.js';
+import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
 import { loadModel, type Feed } from '../../src/runtime/index.js';
 import { compareTensors } from '../../scripts/compare.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
@@ -40,6 +42,28 @@ describe('custom ops on wasm', () => {
   it('the fused RMSNorm + scale kernel (a reduction into local accumulators) after a MatMul', async () => {
     const c = await rmsNormCase();
     expectMatches(await runWasm(c), c);
+  });
+
+  it('two compiles at once with different kernels for one op each run their own', async () => {
+    const c = await swishCase(1.5);
+    const Double = kernel({
+      domain: 'com.example',
+      op: 'Swish',
+      inputs: { x: 'f32' },
+      outputs: { y: 'f32' },
+      attrs: { beta: float(1) },
+      shape: ({ x }) => ({ y: x.shape }),
+      body: ({ x, y }, k) => k.forEach(y, (i) => y.set(i, x.at(i).mul(2))),
+    });
+    const [swish, double] = await Promise.all([
+      compileModel(c.model, { kernels: c.kernels }),
+      compileModel(c.model, { kernels: [Double] }),
+    ]);
+    expectMatches(await runWasm(c, Promise.resolve(swish)), c);
+    const bias = parseOnnxModel(c.model).initializers.get('bias')!.data as Float32Array;
+    const y = (await runWasm(c, Promise.resolve(double))).y as HostTensor;
+    const want = (c.feeds.x.data as Float32Array).map((v, i) => Math.fround(2 * v) + bias[i % 32]);
+    expect(compareTensors(y, { dtype: 'float32', dims: [4, 32], data: want }, 1e-5, 1e-6)).toBeUndefined();
   });
 
   it('kiln compile --kernels FILE.ts builds a bundle that runs', async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { runKiln } from '../helpers/cli-main.js';
 import { startServeProcess } from '../serve/serve-process.js';
 import { runReference } from '../../src/kernel-lang/index.js';
+import { loadModel } from '../../src/runtime/index.js';
 import { loadKernelFile } from '../../src/kernel-lang/load.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { RMS_NORM_FILE, SWISH_FILE } from './fixture.js';
@@ -79,6 +80,35 @@ describe('kiln compile KERNELS.ts --kernel NAME', () => {
   });
 });
 
+describe('kiln compile KERNELS.ts --kernel NAME --attr NAME=VALUE', () => {
+  it('sets the attribute: the bundle computes the reference at that value', async () => {
+    const out = join(work, 'swish-beta');
+    const r = await runKiln([
+      'compile',
+      SWISH_FILE,
+      '--kernel',
+      'Swish',
+      '--shape',
+      'x=2,64',
+      '--attr',
+      'beta=2.5',
+      '-o',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const x = randomTensor([2, 64], seededRandom(5), 4) as { dims: number[]; data: Float32Array };
+    const model = await loadModel(out, { backend: 'wasm' });
+    const y = (await model.run({ x: { dtype: 'float32', dims: x.dims, data: x.data } })).y
+      .data as Float32Array;
+    model.dispose();
+    const [{ def }] = await loadKernelFile(SWISH_FILE);
+    const want = runReference(def, { x }, { beta: 2.5 }).y.data;
+    const atDefault = runReference(def, { x }).y.data;
+    y.forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
+    expect(y.some((v, i) => Math.abs(v - atDefault[i]) > 1e-3)).toBe(true);
+  });
+});
+
 describe('bad input: a usage error, nothing written', () => {
   const compile = async (...args: string[]) => {
     const out = join(work, 'refused');
@@ -99,6 +129,14 @@ describe('bad input: a usage error, nothing written', () => {
     );
     const noKernel = await compile(SWISH_FILE);
     expect(noKernel.stderr).toContain('is a kernel file: pass --kernel NAME');
+    const unknownAttr = await compile(SWISH_FILE, '--kernel', 'Swish', '--shape', 'x=4', '--attr', 'gamma=1');
+    expect(unknownAttr.code).toBe(1);
+    expect(unknownAttr.stderr).toContain("unknown attribute 'gamma' (declared: beta)");
+    const notNumber = await compile(SWISH_FILE, '--kernel', 'Swish', '--shape', 'x=4', '--attr', 'beta=big');
+    expect(notNumber.code).toBe(2);
+    expect(notNumber.stderr).toContain('--attr "beta=big": "big" is not a number');
+    const onModel = await compile(join(work, 'model.onnx'), '--attr', 'beta=1');
+    expect(onModel.stderr).toContain("--attr sets a kernel bundle's attributes (with --kernel)");
     const ranged = await compile(SWISH_FILE, '--kernel', 'Swish', '--shape', 'x=1..8');
     expect(ranged.code).toBe(2);
     expect(ranged.stderr).toContain('--kernel takes fixed shapes: --shape x gives a range');

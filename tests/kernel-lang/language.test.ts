@@ -13,8 +13,11 @@ import {
   runReference,
   select,
   sigmoid,
+  string,
 } from '../../src/kernel-lang/index.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { kernelModel } from '../../src/compiler/kernel-model.js';
+import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
 
 const THIS_FILE = import.meta.filename;
 /** The 1-based line of this file holding `marker` (where a construct that must fail is written). */
@@ -133,6 +136,42 @@ describe('tracing', () => {
       expect(ref[i]).toBeCloseTo(w, 6);
       expect(outputs.y[i]).toBeCloseTo(w, 6);
     });
+  });
+});
+
+describe('string attributes', () => {
+  it('the shape function and the body get the string and branch on it at trace time', () => {
+    const Reduce = kernel({
+      op: 'ReduceRows',
+      inputs: { x: 'f32' },
+      outputs: { y: 'f32' },
+      attrs: { mode: string('sum', ['sum', 'max']) },
+      shape: ({ x }, { mode }) => ({ y: mode === 'max' ? [x.shape[0], 1] : [x.shape[0]] }),
+      body: ({ x, y, mode }, k) => {
+        const [rows, cols] = x.shape;
+        k.parallel(rows, (r) =>
+          y.set(r, mode === 'max' ? k.max(cols, (c) => x.at(r, c)) : k.sum(cols, (c) => x.at(r, c))),
+        );
+      },
+    });
+    const x = tensor([3, 4]);
+    for (const mode of ['sum', 'max']) {
+      const { outputs } = interpretTraced(Reduce, { x }, { mode });
+      const ref = runReference(Reduce, { x }, { mode }).y;
+      expect(ref.dims).toEqual(mode === 'max' ? [3, 1] : [3]);
+      for (let r = 0; r < 3; r++) {
+        const row = Array.from(x.data.slice(r * 4, r * 4 + 4));
+        const want = mode === 'max' ? Math.max(...row) : row.reduce((a, b) => a + b);
+        expect(ref.data[r]).toBeCloseTo(want, 5);
+        expect(outputs.y[r]).toBeCloseTo(want, 5);
+      }
+    }
+    expect(() => runReference(Reduce, { x }, { mode: 'mean' })).toThrow(
+      `attribute 'mode' must be one of sum, max, got "mean"`,
+    );
+    // a kernel bundle's node carries it as an ONNX STRING attribute (kiln compile --kernel --attr mode=max)
+    const node = parseOnnxModel(kernelModel(Reduce, { x: [3, 4] }, 'reduce', { mode: 'max' })).nodes[0];
+    expect(node.attrs).toEqual({ mode: 'max' });
   });
 });
 

@@ -284,7 +284,7 @@ describe('activations', () => {
     const c = Math.sqrt(2 / Math.PI);
     check('Gelu', 20, (v) => 0.5 * v * (1 + Math.tanh(c * (v + 0.044715 * v ** 3))), { approximate: 'tanh' });
     expect(() => infer('Gelu', 20, [input], { approximate: 'fast' })).toThrow(
-      /approximate must be "none" or "tanh"/,
+      /attribute 'approximate' must be one of none, tanh, got "fast"/,
     );
   });
 

@@ -23,7 +23,7 @@ import { INT8_SAMPLES, INT8_TOLERANCE, measureInt8Error } from '../int8-error.js
 
 const usage =
   'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--dim SYMBOL=MIN..MAX]... [--const NAME=V0,V1,..]... [--kernels FILE.ts]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force] [--tokenizer tokenizer.json] [--task feature-extraction|text-classification [--pooling mean|cls] [--normalize] [--labels A,B,..|--config config.json]]\n' +
-  '  kiln compile KERNELS.ts --kernel NAME -o DIR --shape INPUT=D0,D1,.. (each input) [--targets wasm,webgpu] [--name NAME] [--force]';
+  '  kiln compile KERNELS.ts --kernel NAME -o DIR --shape INPUT=D0,D1,.. (each input) [--attr NAME=VALUE]... [--targets wasm,webgpu] [--name NAME] [--force]';
 
 const TARGETS = ['wasm', 'webgpu'] as const;
 const WEIGHTS = ['fp32', 'fp16', 'int8'] as const;
@@ -44,6 +44,7 @@ export const compileCommand: Command = {
         const: { type: 'string', multiple: true },
         kernels: { type: 'string', multiple: true },
         kernel: { type: 'string' },
+        attr: { type: 'string', multiple: true },
         targets: { type: 'string' },
         weights: { type: 'string' },
         name: { type: 'string' },
@@ -73,6 +74,11 @@ export const compileCommand: Command = {
       );
     if (kernelName !== undefined && !isKernelFile(modelPath))
       throw new UsageError(`--kernel takes a kernel file (.ts), got ${modelPath}`, usage);
+    if (kernelName === undefined && values.attr?.length)
+      throw new UsageError(
+        "--attr sets a kernel bundle's attributes (with --kernel); an ONNX model's nodes carry their own",
+        usage,
+      );
     if (kernelName !== undefined && values.kernels?.length)
       throw new UsageError(
         '--kernels binds custom ops of an ONNX model; a kernel bundle takes its kernel from --kernel',
@@ -126,7 +132,10 @@ export const compileCommand: Command = {
     await checkBundleTarget(values.out, { force });
     let bytes: Uint8Array;
     if (kernelName !== undefined) {
-      const asModel = await kernelAsModel(modelPath, kernelName, options.shapes!, usage);
+      const attrs = Object.fromEntries(
+        (values.attr ?? []).map((arg) => splitAssignment('--attr', arg, usage)),
+      );
+      const asModel = await kernelAsModel(modelPath, kernelName, options.shapes!, attrs, usage);
       bytes = asModel.bytes;
       options.kernels = [asModel.kernel];
     } else {

@@ -1,18 +1,13 @@
-/** Activation functions: Relu family, sigmoids, Softplus/Softsign, Gelu, Mish, Shrink and Clip. */
+/**
+ * Activation functions: Relu, PRelu, Shrink and Clip. The float activations (Elu, Sigmoid, HardSwish,
+ * Gelu...) are written in the kernel language: float-activation.ts.
+ */
 import type { DType } from '../../ir/dtype.js';
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
 import type { Expr, Kernel } from '../../kernels/ir.js';
-import { add, cast, cmp, div, mul, select, sub, un } from '../../kernels/build.js';
-import {
-  OpError,
-  attrFloat,
-  attrString,
-  registerOp,
-  type LowerIO,
-  type OpContext,
-  type OpDef,
-} from '../registry.js';
+import { add, cast, cmp, mul, select, sub, un } from '../../kernels/build.js';
+import { OpError, attrFloat, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
 import {
   FLOATS,
   NUMERIC,
@@ -26,120 +21,12 @@ import {
 } from './common.js';
 import { isFloatScalar, k, maxOf, minOf } from './scalar.js';
 
-/** A float-only activation y = f(x) with float attributes read through `attr(name, default)`. */
-function floatActivation(
-  f: (x: Expr, attr: (name: string, dflt: number) => number) => Expr,
-  sinceVersion = 1,
-) {
-  return elementwiseOp(
-    {
-      arity: 1,
-      allowed: FLOATS,
-      compute: (ctx, [x]) => f(x, (name, dflt) => attrFloat(ctx.node, name, dflt)),
-    },
-    sinceVersion,
-  );
-}
-
-const one = (x: Expr) => k(x.t, 1);
 const zero = (x: Expr) => k(x.t, 0);
-const exp = (x: Expr) => un('exp', x);
 const isNegative = (x: Expr) => cmp('lt', x, zero(x));
-const sigmoid = (x: Expr) => div(one(x), add(one(x), exp(un('neg', x))));
-/** log(1 + e^x) without overflow: max(x, 0) + log(1 + e^-|x|). */
-const softplus = (x: Expr) =>
-  add(maxOf(x, zero(x), false), un('log', add(one(x), exp(un('neg', un('abs', x))))));
 
 registerOp(
   'Relu',
   elementwiseOp({ arity: 1, allowed: SIGNED, compute: (_, [x]) => maxOf(x, zero(x), false) }),
-);
-registerOp(
-  'LeakyRelu',
-  floatActivation((x, attr) => select(isNegative(x), mul(k(x.t, attr('alpha', 0.01)), x), x)),
-);
-registerOp(
-  'ThresholdedRelu',
-  floatActivation((x, attr) => select(cmp('gt', x, k(x.t, attr('alpha', 1))), x, zero(x)), 10),
-);
-registerOp(
-  'Elu',
-  floatActivation((x, attr) => select(isNegative(x), mul(k(x.t, attr('alpha', 1)), sub(exp(x), one(x))), x)),
-);
-registerOp(
-  'Selu',
-  floatActivation((x, attr) => {
-    const alpha = k(x.t, attr('alpha', 1.6732632423543772));
-    const gamma = k(x.t, attr('gamma', 1.0507009873554805));
-    return mul(gamma, select(cmp('gt', x, zero(x)), x, mul(alpha, sub(exp(x), one(x)))));
-  }),
-);
-registerOp(
-  'Celu',
-  floatActivation((x, attr) => {
-    const alpha = k(x.t, attr('alpha', 1));
-    const negativePart = mul(alpha, sub(exp(div(x, alpha)), one(x)));
-    return add(maxOf(x, zero(x), false), minOf(negativePart, zero(x), false));
-  }, 12),
-);
-registerOp(
-  'Sigmoid',
-  floatActivation((x) => sigmoid(x)),
-);
-registerOp(
-  'HardSigmoid',
-  floatActivation((x, attr) => {
-    const linear = add(mul(k(x.t, attr('alpha', 0.2)), x), k(x.t, attr('beta', 0.5)));
-    return maxOf(zero(x), minOf(one(x), linear, false), false);
-  }),
-);
-registerOp(
-  'HardSwish',
-  floatActivation(
-    (x) => mul(x, maxOf(zero(x), minOf(one(x), add(div(x, k(x.t, 6)), k(x.t, 0.5)), false), false)),
-    14,
-  ),
-);
-registerOp(
-  'Softplus',
-  floatActivation((x) => softplus(x)),
-);
-registerOp(
-  'Softsign',
-  floatActivation((x) => div(x, add(one(x), un('abs', x)))),
-);
-registerOp(
-  'Mish',
-  floatActivation((x) => mul(x, un('tanh', softplus(x))), 18),
-);
-
-registerOp(
-  'Gelu',
-  elementwiseOp(
-    {
-      arity: 1,
-      allowed: FLOATS,
-      check: (ctx) => {
-        const approximate = attrString(ctx.node, 'approximate', 'none');
-        if (approximate !== 'none' && approximate !== 'tanh')
-          throw new OpError(
-            ctx.node,
-            ctx.opset,
-            `attribute approximate must be "none" or "tanh", found "${approximate}"`,
-          );
-      },
-      compute: (ctx, [x]) => {
-        const half = mul(k(x.t, 0.5), x);
-        if (attrString(ctx.node, 'approximate', 'none') === 'tanh') {
-          const cube = mul(mul(x, x), x);
-          const inner = mul(k(x.t, Math.sqrt(2 / Math.PI)), add(x, mul(k(x.t, 0.044715), cube)));
-          return mul(half, add(one(x), un('tanh', inner)));
-        }
-        return mul(half, add(one(x), un('erf', mul(x, k(x.t, Math.SQRT1_2)))));
-      },
-    },
-    20,
-  ),
 );
 
 // Shrink accepts integer types too; the comparison and shift happen in floating point, then truncate back.

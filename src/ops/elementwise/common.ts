@@ -16,7 +16,10 @@ import {
   v,
 } from '../../kernels/build.js';
 import { broadcastIndex, broadcastShapes } from '../broadcast.js';
-import { OpError, type LowerIO, type OpContext, type OpDef } from '../registry.js';
+import { traceElementwise, type ElementwiseDef } from '../../kernel-lang/elementwise.js';
+import { bindAttrs } from '../../kernel-lang/kernel.js';
+import { KernelTraceError } from '../../kernel-lang/site.js';
+import { OpError, declaredAttrs, type LowerIO, type OpContext, type OpDef } from '../registry.js';
 
 export const FLOATS: readonly DType[] = ['float16', 'float32', 'float64'];
 export const SIGNED_INTS: readonly DType[] = ['int8', 'int16', 'int32', 'int64'];
@@ -201,6 +204,32 @@ export function elementwiseOp(spec: ElementwiseSpec, sinceVersion = 1): OpDef {
     },
     elementwise: (ctx, values) => spec.compute(ctx, values, inferShape(ctx).dtype),
   };
+}
+
+/**
+ * The OpDef of an op written in the kernel language as a per-element expression: float inputs
+ * (float16, float32, float64) broadcast together; its attributes read from the node with their
+ * declared types and defaults.
+ */
+export function languageOp(def: ElementwiseDef, sinceVersion = 1): OpDef {
+  const attrsOf = (ctx: OpContext) => {
+    try {
+      return bindAttrs(def, declaredAttrs(ctx.node, def.attrs));
+    } catch (err) {
+      // the node is named; the declaration's file is Kiln's own
+      const message = err instanceof KernelTraceError ? err.detail : (err as Error).message;
+      throw new OpError(ctx.node, ctx.opset, message);
+    }
+  };
+  return elementwiseOp(
+    {
+      arity: def.inputs.length,
+      allowed: FLOATS,
+      check: (ctx) => void attrsOf(ctx),
+      compute: (ctx, values) => traceElementwise(def, values, attrsOf(ctx)),
+    },
+    sinceVersion,
+  );
 }
 
 /** Input i, required, any dtype. */

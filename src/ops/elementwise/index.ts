@@ -5,3 +5,4 @@ import './logical.js';
 import './unary.js';
 import './cast.js';
 import './activation.js';
+import './float-activation.js';

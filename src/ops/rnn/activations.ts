@@ -3,14 +3,24 @@
  * activation_beta lists consumed in order by the functions that take parameters (as onnxruntime does).
  */
 import type { Expr } from '../../kernels/ir.js';
-import { add, cmp, cnst, div, max, min, mul, select, sub, un } from '../../kernels/build.js';
+import { add, cnst, max, min, mul, un } from '../../kernels/build.js';
+import { traceElementwise, type ElementwiseDef } from '../../kernel-lang/elementwise.js';
+import type { AttrDecl } from '../../kernel-lang/kernel.js';
 import { attrFloats, attrString, type OpContext } from '../registry.js';
 import { fail } from '../nn/common.js';
+import {
+  Elu,
+  HardSigmoid,
+  LeakyRelu,
+  Sigmoid,
+  Softplus,
+  Softsign,
+  ThresholdedRelu,
+} from '../elementwise/float-activation.js';
 
 export type ActivationFn = (x: Expr) => Expr;
 
 const k = (x: Expr, value: number) => cnst(x.t, value);
-const sigmoid: ActivationFn = (x) => div(k(x, 1), add(k(x, 1), un('exp', un('neg', x))));
 
 interface ActivationDef {
   /** default alpha and beta; undefined = the function takes no such parameter */
@@ -19,28 +29,30 @@ interface ActivationDef {
   make(alpha: number, beta: number): ActivationFn;
 }
 
+/** An activation op written in the kernel language; its alpha and beta attributes are the lists'. */
+function languageActivation(def: ElementwiseDef): ActivationDef {
+  const { alpha, beta } = def.attrs;
+  const numberDefault = (d?: AttrDecl) => (d?.kind === 'string' ? undefined : d?.default);
+  return {
+    alpha: numberDefault(alpha),
+    beta: numberDefault(beta),
+    make: (a, b) => (x) =>
+      traceElementwise(def, [x], { ...(alpha && { alpha: a }), ...(beta && { beta: b }) }),
+  };
+}
+
 const ACTIVATIONS: Record<string, ActivationDef> = {
   relu: { make: () => (x) => max(x, k(x, 0)) },
   tanh: { make: () => (x) => un('tanh', x) },
-  sigmoid: { make: () => sigmoid },
+  sigmoid: languageActivation(Sigmoid),
   affine: { alpha: 1, beta: 0, make: (a, b) => (x) => add(mul(k(x, a), x), k(x, b)) },
-  leakyrelu: { alpha: 0.01, make: (a) => (x) => select(cmp('lt', x, k(x, 0)), mul(k(x, a), x), x) },
-  thresholdedrelu: { alpha: 1, make: (a) => (x) => select(cmp('gt', x, k(x, a)), x, k(x, 0)) },
+  leakyrelu: languageActivation(LeakyRelu),
+  thresholdedrelu: languageActivation(ThresholdedRelu),
   scaledtanh: { alpha: 1, beta: 1, make: (a, b) => (x) => mul(k(x, a), un('tanh', mul(k(x, b), x))) },
-  hardsigmoid: {
-    alpha: 0.2,
-    beta: 0.5,
-    make: (a, b) => (x) => max(k(x, 0), min(k(x, 1), add(mul(k(x, a), x), k(x, b)))),
-  },
-  elu: {
-    alpha: 1,
-    make: (a) => (x) => select(cmp('lt', x, k(x, 0)), mul(k(x, a), sub(un('exp', x), k(x, 1))), x),
-  },
-  softsign: { make: () => (x) => div(x, add(k(x, 1), un('abs', x))) },
-  // log(1 + e^x) without overflow: max(x, 0) + log(1 + e^-|x|)
-  softplus: {
-    make: () => (x) => add(max(x, k(x, 0)), un('log', add(k(x, 1), un('exp', un('neg', un('abs', x)))))),
-  },
+  hardsigmoid: languageActivation(HardSigmoid),
+  elu: languageActivation(Elu),
+  softsign: languageActivation(Softsign),
+  softplus: languageActivation(Softplus),
 };
 
 /**

@@ -1,12 +1,12 @@
 /**
  * A kernel as a model: a one-node ONNX graph whose inputs and outputs are the kernel's parameters
- * (input shapes given, output shapes from the shape function, attributes at their defaults), so that
+ * (input shapes given, output shapes from the shape function, attributes given or at their defaults), so that
  * a kernel bundle is compiled, served and deployed by the normal model path.
  */
 import { onnx } from '../frontend/onnx/proto.js';
 import { onnxFromDtype } from '../ir/dtype.js';
-import { bindAttrs, outputShapes, storageOf, type KernelDef } from './kernel.js';
-import type { ElementType } from './value.js';
+import { bindAttrs, outputShapes, storageOf, type AttrValue, type KernelDef } from '../kernel-lang/kernel.js';
+import type { ElementType } from '../kernel-lang/value.js';
 
 const valueInfo = (name: string, t: ElementType, shape: readonly number[]) => ({
   name,
@@ -18,13 +18,15 @@ const valueInfo = (name: string, t: ElementType, shape: readonly number[]) => ({
   },
 });
 
-/** The ONNX model bytes of one node running `def` on inputs of `shapes`. */
+/** The ONNX model bytes of one node running `def` on inputs of `shapes`, with attributes `given`. */
 export function kernelModel(
   def: KernelDef,
   shapes: Record<string, readonly number[]>,
   name: string,
+  given: Record<string, AttrValue> = {},
 ): Uint8Array {
-  const attrs = bindAttrs(def);
+  const attrs = bindAttrs(def, given);
+  const AttributeType = onnx.AttributeProto.AttributeType;
   const outShapes = outputShapes(def, shapes, attrs);
   const model = onnx.ModelProto.create({
     irVersion: 8,
@@ -44,6 +46,13 @@ export function kernelModel(
           domain: def.domain,
           input: Object.keys(def.inputs),
           output: Object.keys(def.outputs),
+          attribute: Object.entries(attrs).map(([attr, value]) =>
+            typeof value === 'string'
+              ? { name: attr, type: AttributeType.STRING, s: new TextEncoder().encode(value) }
+              : def.attrs[attr].kind === 'int'
+                ? { name: attr, type: AttributeType.INT, i: value }
+                : { name: attr, type: AttributeType.FLOAT, f: value },
+          ),
         },
       ],
     },

@@ -4,19 +4,18 @@
  * and lowers to the traced kernel. Registered for one compile (`registerKernels` returns the undo).
  */
 import type { TensorType } from '../ir/graph.js';
+import { declaredAttrs, findOp, OpError, registerOp, type OpContext, type OpDef } from '../ops/registry.js';
 import {
-  attrFloat,
-  attrInt,
-  findOp,
-  OpError,
-  registerOp,
-  type OpContext,
-  type OpDef,
-} from '../ops/registry.js';
-import { bindAttrs, outputShapes, storageOf, traceKernel, type KernelDef } from './kernel.js';
+  bindAttrs,
+  outputShapes,
+  storageOf,
+  traceKernel,
+  type AttrValue,
+  type KernelDef,
+} from '../kernel-lang/kernel.js';
 
 interface Bound {
-  attrs: Record<string, number>;
+  attrs: Record<string, AttrValue>;
   shapes: Record<string, number[]>;
 }
 
@@ -52,14 +51,8 @@ function bind(def: KernelDef, ctx: OpContext): Bound {
       fail(
         `attribute '${name}' is not declared by kernel ${def.op} (declared: ${Object.keys(def.attrs).join(', ') || 'none'})`,
       );
-  const given = Object.fromEntries(
-    Object.entries(def.attrs).map(([name, decl]) => [
-      name,
-      decl.kind === 'float' ? attrFloat(node, name, decl.default) : attrInt(node, name, decl.default),
-    ]),
-  );
   try {
-    const attrs = bindAttrs(def, given);
+    const attrs = bindAttrs(def, declaredAttrs(node, def.attrs));
     return { attrs, shapes: { ...shapes, ...outputShapes(def, shapes, attrs) } };
   } catch (err) {
     return fail((err as Error).message);
