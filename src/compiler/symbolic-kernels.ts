@@ -17,6 +17,7 @@ import { attrInt, attrInts, normAxis, OpError, type LowerIO, type OpDef } from '
 import { fusedCompute, isFusedChain } from '../ops/fused.js';
 import { rowKernel } from '../ops/reduce/softmax.js';
 import type { RowsStep } from './rows-step.js';
+import { symbolicGather } from './symbolic-gather.js';
 
 type Shape = readonly sym.SymLike[];
 
@@ -249,6 +250,10 @@ export function symbolicKernels(step: RowsStep, def: OpDef, io: LowerIO): Kernel
       return [matMul(step, io)];
     case 'Slice': {
       const kernel = slice(step, io);
+      return kernel && [kernel];
+    }
+    case 'Gather': {
+      const kernel = symbolicGather(step, io);
       return kernel && [kernel];
     }
     case 'Softmax':
