@@ -37,6 +37,7 @@ import { attrInt, attrInts, OpError, type LowerIO } from '../ops/registry.js';
 import { batchNormKernels } from '../ops/nn/batch-norm.js';
 import { fusedActivation } from '../ops/fused-activation.js';
 import { symbolicWindow, type SymbolicWindow } from '../passes/symbolic-spatial.js';
+import { gemm, view } from '../ops/nn/gemm-helpers.js';
 import type { RowsStep } from './rows-step.js';
 
 type Ranges = Readonly<Record<string, sym.Range>>;
@@ -113,6 +114,7 @@ function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   if (!p) return undefined;
   const [C, M] = [sym.constValue(x[1])!, wShape[0]];
   const group = attrInt(step.node, 'group', 1);
+  if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1) return convGemm(step, io, p, C, M);
   const [Cg, Mg] = [C / group, M / group];
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
@@ -158,6 +160,102 @@ function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
     parallelLoop('m', M, [parallelLoop('oh', extentOf(p.OH), body)]),
   ]);
   return [{ name: step.node.name, body: [nest] }];
+}
+
+/** Columns of the output a tiled conv computes at once: static, so its gemm is the static one. */
+const TILE = 64;
+
+/**
+ * A dense (group 1) Conv as the static gemm over tiles of TILE output positions: per image and tile, the
+ * tile's columns of the im2col matrix are gathered into a [C·KH·KW, TILE] scratch (a 1×1 stride-1 conv
+ * copies rows), the gemm writes a [M, TILE] scratch with the bias and the fused activation, and its
+ * columns are copied out. Full tiles, then one of the P mod TILE positions left (P = OH·OW); the
+ * gemm computes a whole tile there too, and the columns past P are never copied.
+ */
+function convGemm(step: RowsStep, io: LowerIO, p: Plane, C: number, M: number): Kernel[] {
+  const [X, Wt, B] = io.inputs;
+  const Y = io.outputs[0];
+  const K = C * p.kernel[0] * p.kernel[1];
+  const P = sym.mul(p.OH, p.OW);
+  const pointwise =
+    K === C && p.strides.every((x) => x === 1) && p.padBegin.every((x) => x === 0) && !p.rowsChecked;
+  const cols = io.scratch('float32', K * TILE);
+  const out = io.scratch('float32', M * TILE);
+  const coords = pointwise ? undefined : io.scratch('int32', 2 * TILE);
+  const act = fusedActivation(step.node);
+  const n = v('n');
+  const tile = (suffix: string, base: Expr, count: sym.SymLike | number): Stmt[] => {
+    // each loop over the tile's columns has its own variable (names are unique within a kernel)
+    const columns = (name: string, body: (j: Expr) => Stmt[]) =>
+      loop(`${name}${suffix}`, extentOf(count), body(v(`${name}${suffix}`)));
+    const [c, kh, kw, m] = ['c', 'kh', 'kw', 'm'].map((x) => v(`${x}${suffix}`));
+    const gather: Stmt[] = [];
+    if (!coords) {
+      gather.push(
+        loop(`c${suffix}`, C, [
+          columns('jg', (j) => [
+            store(
+              cols,
+              add(mul(c, i32(TILE)), j),
+              load(X!, add(mul(add(mul(n, i32(C)), c), ix(P)), add(base, j))),
+            ),
+          ]),
+        ]),
+      );
+    } else {
+      gather.push(
+        columns('jc', (j) => [
+          store(coords, j, sub(mul(div(add(base, j), ix(p.OW)), i32(p.strides[0])), i32(p.padBegin[0]))),
+          store(
+            coords,
+            add(j, i32(TILE)),
+            sub(mul(bin('rem', add(base, j), ix(p.OW)), i32(p.strides[1])), i32(p.padBegin[1])),
+          ),
+        ]),
+      );
+      const row = add(mul(add(mul(c, i32(p.kernel[0])), kh), i32(p.kernel[1])), kw);
+      gather.push(
+        loop(`c${suffix}`, C, [
+          loop(`kh${suffix}`, p.kernel[0], [
+            loop(`kw${suffix}`, p.kernel[1], [
+              columns('jg', (j) => {
+                const ih = add(load(coords, j), mul(kh, i32(p.dilations[0])));
+                const iw = add(load(coords, add(j, i32(TILE))), mul(kw, i32(p.dilations[1])));
+                const inside = bin('and', cmp('lt_u', ih, ix(p.H)), cmp('lt_u', iw, ix(p.W)));
+                const at = add(mul(add(mul(add(mul(n, i32(C)), c), ix(p.H)), ih), ix(p.W)), iw);
+                const to = add(mul(row, i32(TILE)), j);
+                return [when(inside, [store(cols, to, load(X!, at))], [store(cols, to, f32(0))])];
+              }),
+            ]),
+          ]),
+        ]),
+      );
+    }
+    const product = gemm(
+      M,
+      TILE,
+      K,
+      view(Wt!, i32(0), K, 1),
+      view(cols, i32(0), TILE, 1),
+      view(out, i32(0), TILE, 1),
+      {
+        ...(B && { bias: view(B, i32(0), 1, 0) }),
+      },
+    );
+    if (act) product.act = act;
+    const copyOut = loop(`m${suffix}`, M, [
+      columns('jo', (j) => [
+        store(Y, add(add(mul(add(mul(n, i32(M)), m), ix(P)), base), j), load(out, add(mul(m, i32(TILE)), j))),
+      ]),
+    ]);
+    return [...gather, product, copyOut];
+  };
+  const full = sym.floorDiv(P, TILE);
+  const body = loop('n', extentOf(step.inputTypes[0]!.symbolic?.[0] ?? step.inputTypes[0]!.shape[0]), [
+    loop('t', extentOf(full), tile('', mul(v('t'), i32(TILE)), TILE)),
+    ...tile('_rest', ix(sym.mul(full, TILE)), sym.mod(P, TILE)),
+  ]);
+  return [{ name: step.node.name, body: [body] }];
 }
 
 /** MaxPool and AveragePool: every output element reads its window, taps outside the input skipped. */
