@@ -7,7 +7,8 @@
  * of m's group, kernel row inside the input and tap kw, the run of output columns whose tap lies inside
  * the input row, [lo, hi), gains w·x — with stride 1 a unit-stride loop, which the wasm generator
  * vectorizes. lo is static and hi an expression of the width, so no column is checked at run time.
- * A fused Relu/Clip is applied to the finished row.
+ * A fused Relu/Clip is applied to the finished row. Dense convs in a wasm-only bundle run the static gemm
+ * over tiles of output positions instead (convGemm).
  */
 import * as sym from '../ir/symbolic.js';
 import type { Expr, Kernel, Stmt } from '../kernels/ir.js';
@@ -114,7 +115,8 @@ function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   if (!p) return undefined;
   const [C, M] = [sym.constValue(x[1])!, wShape[0]];
   const group = attrInt(step.node, 'group', 1);
-  if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1) return convGemm(step, io, p, C, M);
+  // on the GPU the tiles, sharing their scratch, would run in one invocation: the rows run in parallel
+  if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1 && !io.forGpu) return convGemm(step, io, p, C, M);
   const [Cg, Mg] = [C / group, M / group];
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];

@@ -1,6 +1,6 @@
 /**
  * Shape rules over shape expressions for the windowed and per-channel ops of CNNs (Conv, MaxPool,
- * AveragePool, the global pools, BatchNormalization) when a spatial or batch dim is known only at run
+ * AveragePool, the global pools, BatchNormalization, Pad) when a spatial or batch dim is known only at run
  * time: an OCR recognizer's image width. An output size is the window formula over the input's
  * expression, `floor((w + pads - dilation·(k-1) - 1) / stride) + 1`; channels stay static (they size the
  * weights). Cases the kernels (compiler/symbolic-spatial.ts) do not take are refused.
@@ -9,6 +9,7 @@ import * as sym from '../ir/symbolic.js';
 import { attrInt, attrInts, type OpContext } from '../ops/registry.js';
 import { autoPadOf, padsAttr, spatialAttr } from '../ops/nn/window.js';
 import { Refusal } from './shape-refusal.js';
+import { padPlan } from '../ops/shape/pad.js';
 
 type Shape = sym.SymLike[];
 type Ranges = Readonly<Record<string, sym.Range>>;
@@ -112,6 +113,21 @@ const batchNorm: Rule = (ctx, [x]) => {
   return [x!];
 };
 
+/** Pad in mode constant, by static non-negative pads where a dim is symbolic. */
+const pad: Rule = (ctx, [x]) => {
+  const plan = padPlan(ctx);
+  return [
+    x!.map((d, i) => {
+      const added = plan.outShape[i] - plan.x.shape[i];
+      if (isStatic(d)) return plan.outShape[i];
+      if (plan.mode !== 'constant' && added !== 0)
+        throw new Refusal(d, `Pad in mode ${plan.mode} over dim ${show(d)}`);
+      if (plan.begin[i] < 0 || added - plan.begin[i] < 0) throw new Refusal(d, `Pad crops dim ${show(d)}`);
+      return sym.add(d, added);
+    }),
+  ];
+};
+
 /** The rule of a default-domain spatial op, or undefined when `op` is none. */
 export function spatialRule(op: string, ranges: Ranges): Rule | undefined {
   switch (op) {
@@ -125,6 +141,8 @@ export function spatialRule(op: string, ranges: Ranges): Rule | undefined {
       return globalPool;
     case 'BatchNormalization':
       return batchNorm;
+    case 'Pad':
+      return pad;
     default:
       return undefined;
   }

@@ -41,6 +41,8 @@ export function widthKeepingCnn(): Uint8Array {
       attrs: { kernel_shape: ints(3, 3), pads: ints(1, 1, 1, 1) },
     },
     { op: 'GlobalAveragePool', inputs: ['y'], outputs: ['g'] },
+    // constant pads on the width (2 before, 3 after) and the channels
+    { op: 'Pad', inputs: ['y', 'pads', 'fill'], outputs: ['padded'] },
   ];
   return buildModel({
     name: 'width-cnn',
@@ -49,6 +51,7 @@ export function widthKeepingCnn(): Uint8Array {
     outputs: [
       { name: 'y', dtype: 'float32' },
       { name: 'g', dtype: 'float32' },
+      { name: 'padded', dtype: 'float32' },
     ],
     initializers: [
       { name: 'w1', tensor: weight([8, 3, 3, 3], 1) },
@@ -60,6 +63,11 @@ export function widthKeepingCnn(): Uint8Array {
       { name: 'bn_v', tensor: { dtype: 'float32', dims: [8], data: new Float32Array(8).fill(0.7) } },
       { name: 'w3', tensor: weight([6, 4, 3, 3], 7) },
       { name: 'w4', tensor: weight([6, 6, 3, 3], 8) },
+      {
+        name: 'pads',
+        tensor: { dtype: 'int64', dims: [8], data: BigInt64Array.from([0, 1, 0, 2, 0, 0, 0, 3].map(BigInt)) },
+      },
+      { name: 'fill', tensor: { dtype: 'float32', dims: [], data: Float32Array.of(0.25) } },
     ],
     nodes,
   });

@@ -1,7 +1,7 @@
 /**
  * CNN ops over an image width known only at run time (#11, `--shape x=1,C,H,16..W`): Conv (strided,
- * padded, dilated, grouped, depthwise, with a fused Relu), BatchNormalization, MaxPool, AveragePool and
- * GlobalAveragePool, one bundle per model, matching onnxruntime-node at several widths.
+ * padded, dilated, grouped, depthwise, with a fused Relu), BatchNormalization, MaxPool, AveragePool,
+ * GlobalAveragePool and Pad, one bundle per model, matching onnxruntime-node at several widths.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
