@@ -18,7 +18,6 @@ import { fusedCompute, isFusedChain } from '../ops/fused.js';
 import { rowKernel } from '../ops/reduce/softmax.js';
 import type { RowsStep } from './rows-step.js';
 import { symbolicGather } from './symbolic-gather.js';
-import { symbolicPad } from './symbolic-pad.js';
 
 type Shape = readonly sym.SymLike[];
 
@@ -257,8 +256,6 @@ export function symbolicKernels(step: RowsStep, def: OpDef, io: LowerIO): Kernel
       const kernel = symbolicGather(step, io);
       return kernel && [kernel];
     }
-    case 'Pad':
-      return [symbolicPad(step, io)];
     case 'Softmax':
       return [softmax(step, io, 'softmax')];
     case 'LogSoftmax':

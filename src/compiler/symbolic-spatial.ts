@@ -40,6 +40,7 @@ import { fusedActivation } from '../ops/fused-activation.js';
 import { symbolicWindow, type SymbolicWindow } from '../passes/symbolic-spatial.js';
 import { gemm, view } from '../ops/nn/gemm-helpers.js';
 import type { RowsStep } from './rows-step.js';
+import { symbolicPad } from './symbolic-pad.js';
 
 type Ranges = Readonly<Record<string, sym.Range>>;
 
@@ -329,10 +330,11 @@ const SPATIAL_OPS = new Set([
 
 /**
  * The kernels of a spatial op whose spatial dims are known only at run time (float32, 1-D or 2-D; any
- * other such case is one error), or undefined when it is no spatial op or only its batch dim is symbolic
+ * other such case is one error) or of a Pad, or undefined when it is no spatial op or only its batch dim is symbolic
  * (then it runs row by row over the batch: lower-rows.ts).
  */
 export function spatialKernels(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
+  if (step.node.domain === '' && step.node.op === 'Pad') return [symbolicPad(step, io)];
   if (step.node.domain !== '' || !SPATIAL_OPS.has(step.node.op)) return undefined;
   const x = shapeOf(step, 0);
   if (x.slice(2).every((d) => sym.constValue(d) !== undefined)) return undefined;
