@@ -6,6 +6,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
+import type { BundleFiles } from '../../src/bundle/files.js';
+import type { SymbolicDim } from '../../src/bundle/manifest.js';
+import { checkManifestShape } from '../../src/bundle/verify.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
 import { widthKeepingCnn } from '../helpers/width-cnn.js';
 import { ortMismatches } from '../helpers/ort-oracle.js';
@@ -14,8 +17,9 @@ import { crnnRec } from '../../scripts/bench-models.js';
 describe('a CNN compiled once with --shape x=1,3,12,5..64', () => {
   const bytes = widthKeepingCnn();
   let model: Model;
+  let files: BundleFiles;
   beforeAll(async () => {
-    const files = await compileModel(bytes, {
+    files = await compileModel(bytes, {
       shapes: { x: [1, 3, 12, { min: 5, max: 64 }] },
       relaxed: false,
     });
@@ -33,6 +37,25 @@ describe('a CNN compiled once with --shape x=1,3,12,5..64', () => {
       { name: 'floor((width + 1) / 2)', min: 3, max: 32 },
     ]);
     expect(model.outputs[1].shape).toEqual([1, 6, 1, 1]);
+  });
+
+  test('the manifest lists the floor division a dim reads, and a malformed one is refused', () => {
+    const out = files.manifest.outputs[0].shape[3] as SymbolicDim;
+    expect(out.quotients).toEqual([
+      { name: 'floor((width + 1) / 2)', of: { c: 1, terms: [{ coef: 1, symbols: ['width'] }] }, by: 2 },
+    ]);
+    const edited = (edit: (d: SymbolicDim) => void) => {
+      const m = structuredClone(files.manifest);
+      edit(m.outputs[0].shape[3] as SymbolicDim);
+      return () => checkManifestShape(m);
+    };
+    expect(edited(() => {})).not.toThrow();
+    expect(edited((d) => (d.quotients![0].by = 0))).toThrow(
+      'shape must be a list of non-negative integers and { name, min, max } bounds',
+    );
+    expect(edited((d) => (d.quotients![0].of.terms[0].symbols = ['height']))).toThrow(
+      'shape symbol "height" is not in the dims block',
+    );
   });
 
   test.each([5, 7, 16, 33, 64])('matches onnxruntime at width %i', async (w) => {
