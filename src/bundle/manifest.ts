@@ -14,6 +14,18 @@ export interface SymbolicDim {
   max: number;
   /** present when the dim is not the symbol `name` itself: c + Σ coef·Π symbols */
   value?: Polynomial;
+  /**
+   * floor divisions `value` (or a later quotient) reads as symbols of these names, computed in order
+   * first: a Conv's output width floor((width + 1) / 2)
+   */
+  quotients?: Quotient[];
+}
+
+/** `name` = floor(of / by), `by` a positive integer. */
+export interface Quotient {
+  name: string;
+  of: Polynomial;
+  by: number;
 }
 
 export type ShapeDim = number | SymbolicDim;

@@ -18,7 +18,9 @@ export function formatShape(shape: readonly ShapeDim[]): string {
 export function dimValue(d: ShapeDim, values: Readonly<Record<string, number>>): number {
   if (!isSymbolic(d)) return d;
   if (!d.value) return values[d.name];
-  return polynomialValue(d.value, values);
+  const scope = { ...values };
+  for (const q of d.quotients ?? []) scope[q.name] = Math.floor(polynomialValue(q.of, scope) / q.by);
+  return polynomialValue(d.value, scope);
 }
 
 /** c + Σ coef·Π symbols at the symbols' values. */

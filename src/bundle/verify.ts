@@ -9,6 +9,7 @@ import {
   FORMAT_VERSION,
   type Manifest,
   type DimsBlock,
+  type Quotient,
   type SymbolicDim,
   type TensorSignature,
   type WeightEntry,
@@ -187,7 +188,25 @@ function isSymbolicDim(d: unknown): boolean {
   const s = d as Partial<SymbolicDim> | null;
   if (typeof s !== 'object' || s === null || typeof s.name !== 'string') return false;
   if (!isByteCount(s.min) || !isByteCount(s.max) || s.min > s.max) return false;
-  return s.value === undefined || isPolynomial(s.value);
+  if (s.value === undefined) return s.quotients === undefined;
+  return (
+    isPolynomial(s.value) &&
+    (s.quotients === undefined || (Array.isArray(s.quotients) && s.quotients.every(isQuotient)))
+  );
+}
+
+function isQuotient(q: unknown): q is Quotient {
+  const x = q as Partial<Quotient> | null;
+  return typeof x?.name === 'string' && isPolynomial(x.of) && Number.isSafeInteger(x.by) && x.by! >= 1;
+}
+
+/** The shape symbols a dim's value reads (its quotients' names excluded, what they read included). */
+function symbolsRead(d: SymbolicDim): string[] {
+  const own = new Set((d.quotients ?? []).map((q) => q.name));
+  const read = [d.value!, ...(d.quotients ?? []).map((q) => q.of)].flatMap((p) =>
+    p.terms.flatMap((t) => t.symbols),
+  );
+  return read.filter((x) => !own.has(x));
 }
 
 /** A Polynomial whose constant and coefficients pass `isCoefficient` (integers in a dim's value). */
@@ -216,9 +235,7 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
   const dims = m.dims as Partial<DimsBlock> | undefined;
   const signatures = [...(m.inputs as TensorSignature[]), ...(m.outputs as TensorSignature[])];
   const named = signatures.flatMap((sig) =>
-    sig.shape.flatMap((d) =>
-      typeof d === 'number' ? [] : d.value ? d.value.terms.flatMap((t) => t.symbols) : [d.name],
-    ),
+    sig.shape.flatMap((d) => (typeof d === 'number' ? [] : d.value ? symbolsRead(d) : [d.name])),
   );
   if (dims === undefined) {
     if (named.length > 0) fail(`shapes name symbols (${named[0]}) but the manifest has no dims block`);

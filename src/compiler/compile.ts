@@ -72,9 +72,9 @@ async function compileAlone(bytes: Uint8Array, opts: CompileOptions): Promise<Bu
   }
 }
 
-async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleFiles> {
+/** The model parsed, specialized, optimized and lowered to a Program (everything but code generation). */
+function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 'webgpu')[]) {
   const progress = opts.onProgress ?? (() => {});
-  const targets = checkedTargets(opts.targets ?? ['wasm']);
   const weightFormat = opts.weights ?? 'fp32';
 
   progress('parse', 0, 1);
@@ -109,6 +109,27 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
     ? { graph: fused, quant: new Map<string, WeightQuant>() }
     : useInt8Kernels(fused);
   const lowered = lowerGraph(fuseElementwise(int8.graph), { forGpu: targets.includes('webgpu') });
+  return { model, tokenizer, task, quant, int8, lowered };
+}
+
+/**
+ * The bytes of linear memory the model's plan needs (at the bounds of its run-time dims), without
+ * generating code: what a search for bounds that fit a target's memory probes.
+ */
+export function plannedMemoryBytes(bytes: Uint8Array, opts: CompileOptions): number {
+  const unregisterKernels = registerKernels(opts.kernels ?? []);
+  try {
+    const quiet = { ...opts, onWarning: undefined, onProgress: undefined };
+    return lowerModel(bytes, quiet, checkedTargets(opts.targets ?? ['wasm'])).lowered.program.memoryBytes;
+  } finally {
+    unregisterKernels();
+  }
+}
+
+async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleFiles> {
+  const progress = opts.onProgress ?? (() => {});
+  const targets = checkedTargets(opts.targets ?? ['wasm']);
+  const { model, tokenizer, task, quant, int8, lowered } = lowerModel(bytes, opts, targets);
   const relaxed = opts.relaxed ?? true;
   const steps = targets.length + (relaxed ? 1 : 0);
   progress('codegen', 0, steps);

@@ -18,6 +18,7 @@ import { shiftRows, type RowBuffer } from '../kernels/row-offsets.js';
 import { OpError, type LowerIO, type OpDef } from '../ops/registry.js';
 import { alwaysWithStrides, mixesSymbolicAxis, symbolicKernels } from './symbolic-kernels.js';
 import type { RowsStep } from './rows-step.js';
+import { spatialKernels } from './symbolic-spatial.js';
 
 const BLOCK_ROWS = [16, 4, 1];
 
@@ -36,6 +37,8 @@ export function lowerSymbolic(
   ranges: Ranges,
   activation: (kernels: Kernel[]) => Kernel[],
 ): Kernel[] {
+  const spatial = spatialKernels(step, io, ranges);
+  if (spatial) return spatial;
   if (!alwaysWithStrides(step, def) && !mixesSymbolicAxis(step)) {
     const rows = lowerRows(step, io, ranges);
     if (rows) return rows;

@@ -17,6 +17,7 @@ import { attrInt, attrInts, normAxis, OpError, type LowerIO, type OpDef } from '
 import { fusedCompute, isFusedChain } from '../ops/fused.js';
 import { rowKernel } from '../ops/reduce/softmax.js';
 import type { RowsStep } from './rows-step.js';
+import { symbolicGather } from './symbolic-gather.js';
 
 type Shape = readonly sym.SymLike[];
 
@@ -25,7 +26,7 @@ const extent = (d: sym.SymLike): Extent => sym.constValue(d) ?? kernelExprOf(d);
 const product = (dims: Shape): sym.SymLike => dims.reduce<sym.SymLike>((p, d) => sym.mul(p, d), 1);
 
 /** Row-major strides of a shape, as expressions. */
-function strides(shape: Shape): sym.SymLike[] {
+export function strides(shape: Shape): sym.SymLike[] {
   const out: sym.SymLike[] = [];
   let acc: sym.SymLike = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
@@ -36,7 +37,7 @@ function strides(shape: Shape): sym.SymLike[] {
 }
 
 /** Σ idx[i]·strides[i], zero strides skipped. */
-function indexOf(idx: readonly Expr[], st: readonly sym.SymLike[]): Expr {
+export function indexOf(idx: readonly Expr[], st: readonly sym.SymLike[]): Expr {
   let e: Expr | undefined;
   idx.forEach((x, i) => {
     const s = sym.constValue(st[i]);
@@ -48,7 +49,7 @@ function indexOf(idx: readonly Expr[], st: readonly sym.SymLike[]): Expr {
 }
 
 /** Loops over `shape` (outermost first) with vars `${prefix}0..`. */
-function forEach(shape: Shape, prefix: string, body: (idx: Expr[]) => Stmt[]): Stmt[] {
+export function forEach(shape: Shape, prefix: string, body: (idx: Expr[]) => Stmt[]): Stmt[] {
   const idx = shape.map((_, i) => v(`${prefix}${i}`));
   let stmts = body(idx);
   for (let i = shape.length - 1; i >= 0; i--) stmts = [loop(`${prefix}${i}`, extent(shape[i]), stmts)];
@@ -249,6 +250,10 @@ export function symbolicKernels(step: RowsStep, def: OpDef, io: LowerIO): Kernel
       return [matMul(step, io)];
     case 'Slice': {
       const kernel = slice(step, io);
+      return kernel && [kernel];
+    }
+    case 'Gather': {
+      const kernel = symbolicGather(step, io);
       return kernel && [kernel];
     }
     case 'Softmax':

@@ -61,6 +61,8 @@ export interface ModelFootprint {
   /** model.wasm, plus model.relaxed.wasm when the Worker carries it */
   wasmBytes: number;
   weightsBytes: number;
+  /** the upper bounds its memory is planned at, when it has run-time dims: `width ≤ 1024` */
+  boundedDims?: string;
 }
 
 /** What a bundle adds to a Worker that carries its model.relaxed.wasm or not (`relaxedInWorker`). */
@@ -75,6 +77,9 @@ export function modelFootprint(
     // both modules are in the script and compiled when it starts: the relaxed one counts too
     wasmBytes: bytes(manifest.wasm.file) + (relaxedInWorker ? bytes(manifest.wasm.relaxed?.file) : 0),
     weightsBytes: bytes(WEIGHTS_FILE),
+    ...(manifest.dims && {
+      boundedDims: manifest.dims.symbols.map((d) => `${d.name} ≤ ${d.max}`).join(', '),
+    }),
   };
 }
 
@@ -115,9 +120,14 @@ export function checkMemory(
   const weights = sum(models.map((m) => m.weightsBytes));
   const bytes = linear + wasm + weights + HEADROOM_BYTES;
   const detail = `linear memory ${mib(linear)} + wasm ${mib(wasm)} + weights ${mib(weights)} + ${mib(HEADROOM_BYTES)} headroom`;
+  const bounded = models.flatMap((m) => (m.boundedDims ? [`${m.name}: ${m.boundedDims}`] : []));
+  const lower =
+    bounded.length > 0
+      ? `recompile with lower bounds of the run-time dims its memory is planned at (${bounded.join('; ')}; kiln compile names bounds that fit), `
+      : '';
   if (bytes > limits.memoryBytes)
     throw new DeployError(
-      `the Worker would need about ${mib(bytes)} of memory (${detail}), over the ${mib(limits.memoryBytes)} a Workers isolate has on every plan: deploy each bundle to its own Worker, or use --target lambda (up to 10 GB)`,
+      `the Worker would need about ${mib(bytes)} of memory (${detail}), over the ${mib(limits.memoryBytes)} a Workers isolate has on every plan: ${lower}deploy each bundle to its own Worker, or use --target lambda (up to 10 GB)`,
     );
   return { bytes, detail };
 }

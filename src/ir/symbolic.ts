@@ -365,18 +365,6 @@ export interface Polynomial {
   terms: { coef: number; symbols: string[] }[];
 }
 
-/** `e` as a Polynomial, or undefined when it holds a floor division, modulo, min or max. */
-export function polynomialOf(e: SymLike): Polynomial | undefined {
-  const x = typeof e === 'number' ? constant(e) : e;
-  const terms: Polynomial['terms'] = [];
-  for (const t of x.terms) {
-    const symbols = t.atoms.flatMap((a) => (a.k === 'sym' ? [a.name] : []));
-    if (symbols.length !== t.atoms.length) return undefined;
-    terms.push({ coef: t.coef, symbols });
-  }
-  return { c: x.c, terms };
-}
-
 /**
  * A Polynomial at least `e` at every value of its symbols within `ranges` (its coefficients may be
  * fractions): floor(a/b) counts as a/b and a mod b as b−1, for a constant b ≥ 1 and a dividend never

@@ -11,19 +11,11 @@ import type { TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
 import { tensorToNumbers } from '../ir/tensor.js';
 import { attrInt, attrInts, findOp, normAxis, OpError, type OpContext } from '../ops/registry.js';
+import { Refusal } from './shape-refusal.js';
+import { spatialRule } from './symbolic-spatial.js';
 
 type Shape = sym.SymLike[];
 type Ranges = Readonly<Record<string, sym.Range>>;
-
-/** A case a rule does not cover: `dim` is the symbolic dim that meets it. */
-class Refusal extends Error {
-  constructor(
-    readonly dim: sym.SymLike,
-    readonly why: string,
-  ) {
-    super(why);
-  }
-}
 
 const isStatic = (d: sym.SymLike): d is number => sym.constValue(d) !== undefined;
 const staticValue = (d: sym.SymLike): number | undefined => sym.constValue(d);
@@ -259,6 +251,8 @@ const RULES: Record<string, Rule> = {
   Cast: sameShape,
   Where: broadcastAll,
   Pow: broadcastAll,
+  // opset ≥ 11: scalar min and max inputs (before, attributes make it an elementwise op)
+  Clip: broadcastAll,
   Dropout: (ctx, shapes) => [shapes[0]!, shapes[0]!],
   MatMul: matMul,
   Gemm: gemm,
@@ -284,6 +278,8 @@ const RULES: Record<string, Rule> = {
 
 function ruleFor(ctx: OpContext, outTypes: TensorType[], ranges: Ranges): Rule | undefined {
   if (ctx.node.domain === '' && ctx.node.op === 'Slice') return slice(outTypes[0], ranges);
+  const spatial = ctx.node.domain === '' ? spatialRule(ctx.node.op, ranges) : undefined;
+  if (spatial) return spatial;
   if (ctx.node.domain === '' && RULES[ctx.node.op]) return RULES[ctx.node.op];
   // ops that map broadcast inputs to one output element by element (Add, Relu, Erf, fused chains...)
   return findOp(ctx.node.op, ctx.node.domain, ctx.opset)?.elementwise ? broadcastAll : undefined;

@@ -17,6 +17,7 @@ import {
 import { UsageError } from '../errors.js';
 import { progressLine } from '../progress.js';
 import { formatBytes, plural, print, warn, type Command } from '../command.js';
+import { workersBoundHint } from '../../deploy/workers-fit.js';
 import { isKernelFile, kernelAsModel, loadKernels } from '../kernels.js';
 import type { BundleFiles } from '../../bundle/files.js';
 import { INT8_SAMPLES, INT8_TOLERANCE, measureInt8Error } from '../int8-error.js';
@@ -154,13 +155,17 @@ export const compileCommand: Command = {
       warn(message);
     };
     // loaded on demand: the other commands should not pay for loading the compiler
-    const { compileModel } = await import('../../compiler/compile.js');
+    const { compileModel, plannedMemoryBytes } = await import('../../compiler/compile.js');
     let files;
     try {
       files = await compileModel(bytes, options);
     } finally {
       progress.done();
     }
+    const overWorkers = workersBoundHint(files, options, (bounds) =>
+      plannedMemoryBytes(bytes, { ...options, ...bounds }),
+    );
+    if (overWorkers) warn(overWorkers);
     if (options.weights === 'int8')
       await checkInt8Error(files, () => compileModel(bytes, referenceOptions(options)), force);
     await writeBundle(values.out, files, { force });

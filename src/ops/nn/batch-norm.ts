@@ -1,7 +1,7 @@
 /** BatchNormalization, inference form: y = (x − mean)/√(var + ε)·scale + B per channel. */
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
-import type { Kernel } from '../../kernels/ir.js';
+import type { Extent, Kernel } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
 import { add, cast, div, f64, i32, local, loop, mul, store, sub, un, v } from '../../kernels/build.js';
 import { attrFloat, attrInt, registerOp, type LowerIO, type OpContext } from '../registry.js';
@@ -35,11 +35,18 @@ function infer(ctx: OpContext): TensorType[] {
 
 function lower(ctx: OpContext, io: LowerIO): Kernel[] {
   const [N, C, ...spatial] = ctx.inputs[0]!.shape;
+  return batchNormKernels(ctx, io, C, N, sizeOf(spatial));
+}
+
+/**
+ * The kernel over N·C planes of `size` elements each; N and size may be loop extents known only at run
+ * time (compiler/symbolic-spatial.ts).
+ */
+export function batchNormKernels(ctx: OpContext, io: LowerIO, C: number, N: Extent, size: Extent): Kernel[] {
   const [X, scale, B, mean, variance] = io.inputs.map((b) => b!);
   const Y = io.outputs[0];
   const t = scalarOf(Y.dtype);
   const eps = attrFloat(ctx.node, 'epsilon', 1e-5);
-  const size = sizeOf(spatial);
   const c = v('c');
   const at = v('at');
   const body = [
@@ -52,7 +59,7 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
           div(loadAs('f64', scale, c), un('sqrt', add(loadAs('f64', variance, c), f64(eps)))),
         ),
         local('b', 'f64', sub(loadAs('f64', B, c), mul(loadAs('f64', mean, c), v('a', 'f64')))),
-        local('at', 'i32', mul(add(mul(v('n'), i32(C)), c), i32(size))),
+        local('at', 'i32', mul(add(mul(v('n'), i32(C)), c), typeof size === 'number' ? i32(size) : size)),
         loop('s', size, [
           store(
             Y,

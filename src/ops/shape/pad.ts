@@ -31,14 +31,14 @@ import { constInts, dataInput, hasInput, normAxes, rowMajor } from './common.js'
 
 type Mode = 'constant' | 'reflect' | 'edge' | 'wrap';
 
-interface PadPlan {
+export interface PadPlan {
   x: TensorType;
   mode: Mode;
   begin: number[];
   outShape: number[];
 }
 
-function padPlan(ctx: OpContext): PadPlan {
+export function padPlan(ctx: OpContext): PadPlan {
   const x = dataInput(ctx, 0);
   const r = x.shape.length;
   const mode = attrString(ctx.node, 'mode', 'constant');
@@ -92,7 +92,7 @@ function sourcePos(mode: Exclude<Mode, 'constant'>, p: Expr, n: number): Expr {
 }
 
 /** The constant fill: input 2 when given (read at run time), else the `value` attribute (opset < 11). */
-function padValue(ctx: OpContext, io: LowerIO, dtype: TensorType['dtype']): Expr {
+export function padValue(ctx: OpContext, io: LowerIO, dtype: TensorType['dtype']): Expr {
   const t = scalarOf(dtype);
   if (ctx.opset >= 11) return hasInput(ctx, 2) ? load(io.inputs[2]!, i32(0)) : cnst(t, 0);
   const value = attrFloat(ctx.node, 'value', 0);

@@ -1,0 +1,358 @@
+/**
+ * Kernels for Conv, MaxPool, AveragePool and the global pools over NCHW float32 tensors (1-D or 2-D)
+ * whose batch or spatial dims are known only at run time (shape rules: passes/symbolic-spatial.ts).
+ * A 1-D op runs as a 2-D one of height 1.
+ *
+ * Conv runs as shifted rows: each output row (n, m, oh) starts at the bias; then for each input channel
+ * of m's group, kernel row inside the input and tap kw, the run of output columns whose tap lies inside
+ * the input row, [lo, hi), gains w·x — with stride 1 a unit-stride loop, which the wasm generator
+ * vectorizes. lo is static and hi an expression of the width, so no column is checked at run time.
+ * A fused Relu/Clip is applied to the finished row. Dense convs in a wasm-only bundle run the static gemm
+ * over tiles of output positions instead (convGemm).
+ */
+import * as sym from '../ir/symbolic.js';
+import type { Expr, Kernel, Stmt } from '../kernels/ir.js';
+import {
+  add,
+  bin,
+  cast,
+  cmp,
+  div,
+  f32,
+  i32,
+  load,
+  local,
+  loop,
+  max,
+  mul,
+  parallelLoop,
+  set,
+  store,
+  sub,
+  v,
+  when,
+} from '../kernels/build.js';
+import { kernelExprOf } from '../kernels/extent.js';
+import { activate } from '../kernels/rewrite/epilogue.js';
+import { attrInt, attrInts, OpError, type LowerIO } from '../ops/registry.js';
+import { batchNormKernels } from '../ops/nn/batch-norm.js';
+import { fusedActivation } from '../ops/fused-activation.js';
+import { symbolicWindow, type SymbolicWindow } from '../passes/symbolic-spatial.js';
+import { gemm, view } from '../ops/nn/gemm-helpers.js';
+import type { RowsStep } from './rows-step.js';
+import { symbolicPad } from './symbolic-pad.js';
+
+type Ranges = Readonly<Record<string, sym.Range>>;
+
+/** A size as an i32 expression: a constant, or read from the dims block. */
+const ix = (d: sym.SymLike): Expr => kernelExprOf(d);
+const extentOf = (d: sym.SymLike) => sym.constValue(d) ?? kernelExprOf(d);
+const shapeOf = (step: RowsStep, i: number) => step.inputTypes[i]!.symbolic ?? step.inputTypes[i]!.shape;
+
+/** Elements per (n, c) plane. */
+const planeSize = (x: readonly sym.SymLike[]) => x.slice(2).reduce<sym.SymLike>((s, d) => sym.mul(s, d), 1);
+
+/** A window made 2-D: height first (1-D ops get a height-1 window), sizes as expressions. */
+interface Plane {
+  H: sym.SymLike;
+  W: sym.SymLike;
+  OH: sym.SymLike;
+  OW: sym.SymLike;
+  kernel: [number, number];
+  strides: [number, number];
+  dilations: [number, number];
+  padBegin: [number, number];
+  /** whether some kernel row can fall outside the input (padding at the top or bottom) */
+  rowsChecked: boolean;
+}
+
+function plane(spatial: readonly sym.SymLike[], w: SymbolicWindow): Plane | undefined {
+  if (spatial.length === 1) {
+    const one = (xs: number[], d: number): [number, number] => [d, xs[0]];
+    return {
+      H: 1,
+      W: spatial[0],
+      OH: 1,
+      OW: w.out[0],
+      kernel: one(w.kernel, 1),
+      strides: one(w.strides, 1),
+      dilations: one(w.dilations, 1),
+      padBegin: one(w.padBegin, 0),
+      rowsChecked: false,
+    };
+  }
+  if (spatial.length !== 2) return undefined;
+  const two = (xs: number[]): [number, number] => [xs[0], xs[1]];
+  return {
+    H: spatial[0],
+    W: spatial[1],
+    OH: w.out[0],
+    OW: w.out[1],
+    kernel: two(w.kernel),
+    strides: two(w.strides),
+    dilations: two(w.dilations),
+    padBegin: two(w.padBegin),
+    rowsChecked: w.padBegin[0] > 0 || w.padEnd[0] > 0,
+  };
+}
+
+/** Input row of output row `oh` and kernel row `kh`. */
+const inputRow = (p: Plane, oh: Expr, kh: Expr): Expr =>
+  sub(add(mul(oh, i32(p.strides[0])), mul(kh, i32(p.dilations[0]))), i32(p.padBegin[0]));
+
+/** Output columns [lo, hi) whose tap kw lies inside the input row: lo static, hi an expression. */
+function columnRun(p: Plane, kw: number): { lo: number; count: sym.SymLike } {
+  const [s, offset] = [p.strides[1], kw * p.dilations[1] - p.padBegin[1]];
+  // column o reads o·s + offset: inside when 0 ≤ o·s + offset ≤ W - 1
+  const lo = Math.max(0, Math.ceil(-offset / s));
+  const hi = sym.min(p.OW, sym.add(sym.floorDiv(sym.sub(sym.sub(p.W, 1), offset), s), 1));
+  return { lo, count: sym.sub(hi, lo) };
+}
+
+function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
+  const x = shapeOf(step, 0);
+  const wShape = step.inputTypes[1]!.shape;
+  const p = plane(x.slice(2), symbolicWindow(step.ctx, x.slice(2), wShape.slice(2), ranges));
+  if (!p) return undefined;
+  const [C, M] = [sym.constValue(x[1])!, wShape[0]];
+  const group = attrInt(step.node, 'group', 1);
+  // on the GPU the tiles, sharing their scratch, would run in one invocation: the rows run in parallel
+  if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1 && !io.forGpu) return convGemm(step, io, p, C, M);
+  const [Cg, Mg] = [C / group, M / group];
+  const [X, Wt, B] = io.inputs;
+  const Y = io.outputs[0];
+  const act = fusedActivation(step.node);
+  const [n, m, oh, c, kh] = ['n', 'm', 'oh', 'c', 'kh'].map((name) => v(name));
+  const row = (e: Expr) => add(v('yrow'), e);
+  const taps: Stmt[] = [local('ih', 'i32', inputRow(p, oh, kh))];
+  const tapRow: Stmt[] = [
+    // ((n·C + group·Cg + c)·H + ih)·W
+    local(
+      'xrow',
+      'i32',
+      mul(add(mul(add(add(mul(n, i32(C)), mul(div(m, i32(Mg)), i32(Cg))), c), ix(p.H)), v('ih')), ix(p.W)),
+    ),
+    local('wrow', 'i32', mul(add(mul(add(mul(m, i32(Cg)), c), i32(p.kernel[0])), kh), i32(p.kernel[1]))),
+  ];
+  for (let kw = 0; kw < p.kernel[1]; kw++) {
+    const { lo, count } = columnRun(p, kw);
+    const first = lo * p.strides[1] + kw * p.dilations[1] - p.padBegin[1];
+    const j = v(`j${kw}`);
+    const xAt = add(v('xrow'), add(p.strides[1] === 1 ? j : mul(j, i32(p.strides[1])), i32(first)));
+    tapRow.push(
+      local(`w${kw}`, 'f32', load(Wt!, add(v('wrow'), i32(kw)))),
+      loop(`j${kw}`, extentOf(count), [
+        store(
+          Y,
+          row(add(j, i32(lo))),
+          add(load(Y, row(add(j, i32(lo)))), mul(v(`w${kw}`, 'f32'), load(X!, xAt))),
+        ),
+      ]),
+    );
+  }
+  const inside = cmp('lt_u', v('ih'), ix(p.H));
+  taps.push(...(p.rowsChecked ? [when(inside, tapRow)] : tapRow));
+  const o = v('o');
+  const body: Stmt[] = [
+    local('yrow', 'i32', mul(add(mul(add(mul(n, i32(M)), m), ix(p.OH)), oh), ix(p.OW))),
+    loop('o', extentOf(p.OW), [store(Y, row(o), B ? load(B, m) : f32(0))]),
+    loop('c', Cg, [loop('kh', p.kernel[0], taps)]),
+    ...(act ? [loop('a', extentOf(p.OW), [store(Y, row(v('a')), activate(act, load(Y, row(v('a')))))])] : []),
+  ];
+  const nest = parallelLoop('n', extentOf(x[0]), [
+    parallelLoop('m', M, [parallelLoop('oh', extentOf(p.OH), body)]),
+  ]);
+  return [{ name: step.node.name, body: [nest] }];
+}
+
+/** Columns of the output a tiled conv computes at once: static, so its gemm is the static one. */
+const TILE = 64;
+
+/**
+ * A dense (group 1) Conv as the static gemm over tiles of TILE output positions: per image and tile, the
+ * tile's columns of the im2col matrix are gathered into a [C·KH·KW, TILE] scratch (a 1×1 stride-1 conv
+ * copies rows), the gemm writes a [M, TILE] scratch with the bias and the fused activation, and its
+ * columns are copied out. Full tiles, then one of the P mod TILE positions left (P = OH·OW); the
+ * gemm computes a whole tile there too, and the columns past P are never copied.
+ */
+function convGemm(step: RowsStep, io: LowerIO, p: Plane, C: number, M: number): Kernel[] {
+  const [X, Wt, B] = io.inputs;
+  const Y = io.outputs[0];
+  const K = C * p.kernel[0] * p.kernel[1];
+  const P = sym.mul(p.OH, p.OW);
+  const pointwise =
+    K === C && p.strides.every((x) => x === 1) && p.padBegin.every((x) => x === 0) && !p.rowsChecked;
+  const cols = io.scratch('float32', K * TILE);
+  const out = io.scratch('float32', M * TILE);
+  const coords = pointwise ? undefined : io.scratch('int32', 2 * TILE);
+  const act = fusedActivation(step.node);
+  const n = v('n');
+  const tile = (suffix: string, base: Expr, count: sym.SymLike | number): Stmt[] => {
+    // each loop over the tile's columns has its own variable (names are unique within a kernel)
+    const columns = (name: string, body: (j: Expr) => Stmt[]) =>
+      loop(`${name}${suffix}`, extentOf(count), body(v(`${name}${suffix}`)));
+    const [c, kh, kw, m] = ['c', 'kh', 'kw', 'm'].map((x) => v(`${x}${suffix}`));
+    const gather: Stmt[] = [];
+    if (!coords) {
+      gather.push(
+        loop(`c${suffix}`, C, [
+          columns('jg', (j) => [
+            store(
+              cols,
+              add(mul(c, i32(TILE)), j),
+              load(X!, add(mul(add(mul(n, i32(C)), c), ix(P)), add(base, j))),
+            ),
+          ]),
+        ]),
+      );
+    } else {
+      gather.push(
+        columns('jc', (j) => [
+          store(coords, j, sub(mul(div(add(base, j), ix(p.OW)), i32(p.strides[0])), i32(p.padBegin[0]))),
+          store(
+            coords,
+            add(j, i32(TILE)),
+            sub(mul(bin('rem', add(base, j), ix(p.OW)), i32(p.strides[1])), i32(p.padBegin[1])),
+          ),
+        ]),
+      );
+      const row = add(mul(add(mul(c, i32(p.kernel[0])), kh), i32(p.kernel[1])), kw);
+      gather.push(
+        loop(`c${suffix}`, C, [
+          loop(`kh${suffix}`, p.kernel[0], [
+            loop(`kw${suffix}`, p.kernel[1], [
+              columns('jg', (j) => {
+                const ih = add(load(coords, j), mul(kh, i32(p.dilations[0])));
+                const iw = add(load(coords, add(j, i32(TILE))), mul(kw, i32(p.dilations[1])));
+                const inside = bin('and', cmp('lt_u', ih, ix(p.H)), cmp('lt_u', iw, ix(p.W)));
+                const at = add(mul(add(mul(add(mul(n, i32(C)), c), ix(p.H)), ih), ix(p.W)), iw);
+                const to = add(mul(row, i32(TILE)), j);
+                return [when(inside, [store(cols, to, load(X!, at))], [store(cols, to, f32(0))])];
+              }),
+            ]),
+          ]),
+        ]),
+      );
+    }
+    const product = gemm(
+      M,
+      TILE,
+      K,
+      view(Wt!, i32(0), K, 1),
+      view(cols, i32(0), TILE, 1),
+      view(out, i32(0), TILE, 1),
+      {
+        ...(B && { bias: view(B, i32(0), 1, 0) }),
+      },
+    );
+    if (act) product.act = act;
+    const copyOut = loop(`m${suffix}`, M, [
+      columns('jo', (j) => [
+        store(Y, add(add(mul(add(mul(n, i32(M)), m), ix(P)), base), j), load(out, add(mul(m, i32(TILE)), j))),
+      ]),
+    ]);
+    return [...gather, product, copyOut];
+  };
+  const full = sym.floorDiv(P, TILE);
+  const body = loop('n', extentOf(step.inputTypes[0]!.symbolic?.[0] ?? step.inputTypes[0]!.shape[0]), [
+    loop('t', extentOf(full), tile('', mul(v('t'), i32(TILE)), TILE)),
+    ...tile('_rest', ix(sym.mul(full, TILE)), sym.mod(P, TILE)),
+  ]);
+  return [{ name: step.node.name, body: [body] }];
+}
+
+/** MaxPool and AveragePool: every output element reads its window, taps outside the input skipped. */
+function pool(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
+  const x = shapeOf(step, 0);
+  const p = plane(
+    x.slice(2),
+    symbolicWindow(step.ctx, x.slice(2), attrInts(step.node, 'kernel_shape'), ranges),
+  );
+  if (!p) return undefined;
+  const isMax = step.node.op === 'MaxPool';
+  const countPads = attrInt(step.node, 'count_include_pad', 0) === 1;
+  const [X, Y] = [io.inputs[0]!, io.outputs[0]];
+  const [q, oh, ow, kh, kw] = ['q', 'oh', 'ow', 'kh', 'kw'].map((name) => v(name));
+  const ih = inputRow(p, oh, kh);
+  const iw = sub(add(mul(ow, i32(p.strides[1])), mul(kw, i32(p.dilations[1]))), i32(p.padBegin[1]));
+  const inside = bin('and', cmp('lt_u', ih, ix(p.H)), cmp('lt_u', iw, ix(p.W)));
+  const value = load(X, add(mul(add(mul(q, ix(p.H)), ih), ix(p.W)), iw));
+  const acc = v('acc', 'f32');
+  const taps = loop('kh', p.kernel[0], [
+    loop('kw', p.kernel[1], [
+      when(
+        inside,
+        isMax
+          ? [set('acc', max(acc, value))]
+          : [set('acc', add(acc, value)), set('cnt', add(v('cnt'), i32(1)))],
+      ),
+    ]),
+  ]);
+  const taken = countPads ? f32(p.kernel[0] * p.kernel[1]) : cast('f32', v('cnt'));
+  const yAt = add(mul(add(mul(q, ix(p.OH)), oh), ix(p.OW)), ow);
+  const body: Stmt[] = [
+    local('acc', 'f32', f32(isMax ? -Infinity : 0)),
+    ...(isMax ? [] : [local('cnt', 'i32', i32(0))]),
+    taps,
+    store(Y, yAt, isMax ? acc : div(acc, taken)),
+  ];
+  const planes = extentOf(sym.mul(x[0], x[1]));
+  const nest = parallelLoop('q', planes, [
+    parallelLoop('oh', extentOf(p.OH), [parallelLoop('ow', extentOf(p.OW), body)]),
+  ]);
+  return [{ name: step.node.name, body: [nest] }];
+}
+
+/** GlobalAveragePool and GlobalMaxPool: one pass over each plane's run-time size. */
+function globalPool(step: RowsStep, io: LowerIO): Kernel[] {
+  const x = shapeOf(step, 0);
+  const size = planeSize(x);
+  const isMax = step.node.op === 'GlobalMaxPool';
+  const [X, Y] = [io.inputs[0]!, io.outputs[0]];
+  const [q, acc] = [v('q'), v('acc', 'f32')];
+  const value = load(X, add(mul(q, ix(size)), v('i')));
+  const body: Stmt[] = [
+    local('acc', 'f32', f32(isMax ? -Infinity : 0)),
+    loop('i', extentOf(size), [set('acc', isMax ? max(acc, value) : add(acc, value))]),
+    store(Y, q, isMax ? acc : div(acc, cast('f32', ix(size)))),
+  ];
+  return [{ name: step.node.name, body: [parallelLoop('q', extentOf(sym.mul(x[0], x[1])), body)] }];
+}
+
+const SPATIAL_OPS = new Set([
+  'Conv',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'BatchNormalization',
+]);
+
+/**
+ * The kernels of a spatial op whose spatial dims are known only at run time (float32, 1-D or 2-D; any
+ * other such case is one error) or of a Pad, or undefined when it is no spatial op or only its batch dim is symbolic
+ * (then it runs row by row over the batch: lower-rows.ts).
+ */
+export function spatialKernels(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
+  if (step.node.domain === '' && step.node.op === 'Pad') return [symbolicPad(step, io)];
+  if (step.node.domain !== '' || !SPATIAL_OPS.has(step.node.op)) return undefined;
+  const x = shapeOf(step, 0);
+  if (x.slice(2).every((d) => sym.constValue(d) !== undefined)) return undefined;
+  if (step.outputTypes[0].dtype !== 'float32' || (x.length !== 3 && x.length !== 4))
+    throw new OpError(
+      step.node,
+      step.ctx.opset,
+      'runs with spatial dims known only at run time on float32 1-D and 2-D inputs only; fix them with --shape',
+    );
+  switch (step.node.op) {
+    case 'Conv':
+      return conv(step, io, ranges);
+    case 'MaxPool':
+    case 'AveragePool':
+      return pool(step, io, ranges);
+    case 'BatchNormalization':
+      return batchNormKernels(step.ctx, io, sym.constValue(x[1])!, extentOf(x[0]), extentOf(planeSize(x)));
+    default:
+      return globalPool(step, io);
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * Shape rules over shape expressions for the windowed and per-channel ops of CNNs (Conv, MaxPool,
+ * AveragePool, the global pools, BatchNormalization, Pad) when a spatial or batch dim is known only at run
+ * time: an OCR recognizer's image width. An output size is the window formula over the input's
+ * expression, `floor((w + pads - dilation·(k-1) - 1) / stride) + 1`; channels stay static (they size the
+ * weights). Cases the kernels (compiler/symbolic-spatial.ts) do not take are refused.
+ */
+import * as sym from '../ir/symbolic.js';
+import { attrInt, attrInts, type OpContext } from '../ops/registry.js';
+import { autoPadOf, padsAttr, spatialAttr } from '../ops/nn/window.js';
+import { Refusal } from './shape-refusal.js';
+import { padPlan } from '../ops/shape/pad.js';
+
+type Shape = sym.SymLike[];
+type Ranges = Readonly<Record<string, sym.Range>>;
+type Rule = (ctx: OpContext, shapes: (Shape | undefined)[]) => Shape[];
+
+const show = sym.symText;
+const isStatic = (d: sym.SymLike) => sym.constValue(d) !== undefined;
+
+/** A sliding window whose pads are static numbers; `out` the output's spatial sizes as expressions. */
+export interface SymbolicWindow {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  padBegin: number[];
+  padEnd: number[];
+  out: sym.SymLike[];
+}
+
+/**
+ * The window of a Conv or pool over `input` spatial dims (expressions). auto_pad SAME pads by an amount
+ * that depends on the input size unless the stride is 1, so a symbolic dim takes it only then; a
+ * pool's ceil_mode is refused on a symbolic dim (its last window's rule depends on the size too).
+ */
+export function symbolicWindow(
+  ctx: OpContext,
+  input: Shape,
+  kernel: number[],
+  ranges: Ranges,
+): SymbolicWindow {
+  const rank = input.length;
+  const strides = spatialAttr(ctx, 'strides', rank, 1, 1);
+  const dilations = spatialAttr(ctx, 'dilations', rank, 1, 1);
+  const autoPad = autoPadOf(ctx);
+  const { padBegin, padEnd } =
+    autoPad === 'NOTSET' ? padsAttr(ctx, rank) : { padBegin: input.map(() => 0), padEnd: input.map(() => 0) };
+  const ceil = attrInt(ctx.node, 'ceil_mode', 0) !== 0;
+  const out = input.map((d, i) => {
+    const extent = (kernel[i] - 1) * dilations[i] + 1;
+    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      const n = sym.constValue(d);
+      if (n === undefined && strides[i] !== 1)
+        throw new Refusal(
+          d,
+          `auto_pad ${autoPad} with stride ${strides[i]} pads by an amount that depends on dim ${show(d)}`,
+        );
+      const o = n === undefined ? d : Math.ceil(n / strides[i]);
+      const total = n === undefined ? extent - 1 : Math.max(0, (Number(o) - 1) * strides[i] + extent - n);
+      padBegin[i] = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
+      padEnd[i] = total - padBegin[i];
+      return o;
+    }
+    if (ceil && !isStatic(d)) throw new Refusal(d, `ceil_mode over dim ${show(d)}`);
+    const span = sym.sub(sym.add(d, padBegin[i] + padEnd[i]), extent);
+    const o = sym.add(sym.floorDiv(span, strides[i]), 1);
+    if (!isStatic(d) && sym.bounds(span, ranges).min < 0)
+      throw new Refusal(
+        d,
+        `the window (extent ${extent}, pads ${padBegin[i]}+${padEnd[i]}) is wider than dim ${show(d)} at its lower bound; raise it with --shape`,
+      );
+    return sym.constValue(o) ?? o;
+  });
+  return { kernel, strides, dilations, padBegin, padEnd, out };
+}
+
+function requireStatic(shape: Shape, axes: number[], what: string): void {
+  const d = axes.map((a) => shape[a]).find((x) => !isStatic(x));
+  if (d !== undefined) throw new Refusal(d, `${what} over dim ${show(d)}`);
+}
+
+const conv =
+  (ranges: Ranges): Rule =>
+  (ctx, [x, w]) => {
+    requireStatic(x!, [1], 'Conv channels');
+    requireStatic(w!, [...w!.keys()], 'a Conv weight');
+    const kernel = w!.slice(2).map((d) => sym.constValue(d)!);
+    return [[x![0], w![0], ...symbolicWindow(ctx, x!.slice(2), kernel, ranges).out]];
+  };
+
+const pool =
+  (ranges: Ranges): Rule =>
+  (ctx, [x]) => {
+    if (ctx.node.outputs.length > 1 && ctx.node.outputs[1] !== '')
+      throw new Refusal(
+        x!.find((d) => !isStatic(d))!,
+        'MaxPool with Indices',
+      );
+    return [
+      [x![0], x![1], ...symbolicWindow(ctx, x!.slice(2), attrInts(ctx.node, 'kernel_shape'), ranges).out],
+    ];
+  };
+
+const globalPool: Rule = (_, [x]) => [[x![0], x![1], ...x!.slice(2).map(() => 1)]];
+
+const batchNorm: Rule = (ctx, [x]) => {
+  requireStatic(x!, [1], 'BatchNormalization channels');
+  if (ctx.node.outputs.slice(1).some((o) => o !== ''))
+    throw new Refusal(
+      x!.find((d) => !isStatic(d))!,
+      'BatchNormalization in training mode',
+    );
+  return [x!];
+};
+
+/** Pad in mode constant, by static non-negative pads where a dim is symbolic. */
+const pad: Rule = (ctx, [x]) => {
+  const plan = padPlan(ctx);
+  return [
+    x!.map((d, i) => {
+      const added = plan.outShape[i] - plan.x.shape[i];
+      if (isStatic(d)) return plan.outShape[i];
+      if (plan.mode !== 'constant' && added !== 0)
+        throw new Refusal(d, `Pad in mode ${plan.mode} over dim ${show(d)}`);
+      if (plan.begin[i] < 0 || added - plan.begin[i] < 0) throw new Refusal(d, `Pad crops dim ${show(d)}`);
+      return sym.add(d, added);
+    }),
+  ];
+};
+
+/** The rule of a default-domain spatial op, or undefined when `op` is none. */
+export function spatialRule(op: string, ranges: Ranges): Rule | undefined {
+  switch (op) {
+    case 'Conv':
+      return conv(ranges);
+    case 'MaxPool':
+    case 'AveragePool':
+      return pool(ranges);
+    case 'GlobalAveragePool':
+    case 'GlobalMaxPool':
+      return globalPool;
+    case 'BatchNormalization':
+      return batchNorm;
+    case 'Pad':
+      return pad;
+    default:
+      return undefined;
+  }
+}

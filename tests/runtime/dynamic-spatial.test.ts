@@ -1,0 +1,109 @@
+/**
+ * CNN ops over an image width known only at run time (#11, `--shape x=1,C,H,16..W`): Conv (strided,
+ * padded, dilated, grouped, depthwise, with a fused Relu), BatchNormalization, MaxPool, AveragePool,
+ * GlobalAveragePool and Pad, one bundle per model, matching onnxruntime-node at several widths.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel, type Model } from '../../src/runtime/index.js';
+import type { BundleFiles } from '../../src/bundle/files.js';
+import type { SymbolicDim } from '../../src/bundle/manifest.js';
+import { checkManifestShape } from '../../src/bundle/verify.js';
+import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
+import { widthKeepingCnn } from '../helpers/width-cnn.js';
+import { ortMismatches } from '../helpers/ort-oracle.js';
+import { crnnRec } from '../../scripts/bench-models.js';
+
+describe('a CNN compiled once with --shape x=1,3,12,5..64', () => {
+  const bytes = widthKeepingCnn();
+  let model: Model;
+  let files: BundleFiles;
+  beforeAll(async () => {
+    files = await compileModel(bytes, {
+      shapes: { x: [1, 3, 12, { min: 5, max: 64 }] },
+      relaxed: false,
+    });
+    model = await loadModel(files, { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  test('lists the width as a bounded dim of the input and the feature map', () => {
+    expect(model.inputs[0].shape).toEqual([1, 3, 12, { name: 'width', min: 5, max: 64 }]);
+    // the runtime sizes it from the floor division the manifest lists
+    expect(model.outputs[0].shape).toMatchObject([
+      1,
+      6,
+      3,
+      { name: 'floor((width + 1) / 2)', min: 3, max: 32 },
+    ]);
+    expect(model.outputs[1].shape).toEqual([1, 6, 1, 1]);
+  });
+
+  test('the manifest lists the floor division a dim reads, and a malformed one is refused', () => {
+    const out = files.manifest.outputs[0].shape[3] as SymbolicDim;
+    expect(out.quotients).toEqual([
+      { name: 'floor((width + 1) / 2)', of: { c: 1, terms: [{ coef: 1, symbols: ['width'] }] }, by: 2 },
+    ]);
+    const edited = (edit: (d: SymbolicDim) => void) => {
+      const m = structuredClone(files.manifest);
+      edit(m.outputs[0].shape[3] as SymbolicDim);
+      return () => checkManifestShape(m);
+    };
+    expect(edited(() => {})).not.toThrow();
+    expect(edited((d) => (d.quotients![0].by = 0))).toThrow(
+      'shape must be a list of non-negative integers and { name, min, max } bounds',
+    );
+    expect(edited((d) => (d.quotients![0].of.terms[0].symbols = ['height']))).toThrow(
+      'shape symbol "height" is not in the dims block',
+    );
+  });
+
+  test.each([5, 7, 16, 33, 64])('matches onnxruntime at width %i', async (w) => {
+    const x = randomTensor([1, 3, 12, w], seededRandom(w));
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+  });
+});
+
+describe('symbolic widths that the kernels cannot take are one compile error', () => {
+  const unpadded = (attrs: NodeSpec['attrs'] = {}) =>
+    buildModel({
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 4, 'width'] }],
+      outputs: [{ name: 'y', dtype: 'float32' }],
+      nodes: [
+        { op: 'MaxPool', inputs: ['x'], outputs: ['y'], attrs: { kernel_shape: { ints: [1, 3] }, ...attrs } },
+      ],
+    });
+  const compile = (bytes: Uint8Array, min: number) =>
+    compileModel(bytes, { shapes: { x: [1, 2, 4, { min, max: 64 }] }, relaxed: false });
+
+  test('a window wider than the lower bound names the op, the dim and the way out', async () => {
+    await expect(compile(unpadded(), 2)).rejects.toThrow(
+      /MaxPool node .*dim width .*is wider than dim width at its lower bound; raise it with --shape/,
+    );
+    await expect(compile(unpadded(), 3)).resolves.toBeDefined();
+  });
+
+  test('ceil_mode over a symbolic dim is refused', async () => {
+    await expect(compile(unpadded({ ceil_mode: { i: 1 } }), 3)).rejects.toThrow(/ceil_mode over dim width/);
+  });
+});
+
+describe("the bench's OCR recognizer (crnn-rec) compiled once with --shape x=1,3,48,16..1024", () => {
+  const { bytes } = crnnRec();
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, {
+      shapes: { x: [1, 3, 48, { min: 16, max: 1024 }] },
+      relaxed: false,
+    });
+    model = await loadModel(files, { backend: 'wasm' });
+  }, 300_000);
+  afterAll(() => model.dispose());
+
+  // the sequence is floor((floor((width + 1) / 2) + 1) / 4) long: 2, 12, 40 and 128 steps
+  test.each([16, 100, 320, 1024])('matches onnxruntime at width %i', async (w) => {
+    const x = randomTensor([1, 3, 48, w], seededRandom(w));
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+  });
+});
