@@ -43,6 +43,7 @@ describe('MatMul + constant bias Add fused into the gemm epilogue', () => {
     await expectOrt({ x: [5, 16], N: 9, bias: [1, 9], relu: true });
     await expectOrt({ x: [2, 3, 16], N: 12, bias: [1, 1, 12], biasFirst: true, relu: true });
     await expectOrt({ x: [8, 16], N: 12, bias: [12], twoReaders: true });
+    await expectOrt({ x: [3, 0], N: 4, bias: [4], relu: true }); // K = 0: the bias alone
   });
   it('computes what onnxruntime does for a BERT-sized batched Linear [1,128,384]×[384,1536]', async () => {
     await expectOrt({ x: [1, 128, 384], N: 1536, bias: [1536] });
