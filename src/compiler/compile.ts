@@ -5,6 +5,7 @@ import { eliminateDeadCode } from '../passes/dce.js';
 import { prepackWeights } from '../passes/prepack.js';
 import { fuseElementwise } from '../passes/fuse-elementwise.js';
 import { fuseActivations } from '../passes/fuse-activation.js';
+import { fuseMatMulBias } from '../passes/fuse-bias.js';
 import { canonicalize } from '../passes/canonicalize.js';
 import { foldBatchNorms } from '../passes/fold-batch-norm.js';
 import { compressWeights } from '../passes/compress-weights.js';
@@ -101,7 +102,7 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
       ? { graph: specialized, quant: new Map<string, WeightQuant>() }
       : compressWeights(specialized, weightFormat);
   progress('lower', 0, 1);
-  const fused = fuseActivations(canonicalize(graph));
+  const fused = fuseActivations(fuseMatMulBias(canonicalize(graph)));
   // int8 weights (--weights int8, or a quantized model's DequantizeLinear of an int8 weight) stay int8 in
   // the wasm kernels; the WGSL generator has no int8 gemm, so with the webgpu target they are restored to
   // float32 at load, for both targets

@@ -34,7 +34,7 @@ export function kernelTable(
   });
 }
 
-/** "Conv", "Conv+Relu" for a fused activation, "Mul+Add" for a fused elementwise chain. */
+/** "Conv", "Conv+Relu" for a fused activation, "MatMul+Add" for a fused bias, "Mul+Add" for a fused elementwise chain. */
 function opLabel(node: Node): string {
   const fused = fusedBody(node)?.nodes.map(opLabel) ?? [];
   return (isFusedChain(node) ? fused : [node.op, ...fused]).join('+');

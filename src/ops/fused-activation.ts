@@ -34,12 +34,19 @@ export function activationOf(node: Node, graph: Graph): Activation | undefined {
   return lo === undefined || hi === undefined ? undefined : { op: 'clip', min: lo, max: hi };
 }
 
-/** The activation fused into a producer node, if any. */
+/**
+ * The activation fused into a producer node, if any: its fused body's one Relu or Clip, after the bias
+ * Add that passes/fuse-bias.ts puts first (the bias itself is the node's input).
+ */
 export function fusedActivation(node: Node): Activation | undefined {
   const body = fusedBody(node);
   if (!body || isFusedChain(node)) return undefined;
-  const act = body.nodes.length === 1 ? activationOf(body.nodes[0], body) : undefined;
+  const nodes = body.nodes[0].op === 'Add' ? body.nodes.slice(1) : body.nodes;
+  if (nodes.length === 0) return undefined;
+  const act = nodes.length === 1 ? activationOf(nodes[0], body) : undefined;
   if (!act)
-    throw new Error(`internal: ${node.op} node "${node.name}" has fused ops other than one Relu or Clip`);
+    throw new Error(
+      `internal: ${node.op} node "${node.name}" has fused ops other than a bias Add and one Relu or Clip`,
+    );
   return act;
 }

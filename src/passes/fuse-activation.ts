@@ -2,14 +2,15 @@
  * Epilogue fusion: Relu or Clip right after a float32 Conv, Gemm or MatMul is applied by the GEMM as it
  * writes its tile (GemmStmt.act) instead of in a second pass over memory.
  *
- * Graph side: the producer takes over the activation's output and carries the activation node as its
- * fused body (src/ops/fused.ts, the one encoding of fusion; read back by `fusedActivation`).
+ * Graph side: the producer takes over the activation's output and carries the activation node in its
+ * fused body (src/ops/fused.ts, the one encoding of fusion; read back by `fusedActivation`), after the
+ * bias Add that passes/fuse-bias.ts may have put there.
  * Kernel side: the op's lowering applies it (`fusesActivation`), or lowering applies it to the kernels
  * (`applyActivation` in src/kernels/rewrite/epilogue.ts).
  */
 import type { Graph, Node } from '../ir/graph.js';
 import { activationOf } from '../ops/fused-activation.js';
-import { withFused } from '../ops/fused.js';
+import { fusedBody, withFused } from '../ops/fused.js';
 
 const PRODUCERS = new Set(['Conv', 'Gemm', 'MatMul']);
 
@@ -27,7 +28,7 @@ export function fuseActivations(graph: Graph): Graph {
     if (users.length !== 1 || users[0].inputs[0] !== out) continue;
     if (!activationOf(users[0], graph)) continue;
     removed.add(users[0]);
-    replaced.set(node, withFused(graph, node, [users[0]]));
+    replaced.set(node, withFused(graph, node, [...(fusedBody(node)?.nodes ?? []), users[0]]));
   }
   return { ...graph, nodes: graph.nodes.filter((n) => !removed.has(n)).map((n) => replaced.get(n) ?? n) };
 }

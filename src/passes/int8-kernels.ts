@@ -297,17 +297,16 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
       attrs,
     });
     const rank2 = w.q.dims.length === 2;
+    const bias = node.inputs[2] ? [node.inputs[2]] : [];
     if (node.op === 'MatMul' && rank2 && input.shape.length >= 1 && w.axis !== 0)
-      return int8('Int8MatMul', [node.inputs[0], transposed(w), scalesOf(w, w.q.dims[1])]);
+      return int8('Int8MatMul', [node.inputs[0], transposed(w), scalesOf(w, w.q.dims[1]), ...bias]);
     if (node.op === 'Gemm' && rank2 && input.shape.length === 2 && node.attrs.transA !== 1) {
-      const bias = node.inputs[2] ? [node.inputs[2]] : [];
       if (node.attrs.transB === 1 && w.axis !== 1)
         return int8('Int8MatMul', [node.inputs[0], w.name, scalesOf(w, w.q.dims[0]), ...bias]);
       if (node.attrs.transB !== 1 && w.axis !== 0)
         return int8('Int8MatMul', [node.inputs[0], transposed(w), scalesOf(w, w.q.dims[1]), ...bias]);
     }
     if (node.op === 'Conv' && w.axis !== 1 && w.q.dims.length === input.shape.length) {
-      const bias = node.inputs[2] ? [node.inputs[2]] : [];
       return int8('Int8Conv', [node.inputs[0], w.name, scalesOf(w, w.q.dims[0]), ...bias]);
     }
     return undefined;

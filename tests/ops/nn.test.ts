@@ -55,6 +55,15 @@ describe('MatMul', () => {
       /dtype bool; expected one of/,
     );
   });
+  it('takes a fused bias [N] (passes/fuse-bias.ts) and names a wrong one', () => {
+    expect(shapeOf('MatMul', [t([2, 3, 4]), t([4, 5]), t([5])])).toEqual([[2, 3, 5]]);
+    expect(() => infer('MatMul', [t([3, 4]), t([4, 5]), t([1, 5])])).toThrow(
+      /bias has shape \[1,5\]; expected \[5\]/,
+    );
+    expect(() => infer('MatMul', [t([4]), t([4, 5]), t([5])])).toThrow(
+      /fused bias needs float32 operands of rank ≥ 2/,
+    );
+  });
 });
 
 describe('Gemm', () => {
