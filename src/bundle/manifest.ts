@@ -18,10 +18,11 @@ export interface SymbolicDim {
 
 export type ShapeDim = number | SymbolicDim;
 
-/** `shape`'s dims as numbers; `what` names the tensor in the error when one is known only at run time. */
-export function fixedShape(shape: ShapeDim[], what: string): number[] {
-  if (shape.every((d): d is number => typeof d === 'number')) return shape;
-  throw new Error(`${what} has dims known only at run time, which text models do not support yet`);
+/** `shape[axis]`, which must be fixed; `what` names the tensor in the error when it is known only at run time. */
+export function fixedDim(shape: ShapeDim[], axis: number, what: string): number {
+  const d = shape[axis];
+  if (typeof d === 'number') return d;
+  throw new Error(`${what} has dim ${axis} "${d.name}" known only at run time, where it must be fixed`);
 }
 
 export interface TensorSignature {
@@ -211,9 +212,9 @@ export interface TokenizerInfo {
   vocabSize: number;
   /** tokenizer.json's truncation (the default of a request that does not say), or null for none */
   truncation: { maxLength: number; direction: 'left' | 'right' } | null;
-  /** tokenizer.json's padding, or null for none; the server pads to the compiled sequence length anyway */
+  /** tokenizer.json's padding, or null for none; the server pads a run's texts as the model's shape says anyway */
   padding: { padId: number; padToken: string } | null;
-  /** the model inputs the encoding feeds; `sequenceLength` is the compiled (largest) length */
+  /** the model inputs the encoding feeds; `sequenceLength` is the longest the model takes (a run-time sequence's upper bound) */
   inputs: { ids: string; attentionMask?: string; tokenTypeIds?: string };
   sequenceLength: number;
 }

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOrt } from '../helpers/ort-oracle.js';
 import { cosine, pooledReference, textEncoder, wordPieceTokenizer } from '../helpers/text-model.js';
 import { API_KEY, type ServedTarget } from './contract.js';
-import { compileText, TEXT_SEQUENCE, type CompiledBundle } from './fixture.js';
+import { compileText, compileTextDynamic, TEXT_SEQUENCE, type CompiledBundle } from './fixture.js';
 
 const TEXTS = [
   'The cat sat on the mat.',
@@ -43,18 +43,24 @@ async function referenceVectors(idLists: number[][]): Promise<number[][]> {
   );
 }
 
+/** The text bundles every runtime serves: shapes fixed at compile time, and batch and sequence known at run time. */
+const TEXT_BUNDLES: [string, () => Promise<CompiledBundle>][] = [
+  ['compiled shapes', compileText],
+  ['run-time batch and sequence', compileTextDynamic],
+];
+
 export function describeEmbeddingsContract(
   runtime: string,
   serve: (text: CompiledBundle) => Promise<ServedTarget>,
 ) {
-  describe(`/v1/embeddings: ${runtime}`, () => {
+  describe.each(TEXT_BUNDLES)(`/v1/embeddings: ${runtime}, %s`, (_, compile) => {
     let text: CompiledBundle;
     let target: ServedTarget;
     let ids: number[][];
     let expected: number[][];
 
     beforeAll(async () => {
-      text = await compileText();
+      text = await compile();
       const tokenizer = new Tokenizer(JSON.parse(wordPieceTokenizer()), {});
       ids = TEXTS.map((t) => tokenizer.encode(t).ids);
       expected = await referenceVectors(ids);

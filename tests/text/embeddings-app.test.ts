@@ -1,11 +1,18 @@
 /** /v1/embeddings in the app: the feeds it packs, dynamic batching, and a model that is not a text model. */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/serve/app.js';
 import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel } from '../../src/runtime/index.js';
 import { buildModel } from '../helpers/onnx-builder.js';
 import { textVocab, wordPieceTokenizer } from '../helpers/text-model.js';
-import { compileMlp, compileText, TEXT_BATCH, type CompiledBundle } from '../serve/fixture.js';
+import {
+  compileMlp,
+  compileText,
+  compileTextDynamic,
+  TEXT_BATCH,
+  type CompiledBundle,
+} from '../serve/fixture.js';
 
 let text: CompiledBundle;
 beforeAll(async () => {
@@ -38,6 +45,32 @@ it('batches the texts of concurrent requests and splits the vectors back per req
   const runs = Number(/^kiln_model_runs_total\{model="text"[^}]*\} (\d+)$/m.exec(metrics)?.[1]);
   expect(runs).toBeGreaterThanOrEqual(2);
   expect(runs).toBeLessThan(4);
+});
+
+it('with a run-time batch and sequence, runs each request at its own rows, padded to its longest text', async () => {
+  const dynamic = await compileTextDynamic();
+  try {
+    const run = vi.spyOn(dynamic.model, 'run');
+    const app = createApp({ models: [{ name: 'text', model: dynamic.model }], log: false });
+    const texts = ['the cat', 'kiln runs small text models on the edge', 'a mat'];
+    const response = await app.request('/v1/embeddings', {
+      method: 'POST',
+      body: JSON.stringify({ model: 'text', input: texts }),
+    });
+    expect(response.status).toBe(200);
+    const tokenizer = new Tokenizer(JSON.parse(wordPieceTokenizer()), {});
+    const tokens = texts.map((t) => tokenizer.encode(t).ids.length);
+    // in chunks of the largest batch (2): [2 texts, the longer one's tokens], then [1 text, its own]
+    expect(run.mock.calls.map(([feeds]) => feeds.input_ids.dims)).toEqual([
+      [2, Math.max(tokens[0], tokens[1])],
+      [1, tokens[2]],
+    ]);
+    expect(run.mock.calls.map(([feeds]) => feeds.attention_mask.dims)).toEqual(
+      run.mock.calls.map(([feeds]) => feeds.input_ids.dims),
+    );
+  } finally {
+    await dynamic.cleanup();
+  }
 });
 
 it('refuses a model without a tokenizer with 400 and the way to build one', async () => {
