@@ -7,7 +7,7 @@ import { cors } from 'hono/cors';
 import type { Tensor } from '../runtime/index.js';
 import type { TextEncoding, TextTokenizer } from '../runtime/text-tokenizer.js';
 import { checkBearer } from './auth.js';
-import { Batcher, batchedTensors, DEFAULT_BATCH_DELAY_MS } from './batching.js';
+import { Batcher, batchedTensors, DEFAULT_BATCH_DELAY_MS, runRows } from './batching.js';
 import { HEADER_LENGTH, readBody, splitBody } from './body.js';
 import { consolePage } from './console.js';
 import {
@@ -16,7 +16,6 @@ import {
   formatEmbedding,
   packFeeds,
   parseEmbeddingsRequest,
-  rowsFor,
   textInput,
 } from './embeddings.js';
 import { HttpError } from './http-error.js';
@@ -284,7 +283,7 @@ async function embed(
   );
   const results = await Promise.all(
     chunks.map(async (chunk) => {
-      const rows = served.batching ? chunk.length : rowsFor(batch, chunk.length);
+      const rows = served.batching ? chunk.length : runRows(batch, chunk.length);
       const feeds = packFeeds(served.model, tokenizer, chunk, rows);
       const out = (await entry.run({ id: undefined, feeds, rows, outputs: [] }))[output];
       const width = out.dims[1];

@@ -150,14 +150,6 @@ export function textInput(model: Model, tokenizer: TextTokenizer): TensorInfo {
   return model.inputs.find((i) => i.name === tokenizer.info.inputs.ids)!;
 }
 
-/**
- * Rows one run of `count` encodings takes: with a batch dim known only at run time, `count` (at least the
- * dim's lower bound); with a fixed one, the compiled batch.
- */
-export function rowsFor(batch: ShapeDim, count: number): number {
-  return isSymbolic(batch) ? Math.max(count, batch.min) : batch;
-}
-
 function paddedLength(sequence: ShapeDim, encodings: TextEncoding[]): number {
   if (!isSymbolic(sequence)) return sequence;
   return encodings.reduce((n, e) => Math.max(n, e.ids.length), sequence.min);

@@ -47,7 +47,7 @@ it('batches the texts of concurrent requests and splits the vectors back per req
   expect(runs).toBeLessThan(4);
 });
 
-it('with a run-time batch and sequence, runs each request at its own rows, padded to its longest text', async () => {
+it('with a run-time batch and sequence, runs each request at its own rows padded to its longest text, and batches requests of one length together', async () => {
   const dynamic = await compileTextDynamic();
   try {
     const run = vi.spyOn(dynamic.model, 'run');
@@ -68,6 +68,29 @@ it('with a run-time batch and sequence, runs each request at its own rows, padde
     expect(run.mock.calls.map(([feeds]) => feeds.attention_mask.dims)).toEqual(
       run.mock.calls.map(([feeds]) => feeds.input_ids.dims),
     );
+    const alone = ((await response.json()) as { data: { embedding: number[] }[] }).data;
+
+    // batched: requests of the same length share a run at their total rows; another length runs apart
+    run.mockClear();
+    const batched = createApp({
+      models: [{ name: 'text', model: dynamic.model, batching: { maxBatch: TEXT_BATCH, delayMs: 20 } }],
+      log: false,
+    });
+    const requests = [texts[0], texts[2], texts[1]].map(async (input) => {
+      const r = await batched.request('/v1/embeddings', {
+        method: 'POST',
+        body: JSON.stringify({ model: 'text', input }),
+      });
+      expect(r.status).toBe(200);
+      return ((await r.json()) as { data: { embedding: number[] }[] }).data[0].embedding;
+    });
+    const [cat, mat, long] = await Promise.all(requests);
+    expect(tokens[0]).toBe(tokens[2]);
+    expect(run.mock.calls.map(([feeds]) => feeds.input_ids.dims)).toEqual([
+      [2, tokens[0]],
+      [1, tokens[1]],
+    ]);
+    [cat, long, mat].forEach((v, i) => v.forEach((x, h) => expect(x).toBeCloseTo(alone[i].embedding[h], 5)));
   } finally {
     await dynamic.cleanup();
   }
