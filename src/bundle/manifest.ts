@@ -57,6 +57,12 @@ export interface WeightEntry {
 }
 
 /**
+ * `--weights fp16|int8` stores float32 weights of this many bytes or more compressed; smaller tensors
+ * (biases, norms, shape constants) are not worth a restore node.
+ */
+export const MIN_COMPRESSED_BYTES = 16 * 1024;
+
+/**
  * A float weight stored as integers: value = (q − zeroPoint) · scale, with `dtype` the stored integer type.
  * Per axis (`axis` set), slice i along `axis` uses `scales[i]` and `scale` is the largest of them.
  * Informational, the runtime never reads these: init() restores the floats where a kernel needs them,

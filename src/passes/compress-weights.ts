@@ -13,14 +13,11 @@
  */
 import type { Graph, Node, TensorType } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
-import type { WeightQuant } from '../bundle/manifest.js';
+import { MIN_COMPRESSED_BYTES, type WeightQuant } from '../bundle/manifest.js';
 import { contextOf, findOp, opsetOf, type OpContext } from '../ops/registry.js';
 import { halfBits } from '../ir/float16.js';
 
 export type WeightFormat = 'fp16' | 'int8';
-
-/** Smaller tensors (biases, norms, shape constants) are not worth a restore node. */
-export const MIN_COMPRESSED_BYTES = 16 * 1024;
 
 const ONNX_FLOAT = 1;
 const INT8_MAX = 127;
