@@ -133,6 +133,19 @@ export function describeEmbeddingsContract(
       expect(cut.usage.prompt_tokens).toBe(4 + TEXT_SEQUENCE); // [CLS] a cat [SEP], and the cut text
     });
 
+    it('OIP model metadata lists the texts input (BYTES, any count) before the token inputs', async () => {
+      const response = await target.send('/v2/models/text', {
+        headers: { Authorization: `Bearer ${API_KEY}` },
+      });
+      expect(response.status).toBe(200);
+      const { inputs, outputs } = await response.json();
+      expect(inputs[0]).toEqual({ name: 'text', datatype: 'BYTES', shape: [-1] });
+      expect(inputs.slice(1).map((i: { name: string }) => i.name)).toEqual(['input_ids', 'attention_mask']);
+      expect(outputs).toEqual([
+        { name: 'sentence_embedding', datatype: 'FP32', shape: [expect.any(Number), HIDDEN] },
+      ]);
+    });
+
     it('OIP /infer takes the texts as a BYTES input and answers the pooled vectors', async () => {
       const infer = (body: unknown) =>
         target.send('/v2/models/text/infer', {
