@@ -12,7 +12,7 @@ import { cosine, pooledReference, textEncoder, wordPieceTokenizer } from '../hel
 import { API_KEY, type ServedTarget } from './contract.js';
 import { compileText, compileTextDynamic, TEXT_SEQUENCE, type CompiledBundle } from './fixture.js';
 
-const TEXTS = [
+export const TEXTS = [
   'The cat sat on the mat.',
   'Café naïve — 日本語 😀',
   'kiln runs small text models on the edge',
@@ -20,7 +20,7 @@ const TEXTS = [
 const HIDDEN = 32;
 
 /** The reference embedding of each token-id list, from onnxruntime fed the same ids. */
-async function referenceVectors(idLists: number[][]): Promise<number[][]> {
+export async function referenceVectors(idLists: number[][]): Promise<number[][]> {
   const encoder = textEncoder();
   return Promise.all(
     idLists.map(async (ids) => {
