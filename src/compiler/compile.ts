@@ -25,6 +25,7 @@ import type { Program } from '../kernels/ir.js';
 import {
   FORMAT_VERSION,
   fixedDim,
+  MIN_COMPRESSED_BYTES,
   type Manifest,
   type WebGpuSchedule,
   type WeightEntry,
@@ -89,7 +90,7 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
   const { graph, quant } =
     weightFormat === 'fp32'
       ? { graph: specialized, quant: new Map<string, WeightQuant>() }
-      : compressWeights(specialized, weightFormat);
+      : compressWeights(specialized, weightFormat, MIN_COMPRESSED_BYTES);
   progress('lower', 0, 1);
   const fused = fuseActivations(canonicalize(graph));
   // int8 weights (--weights int8, or a quantized model's DequantizeLinear of an int8 weight) stay int8 in

@@ -13,7 +13,7 @@
  */
 import type { Graph, Node, TensorType } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
-import { MIN_COMPRESSED_BYTES, type WeightQuant } from '../bundle/manifest.js';
+import type { WeightQuant } from '../bundle/manifest.js';
 import { contextOf, findOp, opsetOf, type OpContext } from '../ops/registry.js';
 import { halfBits } from '../ir/float16.js';
 
@@ -33,11 +33,8 @@ interface Use {
   input: number;
 }
 
-export function compressWeights(
-  graph: Graph,
-  format: WeightFormat,
-  minBytes = MIN_COMPRESSED_BYTES,
-): CompressedWeights {
+/** Compresses the float32 weights of `minBytes` or more (the bundle format's MIN_COMPRESSED_BYTES). */
+export function compressWeights(graph: Graph, format: WeightFormat, minBytes: number): CompressedWeights {
   const uses = usesOf(graph);
   const pinned = new Set([...graph.outputs.map((o) => o.name), ...subgraphReads(graph.nodes)]);
   const taken = new Set([
