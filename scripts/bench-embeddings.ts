@@ -1,30 +1,56 @@
 /**
- * Texts per second through `POST /v1/embeddings` (the serving app in process, so no network): a
- * MiniLM-L6-shaped encoder (scripts/bench-models.ts's bertEncoder: 6 layers, hidden 384, vocabulary
- * 30522, seeded random weights) compiled at [batch, 128] with a WordPiece tokenizer and mean pooling + L2
- * normalization in the graph. Every text is padded to the compiled 128 tokens (run-time sequence dims are
- * not there yet), so the time per text does not depend on its length. Also times the tokenizer alone, and
- * the first request after load (it loads the tokenizer library).
+ * Texts per second through `POST /v1/embeddings` (the serving app in process, so no network) against
+ * the same pipeline on onnxruntime-web as the peer, on a MiniLM-L6-shaped encoder (scripts/bench-models.ts's
+ * bertEncoder: 6 layers, hidden 384, vocabulary 30522, seeded random weights) with a WordPiece tokenizer,
+ * mean pooling and L2 normalization.
  *
- *   npx tsx scripts/bench-embeddings.ts [--batch 8] [--warm-ms 2000] [--ms 5000]
+ * - kiln: compiled once with `--dim batch=1..B --dim sequence=1..128` and the task in the graph; a request
+ *   of B texts runs as [B, its longest text].
+ * - peer: onnxruntime-web (wasm, one thread, as in a Worker) on the same ONNX file, fed the ids
+ *   @huggingface/tokenizers gives, padded to the longest text with the attention mask, pooled and
+ *   normalized in JavaScript: what transformers.js's feature-extraction pipeline does (it is not used itself:
+ *   its 4.x pins a development build of onnxruntime-web beside this project's, and adds sharp's native
+ *   binaries, for nothing a text model needs).
+ *
+ * The two run in alternating blocks of --ms each (--rounds of them); texts/s is the median over the
+ * blocks. First request: from loading the bundle (or creating the session) to the first answer. The cost
+ * per million embeddings on each deploy target comes from src/deploy/cost.ts (the price table in
+ * src/deploy/prices.ts), priced from Kiln's CPU time per request ÷ the texts it carries.
+ *
+ *   npx tsx scripts/bench-embeddings.ts [--batch 8] [--rounds 5] [--ms 2000] [--weights fp32|int8]
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Tokenizer } from '@huggingface/tokenizers';
 import { bertEncoder } from './bench-models.js';
 import { compileModel } from '../src/compiler/compile.js';
+import { writeBundle } from '../src/bundle/node.js';
 import { loadModel } from '../src/runtime/index.js';
 import { createApp } from '../src/serve/app.js';
-import { TextTokenizer } from '../src/runtime/text-tokenizer.js';
+import { readServedBundles } from '../src/deploy/bundles.js';
+import { modelFootprint } from '../src/deploy/cloudflare-limits.js';
+import { targetCosts } from '../src/deploy/cost.js';
+import { DEFAULT_INSTANCE_TYPE } from '../src/deploy/gpu-limits.js';
+import { PRICES_DATE } from '../src/deploy/prices.js';
+import { cpuClockMs } from '../src/cli/cpu-time.js';
 import { wordPieceTokenizer } from '../tests/helpers/text-model.js';
 
 const { values } = parseArgs({
   options: {
     batch: { type: 'string', default: '8' },
-    'warm-ms': { type: 'string', default: '2000' },
-    ms: { type: 'string', default: '5000' },
+    rounds: { type: 'string', default: '5' },
+    ms: { type: 'string', default: '2000' },
+    weights: { type: 'string', default: 'fp32' },
   },
 });
-const [batch, warmMs, ms] = [Number(values.batch), Number(values['warm-ms']), Number(values.ms)];
+const weights = values.weights as 'fp32' | 'int8';
+if (weights !== 'fp32' && weights !== 'int8')
+  throw new Error(`--weights must be fp32 or int8, got ${weights}`);
+const [batch, rounds, ms] = [Number(values.batch), Number(values.rounds), Number(values.ms)];
 const SEQUENCE = 128;
+const HIDDEN = 384;
 
 const CORPUS = [
   'the cat sat on the mat',
@@ -37,18 +63,25 @@ const CORPUS = [
   'token by token the text is run',
 ];
 const texts = Array.from({ length: batch }, (_, i) => CORPUS[i % CORPUS.length]);
+const onnx = bertEncoder({ sequence: SEQUENCE }).bytes;
+const tokenizerJson = wordPieceTokenizer();
 
-const started = performance.now();
-const files = await compileModel(bertEncoder({ sequence: SEQUENCE }).bytes, {
+// Kiln: compile, write the bundle (the deploy targets price it from its files), load, first request
+let started = performance.now();
+const files = await compileModel(onnx, {
   name: 'minilm',
-  shapes: { input_ids: [batch, SEQUENCE], attention_mask: [batch, SEQUENCE] },
-  tokenizer: wordPieceTokenizer(),
+  dims: { batch: { min: 1, max: batch }, sequence: { min: 1, max: SEQUENCE } },
+  tokenizer: tokenizerJson,
   task: { name: 'feature-extraction', pooling: 'mean', normalize: true },
+  weights,
 });
 const compileMs = performance.now() - started;
-const model = await loadModel(files, { warmup: true });
+const dir = await mkdtemp(join(tmpdir(), 'kiln-bench-embeddings-'));
+await writeBundle(dir, files);
+started = performance.now();
+const model = await loadModel(dir);
 const app = createApp({ models: [{ name: 'minilm', model }], log: false });
-const request = async () => {
+const kiln = async () => {
   const response = await app.request('/v1/embeddings', {
     method: 'POST',
     body: JSON.stringify({ model: 'minilm', input: texts, encoding_format: 'base64' }),
@@ -56,39 +89,96 @@ const request = async () => {
   if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
   await response.arrayBuffer();
 };
+await kiln();
+const kilnFirstMs = performance.now() - started;
 
-const first = performance.now();
-await request();
-const firstMs = performance.now() - first;
+// the peer: onnxruntime-web on the same model, the same tokenizer, pooling in JavaScript
+started = performance.now();
+const ort = await import('onnxruntime-web');
+ort.env.wasm.numThreads = 1;
+const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'] });
+const tokenizer = new Tokenizer(JSON.parse(tokenizerJson), {});
+const peer = async () => {
+  const ids: number[][] = texts.map((t) => tokenizer.encode(t).ids);
+  const length = Math.max(...ids.map((i) => i.length));
+  const [idData, maskData] = [new BigInt64Array(batch * length), new BigInt64Array(batch * length)];
+  ids.forEach((row, r) =>
+    row.forEach((id, t) => {
+      idData[r * length + t] = BigInt(id);
+      maskData[r * length + t] = 1n;
+    }),
+  );
+  const out = await session.run({
+    input_ids: new ort.Tensor('int64', idData, [batch, length]),
+    attention_mask: new ort.Tensor('int64', maskData, [batch, length]),
+  });
+  const states = out.last_hidden_state.data as Float32Array;
+  return ids.map((row, r) => {
+    const v = new Float32Array(HIDDEN);
+    for (let t = 0; t < row.length; t++)
+      for (let h = 0; h < HIDDEN; h++) v[h] += states[(r * length + t) * HIDDEN + h];
+    const norm = Math.max(Math.hypot(...v), 1e-12); // the mean's 1/count cancels in the normalization
+    return v.map((x) => x / norm);
+  });
+};
+await peer();
+const peerFirstMs = performance.now() - started;
 
-async function timeFor(
-  budget: number,
-  run: () => Promise<void> | void,
-): Promise<{ runs: number; ms: number }> {
-  const t0 = performance.now();
-  let runs = 0;
-  while (performance.now() - t0 < budget) {
+/** Requests in `budget` ms: wall time, and the CPU time this thread spent. */
+async function block(
+  run: () => Promise<unknown>,
+): Promise<{ perSecond: number; msPer: number; cpuMsPer: number }> {
+  const [t0, c0] = [performance.now(), cpuClockMs()];
+  let requests = 0;
+  while (performance.now() - t0 < ms) {
     await run();
-    runs++;
+    requests++;
   }
-  return { runs, ms: performance.now() - t0 };
+  const [wall, cpu] = [performance.now() - t0, cpuClockMs() - c0];
+  return { perSecond: (requests * batch * 1000) / wall, msPer: wall / requests, cpuMsPer: cpu / requests };
 }
-await timeFor(warmMs, request);
-const served = await timeFor(ms, request);
-const tokenizer = new TextTokenizer(files.tokenizer!, files.manifest.tokenizer!);
-const tokenized = await timeFor(Math.min(ms, 2000), () => {
-  for (const t of texts) tokenizer.encode(t, 'truncate', 'input');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+await block(kiln); // warm both before timing (V8 tiers the wasm up in the background)
+await block(peer);
+const blocks = {
+  kiln: [] as Awaited<ReturnType<typeof block>>[],
+  peer: [] as Awaited<ReturnType<typeof block>>[],
+};
+for (let r = 0; r < rounds; r++) {
+  blocks.kiln.push(await block(kiln));
+  blocks.peer.push(await block(peer));
+}
+const rate = (bs: typeof blocks.kiln) => median(bs.map((b) => b.perSecond));
+const requestMs = median(blocks.kiln.map((b) => b.msPer));
+const cpuMs = Math.min(median(blocks.kiln.map((b) => b.cpuMsPer)), requestMs);
+
+const [bundle] = await readServedBundles([dir]);
+const costs = targetCosts({
+  manifest: bundle.manifest,
+  footprint: modelFootprint(bundle, true),
+  measurement: { backend: 'wasm', medianMs: requestMs, cpuMs },
+  instanceType: DEFAULT_INSTANCE_TYPE,
 });
 
-const perText = (r: { runs: number; ms: number }) => r.ms / (r.runs * batch);
 console.log(
-  `model: MiniLM-L6-shaped encoder, [${batch}, ${SEQUENCE}], mean pooling + L2 in the graph; compiled in ${(compileMs / 1000).toFixed(1)} s`,
-);
-console.log(`first request after load (${batch} texts, loads the tokenizer): ${firstMs.toFixed(1)} ms`);
-console.log(
-  `/v1/embeddings in process: ${(1000 / perText(served)).toFixed(1)} texts/s (${perText(served).toFixed(2)} ms per text, ${served.runs} requests of ${batch})`,
+  `model: MiniLM-L6-shaped encoder, --dim batch=1..${batch} --dim sequence=1..${SEQUENCE} --weights ${weights}, mean pooling + L2 in the graph; compiled in ${(compileMs / 1000).toFixed(1)} s`,
 );
 console.log(
-  `tokenizer alone: ${(1000 / perText(tokenized)).toFixed(0)} texts/s (${(perText(tokenized) * 1000).toFixed(1)} µs per text)`,
+  `requests of ${batch} texts (${texts.map((t) => tokenizer.encode(t).ids.length).join(', ')} tokens), ${rounds} interleaved blocks of ${ms} ms each, medians:`,
 );
+console.log(
+  `  kiln /v1/embeddings in process: ${rate(blocks.kiln).toFixed(1)} texts/s; first request after load ${kilnFirstMs.toFixed(0)} ms`,
+);
+console.log(
+  `  onnxruntime-web (wasm, 1 thread) + @huggingface/tokenizers: ${rate(blocks.peer).toFixed(1)} texts/s; first request after session create ${peerFirstMs.toFixed(0)} ms`,
+);
+console.log(
+  `$ per 1M embeddings (prices of ${PRICES_DATE}; ${cpuMs.toFixed(2)} ms CPU per request of ${batch} texts):`,
+);
+for (const c of costs)
+  console.log(
+    `  ${c.target}: ${c.usdPerMillion === undefined ? c.basis : `$${(c.usdPerMillion / batch).toPrecision(3)}`}`,
+  );
 model.dispose();
+await rm(dir, { recursive: true, force: true });

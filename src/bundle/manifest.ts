@@ -30,10 +30,11 @@ export interface Quotient {
 
 export type ShapeDim = number | SymbolicDim;
 
-/** `shape`'s dims as numbers; `what` names the tensor in the error when one is known only at run time. */
-export function fixedShape(shape: ShapeDim[], what: string): number[] {
-  if (shape.every((d): d is number => typeof d === 'number')) return shape;
-  throw new Error(`${what} has dims known only at run time, which text models do not support yet`);
+/** `shape[axis]`, which must be fixed; `what` names the tensor in the error when it is known only at run time. */
+export function fixedDim(shape: ShapeDim[], axis: number, what: string): number {
+  const d = shape[axis];
+  if (typeof d === 'number') return d;
+  throw new Error(`${what} has dim ${axis} "${d.name}" known only at run time, where it must be fixed`);
 }
 
 export interface TensorSignature {
@@ -74,6 +75,12 @@ export interface WeightEntry {
   /** quantization parameters when the weight is stored quantized */
   quant?: WeightQuant;
 }
+
+/**
+ * `--weights fp16|int8` stores float32 weights of this many bytes or more compressed; smaller tensors
+ * (biases, norms, shape constants) are not worth a restore node.
+ */
+export const MIN_COMPRESSED_BYTES = 16 * 1024;
 
 /**
  * A float weight stored as integers: value = (q − zeroPoint) · scale, with `dtype` the stored integer type.
@@ -231,9 +238,9 @@ export interface TokenizerInfo {
   vocabSize: number;
   /** tokenizer.json's truncation (the default of a request that does not say), or null for none */
   truncation: { maxLength: number; direction: 'left' | 'right' } | null;
-  /** tokenizer.json's padding, or null for none; the server pads to the compiled sequence length anyway */
+  /** tokenizer.json's padding, or null for none; the server pads a run's texts as the model's shape says anyway */
   padding: { padId: number; padToken: string } | null;
-  /** the model inputs the encoding feeds; `sequenceLength` is the compiled (largest) length */
+  /** the model inputs the encoding feeds; `sequenceLength` is the longest the model takes (a run-time sequence's upper bound) */
   inputs: { ids: string; attentionMask?: string; tokenTypeIds?: string };
   sequenceLength: number;
 }

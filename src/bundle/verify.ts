@@ -93,8 +93,6 @@ export function checkManifestShape(value: unknown): Manifest {
   if (m.webgpu !== undefined) checkWebGpuShape(m.webgpu, m.dims as DimsBlock | undefined, fail);
   if (m.kernels !== undefined && !Array.isArray(m.kernels)) fail('kernels must be an array');
   if (m.tokenizer !== undefined) checkTokenizerShape(m.tokenizer, fail);
-  // text models run at their compiled [batch, sequence] (the serving code relies on it)
-  if (m.tokenizer !== undefined && m.dims !== undefined) fail('a bundle with a tokenizer has no dims block');
   const files = m.files as Record<string, unknown> | null;
   if (typeof files !== 'object' || files === null || Array.isArray(files))
     fail('files must map file names to sha256 hashes');

@@ -25,7 +25,8 @@ import {
 import type { Program } from '../kernels/ir.js';
 import {
   FORMAT_VERSION,
-  fixedShape,
+  fixedDim,
+  MIN_COMPRESSED_BYTES,
   type Manifest,
   type WebGpuSchedule,
   type WeightEntry,
@@ -89,18 +90,19 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
     onWarning: opts.onWarning,
     onProgress: (done: number, total: number) => progress('specialize', done, total),
   };
-  const modelOnly = specialize(prepackWeights(model), specializeOptions);
-  // the task's nodes depend on the shapes just inferred; the second walk types them (and folds nothing new)
-  const task = opts.task && addTextTask(modelOnly, opts.task, attentionMaskOf(model));
+  const prepacked = prepackWeights(model);
+  const modelOnly = specialize(prepacked, specializeOptions);
+  // the task's nodes depend on the output's type just inferred; they join the model as declared, whose
+  // second walk types them with the inputs' run-time dims (a specialized graph has its inputs at the bounds)
+  const task =
+    opts.task && addTextTask({ ...prepacked, types: modelOnly.types }, opts.task, attentionMaskOf(model));
   const specialized = eliminateDeadCode(
-    foldBatchNorms(
-      task ? specialize(task.graph, { ...specializeOptions, shapes: {}, consts: {} }) : modelOnly,
-    ),
+    foldBatchNorms(task ? specialize(task.graph, specializeOptions) : modelOnly),
   );
   const { graph, quant } =
     weightFormat === 'fp32'
       ? { graph: specialized, quant: new Map<string, WeightQuant>() }
-      : compressWeights(specialized, weightFormat);
+      : compressWeights(specialized, weightFormat, MIN_COMPRESSED_BYTES);
   progress('lower', 0, 1);
   const fused = fuseActivations(fuseMatMulBias(canonicalize(graph)));
   // int8 weights (--weights int8, or a quantized model's DequantizeLinear of an int8 weight) stay int8 in
@@ -193,7 +195,7 @@ function taskInfo(
   const output = TASK_OUTPUTS[task.name];
   if (task.name === 'feature-extraction')
     return { name: task.name, output, pooling: added.pooling, normalize: task.normalize ?? false };
-  const classes = fixedShape(outputs.find((o) => o.name === output)!.shape, `--task: output "${output}"`)[1];
+  const classes = fixedDim(outputs.find((o) => o.name === output)!.shape, 1, `--task: output "${output}"`);
   const labels = task.labels ?? Array.from({ length: classes }, (_, i) => `LABEL_${i}`);
   if (labels.length !== classes)
     throw new Error(

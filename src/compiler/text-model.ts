@@ -6,7 +6,8 @@
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { Graph } from '../ir/graph.js';
-import { fixedShape, type TensorSignature, type TokenizerInfo } from '../bundle/manifest.js';
+import type { TensorSignature, TokenizerInfo } from '../bundle/manifest.js';
+import { formatShape, upperBounds } from '../bundle/shape-dims.js';
 import { TOKENIZER_FILE } from '../bundle/files.js';
 
 /** The Hugging Face names of a text model's inputs. */
@@ -77,11 +78,15 @@ function embeddingRows(graph: Graph): number | undefined {
   return undefined;
 }
 
-/** The manifest's tokenizer entry, once the ids input's shape is fixed: [batch, sequence]. */
+/**
+ * The manifest's tokenizer entry, once the ids input's shape [batch, sequence] is known; its sequence
+ * length is the longest the model takes (the upper bound of a sequence dim known only at run time).
+ */
 export function tokenizerInfo(summary: TokenizerSummary, inputs: TensorSignature[]): TokenizerInfo {
   const sig = inputs.find((i) => i.name === summary.inputs.ids)!;
-  const ids = fixedShape(sig.shape, `--tokenizer: the "${IDS}" input`);
-  if (ids.length !== 2)
-    throw new Error(`--tokenizer: the "${IDS}" input must be [batch, sequence], got [${ids.join(', ')}]`);
-  return { ...summary, sequenceLength: ids[1] };
+  if (sig.shape.length !== 2)
+    throw new Error(
+      `--tokenizer: the "${IDS}" input must be [batch, sequence], got ${formatShape(sig.shape)}`,
+    );
+  return { ...summary, sequenceLength: upperBounds(sig.shape)[1] };
 }

@@ -8,7 +8,7 @@ import { DEFAULT_MAX_QUEUE } from '../serve/queue.js';
 import type { ServedBundle } from './bundles.js';
 import { DeployError } from './types.js';
 
-/** Every bundle leads each input and output with maxBatch, and a batch fits the served queue. */
+/** Every bundle leads each input and output with maxBatch (or a run-time batch bounded by at least it), and a batch fits the served queue. */
 export function checkBatching(bundles: ServedBundle[], { maxBatch }: Required<BatchingOptions>): void {
   // the deployed servers keep the default queue, and the batcher refuses a queue smaller than a batch
   if (maxBatch > DEFAULT_MAX_QUEUE)

@@ -6,6 +6,7 @@
  * "Memory" 128 MB per isolate on every plan, "CPU time" 10 ms per request on the free plan.
  */
 import { WEIGHTS_FILE } from '../bundle/files.js';
+import { MIN_COMPRESSED_BYTES } from '../bundle/manifest.js';
 import type { ServedBundle } from './bundles.js';
 import { DeployError } from './types.js';
 
@@ -63,6 +64,11 @@ export interface ModelFootprint {
   weightsBytes: number;
   /** the upper bounds its memory is planned at, when it has run-time dims: `width ≤ 1024` */
   boundedDims?: string;
+  /**
+   * what `--weights int8` would take off weights.bin, and again off linear memory (the int8 kernels read
+   * the weights as int8): ¾ of each float32 weight it compresses; 0 for a bundle compiled with --weights
+   */
+  int8SavingBytes: number;
 }
 
 /** What a bundle adds to a Worker that carries its model.relaxed.wasm or not (`relaxedInWorker`). */
@@ -80,6 +86,13 @@ export function modelFootprint(
     ...(manifest.dims && {
       boundedDims: manifest.dims.symbols.map((d) => `${d.name} ≤ ${d.max}`).join(', '),
     }),
+    int8SavingBytes: manifest.weights.some((w) => w.quant !== undefined || w.dtype === 'float16')
+      ? 0
+      : sum(
+          manifest.weights
+            .filter((w) => w.dtype === 'float32' && w.byteLength >= MIN_COMPRESSED_BYTES)
+            .map((w) => w.byteLength * 0.75),
+        ),
   };
 }
 
@@ -127,9 +140,22 @@ export function checkMemory(
       : '';
   if (bytes > limits.memoryBytes)
     throw new DeployError(
-      `the Worker would need about ${mib(bytes)} of memory (${detail}), over the ${mib(limits.memoryBytes)} a Workers isolate has on every plan: ${lower}deploy each bundle to its own Worker, or use --target lambda (up to 10 GB)`,
+      `the Worker would need about ${mib(bytes)} of memory (${detail}), over the ${mib(limits.memoryBytes)} a Workers isolate has on every plan: ${int8Advice(models, bytes, limits)}${lower}deploy each bundle to its own Worker, or use --target lambda (up to 10 GB)`,
     );
   return { bytes, detail };
+}
+
+/**
+ * Which weight format fits, when int8 weights would bring the isolate under its memory: fp16 would not
+ * (its weights are restored to float32 in linear memory beside the float16 ones).
+ */
+function int8Advice(models: ModelFootprint[], bytes: number, limits: WorkersLimits): string {
+  const saving = sum(models.map((m) => m.int8SavingBytes));
+  const int8Bytes = bytes - 2 * saving;
+  if (saving === 0 || int8Bytes > limits.memoryBytes) return '';
+  const weights = sum(models.map((m) => m.weightsBytes));
+  const fp32 = models.filter((m) => m.int8SavingBytes > 0).map((m) => `"${m.name}"`);
+  return `compile ${fp32.join(', ')} with --weights int8 (weights ${mib(weights)} → about ${mib(weights - saving)}, the Worker about ${mib(int8Bytes)}; fp16 weights are restored to float32 in memory and would not fit), or `;
 }
 
 export function mib(bytes: number): string {

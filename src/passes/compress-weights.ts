@@ -19,8 +19,6 @@ import { halfBits } from '../ir/float16.js';
 
 export type WeightFormat = 'fp16' | 'int8';
 
-/** Smaller tensors (biases, norms, shape constants) are not worth a restore node. */
-export const MIN_COMPRESSED_BYTES = 16 * 1024;
 /**
  * int8 weight matrices and kernels (rank ≥ 2) from this size: the int8 kernels read them with no restore
  * node, so small convs (a MobileNet's squeeze-excite and narrow 1×1 layers) shrink 4× too.
@@ -41,11 +39,8 @@ interface Use {
   input: number;
 }
 
-export function compressWeights(
-  graph: Graph,
-  format: WeightFormat,
-  minBytes = MIN_COMPRESSED_BYTES,
-): CompressedWeights {
+/** Compresses the float32 weights of `minBytes` or more (the bundle format's MIN_COMPRESSED_BYTES). */
+export function compressWeights(graph: Graph, format: WeightFormat, minBytes: number): CompressedWeights {
   const uses = usesOf(graph);
   const pinned = new Set([...graph.outputs.map((o) => o.name), ...subgraphReads(graph.nodes)]);
   const taken = new Set([

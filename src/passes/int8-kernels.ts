@@ -143,8 +143,10 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
       freshName(`${node.outputs[0]}/int8`),
       freshName(`${node.outputs[0]}/int8_as_float32`),
     ];
-    types.set(rows, { dtype: 'int8', shape: [...out.shape] });
-    types.set(asFloat, { dtype: 'float32', shape: [...out.shape] });
+    // the gathered rows' shape, with its dims known only at run time where the output has them
+    const shaped = { shape: [...out.shape], ...(out.symbolic && { symbolic: out.symbolic }) };
+    types.set(rows, { dtype: 'int8', ...shaped });
+    types.set(asFloat, { dtype: 'float32', ...shaped });
     const scale = addConstant(`${w.name} scale`, `${w.name}/scale`, () => ({
       dtype: 'float32',
       dims: [],

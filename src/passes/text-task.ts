@@ -3,7 +3,7 @@
  * generated wasm/WGSL like every other op, not in the server:
  *
  * - feature-extraction: token states [batch, sequence, hidden] pooled to one vector per text — mean
- *   over the tokens the attention mask keeps (Mul by the mask, ReduceSum, Div by the mask's sum, as
+ *   over the tokens the attention mask keeps (the mask-weighted sum divided by the mask's sum, as
  *   sentence-transformers computes it, the count clamped to 1e-9) or the first token's state (CLS) —,
  *   then optionally L2-normalized (x / max(‖x‖, 1e-12)). An output that is already [batch, hidden] is
  *   served as it is.
@@ -31,7 +31,11 @@ export interface AddedTask {
   pooling: 'mean' | 'cls' | 'none';
 }
 
-/** The specialized graph with the task's nodes appended (specialize it again); `mask` names the attention-mask input (mean pooling needs it). */
+/**
+ * The graph with the task's nodes appended (specialize it): `graph.types` must hold the first output's
+ * inferred type. `mask` names the attention-mask input (mean pooling needs it). The nodes are ones that run
+ * with a batch and sequence known only at run time.
+ */
 export function addTextTask(graph: Graph, task: TextTaskOptions, mask: string | undefined): AddedTask {
   const output = TASK_OUTPUTS[task.name];
   if (graph.outputs.some((o) => o.name === output) || graph.inputs.some((i) => i.name === output))
@@ -65,11 +69,18 @@ export function addTextTask(graph: Graph, task: TextTaskOptions, mask: string | 
   if (pooling === 'mean') {
     if (mask === undefined)
       throw new Error(`--task feature-extraction: mean pooling needs the model's attention_mask input`);
-    const weights = b.unsqueeze(b.node('Cast', [mask], { to: 1 }), 2);
-    const sum = b.reduceSum(b.node('Mul', [source.name, weights]), 1, false);
-    const count = b.node('Max', [b.reduceSum(weights, 1, false), b.scalar(1e-9)]);
-    pooled = b.node('Div', [sum, count]);
-  } else if (pooling === 'cls') pooled = b.node('Gather', [source.name, b.int64s([], [0])], { axis: 1 });
+    // sums over the sequence as products with the mask's row [batch, 1, sequence], which run with a
+    // sequence length known only at run time (a ReduceSum over that axis does not)
+    const weights = b.node('Cast', [mask], { to: 1 });
+    const row = b.unsqueeze(weights, 1);
+    const ones = b.unsqueeze(b.node('Add', [b.node('Mul', [weights, b.scalar(0)]), b.scalar(1)]), 2);
+    const sum = b.node('MatMul', [row, source.name]);
+    const count = b.node('Max', [b.node('MatMul', [row, ones]), b.scalar(1e-9)]);
+    pooled = b.squeeze(b.node('Div', [sum, count]), 1);
+  } else if (pooling === 'cls') {
+    // the first token as a Slice [0, 1) of the sequence axis, which may be known only at run time
+    pooled = b.squeeze(b.firstOf(source.name, 1), 1);
+  }
   if (task.normalize) {
     const norm = b.node('Sqrt', [b.reduceSum(b.node('Mul', [pooled, pooled]), 1, true)]);
     pooled = b.node('Div', [pooled, b.node('Max', [norm, b.scalar(1e-12)])]);
@@ -122,6 +133,19 @@ class TaskBuilder {
     return this.opset >= 13
       ? this.node('Unsqueeze', [x, this.int64s([1], [axis])])
       : this.node('Unsqueeze', [x], { axes: [axis] });
+  }
+
+  /** x[..., 0:1, ...] along `axis` (Slice's bounds became inputs in opset 10) */
+  firstOf(x: string, axis: number): string {
+    return this.opset >= 10
+      ? this.node('Slice', [x, this.int64s([1], [0]), this.int64s([1], [1]), this.int64s([1], [axis])])
+      : this.node('Slice', [x], { starts: [0], ends: [1], axes: [axis] });
+  }
+
+  squeeze(x: string, axis: number): string {
+    return this.opset >= 13
+      ? this.node('Squeeze', [x, this.int64s([1], [axis])])
+      : this.node('Squeeze', [x], { axes: [axis] });
   }
 
   reduceSum(x: string, axis: number, keepdims: boolean): string {

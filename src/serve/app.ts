@@ -7,7 +7,7 @@ import { cors } from 'hono/cors';
 import type { Tensor } from '../runtime/index.js';
 import type { TextEncoding, TextTokenizer } from '../runtime/text-tokenizer.js';
 import { checkBearer } from './auth.js';
-import { Batcher, batchedTensors, DEFAULT_BATCH_DELAY_MS } from './batching.js';
+import { Batcher, batchedTensors, DEFAULT_BATCH_DELAY_MS, runRows } from './batching.js';
 import { HEADER_LENGTH, readBody, splitBody } from './body.js';
 import { consolePage } from './console.js';
 import {
@@ -16,6 +16,7 @@ import {
   formatEmbedding,
   packFeeds,
   parseEmbeddingsRequest,
+  textInput,
 } from './embeddings.js';
 import { HttpError } from './http-error.js';
 import {
@@ -31,7 +32,8 @@ import { Metrics, type ModelMetrics } from './metrics.js';
 import { DEFAULT_MAX_QUEUE, QueueFullError, RunQueue } from './queue.js';
 import { ModelRegistry, type ServedModel } from './registry.js';
 import { SERVER_VERSION } from './version.js';
-import { fixedShape } from '../bundle/manifest.js';
+import { fixedDim } from '../bundle/manifest.js';
+import { upperBounds } from '../bundle/shape-dims.js';
 
 export type { BatchingOptions } from './batching.js';
 export type { ServedModel } from './registry.js';
@@ -197,10 +199,11 @@ export function createApp(options: AppOptions): Hono<Env> {
     let failed = true;
     try {
       const output = embeddingOutput(served.model);
-      const width = fixedShape(
+      const width = fixedDim(
         served.model.outputs.find((o) => o.name === output.name)!.shape,
+        1,
         `output "${output.name}"`,
-      )[1];
+      );
       if (request.dimensions !== undefined && request.dimensions > width)
         throw new HttpError(
           400,
@@ -263,8 +266,8 @@ export function createApp(options: AppOptions): Hono<Env> {
 }
 
 /**
- * Runs the encodings in chunks of the model's compiled batch (with batching, each chunk goes through the
- * batcher as its own rows) and returns one vector per encoding.
+ * Runs the encodings in chunks of the model's (largest) batch, each padded to the rows its run takes (with
+ * batching, each chunk goes through the batcher as its own rows), and returns one vector per encoding.
  */
 async function embed(
   served: ServedModel,
@@ -273,14 +276,14 @@ async function embed(
   output: string,
 ): Promise<Float32Array[]> {
   const tokenizer = await entry.tokenizer();
-  const ids = served.model.inputs.find((i) => i.name === tokenizer.info.inputs.ids)!;
-  const perRun = served.batching?.maxBatch ?? fixedShape(ids.shape, `input "${ids.name}"`)[0];
+  const batch = textInput(served.model, tokenizer).shape[0];
+  const perRun = served.batching?.maxBatch ?? upperBounds([batch])[0];
   const chunks = Array.from({ length: Math.ceil(encodings.length / perRun) }, (_, i) =>
     encodings.slice(i * perRun, (i + 1) * perRun),
   );
   const results = await Promise.all(
     chunks.map(async (chunk) => {
-      const rows = served.batching ? chunk.length : perRun;
+      const rows = served.batching ? chunk.length : runRows(batch, chunk.length);
       const feeds = packFeeds(served.model, tokenizer, chunk, rows);
       const out = (await entry.run({ id: undefined, feeds, rows, outputs: [] }))[output];
       const width = out.dims[1];

@@ -1,17 +1,20 @@
 /**
- * Dynamic batching. Kiln bakes shapes at compile time, so a batched model is compiled at its largest
- * batch (`kiln compile m.onnx --shape x=8,64`) and served with `maxBatch` equal to that leading
- * dimension: requests of 1..maxBatch rows are collected until their rows fill the batch or `delayMs`
- * has passed since the first of them (and, when the model is busy then, until it is free), run once
- * (unused rows zero), and each gets its own rows back.
+ * Dynamic batching. Requests of 1..maxBatch rows are collected until their rows fill the batch or
+ * `delayMs` has passed since the first of them (and, when the model is busy then, until it is free), run
+ * once, and each gets its own rows back. A model compiled at its largest batch (`kiln compile m.onnx
+ * --shape x=8,64`, served with `maxBatch` equal to that leading dimension) runs every batch at that many
+ * rows (unused rows zero); one whose leading dim is known only at run time (`--dim batch=1..8`) runs the
+ * requests concatenated, at their total rows (at least the dim's lower bound). Requests whose other dims
+ * differ (a sequence known only at run time) run in separate batches.
  */
 import { ELEMENT_ARRAY, elementBytes, elementCount } from '../bundle/elements.js';
+import type { ShapeDim } from '../bundle/manifest.js';
 import type { Model, Tensor, TensorInfo } from '../runtime/index.js';
 import { QueueFullError, type RunQueue } from './queue.js';
-import { formatShape, upperBounds } from '../bundle/shape-dims.js';
+import { formatShape, isSymbolic } from '../bundle/shape-dims.js';
 
 export interface BatchingOptions {
-  /** the leading dimension every input and output of the model was compiled with */
+  /** the most rows one run takes: the leading dimension every input and output was compiled with, or at most its upper bound */
   maxBatch: number;
   /** how long the first request of a batch waits for more rows, in milliseconds; default 2 */
   delayMs?: number;
@@ -23,9 +26,10 @@ export const DEFAULT_BATCH_DELAY_MS = 2;
 export const BATCH_DIM = -1;
 
 /**
- * The model's tensors as served with batching (leading dimension BATCH_DIM), after checking that every
- * input and output was compiled at `maxBatch` rows. Takes a loaded Model or a bundle's manifest
- * signature, so `kiln deploy --max-batch` refuses the same bundles the server would.
+ * The model's tensors as served with batching (leading dimension BATCH_DIM, and any other dim known only
+ * at run time too), after checking that every input and output leads with the batch: `maxBatch` rows
+ * fixed, or one dim known only at run time whose upper bound is at least `maxBatch`. Takes a loaded Model
+ * or a bundle's manifest signature, so `kiln deploy --max-batch` refuses the same bundles the server would.
  */
 type Batched<T> = Omit<T, 'shape'> & { shape: number[] };
 
@@ -35,14 +39,26 @@ export function batchedTensors<T extends Pick<TensorInfo, 'name' | 'shape'>>(
 ): { inputs: Batched<T>[]; outputs: Batched<T>[] } {
   if (!Number.isInteger(maxBatch) || maxBatch < 1)
     throw new Error(`serve: maxBatch must be an integer ≥ 1, got ${maxBatch}`);
+  const lead = model.inputs[0]?.shape[0];
   const batched =
     (kind: string) =>
     (t: T): Batched<T> => {
-      if (t.shape[0] !== maxBatch || t.shape.some((d) => typeof d !== 'number'))
+      const d = t.shape[0];
+      const where = `model "${model.name}": ${kind} "${t.name}" has shape ${formatShape(t.shape)}`;
+      if (lead !== undefined && isSymbolic(lead)) {
+        if (d === undefined || !isSymbolic(d) || d.name !== lead.name || d.value)
+          throw new Error(
+            `${where}, but batching needs every input and output to lead with the batch "${lead.name}"; serve it without --max-batch`,
+          );
+        if (d.max < maxBatch)
+          throw new Error(
+            `${where}, whose batch "${d.name}" takes at most ${d.max} rows, fewer than the max batch ${maxBatch}; serve it with --max-batch ${d.max} or less`,
+          );
+      } else if (d !== maxBatch)
         throw new Error(
-          `model "${model.name}": ${kind} "${t.name}" has shape ${formatShape(t.shape)}, but batching with max batch ${maxBatch} needs every input and output to lead with ${maxBatch}; compile it with --shape NAME=${maxBatch},... or serve it without --max-batch`,
+          `${where}, but batching with max batch ${maxBatch} needs every input and output to lead with ${maxBatch}; compile it with --shape NAME=${maxBatch},... or --dim, or serve it without --max-batch`,
         );
-      return { ...t, shape: [BATCH_DIM, ...(t.shape.slice(1) as number[])] };
+      return { ...t, shape: t.shape.map((e, i) => (i === 0 || isSymbolic(e) ? BATCH_DIM : e)) };
     };
   return { inputs: model.inputs.map(batched('input')), outputs: model.outputs.map(batched('output')) };
 }
@@ -50,6 +66,8 @@ export function batchedTensors<T extends Pick<TensorInfo, 'name' | 'shape'>>(
 interface Waiting {
   feeds: Record<string, Tensor>;
   rows: number;
+  /** the inputs' dims past the batch: only requests that agree on them share a run */
+  rest: string;
   arrived: number;
   resolve: (outputs: Record<string, Tensor>) => void;
   reject: (err: unknown) => void;
@@ -59,6 +77,7 @@ interface Waiting {
 interface Batch {
   requests: Waiting[];
   rows: number;
+  rest: string;
   /** when its first request arrived: it is queued delayMs later at the latest */
   openedAt: number;
   /** in the run queue: it still takes requests that fit until it starts, unless it was closed */
@@ -110,11 +129,19 @@ export class Batcher {
         `${this.options.label} is busy: ${this.waitingRequests} requests wait for a batch (the queue holds ${maxQueue}); retry later`,
         queue.retryAfterSeconds(this.open && !this.open.queued ? 1 : 0),
       );
+    const rest = this.options.model.inputs.map((i) => feeds[i.name].dims.slice(1).join(',')).join(';');
     return new Promise((resolve, reject) => {
       const arrived = performance.now();
-      if (this.open && this.open.rows + rows > maxBatch) this.close(this.open);
-      const batch = (this.open ??= { requests: [], rows: 0, openedAt: arrived, queued: false, timers: [] });
-      batch.requests.push({ feeds, rows, arrived, resolve, reject });
+      if (this.open && (this.open.rows + rows > maxBatch || this.open.rest !== rest)) this.close(this.open);
+      const batch = (this.open ??= {
+        requests: [],
+        rows: 0,
+        rest,
+        openedAt: arrived,
+        queued: false,
+        timers: [],
+      });
+      batch.requests.push({ feeds, rows, rest, arrived, resolve, reject });
       batch.rows += rows;
       this.waitingRequests++;
       if (batch.rows === maxBatch) return this.close(batch);
@@ -154,12 +181,12 @@ export class Batcher {
     const started = performance.now();
     this.waitingRequests -= batch.length;
     for (const w of batch) this.options.onStart?.((started - w.arrived) / 1000);
-    this.options.onRun?.(batch.reduce((n, w) => n + w.rows, 0));
+    const rows = batch.reduce((n, w) => n + w.rows, 0);
+    this.options.onRun?.(rows);
     const feeds: Record<string, Tensor> = {};
     for (const info of this.options.model.inputs) {
       // fresh, so the rows past the last request are zeros
-      // a batched model's dims are all static (batchedTensors)
-      const dims = upperBounds(info.shape);
+      const dims = [runRows(info.shape[0], rows), ...batch[0].feeds[info.name].dims.slice(1)];
       const bytes = new Uint8Array(elementCount(dims) * elementBytes(info.dtype));
       let at = 0;
       for (const w of batch) {
@@ -180,7 +207,7 @@ export class Batcher {
   private hand(batch: Waiting[], outputs: Record<string, Tensor>): void {
     const own = batch.map((): Record<string, Tensor> => ({}));
     for (const [name, tensor] of Object.entries(outputs)) {
-      const rowSize = tensor.data.length / this.options.maxBatch;
+      const rowSize = tensor.data.length / tensor.dims[0];
       let at = 0;
       batch.forEach((w, i) => {
         const end = at + w.rows * rowSize;
@@ -194,4 +221,12 @@ export class Batcher {
     }
     batch.forEach((w, i) => w.resolve(own[i]));
   }
+}
+
+/**
+ * The rows a run of `rows` rows of requests takes: the compiled batch, or for a batch dim known only at
+ * run time the rows themselves (at least the dim's lower bound).
+ */
+export function runRows(batch: ShapeDim, rows: number): number {
+  return isSymbolic(batch) ? Math.max(rows, batch.min) : batch;
 }

@@ -82,6 +82,7 @@ function formatValue(value) {
 const UNSIGNED = new Set(['UINT8', 'UINT16', 'UINT32', 'UINT64']);
 
 function generatedValue(datatype, kind) {
+  if (datatype === 'BYTES') return 'hello world';
   if (datatype === 'BOOL') return kind === 'random' ? Math.random() < 0.5 : kind === 'ones';
   if (kind === 'zeros') return 0;
   if (kind === 'ones') return 1;
@@ -89,9 +90,10 @@ function generatedValue(datatype, kind) {
   return UNSIGNED.has(datatype) ? Math.floor(Math.random() * 2) : Math.floor(Math.random() * 2) - 1;
 }
 
-/** One input per line, data inline, so even a long request stays readable and editable. */
+/** One input per line, data inline, so even a long request stays readable and editable; a text model's texts alone. */
 function requestText(inputs, kind) {
-  const lines = inputs.map(function (input) {
+  const texts = inputs.filter(function (input) { return input.datatype === 'BYTES'; });
+  const lines = (texts.length > 0 ? texts : inputs).map(function (input) {
     const shape = input.shape.map(function (d) { return d < 0 ? 1 : d; });
     const count = shape.reduce(function (n, d) { return n * d; }, 1);
     const data = Array.from({ length: count }, function () { return generatedValue(input.datatype, kind); });

@@ -4,11 +4,12 @@
  * the answer's `usage.prompt_tokens` counts the tokens the model read. A Kiln extension, `truncation`
  * (true|false), says what to do with a text longer than the model takes; left out, the tokenizer's own
  * truncation setting decides. Texts are tokenized by the bundle's tokenizer, packed into the model's
- * compiled [batch, sequence] (padded to the compiled sequence length with the attention mask off), run,
- * and split back per text.
+ * [batch, sequence] (padded with the attention mask off: to the compiled sequence length, or where the
+ * sequence dim is known only at run time to the longest text of the run), run, and split back per text.
  */
-import type { TextTask } from '../bundle/manifest.js';
-import type { ElementArray, Model, Tensor } from '../runtime/index.js';
+import type { ShapeDim, TextTask } from '../bundle/manifest.js';
+import { isSymbolic } from '../bundle/shape-dims.js';
+import type { ElementArray, Model, Tensor, TensorInfo } from '../runtime/index.js';
 import type { OverLong, TextEncoding, TextTokenizer } from '../runtime/text-tokenizer.js';
 import { badRequest } from './http-error.js';
 import { quoted, typeName } from './tensors.js';
@@ -114,7 +115,9 @@ export function encodeItems(tokenizer: TextTokenizer, request: EmbeddingsRequest
 
 /**
  * The feeds of `rows` model rows holding `encodings` (the rest padding, attention off): ids, attention
- * mask and token types as the tokenizer's `inputs` name them, each [rows, sequence] in the input's dtype.
+ * mask and token types as the tokenizer's `inputs` name them, each [rows, sequence] in the input's dtype,
+ * where sequence is the compiled length, or for a sequence dim known only at run time the longest
+ * encoding's (at least the dim's lower bound).
  */
 export function packFeeds(
   model: Model,
@@ -122,15 +125,16 @@ export function packFeeds(
   encodings: TextEncoding[],
   rows: number,
 ): Record<string, Tensor> {
-  const { inputs, sequenceLength, padding } = tokenizer.info;
+  const { inputs, padding } = tokenizer.info;
   const padId = padding?.padId ?? 0;
+  const sequence = paddedLength(textInput(model, tokenizer).shape[1], encodings);
   const fill = (name: string, value: (e: TextEncoding, t: number) => number, pad: number): Tensor => {
     const info = model.inputs.find((i) => i.name === name)!;
-    const values = new Array<number>(rows * sequenceLength).fill(pad);
-    encodings.forEach((e, r) => e.ids.forEach((_, t) => (values[r * sequenceLength + t] = value(e, t))));
+    const values = new Array<number>(rows * sequence).fill(pad);
+    encodings.forEach((e, r) => e.ids.forEach((_, t) => (values[r * sequence + t] = value(e, t))));
     const data: ElementArray =
       info.dtype === 'int64' ? BigInt64Array.from(values, BigInt) : Int32Array.from(values);
-    return { dtype: info.dtype, dims: [rows, sequenceLength], data };
+    return { dtype: info.dtype, dims: [rows, sequence], data };
   };
   return {
     [inputs.ids]: fill(inputs.ids, (e, t) => e.ids[t], padId),
@@ -139,6 +143,16 @@ export function packFeeds(
       [inputs.tokenTypeIds]: fill(inputs.tokenTypeIds, (e, t) => e.typeIds[t], 0),
     }),
   };
+}
+
+/** The model's token-ids input, [batch, sequence]. */
+export function textInput(model: Model, tokenizer: TextTokenizer): TensorInfo {
+  return model.inputs.find((i) => i.name === tokenizer.info.inputs.ids)!;
+}
+
+function paddedLength(sequence: ShapeDim, encodings: TextEncoding[]): number {
+  if (!isSymbolic(sequence)) return sequence;
+  return encodings.reduce((n, e) => Math.max(n, e.ids.length), sequence.min);
 }
 
 /** One embedding as the request asked: its first `dimensions` values (renormalized if the model normalizes), float or base64. */

@@ -4,6 +4,7 @@ import type { BatchingOptions } from './batching.js';
 import { DATATYPE_OF } from './datatypes.js';
 import { HttpError } from './http-error.js';
 import type { ServedTensor } from './infer.js';
+import { TEXT_INPUT_METADATA } from './text-infer.js';
 
 export interface ServedModel {
   /** the name in URLs; usually the bundle manifest's model name */
@@ -61,7 +62,10 @@ export class ModelRegistry {
     return (this.byName.get(name) ?? []).flatMap((v) => (v.version === undefined ? [] : [v.version]));
   }
 
-  /** The protocol's model metadata; `signature` is the model's tensors as served (batched: leading -1). */
+  /**
+   * The protocol's model metadata; `signature` is the model's tensors as served (batched: leading -1). A
+   * text model lists its texts input (BYTES, shape [-1]) first, before the numeric inputs it also takes.
+   */
   metadata(served: ServedModel, signature: { inputs: ServedTensor[]; outputs: ServedTensor[] }) {
     const tensor = ({ name, dtype, shape }: ServedTensor) => ({
       name,
@@ -72,7 +76,12 @@ export class ModelRegistry {
       name: served.name,
       versions: this.versionsOf(served.name),
       platform: PLATFORM,
-      inputs: signature.inputs.map(tensor),
+      inputs: [
+        ...(served.model.tokenizer !== undefined
+          ? [{ ...TEXT_INPUT_METADATA, shape: [...TEXT_INPUT_METADATA.shape] }]
+          : []),
+        ...signature.inputs.map(tensor),
+      ],
       outputs: signature.outputs.map(tensor),
     };
   }

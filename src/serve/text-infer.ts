@@ -22,6 +22,9 @@ export function isTextInfer(model: Model, json: unknown): boolean {
   );
 }
 
+/** The texts input as model metadata lists it for a text model: any number of UTF-8 strings. */
+export const TEXT_INPUT_METADATA = { name: 'text', datatype: 'BYTES', shape: [-1] } as const;
+
 export interface TextInfer {
   id: string | undefined;
   /** the texts, as an embeddings request would carry them */

@@ -321,7 +321,7 @@ describe('kiln deploy --target cloudflare refuses before anything runs', () => {
     const unbatched = request(outDir, await bareEnv(), true, { batching: { maxBatch: 4, delayMs: 2 } });
     await expect(deployToWorkers(unbatched.req, WORKERS_LIMITS)).rejects.toThrow(
       new DeployError(
-        `bundle ${mlp.dir}: model "mlp": input "x" has shape [1,64], but batching with max batch 4 needs every input and output to lead with 4; compile it with --shape NAME=4,... or serve it without --max-batch`,
+        `bundle ${mlp.dir}: model "mlp": input "x" has shape [1,64], but batching with max batch 4 needs every input and output to lead with 4; compile it with --shape NAME=4,... or --dim, or serve it without --max-batch`,
       ),
     );
     expect(unbatched.steps).toEqual(['checking the bundles']);

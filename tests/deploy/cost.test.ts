@@ -28,7 +28,7 @@ function input(options: {
       targets: options.targets ?? ['wasm'],
       memory: { totalBytes, weightsBytes: 0 },
     } as unknown as Manifest,
-    footprint: { name: 'm', memoryBytes: totalBytes, wasmBytes: 4096, weightsBytes: 0 },
+    footprint: { name: 'm', memoryBytes: totalBytes, wasmBytes: 4096, weightsBytes: 0, int8SavingBytes: 0 },
     measurement:
       options.backend === 'wasm'
         ? { backend: 'wasm', medianMs: 2, cpuMs: 2.5 }

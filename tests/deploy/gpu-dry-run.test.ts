@@ -303,7 +303,7 @@ describe('kiln deploy --target gpu --dry-run', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^kiln: \[1\] building the server folder .*\n/);
     expect(bad.stderr).toContain(
-      `\nkiln: bundle ${gpuDir}: model "mlp": input "x" has shape [4,64], but batching with max batch 2 needs every input and output to lead with 2; compile it with --shape NAME=2,... or serve it without --max-batch\n`,
+      `\nkiln: bundle ${gpuDir}: model "mlp": input "x" has shape [4,64], but batching with max batch 2 needs every input and output to lead with 2; compile it with --shape NAME=2,... or --dim, or serve it without --max-batch\n`,
     );
     expect(existsSync(outDir)).toBe(false);
   });

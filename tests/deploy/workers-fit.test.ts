@@ -42,6 +42,7 @@ describe('the Workers memory hint', () => {
       memoryBytes: 300 * 2 ** 20,
       wasmBytes: 2 ** 20,
       weightsBytes: 0,
+      int8SavingBytes: 0,
       boundedDims: 'width ≤ 4096',
     };
     expect(() => checkMemory([model], WORKERS_LIMITS)).toThrow(

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import type { CompileOptions } from '../../src/compiler/options.js';
-import type { Manifest, WeightEntry } from '../../src/bundle/manifest.js';
+import { MIN_COMPRESSED_BYTES, type Manifest, type WeightEntry } from '../../src/bundle/manifest.js';
 import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
 import { specialize } from '../../src/passes/specialize.js';
 import { eliminateDeadCode } from '../../src/passes/dce.js';
@@ -186,7 +186,7 @@ describe('--weights int8', () => {
       ],
     });
     const graph = eliminateDeadCode(specialize(parseOnnxModel(bytes), { evaluate: evaluateProgram }));
-    const { quant, graph: out } = compressWeights(graph, 'int8');
+    const { quant, graph: out } = compressWeights(graph, 'int8', MIN_COMPRESSED_BYTES);
     expect(quant.get('w')).toEqual({ dtype: 'int8', zeroPoint: 0, scale: Math.fround(maxAbs(w) / 127) });
     expect(out.initializers.get('w')!.dtype).toBe('int8');
     expect(out.nodes.map((n) => n.op)).toEqual(['DequantizeLinear', 'MatMul', 'Gemm']);

@@ -15,6 +15,7 @@ import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
 import { specialize } from '../../src/passes/specialize.js';
 import { canonicalize } from '../../src/passes/canonicalize.js';
 import { compressWeights } from '../../src/passes/compress-weights.js';
+import { MIN_COMPRESSED_BYTES } from '../../src/bundle/manifest.js';
 import { fuseActivations } from '../../src/passes/fuse-activation.js';
 import { useInt8Kernels } from '../../src/passes/int8-kernels.js';
 import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
@@ -103,7 +104,7 @@ const TOLERANCE = 0.02;
 /** The int8 nodes `--weights int8` makes of a model, each as `op nonnegative=0|1`, in graph order. */
 function int8Nodes(bytes: Uint8Array): string[] {
   const graph = specialize(parseOnnxModel(bytes), { evaluate: evaluateProgram });
-  const int8 = useInt8Kernels(fuseActivations(canonicalize(compressWeights(graph, 'int8').graph)));
+  const int8 = useInt8Kernels(fuseActivations(canonicalize(compressWeights(graph, 'int8', MIN_COMPRESSED_BYTES).graph)));
   return int8.graph.nodes
     .filter((n) => n.op.startsWith('Int8'))
     .map((n) => `${n.op} nonnegative=${n.attrs.nonnegative ?? 0}`);

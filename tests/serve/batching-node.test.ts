@@ -129,7 +129,7 @@ describe('kiln serve --max-batch', () => {
     ]);
     expect(notBatched.code).toBe(1);
     expect(notBatched.stderr).toMatch(
-      /model "mlp": input "x" has shape \[1,64\], but batching with max batch 8 needs every input and output to lead with 8; compile it with --shape NAME=8,\.\.\. or serve it without --max-batch/,
+      /model "mlp": input "x" has shape \[1,64\], but batching with max batch 8 needs every input and output to lead with 8; compile it with --shape NAME=8,\.\.\. or --dim, or serve it without --max-batch/,
     );
     expect(delayAlone.code).toBe(2);
     expect(delayAlone.stderr).toContain('--batch-delay-ms needs --max-batch');

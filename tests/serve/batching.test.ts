@@ -8,7 +8,7 @@ import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import { createApp, type AppOptions } from '../../src/serve/app.js';
 import { buildModel } from '../helpers/onnx-builder.js';
-import { compileMlp, gatedModel, type CompiledBundle } from './fixture.js';
+import { compileMlp, compileMlpBatches, gatedModel, type CompiledBundle } from './fixture.js';
 import { binaryBody, postJson } from './requests.js';
 
 const MAX_BATCH = 8;
@@ -95,6 +95,46 @@ async function rowByRow(data: Float32Array): Promise<Float32Array> {
   }
   return out;
 }
+
+describe('dynamic batching of a model whose batch is known only at run time', () => {
+  let mlp: CompiledBundle;
+  beforeAll(async () => {
+    mlp = await compileMlpBatches(1, MAX_BATCH);
+  });
+  afterAll(() => mlp?.cleanup());
+
+  it('concatenates concurrent requests of 2 and 3 rows into one run of 5 rows; each gets its own rows back', async () => {
+    const batches: (readonly number[])[] = [];
+    const model: Model = { ...mlp.model, run: (feeds) => (batches.push(feeds.x.dims), mlp.model.run(feeds)) };
+    const app = batchedApp(model, 100);
+    const metadata = await (await app.request('/v2/models/mlp')).json();
+    expect(metadata.inputs).toEqual([{ name: 'x', datatype: 'FP32', shape: [-1, 64] }]);
+    const sizes = [2, 3];
+    const inputs = sizes.map((rows, i) => rowsOf(i, rows));
+    const responses = await Promise.all(
+      inputs.map((data) => postJson(app, '/v2/models/mlp/infer', inferBody(data))),
+    );
+    expect(batches).toEqual([[5, 64]]);
+    for (const [i, response] of responses.entries()) {
+      expect(response.status).toBe(200);
+      const [output] = (await response.json()).outputs;
+      expect(output.shape).toEqual([sizes[i], 10]);
+      const alone = await mlp.model.run({ x: { dtype: 'float32', dims: [sizes[i], 64], data: inputs[i] } });
+      const want = alone.probs.data as Float32Array;
+      output.data.forEach((x: number, k: number) => expect(x).toBeCloseTo(want[k], 6));
+    }
+    const metrics = await (await app.request('/metrics')).text();
+    expect(sample(metrics, 'kiln_batch_size_sum{model="mlp",version=""}')).toBe(5);
+  });
+
+  it("refuses at start a max batch above the batch dim's bound", () => {
+    expect(() =>
+      createApp({ models: [{ name: 'mlp', model: mlp.model, batching: { maxBatch: 9 } }], log: false }),
+    ).toThrow(
+      'model "mlp": input "x" has shape [batch(1..8),64], whose batch "batch" takes at most 8 rows, fewer than the max batch 9; serve it with --max-batch 8 or less',
+    );
+  });
+});
 
 describe('dynamic batching', () => {
   it('advertises the batch dimension as -1 in model metadata', async () => {
@@ -327,7 +367,7 @@ describe('dynamic batching', () => {
 
   it('refuses at start a model whose tensors do not lead with the max batch, or a queue smaller than a batch', () => {
     expect(() => batchedApp(mlp1.model, 2)).toThrow(
-      'model "mlp": input "x" has shape [1,64], but batching with max batch 8 needs every input and output to lead with 8; compile it with --shape NAME=8,... or serve it without --max-batch',
+      'model "mlp": input "x" has shape [1,64], but batching with max batch 8 needs every input and output to lead with 8; compile it with --shape NAME=8,... or --dim, or serve it without --max-batch',
     );
     expect(() => batchedApp(mlp8.model, 2, { maxQueue: 4 })).toThrow(
       /the queue holds 4 requests but a batch 8 rows; .* \(kiln serve: --max-queue ≥ --max-batch\)/,

@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOrt } from '../helpers/ort-oracle.js';
 import { cosine, pooledReference, textEncoder, wordPieceTokenizer } from '../helpers/text-model.js';
 import { API_KEY, type ServedTarget } from './contract.js';
-import { compileText, TEXT_SEQUENCE, type CompiledBundle } from './fixture.js';
+import { compileText, compileTextDynamic, TEXT_SEQUENCE, type CompiledBundle } from './fixture.js';
 
-const TEXTS = [
+export const TEXTS = [
   'The cat sat on the mat.',
   'Café naïve — 日本語 😀',
   'kiln runs small text models on the edge',
@@ -20,7 +20,7 @@ const TEXTS = [
 const HIDDEN = 32;
 
 /** The reference embedding of each token-id list, from onnxruntime fed the same ids. */
-async function referenceVectors(idLists: number[][]): Promise<number[][]> {
+export async function referenceVectors(idLists: number[][]): Promise<number[][]> {
   const encoder = textEncoder();
   return Promise.all(
     idLists.map(async (ids) => {
@@ -43,18 +43,24 @@ async function referenceVectors(idLists: number[][]): Promise<number[][]> {
   );
 }
 
+/** The text bundles every runtime serves: shapes fixed at compile time, and batch and sequence known at run time. */
+const TEXT_BUNDLES: [string, () => Promise<CompiledBundle>][] = [
+  ['compiled shapes', compileText],
+  ['run-time batch and sequence', compileTextDynamic],
+];
+
 export function describeEmbeddingsContract(
   runtime: string,
   serve: (text: CompiledBundle) => Promise<ServedTarget>,
 ) {
-  describe(`/v1/embeddings: ${runtime}`, () => {
+  describe.each(TEXT_BUNDLES)(`/v1/embeddings: ${runtime}, %s`, (_, compile) => {
     let text: CompiledBundle;
     let target: ServedTarget;
     let ids: number[][];
     let expected: number[][];
 
     beforeAll(async () => {
-      text = await compileText();
+      text = await compile();
       const tokenizer = new Tokenizer(JSON.parse(wordPieceTokenizer()), {});
       ids = TEXTS.map((t) => tokenizer.encode(t).ids);
       expected = await referenceVectors(ids);
@@ -125,6 +131,19 @@ export function describeEmbeddingsContract(
       const cut = await vectorsOf({ model: 'text', input: ['a cat', long], truncation: true });
       expect(cut.data).toHaveLength(2);
       expect(cut.usage.prompt_tokens).toBe(4 + TEXT_SEQUENCE); // [CLS] a cat [SEP], and the cut text
+    });
+
+    it('OIP model metadata lists the texts input (BYTES, any count) before the token inputs', async () => {
+      const response = await target.send('/v2/models/text', {
+        headers: { Authorization: `Bearer ${API_KEY}` },
+      });
+      expect(response.status).toBe(200);
+      const { inputs, outputs } = await response.json();
+      expect(inputs[0]).toEqual({ name: 'text', datatype: 'BYTES', shape: [-1] });
+      expect(inputs.slice(1).map((i: { name: string }) => i.name)).toEqual(['input_ids', 'attention_mask']);
+      expect(outputs).toEqual([
+        { name: 'sentence_embedding', datatype: 'FP32', shape: [expect.any(Number), HIDDEN] },
+      ]);
     });
 
     it('OIP /infer takes the texts as a BYTES input and answers the pooled vectors', async () => {

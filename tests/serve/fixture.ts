@@ -56,6 +56,19 @@ export async function compileText(): Promise<CompiledBundle> {
   });
 }
 
+/**
+ * The same text encoder compiled once for every batch of 1..TEXT_BATCH rows and sequence of
+ * 1..TEXT_SEQUENCE tokens (`--dim batch=1..2 --dim sequence=1..16`).
+ */
+export async function compileTextDynamic(): Promise<CompiledBundle> {
+  return compileToDir(textEncoder(), 'text', {
+    dims: { batch: { min: 1, max: TEXT_BATCH }, sequence: { min: 1, max: TEXT_SEQUENCE } },
+    tokenizer: wordPieceTokenizer(),
+    task: { name: 'feature-extraction', pooling: 'mean', normalize: true },
+    relaxed: false,
+  });
+}
+
 /** One input per datatype family, each mapped by a simple op to an output of the same datatype. */
 export async function compileDtypes(): Promise<CompiledBundle> {
   const model = buildModel({

@@ -121,6 +121,52 @@ describe('kiln compile --task', () => {
     }
   });
 
+  it.each([
+    ['mean', 'fp32', 0.9999],
+    ['cls', 'fp32', 0.9999],
+    ['mean', 'int8', 0.99],
+  ] as const)(
+    'feature-extraction (%s pooling, %s weights) with a run-time batch and sequence matches onnxruntime at several lengths',
+    async (pooling, weights, minCosine) => {
+      const files = await compileModel(encoder, {
+        dims: { batch: { min: 1, max: BATCH }, sequence: { min: 1, max: SEQ } },
+        task: { name: 'feature-extraction', pooling, normalize: true },
+        weights,
+        relaxed: false,
+      });
+      const model = await loadModel(files);
+      try {
+        for (const [rows, seq] of [
+          [1, 1],
+          [1, 5],
+          [2, 3],
+          [2, SEQ],
+        ]) {
+          const ids = Array.from({ length: rows * seq }, (_, i) => 5 + ((i * 7) % 40));
+          const mask = ids.map((_, i) => (rows === 2 && i >= seq + 2 ? 0 : 1)); // row 2 keeps 2 tokens
+          const i64 = (v: number[]): HostTensor => ({
+            dtype: 'int64',
+            dims: [rows, seq],
+            data: BigInt64Array.from(v, BigInt),
+          });
+          const f = { input_ids: i64(ids), attention_mask: i64(mask) };
+          const states = (await runOrt(encoder, f)).last_hidden_state.data as Float32Array;
+          const want = pooledReference(states, mask, { rows, sequence: seq, hidden: HIDDEN }, pooling, true);
+          const got = (await model.run(f as Record<string, Feed>)).sentence_embedding;
+          expect(got.dims).toEqual([rows, HIDDEN]);
+          want.forEach((w, b) =>
+            expect(
+              cosine([...(got.data as Float32Array).subarray(b * HIDDEN, (b + 1) * HIDDEN)], w),
+              `${rows}×${seq}`,
+            ).toBeGreaterThanOrEqual(minCosine),
+          );
+        }
+      } finally {
+        model.dispose();
+      }
+    },
+  );
+
   it('feature-extraction runs in the WGSL (webgpu backend) as in the wasm', async () => {
     // the encoder's int64 ids are beyond the webgpu target so far: token states come in as an input here
     const [rows, seq, hidden] = [2, 4, 3];

@@ -7,6 +7,11 @@ import { join } from 'node:path';
 import AdmZip from 'adm-zip';
 import { runKiln } from '../helpers/cli-main.js';
 import { compileText, type CompiledBundle } from '../serve/fixture.js';
+import { compileModel } from '../../src/compiler/compile.js';
+import { writeBundle } from '../../src/bundle/node.js';
+import { readServedBundles } from '../../src/deploy/bundles.js';
+import { checkMemory, modelFootprint, WORKERS_LIMITS } from '../../src/deploy/cloudflare-limits.js';
+import { textEncoder, textShapes, wordPieceTokenizer } from '../helpers/text-model.js';
 
 let text: CompiledBundle;
 let out: string;
@@ -44,4 +49,33 @@ it('lambda and gpu: tokenizer.json ships beside the model', async () => {
   const gpu = await deploy('gpu');
   expect(gpu.code, gpu.stderr).toBe(0);
   expect(existsSync(join(out, 'gpu/gpu-server/models/text/tokenizer.json'))).toBe(true);
+});
+
+it('cloudflare: a text bundle over the isolate memory with float32 weights is told to compile with --weights int8, which fits', async () => {
+  const [fp32] = await readServedBundles([text.dir]);
+  const footprint = modelFootprint(fp32, true);
+  expect(footprint.int8SavingBytes).toBeGreaterThan(0);
+  const { bytes } = checkMemory([footprint], WORKERS_LIMITS);
+  // an isolate between the int8 bundle's estimate and the float32 bundle's need
+  const limits = { ...WORKERS_LIMITS, memoryBytes: bytes - footprint.int8SavingBytes };
+  expect(() => checkMemory([footprint], limits)).toThrow(
+    /over the [\d.]+ MiB a Workers isolate has on every plan: compile "text" with --weights int8 \(weights [\d.]+ KiB → about [\d.]+ KiB, the Worker about [\d.]+ MiB; fp16 weights are restored to float32 in memory and would not fit\), or deploy each bundle to its own Worker/,
+  );
+  // the advice holds: the same model compiled with --weights int8 fits those limits
+  const dir = join(out, 'int8');
+  await writeBundle(
+    dir,
+    await compileModel(textEncoder(), {
+      name: 'text',
+      shapes: textShapes(2, 16),
+      tokenizer: wordPieceTokenizer(),
+      task: { name: 'feature-extraction', pooling: 'mean', normalize: true },
+      weights: 'int8',
+      relaxed: false,
+    }),
+  );
+  const [int8] = await readServedBundles([dir]);
+  const int8Footprint = modelFootprint(int8, true);
+  expect(int8Footprint.int8SavingBytes).toBe(0);
+  expect(checkMemory([int8Footprint], limits).bytes).toBeLessThanOrEqual(limits.memoryBytes);
 });

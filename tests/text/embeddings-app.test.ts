@@ -1,11 +1,18 @@
 /** /v1/embeddings in the app: the feeds it packs, dynamic batching, and a model that is not a text model. */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createApp } from '../../src/serve/app.js';
 import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel } from '../../src/runtime/index.js';
 import { buildModel } from '../helpers/onnx-builder.js';
 import { textVocab, wordPieceTokenizer } from '../helpers/text-model.js';
-import { compileMlp, compileText, TEXT_BATCH, type CompiledBundle } from '../serve/fixture.js';
+import {
+  compileMlp,
+  compileText,
+  compileTextDynamic,
+  TEXT_BATCH,
+  type CompiledBundle,
+} from '../serve/fixture.js';
 
 let text: CompiledBundle;
 beforeAll(async () => {
@@ -38,6 +45,55 @@ it('batches the texts of concurrent requests and splits the vectors back per req
   const runs = Number(/^kiln_model_runs_total\{model="text"[^}]*\} (\d+)$/m.exec(metrics)?.[1]);
   expect(runs).toBeGreaterThanOrEqual(2);
   expect(runs).toBeLessThan(4);
+});
+
+it('with a run-time batch and sequence, runs each request at its own rows padded to its longest text, and batches requests of one length together', async () => {
+  const dynamic = await compileTextDynamic();
+  try {
+    const run = vi.spyOn(dynamic.model, 'run');
+    const app = createApp({ models: [{ name: 'text', model: dynamic.model }], log: false });
+    const texts = ['the cat', 'kiln runs small text models on the edge', 'a mat'];
+    const response = await app.request('/v1/embeddings', {
+      method: 'POST',
+      body: JSON.stringify({ model: 'text', input: texts }),
+    });
+    expect(response.status).toBe(200);
+    const tokenizer = new Tokenizer(JSON.parse(wordPieceTokenizer()), {});
+    const tokens = texts.map((t) => tokenizer.encode(t).ids.length);
+    // in chunks of the largest batch (2): [2 texts, the longer one's tokens], then [1 text, its own]
+    expect(run.mock.calls.map(([feeds]) => feeds.input_ids.dims)).toEqual([
+      [2, Math.max(tokens[0], tokens[1])],
+      [1, tokens[2]],
+    ]);
+    expect(run.mock.calls.map(([feeds]) => feeds.attention_mask.dims)).toEqual(
+      run.mock.calls.map(([feeds]) => feeds.input_ids.dims),
+    );
+    const alone = ((await response.json()) as { data: { embedding: number[] }[] }).data;
+
+    // batched: requests of the same length share a run at their total rows; another length runs apart
+    run.mockClear();
+    const batched = createApp({
+      models: [{ name: 'text', model: dynamic.model, batching: { maxBatch: TEXT_BATCH, delayMs: 20 } }],
+      log: false,
+    });
+    const requests = [texts[0], texts[2], texts[1]].map(async (input) => {
+      const r = await batched.request('/v1/embeddings', {
+        method: 'POST',
+        body: JSON.stringify({ model: 'text', input }),
+      });
+      expect(r.status).toBe(200);
+      return ((await r.json()) as { data: { embedding: number[] }[] }).data[0].embedding;
+    });
+    const [cat, mat, long] = await Promise.all(requests);
+    expect(tokens[0]).toBe(tokens[2]);
+    expect(run.mock.calls.map(([feeds]) => feeds.input_ids.dims)).toEqual([
+      [2, tokens[0]],
+      [1, tokens[1]],
+    ]);
+    [cat, long, mat].forEach((v, i) => v.forEach((x, h) => expect(x).toBeCloseTo(alone[i].embedding[h], 5)));
+  } finally {
+    await dynamic.cleanup();
+  }
 });
 
 it('refuses a model without a tokenizer with 400 and the way to build one', async () => {
