@@ -4,7 +4,7 @@
  * The runtime writes and reads memory at exactly these places, so one wrong offset would return the
  * weights as an output or let an input overwrite them.
  */
-import type { Manifest, TensorSignature, WebGpuSchedule } from './manifest.js';
+import type { Manifest, TensorSignature, WebGpuSchedule, WeightEntry } from './manifest.js';
 import { WEIGHTS_FILE, WEIGHT_ALIGNMENT } from './files.js';
 import { elementBytes, elementCount, isNumericDType } from './elements.js';
 import { formatShape, upperBounds } from './shape-dims.js';
@@ -54,8 +54,25 @@ function checkWeights(manifest: Manifest, weightsFileBytes: number): void {
         `${where} (bytes ${w.offset}..${w.offset + w.byteLength}) lies outside ${WEIGHTS_FILE}`,
       );
     placed.push(region(where.slice('bundle '.length), w.offset, w.byteLength));
+    if (w.quant?.scalesAt) checkScalesAt(w, w.quant.scalesAt, weightsBytes);
   }
   checkDisjoint(placed, `bundle ${WEIGHTS_FILE}`);
+}
+
+/** A weight's per-axis scales: one float32 per slice along its axis, inside weights.bin. */
+function checkScalesAt(w: WeightEntry, at: { offset: number; length: number }, weightsBytes: number): void {
+  const where = `bundle weight "${w.name}": its scales`;
+  const axis = w.quant!.axis;
+  if (axis === undefined || w.dims[axis] !== at.length)
+    throw new Error(
+      `${where} are ${at.length} values but it has ${axis === undefined ? 'no axis' : `${w.dims[axis]} slices along axis ${axis}`}`,
+    );
+  if (at.offset % 4 !== 0)
+    throw new Error(`${where} start at byte ${at.offset}, which is not 4-byte aligned`);
+  if (at.offset + 4 * at.length > weightsBytes)
+    throw new Error(
+      `${where} (bytes ${at.offset}..${at.offset + 4 * at.length}) lie outside ${WEIGHTS_FILE}`,
+    );
 }
 
 function checkMemoryPlan(manifest: Manifest): void {

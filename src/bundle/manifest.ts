@@ -84,7 +84,7 @@ export const MIN_COMPRESSED_BYTES = 16 * 1024;
 
 /**
  * A float weight stored as integers: value = (q − zeroPoint) · scale, with `dtype` the stored integer type.
- * Per axis (`axis` set), slice i along `axis` uses `scales[i]` and `scale` is the largest of them.
+ * Per axis (`axis` set), slice i along `axis` uses scale i of `scalesAt` and `scale` is the largest of them.
  * Informational, the runtime never reads these: init() restores the floats where a kernel needs them,
  * and int8 gemms read the int8 values with their scales (src/passes/int8-kernels.ts).
  */
@@ -93,7 +93,12 @@ export interface WeightQuant {
   zeroPoint: number;
   dtype: DType;
   axis?: number;
-  scales?: number[];
+  /**
+   * per axis: where the scales lie in weights.bin, `length` float32s (one per slice, `dims[axis]` of
+   * them) from byte `offset` — the constant the restore or the int8 kernels read, so they are stored once
+   * (format 1 bundles before this listed them here as a `scales` number array; readers ignore both)
+   */
+  scalesAt?: { offset: number; length: number };
 }
 
 export interface MemoryPlan {

@@ -288,6 +288,11 @@ function checkWeightEntry(entry: unknown, where: string, fail: (what: string) =>
   const quant = w!.quant as Partial<WeightQuant> | null | undefined;
   if (quant !== undefined && (typeof quant !== 'object' || quant === null || typeof quant.dtype !== 'string'))
     fail(`${where} ("${w!.name}") quant must be an object with a dtype`);
+  const at = quant?.scalesAt as Partial<WeightQuant['scalesAt']> | null | undefined;
+  if (at !== undefined && (!isByteCount(at?.offset) || !isByteCount(at!.length)))
+    fail(
+      `${where} ("${w!.name}") quant.scalesAt must be an object with non-negative integer offset and length`,
+    );
 }
 
 function isByteCount(x: unknown): x is number {

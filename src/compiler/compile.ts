@@ -8,7 +8,8 @@ import { fuseActivations } from '../passes/fuse-activation.js';
 import { fuseMatMulBias } from '../passes/fuse-bias.js';
 import { canonicalize } from '../passes/canonicalize.js';
 import { foldBatchNorms } from '../passes/fold-batch-norm.js';
-import { compressWeights } from '../passes/compress-weights.js';
+import { compressWeights, type QuantParams } from '../passes/compress-weights.js';
+import { listedQuant } from './quant-scales.js';
 import { useInt8Kernels } from '../passes/int8-kernels.js';
 import { addTextTask, TASK_OUTPUTS, type AddedTask } from '../passes/text-task.js';
 import { lowerGraph } from './lower.js';
@@ -30,7 +31,6 @@ import {
   type Manifest,
   type WebGpuSchedule,
   type WeightEntry,
-  type WeightQuant,
 } from '../bundle/manifest.js';
 import { sealBundle } from '../bundle/seal.js';
 import { sha256Hex } from '../bundle/hash.js';
@@ -101,7 +101,7 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
   );
   const { graph, quant } =
     weightFormat === 'fp32'
-      ? { graph: specialized, quant: new Map<string, WeightQuant>() }
+      ? { graph: specialized, quant: new Map<string, QuantParams>() }
       : compressWeights(specialized, weightFormat, MIN_COMPRESSED_BYTES);
   progress('lower', 0, 1);
   const fused = fuseActivations(fuseMatMulBias(canonicalize(graph)));
@@ -109,7 +109,7 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
   // the wasm kernels; the WGSL generator has no int8 gemm, so with the webgpu target they are restored to
   // float32 at load, for both targets
   const int8 = targets.includes('webgpu')
-    ? { graph: fused, quant: new Map<string, WeightQuant>() }
+    ? { graph: fused, quant: new Map<string, QuantParams>() }
     : useInt8Kernels(fused);
   const lowered = lowerGraph(fuseElementwise(int8.graph), { forGpu: targets.includes('webgpu') });
   return { model, tokenizer, task, quant, int8, lowered };
@@ -154,7 +154,7 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
     outputs: lowered.outputs,
     targets,
     weights: lowered.weights.entries.map((entry) =>
-      withQuant(entry, quant.get(entry.name) ?? int8.quant.get(entry.name)),
+      withQuant(entry, quant.get(entry.name) ?? int8.quant.get(entry.name), lowered.weights),
     ),
     memory: { ...lowered.memory, totalBytes: declaredMemoryBytes(wasm) },
     ...(lowered.program.dims && { dims: lowered.program.dims }),
@@ -250,6 +250,12 @@ async function webGpuTarget(
 }
 
 /** A quantized weight is listed as the float32 tensor it restores to, stored as `quant.dtype`. */
-function withQuant(entry: WeightEntry, quant: WeightQuant | undefined): WeightEntry {
-  return quant ? { ...entry, dtype: 'float32', quant } : entry;
+function withQuant(
+  entry: WeightEntry,
+  quant: QuantParams | undefined,
+  weights: { entries: WeightEntry[]; bytes: Uint8Array },
+): WeightEntry {
+  return quant
+    ? { ...entry, dtype: 'float32', quant: listedQuant(quant, weights.entries, weights.bytes) }
+    : entry;
 }

@@ -28,10 +28,18 @@ export const MIN_INT8_WEIGHT_BYTES = 4 * 1024;
 const ONNX_FLOAT = 1;
 const INT8_MAX = 127;
 
+/**
+ * A weight's quantization parameters as the passes know them: per axis with the scales' values, which
+ * the manifest lists as the place in weights.bin that holds them (src/compiler/quant-scales.ts).
+ */
+export interface QuantParams extends Omit<WeightQuant, 'scalesAt'> {
+  scales?: number[];
+}
+
 export interface CompressedWeights {
   graph: Graph;
   /** int8 weights: stored weight name → its quantization parameters */
-  quant: Map<string, WeightQuant>;
+  quant: Map<string, QuantParams>;
 }
 
 interface Use {
@@ -57,7 +65,7 @@ export function compressWeights(graph: Graph, format: WeightFormat, minBytes: nu
 
   const initializers = new Map(graph.initializers);
   const types = new Map(graph.types);
-  const quant = new Map<string, WeightQuant>();
+  const quant = new Map<string, QuantParams>();
   const restores: Node[] = [];
   const renamed = new Map<string, string>(); // weight name → restored float32 value
   const opset = graph.opsets[''] ?? 1;
@@ -198,7 +206,7 @@ function scaleTensor(scales: number[], dims: number[]): HostTensor {
 function quantizeInt8(
   w: HostTensor,
   axis: number | undefined,
-): { tensor: HostTensor; scales: number[]; params: WeightQuant } {
+): { tensor: HostTensor; scales: number[]; params: QuantParams } {
   const data = w.data as Float32Array;
   const channels = axis === undefined ? 1 : w.dims[axis];
   // Elements of one channel repeat in runs of `inner` every `channels * inner` elements.
@@ -216,7 +224,7 @@ function quantizeInt8(
     const v = data[i] / scales[channelOf(i)];
     q[i] = Math.max(-INT8_MAX, Math.min(INT8_MAX, Math.sign(v) * Math.round(Math.abs(v))));
   }
-  const params: WeightQuant = { scale: Math.max(...scales), zeroPoint: 0, dtype: 'int8' };
+  const params: QuantParams = { scale: Math.max(...scales), zeroPoint: 0, dtype: 'int8' };
   return {
     tensor: { dtype: 'int8', dims: [...w.dims], data: q },
     scales,

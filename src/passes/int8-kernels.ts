@@ -19,7 +19,7 @@
  */
 import type { Graph, Node } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
-import type { WeightQuant } from '../bundle/manifest.js';
+import type { QuantParams } from './compress-weights.js';
 import { tensorToNumbers } from '../ir/tensor.js';
 import { FUSED_DOMAIN, fusedBody, isFusedChain } from '../ops/fused.js';
 import { activationOf, fusedActivation } from '../ops/fused-activation.js';
@@ -34,7 +34,7 @@ interface Int8Weight {
   restore: Node[];
 }
 
-export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string, WeightQuant> } {
+export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string, QuantParams> } {
   const producers = new Map(graph.nodes.flatMap((n) => n.outputs.map((o): [string, Node] => [o, n])));
   const constant = (name: string | undefined) => (name ? graph.initializers.get(name) : undefined);
 
@@ -69,7 +69,7 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
 
   const initializers = new Map(graph.initializers);
   const types = new Map(graph.types);
-  const quant = new Map<string, WeightQuant>();
+  const quant = new Map<string, QuantParams>();
   const taken = new Set([...initializers.keys(), ...graph.types.keys()]);
   const freshName = (base: string) => {
     let name = base;
