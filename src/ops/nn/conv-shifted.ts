@@ -56,6 +56,37 @@ function bandRows(C: number, Wp: number, halo: number, OH: number): number {
   return rows;
 }
 
+/**
+ * Statements copying image n of X [N, C, H, W] into the zero-padded scratch Xp [C, plane] (rows of Wp
+ * elements), X's rows at (pt, pl): the first `zeros` elements of Xp zeroed, then X's rows copied in.
+ */
+export function paddedInput(
+  X: BufRef,
+  xp: BufRef,
+  n: Expr,
+  C: number,
+  [H, Wd]: number[],
+  Wp: number,
+  plane: number,
+  [pt, pl]: number[],
+  zeros: number,
+): Stmt[] {
+  return [
+    loop('z', zeros, [store(xp, v('z'), f32(0))]),
+    loop('c', C, [
+      loop('h', H, [
+        loop('x', Wd, [
+          store(
+            xp,
+            add(add(mul(v('c'), i32(plane)), mul(add(v('h'), i32(pt)), i32(Wp))), add(v('x'), i32(pl))),
+            load(X, add(mul(add(mul(n, i32(C)), v('c')), i32(H * Wd)), add(mul(v('h'), i32(Wd)), v('x')))),
+          ),
+        ]),
+      ]),
+    ]),
+  ];
+}
+
 export function shiftedConvLowering(
   g: ConvGeometry,
   X: BufRef,
@@ -66,7 +97,7 @@ export function shiftedConvLowering(
   act: Activation | undefined,
 ): Stmt[] {
   const { N, C, M, inSpatial, window: w } = g;
-  const [H, Wd] = inSpatial;
+  const [, Wd] = inSpatial;
   const [OH, OW] = w.out;
   const [KH, KW] = w.kernel;
   const [dh, dw] = w.dilations;
@@ -83,22 +114,8 @@ export function shiftedConvLowering(
   const yp = scratch(M * bandCols);
   const kprod = KH * KW;
 
-  // Xp: zeros, then X's rows at (pt, pl)
   const n = v('n');
-  const pad: Stmt[] = [
-    loop('z', C * plane + slack, [store(xp, v('z'), f32(0))]),
-    loop('c', C, [
-      loop('h', H, [
-        loop('x', Wd, [
-          store(
-            xp,
-            add(add(mul(v('c'), i32(plane)), mul(add(v('h'), i32(pt)), i32(Wp))), add(v('x'), i32(pl))),
-            load(X, add(mul(add(mul(n, i32(C)), v('c')), i32(H * Wd)), add(mul(v('h'), i32(Wd)), v('x')))),
-          ),
-        ]),
-      ]),
-    ]),
-  ];
+  const pad = paddedInput(X, xp, n, C, inSpatial, Wp, plane, [pt, pl], C * plane + slack);
 
   const band = v('band');
   const c = view(yp, i32(0), bandCols, 1);
