@@ -92,7 +92,7 @@ export function panelConvLowering(
   const first = mul(v('p'), i32(PANEL));
   return [
     loop('n', N, [
-      ...(padded ? paddedInput(X, xp, n, C, inSpatial, Wp, plane, [pt, pl], C * plane) : []),
+      ...(padded ? paddedInput(X, xp, n, C, inSpatial, Wp, plane, [pt, pl], 'borders') : []),
       loop('p', panels, [gather('p_', first, PANEL), product(first, PANEL)]),
       ...(tail ? [gather('t_', i32(panels * PANEL), tail), product(i32(panels * PANEL), tail)] : []),
     ]),

@@ -58,7 +58,9 @@ function bandRows(C: number, Wp: number, halo: number, OH: number): number {
 
 /**
  * Statements copying image n of X [N, C, H, W] into the zero-padded scratch Xp [C, plane] (rows of Wp
- * elements), X's rows at (pt, pl): the first `zeros` elements of Xp zeroed, then X's rows copied in.
+ * elements), X's rows at (pt, pl). `zeros`: a count zeroes that many elements of Xp first; 'borders'
+ * zeroes only the padding around each channel's rows (Xp's rows past pt + H up to plane / Wp, and the
+ * columns left and right of X's), so a large Xp is written once, not twice.
  */
 export function paddedInput(
   X: BufRef,
@@ -69,20 +71,32 @@ export function paddedInput(
   Wp: number,
   plane: number,
   [pt, pl]: number[],
-  zeros: number,
+  zeros: number | 'borders',
 ): Stmt[] {
+  const row = add(mul(v('c'), i32(plane)), mul(add(v('h'), i32(pt)), i32(Wp)));
+  const copy = loop('x', Wd, [
+    store(
+      xp,
+      add(row, add(v('x'), i32(pl))),
+      load(X, add(mul(add(mul(n, i32(C)), v('c')), i32(H * Wd)), add(mul(v('h'), i32(Wd)), v('x')))),
+    ),
+  ]);
+  if (zeros !== 'borders')
+    return [loop('z', zeros, [store(xp, v('z'), f32(0))]), loop('c', C, [loop('h', H, [copy])])];
+  const pr = Wp - pl - Wd;
+  const below = plane - (pt + H) * Wp;
+  const zero = (name: string, count: number, at: (i: Expr) => Expr): Stmt[] =>
+    count > 0 ? [loop(name, count, [store(xp, at(v(name)), f32(0))])] : [];
+  const channel = mul(v('c'), i32(plane));
   return [
-    loop('z', zeros, [store(xp, v('z'), f32(0))]),
     loop('c', C, [
+      ...zero('z_top', pt * Wp, (i) => add(channel, i)),
       loop('h', H, [
-        loop('x', Wd, [
-          store(
-            xp,
-            add(add(mul(v('c'), i32(plane)), mul(add(v('h'), i32(pt)), i32(Wp))), add(v('x'), i32(pl))),
-            load(X, add(mul(add(mul(n, i32(C)), v('c')), i32(H * Wd)), add(mul(v('h'), i32(Wd)), v('x')))),
-          ),
-        ]),
+        ...zero('z_left', pl, (i) => add(row, i)),
+        copy,
+        ...zero('z_right', pr, (i) => add(row, add(i, i32(pl + Wd)))),
       ]),
+      ...zero('z_bottom', below, (i) => add(channel, add(i, i32((pt + H) * Wp)))),
     ]),
   ];
 }
