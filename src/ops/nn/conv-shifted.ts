@@ -56,6 +56,51 @@ function bandRows(C: number, Wp: number, halo: number, OH: number): number {
   return rows;
 }
 
+/**
+ * Statements copying image n of X [N, C, H, W] into the zero-padded scratch Xp [C, plane] (rows of Wp
+ * elements), X's rows at (pt, pl). `zeros`: a count zeroes that many elements of Xp first; 'borders'
+ * zeroes only the padding around each channel's rows (Xp's rows past pt + H up to plane / Wp, and the
+ * columns left and right of X's), so a large Xp is written once, not twice.
+ */
+export function paddedInput(
+  X: BufRef,
+  xp: BufRef,
+  n: Expr,
+  C: number,
+  [H, Wd]: number[],
+  Wp: number,
+  plane: number,
+  [pt, pl]: number[],
+  zeros: number | 'borders',
+): Stmt[] {
+  const row = add(mul(v('c'), i32(plane)), mul(add(v('h'), i32(pt)), i32(Wp)));
+  const copy = loop('x', Wd, [
+    store(
+      xp,
+      add(row, add(v('x'), i32(pl))),
+      load(X, add(mul(add(mul(n, i32(C)), v('c')), i32(H * Wd)), add(mul(v('h'), i32(Wd)), v('x')))),
+    ),
+  ]);
+  if (zeros !== 'borders')
+    return [loop('z', zeros, [store(xp, v('z'), f32(0))]), loop('c', C, [loop('h', H, [copy])])];
+  const pr = Wp - pl - Wd;
+  const below = plane - (pt + H) * Wp;
+  const zero = (name: string, count: number, at: (i: Expr) => Expr): Stmt[] =>
+    count > 0 ? [loop(name, count, [store(xp, at(v(name)), f32(0))])] : [];
+  const channel = mul(v('c'), i32(plane));
+  return [
+    loop('c', C, [
+      ...zero('z_top', pt * Wp, (i) => add(channel, i)),
+      loop('h', H, [
+        ...zero('z_left', pl, (i) => add(row, i)),
+        copy,
+        ...zero('z_right', pr, (i) => add(row, add(i, i32(pl + Wd)))),
+      ]),
+      ...zero('z_bottom', below, (i) => add(channel, add(i, i32((pt + H) * Wp)))),
+    ]),
+  ];
+}
+
 export function shiftedConvLowering(
   g: ConvGeometry,
   X: BufRef,
@@ -66,7 +111,7 @@ export function shiftedConvLowering(
   act: Activation | undefined,
 ): Stmt[] {
   const { N, C, M, inSpatial, window: w } = g;
-  const [H, Wd] = inSpatial;
+  const [, Wd] = inSpatial;
   const [OH, OW] = w.out;
   const [KH, KW] = w.kernel;
   const [dh, dw] = w.dilations;
@@ -83,22 +128,8 @@ export function shiftedConvLowering(
   const yp = scratch(M * bandCols);
   const kprod = KH * KW;
 
-  // Xp: zeros, then X's rows at (pt, pl)
   const n = v('n');
-  const pad: Stmt[] = [
-    loop('z', C * plane + slack, [store(xp, v('z'), f32(0))]),
-    loop('c', C, [
-      loop('h', H, [
-        loop('x', Wd, [
-          store(
-            xp,
-            add(add(mul(v('c'), i32(plane)), mul(add(v('h'), i32(pt)), i32(Wp))), add(v('x'), i32(pl))),
-            load(X, add(mul(add(mul(n, i32(C)), v('c')), i32(H * Wd)), add(mul(v('h'), i32(Wd)), v('x')))),
-          ),
-        ]),
-      ]),
-    ]),
-  ];
+  const pad = paddedInput(X, xp, n, C, inSpatial, Wp, plane, [pt, pl], C * plane + slack);
 
   const band = v('band');
   const c = view(yp, i32(0), bandCols, 1);

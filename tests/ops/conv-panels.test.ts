@@ -1,0 +1,132 @@
+/**
+ * 2-D float32 Convs with C·kh·kw ≤ 64 as im2col fused into the gemm's B panels (src/ops/nn/conv-panels.ts),
+ * against onnxruntime-node: C 1/3/4, M 5/16/24 (gemm row tails), odd H/W (a narrower last panel),
+ * stride 1/2, pad 0/1, dilation 2, N = 2, bias or none, fused Relu/Clip. The SIMD128 module runs here;
+ * the relaxed-SIMD one (fused multiply-add) in a child process with Node 20's flag
+ * (tests/runtime/relaxed-child.ts).
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileModel } from '../../src/compiler/compile.js';
+import { writeBundle } from '../../src/bundle/node.js';
+import { panelConvFits } from '../../src/ops/nn/conv-panels.js';
+import type { ConvGeometry } from '../../src/ops/nn/conv-geometry.js';
+import { compareTensors } from '../../scripts/compare.js';
+import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { runOrt } from '../helpers/ort-oracle.js';
+import { convModel, expectConvMatchesOrt, type ConvCase } from '../helpers/conv-case.js';
+import type { ChildResult } from '../runtime/relaxed-child.js';
+
+const cases: Record<string, ConvCase> = {
+  'C3 → 16, 3×3 s2 p1, bias, relu (a first layer)': {
+    x: [1, 3, 23, 37],
+    m: 16,
+    k: 3,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+    bias: true,
+    act: 'relu',
+  },
+  'C1 → 5, 3×3 s1 p0, no bias': { x: [1, 1, 13, 11], m: 5, k: 3 },
+  'C4 → 24, 3×3 s1 p1, clip, N=2': { x: [2, 4, 15, 17], m: 24, k: 3, pads: [1, 1, 1, 1], act: 'clip' },
+  'C3 → 16, 3×3 dilation 2 p1, asymmetric pads, bias': {
+    x: [1, 3, 19, 21],
+    m: 16,
+    k: 3,
+    dilation: 2,
+    pads: [1, 0, 2, 1],
+    bias: true,
+  },
+  'C3 → 24, 3×3 s2 p0, N=2, relu': { x: [2, 3, 17, 25], m: 24, k: 3, stride: 2, act: 'relu' },
+  'C4 → 5, 4×4 s2 p1 (K = 64), fewer positions than a panel': {
+    x: [1, 4, 7, 7],
+    m: 5,
+    k: 4,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+    bias: true,
+  },
+};
+
+const modelOf = (c: ConvCase) => convModel(c, c.x[1] * 31 + c.k + c.m, Math.sqrt(2 / (c.x[1] * c.k * c.k)));
+const feedsOf = (c: ConvCase) => ({ x: randomTensor(c.x, seededRandom(c.x.reduce((a, b) => a + b, c.k))) });
+
+describe('panel-gathered Conv matches onnxruntime (SIMD128)', () => {
+  for (const [name, c] of Object.entries(cases)) it(name, () => expectConvMatchesOrt(c, modelOf(c)));
+});
+
+describe('panel-gathered Conv matches onnxruntime (relaxed SIMD, child process)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kiln-conv-panels-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  Object.entries(cases).forEach(([name, c], i) => {
+    it(name, async () => {
+      const bytes = modelOf(c);
+      const feeds = feedsOf(c);
+      const bundle = join(dir, `case${i}`);
+      await writeBundle(bundle, await compileModel(bytes));
+      const feedsFile = join(dir, `feeds${i}.json`);
+      const x = feeds.x;
+      await writeFile(
+        feedsFile,
+        JSON.stringify({ x: { dtype: 'float32', dims: x.dims, data: Array.from(x.data as Float32Array) } }),
+      );
+      const child = join(import.meta.dirname, '../runtime/relaxed-child.ts');
+      const args = [
+        '--experimental-wasm-relaxed-simd',
+        '--import',
+        'tsx',
+        child,
+        bundle,
+        'relaxed',
+        feedsFile,
+      ];
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile('node', args, { maxBuffer: 64 << 20 }, (err, out, stderr) =>
+          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out),
+        ),
+      );
+      const result = JSON.parse(stdout) as ChildResult;
+      if ('error' in result) throw new Error(`the child failed: ${result.error}`);
+      expect(result.variant).toBe('relaxed');
+      const y = result.outputs.y;
+      const got = { dtype: 'float32' as const, dims: y.dims, data: Float32Array.from(y.data) };
+      expect(compareTensors(got, (await runOrt(bytes, feeds)).y, 1e-4, 1e-5)).toBeUndefined();
+    });
+  });
+});
+
+describe('panelConvFits', () => {
+  const geometry = (C: number, k: number, group = 1, rank = 2): ConvGeometry => ({
+    N: 1,
+    C,
+    M: 16,
+    group,
+    inSpatial: new Array<number>(rank).fill(32),
+    window: {
+      kernel: new Array<number>(rank).fill(k),
+      strides: new Array<number>(rank).fill(2),
+      dilations: new Array<number>(rank).fill(1),
+      padBegin: new Array<number>(rank).fill(0),
+      padEnd: new Array<number>(rank).fill(0),
+      out: new Array<number>(rank).fill(Math.floor((32 - k) / 2) + 1),
+    },
+  });
+  it('takes 2-D ungrouped convs with C·kh·kw ≤ 64 and more than one tap, and leaves the rest to im2col', () => {
+    expect(panelConvFits(geometry(3, 3))).toBe(true);
+    expect(panelConvFits(geometry(7, 3))).toBe(true);
+    expect(panelConvFits(geometry(4, 4))).toBe(true);
+    expect(panelConvFits(geometry(8, 3))).toBe(false);
+    expect(panelConvFits(geometry(3, 7))).toBe(false);
+    expect(panelConvFits(geometry(16, 1))).toBe(false);
+    expect(panelConvFits(geometry(4, 3, 2))).toBe(false);
+    expect(panelConvFits(geometry(3, 3, 1, 1))).toBe(false);
+    expect(panelConvFits(geometry(3, 3, 1, 3))).toBe(false);
+  });
+});
