@@ -30,6 +30,9 @@ const HELPERS: Record<string, string> = {
   mem[w] = (mem[w] & ~(0xffffu << s)) | ((bitcast<u32>(v) & 0xffffu) << s);
 }`,
   st_f16: `fn st_f16(b: i32, v: f32) { st_16(b, i32(f32_to_f16(v))); }`,
+  // the same for kernels computing in f16 (half.ts), in the module's part that enables f16
+  ld_h16: `fn ld_h16(b: i32) -> f16 { return bitcast<vec2<f16>>(mem[b >> 2u])[(b >> 1u) & 1]; }`,
+  st_h16: `fn st_h16(b: i32, v: f16) { st_16(b, bitcast<i32>(bitcast<u32>(vec2<f16>(v, 0.0h)))); }`,
   // exact, like the wasm helpers: pack2x16float/unpack2x16float leave overflow and subnormals undefined
   f16_to_f32: `fn f16_to_f32(h: u32) -> f32 {
   let s = (h & 0x8000u) << 16u;
@@ -534,6 +537,8 @@ const MEMORY_HELPERS = [
   'st_8',
   'st_16',
   'st_f16',
+  'ld_h16',
+  'st_h16',
   'ld_i64',
   'st_i64',
   'ld_f64',
@@ -549,18 +554,22 @@ function helperText(name: string): string | undefined {
   return ALL[m[1]].replace(/\bmem\[/g, `${m[2]}[`).replace(MEMORY_CALL, `$1_${m[2]}(`);
 }
 
-/** WGSL text of the helpers `code` calls, and of those they call, each once. */
-export function renderHelpers(code: string): string {
+/**
+ * WGSL text of the helpers `code` calls, and of those they call, each once; but those in `rendered`, which
+ * the module has already (the names rendered are added to it).
+ */
+export function renderHelpers(code: string, rendered = new Set<string>()): string {
   const used = new Map<string, string>();
   const visit = (text: string): void => {
     for (const m of text.matchAll(/\b([a-z0-9_]+)\(/g)) {
       const name = m[1];
-      const text = used.has(name) ? undefined : helperText(name);
+      const text = used.has(name) || rendered.has(name) ? undefined : helperText(name);
       if (text === undefined) continue;
       used.set(name, text);
       visit(text);
     }
   };
   visit(code);
+  for (const name of used.keys()) rendered.add(name);
   return [...used.values()].join('\n');
 }

@@ -53,6 +53,7 @@ export function manifestFor(compiled: WgslProgram, inputs: Input[], outputs: Pla
     wasm: { file: 'model.wasm', exports: { memory: 'memory', init: 'init', run: 'run' }, simd: true },
     webgpu: {
       file: 'model.wgsl',
+      ...(compiled.halfFrom !== undefined && { halfFrom: compiled.halfFrom }),
       memoryBytes: compiled.memoryBytes,
       segments: compiled.segments,
       init: compiled.init,
