@@ -151,6 +151,8 @@ function checkWebGpuSchedule(manifest: Manifest, schedule: WebGpuSchedule): void
       if (typeof d !== 'object' || d === null || typeof d.entry !== 'string' || !WGSL_NAME.test(d.entry))
         throw new Error(`${where} must name a WGSL entry point`);
       if (typeof d.kernel !== 'string') throw new Error(`${where} ("${d.entry}") must name its kernel`);
+      if (d.f16Entry !== undefined && (typeof d.f16Entry !== 'string' || !WGSL_NAME.test(d.f16Entry)))
+        throw new Error(`${where} ("${d.entry}") f16Entry must name a WGSL entry point`);
       const counts = d.workgroups as unknown;
       if (
         !Array.isArray(counts) ||
@@ -196,14 +198,25 @@ function checkSegments(schedule: WebGpuSchedule): void {
     );
 }
 
-/** Each dispatch's entry point is a compute function of the WGSL module. */
+/**
+ * Each dispatch's entry point is a compute function of the WGSL module, before halfFrom; its f16 twin one
+ * after it.
+ */
 export function checkWgslEntries(schedule: WebGpuSchedule, wgsl: string): void {
-  const entries = new Set(
-    [...wgsl.matchAll(/@compute\b[^{;]*?\bfn\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/g)].map((m) => m[1]),
-  );
-  for (const d of [...schedule.init, ...schedule.run])
-    if (!entries.has(d.entry))
+  const halfFrom = schedule.halfFrom ?? wgsl.length;
+  if (!Number.isInteger(halfFrom) || halfFrom < 0 || halfFrom > wgsl.length)
+    throw new Error(`bundle webgpu schedule: halfFrom ${halfFrom} is not a position in ${schedule.file}`);
+  const entriesIn = (text: string) =>
+    new Set([...text.matchAll(/@compute\b[^{;]*?\bfn\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(/g)].map((m) => m[1]));
+  const [full, half] = [entriesIn(wgsl.slice(0, halfFrom)), entriesIn(wgsl.slice(halfFrom))];
+  for (const d of [...schedule.init, ...schedule.run]) {
+    if (!full.has(d.entry))
       throw new Error(`bundle webgpu schedule: ${schedule.file} has no compute entry point "${d.entry}"`);
+    if (d.f16Entry !== undefined && !half.has(d.f16Entry))
+      throw new Error(
+        `bundle webgpu schedule: ${schedule.file} has no compute entry point "${d.f16Entry}" after halfFrom`,
+      );
+  }
 }
 
 function region(what: string, start: number, bytes: number): Region {

@@ -177,6 +177,8 @@ export interface WgslDispatch {
   invocations?: Polynomial;
   /** the storage bindings (indices into WebGpuSchedule.segments) the entry point declares, ascending */
   bindings: number[];
+  /** the same kernel computing in f16, which the runtime uses where the adapter has shader-f16 */
+  f16Entry?: string;
 }
 
 /**
@@ -203,6 +205,11 @@ export interface WgslSegment {
 export interface WebGpuSchedule {
   /** the WGSL file in the bundle, e.g. model.wgsl */
   file: string;
+  /**
+   * where the entry points computing in f16 (the dispatches' f16Entry) begin in the file, in UTF-16 code
+   * units: the runtime compiles the part before without shader-f16, the whole with `enable f16;` before it
+   */
+  halfFrom?: number;
   /** linear memory's size in bytes (a multiple of 4, ≥ memory.totalBytes' used part): the segments' total */
   memoryBytes: number;
   /** binding i holds segments[i]; they follow each other from offset 0 to memoryBytes */

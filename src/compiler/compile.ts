@@ -239,8 +239,16 @@ async function webGpuTarget(
   // loaded on demand, like the CLI loads the compiler: a wasm-only compile never pays for it
   const { compileProgramWgsl } = await import('../codegen/wgsl/index.js');
   try {
-    const { code, memoryBytes, segments, init, run } = compileProgramWgsl(program, { cuts });
-    return { code, schedule: { file: WGSL_FILE, memoryBytes, segments, init, run } };
+    const { code, halfFrom, memoryBytes, segments, init, run } = compileProgramWgsl(program, { cuts });
+    const schedule = {
+      file: WGSL_FILE,
+      ...(halfFrom !== undefined && { halfFrom }),
+      memoryBytes,
+      segments,
+      init,
+      run,
+    };
+    return { code, schedule };
   } catch (err) {
     throw new Error(
       `the webgpu target cannot be built: ${(err as Error).message} (drop webgpu from --targets to build the wasm target alone)`,

@@ -86,10 +86,11 @@ export class WebGpuInstance {
       throw new Error(
         `${where}: the bundle has no webgpu schedule and WGSL; compile it with --targets wasm,webgpu`,
       );
-    const device = await openDevice(gpu, manifest, schedule, where);
+    const { device, half } = await openDevice(gpu, manifest, schedule, where);
     try {
-      const module = device.createShaderModule({ code: files.wgsl, label: schedule.file });
-      await checkCompiled(module, files.wgsl, schedule, where);
+      const code = moduleCode(files.wgsl, schedule, half);
+      const module = device.createShaderModule({ code, label: schedule.file });
+      await checkCompiled(module, code, schedule, where);
       const memory: GpuBufferLike[] = [];
       for (const [i, segment] of schedule.segments.entries())
         memory.push(
@@ -105,10 +106,10 @@ export class WebGpuInstance {
           ),
         );
       const bound = bindingsOf(device, schedule.segments, memory);
-      const pipelines = await createPipelines(device, module, bound, schedule, where);
+      const pipelines = await createPipelines(device, module, bound, schedule, half, where);
       const steps = (list: WgslDispatch[]) =>
         list.map((d) => ({
-          pipeline: pipelines.get(d.entry)!,
+          pipeline: pipelines.get(entryOf(d, half))!,
           bindGroup: bound(d.bindings).group,
           dispatch: d,
         }));
@@ -252,7 +253,7 @@ async function openDevice(
   manifest: Manifest,
   schedule: WebGpuSchedule,
   where: string,
-): Promise<GpuDeviceLike> {
+): Promise<{ device: GpuDeviceLike; half: boolean }> {
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter)
     throw new Error(
@@ -279,8 +280,28 @@ async function openDevice(
     const span = last.offset + last.bytes - first.offset;
     return `kernel "${widest.kernel}" (${widest.entry}) binds ${widest.bindings.length} storage buffers (${tensorsIn(manifest, first.offset, span)})`;
   });
-  return adapter.requestDevice({ requiredLimits });
+  // the kernels' f16 twins, where the bundle has them and the adapter can run them
+  const half = schedule.halfFrom !== undefined && adapter.features?.has(SHADER_F16) === true;
+  const device = await adapter.requestDevice({
+    requiredLimits,
+    ...(half && { requiredFeatures: [SHADER_F16] }),
+  });
+  return { device, half };
 }
+
+const SHADER_F16 = 'shader-f16' as const;
+
+/**
+ * The WGSL module to compile: with shader-f16, the whole of it with f16 enabled; else the part before the
+ * entry points computing in f16 (schedule.halfFrom), which needs no f16.
+ */
+function moduleCode(wgsl: string, schedule: WebGpuSchedule, half: boolean): string {
+  if (half) return `enable f16;\n${wgsl}`;
+  return schedule.halfFrom === undefined ? wgsl : wgsl.slice(0, schedule.halfFrom);
+}
+
+/** The entry point a dispatch runs: its f16 twin when the device computes in f16. */
+const entryOf = (d: WgslDispatch, half: boolean): string => (half && d.f16Entry) || d.entry;
 
 /** The named tensors (weights, inputs, outputs) in bytes [offset, offset + bytes), largest first. */
 function tensorsIn(manifest: Manifest, offset: number, bytes: number): string {
@@ -338,7 +359,11 @@ async function checkCompiled(
   const errors = (await module.getCompilationInfo()).messages.filter((m) => m.type === 'error');
   if (errors.length === 0) return;
   const lines = code.split('\n');
-  const kernelOf = new Map([...schedule.init, ...schedule.run].map((d) => [d.entry, d.kernel]));
+  const kernelOf = new Map(
+    [...schedule.init, ...schedule.run].flatMap((d) =>
+      [d.entry, d.f16Entry ?? d.entry].map((e) => [e, d.kernel]),
+    ),
+  );
   const located = errors.slice(0, 5).map((m) => {
     let entry: string | undefined;
     for (let i = Math.min(m.lineNum, lines.length) - 1; i >= 0 && !entry; i--)
@@ -357,9 +382,10 @@ async function createPipelines(
   module: GpuShaderModuleLike,
   bound: ReturnType<typeof bindingsOf>,
   schedule: WebGpuSchedule,
+  half: boolean,
   where: string,
 ): Promise<Map<string, GpuHandle>> {
-  const byEntry = new Map([...schedule.init, ...schedule.run].map((d) => [d.entry, d]));
+  const byEntry = new Map([...schedule.init, ...schedule.run].map((d) => [entryOf(d, half), d]));
   const made = await Promise.all(
     [...byEntry].map(async ([entry, { kernel, bindings }]) => {
       const { layout } = bound(bindings);

@@ -25,7 +25,12 @@ export interface GpuAdapterLike {
     readonly device: string;
     readonly description: string;
   };
-  requestDevice(descriptor?: { requiredLimits?: Record<string, number> }): Promise<GpuDeviceLike>;
+  /** optional features (`shader-f16`...); older implementations lack the set */
+  readonly features?: { has(feature: string): boolean };
+  requestDevice(descriptor?: {
+    requiredLimits?: Record<string, number>;
+    requiredFeatures?: 'shader-f16'[];
+  }): Promise<GpuDeviceLike>;
 }
 
 export interface GpuBufferLike {

@@ -109,24 +109,27 @@ describe('a webgpu schedule that does not fit its WGSL', () => {
 });
 
 describe('compiling for webgpu', () => {
-  // Cast to double lowers to a float64 kernel, which WGSL (no f64) has no type for
-  const castToDouble = buildModel({
-    name: 'cast64',
-    inputs: [{ name: 'x', dtype: 'float32', shape: [4] }],
-    outputs: [{ name: 'y', dtype: 'float64', shape: [4] }],
-    nodes: [{ op: 'Cast', inputs: ['x'], outputs: ['y'], attrs: { to: { i: 11 } } }],
+  // Pow on int32 computes in f64 and truncates to int32: f32 (WGSL has no f64) would not keep it exact
+  const intPow = buildModel({
+    name: 'intpow',
+    inputs: [
+      { name: 'x', dtype: 'int32', shape: [4] },
+      { name: 'e', dtype: 'int32', shape: [4] },
+    ],
+    outputs: [{ name: 'y', dtype: 'int32', shape: [4] }],
+    nodes: [{ op: 'Pow', inputs: ['x', 'e'], outputs: ['y'] }],
   });
 
   it('fails on a kernel the WGSL generator refuses, naming it and how to build without webgpu', async () => {
-    await expect(compileModel(castToDouble, { targets: ['wasm', 'webgpu'] })).rejects.toThrow(
-      /^the webgpu target cannot be built: .*float64.*\(drop webgpu from --targets to build the wasm target alone\)$/,
+    await expect(compileModel(intPow, { targets: ['wasm', 'webgpu'] })).rejects.toThrow(
+      /^the webgpu target cannot be built: .*f64 values are not supported with the int32 buffer.*\(drop webgpu from --targets to build the wasm target alone\)$/,
     );
-    const wasm = await compileModel(castToDouble, { targets: ['wasm'] });
+    const wasm = await compileModel(intPow, { targets: ['wasm'] });
     expect(wasm.manifest.targets).toEqual(['wasm']);
   });
 
   it('builds webgpu on top of wasm, never alone', async () => {
-    await expect(compileModel(castToDouble, { targets: ['webgpu'] })).rejects.toThrow(
+    await expect(compileModel(intPow, { targets: ['webgpu'] })).rejects.toThrow(
       'every bundle includes the wasm target (got targets webgpu); use --targets wasm,webgpu',
     );
   });

@@ -30,6 +30,9 @@ const HELPERS: Record<string, string> = {
   mem[w] = (mem[w] & ~(0xffffu << s)) | ((bitcast<u32>(v) & 0xffffu) << s);
 }`,
   st_f16: `fn st_f16(b: i32, v: f32) { st_16(b, i32(f32_to_f16(v))); }`,
+  // the same for kernels computing in f16 (half.ts), in the module's part that enables f16
+  ld_h16: `fn ld_h16(b: i32) -> f16 { return bitcast<vec2<f16>>(mem[b >> 2u])[(b >> 1u) & 1]; }`,
+  st_h16: `fn st_h16(b: i32, v: f16) { st_16(b, bitcast<i32>(bitcast<u32>(vec2<f16>(v, 0.0h)))); }`,
   // exact, like the wasm helpers: pack2x16float/unpack2x16float leave overflow and subnormals undefined
   f16_to_f32: `fn f16_to_f32(h: u32) -> f32 {
   let s = (h & 0x8000u) << 16u;
@@ -468,7 +471,62 @@ const INT64: Record<string, string> = {
 }`,
 };
 
-const ALL: Record<string, string> = { ...HELPERS, ...MATH, ...INT64 };
+/**
+ * float64 storage: WGSL has no f64, so a float64 element (two words, low first, as wasm lays it out) is read
+ * rounded to the nearest f32 (ties to even; past f32's range: infinity or a signed zero) and written widened
+ * from f32, which is exact.
+ */
+const FLOAT64: Record<string, string> = {
+  ld_f64: `fn ld_f64(w: i32) -> f32 { return f64_to_f32(mem[w], mem[w + 1i]); }`,
+  st_f64: `fn st_f64(w: i32, v: f32) {
+  let d = f32_to_f64(v);
+  mem[w] = d.x;
+  mem[w + 1i] = d.y;
+}`,
+  f64_to_f32: `fn f64_to_f32(lo: u32, hi: u32) -> f32 {
+  let s = hi & 0x80000000u;
+  let e = i32((hi >> 20u) & 0x7ffu);
+  if (e == 0x7ff) {
+    if (((hi & 0xfffffu) | lo) == 0u) { return bitcast<f32>(s | 0x7f800000u); }
+    return bitcast<f32>(s | 0x7fc00000u | ((hi & 0xfffffu) << 3u) | (lo >> 29u));
+  }
+  // the f32 biased exponent; f64 zeros and subnormals (e == 0) are far below f32's range
+  let fe = e - 896;
+  if (e == 0 || fe < -23) { return bitcast<f32>(s); }
+  if (fe >= 255) { return bitcast<f32>(s | 0x7f800000u); }
+  // the significand 1.m in bits 31..0, and whether any of the 21 bits below those is set
+  let sig = 0x80000000u | ((hi & 0xfffffu) << 11u) | (lo >> 21u);
+  let sticky = (lo & 0x1fffffu) != 0u;
+  // just below half the smallest subnormal: rounds to it unless exactly half (a tie, to even: zero)
+  if (fe == -23) { return bitcast<f32>(s | select(0u, 1u, sig > 0x80000000u || sticky)); }
+  // a normal f32 keeps 24 bits of the significand, a subnormal fewer
+  let shift = select(8u, u32(9 - fe), fe <= 0);
+  let kept = sig >> shift;
+  let dropped = sig & ((1u << shift) - 1u);
+  let half = 1u << (shift - 1u);
+  let up = dropped > half || (dropped == half && (sticky || (kept & 1u) == 1u));
+  // a normal's leading 1 adds one to its exponent field; rounding up may carry into it (up to infinity)
+  let bits = select(kept, (u32(fe - 1) << 23u) + kept, fe > 0) + select(0u, 1u, up);
+  return bitcast<f32>(s | bits);
+}`,
+  f32_to_f64: `fn f32_to_f64(v: f32) -> vec2<u32> {
+  let x = bitcast<u32>(v);
+  let s = x & 0x80000000u;
+  let e = (x >> 23u) & 0xffu;
+  let m = x & 0x7fffffu;
+  if (e == 0xffu) { return vec2<u32>(m << 29u, s | 0x7ff00000u | (m >> 3u)); }
+  if (e == 0u) {
+    if (m == 0u) { return vec2<u32>(0u, s); }
+    // a subnormal, m · 2^-149: its leading 1 at bit p is 2^(p - 149), a normal f64
+    let p = 31u - countLeadingZeros(m);
+    let f = (m << (23u - p)) & 0x7fffffu;
+    return vec2<u32>(f << 29u, s | ((p + 874u) << 20u) | (f >> 3u));
+  }
+  return vec2<u32>(m << 29u, s | ((e + 896u) << 20u) | (m >> 3u));
+}`,
+};
+
+const ALL: Record<string, string> = { ...HELPERS, ...MATH, ...INT64, ...FLOAT64 };
 
 const MEMORY_HELPERS = [
   'ld_u8',
@@ -479,8 +537,12 @@ const MEMORY_HELPERS = [
   'st_8',
   'st_16',
   'st_f16',
+  'ld_h16',
+  'st_h16',
   'ld_i64',
   'st_i64',
+  'ld_f64',
+  'st_f64',
 ];
 const MEMORY_CALL = new RegExp(`\\b(${MEMORY_HELPERS.join('|')})\\(`, 'g');
 
@@ -492,18 +554,22 @@ function helperText(name: string): string | undefined {
   return ALL[m[1]].replace(/\bmem\[/g, `${m[2]}[`).replace(MEMORY_CALL, `$1_${m[2]}(`);
 }
 
-/** WGSL text of the helpers `code` calls, and of those they call, each once. */
-export function renderHelpers(code: string): string {
+/**
+ * WGSL text of the helpers `code` calls, and of those they call, each once; but those in `rendered`, which
+ * the module has already (the names rendered are added to it).
+ */
+export function renderHelpers(code: string, rendered = new Set<string>()): string {
   const used = new Map<string, string>();
   const visit = (text: string): void => {
     for (const m of text.matchAll(/\b([a-z0-9_]+)\(/g)) {
       const name = m[1];
-      const text = used.has(name) ? undefined : helperText(name);
+      const text = used.has(name) || rendered.has(name) ? undefined : helperText(name);
       if (text === undefined) continue;
       used.set(name, text);
       visit(text);
     }
   };
   visit(code);
+  for (const name of used.keys()) rendered.add(name);
   return [...used.values()].join('\n');
 }

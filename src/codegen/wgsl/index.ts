@@ -10,6 +10,7 @@ import { renderHelpers } from './helpers.js';
 import { parallelNest, type ParallelNest } from '../../kernels/analysis/parallel.js';
 import { renderEntry } from './render.js';
 import { renderTiledGemm, tiledGemmFits } from './gemm.js';
+import { halfEligible } from './half.js';
 import { MemoryBindings, type Segment } from './bindings.js';
 import { demoteF64 } from '../../kernels/rewrite/demote-f64.js';
 import { dissolveTrivialLoops } from '../../kernels/rewrite/dissolve-loops.js';
@@ -34,10 +35,14 @@ export interface WgslDispatch {
   invocations?: Polynomial;
   /** the storage bindings (indices into the segments) the entry point uses */
   bindings: number[];
+  /** the same computed in f16, for adapters with shader-f16 (half.ts) */
+  f16Entry?: string;
 }
 
 export interface WgslProgram {
   code: string;
+  /** where in `code` the entry points computing in f16 begin (absent when no kernel has one) */
+  halfFrom?: number;
   /** the Program's memory, rounded up to whole words: the segments' total */
   memoryBytes: number;
   /** binding i: the range of linear memory it holds */
@@ -96,6 +101,7 @@ export function compileProgramWgsl(program: Program, options: WgslOptions = {}):
   const ranges = rangesOf(symbols);
   const memory = new MemoryBindings(program, options.bindingBytes, options.cuts);
   const entries: string[] = [];
+  const halfEntries: string[] = [];
   const dispatchesOf = (kernel: Kernel): WgslDispatch[] => {
     try {
       return splitIndependent(rewritten(kernel)).map((part) => {
@@ -103,6 +109,7 @@ export function compileProgramWgsl(program: Program, options: WgslOptions = {}):
         const gemm = part.length === 1 && part[0].k === 'gemm' ? part[0] : undefined;
         let rendered;
         let invocations: Polynomial | undefined;
+        let f16Entry: string | undefined;
         if (gemm && tiledGemmFits(gemm, offsets))
           rendered = renderTiledGemm(gemm, entry, offsets, dims, memory);
         else {
@@ -110,6 +117,10 @@ export function compileProgramWgsl(program: Program, options: WgslOptions = {}):
           const nest = parallelNest(body, placed, ranges);
           rendered = renderEntry(entry, body, nest, offsets, dims, memory);
           invocations = nest && runTimeCount(nest, ranges);
+          if (halfEligible(body)) {
+            f16Entry = `${entry}_f16`;
+            halfEntries.push(renderEntry(f16Entry, body, nest, offsets, dims, memory, true).code);
+          }
         }
         entries.push(rendered.code);
         return {
@@ -118,6 +129,7 @@ export function compileProgramWgsl(program: Program, options: WgslOptions = {}):
           workgroups: rendered.workgroups,
           ...(invocations && { invocations }),
           bindings: rendered.bindings,
+          ...(f16Entry && { f16Entry }),
         };
       });
     } catch (err) {
@@ -127,8 +139,12 @@ export function compileProgramWgsl(program: Program, options: WgslOptions = {}):
   const init = program.init.flatMap(dispatchesOf);
   const run = program.run.flatMap(dispatchesOf);
   const kernels = entries.join('\n\n');
+  const helpers = new Set<string>();
+  const code = `${memory.declarations()}\n\n${kernels}\n\n${renderHelpers(kernels, helpers)}\n`;
+  const half = halfEntries.join('\n\n');
   return {
-    code: `${memory.declarations()}\n\n${kernels}\n\n${renderHelpers(kernels)}\n`,
+    code: half ? `${code}\n${half}\n\n${renderHelpers(half, helpers)}\n` : code,
+    ...(half && { halfFrom: code.length }),
     memoryBytes: memory.total,
     segments: memory.segments(),
     init,

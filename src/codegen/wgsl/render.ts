@@ -4,6 +4,8 @@ import { binCode, castCode, cmpCode, unCode } from './ops.js';
 import { computeType, constText, storageOf, WGSL_TYPE_TEXT, wgslType, type WgslScalar } from './types.js';
 import type { ParallelNest } from '../../kernels/analysis/parallel.js';
 import { segmentVar, type MemoryBindings } from './bindings.js';
+import { operands } from '../../kernels/walk.js';
+import { HALF_INFIX, halfLiteral } from './half.js';
 
 /** Reads and writes of a buffer's u32 words, at word expressions counted from `base`. */
 export interface WordAccess {
@@ -40,6 +42,8 @@ export class KernelEmitter {
     /** byte address of each shape symbol's int32 in the dims block */
     private readonly dims: ReadonlyMap<string, number>,
     private readonly memory: MemoryBindings,
+    /** the IR's f32 values as WGSL f16 (a kernel on float16 buffers only, halfEligible) */
+    private readonly half = false,
   ) {}
 
   /** The bindings the entry point rendered so far uses, ascending. */
@@ -51,7 +55,7 @@ export class KernelEmitter {
   bind(name: string, t: Scalar): string {
     const type = wgslType(t);
     const id = `v${this.decls.length}_${name.replace(/[^A-Za-z0-9]+/g, '_').slice(0, 32)}`;
-    this.decls.push(`var ${id}: ${WGSL_TYPE_TEXT[type]};`);
+    this.decls.push(`var ${id}: ${this.half && type === 'f32' ? 'f16' : WGSL_TYPE_TEXT[type]};`);
     this.names.set(name, { id, t: type });
     return id;
   }
@@ -141,7 +145,8 @@ export class KernelEmitter {
     }
     const n = this.narrow(buf, st.bytes, false, what);
     const base = st.bytes === 8 ? n.base / 4 : n.base;
-    return `${st.load}_${n.mem}(${this.address(base, index, st.bytes, what, buf.id)})`;
+    const load = this.half && buf.dtype === 'float16' ? 'ld_h16' : st.load;
+    return `${load}_${n.mem}(${this.address(base, index, st.bytes, what, buf.id)})`;
   }
 
   store(buf: BufRef, index: Expr, value: Expr): string {
@@ -157,10 +162,43 @@ export class KernelEmitter {
     const n = this.narrow(buf, st.bytes, true, what);
     const base = st.bytes === 8 ? n.base / 4 : n.base;
     const at = this.address(base, index, st.bytes, what, buf.id);
-    return `${st.store}_${n.mem}(${at}, ${this.expr(value)});`;
+    const store = this.half && buf.dtype === 'float16' ? 'st_h16' : st.store;
+    return `${store}_${n.mem}(${at}, ${this.expr(value)});`;
   }
 
   expr(e: Expr): string {
+    return this.half ? this.halfExpr(e) : this.fullExpr(e);
+  }
+
+  /**
+   * An expression with f32 values in f16: loads, stores, the four arithmetic operators, negation and
+   * comparisons in f16; everything else (min/max, math functions, conversions) through its f32 rule.
+   */
+  private halfExpr(e: Expr): string {
+    const f32 = (x: Expr) => (x.t === 'f32' ? `f32(${this.expr(x)})` : this.expr(x));
+    switch (e.k) {
+      case 'const':
+        return e.t === 'f32' ? halfLiteral(Number(e.v)) : constText(e.t, e.v);
+      case 'bin':
+        if (e.t === 'f32' && HALF_INFIX[e.op])
+          return `(${this.expr(e.a)} ${HALF_INFIX[e.op]} ${this.expr(e.b)})`;
+        break;
+      case 'un':
+        if (e.t === 'f32' && e.op === 'neg') return `(-${this.expr(e.a)})`;
+        break;
+      case 'cmp':
+        if (e.a.t === 'f32') return `i32(${cmpCode(e.op, 'f32')(this.expr(e.a), this.expr(e.b))})`;
+        break;
+      case 'cast':
+        break;
+      default:
+        return this.fullExpr(e);
+    }
+    const value = this.opText(e, operands(e).map(f32));
+    return e.t === 'f32' ? `f16(${value})` : value;
+  }
+
+  private fullExpr(e: Expr): string {
     switch (e.k) {
       case 'const':
         return constText(e.t, e.v);
@@ -176,24 +214,30 @@ export class KernelEmitter {
       case 'load':
         return this.load(e.buf, e.index);
       // operands first, so an error names the innermost thing that is wrong (e.g. a float64 buffer)
-      case 'bin': {
-        const [a, b] = [this.expr(e.a), this.expr(e.b)];
-        return binCode(e.op, wgslType(e.t), e.b)(a, b);
-      }
-      case 'cmp': {
-        const [a, b] = [this.expr(e.a), this.expr(e.b)];
-        return `i32(${cmpCode(e.op, wgslType(e.a.t))(a, b)})`;
-      }
-      case 'un': {
-        const a = this.expr(e.a);
-        return unCode(e.op, wgslType(e.a.t))(a);
-      }
-      case 'cast': {
-        const a = this.expr(e.a);
-        return castCode(wgslType(e.a.t), wgslType(e.t), e.unsigned ?? false)(a);
-      }
+      case 'bin':
+      case 'cmp':
+      case 'un':
+      case 'cast':
+        return this.opText(
+          e,
+          operands(e).map((x) => this.expr(x)),
+        );
       case 'select':
         return `select(${this.expr(e.b)}, ${this.expr(e.a)}, ${this.expr(e.cond)} != 0i)`;
+    }
+  }
+
+  /** An operator's WGSL from its operands' text. */
+  private opText(e: Expr & { k: 'bin' | 'cmp' | 'un' | 'cast' }, [a, b]: string[]): string {
+    switch (e.k) {
+      case 'bin':
+        return binCode(e.op, wgslType(e.t), e.b)(a, b);
+      case 'cmp':
+        return `i32(${cmpCode(e.op, wgslType(e.a.t))(a, b)})`;
+      case 'un':
+        return unCode(e.op, wgslType(e.a.t))(a);
+      case 'cast':
+        return castCode(wgslType(e.a.t), wgslType(e.t), e.unsigned ?? false)(a);
     }
   }
 
@@ -265,8 +309,10 @@ export function renderEntry(
   offsets: ReadonlyMap<number, number>,
   dims: ReadonlyMap<string, number>,
   memory: MemoryBindings,
+  /** its f32 values in f16 (half.ts) */
+  half = false,
 ): RenderedEntry {
-  const emitter = new KernelEmitter(offsets, dims, memory);
+  const emitter = new KernelEmitter(offsets, dims, memory, half);
   const loops = nest?.loops ?? [];
   const sizes: string[] = [];
   const extents = loops.map(({ n }): Factor => {

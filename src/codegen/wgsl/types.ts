@@ -2,7 +2,8 @@
  * The WGSL type map: compute types, how each storage dtype is read from and written to the one `mem`
  * buffer (an array<u32> mirroring the wasm module's linear memory), and constant literals. WGSL has no
  * 64-bit integers: an i64 is a vec2<u32> (low word, high word), stored as two little-endian words like
- * wasm's i64, and computed on by the i64_* helpers (helpers.ts).
+ * wasm's i64, and computed on by the i64_* helpers (helpers.ts). Nor has it f64: a float64 tensor keeps its
+ * 8-byte layout, read rounded to f32 and written widened back (demoteF64 has moved its math to f32).
  */
 import type { DType } from '../../ir/dtype.js';
 import type { Scalar } from '../../kernels/ir.js';
@@ -10,7 +11,8 @@ import type { Scalar } from '../../kernels/ir.js';
 /** Thrown for IR the webgpu target cannot compile yet; renderKernel adds the kernel's name. */
 export class WgslUnsupported extends Error {}
 
-const SUPPORTED_NOTE = '(the webgpu target supports float32, int64/uint64, int32 and narrower types so far)';
+const SUPPORTED_NOTE =
+  '(the webgpu target supports float32, float64 computed in f32, int64/uint64, int32 and narrower types so far)';
 
 export function unsupported(what: string): WgslUnsupported {
   return new WgslUnsupported(`${what} ${SUPPORTED_NOTE}`);
@@ -46,6 +48,7 @@ const STORAGE: Partial<Record<DType, Storage>> = {
   float16: { bytes: 2, load: 'ld_f16', store: 'st_f16', t: 'f32' },
   int64: { bytes: 8, load: 'ld_i64', store: 'st_i64', t: 'i64' },
   uint64: { bytes: 8, load: 'ld_i64', store: 'st_i64', t: 'i64' },
+  float64: { bytes: 8, load: 'ld_f64', store: 'st_f64', t: 'f32' },
 };
 
 export function storageOf(dtype: DType, what: string): Storage {

@@ -1,11 +1,12 @@
 /**
- * f64 math demoted to f32 where it only buys accumulation precision. A target without f64 (WGSL)
- * accumulates in f32 where the wasm target uses f64 (the statistics of BatchNormalization,
- * LayerNormalization, reductions, pools), as GPUs and onnxruntime's WebGPU provider do: results agree
- * within float tolerance, not bit for bit.
+ * f64 math demoted to f32 where f32 precision is enough. A target without f64 (WGSL) accumulates in f32
+ * where the wasm target uses f64 (the statistics of BatchNormalization, LayerNormalization, reductions,
+ * pools), as GPUs and onnxruntime's WebGPU provider do, and computes on float64 tensors in f32 (their
+ * storage stays 8-byte f64, so the memory layout is the wasm target's): results agree within float
+ * tolerance, not bit for bit.
  */
 import type { Expr, Stmt } from '../ir.js';
-import { buffersOf, forEachExpr, mapExpr, mapStmtExprs } from '../walk.js';
+import { buffersOf, forEachExpr, mapExpr, mapStmtExprs, someExpr } from '../walk.js';
 
 /** Buffers f32 can stand in for f64 next to: their values are f32-exact already. */
 const F32_EXACT_DTYPES = new Set(['float32', 'float16']);
@@ -14,6 +15,23 @@ const F32_EXACT_DTYPES = new Set(['float32', 'float16']);
 function usesF64(s: Stmt): boolean {
   let found = false;
   forEachExpr(s, (e) => (found ||= e.t === 'f64'));
+  return found;
+}
+
+const INTEGER = new Set(['i32', 'i64']);
+
+/**
+ * Where f32 cannot stand in for f64 next to integer or float64 buffers: an f64 value turned into an integer
+ * (a cast or a comparison: f64 may be what keeps it exact), or one made from loop indices rather than from
+ * memory (a DFT's angles 2πjk/L: f32 would lose them to absolute errors that cancelling sums make visible).
+ */
+function needsF64(s: Stmt): boolean {
+  let found = false;
+  forEachExpr(s, (e) => {
+    if (e.k !== 'cast' && e.k !== 'cmp') return;
+    found ||= e.a.t === 'f64' && INTEGER.has(e.t);
+    found ||= e.k === 'cast' && e.t === 'f64' && INTEGER.has(e.a.t) && !someExpr(e.a, (x) => x.k === 'load');
+  });
   return found;
 }
 
@@ -42,20 +60,23 @@ function demoteStmt(s: Stmt): Stmt {
 }
 
 /**
- * The kernel with its f64 math in f32, when every buffer it loads or stores is float32 or float16: there
- * f64 only accumulates more precisely. Next to integer or 64-bit buffers f64 may be keeping integers
- * exact (an int32 or int64 sum, a float64 tensor), so such a kernel is refused rather than answered wrongly.
+ * The kernel with its f64 math in f32. Where every buffer is float32 or float16, f64 only accumulates more
+ * precisely. Next to float64 or integer buffers, f32 stands in for f64 while every f64 value ends in a
+ * float and comes from memory (the error then stays relative, about 1e-7, in a float output, as a float64
+ * tensor's values held in f32); a kernel that needs f64 (needsF64: Pow on integers, a quantized product,
+ * DFT's twiddles) is refused rather than answered wrongly.
  */
 export function demoteF64(body: Stmt[]): Stmt[] {
   if (!body.some(usesF64)) return body;
   const buffers = body.flatMap(buffersOf);
-  // float64 buffers are refused when emitted, naming the buffer: that is the more basic problem
-  if (buffers.some((b) => b.dtype === 'float64')) return body;
-  const integer = buffers.find((b) => !F32_EXACT_DTYPES.has(b.dtype));
-  if (integer)
+  const inexact = buffers.filter((b) => !F32_EXACT_DTYPES.has(b.dtype));
+  if (inexact.length > 0 && body.some(needsF64)) {
+    const named = inexact.find((b) => b.dtype !== 'float64') ?? inexact[0];
     throw new Error(
-      `f64 values are not supported with the ${integer.dtype} buffer #${integer.id}: f32 stands in for f64 only ` +
-        'in kernels whose buffers are all float32/float16, as f64 may keep integers exact here',
+      `f64 values are not supported with the ${named.dtype} buffer #${named.id}: f32 stands in for f64 next ` +
+        'to integer or float64 buffers only where no f64 value becomes an integer or is made from loop indices, ' +
+        'as f64 may keep integers exact here',
     );
+  }
   return body.map(demoteStmt);
 }

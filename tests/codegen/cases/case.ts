@@ -42,7 +42,10 @@ export interface KernelCase {
 export interface CodegenTarget {
   name: TargetName;
   run(c: KernelCase): Promise<{ variant: string; buffers: Elements[] }[]>;
-  /** cases this target must refuse rather than run, and the check that it does so clearly */
+  /**
+   * cases this target does not run as stated: it refuses them, or computes them at its own precision (webgpu's
+   * float64 cases); and the check that it does either clearly
+   */
   refuses?(c: KernelCase): boolean;
   expectRefusal?(c: KernelCase): void;
 }
@@ -136,7 +139,7 @@ export function describeCases(target: CodegenTarget, title: string, cases: Kerne
       });
     const refused = cases.filter((c) => target.refuses?.(c));
     if (refused.length)
-      it(`refuses the ${refused.length} cases it does not support, naming each kernel`, () =>
+      it(`refuses the ${refused.length} cases it does not run as stated (naming each kernel), or lowers their precision`, () =>
         refused.forEach((c) => target.expectRefusal!(c)));
   });
 }

@@ -160,6 +160,16 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
     [33, 1, 5],
   ].map(([M, N, K]): [string, GemmShape] => [`${M}×${N}×${K} tails`, { M, N, K }]),
   ['64×96×80 with alpha', { M: 64, N: 96, K: 80, alpha: 0.5 }],
+  // 64 rows and columns or more: the webgpu target's 64×64 tiles, with tails in m, n and k
+  [
+    '67×130×33 tails past 64×64 tiles, full bias, relu',
+    { M: 67, N: 130, K: 33, bias: { offset: 0, rs: 130, cs: 1 }, act: { op: 'relu' } },
+  ],
+  ['65×64×17 with B read transposed', { M: 65, N: 64, K: 17, b: { offset: 0, rs: 1, cs: 17 } }],
+  [
+    '128×70×40 into offset C with padded rows, alpha',
+    { M: 128, N: 70, K: 40, c: { offset: 5, rs: 75 }, alpha: 0.25 },
+  ],
   ['tails in every direction with alpha, row-broadcast bias and relu', ODD_SHAPE],
   // M ≥ 8 and N ≥ 8 pack B; 4-row and 8-column tiles with m, n and k remainders; padded B rows
   [

@@ -11,6 +11,14 @@ describe('wgsl gemm dispatches', () => {
     expect(compileCase(ODD_GEMM_CASE).run.map((d) => d.workgroups)).toEqual([[2, 3, 1]]);
   });
 
+  it('a gemm of 64 rows and columns or more takes 64×64 tiles of 8×8 blocks per invocation (67×130 in 3×2)', () => {
+    const large = GEMM_CASES.find((c) => c.name.startsWith('67×130×33'))!;
+    const compiled = compileCase(large);
+    expect(compiled.run.map((d) => d.workgroups)).toEqual([[3, 2, 1]]);
+    expect(compiled.code).toMatch(/var<workgroup> \w+_a: array<array<f32, 16>, 64>;/);
+    expect(compiled.code).toMatch(/var acc: array<f32, 64>;/);
+  });
+
   it('a gemm inside a batch loop becomes loops, spread over batches and elements', () => {
     const compiled = compileCase(BATCHED_GEMM_CASE);
     expect(compiled.run.map((d) => d.workgroups)).toEqual([[2, 1, 1]]);
