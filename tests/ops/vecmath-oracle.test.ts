@@ -1,5 +1,5 @@
 /**
- * Ops whose kernels now run as f32x4 loops (vector exp/erf/tanh helpers, vectorized reductions, the
+ * Ops whose kernels now run as f32x4 loops (vector exp/log/erf/tanh helpers, vectorized reductions, the
  * canonicalize pass) against onnxruntime-node: odd row lengths (scalar tails), wide input ranges, and
  * Softmax's special rows (all -inf, NaN, +inf).
  */
@@ -78,6 +78,31 @@ const cases: Record<string, NodeCase> = {
     inputs: [f([2003], { values: spread(2003, -12, 12) })],
     outputs: ['float32'],
     atol: 1e-6,
+  },
+  'Log wide range, subnormals and specials': {
+    op: 'Log',
+    inputs: [
+      f([2007], {
+        values: [
+          ...spread(1001, 0, 4),
+          ...spread(1000, -40, 38).map((e) => 10 ** e),
+          ...[0, -0, 1e-40, 1e-45, Infinity, NaN, -1],
+        ],
+      }),
+    ],
+    outputs: ['float32'],
+    rtol: 1e-5,
+  },
+  'Softplus wide range': {
+    op: 'Softplus',
+    inputs: [f([2003], { values: spread(2003, -100, 100) })],
+    outputs: ['float32'],
+  },
+  'Mish wide range': {
+    op: 'Mish',
+    opset: 18,
+    inputs: [f([2003], { values: spread(2003, -30, 30) })],
+    outputs: ['float32'],
   },
   'Sigmoid wide range': {
     op: 'Sigmoid',

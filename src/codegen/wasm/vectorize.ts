@@ -3,7 +3,7 @@
  *
  * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), whose values are
  * built from float32 loads at (loopvar + invariant) or (2·loopvar + invariant) (a strided conv's taps),
- * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, erf and tanh
+ * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, log, erf and tanh
  * included (f32x4 math helpers, mathlib/vector.ts).
  * Loads from memory that a store in the loop writes must use exactly the store's index, so doing four
  * iterations at once cannot reorder a read and a write of the same element.
