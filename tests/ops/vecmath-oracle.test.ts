@@ -4,7 +4,10 @@
  * Softmax's special rows (all -inf, NaN, +inf).
  */
 import { describe, expect, it } from 'vitest';
-import { compareWithOrt, type NodeCase, type OperandSpec } from '../helpers/ort-oracle.js';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel } from '../../src/runtime/index.js';
+import { buildModel } from '../helpers/onnx-builder.js';
+import { compareWithOrt, ortMismatches, type NodeCase, type OperandSpec } from '../helpers/ort-oracle.js';
 
 const f = (dims: number[], extra: Partial<OperandSpec> = {}): OperandSpec => ({
   dtype: 'float32',
@@ -161,5 +164,26 @@ describe('vectorized math and reductions vs onnxruntime', () => {
     it(name, async () => {
       expect(await compareWithOrt(c)).toBeUndefined();
     });
+  }
+});
+
+it('a fused Softplus → Mish → Softsign chain (each op repeats its input) matches onnxruntime', async () => {
+  const n = 1001;
+  const bytes = buildModel({
+    opset: 18,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [n] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [n] }],
+    nodes: [
+      { op: 'Softplus', inputs: ['x'], outputs: ['a'] },
+      { op: 'Mish', inputs: ['a'], outputs: ['b'] },
+      { op: 'Softsign', inputs: ['b'], outputs: ['y'] },
+    ],
+  });
+  const model = await loadModel(await compileModel(bytes), { backend: 'wasm' });
+  try {
+    const x = { dtype: 'float32' as const, dims: [n], data: Float32Array.from(spread(n, -40, 40)) };
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+  } finally {
+    model.dispose();
   }
 });
