@@ -379,7 +379,7 @@ ${body}
     const hoisted = new Map<string, string>();
     const splats: string[] = [];
     const invariant = (e: Expr) => {
-      const key = JSON.stringify(e, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+      const key = exprKey(e);
       let id = hoisted.get(key);
       if (!id) {
         id = this.temp('v128', 'splat');
