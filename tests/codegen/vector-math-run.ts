@@ -6,7 +6,7 @@ import { compileProgram } from '../../src/codegen/wasm/index.js';
 import { load, loop, store, un, v } from '../../src/kernels/build.js';
 import { place, programOf } from './program.js';
 
-export type VectorMathOp = 'exp' | 'erf' | 'tanh';
+export type VectorMathOp = 'exp' | 'log' | 'erf' | 'tanh';
 
 export interface VectorMathModule {
   bytes: Uint8Array;

@@ -39,7 +39,12 @@ function erf64(x: number): number {
   return x < 0 || Object.is(x, -0) ? -r : r;
 }
 
-const REF: Record<VectorMathOp, (x: number) => number> = { exp: Math.exp, erf: erf64, tanh: Math.tanh };
+const REF: Record<VectorMathOp, (x: number) => number> = {
+  exp: Math.exp,
+  log: Math.log,
+  erf: erf64,
+  tanh: Math.tanh,
+};
 /** the widest error allowed, in float32 ulps of the reference */
 const MAX_ULPS = 4;
 
@@ -53,9 +58,15 @@ function ulp(r: number): number {
 /** Dense sweeps over where each function varies, log-spaced tails, random float32 bit patterns. */
 function inputs(op: VectorMathOp): Float32Array {
   const xs: number[] = [];
-  const [lo, hi] = op === 'exp' ? [-104, 89] : op === 'erf' ? [-5, 5] : [-10, 10];
+  const [lo, hi] = op === 'exp' ? [-104, 89] : op === 'erf' ? [-5, 5] : op === 'log' ? [0, 4] : [-10, 10];
   for (let i = 0; i <= 60001; i++) xs.push(lo + ((hi - lo) * i) / 60001);
   for (let e = -40; e <= 7; e += 0.01) xs.push(2 ** e, -(2 ** e));
+  // log: both sides of 1 (where the result is small) and of √½, subnormals, the largest floats
+  if (op === 'log') {
+    for (let i = -20000; i <= 20000; i++) xs.push(1 + i * 2 ** -22, Math.SQRT1_2 + i * 2 ** -24);
+    for (let e = -149; e <= 128; e += 0.01) xs.push(2 ** e);
+    xs.push(2 ** -149, 2 ** -126, 2 ** -126 - 2 ** -149, 3.4028234663852886e38, -(2 ** -149), -0.5);
+  }
   let s = 12345;
   for (let i = 0; i < 20000; i++) {
     s = (Math.imul(s, 1103515245) + 12345) >>> 0;
@@ -98,7 +109,7 @@ function check(op: VectorMathOp, x: Float32Array, y: Float32Array) {
 }
 
 describe('f32x4 math helpers', () => {
-  for (const op of ['exp', 'erf', 'tanh'] as const) {
+  for (const op of ['exp', 'log', 'erf', 'tanh'] as const) {
     it(`${op} is vectorized and within ${MAX_ULPS} ulps over its range, with IEEE specials (SIMD128)`, () => {
       const x = inputs(op);
       const bufs = place([
@@ -156,7 +167,7 @@ describe('f32x4 math helpers, relaxed-SIMD flavour', () => {
     return new Float32Array(y.buffer.slice(y.byteOffset, y.byteOffset + y.byteLength));
   }
 
-  for (const op of ['exp', 'erf', 'tanh'] as const) {
+  for (const op of ['exp', 'log', 'erf', 'tanh'] as const) {
     it(`${op} (relaxed_madd polynomials) is within ${MAX_ULPS} ulps, with IEEE specials`, async () => {
       const x = inputs(op);
       const m = vectorMathModule(op, x.length, true);

@@ -139,6 +139,29 @@ describe('auto-vectorization', () => {
     });
   }
 
+  it('computes an operation repeated within and across stores once per vector (fused chains repeat their inputs)', () => {
+    const n = 37;
+    const a = rand(n, 3);
+    // t = tanh(exp(a)), as a fused chain substitutes it for each use: O[i] = t·(t + 1), T[i] = t
+    const t = (A: BufRef) => un('tanh', un('exp', load(A, v('i'))));
+    const specs = [
+      { dtype: 'float32' as const, length: n, data: a },
+      { dtype: 'float32' as const, length: n },
+      { dtype: 'float32' as const, length: n },
+    ];
+    const body = ([A, O, T]: BufRef[]) => [
+      loop('i', n, [store(O, v('i'), mul(t(A), add(t(A), f32(1)))), store(T, v('i'), t(A))]),
+    ];
+    const bufs = place(specs);
+    const wat = programToWat(programOf(bufs, body(bufs)));
+    expect(wat.split('call $vtanh_f32x4').length - 1).toBe(1);
+    for (const optimize of [false, true]) {
+      const [, o, tanh] = runKernel(specs, body, { optimize });
+      expect(Array.from(o)).toEqual(Array.from(tanh, (x) => fr(x * fr(x + 1))));
+      expect(Array.from(tanh)).toEqual(Array.from(a, (x) => expect.closeTo(Math.tanh(Math.exp(x)), 6)));
+    }
+  });
+
   it('leaves loop-carried dependences, integer stores and short loops scalar', () => {
     const n = 12;
     const dep = compile([{ dtype: 'float32', length: n + 1, data: new Float32Array(n + 1) }], ([O]) => [

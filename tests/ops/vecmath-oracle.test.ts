@@ -1,10 +1,13 @@
 /**
- * Ops whose kernels now run as f32x4 loops (vector exp/erf/tanh helpers, vectorized reductions, the
+ * Ops whose kernels now run as f32x4 loops (vector exp/log/erf/tanh helpers, vectorized reductions, the
  * canonicalize pass) against onnxruntime-node: odd row lengths (scalar tails), wide input ranges, and
  * Softmax's special rows (all -inf, NaN, +inf).
  */
 import { describe, expect, it } from 'vitest';
-import { compareWithOrt, type NodeCase, type OperandSpec } from '../helpers/ort-oracle.js';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel } from '../../src/runtime/index.js';
+import { buildModel } from '../helpers/onnx-builder.js';
+import { compareWithOrt, ortMismatches, type NodeCase, type OperandSpec } from '../helpers/ort-oracle.js';
 
 const f = (dims: number[], extra: Partial<OperandSpec> = {}): OperandSpec => ({
   dtype: 'float32',
@@ -79,6 +82,31 @@ const cases: Record<string, NodeCase> = {
     outputs: ['float32'],
     atol: 1e-6,
   },
+  'Log wide range, subnormals and specials': {
+    op: 'Log',
+    inputs: [
+      f([2007], {
+        values: [
+          ...spread(1001, 0, 4),
+          ...spread(1000, -40, 38).map((e) => 10 ** e),
+          ...[0, -0, 1e-40, 1e-45, Infinity, NaN, -1],
+        ],
+      }),
+    ],
+    outputs: ['float32'],
+    rtol: 1e-5,
+  },
+  'Softplus wide range': {
+    op: 'Softplus',
+    inputs: [f([2003], { values: spread(2003, -100, 100) })],
+    outputs: ['float32'],
+  },
+  'Mish wide range': {
+    op: 'Mish',
+    opset: 18,
+    inputs: [f([2003], { values: spread(2003, -30, 30) })],
+    outputs: ['float32'],
+  },
   'Sigmoid wide range': {
     op: 'Sigmoid',
     inputs: [f([2003], { values: spread(2003, -100, 100) })],
@@ -136,5 +164,26 @@ describe('vectorized math and reductions vs onnxruntime', () => {
     it(name, async () => {
       expect(await compareWithOrt(c)).toBeUndefined();
     });
+  }
+});
+
+it('a fused Softplus → Mish → Softsign chain (each op repeats its input) matches onnxruntime', async () => {
+  const n = 1001;
+  const bytes = buildModel({
+    opset: 18,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [n] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [n] }],
+    nodes: [
+      { op: 'Softplus', inputs: ['x'], outputs: ['a'] },
+      { op: 'Mish', inputs: ['a'], outputs: ['b'] },
+      { op: 'Softsign', inputs: ['b'], outputs: ['y'] },
+    ],
+  });
+  const model = await loadModel(await compileModel(bytes), { backend: 'wasm' });
+  try {
+    const x = { dtype: 'float32' as const, dims: [n], data: Float32Array.from(spread(n, -40, 40)) };
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+  } finally {
+    model.dispose();
   }
 });

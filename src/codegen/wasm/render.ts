@@ -4,7 +4,14 @@ import { extentRange } from '../../kernels/extent.js';
 import { binCode, castCode, cmpCode, unCode, type Code, type UnCode } from './ops.js';
 import { constText, storageOf, WASM_TYPE } from './types.js';
 import { renderGemm } from './gemm.js';
-import { renderVector, vectorizableReduction, vectorizableStores, type Reduction } from './vectorize.js';
+import {
+  exprKey,
+  renderVector,
+  repeatedIn,
+  vectorizableReduction,
+  vectorizableStores,
+  type Reduction,
+} from './vectorize.js';
 import { vectorLanes } from './lanes.js';
 import { chunkCount, freeNames, MIN_SPLIT, workOf } from './chunks.js';
 import type { Address, Bound, KernelEmitter, ProgramContext } from './emitter.js';
@@ -350,10 +357,15 @@ ${body}
   };
 
   /**
-   * Renders f32x4 expressions of loop `s` (see renderVector); `pre()` is what must run once before the loop:
-   * the loop-invariant f32 operands met so far, splatted into v128 locals.
+   * Renders `roots`, f32x4 expressions of loop `s` (see renderVector), in their order; `pre()` is what must
+   * run once before the loop: the loop-invariant f32 operands met so far, splatted into v128 locals. An
+   * operation repeated among the roots is computed once per iteration into a v128 local (local.tee where
+   * it is first rendered, which is where it is first evaluated), then read from it.
    */
-  private vectorRenderer(s: Extract<Stmt, { k: 'loop' }>): {
+  private vectorRenderer(
+    s: Extract<Stmt, { k: 'loop' }>,
+    roots: Expr[],
+  ): {
     render: (e: Expr) => string;
     pre: () => string;
   } {
@@ -367,7 +379,7 @@ ${body}
     const hoisted = new Map<string, string>();
     const splats: string[] = [];
     const invariant = (e: Expr) => {
-      const key = JSON.stringify(e, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+      const key = exprKey(e);
       let id = hoisted.get(key);
       if (!id) {
         id = this.temp('v128', 'splat');
@@ -375,6 +387,18 @@ ${body}
         splats.push(`(local.set ${id} (f32x4.splat ${this.expr(e)}))`);
       }
       return `(local.get ${id})`;
+    };
+    const repeated = repeatedIn(roots, s.v);
+    const computed = new Map<string, string>();
+    const shared = (e: Expr, render: () => string) => {
+      const key = exprKey(e);
+      if (!repeated.has(key)) return render();
+      const id = computed.get(key);
+      if (id) return `(local.get ${id})`;
+      const local = this.temp('v128', 'cse');
+      const text = render();
+      computed.set(key, local);
+      return `(local.tee ${local} ${text})`;
     };
     const render = (e: Expr) =>
       renderVector(
@@ -385,6 +409,7 @@ ${body}
         vectorLanes(this.program.relaxedSimd),
         invariant,
         (name) => this.useHelper(name),
+        shared,
       );
     return { render, pre: () => splats.join('\n') };
   }
@@ -397,7 +422,10 @@ ${body}
     s: Extract<Stmt, { k: 'loop' }>,
     stores: Extract<Stmt, { k: 'store' }>[],
   ): { pre: string; body: string } {
-    const { render, pre } = this.vectorRenderer(s);
+    const { render, pre } = this.vectorRenderer(
+      s,
+      stores.map((st) => st.value),
+    );
     const body = stores
       .map((st) => {
         const { addr, offset } = this.address(st.buf, st.index, 'store to');
@@ -419,7 +447,7 @@ ${body}
     this.loopVars.add(s.v);
     const acc = this.lookup(red.name, 'f32');
     const vacc = this.temp('v128', 'acc');
-    const { render, pre } = this.vectorRenderer(s);
+    const { render, pre } = this.vectorRenderer(s, [red.term]);
     const term = render(red.term);
     // identities: -0 for a sum (-0 + -0 stays -0), ∓inf for max/min
     const id = red.op === 'add' ? '-0' : red.op === 'max' ? '-inf' : 'inf';

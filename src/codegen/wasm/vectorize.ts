@@ -3,13 +3,13 @@
  *
  * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), whose values are
  * built from float32 loads at (loopvar + invariant) or (2·loopvar + invariant) (a strided conv's taps),
- * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, erf and tanh
+ * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, log, erf and tanh
  * included (f32x4 math helpers, mathlib/vector.ts).
  * Loads from memory that a store in the loop writes must use exactly the store's index, so doing four
  * iterations at once cannot reorder a read and a write of the same element.
  */
 import type { BinOp, BufRef, CmpOp, Expr, Stmt, UnOp } from '../../kernels/ir.js';
-import { someExpr, visitExpr } from '../../kernels/walk.js';
+import { operands, someExpr, visitExpr } from '../../kernels/walk.js';
 import { VECTOR_MATH, vectorMathHelper, type VectorMathOp } from './mathlib/vector.js';
 import { SIMD128_LANES, type Lanes } from './lanes.js';
 
@@ -109,8 +109,8 @@ function loadsIn(e: Expr): Extract<Expr, { k: 'load' }>[] {
 /** Byte ranges of placed buffers, to decide whether two buffer refs may touch the same memory. */
 export type Regions = (buf: BufRef) => [number, number] | undefined;
 
-const sameExpr = (a: Expr, b: Expr): boolean =>
-  JSON.stringify(a, bigintSafe) === JSON.stringify(b, bigintSafe);
+export const exprKey = (e: Expr): string => JSON.stringify(e, bigintSafe);
+const sameExpr = (a: Expr, b: Expr): boolean => exprKey(a) === exprKey(b);
 /** int64 constants are bigints, which JSON.stringify refuses */
 const bigintSafe = (_key: string, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value);
 
@@ -166,7 +166,8 @@ function inTextOrder(instruction: (...operands: string[]) => string, operands: (
  * loads four elements `stride` apart, `invariant` renders a loop-invariant f32 expression as an f32x4 (e.g.
  * splatted once before the loop). c + a·b, a·b + c and c − a·b render as the table's multiply-adds (one
  * f32x4.relaxed_madd / relaxed_nmadd in the relaxed-SIMD module, rounded once or twice as the engine
- * chooses; a mul and an add or sub in SIMD128).
+ * chooses; a mul and an add or sub in SIMD128). `shared` wraps the rendering of each lane-wise operation
+ * (not loads or invariants), so that a caller may compute a repeated subexpression once (see repeatedIn).
  */
 export function renderVector(
   e: Expr,
@@ -176,12 +177,24 @@ export function renderVector(
   lanes: Lanes = SIMD128_LANES,
   invariant: (e: Expr) => string = (x) => `(f32x4.splat ${scalar(x)})`,
   useHelper: (name: string) => void = () => {},
+  shared: (e: Expr, render: () => string) => string = (_, render) => render(),
 ): string {
-  const rec = (x: Expr) => renderVector(x, v, scalar, vload, lanes, invariant, useHelper);
+  const rec = (x: Expr) => renderVector(x, v, scalar, vload, lanes, invariant, useHelper, shared);
   if (!dependsOn(e, v)) return invariant(e);
+  if (e.k === 'load') return vload(e.buf, e.index, strideOf(e.index, v)!);
+  return shared(e, () => renderLaneWise(e, v, rec, scalar, lanes, useHelper));
+}
+
+/** renderVector of a loop-dependent operation, its operands rendered by `rec`. */
+function renderLaneWise(
+  e: Expr,
+  v: string,
+  rec: (x: Expr) => string,
+  scalar: (e: Expr) => string,
+  lanes: Lanes,
+  useHelper: (name: string) => void,
+): string {
   switch (e.k) {
-    case 'load':
-      return vload(e.buf, e.index, strideOf(e.index, v)!);
     case 'bin': {
       const right = e.op === 'add' || e.op === 'sub' ? product(e.b, v) : undefined;
       const left = e.op === 'add' && !right ? product(e.a, v) : undefined;
@@ -215,6 +228,28 @@ export function renderVector(
     }
   }
   throw new Error(`internal error: cannot vectorize ${e.k}`);
+}
+
+/**
+ * The keys (exprKey) of the loop-dependent operations (not loads) that occur more than once in `roots`, as
+ * where fused elementwise ops substitute one op's expression for each use of its input (Softsign(Mish(x))
+ * repeats Mish twice): rendered once into a local, and read from there after.
+ */
+export function repeatedIn(roots: Expr[], v: string): Set<string> {
+  const seen = new Set<string>();
+  const repeated = new Set<string>();
+  const visit = (e: Expr): void => {
+    if (e.k === 'load' || !dependsOn(e, v)) return;
+    const key = exprKey(e);
+    if (seen.has(key)) {
+      repeated.add(key);
+      return;
+    }
+    seen.add(key);
+    operands(e).forEach(visit);
+  };
+  roots.forEach(visit);
+  return repeated;
 }
 
 /** A loop `acc = acc op term(v)` over an f32 local, op add/max/min, that renders as f32x4 partial accumulators. */

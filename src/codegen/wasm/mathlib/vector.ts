@@ -1,8 +1,9 @@
 /**
- * f32x4 versions of exp, erf and tanh for the vectorizer (vectorize.ts): four lanes at once, branch-free
+ * f32x4 versions of exp, log, erf and tanh for the vectorizer (vectorize.ts): four lanes at once, branch-free
  * (both sides of a range split are computed and blended with a lane mask), a few float32 ulps from the
  * correctly rounded result over the whole float range, with IEEE specials: NaN in → NaN out, exp(+inf) = inf,
- * exp(-inf) = 0, erf/tanh(±inf) = ±1, erf/tanh(±0) = ±0, and exp's results rounded once into subnormals.
+ * exp(-inf) = 0, log(±0) = -inf,
+ * log(x < 0) = NaN, log(+inf) = inf, erf/tanh(±inf) = ±1, erf/tanh(±0) = ±0, and exp's results rounded once into subnormals.
  * The scalar library (f64 musl algorithms) stays the reference for scalar code.
  *
  * Each function exists twice: `$v<name>_f32x4` (SIMD128) and `$v<name>_f32x4_fma`, whose polynomials use
@@ -13,14 +14,14 @@
 import { defineHelper } from '../helpers.js';
 import { RELAXED_LANES, SIMD128_LANES, type Lanes } from '../lanes.js';
 
-export const VECTOR_MATH = ['exp', 'erf', 'tanh'] as const;
+export const VECTOR_MATH = ['exp', 'log', 'erf', 'tanh'] as const;
 export type VectorMathOp = (typeof VECTOR_MATH)[number];
 
 /** The helper implementing `op` on f32x4 with the instructions of `lanes` (SIMD128 or relaxed SIMD). */
 export const vectorMathHelper = (op: VectorMathOp, lanes: Lanes) => `v${op}_f32x4${lanes.helperSuffix}`;
 
 const splat = (c: number) => {
-  const s = String(Math.fround(c));
+  const s = Number.isFinite(c) ? String(Math.fround(c)) : c > 0 ? 'inf' : '-inf';
   return `(v128.const f32x4 ${s} ${s} ${s} ${s})`;
 };
 const get = (name: string) => `(local.get $${name})`;
@@ -80,6 +81,14 @@ const TANH_SMALL = [
 ];
 const TANH_SPLIT = 0.625;
 const SIGN = '(v128.const i32x4 0x80000000 0x80000000 0x80000000 0x80000000)';
+/** log(1 + f) = f − f²/2 + s·(f²/2 + z·P(z)), s = f/(2 + f), z = s²: musl logf's coefficients (< 1 ulp) */
+const LOG_POLY = [0.66666662693, 0.40000972152, 0.28498786688, 0.24279078841];
+// ln 2 split so that k·LOG_LN2_HI is exact for the |k| ≤ 149 of float32 exponents
+const LOG_LN2_HI = 0.693138122558594;
+const LOG_LN2_LO = 9.0580006145e-6;
+/** the bits of √½: mantissas are reduced to [√½, √2) so that f = m − 1 is small on both sides of 1 */
+const SQRT_HALF_BITS = 0x3f3504f3;
+const i32s = (c: number) => `(v128.const i32x4 ${c} ${c} ${c} ${c})`;
 
 for (const lanes of [SIMD128_LANES, RELAXED_LANES]) {
   const exp = vectorMathHelper('exp', lanes);
@@ -102,6 +111,34 @@ for (const lanes of [SIMD128_LANES, RELAXED_LANES]) {
       (f32x4.mul ${evenOdd(get('r'), get('r2'), EXP_POLY, lanes)}
         (i32x4.shl (i32x4.add ${get('h')} (v128.const i32x4 127 127 127 127)) (i32.const 23)))
       (i32x4.shl (i32x4.add (i32x4.sub ${get('k')} ${get('h')}) (v128.const i32x4 127 127 127 127)) (i32.const 23))))`,
+  );
+
+  const log = vectorMathHelper('log', lanes);
+  // Subnormal x is scaled by 2^23 first (k corrected by 23). x = 2^k·m with m in [√½, √2) from the bits,
+  // then musl logf on f = m − 1. Lanes outside (0, inf) take x < 0 → NaN, ±0 → -inf, +inf and NaN → x.
+  defineHelper(
+    log,
+    `(func $${log} (param $x v128) (result v128) (local $i v128) (local $k v128) (local $f v128) (local $s v128) (local $z v128) (local $w v128) (local $h v128) (local $m v128)
+    (local.set $m (f32x4.lt ${get('x')} ${splat(2 ** -126)}))
+    (local.set $i (i32x4.sub (v128.bitselect (f32x4.mul ${get('x')} ${splat(2 ** 23)}) ${get('x')} ${get('m')}) ${i32s(SQRT_HALF_BITS)}))
+    (local.set $k (f32x4.sub (f32x4.convert_i32x4_s (i32x4.shr_s ${get('i')} (i32.const 23))) (v128.and ${get('m')} ${splat(23)})))
+    (local.set $f (f32x4.sub (i32x4.add (v128.and ${get('i')} ${i32s(0x7fffff)}) ${i32s(SQRT_HALF_BITS)}) ${splat(1)}))
+    (local.set $s (f32x4.div ${get('f')} (f32x4.add ${get('f')} ${splat(2)})))
+    (local.set $z (f32x4.mul ${get('s')} ${get('s')}))
+    (local.set $w (f32x4.mul ${get('z')} ${get('z')}))
+    (local.set $h (f32x4.mul (f32x4.mul ${get('f')} ${get('f')}) ${splat(0.5)}))
+    (v128.bitselect
+      ${lanes.madd(
+        `(f32x4.add (f32x4.sub ${lanes.madd(
+          `(f32x4.mul ${get('k')} ${splat(LOG_LN2_LO)})`,
+          get('s'),
+          `(f32x4.add ${get('h')} (f32x4.mul ${get('z')} ${evenOdd(get('z'), get('w'), LOG_POLY, lanes)}))`,
+        )} ${get('h')}) ${get('f')})`,
+        get('k'),
+        splat(LOG_LN2_HI),
+      )}
+      (v128.bitselect ${splat(-Infinity)} (v128.bitselect ${i32s(0x7fc00000)} ${get('x')} (f32x4.lt ${get('x')} ${splat(0)})) (f32x4.eq ${get('x')} ${splat(0)}))
+      (v128.and (f32x4.gt ${get('x')} ${splat(0)}) (f32x4.lt ${get('x')} ${splat(Infinity)}))))`,
   );
 
   /**
