@@ -104,7 +104,9 @@ const TOLERANCE = 0.02;
 /** The int8 nodes `--weights int8` makes of a model, each as `op nonnegative=0|1`, in graph order. */
 function int8Nodes(bytes: Uint8Array): string[] {
   const graph = specialize(parseOnnxModel(bytes), { evaluate: evaluateProgram });
-  const int8 = useInt8Kernels(fuseActivations(canonicalize(compressWeights(graph, 'int8', MIN_COMPRESSED_BYTES).graph)));
+  const int8 = useInt8Kernels(
+    fuseActivations(canonicalize(compressWeights(graph, 'int8', MIN_COMPRESSED_BYTES).graph)),
+  );
   return int8.graph.nodes
     .filter((n) => n.op.startsWith('Int8'))
     .map((n) => `${n.op} nonnegative=${n.attrs.nonnegative ?? 0}`);
