@@ -1,11 +1,15 @@
 /**
  * Which loops of a dispatch may run as separate invocations. A dispatch whose body is one loop nest
  * spreads its outer d loops over invocations when that provably changes nothing:
- * - every store's index is affine in the loop counters (seen through i32 locals that are never set), its
- *   buffer at least 4 bytes per element (narrower stores rewrite whole words, which neighbours share);
+ * - every store's index is affine in the loop counters (seen through i32 locals that are never set);
  * - per stored buffer, all stores move with the same coefficients of the parallel counters, and these
  *   coefficients spread distinct invocations further apart than the span the other terms reach (so
  *   invocations write disjoint bands);
+ * - narrow stores (under 4 bytes an element) rewrite the whole u32 word that holds the element, so there
+ *   the bands are of words: each invocation runs `perWord` iterations of the innermost spread loop (its
+ *   extent a number), the elements of whole words when the store index moves by one per iteration, and
+ *   the check above runs on byte bands widened to whole words (numbers only, word-aligned starts and
+ *   coefficients), so no two invocations write one word;
  * - a load from memory that some store writes reads the same buffer view, affinely, inside its own band.
  * Locals live inside the nest, so each invocation has its own. Locals declared just before the next loop
  * of the nest (BatchNormalization's per-channel scale) move into it when neither they nor what they read
@@ -21,6 +25,7 @@ import * as shape from '../../ir/symbolic.js';
 import type { SymExpr } from '../../ir/symbolic.js';
 import { DTYPES } from '../../ir/dtype.js';
 import { exprVars, forEachStmt, mapExpr, visitExpr } from '../walk.js';
+import { add, cmp, i32, local, loop, mul, v, when } from '../build.js';
 
 type LoopStmt = Extract<Stmt, { k: 'loop' }>;
 
@@ -203,6 +208,30 @@ function intoNextLoop(body: Stmt[]): LoopStmt | undefined {
   return { ...last, body: [...prefix, ...last.body] };
 }
 
+/** Elements per u32 word of the narrowest type `loop` stores: 1 when every stored type is 4 bytes or wider. */
+function perWord(loop: LoopStmt): number {
+  let least = 4;
+  forEachStmt(loop, (s) => {
+    if (s.k === 'store' && bytesOf(s.buf) > 0) least = Math.min(least, bytesOf(s.buf));
+  });
+  return 4 / least;
+}
+
+/**
+ * `loops` with the last one walked `k` iterations per step: its counter becomes a local computed from
+ * the word counter and a lane loop, iterations past the extent skipped. Undefined for a run-time extent.
+ */
+function byWords(loops: LoopStmt[], k: number): LoopStmt[] | undefined {
+  const last = loops[loops.length - 1];
+  if (typeof last.n !== 'number') return undefined;
+  const [word, lane] = [`${last.v}.word`, `${last.v}.lane`];
+  const body = [
+    local(last.v, 'i32', add(mul(v(word), i32(k)), v(lane))),
+    ...(last.n % k === 0 ? last.body : [when(cmp('lt', v(last.v), i32(last.n)), last.body)]),
+  ];
+  return [...loops.slice(0, -1), { ...last, v: word, n: Math.ceil(last.n / k), body: [loop(lane, k, body)] }];
+}
+
 /** The deepest prefix of the dispatch's loop nest that is safe to spread, if any. */
 export function parallelNest(
   body: Stmt[],
@@ -214,19 +243,57 @@ export function parallelNest(
   const nest: LoopStmt[] = [body[0]];
   for (let next = intoNextLoop(body[0].body); next; next = intoNextLoop(next.body)) nest.push(next);
   // loops the lowering declared parallel are the nest to spread, checked; elsewhere the deepest that checks
+  // (with narrow stores, shallower prefixes too: a row of odd length ends inside a word the next row shares)
   const declared = nest.findIndex((l) => !l.parallel);
+  const k = perWord(nest[0]);
   const depths =
-    declared === 0 ? nest.map((_, d) => nest.length - d) : [declared < 0 ? nest.length : declared];
+    declared === 0 || k > 1
+      ? nest.slice(0, declared > 0 ? declared : undefined).map((_, d, all) => all.length - d)
+      : [declared < 0 ? nest.length : declared];
   for (const d of depths) {
-    const loops = nest.slice(0, d);
-    if (spreadable(loops, placed, ranges))
+    const loops = k > 1 ? byWords(nest.slice(0, d), k) : nest.slice(0, d);
+    if (loops && spreadable(loops, placed, ranges))
       return {
         loops: loops.map((l) => ({ v: l.v, n: l.n })),
-        body: loops[d - 1].body,
+        body: loops[loops.length - 1].body,
         count: loops.reduce((p, l) => p * extentRange(l.n, ranges).max, 1),
       };
   }
   return undefined;
+}
+
+/** The stores of one buffer view: the parallel coefficients' key and coefficients, and the band's union. */
+interface Group {
+  buf: BufRef;
+  key: string;
+  lo: SymExpr;
+  hi: SymExpr;
+  coef: Map<string, SymExpr>;
+}
+
+/**
+ * A narrow view's group in bytes, its band widened to the end of its last word: undefined unless the
+ * placement, band and parallel coefficients are numbers, and the band's start and those coefficients
+ * whole words.
+ */
+function wholeWords(
+  g: Group,
+  parallel: ReadonlySet<string>,
+  placed: ReadonlyMap<number, PlacedBuffer>,
+): Group | undefined {
+  const bytes = bytesOf(g.buf);
+  const [offset, lo, hi] = [placed.get(g.buf.id)?.offset, shape.constValue(g.lo), shape.constValue(g.hi)];
+  if (offset === undefined || lo === undefined || hi === undefined) return undefined;
+  const coef = new Map<string, SymExpr>();
+  for (const name of parallel) {
+    const c = shape.constValue(g.coef.get(name) ?? 0);
+    if (c === undefined || (c * bytes) % 4 !== 0) return undefined;
+    coef.set(name, shape.constant(c * bytes));
+  }
+  const first = offset + lo * bytes;
+  const last = offset + hi * bytes + bytes - 1;
+  if (first % 4 !== 0) return undefined;
+  return { ...g, lo: shape.constant(first), hi: shape.constant(last - (last % 4) + 3), coef };
 }
 
 function spreadable(
@@ -243,22 +310,24 @@ function spreadable(
   const view = (buf: BufRef) => `${placed.get(buf.id)?.offset}:${buf.dtype}`;
 
   // per stored view: the parallel coefficients and the union of the bands
-  const groups = new Map<string, { key: string; lo: SymExpr; hi: SymExpr; coef: Map<string, SymExpr> }>();
+  const groups = new Map<string, Group>();
   for (const st of stores) {
-    if (bytesOf(st.buf) < 4) return false;
     const b = band(st, parallel, ranges);
     if (!b) return false;
     const g = groups.get(view(st.buf));
     if (g && g.key !== b.key) return false;
     const coef = affine(st.index!, st.counters, ranges)!.coef;
     groups.set(view(st.buf), {
+      buf: st.buf,
       key: b.key,
       lo: g ? shape.min(g.lo, b.lo) : b.lo,
       hi: g ? shape.max(g.hi, b.hi) : b.hi,
       coef,
     });
   }
-  for (const g of groups.values()) {
+  for (const found of groups.values()) {
+    const g = bytesOf(found.buf) < 4 ? wholeWords(found, parallel, placed) : found;
+    if (!g) return false;
     // mixed radix: each parallel coefficient exceeds everything the smaller ones and the band can reach
     let reach = shape.sub(g.hi, g.lo);
     const spread: { x: SymExpr; n: SymExpr; most: number }[] = [];
@@ -274,6 +343,11 @@ function spreadable(
       reach = shape.add(reach, shape.mul(x, shape.sub(n, 1)));
     }
   }
+
+  // a narrow view rewrites whole words: another stored view of the same memory could share one
+  for (const g of groups.values())
+    for (const other of groups.values())
+      if (g !== other && bytesOf(g.buf) < 4 && overlap(g.buf, other.buf, placed)) return false;
 
   const storedViews = stores.map((s) => s.buf);
   for (const ld of loads) {

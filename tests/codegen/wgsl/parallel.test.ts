@@ -3,13 +3,25 @@
  * must keep in one invocation, each loop nest checked for its results on the GPU against the interpreter.
  */
 import { describe, expect, it } from 'vitest';
-import { add, i32, load, loop, mul, parallelLoop, store, v } from '../../../src/kernels/build.js';
+import {
+  add,
+  cast,
+  cmp,
+  f32,
+  i32,
+  load,
+  loop,
+  mul,
+  parallelLoop,
+  store,
+  v,
+} from '../../../src/kernels/build.js';
 import { compileProgramWgsl } from '../../../src/codegen/wgsl/index.js';
 import { gridFor } from '../../../src/codegen/wgsl/render.js';
 import { LOOP_NESTS, LOOP_NEST_CASES } from '../cases/statements.js';
 import { describeCases, type KernelCase } from '../cases/case.js';
-import { place, programOf } from '../program.js';
-import { compileCase, runWgsl, webgpuTarget } from './harness.js';
+import { place, programOf, typed, type Elements, type NumDType } from '../program.js';
+import { compileCase, runBoth, runWgsl, webgpuTarget } from './harness.js';
 
 /** The one dispatch a loop nest compiles to (its results on the GPU are checked by the shared cases). */
 function dispatchOf(c: KernelCase) {
@@ -37,7 +49,7 @@ describe('wgsl parallel dispatch', () => {
     expect(code).toMatch(/if \(gid >= 300u\)/);
   });
 
-  it('keeps to one invocation: a scan reading what other iterations write, overlapping stores, narrow stores', () => {
+  it('keeps to one invocation: a scan reading what other iterations write, overlapping stores', () => {
     // y[i] = y[i-1] + x[i]
     const scan = dispatchOf(LOOP_NESTS.scan);
     expect(scan.workgroups).toEqual([1, 1, 1]);
@@ -46,8 +58,8 @@ describe('wgsl parallel dispatch', () => {
     expect(dispatchOf(LOOP_NESTS.overlapping).workgroups).toEqual([1, 1, 1]);
     // y[99 - i]: a negative coefficient is fine
     expect(dispatchOf(LOOP_NESTS.reversed).workgroups).toEqual([2, 1, 1]);
-    // int8 elements share words: read-modify-write races
-    expect(dispatchOf(LOOP_NESTS.narrow).workgroups).toEqual([1, 1, 1]);
+    // int8 elements share words: one invocation per word, 4 elements each
+    expect(dispatchOf(LOOP_NESTS.narrow).code).toMatch(/if \(gid >= 25u\)/);
   });
 
   it('past 65535 workgroups the grid becomes two-dimensional, and every element is still written once', async () => {
@@ -80,10 +92,64 @@ describe('wgsl parallel dispatch', () => {
     expect(compiled.run[0].workgroups).toEqual([1, 1, 1]);
     expect(compiled.code).toMatch(/if \(gid >= 64u\)/);
     expect((results[0] as Int32Array).findIndex((x, k) => x !== Math.floor(k / 40) + (k % 40))).toBe(-1);
-    // declared parallel, yet int8 stores share words: the check keeps it in one invocation
+    // declared parallel with int8 stores, which share words: one invocation per word
     const bytes = compileProgramWgsl(
       programOf(bufs, [parallelLoop('i', 64, [store(narrow, v('i'), i32(1))])]),
     );
-    expect(bytes.code).toMatch(/if \(gid >= 1u\)/);
+    expect(bytes.code).toMatch(/if \(gid >= 16u\)/);
+  });
+});
+
+describe('wgsl narrow stores: each invocation owns whole u32 words', () => {
+  const source = (n: number) => Array.from({ length: n }, (_, i) => ((i * 37) % 601) - 300);
+  /** y[i] from x[i]: f16 of x·1.5, or x wrapped to the integer type, or x > 0 */
+  const valueOf = (dtype: NumDType, x: ReturnType<typeof load>) =>
+    dtype === 'float16' ? mul(cast('f32', x), f32(1.5)) : dtype === 'bool' ? cmp('gt', x, i32(0)) : x;
+  for (const dtype of ['float16', 'int8', 'uint8', 'bool', 'int16'] as const)
+    for (const n of [1, 3, 5, 1023])
+      it(`${dtype} × ${n}: ceil(n / elements per word) invocations, equal to wasm`, async () => {
+        const [x, y] = place([
+          { dtype: 'int32', length: n },
+          { dtype, length: n },
+        ]);
+        const program = programOf(
+          [x, y],
+          [loop('i', n, [store(y, v('i'), valueOf(dtype, load(x, v('i'))))])],
+        );
+        const { results, wasm, compiled } = await runBoth(
+          program,
+          [{ buf: x, data: typed('int32', source(n)) }],
+          [y],
+        );
+        const words = Math.ceil(n / (dtype === 'float16' || dtype === 'int16' ? 2 : 4));
+        expect(compiled.code).toMatch(new RegExp(`if \\(gid >= ${words}u\\)`));
+        expect(compiled.run[0].workgroups).toEqual(gridFor(words));
+        expect(Array.from(results[0])).toEqual(Array.from(wasm[0] as Elements));
+      });
+
+  it('rows of odd length share words: whole rows per invocation, 4 of them for int8', async () => {
+    const [x, y] = place([
+      { dtype: 'int32', length: 9 * 5 },
+      { dtype: 'int8', length: 9 * 5 },
+    ]);
+    const at = add(mul(v('r'), i32(5)), v('c'));
+    const program = programOf([x, y], [loop('r', 9, [loop('c', 5, [store(y, at, load(x, at))])])]);
+    const { results, wasm, compiled } = await runBoth(
+      program,
+      [{ buf: x, data: typed('int32', source(45)) }],
+      [y],
+    );
+    expect(compiled.code).toMatch(/if \(gid >= 3u\)/);
+    expect(Array.from(results[0])).toEqual(Array.from(wasm[0] as Elements));
+  });
+
+  it('keeps to one invocation where words cannot be owned: a strided narrow store', () => {
+    const [y] = place([{ dtype: 'int8', length: 2 * 7 }]);
+    // y[c*2 + r]: neighbouring elements of a word come from different rows
+    const program = programOf(
+      [y],
+      [loop('r', 2, [loop('c', 7, [store(y, add(mul(v('c'), i32(2)), v('r')), v('c'))])])],
+    );
+    expect(compileProgramWgsl(program).code).toMatch(/if \(gid >= 1u\)/);
   });
 });
