@@ -22,7 +22,11 @@
  * measured in a child process too, so no compiler wasm tiers up in the timing process.
  *
  *   npm run bench -- [--filter REGEX] [--warm-ms 2000] [--blocks 5] [--block-ms 1000] [--cold-runs 3]
- *                    [--json FILE] [--quick]
+ *                    [--json FILE] [--quick] [--backend wasm|webgpu]
+ *
+ * `--backend webgpu` times the GPU instead (steady state only): Kiln's webgpu bundle beside onnxruntime-web's
+ * WebGPU execution provider, both on Dawn (scripts/bench/webgpu.ts), outputs checked against
+ * onnxruntime-node; the table names the adapter, and says when it is a CPU emulation (lavapipe).
  *
  * Kiln runs twice: model.wasm (SIMD128) and model.relaxed.wasm (relaxed SIMD). Node 20 compiles relaxed
  * SIMD only with --experimental-wasm-relaxed-simd, so the bench runs itself (and its children) with it.
@@ -37,6 +41,7 @@ import { ensureBenchModels } from './bench-models.js';
 import { benchFeeds, type BenchInput } from './bench/feeds.js';
 import { kernelBenchCases } from './bench/kernel-cases.js';
 import { ENGINE_IDS, ENGINE_LABELS, openEngine, type EngineId, type OpenedEngine } from './bench/engines.js';
+import { adapterLabel, GPU_ENGINE_IDS, GPU_ENGINE_LABELS, openGpuEngine } from './bench/webgpu.js';
 import { hasRelaxedSimd } from '../src/runtime/relaxed-simd.js';
 import { compareTensors } from './compare.js';
 import { quantile } from '../src/runtime/timing.js';
@@ -76,6 +81,7 @@ const { values: args } = parseArgs({
     'cold-runs': { type: 'string' },
     json: { type: 'string' },
     quick: { type: 'boolean' },
+    backend: { type: 'string' },
     // internal: a child process benching one model (see `benchInChild`)
     'one-model': { type: 'string' },
     'cold-child': { type: 'string' },
@@ -87,6 +93,9 @@ const warmMs = Number(args['warm-ms'] ?? (quick ? 300 : 2000));
 const blocks = Number(args.blocks ?? (quick ? 2 : 5));
 const blockMs = Number(args['block-ms'] ?? (quick ? 250 : 1000));
 const coldRuns = Number(args['cold-runs'] ?? (quick ? 1 : 3));
+const backend = args.backend ?? 'wasm';
+if (backend !== 'wasm' && backend !== 'webgpu')
+  throw new Error(`--backend ${backend}: expected wasm or webgpu`);
 const root = resolve(import.meta.dirname, '..');
 const work = join(root, '.kiln/bench');
 const log = (line: string) => process.stderr.write(`${line}\n`);
@@ -304,8 +313,9 @@ interface ModelResult {
   cost_per_million: { engine: EngineId; targets: TargetCost[] };
 }
 
-async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
-  const bundle = join(work, 'bundles', c.name);
+/** Compile the case's Kiln bundle in a child process (`--targets wasm,webgpu` for the GPU bench). */
+function compileCase(c: BenchCase): { bundle: string; compileS: number; flops: number } {
+  const bundle = join(work, backend === 'webgpu' ? 'bundles-webgpu' : 'bundles', c.name);
   log(`[${c.name}] kiln: compiling (child process)`);
   const t0 = performance.now();
   execFileSync(
@@ -317,6 +327,7 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
       '-o',
       bundle,
       ...c.inputs.flatMap((i) => ['--shape', `${i.name}=${i.dims.join(',')}`]),
+      ...(backend === 'webgpu' ? ['--targets', 'wasm,webgpu'] : []),
     ],
     { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
   );
@@ -324,6 +335,11 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
   // the compiler's count (manifest kernel table): 2 per multiply-add in convs and matmuls, 1 per float op elsewhere
   const manifest = JSON.parse(readFileSync(join(bundle, 'manifest.json'), 'utf8')) as Manifest;
   const flops = (manifest.kernels ?? []).reduce((sum, k) => sum + k.flops, 0);
+  return { bundle, compileS, flops };
+}
+
+async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
+  const { bundle, compileS, flops } = compileCase(c);
 
   const onnxMb = fileMb(c.onnx);
   const size_mb = {
@@ -435,17 +451,78 @@ async function kilnCost(
 }
 
 async function checkAgainstOrtNode(opened: Partial<Record<EngineId, OpenedEngine>>): Promise<string> {
-  const theirs = await opened['ort-node']!.outputs();
   for (const engine of ['kiln', 'kiln-relaxed'] as const) {
     if (!opened[engine]) continue;
-    const ours = await opened[engine].outputs();
-    for (const [name, expected] of Object.entries(theirs)) {
-      if (!ours[name]) return `${engine}: output ${name} missing`;
-      const problem = compareTensors(ours[name], expected, 1e-3, 1e-4);
-      if (problem) return `${engine}: ${name}: ${problem}`;
-    }
+    const problem = await differsFrom(opened['ort-node']!, opened[engine]);
+    if (problem) return `${engine}: ${problem}`;
   }
   return 'yes';
+}
+
+/** Where `engine`'s outputs differ from the oracle's (rtol 1e-3, atol 1e-4), or undefined. */
+async function differsFrom(oracle: OpenedEngine, engine: OpenedEngine): Promise<string | undefined> {
+  const theirs = await oracle.outputs();
+  const ours = await engine.outputs();
+  for (const [name, expected] of Object.entries(theirs)) {
+    if (!ours[name]) return `output ${name} missing`;
+    const problem = compareTensors(ours[name], expected, 1e-3, 1e-4);
+    if (problem) return `${name}: ${problem}`;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------- one model on the GPU
+
+interface GpuModelResult {
+  model: string;
+  about: string;
+  gflop: number;
+  /** the adapter both engines ran on, "(CPU emulation — not performance)" where it is one */
+  adapter: string;
+  /** per engine: `yes`, where its outputs differ from onnxruntime-node's, or why it did not run */
+  agrees_with_ort_node: Record<string, string>;
+  steady: Partial<Record<string, Stats>>;
+}
+
+/** Kiln webgpu and ORT-web WebGPU warmed, then timed in alternating blocks; an engine that cannot load says why. */
+async function benchGpuModel(c: BenchCase): Promise<GpuModelResult> {
+  const { bundle, flops } = compileCase(c);
+  const feeds = benchFeeds(c.inputs);
+  const oracle = await openEngine('ort-node', { onnx: c.onnx, bundle }, feeds);
+  const agrees: Record<string, string> = {};
+  const opened: { id: string; engine: OpenedEngine }[] = [];
+  for (const id of GPU_ENGINE_IDS) {
+    log(`[${c.name}] ${id}: loading`);
+    try {
+      const engine = await openGpuEngine(id, { onnx: c.onnx, bundle }, feeds);
+      agrees[id] = (await differsFrom(oracle, engine)) ?? 'yes';
+      opened.push({ id, engine });
+    } catch (err) {
+      agrees[id] = `did not run: ${(err as Error).message.split('\n')[0]}`;
+    }
+    log(`[${c.name}] ${id} vs ort-node outputs: ${agrees[id]}`);
+  }
+  await oracle.dispose();
+  for (const { id, engine } of opened) {
+    log(`[${c.name}] ${id}: warming ≥ ${warmMs} ms`);
+    await runFor(engine, warmMs, 3);
+  }
+  const samples = Object.fromEntries(opened.map(({ id }) => [id, [] as number[]]));
+  for (let b = 0; b < blocks; b++)
+    for (let k = 0; k < opened.length; k++) {
+      const { id, engine } = opened[(b + k) % opened.length];
+      log(`[${c.name}] ${id}: block ${b + 1}/${blocks}`);
+      samples[id].push(...(await runFor(engine, blockMs, 2)));
+    }
+  for (const { engine } of opened) await engine.dispose();
+  return {
+    model: c.name,
+    about: c.about,
+    gflop: flops / 1e9,
+    adapter: await adapterLabel(),
+    agrees_with_ort_node: agrees,
+    steady: Object.fromEntries(Object.entries(samples).map(([id, s]) => [id, stats(s)])),
+  };
 }
 
 // ---------------------------------------------------------------- report
@@ -576,17 +653,51 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
   return lines.join('\n');
 }
 
+/** The GPU table: both engines' steady-state medians on the adapter each row names. */
+function gpuReport(results: GpuModelResult[], date: string): string {
+  const [kiln, peer] = GPU_ENGINE_IDS;
+  const cell = (r: GpuModelResult, id: string) => {
+    const s = r.steady[id];
+    return s ? `${fmt(s.median_ms)} (${fmt(s.p10_ms)}–${fmt(s.p90_ms)})` : 'n/a';
+  };
+  return [
+    `${date}, Node ${process.version}, WebGPU through Dawn (the \`webgpu\` package).`,
+    `Steady state: each engine warmed ≥ ${warmMs} ms, then ${blocks} alternating blocks of ≥ ${blockMs} ms; median ms (p10–p90).`,
+    '**Ratios are Kiln ÷ peer: below 1 = Kiln faster.**',
+    '',
+    row([
+      'model',
+      'adapter',
+      'GFLOP',
+      ...GPU_ENGINE_IDS.map((id) => `${GPU_ENGINE_LABELS[id]} ms`),
+      `Kiln ÷ ${GPU_ENGINE_LABELS[peer]}`,
+      ...GPU_ENGINE_IDS.map((id) => `${GPU_ENGINE_LABELS[id]} output = ORT-node`),
+    ]),
+    row(Array(4 + 2 * GPU_ENGINE_IDS.length).fill('---')),
+    ...results.map((r) =>
+      row([
+        `${r.model} (${r.about})`,
+        r.adapter,
+        r.gflop ? r.gflop.toPrecision(3) : 'n/a',
+        ...GPU_ENGINE_IDS.map((id) => cell(r, id)),
+        ratio(r.steady[kiln]?.median_ms, r.steady[peer]?.median_ms),
+        ...GPU_ENGINE_IDS.map((id) => r.agrees_with_ort_node[id]),
+      ]),
+    ),
+  ].join('\n');
+}
+
 // ---------------------------------------------------------------- main
 
 /** settings a child process must share with this one */
-const SETTING_FLAGS = ['warm-ms', 'blocks', 'block-ms', 'cold-runs'] as const;
+const SETTING_FLAGS = ['warm-ms', 'blocks', 'block-ms', 'cold-runs', 'backend'] as const;
 
 /**
  * Each model is benched in its own process: engines that ran earlier models leave their state behind
  * (onnxruntime-web's heap and tiered-up code ran 2–3× slower on later models in one shared process),
  * so a fresh process per model gives every engine the same start.
  */
-function benchInChild(c: BenchCase, child: string): ModelResult {
+function benchInChild<R>(c: BenchCase, child: string | undefined): R {
   const resultFile = join(work, `result-${c.name}.json`);
   const settings = SETTING_FLAGS.flatMap((k) => (args[k] ? [`--${k}`, args[k]!] : []));
   execFileSync(
@@ -598,14 +709,13 @@ function benchInChild(c: BenchCase, child: string): ModelResult {
       ...settings,
       '--one-model',
       c.name,
-      '--cold-child',
-      child,
+      ...(child ? ['--cold-child', child] : []),
       '--result',
       resultFile,
     ],
     { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] },
   );
-  return JSON.parse(readFileSync(resultFile, 'utf8')) as ModelResult;
+  return JSON.parse(readFileSync(resultFile, 'utf8')) as R;
 }
 
 mkdirSync(join(work, 'bundles'), { recursive: true });
@@ -613,11 +723,35 @@ if (args['one-model']) {
   const name = args['one-model'];
   const [c] = /^[\w-]+$/.test(name) ? benchCases(new RegExp(`^${name}$`)) : [];
   if (!c) throw new Error(`no bench model named ${args['one-model']}`);
-  writeFileSync(args.result!, JSON.stringify(await benchModel(c, args['cold-child']!)));
+  const result = backend === 'webgpu' ? await benchGpuModel(c) : await benchModel(c, args['cold-child']!);
+  writeFileSync(args.result!, JSON.stringify(result));
   process.exit(0);
 }
 const cases = benchCases(args.filter ? new RegExp(args.filter) : undefined);
 if (!cases.length) throw new Error(`no model matches --filter ${args.filter}`);
+const date = () => new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
+if (backend === 'webgpu') {
+  const results = cases.map((c) => benchInChild<GpuModelResult>(c, undefined));
+  const when = date();
+  console.log(gpuReport(results, when));
+  if (args.json)
+    writeFileSync(
+      args.json,
+      JSON.stringify(
+        {
+          date: when,
+          node: process.version,
+          backend,
+          settings: { warm_ms: warmMs, blocks, block_ms: blockMs },
+          ratio_direction: 'kiln / peer: below 1 = kiln faster',
+          results,
+        },
+        null,
+        1,
+      ),
+    );
+  process.exit(0);
+}
 log('measuring the SIMD128 peak (child process)');
 const peak = nodeJson<{ simd128: number; relaxed?: number }>([
   ...CHILD_FLAGS,
@@ -626,15 +760,15 @@ const peak = nodeJson<{ simd128: number; relaxed?: number }>([
 log('building the cold-start child');
 const child = await buildColdStartChild();
 const results: ModelResult[] = [];
-for (const c of cases) results.push(benchInChild(c, child));
-const date = new Date().toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
-console.log(report(results, peak, date));
+for (const c of cases) results.push(benchInChild<ModelResult>(c, child));
+const when = date();
+console.log(report(results, peak, when));
 if (args.json)
   writeFileSync(
     args.json,
     JSON.stringify(
       {
-        date,
+        date: when,
         node: process.version,
         cpu: cpus()[0]?.model,
         cores: cpus().length,

@@ -114,7 +114,7 @@ export async function openEngine(
 }
 
 /** Either onnxruntime's session behind the engine interface, fed tensors made by its own `Tensor`. */
-function ortEngine<T>(
+export function ortEngine<T>(
   session: { run(feed: Record<string, T>): Promise<unknown>; release(): Promise<void> },
   tensor: (t: HostTensor) => T,
   feeds: Record<string, HostTensor>,
