@@ -34,6 +34,7 @@ import {
 } from '../../kernels/build.js';
 import { attrInt, OpError, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
 import { typedInput } from '../elementwise/common.js';
+import { computedSizeWord } from '../computed-size.js';
 
 interface NmsPlan {
   batch: number;
@@ -115,14 +116,7 @@ function suppresses(p: NmsPlan, boxes: BufRef, b: Expr, a: Expr, c: Expr, thresh
 
 function nmsKernel(ctx: OpContext, io: LowerIO): Kernel {
   const p = plan(ctx);
-  const word = io.sizes?.[0]?.word;
-  if (!word) throw new OpError(ctx.node, ctx.opset, 'internal: no dims-block word for the selected count');
-  if (io.forGpu)
-    throw new OpError(
-      ctx.node,
-      ctx.opset,
-      'counts its output at run time, which the webgpu target does not run yet (build --targets wasm)',
-    );
+  const word = computedSizeWord(ctx, io, 'selected count');
   const [boxes, scores, maxPerClass, iou, scoreThreshold] = io.inputs;
   const out = io.outputs[0];
   const flags = io.scratch('int32', Math.max(1, p.boxes));

@@ -12,6 +12,7 @@ import { add, bin, cast, cmp, i32, load, local, loop, set, store, v, when } from
 import { attrInt, OpError, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
 import { NUMERIC, isUnsigned, typedInput } from '../elementwise/common.js';
 import { compare } from '../elementwise/scalar.js';
+import { computedSizeWord } from '../computed-size.js';
 
 function input(ctx: OpContext): TensorType {
   const x = typedInput(ctx, 0, NUMERIC);
@@ -31,14 +32,7 @@ function input(ctx: OpContext): TensorType {
  */
 function uniqueKernel(ctx: OpContext, io: LowerIO): Kernel {
   const x = input(ctx);
-  const word = io.sizes?.[0]?.word;
-  if (!word) throw new OpError(ctx.node, ctx.opset, 'internal: no dims-block word for the distinct count');
-  if (io.forGpu)
-    throw new OpError(
-      ctx.node,
-      ctx.opset,
-      'counts its output at run time, which the webgpu target does not run yet (build --targets wasm)',
-    );
+  const word = computedSizeWord(ctx, io, 'distinct count');
   const n = sizeOf(x.shape);
   const sorted = attrInt(ctx.node, 'sorted', 1) !== 0;
   const [y, indices, inverse, counts] = io.outputs;

@@ -37,6 +37,7 @@ import {
   type OpDef,
 } from '../registry.js';
 import { dataInput, elementValue, expectDtype, moveKernel } from './common.js';
+import { computedSizeWord } from '../computed-size.js';
 
 /** Runs [from, from + length) of selected consecutive positions along the compressed axis. */
 function compressPlan(ctx: OpContext) {
@@ -118,14 +119,7 @@ function nonZeroOf(ctx: OpContext) {
  */
 function nonZeroKernel(ctx: OpContext, io: LowerIO): Kernel {
   const x = dataInput(ctx, 0);
-  const word = io.sizes?.[0]?.word;
-  if (!word) throw new OpError(ctx.node, ctx.opset, 'internal: no dims-block word for the count');
-  if (io.forGpu)
-    throw new OpError(
-      ctx.node,
-      ctx.opset,
-      'counts its output at run time, which the webgpu target does not run yet (build --targets wasm)',
-    );
+  const word = computedSizeWord(ctx, io, 'count');
   const shape = x.symbolic ?? x.shape;
   const size = kernelExprOf(shape.reduce<sym.SymLike>((p, d) => sym.mul(p, d), 1));
   const stride = (a: number) =>
