@@ -26,7 +26,7 @@ export async function writeBundle(
       await writeFile(join(fresh, WEIGHTS_FILE), files.weights);
       if (files.wgsl !== undefined) await writeFile(join(fresh, WGSL_FILE), files.wgsl);
       if (files.tokenizer !== undefined) await writeFile(join(fresh, TOKENIZER_FILE), files.tokenizer);
-      await writeFile(join(fresh, MANIFEST_FILE), JSON.stringify(files.manifest, null, 2) + '\n');
+      await writeFile(join(fresh, MANIFEST_FILE), JSON.stringify(files.manifest) + '\n');
     },
     bundleTarget(options),
   );
