@@ -2,8 +2,8 @@
  * The row and channel kernels of real models (normalizations, softmax, reductions, pools, im2col) run on
  * the GPU spread over rows, channels or output elements, not as one invocation: each op, compiled from a
  * one-node ONNX model, dispatches more than one workgroup per kernel and agrees with the wasm backend and
- * onnxruntime. Kernels along a first or middle axis (scans) run one invocation per line along the axis:
- * odd shapes check the count of invocations and the results.
+ * onnxruntime. Kernels along a first or middle axis (softmax, scans) run one invocation per line along
+ * the axis: odd shapes check the count of invocations and the results.
  */
 import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
@@ -43,6 +43,8 @@ const scalarAxis = (value: number): HostTensor => ({
 const CASES: Record<string, OpCase> = {
   'Softmax over the last axis': { op: 'Softmax', x: [2, 70, 8], attrs: { axis: { i: -1 } } },
   'LogSoftmax over the last axis': { op: 'LogSoftmax', x: [130, 6], attrs: { axis: { i: -1 } } },
+  'Softmax over a middle axis': { op: 'Softmax', x: [9, 5, 15], attrs: { axis: { i: 1 } } },
+  'Hardmax over the first axis': { op: 'Hardmax', x: [4, 9, 15], attrs: { axis: { i: 0 } } },
   'ReduceMean of the last axis': { op: 'ReduceMean', x: [3, 70, 6], attrs: { axes: { ints: [2] } } },
   'ReduceSum of a middle axis': { op: 'ReduceSum', x: [3, 5, 30], weights: [axes(1)] },
   LayerNormalization: {
@@ -119,6 +121,10 @@ describe.each(Object.entries(CASES))('%s on the webgpu backend', (_, c) => {
 
 /** Odd shapes: a kernel along `axis` of [3, 5, 7] runs one invocation per line, 105 / (the axis's extent). */
 const LINES: Record<string, OpCase & { lines: number }> = {
+  'Softmax over axis 0': { op: 'Softmax', x: [3, 5, 7], attrs: { axis: { i: 0 } }, lines: 35 },
+  'Softmax over axis 1': { op: 'Softmax', x: [3, 5, 7], attrs: { axis: { i: 1 } }, lines: 21 },
+  'LogSoftmax over axis 1': { op: 'LogSoftmax', x: [3, 5, 7], attrs: { axis: { i: 1 } }, lines: 21 },
+  'Hardmax over axis 0': { op: 'Hardmax', x: [3, 5, 7], attrs: { axis: { i: 0 } }, lines: 35 },
   'CumSum along axis 0': { op: 'CumSum', x: [3, 5, 7], weights: [scalarAxis(0)], lines: 35 },
   'CumSum along axis 1, exclusive': {
     op: 'CumSum',
