@@ -4,13 +4,18 @@
  * - every store's index is affine in the loop counters (seen through i32 locals that are never set);
  * - per stored buffer, all stores move with the same coefficients of the parallel counters, and these
  *   coefficients spread distinct invocations further apart than the span the other terms reach (so
- *   invocations write disjoint bands);
+ *   invocations write disjoint bands); or, where the bands interleave (a softmax or scan along a middle
+ *   axis: invocation i writes i, i + inner, i + 2·inner, …), all stores of the buffer reach the same
+ *   lattice (lowest element, and step and count of each other counter), and the parallel and lattice
+ *   steps together form a mixed radix (each exceeds all the smaller ones can reach), so no element is
+ *   reached twice;
  * - narrow stores (under 4 bytes an element) rewrite the whole u32 word that holds the element, so there
  *   the bands are of words: each invocation runs `perWord` iterations of the innermost spread loop (its
  *   extent a number), the elements of whole words when the store index moves by one per iteration, and
  *   the check above runs on byte bands widened to whole words (numbers only, word-aligned starts and
  *   coefficients), so no two invocations write one word;
- * - a load from memory that some store writes reads the same buffer view, affinely, inside its own band.
+ * - a load from memory that some store writes reads the same buffer view, affinely, inside its own band
+ *   (for interleaved bands: the very lattice its stores reach).
  * Locals live inside the nest, so each invocation has its own. Locals declared just before the next loop
  * of the nest (BatchNormalization's per-channel scale) move into it when neither they nor what they read
  * are ever set, so that loop can be spread too; each invocation then computes them itself.
@@ -143,32 +148,58 @@ function collect(
     }
 }
 
-/** The element band an access reaches for fixed parallel counters: [lo, hi] around Σ coef·p. */
+/** A step of a mixed radix: a counter's coefficient (≥ 0) and its extent. */
+interface Step {
+  x: SymExpr;
+  n: SymExpr;
+}
+
+/** Whether Σ xᵢ·cᵢ (0 ≤ cᵢ < nᵢ) is one-to-one, starting with `reach` already taken below the first step. */
+function mixedRadix(steps: Step[], reach: SymExpr, ranges: SymbolRanges): boolean {
+  const sorted = [...steps].sort((p, q) => shape.bounds(p.x, ranges).max - shape.bounds(q.x, ranges).max);
+  for (const { x, n } of sorted) {
+    if (!atLeast(shape.sub(x, reach), 1, ranges)) return false;
+    reach = shape.add(reach, shape.mul(x, shape.sub(n, 1)));
+  }
+  return true;
+}
+
+/**
+ * The element band an access reaches for fixed parallel counters: [lo, hi] around Σ coef·p; `steps`,
+ * the other counters' (|coefficient|, extent), and `lattice`, a key of lo and those steps.
+ */
 function band(
   access: Access,
   parallel: ReadonlySet<string>,
   ranges: SymbolRanges,
-): { lo: SymExpr; hi: SymExpr; key: string } | undefined {
+): { lo: SymExpr; hi: SymExpr; key: string; steps: Step[]; lattice: string } | undefined {
   const a = access.index && affine(access.index, access.counters, ranges);
   if (!a) return undefined;
   let lo = a.c;
   let hi = a.c;
   const outer: [string, SymExpr][] = [];
+  const steps: Step[] = [];
   for (const [name, x] of a.coef) {
     if (shape.constValue(x) === 0) continue;
     if (parallel.has(name)) outer.push([name, x]);
     else {
-      const reach = shape.mul(x, shape.sub(access.counters.get(name)!, 1));
-      if (atLeast(x, 0, ranges)) hi = shape.add(hi, reach);
-      else if (atLeast(shape.mul(x, -1), 0, ranges)) lo = shape.add(lo, reach);
-      else return undefined;
+      const n = access.counters.get(name)!;
+      const reach = shape.mul(x, shape.sub(n, 1));
+      if (atLeast(x, 0, ranges)) {
+        hi = shape.add(hi, reach);
+        steps.push({ x, n });
+      } else if (atLeast(shape.mul(x, -1), 0, ranges)) {
+        lo = shape.add(lo, reach);
+        steps.push({ x: shape.mul(x, -1), n });
+      } else return undefined;
     }
   }
   const key = outer
     .sort(([m], [n]) => (m < n ? -1 : 1))
     .map(([n, x]) => `${n}*(${x.key})`)
     .join('+');
-  return { lo, hi, key };
+  const lattice = [lo.key, ...steps.map(({ x, n }) => `${x.key}x${n.key}`).sort()].join('|');
+  return { lo, hi, key, steps, lattice };
 }
 
 export interface ParallelNest {
@@ -262,13 +293,19 @@ export function parallelNest(
   return undefined;
 }
 
-/** The stores of one buffer view: the parallel coefficients' key and coefficients, and the band's union. */
+/**
+ * The stores of one buffer view: the parallel coefficients' key and coefficients, and the band's union;
+ * `lattice`, the stores' common lattice (undefined where they differ), and `interleaved`, set once the
+ * bands were found to interleave and the lattice to keep them apart.
+ */
 interface Group {
   buf: BufRef;
   key: string;
   lo: SymExpr;
   hi: SymExpr;
   coef: Map<string, SymExpr>;
+  lattice?: { key: string; steps: Step[] };
+  interleaved?: boolean;
 }
 
 /**
@@ -317,31 +354,32 @@ function spreadable(
     const g = groups.get(view(st.buf));
     if (g && g.key !== b.key) return false;
     const coef = affine(st.index!, st.counters, ranges)!.coef;
+    const lattice = { key: b.lattice, steps: b.steps };
     groups.set(view(st.buf), {
       buf: st.buf,
       key: b.key,
       lo: g ? shape.min(g.lo, b.lo) : b.lo,
       hi: g ? shape.max(g.hi, b.hi) : b.hi,
       coef,
+      lattice: g && g.lattice?.key !== lattice.key ? undefined : lattice,
     });
   }
   for (const found of groups.values()) {
     const g = bytesOf(found.buf) < 4 ? wholeWords(found, parallel, placed) : found;
     if (!g) return false;
-    // mixed radix: each parallel coefficient exceeds everything the smaller ones and the band can reach
-    let reach = shape.sub(g.hi, g.lo);
-    const spread: { x: SymExpr; n: SymExpr; most: number }[] = [];
+    const spread: Step[] = [];
     for (const l of loops) {
       const coef = g.coef.get(l.v) ?? shape.constant(0);
       const x = atLeast(coef, 0, ranges) ? coef : shape.mul(coef, -1);
       if (!atLeast(x, 0, ranges)) return false;
-      spread.push({ x, n: counters.get(l.v)!, most: shape.bounds(x, ranges).max });
+      spread.push({ x, n: counters.get(l.v)! });
     }
-    spread.sort((p, q) => p.most - q.most);
-    for (const { x, n } of spread) {
-      if (!atLeast(shape.sub(x, reach), 1, ranges)) return false;
-      reach = shape.add(reach, shape.mul(x, shape.sub(n, 1)));
-    }
+    // each parallel coefficient exceeds everything the smaller ones and the band can reach; else
+    // (whole elements only) the parallel and lattice steps together
+    if (mixedRadix(spread, shape.sub(g.hi, g.lo), ranges)) continue;
+    if (bytesOf(g.buf) < 4 || !g.lattice) return false;
+    if (!mixedRadix([...spread, ...g.lattice.steps], shape.constant(0), ranges)) return false;
+    found.interleaved = true;
   }
 
   // a narrow view rewrites whole words: another stored view of the same memory could share one
@@ -355,7 +393,9 @@ function spreadable(
     const g = groups.get(view(ld.buf));
     const b = band(ld, parallel, ranges);
     if (!g || !b || b.key !== g.key) return false;
-    if (!atLeast(shape.sub(b.lo, g.lo), 0, ranges) || !atLeast(shape.sub(g.hi, b.hi), 0, ranges))
+    if (g.interleaved) {
+      if (b.lattice !== g.lattice?.key) return false;
+    } else if (!atLeast(shape.sub(b.lo, g.lo), 0, ranges) || !atLeast(shape.sub(g.hi, b.hi), 0, ranges))
       return false;
   }
   return true;

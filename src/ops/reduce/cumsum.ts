@@ -6,7 +6,21 @@ import type { TensorType } from '../../ir/graph.js';
 import { sizeOf, tensorToNumbers } from '../../ir/tensor.js';
 import type { BufRef, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
-import { add, bin, cmp, i32, load, local, loop, set, store, sub, v, when } from '../../kernels/build.js';
+import {
+  add,
+  bin,
+  cmp,
+  i32,
+  load,
+  local,
+  loop,
+  parallelLoop,
+  set,
+  store,
+  sub,
+  v,
+  when,
+} from '../../kernels/build.js';
 import {
   OpError,
   attrInt,
@@ -36,7 +50,10 @@ function cumsumTypes(ctx: OpContext): { x: TensorType; axis: number | undefined 
   return { x, axis };
 }
 
-/** The scan along one axis; locals acc and xv are declared once by the caller. */
+/**
+ * The scan along one axis, one line per (outer, inner) index: those loops share nothing (declared
+ * parallel), the scan loop inside them is sequential. Locals acc and xv are declared once by the caller.
+ */
 function scan(ctx: OpContext, x: BufRef, y: BufRef, shape: number[], axis: number, t: Scalar): Stmt[] {
   const s = splitAt(shape, axis);
   const exclusive = attrInt(ctx.node, 'exclusive', 0) === 1;
@@ -49,7 +66,7 @@ function scan(ctx: OpContext, x: BufRef, y: BufRef, shape: number[], axis: numbe
   const update = exclusive
     ? [set('xv', load(x, at)), store(y, at, acc), set('acc', add(acc, v('xv', t)))]
     : [set('acc', add(acc, load(x, at))), store(y, at, acc)];
-  return [loop(o, s.outer, [loop(i, s.inner, [set('acc', k(t, 0)), loop(r, s.d, update)])])];
+  return [parallelLoop(o, s.outer, [parallelLoop(i, s.inner, [set('acc', k(t, 0)), loop(r, s.d, update)])])];
 }
 
 const cumsum: OpDef = {

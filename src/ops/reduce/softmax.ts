@@ -14,6 +14,7 @@ import {
   local,
   loop,
   max,
+  parallelLoop,
   select,
   set,
   store,
@@ -44,8 +45,9 @@ function softmaxTypes(ctx: OpContext, coerce2d: boolean): { x: TensorType; split
 }
 
 /**
- * Per (outer, inner) row: max, then Σ exp(x - max), then the variant's output. The extents may be
- * known only at run time (a Softmax over a symbolic axis).
+ * Per (outer, inner) row: max, then Σ exp(x - max), then the variant's output. The rows share nothing
+ * (both loops declared parallel, a row walked sequentially inside). The extents may be known only at run
+ * time (a Softmax over a symbolic axis).
  */
 export function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, s: ExtentSplit): Kernel {
   const t: Scalar = scalarOf(x.dtype);
@@ -84,7 +86,7 @@ export function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, 
     ];
   }
   const locals: Stmt[] = [local('m', t, k(t, 0)), local('s', t, k(t, 0)), local('best', 'i32', i32(0))];
-  return { name, body: [...locals, loop('o', s.outer, [loop('i', s.inner, row)])] };
+  return { name, body: [...locals, parallelLoop('o', s.outer, [parallelLoop('i', s.inner, row)])] };
 }
 
 function softmaxOp(variant: Variant, sinceVersion: number): OpDef {

@@ -10,12 +10,15 @@ import {
   f32,
   i32,
   load,
+  local,
   loop,
   mul,
   parallelLoop,
+  set,
   store,
   v,
 } from '../../../src/kernels/build.js';
+import type { Expr } from '../../../src/kernels/ir.js';
 import { compileProgramWgsl } from '../../../src/codegen/wgsl/index.js';
 import { gridFor } from '../../../src/codegen/wgsl/render.js';
 import { LOOP_NESTS, LOOP_NEST_CASES } from '../cases/statements.js';
@@ -60,6 +63,39 @@ describe('wgsl parallel dispatch', () => {
     expect(dispatchOf(LOOP_NESTS.reversed).workgroups).toEqual([2, 1, 1]);
     // int8 elements share words: one invocation per word, 4 elements each
     expect(dispatchOf(LOOP_NESTS.narrow).code).toMatch(/if \(gid >= 25u\)/);
+  });
+
+  it('spreads interleaved lines (an in-place scan along a middle axis), not lines reading their neighbours', async () => {
+    const [y] = place([{ dtype: 'float32', length: 3 * 5 * 7 + 1 }]);
+    const data = typed(
+      'float32',
+      Array.from({ length: 3 * 5 * 7 + 1 }, (_, k) => (k % 11) - 5),
+    );
+    // y[o, r, i] over [3, 5, 7], scanned along r: invocation (o, i) walks i, i + 7, …, i + 28 of row o
+    const at = (shift: number) =>
+      add(add(add(mul(v('o'), i32(35)), mul(v('r'), i32(7))), v('i')), i32(shift));
+    const scan = (read: Expr) =>
+      programOf(
+        [y],
+        [
+          loop('o', 3, [
+            loop('i', 7, [
+              local('acc', 'f32', f32(0)),
+              loop('r', 5, [
+                set('acc', add(v('acc', 'f32'), load(y, read))),
+                store(y, at(0), v('acc', 'f32')),
+              ]),
+            ]),
+          ]),
+        ],
+      );
+    const own = await runBoth(scan(at(0)), [{ buf: y, data }], [y]);
+    expect(own.compiled.code).toMatch(/if \(gid >= 21u\)/);
+    expect(Array.from(own.results[0])).toEqual(Array.from(own.wasm[0] as Elements));
+    // reading y[o, r, i + 1], which the next line's invocation writes: one invocation
+    const next = await runBoth(scan(at(1)), [{ buf: y, data }], [y]);
+    expect(next.compiled.code).toMatch(/if \(gid >= 1u\)/);
+    expect(Array.from(next.results[0])).toEqual(Array.from(next.wasm[0] as Elements));
   });
 
   it('past 65535 workgroups the grid becomes two-dimensional, and every element is still written once', async () => {
