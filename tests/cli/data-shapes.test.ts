@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { readTensorFile, writeTensorFile } from '../../src/tensor-io/index.js';
 import { tensorFromNumbers } from '../../src/ir/tensor.js';
-import { buildModel } from '../helpers/onnx-builder.js';
+import { topKNonZeroModel } from '../helpers/data-shape-models.js';
 import { runKiln } from '../helpers/cli-main.js';
 
 let dir: string;
@@ -16,24 +16,7 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 
 it('compiles TopK (K fed) → NonZero, inspects the bounds, runs at K = 3 and refuses K = 9 with exit 1', async () => {
   const model = join(dir, 'topk.onnx');
-  await writeFile(
-    model,
-    buildModel({
-      opset: 11,
-      inputs: [
-        { name: 'x', dtype: 'float32', shape: [1, 6] },
-        { name: 'k', dtype: 'int64', shape: [1] },
-      ],
-      outputs: [
-        { name: 'values', dtype: 'float32' },
-        { name: 'nonzero', dtype: 'int64' },
-      ],
-      nodes: [
-        { op: 'TopK', inputs: ['x', 'k'], outputs: ['values', 'indices'] },
-        { op: 'NonZero', inputs: ['values'], outputs: ['nonzero'] },
-      ],
-    }),
-  );
+  await writeFile(model, topKNonZeroModel());
   const out = join(dir, 'bundle');
   const compiled = await runKiln(['compile', model, '-o', out, '--no-relaxed']);
   expect(compiled.code, compiled.stderr).toBe(0);

@@ -3,25 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/serve/app.js';
 import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
-import { buildModel } from '../helpers/onnx-builder.js';
+import { topKNonZeroModel } from '../helpers/data-shape-models.js';
 import { postJson } from './requests.js';
 
 // TopK's K fed as an input, and NonZero of its values: two data-dependent sizes in one model
-const bytes = buildModel({
-  opset: 11,
-  inputs: [
-    { name: 'x', dtype: 'float32', shape: [1, 6] },
-    { name: 'k', dtype: 'int64', shape: [1] },
-  ],
-  outputs: [
-    { name: 'values', dtype: 'float32' },
-    { name: 'nonzero', dtype: 'int64' },
-  ],
-  nodes: [
-    { op: 'TopK', inputs: ['x', 'k'], outputs: ['values', 'indices'] },
-    { op: 'NonZero', inputs: ['values'], outputs: ['nonzero'] },
-  ],
-});
+const bytes = topKNonZeroModel();
 const x = [0, 3, 0, 5, 1, 0];
 const infer = (k: number) =>
   postJson(app, '/v2/models/topk/infer', {

@@ -1,0 +1,21 @@
+/** Models whose output sizes are values (#11 item 2), shared by the CLI and serving tests. */
+import { buildModel } from './onnx-builder.js';
+
+/** TopK's K fed as an input, and NonZero of its values: two data-dependent sizes in one model (x [1,6]). */
+export function topKNonZeroModel(): Uint8Array {
+  return buildModel({
+    opset: 11,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [1, 6] },
+      { name: 'k', dtype: 'int64', shape: [1] },
+    ],
+    outputs: [
+      { name: 'values', dtype: 'float32' },
+      { name: 'nonzero', dtype: 'int64' },
+    ],
+    nodes: [
+      { op: 'TopK', inputs: ['x', 'k'], outputs: ['values', 'indices'] },
+      { op: 'NonZero', inputs: ['values'], outputs: ['nonzero'] },
+    ],
+  });
+}
