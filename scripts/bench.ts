@@ -329,7 +329,8 @@ function compileCase(c: BenchCase): { bundle: string; compileS: number; flops: n
       ...c.inputs.flatMap((i) => ['--shape', `${i.name}=${i.dims.join(',')}`]),
       ...(backend === 'webgpu' ? ['--targets', 'wasm,webgpu'] : []),
     ],
-    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+    // the GPU bench reads a refusal's message from stderr (benchGpuModel)
+    { cwd: root, stdio: ['ignore', 'ignore', backend === 'webgpu' ? 'pipe' : 'inherit'] },
   );
   const compileS = (performance.now() - t0) / 1000;
   // the compiler's count (manifest kernel table): 2 per multiply-add in convs and matmuls, 1 per float op elsewhere
@@ -484,14 +485,29 @@ interface GpuModelResult {
   steady: Partial<Record<string, Stats>>;
 }
 
+/** The compiler's own message (its `kiln: ...` line on stderr) from a failed compile child. */
+function compileError(err: unknown): string {
+  const stderr = String((err as { stderr?: Buffer | string }).stderr ?? '');
+  const line = stderr.split('\n').find((l) => l.startsWith('kiln: ') && !l.startsWith('kiln: warning'));
+  return line?.slice('kiln: '.length) ?? (err as Error).message.split('\n')[0];
+}
+
 /** Kiln webgpu and ORT-web WebGPU warmed, then timed in alternating blocks; an engine that cannot load says why. */
 async function benchGpuModel(c: BenchCase): Promise<GpuModelResult> {
-  const { bundle, flops } = compileCase(c);
+  const agrees: Record<string, string> = {};
+  let compiled: { bundle: string; flops: number } = { bundle: '', flops: 0 };
+  try {
+    compiled = compileCase(c);
+  } catch (err) {
+    // a model Kiln does not compile for webgpu gets its row, saying why; the peer is still timed
+    agrees[GPU_ENGINE_IDS[0]] = `did not compile: ${compileError(err)}`;
+  }
+  const { bundle, flops } = compiled;
   const feeds = benchFeeds(c.inputs);
   const oracle = await openEngine('ort-node', { onnx: c.onnx, bundle }, feeds);
-  const agrees: Record<string, string> = {};
   const opened: { id: string; engine: OpenedEngine }[] = [];
   for (const id of GPU_ENGINE_IDS) {
+    if (agrees[id]) continue;
     log(`[${c.name}] ${id}: loading`);
     try {
       const engine = await openGpuEngine(id, { onnx: c.onnx, bundle }, feeds);
