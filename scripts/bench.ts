@@ -109,6 +109,11 @@ interface BenchCase {
   inputs: BenchInput[];
   /** Kiln runs this kernel's bundle (the peers run `onnx`): scripts/bench/kernel-cases.ts */
   kernel?: { file: string; name: string };
+  /**
+   * `kiln compile` flags for a second bundle with dims known only at run time (#11), timed at the bench
+   * shape beside the bundle compiled for that shape
+   */
+  runTimeShapes?: string[];
 }
 
 const image = (name: string, dims: number[]): BenchInput[] => [
@@ -164,9 +169,20 @@ function benchCases(filter: RegExp | undefined): BenchCase[] {
     'crnn-rec': 'exporter-shaped, 48×320',
     'bert-enc': 'exporter-shaped, seq 128',
   };
+  /** the run-time-shape bundles: the shapes an OCR service and a text encoder are served at */
+  const runTimeShapes: Record<string, string[]> = {
+    'crnn-rec': ['--shape', 'x=1,3,48,16..1024'],
+    'bert-enc': ['--dim', 'batch=1..4', '--dim', 'sequence=1..256'],
+  };
   const wanted = Object.keys(generated).filter((n) => !filter || filter.test(n));
   for (const [name, m] of Object.entries(ensureBenchModels(wanted, log)))
-    cases.push({ name, about: generated[name], onnx: m.path, inputs: m.inputs });
+    cases.push({
+      name,
+      about: generated[name],
+      onnx: m.path,
+      inputs: m.inputs,
+      runTimeShapes: runTimeShapes[name],
+    });
   cases.push(...kernelBenchCases(work));
   return cases.filter((c) => !filter || filter.test(c.name));
 }
@@ -311,12 +327,21 @@ interface ModelResult {
   size_mb: Record<EngineId, number>;
   /** $ per 1M inferences of the Kiln variant a deploy runs (relaxed where measured) on each target */
   cost_per_million: { engine: EngineId; targets: TargetCost[] };
+  /** the run-time-shape bundle (BenchCase.runTimeShapes) as `engine` runs it, timed in the same blocks */
+  run_time_shapes?: { flags: string[]; engine: EngineId; steady: Stats };
 }
 
-/** Compile the case's Kiln bundle in a child process (`--targets wasm,webgpu` for the GPU bench). */
-function compileCase(c: BenchCase): { bundle: string; compileS: number; flops: number } {
-  const bundle = join(work, backend === 'webgpu' ? 'bundles-webgpu' : 'bundles', c.name);
-  log(`[${c.name}] kiln: compiling (child process)`);
+/**
+ * Compile the case's Kiln bundle in a child process (`--targets wasm,webgpu` for the GPU bench), at the
+ * bench shape, or with `shapeFlags` (the run-time-shape bundle) into `NAME-run-time-shapes`.
+ */
+function compileCase(
+  c: BenchCase,
+  shapeFlags?: string[],
+): { bundle: string; compileS: number; flops: number } {
+  const name = shapeFlags ? `${c.name}-run-time-shapes` : c.name;
+  const bundle = join(work, backend === 'webgpu' ? 'bundles-webgpu' : 'bundles', name);
+  log(`[${name}] kiln: compiling (child process)`);
   const t0 = performance.now();
   execFileSync(
     process.execPath,
@@ -326,7 +351,7 @@ function compileCase(c: BenchCase): { bundle: string; compileS: number; flops: n
       ...(c.kernel ? [c.kernel.file, '--kernel', c.kernel.name] : [c.onnx]),
       '-o',
       bundle,
-      ...c.inputs.flatMap((i) => ['--shape', `${i.name}=${i.dims.join(',')}`]),
+      ...(shapeFlags ?? c.inputs.flatMap((i) => ['--shape', `${i.name}=${i.dims.join(',')}`])),
       ...(backend === 'webgpu' ? ['--targets', 'wasm,webgpu'] : []),
     ],
     // the GPU bench reads a refusal's message from stderr (benchGpuModel)
@@ -391,25 +416,38 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
     log(`[${c.name}] ${engine}: loading`);
     opened[engine] = await openEngine(engine, { onnx: c.onnx, bundle }, feeds);
   }
-  const agrees = await checkAgainstOrtNode(opened);
+  // the run-time-shape bundle, as the variant a deploy runs, at the bench shape: one more engine in the blocks
+  const dynamic = c.runTimeShapes && {
+    flags: c.runTimeShapes,
+    engine: WARMUP_ENGINE,
+    opened: await openEngine(
+      WARMUP_ENGINE,
+      { onnx: c.onnx, bundle: compileCase(c, c.runTimeShapes).bundle },
+      feeds,
+    ),
+  };
+  const agrees = await checkAgainstOrtNode({ ...opened, ...(dynamic && { dynamic: dynamic.opened }) });
   log(`[${c.name}] kiln vs ort-node outputs: ${agrees}`);
-  for (const engine of ENGINES) {
-    log(`[${c.name}] ${engine}: warming ≥ ${warmMs} ms`);
-    await runFor(opened[engine], warmMs, 3);
+  type Timed = EngineId | 'dynamic';
+  const timed: Timed[] = [...ENGINES, ...(dynamic ? ['dynamic' as const] : [])];
+  const engineOf = (t: Timed) => (t === 'dynamic' ? dynamic!.opened : opened[t]);
+  for (const t of timed) {
+    log(`[${c.name}] ${t}: warming ≥ ${warmMs} ms`);
+    await runFor(engineOf(t), warmMs, 3);
   }
-  const samples = Object.fromEntries(ENGINES.map((e) => [e, [] as number[]])) as Record<EngineId, number[]>;
+  const samples = Object.fromEntries(timed.map((e) => [e, [] as number[]])) as Record<Timed, number[]>;
   /** CPU time counted over each engine's blocks (src/cli/cpu-time.ts), for the cost columns */
-  const cpuMs = Object.fromEntries(ENGINES.map((e) => [e, 0])) as Record<EngineId, number>;
+  const cpuMs = Object.fromEntries(timed.map((e) => [e, 0])) as Record<Timed, number>;
   for (let b = 0; b < blocks; b++)
-    for (let k = 0; k < ENGINES.length; k++) {
-      const engine = ENGINES[(b + k) % ENGINES.length];
-      log(`[${c.name}] ${engine}: block ${b + 1}/${blocks}`);
+    for (let k = 0; k < timed.length; k++) {
+      const t = timed[(b + k) % timed.length];
+      log(`[${c.name}] ${t}: block ${b + 1}/${blocks}`);
       const cpuStart = cpuClockMs();
-      const times = await runFor(opened[engine], blockMs, 2);
-      cpuMs[engine] += cpuClockMs() - cpuStart;
-      for (const t of times) samples[engine].push(t); // µs models: too many to spread
+      const times = await runFor(engineOf(t), blockMs, 2);
+      cpuMs[t] += cpuClockMs() - cpuStart;
+      for (const x of times) samples[t].push(x); // µs models: too many to spread
     }
-  for (const engine of ENGINES) await opened[engine].dispose();
+  for (const t of timed) await engineOf(t).dispose();
   const steady: ModelResult['steady'] = {};
   for (const engine of ENGINES) steady[engine] = stats(samples[engine]);
   return {
@@ -423,6 +461,9 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
     cold,
     cold_warmup: medians(warmSamples),
     size_mb,
+    ...(dynamic && {
+      run_time_shapes: { flags: dynamic.flags, engine: dynamic.engine, steady: stats(samples.dynamic) },
+    }),
   };
 }
 
@@ -451,8 +492,10 @@ async function kilnCost(
   return { engine, targets };
 }
 
-async function checkAgainstOrtNode(opened: Partial<Record<EngineId, OpenedEngine>>): Promise<string> {
-  for (const engine of ['kiln', 'kiln-relaxed'] as const) {
+async function checkAgainstOrtNode(
+  opened: Partial<Record<EngineId | 'dynamic', OpenedEngine>>,
+): Promise<string> {
+  for (const engine of ['kiln', 'kiln-relaxed', 'dynamic'] as const) {
     if (!opened[engine]) continue;
     const problem = await differsFrom(opened['ort-node']!, opened[engine]);
     if (problem) return `${engine}: ${problem}`;
@@ -611,6 +654,27 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
       ]),
     );
   }
+  const dynamic = results.filter((r) => r.run_time_shapes);
+  if (dynamic.length)
+    lines.push(
+      '',
+      'Run-time shapes: one bundle compiled with dims known only at run time, run at the bench shape in the same',
+      'alternating blocks as the bundle compiled for that shape (same variant); ratio = run-time ÷ fixed.',
+      '',
+      row(['model', 'compiled with', 'fixed-shape ms', 'run-time-shape ms', 'run-time ÷ fixed']),
+      row(Array(5).fill('---')),
+      ...dynamic.map((r) => {
+        const d = r.run_time_shapes!;
+        const fixed = r.steady[d.engine];
+        return row([
+          `${r.model} (${ENGINE_LABELS[d.engine]})`,
+          `\`${d.flags.join(' ')}\``,
+          fixed ? fmt(fixed.median_ms) : 'n/a',
+          fmt(d.steady.median_ms),
+          ratio(d.steady.median_ms, fixed?.median_ms),
+        ]);
+      }),
+    );
   lines.push(
     '',
     'Start-up, each sample a fresh `node` process: load = model load (library already imported), first run = the',
