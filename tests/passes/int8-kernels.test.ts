@@ -148,6 +148,35 @@ describe('int8 kernels', () => {
     expect(err).toBeLessThan(TOLERANCE);
   });
 
+  it("an im2col conv's matrix is built in bands: the arena holds one band, not the whole matrix", async () => {
+    // a first conv over RGB: K = 27, 64×64 outputs, a 432 KiB im2col matrix (y, an output, is not in the arena)
+    const [M, K, S] = [64, 27, 64 * 64];
+    const bytes = buildModel({
+      name: 'first-conv',
+      opset: 17,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 64, 64] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, M, 64, 64] }],
+      initializers: [
+        { name: 'w', tensor: randomTensor([M, 3, 3, 3], rand, 0.3) },
+        { name: 'b', tensor: randomTensor([M], rand, 0.1) },
+      ],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs: { pads: { ints: [1, 1, 1, 1] } } },
+      ],
+    });
+    const files = await compile(bytes, { weights: 'int8' });
+    expect(ops(files)).toEqual(['Int8Conv']);
+    // a band is at most 256 KiB (conv.ts BAND_BYTES): here 32 of the 64 output rows
+    expect(files.manifest.memory.arenaBytes).toBeLessThanOrEqual((K * S * 4) / 2);
+    const x = randomTensor([1, 3, 64, 64], rand);
+    const err = relativeError(
+      (await runKiln(bytes, { x }, { weights: 'int8' })).y,
+      (await runOrt(bytes, { x })).y,
+    );
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(TOLERANCE);
+  });
+
   it('grouped and 1-D convs, a 1-D MatMul operand and a full-matrix Gemm bias', async () => {
     const bytes = buildModel({
       name: 'shapes',
