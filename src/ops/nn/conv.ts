@@ -36,6 +36,7 @@ import { panelConvFits, panelConvLowering } from './conv-panels.js';
 import { fusedActivation } from '../fused-activation.js';
 import { depthwiseFits, depthwiseLoops } from './depthwise.js';
 import { activate } from '../../kernels/rewrite/epilogue.js';
+import { int8ActivationBytes } from '../../kernels/int8-gemm.js';
 import type { ConvGeometry } from './conv-geometry.js';
 import { forwardWindow, insideInput, tapCoord } from './window.js';
 
@@ -221,7 +222,13 @@ export function gemmLowering(
   const product = (b: MatView, c: MatView, cols: number) => {
     const s = gemm(Mg, cols, K, a, b, c, { bias });
     if (act) s.act = act;
-    if (int8) s.int8 = { scales: view(int8.scales, mul(gi, i32(Mg)), 1, 0), unsigned: int8.unsigned };
+    if (int8)
+      s.int8 = {
+        scales: view(int8.scales, mul(gi, i32(Mg)), 1, 0),
+        unsigned: int8.unsigned,
+        // the quantized columns, in the memory plan (Int8Weights.activations)
+        activations: io.scratch('int8', int8ActivationBytes(cols, K)),
+      };
     return s;
   };
   if (pointwise) {
