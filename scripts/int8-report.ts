@@ -8,6 +8,9 @@
  * Memory at load: scripts/load-memory.ts in a fresh process, its peak RSS (VmHWM) once the bundle is
  * loaded minus its RSS before: what loading the model adds, the Node baseline (≈ 50–90 MiB, the same for
  * both bundles) left out, and what any first load costs too (a one-Relu bundle is loaded first). Peak RSS is `kiln bench --runs 1`'s: the whole process, load and one run.
+ * A second table splits each bundle's linear memory (all of it is paged in at load) as the manifest
+ * plans it (weights, init()-computed values, inputs/outputs, activation arena) and what lies past the
+ * arena (the code generator's own scratch and the rounding to 64 KiB pages).
  *
  *   npx tsx scripts/int8-report.ts [--samples 50] [--blocks 6] [--block-ms 1500] [NAME...]
  *
@@ -23,6 +26,7 @@ import { parseArgs } from 'node:util';
 import { compileModel } from '../src/compiler/compile.js';
 import { writeBundle } from '../src/bundle/node.js';
 import { MANIFEST_FILE, WASM_FILE, WEIGHTS_FILE } from '../src/bundle/files.js';
+import type { MemoryPlan } from '../src/bundle/manifest.js';
 import { loadModel, type Feed, type Model } from '../src/runtime/index.js';
 import { randomFeed } from '../src/cli/tensors.js';
 import { ensureBenchModels, benchFeeds, type BenchInput } from './bench-models.js';
@@ -226,6 +230,17 @@ async function speed(feeds: Record<string, Feed>, models: Model[]): Promise<numb
   return times;
 }
 
+/**
+ * Linear memory's regions in MiB: the plan's, then what lies past the arena (the code generator's own
+ * scratch, e.g. float32 gemms' packed panels, and the rounding up to 64 KiB pages), then the total.
+ */
+function regions(plan: MemoryPlan): string {
+  const past = plan.totalBytes - plan.arenaOffset - plan.arenaBytes;
+  const planned = [plan.weightsBytes, plan.persistentBytes, plan.ioBytes, plan.arenaBytes];
+  return [...planned, past, plan.totalBytes].map(mib).join(' | ');
+}
+
+const memoryRows: string[] = [];
 const dir = join(root, '.kiln/int8-report');
 mkdirSync(dir, { recursive: true });
 console.log(
@@ -242,12 +257,14 @@ for (const c of cases()) {
   const bytes = c.onnx.startsWith(light) ? withSeededWeights(file) : file;
   const shapes = Object.fromEntries(c.inputs.map((i) => [i.name, i.dims]));
   const built: Record<string, { dir: string; size: number; memory: number }> = {};
+  const plans: string[] = [];
   for (const weights of ['fp32', 'int8'] as const) {
     console.error(`${c.name}: compiling ${weights}`);
     const files = await compileModel(bytes, { weights, relaxed: false, shapes });
     const out = join(dir, `${c.name}-${weights}`);
     await writeBundle(out, files, { force: true });
     built[weights] = { dir: out, size: loadedBytes(out), memory: files.manifest.memory.totalBytes };
+    plans.push(`| ${c.name} ${weights} | ${regions(files.manifest.memory)} |`);
   }
   const rss = { fp32: peakRssMb(built.fp32.dir), int8: peakRssMb(built.int8.dir) };
   const atLoad = { fp32: loadMemory(built.fp32.dir, warm), int8: loadMemory(built.int8.dir, warm) };
@@ -272,4 +289,10 @@ for (const c of cases()) {
       `| ${rss.fp32} → ${rss.int8} (${ratio(rss.int8, rss.fp32)}) | ${acc} | ${ms(t32)} | ${ms(t8)} ` +
       `| ${timed ? `${ratio(median(t8), median(t32))} (${ratio(Math.min(...t8), Math.min(...t32))})` : '–'} |`,
   );
+  memoryRows.push(...plans);
 }
+console.log(
+  '\n| bundle | weights | init() values | inputs, outputs | arena | past the arena | linear memory (MiB) |',
+);
+console.log('|---|---|---|---|---|---|---|');
+memoryRows.forEach((row) => console.log(row));

@@ -5,6 +5,23 @@
  */
 import type { GemmStmt } from './ir.js';
 
+/** Activation rows the int8 gemm quantizes at once (its 4 SIMD lanes): the scratch holds whole groups. */
+const ACTIVATION_ROWS_STEP = 4;
+/** k per step of the int8 gemm: each quantized row is padded with zeros to a multiple of it. */
+export const INT8_K_STEP = 8;
+
+/**
+ * An int8 gemm's activation scratch (Int8Weights.activations): `rows` quantized rows of `rowBytes`
+ * (K padded to INT8_K_STEP), in whole groups of rows, then one float32 scale per row from `scalesAt`.
+ */
+export function int8ActivationLayout(rows: number, K: number) {
+  const rowBytes = Math.ceil(K / INT8_K_STEP) * INT8_K_STEP;
+  const scalesAt = Math.ceil(rows / ACTIVATION_ROWS_STEP) * ACTIVATION_ROWS_STEP * rowBytes;
+  return { rowBytes, scalesAt, bytes: scalesAt + rows * 4 };
+}
+
+export const int8ActivationBytes = (rows: number, K: number): number => int8ActivationLayout(rows, K).bytes;
+
 /** Quantized activations span ±127, or 0..255 where they are never negative (Int8Weights.unsigned). */
 export const activationLimit = (unsigned: boolean | undefined): number => (unsigned ? 255 : 127);
 

@@ -138,6 +138,12 @@ export interface Int8Weights {
   scales: MatView;
   /** the float32 operand is never negative: quantized to 0..255 (a negative value would become 0) */
   unsigned?: boolean;
+  /**
+   * int8 scratch of `int8ActivationBytes(rows, K)` bytes (rows: M with the weights in B, N with them in
+   * A) where the gemm writes the quantized operand and its scales: a buffer of the memory plan, so it
+   * shares the arena with the activations instead of lying past them
+   */
+  activations: BufRef;
 }
 
 /** A loop extent: static, or a shape expression evaluated when the loop starts. */

@@ -27,6 +27,7 @@ import { DTYPES, type DType } from '../ir/dtype.js';
 import { READ_ONLY_ROLES, scalarOf } from './ir.js';
 import { rangesOf, shapeExprOf, type SymbolRanges } from './extent.js';
 import { bounds } from '../ir/symbolic.js';
+import { int8ActivationBytes } from './int8-gemm.js';
 
 export class KernelVerifyError extends Error {
   constructor(
@@ -223,7 +224,16 @@ class Verifier {
     const weightsInA = g.int8 !== undefined && g.a.buf.dtype === 'int8';
     this.view(g.a, g.M, g.K, 'A', weightsInA ? 'int8' : 'float32');
     this.view(g.b, g.K, g.N, 'B', g.int8 && !weightsInA ? 'int8' : 'float32');
-    if (g.int8) this.view(g.int8.scales, g.M, g.N, 'int8 scales');
+    if (g.int8) {
+      this.view(g.int8.scales, g.M, g.N, 'int8 scales');
+      const scratch = g.int8.activations;
+      this.buffer(scratch);
+      const bytes = int8ActivationBytes(weightsInA ? g.N : g.M, g.K);
+      if (scratch.dtype !== 'int8' || scratch.length < bytes)
+        this.fail(
+          `gemm int8 activations buffer #${scratch.id} is ${scratch.dtype}[${scratch.length}]; it must be int8[≥ ${bytes}]`,
+        );
+    }
     this.view(g.c, g.M, g.N, 'C');
     this.written(g.c.buf);
     if (g.c.cs !== 1) this.fail(`gemm C has column stride ${g.c.cs}; it must be 1`);

@@ -9,18 +9,19 @@
  * each as they load it. Other readers keep the restored float32 weight.
  *
  * onnxruntime's `quantize_dynamic` MatMul and Conv — Mul(Cast(MatMulInteger | ConvInteger(
- * DynamicQuantizeLinear(x), W, x_zp[, 0])), Mul(x_scale, w_scale)) with W an int8 constant and zero
- * points 0 — become kiln.Int8MatMul / Int8Conv of x itself: the int8 gemm quantizes x per row (where
+ * DynamicQuantizeLinear(x), W, x_zp[, w_zp])), Mul(x_scale, w_scale)) with W an int8 or uint8 constant
+ * — become kiln.Int8MatMul / Int8Conv of x itself: the int8 gemm quantizes x per row (where
  * onnxruntime quantizes the whole tensor to uint8), and the quantize, integer, cast and scaling nodes go.
  * A QLinearMatMul or QLinearConv of such a weight becomes DequantizeLinear → Int8MatMul / Int8Conv →
- * QuantizeLinear. Where the float32 operand is provably never negative (`neverNegative`: a Relu's output,
+ * QuantizeLinear. uint8 weights and weight zero points are rewritten exactly (`quantizedWeight`,
+ * `zeroPointTerm`). Where the float32 operand is provably never negative (`neverNegative`: a Relu's output,
  * through pooling and reshapes), the int8 node says so (`nonnegative`) and its gemm quantizes it to 0..255
  * instead of ±127.
  */
 import type { Graph, Node } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
 import type { QuantParams } from './compress-weights.js';
-import { tensorToNumbers } from '../ir/tensor.js';
+import { sizeOf, tensorToNumbers } from '../ir/tensor.js';
 import { FUSED_DOMAIN, fusedBody, isFusedChain } from '../ops/fused.js';
 import { activationOf, fusedActivation } from '../ops/fused-activation.js';
 
@@ -32,6 +33,8 @@ interface Int8Weight {
   axis: number | undefined;
   /** the restore's nodes */
   restore: Node[];
+  /** per channel along `axis`, the zero points q is stored against where they are not all 0 (asInt8) */
+  zeros?: number[];
 }
 
 export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string, QuantParams> } {
@@ -106,7 +109,9 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
       return { dtype: 'int8', dims: [N, K], data };
     });
     const scales = Array.from({ length: N }, (_, c) => w.scales[w.axis === undefined ? 0 : c]);
-    quant.set(name, { scale: Math.max(...scales), zeroPoint: 0, dtype: 'int8', axis: 0, scales });
+    // the manifest's one zero point cannot describe per-channel ones: such a weight is listed as int8 only
+    if (!w.zeros)
+      quant.set(name, { scale: Math.max(...scales), zeroPoint: 0, dtype: 'int8', axis: 0, scales });
     return name;
   };
 
@@ -130,6 +135,104 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
         (node.op === 'Concat' && node.inputs.every(neverNegative)));
     known.set(value, result);
     return result;
+  };
+
+  /**
+   * A quantized model's weight `b` (int8 or uint8; zero points `zero`: none, one, or one per channel
+   * along `axis`) as the int8 weight the kernels read, exactly: uint8 values and zero points shifted by
+   * −128; zero points subtracted at compile time where every q − zp fits int8; otherwise they stay
+   * (`zeros`) for a correction term (`zeroPointTerm`). undefined for other dtypes or parameter shapes.
+   */
+  const quantizedWeight = (
+    b: string,
+    q: HostTensor | undefined,
+    zero: HostTensor | undefined,
+    scales: number[],
+    axis: number,
+  ): Int8Weight | undefined => {
+    if ((q?.dtype !== 'int8' && q?.dtype !== 'uint8') || axis >= q.dims.length) return undefined;
+    const channels = q.dims[axis];
+    if (
+      (scales.length !== 1 && scales.length !== channels) ||
+      (zero && zero.data.length !== 1 && zero.data.length !== channels)
+    )
+      return undefined;
+    const shift = q.dtype === 'uint8' ? 128 : 0;
+    const given = zero ? tensorToNumbers(zero) : [0];
+    const zeros = Array.from({ length: channels }, (_, c) => given[given.length === 1 ? 0 : c] - shift);
+    const w = { scales, axis: scales.length === 1 ? undefined : axis, restore: [] };
+    if (q.dtype === 'int8' && zeros.every((z) => z === 0)) return { name: b, q, ...w };
+    const data = q.data as Int8Array | Uint8Array;
+    const inner = sizeOf(q.dims.slice(axis + 1));
+    const zeroOf = (i: number) => zeros[Math.floor(i / inner) % channels];
+    const folds = data.every((v, i) => v - shift - zeroOf(i) >= -128 && v - shift - zeroOf(i) <= 127);
+    const name = addConstant(`${b} int8`, `${b}/int8`, () => ({
+      dtype: 'int8',
+      dims: [...q.dims],
+      data: Int8Array.from(data, (v, i) => v - shift - (folds ? zeroOf(i) : 0)),
+    }));
+    const stored = initializers.get(name)!;
+    return { name, q: stored, ...w, ...(!folds && { zeros }) };
+  };
+
+  /**
+   * Σ_k x_k (q_k − zp) · s = Σ_k x_k q_k · s − zp · s · Σ_k x_k: the product `product` of the int8 kernel
+   * over q, then Add(product, Mul(Σ x, −zp · s)) — Σ x by MatMul with ones [K, 1], or for a conv by
+   * Conv with a ones kernel (one output channel, or one per channel where each group has one). Nodes
+   * (the product's output renamed) or undefined where there is no such sum (a grouped conv with several
+   * channels per group).
+   */
+  const zeroPointTerm = (
+    w: Int8Weight,
+    x: string,
+    product: Node,
+    conv: Node | undefined,
+  ): Node[] | undefined => {
+    if (!w.zeros) return [product];
+    const zeros = w.zeros;
+    const [channels, input, out] = [zeros.length, types.get(x)!, types.get(product.outputs[0])!];
+    const group = conv ? Number(conv.attrs.group ?? 1) : 1;
+    if (conv && group !== 1 && group !== channels) return undefined;
+    const value = (what: string, shape: number[]) => {
+      const name = freshName(`${product.outputs[0]}/${what}`);
+      types.set(name, { dtype: 'float32', shape });
+      return name;
+    };
+    const step = (op: string, inputs: string[], output: string, attrs: Node['attrs'] = {}): Node => ({
+      op,
+      domain: '',
+      name: freshName(`${product.name}/zero_point_${op.toLowerCase()}`),
+      inputs,
+      outputs: [output],
+      attrs,
+    });
+    const spatial = w.q.dims.slice(2);
+    const ones = addConstant(`${w.name} ones ${group}`, `${w.name}/ones`, () => {
+      const dims = conv ? [group === 1 ? 1 : channels, w.q.dims[1], ...spatial] : [w.q.dims[0], 1];
+      return { dtype: 'float32', dims, data: new Float32Array(sizeOf(dims)).fill(1) };
+    });
+    const term = addConstant(`${w.name} zero point term`, `${w.name}/zero_point_term`, () => ({
+      dtype: 'float32',
+      dims: conv ? [channels, ...spatial.map(() => 1)] : [channels],
+      data: Float32Array.from(zeros, (z, c) => -z * w.scales[w.axis === undefined ? 0 : c]),
+    }));
+    const sumShape = conv
+      ? [out.shape[0], group === 1 ? 1 : channels, ...out.shape.slice(2)]
+      : [...input.shape.slice(0, -1), 1];
+    const [sum, scaled, raw] = [
+      value('sum', sumShape),
+      value('zero_point_term', [...out.shape]),
+      value('int8', [...out.shape]),
+    ];
+    const convAttrs = conv
+      ? Object.fromEntries(Object.entries(conv.attrs).filter(([k]) => k !== 'nonnegative'))
+      : {};
+    return [
+      { ...product, outputs: [raw] },
+      step(conv ? 'Conv' : 'MatMul', [x, ones], sum, convAttrs),
+      step('Mul', [sum, term], scaled),
+      step('Add', [raw, scaled], product.outputs[0]),
+    ];
   };
 
   const restores = new Set<Node>();
@@ -172,7 +275,7 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
    * Int8MatMul / Int8Conv. w_scale: one, or one per output channel (broadcast along the last axis of a
    * MatMul's output, a Conv's channel axis).
    */
-  const dynamicQuantized = (mul: Node): Node | undefined => {
+  const dynamicQuantized = (mul: Node): Node[] | undefined => {
     const from = (value: string | undefined, ...ops: string[]) => {
       const node = value ? producers.get(value) : undefined;
       return node && ops.includes(node.op) && node.domain === '' ? node : undefined;
@@ -188,9 +291,9 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
       const q = constant(integer.inputs[1]);
       const zero = constant(integer.inputs[3]);
       const input = graph.types.get(x);
-      if (input?.dtype !== 'float32' || integer.inputs[2] !== xZero || q?.dtype !== 'int8') continue;
+      if (input?.dtype !== 'float32' || integer.inputs[2] !== xZero || !q) continue;
       if (q.dims.length !== (conv ? input.shape.length : 2) || !scales.inputs.includes(xScale)) continue;
-      if (integer.inputs[3] && (!zero || tensorToNumbers(zero).some((z) => z !== 0))) continue;
+      if (integer.inputs[3] && !zero) continue;
       const scale = constant(scales.inputs.find((i) => i !== xScale));
       const channels = conv ? q.dims[0] : q.dims[1];
       // the axis of the output the scales run along, counted from its end
@@ -200,18 +303,22 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
         scale.dims.length > fromEnd &&
         scale.dims[scale.dims.length - 1 - fromEnd] === channels;
       if (scale?.dtype !== 'float32' || (scale.data.length !== 1 && !perChannel)) continue;
-      const w: Int8Weight = {
-        name: integer.inputs[1],
-        q,
-        scales: tensorToNumbers(scale),
-        axis: scale.data.length === 1 ? undefined : conv ? 0 : 1,
-        restore: [],
-      };
-      [quantize, integer, cast, scales].forEach((n) => restores.add(n));
+      const w = quantizedWeight(integer.inputs[1], q, zero, tensorToNumbers(scale), conv ? 0 : 1);
+      if (!w) continue;
       const attrs: Node['attrs'] = conv ? { ...integer.attrs } : {};
       if (neverNegative(x)) attrs.nonnegative = 1;
       const inputs = conv ? [x, w.name, scalesOf(w, channels)] : [x, transposed(w), scalesOf(w, channels)];
-      return { ...mul, op: conv ? 'Int8Conv' : 'Int8MatMul', domain: FUSED_DOMAIN, inputs, attrs };
+      const int8Node: Node = {
+        ...mul,
+        op: conv ? 'Int8Conv' : 'Int8MatMul',
+        domain: FUSED_DOMAIN,
+        inputs,
+        attrs,
+      };
+      const nodes = zeroPointTerm(w, x, int8Node, conv ? integer : undefined);
+      if (!nodes) continue;
+      [quantize, integer, cast, scales].forEach((n) => restores.add(n));
+      return nodes;
     }
     return undefined;
   };
@@ -227,21 +334,14 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
     const conv = node.op === 'QLinearConv';
     const [q, scale, zero] = [constant(b), constant(bScale), constant(bZero)];
     const [input, out] = [graph.types.get(a), graph.types.get(node.outputs[0])];
-    if (!input || !out || q?.dtype !== 'int8' || scale?.dtype !== 'float32') return;
-    if (q.dims.length !== (conv ? input.shape.length : 2)) return;
-    if (zero && tensorToNumbers(zero).some((z) => z !== 0)) return;
+    if (!input || !out || !q || scale?.dtype !== 'float32') return;
+    if (q.dims.length !== (conv ? input.shape.length : 2) || (bZero && !zero)) return;
     const channels = conv ? q.dims[0] : q.dims[1];
-    if (scale.data.length !== 1 && scale.data.length !== channels) return;
-    const w: Int8Weight = {
-      name: b,
-      q,
-      scales: tensorToNumbers(scale),
-      axis: scale.data.length === 1 ? undefined : conv ? 0 : 1,
-      restore: [],
-    };
+    const w = quantizedWeight(b, q, zero, tensorToNumbers(scale), conv ? 0 : 1);
+    if (!w) return;
     const [intBias, inScale] = [constant(bias), constant(aScale)];
     if (bias && (intBias?.dtype !== 'int32' || inScale?.data.length !== 1)) return;
-    restores.add(node);
+    if (w.zeros && conv && ![1, channels].includes(Number(node.attrs.group ?? 1))) return;
     const value = (what: string, shape: number[]) => {
       const name = freshName(`${node.outputs[0]}/${what}`);
       types.set(name, { dtype: 'float32', shape: [...shape] });
@@ -269,11 +369,12 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
         ]
       : [];
     const product = conv
-      ? step('Int8Conv', FUSED_DOMAIN, [af, b, scalesOf(w, channels), ...floatBias], yf, node.attrs)
+      ? step('Int8Conv', FUSED_DOMAIN, [af, w.name, scalesOf(w, channels), ...floatBias], yf, node.attrs)
       : step('Int8MatMul', FUSED_DOMAIN, [af, transposed(w), scalesOf(w, channels)], yf);
+    restores.add(node);
     return [
       step('DequantizeLinear', '', [a, aScale, aZero].filter(Boolean), af),
-      product,
+      ...zeroPointTerm(w, af, product, conv ? node : undefined)!,
       step('QuantizeLinear', '', [yf, yScale, yZero].filter(Boolean), node.outputs[0]),
     ];
   };

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { compileProgram, evaluateProgram, programToWat } from '../../src/codegen/wasm/index.js';
 import { i32 } from '../../src/kernels/build.js';
 import type { Activation, GemmStmt, MatView, PlacedBuffer } from '../../src/kernels/ir.js';
-import { int8Gemm } from '../../src/kernels/int8-gemm.js';
+import { int8Gemm, int8ActivationBytes } from '../../src/kernels/int8-gemm.js';
 import { interpretKernels, Memory } from '../../src/kernels/interpret.js';
 import { place, programOf } from './program.js';
 
@@ -50,8 +50,9 @@ function caseOf(s: Shape) {
     { dtype: 'float32', length: M * N },
     { dtype: 'float32', length: channels },
     { dtype: 'float32', length: channels },
+    { dtype: 'int8', length: int8ActivationBytes(weightsInA ? N : M, K) },
   ]);
-  const [A, B, C, S, Bias] = bufs;
+  const [A, B, C, S, Bias, Q] = bufs;
   const perChannel = (buf: PlacedBuffer): MatView =>
     weightsInA ? { buf, offset: i32(0), rs: 1, cs: 0 } : { buf, offset: i32(0), rs: 0, cs: 1 };
   const g: GemmStmt = {
@@ -65,7 +66,7 @@ function caseOf(s: Shape) {
     c: { buf: C, offset: i32(0), rs: N, cs: 1 },
     alpha: s.alpha ?? 1,
     beta: 1,
-    int8: { scales: perChannel(S), unsigned: s.unsigned },
+    int8: { scales: perChannel(S), unsigned: s.unsigned, activations: Q },
     ...(s.bias && { bias: perChannel(Bias) }),
     ...(s.act && { act: s.act }),
   };

@@ -1,6 +1,6 @@
 /**
  * The int8 gemm (GemmStmt.int8) in SIMD128: int8 weights stay int8 in memory, the float32 operand is
- * quantized per row of A / column of B into scratch (±127, or 0..255 as unsigned bytes where it is never
+ * quantized per row of A / column of B into a scratch buffer of the memory plan (±127, or 0..255 as unsigned bytes where it is never
  * negative), products are summed in i32, and the epilogue dequantizes: C = act(alpha · sx·sw · acc + beta · bias).
  *
  * Both operands are read as int8 rows along k: P, the rows of A, and Q, the columns of B. The weight side
@@ -20,7 +20,7 @@
  * using it would compute wrong results on an engine the runtime picks the relaxed module for.
  */
 import type { GemmStmt, MatView } from '../../kernels/ir.js';
-import { activationLimit } from '../../kernels/int8-gemm.js';
+import { activationLimit, int8ActivationLayout, INT8_K_STEP } from '../../kernels/int8-gemm.js';
 import type { KernelEmitter } from './emitter.js';
 import { constText } from './types.js';
 
@@ -33,7 +33,7 @@ const TILE_ROWS = 2;
 const LANES = 4;
 const F32 = 4;
 /** k per step of the tile loop; activation rows are padded to a multiple of it. */
-const K_STEP = 8;
+const K_STEP = INT8_K_STEP;
 const ZERO = '(v128.const i32x4 0 0 0 0)';
 
 const get = (local: string) => `(local.get ${local})`;
@@ -83,11 +83,12 @@ export function renderInt8Gemm(g: GemmStmt, e: KernelEmitter): string {
   const biasBase = g.bias ? pointer(g.bias, 'bias') : '';
   const scaleBase = pointer(int8.scales, 'scales');
 
-  // scratch: the quantized activation rows (padded to whole tiles of rows), then their scales
-  const Kp = Math.ceil(g.K / K_STEP) * K_STEP;
+  // Int8Weights.activations: the quantized activation rows (padded to whole tiles of rows), then their scales
   const actRows = weightsInA ? g.N : g.M;
-  const quantBytes = Math.ceil(actRows / LANES) * LANES * Kp;
-  const quant = e.scratch(quantBytes + actRows * F32);
+  const { rowBytes: Kp, scalesAt: quantBytes, bytes } = int8ActivationLayout(actRows, g.K);
+  require(int8.activations.length >= bytes, 'activation scratch too small');
+  const quant = e.program.offsets.get(int8.activations.id);
+  if (quant === undefined) throw new Error('internal: int8 gemm activation scratch is not placed');
   const actScales = quant + quantBytes;
   const [i0, j0, pp, qp, src, dst, cPtr, biasPtr] = ['i0', 'j0', 'pp', 'qp', 'src', 'dst', 'cp', 'biasp'].map(
     (h) => e.temp('i32', h),

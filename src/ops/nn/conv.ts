@@ -36,6 +36,7 @@ import { panelConvFits, panelConvLowering } from './conv-panels.js';
 import { fusedActivation } from '../fused-activation.js';
 import { depthwiseFits, depthwiseLoops } from './depthwise.js';
 import { activate } from '../../kernels/rewrite/epilogue.js';
+import { int8ActivationBytes } from '../../kernels/int8-gemm.js';
 import type { ConvGeometry } from './conv-geometry.js';
 import { forwardWindow, insideInput, tapCoord } from './window.js';
 
@@ -167,11 +168,17 @@ const BAND_MIN_COLUMNS = 64;
  * matrix (e.g. 3×3 over 56×56 or a detector's 320×320 maps: MBs to tens of MBs) is otherwise written to
  * L3 / memory by im2col and read back by the gemm's B packing; built and consumed band by band it stays
  * in L2. The band height divides the output height, so every band is the same gemm.
+ *
+ * An int8 conv (kiln.Int8Conv) bands every matrix over BAND_BYTES: its weights are a quarter of
+ * float32's, so a whole im2col matrix beside the activations is what sets its memory (SqueezeNet's
+ * first conv: 1.27 MiB of im2col next to its 3 MiB output, the arena's peak); the band's gemm
+ * quantizes the same columns either way (per column of B), so results are the same.
  */
-export function bandRows(K: number, Mg: number, out: number[]): number | undefined {
+export function bandRows(K: number, Mg: number, out: number[], int8 = false): number | undefined {
   if (out.length < 2) return undefined;
   const rowElems = sizeOf(out.slice(1));
-  if (K * sizeOf(out) * 4 <= BAND_ABOVE_BYTES || Mg * K * 4 > BAND_MAX_WEIGHT_BYTES) return undefined;
+  const [above, weightBytes] = int8 ? [BAND_BYTES, Mg * K] : [BAND_ABOVE_BYTES, Mg * K * 4];
+  if (K * sizeOf(out) * 4 <= above || weightBytes > BAND_MAX_WEIGHT_BYTES) return undefined;
   const most = Math.max(1, Math.floor(BAND_BYTES / (K * rowElems * 4)));
   let rows = 1;
   for (let r = 1; r <= Math.min(most, out[0]); r++) if (out[0] % r === 0) rows = r;
@@ -215,14 +222,20 @@ export function gemmLowering(
   const product = (b: MatView, c: MatView, cols: number) => {
     const s = gemm(Mg, cols, K, a, b, c, { bias });
     if (act) s.act = act;
-    if (int8) s.int8 = { scales: view(int8.scales, mul(gi, i32(Mg)), 1, 0), unsigned: int8.unsigned };
+    if (int8)
+      s.int8 = {
+        scales: view(int8.scales, mul(gi, i32(Mg)), 1, 0),
+        unsigned: int8.unsigned,
+        // the quantized columns, in the memory plan (Int8Weights.activations)
+        activations: io.scratch('int8', int8ActivationBytes(cols, K)),
+      };
     return s;
   };
   if (pointwise) {
     const col = view(X, mul(xChannel0, i32(inS)), inS, 1);
     return [loop('n', N, [loop('g', group, [product(col, view(Y, yAt, outS, 1), outS)])])];
   }
-  const rows = bandRows(K, Mg, w.out);
+  const rows = bandRows(K, Mg, w.out, int8 !== undefined);
   if (rows === undefined) {
     const scratch = io.scratch('float32', K * outS);
     const prep = im2col(X, scratch, xChannel0, Cg, inSpatial, w);

@@ -15,6 +15,7 @@ import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
 import type { Kernel, MatView } from '../../kernels/ir.js';
 import { i32 } from '../../kernels/build.js';
+import { int8ActivationBytes } from '../../kernels/int8-gemm.js';
 import { FUSED_DOMAIN } from '../fused.js';
 import { fusedActivation } from '../fused-activation.js';
 import { attrFloat, attrInt, registerOp, type OpContext, type OpDef } from '../registry.js';
@@ -59,7 +60,11 @@ const int8MatMul: OpDef = {
       beta,
       bias,
     });
-    s.int8 = { scales: view(scales!, i32(0), 0, 1), unsigned: nonnegative(ctx) };
+    s.int8 = {
+      scales: view(scales!, i32(0), 0, 1),
+      unsigned: nonnegative(ctx),
+      activations: io.scratch('int8', int8ActivationBytes(rows, K)),
+    };
     return [{ name: ctx.node.name, body: [s] }];
   },
 };
