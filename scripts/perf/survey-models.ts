@@ -155,7 +155,8 @@ export function dbnetMv3Det(p: { size?: number } = {}): BenchModel {
   let c = 8;
   const features: { v: string; c: number }[] = [];
   for (const [i, [k, e, o, se, act, stride]] of large.entries()) {
-    if (stride === 2 && i > 0) features.push({ v: x, c });
+    // DBNet reads the backbone at 1/4, 1/8, 1/16 (before each later stride-2 block) and 1/32 (the end)
+    if (stride === 2 && i > 1) features.push({ v: x, c });
     const [exp, out] = [makeDivisible(e / 2), makeDivisible(o / 2)];
     const input = x;
     let h = exp === c ? x : net.convBnAct(x, c, exp, { unfoldedBn: true, act });
