@@ -25,6 +25,8 @@ interface Case {
   convPads?: number[];
   /** the padded value is also a graph output */
   alsoOutput?: boolean;
+  /** the width the model declares (default 11; a name makes it symbolic) */
+  width?: number | string;
 }
 
 const X = [1, 5, 13, 11];
@@ -55,7 +57,7 @@ function model(c: Case): Uint8Array {
   ];
   return buildModel({
     opset: 13,
-    inputs: [{ name: 'x', dtype: 'float32', shape: X }],
+    inputs: [{ name: 'x', dtype: 'float32', shape: [...X.slice(0, 3), c.width ?? X[3]] }],
     outputs: [
       { name: 'y', dtype: 'float32' },
       ...(c.alsoOutput ? [{ name: 'p', dtype: 'float32' as const }] : []),
@@ -103,6 +105,19 @@ describe('zero Pad folding into Conv', () => {
   it('the compiler runs it: a bundle of a TF-style Pad → Conv has no Pad kernel', async () => {
     const { manifest } = await compileModel(model(folded[0]));
     expect(manifest.kernels?.map((k) => k.op)).toEqual(['Conv']);
+  });
+  it('folds where the width is known only at run time, and matches onnxruntime at two widths', async () => {
+    const c: Case = { ...folded[1], width: 'width' };
+    const bytes = model(c);
+    const shapes = { x: [1, 5, 13, { min: 6, max: 24 }] };
+    const { manifest } = await compileModel(bytes, { shapes });
+    expect(manifest.kernels?.map((k) => k.op)).toEqual(['Conv']);
+    for (const width of [9, 20]) {
+      const feeds = { x: randomTensor([1, 5, 13, width], seededRandom(width)) };
+      const want = await runOrt(bytes, feeds);
+      const got = await runKiln(bytes, feeds, { shapes });
+      expect(compareTensors(got.y, want.y, 1e-4, 1e-5)).toBeUndefined();
+    }
   });
   it.each(kept)('keeps the Pad: $about', (c) => expect(ops(c)).toEqual(['Pad', 'Conv']));
   it.each(kept)('kept matches onnxruntime: $about', (c) => expectMatchesOrt(c));
