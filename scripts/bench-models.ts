@@ -28,7 +28,7 @@ export interface BenchModel {
 }
 
 /** A graph under construction: nodes, initializers, fresh value names, seeded weights. */
-class Net {
+export class Net {
   readonly nodes: NodeSpec[] = [];
   readonly initializers: { name: string; tensor: HostTensor }[] = [];
   private count = 0;
@@ -207,9 +207,10 @@ class Net {
   }
 }
 
-type Activation = 'none' | 'relu' | 'hardswish' | 'hardswish-decomposed' | 'gelu-erf';
+export type Activation = 'none' | 'relu' | 'hardswish' | 'hardswish-decomposed' | 'gelu-erf';
 
-function model(
+/** The finished ONNX file (opset 13): graph outputs renamed as exporters name them. */
+export function model(
   net: Net,
   name: string,
   inputs: { name: string; dtype: DType; shape: (number | string)[] }[],

@@ -31,7 +31,7 @@
  * Kiln runs twice: model.wasm (SIMD128) and model.relaxed.wasm (relaxed SIMD). Node 20 compiles relaxed
  * SIMD only with --experimental-wasm-relaxed-simd, so the bench runs itself (and its children) with it.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,6 +43,7 @@ import { kernelBenchCases } from './bench/kernel-cases.js';
 import { ENGINE_IDS, ENGINE_LABELS, openEngine, type EngineId, type OpenedEngine } from './bench/engines.js';
 import { adapterLabel, GPU_ENGINE_IDS, GPU_ENGINE_LABELS, openGpuEngine } from './bench/webgpu.js';
 import { hasRelaxedSimd } from '../src/runtime/relaxed-simd.js';
+import { RELAXED_FLAG, rerunWithRelaxedSimd } from './bench/relaxed-flag.js';
 import { compareTensors } from './compare.js';
 import { quantile } from '../src/runtime/timing.js';
 import type { Manifest } from '../src/bundle/manifest.js';
@@ -53,18 +54,7 @@ import { DEFAULT_INSTANCE_TYPE } from '../src/deploy/gpu-limits.js';
 import { PRICES_DATE } from '../src/deploy/prices.js';
 import { cpuClockMs, cpuMsPerInference } from '../src/cli/cpu-time.js';
 
-const RELAXED_FLAG = '--experimental-wasm-relaxed-simd';
-if (!hasRelaxedSimd() && !process.execArgv.includes(RELAXED_FLAG)) {
-  // Node 20: run again with relaxed SIMD switched on, when this Node knows the flag
-  if (spawnSync(process.execPath, [RELAXED_FLAG, '-e', '0']).status === 0) {
-    const again = spawnSync(
-      process.execPath,
-      [RELAXED_FLAG, ...process.execArgv, import.meta.filename, ...process.argv.slice(2)],
-      { stdio: 'inherit' },
-    );
-    process.exit(again.status ?? 1);
-  }
-}
+rerunWithRelaxedSimd(import.meta.filename);
 /** the engines timed: Kiln's relaxed module only where this engine compiles relaxed SIMD */
 const ENGINES = ENGINE_IDS.filter((e) => e !== 'kiln-relaxed' || hasRelaxedSimd());
 /** the Kiln engine also started with warm-up at load (the variant `kiln serve` would run) */

@@ -8,6 +8,7 @@ import { fuseActivations } from '../passes/fuse-activation.js';
 import { fuseMatMulBias } from '../passes/fuse-bias.js';
 import { canonicalize } from '../passes/canonicalize.js';
 import { foldBatchNorms } from '../passes/fold-batch-norm.js';
+import { foldPads } from '../passes/fold-pad.js';
 import { compressWeights, type QuantParams } from '../passes/compress-weights.js';
 import { listedQuant } from './quant-scales.js';
 import { useInt8Kernels } from '../passes/int8-kernels.js';
@@ -97,7 +98,7 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
   const task =
     opts.task && addTextTask({ ...prepacked, types: modelOnly.types }, opts.task, attentionMaskOf(model));
   const specialized = eliminateDeadCode(
-    foldBatchNorms(task ? specialize(task.graph, specializeOptions) : modelOnly),
+    foldBatchNorms(foldPads(task ? specialize(task.graph, specializeOptions) : modelOnly)),
   );
   const { graph, quant } =
     weightFormat === 'fp32'
