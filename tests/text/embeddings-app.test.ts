@@ -96,6 +96,33 @@ it('with a run-time batch and sequence, runs each request at its own rows padded
   }
 });
 
+it.each([
+  ['a non-string item', ['ok', 7], /^inputs\[0\]\.data\[1\] must be a string \(a text\), got a number$/],
+  [
+    'more texts than one request may carry',
+    new Array(2049).fill('a'),
+    /^inputs\[0\] has 2049 texts, more than the 2048/,
+  ],
+  ['an empty text', ['ok', ''], /^input\[1\] is an empty string$/],
+  ['an over-long text', ['ok', 'the cat sat on the mat '.repeat(10)], /^input\[1\] is \d+ tokens, more than/],
+])(
+  'OIP /infer of a text model refuses %s with 400 naming it, and answers the next request',
+  async (_, data, message) => {
+    const app = createApp({ models: [{ name: 'text', model: text.model }], log: false });
+    const infer = (texts: unknown[]) =>
+      app.request('/v2/models/text/infer', {
+        method: 'POST',
+        body: JSON.stringify({
+          inputs: [{ name: 'text', datatype: 'BYTES', shape: [texts.length], data: texts }],
+        }),
+      });
+    const refused = await infer(data);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toMatch(message);
+    expect((await infer(['the cat'])).status).toBe(200);
+  },
+);
+
 it('refuses a model without a tokenizer with 400 and the way to build one', async () => {
   const mlp = await compileMlp();
   try {
