@@ -47,6 +47,26 @@ it('batches the texts of concurrent requests and splits the vectors back per req
   expect(runs).toBeLessThan(4);
 });
 
+it('a bad request among concurrent ones is refused alone: the others of its batch get their vectors', async () => {
+  const app = (batching?: { maxBatch: number; delayMs: number }) =>
+    createApp({ models: [{ name: 'text', model: text.model, ...(batching && { batching }) }], log: false });
+  const [plain, batched] = [app(), app({ maxBatch: TEXT_BATCH, delayMs: 20 })];
+  const embed = (target: ReturnType<typeof createApp>, input: unknown) =>
+    target.request('/v1/embeddings', { method: 'POST', body: JSON.stringify({ model: 'text', input }) });
+  const vectors = async (response: Response) =>
+    ((await response.json()) as { data: { embedding: number[] }[] }).data[0].embedding;
+  const bad = ['the cat sat on the mat '.repeat(10), ['x', 5], ''];
+  const responses = await Promise.all([
+    embed(batched, 'the cat'),
+    ...bad.map((input) => embed(batched, input)),
+    embed(batched, 'a mat'),
+  ]);
+  expect(responses.map((r) => r.status)).toEqual([200, 400, 400, 400, 200]);
+  const together = [await vectors(responses[0]), await vectors(responses[4])];
+  const alone = [await vectors(await embed(plain, 'the cat')), await vectors(await embed(plain, 'a mat'))];
+  together.forEach((v, i) => v.forEach((x, h) => expect(x).toBeCloseTo(alone[i][h], 5)));
+});
+
 it('with a run-time batch and sequence, runs each request at its own rows padded to its longest text, and batches requests of one length together', async () => {
   const dynamic = await compileTextDynamic();
   try {
