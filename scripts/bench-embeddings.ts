@@ -6,14 +6,16 @@
  *
  * - kiln: compiled once with `--dim batch=1..B --dim sequence=1..128` and the task in the graph; a request
  *   of B texts runs as [B, its longest text].
- * - peer: onnxruntime-web (wasm, one thread, as in a Worker) on the same ONNX file, fed the ids
- *   @huggingface/tokenizers gives, padded to the longest text with the attention mask, pooled and
- *   normalized in JavaScript: what transformers.js's feature-extraction pipeline does (it is not used itself:
- *   its 4.x pins a development build of onnxruntime-web beside this project's, and adds sharp's native
- *   binaries, for nothing a text model needs).
+ * - transformers.js (the peer): its feature-extraction pipeline with the same pooling and normalization on
+ *   the same ONNX file and tokenizer.json, from a local model directory, on this project's onnxruntime-web
+ *   (wasm, one thread, as in a browser or a Worker): scripts/transformers-peer.ts.
+ * - onnxruntime-web + @huggingface/tokenizers: the same session fed the ids the tokenizer gives, padded to
+ *   the longest text with the attention mask, pooled and normalized in JavaScript — the runtime under
+ *   transformers.js without its pipeline.
  *
- * The two run in alternating blocks of --ms each (--rounds of them); texts/s is the median over the
- * blocks. First request: from loading the bundle (or creating the session) to the first answer. The cost
+ * Each peer's vectors are checked against Kiln's (cosine ≥ 0.999) before timing. The three run in
+ * alternating blocks of --ms each (--rounds of them); texts/s is the median over the blocks. First
+ * request: from loading the bundle (or creating the session or pipeline) to the first answer. The cost
  * per million embeddings on each deploy target comes from src/deploy/cost.ts (the price table in
  * src/deploy/prices.ts), priced from Kiln's CPU time per request ÷ the texts it carries.
  *
@@ -35,7 +37,8 @@ import { targetCosts } from '../src/deploy/cost.js';
 import { DEFAULT_INSTANCE_TYPE } from '../src/deploy/gpu-limits.js';
 import { PRICES_DATE } from '../src/deploy/prices.js';
 import { cpuClockMs } from '../src/cli/cpu-time.js';
-import { wordPieceTokenizer } from '../tests/helpers/text-model.js';
+import { cosine, wordPieceTokenizer, wordPieceTokenizerConfig } from '../tests/helpers/text-model.js';
+import { transformersPeer, writeTransformersModel } from './transformers-peer.js';
 
 const { values } = parseArgs({
   options: {
@@ -81,16 +84,43 @@ await writeBundle(dir, files);
 started = performance.now();
 const model = await loadModel(dir);
 const app = createApp({ models: [{ name: 'minilm', model }], log: false });
-const kiln = async () => {
+const embeddings = async (encoding_format: 'base64' | 'float') => {
   const response = await app.request('/v1/embeddings', {
     method: 'POST',
-    body: JSON.stringify({ model: 'minilm', input: texts, encoding_format: 'base64' }),
+    body: JSON.stringify({ model: 'minilm', input: texts, encoding_format }),
   });
   if (response.status !== 200) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-  await response.arrayBuffer();
+  return response;
 };
+const kiln = async () => (await embeddings('base64')).arrayBuffer();
 await kiln();
 const kilnFirstMs = performance.now() - started;
+const kilnVectors = (
+  (await (await embeddings('float')).json()) as { data: { embedding: number[] }[] }
+).data.map((d) => d.embedding);
+/** Refuses to time a peer whose vectors are not Kiln's. */
+const checkVectors = (peer: string, vectors: ArrayLike<number>[]) => {
+  const worst = Math.min(...vectors.map((v, i) => cosine(v, kilnVectors[i])));
+  if (!(worst >= 0.999)) throw new Error(`${peer}: cosine ${worst} to Kiln's vectors, below 0.999`);
+  return worst;
+};
+
+// transformers.js from a local model directory, timed from loading the pipeline
+const transformersDir = await mkdtemp(join(tmpdir(), 'kiln-bench-transformers-'));
+await writeTransformersModel(join(transformersDir, 'minilm'), {
+  onnx,
+  tokenizerJson,
+  tokenizerConfig: wordPieceTokenizerConfig(),
+  config: { model_type: 'bert', hidden_size: HIDDEN },
+});
+started = performance.now();
+const transformers = await transformersPeer(join(transformersDir, 'minilm'), {
+  pooling: 'mean',
+  normalize: true,
+});
+const transformersRun = () => transformers.embed(texts);
+const transformersCosine = checkVectors('transformers.js', await transformersRun());
+const transformersFirstMs = performance.now() - started;
 
 // the peer: onnxruntime-web on the same model, the same tokenizer, pooling in JavaScript
 started = performance.now();
@@ -121,7 +151,7 @@ const peer = async () => {
     return v.map((x) => x / norm);
   });
 };
-await peer();
+const ortCosine = checkVectors('onnxruntime-web', await peer());
 const peerFirstMs = performance.now() - started;
 
 /** Requests in `budget` ms: wall time, and the CPU time this thread spent. */
@@ -139,16 +169,13 @@ async function block(
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-await block(kiln); // warm both before timing (V8 tiers the wasm up in the background)
-await block(peer);
-const blocks = {
-  kiln: [] as Awaited<ReturnType<typeof block>>[],
-  peer: [] as Awaited<ReturnType<typeof block>>[],
-};
-for (let r = 0; r < rounds; r++) {
-  blocks.kiln.push(await block(kiln));
-  blocks.peer.push(await block(peer));
-}
+const engines = { kiln, transformers: transformersRun, peer };
+type Blocks = Record<keyof typeof engines, Awaited<ReturnType<typeof block>>[]>;
+const blocks: Blocks = { kiln: [], transformers: [], peer: [] };
+// warm each before timing (V8 tiers the wasm up in the background)
+for (const run of Object.values(engines)) await block(run);
+for (let r = 0; r < rounds; r++)
+  for (const [name, run] of Object.entries(engines)) blocks[name as keyof Blocks].push(await block(run));
 const rate = (bs: typeof blocks.kiln) => median(bs.map((b) => b.perSecond));
 const requestMs = median(blocks.kiln.map((b) => b.msPer));
 const cpuMs = Math.min(median(blocks.kiln.map((b) => b.cpuMsPer)), requestMs);
@@ -171,7 +198,10 @@ console.log(
   `  kiln /v1/embeddings in process: ${rate(blocks.kiln).toFixed(1)} texts/s; first request after load ${kilnFirstMs.toFixed(0)} ms`,
 );
 console.log(
-  `  onnxruntime-web (wasm, 1 thread) + @huggingface/tokenizers: ${rate(blocks.peer).toFixed(1)} texts/s; first request after session create ${peerFirstMs.toFixed(0)} ms`,
+  `  transformers.js ${transformers.version} feature-extraction (onnxruntime-web wasm, 1 thread): ${rate(blocks.transformers).toFixed(1)} texts/s; first request after loading the pipeline ${transformersFirstMs.toFixed(0)} ms; cosine to Kiln ≥ ${transformersCosine.toFixed(5)}`,
+);
+console.log(
+  `  onnxruntime-web (wasm, 1 thread) + @huggingface/tokenizers: ${rate(blocks.peer).toFixed(1)} texts/s; first request after session create ${peerFirstMs.toFixed(0)} ms; cosine to Kiln ≥ ${ortCosine.toFixed(5)}`,
 );
 console.log(
   `$ per 1M embeddings (prices of ${PRICES_DATE}; ${cpuMs.toFixed(2)} ms CPU per request of ${batch} texts):`,
@@ -182,3 +212,4 @@ for (const c of costs)
   );
 model.dispose();
 await rm(dir, { recursive: true, force: true });
+await rm(transformersDir, { recursive: true, force: true });

@@ -21,6 +21,7 @@ import {
   compileWat,
   declaredMemoryBytes,
   evaluateProgram,
+  moduleMemoryBytes,
   programToWat,
   runKernelFunctionNames,
 } from '../codegen/wasm/index.js';
@@ -117,14 +118,21 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
 }
 
 /**
- * The bytes of linear memory the model's plan needs (at the bounds of its run-time dims), without
- * generating code: what a search for bounds that fit a target's memory probes.
+ * The bytes of linear memory model.wasm declares (at the bounds of its run-time dims) and of weights.bin,
+ * without running binaryen: what a search for bounds that fit a target's memory probes.
  */
-export function plannedMemoryBytes(bytes: Uint8Array, opts: CompileOptions): number {
+export function plannedMemory(
+  bytes: Uint8Array,
+  opts: CompileOptions,
+): { memoryBytes: number; weightsBytes: number } {
   const unregisterKernels = registerKernels(opts.kernels ?? []);
   try {
     const quiet = { ...opts, onWarning: undefined, onProgress: undefined };
-    return lowerModel(bytes, quiet, checkedTargets(opts.targets ?? ['wasm'])).lowered.program.memoryBytes;
+    const { lowered } = lowerModel(bytes, quiet, checkedTargets(opts.targets ?? ['wasm']));
+    return {
+      memoryBytes: moduleMemoryBytes(lowered.program),
+      weightsBytes: lowered.weights.bytes.byteLength,
+    };
   } finally {
     unregisterKernels();
   }

@@ -6,7 +6,7 @@
  * "Memory" 128 MB per isolate on every plan, "CPU time" 10 ms per request on the free plan.
  */
 import { WEIGHTS_FILE } from '../bundle/files.js';
-import { MIN_COMPRESSED_BYTES } from '../bundle/manifest.js';
+import { MIN_COMPRESSED_BYTES, type Manifest } from '../bundle/manifest.js';
 import type { ServedBundle } from './bundles.js';
 import { DeployError } from './types.js';
 
@@ -86,14 +86,19 @@ export function modelFootprint(
     ...(manifest.dims && {
       boundedDims: manifest.dims.symbols.map((d) => `${d.name} ≤ ${d.max}`).join(', '),
     }),
-    int8SavingBytes: manifest.weights.some((w) => w.quant !== undefined || w.dtype === 'float16')
-      ? 0
-      : sum(
-          manifest.weights
-            .filter((w) => w.dtype === 'float32' && w.byteLength >= MIN_COMPRESSED_BYTES)
-            .map((w) => w.byteLength * 0.75),
-        ),
+    int8SavingBytes: int8SavingBytes(manifest),
   };
+}
+
+/** ModelFootprint's int8SavingBytes: ¾ of each float32 weight `--weights int8` compresses; 0 if compiled with --weights. */
+export function int8SavingBytes(manifest: Manifest): number {
+  return manifest.weights.some((w) => w.quant !== undefined || w.dtype === 'float16')
+    ? 0
+    : sum(
+        manifest.weights
+          .filter((w) => w.dtype === 'float32' && w.byteLength >= MIN_COMPRESSED_BYTES)
+          .map((w) => w.byteLength * 0.75),
+      );
 }
 
 /**
@@ -134,13 +139,17 @@ export function checkMemory(
   const bytes = linear + wasm + weights + HEADROOM_BYTES;
   const detail = `linear memory ${mib(linear)} + wasm ${mib(wasm)} + weights ${mib(weights)} + ${mib(HEADROOM_BYTES)} headroom`;
   const bounded = models.flatMap((m) => (m.boundedDims ? [`${m.name}: ${m.boundedDims}`] : []));
+  const int8 = int8Advice(models, bytes, limits);
+  // when int8 weights alone do not fit, compile names the bounds that fit with them too (workers-fit.ts)
+  const withInt8 =
+    int8 === '' && models.some((m) => m.int8SavingBytes > 0) ? ', with --weights int8 too' : '';
   const lower =
     bounded.length > 0
-      ? `recompile with lower bounds of the run-time dims its memory is planned at (${bounded.join('; ')}; kiln compile names bounds that fit), `
+      ? `recompile with lower bounds of the run-time dims its memory is planned at (${bounded.join('; ')}; kiln compile names bounds that fit${withInt8}), `
       : '';
   if (bytes > limits.memoryBytes)
     throw new DeployError(
-      `the Worker would need about ${mib(bytes)} of memory (${detail}), over the ${mib(limits.memoryBytes)} a Workers isolate has on every plan: ${int8Advice(models, bytes, limits)}${lower}deploy each bundle to its own Worker, or use --target lambda (up to 10 GB)`,
+      `the Worker would need about ${mib(bytes)} of memory (${detail}), over the ${mib(limits.memoryBytes)} a Workers isolate has on every plan: ${int8}${lower}deploy each bundle to its own Worker, or use --target lambda (up to 10 GB)`,
     );
   return { bytes, detail };
 }

@@ -2,20 +2,27 @@
  * Which bound of a run-time dim to lower so that a bundle fits a Workers isolate (#11): a bundle's memory
  * is planned at the upper bounds of its run-time dims, and `kiln compile` names, per shape symbol (the
  * others kept), the largest upper bound whose plan fits 128 MB with the Worker's other memory
- * (checkMemory's sum), found by bisection over plans made without generating code.
+ * (checkMemory's sum), found by bisection over plans made without generating code. A bundle with float32
+ * weights is also planned with `--weights int8` (#19: a text model's embedding table is most of its
+ * weights), and the bounds that fit with int8 weights are named when those weights alone do not make it fit.
  */
 import type { BundleFiles } from '../bundle/files.js';
 import type { DimBounds, ShapeArg } from '../compiler/options.js';
 import { isSymbolic } from '../bundle/shape-dims.js';
-import { HEADROOM_BYTES, mib, WORKERS_LIMITS } from './cloudflare-limits.js';
+import {
+  HEADROOM_BYTES,
+  int8SavingBytes,
+  mib,
+  WORKERS_LIMITS,
+  type WorkersLimits,
+} from './cloudflare-limits.js';
 
-const PAGE = 65536;
-
-/** The linear memory a plan needs with these bounds (compiler/compile.ts plannedMemoryBytes). */
-export type PlanProbe = (bounds: {
+/** The linear memory and weights.bin a plan needs with these bounds and weights (compiler/compile.ts plannedMemory). */
+export type PlanProbe = (options: {
   shapes?: Record<string, ShapeArg[]>;
   dims?: Record<string, DimBounds>;
-}) => number;
+  weights?: 'int8';
+}) => { memoryBytes: number; weightsBytes: number };
 
 /** A symbol's bounds lowered to `max` wherever the options give them (`--dim` or `--shape`). */
 function lowered(
@@ -44,6 +51,12 @@ function lowered(
   return { shapes, dims };
 }
 
+/**
+ * The int8 kernels' code beside the float32 module's, rounded up: 1.09–1.33× on the text encoder of
+ * tests/text/workers-fit-text.test.ts (the module's size also varies with the bounds).
+ */
+const INT8_CODE_FACTOR = 1.5;
+
 /** `--shape x=1,3,48,16..400` for each input holding the symbol, or `--dim width=16..400`. */
 function flagFor(
   files: BundleFiles,
@@ -67,35 +80,51 @@ function flagFor(
 
 /**
  * A warning when the bundle's memory at its bounds would not fit a Workers isolate: the memory, and for
- * each shape symbol the largest upper bound (at least its lower one) that fits; undefined when it fits
- * or has no run-time dims.
+ * each shape symbol the largest upper bound (at least its lower one) that fits, with the bundle's weights
+ * and, for float32 weights, with int8 ones; undefined when it fits or has no run-time dims. The plans are
+ * made without generating code, so the code is counted as this bundle's wasm, and for int8 weights as
+ * INT8_CODE_FACTOR times that.
  */
 export function workersBoundHint(
   files: BundleFiles,
   given: { shapes?: Record<string, ShapeArg[]>; dims?: Record<string, DimBounds> },
   probe: PlanProbe,
+  limits: WorkersLimits = WORKERS_LIMITS,
 ): string | undefined {
   const symbols = files.manifest.dims?.symbols ?? [];
   if (symbols.length === 0) return undefined;
-  const fixed =
-    files.wasm.byteLength + (files.relaxedWasm?.byteLength ?? 0) + files.weights.byteLength + HEADROOM_BYTES;
-  const budget = WORKERS_LIMITS.memoryBytes - fixed;
-  const atBounds = files.manifest.memory.totalBytes;
-  if (atBounds <= budget) return undefined;
-  const fits: string[] = [];
-  for (const s of symbols) {
-    // linear memory is whole 64 KiB pages
-    const needs = (max: number) => Math.ceil(probe(lowered(files, given, s.name, max)) / PAGE) * PAGE;
-    if (needs(s.min) > budget) continue;
-    let [lo, hi] = [s.min, s.max]; // lo fits, hi does not
-    while (hi - lo > 1) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (needs(mid) <= budget) lo = mid;
-      else hi = mid;
+  const wasmBytes = files.wasm.byteLength + (files.relaxedWasm?.byteLength ?? 0);
+  // checkMemory's sum
+  const worker = (plan: { memoryBytes: number; weightsBytes: number }, code = wasmBytes) =>
+    plan.memoryBytes + code + plan.weightsBytes + HEADROOM_BYTES;
+  const atBounds = worker({
+    memoryBytes: files.manifest.memory.totalBytes,
+    weightsBytes: files.weights.byteLength,
+  });
+  if (atBounds <= limits.memoryBytes) return undefined;
+  const fits = (weights: { weights?: 'int8' }, code = wasmBytes) =>
+    symbols.flatMap((s) => {
+      const fitsAt = (max: number) =>
+        worker(probe({ ...lowered(files, given, s.name, max), ...weights }), code) <= limits.memoryBytes;
+      if (!fitsAt(s.min)) return [];
+      let [lo, hi] = [s.min, s.max]; // lo fits, hi does not
+      while (hi - lo > 1) {
+        const mid = Math.floor((lo + hi) / 2);
+        if (fitsAt(mid)) lo = mid;
+        else hi = mid;
+      }
+      return [flagFor(files, given, s.name, s.min, lo)];
+    });
+  const asGiven = fits({});
+  let way = asGiven.length > 0 ? `${asGiven.join(', or ')} fits` : 'no bound of a single dim makes it fit';
+  if (int8SavingBytes(files.manifest) > 0) {
+    const [int8, code] = [{ weights: 'int8' as const }, Math.ceil(wasmBytes * INT8_CODE_FACTOR)];
+    if (worker(probe({ ...given, ...int8 }), code) <= limits.memoryBytes)
+      way += '; with --weights int8 it fits at these bounds';
+    else {
+      const withInt8 = fits(int8, code);
+      way += `; with --weights int8, ${withInt8.length > 0 ? `${withInt8.join(', or ')} fits` : 'no bound of a single dim makes it fit either'}`;
     }
-    fits.push(flagFor(files, given, s.name, s.min, lo));
   }
-  const total = mib(atBounds + fixed);
-  const way = fits.length > 0 ? `${fits.join(', or ')} fits` : 'no bound of a single dim makes it fit';
-  return `the Worker would need about ${total} at the bounds of the run-time dims, over the ${mib(WORKERS_LIMITS.memoryBytes)} of a Workers isolate: ${way} (kiln deploy --target cloudflare will refuse this bundle)`;
+  return `the Worker would need about ${mib(atBounds)} at the bounds of the run-time dims, over the ${mib(limits.memoryBytes)} of a Workers isolate: ${way} (kiln deploy --target cloudflare will refuse this bundle)`;
 }

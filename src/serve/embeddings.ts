@@ -14,8 +14,8 @@ import type { OverLong, TextEncoding, TextTokenizer } from '../runtime/text-toke
 import { badRequest } from './http-error.js';
 import { quoted, typeName } from './tensors.js';
 
-/** OpenAI's limit on the items of one request. */
-const MAX_EMBEDDING_INPUTS = 2048;
+/** OpenAI's limit on the items of one request (also the texts of one OIP text request). */
+export const MAX_EMBEDDING_INPUTS = 2048;
 
 export interface EmbeddingsRequest {
   model: string;

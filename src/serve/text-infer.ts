@@ -5,7 +5,7 @@
  * `parameters.truncation` (true|false) says what to do with an over-long text, as in /v1/embeddings.
  */
 import type { Model } from '../runtime/index.js';
-import type { EmbeddingsRequest } from './embeddings.js';
+import { MAX_EMBEDDING_INPUTS, type EmbeddingsRequest } from './embeddings.js';
 import { badRequest } from './http-error.js';
 import { quoted, typeName } from './tensors.js';
 
@@ -42,8 +42,15 @@ export function parseTextInfer(model: Model, json: Json): TextInfer {
     throw badRequest(`a text request has one BYTES input (the texts), got ${inputs.length} inputs`);
   const input = inputs[0] as Json;
   const { shape, data } = input;
-  if (!Array.isArray(data) || !data.every((t) => typeof t === 'string'))
+  if (!Array.isArray(data))
     throw badRequest(`inputs[0]: "data" must be an array of strings (the texts), got ${quoted(data)}`);
+  const notText = data.findIndex((t) => typeof t !== 'string');
+  if (notText >= 0)
+    throw badRequest(`inputs[0].data[${notText}] must be a string (a text), got ${typeName(data[notText])}`);
+  if (data.length > MAX_EMBEDDING_INPUTS)
+    throw badRequest(
+      `inputs[0] has ${data.length} texts, more than the ${MAX_EMBEDDING_INPUTS} one request may carry`,
+    );
   if (!Array.isArray(shape) || shape.length !== 1 || shape[0] !== data.length)
     throw badRequest(
       `inputs[0]: "shape" must be [${data.length}] for ${data.length} texts, got ${quoted(shape)}`,

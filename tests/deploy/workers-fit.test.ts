@@ -3,7 +3,7 @@
  * names the bound to lower and to what (#11), found from real memory plans.
  */
 import { describe, expect, test } from 'vitest';
-import { compileModel, plannedMemoryBytes } from '../../src/compiler/compile.js';
+import { compileModel, plannedMemory } from '../../src/compiler/compile.js';
 import { workersBoundHint } from '../../src/deploy/workers-fit.js';
 import { checkMemory, HEADROOM_BYTES, WORKERS_LIMITS } from '../../src/deploy/cloudflare-limits.js';
 import { widthKeepingCnn } from '../helpers/width-cnn.js';
@@ -15,9 +15,7 @@ describe('the Workers memory hint', () => {
   test('names the largest width whose plan fits, and that width does fit while one more does not', async () => {
     const given = { shapes: shapesUpTo(1_000_000), relaxed: false };
     const files = await compileModel(bytes, given);
-    const hint = workersBoundHint(files, given, (bounds) =>
-      plannedMemoryBytes(bytes, { ...given, ...bounds }),
-    );
+    const hint = workersBoundHint(files, given, (planned) => plannedMemory(bytes, { ...given, ...planned }));
     const fit = /--shape x=1,3,12,5\.\.(\d+) fits/.exec(hint ?? '');
     expect(hint).toMatch(
       /^the Worker would need about \d+\.\d MiB at the bounds of the run-time dims, over the 128\.0 MiB/,
@@ -26,14 +24,14 @@ describe('the Workers memory hint', () => {
     const budget =
       WORKERS_LIMITS.memoryBytes - files.wasm.byteLength - files.weights.byteLength - HEADROOM_BYTES;
     const pages = (n: number) => Math.ceil(n / 65536) * 65536;
-    expect(pages(plannedMemoryBytes(bytes, { shapes: shapesUpTo(max) }))).toBeLessThanOrEqual(budget);
-    expect(pages(plannedMemoryBytes(bytes, { shapes: shapesUpTo(max + 1) }))).toBeGreaterThan(budget);
+    expect(pages(plannedMemory(bytes, { shapes: shapesUpTo(max) }).memoryBytes)).toBeLessThanOrEqual(budget);
+    expect(pages(plannedMemory(bytes, { shapes: shapesUpTo(max + 1) }).memoryBytes)).toBeGreaterThan(budget);
   }, 120_000);
 
   test('says nothing for a bundle that fits', async () => {
     const given = { shapes: shapesUpTo(64), relaxed: false };
     const files = await compileModel(bytes, given);
-    expect(workersBoundHint(files, given, () => 0)).toBeUndefined();
+    expect(workersBoundHint(files, given, () => ({ memoryBytes: 0, weightsBytes: 0 }))).toBeUndefined();
   });
 
   test('kiln deploy --target cloudflare refuses such a bundle naming the bounds its memory is planned at', () => {

@@ -91,6 +91,20 @@ export function wordPieceTokenizer(vocab = textVocab(), maxLength?: number): str
   });
 }
 
+/** tokenizer_config.json as the Hub has it beside such a tokenizer.json (transformers.js pads with its pad_token). */
+export function wordPieceTokenizerConfig(): Record<string, unknown> {
+  return {
+    tokenizer_class: 'BertTokenizer',
+    do_lower_case: true,
+    model_max_length: 512,
+    pad_token: '[PAD]',
+    unk_token: '[UNK]',
+    cls_token: '[CLS]',
+    sep_token: '[SEP]',
+    mask_token: '[MASK]',
+  };
+}
+
 /** The encoder: input_ids and attention_mask [batch, sequence] int64, last_hidden_state [batch, sequence, 32]. */
 export function textEncoder(vocab = textVocab().length): Uint8Array {
   return bertEncoder({ layers: 2, hidden: 32, heads: 4, vocab }).bytes;

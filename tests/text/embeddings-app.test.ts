@@ -47,6 +47,26 @@ it('batches the texts of concurrent requests and splits the vectors back per req
   expect(runs).toBeLessThan(4);
 });
 
+it('a bad request among concurrent ones is refused alone: the others of its batch get their vectors', async () => {
+  const app = (batching?: { maxBatch: number; delayMs: number }) =>
+    createApp({ models: [{ name: 'text', model: text.model, ...(batching && { batching }) }], log: false });
+  const [plain, batched] = [app(), app({ maxBatch: TEXT_BATCH, delayMs: 20 })];
+  const embed = (target: ReturnType<typeof createApp>, input: unknown) =>
+    target.request('/v1/embeddings', { method: 'POST', body: JSON.stringify({ model: 'text', input }) });
+  const vectors = async (response: Response) =>
+    ((await response.json()) as { data: { embedding: number[] }[] }).data[0].embedding;
+  const bad = ['the cat sat on the mat '.repeat(10), ['x', 5], ''];
+  const responses = await Promise.all([
+    embed(batched, 'the cat'),
+    ...bad.map((input) => embed(batched, input)),
+    embed(batched, 'a mat'),
+  ]);
+  expect(responses.map((r) => r.status)).toEqual([200, 400, 400, 400, 200]);
+  const together = [await vectors(responses[0]), await vectors(responses[4])];
+  const alone = [await vectors(await embed(plain, 'the cat')), await vectors(await embed(plain, 'a mat'))];
+  together.forEach((v, i) => v.forEach((x, h) => expect(x).toBeCloseTo(alone[i][h], 5)));
+});
+
 it('with a run-time batch and sequence, runs each request at its own rows padded to its longest text, and batches requests of one length together', async () => {
   const dynamic = await compileTextDynamic();
   try {
@@ -95,6 +115,33 @@ it('with a run-time batch and sequence, runs each request at its own rows padded
     await dynamic.cleanup();
   }
 });
+
+it.each([
+  ['a non-string item', ['ok', 7], /^inputs\[0\]\.data\[1\] must be a string \(a text\), got a number$/],
+  [
+    'more texts than one request may carry',
+    new Array(2049).fill('a'),
+    /^inputs\[0\] has 2049 texts, more than the 2048/,
+  ],
+  ['an empty text', ['ok', ''], /^input\[1\] is an empty string$/],
+  ['an over-long text', ['ok', 'the cat sat on the mat '.repeat(10)], /^input\[1\] is \d+ tokens, more than/],
+])(
+  'OIP /infer of a text model refuses %s with 400 naming it, and answers the next request',
+  async (_, data, message) => {
+    const app = createApp({ models: [{ name: 'text', model: text.model }], log: false });
+    const infer = (texts: unknown[]) =>
+      app.request('/v2/models/text/infer', {
+        method: 'POST',
+        body: JSON.stringify({
+          inputs: [{ name: 'text', datatype: 'BYTES', shape: [texts.length], data: texts }],
+        }),
+      });
+    const refused = await infer(data);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toMatch(message);
+    expect((await infer(['the cat'])).status).toBe(200);
+  },
+);
 
 it('refuses a model without a tokenizer with 400 and the way to build one', async () => {
   const mlp = await compileMlp();

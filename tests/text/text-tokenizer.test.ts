@@ -68,4 +68,123 @@ describe('TextTokenizer', () => {
       `input[1][1] is token id 9999, outside the vocabulary (${textVocab().length} tokens)`,
     );
   });
+
+  it.each([
+    ['byte-level BPE with a RoBERTa template (<s> … </s>)', byteLevelBpe(), ['<s>'], ['</s>']],
+    ['Unigram with Metaspace and a trailing </s>', unigram(), [], ['</s>']],
+  ])(
+    '%s: the ids @huggingface/tokenizers gives; truncation cuts the content, not the special tokens',
+    (_, json, head, tail) => {
+      const direct = new Tokenizer(JSON.parse(json), {});
+      const vocab = direct.get_vocab(true);
+      const ours = new TextTokenizer(json, { ...info(8), vocabSize: vocab.size });
+      for (const text of CORPUS) {
+        const all = direct.encode(text).ids;
+        if (all.length <= 8) expect(ours.encode(text, 'refuse', 'input').ids).toEqual(all);
+        else {
+          const content = direct.encode(text, { add_special_tokens: false }).ids;
+          const room = 8 - head.length - tail.length;
+          const ids = (tokens: string[]) => tokens.map((t) => vocab.get(t)!);
+          expect(ours.encode(text, 'truncate', 'input')).toEqual({
+            ids: [...ids(head), ...content.slice(0, room), ...ids(tail)],
+            typeIds: new Array(8).fill(0),
+            truncated: content.length - room,
+          });
+        }
+      }
+    },
+  );
 });
+
+const added = (tokens: string[]) =>
+  tokens.map((content, id) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  }));
+
+/** GPT-2's byte → character map, the alphabet of byte-level BPE. */
+function byteAlphabet(): string[] {
+  const printable = [...Array(256).keys()].filter(
+    (b) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || b >= 174,
+  );
+  let next = 256;
+  return [...Array(256).keys()].map((b) => String.fromCharCode(printable.includes(b) ? b : next++));
+}
+
+/** A RoBERTa-style tokenizer.json: byte-level pre-tokenizer, BPE with a few merges, <s> … </s>. */
+function byteLevelBpe(): string {
+  const specials = ['<s>', '<pad>', '</s>', '<unk>'];
+  const merges = [
+    ['Ġ', 't'],
+    ['Ġt', 'h'],
+    ['Ġth', 'e'],
+    ['c', 'a'],
+    ['ca', 't'],
+    ['Ġ', 'c'],
+  ];
+  const vocab = [...new Set([...specials, ...byteAlphabet(), ...merges.map(([a, b]) => a + b)])];
+  const byteLevel = { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true };
+  return JSON.stringify({
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: added(specials),
+    normalizer: null,
+    pre_tokenizer: byteLevel,
+    post_processor: {
+      type: 'RobertaProcessing',
+      sep: ['</s>', 2],
+      cls: ['<s>', 0],
+      trim_offsets: true,
+      add_prefix_space: false,
+    },
+    decoder: byteLevel,
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: '',
+      end_of_word_suffix: '',
+      fuse_unk: false,
+      byte_fallback: false,
+      ignore_merges: false,
+      vocab: Object.fromEntries(vocab.map((t, i) => [t, i])),
+      merges: merges.map(([a, b]) => `${a} ${b}`),
+    },
+  });
+}
+
+/** A T5-style tokenizer.json: Metaspace pre-tokenizer, a Unigram model, a trailing </s>. */
+function unigram(): string {
+  const specials = ['<pad>', '</s>', '<unk>'];
+  const pieces = ['▁the', '▁cat', '▁', ...'abcdefghijklmnopqrstuvwxyz.,!?;'];
+  const metaspace = { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true };
+  const a = { Sequence: { id: 'A', type_id: 0 } };
+  const eos = { SpecialToken: { id: '</s>', type_id: 0 } };
+  return JSON.stringify({
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: added(specials),
+    normalizer: null,
+    pre_tokenizer: metaspace,
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [a, eos],
+      pair: [a, eos, { Sequence: { id: 'B', type_id: 0 } }, eos],
+      special_tokens: { '</s>': { id: '</s>', ids: [1], tokens: ['</s>'] } },
+    },
+    decoder: metaspace,
+    model: {
+      type: 'Unigram',
+      unk_id: 2,
+      byte_fallback: false,
+      vocab: [...specials.map((t) => [t, 0]), ...pieces.map((p, i) => [p, -1 - i / 10])],
+    },
+  });
+}

@@ -155,15 +155,15 @@ export const compileCommand: Command = {
       warn(message);
     };
     // loaded on demand: the other commands should not pay for loading the compiler
-    const { compileModel, plannedMemoryBytes } = await import('../../compiler/compile.js');
+    const { compileModel, plannedMemory } = await import('../../compiler/compile.js');
     let files;
     try {
       files = await compileModel(bytes, options);
     } finally {
       progress.done();
     }
-    const overWorkers = workersBoundHint(files, options, (bounds) =>
-      plannedMemoryBytes(bytes, { ...options, ...bounds }),
+    const overWorkers = workersBoundHint(files, options, (planned) =>
+      plannedMemory(bytes, { ...options, ...planned }),
     );
     if (overWorkers) warn(overWorkers);
     if (options.weights === 'int8')

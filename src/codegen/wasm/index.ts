@@ -2,6 +2,7 @@
 export {
   compileProgram,
   compileWat,
+  moduleMemoryBytes,
   programToWat,
   runKernelFunctionNames,
   type WasmOptions,

@@ -40,6 +40,18 @@ export function runKernelFunctionNames(program: Program): string[] {
 }
 
 export function programToWat(program: Program, opts: WasmOptions = {}): string {
+  return renderModule(program, opts).wat;
+}
+
+/**
+ * The linear memory the module for `program` declares: the plan plus the code generator's own scratch
+ * (GEMM panels), in whole pages — what a bundle compiled from it needs, without running binaryen.
+ */
+export function moduleMemoryBytes(program: Program, opts: WasmOptions = {}): number {
+  return renderModule(program, opts).memoryBytes;
+}
+
+function renderModule(program: Program, opts: WasmOptions): { wat: string; memoryBytes: number } {
   const offsets = new Map<number, number>();
   for (const b of program.buffers) {
     if (b.offset % 16 !== 0 && !isDimsWord(program, b))
@@ -75,13 +87,14 @@ export function programToWat(program: Program, opts: WasmOptions = {}): string {
   const pages = Math.max(1, Math.ceil(memoryBytes / PAGE));
   if (pages > MAX_PAGES)
     throw new Error(`wasm codegen: program needs ${memoryBytes} bytes of memory, more than wasm32's 4 GiB`);
-  return `(module
+  const wat = `(module
 (memory (export "memory") ${pages} ${pages})
 ${init}
 ${run}
 ${funcs.join('\n')}
 ${renderHelpers(ctx.helpers)}
 )`;
+  return { wat, memoryBytes: pages * PAGE };
 }
 
 const BASE_FEATURES =
