@@ -1,7 +1,8 @@
 /**
  * Data-dependent sizes on the webgpu backend (#11 item 2), on Dawn (lavapipe in CI): a size fed as an
  * input's value (TopK's K) is written into the dims block by the runtime like any run-time dim; a size a
- * kernel computes during the run (NonZero, NonMaxSuppression) is refused at compile, naming the op.
+ * kernel computes during the run (NonZero, NonMaxSuppression) is refused at compile, naming the op; a value
+ * that only changes arithmetic (Trilu's k) is read by the kernel from its buffer.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
@@ -36,6 +37,31 @@ describe('TopK with K fed at run time, --targets wasm,webgpu', () => {
     expect(model.backend).toBe('webgpu');
     const x = randomTensor([3, 6], seededRandom(n));
     expect(await ortMismatches(bytes, model, { x, k: k(n) })).toEqual([]);
+  });
+});
+
+describe('Trilu with k fed at run time (read by the kernel), --targets wasm,webgpu', () => {
+  const bytes = buildModel({
+    opset: 14,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [4, 5] },
+      { name: 'k', dtype: 'int64', shape: [] },
+    ],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    nodes: [{ op: 'Trilu', inputs: ['x', 'k'], outputs: ['y'], attrs: { upper: { i: 0 } } }],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'], relaxed: false });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model?.dispose());
+
+  test.each([-(2n ** 40n), -2n, 0n, 3n, 2n ** 40n])('matches onnxruntime at k = %s', async (n) => {
+    expect(model.backend).toBe('webgpu');
+    const x = randomTensor([4, 5], seededRandom(Number(n % 89n) + 20));
+    const k: HostTensor = { dtype: 'int64', dims: [], data: BigInt64Array.of(n) };
+    expect(await ortMismatches(bytes, model, { x, k })).toEqual([]);
   });
 });
 
