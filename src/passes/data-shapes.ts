@@ -1,7 +1,8 @@
 /**
  * Data-dependent shapes: outputs whose size is a tensor's value, not a function of the input shapes —
  * NonZero's count of nonzero elements, NonMaxSuppression's count of selected boxes, Unique's count of
- * distinct values (computed during the run), TopK's K when it is a model input (fed at run time). Each such size becomes a new shape symbol, a
+ * distinct values (computed during the run), TopK's K and a Reshape target's dims when they are a model
+ * input (fed at run time; the runtime resolves a target's 0 and -1). Each such size becomes a new shape symbol, a
  * data symbol, bounded at compile time (the tensor's size, the axis length, max boxes × classes × batch):
  * memory is planned at the bound, later kernels read the symbol from the dims block like any run-time dim,
  * and outputs come back at their real size. A computed size is stored into its dims-block word by the
@@ -11,7 +12,8 @@
 import type { ShapeSymbolDecl, TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
 import { sizeOf } from '../ir/tensor.js';
-import { attrInt, normAxis, OpError, type OpContext } from '../ops/registry.js';
+import { attrInt, constInput, normAxis, OpError, type OpContext } from '../ops/registry.js';
+import { reshapeAllowsZero } from '../ops/shape/reshape.js';
 
 export interface DataShapeEnv {
   /** whether `name` is a model input fed at run time (not fixed with --const) */
@@ -61,6 +63,18 @@ const RULES: Record<string, Rule> = {
     const size = env.declare(computed(ctx, outTypes[0].shape[0]));
     // Y, indices and counts hold one entry per distinct value; inverse_indices one per input element
     return outTypes.map((t, i) => (i === 2 ? t : withSize(t, 0, size)));
+  },
+  Reshape(ctx, [out], env) {
+    const target = ctx.node.inputs[1];
+    if (ctx.opset < 5 || ctx.consts[1]) return undefined;
+    if (!env.isFedInput(target)) constInput(ctx, 1, 'shape'); // refused, naming the model input it comes from
+    requireStaticInputs(ctx);
+    const from = ctx.inputs[0]!.shape;
+    const reshape = { from: [...from], allowzero: reshapeAllowsZero(ctx) };
+    const dims = out.shape.map((bound, index) =>
+      env.declare({ name: `${target}_${index}`, min: 0, max: bound, fed: { input: target, index, reshape } }),
+    );
+    return [{ ...out, symbolic: dims }];
   },
   TopK(ctx, outTypes, env) {
     const k = ctx.node.inputs[1];

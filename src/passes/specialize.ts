@@ -204,9 +204,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
  * the same input element is that one.
  */
 function declareSymbol(symbols: ShapeSymbolDecl[], ranges: Record<string, Range>, s: ShapeSymbolDecl) {
-  const same = symbols.find(
-    (x) => s.fed && x.fed && x.fed.input === s.fed.input && x.fed.index === s.fed.index,
-  );
+  const same = symbols.find((x) => s.fed && x.fed && JSON.stringify(x.fed) === JSON.stringify(s.fed));
   if (same) return sym(same.name);
   let name = s.name;
   for (let n = 2; symbols.some((x) => x.name === name); n++) name = `${s.name}_${n}`;

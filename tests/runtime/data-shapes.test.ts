@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
+import { sealBundle } from '../../src/bundle/seal.js';
+import type { BundleFiles } from '../../src/bundle/files.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
@@ -286,4 +288,104 @@ test("a Reshape whose target the exporter's Shape → Gather → Mul → Unsquee
   } finally {
     model.dispose();
   }
+});
+
+describe('Reshape with its target fed at run time (0 and -1 resolved in the run), then a Transpose', () => {
+  const bytes = (allowzero: number) =>
+    buildModel({
+      opset: 14,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [2, 3, 4] },
+        { name: 'shape', dtype: 'int64', shape: [2] },
+      ],
+      outputs: [{ name: 'yt', dtype: 'float32' }],
+      nodes: [
+        { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'], attrs: { allowzero: { i: allowzero } } },
+        { op: 'Transpose', inputs: ['y'], outputs: ['yt'], attrs: { perm: { ints: [1, 0] } } },
+      ],
+    });
+  const target = (...dims: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [dims.length],
+    data: BigInt64Array.from(dims.map(BigInt)),
+  });
+  const x = randomTensor([2, 3, 4], seededRandom(11));
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes(0), { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists each dim as fed, bounded by the element count', () => {
+    expect(model.outputs[0].shape).toEqual([
+      { name: 'shape_1', min: 0, max: 24 },
+      { name: 'shape_0', min: 0, max: 24 },
+    ]);
+  });
+
+  test.each([
+    [6, 4],
+    [24, 1],
+    [-1, 8],
+    [2, -1],
+    [0, -1],
+  ])('matches onnxruntime at shape [%i, %i], run after run', async (a, b) => {
+    expect(await ortMismatches(bytes(0), model, { x, shape: target(a, b) })).toEqual([]);
+  });
+
+  test('refuses a target of another element count, naming the input, and answers the next call', async () => {
+    await expect(model.run({ x, shape: target(5, 5) } as Record<string, Feed>)).rejects.toThrow(
+      'input "shape" is [5,5], which cannot reshape [2,3,4]: 25 elements, not 24',
+    );
+    await expect(model.run({ x, shape: target(2, 0) } as Record<string, Feed>)).rejects.toThrow(
+      'input "shape" is [2,0], which cannot reshape [2,3,4]: 6 elements, not 24',
+    );
+    await expect(model.run({ x, shape: target(-1, -1) } as Record<string, Feed>)).rejects.toThrow(
+      'more than one -1',
+    );
+    await expect(model.run({ x, shape: target(-1, 5) } as Record<string, Feed>)).rejects.toThrow(
+      '24 elements do not divide by 5',
+    );
+    expect(await ortMismatches(bytes(0), model, { x, shape: target(3, 8) })).toEqual([]);
+  });
+
+  test('a bundle whose fed.reshape is malformed is refused at load', async () => {
+    const files = await compileModel(bytes(0), { relaxed: false });
+    const dims = files.manifest.dims!;
+    const symbols = dims.symbols.map((x) => ({ ...x, fed: { ...x.fed!, reshape: { from: 'x' } } }));
+    const tampered = { ...files, manifest: { ...files.manifest, dims: { ...dims, symbols } } };
+    await expect(loadModel(await sealBundle(tampered as unknown as BundleFiles))).rejects.toThrow(
+      'dims block symbol "shape_0": fed.reshape must have dims (from) and allowzero',
+    );
+  });
+
+  test('with allowzero a 0 is a 0-size dim', async () => {
+    const zero = await loadModel(await compileModel(bytes(1), { relaxed: false }), { backend: 'wasm' });
+    try {
+      await expect(zero.run({ x, shape: target(2, 0) } as Record<string, Feed>)).rejects.toThrow(
+        '0 elements, not 24',
+      );
+      expect(await ortMismatches(bytes(1), zero, { x, shape: target(4, 6) })).toEqual([]);
+    } finally {
+      zero.dispose();
+    }
+  });
+});
+
+test('a Reshape target computed at run time from an input still names that input for --const', async () => {
+  const bytes = buildModel({
+    opset: 14,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [2, 3] },
+      { name: 'shape', dtype: 'int64', shape: [2] },
+    ],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    nodes: [
+      { op: 'Abs', inputs: ['shape'], outputs: ['target'] },
+      { op: 'Reshape', inputs: ['x', 'target'], outputs: ['y'], name: 'flat' },
+    ],
+  });
+  await expect(compileModel(bytes)).rejects.toThrow(
+    /Reshape node "flat" \(opset 14\): shape \(input 1, "target"\) is computed at run time; model input \(input 1, "shape"\) must be known at compile time/,
+  );
 });

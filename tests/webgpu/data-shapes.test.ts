@@ -2,7 +2,8 @@
  * Data-dependent sizes on the webgpu backend (#11 item 2), on Dawn (lavapipe in CI): a size fed as an
  * input's value (TopK's K) is written into the dims block by the runtime like any run-time dim; a size a
  * kernel computes during the run (NonZero, NonMaxSuppression) is refused at compile, naming the op; a value
- * that only changes arithmetic (Trilu's k) is read by the kernel from its buffer.
+ * that only changes arithmetic (Trilu's k) is read by the kernel from its buffer, and a Reshape target fed
+ * at run time is resolved by the runtime like TopK's K.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
@@ -62,6 +63,38 @@ describe('Trilu with k fed at run time (read by the kernel), --targets wasm,webg
     const x = randomTensor([4, 5], seededRandom(Number(n % 89n) + 20));
     const k: HostTensor = { dtype: 'int64', dims: [], data: BigInt64Array.of(n) };
     expect(await ortMismatches(bytes, model, { x, k })).toEqual([]);
+  });
+});
+
+describe('Reshape with its target fed at run time, then a Transpose, --targets wasm,webgpu', () => {
+  const bytes = buildModel({
+    opset: 14,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [2, 3, 4] },
+      { name: 'shape', dtype: 'int64', shape: [2] },
+    ],
+    outputs: [{ name: 'yt', dtype: 'float32' }],
+    nodes: [
+      { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] },
+      { op: 'Transpose', inputs: ['y'], outputs: ['yt'], attrs: { perm: { ints: [1, 0] } } },
+    ],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'], relaxed: false });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model?.dispose());
+
+  test.each([
+    [6, 4],
+    [-1, 3],
+    [0, 12],
+  ])('matches onnxruntime at shape [%i, %i]', async (a, b) => {
+    expect(model.backend).toBe('webgpu');
+    const x = randomTensor([2, 3, 4], seededRandom(a + 30));
+    const shape: HostTensor = { dtype: 'int64', dims: [2], data: BigInt64Array.of(BigInt(a), BigInt(b)) };
+    expect(await ortMismatches(bytes, model, { x, shape })).toEqual([]);
   });
 });
 
