@@ -76,8 +76,10 @@ export function bindFedSymbols(
     if (at < 0)
       throw new Error(`${where}: shape symbol "${s.name}" is fed by "${s.fed.input}", no input of the model`);
     const elements = integerElements(inputs[at].dtype, bytes[at]);
+    const input = `${where}: input "${s.fed.input}"`;
+    if (s.fed.sum !== undefined) checkParts(input, elements, s.fed.sum);
     const n = s.fed.reshape
-      ? reshapeTarget(`${where}: input "${s.fed.input}"`, elements, s.fed.reshape)[s.fed.index]
+      ? reshapeTarget(input, elements, s.fed.reshape)[s.fed.index]
       : elements[s.fed.index];
     if (n < s.min || n > s.max)
       throw new Error(
@@ -95,6 +97,13 @@ function integerElements(dtype: string, bytes: Uint8Array): number[] {
   return Array.from({ length: bytes.byteLength / size }, (_, i) =>
     size === 8 ? Number(view.getBigInt64(8 * i, true)) : view.getInt32(4 * i, true),
   );
+}
+
+/** Sizes read at run time (Split's split): refused unless each is ≥ 0 and they sum to `sum`. */
+function checkParts(where: string, parts: readonly number[], sum: number): void {
+  const total = parts.reduce((a, b) => a + b, 0);
+  if (parts.some((p) => p < 0) || total !== sum)
+    throw new Error(`${where} is [${parts.join(',')}], not sizes ≥ 0 that sum to ${sum}`);
 }
 
 /**

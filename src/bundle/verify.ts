@@ -278,6 +278,8 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
           typeof reshape.allowzero !== 'boolean')
       )
         fail(`dims block symbol "${s.name}": fed.reshape must have dims (from) and allowzero`);
+      if (s.fed.sum !== undefined && !isByteCount(s.fed.sum))
+        fail(`dims block symbol "${s.name}": fed.sum must be a non-negative integer`);
       continue;
     }
     if (!given.has(s.name))

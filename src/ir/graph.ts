@@ -30,12 +30,14 @@ export interface ShapeSymbolDecl {
 /**
  * Element `index` of model input `input` as a size. With `reshape`, the input is a Reshape target for a
  * tensor of dims `from`, resolved at run time as Reshape resolves it (0 copies the dim of `from` unless
- * `allowzero`, one -1 takes what is left) and refused unless its product is the element count.
+ * `allowzero`, one -1 takes what is left) and refused unless its product is the element count. With
+ * `sum`, the input's elements are sizes (Split's split), refused unless each is ≥ 0 and they sum to it.
  */
 export interface FedElement {
   input: string;
   index: number;
   reshape?: { from: number[]; allowzero: boolean };
+  sum?: number;
 }
 
 /** A graph input or output as declared by the model (shapes may be symbolic). */

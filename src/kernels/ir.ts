@@ -205,7 +205,7 @@ export interface ShapeSymbol {
    */
   computedBy?: string;
   /** Set for a size fed as an input's value (TopK's K): element `index` of input `input` (ir/graph.ts FedElement). */
-  fed?: { input: string; index: number; reshape?: { from: number[]; allowzero: boolean } };
+  fed?: { input: string; index: number; reshape?: { from: number[]; allowzero: boolean }; sum?: number };
 }
 
 /**

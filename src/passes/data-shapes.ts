@@ -1,7 +1,7 @@
 /**
  * Data-dependent shapes: outputs whose size is a tensor's value, not a function of the input shapes —
  * NonZero's count of nonzero elements, NonMaxSuppression's count of selected boxes, Unique's count of
- * distinct values (computed during the run), TopK's K and a Reshape target's dims when they are a model
+ * distinct values (computed during the run), TopK's K, Split's sizes and a Reshape target's dims when they are a model
  * input (fed at run time; the runtime resolves a target's 0 and -1). Each such size becomes a new shape symbol, a
  * data symbol, bounded at compile time (the tensor's size, the axis length, max boxes × classes × batch):
  * memory is planned at the bound, later kernels read the symbol from the dims block like any run-time dim,
@@ -14,6 +14,7 @@ import * as sym from '../ir/symbolic.js';
 import { sizeOf } from '../ir/tensor.js';
 import { attrInt, constInput, normAxis, OpError, type OpContext } from '../ops/registry.js';
 import { reshapeAllowsZero } from '../ops/shape/reshape.js';
+import { splitFedAtRunTime } from '../ops/shape/concat-split.js';
 
 export interface DataShapeEnv {
   /** whether `name` is a model input fed at run time (not fixed with --const) */
@@ -75,6 +76,32 @@ const RULES: Record<string, Rule> = {
       env.declare({ name: `${target}_${index}`, min: 0, max: bound, fed: { input: target, index, reshape } }),
     );
     return [{ ...out, symbolic: dims }];
+  },
+  Split(ctx, outTypes, env) {
+    if (!splitFedAtRunTime(ctx)) return undefined;
+    const parts = ctx.node.inputs[1];
+    if (!env.isFedInput(parts)) constInput(ctx, 1, 'split'); // refused, naming the model input it comes from
+    requireStaticInputs(ctx);
+    const x = ctx.inputs[0]!;
+    const axis = normAxis(attrInt(ctx.node, 'axis', 0), x.shape.length, ctx);
+    if (sizeOf(ctx.inputs[1]!.shape) !== outTypes.length)
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `split (input 1) must hold one size per output (${outTypes.length}), found shape [${ctx.inputs[1]!.shape}]`,
+      );
+    return outTypes.map((t, index) =>
+      withSize(
+        t,
+        axis,
+        env.declare({
+          name: `${parts}_${index}`,
+          min: 0,
+          max: x.shape[axis],
+          fed: { input: parts, index, sum: x.shape[axis] },
+        }),
+      ),
+    );
   },
   TopK(ctx, outTypes, env) {
     const k = ctx.node.inputs[1];

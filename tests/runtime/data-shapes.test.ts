@@ -389,3 +389,60 @@ test('a Reshape target computed at run time from an input still names that input
     /Reshape node "flat" \(opset 14\): shape \(input 1, "target"\) is computed at run time; model input \(input 1, "shape"\) must be known at compile time/,
   );
 });
+
+describe('Split with its sizes fed at run time, then an Add of a part', () => {
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [2, 6, 3] },
+      { name: 'split', dtype: 'int64', shape: [3] },
+    ],
+    outputs: [
+      { name: 'a', dtype: 'float32' },
+      { name: 'b', dtype: 'float32' },
+      { name: 'c2', dtype: 'float32' },
+    ],
+    nodes: [
+      { op: 'Split', inputs: ['x', 'split'], outputs: ['a', 'b', 'c'], attrs: { axis: { i: 1 } } },
+      { op: 'Add', inputs: ['c', 'c'], outputs: ['c2'] },
+    ],
+  });
+  const parts = (...sizes: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [sizes.length],
+    data: BigInt64Array.from(sizes.map(BigInt)),
+  });
+  const x = randomTensor([2, 6, 3], seededRandom(21));
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists each part size as fed, bounded by the axis length', () => {
+    expect(model.outputs.map((o) => o.shape[1])).toEqual([
+      { name: 'split_0', min: 0, max: 6 },
+      { name: 'split_1', min: 0, max: 6 },
+      { name: 'split_2', min: 0, max: 6 },
+    ]);
+  });
+
+  test.each([
+    [1, 2, 3],
+    [0, 6, 0],
+    [4, 0, 2],
+    [0, 0, 6],
+  ])('matches onnxruntime at split [%i, %i, %i], run after run', async (...sizes) => {
+    expect(await ortMismatches(bytes, model, { x, split: parts(...sizes) })).toEqual([]);
+  });
+
+  test('refuses sizes that do not sum to the axis, naming the input, and answers the next call', async () => {
+    await expect(model.run({ x, split: parts(1, 1, 1) } as Record<string, Feed>)).rejects.toThrow(
+      'input "split" is [1,1,1], not sizes ≥ 0 that sum to 6',
+    );
+    await expect(model.run({ x, split: parts(-1, 4, 3) } as Record<string, Feed>)).rejects.toThrow(
+      'input "split" is [-1,4,3], not sizes ≥ 0 that sum to 6',
+    );
+    expect(await ortMismatches(bytes, model, { x, split: parts(3, 2, 1) })).toEqual([]);
+  });
+});

@@ -2,8 +2,8 @@
  * Data-dependent sizes on the webgpu backend (#11 item 2), on Dawn (lavapipe in CI): a size fed as an
  * input's value (TopK's K) is written into the dims block by the runtime like any run-time dim; a size a
  * kernel computes during the run (NonZero, NonMaxSuppression) is refused at compile, naming the op; a value
- * that only changes arithmetic (Trilu's k) is read by the kernel from its buffer, and a Reshape target fed
- * at run time is resolved by the runtime like TopK's K.
+ * that only changes arithmetic (Trilu's k) is read by the kernel from its buffer, and a Reshape target or
+ * Split's sizes fed at run time are read and checked by the runtime like TopK's K.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
@@ -95,6 +95,38 @@ describe('Reshape with its target fed at run time, then a Transpose, --targets w
     const x = randomTensor([2, 3, 4], seededRandom(a + 30));
     const shape: HostTensor = { dtype: 'int64', dims: [2], data: BigInt64Array.of(BigInt(a), BigInt(b)) };
     expect(await ortMismatches(bytes, model, { x, shape })).toEqual([]);
+  });
+});
+
+describe('Split with its sizes fed at run time, --targets wasm,webgpu', () => {
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [2, 6, 3] },
+      { name: 'split', dtype: 'int64', shape: [2] },
+    ],
+    outputs: [
+      { name: 'a', dtype: 'float32' },
+      { name: 'b', dtype: 'float32' },
+    ],
+    nodes: [{ op: 'Split', inputs: ['x', 'split'], outputs: ['a', 'b'], attrs: { axis: { i: 1 } } }],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'], relaxed: false });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model?.dispose());
+
+  test.each([
+    [2, 4],
+    [0, 6],
+    [5, 1],
+  ])('matches onnxruntime at split [%i, %i]', async (a, b) => {
+    expect(model.backend).toBe('webgpu');
+    const x = randomTensor([2, 6, 3], seededRandom(a + 40));
+    const split: HostTensor = { dtype: 'int64', dims: [2], data: BigInt64Array.of(BigInt(a), BigInt(b)) };
+    expect(await ortMismatches(bytes, model, { x, split })).toEqual([]);
   });
 });
 
