@@ -78,7 +78,15 @@ function classify(e: unknown): { status: Status; message: string } {
  * Ops whose inputs Kiln reads at run time (#11): a compile that asks for one of their inputs at compile
  * time is a failure, not retried with `--const`.
  */
-const RUN_TIME_INPUT_OPS = new Set(['Trilu', 'Reshape', 'Split']);
+const RUN_TIME_INPUT_OPS = new Set([
+  'Trilu',
+  'Reshape',
+  'Split',
+  'ConstantOfShape',
+  'HannWindow',
+  'HammingWindow',
+  'BlackmanWindow',
+]);
 
 /**
  * The model input a compile error asks for at compile time, and whether its op reads that input at run

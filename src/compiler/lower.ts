@@ -219,12 +219,14 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         },
       };
       const typesOf = (names: string[]) => names.map((n) => (n === '' ? undefined : typeOf(n)));
+      // as specialize typed them: a data-dependent size is at its bound there (infer may not know it)
+      const outputTypes = outTypes.map((t, j) => (node.outputs[j] ? typeOf(node.outputs[j]) : t));
       const symbolic = typesOf([...node.inputs, ...node.outputs]).some((t) => t?.symbolic);
       const rowsStep = {
         node,
         ctx,
         inputTypes: typesOf(node.inputs),
-        outputTypes: outTypes.map((t, j) => (node.outputs[j] ? typeOf(node.outputs[j]) : t)),
+        outputTypes,
         computedAtRunTime: (i: number) => graph.shapeValueBounds?.has(node.inputs[i]) === true,
         build,
       };
@@ -238,13 +240,13 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         ...ins.flatMap((buf, j) =>
           buf ? [{ buf, role: readRole(buf, region), shape: ctx.inputs[j]?.shape ?? [buf.length] }] : [],
         ),
-        ...outs.map((buf, j) => ({ buf, role: 'output' as const, shape: outTypes[j].shape })),
+        ...outs.map((buf, j) => ({ buf, role: 'output' as const, shape: outputTypes[j].shape })),
         ...scratch.map((buf) => ({ buf, role: 'scratch' as const, shape: [buf.length] })),
         ...sizes.flatMap(({ word }) => (word ? [{ buf: word, role: 'output' as const, shape: [1] }] : [])),
       ]);
       const lowered = built.map((k) => withSignature(k, params));
       lowered.forEach((k) => verifyKernel(k, symbols));
-      const source = { node, outputs: outTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };
+      const source = { node, outputs: outputTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };
       for (const k of lowered) sourceOf.set(k, source);
       kernels.push(...lowered);
     });

@@ -21,7 +21,15 @@ export interface DataShapeEnv {
   isFedInput(name: string): boolean;
   /** adds a shape symbol (a fed one already declared for the same input element is reused) */
   declare(symbol: ShapeSymbolDecl): sym.SymExpr;
+  /**
+   * The bounds of a size fed as `input`'s value that no data bounds (ConstantOfShape's shape, a window's
+   * size): `--dim INPUT=MIN..MAX`, else 0..DEFAULT_FED_MAX with a warning that says how to bound it.
+   */
+  declaredBounds(input: string): { min: number; max: number };
 }
+
+/** The upper bound of a fed size that neither the data nor `--dim INPUT=MIN..MAX` bounds. */
+export const DEFAULT_FED_MAX = 64;
 
 type Rule = (ctx: OpContext, outTypes: TensorType[], env: DataShapeEnv) => TensorType[] | undefined;
 
@@ -49,7 +57,37 @@ const computed = (ctx: OpContext, max: number): ShapeSymbolDecl => ({
   computedBy: ctx.node.name,
 });
 
+/** A size that is `input`'s value and that no data bounds: each element a fed symbol within the declared bounds. */
+function declaredFedSizes(ctx: OpContext, at: number, what: string, count: number, env: DataShapeEnv) {
+  const input = ctx.node.inputs[at];
+  if (!env.isFedInput(input)) constInput(ctx, at, what); // refused, naming the model input it comes from
+  const bounds = env.declaredBounds(input);
+  const name = (index: number) =>
+    count === 1 && sizeOf(ctx.inputs[at]!.shape) === 1 ? input : `${input}_${index}`;
+  return {
+    bound: bounds.max,
+    sizes: Array.from({ length: count }, (_, index) =>
+      env.declare({ name: name(index), ...bounds, fed: { input, index } }),
+    ),
+  };
+}
+
+/** A window op's size (HannWindow...), fed at run time. */
+const windowRule: Rule = (ctx, [out], env) => {
+  if (ctx.consts[0]) return undefined;
+  const { bound, sizes } = declaredFedSizes(ctx, 0, 'size', 1, env);
+  return [{ ...out, shape: [bound], symbolic: sizes }];
+};
+
 const RULES: Record<string, Rule> = {
+  ConstantOfShape(ctx, [out], env) {
+    if (ctx.consts[0]) return undefined;
+    const { bound, sizes } = declaredFedSizes(ctx, 0, 'shape', out.shape.length, env);
+    return [{ ...out, shape: sizes.map(() => bound), symbolic: sizes }];
+  },
+  HannWindow: windowRule,
+  HammingWindow: windowRule,
+  BlackmanWindow: windowRule,
   NonZero(ctx, [out], env) {
     if (ctx.consts[0]) return undefined; // folds
     // its input may have dims known only at run time: it is bounded at their bounds

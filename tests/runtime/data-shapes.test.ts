@@ -446,3 +446,95 @@ describe('Split with its sizes fed at run time, then an Add of a part', () => {
     expect(await ortMismatches(bytes, model, { x, split: parts(3, 2, 1) })).toEqual([]);
   });
 });
+
+describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
+  const fill = buildModel({
+    opset: 17,
+    inputs: [{ name: 'shape', dtype: 'int64', shape: [2] }],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    nodes: [{ op: 'ConstantOfShape', inputs: ['shape'], outputs: ['y'] }],
+  });
+  const window = buildModel({
+    opset: 17,
+    inputs: [{ name: 'size', dtype: 'int64', shape: [] }],
+    outputs: [{ name: 'w', dtype: 'float32' }],
+    nodes: [{ op: 'HannWindow', inputs: ['size'], outputs: ['w'], attrs: { periodic: { i: 0 } } }],
+  });
+  const ints = (...values: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [values.length],
+    data: BigInt64Array.from(values.map(BigInt)),
+  });
+
+  test('ConstantOfShape: each dim fed, 0..64 by default with a warning naming --dim, matching onnxruntime', async () => {
+    const warnings: string[] = [];
+    const files = await compileModel(fill, { relaxed: false, onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual([
+      'input "shape" is a size fed at run time with no bound; bounded 0..64 (bound it with --dim shape=MIN..MAX, or fix it with --const shape=...)',
+    ]);
+    const model = await loadModel(files, { backend: 'wasm' });
+    try {
+      expect(model.outputs[0].shape).toEqual([
+        { name: 'shape_0', min: 0, max: 64 },
+        { name: 'shape_1', min: 0, max: 64 },
+      ]);
+      for (const dims of [
+        [3, 4],
+        [0, 5],
+        [64, 1],
+      ])
+        expect(await ortMismatches(fill, model, { shape: ints(...dims) })).toEqual([]);
+      await expect(model.run({ shape: ints(2, 65) } as Record<string, Feed>)).rejects.toThrow(
+        'input "shape" element 1 is 65, outside the bounds of "shape_1" (0..64)',
+      );
+      expect(await ortMismatches(fill, model, { shape: ints(2, 2) })).toEqual([]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('HannWindow: the size bounded by --dim size=1..300, matching onnxruntime', async () => {
+    const warnings: string[] = [];
+    const files = await compileModel(window, {
+      relaxed: false,
+      dims: { size: { min: 1, max: 300 } },
+      onWarning: (w) => warnings.push(w),
+    });
+    expect(warnings).toEqual([]);
+    const model = await loadModel(files, { backend: 'wasm' });
+    try {
+      expect(model.outputs[0].shape).toEqual([{ name: 'size', min: 1, max: 300 }]);
+      for (const n of [2, 10, 300]) {
+        const size: HostTensor = { dtype: 'int64', dims: [], data: BigInt64Array.of(BigInt(n)) };
+        expect(await ortMismatches(window, model, { size })).toEqual([]);
+      }
+      const zero: HostTensor = { dtype: 'int64', dims: [], data: BigInt64Array.of(0n) };
+      await expect(model.run({ size: zero } as Record<string, Feed>)).rejects.toThrow(
+        'input "size" element 0 is 0, outside the bounds of "size" (1..300)',
+      );
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('--dim naming an input that no fed size reads is refused', async () => {
+    await expect(
+      compileModel(fill, { dims: { shape: { min: 0, max: 8 }, other: { min: 0, max: 1 } } }),
+    ).rejects.toThrow('--dim names "other", which is no symbolic dimension');
+    const topk = buildModel({
+      opset: 11,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [3] },
+        { name: 'k', dtype: 'int64', shape: [1] },
+      ],
+      outputs: [
+        { name: 'v', dtype: 'float32' },
+        { name: 'i', dtype: 'int64' },
+      ],
+      nodes: [{ op: 'TopK', inputs: ['x', 'k'], outputs: ['v', 'i'] }],
+    });
+    await expect(compileModel(topk, { dims: { x: { min: 0, max: 8 } } })).rejects.toThrow(
+      '--dim names input "x", which is neither a symbolic dimension nor a size fed at run time that needs a bound',
+    );
+  });
+});

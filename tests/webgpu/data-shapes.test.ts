@@ -2,8 +2,9 @@
  * Data-dependent sizes on the webgpu backend (#11 item 2), on Dawn (lavapipe in CI): a size fed as an
  * input's value (TopK's K) is written into the dims block by the runtime like any run-time dim; a size a
  * kernel computes during the run (NonZero, NonMaxSuppression) is refused at compile, naming the op; a value
- * that only changes arithmetic (Trilu's k) is read by the kernel from its buffer, and a Reshape target or
- * Split's sizes fed at run time are read and checked by the runtime like TopK's K.
+ * that only changes arithmetic (Trilu's k) is read by the kernel from its buffer, and a Reshape target,
+ * Split's sizes, ConstantOfShape's shape and a window's size fed at run time are read and checked by the
+ * runtime like TopK's K.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
@@ -127,6 +128,42 @@ describe('Split with its sizes fed at run time, --targets wasm,webgpu', () => {
     const x = randomTensor([2, 6, 3], seededRandom(a + 40));
     const split: HostTensor = { dtype: 'int64', dims: [2], data: BigInt64Array.of(BigInt(a), BigInt(b)) };
     expect(await ortMismatches(bytes, model, { x, split })).toEqual([]);
+  });
+});
+
+describe('ConstantOfShape and BlackmanWindow sized by inputs fed at run time, --targets wasm,webgpu', () => {
+  const bytes = buildModel({
+    opset: 17,
+    inputs: [
+      { name: 'shape', dtype: 'int64', shape: [2] },
+      { name: 'size', dtype: 'int32', shape: [] },
+    ],
+    outputs: [
+      { name: 'y', dtype: 'float32' },
+      { name: 'w', dtype: 'float32' },
+    ],
+    nodes: [
+      { op: 'ConstantOfShape', inputs: ['shape'], outputs: ['y'] },
+      { op: 'BlackmanWindow', inputs: ['size'], outputs: ['w'] },
+    ],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const dims = { shape: { min: 0, max: 8 }, size: { min: 1, max: 40 } };
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'], relaxed: false, dims });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model?.dispose());
+
+  test.each([
+    [3, 5, 7],
+    [0, 8, 40],
+    [8, 8, 1],
+  ])('matches onnxruntime at shape [%i, %i], size %i', async (a, b, n) => {
+    expect(model.backend).toBe('webgpu');
+    const shape: HostTensor = { dtype: 'int64', dims: [2], data: BigInt64Array.of(BigInt(a), BigInt(b)) };
+    const size: HostTensor = { dtype: 'int32', dims: [], data: Int32Array.of(n) };
+    expect(await ortMismatches(bytes, model, { shape, size })).toEqual([]);
   });
 });
 
