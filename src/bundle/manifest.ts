@@ -61,7 +61,12 @@ export interface DimsBlock {
     min: number;
     max: number;
     computedBy?: string;
-    fed?: { input: string; index: number };
+    /**
+     * element `index` of input `input`; with `reshape`, of that input resolved as a Reshape target for
+     * dims `from` (0 copies a dim unless `allowzero`, one -1 takes the rest, the product must match); with
+     * `sum`, of sizes that must sum to it (Split's split)
+     */
+    fed?: { input: string; index: number; reshape?: { from: number[]; allowzero: boolean }; sum?: number };
   }[];
 }
 

@@ -59,9 +59,9 @@ export function bindSymbols(
 }
 
 /**
- * The values of the symbols fed as an input's value (DimsBlock `fed`: TopK's K), read from the checked
- * input bytes (`bytes[i]` for manifest input i, int64 or int32) and checked against their bounds. Throws
- * one message naming the input, the element and the bounds.
+ * The values of the symbols fed as an input's value (DimsBlock `fed`: TopK's K, a Reshape target's dims),
+ * read from the checked input bytes (`bytes[i]` for manifest input i, int64 or int32) and checked against
+ * their bounds. Throws one message naming the input, the element and the bounds.
  */
 export function bindFedSymbols(
   where: string,
@@ -75,11 +75,12 @@ export function bindFedSymbols(
     const at = inputs.findIndex((sig) => sig.name === s.fed!.input);
     if (at < 0)
       throw new Error(`${where}: shape symbol "${s.name}" is fed by "${s.fed.input}", no input of the model`);
-    const view = new DataView(bytes[at].buffer, bytes[at].byteOffset, bytes[at].byteLength);
-    const n =
-      inputs[at].dtype === 'int64'
-        ? Number(view.getBigInt64(8 * s.fed.index, true))
-        : view.getInt32(4 * s.fed.index, true);
+    const elements = integerElements(inputs[at].dtype, bytes[at]);
+    const input = `${where}: input "${s.fed.input}"`;
+    if (s.fed.sum !== undefined) checkParts(input, elements, s.fed.sum);
+    const n = s.fed.reshape
+      ? reshapeTarget(input, elements, s.fed.reshape)[s.fed.index]
+      : elements[s.fed.index];
     if (n < s.min || n > s.max)
       throw new Error(
         `${where}: input "${s.fed.input}" element ${s.fed.index} is ${n}, outside the bounds of "${s.name}" (${s.min}..${s.max})`,
@@ -87,6 +88,52 @@ export function bindFedSymbols(
     values[s.name] = n;
   }
   return values;
+}
+
+/** The elements of an int64 or int32 input as numbers. */
+function integerElements(dtype: string, bytes: Uint8Array): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const size = dtype === 'int64' ? 8 : 4;
+  return Array.from({ length: bytes.byteLength / size }, (_, i) =>
+    size === 8 ? Number(view.getBigInt64(8 * i, true)) : view.getInt32(4 * i, true),
+  );
+}
+
+/** Sizes read at run time (Split's split): refused unless each is ≥ 0 and they sum to `sum`. */
+function checkParts(where: string, parts: readonly number[], sum: number): void {
+  const total = parts.reduce((a, b) => a + b, 0);
+  if (parts.some((p) => p < 0) || total !== sum)
+    throw new Error(`${where} is [${parts.join(',')}], not sizes ≥ 0 that sum to ${sum}`);
+}
+
+/**
+ * A Reshape target read at run time, resolved as Reshape does (0 copies the dim of `from` unless
+ * `allowzero`, one -1 takes what the others leave); refused unless its product is the element count.
+ */
+function reshapeTarget(
+  where: string,
+  target: readonly number[],
+  { from, allowzero }: { from: readonly number[]; allowzero: boolean },
+): number[] {
+  const total = from.reduce((a, b) => a * b, 1);
+  const refuse = (why: string): never => {
+    throw new Error(`${where} is [${target.join(',')}], which cannot reshape [${from.join(',')}]: ${why}`);
+  };
+  const dims = target.map((d, i) => {
+    if (d < -1) refuse(`dim ${i} is ${d}`);
+    if (d === 0 && !allowzero) return i < from.length ? from[i] : refuse(`dim ${i} copies a dim it lacks`);
+    return d;
+  });
+  const inferred = dims.indexOf(-1);
+  if (inferred >= 0) {
+    if (dims.lastIndexOf(-1) !== inferred) refuse('more than one -1');
+    const known = dims.reduce((a, d) => (d === -1 ? a : a * d), 1);
+    if (known === 0 || total % known !== 0) refuse(`${total} elements do not divide by ${known}`);
+    dims[inferred] = total / known;
+  }
+  const count = dims.reduce((a, b) => a * b, 1);
+  if (count !== total) refuse(`${count} elements, not ${total}`);
+  return dims;
 }
 
 /**

@@ -270,6 +270,16 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
         fail(
           `dims block symbol "${s.name}" is fed by element ${String(s.fed.index)} of "${s.fed.input}", which it lacks`,
         );
+      const reshape = s.fed.reshape as Partial<{ from: number[]; allowzero: boolean }> | undefined;
+      if (
+        reshape !== undefined &&
+        (!Array.isArray(reshape.from) ||
+          !reshape.from.every(isByteCount) ||
+          typeof reshape.allowzero !== 'boolean')
+      )
+        fail(`dims block symbol "${s.name}": fed.reshape must have dims (from) and allowzero`);
+      if (s.fed.sum !== undefined && !isByteCount(s.fed.sum))
+        fail(`dims block symbol "${s.name}": fed.sum must be a non-negative integer`);
       continue;
     }
     if (!given.has(s.name))

@@ -58,6 +58,11 @@ interface Step {
   node: Node;
   def: OpDef;
   ctx: OpContext;
+  /**
+   * output 0 shares input 0's buffer (an alias op), unless it is planned larger than it: a Reshape to a
+   * target fed at run time, each dim at its bound, is copied into its own buffer
+   */
+  aliased: boolean;
 }
 
 export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): LoweredModel {
@@ -126,17 +131,19 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
     );
     const constant = node.inputs.every((n) => n === '' || isConst(n) || initNames.has(n));
     if (constant) node.outputs.forEach((o) => o !== '' && initNames.add(o));
-    (constant ? initSteps : runSteps).push({ node, def, ctx });
+    const aliased =
+      !!def.alias && sizeOf(typeOf(node.outputs[0]).shape) <= sizeOf(typeOf(node.inputs[0]).shape);
+    (constant ? initSteps : runSteps).push({ node, def, ctx, aliased });
   }
 
   // Graph outputs computed by a run kernel write straight into the output region; anything else
   // (an input, a constant, a value already used for another output) is copied there at the end.
   const aliasRoot = new Map<string, string>();
-  for (const { node, def } of [...initSteps, ...runSteps])
-    if (def.alias) aliasRoot.set(node.outputs[0], aliasRoot.get(node.inputs[0]) ?? node.inputs[0]);
+  for (const { node, aliased } of [...initSteps, ...runSteps])
+    if (aliased) aliasRoot.set(node.outputs[0], aliasRoot.get(node.inputs[0]) ?? node.inputs[0]);
   const rootOf = (name: string) => aliasRoot.get(name) ?? name;
   const producedByRun = new Set(
-    runSteps.flatMap((s) => (s.def.alias ? s.node.outputs.slice(1) : s.node.outputs)),
+    runSteps.flatMap((s) => (s.aliased ? s.node.outputs.slice(1) : s.node.outputs)),
   );
   const outputRoots = new Map<string, string>(); // root → graph output it is written to
   const copied: string[] = [];
@@ -173,10 +180,10 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
     s.region === 'weights' ? 'weight' : s.region === 'persistent' && region === 'arena' ? 'state' : 'input';
   const emit = (steps: Step[], region: Region, stepBase: number): Kernel[] => {
     const kernels: Kernel[] = [];
-    steps.forEach(({ node, def, ctx }, i) => {
+    steps.forEach(({ node, def, ctx, aliased }, i) => {
       const step = stepBase + i;
       const ins = node.inputs.map((n) => (n === '' ? undefined : slotFor(n, region)));
-      if (def.alias && !node.outputs.slice(1).some((o) => o !== '')) {
+      if (aliased && !node.outputs.slice(1).some((o) => o !== '')) {
         slotFor(node.outputs[0], region);
         ins.forEach((s) => s && touch(s, step));
         return;
@@ -212,12 +219,14 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         },
       };
       const typesOf = (names: string[]) => names.map((n) => (n === '' ? undefined : typeOf(n)));
+      // as specialize typed them: a data-dependent size is at its bound there (infer may not know it)
+      const outputTypes = outTypes.map((t, j) => (node.outputs[j] ? typeOf(node.outputs[j]) : t));
       const symbolic = typesOf([...node.inputs, ...node.outputs]).some((t) => t?.symbolic);
       const rowsStep = {
         node,
         ctx,
         inputTypes: typesOf(node.inputs),
-        outputTypes: outTypes.map((t, j) => (node.outputs[j] ? typeOf(node.outputs[j]) : t)),
+        outputTypes,
         computedAtRunTime: (i: number) => graph.shapeValueBounds?.has(node.inputs[i]) === true,
         build,
       };
@@ -231,13 +240,13 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
         ...ins.flatMap((buf, j) =>
           buf ? [{ buf, role: readRole(buf, region), shape: ctx.inputs[j]?.shape ?? [buf.length] }] : [],
         ),
-        ...outs.map((buf, j) => ({ buf, role: 'output' as const, shape: outTypes[j].shape })),
+        ...outs.map((buf, j) => ({ buf, role: 'output' as const, shape: outputTypes[j].shape })),
         ...scratch.map((buf) => ({ buf, role: 'scratch' as const, shape: [buf.length] })),
         ...sizes.flatMap(({ word }) => (word ? [{ buf: word, role: 'output' as const, shape: [1] }] : [])),
       ]);
       const lowered = built.map((k) => withSignature(k, params));
       lowered.forEach((k) => verifyKernel(k, symbols));
-      const source = { node, outputs: outTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };
+      const source = { node, outputs: outputTypes.filter((_, j) => (node.outputs[j] ?? '') !== '') };
       for (const k of lowered) sourceOf.set(k, source);
       kernels.push(...lowered);
     });

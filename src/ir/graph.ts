@@ -24,7 +24,20 @@ export interface ShapeSymbolDecl {
   /** a data symbol (passes/data-shapes.ts): the node whose kernel writes its value during the run */
   computedBy?: string;
   /** a data symbol: element `index` of model input `input`, which the runtime reads from the feed */
-  fed?: { input: string; index: number };
+  fed?: FedElement;
+}
+
+/**
+ * Element `index` of model input `input` as a size. With `reshape`, the input is a Reshape target for a
+ * tensor of dims `from`, resolved at run time as Reshape resolves it (0 copies the dim of `from` unless
+ * `allowzero`, one -1 takes what is left) and refused unless its product is the element count. With
+ * `sum`, the input's elements are sizes (Split's split), refused unless each is ≥ 0 and they sum to it.
+ */
+export interface FedElement {
+  input: string;
+  index: number;
+  reshape?: { from: number[]; allowzero: boolean };
+  sum?: number;
 }
 
 /** A graph input or output as declared by the model (shapes may be symbolic). */

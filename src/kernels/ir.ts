@@ -210,8 +210,8 @@ export interface ShapeSymbol {
    * one-element int32 buffer placed on the symbol's word of the dims block; the runtime leaves it alone.
    */
   computedBy?: string;
-  /** Set for a size fed as an input's value (TopK's K): element `index` of input `input`. */
-  fed?: { input: string; index: number };
+  /** Set for a size fed as an input's value (TopK's K): element `index` of input `input` (ir/graph.ts FedElement). */
+  fed?: { input: string; index: number; reshape?: { from: number[]; allowzero: boolean }; sum?: number };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Data-dependent shapes: outputs whose size is a tensor's value, not a function of the input shapes —
  * NonZero's count of nonzero elements, NonMaxSuppression's count of selected boxes, Unique's count of
- * distinct values (computed during the run), TopK's K when it is a model input (fed at run time). Each such size becomes a new shape symbol, a
+ * distinct values (computed during the run), TopK's K, Split's sizes and a Reshape target's dims when they are a model
+ * input (fed at run time; the runtime resolves a target's 0 and -1). Each such size becomes a new shape symbol, a
  * data symbol, bounded at compile time (the tensor's size, the axis length, max boxes × classes × batch):
  * memory is planned at the bound, later kernels read the symbol from the dims block like any run-time dim,
  * and outputs come back at their real size. A computed size is stored into its dims-block word by the
@@ -11,14 +12,24 @@
 import type { ShapeSymbolDecl, TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
 import { sizeOf } from '../ir/tensor.js';
-import { attrInt, normAxis, OpError, type OpContext } from '../ops/registry.js';
+import { attrInt, constInput, normAxis, OpError, type OpContext } from '../ops/registry.js';
+import { reshapeAllowsZero } from '../ops/shape/reshape.js';
+import { splitFedAtRunTime } from '../ops/shape/concat-split.js';
 
 export interface DataShapeEnv {
   /** whether `name` is a model input fed at run time (not fixed with --const) */
   isFedInput(name: string): boolean;
   /** adds a shape symbol (a fed one already declared for the same input element is reused) */
   declare(symbol: ShapeSymbolDecl): sym.SymExpr;
+  /**
+   * The bounds of a size fed as `input`'s value that no data bounds (ConstantOfShape's shape, a window's
+   * size): `--dim INPUT=MIN..MAX`, else 0..DEFAULT_FED_MAX with a warning that says how to bound it.
+   */
+  declaredBounds(input: string): { min: number; max: number };
 }
+
+/** The upper bound of a fed size that neither the data nor `--dim INPUT=MIN..MAX` bounds. */
+export const DEFAULT_FED_MAX = 64;
 
 type Rule = (ctx: OpContext, outTypes: TensorType[], env: DataShapeEnv) => TensorType[] | undefined;
 
@@ -46,7 +57,37 @@ const computed = (ctx: OpContext, max: number): ShapeSymbolDecl => ({
   computedBy: ctx.node.name,
 });
 
+/** A size that is `input`'s value and that no data bounds: each element a fed symbol within the declared bounds. */
+function declaredFedSizes(ctx: OpContext, at: number, what: string, count: number, env: DataShapeEnv) {
+  const input = ctx.node.inputs[at];
+  if (!env.isFedInput(input)) constInput(ctx, at, what); // refused, naming the model input it comes from
+  const bounds = env.declaredBounds(input);
+  const name = (index: number) =>
+    count === 1 && sizeOf(ctx.inputs[at]!.shape) === 1 ? input : `${input}_${index}`;
+  return {
+    bound: bounds.max,
+    sizes: Array.from({ length: count }, (_, index) =>
+      env.declare({ name: name(index), ...bounds, fed: { input, index } }),
+    ),
+  };
+}
+
+/** A window op's size (HannWindow...), fed at run time. */
+const windowRule: Rule = (ctx, [out], env) => {
+  if (ctx.consts[0]) return undefined;
+  const { bound, sizes } = declaredFedSizes(ctx, 0, 'size', 1, env);
+  return [{ ...out, shape: [bound], symbolic: sizes }];
+};
+
 const RULES: Record<string, Rule> = {
+  ConstantOfShape(ctx, [out], env) {
+    if (ctx.consts[0]) return undefined;
+    const { bound, sizes } = declaredFedSizes(ctx, 0, 'shape', out.shape.length, env);
+    return [{ ...out, shape: sizes.map(() => bound), symbolic: sizes }];
+  },
+  HannWindow: windowRule,
+  HammingWindow: windowRule,
+  BlackmanWindow: windowRule,
   NonZero(ctx, [out], env) {
     if (ctx.consts[0]) return undefined; // folds
     // its input may have dims known only at run time: it is bounded at their bounds
@@ -61,6 +102,44 @@ const RULES: Record<string, Rule> = {
     const size = env.declare(computed(ctx, outTypes[0].shape[0]));
     // Y, indices and counts hold one entry per distinct value; inverse_indices one per input element
     return outTypes.map((t, i) => (i === 2 ? t : withSize(t, 0, size)));
+  },
+  Reshape(ctx, [out], env) {
+    const target = ctx.node.inputs[1];
+    if (ctx.opset < 5 || ctx.consts[1]) return undefined;
+    if (!env.isFedInput(target)) constInput(ctx, 1, 'shape'); // refused, naming the model input it comes from
+    requireStaticInputs(ctx);
+    const from = ctx.inputs[0]!.shape;
+    const reshape = { from: [...from], allowzero: reshapeAllowsZero(ctx) };
+    const dims = out.shape.map((bound, index) =>
+      env.declare({ name: `${target}_${index}`, min: 0, max: bound, fed: { input: target, index, reshape } }),
+    );
+    return [{ ...out, symbolic: dims }];
+  },
+  Split(ctx, outTypes, env) {
+    if (!splitFedAtRunTime(ctx)) return undefined;
+    const parts = ctx.node.inputs[1];
+    if (!env.isFedInput(parts)) constInput(ctx, 1, 'split'); // refused, naming the model input it comes from
+    requireStaticInputs(ctx);
+    const x = ctx.inputs[0]!;
+    const axis = normAxis(attrInt(ctx.node, 'axis', 0), x.shape.length, ctx);
+    if (sizeOf(ctx.inputs[1]!.shape) !== outTypes.length)
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `split (input 1) must hold one size per output (${outTypes.length}), found shape [${ctx.inputs[1]!.shape}]`,
+      );
+    return outTypes.map((t, index) =>
+      withSize(
+        t,
+        axis,
+        env.declare({
+          name: `${parts}_${index}`,
+          min: 0,
+          max: x.shape[axis],
+          fed: { input: parts, index, sum: x.shape[axis] },
+        }),
+      ),
+    );
   },
   TopK(ctx, outTypes, env) {
     const k = ctx.node.inputs[1];

@@ -50,10 +50,13 @@ export class InputShapes {
     return { dtype, shape, symbolic: dims.map((d) => (typeof d === 'number' ? d : sym.sym(d.name))) };
   }
 
-  /** The symbols the inputs declared, in order of first use; `--dim` names no input uses are refused. */
+  /**
+   * The symbols the inputs declared, in order of first use; `--dim` names no input uses are refused, but for
+   * an input's own name (the bound of a size fed as its value, checked by specialize).
+   */
   declared(inputNames: readonly string[]): ShapeSymbolDecl[] {
     for (const name of Object.keys(this.opts.dims ?? {}))
-      if (!this.usedDims.has(name))
+      if (!this.usedDims.has(name) && !inputNames.includes(name))
         throw new Error(
           `--dim names "${name}", which is no symbolic dimension of the model's inputs (inputs: ${inputNames.join(', ') || 'none'})`,
         );

@@ -19,7 +19,7 @@ import { evaluateNode } from './evaluate-node.js';
 import { convertTensor } from './convert.js';
 import { InputShapes } from './input-shapes.js';
 import { withSymbolicShapes } from './symbolic-shapes.js';
-import { withDataShapes, type DataShapeEnv } from './data-shapes.js';
+import { DEFAULT_FED_MAX, withDataShapes, type DataShapeEnv } from './data-shapes.js';
 import {
   boundTensor,
   constantOf,
@@ -94,9 +94,19 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
   }
   const symbols = inputShapes.declared(graph.inputs.map((i) => i.name));
   const ranges: Record<string, Range> = { ...rangesOf(symbols) };
+  const boundedFeds = new Set<string>();
   const dataShapes: DataShapeEnv = {
     isFedInput: (name) => inputs.some((i) => i.name === name),
     declare: (s) => declareSymbol(symbols, ranges, s),
+    declaredBounds: (input) => {
+      const declared = opts.dims?.[input];
+      if (!boundedFeds.has(input) && !declared)
+        opts.onWarning?.(
+          `input "${input}" is a size fed at run time with no bound; bounded 0..${DEFAULT_FED_MAX} (bound it with --dim ${input}=MIN..MAX, or fix it with --const ${input}=...)`,
+        );
+      boundedFeds.add(input);
+      return declared ?? { min: 0, max: DEFAULT_FED_MAX };
+    },
   };
 
   const shapeValues = new Map<string, ShapeValue>();
@@ -171,6 +181,15 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     remaining.push(node);
   }
 
+  for (const name of Object.keys(opts.dims ?? {}))
+    if (
+      graph.inputs.some((i) => i.name === name) &&
+      !boundedFeds.has(name) &&
+      !symbols.some((s) => s.name === name)
+    )
+      throw new Error(
+        `--dim names input "${name}", which is neither a symbolic dimension nor a size fed at run time that needs a bound`,
+      );
   for (const out of graph.outputs) {
     if (!types.has(out.name))
       throw new Error(`invalid ONNX model: graph output "${out.name}" is never computed`);
@@ -204,9 +223,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
  * the same input element is that one.
  */
 function declareSymbol(symbols: ShapeSymbolDecl[], ranges: Record<string, Range>, s: ShapeSymbolDecl) {
-  const same = symbols.find(
-    (x) => s.fed && x.fed && x.fed.input === s.fed.input && x.fed.index === s.fed.index,
-  );
+  const same = symbols.find((x) => s.fed && x.fed && JSON.stringify(x.fed) === JSON.stringify(s.fed));
   if (same) return sym(same.name);
   let name = s.name;
   for (let n = 2; symbols.some((x) => x.name === name); n++) name = `${s.name}_${n}`;

@@ -5,6 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
+import { sealBundle } from '../../src/bundle/seal.js';
+import type { BundleFiles } from '../../src/bundle/files.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
@@ -286,4 +288,253 @@ test("a Reshape whose target the exporter's Shape → Gather → Mul → Unsquee
   } finally {
     model.dispose();
   }
+});
+
+describe('Reshape with its target fed at run time (0 and -1 resolved in the run), then a Transpose', () => {
+  const bytes = (allowzero: number) =>
+    buildModel({
+      opset: 14,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [2, 3, 4] },
+        { name: 'shape', dtype: 'int64', shape: [2] },
+      ],
+      outputs: [{ name: 'yt', dtype: 'float32' }],
+      nodes: [
+        { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'], attrs: { allowzero: { i: allowzero } } },
+        { op: 'Transpose', inputs: ['y'], outputs: ['yt'], attrs: { perm: { ints: [1, 0] } } },
+      ],
+    });
+  const target = (...dims: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [dims.length],
+    data: BigInt64Array.from(dims.map(BigInt)),
+  });
+  const x = randomTensor([2, 3, 4], seededRandom(11));
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes(0), { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists each dim as fed, bounded by the element count', () => {
+    expect(model.outputs[0].shape).toEqual([
+      { name: 'shape_1', min: 0, max: 24 },
+      { name: 'shape_0', min: 0, max: 24 },
+    ]);
+  });
+
+  test.each([
+    [6, 4],
+    [24, 1],
+    [-1, 8],
+    [2, -1],
+    [0, -1],
+  ])('matches onnxruntime at shape [%i, %i], run after run', async (a, b) => {
+    expect(await ortMismatches(bytes(0), model, { x, shape: target(a, b) })).toEqual([]);
+  });
+
+  test('refuses a target of another element count, naming the input, and answers the next call', async () => {
+    await expect(model.run({ x, shape: target(5, 5) } as Record<string, Feed>)).rejects.toThrow(
+      'input "shape" is [5,5], which cannot reshape [2,3,4]: 25 elements, not 24',
+    );
+    await expect(model.run({ x, shape: target(2, 0) } as Record<string, Feed>)).rejects.toThrow(
+      'input "shape" is [2,0], which cannot reshape [2,3,4]: 6 elements, not 24',
+    );
+    await expect(model.run({ x, shape: target(-1, -1) } as Record<string, Feed>)).rejects.toThrow(
+      'more than one -1',
+    );
+    await expect(model.run({ x, shape: target(-1, 5) } as Record<string, Feed>)).rejects.toThrow(
+      '24 elements do not divide by 5',
+    );
+    expect(await ortMismatches(bytes(0), model, { x, shape: target(3, 8) })).toEqual([]);
+  });
+
+  test('a bundle whose fed.reshape is malformed is refused at load', async () => {
+    const files = await compileModel(bytes(0), { relaxed: false });
+    const dims = files.manifest.dims!;
+    const symbols = dims.symbols.map((x) => ({ ...x, fed: { ...x.fed!, reshape: { from: 'x' } } }));
+    const tampered = { ...files, manifest: { ...files.manifest, dims: { ...dims, symbols } } };
+    await expect(loadModel(await sealBundle(tampered as unknown as BundleFiles))).rejects.toThrow(
+      'dims block symbol "shape_0": fed.reshape must have dims (from) and allowzero',
+    );
+  });
+
+  test('with allowzero a 0 is a 0-size dim', async () => {
+    const zero = await loadModel(await compileModel(bytes(1), { relaxed: false }), { backend: 'wasm' });
+    try {
+      await expect(zero.run({ x, shape: target(2, 0) } as Record<string, Feed>)).rejects.toThrow(
+        '0 elements, not 24',
+      );
+      expect(await ortMismatches(bytes(1), zero, { x, shape: target(4, 6) })).toEqual([]);
+    } finally {
+      zero.dispose();
+    }
+  });
+});
+
+test('a Reshape target computed at run time from an input still names that input for --const', async () => {
+  const bytes = buildModel({
+    opset: 14,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [2, 3] },
+      { name: 'shape', dtype: 'int64', shape: [2] },
+    ],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    nodes: [
+      { op: 'Abs', inputs: ['shape'], outputs: ['target'] },
+      { op: 'Reshape', inputs: ['x', 'target'], outputs: ['y'], name: 'flat' },
+    ],
+  });
+  await expect(compileModel(bytes)).rejects.toThrow(
+    /Reshape node "flat" \(opset 14\): shape \(input 1, "target"\) is computed at run time; model input \(input 1, "shape"\) must be known at compile time/,
+  );
+});
+
+describe('Split with its sizes fed at run time, then an Add of a part', () => {
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [2, 6, 3] },
+      { name: 'split', dtype: 'int64', shape: [3] },
+    ],
+    outputs: [
+      { name: 'a', dtype: 'float32' },
+      { name: 'b', dtype: 'float32' },
+      { name: 'c2', dtype: 'float32' },
+    ],
+    nodes: [
+      { op: 'Split', inputs: ['x', 'split'], outputs: ['a', 'b', 'c'], attrs: { axis: { i: 1 } } },
+      { op: 'Add', inputs: ['c', 'c'], outputs: ['c2'] },
+    ],
+  });
+  const parts = (...sizes: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [sizes.length],
+    data: BigInt64Array.from(sizes.map(BigInt)),
+  });
+  const x = randomTensor([2, 6, 3], seededRandom(21));
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists each part size as fed, bounded by the axis length', () => {
+    expect(model.outputs.map((o) => o.shape[1])).toEqual([
+      { name: 'split_0', min: 0, max: 6 },
+      { name: 'split_1', min: 0, max: 6 },
+      { name: 'split_2', min: 0, max: 6 },
+    ]);
+  });
+
+  test.each([
+    [1, 2, 3],
+    [0, 6, 0],
+    [4, 0, 2],
+    [0, 0, 6],
+  ])('matches onnxruntime at split [%i, %i, %i], run after run', async (...sizes) => {
+    expect(await ortMismatches(bytes, model, { x, split: parts(...sizes) })).toEqual([]);
+  });
+
+  test('refuses sizes that do not sum to the axis, naming the input, and answers the next call', async () => {
+    await expect(model.run({ x, split: parts(1, 1, 1) } as Record<string, Feed>)).rejects.toThrow(
+      'input "split" is [1,1,1], not sizes ≥ 0 that sum to 6',
+    );
+    await expect(model.run({ x, split: parts(-1, 4, 3) } as Record<string, Feed>)).rejects.toThrow(
+      'input "split" is [-1,4,3], not sizes ≥ 0 that sum to 6',
+    );
+    expect(await ortMismatches(bytes, model, { x, split: parts(3, 2, 1) })).toEqual([]);
+  });
+});
+
+describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
+  const fill = buildModel({
+    opset: 17,
+    inputs: [{ name: 'shape', dtype: 'int64', shape: [2] }],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    nodes: [{ op: 'ConstantOfShape', inputs: ['shape'], outputs: ['y'] }],
+  });
+  const window = buildModel({
+    opset: 17,
+    inputs: [{ name: 'size', dtype: 'int64', shape: [] }],
+    outputs: [{ name: 'w', dtype: 'float32' }],
+    nodes: [{ op: 'HannWindow', inputs: ['size'], outputs: ['w'], attrs: { periodic: { i: 0 } } }],
+  });
+  const ints = (...values: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [values.length],
+    data: BigInt64Array.from(values.map(BigInt)),
+  });
+
+  test('ConstantOfShape: each dim fed, 0..64 by default with a warning naming --dim, matching onnxruntime', async () => {
+    const warnings: string[] = [];
+    const files = await compileModel(fill, { relaxed: false, onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual([
+      'input "shape" is a size fed at run time with no bound; bounded 0..64 (bound it with --dim shape=MIN..MAX, or fix it with --const shape=...)',
+    ]);
+    const model = await loadModel(files, { backend: 'wasm' });
+    try {
+      expect(model.outputs[0].shape).toEqual([
+        { name: 'shape_0', min: 0, max: 64 },
+        { name: 'shape_1', min: 0, max: 64 },
+      ]);
+      for (const dims of [
+        [3, 4],
+        [0, 5],
+        [64, 1],
+      ])
+        expect(await ortMismatches(fill, model, { shape: ints(...dims) })).toEqual([]);
+      await expect(model.run({ shape: ints(2, 65) } as Record<string, Feed>)).rejects.toThrow(
+        'input "shape" element 1 is 65, outside the bounds of "shape_1" (0..64)',
+      );
+      expect(await ortMismatches(fill, model, { shape: ints(2, 2) })).toEqual([]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('HannWindow: the size bounded by --dim size=1..300, matching onnxruntime', async () => {
+    const warnings: string[] = [];
+    const files = await compileModel(window, {
+      relaxed: false,
+      dims: { size: { min: 1, max: 300 } },
+      onWarning: (w) => warnings.push(w),
+    });
+    expect(warnings).toEqual([]);
+    const model = await loadModel(files, { backend: 'wasm' });
+    try {
+      expect(model.outputs[0].shape).toEqual([{ name: 'size', min: 1, max: 300 }]);
+      for (const n of [2, 10, 300]) {
+        const size: HostTensor = { dtype: 'int64', dims: [], data: BigInt64Array.of(BigInt(n)) };
+        expect(await ortMismatches(window, model, { size })).toEqual([]);
+      }
+      const zero: HostTensor = { dtype: 'int64', dims: [], data: BigInt64Array.of(0n) };
+      await expect(model.run({ size: zero } as Record<string, Feed>)).rejects.toThrow(
+        'input "size" element 0 is 0, outside the bounds of "size" (1..300)',
+      );
+    } finally {
+      model.dispose();
+    }
+  });
+
+  test('--dim naming an input that no fed size reads is refused', async () => {
+    await expect(
+      compileModel(fill, { dims: { shape: { min: 0, max: 8 }, other: { min: 0, max: 1 } } }),
+    ).rejects.toThrow('--dim names "other", which is no symbolic dimension');
+    const topk = buildModel({
+      opset: 11,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [3] },
+        { name: 'k', dtype: 'int64', shape: [1] },
+      ],
+      outputs: [
+        { name: 'v', dtype: 'float32' },
+        { name: 'i', dtype: 'int64' },
+      ],
+      nodes: [{ op: 'TopK', inputs: ['x', 'k'], outputs: ['v', 'i'] }],
+    });
+    await expect(compileModel(topk, { dims: { x: { min: 0, max: 8 } } })).rejects.toThrow(
+      '--dim names input "x", which is neither a symbolic dimension nor a size fed at run time that needs a bound',
+    );
+  });
 });

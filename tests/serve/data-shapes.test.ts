@@ -4,6 +4,7 @@ import { createApp } from '../../src/serve/app.js';
 import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import { topKNonZeroModel } from '../helpers/data-shape-models.js';
+import { buildModel } from '../helpers/onnx-builder.js';
 import { postJson } from './requests.js';
 
 // TopK's K fed as an input, and NonZero of its values: two data-dependent sizes in one model
@@ -56,5 +57,44 @@ describe('a model with data-dependent output sizes', () => {
       'input "k" element 0 is 7, outside the bounds of "k" (0..6)',
     );
     expect((await infer(1)).status).toBe(200);
+  });
+});
+
+describe('a model whose Reshape target is fed at run time', () => {
+  const reshape = buildModel({
+    opset: 14,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [2, 3] },
+      { name: 'shape', dtype: 'int64', shape: [2] },
+    ],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    nodes: [{ op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] }],
+  });
+  let served: Model;
+  let api: ReturnType<typeof createApp>;
+  beforeAll(async () => {
+    served = await loadModel(await compileModel(reshape, { relaxed: false }), { backend: 'wasm' });
+    api = createApp({ models: [{ name: 'reshape', model: served }], log: false });
+  });
+  afterAll(() => served.dispose());
+  const post = (target: number[]) =>
+    postJson(api, '/v2/models/reshape/infer', {
+      inputs: [
+        { name: 'x', shape: [2, 3], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6] },
+        { name: 'shape', shape: [2], datatype: 'INT64', data: target },
+      ],
+    });
+
+  it('answers with the resolved shape, refuses a target of another element count with 400, then answers the next', async () => {
+    const ok = await post([-1, 2]);
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).outputs[0]).toMatchObject({ shape: [3, 2], data: [1, 2, 3, 4, 5, 6] });
+    const bad = await post([4, 2]);
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error).toContain(
+      'input "shape" is [4,2], which cannot reshape [2,3]: 8 elements, not 6',
+    );
+    expect((await post([6, 0])).status).toBe(400);
+    expect((await post([1, 6])).status).toBe(200);
   });
 });

@@ -1,7 +1,10 @@
 /**
  * Data-dependent sizes on the webgpu backend (#11 item 2), on Dawn (lavapipe in CI): a size fed as an
  * input's value (TopK's K) is written into the dims block by the runtime like any run-time dim; a size a
- * kernel computes during the run (NonZero, NonMaxSuppression) is refused at compile, naming the op.
+ * kernel computes during the run (NonZero, NonMaxSuppression) is refused at compile, naming the op; a value
+ * that only changes arithmetic (Trilu's k) is read by the kernel from its buffer, and a Reshape target,
+ * Split's sizes, ConstantOfShape's shape and a window's size fed at run time are read and checked by the
+ * runtime like TopK's K.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
@@ -36,6 +39,131 @@ describe('TopK with K fed at run time, --targets wasm,webgpu', () => {
     expect(model.backend).toBe('webgpu');
     const x = randomTensor([3, 6], seededRandom(n));
     expect(await ortMismatches(bytes, model, { x, k: k(n) })).toEqual([]);
+  });
+});
+
+describe('Trilu with k fed at run time (read by the kernel), --targets wasm,webgpu', () => {
+  const bytes = buildModel({
+    opset: 14,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [4, 5] },
+      { name: 'k', dtype: 'int64', shape: [] },
+    ],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    nodes: [{ op: 'Trilu', inputs: ['x', 'k'], outputs: ['y'], attrs: { upper: { i: 0 } } }],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'], relaxed: false });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model?.dispose());
+
+  test.each([-(2n ** 40n), -2n, 0n, 3n, 2n ** 40n])('matches onnxruntime at k = %s', async (n) => {
+    expect(model.backend).toBe('webgpu');
+    const x = randomTensor([4, 5], seededRandom(Number(n % 89n) + 20));
+    const k: HostTensor = { dtype: 'int64', dims: [], data: BigInt64Array.of(n) };
+    expect(await ortMismatches(bytes, model, { x, k })).toEqual([]);
+  });
+});
+
+describe('Reshape with its target fed at run time, then a Transpose, --targets wasm,webgpu', () => {
+  const bytes = buildModel({
+    opset: 14,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [2, 3, 4] },
+      { name: 'shape', dtype: 'int64', shape: [2] },
+    ],
+    outputs: [{ name: 'yt', dtype: 'float32' }],
+    nodes: [
+      { op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] },
+      { op: 'Transpose', inputs: ['y'], outputs: ['yt'], attrs: { perm: { ints: [1, 0] } } },
+    ],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'], relaxed: false });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model?.dispose());
+
+  test.each([
+    [6, 4],
+    [-1, 3],
+    [0, 12],
+  ])('matches onnxruntime at shape [%i, %i]', async (a, b) => {
+    expect(model.backend).toBe('webgpu');
+    const x = randomTensor([2, 3, 4], seededRandom(a + 30));
+    const shape: HostTensor = { dtype: 'int64', dims: [2], data: BigInt64Array.of(BigInt(a), BigInt(b)) };
+    expect(await ortMismatches(bytes, model, { x, shape })).toEqual([]);
+  });
+});
+
+describe('Split with its sizes fed at run time, --targets wasm,webgpu', () => {
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [2, 6, 3] },
+      { name: 'split', dtype: 'int64', shape: [2] },
+    ],
+    outputs: [
+      { name: 'a', dtype: 'float32' },
+      { name: 'b', dtype: 'float32' },
+    ],
+    nodes: [{ op: 'Split', inputs: ['x', 'split'], outputs: ['a', 'b'], attrs: { axis: { i: 1 } } }],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'], relaxed: false });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model?.dispose());
+
+  test.each([
+    [2, 4],
+    [0, 6],
+    [5, 1],
+  ])('matches onnxruntime at split [%i, %i]', async (a, b) => {
+    expect(model.backend).toBe('webgpu');
+    const x = randomTensor([2, 6, 3], seededRandom(a + 40));
+    const split: HostTensor = { dtype: 'int64', dims: [2], data: BigInt64Array.of(BigInt(a), BigInt(b)) };
+    expect(await ortMismatches(bytes, model, { x, split })).toEqual([]);
+  });
+});
+
+describe('ConstantOfShape and BlackmanWindow sized by inputs fed at run time, --targets wasm,webgpu', () => {
+  const bytes = buildModel({
+    opset: 17,
+    inputs: [
+      { name: 'shape', dtype: 'int64', shape: [2] },
+      { name: 'size', dtype: 'int32', shape: [] },
+    ],
+    outputs: [
+      { name: 'y', dtype: 'float32' },
+      { name: 'w', dtype: 'float32' },
+    ],
+    nodes: [
+      { op: 'ConstantOfShape', inputs: ['shape'], outputs: ['y'] },
+      { op: 'BlackmanWindow', inputs: ['size'], outputs: ['w'] },
+    ],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const dims = { shape: { min: 0, max: 8 }, size: { min: 1, max: 40 } };
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'], relaxed: false, dims });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model?.dispose());
+
+  test.each([
+    [3, 5, 7],
+    [0, 8, 40],
+    [8, 8, 1],
+  ])('matches onnxruntime at shape [%i, %i], size %i', async (a, b, n) => {
+    expect(model.backend).toBe('webgpu');
+    const shape: HostTensor = { dtype: 'int64', dims: [2], data: BigInt64Array.of(BigInt(a), BigInt(b)) };
+    const size: HostTensor = { dtype: 'int32', dims: [], data: Int32Array.of(n) };
+    expect(await ortMismatches(bytes, model, { shape, size })).toEqual([]);
   });
 });
 

@@ -1,8 +1,18 @@
 /** Concat and Split: copies with an offset along one axis. */
 import type { TensorType } from '../../ir/graph.js';
-import { add, i32, linearIndex, stridesOf } from '../../kernels/build.js';
+import { sizeOf } from '../../ir/tensor.js';
+import { add, dim, i32, linearIndex, load, loop, mul, store, stridesOf, v } from '../../kernels/build.js';
 import type { Expr, Kernel } from '../../kernels/ir.js';
-import { attrInt, attrInts, normAxis, OpError, registerOp, type OpContext, type OpDef } from '../registry.js';
+import {
+  attrInt,
+  attrInts,
+  normAxis,
+  OpError,
+  registerOp,
+  type LowerIO,
+  type OpContext,
+  type OpDef,
+} from '../registry.js';
 import { constInts, copyKernel, dataInput, hasInput, moveKernel, rowMajor } from './common.js';
 
 /** Index expressions with `offset` added on one axis. */
@@ -57,11 +67,19 @@ const concat: OpDef = {
   },
 };
 
-/** Resolve Split's part sizes: explicit `split`, equal parts, or (opset 18) num_outputs with a short last part. */
-function splitSizes(ctx: OpContext, x: TensorType, axis: number): number[] {
+/** Whether Split's sizes are an input fed at run time (passes/data-shapes.ts names them). */
+export const splitFedAtRunTime = (ctx: OpContext) =>
+  (ctx.opset >= 13 || ctx.opset < 2) && hasInput(ctx, 1) && !ctx.consts[1];
+
+/**
+ * Resolve Split's part sizes: explicit `split`, equal parts, or (opset 18) num_outputs with a short last
+ * part; undefined for sizes fed at run time.
+ */
+function splitSizes(ctx: OpContext, x: TensorType, axis: number): number[] | undefined {
   const dim = x.shape[axis];
   const n = ctx.node.outputs.length;
   let split: number[] | undefined;
+  if (splitFedAtRunTime(ctx)) return undefined;
   if (ctx.opset >= 13 || (ctx.opset < 2 && hasInput(ctx, 1))) {
     if (hasInput(ctx, 1)) split = constInts(ctx, 1, 'split');
   } else if (ctx.node.attrs.split !== undefined) split = attrInts(ctx.node, 'split');
@@ -99,13 +117,46 @@ function splitLayout(ctx: OpContext) {
   return { x, axis, sizes: splitSizes(ctx, x, axis) };
 }
 
+/**
+ * Part i of a split whose sizes are fed at run time: [outer, size_i, inner] copied from
+ * [outer, axis, inner] at offset size_0 + … + size_(i-1) on the axis, the sizes read from the dims block.
+ */
+function fedPartKernel(
+  name: string,
+  x: TensorType,
+  axis: number,
+  sizes: Expr[],
+  i: number,
+  io: LowerIO,
+): Kernel {
+  const [outer, inner] = [sizeOf(x.shape.slice(0, axis)), sizeOf(x.shape.slice(axis + 1))];
+  const start = sizes.slice(0, i).reduce((s, d) => add(s, d), i32(0));
+  const [o, a, e] = [v('o'), v('a'), v('e')];
+  const src = add(mul(add(mul(o, i32(x.shape[axis])), add(start, a)), i32(inner)), e);
+  const dst = add(mul(add(mul(o, sizes[i]), a), i32(inner)), e);
+  return {
+    name,
+    body: [
+      loop('o', outer, [
+        loop('a', sizes[i], [loop('e', inner, [store(io.outputs[i], dst, load(io.inputs[0]!, src))])]),
+      ]),
+    ],
+  };
+}
+
 const split: OpDef = {
   infer: (ctx) => {
     const { x, axis, sizes } = splitLayout(ctx);
-    return sizes.map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, j) => (j === axis ? s : d)) }));
+    // sizes fed at run time: each part at most the whole axis
+    const parts = sizes ?? ctx.node.outputs.map(() => x.shape[axis]);
+    return parts.map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, j) => (j === axis ? s : d)) }));
   },
   lower: (ctx, io) => {
     const { x, axis, sizes } = splitLayout(ctx);
+    if (!sizes) {
+      const fed = io.sizes!.map((s) => dim(s.symbol));
+      return fed.map((_, i) => fedPartKernel(`${ctx.node.name}_${i}`, x, axis, fed, i, io));
+    }
     const inStrides = stridesOf(x.shape);
     let offset = 0;
     return sizes.map((s, i) => {

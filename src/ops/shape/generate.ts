@@ -3,7 +3,21 @@ import type { DType } from '../../ir/dtype.js';
 import { dtypeFromOnnx } from '../../ir/dtype.js';
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf, type HostTensor } from '../../ir/tensor.js';
-import { add, cast, cmp, cnst, forEachIndex, i32, load, mul, select, store } from '../../kernels/build.js';
+import {
+  add,
+  cast,
+  cmp,
+  cnst,
+  dim,
+  forEachIndex,
+  i32,
+  load,
+  loop,
+  mul,
+  select,
+  store,
+  v,
+} from '../../kernels/build.js';
 import { scalarOf, type Expr } from '../../kernels/ir.js';
 import { attrInt, normAxis, OpError, registerOp, type OpContext, type OpDef } from '../registry.js';
 import { constInts, constScalar, dataInput, elementValue, expectDtype, rowMajor } from './common.js';
@@ -31,19 +45,29 @@ function constantOfShapeValue(ctx: OpContext): HostTensor | undefined {
 
 const constantOfShape: OpDef = {
   infer: (ctx) => {
-    expectDtype(ctx, 0, ['int64'], 'shape');
+    const target = expectDtype(ctx, 0, ['int64'], 'shape');
+    const dtype = constantOfShapeValue(ctx)?.dtype ?? 'float32';
+    if (!ctx.consts[0]) {
+      if (target.shape.length !== 1)
+        throw new OpError(ctx.node, ctx.opset, `shape (input 0) must be 1-D, found shape [${target.shape}]`);
+      // fed at run time: passes/data-shapes.ts types each dim at its declared bound
+      return [{ dtype, shape: Array<number>(target.shape[0]).fill(0) }];
+    }
     const shape = constInts(ctx, 0, 'shape');
     if (shape.some((d) => d < 0))
       throw new OpError(ctx.node, ctx.opset, `shape [${shape}] has a negative dim`);
     return [{ dtype: constantOfShapeValue(ctx)?.dtype ?? 'float32', shape }];
   },
   lower: (ctx, io) => {
-    const v = constantOfShapeValue(ctx);
+    const given = constantOfShapeValue(ctx);
     const out = io.outputs[0];
-    const value = v
-      ? constOf(v.dtype, typeof v.data[0] === 'bigint' ? v.data[0] : elementValue(v, 0))
+    const value = given
+      ? constOf(given.dtype, typeof given.data[0] === 'bigint' ? given.data[0] : elementValue(given, 0))
       : constOf(out.dtype, 0);
-    return [fillKernel(ctx.node.name, out, value)];
+    if (ctx.consts[0]) return [fillKernel(ctx.node.name, out, value)];
+    // a shape fed at run time: fill the elements its dims (read from the dims block) multiply to
+    const count = (io.sizes ?? []).reduce<Expr>((n, s) => mul(n, dim(s.symbol)), i32(1));
+    return [{ name: ctx.node.name, body: [loop('i', count, [store(out, v('i'), value)])] }];
   },
 };
 

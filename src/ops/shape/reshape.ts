@@ -1,7 +1,7 @@
 /** Ops whose output is input 0's bytes under another shape: no kernel, the buffer is aliased. */
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
-import { cnst, forEachIndex, store } from '../../kernels/build.js';
+import { cnst, forEachIndex, load, store } from '../../kernels/build.js';
 import { scalarOf } from '../../kernels/ir.js';
 import {
   attrInt,
@@ -12,7 +12,7 @@ import {
   type OpContext,
   type OpDef,
 } from '../registry.js';
-import { constInts, dataInput, hasInput, normAxes, rowMajor } from './common.js';
+import { constInts, dataInput, expectDtype, hasInput, INDEX_DTYPES, normAxes, rowMajor } from './common.js';
 
 const identity: OpDef = { alias: true, infer: (ctx) => [dataInput(ctx, 0)] };
 
@@ -60,12 +60,31 @@ const reshapeAttr: OpDef = {
   infer: (ctx) => [reshapeTo(ctx, dataInput(ctx, 0), attrInts(ctx.node, 'shape'), false)],
 };
 
+/** Reshape-14's allowzero: a 0 in the target is a 0-size dim, not a copy of the input's. */
+export const reshapeAllowsZero = (ctx: OpContext) =>
+  ctx.opset >= 14 && attrInt(ctx.node, 'allowzero', 0) === 1;
+
 const reshapeInput = (sinceVersion: number): OpDef => ({
   sinceVersion,
   alias: true,
   infer: (ctx) => {
-    const allowzero = sinceVersion >= 14 && attrInt(ctx.node, 'allowzero', 0) === 1;
-    return [reshapeTo(ctx, dataInput(ctx, 0), constInts(ctx, 1, 'shape'), allowzero)];
+    const x = dataInput(ctx, 0);
+    const target = expectDtype(ctx, 1, INDEX_DTYPES, 'shape');
+    if (target.shape.length !== 1)
+      throw new OpError(ctx.node, ctx.opset, `shape (input 1) must be 1-D, found shape [${target.shape}]`);
+    // a target fed at run time (passes/data-shapes.ts): each dim at most the element count, or for an empty
+    // input (where allowzero lets any dim beside a 0 through) at most its largest dim
+    if (!ctx.consts[1])
+      return [{ dtype: x.dtype, shape: Array(target.shape[0]).fill(Math.max(sizeOf(x.shape), ...x.shape)) }];
+    return [reshapeTo(ctx, x, constInts(ctx, 1, 'shape'), reshapeAllowsZero(ctx))];
+  },
+  // only where the output is planned larger than the input (a target fed at run time): copy the elements
+  lower: (ctx, io) => {
+    const count = [sizeOf(dataInput(ctx, 0).shape)];
+    const copy = forEachIndex(count, 'i', ([i]) => [store(io.outputs[0], i, load(io.inputs[0]!, i))], {
+      parallel: true,
+    });
+    return [{ name: ctx.node.name, body: copy }];
   },
 });
 
