@@ -20,22 +20,17 @@ export async function loadKernels(files: readonly string[]): Promise<KernelDef[]
 
 /**
  * The kernel `name` (its export name or op) of `file` as a one-node model: the ONNX bytes the normal
- * compile path takes, and the kernel that implements the node. Every input needs a --shape; `attrs`
+ * compile path takes, and the kernel that implements the node. Every input needs a --shape (a range,
+ * MIN..MAX, makes that dim one known only at run time); `attrs`
  * (--attr) set attributes, the others take their defaults.
  */
 export async function kernelAsModel(
   file: string,
   name: string,
-  given: Record<string, ShapeArg[]>,
+  shapes: Record<string, ShapeArg[]>,
   attrs: Record<string, string>,
   usage: string,
 ): Promise<{ bytes: Uint8Array; kernel: KernelDef }> {
-  const shapes: Record<string, number[]> = {};
-  for (const [input, dims] of Object.entries(given)) {
-    if (!dims.every((d): d is number => typeof d === 'number'))
-      throw new UsageError(`--kernel takes fixed shapes: --shape ${input} gives a range`, usage);
-    shapes[input] = dims;
-  }
   const [{ loadKernelFile }, { kernelModel }] = await Promise.all([
     import('../kernel-lang/load.js'),
     import('../compiler/kernel-model.js'),

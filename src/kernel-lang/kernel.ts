@@ -1,16 +1,18 @@
 /**
  * `kernel({...})`: a kernel written in TypeScript — typed tensor parameters, typed attributes with
- * defaults, a shape function over static shapes and a body. The body is traced into one Kernel IR
+ * defaults, a shape function (over static dims and dims known only at run time) and a body. The body is traced into one Kernel IR
  * kernel (`traceKernel`, checked by the verifier) and also runs as plain JavaScript on numbers
  * (`runReference`), the reference tests compare the compiled code with.
  */
 import type { DType } from '../ir/dtype.js';
 import type { BufRef, Kernel } from '../kernels/ir.js';
+import type { SymbolRanges } from '../kernels/extent.js';
 import { verifyKernel } from '../kernels/verify.js';
+import * as sym from '../ir/symbolic.js';
 import { KernelContext } from './context.js';
 import { Scope } from './scope.js';
 import { KernelTraceError, userFrame, userSite } from './site.js';
-import { Tensor, type TensorData } from './tensor.js';
+import { Tensor, toDim, type Dim, type TensorData } from './tensor.js';
 import { Value, type ElementType } from './value.js';
 
 /** An attribute declaration: its type and default (none: the attribute is required). */
@@ -51,10 +53,10 @@ export const string = (dflt?: string, oneOf?: readonly string[]): StringAttr => 
   ...(oneOf && { oneOf }),
 });
 
-/** What the shape function sees of an input. */
+/** What the shape function sees of an input: its dims, numbers or (known only at run time) sizes. */
 export interface TensorInfo {
   readonly dtype: ElementType;
-  readonly shape: readonly number[];
+  readonly shape: readonly Dim[];
 }
 
 type Types = Record<string, ElementType>;
@@ -70,12 +72,12 @@ export interface KernelSpec<I extends Types, O extends Types, A extends Attrs> {
   /** output parameters in node output order */
   outputs: O;
   attrs?: A;
-  /** output shapes from input shapes and attribute values (static shapes) */
+  /** output shapes from input shapes and attribute values (a dim: a number, or a size of the inputs) */
   shape(
     inputs: { readonly [K in keyof I]: TensorInfo },
     attrs: { readonly [K in keyof A]: AttrNumber<A[K]> },
   ): {
-    readonly [K in keyof O]: readonly number[];
+    readonly [K in keyof O]: readonly Dim[];
   };
   /** the computation; `k` has the loops, locals and reductions */
   body(
@@ -99,7 +101,7 @@ export interface KernelDef {
   readonly shape: (
     inputs: Record<string, TensorInfo>,
     attrs: Record<string, AttrValue>,
-  ) => Record<string, readonly number[]>;
+  ) => Record<string, readonly Dim[]>;
   readonly body: (params: Record<string, Tensor | Value>, k: KernelContext) => void;
 }
 
@@ -192,30 +194,48 @@ export function attrParam(
   return Value.constant(scope, decl.kind === 'float' ? t : 'i32', value as number);
 }
 
-/** Output shapes from the shape function, checked. */
+/**
+ * Output shapes from the shape function, checked: each dim a whole number or, where the inputs have
+ * dims known only at run time (bounded by `ranges`), a shape expression over them.
+ */
 export function outputShapes(
   def: KernelDef,
-  inputShapes: Record<string, readonly number[]>,
+  inputShapes: Record<string, readonly sym.SymLike[]>,
   attrs: Record<string, AttrValue>,
-): Record<string, number[]> {
+  ranges: SymbolRanges = {},
+): Record<string, sym.SymLike[]> {
+  const scope = new Scope(def.op, true, ranges);
   const infos = Object.fromEntries(
-    Object.entries(def.inputs).map(([name, t]) => [name, { dtype: t, shape: [...inputShapes[name]] }]),
+    Object.entries(def.inputs).map(([name, t]) => [
+      name,
+      { dtype: t, shape: inputShapes[name].map((d, i) => toDim(scope, d, `${name}.shape[${i}]`)) },
+    ]),
   );
-  let shapes: Record<string, readonly number[]>;
+  let shapes: Record<string, readonly Dim[]>;
   try {
     shapes = def.shape(infos, attrs);
   } catch (err) {
+    if (err instanceof KernelTraceError) throw err;
     throw defError(def, `shape function: ${(err as Error).message}`);
   }
+  const dimOf = (d: unknown): sym.SymLike | undefined =>
+    typeof d === 'number'
+      ? Number.isInteger(d) && d >= 0
+        ? d
+        : undefined
+      : d instanceof Value && d.t === 'i32' && d.exact !== undefined && scope.bounds(d.exact).min >= 0
+        ? d.exact
+        : undefined;
   return Object.fromEntries(
     Object.keys(def.outputs).map((name) => {
       const s = shapes?.[name];
-      if (!Array.isArray(s) || !s.every((d) => Number.isInteger(d) && d >= 0))
+      const dims = Array.isArray(s) ? s.map(dimOf) : [];
+      if (!Array.isArray(s) || !dims.every((d) => d !== undefined))
         throw defError(
           def,
-          `shape function: output '${name}' has shape ${JSON.stringify(s)}, not a list of whole numbers`,
+          `shape function: output '${name}' has shape ${Array.isArray(s) ? `[${s.join(', ')}]` : JSON.stringify(s)}, not a list of whole numbers and sizes`,
         );
-      return [name, [...s]];
+      return [name, dims as sym.SymLike[]];
     }),
   );
 }
@@ -225,15 +245,19 @@ export function traceKernel(
   def: KernelDef,
   name: string,
   bufs: Record<string, BufRef>,
-  shapes: Record<string, readonly number[]>,
+  shapes: Record<string, readonly sym.SymLike[]>,
   attrs: Record<string, AttrValue>,
+  ranges: SymbolRanges = {},
 ): Kernel {
-  const scope = new Scope(def.op, true);
+  const scope = new Scope(def.op, true, ranges);
   const params = parameters(def, scope, shapes, attrs, (n) => ({ buf: bufs[n] }));
   runBody(def, params, scope);
   const traced: Kernel = { name, body: scope.body() };
   try {
-    verifyKernel(traced);
+    verifyKernel(
+      traced,
+      Object.entries(ranges).map(([symbol, r]) => ({ name: symbol, ...r })),
+    );
   } catch (err) {
     throw defError(def, `the traced kernel is not valid Kernel IR: ${(err as Error).message}`);
   }
@@ -261,7 +285,7 @@ export function runReference(
       throw defError(def, `reference run: input '${name}' must be a ${want.name}`);
   }
   const inShapes = Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, t.dims]));
-  const outShapes = outputShapes(def, inShapes, attrs);
+  const outShapes = outputShapes(def, inShapes, attrs) as Record<string, number[]>;
   const shapes = { ...inShapes, ...outShapes };
   const outData = Object.fromEntries(
     Object.entries(def.outputs).map(([n, t]) => {
@@ -296,7 +320,7 @@ function runBody(def: KernelDef, params: Record<string, Tensor | Value>, scope: 
 function parameters(
   def: KernelDef,
   scope: Scope,
-  shapes: Record<string, readonly number[]>,
+  shapes: Record<string, readonly sym.SymLike[]>,
   attrs: Record<string, AttrValue>,
   storage: (name: string) => { buf?: BufRef; data?: TensorData },
 ): Record<string, Tensor | Value> {

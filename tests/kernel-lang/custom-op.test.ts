@@ -12,7 +12,7 @@ import { compareTensors } from '../../scripts/compare.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
 import { runKiln } from '../helpers/cli-main.js';
 import { rmsNormCase, swishCase, SWISH_FILE, type CustomOpCase } from './fixture.js';
-import { swishModel } from '../../examples/custom-op/models.js';
+import { rmsNormModel, swishModel } from '../../examples/custom-op/models.js';
 import { encodeModel } from '../helpers/onnx-builder.js';
 import { onnx } from '../../src/frontend/onnx/proto.js';
 
@@ -42,6 +42,14 @@ describe('custom ops on wasm', () => {
   it('the fused RMSNorm + scale kernel (a reduction into local accumulators) after a MatMul', async () => {
     const c = await rmsNormCase();
     expectMatches(await runWasm(c), c);
+  });
+
+  it('a model whose rows are known only at run time compiles once and runs at 1, 5 and 16 rows', async () => {
+    const model = rmsNormModel('rows');
+    const c16 = await rmsNormCase(16, model);
+    const files = compileModel(model, { kernels: c16.kernels, dims: { rows: { min: 1, max: 16 } } });
+    for (const c of [await rmsNormCase(1, model), await rmsNormCase(5, model), c16])
+      expectMatches(await runWasm(c, files), c);
   });
 
   it('two compiles at once with different kernels for one op each run their own', async () => {
@@ -87,7 +95,7 @@ describe('custom ops on wasm', () => {
 });
 
 describe('bad input: one clear error naming the node or the kernel file and line, nothing in -o', () => {
-  async function compileFails(model: Uint8Array, kernelFiles: string[]) {
+  async function compileFails(model: Uint8Array, kernelFiles: string[], ...args: string[]) {
     const dir = await tempDir();
     await writeFile(join(dir, 'm.onnx'), model);
     const out = join(dir, 'out');
@@ -95,6 +103,7 @@ describe('bad input: one clear error naming the node or the kernel file and line
       'compile',
       join(dir, 'm.onnx'),
       ...kernelFiles.flatMap((f) => ['--kernels', f]),
+      ...args,
       '-o',
       out,
     ]);
@@ -144,6 +153,51 @@ describe('bad input: one clear error naming the node or the kernel file and line
     const stderr = await compileFails(swishModel(), [file]);
     expect(stderr).toContain(`Swish node "swish" (opset 1): kernel Swish (${file}:6:`);
     expect(stderr).toContain('x.at(): index 0 can take 1..128, which leaves x (128 elements): 0..127');
+  });
+
+  /** A kernel file for com.example:RmsNormScale with `body` (lines 5 on) as its body. */
+  async function rmsNormFile(...body: string[]) {
+    const file = join(await tempDir(), 'rms-norm.ts');
+    await writeFile(
+      file,
+      [
+        `import { kernel, rsqrt } from ${JSON.stringify(LANGUAGE)};`,
+        `export const RmsNormScale = kernel({`,
+        `  domain: 'com.example', op: 'RmsNormScale', inputs: { x: 'f32', scale: 'f32' }, outputs: { y: 'f32' },`,
+        `  shape: ({ x }) => ({ y: x.shape }),`,
+        `  body: ({ x, scale, y }, k) => {`,
+        ...body,
+        `  },`,
+        `});`,
+      ].join('\n'),
+    );
+    return file;
+  }
+  const RUN_TIME_ROWS = ['--dim', 'rows=1..16'];
+
+  it('a kernel that computes with a dim known only at run time in JavaScript names its file and line', async () => {
+    const file = await rmsNormFile(
+      `    const cols = x.shape[1] as number;`,
+      `    const rows = (x.size as number) / cols;`,
+      `    k.parallel(rows, (r) => k.loop(cols, (c) => y.set(r, c, x.at(r, c).mul(scale.at(c)))));`,
+    );
+    const stderr = await compileFails(rmsNormModel('rows'), [file], ...RUN_TIME_ROWS);
+    expect(stderr).toContain(`RmsNormScale node "norm" (opset 1): kernel RmsNormScale (${file}:7:`);
+    expect(stderr).toContain(
+      'x.size is known only at run time (rows*48: 48..768) but was used as a JavaScript number or boolean',
+    );
+    expect(stderr).toContain('fix it with --shape');
+  });
+
+  it('an index that can leave a dim known only at run time is refused', async () => {
+    const file = await rmsNormFile(
+      `    k.parallel(x.shape[0], (r) => k.loop(48, (c) => y.set(r.add(1), c, x.at(r, c))));`,
+    );
+    const stderr = await compileFails(rmsNormModel('rows'), [file], ...RUN_TIME_ROWS);
+    expect(stderr).toContain(`kernel RmsNormScale (${file}:6:`);
+    expect(stderr).toContain(
+      'y.set(): index 0 can take 1..rows, which leaves dimension 0 of y (size rows): 0..rows - 1',
+    );
   });
 
   it('a kernel file that does not compile names the file and line', async () => {

@@ -61,7 +61,7 @@ function interpretTraced(
 ) {
   const attrs = bindAttrs(def, attrValues);
   const inShapes = Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, t.dims]));
-  const outShapes = outputShapes(def, inShapes, attrs);
+  const outShapes = outputShapes(def, inShapes, attrs) as Record<string, number[]>;
   const shapes = { ...inShapes, ...outShapes };
   const bufs: Record<string, BufRef> = Object.fromEntries(
     Object.keys(shapes).map((n, id) => [
@@ -121,7 +121,7 @@ describe('tracing', () => {
       outputs: { y: 'f32' },
       shape: ({ x }) => ({ y: x.shape }),
       body: ({ x, y }, k) =>
-        k.parallel(x.size / 4, (t) =>
+        k.parallel((x.size as number) / 4, (t) =>
           k.loop(4, (j) => {
             const i = t.mul(4).add(j);
             y.set(i, select(x.at(i).gt(0), x.at(i), max(x.at(i).mul(0.1), -1)));
@@ -185,7 +185,7 @@ describe('i32 kernels', () => {
       shape: ({ x }) => ({ y: x.shape }),
       body: ({ x, y, shift }, k) =>
         k.forEach(y, (i) => {
-          const j = i.add(shift).min(x.size - 1); // a shifted read, clamped into the buffer
+          const j = i.add(shift).min((x.size as number) - 1); // a shifted read, clamped into the buffer
           k.if(
             x.at(j).lt(0),
             () => y.set(i, x.at(j).neg()),
