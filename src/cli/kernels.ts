@@ -55,12 +55,15 @@ export async function kernelAsModel(
       `--shape ${unknown.join(', ')}: kernel ${name} has no such input (inputs: ${inputs.join(', ')})`,
       usage,
     );
-  // a string attribute takes the text; any other a number (an undeclared name is refused by the kernel)
+  // a string attribute takes the text, a list one numbers (1,2,3); any other one number (an undeclared
+  // name is refused by the kernel)
   const values = Object.fromEntries(
     Object.entries(attrs).map(([attr, text]) => {
-      if (found.def.attrs[attr]?.kind === 'string') return [attr, text];
+      const kind = found.def.attrs[attr]?.kind;
+      if (kind === 'string') return [attr, text];
       const arg = `${attr}=${text}`;
       const numbers = parseNumberList('--attr', arg, text, usage, false);
+      if (kind === 'ints' || kind === 'floats') return [attr, numbers];
       if (numbers.length !== 1) throw new UsageError(`--attr "${arg}": give one number`, usage);
       return [attr, numbers[0]];
     }),

@@ -4,9 +4,16 @@
  * attributes given or at their defaults), so that
  * a kernel bundle is compiled, served and deployed by the normal model path.
  */
-import { onnx } from '../frontend/onnx/proto.js';
+import { onnx, type OnnxTypes } from '../frontend/onnx/proto.js';
 import { onnxFromDtype } from '../ir/dtype.js';
-import { bindAttrs, outputShapes, storageOf, type AttrValue, type KernelDef } from '../kernel-lang/kernel.js';
+import {
+  bindAttrs,
+  outputShapes,
+  storageOf,
+  type AttrDecl,
+  type AttrValue,
+  type KernelDef,
+} from '../kernel-lang/kernel.js';
 import type { ElementType } from '../kernel-lang/value.js';
 import * as sym from '../ir/symbolic.js';
 import type { ShapeArg } from './options.js';
@@ -26,6 +33,23 @@ const valueInfo = (name: string, t: ElementType, shape: readonly sym.SymLike[]) 
   },
 });
 
+/** An attribute of the node, typed as its declaration says. */
+function attributeProto(name: string, decl: AttrDecl, value: AttrValue): OnnxTypes.IAttributeProto {
+  const { AttributeType } = onnx.AttributeProto;
+  switch (decl.kind) {
+    case 'string':
+      return { name, type: AttributeType.STRING, s: new TextEncoder().encode(value as string) };
+    case 'int':
+      return { name, type: AttributeType.INT, i: value as number };
+    case 'float':
+      return { name, type: AttributeType.FLOAT, f: value as number };
+    case 'ints':
+      return { name, type: AttributeType.INTS, ints: [...(value as number[])] };
+    case 'floats':
+      return { name, type: AttributeType.FLOATS, floats: [...(value as number[])] };
+  }
+}
+
 /** The name of dim `axis` of kernel input `input` where `--shape` gives it a range: `x_0`. */
 export const runTimeDimName = (input: string, axis: number) => `${input}_${axis}`;
 
@@ -41,7 +65,6 @@ export function kernelModel(
   given: Record<string, AttrValue> = {},
 ): Uint8Array {
   const attrs = bindAttrs(def, given);
-  const AttributeType = onnx.AttributeProto.AttributeType;
   const ranges: Record<string, sym.Range> = {};
   const inShapes = Object.fromEntries(
     Object.entries(shapes).map(([input, dims]) => [
@@ -74,11 +97,7 @@ export function kernelModel(
           input: Object.keys(def.inputs),
           output: Object.keys(def.outputs),
           attribute: Object.entries(attrs).map(([attr, value]) =>
-            typeof value === 'string'
-              ? { name: attr, type: AttributeType.STRING, s: new TextEncoder().encode(value) }
-              : def.attrs[attr].kind === 'int'
-                ? { name: attr, type: AttributeType.INT, i: value }
-                : { name: attr, type: AttributeType.FLOAT, f: value },
+            attributeProto(attr, def.attrs[attr], value),
           ),
         },
       ],

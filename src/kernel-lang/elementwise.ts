@@ -30,7 +30,7 @@ export interface ElementwiseDef {
   readonly attrs: Readonly<Record<string, AttrDecl>>;
   /** where `elementwise()` was called, for errors */
   readonly site: string | undefined;
-  readonly fn: (params: Record<string, Value | string>) => Value;
+  readonly fn: (params: Record<string, Value | string | readonly number[]>) => Value;
 }
 
 export function elementwise<I extends string, A extends Attrs = Record<never, AttrDecl>>(
@@ -64,7 +64,7 @@ function apply(
   attrValues: Record<string, AttrValue>,
 ): Value {
   const attrs = bindAttrs(def, attrValues);
-  const params: Record<string, Value | string> = {
+  const params: Record<string, Value | string | readonly number[]> = {
     ...Object.fromEntries(def.inputs.map((name, i) => [name, input(i)])),
     ...Object.fromEntries(
       Object.entries(attrs).map(([name, x]) => [name, attrParam(scope, def.attrs[name], x, t)]),

@@ -16,7 +16,7 @@ import { Tensor, toDim, type Dim, type TensorData } from './tensor.js';
 import { Value, type ElementType } from './value.js';
 
 /** An attribute declaration: its type and default (none: the attribute is required). */
-export type AttrDecl = NumberAttr | StringAttr;
+export type AttrDecl = NumberAttr | StringAttr | ListAttr;
 export interface NumberAttr {
   readonly kind: 'float' | 'int';
   readonly default?: number;
@@ -27,11 +27,18 @@ export interface StringAttr {
   /** the values it may take (none: any string) */
   readonly oneOf?: readonly string[];
 }
-/** An attribute's value: a string for a string attribute, else a number. */
-export type AttrValue = number | string;
-/** What the body (or an elementwise fn) gets for an attribute: a string, or a constant Value. */
-export type AttrParam<D> = D extends StringAttr ? string : Value;
-type AttrNumber<D> = D extends StringAttr ? string : number;
+export interface ListAttr {
+  readonly kind: 'floats' | 'ints';
+  readonly default?: readonly number[];
+}
+/** An attribute's value: a string for a string attribute, numbers for a list one, else a number. */
+export type AttrValue = number | string | readonly number[];
+/**
+ * What the body (or an elementwise fn) gets for an attribute: a string, the numbers of a list (plain
+ * JavaScript at trace time; a number operand takes the other operand's type), or a constant Value.
+ */
+export type AttrParam<D> = D extends StringAttr ? string : D extends ListAttr ? readonly number[] : Value;
+type AttrNumber<D> = D extends StringAttr ? string : D extends ListAttr ? readonly number[] : number;
 
 /** A float attribute (an ONNX FLOAT; an INT is taken as the same float). */
 export const float = (dflt?: number): NumberAttr => ({
@@ -42,6 +49,16 @@ export const float = (dflt?: number): NumberAttr => ({
 export const int = (dflt?: number): NumberAttr => ({
   kind: 'int',
   ...(dflt !== undefined && { default: dflt }),
+});
+/** A list of floats attribute (an ONNX FLOATS; INTS are taken as the same floats). */
+export const floats = (dflt?: readonly number[]): ListAttr => ({
+  kind: 'floats',
+  ...(dflt !== undefined && { default: [...dflt] }),
+});
+/** A list of ints attribute (an ONNX INTS). */
+export const ints = (dflt?: readonly number[]): ListAttr => ({
+  kind: 'ints',
+  ...(dflt !== undefined && { default: [...dflt] }),
 });
 /**
  * A string attribute (an ONNX STRING), one of `oneOf` when given. The body gets it as a plain string:
@@ -88,6 +105,9 @@ export interface KernelSpec<I extends Types, O extends Types, A extends Attrs> {
 
 const BRAND = Symbol.for('kiln.kernel');
 
+/** A body's parameter: a tensor, or an attribute as the body sees it. */
+type Param = Tensor | Value | string | readonly number[];
+
 /** A kernel definition, as `kernel()` returns it. */
 export interface KernelDef {
   readonly [BRAND]: true;
@@ -102,7 +122,7 @@ export interface KernelDef {
     inputs: Record<string, TensorInfo>,
     attrs: Record<string, AttrValue>,
   ) => Record<string, readonly Dim[]>;
-  readonly body: (params: Record<string, Tensor | Value>, k: KernelContext) => void;
+  readonly body: (params: Record<string, Param>, k: KernelContext) => void;
 }
 
 const ELEMENT_TYPES: readonly ElementType[] = ['f32', 'i32'];
@@ -171,26 +191,52 @@ export function bindAttrs(def: Declared, given: Record<string, AttrValue> = {}):
     Object.entries(def.attrs).map(([name, decl]) => {
       const value = given[name] ?? decl.default;
       if (value === undefined) throw defError(def, `attribute '${name}' is required (it has no default)`);
-      const got = typeof value === 'string' ? JSON.stringify(value) : value;
-      if ((decl.kind === 'string') !== (typeof value === 'string'))
-        throw defError(def, `attribute '${name}' is a ${decl.kind}, got ${got}`);
-      if (decl.kind === 'int' && !Number.isInteger(value))
-        throw defError(def, `attribute '${name}' is an int, got ${got}`);
-      if (decl.kind === 'string' && decl.oneOf && !decl.oneOf.includes(value as string))
-        throw defError(def, `attribute '${name}' must be one of ${decl.oneOf.join(', ')}, got ${got}`);
+      const problem = attrProblem(decl, value);
+      if (problem) throw defError(def, `attribute '${name}' ${problem}`);
       return [name, value];
     }),
   );
 }
 
-/** An attribute as the body sees it: a string as it is, a number as a constant (a float one of type `t`). */
+/** What is wrong with `value` for an attribute declared `decl`, or undefined when it fits. */
+function attrProblem(decl: AttrDecl, value: AttrValue): string | undefined {
+  const got = typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? `[${value}]` : value;
+  const list = decl.kind === 'ints' || decl.kind === 'floats';
+  const what = {
+    float: 'a float',
+    int: 'an int',
+    string: 'a string',
+    floats: 'a list of floats',
+    ints: 'a list of ints',
+  }[decl.kind];
+  if (
+    list
+      ? !Array.isArray(value)
+      : Array.isArray(value) || (decl.kind === 'string') !== (typeof value === 'string')
+  )
+    return `is ${what}, got ${got}`;
+  const numbers = list ? (value as readonly unknown[]) : [value];
+  if (decl.kind !== 'string' && !numbers.every((x) => typeof x === 'number' && Number.isFinite(x)))
+    return `is ${what}, got ${got}`;
+  if ((decl.kind === 'int' || decl.kind === 'ints') && !numbers.every((x) => Number.isInteger(x)))
+    return `is ${what}, got ${got}`;
+  if (decl.kind === 'string' && decl.oneOf && !decl.oneOf.includes(value as string))
+    return `must be one of ${decl.oneOf.join(', ')}, got ${got}`;
+  return undefined;
+}
+
+/**
+ * An attribute as the body sees it: a string as it is, a list as its numbers, a number as a constant (a
+ * float one of type `t`).
+ */
 export function attrParam(
   scope: Scope,
   decl: AttrDecl,
   value: AttrValue,
   t: 'f32' | 'f64' = 'f32',
-): string | Value {
+): string | readonly number[] | Value {
   if (decl.kind === 'string') return value as string;
+  if (decl.kind === 'ints' || decl.kind === 'floats') return Object.freeze([...(value as number[])]);
   return Value.constant(scope, decl.kind === 'float' ? t : 'i32', value as number);
 }
 
@@ -308,7 +354,7 @@ export function runReference(
  * Runs the body; JavaScript the language has no construct for (`x.foo()`, a missing parameter) fails in
  * the user's code with a plain error, reported like a trace error at the user's line.
  */
-function runBody(def: KernelDef, params: Record<string, Tensor | Value>, scope: Scope): void {
+function runBody(def: KernelDef, params: Record<string, Param>, scope: Scope): void {
   try {
     def.body(params, new KernelContext(scope));
   } catch (err) {
@@ -323,7 +369,7 @@ function parameters(
   shapes: Record<string, readonly sym.SymLike[]>,
   attrs: Record<string, AttrValue>,
   storage: (name: string) => { buf?: BufRef; data?: TensorData },
-): Record<string, Tensor | Value> {
+): Record<string, Param> {
   const tensor =
     (role: 'input' | 'output') =>
     ([name, t]: [string, ElementType]) => {

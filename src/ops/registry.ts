@@ -219,17 +219,22 @@ export function attrString(node: Node, name: string, dflt?: string): string {
 export function declaredAttrs(
   node: Node,
   decls: Readonly<Record<string, AttrDecl>>,
-): Record<string, number | string> {
-  return Object.fromEntries(
-    Object.entries(decls).map(([name, decl]) => [
-      name,
-      decl.kind === 'string'
-        ? attrString(node, name, decl.default)
-        : decl.kind === 'float'
-          ? attrFloat(node, name, decl.default)
-          : attrInt(node, name, decl.default),
-    ]),
-  );
+): Record<string, number | string | readonly number[]> {
+  const read = (name: string, decl: AttrDecl) => {
+    switch (decl.kind) {
+      case 'string':
+        return attrString(node, name, decl.default);
+      case 'float':
+        return attrFloat(node, name, decl.default);
+      case 'int':
+        return attrInt(node, name, decl.default);
+      case 'floats':
+        return attrFloats(node, name, decl.default && [...decl.default]);
+      case 'ints':
+        return attrInts(node, name, decl.default && [...decl.default]);
+    }
+  };
+  return Object.fromEntries(Object.entries(decls).map(([name, decl]) => [name, read(name, decl)]));
 }
 
 /** Normalize a possibly negative axis against a rank; throws a clear message when out of range. */

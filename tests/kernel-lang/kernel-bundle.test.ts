@@ -5,9 +5,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { runKiln } from '../helpers/cli-main.js';
 import { startServeProcess } from '../serve/serve-process.js';
 import { runReference } from '../../src/kernel-lang/index.js';
@@ -106,6 +106,51 @@ describe('kiln compile KERNELS.ts --kernel NAME --attr NAME=VALUE', () => {
     const atDefault = runReference(def, { x }).y.data;
     y.forEach((v, i) => expect(v).toBeCloseTo(want[i], 5));
     expect(y.some((v, i) => Math.abs(v - atDefault[i]) > 1e-3)).toBe(true);
+  });
+});
+
+describe('kiln compile KERNELS.ts --kernel NAME --attr LIST=1,2,3', () => {
+  it('sets a list attribute: the bundle computes with it; an index it moves out of x names the kernel line', async () => {
+    const file = join(work, 'gather-sum.ts');
+    await writeFile(
+      file,
+      [
+        `import { ints, kernel } from ${JSON.stringify(resolve(import.meta.dirname, '../../src/kernel-lang/index.js'))};`,
+        `export const PickSum = kernel({`,
+        `  op: 'PickSum', inputs: { x: 'f32' }, outputs: { y: 'f32' }, attrs: { picks: ints([0]) },`,
+        `  shape: () => ({ y: [1] }),`,
+        `  body: ({ x, y, picks }, k) =>`,
+        `    k.parallel(1, () => y.set(0, picks.map((p) => x.at(p)).reduce((a, b) => a.add(b)))),`,
+        `});`,
+      ].join('\n'),
+    );
+    const out = join(work, 'pick-sum');
+    const compile = (picks: string) =>
+      runKiln([
+        'compile',
+        file,
+        '--kernel',
+        'PickSum',
+        '--shape',
+        'x=8',
+        '--attr',
+        `picks=${picks}`,
+        '-o',
+        out,
+      ]);
+    const r = await compile('1,3,3,7');
+    expect(r.code, r.stderr).toBe(0);
+    const model = await loadModel(out, { backend: 'wasm' });
+    const x = Float32Array.from([1, 2, 4, 8, 16, 32, 64, 128]);
+    const y = (await model.run({ x: { dtype: 'float32', dims: [8], data: x } })).y.data as Float32Array;
+    model.dispose();
+    expect([...y]).toEqual([2 + 8 + 8 + 128]);
+    const refused = await compile('1,9');
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`kernel PickSum (${file}:6:`);
+    expect(refused.stderr).toContain(
+      'x.at(): index 0 can take 9..9, which leaves dimension 0 of x (size 8): 0..7',
+    );
   });
 });
 
