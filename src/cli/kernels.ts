@@ -3,6 +3,7 @@
  * KERNELS.ts --kernel NAME` (a bundle of one kernel). The language's loader (esbuild) is imported on
  * demand, so compiles without kernels do not pay for it.
  */
+import type { ElementwiseDef } from '../kernel-lang/elementwise.js';
 import type { KernelDef } from '../kernel-lang/kernel.js';
 import type { ShapeArg } from '../compiler/options.js';
 import { parseNumberList } from './args.js';
@@ -11,11 +12,10 @@ import { UsageError } from './errors.js';
 /** Whether a compile's positional argument is a kernel file rather than an ONNX model. */
 export const isKernelFile = (path: string) => /\.[cm]?[jt]s$/.test(path);
 
-/** Every kernel the files export. */
-export async function loadKernels(files: readonly string[]): Promise<KernelDef[]> {
-  const { loadKernelFile } = await import('../kernel-lang/load.js');
-  const loaded = await Promise.all(files.map(loadKernelFile));
-  return loaded.flat().map((k) => k.def);
+/** Every custom op the files export: kernel() and elementwise() definitions. */
+export async function loadKernels(files: readonly string[]): Promise<(KernelDef | ElementwiseDef)[]> {
+  const { loadCustomOps } = await import('../kernel-lang/load.js');
+  return (await Promise.all(files.map(loadCustomOps))).flat();
 }
 
 /**

@@ -6,6 +6,8 @@
  */
 import type { TensorType } from '../ir/graph.js';
 import type { SymbolRanges } from '../kernels/extent.js';
+import { isElementwiseDef, type ElementwiseDef } from '../kernel-lang/elementwise.js';
+import { languageOp } from '../ops/elementwise/common.js';
 import type { Kernel } from '../kernels/ir.js';
 import * as sym from '../ir/symbolic.js';
 import {
@@ -118,11 +120,12 @@ function customOp(def: KernelDef): OpDef {
 }
 
 /**
- * Registers each kernel for its domain and op; returns what unregisters them all. Two kernels for one
- * op, or a kernel for an op Kiln already implements, are refused.
+ * Registers each kernel — and each elementwise op, as the built-in ones are (fusible) — for its domain
+ * and op; returns what unregisters them all. Two kernels for one op, or a kernel for an op Kiln already
+ * implements, are refused.
  */
-export function registerKernels(defs: readonly KernelDef[]): () => void {
-  const seen = new Map<string, KernelDef>();
+export function registerKernels(defs: readonly (KernelDef | ElementwiseDef)[]): () => void {
+  const seen = new Map<string, KernelDef | ElementwiseDef>();
   for (const def of defs) {
     const key = `${def.domain}:${def.op}`;
     if (seen.has(key))
@@ -133,6 +136,8 @@ export function registerKernels(defs: readonly KernelDef[]): () => void {
         `kernel ${def.op} (${def.site}): Kiln already implements ${key}; pick another op name or domain`,
       );
   }
-  const undo = defs.map((def) => registerOp(def.op, customOp(def), def.domain));
+  const undo = defs.map((def) =>
+    registerOp(def.op, isElementwiseDef(def) ? languageOp(def) : customOp(def), def.domain),
+  );
   return () => undo.forEach((u) => u());
 }

@@ -136,9 +136,7 @@ export function kernel<I extends Types, O extends Types, A extends Attrs = Recor
   };
   if (typeof spec.op !== 'string' || !/^[A-Za-z_][\w.-]*$/.test(spec.op))
     fail(`op must be a name (letters, digits, _ . -), got ${JSON.stringify(spec.op)}`);
-  const domain = spec.domain ?? 'kiln.custom';
-  if (domain === '' || domain === 'ai.onnx')
-    fail('a kernel cannot take the default ONNX domain; name your own (e.g. com.example)');
+  const domain = customDomain(spec.domain, fail);
   const names = new Set<string>();
   const groups: [string, Record<string, unknown>][] = [
     ['inputs', spec.inputs],
@@ -165,6 +163,13 @@ export function kernel<I extends Types, O extends Types, A extends Attrs = Recor
     shape: spec.shape as KernelDef['shape'],
     body: spec.body as KernelDef['body'],
   };
+}
+
+/** The ONNX domain a kernel or a user's elementwise op declares (default 'kiln.custom'), checked. */
+export function customDomain(domain: string | undefined, fail: (message: string) => never): string {
+  if (domain === '' || domain === 'ai.onnx')
+    fail('a kernel cannot take the default ONNX domain; name your own (e.g. com.example)');
+  return domain ?? 'kiln.custom';
 }
 
 export function isKernelDef(x: unknown): x is KernelDef {

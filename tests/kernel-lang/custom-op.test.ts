@@ -1,7 +1,7 @@
 /** Custom ops: models with com.example nodes compile with kernels written in TypeScript and run on wasm; bad input is one clear error and nothing written. */
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { compileModel } from '../../src/compiler/compile.js';
@@ -72,6 +72,32 @@ describe('custom ops on wasm', () => {
     const y = (await runWasm(c, Promise.resolve(double))).y as HostTensor;
     const want = (c.feeds.x.data as Float32Array).map((v, i) => Math.fround(2 * v) + bias[i % 32]);
     expect(compareTensors(y, { dtype: 'float32', dims: [4, 32], data: want }, 1e-5, 1e-6)).toBeUndefined();
+  });
+
+  it('an elementwise() op bound with --kernels fuses with its neighbours and matches the reference', async () => {
+    const dir = await tempDir();
+    const file = join(dir, 'swish-elementwise.ts');
+    await writeFile(
+      file,
+      [
+        `import { elementwise, float, sigmoid } from ${JSON.stringify(LANGUAGE)};`,
+        `export const Swish = elementwise({`,
+        `  domain: 'com.example', op: 'Swish', inputs: ['x'], attrs: { beta: float(1) },`,
+        `  fn: ({ x, beta }) => x.mul(sigmoid(x.mul(beta))),`,
+        `});`,
+      ].join('\n'),
+    );
+    const c = await swishCase(1.5);
+    await writeFile(join(dir, 'swish.onnx'), c.model);
+    const out = join(dir, 'out');
+    const r = await runKiln(['compile', join(dir, 'swish.onnx'), '--kernels', file, '-o', out]);
+    expect(r.code, r.stderr).toBe(0);
+    // Swish and the bias Add are one fused kernel
+    const manifest = JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.kernels.map((k: { op: string }) => k.op)).toEqual(['Swish+Add']);
+    const model = await loadModel(out, { backend: 'wasm' });
+    expectMatches(await model.run(c.feeds as Record<string, Feed>), c);
+    model.dispose();
   });
 
   it('kiln compile --kernels FILE.ts builds a bundle that runs', async () => {
