@@ -51,7 +51,7 @@ function attributeProto(name: string, decl: AttrDecl, value: AttrValue): OnnxTyp
 }
 
 /** The name of dim `axis` of kernel input `input` where `--shape` gives it a range: `x_0`. */
-export const runTimeDimName = (input: string, axis: number) => `${input}_${axis}`;
+const runTimeDimName = (input: string, axis: number) => `${input}_${axis}`;
 
 /**
  * The ONNX model bytes of one node running `def` on inputs of `shapes`, with attributes `given`. A dim
