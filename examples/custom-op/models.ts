@@ -1,7 +1,7 @@
 /**
  * Two small ONNX models with com.example custom nodes, built with the repo's protobuf helpers — what a
  * model exported elsewhere with custom ops looks like. `npx tsx examples/custom-op/models.ts DIR`
- * writes them as DIR/swish.onnx and DIR/rms-norm.onnx.
+ * writes them as DIR/swish.onnx, DIR/rms-norm.onnx and DIR/rms-norm-rows.onnx (its rows known only at run time).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,13 +44,16 @@ export function swishModel(beta?: number): Uint8Array {
   });
 }
 
-/** y = RmsNormScale(MatMul(x, w), gamma), x float32 [8, 64]. */
-export function rmsNormModel(): Uint8Array {
+/**
+ * y = RmsNormScale(MatMul(x, w), gamma), x float32 [rows, 64]: `rows` a number, or the name of a dim
+ * known only at run time (compile with `--dim rows=1..16`).
+ */
+export function rmsNormModel(rows: number | string = 8): Uint8Array {
   const rand = seededRandom(2);
   return withExampleDomain({
     name: 'rms-norm-model',
-    inputs: [{ name: 'x', dtype: 'float32', shape: [8, 64] }],
-    outputs: [{ name: 'y', dtype: 'float32', shape: [8, 48] }],
+    inputs: [{ name: 'x', dtype: 'float32', shape: [rows, 64] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [rows, 48] }],
     initializers: [
       { name: 'w', tensor: randomTensor([64, 48], rand, 0.2) },
       { name: 'gamma', tensor: randomTensor([48], rand) },
@@ -67,5 +70,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'swish.onnx'), swishModel(1.5));
   writeFileSync(join(dir, 'rms-norm.onnx'), rmsNormModel());
-  console.log(`wrote ${join(dir, 'swish.onnx')} and ${join(dir, 'rms-norm.onnx')}`);
+  writeFileSync(join(dir, 'rms-norm-rows.onnx'), rmsNormModel('rows'));
+  console.log(`wrote swish.onnx, rms-norm.onnx and rms-norm-rows.onnx (x [rows, 64]) in ${dir}`);
 }

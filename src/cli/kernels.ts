@@ -3,6 +3,7 @@
  * KERNELS.ts --kernel NAME` (a bundle of one kernel). The language's loader (esbuild) is imported on
  * demand, so compiles without kernels do not pay for it.
  */
+import type { ElementwiseDef } from '../kernel-lang/elementwise.js';
 import type { KernelDef } from '../kernel-lang/kernel.js';
 import type { ShapeArg } from '../compiler/options.js';
 import { parseNumberList } from './args.js';
@@ -11,31 +12,25 @@ import { UsageError } from './errors.js';
 /** Whether a compile's positional argument is a kernel file rather than an ONNX model. */
 export const isKernelFile = (path: string) => /\.[cm]?[jt]s$/.test(path);
 
-/** Every kernel the files export. */
-export async function loadKernels(files: readonly string[]): Promise<KernelDef[]> {
-  const { loadKernelFile } = await import('../kernel-lang/load.js');
-  const loaded = await Promise.all(files.map(loadKernelFile));
-  return loaded.flat().map((k) => k.def);
+/** Every custom op the files export: kernel() and elementwise() definitions. */
+export async function loadKernels(files: readonly string[]): Promise<(KernelDef | ElementwiseDef)[]> {
+  const { loadCustomOps } = await import('../kernel-lang/load.js');
+  return (await Promise.all(files.map(loadCustomOps))).flat();
 }
 
 /**
  * The kernel `name` (its export name or op) of `file` as a one-node model: the ONNX bytes the normal
- * compile path takes, and the kernel that implements the node. Every input needs a --shape; `attrs`
+ * compile path takes, and the kernel that implements the node. Every input needs a --shape (a range,
+ * MIN..MAX, makes that dim one known only at run time); `attrs`
  * (--attr) set attributes, the others take their defaults.
  */
 export async function kernelAsModel(
   file: string,
   name: string,
-  given: Record<string, ShapeArg[]>,
+  shapes: Record<string, ShapeArg[]>,
   attrs: Record<string, string>,
   usage: string,
 ): Promise<{ bytes: Uint8Array; kernel: KernelDef }> {
-  const shapes: Record<string, number[]> = {};
-  for (const [input, dims] of Object.entries(given)) {
-    if (!dims.every((d): d is number => typeof d === 'number'))
-      throw new UsageError(`--kernel takes fixed shapes: --shape ${input} gives a range`, usage);
-    shapes[input] = dims;
-  }
   const [{ loadKernelFile }, { kernelModel }] = await Promise.all([
     import('../kernel-lang/load.js'),
     import('../compiler/kernel-model.js'),
@@ -60,12 +55,15 @@ export async function kernelAsModel(
       `--shape ${unknown.join(', ')}: kernel ${name} has no such input (inputs: ${inputs.join(', ')})`,
       usage,
     );
-  // a string attribute takes the text; any other a number (an undeclared name is refused by the kernel)
+  // a string attribute takes the text, a list one numbers (1,2,3); any other one number (an undeclared
+  // name is refused by the kernel)
   const values = Object.fromEntries(
     Object.entries(attrs).map(([attr, text]) => {
-      if (found.def.attrs[attr]?.kind === 'string') return [attr, text];
+      const kind = found.def.attrs[attr]?.kind;
+      if (kind === 'string') return [attr, text];
       const arg = `${attr}=${text}`;
       const numbers = parseNumberList('--attr', arg, text, usage, false);
+      if (kind === 'ints' || kind === 'floats') return [attr, numbers];
       if (numbers.length !== 1) throw new UsageError(`--attr "${arg}": give one number`, usage);
       return [attr, numbers[0]];
     }),

@@ -26,7 +26,8 @@ type Ranges = Readonly<Record<string, sym.Range>>;
 
 /** What lowerRows needs of one node: its types (with shape expressions) and how to build its kernels. */
 /**
- * Kernels for a node some operand of which has a dim known only at run time: row by row where the
+ * Kernels for a node some operand of which has a dim known only at run time: by the op itself where it
+ * takes them (runTimeDims), row by row where the
  * symbolic dims lead every operand (lowerRows), else with expression strides (symbolic-kernels.ts), else
  * one error naming the op and the way out.
  */
@@ -37,6 +38,15 @@ export function lowerSymbolic(
   ranges: Ranges,
   activation: (kernels: Kernel[]) => Kernel[],
 ): Kernel[] {
+  if (def.runTimeDims)
+    return activation(
+      def.runTimeDims.lower(
+        step.ctx,
+        io,
+        step.inputTypes.map((t) => t && (t.symbolic ?? t.shape)),
+        ranges,
+      ),
+    );
   const spatial = spatialKernels(step, io, ranges);
   if (spatial) return spatial;
   if (!alwaysWithStrides(step, def) && !mixesSymbolicAxis(step)) {

@@ -1,4 +1,5 @@
 import type { HostTensor } from '../ir/tensor.js';
+import type { ElementwiseDef } from '../kernel-lang/elementwise.js';
 import type { KernelDef } from '../kernel-lang/kernel.js';
 import type { TextTaskOptions } from '../passes/text-task.js';
 
@@ -24,8 +25,11 @@ export interface CompileOptions {
   /** inputs fixed at compile time: they become constants and leave the signature */
   consts?: Record<string, HostTensor>;
   targets?: ('wasm' | 'webgpu')[];
-  /** kernels written in TypeScript that implement the model's custom-domain nodes (`--kernels`) */
-  kernels?: readonly KernelDef[];
+  /**
+   * kernels written in TypeScript that implement the model's custom-domain nodes (`--kernels`): kernel()
+   * definitions, and elementwise() ops (fused into elementwise chains like the built-ins)
+   */
+  kernels?: readonly (KernelDef | ElementwiseDef)[];
   weights?: 'fp32' | 'fp16' | 'int8';
   /**
    * also build model.relaxed.wasm, the relaxed-SIMD variant runtimes pick where the engine has it

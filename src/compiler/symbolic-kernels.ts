@@ -12,7 +12,7 @@ import { tensorToNumbers } from '../ir/tensor.js';
 import type { TensorType } from '../ir/graph.js';
 import type { BufRef, Expr, Extent, Kernel, Stmt } from '../kernels/ir.js';
 import { add, f32, i32, load, local, loop, mul, set, store, v } from '../kernels/build.js';
-import { kernelExprOf } from '../kernels/extent.js';
+import { indexOf, kernelExprOf, strides } from '../kernels/extent.js';
 import { attrInt, attrInts, normAxis, OpError, type LowerIO, type OpDef } from '../ops/registry.js';
 import { fusedCompute, isFusedChain } from '../ops/fused.js';
 import { rowKernel } from '../ops/reduce/softmax.js';
@@ -24,29 +24,6 @@ type Shape = readonly sym.SymLike[];
 const shapeOf = (t: TensorType): Shape => t.symbolic ?? t.shape;
 const extent = (d: sym.SymLike): Extent => sym.constValue(d) ?? kernelExprOf(d);
 const product = (dims: Shape): sym.SymLike => dims.reduce<sym.SymLike>((p, d) => sym.mul(p, d), 1);
-
-/** Row-major strides of a shape, as expressions. */
-export function strides(shape: Shape): sym.SymLike[] {
-  const out: sym.SymLike[] = [];
-  let acc: sym.SymLike = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    out[i] = acc;
-    acc = sym.mul(acc, shape[i]);
-  }
-  return out;
-}
-
-/** Σ idx[i]·strides[i], zero strides skipped. */
-export function indexOf(idx: readonly Expr[], st: readonly sym.SymLike[]): Expr {
-  let e: Expr | undefined;
-  idx.forEach((x, i) => {
-    const s = sym.constValue(st[i]);
-    if (s === 0) return;
-    const term = s === 1 ? x : mul(x, s === undefined ? kernelExprOf(st[i]) : i32(s));
-    e = e ? add(e, term) : term;
-  });
-  return e ?? i32(0);
-}
 
 /** Loops over `shape` (outermost first) with vars `${prefix}0..`. */
 export function forEach(shape: Shape, prefix: string, body: (idx: Expr[]) => Stmt[]): Stmt[] {

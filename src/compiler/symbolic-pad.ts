@@ -9,7 +9,8 @@ import { bin, cmp, i32, load, store, sub, when } from '../kernels/build.js';
 import { kernelExprOf } from '../kernels/extent.js';
 import type { LowerIO } from '../ops/registry.js';
 import { padPlan, padValue } from '../ops/shape/pad.js';
-import { forEach, indexOf, strides } from './symbolic-kernels.js';
+import { indexOf, strides } from '../kernels/extent.js';
+import { forEach } from './symbolic-kernels.js';
 import type { RowsStep } from './rows-step.js';
 
 export function symbolicPad(step: RowsStep, io: LowerIO): Kernel {

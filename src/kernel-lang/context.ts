@@ -3,7 +3,8 @@
  * conditionals. Tracing, each builds the Kernel IR statement it names; in the reference run it does
  * what the statement would do, on numbers.
  */
-import type { Expr } from '../kernels/ir.js';
+import type { Expr, Extent } from '../kernels/ir.js';
+import * as sym from '../ir/symbolic.js';
 import {
   add,
   local as localStmt,
@@ -14,9 +15,10 @@ import {
   v,
   when,
 } from '../kernels/build.js';
+import { kernelExprOf } from '../kernels/extent.js';
 import type { Scope } from './scope.js';
-import type { Tensor } from './tensor.js';
-import { Value, type ElementType, type Operand, type ScalarType } from './value.js';
+import type { Dim, Tensor } from './tensor.js';
+import { canonical, Value, type ElementType, type Operand, type ScalarType } from './value.js';
 
 /** A mutable scalar of the kernel body (an accumulator, a running maximum). */
 export class Local {
@@ -77,20 +79,23 @@ export class KernelContext {
    * (GPU invocations). Iterations must not depend on each other. Parallel loops are the outermost of the
    * kernel: not inside k.loop, a reduction or k.if.
    */
-  parallel(extents: number | readonly number[], body: (...idx: Value[]) => void): void {
+  parallel(extents: Dim | readonly Dim[], body: (...idx: Value[]) => void): void {
     if (this.scope.sequentialDepth > 0)
       this.scope.fail(
         'k.parallel() inside a sequential loop, reduction or k.if: declare parallel dimensions outermost',
       );
-    const ns = typeof extents === 'number' ? [extents] : [...extents];
-    ns.forEach((n) => this.checkExtent('k.parallel()', n));
-    this.nest(ns, 'p', body);
+    const ns = Array.isArray(extents) ? (extents as readonly Dim[]) : [extents as Dim];
+    this.nest(
+      ns.map((n) => this.extent('k.parallel()', n)),
+      'p',
+      body,
+    );
   }
 
   /** A sequential loop: `body` runs for i = 0, 1, ..., n - 1 in order. */
-  loop(n: number, body: (i: Value) => void): void {
-    this.checkExtent('k.loop()', n);
-    this.sequential(() => this.nest([n], 'i', (i) => body(i)));
+  loop(n: Dim, body: (i: Value) => void): void {
+    const extent = this.extent('k.loop()', n);
+    this.sequential(() => this.nest([extent], 'i', (i) => body(i)));
   }
 
   /** A mutable local of `t` (default: f32, or the initial value's type). */
@@ -102,17 +107,17 @@ export class KernelContext {
   }
 
   /** Σ term(j) for j in 0..n-1, accumulated in a local. */
-  sum(n: number, term: (j: Value) => Operand): Value {
+  sum(n: Dim, term: (j: Value) => Operand): Value {
     return this.reduce('sum', n, term);
   }
 
   /** max of term(j) for j in 0..n-1 (-Infinity when n is 0). */
-  max(n: number, term: (j: Value) => Operand): Value {
+  max(n: Dim, term: (j: Value) => Operand): Value {
     return this.reduce('max', n, term);
   }
 
   /** min of term(j) for j in 0..n-1 (Infinity when n is 0). */
-  min(n: number, term: (j: Value) => Operand): Value {
+  min(n: Dim, term: (j: Value) => Operand): Value {
     return this.reduce('min', n, term);
   }
 
@@ -132,13 +137,13 @@ export class KernelContext {
     });
   }
 
-  private reduce(kind: Reduction, n: number, term: (j: Value) => Operand): Value {
-    this.checkExtent(`k.${kind}()`, n);
+  private reduce(kind: Reduction, size: Dim, term: (j: Value) => Operand): Value {
+    const n = this.extent(`k.${kind}()`, size);
     const asValue = (x: Operand) => (typeof x === 'number' ? this.f32(x) : x);
     return this.sequential(() => {
       if (!this.scope.tracing) {
         let acc: Value | undefined;
-        for (let j = 0; j < n; j++) {
+        for (let j = 0; j < (n as number); j++) {
           const x = asValue(term(new Value(this.scope, 'i32', undefined, j, [j, j])));
           acc = acc ? (kind === 'sum' ? acc.add(x) : kind === 'max' ? acc.max(x) : acc.min(x)) : x;
         }
@@ -148,25 +153,25 @@ export class KernelContext {
       const j = this.scope.fresh('r');
       let t = 'f32' as ScalarType;
       const body = this.scope.block(() => {
-        const x = asValue(term(new Value(this.scope, 'i32', v(j), undefined, [0, n - 1])));
+        const x = asValue(term(new Value(this.scope, 'i32', v(j), undefined, [0, lastIndex(n)])));
         t = x.t;
         this.scope.emit(set(name, REDUCE_EXPR[kind](v(name, t), x.expr!)));
       });
       if (t === 'i32' && kind !== 'sum')
         this.scope.fail(`k.${kind}() of i32 values needs a starting value; use k.local()`);
       this.scope.emit(localStmt(name, t, Value.constant(this.scope, t, REDUCE_INIT[kind]).expr!));
-      this.scope.emit(loopStmt(j, n, body));
+      this.scope.emit(loopStmt(j, extentOf(n), body));
       return new Value(this.scope, t, v(name, t), undefined);
     });
   }
 
   /** Loops over `extents` (outermost first), calling `body` with the index values. */
-  private nest(extents: number[], prefix: string, body: (...idx: Value[]) => void): void {
+  private nest(extents: sym.SymLike[], prefix: string, body: (...idx: Value[]) => void): void {
     if (!this.scope.tracing) {
       const idx: Value[] = [];
       const run = (d: number): void => {
         if (d === extents.length) return body(...idx);
-        for (let i = 0; i < extents[d]; i++) {
+        for (let i = 0; i < (extents[d] as number); i++) {
           idx[d] = new Value(this.scope, 'i32', undefined, i, [i, i]);
           run(d + 1);
         }
@@ -175,9 +180,13 @@ export class KernelContext {
     }
     const names = extents.map(() => this.scope.fresh(prefix));
     let stmts = this.scope.block(() =>
-      body(...names.map((name, d) => new Value(this.scope, 'i32', v(name), undefined, [0, extents[d] - 1]))),
+      body(
+        ...names.map(
+          (name, d) => new Value(this.scope, 'i32', v(name), undefined, [0, lastIndex(extents[d])]),
+        ),
+      ),
     );
-    for (let d = extents.length - 1; d >= 0; d--) stmts = [loopStmt(names[d], extents[d], stmts)];
+    for (let d = extents.length - 1; d >= 0; d--) stmts = [loopStmt(names[d], extentOf(extents[d]), stmts)];
     stmts.forEach((s) => this.scope.emit(s));
   }
 
@@ -190,8 +199,27 @@ export class KernelContext {
     }
   }
 
-  private checkExtent(what: string, n: number): void {
-    if (!Number.isInteger(n) || n < 0)
-      this.scope.fail(`${what}: the extent ${n} is not a whole number ≥ 0 (shapes are static)`);
+  /**
+   * A loop's trip count as a shape expression: a whole number, or a size known only at run time (a dim,
+   * or arithmetic on dims: `x.size.div(cols)`).
+   */
+  private extent(what: string, n: Dim): sym.SymLike {
+    if (typeof n === 'number') {
+      if (!Number.isInteger(n) || n < 0)
+        this.scope.fail(`${what}: the extent ${n} is not a whole number ≥ 0`);
+      return n;
+    }
+    const e = n instanceof Value && n.t === 'i32' ? n.exact : undefined;
+    if (e === undefined || this.scope.bounds(e).min < 0)
+      this.scope.fail(
+        `${what}: the extent is a value computed in the kernel; loop extents are whole numbers or sizes (dims of the tensors, and arithmetic on them)`,
+      );
+    return e;
   }
 }
+
+/** The last index of a loop over `n`. */
+const lastIndex = (n: sym.SymLike): sym.SymLike => canonical(sym.sub(n, 1));
+
+/** A loop extent in Kernel IR: a number, or a shape expression reading the dims block. */
+const extentOf = (n: sym.SymLike): Extent => sym.constValue(n) ?? kernelExprOf(n);

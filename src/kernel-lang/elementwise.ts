@@ -6,7 +6,15 @@
  * tensors it meets — f32 for float16 and float32, f64 for float64 — and runs on numbers as the reference.
  */
 import type { Expr } from '../kernels/ir.js';
-import { attrParam, bindAttrs, type AttrDecl, type AttrParam, type AttrValue, type Attrs } from './kernel.js';
+import {
+  attrParam,
+  bindAttrs,
+  customDomain,
+  type AttrDecl,
+  type AttrParam,
+  type AttrValue,
+  type Attrs,
+} from './kernel.js';
 import { Scope } from './scope.js';
 import { KernelTraceError, userFrame, userSite } from './site.js';
 import { Value } from './value.js';
@@ -15,6 +23,8 @@ import { Value } from './value.js';
 export type FloatType = 'f32' | 'f64';
 
 export interface ElementwiseSpec<I extends string, A extends Attrs> {
+  /** the ONNX domain of the nodes it implements as a custom op (`--kernels`; default 'kiln.custom') */
+  domain?: string;
   /** the op type (and the name in errors) */
   op: string;
   /** input names in node input order; inputs broadcast together */
@@ -24,13 +34,18 @@ export interface ElementwiseSpec<I extends string, A extends Attrs> {
   fn(params: { readonly [K in I]: Value } & { readonly [K in keyof A]: AttrParam<A[K]> }): Value;
 }
 
+const BRAND = Symbol.for('kiln.elementwise');
+
 export interface ElementwiseDef {
+  readonly [BRAND]: true;
+  /** the domain it binds as a custom op (the built-ins register theirs in the default domain) */
+  readonly domain: string;
   readonly op: string;
   readonly inputs: readonly string[];
   readonly attrs: Readonly<Record<string, AttrDecl>>;
   /** where `elementwise()` was called, for errors */
   readonly site: string | undefined;
-  readonly fn: (params: Record<string, Value | string>) => Value;
+  readonly fn: (params: Record<string, Value | string | readonly number[]>) => Value;
 }
 
 export function elementwise<I extends string, A extends Attrs = Record<never, AttrDecl>>(
@@ -42,17 +57,24 @@ export function elementwise<I extends string, A extends Attrs = Record<never, At
   };
   if (typeof spec.op !== 'string' || !/^[A-Za-z_][\w.-]*$/.test(spec.op))
     fail(`op must be a name (letters, digits, _ . -), got ${JSON.stringify(spec.op)}`);
+  const domain = customDomain(spec.domain, fail);
   if (spec.inputs.length === 0) fail('an elementwise op needs at least one input');
   const names = [...spec.inputs, ...Object.keys(spec.attrs ?? {})];
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   if (twice !== undefined) fail(`'${twice}' names two parameters; inputs and attrs share one namespace`);
   return {
+    [BRAND]: true,
+    domain,
     op: spec.op,
     inputs: spec.inputs,
     attrs: spec.attrs ?? {},
     site,
     fn: spec.fn as ElementwiseDef['fn'],
   };
+}
+
+export function isElementwiseDef(x: unknown): x is ElementwiseDef {
+  return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[BRAND] === true;
 }
 
 /** Runs `fn` on values made by `input` in `scope`; the result must be a float of type `t`. */
@@ -64,7 +86,7 @@ function apply(
   attrValues: Record<string, AttrValue>,
 ): Value {
   const attrs = bindAttrs(def, attrValues);
-  const params: Record<string, Value | string> = {
+  const params: Record<string, Value | string | readonly number[]> = {
     ...Object.fromEntries(def.inputs.map((name, i) => [name, input(i)])),
     ...Object.fromEntries(
       Object.entries(attrs).map(([name, x]) => [name, attrParam(scope, def.attrs[name], x, t)]),

@@ -5,7 +5,9 @@
 export {
   kernel,
   float,
+  floats,
   int,
+  ints,
   string,
   runReference,
   type KernelDef,

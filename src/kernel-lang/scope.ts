@@ -1,8 +1,11 @@
 /**
  * The state one run of a kernel body shares: whether it is being traced into Kernel IR or run as plain
- * JavaScript on numbers (the reference), the statement lists being built, and fresh names.
+ * JavaScript on numbers (the reference), the statement lists being built, fresh names, and the bounds of
+ * the dims known only at run time.
  */
 import type { Stmt } from '../kernels/ir.js';
+import type { SymbolRanges } from '../kernels/extent.js';
+import * as sym from '../ir/symbolic.js';
 import { KernelTraceError, userSite } from './site.js';
 
 export class Scope {
@@ -16,7 +19,14 @@ export class Scope {
     readonly kernel: string,
     /** true: build Kernel IR; false: compute on numbers */
     readonly tracing: boolean,
+    /** the bounds of the dims known only at run time the kernel's shapes hold */
+    readonly ranges: SymbolRanges = {},
   ) {}
+
+  /** The least and greatest values of a shape expression over the run-time dims' bounds. */
+  bounds(e: sym.SymLike): sym.Range {
+    return sym.bounds(e, this.ranges);
+  }
 
   /** Throws a KernelTraceError naming the user's file and line. */
   fail(message: string): never {

@@ -6,7 +6,9 @@
  */
 import type { BinOp, CmpOp, Expr, UnOp } from '../kernels/ir.js';
 import { bin, cast, cmp, cnst, select as selectExpr, un } from '../kernels/build.js';
+import { kernelExprOf } from '../kernels/extent.js';
 import { FLOAT_MATH, powC } from '../kernels/interpret.js';
+import * as sym from '../ir/symbolic.js';
 import type { Scope } from './scope.js';
 
 /** The element types of kernel parameters. */
@@ -17,8 +19,17 @@ export type ElementType = 'f32' | 'i32';
  */
 export type ScalarType = ElementType | 'f64';
 
-/** Inclusive bounds of an i32 value, when they are known at trace time. */
-export type Range = readonly [number, number];
+/**
+ * Inclusive bounds of an i32 value, when they are known at trace time: numbers, or shape expressions
+ * over the dims known only at run time (a loop over `rows` runs its variable over 0..rows-1).
+ */
+export type Range = readonly [sym.SymLike, sym.SymLike];
+
+/** A shape expression with a constant folded to its number. */
+export const canonical = (x: sym.SymLike): sym.SymLike => sym.constValue(x) ?? x;
+
+/** `lo..hi` of a range, for messages. */
+export const rangeText = (r: Range): string => `${sym.symText(r[0])}..${sym.symText(r[1])}`;
 
 /** A value or a JavaScript number, which takes the other operand's type. */
 export type Operand = Value | number;
@@ -62,35 +73,69 @@ const COMPARE: Record<CmpOp & ('eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'), (a: num
   };
 
 /** Interval arithmetic for i32 results; undefined when a bound is unknown or may wrap. */
-function rangeOf(op: ArithOp, a: Range | undefined, b: Range | undefined): Range | undefined {
+function rangeOf(op: ArithOp, a: Range | undefined, b: Range | undefined, scope: Scope): Range | undefined {
   if (!a || !b) return undefined;
-  let r: Range | undefined;
+  const bounds = [...a, ...b].map(sym.constValue);
+  const r = bounds.every((x) => x !== undefined)
+    ? staticRange(op, [bounds[0]!, bounds[1]!], [bounds[2]!, bounds[3]!])
+    : symbolicRange(op, a, b, scope);
+  if (!r) return undefined;
+  return scope.bounds(r[0]).min >= I32_MIN && scope.bounds(r[1]).max <= I32_MAX ? r : undefined;
+}
+
+function staticRange(
+  op: ArithOp,
+  a: readonly [number, number],
+  b: readonly [number, number],
+): Range | undefined {
   switch (op) {
     case 'add':
-      r = [a[0] + b[0], a[1] + b[1]];
-      break;
+      return [a[0] + b[0], a[1] + b[1]];
     case 'sub':
-      r = [a[0] - b[1], a[1] - b[0]];
-      break;
+      return [a[0] - b[1], a[1] - b[0]];
     case 'mul': {
       const p = [a[0] * b[0], a[0] * b[1], a[1] * b[0], a[1] * b[1]];
-      r = [Math.min(...p), Math.max(...p)];
-      break;
+      return [Math.min(...p), Math.max(...p)];
     }
     case 'div':
-      if (b[0] > 0 && a[0] >= 0) r = [Math.trunc(a[0] / b[1]), Math.trunc(a[1] / b[0])];
-      break;
+      return b[0] > 0 && a[0] >= 0 ? [Math.trunc(a[0] / b[1]), Math.trunc(a[1] / b[0])] : undefined;
     case 'rem':
-      if (b[0] > 0 && a[0] >= 0) r = [0, Math.min(a[1], b[1] - 1)];
-      break;
+      return b[0] > 0 && a[0] >= 0 ? [0, Math.min(a[1], b[1] - 1)] : undefined;
     case 'min':
-      r = [Math.min(a[0], b[0]), Math.min(a[1], b[1])];
-      break;
+      return [Math.min(a[0], b[0]), Math.min(a[1], b[1])];
     case 'max':
-      r = [Math.max(a[0], b[0]), Math.max(a[1], b[1])];
-      break;
+      return [Math.max(a[0], b[0]), Math.max(a[1], b[1])];
+    case 'pow':
+      return undefined;
   }
-  return r && r[0] >= I32_MIN && r[1] <= I32_MAX ? r : undefined;
+}
+
+/**
+ * Bounds over run-time dims, as shape expressions: sums and differences of bounds, and for operands
+ * that cannot be negative (what sizes and loop variables are) products, quotients and remainders.
+ */
+function symbolicRange(op: ArithOp, a: Range, b: Range, scope: Scope): Range | undefined {
+  const pair = (lo: sym.SymLike, hi: sym.SymLike): Range => [canonical(lo), canonical(hi)];
+  const natural = scope.bounds(a[0]).min >= 0 && scope.bounds(b[0]).min >= 0;
+  const positiveDivisor = natural && scope.bounds(b[0]).min > 0;
+  switch (op) {
+    case 'add':
+      return pair(sym.add(a[0], b[0]), sym.add(a[1], b[1]));
+    case 'sub':
+      return pair(sym.sub(a[0], b[1]), sym.sub(a[1], b[0]));
+    case 'mul':
+      return natural ? pair(sym.mul(a[0], b[0]), sym.mul(a[1], b[1])) : undefined;
+    case 'div':
+      return positiveDivisor ? pair(sym.floorDiv(a[0], b[1]), sym.floorDiv(a[1], b[0])) : undefined;
+    case 'rem':
+      return positiveDivisor ? pair(0, sym.min(a[1], sym.sub(b[1], 1))) : undefined;
+    case 'min':
+      return pair(sym.min(a[0], b[0]), sym.min(a[1], b[1]));
+    case 'max':
+      return pair(sym.max(a[0], b[0]), sym.max(a[1], b[1]));
+    case 'pow':
+      return undefined;
+  }
 }
 
 export class Value {
@@ -104,13 +149,31 @@ export class Value {
     readonly num: number | undefined,
     /** bounds of an i32 value, when known */
     readonly range?: Range,
+    /** what a value computed from a dim known only at run time was computed from (`x.shape[0]`), for errors */
+    readonly dim?: string,
   ) {}
+
+  /**
+   * A size: `e` (a shape expression) as an i32 value, named `label` in errors. A static size is a
+   * constant; one known only at run time reads the dims block (`dim`).
+   */
+  static size(scope: Scope, e: sym.SymLike, label: string): Value {
+    const n = sym.constValue(e);
+    if (n !== undefined) return Value.constant(scope, 'i32', n);
+    return new Value(scope, 'i32', kernelExprOf(e), undefined, [e, e], label);
+  }
+
+  /** The shape expression this value equals, when it is one (a size, or arithmetic on sizes). */
+  get exact(): sym.SymLike | undefined {
+    return this.range && sym.symEqual(this.range[0], this.range[1]) ? this.range[0] : undefined;
+  }
 
   /** A constant of type `t` in `scope`. */
   static constant(scope: Scope, t: ScalarType, x: number): Value {
     if (t === 'i32' && !Number.isInteger(x)) scope.fail(`${x} is not an i32; write an integer or use f32`);
     const n = round(t, x);
-    return new Value(scope, t, scope.tracing ? cnst(t, n) : undefined, scope.tracing ? undefined : n, [n, n]);
+    const range: Range | undefined = t === 'i32' ? [n, n] : undefined;
+    return new Value(scope, t, scope.tracing ? cnst(t, n) : undefined, scope.tracing ? undefined : n, range);
   }
 
   /** `b` as a value of this one's type (a number converts; a value must already match). */
@@ -124,7 +187,7 @@ export class Value {
   private arith(op: ArithOp, other: Operand): Value {
     const b = this.operand(op, other);
     if (op === 'pow' && this.t === 'i32') this.scope.fail('pow takes float values');
-    const range = this.t === 'i32' ? rangeOf(op, this.range, b.range) : undefined;
+    const range = this.t === 'i32' ? rangeOf(op, this.range, b.range, this.scope) : undefined;
     if (!this.scope.tracing) {
       if (this.t === 'i32' && (op === 'div' || op === 'rem') && b.num === 0)
         this.scope.fail(`i32 ${op} by zero`);
@@ -136,7 +199,8 @@ export class Value {
         range,
       );
     }
-    return new Value(this.scope, this.t, bin(op as BinOp, this.expr!, b.expr!), undefined, range);
+    const dim = this.dim ?? b.dim;
+    return new Value(this.scope, this.t, bin(op as BinOp, this.expr!, b.expr!), undefined, range, dim);
   }
 
   add(b: Operand): Value {
@@ -214,8 +278,21 @@ export class Value {
     return new Value(this.scope, 'i32', cast('i32', this.expr!), undefined);
   }
 
-  /** A kernel value is not a JavaScript number or boolean: `if (x > 0)` cannot be traced. */
-  [Symbol.toPrimitive](): never {
+  /**
+   * A kernel value is not a JavaScript number or boolean: `if (x > 0)` cannot be traced. A size known
+   * only at run time prints as its expression in a string (`${x.shape}` in a message).
+   */
+  [Symbol.toPrimitive](hint: string): string {
+    const exact = this.exact;
+    if (hint === 'string' && this.dim && exact !== undefined) return sym.symText(exact);
+    if (this.dim) {
+      const what = exact === undefined ? `a value computed from ${this.dim}` : this.dim;
+      const b = exact === undefined ? undefined : this.scope.bounds(exact);
+      const known = b ? ` (${sym.symText(exact!)}: ${b.min}..${b.max})` : '';
+      this.scope.fail(
+        `${what} is known only at run time${known} but was used as a JavaScript number or boolean (%, <, ?:, if...): this kernel needs it static there — fix it with --shape — or compute with the value methods (.rem(), .lt()...) and k.if()`,
+      );
+    }
     this.scope.fail(
       'a kernel value was used as a JavaScript number or boolean (if, ?:, <, +, template string...); use k.if(), select() and the value methods (.lt(), .add()...)',
     );
@@ -235,17 +312,21 @@ const FLOAT_ONLY: Record<FloatFn, (x: number) => number> = {
   ceil: Math.ceil,
 };
 
+/** The bounds of -x or |x|. */
+function unaryRange(op: 'neg' | 'abs', r: Range, scope: Scope): Range | undefined {
+  const [lo, hi] = r.map(sym.constValue);
+  if (lo !== undefined && hi !== undefined)
+    return op === 'neg'
+      ? [-hi, -lo]
+      : [lo >= 0 ? lo : hi <= 0 ? -hi : 0, Math.max(Math.abs(lo), Math.abs(hi))];
+  if (op === 'abs') return scope.bounds(r[0]).min >= 0 ? r : undefined;
+  return [canonical(sym.sub(0, r[1])), canonical(sym.sub(0, r[0]))];
+}
+
 function unary(op: FloatFn | 'neg' | 'abs', a: Value): Value {
   if (op !== 'neg' && op !== 'abs' && a.t === 'i32') a.scope.fail(`${op} takes a float value, got ${a.t}`);
-  const range: Range | undefined =
-    a.t === 'i32' && a.range
-      ? op === 'neg'
-        ? [-a.range[1], -a.range[0]]
-        : [
-            a.range[0] >= 0 ? a.range[0] : a.range[1] <= 0 ? -a.range[1] : 0,
-            Math.max(Math.abs(a.range[0]), Math.abs(a.range[1])),
-          ]
-      : undefined;
+  const range =
+    a.t === 'i32' && a.range ? unaryRange(op === 'neg' ? 'neg' : 'abs', a.range, a.scope) : undefined;
   if (a.scope.tracing) return new Value(a.scope, a.t, un(op as UnOp, a.expr!), undefined, range);
   const x = a.num!;
   const y = op === 'neg' ? -x : op === 'abs' ? Math.abs(x) : FLOAT_ONLY[op](x);
@@ -293,7 +374,9 @@ export function select(cond: Value, a: Operand, b: Operand): Value {
         : [a, typeof b === 'number' ? Value.constant(scope, a.t, b) : b];
   if (x.t !== y.t) scope.fail(`select of ${x.t} and ${y.t}: convert one side with .toF32() or .toI32()`);
   const range: Range | undefined =
-    x.range && y.range ? [Math.min(x.range[0], y.range[0]), Math.max(x.range[1], y.range[1])] : undefined;
+    x.range && y.range
+      ? [canonical(sym.min(x.range[0], y.range[0])), canonical(sym.max(x.range[1], y.range[1]))]
+      : undefined;
   if (!scope.tracing) return new Value(scope, x.t, undefined, cond.num !== 0 ? x.num : y.num, range);
   return new Value(scope, x.t, selectExpr(cond.expr!, x.expr!, y.expr!), undefined, range);
 }

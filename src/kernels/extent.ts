@@ -5,7 +5,7 @@
  */
 import * as sym from '../ir/symbolic.js';
 import type { Expr, Extent, ShapeSymbol } from './ir.js';
-import { bin, dim, i32 } from './build.js';
+import { add, bin, dim, i32, mul } from './build.js';
 
 export type SymbolRanges = Readonly<Record<string, sym.Range>>;
 
@@ -88,4 +88,27 @@ export function kernelExprOf(e: sym.SymLike): Expr {
   const sum = terms.reduce<Expr | undefined>((p, q) => (p ? bin('add', p, q) : q), undefined);
   if (!sum) return i32(x.c);
   return x.c === 0 ? sum : bin('add', sum, i32(x.c));
+}
+
+/** Row-major strides of a shape, as expressions. */
+export function strides(shape: readonly sym.SymLike[]): sym.SymLike[] {
+  const out: sym.SymLike[] = [];
+  let acc: sym.SymLike = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    out[i] = acc;
+    acc = sym.mul(acc, shape[i]);
+  }
+  return out;
+}
+
+/** Σ idx[i]·strides[i], zero strides skipped. */
+export function indexOf(idx: readonly Expr[], st: readonly sym.SymLike[]): Expr {
+  let e: Expr | undefined;
+  idx.forEach((x, i) => {
+    const s = sym.constValue(st[i]);
+    if (s === 0) return;
+    const term = s === 1 ? x : mul(x, s === undefined ? kernelExprOf(st[i]) : i32(s));
+    e = e ? add(e, term) : term;
+  });
+  return e ?? i32(0);
 }

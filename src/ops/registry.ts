@@ -6,6 +6,7 @@ import type { AttrValue, Node, TensorType } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
 import type { DType } from '../ir/dtype.js';
 import type { BufRef, Expr, Kernel } from '../kernels/ir.js';
+import type { Range, SymLike } from '../ir/symbolic.js';
 import type { AttrDecl } from '../kernel-lang/kernel.js';
 import { printable } from '../text/printable.js';
 
@@ -82,6 +83,24 @@ export interface OpDef {
    * the compiler applies it to the lowered kernels (`applyActivation`, src/kernels/rewrite/epilogue.ts).
    */
   fusesActivation?: boolean;
+  /**
+   * An op whose kernels take dims known only at run time themselves (kernel-language custom ops): the
+   * output shape expressions from the inputs' (`ranges` bounds their symbols), and the kernels for operands
+   * of those shapes. Such a node is lowered only here, never row block by row block.
+   */
+  runTimeDims?: {
+    shapes(
+      ctx: OpContext,
+      inputs: readonly (readonly SymLike[] | undefined)[],
+      ranges: Readonly<Record<string, Range>>,
+    ): SymLike[][];
+    lower(
+      ctx: OpContext,
+      io: LowerIO,
+      inputs: readonly (readonly SymLike[] | undefined)[],
+      ranges: Readonly<Record<string, Range>>,
+    ): Kernel[];
+  };
   /** Output 0 is input 0's bytes reinterpreted (Reshape, Squeeze, Identity...): no kernel. */
   alias?: boolean;
   /**
@@ -200,17 +219,22 @@ export function attrString(node: Node, name: string, dflt?: string): string {
 export function declaredAttrs(
   node: Node,
   decls: Readonly<Record<string, AttrDecl>>,
-): Record<string, number | string> {
-  return Object.fromEntries(
-    Object.entries(decls).map(([name, decl]) => [
-      name,
-      decl.kind === 'string'
-        ? attrString(node, name, decl.default)
-        : decl.kind === 'float'
-          ? attrFloat(node, name, decl.default)
-          : attrInt(node, name, decl.default),
-    ]),
-  );
+): Record<string, number | string | readonly number[]> {
+  const read = (name: string, decl: AttrDecl) => {
+    switch (decl.kind) {
+      case 'string':
+        return attrString(node, name, decl.default);
+      case 'float':
+        return attrFloat(node, name, decl.default);
+      case 'int':
+        return attrInt(node, name, decl.default);
+      case 'floats':
+        return attrFloats(node, name, decl.default && [...decl.default]);
+      case 'ints':
+        return attrInts(node, name, decl.default && [...decl.default]);
+    }
+  };
+  return Object.fromEntries(Object.entries(decls).map(([name, decl]) => [name, read(name, decl)]));
 }
 
 /** Normalize a possibly negative axis against a rank; throws a clear message when out of range. */

@@ -281,8 +281,11 @@ function ruleFor(ctx: OpContext, outTypes: TensorType[], ranges: Ranges): Rule |
   const spatial = ctx.node.domain === '' ? spatialRule(ctx.node.op, ranges) : undefined;
   if (spatial) return spatial;
   if (ctx.node.domain === '' && RULES[ctx.node.op]) return RULES[ctx.node.op];
+  const def = findOp(ctx.node.op, ctx.node.domain, ctx.opset);
+  // ops whose kernels take the run-time dims themselves (kernel-language custom ops)
+  if (def?.runTimeDims) return (c, shapes) => def.runTimeDims!.shapes(c, shapes, ranges);
   // ops that map broadcast inputs to one output element by element (Add, Relu, Erf, fused chains...)
-  return findOp(ctx.node.op, ctx.node.domain, ctx.opset)?.elementwise ? broadcastAll : undefined;
+  return def?.elementwise ? broadcastAll : undefined;
 }
 
 /**

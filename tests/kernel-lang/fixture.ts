@@ -43,19 +43,27 @@ export async function swishCase(beta?: number): Promise<CustomOpCase> {
   };
 }
 
-/** A MatMul then the fused RMSNorm + scale kernel. */
-export async function rmsNormCase(): Promise<CustomOpCase> {
+/**
+ * A MatMul then the fused RMSNorm + scale kernel, x [rows, 64]; `model` declares the rows (default:
+ * `rows` itself; a name makes them a dim known only at run time).
+ */
+export async function rmsNormCase(rows = 8, model = rmsNormModel(rows)): Promise<CustomOpCase> {
   const [{ def }] = await loadKernelFile(RMS_NORM_FILE);
-  const model = rmsNormModel();
-  const x = f32(randomTensor([8, 64], seededRandom(4)));
+  const x = f32(randomTensor([rows, 64], seededRandom(4 + rows)));
   const w = initializer(model, 'w');
-  const h = new Float32Array(8 * 48);
-  for (let r = 0; r < 8; r++)
+  const h = new Float32Array(rows * 48);
+  for (let r = 0; r < rows; r++)
     for (let c = 0; c < 48; c++) {
       let s = 0;
       for (let j = 0; j < 64; j++) s += x.data[r * 64 + j] * w.data[j * 48 + c];
       h[r * 48 + c] = s;
     }
-  const y = runReference(def, { x: { dims: [8, 48], data: h }, scale: initializer(model, 'gamma') }).y;
-  return { name: 'rms-norm', model, kernels: [def], feeds: { x }, expected: { y: y as HostTensor } };
+  const y = runReference(def, { x: { dims: [rows, 48], data: h }, scale: initializer(model, 'gamma') }).y;
+  return {
+    name: `rms-norm (${rows} rows)`,
+    model,
+    kernels: [def],
+    feeds: { x },
+    expected: { y: y as HostTensor },
+  };
 }

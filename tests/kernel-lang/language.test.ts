@@ -6,7 +6,9 @@ import { Memory, interpretKernels } from '../../src/kernels/interpret.js';
 import { bindAttrs, outputShapes, traceKernel, type KernelDef } from '../../src/kernel-lang/kernel.js';
 import {
   float,
+  floats,
   int,
+  ints,
   kernel,
   max,
   rsqrt,
@@ -61,7 +63,7 @@ function interpretTraced(
 ) {
   const attrs = bindAttrs(def, attrValues);
   const inShapes = Object.fromEntries(Object.entries(inputs).map(([n, t]) => [n, t.dims]));
-  const outShapes = outputShapes(def, inShapes, attrs);
+  const outShapes = outputShapes(def, inShapes, attrs) as Record<string, number[]>;
   const shapes = { ...inShapes, ...outShapes };
   const bufs: Record<string, BufRef> = Object.fromEntries(
     Object.keys(shapes).map((n, id) => [
@@ -121,7 +123,7 @@ describe('tracing', () => {
       outputs: { y: 'f32' },
       shape: ({ x }) => ({ y: x.shape }),
       body: ({ x, y }, k) =>
-        k.parallel(x.size / 4, (t) =>
+        k.parallel((x.size as number) / 4, (t) =>
           k.loop(4, (j) => {
             const i = t.mul(4).add(j);
             y.set(i, select(x.at(i).gt(0), x.at(i), max(x.at(i).mul(0.1), -1)));
@@ -175,6 +177,63 @@ describe('string attributes', () => {
   });
 });
 
+describe('list attributes', () => {
+  /** y[i] = Σ_j weights[j] · x[i + offsets[j]] (the read clamped into x): lists unrolled at trace time. */
+  const Stencil = kernel({
+    op: 'Stencil',
+    inputs: { x: 'f32' },
+    outputs: { y: 'f32' },
+    attrs: { weights: floats([0.25, 0.5, 0.25]), offsets: ints([-1, 0, 1]) },
+    shape: ({ x }, { weights, offsets }) => {
+      if (weights.length !== offsets.length)
+        throw new Error(`${weights.length} weights for ${offsets.length} offsets`);
+      return { y: x.shape };
+    },
+    body: ({ x, y, weights, offsets }, k) =>
+      k.forEach(y, (i) => {
+        const last = (x.size as number) - 1;
+        const terms = weights.map((w, j) => x.at(i.add(offsets[j]).max(0).min(last)).mul(w));
+        y.set(
+          i,
+          terms.reduce((a, b) => a.add(b)),
+        );
+      }),
+  });
+  const x = { dims: [7], data: Float32Array.from([3, -1, 4, 1, -5, 9, 2]) };
+  const stencil = (w: number[], o: number[]) =>
+    Float32Array.from(x.data, (_, i) =>
+      w.reduce((s, wj, j) => s + wj * x.data[Math.min(6, Math.max(0, i + o[j]))], 0),
+    );
+
+  it('at their defaults and given: traced and reference compute the stencil', () => {
+    for (const [attrs, w, o] of [
+      [{}, [0.25, 0.5, 0.25], [-1, 0, 1]],
+      [{ weights: [1, -1], offsets: [0, 2] }, [1, -1], [0, 2]],
+    ] as const) {
+      const want = stencil([...w], [...o]);
+      const ref = runReference(Stencil, { x }, attrs).y.data as Float32Array;
+      const { outputs } = interpretTraced(Stencil, { x }, attrs);
+      ref.forEach((v, i) => expect(v).toBeCloseTo(want[i], 6));
+      outputs.y.forEach((v, i) => expect(v).toBeCloseTo(want[i], 6));
+    }
+  });
+
+  it('are type-checked, and reach a kernel bundle as ONNX INTS and FLOATS', () => {
+    expect(() => bindAttrs(Stencil, { weights: 0.5 })).toThrow(
+      "attribute 'weights' is a list of floats, got 0.5",
+    );
+    expect(() => bindAttrs(Stencil, { offsets: [0, 1.5] })).toThrow(
+      "attribute 'offsets' is a list of ints, got [0,1.5]",
+    );
+    expect(() => bindAttrs(Swish, { beta: [1, 2] })).toThrow("attribute 'beta' is a float, got [1,2]");
+    expect(() => runReference(Stencil, { x }, { weights: [1] })).toThrow(
+      'shape function: 1 weights for 3 offsets',
+    );
+    const model = kernelModel(Stencil, { x: [7] }, 'stencil', { weights: [0.5, 0.5], offsets: [0, 1] });
+    expect(parseOnnxModel(model).nodes[0].attrs).toEqual({ weights: [0.5, 0.5], offsets: [0, 1] });
+  });
+});
+
 describe('i32 kernels', () => {
   it('integer math with an int attribute, clamped indexes and k.if: traced and reference agree', () => {
     const ShiftClamp = kernel({
@@ -185,7 +244,7 @@ describe('i32 kernels', () => {
       shape: ({ x }) => ({ y: x.shape }),
       body: ({ x, y, shift }, k) =>
         k.forEach(y, (i) => {
-          const j = i.add(shift).min(x.size - 1); // a shifted read, clamped into the buffer
+          const j = i.add(shift).min((x.size as number) - 1); // a shifted read, clamped into the buffer
           k.if(
             x.at(j).lt(0),
             () => y.set(i, x.at(j).neg()),

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel } from '../../src/runtime/index.js';
 import { rmsNormCase, swishCase } from '../kernel-lang/fixture.js';
+import { rmsNormModel } from '../../examples/custom-op/models.js';
 import { asFeeds, differences, nodeGpu } from './fixture.js';
 
 describe('custom ops on webgpu', () => {
@@ -16,5 +17,21 @@ describe('custom ops on webgpu', () => {
       expect(differences(await model.run(asFeeds(c.feeds)), c.expected), c.name).toEqual([]);
       model.dispose();
     }
+  });
+
+  it('RMSNorm + scale with rows known only at run time: one compile runs at 1, 5 and 16 rows', async () => {
+    const gpu = await nodeGpu();
+    const declared = rmsNormModel('rows');
+    const c16 = await rmsNormCase(16, declared);
+    const files = await compileModel(declared, {
+      kernels: c16.kernels,
+      dims: { rows: { min: 1, max: 16 } },
+      targets: ['wasm', 'webgpu'],
+    });
+    const model = await loadModel(files, { backend: 'webgpu', gpu });
+    expect(model.backend).toBe('webgpu');
+    for (const c of [await rmsNormCase(1, declared), await rmsNormCase(5, declared), c16])
+      expect(differences(await model.run(asFeeds(c.feeds)), c.expected), c.name).toEqual([]);
+    model.dispose();
   });
 });

@@ -32,7 +32,7 @@ interface ActivationDef {
 /** An activation op written in the kernel language; its alpha and beta attributes are the lists'. */
 function languageActivation(def: ElementwiseDef): ActivationDef {
   const { alpha, beta } = def.attrs;
-  const numberDefault = (d?: AttrDecl) => (d?.kind === 'string' ? undefined : d?.default);
+  const numberDefault = (d?: AttrDecl) => (d?.kind === 'float' || d?.kind === 'int' ? d.default : undefined);
   return {
     alpha: numberDefault(alpha),
     beta: numberDefault(beta),
