@@ -2,8 +2,8 @@
  * 2-D float32 Convs with C·kh·kw ≤ 64, or over ≤ 4 channels up to 7×7, as im2col fused into the gemm's B
  * panels (src/ops/nn/conv-panels.ts), against onnxruntime-node: C 1/3/4, M 5/7/10/13/16/24 (gemm row tails),
  * kernel 3/4/5/7, odd H/W (a narrower last panel, widths not a multiple of 4), stride 1/2, pad 0/1/2/3,
- * dilation 2, N = 2, bias or none, fused Relu/Clip. The SIMD128 module runs here;
- * the relaxed-SIMD one (fused multiply-add) in a child process with Node 20's flag
+ * dilation 2, N = 2, bias or none, fused Relu/Clip, output rows wider than a panel. The SIMD128 module runs
+ * here; the relaxed-SIMD one (fused multiply-add) in a child process with Node 20's flag
  * (tests/runtime/relaxed-child.ts).
  */
 import { execFile } from 'node:child_process';
@@ -65,6 +65,15 @@ const cases: Record<string, ConvCase> = {
     k: 5,
     stride: 2,
     pads: [1, 1, 1, 1],
+  },
+  'C3 → 13, 3×3 s2 p1 over 151×153 (output rows wider than a panel), relu': {
+    x: [1, 3, 151, 153],
+    m: 13,
+    k: 3,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+    bias: true,
+    act: 'relu',
   },
   'C4 → 5, 4×4 s2 p1 (K = 64), fewer positions than a panel': {
     x: [1, 4, 7, 7],

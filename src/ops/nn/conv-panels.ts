@@ -25,7 +25,7 @@ import { paddedInput } from './conv-shifted.js';
 const MAX_K = 64;
 /**
  * A first layer over an image (grayscale, RGB, RGBA) takes panels up to a 7×7 kernel over four channels
- * (scripts/perf/first-conv.ts, one process, machine loaded: 7×7 stride 2 over RGB, K = 147, took 0.68–0.71×
+ * (scripts/perf/first-conv.ts, one process, machine loaded: 7×7 stride 2 over RGB, K = 147, took 0.68–0.79×
  * the time of im2col + gemm; 5×5 stride 1 over RGB the same time).
  */
 const IMAGE_CHANNELS = 4;
