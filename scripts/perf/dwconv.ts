@@ -8,18 +8,15 @@
  *   npx tsx scripts/perf/dwconv.ts --before /path/to/other/kiln/checkout [--out DIR] [--filter REGEX]
  *     [--warm-s 2] [--blocks 12] [--block-runs 10]
  *
- * `--before` is a checkout (with node_modules) whose `bin/kiln.js` compiles the baseline bundles, e.g.
- * `git archive <commit> | tar -x -C /tmp/kiln-base && ln -s $PWD/node_modules /tmp/kiln-base/`.
+ * `--before` is a checkout (with node_modules) whose `bin/kiln.js` compiles the baseline bundles (ab.ts).
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadModel, type Model } from '../../src/runtime/index.js';
-import type { Feed } from '../../src/runtime/types.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../../tests/helpers/onnx-builder.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
+import { abMedians } from './ab.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -167,51 +164,23 @@ const benches: Bench[] = [
   pool('avgpool 3×3 s1 [1,64,28,28]', 'AveragePool', [1, 64, 28, 28], 1),
 ].filter((b) => !args.filter || new RegExp(args.filter).test(b.name));
 
-/** Compile in child processes (binaryen's own wasm would keep V8 busy tiering up in this one). */
-function compile(tree: string, b: Bench, tag: string): string {
-  const slug = b.name.replace(/[^A-Za-z0-9]+/g, '_');
-  const onnx = join(out, `${slug}.onnx`);
-  writeFileSync(onnx, b.bytes);
-  const dir = join(out, tag, slug);
-  mkdirSync(dir, { recursive: true });
-  execFileSync(process.execPath, [join(tree, 'bin/kiln.js'), 'compile', onnx, '-o', dir], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  return dir;
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-async function timeRuns(model: Model, feed: Record<string, Feed>, runs: number): Promise<number[]> {
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await model.run(feed);
-    t.push(performance.now() - t0);
-  }
-  return t;
-}
-
-const warmMs = Number(args['warm-s']) * 1000;
+const options = {
+  before: args.before,
+  after: root,
+  out,
+  warmMs: Number(args['warm-s']) * 1000,
+  blocks: Number(args.blocks),
+  blockRuns: Number(args['block-runs']),
+};
 const rows: { name: string; before: number; after: number; flops: number }[] = [];
 for (const b of benches) {
-  process.stderr.write(`${b.name}: compiling…\n`);
-  const models = [
-    await loadModel(compile(args.before, b, 'before'), { backend: 'wasm' }),
-    await loadModel(compile(root, b, 'after'), { backend: 'wasm' }),
-  ];
   const data = randomTensor(b.input, seededRandom(3)).data as Float32Array;
-  const feed: Record<string, Feed> = { x: { dtype: 'float32', dims: b.input, data } };
-  for (const m of models) {
-    const t0 = performance.now();
-    while (performance.now() - t0 < warmMs) await m.run(feed);
-  }
-  const times: number[][] = [[], []];
-  for (let block = 0; block < Number(args.blocks); block++)
-    for (const i of block % 2 ? [1, 0] : [0, 1])
-      times[i].push(...(await timeRuns(models[i], feed, Number(args['block-runs']))));
-  models.forEach((m) => m.dispose());
-  rows.push({ name: b.name, before: median(times[0]), after: median(times[1]), flops: b.flops });
+  const feeds = { x: { dtype: 'float32' as const, dims: b.input, data } };
+  rows.push({
+    name: b.name,
+    ...(await abMedians({ name: b.name, bytes: b.bytes, feeds }, options)),
+    flops: b.flops,
+  });
 }
 
 const gflops = (flops: number, ms: number) => flops / ms / 1e6;

@@ -139,6 +139,41 @@ describe('auto-vectorization', () => {
     });
   }
 
+  for (const n of [4, 10]) {
+    it(`several stores into one buffer a row apart (an im2col gather's taps) over ${n} columns (tail ${n % 4})`, () => {
+      // col[t·n + j] = X[2j + t] for taps t = 0..2: three stride-2 copies into rows of one scratch buffer
+      const x = rand(2 * n + 2, 7);
+      const { vectorized, out } = compile(
+        [
+          { dtype: 'float32', length: 2 * n + 2, data: x },
+          { dtype: 'float32', length: 3 * n },
+        ],
+        ([X, Col]) => [
+          loop(
+            'j',
+            n,
+            [0, 1, 2].map((t) =>
+              store(Col, add(i32(t * n), v('j')), load(X, add(mul(v('j'), i32(2)), i32(t)))),
+            ),
+          ),
+        ],
+      );
+      expect(vectorized).toBe(true);
+      expect(out).toEqual(Array.from({ length: 3 * n }, (_, i) => x[2 * (i % n) + Math.floor(i / n)]));
+    });
+  }
+
+  it('leaves stores into one buffer fewer than four elements apart scalar (a later write must win)', () => {
+    // O[j + 2] = 1 at iteration j, then O[j] = 2: in scalar order element e ≥ 2 gets 1 from iteration e − 2, then 2
+    // from iteration e (which runs later); four iterations at once would store the 2s before the later 1s
+    const n = 12;
+    const { vectorized, out } = compile([{ dtype: 'float32', length: n + 2 }], ([O]) => [
+      loop('j', n, [store(O, add(v('j'), i32(2)), f32(1)), store(O, v('j'), f32(2))]),
+    ]);
+    expect(vectorized).toBe(false);
+    expect(out).toEqual([...new Array<number>(n).fill(2), 1, 1]);
+  });
+
   it('computes an operation repeated within and across stores once per vector (fused chains repeat their inputs)', () => {
     const n = 37;
     const a = rand(n, 3);

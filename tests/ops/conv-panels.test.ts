@@ -1,8 +1,9 @@
 /**
- * 2-D float32 Convs with C·kh·kw ≤ 64 as im2col fused into the gemm's B panels (src/ops/nn/conv-panels.ts),
- * against onnxruntime-node: C 1/3/4, M 5/16/24 (gemm row tails), odd H/W (a narrower last panel),
- * stride 1/2, pad 0/1, dilation 2, N = 2, bias or none, fused Relu/Clip. The SIMD128 module runs here;
- * the relaxed-SIMD one (fused multiply-add) in a child process with Node 20's flag
+ * 2-D float32 Convs with C·kh·kw ≤ 64, or over ≤ 4 channels up to 7×7, as im2col fused into the gemm's B
+ * panels (src/ops/nn/conv-panels.ts), against onnxruntime-node: C 1/3/4, M 5/7/10/13/16/24 (gemm row tails),
+ * kernel 3/4/5/7, odd H/W (a narrower last panel, widths not a multiple of 4), stride 1/2, pad 0/1/2/3,
+ * dilation 2, N = 2, bias or none, fused Relu/Clip, output rows wider than a panel. The SIMD128 module runs
+ * here; the relaxed-SIMD one (fused multiply-add) in a child process with Node 20's flag
  * (tests/runtime/relaxed-child.ts).
  */
 import { execFile } from 'node:child_process';
@@ -41,6 +42,39 @@ const cases: Record<string, ConvCase> = {
     bias: true,
   },
   'C3 → 24, 3×3 s2 p0, N=2, relu': { x: [2, 3, 17, 25], m: 24, k: 3, stride: 2, act: 'relu' },
+  'C3 → 13, 7×7 s2 p3 (K = 147, a ResNet-style first layer), width 27': {
+    x: [1, 3, 29, 53],
+    m: 13,
+    k: 7,
+    stride: 2,
+    pads: [3, 3, 3, 3],
+    bias: true,
+    act: 'relu',
+  },
+  'C3 → 10, 5×5 s1 p2 (K = 75), width 19, clip': {
+    x: [1, 3, 11, 19],
+    m: 10,
+    k: 5,
+    pads: [2, 2, 2, 2],
+    bias: true,
+    act: 'clip',
+  },
+  'C1 → 7, 5×5 s2 p1, several rows per panel with a tail panel': {
+    x: [1, 1, 31, 13],
+    m: 7,
+    k: 5,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+  },
+  'C3 → 13, 3×3 s2 p1 over 151×153 (output rows wider than a panel), relu': {
+    x: [1, 3, 151, 153],
+    m: 13,
+    k: 3,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+    bias: true,
+    act: 'relu',
+  },
   'C4 → 5, 4×4 s2 p1 (K = 64), fewer positions than a panel': {
     x: [1, 4, 7, 7],
     m: 5,
@@ -118,12 +152,16 @@ describe('panelConvFits', () => {
       out: new Array<number>(rank).fill(Math.floor((32 - k) / 2) + 1),
     },
   });
-  it('takes 2-D ungrouped convs with C·kh·kw ≤ 64 and more than one tap, and leaves the rest to im2col', () => {
+  it('takes 2-D ungrouped convs with C·kh·kw ≤ 64, or over ≤ 4 channels up to 7×7, and leaves the rest to im2col', () => {
     expect(panelConvFits(geometry(3, 3))).toBe(true);
     expect(panelConvFits(geometry(7, 3))).toBe(true);
     expect(panelConvFits(geometry(4, 4))).toBe(true);
+    expect(panelConvFits(geometry(3, 5))).toBe(true);
+    expect(panelConvFits(geometry(3, 7))).toBe(true);
+    expect(panelConvFits(geometry(4, 7))).toBe(true);
     expect(panelConvFits(geometry(8, 3))).toBe(false);
-    expect(panelConvFits(geometry(3, 7))).toBe(false);
+    expect(panelConvFits(geometry(5, 5))).toBe(false);
+    expect(panelConvFits(geometry(3, 9))).toBe(false);
     expect(panelConvFits(geometry(16, 1))).toBe(false);
     expect(panelConvFits(geometry(4, 3, 2))).toBe(false);
     expect(panelConvFits(geometry(3, 3, 1, 1))).toBe(false);

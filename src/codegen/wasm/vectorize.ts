@@ -5,8 +5,9 @@
  * built from float32 loads at (loopvar + invariant) or (2·loopvar + invariant) (a strided conv's taps),
  * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, log, erf and tanh
  * included (f32x4 math helpers, mathlib/vector.ts).
- * Loads from memory that a store in the loop writes must use exactly the store's index, so doing four
- * iterations at once cannot reorder a read and a write of the same element.
+ * Loads from memory that a store in the loop writes must use exactly the store's index, and two stores to the
+ * same memory the same index or indices a constant of at least four apart, so doing four iterations at once
+ * cannot reorder a read and a write, or two writes, of the same element.
  */
 import type { BinOp, BufRef, CmpOp, Expr, Stmt, UnOp } from '../../kernels/ir.js';
 import { operands, someExpr, visitExpr } from '../../kernels/walk.js';
@@ -47,19 +48,41 @@ const isVectorMath = (op: UnOp): op is VectorMathOp => (VECTOR_MATH as readonly 
 
 const dependsOn = (e: Expr, v: string): boolean => someExpr(e, (x) => x.k === 'var' && x.name === v);
 
+/** The terms of a sum of (nested) adds. */
+function sumTerms(e: Expr): Expr[] {
+  return e.k === 'bin' && e.op === 'add' ? [...sumTerms(e.a), ...sumTerms(e.b)] : [e];
+}
+
+/** a − b when the two sums have the same terms but for their constants (i32 indices), else undefined. */
+function constantDifference(a: Expr, b: Expr): number | undefined {
+  const parts = (e: Expr) => {
+    const terms = sumTerms(e);
+    const constant = terms.reduce((sum, t) => (t.k === 'const' ? sum + Number(t.v) : sum), 0);
+    const rest = terms
+      .filter((t) => t.k !== 'const')
+      .map(exprKey)
+      .sort();
+    return { constant, rest: rest.join('\n') };
+  };
+  const [pa, pb] = [parts(a), parts(b)];
+  return pa.rest === pb.rest ? pa.constant - pb.constant : undefined;
+}
+
+/**
+ * Whether two unit-stride stores of the loop write the same buffer at least a vector apart: then no element is
+ * written by both within one group of four iterations, so storing the group store by store (all lanes of the
+ * first, then of the second) leaves every element with the value of the same last write as the scalar loop.
+ * An im2col gather's taps are such stores (tap k at k · row length + v).
+ */
+const apartByAVector = (a: Store, b: Store): boolean =>
+  a.buf.id === b.buf.id && Math.abs(constantDifference(a.index, b.index) ?? 0) >= SIMD128_LANES.width;
+
 /**
  * s when index is s·v + (terms not depending on v), with v appearing in exactly one term, `v` (s = 1) or
  * `v * s` / `s * v` for a constant s; undefined otherwise.
  */
 export function strideOf(index: Expr, v: string): number | undefined {
-  const terms: Expr[] = [];
-  const split = (e: Expr): void => {
-    if (e.k === 'bin' && e.op === 'add') {
-      split(e.a);
-      split(e.b);
-    } else terms.push(e);
-  };
-  split(index);
+  const terms = sumTerms(index);
   const isV = (e: Expr) => e.k === 'var' && e.name === v;
   const strideIn = (t: Expr): number | undefined => {
     if (isV(t)) return 1;
@@ -137,7 +160,8 @@ export function vectorizableStores(loop: Loop, regions: Regions): Store[] | unde
       if (
         other !== s &&
         overlaps(other.buf, s.buf) &&
-        !(other.buf.id === s.buf.id && sameExpr(other.index, s.index))
+        !(other.buf.id === s.buf.id && sameExpr(other.index, s.index)) &&
+        !apartByAVector(other, s)
       )
         return undefined;
     }

@@ -1,31 +1,55 @@
 /**
  * 2-D float32 Conv with a short reduction (K = C·kh·kw ≤ MAX_K, such as a network's first 3×3 conv over
- * RGB: K = 27) as im2col fused into the gemm's B panels: no im2col matrix.
+ * RGB: K = 27; or a first layer over an image, up to 7×7) as im2col fused into the gemm's B panels: no
+ * im2col matrix.
  *
  * The im2col + gemm lowering (conv.ts) writes the whole K × OH·OW matrix, and the gemm then copies it
  * again into 8-column panels; with K this small both passes cost about as much as the multiply-adds.
- * Here each panel of PANEL output positions is gathered straight from the (zero-padded) input into a
- * K × PANEL scratch that stays in L1, and one gemm reads it in place (`streamB`) for every output
- * channel. Output position o = oy·OW + ox reads tap k = (c, kh, kw) at Xp[c, oy·sh + kh·dh, ox·sw + kw·dw],
- * i.e. at base(o) + tapOffset(k) with tapOffset a compile-time constant, so a panel is PANEL index
- * computations and K·PANEL copies. The last OH·OW mod PANEL positions are one narrower panel.
+ * Here each panel of whole output rows is gathered straight from the (zero-padded) input into a
+ * K × (rows·OW) scratch that stays in L1, and one gemm reads it in place (`streamB`) for every output
+ * channel. Output (oy, ox) reads tap k = (c, kh, kw) at Xp[c, oy·sh + kh·dh, ox·sw + kw·dw], i.e. at
+ * row(oy) + tapOffset(k) + ox·sw with tapOffset a compile-time constant: along a row every tap is a
+ * strided copy, which vectorizes (a panel of single positions, as this was first, had to compute each
+ * position's row and column and copy K scalars: a quarter of the layer's time). The last OH mod rows
+ * output rows are one narrower panel.
  * Each output element sums the same products in the same order as the im2col lowering.
  */
 import { sizeOf } from '../../ir/tensor.js';
 import type { Activation, BufRef, Expr, Stmt } from '../../kernels/ir.js';
-import { add, div, i32, load, local, loop, mul, store, sub, v } from '../../kernels/build.js';
+import { add, i32, load, loop, mul, store, v } from '../../kernels/build.js';
 import { gemm, view } from './gemm-helpers.js';
 import type { ConvGeometry } from './conv-geometry.js';
 import { paddedInput } from './conv-shifted.js';
 
 /** Longest reduction taken: past it the im2col matrix's passes are small beside the multiply-adds. */
 const MAX_K = 64;
-/** Output positions per panel: the gemm's SIMD tile width (gemm-simd.ts). */
-const PANEL = 8;
+/**
+ * A first layer over an image (grayscale, RGB, RGBA) takes panels up to a 7×7 kernel over four channels
+ * (scripts/perf/first-conv.ts, one process, machine loaded: 7×7 stride 2 over RGB, K = 147, took 0.68–0.79×
+ * the time of im2col + gemm; 5×5 stride 1 over RGB the same time).
+ */
+const IMAGE_CHANNELS = 4;
+const MAX_IMAGE_K = 7 * 7 * IMAGE_CHANNELS;
+/**
+ * About this many output positions per panel (whole output rows, at least one): see panelRows. 16, 64, 128
+ * and 320 measured the same within noise on the benchmark CNNs' first convs.
+ */
+const PANEL_COLUMNS = 64;
+
+/** Output rows per panel: as many whole rows as fit in PANEL_COLUMNS positions, at least one, at most OH. */
+function panelRows(OH: number, OW: number): number {
+  return Math.min(OH, Math.max(1, Math.floor(PANEL_COLUMNS / OW)));
+}
 
 export function panelConvFits(g: ConvGeometry): boolean {
   const w = g.window;
-  return w.kernel.length === 2 && g.group === 1 && sizeOf(w.kernel) > 1 && g.C * sizeOf(w.kernel) <= MAX_K;
+  const K = g.C * sizeOf(w.kernel);
+  return (
+    w.kernel.length === 2 &&
+    g.group === 1 &&
+    sizeOf(w.kernel) > 1 &&
+    (K <= MAX_K || (g.C <= IMAGE_CHANNELS && K <= MAX_IMAGE_K))
+  );
 }
 
 export function panelConvLowering(
@@ -53,48 +77,53 @@ export function panelConvLowering(
   const xp = padded ? scratch(C * plane) : X;
   // element index of channel 0's first element of image n in Xp (X itself when unpadded)
   const image = padded ? i32(0) : mul(n, i32(C * plane));
-  const col = scratch(K * PANEL);
+  const rows = panelRows(OH, OW);
+  const col = scratch(K * rows * OW);
   const tapOffset = (k: number): number => {
     const [c, t] = [Math.floor(k / (KH * KW)), k % (KH * KW)];
     return c * plane + Math.floor(t / KW) * dh * Wp + (t % KW) * dw;
   };
   /**
-   * gathers the `width` positions from `first` (an i32 expression) into col's first `width` columns;
-   * `tag` keeps the loop's names apart from the other gather's
+   * gathers output rows [first, first + height) (first an i32 expression) into col, whose row stride is
+   * height·OW: one loop over the output columns per row, reading every tap at stride sw, which the wasm
+   * code generator vectorizes (f32x4 loads and stores) for sw 1 and 2; `tag` keeps the loops' names apart
    */
-  const gather = (tag: string, first: Expr, width: number): Stmt => {
-    const [j, pos, oy, base] = ['j', 'pos', 'oy', 'base'].map((name) => `${tag}${name}`);
-    return loop(j, width, [
-      local(pos, 'i32', add(first, v(j))),
-      local(oy, 'i32', div(v(pos), i32(OW))),
-      local(
-        base,
-        'i32',
-        add(image, add(mul(v(oy), i32(sh * Wp)), mul(sub(v(pos), mul(v(oy), i32(OW))), i32(sw)))),
-      ),
-      ...Array.from({ length: K }, (_, k) =>
-        store(col, add(i32(k * PANEL), v(j)), load(xp, add(v(base), i32(tapOffset(k))))),
+  const gather = (tag: string, first: Expr, height: number): Stmt => {
+    const [r, ox] = [`${tag}r`, `${tag}ox`];
+    const row = add(image, mul(add(first, v(r)), i32(sh * Wp)));
+    const column = sw === 1 ? v(ox) : mul(v(ox), i32(sw));
+    return loop(r, height, [
+      loop(
+        ox,
+        OW,
+        Array.from({ length: K }, (_, k) =>
+          store(
+            col,
+            add(i32(k * height * OW), add(mul(v(r), i32(OW)), v(ox))),
+            load(xp, add(add(row, i32(tapOffset(k))), column)),
+          ),
+        ),
       ),
     ]);
   };
-  const product = (first: Expr, width: number): Stmt => {
-    const c = view(Y, add(mul(n, i32(M * outS)), first), outS, 1);
+  const product = (first: Expr, height: number): Stmt => {
+    const c = view(Y, add(mul(n, i32(M * outS)), mul(first, i32(OW))), outS, 1);
     const bias = B ? view(B, i32(0), 1, 0) : undefined;
-    const s = gemm(M, width, K, view(W, i32(0), K, 1), view(col, i32(0), PANEL, 1), c, {
+    const s = gemm(M, height * OW, K, view(W, i32(0), K, 1), view(col, i32(0), height * OW, 1), c, {
       bias,
       streamB: true,
     });
     if (act) s.act = act;
     return s;
   };
-  const panels = Math.floor(outS / PANEL);
-  const tail = outS % PANEL;
-  const first = mul(v('p'), i32(PANEL));
+  const panels = Math.floor(OH / rows);
+  const tail = OH % rows;
+  const first = mul(v('p'), i32(rows));
   return [
     loop('n', N, [
       ...(padded ? paddedInput(X, xp, n, C, inSpatial, Wp, plane, [pt, pl], 'borders') : []),
-      loop('p', panels, [gather('p_', first, PANEL), product(first, PANEL)]),
-      ...(tail ? [gather('t_', i32(panels * PANEL), tail), product(i32(panels * PANEL), tail)] : []),
+      loop('p', panels, [gather('p_', first, rows), product(first, rows)]),
+      ...(tail ? [gather('t_', i32(panels * rows), tail), product(i32(panels * rows), tail)] : []),
     ]),
   ];
 }

@@ -1,0 +1,78 @@
+/**
+ * Before/after timing of ONNX models compiled by two Kiln source trees, run on the wasm backend in this one
+ * process (DESIGN.md §5): each bundle warmed by time, then alternating blocks of runs; medians.
+ * Used by the perf scripts beside it (dwconv.ts, first-conv.ts).
+ *
+ * `before` is a checkout (with node_modules) whose `bin/kiln.js` compiles the baseline bundles, e.g.
+ * `git archive <commit> | tar -x -C /tmp/kiln-base && ln -s $PWD/node_modules /tmp/kiln-base/`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel, type Model } from '../../src/runtime/index.js';
+import type { Feed } from '../../src/runtime/types.js';
+
+export interface AbCase {
+  name: string;
+  bytes: Uint8Array;
+  feeds: Record<string, Feed>;
+  /** fixed input shapes passed to `kiln compile --shape` (for models with symbolic dims) */
+  shapes?: Record<string, number[]>;
+}
+
+export interface AbOptions {
+  /** the baseline source tree */
+  before: string;
+  /** the measured source tree */
+  after: string;
+  /** where the ONNX files and bundles go */
+  out: string;
+  warmMs: number;
+  blocks: number;
+  blockRuns: number;
+}
+
+/** Compile in a child process (binaryen's own wasm would keep V8 busy tiering up in this one). */
+function compile(tree: string, c: AbCase, out: string, tag: string): string {
+  const slug = c.name.replace(/[^A-Za-z0-9]+/g, '_');
+  const onnx = join(out, `${slug}.onnx`);
+  writeFileSync(onnx, c.bytes);
+  const dir = join(out, tag, slug);
+  mkdirSync(dir, { recursive: true });
+  const shapes = Object.entries(c.shapes ?? {}).flatMap(([name, dims]) => ['--shape', `${name}=${dims}`]);
+  execFileSync(process.execPath, [join(tree, 'bin/kiln.js'), 'compile', onnx, '-o', dir, ...shapes], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return dir;
+}
+
+export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function timeRuns(model: Model, feeds: Record<string, Feed>, runs: number): Promise<number[]> {
+  const t: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await model.run(feeds);
+    t.push(performance.now() - t0);
+  }
+  return t;
+}
+
+/** Median ms per run of `c` compiled by the `before` and the `after` tree. */
+export async function abMedians(c: AbCase, o: AbOptions): Promise<{ before: number; after: number }> {
+  process.stderr.write(`${c.name}: compiling…\n`);
+  const models = [
+    await loadModel(compile(o.before, c, o.out, 'before'), { backend: 'wasm' }),
+    await loadModel(compile(o.after, c, o.out, 'after'), { backend: 'wasm' }),
+  ];
+  for (const m of models) {
+    const t0 = performance.now();
+    while (performance.now() - t0 < o.warmMs) await m.run(c.feeds);
+  }
+  const times: number[][] = [[], []];
+  for (let block = 0; block < o.blocks; block++)
+    for (const i of block % 2 ? [1, 0] : [0, 1])
+      times[i].push(...(await timeRuns(models[i], c.feeds, o.blockRuns)));
+  models.forEach((m) => m.dispose());
+  return { before: median(times[0]), after: median(times[1]) };
+}
