@@ -44,12 +44,21 @@ export function activationOf(node: Node, graph: Graph): Activation | undefined {
 export function fusedActivation(node: Node): Activation | undefined {
   const body = fusedBody(node);
   if (!body || isFusedChain(node)) return undefined;
-  const hasBias = node.op === 'MatMul' && node.inputs.length === 3;
-  const nodes = hasBias ? body.nodes.slice(1) : body.nodes;
+  const nodes = hasBiasAdd(node, body) ? body.nodes.slice(1) : body.nodes;
   if (nodes.length === 0) return undefined;
   const act = nodes.length === 1 ? activationOf(nodes[0], body) : undefined;
   return act ?? { op: 'map', value: mappedValue(node, body, nodes) };
 }
+
+/**
+ * Whether the body starts with the bias Add of passes/fuse-bias.ts, which gives the MatMul the bias as its
+ * third input (a kiln.Int8MatMul made of it: its fourth, after the scales): a chain that fuse-epilogue
+ * puts in a body of its own may start with an Add too.
+ */
+const hasBiasAdd = (node: Node, body: Graph): boolean =>
+  body.nodes[0].op === 'Add' &&
+  ((node.op === 'MatMul' && node.inputs.length === 3) ||
+    (node.op === 'Int8MatMul' && node.inputs.length === 4));
 
 /** The value `nodes` (a fused body's elementwise chain) compute, over `var EPILOGUE_INPUT` (their input). */
 function mappedValue(node: Node, body: Graph, nodes: Node[]): Expr {

@@ -1,5 +1,5 @@
 /**
- * Elementwise epilogue fusion: a float32 Conv, Gemm or MatMul whose result only an elementwise chain of
+ * Elementwise epilogue fusion: a float32 Conv, Gemm or MatMul (or its int8-weight form) whose result only an elementwise chain of
  * that result and scalar constants reads — HardSwish as exporters write it (x · HardSigmoid(x), the
  * result read twice), Swish (x · Sigmoid(x)), GELU decomposed (Div → Erf → Add → Mul → Mul) — computes
  * the chain as its GEMM writes each tile (a `map` activation, see src/ops/fused-activation.ts), so the
@@ -12,11 +12,15 @@
  */
 import type { Graph, Node } from '../ir/graph.js';
 import { fusedActivation } from '../ops/fused-activation.js';
-import { fusedBody, isFusedChain, withFused } from '../ops/fused.js';
+import { FUSED_DOMAIN, fusedBody, isFusedChain, withFused } from '../ops/fused.js';
 import { findOp, opsetOf } from '../ops/registry.js';
 import { isMappable } from '../kernels/rewrite/epilogue.js';
 
-const PRODUCERS = new Set(['Conv', 'Gemm', 'MatMul']);
+/** The producers by domain: the float32 GEMMs and the int8-weight ones passes/int8-kernels.ts makes. */
+const PRODUCERS: Record<string, Set<string>> = {
+  '': new Set(['Conv', 'Gemm', 'MatMul']),
+  [FUSED_DOMAIN]: new Set(['Int8Conv', 'Int8MatMul']),
+};
 
 export function fuseEpilogues(graph: Graph): Graph {
   const readers = new Map<string, Set<Node>>();
@@ -25,7 +29,7 @@ export function fuseEpilogues(graph: Graph): Graph {
   const removed = new Set<Node>();
   const replaced = new Map<Node, Node>();
   for (const node of graph.nodes) {
-    if (!PRODUCERS.has(node.op) || node.domain !== '' || node.outputs.length !== 1) continue;
+    if (!PRODUCERS[node.domain]?.has(node.op) || node.outputs.length !== 1) continue;
     const out = node.outputs[0];
     const type = graph.types.get(out);
     if (type?.dtype !== 'float32' || graphOutputs.has(out)) continue;

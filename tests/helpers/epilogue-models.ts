@@ -28,7 +28,7 @@ const swish = (c: string): NodeSpec[] => [
   { op: 'Mul', inputs: ['s', c], outputs: ['y'] },
 ];
 /** c → x·(erf(x/√2) + 1)·0.5 → y, as PyTorch exports nn.GELU */
-const gelu = (c: string): NodeSpec[] => [
+export const gelu = (c: string): NodeSpec[] => [
   { op: 'Div', inputs: [c, 'sqrt2'], outputs: ['d'] },
   { op: 'Erf', inputs: ['d'], outputs: ['e'] },
   { op: 'Add', inputs: ['e', 'one'], outputs: ['e1'] },
@@ -62,15 +62,16 @@ function convModel(group: number, tail: NodeSpec[], seed: number): Uint8Array {
   });
 }
 
-function matMulModel(tail: NodeSpec[], seed: number): Uint8Array {
+/** x [1,rows,K] → MatMul [K,N] → bias Add → `tail` → y */
+export function matMulModel(tail: NodeSpec[], seed: number, [rows, K, N] = [5, 7, 9]): Uint8Array {
   const r = seededRandom(seed);
   return buildModel({
     opset: 13,
-    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 5, 7] }],
-    outputs: [{ name: 'y', dtype: 'float32', shape: [1, 5, 9] }],
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, rows, K] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [1, rows, N] }],
     initializers: [
-      { name: 'w', tensor: randomTensor([7, 9], r) },
-      { name: 'b', tensor: randomTensor([9], r) },
+      { name: 'w', tensor: randomTensor([K, N], r) },
+      { name: 'b', tensor: randomTensor([N], r) },
       ...GELU_CONSTANTS,
     ],
     nodes: [

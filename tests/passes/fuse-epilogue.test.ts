@@ -8,8 +8,11 @@ import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel } from '../../src/runtime/index.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
-import { ortMismatches } from '../helpers/ort-oracle.js';
-import { EPILOGUE_CASES } from '../helpers/epilogue-models.js';
+import { ortMismatches, runOrt } from '../helpers/ort-oracle.js';
+import { EPILOGUE_CASES, gelu, matMulModel } from '../helpers/epilogue-models.js';
+import { compareTensors } from '../../scripts/compare.js';
+import type { Feed } from '../../src/runtime/types.js';
+import type { HostTensor } from '../../src/ir/tensor.js';
 
 describe('elementwise epilogue fusion', () => {
   for (const c of EPILOGUE_CASES)
@@ -24,4 +27,22 @@ describe('elementwise epilogue fusion', () => {
         model.dispose();
       }
     });
+  it(
+    'an int8-weight MatMul (--weights int8) applies a fused GELU in its int8 gemm',
+    { timeout: 60_000 },
+    async () => {
+      const bytes = matMulModel(gelu('c'), 8, [16, 129, 67]);
+      const files = await compileModel(bytes, { weights: 'int8', relaxed: false });
+      expect((files.manifest.kernels ?? []).map((k) => k.op)).toEqual(['Int8MatMul+Add+Div+Erf+Add+Mul+Mul']);
+      const model = await loadModel(files, { backend: 'wasm' });
+      try {
+        const feeds = { x: randomTensor([1, 16, 129], seededRandom(7)) };
+        const got = ((await model.run(feeds as Record<string, Feed>)) as Record<string, HostTensor>).y;
+        // int8 weights and activations err by about 2 % of a product here
+        expect(compareTensors(got, (await runOrt(bytes, feeds)).y, 0.03, 0.05)).toBeUndefined();
+      } finally {
+        model.dispose();
+      }
+    },
+  );
 });
