@@ -110,8 +110,11 @@ export function applyActivation(kernels: Kernel[], out: BufRef, act: Activation)
     for (const g of gemms) g.act = act;
     return kernels;
   }
-  const body = forEachIndex([out.length], 'act', ([i]) => [store(out, i, activate(act, load(out, i)))], {
+  return [...kernels, { name: 'activation', body: activationLoop(out, act) }];
+}
+
+/** An in-place pass of `act` over `out`. */
+export const activationLoop = (out: BufRef, act: Activation): Stmt[] =>
+  forEachIndex([out.length], 'act', ([i]) => [store(out, i, activate(act, load(out, i)))], {
     parallel: true,
   });
-  return [...kernels, { name: 'activation', body }];
-}
