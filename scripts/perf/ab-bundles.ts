@@ -1,10 +1,10 @@
 /**
- * Whole runs of two bundles of one model (say, compiled before and after a change) in this one process:
+ * Whole runs of bundles of one model (say, compiled before and after a change) in this one process:
  * each loaded on the wasm backend, warmed by time, then timed in alternating blocks (DESIGN.md §5);
  * medians of the per-run times. Float inputs get seeded random values, integer ones token ids (and a
  * mask of ones for an input named *mask*), both bundles the same feeds.
  *
- *   npx tsx scripts/perf/ab-bundles.ts DIR_A DIR_B [--variant simd128|relaxed] [--warm-s 2] [--blocks 10]
+ *   npx tsx scripts/perf/ab-bundles.ts DIR_A DIR_B [DIR_C..] [--variant simd128|relaxed] [--warm-s 2] [--blocks 10]
  */
 import { parseArgs } from 'node:util';
 import { loadModel, type Feed, type Model } from '../../src/runtime/index.js';
@@ -18,8 +18,8 @@ const { values, positionals } = parseArgs({
     blocks: { type: 'string', default: '10' },
   },
 });
-if (positionals.length !== 2)
-  throw new Error('usage: ab-bundles.ts DIR_A DIR_B [--variant] [--warm-s] [--blocks]');
+if (positionals.length < 2)
+  throw new Error('usage: ab-bundles.ts DIR_A DIR_B [DIR_C..] [--variant] [--warm-s] [--blocks]');
 const BLOCK_RUNS = 3;
 const variant = values.variant as 'simd128' | 'relaxed';
 
@@ -62,10 +62,10 @@ for (let block = 0; block < Number(values.blocks); block++)
   for (const [i, model] of models.entries())
     for (let r = 0; r < BLOCK_RUNS; r++) times[i].push(await timeRun(model));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const [a, b] = times.map(median);
+const first = median(times[0]);
 for (const [i, dir] of positionals.entries())
   console.log(
-    `${dir} (${models[i].variant}): median ${median(times[i]).toFixed(3)} ms/run over ${times[i].length} runs`,
+    `${dir} (${models[i].variant}): median ${median(times[i]).toFixed(3)} ms/run over ${times[i].length} runs` +
+      (i > 0 ? `, ${(median(times[i]) / first).toFixed(3)}× the first` : ''),
   );
-console.log(`B/A: ${(b / a).toFixed(3)}`);
 models.forEach((m) => m.dispose());

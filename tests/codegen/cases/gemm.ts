@@ -146,12 +146,12 @@ const dims = ({ M, N, K }: GemmShape) => `${M}×${N}×${K}`;
 
 /** `map` activations (Activation) as fuse-epilogue builds them: HardSwish, Swish and GELU of the value x. */
 const x = v(EPILOGUE_INPUT, 'f32');
-const HARD_SWISH: Activation = {
+export const HARD_SWISH: Activation = {
   op: 'map',
   value: mul(x, max(f32(0), min(f32(1), add(mul(x, f32(1 / 6)), f32(0.5))))),
 };
 const SWISH: Activation = { op: 'map', value: mul(x, div(f32(1), add(f32(1), un('exp', un('neg', x))))) };
-const GELU: Activation = {
+export const GELU: Activation = {
   op: 'map',
   value: mul(mul(x, f32(0.5)), add(un('erf', mul(x, f32(Math.SQRT1_2))), f32(1))),
 };
