@@ -40,8 +40,8 @@ export function depthwiseLoops(
   int8Scales?: BufRef,
 ): Stmt[] {
   // a `map` reads its input more than once (x·HardSigmoid(x)): substituted into the stores, the scalar
-  // border loops would sum each window once per read, so it runs over Y after them (mobilenetv3-cls: 3 %
-  // faster whole runs than fused into the stores)
+  // border loops would sum each window once per read, so it runs over Y after them (whole mobilenetv3-cls
+  // runs: no difference beyond the noise of a loaded machine either way)
   if (act?.op === 'map')
     return [...depthwiseLoops(g, X, W, B, Y, undefined, int8Scales), ...activationLoop(Y, act)];
   const { N, C, M, window: win } = g;
