@@ -5,6 +5,7 @@ import { eliminateDeadCode } from '../passes/dce.js';
 import { prepackWeights } from '../passes/prepack.js';
 import { fuseElementwise } from '../passes/fuse-elementwise.js';
 import { fuseActivations } from '../passes/fuse-activation.js';
+import { fuseEpilogues } from '../passes/fuse-epilogue.js';
 import { fuseMatMulBias } from '../passes/fuse-bias.js';
 import { canonicalize } from '../passes/canonicalize.js';
 import { foldBatchNorms } from '../passes/fold-batch-norm.js';
@@ -113,7 +114,9 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
   const int8 = targets.includes('webgpu')
     ? { graph: fused, quant: new Map<string, QuantParams>() }
     : useInt8Kernels(fused);
-  const lowered = lowerGraph(fuseElementwise(int8.graph), { forGpu: targets.includes('webgpu') });
+  const lowered = lowerGraph(fuseEpilogues(fuseElementwise(int8.graph)), {
+    forGpu: targets.includes('webgpu'),
+  });
   return { model, tokenizer, task, quant, int8, lowered };
 }
 

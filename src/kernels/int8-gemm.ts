@@ -52,10 +52,13 @@ function quantizeActivations(
 
 type Read = (r: number, c: number) => number;
 
-/** C(m, n) for every m, n through `write`; `a`, `b`, `bias` and `scales` read the views' elements. */
+/**
+ * C(m, n) for every m, n through `write`; `a`, `b`, `bias` and `scales` read the views' elements, `activate`
+ * applies the gemm's activation.
+ */
 export function int8Gemm(
   g: GemmStmt,
-  read: { a: Read; b: Read; bias?: Read; scales: Read },
+  read: { a: Read; b: Read; bias?: Read; scales: Read; activate: (value: number) => number },
   write: (m: number, n: number, value: number) => void,
 ): void {
   const weightsInA = g.a.buf.dtype === 'int8';
@@ -75,8 +78,6 @@ export function int8Gemm(
       let value = f(f(acc) * f(x.scale * read.scales(m, n)));
       if (g.alpha !== 1) value = f(value * f(g.alpha));
       if (read.bias) value = f(value + (g.beta === 1 ? read.bias(m, n) : f(read.bias(m, n) * f(g.beta))));
-      if (g.act?.op === 'relu') value = Math.max(value, 0);
-      if (g.act?.op === 'clip') value = Math.min(Math.max(value, f(g.act.min)), f(g.act.max));
-      write(m, n, value);
+      write(m, n, read.activate(value));
     }
 }

@@ -6,8 +6,20 @@
  */
 import { DTYPES, type TypedArray } from '../ir/dtype.js';
 import { floatToHalf, halfToFloat } from '../ir/float16.js';
-import type { BinOp, BufRef, CmpOp, Expr, GemmStmt, Kernel, MatView, Scalar, Stmt, UnOp } from './ir.js';
-import { scalarOf } from './ir.js';
+import type {
+  Activation,
+  BinOp,
+  BufRef,
+  CmpOp,
+  Expr,
+  GemmStmt,
+  Kernel,
+  MatView,
+  Scalar,
+  Stmt,
+  UnOp,
+} from './ir.js';
+import { EPILOGUE_INPUT, scalarOf } from './ir.js';
 import { int8Gemm } from './int8-gemm.js';
 
 type Val = number | bigint;
@@ -340,13 +352,25 @@ function evalExpr(e: Expr, env: Map<string, Val>, mem: Memory, dims: DimValues):
   }
 }
 
+/** A gemm's activation applied to one float32 value. */
+export function activateValue(act: Activation | undefined, value: number): number {
+  const f = Math.fround;
+  if (act?.op === 'relu') return Math.max(value, 0);
+  if (act?.op === 'clip') return Math.min(Math.max(value, f(act.min)), f(act.max));
+  if (act?.op === 'map')
+    return evalExpr(act.value, new Map([[EPILOGUE_INPUT, value]]), new Memory(), {}) as number;
+  return value;
+}
+
 /** C = act(alpha·A·B + beta·bias), accumulating k = 0..K-1 in float32 as the code generators do. */
 function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory, dims: DimValues): void {
+  const f = Math.fround;
   const bind = (view: MatView) => {
     const data = mem.get(view.buf);
     const off = evalExpr(view.offset, env, mem, dims) as number;
     return (r: number, c: number) => loadValue(view.buf, data, off + r * view.rs + c * view.cs) as number;
   };
+  const activate = (value: number) => activateValue(g.act, value);
   const [a, b] = [bind(g.a), bind(g.b)];
   const bias = g.bias ? bind(g.bias) : undefined;
   const cData = mem.get(g.c.buf);
@@ -355,18 +379,15 @@ function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory, dims: DimValue
     const scales = bind(g.int8.scales);
     const write = (m: number, n: number, value: number) =>
       storeValue(g.c.buf, cData, cOff + m * g.c.rs + n * g.c.cs, value);
-    return int8Gemm(g, { a, b, bias, scales }, write);
+    return int8Gemm(g, { a, b, bias, scales, activate }, write);
   }
-  const f = Math.fround;
   for (let m = 0; m < g.M; m++)
     for (let n = 0; n < g.N; n++) {
       let acc = 0;
       for (let k = 0; k < g.K; k++) acc = f(acc + f(a(m, k) * b(k, n)));
       let value = g.alpha === 1 ? acc : f(acc * f(g.alpha));
       if (bias) value = f(value + (g.beta === 1 ? bias(m, n) : f(bias(m, n) * f(g.beta))));
-      if (g.act?.op === 'relu') value = Math.max(value, 0);
-      if (g.act?.op === 'clip') value = Math.min(Math.max(value, f(g.act.min)), f(g.act.max));
-      storeValue(g.c.buf, cData, cOff + m * g.c.rs + n * g.c.cs, value);
+      storeValue(g.c.buf, cData, cOff + m * g.c.rs + n * g.c.cs, activate(value));
     }
 }
 

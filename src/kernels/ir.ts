@@ -95,7 +95,16 @@ export interface MatView {
   cs: number;
 }
 
-export type Activation = { op: 'relu' } | { op: 'clip'; min: number; max: number };
+/**
+ * What a gemm (or a conv's direct loops) applies to each output value before storing it: Relu, Clip, or
+ * `map`, any elementwise f32 expression of that value (HardSwish, Swish, GELU as exporters decompose them):
+ * `value` reads it as `var EPILOGUE_INPUT` (f32) and otherwise only constants.
+ */
+export type Activation =
+  { op: 'relu' } | { op: 'clip'; min: number; max: number } | { op: 'map'; value: Expr };
+
+/** The variable a `map` activation's expression reads the pre-activation value from. */
+export const EPILOGUE_INPUT = 'epilogue_x';
 
 /**
  * float32 GEMM intrinsic: C = act(alpha * A·B + beta * Bias). Code generators render it as a

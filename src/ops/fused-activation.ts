@@ -4,9 +4,10 @@
  * fused body (src/ops/fused.ts) for the lowerings.
  */
 import type { Graph, Node } from '../ir/graph.js';
-import type { Activation } from '../kernels/ir.js';
+import { EPILOGUE_INPUT, type Activation, type Expr } from '../kernels/ir.js';
+import { f32 } from '../kernels/build.js';
 import { tensorToNumbers } from '../ir/tensor.js';
-import { fusedBody, isFusedChain } from './fused.js';
+import { fusedBody, innerContext, isFusedChain } from './fused.js';
 import { opsetOf } from './registry.js';
 
 /** The activation `node` computes, when it is a Relu or a Clip with constant bounds in `graph`. */
@@ -35,18 +36,47 @@ export function activationOf(node: Node, graph: Graph): Activation | undefined {
 }
 
 /**
- * The activation fused into a producer node, if any: its fused body's one Relu or Clip, after the bias
- * Add that passes/fuse-bias.ts puts first (the bias itself is the node's input).
+ * The activation fused into a producer node, if any: its fused body after the bias Add that
+ * passes/fuse-bias.ts puts first (the bias itself is the node's input). One Relu or Clip is that
+ * activation; any other elementwise chain of the result and scalar constants (passes/fuse-epilogue.ts)
+ * is a `map` of it, each op's own `elementwise` scalar function applied in turn.
  */
 export function fusedActivation(node: Node): Activation | undefined {
   const body = fusedBody(node);
   if (!body || isFusedChain(node)) return undefined;
-  const nodes = body.nodes[0].op === 'Add' ? body.nodes.slice(1) : body.nodes;
+  const nodes = hasBiasAdd(node, body) ? body.nodes.slice(1) : body.nodes;
   if (nodes.length === 0) return undefined;
   const act = nodes.length === 1 ? activationOf(nodes[0], body) : undefined;
-  if (!act)
-    throw new Error(
-      `internal: ${node.op} node "${node.name}" has fused ops other than a bias Add and one Relu or Clip`,
-    );
-  return act;
+  return act ?? { op: 'map', value: mappedValue(node, body, nodes) };
+}
+
+/**
+ * Whether the body starts with the bias Add of passes/fuse-bias.ts, which gives the MatMul the bias as its
+ * third input (a kiln.Int8MatMul made of it: its fourth, after the scales): a chain that fuse-epilogue
+ * puts in a body of its own may start with an Add too.
+ */
+const hasBiasAdd = (node: Node, body: Graph): boolean =>
+  body.nodes[0].op === 'Add' &&
+  ((node.op === 'MatMul' && node.inputs.length === 3) ||
+    (node.op === 'Int8MatMul' && node.inputs.length === 4));
+
+/** The value `nodes` (a fused body's elementwise chain) compute, over `var EPILOGUE_INPUT` (their input). */
+function mappedValue(node: Node, body: Graph, nodes: Node[]): Expr {
+  const produced = new Set(nodes.flatMap((n) => n.outputs));
+  const operand = (name: string): Expr => {
+    const constant = body.initializers.get(name);
+    if (constant?.dtype === 'float32' && constant.data.length === 1) return f32(tensorToNumbers(constant)[0]);
+    if (constant || produced.has(name))
+      throw new Error(
+        `internal: ${node.op} node "${node.name}" has a fused operand "${name}" it cannot read`,
+      );
+    return { k: 'var', t: 'f32', name: EPILOGUE_INPUT };
+  };
+  const env = new Map<string, Expr>();
+  for (const inner of nodes) {
+    const { def, ctx } = innerContext(body, inner);
+    const values = inner.inputs.filter((n) => n !== '').map((n) => env.get(n) ?? operand(n));
+    env.set(inner.outputs[0], def.elementwise!(ctx, values));
+  }
+  return env.get(nodes[nodes.length - 1].outputs[0])!;
 }

@@ -130,7 +130,7 @@ export function useInt8Kernels(graph: Graph): { graph: Graph; quant: Map<string,
     result =
       node !== undefined &&
       node.domain === '' &&
-      ((act !== undefined && (act.op === 'relu' || act.min >= 0)) ||
+      ((act !== undefined && (act.op === 'relu' || (act.op === 'clip' && act.min >= 0))) ||
         (KEEPS_SIGN.has(node.op) && neverNegative(node.inputs[0])) ||
         (node.op === 'Concat' && node.inputs.every(neverNegative)));
     known.set(value, result);

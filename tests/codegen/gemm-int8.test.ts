@@ -15,7 +15,7 @@ import { compileProgram, evaluateProgram, programToWat } from '../../src/codegen
 import { i32 } from '../../src/kernels/build.js';
 import type { Activation, GemmStmt, MatView, PlacedBuffer } from '../../src/kernels/ir.js';
 import { int8Gemm, int8ActivationBytes } from '../../src/kernels/int8-gemm.js';
-import { interpretKernels, Memory } from '../../src/kernels/interpret.js';
+import { activateValue, interpretKernels, Memory } from '../../src/kernels/interpret.js';
 import { place, programOf } from './program.js';
 
 interface Shape {
@@ -87,6 +87,7 @@ function caseOf(s: Shape) {
         b: read(g.b, weightsInA ? act : weights),
         scales: read(g.int8!.scales, scales),
         ...(g.bias && { bias: read(g.bias, bias) }),
+        activate: (v) => activateValue(g.act, v),
       },
       (m, n, v) => (out[m * N + n] = v),
     );

@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileProgram, evaluateProgram, programToWat } from '../../src/codegen/wasm/index.js';
-import { GEMM_CASES, gemmCase } from './cases/gemm.js';
+import { GELU, GEMM_CASES, HARD_SWISH, gemmCase } from './cases/gemm.js';
+import { callingMapsAfterGemm } from '../../src/codegen/wasm/gemm.js';
+import type { Activation } from '../../src/kernels/ir.js';
 import { describeCases, programOfCase } from './cases/case.js';
 import { relaxedWasmTarget, wasmTarget } from './harness.js';
 
@@ -47,6 +49,15 @@ describe('gemm code shape and speed', () => {
       // 16 rows in blocks of 4: four f32x4 accumulators, no tail block
       expect(new Set(wat.match(/\$\d+_acc\b/g)).size).toBe(4);
     }
+  });
+
+  it('a map epilogue calling a math helper (GELU) runs as a pass over C after the gemm; one without (HardSwish) stays in the tile stores', () => {
+    const body = (act: Activation) =>
+      callingMapsAfterGemm(programOfCase(gemmCase('gemm', { M: 9, N: 13, K: 5, act })).program.run[0].body);
+    const gelu = body(GELU);
+    expect(gelu.map((s) => s.k)).toEqual(['gemm', 'loop']);
+    expect(gelu[0]).not.toHaveProperty('act');
+    expect(body(HARD_SWISH)).toMatchObject([{ k: 'gemm', act: HARD_SWISH }]);
   });
 
   it("each module renders its own feature's lane table: relaxed multiply-add and clamps, or none", () => {

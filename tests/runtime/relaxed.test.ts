@@ -24,6 +24,7 @@ import type { HostTensor } from '../../src/ir/tensor.js';
 import { compareTensors } from '../../scripts/compare.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { runOrt, singleNodeModel, type NodeRun } from '../helpers/ort-oracle.js';
+import { EPILOGUE_CASES } from '../helpers/epilogue-models.js';
 import type { ChildResult, ChildTensor } from './relaxed-child.js';
 import { buildFixtureBundle, expectedY, fixtureFeeds, fixtureProgram, numbers } from './fixture.js';
 
@@ -168,6 +169,19 @@ describe('gemm and conv op cases in the relaxed variant against onnxruntime', ()
       const relaxed = await inChild(join(dir, bundle), 'relaxed', feeds, true);
       expect(relaxed).toMatchObject({ variant: 'relaxed' });
       expectClose(outputsOf(relaxed), theirs);
+    });
+});
+
+describe('fused elementwise epilogues in the relaxed variant against onnxruntime', () => {
+  for (const c of EPILOGUE_CASES)
+    it(c.name, async () => {
+      const feeds = { x: randomTensor(c.x, seededRandom(7), 3) };
+      const bundle = `epilogue_${c.name.replace(/\W+/g, '_')}`;
+      const files = await compileTo(bundle, c.bytes, {});
+      expect((files.manifest.kernels ?? []).map((k) => k.op)).toEqual([c.op]);
+      const relaxed = await inChild(join(dir, bundle), 'relaxed', feeds, true);
+      expect(relaxed).toMatchObject({ variant: 'relaxed' });
+      expectClose(outputsOf(relaxed), await runOrt(c.bytes, feeds));
     });
 });
 

@@ -5,6 +5,7 @@
  */
 import type { BufRef, Expr, Scalar, Stmt } from '../../kernels/ir.js';
 import type { SymbolRanges } from '../../kernels/extent.js';
+import type { Lanes } from './lanes.js';
 
 /** What a kernel needs from the whole program: where buffers live, and which helpers were used. */
 export interface ProgramContext {
@@ -68,6 +69,11 @@ export interface KernelEmitter {
     liveIns: string[],
     render: (lo: string, hi: string) => string,
   ): string;
+  /**
+   * A `map` activation's expression (see Activation) of `input`, a rendered value as wide as `lanes`,
+   * rendered with those lanes.
+   */
+  mapped(value: Expr, input: string, lanes: Lanes): string;
   /** Kernel IR statements rendered as WAT. */
   stmts(list: Stmt[]): string;
 }

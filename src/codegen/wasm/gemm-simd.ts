@@ -92,6 +92,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     if (g.act?.op === 'relu') v = `(${lanes.max} ${v} ${lanes.splat(0)})`;
     if (g.act?.op === 'clip')
       v = `(${lanes.min} (${lanes.max} ${v} ${lanes.splat(g.act.min)}) ${lanes.splat(g.act.max)})`;
+    if (g.act?.op === 'map') v = e.mapped(g.act.value, v, lanes);
     return v;
   };
 

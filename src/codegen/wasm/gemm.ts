@@ -1,5 +1,9 @@
 /** Rendering of the GEMM statement: C = act(alpha * A·B + beta * Bias), float32. */
-import type { GemmStmt, MatView } from '../../kernels/ir.js';
+import type { GemmStmt, MatView, Stmt } from '../../kernels/ir.js';
+import { load, parallelLoop, store, v } from '../../kernels/build.js';
+import { activate, at } from '../../kernels/rewrite/epilogue.js';
+import { someExpr } from '../../kernels/walk.js';
+import { VECTOR_MATH } from './mathlib/vector.js';
 import { gemmsToLoops } from '../../kernels/rewrite/gemm-to-loops.js';
 import type { Rewrite } from '../../kernels/rewrite/pipeline.js';
 import type { KernelEmitter } from './emitter.js';
@@ -27,6 +31,34 @@ function checkViews(g: GemmStmt): void {
 /** Gemms no SIMD form fits become loops (a rewrite the wasm target applies before rendering). */
 export const scalarGemmFallback: Rewrite = (body) =>
   gemmsToLoops(body, SCALAR_GEMM_COLUMNS, (g) => !simdGemmForm(g));
+
+/**
+ * A `map` activation that calls an f32x4 math helper (exp, erf, tanh, log) runs as a pass over C right
+ * after its gemm, not in the tile's stores: V8 keeps no register across a call, so a call per stored
+ * vector spilled and reloaded the tile's other accumulators and pointers (crnn-rec's MatMul + GELU).
+ * The pass is a loop over C's rows and unit-stride columns, which the loop vectorizer renders as f32x4.
+ */
+export const callingMapsAfterGemm: Rewrite = (body) => {
+  let count = 0;
+  const calls = (g: GemmStmt) =>
+    g.act?.op === 'map' &&
+    someExpr(g.act.value, (e) => e.k === 'un' && (VECTOR_MATH as readonly string[]).includes(e.op));
+  const list = (stmts: Stmt[]): Stmt[] =>
+    stmts.flatMap((s): Stmt[] => {
+      if (s.k === 'loop') return [{ ...s, body: list(s.body) }];
+      if (s.k === 'if') return [{ ...s, then: list(s.then), ...(s.else ? { else: list(s.else) } : {}) }];
+      if (s.k !== 'gemm' || !calls(s)) return [s];
+      const p = `map${count++}.`;
+      const [m, n] = [v(p + 'm'), v(p + 'n')];
+      const c = at(s.c, m, n);
+      const { act, ...gemm } = s;
+      const pass = parallelLoop(p + 'm', s.M, [
+        parallelLoop(p + 'n', s.N, [store(s.c.buf, c, activate(act, load(s.c.buf, c)))]),
+      ]);
+      return [gemm, pass];
+    });
+  return list(body);
+};
 
 export function renderGemm(g: GemmStmt, emitter: KernelEmitter): string {
   if (g.int8) return renderInt8Gemm(g, emitter);

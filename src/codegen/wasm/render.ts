@@ -1,5 +1,13 @@
 /** Renders one Kernel IR kernel as a WAT function. */
-import type { BufRef, Expr, Extent, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
+import {
+  EPILOGUE_INPUT,
+  type BufRef,
+  type Expr,
+  type Extent,
+  type Kernel,
+  type Scalar,
+  type Stmt,
+} from '../../kernels/ir.js';
 import { extentRange } from '../../kernels/extent.js';
 import { binCode, castCode, cmpCode, unCode, type Code, type UnCode } from './ops.js';
 import { constText, storageOf, WASM_TYPE } from './types.js';
@@ -12,7 +20,7 @@ import {
   vectorizableStores,
   type Reduction,
 } from './vectorize.js';
-import { vectorLanes } from './lanes.js';
+import { vectorLanes, type Lanes } from './lanes.js';
 import { chunkCount, freeNames, MIN_SPLIT, workOf } from './chunks.js';
 import type { Address, Bound, KernelEmitter, ProgramContext } from './emitter.js';
 
@@ -140,6 +148,31 @@ class WatEmitter implements KernelEmitter {
     for (const term of terms.slice(1)) elems = `(i32.add ${elems} ${this.expr(term)})`;
     const shift = Math.log2(bytes);
     return { addr: shift === 0 ? elems : `(i32.shl ${elems} (i32.const ${shift}))`, offset };
+  }
+
+  mapped(value: Expr, input: string, lanes: Lanes): string {
+    const type = lanes.width === 4 ? 'v128' : 'f32';
+    const local = this.temp(type, EPILOGUE_INPUT);
+    const outer = this.names.get(EPILOGUE_INPUT);
+    // bound as f32 for the scalar renderer; renderVector reads the variable as the v128 it is
+    this.names.set(EPILOGUE_INPUT, { id: local, t: 'f32' });
+    const text =
+      lanes.width === 1
+        ? this.expr(value)
+        : renderVector(
+            value,
+            EPILOGUE_INPUT,
+            (x) => this.expr(x),
+            () => {
+              throw new Error('internal: a gemm epilogue reads memory');
+            },
+            lanes,
+            undefined,
+            (name) => this.useHelper(name),
+          );
+    if (outer) this.names.set(EPILOGUE_INPUT, outer);
+    else this.names.delete(EPILOGUE_INPUT);
+    return `(block (result ${type}) (local.set ${local} ${input}) ${text})`;
   }
 
   expr(e: Expr): string {

@@ -206,6 +206,8 @@ export function renderVector(
   const rec = (x: Expr) => renderVector(x, v, scalar, vload, lanes, invariant, useHelper, shared);
   if (!dependsOn(e, v)) return invariant(e);
   if (e.k === 'load') return vload(e.buf, e.index, strideOf(e.index, v)!);
+  // the varying value itself: a gemm epilogue's input, which the caller binds to a v128 local
+  if (e.k === 'var') return scalar(e);
   return shared(e, () => renderLaneWise(e, v, rec, scalar, lanes, useHelper));
 }
 

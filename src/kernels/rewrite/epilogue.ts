@@ -1,13 +1,69 @@
 /** The gemm epilogue as Kernel IR: C = act(alpha·acc + beta·bias), and element (r, c) of a matrix view. */
-import type { Activation, BufRef, Expr, GemmStmt, Kernel, MatView, Stmt } from '../ir.js';
+import {
+  EPILOGUE_INPUT,
+  type Activation,
+  type BufRef,
+  type Expr,
+  type GemmStmt,
+  type Kernel,
+  type MatView,
+  type Stmt,
+} from '../ir.js';
 import { add, f32, forEachIndex, i32, load, max, min, mul, store } from '../build.js';
-import { someExpr } from '../walk.js';
+import { mapExpr, someExpr } from '../walk.js';
 
 /** `value` through a fused activation (none: unchanged). */
 export function activate(act: Activation | undefined, value: Expr): Expr {
   if (!act) return value;
   if (act.op === 'relu') return max(value, f32(0));
+  if (act.op === 'map')
+    return mapExpr(act.value, (e) => (e.k === 'var' && e.name === EPILOGUE_INPUT ? value : e));
   return min(max(value, f32(act.min)), f32(act.max));
+}
+
+const LANE_WISE_BIN = new Set(['add', 'sub', 'mul', 'div', 'min', 'max']);
+const LANE_WISE_UN = new Set([
+  'neg',
+  'abs',
+  'sqrt',
+  'floor',
+  'ceil',
+  'trunc',
+  'nearest',
+  'exp',
+  'log',
+  'erf',
+  'tanh',
+]);
+
+/**
+ * Whether a `map` activation's expression is one every code generator renders in a gemm's epilogue: f32
+ * constants, the input, and lane-wise f32 math (the wasm generator's f32x4 ops and math helpers), with
+ * selects on comparisons of such values.
+ */
+export function isMappable(e: Expr): boolean {
+  if (e.t !== 'f32') return false;
+  switch (e.k) {
+    case 'const':
+      return true;
+    case 'var':
+      return e.name === EPILOGUE_INPUT;
+    case 'bin':
+      return LANE_WISE_BIN.has(e.op) && isMappable(e.a) && isMappable(e.b);
+    case 'un':
+      return LANE_WISE_UN.has(e.op) && isMappable(e.a);
+    case 'select':
+      return (
+        e.cond.k === 'cmp' &&
+        ['eq', 'ne', 'lt', 'le', 'gt', 'ge'].includes(e.cond.op) &&
+        isMappable(e.cond.a) &&
+        isMappable(e.cond.b) &&
+        isMappable(e.a) &&
+        isMappable(e.b)
+      );
+    default:
+      return false;
+  }
 }
 
 /** The index of element (r, c) of `view`, starting from `offset` (the view's own, or a local bound to it). */
@@ -54,8 +110,11 @@ export function applyActivation(kernels: Kernel[], out: BufRef, act: Activation)
     for (const g of gemms) g.act = act;
     return kernels;
   }
-  const body = forEachIndex([out.length], 'act', ([i]) => [store(out, i, activate(act, load(out, i)))], {
+  return [...kernels, { name: 'activation', body: activationLoop(out, act) }];
+}
+
+/** An in-place pass of `act` over `out`. */
+export const activationLoop = (out: BufRef, act: Activation): Stmt[] =>
+  forEachIndex([out.length], 'act', ([i]) => [store(out, i, activate(act, load(out, i)))], {
     parallel: true,
   });
-  return [...kernels, { name: 'activation', body }];
-}

@@ -2,8 +2,16 @@
  * The gemm statement over shapes with tails in every direction, strided and offset views, bias broadcasts,
  * epilogues and batch loops, against a float64 JavaScript reference.
  */
-import { add, i32, loop, mul, v } from '../../../src/kernels/build.js';
-import type { Activation, Expr, GemmStmt, MatView, PlacedBuffer } from '../../../src/kernels/ir.js';
+import { add, div, f32, i32, loop, max, min, mul, un, v } from '../../../src/kernels/build.js';
+import {
+  EPILOGUE_INPUT,
+  type Activation,
+  type Expr,
+  type GemmStmt,
+  type MatView,
+  type PlacedBuffer,
+} from '../../../src/kernels/ir.js';
+import { activateValue } from '../../../src/kernels/interpret.js';
 import type { KernelCase } from './case.js';
 
 /** Element (r, c) of a view is buf[offset + r·rs + c·cs]. */
@@ -71,6 +79,7 @@ export function gemmReference(
         if (g.bias) value += (g.beta ?? 1) * Bias[g.bias.offset + m * g.bias.rs + n * g.bias.cs];
         if (g.act?.op === 'relu') value = Math.max(value, 0);
         if (g.act?.op === 'clip') value = Math.min(Math.max(value, g.act.min), g.act.max);
+        if (g.act?.op === 'map') value = activateValue(g.act, value);
         out[t * stride + cv.offset + m * cv.rs + n * cv.cs] = value;
       }
   return out;
@@ -135,6 +144,18 @@ export function gemmCase(name: string, g: GemmShape): KernelCase {
 
 const dims = ({ M, N, K }: GemmShape) => `${M}×${N}×${K}`;
 
+/** `map` activations (Activation) as fuse-epilogue builds them: HardSwish, Swish and GELU of the value x. */
+const x = v(EPILOGUE_INPUT, 'f32');
+export const HARD_SWISH: Activation = {
+  op: 'map',
+  value: mul(x, max(f32(0), min(f32(1), add(mul(x, f32(1 / 6)), f32(0.5))))),
+};
+const SWISH: Activation = { op: 'map', value: mul(x, div(f32(1), add(f32(1), un('exp', un('neg', x))))) };
+export const GELU: Activation = {
+  op: 'map',
+  value: mul(mul(x, f32(0.5)), add(un('erf', mul(x, f32(Math.SQRT1_2))), f32(1))),
+};
+
 const ODD_SHAPE: GemmShape = {
   M: 37,
   N: 29,
@@ -171,6 +192,15 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
     { M: 128, N: 70, K: 40, c: { offset: 5, rs: 75 }, alpha: 0.25 },
   ],
   ['tails in every direction with alpha, row-broadcast bias and relu', ODD_SHAPE],
+  [
+    'HardSwish epilogue, tails in every direction, row bias',
+    { M: 13, N: 21, K: 11, bias: { offset: 0, rs: 0, cs: 1 }, act: HARD_SWISH },
+  ],
+  ['Swish epilogue, packed tail panel, alpha', { M: 9, N: 29, K: 7, alpha: 0.5, act: SWISH }],
+  [
+    'GELU epilogue, B read transposed (dot form), column bias',
+    { M: 7, N: 5, K: 19, b: { offset: 0, rs: 1, cs: 19 }, bias: { offset: 0, rs: 1, cs: 0 }, act: GELU },
+  ],
   // M ≥ 8 and N ≥ 8 pack B; 4-row and 8-column tiles with m, n and k remainders; padded B rows
   [
     'packed B panels, one at a time (M ≤ N), padded B rows, column bias, relu',

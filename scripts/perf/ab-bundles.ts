@@ -1,0 +1,71 @@
+/**
+ * Whole runs of bundles of one model (say, compiled before and after a change) in this one process:
+ * each loaded on the wasm backend, warmed by time, then timed in alternating blocks (DESIGN.md §5);
+ * medians of the per-run times. Float inputs get seeded random values, integer ones token ids (and a
+ * mask of ones for an input named *mask*), both bundles the same feeds.
+ *
+ *   npx tsx scripts/perf/ab-bundles.ts DIR_A DIR_B [DIR_C..] [--variant simd128|relaxed] [--warm-s 2] [--blocks 10]
+ */
+import { parseArgs } from 'node:util';
+import { loadModel, type Feed, type Model } from '../../src/runtime/index.js';
+import { upperBounds } from '../../src/bundle/shape-dims.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    variant: { type: 'string', default: 'simd128' },
+    'warm-s': { type: 'string', default: '2' },
+    blocks: { type: 'string', default: '10' },
+  },
+});
+if (positionals.length < 2)
+  throw new Error('usage: ab-bundles.ts DIR_A DIR_B [DIR_C..] [--variant] [--warm-s] [--blocks]');
+const BLOCK_RUNS = 3;
+const variant = values.variant as 'simd128' | 'relaxed';
+
+const models: Model[] = await Promise.all(
+  positionals.map((dir) => loadModel(dir, { backend: 'wasm', variant })),
+);
+
+function feedsOf(model: Model): Record<string, Feed> {
+  let seed = 12345;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  return Object.fromEntries(
+    model.inputs.map((input) => {
+      const dims = upperBounds(input.shape);
+      const n = dims.reduce((a, b) => a * b, 1);
+      if (input.dtype === 'float32')
+        return [input.name, { dtype: 'float32', dims, data: Float32Array.from({ length: n }, next) }];
+      if (input.dtype !== 'int64')
+        throw new Error(`input ${input.name}: ${input.dtype} is not fed by this script`);
+      const ids = /mask/i.test(input.name) ? () => 1n : (i: number) => BigInt((i * 7919) % 30000);
+      return [
+        input.name,
+        { dtype: 'int64', dims, data: BigInt64Array.from({ length: n }, (_, i) => ids(i)) },
+      ];
+    }),
+  );
+}
+
+const feeds = feedsOf(models[0]);
+const timeRun = async (model: Model) => {
+  const start = performance.now();
+  await model.run(feeds);
+  return performance.now() - start;
+};
+for (const model of models) {
+  const until = performance.now() + Number(values['warm-s']) * 1000;
+  while (performance.now() < until) await model.run(feeds);
+}
+const times: number[][] = models.map(() => []);
+for (let block = 0; block < Number(values.blocks); block++)
+  for (const [i, model] of models.entries())
+    for (let r = 0; r < BLOCK_RUNS; r++) times[i].push(await timeRun(model));
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const first = median(times[0]);
+for (const [i, dir] of positionals.entries())
+  console.log(
+    `${dir} (${models[i].variant}): median ${median(times[i]).toFixed(3)} ms/run over ${times[i].length} runs` +
+      (i > 0 ? `, ${(median(times[i]) / first).toFixed(3)}× the first` : ''),
+  );
+models.forEach((m) => m.dispose());

@@ -1,0 +1,21 @@
+/** The WGSL gemm and conv shaders apply the elementwise epilogues passes/fuse-epilogue.ts fuses. */
+import { expect, it } from 'vitest';
+import { compileModel } from '../../src/compiler/compile.js';
+import { loadModel } from '../../src/runtime/index.js';
+import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { runOrt } from '../helpers/ort-oracle.js';
+import { EPILOGUE_CASES } from '../helpers/epilogue-models.js';
+import { asFeeds, differences, nodeGpu } from './fixture.js';
+
+for (const c of EPILOGUE_CASES)
+  it(`${c.name} on webgpu computes what onnxruntime does`, { timeout: 300_000 }, async () => {
+    const files = await compileModel(c.bytes, { targets: ['wasm', 'webgpu'], relaxed: false });
+    expect((files.manifest.kernels ?? []).map((k) => k.op)).toEqual([c.op]);
+    const webgpu = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+    try {
+      const feeds = { x: randomTensor(c.x, seededRandom(7), 3) };
+      expect(differences(await webgpu.run(asFeeds(feeds)), await runOrt(c.bytes, feeds))).toEqual([]);
+    } finally {
+      webgpu.dispose();
+    }
+  });
