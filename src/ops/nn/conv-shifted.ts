@@ -26,7 +26,8 @@ const MIN_CHANNELS = 16;
  * while the shifted form sweeps its output once per tap and reads B rows from C planes apart. Measured one
  * 3×3 conv at a time (Node 20, fastest of interleaved runs): shifted ÷ im2col time 0.92 (C = M = 16, 160²),
  * 0.79 (C 48 → M 12, 160²), 1.13 (C = M = 40, 80²), 1.3 (C = M = 64, 56²), 1.26 (C = M = 88, 40²),
- * 1.9 (C = M = 184, 20²).
+ * 1.9 (C = M = 184, 20²). At C 96 → M 24, 160² (DBNet-MobileNetV3's FPN convs, issue #18) it was 1.11–1.14×
+ * with these bands and 1.3× with 512 KiB–2 MiB ones (medians of an A/B in one process, loaded machine).
  */
 const MAX_CHANNELS = 48;
 const MAX_OUTPUT_CHANNELS = 16;
