@@ -358,7 +358,15 @@ export function dbnetDet(p: { size?: number; blocksPerStage?: number } = {}): Be
   const p3 = upByScale(net.conv(out3, inner, q, { k: 3, bias: false }), 2);
   const p2 = net.conv(out2, inner, q, { k: 3, bias: false });
   const fuse = net.op('Concat', [p5, p4, p3, p2], { axis: { i: 1 } });
-  // DB head (the probability branch)
+  return dbHead(net, 'dbnet-det', fuse, inner, S);
+}
+
+/**
+ * DBNet's head (the probability branch) over the fused FPN maps: 3×3 conv + BN + Relu, two stride-2
+ * ConvTransposes (the second to one channel), Sigmoid; the model's input is 1×3×S×S.
+ */
+export function dbHead(net: Net, name: string, fuse: string, inner: number, S: number): BenchModel {
+  const q = inner / 4;
   let h = net.convBnAct(fuse, inner, q, { k: 3, unfoldedBn: true, act: 'relu' });
   const convT = (v: string, cin: number, cout: number) =>
     net.op(
@@ -372,10 +380,10 @@ export function dbnetDet(p: { size?: number; blocksPerStage?: number } = {}): Be
   h = net.op('Relu', [net.bn(convT(h, q, q), q)]);
   const maps = net.op('Sigmoid', [convT(h, q, 1)]);
   return {
-    name: 'dbnet-det',
+    name,
     bytes: model(
       net,
-      'dbnet-det',
+      name,
       [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 'height', 'width'] }],
       [{ name: 'sigmoid_0.tmp_0', from: maps }],
     ),

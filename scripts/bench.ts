@@ -40,7 +40,14 @@ import { build } from 'esbuild';
 import { ensureBenchModels } from './bench-models.js';
 import { benchFeeds, type BenchInput } from './bench/feeds.js';
 import { kernelBenchCases } from './bench/kernel-cases.js';
-import { ENGINE_IDS, ENGINE_LABELS, openEngine, type EngineId, type OpenedEngine } from './bench/engines.js';
+import {
+  ENGINE_IDS,
+  ENGINE_LABELS,
+  openEngine,
+  runFor,
+  type EngineId,
+  type OpenedEngine,
+} from './bench/engines.js';
 import { adapterLabel, GPU_ENGINE_IDS, GPU_ENGINE_LABELS, openGpuEngine } from './bench/webgpu.js';
 import { hasRelaxedSimd } from '../src/runtime/relaxed-simd.js';
 import { RELAXED_FLAG, rerunWithRelaxedSimd } from './bench/relaxed-flag.js';
@@ -288,18 +295,6 @@ interface Stats {
 function stats(samples: number[]): Stats {
   const s = [...samples].sort((a, b) => a - b);
   return { median_ms: quantile(s, 0.5), p10_ms: quantile(s, 0.1), p90_ms: quantile(s, 0.9), runs: s.length };
-}
-
-/** Run for at least `ms` and `minRuns` runs; returns each run's time. */
-async function runFor(engine: OpenedEngine, ms: number, minRuns: number): Promise<number[]> {
-  const times: number[] = [];
-  const end = performance.now() + ms;
-  while (performance.now() < end || times.length < minRuns) {
-    const t0 = performance.now();
-    await engine.run();
-    times.push(performance.now() - t0);
-  }
-  return times;
 }
 
 // ---------------------------------------------------------------- one model

@@ -126,3 +126,15 @@ export function ortEngine<T>(
     dispose: () => session.release(),
   };
 }
+
+/** Run for at least `ms` and `minRuns` runs; returns each run's time. */
+export async function runFor(engine: OpenedEngine, ms: number, minRuns: number): Promise<number[]> {
+  const times: number[] = [];
+  const end = performance.now() + ms;
+  while (performance.now() < end || times.length < minRuns) {
+    const t0 = performance.now();
+    await engine.run();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}

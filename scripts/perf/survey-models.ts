@@ -20,7 +20,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Net, model, type Activation, type BenchModel } from '../bench-models.js';
+import { Net, dbHead, model, type Activation, type BenchModel } from '../bench-models.js';
 
 const makeDivisible = (v: number) => Math.max(8, Math.round(v / 8) * 8);
 
@@ -186,26 +186,7 @@ export function dbnetMv3Det(p: { size?: number } = {}): BenchModel {
   const p3 = up(net.conv(out3, inner, q, { k: 3, bias: false }), 2, 'linear');
   const p2 = net.conv(out2, inner, q, { k: 3, bias: false });
   const fuse = net.op('Concat', [p5, p4, p3, p2], { axis: { i: 1 } });
-  // DB head, probability branch
-  let h = net.convBnAct(fuse, inner, q, { k: 3, unfoldedBn: true, act: 'relu' });
-  const convT = (v: string, cin: number, cout: number) =>
-    net.op(
-      'ConvTranspose',
-      [v, net.uniform([cin, cout, 2, 2], Math.sqrt(6 / (cin * 4))), net.uniform([cout], 0.1)],
-      { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
-    );
-  h = net.op('Relu', [net.bn(convT(h, q, q), q)]);
-  const maps = net.op('Sigmoid', [convT(h, q, 1)]);
-  return {
-    name: 'dbnet-mv3-det',
-    bytes: model(
-      net,
-      'dbnet-mv3-det',
-      [{ name: 'x', dtype: 'float32', shape: ['batch', 3, 'height', 'width'] }],
-      [{ name: 'sigmoid_0.tmp_0', from: maps }],
-    ),
-    inputs: [{ name: 'x', dtype: 'float32', dims: [1, 3, S, S], fill: 'image' }],
-  };
+  return dbHead(net, 'dbnet-mv3-det', fuse, inner, S);
 }
 
 /** BERT-style encoder as older Hugging Face exports write it (see the file comment). */

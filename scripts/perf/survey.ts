@@ -15,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSurveyModels, SURVEY_MODELS } from './survey-models.js';
 import { benchFeeds, type BenchInput } from '../bench/feeds.js';
-import { openEngine, type EngineId, type OpenedEngine } from '../bench/engines.js';
+import { openEngine, runFor, type EngineId, type OpenedEngine } from '../bench/engines.js';
 import { RELAXED_FLAG, rerunWithRelaxedSimd } from '../bench/relaxed-flag.js';
 import { compareTensors } from '../compare.js';
 import { hasRelaxedSimd } from '../../src/runtime/relaxed-simd.js';
@@ -44,18 +44,6 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** the engines timed; ORT-node is the output oracle only */
 const TIMED: EngineId[] = hasRelaxedSimd() ? ['kiln', 'kiln-relaxed', 'ort-web'] : ['kiln', 'ort-web'];
-
-/** Run for at least `ms` and `minRuns` runs; returns each run's time. */
-async function runFor(engine: OpenedEngine, ms: number, minRuns: number): Promise<number[]> {
-  const times: number[] = [];
-  const end = performance.now() + ms;
-  while (performance.now() < end || times.length < minRuns) {
-    const t0 = performance.now();
-    await engine.run();
-    times.push(performance.now() - t0);
-  }
-  return times;
-}
 
 function compile(onnx: string, inputs: BenchInput[], bundle: string): void {
   execFileSync(
