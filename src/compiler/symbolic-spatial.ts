@@ -41,6 +41,7 @@ import { symbolicWindow, type SymbolicWindow } from '../passes/symbolic-spatial.
 import { gemm, view } from '../ops/nn/gemm-helpers.js';
 import type { RowsStep } from './rows-step.js';
 import { symbolicPad } from './symbolic-pad.js';
+import { symbolicResize } from './symbolic-resize.js';
 
 type Ranges = Readonly<Record<string, sym.Range>>;
 
@@ -303,6 +304,74 @@ function pool(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   return [{ name: step.node.name, body: [nest] }];
 }
 
+/**
+ * ConvTranspose (no output_shape or auto_pad; shape rule in passes/symbolic-spatial.ts): every output
+ * element gathers the taps that reach it, x[ih] with oh = ih·stride - pad + kh·dilation; the quotient
+ * and remainder are unsigned, so a negative numerator lands outside the input and needs no test of its own.
+ */
+function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
+  const x = shapeOf(step, 0);
+  const out = step.outputTypes[0].symbolic ?? step.outputTypes[0].shape;
+  const wShape = step.inputTypes[1]!.shape;
+  const rank = x.length - 2;
+  if (rank !== 1 && rank !== 2) return undefined;
+  const attr = (name: string, dflt: number) => {
+    const given = attrInts(step.node, name, []);
+    const values = given.length > 0 ? given : Array.from({ length: rank }, () => dflt);
+    return rank === 1 ? [dflt === 1 ? 1 : 0, values[0]] : values;
+  };
+  const [strides, dilations] = [attr('strides', 1), attr('dilations', 1)];
+  const pads = attrInts(step.node, 'pads', []);
+  const padBegin = rank === 1 ? [0, pads[0] ?? 0] : [pads[0] ?? 0, pads[1] ?? 0];
+  const kernel = rank === 1 ? [1, wShape[2]] : [wShape[2], wShape[3]];
+  const [H, W] = rank === 1 ? [1, x[2]] : [x[2], x[3]];
+  const [OH, OW] = rank === 1 ? [1, out[2]] : [out[2], out[3]];
+  const C = sym.constValue(x[1])!;
+  const group = attrInt(step.node, 'group', 1);
+  const [Cg, Mg] = [C / group, wShape[1]];
+  const M = Mg * group;
+  const [X, Wt, B] = io.inputs;
+  const [n, m, oh, ow, c, kh, kw] = ['n', 'm', 'oh', 'ow', 'c', 'kh', 'kw'].map((name) => v(name));
+  const g = div(m, i32(Mg));
+  const tap = (o: Expr, k: Expr, axis: number, size: sym.SymLike) => {
+    const at = sub(add(o, i32(padBegin[axis])), mul(k, i32(dilations[axis])));
+    const s = strides[axis];
+    if (s === 1) return { index: at, inside: cmp('lt_u', at, ix(size)) };
+    const index = bin('div_u', at, i32(s));
+    return {
+      index,
+      inside: bin('and', cmp('eq', bin('rem_u', at, i32(s)), i32(0)), cmp('lt_u', index, ix(size))),
+    };
+  };
+  const row = tap(oh, kh, 0, H);
+  const col = tap(ow, kw, 1, W);
+  const channel = add(mul(g, i32(Cg)), c);
+  const xAt = add(mul(add(mul(add(mul(n, i32(C)), channel), ix(H)), row.index), ix(W)), col.index);
+  // weight [C, Mg, KH, KW]
+  const wAt = add(
+    mul(add(mul(add(mul(channel, i32(Mg)), bin('rem_u', m, i32(Mg))), i32(kernel[0])), kh), i32(kernel[1])),
+    kw,
+  );
+  const acc = v('acc', 'f32');
+  const body: Stmt[] = [
+    local('acc', 'f32', B ? load(B, m) : f32(0)),
+    loop('c', Cg, [
+      loop('kh', kernel[0], [
+        loop('kw', kernel[1], [
+          when(bin('and', row.inside, col.inside), [
+            set('acc', add(acc, mul(load(X!, xAt), load(Wt!, wAt)))),
+          ]),
+        ]),
+      ]),
+    ]),
+    store(io.outputs[0], add(mul(add(mul(add(mul(n, i32(M)), m), ix(OH)), oh), ix(OW)), ow), acc),
+  ];
+  const nest = parallelLoop('n', extentOf(x[0]), [
+    parallelLoop('m', M, [parallelLoop('oh', extentOf(OH), [parallelLoop('ow', extentOf(OW), body)])]),
+  ]);
+  return [{ name: step.node.name, body: [nest] }];
+}
+
 /** GlobalAveragePool and GlobalMaxPool: one pass over each plane's run-time size. */
 function globalPool(step: RowsStep, io: LowerIO): Kernel[] {
   const x = shapeOf(step, 0);
@@ -326,6 +395,7 @@ const SPATIAL_OPS = new Set([
   'GlobalAveragePool',
   'GlobalMaxPool',
   'BatchNormalization',
+  'ConvTranspose',
 ]);
 
 /**
@@ -335,6 +405,7 @@ const SPATIAL_OPS = new Set([
  */
 export function spatialKernels(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
   if (step.node.domain === '' && step.node.op === 'Pad') return [symbolicPad(step, io)];
+  if (step.node.domain === '' && step.node.op === 'Resize') return [symbolicResize(step, io)];
   if (step.node.domain !== '' || !SPATIAL_OPS.has(step.node.op)) return undefined;
   const x = shapeOf(step, 0);
   if (x.slice(2).every((d) => sym.constValue(d) !== undefined)) return undefined;
@@ -350,6 +421,8 @@ export function spatialKernels(step: RowsStep, io: LowerIO, ranges: Ranges): Ker
     case 'MaxPool':
     case 'AveragePool':
       return pool(step, io, ranges);
+    case 'ConvTranspose':
+      return convTranspose(step, io);
     case 'BatchNormalization':
       return batchNormKernels(step.ctx, io, sym.constValue(x[1])!, extentOf(x[0]), extentOf(planeSize(x)));
     default:

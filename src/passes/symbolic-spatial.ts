@@ -10,10 +10,13 @@ import { attrInt, attrInts, type OpContext } from '../ops/registry.js';
 import { autoPadOf, padsAttr, spatialAttr } from '../ops/nn/window.js';
 import { Refusal } from './shape-refusal.js';
 import { padPlan } from '../ops/shape/pad.js';
+import { resizeAttributes, resizeSizes } from './resize-attributes.js';
 
 type Shape = sym.SymLike[];
 type Ranges = Readonly<Record<string, sym.Range>>;
-type Rule = (ctx: OpContext, shapes: (Shape | undefined)[]) => Shape[];
+/** An input's elements as shape expressions, when it is a shape value (shape-values.ts). */
+type ShapeValueOf = (name: string) => sym.SymLike[] | undefined;
+type Rule = (ctx: OpContext, shapes: (Shape | undefined)[], shapeValue: ShapeValueOf) => Shape[];
 
 const show = sym.symText;
 const isStatic = (d: sym.SymLike) => sym.constValue(d) !== undefined;
@@ -128,6 +131,56 @@ const pad: Rule = (ctx, [x]) => {
   ];
 };
 
+/**
+ * ConvTranspose without output_shape or auto_pad: stride·(d - 1) + output_padding + dilation·(k - 1) + 1
+ * - pads over each spatial dim.
+ */
+const convTranspose: Rule = (ctx, [x, w]) => {
+  requireStatic(x!, [1], 'ConvTranspose channels');
+  requireStatic(w!, [...w!.keys()], 'a ConvTranspose weight');
+  const spatial = x!.slice(2);
+  const symbolic = spatial.find((d) => !isStatic(d))!;
+  if (attrInts(ctx.node, 'output_shape', []).length > 0 || autoPadOf(ctx) !== 'NOTSET')
+    throw new Refusal(symbolic, `ConvTranspose with output_shape or auto_pad over dim ${show(symbolic)}`);
+  const rank = spatial.length;
+  const kernel = w!.slice(2).map((d) => sym.constValue(d)!);
+  const strides = spatialAttr(ctx, 'strides', rank, 1, 1);
+  const dilations = spatialAttr(ctx, 'dilations', rank, 1, 1);
+  const outputPadding = spatialAttr(ctx, 'output_padding', rank, 0, 0);
+  const { padBegin, padEnd } = padsAttr(ctx, rank);
+  const group = attrInt(ctx.node, 'group', 1);
+  const out = spatial.map((d, i) => {
+    const grown = (kernel[i] - 1) * dilations[i] + 1 + outputPadding[i] - padBegin[i] - padEnd[i];
+    return sym.add(sym.mul(sym.sub(d, 1), strides[i]), grown);
+  });
+  return [[x![0], sym.constValue(w![1])! * group, ...out]];
+};
+
+/**
+ * Resize (opset 10+, `axes` from 18) in mode nearest or linear: with scales, floor(d·scale) for an
+ * integer scale or one over a power of two (so the float product is exact); with sizes, the sizes'
+ * expressions (a shape value: `F.interpolate(x, size=y.shape[2:])`), stretched.
+ */
+const resize: Rule = (ctx, [x], shapeValue) => {
+  const symbolic = x!.find((d) => !isStatic(d))!;
+  const attrs = resizeAttributes(ctx, x!.length);
+  if (typeof attrs === 'string') throw new Refusal(symbolic, `${attrs} over dim ${show(symbolic)}`);
+  const sizes = attrs.scales ? undefined : resizeSizes(ctx, attrs, shapeValue);
+  if (!attrs.scales && !sizes)
+    throw new Refusal(symbolic, `Resize to sizes computed at run time over dim ${show(symbolic)}`);
+  return [
+    x!.map((d, a) => {
+      if (sizes) return sizes[a] ?? d;
+      const scale = attrs.scales![a];
+      if (isStatic(d)) return Math.floor(sym.constValue(d)! * scale);
+      if (Number.isInteger(scale)) return sym.mul(d, scale);
+      const k = 1 / scale;
+      if (Number.isInteger(k) && (k & (k - 1)) === 0) return sym.floorDiv(d, k);
+      throw new Refusal(d, `Resize by scale ${scale} over dim ${show(d)} (only whole scales and 1/2^k)`);
+    }),
+  ];
+};
+
 /** The rule of a default-domain spatial op, or undefined when `op` is none. */
 export function spatialRule(op: string, ranges: Ranges): Rule | undefined {
   switch (op) {
@@ -143,6 +196,10 @@ export function spatialRule(op: string, ranges: Ranges): Rule | undefined {
       return batchNorm;
     case 'Pad':
       return pad;
+    case 'ConvTranspose':
+      return convTranspose;
+    case 'Resize':
+      return resize;
     default:
       return undefined;
   }
