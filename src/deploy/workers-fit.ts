@@ -6,7 +6,7 @@
  */
 import type { BundleFiles } from '../bundle/files.js';
 import type { DimBounds, ShapeArg } from '../compiler/options.js';
-import { isSymbolic } from '../bundle/shape-dims.js';
+import { formatBounds, isSymbolic } from '../bundle/shape-dims.js';
 import { HEADROOM_BYTES, mib, WORKERS_LIMITS } from './cloudflare-limits.js';
 
 const PAGE = 65536;
@@ -32,14 +32,14 @@ function lowered(
         dims.map((d, axis) => {
           const declared = sig?.shape[axis];
           return typeof d !== 'number' && declared && isSymbolic(declared) && declared.name === symbol
-            ? { min: d.min, max }
+            ? { ...d, max }
             : d;
         }),
       ];
     }),
   );
   const dims = Object.fromEntries(
-    Object.entries(given.dims ?? {}).map(([name, b]) => [name, name === symbol ? { min: b.min, max } : b]),
+    Object.entries(given.dims ?? {}).map(([name, b]) => [name, name === symbol ? { ...b, max } : b]),
   );
   return { shapes, dims };
 }
@@ -51,18 +51,29 @@ function flagFor(
   symbol: string,
   min: number,
   max: number,
+  step: number,
 ) {
+  const range = `${min}..${max}${step === 1 ? '' : `:${step}`}`;
   const shaped = Object.entries(given.shapes ?? {}).find(([input]) =>
     files.manifest.inputs
       .find((i) => i.name === input)
       ?.shape.some((d) => isSymbolic(d) && d.name === symbol),
   );
-  if (!shaped) return `--dim ${symbol}=${min}..${max}`;
+  if (!shaped) return `--dim ${symbol}=${range}`;
   const sig = files.manifest.inputs.find((i) => i.name === shaped[0])!;
   const dims = sig.shape.map((d) =>
-    !isSymbolic(d) ? String(d) : d.name === symbol ? `${min}..${max}` : `${d.min}..${d.max}`,
+    !isSymbolic(d) ? String(d) : d.name === symbol ? range : formatBounds(d),
   );
   return `--shape ${sig.name}=${dims.join(',')}`;
+}
+
+/** The input dim a dims-block symbol sizes: `height` with step 32 for `height_div32`, else the symbol itself. */
+function dimCounted(files: BundleFiles, symbol: string): { name: string; step: number } {
+  for (const sig of files.manifest.inputs)
+    for (const d of sig.shape)
+      if (isSymbolic(d) && d.step !== undefined && d.value?.terms[0].symbols[0] === symbol)
+        return { name: d.name, step: d.step };
+  return { name: symbol, step: 1 };
 }
 
 /**
@@ -84,8 +95,10 @@ export function workersBoundHint(
   if (atBounds <= budget) return undefined;
   const fits: string[] = [];
   for (const s of symbols) {
+    // a symbol counting the steps of a stepped dim is bisected in steps, and the dim is named
+    const { name, step } = dimCounted(files, s.name);
     // linear memory is whole 64 KiB pages
-    const needs = (max: number) => Math.ceil(probe(lowered(files, given, s.name, max)) / PAGE) * PAGE;
+    const needs = (max: number) => Math.ceil(probe(lowered(files, given, name, max * step)) / PAGE) * PAGE;
     if (needs(s.min) > budget) continue;
     let [lo, hi] = [s.min, s.max]; // lo fits, hi does not
     while (hi - lo > 1) {
@@ -93,7 +106,7 @@ export function workersBoundHint(
       if (needs(mid) <= budget) lo = mid;
       else hi = mid;
     }
-    fits.push(flagFor(files, given, s.name, s.min, lo));
+    fits.push(flagFor(files, given, name, s.min * step, lo * step, step));
   }
   const total = mib(atBounds + fixed);
   const way = fits.length > 0 ? `${fits.join(', or ')} fits` : 'no bound of a single dim makes it fit';

@@ -30,6 +30,24 @@ describe('the Workers memory hint', () => {
     expect(pages(plannedMemoryBytes(bytes, { shapes: shapesUpTo(max + 1) }))).toBeGreaterThan(budget);
   }, 120_000);
 
+  test('a width bounded with a step is lowered in steps, the flag keeping the step', async () => {
+    const stepped = (max: number) => ({ x: [1, 3, 12, { min: 8, max, step: 8 }] });
+    const given = { shapes: stepped(1_048_576), relaxed: false };
+    const files = await compileModel(bytes, given);
+    const hint = workersBoundHint(files, given, (bounds) =>
+      plannedMemoryBytes(bytes, { ...given, ...bounds }),
+    );
+    const fit = /--shape x=1,3,12,8\.\.(\d+):8 fits/.exec(hint ?? '');
+    expect(fit, hint).not.toBeNull();
+    const max = Number(fit![1]);
+    expect(max % 8).toBe(0);
+    const budget =
+      WORKERS_LIMITS.memoryBytes - files.wasm.byteLength - files.weights.byteLength - HEADROOM_BYTES;
+    const pages = (n: number) => Math.ceil(n / 65536) * 65536;
+    expect(pages(plannedMemoryBytes(bytes, { shapes: stepped(max) }))).toBeLessThanOrEqual(budget);
+    expect(pages(plannedMemoryBytes(bytes, { shapes: stepped(max + 8) }))).toBeGreaterThan(budget);
+  }, 120_000);
+
   test('says nothing for a bundle that fits', async () => {
     const given = { shapes: shapesUpTo(64), relaxed: false };
     const files = await compileModel(bytes, given);
