@@ -34,7 +34,7 @@ export interface SymbolicWindow {
 /**
  * The window of a Conv or pool over `input` spatial dims (expressions). auto_pad SAME pads by an amount
  * that depends on the input size unless the stride is 1, so a symbolic dim takes it only then; a
- * pool's ceil_mode is refused on a symbolic dim (its last window's rule depends on the size too).
+ * pool's ceil_mode rounds up as a min of two expressions (without count_include_pad on a symbolic dim).
  */
 export function symbolicWindow(
   ctx: OpContext,
@@ -64,9 +64,16 @@ export function symbolicWindow(
       padEnd[i] = total - padBegin[i];
       return o;
     }
-    if (ceil && !isStatic(d)) throw new Refusal(d, `ceil_mode over dim ${show(d)}`);
+    if (ceil && !isStatic(d) && attrInt(ctx.node, 'count_include_pad', 0) !== 0)
+      throw new Refusal(d, `ceil_mode with count_include_pad over dim ${show(d)}`);
     const span = sym.sub(sym.add(d, padBegin[i] + padEnd[i]), extent);
-    const o = sym.add(sym.floorDiv(span, strides[i]), 1);
+    // ceil_mode rounds up but drops a last window that would start past the input and its begin pads
+    const o = ceil
+      ? sym.min(
+          sym.add(sym.ceilDiv(span, strides[i]), 1),
+          sym.add(sym.floorDiv(sym.add(d, padBegin[i] - 1), strides[i]), 1),
+        )
+      : sym.add(sym.floorDiv(span, strides[i]), 1);
     if (!isStatic(d) && sym.bounds(span, ranges).min < 0)
       throw new Refusal(
         d,
