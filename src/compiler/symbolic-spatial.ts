@@ -305,9 +305,12 @@ function pool(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
 }
 
 /**
- * ConvTranspose (no output_shape or auto_pad; shape rule in passes/symbolic-spatial.ts): every output
- * element gathers the taps that reach it, x[ih] with oh = ih·stride - pad + kh·dilation; the quotient
- * and remainder are unsigned, so a negative numerator lands outside the input and needs no test of its own.
+ * ConvTranspose (no output_shape or auto_pad; shape rule in passes/symbolic-spatial.ts) as scattered rows:
+ * each output row (n, m, oh) starts at the bias; then for each input channel of m's group and kernel row
+ * kh whose input row ih = (oh + pad - kh·dilation) / stride is whole and inside the input, and each tap
+ * kw, input columns iw gain w·x[iw] at output column iw·stride + kw·dilation - pad: a run [lo, hi) of
+ * iw, lo static and hi an expression of the widths, so no column is checked at run time. The row's
+ * quotient and remainder are unsigned, so a negative numerator lands outside the input.
  */
 function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
   const x = shapeOf(step, 0);
@@ -331,43 +334,54 @@ function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
   const [Cg, Mg] = [C / group, wShape[1]];
   const M = Mg * group;
   const [X, Wt, B] = io.inputs;
-  const [n, m, oh, ow, c, kh, kw] = ['n', 'm', 'oh', 'ow', 'c', 'kh', 'kw'].map((name) => v(name));
-  const g = div(m, i32(Mg));
-  const tap = (o: Expr, k: Expr, axis: number, size: sym.SymLike) => {
-    const at = sub(add(o, i32(padBegin[axis])), mul(k, i32(dilations[axis])));
-    const s = strides[axis];
-    if (s === 1) return { index: at, inside: cmp('lt_u', at, ix(size)) };
-    const index = bin('div_u', at, i32(s));
-    return {
-      index,
-      inside: bin('and', cmp('eq', bin('rem_u', at, i32(s)), i32(0)), cmp('lt_u', index, ix(size))),
-    };
-  };
-  const row = tap(oh, kh, 0, H);
-  const col = tap(ow, kw, 1, W);
-  const channel = add(mul(g, i32(Cg)), c);
-  const xAt = add(mul(add(mul(add(mul(n, i32(C)), channel), ix(H)), row.index), ix(W)), col.index);
-  // weight [C, Mg, KH, KW]
-  const wAt = add(
-    mul(add(mul(add(mul(channel, i32(Mg)), bin('rem_u', m, i32(Mg))), i32(kernel[0])), kh), i32(kernel[1])),
-    kw,
-  );
-  const acc = v('acc', 'f32');
+  const Y = io.outputs[0];
+  const [n, m, oh, c, kh] = ['n', 'm', 'oh', 'c', 'kh'].map((name) => v(name));
+  const channel = add(mul(div(m, i32(Mg)), i32(Cg)), c);
+  const t = sub(add(oh, i32(padBegin[0])), mul(kh, i32(dilations[0])));
+  const s0 = strides[0];
+  const rowInside =
+    s0 === 1
+      ? cmp('lt_u', v('t'), ix(H))
+      : bin('and', cmp('eq', bin('rem_u', v('t'), i32(s0)), i32(0)), cmp('lt_u', v('ih'), ix(H)));
+  const tapRow: Stmt[] = [
+    local('xrow', 'i32', mul(add(mul(add(mul(n, i32(C)), channel), ix(H)), v('ih')), ix(W))),
+    // weight [C, Mg, KH, KW]
+    local(
+      'wrow',
+      'i32',
+      mul(add(mul(add(mul(channel, i32(Mg)), bin('rem_u', m, i32(Mg))), i32(kernel[0])), kh), i32(kernel[1])),
+    ),
+  ];
+  const s1 = strides[1];
+  for (let kw = 0; kw < kernel[1]; kw++) {
+    // input column iw lands on output column iw·s1 + offset: inside when 0 ≤ iw·s1 + offset ≤ OW - 1
+    const offset = kw * dilations[1] - padBegin[1];
+    const lo = Math.max(0, Math.ceil(-offset / s1));
+    const hi = sym.min(W, sym.add(sym.floorDiv(sym.sub(sym.sub(OW, 1), offset), s1), 1));
+    const j = v(`j${kw}`);
+    const iw = add(j, i32(lo));
+    const yAt = add(v('yrow'), add(s1 === 1 ? iw : mul(iw, i32(s1)), i32(offset)));
+    tapRow.push(
+      local(`w${kw}`, 'f32', load(Wt!, add(v('wrow'), i32(kw)))),
+      loop(`j${kw}`, extentOf(sym.sub(hi, lo)), [
+        store(Y, yAt, add(load(Y, yAt), mul(v(`w${kw}`, 'f32'), load(X!, add(v('xrow'), iw))))),
+      ]),
+    );
+  }
+  const o = v('o');
   const body: Stmt[] = [
-    local('acc', 'f32', B ? load(B, m) : f32(0)),
+    local('yrow', 'i32', mul(add(mul(add(mul(n, i32(M)), m), ix(OH)), oh), ix(OW))),
+    loop('o', extentOf(OW), [store(Y, add(v('yrow'), o), B ? load(B, m) : f32(0))]),
     loop('c', Cg, [
       loop('kh', kernel[0], [
-        loop('kw', kernel[1], [
-          when(bin('and', row.inside, col.inside), [
-            set('acc', add(acc, mul(load(X!, xAt), load(Wt!, wAt)))),
-          ]),
-        ]),
+        local('t', 'i32', t),
+        local('ih', 'i32', s0 === 1 ? v('t') : bin('div_u', v('t'), i32(s0))),
+        when(rowInside, tapRow),
       ]),
     ]),
-    store(io.outputs[0], add(mul(add(mul(add(mul(n, i32(M)), m), ix(OH)), oh), ix(OW)), ow), acc),
   ];
   const nest = parallelLoop('n', extentOf(x[0]), [
-    parallelLoop('m', M, [parallelLoop('oh', extentOf(OH), [parallelLoop('ow', extentOf(OW), body)])]),
+    parallelLoop('m', M, [parallelLoop('oh', extentOf(OH), body)]),
   ]);
   return [{ name: step.node.name, body: [nest] }];
 }
