@@ -7,8 +7,10 @@
  * of m's group, kernel row inside the input and tap kw, the run of output columns whose tap lies inside
  * the input row, [lo, hi), gains w·x — with stride 1 a unit-stride loop, which the wasm generator
  * vectorizes. lo is static and hi an expression of the width, so no column is checked at run time.
- * A fused Relu/Clip is applied to the finished row. Dense convs in a wasm-only bundle run the static gemm
- * over tiles of output positions instead (convGemm).
+ * A fused Relu/Clip is applied to the finished row. Dense convs of more than SHIFTED_MAX_M output channels
+ * in a wasm-only bundle run the static gemm over tiles of output positions instead (convGemm): with fewer,
+ * gathering the im2col tile costs as much as the gemm (dbnet-det's 12-channel head convs at 640²: about 2×
+ * faster as shifted rows in a profile).
  */
 import * as sym from '../ir/symbolic.js';
 import type { Expr, Kernel, Stmt } from '../kernels/ir.js';
@@ -110,6 +112,9 @@ function columnRun(p: Plane, kw: number): { lo: number; count: sym.SymLike } {
   return { lo, count: sym.sub(hi, lo) };
 }
 
+/** Output channels up to which a dense conv runs as shifted rows, not convGemm. */
+const SHIFTED_MAX_M = 16;
+
 function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
   const x = shapeOf(step, 0);
   const wShape = step.inputTypes[1]!.shape;
@@ -118,7 +123,8 @@ function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   const [C, M] = [sym.constValue(x[1])!, wShape[0]];
   const group = attrInt(step.node, 'group', 1);
   // on the GPU the tiles, sharing their scratch, would run in one invocation: the rows run in parallel
-  if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1 && !io.forGpu) return convGemm(step, io, p, C, M);
+  if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1 && !io.forGpu && M > SHIFTED_MAX_M)
+    return convGemm(step, io, p, C, M);
   const [Cg, Mg] = [C / group, M / group];
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
