@@ -123,20 +123,35 @@ const batchNorm: Rule = (ctx, [x]) => {
   return [x!];
 };
 
-/** Pad in mode constant, by static non-negative pads where a dim is symbolic. */
-const pad: Rule = (ctx, [x]) => {
-  const plan = padPlan(ctx);
-  return [
-    x!.map((d, i) => {
-      const added = plan.outShape[i] - plan.x.shape[i];
-      if (isStatic(d)) return plan.outShape[i];
-      if (plan.mode !== 'constant' && added !== 0)
-        throw new Refusal(d, `Pad in mode ${plan.mode} over dim ${show(d)}`);
-      if (plan.begin[i] < 0 || added - plan.begin[i] < 0) throw new Refusal(d, `Pad crops dim ${show(d)}`);
-      return sym.add(d, added);
-    }),
-  ];
-};
+/**
+ * Pad by static non-negative pads where a dim is symbolic: mode constant, edge or wrap, or reflect with
+ * pads below the dim's lower bound (onnxruntime refuses a reflection wider than the dim).
+ */
+const pad =
+  (ranges: Ranges): Rule =>
+  (ctx, [x]) => {
+    const plan = padPlan(ctx);
+    return [
+      x!.map((d, i) => {
+        const added = plan.outShape[i] - plan.x.shape[i];
+        if (isStatic(d)) return plan.outShape[i];
+        if (plan.begin[i] < 0 || added - plan.begin[i] < 0) throw new Refusal(d, `Pad crops dim ${show(d)}`);
+        const least = sym.bounds(d, ranges).min;
+        const widest = Math.max(plan.begin[i], added - plan.begin[i]);
+        if (plan.mode !== 'constant' && added > 0 && least < 1)
+          throw new Refusal(
+            d,
+            `Pad in mode ${plan.mode} over dim ${show(d)}, which may be 0; raise its lower bound`,
+          );
+        if (plan.mode === 'reflect' && widest > least - 1)
+          throw new Refusal(
+            d,
+            `Pad in mode reflect by ${widest} over dim ${show(d)}, which may be ${least}; raise its lower bound above ${widest}`,
+          );
+        return sym.add(d, added);
+      }),
+    ];
+  };
 
 /**
  * ConvTranspose without output_shape or auto_pad: stride·(d - 1) + output_padding + dilation·(k - 1) + 1
@@ -202,7 +217,7 @@ export function spatialRule(op: string, ranges: Ranges): Rule | undefined {
     case 'BatchNormalization':
       return batchNorm;
     case 'Pad':
-      return pad;
+      return pad(ranges);
     case 'ConvTranspose':
       return convTranspose;
     case 'Resize':

@@ -175,3 +175,45 @@ describe("the bench's OCR recognizer (crnn-rec) compiled once with --shape x=1,3
     expect(await ortMismatches(bytes, model, { x })).toEqual([]);
   });
 });
+
+describe('Pad in modes reflect, edge and wrap over a run-time width', () => {
+  const pads = (...xs: number[]) => ({
+    dtype: 'int64' as const,
+    dims: [xs.length],
+    data: BigInt64Array.from(xs.map(BigInt)),
+  });
+  const bytes = buildModel({
+    opset: 19,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 3, 'width'] }],
+    outputs: ['reflect', 'edge', 'wrap'].map((name) => ({ name, dtype: 'float32' })),
+    nodes: ['reflect', 'edge', 'wrap'].map((mode) => ({
+      op: 'Pad',
+      inputs: ['x', 'pads'],
+      outputs: [mode],
+      attrs: { mode: { s: mode } },
+    })),
+    // height 1 before and 2 after, width 3 before and 2 after
+    initializers: [{ name: 'pads', tensor: pads(0, 0, 1, 3, 0, 0, 2, 2) }],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(
+      await compileModel(bytes, { shapes: { x: [1, 2, 3, { min: 4, max: 40 }] }, relaxed: false }),
+      { backend: 'wasm' },
+    );
+  });
+  afterAll(() => model.dispose());
+
+  test.each([4, 5, 17, 40])('matches onnxruntime at width %i', async (w) => {
+    const x = randomTensor([1, 2, 3, w], seededRandom(w));
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+  });
+
+  test('a reflection wider than the lower bound is one compile error saying to raise it', async () => {
+    await expect(
+      compileModel(bytes, { shapes: { x: [1, 2, 3, { min: 3, max: 40 }] }, relaxed: false }),
+    ).rejects.toThrow(
+      /Pad in mode reflect by 3 over dim width, which may be 3; raise its lower bound above 3/,
+    );
+  });
+});
