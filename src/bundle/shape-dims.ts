@@ -14,6 +14,18 @@ export function formatShape(shape: readonly ShapeDim[]): string {
   return `[${shape.map((d) => (isSymbolic(d) ? `${d.name}(${formatBounds(d)})` : d)).join(',')}]`;
 }
 
+/** The input dim a dims-block symbol sizes: `height` with step 32 for `height_div32`, else the symbol itself. */
+export function dimCounted(
+  inputs: readonly TensorSignature[],
+  symbol: string,
+): { name: string; step: number } {
+  for (const sig of inputs)
+    for (const d of sig.shape)
+      if (isSymbolic(d) && d.step !== undefined && d.value?.terms[0].symbols[0] === symbol)
+        return { name: d.name, step: d.step };
+  return { name: symbol, step: 1 };
+}
+
 /** `1..4`, or `32..1024:32` for a dim bounded with a step. */
 export const formatBounds = (d: SymbolicDim) => `${d.min}..${d.max}${d.step ? `:${d.step}` : ''}`;
 

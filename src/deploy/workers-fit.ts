@@ -6,7 +6,7 @@
  */
 import type { BundleFiles } from '../bundle/files.js';
 import type { DimBounds, ShapeArg } from '../compiler/options.js';
-import { formatBounds, isSymbolic } from '../bundle/shape-dims.js';
+import { dimCounted, formatBounds, isSymbolic } from '../bundle/shape-dims.js';
 import { HEADROOM_BYTES, mib, WORKERS_LIMITS } from './cloudflare-limits.js';
 
 const PAGE = 65536;
@@ -67,15 +67,6 @@ function flagFor(
   return `--shape ${sig.name}=${dims.join(',')}`;
 }
 
-/** The input dim a dims-block symbol sizes: `height` with step 32 for `height_div32`, else the symbol itself. */
-function dimCounted(files: BundleFiles, symbol: string): { name: string; step: number } {
-  for (const sig of files.manifest.inputs)
-    for (const d of sig.shape)
-      if (isSymbolic(d) && d.step !== undefined && d.value?.terms[0].symbols[0] === symbol)
-        return { name: d.name, step: d.step };
-  return { name: symbol, step: 1 };
-}
-
 /**
  * A warning when the bundle's memory at its bounds would not fit a Workers isolate: the memory, and for
  * each shape symbol the largest upper bound (at least its lower one) that fits; undefined when it fits
@@ -96,7 +87,7 @@ export function workersBoundHint(
   const fits: string[] = [];
   for (const s of symbols) {
     // a symbol counting the steps of a stepped dim is bisected in steps, and the dim is named
-    const { name, step } = dimCounted(files, s.name);
+    const { name, step } = dimCounted(files.manifest.inputs, s.name);
     // linear memory is whole 64 KiB pages
     const needs = (max: number) => Math.ceil(probe(lowered(files, given, name, max * step)) / PAGE) * PAGE;
     if (needs(s.min) > budget) continue;

@@ -5,7 +5,12 @@
 import { describe, expect, test } from 'vitest';
 import { compileModel, plannedMemoryBytes } from '../../src/compiler/compile.js';
 import { workersBoundHint } from '../../src/deploy/workers-fit.js';
-import { checkMemory, HEADROOM_BYTES, WORKERS_LIMITS } from '../../src/deploy/cloudflare-limits.js';
+import {
+  checkMemory,
+  HEADROOM_BYTES,
+  modelFootprint,
+  WORKERS_LIMITS,
+} from '../../src/deploy/cloudflare-limits.js';
 import { widthKeepingCnn } from '../helpers/width-cnn.js';
 
 const bytes = widthKeepingCnn();
@@ -46,6 +51,14 @@ describe('the Workers memory hint', () => {
     const pages = (n: number) => Math.ceil(n / 65536) * 65536;
     expect(pages(plannedMemoryBytes(bytes, { shapes: stepped(max) }))).toBeLessThanOrEqual(budget);
     expect(pages(plannedMemoryBytes(bytes, { shapes: stepped(max + 8) }))).toBeGreaterThan(budget);
+    // kiln deploy names the bound as given, not the symbol counting its steps
+    const served = {
+      name: 'stepped',
+      dir: '',
+      manifest: files.manifest,
+      files: new Map<string, Uint8Array>(),
+    };
+    expect(modelFootprint(served, false).boundedDims).toBe('width ≤ 1048576');
   }, 120_000);
 
   test('says nothing for a bundle that fits', async () => {
