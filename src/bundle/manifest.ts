@@ -15,6 +15,11 @@ export interface SymbolicDim {
   /** present when the dim is not the symbol `name` itself: c + Σ coef·Π symbols */
   value?: Polynomial;
   /**
+   * an input dim bounded with a step (`--dim height=32..1024:32`): its size must be a multiple of `step`;
+   * `value` is then step·s, s the dims block's symbol that counts the steps (size / step)
+   */
+  step?: number;
+  /**
    * floor divisions `value` (or a later quotient) reads as symbols of these names, computed in order
    * first: a Conv's output width floor((width + 1) / 2)
    */

@@ -11,8 +11,23 @@ export function upperBounds(shape: readonly ShapeDim[]): number[] {
 
 /** `[batch(1..4),3]` */
 export function formatShape(shape: readonly ShapeDim[]): string {
-  return `[${shape.map((d) => (isSymbolic(d) ? `${d.name}(${d.min}..${d.max})` : d)).join(',')}]`;
+  return `[${shape.map((d) => (isSymbolic(d) ? `${d.name}(${formatBounds(d)})` : d)).join(',')}]`;
 }
+
+/** The input dim a dims-block symbol sizes: `height` with step 32 for `height_div32`, else the symbol itself. */
+export function dimCounted(
+  inputs: readonly TensorSignature[],
+  symbol: string,
+): { name: string; step: number } {
+  for (const sig of inputs)
+    for (const d of sig.shape)
+      if (isSymbolic(d) && d.step !== undefined && d.value?.terms[0].symbols[0] === symbol)
+        return { name: d.name, step: d.step };
+  return { name: symbol, step: 1 };
+}
+
+/** `1..4`, or `32..1024:32` for a dim bounded with a step. */
+export const formatBounds = (d: SymbolicDim) => `${d.min}..${d.max}${d.step ? `:${d.step}` : ''}`;
 
 /** A dim's size given the shape symbols' values. */
 export function dimValue(d: ShapeDim, values: Readonly<Record<string, number>>): number {
@@ -46,7 +61,13 @@ export function bindSymbols(
       const n = dims[i][axis];
       const here = `input "${sig.name}" axis ${axis}`;
       if (n < d.min || n > d.max)
-        throw new Error(`${where}: ${here} is ${n}, outside the bounds of "${d.name}" (${d.min}..${d.max})`);
+        throw new Error(`${where}: ${here} is ${n}, outside the bounds of "${d.name}" (${formatBounds(d)})`);
+      if (d.step !== undefined && n % d.step !== 0)
+        throw new Error(
+          `${where}: ${here} is ${n}, not a multiple of ${d.step} as "${d.name}" must be (${formatBounds(d)})`,
+        );
+      // the symbol that counts the steps
+      if (d.step !== undefined) values[d.value!.terms[0].symbols[0]] = n / d.step;
       if (values[d.name] !== undefined && values[d.name] !== n)
         throw new Error(
           `${where}: ${here} is ${n} but ${seen[d.name]} is ${values[d.name]}; both are "${d.name}"`,

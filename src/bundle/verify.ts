@@ -186,10 +186,25 @@ function isSymbolicDim(d: unknown): boolean {
   const s = d as Partial<SymbolicDim> | null;
   if (typeof s !== 'object' || s === null || typeof s.name !== 'string') return false;
   if (!isByteCount(s.min) || !isByteCount(s.max) || s.min > s.max) return false;
-  if (s.value === undefined) return s.quotients === undefined;
+  if (s.value === undefined) return s.quotients === undefined && s.step === undefined;
+  if (s.step !== undefined && !isSteppedValue(s.value, s.step)) return false;
   return (
     isPolynomial(s.value) &&
     (s.quotients === undefined || (Array.isArray(s.quotients) && s.quotients.every(isQuotient)))
+  );
+}
+
+/** A stepped dim's value: step·s, one symbol. */
+function isSteppedValue(value: unknown, step: unknown): boolean {
+  const p = value as Partial<Polynomial> | null;
+  const t = Array.isArray(p?.terms) && p.terms.length === 1 ? p.terms[0] : undefined;
+  return (
+    Number.isSafeInteger(step) &&
+    (step as number) >= 1 &&
+    p?.c === 0 &&
+    t?.coef === step &&
+    Array.isArray(t?.symbols) &&
+    t.symbols.length === 1
   );
 }
 
@@ -227,7 +242,7 @@ function isPolynomial(
 
 /**
  * Every symbol a shape names is one of the dims block, and each of those gets a value: an input's own dim
- * (no `value`), an input's element (`fed`) or a kernel's store (`computedBy`).
+ * (no `value`; or a stepped dim's value, size / step), an input's element (`fed`) or a kernel's store (`computedBy`).
  */
 function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => never): void {
   const dims = m.dims as Partial<DimsBlock> | undefined;
@@ -245,7 +260,15 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
   for (const name of named) if (!symbols.has(name)) fail(`shape symbol "${name}" is not in the dims block`);
   const given = new Set(
     (m.inputs as TensorSignature[]).flatMap((sig) =>
-      sig.shape.flatMap((d) => (typeof d === 'object' && !d.value ? [d.name] : [])),
+      sig.shape.flatMap((d) =>
+        typeof d !== 'object'
+          ? []
+          : !d.value
+            ? [d.name]
+            : d.step !== undefined
+              ? d.value.terms[0].symbols
+              : [],
+      ),
     ),
   );
   const inputNames = new Set((m.inputs as TensorSignature[]).map((sig) => sig.name));

@@ -45,18 +45,25 @@ export function parseNumberList(
   });
 }
 
-/** `MIN..MAX`, whole non-negative numbers, MIN ≤ MAX. */
+/** `MIN..MAX` or `MIN..MAX:STEP`, whole non-negative numbers, MIN ≤ MAX, STEP ≥ 1 dividing both. */
 export function parseBounds(
   flag: string,
   arg: string,
   text: string,
   usage: string,
-): { min: number; max: number } {
-  const m = /^\s*(\d+)\s*\.\.\s*(\d+)\s*$/.exec(text);
-  const [min, max] = m ? [Number(m[1]), Number(m[2])] : [NaN, NaN];
+): { min: number; max: number; step?: number } {
+  const m = /^\s*(\d+)\s*\.\.\s*(\d+)\s*(?::\s*(\d+)\s*)?$/.exec(text);
+  const [min, max, step] = m
+    ? [Number(m[1]), Number(m[2]), m[3] === undefined ? 1 : Number(m[3])]
+    : [NaN, NaN, NaN];
   if (!m || !Number.isSafeInteger(min) || !Number.isSafeInteger(max) || min > max)
-    throw new UsageError(`${flag} "${arg}": "${text}" is not MIN..MAX (whole numbers, MIN ≤ MAX)`, usage);
-  return { min, max };
+    throw new UsageError(
+      `${flag} "${arg}": "${text}" is not MIN..MAX or MIN..MAX:STEP (whole numbers, MIN ≤ MAX)`,
+      usage,
+    );
+  if (!Number.isSafeInteger(step) || step < 1 || min % step !== 0 || max % step !== 0)
+    throw new UsageError(`${flag} "${arg}": STEP ${m[3]} must be ≥ 1 and divide MIN and MAX`, usage);
+  return step === 1 ? { min, max } : { min, max, step };
 }
 
 /** `--shape` dims: each a fixed size (`48`) or bounds (`16..1024`). */
@@ -64,7 +71,7 @@ export function parseShapeList(
   arg: string,
   text: string,
   usage: string,
-): ({ min: number; max: number } | number)[] {
+): ({ min: number; max: number; step?: number } | number)[] {
   if (text.trim() === '') return [];
   return text
     .split(',')

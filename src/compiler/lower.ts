@@ -322,7 +322,7 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   const signature = (name: string, s: Slot): TensorSignature => ({
     name,
     dtype: s.dtype,
-    shape: signatureShape(typeOf(name), ranges),
+    shape: signatureShape(typeOf(name), ranges, symbols),
     offset: placed[s.id].offset,
     byteLength: s.length * dtypeBytes(s.dtype),
   });

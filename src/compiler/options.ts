@@ -3,10 +3,14 @@ import type { ElementwiseDef } from '../kernel-lang/elementwise.js';
 import type { KernelDef } from '../kernel-lang/kernel.js';
 import type { TextTaskOptions } from '../passes/text-task.js';
 
-/** Bounds of a dim known only at run time, both inclusive. */
+/**
+ * Bounds of a dim known only at run time, both inclusive; with `step` the dim takes only multiples of it
+ * (`--dim height=32..1024:32`), which lets dims that halve and double back (a detector's FPN) be shown equal.
+ */
 export interface DimBounds {
   min: number;
   max: number;
+  step?: number;
 }
 
 /** One dim of `--shape`: a fixed size or bounds. */

@@ -1,9 +1,17 @@
 /** A value's shape as the manifest lists it: numbers, and bounds for the dims known only at run time. */
-import type { TensorType } from '../ir/graph.js';
+import type { ShapeSymbolDecl, TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
 import type { Quotient, ShapeDim } from '../bundle/manifest.js';
 
-export function signatureShape(t: TensorType, ranges: Readonly<Record<string, sym.Range>>): ShapeDim[] {
+/**
+ * A dim that is `step` times a symbol counting the steps of a stepped dim (`--dim height=32..1024:32`)
+ * is listed by the dim's own name with its step, so the runtime checks the size is a multiple of it.
+ */
+export function signatureShape(
+  t: TensorType,
+  ranges: Readonly<Record<string, sym.Range>>,
+  symbols: readonly ShapeSymbolDecl[] = [],
+): ShapeDim[] {
   if (!t.symbolic) return [...t.shape];
   return t.symbolic.map((d) => {
     if (typeof d === 'number') return d;
@@ -17,6 +25,10 @@ export function signatureShape(t: TensorType, ranges: Readonly<Record<string, sy
     const { terms } = value;
     const plain = d.c === 0 && terms.length === 1 && terms[0].coef === 1 && terms[0].symbols.length === 1;
     if (plain && quotients.length === 0) return { name: terms[0].symbols[0], min, max };
+    const single = d.c === 0 && terms.length === 1 && terms[0].symbols.length === 1 ? terms[0] : undefined;
+    const stepOf = single && symbols.find((s) => s.name === single.symbols[0])?.stepOf;
+    if (stepOf && stepOf.step === single!.coef && quotients.length === 0)
+      return { name: stepOf.name, min, max, step: stepOf.step, value };
     return { name: d.key, min, max, value, ...(quotients.length > 0 && { quotients }) };
   });
 }

@@ -189,6 +189,34 @@ function slice(step: RowsStep, io: LowerIO): Kernel | undefined {
   return { name: step.node.name, body };
 }
 
+/**
+ * Concat on a static axis of inputs whose other dims are known only at run time (a detector's FPN levels
+ * joined over channels): each input is copied into its band of the output, at its offset along the axis.
+ */
+function concat(step: RowsStep, io: LowerIO): Kernel {
+  const out = shapeOf(step.outputTypes[0]);
+  const axis = normAxis(attrInt(step.node, 'axis', step.ctx.opset < 4 ? 1 : undefined), out.length, step.ctx);
+  const outStrides = strides(out);
+  let offset = 0;
+  const body = step.inputTypes.flatMap((t, i) => {
+    if (!t || !io.inputs[i]) return [];
+    const x = shapeOf(t);
+    const at = offset;
+    offset += sym.constValue(x[axis])!;
+    return forEach(x, `c${i}_`, (idx) => [
+      store(
+        io.outputs[0],
+        indexOf(
+          idx.map((e, a) => (a === axis && at !== 0 ? add(e, i32(at)) : e)),
+          outStrides,
+        ),
+        load(io.inputs[i]!, indexOf(idx, strides(x))),
+      ),
+    ]);
+  });
+  return { name: step.node.name, body };
+}
+
 /** Whether an op normalizes over an axis holding a symbolic dim (then it cannot run row by row). */
 export function mixesSymbolicAxis(step: RowsStep): boolean {
   if (step.node.domain !== '' || (step.node.op !== 'Softmax' && step.node.op !== 'LogSoftmax')) return false;
@@ -223,6 +251,8 @@ export function symbolicKernels(step: RowsStep, def: OpDef, io: LowerIO): Kernel
   switch (node.op) {
     case 'Transpose':
       return [transpose(step, io)];
+    case 'Concat':
+      return [concat(step, io)];
     case 'MatMul':
       return [matMul(step, io)];
     case 'Slice': {

@@ -7,8 +7,10 @@
  * of m's group, kernel row inside the input and tap kw, the run of output columns whose tap lies inside
  * the input row, [lo, hi), gains w·x — with stride 1 a unit-stride loop, which the wasm generator
  * vectorizes. lo is static and hi an expression of the width, so no column is checked at run time.
- * A fused Relu/Clip is applied to the finished row. Dense convs in a wasm-only bundle run the static gemm
- * over tiles of output positions instead (convGemm).
+ * A fused Relu/Clip is applied to the finished row. Dense convs of more than SHIFTED_MAX_M output channels
+ * in a wasm-only bundle run the static gemm over tiles of output positions instead (convGemm): with fewer,
+ * gathering the im2col tile costs as much as the gemm (dbnet-det's 12-channel head convs at 640²: about 2×
+ * faster as shifted rows in a profile).
  */
 import * as sym from '../ir/symbolic.js';
 import type { Expr, Kernel, Stmt } from '../kernels/ir.js';
@@ -41,6 +43,7 @@ import { symbolicWindow, type SymbolicWindow } from '../passes/symbolic-spatial.
 import { gemm, view } from '../ops/nn/gemm-helpers.js';
 import type { RowsStep } from './rows-step.js';
 import { symbolicPad } from './symbolic-pad.js';
+import { symbolicResize } from './symbolic-resize.js';
 
 type Ranges = Readonly<Record<string, sym.Range>>;
 
@@ -109,6 +112,9 @@ function columnRun(p: Plane, kw: number): { lo: number; count: sym.SymLike } {
   return { lo, count: sym.sub(hi, lo) };
 }
 
+/** Output channels up to which a dense conv runs as shifted rows, not convGemm. */
+const SHIFTED_MAX_M = 16;
+
 function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
   const x = shapeOf(step, 0);
   const wShape = step.inputTypes[1]!.shape;
@@ -117,7 +123,8 @@ function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   const [C, M] = [sym.constValue(x[1])!, wShape[0]];
   const group = attrInt(step.node, 'group', 1);
   // on the GPU the tiles, sharing their scratch, would run in one invocation: the rows run in parallel
-  if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1 && !io.forGpu) return convGemm(step, io, p, C, M);
+  if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1 && !io.forGpu && M > SHIFTED_MAX_M)
+    return convGemm(step, io, p, C, M);
   const [Cg, Mg] = [C / group, M / group];
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
@@ -303,6 +310,88 @@ function pool(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   return [{ name: step.node.name, body: [nest] }];
 }
 
+/**
+ * ConvTranspose (no output_shape or auto_pad; shape rule in passes/symbolic-spatial.ts) as scattered rows:
+ * each output row (n, m, oh) starts at the bias; then for each input channel of m's group and kernel row
+ * kh whose input row ih = (oh + pad - kh·dilation) / stride is whole and inside the input, and each tap
+ * kw, input columns iw gain w·x[iw] at output column iw·stride + kw·dilation - pad: a run [lo, hi) of
+ * iw, lo static and hi an expression of the widths, so no column is checked at run time. The row's
+ * quotient and remainder are unsigned, so a negative numerator lands outside the input.
+ */
+function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
+  const x = shapeOf(step, 0);
+  const out = step.outputTypes[0].symbolic ?? step.outputTypes[0].shape;
+  const wShape = step.inputTypes[1]!.shape;
+  const rank = x.length - 2;
+  if (rank !== 1 && rank !== 2) return undefined;
+  const attr = (name: string, dflt: number) => {
+    const given = attrInts(step.node, name, []);
+    const values = given.length > 0 ? given : Array.from({ length: rank }, () => dflt);
+    return rank === 1 ? [dflt === 1 ? 1 : 0, values[0]] : values;
+  };
+  const [strides, dilations] = [attr('strides', 1), attr('dilations', 1)];
+  const pads = attrInts(step.node, 'pads', []);
+  const padBegin = rank === 1 ? [0, pads[0] ?? 0] : [pads[0] ?? 0, pads[1] ?? 0];
+  const kernel = rank === 1 ? [1, wShape[2]] : [wShape[2], wShape[3]];
+  const [H, W] = rank === 1 ? [1, x[2]] : [x[2], x[3]];
+  const [OH, OW] = rank === 1 ? [1, out[2]] : [out[2], out[3]];
+  const C = sym.constValue(x[1])!;
+  const group = attrInt(step.node, 'group', 1);
+  const [Cg, Mg] = [C / group, wShape[1]];
+  const M = Mg * group;
+  const [X, Wt, B] = io.inputs;
+  const Y = io.outputs[0];
+  const [n, m, oh, c, kh] = ['n', 'm', 'oh', 'c', 'kh'].map((name) => v(name));
+  const channel = add(mul(div(m, i32(Mg)), i32(Cg)), c);
+  const t = sub(add(oh, i32(padBegin[0])), mul(kh, i32(dilations[0])));
+  const s0 = strides[0];
+  const rowInside =
+    s0 === 1
+      ? cmp('lt_u', v('t'), ix(H))
+      : bin('and', cmp('eq', bin('rem_u', v('t'), i32(s0)), i32(0)), cmp('lt_u', v('ih'), ix(H)));
+  const tapRow: Stmt[] = [
+    local('xrow', 'i32', mul(add(mul(add(mul(n, i32(C)), channel), ix(H)), v('ih')), ix(W))),
+    // weight [C, Mg, KH, KW]
+    local(
+      'wrow',
+      'i32',
+      mul(add(mul(add(mul(channel, i32(Mg)), bin('rem_u', m, i32(Mg))), i32(kernel[0])), kh), i32(kernel[1])),
+    ),
+  ];
+  const s1 = strides[1];
+  for (let kw = 0; kw < kernel[1]; kw++) {
+    // input column iw lands on output column iw·s1 + offset: inside when 0 ≤ iw·s1 + offset ≤ OW - 1
+    const offset = kw * dilations[1] - padBegin[1];
+    const lo = Math.max(0, Math.ceil(-offset / s1));
+    const hi = sym.min(W, sym.add(sym.floorDiv(sym.sub(sym.sub(OW, 1), offset), s1), 1));
+    const j = v(`j${kw}`);
+    const iw = add(j, i32(lo));
+    const yAt = add(v('yrow'), add(s1 === 1 ? iw : mul(iw, i32(s1)), i32(offset)));
+    tapRow.push(
+      local(`w${kw}`, 'f32', load(Wt!, add(v('wrow'), i32(kw)))),
+      loop(`j${kw}`, extentOf(sym.sub(hi, lo)), [
+        store(Y, yAt, add(load(Y, yAt), mul(v(`w${kw}`, 'f32'), load(X!, add(v('xrow'), iw))))),
+      ]),
+    );
+  }
+  const o = v('o');
+  const body: Stmt[] = [
+    local('yrow', 'i32', mul(add(mul(add(mul(n, i32(M)), m), ix(OH)), oh), ix(OW))),
+    loop('o', extentOf(OW), [store(Y, add(v('yrow'), o), B ? load(B, m) : f32(0))]),
+    loop('c', Cg, [
+      loop('kh', kernel[0], [
+        local('t', 'i32', t),
+        local('ih', 'i32', s0 === 1 ? v('t') : bin('div_u', v('t'), i32(s0))),
+        when(rowInside, tapRow),
+      ]),
+    ]),
+  ];
+  const nest = parallelLoop('n', extentOf(x[0]), [
+    parallelLoop('m', M, [parallelLoop('oh', extentOf(OH), body)]),
+  ]);
+  return [{ name: step.node.name, body: [nest] }];
+}
+
 /** GlobalAveragePool and GlobalMaxPool: one pass over each plane's run-time size. */
 function globalPool(step: RowsStep, io: LowerIO): Kernel[] {
   const x = shapeOf(step, 0);
@@ -326,6 +415,7 @@ const SPATIAL_OPS = new Set([
   'GlobalAveragePool',
   'GlobalMaxPool',
   'BatchNormalization',
+  'ConvTranspose',
 ]);
 
 /**
@@ -335,6 +425,7 @@ const SPATIAL_OPS = new Set([
  */
 export function spatialKernels(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
   if (step.node.domain === '' && step.node.op === 'Pad') return [symbolicPad(step, io)];
+  if (step.node.domain === '' && step.node.op === 'Resize') return [symbolicResize(step, io)];
   if (step.node.domain !== '' || !SPATIAL_OPS.has(step.node.op)) return undefined;
   const x = shapeOf(step, 0);
   if (x.slice(2).every((d) => sym.constValue(d) !== undefined)) return undefined;
@@ -350,6 +441,8 @@ export function spatialKernels(step: RowsStep, io: LowerIO, ranges: Ranges): Ker
     case 'MaxPool':
     case 'AveragePool':
       return pool(step, io, ranges);
+    case 'ConvTranspose':
+      return convTranspose(step, io);
     case 'BatchNormalization':
       return batchNormKernels(step.ctx, io, sym.constValue(x[1])!, extentOf(x[0]), extentOf(planeSize(x)));
     default:

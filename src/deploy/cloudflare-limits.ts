@@ -7,6 +7,7 @@
  */
 import { WEIGHTS_FILE } from '../bundle/files.js';
 import { MIN_COMPRESSED_BYTES, type Manifest } from '../bundle/manifest.js';
+import { dimCounted } from '../bundle/shape-dims.js';
 import type { ServedBundle } from './bundles.js';
 import { DeployError } from './types.js';
 
@@ -84,7 +85,13 @@ export function modelFootprint(
     wasmBytes: bytes(manifest.wasm.file) + (relaxedInWorker ? bytes(manifest.wasm.relaxed?.file) : 0),
     weightsBytes: bytes(WEIGHTS_FILE),
     ...(manifest.dims && {
-      boundedDims: manifest.dims.symbols.map((d) => `${d.name} ≤ ${d.max}`).join(', '),
+      // a dim bounded with a step is named as the user gave it, not by the symbol counting its steps
+      boundedDims: manifest.dims.symbols
+        .map((d) => {
+          const { name, step } = dimCounted(manifest.inputs, d.name);
+          return `${name} ≤ ${d.max * step}`;
+        })
+        .join(', '),
     }),
     int8SavingBytes: int8SavingBytes(manifest),
   };

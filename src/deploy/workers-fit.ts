@@ -8,7 +8,7 @@
  */
 import type { BundleFiles } from '../bundle/files.js';
 import type { DimBounds, ShapeArg } from '../compiler/options.js';
-import { isSymbolic } from '../bundle/shape-dims.js';
+import { dimCounted, formatBounds, isSymbolic } from '../bundle/shape-dims.js';
 import {
   HEADROOM_BYTES,
   int8SavingBytes,
@@ -39,14 +39,14 @@ function lowered(
         dims.map((d, axis) => {
           const declared = sig?.shape[axis];
           return typeof d !== 'number' && declared && isSymbolic(declared) && declared.name === symbol
-            ? { min: d.min, max }
+            ? { ...d, max }
             : d;
         }),
       ];
     }),
   );
   const dims = Object.fromEntries(
-    Object.entries(given.dims ?? {}).map(([name, b]) => [name, name === symbol ? { min: b.min, max } : b]),
+    Object.entries(given.dims ?? {}).map(([name, b]) => [name, name === symbol ? { ...b, max } : b]),
   );
   return { shapes, dims };
 }
@@ -64,16 +64,18 @@ function flagFor(
   symbol: string,
   min: number,
   max: number,
+  step: number,
 ) {
+  const range = `${min}..${max}${step === 1 ? '' : `:${step}`}`;
   const shaped = Object.entries(given.shapes ?? {}).find(([input]) =>
     files.manifest.inputs
       .find((i) => i.name === input)
       ?.shape.some((d) => isSymbolic(d) && d.name === symbol),
   );
-  if (!shaped) return `--dim ${symbol}=${min}..${max}`;
+  if (!shaped) return `--dim ${symbol}=${range}`;
   const sig = files.manifest.inputs.find((i) => i.name === shaped[0])!;
   const dims = sig.shape.map((d) =>
-    !isSymbolic(d) ? String(d) : d.name === symbol ? `${min}..${max}` : `${d.min}..${d.max}`,
+    !isSymbolic(d) ? String(d) : d.name === symbol ? range : formatBounds(d),
   );
   return `--shape ${sig.name}=${dims.join(',')}`;
 }
@@ -104,8 +106,10 @@ export function workersBoundHint(
   if (atBounds <= limits.memoryBytes) return undefined;
   const fits = (weights: { weights?: 'int8' }, code = wasmBytes) =>
     symbols.flatMap((s) => {
+      // a symbol counting the steps of a stepped dim is bisected in steps, and the dim is named
+      const { name, step } = dimCounted(files.manifest.inputs, s.name);
       const fitsAt = (max: number) =>
-        worker(probe({ ...lowered(files, given, s.name, max), ...weights }), code) <= limits.memoryBytes;
+        worker(probe({ ...lowered(files, given, name, max * step), ...weights }), code) <= limits.memoryBytes;
       if (!fitsAt(s.min)) return [];
       let [lo, hi] = [s.min, s.max]; // lo fits, hi does not
       while (hi - lo > 1) {
@@ -113,7 +117,7 @@ export function workersBoundHint(
         if (fitsAt(mid)) lo = mid;
         else hi = mid;
       }
-      return [flagFor(files, given, s.name, s.min, lo)];
+      return [flagFor(files, given, name, s.min * step, lo * step, step)];
     });
   const asGiven = fits({});
   let way = asGiven.length > 0 ? `${asGiven.join(', or ')} fits` : 'no bound of a single dim makes it fit';

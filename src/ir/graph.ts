@@ -25,6 +25,8 @@ export interface ShapeSymbolDecl {
   computedBy?: string;
   /** a data symbol: element `index` of model input `input`, which the runtime reads from the feed */
   fed?: FedElement;
+  /** a symbol that counts steps of an input dim bounded with a step (`--dim height=32..1024:32`): dim = step·symbol */
+  stepOf?: { name: string; step: number };
 }
 
 /**

@@ -45,9 +45,11 @@ export class InputShapes {
     const dims = declared.map((d, i) => this.dimOf(name, i, d, given?.[i]));
     if (!dims.every((d) => typeof d !== 'number' || (Number.isSafeInteger(d) && d >= 0)))
       throw new Error(`input "${name}" has an invalid shape [${dims.join(',')}]`);
-    const shape = dims.map((d) => (typeof d === 'number' ? d : this.symbols.get(d.name)!.max));
+    const dimSize = (d: ShapeSymbolDecl) => d.max * (d.stepOf?.step ?? 1);
+    const shape = dims.map((d) => (typeof d === 'number' ? d : dimSize(d)));
     if (dims.every((d) => typeof d === 'number')) return { dtype, shape };
-    return { dtype, shape, symbolic: dims.map((d) => (typeof d === 'number' ? d : sym.sym(d.name))) };
+    const expr = (d: ShapeSymbolDecl) => sym.mul(sym.sym(d.name), d.stepOf?.step ?? 1);
+    return { dtype, shape, symbolic: dims.map((d) => (typeof d === 'number' ? d : expr(d))) };
   }
 
   /**
@@ -84,9 +86,9 @@ export class InputShapes {
         throw new Error(
           `--shape ${input}: dimension ${axis} is fixed to ${declared} by the model, got ${given.min}..${given.max}`,
         );
-      if (named && (named.min !== given.min || named.max !== given.max))
+      if (named && showBounds(named) !== showBounds(given))
         throw new Error(
-          `--shape ${input}: dimension ${axis} is "${declared}", bounded ${named.min}..${named.max} by --dim, got ${given.min}..${given.max}`,
+          `--shape ${input}: dimension ${axis} is "${declared}", bounded ${showBounds(named)} by --dim, got ${showBounds(given)}`,
         );
       return this.symbol(declared, given);
     }
@@ -100,19 +102,42 @@ export class InputShapes {
     return 1;
   }
 
+  /**
+   * The symbol a dim reads. A dim with a step is `step` times a symbol that counts the steps,
+   * `${name}_div${step}` (height = height_div32·32), so floor divisions of it by the step's factors fold
+   * (floor((height_div32·32 + 1) / 2) = height_div32·16) and halved-then-doubled dims compare equal.
+   */
   private symbol(name: string, bounds: DimBounds): ShapeSymbolDecl {
+    const step = bounds.step ?? 1;
+    const counted = step === 1 ? name : `${name}_div${step}`;
     const known = this.symbols.get(name);
-    if (known && (known.min !== bounds.min || known.max !== bounds.max))
+    if (known && showBounds(this.boundsOf(known)) !== showBounds(bounds))
       throw new Error(
-        `dimension "${name}" is bounded ${known.min}..${known.max} and ${bounds.min}..${bounds.max}; give it one range`,
+        `dimension "${name}" is bounded ${showBounds(this.boundsOf(known))} and ${showBounds(bounds)}; give it one range`,
       );
-    const s = known ?? { name, min: bounds.min, max: bounds.max };
+    const s: ShapeSymbolDecl = known ?? {
+      name: counted,
+      min: bounds.min / step,
+      max: bounds.max / step,
+      ...(step !== 1 && { stepOf: { name, step } }),
+    };
     this.symbols.set(name, s);
     return s;
   }
+
+  private boundsOf(s: ShapeSymbolDecl): DimBounds {
+    const step = s.stepOf?.step ?? 1;
+    return { min: s.min * step, max: s.max * step, ...(step !== 1 && { step }) };
+  }
 }
+
+/** `16..1024`, or `32..1024:32` with a step. */
+const showBounds = (b: DimBounds) => `${b.min}..${b.max}${b.step && b.step !== 1 ? `:${b.step}` : ''}`;
 
 function checkBounds(where: string, b: DimBounds): void {
   if (!Number.isSafeInteger(b.min) || !Number.isSafeInteger(b.max) || b.min < 0 || b.min > b.max)
     throw new Error(`${where}: bounds ${b.min}..${b.max} must be whole numbers with 0 ≤ MIN ≤ MAX`);
+  const step = b.step ?? 1;
+  if (!Number.isSafeInteger(step) || step < 1 || b.min % step !== 0 || b.max % step !== 0)
+    throw new Error(`${where}: step ${step} must be a whole number ≥ 1 that divides ${b.min} and ${b.max}`);
 }

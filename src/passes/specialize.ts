@@ -295,17 +295,23 @@ function checkType(t: TensorType, ctx: OpContext): void {
 
 const describeShapeValue = (v: ShapeValue) => `[${v.values.map(symText).join(', ')}]`;
 
-/** Only a Reshape's target or a Slice's bounds may be a shape value: any other reader would need it as a run-time tensor. */
+/**
+ * Only a Reshape's target, a Slice's bounds or a Resize's sizes may be a shape value: any other reader
+ * would need it as a run-time tensor.
+ */
 function checkShapeValueReaders(node: Node, opset: number, shapeValues: Map<string, ShapeValue>): void {
   node.inputs.forEach((name, i) => {
     const v = shapeValues.get(name);
     const reads =
-      node.domain === '' && ((node.op === 'Reshape' && i === 1) || (node.op === 'Slice' && i >= 1));
+      node.domain === '' &&
+      ((node.op === 'Reshape' && i === 1) ||
+        (node.op === 'Slice' && i >= 1) ||
+        (node.op === 'Resize' && i === 3));
     if (!v || reads) return;
     throw new OpError(
       node,
       opset,
-      `input ${i} ("${name}") is computed from dims known only at run time (${describeShapeValue(v)}); Kiln reads such values only as a Reshape's target shape or a Slice's bounds: fix the dims with --shape`,
+      `input ${i} ("${name}") is computed from dims known only at run time (${describeShapeValue(v)}); Kiln reads such values only as a Reshape's target shape, a Slice's bounds or a Resize's sizes: fix the dims with --shape`,
     );
   });
 }

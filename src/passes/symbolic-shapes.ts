@@ -51,13 +51,18 @@ function broadcast(shapes: Shape[]): Shape {
         continue; // the op's own infer reports it
       else {
         const symbolic = isStatic(d) ? e : d;
-        throw new Refusal(symbolic, `dim ${show(d)} broadcasts against dim ${show(e)}`);
+        const hint = isStatic(d) || isStatic(e) ? '' : STEP_HINT;
+        throw new Refusal(symbolic, `dim ${show(d)} broadcasts against dim ${show(e)}${hint}`);
       }
     }
     out.push(d);
   }
   return out;
 }
+
+/** Why two symbolic dims that are equal at the sizes a model takes may not be shown equal. */
+const STEP_HINT =
+  ' (dims equal only at some sizes, as halved and doubled feature maps are at multiples of 32, are shown equal by a step in the bounds: --dim NAME=MIN..MAX:STEP)';
 
 const sameShape: Rule = (_, [x]) => [x!];
 
@@ -190,7 +195,7 @@ const concat: Rule = (ctx, shapes) => {
       if (i !== axis && !sym.symEqual(d, out[i]))
         throw new Refusal(
           isStatic(d) ? out[i] : d,
-          `Concat inputs differ in dim ${i} (${show(d)}, ${show(out[i])})`,
+          `Concat inputs differ in dim ${i} (${show(d)}, ${show(out[i])})${isStatic(d) || isStatic(out[i]) ? '' : STEP_HINT}`,
         );
     });
   return [out];

@@ -63,6 +63,18 @@ describe('kiln compile --dim batch=1..8 models/mlp.onnx', () => {
     expect((await runKiln(['inspect', out])).stdout).toContain('  x: float32[batch(1..4),64]');
     const bad = await runKiln(['compile', 'models/mlp.onnx', '-o', join(dir, 'bad'), '--dim', 'batch=8..1']);
     expect(bad.code).not.toBe(0);
-    expect(bad.stderr).toContain('--dim "batch=8..1": "8..1" is not MIN..MAX (whole numbers, MIN ≤ MAX)');
+    expect(bad.stderr).toContain(
+      '--dim "batch=8..1": "8..1" is not MIN..MAX or MIN..MAX:STEP (whole numbers, MIN ≤ MAX)',
+    );
+    const off = await runKiln([
+      'compile',
+      'models/mlp.onnx',
+      '-o',
+      join(dir, 'bad'),
+      '--dim',
+      'batch=2..8:3',
+    ]);
+    expect(off.code).not.toBe(0);
+    expect(off.stderr).toContain('--dim "batch=2..8:3": STEP 3 must be ≥ 1 and divide MIN and MAX');
   });
 });

@@ -5,7 +5,12 @@
 import { describe, expect, test } from 'vitest';
 import { compileModel, plannedMemory } from '../../src/compiler/compile.js';
 import { workersBoundHint } from '../../src/deploy/workers-fit.js';
-import { checkMemory, HEADROOM_BYTES, WORKERS_LIMITS } from '../../src/deploy/cloudflare-limits.js';
+import {
+  checkMemory,
+  HEADROOM_BYTES,
+  modelFootprint,
+  WORKERS_LIMITS,
+} from '../../src/deploy/cloudflare-limits.js';
 import { widthKeepingCnn } from '../helpers/width-cnn.js';
 
 const bytes = widthKeepingCnn();
@@ -26,6 +31,30 @@ describe('the Workers memory hint', () => {
     const pages = (n: number) => Math.ceil(n / 65536) * 65536;
     expect(pages(plannedMemory(bytes, { shapes: shapesUpTo(max) }).memoryBytes)).toBeLessThanOrEqual(budget);
     expect(pages(plannedMemory(bytes, { shapes: shapesUpTo(max + 1) }).memoryBytes)).toBeGreaterThan(budget);
+  }, 120_000);
+
+  test('a width bounded with a step is lowered in steps, the flag keeping the step', async () => {
+    const stepped = (max: number) => ({ x: [1, 3, 12, { min: 8, max, step: 8 }] });
+    const given = { shapes: stepped(1_048_576), relaxed: false };
+    const files = await compileModel(bytes, given);
+    const hint = workersBoundHint(files, given, (planned) => plannedMemory(bytes, { ...given, ...planned }));
+    const fit = /--shape x=1,3,12,8\.\.(\d+):8 fits/.exec(hint ?? '');
+    expect(fit, hint).not.toBeNull();
+    const max = Number(fit![1]);
+    expect(max % 8).toBe(0);
+    const budget =
+      WORKERS_LIMITS.memoryBytes - files.wasm.byteLength - files.weights.byteLength - HEADROOM_BYTES;
+    const pages = (n: number) => Math.ceil(n / 65536) * 65536;
+    expect(pages(plannedMemory(bytes, { shapes: stepped(max) }).memoryBytes)).toBeLessThanOrEqual(budget);
+    expect(pages(plannedMemory(bytes, { shapes: stepped(max + 8) }).memoryBytes)).toBeGreaterThan(budget);
+    // kiln deploy names the bound as given, not the symbol counting its steps
+    const served = {
+      name: 'stepped',
+      dir: '',
+      manifest: files.manifest,
+      files: new Map<string, Uint8Array>(),
+    };
+    expect(modelFootprint(served, false).boundedDims).toBe('width ≤ 1048576');
   }, 120_000);
 
   test('says nothing for a bundle that fits', async () => {

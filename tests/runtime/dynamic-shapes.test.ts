@@ -233,7 +233,7 @@ describe('bounds from the command line', () => {
       ],
     });
     await expect(compileModel(bytes, { dims: { batch: { min: 1, max: 8 } } })).rejects.toThrow(
-      'ConstantOfShape node "zeros" (opset 17): input 0 ("dims") is computed from dims known only at run time ([batch, 4]); Kiln reads such values only as a Reshape\'s target shape or a Slice\'s bounds: fix the dims with --shape',
+      'ConstantOfShape node "zeros" (opset 17): input 0 ("dims") is computed from dims known only at run time ([batch, 4]); Kiln reads such values only as a Reshape\'s target shape, a Slice\'s bounds or a Resize\'s sizes: fix the dims with --shape',
     );
   });
 

@@ -84,8 +84,76 @@ describe('symbolic widths that the kernels cannot take are one compile error', (
     await expect(compile(unpadded(), 3)).resolves.toBeDefined();
   });
 
-  test('ceil_mode over a symbolic dim is refused', async () => {
-    await expect(compile(unpadded({ ceil_mode: { i: 1 } }), 3)).rejects.toThrow(/ceil_mode over dim width/);
+  test('ceil_mode with count_include_pad over a symbolic dim is refused', async () => {
+    const averaged = buildModel({
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 4, 'width'] }],
+      outputs: [{ name: 'y', dtype: 'float32' }],
+      nodes: [
+        {
+          op: 'AveragePool',
+          inputs: ['x'],
+          outputs: ['y'],
+          attrs: { kernel_shape: { ints: [1, 3] }, ceil_mode: { i: 1 }, count_include_pad: { i: 1 } },
+        },
+      ],
+    });
+    await expect(compile(averaged, 3)).rejects.toThrow(/ceil_mode with count_include_pad over dim width/);
+  });
+});
+
+describe('MaxPool and AveragePool with ceil_mode over a run-time width', () => {
+  // ceil_mode keeps a last partial window, but not one that would start in the end padding; a static
+  // height (7) pooled with ceil_mode beside it
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 7, 'width'] }],
+    outputs: ['max', 'avg', 'padded'].map((name) => ({ name: `${name}_mean`, dtype: 'float32' })),
+    nodes: [
+      {
+        op: 'MaxPool',
+        inputs: ['x'],
+        outputs: ['max'],
+        attrs: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } },
+      },
+      {
+        op: 'AveragePool',
+        inputs: ['x'],
+        outputs: ['avg'],
+        attrs: { kernel_shape: { ints: [2, 3] }, strides: { ints: [2, 3] }, ceil_mode: { i: 1 } },
+      },
+      {
+        op: 'MaxPool',
+        inputs: ['x'],
+        outputs: ['padded'],
+        attrs: {
+          kernel_shape: { ints: [2, 2] },
+          strides: { ints: [2, 2] },
+          pads: { ints: [1, 1, 1, 1] },
+          ceil_mode: { i: 1 },
+        },
+      },
+      // a size rounded by ceil_mode is a min() of two expressions, which an output's shape cannot list:
+      // each map's mean changes with a window added or dropped
+      ...['max', 'avg', 'padded'].map((name) => ({
+        op: 'GlobalAveragePool',
+        inputs: [name],
+        outputs: [`${name}_mean`],
+      })),
+    ],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(
+      await compileModel(bytes, { shapes: { x: [1, 2, 7, { min: 3, max: 40 }] }, relaxed: false }),
+      { backend: 'wasm' },
+    );
+  });
+  afterAll(() => model.dispose());
+
+  test.each([3, 4, 5, 8, 9, 40])('matches onnxruntime at width %i', async (w) => {
+    const x = randomTensor([1, 2, 7, w], seededRandom(w));
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
   });
 });
 
@@ -105,5 +173,47 @@ describe("the bench's OCR recognizer (crnn-rec) compiled once with --shape x=1,3
   test.each([16, 100, 320, 1024])('matches onnxruntime at width %i', async (w) => {
     const x = randomTensor([1, 3, 48, w], seededRandom(w));
     expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+  });
+});
+
+describe('Pad in modes reflect, edge and wrap over a run-time width', () => {
+  const pads = (...xs: number[]) => ({
+    dtype: 'int64' as const,
+    dims: [xs.length],
+    data: BigInt64Array.from(xs.map(BigInt)),
+  });
+  const bytes = buildModel({
+    opset: 19,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 3, 'width'] }],
+    outputs: ['reflect', 'edge', 'wrap'].map((name) => ({ name, dtype: 'float32' })),
+    nodes: ['reflect', 'edge', 'wrap'].map((mode) => ({
+      op: 'Pad',
+      inputs: ['x', 'pads'],
+      outputs: [mode],
+      attrs: { mode: { s: mode } },
+    })),
+    // height 1 before and 2 after, width 3 before and 2 after
+    initializers: [{ name: 'pads', tensor: pads(0, 0, 1, 3, 0, 0, 2, 2) }],
+  });
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(
+      await compileModel(bytes, { shapes: { x: [1, 2, 3, { min: 4, max: 40 }] }, relaxed: false }),
+      { backend: 'wasm' },
+    );
+  });
+  afterAll(() => model.dispose());
+
+  test.each([4, 5, 17, 40])('matches onnxruntime at width %i', async (w) => {
+    const x = randomTensor([1, 2, 3, w], seededRandom(w));
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+  });
+
+  test('a reflection wider than the lower bound is one compile error saying to raise it', async () => {
+    await expect(
+      compileModel(bytes, { shapes: { x: [1, 2, 3, { min: 3, max: 40 }] }, relaxed: false }),
+    ).rejects.toThrow(
+      /Pad in mode reflect by 3 over dim width, which may be 3; raise its lower bound above 3/,
+    );
   });
 });

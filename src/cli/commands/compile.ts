@@ -23,7 +23,7 @@ import type { BundleFiles } from '../../bundle/files.js';
 import { INT8_SAMPLES, INT8_TOLERANCE, measureInt8Error } from '../int8-error.js';
 
 const usage =
-  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--dim SYMBOL|INPUT=MIN..MAX]... [--const NAME=V0,V1,..]... [--kernels FILE.ts]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force] [--tokenizer tokenizer.json] [--task feature-extraction|text-classification [--pooling mean|cls] [--normalize] [--labels A,B,..|--config config.json]]\n' +
+  'kiln compile MODEL.onnx -o DIR [--shape NAME=D0,D1,..]... [--dim SYMBOL|INPUT=MIN..MAX[:STEP]]... [--const NAME=V0,V1,..]... [--kernels FILE.ts]... [--targets wasm,webgpu] [--weights fp32|fp16|int8] [--no-relaxed] [--name NAME] [--force] [--tokenizer tokenizer.json] [--task feature-extraction|text-classification [--pooling mean|cls] [--normalize] [--labels A,B,..|--config config.json]]\n' +
   '  kiln compile KERNELS.ts --kernel NAME -o DIR --shape INPUT=D0,D1,.. (each input; a dim may be MIN..MAX) [--attr NAME=VALUE]... [--targets wasm,webgpu] [--name NAME] [--force]';
 
 const TARGETS = ['wasm', 'webgpu'] as const;

@@ -11,6 +11,7 @@ import {
   load,
   max,
   min,
+  mul,
   select,
   store,
   sub,
@@ -74,19 +75,25 @@ export function padPlan(ctx: OpContext): PadPlan {
   return { x, mode: mode as Mode, begin, outShape };
 }
 
-/** The source position along an axis of size n for a (possibly outside) position p, by mode. */
-function sourcePos(mode: Exclude<Mode, 'constant'>, p: Expr, n: number): Expr {
-  const posMod = (e: Expr, m: number) => bin('rem', add(bin('rem', e, i32(m)), i32(m)), i32(m));
+/**
+ * The source position along an axis of size n for a (possibly outside) position p, by mode; n an i32
+ * expression where the size is known only at run time (compiler/symbolic-pad.ts).
+ */
+export function sourcePos(mode: Exclude<Mode, 'constant'>, p: Expr, n: number | Expr): Expr {
+  const size = (k: number): Expr => (typeof n === 'number' ? i32(n + k) : k === 0 ? n : add(n, i32(k)));
+  const posMod = (e: Expr, m: Expr) => bin('rem', add(bin('rem', e, m), m), m);
   switch (mode) {
     case 'edge':
-      return min(max(p, i32(0)), i32(n - 1));
+      return min(max(p, i32(0)), size(-1));
     case 'wrap':
-      return posMod(p, n);
+      return posMod(p, size(0));
     case 'reflect': {
       if (n === 1) return i32(0);
-      // Reflection without repeating the edge has period 2(n-1): fold p into it, then mirror.
-      const m = posMod(p, 2 * (n - 1));
-      return select(cmp('lt', m, i32(n)), m, sub(i32(2 * (n - 1)), m));
+      // Reflection without repeating the edge has period 2(n-1): fold p into it, then mirror (a run-time
+      // size of 1 folds by 1, not 0).
+      const period = typeof n === 'number' ? i32(2 * (n - 1)) : max(mul(size(-1), i32(2)), i32(1));
+      const m = posMod(p, period);
+      return select(cmp('lt', m, size(0)), m, sub(period, m));
     }
   }
 }
