@@ -59,6 +59,16 @@ export function bertBaseUncasedVocab(): string[] {
   });
 }
 
+let bertText: { encoder: Uint8Array; tokenizer: string } | undefined;
+/** The text model the serving tests compile: the encoder with bert-base-uncased's 30,522-row embedding table, and its tokenizer.json. */
+export function bertBaseText(): { encoder: Uint8Array; tokenizer: string } {
+  if (!bertText) {
+    const vocab = bertBaseUncasedVocab();
+    bertText = { encoder: textEncoder(vocab.length), tokenizer: wordPieceTokenizer(vocab) };
+  }
+  return bertText;
+}
+
 /** tokenizer.json for `vocab`; truncation to `maxLength` when given (else none). */
 export function wordPieceTokenizer(vocab = textVocab(), maxLength?: number): string {
   const id = (token: string) => vocab.indexOf(token);
