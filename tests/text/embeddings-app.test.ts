@@ -5,7 +5,7 @@ import { createApp } from '../../src/serve/app.js';
 import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel } from '../../src/runtime/index.js';
 import { buildModel } from '../helpers/onnx-builder.js';
-import { textVocab, wordPieceTokenizer } from '../helpers/text-model.js';
+import { bertBaseText, textVocab, wordPieceTokenizer } from '../helpers/text-model.js';
 import {
   compileMlp,
   compileText,
@@ -78,7 +78,7 @@ it('with a run-time batch and sequence, runs each request at its own rows padded
       body: JSON.stringify({ model: 'text', input: texts }),
     });
     expect(response.status).toBe(200);
-    const tokenizer = new Tokenizer(JSON.parse(wordPieceTokenizer()), {});
+    const tokenizer = new Tokenizer(JSON.parse(bertBaseText().tokenizer), {});
     const tokens = texts.map((t) => tokenizer.encode(t).ids.length);
     // in chunks of the largest batch (2): [2 texts, the longer one's tokens], then [1 text, its own]
     expect(run.mock.calls.map(([feeds]) => feeds.input_ids.dims)).toEqual([

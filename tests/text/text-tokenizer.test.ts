@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { TextTokenizer } from '../../src/runtime/text-tokenizer.js';
 import type { TokenizerInfo } from '../../src/bundle/manifest.js';
-import { textVocab, wordPieceTokenizer } from '../helpers/text-model.js';
+import { bertBaseUncasedVocab, textVocab, wordPieceTokenizer } from '../helpers/text-model.js';
 
 const info = (sequenceLength: number, maxLength?: number): TokenizerInfo => ({
   file: 'tokenizer.json',
@@ -37,6 +37,51 @@ describe('TextTokenizer', () => {
     expect(ours.encode('Café 日本 ✨', 'refuse', 'input').ids).toEqual(
       ['[CLS]', 'cafe', '日', '本', '[UNK]', '[SEP]'].map((t) => vocab.indexOf(t)),
     );
+  });
+
+  it('over bert-base-uncased’s real vocabulary, gives the ids @huggingface/tokenizers gives, with its subword splits', () => {
+    const vocab = bertBaseUncasedVocab();
+    expect(vocab).toHaveLength(30522);
+    const json = wordPieceTokenizer(vocab);
+    const direct = new Tokenizer(JSON.parse(json), {});
+    const ours = new TextTokenizer(json, { ...info(4096), vocabSize: vocab.length });
+    const corpus = [
+      ...CORPUS,
+      'Unaffable TOKENIZATION of Crème Brûlée 東京タワー 🤖🎉',
+      'unaffable '.repeat(300),
+    ];
+    for (const text of corpus)
+      expect(ours.encode(text, 'refuse', 'input').ids).toEqual(direct.encode(text).ids);
+    // over-long: cut to the tokenizer's 128 tokens, its content cut and [CLS] … [SEP] kept
+    const long = corpus.at(-1)!;
+    const cut = new TextTokenizer(wordPieceTokenizer(vocab, 128), {
+      ...info(128, 128),
+      vocabSize: vocab.length,
+    });
+    const content = direct.encode(long, { add_special_tokens: false }).ids;
+    expect(cut.encode(long, 'truncate', 'input')).toMatchObject({
+      ids: [101, ...content.slice(0, 126), 102],
+      truncated: content.length - 126,
+    });
+    const tokens = (text: string) => ours.encode(text, 'refuse', 'input').ids.map((id) => vocab[id]);
+    expect(tokens('Unaffable tokenization, Crème 東京 🤖')).toEqual([
+      '[CLS]',
+      'una',
+      '##ffa',
+      '##ble',
+      'token',
+      '##ization',
+      ',',
+      'cr',
+      '##eme',
+      '東',
+      '京',
+      '[UNK]',
+      '[SEP]',
+    ]);
+    expect(
+      ['[PAD]', '[unused0]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'the'].map((t) => vocab.indexOf(t)),
+    ).toEqual([0, 1, 100, 101, 102, 103, 1996]);
   });
 
   it('truncates the content and keeps [CLS] and [SEP], or refuses, as asked; the tokenizer’s own limit applies', () => {

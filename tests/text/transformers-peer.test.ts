@@ -10,7 +10,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { transformersPeer, writeTransformersModel } from '../../scripts/transformers-peer.js';
 import { createApp } from '../../src/serve/app.js';
 import { compileTextDynamic, type CompiledBundle } from '../serve/fixture.js';
-import { cosine, textEncoder, wordPieceTokenizer, wordPieceTokenizerConfig } from '../helpers/text-model.js';
+import { bertBaseText, cosine, wordPieceTokenizerConfig } from '../helpers/text-model.js';
 
 let text: CompiledBundle;
 let dir: string;
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 it('transformers.js on the same model and tokenizer, from local files, returns the vectors of /v1/embeddings', async () => {
-  // 8, 8 and 3 tokens: transformers.js pads the batch to the longest text
+  // 8, 8 and 4 tokens: transformers.js pads the batch to the longest text
   const texts = ['café naïve 日本語 😀', 'the cat sat on the mat', 'kiln'];
   const app = createApp({ models: [{ name: 'text', model: text.model }], log: false });
   const response = await app.request('/v1/embeddings', {
@@ -35,8 +35,8 @@ it('transformers.js on the same model and tokenizer, from local files, returns t
 
   const model = join(dir, 'text');
   await writeTransformersModel(model, {
-    onnx: textEncoder(),
-    tokenizerJson: wordPieceTokenizer(),
+    onnx: bertBaseText().encoder,
+    tokenizerJson: bertBaseText().tokenizer,
     tokenizerConfig: wordPieceTokenizerConfig(),
     config: { model_type: 'bert' },
   });

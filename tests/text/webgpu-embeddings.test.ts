@@ -13,7 +13,7 @@ import { writeBundle } from '../../src/bundle/node.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import { startNodeServer, type NodeServer } from '../../src/serve/node.js';
 import { testGpu } from '../helpers/gpu.js';
-import { cosine, textEncoder, wordPieceTokenizer } from '../helpers/text-model.js';
+import { bertBaseText, cosine } from '../helpers/text-model.js';
 import { referenceVectors, TEXTS } from '../serve/embeddings-contract.js';
 import { TEXT_BATCH, TEXT_SEQUENCE } from '../serve/fixture.js';
 
@@ -22,10 +22,10 @@ let model: Model;
 let server: NodeServer;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kiln-text-webgpu-'));
-  const files = await compileModel(textEncoder(), {
+  const files = await compileModel(bertBaseText().encoder, {
     name: 'text',
     dims: { batch: { min: 1, max: TEXT_BATCH }, sequence: { min: 1, max: TEXT_SEQUENCE } },
-    tokenizer: wordPieceTokenizer(),
+    tokenizer: bertBaseText().tokenizer,
     task: { name: 'feature-extraction', pooling: 'mean', normalize: true },
     targets: ['wasm', 'webgpu'],
     relaxed: false,
@@ -52,7 +52,7 @@ it(
   async () => {
     expect(model.backend).toBe('webgpu');
     const texts = TEXTS.slice(0, 2);
-    const tokenizer = new Tokenizer(JSON.parse(wordPieceTokenizer()), {});
+    const tokenizer = new Tokenizer(JSON.parse(bertBaseText().tokenizer), {});
     const expected = await referenceVectors(texts.map((t) => tokenizer.encode(t).ids));
     const response = await fetch(`${server.url}/v1/embeddings`, {
       method: 'POST',
