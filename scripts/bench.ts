@@ -667,7 +667,7 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
     'process. Size = what the engine needs for the model: Kiln model.wasm + weights.bin; ORT-web the .onnx +',
     'ort-wasm-simd-threaded.wasm; ORT-node the .onnx + its native libraries. First ÷ steady = first run ÷ the',
     "engine's steady-state median above. Kiln rows load with `kiln/runtime`'s Node default (the module compiled",
-    'by V8\'s optimizing tier at load, src/runtime/node.ts); "warm-up at load" = loaded as `kiln serve` loads it:',
+    'by V8\'s optimizing tier at load, src/runtime-node/index.ts); "warm-up at load" = loaded as `kiln serve` loads it:',
     'also run on zeros before loadModel resolves (src/runtime/warmup.ts; its time is in load).',
     '',
     row([

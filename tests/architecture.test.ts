@@ -49,9 +49,21 @@ const ALLOWED: Record<string, string[]> = {
   'tensor-io': ['ir', 'frontend', 'text'],
   compiler: ['ir', 'frontend', 'passes', 'ops', 'kernels', 'kernel-lang', 'codegen', 'bundle', 'text'],
   runtime: ['bundle', 'ir'],
-  serve: ['runtime', 'bundle', 'text'],
+  'runtime-node': ['runtime'],
+  serve: ['runtime', 'runtime-node', 'bundle', 'text'],
   deploy: ['runtime', 'bundle', 'serve'],
-  cli: ['compiler', 'kernel-lang', 'runtime', 'bundle', 'tensor-io', 'ir', 'serve', 'deploy', 'text'],
+  cli: [
+    'compiler',
+    'kernel-lang',
+    'runtime',
+    'runtime-node',
+    'bundle',
+    'tensor-io',
+    'ir',
+    'serve',
+    'deploy',
+    'text',
+  ],
 };
 
 describe('dependency rules', () => {

@@ -7,7 +7,7 @@
  *   node cold-start.mjs ENGINE MODEL.onnx BUNDLE_DIR INPUTS_JSON [warmup]
  *
  * `warmup` (Kiln engines): load as `kiln serve` and the Lambda handler do: optimized code compiled up
- * front, warm-up at load (src/runtime/v8-tiers.ts, src/runtime/warmup.ts).
+ * front, warm-up at load (src/runtime-node/v8-tiers.ts, src/runtime/warmup.ts).
  */
 import { benchFeeds, type BenchInput } from './feeds.js';
 import { importEngine, openEngine, type EngineId } from './engines.js';

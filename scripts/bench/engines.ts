@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadModel } from '../../src/runtime/node.js';
-import { NODE_SERVING_LOAD } from '../../src/runtime/v8-tiers.js';
+import { loadModel } from '../../src/runtime-node/index.js';
+import { NODE_SERVING_LOAD } from '../../src/runtime-node/v8-tiers.js';
 import type { Feed } from '../../src/runtime/types.js';
 import type { TypedArray } from '../../src/ir/dtype.js';
 import type { HostTensor } from '../../src/ir/tensor.js';

@@ -6,7 +6,7 @@
  * profiler and `npm run bench` quote achieved GFLOP/s as a share of this.
  */
 import binaryen from 'binaryen';
-import { compileOptimized } from '../runtime/v8-tiers.js';
+import { compileOptimized } from '../runtime-node/v8-tiers.js';
 
 const ACCUMULATORS = 12;
 /** loop trips per call; each trip is ACCUMULATORS × 4 lanes × 2 flops */

@@ -63,7 +63,7 @@ export interface LoadOptions {
   /**
    * wasm backend: compiles a module's bytes (after their hash is checked); default `WebAssembly.compile`,
    * with which V8 starts every function in its baseline tier. Node hosts pass `compileOptimized`
-   * (src/runtime/v8-tiers.ts: all of the module by TurboFan at load), as `kiln serve` and the Lambda handler
+   * (src/runtime-node/v8-tiers.ts: all of the module by TurboFan at load), as `kiln serve` and the Lambda handler
    * do. Not called for a module passed in already compiled.
    */
   compileWasm?: (bytes: Uint8Array<ArrayBuffer>) => WebAssembly.Module | Promise<WebAssembly.Module>;

@@ -35,7 +35,7 @@ export function estimatedRunMs(kernels: readonly { flops: number }[] | undefined
  * Call `run` until `budgetMs` is spent or MAX_WARMUP_RUNS runs are done, at least once; not at all when
  * one run is estimated to take longer than the whole budget (`estimatedRunMs`). Such a model's kernels
  * are split into chunks called many times per run (src/codegen/wasm/chunks.ts), so its first run tiers
- * itself up, and a host that compiles optimized code up front (src/runtime/v8-tiers.ts) has nothing left to
+ * itself up, and a host that compiles optimized code up front (src/runtime-node/v8-tiers.ts) has nothing left to
  * warm but a few ms of one-off costs, which a long run dwarfs: a warm-up run would only double the cold
  * start.
  */

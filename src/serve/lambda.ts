@@ -6,7 +6,7 @@ import { handle } from 'hono/aws-lambda';
 import { loadModel } from '../runtime/index.js';
 import { createApp, type AppOptions } from './app.js';
 import { optionsFromEnv } from './env.js';
-import { NODE_SERVING_LOAD } from '../runtime/v8-tiers.js';
+import { NODE_SERVING_LOAD } from '../runtime-node/v8-tiers.js';
 
 export type LambdaHandler = ReturnType<typeof handle>;
 

@@ -12,7 +12,7 @@ import { UsageError } from '../errors.js';
 import { nodeGpu } from '../gpu.js';
 import { variantNote } from '../variant.js';
 import { upperBounds } from '../../bundle/shape-dims.js';
-import { NODE_SERVING_LOAD } from '../../runtime/v8-tiers.js';
+import { NODE_SERVING_LOAD } from '../../runtime-node/v8-tiers.js';
 
 const usage =
   'kiln serve DIR... [--port 8080] [--host 127.0.0.1] [--backend auto|wasm|webgpu] [--max-body-mb 64] [--max-queue 64] [--max-batch N [--batch-delay-ms 2]] [--cors ORIGIN]... [--header-timeout-ms 10000] [--request-timeout-ms 60000] [--idle-timeout-ms 5000] [--max-connections 1000]';
@@ -135,7 +135,7 @@ async function loadAll(dirs: string[], backend: Backend): Promise<Model[]> {
 async function loadOn(files: BundleFiles, dir: string, backend: Backend): Promise<Model> {
   if (backend === 'webgpu') return loadModel(files, { backend, gpu: await nodeGpu() });
   // optimized up front and warmed up at load: the first request runs optimized code, not V8's baseline
-  // tier (runtime/v8-tiers.ts, runtime/warmup.ts)
+  // tier (runtime-node/v8-tiers.ts, runtime/warmup.ts)
   if (backend === 'wasm' || !files.manifest.targets.includes('webgpu'))
     return loadModel(files, { backend, ...NODE_SERVING_LOAD });
   try {

@@ -8,7 +8,7 @@
  * in the baseline tier and optimizes in a background thread, which on a busy machine takes many
  * seconds, so a profile would time a changing mix of tiers. `kiln bench`'s own timings keep the default.
  */
-import { compileOptimized } from '../../runtime/v8-tiers.js';
+import { compileOptimized } from '../../runtime-node/v8-tiers.js';
 import type { BundleFiles } from '../../bundle/files.js';
 import type { KernelInfo, Manifest } from '../../bundle/manifest.js';
 import { loadModel, type Feed, type Tensor } from '../../runtime/index.js';

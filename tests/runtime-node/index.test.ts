@@ -1,5 +1,5 @@
 /**
- * `kiln/runtime` on Node (src/runtime/node.ts): loadModel compiles the wasm with compileOptimized unless
+ * `kiln/runtime` on Node (src/runtime-node/index.ts): loadModel compiles the wasm with compileOptimized unless
  * the caller passes its own compileWasm; answers as the runtime's plain loadModel does. The tier itself
  * is checked in v8-tiers.test.ts; here, that the Node entry uses it.
  */
@@ -10,8 +10,8 @@ import { compileModel } from '../../src/compiler/compile.js';
 import * as plainRuntime from '../../src/runtime/index.js';
 
 const compiled = vi.hoisted(() => ({ count: 0 }));
-vi.mock('../../src/runtime/v8-tiers.js', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/runtime/v8-tiers.js')>();
+vi.mock('../../src/runtime-node/v8-tiers.js', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/runtime-node/v8-tiers.js')>();
   return {
     ...original,
     compileOptimized: (bytes: Uint8Array<ArrayBuffer>) => {
@@ -20,12 +20,12 @@ vi.mock('../../src/runtime/v8-tiers.js', async (importOriginal) => {
     },
   };
 });
-const nodeRuntime = await import('../../src/runtime/node.js');
+const nodeRuntime = await import('../../src/runtime-node/index.js');
 
 describe('kiln/runtime on Node', () => {
   it('is what the package exports to Node, with the same API as the plain runtime', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8'));
-    expect(pkg.exports['./runtime'].node.default).toBe('./dist/src/runtime/node.js');
+    expect(pkg.exports['./runtime'].node.default).toBe('./dist/src/runtime-node/index.js');
     for (const name of Object.keys(plainRuntime)) expect(nodeRuntime).toHaveProperty(name);
   });
 

@@ -1,5 +1,5 @@
 /**
- * compileOptimized (src/runtime/v8-tiers.ts): every function of the module is TurboFan code before its
+ * compileOptimized (src/runtime-node/v8-tiers.ts): every function of the module is TurboFan code before its
  * first call, and a module compiled after it keeps V8's defaults (lazy, baseline first), so another
  * engine in the same process is untouched. V8's own test intrinsics say which tier a function is in.
  */
@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
-import { compileOptimized } from '../../src/runtime/v8-tiers.js';
+import { compileOptimized } from '../../src/runtime-node/v8-tiers.js';
 import { loadModel } from '../../src/runtime/index.js';
 
 setFlagsFromString('--allow-natives-syntax');

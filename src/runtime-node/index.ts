@@ -1,16 +1,16 @@
 /**
  * The Kiln runtime as Node imports it (`kiln/runtime` resolves here under the "node" condition): the same
  * API, with one Node default. `loadModel` compiles a bundle's wasm with V8's optimizing tier up front
- * (`compileOptimized`, src/runtime/v8-tiers.ts) unless `compileWasm` says otherwise, so a model's first
+ * (`compileOptimized`, src/runtime-node/v8-tiers.ts) unless `compileWasm` says otherwise, so a model's first
  * run is optimized code rather than V8's baseline tier (a first run 1.2–9.4× the steady time, measured
  * with the engine's default lazy compile). Workers and browsers resolve src/runtime/index.ts, where the
  * engine's default compile stays (V8 flags cannot be set there).
  */
-import { loadModel as loadWithOptions } from './load.js';
-import type { BundleSource, LoadOptions, Model } from './types.js';
+import { loadModel as loadWithOptions } from '../runtime/load.js';
+import type { BundleSource, LoadOptions, Model } from '../runtime/types.js';
 import { compileOptimized } from './v8-tiers.js';
 
-export * from './index.js';
+export * from '../runtime/index.js';
 export { compileOptimized } from './v8-tiers.js';
 
 /** `loadModel` of src/runtime/index.ts, with `compileWasm` defaulting to `compileOptimized` on Node. */
