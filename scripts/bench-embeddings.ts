@@ -29,7 +29,8 @@ import { Tokenizer } from '@huggingface/tokenizers';
 import { bertEncoder } from './bench-models.js';
 import { compileModel } from '../src/compiler/compile.js';
 import { writeBundle } from '../src/bundle/node.js';
-import { loadModel } from '../src/runtime/index.js';
+import { loadModel } from '../src/runtime-node/index.js';
+import { NODE_SERVING_LOAD } from '../src/runtime-node/v8-tiers.js';
 import { createApp } from '../src/serve/app.js';
 import { readServedBundles } from '../src/deploy/bundles.js';
 import { modelFootprint } from '../src/deploy/cloudflare-limits.js';
@@ -82,7 +83,8 @@ const compileMs = performance.now() - started;
 const dir = await mkdtemp(join(tmpdir(), 'kiln-bench-embeddings-'));
 await writeBundle(dir, files);
 started = performance.now();
-const model = await loadModel(dir);
+// as `kiln serve` loads it: optimized code compiled at load, warm-up where it fits
+const model = await loadModel(dir, NODE_SERVING_LOAD);
 const app = createApp({ models: [{ name: 'minilm', model }], log: false });
 const embeddings = async (encoding_format: 'base64' | 'float') => {
   const response = await app.request('/v1/embeddings', {
