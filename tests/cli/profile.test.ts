@@ -1,5 +1,5 @@
 /** `kiln bench --profile`: the kernel table the compiler writes, the instrumented module, the report and its errors. */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,7 @@ import {
 } from '../../src/cli/profile/instrument.js';
 import { formatProfile, type ProfileReport } from '../../src/cli/profile/report.js';
 import { runKiln } from '../helpers/cli-main.js';
+import { writeNpy } from '../../src/tensor-io/npy.js';
 import binaryen from 'binaryen';
 
 let dir: string;
@@ -271,5 +272,32 @@ describe('attributeCallSites', () => {
     expect(attributeCallSites(['a', 'a', 'a', 'helper', 'b'], kernels('a', 'b'), fns)).toEqual([
       0, 0, 0, -1, 1,
     ]);
+  });
+});
+
+describe('kiln bench --profile on run-time dims', () => {
+  it('gives GFLOP/s at the bounds, and none (saying why) below them, where the kernel table would be wrong', async () => {
+    const bundle = join(dir, 'mlp-rows');
+    const bytes = await readFile(join(import.meta.dirname, '../../models/mlp.onnx'));
+    await writeBundle(
+      bundle,
+      await compileModel(new Uint8Array(bytes), { shapes: { x: [{ min: 1, max: 4 }, 64] } }),
+    );
+    const atBounds = await profileJson(bundle); // random feeds run at the upper bounds
+    expect(atBounds.profile.counted_at_bounds).toBeUndefined();
+    expect(atBounds.profile.kernels.some((k) => k.gflops !== null)).toBe(true);
+
+    const x = join(dir, 'x2.npy');
+    const data = Float32Array.from({ length: 2 * 64 }, (_, i) => Math.sin(i));
+    await writeFile(x, writeNpy({ dtype: 'float32', dims: [2, 64], data }));
+    const r = await runKiln(['bench', bundle, '--profile', '--json', '--input', `x=${x}`, ...fast]);
+    expect(r.code, r.stderr).toBe(0);
+    const { profile } = JSON.parse(r.stdout) as { profile: ProfileReport };
+    expect(profile.counted_at_bounds).toMatch(/1\.\.4 \(run at 2\)/);
+    expect(profile.kernels.every((k) => k.gflops === null && k.peak_pct === null)).toBe(true);
+    expect(profile.ops.every((o) => o.gflops === null)).toBe(true);
+    expect(formatProfile(profile, { top: 3, bars: false }).at(-1)).toMatch(
+      /^no GFLOP\/s: shapes and FLOPs are counted at the bounds of the run-time dims \(\S+ 1\.\.4 \(run at 2\)\)/,
+    );
   });
 });

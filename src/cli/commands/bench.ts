@@ -7,6 +7,9 @@ import { performance } from 'node:perf_hooks';
 import { readBundleDir } from '../../bundle/node.js';
 import { verifyBundle } from '../../bundle/verify.js';
 import { loadModel } from '../../runtime/index.js';
+import type { Feed } from '../../runtime/types.js';
+import type { Manifest } from '../../bundle/manifest.js';
+import { dimCounted, isSymbolic } from '../../bundle/shape-dims.js';
 import { quantile, timeRuns } from '../../runtime/timing.js';
 import { onePositional, parseChoice, parseCommandArgs, parseCount } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -118,7 +121,11 @@ export const benchCommand: Command = {
         warmupMs,
         progress: (text) => progress.update(text),
       });
-      report = profileReport(kernelTimes, { peakGflops: peak.simd128, warmupMs });
+      report = profileReport(kernelTimes, {
+        peakGflops: peak.simd128,
+        warmupMs,
+        countedAtBounds: belowBounds(files.manifest, feeds),
+      });
     }
     const costs = cost
       ? await costOf(
@@ -181,4 +188,29 @@ async function costOf(dir: string, measurement: CostMeasurement, instanceType: s
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
+}
+
+/**
+ * The bounds of a bundle's run-time dims when `feeds` run it below them (or when sizes come from data),
+ * as `seq 1..256 (run at 128)`; undefined when every dim is known at compile time or runs at its bound,
+ * so the kernel table's shapes and FLOPs are those of this run.
+ */
+export function belowBounds(manifest: Manifest, feeds: Record<string, Feed>): string | undefined {
+  const symbols = manifest.dims?.symbols ?? [];
+  if (symbols.length === 0) return undefined;
+  const runAt = new Map<string, number>();
+  for (const input of manifest.inputs)
+    input.shape.forEach((d, axis) => {
+      if (isSymbolic(d)) runAt.set(d.name, feeds[input.name]?.dims[axis] ?? -1);
+    });
+  // a stepped dim (`--dim height=32..1024:32`) is counted by a symbol of its steps
+  const dims = symbols.map((s) => {
+    const { name, step } = dimCounted(manifest.inputs, s.name);
+    return { name, min: s.min * step, max: s.max * step, at: runAt.get(name) };
+  });
+  const below = dims.filter((d) => d.at !== d.max);
+  if (below.length === 0) return undefined;
+  return below
+    .map((d) => `${d.name} ${d.min}..${d.max}${d.at === undefined ? ' (from data)' : ` (run at ${d.at})`}`)
+    .join(', ');
 }

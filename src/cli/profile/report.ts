@@ -42,6 +42,11 @@ export interface ProfileReport {
   kernels_ms: number;
   /** calls from run() to functions outside the kernel table */
   other_ms: number;
+  /**
+   * present when the bundle has dims known only at run time and this run is not at their bounds: the kernel
+   * table's shapes and FLOPs are counted at the bounds, so no GFLOP/s is given (it would be wrong)
+   */
+  counted_at_bounds?: string;
   /** every kernel, slowest first */
   kernels: KernelRow[];
   /** time by op type, slowest first */
@@ -50,12 +55,13 @@ export interface ProfileReport {
 
 export function profileReport(
   times: KernelTimes,
-  context: { peakGflops: number; warmupMs: number },
+  context: { peakGflops: number; warmupMs: number; countedAtBounds?: string },
 ): ProfileReport {
+  const rated = context.countedAtBounds === undefined;
   const kernelsMs = times.kernels.reduce((s, k) => s + k.ms, 0);
   const rows = times.kernels
     .map((k) => {
-      const gflops = k.flops > 0 && k.ms > 0 ? k.flops / (k.ms * 1e6) : null;
+      const gflops = rated && k.flops > 0 && k.ms > 0 ? k.flops / (k.ms * 1e6) : null;
       return {
         rank: 0,
         kernel: k.name,
@@ -82,12 +88,13 @@ export function profileReport(
     instrumented_run_ms: round(times.instrumentedRunMs, 3),
     kernels_ms: round(kernelsMs, 3),
     other_ms: round(times.otherMs, 3),
+    ...(!rated && { counted_at_bounds: context.countedAtBounds }),
     kernels: rows,
-    ops: byOp(times.kernels, kernelsMs),
+    ops: byOp(times.kernels, kernelsMs, rated),
   };
 }
 
-function byOp(kernels: KernelTimes['kernels'], totalMs: number): OpRow[] {
+function byOp(kernels: KernelTimes['kernels'], totalMs: number, rated: boolean): OpRow[] {
   const groups = new Map<string, { kernels: number; ms: number; flops: number }>();
   for (const k of kernels) {
     const g = groups.get(k.op) ?? { kernels: 0, ms: 0, flops: 0 };
@@ -100,7 +107,7 @@ function byOp(kernels: KernelTimes['kernels'], totalMs: number): OpRow[] {
       kernels: g.kernels,
       ms_per_run: round(g.ms, 4),
       share_pct: totalMs > 0 ? round((100 * g.ms) / totalMs, 2) : 0,
-      gflops: g.flops > 0 && g.ms > 0 ? round(g.flops / (g.ms * 1e6), 2) : null,
+      gflops: rated && g.flops > 0 && g.ms > 0 ? round(g.flops / (g.ms * 1e6), 2) : null,
     }));
 }
 
@@ -144,6 +151,11 @@ export function formatProfile(report: ProfileReport, options: { top: number; bar
       `plain run ${report.run_ms.toFixed(3)} ms (means of runs in turns): instrumentation ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} %`,
     `% peak: of ${report.peak_gflops.toFixed(1)} GFLOP/s, this core's f32 SIMD128 multiply-add peak (measured); ` +
       `${report.runs} profiled runs of code optimized up front, after ${(report.warmup_ms / 1000).toFixed(1)} s of warm-up`,
+    ...(report.counted_at_bounds
+      ? [
+          `no GFLOP/s: shapes and FLOPs are counted at the bounds of the run-time dims (${report.counted_at_bounds}), not at the shapes this run used`,
+        ]
+      : []),
   ];
 }
 
