@@ -28,8 +28,9 @@ describe('memory at load', () => {
     const out = await model.run({ x: { dtype: 'float32', dims: [N, 1], data } });
     const faults = process.resourceUsage().minorPageFault - before;
     expect(out.y.data).toEqual(Float32Array.of(((N - 1) / N) ** 2));
-    // writing x·xᵀ into fresh memory alone would fault its 1,024 pages
-    expect(faults).toBeLessThan(256);
+    // writing x·xᵀ into fresh memory alone would fault its 1,024 pages; the count is the whole process's
+    // (V8's compile of the first calls, the GC: up to ~300 seen in a loaded full run), so the bound is half
+    expect(faults).toBeLessThan(512);
     model.dispose();
   });
 });
