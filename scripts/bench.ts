@@ -41,6 +41,7 @@ import { ensureBenchModels } from './bench-models.js';
 import { benchFeeds, type BenchInput } from './bench/feeds.js';
 import { kernelBenchCases } from './bench/kernel-cases.js';
 import {
+  differsFrom,
   ENGINE_IDS,
   ENGINE_LABELS,
   openEngine,
@@ -51,7 +52,6 @@ import {
 import { adapterLabel, GPU_ENGINE_IDS, GPU_ENGINE_LABELS, openGpuEngine } from './bench/webgpu.js';
 import { hasRelaxedSimd } from '../src/runtime/relaxed-simd.js';
 import { RELAXED_FLAG, rerunWithRelaxedSimd } from './bench/relaxed-flag.js';
-import { compareTensors } from './compare.js';
 import { quantile } from '../src/runtime/timing.js';
 import type { Manifest } from '../src/bundle/manifest.js';
 import { readServedBundles } from '../src/deploy/bundles.js';
@@ -486,18 +486,6 @@ async function checkAgainstOrtNode(
     if (problem) return `${engine}: ${problem}`;
   }
   return 'yes';
-}
-
-/** Where `engine`'s outputs differ from the oracle's (rtol 1e-3, atol 1e-4), or undefined. */
-async function differsFrom(oracle: OpenedEngine, engine: OpenedEngine): Promise<string | undefined> {
-  const theirs = await oracle.outputs();
-  const ours = await engine.outputs();
-  for (const [name, expected] of Object.entries(theirs)) {
-    if (!ours[name]) return `output ${name} missing`;
-    const problem = compareTensors(ours[name], expected, 1e-3, 1e-4);
-    if (problem) return `${name}: ${problem}`;
-  }
-  return undefined;
 }
 
 // ---------------------------------------------------------------- one model on the GPU

@@ -2,18 +2,9 @@
  * The exporter-shaped benchmark models (scripts/bench-models.ts), built small with the same graph
  * structure, compiled by Kiln and checked against onnxruntime-node. No timing is asserted here.
  */
-import { describe, expect, it } from 'vitest';
-import {
-  bertEncoder,
-  benchFeed,
-  crnnRec,
-  dbnetDet,
-  mobilenetV3Cls,
-  type BenchModel,
-} from '../scripts/bench-models.js';
-import { runKiln, runOrt } from './helpers/ort-oracle.js';
-import { compareTensors } from '../scripts/compare.js';
-import type { HostTensor } from '../src/ir/tensor.js';
+import { describe, it } from 'vitest';
+import { bertEncoder, crnnRec, dbnetDet, mobilenetV3Cls, type BenchModel } from '../scripts/bench-models.js';
+import { expectMatchesOrt } from './helpers/bench-model-check.js';
 
 const cases: [string, () => BenchModel][] = [
   ['mobilenetv3-cls (6 blocks, 32×64)', () => mobilenetV3Cls({ height: 32, width: 64, blocks: 6 })],
@@ -27,16 +18,6 @@ const cases: [string, () => BenchModel][] = [
 
 describe('exporter-shaped benchmark models match onnxruntime', () => {
   for (const [name, build] of cases) {
-    it(name, async () => {
-      const m = build();
-      const feeds: Record<string, HostTensor> = Object.fromEntries(
-        m.inputs.map((i) => [i.name, benchFeed(i)]),
-      );
-      const shapes = Object.fromEntries(m.inputs.map((i) => [i.name, i.dims]));
-      const theirs = await runOrt(m.bytes, feeds);
-      const ours = await runKiln(m.bytes, feeds, { shapes });
-      for (const [out, expected] of Object.entries(theirs))
-        expect(compareTensors(ours[out], expected, 1e-3, 1e-4), out).toBeUndefined();
-    });
+    it(name, () => expectMatchesOrt(build()));
   }
 });

@@ -2,12 +2,10 @@
  * The performance survey's exporter-shaped variants (scripts/perf/survey-models.ts), built small with the
  * same graph structure, compiled by Kiln and checked against onnxruntime-node. No timing is asserted here.
  */
-import { describe, expect, it } from 'vitest';
-import { benchFeed, type BenchModel } from '../scripts/bench-models.js';
+import { describe, it } from 'vitest';
+import type { BenchModel } from '../scripts/bench-models.js';
 import { bertMini, dbnetMv3Det, pplcnetCls, svtrRec, tfMobilenet } from '../scripts/perf/survey-models.js';
-import { runKiln, runOrt } from './helpers/ort-oracle.js';
-import { compareTensors } from '../scripts/compare.js';
-import type { HostTensor } from '../src/ir/tensor.js';
+import { expectMatchesOrt } from './helpers/bench-model-check.js';
 
 const cases: [string, () => BenchModel][] = [
   ['pplcnet-cls (all blocks, 32×64)', () => pplcnetCls({ height: 32, width: 64 })],
@@ -22,16 +20,6 @@ const cases: [string, () => BenchModel][] = [
 
 describe('survey variants match onnxruntime', () => {
   for (const [name, build] of cases) {
-    it(name, async () => {
-      const m = build();
-      const feeds: Record<string, HostTensor> = Object.fromEntries(
-        m.inputs.map((i) => [i.name, benchFeed(i)]),
-      );
-      const shapes = Object.fromEntries(m.inputs.map((i) => [i.name, i.dims]));
-      const theirs = await runOrt(m.bytes, feeds);
-      const ours = await runKiln(m.bytes, feeds, { shapes });
-      for (const [out, expected] of Object.entries(theirs))
-        expect(compareTensors(ours[out], expected, 1e-3, 1e-4), out).toBeUndefined();
-    });
+    it(name, () => expectMatchesOrt(build()));
   }
 });

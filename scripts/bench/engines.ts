@@ -10,6 +10,7 @@ import { NODE_SERVING_LOAD } from '../../src/runtime-node/v8-tiers.js';
 import type { Feed } from '../../src/runtime/types.js';
 import type { TypedArray } from '../../src/ir/dtype.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
+import { compareTensors } from '../compare.js';
 
 /** `kiln` runs model.wasm (SIMD128), `kiln-relaxed` model.relaxed.wasm (where the engine has relaxed SIMD). */
 export const ENGINE_IDS = ['kiln', 'kiln-relaxed', 'ort-web', 'ort-node'] as const;
@@ -137,4 +138,16 @@ export async function runFor(engine: OpenedEngine, ms: number, minRuns: number):
     times.push(performance.now() - t0);
   }
   return times;
+}
+
+/** Where `engine`'s outputs differ from the oracle's (rtol 1e-3, atol 1e-4), or undefined. */
+export async function differsFrom(oracle: OpenedEngine, engine: OpenedEngine): Promise<string | undefined> {
+  const theirs = await oracle.outputs();
+  const ours = await engine.outputs();
+  for (const [name, expected] of Object.entries(theirs)) {
+    if (!ours[name]) return `output ${name} missing`;
+    const problem = compareTensors(ours[name], expected, 1e-3, 1e-4);
+    if (problem) return `${name}: ${problem}`;
+  }
+  return undefined;
 }

@@ -15,9 +15,8 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { writeSurveyModels, SURVEY_MODELS } from './survey-models.js';
 import { benchFeeds, type BenchInput } from '../bench/feeds.js';
-import { openEngine, runFor, type EngineId, type OpenedEngine } from '../bench/engines.js';
+import { differsFrom, openEngine, runFor, type EngineId, type OpenedEngine } from '../bench/engines.js';
 import { RELAXED_FLAG, rerunWithRelaxedSimd } from '../bench/relaxed-flag.js';
-import { compareTensors } from '../compare.js';
 import { hasRelaxedSimd } from '../../src/runtime/relaxed-simd.js';
 import { quantile } from '../../src/runtime/timing.js';
 
@@ -60,18 +59,6 @@ function compile(onnx: string, inputs: BenchInput[], bundle: string): void {
   );
 }
 
-/** Where `engine`'s outputs differ from onnxruntime-node's, or 'yes'. */
-async function agreement(oracle: OpenedEngine, engine: OpenedEngine): Promise<string> {
-  const theirs = await oracle.outputs();
-  const ours = await engine.outputs();
-  for (const [name, expected] of Object.entries(theirs)) {
-    if (!ours[name]) return `output ${name} missing`;
-    const problem = compareTensors(ours[name], expected, 1e-3, 1e-4);
-    if (problem) return `${name}: ${problem}`;
-  }
-  return 'yes';
-}
-
 interface VariantResult {
   variant: string;
   bundle: string;
@@ -91,7 +78,7 @@ async function survey(name: string, onnx: string, inputs: BenchInput[]): Promise
   const agrees: Record<string, string> = {};
   for (const engine of TIMED) {
     opened[engine] = await openEngine(engine, { onnx, bundle }, feeds);
-    if (engine !== 'ort-web') agrees[engine] = await agreement(oracle, opened[engine]);
+    if (engine !== 'ort-web') agrees[engine] = (await differsFrom(oracle, opened[engine])) ?? 'yes';
   }
   await oracle.dispose();
   log(`[${name}] outputs vs onnxruntime-node: ${JSON.stringify(agrees)}`);

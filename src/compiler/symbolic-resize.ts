@@ -30,6 +30,7 @@ import {
 import { kernelExprOf } from '../kernels/extent.js';
 import { OpError, type LowerIO } from '../ops/registry.js';
 import { resizeAttributes, type ResizeAttributes } from '../passes/resize-attributes.js';
+import { roundNearest } from '../ops/shape/resize.js';
 import { indexOf, strides } from '../kernels/extent.js';
 import { forEach } from './symbolic-kernels.js';
 import type { RowsStep } from './rows-step.js';
@@ -65,19 +66,6 @@ function sourceCoord(p: ResizeAttributes, o: Expr, inDim: sym.SymLike, outDim: s
   }
 }
 
-function roundNearest(p: ResizeAttributes, x: Expr): Expr {
-  switch (p.nearest) {
-    case 'round_prefer_floor':
-      return un('ceil', sub(x, f64(0.5)));
-    case 'round_prefer_ceil':
-      return un('floor', add(x, f64(0.5)));
-    case 'floor':
-      return un('floor', x);
-    case 'ceil':
-      return un('ceil', x);
-  }
-}
-
 interface Tap {
   index: Expr;
   weight?: Expr;
@@ -103,7 +91,7 @@ export function symbolicResize(step: RowsStep, io: LowerIO): Kernel {
       stmts.push(local(`x${a}`, 'f64', sourceCoord(p, cast('f64', idx[a]), x[a], o, a)));
       const coord = v(`x${a}`, 'f64');
       if (p.mode === 'nearest') {
-        stmts.push(local(`n${a}`, 'i32', clamp(cast('i32', roundNearest(p, coord)))));
+        stmts.push(local(`n${a}`, 'i32', clamp(cast('i32', roundNearest(p.nearest, coord)))));
         return [{ index: v(`n${a}`) }];
       }
       stmts.push(local(`f${a}`, 'f64', un('floor', coord)));

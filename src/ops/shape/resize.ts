@@ -231,7 +231,8 @@ function sourceCoord(p: ResizePlan, a: number, o: Expr): Expr {
 
 const div64 = (e: Expr, d: number): Expr => bin('div', e, f64(d));
 
-function roundNearest(mode: NearestMode, x: Expr): Expr {
+/** The nearest input index of source coordinate `x` (f64) under Resize's `nearest_mode`. */
+export function roundNearest(mode: NearestMode, x: Expr): Expr {
   switch (mode) {
     case 'round_prefer_floor':
       return un('ceil', sub(x, f64(0.5)));
