@@ -26,8 +26,20 @@ export function dimCounted(
   return { name: symbol, step: 1 };
 }
 
+/**
+ * A dims-block symbol's bounds as the user gave them: `height_div32` 1..32 is `height` 32..1024 step 32.
+ */
+export function userBounds(
+  inputs: readonly TensorSignature[],
+  symbol: { name: string; min: number; max: number },
+): { name: string; min: number; max: number; step?: number } {
+  const { name, step } = dimCounted(inputs, symbol.name);
+  return { name, min: symbol.min * step, max: symbol.max * step, ...(step > 1 && { step }) };
+}
+
 /** `1..4`, or `32..1024:32` for a dim bounded with a step. */
-export const formatBounds = (d: SymbolicDim) => `${d.min}..${d.max}${d.step ? `:${d.step}` : ''}`;
+export const formatBounds = (d: { min: number; max: number; step?: number }) =>
+  `${d.min}..${d.max}${d.step ? `:${d.step}` : ''}`;
 
 /** A dim's size given the shape symbols' values. */
 export function dimValue(d: ShapeDim, values: Readonly<Record<string, number>>): number {

@@ -7,7 +7,7 @@
  */
 import { WEIGHTS_FILE } from '../bundle/files.js';
 import { MIN_COMPRESSED_BYTES, type Manifest } from '../bundle/manifest.js';
-import { dimCounted } from '../bundle/shape-dims.js';
+import { userBounds } from '../bundle/shape-dims.js';
 import type { ServedBundle } from './bundles.js';
 import { DeployError } from './types.js';
 
@@ -88,8 +88,8 @@ export function modelFootprint(
       // a dim bounded with a step is named as the user gave it, not by the symbol counting its steps
       boundedDims: manifest.dims.symbols
         .map((d) => {
-          const { name, step } = dimCounted(manifest.inputs, d.name);
-          return `${name} ≤ ${d.max * step}`;
+          const { name, max } = userBounds(manifest.inputs, d);
+          return `${name} ≤ ${max}`;
         })
         .join(', '),
     }),

@@ -48,6 +48,23 @@ describe('kiln compile --dim batch=1..8 models/mlp.onnx', () => {
     }
   });
 
+  it('inspect names a stepped dim as it was given (batch 2..8:2), not by the symbol counting its steps', async () => {
+    const out = join(dir, 'mlp-step');
+    const compiled = await runKiln([
+      'compile',
+      'models/mlp.onnx',
+      '-o',
+      out,
+      '--dim',
+      'batch=2..8:2',
+      '--no-relaxed',
+    ]);
+    expect(compiled.code, compiled.stderr).toBe(0);
+    const { stdout } = await runKiln(['inspect', out]);
+    expect(stdout).toContain('  x: float32[batch(2..8:2),64]');
+    expect(stdout).toMatch(/memory: +\S+ \S+ in all, at the upper bounds of batch 2\.\.8:2\n/);
+  });
+
   it('--shape bounds a dim by position; malformed bounds are a usage error', async () => {
     const out = join(dir, 'mlp-shape');
     const ok = await runKiln([

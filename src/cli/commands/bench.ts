@@ -9,7 +9,7 @@ import { verifyBundle } from '../../bundle/verify.js';
 import { loadModel } from '../../runtime/index.js';
 import type { Feed } from '../../runtime/types.js';
 import type { Manifest } from '../../bundle/manifest.js';
-import { dimCounted, isSymbolic } from '../../bundle/shape-dims.js';
+import { isSymbolic, userBounds } from '../../bundle/shape-dims.js';
 import { quantile, timeRuns } from '../../runtime/timing.js';
 import { onePositional, parseChoice, parseCommandArgs, parseCount } from '../args.js';
 import { UsageError } from '../errors.js';
@@ -205,8 +205,8 @@ export function belowBounds(manifest: Manifest, feeds: Record<string, Feed>): st
     });
   // a stepped dim (`--dim height=32..1024:32`) is counted by a symbol of its steps
   const dims = symbols.map((s) => {
-    const { name, step } = dimCounted(manifest.inputs, s.name);
-    return { name, min: s.min * step, max: s.max * step, at: runAt.get(name) };
+    const b = userBounds(manifest.inputs, s);
+    return { ...b, at: runAt.get(b.name) };
   });
   const below = dims.filter((d) => d.at !== d.max);
   if (below.length === 0) return undefined;

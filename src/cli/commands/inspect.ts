@@ -4,7 +4,7 @@ import { verifyBundle } from '../../bundle/verify.js';
 import type { TensorSignature, TextTask, TokenizerInfo } from '../../bundle/manifest.js';
 import { onePositional, parseCommandArgs } from '../args.js';
 import { formatBytes, plural, print, printJson, type Command } from '../command.js';
-import { formatShape } from '../../bundle/shape-dims.js';
+import { formatBounds, formatShape, userBounds } from '../../bundle/shape-dims.js';
 import type { ShapeDim } from '../../bundle/manifest.js';
 
 const usage = 'kiln inspect DIR [--json]';
@@ -72,7 +72,16 @@ export const inspectCommand: Command = {
       ...info.outputs.map(tensor),
       `weights:  ${plural(info.weights.count, 'tensor')}, ${formatBytes(info.weights.bytes)}`,
       `arena:    ${formatBytes(arenaBytes)} planned vs ${formatBytes(arenaUnplannedBytes)} unplanned${saved}`,
-      `memory:   ${formatBytes(info.memory.totalBytes)} in all${m.dims ? `, at the upper bounds of ${m.dims.symbols.map((d) => `${d.name} ${d.min}..${d.max}`).join(', ')}` : ''}`,
+      `memory:   ${formatBytes(info.memory.totalBytes)} in all${
+        m.dims
+          ? `, at the upper bounds of ${m.dims.symbols
+              .map((d) => {
+                const b = userBounds(m.inputs, d);
+                return `${b.name} ${formatBounds(b)}`;
+              })
+              .join(', ')}`
+          : ''
+      }`,
       `wasm:     ${m.wasm.file} ${formatBytes(info.wasmBytes)} (SIMD128)`,
       info.relaxedWasm
         ? `          ${info.relaxedWasm.file} ${formatBytes(info.relaxedWasm.bytes)} (relaxed SIMD, where the engine has it)`
