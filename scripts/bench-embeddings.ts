@@ -306,10 +306,17 @@ console.log(
 console.log(
   `$ per 1M embeddings (prices of ${PRICES_DATE}; Kiln's CPU time in process ${cpuMs.toFixed(2)} ms per request of ${batch} texts):`,
 );
-for (const c of costs)
-  console.log(
-    `  ${c.target}: ${c.usdPerMillion === undefined ? c.basis : `$${(c.usdPerMillion / batch).toPrecision(3)} (from ${c.target === 'cloudflare' ? 'the Worker' : 'the Lambda handler'}: ${c.basis})`}`,
-  );
+const workerRefused = refused.some((r) => r.name === 'workers');
+for (const c of costs) {
+  const from = c.target === 'cloudflare' ? 'the Worker' : 'the Lambda handler';
+  const line =
+    c.target === 'cloudflare' && workerRefused
+      ? 'not priced: deploy refuses the Worker (above)'
+      : c.usdPerMillion === undefined
+        ? c.basis
+        : `$${(c.usdPerMillion / batch).toPrecision(3)} (from ${from}: ${c.basis})`;
+  console.log(`  ${c.target}: ${line}`);
+}
 await Promise.all(targets.map((t) => t.target.stop()));
 model.dispose();
 await rm(dir, { recursive: true, force: true });
