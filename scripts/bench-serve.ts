@@ -23,7 +23,7 @@
  * (node:http, Hono, the protocol's checks) rather than the machine's transport.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import { connect, createServer as createTcpServer, type Socket } from 'node:net';
@@ -35,6 +35,7 @@ import { loadModel, type Feed, type Model, type Tensor } from '../src/runtime/in
 import { DATATYPE_OF } from '../src/serve/datatypes.js';
 import { binaryBody } from '../tests/serve/requests.js';
 import { melSpectrogram, voiceActivity, type SampleModel } from './sample-models.js';
+import { threadCpuNs } from './bench/thread-cpu.js';
 import { upperBounds } from '../src/bundle/shape-dims.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -54,21 +55,6 @@ interface Row {
   p99: number;
   /** CPU time the serving process's main thread spent per request, in ms (Linux only) */
   cpu?: number;
-}
-
-/**
- * Nanoseconds a process's main thread has run so far, from the scheduler's own accounting
- * (/proc/PID/task/PID/schedstat); undefined where there is none. The serving rows read their server's,
- * the direct loop this process's: CPU per request counts the work a request costs the server — parsing,
- * checks, the model, syscalls — and leaves out what latency adds on top of it: wake-ups and the
- * client's side of the socket.
- */
-function threadCpuNs(pid: number): number | undefined {
-  try {
-    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0]);
-  } catch {
-    return undefined;
-  }
 }
 
 /** One request's body and headers, in JSON or with the binary tensor extension both ways. */
