@@ -94,7 +94,7 @@ function compile(tree: string, c: AbCase, out: string, tag: string): string {
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** ms now by the chosen clock */
-const clockMs = (clock: AbOptions['clock']): number => {
+export const clockMs = (clock: AbOptions['clock']): number => {
   if (clock !== 'cpu') return performance.now();
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
