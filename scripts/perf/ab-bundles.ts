@@ -4,11 +4,15 @@
  * medians of the per-run times. Float inputs get seeded random values, integer ones token ids (and a
  * mask of ones for an input named *mask*), both bundles the same feeds.
  *
+ * With `--clock cpu`, times are this process's CPU time per run (ab.ts `clockMs`), for a loaded machine.
+ *
  *   npx tsx scripts/perf/ab-bundles.ts DIR_A DIR_B [DIR_C..] [--variant simd128|relaxed] [--warm-s 2] [--blocks 10]
+ *     [--clock wall|cpu]
  */
 import { parseArgs } from 'node:util';
 import { loadModel, type Feed, type Model } from '../../src/runtime/index.js';
 import { upperBounds } from '../../src/bundle/shape-dims.js';
+import { clockMs } from './ab.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -16,10 +20,11 @@ const { values, positionals } = parseArgs({
     variant: { type: 'string', default: 'simd128' },
     'warm-s': { type: 'string', default: '2' },
     blocks: { type: 'string', default: '10' },
+    clock: { type: 'string', default: 'wall' },
   },
 });
 if (positionals.length < 2)
-  throw new Error('usage: ab-bundles.ts DIR_A DIR_B [DIR_C..] [--variant] [--warm-s] [--blocks]');
+  throw new Error('usage: ab-bundles.ts DIR_A DIR_B [DIR_C..] [--variant] [--warm-s] [--blocks] [--clock]');
 const BLOCK_RUNS = 3;
 const variant = values.variant as 'simd128' | 'relaxed';
 
@@ -48,10 +53,11 @@ function feedsOf(model: Model): Record<string, Feed> {
 }
 
 const feeds = feedsOf(models[0]);
+const clock = values.clock as 'wall' | 'cpu';
 const timeRun = async (model: Model) => {
-  const start = performance.now();
+  const start = clockMs(clock);
   await model.run(feeds);
-  return performance.now() - start;
+  return clockMs(clock) - start;
 };
 for (const model of models) {
   const until = performance.now() + Number(values['warm-s']) * 1000;

@@ -1,7 +1,7 @@
 /**
  * Before/after timing of ONNX models compiled by two Kiln source trees, run on the wasm backend in this one
  * process (DESIGN.md §5): each bundle warmed by time, then alternating blocks of runs; medians.
- * Used by the perf scripts beside it (dwconv.ts, first-conv.ts).
+ * Used by the perf scripts beside it (dwconv.ts, first-conv.ts, packed-conv.ts).
  *
  * `before` is a checkout (with node_modules) whose `bin/kiln.js` compiles the baseline bundles, e.g.
  * `git archive <commit> | tar -x -C /tmp/kiln-base && ln -s $PWD/node_modules /tmp/kiln-base/`.
@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
+import { buildModel, randomTensor, seededRandom } from '../../tests/helpers/onnx-builder.js';
 
 export interface AbCase {
   name: string;
@@ -30,6 +31,50 @@ export interface AbOptions {
   warmMs: number;
   blocks: number;
   blockRuns: number;
+  /**
+   * 'cpu': this process's CPU time per run (process.cpuUsage) instead of wall-clock time, for a loaded
+   * machine, where wall-clock medians of runs longer than a scheduler slice count other processes' turns
+   */
+  clock?: 'wall' | 'cpu';
+}
+
+/** One Conv (C → M, k×k, stride s, "same" padding) + Relu over [1, C, H, W]; its flops. */
+export function convCase(
+  C: number,
+  M: number,
+  H: number,
+  W: number,
+  k: number,
+  s: number,
+): AbCase & { flops: number } {
+  const r = seededRandom(C * 31 + M + k);
+  const p = (k - 1) >> 1;
+  const [OH, OW] = [Math.floor((H + 2 * p - k) / s) + 1, Math.floor((W + 2 * p - k) / s) + 1];
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, C, H, W] }],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    initializers: [
+      { name: 'w', tensor: randomTensor([M, C, k, k], r, Math.sqrt(2 / (C * k * k))) },
+      { name: 'b', tensor: randomTensor([M], r, 0.05) },
+    ],
+    nodes: [
+      {
+        op: 'Conv',
+        inputs: ['x', 'w', 'b'],
+        outputs: ['c'],
+        attrs: { strides: { ints: [s, s] }, pads: { ints: [p, p, p, p] } },
+      },
+      { op: 'Relu', inputs: ['c'], outputs: ['y'] },
+    ],
+  });
+  const x = randomTensor([1, C, H, W], seededRandom(3));
+  return {
+    name: `conv ${C}→${M} ${k}×${k} s${s} ${H}×${W}`,
+    bytes,
+    feeds: { x: { dtype: 'float32', dims: x.dims, data: x.data as Float32Array } },
+    flops: 2 * M * OH * OW * C * k * k,
+  };
 }
 
 /** Compile in a child process (binaryen's own wasm would keep V8 busy tiering up in this one). */
@@ -48,12 +93,24 @@ function compile(tree: string, c: AbCase, out: string, tag: string): string {
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function timeRuns(model: Model, feeds: Record<string, Feed>, runs: number): Promise<number[]> {
+/** ms now by the chosen clock */
+export const clockMs = (clock: AbOptions['clock']): number => {
+  if (clock !== 'cpu') return performance.now();
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+};
+
+async function timeRuns(
+  model: Model,
+  feeds: Record<string, Feed>,
+  runs: number,
+  clock: AbOptions['clock'],
+): Promise<number[]> {
   const t: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
+    const t0 = clockMs(clock);
     await model.run(feeds);
-    t.push(performance.now() - t0);
+    t.push(clockMs(clock) - t0);
   }
   return t;
 }
@@ -72,7 +129,7 @@ export async function abMedians(c: AbCase, o: AbOptions): Promise<{ before: numb
   const times: number[][] = [[], []];
   for (let block = 0; block < o.blocks; block++)
     for (const i of block % 2 ? [1, 0] : [0, 1])
-      times[i].push(...(await timeRuns(models[i], c.feeds, o.blockRuns)));
+      times[i].push(...(await timeRuns(models[i], c.feeds, o.blockRuns, o.clock)));
   models.forEach((m) => m.dispose());
   return { before: median(times[0]), after: median(times[1]) };
 }

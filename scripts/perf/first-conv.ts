@@ -12,10 +12,9 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildModel, randomTensor, seededRandom } from '../../tests/helpers/onnx-builder.js';
 import { BENCH_MODELS, benchFeeds } from '../bench-models.js';
 import type { Feed } from '../../src/runtime/types.js';
-import { abMedians, type AbCase } from './ab.js';
+import { abMedians, convCase, type AbCase } from './ab.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -31,38 +30,6 @@ if (!args.before) throw new Error('--before CHECKOUT is required (the baseline s
 const out = args.out ?? mkdtempSync(join(tmpdir(), 'kiln-first-conv-'));
 mkdirSync(out, { recursive: true });
 
-/** One Conv (C → M, k×k, stride s, "same" padding) + Relu over [1, C, H, W]; its flops. */
-function conv(C: number, M: number, H: number, W: number, k: number, s: number): AbCase & { flops: number } {
-  const r = seededRandom(C * 31 + M + k);
-  const p = (k - 1) >> 1;
-  const [OH, OW] = [Math.floor((H + 2 * p - k) / s) + 1, Math.floor((W + 2 * p - k) / s) + 1];
-  const bytes = buildModel({
-    opset: 13,
-    inputs: [{ name: 'x', dtype: 'float32', shape: [1, C, H, W] }],
-    outputs: [{ name: 'y', dtype: 'float32' }],
-    initializers: [
-      { name: 'w', tensor: randomTensor([M, C, k, k], r, Math.sqrt(2 / (C * k * k))) },
-      { name: 'b', tensor: randomTensor([M], r, 0.05) },
-    ],
-    nodes: [
-      {
-        op: 'Conv',
-        inputs: ['x', 'w', 'b'],
-        outputs: ['c'],
-        attrs: { strides: { ints: [s, s] }, pads: { ints: [p, p, p, p] } },
-      },
-      { op: 'Relu', inputs: ['c'], outputs: ['y'] },
-    ],
-  });
-  const x = randomTensor([1, C, H, W], seededRandom(3));
-  return {
-    name: `conv ${C}→${M} ${k}×${k} s${s} ${H}×${W}`,
-    bytes,
-    feeds: { x: { dtype: 'float32', dims: x.dims, data: x.data as Float32Array } },
-    flops: 2 * M * OH * OW * C * k * k,
-  };
-}
-
 function benchModel(name: string): AbCase & { flops?: number } {
   const m = BENCH_MODELS[name]();
   const feeds = benchFeeds(m.inputs) as Record<string, Feed>; // numeric: images, ids and masks
@@ -70,12 +37,12 @@ function benchModel(name: string): AbCase & { flops?: number } {
 }
 
 const cases = [
-  () => conv(3, 16, 48, 192, 3, 2), // mobilenetv3-cls Conv_2
-  () => conv(3, 32, 48, 320, 3, 2), // crnn-rec Conv_2
-  () => conv(3, 16, 640, 640, 3, 2), // dbnet-det Conv_2
-  () => conv(3, 24, 37, 53, 5, 1),
-  () => conv(3, 13, 61, 75, 7, 2),
-  () => conv(3, 64, 224, 224, 7, 2), // resnet's first conv
+  () => convCase(3, 16, 48, 192, 3, 2), // mobilenetv3-cls Conv_2
+  () => convCase(3, 32, 48, 320, 3, 2), // crnn-rec Conv_2
+  () => convCase(3, 16, 640, 640, 3, 2), // dbnet-det Conv_2
+  () => convCase(3, 24, 37, 53, 5, 1),
+  () => convCase(3, 13, 61, 75, 7, 2),
+  () => convCase(3, 64, 224, 224, 7, 2), // resnet's first conv
   () => benchModel('mobilenetv3-cls'),
   () => benchModel('crnn-rec'),
   () => benchModel('dbnet-det'),

@@ -3,7 +3,9 @@
  * explicit, asymmetric and SAME_UPPER padding, groups > 1 (not depthwise), dilation, 1×1 (direct and
  * strided), odd C/M/H/W (gemm tails), bias or none, a fused Relu or Clip, N = 2. The large cases build
  * their im2col matrix in bands of output rows (`bandRows`), including band heights of one row and bands
- * whose edge rows are padding. The graph is Conv → activation, so the activation is fused as Kiln compiles it.
+ * whose edge rows are padding. In the wasm module 2-D ungrouped convs with output rows of 16 or more take
+ * packed panels instead (tests/ops/conv-packed.test.ts); the cases with rows of 15 keep im2col there too.
+ * The graph is Conv → activation, so the activation is fused as Kiln compiles it.
  */
 import { describe, expect, it } from 'vitest';
 import { bandRows } from '../../src/ops/nn/conv.js';
@@ -79,6 +81,23 @@ const cases: Record<string, ConvCase> = {
     act: 'clip',
   },
   'banded 3×3 one-row bands (prime height), no bias': { x: [1, 12, 61, 160], m: 8, k: 3, pads: [1, 1, 1, 1] },
+  // rows under two packed panels stay on im2col + gemm in the wasm module (src/ops/nn/conv-packed.ts)
+  'banded 3×3 rows of 15 (40-row bands), relu': {
+    x: [1, 12, 600, 15],
+    m: 16,
+    k: 3,
+    pads: [1, 1, 1, 1],
+    bias: true,
+    act: 'relu',
+  },
+  'banded 3×3 s2 rows of 15, N=2, odd M': {
+    x: [2, 16, 1000, 29],
+    m: 13,
+    k: 3,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+    bias: true,
+  },
 };
 
 describe('im2col + gemm Conv matches onnxruntime', () => {
@@ -98,6 +117,7 @@ describe('bandRows', () => {
     expect(bandRows(144, 16, [64, 64])).toBe(4);
     expect(bandRows(144, 16, [61, 160])).toBe(1);
     expect(bandRows(144, 13, [80, 48])).toBe(8);
+    expect(bandRows(108, 16, [600, 15])).toBe(40);
     expect(bandRows(144, 8, [63, 72])).toBe(3);
     expect(bandRows(576, 64, [56, 56])).toBe(2);
     // small matrix, or weights too large to re-read per band
