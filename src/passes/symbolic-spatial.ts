@@ -33,7 +33,7 @@ export interface SymbolicWindow {
 
 /**
  * The window of a Conv or pool over `input` spatial dims (expressions). auto_pad SAME pads by an amount
- * that depends on the input size unless the stride is 1, so a symbolic dim takes it only then; a
+ * that depends on the input size unless the stride divides it, so a symbolic dim takes it only then; a
  * pool's ceil_mode rounds up as a min of two expressions (without count_include_pad on a symbolic dim).
  */
 export function symbolicWindow(
@@ -53,13 +53,19 @@ export function symbolicWindow(
     const extent = (kernel[i] - 1) * dilations[i] + 1;
     if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
       const n = sym.constValue(d);
-      if (n === undefined && strides[i] !== 1)
+      // SAME pads by (ceil(d/s) - 1)·s + extent - d, static only where the stride divides the dim: a dim
+      // bounded with a step the stride divides (`--dim height=32..1024:32`), then out = d/s, pads extent - s
+      if (n === undefined && sym.constValue(sym.mod(d, strides[i])) !== 0)
         throw new Refusal(
           d,
-          `auto_pad ${autoPad} with stride ${strides[i]} pads by an amount that depends on dim ${show(d)}`,
+          `auto_pad ${autoPad} with stride ${strides[i]} pads by an amount that depends on dim ${show(d)} ` +
+            `unless the stride divides it; bound it with a step that ${strides[i]} divides (--dim NAME=MIN..MAX:STEP)`,
         );
-      const o = n === undefined ? d : Math.ceil(n / strides[i]);
-      const total = n === undefined ? extent - 1 : Math.max(0, (Number(o) - 1) * strides[i] + extent - n);
+      const o = n === undefined ? sym.floorDiv(d, strides[i]) : Math.ceil(n / strides[i]);
+      const total =
+        n === undefined
+          ? Math.max(0, extent - strides[i])
+          : Math.max(0, (Number(o) - 1) * strides[i] + extent - n);
       padBegin[i] = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
       padEnd[i] = total - padBegin[i];
       return o;
