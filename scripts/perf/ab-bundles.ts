@@ -2,9 +2,12 @@
  * Whole runs of bundles of one model (say, compiled before and after a change) in this one process:
  * each loaded on the wasm backend, warmed by time, then timed in alternating blocks (DESIGN.md §5);
  * medians of the per-run times. Float inputs get seeded random values, integer ones token ids (and a
- * mask of ones for an input named *mask*), both bundles the same feeds.
+ * mask of ones for an input named *mask*), both bundles the same feeds. `--clock cpu` times each run by
+ * this process's CPU time (process.cpuUsage) instead of the wall clock: on a machine shared by more
+ * runnable processes than cores, a run's wall time mostly counts other processes' time slices.
  *
  *   npx tsx scripts/perf/ab-bundles.ts DIR_A DIR_B [DIR_C..] [--variant simd128|relaxed] [--warm-s 2] [--blocks 10]
+ *                                      [--clock wall|cpu]
  */
 import { parseArgs } from 'node:util';
 import { loadModel, type Feed, type Model } from '../../src/runtime/index.js';
@@ -16,12 +19,23 @@ const { values, positionals } = parseArgs({
     variant: { type: 'string', default: 'simd128' },
     'warm-s': { type: 'string', default: '2' },
     blocks: { type: 'string', default: '10' },
+    clock: { type: 'string', default: 'wall' },
   },
 });
 if (positionals.length < 2)
   throw new Error('usage: ab-bundles.ts DIR_A DIR_B [DIR_C..] [--variant] [--warm-s] [--blocks]');
 const BLOCK_RUNS = 3;
 const variant = values.variant as 'simd128' | 'relaxed';
+if (values.clock !== 'wall' && values.clock !== 'cpu')
+  throw new Error(`--clock must be wall or cpu, not ${values.clock}`);
+/** milliseconds by the chosen clock */
+const now =
+  values.clock === 'cpu'
+    ? () => {
+        const { user, system } = process.cpuUsage();
+        return (user + system) / 1000;
+      }
+    : () => performance.now();
 
 const models: Model[] = await Promise.all(
   positionals.map((dir) => loadModel(dir, { backend: 'wasm', variant })),
@@ -49,9 +63,9 @@ function feedsOf(model: Model): Record<string, Feed> {
 
 const feeds = feedsOf(models[0]);
 const timeRun = async (model: Model) => {
-  const start = performance.now();
+  const start = now();
   await model.run(feeds);
-  return performance.now() - start;
+  return now() - start;
 };
 for (const model of models) {
   const until = performance.now() + Number(values['warm-s']) * 1000;
@@ -65,7 +79,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const first = median(times[0]);
 for (const [i, dir] of positionals.entries())
   console.log(
-    `${dir} (${models[i].variant}): median ${median(times[i]).toFixed(3)} ms/run over ${times[i].length} runs` +
+    `${dir} (${models[i].variant}): median ${median(times[i]).toFixed(3)} ms/run (${values.clock} clock) over ${times[i].length} runs` +
       (i > 0 ? `, ${(median(times[i]) / first).toFixed(3)}× the first` : ''),
   );
 models.forEach((m) => m.dispose());
