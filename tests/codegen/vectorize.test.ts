@@ -7,6 +7,7 @@ import {
   load,
   loop,
   max,
+  min,
   mul,
   select,
   store,
@@ -225,6 +226,45 @@ describe('auto-vectorization', () => {
       ([X, O]) => [loop('i', n, [store(O, v('i'), load(X, mul(v('i'), i32(3))))])],
     );
     expect(stride3.vectorized).toBe(false);
+  });
+});
+
+describe('clamps to a constant bound', () => {
+  const x: BufRef = { id: 7, dtype: 'float32', length: 64 };
+  const render = (e: Expr) =>
+    renderVector(
+      e,
+      'k',
+      () => 'scalar',
+      (buf) => `(load #${buf.id})`,
+      SIMD128_LANES,
+      (c) => `$${JSON.stringify(c)}`,
+    );
+  const a = load(x, v('k'));
+
+  it('render as pmin/pmax with the varying operand first; min/max of two varying values stay strict', () => {
+    const zero = f32(0);
+    expect(render(max(zero, min(a, f32(6))))).toBe(
+      `(f32x4.pmax (f32x4.pmin (load #7) $${JSON.stringify(f32(6))}) $${JSON.stringify(zero)})`,
+    );
+    expect(render(max(a, mul(a, f32(2))))).toMatch(/^\(f32x4\.max /);
+    expect(render(min(a, f32(NaN)))).toMatch(/^\(f32x4\.min /);
+  });
+
+  it('keep NaN and ±Inf as the strict min/max do, in a vectorized loop and its scalar tail', () => {
+    const data = Float32Array.from([NaN, -0, 0, -1.5, 2.25, 7, Infinity, -Infinity, NaN, 3, -0]);
+    const n = data.length;
+    const { vectorized, out } = compile(
+      [
+        { dtype: 'float32', length: n, data },
+        { dtype: 'float32', length: n },
+      ],
+      ([X, O]) => [loop('i', n, [store(O, v('i'), max(f32(0), min(load(X, v('i')), f32(6))))])],
+    );
+    expect(vectorized).toBe(true);
+    // only a zero's sign may differ from Math.max/min's
+    const unsigned = (xs: number[]) => xs.map((y) => (y === 0 ? 0 : y));
+    expect(unsigned(out)).toEqual(unsigned(Array.from(data, (y) => Math.max(0, Math.min(y, 6)))));
   });
 });
 

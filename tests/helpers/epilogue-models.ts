@@ -37,16 +37,26 @@ export const gelu = (c: string): NodeSpec[] => [
 ];
 const GELU_CONSTANTS = [scalar('sqrt2', Math.SQRT2), scalar('one', 1), scalar('half', 0.5)];
 
-/** x [1,6,7,9] → Conv 3×3 (11 channels, or depthwise: 6) with bias → `tail` → y */
-function convModel(group: number, tail: NodeSpec[], seed: number): Uint8Array {
+/**
+ * x [1,6,7,9] → Conv 3×3 (11 channels, or depthwise: 6) with bias → `tail` → y; or with `pointwise`, x [1,C,7,9]
+ * → Conv 1×1 to M channels, the gemm of the conv directly on x
+ */
+function convModel(
+  group: number,
+  tail: NodeSpec[],
+  seed: number,
+  pointwise?: { C: number; M: number },
+): Uint8Array {
   const r = seededRandom(seed);
-  const channels = group === 1 ? 11 : 6;
+  const C = pointwise?.C ?? 6;
+  const channels = pointwise?.M ?? (group === 1 ? 11 : 6);
+  const k = pointwise ? 1 : 3;
   return buildModel({
     opset: 13,
-    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 6, 7, 9] }],
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, C, 7, 9] }],
     outputs: [{ name: 'y', dtype: 'float32', shape: [1, channels, 7, 9] }],
     initializers: [
-      { name: 'w', tensor: randomTensor([channels, 6 / group, 3, 3], r) },
+      { name: 'w', tensor: randomTensor([channels, C / group, k, k], r) },
       { name: 'b', tensor: randomTensor([channels], r) },
       ...GELU_CONSTANTS,
     ],
@@ -55,7 +65,7 @@ function convModel(group: number, tail: NodeSpec[], seed: number): Uint8Array {
         op: 'Conv',
         inputs: ['x', 'w', 'b'],
         outputs: ['c'],
-        attrs: { group: { i: group }, pads: { ints: [1, 1, 1, 1] } },
+        attrs: { group: { i: group }, pads: { ints: pointwise ? [0, 0, 0, 0] : [1, 1, 1, 1] } },
       },
       ...tail,
     ],
@@ -102,6 +112,13 @@ export const EPILOGUE_CASES: EpilogueCase[] = [
     name: 'Conv + HardSwish',
     bytes: convModel(1, hardSwish('c'), 1),
     x: [1, 6, 7, 9],
+    op: 'Conv+HardSigmoid+Mul',
+  },
+  {
+    // 1×1: the gemm on x itself, 13 rows (a 1-row tail) × 63 columns (7 panels and a 7-column tail), K 10
+    name: 'pointwise Conv + HardSwish',
+    bytes: convModel(1, hardSwish('c'), 7, { C: 10, M: 13 }),
+    x: [1, 10, 7, 9],
     op: 'Conv+HardSigmoid+Mul',
   },
   {

@@ -12,6 +12,10 @@ export interface Lanes {
   width: 1 | 4;
   add: string;
   mul: string;
+  /**
+   * min/max for clamping a value to a constant bound, `(min value bound)`: a NaN value stays NaN, but the
+   * sign of a zero result may differ from f32.min/max's
+   */
   min: string;
   max: string;
   /** acc + a·b */
@@ -49,8 +53,9 @@ export const SIMD128_LANES = {
   width: 4,
   add: 'f32x4.add',
   mul: 'f32x4.mul',
-  min: 'f32x4.min',
-  max: 'f32x4.max',
+  // pmin/pmax: one minps/maxps (the strict min/max take about eight instructions); see vectorize.ts clampOf
+  min: 'f32x4.pmin',
+  max: 'f32x4.pmax',
   madd: (acc, a, b) => `(f32x4.add ${acc} (f32x4.mul ${a} ${b}))`,
   mulAdd: (a, b, acc) => `(f32x4.add (f32x4.mul ${a} ${b}) ${acc})`,
   nmadd: (acc, a, b) => `(f32x4.sub ${acc} (f32x4.mul ${a} ${b}))`,
