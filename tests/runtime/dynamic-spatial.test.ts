@@ -102,6 +102,58 @@ describe('symbolic widths that the kernels cannot take are one compile error', (
   });
 });
 
+describe('auto_pad SAME at stride 2 over a run-time width bounded with a step the stride divides', () => {
+  const sameConv = (autoPad: string) =>
+    buildModel({
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 8, 'width'] }],
+      outputs: [{ name: 'y', dtype: 'float32' }],
+      initializers: [{ name: 'w', tensor: randomTensor([5, 3, 3, 3], seededRandom(7)) }],
+      nodes: [
+        {
+          op: 'Conv',
+          inputs: ['x', 'w'],
+          outputs: ['c'],
+          attrs: { auto_pad: { s: autoPad }, strides: { ints: [2, 2] } },
+        },
+        {
+          op: 'MaxPool',
+          inputs: ['c'],
+          outputs: ['y'],
+          attrs: { auto_pad: { s: autoPad }, kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+        },
+      ],
+    });
+  const stepped = (step?: number, min = 4, max = 64) => ({
+    x: [1, 3, 8, { min, max, ...(step && { step }) }],
+  });
+
+  test.each(['SAME_UPPER', 'SAME_LOWER'])(
+    '%s matches onnxruntime at widths 4, 12 and 64',
+    async (autoPad) => {
+      const bytes = sameConv(autoPad);
+      const model = await loadModel(await compileModel(bytes, { shapes: stepped(4), relaxed: false }), {
+        backend: 'wasm',
+      });
+      try {
+        for (const w of [4, 12, 64]) {
+          const x = randomTensor([1, 3, 8, w], seededRandom(w));
+          expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+        }
+      } finally {
+        model.dispose();
+      }
+    },
+  );
+
+  test('without a step the stride divides, one compile error saying how to bound it', async () => {
+    for (const shapes of [stepped(), stepped(3, 3, 63)])
+      await expect(compileModel(sameConv('SAME_UPPER'), { shapes, relaxed: false })).rejects.toThrow(
+        /auto_pad SAME_UPPER with stride 2 .* unless the stride divides it; bound it with a step that 2 divides \(--dim NAME=MIN\.\.MAX:STEP\)/,
+      );
+  });
+});
+
 describe('MaxPool and AveragePool with ceil_mode over a run-time width', () => {
   // ceil_mode keeps a last partial window, but not one that would start in the end padding; a static
   // height (7) pooled with ceil_mode beside it
