@@ -72,3 +72,26 @@ export function widthKeepingCnn(): Uint8Array {
     nodes,
   });
 }
+
+/** Conv and MaxPool with auto_pad SAME_UPPER/LOWER at stride 2 over a run-time width (TF/tf2onnx exports). */
+export const sameStridedCnn = (autoPad: string) =>
+  buildModel({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 8, 'width'] }],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    initializers: [{ name: 'w', tensor: randomTensor([5, 3, 3, 3], seededRandom(7)) }],
+    nodes: [
+      {
+        op: 'Conv',
+        inputs: ['x', 'w'],
+        outputs: ['c'],
+        attrs: { auto_pad: { s: autoPad }, strides: { ints: [2, 2] } },
+      },
+      {
+        op: 'MaxPool',
+        inputs: ['c'],
+        outputs: ['y'],
+        attrs: { auto_pad: { s: autoPad }, kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+      },
+    ],
+  });

@@ -10,7 +10,7 @@ import type { BundleFiles } from '../../src/bundle/files.js';
 import type { SymbolicDim } from '../../src/bundle/manifest.js';
 import { checkManifestShape } from '../../src/bundle/verify.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
-import { widthKeepingCnn } from '../helpers/width-cnn.js';
+import { sameStridedCnn, widthKeepingCnn } from '../helpers/width-cnn.js';
 import { ortMismatches } from '../helpers/ort-oracle.js';
 import { crnnRec } from '../../scripts/bench-models.js';
 
@@ -103,27 +103,6 @@ describe('symbolic widths that the kernels cannot take are one compile error', (
 });
 
 describe('auto_pad SAME at stride 2 over a run-time width bounded with a step the stride divides', () => {
-  const sameConv = (autoPad: string) =>
-    buildModel({
-      opset: 13,
-      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 8, 'width'] }],
-      outputs: [{ name: 'y', dtype: 'float32' }],
-      initializers: [{ name: 'w', tensor: randomTensor([5, 3, 3, 3], seededRandom(7)) }],
-      nodes: [
-        {
-          op: 'Conv',
-          inputs: ['x', 'w'],
-          outputs: ['c'],
-          attrs: { auto_pad: { s: autoPad }, strides: { ints: [2, 2] } },
-        },
-        {
-          op: 'MaxPool',
-          inputs: ['c'],
-          outputs: ['y'],
-          attrs: { auto_pad: { s: autoPad }, kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
-        },
-      ],
-    });
   const stepped = (step?: number, min = 4, max = 64) => ({
     x: [1, 3, 8, { min, max, ...(step && { step }) }],
   });
@@ -131,7 +110,7 @@ describe('auto_pad SAME at stride 2 over a run-time width bounded with a step th
   test.each(['SAME_UPPER', 'SAME_LOWER'])(
     '%s matches onnxruntime at widths 4, 12 and 64',
     async (autoPad) => {
-      const bytes = sameConv(autoPad);
+      const bytes = sameStridedCnn(autoPad);
       const model = await loadModel(await compileModel(bytes, { shapes: stepped(4), relaxed: false }), {
         backend: 'wasm',
       });
@@ -148,7 +127,7 @@ describe('auto_pad SAME at stride 2 over a run-time width bounded with a step th
 
   test('without a step the stride divides, one compile error saying how to bound it', async () => {
     for (const shapes of [stepped(), stepped(3, 3, 63)])
-      await expect(compileModel(sameConv('SAME_UPPER'), { shapes, relaxed: false })).rejects.toThrow(
+      await expect(compileModel(sameStridedCnn('SAME_UPPER'), { shapes, relaxed: false })).rejects.toThrow(
         /auto_pad SAME_UPPER with stride 2 .* unless the stride divides it; bound it with a step that 2 divides \(--dim NAME=MIN\.\.MAX:STEP\)/,
       );
   });

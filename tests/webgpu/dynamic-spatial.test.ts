@@ -7,7 +7,7 @@ import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { ortMismatches } from '../helpers/ort-oracle.js';
-import { widthKeepingCnn } from '../helpers/width-cnn.js';
+import { sameStridedCnn, widthKeepingCnn } from '../helpers/width-cnn.js';
 import { crnnRec } from '../../scripts/bench-models.js';
 import { nodeGpu } from './fixture.js';
 
@@ -41,4 +41,24 @@ describe.each([
     },
     120_000,
   );
+});
+
+describe('auto_pad SAME at stride 2 over a run-time width bounded with a step of 4, on webgpu', () => {
+  const bytes = sameStridedCnn('SAME_LOWER');
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, {
+      shapes: { x: [1, 3, 8, { min: 4, max: 64, step: 4 }] },
+      targets: ['wasm', 'webgpu'],
+      relaxed: false,
+    });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  }, 120_000);
+  afterAll(() => model.dispose());
+
+  test.each([4, 36])('matches onnxruntime at width %i', async (w) => {
+    expect(model.backend).toBe('webgpu');
+    const x = randomTensor([1, 3, 8, w], seededRandom(w));
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+  });
 });
