@@ -44,6 +44,12 @@ import { gemm, view } from '../ops/nn/gemm-helpers.js';
 import type { RowsStep } from './rows-step.js';
 import { symbolicPad } from './symbolic-pad.js';
 import { symbolicResize } from './symbolic-resize.js';
+import {
+  symbolicWindowFits,
+  symbolicWindowPlane,
+  type WindowDim,
+  type WindowReduce,
+} from './symbolic-window-runs.js';
 
 type Ranges = Readonly<Record<string, sym.Range>>;
 
@@ -125,6 +131,10 @@ function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   // on the GPU the tiles, sharing their scratch, would run in one invocation: the rows run in parallel
   if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1 && !io.forGpu && M > SHIFTED_MAX_M)
     return convGemm(step, io, p, C, M);
+  if (group === C && !io.forGpu) {
+    const dims = windowDims(p);
+    if (symbolicWindowFits(dims, ranges)) return depthwise(step, io, p, dims, ranges, C, M);
+  }
   const [Cg, Mg] = [C / group, M / group];
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
@@ -170,6 +180,67 @@ function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
     parallelLoop('m', M, [parallelLoop('oh', extentOf(p.OH), body)]),
   ]);
   return [{ name: step.node.name, body: [nest] }];
+}
+
+/** The plane's rows and columns as symbolic-window-runs.ts takes them. */
+function windowDims(p: Plane): [WindowDim, WindowDim] {
+  const dim = (d: 0 | 1): WindowDim => ({
+    size: d === 0 ? p.H : p.W,
+    out: d === 0 ? p.OH : p.OW,
+    kernel: p.kernel[d],
+    stride: p.strides[d],
+    dilation: p.dilations[d],
+    padBegin: p.padBegin[d],
+  });
+  return [dim(0), dim(1)];
+}
+
+/**
+ * A depthwise conv (group = C, Mg = M / C output channels per input channel) as the static ones run
+ * (ops/nn/depthwise.ts): per output plane the taps' weights and the bias in locals, the interior
+ * vectorized. A `map` activation reads its input twice, so it runs over the finished planes instead.
+ */
+function depthwise(
+  step: RowsStep,
+  io: LowerIO,
+  p: Plane,
+  [rows, cols]: [WindowDim, WindowDim],
+  ranges: Ranges,
+  C: number,
+  M: number,
+): Kernel[] {
+  const [X, Wt, B] = io.inputs;
+  const Y = io.outputs[0];
+  const act = fusedActivation(step.node);
+  const [KH, KW] = p.kernel;
+  const Mg = M / C;
+  const [n, m] = [(s: number) => v(`n${s}`), (s: number) => v(`m${s}`)];
+  const weight = (s: number, kh: number, kw: number) => v(`w${s}_${kh}_${kw}`, 'f32');
+  const prologue = (s: number): Stmt[] => [
+    ...Array.from({ length: KH * KW }, (_, k) =>
+      local(`w${s}_${Math.floor(k / KW)}_${k % KW}`, 'f32', load(Wt!, add(mul(m(s), i32(KH * KW)), i32(k)))),
+    ),
+    local(`bias${s}`, 'f32', B ? load(B, m(s)) : f32(0)),
+  ];
+  const reduceOf = (s: number): WindowReduce => ({
+    init: v(`bias${s}`, 'f32'),
+    combine: (acc, x, kh, kw) => add(acc ?? v(`bias${s}`, 'f32'), mul(x, weight(s, kh, kw))),
+    finish: (acc) => (act && act.op !== 'map' ? activate(act, acc) : acc),
+  });
+  const at = {
+    x: (s: number) => [
+      mul(add(mul(n(s), i32(C)), Mg === 1 ? m(s) : div(m(s), i32(Mg))), ix(sym.mul(p.H, p.W))),
+    ],
+    y: (s: number) => [mul(add(mul(n(s), i32(M)), m(s)), ix(sym.mul(p.OH, p.OW)))],
+  };
+  const planes = symbolicWindowPlane(rows, cols, X!, Y, at, reduceOf, ranges, prologue);
+  const batch = extentOf(shapeOf(step, 0)[0]);
+  const body = planes.map((stmts, s) => loop(`n${s}`, batch, [loop(`m${s}`, M, stmts)]));
+  if (act?.op === 'map') {
+    const total = sym.mul(sym.mul(shapeOf(step, 0)[0], M), sym.mul(p.OH, p.OW));
+    body.push(loop('a', extentOf(total), [store(Y, v('a'), activate(act, load(Y, v('a'))))]));
+  }
+  return [{ name: step.node.name, body }];
 }
 
 /** Columns of the output a tiled conv computes at once: static, so its gemm is the static one. */
@@ -279,6 +350,23 @@ function pool(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   const isMax = step.node.op === 'MaxPool';
   const countPads = attrInt(step.node, 'count_include_pad', 0) === 1;
   const [X, Y] = [io.inputs[0]!, io.outputs[0]];
+  const dims = windowDims(p);
+  if (!countPads && !io.forGpu && symbolicWindowFits(dims, ranges)) {
+    // max, not a select: a NaN in the window gives NaN, as in the static MaxPool (ops/nn/pool.ts)
+    const reduce: WindowReduce = {
+      init: f32(isMax ? -Infinity : 0),
+      combine: (acc, x) => (acc ? (isMax ? max(acc, x) : add(acc, x)) : x),
+      finish: (acc, count) => (isMax ? acc : div(acc, cast('f32', count))),
+    };
+    const q = (s: number) => v(`q${s}`);
+    const at = {
+      x: (s: number) => [mul(q(s), ix(sym.mul(p.H, p.W)))],
+      y: (s: number) => [mul(q(s), ix(sym.mul(p.OH, p.OW)))],
+    };
+    const planes = symbolicWindowPlane(dims[0], dims[1], X, Y, at, () => reduce, ranges);
+    const count = extentOf(sym.mul(x[0], x[1]));
+    return [{ name: step.node.name, body: planes.map((stmts, s) => loop(`q${s}`, count, stmts)) }];
+  }
   const [q, oh, ow, kh, kw] = ['q', 'oh', 'ow', 'kh', 'kw'].map((name) => v(name));
   const ih = inputRow(p, oh, kh);
   const iw = sub(add(mul(ow, i32(p.strides[1])), mul(kw, i32(p.dilations[1]))), i32(p.padBegin[1]));
