@@ -78,8 +78,10 @@ function segmentsOf(d: WindowDim, ranges: Ranges): Segment[] {
 
 /** How the taps of one output make its stored value. */
 export interface WindowReduce {
-  /** the value before any tap, in a checked output (−∞ for max, the bias or 0 for sums) */
-  init: Expr;
+  /** the value before any tap (−∞ for max, the bias, or the sum so far in Y at `yAt`): checked outputs start from it */
+  init: (yAt: Expr) => Expr;
+  /** interior outputs start from `init` too, not from their first tap */
+  accumulates?: boolean;
   /** acc (undefined before the first tap of an interior output) combined with tap (kh, kw)'s input x */
   combine: (acc: Expr | undefined, x: Expr, kh: number, kw: number) => Expr;
   /** the stored value from the combined taps and how many were inside the input (i32) */
@@ -147,11 +149,13 @@ export function symbolicWindowPlane(
       ]);
       const [khs, kws] = [rs.taps ?? [0, rows.kernel], cs.taps ?? [0, cols.kernel]];
       if (rs.taps && cs.taps) {
-        let acc: Expr | undefined;
+        let acc: Expr | undefined = reduce.accumulates ? reduce.init(yAt) : undefined;
         for (let kh = khs[0]; kh < khs[1]; kh++)
           for (let kw = kws[0]; kw < kws[1]; kw++) acc = reduce.combine(acc, load(X, xAt(kh, kw)), kh, kw);
         const count = (khs[1] - khs[0]) * (kws[1] - kws[0]);
-        return loop(colVar, ix(cs.count), [store(Y, yAt, reduce.finish(acc ?? reduce.init, i32(count)))]);
+        return loop(colVar, ix(cs.count), [
+          store(Y, yAt, reduce.finish(acc ?? reduce.init(yAt), i32(count))),
+        ]);
       }
       const [acc, taken] = [`acc${ri}_${ci}`, `taken${ri}_${ci}`];
       const taps: Stmt[] = [];
@@ -169,7 +173,7 @@ export function symbolicWindowPlane(
           );
         }
       return loop(colVar, ix(cs.count), [
-        local(acc, 'f32', reduce.init),
+        local(acc, 'f32', reduce.init(yAt)),
         local(taken, 'i32', i32(0)),
         ...taps,
         store(Y, yAt, reduce.finish(v(acc, 'f32'), v(taken))),

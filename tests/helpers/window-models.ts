@@ -5,17 +5,18 @@ const ints = (...xs: number[]) => ({ ints: xs });
 export const C = 6;
 
 /** One op over x [1, C, height, width], both dims symbolic; a Conv gets weights, a bias and a fused Relu. */
-export function windowModel(node: Omit<NodeSpec, 'inputs' | 'outputs'>): Uint8Array {
+export function windowModel(node: Omit<NodeSpec, 'inputs' | 'outputs'>, outChannels = C): Uint8Array {
   const rand = seededRandom(7);
   const conv = node.op === 'Conv';
+  const group = (node.attrs?.group as { i: number } | undefined)?.i ?? 1;
   return buildModel({
     opset: 13,
     inputs: [{ name: 'x', dtype: 'float32', shape: [1, C, 'height', 'width'] }],
     outputs: [{ name: 'y', dtype: 'float32' }],
     initializers: conv
       ? [
-          { name: 'w', tensor: randomTensor([C, 1, 3, 3], rand, 0.5) },
-          { name: 'b', tensor: randomTensor([C], rand, 0.5) },
+          { name: 'w', tensor: randomTensor([outChannels, C / group, 3, 3], rand, 0.5) },
+          { name: 'b', tensor: randomTensor([outChannels], rand, 0.5) },
         ]
       : [],
     nodes: [
@@ -25,7 +26,23 @@ export function windowModel(node: Omit<NodeSpec, 'inputs' | 'outputs'>): Uint8Ar
   });
 }
 
-export const WINDOW_CASES: { name: string; node: Omit<NodeSpec, 'inputs' | 'outputs'>; taps: number }[] = [
+export const WINDOW_CASES: {
+  name: string;
+  node: Omit<NodeSpec, 'inputs' | 'outputs'>;
+  taps: number;
+  outChannels?: number;
+}[] = [
+  {
+    name: 'dense 3×3 conv of 4 output channels, pads 1, fused Relu',
+    node: { op: 'Conv', attrs: { pads: ints(1, 1, 1, 1) } },
+    taps: 9,
+    outChannels: 4,
+  },
+  {
+    name: 'grouped 3×3 conv (2 groups), stride 2, no pads',
+    node: { op: 'Conv', attrs: { group: { i: 2 }, strides: ints(2, 2) } },
+    taps: 9,
+  },
   {
     name: 'depthwise 3×3 conv, pads 1, fused Relu',
     node: { op: 'Conv', attrs: { group: { i: C }, pads: ints(1, 1, 1, 1) } },

@@ -189,7 +189,7 @@ describe('fused elementwise epilogues in the relaxed variant against onnxruntime
 describe('depthwise convs over a run-time height and width in the relaxed variant against onnxruntime', () => {
   for (const c of WINDOW_CASES.filter((w) => w.node.op === 'Conv'))
     it(c.name, async () => {
-      const bytes = windowModel(c.node);
+      const bytes = windowModel(c.node, c.outChannels);
       const bundle = `window_${c.name.replace(/\W+/g, '_')}`;
       const side = { min: 8, max: 40 };
       const files = await compileTo(bundle, bytes, { shapes: { x: [1, C, side, side] } });
