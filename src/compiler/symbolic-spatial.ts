@@ -429,6 +429,7 @@ function pool(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
       init: () => f32(isMax ? -Infinity : 0),
       combine: (acc, x) => (acc ? (isMax ? max(acc, x) : add(acc, x)) : x),
       finish: (acc, count) => (isMax ? acc : div(acc, cast('f32', count))),
+      counts: !isMax,
     };
     const q = (s: number) => v(`q${s}`);
     const at = {

@@ -84,8 +84,10 @@ export interface WindowReduce {
   accumulates?: boolean;
   /** acc (undefined before the first tap of an interior output) combined with tap (kh, kw)'s input x */
   combine: (acc: Expr | undefined, x: Expr, kh: number, kw: number) => Expr;
-  /** the stored value from the combined taps and how many were inside the input (i32) */
+  /** the stored value from the combined taps and, with `counts`, how many were inside the input (i32) */
   finish: (acc: Expr, count: Expr) => Expr;
+  /** finish reads the count: checked outputs count their taps inside the input */
+  counts?: boolean;
 }
 
 /** Where one plane lies, per row segment (loop counters are named per segment): sums of index terms. */
@@ -95,6 +97,7 @@ export interface PlaneAt {
 }
 
 const ix = (e: sym.SymLike): Expr => kernelExprOf(e);
+const extent = (e: sym.SymLike) => sym.constValue(e) ?? kernelExprOf(e);
 const sum = (terms: Expr[]): Expr => (terms.length === 0 ? i32(0) : terms.reduce((a, b) => add(a, b)));
 /** e·k as an index term, or none for k = 0 */
 const times = (e: sym.SymLike, k: sym.SymLike): Expr[] => {
@@ -153,7 +156,7 @@ export function symbolicWindowPlane(
         for (let kh = khs[0]; kh < khs[1]; kh++)
           for (let kw = kws[0]; kw < kws[1]; kw++) acc = reduce.combine(acc, load(X, xAt(kh, kw)), kh, kw);
         const count = (khs[1] - khs[0]) * (kws[1] - kws[0]);
-        return loop(colVar, ix(cs.count), [
+        return loop(colVar, extent(cs.count), [
           store(Y, yAt, reduce.finish(acc ?? reduce.init(yAt), i32(count))),
         ]);
       }
@@ -168,17 +171,17 @@ export function symbolicWindowPlane(
           taps.push(
             when(inside, [
               set(acc, reduce.combine(v(acc, 'f32'), load(X, xAt(kh, kw)), kh, kw)),
-              set(taken, add(v(taken), i32(1))),
+              ...(reduce.counts ? [set(taken, add(v(taken), i32(1)))] : []),
             ]),
           );
         }
-      return loop(colVar, ix(cs.count), [
+      return loop(colVar, extent(cs.count), [
         local(acc, 'f32', reduce.init(yAt)),
-        local(taken, 'i32', i32(0)),
+        ...(reduce.counts ? [local(taken, 'i32', i32(0))] : []),
         ...taps,
-        store(Y, yAt, reduce.finish(v(acc, 'f32'), v(taken))),
+        store(Y, yAt, reduce.finish(v(acc, 'f32'), reduce.counts ? v(taken) : i32(0))),
       ]);
     });
-    return [...prologue(ri), loop(rowVar, ix(rs.count), rowBody)];
+    return [...prologue(ri), loop(rowVar, extent(rs.count), rowBody)];
   });
 }
