@@ -4,16 +4,17 @@
  * process, warmed by time and timed in alternating blocks (DESIGN.md §5); medians, SIMD128 modules.
  * `--model bert-enc` (the default): the exporter-shaped encoder, `--dim batch=1..1 --dim sequence=1..S`,
  * at each of `--seqs`; `--model dbnet-det`: the DBNet-style detector, `--shape x=1,3,32..M:32,32..M:32`
- * (M = `--max-side`), at each square side of `--sides`.
+ * (M = `--max-side`), at each square side of `--sides`; `--model crnn-rec`: the OCR recognizer,
+ * `--shape x=1,3,48,16..1024`, at each width of `--widths`.
  *
- *   npx tsx scripts/perf/dynamic-vs-static.ts [--model bert-enc|dbnet-det] [--layers 6] [--hidden 384]
- *       [--max-seq 128] [--seqs 128,32] [--max-side 1024] [--sides 640] [--warm-s 2] [--blocks 10]
+ *   npx tsx scripts/perf/dynamic-vs-static.ts [--model bert-enc|dbnet-det|crnn-rec] [--layers 6] [--hidden 384]
+ *       [--max-seq 128] [--seqs 128,32] [--max-side 1024] [--sides 640] [--widths 320] [--warm-s 2] [--blocks 10]
  */
 import { parseArgs } from 'node:util';
 import { compileModel } from '../../src/compiler/compile.js';
 import type { CompileOptions } from '../../src/compiler/options.js';
 import { loadModel, type Feed, type Model } from '../../src/runtime/index.js';
-import { bertEncoder, dbnetDet } from '../bench-models.js';
+import { bertEncoder, crnnRec, dbnetDet } from '../bench-models.js';
 import { randomTensor, seededRandom } from '../../tests/helpers/onnx-builder.js';
 
 const { values } = parseArgs({
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     seqs: { type: 'string', default: '128,32' },
     'max-side': { type: 'string', default: '1024' },
     sides: { type: 'string', default: '640' },
+    widths: { type: 'string', default: '320' },
     'warm-s': { type: 'string', default: '2' },
     blocks: { type: 'string', default: '10' },
   },
@@ -83,7 +85,26 @@ function dbnet(): Comparison {
   };
 }
 
-const plan = values.model === 'dbnet-det' ? dbnet() : bert();
+function crnn(): Comparison {
+  return {
+    bytes: crnnRec().bytes,
+    dynamic: { shapes: { x: [1, 3, 48, { min: 16, max: 1024 }] } },
+    dynamicLabel: 'width 16..1024',
+    sizes: values.widths.split(',').map((s) => {
+      const w = Number(s);
+      return {
+        label: `crnn-rec 48×${w}`,
+        fixed: { shapes: { x: [1, 3, 48, w] } },
+        input: { x: randomTensor([1, 3, 48, w], seededRandom(w)) as Feed },
+      };
+    }),
+  };
+}
+
+const plans: Record<string, () => Comparison> = { 'bert-enc': bert, 'dbnet-det': dbnet, 'crnn-rec': crnn };
+if (!plans[values.model])
+  throw new Error(`--model ${values.model}: expected one of ${Object.keys(plans).join(', ')}`);
+const plan = plans[values.model]();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const load = async (options: CompileOptions) =>
   loadModel(await compileModel(plan.bytes, { ...options, relaxed: false }), {

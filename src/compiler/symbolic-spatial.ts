@@ -3,7 +3,12 @@
  * whose batch or spatial dims are known only at run time (shape rules: passes/symbolic-spatial.ts).
  * A 1-D op runs as a 2-D one of height 1.
  *
- * Conv runs as shifted rows: each output row (n, m, oh) starts at the bias; then for each input channel
+ * Depthwise convs and the pools run as the static ones do (symbolic-window-runs.ts): each interior output
+ * one store of all its taps, vectorized, and taps checked only in the border rows and columns. Other
+ * convs of at most SHIFTED_MAX_M output channels add each input channel's window into the output planes
+ * the same way (windowSums), one read-modify-write of a row per input channel. On the GPU, or with a
+ * window of more taps than that file unrolls, a Conv runs as shifted rows: each output row (n, m, oh)
+ * starts at the bias; then for each input channel
  * of m's group, kernel row inside the input and tap kw, the run of output columns whose tap lies inside
  * the input row, [lo, hi), gains w·x — with stride 1 a unit-stride loop, which the wasm generator
  * vectorizes. lo is static and hi an expression of the width, so no column is checked at run time.
@@ -13,7 +18,7 @@
  * faster as shifted rows in a profile).
  */
 import * as sym from '../ir/symbolic.js';
-import type { Expr, Kernel, Stmt } from '../kernels/ir.js';
+import type { Activation, BufRef, Expr, Kernel, Stmt } from '../kernels/ir.js';
 import {
   add,
   bin,
@@ -44,6 +49,12 @@ import { gemm, view } from '../ops/nn/gemm-helpers.js';
 import type { RowsStep } from './rows-step.js';
 import { symbolicPad } from './symbolic-pad.js';
 import { symbolicResize } from './symbolic-resize.js';
+import {
+  symbolicWindowFits,
+  symbolicWindowPlane,
+  type WindowDim,
+  type WindowReduce,
+} from './symbolic-window-runs.js';
 
 type Ranges = Readonly<Record<string, sym.Range>>;
 
@@ -125,6 +136,11 @@ function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   // on the GPU the tiles, sharing their scratch, would run in one invocation: the rows run in parallel
   if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1 && !io.forGpu && M > SHIFTED_MAX_M)
     return convGemm(step, io, p, C, M);
+  const dims = windowDims(p);
+  if (!io.forGpu && symbolicWindowFits(dims, ranges))
+    return group === C
+      ? depthwise(step, io, p, dims, ranges, C, M)
+      : windowSums(step, io, p, dims, ranges, C, M);
   const [Cg, Mg] = [C / group, M / group];
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
@@ -170,6 +186,130 @@ function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
     parallelLoop('m', M, [parallelLoop('oh', extentOf(p.OH), body)]),
   ]);
   return [{ name: step.node.name, body: [nest] }];
+}
+
+/** `act` over the first `count` elements of Y, in place (vectorized). */
+const activationPass = (Y: BufRef, act: Activation, count: sym.SymLike): Stmt =>
+  loop('a', extentOf(count), [store(Y, v('a'), activate(act, load(Y, v('a'))))]);
+
+/** The plane's rows and columns as symbolic-window-runs.ts takes them. */
+function windowDims(p: Plane): [WindowDim, WindowDim] {
+  const dim = (d: 0 | 1): WindowDim => ({
+    size: d === 0 ? p.H : p.W,
+    out: d === 0 ? p.OH : p.OW,
+    kernel: p.kernel[d],
+    stride: p.strides[d],
+    dilation: p.dilations[d],
+    padBegin: p.padBegin[d],
+  });
+  return [dim(0), dim(1)];
+}
+
+/**
+ * A depthwise conv (group = C, Mg = M / C output channels per input channel) as the static ones run
+ * (ops/nn/depthwise.ts): per output plane the taps' weights and the bias in locals, the interior
+ * vectorized. A `map` activation reads its input twice, so it runs over the finished planes instead.
+ */
+function depthwise(
+  step: RowsStep,
+  io: LowerIO,
+  p: Plane,
+  [rows, cols]: [WindowDim, WindowDim],
+  ranges: Ranges,
+  C: number,
+  M: number,
+): Kernel[] {
+  const [X, Wt, B] = io.inputs;
+  const Y = io.outputs[0];
+  const act = fusedActivation(step.node);
+  const [KH, KW] = p.kernel;
+  const Mg = M / C;
+  const [n, m] = [(s: number) => v(`n${s}`), (s: number) => v(`m${s}`)];
+  const weight = (s: number, kh: number, kw: number) => v(`w${s}_${kh}_${kw}`, 'f32');
+  const prologue = (s: number): Stmt[] => [
+    ...Array.from({ length: KH * KW }, (_, k) =>
+      local(`w${s}_${Math.floor(k / KW)}_${k % KW}`, 'f32', load(Wt!, add(mul(m(s), i32(KH * KW)), i32(k)))),
+    ),
+    local(`bias${s}`, 'f32', B ? load(B, m(s)) : f32(0)),
+  ];
+  const reduceOf = (s: number): WindowReduce => ({
+    init: () => v(`bias${s}`, 'f32'),
+    accumulates: true,
+    combine: (acc, x, kh, kw) => add(acc!, mul(x, weight(s, kh, kw))),
+    finish: (acc) => (act && act.op !== 'map' ? activate(act, acc) : acc),
+  });
+  const at = {
+    x: (s: number) => [
+      mul(add(mul(n(s), i32(C)), Mg === 1 ? m(s) : div(m(s), i32(Mg))), ix(sym.mul(p.H, p.W))),
+    ],
+    y: (s: number) => [mul(add(mul(n(s), i32(M)), m(s)), ix(sym.mul(p.OH, p.OW)))],
+  };
+  const planes = symbolicWindowPlane(rows, cols, X!, Y, at, reduceOf, ranges, prologue);
+  const batch = extentOf(shapeOf(step, 0)[0]);
+  const body = planes.map((stmts, s) => loop(`n${s}`, batch, [loop(`m${s}`, M, stmts)]));
+  if (act?.op === 'map')
+    body.push(activationPass(Y, act, sym.mul(sym.mul(shapeOf(step, 0)[0], M), sym.mul(p.OH, p.OW))));
+  return [{ name: step.node.name, body }];
+}
+
+/**
+ * A Conv of few output channels, or a grouped one, as sums of windows: each output plane starts at the
+ * bias, then each input channel of its group adds its window, the interior one vectorized
+ * read-modify-write of the output row per input channel (not one per tap, as the shifted rows below);
+ * a fused activation runs over the finished planes.
+ */
+function windowSums(
+  step: RowsStep,
+  io: LowerIO,
+  p: Plane,
+  [rows, cols]: [WindowDim, WindowDim],
+  ranges: Ranges,
+  C: number,
+  M: number,
+): Kernel[] {
+  const [X, Wt, B] = io.inputs;
+  const Y = io.outputs[0];
+  const act = fusedActivation(step.node);
+  const group = attrInt(step.node, 'group', 1);
+  const [Cg, Mg] = [C / group, M / group];
+  const [KH, KW] = p.kernel;
+  const batch = shapeOf(step, 0)[0];
+  const outPlane = sym.mul(p.OH, p.OW);
+  const [n, m, c] = ['n', 'm', 'c'].map((name) => (s: number) => v(`${name}${s}`));
+  const weight = (s: number, kh: number, kw: number) => `w${s}_${kh}_${kw}`;
+  const prologue = (s: number): Stmt[] =>
+    Array.from({ length: KH * KW }, (_, k) =>
+      local(
+        weight(s, Math.floor(k / KW), k % KW),
+        'f32',
+        load(Wt!, add(mul(add(mul(m(s), i32(Cg)), c(s)), i32(KH * KW)), i32(k))),
+      ),
+    );
+  const reduceOf = (s: number): WindowReduce => ({
+    init: (yAt) => load(Y, yAt),
+    accumulates: true,
+    combine: (acc, x, kh, kw) => add(acc!, mul(x, v(weight(s, kh, kw), 'f32'))),
+    finish: (acc) => acc,
+  });
+  const firstChannel = (s: number) => (group === 1 ? [] : [mul(div(m(s), i32(Mg)), i32(Cg))]);
+  const at = {
+    x: (s: number) => [mul([mul(n(s), i32(C)), ...firstChannel(s), c(s)].reduce(add), ix(sym.mul(p.H, p.W)))],
+    y: (s: number) => [mul(add(mul(n(s), i32(M)), m(s)), ix(outPlane))],
+  };
+  const sums = symbolicWindowPlane(rows, cols, X!, Y, at, reduceOf, ranges, prologue);
+  const plane = add(mul(v('nb'), i32(M)), v('mb'));
+  const fill = loop('nb', extentOf(batch), [
+    loop('mb', M, [
+      local('bias', 'f32', B ? load(B, v('mb')) : f32(0)),
+      loop('ob', extentOf(outPlane), [store(Y, add(mul(plane, ix(outPlane)), v('ob')), v('bias', 'f32'))]),
+    ]),
+  ]);
+  const body = [
+    fill,
+    ...sums.map((stmts, s) => loop(`n${s}`, extentOf(batch), [loop(`m${s}`, M, [loop(`c${s}`, Cg, stmts)])])),
+  ];
+  if (act) body.push(activationPass(Y, act, sym.mul(sym.mul(batch, M), outPlane)));
+  return [{ name: step.node.name, body }];
 }
 
 /** Columns of the output a tiled conv computes at once: static, so its gemm is the static one. */
@@ -268,7 +408,10 @@ function convGemm(step: RowsStep, io: LowerIO, p: Plane, C: number, M: number): 
   return [{ name: step.node.name, body: [body] }];
 }
 
-/** MaxPool and AveragePool: every output element reads its window, taps outside the input skipped. */
+/**
+ * MaxPool and AveragePool as window runs (symbolic-window-runs.ts); with count_include_pad, on the GPU or
+ * with more taps than those unroll, every output element reads its window, taps outside the input skipped.
+ */
 function pool(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
   const x = shapeOf(step, 0);
   const p = plane(
@@ -279,6 +422,24 @@ function pool(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   const isMax = step.node.op === 'MaxPool';
   const countPads = attrInt(step.node, 'count_include_pad', 0) === 1;
   const [X, Y] = [io.inputs[0]!, io.outputs[0]];
+  const dims = windowDims(p);
+  if (!countPads && !io.forGpu && symbolicWindowFits(dims, ranges)) {
+    // max, not a select: a NaN in the window gives NaN, as in the static MaxPool (ops/nn/pool.ts)
+    const reduce: WindowReduce = {
+      init: () => f32(isMax ? -Infinity : 0),
+      combine: (acc, x) => (acc ? (isMax ? max(acc, x) : add(acc, x)) : x),
+      finish: (acc, count) => (isMax ? acc : div(acc, cast('f32', count))),
+      counts: !isMax,
+    };
+    const q = (s: number) => v(`q${s}`);
+    const at = {
+      x: (s: number) => [mul(q(s), ix(sym.mul(p.H, p.W)))],
+      y: (s: number) => [mul(q(s), ix(sym.mul(p.OH, p.OW)))],
+    };
+    const planes = symbolicWindowPlane(dims[0], dims[1], X, Y, at, () => reduce, ranges);
+    const count = extentOf(sym.mul(x[0], x[1]));
+    return [{ name: step.node.name, body: planes.map((stmts, s) => loop(`q${s}`, count, stmts)) }];
+  }
   const [q, oh, ow, kh, kw] = ['q', 'oh', 'ow', 'kh', 'kw'].map((name) => v(name));
   const ih = inputRow(p, oh, kh);
   const iw = sub(add(mul(ow, i32(p.strides[1])), mul(kw, i32(p.dilations[1]))), i32(p.padBegin[1]));

@@ -25,6 +25,7 @@ import { compareTensors } from '../../scripts/compare.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { runOrt, singleNodeModel, type NodeRun } from '../helpers/ort-oracle.js';
 import { EPILOGUE_CASES } from '../helpers/epilogue-models.js';
+import { C, WINDOW_CASES, windowModel } from '../helpers/window-models.js';
 import type { ChildResult, ChildTensor } from './relaxed-child.js';
 import { buildFixtureBundle, expectedY, fixtureFeeds, fixtureProgram, numbers } from './fixture.js';
 
@@ -182,6 +183,26 @@ describe('fused elementwise epilogues in the relaxed variant against onnxruntime
       const relaxed = await inChild(join(dir, bundle), 'relaxed', feeds, true);
       expect(relaxed).toMatchObject({ variant: 'relaxed' });
       expectClose(outputsOf(relaxed), await runOrt(c.bytes, feeds));
+    });
+});
+
+describe('depthwise convs over a run-time height and width in the relaxed variant against onnxruntime', () => {
+  for (const c of WINDOW_CASES.filter((w) => w.node.op === 'Conv'))
+    it(c.name, async () => {
+      const bytes = windowModel(c.node, c.outChannels);
+      const bundle = `window_${c.name.replace(/\W+/g, '_')}`;
+      const side = { min: 8, max: 40 };
+      const files = await compileTo(bundle, bytes, { shapes: { x: [1, C, side, side] } });
+      expect(files.relaxedWasm).toBeDefined();
+      for (const [h, w] of [
+        [9, 13],
+        [32, 32],
+      ]) {
+        const feeds = { x: randomTensor([1, C, h, w], seededRandom(h * 100 + w)) };
+        const relaxed = await inChild(join(dir, bundle), 'relaxed', feeds, true);
+        expect(relaxed).toMatchObject({ variant: 'relaxed' });
+        expectClose(outputsOf(relaxed), await runOrt(bytes, feeds));
+      }
     });
 });
 

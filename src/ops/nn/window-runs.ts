@@ -23,7 +23,7 @@ export interface Run {
 }
 
 /** The runs of one spatial dim: output o's taps k sit at o·s − p + k·d, inside when in [0, size). */
-function runsOf(w: Window, d: number, size: number): Run[] {
+export function runsOf(w: Window, d: number, size: number): Run[] {
   const [s, p, dil, K] = [w.strides[d], w.padBegin[d], w.dilations[d], w.kernel[d]];
   const at = (o: number, k: number) => o * s - p + k * dil;
   const runs: Run[] = [];

@@ -1,0 +1,69 @@
+/** Depthwise convs and pools over [1, C, height, width] with a run-time size (#11; symbolic-window-runs.ts). */
+import { buildModel, randomTensor, seededRandom, type NodeSpec } from './onnx-builder.js';
+
+const ints = (...xs: number[]) => ({ ints: xs });
+export const C = 6;
+
+/** One op over x [1, C, height, width], both dims symbolic; a Conv gets weights, a bias and a fused Relu. */
+export function windowModel(node: Omit<NodeSpec, 'inputs' | 'outputs'>, outChannels = C): Uint8Array {
+  const rand = seededRandom(7);
+  const conv = node.op === 'Conv';
+  const group = (node.attrs?.group as { i: number } | undefined)?.i ?? 1;
+  return buildModel({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, C, 'height', 'width'] }],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    initializers: conv
+      ? [
+          { name: 'w', tensor: randomTensor([outChannels, C / group, 3, 3], rand, 0.5) },
+          { name: 'b', tensor: randomTensor([outChannels], rand, 0.5) },
+        ]
+      : [],
+    nodes: [
+      { ...node, inputs: conv ? ['x', 'w', 'b'] : ['x'], outputs: [conv ? 'c' : 'y'] },
+      ...(conv ? [{ op: 'Relu', inputs: ['c'], outputs: ['y'] }] : []),
+    ],
+  });
+}
+
+export const WINDOW_CASES: {
+  name: string;
+  node: Omit<NodeSpec, 'inputs' | 'outputs'>;
+  taps: number;
+  outChannels?: number;
+}[] = [
+  {
+    name: 'dense 3×3 conv of 4 output channels, pads 1, fused Relu',
+    node: { op: 'Conv', attrs: { pads: ints(1, 1, 1, 1) } },
+    taps: 9,
+    outChannels: 4,
+  },
+  {
+    name: 'grouped 3×3 conv (2 groups), stride 2, no pads',
+    node: { op: 'Conv', attrs: { group: { i: 2 }, strides: ints(2, 2) } },
+    taps: 9,
+  },
+  {
+    name: 'depthwise 3×3 conv, pads 1, fused Relu',
+    node: { op: 'Conv', attrs: { group: { i: C }, pads: ints(1, 1, 1, 1) } },
+    taps: 9,
+  },
+  {
+    name: 'depthwise 3×3 conv, stride 2, pads 1',
+    node: { op: 'Conv', attrs: { group: { i: C }, strides: ints(2, 2), pads: ints(1, 1, 1, 1) } },
+    taps: 9,
+  },
+  {
+    name: 'MaxPool 3×3, stride 2, pads 1',
+    node: { op: 'MaxPool', attrs: { kernel_shape: ints(3, 3), strides: ints(2, 2), pads: ints(1, 1, 1, 1) } },
+    taps: 9,
+  },
+  {
+    name: 'AveragePool 2×2, stride (2, 1), ceil_mode',
+    node: {
+      op: 'AveragePool',
+      attrs: { kernel_shape: ints(2, 2), strides: ints(2, 1), ceil_mode: { i: 1 } },
+    },
+    taps: 4,
+  },
+];
