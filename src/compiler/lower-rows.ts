@@ -19,6 +19,7 @@ import { OpError, type LowerIO, type OpDef } from '../ops/registry.js';
 import { alwaysWithStrides, mixesSymbolicAxis, symbolicKernels } from './symbolic-kernels.js';
 import type { RowsStep } from './rows-step.js';
 import { spatialKernels } from './symbolic-spatial.js';
+import { stagedMatMul } from './staged-gemm.js';
 
 const BLOCK_ROWS = [16, 4, 1];
 
@@ -28,7 +29,8 @@ type Ranges = Readonly<Record<string, sym.Range>>;
 /**
  * Kernels for a node some operand of which has a dim known only at run time: by the op itself where it
  * takes them (runTimeDims), row by row where the
- * symbolic dims lead every operand (lowerRows), else with expression strides (symbolic-kernels.ts), else
+ * symbolic dims lead every operand (lowerRows), a MatMul on staged operands (staged-gemm.ts), else with
+ * expression strides (symbolic-kernels.ts), else
  * one error naming the op and the way out.
  */
 export function lowerSymbolic(
@@ -53,6 +55,8 @@ export function lowerSymbolic(
     const rows = lowerRows(step, io, ranges);
     if (rows) return rows;
   }
+  const staged = stagedMatMul(step, io, ranges);
+  if (staged) return activation(staged);
   const generic = symbolicKernels(step, def, io);
   if (generic) return activation(generic);
   const shapes = [...step.inputTypes, ...step.outputTypes].flatMap((t) =>

@@ -15,6 +15,11 @@ import { encoderFeeds, encoderModel, mlpModel } from '../helpers/models.js';
 import { bertEncoder } from '../../scripts/bench-models.js';
 import { buildModel, randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { ortMismatches } from '../helpers/ort-oracle.js';
+import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
+import { specialize } from '../../src/passes/specialize.js';
+import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
+import { lowerGraph } from '../../src/compiler/lower.js';
+import type { Stmt } from '../../src/kernels/ir.js';
 
 async function expectMatchesOrt(bytes: Uint8Array, model: Model, feeds: Record<string, HostTensor>) {
   expect(await ortMismatches(bytes, model, feeds)).toEqual([]);
@@ -103,6 +108,75 @@ describe("the benchmarks' exporter-shaped bert-enc (2 layers, hidden 64) with --
     [4, 128],
   ])('matches onnxruntime at batch %i, sequence %i', async (batch, seq) => {
     await expectMatchesOrt(bytes, model, encoderFeeds(batch, seq));
+  });
+});
+
+/**
+ * Attention's two products with the sequence inside them: scores = Q·Kᵀ ([b,2,s,24]·[b,2,24,s] → [b,2,s,s],
+ * N = s) and context = scores·V ([b,2,s,s]·[b,2,s,24], K = s), which run on the gemm with staged operands.
+ */
+export const attentionProductsModel = () =>
+  buildModel({
+    inputs: [
+      { name: 'q', dtype: 'float32', shape: ['batch', 2, 'seq', 24] },
+      { name: 'kt', dtype: 'float32', shape: ['batch', 2, 24, 'seq'] },
+      { name: 'v', dtype: 'float32', shape: ['batch', 2, 'seq', 24] },
+    ],
+    outputs: [
+      { name: 'scores', dtype: 'float32', shape: ['batch', 2, 'seq', 'seq'] },
+      { name: 'context', dtype: 'float32', shape: ['batch', 2, 'seq', 24] },
+    ],
+    nodes: [
+      { op: 'MatMul', inputs: ['q', 'kt'], outputs: ['scores'] },
+      { op: 'MatMul', inputs: ['scores', 'v'], outputs: ['context'] },
+    ],
+  });
+
+export const attentionProductsFeeds = (batch: number, seq: number): Record<string, HostTensor> => {
+  const r = seededRandom(seq * 10 + batch);
+  return {
+    q: randomTensor([batch, 2, seq, 24], r),
+    kt: randomTensor([batch, 2, 24, seq], r),
+    v: randomTensor([batch, 2, seq, 24], r),
+  };
+};
+
+describe('attention products with --dim batch=1..2 --dim seq=1..255', () => {
+  const bytes = attentionProductsModel();
+  const dims = { batch: { min: 1, max: 2 }, seq: { min: 1, max: 255 } };
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { dims, relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  // 1, 3, 7: one partial block of 16 rows / 32 columns; 64: whole blocks; 255: the bound, every tail
+  test.each([
+    [1, 1],
+    [2, 3],
+    [1, 7],
+    [2, 64],
+    [2, 255],
+  ])('match onnxruntime at batch %i, seq %i', async (batch, seq) => {
+    await expectMatchesOrt(bytes, model, attentionProductsFeeds(batch, seq));
+  });
+
+  test('run on the gemm, not on expression-stride loops', () => {
+    const graph = specialize(parseOnnxModel(bytes), { evaluate: evaluateProgram, dims });
+    const gemms = (stmts: Stmt[]): number =>
+      stmts.reduce(
+        (n, s) =>
+          n +
+          (s.k === 'gemm'
+            ? 1
+            : s.k === 'loop'
+              ? gemms(s.body)
+              : s.k === 'if'
+                ? gemms([...s.then, ...(s.else ?? [])])
+                : 0),
+        0,
+      );
+    expect(lowerGraph(graph).program.run.map((k) => gemms(k.body))).toEqual([1, 1]);
   });
 });
 
