@@ -92,22 +92,40 @@ describe.each([
   });
 });
 
-describe("the benchmarks' exporter-shaped bert-enc (2 layers, hidden 64) with --dim batch=1..4 --dim sequence=1..128", () => {
+describe("the benchmarks' exporter-shaped bert-enc (2 layers, hidden 64) with --dim batch=1..4 --dim sequence=1..256", () => {
   // position and token-type ids are sliced from [1, 512] buffers by the sequence length (a shape value)
   const { bytes } = bertEncoder({ layers: 2, hidden: 64, heads: 4, vocab: 50 });
+  const dims = { batch: { min: 1, max: 4 }, sequence: { min: 1, max: 256 } };
   let model: Model;
+  let kernels: Manifest['kernels'];
   beforeAll(async () => {
-    const dims = { batch: { min: 1, max: 4 }, sequence: { min: 1, max: 128 } };
-    model = await loadModel(await compileModel(bytes, { dims, relaxed: false }), { backend: 'wasm' });
+    const files = await compileModel(bytes, { dims, relaxed: false });
+    kernels = files.manifest.kernels;
+    model = await loadModel(files, { backend: 'wasm' });
   });
   afterAll(() => model.dispose());
 
   test.each([
+    [1, 1],
     [1, 7],
-    [2, 32],
-    [4, 128],
+    [2, 64],
+    [4, 256],
   ])('matches onnxruntime at batch %i, sequence %i', async (batch, seq) => {
     await expectMatchesOrt(bytes, model, encoderFeeds(batch, seq));
+  });
+
+  test('runs the kernels of a bundle with the shapes fixed after the embeddings (bias and GELU in the MatMuls)', async () => {
+    const fixed = await compileModel(bytes, {
+      shapes: { input_ids: [2, 64], attention_mask: [2, 64] },
+      relaxed: false,
+    });
+    /** the ops of the kernels from the embeddings' sum on, one per node (not per block of rows) */
+    const ops = (table: Manifest['kernels']) => {
+      const list = (table ?? []).filter((k) => !/_rows\d+$/.test(k.name)).map((k) => k.op);
+      return list.slice(list.indexOf('Add+Add'));
+    };
+    expect(ops(kernels)).toContain('MatMul+Add+Div+Erf+Add+Mul+Mul');
+    expect(ops(kernels)).toEqual(ops(fixed.manifest.kernels));
   });
 });
 
