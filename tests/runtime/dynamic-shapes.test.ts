@@ -11,7 +11,13 @@ import type { Manifest } from '../../src/bundle/manifest.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
-import { encoderFeeds, encoderModel, mlpModel } from '../helpers/models.js';
+import {
+  attentionProductsFeeds,
+  attentionProductsModel,
+  encoderFeeds,
+  encoderModel,
+  mlpModel,
+} from '../helpers/models.js';
 import { bertEncoder } from '../../scripts/bench-models.js';
 import { buildModel, randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { ortMismatches } from '../helpers/ort-oracle.js';
@@ -129,36 +135,6 @@ describe("the benchmarks' exporter-shaped bert-enc (2 layers, hidden 64) with --
     expect(ops(kernels)).toEqual(ops(fixed.manifest.kernels));
   });
 });
-
-/**
- * Attention's two products with the sequence inside them: scores = Q·Kᵀ ([b,2,s,24]·[b,2,24,s] → [b,2,s,s],
- * N = s) and context = scores·V ([b,2,s,s]·[b,2,s,24], K = s), which run on the gemm with staged operands.
- */
-export const attentionProductsModel = () =>
-  buildModel({
-    inputs: [
-      { name: 'q', dtype: 'float32', shape: ['batch', 2, 'seq', 24] },
-      { name: 'kt', dtype: 'float32', shape: ['batch', 2, 24, 'seq'] },
-      { name: 'v', dtype: 'float32', shape: ['batch', 2, 'seq', 24] },
-    ],
-    outputs: [
-      { name: 'scores', dtype: 'float32', shape: ['batch', 2, 'seq', 'seq'] },
-      { name: 'context', dtype: 'float32', shape: ['batch', 2, 'seq', 24] },
-    ],
-    nodes: [
-      { op: 'MatMul', inputs: ['q', 'kt'], outputs: ['scores'] },
-      { op: 'MatMul', inputs: ['scores', 'v'], outputs: ['context'] },
-    ],
-  });
-
-export const attentionProductsFeeds = (batch: number, seq: number): Record<string, HostTensor> => {
-  const r = seededRandom(seq * 10 + batch);
-  return {
-    q: randomTensor([batch, 2, seq, 24], r),
-    kt: randomTensor([batch, 2, 24, seq], r),
-    v: randomTensor([batch, 2, seq, 24], r),
-  };
-};
 
 describe('attention products with --dim batch=1..2 --dim seq=1..255', () => {
   const bytes = attentionProductsModel();
