@@ -88,7 +88,8 @@ export function lowerRows(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[]
   let left: sym.SymLike = rowsTotal;
   const { op, domain } = step.node;
   const sizes = domain === '' && (op === 'MatMul' || op === 'Gemm') ? GEMM_BLOCK_ROWS : BLOCK_ROWS;
-  for (const block of sizes.filter((b) => b === 1 || b <= maxRows)) {
+  const used = sizes.filter((b) => b === 1 || b <= maxRows);
+  for (const block of used) {
     const count = sym.floorDiv(left, block);
     const rows = new Map<number, RowBuffer>();
     const blockIO = (buf: BufRef | undefined, t: TensorType | undefined): BufRef | undefined => {
@@ -111,7 +112,7 @@ export function lowerRows(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[]
     );
     const r = `rows${block}`;
     const start = add(kernelExprOf(base), mul(v(r), i32(block)));
-    const suffix = block === sizes[0] ? '' : `_rows${block}`;
+    const suffix = block === used[0] ? '' : `_rows${block}`;
     for (const k of built)
       kernels.push({
         name: k.name + suffix,
