@@ -2,17 +2,17 @@
  * float32 MatMul whose product dims (M, N, K) are known only at run time where they do not lead every
  * operand (attention: Q·Kᵀ → [batch, heads, seq, seq] with N = seq, P·V with K = seq), on the
  * register-tiled gemm. The gemm's sizes and strides are static, so per batch entry the operands are staged
- * into scratch at static strides: B once (⌈K⌉ × N, rows of stride Np), A one block of MB rows at a time
- * (MB × ⌈K⌉, stride Kp), ⌈K⌉ being K zero-padded to whole blocks of KB. The gemm then runs on MB × NB × KB
+ * into scratch at static strides (those of the bounds): B once (⌈K⌉ × N), A one block of MB rows at a
+ * time (MB × ⌈K⌉), ⌈K⌉ being K zero-padded to whole blocks of KB. The gemm then runs on MB × NB × KB
  * blocks in loops of run-time counts (K blocks accumulate into the staged C rows) and the rows and columns
- * within M and N are copied out. Staging costs O(MK + KN + MN) moves against the product's O(MNK).
+ * within M and N are copied out; the staged rows past M and columns past N are computed from whatever the
+ * scratch holds and never read. Staging costs O(MK + KN + MN) moves against the product's O(MNK).
  * A static dim is one block of its own size (no padding, nothing accumulated).
  */
 import * as sym from '../ir/symbolic.js';
-import type { Expr, Stmt } from '../kernels/ir.js';
+import type { Expr, Kernel, Stmt } from '../kernels/ir.js';
 import { add, cmp, f32, i32, load, loop, mul, store, v, when } from '../kernels/build.js';
 import { indexOf, kernelExprOf } from '../kernels/extent.js';
-import type { Kernel } from '../kernels/ir.js';
 import type { LowerIO } from '../ops/registry.js';
 import { gemm, view } from '../ops/nn/gemm-helpers.js';
 import type { RowsStep } from './rows-step.js';
@@ -44,6 +44,7 @@ export function stagedMatMul(step: RowsStep, io: LowerIO, ranges: Ranges): Kerne
     return { run: kernelExprOf(dims[d]), block, padded: Math.ceil(max / block) * block, fixed };
   };
   const [M, N, K] = [sizes('M'), sizes('N'), sizes('K')];
+  if ([M, N, K].some((d) => d.block < 1)) return undefined;
   const blocks = (d: sym.SymLike, block: number) => kernelExprOf(sym.ceilDiv(d, block));
   const accumulate = K.fixed === undefined;
 
