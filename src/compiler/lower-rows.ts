@@ -6,7 +6,9 @@
  *
  * The op is lowered at a few fixed row counts (16, 4, 1: a gemm keeps its register tiles) and each
  * lowering runs in a loop over the blocks of that many rows, every access shifted to its block
- * (kernels/row-offsets.ts): rows = 16·⌊R/16⌋ + 4·⌊(R mod 16)/4⌋ + (R mod 4).
+ * (kernels/row-offsets.ts): rows = 16·⌊R/16⌋ + 4·⌊(R mod 16)/4⌋ + (R mod 4). A MatMul or Gemm also has
+ * blocks of 64 rows first: its gemm packs B into panels once per block, and over 16 rows that copy of the
+ * whole weight took a quarter of bert-enc's dense layers' time more than one block of all the rows.
  */
 import type { TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
@@ -19,8 +21,10 @@ import { OpError, type LowerIO, type OpDef } from '../ops/registry.js';
 import { alwaysWithStrides, mixesSymbolicAxis, symbolicKernels } from './symbolic-kernels.js';
 import type { RowsStep } from './rows-step.js';
 import { spatialKernels } from './symbolic-spatial.js';
+import { stagedMatMul } from './staged-gemm.js';
 
 const BLOCK_ROWS = [16, 4, 1];
+const GEMM_BLOCK_ROWS = [64, ...BLOCK_ROWS];
 
 type Ranges = Readonly<Record<string, sym.Range>>;
 
@@ -28,7 +32,8 @@ type Ranges = Readonly<Record<string, sym.Range>>;
 /**
  * Kernels for a node some operand of which has a dim known only at run time: by the op itself where it
  * takes them (runTimeDims), row by row where the
- * symbolic dims lead every operand (lowerRows), else with expression strides (symbolic-kernels.ts), else
+ * symbolic dims lead every operand (lowerRows), a MatMul on staged operands (staged-gemm.ts), else with
+ * expression strides (symbolic-kernels.ts), else
  * one error naming the op and the way out.
  */
 export function lowerSymbolic(
@@ -53,6 +58,8 @@ export function lowerSymbolic(
     const rows = lowerRows(step, io, ranges);
     if (rows) return rows;
   }
+  const staged = stagedMatMul(step, io, ranges);
+  if (staged) return activation(staged);
   const generic = symbolicKernels(step, def, io);
   if (generic) return activation(generic);
   const shapes = [...step.inputTypes, ...step.outputTypes].flatMap((t) =>
@@ -79,7 +86,10 @@ export function lowerRows(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[]
   const kernels: Kernel[] = [];
   let base: sym.SymLike = 0;
   let left: sym.SymLike = rowsTotal;
-  for (const block of BLOCK_ROWS.filter((b) => b === 1 || b <= maxRows)) {
+  const { op, domain } = step.node;
+  const sizes = domain === '' && (op === 'MatMul' || op === 'Gemm') ? GEMM_BLOCK_ROWS : BLOCK_ROWS;
+  const used = sizes.filter((b) => b === 1 || b <= maxRows);
+  for (const block of used) {
     const count = sym.floorDiv(left, block);
     const rows = new Map<number, RowBuffer>();
     const blockIO = (buf: BufRef | undefined, t: TensorType | undefined): BufRef | undefined => {
@@ -102,7 +112,7 @@ export function lowerRows(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[]
     );
     const r = `rows${block}`;
     const start = add(kernelExprOf(base), mul(v(r), i32(block)));
-    const suffix = block === BLOCK_ROWS[0] ? '' : `_rows${block}`;
+    const suffix = block === used[0] ? '' : `_rows${block}`;
     for (const k of built)
       kernels.push({
         name: k.name + suffix,

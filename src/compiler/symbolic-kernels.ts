@@ -21,7 +21,7 @@ import { symbolicGather } from './symbolic-gather.js';
 
 type Shape = readonly sym.SymLike[];
 
-const shapeOf = (t: TensorType): Shape => t.symbolic ?? t.shape;
+export const shapeOf = (t: TensorType): Shape => t.symbolic ?? t.shape;
 const extent = (d: sym.SymLike): Extent => sym.constValue(d) ?? kernelExprOf(d);
 const product = (dims: Shape): sym.SymLike => dims.reduce<sym.SymLike>((p, d) => sym.mul(p, d), 1);
 
@@ -34,7 +34,7 @@ export function forEach(shape: Shape, prefix: string, body: (idx: Expr[]) => Stm
 }
 
 /** Strides that read `shape` broadcast (right-aligned) to an output of rank `rank`: 0 where a dim is 1. */
-function broadcastStrides(shape: Shape, rank: number): sym.SymLike[] {
+export function broadcastStrides(shape: Shape, rank: number): sym.SymLike[] {
   const own = strides(shape);
   return Array.from({ length: rank }, (_, i) => {
     const j = i - (rank - shape.length);

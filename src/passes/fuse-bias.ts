@@ -6,10 +6,12 @@
  *
  * Graph side: the MatMul takes the bias as a third input (as Gemm's C, always shaped [N]) and the Add's
  * output, and carries the Add as the first node of its fused body (src/ops/fused.ts); fuse-activation
- * may append a Relu or Clip after it. Only float32 products of rank ≥ 2 operands with every dim fixed.
+ * may append a Relu or Clip after it. Only float32 products of rank ≥ 2 operands whose dims known at run
+ * time, if any, lead A's rows.
  */
-import type { Graph, Node } from '../ir/graph.js';
+import type { Graph, Node, TensorType } from '../ir/graph.js';
 import { withFused } from '../ops/fused.js';
+import { constValue } from '../ir/symbolic.js';
 
 export function fuseMatMulBias(graph: Graph): Graph {
   const readers = new Map<string, Node[]>();
@@ -54,11 +56,21 @@ function biasOf(graph: Graph, matmul: Node, add: Node): string | undefined {
   const c = graph.types.get(other);
   const constant = graph.initializers.get(other);
   if (!a || !b || !y || !c || !constant || y.dtype !== 'float32' || c.dtype !== 'float32') return undefined;
-  if ([a, b, y].some((t) => t.symbolic) || a.shape.length < 2 || b.shape.length < 2) return undefined;
+  if (a.shape.length < 2 || b.shape.length < 2 || !rowsLead(a, b)) return undefined;
   const N = y.shape.at(-1)!;
   const alongLastAxis =
     c.shape.length <= y.shape.length && c.shape.at(-1) === N && c.shape.slice(0, -1).every((d) => d === 1);
   return alongLastAxis ? other : undefined;
+}
+
+/**
+ * Whether the product's dims known at run time are only A's leading ones (B a matrix of static dims,
+ * A's last dim static): then it is lowered row block by row block (compiler/lower-rows.ts), where the
+ * GEMM takes the bias; elsewhere (attention's products) the bias stays an Add.
+ */
+function rowsLead(a: TensorType, b: TensorType): boolean {
+  if (!a.symbolic && !b.symbolic) return true;
+  return !b.symbolic && b.shape.length === 2 && constValue(a.symbolic!.at(-1)!) !== undefined;
 }
 
 /** `base`, or `base` with the first number that makes it a name no value has. */

@@ -282,3 +282,33 @@ export function encoderFeeds(batch: number, seq: number): Record<string, HostTen
     },
   };
 }
+
+/**
+ * Attention's two products with the sequence inside them: scores = Q·Kᵀ ([b,2,s,24]·[b,2,24,s] → [b,2,s,s],
+ * N = s) and context = scores·V ([b,2,s,s]·[b,2,s,24], K = s), which run on the gemm with staged operands.
+ */
+export const attentionProductsModel = (): Uint8Array =>
+  buildModel({
+    inputs: [
+      { name: 'q', dtype: 'float32', shape: ['batch', 2, 'seq', 24] },
+      { name: 'kt', dtype: 'float32', shape: ['batch', 2, 24, 'seq'] },
+      { name: 'v', dtype: 'float32', shape: ['batch', 2, 'seq', 24] },
+    ],
+    outputs: [
+      { name: 'scores', dtype: 'float32', shape: ['batch', 2, 'seq', 'seq'] },
+      { name: 'context', dtype: 'float32', shape: ['batch', 2, 'seq', 24] },
+    ],
+    nodes: [
+      { op: 'MatMul', inputs: ['q', 'kt'], outputs: ['scores'] },
+      { op: 'MatMul', inputs: ['scores', 'v'], outputs: ['context'] },
+    ],
+  });
+
+export const attentionProductsFeeds = (batch: number, seq: number): Record<string, HostTensor> => {
+  const r = seededRandom(seq * 10 + batch);
+  return {
+    q: randomTensor([batch, 2, seq, 24], r),
+    kt: randomTensor([batch, 2, 24, seq], r),
+    v: randomTensor([batch, 2, seq, 24], r),
+  };
+};

@@ -11,10 +11,21 @@ import type { Manifest } from '../../src/bundle/manifest.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
-import { encoderFeeds, encoderModel, mlpModel } from '../helpers/models.js';
+import {
+  attentionProductsFeeds,
+  attentionProductsModel,
+  encoderFeeds,
+  encoderModel,
+  mlpModel,
+} from '../helpers/models.js';
 import { bertEncoder } from '../../scripts/bench-models.js';
 import { buildModel, randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { ortMismatches } from '../helpers/ort-oracle.js';
+import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
+import { specialize } from '../../src/passes/specialize.js';
+import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
+import { lowerGraph } from '../../src/compiler/lower.js';
+import type { Stmt } from '../../src/kernels/ir.js';
 
 async function expectMatchesOrt(bytes: Uint8Array, model: Model, feeds: Record<string, HostTensor>) {
   expect(await ortMismatches(bytes, model, feeds)).toEqual([]);
@@ -87,22 +98,80 @@ describe.each([
   });
 });
 
-describe("the benchmarks' exporter-shaped bert-enc (2 layers, hidden 64) with --dim batch=1..4 --dim sequence=1..128", () => {
+describe("the benchmarks' exporter-shaped bert-enc (2 layers, hidden 64) with --dim batch=1..4 --dim sequence=1..256", () => {
   // position and token-type ids are sliced from [1, 512] buffers by the sequence length (a shape value)
   const { bytes } = bertEncoder({ layers: 2, hidden: 64, heads: 4, vocab: 50 });
+  const dims = { batch: { min: 1, max: 4 }, sequence: { min: 1, max: 256 } };
   let model: Model;
+  let kernels: Manifest['kernels'];
   beforeAll(async () => {
-    const dims = { batch: { min: 1, max: 4 }, sequence: { min: 1, max: 128 } };
-    model = await loadModel(await compileModel(bytes, { dims, relaxed: false }), { backend: 'wasm' });
+    const files = await compileModel(bytes, { dims, relaxed: false });
+    kernels = files.manifest.kernels;
+    model = await loadModel(files, { backend: 'wasm' });
   });
   afterAll(() => model.dispose());
 
   test.each([
+    [1, 1],
     [1, 7],
-    [2, 32],
-    [4, 128],
+    [2, 64],
+    [1, 91], // 64 + 16 + 2·4 + 3 rows: every block of the dense layers' gemms
+    [4, 256],
   ])('matches onnxruntime at batch %i, sequence %i', async (batch, seq) => {
     await expectMatchesOrt(bytes, model, encoderFeeds(batch, seq));
+  });
+
+  test('runs the kernels of a bundle with the shapes fixed after the embeddings (bias and GELU in the MatMuls)', async () => {
+    const fixed = await compileModel(bytes, {
+      shapes: { input_ids: [2, 64], attention_mask: [2, 64] },
+      relaxed: false,
+    });
+    /** the ops of the kernels from the embeddings' sum on, one per node (not per block of rows) */
+    const ops = (table: Manifest['kernels']) => {
+      const list = (table ?? []).filter((k) => !/_rows\d+$/.test(k.name)).map((k) => k.op);
+      return list.slice(list.indexOf('Add+Add'));
+    };
+    expect(ops(kernels)).toContain('MatMul+Add+Div+Erf+Add+Mul+Mul');
+    expect(ops(kernels)).toEqual(ops(fixed.manifest.kernels));
+  });
+});
+
+describe('attention products with --dim batch=1..2 --dim seq=1..255', () => {
+  const bytes = attentionProductsModel();
+  const dims = { batch: { min: 1, max: 2 }, seq: { min: 1, max: 255 } };
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { dims, relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  // 1, 3, 7: one partial block of 16 rows / 32 columns; 64: whole blocks; 255: the bound, every tail
+  test.each([
+    [1, 1],
+    [2, 3],
+    [1, 7],
+    [2, 64],
+    [2, 255],
+  ])('match onnxruntime at batch %i, seq %i', async (batch, seq) => {
+    await expectMatchesOrt(bytes, model, attentionProductsFeeds(batch, seq));
+  });
+
+  test('run on the gemm, not on expression-stride loops', () => {
+    const graph = specialize(parseOnnxModel(bytes), { evaluate: evaluateProgram, dims });
+    const gemms = (stmts: Stmt[]): number =>
+      stmts.reduce(
+        (n, s) =>
+          n +
+          (s.k === 'gemm'
+            ? 1
+            : s.k === 'loop'
+              ? gemms(s.body)
+              : s.k === 'if'
+                ? gemms([...s.then, ...(s.else ?? [])])
+                : 0),
+        0,
+      );
+    expect(lowerGraph(graph).program.run.map((k) => gemms(k.body))).toEqual([1, 1]);
   });
 });
 

@@ -26,6 +26,7 @@ import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { runOrt, singleNodeModel, type NodeRun } from '../helpers/ort-oracle.js';
 import { EPILOGUE_CASES } from '../helpers/epilogue-models.js';
 import { C, WINDOW_CASES, windowModel } from '../helpers/window-models.js';
+import { attentionProductsFeeds, attentionProductsModel } from '../helpers/models.js';
 import type { ChildResult, ChildTensor } from './relaxed-child.js';
 import { buildFixtureBundle, expectedY, fixtureFeeds, fixtureProgram, numbers } from './fixture.js';
 
@@ -115,6 +116,18 @@ describe('models against onnxruntime: relaxed with the flag, simd128 without', (
       expectClose(outputsOf(relaxed), theirs);
       expectClose(outputsOf(plain), theirs);
     });
+});
+
+it('attention products with a run-time sequence (the gemm on staged operands) against onnxruntime', async () => {
+  const bytes = attentionProductsModel();
+  const dims = { batch: { min: 1, max: 2 }, seq: { min: 1, max: 255 } };
+  await compileTo('attention_products', bytes, { dims });
+  for (const seq of [3, 64, 255]) {
+    const feeds = attentionProductsFeeds(2, seq);
+    const relaxed = await inChild(join(dir, 'attention_products'), 'relaxed', feeds, true);
+    expect(relaxed).toMatchObject({ variant: 'relaxed' });
+    expectClose(outputsOf(relaxed), await runOrt(bytes, feeds));
+  }
 });
 
 describe('gemm and conv op cases in the relaxed variant against onnxruntime', () => {

@@ -1,0 +1,140 @@
+/**
+ * float32 MatMul whose product dims (M, N, K) are known only at run time where they do not lead every
+ * operand (attention: Q·Kᵀ → [batch, heads, seq, seq] with N = seq, P·V with K = seq), on the
+ * register-tiled gemm. The gemm's sizes and strides are static, so per batch entry the operands are staged
+ * into scratch at static strides (those of the bounds): B once (⌈K⌉ × N), A one block of MB rows at a
+ * time (MB × ⌈K⌉), ⌈K⌉ being K zero-padded to whole blocks of KB. The gemm then runs on MB × NB × KB
+ * blocks in loops of run-time counts (K blocks accumulate into the staged C rows) and the rows and columns
+ * within M and N are copied out; the staged rows past M and columns past N are computed from whatever the
+ * scratch holds and never read. Staging costs O(MK + KN + MN) moves against the product's O(MNK).
+ * A static dim is one block of its own size (no padding, nothing accumulated).
+ */
+import * as sym from '../ir/symbolic.js';
+import type { Expr, Kernel, Stmt } from '../kernels/ir.js';
+import { add, cmp, f32, i32, load, loop, mul, store, v, when } from '../kernels/build.js';
+import { indexOf, kernelExprOf } from '../kernels/extent.js';
+import type { LowerIO } from '../ops/registry.js';
+import { gemm, view } from '../ops/nn/gemm-helpers.js';
+import type { RowsStep } from './rows-step.js';
+import { broadcastStrides, forEach, shapeOf } from './symbolic-kernels.js';
+
+/**
+ * Block sizes for a run-time M, N, K: MB rows keep the gemm's 4-row tiles busy, NB = 32 is four 8-wide
+ * panels, KB = 32 keeps the zero padding of K small.
+ */
+const BLOCK = { M: 16, N: 32, K: 32 };
+
+type Ranges = Readonly<Record<string, sym.Range>>;
+
+/** The MatMul's kernel with staged operands, or undefined where it does not apply (see the file's doc). */
+export function stagedMatMul(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
+  const { node } = step;
+  const [aType, bType] = step.inputTypes;
+  const yType = step.outputTypes[0];
+  if (io.forGpu || node.domain !== '' || node.op !== 'MatMul' || node.inputs.length !== 2) return undefined;
+  if (!aType || !bType || yType.dtype !== 'float32') return undefined;
+  const [a, b, y] = [shapeOf(aType), shapeOf(bType), shapeOf(yType)];
+  if (a.length < 2 || b.length < 2) return undefined;
+  const rank = y.length;
+  const dims = { M: a[a.length - 2], K: a[a.length - 1], N: b[b.length - 1] };
+  const sizes = (d: 'M' | 'N' | 'K') => {
+    const fixed = sym.constValue(dims[d]);
+    const max = sym.bounds(dims[d], ranges).max;
+    const block = fixed ?? Math.min(BLOCK[d], max);
+    return { run: kernelExprOf(dims[d]), block, padded: Math.ceil(max / block) * block, fixed };
+  };
+  const [M, N, K] = [sizes('M'), sizes('N'), sizes('K')];
+  if ([M, N, K].some((d) => d.block < 1)) return undefined;
+  const blocks = (d: sym.SymLike, block: number) => kernelExprOf(sym.ceilDiv(d, block));
+  const accumulate = K.fixed === undefined;
+
+  const [A, B, Y] = [io.inputs[0]!, io.inputs[1]!, io.outputs[0]];
+  const stagedB = io.scratch('float32', K.padded * N.padded);
+  const stagedA = io.scratch('float32', M.block * K.padded);
+  const stagedC = io.scratch('float32', M.block * N.padded);
+  const [aStrides, bStrides, yStrides] = [a, b, y].map((s) => broadcastStrides(s, rank));
+  const expr = (s: sym.SymLike) => kernelExprOf(s);
+  /** element (row, col) of a matrix at `base` with row stride `rs` */
+  const at = (base: Expr, rs: Expr | number, row: Expr, col: Expr) =>
+    add(base, add(mul(row, typeof rs === 'number' ? i32(rs) : rs), col));
+  const zeros = (name: string, n: Expr, index: (z: Expr) => Expr, buf = stagedA): Stmt[] =>
+    accumulate ? [loop(name, n, [store(buf, index(v(name)), f32(0))])] : [];
+  const padK = kPaddedMinusK(dims.K, K.block);
+  const [mb, nb, kb] = ['mb', 'nb', 'kb'].map((x) => v(x));
+  /** row `r` of the current block of M, and whether it is within M */
+  const rowOf = (r: Expr) => add(mul(mb, i32(M.block)), r);
+  const inM = (r: Expr) => cmp('lt', rowOf(r), M.run);
+
+  const body = forEach(y.slice(0, rank - 2), 'd', (batch) => {
+    const batchAt = (st: sym.SymLike[]) => indexOf(batch, st.slice(0, rank - 2));
+    const [aAt, bAt, yAt] = [batchAt(aStrides), batchAt(bStrides), batchAt(yStrides)];
+    const [bk, bn, ar, ak, cr, cn] = ['bk', 'bn', 'ar', 'ak', 'cr', 'cn'].map((x) => v(x));
+    const elementOf = (buf: typeof A, base: Expr, st: sym.SymLike[], row: Expr, col: Expr) =>
+      load(buf, add(base, add(mul(row, expr(st[rank - 2])), mul(col, expr(st[rank - 1])))));
+    const stageB = [
+      loop('bk', K.run, [
+        loop('bn', N.run, [
+          store(stagedB, at(i32(0), N.padded, bk, bn), elementOf(B, bAt, bStrides, bk, bn)),
+        ]),
+      ]),
+      ...(accumulate
+        ? [
+            loop('bz', padK, [
+              loop('bzn', N.run, [
+                store(stagedB, at(i32(0), N.padded, add(K.run, v('bz')), v('bzn')), f32(0)),
+              ]),
+            ]),
+          ]
+        : []),
+    ];
+    const stageA = loop('ar', M.block, [
+      when(inM(ar), [
+        loop('ak', K.run, [
+          store(stagedA, at(i32(0), K.padded, ar, ak), elementOf(A, aAt, aStrides, rowOf(ar), ak)),
+        ]),
+        ...zeros('az', padK, (z) => at(i32(0), K.padded, ar, add(K.run, z))),
+      ]),
+    ]);
+    const clearC = accumulate
+      ? [
+          loop(
+            'zr',
+            M.block,
+            zeros('zn', N.run, (z) => at(i32(0), N.padded, v('zr'), z), stagedC),
+          ),
+        ]
+      : [];
+    const cView = view(stagedC, mul(nb, i32(N.block)), N.padded, 1);
+    const product = loop('nb', blocks(dims.N, N.block), [
+      loop('kb', blocks(dims.K, K.block), [
+        gemm(
+          M.block,
+          N.block,
+          K.block,
+          view(stagedA, mul(kb, i32(K.block)), K.padded, 1),
+          view(stagedB, add(mul(kb, i32(K.block * N.padded)), mul(nb, i32(N.block))), N.padded, 1),
+          cView,
+          { streamB: true, ...(accumulate && { bias: cView }) },
+        ),
+      ]),
+    ]);
+    const copyOut = loop('cr', M.block, [
+      when(inM(cr), [
+        loop('cn', N.run, [
+          store(
+            Y,
+            at(yAt, expr(yStrides[rank - 2]), rowOf(cr), cn),
+            load(stagedC, at(i32(0), N.padded, cr, cn)),
+          ),
+        ]),
+      ]),
+    ]);
+    return [...stageB, loop('mb', blocks(dims.M, M.block), [stageA, ...clearC, product, copyOut])];
+  });
+  return [{ name: node.name, body }];
+}
+
+/** ⌈K / block⌉·block − K: the zero columns (of A) and rows (of B) that pad K to whole blocks. */
+function kPaddedMinusK(K: sym.SymLike, block: number): Expr {
+  return kernelExprOf(sym.sub(sym.mul(sym.ceilDiv(K, block), block), K));
+}
