@@ -4,7 +4,7 @@
  * Each test works on its own copy of the checkout, so editing a source touches nothing here.
  */
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,5 +67,22 @@ describe('kiln in a source checkout', () => {
       `import { BANNER } from './banner.js';\n${source.replace(USAGE, '`usage: ${BANNER} <command> [options] [--verbose]`')}`,
     );
     expect((await kiln('--help')).stdout).toMatch(/^usage: kiln \(new module\) <command>/);
+  });
+
+  it('never runs the old code after a source changed with its size and mtime kept', async () => {
+    const main = join(checkout, 'src/cli/main.ts');
+    // a whole second, which utimes sets exactly
+    const mtime = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000);
+    await utimes(main, mtime, mtime);
+    await kiln('--help');
+    const source = await readFile(main, 'utf8');
+    const edited = "'usage: KILN <command> [options] [--verbose]'";
+    expect(edited.length).toBe(USAGE.length);
+    await writeFile(main, source.replace(USAGE, edited));
+    // as `cp -p`, `rsync -a` or `touch -r` leave a file, or a filesystem with 1-2 s timestamps
+    await utimes(main, mtime, mtime);
+    expect((await stat(main)).mtimeMs).toBe(mtime.getTime());
+    expect((await kiln('--help')).stdout).toMatch(/^usage: KILN <command>/);
+    expect(await builds()).toHaveLength(2);
   });
 });

@@ -97,7 +97,7 @@ describe('kiln bench --profile', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     const header = lines.findIndex((l) =>
-      /^#\s+kernel\s+op\s+shape\s+ms\/run\s+share\s+GFLOP\/s\s+% peak$/.test(l),
+      /^#\s+kernel\s+op\s+shape\s+wall ms\/run\s+share\s+GFLOP\/s\s+% peak$/.test(l),
     );
     expect(header).toBeGreaterThan(0);
     expect(lines[header + 1]).toMatch(/^1 /);
@@ -124,22 +124,68 @@ describe('kiln bench --profile', () => {
       gflops: null,
       peak_pct: null,
     });
-    const report: ProfileReport = {
-      runs: 1,
-      warmup_ms: 0,
-      peak_gflops: 10,
-      run_ms: 10,
-      instrumented_run_ms: 10,
-      kernels_ms: 10,
-      other_ms: 0,
-      kernels: [row(1, 75), row(2, 25)],
-      ops: [{ op: 'Conv', kernels: 2, ms_per_run: 10, share_pct: 100, gflops: null }],
-    };
-    const lines = formatProfile(report, { top: 15, bars: true });
+    const lines = formatProfile(syntheticReport([row(1, 75), row(2, 25)]), { top: 15, bars: true });
     expect(lines[1].endsWith(` ${'█'.repeat(24)}`)).toBe(true);
     expect(lines[2].endsWith(` ${'█'.repeat(8)}`)).toBe(true);
   });
+
+  it('--clock cpu times by CPU time, and the JSON and the table say which clock', async () => {
+    const cpu = await runKiln(['bench', bundles.cnn, '--profile', '--clock', 'cpu', '--json', ...fast]);
+    expect(cpu.code, cpu.stderr).toBe(0);
+    const { profile } = JSON.parse(cpu.stdout) as { profile: ProfileReport };
+    expect(profile.clock).toBe('cpu');
+    expect(profile.peak_of).toBe('f32x4.mul + f32x4.add');
+    expect(profile.kernels).toHaveLength(6);
+    expect(profile.run_cpu_ms).toBeGreaterThan(0);
+    expect(profile.run_wall_ms).toBeGreaterThan(0);
+    expect((await profileJson(bundles.cnn)).profile.clock).toBe('wall');
+
+    const table = await runKiln(['bench', bundles.cnn, '--profile', '--clock', 'cpu', ...fast]);
+    expect(table.code, table.stderr).toBe(0);
+    expect(table.stdout).toMatch(/^#\s+kernel\s+op\s+shape\s+CPU ms\/run\s+share/m);
+    expect(table.stdout).toContain("times by this process's CPU time (--clock cpu)");
+    expect(table.stdout).toMatch(
+      /% peak: of [\d.]+ GFLOP\/s, this core's f32 SIMD128 peak in a loop of f32x4\.mul \+ f32x4\.add/,
+    );
+  });
+
+  it('says the machine is busy where the runs took over 1.5× their CPU time, suggesting --clock cpu', () => {
+    const busyLine = (lines: string[]) => lines.find((l) => l.startsWith('busy machine'));
+    const at = (wall: number, cpu: number, clock: 'wall' | 'cpu') =>
+      busyLine(
+        formatProfile(
+          { ...syntheticReport([]), clock, run_wall_ms: wall, run_cpu_ms: cpu },
+          { top: 15, bars: false },
+        ),
+      );
+    expect(at(10, 8, 'wall')).toBeUndefined();
+    expect(at(10, 4, 'wall')).toBe(
+      "busy machine: the runs took 2.5× their CPU time in wall time, waiting for a core, so wall times count other processes' time slices: profile with --clock cpu",
+    );
+    expect(at(10, 4, 'cpu')).toBe(
+      'busy machine: the runs took 2.5× their CPU time in wall time, waiting for a core; the CPU clock leaves that out',
+    );
+  });
 });
+
+/** A report of the given rows, timed by the wall clock on an idle machine. */
+function syntheticReport(kernels: ProfileReport['kernels']): ProfileReport {
+  return {
+    runs: 1,
+    warmup_ms: 0,
+    clock: 'wall',
+    peak_gflops: 10,
+    peak_of: 'f32x4.mul + f32x4.add',
+    run_ms: 10,
+    run_wall_ms: 10,
+    run_cpu_ms: 10,
+    instrumented_run_ms: 10,
+    kernels_ms: 10,
+    other_ms: 0,
+    kernels,
+    ops: [{ op: 'Conv', kernels: 2, ms_per_run: 10, share_pct: 100, gflops: null }],
+  };
+}
 
 describe('kiln bench --profile refuses what it cannot profile, in one line', () => {
   it('the webgpu backend', async () => {
@@ -168,6 +214,16 @@ describe('kiln bench --profile refuses what it cannot profile, in one line', () 
     const r = await runKiln(['bench', bundles.cnn, '--top', '3']);
     expect(r.code).toBe(2);
     expect(r.stderr.split('\n')[0]).toBe('kiln: --top needs --profile');
+  });
+
+  it('an unknown --clock, or --clock without --profile, is a usage error', async () => {
+    const unknown = await runKiln(['bench', bundles.cnn, '--profile', '--clock', 'tsc', ...fast]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stdout).toBe('');
+    expect(unknown.stderr.split('\n')[0]).toBe('kiln: --clock must be one of wall, cpu, got "tsc"');
+    const alone = await runKiln(['bench', bundles.cnn, '--clock', 'cpu', ...fast]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr.split('\n')[0]).toBe('kiln: --clock needs --profile');
   });
 });
 

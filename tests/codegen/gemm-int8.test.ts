@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileProgram, evaluateProgram, programToWat } from '../../src/codegen/wasm/index.js';
+import { RELAXED_LANES, SIMD128_LANES } from '../../src/codegen/wasm/lanes.js';
 import { i32 } from '../../src/kernels/build.js';
 import type { Activation, GemmStmt, MatView, PlacedBuffer } from '../../src/kernels/ir.js';
 import { int8Gemm, int8ActivationBytes } from '../../src/kernels/int8-gemm.js';
@@ -167,6 +168,33 @@ describe('int8 gemm (SIMD128)', () => {
     expect(programToWat(program)).toMatch(/i32x4\.dot_i16x8_s/);
     expect(programToWat(program, { relaxedSimd: true })).toMatch(/i32x4\.dot_i16x8_s/);
     expect(programToWat(program, { relaxedSimd: true })).not.toMatch(/relaxed_dot/);
+  });
+
+  it('clamps Relu and Clip to their constant bounds as pmax/pmin, the varying operand first (relaxed: relaxed_max/min)', () => {
+    const clip = SHAPES.find((x) => x.act?.op === 'clip')!;
+    const relu = SHAPES.find((x) => x.act?.op === 'relu')!;
+    const strict = (wat: string, op: 'min' | 'max') => wat.split(`(f32x4.${op} `).length - 1;
+    const [c0, c6] = [SIMD128_LANES.splat(0), SIMD128_LANES.splat(6)];
+    for (const [relaxed, lanes] of [
+      [false, SIMD128_LANES],
+      [true, RELAXED_LANES],
+    ] as const) {
+      const clipWat = programToWat(caseOf(clip).program, { relaxedSimd: relaxed });
+      const reluWat = programToWat(caseOf(relu).program, { relaxedSimd: relaxed });
+      // the dequantized, biased value is the first operand, the splat bound the second
+      expect(clipWat).toMatch(new RegExp(`\\(${lanes.min} \\(${lanes.max} \\(f32x4\\.add `));
+      expect(clipWat).toContain(`) ${c0}) ${c6})`);
+      expect(reluWat).toMatch(new RegExp(`\\(${lanes.max} \\(f32x4\\.add `));
+      expect(reluWat).toContain(`) ${c0})`);
+      // no strict min/max in the epilogue: the quantizer's running max|x| keeps its own
+      const bare = (s: Shape) =>
+        programToWat(caseOf({ ...s, act: undefined }).program, { relaxedSimd: relaxed });
+      for (const [wat, s] of [
+        [clipWat, clip],
+        [reluWat, relu],
+      ] as const)
+        for (const op of ['min', 'max'] as const) expect(strict(wat, op)).toBe(strict(bare(s), op));
+    }
   });
 
   it('widens unsigned activations as unsigned bytes, the weights as signed ones', () => {

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import type { CompileOptions } from '../../src/compiler/options.js';
 import type { BundleFiles } from '../../src/bundle/files.js';
-import type { HostTensor } from '../../src/ir/tensor.js';
+import { tensorFromNumbers, type HostTensor } from '../../src/ir/tensor.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
 import { runKiln, runOrt } from '../helpers/ort-oracle.js';
 import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
@@ -134,6 +134,53 @@ describe('int8 kernels', () => {
       expect(err).toBeGreaterThan(0);
       expect(err).toBeLessThan(TOLERANCE);
     });
+
+  it('a Clip fused into the int8 gemm (weights in A for Conv, in B for MatMul) clamps as onnxruntime does', async () => {
+    const bounds = [
+      { name: 'lo', tensor: tensorFromNumbers('float32', [], [-0.8]) },
+      { name: 'hi', tensor: tensorFromNumbers('float32', [], [1]) },
+    ];
+    const clip: NodeSpec = { op: 'Clip', inputs: ['a', 'lo', 'hi'], outputs: ['y'] };
+    const conv = buildModel({
+      name: 'conv-clip',
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 8, 5, 6] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 128, 5, 6] }],
+      initializers: [
+        { name: 'w', tensor: randomTensor([128, 8, 1, 1], rand, 0.5) },
+        { name: 'b', tensor: randomTensor([128], rand, 0.1) },
+        ...bounds,
+      ],
+      nodes: [{ op: 'Conv', inputs: ['x', 'w', 'b'], outputs: ['a'] }, clip],
+    });
+    const matmul = buildModel({
+      name: 'matmul-clip',
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [7, 64] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [7, 36] }],
+      initializers: [{ name: 'w', tensor: randomTensor([64, 36], rand, 0.3) }, ...bounds],
+      nodes: [{ op: 'MatMul', inputs: ['x', 'w'], outputs: ['a'] }, clip],
+    });
+    for (const [bytes, shape, op] of [
+      [conv, [1, 8, 5, 6], 'Int8Conv+Clip'],
+      [matmul, [7, 64], 'Int8MatMul+Clip'],
+    ] as const) {
+      expect(ops(await compile(bytes, { weights: 'int8' }))).toEqual([op]);
+      const x = randomTensor([...shape], rand);
+      const ours = await runKiln(bytes, { x }, { weights: 'int8' });
+      const theirs = await runOrt(bytes, { x });
+      const [lo, hi] = [Math.fround(-0.8), 1];
+      // both bounds bind somewhere, and every output is within them
+      const want = theirs.y.data as Float32Array;
+      expect(want.filter((v) => v === lo).length).toBeGreaterThan(0);
+      expect(want.filter((v) => v === hi).length).toBeGreaterThan(0);
+      const got = ours.y.data as Float32Array;
+      expect(got.every((v) => v >= lo && v <= hi)).toBe(true);
+      const err = relativeError(ours.y, theirs.y);
+      expect(err).toBeGreaterThan(0);
+      expect(err).toBeLessThan(TOLERANCE);
+    }
+  });
 
   it('1×1 and im2col convs read int8 weights; a depthwise weight under 4 KiB stays float32', async () => {
     const bytes = convModel(17);

@@ -13,7 +13,7 @@ import { isSymbolic, userBounds } from '../../bundle/shape-dims.js';
 import { quantile, timeRuns } from '../../runtime/timing.js';
 import { onePositional, parseChoice, parseCommandArgs, parseCount } from '../args.js';
 import { UsageError } from '../errors.js';
-import { kernelTableOf, timeKernels } from '../profile/measure.js';
+import { kernelTableOf, PROFILE_CLOCKS, timeKernels } from '../profile/measure.js';
 import { formatProfile, profileReport } from '../profile/report.js';
 import { print, printJson, type Command } from '../command.js';
 import { feedsFromArgs } from '../feeds.js';
@@ -31,7 +31,7 @@ import { costReport, formatCost } from '../cost-report.js';
 import { describeAdapter } from '../gpu.js';
 
 const usage =
-  'kiln bench DIR [--backend wasm|webgpu] [--variant auto|simd128|relaxed] [--runs N] [--warmup N] [--warmup-ms MS] [--input NAME=FILE]... [--profile [--top N]] [--cost [--instance-type TYPE]] [--json]';
+  'kiln bench DIR [--backend wasm|webgpu] [--variant auto|simd128|relaxed] [--runs N] [--warmup N] [--warmup-ms MS] [--input NAME=FILE]... [--profile [--top N] [--clock wall|cpu]] [--cost [--instance-type TYPE]] [--json]';
 
 /** --profile warms by time first: V8 optimizes wasm in the background, seconds for a large model */
 const PROFILE_WARMUP_MS = 2000;
@@ -40,7 +40,7 @@ export const benchCommand: Command = {
   name: 'bench',
   usage,
   summary:
-    'time a bundle: load, first run, median/p90/min of repeated runs; --profile: time per kernel; --cost: $ per 1M inferences per deploy target',
+    'time a bundle: load, first run, median/p90/min of repeated runs; --profile: time per kernel (--clock cpu: by CPU time, for a busy machine); --cost: $ per 1M inferences per deploy target',
   async run(args) {
     const { values, positionals } = parseCommandArgs(
       args,
@@ -53,6 +53,7 @@ export const benchCommand: Command = {
         input: { type: 'string', multiple: true },
         profile: { type: 'boolean' },
         top: { type: 'string' },
+        clock: { type: 'string' },
         cost: { type: 'boolean' },
         'instance-type': { type: 'string' },
         json: { type: 'boolean' },
@@ -67,6 +68,8 @@ export const benchCommand: Command = {
     const profile = values.profile ?? false;
     if (values.top !== undefined && !profile) throw new UsageError('--top needs --profile', usage);
     const top = parseCount('--top', values.top, 15, 1, usage);
+    if (values.clock !== undefined && !profile) throw new UsageError('--clock needs --profile', usage);
+    const clock = parseChoice('--clock', values.clock ?? 'wall', PROFILE_CLOCKS, usage);
     const cost = values.cost ?? false;
     if (values['instance-type'] !== undefined && !cost)
       throw new UsageError('--instance-type needs --cost', usage);
@@ -119,6 +122,7 @@ export const benchCommand: Command = {
       const kernelTimes = await timeKernels(files, feeds, {
         runs,
         warmupMs,
+        clock,
         progress: (text) => progress.update(text),
       });
       report = profileReport(kernelTimes, {

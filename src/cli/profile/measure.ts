@@ -7,12 +7,23 @@
  * Both modules are compiled by V8's optimizing tier up front (no Liftoff baseline): normally V8 starts
  * in the baseline tier and optimizes in a background thread, which on a busy machine takes many
  * seconds, so a profile would time a changing mix of tiers. `kiln bench`'s own timings keep the default.
+ *
+ * The clock is the wall clock, or with `clock: 'cpu'` this process's CPU time (../cpu-time.ts): on a machine
+ * with more runnable processes than cores a kernel's wall time includes other processes' time slices, so
+ * two kernels of one shape can differ by several times. Each run is also timed by both clocks, so the
+ * report can say when the machine was busy.
  */
 import { compileOptimized } from '../../runtime-node/v8-tiers.js';
 import type { BundleFiles } from '../../bundle/files.js';
 import type { KernelInfo, Manifest } from '../../bundle/manifest.js';
 import { loadModel, type Feed, type Tensor } from '../../runtime/index.js';
 import { warmFor } from '../../runtime/timing.js';
+import { cpuClockMs } from '../cpu-time.js';
+
+export const PROFILE_CLOCKS = ['wall', 'cpu'] as const;
+export type ProfileClock = (typeof PROFILE_CLOCKS)[number];
+
+const clocks: Record<ProfileClock, () => number> = { wall: () => performance.now(), cpu: cpuClockMs };
 
 export interface KernelTime extends KernelInfo {
   /** calls per run (more than 1 for a kernel run in chunks; 0 for one never called) */
@@ -23,13 +34,18 @@ export interface KernelTime extends KernelInfo {
 
 export interface KernelTimes {
   runs: number;
+  /** what the kernels and runs were timed by */
+  clock: ProfileClock;
   /** the manifest's kernels, in run order, with their times */
   kernels: KernelTime[];
   /** calls from run() to functions that are no kernel of the table, ms per run */
   otherMs: number;
-  /** mean wall time of one model.run() (inputs and outputs included), instrumented and plain */
+  /** mean time of one model.run() (inputs and outputs included) by `clock`, instrumented and plain */
   instrumentedRunMs: number;
   plainRunMs: number;
+  /** the timed runs (both modules) by each clock, ms per run: wall far above CPU means a busy machine */
+  wallRunMs: number;
+  cpuRunMs: number;
 }
 
 /** The manifest's kernel table, or the one-line reason why this bundle cannot be profiled. */
@@ -60,9 +76,11 @@ export async function timeKernels(
   options: {
     runs: number;
     warmupMs: number;
+    clock: ProfileClock;
     progress?: (text: string) => void;
   },
 ): Promise<KernelTimes> {
+  const now = clocks[options.clock];
   const { manifest } = files;
   const table = kernelTableOf(manifest);
   // binaryen is loaded only here: its heap would count in every `kiln bench`'s peak RSS (1.5 GB)
@@ -75,10 +93,10 @@ export async function timeKernels(
   const imports = {
     [PROFILE_IMPORT_MODULE]: {
       enter: () => {
-        enteredAt = performance.now();
+        enteredAt = now();
       },
       exit: (site: number) => {
-        siteMs[site] += performance.now() - enteredAt;
+        siteMs[site] += now() - enteredAt;
         siteCalls[site]++;
       },
     },
@@ -100,16 +118,19 @@ export async function timeKernels(
     await warmFor(model, feeds, options.warmupMs / 2, options.progress);
     siteMs.fill(0);
     siteCalls.fill(0);
-    let [wallMs, plainMs] = [0, 0];
+    let [instrumentedMs, plainMs, wallMs, cpuMs] = [0, 0, 0, 0];
     const timeRun = async (m: typeof model) => {
-      const start = performance.now();
+      const [wall, cpu] = [performance.now(), cpuClockMs()];
       await m.run(feeds);
-      return performance.now() - start;
+      const [wallRun, cpuRun] = [performance.now() - wall, cpuClockMs() - cpu];
+      wallMs += wallRun;
+      cpuMs += cpuRun;
+      return options.clock === 'cpu' ? cpuRun : wallRun;
     };
     for (let i = 0; i < options.runs; i++) {
       options.progress?.(`profiling run ${i + 1}/${options.runs}`);
       plainMs += await timeRun(plain);
-      wallMs += await timeRun(model);
+      instrumentedMs += await timeRun(model);
     }
     const kernels: KernelTime[] = table.map((k) => ({ ...k, calls: 0, ms: 0 }));
     let otherMs = 0;
@@ -124,10 +145,13 @@ export async function timeKernels(
     for (const k of kernels) [k.ms, k.calls] = [k.ms / runs, k.calls / runs];
     return {
       runs,
+      clock: options.clock,
       kernels,
       otherMs: otherMs / runs,
-      instrumentedRunMs: wallMs / runs,
+      instrumentedRunMs: instrumentedMs / runs,
       plainRunMs: plainMs / runs,
+      wallRunMs: wallMs / (2 * runs),
+      cpuRunMs: cpuMs / (2 * runs),
     };
   } finally {
     model.dispose();

@@ -1,5 +1,11 @@
 /** What `kiln bench --profile` prints: kernels by time, with GFLOP/s against the measured SIMD128 peak. */
-import type { KernelTimes } from './measure.js';
+import type { KernelTimes, ProfileClock } from './measure.js';
+
+/** Runs whose wall time is more than this many times their CPU time waited for a core: a busy machine. */
+export const BUSY_WALL_PER_CPU = 1.5;
+
+/** The loop `peak_gflops` was measured with (src/cli/simd-peak.ts `simd128`): not relaxed SIMD's madd. */
+export const PEAK_OF = 'f32x4.mul + f32x4.add';
 
 export interface KernelRow {
   rank: number;
@@ -33,10 +39,16 @@ export interface OpRow {
 export interface ProfileReport {
   runs: number;
   warmup_ms: number;
-  /** f32 SIMD128 multiply-add peak of one core, measured now */
+  /** what every ms of this report was timed by: the wall clock, or this process's CPU time */
+  clock: ProfileClock;
+  /** f32 SIMD128 peak of one core, measured now, and the loop that measured it (PEAK_OF) */
   peak_gflops: number;
+  peak_of: string;
   /** mean run of the plain module (no instrumentation), run in turns with the instrumented one */
   run_ms: number;
+  /** the same runs (both modules) by the wall clock and by CPU time: their ratio shows a busy machine */
+  run_wall_ms: number;
+  run_cpu_ms: number;
   /** mean run of the instrumented module, and the kernels' part of it */
   instrumented_run_ms: number;
   kernels_ms: number;
@@ -83,8 +95,12 @@ export function profileReport(
   return {
     runs: times.runs,
     warmup_ms: context.warmupMs,
+    clock: times.clock,
     peak_gflops: round(context.peakGflops, 2),
+    peak_of: PEAK_OF,
     run_ms: round(times.plainRunMs, 3),
+    run_wall_ms: round(times.wallRunMs, 3),
+    run_cpu_ms: round(times.cpuRunMs, 3),
     instrumented_run_ms: round(times.instrumentedRunMs, 3),
     kernels_ms: round(kernelsMs, 3),
     other_ms: round(times.otherMs, 3),
@@ -115,7 +131,16 @@ function byOp(kernels: KernelTimes['kernels'], totalMs: number, rated: boolean):
 export function formatProfile(report: ProfileReport, options: { top: number; bars: boolean }): string[] {
   const shown = report.kernels.slice(0, options.top);
   const maxShare = Math.max(...shown.map((r) => r.share_pct), 1e-9);
-  const header = ['#', 'kernel', 'op', 'shape', 'ms/run', 'share', 'GFLOP/s', '% peak'];
+  const header = [
+    '#',
+    'kernel',
+    'op',
+    'shape',
+    `${CLOCK_LABEL[report.clock]} ms/run`,
+    'share',
+    'GFLOP/s',
+    '% peak',
+  ];
   const cells = shown.map((r) => [
     String(r.rank),
     elide(r.kernel, 36),
@@ -149,14 +174,29 @@ export function formatProfile(report: ProfileReport, options: { top: number; bar
       .join(', ')}${report.ops.length > 6 ? ', …' : ''}`,
     `kernels ${report.kernels_ms.toFixed(3)} ms/run in all; instrumented run ${report.instrumented_run_ms.toFixed(3)} ms, ` +
       `plain run ${report.run_ms.toFixed(3)} ms (means of runs in turns): instrumentation ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} %`,
-    `% peak: of ${report.peak_gflops.toFixed(1)} GFLOP/s, this core's f32 SIMD128 multiply-add peak (measured); ` +
+    `% peak: of ${report.peak_gflops.toFixed(1)} GFLOP/s, this core's f32 SIMD128 peak in a loop of ${report.peak_of} (measured; not relaxed SIMD's madd); ` +
       `${report.runs} profiled runs of code optimized up front, after ${(report.warmup_ms / 1000).toFixed(1)} s of warm-up`,
+    `times by ${report.clock === 'cpu' ? "this process's CPU time (--clock cpu)" : 'the wall clock (--clock wall)'}`,
+    ...(busy(report)
+      ? [
+          `busy machine: the runs took ${(report.run_wall_ms / report.run_cpu_ms).toFixed(1)}× their CPU time in wall time, waiting for a core` +
+            (report.clock === 'wall'
+              ? `, so wall times count other processes' time slices: profile with --clock cpu`
+              : `; the CPU clock leaves that out`),
+        ]
+      : []),
     ...(report.counted_at_bounds
       ? [
           `no GFLOP/s: shapes and FLOPs are counted at the bounds of the run-time dims (${report.counted_at_bounds}), not at the shapes this run used`,
         ]
       : []),
   ];
+}
+
+const CLOCK_LABEL: Record<ProfileClock, string> = { wall: 'wall', cpu: 'CPU' };
+
+function busy(report: ProfileReport): boolean {
+  return report.run_cpu_ms > 0 && report.run_wall_ms > BUSY_WALL_PER_CPU * report.run_cpu_ms;
 }
 
 /** 4 significant digits or so, down to 0.1 µs */

@@ -23,7 +23,7 @@ import type { GemmStmt, MatView } from '../../kernels/ir.js';
 import { activationLimit, int8ActivationLayout, INT8_K_STEP } from '../../kernels/int8-gemm.js';
 import type { KernelEmitter } from './emitter.js';
 import { constText } from './types.js';
-import { vectorLanes } from './lanes.js';
+import { clampActivation, vectorLanes } from './lanes.js';
 
 /**
  * Rows per tile. 2 rows × 4 columns (8 accumulators, the operands beside them within x86-64's 16 vector
@@ -286,10 +286,9 @@ export function renderInt8Gemm(g: GemmStmt, e: KernelEmitter): string {
       if (g.beta !== 1) b = `(f32x4.mul ${b} (f32x4.splat ${constText('f32', g.beta)}))`;
       v = `(f32x4.add ${v} ${b})`;
     }
-    if (g.act?.op === 'relu') v = `(f32x4.max ${v} ${ZERO})`;
-    if (g.act?.op === 'clip')
-      v = `(f32x4.min (f32x4.max ${v} (f32x4.splat ${constText('f32', g.act.min)})) (f32x4.splat ${constText('f32', g.act.max)}))`;
-    if (g.act?.op === 'map') v = e.mapped(g.act.value, v, vectorLanes(e.program.relaxedSimd));
+    const lanes = vectorLanes(e.program.relaxedSimd);
+    v = clampActivation(g.act, v, lanes);
+    if (g.act?.op === 'map') v = e.mapped(g.act.value, v, lanes);
     return v;
   };
 

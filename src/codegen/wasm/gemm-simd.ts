@@ -10,7 +10,7 @@
  */
 import type { GemmStmt, MatView } from '../../kernels/ir.js';
 import type { KernelEmitter } from './emitter.js';
-import { SCALAR_LANES, vectorLanes, type Lanes } from './lanes.js';
+import { clampActivation, SCALAR_LANES, vectorLanes, type Lanes } from './lanes.js';
 
 /** `(op offset=k ptr)` when k is a valid immediate, else the byte offset added dynamically. */
 function mem(op: string, ptr: string, bytes: number, ...rest: string[]): string {
@@ -89,9 +89,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     let v = g.alpha === 1 ? acc : `(${lanes.mul} ${acc} ${lanes.splat(g.alpha)})`;
     if (bias)
       v = `(${lanes.add} ${v} ${g.beta === 1 ? bias : `(${lanes.mul} ${bias} ${lanes.splat(g.beta)})`})`;
-    if (g.act?.op === 'relu') v = `(${lanes.max} ${v} ${lanes.splat(0)})`;
-    if (g.act?.op === 'clip')
-      v = `(${lanes.min} (${lanes.max} ${v} ${lanes.splat(g.act.min)}) ${lanes.splat(g.act.max)})`;
+    v = clampActivation(g.act, v, lanes);
     if (g.act?.op === 'map') v = e.mapped(g.act.value, v, lanes);
     return v;
   };

@@ -3,6 +3,7 @@
  * once per target, so emitters are written once over `Lanes` instead of branching on the feature (issue #12).
  * A table's operands are rendered WAT expressions.
  */
+import type { Activation } from '../../kernels/ir.js';
 import { constText } from './types.js';
 
 export interface Lanes {
@@ -85,3 +86,14 @@ export const RELAXED_LANES = {
 /** The f32x4 lane table of a module with (relaxedSimd) or without relaxed-SIMD instructions. */
 export const vectorLanes = (relaxedSimd: boolean): Lanes & { feature: 'simd128' | 'relaxed' } =>
   relaxedSimd ? RELAXED_LANES : SIMD128_LANES;
+
+/**
+ * A gemm epilogue's Relu or Clip of `v`: a clamp to constant bounds by the table's min/max (pmin/pmax in
+ * SIMD128), the varying operand first, as vectorize.ts clampOf renders them; `v` itself for other activations.
+ */
+export function clampActivation(act: Activation | undefined, v: string, lanes: Lanes): string {
+  if (act?.op === 'relu') return `(${lanes.max} ${v} ${lanes.splat(0)})`;
+  if (act?.op === 'clip')
+    return `(${lanes.min} (${lanes.max} ${v} ${lanes.splat(act.min)}) ${lanes.splat(act.max)})`;
+  return v;
+}
