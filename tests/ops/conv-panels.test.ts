@@ -6,20 +6,18 @@
  * here; the relaxed-SIMD one (fused multiply-add) in a child process with Node 20's flag
  * (tests/runtime/relaxed-child.ts).
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileModel } from '../../src/compiler/compile.js';
-import { writeBundle } from '../../src/bundle/node.js';
 import { panelConvFits } from '../../src/ops/nn/conv-panels.js';
 import type { ConvGeometry } from '../../src/ops/nn/conv-geometry.js';
-import { compareTensors } from '../../scripts/compare.js';
-import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
-import { runOrt } from '../helpers/ort-oracle.js';
-import { convModel, expectConvMatchesOrt, type ConvCase } from '../helpers/conv-case.js';
-import type { ChildResult } from '../runtime/relaxed-child.js';
+import {
+  convModel,
+  expectConvMatchesOrt,
+  expectRelaxedConvMatchesOrt,
+  type ConvCase,
+} from '../helpers/conv-case.js';
 
 const cases: Record<string, ConvCase> = {
   'C3 → 16, 3×3 s2 p1, bias, relu (a first layer)': {
@@ -86,7 +84,6 @@ const cases: Record<string, ConvCase> = {
 };
 
 const modelOf = (c: ConvCase) => convModel(c, c.x[1] * 31 + c.k + c.m, Math.sqrt(2 / (c.x[1] * c.k * c.k)));
-const feedsOf = (c: ConvCase) => ({ x: randomTensor(c.x, seededRandom(c.x.reduce((a, b) => a + b, c.k))) });
 
 describe('panel-gathered Conv matches onnxruntime (SIMD128)', () => {
   for (const [name, c] of Object.entries(cases)) it(name, () => expectConvMatchesOrt(c, modelOf(c)));
@@ -99,41 +96,9 @@ describe('panel-gathered Conv matches onnxruntime (relaxed SIMD, child process)'
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  Object.entries(cases).forEach(([name, c], i) => {
-    it(name, async () => {
-      const bytes = modelOf(c);
-      const feeds = feedsOf(c);
-      const bundle = join(dir, `case${i}`);
-      await writeBundle(bundle, await compileModel(bytes));
-      const feedsFile = join(dir, `feeds${i}.json`);
-      const x = feeds.x;
-      await writeFile(
-        feedsFile,
-        JSON.stringify({ x: { dtype: 'float32', dims: x.dims, data: Array.from(x.data as Float32Array) } }),
-      );
-      const child = join(import.meta.dirname, '../runtime/relaxed-child.ts');
-      const args = [
-        '--experimental-wasm-relaxed-simd',
-        '--import',
-        'tsx',
-        child,
-        bundle,
-        'relaxed',
-        feedsFile,
-      ];
-      const stdout = await new Promise<string>((resolve, reject) =>
-        execFile('node', args, { maxBuffer: 64 << 20 }, (err, out, stderr) =>
-          err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out),
-        ),
-      );
-      const result = JSON.parse(stdout) as ChildResult;
-      if ('error' in result) throw new Error(`the child failed: ${result.error}`);
-      expect(result.variant).toBe('relaxed');
-      const y = result.outputs.y;
-      const got = { dtype: 'float32' as const, dims: y.dims, data: Float32Array.from(y.data) };
-      expect(compareTensors(got, (await runOrt(bytes, feeds)).y, 1e-4, 1e-5)).toBeUndefined();
-    });
-  });
+  Object.entries(cases).forEach(([name, c], i) =>
+    it(name, () => expectRelaxedConvMatchesOrt(c, modelOf(c), dir, `case${i}`)),
+  );
 });
 
 describe('panelConvFits', () => {

@@ -4,8 +4,16 @@
  * counts and widths (the vector loops' scalar tails), N = 2, a depth multiplier, inputs narrower than the
  * kernel. The graph is Conv → activation, so the activation is fused into the conv as Kiln compiles it.
  */
-import { describe, expect, it } from 'vitest';
-import { convModel, expectConvMatchesOrt, type ConvCase } from '../helpers/conv-case.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  convModel,
+  expectConvMatchesOrt,
+  expectRelaxedConvMatchesOrt,
+  type ConvCase,
+} from '../helpers/conv-case.js';
 import { depthwiseLoops } from '../../src/ops/nn/depthwise.js';
 import { forEachExpr } from '../../src/kernels/walk.js';
 import type { BufRef } from '../../src/kernels/ir.js';
@@ -91,6 +99,31 @@ describe('depthwise Conv matches onnxruntime', () => {
       await expectConvMatchesOrt(c, convModel(convCase(c), c.x[1] * 31 + c.k));
     });
   }
+});
+
+/**
+ * Cases with vector loops (wide enough rows), in the relaxed module too; the 2×6 and 3×5 maps have none, so
+ * their bundles carry no relaxed module.
+ */
+const RELAXED_CASES = [
+  '5×5 s1 p2, bias, relu (MobileNet)',
+  '5×5 s2 p2, bias, clip',
+  '3×3 s2 p1, relu, odd width',
+  '5×5 s1 asymmetric pads',
+];
+
+describe('depthwise Conv matches onnxruntime (relaxed SIMD, child process)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kiln-depthwise-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  RELAXED_CASES.forEach((name, i) =>
+    it(name, () => {
+      const c = cases[name];
+      return expectRelaxedConvMatchesOrt(c, convModel(convCase(c), c.x[1] * 31 + c.k), dir, `case${i}`);
+    }),
+  );
 });
 
 describe('depthwise Conv weights', () => {
