@@ -3,9 +3,10 @@
  * V8 caches compiled wasm modules by their bytes within a process, so a second load in the same process
  * would start with code already tiered up.
  *
- *   npx tsx scripts/perf/first-run.ts [--procs 3] [--warm-ms 2000] [LABEL=]BUNDLE_DIR ...
+ *   npx tsx scripts/perf/first-run.ts [--procs 3] [--warm-ms 2000] [--lazy] [--variant simd128|relaxed] [LABEL=]BUNDLE_DIR ...
  *
- * Per child process: load the bundle (wasm backend), time run #1, #2, #3, then warm up by time
+ * Per child process: load the bundle (wasm backend) as `kiln/runtime` loads it on Node (optimized code
+ * compiled up front; `--lazy`: V8's lazy default, as in a Worker or browser), time run #1, #2, #3, then warm up by time
  * (≥ warm-ms) and take the median of the runs after that. The parent interleaves bundles (a, b, a, b, …)
  * so machine noise hits them alike, and prints per bundle the median over processes of each figure.
  *
@@ -17,8 +18,8 @@
 import { execFileSync } from 'node:child_process';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadModel } from '../../src/runtime/index.js';
-import type { Feed, Model } from '../../src/runtime/types.js';
+import { loadModel } from '../../src/runtime-node/index.js';
+import type { Feed, LoadOptions, Model, WasmVariant } from '../../src/runtime/types.js';
 import { upperBounds } from '../../src/bundle/shape-dims.js';
 
 interface Sample {
@@ -36,9 +37,9 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 
-async function child(dir: string, warmMs: number): Promise<Sample> {
+async function child(dir: string, warmMs: number, load: LoadOptions): Promise<Sample> {
   const t0 = performance.now();
-  const model = await loadModel(dir, { backend: 'wasm' });
+  const model = await loadModel(dir, load);
   const loadMs = performance.now() - t0;
   const feeds = await feedsOf(model);
   const timeRun = async (): Promise<number> => {
@@ -76,10 +77,11 @@ async function steady(
   bundles: { label: string; dir: string }[],
   warmMs: number,
   blocks: number,
+  load: LoadOptions,
 ): Promise<void> {
   const models: { label: string; model: Model; feeds: Record<string, Feed>; times: number[] }[] = [];
   for (const b of bundles) {
-    const model = await loadModel(b.dir, { backend: 'wasm' });
+    const model = await loadModel(b.dir, load);
     models.push({ label: b.label, model, feeds: await feedsOf(model), times: [] });
   }
   const once = async (m: (typeof models)[number]): Promise<number> => {
@@ -114,11 +116,19 @@ async function main(): Promise<void> {
       'warm-ms': { type: 'string', default: '2000' },
       steady: { type: 'boolean', default: false },
       blocks: { type: 'string', default: '15' },
+      lazy: { type: 'boolean', default: false },
+      variant: { type: 'string', default: 'simd128' },
     },
   });
   const warmMs = Number(values['warm-ms']);
+  const variant = values.variant as WasmVariant;
+  const load: LoadOptions = {
+    backend: 'wasm',
+    variant,
+    ...(values.lazy && { compileWasm: WebAssembly.compile }),
+  };
   if (values.child) {
-    process.stdout.write(JSON.stringify(await child(positionals[0], warmMs)) + '\n');
+    process.stdout.write(JSON.stringify(await child(positionals[0], warmMs, load)) + '\n');
     return;
   }
   const bundles = positionals.map((arg) => {
@@ -128,12 +138,23 @@ async function main(): Promise<void> {
   });
   if (bundles.length === 0)
     throw new Error('usage: first-run.ts [--procs N] [--warm-ms MS] [LABEL=]BUNDLE_DIR ...');
-  if (values.steady) return steady(bundles, warmMs, Number(values.blocks));
+  if (values.steady) return steady(bundles, warmMs, Number(values.blocks), load);
   for (let p = 0; p < Number(values.procs); p++)
     for (const b of bundles) {
       const out = execFileSync(
         process.execPath,
-        ['--import', 'tsx', import.meta.filename, '--child', '--warm-ms', String(warmMs), b.dir],
+        [
+          '--import',
+          'tsx',
+          import.meta.filename,
+          '--child',
+          '--warm-ms',
+          String(warmMs),
+          '--variant',
+          variant,
+          ...(values.lazy ? ['--lazy'] : []),
+          b.dir,
+        ],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
       );
       const s = JSON.parse(out.trim().split('\n').pop()!) as Sample;

@@ -63,33 +63,40 @@ export function convModel(c: ConvCase, seed: number, weightScale?: number): Uint
   });
 }
 
+/** The case's random X (seeded by its shape and kernel size). */
+const convFeeds = (c: Pick<ConvCase, 'x' | 'k'>) => ({
+  x: randomTensor(c.x, seededRandom(c.x.reduce((a, b) => a + b, c.k))),
+});
+
 /** Kiln's output for a random X equals onnxruntime-node's (rtol 1e-4, atol 1e-5). */
 export async function expectConvMatchesOrt(c: Pick<ConvCase, 'x' | 'k'>, bytes: Uint8Array): Promise<void> {
-  const feeds = { x: randomTensor(c.x, seededRandom(c.x.reduce((a, b) => a + b, c.k))) };
+  const feeds = convFeeds(c);
   const want = (await runOrt(bytes, feeds)).y;
   const got = (await runKiln(bytes, feeds)).y;
   expect(compareTensors(got, want, 1e-4, 1e-5)).toBeUndefined();
 }
 
 /**
- * The same check on the relaxed-SIMD module (fused multiply-add), compiled into `dir` and run in a child
- * process with Node 20's flag (tests/runtime/relaxed-child.ts).
+ * The same with the relaxed-SIMD module (fused multiply-add), run in a child process with Node 20's flag
+ * (tests/runtime/relaxed-child.ts); the bundle and feeds are written under `dir` as `name`.
  */
-export async function expectConvMatchesOrtRelaxed(
+export async function expectRelaxedConvMatchesOrt(
   c: Pick<ConvCase, 'x' | 'k'>,
   bytes: Uint8Array,
   dir: string,
+  name: string,
 ): Promise<void> {
-  const feeds = { x: randomTensor(c.x, seededRandom(c.x.reduce((a, b) => a + b, c.k))) };
-  await writeBundle(dir, await compileModel(bytes));
-  const feedsFile = join(dir, 'feeds.json');
+  const feeds = convFeeds(c);
+  const bundle = join(dir, name);
+  await writeBundle(bundle, await compileModel(bytes));
+  const feedsFile = join(dir, `${name}.feeds.json`);
   const x = feeds.x;
   await writeFile(
     feedsFile,
     JSON.stringify({ x: { dtype: 'float32', dims: x.dims, data: Array.from(x.data as Float32Array) } }),
   );
   const child = join(import.meta.dirname, '../runtime/relaxed-child.ts');
-  const args = ['--experimental-wasm-relaxed-simd', '--import', 'tsx', child, dir, 'relaxed', feedsFile];
+  const args = ['--experimental-wasm-relaxed-simd', '--import', 'tsx', child, bundle, 'relaxed', feedsFile];
   const stdout = await new Promise<string>((resolve, reject) =>
     execFile('node', args, { maxBuffer: 64 << 20 }, (err, out, stderr) =>
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out),

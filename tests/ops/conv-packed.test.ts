@@ -18,7 +18,7 @@ import type { ConvGeometry } from '../../src/ops/nn/conv-geometry.js';
 import {
   convModel,
   expectConvMatchesOrt,
-  expectConvMatchesOrtRelaxed,
+  expectRelaxedConvMatchesOrt,
   type ConvCase,
 } from '../helpers/conv-case.js';
 
@@ -111,7 +111,7 @@ describe('packed-panel Conv matches onnxruntime (relaxed SIMD, child process)', 
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   Object.entries(cases).forEach(([name, c], i) =>
-    it(name, () => expectConvMatchesOrtRelaxed(c, modelOf(c), join(dir, `case${i}`))),
+    it(name, () => expectRelaxedConvMatchesOrt(c, modelOf(c), dir, `case${i}`)),
   );
 });
 

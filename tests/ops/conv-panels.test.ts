@@ -15,7 +15,7 @@ import type { ConvGeometry } from '../../src/ops/nn/conv-geometry.js';
 import {
   convModel,
   expectConvMatchesOrt,
-  expectConvMatchesOrtRelaxed,
+  expectRelaxedConvMatchesOrt,
   type ConvCase,
 } from '../helpers/conv-case.js';
 
@@ -97,7 +97,7 @@ describe('panel-gathered Conv matches onnxruntime (relaxed SIMD, child process)'
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   Object.entries(cases).forEach(([name, c], i) =>
-    it(name, () => expectConvMatchesOrtRelaxed(c, modelOf(c), join(dir, `case${i}`))),
+    it(name, () => expectRelaxedConvMatchesOrt(c, modelOf(c), dir, `case${i}`)),
   );
 });
 

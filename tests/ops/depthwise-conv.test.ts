@@ -4,8 +4,19 @@
  * counts and widths (the vector loops' scalar tails), N = 2, a depth multiplier, inputs narrower than the
  * kernel. The graph is Conv → activation, so the activation is fused into the conv as Kiln compiles it.
  */
-import { describe, it } from 'vitest';
-import { convModel, expectConvMatchesOrt, type ConvCase } from '../helpers/conv-case.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  convModel,
+  expectConvMatchesOrt,
+  expectRelaxedConvMatchesOrt,
+  type ConvCase,
+} from '../helpers/conv-case.js';
+import { depthwiseLoops } from '../../src/ops/nn/depthwise.js';
+import { forEachExpr } from '../../src/kernels/walk.js';
+import type { BufRef } from '../../src/kernels/ir.js';
 
 interface DepthwiseCase extends Omit<ConvCase, 'm' | 'group'> {
   /** output channels per input channel */
@@ -43,6 +54,19 @@ const cases: Record<string, DepthwiseCase> = {
   '5×5 s1 unpadded (no borders)': { x: [1, 2, 9, 30], k: 5, bias: true },
   '3×3 s1 p1, input narrower than a vector': { x: [1, 3, 5, 3], k: 3, pads: [1, 1, 1, 1], bias: true },
   '5×5 s1 p2 on a 2×2 input (only border taps)': { x: [1, 2, 2, 2], k: 5, pads: [2, 2, 2, 2], bias: true },
+  '5×5 s1 p2 on a 2×6 map, 5 channels (MobileNet last stage)': {
+    x: [1, 5, 2, 6],
+    k: 5,
+    pads: [2, 2, 2, 2],
+    bias: true,
+    act: 'relu',
+  },
+  '5×5 s2 p2 on a 3×5 map (one vector-less row of 3)': {
+    x: [1, 7, 3, 5],
+    k: 5,
+    stride: 2,
+    pads: [2, 2, 2, 2],
+  },
   '3×3 depth multiplier 2, s2': {
     x: [1, 3, 9, 17],
     k: 3,
@@ -75,4 +99,56 @@ describe('depthwise Conv matches onnxruntime', () => {
       await expectConvMatchesOrt(c, convModel(convCase(c), c.x[1] * 31 + c.k));
     });
   }
+});
+
+/**
+ * Cases with vector loops (wide enough rows), in the relaxed module too; the 2×6 and 3×5 maps have none, so
+ * their bundles carry no relaxed module.
+ */
+const RELAXED_CASES = [
+  '5×5 s1 p2, bias, relu (MobileNet)',
+  '5×5 s2 p2, bias, clip',
+  '3×3 s2 p1, relu, odd width',
+  '5×5 s1 asymmetric pads',
+];
+
+describe('depthwise Conv matches onnxruntime (relaxed SIMD, child process)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kiln-depthwise-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+  RELAXED_CASES.forEach((name, i) =>
+    it(name, () => {
+      const c = cases[name];
+      return expectRelaxedConvMatchesOrt(c, convModel(convCase(c), c.x[1] * 31 + c.k), dir, `case${i}`);
+    }),
+  );
+});
+
+describe('depthwise Conv weights', () => {
+  it('loads only the taps each row run reads: 5×5 p2 over a 2×6 map reads kernel rows 2–3, then 1–2', () => {
+    const buf = (id: number, length: number): BufRef => ({ id, dtype: 'float32', length });
+    const [C, X, W, B, Y] = [4, buf(0, 4 * 12), buf(1, 4 * 25), buf(2, 4), buf(3, 4 * 12)];
+    const window = {
+      kernel: [5, 5],
+      strides: [1, 1],
+      dilations: [1, 1],
+      padBegin: [2, 2],
+      padEnd: [2, 2],
+      out: [2, 6],
+    };
+    const body = depthwiseLoops(
+      { N: 1, C, M: C, group: C, inSpatial: [2, 6], window },
+      X,
+      W,
+      B,
+      Y,
+      undefined,
+    );
+    let weightLoads = 0;
+    for (const s of body) forEachExpr(s, (e) => void (e.k === 'load' && e.buf === W && weightLoads++));
+    // per channel: two row runs of 2 kernel rows × 5 columns (all 25 taps per run before)
+    expect(weightLoads).toBe(2 * 2 * 5);
+  });
 });

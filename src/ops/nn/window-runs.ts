@@ -78,7 +78,8 @@ export interface WindowOutput {
 /**
  * Stores Y[yPlane + oh·OW + ow] = value(...) for every output of one plane of a 2-D window over an
  * H×W input plane at X index xPlane. `xPlane(run)` and `yPlane(run)` are sums of non-negative terms (loop
- * variables times constants). Returns one statement list per row run, `prologue(run)` first: the caller
+ * variables times constants). Returns one statement list per row run, `prologue(run, taps)` first (`taps`:
+ * the [lo, hi) kernel rows and columns some output of the run reads, so it loads no other): the caller
  * wraps each in its own plane loops with counters named per run, so that each is an independent loop nest
  * (for WGSL, its own dispatch, spread over planes and rows rather than planes alone).
  */
@@ -89,7 +90,7 @@ export function windowPlane2d(
   Y: BufRef,
   yPlane: (run: number) => Expr[],
   value: (o: WindowOutput) => Expr,
-  prologue: (run: number) => Stmt[] = () => [],
+  prologue: (run: number, taps: { rows: Run['taps']; cols: Run['taps'] }) => Stmt[] = () => [],
 ): Stmt[][] {
   const [H, W] = input;
   const OW = w.out[1];
@@ -97,6 +98,11 @@ export function windowPlane2d(
   const [dh, dw] = w.dilations;
   const [ph, pw] = w.padBegin;
   const colRuns = runsOf(w, 1, W);
+  // the column taps some output of a row reads
+  const colTaps: Run['taps'] = [
+    Math.min(...colRuns.map((r) => r.taps[0])),
+    Math.max(...colRuns.map((r) => r.taps[1])),
+  ];
   return runsOf(w, 0, H).map((rows, ri) => {
     const height = rows.end - rows.start;
     const rowVar = `oh${ri}`;
@@ -122,6 +128,9 @@ export function windowPlane2d(
         rowBody.push(c ? loop(loopVar, width, [s]) : s);
       }
     });
-    return [...prologue(ri), ...(r ? [loop(rowVar, height, rowBody)] : rowBody)];
+    return [
+      ...prologue(ri, { rows: rows.taps, cols: colTaps }),
+      ...(r ? [loop(rowVar, height, rowBody)] : rowBody),
+    ];
   });
 }
