@@ -13,11 +13,14 @@ import { binCode, castCode, cmpCode, unCode, type Code, type UnCode } from './op
 import { constText, storageOf, WASM_TYPE } from './types.js';
 import { renderGemm } from './gemm.js';
 import {
+  elementKey,
   exprKey,
+  loadsIn,
   renderVector,
   repeatedIn,
   vectorizableReduction,
   vectorizableStores,
+  vectorizableStoresAndReduction,
   type Reduction,
 } from './vectorize.js';
 import { vectorLanes, type Lanes } from './lanes.js';
@@ -393,16 +396,20 @@ ${body}
    * Renders `roots`, f32x4 expressions of loop `s` (see renderVector), in their order; `pre()` is what must
    * run once before the loop: the loop-invariant f32 operands met so far, splatted into v128 locals. An
    * operation repeated among the roots is computed once per iteration into a v128 local (local.tee where
-   * it is first rendered, which is where it is first evaluated), then read from it.
+   * it is first rendered, which is where it is first evaluated), then read from it. A load of an element
+   * in `stored` (elementKey → v128 local) reads the vector this iteration stored there from that local.
    */
   private vectorRenderer(
     s: Extract<Stmt, { k: 'loop' }>,
     roots: Expr[],
+    stored: ReadonlyMap<string, string> = new Map(),
   ): {
     render: (e: Expr) => string;
     pre: () => string;
   } {
     const vload = (buf: BufRef, index: Expr, stride: number) => {
+      const forwarded = stored.get(elementKey(buf, index));
+      if (forwarded) return `(local.get ${forwarded})`;
       const { addr, offset } = this.address(buf, index, 'load from');
       if (stride === 1) return `(v128.load offset=${offset} ${addr})`;
       // elements 0, 2, 4, 6 from [0..3] and [3..6]: lanes 0, 2 of the first load, 1, 3 of the second
@@ -470,17 +477,36 @@ ${body}
 
   /**
    * A reduction loop (vectorizableReduction) as four partial accumulators in a v128, combined into the
-   * scalar accumulator after the main loop; the scalar loop does the rest. A sum is thereby added in another
+   * scalar accumulator after the main loop; the scalar loop does the rest. With `stores`
+   * (vectorizableStoresAndReduction) each group of four stores them first, and the term reads what it
+   * stored from the vector just computed. A sum is thereby added in another
    * order than the scalar loop's (partial sums per lane, then pairwise): it differs in the last bits, well
    * within the tolerances models are held to against onnxruntime (which reorders its sums too). max/min
    * are exact, and propagate NaN as the scalar f32.max/f32.min do.
    */
-  private reductionLoop(s: Extract<Stmt, { k: 'loop' }>, red: Reduction, n: Bound): string {
+  private reductionLoop(
+    s: Extract<Stmt, { k: 'loop' }>,
+    red: Reduction,
+    n: Bound,
+    stores: Extract<Stmt, { k: 'store' }>[] = [],
+  ): string {
     const counter = this.bind(s.v, 'i32');
     this.loopVars.add(s.v);
     const acc = this.lookup(red.name, 'f32');
     const vacc = this.temp('v128', 'acc');
-    const { render, pre } = this.vectorRenderer(s, [red.term]);
+    // the stored vectors the term reads (vectorizableStoresAndReduction) are kept in locals, not reloaded
+    const read = new Set(loadsIn(red.term).map((l) => elementKey(l.buf, l.index)));
+    const stored = new Map<string, string>();
+    const { render, pre } = this.vectorRenderer(s, [...stores.map((st) => st.value), red.term], stored);
+    const writes = stores.map((st) => {
+      const { addr, offset } = this.address(st.buf, st.index, 'store to');
+      const key = elementKey(st.buf, st.index);
+      const value = render(st.value);
+      if (!read.has(key)) return `(v128.store offset=${offset} ${addr} ${value})\n`;
+      const local = this.temp('v128', 'stored');
+      stored.set(key, local);
+      return `(v128.store offset=${offset} ${addr} (local.tee ${local} ${value}))\n`;
+    });
     const term = render(red.term);
     // identities: -0 for a sum (-0 + -0 stays -0), ∓inf for max/min
     const id = red.op === 'add' ? '-0' : red.op === 'max' ? '-inf' : 'inf';
@@ -496,7 +522,7 @@ ${body}
         0,
         main,
         4,
-        `(local.set ${vacc} (f32x4.${red.op} (local.get ${vacc}) ${term}))`,
+        `${writes.join('')}(local.set ${vacc} (f32x4.${red.op} (local.get ${vacc}) ${term}))`,
       ),
       `(local.set ${acc} ${op(`(local.get ${acc})`, op(op(lane(0), lane(1)), op(lane(2), lane(3))))})`,
       this.rangeLoop(counter, main, n, 1, this.stmts(s.body)),
@@ -540,6 +566,8 @@ ${body}
           if (stores) return this.vectorLoop(s, stores, bound);
           const reduction = vectorizableReduction(s);
           if (reduction) return this.reductionLoop(s, reduction, bound);
+          const fused = vectorizableStoresAndReduction(s, this.region);
+          if (fused) return this.reductionLoop(s, fused.reduction, bound, fused.stores);
           const counter = this.bind(s.v, 'i32');
           this.loopVars.add(s.v);
           return this.rangeLoop(counter, 0, bound, 1, this.stmts(s.body));

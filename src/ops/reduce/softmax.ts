@@ -14,6 +14,7 @@ import {
   local,
   loop,
   max,
+  mul,
   parallelLoop,
   select,
   set,
@@ -66,15 +67,18 @@ export function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, 
       loop('r2', s.d, [store(y, at('r2'), select(cmp('eq', v('r2'), v('best')), k(t, 1), k(t, 0)))]),
     ];
   } else if (variant === 'softmax') {
-    // exp once per element: stored, summed from y, then scaled in place (four passes that vectorize,
-    // against two exps per element when the sum and the output each compute their own)
+    // three passes, as onnxruntime's: the max; exp once per element, stored and summed in one loop (the
+    // wasm vectorizer keeps the stored vector for the sum); y scaled in place by 1/sum
     row = [
       set('m', k(t, -Infinity)),
       loop('r1', s.d, [set('m', max(m, xr('r1')))]),
-      loop('r2', s.d, [store(y, at('r2'), un('exp', sub(xr('r2'), m)))]),
       set('s', k(t, 0)),
-      loop('r3', s.d, [set('s', add(sum, load(y, at('r3'))))]),
-      loop('r4', s.d, [store(y, at('r4'), div(load(y, at('r4')), sum))]),
+      loop('r2', s.d, [
+        store(y, at('r2'), un('exp', sub(xr('r2'), m))),
+        set('s', add(sum, load(y, at('r2')))),
+      ]),
+      local('inv', t, div(k(t, 1), sum)),
+      loop('r3', s.d, [store(y, at('r3'), mul(load(y, at('r3')), v('inv', t)))]),
     ];
   } else {
     row = [
