@@ -92,6 +92,13 @@ describe('vectorized reductions', () => {
       expect(reduce('max', x, -Infinity).out[0]).toBeNaN();
       expect(reduce('add', x, 0).out[0]).toBeNaN();
     }
+    // max/min run two accumulators over groups of eight, then a last group of four: a NaN in either
+    for (const at of [4, 9]) {
+      const x = rand(15, 5);
+      x[at] = NaN;
+      expect(reduce('max', x, -Infinity).out[0]).toBeNaN();
+      expect(reduce('min', x, Infinity).out[0]).toBeNaN();
+    }
     expect(reduce('max', new Float32Array(13).fill(-Infinity), -Infinity).out[0]).toBe(-Infinity);
     expect(Object.is(reduce('add', new Float32Array(12).fill(-0), -0).out[0], -0)).toBe(true);
   });

@@ -378,11 +378,14 @@ ${body}
     return { pre: `(local.set ${local} (call $max_s_i32 ${this.expr(n)} (i32.const 0)))`, bound: local };
   }
 
-  /** The start of the last, partial group of four of a loop of `n` iterations (a local when n is one). */
-  private wholeFours(n: Bound): { pre: string; main: Bound } {
-    if (typeof n === 'number') return { pre: '', main: n - (n % 4) };
+  /**
+   * The start of the last, partial group of four (or `size`, a power of two) of a loop of `n` iterations
+   * (a local when n is one).
+   */
+  private wholeFours(n: Bound, size = 4): { pre: string; main: Bound } {
+    if (typeof n === 'number') return { pre: '', main: n - (n % size) };
     const main = this.temp('i32', 'main');
-    return { pre: `(local.set ${main} (i32.and (local.get ${n}) (i32.const -4)))`, main };
+    return { pre: `(local.set ${main} (i32.and (local.get ${n}) (i32.const -${size})))`, main };
   }
 
   /** Bytes [start, end) of a placed buffer, for alias checks. */
@@ -476,8 +479,9 @@ ${body}
   }
 
   /**
-   * A reduction loop (vectorizableReduction) as four partial accumulators in a v128, combined into the
-   * scalar accumulator after the main loop; the scalar loop does the rest. With `stores`
+   * A reduction loop (vectorizableReduction) as four partial accumulators in a v128 (a max or min, two
+   * v128s: pairedLoops), combined into the scalar accumulator after the main loop; the scalar loop does
+   * the rest. With `stores`
    * (vectorizableStoresAndReduction) each group of four stores them first, and the term reads what it
    * stored from the vector just computed. A sum is thereby added in another
    * order than the scalar loop's (partial sums per lane, then pairwise): it differs in the last bits, well
@@ -513,20 +517,46 @@ ${body}
     const lane = (i: number) => `(f32x4.extract_lane ${i} (local.get ${vacc}))`;
     const op = (a: string, b: string) => `(f32.${red.op} ${a} ${b})`;
     const { pre: split, main } = this.wholeFours(n);
+    const step = (v: string) => `(local.set ${v} (f32x4.${red.op} (local.get ${v}) ${term}))`;
+    const vectorLoops =
+      red.op === 'add' || stores.length
+        ? [this.rangeLoop(counter, 0, main, 4, `${writes.join('')}${step(vacc)}`)]
+        : this.pairedLoops(counter, n, main, vacc, red.op, step);
     return [
       split,
       pre(),
       `(local.set ${vacc} (v128.const f32x4 ${id} ${id} ${id} ${id}))`,
-      this.rangeLoop(
-        counter,
-        0,
-        main,
-        4,
-        `${writes.join('')}(local.set ${vacc} (f32x4.${red.op} (local.get ${vacc}) ${term}))`,
-      ),
+      ...vectorLoops,
       `(local.set ${acc} ${op(`(local.get ${acc})`, op(op(lane(0), lane(1)), op(lane(2), lane(3))))})`,
       this.rangeLoop(counter, main, n, 1, this.stmts(s.body)),
     ].join('\n');
+  }
+
+  /**
+   * The f32x4 loops of a max or min reduction over [0, main) (whole fours), leaving the result in `vacc`:
+   * groups of eight into two accumulators (`step` renders one group of four into the accumulator it is
+   * given, at the counter), so that two chains of f32x4.max (several instructions each, for NaN and −0)
+   * run side by side; then the last group of four, if any. Exact in any order.
+   */
+  private pairedLoops(
+    counter: string,
+    n: Bound,
+    main: Bound,
+    vacc: string,
+    op: 'max' | 'min',
+    step: (acc: string) => string,
+  ): string[] {
+    const other = this.temp('v128', 'acc');
+    const { pre: split, main: eights } = this.wholeFours(n, 8);
+    const id = op === 'max' ? '-inf' : 'inf';
+    const next = `(local.set ${counter} (i32.add (local.get ${counter}) (i32.const 4)))`;
+    return [
+      split,
+      `(local.set ${other} (v128.const f32x4 ${id} ${id} ${id} ${id}))`,
+      this.rangeLoop(counter, 0, eights, 4, `${step(vacc)}\n${next}\n${step(other)}`),
+      this.rangeLoop(counter, eights, main, 4, step(vacc)),
+      `(local.set ${vacc} (f32x4.${op} (local.get ${vacc}) (local.get ${other})))`,
+    ];
   }
 
   /**
