@@ -210,6 +210,12 @@ describe('row ops compile to f32x4 passes', () => {
     expect(text).toContain('f32x4.extract_lane');
   });
 
+  it('Softmax over many rows runs its rows in chunk functions, so the first run reaches optimized code', async () => {
+    const text = await moduleText('Softmax', 13, [2, 960, 960]);
+    // init, run, the kernel, and the chunk function the kernel calls
+    expect(text.match(/^ \(func /gm)).toHaveLength(4);
+  });
+
   it('LayerNormalization sums mean and variance in f32x4 partial sums, no f64', async () => {
     const text = await moduleText('LayerNormalization', 17, [5, 768]);
     expect(text).not.toMatch(/f64\./);

@@ -61,8 +61,8 @@ export function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, 
   if (variant === 'hardmax') {
     // First index of the maximum gets 1; a strict > keeps the first occurrence.
     row = [
-      set('m', k(t, -Infinity)),
-      set('best', i32(0)),
+      local('m', t, k(t, -Infinity)),
+      local('best', 'i32', i32(0)),
       loop('r1', s.d, [when(cmp('gt', xr('r1'), m), [set('m', xr('r1')), set('best', v('r1'))])]),
       loop('r2', s.d, [store(y, at('r2'), select(cmp('eq', v('r2'), v('best')), k(t, 1), k(t, 0)))]),
     ];
@@ -70,9 +70,9 @@ export function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, 
     // three passes, as onnxruntime's: the max; exp once per element, stored and summed in one loop (the
     // wasm vectorizer keeps the stored vector for the sum); y scaled in place by 1/sum
     row = [
-      set('m', k(t, -Infinity)),
+      local('m', t, k(t, -Infinity)),
       loop('r1', s.d, [set('m', max(m, xr('r1')))]),
-      set('s', k(t, 0)),
+      local('s', t, k(t, 0)),
       loop('r2', s.d, [
         store(y, at('r2'), un('exp', sub(xr('r2'), m))),
         set('s', add(sum, load(y, at('r2')))),
@@ -82,15 +82,16 @@ export function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, 
     ];
   } else {
     row = [
-      set('m', k(t, -Infinity)),
+      local('m', t, k(t, -Infinity)),
       loop('r1', s.d, [set('m', max(m, xr('r1')))]),
-      set('s', k(t, 0)),
+      local('s', t, k(t, 0)),
       loop('r2', s.d, [set('s', add(sum, un('exp', sub(xr('r2'), m))))]),
       loop('r3', s.d, [store(y, at('r3'), sub(sub(xr('r3'), m), un('log', sum)))]),
     ];
   }
-  const locals: Stmt[] = [local('m', t, k(t, 0)), local('s', t, k(t, 0)), local('best', 'i32', i32(0))];
-  return { name, body: [...locals, parallelLoop('o', s.outer, [parallelLoop('i', s.inner, row)])] };
+  // the row's locals are declared in it, so that the wasm generator may split the row loops into chunk
+  // functions (chunks.ts: a loop that sets a local declared outside it stays in the kernel's function)
+  return { name, body: [parallelLoop('o', s.outer, [parallelLoop('i', s.inner, row)])] };
 }
 
 function softmaxOp(variant: Variant, sinceVersion: number): OpDef {
