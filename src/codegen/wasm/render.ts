@@ -481,9 +481,8 @@ ${body}
   /**
    * A reduction loop (vectorizableReduction) as four partial accumulators in a v128 (a max or min, two
    * v128s: pairedLoops), combined into the scalar accumulator after the main loop; the scalar loop does
-   * the rest. With `stores`
-   * (vectorizableStoresAndReduction) each group of four stores them first, and the term reads what it
-   * stored from the vector just computed. A sum is thereby added in another
+   * the rest. With `stores` (vectorizableStoresAndReduction) each group of four stores them first, and the
+   * term reads what it stored from the vector just computed. A sum is thereby added in another
    * order than the scalar loop's (partial sums per lane, then pairwise): it differs in the last bits, well
    * within the tolerances models are held to against onnxruntime (which reorders its sums too). max/min
    * are exact, and propagate NaN as the scalar f32.max/f32.min do.
