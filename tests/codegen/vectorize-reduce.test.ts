@@ -16,7 +16,7 @@ import {
   i32,
   mul,
 } from '../../src/kernels/build.js';
-import type { Stmt } from '../../src/kernels/ir.js';
+import type { BufRef, Expr, Stmt } from '../../src/kernels/ir.js';
 import { programToWat } from '../../src/codegen/wasm/index.js';
 import { place, programOf, runKernel, type NumDType } from './harness.js';
 
@@ -92,6 +92,13 @@ describe('vectorized reductions', () => {
       expect(reduce('max', x, -Infinity).out[0]).toBeNaN();
       expect(reduce('add', x, 0).out[0]).toBeNaN();
     }
+    // max/min run two accumulators over groups of eight, then a last group of four: a NaN in either
+    for (const at of [4, 9]) {
+      const x = rand(15, 5);
+      x[at] = NaN;
+      expect(reduce('max', x, -Infinity).out[0]).toBeNaN();
+      expect(reduce('min', x, Infinity).out[0]).toBeNaN();
+    }
     expect(reduce('max', new Float32Array(13).fill(-Infinity), -Infinity).out[0]).toBe(-Infinity);
     expect(Object.is(reduce('add', new Float32Array(12).fill(-0), -0).out[0], -0)).toBe(true);
   });
@@ -102,6 +109,50 @@ describe('vectorized reductions', () => {
     expect(reduced).toBe(true);
     const exact = x.reduce((s, e) => s + (e - 0.25) ** 2, 0);
     expect(Math.abs(out[0] - exact) / exact).toBeLessThan(1e-6);
+  });
+
+  /** sum = 0; Y[i] = exp(X[i] − 0.5), sum += `term`(i) over n elements; Y[n] = sum (Softmax's middle pass) */
+  const expAndSumBody = (X: BufRef, Y: BufRef, n: number, term: (Y: BufRef, i: Expr) => Expr): Stmt[] => [
+    local('sum', 'f32', f32(0)),
+    loop('i', n, [
+      store(Y, v('i'), un('exp', sub(load(X, v('i')), f32(0.5)))),
+      set('sum', add(v('sum', 'f32'), term(Y, v('i')))),
+    ]),
+    store(Y, i32(n), v('sum', 'f32')),
+  ];
+  const expAndSum = (n: number, term: (Y: BufRef, i: Expr) => Expr) => {
+    const specs = [
+      { dtype: 'float32' as const, length: n, data: rand(n, n) },
+      { dtype: 'float32' as const, length: n + 1 },
+    ];
+    const [X, Y] = place(specs);
+    return { ...run(specs, ([X, Y]) => expAndSumBody(X, Y, n, term)), X, Y };
+  };
+
+  for (const n of [8, 11, 37, 963]) {
+    it(`exp stored and summed in one loop (${n} elements) is one f32x4 loop with one exp per vector`, () => {
+      const { reduced, out, X, Y } = expAndSum(n, (Y, i) => load(Y, i));
+      expect(reduced).toBe(true);
+      rand(n, n).forEach((e, i) =>
+        expect(Math.abs(out[i] - Math.exp(fr(e - 0.5)))).toBeLessThan(4e-7 * out[i]),
+      );
+      const exact = out.slice(0, n).reduce((s, e) => s + e, 0);
+      expect(Math.abs(out[n] - exact) / exact).toBeLessThan(1e-6);
+      // the sum reads the vector just stored: no second load of Y in the f32x4 loop, one exp call
+      const wat = programToWat(
+        programOf(
+          [X, Y],
+          expAndSumBody(X, Y, n, (Y, i) => load(Y, i)),
+        ),
+      );
+      expect(wat.match(/call \$vexp_f32x4/g)).toHaveLength(1);
+      expect(wat.match(/v128\.load/g)).toHaveLength(1);
+    });
+  }
+
+  it('keeps a store-and-sum loop scalar when the sum reads another element than the one stored', () => {
+    expect(expAndSum(37, (Y, i) => load(Y, add(i, i32(1)))).reduced).toBe(false);
+    expect(expAndSum(37, (Y) => load(Y, i32(0))).reduced).toBe(false);
   });
 
   it('leaves short loops and loops reading the accumulator in the term scalar', () => {

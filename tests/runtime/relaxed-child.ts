@@ -1,12 +1,14 @@
 /**
  * Runs in a child process (so that V8 flags such as --experimental-wasm-relaxed-simd apply): loads a
  * bundle directory with a given variant, runs it once on the feeds of a JSON file and prints
- * `{ detected, variant, outputs }` or `{ error }` as one JSON line. Used by relaxed.test.ts.
+ * `{ detected, variant, outputs }` or `{ error }` as one JSON line (non-finite floats as child-run.ts
+ * writes them). Used by relaxed.test.ts and the ops tests' relaxed-SIMD runs.
  *   node [--experimental-wasm-relaxed-simd] --import tsx relaxed-child.ts DIR VARIANT FEEDS.json
  */
 import { readFileSync } from 'node:fs';
 import { loadModel, type Feed, type WasmVariant } from '../../src/runtime/index.js';
 import { hasRelaxedSimd } from '../../src/runtime/relaxed-simd.js';
+import { fromChildJson, toChildJson } from './child-run.js';
 
 export interface ChildTensor {
   dtype: 'float32';
@@ -19,7 +21,7 @@ export type ChildResult =
   | { detected: boolean; error: string };
 
 const [dir, variant, feedsFile] = process.argv.slice(2);
-const feeds = JSON.parse(readFileSync(feedsFile, 'utf8')) as Record<string, ChildTensor>;
+const feeds = fromChildJson<Record<string, ChildTensor>>(readFileSync(feedsFile, 'utf8'));
 let result: ChildResult;
 try {
   const model = await loadModel(dir, { variant: variant as WasmVariant | 'auto' });
@@ -45,4 +47,4 @@ try {
 } catch (err) {
   result = { detected: hasRelaxedSimd(), error: (err as Error).message };
 }
-process.stdout.write(JSON.stringify(result) + '\n');
+process.stdout.write(toChildJson(result) + '\n');

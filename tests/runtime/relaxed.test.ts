@@ -27,54 +27,16 @@ import { runOrt, singleNodeModel, type NodeRun } from '../helpers/ort-oracle.js'
 import { EPILOGUE_CASES } from '../helpers/epilogue-models.js';
 import { C, WINDOW_CASES, windowModel } from '../helpers/window-models.js';
 import { attentionProductsFeeds, attentionProductsModel } from '../helpers/models.js';
-import type { ChildResult, ChildTensor } from './relaxed-child.js';
+import { inChild, outputsOf, RELAXED_FLAG } from './child-run.js';
 import { buildFixtureBundle, expectedY, fixtureFeeds, fixtureProgram, numbers } from './fixture.js';
 
-const FLAG = '--experimental-wasm-relaxed-simd';
 const validate = (bytes: Uint8Array) => WebAssembly.validate(bytes as Uint8Array<ArrayBuffer>);
-const CHILD = join(import.meta.dirname, 'relaxed-child.ts');
 
 let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'kiln-relaxed-'));
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
-
-/** Loads DIR with VARIANT in a fresh node, with or without the relaxed-SIMD flag, and runs it once. */
-async function inChild(
-  bundleDir: string,
-  variant: 'auto' | 'simd128' | 'relaxed',
-  feeds: Record<string, HostTensor>,
-  flag: boolean,
-): Promise<ChildResult> {
-  const feedsFile = join(bundleDir, `feeds-${Math.random().toString(36).slice(2)}.json`);
-  const asJson = (t: HostTensor): ChildTensor => ({
-    dtype: 'float32',
-    dims: t.dims,
-    data: Array.from(t.data as Float32Array),
-  });
-  await writeFile(
-    feedsFile,
-    JSON.stringify(Object.fromEntries(Object.entries(feeds).map(([n, t]) => [n, asJson(t)]))),
-  );
-  const args = [...(flag ? [FLAG] : []), '--import', 'tsx', CHILD, bundleDir, variant, feedsFile];
-  const stdout = await new Promise<string>((resolve, reject) =>
-    execFile('node', args, { maxBuffer: 64 << 20 }, (err, out, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out),
-    ),
-  );
-  return JSON.parse(stdout) as ChildResult;
-}
-
-function outputsOf(result: ChildResult): Record<string, HostTensor> {
-  if ('error' in result) throw new Error(`the child failed: ${result.error}`);
-  return Object.fromEntries(
-    Object.entries(result.outputs).map(([n, t]) => [
-      n,
-      { dtype: 'float32', dims: t.dims, data: Float32Array.from(t.data) },
-    ]),
-  );
-}
 
 function expectClose(ours: Record<string, HostTensor>, theirs: Record<string, HostTensor>): void {
   for (const [name, expected] of Object.entries(theirs))
@@ -256,7 +218,7 @@ it('the vectorizer fuses c + a·b and c − a·b (relaxed_madd, relaxed_nmadd), 
     inst.exports.run();
     console.log(JSON.stringify([Array.from(mem.subarray(48, 48 + ${n})), Array.from(mem.subarray(64, 64 + ${n}))]));`;
   const out = await new Promise<string>((resolve, reject) =>
-    execFile('node', [FLAG, '-e', script], (err, stdout) => (err ? reject(err) : resolve(stdout))),
+    execFile('node', [RELAXED_FLAG, '-e', script], (err, stdout) => (err ? reject(err) : resolve(stdout))),
   );
   const [sums, diffs] = JSON.parse(out) as number[][];
   for (let i = 0; i < n; i++) {

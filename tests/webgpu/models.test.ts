@@ -28,7 +28,8 @@ async function onBothBackends(bytes: Uint8Array) {
 }
 
 // cnn: Conv, MaxPool, BatchNormalization, Relu, GlobalAveragePool, Gemm, Softmax; attention: MatMul,
-// Transpose, Softmax, LayerNormalization. Their statistics accumulate in f32 here, in f64 on wasm.
+// Transpose, Softmax, LayerNormalization. Their statistics accumulate in f32 here, BatchNormalization's
+// in f64 on wasm.
 describe.each(['mlp', 'cnn', 'attention'])('models/%s.onnx on the webgpu backend', (name) => {
   it('gives the outputs of the wasm backend and onnxruntime, run after run', async () => {
     const bytes = await modelBytes(name);

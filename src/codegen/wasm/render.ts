@@ -13,11 +13,14 @@ import { binCode, castCode, cmpCode, unCode, type Code, type UnCode } from './op
 import { constText, storageOf, WASM_TYPE } from './types.js';
 import { renderGemm } from './gemm.js';
 import {
+  elementKey,
   exprKey,
+  loadsIn,
   renderVector,
   repeatedIn,
   vectorizableReduction,
   vectorizableStores,
+  vectorizableStoresAndReduction,
   type Reduction,
 } from './vectorize.js';
 import { vectorLanes, type Lanes } from './lanes.js';
@@ -375,11 +378,14 @@ ${body}
     return { pre: `(local.set ${local} (call $max_s_i32 ${this.expr(n)} (i32.const 0)))`, bound: local };
   }
 
-  /** The start of the last, partial group of four of a loop of `n` iterations (a local when n is one). */
-  private wholeFours(n: Bound): { pre: string; main: Bound } {
-    if (typeof n === 'number') return { pre: '', main: n - (n % 4) };
+  /**
+   * The start of the last, partial group of four (or `size`, a power of two) of a loop of `n` iterations
+   * (a local when n is one).
+   */
+  private wholeFours(n: Bound, size = 4): { pre: string; main: Bound } {
+    if (typeof n === 'number') return { pre: '', main: n - (n % size) };
     const main = this.temp('i32', 'main');
-    return { pre: `(local.set ${main} (i32.and (local.get ${n}) (i32.const -4)))`, main };
+    return { pre: `(local.set ${main} (i32.and (local.get ${n}) (i32.const -${size})))`, main };
   }
 
   /** Bytes [start, end) of a placed buffer, for alias checks. */
@@ -393,16 +399,20 @@ ${body}
    * Renders `roots`, f32x4 expressions of loop `s` (see renderVector), in their order; `pre()` is what must
    * run once before the loop: the loop-invariant f32 operands met so far, splatted into v128 locals. An
    * operation repeated among the roots is computed once per iteration into a v128 local (local.tee where
-   * it is first rendered, which is where it is first evaluated), then read from it.
+   * it is first rendered, which is where it is first evaluated), then read from it. A load of an element
+   * in `stored` (elementKey → v128 local) reads the vector this iteration stored there from that local.
    */
   private vectorRenderer(
     s: Extract<Stmt, { k: 'loop' }>,
     roots: Expr[],
+    stored: ReadonlyMap<string, string> = new Map(),
   ): {
     render: (e: Expr) => string;
     pre: () => string;
   } {
     const vload = (buf: BufRef, index: Expr, stride: number) => {
+      const forwarded = stored.get(elementKey(buf, index));
+      if (forwarded) return `(local.get ${forwarded})`;
       const { addr, offset } = this.address(buf, index, 'load from');
       if (stride === 1) return `(v128.load offset=${offset} ${addr})`;
       // elements 0, 2, 4, 6 from [0..3] and [3..6]: lanes 0, 2 of the first load, 1, 3 of the second
@@ -469,38 +479,83 @@ ${body}
   }
 
   /**
-   * A reduction loop (vectorizableReduction) as four partial accumulators in a v128, combined into the
-   * scalar accumulator after the main loop; the scalar loop does the rest. A sum is thereby added in another
+   * A reduction loop (vectorizableReduction) as four partial accumulators in a v128 (a max or min, two
+   * v128s: pairedLoops), combined into the scalar accumulator after the main loop; the scalar loop does
+   * the rest. With `stores` (vectorizableStoresAndReduction) each group of four stores them first, and the
+   * term reads what it stored from the vector just computed. A sum is thereby added in another
    * order than the scalar loop's (partial sums per lane, then pairwise): it differs in the last bits, well
    * within the tolerances models are held to against onnxruntime (which reorders its sums too). max/min
    * are exact, and propagate NaN as the scalar f32.max/f32.min do.
    */
-  private reductionLoop(s: Extract<Stmt, { k: 'loop' }>, red: Reduction, n: Bound): string {
+  private reductionLoop(
+    s: Extract<Stmt, { k: 'loop' }>,
+    red: Reduction,
+    n: Bound,
+    stores: Extract<Stmt, { k: 'store' }>[] = [],
+  ): string {
     const counter = this.bind(s.v, 'i32');
     this.loopVars.add(s.v);
     const acc = this.lookup(red.name, 'f32');
     const vacc = this.temp('v128', 'acc');
-    const { render, pre } = this.vectorRenderer(s, [red.term]);
+    // the stored vectors the term reads (vectorizableStoresAndReduction) are kept in locals, not reloaded
+    const read = new Set(loadsIn(red.term).map((l) => elementKey(l.buf, l.index)));
+    const stored = new Map<string, string>();
+    const { render, pre } = this.vectorRenderer(s, [...stores.map((st) => st.value), red.term], stored);
+    const writes = stores.map((st) => {
+      const { addr, offset } = this.address(st.buf, st.index, 'store to');
+      const key = elementKey(st.buf, st.index);
+      const value = render(st.value);
+      if (!read.has(key)) return `(v128.store offset=${offset} ${addr} ${value})\n`;
+      const local = this.temp('v128', 'stored');
+      stored.set(key, local);
+      return `(v128.store offset=${offset} ${addr} (local.tee ${local} ${value}))\n`;
+    });
     const term = render(red.term);
     // identities: -0 for a sum (-0 + -0 stays -0), ∓inf for max/min
     const id = red.op === 'add' ? '-0' : red.op === 'max' ? '-inf' : 'inf';
     const lane = (i: number) => `(f32x4.extract_lane ${i} (local.get ${vacc}))`;
     const op = (a: string, b: string) => `(f32.${red.op} ${a} ${b})`;
     const { pre: split, main } = this.wholeFours(n);
+    const step = (v: string) => `(local.set ${v} (f32x4.${red.op} (local.get ${v}) ${term}))`;
+    const vectorLoops =
+      red.op === 'add' || stores.length
+        ? [this.rangeLoop(counter, 0, main, 4, `${writes.join('')}${step(vacc)}`)]
+        : this.pairedLoops(counter, n, main, vacc, red.op, step);
     return [
       split,
       pre(),
       `(local.set ${vacc} (v128.const f32x4 ${id} ${id} ${id} ${id}))`,
-      this.rangeLoop(
-        counter,
-        0,
-        main,
-        4,
-        `(local.set ${vacc} (f32x4.${red.op} (local.get ${vacc}) ${term}))`,
-      ),
+      ...vectorLoops,
       `(local.set ${acc} ${op(`(local.get ${acc})`, op(op(lane(0), lane(1)), op(lane(2), lane(3))))})`,
       this.rangeLoop(counter, main, n, 1, this.stmts(s.body)),
     ].join('\n');
+  }
+
+  /**
+   * The f32x4 loops of a max or min reduction over [0, main) (whole fours), leaving the result in `vacc`:
+   * groups of eight into two accumulators (`step` renders one group of four into the accumulator it is
+   * given, at the counter), so that two chains of f32x4.max (several instructions each, for NaN and −0)
+   * run side by side; then the last group of four, if any. Exact in any order.
+   */
+  private pairedLoops(
+    counter: string,
+    n: Bound,
+    main: Bound,
+    vacc: string,
+    op: 'max' | 'min',
+    step: (acc: string) => string,
+  ): string[] {
+    const other = this.temp('v128', 'acc');
+    const { pre: split, main: eights } = this.wholeFours(n, 8);
+    const id = op === 'max' ? '-inf' : 'inf';
+    const next = `(local.set ${counter} (i32.add (local.get ${counter}) (i32.const 4)))`;
+    return [
+      split,
+      `(local.set ${other} (v128.const f32x4 ${id} ${id} ${id} ${id}))`,
+      this.rangeLoop(counter, 0, eights, 4, `${step(vacc)}\n${next}\n${step(other)}`),
+      this.rangeLoop(counter, eights, main, 4, step(vacc)),
+      `(local.set ${vacc} (f32x4.${op} (local.get ${vacc}) (local.get ${other})))`,
+    ];
   }
 
   /**
@@ -540,6 +595,8 @@ ${body}
           if (stores) return this.vectorLoop(s, stores, bound);
           const reduction = vectorizableReduction(s);
           if (reduction) return this.reductionLoop(s, reduction, bound);
+          const fused = vectorizableStoresAndReduction(s, this.region);
+          if (fused) return this.reductionLoop(s, fused.reduction, bound, fused.stores);
           const counter = this.bind(s.v, 'i32');
           this.loopVars.add(s.v);
           return this.rangeLoop(counter, 0, bound, 1, this.stmts(s.body));

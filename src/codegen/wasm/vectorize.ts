@@ -8,6 +8,8 @@
  * Loads from memory that a store in the loop writes must use exactly the store's index, and two stores to the
  * same memory the same index or indices a constant of at least four apart, so doing four iterations at once
  * cannot reorder a read and a write, or two writes, of the same element.
+ * A reduction loop `acc = acc op term` (add, max, min) keeps four partial accumulators; stores followed by
+ * one reduction (Softmax's exp stored and summed) render as one loop, the term reading the stored vectors.
  */
 import type { BinOp, BufRef, CmpOp, Expr, Stmt, UnOp } from '../../kernels/ir.js';
 import { operands, someExpr, visitExpr } from '../../kernels/walk.js';
@@ -123,7 +125,8 @@ function vectorizable(e: Expr, v: string): boolean {
   }
 }
 
-function loadsIn(e: Expr): Extract<Expr, { k: 'load' }>[] {
+/** The loads in `e`, in visiting order. */
+export function loadsIn(e: Expr): Extract<Expr, { k: 'load' }>[] {
   const out: Extract<Expr, { k: 'load' }>[] = [];
   visitExpr(e, (x) => x.k === 'load' && out.push(x));
   return out;
@@ -138,6 +141,20 @@ const sameExpr = (a: Expr, b: Expr): boolean => exprKey(a) === exprKey(b);
 const bigintSafe = (_key: string, value: unknown) => (typeof value === 'bigint' ? `${value}n` : value);
 
 /** The loop's stores when the loop can be vectorized, else undefined. */
+/** Whether two buffer refs may touch the same memory: the same buffer, or placed regions that intersect. */
+const mayOverlap =
+  (regions: Regions) =>
+  (a: BufRef, b: BufRef): boolean => {
+    const ra = regions(a);
+    const rb = regions(b);
+    return a.id === b.id || (!!ra && !!rb && ra[0] < rb[1] && rb[0] < ra[1]);
+  };
+
+/** Whether `load` reads memory `store` writes anywhere but at the store's own index. */
+const readsAcross = (regions: Regions, load: Extract<Expr, { k: 'load' }>, store: Store): boolean =>
+  mayOverlap(regions)(load.buf, store.buf) &&
+  !(load.buf.id === store.buf.id && sameExpr(load.index, store.index));
+
 export function vectorizableStores(loop: Loop, regions: Regions): Store[] | undefined {
   // a run-time extent may be anything: the scalar tail covers fewer than four iterations
   if ((typeof loop.n === 'number' && loop.n < 4) || loop.body.length === 0) return undefined;
@@ -147,16 +164,11 @@ export function vectorizableStores(loop: Loop, regions: Regions): Store[] | unde
     if (s.buf.dtype !== 'float32' || !isUnitStride(s.index, loop.v) || !vectorizable(s.value, loop.v))
       return undefined;
   }
-  const overlaps = (a: BufRef, b: BufRef): boolean => {
-    const ra = regions(a);
-    const rb = regions(b);
-    return a.id === b.id || (!!ra && !!rb && ra[0] < rb[1] && rb[0] < ra[1]);
-  };
+  const overlaps = mayOverlap(regions);
   for (const s of stores)
     for (const other of stores) {
       for (const l of [...loadsIn(other.value), ...loadsIn(other.index)])
-        if (overlaps(l.buf, s.buf) && !(l.buf.id === s.buf.id && sameExpr(l.index, s.index)))
-          return undefined;
+        if (readsAcross(regions, l, s)) return undefined;
       if (
         other !== s &&
         overlaps(other.buf, s.buf) &&
@@ -308,13 +320,41 @@ export interface Reduction {
  */
 export function vectorizableReduction(loop: Loop): Reduction | undefined {
   if ((typeof loop.n === 'number' && loop.n < 8) || loop.body.length !== 1) return undefined;
-  const s = loop.body[0];
+  return reductionOf(loop.body[0], loop.v);
+}
+
+/** `s` as a reduction over loop variable `v` (see vectorizableReduction), else undefined. */
+function reductionOf(s: Stmt, v: string): Reduction | undefined {
   if (s.k !== 'set' || s.value.t !== 'f32' || s.value.k !== 'bin') return undefined;
   const { op, a, b } = s.value;
   if (op !== 'add' && op !== 'max' && op !== 'min') return undefined;
   const isAcc = (e: Expr) => e.k === 'var' && e.name === s.name;
   const term = isAcc(a) ? b : isAcc(b) ? a : undefined;
-  if (!term || dependsOn(term, s.name) || !dependsOn(term, loop.v) || !vectorizable(term, loop.v))
-    return undefined;
+  if (!term || dependsOn(term, s.name) || !dependsOn(term, v) || !vectorizable(term, v)) return undefined;
   return { name: s.name, op, term };
 }
+
+/**
+ * A loop that stores and reduces in one pass, as Softmax's `y[i] = exp(x[i] − max); sum += y[i]`: stores
+ * that vectorizableStores accepts, then one reduction (as vectorizableReduction) whose term reads memory the
+ * stores write only at a store's own index, that is the value this iteration stored, and whose accumulator
+ * the stores do not read. Loops shorter than 8 stay scalar.
+ */
+export function vectorizableStoresAndReduction(
+  loop: Loop,
+  regions: Regions,
+): { stores: Store[]; reduction: Reduction } | undefined {
+  const last = loop.body.at(-1);
+  if ((typeof loop.n === 'number' && loop.n < 8) || loop.body.length < 2 || last?.k !== 'set')
+    return undefined;
+  const stores = vectorizableStores({ ...loop, body: loop.body.slice(0, -1) }, regions);
+  const reduction = reductionOf(last, loop.v);
+  if (!stores || !reduction) return undefined;
+  if (stores.some((s) => dependsOn(s.value, reduction.name) || dependsOn(s.index, reduction.name)))
+    return undefined;
+  if (loadsIn(reduction.term).some((l) => stores.some((s) => readsAcross(regions, l, s)))) return undefined;
+  return { stores, reduction };
+}
+
+/** The key of the element a load or store of `buf` at `index` touches, to match a load with a store. */
+export const elementKey = (buf: BufRef, index: Expr): string => `${buf.id}\n${exprKey(index)}`;

@@ -1,7 +1,9 @@
 /**
  * The kernel shared by InstanceNormalization, LayerNormalization and GroupNormalization: for every
- * contiguous row of X, mean and (population) variance in f64, then y = (x − mean)·invStd, mapped
- * through an affine step (scale and bias indexed by the row and column indices).
+ * contiguous row of X, mean and then (population) variance as Σ(x − mean)²/n, summed in f64 or (for
+ * LayerNormalization's rows of a hidden size) in f32, where both sums are f32x4 loops in wasm; then
+ * y = (x − mean)·invStd, mapped through an affine step (scale and bias indexed by the row and column
+ * indices).
  */
 import type { BufRef, Expr, Scalar, Stmt } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
@@ -9,6 +11,7 @@ import {
   add,
   cast,
   div,
+  f32,
   f64,
   forEachIndex,
   i32,
@@ -34,6 +37,8 @@ export interface RowNormalization {
   epsilon: number;
   /** y from the normalized value, given row and column indices, in the compute type of Y */
   affine: (normalized: Expr, rowIdx: Expr[], colIdx: Expr[]) => Expr;
+  /** the type the mean and variance are summed in (f32: vectorized, two passes as onnxruntime's one) */
+  sums: 'f32' | 'f64';
   /** optional per-row outputs */
   mean?: BufRef;
   invStdDev?: BufRef;
@@ -46,29 +51,32 @@ export function normalizeRows(n: RowNormalization): Stmt[] {
   return forEachIndex(n.rows, 'r', (rowIdx) => {
     const rowLinear = linearIndex(rowIdx, stridesOf(n.rows));
     const base = mul(rowLinear, i32(len));
-    const x = (colIdx: Expr[]): Expr => loadAs('f64', n.X, add(base, linearIndex(colIdx, colStrides)));
-    const meanOf = forEachIndex(n.row, 'a', (c) => [set('sum', add(v('sum', 'f64'), x(c)))]);
-    const varOf = forEachIndex(n.row, 'b', (c) => [
-      local('dev', 'f64', sub(x(c), v('mean', 'f64'))),
-      set('sq', add(v('sq', 'f64'), mul(v('dev', 'f64'), v('dev', 'f64')))),
-    ]);
-    const write = forEachIndex(n.row, 'c', (c) => {
-      const xt = loadAs(t, n.X, add(base, linearIndex(c, colStrides)));
-      const normalized = mul(sub(xt, cast(t, v('mean', 'f64'))), cast(t, v('inv', 'f64')));
-      return [store(n.Y, add(base, linearIndex(c, colStrides)), n.affine(normalized, rowIdx, c))];
+    const s = n.sums;
+    const c = (value: number) => (s === 'f64' ? f64(value) : f32(value));
+    const x = (colIdx: Expr[]): Expr => loadAs(s, n.X, add(base, linearIndex(colIdx, colStrides)));
+    const mean = v('mean', s);
+    const meanOf = forEachIndex(n.row, 'a', (col) => [set('sum', add(v('sum', s), x(col)))]);
+    // f32: one statement, (x − mean)² written out, so the loop is a reduction the vectorizer takes
+    const varOf = forEachIndex(n.row, 'b', (col) =>
+      s === 'f32'
+        ? [set('sq', add(v('sq', s), mul(sub(x(col), mean), sub(x(col), mean))))]
+        : [local('dev', s, sub(x(col), mean)), set('sq', add(v('sq', s), mul(v('dev', s), v('dev', s))))],
+    );
+    const write = forEachIndex(n.row, 'c', (col) => {
+      const xt = loadAs(t, n.X, add(base, linearIndex(col, colStrides)));
+      const normalized = mul(sub(xt, cast(t, mean)), cast(t, v('inv', s)));
+      return [store(n.Y, add(base, linearIndex(col, colStrides)), n.affine(normalized, rowIdx, col))];
     });
     return [
-      local('sum', 'f64', f64(0)),
+      local('sum', s, c(0)),
       ...meanOf,
-      local('mean', 'f64', div(v('sum', 'f64'), f64(len))),
-      local('sq', 'f64', f64(0)),
+      local('mean', s, div(v('sum', s), c(len))),
+      local('sq', s, c(0)),
       ...varOf,
-      local('inv', 'f64', div(f64(1), un('sqrt', add(div(v('sq', 'f64'), f64(len)), f64(n.epsilon))))),
+      local('inv', s, div(c(1), un('sqrt', add(div(v('sq', s), c(len)), c(n.epsilon))))),
       ...write,
-      ...(n.mean ? [store(n.mean, rowLinear, cast(scalarOf(n.mean.dtype), v('mean', 'f64')))] : []),
-      ...(n.invStdDev
-        ? [store(n.invStdDev, rowLinear, cast(scalarOf(n.invStdDev.dtype), v('inv', 'f64')))]
-        : []),
+      ...(n.mean ? [store(n.mean, rowLinear, cast(scalarOf(n.mean.dtype), mean))] : []),
+      ...(n.invStdDev ? [store(n.invStdDev, rowLinear, cast(scalarOf(n.invStdDev.dtype), v('inv', s)))] : []),
     ];
   });
 }

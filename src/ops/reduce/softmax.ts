@@ -14,6 +14,7 @@ import {
   local,
   loop,
   max,
+  mul,
   parallelLoop,
   select,
   set,
@@ -60,33 +61,37 @@ export function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, 
   if (variant === 'hardmax') {
     // First index of the maximum gets 1; a strict > keeps the first occurrence.
     row = [
-      set('m', k(t, -Infinity)),
-      set('best', i32(0)),
+      local('m', t, k(t, -Infinity)),
+      local('best', 'i32', i32(0)),
       loop('r1', s.d, [when(cmp('gt', xr('r1'), m), [set('m', xr('r1')), set('best', v('r1'))])]),
       loop('r2', s.d, [store(y, at('r2'), select(cmp('eq', v('r2'), v('best')), k(t, 1), k(t, 0)))]),
     ];
   } else if (variant === 'softmax') {
-    // exp once per element: stored, summed from y, then scaled in place (four passes that vectorize,
-    // against two exps per element when the sum and the output each compute their own)
+    // three passes, as onnxruntime's: the max; exp once per element, stored and summed in one loop (the
+    // wasm vectorizer keeps the stored vector for the sum); y scaled in place by 1/sum
     row = [
-      set('m', k(t, -Infinity)),
+      local('m', t, k(t, -Infinity)),
       loop('r1', s.d, [set('m', max(m, xr('r1')))]),
-      loop('r2', s.d, [store(y, at('r2'), un('exp', sub(xr('r2'), m)))]),
-      set('s', k(t, 0)),
-      loop('r3', s.d, [set('s', add(sum, load(y, at('r3'))))]),
-      loop('r4', s.d, [store(y, at('r4'), div(load(y, at('r4')), sum))]),
+      local('s', t, k(t, 0)),
+      loop('r2', s.d, [
+        store(y, at('r2'), un('exp', sub(xr('r2'), m))),
+        set('s', add(sum, load(y, at('r2')))),
+      ]),
+      local('inv', t, div(k(t, 1), sum)),
+      loop('r3', s.d, [store(y, at('r3'), mul(load(y, at('r3')), v('inv', t)))]),
     ];
   } else {
     row = [
-      set('m', k(t, -Infinity)),
+      local('m', t, k(t, -Infinity)),
       loop('r1', s.d, [set('m', max(m, xr('r1')))]),
-      set('s', k(t, 0)),
+      local('s', t, k(t, 0)),
       loop('r2', s.d, [set('s', add(sum, un('exp', sub(xr('r2'), m))))]),
       loop('r3', s.d, [store(y, at('r3'), sub(sub(xr('r3'), m), un('log', sum)))]),
     ];
   }
-  const locals: Stmt[] = [local('m', t, k(t, 0)), local('s', t, k(t, 0)), local('best', 'i32', i32(0))];
-  return { name, body: [...locals, parallelLoop('o', s.outer, [parallelLoop('i', s.inner, row)])] };
+  // the row's locals are declared in it, so that the wasm generator may split the row loops into chunk
+  // functions (chunks.ts: a loop that sets a local declared outside it stays in the kernel's function)
+  return { name, body: [parallelLoop('o', s.outer, [parallelLoop('i', s.inner, row)])] };
 }
 
 function softmaxOp(variant: Variant, sinceVersion: number): OpDef {
