@@ -86,6 +86,8 @@ const RUN_TIME_INPUT_OPS = new Set([
   'HannWindow',
   'HammingWindow',
   'BlackmanWindow',
+  'Unsqueeze',
+  'Squeeze',
 ]);
 
 /**

@@ -69,9 +69,16 @@ export interface DimsBlock {
     /**
      * element `index` of input `input`; with `reshape`, of that input resolved as a Reshape target for
      * dims `from` (0 copies a dim unless `allowzero`, one -1 takes the rest, the product must match); with
-     * `sum`, of sizes that must sum to it (Split's split)
+     * `sum`, of sizes that must sum to it (Split's split); with `axes`, of the dims of `from` with those
+     * axes inserted (Unsqueeze) or removed (Squeeze)
      */
-    fed?: { input: string; index: number; reshape?: { from: number[]; allowzero: boolean }; sum?: number };
+    fed?: {
+      input: string;
+      index: number;
+      reshape?: { from: number[]; allowzero: boolean };
+      sum?: number;
+      axes?: { op: 'unsqueeze' | 'squeeze'; from: number[] };
+    };
   }[];
 }
 

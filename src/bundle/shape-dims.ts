@@ -101,7 +101,9 @@ export function bindFedSymbols(
     if (s.fed.sum !== undefined) checkParts(input, elements, s.fed.sum);
     const n = s.fed.reshape
       ? reshapeTarget(input, elements, s.fed.reshape)[s.fed.index]
-      : elements[s.fed.index];
+      : s.fed.axes
+        ? dimsWithAxes(input, elements, s.fed.axes)[s.fed.index]
+        : elements[s.fed.index];
     if (n < s.min || n > s.max)
       throw new Error(
         `${where}: input "${s.fed.input}" element ${s.fed.index} is ${n}, outside the bounds of "${s.name}" (${s.min}..${s.max})`,
@@ -155,6 +157,32 @@ function reshapeTarget(
   const count = dims.reduce((a, b) => a * b, 1);
   if (count !== total) refuse(`${count} elements, not ${total}`);
   return dims;
+}
+
+/**
+ * Axes read at run time (Unsqueeze's, Squeeze's) applied to dims `from`: the dims of the result. Refused
+ * unless each axis is within the rank (negative ones wrap), none repeats, and a squeezed dim is 1.
+ */
+function dimsWithAxes(
+  where: string,
+  axes: readonly number[],
+  { op, from }: { op: 'unsqueeze' | 'squeeze'; from: readonly number[] },
+): number[] {
+  const rank = op === 'unsqueeze' ? from.length + axes.length : from.length;
+  const refuse = (why: string): never => {
+    throw new Error(`${where} is [${axes.join(',')}], which cannot ${op} [${from.join(',')}]: ${why}`);
+  };
+  const picked = axes.map((a) => {
+    if (a < -rank || a >= rank) refuse(`axis ${a} is outside ${-rank}..${rank - 1}`);
+    return a < 0 ? a + rank : a;
+  });
+  if (new Set(picked).size !== picked.length) refuse('an axis repeats');
+  if (op === 'squeeze') {
+    for (const a of picked) if (from[a] !== 1) refuse(`dim ${a} is ${from[a]}, not 1`);
+    return from.filter((_, i) => !picked.includes(i));
+  }
+  const rest = [...from];
+  return Array.from({ length: rank }, (_, i) => (picked.includes(i) ? 1 : rest.shift()!));
 }
 
 /**

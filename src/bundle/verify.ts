@@ -285,13 +285,22 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
         fail(
           `dims block symbol "${s.name}" is fed by "${String(s.fed.input)}", which is no int64 or int32 input`,
         );
+      const axes = s.fed.axes as Partial<{ op: string; from: number[] }> | undefined;
       if (
-        !Number.isSafeInteger(s.fed.index) ||
-        s.fed.index < 0 ||
-        (sig!.dtype === 'int64' ? 8 : 4) * (s.fed.index + 1) > sig!.byteLength
+        axes !== undefined &&
+        (!['unsqueeze', 'squeeze'].includes(axes.op!) ||
+          !Array.isArray(axes.from) ||
+          !axes.from.every(isByteCount))
       )
         fail(
-          `dims block symbol "${s.name}" is fed by element ${String(s.fed.index)} of "${s.fed.input}", which it lacks`,
+          `dims block symbol "${s.name}": fed.axes must have an op (unsqueeze or squeeze) and dims (from)`,
+        );
+      // element `index` of the input, or with axes, dim `index` of the dims they give
+      const elements = sig!.byteLength / (sig!.dtype === 'int64' ? 8 : 4);
+      const count = !axes ? elements : axes.from!.length + (axes.op === 'unsqueeze' ? elements : -elements);
+      if (!Number.isSafeInteger(s.fed.index) || s.fed.index < 0 || s.fed.index >= count)
+        fail(
+          `dims block symbol "${s.name}" is fed by ${axes ? 'dim' : 'element'} ${String(s.fed.index)} of "${s.fed.input}", which it lacks`,
         );
       const reshape = s.fed.reshape as Partial<{ from: number[]; allowzero: boolean }> | undefined;
       if (

@@ -34,12 +34,23 @@ export interface ShapeSymbolDecl {
  * tensor of dims `from`, resolved at run time as Reshape resolves it (0 copies the dim of `from` unless
  * `allowzero`, one -1 takes what is left) and refused unless its product is the element count. With
  * `sum`, the input's elements are sizes (Split's split), refused unless each is ≥ 0 and they sum to it.
+ * With `axes`, the input's elements are the axes of an Unsqueeze or Squeeze (FedAxes).
  */
 export interface FedElement {
   input: string;
   index: number;
   reshape?: { from: number[]; allowzero: boolean };
   sum?: number;
+  axes?: FedAxes;
+}
+
+/**
+ * A fed input's elements as the axes of an Unsqueeze or Squeeze of dims `from`, resolved at run time
+ * (negative axes wrap, none may repeat, a squeezed dim must be 1): element `index` is then a dim of the result.
+ */
+export interface FedAxes {
+  op: 'unsqueeze' | 'squeeze';
+  from: number[];
 }
 
 /** A graph input or output as declared by the model (shapes may be symbolic). */

@@ -220,7 +220,13 @@ export interface ShapeSymbol {
    */
   computedBy?: string;
   /** Set for a size fed as an input's value (TopK's K): element `index` of input `input` (ir/graph.ts FedElement). */
-  fed?: { input: string; index: number; reshape?: { from: number[]; allowzero: boolean }; sum?: number };
+  fed?: {
+    input: string;
+    index: number;
+    reshape?: { from: number[]; allowzero: boolean };
+    sum?: number;
+    axes?: { op: 'unsqueeze' | 'squeeze'; from: number[] };
+  };
 }
 
 /**

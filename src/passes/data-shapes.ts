@@ -1,8 +1,9 @@
 /**
  * Data-dependent shapes: outputs whose size is a tensor's value, not a function of the input shapes —
  * NonZero's count of nonzero elements, NonMaxSuppression's count of selected boxes, Unique's count of
- * distinct values (computed during the run), TopK's K, Split's sizes and a Reshape target's dims when they are a model
- * input (fed at run time; the runtime resolves a target's 0 and -1). Each such size becomes a new shape symbol, a
+ * distinct values (computed during the run), TopK's K, Split's sizes, a Reshape target's dims and Unsqueeze's or
+ * Squeeze's axes when they are a model input (fed at run time; the runtime resolves a target's 0 and -1, and
+ * the dims the axes give). Each such size becomes a new shape symbol, a
  * data symbol, bounded at compile time (the tensor's size, the axis length, max boxes × classes × batch):
  * memory is planned at the bound, later kernels read the symbol from the dims block like any run-time dim,
  * and outputs come back at their real size. A computed size is stored into its dims-block word by the
@@ -71,6 +72,29 @@ function declaredFedSizes(ctx: OpContext, at: number, what: string, count: numbe
     ),
   };
 }
+
+/**
+ * Unsqueeze's or Squeeze's axes fed at run time: the output rank follows from their count, and each output
+ * dim is a fed symbol resolved from the axes and the input's dims (bounded by inference).
+ */
+const fedAxesRule =
+  (op: 'unsqueeze' | 'squeeze'): Rule =>
+  (ctx, [out], env) => {
+    const axes = ctx.node.inputs[1];
+    if (ctx.opset < 13 || !axes || ctx.consts[1] || sizeOf(ctx.inputs[1]!.shape) === 0) return undefined;
+    if (!env.isFedInput(axes)) constInput(ctx, 1, 'axes'); // refused, naming the model input it comes from
+    requireStaticInputs(ctx);
+    const from = [...ctx.inputs[0]!.shape];
+    const dims = out.shape.map((bound, index) =>
+      env.declare({
+        name: `${axes}_${index}`,
+        min: 0,
+        max: bound,
+        fed: { input: axes, index, axes: { op, from } },
+      }),
+    );
+    return [{ ...out, symbolic: dims }];
+  };
 
 /** A window op's size (HannWindow...), fed at run time. */
 const windowRule: Rule = (ctx, [out], env) => {
@@ -141,6 +165,8 @@ const RULES: Record<string, Rule> = {
       ),
     );
   },
+  Unsqueeze: fedAxesRule('unsqueeze'),
+  Squeeze: fedAxesRule('squeeze'),
   TopK(ctx, outTypes, env) {
     const k = ctx.node.inputs[1];
     if (ctx.opset < 10 || ctx.consts[1]) return undefined;

@@ -447,6 +447,78 @@ describe('Split with its sizes fed at run time, then an Add of a part', () => {
   });
 });
 
+describe.each([
+  {
+    op: 'Unsqueeze',
+    x: [3, 1, 4],
+    good: [
+      [0, 4],
+      [-1, 1],
+      [3, 2],
+    ],
+    shapes: [{ name: 'axes_0', min: 0, max: 3 }],
+    bad: [
+      [[5, 0], 'input "axes" is [5,0], which cannot unsqueeze [3,1,4]: axis 5 is outside -5..4'],
+      [[1, -4], 'input "axes" is [1,-4], which cannot unsqueeze [3,1,4]: an axis repeats'],
+    ],
+  },
+  {
+    op: 'Squeeze',
+    x: [1, 3, 1, 1],
+    good: [
+      [0, 2],
+      [-1, 0],
+      [3, 2],
+    ],
+    shapes: [{ name: 'axes_0', min: 0, max: 3 }],
+    bad: [
+      [[0, 1], 'input "axes" is [0,1], which cannot squeeze [1,3,1,1]: dim 1 is 3, not 1'],
+      [[0, -5], 'input "axes" is [0,-5], which cannot squeeze [1,3,1,1]: axis -5 is outside -4..3'],
+    ],
+  },
+])('$op with its axes fed at run time, then an Add of its output', ({ op, x: dims, good, shapes, bad }) => {
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: dims },
+      { name: 'axes', dtype: 'int64', shape: [2] },
+    ],
+    outputs: [{ name: 'y2', dtype: 'float32' }],
+    nodes: [
+      { op, inputs: ['x', 'axes'], outputs: ['y'] },
+      { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+    ],
+  });
+  const axes = (...a: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [2],
+    data: BigInt64Array.from(a.map(BigInt)),
+  });
+  const x = randomTensor(dims, seededRandom(31));
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists each output dim as fed, the rank fixed by the number of axes', () => {
+    expect(model.outputs[0].shape.length).toBe(dims.length + (op === 'Unsqueeze' ? 2 : -2));
+    expect(model.outputs[0].shape.slice(0, 1)).toEqual(shapes);
+  });
+
+  test.each(good)('matches onnxruntime at axes [%i, %i], run after run', async (a, b) => {
+    expect(await ortMismatches(bytes, model, { x, axes: axes(a, b) })).toEqual([]);
+  });
+
+  test('refuses axes out of range, repeated or (Squeeze) on a dim not 1, naming the input, and answers the next call', async () => {
+    for (const [values, message] of bad)
+      await expect(
+        model.run({ x, axes: axes(...(values as number[])) } as Record<string, Feed>),
+      ).rejects.toThrow(message as string);
+    expect(await ortMismatches(bytes, model, { x, axes: axes(...good[0]) })).toEqual([]);
+  });
+});
+
 describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
   const fill = buildModel({
     opset: 17,
