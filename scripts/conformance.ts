@@ -88,6 +88,7 @@ const RUN_TIME_INPUT_OPS = new Set([
   'BlackmanWindow',
   'Unsqueeze',
   'Squeeze',
+  'Slice',
 ]);
 
 /**

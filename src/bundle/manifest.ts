@@ -1,6 +1,7 @@
 /** Bundle format v1 (DESIGN.md §3.1). Shared by the compiler (writer) and the runtime (reader). */
 import type { DType } from '../ir/dtype.js';
 import type { Polynomial } from '../ir/symbolic.js';
+import type { FedSlice } from '../ir/graph.js';
 
 export const FORMAT_VERSION = 1;
 
@@ -78,6 +79,7 @@ export interface DimsBlock {
       reshape?: { from: number[]; allowzero: boolean };
       sum?: number;
       axes?: { op: 'unsqueeze' | 'squeeze'; from: number[] };
+      slice?: FedSlice;
     };
   }[];
 }

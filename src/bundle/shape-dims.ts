@@ -1,6 +1,7 @@
 /** Reading manifest shapes whose dims may be known only at run time (SymbolicDim). */
 import type { DimsBlock, ShapeDim, SymbolicDim, TensorSignature } from './manifest.js';
 import type { Polynomial } from '../ir/symbolic.js';
+import type { FedSlice } from '../ir/graph.js';
 
 export const isSymbolic = (d: ShapeDim): d is SymbolicDim => typeof d === 'object';
 
@@ -99,11 +100,17 @@ export function bindFedSymbols(
     const elements = integerElements(inputs[at].dtype, bytes[at]);
     const input = `${where}: input "${s.fed.input}"`;
     if (s.fed.sum !== undefined) checkParts(input, elements, s.fed.sum);
+    const read = (name: string) => {
+      const i = inputs.findIndex((sig) => sig.name === name);
+      return integerElements(inputs[i].dtype, bytes[i]);
+    };
     const n = s.fed.reshape
       ? reshapeTarget(input, elements, s.fed.reshape)[s.fed.index]
       : s.fed.axes
         ? dimsWithAxes(input, elements, s.fed.axes)[s.fed.index]
-        : elements[s.fed.index];
+        : s.fed.slice
+          ? slicePlan(where, read, s.fed.slice)[s.fed.index][s.fed.slice.part]
+          : elements[s.fed.index];
     if (n < s.min || n > s.max)
       throw new Error(
         `${where}: input "${s.fed.input}" element ${s.fed.index} is ${n}, outside the bounds of "${s.name}" (${s.min}..${s.max})`,
@@ -183,6 +190,55 @@ function dimsWithAxes(
   }
   const rest = [...from];
   return Array.from({ length: rank }, (_, i) => (picked.includes(i) ? 1 : rest.shift()!));
+}
+
+/**
+ * A Slice of dims `from` whose starts, ends, axes or steps are read at run time (FedSlice), resolved as
+ * Slice resolves them (negative indices wrap, then clamp to the axis): per axis of `from`, the element
+ * count, the first index read and the step, forward or backward (a step past the axis length reads at
+ * most one element, so it is capped there). Refused, naming the input, when an axis is out of range or
+ * repeats, or a step is 0.
+ */
+function slicePlan(where: string, read: (name: string) => number[], slice: FedSlice) {
+  const { from } = slice;
+  const values = (v: string | number[]) => (typeof v === 'string' ? read(v) : v);
+  const named = (v: string | number[] | undefined, what: string) =>
+    typeof v === 'string' ? `input "${v}"` : what;
+  const starts = values(slice.starts);
+  const ends = values(slice.ends);
+  const axes = slice.axes === undefined ? starts.map((_, i) => i) : values(slice.axes);
+  const steps = slice.steps === undefined ? starts.map(() => 1) : values(slice.steps);
+  const refuse = (v: string | number[] | undefined, what: string, why: string): never => {
+    throw new Error(
+      `${where}: ${named(v, what)} is [${values(v ?? []).join(',')}], which cannot slice [${from.join(',')}]: ${why}`,
+    );
+  };
+  const plan = from.map((d) => ({ count: d, first: 0, forward: 1, backward: 0 }));
+  const r = from.length;
+  const seen = new Set<number>();
+  axes.forEach((given, j) => {
+    if (given < -r || given >= r) refuse(slice.axes, 'axes', `axis ${given} is outside ${-r}..${r - 1}`);
+    const a = given < 0 ? given + r : given;
+    if (seen.has(a)) refuse(slice.axes, 'axes', `axis ${a} repeats`);
+    seen.add(a);
+    const [dim, step] = [from[a], steps[j]];
+    if (step === 0) refuse(slice.steps, 'steps', `step ${j} is 0`);
+    const wrap = (i: number) => (i < 0 ? i + dim : i);
+    const clamp = (i: number, lo: number, hi: number) => Math.min(Math.max(i, lo), hi);
+    const [start, end] =
+      step > 0
+        ? [clamp(wrap(starts[j]), 0, dim), clamp(wrap(ends[j]), 0, dim)]
+        : [clamp(wrap(starts[j]), 0, dim - 1), clamp(wrap(ends[j]), -1, dim - 1)];
+    const count = Math.max(0, Math.ceil((step > 0 ? end - start : start - end) / Math.abs(step)));
+    const size = Math.min(Math.abs(step), Math.max(dim, 1));
+    plan[a] = {
+      count,
+      first: count ? start : 0,
+      forward: step > 0 ? size : 0,
+      backward: step < 0 ? size : 0,
+    };
+  });
+  return plan;
 }
 
 /**

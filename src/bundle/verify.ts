@@ -17,6 +17,7 @@ import {
   type WgslDispatch,
 } from './manifest.js';
 import type { Polynomial } from '../ir/symbolic.js';
+import type { FedSlice } from '../ir/graph.js';
 import { MANIFEST_FILE, TOKENIZER_FILE, WEIGHTS_FILE, WGSL_FILE, type LoadedBundleFiles } from './files.js';
 import { isNumericDType } from './elements.js';
 import { sha256Hex } from './hash.js';
@@ -271,7 +272,8 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
       ),
     ),
   );
-  const inputNames = new Set((m.inputs as TensorSignature[]).map((sig) => sig.name));
+  const intInput = (name: string) =>
+    (m.inputs as TensorSignature[]).some((i) => i.name === name && ['int64', 'int32'].includes(i.dtype));
   for (const s of dims.symbols!) {
     // a data symbol's value is computed by a kernel, or is an input's element (an integer input)
     if (s.computedBy !== undefined) {
@@ -281,7 +283,7 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
     }
     if (s.fed !== undefined) {
       const sig = (m.inputs as TensorSignature[]).find((i) => i.name === s.fed?.input);
-      if (!sig || !inputNames.has(s.fed.input) || !['int64', 'int32'].includes(sig.dtype))
+      if (!sig || !intInput(s.fed.input))
         fail(
           `dims block symbol "${s.name}" is fed by "${String(s.fed.input)}", which is no int64 or int32 input`,
         );
@@ -295,12 +297,32 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
         fail(
           `dims block symbol "${s.name}": fed.axes must have an op (unsqueeze or squeeze) and dims (from)`,
         );
-      // element `index` of the input, or with axes, dim `index` of the dims they give
+      const slice = s.fed.slice as Partial<FedSlice> | undefined;
+      const values = (v: unknown) =>
+        (typeof v === 'string' && intInput(v)) || (Array.isArray(v) && v.every(Number.isSafeInteger));
+      if (
+        slice !== undefined &&
+        (!Array.isArray(slice.from) ||
+          !slice.from.every(isByteCount) ||
+          !values(slice.starts) ||
+          !values(slice.ends) ||
+          (slice.axes !== undefined && !values(slice.axes)) ||
+          (slice.steps !== undefined && !values(slice.steps)) ||
+          !['count', 'first', 'forward', 'backward'].includes(slice.part!))
+      )
+        fail(
+          `dims block symbol "${s.name}": fed.slice must have dims (from), starts, ends, optional axes and steps (integer inputs or values) and a part`,
+        );
+      // element `index` of the input, or with axes, dim `index` of the dims they give, or with slice, axis `index`
       const elements = sig!.byteLength / (sig!.dtype === 'int64' ? 8 : 4);
-      const count = !axes ? elements : axes.from!.length + (axes.op === 'unsqueeze' ? elements : -elements);
+      const count = slice
+        ? slice.from!.length
+        : !axes
+          ? elements
+          : axes.from!.length + (axes.op === 'unsqueeze' ? elements : -elements);
       if (!Number.isSafeInteger(s.fed.index) || s.fed.index < 0 || s.fed.index >= count)
         fail(
-          `dims block symbol "${s.name}" is fed by ${axes ? 'dim' : 'element'} ${String(s.fed.index)} of "${s.fed.input}", which it lacks`,
+          `dims block symbol "${s.name}" is fed by ${axes || slice ? 'dim' : 'element'} ${String(s.fed.index)} of "${s.fed.input}", which it lacks`,
         );
       const reshape = s.fed.reshape as Partial<{ from: number[]; allowzero: boolean }> | undefined;
       if (

@@ -102,18 +102,24 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
       s.computedBy === undefined ? [] : [[s.name, newSlot('int32', 1, 'dims')] as const],
     ),
   );
-  /** the data-dependent sizes of a node's outputs: those it computes, and those fed by an input it reads */
+  /**
+   * the data-dependent sizes of a node's outputs: those it computes, and those fed by an input it reads
+   * (with a fed Slice's size, the first index and steps resolved with it)
+   */
   const sizesOf = (node: Node) => {
     const outputSymbols = new Set(
       node.outputs.flatMap((n) => (n === '' ? [] : (typeOf(n).symbolic ?? []).flatMap(symbolsOf))),
     );
+    const slicePlan = (s: (typeof symbols)[number]) =>
+      s.fed?.slice && JSON.stringify({ ...s.fed.slice, part: '' });
+    const plans = new Set(symbols.filter((s) => outputSymbols.has(s.name)).map(slicePlan));
     return symbols
       .filter(
         (s) =>
-          outputSymbols.has(s.name) &&
+          (outputSymbols.has(s.name) || (s.fed?.slice && plans.has(slicePlan(s)))) &&
           (s.computedBy === node.name || (s.fed !== undefined && node.inputs.includes(s.fed.input))),
       )
-      .map((s) => ({ symbol: s.name, word: words.get(s.name) }));
+      .map((s) => ({ symbol: s.name, word: words.get(s.name), fed: s.fed }));
   };
 
   // Nodes whose inputs are all constant run once in init(); their outputs persist.

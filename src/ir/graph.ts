@@ -34,7 +34,8 @@ export interface ShapeSymbolDecl {
  * tensor of dims `from`, resolved at run time as Reshape resolves it (0 copies the dim of `from` unless
  * `allowzero`, one -1 takes what is left) and refused unless its product is the element count. With
  * `sum`, the input's elements are sizes (Split's split), refused unless each is ≥ 0 and they sum to it.
- * With `axes`, the input's elements are the axes of an Unsqueeze or Squeeze (FedAxes).
+ * With `axes`, the input's elements are the axes of an Unsqueeze or Squeeze (FedAxes); with `slice`, one of a
+ * Slice's starts, ends, axes or steps (FedSlice).
  */
 export interface FedElement {
   input: string;
@@ -42,6 +43,21 @@ export interface FedElement {
   reshape?: { from: number[]; allowzero: boolean };
   sum?: number;
   axes?: FedAxes;
+  slice?: FedSlice;
+}
+
+/**
+ * A Slice of dims `from` whose starts, ends, axes or steps are read at run time (each an input's name, or
+ * the constant values), resolved as Slice resolves them: element `index` is then `part` of axis `index` —
+ * its element `count`, the `first` index read, and the step, `forward` (> 0) or `backward` (< 0; the other 0).
+ */
+export interface FedSlice {
+  from: number[];
+  starts: string | number[];
+  ends: string | number[];
+  axes?: string | number[];
+  steps?: string | number[];
+  part: 'count' | 'first' | 'forward' | 'backward';
 }
 
 /**

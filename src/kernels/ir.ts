@@ -9,6 +9,7 @@
  * carries its scalar type, so code generators never infer anything.
  */
 import type { DType, TypedArray } from '../ir/dtype.js';
+import type { FedSlice } from '../ir/graph.js';
 
 /** Scalar types computation happens in. Narrow storage types widen on load and wrap on store. */
 export type Scalar = 'f32' | 'f64' | 'i32' | 'i64';
@@ -226,6 +227,7 @@ export interface ShapeSymbol {
     reshape?: { from: number[]; allowzero: boolean };
     sum?: number;
     axes?: { op: 'unsqueeze' | 'squeeze'; from: number[] };
+    slice?: FedSlice;
   };
 }
 

@@ -3,19 +3,21 @@
  * NonZero's count of nonzero elements, NonMaxSuppression's count of selected boxes, Unique's count of
  * distinct values (computed during the run), TopK's K, Split's sizes, a Reshape target's dims and Unsqueeze's or
  * Squeeze's axes when they are a model input (fed at run time; the runtime resolves a target's 0 and -1, and
- * the dims the axes give). Each such size becomes a new shape symbol, a
+ * the dims the axes give), and a Slice's starts, ends, axes or steps. Each such size becomes a new shape symbol, a
  * data symbol, bounded at compile time (the tensor's size, the axis length, max boxes × classes × batch):
  * memory is planned at the bound, later kernels read the symbol from the dims block like any run-time dim,
  * and outputs come back at their real size. A computed size is stored into its dims-block word by the
  * node's own kernel (`computedBy`); a fed one is read from the feed by the runtime, which refuses a value
  * beyond its bounds before the run (`fed`).
  */
-import type { ShapeSymbolDecl, TensorType } from '../ir/graph.js';
+import type { FedSlice, ShapeSymbolDecl, TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
-import { sizeOf } from '../ir/tensor.js';
+import { sizeOf, tensorToNumbers } from '../ir/tensor.js';
 import { attrInt, constInput, normAxis, OpError, type OpContext } from '../ops/registry.js';
 import { reshapeAllowsZero } from '../ops/shape/reshape.js';
 import { splitFedAtRunTime } from '../ops/shape/concat-split.js';
+import { sliceFedAtRunTime } from '../ops/shape/slice.js';
+import { hasInput, INDEX_DTYPES } from '../ops/shape/common.js';
 
 export interface DataShapeEnv {
   /** whether `name` is a model input fed at run time (not fixed with --const) */
@@ -96,6 +98,52 @@ const fedAxesRule =
     return [{ ...out, symbolic: dims }];
   };
 
+/**
+ * Slice with starts, ends, axes or steps fed at run time: every axis of the input may be sliced, so each
+ * gets fed symbols — its element count (the output dim), the first index read and the step forward or
+ * backward — resolved by the runtime from the fed values and the input's dims.
+ */
+const sliceRule: Rule = (ctx, [out], env) => {
+  if (!sliceFedAtRunTime(ctx)) return undefined;
+  const given = (i: number) => {
+    if (!hasInput(ctx, i)) return undefined;
+    if (ctx.consts[i]) return tensorToNumbers(ctx.consts[i]!);
+    if (!env.isFedInput(ctx.node.inputs[i])) constInput(ctx, i, ['starts', 'ends', 'axes', 'steps'][i - 1]);
+    return ctx.node.inputs[i];
+  };
+  requireStaticInputs(ctx);
+  const lengths = [1, 2, 3, 4].flatMap((i) => (hasInput(ctx, i) ? [sizeOf(ctx.inputs[i]!.shape)] : []));
+  if (
+    lengths.some((n) => n !== lengths[0]) ||
+    [1, 2, 3, 4].some((i) => hasInput(ctx, i) && !INDEX_DTYPES.includes(ctx.inputs[i]!.dtype))
+  )
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `starts, ends, axes and steps must be int64 or int32 of one length, found ${[1, 2, 3, 4].flatMap((i) => (hasInput(ctx, i) ? [`${ctx.inputs[i]!.dtype}[${ctx.inputs[i]!.shape}]`] : [])).join(', ')}`,
+    );
+  const [starts, ends, axes, steps] = [given(1)!, given(2)!, given(3), given(4)];
+  const input = [starts, ends, axes, steps].find((v) => typeof v === 'string') as string;
+  const from = [...ctx.inputs[0]!.shape];
+  const fed = (index: number, part: FedSlice['part'], max: number) =>
+    env.declare({
+      name: `${input}_${part}_${index}`,
+      min: 0,
+      max,
+      fed: {
+        input,
+        index,
+        slice: { from, starts, ends, ...(axes && { axes }), ...(steps && { steps }), part },
+      },
+    });
+  from.forEach((d, a) => {
+    fed(a, 'first', Math.max(d - 1, 0));
+    fed(a, 'forward', Math.max(d, 1));
+    fed(a, 'backward', Math.max(d, 1));
+  });
+  return [{ ...out, symbolic: from.map((d, a) => fed(a, 'count', d)) }];
+};
+
 /** A window op's size (HannWindow...), fed at run time. */
 const windowRule: Rule = (ctx, [out], env) => {
   if (ctx.consts[0]) return undefined;
@@ -165,6 +213,7 @@ const RULES: Record<string, Rule> = {
       ),
     );
   },
+  Slice: sliceRule,
   Unsqueeze: fedAxesRule('unsqueeze'),
   Squeeze: fedAxesRule('squeeze'),
   TopK(ctx, outTypes, env) {

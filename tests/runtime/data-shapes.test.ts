@@ -519,6 +519,100 @@ describe.each([
   });
 });
 
+describe('Slice with starts, ends, axes and steps fed at run time, then an Add of its output', () => {
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [4, 5, 3] },
+      { name: 'starts', dtype: 'int64', shape: [2] },
+      { name: 'ends', dtype: 'int64', shape: [2] },
+      { name: 'axes', dtype: 'int64', shape: [2] },
+      { name: 'steps', dtype: 'int64', shape: [2] },
+    ],
+    outputs: [{ name: 'y2', dtype: 'float32' }],
+    nodes: [
+      { op: 'Slice', inputs: ['x', 'starts', 'ends', 'axes', 'steps'], outputs: ['y'] },
+      { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+    ],
+  });
+  const ints = (...a: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [a.length],
+    data: BigInt64Array.from(a.map(BigInt)),
+  });
+  const x = randomTensor([4, 5, 3], seededRandom(41));
+  const feeds = (starts: number[], ends: number[], axes: number[], steps: number[]) => ({
+    x,
+    starts: ints(...starts),
+    ends: ints(...ends),
+    axes: ints(...axes),
+    steps: ints(...steps),
+  });
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists each output dim as fed, bounded by the input dim', () => {
+    expect(model.outputs[0].shape).toEqual([
+      { name: 'starts_count_0', min: 0, max: 4 },
+      { name: 'starts_count_1', min: 0, max: 5 },
+      { name: 'starts_count_2', min: 0, max: 3 },
+    ]);
+  });
+
+  test.each([
+    [
+      [0, 1],
+      [4, 4],
+      [0, 1],
+      [1, 2],
+    ],
+    [
+      [-1, 0],
+      [-5, 1000],
+      [1, -1],
+      [-2, 1],
+    ],
+    [
+      [3, 1],
+      [0, -1],
+      [0, 2],
+      [-1, 1],
+    ],
+    [
+      [1000, -1000],
+      [-1000, 1000],
+      [0, 1],
+      [1, 7],
+    ],
+    [
+      [2, 0],
+      [2, 3],
+      [2, 0],
+      [1, 1],
+    ],
+  ])('matches onnxruntime at starts %j, ends %j, axes %j, steps %j, run after run', async (...plan) => {
+    expect(await ortMismatches(bytes, model, feeds(...plan))).toEqual([]);
+  });
+
+  test('refuses a step of 0 or an axis out of range or repeated, naming the input, and answers the next call', async () => {
+    const run = (...plan: number[][]) =>
+      model.run(feeds(...(plan as [number[], number[], number[], number[]])) as Record<string, Feed>);
+    await expect(run([0, 0], [2, 2], [0, 1], [1, 0])).rejects.toThrow(
+      'input "steps" is [1,0], which cannot slice [4,5,3]: step 1 is 0',
+    );
+    await expect(run([0, 0], [2, 2], [0, 3], [1, 1])).rejects.toThrow(
+      'input "axes" is [0,3], which cannot slice [4,5,3]: axis 3 is outside -3..2',
+    );
+    await expect(run([0, 0], [2, 2], [1, -2], [1, 1])).rejects.toThrow(
+      'input "axes" is [1,-2], which cannot slice [4,5,3]: axis 1 repeats',
+    );
+    expect(await ortMismatches(bytes, model, feeds([1, 0], [3, 2], [0, 2], [1, 1]))).toEqual([]);
+  });
+});
+
 describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
   const fill = buildModel({
     opset: 17,

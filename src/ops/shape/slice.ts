@@ -1,7 +1,8 @@
 /** Slice (opset 1: attributes; opset ≥10: inputs starts/ends/axes/steps), clamped like NumPy. */
 import type { TensorType } from '../../ir/graph.js';
-import { add, i32, mul, stridesOf, sub } from '../../kernels/build.js';
-import { attrInts, OpError, registerOp, type OpContext, type OpDef } from '../registry.js';
+import { add, dim, i32, load, loop, mul, store, stridesOf, sub, v } from '../../kernels/build.js';
+import type { Expr, Kernel, Stmt } from '../../kernels/ir.js';
+import { attrInts, OpError, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
 import { constInts, copyKernel, dataInput, hasInput, normAxes } from './common.js';
 
 interface AxisSlice {
@@ -56,12 +57,43 @@ function slicePlan(ctx: OpContext): { x: TensorType; axes: AxisSlice[] } {
   return { x, axes: plan };
 }
 
+/** Whether any of Slice's starts, ends, axes or steps is read at run time (passes/data-shapes.ts). */
+export const sliceFedAtRunTime = (ctx: OpContext) =>
+  ctx.opset >= 10 && [1, 2, 3, 4].some((i) => hasInput(ctx, i) && !ctx.consts[i]);
+
+/**
+ * A Slice whose plan is read at run time: every axis a loop over its fed count, reading
+ * x[first + i·forward − i·backward] along it (the symbols data-shapes declares, read from the dims block).
+ */
+function fedSliceKernel(ctx: OpContext, io: LowerIO): Kernel {
+  const x = dataInput(ctx, 0);
+  const part = (a: number, name: string) =>
+    dim(io.sizes!.find((s) => s.fed?.index === a && s.fed.slice?.part === name)!.symbol);
+  const counts = x.shape.map((_, a) => part(a, 'count'));
+  const inStrides = stridesOf(x.shape);
+  const idx = x.shape.map((_, a) => v(`d${a}`));
+  const outIndex = idx.reduce((acc, e, a) => add(mul(acc, counts[a]), e), i32(0) as Expr);
+  const inIndex = idx.reduce(
+    (acc, e, a) => {
+      const at = sub(add(part(a, 'first'), mul(e, part(a, 'forward'))), mul(e, part(a, 'backward')));
+      return add(acc, inStrides[a] === 1 ? at : mul(at, i32(inStrides[a])));
+    },
+    i32(0) as Expr,
+  );
+  let body: Stmt[] = [store(io.outputs[0], outIndex, load(io.inputs[0]!, inIndex))];
+  for (let a = x.shape.length - 1; a >= 0; a--) body = [loop(`d${a}`, counts[a], body)];
+  return { name: ctx.node.name, body };
+}
+
 const slice: OpDef = {
   infer: (ctx) => {
+    // read at run time: each dim at most the input's (passes/data-shapes.ts makes them fed symbols)
+    if (sliceFedAtRunTime(ctx)) return [dataInput(ctx, 0)];
     const { x, axes } = slicePlan(ctx);
     return [{ dtype: x.dtype, shape: axes.map((a) => a.count) }];
   },
   lower: (ctx, io) => {
+    if (sliceFedAtRunTime(ctx)) return [fedSliceKernel(ctx, io)];
     const { x, axes } = slicePlan(ctx);
     const strides = stridesOf(x.shape);
     const offset = axes.reduce((s, a, i) => s + (a.step > 0 ? a.start * strides[i] : 0), 0);
