@@ -89,6 +89,7 @@ const RUN_TIME_INPUT_OPS = new Set([
   'Unsqueeze',
   'Squeeze',
   'Slice',
+  'Resize',
 ]);
 
 /**

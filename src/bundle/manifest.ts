@@ -80,6 +80,7 @@ export interface DimsBlock {
       sum?: number;
       axes?: { op: 'unsqueeze' | 'squeeze'; from: number[] };
       slice?: FedSlice;
+      scaled?: number;
     };
   }[];
 }

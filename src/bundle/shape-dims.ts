@@ -97,12 +97,12 @@ export function bindFedSymbols(
     const at = inputs.findIndex((sig) => sig.name === s.fed!.input);
     if (at < 0)
       throw new Error(`${where}: shape symbol "${s.name}" is fed by "${s.fed.input}", no input of the model`);
-    const elements = integerElements(inputs[at].dtype, bytes[at]);
+    const elements = fedElements(inputs[at].dtype, bytes[at]);
     const input = `${where}: input "${s.fed.input}"`;
     if (s.fed.sum !== undefined) checkParts(input, elements, s.fed.sum);
     const read = (name: string) => {
       const i = inputs.findIndex((sig) => sig.name === name);
-      return integerElements(inputs[i].dtype, bytes[i]);
+      return fedElements(inputs[i].dtype, bytes[i]);
     };
     const n = s.fed.reshape
       ? reshapeTarget(input, elements, s.fed.reshape)[s.fed.index]
@@ -110,23 +110,36 @@ export function bindFedSymbols(
         ? dimsWithAxes(input, elements, s.fed.axes)[s.fed.index]
         : s.fed.slice
           ? slicePlan(where, read, s.fed.slice)[s.fed.index][s.fed.slice.part]
-          : elements[s.fed.index];
+          : s.fed.scaled !== undefined
+            ? scaledSize(input, elements, s.fed.index, s.fed.scaled)
+            : elements[s.fed.index];
     if (n < s.min || n > s.max)
       throw new Error(
-        `${where}: input "${s.fed.input}" element ${s.fed.index} is ${n}, outside the bounds of "${s.name}" (${s.min}..${s.max})`,
+        `${where}: input "${s.fed.input}" element ${s.fed.index} is ${elements[s.fed.index]}${n === elements[s.fed.index] ? '' : `, giving ${n}`}, outside the bounds of "${s.name}" (${s.min}..${s.max})`,
       );
     values[s.name] = n;
   }
   return values;
 }
 
-/** The elements of an int64 or int32 input as numbers. */
-function integerElements(dtype: string, bytes: Uint8Array): number[] {
+/** The elements of an int64, int32 or float32 (Resize's scales) input as numbers. */
+function fedElements(dtype: string, bytes: Uint8Array): number[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = dtype === 'int64' ? 8 : 4;
   return Array.from({ length: bytes.byteLength / size }, (_, i) =>
-    size === 8 ? Number(view.getBigInt64(8 * i, true)) : view.getInt32(4 * i, true),
+    size === 8
+      ? Number(view.getBigInt64(8 * i, true))
+      : dtype === 'float32'
+        ? view.getFloat32(4 * i, true)
+        : view.getInt32(4 * i, true),
   );
+}
+
+/** A Resize's output size from a scale read at run time: floor(dim × scale), refused unless the scale is positive. */
+function scaledSize(where: string, scales: readonly number[], index: number, dim: number): number {
+  if (!(scales[index] > 0))
+    throw new Error(`${where} is [${scales.join(',')}], whose element ${index} is no positive scale`);
+  return Math.floor(dim * scales[index]);
 }
 
 /** Sizes read at run time (Split's split): refused unless each is ≥ 0 and they sum to `sum`. */

@@ -283,9 +283,12 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
     }
     if (s.fed !== undefined) {
       const sig = (m.inputs as TensorSignature[]).find((i) => i.name === s.fed?.input);
-      if (!sig || !intInput(s.fed.input))
+      const scaled = s.fed.scaled !== undefined;
+      if (scaled && !isByteCount(s.fed.scaled))
+        fail(`dims block symbol "${s.name}": fed.scaled must be a non-negative integer`);
+      if (!sig || !(scaled ? sig.dtype === 'float32' : intInput(s.fed.input)))
         fail(
-          `dims block symbol "${s.name}" is fed by "${String(s.fed.input)}", which is no int64 or int32 input`,
+          `dims block symbol "${s.name}" is fed by "${String(s.fed.input)}", which is no ${scaled ? 'float32' : 'int64 or int32'} input`,
         );
       const axes = s.fed.axes as Partial<{ op: string; from: number[] }> | undefined;
       if (
@@ -314,7 +317,7 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
           `dims block symbol "${s.name}": fed.slice must have dims (from), starts, ends, optional axes and steps (integer inputs or values) and a part`,
         );
       // element `index` of the input, or with axes, dim `index` of the dims they give, or with slice, axis `index`
-      const elements = sig!.byteLength / (sig!.dtype === 'int64' ? 8 : 4);
+      const elements = sig!.byteLength / (sig!.dtype === 'int64' ? 8 : 4); // float32 alike
       const count = slice
         ? slice.from!.length
         : !axes

@@ -35,7 +35,8 @@ export interface ShapeSymbolDecl {
  * `allowzero`, one -1 takes what is left) and refused unless its product is the element count. With
  * `sum`, the input's elements are sizes (Split's split), refused unless each is ≥ 0 and they sum to it.
  * With `axes`, the input's elements are the axes of an Unsqueeze or Squeeze (FedAxes); with `slice`, one of a
- * Slice's starts, ends, axes or steps (FedSlice).
+ * Slice's starts, ends, axes or steps (FedSlice); with `scaled`, the input (float32) holds Resize scales and
+ * the size is floor(scaled × element), `scaled` the input dim, refused unless the scale is positive.
  */
 export interface FedElement {
   input: string;
@@ -44,6 +45,7 @@ export interface FedElement {
   sum?: number;
   axes?: FedAxes;
   slice?: FedSlice;
+  scaled?: number;
 }
 
 /**

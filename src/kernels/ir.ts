@@ -228,6 +228,7 @@ export interface ShapeSymbol {
     sum?: number;
     axes?: { op: 'unsqueeze' | 'squeeze'; from: number[] };
     slice?: FedSlice;
+    scaled?: number;
   };
 }
 

@@ -13,10 +13,11 @@
 import type { FedSlice, ShapeSymbolDecl, TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
 import { sizeOf, tensorToNumbers } from '../ir/tensor.js';
-import { attrInt, constInput, normAxis, OpError, type OpContext } from '../ops/registry.js';
+import { attrInt, attrInts, constInput, normAxis, OpError, type OpContext } from '../ops/registry.js';
 import { reshapeAllowsZero } from '../ops/shape/reshape.js';
 import { splitFedAtRunTime } from '../ops/shape/concat-split.js';
 import { sliceFedAtRunTime } from '../ops/shape/slice.js';
+import { resizeFedAtRunTime } from '../ops/shape/resize.js';
 import { hasInput, INDEX_DTYPES } from '../ops/shape/common.js';
 
 export interface DataShapeEnv {
@@ -144,6 +145,41 @@ const sliceRule: Rule = (ctx, [out], env) => {
   return [{ ...out, symbolic: from.map((d, a) => fed(a, 'count', d)) }];
 };
 
+/**
+ * Resize with its sizes or scales fed at run time: each resized axis's output dim is a fed symbol — the
+ * size itself, or floor(dim × scale) — bounded by `--dim INPUT=MIN..MAX` (else 0..DEFAULT_FED_MAX).
+ */
+const resizeRule: Rule = (ctx, [out], env) => {
+  if (!resizeFedAtRunTime(ctx)) return undefined;
+  const at = hasInput(ctx, 3) && !ctx.consts[3] ? 3 : 2;
+  const input = ctx.node.inputs[at];
+  if (!env.isFedInput(input)) constInput(ctx, at, at === 3 ? 'sizes' : 'scales'); // names the model input
+  requireStaticInputs(ctx);
+  const x = ctx.inputs[0]!;
+  if (at === 2 && ctx.inputs[2]!.dtype !== 'float32')
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `scales (input 2) fed at run time must be float32, found ${ctx.inputs[2]!.dtype}`,
+    );
+  const axes =
+    ctx.opset >= 18 && ctx.node.attrs.axes !== undefined
+      ? attrInts(ctx.node, 'axes').map((a) => normAxis(a, x.shape.length, ctx))
+      : x.shape.map((_, a) => a);
+  const bounds = env.declaredBounds(input);
+  const shape = [...out.shape];
+  const symbolic: sym.SymLike[] = [...out.shape];
+  axes.forEach((a, index) => {
+    symbolic[a] = env.declare({
+      name: `${input}_${index}`,
+      ...bounds,
+      fed: { input, index, ...(at === 2 && { scaled: x.shape[a] }) },
+    });
+    shape[a] = bounds.max;
+  });
+  return [{ ...out, shape, symbolic }];
+};
+
 /** A window op's size (HannWindow...), fed at run time. */
 const windowRule: Rule = (ctx, [out], env) => {
   if (ctx.consts[0]) return undefined;
@@ -213,6 +249,7 @@ const RULES: Record<string, Rule> = {
       ),
     );
   },
+  Resize: resizeRule,
   Slice: sliceRule,
   Unsqueeze: fedAxesRule('unsqueeze'),
   Squeeze: fedAxesRule('squeeze'),

@@ -613,6 +613,87 @@ describe('Slice with starts, ends, axes and steps fed at run time, then an Add o
   });
 });
 
+describe.each([
+  {
+    what: 'sizes, linear',
+    fed: 'sizes',
+    mode: 'linear',
+    x: [1, 2, 3, 4],
+    good: [
+      [1, 2, 5, 7],
+      [1, 2, 2, 2],
+      [1, 2, 12, 1],
+    ],
+    bad: [[[1, 2, 13, 4], 'input "sizes" element 2 is 13, outside the bounds of "sizes_2" (0..12)']],
+  },
+  {
+    what: 'scales, cubic',
+    fed: 'scales',
+    mode: 'cubic',
+    x: [1, 1, 4, 4],
+    good: [
+      [1, 1, 0.6, 0.6],
+      [1, 1, 2, 2],
+      [1, 1, 1.7, 0.8],
+    ],
+    bad: [
+      [[1, 1, -1, 2], 'input "scales" is [1,1,-1,2], whose element 2 is no positive scale'],
+      [
+        [1, 1, 3.5, 1],
+        'input "scales" element 2 is 3.5, giving 14, outside the bounds of "scales_2" (0..12)',
+      ],
+    ],
+  },
+])(
+  'Resize with its $what fed at run time, then an Add of its output',
+  ({ fed, mode, x: dims, good, bad }) => {
+    const bytes = buildModel({
+      opset: 13,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: dims },
+        { name: fed, dtype: fed === 'sizes' ? 'int64' : 'float32', shape: [4] },
+      ],
+      outputs: [{ name: 'y2', dtype: 'float32' }],
+      nodes: [
+        {
+          op: 'Resize',
+          inputs: fed === 'sizes' ? ['x', '', '', 'sizes'] : ['x', '', 'scales'],
+          outputs: ['y'],
+          attrs: { mode: { s: mode } },
+        },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+    const given = (...v: number[]): HostTensor =>
+      fed === 'sizes'
+        ? { dtype: 'int64', dims: [4], data: BigInt64Array.from(v.map(BigInt)) }
+        : { dtype: 'float32', dims: [4], data: Float32Array.from(v) };
+    const x = randomTensor(dims, seededRandom(51));
+    let model: Model;
+    beforeAll(async () => {
+      const files = await compileModel(bytes, { relaxed: false, dims: { [fed]: { min: 0, max: 12 } } });
+      model = await loadModel(files, { backend: 'wasm' });
+    });
+    afterAll(() => model?.dispose());
+
+    test('lists each output dim as fed, bounded by --dim', () => {
+      expect(model.outputs[0].shape[2]).toEqual({ name: `${fed}_2`, min: 0, max: 12 });
+    });
+
+    test.each(good)(`matches onnxruntime at ${fed} [%d, %d, %d, %d], run after run`, async (...v) => {
+      expect(await ortMismatches(bytes, model, { x, [fed]: given(...v) })).toEqual([]);
+    });
+
+    test('refuses a value out of its bounds (or a scale ≤ 0), naming the input, and answers the next call', async () => {
+      for (const [v, message] of bad)
+        await expect(
+          model.run({ x, [fed]: given(...(v as number[])) } as Record<string, Feed>),
+        ).rejects.toThrow(message as string);
+      expect(await ortMismatches(bytes, model, { x, [fed]: given(...good[0]) })).toEqual([]);
+    });
+  },
+);
+
 describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
   const fill = buildModel({
     opset: 17,
