@@ -90,6 +90,7 @@ const RUN_TIME_INPUT_OPS = new Set([
   'Squeeze',
   'Slice',
   'Resize',
+  'OneHot',
 ]);
 
 /**

@@ -81,6 +81,7 @@ export interface DimsBlock {
       axes?: { op: 'unsqueeze' | 'squeeze'; from: number[] };
       slice?: FedSlice;
       scaled?: number;
+      truncated?: boolean;
     };
   }[];
 }

@@ -112,7 +112,9 @@ export function bindFedSymbols(
           ? slicePlan(where, read, s.fed.slice)[s.fed.index][s.fed.slice.part]
           : s.fed.scaled !== undefined
             ? scaledSize(input, elements, s.fed.index, s.fed.scaled)
-            : elements[s.fed.index];
+            : s.fed.truncated
+              ? Math.trunc(elements[s.fed.index])
+              : elements[s.fed.index];
     if (n < s.min || n > s.max)
       throw new Error(
         `${where}: input "${s.fed.input}" element ${s.fed.index} is ${elements[s.fed.index]}${n === elements[s.fed.index] ? '' : `, giving ${n}`}, outside the bounds of "${s.name}" (${s.min}..${s.max})`,
@@ -122,7 +124,7 @@ export function bindFedSymbols(
   return values;
 }
 
-/** The elements of an int64, int32 or float32 (Resize's scales) input as numbers. */
+/** The elements of an int64, int32 or float32 (Resize's scales, OneHot's depth) input as numbers. */
 function fedElements(dtype: string, bytes: Uint8Array): number[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = dtype === 'int64' ? 8 : 4;

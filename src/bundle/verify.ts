@@ -286,9 +286,12 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
       const scaled = s.fed.scaled !== undefined;
       if (scaled && !isByteCount(s.fed.scaled))
         fail(`dims block symbol "${s.name}": fed.scaled must be a non-negative integer`);
-      if (!sig || !(scaled ? sig.dtype === 'float32' : intInput(s.fed.input)))
+      if (s.fed.truncated !== undefined && typeof s.fed.truncated !== 'boolean')
+        fail(`dims block symbol "${s.name}": fed.truncated must be a boolean`);
+      const float = scaled || s.fed.truncated === true;
+      if (!sig || !(intInput(s.fed.input) || (float && sig.dtype === 'float32')))
         fail(
-          `dims block symbol "${s.name}" is fed by "${String(s.fed.input)}", which is no ${scaled ? 'float32' : 'int64 or int32'} input`,
+          `dims block symbol "${s.name}" is fed by "${String(s.fed.input)}", which is no int64 or int32${float ? ' or float32' : ''} input`,
         );
       const axes = s.fed.axes as Partial<{ op: string; from: number[] }> | undefined;
       if (

@@ -36,7 +36,8 @@ export interface ShapeSymbolDecl {
  * `sum`, the input's elements are sizes (Split's split), refused unless each is ≥ 0 and they sum to it.
  * With `axes`, the input's elements are the axes of an Unsqueeze or Squeeze (FedAxes); with `slice`, one of a
  * Slice's starts, ends, axes or steps (FedSlice); with `scaled`, the input (float32) holds Resize scales and
- * the size is floor(scaled × element), `scaled` the input dim, refused unless the scale is positive.
+ * the size is floor(scaled × element), `scaled` the input dim, refused unless the scale is positive; with
+ * `truncated`, the input may be float32 (OneHot's depth) and the size is its element truncated toward 0.
  */
 export interface FedElement {
   input: string;
@@ -46,6 +47,7 @@ export interface FedElement {
   axes?: FedAxes;
   slice?: FedSlice;
   scaled?: number;
+  truncated?: boolean;
 }
 
 /**

@@ -229,6 +229,7 @@ export interface ShapeSymbol {
     axes?: { op: 'unsqueeze' | 'squeeze'; from: number[] };
     slice?: FedSlice;
     scaled?: number;
+    truncated?: boolean;
   };
 }
 

@@ -249,6 +249,33 @@ const RULES: Record<string, Rule> = {
       ),
     );
   },
+  OneHot(ctx, [out], env) {
+    if (ctx.consts[1]) return undefined;
+    const depth = ctx.node.inputs[1];
+    if (!env.isFedInput(depth)) constInput(ctx, 1, 'depth'); // refused, naming the model input it comes from
+    if (!['int64', 'int32', 'float32'].includes(ctx.inputs[1]!.dtype))
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `depth fed at run time must be int64, int32 or float32, found ${ctx.inputs[1]!.dtype}`,
+      );
+    requireStaticInputs(ctx);
+    const axis = normAxis(attrInt(ctx.node, 'axis', -1), out.shape.length, ctx);
+    const bounds = env.declaredBounds(depth);
+    const size = env.declare({
+      name: depth,
+      min: Math.max(1, bounds.min),
+      max: Math.max(1, bounds.max),
+      fed: { input: depth, index: 0, truncated: true },
+    });
+    return [
+      {
+        ...out,
+        shape: out.shape.map((d, i) => (i === axis ? Math.max(1, bounds.max) : d)),
+        symbolic: out.shape.map((d, i) => (i === axis ? size : d)),
+      },
+    ];
+  },
   Resize: resizeRule,
   Slice: sliceRule,
   Unsqueeze: fedAxesRule('unsqueeze'),

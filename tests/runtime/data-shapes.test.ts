@@ -694,6 +694,53 @@ describe.each([
   },
 );
 
+describe('OneHot with a float depth fed at run time (bounded by --dim depth=1..10), then an Add', () => {
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [
+      { name: 'indices', dtype: 'int64', shape: [2, 3] },
+      { name: 'depth', dtype: 'float32', shape: [] },
+      { name: 'values', dtype: 'float32', shape: [2] },
+    ],
+    outputs: [{ name: 'y2', dtype: 'float32' }],
+    nodes: [
+      { op: 'OneHot', inputs: ['indices', 'depth', 'values'], outputs: ['y'], attrs: { axis: { i: 1 } } },
+      { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+    ],
+  });
+  const indices: HostTensor = {
+    dtype: 'int64',
+    dims: [2, 3],
+    data: BigInt64Array.of(0n, 2n, -1n, 9n, 3n, -3n),
+  };
+  const values: HostTensor = { dtype: 'float32', dims: [2], data: Float32Array.of(-1, 5) };
+  const depth = (d: number): HostTensor => ({ dtype: 'float32', dims: [], data: Float32Array.of(d) });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { relaxed: false, dims: { depth: { min: 1, max: 10 } } });
+    model = await loadModel(files, { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists the depth as a fed dim on the axis', () => {
+    expect(model.outputs[0].shape).toEqual([2, { name: 'depth', min: 1, max: 10 }, 3]);
+  });
+
+  test.each([1, 4, 10, 3.7])('matches onnxruntime at depth %d, run after run', async (d) => {
+    expect(await ortMismatches(bytes, model, { indices, depth: depth(d), values })).toEqual([]);
+  });
+
+  test('refuses a depth outside its bounds, naming the input, and answers the next call', async () => {
+    await expect(model.run({ indices, depth: depth(11), values } as Record<string, Feed>)).rejects.toThrow(
+      'input "depth" element 0 is 11, outside the bounds of "depth" (1..10)',
+    );
+    await expect(model.run({ indices, depth: depth(0.5), values } as Record<string, Feed>)).rejects.toThrow(
+      'input "depth" element 0 is 0.5, giving 0, outside the bounds of "depth" (1..10)',
+    );
+    expect(await ortMismatches(bytes, model, { indices, depth: depth(6), values })).toEqual([]);
+  });
+});
+
 describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
   const fill = buildModel({
     opset: 17,

@@ -42,7 +42,7 @@ import {
   type OpDef,
   type LowerIO,
 } from '../registry.js';
-import { constInts, dataInput, hasInput, normAxes, rowMajor } from './common.js';
+import { constInts, dataInput, hasInput, normAxes, rowMajor, rowMajorAt } from './common.js';
 
 type Mode = 'nearest' | 'linear' | 'cubic';
 const COORD_MODES = [
@@ -498,12 +498,7 @@ function lowerResize(ctx: OpContext, io: LowerIO) {
     const any = outsides.reduce((s, e) => bin('or', s, e));
     result = select(any, cast(dtype, f64(p.extrapolation)), result);
   }
-  const outIndex = outDims.every((d) => typeof d === 'number')
-    ? rowMajor(idx, outShape)
-    : idx.reduce((acc, e, a) =>
-        add(mul(acc, typeof outDims[a] === 'number' ? i32(outDims[a]) : outDims[a]), e),
-      );
-  let body: Stmt[] = [store(io.outputs[0], outIndex, result)];
+  let body: Stmt[] = [store(io.outputs[0], rowMajorAt(idx, outDims), result)];
   for (let a = r - 1; a >= 0; a--) body = [loop(`o${a}`, outDims[a], [...axisStmts[a], ...body])];
   const main = { name: ctx.node.name, body };
   return prologue ? [{ name: `${ctx.node.name}_taps`, body: [prologue] }, main] : [main];

@@ -1,9 +1,20 @@
 /** Slice (opset 1: attributes; opset ≥10: inputs starts/ends/axes/steps), clamped like NumPy. */
 import type { TensorType } from '../../ir/graph.js';
-import { add, dim, i32, load, loop, mul, store, stridesOf, sub, v } from '../../kernels/build.js';
-import type { Expr, Kernel, Stmt } from '../../kernels/ir.js';
+import {
+  add,
+  dim,
+  forEachIndex,
+  i32,
+  linearIndex,
+  load,
+  mul,
+  store,
+  stridesOf,
+  sub,
+} from '../../kernels/build.js';
+import type { Kernel } from '../../kernels/ir.js';
 import { attrInts, OpError, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
-import { constInts, copyKernel, dataInput, hasInput, normAxes } from './common.js';
+import { constInts, copyKernel, dataInput, hasInput, normAxes, rowMajorAt } from './common.js';
 
 interface AxisSlice {
   start: number;
@@ -71,17 +82,12 @@ function fedSliceKernel(ctx: OpContext, io: LowerIO): Kernel {
     dim(io.sizes!.find((s) => s.fed?.index === a && s.fed.slice?.part === name)!.symbol);
   const counts = x.shape.map((_, a) => part(a, 'count'));
   const inStrides = stridesOf(x.shape);
-  const idx = x.shape.map((_, a) => v(`d${a}`));
-  const outIndex = idx.reduce((acc, e, a) => add(mul(acc, counts[a]), e), i32(0) as Expr);
-  const inIndex = idx.reduce(
-    (acc, e, a) => {
-      const at = sub(add(part(a, 'first'), mul(e, part(a, 'forward'))), mul(e, part(a, 'backward')));
-      return add(acc, inStrides[a] === 1 ? at : mul(at, i32(inStrides[a])));
-    },
-    i32(0) as Expr,
-  );
-  let body: Stmt[] = [store(io.outputs[0], outIndex, load(io.inputs[0]!, inIndex))];
-  for (let a = x.shape.length - 1; a >= 0; a--) body = [loop(`d${a}`, counts[a], body)];
+  const body = forEachIndex(counts, 'd', (idx) => {
+    const at = idx.map((e, a) =>
+      sub(add(part(a, 'first'), mul(e, part(a, 'forward'))), mul(e, part(a, 'backward'))),
+    );
+    return [store(io.outputs[0], rowMajorAt(idx, counts), load(io.inputs[0]!, linearIndex(at, inStrides)))];
+  });
   return { name: ctx.node.name, body };
 }
 
