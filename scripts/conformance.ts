@@ -91,6 +91,8 @@ const RUN_TIME_INPUT_OPS = new Set([
   'Slice',
   'Resize',
   'OneHot',
+  'Expand',
+  'Tile',
 ]);
 
 /**

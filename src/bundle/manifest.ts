@@ -82,6 +82,8 @@ export interface DimsBlock {
       slice?: FedSlice;
       scaled?: number;
       truncated?: boolean;
+      broadcast?: number[];
+      times?: number;
     };
   }[];
 }

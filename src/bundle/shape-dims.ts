@@ -114,7 +114,11 @@ export function bindFedSymbols(
             ? scaledSize(input, elements, s.fed.index, s.fed.scaled)
             : s.fed.truncated
               ? Math.trunc(elements[s.fed.index])
-              : elements[s.fed.index];
+              : s.fed.broadcast
+                ? expandedDims(input, elements, s.fed.broadcast)[s.fed.index]
+                : s.fed.times !== undefined
+                  ? tiledSize(input, elements, s.fed.index, s.fed.times)
+                  : elements[s.fed.index];
     if (n < s.min || n > s.max)
       throw new Error(
         `${where}: input "${s.fed.input}" element ${s.fed.index} is ${elements[s.fed.index]}${n === elements[s.fed.index] ? '' : `, giving ${n}`}, outside the bounds of "${s.name}" (${s.min}..${s.max})`,
@@ -135,6 +139,27 @@ function fedElements(dtype: string, bytes: Uint8Array): number[] {
         ? view.getFloat32(4 * i, true)
         : view.getInt32(4 * i, true),
   );
+}
+
+/** Expand's shape read at run time broadcast with dims `from` (right-aligned; a 1 takes the other's dim). */
+function expandedDims(where: string, shape: readonly number[], from: readonly number[]): number[] {
+  const rank = Math.max(shape.length, from.length);
+  const at = (dims: readonly number[], i: number) => dims[i - (rank - dims.length)] ?? 1;
+  return Array.from({ length: rank }, (_, i) => {
+    const [t, d] = [at(shape, i), at(from, i)];
+    if (t < 0 || (t !== d && t !== 1 && d !== 1))
+      throw new Error(
+        `${where} is [${shape.join(',')}], which cannot expand [${from.join(',')}]: dim ${i} is ${t}`,
+      );
+    return t === 1 ? d : t;
+  });
+}
+
+/** Tile's output size from repeats read at run time: `dim` × the count, refused unless the count is ≥ 0. */
+function tiledSize(where: string, repeats: readonly number[], index: number, dim: number): number {
+  if (repeats[index] < 0)
+    throw new Error(`${where} is [${repeats.join(',')}], whose element ${index} is no count ≥ 0`);
+  return dim * repeats[index];
 }
 
 /** A Resize's output size from a scale read at run time: floor(dim × scale), refused unless the scale is positive. */

@@ -286,6 +286,13 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
       const scaled = s.fed.scaled !== undefined;
       if (scaled && !isByteCount(s.fed.scaled))
         fail(`dims block symbol "${s.name}": fed.scaled must be a non-negative integer`);
+      if (s.fed.times !== undefined && !isByteCount(s.fed.times))
+        fail(`dims block symbol "${s.name}": fed.times must be a non-negative integer`);
+      if (
+        s.fed.broadcast !== undefined &&
+        !(Array.isArray(s.fed.broadcast) && s.fed.broadcast.every(isByteCount))
+      )
+        fail(`dims block symbol "${s.name}": fed.broadcast must be dims`);
       if (s.fed.truncated !== undefined && typeof s.fed.truncated !== 'boolean')
         fail(`dims block symbol "${s.name}": fed.truncated must be a boolean`);
       const float = scaled || s.fed.truncated === true;
@@ -323,12 +330,14 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
       const elements = sig!.byteLength / (sig!.dtype === 'int64' ? 8 : 4); // float32 alike
       const count = slice
         ? slice.from!.length
-        : !axes
-          ? elements
-          : axes.from!.length + (axes.op === 'unsqueeze' ? elements : -elements);
+        : s.fed.broadcast
+          ? Math.max(elements, s.fed.broadcast.length)
+          : !axes
+            ? elements
+            : axes.from!.length + (axes.op === 'unsqueeze' ? elements : -elements);
       if (!Number.isSafeInteger(s.fed.index) || s.fed.index < 0 || s.fed.index >= count)
         fail(
-          `dims block symbol "${s.name}" is fed by ${axes || slice ? 'dim' : 'element'} ${String(s.fed.index)} of "${s.fed.input}", which it lacks`,
+          `dims block symbol "${s.name}" is fed by ${axes || slice || s.fed.broadcast ? 'dim' : 'element'} ${String(s.fed.index)} of "${s.fed.input}", which it lacks`,
         );
       const reshape = s.fed.reshape as Partial<{ from: number[]; allowzero: boolean }> | undefined;
       if (

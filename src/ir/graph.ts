@@ -37,7 +37,9 @@ export interface ShapeSymbolDecl {
  * With `axes`, the input's elements are the axes of an Unsqueeze or Squeeze (FedAxes); with `slice`, one of a
  * Slice's starts, ends, axes or steps (FedSlice); with `scaled`, the input (float32) holds Resize scales and
  * the size is floor(scaled × element), `scaled` the input dim, refused unless the scale is positive; with
- * `truncated`, the input may be float32 (OneHot's depth) and the size is its element truncated toward 0.
+ * `truncated`, the input may be float32 (OneHot's depth) and the size is its element truncated toward 0;
+ * with `broadcast`, the input is Expand's shape and the size dim `index` of it broadcast with those dims;
+ * with `times`, the input is Tile's repeats and the size `times` × the element (refused if negative).
  */
 export interface FedElement {
   input: string;
@@ -48,6 +50,8 @@ export interface FedElement {
   slice?: FedSlice;
   scaled?: number;
   truncated?: boolean;
+  broadcast?: number[];
+  times?: number;
 }
 
 /**

@@ -230,6 +230,8 @@ export interface ShapeSymbol {
     slice?: FedSlice;
     scaled?: number;
     truncated?: boolean;
+    broadcast?: number[];
+    times?: number;
   };
 }
 

@@ -18,6 +18,7 @@ import { reshapeAllowsZero } from '../ops/shape/reshape.js';
 import { splitFedAtRunTime } from '../ops/shape/concat-split.js';
 import { sliceFedAtRunTime } from '../ops/shape/slice.js';
 import { resizeFedAtRunTime } from '../ops/shape/resize.js';
+import { sizesFedAtRunTime } from '../ops/shape/expand-tile.js';
 import { hasInput, INDEX_DTYPES } from '../ops/shape/common.js';
 
 export interface DataShapeEnv {
@@ -180,6 +181,52 @@ const resizeRule: Rule = (ctx, [out], env) => {
   return [{ ...out, shape, symbolic }];
 };
 
+/**
+ * Expand's shape or Tile's repeats fed at run time: each output dim a fed symbol — the input dim broadcast
+ * with the shape's element, or the input dim times the count — each bounded by `--dim INPUT=MIN..MAX`
+ * (else 0..DEFAULT_FED_MAX), as Resize's; an Expand dim the input fixes (> 1) is bounded to it.
+ */
+const fedSizesRule =
+  (op: 'Expand' | 'Tile'): Rule =>
+  (ctx, [out], env) => {
+    if (!sizesFedAtRunTime(ctx)) return undefined;
+    const input = ctx.node.inputs[1];
+    const what = op === 'Expand' ? 'shape' : 'repeats';
+    if (!env.isFedInput(input)) constInput(ctx, 1, what); // refused, naming the model input it comes from
+    if (!INDEX_DTYPES.includes(ctx.inputs[1]!.dtype) || ctx.inputs[1]!.shape.length !== 1)
+      throw new OpError(ctx.node, ctx.opset, `${what} (input 1) must be a 1-D int64 or int32 tensor`);
+    requireStaticInputs(ctx);
+    const from = [...ctx.inputs[0]!.shape];
+    if (op === 'Tile' && sizeOf(ctx.inputs[1]!.shape) !== from.length)
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `repeats (input 1) must hold ${from.length} counts, one per axis of input 0`,
+      );
+    const bounds = env.declaredBounds(input);
+    const dims = out.shape.map((d, index) => {
+      const own = from[index - (out.shape.length - from.length)] ?? 1;
+      const [min, max] =
+        op === 'Tile'
+          ? own === 0
+            ? [0, 0]
+            : [bounds.min, bounds.max]
+          : own > 1
+            ? [own, own]
+            : [bounds.min, bounds.max];
+      return {
+        bound: max,
+        size: env.declare({
+          name: `${input}_${index}`,
+          min,
+          max,
+          fed: { input, index, ...(op === 'Tile' ? { times: own } : { broadcast: from }) },
+        }),
+      };
+    });
+    return [{ ...out, shape: dims.map((d) => d.bound), symbolic: dims.map((d) => d.size) }];
+  };
+
 /** A window op's size (HannWindow...), fed at run time. */
 const windowRule: Rule = (ctx, [out], env) => {
   if (ctx.consts[0]) return undefined;
@@ -276,6 +323,8 @@ const RULES: Record<string, Rule> = {
       },
     ];
   },
+  Expand: fedSizesRule('Expand'),
+  Tile: fedSizesRule('Tile'),
   Resize: resizeRule,
   Slice: sliceRule,
   Unsqueeze: fedAxesRule('unsqueeze'),

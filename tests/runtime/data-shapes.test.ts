@@ -741,6 +741,92 @@ describe('OneHot with a float depth fed at run time (bounded by --dim depth=1..1
   });
 });
 
+describe.each([
+  {
+    op: 'Expand',
+    input: 'shape',
+    x: [3, 1],
+    length: 3,
+    dims: [
+      { name: 'shape_0', min: 0, max: 8 },
+      { name: 'shape_1', min: 3, max: 3 },
+      { name: 'shape_2', min: 0, max: 8 },
+    ],
+    good: [
+      [2, 3, 4],
+      [1, 1, 1],
+      [2, 1, 0],
+    ],
+    bad: [
+      [[2, 2, 4], 'input "shape" is [2,2,4], which cannot expand [3,1]: dim 1 is 2'],
+      [[1, 3, 9], 'input "shape" element 2 is 9, outside the bounds of "shape_2" (0..8)'],
+    ],
+  },
+  {
+    op: 'Tile',
+    input: 'repeats',
+    x: [2, 3],
+    length: 2,
+    dims: [
+      { name: 'repeats_0', min: 0, max: 8 },
+      { name: 'repeats_1', min: 0, max: 8 },
+    ],
+    good: [
+      [1, 1],
+      [4, 2],
+      [0, 2],
+    ],
+    bad: [
+      [[-1, 1], 'input "repeats" is [-1,1], whose element 0 is no count ≥ 0'],
+      [[5, 1], 'input "repeats" element 0 is 5, giving 10, outside the bounds of "repeats_0" (0..8)'],
+    ],
+  },
+])(
+  '$op with its $input fed at run time (output dims bounded by --dim), then an Add',
+  ({ op, input, x: xDims, length, dims, good, bad }) => {
+    const bytes = buildModel({
+      opset: 13,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: xDims },
+        { name: input, dtype: 'int64', shape: [length] },
+      ],
+      outputs: [{ name: 'y2', dtype: 'float32' }],
+      nodes: [
+        { op, inputs: ['x', input], outputs: ['y'] },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+    const ints = (...v: number[]): HostTensor => ({
+      dtype: 'int64',
+      dims: [length],
+      data: BigInt64Array.from(v.map(BigInt)),
+    });
+    const x = randomTensor(xDims, seededRandom(61));
+    let model: Model;
+    beforeAll(async () => {
+      const files = await compileModel(bytes, { relaxed: false, dims: { [input]: { min: 0, max: 8 } } });
+      model = await loadModel(files, { backend: 'wasm' });
+    });
+    afterAll(() => model?.dispose());
+
+    test('lists each output dim as fed', () => {
+      expect(model.outputs[0].shape).toEqual(dims);
+    });
+
+    test.each(good)(`matches onnxruntime at ${input} %j, run after run`, async (...v) => {
+      expect(await ortMismatches(bytes, model, { x, [input]: ints(...v) })).toEqual([]);
+    });
+
+    test('refuses values it cannot take, naming the input, and answers the next call', async () => {
+      for (const [v, message] of bad)
+        await expect(
+          model.run({ x, [input]: ints(...(v as number[])) } as Record<string, Feed>),
+        ).rejects.toThrow(message as string);
+      expect(await ortMismatches(bytes, model, { x, [input]: ints(...good[1]) })).toEqual([]);
+    });
+  },
+);
+
 describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
   const fill = buildModel({
     opset: 17,
