@@ -93,6 +93,7 @@ const RUN_TIME_INPUT_OPS = new Set([
   'OneHot',
   'Expand',
   'Tile',
+  'Range',
 ]);
 
 /**

@@ -1,7 +1,7 @@
 /** Bundle format v1 (DESIGN.md §3.1). Shared by the compiler (writer) and the runtime (reader). */
 import type { DType } from '../ir/dtype.js';
 import type { Polynomial } from '../ir/symbolic.js';
-import type { FedSlice } from '../ir/graph.js';
+import type { FedRange, FedSlice } from '../ir/graph.js';
 
 export const FORMAT_VERSION = 1;
 
@@ -84,6 +84,7 @@ export interface DimsBlock {
       truncated?: boolean;
       broadcast?: number[];
       times?: number;
+      range?: FedRange;
     };
   }[];
 }

@@ -1,7 +1,7 @@
 /** Reading manifest shapes whose dims may be known only at run time (SymbolicDim). */
 import type { DimsBlock, ShapeDim, SymbolicDim, TensorSignature } from './manifest.js';
 import type { Polynomial } from '../ir/symbolic.js';
-import type { FedSlice } from '../ir/graph.js';
+import type { FedRange, FedSlice } from '../ir/graph.js';
 
 export const isSymbolic = (d: ShapeDim): d is SymbolicDim => typeof d === 'object';
 
@@ -118,7 +118,9 @@ export function bindFedSymbols(
                 ? expandedDims(input, elements, s.fed.broadcast)[s.fed.index]
                 : s.fed.times !== undefined
                   ? tiledSize(input, elements, s.fed.index, s.fed.times)
-                  : elements[s.fed.index];
+                  : s.fed.range
+                    ? rangeCount(where, read, s.fed.range)
+                    : elements[s.fed.index];
     if (n < s.min || n > s.max)
       throw new Error(
         `${where}: input "${s.fed.input}" element ${s.fed.index} is ${elements[s.fed.index]}${n === elements[s.fed.index] ? '' : `, giving ${n}`}, outside the bounds of "${s.name}" (${s.min}..${s.max})`,
@@ -153,6 +155,17 @@ function expandedDims(where: string, shape: readonly number[], from: readonly nu
       );
     return t === 1 ? d : t;
   });
+}
+
+/** Range's element count from start, limit and delta (an input's name or a value), refused if delta is 0. */
+function rangeCount(where: string, read: (name: string) => number[], range: FedRange): number {
+  const value = (v: string | number) => (typeof v === 'string' ? read(v)[0] : v);
+  const [start, limit, delta] = [value(range.start), value(range.limit), value(range.delta)];
+  if (delta === 0)
+    throw new Error(
+      `${where}: ${typeof range.delta === 'string' ? `input "${range.delta}"` : 'delta'} is 0, which no Range may step by`,
+    );
+  return Math.max(0, Math.ceil((limit - start) / delta));
 }
 
 /** Tile's output size from repeats read at run time: `dim` × the count, refused unless the count is ≥ 0. */

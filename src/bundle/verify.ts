@@ -17,7 +17,7 @@ import {
   type WgslDispatch,
 } from './manifest.js';
 import type { Polynomial } from '../ir/symbolic.js';
-import type { FedSlice } from '../ir/graph.js';
+import type { FedRange, FedSlice } from '../ir/graph.js';
 import { MANIFEST_FILE, TOKENIZER_FILE, WEIGHTS_FILE, WGSL_FILE, type LoadedBundleFiles } from './files.js';
 import { isNumericDType } from './elements.js';
 import { sha256Hex } from './hash.js';
@@ -295,7 +295,13 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
         fail(`dims block symbol "${s.name}": fed.broadcast must be dims`);
       if (s.fed.truncated !== undefined && typeof s.fed.truncated !== 'boolean')
         fail(`dims block symbol "${s.name}": fed.truncated must be a boolean`);
-      const float = scaled || s.fed.truncated === true;
+      const range = s.fed.range as Partial<FedRange> | undefined;
+      const scalar = (v: unknown) =>
+        (typeof v === 'string' && (m.inputs as TensorSignature[]).some((i) => i.name === v)) ||
+        (typeof v === 'number' && Number.isFinite(v));
+      if (range !== undefined && !(scalar(range.start) && scalar(range.limit) && scalar(range.delta)))
+        fail(`dims block symbol "${s.name}": fed.range must have start, limit and delta (inputs or values)`);
+      const float = scaled || s.fed.truncated === true || range !== undefined;
       if (!sig || !(intInput(s.fed.input) || (float && sig.dtype === 'float32')))
         fail(
           `dims block symbol "${s.name}" is fed by "${String(s.fed.input)}", which is no int64 or int32${float ? ' or float32' : ''} input`,

@@ -39,7 +39,8 @@ export interface ShapeSymbolDecl {
  * the size is floor(scaled × element), `scaled` the input dim, refused unless the scale is positive; with
  * `truncated`, the input may be float32 (OneHot's depth) and the size is its element truncated toward 0;
  * with `broadcast`, the input is Expand's shape and the size dim `index` of it broadcast with those dims;
- * with `times`, the input is Tile's repeats and the size `times` × the element (refused if negative).
+ * with `times`, the input is Tile's repeats and the size `times` × the element (refused if negative); with
+ * `range`, the size is Range's count, max(0, ceil((limit − start) / delta)), refused if delta is 0.
  */
 export interface FedElement {
   input: string;
@@ -52,6 +53,14 @@ export interface FedElement {
   truncated?: boolean;
   broadcast?: number[];
   times?: number;
+  range?: FedRange;
+}
+
+/** Range's start, limit and delta (each an input's name, or its constant value), some read at run time. */
+export interface FedRange {
+  start: string | number;
+  limit: string | number;
+  delta: string | number;
 }
 
 /**

@@ -9,7 +9,7 @@
  * carries its scalar type, so code generators never infer anything.
  */
 import type { DType, TypedArray } from '../ir/dtype.js';
-import type { FedSlice } from '../ir/graph.js';
+import type { FedRange, FedSlice } from '../ir/graph.js';
 
 /** Scalar types computation happens in. Narrow storage types widen on load and wrap on store. */
 export type Scalar = 'f32' | 'f64' | 'i32' | 'i64';
@@ -232,6 +232,7 @@ export interface ShapeSymbol {
     truncated?: boolean;
     broadcast?: number[];
     times?: number;
+    range?: FedRange;
   };
 }
 

@@ -19,6 +19,7 @@ import { splitFedAtRunTime } from '../ops/shape/concat-split.js';
 import { sliceFedAtRunTime } from '../ops/shape/slice.js';
 import { resizeFedAtRunTime } from '../ops/shape/resize.js';
 import { sizesFedAtRunTime } from '../ops/shape/expand-tile.js';
+import { rangeFedAtRunTime } from '../ops/shape/generate.js';
 import { hasInput, INDEX_DTYPES } from '../ops/shape/common.js';
 
 export interface DataShapeEnv {
@@ -325,6 +326,26 @@ const RULES: Record<string, Rule> = {
   },
   Expand: fedSizesRule('Expand'),
   Tile: fedSizesRule('Tile'),
+  Range(ctx, [out], env) {
+    if (!rangeFedAtRunTime(ctx)) return undefined;
+    const names = ['start', 'limit', 'delta'] as const;
+    const value = (i: number) => {
+      if (ctx.consts[i]) return Number(ctx.consts[i]!.data[0]);
+      if (!env.isFedInput(ctx.node.inputs[i])) constInput(ctx, i, names[i]); // names the model input
+      return ctx.node.inputs[i];
+    };
+    if (!['float32', 'int32', 'int64'].includes(ctx.inputs[0]!.dtype))
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `start, limit and delta fed at run time must be float32, int32 or int64, found ${ctx.inputs[0]!.dtype}`,
+      );
+    const range = { start: value(0), limit: value(1), delta: value(2) };
+    const input = [range.limit, range.start, range.delta].find((v) => typeof v === 'string') as string;
+    const bounds = env.declaredBounds(input);
+    const count = env.declare({ name: `${input}_count`, ...bounds, fed: { input, index: 0, range } });
+    return [{ ...out, shape: [bounds.max], symbolic: [count] }];
+  },
   Resize: resizeRule,
   Slice: sliceRule,
   Unsqueeze: fedAxesRule('unsqueeze'),

@@ -827,6 +827,53 @@ describe.each([
   },
 );
 
+describe('Range with start, limit and delta fed at run time (the count bounded by --dim limit=0..20), then an Add', () => {
+  const bytes = buildModel({
+    opset: 11,
+    inputs: ['start', 'limit', 'delta'].map((name) => ({ name, dtype: 'float32', shape: [] })),
+    outputs: [{ name: 'y2', dtype: 'float32' }],
+    nodes: [
+      { op: 'Range', inputs: ['start', 'limit', 'delta'], outputs: ['y'] },
+      { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+    ],
+  });
+  const scalar = (v: number): HostTensor => ({ dtype: 'float32', dims: [], data: Float32Array.of(v) });
+  const feeds = (start: number, limit: number, delta: number) => ({
+    start: scalar(start),
+    limit: scalar(limit),
+    delta: scalar(delta),
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { relaxed: false, dims: { limit: { min: 0, max: 20 } } });
+    model = await loadModel(files, { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists the count as a fed dim named after the limit', () => {
+    expect(model.outputs[0].shape).toEqual([{ name: 'limit_count', min: 0, max: 20 }]);
+  });
+
+  test.each([
+    [0, 5, 1],
+    [1, 2.5, 0.3],
+    [10, -3, -1.5],
+    [4, 1, 1],
+  ])('matches onnxruntime at start %d, limit %d, delta %d, run after run', async (...v) => {
+    expect(await ortMismatches(bytes, model, feeds(...v))).toEqual([]);
+  });
+
+  test('refuses a delta of 0 or a count past its bound, naming the input, and answers the next call', async () => {
+    await expect(model.run(feeds(0, 5, 0) as Record<string, Feed>)).rejects.toThrow(
+      'input "delta" is 0, which no Range may step by',
+    );
+    await expect(model.run(feeds(0, 21, 1) as Record<string, Feed>)).rejects.toThrow(
+      'input "limit" element 0 is 21, outside the bounds of "limit_count" (0..20)',
+    );
+    expect(await ortMismatches(bytes, model, feeds(2, 9, 2))).toEqual([]);
+  });
+});
+
 describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
   const fill = buildModel({
     opset: 17,

@@ -90,13 +90,20 @@ function rangeParams(ctx: OpContext) {
         ctx.opset,
         `start, limit and delta must share a dtype: start is ${t.dtype}, input ${i} is ${ctx.inputs[i]?.dtype}`,
       );
+  if (rangeFedAtRunTime(ctx)) return { dtype: t.dtype, count: 0 };
   const start = constScalar(ctx, 0, 'start');
   const limit = constScalar(ctx, 1, 'limit');
   const delta = constScalar(ctx, 2, 'delta');
   if (delta === 0) throw new OpError(ctx.node, ctx.opset, 'delta must not be 0');
   const count = Math.max(0, Math.ceil((limit - start) / delta));
-  return { dtype: t.dtype, start, delta, count };
+  return { dtype: t.dtype, count };
 }
+
+/**
+ * Whether any of Range's start, limit and delta is read at run time (passes/data-shapes.ts makes its
+ * count a fed symbol; inferred, the count is a placeholder the rule replaces by its bound).
+ */
+export const rangeFedAtRunTime = (ctx: OpContext) => [0, 1, 2].some((i) => !ctx.consts[i]);
 
 const range: OpDef = {
   infer: (ctx) => {
@@ -104,10 +111,14 @@ const range: OpDef = {
     return [{ dtype, shape: [count] }];
   },
   lower: (ctx, io) => {
-    const { dtype, start, delta, count } = rangeParams(ctx);
+    const { dtype, count } = rangeParams(ctx);
     const t = scalarOf(dtype);
-    const body = forEachIndex([count], 'i', ([i]) => [
-      store(io.outputs[0], i, add(constOf(dtype, start), mul(cast(t, i), constOf(dtype, delta)))),
+    // a value read at run time is loaded from its input
+    const value = (i: number, what: string) =>
+      ctx.consts[i] ? constOf(dtype, constScalar(ctx, i, what)) : load(io.inputs[i]!, i32(0));
+    const extent = rangeFedAtRunTime(ctx) ? dim(io.sizes![0].symbol) : count;
+    const body = forEachIndex([extent], 'i', ([i]) => [
+      store(io.outputs[0], i, add(value(0, 'start'), mul(cast(t, i), value(2, 'delta')))),
     ]);
     return [{ name: ctx.node.name, body }];
   },
