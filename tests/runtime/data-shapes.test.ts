@@ -611,6 +611,24 @@ describe('Slice with starts, ends, axes and steps fed at run time, then an Add o
     );
     expect(await ortMismatches(bytes, model, feeds([1, 0], [3, 2], [0, 2], [1, 1]))).toEqual([]);
   });
+
+  test('a bundle whose fed.slice or fed.axes is malformed is refused at load', async () => {
+    const files = await compileModel(bytes, { relaxed: false });
+    const dims = files.manifest.dims!;
+    const tamper = async (fed: object, message: string) => {
+      const symbols = dims.symbols.map((x) => ({ ...x, fed: { ...x.fed!, ...fed } }));
+      const tampered = { ...files, manifest: { ...files.manifest, dims: { ...dims, symbols } } };
+      await expect(loadModel(await sealBundle(tampered as unknown as BundleFiles))).rejects.toThrow(message);
+    };
+    await tamper(
+      { slice: { ...dims.symbols[0].fed!.slice!, ends: 'nothing' } },
+      'fed.slice must have dims (from), starts, ends, optional axes and steps (integer inputs or values) and a part',
+    );
+    await tamper(
+      { axes: { op: 'flip', from: [4, 5, 3] } },
+      'fed.axes must have an op (unsqueeze or squeeze) and dims (from)',
+    );
+  });
 });
 
 describe.each([
