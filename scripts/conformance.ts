@@ -94,6 +94,7 @@ const RUN_TIME_INPUT_OPS = new Set([
   'Expand',
   'Tile',
   'Range',
+  'Pad',
 ]);
 
 /**

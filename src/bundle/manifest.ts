@@ -85,6 +85,7 @@ export interface DimsBlock {
       broadcast?: number[];
       times?: number;
       range?: FedRange;
+      padded?: { from: number[]; part: 'size' | 'before' | 'cropped' };
     };
   }[];
 }

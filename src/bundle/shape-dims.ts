@@ -120,7 +120,9 @@ export function bindFedSymbols(
                   ? tiledSize(input, elements, s.fed.index, s.fed.times)
                   : s.fed.range
                     ? rangeCount(where, read, s.fed.range)
-                    : elements[s.fed.index];
+                    : s.fed.padded
+                      ? paddedAxis(input, elements, s.fed.index, s.fed.padded)
+                      : elements[s.fed.index];
     if (n < s.min || n > s.max)
       throw new Error(
         `${where}: input "${s.fed.input}" element ${s.fed.index} is ${elements[s.fed.index]}${n === elements[s.fed.index] ? '' : `, giving ${n}`}, outside the bounds of "${s.name}" (${s.min}..${s.max})`,
@@ -166,6 +168,22 @@ function rangeCount(where: string, read: (name: string) => number[], range: FedR
       `${where}: ${typeof range.delta === 'string' ? `input "${range.delta}"` : 'delta'} is 0, which no Range may step by`,
     );
   return Math.max(0, Math.ceil((limit - start) / delta));
+}
+
+/** Pad's pads read at run time for dims `from`: axis `a`'s padded size, begin pad or cropped count. */
+function paddedAxis(
+  where: string,
+  pads: readonly number[],
+  a: number,
+  { from, part }: { from: readonly number[]; part: 'size' | 'before' | 'cropped' },
+): number {
+  const [begin, end] = [pads[a], pads[a + from.length]];
+  const size = from[a] + begin + end;
+  if (size < 0)
+    throw new Error(
+      `${where} is [${pads.join(',')}], which crops axis ${a} of [${from.join(',')}] below size 0`,
+    );
+  return part === 'size' ? size : part === 'before' ? Math.max(begin, 0) : Math.max(-begin, 0);
 }
 
 /** Tile's output size from repeats read at run time: `dim` × the count, refused unless the count is ≥ 0. */

@@ -334,13 +334,26 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
         );
       // element `index` of the input, or with axes, dim `index` of the dims they give, or with slice, axis `index`
       const elements = sig!.byteLength / (sig!.dtype === 'int64' ? 8 : 4); // float32 alike
-      const count = slice
-        ? slice.from!.length
-        : s.fed.broadcast
-          ? Math.max(elements, s.fed.broadcast.length)
-          : !axes
-            ? elements
-            : axes.from!.length + (axes.op === 'unsqueeze' ? elements : -elements);
+      const padded = s.fed.padded as Partial<{ from: number[]; part: string }> | undefined;
+      if (
+        padded !== undefined &&
+        (!Array.isArray(padded.from) ||
+          !padded.from.every(isByteCount) ||
+          !['size', 'before', 'cropped'].includes(padded.part!) ||
+          elements !== 2 * padded.from.length)
+      )
+        fail(
+          `dims block symbol "${s.name}": fed.padded must have dims (from), twice as many pads and a part`,
+        );
+      const count = padded
+        ? padded.from!.length
+        : slice
+          ? slice.from!.length
+          : s.fed.broadcast
+            ? Math.max(elements, s.fed.broadcast.length)
+            : !axes
+              ? elements
+              : axes.from!.length + (axes.op === 'unsqueeze' ? elements : -elements);
       if (!Number.isSafeInteger(s.fed.index) || s.fed.index < 0 || s.fed.index >= count)
         fail(
           `dims block symbol "${s.name}" is fed by ${axes || slice || s.fed.broadcast ? 'dim' : 'element'} ${String(s.fed.index)} of "${s.fed.input}", which it lacks`,

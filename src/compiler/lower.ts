@@ -104,19 +104,22 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   );
   /**
    * the data-dependent sizes of a node's outputs: those it computes, and those fed by an input it reads
-   * (with a fed Slice's size, the first index and steps resolved with it)
+   * (with a fed Slice's or Pad's size, the parts resolved with it)
    */
   const sizesOf = (node: Node) => {
     const outputSymbols = new Set(
       node.outputs.flatMap((n) => (n === '' ? [] : (typeOf(n).symbolic ?? []).flatMap(symbolsOf))),
     );
-    const slicePlan = (s: (typeof symbols)[number]) =>
-      s.fed?.slice && JSON.stringify({ ...s.fed.slice, part: '' });
-    const plans = new Set(symbols.filter((s) => outputSymbols.has(s.name)).map(slicePlan));
+    // a fed size's companions: the other parts (first index, steps, pads) of the same Slice or Pad plan
+    const planOf = (s: (typeof symbols)[number]) => {
+      const plan = s.fed?.slice ?? s.fed?.padded;
+      return plan && JSON.stringify([s.fed!.input, { ...plan, part: '' }]);
+    };
+    const plans = new Set(symbols.filter((s) => outputSymbols.has(s.name)).map(planOf));
     return symbols
       .filter(
         (s) =>
-          (outputSymbols.has(s.name) || (s.fed?.slice && plans.has(slicePlan(s)))) &&
+          (outputSymbols.has(s.name) || (planOf(s) !== undefined && plans.has(planOf(s)))) &&
           (s.computedBy === node.name || (s.fed !== undefined && node.inputs.includes(s.fed.input))),
       )
       .map((s) => ({ symbol: s.name, word: words.get(s.name), fed: s.fed }));

@@ -40,7 +40,9 @@ export interface ShapeSymbolDecl {
  * `truncated`, the input may be float32 (OneHot's depth) and the size is its element truncated toward 0;
  * with `broadcast`, the input is Expand's shape and the size dim `index` of it broadcast with those dims;
  * with `times`, the input is Tile's repeats and the size `times` × the element (refused if negative); with
- * `range`, the size is Range's count, max(0, ceil((limit − start) / delta)), refused if delta is 0.
+ * `range`, the size is Range's count, max(0, ceil((limit − start) / delta)), refused if delta is 0; with
+ * `padded`, the input is Pad's pads for dims `from` and the size `part` of axis `index`: its padded size,
+ * its begin pad (≥ 0) or the count its negative begin pad crops.
  */
 export interface FedElement {
   input: string;
@@ -54,6 +56,7 @@ export interface FedElement {
   broadcast?: number[];
   times?: number;
   range?: FedRange;
+  padded?: { from: number[]; part: 'size' | 'before' | 'cropped' };
 }
 
 /** Range's start, limit and delta (each an input's name, or its constant value), some read at run time. */

@@ -233,6 +233,7 @@ export interface ShapeSymbol {
     broadcast?: number[];
     times?: number;
     range?: FedRange;
+    padded?: { from: number[]; part: 'size' | 'before' | 'cropped' };
   };
 }
 

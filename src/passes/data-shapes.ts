@@ -13,13 +13,22 @@
 import type { FedSlice, ShapeSymbolDecl, TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
 import { sizeOf, tensorToNumbers } from '../ir/tensor.js';
-import { attrInt, attrInts, constInput, normAxis, OpError, type OpContext } from '../ops/registry.js';
+import {
+  attrInt,
+  attrInts,
+  attrString,
+  constInput,
+  normAxis,
+  OpError,
+  type OpContext,
+} from '../ops/registry.js';
 import { reshapeAllowsZero } from '../ops/shape/reshape.js';
 import { splitFedAtRunTime } from '../ops/shape/concat-split.js';
 import { sliceFedAtRunTime } from '../ops/shape/slice.js';
 import { resizeFedAtRunTime } from '../ops/shape/resize.js';
 import { sizesFedAtRunTime } from '../ops/shape/expand-tile.js';
 import { rangeFedAtRunTime } from '../ops/shape/generate.js';
+import { padsFedAtRunTime } from '../ops/shape/pad.js';
 import { hasInput, INDEX_DTYPES } from '../ops/shape/common.js';
 
 export interface DataShapeEnv {
@@ -345,6 +354,39 @@ const RULES: Record<string, Rule> = {
     const bounds = env.declaredBounds(input);
     const count = env.declare({ name: `${input}_count`, ...bounds, fed: { input, index: 0, range } });
     return [{ ...out, shape: [bounds.max], symbolic: [count] }];
+  },
+  Pad(ctx, [out], env) {
+    if (!padsFedAtRunTime(ctx)) return undefined;
+    const pads = ctx.node.inputs[1];
+    if (!env.isFedInput(pads)) constInput(ctx, 1, 'pads'); // refused, naming the model input it comes from
+    requireStaticInputs(ctx);
+    const from = [...ctx.inputs[0]!.shape];
+    const mode = attrString(ctx.node, 'mode', 'constant');
+    if (
+      (ctx.opset >= 18 && hasInput(ctx, 3)) ||
+      sizeOf(ctx.inputs[1]!.shape) !== 2 * from.length ||
+      (mode !== 'constant' && from.includes(0))
+    )
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `pads fed at run time must hold ${2 * from.length} values (no axes input), and mode '${mode}' an input with no axis of size 0`,
+      );
+    const bounds = env.declaredBounds(pads);
+    const fed = (index: number, part: 'size' | 'before' | 'cropped', max: number) =>
+      env.declare({
+        name: `${pads}_${part}_${index}`,
+        min: 0,
+        max,
+        fed: { input: pads, index, padded: { from, part } },
+      });
+    const shape = from.map((d) => Math.max(d, bounds.max));
+    const symbolic = from.map((d, a) => {
+      fed(a, 'before', shape[a]);
+      fed(a, 'cropped', d);
+      return fed(a, 'size', shape[a]);
+    });
+    return [{ ...out, shape, symbolic }];
   },
   Resize: resizeRule,
   Slice: sliceRule,

@@ -892,6 +892,61 @@ describe('Range with start, limit and delta fed at run time (the count bounded b
   });
 });
 
+describe.each(['constant', 'edge', 'reflect'])(
+  'Pad (%s) with its pads fed at run time, then an Add',
+  (mode) => {
+    const bytes = buildModel({
+      opset: 13,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [3, 4] },
+        { name: 'pads', dtype: 'int64', shape: [4] },
+      ],
+      outputs: [{ name: 'y2', dtype: 'float32' }],
+      nodes: [
+        { op: 'Pad', inputs: ['x', 'pads'], outputs: ['y'], attrs: { mode: { s: mode } } },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+    const pads = (...v: number[]): HostTensor => ({
+      dtype: 'int64',
+      dims: [4],
+      data: BigInt64Array.from(v.map(BigInt)),
+    });
+    const x = randomTensor([3, 4], seededRandom(71));
+    let model: Model;
+    beforeAll(async () => {
+      const files = await compileModel(bytes, { relaxed: false, dims: { pads: { min: 0, max: 8 } } });
+      model = await loadModel(files, { backend: 'wasm' });
+    });
+    afterAll(() => model?.dispose());
+
+    test('lists each output dim as fed, bounded by --dim pads', () => {
+      expect(model.outputs[0].shape).toEqual([
+        { name: 'pads_size_0', min: 0, max: 8 },
+        { name: 'pads_size_1', min: 0, max: 8 },
+      ]);
+    });
+
+    test.each([
+      [1, 2, 0, 1],
+      [0, 0, 0, 0],
+      [-1, 1, 1, -2],
+    ])('matches onnxruntime at pads [%i, %i, %i, %i], run after run', async (...v) => {
+      expect(await ortMismatches(bytes, model, { x, pads: pads(...v) })).toEqual([]);
+    });
+
+    test('refuses pads that crop below 0 or pad past the bound, naming the input, and answers the next call', async () => {
+      await expect(model.run({ x, pads: pads(-2, 0, -2, 0) } as Record<string, Feed>)).rejects.toThrow(
+        'input "pads" is [-2,0,-2,0], which crops axis 0 of [3,4] below size 0',
+      );
+      await expect(model.run({ x, pads: pads(3, 0, 3, 0) } as Record<string, Feed>)).rejects.toThrow(
+        'input "pads" element 0 is 3, giving 9, outside the bounds of "pads_size_0" (0..8)',
+      );
+      expect(await ortMismatches(bytes, model, { x, pads: pads(0, 1, 1, 0) })).toEqual([]);
+    });
+  },
+);
+
 describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
   const fill = buildModel({
     opset: 17,
