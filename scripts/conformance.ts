@@ -86,6 +86,15 @@ const RUN_TIME_INPUT_OPS = new Set([
   'HannWindow',
   'HammingWindow',
   'BlackmanWindow',
+  'Unsqueeze',
+  'Squeeze',
+  'Slice',
+  'Resize',
+  'OneHot',
+  'Expand',
+  'Tile',
+  'Range',
+  'Pad',
 ]);
 
 /**

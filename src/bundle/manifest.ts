@@ -1,6 +1,7 @@
 /** Bundle format v1 (DESIGN.md §3.1). Shared by the compiler (writer) and the runtime (reader). */
 import type { DType } from '../ir/dtype.js';
 import type { Polynomial } from '../ir/symbolic.js';
+import type { FedRange, FedSlice } from '../ir/graph.js';
 
 export const FORMAT_VERSION = 1;
 
@@ -69,9 +70,23 @@ export interface DimsBlock {
     /**
      * element `index` of input `input`; with `reshape`, of that input resolved as a Reshape target for
      * dims `from` (0 copies a dim unless `allowzero`, one -1 takes the rest, the product must match); with
-     * `sum`, of sizes that must sum to it (Split's split)
+     * `sum`, of sizes that must sum to it (Split's split); with `axes`, of the dims of `from` with those
+     * axes inserted (Unsqueeze) or removed (Squeeze)
      */
-    fed?: { input: string; index: number; reshape?: { from: number[]; allowzero: boolean }; sum?: number };
+    fed?: {
+      input: string;
+      index: number;
+      reshape?: { from: number[]; allowzero: boolean };
+      sum?: number;
+      axes?: { op: 'unsqueeze' | 'squeeze'; from: number[] };
+      slice?: FedSlice;
+      scaled?: number;
+      truncated?: boolean;
+      broadcast?: number[];
+      times?: number;
+      range?: FedRange;
+      padded?: { from: number[]; part: 'size' | 'before' | 'cropped' };
+    };
   }[];
 }
 

@@ -17,6 +17,7 @@ import {
   type WgslDispatch,
 } from './manifest.js';
 import type { Polynomial } from '../ir/symbolic.js';
+import type { FedRange, FedSlice } from '../ir/graph.js';
 import { MANIFEST_FILE, TOKENIZER_FILE, WEIGHTS_FILE, WGSL_FILE, type LoadedBundleFiles } from './files.js';
 import { isNumericDType } from './elements.js';
 import { sha256Hex } from './hash.js';
@@ -271,7 +272,8 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
       ),
     ),
   );
-  const inputNames = new Set((m.inputs as TensorSignature[]).map((sig) => sig.name));
+  const intInput = (name: string) =>
+    (m.inputs as TensorSignature[]).some((i) => i.name === name && ['int64', 'int32'].includes(i.dtype));
   for (const s of dims.symbols!) {
     // a data symbol's value is computed by a kernel, or is an input's element (an integer input)
     if (s.computedBy !== undefined) {
@@ -281,17 +283,80 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
     }
     if (s.fed !== undefined) {
       const sig = (m.inputs as TensorSignature[]).find((i) => i.name === s.fed?.input);
-      if (!sig || !inputNames.has(s.fed.input) || !['int64', 'int32'].includes(sig.dtype))
-        fail(
-          `dims block symbol "${s.name}" is fed by "${String(s.fed.input)}", which is no int64 or int32 input`,
-        );
+      const scaled = s.fed.scaled !== undefined;
+      if (scaled && !isByteCount(s.fed.scaled))
+        fail(`dims block symbol "${s.name}": fed.scaled must be a non-negative integer`);
+      if (s.fed.times !== undefined && !isByteCount(s.fed.times))
+        fail(`dims block symbol "${s.name}": fed.times must be a non-negative integer`);
       if (
-        !Number.isSafeInteger(s.fed.index) ||
-        s.fed.index < 0 ||
-        (sig!.dtype === 'int64' ? 8 : 4) * (s.fed.index + 1) > sig!.byteLength
+        s.fed.broadcast !== undefined &&
+        !(Array.isArray(s.fed.broadcast) && s.fed.broadcast.every(isByteCount))
+      )
+        fail(`dims block symbol "${s.name}": fed.broadcast must be dims`);
+      if (s.fed.truncated !== undefined && typeof s.fed.truncated !== 'boolean')
+        fail(`dims block symbol "${s.name}": fed.truncated must be a boolean`);
+      const range = s.fed.range as Partial<FedRange> | undefined;
+      const scalar = (v: unknown) =>
+        (typeof v === 'string' && (m.inputs as TensorSignature[]).some((i) => i.name === v)) ||
+        (typeof v === 'number' && Number.isFinite(v));
+      if (range !== undefined && !(scalar(range.start) && scalar(range.limit) && scalar(range.delta)))
+        fail(`dims block symbol "${s.name}": fed.range must have start, limit and delta (inputs or values)`);
+      const float = scaled || s.fed.truncated === true || range !== undefined;
+      if (!sig || !(intInput(s.fed.input) || (float && sig.dtype === 'float32')))
+        fail(
+          `dims block symbol "${s.name}" is fed by "${String(s.fed.input)}", which is no int64 or int32${float ? ' or float32' : ''} input`,
+        );
+      const axes = s.fed.axes as Partial<{ op: string; from: number[] }> | undefined;
+      if (
+        axes !== undefined &&
+        (!['unsqueeze', 'squeeze'].includes(axes.op!) ||
+          !Array.isArray(axes.from) ||
+          !axes.from.every(isByteCount))
       )
         fail(
-          `dims block symbol "${s.name}" is fed by element ${String(s.fed.index)} of "${s.fed.input}", which it lacks`,
+          `dims block symbol "${s.name}": fed.axes must have an op (unsqueeze or squeeze) and dims (from)`,
+        );
+      const slice = s.fed.slice as Partial<FedSlice> | undefined;
+      const values = (v: unknown) =>
+        (typeof v === 'string' && intInput(v)) || (Array.isArray(v) && v.every(Number.isSafeInteger));
+      if (
+        slice !== undefined &&
+        (!Array.isArray(slice.from) ||
+          !slice.from.every(isByteCount) ||
+          !values(slice.starts) ||
+          !values(slice.ends) ||
+          (slice.axes !== undefined && !values(slice.axes)) ||
+          (slice.steps !== undefined && !values(slice.steps)) ||
+          !['count', 'first', 'forward', 'backward'].includes(slice.part!))
+      )
+        fail(
+          `dims block symbol "${s.name}": fed.slice must have dims (from), starts, ends, optional axes and steps (integer inputs or values) and a part`,
+        );
+      // element `index` of the input, or with axes, dim `index` of the dims they give, or with slice, axis `index`
+      const elements = sig!.byteLength / (sig!.dtype === 'int64' ? 8 : 4); // float32 alike
+      const padded = s.fed.padded as Partial<{ from: number[]; part: string }> | undefined;
+      if (
+        padded !== undefined &&
+        (!Array.isArray(padded.from) ||
+          !padded.from.every(isByteCount) ||
+          !['size', 'before', 'cropped'].includes(padded.part!) ||
+          elements !== 2 * padded.from.length)
+      )
+        fail(
+          `dims block symbol "${s.name}": fed.padded must have dims (from), twice as many pads and a part`,
+        );
+      const count = padded
+        ? padded.from!.length
+        : slice
+          ? slice.from!.length
+          : s.fed.broadcast
+            ? Math.max(elements, s.fed.broadcast.length)
+            : !axes
+              ? elements
+              : axes.from!.length + (axes.op === 'unsqueeze' ? elements : -elements);
+      if (!Number.isSafeInteger(s.fed.index) || s.fed.index < 0 || s.fed.index >= count)
+        fail(
+          `dims block symbol "${s.name}" is fed by ${axes || slice || s.fed.broadcast ? 'dim' : 'element'} ${String(s.fed.index)} of "${s.fed.input}", which it lacks`,
         );
       const reshape = s.fed.reshape as Partial<{ from: number[]; allowzero: boolean }> | undefined;
       if (

@@ -102,18 +102,27 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
       s.computedBy === undefined ? [] : [[s.name, newSlot('int32', 1, 'dims')] as const],
     ),
   );
-  /** the data-dependent sizes of a node's outputs: those it computes, and those fed by an input it reads */
+  /**
+   * the data-dependent sizes of a node's outputs: those it computes, and those fed by an input it reads
+   * (with a fed Slice's or Pad's size, the parts resolved with it)
+   */
   const sizesOf = (node: Node) => {
     const outputSymbols = new Set(
       node.outputs.flatMap((n) => (n === '' ? [] : (typeOf(n).symbolic ?? []).flatMap(symbolsOf))),
     );
+    // a fed size's companions: the other parts (first index, steps, pads) of the same Slice or Pad plan
+    const planOf = (s: (typeof symbols)[number]) => {
+      const plan = s.fed?.slice ?? s.fed?.padded;
+      return plan && JSON.stringify([s.fed!.input, { ...plan, part: '' }]);
+    };
+    const plans = new Set(symbols.filter((s) => outputSymbols.has(s.name)).map(planOf));
     return symbols
       .filter(
         (s) =>
-          outputSymbols.has(s.name) &&
+          (outputSymbols.has(s.name) || (planOf(s) !== undefined && plans.has(planOf(s)))) &&
           (s.computedBy === node.name || (s.fed !== undefined && node.inputs.includes(s.fed.input))),
       )
-      .map((s) => ({ symbol: s.name, word: words.get(s.name) }));
+      .map((s) => ({ symbol: s.name, word: words.get(s.name), fed: s.fed }));
   };
 
   // Nodes whose inputs are all constant run once in init(); their outputs persist.

@@ -34,12 +34,59 @@ export interface ShapeSymbolDecl {
  * tensor of dims `from`, resolved at run time as Reshape resolves it (0 copies the dim of `from` unless
  * `allowzero`, one -1 takes what is left) and refused unless its product is the element count. With
  * `sum`, the input's elements are sizes (Split's split), refused unless each is ≥ 0 and they sum to it.
+ * With `axes`, the input's elements are the axes of an Unsqueeze or Squeeze (FedAxes); with `slice`, one of a
+ * Slice's starts, ends, axes or steps (FedSlice); with `scaled`, the input (float32) holds Resize scales and
+ * the size is floor(scaled × element), `scaled` the input dim, refused unless the scale is positive; with
+ * `truncated`, the input may be float32 (OneHot's depth) and the size is its element truncated toward 0;
+ * with `broadcast`, the input is Expand's shape and the size dim `index` of it broadcast with those dims;
+ * with `times`, the input is Tile's repeats and the size `times` × the element (refused if negative); with
+ * `range`, the size is Range's count, max(0, ceil((limit − start) / delta)), refused if delta is 0; with
+ * `padded`, the input is Pad's pads for dims `from` and the size `part` of axis `index`: its padded size,
+ * its begin pad (≥ 0) or the count its negative begin pad crops.
  */
 export interface FedElement {
   input: string;
   index: number;
   reshape?: { from: number[]; allowzero: boolean };
   sum?: number;
+  axes?: FedAxes;
+  slice?: FedSlice;
+  scaled?: number;
+  truncated?: boolean;
+  broadcast?: number[];
+  times?: number;
+  range?: FedRange;
+  padded?: { from: number[]; part: 'size' | 'before' | 'cropped' };
+}
+
+/** Range's start, limit and delta (each an input's name, or its constant value), some read at run time. */
+export interface FedRange {
+  start: string | number;
+  limit: string | number;
+  delta: string | number;
+}
+
+/**
+ * A Slice of dims `from` whose starts, ends, axes or steps are read at run time (each an input's name, or
+ * the constant values), resolved as Slice resolves them: element `index` is then `part` of axis `index` —
+ * its element `count`, the `first` index read, and the step, `forward` (> 0) or `backward` (< 0; the other 0).
+ */
+export interface FedSlice {
+  from: number[];
+  starts: string | number[];
+  ends: string | number[];
+  axes?: string | number[];
+  steps?: string | number[];
+  part: 'count' | 'first' | 'forward' | 'backward';
+}
+
+/**
+ * A fed input's elements as the axes of an Unsqueeze or Squeeze of dims `from`, resolved at run time
+ * (negative axes wrap, none may repeat, a squeezed dim must be 1): element `index` is then a dim of the result.
+ */
+export interface FedAxes {
+  op: 'unsqueeze' | 'squeeze';
+  from: number[];
 }
 
 /** A graph input or output as declared by the model (shapes may be symbolic). */

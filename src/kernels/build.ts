@@ -89,7 +89,7 @@ export function linearIndex(idx: Expr[], strides: readonly number[]): Expr {
  * touches elements no other index's does (the loops are declared parallel).
  */
 export function forEachIndex(
-  shape: readonly number[],
+  shape: readonly Extent[],
   prefix: string,
   body: (idx: Expr[]) => Stmt[],
   { parallel = false } = {},

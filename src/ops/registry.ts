@@ -2,7 +2,7 @@
  * Operator definitions, one family per file (ONNX Runtime Web style): validate inputs → infer output
  * types → build kernels. Each file registers its ops with one `registerOp` line per op.
  */
-import type { AttrValue, Node, TensorType } from '../ir/graph.js';
+import type { AttrValue, FedElement, Node, TensorType } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
 import type { DType } from '../ir/dtype.js';
 import type { BufRef, Expr, Kernel } from '../kernels/ir.js';
@@ -63,7 +63,7 @@ export interface LowerIO {
    * run (NonZero's count) `word`, a one-element int32 buffer on the symbol's word of the dims block that
    * the node's kernels store the size into before later kernels read it.
    */
-  sizes?: { symbol: string; word?: BufRef }[];
+  sizes?: { symbol: string; word?: BufRef; fed?: FedElement }[];
 }
 
 export interface OpDef {

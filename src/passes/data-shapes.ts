@@ -1,20 +1,35 @@
 /**
  * Data-dependent shapes: outputs whose size is a tensor's value, not a function of the input shapes —
  * NonZero's count of nonzero elements, NonMaxSuppression's count of selected boxes, Unique's count of
- * distinct values (computed during the run), TopK's K, Split's sizes and a Reshape target's dims when they are a model
- * input (fed at run time; the runtime resolves a target's 0 and -1). Each such size becomes a new shape symbol, a
+ * distinct values (computed during the run), TopK's K, Split's sizes, a Reshape target's dims and Unsqueeze's or
+ * Squeeze's axes when they are a model input (fed at run time; the runtime resolves a target's 0 and -1, and
+ * the dims the axes give), and a Slice's starts, ends, axes or steps. Each such size becomes a new shape symbol, a
  * data symbol, bounded at compile time (the tensor's size, the axis length, max boxes × classes × batch):
  * memory is planned at the bound, later kernels read the symbol from the dims block like any run-time dim,
  * and outputs come back at their real size. A computed size is stored into its dims-block word by the
  * node's own kernel (`computedBy`); a fed one is read from the feed by the runtime, which refuses a value
  * beyond its bounds before the run (`fed`).
  */
-import type { ShapeSymbolDecl, TensorType } from '../ir/graph.js';
+import type { FedSlice, ShapeSymbolDecl, TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
-import { sizeOf } from '../ir/tensor.js';
-import { attrInt, constInput, normAxis, OpError, type OpContext } from '../ops/registry.js';
+import { sizeOf, tensorToNumbers } from '../ir/tensor.js';
+import {
+  attrInt,
+  attrInts,
+  attrString,
+  constInput,
+  normAxis,
+  OpError,
+  type OpContext,
+} from '../ops/registry.js';
 import { reshapeAllowsZero } from '../ops/shape/reshape.js';
 import { splitFedAtRunTime } from '../ops/shape/concat-split.js';
+import { sliceFedAtRunTime } from '../ops/shape/slice.js';
+import { resizeFedAtRunTime } from '../ops/shape/resize.js';
+import { sizesFedAtRunTime } from '../ops/shape/expand-tile.js';
+import { rangeFedAtRunTime } from '../ops/shape/generate.js';
+import { padsFedAtRunTime } from '../ops/shape/pad.js';
+import { hasInput, INDEX_DTYPES } from '../ops/shape/common.js';
 
 export interface DataShapeEnv {
   /** whether `name` is a model input fed at run time (not fixed with --const) */
@@ -71,6 +86,156 @@ function declaredFedSizes(ctx: OpContext, at: number, what: string, count: numbe
     ),
   };
 }
+
+/**
+ * Unsqueeze's or Squeeze's axes fed at run time: the output rank follows from their count, and each output
+ * dim is a fed symbol resolved from the axes and the input's dims (bounded by inference).
+ */
+const fedAxesRule =
+  (op: 'unsqueeze' | 'squeeze'): Rule =>
+  (ctx, [out], env) => {
+    const axes = ctx.node.inputs[1];
+    if (ctx.opset < 13 || !axes || ctx.consts[1] || sizeOf(ctx.inputs[1]!.shape) === 0) return undefined;
+    if (!env.isFedInput(axes)) constInput(ctx, 1, 'axes'); // refused, naming the model input it comes from
+    requireStaticInputs(ctx);
+    const from = [...ctx.inputs[0]!.shape];
+    const dims = out.shape.map((bound, index) =>
+      env.declare({
+        name: `${axes}_${index}`,
+        min: 0,
+        max: bound,
+        fed: { input: axes, index, axes: { op, from } },
+      }),
+    );
+    return [{ ...out, symbolic: dims }];
+  };
+
+/**
+ * Slice with starts, ends, axes or steps fed at run time: every axis of the input may be sliced, so each
+ * gets fed symbols — its element count (the output dim), the first index read and the step forward or
+ * backward — resolved by the runtime from the fed values and the input's dims.
+ */
+const sliceRule: Rule = (ctx, [out], env) => {
+  if (!sliceFedAtRunTime(ctx)) return undefined;
+  const given = (i: number) => {
+    if (!hasInput(ctx, i)) return undefined;
+    if (ctx.consts[i]) return tensorToNumbers(ctx.consts[i]!);
+    if (!env.isFedInput(ctx.node.inputs[i])) constInput(ctx, i, ['starts', 'ends', 'axes', 'steps'][i - 1]);
+    return ctx.node.inputs[i];
+  };
+  requireStaticInputs(ctx);
+  const lengths = [1, 2, 3, 4].flatMap((i) => (hasInput(ctx, i) ? [sizeOf(ctx.inputs[i]!.shape)] : []));
+  if (
+    lengths.some((n) => n !== lengths[0]) ||
+    [1, 2, 3, 4].some((i) => hasInput(ctx, i) && !INDEX_DTYPES.includes(ctx.inputs[i]!.dtype))
+  )
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `starts, ends, axes and steps must be int64 or int32 of one length, found ${[1, 2, 3, 4].flatMap((i) => (hasInput(ctx, i) ? [`${ctx.inputs[i]!.dtype}[${ctx.inputs[i]!.shape}]`] : [])).join(', ')}`,
+    );
+  const [starts, ends, axes, steps] = [given(1)!, given(2)!, given(3), given(4)];
+  const input = [starts, ends, axes, steps].find((v) => typeof v === 'string') as string;
+  const from = [...ctx.inputs[0]!.shape];
+  const fed = (index: number, part: FedSlice['part'], max: number) =>
+    env.declare({
+      name: `${input}_${part}_${index}`,
+      min: 0,
+      max,
+      fed: {
+        input,
+        index,
+        slice: { from, starts, ends, ...(axes && { axes }), ...(steps && { steps }), part },
+      },
+    });
+  from.forEach((d, a) => {
+    fed(a, 'first', Math.max(d - 1, 0));
+    fed(a, 'forward', Math.max(d, 1));
+    fed(a, 'backward', Math.max(d, 1));
+  });
+  return [{ ...out, symbolic: from.map((d, a) => fed(a, 'count', d)) }];
+};
+
+/**
+ * Resize with its sizes or scales fed at run time: each resized axis's output dim is a fed symbol — the
+ * size itself, or floor(dim × scale) — bounded by `--dim INPUT=MIN..MAX` (else 0..DEFAULT_FED_MAX).
+ */
+const resizeRule: Rule = (ctx, [out], env) => {
+  if (!resizeFedAtRunTime(ctx)) return undefined;
+  const at = hasInput(ctx, 3) && !ctx.consts[3] ? 3 : 2;
+  const input = ctx.node.inputs[at];
+  if (!env.isFedInput(input)) constInput(ctx, at, at === 3 ? 'sizes' : 'scales'); // names the model input
+  requireStaticInputs(ctx);
+  const x = ctx.inputs[0]!;
+  if (at === 2 && ctx.inputs[2]!.dtype !== 'float32')
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `scales (input 2) fed at run time must be float32, found ${ctx.inputs[2]!.dtype}`,
+    );
+  const axes =
+    ctx.opset >= 18 && ctx.node.attrs.axes !== undefined
+      ? attrInts(ctx.node, 'axes').map((a) => normAxis(a, x.shape.length, ctx))
+      : x.shape.map((_, a) => a);
+  const bounds = env.declaredBounds(input);
+  const shape = [...out.shape];
+  const symbolic: sym.SymLike[] = [...out.shape];
+  axes.forEach((a, index) => {
+    symbolic[a] = env.declare({
+      name: `${input}_${index}`,
+      ...bounds,
+      fed: { input, index, ...(at === 2 && { scaled: x.shape[a] }) },
+    });
+    shape[a] = bounds.max;
+  });
+  return [{ ...out, shape, symbolic }];
+};
+
+/**
+ * Expand's shape or Tile's repeats fed at run time: each output dim a fed symbol — the input dim broadcast
+ * with the shape's element, or the input dim times the count — each bounded by `--dim INPUT=MIN..MAX`
+ * (else 0..DEFAULT_FED_MAX), as Resize's; an Expand dim the input fixes (> 1) is bounded to it.
+ */
+const fedSizesRule =
+  (op: 'Expand' | 'Tile'): Rule =>
+  (ctx, [out], env) => {
+    if (!sizesFedAtRunTime(ctx)) return undefined;
+    const input = ctx.node.inputs[1];
+    const what = op === 'Expand' ? 'shape' : 'repeats';
+    if (!env.isFedInput(input)) constInput(ctx, 1, what); // refused, naming the model input it comes from
+    if (!INDEX_DTYPES.includes(ctx.inputs[1]!.dtype) || ctx.inputs[1]!.shape.length !== 1)
+      throw new OpError(ctx.node, ctx.opset, `${what} (input 1) must be a 1-D int64 or int32 tensor`);
+    requireStaticInputs(ctx);
+    const from = [...ctx.inputs[0]!.shape];
+    if (op === 'Tile' && sizeOf(ctx.inputs[1]!.shape) !== from.length)
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `repeats (input 1) must hold ${from.length} counts, one per axis of input 0`,
+      );
+    const bounds = env.declaredBounds(input);
+    const dims = out.shape.map((d, index) => {
+      const own = from[index - (out.shape.length - from.length)] ?? 1;
+      const [min, max] =
+        op === 'Tile'
+          ? own === 0
+            ? [0, 0]
+            : [bounds.min, bounds.max]
+          : own > 1
+            ? [own, own]
+            : [bounds.min, bounds.max];
+      return {
+        bound: max,
+        size: env.declare({
+          name: `${input}_${index}`,
+          min,
+          max,
+          fed: { input, index, ...(op === 'Tile' ? { times: own } : { broadcast: from }) },
+        }),
+      };
+    });
+    return [{ ...out, shape: dims.map((d) => d.bound), symbolic: dims.map((d) => d.size) }];
+  };
 
 /** A window op's size (HannWindow...), fed at run time. */
 const windowRule: Rule = (ctx, [out], env) => {
@@ -141,6 +306,92 @@ const RULES: Record<string, Rule> = {
       ),
     );
   },
+  OneHot(ctx, [out], env) {
+    if (ctx.consts[1]) return undefined;
+    const depth = ctx.node.inputs[1];
+    if (!env.isFedInput(depth)) constInput(ctx, 1, 'depth'); // refused, naming the model input it comes from
+    if (!['int64', 'int32', 'float32'].includes(ctx.inputs[1]!.dtype))
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `depth fed at run time must be int64, int32 or float32, found ${ctx.inputs[1]!.dtype}`,
+      );
+    requireStaticInputs(ctx);
+    const axis = normAxis(attrInt(ctx.node, 'axis', -1), out.shape.length, ctx);
+    const bounds = env.declaredBounds(depth);
+    const size = env.declare({
+      name: depth,
+      min: Math.max(1, bounds.min),
+      max: Math.max(1, bounds.max),
+      fed: { input: depth, index: 0, truncated: true },
+    });
+    return [
+      {
+        ...out,
+        shape: out.shape.map((d, i) => (i === axis ? Math.max(1, bounds.max) : d)),
+        symbolic: out.shape.map((d, i) => (i === axis ? size : d)),
+      },
+    ];
+  },
+  Expand: fedSizesRule('Expand'),
+  Tile: fedSizesRule('Tile'),
+  Range(ctx, [out], env) {
+    if (!rangeFedAtRunTime(ctx)) return undefined;
+    const names = ['start', 'limit', 'delta'] as const;
+    const value = (i: number) => {
+      if (ctx.consts[i]) return Number(ctx.consts[i]!.data[0]);
+      if (!env.isFedInput(ctx.node.inputs[i])) constInput(ctx, i, names[i]); // names the model input
+      return ctx.node.inputs[i];
+    };
+    if (!['float32', 'int32', 'int64'].includes(ctx.inputs[0]!.dtype))
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `start, limit and delta fed at run time must be float32, int32 or int64, found ${ctx.inputs[0]!.dtype}`,
+      );
+    const range = { start: value(0), limit: value(1), delta: value(2) };
+    const input = [range.limit, range.start, range.delta].find((v) => typeof v === 'string') as string;
+    const bounds = env.declaredBounds(input);
+    const count = env.declare({ name: `${input}_count`, ...bounds, fed: { input, index: 0, range } });
+    return [{ ...out, shape: [bounds.max], symbolic: [count] }];
+  },
+  Pad(ctx, [out], env) {
+    if (!padsFedAtRunTime(ctx)) return undefined;
+    const pads = ctx.node.inputs[1];
+    if (!env.isFedInput(pads)) constInput(ctx, 1, 'pads'); // refused, naming the model input it comes from
+    requireStaticInputs(ctx);
+    const from = [...ctx.inputs[0]!.shape];
+    const mode = attrString(ctx.node, 'mode', 'constant');
+    if (
+      (ctx.opset >= 18 && hasInput(ctx, 3)) ||
+      sizeOf(ctx.inputs[1]!.shape) !== 2 * from.length ||
+      (mode !== 'constant' && from.includes(0))
+    )
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `pads fed at run time must hold ${2 * from.length} values (no axes input), and mode '${mode}' an input with no axis of size 0`,
+      );
+    const bounds = env.declaredBounds(pads);
+    const fed = (index: number, part: 'size' | 'before' | 'cropped', max: number) =>
+      env.declare({
+        name: `${pads}_${part}_${index}`,
+        min: 0,
+        max,
+        fed: { input: pads, index, padded: { from, part } },
+      });
+    const shape = from.map((d) => Math.max(d, bounds.max));
+    const symbolic = from.map((d, a) => {
+      fed(a, 'before', shape[a]);
+      fed(a, 'cropped', d);
+      return fed(a, 'size', shape[a]);
+    });
+    return [{ ...out, shape, symbolic }];
+  },
+  Resize: resizeRule,
+  Slice: sliceRule,
+  Unsqueeze: fedAxesRule('unsqueeze'),
+  Squeeze: fedAxesRule('squeeze'),
   TopK(ctx, outTypes, env) {
     const k = ctx.node.inputs[1];
     if (ctx.opset < 10 || ctx.consts[1]) return undefined;

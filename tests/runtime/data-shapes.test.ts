@@ -447,6 +447,506 @@ describe('Split with its sizes fed at run time, then an Add of a part', () => {
   });
 });
 
+describe.each([
+  {
+    op: 'Unsqueeze',
+    x: [3, 1, 4],
+    good: [
+      [0, 4],
+      [-1, 1],
+      [3, 2],
+    ],
+    shapes: [{ name: 'axes_0', min: 0, max: 3 }],
+    bad: [
+      [[5, 0], 'input "axes" is [5,0], which cannot unsqueeze [3,1,4]: axis 5 is outside -5..4'],
+      [[1, -4], 'input "axes" is [1,-4], which cannot unsqueeze [3,1,4]: an axis repeats'],
+    ],
+  },
+  {
+    op: 'Squeeze',
+    x: [1, 3, 1, 1],
+    good: [
+      [0, 2],
+      [-1, 0],
+      [3, 2],
+    ],
+    shapes: [{ name: 'axes_0', min: 0, max: 3 }],
+    bad: [
+      [[0, 1], 'input "axes" is [0,1], which cannot squeeze [1,3,1,1]: dim 1 is 3, not 1'],
+      [[0, -5], 'input "axes" is [0,-5], which cannot squeeze [1,3,1,1]: axis -5 is outside -4..3'],
+    ],
+  },
+])('$op with its axes fed at run time, then an Add of its output', ({ op, x: dims, good, shapes, bad }) => {
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: dims },
+      { name: 'axes', dtype: 'int64', shape: [2] },
+    ],
+    outputs: [{ name: 'y2', dtype: 'float32' }],
+    nodes: [
+      { op, inputs: ['x', 'axes'], outputs: ['y'] },
+      { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+    ],
+  });
+  const axes = (...a: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [2],
+    data: BigInt64Array.from(a.map(BigInt)),
+  });
+  const x = randomTensor(dims, seededRandom(31));
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists each output dim as fed, the rank fixed by the number of axes', () => {
+    expect(model.outputs[0].shape.length).toBe(dims.length + (op === 'Unsqueeze' ? 2 : -2));
+    expect(model.outputs[0].shape.slice(0, 1)).toEqual(shapes);
+  });
+
+  test.each(good)('matches onnxruntime at axes [%i, %i], run after run', async (a, b) => {
+    expect(await ortMismatches(bytes, model, { x, axes: axes(a, b) })).toEqual([]);
+  });
+
+  test('refuses axes out of range, repeated or (Squeeze) on a dim not 1, naming the input, and answers the next call', async () => {
+    for (const [values, message] of bad)
+      await expect(
+        model.run({ x, axes: axes(...(values as number[])) } as Record<string, Feed>),
+      ).rejects.toThrow(message as string);
+    expect(await ortMismatches(bytes, model, { x, axes: axes(...good[0]) })).toEqual([]);
+  });
+});
+
+describe('Slice with starts, ends, axes and steps fed at run time, then an Add of its output', () => {
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [4, 5, 3] },
+      { name: 'starts', dtype: 'int64', shape: [2] },
+      { name: 'ends', dtype: 'int64', shape: [2] },
+      { name: 'axes', dtype: 'int64', shape: [2] },
+      { name: 'steps', dtype: 'int64', shape: [2] },
+    ],
+    outputs: [{ name: 'y2', dtype: 'float32' }],
+    nodes: [
+      { op: 'Slice', inputs: ['x', 'starts', 'ends', 'axes', 'steps'], outputs: ['y'] },
+      { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+    ],
+  });
+  const ints = (...a: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [a.length],
+    data: BigInt64Array.from(a.map(BigInt)),
+  });
+  const x = randomTensor([4, 5, 3], seededRandom(41));
+  const feeds = (starts: number[], ends: number[], axes: number[], steps: number[]) => ({
+    x,
+    starts: ints(...starts),
+    ends: ints(...ends),
+    axes: ints(...axes),
+    steps: ints(...steps),
+  });
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists each output dim as fed, bounded by the input dim', () => {
+    expect(model.outputs[0].shape).toEqual([
+      { name: 'starts_count_0', min: 0, max: 4 },
+      { name: 'starts_count_1', min: 0, max: 5 },
+      { name: 'starts_count_2', min: 0, max: 3 },
+    ]);
+  });
+
+  test.each([
+    [
+      [0, 1],
+      [4, 4],
+      [0, 1],
+      [1, 2],
+    ],
+    [
+      [-1, 0],
+      [-5, 1000],
+      [1, -1],
+      [-2, 1],
+    ],
+    [
+      [3, 1],
+      [0, -1],
+      [0, 2],
+      [-1, 1],
+    ],
+    [
+      [1000, -1000],
+      [-1000, 1000],
+      [0, 1],
+      [1, 7],
+    ],
+    [
+      [2, 0],
+      [2, 3],
+      [2, 0],
+      [1, 1],
+    ],
+  ])('matches onnxruntime at starts %j, ends %j, axes %j, steps %j, run after run', async (...plan) => {
+    expect(await ortMismatches(bytes, model, feeds(...plan))).toEqual([]);
+  });
+
+  test('refuses a step of 0 or an axis out of range or repeated, naming the input, and answers the next call', async () => {
+    const run = (...plan: number[][]) =>
+      model.run(feeds(...(plan as [number[], number[], number[], number[]])) as Record<string, Feed>);
+    await expect(run([0, 0], [2, 2], [0, 1], [1, 0])).rejects.toThrow(
+      'input "steps" is [1,0], which cannot slice [4,5,3]: step 1 is 0',
+    );
+    await expect(run([0, 0], [2, 2], [0, 3], [1, 1])).rejects.toThrow(
+      'input "axes" is [0,3], which cannot slice [4,5,3]: axis 3 is outside -3..2',
+    );
+    await expect(run([0, 0], [2, 2], [1, -2], [1, 1])).rejects.toThrow(
+      'input "axes" is [1,-2], which cannot slice [4,5,3]: axis 1 repeats',
+    );
+    expect(await ortMismatches(bytes, model, feeds([1, 0], [3, 2], [0, 2], [1, 1]))).toEqual([]);
+  });
+
+  test('a bundle whose fed.slice or fed.axes is malformed is refused at load', async () => {
+    const files = await compileModel(bytes, { relaxed: false });
+    const dims = files.manifest.dims!;
+    const tamper = async (fed: object, message: string) => {
+      const symbols = dims.symbols.map((x) => ({ ...x, fed: { ...x.fed!, ...fed } }));
+      const tampered = { ...files, manifest: { ...files.manifest, dims: { ...dims, symbols } } };
+      await expect(loadModel(await sealBundle(tampered as unknown as BundleFiles))).rejects.toThrow(message);
+    };
+    await tamper(
+      { slice: { ...dims.symbols[0].fed!.slice!, ends: 'nothing' } },
+      'fed.slice must have dims (from), starts, ends, optional axes and steps (integer inputs or values) and a part',
+    );
+    await tamper(
+      { axes: { op: 'flip', from: [4, 5, 3] } },
+      'fed.axes must have an op (unsqueeze or squeeze) and dims (from)',
+    );
+  });
+});
+
+describe.each([
+  {
+    what: 'sizes, linear',
+    fed: 'sizes',
+    mode: 'linear',
+    x: [1, 2, 3, 4],
+    good: [
+      [1, 2, 5, 7],
+      [1, 2, 2, 2],
+      [1, 2, 12, 1],
+    ],
+    bad: [[[1, 2, 13, 4], 'input "sizes" element 2 is 13, outside the bounds of "sizes_2" (0..12)']],
+  },
+  {
+    what: 'scales, cubic',
+    fed: 'scales',
+    mode: 'cubic',
+    x: [1, 1, 4, 4],
+    good: [
+      [1, 1, 0.6, 0.6],
+      [1, 1, 2, 2],
+      [1, 1, 1.7, 0.8],
+    ],
+    bad: [
+      [[1, 1, -1, 2], 'input "scales" is [1,1,-1,2], whose element 2 is no positive scale'],
+      [
+        [1, 1, 3.5, 1],
+        'input "scales" element 2 is 3.5, giving 14, outside the bounds of "scales_2" (0..12)',
+      ],
+    ],
+  },
+])(
+  'Resize with its $what fed at run time, then an Add of its output',
+  ({ fed, mode, x: dims, good, bad }) => {
+    const bytes = buildModel({
+      opset: 13,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: dims },
+        { name: fed, dtype: fed === 'sizes' ? 'int64' : 'float32', shape: [4] },
+      ],
+      outputs: [{ name: 'y2', dtype: 'float32' }],
+      nodes: [
+        {
+          op: 'Resize',
+          inputs: fed === 'sizes' ? ['x', '', '', 'sizes'] : ['x', '', 'scales'],
+          outputs: ['y'],
+          attrs: { mode: { s: mode } },
+        },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+    const given = (...v: number[]): HostTensor =>
+      fed === 'sizes'
+        ? { dtype: 'int64', dims: [4], data: BigInt64Array.from(v.map(BigInt)) }
+        : { dtype: 'float32', dims: [4], data: Float32Array.from(v) };
+    const x = randomTensor(dims, seededRandom(51));
+    let model: Model;
+    beforeAll(async () => {
+      const files = await compileModel(bytes, { relaxed: false, dims: { [fed]: { min: 0, max: 12 } } });
+      model = await loadModel(files, { backend: 'wasm' });
+    });
+    afterAll(() => model?.dispose());
+
+    test('lists each output dim as fed, bounded by --dim', () => {
+      expect(model.outputs[0].shape[2]).toEqual({ name: `${fed}_2`, min: 0, max: 12 });
+    });
+
+    test.each(good)(`matches onnxruntime at ${fed} [%d, %d, %d, %d], run after run`, async (...v) => {
+      expect(await ortMismatches(bytes, model, { x, [fed]: given(...v) })).toEqual([]);
+    });
+
+    test('refuses a value out of its bounds (or a scale ≤ 0), naming the input, and answers the next call', async () => {
+      for (const [v, message] of bad)
+        await expect(
+          model.run({ x, [fed]: given(...(v as number[])) } as Record<string, Feed>),
+        ).rejects.toThrow(message as string);
+      expect(await ortMismatches(bytes, model, { x, [fed]: given(...good[0]) })).toEqual([]);
+    });
+  },
+);
+
+describe('OneHot with a float depth fed at run time (bounded by --dim depth=1..10), then an Add', () => {
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [
+      { name: 'indices', dtype: 'int64', shape: [2, 3] },
+      { name: 'depth', dtype: 'float32', shape: [] },
+      { name: 'values', dtype: 'float32', shape: [2] },
+    ],
+    outputs: [{ name: 'y2', dtype: 'float32' }],
+    nodes: [
+      { op: 'OneHot', inputs: ['indices', 'depth', 'values'], outputs: ['y'], attrs: { axis: { i: 1 } } },
+      { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+    ],
+  });
+  const indices: HostTensor = {
+    dtype: 'int64',
+    dims: [2, 3],
+    data: BigInt64Array.of(0n, 2n, -1n, 9n, 3n, -3n),
+  };
+  const values: HostTensor = { dtype: 'float32', dims: [2], data: Float32Array.of(-1, 5) };
+  const depth = (d: number): HostTensor => ({ dtype: 'float32', dims: [], data: Float32Array.of(d) });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { relaxed: false, dims: { depth: { min: 1, max: 10 } } });
+    model = await loadModel(files, { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists the depth as a fed dim on the axis', () => {
+    expect(model.outputs[0].shape).toEqual([2, { name: 'depth', min: 1, max: 10 }, 3]);
+  });
+
+  test.each([1, 4, 10, 3.7])('matches onnxruntime at depth %d, run after run', async (d) => {
+    expect(await ortMismatches(bytes, model, { indices, depth: depth(d), values })).toEqual([]);
+  });
+
+  test('refuses a depth outside its bounds, naming the input, and answers the next call', async () => {
+    await expect(model.run({ indices, depth: depth(11), values } as Record<string, Feed>)).rejects.toThrow(
+      'input "depth" element 0 is 11, outside the bounds of "depth" (1..10)',
+    );
+    await expect(model.run({ indices, depth: depth(0.5), values } as Record<string, Feed>)).rejects.toThrow(
+      'input "depth" element 0 is 0.5, giving 0, outside the bounds of "depth" (1..10)',
+    );
+    expect(await ortMismatches(bytes, model, { indices, depth: depth(6), values })).toEqual([]);
+  });
+});
+
+describe.each([
+  {
+    op: 'Expand',
+    input: 'shape',
+    x: [3, 1],
+    length: 3,
+    dims: [
+      { name: 'shape_0', min: 0, max: 8 },
+      { name: 'shape_1', min: 3, max: 3 },
+      { name: 'shape_2', min: 0, max: 8 },
+    ],
+    good: [
+      [2, 3, 4],
+      [1, 1, 1],
+      [2, 1, 0],
+    ],
+    bad: [
+      [[2, 2, 4], 'input "shape" is [2,2,4], which cannot expand [3,1]: dim 1 is 2'],
+      [[1, 3, 9], 'input "shape" element 2 is 9, outside the bounds of "shape_2" (0..8)'],
+    ],
+  },
+  {
+    op: 'Tile',
+    input: 'repeats',
+    x: [2, 3],
+    length: 2,
+    dims: [
+      { name: 'repeats_0', min: 0, max: 8 },
+      { name: 'repeats_1', min: 0, max: 8 },
+    ],
+    good: [
+      [1, 1],
+      [4, 2],
+      [0, 2],
+    ],
+    bad: [
+      [[-1, 1], 'input "repeats" is [-1,1], whose element 0 is no count ≥ 0'],
+      [[5, 1], 'input "repeats" element 0 is 5, giving 10, outside the bounds of "repeats_0" (0..8)'],
+    ],
+  },
+])(
+  '$op with its $input fed at run time (output dims bounded by --dim), then an Add',
+  ({ op, input, x: xDims, length, dims, good, bad }) => {
+    const bytes = buildModel({
+      opset: 13,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: xDims },
+        { name: input, dtype: 'int64', shape: [length] },
+      ],
+      outputs: [{ name: 'y2', dtype: 'float32' }],
+      nodes: [
+        { op, inputs: ['x', input], outputs: ['y'] },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+    const ints = (...v: number[]): HostTensor => ({
+      dtype: 'int64',
+      dims: [length],
+      data: BigInt64Array.from(v.map(BigInt)),
+    });
+    const x = randomTensor(xDims, seededRandom(61));
+    let model: Model;
+    beforeAll(async () => {
+      const files = await compileModel(bytes, { relaxed: false, dims: { [input]: { min: 0, max: 8 } } });
+      model = await loadModel(files, { backend: 'wasm' });
+    });
+    afterAll(() => model?.dispose());
+
+    test('lists each output dim as fed', () => {
+      expect(model.outputs[0].shape).toEqual(dims);
+    });
+
+    test.each(good)(`matches onnxruntime at ${input} %j, run after run`, async (...v) => {
+      expect(await ortMismatches(bytes, model, { x, [input]: ints(...v) })).toEqual([]);
+    });
+
+    test('refuses values it cannot take, naming the input, and answers the next call', async () => {
+      for (const [v, message] of bad)
+        await expect(
+          model.run({ x, [input]: ints(...(v as number[])) } as Record<string, Feed>),
+        ).rejects.toThrow(message as string);
+      expect(await ortMismatches(bytes, model, { x, [input]: ints(...good[1]) })).toEqual([]);
+    });
+  },
+);
+
+describe('Range with start, limit and delta fed at run time (the count bounded by --dim limit=0..20), then an Add', () => {
+  const bytes = buildModel({
+    opset: 11,
+    inputs: ['start', 'limit', 'delta'].map((name) => ({ name, dtype: 'float32', shape: [] })),
+    outputs: [{ name: 'y2', dtype: 'float32' }],
+    nodes: [
+      { op: 'Range', inputs: ['start', 'limit', 'delta'], outputs: ['y'] },
+      { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+    ],
+  });
+  const scalar = (v: number): HostTensor => ({ dtype: 'float32', dims: [], data: Float32Array.of(v) });
+  const feeds = (start: number, limit: number, delta: number) => ({
+    start: scalar(start),
+    limit: scalar(limit),
+    delta: scalar(delta),
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { relaxed: false, dims: { limit: { min: 0, max: 20 } } });
+    model = await loadModel(files, { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists the count as a fed dim named after the limit', () => {
+    expect(model.outputs[0].shape).toEqual([{ name: 'limit_count', min: 0, max: 20 }]);
+  });
+
+  test.each([
+    [0, 5, 1],
+    [1, 2.5, 0.3],
+    [10, -3, -1.5],
+    [4, 1, 1],
+  ])('matches onnxruntime at start %d, limit %d, delta %d, run after run', async (...v) => {
+    expect(await ortMismatches(bytes, model, feeds(...v))).toEqual([]);
+  });
+
+  test('refuses a delta of 0 or a count past its bound, naming the input, and answers the next call', async () => {
+    await expect(model.run(feeds(0, 5, 0) as Record<string, Feed>)).rejects.toThrow(
+      'input "delta" is 0, which no Range may step by',
+    );
+    await expect(model.run(feeds(0, 21, 1) as Record<string, Feed>)).rejects.toThrow(
+      'input "limit" element 0 is 21, outside the bounds of "limit_count" (0..20)',
+    );
+    expect(await ortMismatches(bytes, model, feeds(2, 9, 2))).toEqual([]);
+  });
+});
+
+describe.each(['constant', 'edge', 'reflect'])(
+  'Pad (%s) with its pads fed at run time, then an Add',
+  (mode) => {
+    const bytes = buildModel({
+      opset: 13,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [3, 4] },
+        { name: 'pads', dtype: 'int64', shape: [4] },
+      ],
+      outputs: [{ name: 'y2', dtype: 'float32' }],
+      nodes: [
+        { op: 'Pad', inputs: ['x', 'pads'], outputs: ['y'], attrs: { mode: { s: mode } } },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+    const pads = (...v: number[]): HostTensor => ({
+      dtype: 'int64',
+      dims: [4],
+      data: BigInt64Array.from(v.map(BigInt)),
+    });
+    const x = randomTensor([3, 4], seededRandom(71));
+    let model: Model;
+    beforeAll(async () => {
+      const files = await compileModel(bytes, { relaxed: false, dims: { pads: { min: 0, max: 8 } } });
+      model = await loadModel(files, { backend: 'wasm' });
+    });
+    afterAll(() => model?.dispose());
+
+    test('lists each output dim as fed, bounded by --dim pads', () => {
+      expect(model.outputs[0].shape).toEqual([
+        { name: 'pads_size_0', min: 0, max: 8 },
+        { name: 'pads_size_1', min: 0, max: 8 },
+      ]);
+    });
+
+    test.each([
+      [1, 2, 0, 1],
+      [0, 0, 0, 0],
+      [-1, 1, 1, -2],
+    ])('matches onnxruntime at pads [%i, %i, %i, %i], run after run', async (...v) => {
+      expect(await ortMismatches(bytes, model, { x, pads: pads(...v) })).toEqual([]);
+    });
+
+    test('refuses pads that crop below 0 or pad past the bound, naming the input, and answers the next call', async () => {
+      await expect(model.run({ x, pads: pads(-2, 0, -2, 0) } as Record<string, Feed>)).rejects.toThrow(
+        'input "pads" is [-2,0,-2,0], which crops axis 0 of [3,4] below size 0',
+      );
+      await expect(model.run({ x, pads: pads(3, 0, 3, 0) } as Record<string, Feed>)).rejects.toThrow(
+        'input "pads" element 0 is 3, giving 9, outside the bounds of "pads_size_0" (0..8)',
+      );
+      expect(await ortMismatches(bytes, model, { x, pads: pads(0, 1, 1, 0) })).toEqual([]);
+    });
+  },
+);
+
 describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
   const fill = buildModel({
     opset: 17,

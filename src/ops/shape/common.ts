@@ -8,15 +8,17 @@ import {
   cmp,
   cnst,
   forEachIndex,
+  i32,
   linearIndex,
   load,
   max,
   min,
+  mul,
   select,
   store,
   stridesOf,
 } from '../../kernels/build.js';
-import type { BufRef, Expr, Kernel, Scalar } from '../../kernels/ir.js';
+import type { BufRef, Expr, Extent, Kernel, Scalar } from '../../kernels/ir.js';
 import { constInput, inputType, OpError, type OpContext } from '../registry.js';
 import { halfToFloat } from '../../ir/float16.js';
 
@@ -103,6 +105,12 @@ export function safeIndex(index: Expr, size: number): Expr {
 
 /** Linear index into a row-major tensor of `shape` from per-axis index expressions. */
 export const rowMajor = (idx: Expr[], shape: readonly number[]): Expr => linearIndex(idx, stridesOf(shape));
+
+/** rowMajor over dims some of which are read at run time (dims-block expressions), in Horner form. */
+export function rowMajorAt(idx: Expr[], dims: readonly Extent[]): Expr {
+  if (dims.every((d) => typeof d === 'number')) return rowMajor(idx, dims as number[]);
+  return idx.reduce((acc, e, a) => add(mul(acc, typeof dims[a] === 'number' ? i32(dims[a]) : dims[a]), e));
+}
 
 /** Refuse a gather-like read along an empty axis when something must be read from it. */
 export function requireNonEmptyAxis(ctx: OpContext, dim: number, axis: number, outCount: number): void {

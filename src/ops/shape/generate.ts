@@ -18,9 +18,17 @@ import {
   store,
   v,
 } from '../../kernels/build.js';
-import { scalarOf, type Expr } from '../../kernels/ir.js';
+import { scalarOf, type Expr, type Extent } from '../../kernels/ir.js';
 import { attrInt, normAxis, OpError, registerOp, type OpContext, type OpDef } from '../registry.js';
-import { constInts, constScalar, dataInput, elementValue, expectDtype, rowMajor } from './common.js';
+import {
+  constInts,
+  constScalar,
+  dataInput,
+  elementValue,
+  expectDtype,
+  rowMajor,
+  rowMajorAt,
+} from './common.js';
 
 /** A scalar constant of a storage dtype's compute type; int64 values keep all 64 bits. */
 function constOf(dtype: DType, value: number | bigint): Expr {
@@ -82,13 +90,20 @@ function rangeParams(ctx: OpContext) {
         ctx.opset,
         `start, limit and delta must share a dtype: start is ${t.dtype}, input ${i} is ${ctx.inputs[i]?.dtype}`,
       );
+  if (rangeFedAtRunTime(ctx)) return { dtype: t.dtype, count: 0 };
   const start = constScalar(ctx, 0, 'start');
   const limit = constScalar(ctx, 1, 'limit');
   const delta = constScalar(ctx, 2, 'delta');
   if (delta === 0) throw new OpError(ctx.node, ctx.opset, 'delta must not be 0');
   const count = Math.max(0, Math.ceil((limit - start) / delta));
-  return { dtype: t.dtype, start, delta, count };
+  return { dtype: t.dtype, count };
 }
+
+/**
+ * Whether any of Range's start, limit and delta is read at run time (passes/data-shapes.ts makes its
+ * count a fed symbol; inferred, the count is a placeholder the rule replaces by its bound).
+ */
+export const rangeFedAtRunTime = (ctx: OpContext) => [0, 1, 2].some((i) => !ctx.consts[i]);
 
 const range: OpDef = {
   infer: (ctx) => {
@@ -96,10 +111,14 @@ const range: OpDef = {
     return [{ dtype, shape: [count] }];
   },
   lower: (ctx, io) => {
-    const { dtype, start, delta, count } = rangeParams(ctx);
+    const { dtype, count } = rangeParams(ctx);
     const t = scalarOf(dtype);
-    const body = forEachIndex([count], 'i', ([i]) => [
-      store(io.outputs[0], i, add(constOf(dtype, start), mul(cast(t, i), constOf(dtype, delta)))),
+    // a value read at run time is loaded from its input
+    const value = (i: number, what: string) =>
+      ctx.consts[i] ? constOf(dtype, constScalar(ctx, i, what)) : load(io.inputs[i]!, i32(0));
+    const extent = rangeFedAtRunTime(ctx) ? dim(io.sizes![0].symbol) : count;
+    const body = forEachIndex([extent], 'i', ([i]) => [
+      store(io.outputs[0], i, add(value(0, 'start'), mul(cast(t, i), value(2, 'delta')))),
     ]);
     return [{ name: ctx.node.name, body }];
   },
@@ -138,12 +157,23 @@ const eyeLike: OpDef = {
   },
 };
 
-function oneHotLayout(ctx: OpContext) {
+/**
+ * OneHot's layout. A depth read at run time (passes/data-shapes.ts) is `fedDepth`, its dims-block symbol,
+ * when lowering; when inferring, 1 (a placeholder the data-shapes rule replaces by its bound).
+ */
+function oneHotLayout(ctx: OpContext, fedDepth?: Expr) {
   const indices = dataInput(ctx, 0);
   if (indices.dtype === 'bool') throw new OpError(ctx.node, ctx.opset, 'indices must be numeric, found bool');
   dataInput(ctx, 1);
-  const depth = Math.trunc(constScalar(ctx, 1, 'depth'));
-  if (depth < 1) throw new OpError(ctx.node, ctx.opset, `depth must be positive, found ${depth}`);
+  if (!ctx.consts[1] && sizeOf(ctx.inputs[1]!.shape) !== 1)
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `depth must hold one value, found shape [${ctx.inputs[1]!.shape}]`,
+    );
+  const depth: Extent = ctx.consts[1] ? Math.trunc(constScalar(ctx, 1, 'depth')) : (fedDepth ?? 1);
+  if (typeof depth === 'number' && depth < 1)
+    throw new OpError(ctx.node, ctx.opset, `depth must be positive, found ${depth}`);
   const values = dataInput(ctx, 2);
   if (sizeOf(values.shape) !== 2)
     throw new OpError(
@@ -153,17 +183,18 @@ function oneHotLayout(ctx: OpContext) {
     );
   const rank = indices.shape.length + 1;
   const axis = normAxis(attrInt(ctx.node, 'axis', -1), rank, ctx);
-  const outShape = [...indices.shape.slice(0, axis), depth, ...indices.shape.slice(axis)];
+  const outShape: Extent[] = [...indices.shape.slice(0, axis), depth, ...indices.shape.slice(axis)];
   return { indices, depth, values, axis, outShape };
 }
 
 const oneHot: OpDef = {
   infer: (ctx) => {
     const { values, outShape } = oneHotLayout(ctx);
-    return [{ dtype: values.dtype, shape: outShape }];
+    return [{ dtype: values.dtype, shape: outShape as number[] }];
   },
   lower: (ctx, io) => {
-    const { indices, depth, axis, outShape } = oneHotLayout(ctx);
+    const fedDepth = io.sizes?.length ? dim(io.sizes[0].symbol) : undefined;
+    const { indices, depth, axis, outShape } = oneHotLayout(ctx, fedDepth);
     const vals = io.inputs[2]!;
     const body = forEachIndex(outShape, 'i', (idx) => {
       // Indices compare as i64 (floats truncate); negative ones count back from depth.
@@ -171,10 +202,11 @@ const oneHot: OpDef = {
         'i64',
         load(io.inputs[0]!, rowMajor([...idx.slice(0, axis), ...idx.slice(axis + 1)], indices.shape)),
       );
-      const at = select(cmp('lt', raw, cnst('i64', 0)), add(raw, cnst('i64', depth)), raw);
+      const size = typeof depth === 'number' ? cnst('i64', depth) : cast('i64', depth);
+      const at = select(cmp('lt', raw, cnst('i64', 0)), add(raw, size), raw);
       const hot = cmp('eq', at, cast('i64', idx[axis]));
       return [
-        store(io.outputs[0], rowMajor(idx, outShape), select(hot, load(vals, i32(1)), load(vals, i32(0)))),
+        store(io.outputs[0], rowMajorAt(idx, outShape), select(hot, load(vals, i32(1)), load(vals, i32(0)))),
       ];
     });
     return [{ name: ctx.node.name, body }];

@@ -6,6 +6,7 @@ import {
   bin,
   cmp,
   cnst,
+  dim,
   forEachIndex,
   i32,
   load,
@@ -17,7 +18,7 @@ import {
   sub,
   when,
 } from '../../kernels/build.js';
-import { scalarOf, type Expr } from '../../kernels/ir.js';
+import { scalarOf, type Expr, type Kernel } from '../../kernels/ir.js';
 import {
   attrFloat,
   attrInts,
@@ -28,7 +29,7 @@ import {
   type OpDef,
   type LowerIO,
 } from '../registry.js';
-import { constInts, dataInput, hasInput, normAxes, rowMajor } from './common.js';
+import { constInts, dataInput, hasInput, normAxes, rowMajor, rowMajorAt } from './common.js';
 
 type Mode = 'constant' | 'reflect' | 'edge' | 'wrap';
 
@@ -38,6 +39,9 @@ export interface PadPlan {
   begin: number[];
   outShape: number[];
 }
+
+/** Whether Pad's pads are read at run time (passes/data-shapes.ts). */
+export const padsFedAtRunTime = (ctx: OpContext) => ctx.opset >= 11 && !ctx.consts[1];
 
 export function padPlan(ctx: OpContext): PadPlan {
   const x = dataInput(ctx, 0);
@@ -49,6 +53,8 @@ export function padPlan(ctx: OpContext): PadPlan {
   let pads: number[];
   let axes = x.shape.map((_, i) => i);
   if (ctx.opset < 11) pads = attrInts(ctx.node, ctx.opset < 2 ? 'paddings' : 'pads');
+  else if (padsFedAtRunTime(ctx))
+    pads = new Array<number>(2 * r).fill(0); // placeholders: data-shapes bounds them
   else {
     pads = constInts(ctx, 1, 'pads');
     if (ctx.opset >= 18 && hasInput(ctx, 3)) axes = normAxes(ctx, constInts(ctx, 3, 'axes'), r);
@@ -106,6 +112,31 @@ export function padValue(ctx: OpContext, io: LowerIO, dtype: TensorType['dtype']
   return cnst(t, t === 'f32' || t === 'f64' ? value : Math.trunc(value));
 }
 
+/**
+ * A Pad whose pads are read at run time: each output element reads the input at its position less the
+ * begin pad (plus what a negative one crops), or the fill, or (edge, reflect) the element the mode maps it to.
+ */
+function fedPadKernel(ctx: OpContext, io: LowerIO): Kernel {
+  const { x, mode } = padPlan(ctx);
+  const part = (a: number, name: string) =>
+    dim(io.sizes!.find((s) => s.fed?.index === a && s.fed.padded?.part === name)!.symbol);
+  const outDims = x.shape.map((_, a) => part(a, 'size'));
+  const body = forEachIndex(outDims, 'i', (idx) => {
+    const dst = rowMajorAt(idx, outDims);
+    const pos = idx.map((e, a) => sub(add(e, part(a, 'cropped')), part(a, 'before')));
+    if (mode !== 'constant') {
+      const from = pos.map((p, a) => sourcePos(mode, p, x.shape[a]));
+      return [store(io.outputs[0], dst, load(io.inputs[0]!, rowMajor(from, x.shape)))];
+    }
+    const inside = pos
+      .map((p, a) => bin('and', cmp('ge', p, i32(0)), cmp('lt', p, i32(x.shape[a]))))
+      .reduce((acc, c) => bin('and', acc, c));
+    const copy = store(io.outputs[0], dst, load(io.inputs[0]!, rowMajor(pos, x.shape)));
+    return [when(inside, [copy], [store(io.outputs[0], dst, padValue(ctx, io, x.dtype))])];
+  });
+  return { name: ctx.node.name, body };
+}
+
 const pad: OpDef = {
   infer: (ctx) => {
     const { x, outShape } = padPlan(ctx);
@@ -121,6 +152,7 @@ const pad: OpDef = {
     return [{ dtype: x.dtype, shape: outShape }];
   },
   lower: (ctx, io) => {
+    if (padsFedAtRunTime(ctx)) return [fedPadKernel(ctx, io)];
     const { x, mode, begin, outShape } = padPlan(ctx);
     const out = io.outputs[0];
     const src = io.inputs[0]!;

@@ -55,6 +55,44 @@ function reshapeTo(ctx: OpContext, x: TensorType, target: number[], allowzero: b
   return { dtype: x.dtype, shape: dims };
 }
 
+/**
+ * The lowering of an alias op only where its output is planned larger than its input (a target or axes
+ * fed at run time, each dim at its bound): the elements copied into the output's own buffer.
+ */
+const copyElements: OpDef['lower'] = (ctx, io) => {
+  const count = [sizeOf(dataInput(ctx, 0).shape)];
+  const copy = forEachIndex(count, 'i', ([i]) => [store(io.outputs[0], i, load(io.inputs[0]!, i))], {
+    parallel: true,
+  });
+  return [{ name: ctx.node.name, body: copy }];
+};
+
+/**
+ * The output of an Unsqueeze (`count` axes inserted) or a Squeeze (`count` removed) of `x` whose axes are
+ * fed at run time (passes/data-shapes.ts), at its bounds: output dim i is 1 or one of the input dims that
+ * can land there.
+ */
+function fedAxesBounds(ctx: OpContext, op: 'unsqueeze' | 'squeeze'): TensorType {
+  const x = dataInput(ctx, 0);
+  const axes = expectDtype(ctx, 1, INDEX_DTYPES, 'axes');
+  const count = sizeOf(axes.shape);
+  const rank = op === 'unsqueeze' ? x.shape.length + count : x.shape.length - count;
+  if (axes.shape.length !== 1 || rank < 0)
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `axes (input 1) must be 1-D and at most the rank of input 0 (${x.shape.length}), found shape [${axes.shape}]`,
+    );
+  const shape = Array.from({ length: rank }, (_, i) => {
+    const [first, last] = op === 'unsqueeze' ? [i - count, i] : [i, i + count];
+    return Math.max(1, ...x.shape.slice(Math.max(0, first), last + 1));
+  });
+  return { dtype: x.dtype, shape };
+}
+
+/** Whether input 1 (axes) of an Unsqueeze or Squeeze is read at run time, its length known. */
+const axesFed = (ctx: OpContext) => hasInput(ctx, 1) && !ctx.consts[1] && sizeOf(ctx.inputs[1]!.shape) > 0;
+
 const reshapeAttr: OpDef = {
   alias: true,
   infer: (ctx) => [reshapeTo(ctx, dataInput(ctx, 0), attrInts(ctx.node, 'shape'), false)],
@@ -78,14 +116,7 @@ const reshapeInput = (sinceVersion: number): OpDef => ({
       return [{ dtype: x.dtype, shape: Array(target.shape[0]).fill(Math.max(sizeOf(x.shape), ...x.shape)) }];
     return [reshapeTo(ctx, x, constInts(ctx, 1, 'shape'), reshapeAllowsZero(ctx))];
   },
-  // only where the output is planned larger than the input (a target fed at run time): copy the elements
-  lower: (ctx, io) => {
-    const count = [sizeOf(dataInput(ctx, 0).shape)];
-    const copy = forEachIndex(count, 'i', ([i]) => [store(io.outputs[0], i, load(io.inputs[0]!, i))], {
-      parallel: true,
-    });
-    return [{ name: ctx.node.name, body: copy }];
-  },
+  lower: copyElements,
 });
 
 const flatten: OpDef = {
@@ -127,14 +158,18 @@ const squeezeAttr: OpDef = {
 
 /** Squeeze-13 axes input; an omitted or empty one squeezes every size-1 dim. */
 function squeezeAxesInput(ctx: OpContext): number[] | undefined {
-  const axes = hasInput(ctx, 1) ? constInts(ctx, 1, 'axes') : [];
+  const axes = hasInput(ctx, 1) && sizeOf(ctx.inputs[1]!.shape) > 0 ? constInts(ctx, 1, 'axes') : [];
   return axes.length ? axes : undefined;
 }
 
 const squeezeInput: OpDef = {
   sinceVersion: 13,
   alias: true,
-  infer: (ctx) => [squeezeShape(ctx, dataInput(ctx, 0), squeezeAxesInput(ctx))],
+  infer: (ctx) =>
+    axesFed(ctx)
+      ? [fedAxesBounds(ctx, 'squeeze')]
+      : [squeezeShape(ctx, dataInput(ctx, 0), squeezeAxesInput(ctx))],
+  lower: copyElements,
 };
 
 function unsqueezeShape(ctx: OpContext, x: TensorType, axes: number[]): TensorType {
@@ -155,7 +190,11 @@ const unsqueezeAttr: OpDef = {
 const unsqueezeInput: OpDef = {
   sinceVersion: 13,
   alias: true,
-  infer: (ctx) => [unsqueezeShape(ctx, dataInput(ctx, 0), constInts(ctx, 1, 'axes'))],
+  infer: (ctx) =>
+    axesFed(ctx)
+      ? [fedAxesBounds(ctx, 'unsqueeze')]
+      : [unsqueezeShape(ctx, dataInput(ctx, 0), constInts(ctx, 1, 'axes'))],
+  lower: copyElements,
 };
 
 /**

@@ -7,12 +7,13 @@
  * hoisted out of the inner loops; tap indices are clamped (edge padding), so reads stay in bounds.
  */
 import type { TensorType } from '../../ir/graph.js';
-import { tensorToNumbers } from '../../ir/tensor.js';
+import { sizeOf, tensorToNumbers } from '../../ir/tensor.js';
 import {
   add,
   bin,
   cast,
   cmp,
+  dim,
   f64,
   i32,
   load,
@@ -41,7 +42,7 @@ import {
   type OpDef,
   type LowerIO,
 } from '../registry.js';
-import { constInts, dataInput, hasInput, normAxes, rowMajor } from './common.js';
+import { constInts, dataInput, hasInput, normAxes, rowMajor, rowMajorAt } from './common.js';
 
 type Mode = 'nearest' | 'linear' | 'cubic';
 const COORD_MODES = [
@@ -57,13 +58,19 @@ type CoordMode = (typeof COORD_MODES)[number];
 const NEAREST_MODES = ['round_prefer_floor', 'round_prefer_ceil', 'floor', 'ceil'] as const;
 type NearestMode = (typeof NEAREST_MODES)[number];
 
+/** A number known at compile time, or an f64 (i32 for a dim) expression read at run time. */
+type Num = number | Expr;
+
 interface ResizePlan {
   x: TensorType;
+  /** the output dims (their bounds for sizes read at run time) */
   outShape: number[];
+  /** the output dims: as outShape, or a dims-block symbol for a size read at run time */
+  outDims: Num[];
   /** per axis: the scale the coordinate transform divides by (1 for axes left alone) */
-  scales: number[];
+  scales: Num[];
   /** per axis: crop box [start, end] in normalized coordinates (tf_crop_and_resize) */
-  roi: [number, number][];
+  roi: [Num, Num][];
   mode: Mode;
   coord: CoordMode;
   nearest: NearestMode;
@@ -89,7 +96,32 @@ function optionalFloats(ctx: OpContext, i: number, what: string): number[] | und
   return values.length ? values : undefined;
 }
 
-function resizePlan(ctx: OpContext): ResizePlan {
+/** Whether Resize's input i (roi 1, scales 2, sizes 3) is read at run time: fed, not empty. */
+const fedInput = (ctx: OpContext, i: number) =>
+  ctx.node.op === 'Resize' &&
+  ctx.opset >= 11 &&
+  hasInput(ctx, i) &&
+  !ctx.consts[i] &&
+  sizeOf(ctx.inputs[i]!.shape) > 0;
+
+/** Whether a Resize's output dims are read at run time: its scales or sizes are fed (passes/data-shapes.ts). */
+export const resizeFedAtRunTime = (ctx: OpContext) => fedInput(ctx, 2) || fedInput(ctx, 3);
+
+/**
+ * The lowering's reads of inputs fed at run time: output dim i of the resized axes (a dims-block symbol),
+ * scale i and roi value i (loaded from the input as f64).
+ */
+interface FedReads {
+  size(i: number): Expr;
+  scale(i: number): Expr;
+  roi(i: number): Expr;
+}
+
+/**
+ * The plan of a Resize. With inputs read at run time, `fed` gives their values for the kernel; without
+ * it (inference) a fed size is the input dim, a placeholder the data-shapes rule replaces by its bound.
+ */
+function resizePlan(ctx: OpContext, fed?: FedReads): ResizePlan {
   const x = dataInput(ctx, 0);
   const r = x.shape.length;
   const isUpsample = ctx.node.op === 'Upsample';
@@ -100,6 +132,7 @@ function resizePlan(ctx: OpContext): ResizePlan {
   const plan: ResizePlan = {
     x,
     outShape: [...x.shape],
+    outDims: [...x.shape],
     scales: x.shape.map(() => 1),
     roi: x.shape.map(() => [0, 1]),
     mode: oneOf(ctx, 'mode', mode, allowedModes),
@@ -132,19 +165,26 @@ function resizePlan(ctx: OpContext): ResizePlan {
       `mode '${plan.mode}' on ${x.dtype} data is unsupported (only nearest works on integers)`,
     );
 
-  let scales: number[] | undefined;
-  let sizes: number[] | undefined;
+  let scales: Num[] | undefined;
+  let sizes: Num[] | undefined;
   let axes = x.shape.map((_, i) => i);
   if (isUpsample && ctx.opset < 9) scales = attrFloats(ctx.node, 'scales');
   else if (legacy) scales = optionalFloats(ctx, 1, 'scales');
   else {
     if (ctx.opset >= 18 && ctx.node.attrs.axes !== undefined)
       axes = normAxes(ctx, attrInts(ctx.node, 'axes'), r);
-    scales = optionalFloats(ctx, 2, 'scales');
-    sizes = hasInput(ctx, 3) ? constInts(ctx, 3, 'sizes') : undefined;
+    // read at run time: one value per element of the input (its length checked below)
+    const fedValues = <T>(i: number, read: (j: number) => T) =>
+      Array.from({ length: sizeOf(ctx.inputs[i]!.shape) }, (_, j) => read(j));
+    scales = fedInput(ctx, 2) ? fedValues(2, (j) => fed?.scale(j) ?? 1) : optionalFloats(ctx, 2, 'scales');
+    sizes = fedInput(ctx, 3)
+      ? fedValues(3, (j) => fed?.size(j) ?? x.shape[axes[j]] ?? 0)
+      : hasInput(ctx, 3)
+        ? constInts(ctx, 3, 'sizes')
+        : undefined;
     if (sizes && !sizes.length) sizes = undefined;
     if (plan.coord === 'tf_crop_and_resize') {
-      const roi = optionalFloats(ctx, 1, 'roi');
+      const roi = fedInput(ctx, 1) ? fedValues(1, (j) => fed?.roi(j) ?? 0) : optionalFloats(ctx, 1, 'roi');
       if (!roi || roi.length !== 2 * axes.length)
         throw new OpError(
           ctx.node,
@@ -166,21 +206,38 @@ function resizePlan(ctx: OpContext): ResizePlan {
       `${scales ? 'scales' : 'sizes'} [${given}] must have one value for each of ${axes.length} axes`,
     );
 
-  if (scales) {
+  if (resizeFedAtRunTime(ctx)) {
+    // the runtime resolves (and checks) the sizes: a size over an empty axis would read outside it
+    const policy = ctx.opset >= 18 ? attrString(ctx.node, 'keep_aspect_ratio_policy', 'stretch') : 'stretch';
+    if (policy !== 'stretch' || axes.some((a) => x.shape[a] === 0))
+      throw new OpError(
+        ctx.node,
+        ctx.opset,
+        `${scales ? 'scales' : 'sizes'} fed at run time are unsupported with keep_aspect_ratio_policy '${policy}' or an axis of size 0; pass them with --const`,
+      );
     axes.forEach((a, i) => {
-      if (!(scales![i] > 0)) throw new OpError(ctx.node, ctx.opset, `scales [${scales}] must be positive`);
-      plan.scales[a] = scales![i];
-      plan.outShape[a] = Math.floor(x.shape[a] * scales![i]);
+      plan.outDims[a] = fed ? fed.size(i) : x.shape[a];
+      plan.scales[a] = scales ? scales[i] : fed ? bin('div', cast('f64', fed.size(i)), f64(x.shape[a])) : 1;
+    });
+    return plan;
+  }
+  if (scales) {
+    const given = scales as number[];
+    axes.forEach((a, i) => {
+      if (!(given[i] > 0)) throw new OpError(ctx.node, ctx.opset, `scales [${given}] must be positive`);
+      plan.scales[a] = given[i];
+      plan.outShape[a] = plan.outDims[a] = Math.floor(x.shape[a] * given[i]);
     });
   } else {
     const policy = ctx.opset >= 18 ? attrString(ctx.node, 'keep_aspect_ratio_policy', 'stretch') : 'stretch';
     oneOf(ctx, 'keep_aspect_ratio_policy', policy, ['stretch', 'not_larger', 'not_smaller']);
-    const ratios = axes.map((a, i) => sizes![i] / x.shape[a]);
+    const given = sizes as number[];
+    const ratios = axes.map((a, i) => given[i] / x.shape[a]);
     const kept = policy === 'not_larger' ? Math.min(...ratios) : Math.max(...ratios);
     axes.forEach((a, i) => {
-      if (sizes![i] < 0) throw new OpError(ctx.node, ctx.opset, `sizes [${sizes}] must be non-negative`);
+      if (given[i] < 0) throw new OpError(ctx.node, ctx.opset, `sizes [${given}] must be non-negative`);
       plan.scales[a] = policy === 'stretch' ? ratios[i] : kept;
-      plan.outShape[a] = policy === 'stretch' ? sizes![i] : Math.round(kept * x.shape[a]);
+      plan.outShape[a] = plan.outDims[a] = policy === 'stretch' ? given[i] : Math.round(kept * x.shape[a]);
     });
   }
   plan.outShape.forEach((d, a) => {
@@ -192,44 +249,69 @@ function resizePlan(ctx: OpContext): ResizePlan {
 
 /** Whether axis a maps output index o to input index o (nothing to interpolate). */
 function isIdentityAxis(p: ResizePlan, a: number): boolean {
-  return p.outShape[a] === p.x.shape[a] && p.scales[a] === 1 && p.coord !== 'tf_crop_and_resize';
+  return p.outDims[a] === p.x.shape[a] && p.scales[a] === 1 && p.coord !== 'tf_crop_and_resize';
+}
+
+/** f64 arithmetic on numbers known now (folded, as the static kernels always had them) or run-time values. */
+const f64Of = (n: Num): Expr => (typeof n === 'number' ? f64(n) : n);
+function arith(op: 'add' | 'sub' | 'mul' | 'div', a: Num, b: Num): Num {
+  if (typeof a === 'number' && typeof b === 'number')
+    return op === 'add' ? a + b : op === 'sub' ? a - b : op === 'mul' ? a * b : a / b;
+  return bin(op, f64Of(a), f64Of(b));
+}
+/** `whenOne` where `width` is 1, else `otherwise` (chosen now for a number, at run time otherwise). */
+function unlessWidthOne(width: Num, whenOne: Num, otherwise: () => Num): Expr {
+  if (typeof width === 'number') return f64Of(width === 1 ? whenOne : otherwise());
+  return select(cmp('eq', width, f64(1)), f64Of(whenOne), f64Of(otherwise()));
 }
 
 /** The f64 source coordinate of output index `o` along axis a, as the ONNX reference computes it. */
 function sourceCoord(p: ResizePlan, a: number, o: Expr): Expr {
   const inDim = p.x.shape[a];
-  const outDim = p.outShape[a];
+  const outDim = p.outDims[a];
   const scale = p.scales[a];
   const half = (e: Expr) => add(e, f64(0.5));
+  const div64 = (e: Expr, d: Num): Expr => bin('div', e, f64Of(d));
   switch (p.coord) {
     case 'asymmetric':
       return div64(o, scale);
     case 'half_pixel':
       return sub(div64(half(o), scale), f64(0.5));
     case 'half_pixel_symmetric': {
-      const adjustment = outDim / (scale * inDim);
-      const offset = (inDim / 2) * (1 - adjustment);
-      return add(f64(offset), sub(div64(half(o), scale), f64(0.5)));
+      const outF = typeof outDim === 'number' ? outDim : cast('f64', outDim);
+      const adjustment = arith('div', outF, arith('mul', scale, inDim));
+      const offset = arith('mul', inDim / 2, arith('sub', 1, adjustment));
+      return add(f64Of(offset), sub(div64(half(o), scale), f64(0.5)));
     }
     case 'pytorch_half_pixel':
+      if (typeof outDim !== 'number')
+        return select(cmp('gt', outDim, i32(1)), sub(div64(half(o), scale), f64(0.5)), f64(0));
       return outDim > 1 ? sub(div64(half(o), scale), f64(0.5)) : f64(0);
     case 'tf_half_pixel_for_nn':
       return div64(half(o), scale);
     case 'align_corners': {
       // The reference divides by the unrounded output width scale·in − 1.
-      const width = scale * inDim;
-      return width === 1 ? f64(0) : bin('div', mul(o, f64(inDim - 1)), f64(width - 1));
+      const width = arith('mul', scale, inDim);
+      return unlessWidthOne(width, 0, () =>
+        bin('div', mul(o, f64(inDim - 1)), f64Of(arith('sub', width, 1))),
+      );
     }
     case 'tf_crop_and_resize': {
       const [s, e] = p.roi[a];
-      const width = scale * inDim;
-      if (width === 1) return f64(0.5 * (s + e) * (inDim - 1));
-      return add(f64(s * (inDim - 1)), bin('div', mul(o, f64((e - s) * (inDim - 1))), f64(width - 1)));
+      const width = arith('mul', scale, inDim);
+      return unlessWidthOne(width, arith('mul', arith('mul', 0.5, arith('add', s, e)), inDim - 1), () =>
+        add(
+          f64Of(arith('mul', s, inDim - 1)),
+          bin(
+            'div',
+            mul(o, f64Of(arith('mul', arith('sub', e, s), inDim - 1))),
+            f64Of(arith('sub', width, 1)),
+          ),
+        ),
+      );
     }
   }
 }
-
-const div64 = (e: Expr, d: number): Expr => bin('div', e, f64(d));
 
 /** The nearest input index of source coordinate `x` (f64) under Resize's `nearest_mode`. */
 export function roundNearest(mode: NearestMode, x: Expr): Expr {
@@ -342,9 +424,25 @@ function tabulateInnermostAxis(
   return { prologue: loop(o.name, extent, [...stmts, ...fills]), reads };
 }
 
+/** Reads of the inputs fed at run time: sizes from the dims block (passes/data-shapes.ts), the rest loaded. */
+function fedReads(ctx: OpContext, io: LowerIO): FedReads {
+  const f64At = (i: number) => (j: number) => cast('f64', load(io.inputs[i]!, i32(j)));
+  return {
+    size: (j) => dim(io.sizes!.find((s) => s.fed?.index === j)!.symbol),
+    scale: f64At(2),
+    roi: f64At(1),
+  };
+}
+
+/**
+ * The most taps one output element may sum on webgpu: the sum is one WGSL expression, and Dawn's parser
+ * refuses the 256 of a cubic Resize over 4 axes ("maximum parser recursive depth reached").
+ */
+const MAX_GPU_TAPS = 64;
+
 function lowerResize(ctx: OpContext, io: LowerIO) {
-  const p = resizePlan(ctx);
-  const { x, outShape } = p;
+  const p = resizePlan(ctx, fedReads(ctx, io));
+  const { x, outShape, outDims } = p;
   const r = x.shape.length;
   const dtype = scalarOf(x.dtype);
   const compute = dtype === 'f64' ? 'f64' : 'f32';
@@ -358,16 +456,29 @@ function lowerResize(ctx: OpContext, io: LowerIO) {
       perAxis.push([{ index: idx[a] }]);
       return [];
     }
+    // an axis of size 1 resized to a size read at run time reads its one element (every tap clamps to it,
+    // and the weights sum to 1), so the batch and channel axes a fed sizes/scales input lists add no taps
+    if (typeof outDims[a] !== 'number' && x.shape[a] === 1) {
+      perAxis.push([{ index: i32(0) }]);
+      return [];
+    }
     const { stmts, taps, outside } = axisTaps(p, a, idx[a], compute);
     perAxis.push(taps);
     if (outside) outsides.push(outside);
     // WGSL demotes f64 to f32 only in float-only kernels, so the int32 tap tables stay CPU-only.
-    if (a < r - 1 || io.forGpu) return stmts;
+    if (a < r - 1 || io.forGpu || typeof outDims[a] !== 'number') return stmts;
     const o = idx[a] as Extract<Expr, { k: 'var' }>;
     const tables = tabulateInnermostAxis(io, outShape[a], o, stmts, { taps, outside });
     prologue = tables.prologue;
     return tables.reads;
   });
+  const combinations = perAxis.reduce((n, taps) => n * taps.length, 1);
+  if (io.forGpu && combinations > MAX_GPU_TAPS)
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `${p.mode} Resize of ${perAxis.filter((t) => t.length > 1).length} axes read at run time (${combinations} taps) is not supported on webgpu (at most ${MAX_GPU_TAPS}); pass its scales or sizes with --const`,
+    );
   // Σ over every combination of one tap per axis of (Π weights) · x[indices].
   let terms: { index: Expr[]; weight?: Expr }[] = [{ index: [] }];
   for (const taps of perAxis)
@@ -387,8 +498,8 @@ function lowerResize(ctx: OpContext, io: LowerIO) {
     const any = outsides.reduce((s, e) => bin('or', s, e));
     result = select(any, cast(dtype, f64(p.extrapolation)), result);
   }
-  let body: Stmt[] = [store(io.outputs[0], rowMajor(idx, outShape), result)];
-  for (let a = r - 1; a >= 0; a--) body = [loop(`o${a}`, outShape[a], [...axisStmts[a], ...body])];
+  let body: Stmt[] = [store(io.outputs[0], rowMajorAt(idx, outDims), result)];
+  for (let a = r - 1; a >= 0; a--) body = [loop(`o${a}`, outDims[a], [...axisStmts[a], ...body])];
   const main = { name: ctx.node.name, body };
   return prologue ? [{ name: `${ctx.node.name}_taps`, body: [prologue] }, main] : [main];
 }

@@ -1,8 +1,20 @@
 /** Slice (opset 1: attributes; opset ≥10: inputs starts/ends/axes/steps), clamped like NumPy. */
 import type { TensorType } from '../../ir/graph.js';
-import { add, i32, mul, stridesOf, sub } from '../../kernels/build.js';
-import { attrInts, OpError, registerOp, type OpContext, type OpDef } from '../registry.js';
-import { constInts, copyKernel, dataInput, hasInput, normAxes } from './common.js';
+import {
+  add,
+  dim,
+  forEachIndex,
+  i32,
+  linearIndex,
+  load,
+  mul,
+  store,
+  stridesOf,
+  sub,
+} from '../../kernels/build.js';
+import type { Kernel } from '../../kernels/ir.js';
+import { attrInts, OpError, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
+import { constInts, copyKernel, dataInput, hasInput, normAxes, rowMajorAt } from './common.js';
 
 interface AxisSlice {
   start: number;
@@ -56,12 +68,38 @@ function slicePlan(ctx: OpContext): { x: TensorType; axes: AxisSlice[] } {
   return { x, axes: plan };
 }
 
+/** Whether any of Slice's starts, ends, axes or steps is read at run time (passes/data-shapes.ts). */
+export const sliceFedAtRunTime = (ctx: OpContext) =>
+  ctx.opset >= 10 && [1, 2, 3, 4].some((i) => hasInput(ctx, i) && !ctx.consts[i]);
+
+/**
+ * A Slice whose plan is read at run time: every axis a loop over its fed count, reading
+ * x[first + i·forward − i·backward] along it (the symbols data-shapes declares, read from the dims block).
+ */
+function fedSliceKernel(ctx: OpContext, io: LowerIO): Kernel {
+  const x = dataInput(ctx, 0);
+  const part = (a: number, name: string) =>
+    dim(io.sizes!.find((s) => s.fed?.index === a && s.fed.slice?.part === name)!.symbol);
+  const counts = x.shape.map((_, a) => part(a, 'count'));
+  const inStrides = stridesOf(x.shape);
+  const body = forEachIndex(counts, 'd', (idx) => {
+    const at = idx.map((e, a) =>
+      sub(add(part(a, 'first'), mul(e, part(a, 'forward'))), mul(e, part(a, 'backward'))),
+    );
+    return [store(io.outputs[0], rowMajorAt(idx, counts), load(io.inputs[0]!, linearIndex(at, inStrides)))];
+  });
+  return { name: ctx.node.name, body };
+}
+
 const slice: OpDef = {
   infer: (ctx) => {
+    // read at run time: each dim at most the input's (passes/data-shapes.ts makes them fed symbols)
+    if (sliceFedAtRunTime(ctx)) return [dataInput(ctx, 0)];
     const { x, axes } = slicePlan(ctx);
     return [{ dtype: x.dtype, shape: axes.map((a) => a.count) }];
   },
   lower: (ctx, io) => {
+    if (sliceFedAtRunTime(ctx)) return [fedSliceKernel(ctx, io)];
     const { x, axes } = slicePlan(ctx);
     const strides = stridesOf(x.shape);
     const offset = axes.reduce((s, a, i) => s + (a.step > 0 ? a.start * strides[i] : 0), 0);
