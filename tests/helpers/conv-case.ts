@@ -1,15 +1,13 @@
 /** A Conv → (Relu | Clip) model from a compact case, checked against onnxruntime-node: the conv op tests' harness. */
-import { execFile } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import { writeBundle } from '../../src/bundle/node.js';
-import type { ChildResult } from '../runtime/relaxed-child.js';
 import { tensorFromNumbers } from '../../src/ir/tensor.js';
 import { compareTensors } from '../../scripts/compare.js';
 import { buildModel, randomTensor, seededRandom, type AttrSpec, type NodeSpec } from './onnx-builder.js';
 import { runKiln, runOrt } from './ort-oracle.js';
+import { inChild, outputsOf } from '../runtime/child-run.js';
 
 export interface ConvCase {
   /** X's shape [N, C, H, W] */
@@ -89,23 +87,8 @@ export async function expectRelaxedConvMatchesOrt(
   const feeds = convFeeds(c);
   const bundle = join(dir, name);
   await writeBundle(bundle, await compileModel(bytes));
-  const feedsFile = join(dir, `${name}.feeds.json`);
-  const x = feeds.x;
-  await writeFile(
-    feedsFile,
-    JSON.stringify({ x: { dtype: 'float32', dims: x.dims, data: Array.from(x.data as Float32Array) } }),
-  );
-  const child = join(import.meta.dirname, '../runtime/relaxed-child.ts');
-  const args = ['--experimental-wasm-relaxed-simd', '--import', 'tsx', child, bundle, 'relaxed', feedsFile];
-  const stdout = await new Promise<string>((resolve, reject) =>
-    execFile('node', args, { maxBuffer: 64 << 20 }, (err, out, stderr) =>
-      err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(out),
-    ),
-  );
-  const result = JSON.parse(stdout) as ChildResult;
-  if ('error' in result) throw new Error(`the child failed: ${result.error}`);
-  expect(result.variant).toBe('relaxed');
-  const y = result.outputs.y;
-  const got = { dtype: 'float32' as const, dims: y.dims, data: Float32Array.from(y.data) };
-  expect(compareTensors(got, (await runOrt(bytes, feeds)).y, 1e-4, 1e-5)).toBeUndefined();
+  const result = await inChild(bundle, 'relaxed', feeds, true);
+  const { y } = outputsOf(result); // throws the child's error
+  expect('variant' in result && result.variant).toBe('relaxed');
+  expect(compareTensors(y, (await runOrt(bytes, feeds)).y, 1e-4, 1e-5)).toBeUndefined();
 }
