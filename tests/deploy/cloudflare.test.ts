@@ -4,7 +4,7 @@
  * because they do not fit a small script limit) are read from a real R2 binding and verified; bad
  * input is refused before anything runs. Nothing here reaches Cloudflare's API.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -92,6 +92,22 @@ async function filesUnder(dir: string): Promise<string[]> {
     .filter((e) => e.isFile())
     .map((e) => relative(dir, join(e.parentPath, e.name)))
     .sort();
+}
+
+/**
+ * A script limit between the Worker's code (worker.js and the .wasm, measured from a dry run with the
+ * weights in R2) and that code with mlp's 38 KiB of weights: half the weights above the code.
+ */
+async function betweenCodeAndWeights(): Promise<number> {
+  const outDir = join(scratch, `measure-${Math.random().toString(36).slice(2)}`);
+  await deployToWorkers(
+    request(outDir, await bareEnv({ KILN_CLOUDFLARE_WEIGHTS: 'r2' })).req,
+    WORKERS_LIMITS,
+  );
+  const upload = join(outDir, 'upload');
+  const code = (await filesUnder(upload)).filter((f) => f === 'worker.js' || f.endsWith('.wasm'));
+  const sizes = await Promise.all(code.map(async (f) => (await stat(join(upload, f))).size));
+  return sizes.reduce((a, b) => a + b, 0) + 19 * 1024;
 }
 
 describe('kiln deploy --target cloudflare --dry-run', () => {
@@ -215,8 +231,7 @@ describe('kiln deploy --target cloudflare --dry-run', () => {
 
   it('weights that do not fit the script limit go to R2 by themselves', async () => {
     const outDir = join(scratch, 'auto');
-    // a script limit between the code (worker.js + model.wasm, ~91 KiB) and the code with its 38 KiB of weights
-    const limits = { ...WORKERS_LIMITS, scriptBytes: 112 * 1024 };
+    const limits = { ...WORKERS_LIMITS, scriptBytes: await betweenCodeAndWeights() };
     const { req } = request(outDir, await bareEnv());
     const result = await deployToWorkers(req, limits);
     expect(result.plan.some((line) => line.startsWith('weights: in R2 bucket "kiln-mlp-weights"'))).toBe(
@@ -239,8 +254,9 @@ describe('kiln deploy --target cloudflare --dry-run', () => {
       /^the Worker's code \(worker\.js and the models' \.wasm\) is \d+\.\d KiB, over the Workers script limit of 10\.0 KiB, even with the weights in R2/,
     );
     const forced = request(join(scratch, 'forced'), await bareEnv({ KILN_CLOUDFLARE_WEIGHTS: 'script' }));
-    await expect(deployToWorkers(forced.req, { ...WORKERS_LIMITS, scriptBytes: 112 * 1024 })).rejects.toThrow(
-      /over the Workers script limit of 112\.0 KiB: keep the weights in R2 \(unset KILN_CLOUDFLARE_WEIGHTS or set it to r2\), or compile with --weights fp16 or int8$/,
+    const limit = await betweenCodeAndWeights();
+    await expect(deployToWorkers(forced.req, { ...WORKERS_LIMITS, scriptBytes: limit })).rejects.toThrow(
+      /over the Workers script limit of \d+\.\d KiB: keep the weights in R2 \(unset KILN_CLOUDFLARE_WEIGHTS or set it to r2\), or compile with --weights fp16 or int8$/,
     );
   });
 
