@@ -95,6 +95,7 @@ const RUN_TIME_INPUT_OPS = new Set([
   'Tile',
   'Range',
   'Pad',
+  'Upsample',
 ]);
 
 /**

@@ -25,7 +25,7 @@ import {
 import { reshapeAllowsZero } from '../ops/shape/reshape.js';
 import { splitFedAtRunTime } from '../ops/shape/concat-split.js';
 import { sliceFedAtRunTime } from '../ops/shape/slice.js';
-import { resizeFedAtRunTime } from '../ops/shape/resize.js';
+import { resizeFedAtRunTime, scalesInput } from '../ops/shape/resize.js';
 import { sizesFedAtRunTime } from '../ops/shape/expand-tile.js';
 import { rangeFedAtRunTime } from '../ops/shape/generate.js';
 import { padsFedAtRunTime } from '../ops/shape/pad.js';
@@ -162,16 +162,16 @@ const sliceRule: Rule = (ctx, [out], env) => {
  */
 const resizeRule: Rule = (ctx, [out], env) => {
   if (!resizeFedAtRunTime(ctx)) return undefined;
-  const at = hasInput(ctx, 3) && !ctx.consts[3] ? 3 : 2;
+  const at = hasInput(ctx, 3) && !ctx.consts[3] ? 3 : scalesInput(ctx);
   const input = ctx.node.inputs[at];
   if (!env.isFedInput(input)) constInput(ctx, at, at === 3 ? 'sizes' : 'scales'); // names the model input
   requireStaticInputs(ctx);
   const x = ctx.inputs[0]!;
-  if (at === 2 && ctx.inputs[2]!.dtype !== 'float32')
+  if (at !== 3 && ctx.inputs[at]!.dtype !== 'float32')
     throw new OpError(
       ctx.node,
       ctx.opset,
-      `scales (input 2) fed at run time must be float32, found ${ctx.inputs[2]!.dtype}`,
+      `scales (input ${at}) fed at run time must be float32, found ${ctx.inputs[at]!.dtype}`,
     );
   const axes =
     ctx.opset >= 18 && ctx.node.attrs.axes !== undefined
@@ -184,7 +184,7 @@ const resizeRule: Rule = (ctx, [out], env) => {
     symbolic[a] = env.declare({
       name: `${input}_${index}`,
       ...bounds,
-      fed: { input, index, ...(at === 2 && { scaled: x.shape[a] }) },
+      fed: { input, index, ...(at !== 3 && { scaled: x.shape[a] }) },
     });
     shape[a] = bounds.max;
   });
@@ -389,6 +389,7 @@ const RULES: Record<string, Rule> = {
     return [{ ...out, shape, symbolic }];
   },
   Resize: resizeRule,
+  Upsample: resizeRule,
   Slice: sliceRule,
   Unsqueeze: fedAxesRule('unsqueeze'),
   Squeeze: fedAxesRule('squeeze'),

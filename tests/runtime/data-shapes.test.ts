@@ -634,6 +634,7 @@ describe('Slice with starts, ends, axes and steps fed at run time, then an Add o
 describe.each([
   {
     what: 'sizes, linear',
+    op: 'Resize',
     fed: 'sizes',
     mode: 'linear',
     x: [1, 2, 3, 4],
@@ -646,6 +647,7 @@ describe.each([
   },
   {
     what: 'scales, cubic',
+    op: 'Resize',
     fed: 'scales',
     mode: 'cubic',
     x: [1, 1, 4, 4],
@@ -662,11 +664,30 @@ describe.each([
       ],
     ],
   },
+  {
+    what: 'scales (Upsample-9, its input 1), linear',
+    op: 'Upsample',
+    fed: 'scales',
+    mode: 'linear',
+    x: [1, 2, 3, 4],
+    good: [
+      [1, 1, 2, 1.5],
+      [1, 1, 1, 1],
+      [1, 1, 4, 3],
+    ],
+    bad: [
+      [[1, 1, 0, 2], 'input "scales" is [1,1,0,2], whose element 2 is no positive scale'],
+      [
+        [1, 1, 4.5, 1],
+        'input "scales" element 2 is 4.5, giving 13, outside the bounds of "scales_2" (0..12)',
+      ],
+    ],
+  },
 ])(
-  'Resize with its $what fed at run time, then an Add of its output',
-  ({ fed, mode, x: dims, good, bad }) => {
+  '$op with its $what fed at run time, then an Add of its output',
+  ({ op, fed, mode, x: dims, good, bad }) => {
     const bytes = buildModel({
-      opset: 13,
+      opset: op === 'Upsample' ? 9 : 13,
       inputs: [
         { name: 'x', dtype: 'float32', shape: dims },
         { name: fed, dtype: fed === 'sizes' ? 'int64' : 'float32', shape: [4] },
@@ -674,8 +695,13 @@ describe.each([
       outputs: [{ name: 'y2', dtype: 'float32' }],
       nodes: [
         {
-          op: 'Resize',
-          inputs: fed === 'sizes' ? ['x', '', '', 'sizes'] : ['x', '', 'scales'],
+          op,
+          inputs:
+            op === 'Upsample'
+              ? ['x', 'scales']
+              : fed === 'sizes'
+                ? ['x', '', '', 'sizes']
+                : ['x', '', 'scales'],
           outputs: ['y'],
           attrs: { mode: { s: mode } },
         },
