@@ -918,6 +918,86 @@ describe('Range with start, limit and delta fed at run time (the count bounded b
   });
 });
 
+describe('Range as its ONNX function expands it: a Loop whose trip count is computed from the fed inputs', () => {
+  // Cast(Relu(Ceil(Div(Cast(Sub(limit, start)), Cast(delta))))) iterations of prev → prev + delta, scanning prev
+  const expandedRange = (finalIsOutput: boolean) =>
+    buildModel({
+      opset: 13,
+      inputs: ['start', 'limit', 'delta'].map((name) => ({ name, dtype: 'int32', shape: [] })),
+      outputs: [
+        { name: 'y2', dtype: 'int32' },
+        ...(finalIsOutput ? [{ name: 'last', dtype: 'int32' as const }] : []),
+      ],
+      nodes: [
+        { op: 'Sub', inputs: ['limit', 'start'], outputs: ['span'] },
+        { op: 'Cast', inputs: ['span'], outputs: ['span_f'], attrs: { to: { i: 1 } } },
+        { op: 'Cast', inputs: ['delta'], outputs: ['delta_f'], attrs: { to: { i: 1 } } },
+        { op: 'Div', inputs: ['span_f', 'delta_f'], outputs: ['steps'] },
+        { op: 'Ceil', inputs: ['steps'], outputs: ['steps_up'] },
+        { op: 'Relu', inputs: ['steps_up'], outputs: ['count'] },
+        { op: 'Cast', inputs: ['count'], outputs: ['trip'], attrs: { to: { i: 7 } } },
+        { op: 'Cast', inputs: ['count'], outputs: ['go'], attrs: { to: { i: 9 } } },
+        {
+          op: 'Loop',
+          inputs: ['trip', 'go', 'start'],
+          outputs: ['last', 'y'],
+          attrs: {
+            body: {
+              g: {
+                inputs: [{ name: 'i', dtype: 'int64', shape: [] }, { name: 'cond' }, { name: 'prev' }],
+                outputs: [{ name: 'cond_out' }, { name: 'current' }, { name: 'value' }],
+                nodes: [
+                  { op: 'Identity', inputs: ['cond'], outputs: ['cond_out'] },
+                  { op: 'Add', inputs: ['prev', 'delta'], outputs: ['current'] },
+                  { op: 'Identity', inputs: ['prev'], outputs: ['value'] },
+                ],
+              },
+            },
+          },
+        },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+  const bytes = expandedRange(false);
+  const scalar = (v: number): HostTensor => ({ dtype: 'int32', dims: [], data: Int32Array.of(v) });
+  const feeds = (start: number, limit: number, delta: number) => ({
+    start: scalar(start),
+    limit: scalar(limit),
+    delta: scalar(delta),
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { relaxed: false, dims: { limit: { min: 0, max: 20 } } });
+    model = await loadModel(files, { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('runs as one Range: its count a fed dim named after the limit', () => {
+    expect(model.outputs[0].shape).toEqual([{ name: 'limit_count', min: 0, max: 20 }]);
+  });
+
+  test.each([
+    [0, 5, 1],
+    [10, -3, -2],
+    [4, 1, 1],
+  ])('matches onnxruntime at start %d, limit %d, delta %d, run after run', async (...v) => {
+    expect(await ortMismatches(bytes, model, feeds(...v))).toEqual([]);
+  });
+
+  test('refuses a delta of 0, naming the input, and answers the next call', async () => {
+    await expect(model.run(feeds(0, 5, 0) as Record<string, Feed>)).rejects.toThrow(
+      'input "delta" is 0, which no Range may step by',
+    );
+    expect(await ortMismatches(bytes, model, feeds(2, 9, 2))).toEqual([]);
+  });
+
+  test('a Loop whose final carried value is used (Range has no such output) still needs its trip count', async () => {
+    await expect(compileModel(expandedRange(true), { relaxed: false })).rejects.toThrow(
+      /Loop node .* the trip count \(input 0, "trip"\) is computed at run time; model input \(input 0, "start"\) must be known at compile time/,
+    );
+  });
+});
+
 describe.each(['constant', 'edge', 'reflect'])(
   'Pad (%s) with its pads fed at run time, then an Add',
   (mode) => {
