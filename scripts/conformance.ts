@@ -96,6 +96,7 @@ const RUN_TIME_INPUT_OPS = new Set([
   'Range',
   'Pad',
   'Upsample',
+  'ReduceSum',
 ]);
 
 /**

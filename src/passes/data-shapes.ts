@@ -10,7 +10,7 @@
  * node's own kernel (`computedBy`); a fed one is read from the feed by the runtime, which refuses a value
  * beyond its bounds before the run (`fed`).
  */
-import type { FedSlice, ShapeSymbolDecl, TensorType } from '../ir/graph.js';
+import type { FedAxes, FedSlice, ShapeSymbolDecl, TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
 import { sizeOf, tensorToNumbers } from '../ir/tensor.js';
 import {
@@ -29,6 +29,7 @@ import { resizeFedAtRunTime, scalesInput } from '../ops/shape/resize.js';
 import { sizesFedAtRunTime } from '../ops/shape/expand-tile.js';
 import { rangeFedAtRunTime } from '../ops/shape/generate.js';
 import { padsFedAtRunTime } from '../ops/shape/pad.js';
+import { REDUCE_OPS, reduceAxesFed } from '../ops/reduce/reduce.js';
 import { hasInput, INDEX_DTYPES } from '../ops/shape/common.js';
 
 export interface DataShapeEnv {
@@ -88,25 +89,38 @@ function declaredFedSizes(ctx: OpContext, at: number, what: string, count: numbe
 }
 
 /**
- * Unsqueeze's or Squeeze's axes fed at run time: the output rank follows from their count, and each output
- * dim is a fed symbol resolved from the axes and the input's dims (bounded by inference).
+ * Unsqueeze's, Squeeze's or a Reduce*'s axes fed at run time: the output rank follows from their count (or
+ * is the input's, for a Reduce* with keepdims), and each output dim is a fed symbol resolved from the axes
+ * and the input's dims (bounded by inference).
  */
 const fedAxesRule =
-  (op: 'unsqueeze' | 'squeeze'): Rule =>
+  (op: FedAxes['op']): Rule =>
   (ctx, [out], env) => {
     const axes = ctx.node.inputs[1];
-    if (ctx.opset < 13 || !axes || ctx.consts[1] || sizeOf(ctx.inputs[1]!.shape) === 0) return undefined;
+    const fed = op === 'reduce' ? reduceAxesFed(ctx) : ctx.opset >= 13 && !!axes && !ctx.consts[1];
+    if (!fed || sizeOf(ctx.inputs[1]!.shape) === 0) return undefined;
     if (!env.isFedInput(axes)) constInput(ctx, 1, 'axes'); // refused, naming the model input it comes from
     requireStaticInputs(ctx);
     const from = [...ctx.inputs[0]!.shape];
+    const keepdims = op === 'reduce' ? { keepdims: attrInt(ctx.node, 'keepdims', 1) === 1 } : {};
     const dims = out.shape.map((bound, index) =>
       env.declare({
         name: `${axes}_${index}`,
         min: 0,
         max: bound,
-        fed: { input: axes, index, axes: { op, from } },
+        fed: { input: axes, index, axes: { op, from, ...keepdims } },
       }),
     );
+    // the reduction's kernel loops over the dims with keepdims (the same symbols when the output keeps them)
+    if (op === 'reduce' && !keepdims.keepdims)
+      from.forEach((d, index) =>
+        env.declare({
+          name: `${axes}_kept_${index}`,
+          min: 0,
+          max: Math.max(d, 1),
+          fed: { input: axes, index, axes: { op, from, keepdims: true } },
+        }),
+      );
     return [{ ...out, symbolic: dims }];
   };
 
@@ -414,6 +428,8 @@ const RULES: Record<string, Rule> = {
  * `outTypes` (inferred at the bounds) with the data symbols of a node whose output size is a value, or
  * undefined for any other node (and for one whose value is a compile-time constant).
  */
+for (const op of REDUCE_OPS) RULES[op] = fedAxesRule('reduce');
+
 export function withDataShapes(
   ctx: OpContext,
   outTypes: TensorType[],

@@ -519,6 +519,68 @@ describe.each([
   });
 });
 
+describe.each([
+  { op: 'ReduceSum', opset: 13, keepdims: 1 },
+  { op: 'ReduceSum', opset: 13, keepdims: 0 },
+  { op: 'ReduceMean', opset: 18, keepdims: 1 },
+  { op: 'ReduceLogSumExp', opset: 18, keepdims: 0 },
+])(
+  '$op (keepdims $keepdims) with its axes fed at run time, then an Add of its output',
+  ({ op, opset, keepdims }) => {
+    const dims = [2, 3, 4];
+    const bytes = buildModel({
+      opset,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: dims },
+        { name: 'axes', dtype: 'int64', shape: [2] },
+      ],
+      outputs: [{ name: 'y2', dtype: 'float32' }],
+      nodes: [
+        { op, inputs: ['x', 'axes'], outputs: ['y'], attrs: { keepdims: { i: keepdims } } },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+    const axes = (...a: number[]): HostTensor => ({
+      dtype: 'int64',
+      dims: [2],
+      data: BigInt64Array.from(a.map(BigInt)),
+    });
+    const x = randomTensor(dims, seededRandom(37));
+    let model: Model;
+    beforeAll(async () => {
+      model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+    });
+    afterAll(() => model?.dispose());
+
+    test('lists each output dim as fed, its rank the input rank (keepdims) or fixed by the number of axes', () => {
+      expect(model.outputs[0].shape).toEqual(
+        keepdims
+          ? dims.map((d, i) => ({ name: `axes_${i}`, min: 0, max: d }))
+          : [{ name: 'axes_0', min: 0, max: 4 }],
+      );
+    });
+
+    test.each([
+      [0, 2],
+      [-1, 1],
+      [2, 0],
+      [1, -3],
+    ])('matches onnxruntime at axes [%i, %i], run after run', async (a, b) => {
+      expect(await ortMismatches(bytes, model, { x, axes: axes(a, b) })).toEqual([]);
+    });
+
+    test('refuses axes out of range or repeated, naming the input, and answers the next call', async () => {
+      await expect(model.run({ x, axes: axes(3, 0) } as Record<string, Feed>)).rejects.toThrow(
+        'input "axes" is [3,0], which cannot reduce [2,3,4]: axis 3 is outside -3..2',
+      );
+      await expect(model.run({ x, axes: axes(1, -2) } as Record<string, Feed>)).rejects.toThrow(
+        'input "axes" is [1,-2], which cannot reduce [2,3,4]: an axis repeats',
+      );
+      expect(await ortMismatches(bytes, model, { x, axes: axes(0, 1) })).toEqual([]);
+    });
+  },
+);
+
 describe('Slice with starts, ends, axes and steps fed at run time, then an Add of its output', () => {
   const bytes = buildModel({
     opset: 13,
@@ -624,10 +686,10 @@ describe('Slice with starts, ends, axes and steps fed at run time, then an Add o
       { slice: { ...dims.symbols[0].fed!.slice!, ends: 'nothing' } },
       'fed.slice must have dims (from), starts, ends, optional axes and steps (integer inputs or values) and a part',
     );
-    await tamper(
-      { axes: { op: 'flip', from: [4, 5, 3] } },
-      'fed.axes must have an op (unsqueeze or squeeze) and dims (from)',
-    );
+    const axesMessage =
+      'fed.axes must have an op (unsqueeze, squeeze or reduce), dims (from) and an optional keepdims';
+    await tamper({ axes: { op: 'flip', from: [4, 5, 3] } }, axesMessage);
+    await tamper({ axes: { op: 'reduce', from: [4, 5, 3], keepdims: 'yes' } }, axesMessage);
   });
 });
 
