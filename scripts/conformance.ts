@@ -97,6 +97,7 @@ const RUN_TIME_INPUT_OPS = new Set([
   'Pad',
   'Upsample',
   'ReduceSum',
+  'Compress',
 ]);
 
 /**

@@ -1,8 +1,8 @@
 /**
  * Data-dependent shapes: outputs whose size is a tensor's value, not a function of the input shapes —
- * NonZero's count of nonzero elements, NonMaxSuppression's count of selected boxes, Unique's count of
- * distinct values (computed during the run), TopK's K, Split's sizes, a Reshape target's dims and Unsqueeze's or
- * Squeeze's axes when they are a model input (fed at run time; the runtime resolves a target's 0 and -1, and
+ * NonZero's count of nonzero elements, Compress's count of kept positions, NonMaxSuppression's count of
+ * selected boxes, Unique's count of distinct values (computed during the run), TopK's K, Split's sizes, a
+ * Reshape target's dims and Unsqueeze's, Squeeze's or a Reduce*'s axes when they are a model input (fed at run time; the runtime resolves a target's 0 and -1, and
  * the dims the axes give), and a Slice's starts, ends, axes or steps. Each such size becomes a new shape symbol, a
  * data symbol, bounded at compile time (the tensor's size, the axis length, max boxes × classes × batch):
  * memory is planned at the bound, later kernels read the symbol from the dims block like any run-time dim,
@@ -29,6 +29,7 @@ import { resizeFedAtRunTime, scalesInput } from '../ops/shape/resize.js';
 import { sizesFedAtRunTime } from '../ops/shape/expand-tile.js';
 import { rangeFedAtRunTime } from '../ops/shape/generate.js';
 import { padsFedAtRunTime } from '../ops/shape/pad.js';
+import { compressAxis } from '../ops/shape/compress-nonzero.js';
 import { REDUCE_OPS, reduceAxesFed } from '../ops/reduce/reduce.js';
 import { hasInput, INDEX_DTYPES } from '../ops/shape/common.js';
 
@@ -267,6 +268,12 @@ const RULES: Record<string, Rule> = {
   HannWindow: windowRule,
   HammingWindow: windowRule,
   BlackmanWindow: windowRule,
+  Compress(ctx, [out], env) {
+    if (ctx.consts[1]) return undefined; // selected at compile time
+    requireStaticInputs(ctx);
+    const { axis, length } = compressAxis(ctx);
+    return [withSize(out, axis, env.declare(computed(ctx, length)))];
+  },
   NonZero(ctx, [out], env) {
     if (ctx.consts[0]) return undefined; // folds
     // its input may have dims known only at run time: it is bounded at their bounds

@@ -67,6 +67,72 @@ describe('NonZero of a run-time input, then Transpose and Add of its [2, count] 
   });
 });
 
+describe.each([
+  { axis: 1, condition: 4, shape: [2, { name: 'Compress_y', min: 0, max: 4 }, 3] },
+  { axis: -3, condition: 2, shape: [{ name: 'Compress_y', min: 0, max: 2 }, 5, 3] },
+  { axis: undefined, condition: 20, shape: [{ name: 'Compress_y', min: 0, max: 20 }] },
+])(
+  'Compress (axis $axis) of a condition fed at run time, then an Add of its output',
+  ({ axis, condition, shape }) => {
+    const bytes = buildModel({
+      opset: 11,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [2, 5, 3] },
+        { name: 'condition', dtype: 'bool', shape: [condition] },
+      ],
+      outputs: [{ name: 'y2', dtype: 'float32' }],
+      nodes: [
+        {
+          op: 'Compress',
+          inputs: ['x', 'condition'],
+          outputs: ['y'],
+          ...(axis !== undefined && { attrs: { axis: { i: axis } } }),
+        },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+    const x = randomTensor([2, 5, 3], seededRandom(41));
+    const kept = (keep: number, seed: number, length = condition): HostTensor => {
+      const rand = seededRandom(seed);
+      return {
+        dtype: 'bool',
+        dims: [length],
+        data: Uint8Array.from({ length }, () => (rand() < keep ? 1 : 0)),
+      };
+    };
+    let model: Model;
+    beforeAll(async () => {
+      model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+    });
+    afterAll(() => model?.dispose());
+
+    test('lists the kept count as a dim counted during the run, bounded by the condition length', () => {
+      expect(model.outputs[0].shape).toEqual(shape);
+    });
+
+    test.each([
+      ['none', 0],
+      ['some', 0.5],
+      ['all', 1.01],
+    ])('matches onnxruntime with %s of the positions kept, run after run', async (_, keep) => {
+      expect(await ortMismatches(bytes, model, { x, condition: kept(keep, 7) })).toEqual([]);
+    });
+
+    test('refuses a condition of another length, naming the input, and answers the next call', async () => {
+      await expect(
+        model.run({ x, condition: kept(0.5, 3, condition + 1) } as Record<string, Feed>),
+      ).rejects.toThrow(`input "condition" has dims [${condition + 1}] but the model expects [${condition}]`);
+      expect(await ortMismatches(bytes, model, { x, condition: kept(0.5, 9) })).toEqual([]);
+    });
+
+    test('is refused on the webgpu target, naming the node', async () => {
+      await expect(compileModel(bytes, { relaxed: false, targets: ['wasm', 'webgpu'] })).rejects.toThrow(
+        /Compress node .* counting its output at run time is not supported on the webgpu target/,
+      );
+    });
+  },
+);
+
 describe('TopK with K fed at run time (a model input), then a Transpose of its values', () => {
   const bytes = buildModel({
     opset: 11,
