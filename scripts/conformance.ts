@@ -98,6 +98,7 @@ const RUN_TIME_INPUT_OPS = new Set([
   'Upsample',
   'ReduceSum',
   'Compress',
+  'MaxUnpool',
 ]);
 
 /**

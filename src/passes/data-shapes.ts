@@ -30,6 +30,7 @@ import { sizesFedAtRunTime } from '../ops/shape/expand-tile.js';
 import { rangeFedAtRunTime } from '../ops/shape/generate.js';
 import { padsFedAtRunTime } from '../ops/shape/pad.js';
 import { compressAxis } from '../ops/shape/compress-nonzero.js';
+import { outputShapeFed } from '../ops/spatial/max-unpool.js';
 import { REDUCE_OPS, reduceAxesFed } from '../ops/reduce/reduce.js';
 import { hasInput, INDEX_DTYPES } from '../ops/shape/common.js';
 
@@ -263,6 +264,12 @@ const RULES: Record<string, Rule> = {
   ConstantOfShape(ctx, [out], env) {
     if (ctx.consts[0]) return undefined;
     const { bound, sizes } = declaredFedSizes(ctx, 0, 'shape', out.shape.length, env);
+    return [{ ...out, shape: sizes.map(() => bound), symbolic: sizes }];
+  },
+  MaxUnpool(ctx, [out], env) {
+    if (!outputShapeFed(ctx)) return undefined;
+    requireStaticInputs(ctx);
+    const { bound, sizes } = declaredFedSizes(ctx, 2, 'output_shape', out.shape.length, env);
     return [{ ...out, shape: sizes.map(() => bound), symbolic: sizes }];
   },
   HannWindow: windowRule,

@@ -1181,6 +1181,78 @@ describe.each(['constant', 'edge', 'reflect'])(
   },
 );
 
+describe('MaxUnpool with its output_shape fed at run time (bounded by --dim output_shape=0..6), then an Add', () => {
+  // MaxPool 2×2 of x [1,1,4,4] → values and indices [1,1,2,2] into the 4×4 image, unpooled into output_shape
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [1, 1, 4, 4] },
+      { name: 'output_shape', dtype: 'int64', shape: [4] },
+    ],
+    outputs: [{ name: 'y2', dtype: 'float32' }],
+    nodes: [
+      {
+        op: 'MaxPool',
+        inputs: ['x'],
+        outputs: ['pooled', 'indices'],
+        attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+      },
+      {
+        op: 'MaxUnpool',
+        inputs: ['pooled', 'indices', 'output_shape'],
+        outputs: ['y'],
+        attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+      },
+      { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+    ],
+  });
+  const shape = (...d: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [4],
+    data: BigInt64Array.from(d.map(BigInt)),
+  });
+  const x = randomTensor([1, 1, 4, 4], seededRandom(43));
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { relaxed: false, dims: { output_shape: { min: 0, max: 6 } } });
+    model = await loadModel(files, { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+  const run = async (...d: number[]) =>
+    (await model.run({ x, output_shape: shape(...d) } as Record<string, Feed>)).y2 as HostTensor;
+
+  test('lists each output dim as fed, bounded by --dim', () => {
+    expect(model.outputs[0].shape[3]).toEqual({ name: 'output_shape_3', min: 0, max: 6 });
+  });
+
+  test('matches onnxruntime at the pooled input shape [1, 1, 4, 4]', async () => {
+    expect(await ortMismatches(bytes, model, { x, output_shape: shape(1, 1, 4, 4) })).toEqual([]);
+  });
+
+  // onnxruntime reads the indices as flat positions in the output, the ONNX reference (and Kiln) as
+  // coordinates in the pooled input: a larger output_shape pads with zeros, a smaller one crops
+  test.each([
+    [6, 5],
+    [3, 2],
+  ])('keeps each value at its coordinates in output_shape [1, 1, %i, %i], run after run', async (h, w) => {
+    const square = Array.from((await run(1, 1, 4, 4)).data as Float32Array);
+    const y = await run(1, 1, h, w);
+    expect(y.dims).toEqual([1, 1, h, w]);
+    const want = Array.from({ length: h * w }, (_, i) => {
+      const [r, c] = [Math.floor(i / w), i % w];
+      return r < 4 && c < 4 ? square[r * 4 + c] : 0;
+    });
+    expect(Array.from(y.data as Float32Array)).toEqual(want);
+  });
+
+  test('refuses a dim outside its bounds, naming the input, and answers the next call', async () => {
+    await expect(run(1, 1, 7, 5)).rejects.toThrow(
+      'input "output_shape" element 2 is 7, outside the bounds of "output_shape_2" (0..6)',
+    );
+    expect(await ortMismatches(bytes, model, { x, output_shape: shape(1, 1, 4, 4) })).toEqual([]);
+  });
+});
+
 describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
   const fill = buildModel({
     opset: 17,
