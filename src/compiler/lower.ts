@@ -121,7 +121,10 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
       .filter(
         (s) =>
           (outputSymbols.has(s.name) || (planOf(s) !== undefined && plans.has(planOf(s)))) &&
-          (s.computedBy === node.name || (s.fed !== undefined && node.inputs.includes(s.fed.input))),
+          (s.computedBy === node.name ||
+            (s.fed !== undefined && node.inputs.includes(s.fed.input)) ||
+            // a Range's count fed through a Cast of its input (data-shapes.ts fedInputCastTo)
+            (s.fed?.range !== undefined && node.op === 'Range' && node.domain === '')),
       )
       .map((s) => ({ symbol: s.name, word: words.get(s.name), fed: s.fed }));
   };

@@ -37,6 +37,11 @@ import { hasInput, INDEX_DTYPES } from '../ops/shape/common.js';
 export interface DataShapeEnv {
   /** whether `name` is a model input fed at run time (not fixed with --const) */
   isFedInput(name: string): boolean;
+  /**
+   * The model input fed at run time (int32 or int64) that `name` is a Cast of to float32, int32 or int64
+   * (exact below 2^24, as a window's expansion casts its size before its Range), else undefined.
+   */
+  fedInputCastTo(name: string): string | undefined;
   /** adds a shape symbol (a fed one already declared for the same input element is reused) */
   declare(symbol: ShapeSymbolDecl): sym.SymExpr;
   /**
@@ -368,6 +373,8 @@ const RULES: Record<string, Rule> = {
     const names = ['start', 'limit', 'delta'] as const;
     const value = (i: number) => {
       if (ctx.consts[i]) return Number(ctx.consts[i]!.data[0]);
+      const cast = env.fedInputCastTo(ctx.node.inputs[i]);
+      if (cast) return cast;
       if (!env.isFedInput(ctx.node.inputs[i])) constInput(ctx, i, names[i]); // names the model input
       return ctx.node.inputs[i];
     };

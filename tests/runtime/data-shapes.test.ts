@@ -1046,6 +1046,45 @@ describe('Range with start, limit and delta fed at run time (the count bounded b
   });
 });
 
+describe('Range whose limit is a Cast of a fed int32 input (as the expanded windows build it), then a Cos', () => {
+  const bytes = buildModel({
+    opset: 17,
+    inputs: [{ name: 'n', dtype: 'int32', shape: [] }],
+    initializers: [
+      { name: 'zero', tensor: { dtype: 'float32', dims: [], data: Float32Array.of(0) } },
+      { name: 'one', tensor: { dtype: 'float32', dims: [], data: Float32Array.of(1) } },
+    ],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    nodes: [
+      { op: 'Cast', inputs: ['n'], outputs: ['limit'], attrs: { to: { i: 1 } } },
+      { op: 'Range', inputs: ['zero', 'limit', 'one'], outputs: ['r'] },
+      { op: 'Cos', inputs: ['r'], outputs: ['y'] },
+    ],
+  });
+  const n = (v: number): HostTensor => ({ dtype: 'int32', dims: [], data: Int32Array.of(v) });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { relaxed: false, dims: { n: { min: 0, max: 20 } } });
+    model = await loadModel(files, { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists the count as a fed dim named after the input', () => {
+    expect(model.outputs[0].shape).toEqual([{ name: 'n_count', min: 0, max: 20 }]);
+  });
+
+  test.each([0, 7, 20])('matches onnxruntime at n = %i, run after run', async (v) => {
+    expect(await ortMismatches(bytes, model, { n: n(v) })).toEqual([]);
+  });
+
+  test('refuses a count past its bound, naming the input, and answers the next call', async () => {
+    await expect(model.run({ n: n(21) } as Record<string, Feed>)).rejects.toThrow(
+      'input "n" element 0 is 21, outside the bounds of "n_count" (0..20)',
+    );
+    expect(await ortMismatches(bytes, model, { n: n(3) })).toEqual([]);
+  });
+});
+
 describe('Range as its ONNX function expands it: a Loop whose trip count is computed from the fed inputs', () => {
   // Cast(Relu(Ceil(Div(Cast(Sub(limit, start)), Cast(delta))))) iterations of prev → prev + delta, scanning prev
   const expandedRange = (finalIsOutput: boolean) =>
