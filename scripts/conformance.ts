@@ -95,6 +95,10 @@ const RUN_TIME_INPUT_OPS = new Set([
   'Tile',
   'Range',
   'Pad',
+  'Upsample',
+  'ReduceSum',
+  'Compress',
+  'MaxUnpool',
 ]);
 
 /**

@@ -71,14 +71,14 @@ export interface DimsBlock {
      * element `index` of input `input`; with `reshape`, of that input resolved as a Reshape target for
      * dims `from` (0 copies a dim unless `allowzero`, one -1 takes the rest, the product must match); with
      * `sum`, of sizes that must sum to it (Split's split); with `axes`, of the dims of `from` with those
-     * axes inserted (Unsqueeze) or removed (Squeeze)
+     * axes inserted (Unsqueeze), removed (Squeeze) or reduced (Reduce*: made 1 with `keepdims`, else removed)
      */
     fed?: {
       input: string;
       index: number;
       reshape?: { from: number[]; allowzero: boolean };
       sum?: number;
-      axes?: { op: 'unsqueeze' | 'squeeze'; from: number[] };
+      axes?: { op: 'unsqueeze' | 'squeeze' | 'reduce'; from: number[]; keepdims?: boolean };
       slice?: FedSlice;
       scaled?: number;
       truncated?: boolean;

@@ -1,7 +1,7 @@
 /** Reading manifest shapes whose dims may be known only at run time (SymbolicDim). */
 import type { DimsBlock, ShapeDim, SymbolicDim, TensorSignature } from './manifest.js';
 import type { Polynomial } from '../ir/symbolic.js';
-import type { FedRange, FedSlice } from '../ir/graph.js';
+import type { FedAxes, FedRange, FedSlice } from '../ir/graph.js';
 
 export const isSymbolic = (d: ShapeDim): d is SymbolicDim => typeof d === 'object';
 
@@ -250,14 +250,11 @@ function reshapeTarget(
 }
 
 /**
- * Axes read at run time (Unsqueeze's, Squeeze's) applied to dims `from`: the dims of the result. Refused
- * unless each axis is within the rank (negative ones wrap), none repeats, and a squeezed dim is 1.
+ * Axes read at run time (Unsqueeze's, Squeeze's, a Reduce*'s) applied to dims `from`: the dims of the
+ * result. Refused unless each axis is within the rank (negative ones wrap), none repeats, and a squeezed
+ * dim is 1; a reduced dim becomes 1 with `keepdims`, else goes.
  */
-function dimsWithAxes(
-  where: string,
-  axes: readonly number[],
-  { op, from }: { op: 'unsqueeze' | 'squeeze'; from: readonly number[] },
-): number[] {
+function dimsWithAxes(where: string, axes: readonly number[], { op, from, keepdims }: FedAxes): number[] {
   const rank = op === 'unsqueeze' ? from.length + axes.length : from.length;
   const refuse = (why: string): never => {
     throw new Error(`${where} is [${axes.join(',')}], which cannot ${op} [${from.join(',')}]: ${why}`);
@@ -267,8 +264,9 @@ function dimsWithAxes(
     return a < 0 ? a + rank : a;
   });
   if (new Set(picked).size !== picked.length) refuse('an axis repeats');
-  if (op === 'squeeze') {
-    for (const a of picked) if (from[a] !== 1) refuse(`dim ${a} is ${from[a]}, not 1`);
+  if (op === 'reduce' && keepdims) return from.map((d, i) => (picked.includes(i) ? 1 : d));
+  if (op !== 'unsqueeze') {
+    if (op === 'squeeze') for (const a of picked) if (from[a] !== 1) refuse(`dim ${a} is ${from[a]}, not 1`);
     return from.filter((_, i) => !picked.includes(i));
   }
   const rest = [...from];

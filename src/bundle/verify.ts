@@ -306,15 +306,16 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
         fail(
           `dims block symbol "${s.name}" is fed by "${String(s.fed.input)}", which is no int64 or int32${float ? ' or float32' : ''} input`,
         );
-      const axes = s.fed.axes as Partial<{ op: string; from: number[] }> | undefined;
+      const axes = s.fed.axes as Partial<{ op: string; from: number[]; keepdims: boolean }> | undefined;
       if (
         axes !== undefined &&
-        (!['unsqueeze', 'squeeze'].includes(axes.op!) ||
+        (!['unsqueeze', 'squeeze', 'reduce'].includes(axes.op!) ||
           !Array.isArray(axes.from) ||
-          !axes.from.every(isByteCount))
+          !axes.from.every(isByteCount) ||
+          !(axes.keepdims === undefined || typeof axes.keepdims === 'boolean'))
       )
         fail(
-          `dims block symbol "${s.name}": fed.axes must have an op (unsqueeze or squeeze) and dims (from)`,
+          `dims block symbol "${s.name}": fed.axes must have an op (unsqueeze, squeeze or reduce), dims (from) and an optional keepdims`,
         );
       const slice = s.fed.slice as Partial<FedSlice> | undefined;
       const values = (v: unknown) =>
@@ -353,7 +354,8 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
             ? Math.max(elements, s.fed.broadcast.length)
             : !axes
               ? elements
-              : axes.from!.length + (axes.op === 'unsqueeze' ? elements : -elements);
+              : axes.from!.length +
+                (axes.op === 'unsqueeze' ? elements : axes.op === 'reduce' && axes.keepdims ? 0 : -elements);
       if (!Number.isSafeInteger(s.fed.index) || s.fed.index < 0 || s.fed.index >= count)
         fail(
           `dims block symbol "${s.name}" is fed by ${axes || slice || s.fed.broadcast ? 'dim' : 'element'} ${String(s.fed.index)} of "${s.fed.input}", which it lacks`,

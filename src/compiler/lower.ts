@@ -104,15 +104,16 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   );
   /**
    * the data-dependent sizes of a node's outputs: those it computes, and those fed by an input it reads
-   * (with a fed Slice's or Pad's size, the parts resolved with it)
+   * (with a fed Slice's or Pad's size, the parts resolved with it; with a Reduce*'s, the dims it keeps)
    */
   const sizesOf = (node: Node) => {
     const outputSymbols = new Set(
       node.outputs.flatMap((n) => (n === '' ? [] : (typeOf(n).symbolic ?? []).flatMap(symbolsOf))),
     );
-    // a fed size's companions: the other parts (first index, steps, pads) of the same Slice or Pad plan
+    // a fed size's companions: the other parts (first index, steps, pads) of the same Slice or Pad plan,
+    // the dims a Reduce* keeps for those it removes
     const planOf = (s: (typeof symbols)[number]) => {
-      const plan = s.fed?.slice ?? s.fed?.padded;
+      const plan = s.fed?.slice ?? s.fed?.padded ?? (s.fed?.axes && { ...s.fed.axes, keepdims: false });
       return plan && JSON.stringify([s.fed!.input, { ...plan, part: '' }]);
     };
     const plans = new Set(symbols.filter((s) => outputSymbols.has(s.name)).map(planOf));
@@ -120,7 +121,10 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
       .filter(
         (s) =>
           (outputSymbols.has(s.name) || (planOf(s) !== undefined && plans.has(planOf(s)))) &&
-          (s.computedBy === node.name || (s.fed !== undefined && node.inputs.includes(s.fed.input))),
+          (s.computedBy === node.name ||
+            (s.fed !== undefined && node.inputs.includes(s.fed.input)) ||
+            // a Range's count fed through a Cast of its input (data-shapes.ts fedInputCastTo)
+            (s.fed?.range !== undefined && node.op === 'Range' && node.domain === '')),
       )
       .map((s) => ({ symbol: s.name, word: words.get(s.name), fed: s.fed }));
   };

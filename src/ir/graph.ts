@@ -81,12 +81,14 @@ export interface FedSlice {
 }
 
 /**
- * A fed input's elements as the axes of an Unsqueeze or Squeeze of dims `from`, resolved at run time
- * (negative axes wrap, none may repeat, a squeezed dim must be 1): element `index` is then a dim of the result.
+ * A fed input's elements as the axes of an Unsqueeze, Squeeze or Reduce* of dims `from`, resolved at run
+ * time (negative axes wrap, none may repeat, a squeezed dim must be 1; a reduced one becomes 1 with
+ * `keepdims`, else goes): element `index` is then a dim of the result.
  */
 export interface FedAxes {
-  op: 'unsqueeze' | 'squeeze';
+  op: 'unsqueeze' | 'squeeze' | 'reduce';
   from: number[];
+  keepdims?: boolean;
 }
 
 /** A graph input or output as declared by the model (shapes may be symbolic). */

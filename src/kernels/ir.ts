@@ -226,7 +226,7 @@ export interface ShapeSymbol {
     index: number;
     reshape?: { from: number[]; allowzero: boolean };
     sum?: number;
-    axes?: { op: 'unsqueeze' | 'squeeze'; from: number[] };
+    axes?: { op: 'unsqueeze' | 'squeeze' | 'reduce'; from: number[]; keepdims?: boolean };
     slice?: FedSlice;
     scaled?: number;
     truncated?: boolean;

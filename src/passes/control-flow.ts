@@ -6,13 +6,16 @@
  *   continuation node which, once the specializer reaches it, reads the (by then folded) condition and
  *   either splices the next iteration or finishes the loop, so loops whose condition is computed in
  *   the body unroll too;
- * - `Scan` is unrolled over its sequence axis, whose length the input shapes fix.
+ * - `Scan` is unrolled over its sequence axis, whose length the input shapes fix;
+ * - a Loop with a trip count known only at run time is taken back to one Range when it is Range's
+ *   expansion (range-loop.ts).
  * Scan outputs are the per-iteration values stacked with Unsqueeze + Concat.
  */
 import type { AttrValue, Graph, Node, TensorType, ValueInfo } from '../ir/graph.js';
 import { allocTensor, sizeOf, tensorFromNumbers, tensorToNumbers, type HostTensor } from '../ir/tensor.js';
 import { attrInt, attrInts, OpError } from '../ops/registry.js';
 import { identity, inlineBranch, inlineSubgraph, type Inlined } from './inline-if.js';
+import { rangeOfLoop } from './range-loop.js';
 
 /** A model that unrolls further than this is refused instead of growing without bound. */
 export const MAX_UNROLLED_ITERATIONS = 10_000;
@@ -85,6 +88,10 @@ function startLoop(node: Node, opset: number, env: ControlFlowEnv): Inlined {
   });
 
   const [tripName, condName] = node.inputs;
+  if (tripName !== '' && !env.consts.has(tripName)) {
+    const range = rangeOfLoop(node, env.graph, env.kept);
+    if (range) return range;
+  }
   const tripCount =
     tripName === ''
       ? undefined

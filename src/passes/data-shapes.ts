@@ -1,8 +1,8 @@
 /**
  * Data-dependent shapes: outputs whose size is a tensor's value, not a function of the input shapes —
- * NonZero's count of nonzero elements, NonMaxSuppression's count of selected boxes, Unique's count of
- * distinct values (computed during the run), TopK's K, Split's sizes, a Reshape target's dims and Unsqueeze's or
- * Squeeze's axes when they are a model input (fed at run time; the runtime resolves a target's 0 and -1, and
+ * NonZero's count of nonzero elements, Compress's count of kept positions, NonMaxSuppression's count of
+ * selected boxes, Unique's count of distinct values (computed during the run), TopK's K, Split's sizes, a
+ * Reshape target's dims and Unsqueeze's, Squeeze's or a Reduce*'s axes when they are a model input (fed at run time; the runtime resolves a target's 0 and -1, and
  * the dims the axes give), and a Slice's starts, ends, axes or steps. Each such size becomes a new shape symbol, a
  * data symbol, bounded at compile time (the tensor's size, the axis length, max boxes × classes × batch):
  * memory is planned at the bound, later kernels read the symbol from the dims block like any run-time dim,
@@ -10,7 +10,7 @@
  * node's own kernel (`computedBy`); a fed one is read from the feed by the runtime, which refuses a value
  * beyond its bounds before the run (`fed`).
  */
-import type { FedSlice, ShapeSymbolDecl, TensorType } from '../ir/graph.js';
+import type { FedAxes, FedSlice, ShapeSymbolDecl, TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
 import { sizeOf, tensorToNumbers } from '../ir/tensor.js';
 import {
@@ -25,15 +25,23 @@ import {
 import { reshapeAllowsZero } from '../ops/shape/reshape.js';
 import { splitFedAtRunTime } from '../ops/shape/concat-split.js';
 import { sliceFedAtRunTime } from '../ops/shape/slice.js';
-import { resizeFedAtRunTime } from '../ops/shape/resize.js';
+import { resizeFedAtRunTime, scalesInput } from '../ops/shape/resize.js';
 import { sizesFedAtRunTime } from '../ops/shape/expand-tile.js';
 import { rangeFedAtRunTime } from '../ops/shape/generate.js';
 import { padsFedAtRunTime } from '../ops/shape/pad.js';
+import { compressAxis } from '../ops/shape/compress-nonzero.js';
+import { outputShapeFed } from '../ops/spatial/max-unpool.js';
+import { REDUCE_OPS, reduceAxesFed } from '../ops/reduce/reduce.js';
 import { hasInput, INDEX_DTYPES } from '../ops/shape/common.js';
 
 export interface DataShapeEnv {
   /** whether `name` is a model input fed at run time (not fixed with --const) */
   isFedInput(name: string): boolean;
+  /**
+   * The model input fed at run time (int32 or int64) that `name` is a Cast of to float32, int32 or int64
+   * (exact below 2^24, as a window's expansion casts its size before its Range), else undefined.
+   */
+  fedInputCastTo(name: string): string | undefined;
   /** adds a shape symbol (a fed one already declared for the same input element is reused) */
   declare(symbol: ShapeSymbolDecl): sym.SymExpr;
   /**
@@ -88,25 +96,38 @@ function declaredFedSizes(ctx: OpContext, at: number, what: string, count: numbe
 }
 
 /**
- * Unsqueeze's or Squeeze's axes fed at run time: the output rank follows from their count, and each output
- * dim is a fed symbol resolved from the axes and the input's dims (bounded by inference).
+ * Unsqueeze's, Squeeze's or a Reduce*'s axes fed at run time: the output rank follows from their count (or
+ * is the input's, for a Reduce* with keepdims), and each output dim is a fed symbol resolved from the axes
+ * and the input's dims (bounded by inference).
  */
 const fedAxesRule =
-  (op: 'unsqueeze' | 'squeeze'): Rule =>
+  (op: FedAxes['op']): Rule =>
   (ctx, [out], env) => {
     const axes = ctx.node.inputs[1];
-    if (ctx.opset < 13 || !axes || ctx.consts[1] || sizeOf(ctx.inputs[1]!.shape) === 0) return undefined;
+    const fed = op === 'reduce' ? reduceAxesFed(ctx) : ctx.opset >= 13 && !!axes && !ctx.consts[1];
+    if (!fed || sizeOf(ctx.inputs[1]!.shape) === 0) return undefined;
     if (!env.isFedInput(axes)) constInput(ctx, 1, 'axes'); // refused, naming the model input it comes from
     requireStaticInputs(ctx);
     const from = [...ctx.inputs[0]!.shape];
+    const keepdims = op === 'reduce' ? { keepdims: attrInt(ctx.node, 'keepdims', 1) === 1 } : {};
     const dims = out.shape.map((bound, index) =>
       env.declare({
         name: `${axes}_${index}`,
         min: 0,
         max: bound,
-        fed: { input: axes, index, axes: { op, from } },
+        fed: { input: axes, index, axes: { op, from, ...keepdims } },
       }),
     );
+    // the reduction's kernel loops over the dims with keepdims (the same symbols when the output keeps them)
+    if (op === 'reduce' && !keepdims.keepdims)
+      from.forEach((d, index) =>
+        env.declare({
+          name: `${axes}_kept_${index}`,
+          min: 0,
+          max: Math.max(d, 1),
+          fed: { input: axes, index, axes: { op, from, keepdims: true } },
+        }),
+      );
     return [{ ...out, symbolic: dims }];
   };
 
@@ -162,16 +183,16 @@ const sliceRule: Rule = (ctx, [out], env) => {
  */
 const resizeRule: Rule = (ctx, [out], env) => {
   if (!resizeFedAtRunTime(ctx)) return undefined;
-  const at = hasInput(ctx, 3) && !ctx.consts[3] ? 3 : 2;
+  const at = hasInput(ctx, 3) && !ctx.consts[3] ? 3 : scalesInput(ctx);
   const input = ctx.node.inputs[at];
   if (!env.isFedInput(input)) constInput(ctx, at, at === 3 ? 'sizes' : 'scales'); // names the model input
   requireStaticInputs(ctx);
   const x = ctx.inputs[0]!;
-  if (at === 2 && ctx.inputs[2]!.dtype !== 'float32')
+  if (at !== 3 && ctx.inputs[at]!.dtype !== 'float32')
     throw new OpError(
       ctx.node,
       ctx.opset,
-      `scales (input 2) fed at run time must be float32, found ${ctx.inputs[2]!.dtype}`,
+      `scales (input ${at}) fed at run time must be float32, found ${ctx.inputs[at]!.dtype}`,
     );
   const axes =
     ctx.opset >= 18 && ctx.node.attrs.axes !== undefined
@@ -184,7 +205,7 @@ const resizeRule: Rule = (ctx, [out], env) => {
     symbolic[a] = env.declare({
       name: `${input}_${index}`,
       ...bounds,
-      fed: { input, index, ...(at === 2 && { scaled: x.shape[a] }) },
+      fed: { input, index, ...(at !== 3 && { scaled: x.shape[a] }) },
     });
     shape[a] = bounds.max;
   });
@@ -250,9 +271,21 @@ const RULES: Record<string, Rule> = {
     const { bound, sizes } = declaredFedSizes(ctx, 0, 'shape', out.shape.length, env);
     return [{ ...out, shape: sizes.map(() => bound), symbolic: sizes }];
   },
+  MaxUnpool(ctx, [out], env) {
+    if (!outputShapeFed(ctx)) return undefined;
+    requireStaticInputs(ctx);
+    const { bound, sizes } = declaredFedSizes(ctx, 2, 'output_shape', out.shape.length, env);
+    return [{ ...out, shape: sizes.map(() => bound), symbolic: sizes }];
+  },
   HannWindow: windowRule,
   HammingWindow: windowRule,
   BlackmanWindow: windowRule,
+  Compress(ctx, [out], env) {
+    if (ctx.consts[1]) return undefined; // selected at compile time
+    requireStaticInputs(ctx);
+    const { axis, length } = compressAxis(ctx);
+    return [withSize(out, axis, env.declare(computed(ctx, length)))];
+  },
   NonZero(ctx, [out], env) {
     if (ctx.consts[0]) return undefined; // folds
     // its input may have dims known only at run time: it is bounded at their bounds
@@ -340,6 +373,8 @@ const RULES: Record<string, Rule> = {
     const names = ['start', 'limit', 'delta'] as const;
     const value = (i: number) => {
       if (ctx.consts[i]) return Number(ctx.consts[i]!.data[0]);
+      const cast = env.fedInputCastTo(ctx.node.inputs[i]);
+      if (cast) return cast;
       if (!env.isFedInput(ctx.node.inputs[i])) constInput(ctx, i, names[i]); // names the model input
       return ctx.node.inputs[i];
     };
@@ -389,6 +424,7 @@ const RULES: Record<string, Rule> = {
     return [{ ...out, shape, symbolic }];
   },
   Resize: resizeRule,
+  Upsample: resizeRule,
   Slice: sliceRule,
   Unsqueeze: fedAxesRule('unsqueeze'),
   Squeeze: fedAxesRule('squeeze'),
@@ -413,6 +449,8 @@ const RULES: Record<string, Rule> = {
  * `outTypes` (inferred at the bounds) with the data symbols of a node whose output size is a value, or
  * undefined for any other node (and for one whose value is a compile-time constant).
  */
+for (const op of REDUCE_OPS) RULES[op] = fedAxesRule('reduce');
+
 export function withDataShapes(
   ctx: OpContext,
   outTypes: TensorType[],

@@ -97,6 +97,16 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
   const boundedFeds = new Set<string>();
   const dataShapes: DataShapeEnv = {
     isFedInput: (name) => inputs.some((i) => i.name === name),
+    fedInputCastTo: (name) => {
+      const cast = remaining.find((n) => n.op === 'Cast' && n.domain === '' && n.outputs[0] === name);
+      const from = cast && inputs.find((i) => i.name === cast.inputs[0]);
+      const to = types.get(name)?.dtype;
+      return from &&
+        ['int32', 'int64'].includes(from.dtype) &&
+        ['float32', 'int32', 'int64'].includes(to ?? '')
+        ? from.name
+        : undefined;
+    },
     declare: (s) => declareSymbol(symbols, ranges, s),
     declaredBounds: (input) => {
       const declared = opts.dims?.[input];

@@ -72,13 +72,19 @@ describe('Reduce*', () => {
     expect(r('ReduceMin')).toEqual([Infinity, Infinity]);
   });
 
-  it('rejects bad axes and run-time axes', () => {
+  it('rejects bad axes', () => {
     expect(() => infer('ReduceSum', 11, [x234], { axes: [1, -2] })).toThrow(
       /axes \[1,-2\] name an axis twice/,
     );
     expect(() => infer('ReduceMax', 11, [x234], { axes: [3] })).toThrow(/axis 3 out of range for rank 3/);
-    expect(() => infer('ReduceSum', 13, [x234, { dtype: 'int64', shape: [1] }])).toThrow(
-      /axes \(input 1, "in1"\) must be known at compile time/,
+  });
+
+  it('types run-time axes at their bounds: the input dims (keepdims), else the dims that can land there', () => {
+    const axes = { dtype: 'int64' as const, shape: [1] };
+    expect(infer('ReduceSum', 13, [x234, axes])[0].shape).toEqual([2, 3, 4]);
+    expect(infer('ReduceSum', 13, [x234, axes], { keepdims: 0 })[0].shape).toEqual([3, 4]);
+    expect(() => infer('ReduceSum', 13, [x234, { dtype: 'int64', shape: [4] }], { keepdims: 0 })).toThrow(
+      /axes \(input 1\) must be 1-D and at most the rank of input 0 \(3\), found shape \[4\]/,
     );
   });
 });

@@ -277,11 +277,15 @@ describe('value-dependent shapes', () => {
     // every element nonzero; the count is a data symbol (tests/runtime/data-shapes.test.ts)
     expect(infer(node('NonZero', 1), 13, [T('float32', [2, 3])])[0].shape).toEqual([2, 6]);
   });
-  it('Compress needs a constant condition', () => {
+  it('Compress selects by a constant condition, or types a run-time one at its length', () => {
     const cond = tensorFromNumbers('bool', [3], [1, 0, 1]);
     const [y] = run(node('Compress', 2, { axis: 1 }), 11, [f32([2, 3]), cond]);
     expect(values(y)).toEqual([0, 2, 3, 5]);
-    expect(() => infer(node('Compress', 2), 11, [T('float32', [3]), T('bool', [3])])).toThrow(/condition/);
+    // the kept count is a data symbol (tests/runtime/data-shapes.test.ts)
+    expect(infer(node('Compress', 2), 11, [T('float32', [2, 3]), T('bool', [4])])[0].shape).toEqual([4]);
+    expect(() => infer(node('Compress', 2, { axis: 1 }), 11, [T('float32', [2, 3]), T('bool', [4])])).toThrow(
+      /condition has 4 entries but axis 1 has size 3/,
+    );
   });
 });
 

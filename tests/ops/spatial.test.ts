@@ -131,8 +131,12 @@ describe('MaxUnpool', () => {
       /input 1 \(I\)/,
     );
     expect(() => infer('MaxUnpool', 11, [x, i, t('int64', [3], [1, 2, 5])], attrs)).toThrow(/must list 4/);
-    expect(() => infer('MaxUnpool', 11, [x, i, { dtype: 'int64', shape: [4] }], attrs)).toThrow(
-      /output_shape.*known at compile time/,
+    // read at run time: the rank checked now, each dim a fed size (tests/runtime/data-shapes.test.ts)
+    expect(infer('MaxUnpool', 11, [x, i, { dtype: 'int64', shape: [4] }], attrs)[0].shape).toEqual([
+      1, 2, 5, 5,
+    ]);
+    expect(() => infer('MaxUnpool', 11, [x, i, { dtype: 'int64', shape: [3] }], attrs)).toThrow(
+      /output_shape \(input 2\) must list 4 dims, like X, found shape \[3\]/,
     );
   });
 });

@@ -67,6 +67,72 @@ describe('NonZero of a run-time input, then Transpose and Add of its [2, count] 
   });
 });
 
+describe.each([
+  { axis: 1, condition: 4, shape: [2, { name: 'Compress_y', min: 0, max: 4 }, 3] },
+  { axis: -3, condition: 2, shape: [{ name: 'Compress_y', min: 0, max: 2 }, 5, 3] },
+  { axis: undefined, condition: 20, shape: [{ name: 'Compress_y', min: 0, max: 20 }] },
+])(
+  'Compress (axis $axis) of a condition fed at run time, then an Add of its output',
+  ({ axis, condition, shape }) => {
+    const bytes = buildModel({
+      opset: 11,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: [2, 5, 3] },
+        { name: 'condition', dtype: 'bool', shape: [condition] },
+      ],
+      outputs: [{ name: 'y2', dtype: 'float32' }],
+      nodes: [
+        {
+          op: 'Compress',
+          inputs: ['x', 'condition'],
+          outputs: ['y'],
+          ...(axis !== undefined && { attrs: { axis: { i: axis } } }),
+        },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+    const x = randomTensor([2, 5, 3], seededRandom(41));
+    const kept = (keep: number, seed: number, length = condition): HostTensor => {
+      const rand = seededRandom(seed);
+      return {
+        dtype: 'bool',
+        dims: [length],
+        data: Uint8Array.from({ length }, () => (rand() < keep ? 1 : 0)),
+      };
+    };
+    let model: Model;
+    beforeAll(async () => {
+      model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+    });
+    afterAll(() => model?.dispose());
+
+    test('lists the kept count as a dim counted during the run, bounded by the condition length', () => {
+      expect(model.outputs[0].shape).toEqual(shape);
+    });
+
+    test.each([
+      ['none', 0],
+      ['some', 0.5],
+      ['all', 1.01],
+    ])('matches onnxruntime with %s of the positions kept, run after run', async (_, keep) => {
+      expect(await ortMismatches(bytes, model, { x, condition: kept(keep, 7) })).toEqual([]);
+    });
+
+    test('refuses a condition of another length, naming the input, and answers the next call', async () => {
+      await expect(
+        model.run({ x, condition: kept(0.5, 3, condition + 1) } as Record<string, Feed>),
+      ).rejects.toThrow(`input "condition" has dims [${condition + 1}] but the model expects [${condition}]`);
+      expect(await ortMismatches(bytes, model, { x, condition: kept(0.5, 9) })).toEqual([]);
+    });
+
+    test('is refused on the webgpu target, naming the node', async () => {
+      await expect(compileModel(bytes, { relaxed: false, targets: ['wasm', 'webgpu'] })).rejects.toThrow(
+        /Compress node .* counting its output at run time is not supported on the webgpu target/,
+      );
+    });
+  },
+);
+
 describe('TopK with K fed at run time (a model input), then a Transpose of its values', () => {
   const bytes = buildModel({
     opset: 11,
@@ -519,6 +585,68 @@ describe.each([
   });
 });
 
+describe.each([
+  { op: 'ReduceSum', opset: 13, keepdims: 1 },
+  { op: 'ReduceSum', opset: 13, keepdims: 0 },
+  { op: 'ReduceMean', opset: 18, keepdims: 1 },
+  { op: 'ReduceLogSumExp', opset: 18, keepdims: 0 },
+])(
+  '$op (keepdims $keepdims) with its axes fed at run time, then an Add of its output',
+  ({ op, opset, keepdims }) => {
+    const dims = [2, 3, 4];
+    const bytes = buildModel({
+      opset,
+      inputs: [
+        { name: 'x', dtype: 'float32', shape: dims },
+        { name: 'axes', dtype: 'int64', shape: [2] },
+      ],
+      outputs: [{ name: 'y2', dtype: 'float32' }],
+      nodes: [
+        { op, inputs: ['x', 'axes'], outputs: ['y'], attrs: { keepdims: { i: keepdims } } },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+    const axes = (...a: number[]): HostTensor => ({
+      dtype: 'int64',
+      dims: [2],
+      data: BigInt64Array.from(a.map(BigInt)),
+    });
+    const x = randomTensor(dims, seededRandom(37));
+    let model: Model;
+    beforeAll(async () => {
+      model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+    });
+    afterAll(() => model?.dispose());
+
+    test('lists each output dim as fed, its rank the input rank (keepdims) or fixed by the number of axes', () => {
+      expect(model.outputs[0].shape).toEqual(
+        keepdims
+          ? dims.map((d, i) => ({ name: `axes_${i}`, min: 0, max: d }))
+          : [{ name: 'axes_0', min: 0, max: 4 }],
+      );
+    });
+
+    test.each([
+      [0, 2],
+      [-1, 1],
+      [2, 0],
+      [1, -3],
+    ])('matches onnxruntime at axes [%i, %i], run after run', async (a, b) => {
+      expect(await ortMismatches(bytes, model, { x, axes: axes(a, b) })).toEqual([]);
+    });
+
+    test('refuses axes out of range or repeated, naming the input, and answers the next call', async () => {
+      await expect(model.run({ x, axes: axes(3, 0) } as Record<string, Feed>)).rejects.toThrow(
+        'input "axes" is [3,0], which cannot reduce [2,3,4]: axis 3 is outside -3..2',
+      );
+      await expect(model.run({ x, axes: axes(1, -2) } as Record<string, Feed>)).rejects.toThrow(
+        'input "axes" is [1,-2], which cannot reduce [2,3,4]: an axis repeats',
+      );
+      expect(await ortMismatches(bytes, model, { x, axes: axes(0, 1) })).toEqual([]);
+    });
+  },
+);
+
 describe('Slice with starts, ends, axes and steps fed at run time, then an Add of its output', () => {
   const bytes = buildModel({
     opset: 13,
@@ -624,16 +752,17 @@ describe('Slice with starts, ends, axes and steps fed at run time, then an Add o
       { slice: { ...dims.symbols[0].fed!.slice!, ends: 'nothing' } },
       'fed.slice must have dims (from), starts, ends, optional axes and steps (integer inputs or values) and a part',
     );
-    await tamper(
-      { axes: { op: 'flip', from: [4, 5, 3] } },
-      'fed.axes must have an op (unsqueeze or squeeze) and dims (from)',
-    );
+    const axesMessage =
+      'fed.axes must have an op (unsqueeze, squeeze or reduce), dims (from) and an optional keepdims';
+    await tamper({ axes: { op: 'flip', from: [4, 5, 3] } }, axesMessage);
+    await tamper({ axes: { op: 'reduce', from: [4, 5, 3], keepdims: 'yes' } }, axesMessage);
   });
 });
 
 describe.each([
   {
     what: 'sizes, linear',
+    op: 'Resize',
     fed: 'sizes',
     mode: 'linear',
     x: [1, 2, 3, 4],
@@ -646,6 +775,7 @@ describe.each([
   },
   {
     what: 'scales, cubic',
+    op: 'Resize',
     fed: 'scales',
     mode: 'cubic',
     x: [1, 1, 4, 4],
@@ -662,11 +792,30 @@ describe.each([
       ],
     ],
   },
+  {
+    what: 'scales (Upsample-9, its input 1), linear',
+    op: 'Upsample',
+    fed: 'scales',
+    mode: 'linear',
+    x: [1, 2, 3, 4],
+    good: [
+      [1, 1, 2, 1.5],
+      [1, 1, 1, 1],
+      [1, 1, 4, 3],
+    ],
+    bad: [
+      [[1, 1, 0, 2], 'input "scales" is [1,1,0,2], whose element 2 is no positive scale'],
+      [
+        [1, 1, 4.5, 1],
+        'input "scales" element 2 is 4.5, giving 13, outside the bounds of "scales_2" (0..12)',
+      ],
+    ],
+  },
 ])(
-  'Resize with its $what fed at run time, then an Add of its output',
-  ({ fed, mode, x: dims, good, bad }) => {
+  '$op with its $what fed at run time, then an Add of its output',
+  ({ op, fed, mode, x: dims, good, bad }) => {
     const bytes = buildModel({
-      opset: 13,
+      opset: op === 'Upsample' ? 9 : 13,
       inputs: [
         { name: 'x', dtype: 'float32', shape: dims },
         { name: fed, dtype: fed === 'sizes' ? 'int64' : 'float32', shape: [4] },
@@ -674,8 +823,13 @@ describe.each([
       outputs: [{ name: 'y2', dtype: 'float32' }],
       nodes: [
         {
-          op: 'Resize',
-          inputs: fed === 'sizes' ? ['x', '', '', 'sizes'] : ['x', '', 'scales'],
+          op,
+          inputs:
+            op === 'Upsample'
+              ? ['x', 'scales']
+              : fed === 'sizes'
+                ? ['x', '', '', 'sizes']
+                : ['x', '', 'scales'],
           outputs: ['y'],
           attrs: { mode: { s: mode } },
         },
@@ -892,6 +1046,125 @@ describe('Range with start, limit and delta fed at run time (the count bounded b
   });
 });
 
+describe('Range whose limit is a Cast of a fed int32 input (as the expanded windows build it), then a Cos', () => {
+  const bytes = buildModel({
+    opset: 17,
+    inputs: [{ name: 'n', dtype: 'int32', shape: [] }],
+    initializers: [
+      { name: 'zero', tensor: { dtype: 'float32', dims: [], data: Float32Array.of(0) } },
+      { name: 'one', tensor: { dtype: 'float32', dims: [], data: Float32Array.of(1) } },
+    ],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    nodes: [
+      { op: 'Cast', inputs: ['n'], outputs: ['limit'], attrs: { to: { i: 1 } } },
+      { op: 'Range', inputs: ['zero', 'limit', 'one'], outputs: ['r'] },
+      { op: 'Cos', inputs: ['r'], outputs: ['y'] },
+    ],
+  });
+  const n = (v: number): HostTensor => ({ dtype: 'int32', dims: [], data: Int32Array.of(v) });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { relaxed: false, dims: { n: { min: 0, max: 20 } } });
+    model = await loadModel(files, { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists the count as a fed dim named after the input', () => {
+    expect(model.outputs[0].shape).toEqual([{ name: 'n_count', min: 0, max: 20 }]);
+  });
+
+  test.each([0, 7, 20])('matches onnxruntime at n = %i, run after run', async (v) => {
+    expect(await ortMismatches(bytes, model, { n: n(v) })).toEqual([]);
+  });
+
+  test('refuses a count past its bound, naming the input, and answers the next call', async () => {
+    await expect(model.run({ n: n(21) } as Record<string, Feed>)).rejects.toThrow(
+      'input "n" element 0 is 21, outside the bounds of "n_count" (0..20)',
+    );
+    expect(await ortMismatches(bytes, model, { n: n(3) })).toEqual([]);
+  });
+});
+
+describe('Range as its ONNX function expands it: a Loop whose trip count is computed from the fed inputs', () => {
+  // Cast(Relu(Ceil(Div(Cast(Sub(limit, start)), Cast(delta))))) iterations of prev → prev + delta, scanning prev
+  const expandedRange = (finalIsOutput: boolean) =>
+    buildModel({
+      opset: 13,
+      inputs: ['start', 'limit', 'delta'].map((name) => ({ name, dtype: 'int32', shape: [] })),
+      outputs: [
+        { name: 'y2', dtype: 'int32' },
+        ...(finalIsOutput ? [{ name: 'last', dtype: 'int32' as const }] : []),
+      ],
+      nodes: [
+        { op: 'Sub', inputs: ['limit', 'start'], outputs: ['span'] },
+        { op: 'Cast', inputs: ['span'], outputs: ['span_f'], attrs: { to: { i: 1 } } },
+        { op: 'Cast', inputs: ['delta'], outputs: ['delta_f'], attrs: { to: { i: 1 } } },
+        { op: 'Div', inputs: ['span_f', 'delta_f'], outputs: ['steps'] },
+        { op: 'Ceil', inputs: ['steps'], outputs: ['steps_up'] },
+        { op: 'Relu', inputs: ['steps_up'], outputs: ['count'] },
+        { op: 'Cast', inputs: ['count'], outputs: ['trip'], attrs: { to: { i: 7 } } },
+        { op: 'Cast', inputs: ['count'], outputs: ['go'], attrs: { to: { i: 9 } } },
+        {
+          op: 'Loop',
+          inputs: ['trip', 'go', 'start'],
+          outputs: ['last', 'y'],
+          attrs: {
+            body: {
+              g: {
+                inputs: [{ name: 'i', dtype: 'int64', shape: [] }, { name: 'cond' }, { name: 'prev' }],
+                outputs: [{ name: 'cond_out' }, { name: 'current' }, { name: 'value' }],
+                nodes: [
+                  { op: 'Identity', inputs: ['cond'], outputs: ['cond_out'] },
+                  { op: 'Add', inputs: ['prev', 'delta'], outputs: ['current'] },
+                  { op: 'Identity', inputs: ['prev'], outputs: ['value'] },
+                ],
+              },
+            },
+          },
+        },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+  const bytes = expandedRange(false);
+  const scalar = (v: number): HostTensor => ({ dtype: 'int32', dims: [], data: Int32Array.of(v) });
+  const feeds = (start: number, limit: number, delta: number) => ({
+    start: scalar(start),
+    limit: scalar(limit),
+    delta: scalar(delta),
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { relaxed: false, dims: { limit: { min: 0, max: 20 } } });
+    model = await loadModel(files, { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('runs as one Range: its count a fed dim named after the limit', () => {
+    expect(model.outputs[0].shape).toEqual([{ name: 'limit_count', min: 0, max: 20 }]);
+  });
+
+  test.each([
+    [0, 5, 1],
+    [10, -3, -2],
+    [4, 1, 1],
+  ])('matches onnxruntime at start %d, limit %d, delta %d, run after run', async (...v) => {
+    expect(await ortMismatches(bytes, model, feeds(...v))).toEqual([]);
+  });
+
+  test('refuses a delta of 0, naming the input, and answers the next call', async () => {
+    await expect(model.run(feeds(0, 5, 0) as Record<string, Feed>)).rejects.toThrow(
+      'input "delta" is 0, which no Range may step by',
+    );
+    expect(await ortMismatches(bytes, model, feeds(2, 9, 2))).toEqual([]);
+  });
+
+  test('a Loop whose final carried value is used (Range has no such output) still needs its trip count', async () => {
+    await expect(compileModel(expandedRange(true), { relaxed: false })).rejects.toThrow(
+      /Loop node .* the trip count \(input 0, "trip"\) is computed at run time; model input \(input 0, "start"\) must be known at compile time/,
+    );
+  });
+});
+
 describe.each(['constant', 'edge', 'reflect'])(
   'Pad (%s) with its pads fed at run time, then an Add',
   (mode) => {
@@ -946,6 +1219,78 @@ describe.each(['constant', 'edge', 'reflect'])(
     });
   },
 );
+
+describe('MaxUnpool with its output_shape fed at run time (bounded by --dim output_shape=0..6), then an Add', () => {
+  // MaxPool 2×2 of x [1,1,4,4] → values and indices [1,1,2,2] into the 4×4 image, unpooled into output_shape
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [1, 1, 4, 4] },
+      { name: 'output_shape', dtype: 'int64', shape: [4] },
+    ],
+    outputs: [{ name: 'y2', dtype: 'float32' }],
+    nodes: [
+      {
+        op: 'MaxPool',
+        inputs: ['x'],
+        outputs: ['pooled', 'indices'],
+        attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+      },
+      {
+        op: 'MaxUnpool',
+        inputs: ['pooled', 'indices', 'output_shape'],
+        outputs: ['y'],
+        attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
+      },
+      { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+    ],
+  });
+  const shape = (...d: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [4],
+    data: BigInt64Array.from(d.map(BigInt)),
+  });
+  const x = randomTensor([1, 1, 4, 4], seededRandom(43));
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { relaxed: false, dims: { output_shape: { min: 0, max: 6 } } });
+    model = await loadModel(files, { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+  const run = async (...d: number[]) =>
+    (await model.run({ x, output_shape: shape(...d) } as Record<string, Feed>)).y2 as HostTensor;
+
+  test('lists each output dim as fed, bounded by --dim', () => {
+    expect(model.outputs[0].shape[3]).toEqual({ name: 'output_shape_3', min: 0, max: 6 });
+  });
+
+  test('matches onnxruntime at the pooled input shape [1, 1, 4, 4]', async () => {
+    expect(await ortMismatches(bytes, model, { x, output_shape: shape(1, 1, 4, 4) })).toEqual([]);
+  });
+
+  // onnxruntime reads the indices as flat positions in the output, the ONNX reference (and Kiln) as
+  // coordinates in the pooled input: a larger output_shape pads with zeros, a smaller one crops
+  test.each([
+    [6, 5],
+    [3, 2],
+  ])('keeps each value at its coordinates in output_shape [1, 1, %i, %i], run after run', async (h, w) => {
+    const square = Array.from((await run(1, 1, 4, 4)).data as Float32Array);
+    const y = await run(1, 1, h, w);
+    expect(y.dims).toEqual([1, 1, h, w]);
+    const want = Array.from({ length: h * w }, (_, i) => {
+      const [r, c] = [Math.floor(i / w), i % w];
+      return r < 4 && c < 4 ? square[r * 4 + c] : 0;
+    });
+    expect(Array.from(y.data as Float32Array)).toEqual(want);
+  });
+
+  test('refuses a dim outside its bounds, naming the input, and answers the next call', async () => {
+    await expect(run(1, 1, 7, 5)).rejects.toThrow(
+      'input "output_shape" element 2 is 7, outside the bounds of "output_shape_2" (0..6)',
+    );
+    expect(await ortMismatches(bytes, model, { x, output_shape: shape(1, 1, 4, 4) })).toEqual([]);
+  });
+});
 
 describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
   const fill = buildModel({

@@ -1,7 +1,8 @@
 /**
- * Compress and NonZero: their output shapes depend on values. Compress needs its condition at compile
- * time; NonZero folds when its input is known then, and otherwise counts the nonzero elements during the
- * run (its output's second dim is a data symbol, passes/data-shapes.ts, bounded by the input's size).
+ * Compress and NonZero: their output shapes depend on values. Each folds its selection into the kernels
+ * when its condition (input) is known at compile time, and otherwise counts it during the run: the kept
+ * count along Compress's axis (bounded by the condition's length), the nonzero elements of NonZero's input
+ * (its output's second dim, bounded by the input's size) are data symbols (passes/data-shapes.ts).
  */
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf, tensorFromNumbers } from '../../ir/tensor.js';
@@ -39,23 +40,29 @@ import {
 import { dataInput, elementValue, expectDtype, moveKernel } from './common.js';
 import { computedSizeWord } from '../computed-size.js';
 
-/** Runs [from, from + length) of selected consecutive positions along the compressed axis. */
-function compressPlan(ctx: OpContext) {
+/** The compressed axis of the (flattened, without `axis`) input and the condition's length. */
+export function compressAxis(ctx: OpContext) {
   const x = dataInput(ctx, 0);
-  expectDtype(ctx, 1, ['bool'], 'condition');
-  const cond = constInput(ctx, 1, 'condition');
-  if (cond.dims.length !== 1)
-    throw new OpError(ctx.node, ctx.opset, `condition must be 1-D, found shape [${cond.dims}]`);
+  const cond = expectDtype(ctx, 1, ['bool'], 'condition');
+  if (cond.shape.length !== 1)
+    throw new OpError(ctx.node, ctx.opset, `condition must be 1-D, found shape [${cond.shape}]`);
   const flat = ctx.node.attrs.axis === undefined;
   const shape = flat ? [sizeOf(x.shape)] : x.shape;
   const axis = flat ? 0 : normAxis(attrInt(ctx.node, 'axis'), x.shape.length, ctx);
-  const dim = shape[axis];
-  if (cond.dims[0] > dim)
+  const length = cond.shape[0];
+  if (length > shape[axis])
     throw new OpError(
       ctx.node,
       ctx.opset,
-      `condition has ${cond.dims[0]} entries but axis ${axis} has size ${dim}`,
+      `condition has ${length} entries but axis ${axis} has size ${shape[axis]}`,
     );
+  return { x, shape, axis, length };
+}
+
+/** Runs [from, from + length) of selected consecutive positions along the compressed axis. */
+function compressPlan(ctx: OpContext) {
+  const { x, shape, axis } = compressAxis(ctx);
+  const cond = constInput(ctx, 1, 'condition');
   const runs: { from: number; to: number; length: number }[] = [];
   let selected = 0;
   for (let i = 0; i < cond.dims[0]; i++) {
@@ -69,12 +76,52 @@ function compressPlan(ctx: OpContext) {
   return { x, shape, axis, runs, outShape };
 }
 
+/**
+ * Compress with its condition known only at run time: one pass counts the kept positions and stores the
+ * count into its dims-block word (io.sizes); a second copies each kept slice of the axis to the next
+ * position of the output, row-major at the real count.
+ */
+function compressAtRunTime(ctx: OpContext, io: LowerIO): Kernel {
+  const { shape, axis, length } = compressAxis(ctx);
+  const word = computedSizeWord(ctx, io, 'kept count');
+  const outer = sizeOf(shape.slice(0, axis));
+  const inner = sizeOf(shape.slice(axis + 1));
+  const kept = (p: string) => {
+    const c = load(io.inputs[1]!, v(p));
+    return cmp('ne', c, k(c.t, 0));
+  };
+  const count = v('count');
+  const j = v('j');
+  const at = (o: Expr, position: Expr, dim: Expr) => add(mul(add(mul(o, dim), position), i32(inner)), v('i'));
+  const copy = loop('o', outer, [
+    loop('i', inner, [
+      store(io.outputs[0], at(v('o'), j, count), load(io.inputs[0]!, at(v('o'), v('q'), i32(shape[axis])))),
+    ]),
+  ]);
+  return {
+    name: ctx.node.name,
+    body: [
+      local('count', 'i32', i32(0)),
+      loop('p', length, [when(kept('p'), [set('count', add(count, i32(1)))])]),
+      store(word, i32(0), count),
+      local('j', 'i32', i32(0)),
+      loop('q', length, [when(kept('q'), [copy, set('j', add(j, i32(1)))])]),
+    ],
+  };
+}
+
 const compress: OpDef = {
+  // at compile time the exact shape; else the kept count at its bound, the condition's length
   infer: (ctx) => {
+    if (!ctx.consts[1]) {
+      const { x, shape, axis, length } = compressAxis(ctx);
+      return [{ dtype: x.dtype, shape: shape.map((d, i) => (i === axis ? length : d)) }];
+    }
     const { x, outShape } = compressPlan(ctx);
     return [{ dtype: x.dtype, shape: outShape }];
   },
   lower: (ctx, io) => {
+    if (!ctx.consts[1]) return [compressAtRunTime(ctx, io)];
     const { shape, axis, runs, outShape } = compressPlan(ctx);
     const inStrides = stridesOf(shape);
     const outStrides = stridesOf(outShape);

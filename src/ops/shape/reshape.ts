@@ -72,7 +72,7 @@ const copyElements: OpDef['lower'] = (ctx, io) => {
  * fed at run time (passes/data-shapes.ts), at its bounds: output dim i is 1 or one of the input dims that
  * can land there.
  */
-function fedAxesBounds(ctx: OpContext, op: 'unsqueeze' | 'squeeze'): TensorType {
+export function fedAxesBounds(ctx: OpContext, op: 'unsqueeze' | 'squeeze'): TensorType {
   const x = dataInput(ctx, 0);
   const axes = expectDtype(ctx, 1, INDEX_DTYPES, 'axes');
   const count = sizeOf(axes.shape);

@@ -96,16 +96,22 @@ function optionalFloats(ctx: OpContext, i: number, what: string): number[] | und
   return values.length ? values : undefined;
 }
 
-/** Whether Resize's input i (roi 1, scales 2, sizes 3) is read at run time: fed, not empty. */
+/** Whether the node has the semantics of Upsample or Resize-10: scales (input 1) and no roi or sizes. */
+const isLegacy = (ctx: OpContext) => ctx.node.op === 'Upsample' || ctx.opset < 11;
+
+/** Which input holds the scales: 1 in Upsample-9 and Resize-10, 2 after the roi from opset 11. */
+export const scalesInput = (ctx: OpContext) => (isLegacy(ctx) ? 1 : 2);
+
+/**
+ * Whether input i (roi 1, scales 2, sizes 3; the scales 1 of Upsample-9 and Resize-10) is read at run
+ * time: fed, not empty. Upsample-7's scales are an attribute.
+ */
 const fedInput = (ctx: OpContext, i: number) =>
-  ctx.node.op === 'Resize' &&
-  ctx.opset >= 11 &&
-  hasInput(ctx, i) &&
-  !ctx.consts[i] &&
-  sizeOf(ctx.inputs[i]!.shape) > 0;
+  ctx.opset >= 9 && hasInput(ctx, i) && !ctx.consts[i] && sizeOf(ctx.inputs[i]!.shape) > 0;
 
 /** Whether a Resize's output dims are read at run time: its scales or sizes are fed (passes/data-shapes.ts). */
-export const resizeFedAtRunTime = (ctx: OpContext) => fedInput(ctx, 2) || fedInput(ctx, 3);
+export const resizeFedAtRunTime = (ctx: OpContext) =>
+  isLegacy(ctx) ? fedInput(ctx, 1) : fedInput(ctx, 2) || fedInput(ctx, 3);
 
 /**
  * The lowering's reads of inputs fed at run time: output dim i of the resized axes (a dims-block symbol),
@@ -125,7 +131,7 @@ function resizePlan(ctx: OpContext, fed?: FedReads): ResizePlan {
   const x = dataInput(ctx, 0);
   const r = x.shape.length;
   const isUpsample = ctx.node.op === 'Upsample';
-  const legacy = isUpsample || ctx.opset < 11;
+  const legacy = isLegacy(ctx);
   let mode = attrString(ctx.node, 'mode', 'nearest');
   if (mode === 'bilinear' && isUpsample) mode = 'linear';
   const allowedModes: Mode[] = legacy ? ['nearest', 'linear'] : ['nearest', 'linear', 'cubic'];
@@ -168,15 +174,17 @@ function resizePlan(ctx: OpContext, fed?: FedReads): ResizePlan {
   let scales: Num[] | undefined;
   let sizes: Num[] | undefined;
   let axes = x.shape.map((_, i) => i);
+  // read at run time: one value per element of the input (its length checked below)
+  const fedValues = <T>(i: number, read: (j: number) => T) =>
+    Array.from({ length: sizeOf(ctx.inputs[i]!.shape) }, (_, j) => read(j));
+  const fedOrConstScales = (i: number) =>
+    fedInput(ctx, i) ? fedValues(i, (j) => fed?.scale(j) ?? 1) : optionalFloats(ctx, i, 'scales');
   if (isUpsample && ctx.opset < 9) scales = attrFloats(ctx.node, 'scales');
-  else if (legacy) scales = optionalFloats(ctx, 1, 'scales');
+  else if (legacy) scales = fedOrConstScales(1);
   else {
     if (ctx.opset >= 18 && ctx.node.attrs.axes !== undefined)
       axes = normAxes(ctx, attrInts(ctx.node, 'axes'), r);
-    // read at run time: one value per element of the input (its length checked below)
-    const fedValues = <T>(i: number, read: (j: number) => T) =>
-      Array.from({ length: sizeOf(ctx.inputs[i]!.shape) }, (_, j) => read(j));
-    scales = fedInput(ctx, 2) ? fedValues(2, (j) => fed?.scale(j) ?? 1) : optionalFloats(ctx, 2, 'scales');
+    scales = fedOrConstScales(2);
     sizes = fedInput(ctx, 3)
       ? fedValues(3, (j) => fed?.size(j) ?? x.shape[axes[j]] ?? 0)
       : hasInput(ctx, 3)
@@ -429,7 +437,7 @@ function fedReads(ctx: OpContext, io: LowerIO): FedReads {
   const f64At = (i: number) => (j: number) => cast('f64', load(io.inputs[i]!, i32(j)));
   return {
     size: (j) => dim(io.sizes!.find((s) => s.fed?.index === j)!.symbol),
-    scale: f64At(2),
+    scale: f64At(scalesInput(ctx)),
     roi: f64At(1),
   };
 }
