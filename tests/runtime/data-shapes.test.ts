@@ -125,9 +125,9 @@ describe.each([
       expect(await ortMismatches(bytes, model, { x, condition: kept(0.5, 9) })).toEqual([]);
     });
 
-    test('is refused on the webgpu target, naming the node', async () => {
+    test('on the webgpu target asks for the condition at compile time, naming the node and input', async () => {
       await expect(compileModel(bytes, { relaxed: false, targets: ['wasm', 'webgpu'] })).rejects.toThrow(
-        /Compress node .* counting its output at run time is not supported on the webgpu target/,
+        /Compress node .* the condition on the webgpu target \(the kept count is counted at run time\) \(input 1, "condition"\) must be known at compile time; pass it with --const/,
       );
     });
   },
