@@ -25,7 +25,7 @@ import { compareTensors } from '../../scripts/compare.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { runOrt, singleNodeModel, type NodeRun } from '../helpers/ort-oracle.js';
 import { EPILOGUE_CASES } from '../helpers/epilogue-models.js';
-import { C, WINDOW_CASES, windowModel } from '../helpers/window-models.js';
+import { C, GEMM_CONV_CASES, WINDOW_CASES, windowModel } from '../helpers/window-models.js';
 import { attentionProductsFeeds, attentionProductsModel } from '../helpers/models.js';
 import { inChild, outputsOf, RELAXED_FLAG } from './child-run.js';
 import { buildFixtureBundle, expectedY, fixtureFeeds, fixtureProgram, numbers } from './fixture.js';
@@ -161,10 +161,11 @@ describe('fused elementwise epilogues in the relaxed variant against onnxruntime
     });
 });
 
-describe('depthwise convs over a run-time height and width in the relaxed variant against onnxruntime', () => {
-  for (const c of WINDOW_CASES.filter((w) => w.node.op === 'Conv'))
+describe('convs over a run-time height and width in the relaxed variant against onnxruntime', () => {
+  const convs = [...WINDOW_CASES.filter((w) => w.node.op === 'Conv'), ...GEMM_CONV_CASES];
+  for (const c of convs)
     it(c.name, async () => {
-      const bytes = windowModel(c.node, c.outChannels);
+      const bytes = windowModel(c.node, c.outChannels, 'kernel' in c ? c.kernel : 3);
       const bundle = `window_${c.name.replace(/\W+/g, '_')}`;
       const side = { min: 8, max: 40 };
       const files = await compileTo(bundle, bytes, { shapes: { x: [1, C, side, side] } });

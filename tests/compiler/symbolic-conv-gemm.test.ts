@@ -1,0 +1,88 @@
+/**
+ * Dense convs of many output channels over a run-time height and width (#11) gather their im2col tiles
+ * as the static convs do, in bands of output rows: per output row, the columns inside the input row copied in a loop
+ * the wasm generator vectorizes, zeros only left and right of it (symbolic-spatial.ts, gatherRows), where
+ * the gather checked every element. Each case also matches onnxruntime at several sizes (the lower bound,
+ * non-square maps, rows shorter and longer than a tile); the relaxed variant runs in
+ * tests/runtime/relaxed.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
+import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
+import { specialize } from '../../src/passes/specialize.js';
+import { prepackWeights } from '../../src/passes/prepack.js';
+import { fuseActivations } from '../../src/passes/fuse-activation.js';
+import { lowerGraph } from '../../src/compiler/lower.js';
+import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
+import { vectorizableStores } from '../../src/codegen/wasm/vectorize.js';
+import { forEachStmt, visitExpr } from '../../src/kernels/walk.js';
+import type { Kernel, Stmt } from '../../src/kernels/ir.js';
+import { compileModel } from '../../src/compiler/compile.js';
+import type { ShapeArg } from '../../src/compiler/options.js';
+import { loadModel, type Model } from '../../src/runtime/index.js';
+import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { C, GEMM_CONV_CASES, windowModel } from '../helpers/window-models.js';
+import { ortMismatches } from '../helpers/ort-oracle.js';
+import '../../src/ops/index.js';
+
+/** The conv's kernel, height and width as `shape` gives them. */
+function lowered(bytes: Uint8Array, shape: ShapeArg[]): Kernel {
+  const graph = specialize(prepackWeights(parseOnnxModel(bytes)), {
+    evaluate: evaluateProgram,
+    shapes: { x: shape },
+  });
+  const { program } = lowerGraph(fuseActivations(graph));
+  return program.run.find((k) => /Conv/.test(k.name))!;
+}
+
+/** Loops of the kernel that the wasm generator vectorizes and whose one store copies the input `x`. */
+function vectorizedGathers(kernel: Kernel): number {
+  const x = kernel.signature?.buffers.find((b) => b.role === 'input');
+  let found = 0;
+  for (const s of kernel.body)
+    forEachStmt(s, (st: Stmt) => {
+      const stores = st.k === 'loop' ? vectorizableStores(st, () => undefined) : undefined;
+      if (stores?.length !== 1) return;
+      let readsX = false;
+      visitExpr(stores[0].value, (e) => {
+        if (e.k === 'load' && e.buf.id === x?.buf.id) readsX = true;
+      });
+      if (readsX) found++;
+    });
+  return found;
+}
+
+describe('the im2col tiles of a run-time size are gathered in vectorized runs', () => {
+  for (const c of GEMM_CONV_CASES)
+    it(`${c.name}: one vectorized copy per tap`, () => {
+      const bytes = windowModel(c.node, c.outChannels, c.kernel);
+      const dims = { min: 8, max: 64 };
+      // a copy per tap of a kernel row, in the full bands of rows and in the last one
+      expect(vectorizedGathers(lowered(bytes, [1, C, dims, dims]))).toBeGreaterThanOrEqual(c.kernel);
+      expect(vectorizedGathers(lowered(bytes, [1, C, 9, dims]))).toBeGreaterThanOrEqual(c.kernel);
+    });
+});
+
+describe.each(GEMM_CONV_CASES)('$name over a run-time height and width', ({ node, outChannels, kernel }) => {
+  const bytes = windowModel(node, outChannels, kernel);
+  let model: Model;
+  beforeAll(async () => {
+    const side = { min: 8, max: 80 };
+    model = await loadModel(await compileModel(bytes, { shapes: { x: [1, C, side, side] } }), {
+      backend: 'wasm',
+      variant: 'simd128',
+    });
+  });
+  afterAll(() => model.dispose());
+
+  test.each([
+    [8, 8],
+    [9, 13],
+    [32, 32],
+    [17, 80],
+    [80, 11],
+    [67, 71],
+  ])('matches onnxruntime at %i×%i', async (h, w) => {
+    const x = randomTensor([1, C, h, w], seededRandom(h * 100 + w));
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+  });
+});
