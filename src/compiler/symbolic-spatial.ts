@@ -532,6 +532,12 @@ function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
   const group = attrInt(step.node, 'group', 1);
   const [Cg, Mg] = [C / group, wShape[1]];
   const M = Mg * group;
+  const outputPadding = attrInts(step.node, 'output_padding', []);
+  const disjoint =
+    kernel.every((k, d) => k === strides[d] && dilations[d] === 1) &&
+    [...pads, ...outputPadding].every((p) => p === 0);
+  if (disjoint && group === 1 && !io.forGpu)
+    return disjointConvTranspose(step.node.name, io, x[0], [H, W], [OH, OW], C, M, kernel);
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
   const [n, m, oh, c, kh] = ['n', 'm', 'oh', 'c', 'kh'].map((name) => v(name));
@@ -583,6 +589,86 @@ function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
     parallelLoop('m', M, [parallelLoop('oh', extentOf(OH), body)]),
   ]);
   return [{ name: step.node.name, body: [nest] }];
+}
+
+/**
+ * A ConvTranspose whose taps are disjoint (kernel = stride, no pads, dilations or output padding: the ×2
+ * upsampling of FPNs and detector heads) as the static one runs (ops/nn/conv-transpose.ts): per tile of TILE
+ * input positions, the tile of X copied into a [C, TILE] scratch, the gemm Wᵀ·X into [M·KH·KW, TILE], and
+ * each product stored once, with the bias, at its output position: no read-modify-write of the output.
+ */
+function disjointConvTranspose(
+  name: string,
+  io: LowerIO,
+  batch: sym.SymLike,
+  [H, W]: sym.SymLike[],
+  [OH, OW]: sym.SymLike[],
+  C: number,
+  M: number,
+  [KH, KW]: number[],
+): Kernel[] {
+  const [X, Wt, B] = io.inputs;
+  const Y = io.outputs[0];
+  const taps = KH * KW;
+  const P = sym.mul(H, W);
+  const xs = io.scratch('float32', C * TILE);
+  const col = io.scratch('float32', M * taps * TILE);
+  const n = v('n');
+  const tile = (suffix: string, base: Expr, count: sym.SymLike): Stmt[] => {
+    const [c, j, m] = ['c', 'j', 'm'].map((x) => v(`${x}${suffix}`));
+    const copyIn = loop(`c${suffix}`, C, [
+      loop(`jx${suffix}`, extentOf(count), [
+        store(
+          xs,
+          add(mul(c, i32(TILE)), v(`jx${suffix}`)),
+          load(X!, add(mul(add(mul(n, i32(C)), c), ix(P)), add(base, v(`jx${suffix}`)))),
+        ),
+      ]),
+    ]);
+    // W is [C, M, KH, KW]: read as (M·KH·KW) × C it is its transpose, column stride M·KH·KW
+    const product = gemm(
+      M * taps,
+      TILE,
+      C,
+      view(Wt!, i32(0), 1, M * taps),
+      view(xs, i32(0), TILE, 1),
+      view(col, i32(0), TILE, 1),
+    );
+    const [pos, ih, yAt] = [`pos${suffix}`, `ih${suffix}`, `yAt${suffix}`];
+    const stores: Stmt[] = [];
+    for (let kh = 0; kh < KH; kh++)
+      for (let kw = 0; kw < KW; kw++) {
+        const value = load(col, add(mul(add(mul(m, i32(taps)), i32(kh * KW + kw)), i32(TILE)), j));
+        stores.push(
+          store(
+            Y,
+            add(add(v(yAt), mul(m, ix(sym.mul(OH, OW)))), add(mul(i32(kh), ix(OW)), i32(kw))),
+            add(value, v('bias' + suffix, 'f32')),
+          ),
+        );
+      }
+    const scatter = loop(`j${suffix}`, extentOf(count), [
+      local(pos, 'i32', add(base, j)),
+      local(ih, 'i32', div(v(pos), ix(W))),
+      // Y[n, 0, ih·KH, iw·KW]
+      local(
+        yAt,
+        'i32',
+        add(
+          mul(add(mul(mul(n, i32(M)), ix(OH)), mul(v(ih), i32(KH))), ix(OW)),
+          mul(sub(v(pos), mul(v(ih), ix(W))), i32(KW)),
+        ),
+      ),
+      loop(`m${suffix}`, M, [local(`bias${suffix}`, 'f32', B ? load(B, m) : f32(0)), ...stores]),
+    ]);
+    return [copyIn, product, scatter];
+  };
+  const full = sym.floorDiv(P, TILE);
+  const body = loop('n', extentOf(batch), [
+    loop('t', extentOf(full), tile('', mul(v('t'), i32(TILE)), TILE)),
+    ...tile('_rest', ix(sym.mul(full, TILE)), sym.mod(P, TILE)),
+  ]);
+  return [{ name, body: [body] }];
 }
 
 /** GlobalAveragePool and GlobalMaxPool: one pass over each plane's run-time size. */

@@ -21,10 +21,11 @@ import type { ShapeArg } from '../../src/compiler/options.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { C, GEMM_CONV_CASES, windowModel } from '../helpers/window-models.js';
+import { convTransposeVariants } from '../helpers/resize-models.js';
 import { ortMismatches } from '../helpers/ort-oracle.js';
 import '../../src/ops/index.js';
 
-/** The conv's kernel, height and width as `shape` gives them. */
+/** The first conv's kernel, height and width as `shape` gives them. */
 function lowered(bytes: Uint8Array, shape: ShapeArg[]): Kernel {
   const graph = specialize(prepackWeights(parseOnnxModel(bytes)), {
     evaluate: evaluateProgram,
@@ -85,4 +86,11 @@ describe.each(GEMM_CONV_CASES)('$name over a run-time height and width', ({ node
     const x = randomTensor([1, C, h, w], seededRandom(h * 100 + w));
     expect(await ortMismatches(bytes, model, { x })).toEqual([]);
   });
+});
+
+it('a ConvTranspose whose taps are disjoint (2×2, stride 2) over a run-time size runs the gemm, as the static one', () => {
+  const kernel = lowered(convTransposeVariants(), [1, 4, { min: 1, max: 20 }, { min: 1, max: 20 }]);
+  let gemms = 0;
+  for (const s of kernel.body) forEachStmt(s, (st: Stmt) => void (st.k === 'gemm' && gemms++));
+  expect(gemms).toBeGreaterThan(0);
 });
