@@ -75,7 +75,7 @@ export const WINDOW_CASES: {
   },
 ];
 
-/** Dense convs of more output channels than run as window sums: the gemm over tiles of output positions. */
+/** Dense convs of more output channels (9 or more) than run as window sums: the gemm over tiles of output positions. */
 export const GEMM_CONV_CASES: {
   name: string;
   node: Omit<NodeSpec, 'inputs' | 'outputs'>;
@@ -93,6 +93,12 @@ export const GEMM_CONV_CASES: {
     node: { op: 'Conv', attrs: { strides: ints(2, 2), pads: ints(1, 1, 1, 1) } },
     kernel: 3,
     outChannels: 24,
+  },
+  {
+    name: 'dense 3×3 conv of 12 output channels (a detector head), pads 1',
+    node: { op: 'Conv', attrs: { pads: ints(1, 1, 1, 1) } },
+    kernel: 3,
+    outChannels: 12,
   },
   {
     name: 'dense 1×1 conv of 20 output channels, stride 2',
