@@ -14,8 +14,8 @@
  * vectorizes. lo is static and hi an expression of the width, so no column is checked at run time.
  * A fused Relu/Clip is applied to the finished row. Dense convs of more than SHIFTED_MAX_M output channels
  * in a wasm-only bundle run the static gemm over tiles of output positions instead (convGemm): with fewer,
- * gathering the im2col tile costs as much as the gemm (dbnet-det's 12-channel head convs at 640²: about 2×
- * faster as shifted rows in a profile).
+ * gathering the im2col rows costs as much as the gemm (dbnet-det at 640², CPU-clock profile: its 16-channel
+ * convs 5.2 → 4.4 ms, the 3→16 stem 7.8 → 5.2 ms as gemms; the 12-channel head convs about the same).
  */
 import * as sym from '../ir/symbolic.js';
 import type { Activation, BufRef, Expr, Kernel, Stmt } from '../kernels/ir.js';
@@ -124,7 +124,7 @@ function columnRun(p: Plane, kw: number): { lo: number; count: sym.SymLike } {
 }
 
 /** Output channels up to which a dense conv runs as shifted rows, not convGemm. */
-const SHIFTED_MAX_M = 16;
+const SHIFTED_MAX_M = 8;
 
 function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
   const x = shapeOf(step, 0);
@@ -135,7 +135,7 @@ function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   const group = attrInt(step.node, 'group', 1);
   // on the GPU the tiles, sharing their scratch, would run in one invocation: the rows run in parallel
   if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1 && !io.forGpu && M > SHIFTED_MAX_M)
-    return convGemm(step, io, p, C, M);
+    return convGemm(step, io, p, C, M, ranges);
   const dims = windowDims(p);
   if (!io.forGpu && symbolicWindowFits(dims, ranges))
     return group === C
@@ -314,98 +314,130 @@ function windowSums(
 
 /** Columns of the output a tiled conv computes at once: static, so its gemm is the static one. */
 const TILE = 64;
+/** Output positions per band of rows at the largest width, at least: a band's last tile is partly idle. */
+const BAND_POSITIONS = 8 * TILE;
 
 /**
- * A dense (group 1) Conv as the static gemm over tiles of TILE output positions: per image and tile, the
- * tile's columns of the im2col matrix are gathered into a [C·KH·KW, TILE] scratch (a 1×1 stride-1 conv
- * copies rows), the gemm writes a [M, TILE] scratch with the bias and the fused activation, and its
- * columns are copied out. Full tiles, then one of the P mod TILE positions left (P = OH·OW); the
- * gemm computes a whole tile there too, and the columns past P are never copied.
+ * A dense (group 1) Conv as the static gemm over tiles of TILE output positions. Per image, the output rows
+ * go in bands of R (R·OW at the largest width ≥ BAND_POSITIONS): the band's im2col matrix is gathered into a
+ * [C·KH·KW, RS] scratch (RS: R rows at the largest width, in whole tiles) by `gatherRows`; then per tile of
+ * its R·OW positions the gemm writes a [M, TILE] scratch with the bias and the fused activation, and the
+ * tile's columns are copied out. Full bands and tiles, then one of the rows and positions left; the gemm
+ * computes a whole tile there too, and the columns past the band are never copied.
  */
-function convGemm(step: RowsStep, io: LowerIO, p: Plane, C: number, M: number): Kernel[] {
+function convGemm(step: RowsStep, io: LowerIO, p: Plane, C: number, M: number, ranges: Ranges): Kernel[] {
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
   const K = C * p.kernel[0] * p.kernel[1];
-  const P = sym.mul(p.OH, p.OW);
-  const pointwise =
-    K === C && p.strides.every((x) => x === 1) && p.padBegin.every((x) => x === 0) && !p.rowsChecked;
-  const cols = io.scratch('float32', K * TILE);
+  const widest = sym.bounds(p.OW, ranges).max;
+  const R = Math.min(Math.max(1, Math.ceil(BAND_POSITIONS / widest)), sym.bounds(p.OH, ranges).max);
+  const RS = Math.ceil((R * widest) / TILE) * TILE;
+  const cols = io.scratch('float32', K * RS);
   const out = io.scratch('float32', M * TILE);
-  const coords = pointwise ? undefined : io.scratch('int32', 2 * TILE);
   const act = fusedActivation(step.node);
   const n = v('n');
-  const tile = (suffix: string, base: Expr, count: sym.SymLike | number): Stmt[] => {
-    // each loop over the tile's columns has its own variable (names are unique within a kernel)
-    const columns = (name: string, body: (j: Expr) => Stmt[]) =>
-      loop(`${name}${suffix}`, extentOf(count), body(v(`${name}${suffix}`)));
-    const [c, kh, kw, m] = ['c', 'kh', 'kw', 'm'].map((x) => v(`${x}${suffix}`));
-    const gather: Stmt[] = [];
-    if (!coords) {
-      gather.push(
-        loop(`c${suffix}`, C, [
-          columns('jg', (j) => [
-            store(
-              cols,
-              add(mul(c, i32(TILE)), j),
-              load(X!, add(mul(add(mul(n, i32(C)), c), ix(P)), add(base, j))),
-            ),
-          ]),
-        ]),
+  const band = (suffix: string, firstRow: Expr, rows: sym.SymLike): Stmt[] => {
+    const positions = sym.mul(rows, p.OW);
+    const tile = (tail: string, first: Expr, count: sym.SymLike): Stmt[] => {
+      const [m, j] = [v(`m${tail}`), v(`j${tail}`)];
+      const product = gemm(
+        M,
+        TILE,
+        K,
+        view(Wt!, i32(0), K, 1),
+        view(cols, first, RS, 1),
+        view(out, i32(0), TILE, 1),
+        { ...(B && { bias: view(B, i32(0), 1, 0) }) },
       );
-    } else {
-      gather.push(
-        columns('jc', (j) => [
-          store(coords, j, sub(mul(div(add(base, j), ix(p.OW)), i32(p.strides[0])), i32(p.padBegin[0]))),
-          store(
-            coords,
-            add(j, i32(TILE)),
-            sub(mul(bin('rem', add(base, j), ix(p.OW)), i32(p.strides[1])), i32(p.padBegin[1])),
-          ),
+      if (act) product.act = act;
+      // Y[n, m, firstRow·OW + first + j]
+      const yRow = add(mul(add(mul(n, i32(M)), m), ix(sym.mul(p.OH, p.OW))), mul(firstRow, ix(p.OW)));
+      const copyOut = loop(`m${tail}`, M, [
+        loop(`j${tail}`, extentOf(count), [
+          store(Y, add(add(yRow, first), j), load(out, add(mul(m, i32(TILE)), j))),
         ]),
-      );
-      const row = add(mul(add(mul(c, i32(p.kernel[0])), kh), i32(p.kernel[1])), kw);
-      gather.push(
-        loop(`c${suffix}`, C, [
-          loop(`kh${suffix}`, p.kernel[0], [
-            loop(`kw${suffix}`, p.kernel[1], [
-              columns('jg', (j) => {
-                const ih = add(load(coords, j), mul(kh, i32(p.dilations[0])));
-                const iw = add(load(coords, add(j, i32(TILE))), mul(kw, i32(p.dilations[1])));
-                const inside = bin('and', cmp('lt_u', ih, ix(p.H)), cmp('lt_u', iw, ix(p.W)));
-                const at = add(mul(add(mul(add(mul(n, i32(C)), c), ix(p.H)), ih), ix(p.W)), iw);
-                const to = add(mul(row, i32(TILE)), j);
-                return [when(inside, [store(cols, to, load(X!, at))], [store(cols, to, f32(0))])];
-              }),
-            ]),
-          ]),
-        ]),
-      );
-    }
-    const product = gemm(
-      M,
-      TILE,
-      K,
-      view(Wt!, i32(0), K, 1),
-      view(cols, i32(0), TILE, 1),
-      view(out, i32(0), TILE, 1),
-      {
-        ...(B && { bias: view(B, i32(0), 1, 0) }),
-      },
-    );
-    if (act) product.act = act;
-    const copyOut = loop(`m${suffix}`, M, [
-      columns('jo', (j) => [
-        store(Y, add(add(mul(add(mul(n, i32(M)), m), ix(P)), base), j), load(out, add(mul(m, i32(TILE)), j))),
-      ]),
-    ]);
-    return [...gather, product, copyOut];
+      ]);
+      return [product, copyOut];
+    };
+    const full = sym.floorDiv(positions, TILE);
+    return [
+      ...gatherRows(p, X!, cols, RS, n, C, firstRow, rows, suffix),
+      loop(`t${suffix}`, extentOf(full), tile(`${suffix}_t`, mul(v(`t${suffix}`), i32(TILE)), TILE)),
+      ...tile(`${suffix}_rest`, ix(sym.mul(full, TILE)), sym.mod(positions, TILE)),
+    ];
   };
-  const full = sym.floorDiv(P, TILE);
+  const bands = sym.floorDiv(p.OH, R);
   const body = loop('n', extentOf(step.inputTypes[0]!.symbolic?.[0] ?? step.inputTypes[0]!.shape[0]), [
-    loop('t', extentOf(full), tile('', mul(v('t'), i32(TILE)), TILE)),
-    ...tile('_rest', ix(sym.mul(full, TILE)), sym.mod(P, TILE)),
+    loop('b', extentOf(bands), band('', mul(v('b'), i32(R)), R)),
+    ...(sym.constValue(sym.mod(p.OH, R)) === 0 ? [] : band('_rest', ix(sym.mul(bands, R)), sym.mod(p.OH, R))),
   ]);
   return [{ name: step.node.name, body: [body] }];
+}
+
+/**
+ * The im2col matrix of output rows [firstRow, firstRow + rows) of image n, row k of it (input channel, kernel
+ * row, tap kw) at k·RS, output position (r, ow) at r·OW + ow: per output row, input channel, kernel row and
+ * tap, the columns whose tap lies left of the input row (a static count), inside it and right of it are
+ * zeros, a copy of input elements stride apart, and zeros — each a loop the wasm generator vectorizes; a
+ * kernel row outside the input writes zeros over the row.
+ */
+function gatherRows(
+  p: Plane,
+  X: BufRef,
+  cols: BufRef,
+  RS: number,
+  n: Expr,
+  C: number,
+  firstRow: Expr,
+  rows: sym.SymLike,
+  suffix: string,
+): Stmt[] {
+  const at = (x: string) => v(`${x}${suffix}`);
+  const [r, c, kh] = [at('r'), at('c'), at('kh')];
+  const s = p.strides[1];
+  const matrixRow = (kw: number) =>
+    mul(add(mul(add(mul(c, i32(p.kernel[0])), kh), i32(p.kernel[1])), i32(kw)), i32(RS));
+  const to = (kw: number, start: sym.SymLike, j: Expr) =>
+    add(add(add(matrixRow(kw), mul(r, ix(p.OW))), ix(start)), j);
+  const zeros = (name: string, kw: number, start: sym.SymLike, count: sym.SymLike): Stmt[] =>
+    sym.constValue(count) === 0
+      ? []
+      : [loop(name, extentOf(count), [store(cols, to(kw, start, v(name)), f32(0))])];
+  const inside: Stmt[] = [];
+  const outside: Stmt[] = [];
+  for (let kw = 0; kw < p.kernel[1]; kw++) {
+    const offset = kw * p.dilations[1] - p.padBegin[1];
+    // [0, head) left of the input row, [head, head + count) inside it, the rest right of it
+    const run = columnRun(p, kw);
+    const head = sym.min(run.lo, p.OW);
+    const count = sym.max(0, run.count);
+    const k = (x: string) => `${x}${kw}${suffix}`;
+    const j = v(k('j'));
+    inside.push(
+      ...zeros(k('h'), kw, 0, head),
+      local(k('from'), 'i32', add(at('xrow'), i32(run.lo * s + offset))),
+      loop(k('j'), extentOf(count), [
+        store(cols, to(kw, head, j), load(X, add(v(k('from')), s === 1 ? j : mul(j, i32(s))))),
+      ]),
+      ...zeros(k('t'), kw, sym.add(head, count), sym.sub(sym.sub(p.OW, head), count)),
+    );
+    outside.push(...zeros(k('z'), kw, 0, p.OW));
+  }
+  const ih = add(
+    mul(add(firstRow, r), i32(p.strides[0])),
+    add(mul(kh, i32(p.dilations[0])), i32(-p.padBegin[0])),
+  );
+  return [
+    loop(`r${suffix}`, extentOf(rows), [
+      loop(`c${suffix}`, C, [
+        loop(`kh${suffix}`, p.kernel[0], [
+          local(`ih${suffix}`, 'i32', ih),
+          local(`xrow${suffix}`, 'i32', mul(add(mul(add(mul(n, i32(C)), c), ix(p.H)), at('ih')), ix(p.W))),
+          when(cmp('lt_u', at('ih'), ix(p.H)), inside, outside),
+        ]),
+      ]),
+    ]),
+  ];
 }
 
 /**
@@ -500,6 +532,12 @@ function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
   const group = attrInt(step.node, 'group', 1);
   const [Cg, Mg] = [C / group, wShape[1]];
   const M = Mg * group;
+  const outputPadding = attrInts(step.node, 'output_padding', []);
+  const disjoint =
+    kernel.every((k, d) => k === strides[d] && dilations[d] === 1) &&
+    [...pads, ...outputPadding].every((p) => p === 0);
+  if (disjoint && group === 1 && !io.forGpu)
+    return disjointConvTranspose(step.node.name, io, x[0], [H, W], [OH, OW], C, M, kernel);
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
   const [n, m, oh, c, kh] = ['n', 'm', 'oh', 'c', 'kh'].map((name) => v(name));
@@ -551,6 +589,86 @@ function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
     parallelLoop('m', M, [parallelLoop('oh', extentOf(OH), body)]),
   ]);
   return [{ name: step.node.name, body: [nest] }];
+}
+
+/**
+ * A ConvTranspose whose taps are disjoint (kernel = stride, no pads, dilations or output padding: the ×2
+ * upsampling of FPNs and detector heads) as the static one runs (ops/nn/conv-transpose.ts): per tile of TILE
+ * input positions, the tile of X copied into a [C, TILE] scratch, the gemm Wᵀ·X into [M·KH·KW, TILE], and
+ * each product stored once, with the bias, at its output position: no read-modify-write of the output.
+ */
+function disjointConvTranspose(
+  name: string,
+  io: LowerIO,
+  batch: sym.SymLike,
+  [H, W]: sym.SymLike[],
+  [OH, OW]: sym.SymLike[],
+  C: number,
+  M: number,
+  [KH, KW]: number[],
+): Kernel[] {
+  const [X, Wt, B] = io.inputs;
+  const Y = io.outputs[0];
+  const taps = KH * KW;
+  const P = sym.mul(H, W);
+  const xs = io.scratch('float32', C * TILE);
+  const col = io.scratch('float32', M * taps * TILE);
+  const n = v('n');
+  const tile = (suffix: string, base: Expr, count: sym.SymLike): Stmt[] => {
+    const [c, j, m] = ['c', 'j', 'm'].map((x) => v(`${x}${suffix}`));
+    const copyIn = loop(`c${suffix}`, C, [
+      loop(`jx${suffix}`, extentOf(count), [
+        store(
+          xs,
+          add(mul(c, i32(TILE)), v(`jx${suffix}`)),
+          load(X!, add(mul(add(mul(n, i32(C)), c), ix(P)), add(base, v(`jx${suffix}`)))),
+        ),
+      ]),
+    ]);
+    // W is [C, M, KH, KW]: read as (M·KH·KW) × C it is its transpose, column stride M·KH·KW
+    const product = gemm(
+      M * taps,
+      TILE,
+      C,
+      view(Wt!, i32(0), 1, M * taps),
+      view(xs, i32(0), TILE, 1),
+      view(col, i32(0), TILE, 1),
+    );
+    const [pos, ih, yAt] = [`pos${suffix}`, `ih${suffix}`, `yAt${suffix}`];
+    const stores: Stmt[] = [];
+    for (let kh = 0; kh < KH; kh++)
+      for (let kw = 0; kw < KW; kw++) {
+        const value = load(col, add(mul(add(mul(m, i32(taps)), i32(kh * KW + kw)), i32(TILE)), j));
+        stores.push(
+          store(
+            Y,
+            add(add(v(yAt), mul(m, ix(sym.mul(OH, OW)))), add(mul(i32(kh), ix(OW)), i32(kw))),
+            add(value, v('bias' + suffix, 'f32')),
+          ),
+        );
+      }
+    const scatter = loop(`j${suffix}`, extentOf(count), [
+      local(pos, 'i32', add(base, j)),
+      local(ih, 'i32', div(v(pos), ix(W))),
+      // Y[n, 0, ih·KH, iw·KW]
+      local(
+        yAt,
+        'i32',
+        add(
+          mul(add(mul(mul(n, i32(M)), ix(OH)), mul(v(ih), i32(KH))), ix(OW)),
+          mul(sub(v(pos), mul(v(ih), ix(W))), i32(KW)),
+        ),
+      ),
+      loop(`m${suffix}`, M, [local(`bias${suffix}`, 'f32', B ? load(B, m) : f32(0)), ...stores]),
+    ]);
+    return [copyIn, product, scatter];
+  };
+  const full = sym.floorDiv(P, TILE);
+  const body = loop('n', extentOf(batch), [
+    loop('t', extentOf(full), tile('', mul(v('t'), i32(TILE)), TILE)),
+    ...tile('_rest', ix(sym.mul(full, TILE)), sym.mod(P, TILE)),
+  ]);
+  return [{ name, body: [body] }];
 }
 
 /** GlobalAveragePool and GlobalMaxPool: one pass over each plane's run-time size. */

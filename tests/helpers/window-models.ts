@@ -4,8 +4,15 @@ import { buildModel, randomTensor, seededRandom, type NodeSpec } from './onnx-bu
 const ints = (...xs: number[]) => ({ ints: xs });
 export const C = 6;
 
-/** One op over x [1, C, height, width], both dims symbolic; a Conv gets weights, a bias and a fused Relu. */
-export function windowModel(node: Omit<NodeSpec, 'inputs' | 'outputs'>, outChannels = C): Uint8Array {
+/**
+ * One op over x [1, C, height, width], both dims symbolic; a Conv gets `kernel`×`kernel` weights, a bias and a
+ * fused Relu.
+ */
+export function windowModel(
+  node: Omit<NodeSpec, 'inputs' | 'outputs'>,
+  outChannels = C,
+  kernel = 3,
+): Uint8Array {
   const rand = seededRandom(7);
   const conv = node.op === 'Conv';
   const group = (node.attrs?.group as { i: number } | undefined)?.i ?? 1;
@@ -15,7 +22,7 @@ export function windowModel(node: Omit<NodeSpec, 'inputs' | 'outputs'>, outChann
     outputs: [{ name: 'y', dtype: 'float32' }],
     initializers: conv
       ? [
-          { name: 'w', tensor: randomTensor([outChannels, C / group, 3, 3], rand, 0.5) },
+          { name: 'w', tensor: randomTensor([outChannels, C / group, kernel, kernel], rand, 0.5) },
           { name: 'b', tensor: randomTensor([outChannels], rand, 0.5) },
         ]
       : [],
@@ -65,5 +72,44 @@ export const WINDOW_CASES: {
       attrs: { kernel_shape: ints(2, 2), strides: ints(2, 1), ceil_mode: { i: 1 } },
     },
     taps: 4,
+  },
+];
+
+/** Dense convs of more output channels (9 or more) than run as window sums: the gemm over tiles of output positions. */
+export const GEMM_CONV_CASES: {
+  name: string;
+  node: Omit<NodeSpec, 'inputs' | 'outputs'>;
+  kernel: number;
+  outChannels: number;
+}[] = [
+  {
+    name: 'dense 3×3 conv of 24 output channels, pads 1, fused Relu',
+    node: { op: 'Conv', attrs: { pads: ints(1, 1, 1, 1) } },
+    kernel: 3,
+    outChannels: 24,
+  },
+  {
+    name: 'dense 3×3 conv of 24 output channels, stride 2, pads 1',
+    node: { op: 'Conv', attrs: { strides: ints(2, 2), pads: ints(1, 1, 1, 1) } },
+    kernel: 3,
+    outChannels: 24,
+  },
+  {
+    name: 'dense 3×3 conv of 12 output channels (a detector head), pads 1',
+    node: { op: 'Conv', attrs: { pads: ints(1, 1, 1, 1) } },
+    kernel: 3,
+    outChannels: 12,
+  },
+  {
+    name: 'dense 1×1 conv of 20 output channels, stride 2',
+    node: { op: 'Conv', attrs: { strides: ints(2, 2) } },
+    kernel: 1,
+    outChannels: 20,
+  },
+  {
+    name: 'dense 3×3 conv of 20 output channels, dilation 2, pads (2, 1, 0, 2)',
+    node: { op: 'Conv', attrs: { dilations: ints(2, 2), pads: ints(2, 1, 0, 2) } },
+    kernel: 3,
+    outChannels: 20,
   },
 ];

@@ -54,6 +54,7 @@ describe('ConvTranspose variants over a run-time height and width', () => {
     [1, 1],
     [3, 8],
     [20, 13],
+    [16, 16],
   ])('matches onnxruntime at %i×%i', async (h, w) => {
     const x = randomTensor([1, 4, h, w], seededRandom(h + 100 * w));
     expect(await ortMismatches(bytes, model, { x })).toEqual([]);

@@ -25,7 +25,8 @@ import { compareTensors } from '../../scripts/compare.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { runOrt, singleNodeModel, type NodeRun } from '../helpers/ort-oracle.js';
 import { EPILOGUE_CASES } from '../helpers/epilogue-models.js';
-import { C, WINDOW_CASES, windowModel } from '../helpers/window-models.js';
+import { C, GEMM_CONV_CASES, WINDOW_CASES, windowModel } from '../helpers/window-models.js';
+import { convTransposeVariants } from '../helpers/resize-models.js';
 import { attentionProductsFeeds, attentionProductsModel } from '../helpers/models.js';
 import { inChild, outputsOf, RELAXED_FLAG } from './child-run.js';
 import { buildFixtureBundle, expectedY, fixtureFeeds, fixtureProgram, numbers } from './fixture.js';
@@ -87,6 +88,21 @@ it('attention products with a run-time sequence (the gemm on staged operands) ag
   for (const seq of [3, 64, 255]) {
     const feeds = attentionProductsFeeds(2, seq);
     const relaxed = await inChild(join(dir, 'attention_products'), 'relaxed', feeds, true);
+    expect(relaxed).toMatchObject({ variant: 'relaxed' });
+    expectClose(outputsOf(relaxed), await runOrt(bytes, feeds));
+  }
+});
+
+it('ConvTransposes over a run-time height and width (a 2×2 stride-2 one through the gemm) against onnxruntime', async () => {
+  const bytes = convTransposeVariants();
+  const side = { min: 1, max: 20 };
+  await compileTo('conv_transposes', bytes, { dims: { height: side, width: side } });
+  for (const [h, w] of [
+    [1, 1],
+    [20, 13],
+  ]) {
+    const feeds = { x: randomTensor([1, 4, h, w], seededRandom(h + 100 * w)) };
+    const relaxed = await inChild(join(dir, 'conv_transposes'), 'relaxed', feeds, true);
     expect(relaxed).toMatchObject({ variant: 'relaxed' });
     expectClose(outputsOf(relaxed), await runOrt(bytes, feeds));
   }
@@ -161,10 +177,11 @@ describe('fused elementwise epilogues in the relaxed variant against onnxruntime
     });
 });
 
-describe('depthwise convs over a run-time height and width in the relaxed variant against onnxruntime', () => {
-  for (const c of WINDOW_CASES.filter((w) => w.node.op === 'Conv'))
+describe('convs over a run-time height and width in the relaxed variant against onnxruntime', () => {
+  const convs = [...WINDOW_CASES.filter((w) => w.node.op === 'Conv'), ...GEMM_CONV_CASES];
+  for (const c of convs)
     it(c.name, async () => {
-      const bytes = windowModel(c.node, c.outChannels);
+      const bytes = windowModel(c.node, c.outChannels, 'kernel' in c ? c.kernel : 3);
       const bundle = `window_${c.name.replace(/\W+/g, '_')}`;
       const side = { min: 8, max: 40 };
       const files = await compileTo(bundle, bytes, { shapes: { x: [1, C, side, side] } });

@@ -1,0 +1,114 @@
+/**
+ * The detector's kernels over a run-time height and width (#11) lower as the static ones do
+ * (symbolic-spatial.ts, symbolic-resize.ts): dense convs of many output channels gather their im2col
+ * matrix in bands of output rows, per output row the columns inside the input row copied in a loop the
+ * wasm generator vectorizes and zeros only left and right of it (where the gather checked every element);
+ * a 2×2 stride-2 ConvTranspose runs the gemm; a nearest ×2 Resize stores each input element to its 2×2
+ * block, no f64 source coordinates. Each conv also matches onnxruntime at several sizes (the lower bound,
+ * non-square maps, rows shorter and longer than a tile); ConvTranspose and Resize do in
+ * tests/runtime/dynamic-detector.test.ts, and the relaxed variants in tests/runtime/relaxed.test.ts.
+ */
+import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
+import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
+import { specialize } from '../../src/passes/specialize.js';
+import { prepackWeights } from '../../src/passes/prepack.js';
+import { fuseActivations } from '../../src/passes/fuse-activation.js';
+import { lowerGraph } from '../../src/compiler/lower.js';
+import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
+import { vectorizableStores } from '../../src/codegen/wasm/vectorize.js';
+import { forEachStmt, visitExpr } from '../../src/kernels/walk.js';
+import type { Kernel, Stmt } from '../../src/kernels/ir.js';
+import { compileModel } from '../../src/compiler/compile.js';
+import type { ShapeArg } from '../../src/compiler/options.js';
+import { loadModel, type Model } from '../../src/runtime/index.js';
+import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { C, GEMM_CONV_CASES, windowModel } from '../helpers/window-models.js';
+import { convTransposeVariants, resizeVariants } from '../helpers/resize-models.js';
+import { ortMismatches } from '../helpers/ort-oracle.js';
+import '../../src/ops/index.js';
+
+/** The first kernel whose name matches `name`, the inputs' dims as `shapes` gives them. */
+function lowered(bytes: Uint8Array, shapes: Record<string, ShapeArg[]>, name = /Conv/): Kernel {
+  const graph = specialize(prepackWeights(parseOnnxModel(bytes)), { evaluate: evaluateProgram, shapes });
+  const { program } = lowerGraph(fuseActivations(graph));
+  return program.run.find((k) => name.test(k.name))!;
+}
+
+/** Loops of the kernel that the wasm generator vectorizes and whose one store copies the input `x`. */
+function vectorizedGathers(kernel: Kernel): number {
+  const x = kernel.signature?.buffers.find((b) => b.role === 'input');
+  let found = 0;
+  for (const s of kernel.body)
+    forEachStmt(s, (st: Stmt) => {
+      const stores = st.k === 'loop' ? vectorizableStores(st, () => undefined) : undefined;
+      if (stores?.length !== 1) return;
+      let readsX = false;
+      visitExpr(stores[0].value, (e) => {
+        if (e.k === 'load' && e.buf.id === x?.buf.id) readsX = true;
+      });
+      if (readsX) found++;
+    });
+  return found;
+}
+
+describe('the im2col tiles of a run-time size are gathered in vectorized runs', () => {
+  for (const c of GEMM_CONV_CASES)
+    it(`${c.name}: one vectorized copy per tap`, () => {
+      const bytes = windowModel(c.node, c.outChannels, c.kernel);
+      const dims = { min: 8, max: 64 };
+      // a copy per tap of a kernel row, in the full bands of rows and in the last one
+      expect(vectorizedGathers(lowered(bytes, { x: [1, C, dims, dims] }))).toBeGreaterThanOrEqual(c.kernel);
+      expect(vectorizedGathers(lowered(bytes, { x: [1, C, 9, dims] }))).toBeGreaterThanOrEqual(c.kernel);
+    });
+});
+
+describe.each(GEMM_CONV_CASES)('$name over a run-time height and width', ({ node, outChannels, kernel }) => {
+  const bytes = windowModel(node, outChannels, kernel);
+  let model: Model;
+  beforeAll(async () => {
+    const side = { min: 8, max: 80 };
+    model = await loadModel(await compileModel(bytes, { shapes: { x: [1, C, side, side] } }), {
+      backend: 'wasm',
+      variant: 'simd128',
+    });
+  });
+  afterAll(() => model.dispose());
+
+  test.each([
+    [8, 8],
+    [9, 13],
+    [32, 32],
+    [17, 80],
+    [80, 11],
+    [67, 71],
+  ])('matches onnxruntime at %i×%i', async (h, w) => {
+    const x = randomTensor([1, C, h, w], seededRandom(h * 100 + w));
+    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
+  });
+});
+
+it('a ConvTranspose whose taps are disjoint (2×2, stride 2) over a run-time size runs the gemm, as the static one', () => {
+  const side = { min: 1, max: 20 };
+  const kernel = lowered(convTransposeVariants(), { x: [1, 4, side, side] });
+  let gemms = 0;
+  for (const s of kernel.body) forEachStmt(s, (st: Stmt) => void (st.k === 'gemm' && gemms++));
+  expect(gemms).toBeGreaterThan(0);
+});
+
+it('a nearest ×2 Resize (asymmetric, floor) over a run-time size stores blocks, no f64 source coordinates', () => {
+  const side = { min: 2, max: 24 };
+  const like = { min: 1, max: 40 };
+  // Resize_5 is the variant nearest_floor_x2
+  const kernel = lowered(
+    resizeVariants(13),
+    { x: [1, 2, side, side], like: [1, 1, like, like] },
+    /^Resize_5$/,
+  );
+  let f64s = 0;
+  for (const s of kernel.body)
+    forEachStmt(s, (st: Stmt) => {
+      if (st.k === 'local' && st.t === 'f64') f64s++;
+    });
+  expect(kernel.body.length).toBeGreaterThan(0);
+  expect(f64s).toBe(0);
+});
