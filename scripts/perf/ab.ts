@@ -1,7 +1,7 @@
 /**
  * Before/after timing of ONNX models compiled by two Kiln source trees, run on the wasm backend in this one
  * process (DESIGN.md §5): each bundle warmed by time, then alternating blocks of runs; medians.
- * Used by the perf scripts beside it (dwconv.ts, first-conv.ts, packed-conv.ts).
+ * Used by the perf scripts beside it (dwconv.ts, first-conv.ts).
  *
  * `before` is a checkout (with node_modules) whose `bin/kiln.js` compiles the baseline bundles, e.g.
  * `git archive <commit> | tar -x -C /tmp/kiln-base && ln -s $PWD/node_modules /tmp/kiln-base/`.

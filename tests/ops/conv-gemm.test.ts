@@ -3,9 +3,7 @@
  * explicit, asymmetric and SAME_UPPER padding, groups > 1 (not depthwise), dilation, 1×1 (direct and
  * strided), odd C/M/H/W (gemm tails), bias or none, a fused Relu or Clip, N = 2. The large cases build
  * their im2col matrix in bands of output rows (`bandRows`), including band heights of one row and bands
- * whose edge rows are padding. In the wasm module 2-D ungrouped convs with output rows of 16 or more take
- * packed panels instead (tests/ops/conv-packed.test.ts); the cases with rows of 15 keep im2col there too.
- * The graph is Conv → activation, so the activation is fused as Kiln compiles it.
+ * whose edge rows are padding. The graph is Conv → activation, so the activation is fused as Kiln compiles it.
  */
 import { describe, expect, it } from 'vitest';
 import { bandRows } from '../../src/ops/nn/conv.js';
@@ -81,7 +79,6 @@ const cases: Record<string, ConvCase> = {
     act: 'clip',
   },
   'banded 3×3 one-row bands (prime height), no bias': { x: [1, 12, 61, 160], m: 8, k: 3, pads: [1, 1, 1, 1] },
-  // rows under two packed panels stay on im2col + gemm in the wasm module (src/ops/nn/conv-packed.ts)
   'banded 3×3 rows of 15 (40-row bands), relu': {
     x: [1, 12, 600, 15],
     m: 16,

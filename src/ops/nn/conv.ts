@@ -2,8 +2,7 @@
  * Conv (1-D/2-D/3-D, groups, dilations, strides, pads, auto_pad, optional bias).
  * float32 lowers to the gemm statement: directly for 1×1 stride-1 unpadded kernels, per kernel tap over
  * shifted views of the padded input for stride-1 convs of 16–48 channels (conv-shifted.ts), with im2col
- * fused into the gemm's B panels where C·kh·kw is small (conv-panels.ts), gathered straight into the
- * gemm's packed K × 8 panels where output rows hold two or more panels (conv-packed.ts), otherwise via an
+ * fused into the gemm's B panels where C·kh·kw is small (conv-panels.ts), otherwise via an
  * im2col scratch matrix (large ones in bands of output rows, see `bandRows`); 2-D depthwise convs use depthwise.ts, and the rest (other depthwise convs, other
  * dtypes) direct loops. A Relu/Clip fused into the node is applied by each of these as it stores.
  */
@@ -34,7 +33,6 @@ import { gemm, view } from './gemm-helpers.js';
 import { im2col } from './im2col.js';
 import { shiftedConvFits, shiftedConvLowering } from './conv-shifted.js';
 import { panelConvFits, panelConvLowering } from './conv-panels.js';
-import { packedConvFits, packedConvLowering } from './conv-packed.js';
 import { fusedActivation } from '../fused-activation.js';
 import { depthwiseFits, depthwiseLoops } from './depthwise.js';
 import { activate } from '../../kernels/rewrite/epilogue.js';
@@ -268,9 +266,7 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
           ? shiftedConvLowering(g, X!, W!, B, Y, (n) => io.scratch('float32', n), act)
           : !io.forGpu && panelConvFits(g)
             ? panelConvLowering(g, X!, W!, B, Y, (n) => io.scratch('float32', n), act)
-            : !io.forGpu && packedConvFits(g)
-              ? packedConvLowering(g, X!, W!, B, Y, (n) => io.scratch('float32', n), act)
-              : gemmLowering(g, X!, W!, B, Y, io, act)
+            : gemmLowering(g, X!, W!, B, Y, io, act)
         : directLoops(g, X!, W!, B, Y, act);
   return [{ name: ctx.node.name, body }];
 }
