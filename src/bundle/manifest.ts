@@ -1,7 +1,7 @@
 /** Bundle format v1 (DESIGN.md §3.1). Shared by the compiler (writer) and the runtime (reader). */
 import type { DType } from '../ir/dtype.js';
 import type { Polynomial } from '../ir/symbolic.js';
-import type { FedRange, FedSlice } from '../ir/graph.js';
+import type { FedElement } from '../ir/graph.js';
 
 export const FORMAT_VERSION = 1;
 
@@ -73,20 +73,7 @@ export interface DimsBlock {
      * `sum`, of sizes that must sum to it (Split's split); with `axes`, of the dims of `from` with those
      * axes inserted (Unsqueeze), removed (Squeeze) or reduced (Reduce*: made 1 with `keepdims`, else removed)
      */
-    fed?: {
-      input: string;
-      index: number;
-      reshape?: { from: number[]; allowzero: boolean };
-      sum?: number;
-      axes?: { op: 'unsqueeze' | 'squeeze' | 'reduce'; from: number[]; keepdims?: boolean };
-      slice?: FedSlice;
-      scaled?: number;
-      truncated?: boolean;
-      broadcast?: number[];
-      times?: number;
-      range?: FedRange;
-      padded?: { from: number[]; part: 'size' | 'before' | 'cropped' };
-    };
+    fed?: FedElement;
   }[];
 }
 

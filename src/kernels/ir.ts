@@ -9,7 +9,7 @@
  * carries its scalar type, so code generators never infer anything.
  */
 import type { DType, TypedArray } from '../ir/dtype.js';
-import type { FedRange, FedSlice } from '../ir/graph.js';
+import type { FedElement } from '../ir/graph.js';
 
 /** Scalar types computation happens in. Narrow storage types widen on load and wrap on store. */
 export type Scalar = 'f32' | 'f64' | 'i32' | 'i64';
@@ -221,20 +221,7 @@ export interface ShapeSymbol {
    */
   computedBy?: string;
   /** Set for a size fed as an input's value (TopK's K): element `index` of input `input` (ir/graph.ts FedElement). */
-  fed?: {
-    input: string;
-    index: number;
-    reshape?: { from: number[]; allowzero: boolean };
-    sum?: number;
-    axes?: { op: 'unsqueeze' | 'squeeze' | 'reduce'; from: number[]; keepdims?: boolean };
-    slice?: FedSlice;
-    scaled?: number;
-    truncated?: boolean;
-    broadcast?: number[];
-    times?: number;
-    range?: FedRange;
-    padded?: { from: number[]; part: 'size' | 'before' | 'cropped' };
-  };
+  fed?: FedElement;
 }
 
 /**
