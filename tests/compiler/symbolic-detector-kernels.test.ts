@@ -8,47 +8,32 @@
  * non-square maps, rows shorter and longer than a tile); ConvTranspose and Resize do in
  * tests/runtime/dynamic-detector.test.ts, and the relaxed variants in tests/runtime/relaxed.test.ts.
  */
-import { afterAll, beforeAll, describe, expect, it, test } from 'vitest';
-import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
-import { specialize } from '../../src/passes/specialize.js';
-import { prepackWeights } from '../../src/passes/prepack.js';
-import { fuseActivations } from '../../src/passes/fuse-activation.js';
-import { lowerGraph } from '../../src/compiler/lower.js';
-import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
-import { vectorizableStores } from '../../src/codegen/wasm/vectorize.js';
-import { forEachStmt, visitExpr } from '../../src/kernels/walk.js';
-import type { Kernel, Stmt } from '../../src/kernels/ir.js';
-import { compileModel } from '../../src/compiler/compile.js';
+import { describe, expect, it } from 'vitest';
 import type { ShapeArg } from '../../src/compiler/options.js';
-import { loadModel, type Model } from '../../src/runtime/index.js';
-import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import type { Kernel, Stmt } from '../../src/kernels/ir.js';
+import { forEachStmt, visitExpr } from '../../src/kernels/walk.js';
 import { C, GEMM_CONV_CASES, windowModel } from '../helpers/window-models.js';
 import { convTransposeVariants, resizeVariants } from '../helpers/resize-models.js';
-import { ortMismatches } from '../helpers/ort-oracle.js';
-import '../../src/ops/index.js';
+import {
+  describeMatchesOrtAtSizes,
+  loweredKernel,
+  vectorizedSingleStores,
+} from '../helpers/run-time-kernels.js';
 
 /** The first kernel whose name matches `name`, the inputs' dims as `shapes` gives them. */
-function lowered(bytes: Uint8Array, shapes: Record<string, ShapeArg[]>, name = /Conv/): Kernel {
-  const graph = specialize(prepackWeights(parseOnnxModel(bytes)), { evaluate: evaluateProgram, shapes });
-  const { program } = lowerGraph(fuseActivations(graph));
-  return program.run.find((k) => name.test(k.name))!;
-}
+const lowered = (bytes: Uint8Array, shapes: Record<string, ShapeArg[]>, name = /Conv/): Kernel =>
+  loweredKernel(bytes, shapes, name);
 
 /** Loops of the kernel that the wasm generator vectorizes and whose one store copies the input `x`. */
 function vectorizedGathers(kernel: Kernel): number {
   const x = kernel.signature?.buffers.find((b) => b.role === 'input');
-  let found = 0;
-  for (const s of kernel.body)
-    forEachStmt(s, (st: Stmt) => {
-      const stores = st.k === 'loop' ? vectorizableStores(st, () => undefined) : undefined;
-      if (stores?.length !== 1) return;
-      let readsX = false;
-      visitExpr(stores[0].value, (e) => {
-        if (e.k === 'load' && e.buf.id === x?.buf.id) readsX = true;
-      });
-      if (readsX) found++;
+  return vectorizedSingleStores(kernel).filter((store) => {
+    let readsX = false;
+    visitExpr(store.value, (e) => {
+      if (e.k === 'load' && e.buf.id === x?.buf.id) readsX = true;
     });
-  return found;
+    return readsX;
+  }).length;
 }
 
 describe('the im2col tiles of a run-time size are gathered in vectorized runs', () => {
@@ -62,30 +47,21 @@ describe('the im2col tiles of a run-time size are gathered in vectorized runs', 
     });
 });
 
-describe.each(GEMM_CONV_CASES)('$name over a run-time height and width', ({ node, outChannels, kernel }) => {
-  const bytes = windowModel(node, outChannels, kernel);
-  let model: Model;
-  beforeAll(async () => {
-    const side = { min: 8, max: 80 };
-    model = await loadModel(await compileModel(bytes, { shapes: { x: [1, C, side, side] } }), {
-      backend: 'wasm',
-      variant: 'simd128',
-    });
-  });
-  afterAll(() => model.dispose());
-
-  test.each([
-    [8, 8],
-    [9, 13],
-    [32, 32],
-    [17, 80],
-    [80, 11],
-    [67, 71],
-  ])('matches onnxruntime at %i×%i', async (h, w) => {
-    const x = randomTensor([1, C, h, w], seededRandom(h * 100 + w));
-    expect(await ortMismatches(bytes, model, { x })).toEqual([]);
-  });
-});
+for (const { name, node, outChannels, kernel } of GEMM_CONV_CASES)
+  describeMatchesOrtAtSizes(
+    `${name} over a run-time height and width`,
+    windowModel(node, outChannels, kernel),
+    C,
+    80,
+    [
+      [8, 8],
+      [9, 13],
+      [32, 32],
+      [17, 80],
+      [80, 11],
+      [67, 71],
+    ],
+  );
 
 it('a ConvTranspose whose taps are disjoint (2×2, stride 2) over a run-time size runs the gemm, as the static one', () => {
   const side = { min: 1, max: 20 };
