@@ -45,8 +45,11 @@ const REF: Record<VectorMathOp, (x: number) => number> = {
   erf: erf64,
   tanh: Math.tanh,
 };
-/** the widest error allowed, in float32 ulps of the reference */
-const MAX_ULPS = 4;
+/**
+ * the widest error allowed, in float32 ulps of the reference: erf is one rational x·P(x²)/Q(x²) (no branch,
+ * no exp), whose float32 evaluation rounds a few more times than the others' polynomials
+ */
+const MAX_ULPS: Record<VectorMathOp, number> = { exp: 4, log: 4, erf: 6, tanh: 4 };
 
 /** One float32 ulp at |r| (subnormal spacing below 2^-126). */
 function ulp(r: number): number {
@@ -91,7 +94,7 @@ function inputs(op: VectorMathOp): Float32Array {
   return Float32Array.from(xs.length % 4 === 1 ? xs : [...xs, ...Array(5 - (xs.length % 4)).fill(0.5)]);
 }
 
-/** Elements whose error is above MAX_ULPS (with the worst error), and special values wrongly handled. */
+/** Elements whose error is above MAX_ULPS[op] (with the worst error), and special values wrongly handled. */
 function check(op: VectorMathOp, x: Float32Array, y: Float32Array) {
   const bad: string[] = [];
   let worst = 0;
@@ -103,14 +106,14 @@ function check(op: VectorMathOp, x: Float32Array, y: Float32Array) {
     }
     const u = Math.abs(y[i] - r) / ulp(r);
     worst = Math.max(worst, u);
-    if (!(u <= MAX_ULPS)) bad.push(`${op}(${x[i]}) = ${y[i]}, want ${r} (${u.toFixed(2)} ulps)`);
+    if (!(u <= MAX_ULPS[op])) bad.push(`${op}(${x[i]}) = ${y[i]}, want ${r} (${u.toFixed(2)} ulps)`);
   }
   return { bad: bad.slice(0, 10), worst };
 }
 
 describe('f32x4 math helpers', () => {
   for (const op of ['exp', 'log', 'erf', 'tanh'] as const) {
-    it(`${op} is vectorized and within ${MAX_ULPS} ulps over its range, with IEEE specials (SIMD128)`, () => {
+    it(`${op} is vectorized and within ${MAX_ULPS[op]} ulps over its range, with IEEE specials (SIMD128)`, () => {
       const x = inputs(op);
       const bufs = place([
         { dtype: 'float32', length: 9 },
@@ -122,7 +125,7 @@ describe('f32x4 math helpers', () => {
       expect(wat).toContain(`call $v${op}_f32x4`);
       const { bad, worst } = check(op, x, runVectorMath(vectorMathModule(op, x.length, false), x));
       expect(bad).toEqual([]);
-      expect(worst).toBeLessThan(MAX_ULPS);
+      expect(worst).toBeLessThan(MAX_ULPS[op]);
     });
   }
 });
@@ -167,13 +170,28 @@ describe('f32x4 math helpers, relaxed-SIMD flavour', () => {
     return new Float32Array(y.buffer.slice(y.byteOffset, y.byteOffset + y.byteLength));
   }
 
+  it('erf is one branch-free rational: no branch, no call (a GELU epilogue costs the same whatever its lanes)', () => {
+    const bufs = place([
+      { dtype: 'float32', length: 8 },
+      { dtype: 'float32', length: 8 },
+    ]);
+    const wat = programToWat(
+      programOf(bufs, [loop('i', 8, [store(bufs[1], v('i'), un('erf', load(bufs[0], v('i'))))])]),
+    );
+    const start = wat.indexOf('(func $verf_f32x4 ');
+    expect(start).toBeGreaterThanOrEqual(0);
+    const next = wat.indexOf('(func ', start + 1);
+    const erf = wat.slice(start, next < 0 ? undefined : next);
+    expect(erf).not.toMatch(/\((if|br_if|call) /);
+  });
+
   for (const op of ['exp', 'log', 'erf', 'tanh'] as const) {
-    it(`${op} (relaxed_madd polynomials) is within ${MAX_ULPS} ulps, with IEEE specials`, async () => {
+    it(`${op} (relaxed_madd polynomials) is within ${MAX_ULPS[op]} ulps, with IEEE specials`, async () => {
       const x = inputs(op);
       const m = vectorMathModule(op, x.length, true);
       const { bad, worst } = check(op, x, await inChild(m, x));
       expect(bad).toEqual([]);
-      expect(worst).toBeLessThan(MAX_ULPS);
+      expect(worst).toBeLessThan(MAX_ULPS[op]);
     });
   }
 });

@@ -1,7 +1,7 @@
 /**
  * f32x4 versions of exp, log, erf and tanh for the vectorizer (vectorize.ts): four lanes at once, branch-free
- * (both sides of a range split are computed and blended with a lane mask), a few float32 ulps from the
- * correctly rounded result over the whole float range, with IEEE specials: NaN in → NaN out, exp(+inf) = inf,
+ * (both sides of a range split are computed and blended with a lane mask, or one rational for erf), a few
+ * float32 ulps from the correctly rounded result (4; erf 6) over the whole float range, with IEEE specials: NaN in → NaN out, exp(+inf) = inf,
  * exp(-inf) = 0, log(±0) = -inf,
  * log(x < 0) = NaN, log(+inf) = inf, erf/tanh(±inf) = ±1, erf/tanh(±0) = ±0, and exp's results rounded once into subnormals.
  * The scalar library (f64 musl algorithms) stays the reference for scalar code.
@@ -62,17 +62,20 @@ const LN2_LO = 1.428606765330187e-6;
 /** Taylor coefficients of e^r on |r| ≤ ln2/2: the degree-7 truncation error is below 6e-9 relative. */
 const EXP_POLY = [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040];
 
-/** erf(x)/x = P(x²) on |x| < 0.921875 */
-const ERF_SMALL = [
-  1.1283791667626708, -0.3761263490453391, 0.11283712995101887, -0.026860347849992673, 0.005203344340642606,
-  -0.000816849147393743, 8.477392715184259e-5,
+/**
+ * erf(x)/x = P(x²)/Q(x²) on |x| ≤ 3.925 (relative error below 2e-8 in f64; both with positive coefficients,
+ * so Q > 0 and Horner's rule is stable): one branch-free rational, no exp, so a GELU epilogue's erf costs
+ * the same whichever lanes are big
+ */
+const ERF_P = [
+  1.1283791458710262, 0.1905812986649793, 0.0527673408106807, 0.0037719424008893173, 0.00028481779906023257,
+  2.0459618690859955e-6,
 ];
-const ERF_SPLIT = 0.921875;
-/** log(1 − erf(x)) = Q(x) on [0.921875, 3.925]; past 3.925, erf rounds to 1 in float32 */
-const ERF_BIG = [
-  0.000318744635735338, -1.130233003718226, -0.6318176048045843, -0.11009689375125746, 0.026435819065580717,
-  -0.004766594796122186, 0.0005986930772165517, -4.63287453986944e-5, 1.6532087146327467e-6,
+const ERF_Q = [
+  1, 0.5022310116116858, 0.11417729571683659, 0.014981975197528648, 0.0011636886659050706,
+  3.804575024762223e-5,
 ];
+/** past 3.925, erf rounds to 1 in float32 */
 const ERF_MAX = 3.925;
 /** (tanh(x) − x)/x³ = P(x²) on |x| < 0.625 */
 const TANH_SMALL = [
@@ -159,14 +162,17 @@ for (const lanes of [SIMD128_LANES, RELAXED_LANES]) {
     (v128.or ${get('s')} (v128.and ${get('x')} ${SIGN})))`;
 
   const erf = vectorMathHelper('erf', lanes);
-  // small: |x|·P(x²); big: 1 − e^Q(min(|x|, 3.925)). The sign is or'ed in (erf(-0) = -0). NaN fails the
-  // |x| < split test and stays NaN through Q; ±inf clamps to 3.925, giving ±1.
+  // |x|·P(t)/Q(t), t = min(|x|, 3.925)²; the sign is or'ed in (erf(-0) = -0). NaN stays NaN through pmin;
+  // ±inf clamps to 3.925, giving ±1.
   defineHelper(
     erf,
-    blend(erf, ERF_SPLIT, `(f32x4.mul ${get('a')} ${evenOdd(get('t'), get('t2'), ERF_SMALL, lanes)})`, [
-      `(f32x4.pmin ${get('a')} ${splat(ERF_MAX)})`,
-      `(f32x4.sub ${splat(1)} (call $${exp} ${evenOdd(get('b'), get('b2'), ERF_BIG, lanes)}))`,
-    ]),
+    `(func $${erf} (param $x v128) (result v128) (local $a v128) (local $t v128) (local $t2 v128)
+    (local.set $a (f32x4.pmin (f32x4.abs ${get('x')}) ${splat(ERF_MAX)}))
+    (local.set $t (f32x4.mul ${get('a')} ${get('a')}))
+    (local.set $t2 (f32x4.mul ${get('t')} ${get('t')}))
+    (v128.or
+      (f32x4.mul ${get('a')} (f32x4.div ${evenOdd(get('t'), get('t2'), ERF_P, lanes)} ${evenOdd(get('t'), get('t2'), ERF_Q, lanes)}))
+      (v128.and ${get('x')} ${SIGN})))`,
   );
 
   const tanh = vectorMathHelper('tanh', lanes);
