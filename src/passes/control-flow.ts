@@ -1,7 +1,8 @@
 /**
  * Control flow at compile time. Kiln bakes every shape into the module, so `If`, `Loop` and `Scan` are
  * expanded during specialization into the plain nodes they execute:
- * - `If` with a known condition becomes its chosen branch (inline-if.ts);
+ * - `If` with a known condition becomes its chosen branch (inline-if.ts); with a condition known only at
+ *   run time, both branches and a Where per output (run-time-if.ts);
  * - `Loop` is unrolled one iteration at a time: each iteration's body copy is followed by a
  *   continuation node which, once the specializer reaches it, reads the (by then folded) condition and
  *   either splices the next iteration or finishes the loop, so loops whose condition is computed in
@@ -16,6 +17,7 @@ import { allocTensor, sizeOf, tensorFromNumbers, tensorToNumbers, type HostTenso
 import { attrInt, attrInts, OpError } from '../ops/registry.js';
 import { identity, inlineBranch, inlineSubgraph, type Inlined } from './inline-if.js';
 import { rangeOfLoop } from './range-loop.js';
+import { inlineBothBranches, selectBranch, selectionOf } from './run-time-if.js';
 
 /** A model that unrolls further than this is refused instead of growing without bound. */
 export const MAX_UNROLLED_ITERATIONS = 10_000;
@@ -37,9 +39,13 @@ export interface ControlFlowEnv {
 export function expandControlFlow(node: Node, opset: number, env: ControlFlowEnv): Inlined {
   const loop = continuations.get(node);
   if (loop) return continueLoop(loop, node, env);
+  const selection = selectionOf(node);
+  if (selection) return selectBranch(selection, env.types);
   if (node.op === 'If') {
-    const cond = knownValue(node, opset, env, node.inputs[0], `the condition (input 0, "${node.inputs[0]}")`);
-    return inlineBranch(node, cond, opset);
+    const name = node.inputs[0] ?? '';
+    if (name === '') throw new OpError(node, opset, 'the condition (input 0) is missing');
+    const cond = env.consts.get(name);
+    return cond ? inlineBranch(node, cond, opset) : inlineBothBranches(node, opset);
   }
   if (node.op === 'Loop') return startLoop(node, opset, env);
   if (node.op === 'Scan') return expandScan(node, opset, env);

@@ -16,6 +16,7 @@ import {
 } from '../helpers/onnx-builder.js';
 import '../../src/ops/index.js';
 import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
+import { ortMismatches } from '../helpers/ort-oracle.js';
 
 const f32 = (dims: number[], values: number[]) => tensorFromNumbers('float32', dims, values);
 const i64 = (dims: number[], values: number[]) => tensorFromNumbers('int64', dims, values);
@@ -264,34 +265,74 @@ describe('Loop', () => {
 });
 
 describe('If', () => {
-  it('names the condition that must be known at compile time', async () => {
-    const branch = (v: number): GraphSpec => ({
-      inputs: [],
-      outputs: [{ name: `out_${v}` }],
-      initializers: [{ name: `out_${v}`, tensor: f32([1], [v]) }],
-      nodes: [],
-    });
-    const spec: ModelSpec = {
-      inputs: [{ name: 'cond', dtype: 'bool', shape: [] }],
-      outputs: [{ name: 'y', dtype: 'float32', shape: [1] }],
-      nodes: [
-        {
-          op: 'If',
-          name: 'choose',
-          inputs: ['cond'],
-          outputs: ['y'],
-          attrs: { then_branch: { g: branch(1) }, else_branch: { g: branch(2) } },
+  /** y = cond ? x * 2 : x - 1 (or, with `elseShape`, an else branch of that constant shape) */
+  const ifSpec = (elseShape?: number[]): ModelSpec => ({
+    inputs: [
+      { name: 'cond', dtype: 'bool', shape: [] },
+      { name: 'x', dtype: 'float32', shape: [3] },
+    ],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [3] }],
+    initializers: [
+      { name: 'two', tensor: f32([], [2]) },
+      { name: 'one', tensor: f32([], [1]) },
+    ],
+    nodes: [
+      {
+        op: 'If',
+        name: 'choose',
+        inputs: ['cond'],
+        outputs: ['y'],
+        attrs: {
+          then_branch: {
+            g: {
+              inputs: [],
+              outputs: [{ name: 'doubled' }],
+              nodes: [{ op: 'Mul', inputs: ['x', 'two'], outputs: ['doubled'] }],
+            },
+          },
+          else_branch: {
+            g: elseShape
+              ? {
+                  inputs: [],
+                  outputs: [{ name: 'other' }],
+                  initializers: [{ name: 'other', tensor: f32(elseShape, new Array(elseShape[0]).fill(0)) }],
+                  nodes: [],
+                }
+              : {
+                  inputs: [],
+                  outputs: [{ name: 'less' }],
+                  nodes: [{ op: 'Sub', inputs: ['x', 'one'], outputs: ['less'] }],
+                },
+          },
         },
-      ],
-    };
-    await expect(compileModel(buildModel(spec))).rejects.toThrow(
-      /If node "choose" \(opset 17\): the condition \(input 0, "cond"\) must be known at compile time/,
+      },
+    ],
+  });
+
+  it('a condition fed at run time: both branches run and it picks one per run, matching onnxruntime', async () => {
+    const bytes = buildModel(ifSpec());
+    const model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+    try {
+      const x = f32([3], [1.5, -3, 0.25]);
+      for (const cond of [true, false, true])
+        expect(await ortMismatches(bytes, model, { cond: bool(cond), x })).toEqual([]);
+      await expect(model.run({ cond: f32([], [1]), x } as never)).rejects.toThrow(/"cond".*bool/);
+      expect(await ortMismatches(bytes, model, { cond: bool(false), x })).toEqual([]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('refuses a run-time condition whose branches give outputs of different shapes, naming them', async () => {
+    await expect(compileModel(buildModel(ifSpec([2])))).rejects.toThrow(
+      'If node "choose" (opset 17): the condition (input 0, "cond") is known only at run time, and its branches\' output 0 differ (then float32[3], else float32[2]), which one output cannot hold; pass the condition with --const',
     );
-    const graph = specialize(parseOnnxModel(buildModel(spec)), {
+    // with the condition a constant, the chosen branch is inlined alone
+    const graph = specialize(parseOnnxModel(buildModel(ifSpec([2]))), {
       evaluate: evaluateProgram,
       consts: { cond: bool(false) },
     });
-    expect(Array.from(graph.initializers.get('y')!.data as Float32Array)).toEqual([2]);
+    expect(graph.initializers.get('y')!.dims).toEqual([2]);
   });
 });
 
