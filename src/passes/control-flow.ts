@@ -9,7 +9,8 @@
  *   the body unroll too;
  * - `Scan` is unrolled over its sequence axis, whose length the input shapes fix;
  * - a Loop with a trip count known only at run time is taken back to one Range when it is Range's
- *   expansion (range-loop.ts).
+ *   expansion (range-loop.ts); any other with a trip count or condition known only at run time is
+ *   unrolled to its bound, each iteration's values selected by whether it runs (run-time-loop.ts).
  * Scan outputs are the per-iteration values stacked with Unsqueeze + Concat.
  */
 import type { AttrValue, Graph, Node, TensorType, ValueInfo } from '../ir/graph.js';
@@ -18,6 +19,8 @@ import { attrInt, attrInts, OpError } from '../ops/registry.js';
 import { identity, inlineBranch, inlineSubgraph, type Inlined } from './inline-if.js';
 import { rangeOfLoop } from './range-loop.js';
 import { inlineBothBranches, selectBranch, selectionOf } from './run-time-if.js';
+import { continueRunTimeLoop, runTimeLoopOf, startRunTimeLoop } from './run-time-loop.js';
+import type { DataShapeEnv } from './data-shapes.js';
 
 /** A model that unrolls further than this is refused instead of growing without bound. */
 export const MAX_UNROLLED_ITERATIONS = 10_000;
@@ -33,12 +36,18 @@ export interface ControlFlowEnv {
   graph: Graph;
   /** the nodes kept so far (not folded), to trace a run-time value back to the model inputs it uses */
   kept: Node[];
+  /** bounds and symbols of sizes fed at run time (a Loop's trip count) */
+  dataShapes: DataShapeEnv;
+  /** the webgpu target is built too (it cannot count a run-time Loop's scan outputs yet) */
+  forGpu: boolean;
 }
 
 /** The nodes (and constants) replacing `node`, to be specialized next. */
 export function expandControlFlow(node: Node, opset: number, env: ControlFlowEnv): Inlined {
   const loop = continuations.get(node);
   if (loop) return continueLoop(loop, node, env);
+  const runTimeLoop = runTimeLoopOf(node);
+  if (runTimeLoop) return continueRunTimeLoop(runTimeLoop, node, env);
   const selection = selectionOf(node);
   if (selection) return selectBranch(selection, env.types);
   if (node.op === 'If') {
@@ -98,6 +107,16 @@ function startLoop(node: Node, opset: number, env: ControlFlowEnv): Inlined {
     const range = rangeOfLoop(node, env.graph, env.kept);
     if (range) return range;
   }
+  const tripKnown = tripName === '' || env.consts.has(tripName);
+  if (!tripKnown || (condName !== '' && !env.consts.has(condName)))
+    return startRunTimeLoop(node, opset, body, carried, env, () => {
+      if (tripName !== '') knownValue(node, opset, env, tripName, `the trip count (input 0, "${tripName}")`);
+      throw new OpError(
+        node,
+        opset,
+        `the condition (input 1, "${condName}") must be known at compile time when no trip count bounds the Loop; pass it with --const`,
+      );
+    });
   const tripCount =
     tripName === ''
       ? undefined
@@ -388,7 +407,7 @@ function unrollSequence(
  * `values` stacked along a new `axis` into `output` (Unsqueeze each, then Concat). No values (zero
  * iterations) give an empty constant, whose type only the body's declaration can tell.
  */
-function stack(
+export function stack(
   node: Node,
   opset: number,
   values: string[],
@@ -438,7 +457,7 @@ function gather(name: string, data: string, index: string, axis: number, output:
   return { op: 'Gather', domain: '', name, inputs: [data, index], outputs: [output], attrs: { axis } };
 }
 
-function append(into: Inlined, from: Inlined): void {
+export function append(into: Inlined, from: Inlined): void {
   into.nodes.push(...from.nodes);
   for (const [name, t] of from.initializers) into.initializers.set(name, t);
 }

@@ -60,10 +60,11 @@ export function inlineBothBranches(node: Node, opset: number): Inlined {
   };
 }
 
-const describe = (t: TensorType) =>
+export const describeType = (t: TensorType) =>
   `${t.dtype}[${(t.symbolic ?? t.shape).map((d) => sym.symText(d)).join(',')}]`;
 
-function sameType(a: TensorType, b: TensorType): boolean {
+/** Whether two values have one dtype and one shape (symbolic dims equal as expressions). */
+export function sameType(a: TensorType, b: TensorType): boolean {
   const [da, db] = [a.symbolic ?? a.shape, b.symbolic ?? b.shape];
   return a.dtype === b.dtype && da.length === db.length && da.every((d, i) => sym.symEqual(d, db[i]));
 }
@@ -74,7 +75,7 @@ export function selectBranch(s: Selection, types: Map<string, TensorType>): Inli
   const cond = types.get(node.inputs[0])!;
   const what = `the condition (input 0, "${node.inputs[0]}")`;
   if (cond.dtype !== 'bool' || sizeOf(cond.shape) !== 1)
-    throw new OpError(node, opset, `${what} must be one bool, found ${describe(cond)}`);
+    throw new OpError(node, opset, `${what} must be one bool, found ${describeType(cond)}`);
   const nodes: Node[] = [];
   node.outputs.forEach((output, i) => {
     if (output === '') return;
@@ -83,7 +84,7 @@ export function selectBranch(s: Selection, types: Map<string, TensorType>): Inli
       throw new OpError(
         node,
         opset,
-        `${what} is known only at run time, and its branches' output ${i} differ (then ${describe(a)}, else ${describe(b)}), which one output cannot hold; pass the condition with --const`,
+        `${what} is known only at run time, and its branches' output ${i} differ (then ${describeType(a)}, else ${describeType(b)}), which one output cannot hold; pass the condition with --const`,
       );
     nodes.push({
       op: 'Where',

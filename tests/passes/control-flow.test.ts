@@ -214,11 +214,147 @@ describe('Loop', () => {
     expect(out.a).toEqual({ dims: [3], data: [1, 2, 3] });
   });
 
-  it('names the model input a run-time trip count must be fixed from', async () => {
+  it('a trip count and condition fed at run time (bounded by --dim M=0..5): the active iterations kept, matching onnxruntime', async () => {
     const spec = accumulateLoop();
-    await expect(compileModel(buildModel(spec))).rejects.toThrow(
-      /^Loop node "loop" \(opset 13\): the trip count \(input 0, "M"\) must be known at compile time; pass it with --const/,
+    const fed: ModelSpec = {
+      ...spec,
+      inputs: [...spec.inputs, { name: 'cond', dtype: 'bool', shape: [] }],
+      nodes: [{ ...spec.nodes[0], inputs: ['M', 'cond', 'acc'] }],
+    };
+    const bytes = buildModel(fed);
+    const files = await compileModel(bytes, { relaxed: false, dims: { M: { min: 0, max: 5 } } });
+    const model = await loadModel(files, { backend: 'wasm' });
+    try {
+      const acc = f32([2], [0.5, -1]);
+      for (const [m, cond] of [
+        [5, true],
+        [3, true],
+        [0, true],
+        [4, false],
+      ] as const)
+        expect(await ortMismatches(bytes, model, { M: i64([], [m]), cond: bool(cond), acc })).toEqual([]);
+      await expect(model.run({ M: i64([], [6]), cond: bool(true), acc } as never)).rejects.toThrow(
+        'input "M" element 0 is 6, outside the bounds of "M" (0..5)',
+      );
+      await expect(
+        model.run({ M: tensorFromNumbers('int32', [], [2]), cond: bool(true), acc } as never),
+      ).rejects.toThrow(/"M".*int64/);
+      expect(await ortMismatches(bytes, model, { M: i64([], [2]), cond: bool(true), acc })).toEqual([]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('a fed trip count is bounded at the last iteration whose body keeps the carried shapes', async () => {
+    // as ONNX test_loop11: y += x[i:i+1] for i < M; x has 5 elements, so iteration 5 would make y empty
+    const body: GraphSpec = {
+      inputs: [
+        { name: 'i', dtype: 'int64', shape: [] },
+        { name: 'c', dtype: 'bool', shape: [] },
+        { name: 'y_in', dtype: 'float32', shape: [1] },
+      ],
+      outputs: [
+        { name: 'c_out', dtype: 'bool', shape: [] },
+        { name: 'y_out', dtype: 'float32', shape: [1] },
+        { name: 'scan', dtype: 'float32', shape: [1] },
+      ],
+      initializers: [
+        { name: 'x', tensor: f32([5], [1, 2, 3, 4, 5]) },
+        { name: 'one', tensor: i64([], [1]) },
+        { name: 'axes', tensor: i64([1], [0]) },
+      ],
+      nodes: [
+        { op: 'Identity', inputs: ['c'], outputs: ['c_out'] },
+        { op: 'Add', inputs: ['i', 'one'], outputs: ['end'] },
+        { op: 'Unsqueeze', inputs: ['i', 'axes'], outputs: ['start1'] },
+        { op: 'Unsqueeze', inputs: ['end', 'axes'], outputs: ['end1'] },
+        { op: 'Slice', inputs: ['x', 'start1', 'end1'], outputs: ['picked'] },
+        { op: 'Add', inputs: ['y_in', 'picked'], outputs: ['y_out'] },
+        { op: 'Identity', inputs: ['y_out'], outputs: ['scan'] },
+      ],
+    };
+    const bytes = buildModel({
+      inputs: [
+        { name: 'M', dtype: 'int64', shape: [] },
+        { name: 'y', dtype: 'float32', shape: [1] },
+      ],
+      outputs: [
+        { name: 'last', dtype: 'float32', shape: [1] },
+        { name: 'sums', dtype: 'float32', shape: ['n', 1] },
+      ],
+      initializers: [{ name: 'go', tensor: bool(true) }],
+      nodes: [
+        { op: 'Loop', inputs: ['M', 'go', 'y'], outputs: ['last', 'sums'], attrs: { body: { g: body } } },
+      ],
+    });
+    const model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+    try {
+      const y = f32([1], [-2]);
+      for (const m of [5, 2, 0])
+        expect(await ortMismatches(bytes, model, { M: i64([], [m]), y })).toEqual([]);
+      await expect(model.run({ M: i64([], [6]), y } as never)).rejects.toThrow(
+        'input "M" element 0 is 6, outside the bounds of "M" (0..5)',
+      );
+      expect(await ortMismatches(bytes, model, { M: i64([], [4]), y })).toEqual([]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('a condition the body computes at run time ends a fed loop early, matching onnxruntime', async () => {
+    // acc += table[i] while acc[0] < limit (a fed value), at most M times
+    const spec = accumulateLoop();
+    const body = (spec.nodes[0].attrs!.body as { g: GraphSpec }).g;
+    const zero = { name: 'zero', tensor: i64([1], [0]) };
+    const fed: ModelSpec = {
+      ...spec,
+      inputs: [...spec.inputs, { name: 'limit', dtype: 'float32', shape: [] }],
+      nodes: [
+        {
+          ...spec.nodes[0],
+          attrs: {
+            body: {
+              g: {
+                ...body,
+                outputs: [{ name: 'below', dtype: 'bool', shape: [] }, ...body.outputs.slice(1)],
+                initializers: [...body.initializers!, zero],
+                nodes: [
+                  ...body.nodes,
+                  {
+                    op: 'Gather',
+                    inputs: ['acc_out', 'zero'],
+                    outputs: ['first'],
+                    attrs: { axis: { i: 0 } },
+                  },
+                  { op: 'Squeeze', inputs: ['first'], outputs: ['first0'] },
+                  { op: 'Less', inputs: ['first0', 'limit'], outputs: ['below'] },
+                ],
+              },
+            },
+          },
+        },
+      ],
+    };
+    const bytes = buildModel(fed);
+    const model = await loadModel(
+      await compileModel(bytes, { relaxed: false, dims: { M: { min: 0, max: 5 } } }),
+      {
+        backend: 'wasm',
+      },
     );
+    try {
+      const acc = f32([2], [0.5, -1]);
+      for (const limit of [4, 0, 100])
+        expect(await ortMismatches(bytes, model, { M: i64([], [5]), acc, limit: f32([], [limit]) })).toEqual(
+          [],
+        );
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('names the model input a trip count computed at run time must be fixed from', async () => {
+    const spec = accumulateLoop();
     const computed: ModelSpec = {
       ...spec,
       nodes: [
