@@ -84,7 +84,7 @@ export function selectBranch(s: Selection, types: Map<string, TensorType>): Inli
       throw new OpError(
         node,
         opset,
-        `${what} is known only at run time, and its branches' output ${i} differ (then ${describeType(a)}, else ${describeType(b)}), which one output cannot hold; pass the condition with --const`,
+        `${what} is known only at run time, and its branches' output ${i} differ (then ${describeType(a)}, else ${describeType(b)}), which is not supported (one output holds one shape); pass the condition with --const`,
       );
     nodes.push({
       op: 'Where',

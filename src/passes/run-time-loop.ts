@@ -165,7 +165,7 @@ export function continueRunTimeLoop(loop: RunTimeLoop, next: Node, env: ControlF
       throw new OpError(
         node,
         opset,
-        `iteration ${i} changes loop-carried value ${misfit} from ${describeType(was)} to ${describeType(now)}, which a Loop run at run time cannot hold`,
+        `iteration ${i} changes loop-carried value ${misfit} from ${describeType(was)} to ${describeType(now)}, which is not supported for a Loop run at run time; pass its trip count with --const`,
       );
     loop.bound = i; // the body fits no further: a larger trip count is refused at run time
     return finish(loop, env);
@@ -217,7 +217,7 @@ function finish(loop: RunTimeLoop, env: ControlFlowEnv): Inlined {
       throw new OpError(
         node,
         opset,
-        'has scan outputs but its trip count is bounded to 0: bound it with --dim',
+        `has scan outputs, which are not supported with its trip count bounded to 0; bound it with --dim ${node.inputs[0]}=MIN..MAX`,
       );
     append(
       result,

@@ -245,6 +245,23 @@ describe('Loop', () => {
     }
   });
 
+  it('on webgpu (no count read back yet) asks for a fed trip count at compile time when the Loop has scan outputs', async () => {
+    const spec = accumulateLoop();
+    await expect(compileModel(buildModel(spec), { targets: ['wasm', 'webgpu'] })).rejects.toThrow(
+      'Loop node "loop" (opset 13): the trip count on the webgpu target (a run-time Loop\'s scan outputs are counted at run time) (input 0, "M") must be known at compile time; pass it with --const',
+    );
+    // without scan outputs the Loop runs at run time there too
+    const carriedOnly: ModelSpec = {
+      ...spec,
+      outputs: spec.outputs.slice(0, 1),
+      nodes: [{ ...spec.nodes[0], outputs: ['final', ''] }],
+    };
+    await compileModel(buildModel(carriedOnly), {
+      targets: ['wasm', 'webgpu'],
+      dims: { M: { min: 0, max: 5 } },
+    });
+  });
+
   it('a fed trip count is bounded at the last iteration whose body keeps the carried shapes', async () => {
     // as ONNX test_loop11: y += x[i:i+1] for i < M; x has 5 elements, so iteration 5 would make y empty
     const body: GraphSpec = {
@@ -461,7 +478,7 @@ describe('If', () => {
 
   it('refuses a run-time condition whose branches give outputs of different shapes, naming them', async () => {
     await expect(compileModel(buildModel(ifSpec([2])))).rejects.toThrow(
-      'If node "choose" (opset 17): the condition (input 0, "cond") is known only at run time, and its branches\' output 0 differ (then float32[3], else float32[2]), which one output cannot hold; pass the condition with --const',
+      'If node "choose" (opset 17): the condition (input 0, "cond") is known only at run time, and its branches\' output 0 differ (then float32[3], else float32[2]), which is not supported (one output holds one shape); pass the condition with --const',
     );
     // with the condition a constant, the chosen branch is inlined alone
     const graph = specialize(parseOnnxModel(buildModel(ifSpec([2]))), {
