@@ -54,7 +54,9 @@ export function expandControlFlow(node: Node, opset: number, env: ControlFlowEnv
     const name = node.inputs[0] ?? '';
     if (name === '') throw new OpError(node, opset, 'the condition (input 0) is missing');
     const cond = env.consts.get(name);
-    return cond ? inlineBranch(node, cond, opset) : inlineBothBranches(node, opset);
+    return cond
+      ? inlineBranch(node, cond, opset)
+      : inlineBothBranches(node, opset, runtimeInputsOf(name, env)[0]);
   }
   if (node.op === 'Loop') return startLoop(node, opset, env);
   if (node.op === 'Scan') return expandScan(node, opset, env);

@@ -37,14 +37,26 @@ function branchGraph(node: Node, opset: number, name: 'then_branch' | 'else_bran
   return g;
 }
 
-/** Both branches of `node`, then its selection node. */
-export function inlineBothBranches(node: Node, opset: number): Inlined {
+/**
+ * Both branches of `node`, then its selection node; `source` is the model input the condition comes
+ * from (what --const can fix), if any.
+ */
+export function inlineBothBranches(node: Node, opset: number, source: string | undefined): Inlined {
   const [thenBranch, elseBranch] = [
     branchGraph(node, opset, 'then_branch'),
     branchGraph(node, opset, 'else_branch'),
   ];
-  const a = inlineSubgraph(thenBranch, `${node.name}/then_branch/`, new Map());
-  const b = inlineSubgraph(elseBranch, `${node.name}/else_branch/`, new Map());
+  const inline = (branch: Graph, name: string) => {
+    try {
+      return inlineSubgraph(branch, `${node.name}/${name}/`, new Map());
+    } catch (e) {
+      // a branch returning a sequence or optional: --const keeps only the other one
+      throw new Error(
+        `${(e as Error).message}; the condition (input 0, "${node.inputs[0]}") is known only at run time, so both branches are compiled${source ? `: pass "${source}" with --const to keep one` : ''}`,
+      );
+    }
+  };
+  const [a, b] = [inline(thenBranch, 'then_branch'), inline(elseBranch, 'else_branch')];
   const select: Node = {
     op: 'If',
     domain: '',

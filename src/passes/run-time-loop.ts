@@ -19,8 +19,8 @@ interface RunTimeLoop {
   node: Node;
   opset: number;
   body: Graph;
-  /** the trip count's value name (a model input or a constant), if the Loop has one */
-  trip?: string;
+  /** the trip count's value name (a model input or a constant) */
+  trip: string;
   /** the model input the trip count is fed by, when it is one */
   fedTrip?: { name: string; min: number };
   bound: number;
@@ -30,7 +30,6 @@ interface RunTimeLoop {
   carried: string[];
   scans: string[][];
   actives: string[];
-  initializers: Map<string, HostTensor>;
 }
 
 /** Continuation nodes: each one decides, once its iteration is typed, about the next. */
@@ -48,8 +47,8 @@ const op = (name: string, type: string, inputs: string[], output: string): Node 
 });
 
 /**
- * Starts a Loop whose trip count `trip` ('' when absent) or condition `cond` is known only at run time;
- * `fail` is the error for a trip count that bounds nothing (computed at run time, or absent).
+ * Starts a Loop whose trip count or condition is known only at run time; `fail` throws the error for a
+ * trip count that bounds nothing (computed at run time, or absent).
  */
 export function startRunTimeLoop(
   node: Node,
@@ -92,7 +91,7 @@ export function startRunTimeLoop(
   const k = body.outputs.length - 1 - carried.length;
   // webgpu cannot read a counted size back yet: there the scan outputs' count is asked for, as --const gives it
   if (env.forGpu && node.outputs.slice(carried.length).some((o) => o !== '')) {
-    const [at, what] = constTrip || trip === '' ? [1, 'the condition'] : [0, 'the trip count'];
+    const [at, what] = constTrip ? [1, 'the condition'] : [0, 'the trip count'];
     throw new OpError(
       node,
       opset,
@@ -103,7 +102,7 @@ export function startRunTimeLoop(
     node,
     opset,
     body,
-    ...(trip !== '' && { trip }),
+    trip,
     ...(fedTrip && { fedTrip }),
     bound,
     iterations: 0,
@@ -111,7 +110,6 @@ export function startRunTimeLoop(
     carried,
     scans: Array.from({ length: k }, () => []),
     actives: [],
-    initializers,
   };
   if (bound === 0) return finish(loop, env);
   const first = unroll(loop);
@@ -125,13 +123,11 @@ function unroll(loop: RunTimeLoop): Inlined {
   const i = loop.iterations;
   const prefix = `${node.name}/iteration_${i}/`;
   const iterationNum = `${prefix}:iteration_num`;
-  const nodes: Node[] = [];
-  let active = loop.running;
-  if (loop.trip !== undefined) {
-    nodes.push(op(`${prefix}in_trip`, 'Less', [iterationNum, loop.trip], `${prefix}:in_trip`));
-    nodes.push(op(`${prefix}active`, 'And', [`${prefix}:in_trip`, loop.running], `${prefix}:active`));
-    active = `${prefix}:active`;
-  }
+  const active = `${prefix}:active`;
+  const nodes = [
+    op(`${prefix}in_trip`, 'Less', [iterationNum, loop.trip], `${prefix}:in_trip`),
+    op(`${prefix}active`, 'And', [`${prefix}:in_trip`, loop.running], active),
+  ];
   const bindings = new Map<string, string>([
     [body.inputs[0].name, iterationNum],
     [body.inputs[1].name, active],

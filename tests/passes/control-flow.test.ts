@@ -547,6 +547,12 @@ describe('If with a branch returning a sequence', () => {
     }
   });
 
+  it('is refused with a condition fed at run time, naming the branch and --const', async () => {
+    await expect(compileModel(sampleRateIf(), { relaxed: false })).rejects.toThrow(
+      'subgraph of attribute "else_branch" of If node "by_rate": output "seq" is not a tensor (sequence, map and optional values are not supported); the condition (input 0, "is16k") is known only at run time, so both branches are compiled: pass "sr" with --const to keep one',
+    );
+  });
+
   it('is refused, naming the branch, when the condition takes the sequence branch', async () => {
     await expect(
       compileModel(sampleRateIf(), { consts: { sr: i64([], [8000]) }, relaxed: false }),
