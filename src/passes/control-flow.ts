@@ -494,7 +494,12 @@ function scalar(node: Node, opset: number, t: HostTensor, what: string): number 
   return Number(t.data[0]);
 }
 
-function checkUnrollSize(node: Node, opset: number, iterations: number, nodesPerIteration: number): void {
+export function checkUnrollSize(
+  node: Node,
+  opset: number,
+  iterations: number,
+  nodesPerIteration: number,
+): void {
   if (iterations > MAX_UNROLLED_ITERATIONS)
     throw new OpError(
       node,

@@ -13,7 +13,7 @@ import { tensorFromNumbers, type HostTensor } from '../ir/tensor.js';
 import { OpError } from '../ops/registry.js';
 import { identity, inlineSubgraph, type Inlined } from './inline-if.js';
 import { describeType, sameType } from './run-time-if.js';
-import { append, stack, type ControlFlowEnv } from './control-flow.js';
+import { append, checkUnrollSize, stack, type ControlFlowEnv } from './control-flow.js';
 
 interface RunTimeLoop {
   node: Node;
@@ -119,8 +119,9 @@ export function startRunTimeLoop(
 
 /** Iteration `loop.iterations`: whether it is active, its body copy, then its continuation. */
 function unroll(loop: RunTimeLoop): Inlined {
-  const { node, body } = loop;
+  const { node, opset, body } = loop;
   const i = loop.iterations;
+  checkUnrollSize(node, opset, loop.bound, body.nodes.length + 4);
   const prefix = `${node.name}/iteration_${i}/`;
   const iterationNum = `${prefix}:iteration_num`;
   const active = `${prefix}:active`;

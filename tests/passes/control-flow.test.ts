@@ -262,6 +262,15 @@ describe('Loop', () => {
     });
   });
 
+  it('refuses a fed trip count bounded past the unroll limit, naming the limit', async () => {
+    const max = MAX_UNROLLED_ITERATIONS + 1;
+    await expect(
+      compileModel(buildModel(accumulateLoop()), { dims: { M: { min: 0, max } } }),
+    ).rejects.toThrow(
+      `Loop node "loop" (opset 13): would unroll more than ${MAX_UNROLLED_ITERATIONS} iterations`,
+    );
+  });
+
   it('a fed trip count is bounded at the last iteration whose body keeps the carried shapes', async () => {
     // as ONNX test_loop11: y += x[i:i+1] for i < M; x has 5 elements, so iteration 5 would make y empty
     const body: GraphSpec = {
