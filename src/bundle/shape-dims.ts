@@ -1,7 +1,7 @@
 /** Reading manifest shapes whose dims may be known only at run time (SymbolicDim). */
 import type { DimsBlock, ShapeDim, SymbolicDim, TensorSignature } from './manifest.js';
 import type { Polynomial } from '../ir/symbolic.js';
-import type { FedAxes, FedRange, FedSlice } from '../ir/graph.js';
+import type { FedAxes, FedFrames, FedRange, FedSlice } from '../ir/graph.js';
 
 export const isSymbolic = (d: ShapeDim): d is SymbolicDim => typeof d === 'object';
 
@@ -134,7 +134,9 @@ export function bindFedSymbols(
                     ? rangeCount(where, read, s.fed.range)
                     : s.fed.padded
                       ? paddedAxis(input, elements, s.fed.index, s.fed.padded)
-                      : elements[s.fed.index];
+                      : s.fed.frames
+                        ? frameCount(where, read, s.fed.input, s.fed.frames)
+                        : elements[s.fed.index];
     if (n < s.min || n > s.max)
       throw new Error(
         `${where}: input "${s.fed.input}" element ${s.fed.index} is ${elements[s.fed.index]}${n === elements[s.fed.index] ? '' : `, giving ${n}`}, outside the bounds of "${s.name}" (${s.min}..${s.max})`,
@@ -180,6 +182,18 @@ function rangeCount(where: string, read: (name: string) => number[], range: FedR
       `${where}: ${typeof range.delta === 'string' ? `input "${range.delta}"` : 'delta'} is 0, which no Range may step by`,
     );
   return Math.max(0, Math.ceil((limit - start) / delta));
+}
+
+/** STFT's frame count from its fed frame_step and its frame length (FedFrames), each refused out of range. */
+function frameCount(where: string, read: (name: string) => number[], step: string, f: FedFrames): number {
+  const by = read(step)[0];
+  if (by < 1) throw new Error(`${where}: input "${step}" is ${by}; a frame step must be at least 1`);
+  const length = typeof f.length === 'string' ? read(f.length)[0] : f.length;
+  if (length < 1 || length > f.signal)
+    throw new Error(
+      `${where}: input "${f.length}" is ${length}; a frame length must be in 1..${f.signal} (the signal's length)`,
+    );
+  return Math.floor((f.signal - length) / by) + 1;
 }
 
 /** Pad's pads read at run time for dims `from`: axis `a`'s padded size, begin pad or cropped count. */

@@ -17,7 +17,7 @@ import {
   type WgslDispatch,
 } from './manifest.js';
 import type { Polynomial } from '../ir/symbolic.js';
-import type { FedRange, FedSlice } from '../ir/graph.js';
+import type { FedFrames, FedRange, FedSlice } from '../ir/graph.js';
 import { MANIFEST_FILE, TOKENIZER_FILE, WEIGHTS_FILE, WGSL_FILE, type LoadedBundleFiles } from './files.js';
 import { isNumericDType } from './elements.js';
 import { sha256Hex } from './hash.js';
@@ -301,6 +301,11 @@ function checkDimsBlock(m: Record<string, unknown>, fail: (what: string) => neve
         (typeof v === 'number' && Number.isFinite(v));
       if (range !== undefined && !(scalar(range.start) && scalar(range.limit) && scalar(range.delta)))
         fail(`dims block symbol "${s.name}": fed.range must have start, limit and delta (inputs or values)`);
+      const frames = s.fed.frames as Partial<FedFrames> | undefined;
+      if (frames !== undefined && !(isByteCount(frames.signal) && scalar(frames.length)))
+        fail(
+          `dims block symbol "${s.name}": fed.frames must have the signal's length and a frame length (an input or a value)`,
+        );
       const float = scaled || s.fed.truncated === true || range !== undefined;
       if (!sig || !(intInput(s.fed.input) || (float && sig.dtype === 'float32')))
         fail(

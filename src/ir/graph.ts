@@ -42,7 +42,8 @@ export interface ShapeSymbolDecl {
  * with `times`, the input is Tile's repeats and the size `times` × the element (refused if negative); with
  * `range`, the size is Range's count, max(0, ceil((limit − start) / delta)), refused if delta is 0; with
  * `padded`, the input is Pad's pads for dims `from` and the size `part` of axis `index`: its padded size,
- * its begin pad (≥ 0) or the count its negative begin pad crops.
+ * its begin pad (≥ 0) or the count its negative begin pad crops; with `frames`, the input is STFT's
+ * frame_step and the size the frame count (FedFrames).
  */
 export interface FedElement {
   input: string;
@@ -57,6 +58,16 @@ export interface FedElement {
   times?: number;
   range?: FedRange;
   padded?: { from: number[]; part: 'size' | 'before' | 'cropped' };
+  frames?: FedFrames;
+}
+
+/**
+ * STFT's frame count floor((signal − length) / step) + 1, step the fed input's element (refused below 1),
+ * length an input's name (refused outside 1..signal) or its constant value.
+ */
+export interface FedFrames {
+  signal: number;
+  length: string | number;
 }
 
 /** Range's start, limit and delta (each an input's name, or its constant value), some read at run time. */

@@ -5,7 +5,7 @@
  */
 import * as sym from '../ir/symbolic.js';
 import type { Expr, Extent, ShapeSymbol } from './ir.js';
-import { add, bin, dim, i32, mul } from './build.js';
+import { add, bin, cast, dim, f64, i32, mul } from './build.js';
 
 export type SymbolRanges = Readonly<Record<string, sym.Range>>;
 
@@ -89,6 +89,15 @@ export function kernelExprOf(e: sym.SymLike): Expr {
   if (!sum) return i32(x.c);
   return x.c === 0 ? sum : bin('add', sum, i32(x.c));
 }
+
+/** A loop extent as an i32 expression. */
+export const extentI32 = (n: Extent): Expr => (typeof n === 'number' ? i32(n) : n);
+
+/** A loop extent as an f64 expression. */
+export const extentF64 = (n: Extent): Expr => (typeof n === 'number' ? f64(n) : cast('f64', n));
+
+/** A shape expression as a loop extent: a number where it is constant. */
+export const extentOf = (e: sym.SymLike): Extent => sym.constValue(e) ?? kernelExprOf(e);
 
 /** Row-major strides of a shape, as expressions. */
 export function strides(shape: readonly sym.SymLike[]): sym.SymLike[] {

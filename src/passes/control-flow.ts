@@ -1,14 +1,16 @@
 /**
  * Control flow at compile time. Kiln bakes every shape into the module, so `If`, `Loop` and `Scan` are
  * expanded during specialization into the plain nodes they execute:
- * - `If` with a known condition becomes its chosen branch (inline-if.ts);
+ * - `If` with a known condition becomes its chosen branch (inline-if.ts); with a condition known only at
+ *   run time, both branches and a Where per output (run-time-if.ts);
  * - `Loop` is unrolled one iteration at a time: each iteration's body copy is followed by a
  *   continuation node which, once the specializer reaches it, reads the (by then folded) condition and
  *   either splices the next iteration or finishes the loop, so loops whose condition is computed in
  *   the body unroll too;
  * - `Scan` is unrolled over its sequence axis, whose length the input shapes fix;
  * - a Loop with a trip count known only at run time is taken back to one Range when it is Range's
- *   expansion (range-loop.ts).
+ *   expansion (range-loop.ts); any other with a trip count or condition known only at run time is
+ *   unrolled to its bound, each iteration's values selected by whether it runs (run-time-loop.ts).
  * Scan outputs are the per-iteration values stacked with Unsqueeze + Concat.
  */
 import type { AttrValue, Graph, Node, TensorType, ValueInfo } from '../ir/graph.js';
@@ -16,6 +18,9 @@ import { allocTensor, sizeOf, tensorFromNumbers, tensorToNumbers, type HostTenso
 import { attrInt, attrInts, OpError } from '../ops/registry.js';
 import { identity, inlineBranch, inlineSubgraph, type Inlined } from './inline-if.js';
 import { rangeOfLoop } from './range-loop.js';
+import { inlineBothBranches, selectBranch, selectionOf } from './run-time-if.js';
+import { continueRunTimeLoop, runTimeLoopOf, startRunTimeLoop } from './run-time-loop.js';
+import type { DataShapeEnv } from './data-shapes.js';
 
 /** A model that unrolls further than this is refused instead of growing without bound. */
 export const MAX_UNROLLED_ITERATIONS = 10_000;
@@ -31,15 +36,27 @@ export interface ControlFlowEnv {
   graph: Graph;
   /** the nodes kept so far (not folded), to trace a run-time value back to the model inputs it uses */
   kept: Node[];
+  /** bounds and symbols of sizes fed at run time (a Loop's trip count) */
+  dataShapes: DataShapeEnv;
+  /** the webgpu target is built too (it cannot count a run-time Loop's scan outputs yet) */
+  forGpu: boolean;
 }
 
 /** The nodes (and constants) replacing `node`, to be specialized next. */
 export function expandControlFlow(node: Node, opset: number, env: ControlFlowEnv): Inlined {
   const loop = continuations.get(node);
   if (loop) return continueLoop(loop, node, env);
+  const runTimeLoop = runTimeLoopOf(node);
+  if (runTimeLoop) return continueRunTimeLoop(runTimeLoop, node, env);
+  const selection = selectionOf(node);
+  if (selection) return selectBranch(selection, env.types);
   if (node.op === 'If') {
-    const cond = knownValue(node, opset, env, node.inputs[0], `the condition (input 0, "${node.inputs[0]}")`);
-    return inlineBranch(node, cond, opset);
+    const name = node.inputs[0] ?? '';
+    if (name === '') throw new OpError(node, opset, 'the condition (input 0) is missing');
+    const cond = env.consts.get(name);
+    return cond
+      ? inlineBranch(node, cond, opset)
+      : inlineBothBranches(node, opset, runtimeInputsOf(name, env)[0]);
   }
   if (node.op === 'Loop') return startLoop(node, opset, env);
   if (node.op === 'Scan') return expandScan(node, opset, env);
@@ -92,6 +109,16 @@ function startLoop(node: Node, opset: number, env: ControlFlowEnv): Inlined {
     const range = rangeOfLoop(node, env.graph, env.kept);
     if (range) return range;
   }
+  const tripKnown = tripName === '' || env.consts.has(tripName);
+  if (!tripKnown || (condName !== '' && !env.consts.has(condName)))
+    return startRunTimeLoop(node, opset, body, carried, env, () => {
+      if (tripName !== '') knownValue(node, opset, env, tripName, `the trip count (input 0, "${tripName}")`);
+      throw new OpError(
+        node,
+        opset,
+        `the condition (input 1, "${condName}") must be known at compile time when no trip count bounds the Loop; pass it with --const`,
+      );
+    });
   const tripCount =
     tripName === ''
       ? undefined
@@ -382,7 +409,7 @@ function unrollSequence(
  * `values` stacked along a new `axis` into `output` (Unsqueeze each, then Concat). No values (zero
  * iterations) give an empty constant, whose type only the body's declaration can tell.
  */
-function stack(
+export function stack(
   node: Node,
   opset: number,
   values: string[],
@@ -432,7 +459,7 @@ function gather(name: string, data: string, index: string, axis: number, output:
   return { op: 'Gather', domain: '', name, inputs: [data, index], outputs: [output], attrs: { axis } };
 }
 
-function append(into: Inlined, from: Inlined): void {
+export function append(into: Inlined, from: Inlined): void {
   into.nodes.push(...from.nodes);
   for (const [name, t] of from.initializers) into.initializers.set(name, t);
 }
@@ -467,7 +494,12 @@ function scalar(node: Node, opset: number, t: HostTensor, what: string): number 
   return Number(t.data[0]);
 }
 
-function checkUnrollSize(node: Node, opset: number, iterations: number, nodesPerIteration: number): void {
+export function checkUnrollSize(
+  node: Node,
+  opset: number,
+  iterations: number,
+  nodesPerIteration: number,
+): void {
   if (iterations > MAX_UNROLLED_ITERATIONS)
     throw new OpError(
       node,

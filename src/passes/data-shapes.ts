@@ -2,7 +2,7 @@
  * Data-dependent shapes: outputs whose size is a tensor's value, not a function of the input shapes —
  * NonZero's count of nonzero elements, Compress's count of kept positions, NonMaxSuppression's count of
  * selected boxes, Unique's count of distinct values (computed during the run), TopK's K, Split's sizes, a
- * Reshape target's dims and Unsqueeze's, Squeeze's or a Reduce*'s axes when they are a model input (fed at run time; the runtime resolves a target's 0 and -1, and
+ * Reshape target's dims, MelWeightMatrix's num_mel_bins and dft_length, STFT's frame_step and frame_length and Unsqueeze's, Squeeze's or a Reduce*'s axes when they are a model input (fed at run time; the runtime resolves a target's 0 and -1, and
  * the dims the axes give), and a Slice's starts, ends, axes or steps. Each such size becomes a new shape symbol, a
  * data symbol, bounded at compile time (the tensor's size, the axis length, max boxes × classes × batch):
  * memory is planned at the bound, later kernels read the symbol from the dims block like any run-time dim,
@@ -31,6 +31,8 @@ import { rangeFedAtRunTime } from '../ops/shape/generate.js';
 import { padsFedAtRunTime } from '../ops/shape/pad.js';
 import { compressAxis } from '../ops/shape/compress-nonzero.js';
 import { outputShapeFed } from '../ops/spatial/max-unpool.js';
+import { melSizes } from '../ops/signal/mel-weight-matrix.js';
+import { stftPlan, stftSizeFed } from '../ops/signal/stft.js';
 import { REDUCE_OPS, reduceAxesFed } from '../ops/reduce/reduce.js';
 import { hasInput, INDEX_DTYPES } from '../ops/shape/common.js';
 
@@ -265,7 +267,64 @@ const windowRule: Rule = (ctx, [out], env) => {
   return [{ ...out, shape: [bound], symbolic: sizes }];
 };
 
+/**
+ * A scalar size (an int32 or int64 model input) fed at run time that no data bounds: one fed symbol named
+ * after the input, bounded by `--dim INPUT=MIN..MAX` (else 0..DEFAULT_FED_MAX), at least 1.
+ */
+function positiveFedSize(ctx: OpContext, at: number, what: string, env: DataShapeEnv, limit = Infinity) {
+  const input = ctx.node.inputs[at];
+  if (!env.isFedInput(input)) constInput(ctx, at, what); // refused, naming the model input it comes from
+  const bounds = env.declaredBounds(input);
+  const [min, max] = [Math.max(1, bounds.min), Math.max(1, Math.min(bounds.max, limit))];
+  if (min > max)
+    throw new OpError(
+      ctx.node,
+      ctx.opset,
+      `${what} (input ${at}, "${input}") is bounded ${min}..${bounds.max}, beyond its limit ${limit}`,
+    );
+  return { min, max, size: env.declare({ name: input, min, max, fed: { input, index: 0 } }) };
+}
+
 const RULES: Record<string, Rule> = {
+  STFT(ctx, [out], env) {
+    if (!stftSizeFed(ctx, 1) && !stftSizeFed(ctx, 3)) return undefined;
+    const signal = ctx.inputs[0]!.shape[1];
+    const ranges: Record<string, sym.Range> = {};
+    const p = stftPlan(ctx, {
+      length() {
+        const fed = positiveFedSize(ctx, 3, 'frame_length', env, signal);
+        ranges[ctx.node.inputs[3]] = fed;
+        return fed.size;
+      },
+      frames(length) {
+        const input = ctx.node.inputs[1];
+        if (!env.isFedInput(input)) constInput(ctx, 1, 'frame_step'); // names the model input it comes from
+        const step = env.declaredBounds(input);
+        const { min, max } = sym.bounds(length, ranges);
+        const count = (l: number, by: number) => Math.floor((signal - l) / Math.max(1, by)) + 1;
+        const name = `${input}_frames`;
+        ranges[name] = { min: count(max, step.max), max: count(min, step.min) };
+        const frames = { signal, length: typeof length === 'number' ? length : ctx.node.inputs[3] };
+        return env.declare({ name, ...ranges[name], fed: { input, index: 0, frames } });
+      },
+    });
+    const symbolic = [p.batch, p.frames, p.bins, 2];
+    return [{ ...out, shape: symbolic.map((d) => sym.bounds(d, ranges).max), symbolic }];
+  },
+  MelWeightMatrix(ctx, [out], env) {
+    const { mels, dft } = melSizes(ctx);
+    if (mels !== undefined && dft !== undefined) return undefined;
+    const bins =
+      mels === undefined ? positiveFedSize(ctx, 0, 'num_mel_bins', env) : { max: mels, size: mels };
+    const length = dft === undefined ? positiveFedSize(ctx, 1, 'dft_length', env) : { max: dft, size: dft };
+    return [
+      {
+        ...out,
+        shape: [Math.floor(length.max / 2) + 1, bins.max],
+        symbolic: [sym.add(sym.floorDiv(length.size, 2), 1), bins.size],
+      },
+    ];
+  },
   ConstantOfShape(ctx, [out], env) {
     if (ctx.consts[0]) return undefined;
     const { bound, sizes } = declaredFedSizes(ctx, 0, 'shape', out.shape.length, env);

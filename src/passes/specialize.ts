@@ -46,6 +46,8 @@ export interface SpecializeOptions {
   consts?: Record<string, HostTensor>;
   onWarning?: (message: string) => void;
   onProgress?: (done: number, total: number) => void;
+  /** the webgpu target is built too: sizes it cannot count at run time are asked for at compile time */
+  forGpu?: boolean;
 }
 
 export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
@@ -122,6 +124,14 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
   const shapeValues = new Map<string, ShapeValue>();
   const readShapeValue = (n: string) => shapeValues.get(n) ?? constShapeValue(consts.get(n));
   const remaining: Node[] = [];
+  const flow: ControlFlowEnv = {
+    consts,
+    types,
+    graph,
+    kept: remaining,
+    dataShapes,
+    forGpu: opts.forGpu === true,
+  };
   const queue = [...graph.nodes];
   let done = 0;
   while (queue.length > 0) {
@@ -134,7 +144,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
           `invalid ONNX model: ${node.op} node "${node.name}" reads "${name}", which no earlier node, input or initializer defines`,
         );
     if (CONTROL_FLOW_OPS.has(node.op) && node.domain === '') {
-      const expanded = expandControlFlow(node, opset, { consts, types, graph, kept: remaining });
+      const expanded = expandControlFlow(node, opset, flow);
       for (const [name, t] of expanded.initializers) {
         consts.set(name, t);
         types.set(name, { dtype: t.dtype, shape: [...t.dims] });
@@ -171,7 +181,7 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
       else if (symbolic)
         outTypes = withSymbolicShapes(ctx, outTypes, ranges, (n) => shapeValues.get(n)?.values);
     } catch (e) {
-      throw nameModelInput(e, { consts, types, graph, kept: remaining });
+      throw nameModelInput(e, flow);
     }
     if (outTypes.length < node.outputs.filter((o) => o !== '').length)
       throw new OpError(

@@ -16,6 +16,7 @@ import {
 } from '../helpers/onnx-builder.js';
 import '../../src/ops/index.js';
 import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
+import { ortMismatches } from '../helpers/ort-oracle.js';
 
 const f32 = (dims: number[], values: number[]) => tensorFromNumbers('float32', dims, values);
 const i64 = (dims: number[], values: number[]) => tensorFromNumbers('int64', dims, values);
@@ -213,11 +214,173 @@ describe('Loop', () => {
     expect(out.a).toEqual({ dims: [3], data: [1, 2, 3] });
   });
 
-  it('names the model input a run-time trip count must be fixed from', async () => {
+  it('a trip count and condition fed at run time (bounded by --dim M=0..5): the active iterations kept, matching onnxruntime', async () => {
     const spec = accumulateLoop();
-    await expect(compileModel(buildModel(spec))).rejects.toThrow(
-      /^Loop node "loop" \(opset 13\): the trip count \(input 0, "M"\) must be known at compile time; pass it with --const/,
+    const fed: ModelSpec = {
+      ...spec,
+      inputs: [...spec.inputs, { name: 'cond', dtype: 'bool', shape: [] }],
+      nodes: [{ ...spec.nodes[0], inputs: ['M', 'cond', 'acc'] }],
+    };
+    const bytes = buildModel(fed);
+    const files = await compileModel(bytes, { relaxed: false, dims: { M: { min: 0, max: 5 } } });
+    const model = await loadModel(files, { backend: 'wasm' });
+    try {
+      const acc = f32([2], [0.5, -1]);
+      for (const [m, cond] of [
+        [5, true],
+        [3, true],
+        [0, true],
+        [4, false],
+      ] as const)
+        expect(await ortMismatches(bytes, model, { M: i64([], [m]), cond: bool(cond), acc })).toEqual([]);
+      await expect(model.run({ M: i64([], [6]), cond: bool(true), acc } as never)).rejects.toThrow(
+        'input "M" element 0 is 6, outside the bounds of "M" (0..5)',
+      );
+      await expect(
+        model.run({ M: tensorFromNumbers('int32', [], [2]), cond: bool(true), acc } as never),
+      ).rejects.toThrow(/"M".*int64/);
+      expect(await ortMismatches(bytes, model, { M: i64([], [2]), cond: bool(true), acc })).toEqual([]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('on webgpu (no count read back yet) asks for a fed trip count at compile time when the Loop has scan outputs', async () => {
+    const spec = accumulateLoop();
+    await expect(compileModel(buildModel(spec), { targets: ['wasm', 'webgpu'] })).rejects.toThrow(
+      'Loop node "loop" (opset 13): the trip count on the webgpu target (a run-time Loop\'s scan outputs are counted at run time) (input 0, "M") must be known at compile time; pass it with --const',
     );
+    // without scan outputs the Loop runs at run time there too
+    const carriedOnly: ModelSpec = {
+      ...spec,
+      outputs: spec.outputs.slice(0, 1),
+      nodes: [{ ...spec.nodes[0], outputs: ['final', ''] }],
+    };
+    await compileModel(buildModel(carriedOnly), {
+      targets: ['wasm', 'webgpu'],
+      dims: { M: { min: 0, max: 5 } },
+    });
+  });
+
+  it('refuses a fed trip count bounded past the unroll limit, naming the limit', async () => {
+    const max = MAX_UNROLLED_ITERATIONS + 1;
+    await expect(
+      compileModel(buildModel(accumulateLoop()), { dims: { M: { min: 0, max } } }),
+    ).rejects.toThrow(
+      `Loop node "loop" (opset 13): would unroll more than ${MAX_UNROLLED_ITERATIONS} iterations`,
+    );
+  });
+
+  it('a fed trip count is bounded at the last iteration whose body keeps the carried shapes', async () => {
+    // as ONNX test_loop11: y += x[i:i+1] for i < M; x has 5 elements, so iteration 5 would make y empty
+    const body: GraphSpec = {
+      inputs: [
+        { name: 'i', dtype: 'int64', shape: [] },
+        { name: 'c', dtype: 'bool', shape: [] },
+        { name: 'y_in', dtype: 'float32', shape: [1] },
+      ],
+      outputs: [
+        { name: 'c_out', dtype: 'bool', shape: [] },
+        { name: 'y_out', dtype: 'float32', shape: [1] },
+        { name: 'scan', dtype: 'float32', shape: [1] },
+      ],
+      initializers: [
+        { name: 'x', tensor: f32([5], [1, 2, 3, 4, 5]) },
+        { name: 'one', tensor: i64([], [1]) },
+        { name: 'axes', tensor: i64([1], [0]) },
+      ],
+      nodes: [
+        { op: 'Identity', inputs: ['c'], outputs: ['c_out'] },
+        { op: 'Add', inputs: ['i', 'one'], outputs: ['end'] },
+        { op: 'Unsqueeze', inputs: ['i', 'axes'], outputs: ['start1'] },
+        { op: 'Unsqueeze', inputs: ['end', 'axes'], outputs: ['end1'] },
+        { op: 'Slice', inputs: ['x', 'start1', 'end1'], outputs: ['picked'] },
+        { op: 'Add', inputs: ['y_in', 'picked'], outputs: ['y_out'] },
+        { op: 'Identity', inputs: ['y_out'], outputs: ['scan'] },
+      ],
+    };
+    const bytes = buildModel({
+      inputs: [
+        { name: 'M', dtype: 'int64', shape: [] },
+        { name: 'y', dtype: 'float32', shape: [1] },
+      ],
+      outputs: [
+        { name: 'last', dtype: 'float32', shape: [1] },
+        { name: 'sums', dtype: 'float32', shape: ['n', 1] },
+      ],
+      initializers: [{ name: 'go', tensor: bool(true) }],
+      nodes: [
+        { op: 'Loop', inputs: ['M', 'go', 'y'], outputs: ['last', 'sums'], attrs: { body: { g: body } } },
+      ],
+    });
+    const model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+    try {
+      const y = f32([1], [-2]);
+      for (const m of [5, 2, 0])
+        expect(await ortMismatches(bytes, model, { M: i64([], [m]), y })).toEqual([]);
+      await expect(model.run({ M: i64([], [6]), y } as never)).rejects.toThrow(
+        'input "M" element 0 is 6, outside the bounds of "M" (0..5)',
+      );
+      expect(await ortMismatches(bytes, model, { M: i64([], [4]), y })).toEqual([]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('a condition the body computes at run time ends a fed loop early, matching onnxruntime', async () => {
+    // acc += table[i] while acc[0] < limit (a fed value), at most M times
+    const spec = accumulateLoop();
+    const body = (spec.nodes[0].attrs!.body as { g: GraphSpec }).g;
+    const zero = { name: 'zero', tensor: i64([1], [0]) };
+    const fed: ModelSpec = {
+      ...spec,
+      inputs: [...spec.inputs, { name: 'limit', dtype: 'float32', shape: [] }],
+      nodes: [
+        {
+          ...spec.nodes[0],
+          attrs: {
+            body: {
+              g: {
+                ...body,
+                outputs: [{ name: 'below', dtype: 'bool', shape: [] }, ...body.outputs.slice(1)],
+                initializers: [...body.initializers!, zero],
+                nodes: [
+                  ...body.nodes,
+                  {
+                    op: 'Gather',
+                    inputs: ['acc_out', 'zero'],
+                    outputs: ['first'],
+                    attrs: { axis: { i: 0 } },
+                  },
+                  { op: 'Squeeze', inputs: ['first'], outputs: ['first0'] },
+                  { op: 'Less', inputs: ['first0', 'limit'], outputs: ['below'] },
+                ],
+              },
+            },
+          },
+        },
+      ],
+    };
+    const bytes = buildModel(fed);
+    const model = await loadModel(
+      await compileModel(bytes, { relaxed: false, dims: { M: { min: 0, max: 5 } } }),
+      {
+        backend: 'wasm',
+      },
+    );
+    try {
+      const acc = f32([2], [0.5, -1]);
+      for (const limit of [4, 0, 100])
+        expect(await ortMismatches(bytes, model, { M: i64([], [5]), acc, limit: f32([], [limit]) })).toEqual(
+          [],
+        );
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('names the model input a trip count computed at run time must be fixed from', async () => {
+    const spec = accumulateLoop();
     const computed: ModelSpec = {
       ...spec,
       nodes: [
@@ -264,34 +427,74 @@ describe('Loop', () => {
 });
 
 describe('If', () => {
-  it('names the condition that must be known at compile time', async () => {
-    const branch = (v: number): GraphSpec => ({
-      inputs: [],
-      outputs: [{ name: `out_${v}` }],
-      initializers: [{ name: `out_${v}`, tensor: f32([1], [v]) }],
-      nodes: [],
-    });
-    const spec: ModelSpec = {
-      inputs: [{ name: 'cond', dtype: 'bool', shape: [] }],
-      outputs: [{ name: 'y', dtype: 'float32', shape: [1] }],
-      nodes: [
-        {
-          op: 'If',
-          name: 'choose',
-          inputs: ['cond'],
-          outputs: ['y'],
-          attrs: { then_branch: { g: branch(1) }, else_branch: { g: branch(2) } },
+  /** y = cond ? x * 2 : x - 1 (or, with `elseShape`, an else branch of that constant shape) */
+  const ifSpec = (elseShape?: number[]): ModelSpec => ({
+    inputs: [
+      { name: 'cond', dtype: 'bool', shape: [] },
+      { name: 'x', dtype: 'float32', shape: [3] },
+    ],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [3] }],
+    initializers: [
+      { name: 'two', tensor: f32([], [2]) },
+      { name: 'one', tensor: f32([], [1]) },
+    ],
+    nodes: [
+      {
+        op: 'If',
+        name: 'choose',
+        inputs: ['cond'],
+        outputs: ['y'],
+        attrs: {
+          then_branch: {
+            g: {
+              inputs: [],
+              outputs: [{ name: 'doubled' }],
+              nodes: [{ op: 'Mul', inputs: ['x', 'two'], outputs: ['doubled'] }],
+            },
+          },
+          else_branch: {
+            g: elseShape
+              ? {
+                  inputs: [],
+                  outputs: [{ name: 'other' }],
+                  initializers: [{ name: 'other', tensor: f32(elseShape, new Array(elseShape[0]).fill(0)) }],
+                  nodes: [],
+                }
+              : {
+                  inputs: [],
+                  outputs: [{ name: 'less' }],
+                  nodes: [{ op: 'Sub', inputs: ['x', 'one'], outputs: ['less'] }],
+                },
+          },
         },
-      ],
-    };
-    await expect(compileModel(buildModel(spec))).rejects.toThrow(
-      /If node "choose" \(opset 17\): the condition \(input 0, "cond"\) must be known at compile time/,
+      },
+    ],
+  });
+
+  it('a condition fed at run time: both branches run and it picks one per run, matching onnxruntime', async () => {
+    const bytes = buildModel(ifSpec());
+    const model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+    try {
+      const x = f32([3], [1.5, -3, 0.25]);
+      for (const cond of [true, false, true])
+        expect(await ortMismatches(bytes, model, { cond: bool(cond), x })).toEqual([]);
+      await expect(model.run({ cond: f32([], [1]), x } as never)).rejects.toThrow(/"cond".*bool/);
+      expect(await ortMismatches(bytes, model, { cond: bool(false), x })).toEqual([]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('refuses a run-time condition whose branches give outputs of different shapes, naming them', async () => {
+    await expect(compileModel(buildModel(ifSpec([2])))).rejects.toThrow(
+      'If node "choose" (opset 17): the condition (input 0, "cond") is known only at run time, and its branches\' output 0 differ (then float32[3], else float32[2]), which is not supported (one output holds one shape); pass the condition with --const',
     );
-    const graph = specialize(parseOnnxModel(buildModel(spec)), {
+    // with the condition a constant, the chosen branch is inlined alone
+    const graph = specialize(parseOnnxModel(buildModel(ifSpec([2]))), {
       evaluate: evaluateProgram,
       consts: { cond: bool(false) },
     });
-    expect(Array.from(graph.initializers.get('y')!.data as Float32Array)).toEqual([2]);
+    expect(graph.initializers.get('y')!.dims).toEqual([2]);
   });
 });
 
@@ -351,6 +554,12 @@ describe('If with a branch returning a sequence', () => {
     } finally {
       model.dispose();
     }
+  });
+
+  it('is refused with a condition fed at run time, naming the branch and --const', async () => {
+    await expect(compileModel(sampleRateIf(), { relaxed: false })).rejects.toThrow(
+      'subgraph of attribute "else_branch" of If node "by_rate": output "seq" is not a tensor (sequence, map and optional values are not supported); the condition (input 0, "is16k") is known only at run time, so both branches are compiled: pass "sr" with --const to keep one',
+    );
   });
 
   it('is refused, naming the branch, when the condition takes the sequence branch', async () => {

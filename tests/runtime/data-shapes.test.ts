@@ -1292,6 +1292,153 @@ describe('MaxUnpool with its output_shape fed at run time (bounded by --dim outp
   });
 });
 
+describe('MelWeightMatrix with num_mel_bins and dft_length fed at run time (bounded by --dim), then an Add', () => {
+  const bytes = buildModel({
+    opset: 17,
+    inputs: [
+      { name: 'num_mel_bins', dtype: 'int32', shape: [] },
+      { name: 'dft_length', dtype: 'int32', shape: [] },
+      { name: 'sample_rate', dtype: 'int32', shape: [] },
+      { name: 'lower_edge_hertz', dtype: 'float32', shape: [] },
+      { name: 'upper_edge_hertz', dtype: 'float32', shape: [] },
+    ],
+    outputs: [{ name: 'y2', dtype: 'float32' }],
+    nodes: [
+      {
+        op: 'MelWeightMatrix',
+        inputs: ['num_mel_bins', 'dft_length', 'sample_rate', 'lower_edge_hertz', 'upper_edge_hertz'],
+        outputs: ['y'],
+      },
+      { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+    ],
+  });
+  const int32 = (n: number): HostTensor => ({ dtype: 'int32', dims: [], data: Int32Array.of(n) });
+  const float32 = (x: number): HostTensor => ({ dtype: 'float32', dims: [], data: Float32Array.of(x) });
+  const feeds = (mels: number, dft: number) => ({
+    num_mel_bins: int32(mels),
+    dft_length: int32(dft),
+    sample_rate: int32(8000),
+    lower_edge_hertz: float32(0),
+    upper_edge_hertz: float32(3000),
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const dims = { num_mel_bins: { min: 1, max: 16 }, dft_length: { min: 1, max: 64 } };
+    model = await loadModel(await compileModel(bytes, { relaxed: false, dims }), { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+
+  test('lists the output dims as the fed sizes, within their bounds', () => {
+    expect(model.outputs[0].shape[0]).toMatchObject({ name: 'floor(dft_length / 2) + 1', min: 1, max: 33 });
+    expect(model.outputs[0].shape[1]).toEqual({ name: 'num_mel_bins', min: 1, max: 16 });
+  });
+
+  test.each([
+    [8, 16],
+    [3, 64],
+    [16, 7],
+    [1, 1],
+  ])('matches onnxruntime with num_mel_bins %i and dft_length %i, run after run', async (mels, dft) => {
+    expect(await ortMismatches(bytes, model, feeds(mels, dft))).toEqual([]);
+  });
+
+  test('refuses a size outside its bounds or of the wrong type, naming the input, and answers the next call', async () => {
+    await expect(model.run(feeds(17, 16) as Record<string, Feed>)).rejects.toThrow(
+      'input "num_mel_bins" element 0 is 17, outside the bounds of "num_mel_bins" (1..16)',
+    );
+    await expect(
+      model.run({ ...feeds(8, 16), dft_length: float32(16) } as Record<string, Feed>),
+    ).rejects.toThrow(/"dft_length".*int32/);
+    expect(await ortMismatches(bytes, model, feeds(5, 32))).toEqual([]);
+  });
+});
+
+describe('STFT with frame_step and frame_length fed at run time (bounded by --dim), then an Add', () => {
+  const stft = (window: boolean) =>
+    buildModel({
+      opset: 17,
+      inputs: [
+        { name: 'signal', dtype: 'float32', shape: [2, 64, 1] },
+        { name: 'frame_step', dtype: 'int64', shape: [] },
+        window
+          ? { name: 'window', dtype: 'float32', shape: [12] }
+          : { name: 'frame_length', dtype: 'int64', shape: [] },
+      ],
+      outputs: [{ name: 'y2', dtype: 'float32' }],
+      nodes: [
+        {
+          op: 'STFT',
+          inputs: window ? ['signal', 'frame_step', 'window'] : ['signal', 'frame_step', '', 'frame_length'],
+          outputs: ['y'],
+        },
+        { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      ],
+    });
+  const int64 = (n: number): HostTensor => ({ dtype: 'int64', dims: [], data: BigInt64Array.of(BigInt(n)) });
+  const signal = randomTensor([2, 64, 1], seededRandom(61));
+  const bytes = stft(false);
+  let model: Model;
+  beforeAll(async () => {
+    const dims = { frame_step: { min: 1, max: 16 }, frame_length: { min: 2, max: 100 } };
+    model = await loadModel(await compileModel(bytes, { relaxed: false, dims }), { backend: 'wasm' });
+  });
+  afterAll(() => model?.dispose());
+  const feeds = (step: number, length: number) => ({
+    signal,
+    frame_step: int64(step),
+    frame_length: int64(length),
+  });
+
+  test('lists the frame count and the bins as fed sizes, the frame length bounded by the signal', () => {
+    expect(model.outputs[0].shape[1]).toEqual({ name: 'frame_step_frames', min: 1, max: 63 });
+    expect(model.outputs[0].shape[2]).toMatchObject({ name: 'floor(frame_length / 2) + 1', min: 2, max: 33 });
+  });
+
+  test.each([
+    [8, 16],
+    [1, 64],
+    [5, 7],
+    [16, 2],
+  ])('matches onnxruntime with frame_step %i and frame_length %i, run after run', async (step, length) => {
+    expect(await ortMismatches(bytes, model, feeds(step, length))).toEqual([]);
+  });
+
+  test('refuses a step or length out of range or of the wrong type, naming the input, and answers the next call', async () => {
+    await expect(model.run(feeds(0, 16) as Record<string, Feed>)).rejects.toThrow(
+      'input "frame_step" is 0; a frame step must be at least 1',
+    );
+    await expect(model.run(feeds(4, 65) as Record<string, Feed>)).rejects.toThrow(
+      'input "frame_length" element 0 is 65, outside the bounds of "frame_length" (2..64)',
+    );
+    await expect(
+      model.run({
+        ...feeds(4, 16),
+        frame_step: { dtype: 'float32', dims: [], data: Float32Array.of(4) },
+      } as Record<string, Feed>),
+    ).rejects.toThrow(/"frame_step".*int64/);
+    expect(await ortMismatches(bytes, model, feeds(3, 10))).toEqual([]);
+  });
+
+  test('with a window: the step fed, 0..64 by default with a warning, matching onnxruntime', async () => {
+    const windowed = stft(true);
+    const warnings: string[] = [];
+    const files = await compileModel(windowed, { relaxed: false, onWarning: (w) => warnings.push(w) });
+    expect(warnings).toEqual([
+      'input "frame_step" is a size fed at run time with no bound; bounded 0..64 (bound it with --dim frame_step=MIN..MAX, or fix it with --const frame_step=...)',
+    ]);
+    const windowedModel = await loadModel(files, { backend: 'wasm' });
+    try {
+      const window = randomTensor([12], seededRandom(62));
+      for (const step of [4, 1, 64])
+        expect(
+          await ortMismatches(windowed, windowedModel, { signal, frame_step: int64(step), window }),
+        ).toEqual([]);
+    } finally {
+      windowedModel.dispose();
+    }
+  });
+});
+
 describe('sizes fed at run time that no data bounds: declared with --dim INPUT=MIN..MAX, or 0..64 with a warning', () => {
   const fill = buildModel({
     opset: 17,

@@ -3,7 +3,8 @@
  * (÷L for the inverse). Sums run in f64 over a table of L twiddles; the table index k·n mod L is kept
  * as a running sum, so no product can overflow i32 and every angle is exact.
  */
-import type { BufRef, Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
+import type { BufRef, Expr, Extent, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
+import { extentF64, extentI32 } from '../../kernels/extent.js';
 import { scalarOf } from '../../kernels/ir.js';
 import {
   add,
@@ -27,13 +28,13 @@ import {
 export interface DftSpec {
   name: string;
   /** loops around each transform, outermost first; their vars are visible to `input`/`output` */
-  outer: { v: string; n: number }[];
-  /** transform length L */
-  length: number;
+  outer: { v: string; n: Extent }[];
+  /** transform length L (STFT's may be read at run time) */
+  length: Extent;
   /** samples read per transform (≤ L; the rest is zero padding) */
-  samples: number;
+  samples: Extent;
   /** output bins 0..bins-1 */
-  bins: number;
+  bins: Extent;
   inverse: boolean;
   x: BufRef;
   /** element index of sample n's real part; the imaginary part follows when `complex` */
@@ -44,14 +45,14 @@ export interface DftSpec {
   y: BufRef;
   /** element index of bin k's real part; the imaginary part follows */
   output: (k: Expr) => Expr;
-  /** float64 scratch of 2·L elements for the twiddle table */
+  /** float64 scratch of 2·L elements (at L's bound) for the twiddle table */
   twiddles: BufRef;
 }
 
 export function dftKernel(s: DftSpec): Kernel {
   const L = s.length;
   const j = v('j');
-  const angle = div(mul(f64(2 * Math.PI), cast('f64', j)), f64(L));
+  const angle = div(mul(f64(2 * Math.PI), cast('f64', j)), extentF64(L));
   const table: Stmt[] = [
     loop('j', L, [
       store(s.twiddles, mul(j, i32(2)), un('cos', angle)),
@@ -75,7 +76,7 @@ export function dftKernel(s: DftSpec): Kernel {
     dIm = add(dIm, mul(xi, c));
   }
   const t: Scalar = scalarOf(s.y.dtype);
-  const scale = (e: Expr): Expr => cast(t, s.inverse ? div(e, f64(L)) : e);
+  const scale = (e: Expr): Expr => cast(t, s.inverse ? div(e, extentF64(L)) : e);
   const k = v('k');
   const perBin: Stmt[] = [
     set('re', f64(0)),
@@ -85,7 +86,7 @@ export function dftKernel(s: DftSpec): Kernel {
       set('re', add(re, dRe)),
       set('im', add(im, dIm)),
       set('at', add(at, k)),
-      when(cmp('ge', at, i32(L)), [set('at', sub(at, i32(L)))]),
+      when(cmp('ge', at, extentI32(L)), [set('at', sub(at, extentI32(L)))]),
     ]),
     store(s.y, s.output(k), scale(re)),
     store(s.y, add(s.output(k), i32(1)), scale(im)),
@@ -100,7 +101,7 @@ export function dftKernel(s: DftSpec): Kernel {
       local('re', 'f64', f64(0)),
       local('im', 'f64', f64(0)),
       local('at', 'i32', i32(0)),
-      ...(L > 0 ? table : []),
+      ...(typeof L === 'number' && L <= 0 ? [] : table),
       ...body,
     ],
   };

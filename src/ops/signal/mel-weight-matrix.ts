@@ -3,15 +3,19 @@
  * spectrum onto mel bands, following the ONNX reference: num_mel_bins + 2 points evenly spaced in mel
  * between the edge frequencies (spaced by range / (num_mel_bins + 2)), each mapped to the spectrum bin
  * floor((dft_length + 1) · hz / sample_rate); filter i rises from point i to point i+1 and falls to i+2.
- * num_mel_bins and dft_length are constant inputs (they are the shape); the rest may be run-time values.
+ * num_mel_bins and dft_length are the shape: constants, or fed at run time (passes/data-shapes.ts: sizes
+ * the kernel reads from the dims block, bounded by `--dim NAME=MIN..MAX`); the rest may be run-time values.
  */
-import type { Expr, Kernel } from '../../kernels/ir.js';
+import type { Expr, Extent, Kernel } from '../../kernels/ir.js';
+import { sizeOf } from '../../ir/tensor.js';
+import { extentF64, extentI32 } from '../../kernels/extent.js';
 import { scalarOf } from '../../kernels/ir.js';
 import {
   add,
   bin,
   cast,
   cmp,
+  dim,
   div,
   f64,
   i32,
@@ -28,12 +32,21 @@ import { OpError, registerOp, type LowerIO, type OpContext, type OpDef } from '.
 import { FLOATS, typedInput } from '../elementwise/common.js';
 import { constIntScalar, outputDatatype } from './common.js';
 
-function sizes(ctx: OpContext): { mels: number; dft: number } {
-  const mels = constIntScalar(ctx, 0, 'num_mel_bins');
-  const dft = constIntScalar(ctx, 1, 'dft_length');
-  if (mels === undefined || dft === undefined)
-    throw new OpError(ctx.node, ctx.opset, 'inputs num_mel_bins (0) and dft_length (1) are required');
-  if (mels < 1 || dft < 1)
+/** A size input: its constant value, or undefined when it is fed at run time. */
+function sizeInput(ctx: OpContext, i: number, what: string): number | undefined {
+  if (!ctx.inputs[i]) throw new OpError(ctx.node, ctx.opset, `input ${i} (${what}) is required`);
+  if (ctx.consts[i]) return constIntScalar(ctx, i, what);
+  typedInput(ctx, i, ['int32', 'int64']);
+  if (sizeOf(ctx.inputs[i]!.shape) !== 1 || ctx.inputs[i]!.shape.length > 1)
+    throw new OpError(ctx.node, ctx.opset, `${what} must be a scalar, found shape [${ctx.inputs[i]!.shape}]`);
+  return undefined;
+}
+
+/** num_mel_bins and dft_length, each a constant or undefined when fed at run time (a symbol in lower). */
+export function melSizes(ctx: OpContext): { mels?: number; dft?: number } {
+  const mels = sizeInput(ctx, 0, 'num_mel_bins');
+  const dft = sizeInput(ctx, 1, 'dft_length');
+  if ((mels !== undefined && mels < 1) || (dft !== undefined && dft < 1))
     throw new OpError(ctx.node, ctx.opset, `num_mel_bins (${mels}) and dft_length (${dft}) must be positive`);
   for (const [i, what] of [
     [2, 'sample_rate'],
@@ -53,21 +66,29 @@ const melToHz = (mel: Expr): Expr => mul(f64(700), sub(un('exp', mul(mel, f64(LN
 
 const melWeightMatrix: OpDef = {
   sinceVersion: 17,
+  // a size fed at run time is typed at its bound by passes/data-shapes.ts
   infer(ctx) {
-    const { mels, dft } = sizes(ctx);
-    return [{ dtype: outputDatatype(ctx), shape: [Math.floor(dft / 2) + 1, mels] }];
+    const { mels, dft } = melSizes(ctx);
+    return [{ dtype: outputDatatype(ctx), shape: [Math.floor((dft ?? 0) / 2) + 1, mels ?? 0] }];
   },
   lower(ctx: OpContext, io: LowerIO): Kernel[] {
-    const { mels, dft } = sizes(ctx);
-    const spectrum = Math.floor(dft / 2) + 1;
+    const sizes = melSizes(ctx);
+    const fed = (i: number): Extent =>
+      dim(io.sizes!.find((s) => s.fed?.input === ctx.node.inputs[i])!.symbol);
+    const mels: Extent = sizes.mels ?? fed(0);
+    const dft: Extent = sizes.dft ?? fed(1);
+    const spectrum: Extent =
+      typeof dft === 'number' ? Math.floor(dft / 2) + 1 : add(div(dft, i32(2)), i32(1));
+    const plus = (e: Extent, d: number): Extent => (typeof e === 'number' ? e + d : add(e, i32(d)));
     // inputs 2..4: sample_rate, lower_edge_hertz, upper_edge_hertz
     const scalar = (i: number): Expr => cast('f64', load(io.inputs[i]!, i32(0)));
-    const points = io.scratch('int32', mels + 2);
+    // a fed num_mel_bins is at most the output's length (the spectrum has at least one bin)
+    const points = io.scratch('int32', (sizes.mels ?? io.outputs[0].length) + 2);
     const lowMel = hzToMel(scalar(3));
-    const step = div(sub(hzToMel(scalar(4)), lowMel), f64(mels + 2));
+    const step = div(sub(hzToMel(scalar(4)), lowMel), extentF64(plus(mels, 2)));
     const p = v('p');
     const hz = melToHz(add(mul(cast('f64', p), step), lowMel));
-    const bin_ = un('floor', div(mul(f64(dft + 1), hz), scalar(2)));
+    const bin_ = un('floor', div(mul(extentF64(plus(dft, 1)), hz), scalar(2)));
     const y = io.outputs[0];
     const t = scalarOf(y.dtype);
     const [m, j] = [v('m'), v('j')];
@@ -91,10 +112,10 @@ const melWeightMatrix: OpDef = {
       {
         name: ctx.node.name,
         body: [
-          loop('p', mels + 2, [store(points, p, cast('i32', bin_))]),
+          loop('p', plus(mels, 2), [store(points, p, cast('i32', bin_))]),
           loop('j', spectrum, [
             loop('m', mels, [
-              store(y, add(mul(j, i32(mels)), m), cast(t, select(inFalling, falling, rising))),
+              store(y, add(mul(j, extentI32(mels)), m), cast(t, select(inFalling, falling, rising))),
             ]),
           ]),
         ],
