@@ -243,8 +243,8 @@ function checkedTargets(requested: readonly ('wasm' | 'webgpu')[]): ('wasm' | 'w
 }
 
 /**
- * The Program lowered for the GPU as WGSL, its storage bindings cut at `cuts` (the weights' bounds); a kernel the WGSL
- * generator refuses fails the compile with a way out.
+ * The Program lowered for the GPU as WGSL, its storage bindings cut at `cuts` (the weights' bounds); a
+ * kernel the WGSL generator refuses fails the compile with a way out.
  */
 async function webGpuTarget(
   program: Program,
