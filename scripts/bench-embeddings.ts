@@ -20,8 +20,8 @@
  * Each target's vectors are checked against Kiln's in process (cosine ≥ 0.9999) and each peer's
  * (≥ 0.999) before timing. All run in alternating blocks of --ms each (--rounds of them, after a
  * warm-up block each); texts/s is the median over the blocks, and so is CPU time per request: the main
- * thread's of the process that serves it (/proc/PID/task/PID/schedstat: this one, `kiln serve`'s,
- * workerd's). Load: to taking requests (spawn → listening for `kiln serve`; workerd's start for the
+ * thread's of the process that serves it (src/cli/cpu-time.ts: this one's by its thread clock, `kiln
+ * serve`'s and workerd's from /proc/PID/task/PID/schedstat). Load: to taking requests (spawn → listening for `kiln serve`; workerd's start for the
  * Worker, which loads its model on its first request, as on Cloudflare); first request: after that.
  * The cost per million embeddings on each deploy target comes from src/deploy/cost.ts (the price table
  * in src/deploy/prices.ts): Workers from workerd's CPU time per request, Lambda from the handler's (what
@@ -45,8 +45,7 @@ import { modelFootprint } from '../src/deploy/cloudflare-limits.js';
 import { targetCosts } from '../src/deploy/cost.js';
 import { DEFAULT_INSTANCE_TYPE } from '../src/deploy/gpu-limits.js';
 import { PRICES_DATE } from '../src/deploy/prices.js';
-import { cpuClockMs } from '../src/cli/cpu-time.js';
-import { threadCpuNs } from './bench/thread-cpu.js';
+import { cpuClock, mainThreadCpuMs, PROCESS_CLOCK_NOTE } from '../src/cli/cpu-time.js';
 import {
   bertBaseUncasedVocab,
   cosine,
@@ -207,26 +206,20 @@ const peerFirstMs = performance.now() - started;
 
 /**
  * Requests for --ms: wall time, and the CPU time of the main thread of `cpuPid` (this process, or a
- * target's server: `kiln serve`'s process, workerd); this process's CPU clock where /proc cannot say,
- * and NaN for a server whose thread cannot be read.
+ * target's server: `kiln serve`'s process, workerd); NaN for a server whose thread cannot be read.
  */
 async function block(
   run: () => Promise<unknown>,
   cpuPid: number | undefined,
 ): Promise<{ perSecond: number; msPer: number; cpuMsPer: number }> {
-  const cpuClock = () => {
-    if (cpuPid === undefined) return NaN;
-    const ns = threadCpuNs(cpuPid);
-    if (ns !== undefined) return ns / 1e6;
-    return cpuPid === process.pid ? cpuClockMs() : NaN;
-  };
-  const [t0, c0] = [performance.now(), cpuClock()];
+  const threadMs = () => (cpuPid === undefined ? NaN : (mainThreadCpuMs(cpuPid) ?? NaN));
+  const [t0, c0] = [performance.now(), threadMs()];
   let requests = 0;
   while (performance.now() - t0 < ms) {
     await run();
     requests++;
   }
-  const [wall, cpu] = [performance.now() - t0, cpuClock() - c0];
+  const [wall, cpu] = [performance.now() - t0, threadMs() - c0];
   return { perSecond: (requests * batch * 1000) / wall, msPer: wall / requests, cpuMsPer: cpu / requests };
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -306,6 +299,7 @@ console.log(
 console.log(
   `$ per 1M embeddings (prices of ${PRICES_DATE}; Kiln's CPU time in process ${cpuMs.toFixed(2)} ms per request of ${batch} texts):`,
 );
+if (cpuClock.kind === 'process') console.log(`  ${PROCESS_CLOCK_NOTE}`);
 const workerRefused = refused.some((r) => r.name === 'workers');
 for (const c of costs) {
   const from = c.target === 'cloudflare' ? 'the Worker' : 'the Lambda handler';

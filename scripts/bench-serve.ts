@@ -35,7 +35,7 @@ import { loadModel, type Feed, type Model, type Tensor } from '../src/runtime/in
 import { DATATYPE_OF } from '../src/serve/datatypes.js';
 import { binaryBody } from '../tests/serve/requests.js';
 import { melSpectrogram, voiceActivity, type SampleModel } from './sample-models.js';
-import { threadCpuNs } from './bench/thread-cpu.js';
+import { cpuClock, mainThreadCpuMs, PROCESS_CLOCK_NOTE } from '../src/cli/cpu-time.js';
 import { upperBounds } from '../src/bundle/shape-dims.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -155,7 +155,7 @@ const median = (xs: number[]) =>
 async function timeLoop(what: string, pid: number, call: () => Promise<unknown>): Promise<Row> {
   for (let i = 0; i < WARMUP; i++) await call();
   const times: number[] = [];
-  const cpuBefore = threadCpuNs(pid);
+  const cpuBefore = mainThreadCpuMs(pid);
   const began = performance.now();
   for (let i = 0; i < TIMED; i++) {
     const t0 = performance.now();
@@ -163,14 +163,14 @@ async function timeLoop(what: string, pid: number, call: () => Promise<unknown>)
     times.push(performance.now() - t0);
   }
   const seconds = (performance.now() - began) / 1000;
-  const cpuAfter = threadCpuNs(pid);
+  const cpuAfter = mainThreadCpuMs(pid);
   times.sort((a, b) => a - b);
   return {
     what,
     reqPerSec: TIMED / seconds,
     p50: percentile(times, 50),
     p99: percentile(times, 99),
-    cpu: cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / 1e6 / TIMED,
+    cpu: cpuBefore === undefined || cpuAfter === undefined ? undefined : (cpuAfter - cpuBefore) / TIMED,
   };
 }
 
@@ -562,7 +562,8 @@ async function main() {
     console.log('* autocannon (whole-ms latencies); other rows timed here with performance.now()');
     if (hasCpu)
       console.log(
-        "CPU ms/req: the serving process's main thread per request (the direct loop: this process's per call)",
+        "CPU ms/req: the serving process's main thread per request (the direct loop: this process's per call)" +
+          (cpuClock.kind === 'process' ? `; the direct loop's: ${PROCESS_CLOCK_NOTE}` : ''),
       );
     console.log(
       `\noverhead, in % of the direct loop (1 connection)${' '.repeat(4)}p50${hasCpu ? '        CPU' : ''}`,

@@ -59,7 +59,7 @@ import { modelFootprint } from '../src/deploy/cloudflare-limits.js';
 import { targetCosts, type TargetCost } from '../src/deploy/cost.js';
 import { DEFAULT_INSTANCE_TYPE } from '../src/deploy/gpu-limits.js';
 import { PRICES_DATE } from '../src/deploy/prices.js';
-import { cpuClockMs, cpuMsPerInference } from '../src/cli/cpu-time.js';
+import { cpuClock, cpuMsPerInference, PROCESS_CLOCK_NOTE } from '../src/cli/cpu-time.js';
 
 rerunWithRelaxedSimd(import.meta.filename);
 /** the engines timed: Kiln's relaxed module only where this engine compiles relaxed SIMD */
@@ -427,9 +427,9 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
     for (let k = 0; k < timed.length; k++) {
       const t = timed[(b + k) % timed.length];
       log(`[${c.name}] ${t}: block ${b + 1}/${blocks}`);
-      const cpuStart = cpuClockMs();
+      const cpuStart = cpuClock.ms();
       const times = await runFor(engineOf(t), blockMs, 2);
-      cpuMs[t] += cpuClockMs() - cpuStart;
+      cpuMs[t] += cpuClock.ms() - cpuStart;
       for (const x of times) samples[t].push(x); // µs models: too many to spread
     }
   for (const t of timed) await engineOf(t).dispose();
@@ -471,6 +471,7 @@ async function kilnCost(
       backend: 'wasm',
       medianMs: stats(runs).median_ms,
       cpuMs: cpuMsPerInference(cpuMs[engine] / runs.length, runs),
+      cpuClock: cpuClock.kind,
     },
     instanceType: DEFAULT_INSTANCE_TYPE,
   });
@@ -585,7 +586,8 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
       `median ms (p10–p90). Start-up: median of ${coldRuns} fresh process(es) per engine.`,
     '**Ratios are Kiln ÷ peer: below 1 = Kiln faster (or smaller).**',
     `$/1M: a million inferences of ${relaxed ? 'Kiln relaxed' : 'Kiln'} (at its CPU time per run over the blocks) on Workers Standard and on ` +
-      `Lambda arm64 at the memory size kiln deploy picks, requests included; prices of ${PRICES_DATE} (src/deploy/prices.ts, \`kiln bench --cost\`).`,
+      `Lambda arm64 at the memory size kiln deploy picks, requests included; prices of ${PRICES_DATE} (src/deploy/prices.ts, \`kiln bench --cost\`)` +
+      (cpuClock.kind === 'process' ? `; ${PROCESS_CLOCK_NOTE}.` : '.'),
     '',
     row([
       'model',

@@ -32,7 +32,7 @@ import { createLambdaHandler } from '../../src/serve/lambda.js';
 import { eventFor, readEvent, responseOf } from '../../tests/serve-lambda/events.js';
 import { runWorkerDir } from '../../tests/serve-workerd/miniflare.js';
 import { startServeProcess } from '../../tests/serve/serve-process.js';
-import { childPid } from './thread-cpu.js';
+import { childPid } from './child-pid.js';
 
 export const TARGETS = ['kiln serve', 'lambda', 'workers'] as const;
 export type TargetName = (typeof TARGETS)[number];

@@ -208,8 +208,10 @@ export interface WgslSegment {
 
 /**
  * The webgpu target: one WGSL module whose storage bindings (`segments`) together mirror the wasm
- * module's linear memory byte for byte (the same memory plan: weights at memory.weightsOffset, inputs
- * and outputs at their signatures' offsets), each binding a contiguous range of it, cut between buffers
+ * module's linear memory (the same memory plan: weights at memory.weightsOffset, persistent values,
+ * inputs and outputs at their signatures' offsets, the dims block; the arena holds the intermediates of
+ * the GPU's own kernels, lowered apart from the wasm ones, and memoryBytes is at least the plan's), each
+ * binding a contiguous range of it, cut between buffers
  * where it can so that a binding stays within 128 MiB; a buffer larger than that spans several. Each
  * entry point binds only the segments it touches (its `bindings`, in one bind group 0). `init` runs once
  * after the weights are written, `run` per inference, each dispatch after the previous one has finished.

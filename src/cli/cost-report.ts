@@ -5,6 +5,7 @@
 import { cpus } from 'node:os';
 import type { CostMeasurement, TargetCost } from '../deploy/cost.js';
 import { PRICES_DATE } from '../deploy/prices.js';
+import { PROCESS_CLOCK_NOTE } from './cpu-time.js';
 
 export interface CostReport {
   prices_date: string;
@@ -12,6 +13,11 @@ export interface CostReport {
   measured_on: string;
   /** wasm: the CPU time of one inference that the prices use; null on webgpu */
   cpu_ms: number | null;
+  /**
+   * wasm: the clock that counted it, the JavaScript thread's or (where Node and /proc give none) the whole
+   * process's, which may overstate it; null on webgpu
+   */
+  cpu_clock: 'thread' | 'process' | null;
   targets: {
     target: string;
     /** null where the target is not priced: `basis` says why */
@@ -28,6 +34,7 @@ export function costReport(measurement: CostMeasurement, costs: TargetCost[]): C
     prices_date: PRICES_DATE,
     measured_on: measurement.adapter ? `${cpu}, ${measurement.adapter.description}` : cpu,
     cpu_ms: measurement.cpuMs ?? null,
+    cpu_clock: measurement.cpuClock ?? null,
     targets: costs.map((c) => ({
       target: c.target,
       usd_per_million: c.usdPerMillion ?? null,
@@ -48,6 +55,7 @@ export function formatCost(report: CostReport): string[] {
       (t, i) => `  ${t.target.padEnd(width)}  ${dollars[i].padStart(dollarWidth)}  ${t.basis}`,
     ),
     `measured on ${report.measured_on}: the targets' processors differ, so take the times as estimates`,
+    ...(report.cpu_clock === 'process' ? [PROCESS_CLOCK_NOTE] : []),
   ];
 }
 

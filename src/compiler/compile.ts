@@ -15,6 +15,7 @@ import { listedQuant } from './quant-scales.js';
 import { useInt8Kernels } from '../passes/int8-kernels.js';
 import { addTextTask, TASK_OUTPUTS, type AddedTask } from '../passes/text-task.js';
 import { lowerGraph } from './lower.js';
+import { lowerForGpu } from './gpu-lowering.js';
 import { attentionMaskOf, summarizeTokenizer, tokenizerInfo } from './text-model.js';
 import { kernelTable } from './kernel-table.js';
 import {
@@ -77,7 +78,10 @@ async function compileAlone(bytes: Uint8Array, opts: CompileOptions): Promise<Bu
   }
 }
 
-/** The model parsed, specialized, optimized and lowered to a Program (everything but code generation). */
+/**
+ * The model parsed, specialized, optimized and lowered to the wasm target's Program (everything but code
+ * generation); `graph` is what was lowered, which the webgpu target lowers again for itself.
+ */
 function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 'webgpu')[]) {
   const progress = opts.onProgress ?? (() => {});
   const weightFormat = opts.weights ?? 'fp32';
@@ -115,10 +119,8 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
   const int8 = targets.includes('webgpu')
     ? { graph: fused, quant: new Map<string, QuantParams>() }
     : useInt8Kernels(fused);
-  const lowered = lowerGraph(fuseEpilogues(fuseElementwise(int8.graph)), {
-    forGpu: targets.includes('webgpu'),
-  });
-  return { model, tokenizer, task, quant, int8, lowered };
+  const kernelGraph = fuseEpilogues(fuseElementwise(int8.graph));
+  return { model, tokenizer, task, quant, int8, graph: kernelGraph, lowered: lowerGraph(kernelGraph) };
 }
 
 /**
@@ -145,14 +147,14 @@ export function plannedMemory(
 async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleFiles> {
   const progress = opts.onProgress ?? (() => {});
   const targets = checkedTargets(opts.targets ?? ['wasm']);
-  const { model, tokenizer, task, quant, int8, lowered } = lowerModel(bytes, opts, targets);
+  const { model, tokenizer, task, quant, int8, graph, lowered } = lowerModel(bytes, opts, targets);
   const relaxed = opts.relaxed ?? true;
   const steps = targets.length + (relaxed ? 1 : 0);
   progress('codegen', 0, steps);
   // WGSL first: it is quick, and a kernel it refuses should fail the compile before binaryen's long work
   const { weightsOffset, weightsBytes } = lowered.memory;
   const webgpu = targets.includes('webgpu')
-    ? await webGpuTarget(lowered.program, [weightsOffset, weightsOffset + weightsBytes])
+    ? await webGpuTarget(lowerForGpu(graph, lowered), [weightsOffset, weightsOffset + weightsBytes])
     : undefined;
   progress('codegen', targets.length - 1, steps);
   const wasm = compileProgram(lowered.program, { optimize: true });
@@ -242,8 +244,8 @@ function checkedTargets(requested: readonly ('wasm' | 'webgpu')[]): ('wasm' | 'w
 }
 
 /**
- * The same Program as WGSL, its storage bindings cut at `cuts` (the weights' bounds); a kernel the WGSL
- * generator refuses fails the compile with a way out.
+ * The Program lowered for the GPU as WGSL, its storage bindings cut at `cuts` (the weights' bounds); a
+ * kernel the WGSL generator refuses fails the compile with a way out.
  */
 async function webGpuTarget(
   program: Program,

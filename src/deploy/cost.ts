@@ -75,8 +75,10 @@ export interface CostMeasurement {
   backend: 'wasm' | 'webgpu';
   /** the median time of one inference, run one at a time */
   medianMs: number;
-  /** wasm: the CPU time of one inference (the process's CPU time over the timed runs ÷ runs) */
+  /** wasm: the CPU time of one inference (the CPU clock over the timed runs ÷ runs) */
   cpuMs?: number;
+  /** wasm: whose CPU time the clock counts, the JavaScript thread's or the whole process's (src/cli/cpu-time.ts) */
+  cpuClock?: 'thread' | 'process';
   /** webgpu: the adapter that ran it, as it describes itself, and whether it is a CPU emulation */
   adapter?: { description: string; software: boolean };
 }

@@ -149,14 +149,22 @@ export class WasmInstance {
   /**
    * Runs zero inputs through the same path as a request (feeds checked and copied in, the run, outputs
    * copied out, so V8 has compiled that JavaScript too), for `budgetMs` (see warmup.ts). Best effort: a
-   * model that traps on zeros ends its warm-up there, and its real runs report their own errors.
+   * model that traps on zeros ends its warm-up there, and its real runs report their own errors; one
+   * whose sizes zeros cannot give (a fed Reshape target or Split sizes: DimsBlock `fed`) only primes
+   * the request path.
    */
   warmUp(budgetMs: number): void {
     const { name } = this.manifest.model;
+    const { inputs, dims } = this.manifest;
     // at the upper bounds of run-time dims: every loop of the model runs
     const zeros = this.zeroFeeds();
+    try {
+      feedBytes(name, inputs, zeros, dims);
+    } catch {
+      return this.primeRequestPath();
+    }
     const request = () => {
-      const { bytes, symbols } = feedBytes(name, this.manifest.inputs, zeros);
+      const { bytes, symbols } = feedBytes(name, inputs, zeros, dims);
       this.run(bytes, symbols);
     };
     try {

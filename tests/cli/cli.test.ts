@@ -203,9 +203,11 @@ describe.concurrent('kiln bench --cost', () => {
     const r = await kiln('bench', bundleDir, '--runs', '20', '--warmup', '2', '--cost', '--json');
     expect(r.code).toBe(0);
     const { cost } = JSON.parse(r.stdout);
-    expect(Object.keys(cost)).toEqual(['prices_date', 'measured_on', 'cpu_ms', 'targets']);
+    expect(Object.keys(cost)).toEqual(['prices_date', 'measured_on', 'cpu_ms', 'cpu_clock', 'targets']);
     expect(cost.prices_date).toBe(PRICES_DATE);
     expect(cost.cpu_ms).toBeGreaterThan(0);
+    // the JavaScript thread's CPU time (src/cli/cpu-time.ts), not the whole process's
+    if (process.platform === 'linux') expect(cost.cpu_clock).toBe('thread');
     const targets = Object.fromEntries(cost.targets.map((t: { target: string }) => [t.target, t] as const));
     expect(Object.keys(targets)).toEqual(['cloudflare', 'lambda arm64', 'lambda x86_64', 'gpu g5.xlarge']);
     for (const name of ['cloudflare', 'lambda arm64', 'lambda x86_64']) {

@@ -100,6 +100,7 @@ describe('kiln with the webgpu target', () => {
     expect(r.code, r.stderr).toBe(0);
     const { median_ms, cost } = JSON.parse(r.stdout);
     expect(cost.cpu_ms).toBeNull();
+    expect(cost.cpu_clock).toBeNull();
     const [workers, arm64, x86, gpu] = cost.targets;
     for (const t of [workers, arm64, x86]) {
       expect(t.usd_per_million).toBeNull();

@@ -21,7 +21,7 @@ import { nodeGpu } from '../gpu.js';
 import { progressLine } from '../progress.js';
 import { BACKENDS } from './run.js';
 import { peakRssMb } from '../peak-rss.js';
-import { cpuClockMs, cpuMsPerInference } from '../cpu-time.js';
+import { cpuClock, cpuMsPerInference } from '../cpu-time.js';
 import { describeBackend, VARIANTS } from '../variant.js';
 import { readServedBundles } from '../../deploy/bundles.js';
 import { modelFootprint, relaxedFromEnv } from '../../deploy/cloudflare-limits.js';
@@ -109,7 +109,7 @@ export const benchCommand: Command = {
       warmup,
       warmupMs,
       progress: (text) => progress.update(text),
-      cpuClock: cpuClockMs,
+      cpuClock: cpuClock.ms,
     });
     model.dispose();
     // taken before profiling, which holds binaryen and a second instance
@@ -138,7 +138,7 @@ export const benchCommand: Command = {
             backend: model.backend,
             medianMs: quantile(times, 0.5),
             ...(model.backend === 'wasm'
-              ? { cpuMs: cpuMsPerInference(cpuMsPerRun!, times) }
+              ? { cpuMs: cpuMsPerInference(cpuMsPerRun!, times), cpuClock: cpuClock.kind }
               : { adapter: await describeAdapter(gpu!) }),
           },
           instanceType,

@@ -18,12 +18,12 @@ import type { BundleFiles } from '../../bundle/files.js';
 import type { KernelInfo, Manifest } from '../../bundle/manifest.js';
 import { loadModel, type Feed, type Tensor } from '../../runtime/index.js';
 import { warmFor } from '../../runtime/timing.js';
-import { cpuClockMs } from '../cpu-time.js';
+import { processCpuClock } from '../cpu-time.js';
 
 export const PROFILE_CLOCKS = ['wall', 'cpu'] as const;
 export type ProfileClock = (typeof PROFILE_CLOCKS)[number];
 
-const clocks: Record<ProfileClock, () => number> = { wall: () => performance.now(), cpu: cpuClockMs };
+const clocks: Record<ProfileClock, () => number> = { wall: () => performance.now(), cpu: processCpuClock.ms };
 
 export interface KernelTime extends KernelInfo {
   /** calls per run (more than 1 for a kernel run in chunks; 0 for one never called) */
@@ -120,9 +120,9 @@ export async function timeKernels(
     siteCalls.fill(0);
     let [instrumentedMs, plainMs, wallMs, cpuMs] = [0, 0, 0, 0];
     const timeRun = async (m: typeof model) => {
-      const [wall, cpu] = [performance.now(), cpuClockMs()];
+      const [wall, cpu] = [performance.now(), processCpuClock.ms()];
       await m.run(feeds);
-      const [wallRun, cpuRun] = [performance.now() - wall, cpuClockMs() - cpu];
+      const [wallRun, cpuRun] = [performance.now() - wall, processCpuClock.ms() - cpu];
       wallMs += wallRun;
       cpuMs += cpuRun;
       return options.clock === 'cpu' ? cpuRun : wallRun;
