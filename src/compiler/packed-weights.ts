@@ -2,13 +2,12 @@
  * Constant B operands of the float32 gemms packed at compile time: a weight that only gemms read, each
  * as its whole row-major K×N B in the wasm broadcast form, is stored in weights.bin in the panel layout
  * that form's microkernel reads (kernels/b-panels.ts), and those gemms are marked `packedB`, so they read
- * the panels in place instead of packing them into scratch on every run. The weight grows by its tail
- * panel's zero padding only: at most 3 floats per row of B. For the wasm target only: the WGSL gemm reads
- * B row-major.
+ * the panels in place instead of packing them into scratch on every run. The weight keeps its size
+ * (K·N floats, listed 1-D in the manifest). For the wasm target only: the WGSL gemm reads B row-major.
  */
 import type { HostTensor } from '../ir/tensor.js';
 import type { GemmStmt, Kernel, Stmt } from '../kernels/ir.js';
-import { B_PANEL, packBPanels, panelledLength } from '../kernels/b-panels.js';
+import { B_PANEL, packBPanels } from '../kernels/b-panels.js';
 import { forEachStmt, gemmViews, ownExprs, visitExpr } from '../kernels/walk.js';
 import { simdGemmForm } from '../codegen/wasm/gemm-simd.js';
 
@@ -69,7 +68,7 @@ function markPacked(body: Stmt[], packed: ReadonlySet<number>): Stmt[] {
 /**
  * Packs the float32 `weights` (buffer id → its tensor) that `kernels` read only as a gemm's whole B.
  * Returns the kernels with those gemms marked (the same objects where nothing changed) and the packed
- * tensors by buffer id (1-D, `panelledLength` floats).
+ * tensors by buffer id (1-D).
  */
 export function packGemmWeights(
   kernels: Kernel[],
@@ -80,7 +79,7 @@ export function packGemmWeights(
   const packed = new Map<number, HostTensor>(
     [...shapes].map(([id, [K, N]]) => {
       const data = packBPanels(weights.get(id)!.data as Float32Array, K, N);
-      return [id, { dtype: 'float32', dims: [panelledLength(K, N)], data }];
+      return [id, { dtype: 'float32', dims: [K * N], data }];
     }),
   );
   if (packed.size === 0) return { kernels, packed };

@@ -131,9 +131,9 @@ export interface GemmStmt {
    */
   streamB?: boolean;
   /**
-   * B is a constant stored in the wasm broadcast form's panel layout (codegen/wasm/gemm-simd.ts
-   * `packBPanels`, compiler/packed-weights.ts): b.buf holds ⌈N/8⌉ panels of K rows from b.offset on, and
-   * b.rs, b.cs (N and 1) describe the matrix it was packed from. Set after lowering, for wasm only.
+   * B is a constant stored in the wasm broadcast form's panel layout (kernels/b-panels.ts,
+   * compiler/packed-weights.ts): b.buf holds ⌈N/8⌉ panels of K rows from b.offset on, and b.rs, b.cs
+   * (N and 1) describe the matrix it was packed from. Set after lowering, for wasm only.
    */
   packedB?: boolean;
   /** int8 weights: see Int8Weights. Without it every operand is float32. */

@@ -2,8 +2,8 @@
  * Constant gemm B packed at compile time into the wasm microkernel's panel layout
  * (src/compiler/packed-weights.ts, src/kernels/b-panels.ts): MatMul and Gemm with constant weights at odd
  * sizes (N not a multiple of 8, K odd, M = 1/3/7 and row counts past N), a fused bias and Relu, rows known
- * only at run time, against onnxruntime-node on both modules; weights.bin holds the panels; weights that
- * something else reads, narrow ones and those of a webgpu bundle stay row-major.
+ * only at run time, against onnxruntime-node on both modules; weights.bin holds the panels in the weight's
+ * bytes; weights that something else reads, narrow ones and those of a webgpu bundle stay row-major.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import type { CompileOptions } from '../../src/compiler/options.js';
 import { writeBundle } from '../../src/bundle/node.js';
-import { loadModel } from '../../src/runtime/index.js';
+import { loadModel, type Feed } from '../../src/runtime/index.js';
 import type { BundleFiles } from '../../src/bundle/files.js';
-import { packBPanels, panelledLength } from '../../src/kernels/b-panels.js';
+import { packBPanels } from '../../src/kernels/b-panels.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
 import { compareTensors } from '../../scripts/compare.js';
 import {
@@ -109,12 +109,12 @@ describe('constant gemm weights packed at compile time match onnxruntime-node', 
     const c: Case = { x: ['seq', 33], w: [33, 21], bias: [21] };
     const bytes = model(c);
     const kiln = await compileModel(bytes, { relaxed: false, dims: { seq: { min: 1, max: 40 } } });
-    expect(weightDims(kiln, 'w')).toEqual([panelledLength(33, 21)]);
+    expect(weightDims(kiln, 'w')).toEqual([33 * 21]);
     const loaded = await loadModel(kiln, { backend: 'wasm' });
     try {
       for (const seq of [1, 3, 7, 40]) {
         const feeds = feedsOf([seq, 33]);
-        const got = (await loaded.run(feeds)).y as HostTensor;
+        const got = (await loaded.run(feeds as Record<string, Feed>)).y as HostTensor;
         const want = (await runOrt(bytes, feeds)).y;
         expect(compareTensors(got, want, 1e-4, 1e-5), `seq ${seq}`).toBeUndefined();
       }
@@ -163,15 +163,20 @@ describe('which weights weights.bin holds in panels', () => {
   const compile = (c: Case, opts: CompileOptions = {}) => compileModel(model(c), { relaxed: false, ...opts });
   const original = (c: Case) => randomTensor(c.w, seededRandom(c.w[0] * 31 + c.w[1]), 0.5) as HostTensor;
 
-  it('a MatMul weight is stored in panels of 8 columns, the tail panel zero-padded', async () => {
+  it('a MatMul weight is stored in panels of 8 columns and a tail panel of the rest, in as many bytes', async () => {
     const c: Case = { x: [3, 33], w: [33, 21] };
     const files = await compile(c);
-    expect(weightDims(files, 'w')).toEqual([33 * 24]);
+    expect(weightDims(files, 'w')).toEqual([33 * 21]);
     const packed = weightData(files, 'w');
-    expect(packed).toEqual(packBPanels(original(c).data as Float32Array, 33, 21));
-    // column 16 (the tail panel's first) of row 1, and the padding after column 20
-    expect(packed[33 * 16 + 8]).toBe((original(c).data as Float32Array)[21 + 16]);
-    expect(packed[33 * 16 + 8 + 5]).toBe(0);
+    const w = original(c).data as Float32Array;
+    expect(packed).toEqual(packBPanels(w, 33, 21));
+    // row 1 of the second panel (columns 8..15), row 1 of the tail panel (columns 16..20, 5 wide)
+    expect(Array.from(packed.subarray(33 * 8 + 8, 33 * 8 + 16))).toEqual(
+      Array.from(w.subarray(21 + 8, 21 + 16)),
+    );
+    expect(Array.from(packed.subarray(33 * 16 + 5, 33 * 16 + 10))).toEqual(
+      Array.from(w.subarray(21 + 16, 21 + 21)),
+    );
   });
 
   it('weights read otherwise, narrower than a panel or in a webgpu bundle stay row-major', async () => {

@@ -323,7 +323,10 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
    * row block of A runs over all of them; otherwise one panel is packed at a time and every row block of A
    * runs over it. The remaining N % 8 columns are packed zero-padded into one more panel, 4 or 8 wide,
    * whose tiles store only the real columns; streamed B (read in place) leaves them to the plain row blocks.
-   * A B packed at compile time (`packedB`, laid out as `packBPanels`) is read where it lies, panels and all.
+   * A B packed at compile time (`packedB`, kernels/b-panels.ts) is read where it lies, its tail panel
+   * unpadded: the tile's lanes past the tail read the next row's floats (past the last row, at most 3
+   * floats beyond the weight, still inside the memory that the regions after the weights take) and are
+   * never stored.
    */
   const packedPanels = (streamed: boolean): string => {
     const panels = Math.floor(g.N / panel);
@@ -375,8 +378,9 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       ].join('\n');
     const pack = packOf(panel);
     const nextPanel = [advance(cCol, panel * F32), g.bias ? advance(biasCol, panel * g.bias.cs * F32) : ''];
+    /** a tile over a panel of `width` columns, the first `valid` real, whose rows lie `valid` apart if prepacked */
     const tileAt = (rows: number, at: string, width = panel, valid = width) =>
-      broadcastTile(rows, width, at, width * F32, valid);
+      broadcastTile(rows, width, at, (prepacked ? valid : width) * F32, valid);
     const startPanels = [
       prepacked ? '' : `(local.set ${bPanel} (local.get ${bBase})) (local.set ${dst} (i32.const ${scratch}))`,
       `(local.set ${cPanel} (local.get ${cBase}))`,
