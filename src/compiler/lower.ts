@@ -300,7 +300,6 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
   const packed = options.forGpu
     ? new Map<number, HostTensor>()
     : packKernelWeights([initKernels, runKernels], weightTensors, sourceOf);
-  for (const [id, t] of packed) slots[id].length = t.data.length;
 
   // Place every region.
   const weights = placeWeights(graph, slotOf, packed);

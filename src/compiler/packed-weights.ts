@@ -67,8 +67,8 @@ function markPacked(body: Stmt[], packed: ReadonlySet<number>): Stmt[] {
 
 /**
  * Packs the float32 `weights` (buffer id → its tensor) that `kernels` read only as a gemm's whole B.
- * Returns the kernels with those gemms marked (the same objects where nothing changed) and the packed
- * tensors by buffer id (1-D).
+ * Returns the kernels with those gemms marked (new objects, in the same order, when any weight is packed)
+ * and the packed tensors by buffer id (1-D, as many floats).
  */
 export function packGemmWeights(
   kernels: Kernel[],
