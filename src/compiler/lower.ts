@@ -6,7 +6,7 @@
  *   [reserved 64][weights][persistent (computed by init)][inputs][outputs][arena (liveness-planned)]
  */
 import type { Graph, Node, TensorType } from '../ir/graph.js';
-import { sizeOf } from '../ir/tensor.js';
+import { sizeOf, type HostTensor } from '../ir/tensor.js';
 import { packWeights } from '../bundle/seal.js';
 import { dtypeBytes, type DType } from '../ir/dtype.js';
 import type { BufferRole, BufRef, Kernel, PlacedBuffer, Program } from '../kernels/ir.js';
@@ -31,6 +31,7 @@ import { symbolsOf } from '../ir/symbolic.js';
 import type { KernelSource } from './kernel-table.js';
 import { lowerSymbolic } from './lower-rows.js';
 import { signatureShape } from './signature-shape.js';
+import { packGemmWeights } from './packed-weights.js';
 
 export interface LoweredModel {
   program: Program;
@@ -290,8 +291,18 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
     runKernels.push(copy);
   }
 
+  // Constant B operands of wasm gemms are stored in the microkernel's panel layout.
+  const weightTensors = new Map(
+    [...slotOf]
+      .filter(([name, s]) => s.region === 'weights' && graph.initializers.has(name))
+      .map(([name, s]) => [s.id, graph.initializers.get(name)!] as const),
+  );
+  const packed = options.forGpu
+    ? new Map<number, HostTensor>()
+    : packKernelWeights([initKernels, runKernels], weightTensors, sourceOf);
+
   // Place every region.
-  const weights = placeWeights(graph, slotOf);
+  const weights = placeWeights(graph, slotOf, packed);
   let cursor = 64;
   const weightsOffset = cursor;
   cursor = alignUp(cursor + weights.bytes.length);
@@ -378,12 +389,40 @@ function placeSequential(slots: Slot[], region: Region, start: number): number {
   return cursor;
 }
 
-function placeWeights(graph: Graph, slotOf: Map<string, Slot>) {
+/**
+ * `kernels` (init's and run's, changed in place) with their gemms over weights packed at compile time
+ * marked (packed-weights.ts), each new kernel with its old one's source; returns the packed tensors.
+ */
+function packKernelWeights(
+  kernels: Kernel[][],
+  weights: ReadonlyMap<number, HostTensor>,
+  sourceOf: Map<Kernel, KernelSource>,
+): Map<number, HostTensor> {
+  const { kernels: marked, packed } = packGemmWeights(kernels.flat(), weights);
+  let i = 0;
+  for (const list of kernels)
+    list.forEach((k, j) => {
+      const next = marked[i++];
+      const source = sourceOf.get(k);
+      if (source) sourceOf.set(next, source);
+      list[j] = next;
+    });
+  return packed;
+}
+
+/** weights.bin: the initializers the kernels read, those packed at compile time (by slot id) as packed. */
+function placeWeights(
+  graph: Graph,
+  slotOf: Map<string, Slot>,
+  packedBySlot: ReadonlyMap<number, HostTensor>,
+) {
   const weightSlots = [...slotOf].filter(
     ([name, s]) => s.region === 'weights' && graph.initializers.has(name),
   );
   const used = [...new Map(weightSlots.map(([name, s]) => [s, name]))];
-  const packed = packWeights(used.map(([, name]) => ({ name, tensor: graph.initializers.get(name)! })));
+  const packed = packWeights(
+    used.map(([s, name]) => ({ name, tensor: packedBySlot.get(s.id) ?? graph.initializers.get(name)! })),
+  );
   used.forEach(([s], i) => (s.rel = packed.table[i].offset));
   return { entries: packed.table, bytes: packed.bytes };
 }

@@ -21,6 +21,7 @@ import type {
 } from './ir.js';
 import { EPILOGUE_INPUT, scalarOf } from './ir.js';
 import { int8Gemm } from './int8-gemm.js';
+import { panelIndex } from './b-panels.js';
 
 type Val = number | bigint;
 
@@ -371,7 +372,12 @@ function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory, dims: DimValue
     return (r: number, c: number) => loadValue(view.buf, data, off + r * view.rs + c * view.cs) as number;
   };
   const activate = (value: number) => activateValue(g.act, value);
-  const [a, b] = [bind(g.a), bind(g.b)];
+  const packed = (view: MatView) => {
+    const data = mem.get(view.buf);
+    const off = evalExpr(view.offset, env, mem, dims) as number;
+    return (r: number, c: number) => loadValue(view.buf, data, off + panelIndex(g.K, g.N, r, c)) as number;
+  };
+  const [a, b] = [bind(g.a), g.packedB ? packed(g.b) : bind(g.b)];
   const bias = g.bias ? bind(g.bias) : undefined;
   const cData = mem.get(g.c.buf);
   const cOff = evalExpr(g.c.offset, env, mem, dims) as number;

@@ -130,6 +130,12 @@ export interface GemmStmt {
    * same data once per gemm.
    */
   streamB?: boolean;
+  /**
+   * B is a constant stored in the wasm broadcast form's panel layout (kernels/b-panels.ts,
+   * compiler/packed-weights.ts): b.buf holds ⌈N/8⌉ panels of K rows from b.offset on, and b.rs, b.cs
+   * (N and 1) describe the matrix it was packed from. Set after lowering, for wasm only.
+   */
+  packedB?: boolean;
   /** int8 weights: see Int8Weights. Without it every operand is float32. */
   int8?: Int8Weights;
 }

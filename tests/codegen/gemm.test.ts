@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileProgram, evaluateProgram, programToWat } from '../../src/codegen/wasm/index.js';
-import { GELU, GEMM_CASES, HARD_SWISH, gemmCase } from './cases/gemm.js';
+import { GELU, GEMM_CASES, HARD_SWISH, PACKED_B_CASES, gemmCase } from './cases/gemm.js';
 import { callingMapsAfterGemm } from '../../src/codegen/wasm/gemm.js';
 import type { Activation } from '../../src/kernels/ir.js';
 import { describeCases, programOfCase } from './cases/case.js';
@@ -12,6 +12,8 @@ import { relaxedWasmTarget, wasmTarget } from './harness.js';
 
 describeCases(wasmTarget, 'gemm', GEMM_CASES);
 describeCases(relaxedWasmTarget, 'gemm, relaxed SIMD', GEMM_CASES);
+describeCases(wasmTarget, 'gemm, B packed at compile time', PACKED_B_CASES);
+describeCases(relaxedWasmTarget, 'gemm, B packed at compile time, relaxed SIMD', PACKED_B_CASES);
 
 describe('gemm refusals', () => {
   it('rejects non-float32 operands', () => {
@@ -58,6 +60,17 @@ describe('gemm code shape and speed', () => {
     expect(gelu.map((s) => s.k)).toEqual(['gemm', 'loop']);
     expect(gelu[0]).not.toHaveProperty('act');
     expect(body(HARD_SWISH)).toMatchObject([{ k: 'gemm', act: HARD_SWISH }]);
+  });
+
+  it('a B packed at compile time is read in its panels where it lies, at any M: nothing is packed per run', () => {
+    const wat = (M: number, packedB: boolean) =>
+      programToWat(programOfCase(gemmCase('gemm', { M, N: 43, K: 17, packedB })).program);
+    expect(wat(40, false)).toMatch(/\$\d+_pk\b/);
+    for (const M of [1, 3, 40]) {
+      expect(wat(M, true)).not.toMatch(/\$\d+_pk\b/);
+      expect(wat(M, true)).toMatch(/v128\.load offset=\d+ \(local\.get \$\d+_pb\)/);
+      expect(wat(M, true)).toMatch(/\$\d+_b_panel\b/);
+    }
   });
 
   it("each module renders its own feature's lane table: relaxed multiply-add and clamps, or none", () => {

@@ -11,6 +11,7 @@
 import type { GemmStmt, MatView } from '../../kernels/ir.js';
 import type { KernelEmitter } from './emitter.js';
 import { clampActivation, SCALAR_LANES, vectorLanes, type Lanes } from './lanes.js';
+import { B_PANEL } from '../../kernels/b-panels.js';
 
 /** `(op offset=k ptr)` when k is a valid immediate, else the byte offset added dynamically. */
 function mem(op: string, ptr: string, bytes: number, ...rest: string[]): string {
@@ -45,6 +46,9 @@ const BROADCAST_TILES: Record<'simd128' | 'relaxed', { rows: number; cols: numbe
  */
 const MATRIX_VECTOR_ROWS = 4;
 
+if (BROADCAST_TILES.simd128.cols !== B_PANEL || BROADCAST_TILES.relaxed.cols !== B_PANEL)
+  throw new Error('internal: the broadcast tiles are not as wide as the packed B panels');
+
 /**
  * Which SIMD form fits the strides, if any: C needs unit column stride either way. A matrix-vector
  * product (N = 1, e.g. a squeeze-excite 1×1 conv on a 1×1 map) whose A rows and B column are both
@@ -69,6 +73,8 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   const [bBase, setB] = pointer(g.b, 'b');
   const [cBase, setC] = pointer(g.c, 'c');
   const [biasBase, setBias] = g.bias ? pointer(g.bias, 'bias') : ['', ''];
+  /** B lies in panels already (packed at compile time): the panel loops read it in place */
+  const prepacked = g.packedB === true;
   const [aRow, cRow, biasRow, pa, pb, bCol, cCol, biasCol] = [
     'a_row',
     'c_row',
@@ -317,6 +323,10 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
    * row block of A runs over all of them; otherwise one panel is packed at a time and every row block of A
    * runs over it. The remaining N % 8 columns are packed zero-padded into one more panel, 4 or 8 wide,
    * whose tiles store only the real columns; streamed B (read in place) leaves them to the plain row blocks.
+   * A B packed at compile time (`packedB`, kernels/b-panels.ts) is read where it lies, its tail panel
+   * unpadded: the tile's lanes past the tail read the next row's floats (past the last row, at most 3
+   * floats beyond the weight, still inside the memory that the regions after the weights take) and are
+   * never stored.
    */
   const packedPanels = (streamed: boolean): string => {
     const panels = Math.floor(g.N / panel);
@@ -324,9 +334,10 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     const rowsOuter = !streamed && g.M > g.N;
     const tail = streamed ? 0 : g.N % panel;
     const tailWidth = Math.ceil(tail / 4) * 4;
-    const scratch = streamed
-      ? 0
-      : e.scratch(rowsOuter ? panels * panelBytes + g.K * tailWidth * F32 : panelBytes);
+    const scratch =
+      streamed || prepacked
+        ? 0
+        : e.scratch(rowsOuter ? panels * panelBytes + g.K * tailWidth * F32 : panelBytes);
     const [src, dst, bPanel, cPanel, biasPanel, pp] = [
       'src',
       'dst',
@@ -367,17 +378,19 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       ].join('\n');
     const pack = packOf(panel);
     const nextPanel = [advance(cCol, panel * F32), g.bias ? advance(biasCol, panel * g.bias.cs * F32) : ''];
+    /** a tile over a panel of `width` columns, the first `valid` real, whose rows lie `valid` apart if prepacked */
     const tileAt = (rows: number, at: string, width = panel, valid = width) =>
-      broadcastTile(rows, width, at, width * F32, valid);
+      broadcastTile(rows, width, at, (prepacked ? valid : width) * F32, valid);
     const startPanels = [
-      `(local.set ${bPanel} (local.get ${bBase})) (local.set ${dst} (i32.const ${scratch}))`,
+      prepacked ? '' : `(local.set ${bPanel} (local.get ${bBase})) (local.set ${dst} (i32.const ${scratch}))`,
       `(local.set ${cPanel} (local.get ${cBase}))`,
       g.bias ? `(local.set ${biasPanel} (local.get ${biasBase}))` : '',
     ];
     if (rowsOuter) {
       const rowBlockOverPanels = (rows: number) =>
         [
-          `(local.set ${cCol} (local.get ${cRow})) (local.set ${pp} (i32.const ${scratch}))`,
+          `(local.set ${cCol} (local.get ${cRow}))`,
+          `(local.set ${pp} ${prepacked ? `(local.get ${bBase})` : `(i32.const ${scratch})`})`,
           g.bias ? `(local.set ${biasCol} (local.get ${biasRow}))` : '',
           e.countedLoop(
             e.temp('i32', 'np'),
@@ -391,8 +404,8 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
         ].join('\n');
       return [
         ...startPanels,
-        e.countedLoop(e.temp('i32', 'pn'), panels, pack),
-        tail ? packOf(tailWidth, tail) : '',
+        prepacked ? '' : e.countedLoop(e.temp('i32', 'pn'), panels, pack),
+        tail && !prepacked ? packOf(tailWidth, tail) : '',
         counted(
           'mb',
           Math.floor(g.M / tileRows),
@@ -407,7 +420,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       [
         streamed
           ? broadcastTile(rows, panel, `(local.get ${bPanel})`, g.b.rs * F32)
-          : tileAt(rows, `(i32.const ${scratch})`, width, valid),
+          : tileAt(rows, prepacked ? `(local.get ${bPanel})` : `(i32.const ${scratch})`, width, valid),
         advance(aRow, rows * g.a.rs * F32),
         advance(cCol, rows * g.c.rs * F32),
         g.bias ? advance(biasCol, rows * g.bias.rs * F32) : '',
@@ -415,12 +428,12 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     /** one panel of `width` columns (the first `valid` of them real) through every row block */
     const bodyOf = (width: number, valid: number) =>
       [
-        streamed ? '' : `(local.set ${dst} (i32.const ${scratch}))\n${packOf(width, valid)}`,
+        streamed || prepacked ? '' : `(local.set ${dst} (i32.const ${scratch}))\n${packOf(width, valid)}`,
         `(local.set ${aRow} (local.get ${aBase})) (local.set ${cCol} (local.get ${cPanel}))`,
         g.bias ? `(local.set ${biasCol} (local.get ${biasPanel}))` : '',
         e.countedLoop(e.temp('i32', 'mb'), Math.floor(g.M / tileRows), panelRows(tileRows, width, valid)),
         g.M % tileRows ? panelRows(g.M % tileRows, width, valid) : '',
-        streamed ? advance(bPanel, width * F32) : '',
+        streamed ? advance(bPanel, width * F32) : prepacked ? advance(bPanel, g.K * width * F32) : '',
         advance(cPanel, width * F32),
         g.bias ? advance(biasPanel, width * g.bias.cs * F32) : '',
       ].join('\n');
@@ -429,7 +442,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       const at = (ptr: string, base: string, bytes: number) =>
         `(local.set ${ptr} (i32.add (local.get ${base}) (i32.mul ${i} (i32.const ${bytes}))))`;
       return [
-        at(bPanel, bBase, panel * F32),
+        at(bPanel, bBase, prepacked ? panelBytes : panel * F32),
         at(cPanel, cBase, panel * F32),
         g.bias ? at(biasPanel, biasBase, panel * g.bias.cs * F32) : '',
       ].join(' ');
@@ -445,7 +458,9 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   /** tile widths for the columns left of a narrower tile */
   const narrower = (w: number) => [8, 4, 1].filter((x) => x < w);
   // Packing a panel costs about one tile's worth of B loads; it pays off once two row blocks reuse it.
-  const panelled = form === 'broadcast' && g.M >= 2 * tileRows && g.N >= panel;
+  // A B packed at compile time (packedB) is read in panels whatever the size.
+  if (prepacked && form !== 'broadcast') throw new Error('internal: a packed B outside the broadcast form');
+  const panelled = form === 'broadcast' && (prepacked || (g.M >= 2 * tileRows && g.N >= panel));
   const streamed = g.streamB === true;
   /** columns the panels cover: all of them unless B is streamed in place */
   const full = !panelled ? 0 : streamed ? g.N - (g.N % panel) : g.N;

@@ -11,6 +11,7 @@ import { at, epilogue } from './epilogue.js';
 
 /** The gemm as loops; every name it declares starts with `prefix` (unique within the kernel). */
 export function gemmToLoops(g: GemmStmt, prefix: string, columns: number): Stmt[] {
+  if (g.packedB) throw new Error('internal: a gemm whose B is packed in panels has no loop form');
   const p = prefix;
   const off = (name: string, view: MatView): Stmt => local(p + name, 'i32', view.offset);
   const [aOff, bOff, cOff, biasOff] = ['a', 'b', 'c', 'bias'].map((name) => v(p + name));

@@ -12,6 +12,7 @@ import {
   type PlacedBuffer,
 } from '../../../src/kernels/ir.js';
 import { activateValue } from '../../../src/kernels/interpret.js';
+import { packBPanels } from '../../../src/kernels/b-panels.js';
 import type { KernelCase } from './case.js';
 
 /** Element (r, c) of a view is buf[offset + r·rs + c·cs]. */
@@ -34,6 +35,8 @@ export interface GemmShape {
   act?: Activation;
   /** run inside a loop of this many batches, each `stride` elements further in A, B and C (bias shared) */
   batch?: number;
+  /** B (K×N, row-major, not batched) stored in panels, as compile time packs a constant B (GemmStmt.packedB) */
+  packedB?: boolean;
 }
 
 const rand = (n: number, seed: number) =>
@@ -106,6 +109,7 @@ function gemmOf(g: GemmShape, [A, B, Bias, C]: PlacedBuffer[], at: (offset: numb
     beta: g.beta ?? 1,
     ...(g.bias ? { bias: mv(Bias, g.bias) } : {}),
     ...(g.act ? { act: g.act } : {}),
+    ...(g.packedB ? { packedB: true } : {}),
   };
 }
 
@@ -124,11 +128,12 @@ export function gemmInputs(g: GemmShape) {
 /** A gemm case; the error allowed grows with √K, as float32 accumulation error does. */
 export function gemmCase(name: string, g: GemmShape): KernelCase {
   const inputs = gemmInputs(g);
+  const stored = g.packedB ? inputs.map((data, i) => (i === 1 ? packBPanels(data, g.K, g.N) : data)) : inputs;
   const tol = 1e-5 * Math.min(4 * Math.sqrt(g.K), g.K);
   const stride = strideOf(g);
   return {
     name,
-    buffers: inputs.map((data) => ({ dtype: 'float32', data: Array.from(data) })),
+    buffers: stored.map((data) => ({ dtype: 'float32', data: Array.from(data) })),
     program: (bufs) =>
       g.batch
         ? [loop('t', g.batch, [gemmOf(g, bufs, (offset) => add(i32(offset), mul(v('t'), i32(stride))))])]
@@ -353,6 +358,34 @@ const named = ([name, g]: [string, GemmShape]) =>
   gemmCase(name.includes('×') ? name : `${name}, ${dims(g)}`, g);
 
 export const GEMM_CASES: KernelCase[] = GEMM_SHAPES.map(named);
+
+/**
+ * B packed at compile time (a constant B, GemmStmt.packedB), for the wasm target only: the panels read in
+ * place at every M, the tail panel 4 or 8 wide.
+ */
+export const PACKED_B_CASES: KernelCase[] = (
+  [
+    ...[
+      [1, 13, 17],
+      [3, 21, 33],
+      [7, 8, 15],
+      [19, 13, 9],
+      [1, 100, 3],
+      [5, 9, 1],
+    ].map(([M, N, K]): [string, GemmShape] => [
+      `${M}×${N}×${K} B packed at compile time`,
+      { M, N, K, packedB: true },
+    ]),
+    [
+      'B packed at compile time, one panel at a time (M ≤ N), tail of 3, row bias, relu',
+      { M: 40, N: 43, K: 17, bias: { offset: 0, rs: 0, cs: 1 }, act: { op: 'relu' }, packedB: true },
+    ],
+    [
+      'B packed at compile time, all panels per row block (M > N), full bias, alpha, beta',
+      { M: 37, N: 29, K: 53, bias: { offset: 0, rs: 29, cs: 1 }, alpha: 0.5, beta: 2, packedB: true },
+    ],
+  ] as [string, GemmShape][]
+).map(named);
 
 const caseOf = (shape: GemmShape) => GEMM_CASES[GEMM_SHAPES.findIndex(([, g]) => g === shape)];
 
