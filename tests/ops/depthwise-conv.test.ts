@@ -15,8 +15,8 @@ import {
   type ConvCase,
 } from '../helpers/conv-case.js';
 import { depthwiseLoops } from '../../src/ops/nn/depthwise.js';
-import { forEachExpr } from '../../src/kernels/walk.js';
-import type { BufRef } from '../../src/kernels/ir.js';
+import { forEachExpr, forEachStmt } from '../../src/kernels/walk.js';
+import type { BufRef, Stmt } from '../../src/kernels/ir.js';
 
 interface DepthwiseCase extends Omit<ConvCase, 'm' | 'group'> {
   /** output channels per input channel */
@@ -91,6 +91,36 @@ const cases: Record<string, DepthwiseCase> = {
     act: 'relu',
   },
   '5×5 s3 (scalar inner loop)': { x: [1, 3, 17, 29], k: 5, stride: 3, pads: [2, 2, 2, 2], act: 'relu' },
+  // zero-padded columns (depthwise.ts paddedColumns): stride 1, output widths 8..48
+  '5×5 s1 p2 on a 3×12 map, odd channels (padded columns)': {
+    x: [1, 7, 3, 12],
+    k: 5,
+    pads: [2, 2, 2, 2],
+    bias: true,
+    act: 'relu',
+  },
+  '3×3 s1 p1, width 8, N=2 (padded columns)': { x: [2, 3, 5, 8], k: 3, pads: [1, 1, 1, 1], bias: true },
+  '3×3 s1 p1, width 9 (padded columns, scalar tail)': {
+    x: [1, 5, 4, 9],
+    k: 3,
+    pads: [1, 1, 1, 1],
+    act: 'clip',
+  },
+  '3×3 s1 p1, width 48 (padded columns)': { x: [1, 3, 3, 48], k: 3, pads: [1, 1, 1, 1], bias: true },
+  '3×3 s1 left pad only, dilation 2 (padded columns)': {
+    x: [1, 3, 7, 13],
+    k: 3,
+    dilation: 2,
+    pads: [2, 4, 2, 0],
+    bias: true,
+  },
+  '5×5 s1 p2, depth multiplier 3 (padded columns)': {
+    x: [1, 3, 6, 10],
+    k: 5,
+    multiplier: 3,
+    pads: [2, 2, 2, 2],
+    bias: true,
+  },
 };
 
 describe('depthwise Conv matches onnxruntime', () => {
@@ -110,6 +140,8 @@ const RELAXED_CASES = [
   '5×5 s2 p2, bias, clip',
   '3×3 s2 p1, relu, odd width',
   '5×5 s1 asymmetric pads',
+  '5×5 s1 p2 on a 3×12 map, odd channels (padded columns)',
+  '3×3 s1 p1, width 9 (padded columns, scalar tail)',
 ];
 
 describe('depthwise Conv matches onnxruntime (relaxed SIMD, child process)', () => {
@@ -150,5 +182,31 @@ describe('depthwise Conv weights', () => {
     for (const s of body) forEachExpr(s, (e) => void (e.k === 'load' && e.buf === W && weightLoads++));
     // per channel: two row runs of 2 kernel rows × 5 columns (all 25 taps per run before)
     expect(weightLoads).toBe(2 * 2 * 5);
+  });
+
+  it('a narrow map with padded columns is one vector loop per row run, no unrolled border outputs', () => {
+    const buf = (id: number, length: number): BufRef => ({ id, dtype: 'float32', length });
+    const [C, X, W, B, Y] = [4, buf(0, 4 * 36), buf(1, 4 * 25), buf(2, 4), buf(3, 4 * 36)];
+    const window = {
+      kernel: [5, 5],
+      strides: [1, 1],
+      dilations: [1, 1],
+      padBegin: [2, 2],
+      padEnd: [2, 2],
+      out: [3, 12],
+    };
+    let scratches = 0;
+    const scratch = (length: number): BufRef => buf(10 + scratches++, length);
+    const g = { N: 1, C, M: C, group: C, inSpatial: [3, 12], window };
+    const storesToY = (body: Stmt[]) => {
+      let stores = 0;
+      for (const s of body) forEachStmt(s, (t) => void (t.k === 'store' && t.buf === Y && stores++));
+      return stores;
+    };
+    // three row runs (kernel rows 2–4, 1–3, 0–2), each one loop over all 12 columns of X's padded copy
+    expect(storesToY(depthwiseLoops(g, X, W, B, Y, undefined, undefined, scratch))).toBe(3);
+    expect(scratches).toBe(1);
+    // without a scratch: per row run, 4 border columns unrolled beside the interior loop
+    expect(storesToY(depthwiseLoops(g, X, W, B, Y, undefined))).toBe(3 * 5);
   });
 });
