@@ -91,7 +91,7 @@ const cases: Record<string, DepthwiseCase> = {
     act: 'relu',
   },
   '5×5 s3 (scalar inner loop)': { x: [1, 3, 17, 29], k: 5, stride: 3, pads: [2, 2, 2, 2], act: 'relu' },
-  // zero-padded columns (depthwise.ts paddedColumns): stride 1, output widths 8..48
+  // column copies (depthwise-columns.ts): stride 1 with zero-padded columns, output widths 8..48
   '5×5 s1 p2 on a 3×12 map, odd channels (padded columns)': {
     x: [1, 7, 3, 12],
     k: 5,
@@ -114,6 +114,29 @@ const cases: Record<string, DepthwiseCase> = {
     pads: [2, 4, 2, 0],
     bias: true,
   },
+  // stride 2: zero-padded columns split into even and odd halves
+  '3×3 s2 p1 on a 12×48 map (deinterleaved columns)': {
+    x: [1, 5, 12, 48],
+    k: 3,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+    bias: true,
+    act: 'relu',
+  },
+  '5×5 s2 p2, odd width 23 (deinterleaved columns)': {
+    x: [1, 3, 7, 23],
+    k: 5,
+    stride: 2,
+    pads: [2, 2, 2, 2],
+  },
+  '3×3 s2 unpadded, width 40 (deinterleaved columns, scalar tail)': {
+    x: [2, 3, 9, 40],
+    k: 3,
+    stride: 2,
+    bias: true,
+    act: 'clip',
+  },
+  '3×3 s2 left pad only (deinterleaved columns)': { x: [1, 3, 8, 17], k: 3, stride: 2, pads: [1, 1, 1, 0] },
   '5×5 s1 p2, depth multiplier 3 (padded columns)': {
     x: [1, 3, 6, 10],
     k: 5,
@@ -142,6 +165,8 @@ const RELAXED_CASES = [
   '5×5 s1 asymmetric pads',
   '5×5 s1 p2 on a 3×12 map, odd channels (padded columns)',
   '3×3 s1 p1, width 9 (padded columns, scalar tail)',
+  '3×3 s2 p1 on a 12×48 map (deinterleaved columns)',
+  '5×5 s2 p2, odd width 23 (deinterleaved columns)',
 ];
 
 describe('depthwise Conv matches onnxruntime (relaxed SIMD, child process)', () => {
@@ -184,29 +209,48 @@ describe('depthwise Conv weights', () => {
     expect(weightLoads).toBe(2 * 2 * 5);
   });
 
-  it('a narrow map with padded columns is one vector loop per row run, no unrolled border outputs', () => {
-    const buf = (id: number, length: number): BufRef => ({ id, dtype: 'float32', length });
-    const [C, X, W, B, Y] = [4, buf(0, 4 * 36), buf(1, 4 * 25), buf(2, 4), buf(3, 4 * 36)];
+  const buf = (id: number, length: number): BufRef => ({ id, dtype: 'float32', length });
+  /** depthwiseLoops over a [1, 4, H, W] input with and without a scratch: stores to Y, scratch lengths */
+  const shapes = (inSpatial: number[], k: number, stride: number, pad: number) => {
+    const C = 4;
+    const out = inSpatial.map((d) => Math.floor((d + 2 * pad - k) / stride) + 1);
+    const [X, W, B, Y] = [
+      buf(0, C * inSpatial[0] * inSpatial[1]),
+      buf(1, C * k * k),
+      buf(2, C),
+      buf(3, C * out[0] * out[1]),
+    ];
     const window = {
-      kernel: [5, 5],
-      strides: [1, 1],
+      kernel: [k, k],
+      strides: [stride, stride],
       dilations: [1, 1],
-      padBegin: [2, 2],
-      padEnd: [2, 2],
-      out: [3, 12],
+      padBegin: [pad, pad],
+      padEnd: [pad, pad],
+      out,
     };
-    let scratches = 0;
-    const scratch = (length: number): BufRef => buf(10 + scratches++, length);
-    const g = { N: 1, C, M: C, group: C, inSpatial: [3, 12], window };
+    const g = { N: 1, C, M: C, group: C, inSpatial, window };
     const storesToY = (body: Stmt[]) => {
       let stores = 0;
       for (const s of body) forEachStmt(s, (t) => void (t.k === 'store' && t.buf === Y && stores++));
       return stores;
     };
-    // three row runs (kernel rows 2–4, 1–3, 0–2), each one loop over all 12 columns of X's padded copy
-    expect(storesToY(depthwiseLoops(g, X, W, B, Y, undefined, undefined, scratch))).toBe(3);
-    expect(scratches).toBe(1);
-    // without a scratch: per row run, 4 border columns unrolled beside the interior loop
-    expect(storesToY(depthwiseLoops(g, X, W, B, Y, undefined))).toBe(3 * 5);
+    const scratches: number[] = [];
+    const scratch = (length: number): BufRef => (scratches.push(length), buf(10 + scratches.length, length));
+    return {
+      copied: storesToY(depthwiseLoops(g, X, W, B, Y, undefined, undefined, scratch)),
+      borderRuns: storesToY(depthwiseLoops(g, X, W, B, Y, undefined)),
+      scratches,
+    };
+  };
+
+  it('a narrow map reads a copy with zero-padded columns: one vector loop per row run', () => {
+    // 5×5 p2 over 3×12: three row runs (kernel rows 2–4, 1–3, 0–2), each one loop over all 12 columns
+    // (the border runs unroll 4 border columns beside the interior loop)
+    expect(shapes([3, 12], 5, 1, 2)).toEqual({ copied: 3, borderRuns: 3 * 5, scratches: [4 * 3 * 16] });
+  });
+
+  it('at stride 2 the copy splits each padded row into even and odd columns: one loop per row run', () => {
+    // 3×3 s2 p1 over 12×48 → 6×24: two row runs; padded rows of 50 are 25 even + 25 odd columns
+    expect(shapes([12, 48], 3, 2, 1)).toEqual({ copied: 2, borderRuns: 2 * 2, scratches: [4 * 12 * 50] });
   });
 });

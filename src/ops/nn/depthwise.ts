@@ -7,41 +7,15 @@
  * the plane into border and interior runs, so each output sums only the taps inside the input, and the
  * interior is one loop whose store is act(bias + Σ_kh Σ_kw X·w), four columns per f32x4.
  *
- * On narrow maps the border columns, unrolled one scalar output at a time, are most of the work (a 5×5
- * conv over a 3×12 map: 4 of 12 columns, more multiply-adds than its two f32x4 interior columns). There
- * X is first copied into a scratch padded with zero columns on the left and right (`paddedColumns`), so
- * every output column reads all kernel columns and each output row is one vector loop; the zeros add
- * nothing to the sums, so each output sums the same nonzero terms in the same order.
+ * On narrow maps each row is one vector loop over a copy of X with its columns rearranged
+ * (depthwise-columns.ts).
  */
 import type { Activation, BufRef, Expr, Stmt } from '../../kernels/ir.js';
 import { add, cast, f32, i32, load, local, loop, mul, v } from '../../kernels/build.js';
 import type { ConvGeometry } from './conv-geometry.js';
 import { activate, activationLoop } from '../../kernels/rewrite/epilogue.js';
 import { windowPlane2d, windowRunsFit } from './window-runs.js';
-import { paddedInput } from './conv-shifted.js';
-
-/**
- * Output widths that take the zero-padded columns. Narrower rows are mostly the vector loop's scalar tail
- * (a 2×6 map: one f32x4 and two scalar outputs, each over every kernel column) and measured slower
- * (MobileNetV3's 576×2×6 5×5 convs, 1.2×); wider ones have few border columns beside their interior and
- * were not measured (no stride-1 depthwise conv of the bench models is wider than 24).
- */
-const PADDED_COLUMNS_WIDTH = { min: 8, max: 48 };
-
-/**
- * Whether to copy X into zero-padded columns first: the map has left or right padding, a width in
- * PADDED_COLUMNS_WIDTH, and column stride 1. At stride 2 it measured slower (MobileNetV3's 72×6×24 and
- * 16×12×48: 1.2× and 1.4×): the copy is four times the output, and the border is one column.
- */
-function paddedColumns(g: ConvGeometry): boolean {
-  const w = g.window;
-  return (
-    w.padBegin[1] + w.padEnd[1] > 0 &&
-    w.out[1] >= PADDED_COLUMNS_WIDTH.min &&
-    w.out[1] <= PADDED_COLUMNS_WIDTH.max &&
-    w.strides[1] === 1
-  );
-}
+import { columnCopy } from './depthwise-columns.js';
 
 /** Whether `depthwiseLoops` handles this conv: float32 2-D, one input channel per group, code not too big. */
 export function depthwiseFits(g: ConvGeometry, dtype: string): boolean {
@@ -58,8 +32,8 @@ export function depthwiseFits(g: ConvGeometry, dtype: string): boolean {
  * Y[n, m] = act(B[m] + Σ X[n, m / Mg] ⋆ W[m]) for a depthwise conv, a Relu or Clip `act` fused into the store.
  * Each output is bias + Σ_kh (Σ_kw x·w), summed in that order on every path. With `int8Scales`, W is
  * int8 with one scale per output channel (kiln.Int8Conv): each weight is restored, q · scale, as it is
- * read into its local, the same float32 value a DequantizeLinear would make. `scratch` allocates X's copy
- * with zero-padded columns where `paddedColumns` takes it; without it every map takes the border runs.
+ * read into its local, the same float32 value a DequantizeLinear would make. `scratch` allocates X's column
+ * copy where `columnCopy` takes one; without it every map takes the border runs.
  */
 export function depthwiseLoops(
   g: ConvGeometry,
@@ -79,19 +53,16 @@ export function depthwiseLoops(
   const { N, C, M } = g;
   const Mg = M / C;
   const [H, Wd] = g.inSpatial;
-  // with padded columns: the runs read one image of Xh [C, H, Wp] (X with zero columns), as an unpadded window
-  const padColumns = scratch !== undefined && paddedColumns(g);
-  const [pl, pr] = [g.window.padBegin[1], g.window.padEnd[1]];
-  const Wp = padColumns ? pl + Wd + pr : Wd;
-  const win = padColumns
-    ? { ...g.window, padBegin: [g.window.padBegin[0], 0], padEnd: [g.window.padEnd[0], 0] }
-    : g.window;
-  const Xh = padColumns ? scratch(C * H * Wp) : X;
+  // with a column copy: the runs read one image of Xc [C, H, copy.width], as an unpadded window
+  const copy = scratch === undefined ? undefined : columnCopy(g);
+  const Wc = copy?.width ?? Wd;
+  const win = copy?.window ?? g.window;
+  const Xc = copy ? scratch!(C * H * Wc) : X;
   const [OH, OW] = win.out;
   const [KH, KW] = win.kernel;
   // loop counters named per row run: each run's nest stays independent of the others (see windowPlane2d)
   const [n, gi, mg] = [
-    (run: number) => v(padColumns ? 'n' : `n${run}`),
+    (run: number) => v(copy ? 'n' : `n${run}`),
     (run: number) => v(`c${run}`),
     (run: number) => v(`mg${run}`),
   ];
@@ -113,7 +84,7 @@ export function depthwiseLoops(
   };
   const scaled = (x: Expr, k: number) => (k === 1 ? x : mul(x, i32(k)));
   const xPlane = (run: number) =>
-    padColumns ? [scaled(gi(run), H * Wp)] : [scaled(n(run), C * H * Wd), scaled(gi(run), H * Wd)];
+    copy ? [scaled(gi(run), H * Wc)] : [scaled(n(run), C * H * Wd), scaled(gi(run), H * Wd)];
   const yPlane = (run: number) => [
     scaled(n(run), M * OH * OW),
     scaled(gi(run), Mg * OH * OW),
@@ -121,7 +92,7 @@ export function depthwiseLoops(
   ];
   const runs = windowPlane2d(
     win,
-    [H, Wp],
+    [H, Wc],
     xPlane,
     Y,
     yPlane,
@@ -130,7 +101,7 @@ export function depthwiseLoops(
       for (let i = rows.taps[0]; i < rows.taps[1]; i++) {
         let row: Expr | undefined;
         for (let j = cols.taps[0]; j < cols.taps[1]; j++) {
-          const term = mul(load(Xh, at(i, j)), v(weight(run, i, j), 'f32'));
+          const term = mul(load(Xc, at(i, j)), v(weight(run, i, j), 'f32'));
           row = row ? add(row, term) : term;
         }
         if (row) acc = acc ? add(acc, row) : row;
@@ -138,11 +109,9 @@ export function depthwiseLoops(
       return activate(act, acc ?? f32(0));
     },
     prologue,
+    copy?.tapColumn,
   );
   const planes = (body: Stmt[], run: number) => loop(`c${run}`, C, [loop(`mg${run}`, Mg, body)]);
-  if (padColumns) {
-    const copy = paddedInput(X, Xh, v('n'), C, [H, Wd], Wp, H * Wp, [0, pl], 'borders');
-    return [loop('n', N, [...copy, ...runs.map(planes)])];
-  }
+  if (copy) return [loop('n', N, [...copy.write(X, Xc, v('n')), ...runs.map(planes)])];
   return runs.map((body, run) => loop(`n${run}`, N, [planes(body, run)]));
 }
