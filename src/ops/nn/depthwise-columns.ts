@@ -19,8 +19,8 @@ import { paddedInput } from './conv-shifted.js';
 /**
  * Output widths that take a column copy. Narrower rows are mostly the vector loop's scalar tail (a 2×6
  * map: one f32x4 and two scalar outputs, each over every kernel column) and measured slower
- * (MobileNetV3's 576×2×6 5×5 convs, 1.2×); wider ones have few border columns beside their interior and
- * were not measured (no stride-1 depthwise conv of the bench models is wider than 24).
+ * (MobileNetV3's 576×2×6 5×5 convs, 1.2×); wider ones have few border columns beside their interior,
+ * and the copy costs more than it saves (crnn-rec's 32×24×160 stride 1: 1.34×, 64×12×80 stride 2: 1.13×).
  */
 const COPY_WIDTH = { min: 8, max: 48 };
 /**
