@@ -129,7 +129,7 @@ const cases: Record<string, DepthwiseCase> = {
     stride: 2,
     pads: [2, 2, 2, 2],
   },
-  '3×3 s2 unpadded, width 40 (deinterleaved columns, scalar tail)': {
+  '3×3 s2 unpadded, width 40 (no copy: as many scalar taps either way)': {
     x: [2, 3, 9, 40],
     k: 3,
     stride: 2,
@@ -247,6 +247,13 @@ describe('depthwise Conv weights', () => {
     // 5×5 p2 over 3×12: three row runs (kernel rows 2–4, 1–3, 0–2), each one loop over all 12 columns
     // (the border runs unroll 4 border columns beside the interior loop)
     expect(shapes([3, 12], 5, 1, 2)).toEqual({ copied: 3, borderRuns: 3 * 5, scratches: [4 * 3 * 16] });
+  });
+
+  it('no copy where it would leave as many scalar taps as the border runs', () => {
+    // 3×3 p1 over 10×10: 2 border taps per side before; after, a 2-column tail of 3 taps each
+    expect(shapes([10, 10], 3, 1, 1).scratches).toEqual([]);
+    // 3×3 s2 unpadded over 20 columns → 9: the same 1-column tail either way
+    expect(shapes([9, 20], 3, 2, 0).scratches).toEqual([]);
   });
 
   it('at stride 2 the copy splits each padded row into even and odd columns: one loop per row run', () => {

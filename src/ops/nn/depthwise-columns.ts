@@ -15,6 +15,7 @@ import { add, f32, i32, load, loop, mul, store, v } from '../../kernels/build.js
 import type { ConvGeometry } from './conv-geometry.js';
 import type { Window } from './window.js';
 import { paddedInput } from './conv-shifted.js';
+import { runsOf, type Run } from './window-runs.js';
 
 /**
  * Output widths that take a column copy. Narrower rows are mostly the vector loop's scalar tail (a 2×6
@@ -26,9 +27,20 @@ const COPY_WIDTH = { min: 8, max: 48 };
 /**
  * Largest copy (one image, all channels) taken: it is written whole before the rows read it, so past
  * this core's 1 MiB L2 it comes back from L3 (tf-mobilenet's 48×40×40 stride-2 conv, a 1.2 MiB copy:
- * 1.05× the time; its 96×20×20 one, 0.6 MiB: 0.8×).
+ * 1.05× the time).
  */
 const MAX_COPY_BYTES = 1 << 20;
+
+/**
+ * Scalar multiply-adds per kernel row of one output row: runs of four or more columns are f32x4 loops
+ * whose last width mod 4 columns run scalar, narrower runs are unrolled one scalar output at a time.
+ */
+function scalarTaps(runs: Run[]): number {
+  return runs.reduce((n, r) => {
+    const width = r.end - r.start;
+    return n + (width >= 4 ? width % 4 : width) * (r.taps[1] - r.taps[0]);
+  }, 0);
+}
 
 /** X's columns rearranged for one image: the copy's layout and how to write it. */
 export interface ColumnCopy {
@@ -43,8 +55,8 @@ export interface ColumnCopy {
 }
 
 /**
- * The column copy for this conv, or undefined where it does not pay: no column padding at stride 1, an
- * output width outside COPY_WIDTH, a copy over MAX_COPY_BYTES, a column stride other than 1 or 2.
+ * The column copy for this conv, or undefined where it does not pay: an output width outside COPY_WIDTH,
+ * no fewer scalar taps than the border runs, a copy over MAX_COPY_BYTES, a column stride other than 1 or 2.
  */
 export function columnCopy(g: ConvGeometry): ColumnCopy | undefined {
   const w = g.window;
@@ -52,11 +64,16 @@ export function columnCopy(g: ConvGeometry): ColumnCopy | undefined {
   const [pl, pr] = [w.padBegin[1], w.padEnd[1]];
   const [sw, dw] = [w.strides[1], w.dilations[1]];
   if (w.out[1] < COPY_WIDTH.min || w.out[1] > COPY_WIDTH.max) return undefined;
+  // the copy must leave fewer scalar taps than the border runs: tf-mobilenet's 3×3 convs over 10×10 maps
+  // (4 border taps per kernel row before, a 2-column tail of 3 taps each after) took 1.3× the time with
+  // it, and stride-2 ones with no border columns (Pad nodes before them) 1.5×
+  const copied: Run = { start: 0, end: w.out[1], taps: [0, w.kernel[1]], padded: 0 };
+  if (scalarTaps([copied]) >= scalarTaps(runsOf(w, 1, Wd))) return undefined;
   const unpaddedColumns = { padBegin: [w.padBegin[0], 0], padEnd: [w.padEnd[0], 0] };
   const Wp = pl + Wd + pr;
   const half = Math.ceil(Wp / 2);
   if (g.C * H * (sw === 1 ? Wp : 2 * half) * 4 > MAX_COPY_BYTES) return undefined;
-  if (sw === 1 && pl + pr > 0)
+  if (sw === 1)
     return {
       width: Wp,
       window: { ...w, ...unpaddedColumns },
