@@ -15,8 +15,8 @@ import {
   type ConvCase,
 } from '../helpers/conv-case.js';
 import { depthwiseLoops } from '../../src/ops/nn/depthwise.js';
-import { forEachExpr } from '../../src/kernels/walk.js';
-import type { BufRef } from '../../src/kernels/ir.js';
+import { forEachExpr, forEachStmt } from '../../src/kernels/walk.js';
+import type { BufRef, Stmt } from '../../src/kernels/ir.js';
 
 interface DepthwiseCase extends Omit<ConvCase, 'm' | 'group'> {
   /** output channels per input channel */
@@ -91,6 +91,59 @@ const cases: Record<string, DepthwiseCase> = {
     act: 'relu',
   },
   '5×5 s3 (scalar inner loop)': { x: [1, 3, 17, 29], k: 5, stride: 3, pads: [2, 2, 2, 2], act: 'relu' },
+  // column copies (depthwise-columns.ts): stride 1 with zero-padded columns, output widths 8..48
+  '5×5 s1 p2 on a 3×12 map, odd channels (padded columns)': {
+    x: [1, 7, 3, 12],
+    k: 5,
+    pads: [2, 2, 2, 2],
+    bias: true,
+    act: 'relu',
+  },
+  '3×3 s1 p1, width 8, N=2 (padded columns)': { x: [2, 3, 5, 8], k: 3, pads: [1, 1, 1, 1], bias: true },
+  '3×3 s1 p1, width 9 (padded columns, scalar tail)': {
+    x: [1, 5, 4, 9],
+    k: 3,
+    pads: [1, 1, 1, 1],
+    act: 'clip',
+  },
+  '3×3 s1 p1, width 48 (padded columns)': { x: [1, 3, 3, 48], k: 3, pads: [1, 1, 1, 1], bias: true },
+  '3×3 s1 left pad only, dilation 2 (padded columns)': {
+    x: [1, 3, 7, 13],
+    k: 3,
+    dilation: 2,
+    pads: [2, 4, 2, 0],
+    bias: true,
+  },
+  // stride 2: zero-padded columns split into even and odd halves
+  '3×3 s2 p1 on a 12×48 map (deinterleaved columns)': {
+    x: [1, 5, 12, 48],
+    k: 3,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+    bias: true,
+    act: 'relu',
+  },
+  '5×5 s2 p2, odd width 23 (deinterleaved columns)': {
+    x: [1, 3, 7, 23],
+    k: 5,
+    stride: 2,
+    pads: [2, 2, 2, 2],
+  },
+  '3×3 s2 unpadded, width 40 (no copy: as many scalar taps either way)': {
+    x: [2, 3, 9, 40],
+    k: 3,
+    stride: 2,
+    bias: true,
+    act: 'clip',
+  },
+  '3×3 s2 left pad only (deinterleaved columns)': { x: [1, 3, 8, 17], k: 3, stride: 2, pads: [1, 1, 1, 0] },
+  '5×5 s1 p2, depth multiplier 3 (padded columns)': {
+    x: [1, 3, 6, 10],
+    k: 5,
+    multiplier: 3,
+    pads: [2, 2, 2, 2],
+    bias: true,
+  },
 };
 
 describe('depthwise Conv matches onnxruntime', () => {
@@ -110,6 +163,10 @@ const RELAXED_CASES = [
   '5×5 s2 p2, bias, clip',
   '3×3 s2 p1, relu, odd width',
   '5×5 s1 asymmetric pads',
+  '5×5 s1 p2 on a 3×12 map, odd channels (padded columns)',
+  '3×3 s1 p1, width 9 (padded columns, scalar tail)',
+  '3×3 s2 p1 on a 12×48 map (deinterleaved columns)',
+  '5×5 s2 p2, odd width 23 (deinterleaved columns)',
 ];
 
 describe('depthwise Conv matches onnxruntime (relaxed SIMD, child process)', () => {
@@ -150,5 +207,57 @@ describe('depthwise Conv weights', () => {
     for (const s of body) forEachExpr(s, (e) => void (e.k === 'load' && e.buf === W && weightLoads++));
     // per channel: two row runs of 2 kernel rows × 5 columns (all 25 taps per run before)
     expect(weightLoads).toBe(2 * 2 * 5);
+  });
+
+  const buf = (id: number, length: number): BufRef => ({ id, dtype: 'float32', length });
+  /** depthwiseLoops over a [1, 4, H, W] input with and without a scratch: stores to Y, scratch lengths */
+  const shapes = (inSpatial: number[], k: number, stride: number, pad: number) => {
+    const C = 4;
+    const out = inSpatial.map((d) => Math.floor((d + 2 * pad - k) / stride) + 1);
+    const [X, W, B, Y] = [
+      buf(0, C * inSpatial[0] * inSpatial[1]),
+      buf(1, C * k * k),
+      buf(2, C),
+      buf(3, C * out[0] * out[1]),
+    ];
+    const window = {
+      kernel: [k, k],
+      strides: [stride, stride],
+      dilations: [1, 1],
+      padBegin: [pad, pad],
+      padEnd: [pad, pad],
+      out,
+    };
+    const g = { N: 1, C, M: C, group: C, inSpatial, window };
+    const storesToY = (body: Stmt[]) => {
+      let stores = 0;
+      for (const s of body) forEachStmt(s, (t) => void (t.k === 'store' && t.buf === Y && stores++));
+      return stores;
+    };
+    const scratches: number[] = [];
+    const scratch = (length: number): BufRef => (scratches.push(length), buf(10 + scratches.length, length));
+    return {
+      copied: storesToY(depthwiseLoops(g, X, W, B, Y, undefined, undefined, scratch)),
+      borderRuns: storesToY(depthwiseLoops(g, X, W, B, Y, undefined)),
+      scratches,
+    };
+  };
+
+  it('a narrow map reads a copy with zero-padded columns: one vector loop per row run', () => {
+    // 5×5 p2 over 3×12: three row runs (kernel rows 2–4, 1–3, 0–2), each one loop over all 12 columns
+    // (the border runs unroll 4 border columns beside the interior loop)
+    expect(shapes([3, 12], 5, 1, 2)).toEqual({ copied: 3, borderRuns: 3 * 5, scratches: [4 * 3 * 16] });
+  });
+
+  it('no copy where it would leave as many scalar taps as the border runs', () => {
+    // 3×3 p1 over 10×10: 2 border taps per side before; after, a 2-column tail of 3 taps each
+    expect(shapes([10, 10], 3, 1, 1).scratches).toEqual([]);
+    // 3×3 s2 unpadded over 20 columns → 9: the same 1-column tail either way
+    expect(shapes([9, 20], 3, 2, 0).scratches).toEqual([]);
+  });
+
+  it('at stride 2 the copy splits each padded row into even and odd columns: one loop per row run', () => {
+    // 3×3 s2 p1 over 12×48 → 6×24: two row runs; padded rows of 50 are 25 even + 25 odd columns
+    expect(shapes([12, 48], 3, 2, 1)).toEqual({ copied: 2, borderRuns: 2 * 2, scratches: [4 * 12 * 50] });
   });
 });

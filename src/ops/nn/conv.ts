@@ -260,7 +260,7 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
   const depthwise = g.C === g.group;
   const body =
     depthwiseFits(g, Y.dtype) && !io.forGpu
-      ? depthwiseLoops(g, X!, W!, B, Y, act)
+      ? depthwiseLoops(g, X!, W!, B, Y, act, undefined, (n) => io.scratch('float32', n))
       : Y.dtype === 'float32' && !depthwise && g.C > 0
         ? !io.forGpu && shiftedConvFits(g)
           ? shiftedConvLowering(g, X!, W!, B, Y, (n) => io.scratch('float32', n), act)

@@ -95,8 +95,11 @@ const int8Conv: OpDef = {
     if (Y.length === 0) return [];
     const act = fusedActivation(ctx.node);
     if (g.C === g.group) {
-      const loops = depthwiseFits(g, 'float32') ? depthwiseLoops : directLoops;
-      return [{ name: ctx.node.name, body: loops(g, X!, W!, B, Y, act, scales!) }];
+      const scratch = io.forGpu ? undefined : (n: number) => io.scratch('float32', n);
+      const body = depthwiseFits(g, 'float32')
+        ? depthwiseLoops(g, X!, W!, B, Y, act, scales!, scratch)
+        : directLoops(g, X!, W!, B, Y, act, scales!);
+      return [{ name: ctx.node.name, body }];
     }
     const int8 = { scales: scales!, unsigned: nonnegative(ctx) };
     return [{ name: ctx.node.name, body: gemmLowering(g, X!, W!, B, Y, io, act, int8) }];

@@ -81,7 +81,9 @@ export interface WindowOutput {
  * variables times constants). Returns one statement list per row run, `prologue(run, taps)` first (`taps`:
  * the [lo, hi) kernel rows and columns some output of the run reads, so it loads no other): the caller
  * wraps each in its own plane loops with counters named per run, so that each is an independent loop nest
- * (for WGSL, its own dispatch, spread over planes and rows rather than planes alone).
+ * (for WGSL, its own dispatch, spread over planes and rows rather than planes alone). `tapColumn(kw)` is
+ * where kernel column kw reads in an input row relative to the output column's first tap (kw·dilation;
+ * a copy of X with its columns rearranged says otherwise, see depthwise-columns.ts).
  */
 export function windowPlane2d(
   w: Window,
@@ -91,11 +93,12 @@ export function windowPlane2d(
   yPlane: (run: number) => Expr[],
   value: (o: WindowOutput) => Expr,
   prologue: (run: number, taps: { rows: Run['taps']; cols: Run['taps'] }) => Stmt[] = () => [],
+  tapColumn: (kw: number) => number = (kw) => kw * w.dilations[1],
 ): Stmt[][] {
   const [H, W] = input;
   const OW = w.out[1];
   const [sh, sw] = w.strides;
-  const [dh, dw] = w.dilations;
+  const dh = w.dilations[0];
   const [ph, pw] = w.padBegin;
   const colRuns = runsOf(w, 1, W);
   // the column taps some output of a row reads
@@ -121,7 +124,7 @@ export function windowPlane2d(
         const at = (kh: number, kw: number) =>
           sum(
             [...xPlane(ri), ...scaled(r, sh * W), ...scaled(c, sw)],
-            (a * sh - ph + kh * dh) * W + b * sw - pw + kw * dw,
+            (a * sh - ph + kh * dh) * W + b * sw - pw + tapColumn(kw),
           );
         const yAt = sum([...yPlane(ri), ...scaled(r, OW), ...(c ? [c] : [])], a * OW + b);
         const s = store(Y, yAt, value({ at, rows, cols: { ...cols, start: b }, run: ri }));
