@@ -3,7 +3,14 @@
  * V8 caches compiled wasm modules by their bytes within a process, so a second load in the same process
  * would start with code already tiered up.
  *
- *   npx tsx scripts/perf/first-run.ts [--procs 3] [--warm-ms 2000] [--lazy] [--variant simd128|relaxed] [LABEL=]BUNDLE_DIR ...
+ *   npx tsx scripts/perf/first-run.ts [--procs 3] [--warm-ms 2000] [--lazy] [--variant simd128|relaxed] [--clock wall|cpu] [LABEL=]BUNDLE_DIR ...
+ *
+ * `--clock cpu` times runs by this process's CPU time (src/cli/cpu-time.ts) instead of the wall clock: on
+ * a machine with more runnable processes than cores, one wall-clock sample of a short run often holds
+ * another process's time slice. Integer inputs are fed ones (valid token ids, an all-ones mask).
+ *
+ * The children run with this process's node flags: on Node 20, `--variant relaxed` needs
+ * `node --experimental-wasm-relaxed-simd --import tsx scripts/perf/first-run.ts …`.
  *
  * Per child process: load the bundle (wasm backend) as `kiln/runtime` loads it on Node (optimized code
  * compiled up front; `--lazy`: V8's lazy default, as in a Worker or browser), time run #1, #2, #3, then warm up by time
@@ -21,6 +28,8 @@ import { parseArgs } from 'node:util';
 import { loadModel } from '../../src/runtime-node/index.js';
 import type { Feed, LoadOptions, Model, WasmVariant } from '../../src/runtime/types.js';
 import { upperBounds } from '../../src/bundle/shape-dims.js';
+import { ELEMENT_ARRAY, type NumericDType } from '../../src/bundle/elements.js';
+import { cpuClockMs } from '../../src/cli/cpu-time.js';
 
 interface Sample {
   loadMs: number;
@@ -37,15 +46,19 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 
-async function child(dir: string, warmMs: number, load: LoadOptions): Promise<Sample> {
-  const t0 = performance.now();
+const CLOCKS = { wall: () => performance.now(), cpu: cpuClockMs };
+type Clock = keyof typeof CLOCKS;
+
+async function child(dir: string, warmMs: number, load: LoadOptions, clock: Clock): Promise<Sample> {
+  const now = CLOCKS[clock];
+  const t0 = now();
   const model = await loadModel(dir, load);
-  const loadMs = performance.now() - t0;
+  const loadMs = now() - t0;
   const feeds = await feedsOf(model);
   const timeRun = async (): Promise<number> => {
-    const start = performance.now();
+    const start = now();
     await model.run(feeds);
-    return performance.now() - start;
+    return now() - start;
   };
   const [run1, run2, run3] = [await timeRun(), await timeRun(), await timeRun()];
   const warmEnd = performance.now() + warmMs;
@@ -56,19 +69,20 @@ async function child(dir: string, warmMs: number, load: LoadOptions): Promise<Sa
   return { loadMs, run1, run2, run3, steady: median(times), steadyRuns: times.length };
 }
 
-/** The onnx-light inputs: arange(n) / n for each (float32) input. */
+/** The onnx-light inputs: arange(n) / n for each float32 input; ones for an integer one (token ids, masks). */
 async function feedsOf(model: Model): Promise<Record<string, Feed>> {
   const feeds: Record<string, Feed> = {};
   for (const input of model.inputs) {
     const dims = upperBounds(input.shape);
     const n = dims.reduce((a, b) => a * b, 1);
-    if (input.dtype !== 'float32')
-      throw new Error(`input ${input.name} is ${input.dtype}; only float32 is fed`);
-    feeds[input.name] = {
-      dtype: 'float32',
-      dims,
-      data: new Float32Array(n).map((_, i) => i / n),
-    };
+    const dtype = input.dtype as NumericDType;
+    const data =
+      dtype === 'float32'
+        ? new Float32Array(n).map((_, i) => i / n)
+        : dtype === 'int64' || dtype === 'uint64'
+          ? new ELEMENT_ARRAY[dtype](n).fill(1n as never)
+          : new ELEMENT_ARRAY[dtype](n).fill(1 as never);
+    feeds[input.name] = { dtype, dims, data } as Feed;
   }
   return feeds;
 }
@@ -118,9 +132,12 @@ async function main(): Promise<void> {
       blocks: { type: 'string', default: '15' },
       lazy: { type: 'boolean', default: false },
       variant: { type: 'string', default: 'simd128' },
+      clock: { type: 'string', default: 'wall' },
     },
   });
   const warmMs = Number(values['warm-ms']);
+  const clock = values.clock as Clock;
+  if (!(clock in CLOCKS)) throw new Error(`--clock ${clock}: expected wall or cpu`);
   const variant = values.variant as WasmVariant;
   const load: LoadOptions = {
     backend: 'wasm',
@@ -128,7 +145,7 @@ async function main(): Promise<void> {
     ...(values.lazy && { compileWasm: WebAssembly.compile }),
   };
   if (values.child) {
-    process.stdout.write(JSON.stringify(await child(positionals[0], warmMs, load)) + '\n');
+    process.stdout.write(JSON.stringify(await child(positionals[0], warmMs, load, clock)) + '\n');
     return;
   }
   const bundles = positionals.map((arg) => {
@@ -144,14 +161,16 @@ async function main(): Promise<void> {
       const out = execFileSync(
         process.execPath,
         [
-          '--import',
-          'tsx',
+          // the parent's node flags (--experimental-wasm-relaxed-simd for `--variant relaxed` on Node 20, V8 traces)
+          ...process.execArgv,
           import.meta.filename,
           '--child',
           '--warm-ms',
           String(warmMs),
           '--variant',
           variant,
+          '--clock',
+          clock,
           ...(values.lazy ? ['--lazy'] : []),
           b.dir,
         ],

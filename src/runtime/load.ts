@@ -35,10 +35,11 @@ export async function loadModel(source: BundleSource, options: LoadOptions = {})
   requireTarget(files, chosen);
   if (chosen === 'wasm') {
     const { instance, running } = await wasmInstance(files, variant, options);
-    // a warm-up runs the request path itself; without one, its JavaScript is compiled here
     if (warmup) instance.warmUp(warmup === true ? DEFAULT_WARMUP_MS : warmup);
-    else instance.primeRequestPath();
-    return new LoadedModel(manifest, 'wasm', instance, running, files.tokenizer);
+    const model = new LoadedModel(manifest, 'wasm', instance, running, files.tokenizer);
+    // after a warm-up too: it runs the instance, not LoadedModel.run
+    await instance.primeRequestPath(model);
+    return model;
   }
   checkGpu(options.gpu);
   // loaded only here: wasm-only hosts (Workers, Lambda) never evaluate the WebGPU backend
