@@ -29,7 +29,7 @@ import { loadModel } from '../../src/runtime-node/index.js';
 import type { Feed, LoadOptions, Model, WasmVariant } from '../../src/runtime/types.js';
 import { upperBounds } from '../../src/bundle/shape-dims.js';
 import { ELEMENT_ARRAY, type NumericDType } from '../../src/bundle/elements.js';
-import { cpuClockMs } from '../../src/cli/cpu-time.js';
+import { cpuClock } from '../../src/cli/cpu-time.js';
 
 interface Sample {
   loadMs: number;
@@ -46,7 +46,7 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 };
 
-const CLOCKS = { wall: () => performance.now(), cpu: cpuClockMs };
+const CLOCKS = { wall: () => performance.now(), cpu: cpuClock.ms };
 type Clock = keyof typeof CLOCKS;
 
 async function child(dir: string, warmMs: number, load: LoadOptions, clock: Clock): Promise<Sample> {

@@ -158,8 +158,8 @@ export class WasmInstance {
    * Runs zero inputs through the same path as a request (feeds checked and copied in, the run, outputs
    * copied out, so V8 has compiled that JavaScript too), for `budgetMs` (see warmup.ts). Best effort: a
    * model that traps on zeros ends its warm-up there, and its real runs report their own errors; one
-   * whose sizes zeros cannot give (a fed Reshape target or Split sizes: DimsBlock `fed`) only primes
-   * the request path.
+   * whose sizes zeros cannot give (a fed Reshape target or Split sizes: DimsBlock `fed`) skips the
+   * runs (loadModel still primes the request path).
    */
   warmUp(budgetMs: number): void {
     const { name } = this.manifest.model;
@@ -169,7 +169,7 @@ export class WasmInstance {
     try {
       feedBytes(name, inputs, zeros, dims);
     } catch {
-      return this.primeRequestPath();
+      return; // loadModel primes the request path after this
     }
     const request = () => {
       const { bytes, symbols } = feedBytes(name, inputs, zeros, dims);
