@@ -120,7 +120,9 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
     ? { graph: fused, quant: new Map<string, QuantParams>() }
     : useInt8Kernels(fused);
   const kernelGraph = fuseEpilogues(fuseElementwise(int8.graph));
-  return { model, tokenizer, task, quant, int8, graph: kernelGraph, lowered: lowerGraph(kernelGraph) };
+  // weights are shared with the webgpu target, which reads them row-major: no panels then
+  const lowered = lowerGraph(kernelGraph, { packWeights: !targets.includes('webgpu') });
+  return { model, tokenizer, task, quant, int8, graph: kernelGraph, lowered };
 }
 
 /**

@@ -66,7 +66,15 @@ interface Step {
   aliased: boolean;
 }
 
-export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): LoweredModel {
+/**
+ * `forGpu`: the ops' GPU forms (see gpu-lowering.ts). `packWeights` (default: not for the GPU): constant
+ * gemm B operands stored in the wasm microkernel's panel layout; off for a wasm lowering whose weights
+ * the webgpu target shares (WGSL reads them row-major).
+ */
+export function lowerGraph(
+  graph: Graph,
+  options: { forGpu?: boolean; packWeights?: boolean } = {},
+): LoweredModel {
   const symbols = graph.symbols ?? [];
   const ranges = rangesOf(symbols);
   const slots: Slot[] = [];
@@ -297,7 +305,7 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
       .filter(([name, s]) => s.region === 'weights' && graph.initializers.has(name))
       .map(([name, s]) => [s.id, graph.initializers.get(name)!] as const),
   );
-  const packed = options.forGpu
+  const packed = !(options.packWeights ?? !options.forGpu)
     ? new Map<number, HostTensor>()
     : packKernelWeights([initKernels, runKernels], weightTensors, sourceOf);
 
