@@ -25,6 +25,7 @@ import { readBundleDirectory } from '../../src/runtime/directory-source.js';
 import { compileOptimized } from '../../src/runtime-node/v8-tiers.js';
 import { loadModel, type Feed, type Model } from '../../src/runtime/index.js';
 import { upperBounds } from '../../src/bundle/shape-dims.js';
+import { shapeFlags } from './ab.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -38,18 +39,7 @@ const { values, positionals } = parseArgs({
 });
 if (positionals.length === 0) throw new Error('usage: profile-ab.ts DIR_A [DIR_B ..] [--runs N] [--top N]');
 
-const fedDims = new Map(
-  values.shape.map((s) => {
-    const at = s.lastIndexOf('=');
-    return [
-      s.slice(0, at),
-      s
-        .slice(at + 1)
-        .split(',')
-        .map(Number),
-    ];
-  }),
-);
+const fedDims = shapeFlags(values.shape);
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;

@@ -366,7 +366,7 @@ function convGemm(step: RowsStep, io: LowerIO, p: Plane, C: number, M: number, r
     const last = ix(sym.sub(count, TILE));
     const overlapping = [...whole, product(b(last), y(last))];
     // fewer than TILE positions: a scratch tile copied out, its B gathered (X in place would run past X)
-    const out = io.scratch('float32', M * TILE);
+    const out = (outTile ??= io.scratch('float32', M * TILE));
     const [m, j] = [v(`m${suffix}`), v(`j${suffix}`)];
     const scratchTile = [
       ...(pointwise ? gatherRows(p, X!, pointwiseCols(), TILE, n, C, i32(0), p.OH, suffix) : []),
@@ -385,7 +385,7 @@ function convGemm(step: RowsStep, io: LowerIO, p: Plane, C: number, M: number, r
     if (fixed !== undefined) return fixed >= TILE ? overlapping : scratchTile;
     return [when(cmp('ge', ix(count), i32(TILE)), overlapping, scratchTile)];
   };
-  let gathered: BufRef | undefined;
+  let [gathered, outTile]: (BufRef | undefined)[] = [];
   const pointwiseCols = () => (gathered ??= io.scratch('float32', C * TILE));
   const image = pointwise
     ? tiles('', view(X!, imageAt(outPlane, C), extentOf(outPlane), 1), i32(0), outPlane)
