@@ -7,12 +7,15 @@
  * With `--clock cpu`, times are this process's CPU time per run (ab.ts `clockMs`), for a loaded machine.
  *
  *   npx tsx scripts/perf/ab-bundles.ts DIR_A DIR_B [DIR_C..] [--variant simd128|relaxed] [--warm-s 2] [--blocks 10]
- *     [--clock wall|cpu]
+ *     [--clock wall|cpu] [--shape NAME=D0,D1,..]
+ *
+ * Inputs are fed at the first bundle's upper bounds, or at `--shape`'s dims (a bundle with dims known at
+ * run time beside one compiled for that shape).
  */
 import { parseArgs } from 'node:util';
 import { loadModel, type Feed, type Model } from '../../src/runtime/index.js';
 import { upperBounds } from '../../src/bundle/shape-dims.js';
-import { clockMs } from './ab.js';
+import { clockMs, shapeFlags } from './ab.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -21,11 +24,13 @@ const { values, positionals } = parseArgs({
     'warm-s': { type: 'string', default: '2' },
     blocks: { type: 'string', default: '10' },
     clock: { type: 'string', default: 'wall' },
+    shape: { type: 'string', multiple: true, default: [] },
   },
 });
 if (positionals.length < 2)
   throw new Error('usage: ab-bundles.ts DIR_A DIR_B [DIR_C..] [--variant] [--warm-s] [--blocks] [--clock]');
 const BLOCK_RUNS = 3;
+const fedDims = shapeFlags(values.shape);
 const variant = values.variant as 'simd128' | 'relaxed';
 
 const models: Model[] = await Promise.all(
@@ -37,7 +42,7 @@ function feedsOf(model: Model): Record<string, Feed> {
   const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
   return Object.fromEntries(
     model.inputs.map((input) => {
-      const dims = upperBounds(input.shape);
+      const dims = fedDims.get(input.name) ?? upperBounds(input.shape);
       const n = dims.reduce((a, b) => a * b, 1);
       if (input.dtype === 'float32')
         return [input.name, { dtype: 'float32', dims, data: Float32Array.from({ length: n }, next) }];

@@ -133,3 +133,19 @@ export async function abMedians(c: AbCase, o: AbOptions): Promise<{ before: numb
   models.forEach((m) => m.dispose());
   return { before: median(times[0]), after: median(times[1]) };
 }
+
+/** `--shape NAME=D0,D1,..` flags as input name → dims (split at the last `=`, as `kiln run --input`). */
+export function shapeFlags(flags: readonly string[]): Map<string, number[]> {
+  return new Map(
+    flags.map((flag) => {
+      const at = flag.lastIndexOf('=');
+      return [
+        flag.slice(0, at),
+        flag
+          .slice(at + 1)
+          .split(',')
+          .map(Number),
+      ];
+    }),
+  );
+}

@@ -5,7 +5,10 @@
  * profiler does it (src/cli/profile/instrument.ts), compiled with the optimizing tier up front, warmed by
  * time, then the bundles run in turns; kernels are matched across bundles by name (the node's).
  *
- *   npx tsx scripts/perf/profile-ab.ts DIR_A [DIR_B ..] [--runs 300] [--top 30] [--peak 48.9]
+ *   npx tsx scripts/perf/profile-ab.ts DIR_A [DIR_B ..] [--runs 300] [--top 30] [--peak 48.9] [--shape NAME=D0,D1,..]
+ *
+ * Inputs are fed at their upper bounds, or at `--shape`'s dims (a bundle with dims known at run time
+ * beside one compiled for that shape).
  *
  * Prints the summed medians per bundle and a table of the top kernels of the first bundle: µs per run
  * and % of `--peak` GFLOP/s (this core's SIMD128 multiply-add peak, as `kiln bench --profile` measures it).
@@ -22,6 +25,7 @@ import { readBundleDirectory } from '../../src/runtime/directory-source.js';
 import { compileOptimized } from '../../src/runtime-node/v8-tiers.js';
 import { loadModel, type Feed, type Model } from '../../src/runtime/index.js';
 import { upperBounds } from '../../src/bundle/shape-dims.js';
+import { shapeFlags } from './ab.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,10 +34,12 @@ const { values, positionals } = parseArgs({
     top: { type: 'string', default: '30' },
     peak: { type: 'string', default: '48.9' },
     'warm-ms': { type: 'string', default: '2000' },
+    shape: { type: 'string', multiple: true, default: [] },
   },
 });
 if (positionals.length === 0) throw new Error('usage: profile-ab.ts DIR_A [DIR_B ..] [--runs N] [--top N]');
 
+const fedDims = shapeFlags(values.shape);
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = s.length >> 1;
@@ -71,7 +77,7 @@ async function profiled(dir: string): Promise<Profiled> {
   for (const input of model.inputs) {
     if (input.dtype !== 'float32')
       throw new Error(`${dir}: input ${input.name} is ${input.dtype}; only float32 is fed`);
-    const dims = upperBounds(input.shape);
+    const dims = fedDims.get(input.name) ?? upperBounds(input.shape);
     const n = dims.reduce((a, b) => a * b, 1);
     feeds[input.name] = { dtype: 'float32', dims, data: Float32Array.from({ length: n }, (_, i) => i / n) };
   }

@@ -13,12 +13,13 @@
  * the input row, [lo, hi), gains w·x — with stride 1 a unit-stride loop, which the wasm generator
  * vectorizes. lo is static and hi an expression of the width, so no column is checked at run time.
  * A fused Relu/Clip is applied to the finished row. Dense convs of more than SHIFTED_MAX_M output channels
- * in a wasm-only bundle run the static gemm over tiles of output positions instead (convGemm): with fewer,
+ * in a wasm-only bundle run the static gemm over tiles of output positions instead (convGemm), each tile
+ * written into Y at the run-time plane stride (a 1×1 conv reads X the same way): with fewer,
  * gathering the im2col rows costs as much as the gemm (dbnet-det at 640², CPU-clock profile: its 16-channel
  * convs 5.2 → 4.4 ms, the 3→16 stem 7.8 → 5.2 ms as gemms; the 12-channel head convs about the same).
  */
 import * as sym from '../ir/symbolic.js';
-import type { Activation, BufRef, Expr, Kernel, Stmt } from '../kernels/ir.js';
+import type { Activation, BufRef, Expr, Extent, GemmStmt, Kernel, MatView, Stmt } from '../kernels/ir.js';
 import {
   add,
   bin,
@@ -39,7 +40,7 @@ import {
   v,
   when,
 } from '../kernels/build.js';
-import { kernelExprOf } from '../kernels/extent.js';
+import { extentExpr, kernelExprOf } from '../kernels/extent.js';
 import { activate } from '../kernels/rewrite/epilogue.js';
 import { attrInt, attrInts, OpError, type LowerIO } from '../ops/registry.js';
 import { batchNormKernels } from '../ops/nn/batch-norm.js';
@@ -318,59 +319,95 @@ const TILE = 64;
 const BAND_POSITIONS = 8 * TILE;
 
 /**
- * A dense (group 1) Conv as the static gemm over tiles of TILE output positions. Per image, the output rows
- * go in bands of R (R·OW at the largest width ≥ BAND_POSITIONS): the band's im2col matrix is gathered into a
- * [C·KH·KW, RS] scratch (RS: R rows at the largest width, in whole tiles) by `gatherRows`; then per tile of
- * its R·OW positions the gemm writes a [M, TILE] scratch with the bias and the fused activation, and the
- * tile's columns are copied out. Full bands and tiles, then one of the rows and positions left; the gemm
- * computes a whole tile there too, and the columns past the band are never copied.
+ * A dense (group 1) Conv as the static gemm over tiles of TILE output positions, each tile written straight
+ * into Y (a view of Y's [M, OH·OW] plane at its run-time row stride). A 1×1 conv of stride 1 without padding
+ * reads X in place as the gemm's B (X's [C, H·W] plane at its run-time row stride). Other convs go per
+ * image in bands of R output rows (R·OW at the largest width ≥ BAND_POSITIONS): the band's im2col matrix
+ * is gathered into a [C·KH·KW, R·OW] scratch by `gatherRows`, then tiled. Positions past the last whole
+ * tile run as one more tile that ends at the last position, overlapping the one before (recomputing a few
+ * columns costs less than copying every tile out); only where there are fewer than TILE positions does
+ * the gemm write a [M, TILE] scratch whose columns are copied out (from a gathered B: reading X in
+ * place, the tile would run past it).
  */
 function convGemm(step: RowsStep, io: LowerIO, p: Plane, C: number, M: number, ranges: Ranges): Kernel[] {
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
   const K = C * p.kernel[0] * p.kernel[1];
-  const widest = sym.bounds(p.OW, ranges).max;
-  const R = Math.min(Math.max(1, Math.ceil(BAND_POSITIONS / widest)), sym.bounds(p.OH, ranges).max);
-  const RS = Math.ceil((R * widest) / TILE) * TILE;
-  const cols = io.scratch('float32', K * RS);
-  const out = io.scratch('float32', M * TILE);
   const act = fusedActivation(step.node);
+  const outPlane = sym.mul(p.OH, p.OW);
+  const pointwise =
+    K === C &&
+    p.strides.every((s) => s === 1) &&
+    p.padBegin.every((x) => x === 0) &&
+    sym.constValue(sym.sub(p.OH, p.H)) === 0 &&
+    sym.constValue(sym.sub(p.OW, p.W)) === 0;
   const n = v('n');
-  const band = (suffix: string, firstRow: Expr, rows: sym.SymLike): Stmt[] => {
-    const positions = sym.mul(rows, p.OW);
-    const tile = (tail: string, first: Expr, count: sym.SymLike): Stmt[] => {
-      const [m, j] = [v(`m${tail}`), v(`j${tail}`)];
-      const product = gemm(
-        M,
-        TILE,
-        K,
-        view(Wt!, i32(0), K, 1),
-        view(cols, first, RS, 1),
-        view(out, i32(0), TILE, 1),
-        { ...(B && { bias: view(B, i32(0), 1, 0) }) },
-      );
-      if (act) product.act = act;
-      // Y[n, m, firstRow·OW + first + j]
-      const yRow = add(mul(add(mul(n, i32(M)), m), ix(sym.mul(p.OH, p.OW))), mul(firstRow, ix(p.OW)));
-      const copyOut = loop(`m${tail}`, M, [
-        loop(`j${tail}`, extentOf(count), [
-          store(Y, add(add(yRow, first), j), load(out, add(mul(m, i32(TILE)), j))),
-        ]),
-      ]);
-      return [product, copyOut];
-    };
-    const full = sym.floorDiv(positions, TILE);
-    return [
-      ...gatherRows(p, X!, cols, RS, n, C, firstRow, rows, suffix),
-      loop(`t${suffix}`, extentOf(full), tile(`${suffix}_t`, mul(v(`t${suffix}`), i32(TILE)), TILE)),
-      ...tile(`${suffix}_rest`, ix(sym.mul(full, TILE)), sym.mod(positions, TILE)),
-    ];
+  /** W·B + bias, activated, over TILE columns of B into C */
+  const product = (b: MatView, c: MatView): GemmStmt => {
+    const g = gemm(M, TILE, K, view(Wt!, i32(0), K, 1), b, c, { ...(B && { bias: view(B, i32(0), 1, 0) }) });
+    if (act) g.act = act;
+    return g;
   };
-  const bands = sym.floorDiv(p.OH, R);
-  const body = loop('n', extentOf(step.inputTypes[0]!.symbolic?.[0] ?? step.inputTypes[0]!.shape[0]), [
-    loop('b', extentOf(bands), band('', mul(v('b'), i32(R)), R)),
-    ...(sym.constValue(sym.mod(p.OH, R)) === 0 ? [] : band('_rest', ix(sym.mul(bands, R)), sym.mod(p.OH, R))),
-  ]);
+  const imageAt = (plane: sym.SymLike, channels: number) => mul(mul(n, i32(channels)), ix(plane));
+  /**
+   * `count` output positions of image n from position `first` of its planes on, their im2col columns
+   * from column 0 of `matrix` on
+   */
+  const tiles = (suffix: string, matrix: MatView, first: Expr, count: sym.SymLike): Stmt[] => {
+    const b = (at: Expr): MatView => ({ ...matrix, offset: add(matrix.offset, at) });
+    const y = (at: Expr) => view(Y, add(add(imageAt(outPlane, M), first), at), extentOf(outPlane), 1);
+    const t = v(`t${suffix}`);
+    const whole = [
+      loop(`t${suffix}`, extentOf(sym.floorDiv(count, TILE)), [
+        product(b(mul(t, i32(TILE))), y(mul(t, i32(TILE)))),
+      ]),
+    ];
+    if (sym.constValue(sym.mod(count, TILE)) === 0) return whole;
+    const last = ix(sym.sub(count, TILE));
+    const overlapping = [...whole, product(b(last), y(last))];
+    // fewer than TILE positions: a scratch tile copied out, its B gathered (X in place would run past X)
+    const out = (outTile ??= io.scratch('float32', M * TILE));
+    const [m, j] = [v(`m${suffix}`), v(`j${suffix}`)];
+    const scratchTile = [
+      ...(pointwise ? gatherRows(p, X!, pointwiseCols(), TILE, n, C, i32(0), p.OH, suffix) : []),
+      product(pointwise ? view(pointwiseCols(), i32(0), TILE, 1) : matrix, view(out, i32(0), TILE, 1)),
+      loop(`m${suffix}`, M, [
+        loop(`j${suffix}`, extentOf(count), [
+          store(
+            Y,
+            add(add(mul(add(mul(n, i32(M)), m), ix(outPlane)), first), j),
+            load(out, add(mul(m, i32(TILE)), j)),
+          ),
+        ]),
+      ]),
+    ];
+    const fixed = sym.constValue(count);
+    if (fixed !== undefined) return fixed >= TILE ? overlapping : scratchTile;
+    return [when(cmp('ge', ix(count), i32(TILE)), overlapping, scratchTile)];
+  };
+  let [gathered, outTile]: (BufRef | undefined)[] = [];
+  const pointwiseCols = () => (gathered ??= io.scratch('float32', C * TILE));
+  const image = pointwise
+    ? tiles('', view(X!, imageAt(outPlane, C), extentOf(outPlane), 1), i32(0), outPlane)
+    : bands();
+  function bands(): Stmt[] {
+    const widest = sym.bounds(p.OW, ranges).max;
+    const R = Math.min(Math.max(1, Math.ceil(BAND_POSITIONS / widest)), sym.bounds(p.OH, ranges).max);
+    const cols = io.scratch('float32', K * Math.ceil((R * widest) / TILE) * TILE);
+    const rowStride = extentOf(sym.mul(R, p.OW));
+    const band = (suffix: string, firstRow: Expr, rows: sym.SymLike): Stmt[] => [
+      ...gatherRows(p, X!, cols, rowStride, n, C, firstRow, rows, suffix),
+      ...tiles(suffix, view(cols, i32(0), rowStride, 1), mul(firstRow, ix(p.OW)), sym.mul(rows, p.OW)),
+    ];
+    const count = sym.floorDiv(p.OH, R);
+    return [
+      loop('b', extentOf(count), band('', mul(v('b'), i32(R)), R)),
+      ...(sym.constValue(sym.mod(p.OH, R)) === 0
+        ? []
+        : band('_rest', ix(sym.mul(count, R)), sym.mod(p.OH, R))),
+    ];
+  }
+  const body = loop('n', extentOf(step.inputTypes[0]!.symbolic?.[0] ?? step.inputTypes[0]!.shape[0]), image);
   return [{ name: step.node.name, body: [body] }];
 }
 
@@ -385,7 +422,7 @@ function gatherRows(
   p: Plane,
   X: BufRef,
   cols: BufRef,
-  RS: number,
+  RS: Extent,
   n: Expr,
   C: number,
   firstRow: Expr,
@@ -396,7 +433,7 @@ function gatherRows(
   const [r, c, kh] = [at('r'), at('c'), at('kh')];
   const s = p.strides[1];
   const matrixRow = (kw: number) =>
-    mul(add(mul(add(mul(c, i32(p.kernel[0])), kh), i32(p.kernel[1])), i32(kw)), i32(RS));
+    mul(add(mul(add(mul(c, i32(p.kernel[0])), kh), i32(p.kernel[1])), i32(kw)), extentExpr(RS));
   const to = (kw: number, start: sym.SymLike, j: Expr) =>
     add(add(add(matrixRow(kw), mul(r, ix(p.OW))), ix(start)), j);
   const zeros = (name: string, kw: number, start: sym.SymLike, count: sym.SymLike): Stmt[] =>

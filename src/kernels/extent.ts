@@ -65,6 +65,9 @@ export function extentRange(n: Extent, ranges: SymbolRanges): sym.Range {
   return { min: Math.max(0, r.min), max: Math.max(0, r.max) };
 }
 
+/** A loop extent or row stride as an i32 expression. */
+export const extentExpr = (n: Extent): Expr => (typeof n === 'number' ? i32(n) : n);
+
 /** A symbolic shape expression as Kernel IR (i32; its floor division and modulo see non-negative sizes). */
 export function kernelExprOf(e: sym.SymLike): Expr {
   const x = typeof e === 'number' ? sym.constant(e) : e;

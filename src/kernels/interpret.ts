@@ -366,10 +366,13 @@ export function activateValue(act: Activation | undefined, value: number): numbe
 /** C = act(alpha·A·B + beta·bias), accumulating k = 0..K-1 in float32 as the code generators do. */
 function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory, dims: DimValues): void {
   const f = Math.fround;
+  const rowStride = (view: MatView) =>
+    typeof view.rs === 'number' ? view.rs : (evalExpr(view.rs, env, mem, dims) as number);
   const bind = (view: MatView) => {
     const data = mem.get(view.buf);
     const off = evalExpr(view.offset, env, mem, dims) as number;
-    return (r: number, c: number) => loadValue(view.buf, data, off + r * view.rs + c * view.cs) as number;
+    const rs = rowStride(view);
+    return (r: number, c: number) => loadValue(view.buf, data, off + r * rs + c * view.cs) as number;
   };
   const activate = (value: number) => activateValue(g.act, value);
   const packed = (view: MatView) => {
@@ -381,10 +384,11 @@ function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory, dims: DimValue
   const bias = g.bias ? bind(g.bias) : undefined;
   const cData = mem.get(g.c.buf);
   const cOff = evalExpr(g.c.offset, env, mem, dims) as number;
+  const cRs = rowStride(g.c);
   if (g.int8) {
     const scales = bind(g.int8.scales);
     const write = (m: number, n: number, value: number) =>
-      storeValue(g.c.buf, cData, cOff + m * g.c.rs + n * g.c.cs, value);
+      storeValue(g.c.buf, cData, cOff + m * cRs + n * g.c.cs, value);
     return int8Gemm(g, { a, b, bias, scales, activate }, write);
   }
   for (let m = 0; m < g.M; m++)
@@ -393,7 +397,7 @@ function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory, dims: DimValue
       for (let k = 0; k < g.K; k++) acc = f(acc + f(a(m, k) * b(k, n)));
       let value = g.alpha === 1 ? acc : f(acc * f(g.alpha));
       if (bias) value = f(value + (g.beta === 1 ? bias(m, n) : f(bias(m, n) * f(g.beta))));
-      storeValue(g.c.buf, cData, cOff + m * g.c.rs + n * g.c.cs, activate(value));
+      storeValue(g.c.buf, cData, cOff + m * cRs + n * g.c.cs, activate(value));
     }
 }
 

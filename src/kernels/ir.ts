@@ -4,8 +4,8 @@
  *
  * Static sizes are numbers. A size known only at run time is a shape expression: i32 arithmetic
  * (add, sub, mul, div, rem, min, max) over constants and `dim`s, the shape symbols' values, which the
- * runtime writes into the Program's dims block before calling run. Loop extents may be such expressions;
- * gemm sizes and buffer lengths stay numbers (buffers are placed at their upper bounds). Every expression
+ * runtime writes into the Program's dims block before calling run. Loop extents and gemm row strides may be
+ * such expressions; gemm sizes and buffer lengths stay numbers (buffers are placed at their upper bounds). Every expression
  * carries its scalar type, so code generators never infer anything.
  */
 import type { DType, TypedArray } from '../ir/dtype.js';
@@ -88,11 +88,15 @@ export type Expr =
   /** cond (i32) ? a : b — both sides are evaluated */
   | { k: 'select'; t: Scalar; cond: Expr; a: Expr; b: Expr };
 
-/** Affine view of a matrix inside a buffer: element (r, c) is buf[offset + r*rs + c*cs]. */
+/**
+ * Affine view of a matrix inside a buffer: element (r, c) is buf[offset + r*rs + c*cs]. The row stride may
+ * be a shape expression (a plane of H·W known at run time read as a [C, H·W] matrix); the column stride
+ * is a number.
+ */
 export interface MatView {
   buf: BufRef;
   offset: Expr;
-  rs: number;
+  rs: Extent;
   cs: number;
 }
 

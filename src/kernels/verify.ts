@@ -25,7 +25,7 @@ import type {
 } from './ir.js';
 import { DTYPES, type DType } from '../ir/dtype.js';
 import { READ_ONLY_ROLES, scalarOf } from './ir.js';
-import { rangesOf, shapeExprOf, type SymbolRanges } from './extent.js';
+import { extentRange, rangesOf, shapeExprOf, type SymbolRanges } from './extent.js';
 import { bounds } from '../ir/symbolic.js';
 import { int8ActivationBytes } from './int8-gemm.js';
 
@@ -201,13 +201,16 @@ class Verifier {
     this.expr(v.offset);
     if (v.offset.t !== 'i32') this.fail(`gemm ${what} offset is ${v.offset.t}, not i32`);
     if (v.buf.dtype !== dtype) this.fail(`gemm ${what} is a ${v.buf.dtype} buffer; it must be ${dtype}`);
+    // a run-time row stride is a shape expression, checked at its largest value
+    if (typeof v.rs !== 'number') this.symbolicExtent(v.rs);
+    const rs = typeof v.rs === 'number' ? v.rs : extentRange(v.rs, this.ranges).max;
     const off = constIndex(v.offset);
     if (off === undefined) return;
-    const last = off + (rows - 1) * v.rs + (cols - 1) * v.cs;
-    const first = off + Math.min(0, (rows - 1) * v.rs) + Math.min(0, (cols - 1) * v.cs);
+    const last = off + (rows - 1) * rs + (cols - 1) * v.cs;
+    const first = off + Math.min(0, (rows - 1) * rs) + Math.min(0, (cols - 1) * v.cs);
     if (first < 0 || last >= v.buf.length)
       this.fail(
-        `gemm ${what} (${rows}×${cols} at ${off}, strides ${v.rs},${v.cs}) reaches outside buffer #${v.buf.id}[${v.buf.length}]`,
+        `gemm ${what} (${rows}×${cols} at ${off}, strides ${rs},${v.cs}) reaches outside buffer #${v.buf.id}[${v.buf.length}]`,
       );
   }
 

@@ -80,7 +80,7 @@ function caseOf(s: Shape) {
   const reference = () => {
     const out = new Float32Array(M * N);
     const read = (view: MatView, data: ArrayLike<number>) => (r: number, c: number) =>
-      data[r * view.rs + c * view.cs];
+      data[r * (view.rs as number) + c * view.cs];
     int8Gemm(
       g,
       {

@@ -63,6 +63,53 @@ for (const { name, node, outChannels, kernel } of GEMM_CONV_CASES)
     ],
   );
 
+describe('a dense conv of a run-time size runs the gemm on Y in place', () => {
+  const [pointwise, dense3x3] = [GEMM_CONV_CASES[3], GEMM_CONV_CASES[0]];
+  const side = { min: 1, max: 64 };
+  /** the kernel's gemms as (B's buffer, C's buffer, whether C's row stride is read at run time) */
+  const gemmsOf = (kernel: Kernel) => {
+    const gemms: { b: number; c: number; runTimeRows: boolean }[] = [];
+    for (const s of kernel.body)
+      forEachStmt(s, (st: Stmt) => {
+        if (st.k === 'gemm')
+          gemms.push({ b: st.b.buf.id, c: st.c.buf.id, runTimeRows: typeof st.c.rs !== 'number' });
+      });
+    return gemms;
+  };
+  const role = (kernel: Kernel, r: string) => kernel.signature!.buffers.find((b) => b.role === r)!.buf.id;
+
+  it('a 1×1 stride-1 conv: B is X as [C, H·W], C is Y as [M, H·W], both at the run-time plane stride', () => {
+    expect(pointwise.name).toMatch(/1×1 .*stride 1/);
+    const kernel = lowered(windowModel(pointwise.node, pointwise.outChannels, 1), { x: [1, C, side, side] });
+    const [x, y] = [role(kernel, 'input'), role(kernel, 'output')];
+    const inPlace = gemmsOf(kernel).filter((g) => g.b === x && g.c === y && g.runTimeRows);
+    // the whole tiles and the last one, which ends at the last position
+    expect(inPlace.length).toBe(2);
+  });
+
+  it('a 3×3 conv: the tiles of its gathered im2col rows are written into Y', () => {
+    const kernel = lowered(windowModel(dense3x3.node, dense3x3.outChannels, 3), { x: [1, C, side, side] });
+    const y = role(kernel, 'output');
+    expect(gemmsOf(kernel).filter((g) => g.c === y && g.runTimeRows).length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+// fewer output positions than a tile (a scratch tile copied out) and exactly one tile
+describeMatchesOrtAtSizes(
+  `${GEMM_CONV_CASES[3].name}, fewer positions than a tile`,
+  windowModel(GEMM_CONV_CASES[3].node, GEMM_CONV_CASES[3].outChannels, 1),
+  C,
+  80,
+  [
+    [1, 1],
+    [3, 5],
+    [7, 9],
+    [8, 8],
+    [1, 80],
+  ],
+  1,
+);
+
 it('a ConvTranspose whose taps are disjoint (2×2, stride 2) over a run-time size runs the gemm, as the static one', () => {
   const side = { min: 1, max: 20 };
   const kernel = lowered(convTransposeVariants(), { x: [1, 4, side, side] });

@@ -40,7 +40,7 @@ export function vectorizedSingleStores(kernel: Kernel): StoreStmt[] {
 }
 
 /**
- * x [1, channels, h, w] compiled once with both spatial dims in 8..`max` (plain SIMD128), matching
+ * x [1, channels, h, w] compiled once with both spatial dims in `min`..`max` (plain SIMD128), matching
  * onnxruntime-node at each of `sizes`.
  */
 export function describeMatchesOrtAtSizes(
@@ -49,11 +49,12 @@ export function describeMatchesOrtAtSizes(
   channels: number,
   max: number,
   sizes: [number, number][],
+  min = 8,
 ): void {
   describe(title, () => {
     let model: Model;
     beforeAll(async () => {
-      const side = { min: 8, max };
+      const side = { min, max };
       model = await loadModel(await compileModel(bytes, { shapes: { x: [1, channels, side, side] } }), {
         backend: 'wasm',
         variant: 'simd128',

@@ -101,6 +101,12 @@ export const GEMM_CONV_CASES: {
     outChannels: 12,
   },
   {
+    name: 'dense 1×1 conv of 20 output channels, stride 1 (reads X in place)',
+    node: { op: 'Conv', attrs: {} },
+    kernel: 1,
+    outChannels: 20,
+  },
+  {
     name: 'dense 1×1 conv of 20 output channels, stride 2',
     node: { op: 'Conv', attrs: { strides: ints(2, 2) } },
     kernel: 1,

@@ -76,4 +76,6 @@ export interface KernelEmitter {
   mapped(value: Expr, input: string, lanes: Lanes): string;
   /** Kernel IR statements rendered as WAT. */
   stmts(list: Stmt[]): string;
+  /** A Kernel IR expression rendered as WAT (a run-time row stride, say). */
+  expr(e: Expr): string;
 }

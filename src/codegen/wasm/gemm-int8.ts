@@ -19,7 +19,7 @@
  * wrong: [1,2,3,4]·[10,20,30,40] + 7 gives 600 where workerd gives 307 (measured here), so a bundle
  * using it would compute wrong results on an engine the runtime picks the relaxed module for.
  */
-import type { GemmStmt, MatView } from '../../kernels/ir.js';
+import type { GemmStmt, Int8Weights, MatView } from '../../kernels/ir.js';
 import { activationLimit, int8ActivationLayout, INT8_K_STEP } from '../../kernels/int8-gemm.js';
 import type { KernelEmitter } from './emitter.js';
 import { constText } from './types.js';
@@ -60,8 +60,25 @@ function require(ok: boolean, what: string): void {
   if (!ok) throw new Error(`internal: int8 gemm ${what}`);
 }
 
-export function renderInt8Gemm(g: GemmStmt, e: KernelEmitter): string {
-  const int8 = g.int8!;
+type StaticView = MatView & { rs: number };
+/** A gemm whose views' row strides are numbers: no lowering gives an int8 gemm run-time ones. */
+type StaticGemm = GemmStmt & {
+  a: StaticView;
+  b: StaticView;
+  c: StaticView;
+  bias?: StaticView;
+  int8: Int8Weights & { scales: StaticView };
+};
+
+function staticRowStrides(g: GemmStmt): StaticGemm {
+  for (const view of [g.a, g.b, g.c, g.bias, g.int8?.scales])
+    require(!view || typeof view.rs === 'number', 'needs static row strides');
+  return g as StaticGemm;
+}
+
+export function renderInt8Gemm(stmt: GemmStmt, e: KernelEmitter): string {
+  const g = staticRowStrides(stmt);
+  const int8 = g.int8;
   const weightsInA = g.a.buf.dtype === 'int8';
   // activations 0..255 (Int8Weights.unsigned) narrow, store and widen as unsigned bytes
   const sign = int8.unsigned ? 'u' : 's';
@@ -70,7 +87,7 @@ export function renderInt8Gemm(g: GemmStmt, e: KernelEmitter): string {
   require(weightsInA
     ? g.b.cs === 1
     : g.b.rs === 1, 'needs B columns contiguous (weights) or rows (activations)');
-  const channel = (view: MatView) => (weightsInA ? view.rs : view.cs);
+  const channel = (view: StaticView) => (weightsInA ? view.rs : view.cs);
   require(channel(int8.scales) === 1, 'needs contiguous scales');
 
   const pointer = (view: MatView, hint: string): string => {

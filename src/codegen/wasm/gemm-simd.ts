@@ -20,10 +20,16 @@ function mem(op: string, ptr: string, bytes: number, ...rest: string[]): string 
   return `(${op} (i32.add (local.get ${ptr}) (i32.const ${bytes}))${tail})`;
 }
 
-const advance = (ptr: string, bytes: number): string =>
-  bytes === 0 ? '' : `(local.set ${ptr} (i32.add (local.get ${ptr}) (i32.const ${bytes})))`;
+/** `ptr += bytes`: a number, or a rendered i32 expression (a run-time row stride). */
+const advance = (ptr: string, bytes: number | string): string =>
+  bytes === 0
+    ? ''
+    : `(local.set ${ptr} (i32.add (local.get ${ptr}) ${typeof bytes === 'number' ? `(i32.const ${bytes})` : bytes}))`;
 
 const F32 = 4;
+
+/** Rows of a tile below its first (the most any tile has: BROADCAST_TILES, MATRIX_VECTOR_ROWS). */
+const ROW_OFFSETS = 3;
 
 /**
  * The broadcast form's micro-tile per lane table: rows × cols outputs (cols a multiple of 4) in
@@ -75,6 +81,47 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   const [biasBase, setBias] = g.bias ? pointer(g.bias, 'bias') : ['', ''];
   /** B lies in panels already (packed at compile time): the panel loops read it in place */
   const prepacked = g.packedB === true;
+  /**
+   * Row strides known only at run time (a shape expression): evaluated once into a local of bytes, with
+   * locals for rows 1..ROW_OFFSETS of a tile beside it; the split-off loops read them as live-ins.
+   */
+  const strideLocals: string[] = [];
+  const setStrides: string[] = [];
+  const runTimeStrides = new Map<MatView, string[]>();
+  for (const [view, hint] of [
+    [g.a, 'a'],
+    [g.b, 'b'],
+    [g.c, 'c'],
+    [g.bias, 'bias'],
+  ] as const) {
+    if (!view || typeof view.rs === 'number') continue;
+    const rows = Array.from({ length: ROW_OFFSETS + 1 }, (_, r) =>
+      r ? e.temp('i32', `${hint}_rs${r}`) : '',
+    );
+    setStrides.push(
+      `(local.set ${rows[1]} (i32.shl ${e.expr(view.rs)} (i32.const 2)))`,
+      ...rows
+        .slice(2)
+        .map((l, i) => `(local.set ${l} (i32.add (local.get ${rows[i + 1]}) (local.get ${rows[1]})))`),
+    );
+    runTimeStrides.set(view, rows);
+    strideLocals.push(...rows.slice(1));
+  }
+  /** bytes from a row of `view` to the row `rows` further: a number, or a rendered i32 expression */
+  const rowsBytes = (view: MatView, rows: number): number | string => {
+    if (typeof view.rs === 'number') return rows * view.rs * F32;
+    const local = runTimeStrides.get(view)![1];
+    return rows === 1 ? `(local.get ${local})` : `(i32.mul (local.get ${local}) (i32.const ${rows}))`;
+  };
+  const bytesExpr = (bytes: number | string) => (typeof bytes === 'number' ? `(i32.const ${bytes})` : bytes);
+  /** `op` at row r of a tile whose row 0 starts at `ptr`, `bytes` into the row */
+  const rowMem = (op: string, ptr: string, view: MatView, r: number, bytes: number, ...rest: string[]) => {
+    const rows = runTimeStrides.get(view);
+    if (!rows || r === 0)
+      return mem(op, ptr, (typeof view.rs === 'number' ? r * view.rs * F32 : 0) + bytes, ...rest);
+    const tail = rest.length ? ' ' + rest.join(' ') : '';
+    return `(${op} offset=${bytes} (i32.add (local.get ${ptr}) (local.get ${rows[r]}))${tail})`;
+  };
   const [aRow, cRow, biasRow, pa, pb, bCol, cCol, biasCol] = [
     'a_row',
     'c_row',
@@ -104,25 +151,25 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   const biasAt = (lanes: Lanes, r: number, col: number): string | undefined => {
     const bias = g.bias;
     if (!bias) return undefined;
-    const at = (c: number) => r * bias.rs * F32 + (col + c) * bias.cs * F32;
+    const at = (op: string, c: number) => rowMem(op, biasCol, bias, r, (col + c) * bias.cs * F32);
     if (lanes.width === 1 || bias.cs === 0) {
-      const one = mem('f32.load', biasCol, at(0));
+      const one = at('f32.load', 0);
       return lanes.width === 1 ? one : `(f32x4.splat ${one})`;
     }
-    if (bias.cs === 1) return mem('v128.load', biasCol, at(0));
-    let v = `(f32x4.splat ${mem('f32.load', biasCol, at(0))})`;
-    for (let c = 1; c < 4; c++) v = `(f32x4.replace_lane ${c} ${v} ${mem('f32.load', biasCol, at(c))})`;
+    if (bias.cs === 1) return at('v128.load', 0);
+    let v = `(f32x4.splat ${at('f32.load', 0)})`;
+    for (let c = 1; c < 4; c++) v = `(f32x4.replace_lane ${c} ${v} ${at('f32.load', c)})`;
     return v;
   };
 
   const store = (lanes: Lanes, r: number, col: number, acc: string): string =>
-    mem(lanes.store, cCol, r * g.c.rs * F32 + col * F32, epilogue(lanes, acc, biasAt(lanes, r, col)));
+    rowMem(lanes.store, cCol, g.c, r, col * F32, epilogue(lanes, acc, biasAt(lanes, r, col)));
 
   const grid = <T>(rows: number, cols: number, make: (r: number, c: number) => T): T[][] =>
     Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (__, c) => make(r, c)));
 
   /** The k loop of a tile: `step` is one k step; unrolling it measured slower under V8 (register spills). */
-  const kLoop = (step: string[], bStride: number): string =>
+  const kLoop = (step: string[], bStride: number | string): string =>
     e.countedLoop(
       e.temp('i32', 'k'),
       g.K,
@@ -135,9 +182,15 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
    * `b` is where the tile's B columns start and `bStride` the bytes from one k to the next (a packed
    * panel or B itself). Only the first `valid` columns are stored (a zero-padded tail panel).
    */
-  const broadcastTile = (rows: number, cols: number, b: string, bStride: number, valid = cols): string => {
+  const broadcastTile = (
+    rows: number,
+    cols: number,
+    b: string,
+    bStride: number | string,
+    valid = cols,
+  ): string => {
     const start = `(local.set ${pa} (local.get ${aRow})) (local.set ${pb} ${b})`;
-    const aAt = (r: number) => r * g.a.rs * F32;
+    const aAt = (op: string, r: number) => rowMem(op, pa, g.a, r, 0);
     if (cols === 1) {
       const acc = grid(rows, 1, () => e.temp('f32', 'acc')).flat();
       const bs = e.temp('f32', 'b');
@@ -145,7 +198,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
         `(local.set ${bs} ${mem('f32.load', pb, 0)})`,
         ...acc.map(
           (c, r) =>
-            `(local.set ${c} ${SCALAR_LANES.madd(`(local.get ${c})`, mem('f32.load', pa, aAt(r)), `(local.get ${bs})`)})`,
+            `(local.set ${c} ${SCALAR_LANES.madd(`(local.get ${c})`, aAt('f32.load', r), `(local.get ${bs})`)})`,
         ),
       ];
       return [
@@ -161,7 +214,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     const step = [
       ...bv.map((bj, j) => `(local.set ${bj} ${mem('v128.load', pb, j * 16)})`),
       ...acc.flatMap((row, r) => [
-        `(local.set ${av} ${mem('v128.load32_splat', pa, aAt(r))})`,
+        `(local.set ${av} ${aAt('v128.load32_splat', r)})`,
         ...row.map((c, j) => madd(c, av, bv[j])),
       ]),
     ];
@@ -193,7 +246,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     const kBody = [
       ...bv.map((b, c) => `(local.set ${b} ${mem('v128.load', pb, c * g.b.cs * F32)})`),
       ...acc.flatMap((row, r) => [
-        `(local.set ${av[r]} ${mem('v128.load', pa, r * g.a.rs * F32)})`,
+        `(local.set ${av[r]} ${rowMem('v128.load', pa, g.a, r, 0)})`,
         ...row.map((x, c) => madd(x, av[r], bv[c])),
       ]),
       advance(pa, 16),
@@ -210,7 +263,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       sum.flatMap((row, r) =>
         row.map(
           (s, c) =>
-            `(local.set ${s} (f32.add (local.get ${s}) (f32.mul ${mem('f32.load', pa, r * g.a.rs * F32 + k * F32)} ${mem('f32.load', pb, c * g.b.cs * F32 + k * F32)})))`,
+            `(local.set ${s} (f32.add (local.get ${s}) (f32.mul ${rowMem('f32.load', pa, g.a, r, k * F32)} ${mem('f32.load', pb, c * g.b.cs * F32 + k * F32)})))`,
         ),
       ),
     ).flat();
@@ -227,20 +280,18 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   const rowsPerBlock = form === 'broadcast' ? tileRows : g.N === 1 ? MATRIX_VECTOR_ROWS : 2;
   const tile = (rows: number, cols: number): string =>
     form === 'broadcast'
-      ? broadcastTile(rows, cols, `(local.get ${bCol})`, g.b.rs * F32)
+      ? broadcastTile(rows, cols, `(local.get ${bCol})`, rowsBytes(g.b, 1))
       : dotTile(rows, cols);
   /** pointer state at row block i (i: an i32 expression) of `rows` rows each */
   const rowsAt = (rows: number, i: string): string => {
-    const at = (ptr: string, base: string, stride: number) =>
-      `(local.set ${ptr} (i32.add (local.get ${base}) (i32.mul ${i} (i32.const ${rows * stride * F32}))))`;
-    return [
-      at(aRow, aBase, g.a.rs),
-      at(cRow, cBase, g.c.rs),
-      g.bias ? at(biasRow, biasBase, g.bias.rs) : '',
-    ].join(' ');
+    const at = (ptr: string, base: string, view: MatView) =>
+      `(local.set ${ptr} (i32.add (local.get ${base}) (i32.mul ${i} ${bytesExpr(rowsBytes(view, rows))})))`;
+    return [at(aRow, aBase, g.a), at(cRow, cBase, g.c), g.bias ? at(biasRow, biasBase, g.bias) : ''].join(
+      ' ',
+    );
   };
   /** the locals a split-off loop reads from the kernel (chunks.ts): the views' start pointers */
-  const liveIns = [aBase, bBase, cBase, ...(g.bias ? [biasBase] : [])];
+  const liveIns = [aBase, bBase, cBase, ...(g.bias ? [biasBase] : []), ...strideLocals];
   /**
    * `count` iterations of `body` starting from the pointer state `at(0)`, leaving the state `at(count)`;
    * split into chunks (functions taking an iteration range) when the work is large.
@@ -293,14 +344,15 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
             bBase,
             cRow,
             ...(g.bias ? [biasRow] : []),
+            ...strideLocals,
           ]),
         );
       else parts.push(e.countedLoop(e.temp('i32', `n${w}`), count, body()));
     });
     parts.push(
-      advance(aRow, rows * g.a.rs * F32),
-      advance(cRow, rows * g.c.rs * F32),
-      g.bias ? advance(biasRow, rows * g.bias.rs * F32) : '',
+      advance(aRow, rowsBytes(g.a, rows)),
+      advance(cRow, rowsBytes(g.c, rows)),
+      g.bias ? advance(biasRow, rowsBytes(g.bias, rows)) : '',
     );
     return parts.join('\n');
   };
@@ -370,7 +422,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
                     );
                   }).join('\n'),
             ),
-            advance(src, g.b.rs * F32),
+            advance(src, rowsBytes(g.b, 1)),
             advance(dst, width * F32),
           ].join('\n'),
         ),
@@ -398,9 +450,9 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
             [tileAt(rows, `(local.get ${pp})`), advance(pp, panelBytes), ...nextPanel].join('\n'),
           ),
           tail ? tileAt(rows, `(local.get ${pp})`, tailWidth, tail) : '',
-          advance(aRow, rows * g.a.rs * F32),
-          advance(cRow, rows * g.c.rs * F32),
-          g.bias ? advance(biasRow, rows * g.bias.rs * F32) : '',
+          advance(aRow, rowsBytes(g.a, rows)),
+          advance(cRow, rowsBytes(g.c, rows)),
+          g.bias ? advance(biasRow, rowsBytes(g.bias, rows)) : '',
         ].join('\n');
       return [
         ...startPanels,
@@ -419,11 +471,11 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     const panelRows = (rows: number, width: number, valid: number) =>
       [
         streamed
-          ? broadcastTile(rows, panel, `(local.get ${bPanel})`, g.b.rs * F32)
+          ? broadcastTile(rows, panel, `(local.get ${bPanel})`, rowsBytes(g.b, 1))
           : tileAt(rows, prepacked ? `(local.get ${bPanel})` : `(i32.const ${scratch})`, width, valid),
-        advance(aRow, rows * g.a.rs * F32),
-        advance(cCol, rows * g.c.rs * F32),
-        g.bias ? advance(biasCol, rows * g.bias.rs * F32) : '',
+        advance(aRow, rowsBytes(g.a, rows)),
+        advance(cCol, rowsBytes(g.c, rows)),
+        g.bias ? advance(biasCol, rowsBytes(g.bias, rows)) : '',
       ].join('\n');
     /** one panel of `width` columns (the first `valid` of them real) through every row block */
     const bodyOf = (width: number, valid: number) =>
@@ -465,6 +517,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   /** columns the panels cover: all of them unless B is streamed in place */
   const full = !panelled ? 0 : streamed ? g.N - (g.N % panel) : g.N;
   return [
+    ...setStrides,
     setA,
     setB,
     setC,

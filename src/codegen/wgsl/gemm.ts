@@ -67,7 +67,7 @@ export function renderTiledGemm(
   const word = (view: MatView, base: number) => `(${base}i + ${emitter.expr(view.offset)})`;
   /** word of element (r, c) of a view from its access's base, with r and c WGSL i32 expressions */
   const at = (view: MatView, base: string, r: string, c: string) =>
-    `${base} + (${r}) * ${view.rs}i + (${c}) * ${view.cs}i`;
+    `${base} + (${r}) * ${typeof view.rs === 'number' ? `${view.rs}i` : `(${emitter.expr(view.rs)})`} + (${c}) * ${view.cs}i`;
   const { TM, TN, RM, RN, TK } = tilingOf(g);
   const across = TN / RN;
   emitter.alias('acc', 'acc[q]', 'f32');

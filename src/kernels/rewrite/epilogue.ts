@@ -11,6 +11,7 @@ import {
 } from '../ir.js';
 import { add, f32, forEachIndex, i32, load, max, min, mul, store } from '../build.js';
 import { mapExpr, someExpr } from '../walk.js';
+import { extentExpr } from '../extent.js';
 
 /** `value` through a fused activation (none: unchanged). */
 export function activate(act: Activation | undefined, value: Expr): Expr {
@@ -69,7 +70,7 @@ export function isMappable(e: Expr): boolean {
 /** The index of element (r, c) of `view`, starting from `offset` (the view's own, or a local bound to it). */
 export function at(view: MatView, r: Expr, c: Expr, offset: Expr = view.offset): Expr {
   let index = offset;
-  if (view.rs !== 0) index = add(index, view.rs === 1 ? r : mul(r, i32(view.rs)));
+  if (view.rs !== 0) index = add(index, view.rs === 1 ? r : mul(r, extentExpr(view.rs)));
   if (view.cs !== 0) index = add(index, view.cs === 1 ? c : mul(c, i32(view.cs)));
   return index;
 }

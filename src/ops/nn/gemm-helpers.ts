@@ -1,11 +1,12 @@
 /** Helpers for lowering to the float32 `gemm` Kernel IR statement and to plain multiply-accumulate loops. */
-import type { BufRef, Expr, GemmStmt, MatView, Scalar, Stmt } from '../../kernels/ir.js';
+import type { BufRef, Expr, Extent, GemmStmt, MatView, Scalar, Stmt } from '../../kernels/ir.js';
+import { extentExpr } from '../../kernels/extent.js';
 import { add, i32, load, local, loop, mul, set, store, v } from '../../kernels/build.js';
 import { scalarOf } from '../../kernels/ir.js';
 import { cnst } from '../../kernels/build.js';
 import { at as viewIndex } from '../../kernels/rewrite/epilogue.js';
 
-export const view = (buf: BufRef, offset: Expr, rs: number, cs: number): MatView => ({ buf, offset, rs, cs });
+export const view = (buf: BufRef, offset: Expr, rs: Extent, cs: number): MatView => ({ buf, offset, rs, cs });
 
 export function gemm(
   M: number,
@@ -46,7 +47,7 @@ export function unitColumnB(
   const buf = scratch(K * N);
   const r = v(`${loopPrefix}r`);
   const c = v(`${loopPrefix}c`);
-  const src = add(add(b.offset, mul(r, i32(b.rs))), mul(c, i32(b.cs)));
+  const src = add(add(b.offset, mul(r, extentExpr(b.rs))), mul(c, i32(b.cs)));
   const prep = [
     loop(`${loopPrefix}r`, K, [
       loop(`${loopPrefix}c`, N, [store(buf, add(mul(r, i32(N)), c), load(b.buf, src))]),
@@ -80,7 +81,7 @@ export function matmulLoops(
       loop(`${prefix}n`, N, [
         local(acc, t, cnst(t, 0)),
         loop(`${prefix}k`, K, [set(acc, add(v(acc, t), mul(at(a, m, k), at(b, k, n))))]),
-        store(c.buf, add(c.offset, add(mul(m, i32(c.rs)), n)), epilogue(v(acc, t), m, n)),
+        store(c.buf, add(c.offset, add(mul(m, extentExpr(c.rs)), n)), epilogue(v(acc, t), m, n)),
       ]),
     ]),
   ];

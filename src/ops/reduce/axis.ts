@@ -2,6 +2,7 @@
 import { sizeOf } from '../../ir/tensor.js';
 import type { Expr, Extent } from '../../kernels/ir.js';
 import { add, i32, mul } from '../../kernels/build.js';
+import { extentExpr } from '../../kernels/extent.js';
 
 export interface AxisSplit {
   outer: number;
@@ -23,13 +24,11 @@ export function splitAt(shape: readonly number[], axis: number, coerce2d = false
     : { outer: sizeOf(shape.slice(0, axis)), d: shape[axis], inner: sizeOf(shape.slice(axis + 1)) };
 }
 
-const extent = (n: Extent): Expr => (typeof n === 'number' ? i32(n) : n);
-
 /** Linear index of (o, r, i) in the [outer, D, inner] view. */
 export function splitIndex(s: ExtentSplit, o: Expr, r: Expr, i: Expr): Expr {
   const row =
     typeof s.d === 'number' && typeof s.inner === 'number'
       ? i32(s.d * s.inner)
-      : mul(extent(s.d), extent(s.inner));
-  return add(add(mul(o, row), mul(r, extent(s.inner))), i);
+      : mul(extentExpr(s.d), extentExpr(s.inner));
+  return add(add(mul(o, row), mul(r, extentExpr(s.inner))), i);
 }

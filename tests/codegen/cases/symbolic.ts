@@ -21,6 +21,7 @@ import {
   v,
 } from '../../../src/kernels/build.js';
 import { interpretKernels, Memory } from '../../../src/kernels/interpret.js';
+import { gemm, view } from '../../../src/ops/nn/gemm-helpers.js';
 import { place, programOf, typed, type Elements, type NumDType } from '../program.js';
 import type { TypedArray } from '../../../src/ir/dtype.js';
 
@@ -146,6 +147,35 @@ export const SYMBOLIC_CASES: SymbolicCase[] = [
       { h: 3, w: 4 },
       { h: 20, w: 33 },
     ],
+  },
+  {
+    name: 'gemms whose operands lie at run-time row strides (every form: panels, streamed, rows over panels, dot)',
+    symbols: [{ name: 'pad', min: 0, max: 24 }],
+    // A 10×7, B 7×20, C 10×20 and a per-row bias, each row `pad` elements longer than the matrix
+    buffers: [
+      { dtype: 'float32', length: 1 + 10 * 31, input: true },
+      { dtype: 'float32', length: 2 + 7 * 44, input: true },
+      { dtype: 'float32', length: 10 * 25, input: true },
+      { dtype: 'float32', length: 3 + 10 * 44 },
+      { dtype: 'float32', length: 3 + 10 * 44 },
+      { dtype: 'float32', length: 3 + 10 * 44 },
+      { dtype: 'float32', length: 3 + 10 * 25 },
+    ],
+    body: ([A, B, bias, C1, C2, C3, C4]) => {
+      const rs = (n: number) => add(d('pad'), i32(n));
+      const a = view(A, i32(1), rs(7), 1);
+      const b = view(B, i32(2), rs(20), 1);
+      const c = (buf: PlacedBuffer) => view(buf, i32(3), rs(20), 1);
+      return [
+        gemm(10, 20, 7, a, b, c(C1), { bias: view(bias, i32(0), rs(1), 0) }),
+        gemm(10, 20, 7, a, b, c(C2), { streamB: true }),
+        // M > N: every panel packed first, each row block of A over all of them
+        gemm(10, 8, 7, a, b, c(C3), { alpha: 0.5 }),
+        // a matrix-vector product: the dot form, B's column contiguous in k
+        gemm(10, 1, 7, a, view(B, i32(2), 1, 1), view(C4, i32(3), rs(1), 1)),
+      ];
+    },
+    runs: [{ pad: 0 }, { pad: 1 }, { pad: 5 }, { pad: 24 }],
   },
 ];
 
