@@ -3,7 +3,7 @@
  * normalized over all trailing dims; from 13 over the single `axis` (default -1).
  */
 import type { TensorType } from '../../ir/graph.js';
-import type { BufRef, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
+import type { BufRef, Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
 import {
   add,
@@ -46,6 +46,19 @@ function softmaxTypes(ctx: OpContext, coerce2d: boolean): { x: TensorType; split
 }
 
 /**
+ * Softmax's terms e^d (d = x − max ≤ 0) below e^FLUSH_BELOW are 0: they are under 2^-92 of the row's largest
+ * term (1), so far below a float32 ulp of the sum that dropping them changes no sum, and only outputs under
+ * 1e-28 differ (0 instead). e^d is computed at max(d, FLUSH_BELOW) so that no lane's exp or later product
+ * underflows into a subnormal: x86 takes a microcode assist (~100 cycles) for each such result, and a row with
+ * masked positions (an attention mask adds −10000) or spread-out scores is full of them.
+ */
+const FLUSH_BELOW = -64;
+
+function flushedExp(d: Expr, t: Scalar): Expr {
+  return select(cmp('lt', d, k(t, FLUSH_BELOW)), k(t, 0), un('exp', max(d, k(t, FLUSH_BELOW))));
+}
+
+/**
  * Per (outer, inner) row: max, then Σ exp(x - max), then the variant's output. The rows share nothing
  * (both loops declared parallel, a row walked sequentially inside). The extents may be known only at run
  * time (a Softmax over a symbolic axis).
@@ -74,7 +87,7 @@ export function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, 
       loop('r1', s.d, [set('m', max(m, xr('r1')))]),
       local('s', t, k(t, 0)),
       loop('r2', s.d, [
-        store(y, at('r2'), un('exp', sub(xr('r2'), m))),
+        store(y, at('r2'), flushedExp(sub(xr('r2'), m), t)),
         set('s', add(sum, load(y, at('r2')))),
       ]),
       local('inv', t, div(k(t, 1), sum)),
