@@ -15,6 +15,7 @@ import { listedQuant } from './quant-scales.js';
 import { useInt8Kernels } from '../passes/int8-kernels.js';
 import { addTextTask, TASK_OUTPUTS, type AddedTask } from '../passes/text-task.js';
 import { lowerGraph } from './lower.js';
+import { fuseConvPools } from '../passes/fuse-conv-pool.js';
 import { attentionMaskOf, summarizeTokenizer, tokenizerInfo } from './text-model.js';
 import { kernelTable } from './kernel-table.js';
 import {
@@ -114,7 +115,9 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
   const int8 = targets.includes('webgpu')
     ? { graph: fused, quant: new Map<string, QuantParams>() }
     : useInt8Kernels(fused);
-  const lowered = lowerGraph(fuseEpilogues(fuseElementwise(int8.graph)), {
+  const fusedGraph = fuseEpilogues(fuseElementwise(int8.graph));
+  // the WGSL generator keeps Conv and MaxPool apart
+  const lowered = lowerGraph(targets.includes('webgpu') ? fusedGraph : fuseConvPools(fusedGraph), {
     forGpu: targets.includes('webgpu'),
   });
   return { model, tokenizer, task, quant, int8, lowered };
