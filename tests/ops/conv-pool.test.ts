@@ -156,6 +156,12 @@ describe('Conv → MaxPool fused', () => {
       expect(relativeError(got, want)).toBeLessThan(0.02);
     });
 
+  it('a bundle with the webgpu target keeps Conv and MaxPool apart (the WGSL generator lowers them as before)', async () => {
+    const c = cases['SqueezeNet-style: C3 → 16, 3×3 s2, relu, pool 3×3 s2, odd sizes'];
+    const files = await compileModel(model(c), { targets: ['wasm', 'webgpu'] });
+    expect((files.manifest.kernels ?? []).map((k) => k.op)).toContain('MaxPool');
+  });
+
   it('the arena no longer holds the conv output (the memory plan, as SqueezeNet 1.1 starts)', async () => {
     const c: Case = { x: [1, 3, 224, 224], m: 64, k: 3, stride: 2, act: 'relu', pool: { k: 3, stride: 2 } };
     const convBytes = 64 * 111 * 111 * 4;
