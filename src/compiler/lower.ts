@@ -72,6 +72,21 @@ interface Step {
 }
 
 export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): LoweredModel {
+  // the GPU path keeps every value in its own buffer
+  if (options.forGpu) return lowerWith(graph, options, false);
+  // a Concat's output written in place is live from its first block's kernel on, which can cost more
+  // than it saves where the blocks are made far apart (a detector's FPN): the smaller plan is kept
+  const inPlace = lowerWith(graph, options, true);
+  if (!inPlace.concatsInPlace) return inPlace;
+  const copied = lowerWith(graph, options, false);
+  return copied.memory.totalBytes < inPlace.memory.totalBytes ? copied : inPlace;
+}
+
+function lowerWith(
+  graph: Graph,
+  options: { forGpu?: boolean },
+  concatsInPlace: boolean,
+): LoweredModel & { concatsInPlace: boolean } {
   const symbols = graph.symbols ?? [];
   const ranges = rangesOf(symbols);
   const slots: Slot[] = [];
@@ -172,10 +187,9 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
     else copied.push(out.name);
   }
 
-  // the GPU path keeps every value in its own buffer
-  const { blocks, skipped } = options.forGpu
-    ? { blocks: new Map<string, Block>(), skipped: new Set<Node>() }
-    : inPlaceConcats(graph, runSteps);
+  const { blocks, skipped } = concatsInPlace
+    ? inPlaceConcats(graph, runSteps)
+    : { blocks: new Map<string, Block>(), skipped: new Set<Node>() };
   const slotFor = (name: string, region: Region): Slot => {
     const root = rootOf(name);
     let s = slotOf.get(root);
@@ -384,6 +398,7 @@ export function lowerGraph(graph: Graph, options: { forGpu?: boolean } = {}): Lo
       ioBytes,
     },
     runSources: runKernels.map((k) => sourceOf.get(k) ?? { outputs: [] }),
+    concatsInPlace: skipped.size > 0,
   };
 }
 

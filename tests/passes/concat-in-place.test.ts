@@ -87,6 +87,31 @@ describe('Concat in place', () => {
     await expectMatchesOrt(bytes);
   });
 
+  it('keeps the copies where writing in place would plan more memory (a block made long before the other)', async () => {
+    // a (16 channels) is made first; then t1, t2 (64 each) before b (16): in place, a's and b's blocks
+    // would be live beside t1 and t2 (160 channels' worth) where the copies need 144
+    const w = (name: string, m: number, c: number) => ({
+      name,
+      tensor: randomTensor([m, c, 1, 1], seededRandom(m + c), 0.5),
+    });
+    const bytes = buildModel({
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 8, 23, 21] }],
+      outputs: [{ name: 'y', dtype: 'float32' }],
+      initializers: [w('wa', 16, 8), w('w1', 64, 8), w('w2', 64, 64), w('wb', 16, 64)],
+      nodes: [
+        ...conv('x', 'wa', 'a'),
+        ...conv('x', 'w1', 't1'),
+        ...conv('t1', 'w2', 't2'),
+        ...conv('t2', 'wb', 'b'),
+        { op: 'Concat', inputs: ['a', 'b'], outputs: ['cat'], attrs: { axis: { i: 1 } } },
+        { op: 'MaxPool', inputs: ['cat'], outputs: ['y'], attrs: { kernel_shape: { ints: [2, 2] } } },
+      ],
+    });
+    expect(await copies(bytes)).toBe(true);
+    await expectMatchesOrt(bytes);
+  });
+
   it('int8 weights: the same result as with the copies', async () => {
     const { weights } = (await compileModel(fireModel(), { weights: 'int8' })).manifest;
     expect(weights.find((w) => w.name === 'w3')?.quant?.dtype).toBe('int8');

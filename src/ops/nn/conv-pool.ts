@@ -182,5 +182,6 @@ export function convPoolKernels(
     kernels.push(piece(' bands', lo, bandHeight(P), a, P, 0, body, prologueIn(kernels.length)));
   }
   if (rest < Hp) kernels.push(staticPiece(pieces[pieces.length - 1], kernels.length));
-  return kernels;
+  // one piece (the conv output fits one band): the node's own name, as the unfused conv had
+  return kernels.length === 1 ? [{ ...kernels[0], name }] : kernels;
 }
