@@ -11,7 +11,7 @@ import { contextOf } from '../ops/registry.js';
 import { FUSED_DOMAIN } from '../ops/fused.js';
 import { geometry } from '../ops/nn/conv.js';
 import { shiftedConvFits } from '../ops/nn/conv-shifted.js';
-import { bandsFit, poolWindow, withPool } from '../ops/nn/conv-pool.js';
+import { bandsFit, pooledBy, poolWindow, withPool } from '../ops/nn/conv-pool.js';
 
 const isConv = (n: Node) =>
   (n.op === 'Conv' && n.domain === '') || (n.op === 'Int8Conv' && n.domain === FUSED_DOMAIN);
@@ -29,18 +29,21 @@ export function fuseConvPools(graph: Graph): Graph {
     const pool = users[0];
     if (graphOutputs.has(out) || users.length !== 1 || pool.op !== 'MaxPool' || pool.domain !== '') continue;
     if (pool.inputs[0] !== out || pool.outputs.slice(1).some((o) => o !== '')) continue;
-    if (!fits(graph, node, pool)) continue;
+    const fused = withPool(graph, node, pool);
+    if (!fits(graph, fused)) continue;
     removed.add(pool);
-    replaced.set(node, withPool(graph, node, pool));
+    replaced.set(node, fused);
   }
   return { ...graph, nodes: graph.nodes.filter((n) => !removed.has(n)).map((n) => replaced.get(n) ?? n) };
 }
 
-function fits(graph: Graph, conv: Node, pool: Node): boolean {
-  const types = [conv.inputs[0], conv.outputs[0], pool.outputs[0]].map((n) => graph.types.get(n));
+/** Whether `fused` (a conv carrying its MaxPool) lowers band by band: see the top of this file. */
+function fits(graph: Graph, fused: Node): boolean {
+  const body = pooledBy(fused)!;
+  const types = [fused.inputs[0], body.nodes[0].inputs[0], fused.outputs[0]].map((n) => graph.types.get(n));
   if (types.some((t) => !t || t.dtype !== 'float32' || t.symbolic || t.shape.length !== 4)) return false;
   const ctx = contextOf(
-    conv,
+    fused,
     graph.opsets,
     (n) => graph.types.get(n),
     (n) => graph.initializers.get(n),
@@ -51,7 +54,6 @@ function fits(graph: Graph, conv: Node, pool: Node): boolean {
     inputs: ctx.inputs.map((t, i) => (i === 1 && t ? { ...t, dtype: 'float32' } : t)),
   });
   const pointwise = g.window.kernel.every((k) => k === 1);
-  if (g.group !== 1 || pointwise || (conv.op === 'Conv' && shiftedConvFits(g))) return false;
-  const body = withPool(graph, conv, pool).attrs.kiln_pool as Graph;
+  if (g.group !== 1 || pointwise || (fused.op === 'Conv' && shiftedConvFits(g))) return false;
   return bandsFit(poolWindow(body, types[1]!), g.window.out);
 }
