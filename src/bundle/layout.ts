@@ -11,7 +11,7 @@ import { formatShape, upperBounds } from './shape-dims.js';
 
 const WASM_PAGE = 65536;
 /** every buffer the code generators place starts on 16 bytes (one SIMD vector); the compiler uses 64 */
-const BUFFER_ALIGNMENT = 16;
+export const BUFFER_ALIGNMENT = 16;
 /** WebGPU's default maxComputeWorkgroupsPerDimension */
 const MAX_WORKGROUPS = 65535;
 const WGSL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

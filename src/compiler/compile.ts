@@ -16,6 +16,7 @@ import { useInt8Kernels } from '../passes/int8-kernels.js';
 import { addTextTask, TASK_OUTPUTS, type AddedTask } from '../passes/text-task.js';
 import { lowerGraph } from './lower.js';
 import { lowerForGpu } from './gpu-lowering.js';
+import { fuseConvPools } from '../passes/fuse-conv-pool.js';
 import { attentionMaskOf, summarizeTokenizer, tokenizerInfo } from './text-model.js';
 import { kernelTable } from './kernel-table.js';
 import {
@@ -120,8 +121,9 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
     ? { graph: fused, quant: new Map<string, QuantParams>() }
     : useInt8Kernels(fused);
   const kernelGraph = fuseEpilogues(fuseElementwise(int8.graph));
-  // weights are shared with the webgpu target, which reads them row-major: no panels then
-  const lowered = lowerGraph(kernelGraph, { packWeights: !targets.includes('webgpu') });
+  // the wasm kernels pool a conv's rows band by band (the webgpu target lowers kernelGraph, keeping Conv
+  // and MaxPool apart); weights are shared with the webgpu target, which reads them row-major: no panels then
+  const lowered = lowerGraph(fuseConvPools(kernelGraph), { packWeights: !targets.includes('webgpu') });
   return { model, tokenizer, task, quant, int8, graph: kernelGraph, lowered };
 }
 

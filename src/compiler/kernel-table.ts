@@ -4,6 +4,7 @@ import type { Kernel, ShapeSymbol } from '../kernels/ir.js';
 import { kernelFlops } from '../kernels/flops.js';
 import type { KernelInfo } from '../bundle/manifest.js';
 import { fusedBody, isFusedChain } from '../ops/fused.js';
+import { pooledBy } from '../ops/nn/conv-pool.js';
 
 /** Where a run kernel came from: its node (none for the copies into graph outputs) and the values it writes. */
 export interface KernelSource {
@@ -34,8 +35,11 @@ export function kernelTable(
   });
 }
 
-/** "Conv", "Conv+Relu" for a fused activation, "MatMul+Add" for a fused bias, "Mul+Add" for a fused elementwise chain. */
+/**
+ * "Conv", "Conv+Relu" for a fused activation, "MatMul+Add" for a fused bias, "Mul+Add" for a fused
+ * elementwise chain, "Conv+Relu+MaxPool" for a pool fused after them.
+ */
 function opLabel(node: Node): string {
-  const fused = fusedBody(node)?.nodes.map(opLabel) ?? [];
+  const fused = [fusedBody(node), pooledBy(node)].flatMap((g) => g?.nodes.map(opLabel) ?? []);
   return (isFusedChain(node) ? fused : [node.op, ...fused]).join('+');
 }

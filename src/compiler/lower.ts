@@ -32,6 +32,7 @@ import type { KernelSource } from './kernel-table.js';
 import { lowerSymbolic } from './lower-rows.js';
 import { signatureShape } from './signature-shape.js';
 import { packGemmWeights } from './packed-weights.js';
+import { inPlaceConcats, type Block } from './concat-in-place.js';
 
 export interface LoweredModel {
   program: Program;
@@ -53,7 +54,12 @@ interface Slot extends BufRef {
   region: Region;
   /** offset within its region (arena offsets come from the planner) */
   rel?: number;
+  /** a block of another slot (a Concat's input written in place, concat-in-place.ts), `offset` bytes in */
+  view?: { parent: Slot; offset: number };
 }
+
+/** The slot that `s` is a block of (through Concats of Concats), or `s` itself. */
+const ownerOf = (s: Slot): Slot => (s.view ? ownerOf(s.view.parent) : s);
 
 interface Step {
   node: Node;
@@ -75,6 +81,21 @@ export function lowerGraph(
   graph: Graph,
   options: { forGpu?: boolean; packWeights?: boolean } = {},
 ): LoweredModel {
+  // the GPU path keeps every value in its own buffer
+  if (options.forGpu) return lowerWith(graph, options, false);
+  // a Concat's output written in place is live from its first block's kernel on, which can cost more
+  // than it saves where the blocks are made far apart (a detector's FPN): the smaller plan is kept
+  const inPlace = lowerWith(graph, options, true);
+  if (!inPlace.concatsInPlace) return inPlace;
+  const copied = lowerWith(graph, options, false);
+  return copied.memory.totalBytes < inPlace.memory.totalBytes ? copied : inPlace;
+}
+
+function lowerWith(
+  graph: Graph,
+  options: { forGpu?: boolean; packWeights?: boolean },
+  concatsInPlace: boolean,
+): LoweredModel & { concatsInPlace: boolean } {
   const symbols = graph.symbols ?? [];
   const ranges = rangesOf(symbols);
   const slots: Slot[] = [];
@@ -175,13 +196,21 @@ export function lowerGraph(
     else copied.push(out.name);
   }
 
+  const { blocks, skipped } = concatsInPlace
+    ? inPlaceConcats(graph, runSteps)
+    : { blocks: new Map<string, Block>(), skipped: new Set<Node>() };
   const slotFor = (name: string, region: Region): Slot => {
     const root = rootOf(name);
     let s = slotOf.get(root);
     if (!s) {
       if (isConst(root)) return slotForConst(root);
       const t = typeOf(root);
-      s = newSlot(t.dtype, sizeOf(t.shape), outputRoots.has(root) ? 'output' : region);
+      const block = blocks.get(root);
+      if (block) {
+        const parent = slotFor(block.into, region);
+        s = newSlot(t.dtype, sizeOf(t.shape), parent.region);
+        s.view = { parent, offset: block.offset * dtypeBytes(t.dtype) };
+      } else s = newSlot(t.dtype, sizeOf(t.shape), outputRoots.has(root) ? 'output' : region);
       slotOf.set(root, s);
     }
     if (name !== root) slotOf.set(name, s);
@@ -189,7 +218,8 @@ export function lowerGraph(
   };
 
   const lifetimes = new Map<number, Lifetime>();
-  const touch = (s: Slot, step: number) => {
+  const touch = (block: Slot, step: number) => {
+    const s = ownerOf(block);
     if (s.region !== 'arena') return;
     const l = lifetimes.get(s.id);
     if (l) l.end = Math.max(l.end, step);
@@ -205,9 +235,9 @@ export function lowerGraph(
     steps.forEach(({ node, def, ctx, aliased }, i) => {
       const step = stepBase + i;
       const ins = node.inputs.map((n) => (n === '' ? undefined : slotFor(n, region)));
-      if (aliased && !node.outputs.slice(1).some((o) => o !== '')) {
-        slotFor(node.outputs[0], region);
-        ins.forEach((s) => s && touch(s, step));
+      if (skipped.has(node) || (aliased && !node.outputs.slice(1).some((o) => o !== ''))) {
+        const out = slotFor(node.outputs[0], region);
+        [...ins, out].forEach((s) => s && touch(s, step));
         return;
       }
       const outTypes = def.infer(ctx);
@@ -343,12 +373,15 @@ export function lowerGraph(
       `the model needs ${(totalBytes / 2 ** 30).toFixed(2)} GiB of linear memory, more than the 4 GiB a wasm32 module can address`,
     );
 
-  const placed: PlacedBuffer[] = slots.map((s) => {
+  const placed: PlacedBuffer[] = [];
+  // a view's parent is made before it, so it is placed before it
+  slots.forEach((s) => {
     let offset: number;
-    if (s.region === 'weights') offset = weightsOffset + s.rel!;
+    if (s.view) offset = placed[s.view.parent.id].offset + s.view.offset;
+    else if (s.region === 'weights') offset = weightsOffset + s.rel!;
     else if (s.region === 'arena') offset = arenaOffset + (s.rel ?? 0);
     else offset = s.rel!;
-    return { id: s.id, dtype: s.dtype, length: s.length, offset };
+    placed.push({ id: s.id, dtype: s.dtype, length: s.length, offset });
   });
 
   const signature = (name: string, s: Slot): TensorSignature => ({
@@ -384,13 +417,14 @@ export function lowerGraph(
       ioBytes,
     },
     runSources: runKernels.map((k) => sourceOf.get(k) ?? { outputs: [] }),
+    concatsInPlace: skipped.size > 0,
   };
 }
 
 function placeSequential(slots: Slot[], region: Region, start: number): number {
   let cursor = start;
   for (const s of slots) {
-    if (s.region !== region) continue;
+    if (s.region !== region || s.view) continue;
     s.rel = cursor;
     cursor = alignUp(cursor + Math.max(1, s.length * dtypeBytes(s.dtype)));
   }

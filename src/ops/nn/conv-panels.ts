@@ -15,11 +15,12 @@
  * Each output element sums the same products in the same order as the im2col lowering.
  */
 import { sizeOf } from '../../ir/tensor.js';
-import type { Activation, BufRef, Expr, Stmt } from '../../kernels/ir.js';
+import type { Activation, BufRef, Expr, MatView, Stmt } from '../../kernels/ir.js';
 import { add, i32, load, loop, mul, store, v } from '../../kernels/build.js';
 import { gemm, view } from './gemm-helpers.js';
 import type { ConvGeometry } from './conv-geometry.js';
 import { paddedInput } from './conv-shifted.js';
+import { offsetBy, type ConvRows } from './conv-rows.js';
 
 /** Longest reduction taken: past it the im2col matrix's passes are small beside the multiply-adds. */
 const MAX_K = 64;
@@ -61,7 +62,27 @@ export function panelConvLowering(
   scratch: (length: number) => BufRef,
   act: Activation | undefined,
 ): Stmt[] {
-  const { N, C, M, inSpatial, window: w } = g;
+  const { N, M, window: w } = g;
+  const outS = sizeOf(w.out);
+  const conv = panelConvRows(g, X, W, B, scratch, act);
+  const n = v('n');
+  const to = { buf: Y, at: mul(n, i32(M * outS)), ld: outS };
+  return [loop('n', N, [...conv.prologue(n), ...conv.rows(n, i32(0), w.out[0], to)])];
+}
+
+/**
+ * The panel lowering as a producer of output rows (conv-rows.ts): `prologue(n)` pads image n's input
+ * where the conv has padding, then `rows` fills any range of output rows from it.
+ */
+export function panelConvRows(
+  g: ConvGeometry,
+  X: BufRef,
+  W: BufRef,
+  B: BufRef | undefined,
+  scratch: (length: number) => BufRef,
+  act: Activation | undefined,
+): ConvRows {
+  const { C, M, inSpatial, window: w } = g;
   const [H, Wd] = inSpatial;
   const [OH, OW] = w.out;
   const [KH, KW] = w.kernel;
@@ -72,11 +93,9 @@ export function panelConvLowering(
   const Wp = pl + Wd + w.padEnd[1];
   const plane = (pt + H + w.padEnd[0]) * Wp;
   const K = C * KH * KW;
-  const outS = OH * OW;
-  const n = v('n');
   const xp = padded ? scratch(C * plane) : X;
   // element index of channel 0's first element of image n in Xp (X itself when unpadded)
-  const image = padded ? i32(0) : mul(n, i32(C * plane));
+  const image = (n: Expr) => (padded ? i32(0) : mul(n, i32(C * plane)));
   const rows = panelRows(OH, OW);
   const col = scratch(K * rows * OW);
   const tapOffset = (k: number): number => {
@@ -88,9 +107,9 @@ export function panelConvLowering(
    * height·OW: one loop over the output columns per row, reading every tap at stride sw, which the wasm
    * code generator vectorizes (f32x4 loads and stores) for sw 1 and 2; `tag` keeps the loops' names apart
    */
-  const gather = (tag: string, first: Expr, height: number): Stmt => {
+  const gather = (tag: string, n: Expr, first: Expr, height: number): Stmt => {
     const [r, ox] = [`${tag}r`, `${tag}ox`];
-    const row = add(image, mul(add(first, v(r)), i32(sh * Wp)));
+    const row = add(image(n), mul(add(first, v(r)), i32(sh * Wp)));
     const column = sw === 1 ? v(ox) : mul(v(ox), i32(sw));
     return loop(r, height, [
       loop(
@@ -106,8 +125,7 @@ export function panelConvLowering(
       ),
     ]);
   };
-  const product = (first: Expr, height: number): Stmt => {
-    const c = view(Y, add(mul(n, i32(M * outS)), mul(first, i32(OW))), outS, 1);
+  const product = (c: MatView, height: number): Stmt => {
     const bias = B ? view(B, i32(0), 1, 0) : undefined;
     const s = gemm(M, height * OW, K, view(W, i32(0), K, 1), view(col, i32(0), height * OW, 1), c, {
       bias,
@@ -116,14 +134,21 @@ export function panelConvLowering(
     if (act) s.act = act;
     return s;
   };
-  const panels = Math.floor(OH / rows);
-  const tail = OH % rows;
-  const first = mul(v('p'), i32(rows));
-  return [
-    loop('n', N, [
-      ...(padded ? paddedInput(X, xp, n, C, inSpatial, Wp, plane, [pt, pl], 'borders') : []),
-      loop('p', panels, [gather('p_', first, rows), product(first, rows)]),
-      ...(tail ? [gather('t_', i32(panels * rows), tail), product(i32(panels * rows), tail)] : []),
-    ]),
-  ];
+  return {
+    prologue: (n) => (padded ? paddedInput(X, xp, n, C, inSpatial, Wp, plane, [pt, pl], 'borders') : []),
+    rows: (n, first, height, to) => {
+      const panels = Math.floor(height / rows);
+      const tail = height % rows;
+      const p = v('p');
+      const start = offsetBy(first, mul(p, i32(rows)));
+      const at = (row: Expr) => view(to.buf, add(to.at, mul(row, i32(OW))), to.ld, 1);
+      const end = offsetBy(first, i32(panels * rows));
+      return [
+        ...(panels
+          ? [loop('p', panels, [gather('p_', n, start, rows), product(at(mul(p, i32(rows))), rows)])]
+          : []),
+        ...(tail ? [gather('t_', n, end, tail), product(at(i32(panels * rows)), tail)] : []),
+      ];
+    },
+  };
 }

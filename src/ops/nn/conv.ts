@@ -6,9 +6,9 @@
  * im2col scratch matrix (large ones in bands of output rows, see `bandRows`); 2-D depthwise convs use depthwise.ts, and the rest (other depthwise convs, other
  * dtypes) direct loops. A Relu/Clip fused into the node is applied by each of these as it stores.
  */
-import type { TensorType } from '../../ir/graph.js';
+import type { Node, TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
-import type { Activation, BufRef, Expr, Kernel, MatView, Scalar, Stmt } from '../../kernels/ir.js';
+import type { Activation, BufRef, Expr, GemmStmt, Kernel, MatView, Scalar, Stmt } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
 import {
   add,
@@ -32,12 +32,14 @@ import { convOperands, fail, fmtShape, loadAs, optionalInput, requireShape } fro
 import { gemm, view } from './gemm-helpers.js';
 import { im2col } from './im2col.js';
 import { shiftedConvFits, shiftedConvLowering } from './conv-shifted.js';
-import { panelConvFits, panelConvLowering } from './conv-panels.js';
+import { panelConvFits, panelConvLowering, panelConvRows } from './conv-panels.js';
+import { convPoolKernels, pooledBy, pooledType, poolWindow } from './conv-pool.js';
 import { fusedActivation } from '../fused-activation.js';
 import { depthwiseFits, depthwiseLoops } from './depthwise.js';
 import { activate } from '../../kernels/rewrite/epilogue.js';
 import { int8ActivationBytes } from '../../kernels/int8-gemm.js';
 import type { ConvGeometry } from './conv-geometry.js';
+import type { ConvRows } from './conv-rows.js';
 import { forwardWindow, insideInput, tapCoord } from './window.js';
 
 /** The group attribute, checked against X channels and W dims 0/1 (ConvTranspose: W is [C, M/group, k...]). */
@@ -82,7 +84,34 @@ export function geometry(ctx: OpContext): ConvGeometry {
 
 function infer(ctx: OpContext): TensorType[] {
   const g = geometry(ctx);
-  return [{ dtype: ctx.inputs[0]!.dtype, shape: [g.N, g.M, ...g.window.out] }];
+  return [convOutputType(ctx.node, { dtype: ctx.inputs[0]!.dtype, shape: [g.N, g.M, ...g.window.out] })];
+}
+
+/** A conv node's output: the conv's, or that of the MaxPool fused into it (conv-pool.ts). */
+export function convOutputType(node: Node, conv: TensorType): TensorType {
+  const pool = pooledBy(node);
+  return pool ? pooledType(pool, conv) : conv;
+}
+
+/**
+ * The kernels of a conv node with a MaxPool fused into it (conv-pool.ts): the conv through the panel
+ * lowering where it fits (float32), else im2col + gemm (float32, or int8 with `int8`).
+ */
+export function pooledConvKernels(
+  ctx: OpContext,
+  g: ConvGeometry,
+  io: LowerIO,
+  act: Activation | undefined,
+  int8?: { scales: BufRef; unsigned: boolean },
+): Kernel[] {
+  const [X, W] = io.inputs;
+  const B = io.inputs[int8 ? 3 : 2];
+  const conv: TensorType = { dtype: 'float32', shape: [g.N, g.M, ...g.window.out] };
+  const rows = (most: number) =>
+    !int8 && panelConvFits(g)
+      ? panelConvRows(g, X!, W!, B, (n) => io.scratch('float32', n), act)
+      : im2colConvRows(g, X!, W!, B, io, act, int8, most);
+  return convPoolKernels(ctx.node.name, g, poolWindow(pooledBy(ctx.node)!, conv), rows, io.outputs[0], io);
 }
 
 /** What a direct convolution accumulates: Conv sums float products, ConvInteger zero-point-shifted integers. */
@@ -216,21 +245,8 @@ export function gemmLowering(
     w.padEnd.every((p) => p === 0);
   const [n, gi] = [v('n'), v('g')];
   const xChannel0 = add(mul(n, i32(C)), mul(gi, i32(Cg)));
-  const a = view(W, mul(gi, i32(Mg * K)), K, 1);
   const yAt = add(mul(n, i32(M * outS)), mul(gi, i32(Mg * outS)));
-  const bias = B ? view(B, mul(gi, i32(Mg)), 1, 0) : undefined;
-  const product = (b: MatView, c: MatView, cols: number) => {
-    const s = gemm(Mg, cols, K, a, b, c, { bias });
-    if (act) s.act = act;
-    if (int8)
-      s.int8 = {
-        scales: view(int8.scales, mul(gi, i32(Mg)), 1, 0),
-        unsigned: int8.unsigned,
-        // the quantized columns, in the memory plan (Int8Weights.activations)
-        activations: io.scratch('int8', int8ActivationBytes(cols, K)),
-      };
-    return s;
-  };
+  const product = gemmProduct(g, W, B, io, act, int8, gi);
   if (pointwise) {
     const col = view(X, mul(xChannel0, i32(inS)), inS, 1);
     return [loop('n', N, [loop('g', group, [product(col, view(Y, yAt, outS, 1), outS)])])];
@@ -251,12 +267,75 @@ export function gemmLowering(
   return [loop('n', N, [loop('g', group, [bands])])];
 }
 
+/**
+ * Group `gi`'s gemm: Y_g (Mg × cols) = W_g · b + B_g, the fused activation applied as it stores; int8
+ * gemms quantize b's columns into `activations`, allocated here for `cols` columns at most unless given.
+ */
+function gemmProduct(
+  g: ConvGeometry,
+  W: BufRef,
+  B: BufRef | undefined,
+  io: LowerIO,
+  act: Activation | undefined,
+  int8: { scales: BufRef; unsigned: boolean } | undefined,
+  gi: Expr,
+  mostColumns?: number,
+): (b: MatView, c: MatView, cols: number) => GemmStmt {
+  const Mg = g.M / g.group;
+  const K = (g.C / g.group) * sizeOf(g.window.kernel);
+  const a = view(W, mul(gi, i32(Mg * K)), K, 1);
+  const bias = B ? view(B, mul(gi, i32(Mg)), 1, 0) : undefined;
+  const activations =
+    int8 && mostColumns !== undefined ? io.scratch('int8', int8ActivationBytes(mostColumns, K)) : undefined;
+  return (b, c, cols) => {
+    const s = gemm(Mg, cols, K, a, b, c, { bias });
+    if (act) s.act = act;
+    if (int8)
+      s.int8 = {
+        scales: view(int8.scales, mul(gi, i32(Mg)), 1, 0),
+        unsigned: int8.unsigned,
+        // the quantized columns, in the memory plan (Int8Weights.activations)
+        activations: activations ?? io.scratch('int8', int8ActivationBytes(cols, K)),
+      };
+    return s;
+  };
+}
+
+/**
+ * The im2col + gemm lowering of a 2-D conv with one group as a producer of output rows (conv-rows.ts):
+ * each call builds the im2col band of its rows, `most` rows at most, and multiplies it.
+ */
+export function im2colConvRows(
+  g: ConvGeometry,
+  X: BufRef,
+  W: BufRef,
+  B: BufRef | undefined,
+  io: LowerIO,
+  act: Activation | undefined,
+  int8: { scales: BufRef; unsigned: boolean } | undefined,
+  most: number,
+): ConvRows {
+  const { C, inSpatial, window: w } = g;
+  const K = C * sizeOf(w.kernel);
+  const OW = sizeOf(w.out.slice(1));
+  const scratch = io.scratch('float32', K * most * OW);
+  const product = gemmProduct(g, W, B, io, act, int8, i32(0), most * OW);
+  return {
+    prologue: () => [],
+    rows: (n, first, height, to) => [
+      ...im2col(X, scratch, mul(n, i32(C)), C, inSpatial, w, { first, rows: height }),
+      product(view(scratch, i32(0), height * OW, 1), view(to.buf, to.at, to.ld, 1), height * OW),
+    ],
+  };
+}
+
 function lower(ctx: OpContext, io: LowerIO): Kernel[] {
   const g = geometry(ctx);
   const [X, W, B] = io.inputs;
   const Y = io.outputs[0];
   if (Y.length === 0) return [];
   const act = fusedActivation(ctx.node);
+  if (pooledBy(ctx.node)) return pooledConvKernels(ctx, g, io, act);
   const depthwise = g.C === g.group;
   const body =
     depthwiseFits(g, Y.dtype) && !io.forGpu

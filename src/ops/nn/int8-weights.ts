@@ -22,7 +22,8 @@ import { attrFloat, attrInt, registerOp, type OpContext, type OpDef } from '../r
 import { fail, fmtShape, optionalInput, requireMinRank, requireShape, typedInput } from './common.js';
 import { gemm, view } from './gemm-helpers.js';
 import { biasStrides } from './gemm.js';
-import { directLoops, gemmLowering, geometry } from './conv.js';
+import { convOutputType, directLoops, gemmLowering, geometry, pooledConvKernels } from './conv.js';
+import { pooledBy } from './conv-pool.js';
 import { depthwiseFits, depthwiseLoops } from './depthwise.js';
 
 function matmulShape(ctx: OpContext): { rows: number; K: number; N: number; out: number[] } {
@@ -86,7 +87,7 @@ const int8Conv: OpDef = {
   infer(ctx): TensorType[] {
     const g = convGeometry({ ...ctx, inputs: ctx.inputs.slice(0, 3), consts: ctx.consts.slice(0, 3) });
     optionalInput(ctx, 3, 'B', 'float32');
-    return [{ dtype: 'float32', shape: [g.N, g.M, ...g.window.out] }];
+    return [convOutputType(ctx.node, { dtype: 'float32', shape: [g.N, g.M, ...g.window.out] })];
   },
   lower(ctx, io): Kernel[] {
     const g = convGeometry(ctx);
@@ -102,6 +103,7 @@ const int8Conv: OpDef = {
       return [{ name: ctx.node.name, body }];
     }
     const int8 = { scales: scales!, unsigned: nonnegative(ctx) };
+    if (pooledBy(ctx.node)) return pooledConvKernels(ctx, g, io, act, int8);
     return [{ name: ctx.node.name, body: gemmLowering(g, X!, W!, B, Y, io, act, int8) }];
   },
   fusesActivation: true,

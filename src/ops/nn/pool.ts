@@ -54,7 +54,7 @@ import {
 import { forwardWindow, insideInput, tapCoord, type Window } from './window.js';
 import { windowPlane2d, windowRunsFit, type WindowOutput } from './window-runs.js';
 
-interface PoolGeometry {
+export interface PoolGeometry {
   /** N·C: pools treat batch and channel alike */
   planes: number;
   outer: number[];
@@ -109,7 +109,7 @@ const inputIndex = (g: PoolGeometry, p: Expr, coords: Expr[]): Expr =>
 
 const MAXPOOL_TYPES: readonly DType[] = ['float16', 'float32', 'float64', 'int8', 'uint8'];
 
-function maxPoolGeometry(ctx: OpContext): PoolGeometry {
+export function maxPoolGeometry(ctx: OpContext): PoolGeometry {
   const g = poolGeometry(ctx, ctx.opset >= 12 ? MAXPOOL_TYPES : FLOAT_TYPES, ctx.opset >= 10);
   const order = attrInt(ctx.node, 'storage_order', 0);
   if (order !== 0 && order !== 1)
@@ -162,6 +162,14 @@ function planeRuns(
   return runs.map((body, run) => loop(`p${run}`, g.planes, body));
 }
 
+/**
+ * The max of a window's taps (float32 or another MaxPool dtype), the lowest value for a window without
+ * any: max, not the loops' `x > best` select (that would name `best` twice per tap): a NaN in the window
+ * gives NaN, as ONNX's reference MaxPool (numpy max) does.
+ */
+export const maxOfTaps = (xs: Expr[], dtype: DType): Expr =>
+  xs.length ? xs.slice(1).reduce((best, x) => max(best, x), xs[0]) : lowestValue(dtype);
+
 const runsFit = (g: PoolGeometry, X: BufRef) =>
   X.dtype === 'float32' && g.inSpatial.length === 2 && windowRunsFit(g.window, g.inSpatial);
 
@@ -173,11 +181,7 @@ function maxPoolLower(ctx: OpContext, io: LowerIO): Kernel[] {
   const columnMajor = attrInt(ctx.node, 'storage_order', 0) === 1;
   const t = scalarOf(X.dtype);
   if (runsFit(g, X) && !io.forGpu && !withIndices) {
-    // max, not the loops' `x > best` select (that would name `best` twice per tap): a NaN in the window
-    // gives NaN, as ONNX's reference MaxPool (numpy max) does
-    const body = planeRuns(g, X, Y, (_, xs) =>
-      xs.length ? xs.slice(1).reduce((best, x) => max(best, x), xs[0]) : lowestValue(X.dtype),
-    );
+    const body = planeRuns(g, X, Y, (_, xs) => maxOfTaps(xs, X.dtype));
     return [{ name: ctx.node.name, body }];
   }
   const body = perOutput(g, (p, o, yi) => [

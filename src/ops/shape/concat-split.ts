@@ -67,6 +67,23 @@ const concat: OpDef = {
   },
 };
 
+/**
+ * Where each input of a Concat of fixed shapes lies in its output, as an element offset, when each is
+ * one contiguous block of it (every dim before the axis is 1: channels of one image); else undefined.
+ */
+export function concatBlocks(ctx: OpContext): number[] | undefined {
+  const shapes = ctx.inputs.map((t) => t?.shape);
+  if (shapes.length === 0 || shapes.some((s) => !s || s.some((d) => typeof d !== 'number'))) return undefined;
+  const axis = concatAxis(ctx, shapes[0]!.length);
+  if (shapes[0]!.slice(0, axis).some((d) => d !== 1)) return undefined;
+  let offset = 0;
+  return shapes.map((shape) => {
+    const start = offset;
+    offset += sizeOf(shape!);
+    return start;
+  });
+}
+
 /** Whether Split's sizes are an input fed at run time (passes/data-shapes.ts names them). */
 export const splitFedAtRunTime = (ctx: OpContext) =>
   (ctx.opset >= 13 || ctx.opset < 2) && hasInput(ctx, 1) && !ctx.consts[1];
