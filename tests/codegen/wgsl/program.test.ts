@@ -17,18 +17,19 @@ import { expectClose } from './harness.js';
 import '../../../src/ops/index.js';
 import { evaluateProgram } from '../../../src/codegen/wasm/evaluate.js';
 
-/** The Program compileModel builds (the same passes, in the same order, for fp32 weights). */
+/** The Program compileModel builds for the GPU (the same passes, in the same order, for fp32 weights). */
 function programOf(bytes: Uint8Array) {
   const graph = eliminateDeadCode(
     specialize(prepackWeights(parseOnnxModel(bytes)), { evaluate: evaluateProgram }),
   );
-  return lowerGraph(fuseElementwise(fuseActivations(graph))).program;
+  return lowerGraph(fuseElementwise(fuseActivations(graph)), { forGpu: true }).program;
 }
 
 describe('wgsl whole program', () => {
   it('models/mlp.onnx gives the wasm backend outputs within 1e-4', async () => {
     const bytes = new Uint8Array(readFileSync('models/mlp.onnx'));
-    const bundle = await compileModel(bytes, { targets: ['wasm'] });
+    // with the webgpu target, so weights.bin holds the gemm weights row-major, as WGSL reads them
+    const bundle = await compileModel(bytes, { targets: ['wasm', 'webgpu'] });
     const compiled = compileProgramWgsl(programOf(bytes));
     const manifest = {
       ...bundle.manifest,
