@@ -31,8 +31,6 @@ interface CaseResult {
   op: string;
   status: Status;
   message?: string;
-  /** inputs passed as compile-time constants */
-  consts?: string[];
   ms: number;
 }
 
@@ -107,16 +105,6 @@ const RUN_TIME_INPUT_OPS = new Set([
 
 const COMPILE_TIME_INPUT = /\(input \d+, "([^"]*)"\) must be known at compile time/;
 
-/**
- * The model input the webgpu target asks for at compile time because it cannot read a count back yet
- * (Compress's kept count, a run-time Loop's scan rows): given there as a constant, as a user would with
- * `--const`. Nothing else is retried: every other input is fed at run time.
- */
-function webgpuConstInput(e: unknown): string | undefined {
-  const message = e instanceof Error ? e.message : String(e);
-  return /on the webgpu target/.test(message) ? COMPILE_TIME_INPUT.exec(message)?.[1] : undefined;
-}
-
 /** A compile error: a failure where an op that reads its inputs at run time asks for one at compile time. */
 function classifyCompile(e: unknown): { status: Status; message: string } {
   const message = (e instanceof Error ? e.message : String(e)).split('\n')[0];
@@ -130,16 +118,13 @@ function classifyCompile(e: unknown): { status: Status; message: string } {
   return classify(e);
 }
 
-/**
- * Compile and run one model per data set, its inputs fed at run time; on webgpu, an input the target
- * cannot read at run time yet (webgpuConstInput) is passed as a constant and the compile retried.
- */
+/** Compile and run one model per data set, its inputs fed at run time. */
 async function runCase(
   modelPath: string,
   dataSets: { inputs: HostTensor[]; outputs: HostTensor[] }[],
   rtol: number,
   atol: number,
-): Promise<{ status: Status; message?: string; consts?: string[] }> {
+): Promise<{ status: Status; message?: string }> {
   const bytes = readFileSync(modelPath);
   let inputNames: string[];
   try {
@@ -147,20 +132,13 @@ async function runCase(
   } catch (e) {
     return classify(e);
   }
-  const constNames = new Set<string>();
   for (const ds of dataSets) {
     const given = new Map(inputNames.map((n, i) => [n, ds.inputs[i]]));
     let files;
-    for (;;) {
-      try {
-        const consts = Object.fromEntries([...constNames].map((n) => [n, given.get(n)!]));
-        files = await compileModel(bytes, { baseDir: join(modelPath, '..'), consts, targets });
-        break;
-      } catch (e) {
-        const input = backend === 'webgpu' ? webgpuConstInput(e) : undefined;
-        if (!input || !given.has(input) || constNames.has(input)) return classifyCompile(e);
-        constNames.add(input);
-      }
+    try {
+      files = await compileModel(bytes, { baseDir: join(modelPath, '..'), targets });
+    } catch (e) {
+      return classifyCompile(e);
     }
     let model;
     try {
@@ -186,7 +164,7 @@ async function runCase(
       model.dispose();
     }
   }
-  return { status: 'pass', ...(constNames.size ? { consts: [...constNames] } : {}) };
+  return { status: 'pass' };
 }
 
 function readDataSets(dir: string) {
@@ -317,14 +295,7 @@ function report(results: CaseResult[]) {
   const summary = { node: totals('node'), light: totals('light') };
   for (const [suite, t] of Object.entries(summary))
     console.log(`${suite}: ${t.pass} passed, ${t.fail} failed, ${t.unsupported} unsupported (of ${t.total})`);
-  const withConsts = results.filter((r) => r.status === 'pass' && r.consts);
-  const constsByOp = new Map<string, number>();
-  for (const r of withConsts) constsByOp.set(r.op, (constsByOp.get(r.op) ?? 0) + 1);
-  if (backend === 'webgpu')
-    console.log(
-      `${withConsts.length} passing cases had an input made a constant (--const) because the webgpu target cannot read a count back yet${withConsts.length ? `: ${[...constsByOp].map(([op, n]) => `${op} ${n}`).join(', ')}` : ''}; every other input is fed at run time`,
-    );
-  else console.log('every input fed at run time (no --const)');
+  console.log('every input fed at run time (no --const)');
   for (const r of results.filter((r) => r.suite === 'light'))
     console.log(`  ${r.name}: ${r.status}${r.message ? ` — ${r.message}` : ''} (${r.ms.toFixed(0)} ms)`);
   if (args.json) {

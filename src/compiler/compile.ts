@@ -97,7 +97,6 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
     consts: opts.consts,
     onWarning: opts.onWarning,
     onProgress: (done: number, total: number) => progress('specialize', done, total),
-    forGpu: targets.includes('webgpu'),
   };
   const prepacked = prepackWeights(model);
   const modelOnly = specialize(prepacked, specializeOptions);

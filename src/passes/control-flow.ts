@@ -38,8 +38,6 @@ export interface ControlFlowEnv {
   kept: Node[];
   /** bounds and symbols of sizes fed at run time (a Loop's trip count) */
   dataShapes: DataShapeEnv;
-  /** the webgpu target is built too (it cannot count a run-time Loop's scan outputs yet) */
-  forGpu: boolean;
 }
 
 /** The nodes (and constants) replacing `node`, to be specialized next. */

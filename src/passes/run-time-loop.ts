@@ -89,15 +89,6 @@ export function startRunTimeLoop(
     running = cond;
   }
   const k = body.outputs.length - 1 - carried.length;
-  // webgpu cannot read a counted size back yet: there the scan outputs' count is asked for, as --const gives it
-  if (env.forGpu && node.outputs.slice(carried.length).some((o) => o !== '')) {
-    const [at, what] = constTrip ? [1, 'the condition'] : [0, 'the trip count'];
-    throw new OpError(
-      node,
-      opset,
-      `${what} on the webgpu target (a run-time Loop's scan outputs are counted at run time) (input ${at}, "${node.inputs[at]}") must be known at compile time; pass it with --const or fix dynamic shapes with --shape`,
-    );
-  }
   const loop: RunTimeLoop = {
     node,
     opset,

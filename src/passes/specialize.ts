@@ -46,8 +46,6 @@ export interface SpecializeOptions {
   consts?: Record<string, HostTensor>;
   onWarning?: (message: string) => void;
   onProgress?: (done: number, total: number) => void;
-  /** the webgpu target is built too: sizes it cannot count at run time are asked for at compile time */
-  forGpu?: boolean;
 }
 
 export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
@@ -130,7 +128,6 @@ export function specialize(graph: Graph, opts: SpecializeOptions): Graph {
     graph,
     kept: remaining,
     dataShapes,
-    forGpu: opts.forGpu === true,
   };
   const queue = [...graph.nodes];
   let done = 0;

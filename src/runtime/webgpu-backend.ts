@@ -65,6 +65,34 @@ function piecesOf(segments: WgslSegment[], offset: number, size: number): Piece[
   return pieces;
 }
 
+/** A size a kernel counts during the run: read back from its dims-block word after run step `to` - 1. */
+interface CountedSize {
+  to: number;
+  symbol: string;
+  word: Piece;
+}
+
+/**
+ * The dims block's counted sizes (`computedBy`), each after the last run dispatch of the kernel that
+ * counts it, in the order of the schedule.
+ */
+function countedSizes(manifest: Manifest, schedule: WebGpuSchedule): CountedSize[] {
+  const block = manifest.dims;
+  if (!block) return [];
+  return block.symbols
+    .flatMap((s, i) => {
+      if (s.computedBy === undefined) return [];
+      const last = schedule.run.map((d) => d.kernel).lastIndexOf(s.computedBy);
+      if (last < 0)
+        throw new Error(
+          `model "${manifest.model.name}": no webgpu dispatch of kernel "${s.computedBy}", which counts "${s.name}"`,
+        );
+      const [word] = piecesOf(schedule.segments, block.offset + 4 * i, 4);
+      return [{ to: last + 1, symbol: s.name, word }];
+    })
+    .sort((a, b) => a.to - b.to);
+}
+
 export class WebGpuInstance {
   private constructor(
     private readonly manifest: Manifest,
@@ -75,6 +103,10 @@ export class WebGpuInstance {
     /** where each output lands in the staging buffer */
     private readonly staging: GpuBufferLike,
     private readonly stagingOffsets: number[],
+    /** the run steps after which a counted size is read back (ascending), and where its word lies */
+    private readonly countedAt: CountedSize[],
+    /** where a counted size's word is read back */
+    private readonly counted: GpuBufferLike,
   ) {}
 
   /** Gets a device able to hold the model's memory, compiles the WGSL, writes the weights and runs `init`. */
@@ -125,6 +157,7 @@ export class WebGpuInstance {
         usage: MAP_READ | COPY_DST,
         label: 'outputs',
       });
+      const counted = device.createBuffer({ size: 4, usage: MAP_READ | COPY_DST, label: 'counted size' });
       const instance = new WebGpuInstance(
         manifest,
         device,
@@ -132,6 +165,8 @@ export class WebGpuInstance {
         steps(schedule.run),
         staging,
         stagingOffsets,
+        countedSizes(manifest, schedule),
+        counted,
       );
       instance.write(manifest.memory.weightsOffset, padded(files.weights));
       await instance.submit(steps(schedule.init), 'init', () => {});
@@ -154,6 +189,8 @@ export class WebGpuInstance {
    * validated. The symbols go into the dims block, where the kernels read them. A dispatch whose count of
    * invocations depends on them is sized for their values; the others (tiled gemms, counts with a min or
    * max) keep the size of the bounds, their invocations past a run-time extent returning at once.
+   * A size a kernel counts during the run (the dims block's `computedBy`) ends a submission: its word is
+   * read back (one readback per counted size) and the dispatches after it are sized by it.
    * Each output is read back at its real shape (the kernels write it packed at that shape).
    */
   async run(
@@ -163,14 +200,28 @@ export class WebGpuInstance {
     const { inputs, outputs, dims: dimsBlock } = this.manifest;
     const where = `model "${this.manifest.model.name}"`;
     const dimsWords = dimsBlock && dimsBlockWords(where, dimsBlock, symbols);
-    const shapes = outputs.map((sig) => sig.shape.map((d) => dimValue(d, symbols)));
+    if (dimsWords) this.write(dimsBlock.offset, new Uint8Array(dimsWords.buffer));
+    inputs.forEach((sig, i) => this.write(sig.offset, padded(inputBytes[i])));
+    const sizes = { ...symbols };
+    let from = 0;
+    for (const { to, symbol, word } of this.countedAt) {
+      await this.submit(this.sizedSteps(from, to, sizes), 'run', (encoder) =>
+        encoder.copyBufferToBuffer(this.memory[word.segment], word.at, this.counted, 0, 4),
+      );
+      await this.counted.mapAsync(MAP_MODE_READ);
+      try {
+        sizes[symbol] = new Int32Array(this.counted.getMappedRange(), 0, 1)[0];
+      } finally {
+        this.counted.unmap();
+      }
+      from = to;
+    }
+    const shapes = outputs.map((sig) => sig.shape.map((d) => dimValue(d, sizes)));
     const byteLengths = outputs.map(
       (sig, i) => elementCount(shapes[i]) * elementBytes(sig.dtype as NumericDType),
     );
-    if (dimsWords) this.write(dimsBlock.offset, new Uint8Array(dimsWords.buffer));
-    inputs.forEach((sig, i) => this.write(sig.offset, padded(inputBytes[i])));
     const segments = this.manifest.webgpu!.segments;
-    await this.submit(dimsWords ? this.sizedSteps(symbols) : this.runSteps, 'run', (encoder) =>
+    await this.submit(this.sizedSteps(from, this.runSteps.length, sizes), 'run', (encoder) =>
       outputs.forEach((sig, i) => {
         for (const p of piecesOf(segments, sig.offset, words(byteLengths[i])))
           encoder.copyBufferToBuffer(
@@ -203,14 +254,14 @@ export class WebGpuInstance {
   }
 
   /**
-   * The run schedule with each dispatch whose count of invocations depends on shape symbols sized for
+   * Run steps [from, to) with each dispatch whose count of invocations depends on shape symbols sized for
    * their values (by the manifest's upper bound of the count, never past the bounds' size). A dispatch
    * over a 2-D grid (past 65535 workgroups at the bounds) keeps its bound size.
    */
-  private sizedSteps(symbols: Readonly<Record<string, number>>): Step[] {
-    return this.runSteps.map((step) => {
+  private sizedSteps(from: number, to: number, symbols: Readonly<Record<string, number>>): Step[] {
+    return this.runSteps.slice(from, to).map((step) => {
       const { invocations, workgroups } = step.dispatch;
-      if (!invocations || workgroups[1] !== 1) return step;
+      if (!this.manifest.dims || !invocations || workgroups[1] !== 1) return step;
       const count = Math.max(0, polynomialValue(invocations, symbols));
       const groups = Math.min(workgroups[0], Math.ceil(count / WORKGROUP_INVOCATIONS));
       return { ...step, dispatch: { ...step.dispatch, workgroups: [groups, 1, 1] } };
@@ -242,6 +293,7 @@ export class WebGpuInstance {
   dispose(): void {
     for (const buffer of this.memory) buffer.destroy();
     this.staging.destroy();
+    this.counted.destroy();
     this.device.destroy();
   }
 }

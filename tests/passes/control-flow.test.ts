@@ -17,6 +17,7 @@ import {
 import '../../src/ops/index.js';
 import { evaluateProgram } from '../../src/codegen/wasm/evaluate.js';
 import { ortMismatches } from '../helpers/ort-oracle.js';
+import { nodeGpu } from '../webgpu/fixture.js';
 
 const f32 = (dims: number[], values: number[]) => tensorFromNumbers('float32', dims, values);
 const i64 = (dims: number[], values: number[]) => tensorFromNumbers('int64', dims, values);
@@ -245,21 +246,27 @@ describe('Loop', () => {
     }
   });
 
-  it('on webgpu (no count read back yet) asks for a fed trip count at compile time when the Loop has scan outputs', async () => {
+  it('on webgpu a fed trip count with scan outputs runs, the scan rows counted during the run read back, matching onnxruntime', async () => {
     const spec = accumulateLoop();
-    await expect(compileModel(buildModel(spec), { targets: ['wasm', 'webgpu'] })).rejects.toThrow(
-      'Loop node "loop" (opset 13): the trip count on the webgpu target (a run-time Loop\'s scan outputs are counted at run time) (input 0, "M") must be known at compile time; pass it with --const',
-    );
-    // without scan outputs the Loop runs at run time there too
-    const carriedOnly: ModelSpec = {
-      ...spec,
-      outputs: spec.outputs.slice(0, 1),
-      nodes: [{ ...spec.nodes[0], outputs: ['final', ''] }],
-    };
-    await compileModel(buildModel(carriedOnly), {
+    const bytes = buildModel(spec);
+    const files = await compileModel(bytes, {
+      relaxed: false,
       targets: ['wasm', 'webgpu'],
       dims: { M: { min: 0, max: 5 } },
     });
+    const model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+    try {
+      expect(model.backend).toBe('webgpu');
+      const acc = f32([2], [0.5, -1]);
+      for (const m of [5, 2, 0, 3])
+        expect(await ortMismatches(bytes, model, { M: i64([], [m]), acc })).toEqual([]);
+      await expect(model.run({ M: i64([], [6]), acc } as never)).rejects.toThrow(
+        'input "M" element 0 is 6, outside the bounds of "M" (0..5)',
+      );
+      expect(await ortMismatches(bytes, model, { M: i64([], [4]), acc })).toEqual([]);
+    } finally {
+      model.dispose();
+    }
   });
 
   it('refuses a fed trip count bounded past the unroll limit, naming the limit', async () => {

@@ -130,12 +130,6 @@ describe.each([
       ).rejects.toThrow(`input "condition" has dims [${condition + 1}] but the model expects [${condition}]`);
       expect(await ortMismatches(bytes, model, { x, condition: kept(0.5, 9) })).toEqual([]);
     });
-
-    test('on the webgpu target asks for the condition at compile time, naming the node and input', async () => {
-      await expect(compileModel(bytes, { relaxed: false, targets: ['wasm', 'webgpu'] })).rejects.toThrow(
-        /Compress node .* the condition on the webgpu target \(the kept count is counted at run time\) \(input 1, "condition"\) must be known at compile time; pass it with --const/,
-      );
-    });
   },
 );
 

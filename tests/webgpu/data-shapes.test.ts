@@ -1,7 +1,8 @@
 /**
  * Data-dependent sizes on the webgpu backend (#11 item 2), on Dawn (lavapipe in CI): a size fed as an
- * input's value (TopK's K) is written into the dims block by the runtime like any run-time dim; a size a
- * kernel computes during the run (NonZero, NonMaxSuppression) is refused at compile, naming the op; a value
+ * input's value (TopK's K) is written into the dims block by the runtime like any run-time dim; Compress's
+ * kept count, computed during the run, is read back before the dispatches after it are sized; the other
+ * sizes computed during the run (NonZero, NonMaxSuppression) are refused at compile, naming the op; a value
  * that only changes arithmetic (Trilu's k) is read by the kernel from its buffer, and a Reshape target,
  * Split's sizes, ConstantOfShape's shape and a window's size fed at run time are read and checked by the
  * runtime like TopK's K.
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
+import type { Feed } from '../../src/runtime/types.js';
 import { buildModel, randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { ortMismatches } from '../helpers/ort-oracle.js';
 import { nodeGpu } from './fixture.js';
@@ -164,6 +166,71 @@ describe('ConstantOfShape and BlackmanWindow sized by inputs fed at run time, --
     const shape: HostTensor = { dtype: 'int64', dims: [2], data: BigInt64Array.of(BigInt(a), BigInt(b)) };
     const size: HostTensor = { dtype: 'int32', dims: [], data: Int32Array.of(n) };
     expect(await ortMismatches(bytes, model, { shape, size })).toEqual([]);
+  });
+});
+
+describe('Compress by conditions fed at run time (two counted sizes), then Adds, --targets wasm,webgpu', () => {
+  const bytes = buildModel({
+    opset: 11,
+    inputs: [
+      { name: 'x', dtype: 'float32', shape: [2, 5, 3] },
+      { name: 'rows', dtype: 'bool', shape: [5] },
+      { name: 'columns', dtype: 'bool', shape: [3] },
+    ],
+    outputs: [
+      { name: 'y2', dtype: 'float32' },
+      { name: 'z2', dtype: 'float32' },
+    ],
+    nodes: [
+      { op: 'Compress', inputs: ['x', 'rows'], outputs: ['y'], attrs: { axis: { i: 1 } } },
+      { op: 'Compress', inputs: ['x', 'columns'], outputs: ['z'], attrs: { axis: { i: 2 } } },
+      { op: 'Add', inputs: ['y', 'y'], outputs: ['y2'] },
+      { op: 'Add', inputs: ['z', 'z'], outputs: ['z2'] },
+    ],
+  });
+  const x = randomTensor([2, 5, 3], seededRandom(41));
+  const kept = (bits: number[]): HostTensor => ({
+    dtype: 'bool',
+    dims: [bits.length],
+    data: Uint8Array.from(bits),
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'], relaxed: false });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model?.dispose());
+
+  test.each([
+    [
+      [1, 0, 1, 1, 0],
+      [0, 1, 1],
+    ],
+    [
+      [0, 0, 0, 0, 0],
+      [1, 1, 1],
+    ],
+    [
+      [1, 1, 1, 1, 1],
+      [1, 0, 0],
+    ],
+    [
+      [0, 1, 0, 0, 0],
+      [0, 0, 0],
+    ],
+  ])('matches onnxruntime with rows %j and columns %j kept, run after run', async (rows, columns) => {
+    expect(model.backend).toBe('webgpu');
+    expect(await ortMismatches(bytes, model, { x, rows: kept(rows), columns: kept(columns) })).toEqual([]);
+  });
+
+  test('refuses a condition of another length, naming the input, and answers the next call', async () => {
+    const wrong = { x, rows: kept([1, 0, 1, 1, 0, 1]), columns: kept([1, 1, 1]) };
+    await expect(model.run(wrong as Record<string, Feed>)).rejects.toThrow(
+      'input "rows" has dims [6] but the model expects [5]',
+    );
+    expect(
+      await ortMismatches(bytes, model, { x, rows: kept([0, 1, 1, 0, 1]), columns: kept([1, 0, 1]) }),
+    ).toEqual([]);
   });
 });
 

@@ -83,10 +83,7 @@ function compressPlan(ctx: OpContext) {
  */
 function compressAtRunTime(ctx: OpContext, io: LowerIO): Kernel {
   const { shape, axis, length } = compressAxis(ctx);
-  // the webgpu target cannot read a count back yet: there the condition is a compile-time input, as --const makes it
-  if (io.forGpu)
-    constInput(ctx, 1, 'the condition on the webgpu target (the kept count is counted at run time)');
-  const word = computedSizeWord(ctx, io, 'kept count');
+  const word = computedSizeWord(ctx, io, 'kept count', { gpu: true });
   const outer = sizeOf(shape.slice(0, axis));
   const inner = sizeOf(shape.slice(axis + 1));
   const kept = (p: string) => {
