@@ -134,7 +134,8 @@ describe('dependency rules', () => {
     expect(compilerParts).toEqual([]);
     const bytes = result.outputFiles.reduce((s, f) => s + f.contents.length, 0);
     console.log(`runtime bundle: ${(bytes / 1024).toFixed(1)} KB minified`);
-    expect(bytes).toBeLessThan(48 * 1024);
+    // 48.0 KB on 2026-12-07 with the webgpu counted-size readback and request-path priming
+    expect(bytes).toBeLessThan(50 * 1024);
   });
 
   it('the Worker script (runtime + serve + Hono, no model) has no compiler code or node: imports, under 150 KB', async () => {

@@ -13,7 +13,7 @@ import { tensorFromNumbers, type HostTensor } from '../ir/tensor.js';
 import { OpError } from '../ops/registry.js';
 import { identity, inlineSubgraph, type Inlined } from './inline-if.js';
 import { describeType, sameType } from './run-time-if.js';
-import { append, checkUnrollSize, stack, type ControlFlowEnv } from './control-flow.js';
+import { append, checkUnrollSize, stack, type ControlFlowEnv } from './unroll.js';
 
 interface RunTimeLoop {
   node: Node;

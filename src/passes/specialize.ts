@@ -28,7 +28,8 @@ import {
   shapeValueType,
   type ShapeValue,
 } from './shape-values.js';
-import { CONTROL_FLOW_OPS, expandControlFlow, runtimeInputsOf, type ControlFlowEnv } from './control-flow.js';
+import { CONTROL_FLOW_OPS, expandControlFlow, runtimeInputsOf } from './control-flow.js';
+import type { ControlFlowEnv } from './unroll.js';
 
 /**
  * Fold a node whose inputs are all constant when its outputs stay this small (shape-like values that

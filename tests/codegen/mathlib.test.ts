@@ -102,6 +102,12 @@ function runUnaryMath(op: UnOp, t: 'f32' | 'f64', xs: number[]): number[] {
 
 describeCases(wasmTarget, 'math library on the shared float32 domain', MATH_CASES);
 
+/**
+ * Wider f32 bounds: a loop of erf is vectorized into the f32x4 erf, one branch-free rational whose float32
+ * evaluation is within 6 ulps (tests/codegen/vector-math.test.ts).
+ */
+const F32_ULPS: Partial<Record<string, number>> = { erf: 6 };
+
 describe('math library', () => {
   for (const [op, ref] of Object.entries(REF)) {
     it(`${op} f64 matches within 1e-13 relative`, () => {
@@ -112,14 +118,15 @@ describe('math library', () => {
         .filter((r) => r.err > 1e-13 && !(Math.abs(r.want) < 1e-300 && Math.abs(r.got) < 1e-300));
       expect(bad).toEqual([]);
     });
-    it(`${op} f32 within 2 ulp`, () => {
+    const ulps = F32_ULPS[op] ?? 2;
+    it(`${op} f32 within ${ulps} ulp`, () => {
       const xs = Array.from(
         Float32Array.from(INPUTS.filter((x) => Math.abs(x) < 1e6 || !Number.isFinite(x))),
       );
       const got = runUnaryMath(op as UnOp, 'f32', xs);
       const bad = xs
         .map((x, i) => ({ x, got: got[i], want: Math.fround(ref(x)) }))
-        .filter((r) => ulps32(r.got, r.want) > 2);
+        .filter((r) => ulps32(r.got, r.want) > ulps);
       expect(bad).toEqual([]);
     });
   }

@@ -4,7 +4,7 @@ import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel } from '../../src/runtime/index.js';
 import { parseOnnxModel } from '../../src/frontend/onnx/index.js';
 import { specialize } from '../../src/passes/specialize.js';
-import { MAX_UNROLLED_ITERATIONS } from '../../src/passes/control-flow.js';
+import { MAX_UNROLLED_ITERATIONS } from '../../src/passes/unroll.js';
 import { tensorFromNumbers, type HostTensor } from '../../src/ir/tensor.js';
 import type { Graph } from '../../src/ir/graph.js';
 import {
