@@ -335,9 +335,10 @@ function lowerWith(
       .filter(([name, s]) => s.region === 'weights' && graph.initializers.has(name))
       .map(([name, s]) => [s.id, graph.initializers.get(name)!] as const),
   );
-  const packed = !(options.packWeights ?? !options.forGpu)
-    ? new Map<number, HostTensor>()
-    : packKernelWeights([initKernels, runKernels], weightTensors, sourceOf);
+  const packed =
+    (options.packWeights ?? !options.forGpu)
+      ? packKernelWeights([initKernels, runKernels], weightTensors, sourceOf)
+      : new Map<number, HostTensor>();
 
   // Place every region.
   const weights = placeWeights(graph, slotOf, packed);

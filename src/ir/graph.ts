@@ -160,6 +160,13 @@ export interface Graph {
   shapeValueBounds?: Map<string, HostTensor>;
 }
 
+/** Each value's readers among `graph`'s nodes, in order (a node reading a value twice is listed twice). */
+export function readersOf(graph: Graph): Map<string, Node[]> {
+  const readers = new Map<string, Node[]>();
+  for (const n of graph.nodes) for (const i of n.inputs) readers.set(i, [...(readers.get(i) ?? []), n]);
+  return readers;
+}
+
 export function emptyGraph(name: string, opsets: Record<string, number>): Graph {
   return { name, inputs: [], outputs: [], initializers: new Map(), nodes: [], opsets, types: new Map() };
 }

@@ -7,13 +7,12 @@
  * and zero on the batch and channel axes, and only where every reader is a Conv taking it as its input
  * (auto_pad NOTSET) and no graph output is the padded value.
  */
-import type { Graph, Node } from '../ir/graph.js';
+import { readersOf, type Graph, type Node } from '../ir/graph.js';
 import { tensorToNumbers } from '../ir/tensor.js';
 
 export function foldPads(graph: Graph): Graph {
   const opset = graph.opsets[''] ?? 1;
-  const readers = new Map<string, Node[]>();
-  for (const n of graph.nodes) for (const i of n.inputs) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const readers = readersOf(graph);
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   const removed = new Set<Node>();
   const replaced = new Map<Node, Node>();

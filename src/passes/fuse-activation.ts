@@ -8,15 +8,14 @@
  * Kernel side: the op's lowering applies it (`fusesActivation`), or lowering applies it to the kernels
  * (`applyActivation` in src/kernels/rewrite/epilogue.ts).
  */
-import type { Graph, Node } from '../ir/graph.js';
+import { readersOf, type Graph, type Node } from '../ir/graph.js';
 import { activationOf } from '../ops/fused-activation.js';
 import { fusedBody, withFused } from '../ops/fused.js';
 
 const PRODUCERS = new Set(['Conv', 'Gemm', 'MatMul']);
 
 export function fuseActivations(graph: Graph): Graph {
-  const consumers = new Map<string, Node[]>();
-  for (const n of graph.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const consumers = readersOf(graph);
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   const removed = new Set<Node>();
   const replaced = new Map<Node, Node>();

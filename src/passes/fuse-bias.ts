@@ -9,13 +9,12 @@
  * may append a Relu or Clip after it. Only float32 products of rank ≥ 2 operands whose dims known at run
  * time, if any, lead A's rows.
  */
-import type { Graph, Node, TensorType } from '../ir/graph.js';
+import { readersOf, type Graph, type Node, type TensorType } from '../ir/graph.js';
 import { withFused } from '../ops/fused.js';
 import { constValue } from '../ir/symbolic.js';
 
 export function fuseMatMulBias(graph: Graph): Graph {
-  const readers = new Map<string, Node[]>();
-  for (const n of graph.nodes) for (const i of n.inputs) readers.set(i, [...(readers.get(i) ?? []), n]);
+  const readers = readersOf(graph);
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   const initializers = new Map(graph.initializers);
   const types = new Map(graph.types);

@@ -6,7 +6,7 @@
  * dense 2-D one that the panel or im2col lowering computes (not depthwise, one group, not a 1×1).
  * The WGSL generator keeps the two nodes (compile.ts runs this pass for wasm-only bundles).
  */
-import type { Graph, Node } from '../ir/graph.js';
+import { readersOf, type Graph, type Node } from '../ir/graph.js';
 import { contextOf } from '../ops/registry.js';
 import { FUSED_DOMAIN } from '../ops/fused.js';
 import { geometry } from '../ops/nn/conv.js';
@@ -17,8 +17,7 @@ const isConv = (n: Node) =>
   (n.op === 'Conv' && n.domain === '') || (n.op === 'Int8Conv' && n.domain === FUSED_DOMAIN);
 
 export function fuseConvPools(graph: Graph): Graph {
-  const consumers = new Map<string, Node[]>();
-  for (const n of graph.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const consumers = readersOf(graph);
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   const removed = new Set<Node>();
   const replaced = new Map<Node, Node>();
