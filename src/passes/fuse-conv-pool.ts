@@ -4,7 +4,8 @@
  * activation after its first conv, is never in the arena. Fused when the conv output is float32 NCHW
  * with fixed shapes, read by that MaxPool alone (without Indices) and no graph output, and the conv is a
  * dense 2-D one that the panel or im2col lowering computes (not depthwise, one group, not a 1×1).
- * The WGSL generator keeps the two nodes (compile.ts runs this pass for wasm-only bundles).
+ * The WGSL generator keeps the two nodes (compile.ts runs this pass on the graph of the wasm lowering only;
+ * the webgpu target lowers the unfused graph).
  */
 import { readersOf, type Graph, type Node } from '../ir/graph.js';
 import { contextOf } from '../ops/registry.js';
