@@ -13,7 +13,7 @@
  * the input row, [lo, hi), gains w·x — with stride 1 a unit-stride loop, which the wasm generator
  * vectorizes. lo is static and hi an expression of the width, so no column is checked at run time.
  * A fused Relu/Clip is applied to the finished row. Dense convs of more than SHIFTED_MAX_M output channels
- * in a wasm-only bundle run the static gemm over tiles of output positions instead (convGemm), each tile
+ * in the wasm lowering (not `forGpu`) run the static gemm over tiles of output positions instead (convGemm), each tile
  * written into Y at the run-time plane stride (a 1×1 conv reads X the same way): with fewer,
  * gathering the im2col rows costs as much as the gemm (dbnet-det at 640², CPU-clock profile: its 16-channel
  * convs 5.2 → 4.4 ms, the 3→16 stem 7.8 → 5.2 ms as gemms; the 12-channel head convs about the same).
