@@ -4,7 +4,7 @@
  * medians of the per-run times. Float inputs get seeded random values, integer ones token ids (and a
  * mask of ones for an input named *mask*), both bundles the same feeds.
  *
- * With `--clock cpu`, times are this process's CPU time per run (ab.ts `clockMs`), for a loaded machine.
+ * With `--clock cpu`, times are the calling thread's CPU time per run (ab.ts `clockMs`), for a loaded machine.
  *
  *   npx tsx scripts/perf/ab-bundles.ts DIR_A DIR_B [DIR_C..] [--variant simd128|relaxed] [--warm-s 2] [--blocks 10]
  *     [--clock wall|cpu] [--shape NAME=D0,D1,..]

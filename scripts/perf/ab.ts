@@ -9,6 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cpuClock } from '../../src/cli/cpu-time.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
 import { buildModel, randomTensor, seededRandom } from '../../tests/helpers/onnx-builder.js';
@@ -32,7 +33,7 @@ export interface AbOptions {
   blocks: number;
   blockRuns: number;
   /**
-   * 'cpu': this process's CPU time per run (process.cpuUsage) instead of wall-clock time, for a loaded
+   * 'cpu': this thread's CPU time per run (src/cli/cpu-time.ts `cpuClock`) instead of wall-clock time, for a loaded
    * machine, where wall-clock medians of runs longer than a scheduler slice count other processes' turns
    */
   clock?: 'wall' | 'cpu';
@@ -94,11 +95,8 @@ function compile(tree: string, c: AbCase, out: string, tag: string): string {
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** ms now by the chosen clock */
-export const clockMs = (clock: AbOptions['clock']): number => {
-  if (clock !== 'cpu') return performance.now();
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-};
+export const clockMs = (clock: AbOptions['clock']): number =>
+  clock === 'cpu' ? cpuClock.ms() : performance.now();
 
 async function timeRuns(
   model: Model,

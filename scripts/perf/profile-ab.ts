@@ -8,7 +8,8 @@
  *   npx tsx scripts/perf/profile-ab.ts DIR_A [DIR_B ..] [--runs 300] [--top 30] [--peak 48.9] [--shape NAME=D0,D1,..]
  *
  * Inputs are fed at their upper bounds, or at `--shape`'s dims (a bundle with dims known at run time
- * beside one compiled for that shape).
+ * beside one compiled for that shape), with `kiln bench`'s pseudo-random data (integers in [0, 4), so
+ * token ids and other index inputs stay in range).
  *
  * Prints the summed medians per bundle and a table of the top kernels of the first bundle: µs per run
  * and % of `--peak` GFLOP/s (this core's SIMD128 multiply-add peak, as `kiln bench --profile` measures it).
@@ -24,7 +25,7 @@ import { kernelTableOf } from '../../src/cli/profile/measure.js';
 import { readBundleDirectory } from '../../src/runtime/directory-source.js';
 import { compileOptimized } from '../../src/runtime-node/v8-tiers.js';
 import { loadModel, type Feed, type Model } from '../../src/runtime/index.js';
-import { upperBounds } from '../../src/bundle/shape-dims.js';
+import { randomFeed } from '../../src/cli/tensors.js';
 import { shapeFlags } from './ab.js';
 
 const { values, positionals } = parseArgs({
@@ -74,13 +75,8 @@ async function profiled(dir: string): Promise<Profiled> {
     { backend: 'wasm', variant: 'simd128', imports },
   );
   const feeds: Record<string, Feed> = {};
-  for (const input of model.inputs) {
-    if (input.dtype !== 'float32')
-      throw new Error(`${dir}: input ${input.name} is ${input.dtype}; only float32 is fed`);
-    const dims = fedDims.get(input.name) ?? upperBounds(input.shape);
-    const n = dims.reduce((a, b) => a * b, 1);
-    feeds[input.name] = { dtype: 'float32', dims, data: Float32Array.from({ length: n }, (_, i) => i / n) };
-  }
+  for (const input of model.inputs)
+    feeds[input.name] = randomFeed({ ...input, shape: fedDims.get(input.name) ?? input.shape }, 1);
   return {
     kernels,
     model,
