@@ -51,8 +51,11 @@ describe('gemmBoundSummary', () => {
     row('add', 'Add', undefined, 1e6, 1),
   ];
 
-  it('keeps K ≥ 32 with M, N ≥ 16 and sums the rest of the conv/matmul kernels apart', () => {
+  it('keeps K ≥ 24 with M, N ≥ 16 and sums the rest of the conv/matmul kernels apart', () => {
     expect(rows.map(isGemmBound)).toEqual([true, true, false, false, false, false]);
+    // a first 3×3 conv over RGB (K 27) is in; a 1×1 conv from 16 channels is not
+    expect(isGemmBound({ gemm: { M: 32, N: 12544, K: 27 } })).toBe(true);
+    expect(isGemmBound({ gemm: { M: 64, N: 3136, K: 16 } })).toBe(false);
     const s = gemmBoundSummary(rows, 10, true);
     // FLOP-weighted: 10 MFLOP in 1.5 ms
     expect(s.gemm_bound).toMatchObject({ kernels: 2, ms_per_run: 1.5, flops_pct: 71.4, gflops: 6.67 });
