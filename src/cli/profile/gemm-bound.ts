@@ -30,6 +30,13 @@ export const GEMM_BOUND_MIN_K = 24;
 export const GEMM_BOUND_MIN_MN = 16;
 export const GEMM_BOUND_RULE = `largest f32 gemm with K ≥ ${GEMM_BOUND_MIN_K}, M ≥ ${GEMM_BOUND_MIN_MN}, N ≥ ${GEMM_BOUND_MIN_MN}`;
 
+/**
+ * The worst layer is picked among the GEMM-bound kernels doing at least this share of their FLOPs: a conv
+ * fused with its MaxPool runs as pieces (conv-pool.ts), and the first, a row or two that also pads the
+ * whole input, would otherwise be named worst for its copy, not its gemm.
+ */
+const WORST_MIN_FLOPS_SHARE = 0.01;
+
 /** The op types whose kernels multiply matrices (or should: a depthwise conv is a Conv without a gemm). */
 const MATRIX_OPS = new Set(['Conv', 'ConvTranspose', 'MatMul', 'Gemm']);
 
@@ -51,7 +58,7 @@ export interface LayerGroup {
 export interface GemmBoundSummary {
   rule: string;
   gemm_bound: LayerGroup & {
-    /** the gemm-bound kernel furthest below the peak */
+    /** the gemm-bound kernel furthest below the peak, of those doing ≥ 1 % of the group's FLOPs */
     worst?: { kernel: string; op: string; gemm: GemmShape; gflops: number; peak_pct: number };
   };
   /** Conv/ConvTranspose/MatMul/Gemm kernels that are not gemm-bound (depthwise, 1×1 maps, small K) */
@@ -74,8 +81,9 @@ export function gemmBoundSummary(rows: RatedKernel[], peakGflops: number, rated:
   };
   const bound = rows.filter(isGemmBound);
   const other = rows.filter((r) => !isGemmBound(r) && MATRIX_OPS.has(r.op.split('+')[0]));
+  const boundFlops = bound.reduce((s, r) => s + r.flops, 0);
   const worst = bound
-    .filter((r) => r.peak_pct !== null)
+    .filter((r) => r.peak_pct !== null && r.flops >= WORST_MIN_FLOPS_SHARE * boundFlops)
     .reduce<RatedKernel | undefined>((w, r) => (!w || r.peak_pct! < w.peak_pct! ? r : w), undefined);
   return {
     rule: GEMM_BOUND_RULE,
