@@ -14,6 +14,8 @@
  * - Kiln's outputs checked against onnxruntime-node's before timing;
  * - what a million inferences of Kiln cost on Workers and on Lambda (src/deploy/cost.ts), at the CPU
  *   time per run counted over its steady-state blocks.
+ * - the GEMM-bound layers' share of the peak apart from the memory-bound conv/matmul kernels, per Kiln
+ *   variant, from one `kiln bench --profile` pass each (scripts/bench/gemm-layers.ts);
  * - the kernel examples (scripts/bench/kernel-cases.ts): Kiln running the kernel bundle beside the
  *   peers running the decomposition into built-in ops, and every engine running that decomposition.
  *
@@ -40,6 +42,7 @@ import { build } from 'esbuild';
 import { ensureBenchModels } from './bench-models.js';
 import { benchFeeds, type BenchInput } from './bench/feeds.js';
 import { kernelBenchCases } from './bench/kernel-cases.js';
+import { profileGemmLayers, type GemmLayers } from './bench/gemm-layers.js';
 import {
   differsFrom,
   ENGINE_IDS,
@@ -314,6 +317,8 @@ interface ModelResult {
   cost_per_million: { engine: EngineId; targets: TargetCost[] };
   /** the run-time-shape bundle (BenchCase.runTimeShapes) as `engine` runs it, timed in the same blocks */
   run_time_shapes?: { flags: string[]; engine: EngineId; steady: Stats };
+  /** the GEMM-bound layers apart from the rest, one profiled pass per Kiln variant (scripts/bench/gemm-layers.ts) */
+  gemm_layers: Partial<Record<EngineId, GemmLayers>>;
 }
 
 /**
@@ -433,6 +438,17 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
       for (const x of times) samples[t].push(x); // µs models: too many to spread
     }
   for (const t of timed) await engineOf(t).dispose();
+  const gemmLayers: ModelResult['gemm_layers'] = {};
+  for (const engine of ['kiln', 'kiln-relaxed'] as const) {
+    if (!ENGINES.includes(engine) || !opened[engine]) continue;
+    if (engine === 'kiln-relaxed' && !existsSync(join(bundle, 'model.relaxed.wasm'))) continue;
+    log(`[${c.name}] ${engine}: profiling the kernels (child process)`);
+    gemmLayers[engine] = profileGemmLayers(root, bundle, engine === 'kiln' ? 'simd128' : 'relaxed', {
+      nodeFlags: CHILD_FLAGS,
+      runs: quick ? 3 : 10,
+      warmupMs: quick ? 500 : 2000,
+    });
+  }
   const steady: ModelResult['steady'] = {};
   for (const engine of ENGINES) steady[engine] = stats(samples[engine]);
   return {
@@ -446,6 +462,7 @@ async function benchModel(c: BenchCase, child: string): Promise<ModelResult> {
     cold,
     cold_warmup: medians(warmSamples),
     size_mb,
+    gemm_layers: gemmLayers,
     ...(dynamic && {
       run_time_shapes: { flags: dynamic.flags, engine: dynamic.engine, steady: stats(samples.dynamic) },
     }),
@@ -629,6 +646,7 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
       ]),
     );
   }
+  lines.push('', ...gemmLayersTable(results, peak.simd128));
   const dynamic = results.filter((r) => r.run_time_shapes);
   if (dynamic.length)
     lines.push(
@@ -707,6 +725,49 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
     );
   }
   return lines.join('\n');
+}
+
+/**
+ * The GEMM-bound layers' share of the SIMD128 peak per Kiln variant, FLOP-weighted, with the worst of them,
+ * and the other conv/matmul kernels (memory-bound) apart: rated against this bench's peak measurement.
+ */
+function gemmLayersTable(results: ModelResult[], peakGflops: number): string[] {
+  const variants = (['kiln', 'kiln-relaxed'] as const).filter((e) => results.some((r) => r.gemm_layers[e]));
+  const pct = (gflops: number | null | undefined) =>
+    gflops === null || gflops === undefined ? 'n/a' : `${fmt((100 * gflops) / peakGflops, 0)} %`;
+  const rule = results.map((r) => r.gemm_layers.kiln?.rule).find((x) => x);
+  const rows = results.filter((r) => r.gemm_layers.kiln);
+  if (!rows.length || !rule) return [];
+  return [
+    `GEMM-bound layers (\`kiln bench --profile\`'s split, src/cli/profile/gemm-bound.ts: ${rule}): their FLOPs over their`,
+    'time as % of the SIMD128 peak above, and the worst of them; "other conv/matmul" = the Conv/MatMul/Gemm kernels',
+    'that miss the bar (depthwise, 1×1 maps, small K: memory-bound). One profiled pass per variant, by CPU time.',
+    '',
+    row([
+      'model',
+      'GEMM-bound kernels (% of FLOPs)',
+      ...variants.map((e) => `${ENGINE_LABELS[e]} % peak`),
+      ...variants.map((e) => `${ENGINE_LABELS[e]} worst layer`),
+      'other conv/matmul kernels (% of FLOPs)',
+      ...variants.map((e) => `${ENGINE_LABELS[e]} other % peak`),
+    ]),
+    row(Array(3 + 3 * variants.length).fill('---')),
+    ...rows.map((r) => {
+      const g = r.gemm_layers.kiln!;
+      const worst = (e: EngineId) => {
+        const w = r.gemm_layers[e]?.gemm_bound.worst;
+        return w ? `${w.kernel} (${w.gemm.M}×${w.gemm.N}×${w.gemm.K}) ${pct(w.gflops)}` : 'n/a';
+      };
+      return row([
+        r.model,
+        `${g.gemm_bound.kernels} (${fmt(g.gemm_bound.flops_pct, 1)} %)`,
+        ...variants.map((e) => pct(r.gemm_layers[e]?.gemm_bound.gflops)),
+        ...variants.map(worst),
+        `${g.other_matrix.kernels} (${fmt(g.other_matrix.flops_pct, 1)} %)`,
+        ...variants.map((e) => pct(r.gemm_layers[e]?.other_matrix.gflops)),
+      ]);
+    }),
+  ];
 }
 
 /** The GPU table: both engines' steady-state medians on the adapter each row names. */

@@ -248,6 +248,8 @@ export interface KernelInfo {
   outputs: { dtype: DType; shape: number[] }[];
   /** floating-point operations per run (the rule is in src/kernels/flops.ts) */
   flops: number;
+  /** the largest float32 matrix product it computes (src/kernels/gemm-shape.ts); absent when none */
+  gemm?: { M: number; N: number; K: number };
 }
 
 /**

@@ -2,6 +2,7 @@
 import type { Node, TensorType } from '../ir/graph.js';
 import type { Kernel, ShapeSymbol } from '../kernels/ir.js';
 import { kernelFlops } from '../kernels/flops.js';
+import { dominantGemm } from '../kernels/gemm-shape.js';
 import type { KernelInfo } from '../bundle/manifest.js';
 import { fusedBody, isFusedChain } from '../ops/fused.js';
 import { pooledBy } from '../ops/nn/conv-pool.js';
@@ -24,6 +25,7 @@ export function kernelTable(
 ): KernelInfo[] {
   return kernels.map((kernel, i) => {
     const { node, outputs } = sources[i];
+    const gemm = dominantGemm(kernel, symbols);
     return {
       function: functions[i],
       name: kernel.name,
@@ -31,6 +33,7 @@ export function kernelTable(
       op: node ? opLabel(node) : 'Copy',
       outputs: outputs.map((t) => ({ dtype: t.dtype, shape: [...t.shape] })),
       flops: kernelFlops(kernel, symbols),
+      ...(gemm && { gemm }),
     };
   });
 }

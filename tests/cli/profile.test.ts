@@ -15,6 +15,7 @@ import {
   PROFILE_IMPORT_MODULE,
 } from '../../src/cli/profile/instrument.js';
 import { formatProfile, type ProfileReport } from '../../src/cli/profile/report.js';
+import { gemmBoundSummary } from '../../src/cli/profile/gemm-bound.js';
 import { runKiln } from '../helpers/cli-main.js';
 import { writeNpy } from '../../src/tensor-io/npy.js';
 import binaryen from 'binaryen';
@@ -78,6 +79,11 @@ describe('kiln bench --profile', () => {
       'Softmax',
     ]);
     expect(profile.ops.reduce((s, o) => s + o.kernels, 0)).toBe(5);
+    // GEMM-bound: Conv_3 (M 16, N 64, K 72); Conv_0's M is 8 and the Gemm's M is 1
+    expect(byKernel.find((k) => k.kernel === 'Conv_3')!.gemm).toEqual({ M: 16, N: 64, K: 72 });
+    expect(profile.gemm_bound.gemm_bound).toMatchObject({ kernels: 1, worst: { kernel: 'Conv_3' } });
+    expect(profile.gemm_bound.other_matrix.kernels).toBe(2);
+    expect(profile.variant).toBe('simd128');
   });
 
   it('attention.onnx: every kernel appears once, MatMuls count 2·M·N·K', async () => {
@@ -102,6 +108,9 @@ describe('kiln bench --profile', () => {
     expect(lines[header + 1]).toMatch(/^1 /);
     expect(lines[header + 4]).toMatch(/^top 3 of 5 kernels: /);
     expect(lines[header + 5]).toMatch(/^by op: \S+ [\d.]+ %/);
+    expect(lines[header + 6]).toMatch(
+      /^GEMM-bound \(largest f32 gemm with K ≥ 24, M ≥ 16, N ≥ 16\): 1 kernels, [\d.]+ % of FLOPs at [\d.]+ GFLOP\/s = \d+ % of peak; worst Conv_3 \(Conv\+Relu, M×N×K 16×64×72\) \d+ %; other conv\/matmul: 2 kernels/,
+    );
     expect(r.stdout).toMatch(
       /kernels [\d.]+ ms\/run in all; instrumented run [\d.]+ ms, plain run [\d.]+ ms/,
     );
@@ -171,6 +180,7 @@ describe('kiln bench --profile', () => {
 function syntheticReport(kernels: ProfileReport['kernels']): ProfileReport {
   return {
     runs: 1,
+    variant: 'simd128',
     warmup_ms: 0,
     clock: 'wall',
     peak_gflops: 10,
@@ -183,6 +193,7 @@ function syntheticReport(kernels: ProfileReport['kernels']): ProfileReport {
     other_ms: 0,
     kernels,
     ops: [{ op: 'Conv', kernels: 2, ms_per_run: 10, share_pct: 100, gflops: null }],
+    gemm_bound: gemmBoundSummary(kernels, 10, true),
   };
 }
 

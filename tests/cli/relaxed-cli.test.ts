@@ -83,3 +83,26 @@ it('bench and run say which module runs: relaxed where the engine has it, simd12
   expect(bad.code).toBe(2);
   expect(bad.stderr.split('\n')[0]).toBe('kiln: --variant must be one of auto, simd128, relaxed, got "fma"');
 });
+
+it('bench --profile times the module the bench ran: model.relaxed.wasm under relaxed SIMD, model.wasm when asked', async () => {
+  const profiled = async (...args: string[]) => {
+    const r = await kiln(
+      true,
+      'bench',
+      join(dir, 'mlp'),
+      '--profile',
+      '--runs',
+      '2',
+      '--warmup',
+      '0',
+      '--warmup-ms',
+      '0',
+      ...args,
+    );
+    expect(r.stderr).toBe('');
+    return r.stdout;
+  };
+  expect(JSON.parse(await profiled('--json')).profile.variant).toBe('relaxed');
+  expect(JSON.parse(await profiled('--json', '--variant', 'simd128')).profile.variant).toBe('simd128');
+  expect(await profiled()).toMatch(/profiled runs of model\.relaxed\.wasm, optimized up front/);
+});

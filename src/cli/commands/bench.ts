@@ -40,7 +40,7 @@ export const benchCommand: Command = {
   name: 'bench',
   usage,
   summary:
-    'time a bundle: load, first run, median/p90/min of repeated runs; --profile: time per kernel (--clock cpu: by CPU time, for a busy machine); --cost: $ per 1M inferences per deploy target',
+    'time a bundle: load, first run, median/p90/min of repeated runs; --profile: time per kernel of the module run, and the GEMM-bound kernels as a share of the SIMD128 peak (--clock cpu: by CPU time, for a busy machine); --cost: $ per 1M inferences per deploy target',
   async run(args) {
     const { values, positionals } = parseCommandArgs(
       args,
@@ -123,6 +123,8 @@ export const benchCommand: Command = {
         runs,
         warmupMs,
         clock,
+        // the module this bench ran (--variant; auto: relaxed where the engine has it)
+        variant: model.variant ?? 'simd128',
         progress: (text) => progress.update(text),
       });
       report = profileReport(kernelTimes, {

@@ -17,6 +17,8 @@ import { compileOptimized } from '../../runtime-node/v8-tiers.js';
 import type { BundleFiles } from '../../bundle/files.js';
 import type { KernelInfo, Manifest } from '../../bundle/manifest.js';
 import { loadModel, type Feed, type Tensor } from '../../runtime/index.js';
+import type { WasmVariant } from '../../runtime/types.js';
+import { hasRelaxedSimd } from '../../runtime/relaxed-simd.js';
 import { warmFor } from '../../runtime/timing.js';
 import { processCpuClock } from '../cpu-time.js';
 
@@ -34,6 +36,8 @@ export interface KernelTime extends KernelInfo {
 
 export interface KernelTimes {
   runs: number;
+  /** the module that was timed: model.wasm (simd128) or model.relaxed.wasm */
+  variant: WasmVariant;
   /** what the kernels and runs were timed by */
   clock: ProfileClock;
   /** the manifest's kernels, in run order, with their times */
@@ -77,15 +81,24 @@ export async function timeKernels(
     runs: number;
     warmupMs: number;
     clock: ProfileClock;
+    /** which module to time (default simd128); relaxed needs the bundle's model.relaxed.wasm */
+    variant?: WasmVariant;
     progress?: (text: string) => void;
   },
 ): Promise<KernelTimes> {
   const now = clocks[options.clock];
   const { manifest } = files;
   const table = kernelTableOf(manifest);
+  const variant = options.variant ?? 'simd128';
+  const wasm = variant === 'relaxed' ? files.relaxedWasm : files.wasm;
+  if (!wasm) throw new Error(`bundle "${manifest.model.name}" has no relaxed SIMD module to profile`);
+  if (variant === 'relaxed' && !hasRelaxedSimd())
+    throw new Error(
+      'profiling model.relaxed.wasm needs relaxed SIMD, which this engine lacks (Node 20: run with --experimental-wasm-relaxed-simd)',
+    );
   // binaryen is loaded only here: its heap would count in every `kiln bench`'s peak RSS (1.5 GB)
   const { attributeCallSites, instrumentRun, PROFILE_IMPORT_MODULE } = await import('./instrument.js');
-  const instrumented = instrumentRun(files.wasm, manifest.wasm.exports.run);
+  const instrumented = instrumentRun(wasm, manifest.wasm.exports.run);
   const siteKernel = attributeCallSites(instrumented.callees, table, instrumented.functions);
   const siteMs = new Float64Array(siteKernel.length);
   const siteCalls = new Float64Array(siteKernel.length);
@@ -101,9 +114,10 @@ export async function timeKernels(
       },
     },
   };
-  const [plainModule, profiledModule] = [files.wasm, instrumented.bytes].map((bytes) =>
+  const [plainModule, profiledModule] = [wasm, instrumented.bytes].map((bytes) =>
     compileOptimized(bytes as Uint8Array<ArrayBuffer>),
   );
+  // the chosen module is passed as the bundle's only wasm, so the runtime runs it as it is
   const plain = await loadModel(
     { manifest, wasm: plainModule, weights: files.weights },
     { backend: 'wasm', variant: 'simd128' },
@@ -145,6 +159,7 @@ export async function timeKernels(
     for (const k of kernels) [k.ms, k.calls] = [k.ms / runs, k.calls / runs];
     return {
       runs,
+      variant,
       clock: options.clock,
       kernels,
       otherMs: otherMs / runs,

@@ -1,5 +1,8 @@
 /** What `kiln bench --profile` prints: kernels by time, with GFLOP/s against the measured SIMD128 peak. */
 import type { KernelTimes, ProfileClock } from './measure.js';
+import type { WasmVariant } from '../../runtime/types.js';
+import { formatGemmBound, gemmBoundSummary, type GemmBoundSummary, type GemmShape } from './gemm-bound.js';
+import { round } from './round.js';
 
 /** Runs whose wall time is more than this many times their CPU time waited for a core: a busy machine. */
 export const BUSY_WALL_PER_CPU = 1.5;
@@ -17,6 +20,8 @@ export interface KernelRow {
   function: string;
   /** output shapes */
   shapes: number[][];
+  /** its largest f32 matrix product (KernelInfo.gemm), when it has one */
+  gemm?: GemmShape;
   calls_per_run: number;
   ms_per_run: number;
   /** % of the summed kernel time */
@@ -38,6 +43,8 @@ export interface OpRow {
 
 export interface ProfileReport {
   runs: number;
+  /** the module profiled: model.wasm (simd128) or model.relaxed.wasm (relaxed) */
+  variant: WasmVariant;
   warmup_ms: number;
   /** what every ms of this report was timed by: the wall clock, or this process's CPU time */
   clock: ProfileClock;
@@ -63,6 +70,8 @@ export interface ProfileReport {
   kernels: KernelRow[];
   /** time by op type, slowest first */
   ops: OpRow[];
+  /** the GEMM-bound kernels' share of the peak apart from the memory-bound conv/matmul kernels */
+  gemm_bound: GemmBoundSummary;
 }
 
 export function profileReport(
@@ -81,6 +90,7 @@ export function profileReport(
         op: k.op,
         function: k.function,
         shapes: k.outputs.map((o) => o.shape),
+        ...(k.gemm && { gemm: k.gemm }),
         calls_per_run: k.calls,
         ms_per_run: round(k.ms, 4),
         share_pct: kernelsMs > 0 ? round((100 * k.ms) / kernelsMs, 2) : 0,
@@ -94,6 +104,7 @@ export function profileReport(
     .map(({ exactMs: _, ...row }, i) => ({ ...row, rank: i + 1 }));
   return {
     runs: times.runs,
+    variant: times.variant,
     warmup_ms: context.warmupMs,
     clock: times.clock,
     peak_gflops: round(context.peakGflops, 2),
@@ -107,6 +118,7 @@ export function profileReport(
     ...(!rated && { counted_at_bounds: context.countedAtBounds }),
     kernels: rows,
     ops: byOp(times.kernels, kernelsMs, rated),
+    gemm_bound: gemmBoundSummary(rows, context.peakGflops, rated),
   };
 }
 
@@ -172,10 +184,11 @@ export function formatProfile(report: ProfileReport, options: { top: number; bar
           `${o.op} ${o.share_pct.toFixed(1)} %${o.gflops === null ? '' : ` (${o.gflops.toFixed(1)} GFLOP/s)`}`,
       )
       .join(', ')}${report.ops.length > 6 ? ', …' : ''}`,
+    formatGemmBound(report.gemm_bound),
     `kernels ${report.kernels_ms.toFixed(3)} ms/run in all; instrumented run ${report.instrumented_run_ms.toFixed(3)} ms, ` +
       `plain run ${report.run_ms.toFixed(3)} ms (means of runs in turns): instrumentation ${overhead >= 0 ? '+' : ''}${overhead.toFixed(1)} %`,
     `% peak: of ${report.peak_gflops.toFixed(1)} GFLOP/s, this core's f32 SIMD128 peak in a loop of ${report.peak_of} (measured; not relaxed SIMD's madd); ` +
-      `${report.runs} profiled runs of code optimized up front, after ${(report.warmup_ms / 1000).toFixed(1)} s of warm-up`,
+      `${report.runs} profiled runs of ${report.variant === 'relaxed' ? 'model.relaxed.wasm' : 'model.wasm'}, optimized up front, after ${(report.warmup_ms / 1000).toFixed(1)} s of warm-up`,
     `times by ${report.clock === 'cpu' ? "this process's CPU time (--clock cpu)" : 'the wall clock (--clock wall)'}`,
     ...(busy(report)
       ? [
@@ -208,9 +221,4 @@ function elide(text: string, max: number): string {
   if (text.length <= max) return text;
   const head = Math.ceil((max - 1) / 2);
   return `${text.slice(0, head)}…${text.slice(text.length - (max - 1 - head))}`;
-}
-
-function round(x: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(x * f) / f;
 }
