@@ -7,7 +7,7 @@
  * no graph output. The WGSL generator keeps the two nodes (compile.ts runs this pass on the graph of the
  * wasm lowering only; the webgpu target lowers the unfused graph).
  */
-import { readersOf, type Graph, type Node } from '../ir/graph.js';
+import { readersOf, type Graph, type Node, type TensorType } from '../ir/graph.js';
 import { FUSED_DOMAIN, fusedBody, isFusedChain, withFused } from '../ops/fused.js';
 import { FUSED_SOFTMAX } from '../ops/reduce/fused-softmax.js';
 import { attrInt, findOp, opsetOf } from '../ops/registry.js';
@@ -38,11 +38,39 @@ export function fuseSoftmaxInputs(graph: Graph): Graph {
       outputs: softmax.outputs,
       attrs: {},
     };
+    const nodes = body.nodes.flatMap((n) => scaledByReciprocal(merged, n));
+    for (const n of nodes) if (!merged.types.has(n.outputs[0])) merged.types.set(n.outputs[0], scalarType);
     removed.add(chain);
-    replaced.set(softmax, { ...withFused(merged, node, body.nodes), outputs: softmax.outputs });
+    replaced.set(softmax, { ...withFused(merged, node, nodes), outputs: softmax.outputs });
   }
   if (removed.size === 0) return graph;
   return { ...graph, nodes: graph.nodes.filter((n) => !removed.has(n)).map((n) => replaced.get(n) ?? n) };
+}
+
+const scalarType: TensorType = { dtype: 'float32', shape: [] };
+
+/**
+ * A Div by a one-element float32 constant (the scale 1/√d) as a Mul by its Reciprocal: the row loops
+ * compute 1/c once (a loop-invariant value) and multiply each score, as onnxruntime's own attention
+ * multiplies by its scale, rather than divide (an f32x4.div per four scores, the costliest op of the
+ * row's first pass). x·(1/c) is within an ulp of x/c.
+ */
+function scaledByReciprocal(graph: Graph, node: Node): Node[] {
+  const divisor = graph.initializers.get(node.inputs[1]);
+  if (node.op !== 'Div' || node.domain !== '' || divisor?.dtype !== 'float32' || divisor.data.length !== 1)
+    return [node];
+  const reciprocal = `${node.outputs[0]}/reciprocal`;
+  return [
+    {
+      name: `${node.name}/reciprocal`,
+      op: 'Reciprocal',
+      domain: '',
+      inputs: [node.inputs[1]],
+      outputs: [reciprocal],
+      attrs: {},
+    },
+    { ...node, op: 'Mul', inputs: [node.inputs[0], reciprocal] },
+  ];
 }
 
 /** Whether `node` is a float32 Softmax over its input's last axis (the 2-D coercion of opset < 13 too). */

@@ -19,6 +19,7 @@ import { compareTensors } from '../../scripts/compare.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
 import { runOrt } from '../helpers/ort-oracle.js';
 import { inChild, outputsOf } from '../runtime/child-run.js';
+import binaryen from 'binaryen';
 
 const HEAD = 8;
 const FILLS = { tenThousand: -10000, inf: -Infinity, finfoMin: -3.4028234663852886e38 } as const;
@@ -150,10 +151,11 @@ describe('attention scale + mask + Softmax vs onnxruntime', () => {
   it('SIMD128, the Div/Mul and mask Add computed in the Softmax kernel', async () => {
     const files = await compileModel(bytes);
     await writeBundle(join(dir, 'static'), files);
-    // the old graph ran a Div+Add (or Mul+Add) kernel and then a Softmax kernel over the stored scores
+    // the old graph ran a Div+Add (or Mul+Add) kernel and then a Softmax kernel over the stored scores;
+    // a Div by the scale is a Mul by its reciprocal, computed once per row
     const ops = (files.manifest.kernels ?? []).map((k) => k.op);
     expect(ops.filter((op) => op.startsWith('FusedSoftmax+')).sort()).toEqual(
-      CASES.map((c) => `FusedSoftmax+${c.scale}+Add`).sort(),
+      CASES.map((c) => `FusedSoftmax+${c.scale === 'Div' ? 'Reciprocal+Mul' : 'Mul'}+Add`).sort(),
     );
     expect(ops.filter((op) => op.includes('Softmax') && !op.startsWith('FusedSoftmax+'))).toEqual([]);
     expect(ops.filter((op) => /^(Div|Mul|Add)\b/.test(op))).toEqual([]);
@@ -163,6 +165,20 @@ describe('attention scale + mask + Softmax vs onnxruntime', () => {
       expectMatches(CASES, ours, await runOrt(bytes, feeds));
     } finally {
       model.dispose();
+    }
+  });
+
+  it('divides by the scale once per row: no f32x4.div in the module', async () => {
+    const files = await compileModel(attentionModel(CASES.filter((c) => c.scale === 'Div')), {
+      relaxed: false,
+    });
+    const module = binaryen.readBinary(files.wasm);
+    try {
+      const text = module.emitText();
+      expect(text).toContain('f32x4.mul');
+      expect(text).not.toContain('f32x4.div');
+    } finally {
+      module.dispose();
     }
   });
 
@@ -178,7 +194,7 @@ describe('attention scale + mask + Softmax vs onnxruntime', () => {
       relaxed: false,
     });
     expect(files.wgsl ?? '').toMatch(/Softmax/);
-    expect((files.manifest.kernels ?? []).map((k) => k.op)).toContain('FusedSoftmax+Div+Add');
+    expect((files.manifest.kernels ?? []).map((k) => k.op)).toContain('FusedSoftmax+Reciprocal+Mul+Add');
   });
 });
 
