@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
+import type { CompileOptions } from '../../src/compiler/options.js';
 import { writeBundle } from '../../src/bundle/node.js';
 import { loadModel } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
@@ -56,7 +57,7 @@ function attentionNodes(c: AttentionCase, i: number): NodeSpec[] {
   ];
 }
 
-function attentionModel(cases: AttentionCase[], dims?: { batch: string; seq: string }): Uint8Array {
+function attentionModel(cases: AttentionCase[], dims?: { batch: string; seq: string | number }): Uint8Array {
   const b = (c: AttentionCase) => dims?.batch ?? c.batch;
   const s = (c: AttentionCase) => dims?.seq ?? c.seq;
   return buildModel({
@@ -198,25 +199,42 @@ describe('attention scale + mask + Softmax vs onnxruntime', () => {
   });
 });
 
-describe('attention with batch and sequence known only at run time', () => {
+/**
+ * Both run-time dims: the fused kernel with strides computed at run time (symbolic-kernels.ts); the batch
+ * alone (sequence 7): lowered for blocks of batch rows (lower-rows.ts), the mask's rows with them.
+ */
+describe.each<{ what: string; seq: string | number; dims: CompileOptions['dims']; runs: number[][] }>([
+  {
+    what: 'batch and sequence',
+    seq: 'sequence',
+    dims: { batch: { min: 1, max: 4 }, sequence: { min: 1, max: 80 } },
+    runs: [
+      [1, 1],
+      [2, 7],
+      [3, 65],
+    ],
+  },
+  {
+    what: 'batch',
+    seq: 7,
+    dims: { batch: { min: 1, max: 4 } },
+    runs: [
+      [1, 7],
+      [3, 7],
+    ],
+  },
+])('attention with $what known only at run time', ({ seq, dims, runs }) => {
   const cases = CASES.filter((c) => c.seq === 7);
-  const bytes = attentionModel(cases, { batch: 'batch', seq: 'sequence' });
+  const bytes = attentionModel(cases, { batch: 'batch', seq });
   let model: Awaited<ReturnType<typeof loadModel>>;
   beforeAll(async () => {
-    const files = await compileModel(bytes, {
-      dims: { batch: { min: 1, max: 4 }, sequence: { min: 1, max: 80 } },
-      relaxed: false,
-    });
+    const files = await compileModel(bytes, { dims, relaxed: false });
     expect((files.manifest.kernels ?? []).some((k) => k.op.startsWith('FusedSoftmax+'))).toBe(true);
     model = await loadModel(files, { backend: 'wasm' });
   });
   afterAll(() => model.dispose());
 
-  it.each([
-    [1, 1],
-    [2, 7],
-    [3, 65],
-  ])('matches onnxruntime at batch %i, sequence %i', async (batch, seq) => {
+  it.each(runs)('matches onnxruntime at batch %i, sequence %i', async (batch, seq) => {
     const feeds = feedsOf(cases, { batch, seq });
     const ours = (await model.run(feeds as Record<string, Feed>)) as Record<string, HostTensor>;
     const theirs = await runOrt(bytes, feeds);
