@@ -13,9 +13,8 @@
  * run time beside one compiled for that shape).
  */
 import { parseArgs } from 'node:util';
-import { loadModel, type Feed, type Model } from '../../src/runtime/index.js';
-import { upperBounds } from '../../src/bundle/shape-dims.js';
-import { clockMs, shapeFlags } from './ab.js';
+import { loadModel, type Model } from '../../src/runtime/index.js';
+import { benchFeeds, clockMs, shapeFlags } from './ab.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -37,27 +36,7 @@ const models: Model[] = await Promise.all(
   positionals.map((dir) => loadModel(dir, { backend: 'wasm', variant })),
 );
 
-function feedsOf(model: Model): Record<string, Feed> {
-  let seed = 12345;
-  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
-  return Object.fromEntries(
-    model.inputs.map((input) => {
-      const dims = fedDims.get(input.name) ?? upperBounds(input.shape);
-      const n = dims.reduce((a, b) => a * b, 1);
-      if (input.dtype === 'float32')
-        return [input.name, { dtype: 'float32', dims, data: Float32Array.from({ length: n }, next) }];
-      if (input.dtype !== 'int64')
-        throw new Error(`input ${input.name}: ${input.dtype} is not fed by this script`);
-      const ids = /mask/i.test(input.name) ? () => 1n : (i: number) => BigInt((i * 7919) % 30000);
-      return [
-        input.name,
-        { dtype: 'int64', dims, data: BigInt64Array.from({ length: n }, (_, i) => ids(i)) },
-      ];
-    }),
-  );
-}
-
-const feeds = feedsOf(models[0]);
+const feeds = benchFeeds(models[0].inputs, fedDims);
 const clock = values.clock as 'wall' | 'cpu';
 const timeRun = async (model: Model) => {
   const start = clockMs(clock);

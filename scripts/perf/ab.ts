@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { cpuClock } from '../../src/cli/cpu-time.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
+import { upperBounds } from '../../src/bundle/shape-dims.js';
 import { buildModel, randomTensor, seededRandom } from '../../tests/helpers/onnx-builder.js';
 
 export interface AbCase {
@@ -90,6 +91,33 @@ function compile(tree: string, c: AbCase, out: string, tag: string): string {
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   return dir;
+}
+
+/**
+ * Feeds for a bundle's inputs at `fedDims` (else their upper bounds): float inputs seeded random values,
+ * int64 ones token ids (and a mask of ones for an input named *mask*); the same for every call.
+ */
+export function benchFeeds(
+  inputs: Model['inputs'],
+  fedDims: ReadonlyMap<string, number[]>,
+): Record<string, Feed> {
+  let seed = 12345;
+  const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+  return Object.fromEntries(
+    inputs.map((input) => {
+      const dims = fedDims.get(input.name) ?? upperBounds(input.shape);
+      const n = dims.reduce((a, b) => a * b, 1);
+      if (input.dtype === 'float32')
+        return [input.name, { dtype: 'float32', dims, data: Float32Array.from({ length: n }, next) }];
+      if (input.dtype !== 'int64')
+        throw new Error(`input ${input.name}: ${input.dtype} is not fed by this script`);
+      const ids = /mask/i.test(input.name) ? () => 1n : (i: number) => BigInt((i * 7919) % 30000);
+      return [
+        input.name,
+        { dtype: 'int64', dims, data: BigInt64Array.from({ length: n }, (_, i) => ids(i)) },
+      ];
+    }),
+  );
 }
 
 export const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -8,8 +8,7 @@
  *   npx tsx scripts/perf/profile-ab.ts DIR_A [DIR_B ..] [--runs 300] [--top 30] [--peak 48.9] [--shape NAME=D0,D1,..]
  *
  * Inputs are fed at their upper bounds, or at `--shape`'s dims (a bundle with dims known at run time
- * beside one compiled for that shape), with `kiln bench`'s pseudo-random data (integers in [0, 4), so
- * token ids and other index inputs stay in range).
+ * beside one compiled for that shape).
  *
  * Prints the summed medians per bundle and a table of the top kernels of the first bundle: µs per run
  * and % of `--peak` GFLOP/s (this core's SIMD128 multiply-add peak, as `kiln bench --profile` measures it).
@@ -25,8 +24,7 @@ import { kernelTableOf } from '../../src/cli/profile/measure.js';
 import { readBundleDirectory } from '../../src/runtime/directory-source.js';
 import { compileOptimized } from '../../src/runtime-node/v8-tiers.js';
 import { loadModel, type Feed, type Model } from '../../src/runtime/index.js';
-import { randomFeed } from '../../src/cli/tensors.js';
-import { shapeFlags } from './ab.js';
+import { benchFeeds, shapeFlags } from './ab.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -74,9 +72,7 @@ async function profiled(dir: string): Promise<Profiled> {
     { manifest: files.manifest, wasm: compileOptimized(instrumented.bytes), weights: files.weights },
     { backend: 'wasm', variant: 'simd128', imports },
   );
-  const feeds: Record<string, Feed> = {};
-  for (const input of model.inputs)
-    feeds[input.name] = randomFeed({ ...input, shape: fedDims.get(input.name) ?? input.shape }, 1);
+  const feeds = benchFeeds(model.inputs, fedDims);
   return {
     kernels,
     model,
@@ -103,6 +99,21 @@ const sums = medians.map((m) => [...m.values()].reduce((a, b) => a + b, 0));
 console.log(
   `sum of kernel medians, ms: ${sums.map((s) => s.toFixed(3)).join(' / ')} (${positionals.join(' / ')})`,
 );
+// per op (a fused kernel's op names what it fused), so kernels renamed by a fusion still compare
+const byOp = bundles.map((b, i) => {
+  const sums = new Map<string, number>();
+  b.kernels.forEach((k) => sums.set(k.op, (sums.get(k.op) ?? 0) + medians[i].get(k.name)!));
+  return sums;
+});
+const ops = [...new Set(byOp.flatMap((m) => [...m.keys()]))].sort(
+  (a, b) => Math.max(...byOp.map((m) => m.get(b) ?? 0)) - Math.max(...byOp.map((m) => m.get(a) ?? 0)),
+);
+console.log(`| op | ${positionals.map((_, i) => `µs ${i}`).join(' | ')} |`);
+console.log(`|---|${positionals.map(() => '---|').join('')}`);
+for (const op of ops.slice(0, Number(values.top)))
+  console.log(
+    `| ${op} | ${byOp.map((m) => (m.has(op) ? (m.get(op)! * 1e3).toFixed(1) : '–')).join(' | ')} |`,
+  );
 const peak = Number(values.peak);
 const cols = positionals.map((_, i) => `µs ${i} | % peak ${i}`).join(' | ');
 console.log(`| kernel | op | output | ${cols} | share of 0 |`);

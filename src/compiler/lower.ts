@@ -250,12 +250,13 @@ function lowerWith(
       outs.forEach((s) => touch(s, step));
       if (!def.lower)
         throw new OpError(node, ctx.opset, 'has no kernel for values not known at compile time');
-      const act = fusedActivation(node);
+      // what the compiler applies to the lowered kernels: none where the op applies its fused body itself
+      const act = def.fusesActivation ? undefined : fusedActivation(node);
       const scratch: Slot[] = [];
       const lower = def.lower;
       const build = (c: OpContext, lio: LowerIO) => {
         const built = lower(c, lio);
-        return act && !def.fusesActivation ? applyActivation(built, lio.outputs[0], act) : built;
+        return act ? applyActivation(built, lio.outputs[0], act) : built;
       };
       const sizes = sizesOf(node);
       const io: LowerIO = {

@@ -12,11 +12,11 @@
 import * as sym from '../ir/symbolic.js';
 import type { Expr, Kernel, Stmt } from '../kernels/ir.js';
 import { add, cmp, f32, i32, load, loop, mul, store, v, when } from '../kernels/build.js';
-import { indexOf, kernelExprOf } from '../kernels/extent.js';
+import { broadcastStrides, indexOf, kernelExprOf } from '../kernels/extent.js';
 import type { LowerIO } from '../ops/registry.js';
 import { gemm, view } from '../ops/nn/gemm-helpers.js';
 import type { RowsStep } from './rows-step.js';
-import { broadcastStrides, forEach, shapeOf } from './symbolic-kernels.js';
+import { forEach, shapeOf } from './symbolic-kernels.js';
 
 /**
  * Block sizes for a run-time M, N, K: MB rows keep the gemm's 4-row tiles busy, NB = 32 is four 8-wide

@@ -5,17 +5,18 @@
  * buffers are placed at the bounds and hold the values contiguously at their run-time shapes.
  *
  * Elementwise ops (and fused chains of them) always lower here: one flat loop when the operands have
- * the output's shape. Others (MatMul, Transpose, Softmax) when lowerRows cannot take them.
+ * the output's shape. Others (MatMul, Transpose, Softmax, kiln.FusedSoftmax) when lowerRows cannot take them.
  */
 import * as sym from '../ir/symbolic.js';
 import { tensorToNumbers } from '../ir/tensor.js';
-import type { TensorType } from '../ir/graph.js';
+import type { Node, TensorType } from '../ir/graph.js';
 import type { BufRef, Expr, Extent, Kernel, Stmt } from '../kernels/ir.js';
 import { add, f32, i32, load, local, loop, mul, set, store, v } from '../kernels/build.js';
-import { indexOf, kernelExprOf, strides } from '../kernels/extent.js';
+import { broadcastStrides, indexOf, kernelExprOf, strides } from '../kernels/extent.js';
 import { attrInt, attrInts, normAxis, OpError, type LowerIO, type OpDef } from '../ops/registry.js';
-import { fusedCompute, isFusedChain } from '../ops/fused.js';
+import { FUSED_DOMAIN, fusedCompute, isFusedChain } from '../ops/fused.js';
 import { rowKernel } from '../ops/reduce/softmax.js';
+import { FUSED_SOFTMAX, fusedSoftmaxKernel } from '../ops/reduce/fused-softmax.js';
 import type { RowsStep } from './rows-step.js';
 import { symbolicGather } from './symbolic-gather.js';
 
@@ -31,15 +32,6 @@ export function forEach(shape: Shape, prefix: string, body: (idx: Expr[]) => Stm
   let stmts = body(idx);
   for (let i = shape.length - 1; i >= 0; i--) stmts = [loop(`${prefix}${i}`, extent(shape[i]), stmts)];
   return stmts;
-}
-
-/** Strides that read `shape` broadcast (right-aligned) to an output of rank `rank`: 0 where a dim is 1. */
-export function broadcastStrides(shape: Shape, rank: number): sym.SymLike[] {
-  const own = strides(shape);
-  return Array.from({ length: rank }, (_, i) => {
-    const j = i - (rank - shape.length);
-    return j < 0 || sym.constValue(shape[j]) === 1 ? 0 : own[j];
-  });
 }
 
 function elementwise(
@@ -219,12 +211,15 @@ function concat(step: RowsStep, io: LowerIO): Kernel {
 
 /** Whether an op normalizes over an axis holding a symbolic dim (then it cannot run row by row). */
 export function mixesSymbolicAxis(step: RowsStep): boolean {
+  if (isFusedSoftmax(step.node)) return sym.constValue(shapeOf(step.outputTypes[0]).at(-1)!) === undefined;
   if (step.node.domain !== '' || (step.node.op !== 'Softmax' && step.node.op !== 'LogSoftmax')) return false;
   const x = shapeOf(step.inputTypes[0]!);
   const coerce2d = step.ctx.opset < 13;
   const axis = normAxis(attrInt(step.node, 'axis', coerce2d ? 1 : -1), x.length, step.ctx);
   return (coerce2d ? x.slice(axis) : [x[axis]]).some((d) => sym.constValue(d) === undefined);
 }
+
+const isFusedSoftmax = (node: Node): boolean => node.domain === FUSED_DOMAIN && node.op === FUSED_SOFTMAX;
 
 /** Whether an op always lowers here (elementwise ops and fused chains of them, Slice). */
 export function alwaysWithStrides(step: RowsStep, def: OpDef): boolean {
@@ -238,15 +233,18 @@ function isElementwise(step: RowsStep, def: OpDef): boolean {
 /** The op's kernels with expression strides, or undefined when there is no such lowering for it. */
 export function symbolicKernels(step: RowsStep, def: OpDef, io: LowerIO): Kernel[] | undefined {
   const { node, ctx } = step;
+  const operands = step.inputTypes.flatMap((t, i) =>
+    t && io.inputs[i] ? [{ buf: io.inputs[i]!, shape: shapeOf(t) }] : [],
+  );
+  const outShape = shapeOf(step.outputTypes[0]);
   if (isElementwise(step, def)) {
     const compute = isFusedChain(node)
       ? fusedCompute(ctx)
       : (values: Expr[]) => def.elementwise!(ctx, values);
-    const operands = step.inputTypes.flatMap((t, i) =>
-      t && io.inputs[i] ? [{ buf: io.inputs[i]!, shape: shapeOf(t) }] : [],
-    );
-    return [elementwise(node.name, io.outputs[0], shapeOf(step.outputTypes[0]), operands, compute)];
+    return [elementwise(node.name, io.outputs[0], outShape, operands, compute)];
   }
+  if (isFusedSoftmax(node))
+    return [fusedSoftmaxKernel(node.name, io.outputs[0], outShape, operands, fusedCompute(ctx))];
   if (node.domain !== '') return undefined;
   switch (node.op) {
     case 'Transpose':

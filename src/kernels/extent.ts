@@ -113,6 +113,15 @@ export function strides(shape: readonly sym.SymLike[]): sym.SymLike[] {
   return out;
 }
 
+/** Strides that read `shape` broadcast (right-aligned) to an output of rank `rank`: 0 where a dim is 1. */
+export function broadcastStrides(shape: readonly sym.SymLike[], rank: number): sym.SymLike[] {
+  const own = strides(shape);
+  return Array.from({ length: rank }, (_, i) => {
+    const j = i - (rank - shape.length);
+    return j < 0 || sym.constValue(shape[j]) === 1 ? 0 : own[j];
+  });
+}
+
 /** Σ idx[i]·strides[i], zero strides skipped. */
 export function indexOf(idx: readonly Expr[], st: readonly sym.SymLike[]): Expr {
   let e: Expr | undefined;

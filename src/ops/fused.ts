@@ -63,13 +63,16 @@ export function innerContext(g: Graph, node: Node): { def: OpDef; ctx: OpContext
   return { def, ctx };
 }
 
+/** The type of what the node's fused chain computes (its body's result). */
+export function fusedResultType(ctx: OpContext): TensorType {
+  const g = body(ctx);
+  return g.types.get(g.outputs[0].name)!;
+}
+
 const fused: OpDef = {
-  infer(ctx): TensorType[] {
-    const g = body(ctx);
-    return [g.types.get(g.outputs[0].name)!];
-  },
+  infer: (ctx) => [fusedResultType(ctx)],
   lower(ctx, io): Kernel[] {
-    const out = body(ctx).types.get(body(ctx).outputs[0].name)!;
+    const out = fusedResultType(ctx);
     return [
       elementwiseKernel(
         ctx.node.name,

@@ -2,4 +2,5 @@
 import './reduce.js';
 import './argminmax.js';
 import './softmax.js';
+import './fused-softmax.js';
 import './cumsum.js';

@@ -3,7 +3,7 @@
  * normalized over all trailing dims; from 13 over the single `axis` (default -1).
  */
 import type { TensorType } from '../../ir/graph.js';
-import type { BufRef, Expr, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
+import type { BufRef, Expr, Extent, Kernel, Scalar, Stmt } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
 import {
   add,
@@ -59,6 +59,33 @@ function flushedExp(d: Expr, t: Scalar): Expr {
 }
 
 /**
+ * One row of Softmax, three passes as onnxruntime's: the max of the row's inputs `x(r)`; exp once per
+ * element, stored and summed in one loop (the wasm vectorizer keeps the stored vector for the sum); y scaled
+ * in place by 1/sum. `x` may compute the input (fused-softmax.ts: attention's scale and mask) rather than
+ * load it; `at(r)` is the element's index in `y`. Its locals are declared in the row (see `rowKernel`).
+ */
+export function softmaxRow(
+  t: Scalar,
+  d: Extent,
+  x: (r: string) => Expr,
+  y: BufRef,
+  at: (r: string) => Expr,
+): Stmt[] {
+  const [m, sum] = [v('m', t), v('s', t)];
+  return [
+    local('m', t, k(t, -Infinity)),
+    loop('r1', d, [set('m', max(m, x('r1')))]),
+    local('s', t, k(t, 0)),
+    loop('r2', d, [
+      store(y, at('r2'), flushedExp(sub(x('r2'), m), t)),
+      set('s', add(sum, load(y, at('r2')))),
+    ]),
+    local('inv', t, div(k(t, 1), sum)),
+    loop('r3', d, [store(y, at('r3'), mul(load(y, at('r3')), v('inv', t)))]),
+  ];
+}
+
+/**
  * Per (outer, inner) row: max, then Σ exp(x - max), then the variant's output. The rows share nothing
  * (both loops declared parallel, a row walked sequentially inside). The extents may be known only at run
  * time (a Softmax over a symbolic axis).
@@ -80,19 +107,7 @@ export function rowKernel(name: string, variant: Variant, x: BufRef, y: BufRef, 
       loop('r2', s.d, [store(y, at('r2'), select(cmp('eq', v('r2'), v('best')), k(t, 1), k(t, 0)))]),
     ];
   } else if (variant === 'softmax') {
-    // three passes, as onnxruntime's: the max; exp once per element, stored and summed in one loop (the
-    // wasm vectorizer keeps the stored vector for the sum); y scaled in place by 1/sum
-    row = [
-      local('m', t, k(t, -Infinity)),
-      loop('r1', s.d, [set('m', max(m, xr('r1')))]),
-      local('s', t, k(t, 0)),
-      loop('r2', s.d, [
-        store(y, at('r2'), flushedExp(sub(xr('r2'), m), t)),
-        set('s', add(sum, load(y, at('r2')))),
-      ]),
-      local('inv', t, div(k(t, 1), sum)),
-      loop('r3', s.d, [store(y, at('r3'), mul(load(y, at('r3')), v('inv', t)))]),
-    ];
+    row = softmaxRow(t, s.d, xr, y, at);
   } else {
     row = [
       local('m', t, k(t, -Infinity)),
