@@ -9,6 +9,7 @@ import {
   FORMAT_VERSION,
   type Manifest,
   type DimsBlock,
+  type IndexCheck,
   type Quotient,
   type SymbolicDim,
   type TensorSignature,
@@ -94,6 +95,7 @@ export function checkManifestShape(value: unknown): Manifest {
   if (m.webgpu !== undefined) checkWebGpuShape(m.webgpu, m.dims as DimsBlock | undefined, fail);
   if (m.kernels !== undefined && !Array.isArray(m.kernels)) fail('kernels must be an array');
   if (m.tokenizer !== undefined) checkTokenizerShape(m.tokenizer, fail);
+  if (m.indexChecks !== undefined) checkIndexChecks(m.indexChecks, m.inputs as TensorSignature[], fail);
   const files = m.files as Record<string, unknown> | null;
   if (typeof files !== 'object' || files === null || Array.isArray(files))
     fail('files must map file names to sha256 hashes');
@@ -155,6 +157,21 @@ function checkWebGpuShape(value: unknown, dims: DimsBlock | undefined, fail: (wh
       );
   }
 }
+/** Each index check reads an int32 or int64 input of the model, with one size per indexed axis. */
+function checkIndexChecks(value: unknown, inputs: TensorSignature[], fail: (what: string) => never): void {
+  if (!Array.isArray(value)) fail('indexChecks must be an array');
+  (value as Partial<IndexCheck>[]).forEach((c, i) => {
+    const where = `indexChecks[${i}]`;
+    if (typeof c?.node !== 'string' || typeof c.op !== 'string') fail(`${where} must name its node and op`);
+    const input = inputs.find((sig) => sig.name === c!.input);
+    if (input?.dtype !== 'int64' && input?.dtype !== 'int32')
+      fail(`${where}: input ${JSON.stringify(c!.input)} must be an int32 or int64 input of the model`);
+    const counts = (a: unknown) => Array.isArray(a) && a.length > 0 && a.every(isByteCount);
+    if (!counts(c!.axes) || !counts(c!.sizes) || c!.axes!.length !== c!.sizes!.length)
+      fail(`${where}: axes and sizes must be lists of non-negative integers, one of each per indexed axis`);
+  });
+}
+
 function checkTokenizerShape(value: unknown, fail: (what: string) => never): void {
   const t = value as Record<string, unknown> | null;
   if (typeof t !== 'object' || t === null) fail('tokenizer must be an object');
