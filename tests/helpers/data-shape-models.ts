@@ -19,3 +19,19 @@ export function topKNonZeroModel(): Uint8Array {
     ],
   });
 }
+
+/** An embedding lookup: rows of a constant [5, 3] table picked by the token ids fed at run time (ids [3]). */
+export function embeddingModel(): Uint8Array {
+  return buildModel({
+    opset: 13,
+    inputs: [{ name: 'ids', dtype: 'int64', shape: [3] }],
+    outputs: [{ name: 'rows', dtype: 'float32' }],
+    initializers: [
+      {
+        name: 'table',
+        tensor: { dtype: 'float32', dims: [5, 3], data: Float32Array.from({ length: 15 }, (_, i) => i) },
+      },
+    ],
+    nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['rows'], name: 'embed' }],
+  });
+}
