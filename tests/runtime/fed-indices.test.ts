@@ -21,7 +21,11 @@ const i64 = (dims: number[], ...values: number[]): HostTensor => ({
   data: BigInt64Array.from(values.map(BigInt)),
 });
 const floats = (dims: number[]) => randomTensor(dims, seededRandom(dims.length * 7 + dims[0]));
-const input = (name: string, dtype: 'float32' | 'int64', shape: number[]) => ({ name, dtype, shape });
+const input = (name: string, dtype: 'float32' | 'int64', shape: (number | string)[]) => ({
+  name,
+  dtype,
+  shape,
+});
 
 interface IndexCase {
   op: string;
@@ -156,4 +160,26 @@ test('an index check on an input that is no integer input of the model is refuse
   await expect(loadModel(await sealBundle(tampered as unknown as BundleFiles))).rejects.toThrow(
     'indexChecks[0]: input "rows" must be an int32 or int64 input of the model',
   );
+});
+
+test('token ids of a length known only at run time are checked at each length', async () => {
+  // the embedding lookup of a text encoder: a constant [5, 3] table, ids [batch, sequence]
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [input('ids', 'int64', ['batch', 'sequence'])],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    initializers: [{ name: 'table', tensor: floats([5, 3]) }],
+    nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['y'], name: 'embed' }],
+  });
+  const dims = { batch: { min: 1, max: 2 }, sequence: { min: 1, max: 8 } };
+  const model = await loadModel(await compileModel(bytes, { relaxed: false, dims }), { backend: 'wasm' });
+  try {
+    expect(await ortMismatches(bytes, model, { ids: i64([2, 3], 0, 4, -5, 1, 2, 3) })).toEqual([]);
+    await expect(
+      model.run({ ids: i64([1, 7], 0, 1, 2, 3, 4, 1, 5) } as Record<string, Feed>),
+    ).rejects.toThrow('input "ids" element 6 is 5, outside -5..4: Gather node "embed"');
+    expect(await ortMismatches(bytes, model, { ids: i64([1, 8], 4, 3, 2, 1, 0, -1, -2, -3) })).toEqual([]);
+  } finally {
+    model.dispose();
+  }
 });
