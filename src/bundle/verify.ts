@@ -157,18 +157,23 @@ function checkWebGpuShape(value: unknown, dims: DimsBlock | undefined, fail: (wh
       );
   }
 }
-/** Each index check reads an int32 or int64 input of the model, with one size per indexed axis. */
+/** Each index check names its node and op, an int32 or int64 input of the model, and one size per axis. */
 function checkIndexChecks(value: unknown, inputs: TensorSignature[], fail: (what: string) => never): void {
+  const counts = (a: unknown) => Array.isArray(a) && a.length > 0 && a.every(isByteCount);
   if (!Array.isArray(value)) fail('indexChecks must be an array');
   (value as Partial<IndexCheck>[]).forEach((c, i) => {
-    const where = `indexChecks[${i}]`;
-    if (typeof c?.node !== 'string' || typeof c.op !== 'string') fail(`${where} must name its node and op`);
-    const input = inputs.find((sig) => sig.name === c!.input);
-    if (input?.dtype !== 'int64' && input?.dtype !== 'int32')
-      fail(`${where}: input ${JSON.stringify(c!.input)} must be an int32 or int64 input of the model`);
-    const counts = (a: unknown) => Array.isArray(a) && a.length > 0 && a.every(isByteCount);
-    if (!counts(c!.axes) || !counts(c!.sizes) || c!.axes!.length !== c!.sizes!.length)
-      fail(`${where}: axes and sizes must be lists of non-negative integers, one of each per indexed axis`);
+    const dtype = inputs.find((sig) => sig.name === c?.input)?.dtype;
+    if (
+      typeof c?.node !== 'string' ||
+      typeof c.op !== 'string' ||
+      (dtype !== 'int64' && dtype !== 'int32') ||
+      !counts(c.axes) ||
+      c.axes!.length !== (c.sizes as unknown[])?.length ||
+      !counts(c.sizes)
+    )
+      fail(
+        `indexChecks[${i}] must name a node, an op, an int32 or int64 input of the model and one size per axis`,
+      );
   });
 }
 

@@ -158,7 +158,7 @@ test('an index check on an input that is no integer input of the model is refuse
   const indexChecks = [{ ...files.manifest.indexChecks![0], input: 'rows' }];
   const tampered = { ...files, manifest: { ...files.manifest, indexChecks } };
   await expect(loadModel(await sealBundle(tampered as unknown as BundleFiles))).rejects.toThrow(
-    'indexChecks[0]: input "rows" must be an int32 or int64 input of the model',
+    'indexChecks[0] must name a node, an op, an int32 or int64 input of the model and one size per axis',
   );
 });
 
@@ -181,5 +181,41 @@ test('token ids of a length known only at run time are checked at each length', 
     expect(await ortMismatches(bytes, model, { ids: i64([1, 8], 4, 3, 2, 1, 0, -1, -2, -3) })).toEqual([]);
   } finally {
     model.dispose();
+  }
+});
+
+test('int64 indices past 2^31 are refused whatever their low word; int32 indices are checked too', async () => {
+  const model = await loadModel(await compileModel(embeddingModel(), { relaxed: false }), {
+    backend: 'wasm',
+  });
+  try {
+    // 2^32 + 1 has the low word 1, in range
+    await expect(model.run({ ids: i64([3], 0, 2 ** 32 + 1, 1) } as Record<string, Feed>)).rejects.toThrow(
+      'input "ids" element 1 is 4294967297, outside -5..4',
+    );
+    await expect(model.run({ ids: i64([3], -(2 ** 40), 0, 1) } as Record<string, Feed>)).rejects.toThrow(
+      'input "ids" element 0 is -1099511627776, outside -5..4',
+    );
+  } finally {
+    model.dispose();
+  }
+  const int32 = buildModel({
+    opset: 13,
+    inputs: [input('x', 'float32', [4, 2]), { name: 'i', dtype: 'int32', shape: [2] }],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    nodes: [{ op: 'Gather', inputs: ['x', 'i'], outputs: ['y'], name: 'rows' }],
+  });
+  const rows = await loadModel(await compileModel(int32, { relaxed: false }), { backend: 'wasm' });
+  try {
+    const feeds = (a: number, b: number) => ({
+      x: floats([4, 2]),
+      i: { dtype: 'int32' as const, dims: [2], data: Int32Array.of(a, b) },
+    });
+    await expect(rows.run(feeds(-5, 0) as Record<string, Feed>)).rejects.toThrow(
+      'input "i" element 0 is -5, outside -4..3: Gather node "rows"',
+    );
+    expect(await ortMismatches(int32, rows, feeds(-4, 3))).toEqual([]);
+  } finally {
+    rows.dispose();
   }
 });
