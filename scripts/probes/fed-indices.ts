@@ -107,6 +107,34 @@ const CASES: Case[] = [
     feeds: [4, -5, -1].map((v) => ({ i: i64([3], 0, v, 1) })),
   },
   {
+    name: 'ReverseSequence (sequence_lens)',
+    spec: {
+      ...io(
+        [
+          { name: 'x', dtype: 'float32', shape: [3, 2] },
+          { name: 'l', dtype: 'int64', shape: [2] },
+        ],
+        10,
+      ),
+      nodes: [node('ReverseSequence', ['x', 'l'], { batch_axis: { i: 1 }, time_axis: { i: 0 } })],
+    },
+    feeds: [4, -1, 3].map((v) => ({ x: f32([3, 2]), l: i64([2], 2, v) })),
+  },
+  {
+    name: 'MaxUnpool (indices)',
+    spec: {
+      ...io(
+        [
+          { name: 'x', dtype: 'float32', shape: [1, 1, 2, 2] },
+          { name: 'i', dtype: 'int64', shape: [1, 1, 2, 2] },
+        ],
+        11,
+      ),
+      nodes: [node('MaxUnpool', ['x', 'i'], { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } })],
+    },
+    feeds: [16, -1, 15].map((v) => ({ x: f32([1, 1, 2, 2]), i: i64([1, 1, 2, 2], 0, 3, 8, v) })),
+  },
+  {
     name: 'Slice (starts)',
     spec: {
       ...io([

@@ -78,18 +78,24 @@ export interface DimsBlock {
 }
 
 /**
- * A model input whose values a node reads as indices (Gather's, GatherND's, ScatterElements'...): element
- * p must lie in -size..size-1 for the data axis `axes[p % axes.length]` of size `sizes[p % sizes.length]`
- * (one entry per element of an index tuple). The kernels clamp an index out of range to stay inside their
- * buffers, which would be a wrong answer where onnxruntime errors; the runtime refuses such a feed first.
+ * A model input whose values a node reads as indices (Gather's, GatherND's, ScatterElements', ReverseSequence's
+ * lengths...): element p must lie in `bounds[p % bounds.length]` (one entry per element of an index tuple).
+ * The kernels clamp an index out of range to stay inside their buffers, which would be a wrong answer
+ * where onnxruntime errors; the runtime refuses such a feed first.
  */
 export interface IndexCheck {
   input: string;
   /** the node and its op, for the error */
   node: string;
   op: string;
-  axes: number[];
-  sizes: number[];
+  bounds: IndexBound[];
+}
+
+/** Inclusive bounds, and what a value within them is (`an index into axis 0 (size 5)`), for the error. */
+export interface IndexBound {
+  min: number;
+  max: number;
+  what: string;
 }
 
 export interface WeightEntry {

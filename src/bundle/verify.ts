@@ -9,6 +9,7 @@ import {
   FORMAT_VERSION,
   type Manifest,
   type DimsBlock,
+  type IndexBound,
   type IndexCheck,
   type Quotient,
   type SymbolicDim,
@@ -157,9 +158,11 @@ function checkWebGpuShape(value: unknown, dims: DimsBlock | undefined, fail: (wh
       );
   }
 }
-/** Each index check names its node and op, an int32 or int64 input of the model, and one size per axis. */
+/** Each index check names its node and op, an int32 or int64 input of the model, and its bounds. */
 function checkIndexChecks(value: unknown, inputs: TensorSignature[], fail: (what: string) => never): void {
-  const counts = (a: unknown) => Array.isArray(a) && a.length > 0 && a.every(isByteCount);
+  const int32 = (n: unknown) => Number.isInteger(n) && Math.abs(n as number) < 2 ** 31;
+  const bound = (b: Partial<IndexBound> | null) =>
+    int32(b?.min) && int32(b!.max) && b!.min! <= b!.max! && typeof b!.what === 'string';
   if (!Array.isArray(value)) fail('indexChecks must be an array');
   (value as Partial<IndexCheck>[]).forEach((c, i) => {
     const dtype = inputs.find((sig) => sig.name === c?.input)?.dtype;
@@ -167,12 +170,12 @@ function checkIndexChecks(value: unknown, inputs: TensorSignature[], fail: (what
       typeof c?.node !== 'string' ||
       typeof c.op !== 'string' ||
       (dtype !== 'int64' && dtype !== 'int32') ||
-      !counts(c.axes) ||
-      c.axes!.length !== (c.sizes as unknown[])?.length ||
-      !counts(c.sizes)
+      !Array.isArray(c.bounds) ||
+      c.bounds.length === 0 ||
+      !c.bounds.every(bound)
     )
       fail(
-        `indexChecks[${i}] must name a node, an op, an int32 or int64 input of the model and one size per axis`,
+        `indexChecks[${i}] must name a node, an op, an int32 or int64 input of the model and bounds (min ≤ max, what)`,
       );
   });
 }

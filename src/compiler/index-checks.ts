@@ -1,24 +1,36 @@
 /**
- * The indices a node reads from a model input's values (manifest IndexCheck): the runtime refuses an index
- * out of range before the run, naming the input, the node and the bound, as onnxruntime errors there. The
- * kernels themselves clamp every loaded index (ops/shape/common.ts safeIndex), which keeps them inside
- * their buffers but gives a wrong answer, so only indices no feed decides go unchecked: constants (checked
- * when folded), indices computed from other values (ArgMax's, TopK's), and axes known only at run time.
+ * The indices a node reads from a model input's values (manifest IndexCheck): the runtime refuses one out
+ * of range before the run, naming the input, the node and the bounds, as onnxruntime errors there. The
+ * kernels themselves clamp every loaded index (ops/shape/common.ts safeIndex; ReverseSequence's lengths,
+ * MaxUnpool's skipped), which keeps them inside their buffers but gives a wrong answer, so only indices no
+ * feed decides go unchecked: constants (checked when folded), indices computed from other values
+ * (ArgMax's, TopK's), and sizes known only at run time.
  */
-import type { IndexCheck } from '../bundle/manifest.js';
-import type { Graph, Node } from '../ir/graph.js';
+import type { IndexBound, IndexCheck } from '../bundle/manifest.js';
+import type { Graph, Node, TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
+import { sizeOf } from '../ir/tensor.js';
 import { attrInt } from '../ops/registry.js';
 
-/** The data axes an op's index tuple addresses, one per element of a tuple, given data's and indices' ranks. */
-const INDEXED_AXES: Record<string, (node: Node, dataRank: number, indices: readonly number[]) => number[]> = {
-  Gather: (node, r) => [axisOf(node, r)],
-  GatherElements: (node, r) => [axisOf(node, r)],
-  ScatterElements: (node, r) => [axisOf(node, r)],
-  Scatter: (node, r) => [axisOf(node, r)],
-  GatherND: (node, _r, indices) => tupleAxes(attrInt(node, 'batch_dims', 0), indices),
-  ScatterND: (_node, _r, indices) => tupleAxes(0, indices),
+/** A data dim's size, or undefined when it is known only at run time. */
+const fixedDim = (t: TensorType, axis: number) =>
+  t.symbolic ? sym.constValue(t.symbolic[axis]) : t.shape[axis];
+
+/** An index into `axis` of data: -size..size-1 (a negative one counts from the end). */
+const axisIndex = (data: TensorType, axis: number): IndexBound | undefined => {
+  const size = fixedDim(data, axis);
+  return size === undefined
+    ? undefined
+    : { min: -size, max: size - 1, what: `an index into axis ${axis} (size ${size})` };
 };
+
+/** The bounds of each element of an op's index tuple, from data (input 0), indices and the output. */
+type Bounds = (
+  node: Node,
+  data: TensorType,
+  indices: TensorType,
+  out: TensorType,
+) => (IndexBound | undefined)[];
 
 const axisOf = (node: Node, rank: number) => {
   const axis = attrInt(node, 'axis', 0);
@@ -26,20 +38,45 @@ const axisOf = (node: Node, rank: number) => {
 };
 
 /** GatherND's and ScatterND's tuples: the last dim of indices, addressing data's axes from `first` on. */
-const tupleAxes = (first: number, indices: readonly number[]) =>
-  Array.from({ length: indices[indices.length - 1] ?? 0 }, (_, j) => first + j);
+const tupleBounds = (first: number, data: TensorType, indices: TensorType) =>
+  Array.from({ length: indices.shape[indices.shape.length - 1] ?? 0 }, (_, j) => axisIndex(data, first + j));
+
+const alongAxis: Bounds = (node, data) => [axisIndex(data, axisOf(node, data.shape.length))];
+
+const BOUNDS: Record<string, Bounds> = {
+  Gather: alongAxis,
+  GatherElements: alongAxis,
+  ScatterElements: alongAxis,
+  Scatter: alongAxis,
+  GatherND: (node, data, indices) => tupleBounds(attrInt(node, 'batch_dims', 0), data, indices),
+  ScatterND: (_node, data, indices) => tupleBounds(0, data, indices),
+  ReverseSequence: (node, data) => {
+    const axis = attrInt(node, 'time_axis', 0);
+    const steps = fixedDim(data, axis);
+    return [
+      steps === undefined
+        ? undefined
+        : { min: 0, max: steps, what: `a length along axis ${axis} (size ${steps})` },
+    ];
+  },
+  // flat positions in the output (the pooled tensor's shape) unless output_shape gives it another
+  MaxUnpool: (node, _data, _indices, out) => {
+    const count = sizeOf(out.shape);
+    return node.inputs[2] || out.symbolic
+      ? [undefined]
+      : [{ min: 0, max: count - 1, what: `a position in its output of ${count} elements` }];
+  },
+};
 
 /** One check per node of `graph` that reads indices straight from one of `fed` (the model's inputs). */
 export function fedIndexChecks(graph: Graph, fed: readonly string[]): IndexCheck[] {
   return graph.nodes.flatMap((node) => {
-    const axesOf = node.domain === '' ? INDEXED_AXES[node.op] : undefined;
+    const boundsOf = node.domain === '' ? BOUNDS[node.op] : undefined;
     const [dataName, input] = node.inputs;
-    const [data, indices] = [graph.types.get(dataName), graph.types.get(input)];
-    if (!axesOf || !fed.includes(input) || !data || !indices) return [];
-    const axes = axesOf(node, data.shape.length, indices.shape);
-    const dims = axes.map((a) => (data.symbolic ? sym.constValue(data.symbolic[a]) : data.shape[a]));
-    // an axis known only at run time: its size is not in the manifest's terms here; the kernel clamps
-    if (axes.length === 0 || dims.some((d) => d === undefined)) return [];
-    return [{ input, node: node.name, op: node.op, axes, sizes: dims as number[] }];
+    const [data, indices, out] = [dataName, input, node.outputs[0]].map((n) => graph.types.get(n));
+    if (!boundsOf || !fed.includes(input) || !data || !indices || !out) return [];
+    const bounds = boundsOf(node, data, indices, out);
+    if (bounds.length === 0 || bounds.some((b) => b === undefined)) return [];
+    return [{ input, node: node.name, op: node.op, bounds: bounds as IndexBound[] }];
   });
 }

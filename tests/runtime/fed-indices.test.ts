@@ -1,5 +1,5 @@
 /**
- * Indices fed at run time (#11 bad input): an index out of its axis' range is refused before the run with
+ * Indices fed at run time (#11 bad input; ReverseSequence's lengths and MaxUnpool's positions too): an index out of its range is refused before the run with
  * one message naming the input, the element, the bounds and the node (the kernels would clamp it, a wrong
  * answer, where onnxruntime errors); in-range and negative indices match onnxruntime-node, and the model
  * answers the next call correctly.
@@ -113,6 +113,36 @@ const CASES: IndexCase[] = [
     message:
       'input "i" element 1 is -5, outside -4..3: ScatterND node "pick" reads it as an index into axis 0 (size 4)',
   },
+  {
+    op: 'ReverseSequence',
+    spec: oneNode('ReverseSequence', [input('x', 'float32', [3, 2]), input('l', 'int64', [2])], {
+      batch_axis: { i: 1 },
+      time_axis: { i: 0 },
+    }),
+    feeds: (l) => ({ x: floats([3, 2]), l: i64([2], ...l) }),
+    good: [
+      [2, 3],
+      [0, 1],
+    ],
+    bad: [2, 4],
+    message:
+      'input "l" element 1 is 4, outside 0..3: ReverseSequence node "pick" reads it as a length along axis 0 (size 3)',
+  },
+  {
+    op: 'MaxUnpool',
+    spec: oneNode('MaxUnpool', [input('x', 'float32', [1, 1, 2, 2]), input('i', 'int64', [1, 1, 2, 2])], {
+      kernel_shape: { ints: [2, 2] },
+      strides: { ints: [2, 2] },
+    }),
+    feeds: (i) => ({ x: floats([1, 1, 2, 2]), i: i64([1, 1, 2, 2], ...i) }),
+    good: [
+      [0, 3, 8, 15],
+      [5, 6, 9, 10],
+    ],
+    bad: [0, 3, -1, 15],
+    message:
+      'input "i" element 2 is -1, outside 0..15: MaxUnpool node "pick" reads it as a position in its output of 16 elements',
+  },
 ];
 
 describe.each(CASES)('$op with indices fed at run time', ({ spec, feeds, good, bad, message }) => {
@@ -153,12 +183,17 @@ test('indices that are constants or computed in the model carry no check', async
 test('an index check on an input that is no integer input of the model is refused at load', async () => {
   const files = await compileModel(embeddingModel(), { relaxed: false });
   expect(files.manifest.indexChecks).toEqual([
-    { input: 'ids', node: 'embed', op: 'Gather', axes: [0], sizes: [5] },
+    {
+      input: 'ids',
+      node: 'embed',
+      op: 'Gather',
+      bounds: [{ min: -5, max: 4, what: 'an index into axis 0 (size 5)' }],
+    },
   ]);
   const indexChecks = [{ ...files.manifest.indexChecks![0], input: 'rows' }];
   const tampered = { ...files, manifest: { ...files.manifest, indexChecks } };
   await expect(loadModel(await sealBundle(tampered as unknown as BundleFiles))).rejects.toThrow(
-    'indexChecks[0] must name a node, an op, an int32 or int64 input of the model and one size per axis',
+    'indexChecks[0] must name a node, an op, an int32 or int64 input of the model and bounds (min ≤ max, what)',
   );
 });
 
