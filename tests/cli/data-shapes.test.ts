@@ -65,3 +65,14 @@ it('refuses token ids beyond the embedding table with exit 1, naming input, boun
     'input "ids" element 1 is -6, outside -5..4: Gather node "embed" reads it as an index into axis 0 (size 5)',
   );
 });
+
+it('benches a model whose fed ids index a table of 2 rows, its random ids within the table', async () => {
+  const model = join(dir, 'token-types.onnx');
+  await writeFile(model, embeddingModel(2));
+  const out = join(dir, 'token-types-bundle');
+  const compiled = await runKiln(['compile', model, '-o', out, '--no-relaxed']);
+  expect(compiled.code, compiled.stderr).toBe(0);
+  const bench = await runKiln(['bench', out, '--runs', '2', '--warmup', '0', '--json']);
+  expect(bench.code, bench.stderr).toBe(0);
+  expect(JSON.parse(bench.stdout).runs).toBe(2);
+});

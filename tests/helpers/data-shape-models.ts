@@ -20,8 +20,8 @@ export function topKNonZeroModel(): Uint8Array {
   });
 }
 
-/** An embedding lookup: rows of a constant [5, 3] table picked by the token ids fed at run time (ids [3]). */
-export function embeddingModel(): Uint8Array {
+/** An embedding lookup: rows of a constant [rows, 3] table picked by the token ids fed at run time (ids [3]). */
+export function embeddingModel(rows = 5): Uint8Array {
   return buildModel({
     opset: 13,
     inputs: [{ name: 'ids', dtype: 'int64', shape: [3] }],
@@ -29,7 +29,11 @@ export function embeddingModel(): Uint8Array {
     initializers: [
       {
         name: 'table',
-        tensor: { dtype: 'float32', dims: [5, 3], data: Float32Array.from({ length: 15 }, (_, i) => i) },
+        tensor: {
+          dtype: 'float32',
+          dims: [rows, 3],
+          data: Float32Array.from({ length: rows * 3 }, (_, i) => i),
+        },
       },
     ],
     nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['rows'], name: 'embed' }],
