@@ -2,15 +2,16 @@
  * The indices a node reads from a model input's values (manifest IndexCheck): the runtime refuses one out
  * of range before the run, naming the input, the node and the bounds, as onnxruntime errors there. The
  * kernels themselves clamp every loaded index (ops/shape/common.ts safeIndex; ReverseSequence's lengths,
- * MaxUnpool's skipped), which keeps them inside their buffers but gives a wrong answer, so only indices no
- * feed decides go unchecked: constants (checked when folded), indices computed from other values
- * (ArgMax's, TopK's), and sizes known only at run time.
+ * MaxUnpool's skipped), which keeps them inside their buffers but gives a wrong answer. Constant indices
+ * of a node that runs are refused here, at compile. Unchecked: indices computed from other values
+ * (ArgMax's, TopK's), those of a node folded at compile (its result clamped as the kernel would), and
+ * sizes known only at run time.
  */
 import type { IndexBound, IndexCheck } from '../bundle/manifest.js';
 import type { Graph, Node, TensorType } from '../ir/graph.js';
 import * as sym from '../ir/symbolic.js';
-import { sizeOf } from '../ir/tensor.js';
-import { attrInt } from '../ops/registry.js';
+import { sizeOf, tensorToNumbers } from '../ir/tensor.js';
+import { attrInt, OpError, opsetOf } from '../ops/registry.js';
 
 /** A data dim's size, or undefined when it is known only at run time. */
 const fixedDim = (t: TensorType, axis: number) =>
@@ -68,15 +69,34 @@ const BOUNDS: Record<string, Bounds> = {
   },
 };
 
-/** One check per node of `graph` that reads indices straight from one of `fed` (the model's inputs). */
+/**
+ * One check per node of `graph` that reads indices straight from one of `fed` (the model's inputs); a node
+ * whose indices are a constant out of range is refused here, naming the element and the bounds.
+ */
 export function fedIndexChecks(graph: Graph, fed: readonly string[]): IndexCheck[] {
   return graph.nodes.flatMap((node) => {
     const boundsOf = node.domain === '' ? BOUNDS[node.op] : undefined;
     const [dataName, input] = node.inputs;
     const [data, indices, out] = [dataName, input, node.outputs[0]].map((n) => graph.types.get(n));
-    if (!boundsOf || !fed.includes(input) || !data || !indices || !out) return [];
+    const constant = graph.initializers.get(input);
+    if (!boundsOf || !(fed.includes(input) || constant) || !data || !indices || !out) return [];
     const bounds = boundsOf(node, data, indices, out);
     if (bounds.length === 0 || bounds.some((b) => b === undefined)) return [];
-    return [{ input, node: node.name, op: node.op, bounds: bounds as IndexBound[] }];
+    const check = { input, node: node.name, op: node.op, bounds: bounds as IndexBound[] };
+    if (!constant) return [check];
+    refuseOutOfRange(node, opsetOf(graph.opsets, node), check, tensorToNumbers(constant));
+    return [];
+  });
+}
+
+function refuseOutOfRange(node: Node, opset: number, check: IndexCheck, values: number[]): void {
+  values.forEach((value, p) => {
+    const { min, max, what } = check.bounds[p % check.bounds.length];
+    if (value < min || value > max)
+      throw new OpError(
+        node,
+        opset,
+        `constant "${check.input}" element ${p} is ${value}, outside ${min}..${max}: the node reads it as ${what}`,
+      );
   });
 }

@@ -254,3 +254,16 @@ test('int64 indices past 2^31 are refused whatever their low word; int32 indices
     rows.dispose();
   }
 });
+
+test('constant indices out of range are refused at compile, naming node, element and bounds', async () => {
+  const bytes = buildModel({
+    opset: 13,
+    inputs: [input('x', 'float32', [5, 2])],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    initializers: [{ name: 'rows', tensor: i64([2], 0, 7) }],
+    nodes: [{ op: 'Gather', inputs: ['x', 'rows'], outputs: ['y'], name: 'pick' }],
+  });
+  await expect(compileModel(bytes, { relaxed: false })).rejects.toThrow(
+    'Gather node "pick" (opset 13): constant "rows" element 1 is 7, outside -5..4: the node reads it as an index into axis 0 (size 5)',
+  );
+});
