@@ -77,6 +77,27 @@ export interface DimsBlock {
   }[];
 }
 
+/**
+ * A model input whose values a node reads as indices (Gather's, GatherND's, ScatterElements', ReverseSequence's
+ * lengths...): element p must lie in `bounds[p % bounds.length]` (one entry per element of an index tuple).
+ * The kernels clamp an index out of range to stay inside their buffers, which would be a wrong answer
+ * where onnxruntime errors; the runtime refuses such a feed first.
+ */
+export interface IndexCheck {
+  input: string;
+  /** the node and its op, for the error */
+  node: string;
+  op: string;
+  bounds: IndexBound[];
+}
+
+/** Inclusive bounds, and what a value within them is (`an index into axis 0 (size 5)`), for the error. */
+export interface IndexBound {
+  min: number;
+  max: number;
+  what: string;
+}
+
 export interface WeightEntry {
   name: string;
   dtype: DType;
@@ -143,6 +164,8 @@ export interface Manifest {
   memory: MemoryPlan;
   /** present when some dim is known only at run time */
   dims?: DimsBlock;
+  /** the indices read from a model input's values, which the runtime checks before each run */
+  indexChecks?: IndexCheck[];
   /**
    * the wasm module exports `memory`, `init()` and `run()` (these names: the verifier refuses others); each
    * module carries this manifest's digest in a custom section (manifest-digest.ts)

@@ -147,7 +147,7 @@ export function bindFedSymbols(
 }
 
 /** The elements of an int64, int32 or float32 (Resize's scales, OneHot's depth) input as numbers. */
-function fedElements(dtype: string, bytes: Uint8Array): number[] {
+export function fedElements(dtype: string, bytes: Uint8Array): number[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const size = dtype === 'int64' ? 8 : 4;
   return Array.from({ length: bytes.byteLength / size }, (_, i) =>

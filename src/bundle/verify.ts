@@ -9,6 +9,8 @@ import {
   FORMAT_VERSION,
   type Manifest,
   type DimsBlock,
+  type IndexBound,
+  type IndexCheck,
   type Quotient,
   type SymbolicDim,
   type TensorSignature,
@@ -94,6 +96,7 @@ export function checkManifestShape(value: unknown): Manifest {
   if (m.webgpu !== undefined) checkWebGpuShape(m.webgpu, m.dims as DimsBlock | undefined, fail);
   if (m.kernels !== undefined && !Array.isArray(m.kernels)) fail('kernels must be an array');
   if (m.tokenizer !== undefined) checkTokenizerShape(m.tokenizer, fail);
+  if (m.indexChecks !== undefined) checkIndexChecks(m.indexChecks, m.inputs as TensorSignature[], fail);
   const files = m.files as Record<string, unknown> | null;
   if (typeof files !== 'object' || files === null || Array.isArray(files))
     fail('files must map file names to sha256 hashes');
@@ -155,6 +158,28 @@ function checkWebGpuShape(value: unknown, dims: DimsBlock | undefined, fail: (wh
       );
   }
 }
+/** Each index check names its node and op, an int32 or int64 input of the model, and its bounds. */
+function checkIndexChecks(value: unknown, inputs: TensorSignature[], fail: (what: string) => never): void {
+  const int32 = (n: unknown) => Number.isInteger(n) && Math.abs(n as number) < 2 ** 31;
+  const bound = (b: Partial<IndexBound> | null) =>
+    int32(b?.min) && int32(b!.max) && b!.min! <= b!.max! && typeof b!.what === 'string';
+  if (!Array.isArray(value)) fail('indexChecks must be an array');
+  (value as Partial<IndexCheck>[]).forEach((c, i) => {
+    const dtype = inputs.find((sig) => sig.name === c?.input)?.dtype;
+    if (
+      typeof c?.node !== 'string' ||
+      typeof c.op !== 'string' ||
+      (dtype !== 'int64' && dtype !== 'int32') ||
+      !Array.isArray(c.bounds) ||
+      c.bounds.length === 0 ||
+      !c.bounds.every(bound)
+    )
+      fail(
+        `indexChecks[${i}] must name a node, an op, an int32 or int64 input of the model and bounds (min ≤ max, what)`,
+      );
+  });
+}
+
 function checkTokenizerShape(value: unknown, fail: (what: string) => never): void {
   const t = value as Record<string, unknown> | null;
   if (typeof t !== 'object' || t === null) fail('tokenizer must be an object');

@@ -24,7 +24,7 @@ export function feedsFromArgs(
   }
   model.inputs.forEach((info, i) => {
     if (feeds[info.name]) return;
-    if (fill === 'random') feeds[info.name] = randomFeed(info, 1 + i);
+    if (fill === 'random') feeds[info.name] = randomFeed(info, 1 + i, model.manifest);
     else
       throw new UsageError(
         `missing --input ${info.name}=FILE (${info.dtype}${formatShape(info.shape)})`,

@@ -30,7 +30,10 @@ export async function measureInt8Error(int8: BundleFiles, fp32: BundleFiles): Pr
     let worst: Int8Error | undefined;
     for (let sample = 0; sample < INT8_SAMPLES; sample++) {
       const feeds = Object.fromEntries(
-        reference.inputs.map((info, i) => [info.name, randomFeed(info, 1 + i + 1000 * sample)]),
+        reference.inputs.map((info, i) => [
+          info.name,
+          randomFeed(info, 1 + i + 1000 * sample, fp32.manifest),
+        ]),
       );
       const [a, b] = await Promise.all([run(quantized, feeds), run(reference, feeds)]);
       for (const [name, y] of Object.entries(b)) {

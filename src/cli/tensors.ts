@@ -4,6 +4,7 @@ import type { Feed, Tensor, TensorInfo } from '../runtime/index.js';
 import { ELEMENT_ARRAY, elementCount } from '../bundle/elements.js';
 import { halfToFloat } from '../ir/float16.js';
 import { upperBounds } from '../bundle/shape-dims.js';
+import type { Manifest } from '../bundle/manifest.js';
 
 /** An output file name: every character outside A-Z a-z 0-9 . _ - becomes '_' (DESIGN.md §3.3). */
 export function outputFileName(outputName: string): string {
@@ -32,20 +33,26 @@ export function tensorNumbers(t: Tensor): number[] {
 
 /**
  * Deterministic pseudo-random data for an input (bench without --input): floats in [-1, 1),
- * integers in [0, 4) so index-like inputs stay in range, booleans 0/1.
+ * integers in [0, 4) so index-like inputs stay in range — fewer where the manifest checks the input's
+ * values as indices of a smaller range (`indexChecks`: a token-type table of 2 rows) —, booleans 0/1.
  */
-export function randomFeed(info: TensorInfo, seed: number): Feed {
+export function randomFeed(info: TensorInfo, seed: number, manifest?: Pick<Manifest, 'indexChecks'>): Feed {
   const next = mulberry32(seed);
   const dims = upperBounds(info.shape);
   const count = elementCount(dims);
   const data = new ELEMENT_ARRAY[info.dtype](count);
+  const indexBounds = (manifest?.indexChecks ?? [])
+    .filter((c) => c.input === info.name)
+    .flatMap((c) => c.bounds);
+  const ints = Math.max(1, Math.min(4, ...indexBounds.map((b) => b.max + 1)));
   for (let i = 0; i < count; i++) {
     const r = next();
-    if (data instanceof BigInt64Array || data instanceof BigUint64Array) data[i] = BigInt(Math.floor(r * 4));
+    if (data instanceof BigInt64Array || data instanceof BigUint64Array)
+      data[i] = BigInt(Math.floor(r * ints));
     else if (info.dtype === 'float32' || info.dtype === 'float64') data[i] = r * 2 - 1;
     else if (info.dtype === 'float16') data[i] = randomHalfBits(r);
     else if (info.dtype === 'bool') data[i] = r < 0.5 ? 0 : 1;
-    else data[i] = Math.floor(r * 4);
+    else data[i] = Math.floor(r * ints);
   }
   return { dtype: info.dtype, dims, data };
 }

@@ -44,6 +44,7 @@ import { RELAXED_WASM_FILE, WASM_FILE, WGSL_FILE, type BundleFiles } from '../bu
 import type { CompileOptions } from './options.js';
 import { printable } from '../text/printable.js';
 import { registerKernels } from './custom-ops.js';
+import { fedIndexChecks } from './index-checks.js';
 import '../ops/index.js';
 
 export const COMPILER_VERSION = 'kiln 0.1.0';
@@ -126,7 +127,11 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
   // apart); weights are shared with the webgpu target, which reads them row-major: no panels then
   const wasmGraph = fuseSoftmaxInputs(fuseConvPools(kernelGraph));
   const lowered = lowerGraph(wasmGraph, { packWeights: !targets.includes('webgpu') });
-  return { model, tokenizer, task, quant, int8, graph: kernelGraph, lowered };
+  const indexChecks = fedIndexChecks(
+    specialized,
+    lowered.inputs.map((i) => i.name),
+  );
+  return { model, tokenizer, task, quant, int8, graph: kernelGraph, lowered, indexChecks };
 }
 
 /**
@@ -153,7 +158,11 @@ export function plannedMemory(
 async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleFiles> {
   const progress = opts.onProgress ?? (() => {});
   const targets = checkedTargets(opts.targets ?? ['wasm']);
-  const { model, tokenizer, task, quant, int8, graph, lowered } = lowerModel(bytes, opts, targets);
+  const { model, tokenizer, task, quant, int8, graph, lowered, indexChecks } = lowerModel(
+    bytes,
+    opts,
+    targets,
+  );
   const relaxed = opts.relaxed ?? true;
   const steps = targets.length + (relaxed ? 1 : 0);
   progress('codegen', 0, steps);
@@ -179,6 +188,7 @@ async function compile(bytes: Uint8Array, opts: CompileOptions): Promise<BundleF
     ),
     memory: { ...lowered.memory, totalBytes: declaredMemoryBytes(wasm) },
     ...(lowered.program.dims && { dims: lowered.program.dims }),
+    ...(indexChecks.length > 0 && { indexChecks }),
     wasm: {
       file: WASM_FILE,
       exports: { memory: 'memory', init: 'init', run: 'run' },

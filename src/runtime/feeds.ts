@@ -3,9 +3,10 @@
  * written to the model's memory, so a bad call leaves the model usable; and every input is copied
  * here, when `run` is called, so a caller changing its buffers afterwards cannot change the run.
  */
-import type { DimsBlock, ShapeDim, TensorSignature } from '../bundle/manifest.js';
+import type { DimsBlock, IndexCheck, ShapeDim, TensorSignature } from '../bundle/manifest.js';
 import { ELEMENT_ARRAY, elementCount, type NumericDType } from '../bundle/elements.js';
 import { bindFedSymbols, bindSymbols, formatShape, isSymbolic } from '../bundle/shape-dims.js';
+import { checkFedIndices } from '../bundle/fed-indices.js';
 import { typedFromValues } from './element-values.js';
 import type { ElementArray, Feed } from './types.js';
 
@@ -18,12 +19,14 @@ export interface CheckedFeeds {
 /**
  * Checks the feeds and returns a copy of each input's bytes, in the order of `inputs`, and the shape
  * symbols' values: from the inputs' dims, and from an input's value for the dims block's fed symbols.
+ * An input read as indices (`indexChecks`) must hold indices within their axes.
  */
 export function feedBytes(
   modelName: string,
   inputs: readonly TensorSignature[],
   feeds: Record<string, Feed>,
   dims?: DimsBlock,
+  indexChecks?: readonly IndexCheck[],
 ): CheckedFeeds {
   const where = `model "${modelName}"`;
   if (typeof feeds !== 'object' || feeds === null)
@@ -42,6 +45,7 @@ export function feedBytes(
     return feed;
   });
   const bytes = inputs.map((sig, i) => checkedBytes(`${where}: input "${sig.name}"`, sig, given[i]));
+  checkFedIndices(where, indexChecks, inputs, bytes);
   return {
     bytes,
     symbols: {

@@ -45,7 +45,8 @@ export class LoadedModel implements Model {
     // checked and copied now, not when the run's turn comes: the caller may reuse its buffers at once
     let inputBytes: CheckedFeeds;
     try {
-      inputBytes = feedBytes(this.name, this.manifest.inputs, feeds, this.manifest.dims);
+      const { inputs, dims, indexChecks } = this.manifest;
+      inputBytes = feedBytes(this.name, inputs, feeds, dims, indexChecks);
     } catch (err) {
       return Promise.reject(err);
     }

@@ -163,16 +163,16 @@ export class WasmInstance {
    */
   warmUp(budgetMs: number): void {
     const { name } = this.manifest.model;
-    const { inputs, dims } = this.manifest;
+    const { inputs, dims, indexChecks } = this.manifest;
     // at the upper bounds of run-time dims: every loop of the model runs
     const zeros = this.zeroFeeds();
     try {
-      feedBytes(name, inputs, zeros, dims);
+      feedBytes(name, inputs, zeros, dims, indexChecks);
     } catch {
       return; // loadModel primes the request path after this
     }
     const request = () => {
-      const { bytes, symbols } = feedBytes(name, inputs, zeros, dims);
+      const { bytes, symbols } = feedBytes(name, inputs, zeros, dims, indexChecks);
       this.run(bytes, symbols);
     };
     try {

@@ -19,3 +19,23 @@ export function topKNonZeroModel(): Uint8Array {
     ],
   });
 }
+
+/** An embedding lookup: rows of a constant [rows, 3] table picked by the token ids fed at run time (ids [3]). */
+export function embeddingModel(rows = 5): Uint8Array {
+  return buildModel({
+    opset: 13,
+    inputs: [{ name: 'ids', dtype: 'int64', shape: [3] }],
+    outputs: [{ name: 'rows', dtype: 'float32' }],
+    initializers: [
+      {
+        name: 'table',
+        tensor: {
+          dtype: 'float32',
+          dims: [rows, 3],
+          data: Float32Array.from({ length: rows * 3 }, (_, i) => i),
+        },
+      },
+    ],
+    nodes: [{ op: 'Gather', inputs: ['table', 'ids'], outputs: ['rows'], name: 'embed' }],
+  });
+}

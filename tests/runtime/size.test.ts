@@ -23,7 +23,8 @@ it('the runtime bundles small, with node:fs only in the lazily loaded directory 
   // values (#11: Unsqueeze/Squeeze axes, Slice plans, Resize scales, Expand/Tile, Range, Pad, OneHot depth —
   // their resolution and refusals in bundle/shape-dims.ts, their manifest checks in verify.ts) 6.7 KB (45.7 KB);
   // STFT frame counts fed, the webgpu readback of counted sizes, the whole request path primed at load and
-  // warm-up of value-shaped bundles 2 KB (47.7 KB)
+  // warm-up of value-shaped bundles 2 KB (47.7 KB); indices fed at run time checked before the run (their
+  // check in bundle/fed-indices.ts, its manifest check in verify.ts) 1.2 KB (48.9 KB)
   expect(total).toBeLessThan(49 * 1024);
   const eager = result.outputFiles.filter((f) => !f.path.includes('directory-source'));
   expect(eager.length).toBeGreaterThan(0);

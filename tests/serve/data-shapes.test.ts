@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/serve/app.js';
 import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
-import { topKNonZeroModel } from '../helpers/data-shape-models.js';
+import { embeddingModel, topKNonZeroModel } from '../helpers/data-shape-models.js';
 import { buildModel } from '../helpers/onnx-builder.js';
 import { postJson } from './requests.js';
 
@@ -96,5 +96,30 @@ describe('a model whose Reshape target is fed at run time', () => {
     );
     expect((await post([6, 0])).status).toBe(400);
     expect((await post([1, 6])).status).toBe(200);
+  });
+});
+
+describe('an embedding lookup whose token ids are fed', () => {
+  let served: Model;
+  let api: ReturnType<typeof createApp>;
+  beforeAll(async () => {
+    served = await loadModel(await compileModel(embeddingModel(), { relaxed: false }), { backend: 'wasm' });
+    api = createApp({ models: [{ name: 'embed', model: served }], log: false });
+  });
+  afterAll(() => served.dispose());
+  const post = (ids: number[]) =>
+    postJson(api, '/v2/models/embed/infer', {
+      inputs: [{ name: 'ids', shape: [3], datatype: 'INT64', data: ids }],
+    });
+
+  it('refuses an id beyond the table with 400 naming input, bounds and node, then answers the next', async () => {
+    const response = await post([1, 5, 0]);
+    expect(response.status).toBe(400);
+    expect((await response.json()).error).toContain(
+      'input "ids" element 1 is 5, outside -5..4: Gather node "embed" reads it as an index into axis 0 (size 5)',
+    );
+    const next = await post([4, -5, 1]);
+    expect(next.status).toBe(200);
+    expect((await next.json()).outputs[0].data).toEqual([12, 13, 14, 0, 1, 2, 3, 4, 5]);
   });
 });

@@ -5,7 +5,8 @@
  * sizes computed during the run (NonZero, NonMaxSuppression) are refused at compile, naming the op; a value
  * that only changes arithmetic (Trilu's k) is read by the kernel from its buffer, and a Reshape target,
  * Split's sizes, ConstantOfShape's shape and a window's size fed at run time are read and checked by the
- * runtime like TopK's K.
+ * runtime like TopK's K. Indices fed at run time (Gather's) are checked by the runtime before the run, as
+ * on wasm: the shaders clamp an index out of range (a GPU cannot trap), so the feed is refused first.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
@@ -14,6 +15,7 @@ import type { HostTensor } from '../../src/ir/tensor.js';
 import type { Feed } from '../../src/runtime/types.js';
 import { buildModel, randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { ortMismatches } from '../helpers/ort-oracle.js';
+import { embeddingModel } from '../helpers/data-shape-models.js';
 import { nodeGpu } from './fixture.js';
 
 describe('TopK with K fed at run time, --targets wasm,webgpu', () => {
@@ -243,4 +245,27 @@ test('a size computed during the run is refused for webgpu at compile, naming th
   await expect(compileModel(bytes, { targets: ['wasm', 'webgpu'] })).rejects.toThrow(
     /NonZero node "hits".*counting its output at run time is not supported on the webgpu target yet/,
   );
+});
+
+describe('Gather with its indices fed at run time, --targets wasm,webgpu', () => {
+  const bytes = embeddingModel();
+  const ids = (...v: number[]): HostTensor => ({
+    dtype: 'int64',
+    dims: [3],
+    data: BigInt64Array.from(v.map(BigInt)),
+  });
+  let model: Model;
+  beforeAll(async () => {
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'], relaxed: false });
+    model = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
+  });
+  afterAll(() => model?.dispose());
+
+  test('refuses an id out of range as on wasm, then matches onnxruntime with negative ids', async () => {
+    expect(model.backend).toBe('webgpu');
+    await expect(model.run({ ids: ids(0, 7, 1) } as Record<string, Feed>)).rejects.toThrow(
+      'input "ids" element 1 is 7, outside -5..4: Gather node "embed" reads it as an index into axis 0 (size 5)',
+    );
+    expect(await ortMismatches(bytes, model, { ids: ids(4, -5, -1) })).toEqual([]);
+  });
 });

@@ -1,6 +1,7 @@
 /**
  * Gather, GatherElements, GatherND: data-dependent loads. Every loaded index goes through safeIndex, so
- * negative indices wrap and out-of-range ones are clamped instead of reading outside the buffer.
+ * negative indices wrap and out-of-range ones are clamped instead of reading outside the buffer (indices
+ * fed straight from a model input are refused out of range by the runtime first: compiler/index-checks.ts).
  */
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';

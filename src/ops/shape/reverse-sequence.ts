@@ -34,7 +34,7 @@ const reverseSequence: OpDef = {
     const steps = x.shape[timeAxis];
     return [
       copyKernel(ctx.node.name, x.shape, io.outputs[0], io.inputs[0]!, (idx) => {
-        // A length outside [0, steps] is clamped: invalid input may give wrong values, never a stray read.
+        // A length outside [0, steps] is clamped: never a stray read (a fed one the runtime refuses first).
         const len = min(max(cast('i32', load(io.inputs[1]!, idx[batchAxis])), i32(0)), i32(steps));
         const t = idx[timeAxis];
         const from = select(cmp('lt', t, len), sub(sub(len, i32(1)), t), t);
