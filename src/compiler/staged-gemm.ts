@@ -5,8 +5,9 @@
  * into scratch at static strides (those of the bounds): B once (⌈K⌉ × N), A one block of MB rows at a
  * time (MB × ⌈K⌉), ⌈K⌉ being K zero-padded to whole blocks of KB. The gemm then runs on MB × NB × KB
  * blocks in loops of run-time counts (K blocks accumulate into the staged C rows) and the rows and columns
- * within M and N are copied out; the staged rows past M and columns past N are computed from whatever the
- * scratch holds and never read. Staging costs O(MK + KN + MN) moves against the product's O(MNK).
+ * within M and N are copied out, through the activation fused into the node (a Mul by the attention scale),
+ * so no pass runs over the output at its bounds; the staged rows past M and columns past N (a static N is
+ * staged to whole 8-wide panels) are computed from whatever the scratch holds and never read. Staging costs O(MK + KN + MN) moves against the product's O(MNK).
  * A static dim is one block of its own size (no padding, nothing accumulated).
  */
 import * as sym from '../ir/symbolic.js';
@@ -14,15 +15,20 @@ import type { Expr, Kernel, Stmt } from '../kernels/ir.js';
 import { add, cmp, f32, i32, load, loop, mul, store, v, when } from '../kernels/build.js';
 import { indexOf, kernelExprOf } from '../kernels/extent.js';
 import type { LowerIO } from '../ops/registry.js';
+import { fusedActivation } from '../ops/fused-activation.js';
+import { activate } from '../kernels/rewrite/epilogue.js';
 import { gemm, view } from '../ops/nn/gemm-helpers.js';
 import type { RowsStep } from './rows-step.js';
 import { broadcastStrides, forEach, shapeOf } from './symbolic-kernels.js';
 
 /**
- * Block sizes for a run-time M, N, K: MB rows keep the gemm's 4-row tiles busy, NB = 32 is four 8-wide
- * panels, KB = 32 keeps the zero padding of K small.
+ * Block sizes for a run-time M, N, K: MB = 8 is two of the gemm's 4-row tiles, NB = 8 one 8-wide
+ * panel and KB = 8 one step of it, so a run-time N or K is computed to the next multiple of 8, not of 32
+ * (crnn-rec's attention at sequence 40 computed 64 columns of Q·Kᵀ and summed 64 terms of P·V).
  */
-const BLOCK = { M: 16, N: 32, K: 32 };
+const BLOCK = { M: 8, N: 8, K: 8 };
+/** A static N is computed to whole panels of this many columns: the gemm's narrower tails run 4-wide and scalar. */
+const PANEL = 8;
 
 type Ranges = Readonly<Record<string, sym.Range>>;
 
@@ -40,13 +46,15 @@ export function stagedMatMul(step: RowsStep, io: LowerIO, ranges: Ranges): Kerne
   const sizes = (d: 'M' | 'N' | 'K') => {
     const fixed = sym.constValue(dims[d]);
     const max = sym.bounds(dims[d], ranges).max;
-    const block = fixed ?? Math.min(BLOCK[d], max);
+    const block =
+      fixed === undefined ? Math.min(BLOCK[d], max) : d === 'N' ? Math.ceil(fixed / PANEL) * PANEL : fixed;
     return { run: kernelExprOf(dims[d]), block, padded: Math.ceil(max / block) * block, fixed };
   };
   const [M, N, K] = [sizes('M'), sizes('N'), sizes('K')];
   if ([M, N, K].some((d) => d.block < 1)) return undefined;
   const blocks = (d: sym.SymLike, block: number) => kernelExprOf(sym.ceilDiv(d, block));
   const accumulate = K.fixed === undefined;
+  const act = fusedActivation(node);
 
   const [A, B, Y] = [io.inputs[0]!, io.inputs[1]!, io.outputs[0]];
   const stagedB = io.scratch('float32', K.padded * N.padded);
@@ -124,7 +132,7 @@ export function stagedMatMul(step: RowsStep, io: LowerIO, ranges: Ranges): Kerne
           store(
             Y,
             at(yAt, expr(yStrides[rank - 2]), rowOf(cr), cn),
-            load(stagedC, at(i32(0), N.padded, cr, cn)),
+            activate(act, load(stagedC, at(i32(0), N.padded, cr, cn))),
           ),
         ]),
       ]),
