@@ -22,11 +22,14 @@ import type { RowsStep } from './rows-step.js';
 import { broadcastStrides, forEach, shapeOf } from './symbolic-kernels.js';
 
 /**
- * Block sizes for a run-time M, N, K: MB = 8 is two of the gemm's 4-row tiles, NB = 8 one 8-wide
- * panel and KB = 8 one step of it, so a run-time N or K is computed to the next multiple of 8, not of 32
- * (crnn-rec's attention at sequence 40 computed 64 columns of Q·Kᵀ and summed 64 terms of P·V).
+ * Block sizes for a run-time M, N, K: MB rows keep the gemm's 4-row tiles busy, NB = 32 is four 8-wide
+ * panels, KB = 32 keeps the accumulation passes over C few. What a run-time N or K leaves past its last
+ * whole block runs in blocks of STEP (one 8-wide panel), so it is computed to the next multiple of 8, not
+ * of 32 (crnn-rec's attention at sequence 40 computed 64 columns of Q·Kᵀ and summed 64 terms of P·V;
+ * blocks of 8 throughout made bert-enc's at sequence 128 slower).
  */
-const BLOCK = { M: 8, N: 8, K: 8 };
+const BLOCK = { M: 16, N: 32, K: 32 };
+const STEP = 8;
 /** A static N is computed to whole panels of this many columns: the gemm's narrower tails run 4-wide and scalar. */
 const PANEL = 8;
 
@@ -48,10 +51,26 @@ export function stagedMatMul(step: RowsStep, io: LowerIO, ranges: Ranges): Kerne
     const max = sym.bounds(dims[d], ranges).max;
     const block =
       fixed === undefined ? Math.min(BLOCK[d], max) : d === 'N' ? Math.ceil(fixed / PANEL) * PANEL : fixed;
-    return { run: kernelExprOf(dims[d]), block, padded: Math.ceil(max / block) * block, fixed };
+    const step = fixed === undefined && d !== 'M' ? STEP : block;
+    return { run: kernelExprOf(dims[d]), block, step, padded: Math.ceil(max / step) * step, fixed };
+  };
+  /**
+   * The blocks a dim runs in: its whole blocks, then (a run-time N or K) the rest in blocks of its step,
+   * each as { size, first: the first block's start, count }
+   */
+  const levels = (d: 'N' | 'K', { block, step, fixed }: { block: number; step: number; fixed?: number }) => {
+    const whole = {
+      size: block,
+      first: i32(0),
+      count: fixed === undefined ? sym.floorDiv(dims[d], block) : 1,
+    };
+    if (step === block) return [whole];
+    const rest = sym.ceilDiv(sym.mod(dims[d], block), step);
+    return [whole, { size: step, first: kernelExprOf(sym.mul(whole.count, block)), count: rest }];
   };
   const [M, N, K] = [sizes('M'), sizes('N'), sizes('K')];
   if ([M, N, K].some((d) => d.block < 1)) return undefined;
+  const [nLevels, kLevels] = [levels('N', N), levels('K', K)];
   const blocks = (d: sym.SymLike, block: number) => kernelExprOf(sym.ceilDiv(d, block));
   const accumulate = K.fixed === undefined;
   const act = fusedActivation(node);
@@ -67,8 +86,8 @@ export function stagedMatMul(step: RowsStep, io: LowerIO, ranges: Ranges): Kerne
     add(base, add(mul(row, typeof rs === 'number' ? i32(rs) : rs), col));
   const zeros = (name: string, n: Expr, index: (z: Expr) => Expr, buf = stagedA): Stmt[] =>
     accumulate ? [loop(name, n, [store(buf, index(v(name)), f32(0))])] : [];
-  const padK = kPaddedMinusK(dims.K, K.block);
-  const [mb, nb, kb] = ['mb', 'nb', 'kb'].map((x) => v(x));
+  const padK = kPaddedMinusK(dims.K, K.step);
+  const mb = v('mb');
   /** row `r` of the current block of M, and whether it is within M */
   const rowOf = (r: Expr) => add(mul(mb, i32(M.block)), r);
   const inM = (r: Expr) => cmp('lt', rowOf(r), M.run);
@@ -112,20 +131,33 @@ export function stagedMatMul(step: RowsStep, io: LowerIO, ranges: Ranges): Kerne
           ),
         ]
       : [];
-    const cView = view(stagedC, mul(nb, i32(N.block)), N.padded, 1);
-    const product = loop('nb', blocks(dims.N, N.block), [
-      loop('kb', blocks(dims.K, K.block), [
+    /** `body` per block of each level, its start in `start` (a loop var, or the one block at `first`) */
+    const overLevels = (
+      name: string,
+      ls: { size: number; first: Expr; count: sym.SymLike }[],
+      body: (start: Expr, size: number, level: number) => Stmt[],
+    ): Stmt[] =>
+      ls.flatMap(({ size, first, count }, i) => {
+        const n = sym.constValue(count);
+        if (n === 0) return [];
+        const index = `${name}${i}`;
+        const start = add(first, mul(v(index), i32(size)));
+        return [loop(index, n ?? kernelExprOf(count), body(start, size, i))];
+      });
+    const product = overLevels('nb', nLevels, (n0, nSize, level) => {
+      const cView = view(stagedC, n0, N.padded, 1);
+      return overLevels(`kb${level}_`, kLevels, (k0, kSize) => [
         gemm(
           M.block,
-          N.block,
-          K.block,
-          view(stagedA, mul(kb, i32(K.block)), K.padded, 1),
-          view(stagedB, add(mul(kb, i32(K.block * N.padded)), mul(nb, i32(N.block))), N.padded, 1),
+          nSize,
+          kSize,
+          view(stagedA, k0, K.padded, 1),
+          view(stagedB, add(mul(k0, i32(N.padded)), n0), N.padded, 1),
           cView,
           { streamB: true, ...(accumulate && { bias: cView }) },
         ),
-      ]),
-    ]);
+      ]);
+    });
     const copyOut = loop('cr', M.block, [
       when(inM(cr), [
         loop('cn', N.run, [
@@ -137,7 +169,7 @@ export function stagedMatMul(step: RowsStep, io: LowerIO, ranges: Ranges): Kerne
         ]),
       ]),
     ]);
-    return [...stageB, loop('mb', blocks(dims.M, M.block), [stageA, ...clearC, product, copyOut])];
+    return [...stageB, loop('mb', blocks(dims.M, M.block), [stageA, ...clearC, ...product, copyOut])];
   });
   return [{ name: node.name, body }];
 }

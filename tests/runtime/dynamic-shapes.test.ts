@@ -165,7 +165,7 @@ describe('scaled attention with head size 15 and --dim seq=1..130', () => {
   });
   afterAll(() => model.dispose());
 
-  // 1: one partial block of 8; 8, 40: whole blocks; 13, 130: partial last blocks (130: the bound)
+  // 1: one partial block of 8; 8, 40: whole blocks of 8 (and 32); 13, 130: partial last blocks (130: the bound)
   test.each([1, 8, 13, 40, 130])('matches onnxruntime at seq %i', async (seq) => {
     const r = seededRandom(seq);
     await expectMatchesOrt(bytes, model, {
@@ -175,12 +175,12 @@ describe('scaled attention with head size 15 and --dim seq=1..130', () => {
     });
   });
 
-  test('the scale applies as the scores are copied out, and head size 15 runs as two whole panels', () => {
+  test('the scale applies as the scores are copied out; a run-time N or K past its blocks of 32 runs in blocks of 8', () => {
     const graph = specialize(parseOnnxModel(bytes), { evaluate: evaluateProgram, dims });
-    const gemmsOf = (stmts: Stmt[]): { N: number; act: boolean }[] =>
+    const gemmsOf = (stmts: Stmt[]): { N: number; K: number; act: boolean }[] =>
       stmts.flatMap((s) =>
         s.k === 'gemm'
-          ? [{ N: s.N, act: s.act !== undefined }]
+          ? [{ N: s.N, K: s.K, act: s.act !== undefined }]
           : s.k === 'loop'
             ? gemmsOf(s.body)
             : s.k === 'if'
@@ -190,9 +190,12 @@ describe('scaled attention with head size 15 and --dim seq=1..130', () => {
     const run = lowerGraph(graph).program.run;
     // no pass of the scale over the scores at their bounds (130 × 130 per head)
     expect(run.map((k) => k.name)).not.toContain('activation');
+    // Q·Kᵀ: N = seq in blocks of 32, then of 8; scores·V: head size 15 as two whole panels, K = seq likewise
     expect(run.flatMap((k) => gemmsOf(k.body))).toEqual([
-      { N: 8, act: false },
-      { N: 16, act: false },
+      { N: 32, K: 15, act: false },
+      { N: 8, K: 15, act: false },
+      { N: 16, K: 32, act: false },
+      { N: 16, K: 8, act: false },
     ]);
   });
 });
@@ -232,7 +235,8 @@ describe('attention products with --dim batch=1..2 --dim seq=1..255', () => {
                 : 0),
         0,
       );
-    expect(lowerGraph(graph).program.run.map((k) => gemms(k.body))).toEqual([1, 1]);
+    // one over the blocks of 32 of the run-time N (K), one over the rest in blocks of 8
+    expect(lowerGraph(graph).program.run.map((k) => gemms(k.body))).toEqual([2, 2]);
   });
 });
 
