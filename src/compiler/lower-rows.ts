@@ -59,7 +59,7 @@ export function lowerSymbolic(
     if (rows) return rows;
   }
   const staged = stagedMatMul(step, io, ranges);
-  if (staged) return activation(staged);
+  if (staged) return staged;
   const generic = symbolicKernels(step, def, io);
   if (generic) return activation(generic);
   const shapes = [...step.inputTypes, ...step.outputTypes].flatMap((t) =>

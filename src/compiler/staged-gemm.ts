@@ -5,8 +5,9 @@
  * into scratch at static strides (those of the bounds): B once (⌈K⌉ × N), A one block of MB rows at a
  * time (MB × ⌈K⌉), ⌈K⌉ being K zero-padded to whole blocks of KB. The gemm then runs on MB × NB × KB
  * blocks in loops of run-time counts (K blocks accumulate into the staged C rows) and the rows and columns
- * within M and N are copied out; the staged rows past M and columns past N are computed from whatever the
- * scratch holds and never read. Staging costs O(MK + KN + MN) moves against the product's O(MNK).
+ * within M and N are copied out, through the activation fused into the node (a Mul by the attention scale),
+ * so no pass runs over the output at its bounds; the staged rows past M and columns past N (a static N is
+ * staged to whole 8-wide panels) are computed from whatever the scratch holds and never read. Staging costs O(MK + KN + MN) moves against the product's O(MNK).
  * A static dim is one block of its own size (no padding, nothing accumulated).
  */
 import * as sym from '../ir/symbolic.js';
@@ -14,15 +15,23 @@ import type { Expr, Kernel, Stmt } from '../kernels/ir.js';
 import { add, cmp, f32, i32, load, loop, mul, store, v, when } from '../kernels/build.js';
 import { broadcastStrides, indexOf, kernelExprOf } from '../kernels/extent.js';
 import type { LowerIO } from '../ops/registry.js';
+import { fusedActivation } from '../ops/fused-activation.js';
+import { activate } from '../kernels/rewrite/epilogue.js';
 import { gemm, view } from '../ops/nn/gemm-helpers.js';
 import type { RowsStep } from './rows-step.js';
 import { forEach, shapeOf } from './symbolic-kernels.js';
 
 /**
  * Block sizes for a run-time M, N, K: MB rows keep the gemm's 4-row tiles busy, NB = 32 is four 8-wide
- * panels, KB = 32 keeps the zero padding of K small.
+ * panels, KB = 32 keeps the accumulation passes over C few. What a run-time N or K leaves past its last
+ * whole block runs in blocks of STEP (one 8-wide panel), so it is computed to the next multiple of 8, not
+ * of 32 (crnn-rec's attention at sequence 40 computed 64 columns of Q·Kᵀ and summed 64 terms of P·V;
+ * blocks of 8 throughout made bert-enc's at sequence 128 slower).
  */
 const BLOCK = { M: 16, N: 32, K: 32 };
+const STEP = 8;
+/** A static N is computed to whole panels of this many columns: the gemm's narrower tails run 4-wide and scalar. */
+const PANEL = 8;
 
 type Ranges = Readonly<Record<string, sym.Range>>;
 
@@ -40,13 +49,31 @@ export function stagedMatMul(step: RowsStep, io: LowerIO, ranges: Ranges): Kerne
   const sizes = (d: 'M' | 'N' | 'K') => {
     const fixed = sym.constValue(dims[d]);
     const max = sym.bounds(dims[d], ranges).max;
-    const block = fixed ?? Math.min(BLOCK[d], max);
-    return { run: kernelExprOf(dims[d]), block, padded: Math.ceil(max / block) * block, fixed };
+    const block =
+      fixed === undefined ? Math.min(BLOCK[d], max) : d === 'N' ? Math.ceil(fixed / PANEL) * PANEL : fixed;
+    const step = fixed === undefined && d !== 'M' ? STEP : block;
+    return { run: kernelExprOf(dims[d]), block, step, padded: Math.ceil(max / step) * step, fixed };
+  };
+  /**
+   * The blocks a dim runs in: its whole blocks, then (a run-time N or K) the rest in blocks of its step,
+   * each as { size, first: the first block's start, count }
+   */
+  const levels = (d: 'N' | 'K', { block, step, fixed }: { block: number; step: number; fixed?: number }) => {
+    const whole = {
+      size: block,
+      first: i32(0),
+      count: fixed === undefined ? sym.floorDiv(dims[d], block) : 1,
+    };
+    if (step === block) return [whole];
+    const rest = sym.ceilDiv(sym.mod(dims[d], block), step);
+    return [whole, { size: step, first: kernelExprOf(sym.mul(whole.count, block)), count: rest }];
   };
   const [M, N, K] = [sizes('M'), sizes('N'), sizes('K')];
   if ([M, N, K].some((d) => d.block < 1)) return undefined;
+  const [nLevels, kLevels] = [levels('N', N), levels('K', K)];
   const blocks = (d: sym.SymLike, block: number) => kernelExprOf(sym.ceilDiv(d, block));
   const accumulate = K.fixed === undefined;
+  const act = fusedActivation(node);
 
   const [A, B, Y] = [io.inputs[0]!, io.inputs[1]!, io.outputs[0]];
   const stagedB = io.scratch('float32', K.padded * N.padded);
@@ -59,8 +86,8 @@ export function stagedMatMul(step: RowsStep, io: LowerIO, ranges: Ranges): Kerne
     add(base, add(mul(row, typeof rs === 'number' ? i32(rs) : rs), col));
   const zeros = (name: string, n: Expr, index: (z: Expr) => Expr, buf = stagedA): Stmt[] =>
     accumulate ? [loop(name, n, [store(buf, index(v(name)), f32(0))])] : [];
-  const padK = kPaddedMinusK(dims.K, K.block);
-  const [mb, nb, kb] = ['mb', 'nb', 'kb'].map((x) => v(x));
+  const padK = kPaddedMinusK(dims.K, K.step);
+  const mb = v('mb');
   /** row `r` of the current block of M, and whether it is within M */
   const rowOf = (r: Expr) => add(mul(mb, i32(M.block)), r);
   const inM = (r: Expr) => cmp('lt', rowOf(r), M.run);
@@ -104,32 +131,45 @@ export function stagedMatMul(step: RowsStep, io: LowerIO, ranges: Ranges): Kerne
           ),
         ]
       : [];
-    const cView = view(stagedC, mul(nb, i32(N.block)), N.padded, 1);
-    const product = loop('nb', blocks(dims.N, N.block), [
-      loop('kb', blocks(dims.K, K.block), [
+    /** `body` per block of each level, its start in `start` (a loop var, or the one block at `first`) */
+    const overLevels = (
+      name: string,
+      ls: { size: number; first: Expr; count: sym.SymLike }[],
+      body: (start: Expr, size: number, level: number) => Stmt[],
+    ): Stmt[] =>
+      ls.flatMap(({ size, first, count }, i) => {
+        const n = sym.constValue(count);
+        if (n === 0) return [];
+        const index = `${name}${i}`;
+        const start = add(first, mul(v(index), i32(size)));
+        return [loop(index, n ?? kernelExprOf(count), body(start, size, i))];
+      });
+    const product = overLevels('nb', nLevels, (n0, nSize, level) => {
+      const cView = view(stagedC, n0, N.padded, 1);
+      return overLevels(`kb${level}_`, kLevels, (k0, kSize) => [
         gemm(
           M.block,
-          N.block,
-          K.block,
-          view(stagedA, mul(kb, i32(K.block)), K.padded, 1),
-          view(stagedB, add(mul(kb, i32(K.block * N.padded)), mul(nb, i32(N.block))), N.padded, 1),
+          nSize,
+          kSize,
+          view(stagedA, k0, K.padded, 1),
+          view(stagedB, add(mul(k0, i32(N.padded)), n0), N.padded, 1),
           cView,
           { streamB: true, ...(accumulate && { bias: cView }) },
         ),
-      ]),
-    ]);
+      ]);
+    });
     const copyOut = loop('cr', M.block, [
       when(inM(cr), [
         loop('cn', N.run, [
           store(
             Y,
             at(yAt, expr(yStrides[rank - 2]), rowOf(cr), cn),
-            load(stagedC, at(i32(0), N.padded, cr, cn)),
+            activate(act, load(stagedC, at(i32(0), N.padded, cr, cn))),
           ),
         ]),
       ]),
     ]);
-    return [...stageB, loop('mb', blocks(dims.M, M.block), [stageA, ...clearC, product, copyOut])];
+    return [...stageB, loop('mb', blocks(dims.M, M.block), [stageA, ...clearC, ...product, copyOut])];
   });
   return [{ name: node.name, body }];
 }

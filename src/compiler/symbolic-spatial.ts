@@ -315,6 +315,12 @@ function windowSums(
 
 /** Columns of the output a tiled conv computes at once: static, so its gemm is the static one. */
 const TILE = 64;
+/**
+ * The narrower tile that covers the positions past the last whole TILE: one 8-wide gemm panel, so at most
+ * 7 positions are computed twice (crnn-rec's 1×1 convs over 1×12 and 3×12 planes at width 100 computed
+ * 64 columns for 12 and 36 through a scratch tile).
+ */
+const NARROW = 8;
 /** Output positions per band of rows at the largest width, at least: a band's last tile is partly idle. */
 const BAND_POSITIONS = 8 * TILE;
 
@@ -324,10 +330,10 @@ const BAND_POSITIONS = 8 * TILE;
  * reads X in place as the gemm's B (X's [C, H·W] plane at its run-time row stride). Other convs go per
  * image in bands of R output rows (R·OW at the largest width ≥ BAND_POSITIONS): the band's im2col matrix
  * is gathered into a [C·KH·KW, R·OW] scratch by `gatherRows`, then tiled. Positions past the last whole
- * tile run as one more tile that ends at the last position, overlapping the one before (recomputing a few
- * columns costs less than copying every tile out); only where there are fewer than TILE positions does
- * the gemm write a [M, TILE] scratch whose columns are copied out (from a gathered B: reading X in
- * place, the tile would run past it).
+ * tile run in NARROW tiles, the last of which ends at the last position, overlapping the one before
+ * (recomputing a few columns costs less than copying every tile out); only where there are fewer than
+ * NARROW positions does the gemm write a [M, NARROW] scratch whose columns are copied out (from a
+ * gathered B: reading X in place, the tile would run past it).
  */
 function convGemm(step: RowsStep, io: LowerIO, p: Plane, C: number, M: number, ranges: Ranges): Kernel[] {
   const [X, Wt, B] = io.inputs;
@@ -342,9 +348,9 @@ function convGemm(step: RowsStep, io: LowerIO, p: Plane, C: number, M: number, r
     sym.constValue(sym.sub(p.OH, p.H)) === 0 &&
     sym.constValue(sym.sub(p.OW, p.W)) === 0;
   const n = v('n');
-  /** W·B + bias, activated, over TILE columns of B into C */
-  const product = (b: MatView, c: MatView): GemmStmt => {
-    const g = gemm(M, TILE, K, view(Wt!, i32(0), K, 1), b, c, { ...(B && { bias: view(B, i32(0), 1, 0) }) });
+  /** W·B + bias, activated, over `width` columns of B into C */
+  const product = (b: MatView, c: MatView, width = TILE): GemmStmt => {
+    const g = gemm(M, width, K, view(Wt!, i32(0), K, 1), b, c, { ...(B && { bias: view(B, i32(0), 1, 0) }) });
     if (act) g.act = act;
     return g;
   };
@@ -356,37 +362,49 @@ function convGemm(step: RowsStep, io: LowerIO, p: Plane, C: number, M: number, r
   const tiles = (suffix: string, matrix: MatView, first: Expr, count: sym.SymLike): Stmt[] => {
     const b = (at: Expr): MatView => ({ ...matrix, offset: add(matrix.offset, at) });
     const y = (at: Expr) => view(Y, add(add(imageAt(outPlane, M), first), at), extentOf(outPlane), 1);
-    const t = v(`t${suffix}`);
+    const [t, u] = [v(`t${suffix}`), v(`u${suffix}`)];
+    const wholeCount = sym.floorDiv(count, TILE);
+    const narrowFirst = ix(sym.mul(wholeCount, TILE));
+    const narrowCount = sym.floorDiv(sym.mod(count, TILE), NARROW);
+    const runs = (extent: sym.SymLike, body: Stmt[], name: string): Stmt[] =>
+      sym.constValue(extent) === 0 ? [] : [loop(name, extentOf(extent), body)];
     const whole = [
-      loop(`t${suffix}`, extentOf(sym.floorDiv(count, TILE)), [
-        product(b(mul(t, i32(TILE))), y(mul(t, i32(TILE)))),
-      ]),
+      ...runs(wholeCount, [product(b(mul(t, i32(TILE))), y(mul(t, i32(TILE))))], `t${suffix}`),
+      ...runs(
+        narrowCount,
+        [product(b(add(narrowFirst, mul(u, i32(NARROW)))), y(add(narrowFirst, mul(u, i32(NARROW)))), NARROW)],
+        `u${suffix}`,
+      ),
     ];
-    if (sym.constValue(sym.mod(count, TILE)) === 0) return whole;
-    const last = ix(sym.sub(count, TILE));
-    const overlapping = [...whole, product(b(last), y(last))];
-    // fewer than TILE positions: a scratch tile copied out, its B gathered (X in place would run past X)
-    const out = (outTile ??= io.scratch('float32', M * TILE));
+    if (sym.constValue(sym.mod(count, NARROW)) === 0) return whole;
+    const last = ix(sym.sub(count, NARROW));
+    const overlapping = [...whole, product(b(last), y(last), NARROW)];
+    // fewer than NARROW positions: a scratch tile copied out, its B gathered (X in place would run past X)
+    const out = (outTile ??= io.scratch('float32', M * NARROW));
     const [m, j] = [v(`m${suffix}`), v(`j${suffix}`)];
     const scratchTile = [
-      ...(pointwise ? gatherRows(p, X!, pointwiseCols(), TILE, n, C, i32(0), p.OH, suffix) : []),
-      product(pointwise ? view(pointwiseCols(), i32(0), TILE, 1) : matrix, view(out, i32(0), TILE, 1)),
+      ...(pointwise ? gatherRows(p, X!, pointwiseCols(), NARROW, n, C, i32(0), p.OH, suffix) : []),
+      product(
+        pointwise ? view(pointwiseCols(), i32(0), NARROW, 1) : matrix,
+        view(out, i32(0), NARROW, 1),
+        NARROW,
+      ),
       loop(`m${suffix}`, M, [
         loop(`j${suffix}`, extentOf(count), [
           store(
             Y,
             add(add(mul(add(mul(n, i32(M)), m), ix(outPlane)), first), j),
-            load(out, add(mul(m, i32(TILE)), j)),
+            load(out, add(mul(m, i32(NARROW)), j)),
           ),
         ]),
       ]),
     ];
     const fixed = sym.constValue(count);
-    if (fixed !== undefined) return fixed >= TILE ? overlapping : scratchTile;
-    return [when(cmp('ge', ix(count), i32(TILE)), overlapping, scratchTile)];
+    if (fixed !== undefined) return fixed >= NARROW ? overlapping : scratchTile;
+    return [when(cmp('ge', ix(count), i32(NARROW)), overlapping, scratchTile)];
   };
   let [gathered, outTile]: (BufRef | undefined)[] = [];
-  const pointwiseCols = () => (gathered ??= io.scratch('float32', C * TILE));
+  const pointwiseCols = () => (gathered ??= io.scratch('float32', C * NARROW));
   const image = pointwise
     ? tiles('', view(X!, imageAt(outPlane, C), extentOf(outPlane), 1), i32(0), outPlane)
     : bands();

@@ -68,11 +68,11 @@ describe('a dense conv of a run-time size runs the gemm on Y in place', () => {
   const side = { min: 1, max: 64 };
   /** the kernel's gemms as (B's buffer, C's buffer, whether C's row stride is read at run time) */
   const gemmsOf = (kernel: Kernel) => {
-    const gemms: { b: number; c: number; runTimeRows: boolean }[] = [];
+    const gemms: { b: number; c: number; runTimeRows: boolean; N: number }[] = [];
     for (const s of kernel.body)
       forEachStmt(s, (st: Stmt) => {
         if (st.k === 'gemm')
-          gemms.push({ b: st.b.buf.id, c: st.c.buf.id, runTimeRows: typeof st.c.rs !== 'number' });
+          gemms.push({ b: st.b.buf.id, c: st.c.buf.id, runTimeRows: typeof st.c.rs !== 'number', N: st.N });
       });
     return gemms;
   };
@@ -83,8 +83,14 @@ describe('a dense conv of a run-time size runs the gemm on Y in place', () => {
     const kernel = lowered(windowModel(pointwise.node, pointwise.outChannels, 1), { x: [1, C, side, side] });
     const [x, y] = [role(kernel, 'input'), role(kernel, 'output')];
     const inPlace = gemmsOf(kernel).filter((g) => g.b === x && g.c === y && g.runTimeRows);
-    // the whole tiles and the last one, which ends at the last position
-    expect(inPlace.length).toBe(2);
+    // the whole tiles of 64 positions, then 8-wide ones, the last of which ends at the last position
+    expect(inPlace.map((g) => g.N)).toEqual([64, 8, 8]);
+    // fewer than 8 positions: one 8-wide scratch tile (not 64 wide: 1×12 and 3×12 maps computed 64 columns)
+    expect(
+      gemmsOf(kernel)
+        .filter((g) => g.c !== y)
+        .map((g) => g.N),
+    ).toEqual([8]);
   });
 
   it('a 3×3 conv: the tiles of its gathered im2col rows are written into Y', () => {
@@ -94,7 +100,8 @@ describe('a dense conv of a run-time size runs the gemm on Y in place', () => {
   });
 });
 
-// fewer output positions than a tile (a scratch tile copied out) and exactly one tile
+// fewer output positions than 8 (a scratch tile copied out), 8-wide tiles with an overlapping last one
+// (15, 63), exactly one tile (64), a tile and whole 8-wide ones (80), and all three (81)
 describeMatchesOrtAtSizes(
   `${GEMM_CONV_CASES[3].name}, fewer positions than a tile`,
   windowModel(GEMM_CONV_CASES[3].node, GEMM_CONV_CASES[3].outChannels, 1),
@@ -102,10 +109,12 @@ describeMatchesOrtAtSizes(
   80,
   [
     [1, 1],
+    [2, 3],
     [3, 5],
     [7, 9],
     [8, 8],
     [1, 80],
+    [9, 9],
   ],
   1,
 );

@@ -136,6 +136,70 @@ describe("the benchmarks' exporter-shaped bert-enc (2 layers, hidden 64) with --
   });
 });
 
+/**
+ * Scaled attention with crnn-rec's head size (15, not a multiple of the gemm's 8-wide panels): softmax-free
+ * scores·V after a Mul by the scale that fuses into the Q·Kᵀ MatMul.
+ */
+const scaledAttentionModel = (): Uint8Array =>
+  buildModel({
+    inputs: [
+      { name: 'q', dtype: 'float32', shape: [1, 3, 'seq', 15] },
+      { name: 'kt', dtype: 'float32', shape: [1, 3, 15, 'seq'] },
+      { name: 'v', dtype: 'float32', shape: [1, 3, 'seq', 15] },
+    ],
+    outputs: [{ name: 'context', dtype: 'float32', shape: [1, 3, 'seq', 15] }],
+    initializers: [{ name: 'scale', tensor: { dtype: 'float32', dims: [], data: new Float32Array([0.25]) } }],
+    nodes: [
+      { op: 'MatMul', inputs: ['q', 'kt'], outputs: ['raw'] },
+      { op: 'Mul', inputs: ['raw', 'scale'], outputs: ['scores'] },
+      { op: 'MatMul', inputs: ['scores', 'v'], outputs: ['context'] },
+    ],
+  });
+
+describe('scaled attention with head size 15 and --dim seq=1..130', () => {
+  const bytes = scaledAttentionModel();
+  const dims = { seq: { min: 1, max: 130 } };
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { dims, relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  // 1: one partial block of 8; 8, 40: whole blocks of 8 (and 32); 13, 130: partial last blocks (130: the bound)
+  test.each([1, 8, 13, 40, 130])('matches onnxruntime at seq %i', async (seq) => {
+    const r = seededRandom(seq);
+    await expectMatchesOrt(bytes, model, {
+      q: randomTensor([1, 3, seq, 15], r),
+      kt: randomTensor([1, 3, 15, seq], r),
+      v: randomTensor([1, 3, seq, 15], r),
+    });
+  });
+
+  test('the scale applies as the scores are copied out; a run-time N or K past its blocks of 32 runs in blocks of 8', () => {
+    const graph = specialize(parseOnnxModel(bytes), { evaluate: evaluateProgram, dims });
+    const gemmsOf = (stmts: Stmt[]): { N: number; K: number; act: boolean }[] =>
+      stmts.flatMap((s) =>
+        s.k === 'gemm'
+          ? [{ N: s.N, K: s.K, act: s.act !== undefined }]
+          : s.k === 'loop'
+            ? gemmsOf(s.body)
+            : s.k === 'if'
+              ? gemmsOf([...s.then, ...(s.else ?? [])])
+              : [],
+      );
+    const run = lowerGraph(graph).program.run;
+    // no pass of the scale over the scores at their bounds (130 × 130 per head)
+    expect(run.map((k) => k.name)).not.toContain('activation');
+    // Q·Kᵀ: N = seq in blocks of 32, then of 8; scores·V: head size 15 as two whole panels, K = seq likewise
+    expect(run.flatMap((k) => gemmsOf(k.body))).toEqual([
+      { N: 32, K: 15, act: false },
+      { N: 8, K: 15, act: false },
+      { N: 16, K: 32, act: false },
+      { N: 16, K: 8, act: false },
+    ]);
+  });
+});
+
 describe('attention products with --dim batch=1..2 --dim seq=1..255', () => {
   const bytes = attentionProductsModel();
   const dims = { batch: { min: 1, max: 2 }, seq: { min: 1, max: 255 } };
@@ -171,7 +235,8 @@ describe('attention products with --dim batch=1..2 --dim seq=1..255', () => {
                 : 0),
         0,
       );
-    expect(lowerGraph(graph).program.run.map((k) => gemms(k.body))).toEqual([1, 1]);
+    // one over the blocks of 32 of the run-time N (K), one over the rest in blocks of 8
+    expect(lowerGraph(graph).program.run.map((k) => gemms(k.body))).toEqual([2, 2]);
   });
 });
 

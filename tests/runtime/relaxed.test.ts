@@ -28,6 +28,7 @@ import { EPILOGUE_CASES } from '../helpers/epilogue-models.js';
 import { C, GEMM_CONV_CASES, WINDOW_CASES, windowModel } from '../helpers/window-models.js';
 import { convTransposeVariants } from '../helpers/resize-models.js';
 import { attentionProductsFeeds, attentionProductsModel } from '../helpers/models.js';
+import { crnnRec } from '../../scripts/bench-models.js';
 import { inChild, outputsOf, RELAXED_FLAG } from './child-run.js';
 import { buildFixtureBundle, expectedY, fixtureFeeds, fixtureProgram, numbers } from './fixture.js';
 
@@ -92,6 +93,18 @@ it('attention products with a run-time sequence (the gemm on staged operands) ag
     expectClose(outputsOf(relaxed), await runOrt(bytes, feeds));
   }
 });
+
+it("the bench's OCR recognizer (crnn-rec) over a run-time width (tiled convs, staged attention) against onnxruntime", async () => {
+  const { bytes } = crnnRec();
+  await compileTo('crnn_rec', bytes, { shapes: { x: [1, 3, 48, { min: 16, max: 1024 }] } });
+  // the lower bound (sequence 2), odd widths (sequence 9 and 83: partial 8-row and 8-column blocks)
+  for (const w of [16, 75, 667]) {
+    const feeds = { x: randomTensor([1, 3, 48, w], seededRandom(w)) };
+    const relaxed = await inChild(join(dir, 'crnn_rec'), 'relaxed', feeds, true);
+    expect(relaxed).toMatchObject({ variant: 'relaxed' });
+    expectClose(outputsOf(relaxed), await runOrt(bytes, feeds));
+  }
+}, 300_000);
 
 it('ConvTransposes over a run-time height and width (a 2×2 stride-2 one through the gemm) against onnxruntime', async () => {
   const bytes = convTransposeVariants();
