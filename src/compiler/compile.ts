@@ -17,6 +17,7 @@ import { addTextTask, TASK_OUTPUTS, type AddedTask } from '../passes/text-task.j
 import { lowerGraph } from './lower.js';
 import { lowerForGpu } from './gpu-lowering.js';
 import { fuseConvPools } from '../passes/fuse-conv-pool.js';
+import { fuseResiduals } from '../passes/fuse-residual.js';
 import { attentionMaskOf, summarizeTokenizer, tokenizerInfo } from './text-model.js';
 import { kernelTable } from './kernel-table.js';
 import {
@@ -120,9 +121,12 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
     ? { graph: fused, quant: new Map<string, QuantParams>() }
     : useInt8Kernels(fused);
   const kernelGraph = fuseEpilogues(fuseElementwise(int8.graph));
-  // the wasm kernels pool a conv's rows band by band (the webgpu target lowers kernelGraph, keeping Conv
-  // and MaxPool apart); weights are shared with the webgpu target, which reads them row-major: no panels then
-  const lowered = lowerGraph(fuseConvPools(kernelGraph), { packWeights: !targets.includes('webgpu') });
+  // the wasm kernels add a residual in a gemm's epilogue and pool a conv's rows band by band (the webgpu
+  // target lowers kernelGraph, keeping the Add and the MaxPool apart); weights are shared with the webgpu
+  // target, which reads them row-major: no panels then
+  const lowered = lowerGraph(fuseConvPools(fuseResiduals(kernelGraph)), {
+    packWeights: !targets.includes('webgpu'),
+  });
   return { model, tokenizer, task, quant, int8, graph: kernelGraph, lowered };
 }
 
