@@ -53,9 +53,14 @@ export function fusedActivation(node: Node): Activation | undefined {
  */
 export const RESIDUAL_INPUT = 3;
 
-/** The residual a producer node adds to its result, if any (its input RESIDUAL_INPUT). */
+/** The ops that take a residual (passes/fuse-residual.ts). */
+export const RESIDUAL_PRODUCERS: ReadonlySet<string> = new Set(['Conv', 'Gemm', 'MatMul']);
+
+/** The residual a Conv, Gemm or MatMul adds to its result, if any (its input RESIDUAL_INPUT). */
 export const residualOf = (node: Node): string | undefined =>
-  node.domain === '' && node.inputs[RESIDUAL_INPUT] ? node.inputs[RESIDUAL_INPUT] : undefined;
+  node.domain === '' && RESIDUAL_PRODUCERS.has(node.op) && node.inputs[RESIDUAL_INPUT]
+    ? node.inputs[RESIDUAL_INPUT]
+    : undefined;
 
 /** The activation after a producer's residual Add (which follows the bias Add, if any), if any. */
 export const residualActivation = (node: Node): Activation | undefined => bodyActivation(node, 1);

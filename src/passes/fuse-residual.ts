@@ -16,11 +16,16 @@
  * wasm lowering only (the webgpu target lowers the unfused graph).
  */
 import { readersOf, type Graph, type Node, type TensorType } from '../ir/graph.js';
-import { fusedActivation, RESIDUAL_INPUT, residualActivation, residualOf } from '../ops/fused-activation.js';
+import {
+  fusedActivation,
+  RESIDUAL_INPUT,
+  RESIDUAL_PRODUCERS,
+  residualActivation,
+  residualOf,
+} from '../ops/fused-activation.js';
 import { fusedBody, isFusedChain, withFused } from '../ops/fused.js';
 import { isMappable } from '../kernels/rewrite/epilogue.js';
 
-const PRODUCERS = new Set(['Conv', 'Gemm', 'MatMul']);
 /** the ops that add the skip tensor: Add, or Sum of two as older exporters (opset < 7 ResNets) write it */
 const ADDS = new Set(['Add', 'Sum']);
 
@@ -30,7 +35,7 @@ export function fuseResiduals(graph: Graph): Graph {
   const removed = new Set<Node>();
   const placed = new Map<Node, Node>();
   for (const node of graph.nodes) {
-    if (node.domain !== '' || !PRODUCERS.has(node.op) || node.outputs.length !== 1) continue;
+    if (node.domain !== '' || !RESIDUAL_PRODUCERS.has(node.op) || node.outputs.length !== 1) continue;
     if (fusedActivation(node) || residualOf(node) !== undefined) continue;
     const out = node.outputs[0];
     const type = graph.types.get(out);

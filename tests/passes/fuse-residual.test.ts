@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import { loadModel } from '../../src/runtime/index.js';
-import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { buildModel, randomTensor, seededRandom } from '../helpers/onnx-builder.js';
+import { tensorFromNumbers } from '../../src/ir/tensor.js';
 import { ortMismatches } from '../helpers/ort-oracle.js';
 import { bertResidualModel, convResidualModel, RESIDUAL_CASES } from '../helpers/residual-models.js';
 
@@ -56,6 +57,25 @@ describe('residual epilogue fusion', () => {
           await ortMismatches(bytes, model, feedsOf([1, seq, 19], [1, seq, 13], seq)),
           `seq ${seq}`,
         ).toEqual([]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it("another op's fourth input (Resize's sizes) is no residual", async () => {
+    const bytes = buildModel({
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 2, 3, 5] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 2, 6, 10] }],
+      initializers: [{ name: 'sizes', tensor: tensorFromNumbers('int64', [4], [1, 2, 6, 10]) }],
+      nodes: [
+        { op: 'Resize', inputs: ['x', '', '', 'sizes'], outputs: ['y'], attrs: { mode: { s: 'nearest' } } },
+      ],
+    });
+    const model = await loadModel(await compileModel(bytes, { relaxed: false }), { backend: 'wasm' });
+    try {
+      const feeds = { x: randomTensor([1, 2, 3, 5], seededRandom(3)) };
+      expect(await ortMismatches(bytes, model, feeds)).toEqual([]);
     } finally {
       model.dispose();
     }
