@@ -18,16 +18,18 @@ export interface ResidualCase {
 }
 
 /**
- * x [1,C,7,9] → Conv k×k (pad to keep 7×9) to M channels → BatchNormalization → Add with s (skip first
- * when `skipFirst`) → Relu → y; with `reluFirst`, Conv → BN → Relu → Add (act(conv) + skip)
+ * x [1,C,H,W] (7×9 unless `spatial`) → Conv k×k (padded to keep H×W) to M channels → BatchNormalization
+ * → Add with s (skip first when `skipFirst`) → Relu → y; with `reluFirst`, Conv → BN → Relu → Add
+ * (act(conv) + skip)
  */
 export function convResidualModel(
   C: number,
   M: number,
   k: 1 | 3,
   seed: number,
-  order: { skipFirst?: boolean; reluFirst?: boolean } = {},
+  order: { skipFirst?: boolean; reluFirst?: boolean; spatial?: [number, number] } = {},
 ): Uint8Array {
+  const [H, W] = order.spatial ?? [7, 9];
   const r = seededRandom(seed);
   const positive = (n: number) =>
     tensorFromNumbers(
@@ -46,10 +48,10 @@ export function convResidualModel(
   return buildModel({
     opset: 13,
     inputs: [
-      { name: 'x', dtype: 'float32', shape: [1, C, 7, 9] },
-      { name: 's', dtype: 'float32', shape: [1, M, 7, 9] },
+      { name: 'x', dtype: 'float32', shape: [1, C, H, W] },
+      { name: 's', dtype: 'float32', shape: [1, M, H, W] },
     ],
-    outputs: [{ name: 'y', dtype: 'float32', shape: [1, M, 7, 9] }],
+    outputs: [{ name: 'y', dtype: 'float32', shape: [1, M, H, W] }],
     initializers: [
       { name: 'w', tensor: randomTensor([M, C, k, k], r) },
       { name: 'b', tensor: randomTensor([M], r) },
@@ -126,6 +128,15 @@ export const RESIDUAL_CASES: ResidualCase[] = [
     bytes: convResidualModel(6, 3, 3, 2, { skipFirst: true }),
     x: [1, 6, 7, 9],
     s: [1, 3, 7, 9],
+    ops: ['Conv+Add+Relu'],
+  },
+  {
+    // 16 input channels, 13 output channels, 17 wide: the shifted-taps lowering, whose copy out of its
+    // band takes the residual
+    name: '3×3 shifted-taps Conv + BN + Add + Relu, 5×17',
+    bytes: convResidualModel(16, 13, 3, 6, { spatial: [5, 17] }),
+    x: [1, 16, 5, 17],
+    s: [1, 13, 5, 17],
     ops: ['Conv+Add+Relu'],
   },
   {

@@ -91,9 +91,10 @@ export function epilogue(g: GemmStmt, acc: Expr, bias: Expr | undefined, residua
 
 /**
  * `kernels` (writing `out`) followed by a fused activation, after the addition of `residual` (a buffer of
- * out's shape) when given: when every write to `out` is a float32 GEMM that owns its elements, both go
- * into those GEMMs' epilogues; otherwise (e.g. a depthwise Conv's direct loops, a shifted conv's gemms
- * accumulating into `out`) an in-place loop follows, so the result is right either way.
+ * out's shape) when given. When no kernel reads `out` and every write to it is a float32 GEMM or a store,
+ * both go into those writes (a GEMM's epilogue, a store's value: a shifted conv's copy out of its band,
+ * say); otherwise (a gemm accumulating into `out`, a depthwise Conv's direct loops) an in-place loop
+ * follows, so the result is right either way.
  */
 export function applyActivation(
   kernels: Kernel[],
@@ -102,6 +103,7 @@ export function applyActivation(
   residual?: BufRef,
 ): Kernel[] {
   const gemms: Extract<Stmt, { k: 'gemm' }>[] = [];
+  const stores: Extract<Stmt, { k: 'store' }>[] = [];
   let owned = true;
   const reads = (e: Expr) => someExpr(e, (x) => x.k === 'load' && x.buf.id === out.id);
   const walk = (stmts: Stmt[]) => {
@@ -116,16 +118,19 @@ export function applyActivation(
         if (residual && s.int8) owned = false;
         if (s.c.buf.id === out.id) gemms.push(s);
       } else if (s.k === 'store') {
-        if (s.buf.id === out.id || reads(s.value) || reads(s.index)) owned = false;
+        if (reads(s.value) || reads(s.index)) owned = false;
+        if (s.buf.id === out.id) stores.push(s);
       } else if (reads(s.k === 'set' ? s.value : s.init)) owned = false;
     }
   };
   for (const k of kernels) walk(k.body);
-  if (owned && gemms.length > 0) {
+  if (owned && gemms.length + stores.length > 0) {
     for (const g of gemms) {
       if (act) g.act = act;
       if (residual) g.residual = { ...g.c, buf: residual };
     }
+    for (const s of stores)
+      s.value = activate(act, residual ? add(s.value, load(residual, s.index)) : s.value);
     return kernels;
   }
   return [...kernels, { name: 'activation', body: activationLoop(out, act, residual) }];
