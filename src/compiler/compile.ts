@@ -18,6 +18,7 @@ import { lowerGraph } from './lower.js';
 import { lowerForGpu } from './gpu-lowering.js';
 import { fuseConvPools } from '../passes/fuse-conv-pool.js';
 import { fuseSoftmaxInputs } from '../passes/fuse-softmax-input.js';
+import { fuseResiduals } from '../passes/fuse-residual.js';
 import { attentionMaskOf, summarizeTokenizer, tokenizerInfo } from './text-model.js';
 import { kernelTable } from './kernel-table.js';
 import {
@@ -122,10 +123,11 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
     ? { graph: fused, quant: new Map<string, QuantParams>() }
     : useInt8Kernels(fused);
   const kernelGraph = fuseEpilogues(fuseElementwise(int8.graph));
-  // the wasm kernels pool a conv's rows band by band and compute a Softmax's input chain (attention's
-  // scale and mask) as they read its rows (the webgpu target lowers kernelGraph, keeping those nodes
-  // apart); weights are shared with the webgpu target, which reads them row-major: no panels then
-  const wasmGraph = fuseSoftmaxInputs(fuseConvPools(kernelGraph));
+  // the wasm kernels add a residual in a gemm's epilogue, pool a conv's rows band by band and compute a
+  // Softmax's input chain (attention's scale and mask) as they read its rows (the webgpu target lowers
+  // kernelGraph, keeping those nodes apart); weights are shared with the webgpu target, which reads them
+  // row-major: no panels then
+  const wasmGraph = fuseSoftmaxInputs(fuseConvPools(fuseResiduals(kernelGraph)));
   const lowered = lowerGraph(wasmGraph, { packWeights: !targets.includes('webgpu') });
   const indexChecks = fedIndexChecks(
     specialized,

@@ -23,7 +23,7 @@ import {
 import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifest.js';
 import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
 import { applyActivation } from '../kernels/rewrite/epilogue.js';
-import { fusedActivation } from '../ops/fused-activation.js';
+import { fusedActivation, RESIDUAL_INPUT, residualActivation, residualOf } from '../ops/fused-activation.js';
 import { verifyKernel } from '../kernels/verify.js';
 import { paramsOf, withSignature } from '../kernels/signature.js';
 import { rangesOf } from '../kernels/extent.js';
@@ -254,9 +254,17 @@ function lowerWith(
       const act = def.fusesActivation ? undefined : fusedActivation(node);
       const scratch: Slot[] = [];
       const lower = def.lower;
+      // a residual (passes/fuse-residual.ts) and the activation after it go into any op's kernels here
+      const residual = residualOf(node) !== undefined;
+      const epilogue = (kernels: Kernel[], lio: LowerIO): Kernel[] =>
+        residual
+          ? applyActivation(kernels, lio.outputs[0], residualActivation(node), lio.inputs[RESIDUAL_INPUT])
+          : act
+            ? applyActivation(kernels, lio.outputs[0], act)
+            : kernels;
       const build = (c: OpContext, lio: LowerIO) => {
         const built = lower(c, lio);
-        return act ? applyActivation(built, lio.outputs[0], act) : built;
+        return epilogue(built, lio);
       };
       const sizes = sizesOf(node);
       const io: LowerIO = {
@@ -286,7 +294,7 @@ function lowerWith(
       // a node whose output sizes are values lowers itself (data-shapes.ts says which input dims it takes)
       const built =
         symbolic && sizes.length === 0
-          ? lowerSymbolic(rowsStep, def, io, ranges, (ks) => (act ? applyActivation(ks, outs[0], act) : ks))
+          ? lowerSymbolic(rowsStep, def, io, ranges, (ks) => epilogue(ks, io))
           : build(ctx, io);
       // after lowering: the scratch buffers it asked for are parameters too
       const params = paramsOf([

@@ -363,7 +363,7 @@ export function activateValue(act: Activation | undefined, value: number): numbe
   return value;
 }
 
-/** C = act(alpha·A·B + beta·bias), accumulating k = 0..K-1 in float32 as the code generators do. */
+/** C = act(alpha·A·B + beta·bias + residual), accumulating k = 0..K-1 in float32 as the code generators do. */
 function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory, dims: DimValues): void {
   const f = Math.fround;
   const rowStride = (view: MatView) =>
@@ -382,6 +382,7 @@ function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory, dims: DimValue
   };
   const [a, b] = [bind(g.a), g.packedB ? packed(g.b) : bind(g.b)];
   const bias = g.bias ? bind(g.bias) : undefined;
+  const residual = g.residual && bind(g.residual);
   const cData = mem.get(g.c.buf);
   const cOff = evalExpr(g.c.offset, env, mem, dims) as number;
   const cRs = rowStride(g.c);
@@ -397,6 +398,7 @@ function runGemm(g: GemmStmt, env: Map<string, Val>, mem: Memory, dims: DimValue
       for (let k = 0; k < g.K; k++) acc = f(acc + f(a(m, k) * b(k, n)));
       let value = g.alpha === 1 ? acc : f(acc * f(g.alpha));
       if (bias) value = f(value + (g.beta === 1 ? bias(m, n) : f(bias(m, n) * f(g.beta))));
+      if (residual) value = f(value + residual(m, n));
       storeValue(g.c.buf, cData, cOff + m * cRs + n * g.c.cs, activate(value));
     }
 }

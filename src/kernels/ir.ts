@@ -112,7 +112,7 @@ export type Activation =
 export const EPILOGUE_INPUT = 'epilogue_x';
 
 /**
- * float32 GEMM intrinsic: C = act(alpha * A·B + beta * Bias). Code generators render it as a
+ * float32 GEMM intrinsic: C = act(alpha * A·B + beta * Bias + Residual). Code generators render it as a
  * tiled SIMD kernel. A is M×K, B is K×N, C is M×N with unit column stride.
  */
 export interface GemmStmt {
@@ -127,6 +127,11 @@ export interface GemmStmt {
   /** broadcast with zero strides; omitted = no bias term */
   bias?: MatView;
   beta: number;
+  /**
+   * a float32 M×N matrix added before the activation (a residual connection's skip tensor), addressed
+   * with C's strides (rs, cs equal to C's); omitted = none. Float32 gemms only (no `int8`).
+   */
+  residual?: MatView;
   act?: Activation;
   /**
    * Schedule hint: read B where it lies instead of copying it into packed panels. Set where B is a

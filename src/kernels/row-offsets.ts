@@ -72,6 +72,7 @@ export function shiftRows(body: Stmt[], rows: ReadonlyMap<number, RowBuffer>, ba
           b: view(s.b),
           c: view(s.c),
           ...(s.bias && { bias: view(s.bias) }),
+          ...(s.residual && { residual: view(s.residual) }),
         };
     }
   };

@@ -241,6 +241,14 @@ class Verifier {
     this.written(g.c.buf);
     if (g.c.cs !== 1) this.fail(`gemm C has column stride ${g.c.cs}; it must be 1`);
     if (g.bias) this.view(g.bias, g.M, g.N, 'bias');
+    if (g.residual) {
+      this.view(g.residual, g.M, g.N, 'residual');
+      if (g.int8) this.fail('an int8 gemm has no residual');
+      // a row stride known at run time is not compared (two equal shape expressions may differ in form)
+      const [rs, cRs] = [g.residual.rs, g.c.rs];
+      const rsDiffers = (typeof rs === 'number' || typeof cRs === 'number') && rs !== cRs;
+      if (g.residual.cs !== g.c.cs || rsDiffers) this.fail(`gemm residual's strides must be C's`);
+    }
   }
 
   block(stmts: Stmt[], path: string): void {

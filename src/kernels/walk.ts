@@ -83,14 +83,18 @@ export function mapStmtExprs(s: Stmt, f: (e: Expr) => Expr): Stmt {
         b: mapView(s.b, f),
         c: mapView(s.c, f),
         ...(s.bias ? { bias: mapView(s.bias, f) } : {}),
+        ...(s.residual ? { residual: mapView(s.residual, f) } : {}),
         ...(s.int8 ? { int8: { ...s.int8, scales: mapView(s.int8.scales, f) } } : {}),
       };
   }
 }
 
-/** The matrices a gemm reads or writes: A, B, C, and the bias and int8 weight scales where it has them. */
+/**
+ * The matrices a gemm reads or writes: A, B, C, and the bias, residual and int8 weight scales where it
+ * has them.
+ */
 export const gemmViews = (g: GemmStmt): MatView[] =>
-  [g.a, g.b, g.c, g.bias, g.int8?.scales].filter((view): view is MatView => view !== undefined);
+  [g.a, g.b, g.c, g.bias, g.residual, g.int8?.scales].filter((view): view is MatView => view !== undefined);
 
 /** The expressions a statement holds itself (not those of the statements nested in it). */
 export function ownExprs(s: Stmt): Expr[] {

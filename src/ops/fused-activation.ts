@@ -40,11 +40,36 @@ export function activationOf(node: Node, graph: Graph): Activation | undefined {
  * passes/fuse-bias.ts puts first (the bias itself is the node's input). One Relu or Clip is that
  * activation; any other elementwise chain of the result and scalar constants (passes/fuse-epilogue.ts)
  * is a `map` of it, each op's own `elementwise` scalar function applied in turn.
+ * A producer with a residual (`residualOf`) has none its lowering applies: the compiler applies the
+ * residual and the activation after it (`residualActivation`) to its kernels.
  */
 export function fusedActivation(node: Node): Activation | undefined {
+  return residualOf(node) === undefined ? bodyActivation(node, 0) : undefined;
+}
+
+/**
+ * The input index of a Conv, Gemm or MatMul's residual (passes/fuse-residual.ts): a tensor of the
+ * result's shape added to it before its activation.
+ */
+export const RESIDUAL_INPUT = 3;
+
+/** The ops that take a residual (passes/fuse-residual.ts). */
+export const RESIDUAL_PRODUCERS: ReadonlySet<string> = new Set(['Conv', 'Gemm', 'MatMul']);
+
+/** The residual a Conv, Gemm or MatMul adds to its result, if any (its input RESIDUAL_INPUT). */
+export const residualOf = (node: Node): string | undefined =>
+  node.domain === '' && RESIDUAL_PRODUCERS.has(node.op) && node.inputs[RESIDUAL_INPUT]
+    ? node.inputs[RESIDUAL_INPUT]
+    : undefined;
+
+/** The activation after a producer's residual Add (which follows the bias Add, if any), if any. */
+export const residualActivation = (node: Node): Activation | undefined => bodyActivation(node, 1);
+
+/** The activation of a producer's fused body after its bias Add and the `skip` nodes that follow it. */
+function bodyActivation(node: Node, skip: number): Activation | undefined {
   const body = fusedBody(node);
   if (!body || isFusedChain(node)) return undefined;
-  const nodes = hasBiasAdd(node, body) ? body.nodes.slice(1) : body.nodes;
+  const nodes = body.nodes.slice((hasBiasAdd(node, body) ? 1 : 0) + skip);
   if (nodes.length === 0) return undefined;
   const act = nodes.length === 1 ? activationOf(nodes[0], body) : undefined;
   return act ?? { op: 'map', value: mappedValue(node, body, nodes) };
@@ -57,8 +82,7 @@ export function fusedActivation(node: Node): Activation | undefined {
  */
 const hasBiasAdd = (node: Node, body: Graph): boolean =>
   body.nodes[0].op === 'Add' &&
-  ((node.op === 'MatMul' && node.inputs.length === 3) ||
-    (node.op === 'Int8MatMul' && node.inputs.length === 4));
+  ((node.op === 'MatMul' && !!node.inputs[2]) || (node.op === 'Int8MatMul' && node.inputs.length === 4));
 
 /** The value `nodes` (a fused body's elementwise chain) compute, over `var EPILOGUE_INPUT` (their input). */
 function mappedValue(node: Node, body: Graph, nodes: Node[]): Expr {

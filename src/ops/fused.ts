@@ -5,7 +5,8 @@
  *   elementwise ops over the node's inputs, computed in one kernel. Each inner op contributes its own
  *   `elementwise` scalar function, so there is no second definition of any op's math here.
  * - A Conv, Gemm or MatMul (passes/fuse-activation.ts) carries the Relu or Clip that reads its result;
- *   the lowering applies it as the GEMM's epilogue (see `fusedActivation`).
+ *   the lowering applies it as the GEMM's epilogue (see `fusedActivation`), as it does a residual Add
+ *   of a skip tensor and the activation after it (passes/fuse-residual.ts, `residualOf`).
  */
 import type { Graph, Node, TensorType } from '../ir/graph.js';
 import type { Expr, Kernel } from '../kernels/ir.js';

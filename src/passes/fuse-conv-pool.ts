@@ -2,7 +2,8 @@
  * Conv (or kiln.Int8Conv) → MaxPool as one node on the wasm target (src/ops/nn/conv-pool.ts): the pool
  * reads the conv's output band by band as it is made, so the whole conv output, a network's largest
  * activation after its first conv, is never in the arena. Fused when the conv output is float32 NCHW
- * with fixed shapes, read by that MaxPool alone (without Indices) and no graph output, and the conv is a
+ * with fixed shapes, read by that MaxPool alone (without Indices) and no graph output, adds no residual
+ * (passes/fuse-residual.ts: the sum is what is pooled), and the conv is a
  * dense 2-D one that the panel or im2col lowering computes (not depthwise, one group, not a 1×1).
  * The WGSL generator keeps the two nodes (compile.ts runs this pass on the graph of the wasm lowering only;
  * the webgpu target lowers the unfused graph).
@@ -10,6 +11,7 @@
 import { readersOf, type Graph, type Node } from '../ir/graph.js';
 import { contextOf } from '../ops/registry.js';
 import { FUSED_DOMAIN } from '../ops/fused.js';
+import { residualOf } from '../ops/fused-activation.js';
 import { geometry } from '../ops/nn/conv.js';
 import { shiftedConvFits } from '../ops/nn/conv-shifted.js';
 import { bandsFit, pooledBy, poolWindow, withPool } from '../ops/nn/conv-pool.js';
@@ -23,7 +25,7 @@ export function fuseConvPools(graph: Graph): Graph {
   const removed = new Set<Node>();
   const replaced = new Map<Node, Node>();
   for (const node of graph.nodes) {
-    if (!isConv(node) || node.outputs.length !== 1) continue;
+    if (!isConv(node) || node.outputs.length !== 1 || residualOf(node) !== undefined) continue;
     const out = node.outputs[0];
     const users = consumers.get(out) ?? [];
     const pool = users[0];

@@ -4,7 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileProgram, evaluateProgram, programToWat } from '../../src/codegen/wasm/index.js';
-import { GELU, GEMM_CASES, HARD_SWISH, PACKED_B_CASES, gemmCase } from './cases/gemm.js';
+import {
+  GELU,
+  GEMM_CASES,
+  HARD_SWISH,
+  PACKED_B_CASES,
+  PACKED_B_RESIDUAL_CASES,
+  RESIDUAL_GEMM_CASES,
+  gemmCase,
+} from './cases/gemm.js';
 import { callingMapsAfterGemm } from '../../src/codegen/wasm/gemm.js';
 import type { Activation } from '../../src/kernels/ir.js';
 import { describeCases, programOfCase } from './cases/case.js';
@@ -14,6 +22,15 @@ describeCases(wasmTarget, 'gemm', GEMM_CASES);
 describeCases(relaxedWasmTarget, 'gemm, relaxed SIMD', GEMM_CASES);
 describeCases(wasmTarget, 'gemm, B packed at compile time', PACKED_B_CASES);
 describeCases(relaxedWasmTarget, 'gemm, B packed at compile time, relaxed SIMD', PACKED_B_CASES);
+const RESIDUAL_CASES = [...RESIDUAL_GEMM_CASES, ...PACKED_B_RESIDUAL_CASES];
+describeCases(wasmTarget, 'gemm adding a residual', RESIDUAL_CASES);
+describeCases(relaxedWasmTarget, 'gemm adding a residual, relaxed SIMD', RESIDUAL_CASES);
+// without `expect`, a case is held to what the Kernel IR interpreter computes
+describeCases(
+  wasmTarget,
+  'gemm adding a residual, against the interpreter',
+  RESIDUAL_CASES.map(({ expect: _, ...c }) => c),
+);
 
 describe('gemm refusals', () => {
   it('rejects non-float32 operands', () => {

@@ -25,6 +25,7 @@ import { compareTensors } from '../../scripts/compare.js';
 import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { runOrt, singleNodeModel, type NodeRun } from '../helpers/ort-oracle.js';
 import { EPILOGUE_CASES } from '../helpers/epilogue-models.js';
+import { RESIDUAL_CASES } from '../helpers/residual-models.js';
 import { C, GEMM_CONV_CASES, WINDOW_CASES, windowModel } from '../helpers/window-models.js';
 import { convTransposeVariants } from '../helpers/resize-models.js';
 import { attentionProductsFeeds, attentionProductsModel } from '../helpers/models.js';
@@ -184,6 +185,19 @@ describe('fused elementwise epilogues in the relaxed variant against onnxruntime
       const bundle = `epilogue_${c.name.replace(/\W+/g, '_')}`;
       const files = await compileTo(bundle, c.bytes, {});
       expect((files.manifest.kernels ?? []).map((k) => k.op)).toEqual([c.op]);
+      const relaxed = await inChild(join(dir, bundle), 'relaxed', feeds, true);
+      expect(relaxed).toMatchObject({ variant: 'relaxed' });
+      expectClose(outputsOf(relaxed), await runOrt(c.bytes, feeds));
+    });
+});
+
+describe('fused residual epilogues in the relaxed variant against onnxruntime', () => {
+  for (const c of RESIDUAL_CASES)
+    it(c.name, async () => {
+      const feeds = { x: randomTensor(c.x, seededRandom(7), 3), s: randomTensor(c.s, seededRandom(8), 3) };
+      const bundle = `residual_${c.name.replace(/\W+/g, '_')}`;
+      const files = await compileTo(bundle, c.bytes, {});
+      expect((files.manifest.kernels ?? []).map((k) => k.op)).toEqual(c.ops);
       const relaxed = await inChild(join(dir, bundle), 'relaxed', feeds, true);
       expect(relaxed).toMatchObject({ variant: 'relaxed' });
       expectClose(outputsOf(relaxed), await runOrt(c.bytes, feeds));

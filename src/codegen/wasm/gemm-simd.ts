@@ -79,6 +79,11 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   const [bBase, setB] = pointer(g.b, 'b');
   const [cBase, setC] = pointer(g.c, 'c');
   const [biasBase, setBias] = g.bias ? pointer(g.bias, 'bias') : ['', ''];
+  /** the residual shares C's strides: it is read at C's address plus this local's bytes */
+  const [residualDelta, setResidual] = g.residual ? pointer(g.residual, 'residual_delta') : ['', ''];
+  const setResidualDelta =
+    setResidual &&
+    `${setResidual} (local.set ${residualDelta} (i32.sub (local.get ${residualDelta}) (local.get ${cBase})))`;
   /** B lies in panels already (packed at compile time): the panel loops read it in place */
   const prepacked = g.packedB === true;
   /**
@@ -138,10 +143,16 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   const madd = (acc: string, a: string, b: string): string =>
     `(local.set ${acc} ${vector.madd(`(local.get ${acc})`, `(local.get ${a})`, `(local.get ${b})`)})`;
 
-  const epilogue = (lanes: Lanes, acc: string, bias: string | undefined): string => {
+  const epilogue = (
+    lanes: Lanes,
+    acc: string,
+    bias: string | undefined,
+    residual: string | undefined,
+  ): string => {
     let v = g.alpha === 1 ? acc : `(${lanes.mul} ${acc} ${lanes.splat(g.alpha)})`;
     if (bias)
       v = `(${lanes.add} ${v} ${g.beta === 1 ? bias : `(${lanes.mul} ${bias} ${lanes.splat(g.beta)})`})`;
+    if (residual) v = `(${lanes.add} ${v} ${residual})`;
     v = clampActivation(g.act, v, lanes);
     if (g.act?.op === 'map') v = e.mapped(g.act.value, v, lanes);
     return v;
@@ -162,8 +173,24 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     return v;
   };
 
+  /** `lanes.width` residual values at row r, column col of the current tile: C's address + the delta. */
+  const residualAt = (lanes: Lanes, r: number, col: number): string | undefined => {
+    if (!g.residual) return undefined;
+    const rows = runTimeStrides.get(g.c);
+    const at = `(i32.add (local.get ${cCol}) (local.get ${residualDelta}))`;
+    if (rows && r > 0) return `(${lanes.load} offset=${col * F32} (i32.add ${at} (local.get ${rows[r]})))`;
+    return `(${lanes.load} offset=${(typeof g.c.rs === 'number' ? r * g.c.rs : 0) * F32 + col * F32} ${at})`;
+  };
+
   const store = (lanes: Lanes, r: number, col: number, acc: string): string =>
-    rowMem(lanes.store, cCol, g.c, r, col * F32, epilogue(lanes, acc, biasAt(lanes, r, col)));
+    rowMem(
+      lanes.store,
+      cCol,
+      g.c,
+      r,
+      col * F32,
+      epilogue(lanes, acc, biasAt(lanes, r, col), residualAt(lanes, r, col)),
+    );
 
   const grid = <T>(rows: number, cols: number, make: (r: number, c: number) => T): T[][] =>
     Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (__, c) => make(r, c)));
@@ -291,7 +318,14 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     );
   };
   /** the locals a split-off loop reads from the kernel (chunks.ts): the views' start pointers */
-  const liveIns = [aBase, bBase, cBase, ...(g.bias ? [biasBase] : []), ...strideLocals];
+  const liveIns = [
+    aBase,
+    bBase,
+    cBase,
+    ...(g.bias ? [biasBase] : []),
+    ...(g.residual ? [residualDelta] : []),
+    ...strideLocals,
+  ];
   /**
    * `count` iterations of `body` starting from the pointer state `at(0)`, leaving the state `at(count)`;
    * split into chunks (functions taking an iteration range) when the work is large.
@@ -522,6 +556,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     setB,
     setC,
     setBias,
+    setResidualDelta,
     panelled ? packedPanels(streamed) : '',
     full < g.N
       ? rowBlocks(full, form === 'dot' ? [4, 1] : panelled ? narrower(panel) : [panel, ...narrower(panel)])

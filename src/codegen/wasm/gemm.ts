@@ -1,4 +1,4 @@
-/** Rendering of the GEMM statement: C = act(alpha * A·B + beta * Bias), float32. */
+/** Rendering of the GEMM statement: C = act(alpha * A·B + beta * Bias + Residual), float32. */
 import type { GemmStmt, MatView, Stmt } from '../../kernels/ir.js';
 import { load, parallelLoop, store, v } from '../../kernels/build.js';
 import { activate, at } from '../../kernels/rewrite/epilogue.js';
@@ -19,6 +19,7 @@ function checkViews(g: GemmStmt): void {
     ['B', g.b],
     ['C', g.c],
     ['bias', g.bias],
+    ['residual', g.residual],
   ];
   for (const [name, view] of views) {
     if (view && view.buf.dtype !== 'float32')

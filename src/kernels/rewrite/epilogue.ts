@@ -1,4 +1,7 @@
-/** The gemm epilogue as Kernel IR: C = act(alpha·acc + beta·bias), and element (r, c) of a matrix view. */
+/**
+ * The gemm epilogue as Kernel IR: C = act(alpha·acc + beta·bias + residual), and element (r, c) of a
+ * matrix view.
+ */
 import {
   EPILOGUE_INPUT,
   type Activation,
@@ -75,20 +78,32 @@ export function at(view: MatView, r: Expr, c: Expr, offset: Expr = view.offset):
   return index;
 }
 
-/** act(alpha·acc + beta·bias) for one output element (bias: its loaded value, when the gemm has one). */
-export function epilogue(g: GemmStmt, acc: Expr, bias: Expr | undefined): Expr {
+/**
+ * act(alpha·acc + beta·bias + residual) for one output element (bias, residual: their loaded values, when
+ * the gemm has them).
+ */
+export function epilogue(g: GemmStmt, acc: Expr, bias: Expr | undefined, residual?: Expr): Expr {
   let value = g.alpha === 1 ? acc : mul(acc, f32(g.alpha));
   if (bias) value = add(value, g.beta === 1 ? bias : mul(bias, f32(g.beta)));
+  if (residual) value = add(value, residual);
   return activate(g.act, value);
 }
 
 /**
- * `kernels` (writing `out`) followed by a fused activation: when every write to `out` is a GEMM that owns
- * its elements, the activation goes into those GEMMs; otherwise (e.g. a depthwise Conv's direct loops) an
- * in-place activation loop follows, so the result is right either way.
+ * `kernels` (writing `out`) followed by a fused activation, after the addition of `residual` (a buffer of
+ * out's shape) when given. When no kernel reads `out` and every write to it is a float32 GEMM or a store,
+ * both go into those writes (a GEMM's epilogue, a store's value: a shifted conv's copy out of its band,
+ * say); otherwise (a gemm accumulating into `out`, a depthwise Conv's direct loops) an in-place loop
+ * follows, so the result is right either way.
  */
-export function applyActivation(kernels: Kernel[], out: BufRef, act: Activation): Kernel[] {
+export function applyActivation(
+  kernels: Kernel[],
+  out: BufRef,
+  act: Activation | undefined,
+  residual?: BufRef,
+): Kernel[] {
   const gemms: Extract<Stmt, { k: 'gemm' }>[] = [];
+  const stores: Extract<Stmt, { k: 'store' }>[] = [];
   let owned = true;
   const reads = (e: Expr) => someExpr(e, (x) => x.k === 'load' && x.buf.id === out.id);
   const walk = (stmts: Stmt[]) => {
@@ -99,23 +114,33 @@ export function applyActivation(kernels: Kernel[], out: BufRef, act: Activation)
         walk(s.then);
         walk(s.else ?? []);
       } else if (s.k === 'gemm') {
-        if ([s.a, s.b, s.bias].some((m) => m?.buf.id === out.id) || s.act) owned = false;
+        if ([s.a, s.b, s.bias].some((m) => m?.buf.id === out.id) || s.act || s.residual) owned = false;
+        if (residual && s.int8) owned = false;
         if (s.c.buf.id === out.id) gemms.push(s);
       } else if (s.k === 'store') {
-        if (s.buf.id === out.id || reads(s.value) || reads(s.index)) owned = false;
+        if (reads(s.value) || reads(s.index)) owned = false;
+        if (s.buf.id === out.id) stores.push(s);
       } else if (reads(s.k === 'set' ? s.value : s.init)) owned = false;
     }
   };
   for (const k of kernels) walk(k.body);
-  if (owned && gemms.length > 0) {
-    for (const g of gemms) g.act = act;
+  if (owned && gemms.length + stores.length > 0) {
+    for (const g of gemms) {
+      if (act) g.act = act;
+      if (residual) g.residual = { ...g.c, buf: residual };
+    }
+    for (const s of stores)
+      s.value = activate(act, residual ? add(s.value, load(residual, s.index)) : s.value);
     return kernels;
   }
-  return [...kernels, { name: 'activation', body: activationLoop(out, act) }];
+  return [...kernels, { name: 'activation', body: activationLoop(out, act, residual) }];
 }
 
-/** An in-place pass of `act` over `out`. */
-export const activationLoop = (out: BufRef, act: Activation): Stmt[] =>
-  forEachIndex([out.length], 'act', ([i]) => [store(out, i, activate(act, load(out, i)))], {
-    parallel: true,
-  });
+/** An in-place pass of `act` over `out`, after adding `residual` (of out's length) when given. */
+export const activationLoop = (out: BufRef, act: Activation | undefined, residual?: BufRef): Stmt[] =>
+  forEachIndex(
+    [out.length],
+    'act',
+    ([i]) => [store(out, i, activate(act, residual ? add(load(out, i), load(residual, i)) : load(out, i)))],
+    { parallel: true },
+  );

@@ -14,7 +14,9 @@ export function gemmToLoops(g: GemmStmt, prefix: string, columns: number): Stmt[
   if (g.packedB) throw new Error('internal: a gemm whose B is packed in panels has no loop form');
   const p = prefix;
   const off = (name: string, view: MatView): Stmt => local(p + name, 'i32', view.offset);
-  const [aOff, bOff, cOff, biasOff] = ['a', 'b', 'c', 'bias'].map((name) => v(p + name));
+  const [aOff, bOff, cOff, biasOff, residualOff] = ['a', 'b', 'c', 'bias', 'residual'].map((name) =>
+    v(p + name),
+  );
   const m = v(p + 'm');
   /** `cols` outputs of row m at columns col(0..cols-1); `tag` keeps local and loop names unique */
   const block = (cols: number, col: (j: number) => Expr, tag: string): Stmt[] => {
@@ -30,7 +32,8 @@ export function gemmToLoops(g: GemmStmt, prefix: string, columns: number): Stmt[
       ]),
       ...js.map((j) => {
         const bias = g.bias ? load(g.bias.buf, at(g.bias, m, col(j), biasOff)) : undefined;
-        return store(g.c.buf, at(g.c, m, col(j), cOff), epilogue(g, v(acc(j), 'f32'), bias));
+        const residual = g.residual && load(g.residual.buf, at(g.residual, m, col(j), residualOff));
+        return store(g.c.buf, at(g.c, m, col(j), cOff), epilogue(g, v(acc(j), 'f32'), bias, residual));
       }),
     ];
   };
@@ -44,6 +47,7 @@ export function gemmToLoops(g: GemmStmt, prefix: string, columns: number): Stmt[
       off('b', g.b),
       off('c', g.c),
       ...(g.bias ? [off('bias', g.bias)] : []),
+      ...(g.residual ? [off('residual', g.residual)] : []),
       ...(full > 0
         ? [
             loop(

@@ -37,6 +37,8 @@ export interface GemmShape {
   batch?: number;
   /** B (K×N, row-major, not batched) stored in panels, as compile time packs a constant B (GemmStmt.packedB) */
   packedB?: boolean;
+  /** add a residual (GemmStmt.residual): M×N with C's strides, in the Bias buffer after the bias (not batched) */
+  residual?: boolean;
 }
 
 const rand = (n: number, seed: number) =>
@@ -52,6 +54,9 @@ function views(g: GemmShape) {
     cv: { offset: 0, rs: g.N, cs: 1, ...g.c },
   };
 }
+
+/** Where the residual starts in the Bias buffer: after the bias. */
+const residualOffset = (g: GemmShape) => (g.bias ? extent(g.bias, g.M, g.N) : 0);
 
 /** Elements between batches: the largest of the three views. */
 function strideOf(g: GemmShape): number {
@@ -80,6 +85,7 @@ export function gemmReference(
             B[t * stride + bv.offset + k * bv.rs + n * bv.cs];
         let value = (g.alpha ?? 1) * acc;
         if (g.bias) value += (g.beta ?? 1) * Bias[g.bias.offset + m * g.bias.rs + n * g.bias.cs];
+        if (g.residual) value += Bias[residualOffset(g) + m * cv.rs + n * cv.cs];
         if (g.act?.op === 'relu') value = Math.max(value, 0);
         if (g.act?.op === 'clip') value = Math.min(Math.max(value, g.act.min), g.act.max);
         if (g.act?.op === 'map') value = activateValue(g.act, value);
@@ -108,6 +114,7 @@ function gemmOf(g: GemmShape, [A, B, Bias, C]: PlacedBuffer[], at: (offset: numb
     alpha: g.alpha ?? 1,
     beta: g.beta ?? 1,
     ...(g.bias ? { bias: mv(Bias, g.bias) } : {}),
+    ...(g.residual ? { residual: mv(Bias, { ...cv, offset: residualOffset(g) }) } : {}),
     ...(g.act ? { act: g.act } : {}),
     ...(g.packedB ? { packedB: true } : {}),
   };
@@ -120,7 +127,9 @@ export function gemmInputs(g: GemmShape) {
   return [
     rand(size(av, g.M, g.K), 1),
     rand(size(bv, g.K, g.N), 2),
-    g.bias ? rand(extent(g.bias, g.M, g.N), 3) : new Float32Array(1),
+    g.bias || g.residual
+      ? rand(residualOffset(g) + (g.residual ? extent({ ...cv, offset: 0 }, g.M, g.N) : 0), 3)
+      : new Float32Array(1),
     rand(size(cv, g.M, g.N), 4),
   ];
 }
@@ -392,3 +401,47 @@ const caseOf = (shape: GemmShape) => GEMM_CASES[GEMM_SHAPES.findIndex(([, g]) =>
 /** Cases whose WGSL dispatches are checked too: the tiled shader, and a gemm in a loop (lowered to loops). */
 export const ODD_GEMM_CASE = caseOf(ODD_SHAPE);
 export const BATCHED_GEMM_CASE = caseOf(BATCHED_SHAPE);
+
+/**
+ * Gemms adding a residual (GemmStmt.residual) in every form: broadcast tiles with tails, packed B panels
+ * (compile-time packed too), the dot form, the scalar loops of a B with column stride 2, padded C rows.
+ */
+export const RESIDUAL_GEMM_CASES: KernelCase[] = (
+  [
+    ['tails in every direction, relu', { M: 7, N: 13, K: 11, residual: true, act: { op: 'relu' } }],
+    [
+      'packed B panels, row bias, padded C rows, alpha',
+      {
+        M: 19,
+        N: 29,
+        K: 9,
+        c: { offset: 3, rs: 31 },
+        bias: { offset: 0, rs: 0, cs: 1 },
+        alpha: 0.5,
+        residual: true,
+      },
+    ],
+    ['one row', { M: 1, N: 9, K: 5, bias: { offset: 0, rs: 0, cs: 1 }, residual: true }],
+    [
+      'transposed B (dot form), HardSwish',
+      { M: 5, N: 6, K: 9, b: { rs: 1, cs: 9 }, act: HARD_SWISH, residual: true },
+    ],
+    ['matrix-vector (N = 1)', { M: 9, N: 1, K: 17, residual: true }],
+    [
+      'B with column stride 2 (scalar loops), clip',
+      { M: 4, N: 6, K: 3, b: { rs: 13, cs: 2 }, residual: true, act: { op: 'clip', min: -1, max: 1 } },
+    ],
+  ] as [string, GemmShape][]
+).map(([name, g]) => gemmCase(`residual: ${name} ${dims(g)}`, g));
+
+/** The same with B packed at compile time (GemmStmt.packedB). */
+export const PACKED_B_RESIDUAL_CASES: KernelCase[] = [
+  gemmCase('residual, B packed at compile time, relu 19×29×9', {
+    M: 19,
+    N: 29,
+    K: 9,
+    packedB: true,
+    residual: true,
+    act: { op: 'relu' },
+  }),
+];
