@@ -319,6 +319,22 @@ const TILE = 64;
 const BAND_POSITIONS = 8 * TILE;
 
 /**
+ * `tile(at)` over `count` positions in tiles of TILE, `at` the tile's first position: the whole tiles, then
+ * one more that ends at the last position, overlapping the one before (recomputing a few positions costs
+ * less than copying every tile out; a tile's stores do not depend on what is there); with fewer than TILE
+ * positions `fewer()` instead.
+ */
+function tileRuns(suffix: string, count: sym.SymLike, tile: (at: Expr) => Stmt, fewer: () => Stmt[]): Stmt[] {
+  const t = v(`t${suffix}`);
+  const whole = [loop(`t${suffix}`, extentOf(sym.floorDiv(count, TILE)), [tile(mul(t, i32(TILE)))])];
+  if (sym.constValue(sym.mod(count, TILE)) === 0) return whole;
+  const overlapping = [...whole, tile(ix(sym.sub(count, TILE)))];
+  const fixed = sym.constValue(count);
+  if (fixed !== undefined) return fixed >= TILE ? overlapping : fewer();
+  return [when(cmp('ge', ix(count), i32(TILE)), overlapping, fewer())];
+}
+
+/**
  * A dense (group 1) Conv as the static gemm over tiles of TILE output positions, each tile written straight
  * into Y (a view of Y's [M, OH·OW] plane at its run-time row stride). A 1×1 conv of stride 1 without padding
  * reads X in place as the gemm's B (X's [C, H·W] plane at its run-time row stride). Other convs go per
@@ -356,34 +372,25 @@ function convGemm(step: RowsStep, io: LowerIO, p: Plane, C: number, M: number, r
   const tiles = (suffix: string, matrix: MatView, first: Expr, count: sym.SymLike): Stmt[] => {
     const b = (at: Expr): MatView => ({ ...matrix, offset: add(matrix.offset, at) });
     const y = (at: Expr) => view(Y, add(add(imageAt(outPlane, M), first), at), extentOf(outPlane), 1);
-    const t = v(`t${suffix}`);
-    const whole = [
-      loop(`t${suffix}`, extentOf(sym.floorDiv(count, TILE)), [
-        product(b(mul(t, i32(TILE))), y(mul(t, i32(TILE)))),
-      ]),
-    ];
-    if (sym.constValue(sym.mod(count, TILE)) === 0) return whole;
-    const last = ix(sym.sub(count, TILE));
-    const overlapping = [...whole, product(b(last), y(last))];
     // fewer than TILE positions: a scratch tile copied out, its B gathered (X in place would run past X)
-    const out = (outTile ??= io.scratch('float32', M * TILE));
-    const [m, j] = [v(`m${suffix}`), v(`j${suffix}`)];
-    const scratchTile = [
-      ...(pointwise ? gatherRows(p, X!, pointwiseCols(), TILE, n, C, i32(0), p.OH, suffix) : []),
-      product(pointwise ? view(pointwiseCols(), i32(0), TILE, 1) : matrix, view(out, i32(0), TILE, 1)),
-      loop(`m${suffix}`, M, [
-        loop(`j${suffix}`, extentOf(count), [
-          store(
-            Y,
-            add(add(mul(add(mul(n, i32(M)), m), ix(outPlane)), first), j),
-            load(out, add(mul(m, i32(TILE)), j)),
-          ),
+    const scratchTile = (): Stmt[] => {
+      const out = (outTile ??= io.scratch('float32', M * TILE));
+      const [m, j] = [v(`m${suffix}`), v(`j${suffix}`)];
+      return [
+        ...(pointwise ? gatherRows(p, X!, pointwiseCols(), TILE, n, C, i32(0), p.OH, suffix) : []),
+        product(pointwise ? view(pointwiseCols(), i32(0), TILE, 1) : matrix, view(out, i32(0), TILE, 1)),
+        loop(`m${suffix}`, M, [
+          loop(`j${suffix}`, extentOf(count), [
+            store(
+              Y,
+              add(add(mul(add(mul(n, i32(M)), m), ix(outPlane)), first), j),
+              load(out, add(mul(m, i32(TILE)), j)),
+            ),
+          ]),
         ]),
-      ]),
-    ];
-    const fixed = sym.constValue(count);
-    if (fixed !== undefined) return fixed >= TILE ? overlapping : scratchTile;
-    return [when(cmp('ge', ix(count), i32(TILE)), overlapping, scratchTile)];
+      ];
+    };
+    return tileRuns(suffix, count, (at) => product(b(at), y(at)), scratchTile);
   };
   let [gathered, outTile]: (BufRef | undefined)[] = [];
   const pointwiseCols = () => (gathered ??= io.scratch('float32', C * TILE));
@@ -548,7 +555,7 @@ function pool(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
  * iw, lo static and hi an expression of the widths, so no column is checked at run time. The row's
  * quotient and remainder are unsigned, so a negative numerator lands outside the input.
  */
-function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
+function convTranspose(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
   const x = shapeOf(step, 0);
   const out = step.outputTypes[0].symbolic ?? step.outputTypes[0].shape;
   const wShape = step.inputTypes[1]!.shape;
@@ -574,7 +581,7 @@ function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
     kernel.every((k, d) => k === strides[d] && dilations[d] === 1) &&
     [...pads, ...outputPadding].every((p) => p === 0);
   if (disjoint && group === 1 && !io.forGpu)
-    return disjointConvTranspose(step.node.name, io, x[0], [H, W], [OH, OW], C, M, kernel);
+    return disjointConvTranspose(step.node.name, io, x[0], [H, W], [OH, OW], C, M, kernel, ranges);
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
   const [n, m, oh, c, kh] = ['n', 'm', 'oh', 'c', 'kh'].map((name) => v(name));
@@ -630,9 +637,11 @@ function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
 
 /**
  * A ConvTranspose whose taps are disjoint (kernel = stride, no pads, dilations or output padding: the ×2
- * upsampling of FPNs and detector heads) as the static one runs (ops/nn/conv-transpose.ts): per tile of TILE
- * input positions, the tile of X copied into a [C, TILE] scratch, the gemm Wᵀ·X into [M·KH·KW, TILE], and
- * each product stored once, with the bias, at its output position: no read-modify-write of the output.
+ * upsampling of FPNs and detector heads) as the static one runs (ops/nn/conv-transpose.ts): the gemm
+ * Wᵀ·X into a [M·KH·KW, H·W] scratch over tiles of TILE input positions, X read in place at its run-time
+ * plane stride (only below TILE positions is X copied into a scratch tile), then each product stored
+ * once, with the bias, at its output position: per output row, loads of the taps' rows and sequential
+ * stores, the loops over input rows and columns so no position is divided by the width.
  */
 function disjointConvTranspose(
   name: string,
@@ -643,68 +652,62 @@ function disjointConvTranspose(
   C: number,
   M: number,
   [KH, KW]: number[],
+  ranges: Ranges,
 ): Kernel[] {
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
   const taps = KH * KW;
   const P = sym.mul(H, W);
-  const xs = io.scratch('float32', C * TILE);
-  const col = io.scratch('float32', M * taps * TILE);
-  const n = v('n');
-  const tile = (suffix: string, base: Expr, count: sym.SymLike): Stmt[] => {
-    const [c, j, m] = ['c', 'j', 'm'].map((x) => v(`${x}${suffix}`));
-    const copyIn = loop(`c${suffix}`, C, [
-      loop(`jx${suffix}`, extentOf(count), [
-        store(
-          xs,
-          add(mul(c, i32(TILE)), v(`jx${suffix}`)),
-          load(X!, add(mul(add(mul(n, i32(C)), c), ix(P)), add(base, v(`jx${suffix}`)))),
-        ),
+  const col = io.scratch('float32', M * taps * Math.max(sym.bounds(P, ranges).max, TILE));
+  const [n, m, ih, kh, iw] = ['n', 'm', 'ih', 'kh', 'iw'].map((x) => v(x));
+  // W is [C, M, KH, KW]: read as (M·KH·KW) × C it is its transpose, column stride M·KH·KW
+  const product = (b: MatView, c: MatView) => gemm(M * taps, TILE, C, view(Wt!, i32(0), 1, M * taps), b, c);
+  const image = mul(mul(n, i32(C)), ix(P));
+  const inPlace = (at: Expr) =>
+    product(view(X!, add(image, at), extentOf(P), 1), view(col, at, extentOf(P), 1));
+  const fewer = (): Stmt[] => {
+    const [xs, out] = [io.scratch('float32', C * TILE), io.scratch('float32', M * taps * TILE)];
+    const [c, j, r, k] = ['cx', 'jx', 'rx', 'kx'].map((x) => v(x));
+    return [
+      loop('cx', C, [
+        loop('jx', extentOf(P), [
+          store(xs, add(mul(c, i32(TILE)), j), load(X!, add(add(image, mul(c, ix(P))), j))),
+        ]),
       ]),
-    ]);
-    // W is [C, M, KH, KW]: read as (M·KH·KW) × C it is its transpose, column stride M·KH·KW
-    const product = gemm(
-      M * taps,
-      TILE,
-      C,
-      view(Wt!, i32(0), 1, M * taps),
-      view(xs, i32(0), TILE, 1),
-      view(col, i32(0), TILE, 1),
-    );
-    const [pos, ih, yAt] = [`pos${suffix}`, `ih${suffix}`, `yAt${suffix}`];
-    const stores: Stmt[] = [];
-    for (let kh = 0; kh < KH; kh++)
-      for (let kw = 0; kw < KW; kw++) {
-        const value = load(col, add(mul(add(mul(m, i32(taps)), i32(kh * KW + kw)), i32(TILE)), j));
-        stores.push(
-          store(
-            Y,
-            add(add(v(yAt), mul(m, ix(sym.mul(OH, OW)))), add(mul(i32(kh), ix(OW)), i32(kw))),
-            add(value, v('bias' + suffix, 'f32')),
-          ),
-        );
-      }
-    const scatter = loop(`j${suffix}`, extentOf(count), [
-      local(pos, 'i32', add(base, j)),
-      local(ih, 'i32', div(v(pos), ix(W))),
-      // Y[n, 0, ih·KH, iw·KW]
-      local(
-        yAt,
-        'i32',
-        add(
-          mul(add(mul(mul(n, i32(M)), ix(OH)), mul(v(ih), i32(KH))), ix(OW)),
-          mul(sub(v(pos), mul(v(ih), ix(W))), i32(KW)),
-        ),
-      ),
-      loop(`m${suffix}`, M, [local(`bias${suffix}`, 'f32', B ? load(B, m) : f32(0)), ...stores]),
-    ]);
-    return [copyIn, product, scatter];
+      product(view(xs, i32(0), TILE, 1), view(out, i32(0), TILE, 1)),
+      loop('rx', M * taps, [
+        loop('kx', extentOf(P), [store(col, add(mul(r, ix(P)), k), load(out, add(mul(r, i32(TILE)), k)))]),
+      ]),
+    ];
   };
-  const full = sym.floorDiv(P, TILE);
-  const body = loop('n', extentOf(batch), [
-    loop('t', extentOf(full), tile('', mul(v('t'), i32(TILE)), TILE)),
-    ...tile('_rest', ix(sym.mul(full, TILE)), sym.mod(P, TILE)),
+  const outputRow: Stmt[] = [
+    // Y[n, m, ih·KH + kh, 0], and col[m·taps + kh·KW + kw, ih·W] per tap kw
+    local('yrow', 'i32', mul(add(mul(add(mul(n, i32(M)), m), ix(OH)), add(mul(ih, i32(KH)), kh)), ix(OW))),
+    ...Array.from({ length: KW }, (_, kw) =>
+      local(
+        `crow${kw}`,
+        'i32',
+        add(mul(add(add(mul(m, i32(taps)), mul(kh, i32(KW))), i32(kw)), ix(P)), mul(ih, ix(W))),
+      ),
+    ),
+    loop(
+      'iw',
+      extentOf(W),
+      Array.from({ length: KW }, (_, kw) => {
+        const value = load(col, add(v(`crow${kw}`), iw));
+        return store(
+          Y,
+          add(v('yrow'), add(mul(iw, i32(KW)), i32(kw))),
+          B ? add(value, v('bias', 'f32')) : value,
+        );
+      }),
+    ),
+  ];
+  const scatter = loop('m', M, [
+    ...(B ? [local('bias', 'f32', load(B, m))] : []),
+    loop('ih', extentOf(H), [loop('kh', KH, outputRow)]),
   ]);
+  const body = loop('n', extentOf(batch), [...tileRuns('', P, inPlace, fewer), scatter]);
   return [{ name, body: [body] }];
 }
 
@@ -758,7 +761,7 @@ export function spatialKernels(step: RowsStep, io: LowerIO, ranges: Ranges): Ker
     case 'AveragePool':
       return pool(step, io, ranges);
     case 'ConvTranspose':
-      return convTranspose(step, io);
+      return convTranspose(step, io, ranges);
     case 'BatchNormalization':
       return batchNormKernels(step.ctx, io, sym.constValue(x[1])!, extentOf(x[0]), extentOf(planeSize(x)));
     default:
