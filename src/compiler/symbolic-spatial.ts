@@ -17,6 +17,10 @@
  * written into Y at the run-time plane stride (a 1×1 conv reads X the same way): with fewer,
  * gathering the im2col rows costs as much as the gemm (dbnet-det at 640², CPU-clock profile: its 16-channel
  * convs 5.2 → 4.4 ms, the 3→16 stem 7.8 → 5.2 ms as gemms; the 12-channel head convs about the same).
+ * Stride-1 dense convs of more than SHIFTED_MAX_M output channels whose channels take the static shifted
+ * form (ops/nn/conv-shifted.ts: 16–48 in, at most 16 out) run it too, a gemm per tap over shifted views of a
+ * padded input (symbolic-shifted-conv.ts; dbnet-det at 640², CPU-clock profile: its 48→12 head convs
+ * 32.8 → 26.3 and 32.3 → 24.9 ms, the static bundle's 27.2 and 23.6, machine loaded).
  */
 import * as sym from '../ir/symbolic.js';
 import type { Activation, BufRef, Expr, Extent, GemmStmt, Kernel, MatView, Stmt } from '../kernels/ir.js';
@@ -50,6 +54,8 @@ import { gemm, view } from '../ops/nn/gemm-helpers.js';
 import type { RowsStep } from './rows-step.js';
 import { symbolicPad } from './symbolic-pad.js';
 import { symbolicResize } from './symbolic-resize.js';
+import { shiftedConvKernel } from './symbolic-shifted-conv.js';
+import { shiftedConvShapeFits } from '../ops/nn/conv-shifted.js';
 import {
   symbolicWindowFits,
   symbolicWindowPlane,
@@ -135,6 +141,16 @@ function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   const [C, M] = [sym.constValue(x[1])!, wShape[0]];
   const group = attrInt(step.node, 'group', 1);
   // on the GPU the tiles, sharing their scratch, would run in one invocation: the rows run in parallel
+  const widest = sym.bounds(p.OW, ranges).max;
+  if (!io.forGpu && x.length === 4 && M > SHIFTED_MAX_M)
+    if (shiftedConvShapeFits(C, M, group, p.kernel, p.strides, widest))
+      return [
+        shiftedConvKernel(
+          { ...p, name: step.node.name, batch: x[0], C, M, act: fusedActivation(step.node) },
+          io,
+          ranges,
+        ),
+      ];
   if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1 && !io.forGpu && M > SHIFTED_MAX_M)
     return convGemm(step, io, p, C, M, ranges);
   const dims = windowDims(p);
