@@ -185,14 +185,17 @@ describe('fused elementwise epilogues in the relaxed variant against onnxruntime
 
 describe('convs over a run-time height and width in the relaxed variant against onnxruntime', () => {
   const convs = [
-    ...WINDOW_CASES.filter((w) => w.node.op === 'Conv'),
-    ...GEMM_CONV_CASES,
+    ...[...WINDOW_CASES.filter((w) => w.node.op === 'Conv'), ...GEMM_CONV_CASES].map((c) => ({
+      ...c,
+      kernel: 'kernel' in c ? c.kernel : 3,
+      channels: C,
+    })),
     ...SHIFTED_CONV_CASES,
   ];
   for (const c of convs)
     it(c.name, async () => {
-      const channels = 'channels' in c ? c.channels : C;
-      const bytes = windowModel(c.node, c.outChannels, 'kernel' in c ? c.kernel : 3, channels);
+      const channels = c.channels;
+      const bytes = windowModel(c.node, c.outChannels, c.kernel, channels);
       const bundle = `window_${c.name.replace(/\W+/g, '_')}`;
       const side = { min: 8, max: 40 };
       const files = await compileTo(bundle, bytes, { shapes: { x: [1, channels, side, side] } });
