@@ -17,6 +17,10 @@
  * written into Y at the run-time plane stride (a 1×1 conv reads X the same way): with fewer,
  * gathering the im2col rows costs as much as the gemm (dbnet-det at 640², CPU-clock profile: its 16-channel
  * convs 5.2 → 4.4 ms, the 3→16 stem 7.8 → 5.2 ms as gemms; the 12-channel head convs about the same).
+ * Stride-1 dense convs of more than SHIFTED_MAX_M output channels whose channels take the static shifted
+ * form (ops/nn/conv-shifted.ts: 16–48 in, at most 16 out) run it too, a gemm per tap over shifted views of a
+ * padded input (symbolic-shifted-conv.ts; dbnet-det at 640², CPU-clock profile: its 48→12 head convs
+ * 32.8 → 26.3 and 32.3 → 24.9 ms, the static bundle's 27.2 and 23.6, machine loaded).
  */
 import * as sym from '../ir/symbolic.js';
 import type { Activation, BufRef, Expr, Extent, GemmStmt, Kernel, MatView, Stmt } from '../kernels/ir.js';
@@ -50,6 +54,8 @@ import { gemm, view } from '../ops/nn/gemm-helpers.js';
 import type { RowsStep } from './rows-step.js';
 import { symbolicPad } from './symbolic-pad.js';
 import { symbolicResize } from './symbolic-resize.js';
+import { shiftedConvKernel } from './symbolic-shifted-conv.js';
+import { shiftedConvShapeFits } from '../ops/nn/conv-shifted.js';
 import {
   symbolicWindowFits,
   symbolicWindowPlane,
@@ -135,6 +141,16 @@ function conv(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
   const [C, M] = [sym.constValue(x[1])!, wShape[0]];
   const group = attrInt(step.node, 'group', 1);
   // on the GPU the tiles, sharing their scratch, would run in one invocation: the rows run in parallel
+  const widest = sym.bounds(p.OW, ranges).max;
+  if (!io.forGpu && x.length === 4 && M > SHIFTED_MAX_M)
+    if (shiftedConvShapeFits(C, M, group, p.kernel, p.strides, widest))
+      return [
+        shiftedConvKernel(
+          { ...p, name: step.node.name, batch: x[0], C, M, act: fusedActivation(step.node) },
+          io,
+          ranges,
+        ),
+      ];
   if (group === 1 && C * p.kernel[0] * p.kernel[1] > 1 && !io.forGpu && M > SHIFTED_MAX_M)
     return convGemm(step, io, p, C, M, ranges);
   const dims = windowDims(p);
@@ -323,6 +339,28 @@ const TILE = 64;
 const NARROW = 8;
 /** Output positions per band of rows at the largest width, at least: a band's last tile is partly idle. */
 const BAND_POSITIONS = 8 * TILE;
+
+/**
+ * `tile(at)` over `count` positions in tiles of `width`, `at` the tile's first position: the whole tiles, then
+ * one more that ends at the last position, overlapping the one before (recomputing a few positions costs
+ * less than copying every tile out; a tile's stores do not depend on what is there); with fewer than
+ * `width` positions `fewer()` instead.
+ */
+function tileRuns(
+  suffix: string,
+  count: sym.SymLike,
+  tile: (at: Expr) => Stmt,
+  fewer: () => Stmt[],
+  width = TILE,
+): Stmt[] {
+  const t = v(`t${suffix}`);
+  const whole = [loop(`t${suffix}`, extentOf(sym.floorDiv(count, width)), [tile(mul(t, i32(width)))])];
+  if (sym.constValue(sym.mod(count, width)) === 0) return whole;
+  const overlapping = [...whole, tile(ix(sym.sub(count, width)))];
+  const fixed = sym.constValue(count);
+  if (fixed !== undefined) return fixed >= width ? overlapping : fewer();
+  return [when(cmp('ge', ix(count), i32(width)), overlapping, fewer())];
+}
 
 /**
  * A dense (group 1) Conv as the static gemm over tiles of TILE output positions, each tile written straight
@@ -566,7 +604,7 @@ function pool(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined
  * iw, lo static and hi an expression of the widths, so no column is checked at run time. The row's
  * quotient and remainder are unsigned, so a negative numerator lands outside the input.
  */
-function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
+function convTranspose(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | undefined {
   const x = shapeOf(step, 0);
   const out = step.outputTypes[0].symbolic ?? step.outputTypes[0].shape;
   const wShape = step.inputTypes[1]!.shape;
@@ -592,7 +630,7 @@ function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
     kernel.every((k, d) => k === strides[d] && dilations[d] === 1) &&
     [...pads, ...outputPadding].every((p) => p === 0);
   if (disjoint && group === 1 && !io.forGpu)
-    return disjointConvTranspose(step.node.name, io, x[0], [H, W], [OH, OW], C, M, kernel);
+    return disjointConvTranspose(step.node.name, io, x[0], [H, W], [OH, OW], C, M, kernel, ranges);
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
   const [n, m, oh, c, kh] = ['n', 'm', 'oh', 'c', 'kh'].map((name) => v(name));
@@ -647,10 +685,19 @@ function convTranspose(step: RowsStep, io: LowerIO): Kernel[] | undefined {
 }
 
 /**
+ * Input positions per gemm of a disjoint ConvTranspose: its reduction is short (the input channels), so a
+ * wide tile pays for the gemm's set-up (dbnet-det at 640², CPU-clock profile, machine loaded: its 12 → 12
+ * upsampling 3.4 ms with 64, 1.7 with 256, 4.4 with 1024; the static bundle's 1.9).
+ */
+const TRANSPOSE_TILE = 256;
+
+/**
  * A ConvTranspose whose taps are disjoint (kernel = stride, no pads, dilations or output padding: the ×2
- * upsampling of FPNs and detector heads) as the static one runs (ops/nn/conv-transpose.ts): per tile of TILE
- * input positions, the tile of X copied into a [C, TILE] scratch, the gemm Wᵀ·X into [M·KH·KW, TILE], and
- * each product stored once, with the bias, at its output position: no read-modify-write of the output.
+ * upsampling of FPNs and detector heads) as the static one runs (ops/nn/conv-transpose.ts): the gemm
+ * Wᵀ·X into a [M·KH·KW, H·W] scratch over tiles of TRANSPOSE_TILE input positions, X read in place at its
+ * run-time plane stride (only below a tile's positions is X copied into a scratch tile), then each product stored
+ * once, with the bias, at its output position: per output row, loads of the taps' rows and sequential
+ * stores, the loops over input rows and columns so no position is divided by the width.
  */
 function disjointConvTranspose(
   name: string,
@@ -661,68 +708,68 @@ function disjointConvTranspose(
   C: number,
   M: number,
   [KH, KW]: number[],
+  ranges: Ranges,
 ): Kernel[] {
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
   const taps = KH * KW;
   const P = sym.mul(H, W);
-  const xs = io.scratch('float32', C * TILE);
-  const col = io.scratch('float32', M * taps * TILE);
-  const n = v('n');
-  const tile = (suffix: string, base: Expr, count: sym.SymLike): Stmt[] => {
-    const [c, j, m] = ['c', 'j', 'm'].map((x) => v(`${x}${suffix}`));
-    const copyIn = loop(`c${suffix}`, C, [
-      loop(`jx${suffix}`, extentOf(count), [
-        store(
-          xs,
-          add(mul(c, i32(TILE)), v(`jx${suffix}`)),
-          load(X!, add(mul(add(mul(n, i32(C)), c), ix(P)), add(base, v(`jx${suffix}`)))),
-        ),
+  const col = io.scratch('float32', M * taps * Math.max(sym.bounds(P, ranges).max, TRANSPOSE_TILE));
+  const [n, m, ih, kh, iw] = ['n', 'm', 'ih', 'kh', 'iw'].map((x) => v(x));
+  // W is [C, M, KH, KW]: read as (M·KH·KW) × C it is its transpose, column stride M·KH·KW
+  const product = (b: MatView, c: MatView) =>
+    gemm(M * taps, TRANSPOSE_TILE, C, view(Wt!, i32(0), 1, M * taps), b, c);
+  const image = mul(mul(n, i32(C)), ix(P));
+  const inPlace = (at: Expr) =>
+    product(view(X!, add(image, at), extentOf(P), 1), view(col, at, extentOf(P), 1));
+  const fewer = (): Stmt[] => {
+    const [xs, out] = [
+      io.scratch('float32', C * TRANSPOSE_TILE),
+      io.scratch('float32', M * taps * TRANSPOSE_TILE),
+    ];
+    const [c, j, r, k] = ['cx', 'jx', 'rx', 'kx'].map((x) => v(x));
+    return [
+      loop('cx', C, [
+        loop('jx', extentOf(P), [
+          store(xs, add(mul(c, i32(TRANSPOSE_TILE)), j), load(X!, add(add(image, mul(c, ix(P))), j))),
+        ]),
       ]),
-    ]);
-    // W is [C, M, KH, KW]: read as (M·KH·KW) × C it is its transpose, column stride M·KH·KW
-    const product = gemm(
-      M * taps,
-      TILE,
-      C,
-      view(Wt!, i32(0), 1, M * taps),
-      view(xs, i32(0), TILE, 1),
-      view(col, i32(0), TILE, 1),
-    );
-    const [pos, ih, yAt] = [`pos${suffix}`, `ih${suffix}`, `yAt${suffix}`];
-    const stores: Stmt[] = [];
-    for (let kh = 0; kh < KH; kh++)
-      for (let kw = 0; kw < KW; kw++) {
-        const value = load(col, add(mul(add(mul(m, i32(taps)), i32(kh * KW + kw)), i32(TILE)), j));
-        stores.push(
-          store(
-            Y,
-            add(add(v(yAt), mul(m, ix(sym.mul(OH, OW)))), add(mul(i32(kh), ix(OW)), i32(kw))),
-            add(value, v('bias' + suffix, 'f32')),
-          ),
-        );
-      }
-    const scatter = loop(`j${suffix}`, extentOf(count), [
-      local(pos, 'i32', add(base, j)),
-      local(ih, 'i32', div(v(pos), ix(W))),
-      // Y[n, 0, ih·KH, iw·KW]
-      local(
-        yAt,
-        'i32',
-        add(
-          mul(add(mul(mul(n, i32(M)), ix(OH)), mul(v(ih), i32(KH))), ix(OW)),
-          mul(sub(v(pos), mul(v(ih), ix(W))), i32(KW)),
-        ),
-      ),
-      loop(`m${suffix}`, M, [local(`bias${suffix}`, 'f32', B ? load(B, m) : f32(0)), ...stores]),
-    ]);
-    return [copyIn, product, scatter];
+      product(view(xs, i32(0), TRANSPOSE_TILE, 1), view(out, i32(0), TRANSPOSE_TILE, 1)),
+      loop('rx', M * taps, [
+        loop('kx', extentOf(P), [
+          store(col, add(mul(r, ix(P)), k), load(out, add(mul(r, i32(TRANSPOSE_TILE)), k))),
+        ]),
+      ]),
+    ];
   };
-  const full = sym.floorDiv(P, TILE);
-  const body = loop('n', extentOf(batch), [
-    loop('t', extentOf(full), tile('', mul(v('t'), i32(TILE)), TILE)),
-    ...tile('_rest', ix(sym.mul(full, TILE)), sym.mod(P, TILE)),
+  const outputRow: Stmt[] = [
+    // Y[n, m, ih·KH + kh, 0], and col[m·taps + kh·KW + kw, ih·W] per tap kw
+    local('yrow', 'i32', mul(add(mul(add(mul(n, i32(M)), m), ix(OH)), add(mul(ih, i32(KH)), kh)), ix(OW))),
+    ...Array.from({ length: KW }, (_, kw) =>
+      local(
+        `crow${kw}`,
+        'i32',
+        add(mul(add(add(mul(m, i32(taps)), mul(kh, i32(KW))), i32(kw)), ix(P)), mul(ih, ix(W))),
+      ),
+    ),
+    loop(
+      'iw',
+      extentOf(W),
+      Array.from({ length: KW }, (_, kw) => {
+        const value = load(col, add(v(`crow${kw}`), iw));
+        return store(
+          Y,
+          add(v('yrow'), add(mul(iw, i32(KW)), i32(kw))),
+          B ? add(value, v('bias', 'f32')) : value,
+        );
+      }),
+    ),
+  ];
+  const scatter = loop('m', M, [
+    ...(B ? [local('bias', 'f32', load(B, m))] : []),
+    loop('ih', extentOf(H), [loop('kh', KH, outputRow)]),
   ]);
+  const body = loop('n', extentOf(batch), [...tileRuns('', P, inPlace, fewer, TRANSPOSE_TILE), scatter]);
   return [{ name, body: [body] }];
 }
 
@@ -776,7 +823,7 @@ export function spatialKernels(step: RowsStep, io: LowerIO, ranges: Ranges): Ker
     case 'AveragePool':
       return pool(step, io, ranges);
     case 'ConvTranspose':
-      return convTranspose(step, io);
+      return convTranspose(step, io, ranges);
     case 'BatchNormalization':
       return batchNormKernels(step.ctx, io, sym.constValue(x[1])!, extentOf(x[0]), extentOf(planeSize(x)));
     default:

@@ -5,24 +5,25 @@ const ints = (...xs: number[]) => ({ ints: xs });
 export const C = 6;
 
 /**
- * One op over x [1, C, height, width], both dims symbolic; a Conv gets `kernel`×`kernel` weights, a bias and a
- * fused Relu.
+ * One op over x [1, channels, height, width], both dims symbolic; a Conv gets `kernel`×`kernel` weights, a
+ * bias and a fused Relu.
  */
 export function windowModel(
   node: Omit<NodeSpec, 'inputs' | 'outputs'>,
   outChannels = C,
   kernel = 3,
+  channels = C,
 ): Uint8Array {
   const rand = seededRandom(7);
   const conv = node.op === 'Conv';
   const group = (node.attrs?.group as { i: number } | undefined)?.i ?? 1;
   return buildModel({
     opset: 13,
-    inputs: [{ name: 'x', dtype: 'float32', shape: [1, C, 'height', 'width'] }],
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, channels, 'height', 'width'] }],
     outputs: [{ name: 'y', dtype: 'float32' }],
     initializers: conv
       ? [
-          { name: 'w', tensor: randomTensor([outChannels, C / group, kernel, kernel], rand, 0.5) },
+          { name: 'w', tensor: randomTensor([outChannels, channels / group, kernel, kernel], rand, 0.5) },
           { name: 'b', tensor: randomTensor([outChannels], rand, 0.5) },
         ]
       : [],
@@ -117,5 +118,43 @@ export const GEMM_CONV_CASES: {
     node: { op: 'Conv', attrs: { dilations: ints(2, 2), pads: ints(2, 1, 0, 2) } },
     kernel: 3,
     outChannels: 20,
+  },
+];
+
+/** Stride-1 convs of 16–48 input and at most 16 output channels: the shifted form (conv-shifted.ts). */
+export const SHIFTED_CONV_CASES: {
+  name: string;
+  node: Omit<NodeSpec, 'inputs' | 'outputs'>;
+  channels: number;
+  outChannels: number;
+  kernel: number;
+}[] = [
+  {
+    name: '3×3 conv 48 → 12 channels, pads 1, fused Relu (a detector head)',
+    node: { op: 'Conv', attrs: { pads: ints(1, 1, 1, 1) } },
+    channels: 48,
+    outChannels: 12,
+    kernel: 3,
+  },
+  {
+    name: '3×3 conv 16 → 16 channels, no pads',
+    node: { op: 'Conv', attrs: {} },
+    channels: 16,
+    outChannels: 16,
+    kernel: 3,
+  },
+  {
+    name: '3×3 conv 16 → 10 channels, dilation 2, pads (2, 1, 0, 2)',
+    node: { op: 'Conv', attrs: { dilations: ints(2, 2), pads: ints(2, 1, 0, 2) } },
+    channels: 16,
+    outChannels: 10,
+    kernel: 3,
+  },
+  {
+    name: '2×2 conv 20 → 16 channels, pads (0, 1, 1, 0)',
+    node: { op: 'Conv', attrs: { pads: ints(0, 1, 1, 0) } },
+    channels: 20,
+    outChannels: 16,
+    kernel: 2,
   },
 ];

@@ -26,7 +26,13 @@ import { randomTensor, seededRandom } from '../helpers/onnx-builder.js';
 import { runOrt, singleNodeModel, type NodeRun } from '../helpers/ort-oracle.js';
 import { EPILOGUE_CASES } from '../helpers/epilogue-models.js';
 import { RESIDUAL_CASES } from '../helpers/residual-models.js';
-import { C, GEMM_CONV_CASES, WINDOW_CASES, windowModel } from '../helpers/window-models.js';
+import {
+  C,
+  GEMM_CONV_CASES,
+  SHIFTED_CONV_CASES,
+  WINDOW_CASES,
+  windowModel,
+} from '../helpers/window-models.js';
 import { convTransposeVariants } from '../helpers/resize-models.js';
 import { attentionProductsFeeds, attentionProductsModel } from '../helpers/models.js';
 import { crnnRec } from '../../scripts/bench-models.js';
@@ -205,19 +211,27 @@ describe('fused residual epilogues in the relaxed variant against onnxruntime', 
 });
 
 describe('convs over a run-time height and width in the relaxed variant against onnxruntime', () => {
-  const convs = [...WINDOW_CASES.filter((w) => w.node.op === 'Conv'), ...GEMM_CONV_CASES];
+  const convs = [
+    ...[...WINDOW_CASES.filter((w) => w.node.op === 'Conv'), ...GEMM_CONV_CASES].map((c) => ({
+      ...c,
+      kernel: 'kernel' in c ? c.kernel : 3,
+      channels: C,
+    })),
+    ...SHIFTED_CONV_CASES,
+  ];
   for (const c of convs)
     it(c.name, async () => {
-      const bytes = windowModel(c.node, c.outChannels, 'kernel' in c ? c.kernel : 3);
+      const channels = c.channels;
+      const bytes = windowModel(c.node, c.outChannels, c.kernel, channels);
       const bundle = `window_${c.name.replace(/\W+/g, '_')}`;
       const side = { min: 8, max: 40 };
-      const files = await compileTo(bundle, bytes, { shapes: { x: [1, C, side, side] } });
+      const files = await compileTo(bundle, bytes, { shapes: { x: [1, channels, side, side] } });
       expect(files.relaxedWasm).toBeDefined();
       for (const [h, w] of [
         [9, 13],
         [32, 32],
       ]) {
-        const feeds = { x: randomTensor([1, C, h, w], seededRandom(h * 100 + w)) };
+        const feeds = { x: randomTensor([1, channels, h, w], seededRandom(h * 100 + w)) };
         const relaxed = await inChild(join(dir, bundle), 'relaxed', feeds, true);
         expect(relaxed).toMatchObject({ variant: 'relaxed' });
         expectClose(outputsOf(relaxed), await runOrt(bytes, feeds));

@@ -38,15 +38,29 @@ const BAND_BYTES = 192 << 10;
 
 export function shiftedConvFits(g: ConvGeometry): boolean {
   const w = g.window;
+  return w.kernel.length === 2 && shiftedConvShapeFits(g.C, g.M, g.group, w.kernel, w.strides, w.out[1]);
+}
+
+/**
+ * The channels, taps, strides and output width for which a 2-D conv takes the shifted form: also the
+ * run-time lowering's choice (compiler/symbolic-shifted-conv.ts), with the largest output width.
+ */
+export function shiftedConvShapeFits(
+  C: number,
+  M: number,
+  group: number,
+  kernel: number[],
+  strides: number[],
+  outWidth: number,
+): boolean {
   return (
-    w.kernel.length === 2 &&
-    g.group === 1 &&
-    w.kernel[0] * w.kernel[1] > 1 &&
-    w.strides.every((s) => s === 1) &&
-    g.C >= MIN_CHANNELS &&
-    g.C <= MAX_CHANNELS &&
-    g.M <= MAX_OUTPUT_CHANNELS &&
-    w.out[1] >= MIN_OUTPUT_WIDTH
+    group === 1 &&
+    kernel[0] * kernel[1] > 1 &&
+    strides.every((s) => s === 1) &&
+    C >= MIN_CHANNELS &&
+    C <= MAX_CHANNELS &&
+    M <= MAX_OUTPUT_CHANNELS &&
+    outWidth >= MIN_OUTPUT_WIDTH
   );
 }
 
