@@ -22,6 +22,8 @@ export class LoadedModel implements Model {
   private instance: BackendInstance | undefined;
   /** runs share the instance's memory, so each waits for the one before it */
   private queue: Promise<unknown> = Promise.resolve();
+  /** the input copies of the last run that has settled, which no run holds: the next run copies into them */
+  private spareInputs: Uint8Array[] | undefined;
 
   constructor(
     readonly manifest: Manifest,
@@ -45,12 +47,17 @@ export class LoadedModel implements Model {
     // checked and copied now, not when the run's turn comes: the caller may reuse its buffers at once
     let inputBytes: CheckedFeeds;
     try {
-      inputBytes = feedBytes(this.name, this.manifest.inputs, feeds, this.manifest.dims);
+      inputBytes = feedBytes(this.name, this.manifest.inputs, feeds, this.manifest.dims, this.spareInputs);
     } catch (err) {
       return Promise.reject(err);
     }
+    // this run holds the spares now; a run called before it settles copies into fresh buffers
+    this.spareInputs = undefined;
     const result = this.queue.then(() => this.runNow(inputBytes));
     this.queue = result.catch(() => undefined);
+    void this.queue.then(() => {
+      this.spareInputs = inputBytes.bytes;
+    });
     return result;
   }
 
