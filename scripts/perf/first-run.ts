@@ -3,7 +3,8 @@
  * V8 caches compiled wasm modules by their bytes within a process, so a second load in the same process
  * would start with code already tiered up.
  *
- *   npx tsx scripts/perf/first-run.ts [--procs 3] [--warm-ms 2000] [--lazy] [--variant simd128|relaxed] [--clock wall|cpu] [LABEL=]BUNDLE_DIR ...
+ *   npx tsx scripts/perf/first-run.ts [--procs 3] [--warm-ms 2000] [--lazy] [--variant simd128|relaxed] [--clock wall|cpu]
+ *       [--load-warmup off|MS] [LABEL=]BUNDLE_DIR ...
  *
  * `--clock cpu` times runs by this process's CPU time (src/cli/cpu-time.ts) instead of the wall clock: on
  * a machine with more runnable processes than cores, one wall-clock sample of a short run often holds
@@ -13,7 +14,8 @@
  * `node --experimental-wasm-relaxed-simd --import tsx scripts/perf/first-run.ts …`.
  *
  * Per child process: load the bundle (wasm backend) as `kiln/runtime` loads it on Node (optimized code
- * compiled up front; `--lazy`: V8's lazy default, as in a Worker or browser), time run #1, #2, #3, then warm up by time
+ * compiled up front; `--lazy`: V8's lazy default, as in a Worker or browser; its warm-up at load for a small
+ * model, or `--load-warmup off` none, `MS` that long), time run #1, #2, #3, then warm up by time
  * (≥ warm-ms) and take the median of the runs after that. The parent interleaves bundles (a, b, a, b, …)
  * so machine noise hits them alike, and prints per bundle the median over processes of each figure.
  *
@@ -133,8 +135,12 @@ async function main(): Promise<void> {
       lazy: { type: 'boolean', default: false },
       variant: { type: 'string', default: 'simd128' },
       clock: { type: 'string', default: 'wall' },
+      'load-warmup': { type: 'string' },
     },
   });
+  const loadWarmup = values['load-warmup'];
+  if (loadWarmup !== undefined && loadWarmup !== 'off' && !(Number(loadWarmup) >= 0))
+    throw new Error(`--load-warmup ${loadWarmup}: expected off or a number of ms`);
   const warmMs = Number(values['warm-ms']);
   const clock = values.clock as Clock;
   if (!(clock in CLOCKS)) throw new Error(`--clock ${clock}: expected wall or cpu`);
@@ -143,6 +149,7 @@ async function main(): Promise<void> {
     backend: 'wasm',
     variant,
     ...(values.lazy && { compileWasm: WebAssembly.compile }),
+    ...(loadWarmup !== undefined && { warmup: loadWarmup === 'off' ? false : Number(loadWarmup) }),
   };
   if (values.child) {
     process.stdout.write(JSON.stringify(await child(positionals[0], warmMs, load, clock)) + '\n');
@@ -172,6 +179,7 @@ async function main(): Promise<void> {
           '--clock',
           clock,
           ...(values.lazy ? ['--lazy'] : []),
+          ...(loadWarmup !== undefined ? ['--load-warmup', loadWarmup] : []),
           b.dir,
         ],
         { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },

@@ -22,6 +22,8 @@ export class LoadedModel implements Model {
   private instance: BackendInstance | undefined;
   /** runs share the instance's memory, so each waits for the one before it */
   private queue: Promise<unknown> = Promise.resolve();
+  /** the input copies of the last run that has settled, which no run holds: the next run copies into them */
+  private spareInputs: Uint8Array[] | undefined;
 
   constructor(
     readonly manifest: Manifest,
@@ -46,12 +48,17 @@ export class LoadedModel implements Model {
     let inputBytes: CheckedFeeds;
     try {
       const { inputs, dims, indexChecks } = this.manifest;
-      inputBytes = feedBytes(this.name, inputs, feeds, dims, indexChecks);
+      inputBytes = feedBytes(this.name, inputs, feeds, dims, indexChecks, this.spareInputs);
     } catch (err) {
       return Promise.reject(err);
     }
+    // this run holds the spares now; a run called before it settles copies into fresh buffers
+    this.spareInputs = undefined;
     const result = this.queue.then(() => this.runNow(inputBytes));
     this.queue = result.catch(() => undefined);
+    void this.queue.then(() => {
+      this.spareInputs = inputBytes.bytes;
+    });
     return result;
   }
 

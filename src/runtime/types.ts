@@ -72,7 +72,8 @@ export interface LoadOptions {
    * (true: 100; at least one run, at most 32), so the first real run does not pay the one-off costs
    * (V8's baseline tier: a small model's first run can take 5–20× its steady time). Skipped for a model
    * whose one run is estimated from its flops to take longer than that (its first run tiers itself up:
-   * src/runtime/warmup.ts). `kiln serve` does it. Off by default.
+   * src/runtime/warmup.ts). `kiln serve` does it (true). Off by default, except in `kiln/runtime` on Node,
+   * whose `loadModel` defaults it to 30 ms (src/runtime-node/index.ts: `LIBRARY_WARMUP_MS`).
    */
   warmup?: boolean | number;
 }

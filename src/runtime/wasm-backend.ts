@@ -7,7 +7,7 @@ import type { DimsBlock, Manifest, TensorSignature } from '../bundle/manifest.js
 import { ELEMENT_ARRAY, elementBytes, elementCount, type NumericDType } from '../bundle/elements.js';
 import { computedSymbols, dimsBlockWords, dimValue, upperBounds } from '../bundle/shape-dims.js';
 import type { Feed, LoadOptions, Model, Tensor, WasmVariant } from './types.js';
-import { feedBytes } from './feeds.js';
+import { feedBytes, type CheckedFeeds } from './feeds.js';
 import { estimatedRunMs, warmUp } from './warmup.js';
 
 /** What of LoadOptions the wasm backend takes when it compiles and instantiates a module. */
@@ -155,8 +155,8 @@ export class WasmInstance {
   }
 
   /**
-   * Runs zero inputs through the same path as a request (feeds checked and copied in, the run, outputs
-   * copied out, so V8 has compiled that JavaScript too), for `budgetMs` (see warmup.ts). Best effort: a
+   * Runs zero inputs through the same path as a request (feeds checked and copied in, once; the run,
+   * outputs copied out, so V8 has compiled that JavaScript too), for `budgetMs` (see warmup.ts). Best effort: a
    * model that traps on zeros ends its warm-up there, and its real runs report their own errors; one
    * whose sizes zeros cannot give (a fed Reshape target or Split sizes: DimsBlock `fed`) skips the
    * runs (loadModel still primes the request path).
@@ -165,16 +165,14 @@ export class WasmInstance {
     const { name } = this.manifest.model;
     const { inputs, dims, indexChecks } = this.manifest;
     // at the upper bounds of run-time dims: every loop of the model runs
-    const zeros = this.zeroFeeds();
+    let zeros: CheckedFeeds;
     try {
-      feedBytes(name, inputs, zeros, dims, indexChecks);
+      zeros = feedBytes(name, inputs, this.zeroFeeds(), dims, indexChecks);
     } catch {
       return; // loadModel primes the request path after this
     }
-    const request = () => {
-      const { bytes, symbols } = feedBytes(name, inputs, zeros, dims, indexChecks);
-      this.run(bytes, symbols);
-    };
+    // the same copies every run: fresh ones would leave the first request's copy to land in unmapped pages
+    const request = () => void this.run(zeros.bytes, zeros.symbols);
     try {
       warmUp(request, budgetMs, { estimatedRunMs: estimatedRunMs(this.manifest.kernels) });
     } catch (err) {

@@ -4,7 +4,7 @@
  *   picked = w[i]           (i int32[1] input; an index far out of range makes run() trap)
  */
 import { compileProgram } from '../../src/codegen/wasm/index.js';
-import { FORMAT_VERSION, type Manifest } from '../../src/bundle/manifest.js';
+import { FORMAT_VERSION, type KernelInfo, type Manifest } from '../../src/bundle/manifest.js';
 import { packWeights, sealBundle } from '../../src/bundle/seal.js';
 import { sha256Hex } from '../../src/bundle/hash.js';
 import { WASM_FILE, type BundleFiles } from '../../src/bundle/files.js';
@@ -48,7 +48,8 @@ export const fixtureProgram: Program = {
   ],
 };
 
-export async function buildFixtureBundle(): Promise<BundleFiles> {
+/** `kernels`: a kernel table for the manifest (the fixture's own has none) */
+export async function buildFixtureBundle(kernels?: KernelInfo[]): Promise<BundleFiles> {
   const weights = packWeights([{ name: 'w', tensor: tensorFromNumbers('float32', [2, 3], WEIGHT_VALUES) }]);
   const wasm = await compileProgram(fixtureProgram, { optimize: true });
   const signature = (name: string, b: PlacedBuffer, shape: number[]) => ({
@@ -80,6 +81,7 @@ export async function buildFixtureBundle(): Promise<BundleFiles> {
     },
     wasm: { file: WASM_FILE, exports: { memory: 'memory', init: 'init', run: 'run' }, simd: true },
     files: {},
+    ...(kernels && { kernels }),
   };
   return sealBundle({ manifest, wasm, weights: weights.bytes });
 }

@@ -1,7 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { loadModel } from '../../src/runtime/index.js';
 import { LoadedModel, type BackendInstance } from '../../src/runtime/model.js';
 import type { Tensor } from '../../src/runtime/types.js';
-import { buildFixtureBundle, fixtureFeeds } from './fixture.js';
+import { WasmInstance } from '../../src/runtime/wasm-backend.js';
+import { buildFixtureBundle, expectedY, fixtureFeeds } from './fixture.js';
 
 /** A backend whose runs finish when the test says so, like a GPU run awaiting its read-back. */
 function heldBackend() {
@@ -50,5 +52,34 @@ describe('LoadedModel over an asynchronous backend', () => {
       'input "i" is missing',
     );
     expect(backend.events).toEqual([]);
+  });
+});
+
+describe('input copies', () => {
+  it('a run copies its feeds into the copies of the last settled run; runs called together keep their own', async () => {
+    const model = await loadModel(await buildFixtureBundle(), { backend: 'wasm' });
+    const runs = vi.spyOn(WasmInstance.prototype, 'run');
+    const xOf = (call: number) => runs.mock.calls[call][0][0];
+    const y = async (pending: ReturnType<typeof model.run>) =>
+      Array.from((await pending)['out/y'].data as Float32Array);
+    const [a, b, c, d] = [
+      [1, 2, 3, 4, 5, 6],
+      [-1, -2, -3, -4, -5, -6],
+      [7, 0, 7, 0, 7, 0],
+      [0, 8, 0, 8, 0, 8],
+    ];
+    expect(await y(model.run(fixtureFeeds(a)))).toEqual(expectedY(a));
+    // the caller may change its buffer as soon as run() returns: the run has its own copy
+    const feedsB = fixtureFeeds(b);
+    const pendingB = model.run(feedsB);
+    feedsB.x.data.fill(0);
+    expect(await y(pendingB)).toEqual(expectedY(b));
+    expect(xOf(1)).toBe(xOf(0));
+    const [pendingC, pendingD] = [model.run(fixtureFeeds(c)), model.run(fixtureFeeds(d))];
+    expect([await y(pendingC), await y(pendingD)]).toEqual([expectedY(c), expectedY(d)]);
+    expect(xOf(2)).toBe(xOf(0));
+    expect(xOf(3)).not.toBe(xOf(2));
+    runs.mockRestore();
+    model.dispose();
   });
 });

@@ -1,6 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ESTIMATE_GFLOPS, MAX_WARMUP_RUNS, estimatedRunMs, warmUp } from '../../src/runtime/warmup.js';
 import { loadModel } from '../../src/runtime/index.js';
+import { LIBRARY_WARMUP_MS, loadModel as loadOnNode } from '../../src/runtime-node/index.js';
+import { WasmInstance } from '../../src/runtime/wasm-backend.js';
 import { buildFixtureBundle, expectedY, fixtureFeeds } from './fixture.js';
 
 /** A clock that advances only when a run takes its next duration from `durations`. */
@@ -53,5 +55,42 @@ describe('loadModel({ warmup })', () => {
     const bundle = await buildFixtureBundle();
     await expect(loadModel(bundle, { warmup: 'yes' as never })).rejects.toThrow(/warmup must be a boolean/);
     await expect(loadModel(bundle, { warmup: -1 })).rejects.toThrow(/warmup must be a boolean/);
+  });
+});
+
+describe('loadModel of kiln/runtime on Node', () => {
+  it('warms a small model up for LIBRARY_WARMUP_MS by default; warmup: false runs it only to prime the request path', async () => {
+    const bundle = await buildFixtureBundle();
+    const warmUps = vi.spyOn(WasmInstance.prototype, 'warmUp');
+    const runs = vi.spyOn(WasmInstance.prototype, 'run');
+    try {
+      const model = await loadOnNode(bundle, { backend: 'wasm' });
+      expect(warmUps.mock.calls).toEqual([[LIBRARY_WARMUP_MS]]);
+      // the warm-up's runs, then the priming run (with the wasm entry a no-op)
+      expect(runs.mock.calls.length).toBeGreaterThan(1);
+      const x = [6, 5, 4, 3, 2, 1];
+      expect(Array.from((await model.run(fixtureFeeds(x)))['out/y'].data as Float32Array)).toEqual(
+        expectedY(x),
+      );
+      [warmUps, runs].forEach((spy) => spy.mockClear());
+      await loadOnNode(bundle, { backend: 'wasm', warmup: false });
+      expect(warmUps).not.toHaveBeenCalled();
+      expect(runs).toHaveBeenCalledTimes(1);
+    } finally {
+      [warmUps, runs].forEach((spy) => spy.mockRestore());
+    }
+  });
+  it('does not run a model whose one run is estimated to outlast that budget', async () => {
+    const flops = 2 * LIBRARY_WARMUP_MS * ESTIMATE_GFLOPS * 1e6;
+    const bundle = await buildFixtureBundle([
+      { function: 'mul_add', name: 'mul_add', node: 'mul_add', op: 'Mul', flops, outputs: [] },
+    ]);
+    const runs = vi.spyOn(WasmInstance.prototype, 'run');
+    try {
+      await loadOnNode(bundle, { backend: 'wasm' });
+      expect(runs).toHaveBeenCalledTimes(1);
+    } finally {
+      runs.mockRestore();
+    }
   });
 });
