@@ -183,12 +183,13 @@ describe('dependency rules', () => {
     const bytes = result.outputFiles.reduce((n, f) => n + f.contents.length, 0);
     console.log(`Worker script (runtime + serve + Hono): ${(bytes / 1024).toFixed(1)} KB minified`);
     expect(bytes).toBeLessThan(150 * 1024);
-    // a Worker serving a text model carries the tokenizer library too, and stays within the budget
+    // a Worker serving a text model carries the tokenizer library too: 150.0 KB on 2026-12-07 (the runtime's
+    // index checks of fed ids and reused input copies took it past 150), so its budget is 160 KB
     const withTokenizer = (await workerScript([noBundles])).outputFiles[0].contents.length;
     console.log(
       `Worker script for text models (+ @huggingface/tokenizers): ${(withTokenizer / 1024).toFixed(1)} KB minified`,
     );
-    expect(withTokenizer).toBeLessThan(150 * 1024);
+    expect(withTokenizer).toBeLessThan(160 * 1024);
   });
 
   it('cdk/ imports from src/ only the Lambda limits: it deploys built artifacts, given as paths', () => {
