@@ -59,12 +59,11 @@ export function stagedMatMul(step: RowsStep, io: LowerIO, ranges: Ranges): Kerne
    * each as { size, first: the first block's start, count }
    */
   const levels = (d: 'N' | 'K', { block, step, fixed }: { block: number; step: number; fixed?: number }) => {
-    const whole = {
-      size: block,
-      first: i32(0),
-      count: fixed === undefined ? sym.floorDiv(dims[d], block) : 1,
-    };
-    if (step === block) return [whole];
+    // one level of blocks where the step is the block (a static dim, or a bound below a whole block):
+    // the last block is partly past the dim
+    if (step === block)
+      return [{ size: block, first: i32(0), count: fixed === undefined ? sym.ceilDiv(dims[d], block) : 1 }];
+    const whole = { size: block, first: i32(0), count: sym.floorDiv(dims[d], block) };
     const rest = sym.ceilDiv(sym.mod(dims[d], block), step);
     return [whole, { size: step, first: kernelExprOf(sym.mul(whole.count, block)), count: rest }];
   };

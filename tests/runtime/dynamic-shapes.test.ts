@@ -200,6 +200,26 @@ describe('scaled attention with head size 15 and --dim seq=1..130', () => {
   });
 });
 
+describe('scaled attention with a bound of one block: --dim seq=1..8', () => {
+  const bytes = scaledAttentionModel();
+  const dims = { seq: { min: 1, max: 8 } };
+  let model: Model;
+  beforeAll(async () => {
+    model = await loadModel(await compileModel(bytes, { dims, relaxed: false }), { backend: 'wasm' });
+  });
+  afterAll(() => model.dispose());
+
+  // the block is the bound (8) and the step: below it the one block is partly past seq, not skipped
+  test.each([1, 5, 8])('matches onnxruntime at seq %i', async (seq) => {
+    const r = seededRandom(seq);
+    await expectMatchesOrt(bytes, model, {
+      q: randomTensor([1, 3, seq, 15], r),
+      kt: randomTensor([1, 3, 15, seq], r),
+      v: randomTensor([1, 3, seq, 15], r),
+    });
+  });
+});
+
 describe('attention products with --dim batch=1..2 --dim seq=1..255', () => {
   const bytes = attentionProductsModel();
   const dims = { batch: { min: 1, max: 2 }, seq: { min: 1, max: 255 } };
