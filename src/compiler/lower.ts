@@ -471,7 +471,12 @@ function placeWeights(
   const weightSlots = [...slotOf].filter(
     ([name, s]) => s.region === 'weights' && graph.initializers.has(name),
   );
-  const used = [...new Map(weightSlots.map(([name, s]) => [s, name]))];
+  // in the graph's order of initializers, not of first use: a target whose passes reorder nodes (the
+  // wasm lowering's fused residuals run where their Add ran) places the weights where the other does
+  const order = new Map([...graph.initializers.keys()].map((name, i) => [name, i]));
+  const used = [...new Map(weightSlots.map(([name, s]) => [s, name]))].sort(
+    ([, a], [, b]) => order.get(a)! - order.get(b)!,
+  );
   const packed = packWeights(
     used.map(([s, name]) => ({ name, tensor: packedBySlot.get(s.id) ?? graph.initializers.get(name)! })),
   );

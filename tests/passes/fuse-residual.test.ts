@@ -80,4 +80,38 @@ describe('residual epilogue fusion', () => {
       model.dispose();
     }
   });
+  it('a fused conv that runs later (where its Add ran) keeps the weights where the webgpu lowering puts them', async () => {
+    // y = Relu(ConvA(x) + MaxPool(ConvB(x))): ConvA, fused with the Add, now runs
+    // after ConvB; `--targets wasm,webgpu` lowers both graphs over one weights.bin
+    const r = seededRandom(11);
+    const bytes = buildModel({
+      opset: 13,
+      inputs: [{ name: 'x', dtype: 'float32', shape: [1, 3, 5, 6] }],
+      outputs: [{ name: 'y', dtype: 'float32', shape: [1, 4, 5, 6] }],
+      initializers: [
+        { name: 'wa', tensor: randomTensor([4, 3, 1, 1], r) },
+        { name: 'wb', tensor: randomTensor([4, 3, 1, 1], r) },
+      ],
+      nodes: [
+        { op: 'Conv', inputs: ['x', 'wa'], outputs: ['a'] },
+        { op: 'Conv', inputs: ['x', 'wb'], outputs: ['b'] },
+        {
+          op: 'MaxPool',
+          inputs: ['b'],
+          outputs: ['sb'],
+          attrs: { kernel_shape: { ints: [3, 3] }, pads: { ints: [1, 1, 1, 1] } },
+        },
+        { op: 'Add', inputs: ['a', 'sb'], outputs: ['s'] },
+        { op: 'Relu', inputs: ['s'], outputs: ['y'] },
+      ],
+    });
+    const files = await compileModel(bytes, { targets: ['wasm', 'webgpu'], relaxed: false });
+    expect(files.manifest.kernels?.map((k) => k.op)).toContain('Conv+Add+Relu');
+    const model = await loadModel(files, { backend: 'wasm' });
+    try {
+      expect(await ortMismatches(bytes, model, { x: randomTensor([1, 3, 5, 6], r) })).toEqual([]);
+    } finally {
+      model.dispose();
+    }
+  });
 });
