@@ -114,8 +114,7 @@ export function panelConvRows(
   // element index of channel 0's first element of image n in Xp (X itself when unpadded)
   const image = (n: Expr) => (padded ? i32(0) : mul(n, i32(C * plane)));
   const rows = panelRows(OH, OW);
-  const stride = (height: number) => Math.ceil((height * OW) / 4) * 4;
-  const col = scratch(K * stride(rows));
+  const col = scratch(K * rows * OW);
   const tapOffset = (k: number): number => {
     const [c, t] = [Math.floor(k / (KH * KW)), k % (KH * KW)];
     return c * plane + Math.floor(t / KW) * dh * Wp + (t % KW) * dw;
@@ -136,7 +135,7 @@ export function panelConvRows(
         Array.from({ length: K }, (_, k) =>
           store(
             col,
-            add(i32(k * stride(height)), add(mul(v(r), i32(OW)), v(ox))),
+            add(i32(k * height * OW), add(mul(v(r), i32(OW)), v(ox))),
             load(xp, add(add(row, i32(tapOffset(k))), column)),
           ),
         ),
@@ -146,7 +145,7 @@ export function panelConvRows(
   const product = (c: MatView, height: number): Stmt[] =>
     panelColumnSpans(height * OW).map(([start, width]) => {
       const bias = B ? view(B, i32(0), 1, 0) : undefined;
-      const b = view(col, i32(start), stride(height), 1);
+      const b = view(col, i32(start), height * OW, 1);
       const to = view(c.buf, offsetBy(c.offset, i32(start)), c.rs, c.cs);
       const s = gemm(M, width, K, view(W, i32(0), K, 1), b, to, { bias, streamB: true });
       if (act) s.act = act;
