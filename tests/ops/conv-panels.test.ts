@@ -2,7 +2,8 @@
  * 2-D float32 Convs with C·kh·kw ≤ 64, or over ≤ 4 channels up to 7×7, as im2col fused into the gemm's B
  * panels (src/ops/nn/conv-panels.ts), against onnxruntime-node: C 1/3/4, M 5/7/10/13/16/24 (gemm row tails),
  * kernel 3/4/5/7, odd H/W (a narrower last panel, widths not a multiple of 4), stride 1/2, pad 0/1/2/3,
- * dilation 2, N = 2, bias or none, fused Relu/Clip, output rows wider than a panel. The SIMD128 module runs
+ * dilation 2, N = 2, bias or none, fused Relu/Clip, output rows wider than a panel; panels whose width is
+ * not a multiple of the gemm's 8-column tile run as whole tiles, the last one overlapping. The SIMD128 module runs
  * here; the relaxed-SIMD one (fused multiply-add) in a child process with Node 20's flag
  * (tests/runtime/relaxed-child.ts).
  */
@@ -10,7 +11,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { panelConvFits } from '../../src/ops/nn/conv-panels.js';
+import { panelColumnSpans, panelConvFits, panelConvRows } from '../../src/ops/nn/conv-panels.js';
+import { B_PANEL } from '../../src/kernels/b-panels.js';
+import { i32 } from '../../src/kernels/build.js';
+import type { BufRef, GemmStmt } from '../../src/kernels/ir.js';
+import { forEachStmt } from '../../src/kernels/walk.js';
 import type { ConvGeometry } from '../../src/ops/nn/conv-geometry.js';
 import {
   convModel,
@@ -131,5 +136,46 @@ describe('panelConvFits', () => {
     expect(panelConvFits(geometry(4, 3, 2))).toBe(false);
     expect(panelConvFits(geometry(3, 3, 1, 1))).toBe(false);
     expect(panelConvFits(geometry(3, 3, 1, 3))).toBe(false);
+  });
+});
+
+describe('panel gemms run whole 8-column tiles', () => {
+  it('splits a panel into whole tiles, the last overlapping the one before, and leaves narrow or whole ones alone', () => {
+    expect(panelColumnSpans(111)).toEqual([
+      [0, 104],
+      [103, 8],
+    ]);
+    expect(panelColumnSpans(9)).toEqual([
+      [0, 8],
+      [1, 8],
+    ]);
+    expect(panelColumnSpans(112)).toEqual([[0, 112]]);
+    expect(panelColumnSpans(7)).toEqual([[0, 7]]);
+  });
+
+  it("SqueezeNet's first conv (111 wide, 3×3 stride 2 over RGB) gives its gemms no tail columns", () => {
+    let id = 0;
+    const buf = (length: number): BufRef => ({ id: id++, dtype: 'float32', length });
+    const g: ConvGeometry = {
+      N: 1,
+      C: 3,
+      M: 64,
+      group: 1,
+      inSpatial: [224, 224],
+      window: {
+        kernel: [3, 3],
+        strides: [2, 2],
+        dilations: [1, 1],
+        padBegin: [0, 0],
+        padEnd: [0, 0],
+        out: [111, 111],
+      },
+    };
+    const rows = panelConvRows(g, buf(3 * 224 * 224), buf(64 * 27), buf(64), buf, undefined);
+    const gemms: GemmStmt[] = [];
+    for (const s of rows.rows(i32(0), i32(0), 111, { buf: buf(64 * 111 * 111), at: i32(0), ld: 111 * 111 }))
+      forEachStmt(s, (t) => void (t.k === 'gemm' && gemms.push(t)));
+    expect(gemms.map((t) => t.N)).toEqual([104, 8]);
+    expect(gemms.every((t) => t.N % B_PANEL === 0)).toBe(true);
   });
 });
