@@ -169,8 +169,9 @@ function benchCases(filter: RegExp | undefined): BenchCase[] {
     'crnn-rec': 'exporter-shaped, 48×320',
     'bert-enc': 'exporter-shaped, seq 128',
   };
-  /** the run-time-shape bundles: the shapes an OCR service and a text encoder are served at */
+  /** the run-time-shape bundles: the shapes an OCR service (detector, recognizer) and a text encoder are served at */
   const runTimeShapes: Record<string, string[]> = {
+    'dbnet-det': ['--shape', 'x=1,3,32..1024:32,32..1024:32'],
     'crnn-rec': ['--shape', 'x=1,3,48,16..1024'],
     'bert-enc': ['--dim', 'batch=1..4', '--dim', 'sequence=1..256'],
   };
