@@ -7,7 +7,7 @@ import * as sym from '../ir/symbolic.js';
 import { sizeOf } from '../ir/tensor.js';
 import type { Kernel } from '../kernels/ir.js';
 import { add, i32, load, local, loop, mul, store, v } from '../kernels/build.js';
-import { kernelExprOf } from '../kernels/extent.js';
+import { extentOf, kernelExprOf } from '../kernels/extent.js';
 import { attrInt, normAxis, type LowerIO } from '../ops/registry.js';
 import { safeIndex } from '../ops/shape/common.js';
 import type { RowsStep } from './rows-step.js';
@@ -23,10 +23,9 @@ export function symbolicGather(step: RowsStep, io: LowerIO): Kernel | undefined 
   const axisSize = sym.constValue(x[axis])!;
   const count = sizeOf(indices.shape);
   const [outer, inner] = [product(x.slice(0, axis)), product(x.slice(axis + 1))];
-  const extent = (d: sym.SymLike) => sym.constValue(d) ?? kernelExprOf(d);
   const [X, I, Y] = [io.inputs[0]!, io.inputs[1]!, io.outputs[0]];
   const [o, q, i] = [v('o'), v('q'), v('i')];
-  const body = loop('o', extent(outer), [
+  const body = loop('o', extentOf(outer), [
     loop('q', count, [
       local(
         'from',
@@ -34,7 +33,7 @@ export function symbolicGather(step: RowsStep, io: LowerIO): Kernel | undefined 
         mul(add(mul(o, i32(axisSize)), safeIndex(load(I, q), axisSize)), kernelExprOf(inner)),
       ),
       local('to', 'i32', mul(add(mul(o, i32(count)), q), kernelExprOf(inner))),
-      loop('i', extent(inner), [store(Y, add(v('to'), i), load(X, add(v('from'), i)))]),
+      loop('i', extentOf(inner), [store(Y, add(v('to'), i), load(X, add(v('from'), i)))]),
     ]),
   ]);
   return { name: step.node.name, body: [body] };

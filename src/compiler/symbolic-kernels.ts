@@ -10,9 +10,9 @@
 import * as sym from '../ir/symbolic.js';
 import { tensorToNumbers } from '../ir/tensor.js';
 import type { Node, TensorType } from '../ir/graph.js';
-import type { BufRef, Expr, Extent, Kernel, Stmt } from '../kernels/ir.js';
+import type { BufRef, Expr, Kernel, Stmt } from '../kernels/ir.js';
 import { add, f32, i32, load, local, loop, mul, set, store, v } from '../kernels/build.js';
-import { broadcastStrides, indexOf, kernelExprOf, strides } from '../kernels/extent.js';
+import { broadcastStrides, extentOf, indexOf, kernelExprOf, strides } from '../kernels/extent.js';
 import { attrInt, attrInts, normAxis, OpError, type LowerIO, type OpDef } from '../ops/registry.js';
 import { FUSED_DOMAIN, fusedCompute, isFusedChain } from '../ops/fused.js';
 import { rowKernel } from '../ops/reduce/softmax.js';
@@ -23,14 +23,13 @@ import { symbolicGather } from './symbolic-gather.js';
 type Shape = readonly sym.SymLike[];
 
 export const shapeOf = (t: TensorType): Shape => t.symbolic ?? t.shape;
-const extent = (d: sym.SymLike): Extent => sym.constValue(d) ?? kernelExprOf(d);
 const product = (dims: Shape): sym.SymLike => dims.reduce<sym.SymLike>((p, d) => sym.mul(p, d), 1);
 
 /** Loops over `shape` (outermost first) with vars `${prefix}0..`. */
 export function forEach(shape: Shape, prefix: string, body: (idx: Expr[]) => Stmt[]): Stmt[] {
   const idx = shape.map((_, i) => v(`${prefix}${i}`));
   let stmts = body(idx);
-  for (let i = shape.length - 1; i >= 0; i--) stmts = [loop(`${prefix}${i}`, extent(shape[i]), stmts)];
+  for (let i = shape.length - 1; i >= 0; i--) stmts = [loop(`${prefix}${i}`, extentOf(shape[i]), stmts)];
   return stmts;
 }
 
@@ -47,7 +46,7 @@ function elementwise(
   if (operands.every((o) => same(o.shape))) {
     const i = v('i');
     const values = operands.map((o) => load(o.buf, sym.constValue(product(o.shape)) === 1 ? i32(0) : i));
-    return { name, body: [loop('i', extent(product(outShape)), [store(out, i, compute(values))])] };
+    return { name, body: [loop('i', extentOf(product(outShape)), [store(out, i, compute(values))])] };
   }
   const outStrides = strides(outShape);
   const body = forEach(outShape, 'd', (idx) => [
@@ -113,10 +112,10 @@ function matMul(step: RowsStep, io: LowerIO): Kernel {
     const at = (st: sym.SymLike[], row: Expr, col: Expr) => indexOf([...bi, row, col], st);
     const y = (n: string) => at(outStrides, m, v(n));
     return [
-      loop('z', extent(N), [store(Y, y('z'), f32(0))]),
-      loop('k', extent(K), [
+      loop('z', extentOf(N), [store(Y, y('z'), f32(0))]),
+      loop('k', extentOf(K), [
         set('a', load(A, at(aStrides, m, v('k')))),
-        loop('n', extent(N), [
+        loop('n', extentOf(N), [
           store(Y, y('n'), add(load(Y, y('n')), mul(v('a', 'f32'), load(B, at(bStrides, v('k'), v('n')))))),
         ]),
       ]),
@@ -130,9 +129,9 @@ function softmax(step: RowsStep, io: LowerIO, variant: 'softmax' | 'logsoftmax')
   const coerce2d = step.ctx.opset < 13;
   const axis = normAxis(attrInt(step.node, 'axis', coerce2d ? 1 : -1), x.length, step.ctx);
   const split = {
-    outer: extent(product(x.slice(0, axis))),
-    d: extent(product(coerce2d ? x.slice(axis) : [x[axis]])),
-    inner: extent(product(coerce2d ? [] : x.slice(axis + 1))),
+    outer: extentOf(product(x.slice(0, axis))),
+    d: extentOf(product(coerce2d ? x.slice(axis) : [x[axis]])),
+    inner: extentOf(product(coerce2d ? [] : x.slice(axis + 1))),
   };
   return rowKernel(step.node.name, variant, io.inputs[0]!, io.outputs[0], split);
 }

@@ -28,7 +28,7 @@ import {
   un,
   v,
 } from '../kernels/build.js';
-import { kernelExprOf } from '../kernels/extent.js';
+import { extentOf, kernelExprOf } from '../kernels/extent.js';
 import { OpError, type LowerIO } from '../ops/registry.js';
 import { resizeAttributes, type ResizeAttributes } from '../passes/resize-attributes.js';
 import { roundNearest } from '../ops/shape/resize.js';
@@ -40,7 +40,6 @@ const asI32 = (d: sym.SymLike): Expr => {
   const n = sym.constValue(d);
   return n === undefined ? kernelExprOf(d) : i32(n);
 };
-const extentOf = (d: sym.SymLike) => sym.constValue(d) ?? kernelExprOf(d);
 const asF64 = (d: sym.SymLike): Expr => {
   const n = sym.constValue(d);
   return n === undefined ? cast('f64', kernelExprOf(d)) : f64(n);

@@ -12,7 +12,7 @@
 import * as sym from '../ir/symbolic.js';
 import type { Activation, Expr, Kernel, Stmt } from '../kernels/ir.js';
 import { add, bin, f32, i32, load, loop, mul, store, v } from '../kernels/build.js';
-import { kernelExprOf } from '../kernels/extent.js';
+import { extentOf, kernelExprOf } from '../kernels/extent.js';
 import type { LowerIO } from '../ops/registry.js';
 import { gemm, view } from '../ops/nn/gemm-helpers.js';
 
@@ -22,7 +22,6 @@ type Ranges = Readonly<Record<string, sym.Range>>;
 const TILE = 128;
 
 const ix = (d: sym.SymLike): Expr => kernelExprOf(d);
-const extentOf = (d: sym.SymLike) => sym.constValue(d) ?? kernelExprOf(d);
 
 /** What the lowering needs of the conv: the plane's sizes as expressions, its tap geometry static. */
 export interface ShiftedConv {

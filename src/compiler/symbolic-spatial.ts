@@ -44,7 +44,7 @@ import {
   v,
   when,
 } from '../kernels/build.js';
-import { extentExpr, kernelExprOf } from '../kernels/extent.js';
+import { extentExpr, extentOf, kernelExprOf } from '../kernels/extent.js';
 import { activate } from '../kernels/rewrite/epilogue.js';
 import { attrInt, attrInts, OpError, type LowerIO } from '../ops/registry.js';
 import { batchNormKernels } from '../ops/nn/batch-norm.js';
@@ -67,7 +67,6 @@ type Ranges = Readonly<Record<string, sym.Range>>;
 
 /** A size as an i32 expression: a constant, or read from the dims block. */
 const ix = (d: sym.SymLike): Expr => kernelExprOf(d);
-const extentOf = (d: sym.SymLike) => sym.constValue(d) ?? kernelExprOf(d);
 const shapeOf = (step: RowsStep, i: number) => step.inputTypes[i]!.symbolic ?? step.inputTypes[i]!.shape;
 
 /** Elements per (n, c) plane. */

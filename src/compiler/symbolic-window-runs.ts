@@ -11,7 +11,7 @@
 import * as sym from '../ir/symbolic.js';
 import type { BufRef, Expr, Stmt } from '../kernels/ir.js';
 import { add, bin, cmp, i32, load, local, loop, mul, set, store, v, when } from '../kernels/build.js';
-import { kernelExprOf } from '../kernels/extent.js';
+import { extentOf, kernelExprOf } from '../kernels/extent.js';
 import { runsOf } from '../ops/nn/window-runs.js';
 
 type Ranges = Readonly<Record<string, sym.Range>>;
@@ -97,7 +97,6 @@ export interface PlaneAt {
 }
 
 const ix = (e: sym.SymLike): Expr => kernelExprOf(e);
-const extent = (e: sym.SymLike) => sym.constValue(e) ?? kernelExprOf(e);
 const sum = (terms: Expr[]): Expr => (terms.length === 0 ? i32(0) : terms.reduce((a, b) => add(a, b)));
 /** e·k as an index term, or none for k = 0 */
 const times = (e: sym.SymLike, k: sym.SymLike): Expr[] => {
@@ -156,7 +155,7 @@ export function symbolicWindowPlane(
         for (let kh = khs[0]; kh < khs[1]; kh++)
           for (let kw = kws[0]; kw < kws[1]; kw++) acc = reduce.combine(acc, load(X, xAt(kh, kw)), kh, kw);
         const count = (khs[1] - khs[0]) * (kws[1] - kws[0]);
-        return loop(colVar, extent(cs.count), [
+        return loop(colVar, extentOf(cs.count), [
           store(Y, yAt, reduce.finish(acc ?? reduce.init(yAt), i32(count))),
         ]);
       }
@@ -175,13 +174,13 @@ export function symbolicWindowPlane(
             ]),
           );
         }
-      return loop(colVar, extent(cs.count), [
+      return loop(colVar, extentOf(cs.count), [
         local(acc, 'f32', reduce.init(yAt)),
         ...(reduce.counts ? [local(taken, 'i32', i32(0))] : []),
         ...taps,
         store(Y, yAt, reduce.finish(v(acc, 'f32'), reduce.counts ? v(taken) : i32(0))),
       ]);
     });
-    return [...prologue(ri), loop(rowVar, extent(rs.count), rowBody)];
+    return [...prologue(ri), loop(rowVar, extentOf(rs.count), rowBody)];
   });
 }

@@ -3,7 +3,7 @@
  * conditionals. Tracing, each builds the Kernel IR statement it names; in the reference run it does
  * what the statement would do, on numbers.
  */
-import type { Expr, Extent } from '../kernels/ir.js';
+import type { Expr } from '../kernels/ir.js';
 import * as sym from '../ir/symbolic.js';
 import {
   add,
@@ -15,7 +15,7 @@ import {
   v,
   when,
 } from '../kernels/build.js';
-import { kernelExprOf } from '../kernels/extent.js';
+import { extentOf } from '../kernels/extent.js';
 import type { Scope } from './scope.js';
 import type { Dim, Tensor } from './tensor.js';
 import { canonical, Value, type ElementType, type Operand, type ScalarType } from './value.js';
@@ -222,4 +222,3 @@ export class KernelContext {
 const lastIndex = (n: sym.SymLike): sym.SymLike => canonical(sym.sub(n, 1));
 
 /** A loop extent in Kernel IR: a number, or a shape expression reading the dims block. */
-const extentOf = (n: sym.SymLike): Extent => sym.constValue(n) ?? kernelExprOf(n);
