@@ -268,6 +268,75 @@ describe('clamps to a constant bound', () => {
   });
 });
 
+describe('max and min of varying values', () => {
+  const x: BufRef = { id: 7, dtype: 'float32', length: 64 };
+  const y: BufRef = { id: 8, dtype: 'float32', length: 64 };
+  let temps = 0;
+  const render = (e: Expr) =>
+    renderVector(
+      e,
+      'k',
+      () => 'scalar',
+      (buf, index) => `(load #${buf.id} ${index.k === 'var' ? 'k' : 'k+'})`,
+      SIMD128_LANES,
+      undefined,
+      undefined,
+      undefined,
+      () => `$t${temps++}`,
+    );
+
+  it('render as a balanced tree of pmax/pmin, the NaN lanes of every operand but the first or-ed in', () => {
+    temps = 0;
+    const [a, b, c] = [load(x, v('k')), load(y, v('k')), load(x, add(v('k'), i32(1)))];
+    expect(render(max(max(a, b), c))).toBe(
+      '(v128.or (f32x4.pmax (load #7 k) (f32x4.pmax (local.tee $t0 (load #8 k)) (local.tee $t1 (load #7 k+))))' +
+        ' (v128.or (f32x4.ne (local.get $t0) (local.get $t0)) (f32x4.ne (local.get $t1) (local.get $t1))))',
+    );
+    temps = 0;
+    expect(render(min(a, b))).toBe(
+      '(v128.or (f32x4.pmin (load #7 k) (local.tee $t0 (load #8 k))) (f32x4.ne (local.get $t0) (local.get $t0)))',
+    );
+  });
+
+  for (const n of [6, 13, 37])
+    it(`a NaN or ±Inf in any operand comes out as the strict max/min's, over ${n} elements (tail ${n % 4})`, () => {
+      const special = [NaN, Infinity, -Infinity, -0, 0];
+      // each special value lands in each operand of a 3-leaf tree at some element
+      const a = Float32Array.from(rand(n, 11), (val, i) => (i % 7 === 1 ? special[i % 5] : val));
+      const b = Float32Array.from(rand(2 * n + 2, 12), (val, i) => (i % 5 === 2 ? special[i % 5] : val));
+      const { vectorized, out } = compile(
+        [
+          { dtype: 'float32', length: n, data: a },
+          { dtype: 'float32', length: 2 * n + 2, data: b },
+          { dtype: 'float32', length: 2 * n },
+        ],
+        ([A, B, O]) => {
+          const [ai, b0, b1] = [
+            load(A, v('i')),
+            load(B, mul(v('i'), i32(2))),
+            load(B, add(mul(v('i'), i32(2)), i32(1))),
+          ];
+          return [
+            loop('i', n, [
+              store(O, v('i'), max(max(ai, b0), b1)),
+              store(O, add(v('i'), i32(n)), min(b1, min(mul(ai, f32(2)), b0))),
+            ]),
+          ];
+        },
+      );
+      expect(vectorized).toBe(true);
+      const strict = (f: (...xs: number[]) => number, xs: number[]) =>
+        xs.some(Number.isNaN) ? NaN : f(...xs);
+      const want = [
+        ...Array.from({ length: n }, (_, i) => strict(Math.max, [a[i], b[2 * i], b[2 * i + 1]])),
+        ...Array.from({ length: n }, (_, i) => strict(Math.min, [b[2 * i + 1], fr(a[i] * 2), b[2 * i]])),
+      ];
+      // only a zero's sign may differ from Math.max/min's
+      const unsigned = (xs: number[]) => xs.map((y) => (y === 0 ? 0 : y));
+      expect(unsigned(out)).toEqual(unsigned(want));
+    });
+});
+
 describe('multiply-adds through the lane tables', () => {
   const x: BufRef = { id: 7, dtype: 'float32', length: 64 };
   /** `e` over loop k, each loop-invariant operand hoisted as $inv<n> in the order rendering meets it */

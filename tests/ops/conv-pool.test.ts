@@ -174,6 +174,45 @@ describe('Conv → MaxPool fused', () => {
     }
   });
 
+  describe('a NaN or ±Inf in the input comes out of the pooled windows as the strict max', () => {
+    // onnxruntime's conv gives the conv output (a graph output: unfused); the pool is numpy's max over it.
+    // No Relu: the relaxed module's clamps (relaxed_max) may turn a NaN into 0 (lanes.ts)
+    const c: Case = {
+      x: [1, 3, 41, 39],
+      m: 8,
+      k: 7,
+      stride: 2,
+      pads: [3, 3, 3, 3],
+      pool: { k: 3, stride: 2, pads: [1, 1, 1, 1] },
+    };
+    const x = feeds(c).x;
+    const special = [NaN, Infinity, -Infinity];
+    const data = Float32Array.from(x.data as Float32Array, (val, i) =>
+      i % 331 === 7 ? special[i % 3] : val,
+    );
+    const input = { x: { ...x, data } };
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'kiln-conv-pool-nan-'));
+    });
+    afterAll(() => rm(dir, { recursive: true, force: true }));
+    const expected = async () => {
+      const want = maxPool((await runOrt(model(c, true), input)).a, 3, 2, [1, 1, 1, 1]);
+      expect(Array.from(want.data as Float32Array).filter(Number.isNaN).length).toBeGreaterThan(4);
+      return want;
+    };
+    it('SIMD128', async () => {
+      const got = (await runKiln(model(c), input)).y;
+      expect(compareTensors(got, await expected(), 1e-4, 1e-5)).toBeUndefined();
+    });
+    it('relaxed SIMD (child process)', async () => {
+      await writeBundle(dir, await compileModel(model(c)));
+      const result = await inChild(dir, 'relaxed', input, true);
+      expect('variant' in result && result.variant).toBe('relaxed');
+      expect(compareTensors(outputsOf(result).y, await expected(), 1e-4, 1e-5)).toBeUndefined();
+    });
+  });
+
   describe('relaxed SIMD (child process)', () => {
     let dir: string;
     beforeAll(async () => {
@@ -196,6 +235,27 @@ describe('Conv → MaxPool fused', () => {
       });
   });
 });
+
+/** MaxPool (no dilation, no ceil_mode) of [N, C, H, W] in float64, NaN wherever a window holds one. */
+function maxPool(t: HostTensor, k: number, s: number, pads: number[]): HostTensor {
+  const [N, C, H, W] = t.dims;
+  const OH = Math.floor((H + pads[0] + pads[2] - k) / s) + 1;
+  const OW = Math.floor((W + pads[1] + pads[3] - k) / s) + 1;
+  const out: number[] = [];
+  for (let p = 0; p < N * C; p++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++) {
+        let best = -Infinity;
+        for (let i = oy * s - pads[0]; i < oy * s - pads[0] + k; i++)
+          for (let j = ox * s - pads[1]; j < ox * s - pads[1] + k; j++)
+            if (i >= 0 && i < H && j >= 0 && j < W) {
+              const x = t.data[(p * H + i) * W + j] as number;
+              best = Number.isNaN(x) || Number.isNaN(best) ? NaN : Math.max(best, x);
+            }
+        out.push(best);
+      }
+  return { dtype: 'float32', dims: [N, C, OH, OW], data: Float32Array.from(out) };
+}
 
 /** Largest |a − b| relative to the largest |b|. */
 function relativeError(a: HostTensor, b: HostTensor): number {

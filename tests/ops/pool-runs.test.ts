@@ -1,10 +1,13 @@
 /**
  * float32 2-D MaxPool and AveragePool through window-runs.ts (no bounds checks, interior vectorized)
  * against onnxruntime-node: odd widths (vector tails), strides 1 and 2, explicit, asymmetric and
- * SAME_UPPER padding, ceil_mode, count_include_pad, N = 2.
+ * SAME_UPPER padding, ceil_mode, count_include_pad, N = 2; a NaN or ±Inf in a window comes out as the
+ * strict max's.
  */
 import { describe, expect, it } from 'vitest';
-import { compareWithOrt, type NodeCase } from '../helpers/ort-oracle.js';
+import { sizeOf, type HostTensor } from '../../src/ir/tensor.js';
+import { seededRandom } from '../helpers/onnx-builder.js';
+import { compareWithOrt, runNodeInKiln, type NodeCase } from '../helpers/ort-oracle.js';
 
 const x = (dims: number[]) => ({ dtype: 'float32' as const, dims });
 
@@ -19,6 +22,29 @@ const cases: Record<string, NodeCase> = {
     op: 'MaxPool',
     inputs: [x([2, 3, 11, 21])],
     attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] }, ceil_mode: { i: 1 } },
+    outputs: ['float32'],
+  },
+  "MaxPool 3×3 s2, SqueezeNet's 55 → 27 (an interior 27 wide: the last group of four overlaps)": {
+    op: 'MaxPool',
+    inputs: [x([1, 5, 55, 55])],
+    attrs: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] } },
+    outputs: ['float32'],
+  },
+  'MaxPool 3×3 s2 ceil_mode, pads 0 1 1 0 (asymmetric), 29 × 42': {
+    op: 'MaxPool',
+    inputs: [x([1, 3, 29, 42])],
+    attrs: {
+      kernel_shape: { ints: [3, 3] },
+      strides: { ints: [2, 2] },
+      pads: { ints: [0, 1, 1, 0] },
+      ceil_mode: { i: 1 },
+    },
+    outputs: ['float32'],
+  },
+  'MaxPool 2×2 s2, 6 × 14 (an interior 7 wide)': {
+    op: 'MaxPool',
+    inputs: [x([2, 3, 6, 14])],
+    attrs: { kernel_shape: { ints: [2, 2] }, strides: { ints: [2, 2] } },
     outputs: ['float32'],
   },
   'MaxPool 3×3 s1 SAME_UPPER': {
@@ -70,4 +96,51 @@ describe('2-D pools (window runs) match onnxruntime', () => {
     it(name, async () => {
       expect(await compareWithOrt(c)).toBeUndefined();
     });
+});
+
+/** MaxPool 3×3 stride 2 pads 1 of [1, C, H, W] in float64, NaN wherever a window holds one (numpy's max). */
+function maxPoolReference(t: HostTensor): number[] {
+  const [, C, H, W] = t.dims;
+  const [OH, OW] = [Math.floor((H - 1) / 2) + 1, Math.floor((W - 1) / 2) + 1];
+  const out: number[] = [];
+  for (let c = 0; c < C; c++)
+    for (let oy = 0; oy < OH; oy++)
+      for (let ox = 0; ox < OW; ox++) {
+        let best = -Infinity;
+        for (let i = 2 * oy - 1; i <= 2 * oy + 1; i++)
+          for (let j = 2 * ox - 1; j <= 2 * ox + 1; j++)
+            if (i >= 0 && i < H && j >= 0 && j < W) {
+              const value = t.data[(c * H + i) * W + j] as number;
+              best = Number.isNaN(value) || Number.isNaN(best) ? NaN : Math.max(best, value);
+            }
+        out.push(best);
+      }
+  return out;
+}
+
+describe('MaxPool 3×3 s2 p1 keeps a NaN and ±Inf in its windows (vectorized interior, overlapping last group)', () => {
+  const dims = [1, 4, 13, 31];
+  const rand = seededRandom(3);
+  const special = [NaN, Infinity, -Infinity];
+  const data = Float32Array.from({ length: sizeOf(dims) }, (_, i) =>
+    i % 37 === 5 ? special[i % 3] : rand() * 2 - 1,
+  );
+  const input: HostTensor = { dtype: 'float32', dims, data };
+  const node = {
+    op: 'MaxPool',
+    opset: 13,
+    inputs: [input],
+    attrs: { kernel_shape: { ints: [3, 3] }, strides: { ints: [2, 2] }, pads: { ints: [1, 1, 1, 1] } },
+    outputs: ['float32' as const],
+  };
+  const unsigned = (xs: ArrayLike<number>) => Array.from(xs, (y) => (y === 0 ? 0 : y));
+  const want = maxPoolReference(input);
+
+  // a MaxPool alone has no relaxed-SIMD module (nothing in it would change); conv-pool.test.ts runs the
+  // fused pool's NaN case in a model that has one
+  it('SIMD128', async () => {
+    expect(want.filter(Number.isNaN).length).toBeGreaterThan(10);
+    const { out0 } = await runNodeInKiln(node, [[1, 4, 7, 16]]);
+    expect(unsigned(out0.data as Float32Array)).toEqual(unsigned(want));
+  });
 });

@@ -453,6 +453,7 @@ ${body}
         invariant,
         (name) => this.useHelper(name),
         shared,
+        () => this.temp('v128', 'leaf'),
       );
     return { render, pre: () => splats.join('\n') };
   }

@@ -204,6 +204,8 @@ function inTextOrder(instruction: (...operands: string[]) => string, operands: (
  * f32x4.relaxed_madd / relaxed_nmadd in the relaxed-SIMD module, rounded once or twice as the engine
  * chooses; a mul and an add or sub in SIMD128). `shared` wraps the rendering of each lane-wise operation
  * (not loads or invariants), so that a caller may compute a repeated subexpression once (see repeatedIn).
+ * `temp`, when given, makes a fresh v128 local: a max or min of varying operands then renders as
+ * pminMaxTree does.
  */
 export function renderVector(
   e: Expr,
@@ -214,13 +216,50 @@ export function renderVector(
   invariant: (e: Expr) => string = (x) => `(f32x4.splat ${scalar(x)})`,
   useHelper: (name: string) => void = () => {},
   shared: (e: Expr, render: () => string) => string = (_, render) => render(),
+  temp?: () => string,
 ): string {
-  const rec = (x: Expr) => renderVector(x, v, scalar, vload, lanes, invariant, useHelper, shared);
+  const rec = (x: Expr) => renderVector(x, v, scalar, vload, lanes, invariant, useHelper, shared, temp);
   if (!dependsOn(e, v)) return invariant(e);
   if (e.k === 'load') return vload(e.buf, e.index, strideOf(e.index, v)!);
   // the varying value itself: a gemm epilogue's input, which the caller binds to a v128 local
   if (e.k === 'var') return scalar(e);
+  const tree = temp && e.k === 'bin' && (e.op === 'max' || e.op === 'min') && !clampOf(e.a, e.b);
+  if (tree) return shared(e, () => pminMaxTree(e, rec, temp));
   return shared(e, () => renderLaneWise(e, v, rec, scalar, lanes, useHelper));
+}
+
+/** The operands of a tree of nested `op`s, left to right (a pool's max over its window's taps). */
+function treeLeaves(e: Expr, op: BinOp): Expr[] {
+  return e.k === 'bin' && e.op === op ? [...treeLeaves(e.a, op), ...treeLeaves(e.b, op)] : [e];
+}
+
+/**
+ * A max (min) of varying operands, nested or not (a pool's window), as a balanced tree of f32x4.pmax
+ * (pmin), one maxps each on x86, where the strict f32x4.max takes about eight dependent instructions (a
+ * 3×3 MaxPool's chain of eight ran at 2 GFLOP/s). pmax(a, b) is `a < b ? b : a`: a NaN in its first
+ * operand comes out, one in its second does not, so every operand but the first is kept in a local
+ * (`temp`) and its NaN lanes (f32x4.ne of itself) are or-ed into the result, which makes them NaN: as the
+ * strict form, any NaN operand gives NaN; only the sign of a zero result can differ (max(-0, 0) may be -0).
+ */
+function pminMaxTree(e: Extract<Expr, { k: 'bin' }>, rec: (x: Expr) => string, temp: () => string): string {
+  const leaves = treeLeaves(e, e.op);
+  const kept: string[] = [];
+  const operands = leaves.map((x, i) => {
+    if (i === 0) return rec(x);
+    const local = temp();
+    kept.push(local);
+    return `(local.tee ${local} ${rec(x)})`;
+  });
+  const balanced = (xs: string[], combine: (a: string, b: string) => string): string =>
+    xs.length === 1
+      ? xs[0]
+      : combine(balanced(xs.slice(0, xs.length >> 1), combine), balanced(xs.slice(xs.length >> 1), combine));
+  const value = balanced(operands, (a, b) => `(f32x4.p${e.op} ${a} ${b})`);
+  const nan = balanced(
+    kept.map((l) => `(f32x4.ne (local.get ${l}) (local.get ${l}))`),
+    (a, b) => `(v128.or ${a} ${b})`,
+  );
+  return `(v128.or ${value} ${nan})`;
 }
 
 /**

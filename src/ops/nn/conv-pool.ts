@@ -147,6 +147,9 @@ export function convPoolKernels(
           for (let j = o.cols.taps[0]; j < o.cols.taps[1]; j++) xs.push(load(band, o.at(i, j)));
         return maxOfTaps(xs, 'float32');
       },
+      undefined,
+      undefined,
+      'overlapping',
     );
     const body = outer([
       ...rows.rows(n, lo, height, { buf: band, at: i32(0), ld: plane }),

@@ -138,8 +138,8 @@ function argIndex(g: PoolGeometry, p: Expr, coords: Expr[], columnMajor: boolean
 }
 
 /**
- * Per plane, the 2-D window as window-runs.ts lays it out (no bounds checks, interior vectorized); each
- * output is `value` of the taps inside the input.
+ * Per plane, the 2-D window as window-runs.ts lays it out (no bounds checks, interior vectorized, no scalar
+ * tail columns); each output is `value` of the taps inside the input.
  */
 function planeRuns(
   g: PoolGeometry,
@@ -153,12 +153,23 @@ function planeRuns(
   const p = (run: number) => v(`p${run}`);
   const xPlane = (run: number) => [mul(p(run), i32(H * W))];
   const yPlane = (run: number) => [mul(p(run), i32(OH * OW))];
-  const runs = windowPlane2d(g.window, g.inSpatial, xPlane, Y, yPlane, (o) => {
+  const tapsOf = (o: WindowOutput) => {
     const x: Expr[] = [];
     for (let i = o.rows.taps[0]; i < o.rows.taps[1]; i++)
       for (let j = o.cols.taps[0]; j < o.cols.taps[1]; j++) x.push(load(X, o.at(i, j)));
     return value(o, x);
-  });
+  };
+  const runs = windowPlane2d(
+    g.window,
+    g.inSpatial,
+    xPlane,
+    Y,
+    yPlane,
+    tapsOf,
+    undefined,
+    undefined,
+    'overlapping',
+  );
   return runs.map((body, run) => loop(`p${run}`, g.planes, body));
 }
 

@@ -83,7 +83,11 @@ export interface WindowOutput {
  * wraps each in its own plane loops with counters named per run, so that each is an independent loop nest
  * (for WGSL, its own dispatch, spread over planes and rows rather than planes alone). `tapColumn(kw)` is
  * where kernel column kw reads in an input row relative to the output column's first tap (kw·dilation;
- * a copy of X with its columns rearranged says otherwise, see depthwise-columns.ts).
+ * a copy of X with its columns rearranged says otherwise, see depthwise-columns.ts). `tail` 'overlapping'
+ * ends each interior run not a multiple of four columns wide with a group of four that overlaps the group
+ * before (those columns computed twice, to the same values) instead of the vector loop's scalar tail: for
+ * MaxPool, whose scalar f32.max takes about as long as the f32x4 vectors (SqueezeNet's 27-wide 3×3 stride-2
+ * pools: 3 scalar columns of 27).
  */
 export function windowPlane2d(
   w: Window,
@@ -94,6 +98,7 @@ export function windowPlane2d(
   value: (o: WindowOutput) => Expr,
   prologue: (run: number, taps: { rows: Run['taps']; cols: Run['taps'] }) => Stmt[] = () => [],
   tapColumn: (kw: number) => number = (kw) => kw * w.dilations[1],
+  tail: 'scalar' | 'overlapping' = 'scalar',
 ): Stmt[][] {
   const [H, W] = input;
   const OW = w.out[1];
@@ -113,12 +118,18 @@ export function windowPlane2d(
     const rowBody: Stmt[] = [];
     colRuns.forEach((cols, ci) => {
       const width = cols.end - cols.start;
-      // wide runs (the interior) as a loop for the vectorizer; border columns unrolled
+      // wide runs (the interior) as a loop for the vectorizer, or its whole groups of four and one more
+      // group that ends the run (see `tail`); border columns unrolled
       const loopVar = `ow${ri}_${ci}`;
-      const columns: { b: number; c?: Expr }[] = [];
-      if (width >= 4) columns.push({ b: cols.start, c: v(loopVar) });
-      else for (let b = cols.start; b < cols.end; b++) columns.push({ b });
-      for (const { b, c } of columns) {
+      // from column b: one output, or a loop of `count` named `name`
+      const columns: { b: number; loop?: { name: string; count: number } }[] = [];
+      const overlap = tail === 'overlapping' && width % 4 !== 0;
+      if (width >= 4) {
+        columns.push({ b: cols.start, loop: { name: loopVar, count: width - (overlap ? width % 4 : 0) } });
+        if (overlap) columns.push({ b: cols.end - 4, loop: { name: `${loopVar}_last`, count: 4 } });
+      } else for (let b = cols.start; b < cols.end; b++) columns.push({ b });
+      for (const { b, loop: across } of columns) {
+        const c = across && v(across.name);
         const a = rows.start;
         // a·s − p + kh·d ≥ 0 for taps inside the input, so the constant part is never negative
         const at = (kh: number, kw: number) =>
@@ -128,7 +139,7 @@ export function windowPlane2d(
           );
         const yAt = sum([...yPlane(ri), ...scaled(r, OW), ...(c ? [c] : [])], a * OW + b);
         const s = store(Y, yAt, value({ at, rows, cols: { ...cols, start: b }, run: ri }));
-        rowBody.push(c ? loop(loopVar, width, [s]) : s);
+        rowBody.push(across ? loop(across.name, across.count, [s]) : s);
       }
     });
     return [
