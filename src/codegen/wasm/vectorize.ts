@@ -234,32 +234,23 @@ function treeLeaves(e: Expr, op: BinOp): Expr[] {
 }
 
 /**
- * A max (min) of varying operands, nested or not (a pool's window), as a balanced tree of f32x4.pmax
- * (pmin), one maxps each on x86, where the strict f32x4.max takes about eight dependent instructions (a
- * 3×3 MaxPool's chain of eight ran at 2 GFLOP/s). pmax(a, b) is `a < b ? b : a`: a NaN in its first
- * operand comes out, one in its second does not, so every operand but the first is kept in a local
- * (`temp`) and its NaN lanes (f32x4.ne of itself) are or-ed into the result, which makes them NaN: as the
- * strict form, any NaN operand gives NaN; only the sign of a zero result can differ (max(-0, 0) may be -0).
+ * A min of varying operands, nested or not, as a balanced tree of pairs (v128.or (f32x4.pmin a b)
+ * (f32x4.pmin b a)), three one-instruction ops (minps, orps on x86) where the strict f32x4.min takes about
+ * eight dependent ones (a 3×3 MaxPool's chain of eight ran at 2 GFLOP/s). pmin(a, b) is `b < a ? b : a`,
+ * so the two pmins agree but where the operands tie or one is NaN, where each gives its first operand; or-ing
+ * them gives -0 for a tie of -0 and +0 and NaN for a NaN (all exponent bits set, a mantissa bit set), as the
+ * strict min does. A max is the negated min of the negated operands (f32x4.neg flips the sign bit alone).
+ * Each operand is kept in a local (`temp`), as it is read twice.
  */
 function pminMaxTree(e: Extract<Expr, { k: 'bin' }>, rec: (x: Expr) => string, temp: () => string): string {
-  const leaves = treeLeaves(e, e.op);
-  const kept: string[] = [];
-  const operands = leaves.map((x, i) => {
-    if (i === 0) return rec(x);
-    const local = temp();
-    kept.push(local);
-    return `(local.tee ${local} ${rec(x)})`;
-  });
-  const balanced = (xs: string[], combine: (a: string, b: string) => string): string =>
-    xs.length === 1
-      ? xs[0]
-      : combine(balanced(xs.slice(0, xs.length >> 1), combine), balanced(xs.slice(xs.length >> 1), combine));
-  const value = balanced(operands, (a, b) => `(f32x4.p${e.op} ${a} ${b})`);
-  const nan = balanced(
-    kept.map((l) => `(f32x4.ne (local.get ${l}) (local.get ${l}))`),
-    (a, b) => `(v128.or ${a} ${b})`,
-  );
-  return `(v128.or ${value} ${nan})`;
+  const negate = (x: string) => (e.op === 'max' ? `(f32x4.neg ${x})` : x);
+  const min = (xs: string[]): string => {
+    if (xs.length === 1) return xs[0];
+    const [a, b] = [temp(), temp()];
+    const half = xs.length >> 1;
+    return `(v128.or (f32x4.pmin (local.tee ${a} ${min(xs.slice(0, half))}) (local.tee ${b} ${min(xs.slice(half))})) (f32x4.pmin (local.get ${b}) (local.get ${a})))`;
+  };
+  return negate(min(treeLeaves(e, e.op).map((x) => negate(rec(x)))));
 }
 
 /**
