@@ -2,7 +2,8 @@
  * 2-D float32 Convs with C·kh·kw ≤ 64, or over ≤ 4 channels up to 7×7, as im2col fused into the gemm's B
  * panels (src/ops/nn/conv-panels.ts), against onnxruntime-node: C 1/3/4, M 5/7/10/13/16/24 (gemm row tails),
  * kernel 3/4/5/7, odd H/W (a narrower last panel, widths not a multiple of 4), stride 1/2, pad 0/1/2/3,
- * dilation 2, N = 2, bias or none, fused Relu/Clip, output rows wider than a panel; panels whose width is
+ * dilation 2, N = 2, bias or none, fused Relu/Clip, output rows wider than a panel, pads read as zeros
+ * without a padded copy (asymmetric, and wider than the kernel reaches); panels whose width is
  * not a multiple of the gemm's 8-column tile run as whole tiles, the last one overlapping. The SIMD128 module runs
  * here; the relaxed-SIMD one (fused multiply-add) in a child process with Node 20's flag
  * (tests/runtime/relaxed-child.ts).
@@ -84,6 +85,22 @@ const cases: Record<string, ConvCase> = {
     k: 4,
     stride: 2,
     pads: [1, 1, 1, 1],
+    bias: true,
+  },
+  'C3 → 16, 3×3 s2, asymmetric pads (0, 1, 1, 0) over 97×131 (odd: the last column reads the padding)': {
+    x: [1, 3, 97, 131],
+    m: 16,
+    k: 3,
+    stride: 2,
+    pads: [0, 1, 1, 0],
+    bias: true,
+    act: 'relu',
+  },
+  'C1 → 5, 3×3 s1 p3 (whole output rows and columns read only the padding), N=2': {
+    x: [2, 1, 9, 10],
+    m: 5,
+    k: 3,
+    pads: [3, 3, 3, 3],
     bias: true,
   },
 };

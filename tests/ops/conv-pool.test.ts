@@ -97,6 +97,15 @@ const cases: Record<string, Case> = {
     act: 'relu',
     pool: { k: 3, stride: 2, pads: [1, 1, 1, 1] },
   },
+  'dbnet-style: C3 → 16, 3×3 s2 p1, relu, pool 3×3 s2 p1 over 97×131 (odd, rows in the padding)': {
+    x: [1, 3, 97, 131],
+    m: 16,
+    k: 3,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+    act: 'relu',
+    pool: { k: 3, stride: 2, pads: [1, 1, 1, 1] },
+  },
   'ceil_mode: a last window past the conv output in rows and columns, clip': {
     x: [1, 3, 30, 34],
     m: 12,
@@ -221,6 +230,7 @@ describe('Conv → MaxPool fused', () => {
     afterAll(() => rm(dir, { recursive: true, force: true }));
     for (const name of [
       'ResNet-style: C3 → 8, 7×7 s2 p3, relu, pool 3×3 s2 p1 (rows in the top padding)',
+      'dbnet-style: C3 → 16, 3×3 s2 p1, relu, pool 3×3 s2 p1 over 97×131 (odd, rows in the padding)',
       'im2col + gemm (C8, K = 72), N = 2, pool 2×2 s2',
     ])
       it(name, async () => {

@@ -131,7 +131,6 @@ export function convPoolKernels(
     count: number,
     top: number,
     outer: (body: Stmt[]) => Stmt[],
-    prologue: boolean,
   ): Kernel => {
     const window: Window = { ...pool, padBegin: [top, pool.padBegin[1]], out: [count, Wp] };
     const plane = height * Wc;
@@ -155,36 +154,22 @@ export function convPoolKernels(
       ...rows.rows(n, lo, height, { buf: band, at: i32(0), ld: plane }),
       ...runs.map((r, run) => loop(`m${run}`, M, r)),
     ]);
-    return {
-      name: `${name}${suffix}`,
-      body: [loop('n', N, [...(prologue ? rows.prologue(n) : []), ...body])],
-    };
+    return { name: `${name}${suffix}`, body: [loop('n', N, body)] };
   };
-  // one image's padded input (the panel lowering's) is made once when there is one image
-  const prologueIn = (i: number) => N > 1 || i === 0;
   const kernels: Kernel[] = [];
-  const staticPiece = ([a, count]: [number, number], i: number) => {
+  const staticPiece = ([a, count]: [number, number]) => {
     const [lo, hi] = convRowsOf(pool, Hc, a, count);
-    return piece(
-      ` rows ${a}..${a + count}`,
-      i32(lo),
-      hi - lo,
-      i32(a),
-      count,
-      p - a * s + lo,
-      (b) => b,
-      prologueIn(i),
-    );
+    return piece(` rows ${a}..${a + count}`, i32(lo), hi - lo, i32(a), count, p - a * s + lo, (b) => b);
   };
-  if (first > 0) kernels.push(staticPiece(pieces[0], 0));
+  if (first > 0) kernels.push(staticPiece(pieces[0]));
   if (bands > 0) {
     const b = v('band');
     const a = add(mul(b, i32(P)), i32(first));
     const lo = add(mul(b, i32(P * s)), i32(first * s - p));
     const body = (stmts: Stmt[]) => [loop('band', bands, stmts)];
-    kernels.push(piece(' bands', lo, bandHeight(P), a, P, 0, body, prologueIn(kernels.length)));
+    kernels.push(piece(' bands', lo, bandHeight(P), a, P, 0, body));
   }
-  if (rest < Hp) kernels.push(staticPiece(pieces[pieces.length - 1], kernels.length));
+  if (rest < Hp) kernels.push(staticPiece(pieces[pieces.length - 1]));
   // one piece (the conv output fits one band): the node's own name, as the unfused conv had
   return kernels.length === 1 ? [{ ...kernels[0], name }] : kernels;
 }

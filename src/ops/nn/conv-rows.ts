@@ -14,8 +14,6 @@ export interface RowsTarget {
 }
 
 export interface ConvRows {
-  /** statements that prepare image n (an i32 expression) before any of its rows */
-  prologue(n: Expr): Stmt[];
   /**
    * statements computing output rows [first, first + height) of image n, every output channel, into
    * `to`; their loop names are fixed, so one call per kernel

@@ -321,7 +321,6 @@ export function im2colConvRows(
   const scratch = io.scratch('float32', K * most * OW);
   const product = gemmProduct(g, W, B, io, act, int8, i32(0), most * OW);
   return {
-    prologue: () => [],
     rows: (n, first, height, to) => [
       ...im2col(X, scratch, mul(n, i32(C)), C, inSpatial, w, { first, rows: height }),
       product(view(scratch, i32(0), height * OW, 1), view(to.buf, to.at, to.ld, 1), height * OW),
