@@ -23,6 +23,7 @@ import {
   type NodeSpec,
 } from '../helpers/onnx-builder.js';
 import { runKiln, runOrt } from '../helpers/ort-oracle.js';
+import { maxPoolReference } from '../helpers/max-pool-reference.js';
 import { inChild, outputsOf } from '../runtime/child-run.js';
 
 interface Case {
@@ -206,7 +207,7 @@ describe('Conv → MaxPool fused', () => {
     });
     afterAll(() => rm(dir, { recursive: true, force: true }));
     const expected = async () => {
-      const want = maxPool((await runOrt(model(c, true), input)).a, 3, 2, [1, 1, 1, 1]);
+      const want = maxPoolReference((await runOrt(model(c, true), input)).a, 3, 2, [1, 1, 1, 1]);
       expect(Array.from(want.data as Float32Array).filter(Number.isNaN).length).toBeGreaterThan(4);
       return want;
     };
@@ -245,27 +246,6 @@ describe('Conv → MaxPool fused', () => {
       });
   });
 });
-
-/** MaxPool (no dilation, no ceil_mode) of [N, C, H, W] in float64, NaN wherever a window holds one. */
-function maxPool(t: HostTensor, k: number, s: number, pads: number[]): HostTensor {
-  const [N, C, H, W] = t.dims;
-  const OH = Math.floor((H + pads[0] + pads[2] - k) / s) + 1;
-  const OW = Math.floor((W + pads[1] + pads[3] - k) / s) + 1;
-  const out: number[] = [];
-  for (let p = 0; p < N * C; p++)
-    for (let oy = 0; oy < OH; oy++)
-      for (let ox = 0; ox < OW; ox++) {
-        let best = -Infinity;
-        for (let i = oy * s - pads[0]; i < oy * s - pads[0] + k; i++)
-          for (let j = ox * s - pads[1]; j < ox * s - pads[1] + k; j++)
-            if (i >= 0 && i < H && j >= 0 && j < W) {
-              const x = t.data[(p * H + i) * W + j] as number;
-              best = Number.isNaN(x) || Number.isNaN(best) ? NaN : Math.max(best, x);
-            }
-        out.push(best);
-      }
-  return { dtype: 'float32', dims: [N, C, OH, OW], data: Float32Array.from(out) };
-}
 
 /** Largest |a − b| relative to the largest |b|. */
 function relativeError(a: HostTensor, b: HostTensor): number {

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { sizeOf, type HostTensor } from '../../src/ir/tensor.js';
 import { seededRandom } from '../helpers/onnx-builder.js';
 import { compareWithOrt, runNodeInKiln, type NodeCase } from '../helpers/ort-oracle.js';
+import { maxPoolReference } from '../helpers/max-pool-reference.js';
 
 const x = (dims: number[]) => ({ dtype: 'float32' as const, dims });
 
@@ -98,26 +99,6 @@ describe('2-D pools (window runs) match onnxruntime', () => {
     });
 });
 
-/** MaxPool 3×3 stride 2 pads 1 of [1, C, H, W] in float64, NaN wherever a window holds one (numpy's max). */
-function maxPoolReference(t: HostTensor): number[] {
-  const [, C, H, W] = t.dims;
-  const [OH, OW] = [Math.floor((H - 1) / 2) + 1, Math.floor((W - 1) / 2) + 1];
-  const out: number[] = [];
-  for (let c = 0; c < C; c++)
-    for (let oy = 0; oy < OH; oy++)
-      for (let ox = 0; ox < OW; ox++) {
-        let best = -Infinity;
-        for (let i = 2 * oy - 1; i <= 2 * oy + 1; i++)
-          for (let j = 2 * ox - 1; j <= 2 * ox + 1; j++)
-            if (i >= 0 && i < H && j >= 0 && j < W) {
-              const value = t.data[(c * H + i) * W + j] as number;
-              best = Number.isNaN(value) || Number.isNaN(best) ? NaN : Math.max(best, value);
-            }
-        out.push(best);
-      }
-  return out;
-}
-
 describe('MaxPool 3×3 s2 p1 keeps a NaN and ±Inf in its windows (vectorized interior, overlapping last group)', () => {
   const dims = [1, 4, 13, 31];
   const rand = seededRandom(3);
@@ -134,7 +115,7 @@ describe('MaxPool 3×3 s2 p1 keeps a NaN and ±Inf in its windows (vectorized in
     outputs: ['float32' as const],
   };
   const unsigned = (xs: ArrayLike<number>) => Array.from(xs, (y) => (y === 0 ? 0 : y));
-  const want = maxPoolReference(input);
+  const want = Array.from(maxPoolReference(input, 3, 2, [1, 1, 1, 1]).data as Float32Array);
 
   // a MaxPool alone has no relaxed-SIMD module (nothing in it would change); conv-pool.test.ts runs the
   // fused pool's NaN case in a model that has one
