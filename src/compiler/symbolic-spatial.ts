@@ -45,7 +45,7 @@ import {
   when,
 } from '../kernels/build.js';
 import { extentExpr, extentOf, kernelExprOf } from '../kernels/extent.js';
-import { activate } from '../kernels/rewrite/epilogue.js';
+import { activate, applyActivation } from '../kernels/rewrite/epilogue.js';
 import { attrInt, attrInts, OpError, type LowerIO } from '../ops/registry.js';
 import { batchNormKernels } from '../ops/nn/batch-norm.js';
 import { fusedActivation } from '../ops/fused-activation.js';
@@ -821,8 +821,12 @@ export function spatialKernels(step: RowsStep, io: LowerIO, ranges: Ranges): Ker
     case 'MaxPool':
     case 'AveragePool':
       return pool(step, io, ranges);
-    case 'ConvTranspose':
-      return convTranspose(step, io, ranges);
+    case 'ConvTranspose': {
+      // its fused Relu, Clip or chain (passes/fuse-activation.ts) goes into the stores of its rows
+      const kernels = convTranspose(step, io, ranges);
+      const act = fusedActivation(step.node);
+      return kernels && act ? applyActivation(kernels, io.outputs[0], act) : kernels;
+    }
     case 'BatchNormalization':
       return batchNormKernels(step.ctx, io, sym.constValue(x[1])!, extentOf(x[0]), extentOf(planeSize(x)));
     default:
