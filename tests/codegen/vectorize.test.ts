@@ -175,6 +175,89 @@ describe('auto-vectorization', () => {
     expect(out).toEqual([...new Array<number>(n).fill(2), 1, 1]);
   });
 
+  for (const stride of [2, 4])
+    for (const n of [5, 9, 37])
+      it(`interleaves ${stride} stores at ${stride}·i + c over ${n} elements (tail ${n % 4}): upsampled rows, a col2im`, () => {
+        // two rows: row 0 each x[i] `stride` times (a nearest upsampling), row 1 the taps' rows a_c[i] + c
+        // interleaved (a disjoint ConvTranspose's columns), after a gap that stays 0
+        const x = rand(stride * n, 4);
+        const gap = 3;
+        const row = stride * n;
+        const { vectorized, out } = compile(
+          [
+            { dtype: 'float32', length: stride * n, data: x },
+            { dtype: 'float32', length: 2 * row + gap },
+          ],
+          ([X, O]) => [
+            loop(
+              'i',
+              n,
+              Array.from({ length: stride }, (_, c) => [
+                store(O, add(mul(v('i'), i32(stride)), i32(c)), load(X, v('i'))),
+                store(
+                  O,
+                  add(add(i32(row + gap + c), mul(v('i'), i32(stride))), i32(0)),
+                  add(load(X, add(v('i'), i32(c * n))), f32(c)),
+                ),
+              ]).flat(),
+            ),
+          ],
+        );
+        expect(vectorized).toBe(true);
+        const want = [
+          ...Array.from({ length: row }, (_, e) => x[Math.floor(e / stride)]),
+          ...new Array<number>(gap).fill(0),
+          ...Array.from({ length: row }, (_, e) =>
+            fr(x[(e % stride) * n + Math.floor(e / stride)] + (e % stride)),
+          ),
+        ];
+        expect(out).toEqual(want);
+      });
+
+  it('leaves interleaved stores scalar when a group misses a column or overlaps another within its span', () => {
+    const n = 12;
+    const x = rand(n, 5);
+    const partial = compile(
+      [
+        { dtype: 'float32', length: n, data: x },
+        { dtype: 'float32', length: 4 * n },
+      ],
+      ([X, O]) => [
+        loop(
+          'i',
+          n,
+          [0, 1, 3].map((c) => store(O, add(mul(v('i'), i32(4)), i32(c)), load(X, v('i')))),
+        ),
+      ],
+    );
+    expect(partial.vectorized).toBe(false);
+    // group B (2·i + 4 + c) overwrites group A's (2·i + c) elements 4 on: in scalar order B's later writes win
+    const overlapping = compile(
+      [
+        { dtype: 'float32', length: n, data: x },
+        { dtype: 'float32', length: 2 * n + 4 },
+      ],
+      ([X, O]) => [
+        loop(
+          'i',
+          n,
+          [0, 1].flatMap((c) => [
+            store(O, add(mul(v('i'), i32(2)), i32(c)), load(X, v('i'))),
+            store(O, add(mul(v('i'), i32(2)), i32(4 + c)), f32(-1)),
+          ]),
+        ),
+      ],
+    );
+    expect(overlapping.vectorized).toBe(false);
+    const want = new Array<number>(2 * n + 4).fill(0);
+    for (let i = 0; i < n; i++)
+      for (const c of [0, 1]) {
+        want[2 * i + c] = fr(x[i]);
+        want[2 * i + 4 + c] = -1;
+      }
+    expect(overlapping.out).toEqual(want);
+  });
+
   it('computes an operation repeated within and across stores once per vector (fused chains repeat their inputs)', () => {
     const n = 37;
     const a = rand(n, 3);

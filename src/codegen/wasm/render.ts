@@ -20,6 +20,8 @@ import {
   repeatedIn,
   vectorizableReduction,
   vectorizableStores,
+  storeGroups,
+  type StoreGroup,
   vectorizableStoresAndReduction,
   type Reduction,
 } from './vectorize.js';
@@ -469,13 +471,70 @@ ${body}
       s,
       stores.map((st) => st.value),
     );
-    const body = stores
-      .map((st) => {
-        const { addr, offset } = this.address(st.buf, st.index, 'store to');
-        return `(v128.store offset=${offset} ${addr} ${render(st.value)})`;
+    const body = storeGroups(stores, s.v)!
+      .map((g) => {
+        const { addr, offset } = this.address(g.stores[0].buf, g.stores[0].index, 'store to');
+        if (g.stride === 1) return `(v128.store offset=${offset} ${addr} ${render(g.stores[0].value)})`;
+        return this.interleavedStore(g, addr, offset, render);
       })
       .join('\n');
     return { pre: pre(), body };
+  }
+
+  /**
+   * A group of `stride` interleaved stores (vectorize.ts, StoreGroup) for four iterations: the vectors of
+   * its values (each distinct one computed once), interleaved by shuffles into stride consecutive vectors
+   * from the first store's element on: a ×2 upsampling's [a0 b0 a1 b1] [a2 b2 a3 b3], a ×4's 4×4 transpose.
+   */
+  private interleavedStore(g: StoreGroup, addr: string, offset: number, render: (e: Expr) => string): string {
+    const computed = new Map<string, string>();
+    const sets: string[] = [];
+    const vectors = g.stores.map((st) => {
+      const key = exprKey(st.value);
+      let id = computed.get(key);
+      if (!id) {
+        id = this.temp('v128', 'lanes');
+        computed.set(key, id);
+        sets.push(`(local.set ${id} ${render(st.value)})`);
+      }
+      return `(local.get ${id})`;
+    });
+    // lanes [0 1] of a and b interleaved (low), or [2 3] (high); i8x16.shuffle takes byte indices
+    const bytes = (lanes: number[]) => lanes.flatMap((l) => [0, 1, 2, 3].map((b) => 4 * l + b)).join(' ');
+    const zip = (a: string, b: string, high: boolean) =>
+      `(i8x16.shuffle ${bytes(high ? [2, 6, 3, 7] : [0, 4, 1, 5])} ${a} ${b})`;
+    // 64-bit halves: [a0 a1 b0 b1] (low) or [a2 a3 b2 b3] (high) of a and b
+    const halves = (a: string, b: string, high: boolean) =>
+      `(i8x16.shuffle ${bytes(high ? [2, 3, 6, 7] : [0, 1, 4, 5])} ${a} ${b})`;
+    let out: string[];
+    // one value (a nearest upsampling's): vector j holds lanes ⌊(4j + t) / stride⌋, t = 0..3, of it
+    if (computed.size === 1) {
+      const of = (j: number) => [0, 1, 2, 3].map((t) => Math.floor((4 * j + t) / g.stride));
+      out = Array.from(
+        { length: g.stride },
+        (_, j) => `(i8x16.shuffle ${bytes(of(j))} ${vectors[0]} ${vectors[0]})`,
+      );
+    } else if (g.stride === 2) out = [zip(vectors[0], vectors[1], false), zip(vectors[0], vectors[1], true)];
+    else {
+      const pairs = [0, 2].flatMap((i) => [false, true].map((high) => zip(vectors[i], vectors[i + 1], high)));
+      const [ab01, ab23, cd01, cd23] = pairs.map((p) => {
+        const id = this.temp('v128', 'zip');
+        sets.push(`(local.set ${id} ${p})`);
+        return `(local.get ${id})`;
+      });
+      out = [
+        halves(ab01, cd01, false),
+        halves(ab01, cd01, true),
+        halves(ab23, cd23, false),
+        halves(ab23, cd23, true),
+      ];
+    }
+    const at = this.temp('i32', 'at');
+    return [
+      ...sets,
+      `(local.set ${at} ${addr})`,
+      ...out.map((v, j) => `(v128.store offset=${offset + 16 * j} (local.get ${at}) ${v})`),
+    ].join('\n');
   }
 
   /**

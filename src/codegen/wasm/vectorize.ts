@@ -1,7 +1,10 @@
 /**
  * Auto-vectorization of simple innermost loops into an f32x4 main loop plus a scalar tail.
  *
- * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), whose values are
+ * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), or groups of S
+ * stores at (S·loopvar + c + invariant) for each c in 0..S−1, S = 2 or 4 (the interleaved columns of a ×2 or
+ * ×4 upsampling: a group writes 4·S consecutive elements per four iterations, its vectors interleaved by
+ * shuffles), whose values are
  * built from float32 loads at (loopvar + invariant) or (2·loopvar + invariant) (a strided conv's taps),
  * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, log, erf and tanh
  * included (f32x4 math helpers, mathlib/vector.ts).
@@ -76,8 +79,47 @@ function constantDifference(a: Expr, b: Expr): number | undefined {
  * first, then of the second) leaves every element with the value of the same last write as the scalar loop.
  * An im2col gather's taps are such stores (tap k at k · row length + v).
  */
-const apartByAVector = (a: Store, b: Store): boolean =>
-  a.buf.id === b.buf.id && Math.abs(constantDifference(a.index, b.index) ?? 0) >= SIMD128_LANES.width;
+const apartByAVector = (a: Store, b: Store, stride = 1): boolean =>
+  a.buf.id === b.buf.id &&
+  Math.abs(constantDifference(a.index, b.index) ?? 0) >= SIMD128_LANES.width * stride;
+
+/** Strides of interleaved store groups: the columns of a ×2 and a ×4 upsampling. */
+const INTERLEAVE_STRIDES = new Set([2, 4]);
+
+/**
+ * Stores of a vectorized loop that render together: one store at unit stride, or `stride` stores at
+ * stride·v + c + (the same terms), ordered by c = 0..stride−1, that write stride·4 consecutive elements
+ * per four iterations.
+ */
+export interface StoreGroup {
+  stride: number;
+  stores: Store[];
+}
+
+/** The loop's stores as StoreGroups, or undefined when a store fits none. */
+export function storeGroups(stores: Store[], v: string): StoreGroup[] | undefined {
+  const groups: StoreGroup[] = [];
+  const grouped = new Set<Store>();
+  for (const first of stores) {
+    if (grouped.has(first)) continue;
+    const stride = strideOf(first.index, v);
+    if (stride === 1) {
+      groups.push({ stride, stores: [first] });
+      continue;
+    }
+    if (stride === undefined || !INTERLEAVE_STRIDES.has(stride)) return undefined;
+    const members = Array.from({ length: stride }, (_, c) =>
+      stores.find(
+        (st) =>
+          st.buf.id === first.buf.id && !grouped.has(st) && constantDifference(st.index, first.index) === c,
+      ),
+    );
+    if (members.some((m) => m === undefined || strideOf(m.index, v) !== stride)) return undefined;
+    members.forEach((m) => grouped.add(m!));
+    groups.push({ stride, stores: members as Store[] });
+  }
+  return groups;
+}
 
 /**
  * s when index is s·v + (terms not depending on v), with v appearing in exactly one term, `v` (s = 1) or
@@ -161,19 +203,23 @@ export function vectorizableStores(loop: Loop, regions: Regions): Store[] | unde
   if (!loop.body.every((s): s is Store => s.k === 'store')) return undefined;
   const stores = loop.body;
   for (const s of stores) {
-    if (s.buf.dtype !== 'float32' || !isUnitStride(s.index, loop.v) || !vectorizable(s.value, loop.v))
-      return undefined;
+    if (s.buf.dtype !== 'float32' || !vectorizable(s.value, loop.v)) return undefined;
   }
+  const groups = storeGroups(stores, loop.v);
+  if (!groups) return undefined;
+  const groupOf = new Map(groups.flatMap((g) => g.stores.map((st) => [st, g] as const)));
   const overlaps = mayOverlap(regions);
   for (const s of stores)
     for (const other of stores) {
       for (const l of [...loadsIn(other.value), ...loadsIn(other.index)])
         if (readsAcross(regions, l, s)) return undefined;
+      // a group's own stores write apart by construction; other groups a whole group's span away
+      const [g, h] = [groupOf.get(s)!, groupOf.get(other)!];
       if (
-        other !== s &&
+        g !== h &&
         overlaps(other.buf, s.buf) &&
-        !(other.buf.id === s.buf.id && sameExpr(other.index, s.index)) &&
-        !apartByAVector(other, s)
+        !(g.stride === 1 && h.stride === 1 && other.buf.id === s.buf.id && sameExpr(other.index, s.index)) &&
+        !apartByAVector(other, s, Math.max(g.stride, h.stride))
       )
         return undefined;
     }
@@ -349,7 +395,8 @@ export function vectorizableStoresAndReduction(
     return undefined;
   const stores = vectorizableStores({ ...loop, body: loop.body.slice(0, -1) }, regions);
   const reduction = reductionOf(last, loop.v);
-  if (!stores || !reduction) return undefined;
+  // the term reads back what the stores wrote, lane for lane: unit-stride stores only
+  if (!stores || !reduction || !stores.every((st) => isUnitStride(st.index, loop.v))) return undefined;
   if (stores.some((s) => dependsOn(s.value, reduction.name) || dependsOn(s.index, reduction.name)))
     return undefined;
   if (loadsIn(reduction.term).some((l) => stores.some((s) => readsAcross(regions, l, s)))) return undefined;
