@@ -1,7 +1,8 @@
 /**
  * Static Resize against onnxruntime, in both wasm variants: the nearest modes whose source index is ⌊o / k⌋
  * for a whole factor k run as blocks (ops/shape/upsample-blocks.ts: each element stored k times per row,
- * interleaved f32x4 stores for k = 2 and 4), every other mode as taps; odd heights and widths so the
+ * interleaved f32x4 stores for k = 2 and 4), linear ×2 with half-pixel centres with fixed weights
+ * (ops/shape/linear-doubling.ts), every other mode as taps; odd heights and widths so the
  * vectorized rows have scalar tails.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -37,7 +38,7 @@ interface Variant {
   mode: 'nearest' | 'linear';
   coord: string;
   nearest?: string;
-  /** whether it runs as blocks */
+  /** whether it runs without tap tables (blocks, or a linear doubling) */
   blocks: boolean;
 }
 
@@ -156,7 +157,11 @@ const VARIANTS: Variant[] = [
     nearest: 'floor',
     blocks: false,
   },
-  { name: 'linear_half_x2', scales: [2, 2], mode: 'linear', coord: 'half_pixel', blocks: false },
+  // linear ×2 with half-pixel centres: fixed weights, no tap tables either (ops/shape/linear-doubling.ts)
+  { name: 'linear_half_x2', scales: [2, 2], mode: 'linear', coord: 'half_pixel', blocks: true },
+  { name: 'linear_pytorch_x2', scales: [2, 2], mode: 'linear', coord: 'pytorch_half_pixel', blocks: true },
+  { name: 'linear_half_sizes_x2', sizes: [10, 14], mode: 'linear', coord: 'half_pixel', blocks: true },
+  { name: 'linear_half_2x3', scales: [2, 3], mode: 'linear', coord: 'half_pixel', blocks: false },
   { name: 'linear_corners_x2', scales: [2, 2], mode: 'linear', coord: 'align_corners', blocks: false },
   { name: 'linear_asym_x2', scales: [2, 2], mode: 'linear', coord: 'asymmetric', blocks: false },
   { name: 'linear_half_sizes', sizes: [9, 16], mode: 'linear', coord: 'half_pixel', blocks: false },
@@ -205,7 +210,7 @@ describe('static Resize as blocks or taps against onnxruntime', () => {
   }, 120_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('runs the modes that read ⌊o / k⌋ as one block kernel, the others with their tap tables', () => {
+  it('runs the modes that read ⌊o / k⌋ and the linear doublings as one kernel, the others with their tap tables', () => {
     const names = (files.manifest.kernels ?? []).map((k) => k.name);
     for (const v of VARIANTS) expect(names.includes(`${v.name}_taps`), v.name).toBe(!v.blocks);
   });

@@ -44,6 +44,7 @@ import {
 } from '../registry.js';
 import { constInts, dataInput, hasInput, normAxes, rowMajor, rowMajorAt } from './common.js';
 import { readsBlocks, upsampleBlocks } from './upsample-blocks.js';
+import { isLinearDoubling, linearDoubling } from './linear-doubling.js';
 
 type Mode = 'nearest' | 'linear' | 'cubic';
 const COORD_MODES = [
@@ -467,6 +468,8 @@ function lowerResize(ctx: OpContext, io: LowerIO) {
   const { x, outShape, outDims } = p;
   const blocks = io.forGpu ? undefined : blockFactors(p);
   if (blocks) return [upsampleBlocks(ctx.node.name, io, x.shape, blocks)];
+  if (!io.forGpu && x.dtype === 'float32' && isLinearDoubling(p, x.shape, outDims, p.scales))
+    return [linearDoubling(ctx.node.name, io, x.shape)];
   const r = x.shape.length;
   const dtype = scalarOf(x.dtype);
   const compute = dtype === 'f64' ? 'f64' : 'f32';
