@@ -6,12 +6,14 @@ import type { HostTensor } from '../../src/ir/tensor.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from './onnx-builder.js';
 
 const ints = (...xs: number[]) => ({ ints: xs });
-const floats = (...xs: number[]): HostTensor => ({
+/** A 1-D float32 tensor of `xs`. */
+export const floats = (...xs: number[]): HostTensor => ({
   dtype: 'float32',
   dims: [xs.length],
   data: Float32Array.from(xs),
 });
-const int64s = (...xs: number[]): HostTensor => ({
+/** A 1-D int64 tensor of `xs`. */
+export const int64s = (...xs: number[]): HostTensor => ({
   dtype: 'int64',
   dims: [xs.length],
   data: BigInt64Array.from(xs.map(BigInt)),

@@ -12,23 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import { writeBundle } from '../../src/bundle/node.js';
 import type { BundleFiles } from '../../src/bundle/files.js';
-import type { HostTensor } from '../../src/ir/tensor.js';
 import { loadModel } from '../../src/runtime/index.js';
 import { compareTensors } from '../../scripts/compare.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
 import { ortMismatches, runOrt } from '../helpers/ort-oracle.js';
+import { floats, int64s } from '../helpers/resize-models.js';
 import { inChild, outputsOf } from '../runtime/child-run.js';
-
-const floats = (...xs: number[]): HostTensor => ({
-  dtype: 'float32',
-  dims: [xs.length],
-  data: Float32Array.from(xs),
-});
-const int64s = (...xs: number[]): HostTensor => ({
-  dtype: 'int64',
-  dims: [xs.length],
-  data: BigInt64Array.from(xs.map(BigInt)),
-});
 
 interface Variant {
   name: string;
