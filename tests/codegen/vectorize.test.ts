@@ -214,6 +214,29 @@ describe('auto-vectorization', () => {
         expect(out).toEqual(want);
       });
 
+  for (const n of [5, 37])
+    it(`interleaves 8 stores of one value at 8·i + c over ${n} elements (a ×8 nearest upsampling); of 8 values, scalar`, () => {
+      const x = rand(8 * n, 6);
+      const specs = [
+        { dtype: 'float32' as const, length: 8 * n, data: x },
+        { dtype: 'float32' as const, length: 8 * n },
+      ];
+      const eight = (value: (c: number) => Expr) => (bufs: BufRef[]) => [
+        loop(
+          'i',
+          n,
+          Array.from({ length: 8 }, (_, c) => store(bufs[1], add(mul(v('i'), i32(8)), i32(c)), value(c))),
+        ),
+      ];
+      const one = compile(specs, ([X, O]) => eight(() => load(X, v('i')))([X, O]));
+      expect(one.vectorized).toBe(true);
+      expect(one.out).toEqual(Array.from({ length: 8 * n }, (_, e) => x[Math.floor(e / 8)]));
+      const several = compile(specs, ([X, O]) =>
+        eight((c) => load(X, add(v('i'), i32(c * (n - 1)))))([X, O]),
+      );
+      expect(several.vectorized).toBe(false);
+    });
+
   it('leaves interleaved stores scalar when a group misses a column or overlaps another within its span', () => {
     const n = 12;
     const x = rand(n, 5);

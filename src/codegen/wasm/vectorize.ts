@@ -2,9 +2,9 @@
  * Auto-vectorization of simple innermost loops into an f32x4 main loop plus a scalar tail.
  *
  * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), or groups of S
- * stores at (S·loopvar + c + invariant) for each c in 0..S−1, S = 2 or 4 (the interleaved columns of a ×2 or
- * ×4 upsampling: a group writes 4·S consecutive elements per four iterations, its vectors interleaved by
- * shuffles), whose values are
+ * stores at (S·loopvar + c + invariant) for each c in 0..S−1, S = 2 or 4, or 8 storing one value (the
+ * interleaved columns of a ×2, ×4 or ×8 upsampling: a group writes 4·S consecutive elements per four
+ * iterations, its vectors interleaved by shuffles), whose values are
  * built from float32 loads at (loopvar + invariant) or (2·loopvar + invariant) (a strided conv's taps),
  * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, log, erf and tanh
  * included (f32x4 math helpers, mathlib/vector.ts).
@@ -83,8 +83,12 @@ const apartByAVector = (a: Store, b: Store, stride = 1): boolean =>
   a.buf.id === b.buf.id &&
   Math.abs(constantDifference(a.index, b.index) ?? 0) >= SIMD128_LANES.width * stride;
 
-/** Strides of interleaved store groups: the columns of a ×2 and a ×4 upsampling. */
+/**
+ * Strides of interleaved store groups: the columns of a ×2 and a ×4 upsampling; ×8 where the group stores
+ * one value (a nearest upsampling: each output vector two lanes of it, no transpose).
+ */
 const INTERLEAVE_STRIDES = new Set([2, 4]);
+const ONE_VALUE_STRIDES = new Set([8]);
 
 /**
  * Stores of a vectorized loop that render together: one store at unit stride, or `stride` stores at
@@ -107,7 +111,9 @@ export function storeGroups(stores: Store[], v: string): StoreGroup[] | undefine
       groups.push({ stride, stores: [first] });
       continue;
     }
-    if (stride === undefined || !INTERLEAVE_STRIDES.has(stride)) return undefined;
+    const oneValue = (st: Store | undefined) => st !== undefined && sameExpr(st.value, first.value);
+    if (stride === undefined || !(INTERLEAVE_STRIDES.has(stride) || ONE_VALUE_STRIDES.has(stride)))
+      return undefined;
     const members = Array.from({ length: stride }, (_, c) =>
       stores.find(
         (st) =>
@@ -115,6 +121,7 @@ export function storeGroups(stores: Store[], v: string): StoreGroup[] | undefine
       ),
     );
     if (members.some((m) => m === undefined || strideOf(m.index, v) !== stride)) return undefined;
+    if (ONE_VALUE_STRIDES.has(stride) && !members.every(oneValue)) return undefined;
     members.forEach((m) => grouped.add(m!));
     groups.push({ stride, stores: members as Store[] });
   }
