@@ -2,7 +2,8 @@
  * Conv (1-D/2-D/3-D, groups, dilations, strides, pads, auto_pad, optional bias).
  * float32 lowers to the gemm statement: directly for 1×1 stride-1 unpadded kernels, per kernel tap over
  * shifted views of the padded input for stride-1 convs of 16–48 channels (conv-shifted.ts), with im2col
- * fused into the gemm's B panels where C·kh·kw is small (conv-panels.ts), otherwise via an
+ * fused into the gemm's B panels where C·kh·kw is small or the conv is a strided 1×1 over few channels
+ * (conv-panels.ts, `stridedPointwiseFits`), otherwise via an
  * im2col scratch matrix (large ones in bands of output rows, see `bandRows`); 2-D depthwise convs use depthwise.ts, and the rest (other depthwise convs, other
  * dtypes) direct loops. A Relu/Clip fused into the node is applied by each of these as it stores.
  */
@@ -329,6 +330,29 @@ export function im2colConvRows(
   };
 }
 
+/**
+ * Most input channels for which a strided 1×1 conv (a downsampling shortcut) takes the panel lowering
+ * (conv-panels.ts) instead of im2col + gemm. Its im2col matrix is only a strided copy of X, but the gemm
+ * then copies it again into panels, and with a short reduction both copies cost as much as a large part
+ * of the multiply-adds; gathered a panel at a time, the copy stays in L1 and the gemm reads it in place.
+ * Measured (scripts/perf/profile-ab.ts, SIMD128, one 1×1 stride-2 conv, medians of two interleaved
+ * pairs, Intel Xeon): C 16 → 40 on 160² (DBNet's Conv_60) 0.79×, 32 → 64 on 100² 0.94×, 64 → 128 on
+ * 112² 0.87× the im2col time; 256 → 512 on 56² (ResNet-50's) the same time, so it stays on im2col.
+ */
+const STRIDED_POINTWISE_MAX_CHANNELS = 64;
+
+/** A 2-D ungrouped 1×1 conv with a stride over 1 and few input channels: see STRIDED_POINTWISE_MAX_CHANNELS. */
+export function stridedPointwiseFits(g: ConvGeometry): boolean {
+  const w = g.window;
+  return (
+    w.kernel.length === 2 &&
+    sizeOf(w.kernel) === 1 &&
+    w.strides.some((s) => s > 1) &&
+    g.group === 1 &&
+    g.C <= STRIDED_POINTWISE_MAX_CHANNELS
+  );
+}
+
 function lower(ctx: OpContext, io: LowerIO): Kernel[] {
   const g = geometry(ctx);
   const [X, W, B] = io.inputs;
@@ -343,7 +367,7 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
       : Y.dtype === 'float32' && !depthwise && g.C > 0
         ? !io.forGpu && shiftedConvFits(g)
           ? shiftedConvLowering(g, X!, W!, B, Y, (n) => io.scratch('float32', n), act)
-          : !io.forGpu && panelConvFits(g)
+          : !io.forGpu && (panelConvFits(g) || stridedPointwiseFits(g))
             ? panelConvLowering(g, X!, W!, B, Y, (n) => io.scratch('float32', n), act)
             : gemmLowering(g, X!, W!, B, Y, io, act)
         : directLoops(g, X!, W!, B, Y, act);

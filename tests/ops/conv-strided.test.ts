@@ -1,0 +1,134 @@
+/**
+ * Strided float32 Convs with few channels against onnxruntime-node: 1×1 strided convs over ≤ 64 channels
+ * (downsampling shortcuts), which take the panel lowering (conv-panels.ts via conv.ts's
+ * `stridedPointwiseFits`), one over 65 channels that stays on im2col + gemm, and 3×3 stride-2 convs
+ * with K = C·9 past the panels' reach (im2col + gemm, whole and banded). Odd maps (37×53 and the like:
+ * widths not a multiple of 4, output rows not a multiple of the 8-column tile), C 13/16/19/40/64/65,
+ * M 16/24/40 and odd M (gemm row tails), pads, stride 3, N = 2, bias or none, fused Relu/Clip. The SIMD128
+ * module runs here; the relaxed-SIMD one (fused multiply-add) in a child process with Node 20's flag.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stridedPointwiseFits } from '../../src/ops/nn/conv.js';
+import type { ConvGeometry } from '../../src/ops/nn/conv-geometry.js';
+import {
+  convModel,
+  expectConvMatchesOrt,
+  expectRelaxedConvMatchesOrt,
+  type ConvCase,
+} from '../helpers/conv-case.js';
+
+const cases: Record<string, ConvCase> = {
+  '1×1 s2, C16 → 40 (a DBNet shortcut) over 37×53, bias': {
+    x: [1, 16, 37, 53],
+    m: 40,
+    k: 1,
+    stride: 2,
+    bias: true,
+  },
+  '1×1 s2 p1, C13 → 24, N=2, relu': {
+    x: [2, 13, 37, 53],
+    m: 24,
+    k: 1,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+    bias: true,
+    act: 'relu',
+  },
+  '1×1 s3, C19 → 16, clip, no bias': { x: [1, 19, 41, 29], m: 16, k: 1, stride: 3, act: 'clip' },
+  '1×1 s2, C40 → 19 (odd M), output rows wider than a panel': {
+    x: [1, 40, 23, 181],
+    m: 19,
+    k: 1,
+    stride: 2,
+    bias: true,
+  },
+  '1×1 s2, C64 → 40 (the most channels on panels)': {
+    x: [1, 64, 37, 53],
+    m: 40,
+    k: 1,
+    stride: 2,
+    bias: true,
+  },
+  '1×1 s2, C65 → 16 (im2col + gemm)': { x: [1, 65, 37, 53], m: 16, k: 1, stride: 2, act: 'relu' },
+  '3×3 s2 p1, C13 → 40, 37×53, relu': {
+    x: [1, 13, 37, 53],
+    m: 40,
+    k: 3,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+    bias: true,
+    act: 'relu',
+  },
+  '3×3 s2 p1, C19 → 24, N=2, clip': {
+    x: [2, 19, 37, 53],
+    m: 24,
+    k: 3,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+    bias: true,
+    act: 'clip',
+  },
+  '3×3 s2 p1, C40 → 16 (K = 360), no bias': {
+    x: [1, 40, 37, 53],
+    m: 16,
+    k: 3,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+  },
+  '3×3 s2 p1, C16 → 40 over 161×163 (banded im2col)': {
+    x: [1, 16, 161, 163],
+    m: 40,
+    k: 3,
+    stride: 2,
+    pads: [1, 1, 1, 1],
+    bias: true,
+    act: 'relu',
+  },
+};
+
+const modelOf = (c: ConvCase) => convModel(c, c.x[1] * 31 + c.k + c.m, Math.sqrt(2 / (c.x[1] * c.k * c.k)));
+
+describe('strided Conv matches onnxruntime (SIMD128)', () => {
+  for (const [name, c] of Object.entries(cases)) it(name, () => expectConvMatchesOrt(c, modelOf(c)));
+});
+
+describe('strided Conv matches onnxruntime (relaxed SIMD, child process)', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'kiln-conv-strided-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  Object.entries(cases).forEach(([name, c], i) =>
+    it(name, () => expectRelaxedConvMatchesOrt(c, modelOf(c), dir, `case${i}`)),
+  );
+});
+
+describe('stridedPointwiseFits', () => {
+  const geometry = (C: number, k: number, strides: number[], group = 1): ConvGeometry => ({
+    N: 1,
+    C,
+    M: 40,
+    group,
+    inSpatial: [32, 32],
+    window: {
+      kernel: [k, k],
+      strides,
+      dilations: [1, 1],
+      padBegin: [0, 0],
+      padEnd: [0, 0],
+      out: strides.map((s) => Math.floor((32 - k) / s) + 1),
+    },
+  });
+  it('takes ungrouped 2-D 1×1 convs with a stride over 1 and ≤ 64 input channels', () => {
+    expect(stridedPointwiseFits(geometry(16, 1, [2, 2]))).toBe(true);
+    expect(stridedPointwiseFits(geometry(64, 1, [2, 1]))).toBe(true);
+    expect(stridedPointwiseFits(geometry(65, 1, [2, 2]))).toBe(false);
+    expect(stridedPointwiseFits(geometry(16, 1, [1, 1]))).toBe(false);
+    expect(stridedPointwiseFits(geometry(16, 3, [2, 2]))).toBe(false);
+    expect(stridedPointwiseFits(geometry(16, 1, [2, 2], 2))).toBe(false);
+  });
+});
