@@ -7,18 +7,10 @@
  * (gemm row tails), pads, stride 3, N = 2, bias or none, fused Relu/Clip. The SIMD128 module runs here;
  * the relaxed-SIMD one (fused multiply-add) in a child process with Node 20's flag.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stridedPanelFits } from '../../src/ops/nn/conv.js';
 import type { ConvGeometry } from '../../src/ops/nn/conv-geometry.js';
-import {
-  convModel,
-  expectConvMatchesOrt,
-  expectRelaxedConvMatchesOrt,
-  type ConvCase,
-} from '../helpers/conv-case.js';
+import { convModel, describeConvCases, type ConvCase } from '../helpers/conv-case.js';
 
 const cases: Record<string, ConvCase> = {
   '1×1 s2, C16 → 40 (a DBNet shortcut) over 37×53, bias': {
@@ -123,21 +115,7 @@ const cases: Record<string, ConvCase> = {
 
 const modelOf = (c: ConvCase) => convModel(c, c.x[1] * 31 + c.k + c.m, Math.sqrt(2 / (c.x[1] * c.k * c.k)));
 
-describe('strided Conv matches onnxruntime (SIMD128)', () => {
-  for (const [name, c] of Object.entries(cases)) it(name, () => expectConvMatchesOrt(c, modelOf(c)));
-});
-
-describe('strided Conv matches onnxruntime (relaxed SIMD, child process)', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'kiln-conv-strided-'));
-  });
-  afterAll(() => rm(dir, { recursive: true, force: true }));
-
-  Object.entries(cases).forEach(([name, c], i) =>
-    it(name, () => expectRelaxedConvMatchesOrt(c, modelOf(c), dir, `case${i}`)),
-  );
-});
+describeConvCases('strided Conv', cases, modelOf, 'kiln-conv-strided');
 
 describe('stridedPanelFits', () => {
   const geometry = (C: number, k: number, strides: number[], group = 1, M = 40): ConvGeometry => ({
