@@ -40,6 +40,13 @@ const ROW_OFFSETS = 3;
  * iteration (relaxed, 256³: 20 and 22 GFLOP/s against 53 for 4×8; Node 20, one thread, Zen 4); 3×12 (15
  * registers, 9 accumulators) measured the same as 4×8 within 3 %. Both features keep 4×8: with FMA the tile runs at ~90 % of the relaxed_madd peak on large shapes, and that
  * peak is only 1.17× the mul+add one on this core (two FMA pipes, and two add pipes beside the multiplies).
+ * On an Intel Xeon (AVX-512 class, relaxed peak 1.43× mul+add; CPU-clock medians on a loaded machine), 6×8
+ * spills only in the unrolled copy holding the stack check (one k step in two) and measured 1–10 % above
+ * 4×8, 3×12 0–9 % above (nothing where every row block streams all of B, M > N with large K: it reads B
+ * 4/3 as often); neither is taken, 6×8 for its spills on Zen 4 above, 3×12 for so small a gain. What kept
+ * relaxed gemms there below ~85 % of peak was a one-column tail as slow as a whole tile (N = 49: now the dot
+ * form, packedPanels) and K·N of B outgrowing the caches (256×192×K at K = 2304 gets 0.77× the GFLOP/s of
+ * K = 256), which no tile shape fixes.
  */
 const BROADCAST_TILES: Record<'simd128' | 'relaxed', { rows: number; cols: number }> = {
   simd128: { rows: 4, cols: 8 },
