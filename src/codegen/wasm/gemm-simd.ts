@@ -1,9 +1,10 @@
 /**
  * Register-tiled SIMD f32 GEMM, two forms.
  * Broadcast form (unit column strides in B and C): rows×cols micro-tiles per lane table (BROADCAST_TILES),
- * k innermost, A[m,k] broadcast, B row segments with v128.load. N tails use narrower and scalar tiles, the
- * M tail one tile of the remaining rows. Accumulation order per element is k = 0..K-1, as in the scalar
- * fallback, so both give identical results (except with relaxed fused multiply-add).
+ * k innermost, A[m,k] broadcast, B row segments with v128.load. N tails use narrower and scalar tiles (a
+ * single packed tail column the dot form, see packedPanels), the M tail one tile of the remaining rows.
+ * Accumulation order per element is k = 0..K-1, as in the scalar fallback, so both give identical results
+ * (except with relaxed fused multiply-add).
  * Dot form (B transposed: unit row stride in B, unit column stride in A): 2×4 tiles of dot products (4×1 for a
  * matrix-vector product). A is broadcast with
  * v128.load32_splat, one instruction (vbroadcastss) instead of a load plus a shuffle: about 3× faster here.
