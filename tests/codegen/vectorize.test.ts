@@ -268,6 +268,45 @@ describe('clamps to a constant bound', () => {
   });
 });
 
+describe('selects with a +0 side', () => {
+  const data = Float32Array.from([NaN, -0, 0, -1.5, 2.25, 7, Infinity, -Infinity, NaN, 3, -0, 0.5, -64.5]);
+  const n = data.length;
+  const selectLoop = (zeroFirst: boolean, zero: Expr = f32(0)) => {
+    const specs = [
+      { dtype: 'float32' as const, length: n, data },
+      { dtype: 'float32' as const, length: n },
+    ];
+    const body = ([X, O]: BufRef[]) => {
+      const x = load(X, v('i'));
+      const cond = cmp('lt', x, f32(1));
+      const other = mul(x, f32(3));
+      return [
+        loop('i', n, [store(O, v('i'), zeroFirst ? select(cond, zero, other) : select(cond, other, zero))]),
+      ];
+    };
+    const wat = programToWat(programOf(place(specs), body(place(specs))));
+    return { wat, ...compile(specs, body) };
+  };
+
+  it('render as an andnot or and with the compare mask (no bitselect), NaN, ±0 and ±Inf kept as the scalar select', () => {
+    const ref = (zeroFirst: boolean) => Array.from(data, (x) => (x < 1 === zeroFirst ? 0 : fr(x * 3)));
+    const zeroFirst = selectLoop(true);
+    expect(zeroFirst.wat).toContain('v128.andnot');
+    expect(zeroFirst.wat).not.toContain('v128.bitselect');
+    expect(zeroFirst.out).toEqual(ref(true));
+    const zeroSecond = selectLoop(false);
+    expect(zeroSecond.wat).toMatch(/v128\.and /);
+    expect(zeroSecond.wat).not.toContain('v128.bitselect');
+    expect(zeroSecond.out).toEqual(ref(false));
+  });
+
+  it('keep the bitselect for a -0 side (its sign bit is set)', () => {
+    const { wat, out } = selectLoop(true, f32(-0));
+    expect(wat).toContain('v128.bitselect');
+    expect(out.map((y, i) => Object.is(y, -0) === data[i] < 1)).not.toContain(false);
+  });
+});
+
 describe('multiply-adds through the lane tables', () => {
   const x: BufRef = { id: 7, dtype: 'float32', length: 64 };
   /** `e` over loop k, each loop-invariant operand hoisted as $inv<n> in the order rendering meets it */

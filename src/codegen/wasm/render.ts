@@ -485,7 +485,8 @@ ${body}
    * term reads what it stored from the vector just computed. A sum is thereby added in another
    * order than the scalar loop's (partial sums per lane, then pairwise): it differs in the last bits, well
    * within the tolerances models are held to against onnxruntime (which reorders its sums too). max/min
-   * are exact, and propagate NaN as the scalar f32.max/f32.min do.
+   * are exact, and propagate NaN as the scalar f32.max/f32.min do; pmax passes over NaN terms as the
+   * scalar select does, and only the sign of a zero maximum may differ.
    */
   private reductionLoop(
     s: Extract<Stmt, { k: 'loop' }>,
@@ -512,9 +513,10 @@ ${body}
     });
     const term = render(red.term);
     // identities: -0 for a sum (-0 + -0 stays -0), ∓inf for max/min
-    const id = red.op === 'add' ? '-0' : red.op === 'max' ? '-inf' : 'inf';
+    const id = red.op === 'add' ? '-0' : red.op === 'min' ? 'inf' : '-inf';
     const lane = (i: number) => `(f32x4.extract_lane ${i} (local.get ${vacc}))`;
-    const op = (a: string, b: string) => `(f32.${red.op} ${a} ${b})`;
+    // pmax's partial maxima hold no NaN (a NaN term never replaces the accumulator): f32.max combines them
+    const op = (a: string, b: string) => `(f32.${red.op === 'pmax' ? 'max' : red.op} ${a} ${b})`;
     const { pre: split, main } = this.wholeFours(n);
     const step = (v: string) => `(local.set ${v} (f32x4.${red.op} (local.get ${v}) ${term}))`;
     const vectorLoops =
@@ -542,12 +544,12 @@ ${body}
     n: Bound,
     main: Bound,
     vacc: string,
-    op: 'max' | 'min',
+    op: 'max' | 'min' | 'pmax',
     step: (acc: string) => string,
   ): string[] {
     const other = this.temp('v128', 'acc');
     const { pre: split, main: eights } = this.wholeFours(n, 8);
-    const id = op === 'max' ? '-inf' : 'inf';
+    const id = op === 'min' ? 'inf' : '-inf';
     const next = `(local.set ${counter} (i32.add (local.get ${counter}) (i32.const 4)))`;
     return [
       split,
