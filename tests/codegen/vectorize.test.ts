@@ -140,6 +140,25 @@ describe('auto-vectorization', () => {
     });
   }
 
+  for (const n of [4, 9, 37]) {
+    it(`stride-3 loads (an NHWC image's channels, channels first) over ${n} pixels (tail ${n % 4})`, () => {
+      // O[c·n + i] = X[3i + c]: the buffer ends at the last pixel's last channel, so no load reads past it
+      const x = rand(3 * n, 8);
+      const { vectorized, out } = compile(
+        [
+          { dtype: 'float32', length: 3 * n, data: x },
+          { dtype: 'float32', length: 3 * n },
+        ],
+        ([X, O]) =>
+          [0, 1, 2].map((c) =>
+            loop('i', n, [store(O, add(i32(c * n), v('i')), load(X, add(mul(v('i'), i32(3)), i32(c))))]),
+          ),
+      );
+      expect(vectorized).toBe(true);
+      expect(out).toEqual(Array.from({ length: 3 * n }, (_, j) => x[3 * (j % n) + Math.floor(j / n)]));
+    });
+  }
+
   for (const n of [4, 10]) {
     it(`several stores into one buffer a row apart (an im2col gather's taps) over ${n} columns (tail ${n % 4})`, () => {
       // col[t·n + j] = X[2j + t] for taps t = 0..2: three stride-2 copies into rows of one scratch buffer
@@ -218,14 +237,14 @@ describe('auto-vectorization', () => {
       loop('i', n, [store(O, mul(v('i'), i32(2)), f32(5))]),
     ]);
     expect(strided.vectorized).toBe(false);
-    const stride3 = compile(
+    const stride4 = compile(
       [
-        { dtype: 'float32', length: 3 * n, data: rand(3 * n, 6) },
+        { dtype: 'float32', length: 4 * n, data: rand(4 * n, 6) },
         { dtype: 'float32', length: n },
       ],
-      ([X, O]) => [loop('i', n, [store(O, v('i'), load(X, mul(v('i'), i32(3))))])],
+      ([X, O]) => [loop('i', n, [store(O, v('i'), load(X, mul(v('i'), i32(4))))])],
     );
-    expect(stride3.vectorized).toBe(false);
+    expect(stride4.vectorized).toBe(false);
   });
 });
 

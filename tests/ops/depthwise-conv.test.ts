@@ -90,7 +90,7 @@ const cases: Record<string, DepthwiseCase> = {
     bias: true,
     act: 'relu',
   },
-  '5×5 s3 (scalar inner loop)': { x: [1, 3, 17, 29], k: 5, stride: 3, pads: [2, 2, 2, 2], act: 'relu' },
+  '5×5 s3 (stride-3 loads)': { x: [1, 3, 17, 29], k: 5, stride: 3, pads: [2, 2, 2, 2], act: 'relu' },
   // column copies (depthwise-columns.ts): stride 1 with zero-padded columns, output widths 8..48
   '5×5 s1 p2 on a 3×12 map, odd channels (padded columns)': {
     x: [1, 7, 3, 12],
@@ -193,6 +193,7 @@ const RELAXED_CASES = [
   '3×3 s1 p1, width 9 (padded columns, scalar tail)',
   '3×3 s2 p1 on a 12×48 map (deinterleaved columns)',
   '5×5 s2 p2, odd width 23 (deinterleaved columns)',
+  '5×5 s3 (stride-3 loads)',
   '3×3 s1 p1 on a 5×5 map, 37 channels (wide plane, tf-mobilenet)',
   '3×3 s1 p1 on a 7×7 map, N=2, depth multiplier 2, clip (wide plane)',
   '5×5 s1 p2 on a 7×7 map, no bias (wide plane)',

@@ -415,9 +415,13 @@ ${body}
       if (forwarded) return `(local.get ${forwarded})`;
       const { addr, offset } = this.address(buf, index, 'load from');
       if (stride === 1) return `(v128.load offset=${offset} ${addr})`;
-      // elements 0, 2, 4, 6 from [0..3] and [3..6]: lanes 0, 2 of the first load, 1, 3 of the second
-      // (reading nothing past element 6, the last one the four lanes need)
-      return `(i8x16.shuffle 0 1 2 3 8 9 10 11 20 21 22 23 28 29 30 31 (v128.load offset=${offset} ${addr}) (v128.load offset=${offset + 12} ${addr}))`;
+      // elements 0, s, 2s, 3s (s = 2 or 3) from [0..3] and [3s − 3..3s]: lanes 0, s of the first load,
+      // 3 − s, 3 of the second (reading nothing past element 3s, the last one the four lanes need); one
+      // shufps on x86
+      const lanes = [0, stride, 4 + 3 - stride, 4 + 3].flatMap((lane) =>
+        [0, 1, 2, 3].map((b) => 4 * lane + b),
+      );
+      return `(i8x16.shuffle ${lanes.join(' ')} (v128.load offset=${offset} ${addr}) (v128.load offset=${offset + 4 * (3 * stride - 3)} ${addr}))`;
     };
     const hoisted = new Map<string, string>();
     const splats: string[] = [];

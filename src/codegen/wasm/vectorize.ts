@@ -2,9 +2,9 @@
  * Auto-vectorization of simple innermost loops into an f32x4 main loop plus a scalar tail.
  *
  * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), whose values are
- * built from float32 loads at (loopvar + invariant) or (2·loopvar + invariant) (a strided conv's taps),
- * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, log, erf and tanh
- * included (f32x4 math helpers, mathlib/vector.ts).
+ * built from float32 loads at (s·loopvar + invariant) for s = 1, 2 or 3 (a strided conv's taps, the channels
+ * of NHWC pixels), loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops,
+ * exp, log, erf and tanh included (f32x4 math helpers, mathlib/vector.ts).
  * Loads from memory that a store in the loop writes must use exactly the store's index, and two stores to the
  * same memory the same index or indices a constant of at least four apart, so doing four iterations at once
  * cannot reorder a read and a write, or two writes, of the same element.
@@ -105,8 +105,11 @@ export function strideOf(index: Expr, v: string): number | undefined {
 
 const isUnitStride = (index: Expr, v: string) => strideOf(index, v) === 1;
 
-/** Element strides a vector load can gather: 1 (one v128.load) and 2 (two loads, even lanes shuffled). */
-const LOAD_STRIDES = new Set([1, 2]);
+/**
+ * Element strides a vector load can gather: 1 (one v128.load), 2 and 3 (two loads, four lanes shuffled out
+ * of them: a stride-2 conv's taps, an NHWC image's channels as a channels-first Transpose reads them).
+ */
+const LOAD_STRIDES = new Set([1, 2, 3]);
 
 /** Whether `e` renders as an f32x4 expression (see renderVector). */
 function vectorizable(e: Expr, v: string): boolean {
