@@ -140,6 +140,25 @@ describe('auto-vectorization', () => {
     });
   }
 
+  for (const n of [4, 9, 37]) {
+    it(`stride-3 loads (an NHWC image's channels, channels first) over ${n} pixels (tail ${n % 4})`, () => {
+      // O[c·n + i] = X[3i + c]: the buffer ends at the last pixel's last channel, so no load reads past it
+      const x = rand(3 * n, 8);
+      const { vectorized, out } = compile(
+        [
+          { dtype: 'float32', length: 3 * n, data: x },
+          { dtype: 'float32', length: 3 * n },
+        ],
+        ([X, O]) =>
+          [0, 1, 2].map((c) =>
+            loop('i', n, [store(O, add(i32(c * n), v('i')), load(X, add(mul(v('i'), i32(3)), i32(c))))]),
+          ),
+      );
+      expect(vectorized).toBe(true);
+      expect(out).toEqual(Array.from({ length: 3 * n }, (_, j) => x[3 * (j % n) + Math.floor(j / n)]));
+    });
+  }
+
   for (const n of [4, 10]) {
     it(`several stores into one buffer a row apart (an im2col gather's taps) over ${n} columns (tail ${n % 4})`, () => {
       // col[t·n + j] = X[2j + t] for taps t = 0..2: three stride-2 copies into rows of one scratch buffer
@@ -324,14 +343,14 @@ describe('auto-vectorization', () => {
       loop('i', n, [store(O, mul(v('i'), i32(2)), f32(5))]),
     ]);
     expect(strided.vectorized).toBe(false);
-    const stride3 = compile(
+    const stride4 = compile(
       [
-        { dtype: 'float32', length: 3 * n, data: rand(3 * n, 6) },
+        { dtype: 'float32', length: 4 * n, data: rand(4 * n, 6) },
         { dtype: 'float32', length: n },
       ],
-      ([X, O]) => [loop('i', n, [store(O, v('i'), load(X, mul(v('i'), i32(3))))])],
+      ([X, O]) => [loop('i', n, [store(O, v('i'), load(X, mul(v('i'), i32(4))))])],
     );
-    expect(stride3.vectorized).toBe(false);
+    expect(stride4.vectorized).toBe(false);
   });
 });
 
@@ -371,6 +390,45 @@ describe('clamps to a constant bound', () => {
     // only a zero's sign may differ from Math.max/min's
     const unsigned = (xs: number[]) => xs.map((y) => (y === 0 ? 0 : y));
     expect(unsigned(out)).toEqual(unsigned(Array.from(data, (y) => Math.max(0, Math.min(y, 6)))));
+  });
+});
+
+describe('selects with a +0 side', () => {
+  const data = Float32Array.from([NaN, -0, 0, -1.5, 2.25, 7, Infinity, -Infinity, NaN, 3, -0, 0.5, -64.5]);
+  const n = data.length;
+  const selectLoop = (zeroFirst: boolean, zero: Expr = f32(0)) => {
+    const specs = [
+      { dtype: 'float32' as const, length: n, data },
+      { dtype: 'float32' as const, length: n },
+    ];
+    const body = ([X, O]: BufRef[]) => {
+      const x = load(X, v('i'));
+      const cond = cmp('lt', x, f32(1));
+      const other = mul(x, f32(3));
+      return [
+        loop('i', n, [store(O, v('i'), zeroFirst ? select(cond, zero, other) : select(cond, other, zero))]),
+      ];
+    };
+    const wat = programToWat(programOf(place(specs), body(place(specs))));
+    return { wat, ...compile(specs, body) };
+  };
+
+  it('render as an andnot or and with the compare mask (no bitselect), NaN, ±0 and ±Inf kept as the scalar select', () => {
+    const ref = (zeroFirst: boolean) => Array.from(data, (x) => (x < 1 === zeroFirst ? 0 : fr(x * 3)));
+    const zeroFirst = selectLoop(true);
+    expect(zeroFirst.wat).toContain('v128.andnot');
+    expect(zeroFirst.wat).not.toContain('v128.bitselect');
+    expect(zeroFirst.out).toEqual(ref(true));
+    const zeroSecond = selectLoop(false);
+    expect(zeroSecond.wat).toMatch(/v128\.and /);
+    expect(zeroSecond.wat).not.toContain('v128.bitselect');
+    expect(zeroSecond.out).toEqual(ref(false));
+  });
+
+  it('keep the bitselect for a -0 side (its sign bit is set)', () => {
+    const { wat, out } = selectLoop(true, f32(-0));
+    expect(wat).toContain('v128.bitselect');
+    expect(out.map((y, i) => Object.is(y, -0) === data[i] < 1)).not.toContain(false);
   });
 });
 

@@ -417,9 +417,13 @@ ${body}
       if (forwarded) return `(local.get ${forwarded})`;
       const { addr, offset } = this.address(buf, index, 'load from');
       if (stride === 1) return `(v128.load offset=${offset} ${addr})`;
-      // elements 0, 2, 4, 6 from [0..3] and [3..6]: lanes 0, 2 of the first load, 1, 3 of the second
-      // (reading nothing past element 6, the last one the four lanes need)
-      return `(i8x16.shuffle 0 1 2 3 8 9 10 11 20 21 22 23 28 29 30 31 (v128.load offset=${offset} ${addr}) (v128.load offset=${offset + 12} ${addr}))`;
+      // elements 0, s, 2s, 3s (s = 2 or 3) from [0..3] and [3s − 3..3s]: lanes 0, s of the first load,
+      // 3 − s, 3 of the second (reading nothing past element 3s, the last one the four lanes need); one
+      // shufps on x86
+      const lanes = [0, stride, 4 + 3 - stride, 4 + 3].flatMap((lane) =>
+        [0, 1, 2, 3].map((b) => 4 * lane + b),
+      );
+      return `(i8x16.shuffle ${lanes.join(' ')} (v128.load offset=${offset} ${addr}) (v128.load offset=${offset + 4 * (3 * stride - 3)} ${addr}))`;
     };
     const hoisted = new Map<string, string>();
     const splats: string[] = [];
@@ -544,7 +548,8 @@ ${body}
    * term reads what it stored from the vector just computed. A sum is thereby added in another
    * order than the scalar loop's (partial sums per lane, then pairwise): it differs in the last bits, well
    * within the tolerances models are held to against onnxruntime (which reorders its sums too). max/min
-   * are exact, and propagate NaN as the scalar f32.max/f32.min do.
+   * are exact, and propagate NaN as the scalar f32.max/f32.min do; pmax passes over NaN terms as the
+   * scalar select does, and only the sign of a zero maximum may differ.
    */
   private reductionLoop(
     s: Extract<Stmt, { k: 'loop' }>,
@@ -571,9 +576,10 @@ ${body}
     });
     const term = render(red.term);
     // identities: -0 for a sum (-0 + -0 stays -0), ∓inf for max/min
-    const id = red.op === 'add' ? '-0' : red.op === 'max' ? '-inf' : 'inf';
+    const id = red.op === 'add' ? '-0' : red.op === 'min' ? 'inf' : '-inf';
     const lane = (i: number) => `(f32x4.extract_lane ${i} (local.get ${vacc}))`;
-    const op = (a: string, b: string) => `(f32.${red.op} ${a} ${b})`;
+    // pmax's partial maxima hold no NaN (a NaN term never replaces the accumulator): f32.max combines them
+    const op = (a: string, b: string) => `(f32.${red.op === 'pmax' ? 'max' : red.op} ${a} ${b})`;
     const { pre: split, main } = this.wholeFours(n);
     const step = (v: string) => `(local.set ${v} (f32x4.${red.op} (local.get ${v}) ${term}))`;
     const vectorLoops =
@@ -601,12 +607,12 @@ ${body}
     n: Bound,
     main: Bound,
     vacc: string,
-    op: 'max' | 'min',
+    op: 'max' | 'min' | 'pmax',
     step: (acc: string) => string,
   ): string[] {
     const other = this.temp('v128', 'acc');
     const { pre: split, main: eights } = this.wholeFours(n, 8);
-    const id = op === 'max' ? '-inf' : 'inf';
+    const id = op === 'min' ? 'inf' : '-inf';
     const next = `(local.set ${counter} (i32.add (local.get ${counter}) (i32.const 4)))`;
     return [
       split,

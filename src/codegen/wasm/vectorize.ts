@@ -4,10 +4,10 @@
  * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), or groups of S
  * stores at (S·loopvar + c + invariant) for each c in 0..S−1, S = 2 or 4, or 8 storing one value (the
  * interleaved columns of a ×2, ×4 or ×8 upsampling: a group writes 4·S consecutive elements per four
- * iterations, its vectors interleaved by shuffles), whose values are
- * built from float32 loads at (loopvar + invariant) or (2·loopvar + invariant) (a strided conv's taps),
- * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, log, erf and tanh
- * included (f32x4 math helpers, mathlib/vector.ts).
+ * iterations, its vectors interleaved by shuffles), whose values are built from float32 loads at
+ * (s·loopvar + invariant) for s = 1, 2 or 3 (a strided conv's taps, the channels of NHWC pixels),
+ * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, log, erf and
+ * tanh included (f32x4 math helpers, mathlib/vector.ts).
  * Loads from memory that a store in the loop writes must use exactly the store's index, and two stores to the
  * same memory the same index or indices a constant of at least four apart, so doing four iterations at once
  * cannot reorder a read and a write, or two writes, of the same element.
@@ -16,7 +16,13 @@
  */
 import type { BinOp, BufRef, CmpOp, Expr, Stmt, UnOp } from '../../kernels/ir.js';
 import { operands, someExpr, visitExpr } from '../../kernels/walk.js';
-import { VECTOR_MATH, vectorMathHelper, type VectorMathOp } from './mathlib/vector.js';
+import {
+  EXP_BOUNDED,
+  VECTOR_MATH,
+  boundedExpHelper,
+  vectorMathHelper,
+  type VectorMathOp,
+} from './mathlib/vector.js';
 import { SIMD128_LANES, type Lanes } from './lanes.js';
 
 type Loop = Extract<Stmt, { k: 'loop' }>;
@@ -148,8 +154,11 @@ export function strideOf(index: Expr, v: string): number | undefined {
 
 const isUnitStride = (index: Expr, v: string) => strideOf(index, v) === 1;
 
-/** Element strides a vector load can gather: 1 (one v128.load) and 2 (two loads, even lanes shuffled). */
-const LOAD_STRIDES = new Set([1, 2]);
+/**
+ * Element strides a vector load can gather: 1 (one v128.load), 2 and 3 (two loads, four lanes shuffled out
+ * of them: a stride-2 conv's taps, an NHWC image's channels as a channels-first Transpose reads them).
+ */
+const LOAD_STRIDES = new Set([1, 2, 3]);
 
 /** Whether `e` renders as an f32x4 expression (see renderVector). */
 function vectorizable(e: Expr, v: string): boolean {
@@ -290,6 +299,29 @@ function clampOf(a: Expr, b: Expr): { varying: Expr; bound: Expr } | undefined {
   return undefined;
 }
 
+/** [lo, hi] when `e` is a clamp of a varying value to constant bounds, min(max(x, lo), hi) or max(min(x, hi), lo). */
+function constantRange(e: Expr): [number, number] | undefined {
+  if (e.k !== 'bin' || (e.op !== 'min' && e.op !== 'max')) return undefined;
+  const outer = clampOf(e.a, e.b);
+  const inner = outer?.varying;
+  if (!outer || inner?.k !== 'bin' || inner.op !== (e.op === 'min' ? 'max' : 'min')) return undefined;
+  const innerBound = clampOf(inner.a, inner.b)?.bound;
+  if (!innerBound) return undefined;
+  const value = (bound: Expr) => Number((bound as Extract<Expr, { k: 'const' }>).v);
+  const [a, b] = [value(outer.bound), value(innerBound)];
+  return e.op === 'min' ? [b, a] : [a, b];
+}
+
+/** The f32x4 helper computing `op` of `arg`: exp of an argument clamped into EXP_BOUNDED takes the bounded one. */
+function mathHelperFor(op: VectorMathOp, arg: Expr, lanes: Lanes): string {
+  const range = op === 'exp' ? constantRange(arg) : undefined;
+  if (range && range[0] >= EXP_BOUNDED.min && range[1] <= EXP_BOUNDED.max) return boundedExpHelper(lanes);
+  return vectorMathHelper(op, lanes);
+}
+
+/** Whether `e` is the constant +0 (all bits zero: an and with a lane mask selects it). */
+const isPositiveZero = (e: Expr) => e.k === 'const' && Object.is(Number(e.v), 0);
+
 /** renderVector of a loop-dependent operation, its operands rendered by `rec`. */
 function renderLaneWise(
   e: Expr,
@@ -321,7 +353,7 @@ function renderLaneWise(
     }
     case 'un': {
       if (isVectorMath(e.op)) {
-        const name = vectorMathHelper(e.op, lanes);
+        const name = mathHelperFor(e.op, e.a, lanes);
         useHelper(name);
         return `(call $${name} ${rec(e.a)})`;
       }
@@ -331,7 +363,12 @@ function renderLaneWise(
       const c = e.cond;
       if (!dependsOn(c, v)) return `(select ${rec(e.a)} ${rec(e.b)} ${scalar(c)})`;
       if (c.k !== 'cmp') break;
-      return `(v128.bitselect ${rec(e.a)} ${rec(e.b)} (${VEC_CMP[c.op]} ${rec(c.a)} ${rec(c.b)}))`;
+      const mask = () => `(${VEC_CMP[c.op]} ${rec(c.a)} ${rec(c.b)})`;
+      // a +0 side is the other side and'ed with the mask or its complement: two instructions on x86
+      // where a bitselect takes three and the zero vector
+      if (isPositiveZero(e.a)) return `(v128.andnot ${rec(e.b)} ${mask()})`;
+      if (isPositiveZero(e.b)) return `(v128.and ${rec(e.a)} ${mask()})`;
+      return `(v128.bitselect ${rec(e.a)} ${rec(e.b)} ${mask()})`;
     }
   }
   throw new Error(`internal error: cannot vectorize ${e.k}`);
@@ -359,10 +396,15 @@ export function repeatedIn(roots: Expr[], v: string): Set<string> {
   return repeated;
 }
 
-/** A loop `acc = acc op term(v)` over an f32 local, op add/max/min, that renders as f32x4 partial accumulators. */
+/**
+ * A loop `acc = acc op term(v)` over an f32 local, op add/max/min, that renders as f32x4 partial accumulators;
+ * `pmax` is `acc = acc < term ? term : acc` (a select), f32x4.pmax lane by lane: one maxps on x86 where the
+ * strict max takes about eight instructions, for a max that may pass over NaN terms and order zeros as it
+ * meets them (Softmax's row maximum, a shift that any NaN in the row makes moot).
+ */
 export interface Reduction {
   name: string;
-  op: 'add' | 'max' | 'min';
+  op: 'add' | 'max' | 'min' | 'pmax';
   term: Expr;
 }
 
@@ -378,13 +420,22 @@ export function vectorizableReduction(loop: Loop): Reduction | undefined {
 
 /** `s` as a reduction over loop variable `v` (see vectorizableReduction), else undefined. */
 function reductionOf(s: Stmt, v: string): Reduction | undefined {
-  if (s.k !== 'set' || s.value.t !== 'f32' || s.value.k !== 'bin') return undefined;
-  const { op, a, b } = s.value;
-  if (op !== 'add' && op !== 'max' && op !== 'min') return undefined;
+  if (s.k !== 'set' || s.value.t !== 'f32') return undefined;
   const isAcc = (e: Expr) => e.k === 'var' && e.name === s.name;
-  const term = isAcc(a) ? b : isAcc(b) ? a : undefined;
-  if (!term || dependsOn(term, s.name) || !dependsOn(term, v) || !vectorizable(term, v)) return undefined;
-  return { name: s.name, op, term };
+  const reduction = (op: Reduction['op'], term: Expr | undefined): Reduction | undefined =>
+    !term || dependsOn(term, s.name) || !dependsOn(term, v) || !vectorizable(term, v)
+      ? undefined
+      : { name: s.name, op, term };
+  const value = s.value;
+  if (value.k === 'select') {
+    const c = value.cond;
+    const pmax = c.k === 'cmp' && c.op === 'lt' && isAcc(c.a) && isAcc(value.b) && sameExpr(c.b, value.a);
+    return pmax ? reduction('pmax', value.a) : undefined;
+  }
+  if (value.k !== 'bin') return undefined;
+  const { op, a, b } = value;
+  if (op !== 'add' && op !== 'max' && op !== 'min') return undefined;
+  return reduction(op, isAcc(a) ? b : isAcc(b) ? a : undefined);
 }
 
 /**
