@@ -647,7 +647,7 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
       ]),
     );
   }
-  lines.push('', ...gemmLayersTable(results, peak.simd128));
+  lines.push('', ...gemmLayersTable(results, peak));
   const dynamic = results.filter((r) => r.run_time_shapes);
   if (dynamic.length)
     lines.push(
@@ -732,16 +732,21 @@ function report(results: ModelResult[], peak: { simd128: number; relaxed?: numbe
  * The GEMM-bound layers' share of the SIMD128 peak per Kiln variant, FLOP-weighted, with the worst of them,
  * and the other conv/matmul kernels (memory-bound) apart: rated against this bench's peak measurement.
  */
-function gemmLayersTable(results: ModelResult[], peakGflops: number): string[] {
+function gemmLayersTable(results: ModelResult[], peak: { simd128: number; relaxed?: number }): string[] {
   const variants = (['kiln', 'kiln-relaxed'] as const).filter((e) => results.some((r) => r.gemm_layers[e]));
   const pct = (gflops: number | null | undefined) =>
-    gflops === null || gflops === undefined ? 'n/a' : `${fmt((100 * gflops) / peakGflops, 0)} %`;
+    gflops === null || gflops === undefined ? 'n/a' : `${fmt((100 * gflops) / peak.simd128, 0)} %`;
+  /** the relaxed variant's share of the relaxed madd peak too: what FMA leaves on the table on this core */
+  const pctOfMadd = (e: EngineId, gflops: number | null | undefined) =>
+    e !== 'kiln-relaxed' || !peak.relaxed || gflops === null || gflops === undefined
+      ? ''
+      : ` (${fmt((100 * gflops) / peak.relaxed, 0)} % of madd)`;
   const rule = results.map((r) => r.gemm_layers.kiln?.rule).find((x) => x);
   const rows = results.filter((r) => r.gemm_layers.kiln);
   if (!rows.length || !rule) return [];
   return [
     `GEMM-bound layers (\`kiln bench --profile\`'s split, src/cli/profile/gemm-bound.ts: ${rule}): their FLOPs over their`,
-    'time as % of the SIMD128 peak above, and the worst of them; "other conv/matmul" = the Conv/MatMul/Gemm kernels',
+    'time as % of the SIMD128 peak above (the relaxed variant also as % of the relaxed madd peak), and the worst of them; "other conv/matmul" = the Conv/MatMul/Gemm kernels',
     'that miss the bar (depthwise, 1×1 maps, small K: memory-bound). One profiled pass per variant, by CPU time.',
     '',
     row([
@@ -762,7 +767,9 @@ function gemmLayersTable(results: ModelResult[], peakGflops: number): string[] {
       return row([
         r.model,
         `${g.gemm_bound.kernels} (${fmt(g.gemm_bound.flops_pct, 1)} %)`,
-        ...variants.map((e) => pct(r.gemm_layers[e]?.gemm_bound.gflops)),
+        ...variants.map(
+          (e) => pct(r.gemm_layers[e]?.gemm_bound.gflops) + pctOfMadd(e, r.gemm_layers[e]?.gemm_bound.gflops),
+        ),
         ...variants.map(worst),
         `${g.other_matrix.kernels} (${fmt(g.other_matrix.flops_pct, 1)} %)`,
         ...variants.map((e) => pct(r.gemm_layers[e]?.other_matrix.gflops)),

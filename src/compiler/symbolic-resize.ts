@@ -18,7 +18,6 @@ import {
   i32,
   load,
   local,
-  loop,
   max,
   min,
   mul,
@@ -28,10 +27,11 @@ import {
   un,
   v,
 } from '../kernels/build.js';
-import { extentOf, kernelExprOf } from '../kernels/extent.js';
+import { kernelExprOf } from '../kernels/extent.js';
 import { OpError, type LowerIO } from '../ops/registry.js';
 import { resizeAttributes, type ResizeAttributes } from '../passes/resize-attributes.js';
 import { roundNearest } from '../ops/shape/resize.js';
+import { readsBlocks, upsampleBlocks } from '../ops/shape/upsample-blocks.js';
 import { indexOf, strides } from '../kernels/extent.js';
 import { forEach } from './symbolic-kernels.js';
 import type { RowsStep } from './rows-step.js';
@@ -77,8 +77,8 @@ const MAX_FACTOR = 8;
 
 /**
  * k when the Resize copies each input element of the last two axes to a k×k block (nearest, source
- * coordinate floor(o / k): asymmetric with floor, the `F.interpolate(mode='nearest')` export) and keeps
- * the leading axes; undefined otherwise.
+ * index floor(o / k) under its modes: `readsBlocks`; asymmetric with floor is the
+ * `F.interpolate(mode='nearest')` export) and keeps the leading axes; undefined otherwise.
  */
 function upsampleFactor(
   p: ResizeAttributes,
@@ -86,48 +86,21 @@ function upsampleFactor(
   out: readonly sym.SymLike[],
 ): number | undefined {
   const rank = x.length;
-  if (p.mode !== 'nearest' || p.coord !== 'asymmetric' || p.nearest !== 'floor' || rank < 3) return undefined;
+  if (p.mode !== 'nearest' || rank < 3) return undefined;
   if (!x.slice(0, rank - 2).every((d, a) => sym.symEqual(d, out[a]) && (p.scales?.[a] ?? 1) === 1))
     return undefined;
   const factors = [rank - 2, rank - 1].map((a) => {
     const candidates = p.scales ? [p.scales[a]] : Array.from({ length: MAX_FACTOR - 1 }, (_, i) => i + 2);
     return candidates.find(
-      (k) => Number.isInteger(k) && k >= 2 && k <= MAX_FACTOR && sym.symEqual(out[a], sym.mul(x[a], k)),
+      (k) =>
+        Number.isInteger(k) &&
+        k >= 2 &&
+        k <= MAX_FACTOR &&
+        readsBlocks(p, k) &&
+        sym.symEqual(out[a], sym.mul(x[a], k)),
     );
   });
   return factors[0] !== undefined && factors[0] === factors[1] ? factors[0] : undefined;
-}
-
-/**
- * Nearest upsampling by a whole factor k on the last two axes: per input row, each element loaded once and
- * stored to its k×k block of the output, no source coordinates computed.
- */
-function upsampleBlocks(name: string, io: LowerIO, x: readonly sym.SymLike[], k: number): Kernel {
-  const rank = x.length;
-  const [H, W] = [x[rank - 2], x[rank - 1]];
-  const OW = sym.mul(W, k);
-  const planes = x.slice(0, rank - 2).reduce<sym.SymLike>((s, d) => sym.mul(s, d), 1);
-  const [q, ih, iw] = [v('q'), v('ih'), v('iw')];
-  const stores: Stmt[] = [];
-  for (let kh = 0; kh < k; kh++)
-    for (let kw = 0; kw < k; kw++)
-      stores.push(
-        store(
-          io.outputs[0],
-          add(add(v('yrow'), mul(iw, i32(k))), add(mul(i32(kh), asI32(OW)), i32(kw))),
-          v('value', scalarOf(io.outputs[0].dtype)),
-        ),
-      );
-  const rows = loop('ih', extentOf(H), [
-    local('xrow', 'i32', mul(add(mul(q, asI32(H)), ih), asI32(W))),
-    // Y[q, ih·k, 0]
-    local('yrow', 'i32', mul(add(mul(q, asI32(sym.mul(H, k))), mul(ih, i32(k))), asI32(OW))),
-    loop('iw', extentOf(W), [
-      local('value', scalarOf(io.outputs[0].dtype), load(io.inputs[0]!, add(v('xrow'), iw))),
-      ...stores,
-    ]),
-  ]);
-  return { name, body: [loop('q', extentOf(planes), [rows])] };
 }
 
 export function symbolicResize(step: RowsStep, io: LowerIO): Kernel {
@@ -136,7 +109,7 @@ export function symbolicResize(step: RowsStep, io: LowerIO): Kernel {
   const p = resizeAttributes(step.ctx, x.length);
   if (typeof p === 'string') throw new OpError(step.node, step.ctx.opset, `${p} is unsupported here`);
   const factor = io.forGpu ? undefined : upsampleFactor(p, x, out);
-  if (factor !== undefined) return upsampleBlocks(step.node.name, io, x, factor);
+  if (factor !== undefined) return upsampleBlocks(step.node.name, io, x, [factor, factor]);
   const dtype = scalarOf(step.outputTypes[0].dtype);
   if (p.mode === 'linear' && dtype !== 'f32')
     throw new OpError(

@@ -45,7 +45,7 @@ import {
   when,
 } from '../kernels/build.js';
 import { extentExpr, extentOf, kernelExprOf } from '../kernels/extent.js';
-import { activate } from '../kernels/rewrite/epilogue.js';
+import { activate, applyActivation } from '../kernels/rewrite/epilogue.js';
 import { attrInt, attrInts, OpError, type LowerIO } from '../ops/registry.js';
 import { batchNormKernels } from '../ops/nn/batch-norm.js';
 import { fusedActivation } from '../ops/fused-activation.js';
@@ -56,6 +56,7 @@ import { symbolicPad } from './symbolic-pad.js';
 import { symbolicResize } from './symbolic-resize.js';
 import { shiftedConvKernel } from './symbolic-shifted-conv.js';
 import { shiftedConvShapeFits } from '../ops/nn/conv-shifted.js';
+import { tapBias } from '../ops/nn/conv-transpose.js';
 import {
   symbolicWindowFits,
   symbolicWindowPlane,
@@ -628,8 +629,9 @@ function convTranspose(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | 
   const disjoint =
     kernel.every((k, d) => k === strides[d] && dilations[d] === 1) &&
     [...pads, ...outputPadding].every((p) => p === 0);
+  const act = fusedActivation(step.node);
   if (disjoint && group === 1 && !io.forGpu)
-    return disjointConvTranspose(step.node.name, io, x[0], [H, W], [OH, OW], C, M, kernel, ranges);
+    return disjointConvTranspose(step.node.name, io, x[0], [H, W], [OH, OW], C, M, kernel, ranges, act);
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
   const [n, m, oh, c, kh] = ['n', 'm', 'oh', 'c', 'kh'].map((name) => v(name));
@@ -680,7 +682,9 @@ function convTranspose(step: RowsStep, io: LowerIO, ranges: Ranges): Kernel[] | 
   const nest = parallelLoop('n', extentOf(x[0]), [
     parallelLoop('m', M, [parallelLoop('oh', extentOf(OH), body)]),
   ]);
-  return [{ name: step.node.name, body: [nest] }];
+  // a fused activation (passes/fuse-activation.ts): a pass after the rows, which accumulate into Y
+  const kernels = [{ name: step.node.name, body: [nest] }];
+  return act ? applyActivation(kernels, Y, act) : kernels;
 }
 
 /**
@@ -693,10 +697,11 @@ const TRANSPOSE_TILE = 256;
 /**
  * A ConvTranspose whose taps are disjoint (kernel = stride, no pads, dilations or output padding: the ×2
  * upsampling of FPNs and detector heads) as the static one runs (ops/nn/conv-transpose.ts): the gemm
- * Wᵀ·X into a [M·KH·KW, H·W] scratch over tiles of TRANSPOSE_TILE input positions, X read in place at its
- * run-time plane stride (only below a tile's positions is X copied into a scratch tile), then each product stored
- * once, with the bias, at its output position: per output row, loads of the taps' rows and sequential
- * stores, the loops over input rows and columns so no position is divided by the width.
+ * Wᵀ·X (+ bias, through a fused activation) into a [M·KH·KW, H·W] scratch over tiles of TRANSPOSE_TILE
+ * input positions, X read in place at its run-time plane stride (only below a tile's positions is X copied
+ * into a scratch tile), then each product stored once at its output position: per output row, loads of the
+ * taps' rows and sequential stores, the loops over input rows and columns so no position is divided by the
+ * width.
  */
 function disjointConvTranspose(
   name: string,
@@ -708,6 +713,7 @@ function disjointConvTranspose(
   M: number,
   [KH, KW]: number[],
   ranges: Ranges,
+  act: Activation | undefined,
 ): Kernel[] {
   const [X, Wt, B] = io.inputs;
   const Y = io.outputs[0];
@@ -715,9 +721,16 @@ function disjointConvTranspose(
   const P = sym.mul(H, W);
   const col = io.scratch('float32', M * taps * Math.max(sym.bounds(P, ranges).max, TRANSPOSE_TILE));
   const [n, m, ih, kh, iw] = ['n', 'm', 'ih', 'kh', 'iw'].map((x) => v(x));
+  // col's elements are the outputs: the gemm adds the bias and applies the activation, the rows copy
+  const bias = B && tapBias(B, M, taps, io);
   // W is [C, M, KH, KW]: read as (M·KH·KW) × C it is its transpose, column stride M·KH·KW
-  const product = (b: MatView, c: MatView) =>
-    gemm(M * taps, TRANSPOSE_TILE, C, view(Wt!, i32(0), 1, M * taps), b, c);
+  const product = (b: MatView, c: MatView) => {
+    const s = gemm(M * taps, TRANSPOSE_TILE, C, view(Wt!, i32(0), 1, M * taps), b, c, {
+      bias: bias?.view(i32(0)),
+    });
+    if (act) s.act = act;
+    return s;
+  };
   const image = mul(mul(n, i32(C)), ix(P));
   const inPlace = (at: Expr) =>
     product(view(X!, add(image, at), extentOf(P), 1), view(col, at, extentOf(P), 1));
@@ -754,22 +767,14 @@ function disjointConvTranspose(
     loop(
       'iw',
       extentOf(W),
-      Array.from({ length: KW }, (_, kw) => {
-        const value = load(col, add(v(`crow${kw}`), iw));
-        return store(
-          Y,
-          add(v('yrow'), add(mul(iw, i32(KW)), i32(kw))),
-          B ? add(value, v('bias', 'f32')) : value,
-        );
-      }),
+      Array.from({ length: KW }, (_, kw) =>
+        store(Y, add(v('yrow'), add(mul(iw, i32(KW)), i32(kw))), load(col, add(v(`crow${kw}`), iw))),
+      ),
     ),
   ];
-  const scatter = loop('m', M, [
-    ...(B ? [local('bias', 'f32', load(B, m))] : []),
-    loop('ih', extentOf(H), [loop('kh', KH, outputRow)]),
-  ]);
+  const scatter = loop('m', M, [loop('ih', extentOf(H), [loop('kh', KH, outputRow)])]);
   const body = loop('n', extentOf(batch), [...tileRuns('', P, inPlace, fewer, TRANSPOSE_TILE), scatter]);
-  return [{ name, body: [body] }];
+  return [{ name, body: [...(bias?.fill ?? []), body] }];
 }
 
 /** GlobalAveragePool and GlobalMaxPool: one pass over each plane's run-time size. */

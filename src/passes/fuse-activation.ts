@@ -1,6 +1,7 @@
 /**
- * Epilogue fusion: Relu or Clip right after a float32 Conv, Gemm or MatMul is applied by the GEMM as it
- * writes its tile (GemmStmt.act) instead of in a second pass over memory.
+ * Epilogue fusion: Relu or Clip right after a float32 Conv, ConvTranspose, Gemm or MatMul is applied by the
+ * GEMM as it writes its tile (GemmStmt.act), or by the store that writes each output element (a
+ * ConvTranspose's col2im), instead of in a second pass over memory.
  *
  * Graph side: the producer takes over the activation's output and carries the activation node in its
  * fused body (src/ops/fused.ts, the one encoding of fusion; read back by `fusedActivation`), after the
@@ -12,7 +13,7 @@ import { readersOf, type Graph, type Node } from '../ir/graph.js';
 import { activationOf } from '../ops/fused-activation.js';
 import { fusedBody, withFused } from '../ops/fused.js';
 
-const PRODUCERS = new Set(['Conv', 'Gemm', 'MatMul']);
+const PRODUCERS = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 
 export function fuseActivations(graph: Graph): Graph {
   const consumers = readersOf(graph);

@@ -1,5 +1,5 @@
 /**
- * Elementwise epilogue fusion: a float32 Conv, Gemm or MatMul (or its int8-weight form) whose result only an elementwise chain of
+ * Elementwise epilogue fusion: a float32 Conv, ConvTranspose, Gemm or MatMul (or its int8-weight form) whose result only an elementwise chain of
  * that result and scalar constants reads — HardSwish as exporters write it (x · HardSigmoid(x), the
  * result read twice), Swish (x · Sigmoid(x)), GELU decomposed (Div → Erf → Add → Mul → Mul) — computes
  * the chain as its GEMM writes each tile (a `map` activation, see src/ops/fused-activation.ts), so the
@@ -18,7 +18,7 @@ import { isMappable } from '../kernels/rewrite/epilogue.js';
 
 /** The producers by domain: the float32 GEMMs and the int8-weight ones passes/int8-kernels.ts makes. */
 const PRODUCERS: Record<string, Set<string>> = {
-  '': new Set(['Conv', 'Gemm', 'MatMul']),
+  '': new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']),
   [FUSED_DOMAIN]: new Set(['Int8Conv', 'Int8MatMul']),
 };
 

@@ -90,6 +90,18 @@ describe('gemm code shape and speed', () => {
     }
   });
 
+  it('a single tail column (N % 8 = 1) runs as dot products over k when A rows are contiguous in k, packed or not', () => {
+    const wat = (g: Parameters<typeof gemmCase>[1]) =>
+      programToWat(programOfCase(gemmCase('gemm', g)).program);
+    // the dot form reduces its accumulators' lanes into scalar sums; the broadcast form has none
+    const dotSums = /\$\d+_sum\b/;
+    for (const packedB of [false, true])
+      for (const M of [40, 60]) expect(wat({ M, N: 49, K: 17, packedB })).toMatch(dotSums);
+    expect(wat({ M: 40, N: 48, K: 17 })).not.toMatch(dotSums);
+    expect(wat({ M: 40, N: 50, K: 17 })).not.toMatch(dotSums);
+    expect(wat({ M: 40, N: 49, K: 17, a: { rs: 1, cs: 40 } })).not.toMatch(dotSums);
+  });
+
   it("each module renders its own feature's lane table: relaxed multiply-add and clamps, or none", () => {
     const clipped = programOfCase(
       gemmCase('gemm', { M: 9, N: 13, K: 5, act: { op: 'clip', min: -1, max: 1 } }),

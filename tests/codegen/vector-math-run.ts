@@ -3,7 +3,7 @@
  * vectorized loop (the f32x4 math helpers) and runs it over the given inputs.
  */
 import { compileProgram } from '../../src/codegen/wasm/index.js';
-import { load, loop, store, un, v } from '../../src/kernels/build.js';
+import { f32, load, loop, max, min, store, un, v } from '../../src/kernels/build.js';
 import { place, programOf } from './program.js';
 
 export type VectorMathOp = 'exp' | 'log' | 'erf' | 'tanh';
@@ -14,13 +14,24 @@ export interface VectorMathModule {
   y: number;
 }
 
-export function vectorMathModule(op: VectorMathOp, n: number, relaxedSimd: boolean): VectorMathModule {
+/**
+ * With `clamp` [lo, hi], y[i] = op(min(max(x[i], lo), hi)): an argument clamped by constants (exp's bounded
+ * helper).
+ */
+export function vectorMathModule(
+  op: VectorMathOp,
+  n: number,
+  relaxedSimd: boolean,
+  clamp?: [number, number],
+): VectorMathModule {
   const bufs = place([
     { dtype: 'float32', length: n },
     { dtype: 'float32', length: n },
   ]);
   const [X, Y] = bufs;
-  const program = programOf(bufs, [loop('i', n, [store(Y, v('i'), un(op, load(X, v('i'))))])]);
+  const x = load(X, v('i'));
+  const arg = clamp ? min(max(x, f32(clamp[0])), f32(clamp[1])) : x;
+  const program = programOf(bufs, [loop('i', n, [store(Y, v('i'), un(op, arg))])]);
   return { bytes: compileProgram(program, { optimize: true, relaxedSimd }), x: X.offset, y: Y.offset };
 }
 

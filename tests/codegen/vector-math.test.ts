@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { programToWat } from '../../src/codegen/wasm/index.js';
-import { load, loop, store, un, v } from '../../src/kernels/build.js';
+import { f32, load, loop, max, min, store, un, v } from '../../src/kernels/build.js';
 import { place, programOf } from './program.js';
 import {
   runVectorMath,
@@ -94,12 +94,28 @@ function inputs(op: VectorMathOp): Float32Array {
   return Float32Array.from(xs.length % 4 === 1 ? xs : [...xs, ...Array(5 - (xs.length % 4)).fill(0.5)]);
 }
 
+/**
+ * exp's bounded helper: arguments clamped into [-87, 88] (EXP_BOUNDED), the largest and smallest results it
+ * makes, and values beyond (clamped), as Softmax's e^(min(max(d, -64), 0)) clamps them.
+ */
+const BOUNDED: [number, number] = [-87, 88];
+const clampTo =
+  ([lo, hi]: [number, number]) =>
+  (x: number) =>
+    Number.isNaN(x) ? x : Math.min(Math.max(x, lo), hi);
+function boundedInputs(): Float32Array {
+  const xs = Array.from(inputs('exp'));
+  for (let i = 0; i <= 40001; i++) xs.push(-87 + (175 * i) / 40001);
+  xs.push(-87, 88, -64, -64.00001, 0, -0);
+  return Float32Array.from(xs.length % 4 === 1 ? xs : [...xs, ...Array(5 - (xs.length % 4)).fill(-0.5)]);
+}
+
 /** Elements whose error is above MAX_ULPS[op] (with the worst error), and special values wrongly handled. */
-function check(op: VectorMathOp, x: Float32Array, y: Float32Array) {
+function check(op: VectorMathOp, x: Float32Array, y: Float32Array, arg = (e: number) => e) {
   const bad: string[] = [];
   let worst = 0;
   for (let i = 0; i < x.length; i++) {
-    const r = REF[op](x[i]);
+    const r = REF[op](Math.fround(arg(x[i])));
     if (Number.isNaN(r) || !Number.isFinite(Math.fround(r)) || r === 0) {
       if (!Object.is(y[i], Math.fround(r))) bad.push(`${op}(${x[i]}) = ${y[i]}, want ${Math.fround(r)}`);
       continue;
@@ -128,6 +144,31 @@ describe('f32x4 math helpers', () => {
       expect(worst).toBeLessThan(MAX_ULPS[op]);
     });
   }
+
+  it(`exp of an argument clamped into [-87, 88] takes the bounded helper, within ${MAX_ULPS.exp} ulps (SIMD128)`, () => {
+    const x = boundedInputs();
+    const m = vectorMathModule('exp', x.length, false, BOUNDED);
+    const { bad, worst } = check('exp', x, runVectorMath(m, x), clampTo(BOUNDED));
+    expect(bad).toEqual([]);
+    expect(worst).toBeLessThan(MAX_ULPS.exp);
+  });
+
+  it('exp of an argument clamped wider than [-87, 88], or on one side only, keeps the general helper', () => {
+    const helpers = (e: (x: ReturnType<typeof load>) => Parameters<typeof un>[1]) => {
+      const bufs = place([
+        { dtype: 'float32', length: 9 },
+        { dtype: 'float32', length: 9 },
+      ]);
+      const wat = programToWat(
+        programOf(bufs, [loop('i', 9, [store(bufs[1], v('i'), un('exp', e(load(bufs[0], v('i')))))])]),
+      );
+      return wat.match(/call \$vexp\w*/g);
+    };
+    expect(helpers((x) => min(max(x, f32(-64)), f32(0)))).toEqual(['call $vexp_bounded_f32x4']);
+    expect(helpers((x) => max(min(x, f32(88)), f32(-87)))).toEqual(['call $vexp_bounded_f32x4']);
+    expect(helpers((x) => min(max(x, f32(-90)), f32(0)))).toEqual(['call $vexp_f32x4']);
+    expect(helpers((x) => max(x, f32(-64)))).toEqual(['call $vexp_f32x4']);
+  });
 });
 
 describe('f32x4 math helpers, relaxed-SIMD flavour', () => {
@@ -194,4 +235,12 @@ describe('f32x4 math helpers, relaxed-SIMD flavour', () => {
       expect(worst).toBeLessThan(MAX_ULPS[op]);
     });
   }
+
+  it(`exp's bounded helper (relaxed_madd reduction and polynomial) is within ${MAX_ULPS.exp} ulps`, async () => {
+    const x = boundedInputs();
+    const m = vectorMathModule('exp', x.length, true, BOUNDED);
+    const { bad, worst } = check('exp', x, await inChild(m, x), clampTo(BOUNDED));
+    expect(bad).toEqual([]);
+    expect(worst).toBeLessThan(MAX_ULPS.exp);
+  });
 });

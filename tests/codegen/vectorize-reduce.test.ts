@@ -2,12 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import {
   add,
+  cmp,
   f32,
   load,
   local,
   loop,
   max,
   min,
+  select,
   set,
   store,
   sub,
@@ -37,9 +39,12 @@ function run(
   return { reduced: wat.includes('f32x4.extract_lane'), out: Array.from(plain.at(-1)!) as number[] };
 }
 
+/** acc < term ? term : acc: the max that passes over NaN terms (Softmax's row maximum) */
+const pmax = (acc: Expr, term: Expr) => select(cmp('lt', acc, term), term, acc);
+
 /** out[0] = fold(op, init, term(x[i])) over n elements */
 function reduce(
-  op: 'add' | 'max' | 'min',
+  op: 'add' | 'max' | 'min' | 'pmax',
   x: Float32Array,
   init: number,
   term = (e: ReturnType<typeof load>) => e,
@@ -52,9 +57,7 @@ function reduce(
     ],
     ([X, O]) => [
       local('acc', 'f32', f32(init)),
-      loop('i', n, [
-        set('acc', (op === 'add' ? add : op === 'max' ? max : min)(v('acc', 'f32'), term(load(X, v('i'))))),
-      ]),
+      loop('i', n, [set('acc', { add, max, min, pmax }[op](v('acc', 'f32'), term(load(X, v('i')))))]),
       store(O, i32(0), v('acc', 'f32')),
     ],
   );
@@ -73,6 +76,34 @@ describe('vectorized reductions', () => {
       const x = rand(n, 2 * n);
       expect(reduce('max', x, -Infinity)).toEqual({ reduced: true, out: [Math.max(...x)] });
       expect(reduce('min', x, Infinity)).toEqual({ reduced: true, out: [Math.min(...x)] });
+    });
+  }
+
+  for (const n of [8, 9, 37, 64, 1001]) {
+    it(`acc < x ? x : acc over ${n} elements is one f32x4.pmax per vector, exact, passing over NaN`, () => {
+      const x = rand(n, 3 * n);
+      const bufs = place([
+        { dtype: 'float32', length: n },
+        { dtype: 'float32', length: 1 },
+      ]);
+      const wat = programToWat(
+        programOf(bufs, [
+          local('acc', 'f32', f32(-Infinity)),
+          loop('i', n, [set('acc', pmax(v('acc', 'f32'), load(bufs[0], v('i'))))]),
+          store(bufs[1], i32(0), v('acc', 'f32')),
+        ]),
+      );
+      expect(wat).toContain('f32x4.pmax');
+      expect(wat).not.toContain('f32x4.max');
+      expect(reduce('pmax', x, -Infinity)).toEqual({ reduced: true, out: [Math.max(...x)] });
+      // a NaN in the main loop's groups of eight, its last four, or the scalar tail: the max of the others
+      for (const at of [0, n - 1, Math.floor(n / 2)]) {
+        const withNaN = x.slice();
+        withNaN[at] = NaN;
+        const others = Math.max(...withNaN.filter((e) => !Number.isNaN(e)));
+        expect(reduce('pmax', withNaN, -Infinity).out).toEqual([others]);
+      }
+      expect(reduce('pmax', new Float32Array(n).fill(-Infinity), -Infinity).out).toEqual([-Infinity]);
     });
   }
 

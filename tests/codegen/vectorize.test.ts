@@ -140,6 +140,25 @@ describe('auto-vectorization', () => {
     });
   }
 
+  for (const n of [4, 9, 37]) {
+    it(`stride-3 loads (an NHWC image's channels, channels first) over ${n} pixels (tail ${n % 4})`, () => {
+      // O[c·n + i] = X[3i + c]: the buffer ends at the last pixel's last channel, so no load reads past it
+      const x = rand(3 * n, 8);
+      const { vectorized, out } = compile(
+        [
+          { dtype: 'float32', length: 3 * n, data: x },
+          { dtype: 'float32', length: 3 * n },
+        ],
+        ([X, O]) =>
+          [0, 1, 2].map((c) =>
+            loop('i', n, [store(O, add(i32(c * n), v('i')), load(X, add(mul(v('i'), i32(3)), i32(c))))]),
+          ),
+      );
+      expect(vectorized).toBe(true);
+      expect(out).toEqual(Array.from({ length: 3 * n }, (_, j) => x[3 * (j % n) + Math.floor(j / n)]));
+    });
+  }
+
   for (const n of [4, 10]) {
     it(`several stores into one buffer a row apart (an im2col gather's taps) over ${n} columns (tail ${n % 4})`, () => {
       // col[t·n + j] = X[2j + t] for taps t = 0..2: three stride-2 copies into rows of one scratch buffer
@@ -173,6 +192,112 @@ describe('auto-vectorization', () => {
     ]);
     expect(vectorized).toBe(false);
     expect(out).toEqual([...new Array<number>(n).fill(2), 1, 1]);
+  });
+
+  for (const stride of [2, 4])
+    for (const n of [5, 9, 37])
+      it(`interleaves ${stride} stores at ${stride}·i + c over ${n} elements (tail ${n % 4}): upsampled rows, a col2im`, () => {
+        // two rows: row 0 each x[i] `stride` times (a nearest upsampling), row 1 the taps' rows a_c[i] + c
+        // interleaved (a disjoint ConvTranspose's columns), after a gap that stays 0
+        const x = rand(stride * n, 4);
+        const gap = 3;
+        const row = stride * n;
+        const { vectorized, out } = compile(
+          [
+            { dtype: 'float32', length: stride * n, data: x },
+            { dtype: 'float32', length: 2 * row + gap },
+          ],
+          ([X, O]) => [
+            loop(
+              'i',
+              n,
+              Array.from({ length: stride }, (_, c) => [
+                store(O, add(mul(v('i'), i32(stride)), i32(c)), load(X, v('i'))),
+                store(
+                  O,
+                  add(add(i32(row + gap + c), mul(v('i'), i32(stride))), i32(0)),
+                  add(load(X, add(v('i'), i32(c * n))), f32(c)),
+                ),
+              ]).flat(),
+            ),
+          ],
+        );
+        expect(vectorized).toBe(true);
+        const want = [
+          ...Array.from({ length: row }, (_, e) => x[Math.floor(e / stride)]),
+          ...new Array<number>(gap).fill(0),
+          ...Array.from({ length: row }, (_, e) =>
+            fr(x[(e % stride) * n + Math.floor(e / stride)] + (e % stride)),
+          ),
+        ];
+        expect(out).toEqual(want);
+      });
+
+  for (const n of [5, 37])
+    it(`interleaves 8 stores of one value at 8·i + c over ${n} elements (a ×8 nearest upsampling); of 8 values, scalar`, () => {
+      const x = rand(8 * n, 6);
+      const specs = [
+        { dtype: 'float32' as const, length: 8 * n, data: x },
+        { dtype: 'float32' as const, length: 8 * n },
+      ];
+      const eight = (value: (c: number) => Expr) => (bufs: BufRef[]) => [
+        loop(
+          'i',
+          n,
+          Array.from({ length: 8 }, (_, c) => store(bufs[1], add(mul(v('i'), i32(8)), i32(c)), value(c))),
+        ),
+      ];
+      const one = compile(specs, ([X, O]) => eight(() => load(X, v('i')))([X, O]));
+      expect(one.vectorized).toBe(true);
+      expect(one.out).toEqual(Array.from({ length: 8 * n }, (_, e) => x[Math.floor(e / 8)]));
+      const several = compile(specs, ([X, O]) =>
+        eight((c) => load(X, add(v('i'), i32(c * (n - 1)))))([X, O]),
+      );
+      expect(several.vectorized).toBe(false);
+    });
+
+  it('leaves interleaved stores scalar when a group misses a column or overlaps another within its span', () => {
+    const n = 12;
+    const x = rand(n, 5);
+    const partial = compile(
+      [
+        { dtype: 'float32', length: n, data: x },
+        { dtype: 'float32', length: 4 * n },
+      ],
+      ([X, O]) => [
+        loop(
+          'i',
+          n,
+          [0, 1, 3].map((c) => store(O, add(mul(v('i'), i32(4)), i32(c)), load(X, v('i')))),
+        ),
+      ],
+    );
+    expect(partial.vectorized).toBe(false);
+    // group B (2·i + 4 + c) overwrites group A's (2·i + c) elements 4 on: in scalar order B's later writes win
+    const overlapping = compile(
+      [
+        { dtype: 'float32', length: n, data: x },
+        { dtype: 'float32', length: 2 * n + 4 },
+      ],
+      ([X, O]) => [
+        loop(
+          'i',
+          n,
+          [0, 1].flatMap((c) => [
+            store(O, add(mul(v('i'), i32(2)), i32(c)), load(X, v('i'))),
+            store(O, add(mul(v('i'), i32(2)), i32(4 + c)), f32(-1)),
+          ]),
+        ),
+      ],
+    );
+    expect(overlapping.vectorized).toBe(false);
+    const want = new Array<number>(2 * n + 4).fill(0);
+    for (let i = 0; i < n; i++)
+      for (const c of [0, 1]) {
+        want[2 * i + c] = fr(x[i]);
+        want[2 * i + 4 + c] = -1;
+      }
+    expect(overlapping.out).toEqual(want);
   });
 
   it('computes an operation repeated within and across stores once per vector (fused chains repeat their inputs)', () => {
@@ -218,14 +343,14 @@ describe('auto-vectorization', () => {
       loop('i', n, [store(O, mul(v('i'), i32(2)), f32(5))]),
     ]);
     expect(strided.vectorized).toBe(false);
-    const stride3 = compile(
+    const stride4 = compile(
       [
-        { dtype: 'float32', length: 3 * n, data: rand(3 * n, 6) },
+        { dtype: 'float32', length: 4 * n, data: rand(4 * n, 6) },
         { dtype: 'float32', length: n },
       ],
-      ([X, O]) => [loop('i', n, [store(O, v('i'), load(X, mul(v('i'), i32(3))))])],
+      ([X, O]) => [loop('i', n, [store(O, v('i'), load(X, mul(v('i'), i32(4))))])],
     );
-    expect(stride3.vectorized).toBe(false);
+    expect(stride4.vectorized).toBe(false);
   });
 });
 
@@ -348,6 +473,45 @@ describe('max and min of varying values', () => {
       expect(out.map((y) => Object.is(y, -0))).toEqual(want.map((y) => Object.is(y, -0)));
       expect(out).toEqual(want);
     });
+});
+
+describe('selects with a +0 side', () => {
+  const data = Float32Array.from([NaN, -0, 0, -1.5, 2.25, 7, Infinity, -Infinity, NaN, 3, -0, 0.5, -64.5]);
+  const n = data.length;
+  const selectLoop = (zeroFirst: boolean, zero: Expr = f32(0)) => {
+    const specs = [
+      { dtype: 'float32' as const, length: n, data },
+      { dtype: 'float32' as const, length: n },
+    ];
+    const body = ([X, O]: BufRef[]) => {
+      const x = load(X, v('i'));
+      const cond = cmp('lt', x, f32(1));
+      const other = mul(x, f32(3));
+      return [
+        loop('i', n, [store(O, v('i'), zeroFirst ? select(cond, zero, other) : select(cond, other, zero))]),
+      ];
+    };
+    const wat = programToWat(programOf(place(specs), body(place(specs))));
+    return { wat, ...compile(specs, body) };
+  };
+
+  it('render as an andnot or and with the compare mask (no bitselect), NaN, ±0 and ±Inf kept as the scalar select', () => {
+    const ref = (zeroFirst: boolean) => Array.from(data, (x) => (x < 1 === zeroFirst ? 0 : fr(x * 3)));
+    const zeroFirst = selectLoop(true);
+    expect(zeroFirst.wat).toContain('v128.andnot');
+    expect(zeroFirst.wat).not.toContain('v128.bitselect');
+    expect(zeroFirst.out).toEqual(ref(true));
+    const zeroSecond = selectLoop(false);
+    expect(zeroSecond.wat).toMatch(/v128\.and /);
+    expect(zeroSecond.wat).not.toContain('v128.bitselect');
+    expect(zeroSecond.out).toEqual(ref(false));
+  });
+
+  it('keep the bitselect for a -0 side (its sign bit is set)', () => {
+    const { wat, out } = selectLoop(true, f32(-0));
+    expect(wat).toContain('v128.bitselect');
+    expect(out.map((y, i) => Object.is(y, -0) === data[i] < 1)).not.toContain(false);
+  });
 });
 
 describe('multiply-adds through the lane tables', () => {

@@ -1,6 +1,8 @@
 /** A Conv → (Relu | Clip) model from a compact case, checked against onnxruntime-node: the conv op tests' harness. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
 import { writeBundle } from '../../src/bundle/node.js';
 import { tensorFromNumbers } from '../../src/ir/tensor.js';
@@ -91,4 +93,31 @@ export async function expectRelaxedConvMatchesOrt(
   const { y } = outputsOf(result); // throws the child's error
   expect('variant' in result && result.variant).toBe('relaxed');
   expect(compareTensors(y, (await runOrt(bytes, feeds)).y, 1e-4, 1e-5)).toBeUndefined();
+}
+
+/**
+ * Two suites over `cases`: each model (`modelOf`) against onnxruntime-node with the SIMD128 module here, and
+ * with the relaxed-SIMD one in a child process (bundles under a temporary directory named after `prefix`).
+ */
+export function describeConvCases(
+  title: string,
+  cases: Record<string, ConvCase>,
+  modelOf: (c: ConvCase) => Uint8Array,
+  prefix: string,
+): void {
+  describe(`${title} matches onnxruntime (SIMD128)`, () => {
+    for (const [name, c] of Object.entries(cases)) it(name, () => expectConvMatchesOrt(c, modelOf(c)));
+  });
+
+  describe(`${title} matches onnxruntime (relaxed SIMD, child process)`, () => {
+    let dir: string;
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), `${prefix}-`));
+    });
+    afterAll(() => rm(dir, { recursive: true, force: true }));
+
+    Object.entries(cases).forEach(([name, c], i) =>
+      it(name, () => expectRelaxedConvMatchesOrt(c, modelOf(c), dir, `case${i}`)),
+    );
+  });
 }

@@ -1,5 +1,5 @@
 /**
- * Models whose Conv, Gemm or MatMul result goes through an elementwise chain that passes/fuse-epilogue.ts
+ * Models whose Conv, ConvTranspose, Gemm or MatMul result goes through an elementwise chain that passes/fuse-epilogue.ts
  * fuses into the GEMM: HardSwish and Swish as exporters write them (the result read twice) and GELU
  * decomposed, with odd sizes (M, N, K not multiples of 4) so every tile tail runs.
  */
@@ -11,9 +11,14 @@ export interface EpilogueCase {
   bytes: Uint8Array;
   /** the shape of input `x` */
   x: number[];
-  /** the one kernel's op label in the manifest's kernel table */
+  /** the kernel's op label in the manifest's kernel table */
   op: string;
+  /** how many kernels carry that label (1 unless the activation is a pass of its own after the op's) */
+  kernels?: number;
 }
+
+/** The manifest's kernel table as an epilogue case expects it. */
+export const expectedKernels = (c: EpilogueCase): string[] => Array<string>(c.kernels ?? 1).fill(c.op);
 
 const scalar = (name: string, v: number) => ({ name, tensor: tensorFromNumbers('float32', [], [v]) });
 
@@ -107,6 +112,48 @@ function gemmModel(tail: NodeSpec[], seed: number): Uint8Array {
   });
 }
 
+/**
+ * x [1,6,7,9] → ConvTranspose to `M` channels (kernel `k`, stride 2, `pads`; `k` = 2 without pads: the
+ * disjoint taps of an FPN's ×2 upsampling) with bias → BatchNormalization (folded into it) → `tail` → y
+ */
+function convTransposeModel(
+  M: number,
+  k: number,
+  pads: number[],
+  tail: NodeSpec[],
+  seed: number,
+): Uint8Array {
+  const r = seededRandom(seed);
+  const positive = (n: number) => Float32Array.from({ length: n }, () => 0.5 + r());
+  const vector = (name: string, data: Float32Array) => ({
+    name,
+    tensor: { dtype: 'float32' as const, dims: [M], data },
+  });
+  return buildModel({
+    opset: 13,
+    inputs: [{ name: 'x', dtype: 'float32', shape: [1, 6, 7, 9] }],
+    outputs: [{ name: 'y', dtype: 'float32' }],
+    initializers: [
+      { name: 'w', tensor: randomTensor([6, M, k, k], r) },
+      { name: 'b', tensor: randomTensor([M], r) },
+      vector('scale', positive(M)),
+      { name: 'shift', tensor: randomTensor([M], r) },
+      { name: 'mean', tensor: randomTensor([M], r) },
+      vector('var', positive(M)),
+    ],
+    nodes: [
+      {
+        op: 'ConvTranspose',
+        inputs: ['x', 'w', 'b'],
+        outputs: ['t'],
+        attrs: { strides: { ints: [2, 2] }, pads: { ints: pads } },
+      },
+      { op: 'BatchNormalization', inputs: ['t', 'scale', 'shift', 'mean', 'var'], outputs: ['c'] },
+      ...tail,
+    ],
+  });
+}
+
 export const EPILOGUE_CASES: EpilogueCase[] = [
   {
     name: 'Conv + HardSwish',
@@ -141,4 +188,26 @@ export const EPILOGUE_CASES: EpilogueCase[] = [
     op: 'MatMul+Add+HardSigmoid+Mul',
   },
   { name: 'Gemm + Swish', bytes: gemmModel(swish('c'), 6), x: [5, 7], op: 'Gemm+Sigmoid+Mul' },
+  {
+    // the detector head's ×2 upsampling: 2×2 stride 2, 5 channels, BatchNormalization then Relu
+    name: 'ConvTranspose ×2 + BatchNormalization + Relu',
+    bytes: convTransposeModel(5, 2, [0, 0, 0, 0], [{ op: 'Relu', inputs: ['c'], outputs: ['y'] }], 9),
+    x: [1, 6, 7, 9],
+    op: 'ConvTranspose+Relu',
+  },
+  {
+    // its probability map: one channel through a Sigmoid
+    name: 'ConvTranspose ×2 + BatchNormalization + Sigmoid',
+    bytes: convTransposeModel(1, 2, [0, 0, 0, 0], [{ op: 'Sigmoid', inputs: ['c'], outputs: ['y'] }], 10),
+    x: [1, 6, 7, 9],
+    op: 'ConvTranspose+Sigmoid',
+  },
+  {
+    // overlapping taps (3×3, stride 2, padded): col2im accumulates into y, the activation a pass after it
+    name: 'ConvTranspose 3×3 + BatchNormalization + HardSwish',
+    bytes: convTransposeModel(3, 3, [1, 0, 0, 1], hardSwish('c'), 11),
+    x: [1, 6, 7, 9],
+    op: 'ConvTranspose+HardSigmoid+Mul',
+    kernels: 2,
+  },
 ];

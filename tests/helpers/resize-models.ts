@@ -6,12 +6,14 @@ import type { HostTensor } from '../../src/ir/tensor.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from './onnx-builder.js';
 
 const ints = (...xs: number[]) => ({ ints: xs });
-const floats = (...xs: number[]): HostTensor => ({
+/** A 1-D float32 tensor of `xs`. */
+export const floats = (...xs: number[]): HostTensor => ({
   dtype: 'float32',
   dims: [xs.length],
   data: Float32Array.from(xs),
 });
-const int64s = (...xs: number[]): HostTensor => ({
+/** A 1-D int64 tensor of `xs`. */
+export const int64s = (...xs: number[]): HostTensor => ({
   dtype: 'int64',
   dims: [xs.length],
   data: BigInt64Array.from(xs.map(BigInt)),
@@ -95,14 +97,21 @@ export function resizeVariants(opset: 13 | 19 = 13): Uint8Array {
   });
 }
 
-/** ConvTransposes over a run-time height and width: strided, padded, dilated, grouped, output_padding. */
+/**
+ * ConvTransposes over a run-time height and width: strided, padded, dilated, grouped, output_padding; a
+ * disjoint one with a Relu and a padded one with a Sigmoid that fuse into them (passes/fuse-activation.ts,
+ * fuse-epilogue.ts).
+ */
 export function convTransposeVariants(): Uint8Array {
   const w = (dims: number[], seed: number) => randomTensor(dims, seededRandom(seed), 0.5);
   return buildModel({
     name: 'conv-transpose-variants',
     opset: 13,
     inputs: [{ name: 'x', dtype: 'float32', shape: [1, 4, 'height', 'width'] }],
-    outputs: ['up2', 'padded', 'grouped', 'dilated'].map((name) => ({ name, dtype: 'float32' })),
+    outputs: ['up2', 'padded', 'grouped', 'dilated', 'up2_relu', 'padded_sigmoid'].map((name) => ({
+      name,
+      dtype: 'float32',
+    })),
     nodes: [
       { op: 'ConvTranspose', inputs: ['x', 'w22', 'b3'], outputs: ['up2'], attrs: { strides: ints(2, 2) } },
       {
@@ -118,6 +127,15 @@ export function convTransposeVariants(): Uint8Array {
         attrs: { group: { i: 2 }, strides: ints(2, 2), pads: ints(1, 1, 1, 1) },
       },
       { op: 'ConvTranspose', inputs: ['x', 'w33'], outputs: ['dilated'], attrs: { dilations: ints(2, 1) } },
+      { op: 'ConvTranspose', inputs: ['x', 'w22', 'b3'], outputs: ['c1'], attrs: { strides: ints(2, 2) } },
+      { op: 'Relu', inputs: ['c1'], outputs: ['up2_relu'] },
+      {
+        op: 'ConvTranspose',
+        inputs: ['x', 'w33'],
+        outputs: ['c2'],
+        attrs: { strides: ints(2, 3), pads: ints(1, 0, 1, 1), output_padding: ints(1, 0) },
+      },
+      { op: 'Sigmoid', inputs: ['c2'], outputs: ['padded_sigmoid'] },
     ],
     initializers: [
       { name: 'w22', tensor: w([4, 3, 2, 2], 11) },

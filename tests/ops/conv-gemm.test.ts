@@ -50,7 +50,13 @@ const cases: Record<string, ConvCase> = {
   '1×1 on a 1×1 map, bias, relu': { x: [1, 144, 1, 1], m: 33, k: 1, bias: true, act: 'relu' },
   '1×1 on a 1×1 map, odd C and M, clip': { x: [1, 17, 1, 1], m: 5, k: 1, act: 'clip' },
   '1×1 on a 1×1 map, N=2, C under one vector': { x: [2, 3, 1, 1], m: 7, k: 1, bias: true },
-  '1×1 s2 (im2col)': { x: [2, 8, 9, 11], m: 16, k: 1, stride: 2, bias: true },
+  '1×1 s2 (few channels: panel-gathered, see tests/ops/conv-strided.test.ts)': {
+    x: [2, 8, 9, 11],
+    m: 16,
+    k: 1,
+    stride: 2,
+    bias: true,
+  },
   '5×5 p2, odd C/M/H/W': { x: [1, 3, 11, 13], m: 5, k: 5, pads: [2, 2, 2, 2], bias: true },
   // banded im2col: matrices over 2 MiB with small weights
   // (stride-1 convs of 16 or more channels take the shifted-view path, tests/ops/conv-shifted.test.ts)

@@ -90,7 +90,7 @@ const cases: Record<string, DepthwiseCase> = {
     bias: true,
     act: 'relu',
   },
-  '5×5 s3 (scalar inner loop)': { x: [1, 3, 17, 29], k: 5, stride: 3, pads: [2, 2, 2, 2], act: 'relu' },
+  '5×5 s3 (stride-3 loads)': { x: [1, 3, 17, 29], k: 5, stride: 3, pads: [2, 2, 2, 2], act: 'relu' },
   // column copies (depthwise-columns.ts): stride 1 with zero-padded columns, output widths 8..48
   '5×5 s1 p2 on a 3×12 map, odd channels (padded columns)': {
     x: [1, 7, 3, 12],
@@ -144,6 +144,32 @@ const cases: Record<string, DepthwiseCase> = {
     pads: [2, 2, 2, 2],
     bias: true,
   },
+  // stride 1 on small maps: each channel one loop over its padded rows end to end (depthwise-flat.ts)
+  '3×3 s1 p1 on a 5×5 map, 37 channels (wide plane, tf-mobilenet)': {
+    x: [1, 37, 5, 5],
+    k: 3,
+    pads: [1, 1, 1, 1],
+    bias: true,
+    act: 'relu',
+  },
+  '3×3 s1 p1 on a 7×7 map, N=2, depth multiplier 2, clip (wide plane)': {
+    x: [2, 13, 7, 7],
+    k: 3,
+    multiplier: 2,
+    pads: [1, 1, 1, 1],
+    bias: true,
+    act: 'clip',
+  },
+  '5×5 s1 p2 on a 7×7 map, no bias (wide plane)': { x: [1, 5, 7, 7], k: 5, pads: [2, 2, 2, 2] },
+  '3×3 s1 top pad 2, no bottom pad, on a 6×6 map (wide plane)': { x: [1, 4, 6, 6], k: 3, pads: [2, 1, 0, 1] },
+  '3×3 s1 asymmetric pads, dilation 2, on a 9×7 map (wide plane)': {
+    x: [1, 3, 9, 7],
+    k: 3,
+    dilation: 2,
+    pads: [2, 1, 2, 3],
+    bias: true,
+    act: 'relu',
+  },
 };
 
 describe('depthwise Conv matches onnxruntime', () => {
@@ -167,6 +193,11 @@ const RELAXED_CASES = [
   '3×3 s1 p1, width 9 (padded columns, scalar tail)',
   '3×3 s2 p1 on a 12×48 map (deinterleaved columns)',
   '5×5 s2 p2, odd width 23 (deinterleaved columns)',
+  '5×5 s3 (stride-3 loads)',
+  '3×3 s1 p1 on a 5×5 map, 37 channels (wide plane, tf-mobilenet)',
+  '3×3 s1 p1 on a 7×7 map, N=2, depth multiplier 2, clip (wide plane)',
+  '5×5 s1 p2 on a 7×7 map, no bias (wide plane)',
+  '3×3 s1 asymmetric pads, dilation 2, on a 9×7 map (wide plane)',
 ];
 
 describe('depthwise Conv matches onnxruntime (relaxed SIMD, child process)', () => {
@@ -254,6 +285,14 @@ describe('depthwise Conv weights', () => {
     expect(shapes([10, 10], 3, 1, 1).scratches).toEqual([]);
     // 3×3 s2 unpadded over 20 columns → 9: the same 1-column tail either way
     expect(shapes([9, 20], 3, 2, 0).scratches).toEqual([]);
+  });
+
+  it('a small map at stride 1 is one vector loop per channel over its padded rows end to end', () => {
+    // 3×3 p1 over 5×5: a 7×7 padded plane, outputs at j = oh·7 + ow for j < 4·7 + 5; one store into Y
+    // per (oh, ow) copied out, against 3 row runs of 5 border stores (a 3-column interior is unrolled too)
+    expect(shapes([5, 5], 3, 1, 1)).toEqual({ copied: 1, borderRuns: 3 * 5, scratches: [49, 33] });
+    // 5×5 p2 over 2×6 (MobileNetV3's last stage): mostly padding rows, the border runs stay
+    expect(shapes([2, 6], 5, 1, 2).scratches).toEqual([]);
   });
 
   it('at stride 2 the copy splits each padded row into even and odd columns: one loop per row run', () => {

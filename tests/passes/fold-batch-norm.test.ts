@@ -120,7 +120,7 @@ describe('BatchNormalization folding', () => {
     { op: 'ConvTranspose', cin: 6, cout: 4, group: 2 },
   ];
   it.each(folded)('folds into $op (cin $cin, cout $cout, group $group) and fuses the Relu', (c) => {
-    expect(ops(c)).toEqual(c.op === 'Conv' ? ['Conv'] : ['ConvTranspose', 'Relu']);
+    expect(ops(c)).toEqual([c.op]);
   });
   it.each(folded)('$op (cin $cin, cout $cout, group $group) folded matches onnxruntime', async (c) => {
     await expectMatchesOrt(c);

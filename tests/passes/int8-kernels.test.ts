@@ -433,6 +433,60 @@ describe('int8 kernels', () => {
     expect(err).toBeLessThan(TOLERANCE);
   });
 
+  it('a depthwise conv over a small map (the padded rows end to end, depthwise-flat.ts) reads int8 weights', async () => {
+    // tf-mobilenet's last stage: 480 channels of 5×5, 3×3 p1; 229 with a multiplier of 2 (over 16 KiB as float32)
+    const dims = (c: number, m: number) => ({ x: [1, c, 5, 5], w: [c * m, 1, 3, 3] });
+    const cases = [dims(480, 1), dims(229, 2)];
+    const qdq = buildModel({
+      name: 'depthwise-small',
+      opset: 13,
+      inputs: cases.map((c, i) => ({ name: `x${i}`, dtype: 'float32' as const, shape: c.x })),
+      outputs: cases.map((_, i) => ({ name: `y${i}`, dtype: 'float32' as const })),
+      initializers: cases.flatMap((c, i) => [
+        {
+          name: `w${i}`,
+          tensor: {
+            dtype: 'int8' as const,
+            dims: c.w,
+            data: Int8Array.from({ length: c.w.reduce((a, b) => a * b, 1) }, () =>
+              Math.round(rand() * 254 - 127),
+            ),
+          },
+        },
+        {
+          name: `s${i}`,
+          tensor: {
+            dtype: 'float32' as const,
+            dims: [c.w[0]],
+            data: Float32Array.from({ length: c.w[0] }, () => (0.5 + rand()) * 0.01),
+          },
+        },
+        { name: `b${i}`, tensor: randomTensor([c.w[0]], rand, 0.1) },
+      ]),
+      nodes: cases.flatMap((c, i): NodeSpec[] => [
+        {
+          op: 'DequantizeLinear',
+          inputs: [`w${i}`, `s${i}`],
+          outputs: [`wf${i}`],
+          attrs: { axis: { i: 0 } },
+        },
+        {
+          op: 'Conv',
+          inputs: [`x${i}`, `wf${i}`, `b${i}`],
+          outputs: [`c${i}`],
+          attrs: { group: { i: c.x[1] }, pads: { ints: [1, 1, 1, 1] } },
+        },
+        { op: 'Relu', inputs: [`c${i}`], outputs: [`y${i}`] },
+      ]),
+    });
+    const files = await compile(qdq, {});
+    expect(ops(files)).toEqual(['Int8Conv+Relu', 'Int8Conv+Relu']);
+    const feeds = Object.fromEntries(cases.map((c, i) => [`x${i}`, randomTensor(c.x, rand)]));
+    const ours = await runKiln(qdq, feeds);
+    const theirs = await runOrt(qdq, feeds);
+    for (const name of ['y0', 'y1']) expect(relativeError(ours[name], theirs[name])).toBeLessThan(1e-5);
+  });
+
   it("onnxruntime's quantize_dynamic MatMul and Conv (DynamicQuantizeLinear → MatMulInteger / ConvInteger → Cast → Mul) run on the int8 gemm", async () => {
     const int8 = (dims: number[]): HostTensor => ({
       dtype: 'int8',

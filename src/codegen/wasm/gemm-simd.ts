@@ -1,9 +1,10 @@
 /**
  * Register-tiled SIMD f32 GEMM, two forms.
  * Broadcast form (unit column strides in B and C): rows×cols micro-tiles per lane table (BROADCAST_TILES),
- * k innermost, A[m,k] broadcast, B row segments with v128.load. N tails use narrower and scalar tiles, the
- * M tail one tile of the remaining rows. Accumulation order per element is k = 0..K-1, as in the scalar
- * fallback, so both give identical results (except with relaxed fused multiply-add).
+ * k innermost, A[m,k] broadcast, B row segments with v128.load. N tails use narrower and scalar tiles (a
+ * single packed tail column the dot form, see packedPanels), the M tail one tile of the remaining rows.
+ * Accumulation order per element is k = 0..K-1, as in the scalar fallback, so both give identical results
+ * (except with relaxed fused multiply-add).
  * Dot form (B transposed: unit row stride in B, unit column stride in A): 2×4 tiles of dot products (4×1 for a
  * matrix-vector product). A is broadcast with
  * v128.load32_splat, one instruction (vbroadcastss) instead of a load plus a shuffle: about 3× faster here.
@@ -40,6 +41,13 @@ const ROW_OFFSETS = 3;
  * iteration (relaxed, 256³: 20 and 22 GFLOP/s against 53 for 4×8; Node 20, one thread, Zen 4); 3×12 (15
  * registers, 9 accumulators) measured the same as 4×8 within 3 %. Both features keep 4×8: with FMA the tile runs at ~90 % of the relaxed_madd peak on large shapes, and that
  * peak is only 1.17× the mul+add one on this core (two FMA pipes, and two add pipes beside the multiplies).
+ * On an Intel Xeon (AVX-512 class, relaxed peak 1.43× mul+add; CPU-clock medians on a loaded machine), 6×8
+ * spills only in the unrolled copy holding the stack check (one k step in two) and measured 1–10 % above
+ * 4×8, 3×12 0–9 % above (nothing where every row block streams all of B, M > N with large K: it reads B
+ * 4/3 as often); neither is taken, 6×8 for its spills on Zen 4 above, 3×12 for so small a gain. What kept
+ * relaxed gemms there below ~85 % of peak was a one-column tail as slow as a whole tile (N = 49: now the dot
+ * form, packedPanels) and K·N of B outgrowing the caches (256×192×K at K = 2304 gets 0.77× the GFLOP/s of
+ * K = 256), which no tile shape fixes.
  */
 const BROADCAST_TILES: Record<'simd128' | 'relaxed', { rows: number; cols: number }> = {
   simd128: { rows: 4, cols: 8 },
@@ -263,9 +271,10 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
 
   /**
    * Dot form (A rows and B columns contiguous in k, e.g. B transposed): each output is a dot product,
-   * vectorized over k four at a time, reduced across lanes, then the k tail added in scalar.
+   * vectorized over k four at a time, reduced across lanes, then the k tail added in scalar. `b` is where
+   * the tile's first B column starts.
    */
-  const dotTile = (rows: number, cols: number): string => {
+  const dotTile = (rows: number, cols: number, b = `(local.get ${bCol})`): string => {
     const acc = grid(rows, cols, () => e.temp('v128', 'acc'));
     const sum = grid(rows, cols, () => e.temp('f32', 'sum'));
     const av = acc.map(() => e.temp('v128', 'a'));
@@ -296,7 +305,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     ).flat();
     return [
       ...acc.flat().map((x) => `(local.set ${x} (v128.const i32x4 0 0 0 0))`),
-      `(local.set ${pa} (local.get ${aRow})) (local.set ${pb} (local.get ${bCol}))`,
+      `(local.set ${pa} (local.get ${aRow})) (local.set ${pb} ${b})`,
       e.countedLoop(e.temp('i32', 'k4'), Math.floor(g.K / 4), kBody.join('\n')),
       ...reduce,
       ...kTail,
@@ -409,6 +418,9 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
    * row block of A runs over all of them; otherwise one panel is packed at a time and every row block of A
    * runs over it. The remaining N % 8 columns are packed zero-padded into one more panel, 4 or 8 wide,
    * whose tiles store only the real columns; streamed B (read in place) leaves them to the plain row blocks.
+   * A single remaining column (N = 49, a 7×7 map) is packed as one column contiguous in k and runs in the
+   * dot form instead when A's rows are contiguous in k: a 4-wide tail tile would use one lane in four and,
+   * with its 4 accumulators, take as long as a whole 8-column tile.
    * A B packed at compile time (`packedB`, kernels/b-panels.ts) is read where it lies, its tail panel
    * unpadded: the tile's lanes past the tail read the next row's floats (past the last row, at most 3
    * floats beyond the weight, still inside the memory that the regions after the weights take) and are
@@ -419,7 +431,8 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     const panelBytes = g.K * panel * F32;
     const rowsOuter = !streamed && g.M > g.N;
     const tail = streamed ? 0 : g.N % panel;
-    const tailWidth = Math.ceil(tail / 4) * 4;
+    const dotTail = tail === 1 && g.a.cs === 1;
+    const tailWidth = dotTail ? 1 : Math.ceil(tail / 4) * 4;
     const scratch =
       streamed || prepacked
         ? 0
@@ -443,10 +456,10 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
           e.temp('i32', 'pk'),
           g.K,
           [
-            ...Array.from({ length: width / 4 }, (_, j) =>
+            ...Array.from({ length: Math.ceil(width / 4) }, (_, j) =>
               j * 4 + 4 <= valid
                 ? mem('v128.store', dst, j * 16, mem('v128.load', src, j * 16))
-                : Array.from({ length: 4 }, (__, l) => {
+                : Array.from({ length: Math.min(4, width - j * 4) }, (__, l) => {
                     const c = j * 4 + l;
                     return mem(
                       'f32.store',
@@ -464,9 +477,14 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       ].join('\n');
     const pack = packOf(panel);
     const nextPanel = [advance(cCol, panel * F32), g.bias ? advance(biasCol, panel * g.bias.cs * F32) : ''];
-    /** a tile over a panel of `width` columns, the first `valid` real, whose rows lie `valid` apart if prepacked */
+    /**
+     * a tile over a panel of `width` columns, the first `valid` real, whose rows lie `valid` apart if
+     * prepacked; a one-column panel (dotTail) in the dot form
+     */
     const tileAt = (rows: number, at: string, width = panel, valid = width) =>
-      broadcastTile(rows, width, at, (prepacked ? valid : width) * F32, valid);
+      width === 1
+        ? dotTile(rows, 1, at)
+        : broadcastTile(rows, width, at, (prepacked ? valid : width) * F32, valid);
     const startPanels = [
       prepacked ? '' : `(local.set ${bPanel} (local.get ${bBase})) (local.set ${dst} (i32.const ${scratch}))`,
       `(local.set ${cPanel} (local.get ${cBase}))`,

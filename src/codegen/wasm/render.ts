@@ -20,6 +20,8 @@ import {
   repeatedIn,
   vectorizableReduction,
   vectorizableStores,
+  storeGroups,
+  type StoreGroup,
   vectorizableStoresAndReduction,
   type Reduction,
 } from './vectorize.js';
@@ -415,9 +417,13 @@ ${body}
       if (forwarded) return `(local.get ${forwarded})`;
       const { addr, offset } = this.address(buf, index, 'load from');
       if (stride === 1) return `(v128.load offset=${offset} ${addr})`;
-      // elements 0, 2, 4, 6 from [0..3] and [3..6]: lanes 0, 2 of the first load, 1, 3 of the second
-      // (reading nothing past element 6, the last one the four lanes need)
-      return `(i8x16.shuffle 0 1 2 3 8 9 10 11 20 21 22 23 28 29 30 31 (v128.load offset=${offset} ${addr}) (v128.load offset=${offset + 12} ${addr}))`;
+      // elements 0, s, 2s, 3s (s = 2 or 3) from [0..3] and [3s − 3..3s]: lanes 0, s of the first load,
+      // 3 − s, 3 of the second (reading nothing past element 3s, the last one the four lanes need); one
+      // shufps on x86
+      const lanes = [0, stride, 4 + 3 - stride, 4 + 3].flatMap((lane) =>
+        [0, 1, 2, 3].map((b) => 4 * lane + b),
+      );
+      return `(i8x16.shuffle ${lanes.join(' ')} (v128.load offset=${offset} ${addr}) (v128.load offset=${offset + 4 * (3 * stride - 3)} ${addr}))`;
     };
     const hoisted = new Map<string, string>();
     const splats: string[] = [];
@@ -470,13 +476,70 @@ ${body}
       s,
       stores.map((st) => st.value),
     );
-    const body = stores
-      .map((st) => {
-        const { addr, offset } = this.address(st.buf, st.index, 'store to');
-        return `(v128.store offset=${offset} ${addr} ${render(st.value)})`;
+    const body = storeGroups(stores, s.v)!
+      .map((g) => {
+        const { addr, offset } = this.address(g.stores[0].buf, g.stores[0].index, 'store to');
+        if (g.stride === 1) return `(v128.store offset=${offset} ${addr} ${render(g.stores[0].value)})`;
+        return this.interleavedStore(g, addr, offset, render);
       })
       .join('\n');
     return { pre: pre(), body };
+  }
+
+  /**
+   * A group of `stride` interleaved stores (vectorize.ts, StoreGroup) for four iterations: the vectors of
+   * its values (each distinct one computed once), interleaved by shuffles into stride consecutive vectors
+   * from the first store's element on: a ×2 upsampling's [a0 b0 a1 b1] [a2 b2 a3 b3], a ×4's 4×4 transpose.
+   */
+  private interleavedStore(g: StoreGroup, addr: string, offset: number, render: (e: Expr) => string): string {
+    const computed = new Map<string, string>();
+    const sets: string[] = [];
+    const vectors = g.stores.map((st) => {
+      const key = exprKey(st.value);
+      let id = computed.get(key);
+      if (!id) {
+        id = this.temp('v128', 'lanes');
+        computed.set(key, id);
+        sets.push(`(local.set ${id} ${render(st.value)})`);
+      }
+      return `(local.get ${id})`;
+    });
+    // lanes [0 1] of a and b interleaved (low), or [2 3] (high); i8x16.shuffle takes byte indices
+    const bytes = (lanes: number[]) => lanes.flatMap((l) => [0, 1, 2, 3].map((b) => 4 * l + b)).join(' ');
+    const zip = (a: string, b: string, high: boolean) =>
+      `(i8x16.shuffle ${bytes(high ? [2, 6, 3, 7] : [0, 4, 1, 5])} ${a} ${b})`;
+    // 64-bit halves: [a0 a1 b0 b1] (low) or [a2 a3 b2 b3] (high) of a and b
+    const halves = (a: string, b: string, high: boolean) =>
+      `(i8x16.shuffle ${bytes(high ? [2, 3, 6, 7] : [0, 1, 4, 5])} ${a} ${b})`;
+    let out: string[];
+    // one value (a nearest upsampling's): vector j holds lanes ⌊(4j + t) / stride⌋, t = 0..3, of it
+    if (computed.size === 1) {
+      const of = (j: number) => [0, 1, 2, 3].map((t) => Math.floor((4 * j + t) / g.stride));
+      out = Array.from(
+        { length: g.stride },
+        (_, j) => `(i8x16.shuffle ${bytes(of(j))} ${vectors[0]} ${vectors[0]})`,
+      );
+    } else if (g.stride === 2) out = [zip(vectors[0], vectors[1], false), zip(vectors[0], vectors[1], true)];
+    else {
+      const pairs = [0, 2].flatMap((i) => [false, true].map((high) => zip(vectors[i], vectors[i + 1], high)));
+      const [ab01, ab23, cd01, cd23] = pairs.map((p) => {
+        const id = this.temp('v128', 'zip');
+        sets.push(`(local.set ${id} ${p})`);
+        return `(local.get ${id})`;
+      });
+      out = [
+        halves(ab01, cd01, false),
+        halves(ab01, cd01, true),
+        halves(ab23, cd23, false),
+        halves(ab23, cd23, true),
+      ];
+    }
+    const at = this.temp('i32', 'at');
+    return [
+      ...sets,
+      `(local.set ${at} ${addr})`,
+      ...out.map((v, j) => `(v128.store offset=${offset + 16 * j} (local.get ${at}) ${v})`),
+    ].join('\n');
   }
 
   /**
@@ -486,7 +549,8 @@ ${body}
    * term reads what it stored from the vector just computed. A sum is thereby added in another
    * order than the scalar loop's (partial sums per lane, then pairwise): it differs in the last bits, well
    * within the tolerances models are held to against onnxruntime (which reorders its sums too). max/min
-   * are exact, and propagate NaN as the scalar f32.max/f32.min do.
+   * are exact, and propagate NaN as the scalar f32.max/f32.min do; pmax passes over NaN terms as the
+   * scalar select does, and only the sign of a zero maximum may differ.
    */
   private reductionLoop(
     s: Extract<Stmt, { k: 'loop' }>,
@@ -513,9 +577,10 @@ ${body}
     });
     const term = render(red.term);
     // identities: -0 for a sum (-0 + -0 stays -0), ∓inf for max/min
-    const id = red.op === 'add' ? '-0' : red.op === 'max' ? '-inf' : 'inf';
+    const id = red.op === 'add' ? '-0' : red.op === 'min' ? 'inf' : '-inf';
     const lane = (i: number) => `(f32x4.extract_lane ${i} (local.get ${vacc}))`;
-    const op = (a: string, b: string) => `(f32.${red.op} ${a} ${b})`;
+    // pmax's partial maxima hold no NaN (a NaN term never replaces the accumulator): f32.max combines them
+    const op = (a: string, b: string) => `(f32.${red.op === 'pmax' ? 'max' : red.op} ${a} ${b})`;
     const { pre: split, main } = this.wholeFours(n);
     const step = (v: string) => `(local.set ${v} (f32x4.${red.op} (local.get ${v}) ${term}))`;
     const vectorLoops =
@@ -543,12 +608,12 @@ ${body}
     n: Bound,
     main: Bound,
     vacc: string,
-    op: 'max' | 'min',
+    op: 'max' | 'min' | 'pmax',
     step: (acc: string) => string,
   ): string[] {
     const other = this.temp('v128', 'acc');
     const { pre: split, main: eights } = this.wholeFours(n, 8);
-    const id = op === 'max' ? '-inf' : 'inf';
+    const id = op === 'min' ? 'inf' : '-inf';
     const next = `(local.set ${counter} (i32.add (local.get ${counter}) (i32.const 4)))`;
     return [
       split,

@@ -1,10 +1,13 @@
 /**
  * Auto-vectorization of simple innermost loops into an f32x4 main loop plus a scalar tail.
  *
- * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), whose values are
- * built from float32 loads at (loopvar + invariant) or (2·loopvar + invariant) (a strided conv's taps),
- * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, log, erf and tanh
- * included (f32x4 math helpers, mathlib/vector.ts).
+ * A loop qualifies when its body is only stores to float32 buffers at (loopvar + invariant), or groups of S
+ * stores at (S·loopvar + c + invariant) for each c in 0..S−1, S = 2 or 4, or 8 storing one value (the
+ * interleaved columns of a ×2, ×4 or ×8 upsampling: a group writes 4·S consecutive elements per four
+ * iterations, its vectors interleaved by shuffles), whose values are built from float32 loads at
+ * (s·loopvar + invariant) for s = 1, 2 or 3 (a strided conv's taps, the channels of NHWC pixels),
+ * loop-invariant f32 expressions (splatted once, before the loop), and lane-wise f32 ops, exp, log, erf and
+ * tanh included (f32x4 math helpers, mathlib/vector.ts).
  * Loads from memory that a store in the loop writes must use exactly the store's index, and two stores to the
  * same memory the same index or indices a constant of at least four apart, so doing four iterations at once
  * cannot reorder a read and a write, or two writes, of the same element.
@@ -13,7 +16,13 @@
  */
 import type { BinOp, BufRef, CmpOp, Expr, Stmt, UnOp } from '../../kernels/ir.js';
 import { operands, someExpr, visitExpr } from '../../kernels/walk.js';
-import { VECTOR_MATH, vectorMathHelper, type VectorMathOp } from './mathlib/vector.js';
+import {
+  EXP_BOUNDED,
+  VECTOR_MATH,
+  boundedExpHelper,
+  vectorMathHelper,
+  type VectorMathOp,
+} from './mathlib/vector.js';
 import { SIMD128_LANES, type Lanes } from './lanes.js';
 
 type Loop = Extract<Stmt, { k: 'loop' }>;
@@ -76,8 +85,54 @@ function constantDifference(a: Expr, b: Expr): number | undefined {
  * first, then of the second) leaves every element with the value of the same last write as the scalar loop.
  * An im2col gather's taps are such stores (tap k at k · row length + v).
  */
-const apartByAVector = (a: Store, b: Store): boolean =>
-  a.buf.id === b.buf.id && Math.abs(constantDifference(a.index, b.index) ?? 0) >= SIMD128_LANES.width;
+const apartByAVector = (a: Store, b: Store, stride = 1): boolean =>
+  a.buf.id === b.buf.id &&
+  Math.abs(constantDifference(a.index, b.index) ?? 0) >= SIMD128_LANES.width * stride;
+
+/**
+ * Strides of interleaved store groups: the columns of a ×2 and a ×4 upsampling; ×8 where the group stores
+ * one value (a nearest upsampling: each output vector two lanes of it, no transpose).
+ */
+const INTERLEAVE_STRIDES = new Set([2, 4]);
+const ONE_VALUE_STRIDES = new Set([8]);
+
+/**
+ * Stores of a vectorized loop that render together: one store at unit stride, or `stride` stores at
+ * stride·v + c + (the same terms), ordered by c = 0..stride−1, that write stride·4 consecutive elements
+ * per four iterations.
+ */
+export interface StoreGroup {
+  stride: number;
+  stores: Store[];
+}
+
+/** The loop's stores as StoreGroups, or undefined when a store fits none. */
+export function storeGroups(stores: Store[], v: string): StoreGroup[] | undefined {
+  const groups: StoreGroup[] = [];
+  const grouped = new Set<Store>();
+  for (const first of stores) {
+    if (grouped.has(first)) continue;
+    const stride = strideOf(first.index, v);
+    if (stride === 1) {
+      groups.push({ stride, stores: [first] });
+      continue;
+    }
+    const oneValue = (st: Store | undefined) => st !== undefined && sameExpr(st.value, first.value);
+    if (stride === undefined || !(INTERLEAVE_STRIDES.has(stride) || ONE_VALUE_STRIDES.has(stride)))
+      return undefined;
+    const members = Array.from({ length: stride }, (_, c) =>
+      stores.find(
+        (st) =>
+          st.buf.id === first.buf.id && !grouped.has(st) && constantDifference(st.index, first.index) === c,
+      ),
+    );
+    if (members.some((m) => m === undefined || strideOf(m.index, v) !== stride)) return undefined;
+    if (ONE_VALUE_STRIDES.has(stride) && !members.every(oneValue)) return undefined;
+    members.forEach((m) => grouped.add(m!));
+    groups.push({ stride, stores: members as Store[] });
+  }
+  return groups;
+}
 
 /**
  * s when index is s·v + (terms not depending on v), with v appearing in exactly one term, `v` (s = 1) or
@@ -99,8 +154,11 @@ export function strideOf(index: Expr, v: string): number | undefined {
 
 const isUnitStride = (index: Expr, v: string) => strideOf(index, v) === 1;
 
-/** Element strides a vector load can gather: 1 (one v128.load) and 2 (two loads, even lanes shuffled). */
-const LOAD_STRIDES = new Set([1, 2]);
+/**
+ * Element strides a vector load can gather: 1 (one v128.load), 2 and 3 (two loads, four lanes shuffled out
+ * of them: a stride-2 conv's taps, an NHWC image's channels as a channels-first Transpose reads them).
+ */
+const LOAD_STRIDES = new Set([1, 2, 3]);
 
 /** Whether `e` renders as an f32x4 expression (see renderVector). */
 function vectorizable(e: Expr, v: string): boolean {
@@ -161,19 +219,23 @@ export function vectorizableStores(loop: Loop, regions: Regions): Store[] | unde
   if (!loop.body.every((s): s is Store => s.k === 'store')) return undefined;
   const stores = loop.body;
   for (const s of stores) {
-    if (s.buf.dtype !== 'float32' || !isUnitStride(s.index, loop.v) || !vectorizable(s.value, loop.v))
-      return undefined;
+    if (s.buf.dtype !== 'float32' || !vectorizable(s.value, loop.v)) return undefined;
   }
+  const groups = storeGroups(stores, loop.v);
+  if (!groups) return undefined;
+  const groupOf = new Map(groups.flatMap((g) => g.stores.map((st) => [st, g] as const)));
   const overlaps = mayOverlap(regions);
   for (const s of stores)
     for (const other of stores) {
       for (const l of [...loadsIn(other.value), ...loadsIn(other.index)])
         if (readsAcross(regions, l, s)) return undefined;
+      // a group's own stores write apart by construction; other groups a whole group's span away
+      const [g, h] = [groupOf.get(s)!, groupOf.get(other)!];
       if (
-        other !== s &&
+        g !== h &&
         overlaps(other.buf, s.buf) &&
-        !(other.buf.id === s.buf.id && sameExpr(other.index, s.index)) &&
-        !apartByAVector(other, s)
+        !(g.stride === 1 && h.stride === 1 && other.buf.id === s.buf.id && sameExpr(other.index, s.index)) &&
+        !apartByAVector(other, s, Math.max(g.stride, h.stride))
       )
         return undefined;
     }
@@ -267,6 +329,29 @@ function clampOf(a: Expr, b: Expr): { varying: Expr; bound: Expr } | undefined {
   return undefined;
 }
 
+/** [lo, hi] when `e` is a clamp of a varying value to constant bounds, min(max(x, lo), hi) or max(min(x, hi), lo). */
+function constantRange(e: Expr): [number, number] | undefined {
+  if (e.k !== 'bin' || (e.op !== 'min' && e.op !== 'max')) return undefined;
+  const outer = clampOf(e.a, e.b);
+  const inner = outer?.varying;
+  if (!outer || inner?.k !== 'bin' || inner.op !== (e.op === 'min' ? 'max' : 'min')) return undefined;
+  const innerBound = clampOf(inner.a, inner.b)?.bound;
+  if (!innerBound) return undefined;
+  const value = (bound: Expr) => Number((bound as Extract<Expr, { k: 'const' }>).v);
+  const [a, b] = [value(outer.bound), value(innerBound)];
+  return e.op === 'min' ? [b, a] : [a, b];
+}
+
+/** The f32x4 helper computing `op` of `arg`: exp of an argument clamped into EXP_BOUNDED takes the bounded one. */
+function mathHelperFor(op: VectorMathOp, arg: Expr, lanes: Lanes): string {
+  const range = op === 'exp' ? constantRange(arg) : undefined;
+  if (range && range[0] >= EXP_BOUNDED.min && range[1] <= EXP_BOUNDED.max) return boundedExpHelper(lanes);
+  return vectorMathHelper(op, lanes);
+}
+
+/** Whether `e` is the constant +0 (all bits zero: an and with a lane mask selects it). */
+const isPositiveZero = (e: Expr) => e.k === 'const' && Object.is(Number(e.v), 0);
+
 /** renderVector of a loop-dependent operation, its operands rendered by `rec`. */
 function renderLaneWise(
   e: Expr,
@@ -298,7 +383,7 @@ function renderLaneWise(
     }
     case 'un': {
       if (isVectorMath(e.op)) {
-        const name = vectorMathHelper(e.op, lanes);
+        const name = mathHelperFor(e.op, e.a, lanes);
         useHelper(name);
         return `(call $${name} ${rec(e.a)})`;
       }
@@ -308,7 +393,12 @@ function renderLaneWise(
       const c = e.cond;
       if (!dependsOn(c, v)) return `(select ${rec(e.a)} ${rec(e.b)} ${scalar(c)})`;
       if (c.k !== 'cmp') break;
-      return `(v128.bitselect ${rec(e.a)} ${rec(e.b)} (${VEC_CMP[c.op]} ${rec(c.a)} ${rec(c.b)}))`;
+      const mask = () => `(${VEC_CMP[c.op]} ${rec(c.a)} ${rec(c.b)})`;
+      // a +0 side is the other side and'ed with the mask or its complement: two instructions on x86
+      // where a bitselect takes three and the zero vector
+      if (isPositiveZero(e.a)) return `(v128.andnot ${rec(e.b)} ${mask()})`;
+      if (isPositiveZero(e.b)) return `(v128.and ${rec(e.a)} ${mask()})`;
+      return `(v128.bitselect ${rec(e.a)} ${rec(e.b)} ${mask()})`;
     }
   }
   throw new Error(`internal error: cannot vectorize ${e.k}`);
@@ -336,10 +426,15 @@ export function repeatedIn(roots: Expr[], v: string): Set<string> {
   return repeated;
 }
 
-/** A loop `acc = acc op term(v)` over an f32 local, op add/max/min, that renders as f32x4 partial accumulators. */
+/**
+ * A loop `acc = acc op term(v)` over an f32 local, op add/max/min, that renders as f32x4 partial accumulators;
+ * `pmax` is `acc = acc < term ? term : acc` (a select), f32x4.pmax lane by lane: one maxps on x86 where the
+ * strict max takes about eight instructions, for a max that may pass over NaN terms and order zeros as it
+ * meets them (Softmax's row maximum, a shift that any NaN in the row makes moot).
+ */
 export interface Reduction {
   name: string;
-  op: 'add' | 'max' | 'min';
+  op: 'add' | 'max' | 'min' | 'pmax';
   term: Expr;
 }
 
@@ -355,13 +450,22 @@ export function vectorizableReduction(loop: Loop): Reduction | undefined {
 
 /** `s` as a reduction over loop variable `v` (see vectorizableReduction), else undefined. */
 function reductionOf(s: Stmt, v: string): Reduction | undefined {
-  if (s.k !== 'set' || s.value.t !== 'f32' || s.value.k !== 'bin') return undefined;
-  const { op, a, b } = s.value;
-  if (op !== 'add' && op !== 'max' && op !== 'min') return undefined;
+  if (s.k !== 'set' || s.value.t !== 'f32') return undefined;
   const isAcc = (e: Expr) => e.k === 'var' && e.name === s.name;
-  const term = isAcc(a) ? b : isAcc(b) ? a : undefined;
-  if (!term || dependsOn(term, s.name) || !dependsOn(term, v) || !vectorizable(term, v)) return undefined;
-  return { name: s.name, op, term };
+  const reduction = (op: Reduction['op'], term: Expr | undefined): Reduction | undefined =>
+    !term || dependsOn(term, s.name) || !dependsOn(term, v) || !vectorizable(term, v)
+      ? undefined
+      : { name: s.name, op, term };
+  const value = s.value;
+  if (value.k === 'select') {
+    const c = value.cond;
+    const pmax = c.k === 'cmp' && c.op === 'lt' && isAcc(c.a) && isAcc(value.b) && sameExpr(c.b, value.a);
+    return pmax ? reduction('pmax', value.a) : undefined;
+  }
+  if (value.k !== 'bin') return undefined;
+  const { op, a, b } = value;
+  if (op !== 'add' && op !== 'max' && op !== 'min') return undefined;
+  return reduction(op, isAcc(a) ? b : isAcc(b) ? a : undefined);
 }
 
 /**
@@ -379,7 +483,8 @@ export function vectorizableStoresAndReduction(
     return undefined;
   const stores = vectorizableStores({ ...loop, body: loop.body.slice(0, -1) }, regions);
   const reduction = reductionOf(last, loop.v);
-  if (!stores || !reduction) return undefined;
+  // the term reads back what the stores wrote, lane for lane: unit-stride stores only
+  if (!stores || !reduction || !stores.every((st) => isUnitStride(st.index, loop.v))) return undefined;
   if (stores.some((s) => dependsOn(s.value, reduction.name) || dependsOn(s.index, reduction.name)))
     return undefined;
   if (loadsIn(reduction.term).some((l) => stores.some((s) => readsAcross(regions, l, s)))) return undefined;

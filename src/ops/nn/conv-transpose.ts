@@ -2,10 +2,12 @@
  * ConvTranspose (1-D/2-D/3-D, groups, dilations, strides, pads, output_padding, output_shape, auto_pad).
  * float32: per (n, group) a gemm computes col = W_gᵀ · X_g, then col2im scatter-adds col into Y
  * (pre-filled with the bias). Other dtypes gather each output element in a loop.
+ * A fused activation (passes/fuse-activation.ts, fuse-epilogue.ts) goes into the gemm's epilogue where
+ * each output element is one element of col (disjoint taps), else into the stores or a pass after them.
  */
 import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
-import type { BufRef, Expr, Kernel, Stmt } from '../../kernels/ir.js';
+import type { Activation, BufRef, Expr, Kernel, MatView, Stmt } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
 import {
   add,
@@ -26,6 +28,8 @@ import {
   v,
   when,
 } from '../../kernels/build.js';
+import { applyActivation } from '../../kernels/rewrite/epilogue.js';
+import { fusedActivation } from '../fused-activation.js';
 import { attrInts, registerOp, type LowerIO, type OpContext, type OpDef } from '../registry.js';
 import {
   convOperands,
@@ -152,6 +156,8 @@ function gemmCol2im(
   B: BufRef | undefined,
   Y: BufRef,
   io: LowerIO,
+  /** the fused activation, where taps are disjoint */
+  act: Activation | undefined,
 ): Stmt[] {
   const { N, C, M, group, inSpatial, kernel, out } = g;
   const [Cg, Mg] = [C / group, M / group];
@@ -173,8 +179,16 @@ function gemmCol2im(
   const a = view(W, mul(gi, i32(Cg * Mg * kprod)), 1, Mg * kprod);
   const b = view(X, mul(add(mul(n, i32(C)), mul(gi, i32(Cg))), i32(inS)), inS, 1);
   const product = gemm(Mg * kprod, inS, Cg, a, b, view(col, i32(0), inS, 1));
-  if (tapsAreDisjoint(g))
-    return [loop('n', N, [loop('g', group, [product, ...disjointScatter(g, col, B, Y)])])];
+  if (tapsAreDisjoint(g)) {
+    // col's elements are the outputs: bias and activation go into the gemm's epilogue, col2im copies
+    const bias = B && tapBias(B, M, kprod, io);
+    if (bias) product.bias = bias.view(mul(v('g'), i32(Mg * kprod)));
+    if (act) product.act = act;
+    return [
+      ...(bias?.fill ?? []),
+      loop('n', N, [loop('g', group, [product, ...disjointScatter(g, col, Y)])]),
+    ];
+  }
   const scatter = forEachIndex([Mg, ...kernel, ...inSpatial], 'i', (idx) => {
     const [m, ...rest] = idx;
     const k = rest.slice(0, kernel.length);
@@ -187,6 +201,23 @@ function gemmCol2im(
     return [when(allOf(coords.map((e, d) => inRange(e, out[d])))!, [accumulate])];
   });
   return [loop('n', N, [fill, loop('g', group, [product, ...scatter])])];
+}
+
+/**
+ * The bias of each row (m, tap) of col (M·taps rows), so a gemm adds it: B[m] repeated `taps` times, in a
+ * scratch filled each run (M·taps elements), and its column view from a row offset.
+ */
+export function tapBias(
+  B: BufRef,
+  M: number,
+  taps: number,
+  io: LowerIO,
+): { fill: Stmt[]; view: (row: Expr) => MatView } {
+  const rows = io.scratch('float32', M * taps);
+  const fill = loop('bm', M, [
+    loop('bt', taps, [store(rows, add(mul(v('bm'), i32(taps)), v('bt')), load(B, v('bm')))]),
+  ]);
+  return { fill: [fill], view: (row) => view(rows, row, 1, 0) };
 }
 
 /**
@@ -204,11 +235,11 @@ function tapsAreDisjoint(g: Geometry): boolean {
 }
 
 /**
- * col2im when taps are disjoint: each output is stored once as col + bias, with no fill pass, no
- * read-modify-write and no bounds checks. Loops run over (m, i0, k0, i1, k1, …) so stores are sequential;
- * the last tap axis is unrolled.
+ * col2im when taps are disjoint: each output is a copy of its element of col (which has the bias and the
+ * activation), with no fill pass, no read-modify-write and no bounds checks. Loops run over
+ * (m, i0, k0, i1, k1, …) so stores are sequential; the last tap axis is unrolled.
  */
-function disjointScatter(g: Geometry, col: BufRef, B: BufRef | undefined, Y: BufRef): Stmt[] {
+function disjointScatter(g: Geometry, col: BufRef, Y: BufRef): Stmt[] {
   const { M, group, inSpatial, kernel, out } = g;
   const Mg = M / group;
   const rank = kernel.length;
@@ -220,9 +251,7 @@ function disjointScatter(g: Geometry, col: BufRef, B: BufRef | undefined, Y: Buf
       const coords = i.map((id, d) => add(mul(id, i32(g.strides[d])), k[d]));
       const channel = add(add(mul(v('n'), i32(M)), mul(v('g'), i32(Mg))), m);
       const yi = add(mul(channel, i32(sizeOf(out))), linearIndex(coords, stridesOf(out)));
-      const value = load(col, linearIndex([m, ...k, ...i], stridesOf([Mg, ...kernel, ...inSpatial])));
-      const bias = B ? load(B, add(mul(v('g'), i32(Mg)), m)) : undefined;
-      return store(Y, yi, bias ? add(value, bias) : value);
+      return store(Y, yi, load(col, linearIndex([m, ...k, ...i], stridesOf([Mg, ...kernel, ...inSpatial]))));
     }),
   );
 }
@@ -232,10 +261,16 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
   const [X, W, B] = io.inputs;
   const Y = io.outputs[0];
   if (Y.length === 0) return [];
+  const act = fusedActivation(ctx.node);
   const useGemm = Y.dtype === 'float32' && g.C > 0 && sizeOf(g.inSpatial) > 0 && sizeOf(g.kernel) > 0;
-  const body = useGemm ? gemmCol2im(g, X!, W!, B, Y, io) : gatherLoops(g, X!, W!, B, Y);
-  return [{ name: ctx.node.name, body }];
+  const disjoint = useGemm && tapsAreDisjoint(g);
+  const body = useGemm
+    ? gemmCol2im(g, X!, W!, B, Y, io, disjoint ? act : undefined)
+    : gatherLoops(g, X!, W!, B, Y);
+  const kernels = [{ name: ctx.node.name, body }];
+  // the disjoint col2im's gemm applies it; elsewhere it goes into the stores or a pass after them
+  return act && !disjoint ? applyActivation(kernels, Y, act) : kernels;
 }
 
-const def: OpDef = { infer, lower };
+const def: OpDef = { infer, lower, fusesActivation: true };
 registerOp('ConvTranspose', def);

@@ -2,7 +2,8 @@
  * Conv (1-D/2-D/3-D, groups, dilations, strides, pads, auto_pad, optional bias).
  * float32 lowers to the gemm statement: directly for 1×1 stride-1 unpadded kernels, per kernel tap over
  * shifted views of the padded input for stride-1 convs of 16–48 channels (conv-shifted.ts), with im2col
- * fused into the gemm's B panels where C·kh·kw is small (conv-panels.ts), otherwise via an
+ * fused into the gemm's B panels where C·kh·kw is small, or for strided convs over few channels
+ * (conv-panels.ts, `stridedPanelFits`), otherwise via an
  * im2col scratch matrix (large ones in bands of output rows, see `bandRows`); 2-D depthwise convs use depthwise.ts, and the rest (other depthwise convs, other
  * dtypes) direct loops. A Relu/Clip fused into the node is applied by each of these as it stores.
  */
@@ -328,6 +329,34 @@ export function im2colConvRows(
   };
 }
 
+/**
+ * Strided 2-D convs with a reduction K = C·kh·kw up to STRIDED_PANEL_MAX_K (any M), or up to
+ * STRIDED_PANEL_SMALL_M_MAX_K with at most STRIDED_PANEL_MAX_M output channels, take the panel lowering
+ * (conv-panels.ts) instead of im2col + gemm: a strided 1×1 conv (a downsampling shortcut) or a 3×3 stride-2
+ * conv over few channels. Their im2col matrix is a strided copy of X (kh·kw times X for 3×3) that the gemm
+ * then copies again into panels; with few output channels to spread them over, both copies cost a large
+ * part of the multiply-adds. Gathered a panel at a time, the copy stays in cache and the gemm reads it in
+ * place. Measured (scripts/perf/profile-ab.ts, SIMD128, one conv at a time, two interleaved pairs, Intel
+ * Xeon, loaded machine), panel ÷ im2col time: 1×1 s2 C 16 → 40 on 160² (DBNet's Conv_60) 0.79, 32 → 64 on
+ * 100² 0.94, 64 → 128 on 112² 0.87, 256 → 512 on 56² (ResNet-50's) 1.0; 3×3 s2 C 16 → 40 on 160² (DBNet's
+ * Conv_45, K 144) 0.96 and 0.87, 32 → 64 on 24×160 (SVTR's, K 288) 0.88; 64 → 128 on 56² (K 576) no gain.
+ */
+const STRIDED_PANEL_MAX_K = 64;
+const STRIDED_PANEL_SMALL_M_MAX_K = 288;
+const STRIDED_PANEL_MAX_M = 64;
+
+/** An ungrouped 2-D conv with a stride over 1 that takes the panel lowering: see STRIDED_PANEL_MAX_K. */
+export function stridedPanelFits(g: ConvGeometry): boolean {
+  const w = g.window;
+  const K = g.C * sizeOf(w.kernel);
+  return (
+    w.kernel.length === 2 &&
+    w.strides.some((s) => s > 1) &&
+    g.group === 1 &&
+    (K <= STRIDED_PANEL_MAX_K || (K <= STRIDED_PANEL_SMALL_M_MAX_K && g.M <= STRIDED_PANEL_MAX_M))
+  );
+}
+
 function lower(ctx: OpContext, io: LowerIO): Kernel[] {
   const g = geometry(ctx);
   const [X, W, B] = io.inputs;
@@ -342,7 +371,7 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
       : Y.dtype === 'float32' && !depthwise && g.C > 0
         ? !io.forGpu && shiftedConvFits(g)
           ? shiftedConvLowering(g, X!, W!, B, Y, (n) => io.scratch('float32', n), act)
-          : !io.forGpu && panelConvFits(g)
+          : !io.forGpu && (panelConvFits(g) || stridedPanelFits(g))
             ? panelConvLowering(g, X!, W!, B, Y, (n) => io.scratch('float32', n), act)
             : gemmLowering(g, X!, W!, B, Y, io, act)
         : directLoops(g, X!, W!, B, Y, act);

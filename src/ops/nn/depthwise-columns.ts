@@ -23,7 +23,7 @@ import { runsOf, type Run } from './window-runs.js';
  * (MobileNetV3's 576×2×6 5×5 convs, 1.2×); wider ones have few border columns beside their interior,
  * and the copy costs more than it saves (crnn-rec's 32×24×160 stride 1: 1.34×, 64×12×80 stride 2: 1.13×).
  */
-const COPY_WIDTH = { min: 8, max: 48 };
+export const COPY_WIDTH = { min: 8, max: 48 };
 /**
  * Largest copy (one image, all channels) taken: it is written whole before the rows read it, so past
  * this core's 1 MiB L2 it comes back from L3 (tf-mobilenet's 48×40×40 stride-2 conv, a 1.2 MiB copy:

@@ -8,7 +8,8 @@
  * interior is one loop whose store is act(bias + Σ_kh Σ_kw X·w), four columns per f32x4.
  *
  * On narrow maps each row is one vector loop over a copy of X with its columns rearranged
- * (depthwise-columns.ts).
+ * (depthwise-columns.ts); on smaller ones at stride 1, each channel one vector loop over its padded rows
+ * laid end to end (depthwise-flat.ts).
  */
 import type { Activation, BufRef, Expr, Stmt } from '../../kernels/ir.js';
 import { add, cast, f32, i32, load, local, loop, mul, v } from '../../kernels/build.js';
@@ -16,6 +17,7 @@ import type { ConvGeometry } from './conv-geometry.js';
 import { activate, activationLoop } from '../../kernels/rewrite/epilogue.js';
 import { windowPlane2d, windowRunsFit } from './window-runs.js';
 import { columnCopy } from './depthwise-columns.js';
+import { flatPlane, flatPlaneLoops } from './depthwise-flat.js';
 
 /** Whether `depthwiseLoops` handles this conv: float32 2-D, one input channel per group, code not too big. */
 export function depthwiseFits(g: ConvGeometry, dtype: string): boolean {
@@ -50,6 +52,8 @@ export function depthwiseLoops(
   // runs: no difference beyond the noise of a loaded machine either way)
   if (act?.op === 'map')
     return [...depthwiseLoops(g, X, W, B, Y, undefined, int8Scales, scratch), ...activationLoop(Y, act)];
+  const plane = scratch === undefined ? undefined : flatPlane(g);
+  if (plane) return flatPlaneLoops(g, plane, X, W, B, Y, act, int8Scales, scratch!);
   const { N, C, M } = g;
   const Mg = M / C;
   const [H, Wd] = g.inSpatial;

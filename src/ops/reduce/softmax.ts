@@ -14,6 +14,7 @@ import {
   local,
   loop,
   max,
+  min,
   mul,
   parallelLoop,
   select,
@@ -54,12 +55,19 @@ function softmaxTypes(ctx: OpContext, coerce2d: boolean): { x: TensorType; split
  */
 const FLUSH_BELOW = -64;
 
+/**
+ * The argument is also clamped at 0, which d = x − max never exceeds: with both bounds constant, the wasm
+ * vectorizer computes e^d by its bounded exp (one scale factor, no clamp inside; vectorize.ts).
+ */
 function flushedExp(d: Expr, t: Scalar): Expr {
-  return select(cmp('lt', d, k(t, FLUSH_BELOW)), k(t, 0), un('exp', max(d, k(t, FLUSH_BELOW))));
+  const clamped = min(max(d, k(t, FLUSH_BELOW)), k(t, 0));
+  return select(cmp('lt', d, k(t, FLUSH_BELOW)), k(t, 0), un('exp', clamped));
 }
 
 /**
- * One row of Softmax, three passes as onnxruntime's: the max of the row's inputs `x(r)`; exp once per
+ * One row of Softmax, three passes as onnxruntime's: the max of the row's inputs `x(r)` (m < x ? x : m, which
+ * the wasm vectorizer renders as one f32x4.pmax: a NaN input it passes over still makes its row NaN through
+ * the sum, as onnxruntime's); exp once per
  * element, stored and summed in one loop (the wasm vectorizer keeps the stored vector for the sum); y scaled
  * in place by 1/sum. `x` may compute the input (fused-softmax.ts: attention's scale and mask) rather than
  * load it; `at(r)` is the element's index in `y`. Its locals are declared in the row (see `rowKernel`).
@@ -74,7 +82,7 @@ export function softmaxRow(
   const [m, sum] = [v('m', t), v('s', t)];
   return [
     local('m', t, k(t, -Infinity)),
-    loop('r1', d, [set('m', max(m, x('r1')))]),
+    loop('r1', d, [set('m', select(cmp('lt', m, x('r1')), x('r1'), m))]),
     local('s', t, k(t, 0)),
     loop('r2', d, [
       store(y, at('r2'), flushedExp(sub(x('r2'), m), t)),

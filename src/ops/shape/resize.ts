@@ -43,6 +43,8 @@ import {
   type LowerIO,
 } from '../registry.js';
 import { constInts, dataInput, hasInput, normAxes, rowMajor, rowMajorAt } from './common.js';
+import { readsBlocks, upsampleBlocks } from './upsample-blocks.js';
+import { isLinearDoubling, linearDoubling } from './linear-doubling.js';
 
 type Mode = 'nearest' | 'linear' | 'cubic';
 const COORD_MODES = [
@@ -448,9 +450,26 @@ function fedReads(ctx: OpContext, io: LowerIO): FedReads {
  */
 const MAX_GPU_TAPS = 64;
 
+/**
+ * The whole factors [kh, kw] of the last two axes when a static Resize copies each input element to a
+ * kh×kw block (upsample-blocks.ts), keeping its leading axes; undefined otherwise.
+ */
+function blockFactors(p: ResizePlan): number[] | undefined {
+  const r = p.x.shape.length;
+  if (r < 3 || !p.outDims.every((d) => typeof d === 'number')) return undefined;
+  if (!p.x.shape.slice(0, r - 2).every((_, a) => isIdentityAxis(p, a))) return undefined;
+  const factors = [r - 2, r - 1].map((a) => p.outShape[a] / p.x.shape[a]);
+  const fits = factors.every((k, i) => p.scales[r - 2 + i] === k && readsBlocks(p, k));
+  return fits ? factors : undefined;
+}
+
 function lowerResize(ctx: OpContext, io: LowerIO) {
   const p = resizePlan(ctx, fedReads(ctx, io));
   const { x, outShape, outDims } = p;
+  const blocks = io.forGpu ? undefined : blockFactors(p);
+  if (blocks) return [upsampleBlocks(ctx.node.name, io, x.shape, blocks)];
+  if (!io.forGpu && x.dtype === 'float32' && isLinearDoubling(p, x.shape, outDims, p.scales))
+    return [linearDoubling(ctx.node.name, io, x.shape)];
   const r = x.shape.length;
   const dtype = scalarOf(x.dtype);
   const compute = dtype === 'f64' ? 'f64' : 'f32';

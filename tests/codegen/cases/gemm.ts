@@ -252,6 +252,31 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
     'packed B panels, offset C with padded rows, alpha',
     { M: 41, N: 16, K: 33, c: { offset: 3, rs: 17 }, alpha: 2 },
   ],
+  // N % 8 = 1 (a 7×7 map's 49 columns): the single tail column packed contiguous in k, in the dot form;
+  // K below 4 runs only its scalar k tail
+  ...[
+    [9, 9, 3],
+    [13, 17, 2],
+    [23, 9, 1],
+    [37, 17, 19],
+    [8, 57, 4],
+  ].map(([M, N, K]): [string, GemmShape] => [`${M}×${N}×${K} one tail column in the dot form`, { M, N, K }]),
+  [
+    'one tail column, all panels first (M > N), 7×7 map, full bias, relu',
+    { M: 50, N: 49, K: 37, bias: { offset: 0, rs: 49, cs: 1 }, act: { op: 'relu' } },
+  ],
+  [
+    'one tail column, one panel at a time (M ≤ N), padded A rows, row bias, alpha, HardSwish',
+    { M: 11, N: 49, K: 21, a: { rs: 23 }, bias: { offset: 0, rs: 0, cs: 1 }, alpha: 0.5, act: HARD_SWISH },
+  ],
+  [
+    'one tail column, M > N, column bias with beta, offset C with padded rows',
+    { M: 30, N: 25, K: 53, c: { offset: 2, rs: 27 }, bias: { offset: 1, rs: 1, cs: 0 }, beta: -0.5 },
+  ],
+  [
+    'one tail column with A transposed (not contiguous in k): a broadcast tail tile',
+    { M: 12, N: 9, K: 7, a: { rs: 1, cs: 12 } },
+  ],
   [
     'strided views: transposed A, padded rows, offsets',
     { M: 6, N: 10, K: 5, a: { rs: 1, cs: 6 }, b: { offset: 3, rs: 13 }, c: { offset: 2, rs: 12 } },
@@ -381,6 +406,11 @@ export const PACKED_B_CASES: KernelCase[] = (
       [19, 13, 9],
       [1, 100, 3],
       [5, 9, 1],
+      // one tail column (N % 8 = 1), read contiguous in k in the dot form, at every M below a tile pair
+      ...[1, 2, 3, 4, 5, 6, 7].map((M) => [M, 9 + 8 * (M % 3), 1 + (M % 3)]),
+      [6, 17, 13],
+      [26, 17, 11],
+      [3, 49, 2],
     ].map(([M, N, K]): [string, GemmShape] => [
       `${M}×${N}×${K} B packed at compile time`,
       { M, N, K, packedB: true },
@@ -423,6 +453,10 @@ export const RESIDUAL_GEMM_CASES: KernelCase[] = (
     ],
     ['one row', { M: 1, N: 9, K: 5, bias: { offset: 0, rs: 0, cs: 1 }, residual: true }],
     [
+      'one tail column in the dot form, M > N, row bias',
+      { M: 27, N: 17, K: 14, bias: { offset: 0, rs: 0, cs: 1 }, residual: true },
+    ],
+    [
       'transposed B (dot form), HardSwish',
       { M: 5, N: 6, K: 9, b: { rs: 1, cs: 9 }, act: HARD_SWISH, residual: true },
     ],
@@ -436,6 +470,13 @@ export const RESIDUAL_GEMM_CASES: KernelCase[] = (
 
 /** The same with B packed at compile time (GemmStmt.packedB). */
 export const PACKED_B_RESIDUAL_CASES: KernelCase[] = [
+  gemmCase('residual, B packed at compile time, one tail column in the dot form 21×9×13', {
+    M: 21,
+    N: 9,
+    K: 13,
+    packedB: true,
+    residual: true,
+  }),
   gemmCase('residual, B packed at compile time, relu 19×29×9', {
     M: 19,
     N: 29,

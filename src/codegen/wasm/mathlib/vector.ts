@@ -20,6 +20,16 @@ export type VectorMathOp = (typeof VECTOR_MATH)[number];
 /** The helper implementing `op` on f32x4 with the instructions of `lanes` (SIMD128 or relaxed SIMD). */
 export const vectorMathHelper = (op: VectorMathOp, lanes: Lanes) => `v${op}_f32x4${lanes.helperSuffix}`;
 
+/**
+ * Arguments for which e^x is 2^n·p(r) with 2^n one normal float (n in [-126, 127]): an exp whose argument is
+ * clamped into this range by constants (Softmax's e^(x − max), x − max in [-64, 0]) takes the bounded helper,
+ * which neither clamps nor splits the scale (about ten instructions of the general one's twenty-five).
+ */
+export const EXP_BOUNDED = { min: -87, max: 88 } as const;
+
+/** The helper computing e^x for x in EXP_BOUNDED (anything for others), as accurate as the general one. */
+export const boundedExpHelper = (lanes: Lanes) => `vexp_bounded_f32x4${lanes.helperSuffix}`;
+
 const splat = (c: number) => {
   const s = Number.isFinite(c) ? String(Math.fround(c)) : c > 0 ? 'inf' : '-inf';
   return `(v128.const f32x4 ${s} ${s} ${s} ${s})`;
@@ -59,6 +69,8 @@ const MAGIC = 12582912;
 // ln 2 split so that n·LN2_HI is exact for the |n| ≤ 150 used here (Cody–Waite reduction)
 const LN2_HI = 0.693145751953125;
 const LN2_LO = 1.428606765330187e-6;
+/** MAGIC + 127: adding it leaves n + 127 (the biased exponent of 2^n) in the low mantissa bits */
+const MAGIC_BIASED = MAGIC + 127;
 /** Taylor coefficients of e^r on |r| ≤ ln2/2: the degree-7 truncation error is below 6e-9 relative. */
 const EXP_POLY = [1, 1, 1 / 2, 1 / 6, 1 / 24, 1 / 120, 1 / 720, 1 / 5040];
 
@@ -114,6 +126,20 @@ for (const lanes of [SIMD128_LANES, RELAXED_LANES]) {
       (f32x4.mul ${evenOdd(get('r'), get('r2'), EXP_POLY, lanes)}
         (i32x4.shl (i32x4.add ${get('h')} (v128.const i32x4 127 127 127 127)) (i32.const 23)))
       (i32x4.shl (i32x4.add (i32x4.sub ${get('k')} ${get('h')}) (v128.const i32x4 127 127 127 127)) (i32.const 23))))`,
+  );
+
+  const bounded = boundedExpHelper(lanes);
+  // exp for x in EXP_BOUNDED: k = x·log2 e + MAGIC_BIASED holds n + 127 in [1, 254] in its low bits, so
+  // k << 23 is 2^n itself (MAGIC's own bits shift out); r = x − n·ln2 by two multiply-adds (n·LN2_HI is
+  // exact, fused or not). A NaN x stays NaN through p(r).
+  defineHelper(
+    bounded,
+    `(func $${bounded} (param $x v128) (result v128) (local $k v128) (local $n v128) (local $r v128) (local $r2 v128)
+    (local.set $k ${lanes.mulAdd(get('x'), splat(LOG2E), splat(MAGIC_BIASED))})
+    (local.set $n (f32x4.sub ${get('k')} ${splat(MAGIC_BIASED)}))
+    (local.set $r ${lanes.nmadd(lanes.nmadd(get('x'), get('n'), splat(LN2_HI)), get('n'), splat(LN2_LO))})
+    (local.set $r2 (f32x4.mul ${get('r')} ${get('r')}))
+    (f32x4.mul ${evenOdd(get('r'), get('r2'), EXP_POLY, lanes)} (i32x4.shl ${get('k')} (i32.const 23))))`,
   );
 
   const log = vectorMathHelper('log', lanes);
