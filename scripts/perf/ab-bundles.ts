@@ -36,7 +36,7 @@ const models: Model[] = await Promise.all(
   positionals.map((dir) => loadModel(dir, { backend: 'wasm', variant })),
 );
 
-const feeds = benchFeeds(models[0].inputs, fedDims);
+const feeds = benchFeeds(models[0].inputs, fedDims, models[0].manifest.indexChecks);
 const clock = values.clock as 'wall' | 'cpu';
 const timeRun = async (model: Model) => {
   const start = clockMs(clock);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { cpuClock } from '../../src/cli/cpu-time.js';
 import { loadModel, type Model } from '../../src/runtime/index.js';
 import type { Feed } from '../../src/runtime/types.js';
+import type { IndexCheck } from '../../src/bundle/manifest.js';
 import { upperBounds } from '../../src/bundle/shape-dims.js';
 import { buildModel, randomTensor, seededRandom } from '../../tests/helpers/onnx-builder.js';
 
@@ -95,11 +96,13 @@ function compile(tree: string, c: AbCase, out: string, tag: string): string {
 
 /**
  * Feeds for a bundle's inputs at `fedDims` (else their upper bounds): float inputs seeded random values,
- * int64 ones token ids (and a mask of ones for an input named *mask*); the same for every call.
+ * int64 ones token ids (and a mask of ones for an input named *mask*); the same for every call. Ids stay
+ * below 30000 and within every bound the bundle checks them against (`indexChecks`: a smaller vocabulary).
  */
 export function benchFeeds(
   inputs: Model['inputs'],
   fedDims: ReadonlyMap<string, number[]>,
+  indexChecks: readonly IndexCheck[] = [],
 ): Record<string, Feed> {
   let seed = 12345;
   const next = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
@@ -111,7 +114,11 @@ export function benchFeeds(
         return [input.name, { dtype: 'float32', dims, data: Float32Array.from({ length: n }, next) }];
       if (input.dtype !== 'int64')
         throw new Error(`input ${input.name}: ${input.dtype} is not fed by this script`);
-      const ids = /mask/i.test(input.name) ? () => 1n : (i: number) => BigInt((i * 7919) % 30000);
+      const idCount = Math.min(
+        30000,
+        ...indexChecks.filter((c) => c.input === input.name).flatMap((c) => c.bounds.map((b) => b.max + 1)),
+      );
+      const ids = /mask/i.test(input.name) ? () => 1n : (i: number) => BigInt((i * 7919) % idCount);
       return [
         input.name,
         { dtype: 'int64', dims, data: BigInt64Array.from({ length: n }, (_, i) => ids(i)) },

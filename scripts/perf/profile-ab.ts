@@ -72,7 +72,7 @@ async function profiled(dir: string): Promise<Profiled> {
     { manifest: files.manifest, wasm: compileOptimized(instrumented.bytes), weights: files.weights },
     { backend: 'wasm', variant: 'simd128', imports },
   );
-  const feeds = benchFeeds(model.inputs, fedDims);
+  const feeds = benchFeeds(model.inputs, fedDims, model.manifest.indexChecks);
   return {
     kernels,
     model,
