@@ -36,10 +36,6 @@ import { indexOf, strides } from '../kernels/extent.js';
 import { forEach } from './symbolic-kernels.js';
 import type { RowsStep } from './rows-step.js';
 
-const asI32 = (d: sym.SymLike): Expr => {
-  const n = sym.constValue(d);
-  return n === undefined ? kernelExprOf(d) : i32(n);
-};
 const asF64 = (d: sym.SymLike): Expr => {
   const n = sym.constValue(d);
   return n === undefined ? cast('f64', kernelExprOf(d)) : f64(n);
@@ -55,7 +51,7 @@ function sourceCoord(p: ResizeAttributes, o: Expr, inDim: sym.SymLike, outDim: s
     case 'half_pixel':
       return halfPixel;
     case 'pytorch_half_pixel':
-      return select(cmp('gt', asI32(outDim), i32(1)), halfPixel, f64(0));
+      return select(cmp('gt', kernelExprOf(outDim), i32(1)), halfPixel, f64(0));
     case 'tf_half_pixel_for_nn':
       return bin('div', add(o, f64(0.5)), scale);
     case 'align_corners': {
@@ -121,7 +117,7 @@ export function symbolicResize(step: RowsStep, io: LowerIO): Kernel {
     const stmts: Stmt[] = [];
     const perAxis: Tap[][] = out.map((o, a) => {
       if (sym.symEqual(o, x[a]) && (p.scales?.[a] ?? 1) === 1) return [{ index: idx[a] }];
-      const clamp = (e: Expr) => min(max(e, i32(0)), sub(asI32(x[a]), i32(1)));
+      const clamp = (e: Expr) => min(max(e, i32(0)), sub(kernelExprOf(x[a]), i32(1)));
       stmts.push(local(`x${a}`, 'f64', sourceCoord(p, cast('f64', idx[a]), x[a], o, a)));
       const coord = v(`x${a}`, 'f64');
       if (p.mode === 'nearest') {

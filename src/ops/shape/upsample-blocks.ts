@@ -6,7 +6,7 @@
  * dims (compiler/symbolic-resize.ts) take it.
  */
 import * as sym from '../../ir/symbolic.js';
-import type { Expr, Kernel } from '../../kernels/ir.js';
+import type { Kernel } from '../../kernels/ir.js';
 import { add, i32, load, local, loop, mul, store, v } from '../../kernels/build.js';
 import { extentOf, kernelExprOf } from '../../kernels/extent.js';
 import type { LowerIO } from '../registry.js';
@@ -39,11 +39,6 @@ export function readsBlocks(p: NearestModes, k: number): boolean {
   }
 }
 
-const asI32 = (d: sym.SymLike): Expr => {
-  const n = sym.constValue(d);
-  return n === undefined ? kernelExprOf(d) : i32(n);
-};
-
 /** The kernel copying each element of x (its leading axes kept) to its kh×kw block of the output. */
 export function upsampleBlocks(
   name: string,
@@ -63,10 +58,14 @@ export function upsampleBlocks(
     ),
   ]);
   const rows = loop('ih', extentOf(H), [
-    local('xrow', 'i32', mul(add(mul(q, asI32(H)), ih), asI32(W))),
+    local('xrow', 'i32', mul(add(mul(q, kernelExprOf(H)), ih), kernelExprOf(W))),
     loop('r', kh, [
       // Y[q, ih·kh + r, 0]
-      local('yrow', 'i32', mul(add(mul(q, asI32(sym.mul(H, kh))), add(mul(ih, i32(kh)), r)), asI32(OW))),
+      local(
+        'yrow',
+        'i32',
+        mul(add(mul(q, kernelExprOf(sym.mul(H, kh))), add(mul(ih, i32(kh)), r)), kernelExprOf(OW)),
+      ),
       row,
     ]),
   ]);
