@@ -1,7 +1,8 @@
 /**
  * One bundle compiled with dims known only at run time (#11) against bundles compiled with those shapes
  * fixed (`--shape`): each static bundle and the dynamic one run at the static one's shape in this one
- * process, warmed by time and timed in alternating blocks (DESIGN.md §5); medians, SIMD128 modules.
+ * process, warmed by time and timed in alternating blocks (DESIGN.md §5); medians, SIMD128 modules, by
+ * wall-clock time or, with `--clock cpu` on a loaded machine, this thread's CPU time.
  * `--model bert-enc` (the default): the exporter-shaped encoder, `--dim batch=1..1 --dim sequence=1..S`,
  * at each of `--seqs`; `--model dbnet-det`: the DBNet-style detector, `--shape x=1,3,32..M:32,32..M:32`
  * (M = `--max-side`), at each square side of `--sides`; `--model crnn-rec`: the OCR recognizer,
@@ -9,6 +10,7 @@
  *
  *   npx tsx scripts/perf/dynamic-vs-static.ts [--model bert-enc|dbnet-det|crnn-rec] [--layers 6] [--hidden 384]
  *       [--max-seq 128] [--seqs 128,32] [--max-side 1024] [--sides 640] [--widths 320] [--warm-s 2] [--blocks 10]
+ *       [--clock wall|cpu]
  */
 import { parseArgs } from 'node:util';
 import { compileModel } from '../../src/compiler/compile.js';
@@ -16,6 +18,7 @@ import type { CompileOptions } from '../../src/compiler/options.js';
 import { loadModel, type Feed, type Model } from '../../src/runtime/index.js';
 import { bertEncoder, crnnRec, dbnetDet } from '../bench-models.js';
 import { randomTensor, seededRandom } from '../../tests/helpers/onnx-builder.js';
+import { clockMs, median } from './ab.js';
 
 const { values } = parseArgs({
   options: {
@@ -29,9 +32,13 @@ const { values } = parseArgs({
     widths: { type: 'string', default: '320' },
     'warm-s': { type: 'string', default: '2' },
     blocks: { type: 'string', default: '10' },
+    clock: { type: 'string', default: 'wall' },
   },
 });
 const BLOCK_RUNS = 3;
+if (values.clock !== 'wall' && values.clock !== 'cpu')
+  throw new Error(`--clock ${values.clock}: expected wall or cpu`);
+const clock = values.clock;
 
 /** What is compared: the dynamic bundle's options, and per size the static options, feeds and a label. */
 interface Comparison {
@@ -105,7 +112,6 @@ const plans: Record<string, () => Comparison> = { 'bert-enc': bert, 'dbnet-det':
 if (!plans[values.model])
   throw new Error(`--model ${values.model}: expected one of ${Object.keys(plans).join(', ')}`);
 const plan = plans[values.model]();
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const load = async (options: CompileOptions) =>
   loadModel(await compileModel(plan.bytes, { ...options, relaxed: false }), {
     backend: 'wasm',
@@ -124,13 +130,13 @@ for (const size of plan.sizes) {
     for (const r of runs) await r.model.run(size.input);
   for (let block = 0; block < Number(values.blocks); block++)
     for (const r of runs) {
-      const t = performance.now();
+      const t = clockMs(clock);
       for (let k = 0; k < BLOCK_RUNS; k++) await r.model.run(size.input);
-      r.ms.push((performance.now() - t) / BLOCK_RUNS);
+      r.ms.push((clockMs(clock) - t) / BLOCK_RUNS);
     }
   const [s, d] = runs.map((r) => median(r.ms));
   console.log(
-    `${size.label}: static ${s.toFixed(2)} ms, dynamic (${plan.dynamicLabel}) ${d.toFixed(2)} ms (×${(d / s).toFixed(2)})`,
+    `${size.label}: static ${s.toFixed(2)} ms (${clock} clock), dynamic (${plan.dynamicLabel}) ${d.toFixed(2)} ms (×${(d / s).toFixed(2)})`,
   );
   fixed.dispose();
 }
