@@ -11,6 +11,7 @@ import {
   PACKED_B_CASES,
   PACKED_B_RESIDUAL_CASES,
   RESIDUAL_GEMM_CASES,
+  TILE_TAIL_CASES,
   gemmCase,
 } from './cases/gemm.js';
 import { callingMapsAfterGemm } from '../../src/codegen/wasm/gemm.js';
@@ -22,6 +23,8 @@ describeCases(wasmTarget, 'gemm', GEMM_CASES);
 describeCases(relaxedWasmTarget, 'gemm, relaxed SIMD', GEMM_CASES);
 describeCases(wasmTarget, 'gemm, B packed at compile time', PACKED_B_CASES);
 describeCases(relaxedWasmTarget, 'gemm, B packed at compile time, relaxed SIMD', PACKED_B_CASES);
+describeCases(wasmTarget, 'gemm tile tails', TILE_TAIL_CASES);
+describeCases(relaxedWasmTarget, 'gemm tile tails, relaxed SIMD', TILE_TAIL_CASES);
 const RESIDUAL_CASES = [...RESIDUAL_GEMM_CASES, ...PACKED_B_RESIDUAL_CASES];
 describeCases(wasmTarget, 'gemm adding a residual', RESIDUAL_CASES);
 describeCases(relaxedWasmTarget, 'gemm adding a residual, relaxed SIMD', RESIDUAL_CASES);
@@ -90,7 +93,7 @@ describe('gemm code shape and speed', () => {
     }
   });
 
-  it('a single tail column (N % 8 = 1) runs as dot products over k when A rows are contiguous in k, packed or not', () => {
+  it('a single tail column (N % B_PANEL = 1) runs as dot products over k when A rows are contiguous in k, packed or not', () => {
     const wat = (g: Parameters<typeof gemmCase>[1]) =>
       programToWat(programOfCase(gemmCase('gemm', g)).program);
     // the dot form reduces its accumulators' lanes into scalar sums; the broadcast form has none
