@@ -44,7 +44,13 @@ const ROW_OFFSETS = 3;
  * On an Intel Xeon (AVX-512 class, relaxed peak 1.43× mul+add; CPU-clock medians on a loaded machine), 6×8
  * spills only in the unrolled copy holding the stack check (one k step in two) and measured 1–10 % above
  * 4×8, 3×12 0–9 % above (nothing where every row block streams all of B, M > N with large K: it reads B
- * 4/3 as often); neither is taken, 6×8 for its spills on Zen 4 above, 3×12 for so small a gain. What kept
+ * 4/3 as often); neither is taken, 6×8 for its spills on Zen 4 above, 3×12 for what it does to SIMD128:
+ * relaxed 3×12 ran 1–21 % above 4×8 on conv and BERT shapes (its 9 FMA chains against 8: a relaxed_madd loop
+ * there gives 56.5 GFLOP/s with 8 accumulators, 63.4 with 9) and bert-enc 4 % faster, but B_PANEL is both
+ * modules' tile width (they share the compile-time packed weights), and SIMD128 needs one register more for
+ * each product before its add: 16 live, so an accumulator goes through the stack every k step (seen with a
+ * bias: 128×1536×384 with B packed, 30 GFLOP/s against 37.5; bert-enc's and resnet50's SIMD128 runs 1.2×
+ * the time), and 2×12 in its place lost 12 % where M > N. What kept
  * relaxed gemms there below ~85 % of peak was a one-column tail as slow as a whole tile (N = 49: now the dot
  * form, packedPanels) and K·N of B outgrowing the caches (256×192×K at K = 2304 gets 0.77× the GFLOP/s of
  * K = 256), which no tile shape fixes.
