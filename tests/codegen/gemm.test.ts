@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileProgram, evaluateProgram, programToWat } from '../../src/codegen/wasm/index.js';
+import {
+  compileProgram,
+  evaluateProgram,
+  moduleMemoryBytes,
+  programToWat,
+} from '../../src/codegen/wasm/index.js';
 import {
   GELU,
   GEMM_CASES,
@@ -103,6 +108,20 @@ describe('gemm code shape and speed', () => {
     expect(wat({ M: 40, N: 48, K: 17 })).not.toMatch(dotSums);
     expect(wat({ M: 40, N: 50, K: 17 })).not.toMatch(dotSums);
     expect(wat({ M: 40, N: 49, K: 17, a: { rs: 1, cs: 40 } })).not.toMatch(dotSums);
+  });
+
+  it('model.wasm and model.relaxed.wasm declare the same memory, though their tiles pack different panels', () => {
+    // one 8- or 12-column panel of K = 5000 at a time: 80 000 bytes apart, more than a page; M = 7: only
+    // relaxed's 3-row tiles pack B; M > N: every panel packed, tails of different widths
+    for (const [M, N, K] of [
+      [16, 40, 5000],
+      [7, 40, 5000],
+      [40, 27, 33],
+      [64, 49, 300],
+    ]) {
+      const { program } = programOfCase(gemmCase('gemm', { M, N, K }));
+      expect(moduleMemoryBytes(program, { relaxedSimd: true })).toBe(moduleMemoryBytes(program));
+    }
   });
 
   it("each module renders its own feature's lane table: relaxed multiply-add and clamps, or none", () => {

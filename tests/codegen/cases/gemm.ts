@@ -427,15 +427,18 @@ export const PACKED_B_CASES: KernelCase[] = (
   ] as [string, GemmShape][]
 ).map(named);
 
+/** Columns of the widest broadcast tile (relaxed SIMD's; SIMD128's and a packed B's, B_PANEL, divide 24 too). */
+const WIDEST_TILE = 12;
+
 /**
- * Every tail of the broadcast form's B_PANEL-wide tiles, N % B_PANEL = 0 .. B_PANEL − 1 (a zero-padded tail
- * panel 4, 8 or 12 wide, or one column in the dot form), and N below a tile, each at a row count below a
+ * Every tail of the broadcast form's tiles, N % width = 0 .. width − 1 for both tile widths (a zero-padded
+ * tail panel 4 to 12 wide, or one column in the dot form), and N below a tile, each at a row count below a
  * pair of tiles (M = 1..7, K = 1..3) and at one past it (M above or below N, K longer, not a multiple of 4):
  * for the wasm target, B row-major and packed at compile time.
  */
-export const TILE_TAIL_CASES: KernelCase[] = Array.from({ length: B_PANEL }, (_, t) => [
-  { M: 1 + (t % 7), N: B_PANEL + t, K: 1 + (t % 3) },
-  { M: 7 + 5 * t, N: 2 * B_PANEL + t, K: 5 + 3 * t },
+export const TILE_TAIL_CASES: KernelCase[] = Array.from({ length: WIDEST_TILE }, (_, t) => [
+  { M: 1 + (t % 7), N: WIDEST_TILE + t, K: 1 + (t % 3) },
+  { M: 7 + 5 * t, N: 2 * WIDEST_TILE + t, K: 5 + 3 * t },
   ...(t ? [{ M: 2 + (t % 6), N: t, K: 1 + (t % 3) }] : []),
 ])
   .flat()
