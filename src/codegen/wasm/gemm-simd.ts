@@ -63,8 +63,9 @@ const BROADCAST_TILES: Record<'simd128' | 'relaxed', Tile> = {
 
 /**
  * The tile of a gemm whose B was packed at compile time (packedB): as wide as those panels, B_PANEL, which
- * both modules read from one weights.bin, so SIMD128's. (A 3×12 relaxed tile there made bert-enc 4 %
- * faster; a layout both tiles can read, such as 24-column panels, would let it have that.)
+ * both modules read from one weights.bin, so SIMD128's. (A 3×12 relaxed tile there ran bert-enc's
+ * MatMul shapes, 128×1536×384 with B packed, 5 % faster; a layout both tiles can read, such as 24-column
+ * panels, would let it have that.)
  */
 const PACKED_B_TILE = BROADCAST_TILES.simd128;
 
