@@ -1,12 +1,12 @@
 /**
  * The panel layout of a gemm's B that the wasm broadcast form's microkernel reads (GemmStmt.packedB):
  * B's columns in panels of B_PANEL, each panel's K rows stored one after another, and the last N % B_PANEL
- * columns in one more panel of that width, so the layout takes exactly K·N floats. The gemm packs a B
- * into this layout at run time (codegen/wasm/gemm-simd.ts, with the tail panel zero-padded to 4 or 8
- * columns there); a constant B is stored so at compile time (compiler/packed-weights.ts).
+ * columns in one more panel of that width, so the layout takes exactly K·N floats. A constant B is stored
+ * so at compile time (compiler/packed-weights.ts), for both modules alike; a B packed at run time is in
+ * panels of the module's own tile width (codegen/wasm/gemm-simd.ts, the tail panel zero-padded there).
  */
 
-/** Columns per panel: the width of the broadcast form's micro-tile. */
+/** Columns per panel: the width of the micro-tile both modules read a compile-time packed B with. */
 export const B_PANEL = 8;
 
 /** Where element (k, n) of a K×N B lies in its panels. */

@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compileProgram, evaluateProgram, programToWat } from '../../src/codegen/wasm/index.js';
+import {
+  compileProgram,
+  evaluateProgram,
+  moduleMemoryBytes,
+  programToWat,
+} from '../../src/codegen/wasm/index.js';
 import {
   GELU,
   GEMM_CASES,
@@ -11,6 +16,7 @@ import {
   PACKED_B_CASES,
   PACKED_B_RESIDUAL_CASES,
   RESIDUAL_GEMM_CASES,
+  TILE_TAIL_CASES,
   gemmCase,
 } from './cases/gemm.js';
 import { callingMapsAfterGemm } from '../../src/codegen/wasm/gemm.js';
@@ -22,6 +28,8 @@ describeCases(wasmTarget, 'gemm', GEMM_CASES);
 describeCases(relaxedWasmTarget, 'gemm, relaxed SIMD', GEMM_CASES);
 describeCases(wasmTarget, 'gemm, B packed at compile time', PACKED_B_CASES);
 describeCases(relaxedWasmTarget, 'gemm, B packed at compile time, relaxed SIMD', PACKED_B_CASES);
+describeCases(wasmTarget, 'gemm tile tails', TILE_TAIL_CASES);
+describeCases(relaxedWasmTarget, 'gemm tile tails, relaxed SIMD', TILE_TAIL_CASES);
 const RESIDUAL_CASES = [...RESIDUAL_GEMM_CASES, ...PACKED_B_RESIDUAL_CASES];
 describeCases(wasmTarget, 'gemm adding a residual', RESIDUAL_CASES);
 describeCases(relaxedWasmTarget, 'gemm adding a residual, relaxed SIMD', RESIDUAL_CASES);
@@ -90,7 +98,7 @@ describe('gemm code shape and speed', () => {
     }
   });
 
-  it('a single tail column (N % 8 = 1) runs as dot products over k when A rows are contiguous in k, packed or not', () => {
+  it('a single tail column (N % B_PANEL = 1) runs as dot products over k when A rows are contiguous in k, packed or not', () => {
     const wat = (g: Parameters<typeof gemmCase>[1]) =>
       programToWat(programOfCase(gemmCase('gemm', g)).program);
     // the dot form reduces its accumulators' lanes into scalar sums; the broadcast form has none
@@ -100,6 +108,20 @@ describe('gemm code shape and speed', () => {
     expect(wat({ M: 40, N: 48, K: 17 })).not.toMatch(dotSums);
     expect(wat({ M: 40, N: 50, K: 17 })).not.toMatch(dotSums);
     expect(wat({ M: 40, N: 49, K: 17, a: { rs: 1, cs: 40 } })).not.toMatch(dotSums);
+  });
+
+  it('model.wasm and model.relaxed.wasm declare the same memory, though their tiles pack different panels', () => {
+    // one 8- or 12-column panel of K = 5000 at a time: 80 000 bytes apart, more than a page; M = 7: only
+    // relaxed's 3-row tiles pack B; M > N: every panel packed, tails of different widths
+    for (const [M, N, K] of [
+      [16, 40, 5000],
+      [7, 40, 5000],
+      [40, 27, 33],
+      [64, 49, 300],
+    ]) {
+      const { program } = programOfCase(gemmCase('gemm', { M, N, K }));
+      expect(moduleMemoryBytes(program, { relaxedSimd: true })).toBe(moduleMemoryBytes(program));
+    }
   });
 
   it("each module renders its own feature's lane table: relaxed multiply-add and clamps, or none", () => {

@@ -156,18 +156,19 @@ describe('panelConvFits', () => {
   });
 });
 
-describe('panel gemms run whole 8-column tiles', () => {
+describe('panel gemms run whole B_PANEL-column tiles', () => {
   it('splits a panel into whole tiles, the last overlapping the one before, and leaves narrow or whole ones alone', () => {
+    const whole = 111 - (111 % B_PANEL);
     expect(panelColumnSpans(111)).toEqual([
-      [0, 104],
-      [103, 8],
+      [0, whole],
+      [111 - B_PANEL, B_PANEL],
     ]);
-    expect(panelColumnSpans(9)).toEqual([
-      [0, 8],
-      [1, 8],
+    expect(panelColumnSpans(B_PANEL + 1)).toEqual([
+      [0, B_PANEL],
+      [1, B_PANEL],
     ]);
-    expect(panelColumnSpans(112)).toEqual([[0, 112]]);
-    expect(panelColumnSpans(7)).toEqual([[0, 7]]);
+    expect(panelColumnSpans(9 * B_PANEL)).toEqual([[0, 9 * B_PANEL]]);
+    expect(panelColumnSpans(B_PANEL - 1)).toEqual([[0, B_PANEL - 1]]);
   });
 
   it("SqueezeNet's first conv (111 wide, 3×3 stride 2 over RGB) gives its gemms no tail columns", () => {
@@ -192,7 +193,7 @@ describe('panel gemms run whole 8-column tiles', () => {
     const gemms: GemmStmt[] = [];
     for (const s of rows.rows(i32(0), i32(0), 111, { buf: buf(64 * 111 * 111), at: i32(0), ld: 111 * 111 }))
       forEachStmt(s, (t) => void (t.k === 'gemm' && gemms.push(t)));
-    expect(gemms.map((t) => t.N)).toEqual([104, 8]);
+    expect(gemms.map((t) => t.N)).toEqual([111 - (111 % B_PANEL), B_PANEL]);
     expect(gemms.every((t) => t.N % B_PANEL === 0)).toBe(true);
   });
 });

@@ -37,22 +37,37 @@ const ROW_OFFSETS = 3;
  * rows·cols/4 f32x4 accumulators, which with the B vectors and the A broadcast must fit in x86-64's 16
  * xmm registers. TurboFan unrolls the k loop once and, in the copy that holds the loop's stack check,
  * loads every row's A broadcast before the multiply-adds, so rows·cols/4 + cols/4 + rows registers are live
- * at once: 4×8 takes 14 of the 15 V8 allocates, and 5×8 or 6×8 spill accumulators to the stack every
- * iteration (relaxed, 256³: 20 and 22 GFLOP/s against 53 for 4×8; Node 20, one thread, Zen 4); 3×12 (15
- * registers, 9 accumulators) measured the same as 4×8 within 3 %. Both features keep 4×8: with FMA the tile runs at ~90 % of the relaxed_madd peak on large shapes, and that
- * peak is only 1.17× the mul+add one on this core (two FMA pipes, and two add pipes beside the multiplies).
- * On an Intel Xeon (AVX-512 class, relaxed peak 1.43× mul+add; CPU-clock medians on a loaded machine), 6×8
- * spills only in the unrolled copy holding the stack check (one k step in two) and measured 1–10 % above
- * 4×8, 3×12 0–9 % above (nothing where every row block streams all of B, M > N with large K: it reads B
- * 4/3 as often); neither is taken, 6×8 for its spills on Zen 4 above, 3×12 for so small a gain. What kept
- * relaxed gemms there below ~85 % of peak was a one-column tail as slow as a whole tile (N = 49: now the dot
- * form, packedPanels) and K·N of B outgrowing the caches (256×192×K at K = 2304 gets 0.77× the GFLOP/s of
- * K = 256), which no tile shape fixes.
+ * at once, and SIMD128 needs one more for each product before its add: 4×8 takes 14 of the 15 V8
+ * allocates (15 in SIMD128), and 5×8 or 6×8 spill accumulators to the stack every iteration (relaxed,
+ * 256³: 20 and 22 GFLOP/s against 53 for 4×8; Node 20, one thread, Zen 4).
+ * Relaxed takes 3×12 (15 registers) for its 9 independent multiply-add chains: a core with 4-cycle FMA
+ * latency on two ports needs 8 in flight just to stay busy, and 4×8's 8 leave no slack (a relaxed_madd
+ * loop on an Intel Xeon, AVX-512 class, ran 56.5 GFLOP/s with 8 accumulators, 63.4 with 9; there relaxed
+ * 3×12 ran 1–21 % above 4×8 on conv- and BERT-shaped gemms, CPU-clock medians of interleaved runs on a
+ * loaded machine; on Zen 4 earlier, the same as 4×8 within 3 %). SIMD128 keeps 4×8: its 3×12 needs a 16th
+ * register for the product and, with a bias, spilled an accumulator every k step (128×1536×384: 30
+ * GFLOP/s against 37.5), and 2×12 lost 12 % where M > N.
+ * What else kept relaxed gemms below ~85 % of peak was a one-column tail as slow as a whole tile (N = 49:
+ * now the dot form, packedPanels) and K·N of B outgrowing the caches (256×192×K at K = 2304 gets 0.77× the
+ * GFLOP/s of K = 256), which no tile shape fixes.
  */
-const BROADCAST_TILES: Record<'simd128' | 'relaxed', { rows: number; cols: number }> = {
+interface Tile {
+  rows: number;
+  cols: number;
+}
+
+const BROADCAST_TILES: Record<'simd128' | 'relaxed', Tile> = {
   simd128: { rows: 4, cols: 8 },
-  relaxed: { rows: 4, cols: 8 },
+  relaxed: { rows: 3, cols: 12 },
 };
+
+/**
+ * The tile of a gemm whose B was packed at compile time (packedB): as wide as those panels, B_PANEL, which
+ * both modules read from one weights.bin, so SIMD128's. (A 3×12 relaxed tile there ran bert-enc's
+ * MatMul shapes, 128×1536×384 with B packed, 5 % faster; a layout both tiles can read, such as 24-column
+ * panels, would let it have that.)
+ */
+const PACKED_B_TILE = BROADCAST_TILES.simd128;
 
 /**
  * Rows per dot-form block of a matrix-vector product: each B vector loaded serves this many rows. 4 rows took
@@ -60,8 +75,46 @@ const BROADCAST_TILES: Record<'simd128' | 'relaxed', { rows: number; cols: numbe
  */
 const MATRIX_VECTOR_ROWS = 4;
 
-if (BROADCAST_TILES.simd128.cols !== B_PANEL || BROADCAST_TILES.relaxed.cols !== B_PANEL)
-  throw new Error('internal: the broadcast tiles are not as wide as the packed B panels');
+if (PACKED_B_TILE.cols !== B_PANEL)
+  throw new Error('internal: the packed B tile is not as wide as the packed B panels');
+
+/**
+ * Whether the broadcast form runs `g` panel by panel with `tile` (packedPanels): a B packed at compile time
+ * always; otherwise packing a panel costs about one tile's worth of B loads and pays off once two row
+ * blocks reuse it.
+ */
+const panelsWith = (g: GemmStmt, { rows, cols }: Tile): boolean =>
+  g.packedB === true || (g.M >= 2 * rows && g.N >= cols);
+
+/**
+ * `g`'s B in panels `cols` wide (packedPanels): the whole panels, the tail's columns and the width they are
+ * packed to (one column contiguous in k for the dot form, when A's rows are), and the scratch bytes that
+ * packing B at run time takes.
+ */
+function panelsOf(g: GemmStmt, cols: number) {
+  const streamed = g.streamB === true;
+  const panels = Math.floor(g.N / cols);
+  const panelBytes = g.K * cols * F32;
+  const rowsOuter = !streamed && g.M > g.N;
+  const tail = streamed ? 0 : g.N % cols;
+  const dotTail = tail === 1 && g.a.cs === 1;
+  const tailWidth = dotTail ? 1 : Math.ceil(tail / 4) * 4;
+  const scratchBytes =
+    streamed || g.packedB ? 0 : rowsOuter ? panels * panelBytes + g.K * tailWidth * F32 : panelBytes;
+  return { panels, panelBytes, rowsOuter, tail, tailWidth, scratchBytes };
+}
+
+/**
+ * Scratch bytes for `g`'s panels packed at run time, in whichever module needs most: model.wasm and
+ * model.relaxed.wasm must declare the same memory (the manifest's memory.totalBytes), and their tiles differ.
+ */
+const panelScratchBytes = (g: GemmStmt): number =>
+  Math.max(
+    0,
+    ...Object.values(BROADCAST_TILES)
+      .filter((tile) => panelsWith(g, tile))
+      .map((tile) => panelsOf(g, tile.cols).scratchBytes),
+  );
 
 /**
  * Which SIMD form fits the strides, if any: C needs unit column stride either way. A matrix-vector
@@ -146,7 +199,8 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     'bias_col',
   ].map((h) => e.temp('i32', h));
   const vector = vectorLanes(e.program.relaxedSimd);
-  const { rows: tileRows, cols: panel } = BROADCAST_TILES[vector.feature];
+  const microTile = prepacked ? PACKED_B_TILE : BROADCAST_TILES[vector.feature];
+  const { rows: tileRows, cols: panel } = microTile;
   /** acc += a·b over locals */
   const madd = (acc: string, a: string, b: string): string =>
     `(local.set ${acc} ${vector.madd(`(local.get ${acc})`, `(local.get ${a})`, `(local.get ${b})`)})`;
@@ -411,32 +465,26 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       g.M % rowsPerBlock ? rowBlock(g.M % rowsPerBlock, first, widths) : '',
     ].join('\n');
 
+  /** reserved in both modules alike, whether this one packs panels or not (panelScratchBytes) */
+  const scratchBytes = form === 'broadcast' ? panelScratchBytes(g) : 0;
+  const scratch = scratchBytes ? e.scratch(scratchBytes) : 0;
   /**
-   * Broadcast form with packed B panels: B's columns in K×8 panels copied into contiguous scratch (one
-   * cache-friendly stream instead of K rows far apart). The operand the loops stream repeatedly should be
-   * the smaller one, which stays in cache: when B is smaller (M > N) every panel is packed first and each
-   * row block of A runs over all of them; otherwise one panel is packed at a time and every row block of A
-   * runs over it. The remaining N % 8 columns are packed zero-padded into one more panel, 4 or 8 wide,
+   * Broadcast form with packed B panels: B's columns in K×cols panels (cols the tile's width) copied into
+   * contiguous scratch (one cache-friendly stream instead of K rows far apart). The operand the loops
+   * stream repeatedly should be the smaller one, which stays in cache: when B is smaller (M > N) every
+   * panel is packed first and each row block of A runs over all of them; otherwise one panel is packed at a time and every row block of A
+   * runs over it. The remaining N % cols columns are packed zero-padded into one more panel, 4 to cols wide,
    * whose tiles store only the real columns; streamed B (read in place) leaves them to the plain row blocks.
    * A single remaining column (N = 49, a 7×7 map) is packed as one column contiguous in k and runs in the
    * dot form instead when A's rows are contiguous in k: a 4-wide tail tile would use one lane in four and,
-   * with its 4 accumulators, take as long as a whole 8-column tile.
+   * with its 3 or 4 accumulators, take about as long as a whole tile.
    * A B packed at compile time (`packedB`, kernels/b-panels.ts) is read where it lies, its tail panel
    * unpadded: the tile's lanes past the tail read the next row's floats (past the last row, at most 3
    * floats beyond the weight, still inside the memory that the regions after the weights take) and are
    * never stored.
    */
   const packedPanels = (streamed: boolean): string => {
-    const panels = Math.floor(g.N / panel);
-    const panelBytes = g.K * panel * F32;
-    const rowsOuter = !streamed && g.M > g.N;
-    const tail = streamed ? 0 : g.N % panel;
-    const dotTail = tail === 1 && g.a.cs === 1;
-    const tailWidth = dotTail ? 1 : Math.ceil(tail / 4) * 4;
-    const scratch =
-      streamed || prepacked
-        ? 0
-        : e.scratch(rowsOuter ? panels * panelBytes + g.K * tailWidth * F32 : panelBytes);
+    const { panels, panelBytes, rowsOuter, tail, tailWidth } = panelsOf(g, panel);
     const [src, dst, bPanel, cPanel, biasPanel, pp] = [
       'src',
       'dst',
@@ -479,7 +527,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     const nextPanel = [advance(cCol, panel * F32), g.bias ? advance(biasCol, panel * g.bias.cs * F32) : ''];
     /**
      * a tile over a panel of `width` columns, the first `valid` real, whose rows lie `valid` apart if
-     * prepacked; a one-column panel (dotTail) in the dot form
+     * prepacked; a one-column panel (see panelsOf) in the dot form
      */
     const tileAt = (rows: number, at: string, width = panel, valid = width) =>
       width === 1
@@ -561,10 +609,8 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   // a contiguous stream, or (streamB) read in place, and stays in L1 while every row block of A runs over it.
   /** tile widths for the columns left of a narrower tile */
   const narrower = (w: number) => [8, 4, 1].filter((x) => x < w);
-  // Packing a panel costs about one tile's worth of B loads; it pays off once two row blocks reuse it.
-  // A B packed at compile time (packedB) is read in panels whatever the size.
   if (prepacked && form !== 'broadcast') throw new Error('internal: a packed B outside the broadcast form');
-  const panelled = form === 'broadcast' && (prepacked || (g.M >= 2 * tileRows && g.N >= panel));
+  const panelled = form === 'broadcast' && panelsWith(g, microTile);
   const streamed = g.streamB === true;
   /** columns the panels cover: all of them unless B is streamed in place */
   const full = !panelled ? 0 : streamed ? g.N - (g.N % panel) : g.N;

@@ -12,7 +12,7 @@ import {
   type PlacedBuffer,
 } from '../../../src/kernels/ir.js';
 import { activateValue } from '../../../src/kernels/interpret.js';
-import { packBPanels } from '../../../src/kernels/b-panels.js';
+import { B_PANEL, packBPanels } from '../../../src/kernels/b-panels.js';
 import type { KernelCase } from './case.js';
 
 /** Element (r, c) of a view is buf[offset + r·rs + c·cs]. */
@@ -215,7 +215,7 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
     'GELU epilogue, B read transposed (dot form), column bias',
     { M: 7, N: 5, K: 19, b: { offset: 0, rs: 1, cs: 19 }, bias: { offset: 0, rs: 1, cs: 0 }, act: GELU },
   ],
-  // M ≥ 8 and N ≥ 8 pack B; 4-row and 8-column tiles with m, n and k remainders; padded B rows
+  // M ≥ 2 tiles of rows and N ≥ B_PANEL pack B; tiles with m, n and k remainders; padded B rows
   [
     'packed B panels, one at a time (M ≤ N), padded B rows, column bias, relu',
     { M: 10, N: 27, K: 13, b: { offset: 1, rs: 30 }, bias: { offset: 0, rs: 1, cs: 0 }, act: { op: 'relu' } },
@@ -224,7 +224,8 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
     'packed B panels, all first (M > N), row bias with beta',
     { M: 27, N: 19, K: 9, b: { rs: 21 }, bias: { offset: 2, rs: 0, cs: 1 }, beta: 0.5 },
   ],
-  // the N % 8 tail columns as one zero-padded panel, 4 or 8 wide, whose tiles store only the real columns
+  // the N % B_PANEL tail columns as one zero-padded panel, 4, 8 or 12 wide, whose tiles store only the real
+  // columns
   [
     'packed tail panel of 5 columns (8 wide), one panel at a time, column-varying bias, clip',
     {
@@ -252,14 +253,14 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
     'packed B panels, offset C with padded rows, alpha',
     { M: 41, N: 16, K: 33, c: { offset: 3, rs: 17 }, alpha: 2 },
   ],
-  // N % 8 = 1 (a 7×7 map's 49 columns): the single tail column packed contiguous in k, in the dot form;
+  // N % B_PANEL = 1 (a 7×7 map's 49 columns): the single tail column packed contiguous in k, in the dot form;
   // K below 4 runs only its scalar k tail
   ...[
-    [9, 9, 3],
-    [13, 17, 2],
-    [23, 9, 1],
-    [37, 17, 19],
-    [8, 57, 4],
+    [9, B_PANEL + 1, 3],
+    [13, 2 * B_PANEL + 1, 2],
+    [23, B_PANEL + 1, 1],
+    [37, 2 * B_PANEL + 1, 19],
+    [8, 7 * B_PANEL + 1, 4],
   ].map(([M, N, K]): [string, GemmShape] => [`${M}×${N}×${K} one tail column in the dot form`, { M, N, K }]),
   [
     'one tail column, all panels first (M > N), 7×7 map, full bias, relu',
@@ -275,7 +276,7 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
   ],
   [
     'one tail column with A transposed (not contiguous in k): a broadcast tail tile',
-    { M: 12, N: 9, K: 7, a: { rs: 1, cs: 12 } },
+    { M: 12, N: B_PANEL + 1, K: 7, a: { rs: 1, cs: 12 } },
   ],
   [
     'strided views: transposed A, padded rows, offsets',
@@ -395,7 +396,7 @@ export const GEMM_CASES: KernelCase[] = GEMM_SHAPES.map(named);
 
 /**
  * B packed at compile time (a constant B, GemmStmt.packedB), for the wasm target only: the panels read in
- * place at every M, the tail panel 4 or 8 wide.
+ * place at every M, the tail panel 4, 8 or 12 wide.
  */
 export const PACKED_B_CASES: KernelCase[] = (
   [
@@ -406,10 +407,10 @@ export const PACKED_B_CASES: KernelCase[] = (
       [19, 13, 9],
       [1, 100, 3],
       [5, 9, 1],
-      // one tail column (N % 8 = 1), read contiguous in k in the dot form, at every M below a tile pair
-      ...[1, 2, 3, 4, 5, 6, 7].map((M) => [M, 9 + 8 * (M % 3), 1 + (M % 3)]),
-      [6, 17, 13],
-      [26, 17, 11],
+      // one tail column (N % B_PANEL = 1), read contiguous in k in the dot form, at every M below a tile pair
+      ...[1, 2, 3, 4, 5, 6, 7].map((M) => [M, 1 + B_PANEL * (1 + (M % 3)), 1 + (M % 3)]),
+      [6, 2 * B_PANEL + 1, 13],
+      [26, 2 * B_PANEL + 1, 11],
       [3, 49, 2],
     ].map(([M, N, K]): [string, GemmShape] => [
       `${M}×${N}×${K} B packed at compile time`,
@@ -425,6 +426,27 @@ export const PACKED_B_CASES: KernelCase[] = (
     ],
   ] as [string, GemmShape][]
 ).map(named);
+
+/** Columns of the widest broadcast tile (relaxed SIMD's; SIMD128's and a packed B's, B_PANEL, divide 24 too). */
+const WIDEST_TILE = 12;
+
+/**
+ * Every tail of the broadcast form's tiles, N % width = 0 .. width − 1 for both tile widths (a zero-padded
+ * tail panel 4 to 12 wide, or one column in the dot form), and N below a tile, each at a row count below a
+ * pair of tiles (M = 1..7, K = 1..3) and at one past it (M above or below N, K longer, not a multiple of 4):
+ * for the wasm target, B row-major and packed at compile time.
+ */
+export const TILE_TAIL_CASES: KernelCase[] = Array.from({ length: WIDEST_TILE }, (_, t) => [
+  { M: 1 + (t % 7), N: WIDEST_TILE + t, K: 1 + (t % 3) },
+  { M: 7 + 5 * t, N: 2 * WIDEST_TILE + t, K: 5 + 3 * t },
+  ...(t ? [{ M: 2 + (t % 6), N: t, K: 1 + (t % 3) }] : []),
+])
+  .flat()
+  .flatMap((g): [string, GemmShape][] => [
+    [`${dims(g)} tile tails`, g],
+    [`${dims(g)} tile tails, B packed at compile time`, { ...g, packedB: true }],
+  ])
+  .map(named);
 
 const caseOf = (shape: GemmShape) => GEMM_CASES[GEMM_SHAPES.findIndex(([, g]) => g === shape)];
 
@@ -454,7 +476,7 @@ export const RESIDUAL_GEMM_CASES: KernelCase[] = (
     ['one row', { M: 1, N: 9, K: 5, bias: { offset: 0, rs: 0, cs: 1 }, residual: true }],
     [
       'one tail column in the dot form, M > N, row bias',
-      { M: 27, N: 17, K: 14, bias: { offset: 0, rs: 0, cs: 1 }, residual: true },
+      { M: 27, N: 2 * B_PANEL + 1, K: 14, bias: { offset: 0, rs: 0, cs: 1 }, residual: true },
     ],
     [
       'transposed B (dot form), HardSwish',
@@ -470,9 +492,9 @@ export const RESIDUAL_GEMM_CASES: KernelCase[] = (
 
 /** The same with B packed at compile time (GemmStmt.packedB). */
 export const PACKED_B_RESIDUAL_CASES: KernelCase[] = [
-  gemmCase('residual, B packed at compile time, one tail column in the dot form 21×9×13', {
+  gemmCase(`residual, B packed at compile time, one tail column in the dot form 21×${B_PANEL + 1}×13`, {
     M: 21,
-    N: 9,
+    N: B_PANEL + 1,
     K: 13,
     packedB: true,
     residual: true,
