@@ -1,7 +1,9 @@
 /**
  * The panel layout of a gemm's B that the wasm broadcast form's microkernel reads (GemmStmt.packedB):
  * B's columns in panels of B_PANEL, each panel's K rows stored one after another, and the last N % B_PANEL
- * columns in one more panel of that width, so the layout takes exactly K·N floats. The gemm packs a B
+ * columns in one more panel of that width, so the layout takes exactly K·N floats. A B split into blocks of
+ * K rows (codegen/wasm/gemm-k-blocks.ts) holds each block in this layout on its own, from its first
+ * row's element k0·N on. The gemm packs a B
  * into this layout at run time (codegen/wasm/gemm-simd.ts, with the tail panel zero-padded to 4 or 8
  * columns there); a constant B is stored so at compile time (compiler/packed-weights.ts).
  */
@@ -19,5 +21,15 @@ export function panelIndex(K: number, N: number, k: number, n: number): number {
 export function packBPanels(b: Float32Array, K: number, N: number): Float32Array {
   const out = new Float32Array(K * N);
   for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) out[panelIndex(K, N, k, n)] = b[k * N + n];
+  return out;
+}
+
+/** A row-major K×N B in panels, each block of rows (`bounds`: where blocks start, K last) on its own. */
+export function packBPanelBlocks(b: Float32Array, N: number, bounds: readonly number[]): Float32Array {
+  const out = new Float32Array(b.length);
+  bounds.slice(1).forEach((end, i) => {
+    const start = bounds[i];
+    out.set(packBPanels(b.subarray(start * N, end * N), end - start, N), start * N);
+  });
   return out;
 }
