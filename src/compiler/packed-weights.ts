@@ -12,7 +12,7 @@ import type { GemmStmt, Kernel, Stmt } from '../kernels/ir.js';
 import { B_PANEL, packBPanelBlocks } from '../kernels/b-panels.js';
 import { flatMapGemms, forEachStmt, gemmViews, ownExprs, visitExpr } from '../kernels/walk.js';
 import { simdGemmForm } from '../codegen/wasm/gemm-simd.js';
-import { kBlocks, splitK } from '../codegen/wasm/gemm-k-blocks.js';
+import { blockBounds, kBlockRows, splitK } from '../codegen/wasm/gemm-k-blocks.js';
 
 /** Whether `g` reads its B as one whole row-major K×N float32 matrix through the broadcast form's panels. */
 function readsWholeB(g: GemmStmt): boolean {
@@ -31,15 +31,12 @@ function readsWholeB(g: GemmStmt): boolean {
   );
 }
 
-/** How a weight is read as a whole B: its K and N, and where its K blocks start (K last). */
+/** How a weight is read as a whole B: its K and N, and the K rows per block (K: one block). */
 interface WholeB {
   K: number;
   N: number;
-  bounds: number[];
+  rows: number;
 }
-
-const sameBounds = (a: readonly number[], b: readonly number[]) =>
-  a.length === b.length && a.every((x, i) => x === b[i]);
 
 /**
  * The buffers (by id) among `candidates` that `kernels` read only as a gemm's whole B, with its K and N,
@@ -52,7 +49,7 @@ function gemmOnlyWeights(kernels: Kernel[], candidates: ReadonlySet<number>): Ma
     if (!candidates.has(id)) return;
     const seen = shapes.get(id);
     if (!read || (seen && (seen.K !== read.K || seen.N !== read.N))) refused.add(id);
-    else if (seen && !sameBounds(seen.bounds, read.bounds)) shapes.set(id, { ...read, bounds: [0, read.K] });
+    else if (seen && seen.rows !== read.rows) shapes.set(id, { ...read, rows: read.K });
     else shapes.set(id, read);
   };
   const visit = (s: Stmt) => {
@@ -61,7 +58,7 @@ function gemmOnlyWeights(kernels: Kernel[], candidates: ReadonlySet<number>): Ma
       for (const view of gemmViews(s))
         use(
           view.buf.id,
-          view === s.b && readsWholeB(s) ? { K: s.K, N: s.N, bounds: kBlocks(s) ?? [0, s.K] } : undefined,
+          view === s.b && readsWholeB(s) ? { K: s.K, N: s.N, rows: kBlockRows(s) ?? s.K } : undefined,
         );
     for (const e of ownExprs(s)) visitExpr(e, (x) => x.k === 'load' && use(x.buf.id));
   };
@@ -72,11 +69,12 @@ function gemmOnlyWeights(kernels: Kernel[], candidates: ReadonlySet<number>): Ma
 
 /** `body` with the gemms reading a B of `packed` marked `packedB`, split into the K blocks it was packed in. */
 function markPacked(body: Stmt[], packed: ReadonlyMap<number, WholeB>): Stmt[] {
+  let count = 0;
   return flatMapGemms(body, (g) => {
     const read = packed.get(g.b.buf.id);
     if (!read) return [g];
     const marked: GemmStmt = { ...g, packedB: true };
-    return read.bounds.length > 2 ? splitK(marked, read.bounds) : [marked];
+    return read.rows < read.K ? splitK(marked, read.rows, `packed_kblocks${count++}`) : [marked];
   });
 }
 
@@ -92,8 +90,8 @@ export function packGemmWeights(
   const floats = new Set([...weights].filter(([, t]) => t.dtype === 'float32').map(([id]) => id));
   const shapes = gemmOnlyWeights(kernels, floats);
   const packed = new Map<number, HostTensor>(
-    [...shapes].map(([id, { K, N, bounds }]) => {
-      const data = packBPanelBlocks(weights.get(id)!.data as Float32Array, N, bounds);
+    [...shapes].map(([id, { K, N, rows }]) => {
+      const data = packBPanelBlocks(weights.get(id)!.data as Float32Array, N, blockBounds(K, rows));
       return [id, { dtype: 'float32', dims: [K * N], data }];
     }),
   );

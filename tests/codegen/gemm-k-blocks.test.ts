@@ -5,7 +5,7 @@
  * strided views and a batch loop, on the SIMD128 and the relaxed module against a float64 reference.
  */
 import { describe, expect, it } from 'vitest';
-import { gemmKBlocks, kBlocks, splitK } from '../../src/codegen/wasm/gemm-k-blocks.js';
+import { gemmKBlocks, kBlockRows, splitK } from '../../src/codegen/wasm/gemm-k-blocks.js';
 import type { GemmStmt } from '../../src/kernels/ir.js';
 import { forEachStmt } from '../../src/kernels/walk.js';
 import { verifyKernel } from '../../src/kernels/verify.js';
@@ -41,29 +41,30 @@ const shape = (M: number, N: number, K: number, b = { rs: N, cs: 1 }): GemmStmt 
 
 describe('K blocks: where a gemm splits', () => {
   it('blocks of at most 512 rows, multiples of 8, the last one shorter', () => {
-    expect(kBlocks(shape(128, 384, 1536))).toEqual([0, 512, 1024, 1536]);
-    expect(kBlocks(shape(184, 400, 1656))).toEqual([0, 416, 832, 1248, 1656]);
-    expect(kBlocks(shape(37, 45, 1100))).toEqual([0, 368, 736, 1100]);
+    expect(kBlockRows(shape(128, 384, 1536))).toBe(512);
+    expect(kBlockRows(shape(184, 400, 1656))).toBe(416);
+    expect(kBlockRows(shape(37, 45, 1100))).toBe(368);
   });
 
   it('fewer rows per block where the operand streamed per sweep (min(M, N) rows of it) outgrows 512 KiB', () => {
     // 131072 floats / 384 rows of A per panel = 341 rows at most: 4 blocks
-    expect(kBlocks(shape(384, 1024, 1024))).toEqual([0, 256, 512, 768, 1024]);
+    expect(kBlockRows(shape(384, 1024, 1024))).toBe(256);
     // 131072 / 1024 rows of B per row block = 128, raised to the least block, 256
-    expect(kBlocks(shape(2048, 1024, 1024))).toEqual([0, 256, 512, 768, 1024]);
+    expect(kBlockRows(shape(2048, 1024, 1024))).toBe(256);
   });
 
-  it('stays whole within one block, without panels, in the dot form, or with an operand in C', () => {
-    expect(kBlocks(shape(128, 784, 512))).toBeUndefined();
-    expect(kBlocks(shape(7, 400, 2048))).toBeUndefined();
-    expect(kBlocks(shape(64, 7, 2048))).toBeUndefined();
-    expect(kBlocks(shape(64, 64, 2048, { rs: 1, cs: 2048 }))).toBeUndefined();
+  it('stays whole up to K = 768, without panels, in the dot form, or with an operand in C', () => {
+    expect(kBlockRows(shape(128, 784, 768))).toBeUndefined();
+    expect(kBlockRows(shape(128, 784, 776))).toBe(392);
+    expect(kBlockRows(shape(7, 400, 2048))).toBeUndefined();
+    expect(kBlockRows(shape(64, 7, 2048))).toBeUndefined();
+    expect(kBlockRows(shape(64, 64, 2048, { rs: 1, cs: 2048 }))).toBeUndefined();
     const g = shape(64, 64, 2048);
-    expect(kBlocks(g)).toBeDefined();
+    expect(kBlockRows(g)).toBeDefined();
     // A in C's buffer (a later block would read what an earlier one stored), the staged gemms' bias = C
-    expect(kBlocks({ ...g, a: { ...g.a, buf: g.c.buf } })).toBeUndefined();
-    expect(kBlocks({ ...g, bias: g.c })).toBeUndefined();
-    expect(kBlocks({ ...g, int8: { scales: g.c, activations: g.c.buf } })).toBeUndefined();
+    expect(kBlockRows({ ...g, a: { ...g.a, buf: g.c.buf } })).toBeUndefined();
+    expect(kBlockRows({ ...g, bias: g.c })).toBeUndefined();
+    expect(kBlockRows({ ...g, int8: { scales: g.c, activations: g.c.buf } })).toBeUndefined();
   });
 
   it('the first block takes the bias and the residual, later ones add into C, the last the activation', () => {
@@ -75,20 +76,36 @@ describe('K blocks: where a gemm splits', () => {
       residual: true,
       act: { op: 'relu' },
     });
-    const blocks = splitK(g, [0, 304, 600]);
-    expect(blocks.map((b) => b.K)).toEqual([304, 296]);
-    expect(blocks[0]).toMatchObject({ bias: g.bias, residual: g.residual });
-    expect(blocks[0]).not.toHaveProperty('act');
-    expect(blocks[1]).toMatchObject({ residual: g.c, act: g.act });
-    expect(blocks[1]).not.toHaveProperty('bias');
-    // block 2 reads A from column 304 on and B from row 304 on
-    expect(blocks[1].a.offset).toMatchObject({ op: 'add', b: { v: 304 } });
-    expect(blocks[1].b.offset).toMatchObject({ op: 'add', b: { v: 304 * 16 } });
+    const [first, last, ...none] = splitK(g, 304, 'kb');
+    expect(none).toEqual([]);
+    if (first.k !== 'gemm' || last.k !== 'gemm') throw new Error('not gemms');
+    expect([first.K, last.K]).toEqual([304, 296]);
+    expect(first).toMatchObject({ bias: g.bias, residual: g.residual });
+    expect(first).not.toHaveProperty('act');
+    expect(last).toMatchObject({ residual: g.c, act: g.act });
+    expect(last).not.toHaveProperty('bias');
+    // the last block reads A from column 304 on and B from row 304 on
+    expect(last.a.offset).toMatchObject({ op: 'add', b: { v: 304 } });
+    expect(last.b.offset).toMatchObject({ op: 'add', b: { v: 304 * 16 } });
+  });
+
+  it('the middle blocks, all as long, are one gemm in a loop: at most three copies of the code', () => {
+    const g = shape(64, 64, 2100);
+    expect(kBlockRows(g)).toBe(424);
+    const blocks = splitK(g, 424, 'kb');
+    expect(blocks.map((s) => (s.k === 'gemm' ? s.K : s.k))).toEqual([424, 'loop', 404]);
+    expect(blocks[1]).toMatchObject({
+      k: 'loop',
+      v: 'kb',
+      n: 3,
+      body: [{ k: 'gemm', K: 424, residual: g.c }],
+    });
+    expect(splitK(g, 700, 'kb').map((s) => s.k)).toEqual(['gemm', 'gemm', 'gemm']);
   });
 
   it('the rewrite leaves a B packed at compile time alone (packed-weights.ts chose its blocks)', () => {
     expect(gemmKBlocks([{ ...shape(64, 64, 2048), packedB: true }])).toHaveLength(1);
-    expect(gemmKBlocks([shape(64, 64, 2048)])).toHaveLength(4);
+    expect(gemmKBlocks([shape(64, 64, 2048)]).map((s) => s.k)).toEqual(['gemm', 'loop', 'gemm']);
   });
 });
 
@@ -109,12 +126,17 @@ const SPLIT_SHAPES: [string, GemmShape][] = [
   ],
   [
     'offset and padded A and C rows, relu',
-    { M: 13, N: 203, K: 531, a: { offset: 5, rs: 540 }, c: { offset: 3, rs: 211 }, act: { op: 'relu' } },
+    { M: 13, N: 203, K: 931, a: { offset: 5, rs: 940 }, c: { offset: 3, rs: 211 }, act: { op: 'relu' } },
   ],
-  ['in a batch loop', { M: 9, N: 17, K: 613, batch: 2 }],
+  ['in a batch loop', { M: 9, N: 17, K: 813, batch: 2 }],
+  [
+    'five blocks, the middle three in a loop, residual, relu',
+    { M: 11, N: 21, K: 2100, residual: true, act: { op: 'relu' } },
+  ],
+  ["a batch loop around the blocks' loop", { M: 8, N: 9, K: 1300, batch: 2 }],
 ];
 const SPLIT_CASES = SPLIT_SHAPES.map(([name, g]) => {
-  if (!kBlocks(gemmOf(g))) throw new Error(`${name} would not split`);
+  if (!kBlockRows(gemmOf(g))) throw new Error(`${name} would not split`);
   return gemmCase(`K blocks: ${name} ${g.M}×${g.N}×${g.K}`, g);
 });
 

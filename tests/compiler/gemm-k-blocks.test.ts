@@ -27,10 +27,11 @@ interface Case {
 }
 
 const CASES: Record<string, Case> = {
-  'MatMul 61×45×1100, packed B, bias + GELU (M > N: all panels per row block), blocks 368, 368, 364': {
-    bytes: matMulModel(gelu('c'), 11, [61, 1100, 45]),
-    inputs: { x: [1, 61, 1100] },
-  },
+  'MatMul 61×45×2100, packed B, bias + GELU (M > N: all panels per row block), blocks 4 × 424 (3 in a loop), 404':
+    {
+      bytes: matMulModel(gelu('c'), 11, [61, 2100, 45]),
+      inputs: { x: [1, 61, 2100] },
+    },
   'MatMul 37×53×777, packed B, bias + Relu (M ≤ N: one panel at a time), blocks 392, 385': {
     bytes: matMulModel([{ op: 'Relu', inputs: ['c'], outputs: ['y'] }], 12, [37, 777, 53]),
     inputs: { x: [1, 37, 777] },
@@ -39,9 +40,9 @@ const CASES: Record<string, Case> = {
     bytes: bertResidualModel(19, 1037, 43, 13),
     inputs: { x: [1, 19, 1037], s: [1, 19, 43] },
   },
-  'Conv 3×3 over 67 channels to 29 on 11×13 (im2col, K = 603), BatchNorm, skip Add, Relu, blocks 304, 299': {
-    bytes: convResidualModel(67, 29, 3, 14, { spatial: [11, 13] }),
-    inputs: { x: [1, 67, 11, 13], s: [1, 29, 11, 13] },
+  'Conv 3×3 over 97 channels to 29 on 11×13 (im2col, K = 873), BatchNorm, skip Add, Relu, blocks 440, 433': {
+    bytes: convResidualModel(97, 29, 3, 14, { spatial: [11, 13] }),
+    inputs: { x: [1, 97, 11, 13], s: [1, 29, 11, 13] },
   },
 };
 
