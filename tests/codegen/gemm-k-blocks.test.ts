@@ -10,7 +10,7 @@ import type { GemmStmt } from '../../src/kernels/ir.js';
 import { forEachStmt } from '../../src/kernels/walk.js';
 import { verifyKernel } from '../../src/kernels/verify.js';
 import { Memory, interpretKernels } from '../../src/kernels/interpret.js';
-import { i32 } from '../../src/kernels/build.js';
+import { add, dim, i32, mul } from '../../src/kernels/build.js';
 import { GELU, gemmCase, type GemmShape } from './cases/gemm.js';
 import { describeCases, programOfCase } from './cases/case.js';
 import { relaxedWasmTarget, wasmTarget } from './harness.js';
@@ -87,6 +87,15 @@ describe('K blocks: where a gemm splits', () => {
     // the last block reads A from column 304 on and B from row 304 on
     expect(last.a.offset).toMatchObject({ op: 'add', b: { v: 304 } });
     expect(last.b.offset).toMatchObject({ op: 'add', b: { v: 304 * 16 } });
+  });
+
+  it('a B row stride known only at run time moves the block by rows × that stride', () => {
+    const g = shape(64, 64, 1000, { rs: 64, cs: 1 });
+    const hw = dim('hw');
+    const [, last] = splitK({ ...g, b: { ...g.b, rs: hw } }, 504, 'kb');
+    if (last.k !== 'gemm') throw new Error('not a gemm');
+    expect(last.b.offset).toEqual(add(i32(0), mul(i32(504), hw)));
+    expect(last.a.offset).toEqual(add(i32(0), i32(504)));
   });
 
   it('the middle blocks, all as long, are one gemm in a loop: at most three copies of the code', () => {
