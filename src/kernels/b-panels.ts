@@ -2,8 +2,10 @@
  * The panel layout of a gemm's B that the wasm broadcast form's microkernel reads (GemmStmt.packedB):
  * B's columns in panels of B_PANEL, each panel's K rows stored one after another, and the last N % B_PANEL
  * columns in one more panel of that width, so the layout takes exactly K·N floats. A constant B is stored
- * so at compile time (compiler/packed-weights.ts), for both modules alike; a B packed at run time is in
- * panels of the module's own tile width (codegen/wasm/gemm-simd.ts, the tail panel zero-padded there).
+ * so at compile time (compiler/packed-weights.ts), for both modules alike; a B split into blocks of K rows
+ * (codegen/wasm/gemm-k-blocks.ts) holds each block in this layout on its own, from its first row's element
+ * k0·N on. A B packed at run time is in panels of the module's own tile width (codegen/wasm/gemm-simd.ts,
+ * the tail panel zero-padded there).
  */
 
 /** Columns per panel: the width of the micro-tile both modules read a compile-time packed B with. */
@@ -19,5 +21,15 @@ export function panelIndex(K: number, N: number, k: number, n: number): number {
 export function packBPanels(b: Float32Array, K: number, N: number): Float32Array {
   const out = new Float32Array(K * N);
   for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) out[panelIndex(K, N, k, n)] = b[k * N + n];
+  return out;
+}
+
+/** A row-major K×N B in panels, each block of rows (`bounds`: where blocks start, K last) on its own. */
+export function packBPanelBlocks(b: Float32Array, N: number, bounds: readonly number[]): Float32Array {
+  const out = new Float32Array(b.length);
+  bounds.slice(1).forEach((end, i) => {
+    const start = bounds[i];
+    out.set(packBPanels(b.subarray(start * N, end * N), end - start, N), start * N);
+  });
   return out;
 }

@@ -126,6 +126,17 @@ export function forEachStmt(s: Stmt, visit: (s: Stmt) => void): void {
   if (s.k === 'if') for (const b of [...s.then, ...(s.else ?? [])]) forEachStmt(b, visit);
 }
 
+/** `body` with every gemm (nested ones included) replaced by the statements `f` gives for it. */
+export function flatMapGemms(body: Stmt[], f: (g: GemmStmt) => Stmt[]): Stmt[] {
+  return body.flatMap((s): Stmt[] => {
+    if (s.k === 'gemm') return f(s);
+    if (s.k === 'loop') return [{ ...s, body: flatMapGemms(s.body, f) }];
+    if (s.k === 'if')
+      return [{ ...s, then: flatMapGemms(s.then, f), ...(s.else ? { else: flatMapGemms(s.else, f) } : {}) }];
+    return [s];
+  });
+}
+
 /** Every buffer `s` loads, stores or hands to a gemm, in the order met (repeats included). */
 export function buffersOf(s: Stmt): BufRef[] {
   const out: BufRef[] = [];

@@ -1,8 +1,8 @@
 /** Rendering of the GEMM statement: C = act(alpha * A·B + beta * Bias + Residual), float32. */
-import type { GemmStmt, MatView, Stmt } from '../../kernels/ir.js';
+import type { GemmStmt, MatView } from '../../kernels/ir.js';
 import { load, parallelLoop, store, v } from '../../kernels/build.js';
 import { activate, at } from '../../kernels/rewrite/epilogue.js';
-import { someExpr } from '../../kernels/walk.js';
+import { flatMapGemms, someExpr } from '../../kernels/walk.js';
 import { VECTOR_MATH } from './mathlib/vector.js';
 import { gemmsToLoops } from '../../kernels/rewrite/gemm-to-loops.js';
 import type { Rewrite } from '../../kernels/rewrite/pipeline.js';
@@ -44,21 +44,17 @@ export const callingMapsAfterGemm: Rewrite = (body) => {
   const calls = (g: GemmStmt) =>
     g.act?.op === 'map' &&
     someExpr(g.act.value, (e) => e.k === 'un' && (VECTOR_MATH as readonly string[]).includes(e.op));
-  const list = (stmts: Stmt[]): Stmt[] =>
-    stmts.flatMap((s): Stmt[] => {
-      if (s.k === 'loop') return [{ ...s, body: list(s.body) }];
-      if (s.k === 'if') return [{ ...s, then: list(s.then), ...(s.else ? { else: list(s.else) } : {}) }];
-      if (s.k !== 'gemm' || !calls(s)) return [s];
-      const p = `map${count++}.`;
-      const [m, n] = [v(p + 'm'), v(p + 'n')];
-      const c = at(s.c, m, n);
-      const { act, ...gemm } = s;
-      const pass = parallelLoop(p + 'm', s.M, [
-        parallelLoop(p + 'n', s.N, [store(s.c.buf, c, activate(act, load(s.c.buf, c)))]),
-      ]);
-      return [gemm, pass];
-    });
-  return list(body);
+  return flatMapGemms(body, (s) => {
+    if (!calls(s)) return [s];
+    const p = `map${count++}.`;
+    const [m, n] = [v(p + 'm'), v(p + 'n')];
+    const c = at(s.c, m, n);
+    const { act, ...gemm } = s;
+    const pass = parallelLoop(p + 'm', s.M, [
+      parallelLoop(p + 'n', s.N, [store(s.c.buf, c, activate(act, load(s.c.buf, c)))]),
+    ]);
+    return [gemm, pass];
+  });
 };
 
 export function renderGemm(g: GemmStmt, emitter: KernelEmitter): string {

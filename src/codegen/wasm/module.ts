@@ -4,6 +4,7 @@ import type { Program } from '../../kernels/ir.js';
 import { renderHelpers } from './helpers.js';
 import { renderKernel } from './render.js';
 import { callingMapsAfterGemm, scalarGemmFallback } from './gemm.js';
+import { gemmKBlocks } from './gemm-k-blocks.js';
 import { rewriteKernel, type Rewrite } from '../../kernels/rewrite/pipeline.js';
 import type { ProgramContext } from './emitter.js';
 import { rangesOf } from '../../kernels/extent.js';
@@ -26,7 +27,7 @@ const PAGE = 65536;
 const MAX_PAGES = 65536;
 
 /** The rewrites the wasm target applies to every kernel before rendering it. */
-export const wasmRewrites: readonly Rewrite[] = [callingMapsAfterGemm, scalarGemmFallback];
+export const wasmRewrites: readonly Rewrite[] = [callingMapsAfterGemm, gemmKBlocks, scalarGemmFallback];
 
 /** Kernel function names: WAT ids allow only some characters, and two kernels may share a name. */
 const KERNEL_PREFIX = 'kernel.';

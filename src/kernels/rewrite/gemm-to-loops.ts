@@ -8,6 +8,7 @@
 import type { Expr, GemmStmt, MatView, Stmt } from '../ir.js';
 import { add, f32, i32, load, local, loop, mul, set, store, v } from '../build.js';
 import { at, epilogue } from './epilogue.js';
+import { flatMapGemms } from '../walk.js';
 
 /** The gemm as loops; every name it declares starts with `prefix` (unique within the kernel). */
 export function gemmToLoops(g: GemmStmt, prefix: string, columns: number): Stmt[] {
@@ -80,12 +81,5 @@ export function gemmsToLoops(
   which: (g: GemmStmt) => boolean = () => true,
 ): Stmt[] {
   let count = 0;
-  const list = (stmts: Stmt[]): Stmt[] =>
-    stmts.flatMap((s): Stmt[] => {
-      if (s.k === 'gemm' && which(s)) return gemmToLoops(s, `gemm${count++}.`, columns);
-      if (s.k === 'loop') return [{ ...s, body: list(s.body) }];
-      if (s.k === 'if') return [{ ...s, then: list(s.then), ...(s.else ? { else: list(s.else) } : {}) }];
-      return [s];
-    });
-  return list(body);
+  return flatMapGemms(body, (g) => (which(g) ? gemmToLoops(g, `gemm${count++}.`, columns) : [g]));
 }
