@@ -50,7 +50,7 @@ function maskedRows(rows: number, d: number): Float32Array {
 }
 
 const CASES: RowCase[] = [
-  ...[1, 3, 7, 33, 960].flatMap((d) =>
+  ...[1, 3, 5, 7, 33, 127, 960].flatMap((d) =>
     (['Softmax', 'LogSoftmax'] as const).map((op) => ({
       name: `${op} rows of ${d}`,
       op,
