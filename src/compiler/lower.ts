@@ -23,7 +23,13 @@ import {
 import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifest.js';
 import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
 import { applyActivation } from '../kernels/rewrite/epilogue.js';
-import { fusedActivation, RESIDUAL_INPUT, residualActivation, residualOf } from '../ops/fused-activation.js';
+import {
+  fusedActivation,
+  RESIDUAL_INPUT,
+  residualActivation,
+  residualBlocksOf,
+  residualOf,
+} from '../ops/fused-activation.js';
 import { verifyKernel } from '../kernels/verify.js';
 import { paramsOf, withSignature } from '../kernels/signature.js';
 import { rangesOf } from '../kernels/extent.js';
@@ -254,8 +260,9 @@ function lowerWith(
       const act = def.fusesActivation ? undefined : fusedActivation(node);
       const scratch: Slot[] = [];
       const lower = def.lower;
-      // a residual (passes/fuse-residual.ts) and the activation after it go into any op's kernels here
-      const residual = residualOf(node) !== undefined;
+      // a residual (passes/fuse-residual.ts) and the activation after it go into any op's kernels here,
+      // but an upsampled one, which the conv's lowering adds itself (ops/nn/conv-upsampled-residual.ts)
+      const residual = residualOf(node) !== undefined && residualBlocksOf(node) === undefined;
       const epilogue = (kernels: Kernel[], lio: LowerIO): Kernel[] =>
         residual
           ? applyActivation(kernels, lio.outputs[0], residualActivation(node), lio.inputs[RESIDUAL_INPUT])

@@ -35,7 +35,13 @@ import { im2col } from './im2col.js';
 import { shiftedConvFits, shiftedConvLowering } from './conv-shifted.js';
 import { panelConvFits, panelConvLowering, panelConvRows } from './conv-panels.js';
 import { convPoolKernels, pooledBy, pooledType, poolWindow } from './conv-pool.js';
-import { fusedActivation } from '../fused-activation.js';
+import {
+  fusedActivation,
+  RESIDUAL_INPUT,
+  residualActivation,
+  residualBlocksOf,
+} from '../fused-activation.js';
+import { upsampledResidualLowering } from './conv-upsampled-residual.js';
 import { depthwiseFits, depthwiseLoops } from './depthwise.js';
 import { activate } from '../../kernels/rewrite/epilogue.js';
 import { int8ActivationBytes } from '../../kernels/int8-gemm.js';
@@ -364,6 +370,12 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
   if (Y.length === 0) return [];
   const act = fusedActivation(ctx.node);
   if (pooledBy(ctx.node)) return pooledConvKernels(ctx, g, io, act);
+  const blocks = residualBlocksOf(ctx.node);
+  if (blocks) {
+    const R = io.inputs[RESIDUAL_INPUT]!;
+    const body = upsampledResidualLowering(g, X!, W!, B, R, Y, blocks, residualActivation(ctx.node));
+    return [{ name: ctx.node.name, body }];
+  }
   const depthwise = g.C === g.group;
   const body =
     depthwiseFits(g, Y.dtype) && !io.forGpu
