@@ -114,11 +114,15 @@ export function pooledConvKernels(
   const [X, W] = io.inputs;
   const B = io.inputs[int8 ? 3 : 2];
   const conv: TensorType = { dtype: 'float32', shape: [g.N, g.M, ...g.window.out] };
+  const panels = !int8 && panelConvFits(g);
   const rows = (most: number) =>
-    !int8 && panelConvFits(g)
+    panels
       ? panelConvRows(g, X!, W!, B, (n) => io.scratch('float32', n), act)
       : im2colConvRows(g, X!, W!, B, io, act, int8, most);
-  return convPoolKernels(ctx.node.name, g, poolWindow(pooledBy(ctx.node)!, conv), rows, io.outputs[0], io);
+  // im2col's band: K × the row's output positions
+  const scratchPerRow = panels ? 0 : g.C * sizeOf(g.window.kernel) * sizeOf(g.window.out.slice(1)) * 4;
+  const pool = poolWindow(pooledBy(ctx.node)!, conv);
+  return convPoolKernels(ctx.node.name, g, pool, rows, scratchPerRow, io.outputs[0], io);
 }
 
 /** What a direct convolution accumulates: Conv sums float products, ConvInteger zero-point-shifted integers. */
