@@ -19,6 +19,7 @@ import { lowerForGpu } from './gpu-lowering.js';
 import { fuseConvPools } from '../passes/fuse-conv-pool.js';
 import { fuseSoftmaxInputs } from '../passes/fuse-softmax-input.js';
 import { fuseResiduals } from '../passes/fuse-residual.js';
+import { foldConcatUpsamples } from '../passes/fold-concat-upsample.js';
 import { attentionMaskOf, summarizeTokenizer, tokenizerInfo } from './text-model.js';
 import { kernelTable } from './kernel-table.js';
 import {
@@ -123,11 +124,15 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
     ? { graph: fused, quant: new Map<string, QuantParams>() }
     : useInt8Kernels(fused);
   const kernelGraph = fuseEpilogues(fuseElementwise(int8.graph));
-  // the wasm kernels add a residual in a gemm's epilogue, pool a conv's rows band by band and compute a
-  // Softmax's input chain (attention's scale and mask) as they read its rows (the webgpu target lowers
-  // kernelGraph, keeping those nodes apart); weights are shared with the webgpu target, which reads them
-  // row-major: no panels then
-  const wasmGraph = fuseSoftmaxInputs(fuseConvPools(fuseResiduals(kernelGraph)));
+  // the wasm kernels add a residual in a gemm's epilogue, upsample a Concat's coarse inputs as they copy
+  // them, pool a conv's rows band by band and compute a Softmax's input chain (attention's scale and mask)
+  // as they read its rows (the webgpu target lowers kernelGraph, keeping those nodes apart); weights are
+  // shared with the webgpu target, which reads them row-major: no panels then
+  // folding a Resize into its reader drops the constants only it reads from weights.bin: not where the
+  // webgpu target, which keeps the Resize, must place the same weights
+  const upsamples = !targets.includes('webgpu');
+  const residuals = fuseResiduals(kernelGraph, upsamples);
+  const wasmGraph = fuseSoftmaxInputs(fuseConvPools(upsamples ? foldConcatUpsamples(residuals) : residuals));
   const lowered = lowerGraph(wasmGraph, { packWeights: !targets.includes('webgpu') });
   const indexChecks = fedIndexChecks(
     specialized,

@@ -34,7 +34,8 @@ import { staticBlockFactors } from '../ops/shape/resize.js';
 /** the ops that add the skip tensor: Add, or Sum of two as older exporters (opset < 7 ResNets) write it */
 const ADDS = new Set(['Add', 'Sum']);
 
-export function fuseResiduals(graph: Graph): Graph {
+/** `upsamples`: whether a nearest Resize of the skip tensor folds into the conv (`upsampledSkip`). */
+export function fuseResiduals(graph: Graph, upsamples = true): Graph {
   const readers = readersOf(graph);
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   const removed = new Set<Node>();
@@ -51,7 +52,7 @@ export function fuseResiduals(graph: Graph): Graph {
     const chain = residualChain(graph, users[0], out);
     if (!chain || !sameType(type, graph.types.get(chain.skip))) continue;
     if (!sameType(type, graph.types.get(users[0].outputs[0]))) continue;
-    const upsampled = upsampledSkip(graph, readers, node, chain.skip);
+    const upsampled = upsamples ? upsampledSkip(graph, readers, node, chain.skip) : undefined;
     const inputs = [...node.inputs, '', ''].slice(0, RESIDUAL_INPUT);
     const merged: Graph = {
       ...graph,
@@ -81,7 +82,8 @@ export function fuseResiduals(graph: Graph): Graph {
  * kh×kw block) read by the Add alone, and `conv` a 1×1 stride-1 unpadded one of one group with static
  * shapes: the coarse map, the factors and the Resize node, so that the conv reads the coarse map in blocks
  * (ops/nn/conv-upsampled-residual.ts) and the full-size upsampled map is never written nor read (an FPN's
- * top-down path: DBNet's conv(lateral) + Resize ×2 (coarser level)).
+ * top-down path: DBNet's conv(lateral) + Resize ×2 (coarser level)). Not for a bundle with the webgpu
+ * target (compile.ts), whose lowering keeps the Resize and reads its constants.
  */
 function upsampledSkip(
   graph: Graph,

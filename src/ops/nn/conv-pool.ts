@@ -9,7 +9,7 @@
  * its activation) and writes the pool's output. Pool output rows split into pieces, each a kernel: the
  * rows whose windows start in the top padding, then bands of P rows whose windows lie inside the conv
  * output (one loop), then the rest. A piece computes the conv rows its windows read (consecutive bands
- * share (k − 1)·d + 1 − s rows, computed again: 1 row in 11 for SqueezeNet's 3×3 stride-2 pool), then
+ * share (k − 1)·d + 1 − s rows, computed again: 1 row in 17 for SqueezeNet's 3×3 stride-2 pool), then
  * pools them as MaxPool does (window-runs.ts: no bounds checks, interior vectorized).
  */
 import type { Graph, Node, TensorType } from '../../ir/graph.js';
