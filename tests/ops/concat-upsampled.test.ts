@@ -6,18 +6,14 @@
  * negative axis, scales or sizes. Where the fold does not apply (N = 2, the width axis, the upsampled map
  * read twice) the result is the same.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
-import { writeBundle } from '../../src/bundle/node.js';
 import { compareTensors } from '../../scripts/compare.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
 import { runKiln, runOrt } from '../helpers/ort-oracle.js';
+import { describeRelaxedCases } from '../helpers/relaxed-cases.js';
 import { floats, int64s } from '../helpers/resize-models.js';
-import { inChild, outputsOf } from '../runtime/child-run.js';
 
 interface Level {
   /** the coarse map's shape */
@@ -152,22 +148,13 @@ describe('Concat of nearest-upsampled maps, the upsampling folded into the Conca
       if (t.tap) expect(compareTensors(got.u0, want.u0, 0, 0)).toBeUndefined();
     });
 
-  describe('relaxed SIMD (child process)', () => {
-    let dir: string;
-    beforeAll(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'kiln-concat-upsampled-'));
-    });
-    afterAll(() => rm(dir, { recursive: true, force: true }));
-    for (const [i, name] of Object.keys(cases).slice(0, 2).entries())
-      it(name, async () => {
-        const t = cases[name];
-        const bytes = model(t);
-        const bundle = join(dir, `case${i}`);
-        await writeBundle(bundle, await compileModel(bytes));
-        const result = await inChild(bundle, 'relaxed', feeds(t), true);
-        expect('variant' in result && result.variant).toBe('relaxed');
-        const want = await runOrt(bytes, feeds(t));
-        expect(compareTensors(outputsOf(result).y, want.y, 0, 0)).toBeUndefined();
-      });
-  });
+  describeRelaxedCases(
+    'kiln-concat-upsampled',
+    Object.fromEntries(
+      Object.entries(cases)
+        .slice(0, 2)
+        .map(([name, t]) => [name, () => ({ bytes: model(t), feeds: feeds(t) })]),
+    ),
+    [0, 0],
+  );
 });

@@ -6,18 +6,14 @@
  * exporters write), an activation after the Add, several bands and N = 2. Where the fold does not apply (the
  * upsampled map read twice, a linear Resize, a 3×3 conv) the result is the same.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
-import { writeBundle } from '../../src/bundle/node.js';
 import { compareTensors } from '../../scripts/compare.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
 import { buildModel, randomTensor, seededRandom, type NodeSpec } from '../helpers/onnx-builder.js';
 import { runKiln, runOrt } from '../helpers/ort-oracle.js';
+import { describeRelaxedCases } from '../helpers/relaxed-cases.js';
 import { floats, int64s } from '../helpers/resize-models.js';
-import { inChild, outputsOf } from '../runtime/child-run.js';
 
 interface Case {
   n?: number;
@@ -189,22 +185,13 @@ describe('Conv + Add of a nearest-upsampled map, the upsampling folded into the 
       if (t.tap) expect(compareTensors(got.up, want.up, 0, 0)).toBeUndefined();
     });
 
-  describe('relaxed SIMD (child process)', () => {
-    let dir: string;
-    beforeAll(async () => {
-      dir = await mkdtemp(join(tmpdir(), 'kiln-conv-upsampled-'));
-    });
-    afterAll(() => rm(dir, { recursive: true, force: true }));
-    for (const [i, name] of Object.keys(cases).slice(0, 5).entries())
-      it(name, async () => {
-        const t = cases[name];
-        const bytes = model(t);
-        const bundle = join(dir, `case${i}`);
-        await writeBundle(bundle, await compileModel(bytes));
-        const result = await inChild(bundle, 'relaxed', feeds(t), true);
-        expect('variant' in result && result.variant).toBe('relaxed');
-        const want = await runOrt(bytes, feeds(t));
-        expect(compareTensors(outputsOf(result).y, want.y, 1e-4, 1e-5)).toBeUndefined();
-      });
-  });
+  describeRelaxedCases(
+    'kiln-conv-upsampled',
+    Object.fromEntries(
+      Object.entries(cases)
+        .slice(0, 5)
+        .map(([name, t]) => [name, () => ({ bytes: model(t), feeds: feeds(t) })]),
+    ),
+    [1e-4, 1e-5],
+  );
 });
