@@ -19,7 +19,6 @@ import { lowerForGpu } from './gpu-lowering.js';
 import { fuseConvPools } from '../passes/fuse-conv-pool.js';
 import { fuseSoftmaxInputs } from '../passes/fuse-softmax-input.js';
 import { fuseResiduals } from '../passes/fuse-residual.js';
-import { foldConcatUpsamples } from '../passes/fold-concat-upsample.js';
 import { attentionMaskOf, summarizeTokenizer, tokenizerInfo } from './text-model.js';
 import { kernelTable } from './kernel-table.js';
 import {
@@ -130,10 +129,9 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
   // shared with the webgpu target, which reads them row-major: no panels then
   // folding a Resize into its reader drops the constants only it reads from weights.bin: not where the
   // webgpu target, which keeps the Resize, must place the same weights
-  const upsamples = !targets.includes('webgpu');
-  const residuals = fuseResiduals(kernelGraph, upsamples);
-  const wasmGraph = fuseSoftmaxInputs(fuseConvPools(upsamples ? foldConcatUpsamples(residuals) : residuals));
-  const lowered = lowerGraph(wasmGraph, { packWeights: !targets.includes('webgpu') });
+  const wasmOnly = !targets.includes('webgpu');
+  const wasmGraph = fuseSoftmaxInputs(fuseConvPools(fuseResiduals(kernelGraph, wasmOnly)));
+  const lowered = lowerGraph(wasmGraph, { packWeights: wasmOnly, foldConcatUpsamples: wasmOnly });
   const indexChecks = fedIndexChecks(
     specialized,
     lowered.inputs.map((i) => i.name),

@@ -39,6 +39,7 @@ import { lowerSymbolic } from './lower-rows.js';
 import { signatureShape } from './signature-shape.js';
 import { packGemmWeights } from './packed-weights.js';
 import { inPlaceConcats, type Block } from './concat-in-place.js';
+import { foldConcatUpsamples } from '../passes/fold-concat-upsample.js';
 
 export interface LoweredModel {
   program: Program;
@@ -85,16 +86,20 @@ interface Step {
  */
 export function lowerGraph(
   graph: Graph,
-  options: { forGpu?: boolean; packWeights?: boolean } = {},
+  options: { forGpu?: boolean; packWeights?: boolean; foldConcatUpsamples?: boolean } = {},
 ): LoweredModel {
   // the GPU path keeps every value in its own buffer
   if (options.forGpu) return lowerWith(graph, options, false);
+  // Concats that are copied upsample their coarse inputs as they copy them (fold-concat-upsample.ts); one
+  // written in place needs neither: its Resizes write their blocks of it
+  const folded = options.foldConcatUpsamples ? foldConcatUpsamples(graph) : graph;
+  const copy = () => (folded === graph ? undefined : lowerWith(folded, options, false));
   // a Concat's output written in place is live from its first block's kernel on, which can cost more
   // than it saves where the blocks are made far apart (a detector's FPN): the smaller plan is kept
   const inPlace = lowerWith(graph, options, true);
-  if (!inPlace.concatsInPlace) return inPlace;
+  if (!inPlace.concatsInPlace) return copy() ?? inPlace;
   const copied = lowerWith(graph, options, false);
-  return copied.memory.totalBytes < inPlace.memory.totalBytes ? copied : inPlace;
+  return copied.memory.totalBytes < inPlace.memory.totalBytes ? (copy() ?? copied) : inPlace;
 }
 
 function lowerWith(

@@ -6,10 +6,10 @@
  * finest one: three 1.2 MiB maps written, then read and written again by the Concat's copies.
  *
  * Folded where the Concat's output has fixed dims, every dim before its axis 1 and the axis before the
- * last two (channels of one image: each input is one contiguous block of the output). A Concat with a
- * folded input is not written in place (compiler/concat-in-place.ts). compile.ts runs this pass on the
- * graph of the wasm lowering only, and not for a bundle with the webgpu target: its lowering keeps the
- * Resize, whose constants both lowerings must then place in weights.bin.
+ * last two (channels of one image: each input is one contiguous block of the output). The wasm lowering
+ * (compiler/lower.ts `lowerGraph`) folds them where it copies Concats: one written in place
+ * (compiler/concat-in-place.ts) needs no fold, its Resizes writing their blocks of it; not for a bundle
+ * with the webgpu target, whose lowering keeps the Resize, whose constants both must place in weights.bin.
  */
 import { readersOf, type Graph, type Node } from '../ir/graph.js';
 import { contextOf } from '../ops/registry.js';

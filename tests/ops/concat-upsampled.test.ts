@@ -3,8 +3,8 @@
  * the Concat writes each coarse map's blocks into its output, ops/shape/upsample-blocks.ts): no Resize
  * kernel, and the result matches onnxruntime in both wasm variants (relaxed in a child process), as DBNet's
  * head concatenates its FPN levels: factors ×4, ×2 and 4×1 beside a map copied as it is, odd widths, a
- * negative axis, scales or sizes. Where the fold does not apply (N = 2, the width axis, the upsampled map
- * read twice) the result is the same.
+ * negative axis, scales or sizes. Where the fold does not apply (a Concat written in place, N = 2, the
+ * width axis, an upsampled map read twice) the result is the same.
  */
 import { describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
@@ -18,7 +18,7 @@ import { floats, int64s } from '../helpers/resize-models.js';
 interface Level {
   /** the coarse map's shape */
   shape: number[];
-  /** [kh, kw], or undefined for a map concatenated as it is (a Relu's output) */
+  /** [kh, kw], or undefined for a map concatenated as it is (a graph input) */
   factors?: [number, number];
 }
 
@@ -33,6 +33,8 @@ interface Case {
   tap?: boolean;
   /** the first upsampled map is concatenated twice */
   twice?: boolean;
+  /** every input computed by a kernel: the Concat is written in place, its Resizes writing their blocks */
+  inPlace?: boolean;
   /** whether every Resize folds into the Concat */
   folds: boolean;
 }
@@ -41,6 +43,9 @@ function model(t: Case): Uint8Array {
   const nodes: NodeSpec[] = [];
   const initializers: { name: string; tensor: HostTensor }[] = [{ name: 'roi', tensor: floats() }];
   const parts = t.levels.map((l, i) => {
+    // a graph input: no kernel computes it, so the Concat is not written in place (concat-in-place.ts)
+    // but copied, where the Resizes fold into it; unless `inPlace`, a Relu of it
+    if (!l.factors && !t.inPlace) return `x${i}`;
     if (!l.factors) {
       nodes.push({ op: 'Relu', inputs: [`x${i}`], outputs: [`u${i}`] });
       return `u${i}`;
@@ -110,6 +115,12 @@ const cases: Record<string, Case> = {
     coord: 'half_pixel',
     nearest: 'round_prefer_floor',
     folds: true,
+  },
+  'not folded: written in place (every input computed by a kernel), the Resizes write their blocks': {
+    levels: head,
+    axis: 1,
+    inPlace: true,
+    folds: false,
   },
   'not folded: N = 2': {
     levels: [{ shape: [2, 3, 3, 5], factors: [2, 2] }, { shape: [2, 4, 6, 10] }],
