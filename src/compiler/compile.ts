@@ -123,12 +123,15 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
     ? { graph: fused, quant: new Map<string, QuantParams>() }
     : useInt8Kernels(fused);
   const kernelGraph = fuseEpilogues(fuseElementwise(int8.graph));
-  // the wasm kernels add a residual in a gemm's epilogue, pool a conv's rows band by band and compute a
-  // Softmax's input chain (attention's scale and mask) as they read its rows (the webgpu target lowers
-  // kernelGraph, keeping those nodes apart); weights are shared with the webgpu target, which reads them
-  // row-major: no panels then
-  const wasmGraph = fuseSoftmaxInputs(fuseConvPools(fuseResiduals(kernelGraph)));
-  const lowered = lowerGraph(wasmGraph, { packWeights: !targets.includes('webgpu') });
+  // the wasm kernels add a residual in a gemm's epilogue, upsample a Concat's coarse inputs as they copy
+  // them, pool a conv's rows band by band and compute a Softmax's input chain (attention's scale and mask)
+  // as they read its rows (the webgpu target lowers kernelGraph, keeping those nodes apart); weights are
+  // shared with the webgpu target, which reads them row-major: no panels then
+  // folding a Resize into its reader drops the constants only it reads from weights.bin: not where the
+  // webgpu target, which keeps the Resize, must place the same weights
+  const wasmOnly = !targets.includes('webgpu');
+  const wasmGraph = fuseSoftmaxInputs(fuseConvPools(fuseResiduals(kernelGraph, wasmOnly)));
+  const lowered = lowerGraph(wasmGraph, { packWeights: wasmOnly, foldConcatUpsamples: wasmOnly });
   const indexChecks = fedIndexChecks(
     specialized,
     lowered.inputs.map((i) => i.name),

@@ -8,7 +8,7 @@
  */
 import type { Graph, Node } from '../ir/graph.js';
 import type { OpContext } from '../ops/registry.js';
-import { concatBlocks } from '../ops/shape/concat-split.js';
+import { concatBlocks, UPSAMPLED_INPUTS_ATTR } from '../ops/shape/concat-split.js';
 import { dtypeBytes } from '../ir/dtype.js';
 import { BUFFER_ALIGNMENT } from '../bundle/layout.js';
 
@@ -42,6 +42,8 @@ export function inPlaceConcats(
   const skipped = new Set<Node>();
   for (const { node, ctx } of runSteps) {
     if (node.op !== 'Concat' || node.domain !== '' || graph.types.get(node.outputs[0])?.symbolic) continue;
+    // a coarse map that the Concat upsamples as it copies it is no block of its output
+    if (node.attrs[UPSAMPLED_INPUTS_ATTR] !== undefined) continue;
     const offsets = concatBlocks(ctx);
     const ins = node.inputs;
     const own = (name: string) =>

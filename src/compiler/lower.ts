@@ -23,7 +23,13 @@ import {
 import type { MemoryPlan, TensorSignature, WeightEntry } from '../bundle/manifest.js';
 import { alignUp, planArena, type Lifetime } from '../passes/plan-memory.js';
 import { applyActivation } from '../kernels/rewrite/epilogue.js';
-import { fusedActivation, RESIDUAL_INPUT, residualActivation, residualOf } from '../ops/fused-activation.js';
+import {
+  fusedActivation,
+  RESIDUAL_INPUT,
+  residualActivation,
+  residualBlocksOf,
+  residualOf,
+} from '../ops/fused-activation.js';
 import { verifyKernel } from '../kernels/verify.js';
 import { paramsOf, withSignature } from '../kernels/signature.js';
 import { rangesOf } from '../kernels/extent.js';
@@ -33,6 +39,7 @@ import { lowerSymbolic } from './lower-rows.js';
 import { signatureShape } from './signature-shape.js';
 import { packGemmWeights } from './packed-weights.js';
 import { inPlaceConcats, type Block } from './concat-in-place.js';
+import { foldConcatUpsamples } from '../passes/fold-concat-upsample.js';
 
 export interface LoweredModel {
   program: Program;
@@ -79,16 +86,20 @@ interface Step {
  */
 export function lowerGraph(
   graph: Graph,
-  options: { forGpu?: boolean; packWeights?: boolean } = {},
+  options: { forGpu?: boolean; packWeights?: boolean; foldConcatUpsamples?: boolean } = {},
 ): LoweredModel {
   // the GPU path keeps every value in its own buffer
   if (options.forGpu) return lowerWith(graph, options, false);
+  // Concats that are copied upsample their coarse inputs as they copy them (fold-concat-upsample.ts); one
+  // written in place needs neither: its Resizes write their blocks of it
+  const folded = options.foldConcatUpsamples ? foldConcatUpsamples(graph) : graph;
+  const copy = () => (folded === graph ? undefined : lowerWith(folded, options, false));
   // a Concat's output written in place is live from its first block's kernel on, which can cost more
   // than it saves where the blocks are made far apart (a detector's FPN): the smaller plan is kept
   const inPlace = lowerWith(graph, options, true);
-  if (!inPlace.concatsInPlace) return inPlace;
+  if (!inPlace.concatsInPlace) return copy() ?? inPlace;
   const copied = lowerWith(graph, options, false);
-  return copied.memory.totalBytes < inPlace.memory.totalBytes ? copied : inPlace;
+  return copied.memory.totalBytes < inPlace.memory.totalBytes ? (copy() ?? copied) : inPlace;
 }
 
 function lowerWith(
@@ -254,8 +265,9 @@ function lowerWith(
       const act = def.fusesActivation ? undefined : fusedActivation(node);
       const scratch: Slot[] = [];
       const lower = def.lower;
-      // a residual (passes/fuse-residual.ts) and the activation after it go into any op's kernels here
-      const residual = residualOf(node) !== undefined;
+      // a residual (passes/fuse-residual.ts) and the activation after it go into any op's kernels here,
+      // but an upsampled one, which the conv's lowering adds itself (ops/nn/conv-upsampled-residual.ts)
+      const residual = residualOf(node) !== undefined && residualBlocksOf(node) === undefined;
       const epilogue = (kernels: Kernel[], lio: LowerIO): Kernel[] =>
         residual
           ? applyActivation(kernels, lio.outputs[0], residualActivation(node), lio.inputs[RESIDUAL_INPUT])

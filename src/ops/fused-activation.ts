@@ -62,6 +62,17 @@ export const residualOf = (node: Node): string | undefined =>
     ? node.inputs[RESIDUAL_INPUT]
     : undefined;
 
+/**
+ * The attribute of a Conv whose residual (input RESIDUAL_INPUT) is a coarser map read in kh×kw blocks, the
+ * nearest upsampling that passes/fuse-residual.ts folded into it: [kh, kw]. Its lowering
+ * (ops/nn/conv-upsampled-residual.ts) adds the residual and the activation after it itself.
+ */
+export const RESIDUAL_BLOCKS_ATTR = 'kiln_residual_blocks';
+
+/** A producer's residual block factors (RESIDUAL_BLOCKS_ATTR), if its residual is upsampled. */
+export const residualBlocksOf = (node: Node): number[] | undefined =>
+  residualOf(node) === undefined ? undefined : (node.attrs[RESIDUAL_BLOCKS_ATTR] as number[] | undefined);
+
 /** The activation after a producer's residual Add (which follows the bias Add, if any), if any. */
 export const residualActivation = (node: Node): Activation | undefined => bodyActivation(node, 1);
 

@@ -22,14 +22,20 @@ import {
   RESIDUAL_PRODUCERS,
   residualActivation,
   residualOf,
+  RESIDUAL_BLOCKS_ATTR,
 } from '../ops/fused-activation.js';
 import { fusedBody, isFusedChain, withFused } from '../ops/fused.js';
 import { isMappable } from '../kernels/rewrite/epilogue.js';
+import { contextOf } from '../ops/registry.js';
+import { geometry } from '../ops/nn/conv.js';
+import { upsampledResidualFits } from '../ops/nn/conv-upsampled-residual.js';
+import { staticBlockFactors } from '../ops/shape/resize.js';
 
 /** the ops that add the skip tensor: Add, or Sum of two as older exporters (opset < 7 ResNets) write it */
 const ADDS = new Set(['Add', 'Sum']);
 
-export function fuseResiduals(graph: Graph): Graph {
+/** `upsamples`: whether a nearest Resize of the skip tensor folds into the conv (`upsampledSkip`). */
+export function fuseResiduals(graph: Graph, upsamples = true): Graph {
   const readers = readersOf(graph);
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   const removed = new Set<Node>();
@@ -46,23 +52,61 @@ export function fuseResiduals(graph: Graph): Graph {
     const chain = residualChain(graph, users[0], out);
     if (!chain || !sameType(type, graph.types.get(chain.skip))) continue;
     if (!sameType(type, graph.types.get(users[0].outputs[0]))) continue;
+    const upsampled = upsamples ? upsampledSkip(graph, readers, node, chain.skip) : undefined;
     const inputs = [...node.inputs, '', ''].slice(0, RESIDUAL_INPUT);
     const merged: Graph = {
       ...graph,
       types: new Map([...graph.types, ...chain.types]),
       initializers: new Map([...graph.initializers, ...chain.initializers]),
     };
-    const fused = withFused(merged, { ...node, inputs: [...inputs, chain.skip] }, [
-      ...(fusedBody(node)?.nodes ?? []),
-      ...chain.nodes,
-    ]);
+    const producer: Node = upsampled
+      ? {
+          ...node,
+          inputs: [...inputs, upsampled.coarse],
+          attrs: { ...node.attrs, [RESIDUAL_BLOCKS_ATTR]: upsampled.blocks },
+        }
+      : { ...node, inputs: [...inputs, chain.skip] };
+    const fused = withFused(merged, producer, [...(fusedBody(node)?.nodes ?? []), ...chain.nodes]);
     const act = residualActivation(fused);
     if (act?.op === 'map' && !isMappable(act.value)) continue;
     removed.add(node);
+    if (upsampled) removed.add(upsampled.resize);
     placed.set(users[0], fused);
   }
   if (removed.size === 0) return graph;
   return { ...graph, nodes: graph.nodes.filter((n) => !removed.has(n)).map((n) => placed.get(n) ?? n) };
+}
+
+/**
+ * When `skip` is a nearest upsampling by whole factors (Resize or Upsample: each element copied to a
+ * kh×kw block) read by the Add alone, and `conv` a 1×1 stride-1 unpadded one of one group with static
+ * shapes: the coarse map, the factors and the Resize node, so that the conv reads the coarse map in blocks
+ * (ops/nn/conv-upsampled-residual.ts) and the full-size upsampled map is never written nor read (an FPN's
+ * top-down path: DBNet's conv(lateral) + Resize ×2 (coarser level)). Not for a bundle with the webgpu
+ * target (compile.ts), whose lowering keeps the Resize and reads its constants.
+ */
+function upsampledSkip(
+  graph: Graph,
+  readers: Map<string, Node[]>,
+  conv: Node,
+  skip: string,
+): { coarse: string; blocks: number[]; resize: Node } | undefined {
+  if (conv.op !== 'Conv') return undefined;
+  const resize = graph.nodes.find((n) => n.outputs[0] === skip);
+  if (!resize || resize.domain !== '' || !['Resize', 'Upsample'].includes(resize.op)) return undefined;
+  if ((readers.get(skip) ?? []).length !== 1 || graph.outputs.some((o) => o.name === skip)) return undefined;
+  const ctxOf = (n: Node) =>
+    contextOf(
+      n,
+      graph.opsets,
+      (name) => graph.types.get(name),
+      (name) => graph.initializers.get(name),
+    );
+  const coarse = graph.types.get(resize.inputs[0]);
+  if (coarse?.dtype !== 'float32' || coarse.symbolic || coarse.shape.length !== 4) return undefined;
+  const blocks = staticBlockFactors(ctxOf(resize));
+  if (!blocks || !upsampledResidualFits(geometry(ctxOf(conv)))) return undefined;
+  return { coarse: resize.inputs[0], blocks, resize };
 }
 
 /** Same dtype and shape, dims known at run time included. */

@@ -9,12 +9,11 @@
  * its activation) and writes the pool's output. Pool output rows split into pieces, each a kernel: the
  * rows whose windows start in the top padding, then bands of P rows whose windows lie inside the conv
  * output (one loop), then the rest. A piece computes the conv rows its windows read (consecutive bands
- * share (k − 1)·d + 1 − s rows, computed again: 1 row in 11 for SqueezeNet's 3×3 stride-2 pool), then
+ * share (k − 1)·d + 1 − s rows, computed again: 1 row in 17 for SqueezeNet's 3×3 stride-2 pool), then
  * pools them as MaxPool does (window-runs.ts: no bounds checks, interior vectorized).
  */
 import type { Graph, Node, TensorType } from '../../ir/graph.js';
 import type { BufRef, Expr, Kernel, Stmt } from '../../kernels/ir.js';
-import { sizeOf } from '../../ir/tensor.js';
 import { add, i32, load, loop, mul, v } from '../../kernels/build.js';
 import { contextOf, type LowerIO, type OpContext } from '../registry.js';
 import type { ConvGeometry } from './conv-geometry.js';
@@ -84,13 +83,15 @@ function convRowsOf(pool: Window, Hc: number, a: number, count: number): [number
 
 /**
  * The fused node's kernels: `conv(most)` makes the conv's row producer for bands of `most` rows at most
- * (conv-rows.ts); Y is the pool's output.
+ * (conv-rows.ts), which takes `scratchPerRow` bytes of scratch per row of the band besides (im2col's
+ * matrix; none for the panel lowering, whose panel is of a fixed size); Y is the pool's output.
  */
 export function convPoolKernels(
   name: string,
   g: ConvGeometry,
   pool: Window,
   conv: (most: number) => ConvRows,
+  scratchPerRow: number,
   Y: BufRef,
   io: LowerIO,
 ): Kernel[] {
@@ -101,7 +102,10 @@ export function convPoolKernels(
   // pool rows [first, last) read whole windows of conv rows, none in the padding or past the end
   const first = Math.min(Hp, Math.ceil(p / s));
   const last = Math.max(first, Math.min(Hp, Math.floor((Hc - (k - 1) * d - 1 + p) / s) + 1));
-  const rowBytes = M * Wc * 4 + g.C * sizeOf(cw.kernel) * Wc * 4;
+  // the bands' sizes set how many conv rows are computed twice (those that consecutive bands share): a
+  // panel conv's band counted as im2col's (ResNet-50's 7×7 stem: 2 pool rows from 5 conv rows) computed
+  // one conv row in 5 twice, one in 17 when counted as its own
+  const rowBytes = M * Wc * 4 + scratchPerRow;
   const bandHeight = (P: number) => (P - 1) * s + (k - 1) * d + 1;
   let P = 1;
   while (P < last - first && bandHeight(P + 1) * rowBytes <= BAND_BYTES) P++;

@@ -35,7 +35,13 @@ import { im2col } from './im2col.js';
 import { shiftedConvFits, shiftedConvLowering } from './conv-shifted.js';
 import { panelConvFits, panelConvLowering, panelConvRows } from './conv-panels.js';
 import { convPoolKernels, pooledBy, pooledType, poolWindow } from './conv-pool.js';
-import { fusedActivation } from '../fused-activation.js';
+import {
+  fusedActivation,
+  RESIDUAL_INPUT,
+  residualActivation,
+  residualBlocksOf,
+} from '../fused-activation.js';
+import { upsampledResidualLowering } from './conv-upsampled-residual.js';
 import { depthwiseFits, depthwiseLoops } from './depthwise.js';
 import { activate } from '../../kernels/rewrite/epilogue.js';
 import { int8ActivationBytes } from '../../kernels/int8-gemm.js';
@@ -108,11 +114,15 @@ export function pooledConvKernels(
   const [X, W] = io.inputs;
   const B = io.inputs[int8 ? 3 : 2];
   const conv: TensorType = { dtype: 'float32', shape: [g.N, g.M, ...g.window.out] };
+  const panels = !int8 && panelConvFits(g);
   const rows = (most: number) =>
-    !int8 && panelConvFits(g)
+    panels
       ? panelConvRows(g, X!, W!, B, (n) => io.scratch('float32', n), act)
       : im2colConvRows(g, X!, W!, B, io, act, int8, most);
-  return convPoolKernels(ctx.node.name, g, poolWindow(pooledBy(ctx.node)!, conv), rows, io.outputs[0], io);
+  // im2col's band: K × the row's output positions
+  const scratchPerRow = panels ? 0 : g.C * sizeOf(g.window.kernel) * sizeOf(g.window.out.slice(1)) * 4;
+  const pool = poolWindow(pooledBy(ctx.node)!, conv);
+  return convPoolKernels(ctx.node.name, g, pool, rows, scratchPerRow, io.outputs[0], io);
 }
 
 /** What a direct convolution accumulates: Conv sums float products, ConvInteger zero-point-shifted integers. */
@@ -364,6 +374,12 @@ function lower(ctx: OpContext, io: LowerIO): Kernel[] {
   if (Y.length === 0) return [];
   const act = fusedActivation(ctx.node);
   if (pooledBy(ctx.node)) return pooledConvKernels(ctx, g, io, act);
+  const blocks = residualBlocksOf(ctx.node);
+  if (blocks) {
+    const R = io.inputs[RESIDUAL_INPUT]!;
+    const body = upsampledResidualLowering(g, X!, W!, B, R, Y, blocks, residualActivation(ctx.node));
+    return [{ name: ctx.node.name, body }];
+  }
   const depthwise = g.C === g.group;
   const body =
     depthwiseFits(g, Y.dtype) && !io.forGpu

@@ -14,25 +14,48 @@ import {
   type OpDef,
 } from '../registry.js';
 import { constInts, copyKernel, dataInput, hasInput, moveKernel, rowMajor } from './common.js';
+import { upsampleBlocks } from './upsample-blocks.js';
 
 /** Index expressions with `offset` added on one axis. */
 const shiftAxis = (idx: Expr[], axis: number, offset: number): Expr[] =>
   idx.map((e, j) => (j === axis && offset ? add(e, i32(offset)) : e));
 
-function concatAxis(ctx: OpContext, rank: number): number {
+export function concatAxis(ctx: OpContext, rank: number): number {
   return normAxis(attrInt(ctx.node, 'axis', ctx.opset < 4 ? 1 : undefined), rank, ctx);
+}
+
+/**
+ * The attribute of a Concat some of whose inputs are coarse maps that it upsamples as it copies them (the
+ * nearest Resizes that passes/fold-concat-upsample.ts folded into it): [kh, kw] per input, flattened, 1s
+ * for an input copied as it is.
+ */
+export const UPSAMPLED_INPUTS_ATTR = 'kiln_upsampled_inputs';
+
+/** Input i's [kh, kw] upsampling factors (UPSAMPLED_INPUTS_ATTR), [1, 1] when it is copied as it is. */
+const inputFactors = (ctx: OpContext, i: number): number[] => {
+  const f = ctx.node.attrs[UPSAMPLED_INPUTS_ATTR] as number[] | undefined;
+  return f ? f.slice(2 * i, 2 * i + 2) : [1, 1];
+};
+
+/** Input i as the Concat reads it: its shape upsampled by its factors on the last two axes. */
+function concatInput(ctx: OpContext, i: number): TensorType {
+  const t = dataInput(ctx, i);
+  const [kh, kw] = inputFactors(ctx, i);
+  if (kh === 1 && kw === 1) return t;
+  const r = t.shape.length;
+  return { ...t, shape: [...t.shape.slice(0, r - 2), t.shape[r - 2] * kh, t.shape[r - 1] * kw] };
 }
 
 const concat: OpDef = {
   infer: (ctx) => {
     if (ctx.inputs.length === 0) throw new OpError(ctx.node, ctx.opset, 'needs at least one input');
-    const first = dataInput(ctx, 0);
+    const first = concatInput(ctx, 0);
     if (first.shape.length === 0) throw new OpError(ctx.node, ctx.opset, 'cannot concatenate 0-d tensors');
     const axis = concatAxis(ctx, first.shape.length);
     const shape = [...first.shape];
     shape[axis] = 0;
     ctx.inputs.forEach((_, i) => {
-      const t = dataInput(ctx, i);
+      const t = concatInput(ctx, i);
       const mismatch =
         t.shape.length !== shape.length || t.shape.some((d, j) => j !== axis && d !== shape[j]);
       if (t.dtype !== first.dtype || mismatch)
@@ -46,15 +69,22 @@ const concat: OpDef = {
     return [{ dtype: first.dtype, shape }];
   },
   lower: (ctx, io) => {
-    const outShape = [...ctx.inputs[0]!.shape];
+    const outShape = [...concatInput(ctx, 0).shape];
     const axis = concatAxis(ctx, outShape.length);
-    outShape[axis] = ctx.inputs.reduce((s, t) => s + t!.shape[axis], 0);
+    outShape[axis] = ctx.inputs.reduce((s, _, i) => s + concatInput(ctx, i).shape[axis], 0);
     const outStrides = stridesOf(outShape);
     const kernels: Kernel[] = [];
     let offset = 0;
     ctx.inputs.forEach((t, i) => {
       const start = offset;
-      offset += t!.shape[axis];
+      offset += concatInput(ctx, i).shape[axis];
+      const factors = inputFactors(ctx, i);
+      // an upsampled input is one block of the output (fold-concat-upsample.ts: the dims before the axis are 1)
+      if (factors.some((f) => f !== 1)) {
+        const at = start * outStrides[axis];
+        kernels.push(upsampleBlocks(`${ctx.node.name}_${i}`, io, t!.shape, factors, io.inputs[i]!, at));
+        return;
+      }
       // Walk input i, writing into the slab [start, start + its size) of the output axis.
       const dstIndex = (idx: Expr[]) => linearIndex(shiftAxis(idx, axis, start), outStrides);
       kernels.push(

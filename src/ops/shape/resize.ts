@@ -463,6 +463,15 @@ function blockFactors(p: ResizePlan): number[] | undefined {
   return fits ? factors : undefined;
 }
 
+/**
+ * The whole factors [kh, kw] of a Resize or Upsample whose scales and sizes are constants when it copies
+ * each input element to a kh×kw block (a nearest ×2 upsampling): what passes/fuse-residual.ts folds into a
+ * conv's residual. Undefined otherwise.
+ */
+export function staticBlockFactors(ctx: OpContext): number[] | undefined {
+  return resizeFedAtRunTime(ctx) ? undefined : blockFactors(resizePlan(ctx));
+}
+
 function lowerResize(ctx: OpContext, io: LowerIO) {
   const p = resizePlan(ctx, fedReads(ctx, io));
   const { x, outShape, outDims } = p;

@@ -6,7 +6,7 @@
  * dims (compiler/symbolic-resize.ts) take it.
  */
 import * as sym from '../../ir/symbolic.js';
-import type { Kernel } from '../../kernels/ir.js';
+import type { BufRef, Kernel } from '../../kernels/ir.js';
 import { add, i32, load, local, loop, mul, store, v } from '../../kernels/build.js';
 import { extentOf, kernelExprOf } from '../../kernels/extent.js';
 import type { LowerIO } from '../registry.js';
@@ -39,33 +39,36 @@ export function readsBlocks(p: NearestModes, k: number): boolean {
   }
 }
 
-/** The kernel copying each element of x (its leading axes kept) to its kh×kw block of the output. */
+/**
+ * The kernel copying each element of x (its leading axes kept) to its kh×kw block of the output: x is
+ * `source` (the node's input 0 unless given), the output starts `outputAt` elements into the node's
+ * output (a Concat's block, passes/fold-concat-upsample.ts).
+ */
 export function upsampleBlocks(
   name: string,
   io: LowerIO,
   x: readonly sym.SymLike[],
   [kh, kw]: number[],
+  source: BufRef = io.inputs[0]!,
+  outputAt = 0,
 ): Kernel {
   const rank = x.length;
   const [H, W] = [x[rank - 2], x[rank - 1]];
   const OW = sym.mul(W, kw);
   const planes = x.slice(0, rank - 2).reduce<sym.SymLike>((s, d) => sym.mul(s, d), 1);
   const [q, ih, iw, r] = [v('q'), v('ih'), v('iw'), v('r')];
-  const value = load(io.inputs[0]!, add(v('xrow'), iw));
+  const value = load(source, add(v('xrow'), iw));
   const row = loop('iw', extentOf(W), [
     ...Array.from({ length: kw }, (_, c) =>
       store(io.outputs[0], add(add(v('yrow'), mul(iw, i32(kw))), i32(c)), value),
     ),
   ]);
+  const yrow = mul(add(mul(q, kernelExprOf(sym.mul(H, kh))), add(mul(ih, i32(kh)), r)), kernelExprOf(OW));
   const rows = loop('ih', extentOf(H), [
     local('xrow', 'i32', mul(add(mul(q, kernelExprOf(H)), ih), kernelExprOf(W))),
     loop('r', kh, [
       // Y[q, ih·kh + r, 0]
-      local(
-        'yrow',
-        'i32',
-        mul(add(mul(q, kernelExprOf(sym.mul(H, kh))), add(mul(ih, i32(kh)), r)), kernelExprOf(OW)),
-      ),
+      local('yrow', 'i32', outputAt ? add(i32(outputAt), yrow) : yrow),
       row,
     ]),
   ]);
