@@ -110,7 +110,7 @@ describe('gemm code shape and speed', () => {
     expect(plain).not.toMatch(panelLoad(544));
   });
 
-  it('a single tail column (N % B_PANEL = 1) runs as dot products over k when A rows are contiguous in k, packed or not', () => {
+  it('a single tail column (N % tile width = 1) runs as dot products over k when A rows are contiguous in k, packed or not', () => {
     const wat = (g: Parameters<typeof gemmCase>[1]) =>
       programToWat(programOfCase(gemmCase('gemm', g)).program);
     // the dot form reduces its accumulators' lanes into scalar sums; the broadcast form has none
