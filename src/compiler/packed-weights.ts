@@ -9,7 +9,7 @@
  */
 import type { HostTensor } from '../ir/tensor.js';
 import type { GemmStmt, Kernel, Stmt } from '../kernels/ir.js';
-import { B_PANEL, packBPanelBlocks } from '../kernels/b-panels.js';
+import { MIN_PANEL_N, packBPanelBlocks } from '../kernels/b-panels.js';
 import { flatMapGemms, forEachStmt, gemmViews, ownExprs, visitExpr } from '../kernels/walk.js';
 import { simdGemmForm } from '../codegen/wasm/gemm-simd.js';
 import { blockBounds, kBlockRows, splitK } from '../codegen/wasm/gemm-k-blocks.js';
@@ -20,7 +20,7 @@ function readsWholeB(g: GemmStmt): boolean {
   return (
     !g.int8 &&
     !g.streamB &&
-    g.N >= B_PANEL &&
+    g.N >= MIN_PANEL_N &&
     b.buf.dtype === 'float32' &&
     b.buf.length === g.K * g.N &&
     b.offset.k === 'const' &&

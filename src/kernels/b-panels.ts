@@ -1,15 +1,20 @@
 /**
  * The panel layout of a gemm's B that the wasm broadcast form's microkernel reads (GemmStmt.packedB):
  * B's columns in panels of B_PANEL, each panel's K rows stored one after another, and the last N % B_PANEL
- * columns in one more panel of that width, so the layout takes exactly K·N floats. A constant B is stored
- * so at compile time (compiler/packed-weights.ts), for both modules alike; a B split into blocks of K rows
+ * columns in one more panel of that width, so the layout takes exactly K·N floats. A micro-tile's
+ * 4-column vectors come from consecutive panels, so one layout serves every tile width (SIMD128's 8
+ * columns, relaxed SIMD's 12) and each vector streams contiguously in k. A constant B is stored so at
+ * compile time (compiler/packed-weights.ts), for both modules alike; a B split into blocks of K rows
  * (codegen/wasm/gemm-k-blocks.ts) holds each block in this layout on its own, from its first row's element
  * k0·N on. A B packed at run time is in panels of the module's own tile width (codegen/wasm/gemm-simd.ts,
  * the tail panel zero-padded there).
  */
 
-/** Columns per panel: the width of the micro-tile both modules read a compile-time packed B with. */
-export const B_PANEL = 8;
+/** Columns per panel: one f32x4 vector. */
+export const B_PANEL = 4;
+
+/** Fewest columns N for which a gemm's B is worth panels (SIMD128's tile width): narrower B stay whole. */
+export const MIN_PANEL_N = 8;
 
 /** Where element (k, n) of a K×N B lies in its panels. */
 export function panelIndex(K: number, N: number, k: number, n: number): number {

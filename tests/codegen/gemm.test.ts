@@ -98,7 +98,19 @@ describe('gemm code shape and speed', () => {
     }
   });
 
-  it('a single tail column (N % B_PANEL = 1) runs as dot products over k when A rows are contiguous in k, packed or not', () => {
+  it("both modules read one packed B with their own tiles: each tile's vectors from consecutive 4-column panels", () => {
+    // K = 17: panels 17·16 = 272 bytes apart; relaxed's 12-column tile loads three of them, SIMD128's 8 two
+    const { program } = programOfCase(gemmCase('gemm', { M: 40, N: 48, K: 17, packedB: true }));
+    const panelLoad = (bytes: number) =>
+      new RegExp(`v128\\.load offset=${bytes} \\(local\\.get \\$\\d+_pb\\)`);
+    const relaxed = programToWat(program, { relaxedSimd: true });
+    const plain = programToWat(program);
+    for (const wat of [relaxed, plain]) expect(wat).toMatch(panelLoad(272));
+    expect(relaxed).toMatch(panelLoad(544));
+    expect(plain).not.toMatch(panelLoad(544));
+  });
+
+  it('a single tail column (N % tile width = 1) runs as dot products over k when A rows are contiguous in k, packed or not', () => {
     const wat = (g: Parameters<typeof gemmCase>[1]) =>
       programToWat(programOfCase(gemmCase('gemm', g)).program);
     // the dot form reduces its accumulators' lanes into scalar sums; the broadcast form has none

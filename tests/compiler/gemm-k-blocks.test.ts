@@ -88,8 +88,8 @@ it('weights.bin holds a K-blocked MatMul weight block by block, each in its own 
   const w = randomTensor([777, 53], seededRandom(12)).data as Float32Array;
   expect(stored).toEqual(packBPanelBlocks(w, 53, [0, 392, 777]));
   expect(stored).not.toEqual(packBPanels(w, 777, 53));
-  // block 2's first row, columns 8..15 of its second panel: at 392·53 + 385·8 + 8·0
-  expect(Array.from(stored.subarray(392 * 53 + 385 * 8, 392 * 53 + 385 * 8 + 8))).toEqual(
-    Array.from(w.subarray(392 * 53 + 8, 392 * 53 + 16)),
+  // block 2's first row, columns 4..7 of its second panel: at 392·53 + 385·4 + 4·0
+  expect(Array.from(stored.subarray(392 * 53 + 385 * 4, 392 * 53 + 385 * 4 + 4))).toEqual(
+    Array.from(w.subarray(392 * 53 + 4, 392 * 53 + 8)),
   );
 });

@@ -163,20 +163,18 @@ describe('which weights weights.bin holds in panels', () => {
   const compile = (c: Case, opts: CompileOptions = {}) => compileModel(model(c), { relaxed: false, ...opts });
   const original = (c: Case) => randomTensor(c.w, seededRandom(c.w[0] * 31 + c.w[1]), 0.5) as HostTensor;
 
-  it('a MatMul weight is stored in panels of 8 columns and a tail panel of the rest, in as many bytes', async () => {
+  it('a MatMul weight is stored in panels of 4 columns and a tail panel of the rest, in as many bytes', async () => {
     const c: Case = { x: [3, 33], w: [33, 21] };
     const files = await compile(c);
     expect(weightDims(files, 'w')).toEqual([33 * 21]);
     const packed = weightData(files, 'w');
     const w = original(c).data as Float32Array;
     expect(packed).toEqual(packBPanels(w, 33, 21));
-    // row 1 of the second panel (columns 8..15), row 1 of the tail panel (columns 16..20, 5 wide)
-    expect(Array.from(packed.subarray(33 * 8 + 8, 33 * 8 + 16))).toEqual(
-      Array.from(w.subarray(21 + 8, 21 + 16)),
+    // row 1 of the second panel (columns 4..7), rows 1 and 2 of the tail panel (column 20, 1 wide)
+    expect(Array.from(packed.subarray(33 * 4 + 4, 33 * 4 + 8))).toEqual(
+      Array.from(w.subarray(21 + 4, 21 + 8)),
     );
-    expect(Array.from(packed.subarray(33 * 16 + 5, 33 * 16 + 10))).toEqual(
-      Array.from(w.subarray(21 + 16, 21 + 21)),
-    );
+    expect(Array.from(packed.subarray(33 * 20 + 1, 33 * 20 + 3))).toEqual([w[21 + 20], w[42 + 20]]);
   });
 
   it('weights read otherwise, narrower than a panel or in a webgpu bundle stay row-major', async () => {

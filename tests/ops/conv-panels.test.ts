@@ -12,8 +12,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { panelColumnSpans, panelConvFits, panelConvRows } from '../../src/ops/nn/conv-panels.js';
-import { B_PANEL } from '../../src/kernels/b-panels.js';
+import {
+  panelColumnSpans,
+  panelConvFits,
+  panelConvRows,
+  TILE_COLUMNS,
+} from '../../src/ops/nn/conv-panels.js';
 import { i32 } from '../../src/kernels/build.js';
 import type { BufRef, GemmStmt } from '../../src/kernels/ir.js';
 import { forEachStmt } from '../../src/kernels/walk.js';
@@ -156,19 +160,19 @@ describe('panelConvFits', () => {
   });
 });
 
-describe('panel gemms run whole B_PANEL-column tiles', () => {
+describe('panel gemms run whole TILE_COLUMNS-column tiles', () => {
   it('splits a panel into whole tiles, the last overlapping the one before, and leaves narrow or whole ones alone', () => {
-    const whole = 111 - (111 % B_PANEL);
+    const whole = 111 - (111 % TILE_COLUMNS);
     expect(panelColumnSpans(111)).toEqual([
       [0, whole],
-      [111 - B_PANEL, B_PANEL],
+      [111 - TILE_COLUMNS, TILE_COLUMNS],
     ]);
-    expect(panelColumnSpans(B_PANEL + 1)).toEqual([
-      [0, B_PANEL],
-      [1, B_PANEL],
+    expect(panelColumnSpans(TILE_COLUMNS + 1)).toEqual([
+      [0, TILE_COLUMNS],
+      [1, TILE_COLUMNS],
     ]);
-    expect(panelColumnSpans(9 * B_PANEL)).toEqual([[0, 9 * B_PANEL]]);
-    expect(panelColumnSpans(B_PANEL - 1)).toEqual([[0, B_PANEL - 1]]);
+    expect(panelColumnSpans(9 * TILE_COLUMNS)).toEqual([[0, 9 * TILE_COLUMNS]]);
+    expect(panelColumnSpans(TILE_COLUMNS - 1)).toEqual([[0, TILE_COLUMNS - 1]]);
   });
 
   it("SqueezeNet's first conv (111 wide, 3×3 stride 2 over RGB) gives its gemms no tail columns", () => {
@@ -193,7 +197,7 @@ describe('panel gemms run whole B_PANEL-column tiles', () => {
     const gemms: GemmStmt[] = [];
     for (const s of rows.rows(i32(0), i32(0), 111, { buf: buf(64 * 111 * 111), at: i32(0), ld: 111 * 111 }))
       forEachStmt(s, (t) => void (t.k === 'gemm' && gemms.push(t)));
-    expect(gemms.map((t) => t.N)).toEqual([111 - (111 % B_PANEL), B_PANEL]);
-    expect(gemms.every((t) => t.N % B_PANEL === 0)).toBe(true);
+    expect(gemms.map((t) => t.N)).toEqual([111 - (111 % TILE_COLUMNS), TILE_COLUMNS]);
+    expect(gemms.every((t) => t.N % TILE_COLUMNS === 0)).toBe(true);
   });
 });

@@ -10,12 +10,15 @@
  */
 import type { Expr, Extent, GemmStmt, Stmt } from '../../kernels/ir.js';
 import { add, i32, loop, mul, v } from '../../kernels/build.js';
-import { B_PANEL } from '../../kernels/b-panels.js';
+import { MIN_PANEL_N } from '../../kernels/b-panels.js';
 import { flatMapGemms } from '../../kernels/walk.js';
 import type { Rewrite } from '../../kernels/rewrite/pipeline.js';
 import { simdGemmForm } from './gemm-simd.js';
 
-/** Most K rows per block: a K×8 panel of B then takes 16 KiB, half of Zen 4's 32 KiB L1 (Intel's: 48). */
+/**
+ * Most K rows per block: the K×8 columns of B a SIMD128 tile streams then take 16 KiB, half of Zen 4's
+ * 32 KiB L1 (Intel's: 48), relaxed SIMD's K×12 24 KiB.
+ */
 const MAX_BLOCK_ROWS = 512;
 /**
  * Floats of the operand a block streams once per panel (A, M ≤ N) or per row block (B, M > N): 512 KiB,
@@ -40,7 +43,7 @@ const BLOCK_ALIGN = 8;
  * what compile-time packing sees too (not `packedB`), so a B packed in blocks and its gemms agree.
  */
 export function kBlockRows(g: GemmStmt): number | undefined {
-  if (g.K <= WHOLE_K || g.int8 || simdGemmForm(g) !== 'broadcast' || g.M < 8 || g.N < B_PANEL)
+  if (g.K <= WHOLE_K || g.int8 || simdGemmForm(g) !== 'broadcast' || g.M < 8 || g.N < MIN_PANEL_N)
     return undefined;
   if ([g.a, g.b, g.bias].some((view) => view?.buf.id === g.c.buf.id)) return undefined;
   const streamed = g.streamB ? g.M : Math.min(g.M, g.N);

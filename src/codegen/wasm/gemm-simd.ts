@@ -62,21 +62,13 @@ const BROADCAST_TILES: Record<'simd128' | 'relaxed', Tile> = {
 };
 
 /**
- * The tile of a gemm whose B was packed at compile time (packedB): as wide as those panels, B_PANEL, which
- * both modules read from one weights.bin, so SIMD128's. (A 3×12 relaxed tile there ran bert-enc's
- * MatMul shapes, 128×1536×384 with B packed, 5 % faster; a layout both tiles can read, such as 24-column
- * panels, would let it have that.)
- */
-const PACKED_B_TILE = BROADCAST_TILES.simd128;
-
-/**
  * Rows per dot-form block of a matrix-vector product: each B vector loaded serves this many rows. 4 rows took
  * 0.56–0.78× the time of 2 on squeeze-excite shapes (576×1×144, 144×1×576, 240×1×64); 8 spilled (1.4–1.6×).
  */
 const MATRIX_VECTOR_ROWS = 4;
 
-if (PACKED_B_TILE.cols !== B_PANEL)
-  throw new Error('internal: the packed B tile is not as wide as the packed B panels');
+if (Object.values(BROADCAST_TILES).some((t) => t.cols % B_PANEL !== 0))
+  throw new Error('internal: a broadcast tile is not a whole number of packed B panels');
 
 /**
  * Whether the broadcast form runs `g` panel by panel with `tile` (packedPanels): a B packed at compile time
@@ -199,7 +191,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     'bias_col',
   ].map((h) => e.temp('i32', h));
   const vector = vectorLanes(e.program.relaxedSimd);
-  const microTile = prepacked ? PACKED_B_TILE : BROADCAST_TILES[vector.feature];
+  const microTile = BROADCAST_TILES[vector.feature];
   const { rows: tileRows, cols: panel } = microTile;
   /** acc += a·b over locals */
   const madd = (acc: string, a: string, b: string): string =>
@@ -269,7 +261,9 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
    * Broadcast form (B rows contiguous): rows × cols outputs with cols/4 f32x4 accumulators per row;
    * A[m,k] broadcast by v128.load32_splat, B[k, n..n+3] by v128.load. cols = 1 is the scalar tail.
    * `b` is where the tile's B columns start and `bStride` the bytes from one k to the next (a packed
-   * panel or B itself). Only the first `valid` columns are stored (a zero-padded tail panel).
+   * panel or B itself), `vectorBytes` those from one 4-column vector of a row to the next (B_PANEL·K
+   * floats in a B packed at compile time). Only the first `valid` columns are stored (a zero-padded tail
+   * panel). The tile's outputs start `first` columns right of cCol.
    */
   const broadcastTile = (
     rows: number,
@@ -277,6 +271,8 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     b: string,
     bStride: number | string,
     valid = cols,
+    first = 0,
+    vectorBytes = 16,
   ): string => {
     const start = `(local.set ${pa} (local.get ${aRow})) (local.set ${pb} ${b})`;
     const aAt = (op: string, r: number) => rowMem(op, pa, g.a, r, 0);
@@ -294,14 +290,14 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
         ...acc.map((c) => `(local.set ${c} (f32.const 0))`),
         start,
         kLoop(step, bStride),
-        ...acc.map((c, r) => store(SCALAR_LANES, r, 0, `(local.get ${c})`)),
+        ...acc.map((c, r) => store(SCALAR_LANES, r, first, `(local.get ${c})`)),
       ].join('\n');
     }
     const acc = grid(rows, cols / 4, () => e.temp('v128', 'acc'));
     const bv = acc[0].map(() => e.temp('v128', 'bv'));
     const av = e.temp('v128', 'a');
     const step = [
-      ...bv.map((bj, j) => `(local.set ${bj} ${mem('v128.load', pb, j * 16)})`),
+      ...bv.map((bj, j) => `(local.set ${bj} ${mem('v128.load', pb, j * vectorBytes)})`),
       ...acc.flatMap((row, r) => [
         `(local.set ${av} ${aAt('v128.load32_splat', r)})`,
         ...row.map((c, j) => madd(c, av, bv[j])),
@@ -314,9 +310,9 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       ...acc.flatMap((row, r) =>
         row.map((c, j) =>
           j * 4 + 4 <= valid
-            ? store(vector, r, j * 4, `(local.get ${c})`)
+            ? store(vector, r, first + j * 4, `(local.get ${c})`)
             : Array.from({ length: Math.max(0, valid - j * 4) }, (_, l) =>
-                store(SCALAR_LANES, r, j * 4 + l, `(f32x4.extract_lane ${l} (local.get ${c}))`),
+                store(SCALAR_LANES, r, first + j * 4 + l, `(f32x4.extract_lane ${l} (local.get ${c}))`),
               ).join('\n'),
         ),
       ),
@@ -526,13 +522,31 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
     const pack = packOf(panel);
     const nextPanel = [advance(cCol, panel * F32), g.bias ? advance(biasCol, panel * g.bias.cs * F32) : ''];
     /**
-     * a tile over a panel of `width` columns, the first `valid` real, whose rows lie `valid` apart if
-     * prepacked; a one-column panel (see panelsOf) in the dot form
+     * a tile over a panel of `width` columns, the first `valid` real; a one-column panel (see panelsOf) in
+     * the dot form. In a B packed at compile time the tile's 4-column vectors come from consecutive
+     * B_PANEL-wide panels, each contiguous in k, and its last `valid` % B_PANEL columns from the narrower
+     * tail panel, whose rows lie that many floats apart (a tile of their own).
      */
-    const tileAt = (rows: number, at: string, width = panel, valid = width) =>
-      width === 1
-        ? dotTile(rows, 1, at)
-        : broadcastTile(rows, width, at, (prepacked ? valid : width) * F32, valid);
+    const tileAt = (rows: number, at: string, width = panel, valid = width) => {
+      if (width === 1) return dotTile(rows, 1, at);
+      if (!prepacked) return broadcastTile(rows, width, at, width * F32, valid);
+      const part = valid % B_PANEL;
+      const whole = valid - part;
+      const panelsBytes = g.K * whole * F32;
+      return [
+        whole ? broadcastTile(rows, whole, at, B_PANEL * F32, whole, 0, g.K * B_PANEL * F32) : '',
+        part
+          ? broadcastTile(
+              rows,
+              B_PANEL,
+              `(i32.add ${at} (i32.const ${panelsBytes}))`,
+              part * F32,
+              part,
+              whole,
+            )
+          : '',
+      ].join('\n');
+    };
     const startPanels = [
       prepacked ? '' : `(local.set ${bPanel} (local.get ${bBase})) (local.set ${dst} (i32.const ${scratch}))`,
       `(local.set ${cPanel} (local.get ${cBase}))`,

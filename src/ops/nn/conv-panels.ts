@@ -20,7 +20,6 @@ import { gemm, view } from './gemm-helpers.js';
 import type { ConvGeometry } from './conv-geometry.js';
 import { inRange } from './common.js';
 import { offsetBy, type ConvRows } from './conv-rows.js';
-import { B_PANEL } from '../../kernels/b-panels.js';
 
 /** Longest reduction taken: past it the im2col matrix's passes are small beside the multiply-adds. */
 const MAX_K = 64;
@@ -36,6 +35,11 @@ const MAX_IMAGE_K = 7 * 7 * IMAGE_CHANNELS;
  * and 320 measured the same within noise on the benchmark CNNs' first convs.
  */
 const PANEL_COLUMNS = 64;
+/**
+ * Columns of the micro-tile the panel gemms are cut to: SIMD128's broadcast tile (codegen/wasm/gemm-simd.ts;
+ * relaxed SIMD's is 12 wide). These gemms read B in place (`streamB`), not in compile-time panels.
+ */
+export const TILE_COLUMNS = 8;
 
 /** Output rows per panel: as many whole rows as fit in PANEL_COLUMNS positions, at least one, at most OH. */
 function panelRows(OH: number, OW: number): number {
@@ -43,18 +47,18 @@ function panelRows(OH: number, OW: number): number {
 }
 
 /**
- * The gemms over a panel of `columns` output positions, as [first column, width]: whole B_PANEL-wide
- * micro-tiles, the last of them overlapping the one before when `columns` is not a multiple of B_PANEL, so
+ * The gemms over a panel of `columns` output positions, as [first column, width]: whole TILE_COLUMNS-wide
+ * micro-tiles, the last of them overlapping the one before when `columns` is not a multiple of it, so
  * that no column falls to the gemm's narrow and scalar tail tiles (SqueezeNet's first conv, 111 wide: 7
  * tail columns of 111 took 0.8 of its 2.2 ms). The overlapped columns are computed twice, to the same
  * values (each sums the same products in the same order). Fewer columns than a tile: one gemm.
  */
 export function panelColumnSpans(columns: number): [number, number][] {
-  const whole = columns - (columns % B_PANEL);
+  const whole = columns - (columns % TILE_COLUMNS);
   if (whole === columns || whole === 0) return [[0, columns]];
   return [
     [0, whole],
-    [columns - B_PANEL, B_PANEL],
+    [columns - TILE_COLUMNS, TILE_COLUMNS],
   ];
 }
 

@@ -12,8 +12,11 @@ import {
   type PlacedBuffer,
 } from '../../../src/kernels/ir.js';
 import { activateValue } from '../../../src/kernels/interpret.js';
-import { B_PANEL, packBPanels } from '../../../src/kernels/b-panels.js';
+import { packBPanels } from '../../../src/kernels/b-panels.js';
 import type { KernelCase } from './case.js';
+
+/** Columns of SIMD128's broadcast tile: N one past a multiple of it leaves one tail column. */
+const SIMD128_TILE = 8;
 
 /** Element (r, c) of a view is buf[offset + r·rs + c·cs]. */
 export interface View {
@@ -215,7 +218,7 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
     'GELU epilogue, B read transposed (dot form), column bias',
     { M: 7, N: 5, K: 19, b: { offset: 0, rs: 1, cs: 19 }, bias: { offset: 0, rs: 1, cs: 0 }, act: GELU },
   ],
-  // M ≥ 2 tiles of rows and N ≥ B_PANEL pack B; tiles with m, n and k remainders; padded B rows
+  // M ≥ 2 tiles of rows and N ≥ SIMD128_TILE pack B; tiles with m, n and k remainders; padded B rows
   [
     'packed B panels, one at a time (M ≤ N), padded B rows, column bias, relu',
     { M: 10, N: 27, K: 13, b: { offset: 1, rs: 30 }, bias: { offset: 0, rs: 1, cs: 0 }, act: { op: 'relu' } },
@@ -224,7 +227,7 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
     'packed B panels, all first (M > N), row bias with beta',
     { M: 27, N: 19, K: 9, b: { rs: 21 }, bias: { offset: 2, rs: 0, cs: 1 }, beta: 0.5 },
   ],
-  // the N % B_PANEL tail columns as one zero-padded panel, 4, 8 or 12 wide, whose tiles store only the real
+  // the N % SIMD128_TILE tail columns as one zero-padded panel, 4, 8 or 12 wide, whose tiles store only the real
   // columns
   [
     'packed tail panel of 5 columns (8 wide), one panel at a time, column-varying bias, clip',
@@ -253,14 +256,14 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
     'packed B panels, offset C with padded rows, alpha',
     { M: 41, N: 16, K: 33, c: { offset: 3, rs: 17 }, alpha: 2 },
   ],
-  // N % B_PANEL = 1 (a 7×7 map's 49 columns): the single tail column packed contiguous in k, in the dot form;
+  // N % SIMD128_TILE = 1 (a 7×7 map's 49 columns): the single tail column packed contiguous in k, in the dot form;
   // K below 4 runs only its scalar k tail
   ...[
-    [9, B_PANEL + 1, 3],
-    [13, 2 * B_PANEL + 1, 2],
-    [23, B_PANEL + 1, 1],
-    [37, 2 * B_PANEL + 1, 19],
-    [8, 7 * B_PANEL + 1, 4],
+    [9, SIMD128_TILE + 1, 3],
+    [13, 2 * SIMD128_TILE + 1, 2],
+    [23, SIMD128_TILE + 1, 1],
+    [37, 2 * SIMD128_TILE + 1, 19],
+    [8, 7 * SIMD128_TILE + 1, 4],
   ].map(([M, N, K]): [string, GemmShape] => [`${M}×${N}×${K} one tail column in the dot form`, { M, N, K }]),
   [
     'one tail column, all panels first (M > N), 7×7 map, full bias, relu',
@@ -276,7 +279,7 @@ export const GEMM_SHAPES: [string, GemmShape][] = [
   ],
   [
     'one tail column with A transposed (not contiguous in k): a broadcast tail tile',
-    { M: 12, N: B_PANEL + 1, K: 7, a: { rs: 1, cs: 12 } },
+    { M: 12, N: SIMD128_TILE + 1, K: 7, a: { rs: 1, cs: 12 } },
   ],
   [
     'strided views: transposed A, padded rows, offsets',
@@ -407,10 +410,10 @@ export const PACKED_B_CASES: KernelCase[] = (
       [19, 13, 9],
       [1, 100, 3],
       [5, 9, 1],
-      // one tail column (N % B_PANEL = 1), read contiguous in k in the dot form, at every M below a tile pair
-      ...[1, 2, 3, 4, 5, 6, 7].map((M) => [M, 1 + B_PANEL * (1 + (M % 3)), 1 + (M % 3)]),
-      [6, 2 * B_PANEL + 1, 13],
-      [26, 2 * B_PANEL + 1, 11],
+      // one tail column (N % SIMD128_TILE = 1), read contiguous in k in the dot form, at every M below a tile pair
+      ...[1, 2, 3, 4, 5, 6, 7].map((M) => [M, 1 + SIMD128_TILE * (1 + (M % 3)), 1 + (M % 3)]),
+      [6, 2 * SIMD128_TILE + 1, 13],
+      [26, 2 * SIMD128_TILE + 1, 11],
       [3, 49, 2],
     ].map(([M, N, K]): [string, GemmShape] => [
       `${M}×${N}×${K} B packed at compile time`,
@@ -427,7 +430,7 @@ export const PACKED_B_CASES: KernelCase[] = (
   ] as [string, GemmShape][]
 ).map(named);
 
-/** Columns of the widest broadcast tile (relaxed SIMD's; SIMD128's and a packed B's, B_PANEL, divide 24 too). */
+/** Columns of the widest broadcast tile (relaxed SIMD's; SIMD128's divides 24 too). */
 const WIDEST_TILE = 12;
 
 /**
@@ -476,7 +479,7 @@ export const RESIDUAL_GEMM_CASES: KernelCase[] = (
     ['one row', { M: 1, N: 9, K: 5, bias: { offset: 0, rs: 0, cs: 1 }, residual: true }],
     [
       'one tail column in the dot form, M > N, row bias',
-      { M: 27, N: 2 * B_PANEL + 1, K: 14, bias: { offset: 0, rs: 0, cs: 1 }, residual: true },
+      { M: 27, N: 2 * SIMD128_TILE + 1, K: 14, bias: { offset: 0, rs: 0, cs: 1 }, residual: true },
     ],
     [
       'transposed B (dot form), HardSwish',
@@ -492,9 +495,9 @@ export const RESIDUAL_GEMM_CASES: KernelCase[] = (
 
 /** The same with B packed at compile time (GemmStmt.packedB). */
 export const PACKED_B_RESIDUAL_CASES: KernelCase[] = [
-  gemmCase(`residual, B packed at compile time, one tail column in the dot form 21×${B_PANEL + 1}×13`, {
+  gemmCase(`residual, B packed at compile time, one tail column in the dot form 21×${SIMD128_TILE + 1}×13`, {
     M: 21,
-    N: B_PANEL + 1,
+    N: SIMD128_TILE + 1,
     K: 13,
     packedB: true,
     residual: true,
