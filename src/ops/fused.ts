@@ -11,7 +11,7 @@
 import type { Graph, Node, TensorType } from '../ir/graph.js';
 import type { Expr, Kernel } from '../kernels/ir.js';
 import { elementwiseKernel, operandsOf } from './elementwise/common.js';
-import { contextOf, findOp, OpError, registerOp, type OpContext, type OpDef } from './registry.js';
+import { findOp, graphContextOf, OpError, registerOp, type OpContext, type OpDef } from './registry.js';
 
 export const FUSED_DOMAIN = 'kiln';
 const FUSED_ATTR = 'kiln_fused';
@@ -53,12 +53,7 @@ function body(ctx: OpContext): Graph {
 
 /** The OpContext an inner node had before fusion (types and constants come from the body graph). */
 export function innerContext(g: Graph, node: Node): { def: OpDef; ctx: OpContext } {
-  const ctx = contextOf(
-    node,
-    g.opsets,
-    (n) => g.types.get(n),
-    (n) => g.initializers.get(n),
-  );
+  const ctx = graphContextOf(g, node);
   const def = findOp(node.op, node.domain, ctx.opset);
   if (!def?.elementwise) throw new Error(`internal: ${node.op} node "${node.name}" cannot be fused`);
   return { def, ctx };

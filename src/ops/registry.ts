@@ -2,7 +2,7 @@
  * Operator definitions, one family per file (ONNX Runtime Web style): validate inputs → infer output
  * types → build kernels. Each file registers its ops with one `registerOp` line per op.
  */
-import type { AttrValue, FedElement, Node, TensorType } from '../ir/graph.js';
+import type { AttrValue, FedElement, Graph, Node, TensorType } from '../ir/graph.js';
 import type { HostTensor } from '../ir/tensor.js';
 import type { DType } from '../ir/dtype.js';
 import type { BufRef, Expr, Kernel } from '../kernels/ir.js';
@@ -45,6 +45,15 @@ export function contextOf(
     consts: node.inputs.map((n) => (n === '' ? undefined : constOf(n))),
   };
 }
+
+/** A node's OpContext in `graph`: its types and initializers (contextOf). */
+export const graphContextOf = (graph: Graph, node: Node): OpContext =>
+  contextOf(
+    node,
+    graph.opsets,
+    (n) => graph.types.get(n),
+    (n) => graph.initializers.get(n),
+  );
 
 export interface LowerIO {
   inputs: (BufRef | undefined)[];

@@ -12,7 +12,7 @@
  * with the webgpu target, whose lowering keeps the Resize, whose constants both must place in weights.bin.
  */
 import { readersOf, type Graph, type Node } from '../ir/graph.js';
-import { contextOf } from '../ops/registry.js';
+import { graphContextOf } from '../ops/registry.js';
 import { staticBlockFactors } from '../ops/shape/resize.js';
 import { concatAxis, UPSAMPLED_INPUTS_ATTR } from '../ops/shape/concat-split.js';
 
@@ -20,13 +20,7 @@ export function foldConcatUpsamples(graph: Graph): Graph {
   const readers = readersOf(graph);
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   const producer = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
-  const ctxOf = (n: Node) =>
-    contextOf(
-      n,
-      graph.opsets,
-      (name) => graph.types.get(name),
-      (name) => graph.initializers.get(name),
-    );
+  const ctxOf = (n: Node) => graphContextOf(graph, n);
   const removed = new Set<Node>();
   const replaced = new Map<Node, Node>();
   for (const node of graph.nodes) {

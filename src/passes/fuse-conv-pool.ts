@@ -9,7 +9,7 @@
  * the webgpu target lowers the unfused graph).
  */
 import { readersOf, type Graph, type Node } from '../ir/graph.js';
-import { contextOf } from '../ops/registry.js';
+import { graphContextOf } from '../ops/registry.js';
 import { FUSED_DOMAIN } from '../ops/fused.js';
 import { residualOf } from '../ops/fused-activation.js';
 import { geometry } from '../ops/nn/conv.js';
@@ -44,12 +44,7 @@ function fits(graph: Graph, fused: Node): boolean {
   const body = pooledBy(fused)!;
   const types = [fused.inputs[0], body.nodes[0].inputs[0], fused.outputs[0]].map((n) => graph.types.get(n));
   if (types.some((t) => !t || t.dtype !== 'float32' || t.symbolic || t.shape.length !== 4)) return false;
-  const ctx = contextOf(
-    fused,
-    graph.opsets,
-    (n) => graph.types.get(n),
-    (n) => graph.initializers.get(n),
-  );
+  const ctx = graphContextOf(graph, fused);
   // kiln.Int8Conv's W is int8: Conv's geometry checks read it as float32
   const g = geometry({
     ...ctx,

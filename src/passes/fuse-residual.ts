@@ -26,7 +26,7 @@ import {
 } from '../ops/fused-activation.js';
 import { fusedBody, isFusedChain, withFused } from '../ops/fused.js';
 import { isMappable } from '../kernels/rewrite/epilogue.js';
-import { contextOf } from '../ops/registry.js';
+import { graphContextOf } from '../ops/registry.js';
 import { geometry } from '../ops/nn/conv.js';
 import { upsampledResidualFits } from '../ops/nn/conv-upsampled-residual.js';
 import { staticBlockFactors } from '../ops/shape/resize.js';
@@ -95,13 +95,7 @@ function upsampledSkip(
   const resize = graph.nodes.find((n) => n.outputs[0] === skip);
   if (!resize || resize.domain !== '' || !['Resize', 'Upsample'].includes(resize.op)) return undefined;
   if ((readers.get(skip) ?? []).length !== 1 || graph.outputs.some((o) => o.name === skip)) return undefined;
-  const ctxOf = (n: Node) =>
-    contextOf(
-      n,
-      graph.opsets,
-      (name) => graph.types.get(name),
-      (name) => graph.initializers.get(name),
-    );
+  const ctxOf = (n: Node) => graphContextOf(graph, n);
   const coarse = graph.types.get(resize.inputs[0]);
   if (coarse?.dtype !== 'float32' || coarse.symbolic || coarse.shape.length !== 4) return undefined;
   const blocks = staticBlockFactors(ctxOf(resize));
