@@ -15,6 +15,7 @@ import {
   HARD_SWISH,
   PACKED_B_CASES,
   PACKED_B_RESIDUAL_CASES,
+  PANEL_TOUCH_CASES,
   RESIDUAL_GEMM_CASES,
   TILE_TAIL_CASES,
   gemmCase,
@@ -30,6 +31,8 @@ describeCases(wasmTarget, 'gemm, B packed at compile time', PACKED_B_CASES);
 describeCases(relaxedWasmTarget, 'gemm, B packed at compile time, relaxed SIMD', PACKED_B_CASES);
 describeCases(wasmTarget, 'gemm tile tails', TILE_TAIL_CASES);
 describeCases(relaxedWasmTarget, 'gemm tile tails, relaxed SIMD', TILE_TAIL_CASES);
+describeCases(wasmTarget, 'gemm, next B panels touched', PANEL_TOUCH_CASES);
+describeCases(relaxedWasmTarget, 'gemm, next B panels touched, relaxed SIMD', PANEL_TOUCH_CASES);
 const RESIDUAL_CASES = [...RESIDUAL_GEMM_CASES, ...PACKED_B_RESIDUAL_CASES];
 describeCases(wasmTarget, 'gemm adding a residual', RESIDUAL_CASES);
 describeCases(relaxedWasmTarget, 'gemm adding a residual, relaxed SIMD', RESIDUAL_CASES);
@@ -95,6 +98,22 @@ describe('gemm code shape and speed', () => {
       expect(wat(M, true)).not.toMatch(/\$\d+_pk\b/);
       expect(wat(M, true)).toMatch(/v128\.load offset=\d+ \(local\.get \$\d+_pb\)/);
       expect(wat(M, true)).toMatch(/\$\d+_b_panel\b/);
+    }
+  });
+
+  it('a B packed at compile time, panel by panel over several row blocks, has the next panel touched', () => {
+    const touches = /\(drop \(i32\.load offset=\d+ \(local\.get \$\d+_touch\)\)\)/;
+    const wat = (M: number, packedB: boolean, relaxedSimd: boolean) =>
+      programToWat(programOfCase(gemmCase('gemm', { M, N: 43, K: 17, packedB })).program, { relaxedSimd });
+    for (const relaxedSimd of [false, true]) {
+      expect(wat(40, true, relaxedSimd)).toMatch(touches);
+      // packed per run (its panel in scratch, cached), all panels per row block (M > N), one row block
+      for (const [M, packedB] of [
+        [40, false],
+        [60, true],
+        [3, true],
+      ] as const)
+        expect(wat(M, packedB, relaxedSimd)).not.toMatch(touches);
     }
   });
 

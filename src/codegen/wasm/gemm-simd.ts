@@ -13,6 +13,7 @@ import type { GemmStmt, MatView } from '../../kernels/ir.js';
 import type { KernelEmitter } from './emitter.js';
 import { clampActivation, SCALAR_LANES, vectorLanes, type Lanes } from './lanes.js';
 import { B_PANEL } from '../../kernels/b-panels.js';
+import { startTouches, touchLines, touchLinesPerBlock, type TouchLocals } from './panel-touch.js';
 
 /** `(op offset=k ptr)` when k is a valid immediate, else the byte offset added dynamically. */
 function mem(op: string, ptr: string, bytes: number, ...rest: string[]): string {
@@ -477,7 +478,8 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
    * A B packed at compile time (`packedB`, kernels/b-panels.ts) is read where it lies, its tail panel
    * unpadded: the tile's lanes past the tail read the next row's floats (past the last row, at most 3
    * floats beyond the weight, still inside the memory that the regions after the weights take) and are
-   * never stored.
+   * never stored. Run panel by panel, each row block also touches a few lines of the next panel, so that
+   * the weights (evicted between runs) arrive from DRAM while the current panel runs (panel-touch.ts).
    */
   const packedPanels = (streamed: boolean): string => {
     const { panels, panelBytes, rowsOuter, tail, tailWidth } = panelsOf(g, panel);
@@ -582,8 +584,14 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
         g.M % tileRows ? rowBlockOverPanels(g.M % tileRows) : '',
       ].join('\n');
     }
+    /** touches of the next panel while a whole one runs (panel-touch.ts): B packed at compile time only */
+    const lines = prepacked ? touchLinesPerBlock(panelBytes, Math.floor(g.M / tileRows)) : 0;
+    const touch: TouchLocals | undefined = lines
+      ? { next: e.temp('i32', 'touch'), last: e.temp('i32', 'touch_last') }
+      : undefined;
     const panelRows = (rows: number, width: number, valid: number) =>
       [
+        touch && valid === panel && rows === tileRows ? touchLines(touch, lines) : '',
         streamed
           ? broadcastTile(rows, panel, `(local.get ${bPanel})`, rowsBytes(g.b, 1))
           : tileAt(rows, prepacked ? `(local.get ${bPanel})` : `(i32.const ${scratch})`, width, valid),
@@ -597,6 +605,7 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
         streamed || prepacked ? '' : `(local.set ${dst} (i32.const ${scratch}))\n${packOf(width, valid)}`,
         `(local.set ${aRow} (local.get ${aBase})) (local.set ${cCol} (local.get ${cPanel}))`,
         g.bias ? `(local.set ${biasCol} (local.get ${biasPanel}))` : '',
+        touch && valid === panel ? startTouches(touch, lines, bBase, bPanel, panels, panelBytes) : '',
         e.countedLoop(e.temp('i32', 'mb'), Math.floor(g.M / tileRows), panelRows(tileRows, width, valid)),
         g.M % tileRows ? panelRows(g.M % tileRows, width, valid) : '',
         streamed ? advance(bPanel, width * F32) : prepacked ? advance(bPanel, g.K * width * F32) : '',

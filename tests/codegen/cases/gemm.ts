@@ -511,3 +511,51 @@ export const PACKED_B_RESIDUAL_CASES: KernelCase[] = [
     act: { op: 'relu' },
   }),
 ];
+
+/** Bytes per wasm memory page. */
+const PAGE = 65536;
+
+/**
+ * `g`'s case with B placed last, ending 64 bytes (the planner's slack) before the end of a memory page, so
+ * that the module's memory ends there too: a read more than 64 bytes past B traps. B's K·N must be a
+ * multiple of 4 (its start stays 16-byte aligned).
+ */
+function bEndingMemory(name: string, g: GemmShape): KernelCase {
+  if ((g.K * g.N) % 4) throw new Error('test: K·N is not a multiple of 4');
+  const c = gemmCase(name, g);
+  const [A, B, Bias, C] = c.buffers;
+  const before = [A, Bias, C].map((s) => ({ dtype: 'float32' as const, length: s.data!.length }));
+  // place() puts each buffer 16-byte aligned, 16 bytes after the one before
+  const padStart = 64 + before.reduce((at, s) => at + Math.ceil((s.length * 4) / 16) * 16 + 16, 0);
+  const bStart = Math.ceil((padStart + 16 + g.K * g.N * 4 + 64) / PAGE) * PAGE - 64 - g.K * g.N * 4;
+  const pad = { dtype: 'float32' as const, length: (bStart - 16 - padStart) / 4 };
+  return {
+    ...c,
+    buffers: [A, Bias, C, pad, B],
+    program: (bufs) => c.program([bufs[0], bufs[4], bufs[1], bufs[2]]),
+    expect: { 2: c.expect![3] },
+  };
+}
+
+/**
+ * B packed at compile time, panel by panel (M ≤ N) over at least two row blocks of both tiles: each row
+ * block touches the next panel's cache lines (codegen/wasm/panel-touch.ts), the last whole panel the first.
+ * B ends the module's memory, so a touch past B traps; the tails in M, N and K are not multiples of the tiles.
+ */
+export const PANEL_TOUCH_CASES: KernelCase[] = (
+  [
+    [
+      'tails in M and N, row bias, GELU',
+      { M: 37, N: 53, K: 28, bias: { offset: 0, rs: 0, cs: 1 }, act: GELU },
+    ],
+    ['K = 3: panels of two or three lines', { M: 8, N: 24, K: 3 }],
+    ['whole tiles, residual, relu', { M: 64, N: 96, K: 80, residual: true, act: { op: 'relu' } }],
+    [
+      'one relaxed panel, SIMD128 a panel and a tail',
+      { M: 10, N: 12, K: 7, bias: { offset: 0, rs: 12, cs: 1 } },
+    ],
+    ['50 lines per row block, alpha', { M: 9, N: 36, K: 201, alpha: 0.5 }],
+  ] as [string, GemmShape][]
+).map(([name, g]) =>
+  bEndingMemory(`B packed at compile time, next panels touched: ${name} ${dims(g)}`, { ...g, packedB: true }),
+);
