@@ -1,9 +1,10 @@
 /**
  * Constant gemm B packed at compile time into the wasm microkernel's panel layout
  * (src/compiler/packed-weights.ts, src/kernels/b-panels.ts): MatMul and Gemm with constant weights at odd
- * sizes (N not a multiple of 8, K odd, M = 1/3/7 and row counts past N), a fused bias and Relu, rows known
- * only at run time, against onnxruntime-node on both modules; weights.bin holds the panels in the weight's
- * bytes; weights that something else reads, narrow ones and those of a webgpu bundle stay row-major.
+ * sizes (N not a multiple of 8, K odd, M = 1/3/7, row counts past N, and below it over row blocks that
+ * touch the next panel, K split in blocks), a fused bias and Relu, rows known only at run time, against
+ * onnxruntime-node on both modules; weights.bin holds the panels in the weight's bytes; weights that
+ * something else reads, narrow ones and those of a webgpu bundle stay row-major.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -80,6 +81,17 @@ const CASES: Record<string, Case> = {
   'M = 7, N = 8 (one panel, no tail)': { x: [7, 15], w: [15, 8] },
   'M = 19 > N = 13 (all panels per row block), K = 9': { x: [19, 9], w: [9, 13] },
   'M = 40 ≤ N = 43 (one panel at a time), tail of 3 (4 wide)': { x: [40, 17], w: [17, 43] },
+  'M = 37 ≤ N = 53 (each row block touches the next panel), K = 29, bias + Relu fused': {
+    x: [37, 29],
+    w: [29, 53],
+    bias: [53],
+    relu: true,
+  },
+  'M = 20 ≤ N = 40, K = 801 in two blocks packed apart, next panels touched in each, bias': {
+    x: [20, 801],
+    w: [801, 40],
+    bias: [40],
+  },
   'batched rows [2, 5, 17] × [17, 11], bias + Relu fused': {
     x: [2, 5, 17],
     w: [17, 11],
@@ -133,6 +145,8 @@ describe('constant gemm weights packed at compile time, relaxed SIMD module', ()
   const relaxed = [
     'M = 3, K = 33, N = 21 (tail panel 8 wide, 5 real)',
     'M = 19 > N = 13 (all panels per row block), K = 9',
+    'M = 37 ≤ N = 53 (each row block touches the next panel), K = 29, bias + Relu fused',
+    'M = 20 ≤ N = 40, K = 801 in two blocks packed apart, next panels touched in each, bias',
   ];
   relaxed.forEach((name, i) =>
     it(name, async () => {
