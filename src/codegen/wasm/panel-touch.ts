@@ -6,7 +6,9 @@
  * no prefetch, so each row block of a panel loads (and drops) a few cache lines of the next panel, as many
  * as spread that panel over the panel's row blocks; the loads ride along the multiply-adds, and the
  * hardware's stream prefetcher, seeing them ascend, runs ahead of them. The last whole panel touches the
- * first (already read, and always within B) instead of reading past B.
+ * first (already read, and always within B) instead of reading past B. That recovered about a third of
+ * the gap (2–4 % on BERT-shaped gemms with B evicted, nothing lost with B cached; bert-enc 0.955× the time,
+ * SIMD128 0.98×); touching two panels ahead, twice as fast, or every second line measured the same.
  */
 
 /** Bytes per cache line. */
