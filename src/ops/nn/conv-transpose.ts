@@ -47,6 +47,7 @@ import {
 } from './common.js';
 import { groupOf, kernelShape } from './conv.js';
 import { gemm, view } from './gemm-helpers.js';
+import { offsetBy } from './conv-rows.js';
 import { autoPadOf, padsAttr, spatialAttr } from './window.js';
 
 interface Geometry {
@@ -174,11 +175,11 @@ function gemmCol2im(
   const xGroup = mul(add(mul(n, i32(C)), mul(gi, i32(Cg))), i32(inS));
   if (tapsAreDisjoint(g)) {
     // col's elements are the outputs: bias and activation go into the gemm's epilogue, col2im copies
-    const bias = B && tapBias(B, M, kprod, io);
     const rowSize = inS / inSpatial[0];
     // the GPU's parallelism is one wide gemm: there, one band of all rows
     const P = io.forGpu ? inSpatial[0] : bandRows(Mg * kprod * rowSize, inSpatial[0]);
     const col = io.scratch('float32', Mg * kprod * P * rowSize);
+    const bias = B && tapBias(B, M, kprod, io);
     /** input rows [first, first + rows) through the gemm into col, then into Y */
     const band = (first: Expr, rows: number, prefix: string): Stmt[] => {
       const product = gemm(
@@ -186,7 +187,7 @@ function gemmCol2im(
         rows * rowSize,
         Cg,
         a,
-        view(X, add(xGroup, mul(first, i32(rowSize))), inS, 1),
+        view(X, offsetBy(rowsShift(first, rowSize), xGroup), inS, 1),
         view(col, i32(0), rows * rowSize, 1),
       );
       if (bias) product.bias = bias.view(mul(gi, i32(Mg * kprod)));
@@ -258,6 +259,10 @@ function tapsAreDisjoint(g: Geometry): boolean {
   );
 }
 
+/** `rows` (an i32 expression) times `size`, folded when `rows` is a constant (the first band's 0 vanishes). */
+const rowsShift = (rows: Expr, size: number): Expr =>
+  rows.k === 'const' ? i32(Number(rows.v) * size) : mul(rows, i32(size));
+
 /** About this many bytes of col per band of input rows: cached between the gemm's stores and col2im's loads. */
 const BAND_BYTES = 64 << 10;
 
@@ -289,7 +294,7 @@ function disjointScatter(
     Array.from({ length: kernel[rank - 1] }, (_, last) => {
       const i = bandSpatial.map((_, d) => rest[2 * d]);
       const k = kernel.map((_, d) => (d < rank - 1 ? rest[2 * d + 1] : i32(last)));
-      const coords = i.map((id, d) => add(mul(d === 0 ? add(first, id) : id, i32(g.strides[d])), k[d]));
+      const coords = i.map((id, d) => add(mul(d === 0 ? offsetBy(first, id) : id, i32(g.strides[d])), k[d]));
       const channel = add(add(mul(v('n'), i32(M)), mul(v('g'), i32(Mg))), m);
       const yi = add(mul(channel, i32(sizeOf(out))), linearIndex(coords, stridesOf(out)));
       return store(
