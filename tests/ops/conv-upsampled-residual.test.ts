@@ -2,8 +2,8 @@
  * A 1×1 Conv + Add of a nearest-upsampled coarser map (an FPN's top-down path) with the upsampling folded
  * into the conv's residual (passes/fuse-residual.ts, ops/nn/conv-upsampled-residual.ts): the Resize is no
  * kernel, and the result matches onnxruntime in both wasm variants (relaxed in a child process) over odd
- * coarse sizes, channels not a multiple of 4, factors ×2 and ×4 (scales or sizes, the nearest modes
- * exporters write), an activation after the Add, several bands and N = 2. Where the fold does not apply (the
+ * coarse sizes, channels not a multiple of 4, factors ×2, ×3 and ×4 (scales or sizes, the nearest modes
+ * exporters write), an activation after the Add, several bands, N = 2 and a K-blocked gemm (C > 768). Where the fold does not apply (the
  * upsampled map read twice, a linear Resize, a 3×3 conv) the result is the same.
  */
 import { describe, expect, it } from 'vitest';
@@ -144,6 +144,21 @@ const cases: Record<string, Case> = {
     factors: [1, 4],
     folds: true,
   },
+  '×3 rows × ×3 columns (a block loop the vectorizer leaves scalar), Relu': {
+    c: 6,
+    m: 7,
+    coarse: [5, 7],
+    factors: [3, 3],
+    act: 'relu',
+    folds: true,
+  },
+  'K blocks: C 800 → 8, the later blocks adding into the residual the first one read': {
+    c: 800,
+    m: 8,
+    coarse: [6, 10],
+    factors: [2, 2],
+    folds: true,
+  },
   'not folded: the upsampled map is also a graph output': {
     c: 5,
     m: 6,
@@ -189,7 +204,7 @@ describe('Conv + Add of a nearest-upsampled map, the upsampling folded into the 
     'kiln-conv-upsampled',
     Object.fromEntries(
       Object.entries(cases)
-        .slice(0, 5)
+        .slice(0, 7)
         .map(([name, t]) => [name, () => ({ bytes: model(t), feeds: feeds(t) })]),
     ),
     [1e-4, 1e-5],
