@@ -3,13 +3,15 @@
  * src/compiler/packed-weights.ts) against onnxruntime-node, on the SIMD128 module and the relaxed one (in
  * a child process): MatMul over a packed B with bias + GELU (M > N) and with bias + Relu (M ≤ N), BERT's
  * output projection adding its residual, a 3×3 Conv (im2col, B packed at run time) + BatchNorm + the skip
- * Add + Relu, every K not a multiple of the block; weights.bin holds each block's panels on their own.
+ * Add + Relu, K = 777 … 4608 split into equal blocks or with a shorter rest, a 1×1 Conv reading X in place
+ * over 1025 channels, and run-time rows; weights.bin holds each block's panels on their own.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileModel } from '../../src/compiler/compile.js';
+import type { CompileOptions } from '../../src/compiler/options.js';
 import { writeBundle } from '../../src/bundle/node.js';
 import { packBPanelBlocks, packBPanels } from '../../src/kernels/b-panels.js';
 import type { HostTensor } from '../../src/ir/tensor.js';
@@ -24,6 +26,7 @@ interface Case {
   bytes: Uint8Array;
   /** input name → shape */
   inputs: Record<string, number[]>;
+  options?: CompileOptions;
 }
 
 const CASES: Record<string, Case> = {
@@ -44,6 +47,29 @@ const CASES: Record<string, Case> = {
     bytes: convResidualModel(97, 29, 3, 14, { spatial: [11, 13] }),
     inputs: { x: [1, 97, 11, 13], s: [1, 29, 11, 13] },
   },
+  'BERT FFN output 23×50×1536, packed B, bias + residual, 3 equal blocks of 512 (one gemm)': {
+    bytes: bertResidualModel(23, 1536, 50, 15),
+    inputs: { x: [1, 23, 1536], s: [1, 23, 50] },
+  },
+  'MatMul 17×40×4608, packed B, bias + Relu, 9 equal blocks of 512': {
+    bytes: matMulModel([{ op: 'Relu', inputs: ['c'], outputs: ['y'] }], 16, [17, 4608, 40]),
+    inputs: { x: [1, 17, 4608] },
+  },
+  'MatMul 21×33×2305, packed B, bias + GELU, blocks 4 × 464, 449': {
+    bytes: matMulModel(gelu('c'), 17, [21, 2305, 33]),
+    inputs: { x: [1, 21, 2305] },
+  },
+  'Conv 1×1 over 1025 channels to 24 on 5×7 (B = X in place, unpacked), BatchNorm, skip Add, Relu, 344, 344, 337':
+    {
+      bytes: convResidualModel(1025, 24, 1, 18, { spatial: [5, 7] }),
+      inputs: { x: [1, 1025, 5, 7], s: [1, 24, 5, 7] },
+    },
+  'BERT output projection 70×40×1536, run-time rows (1..80: row blocks of 64, 4, 1, which disagree on K blocks: whole), packed B, residual':
+    {
+      bytes: bertResidualModel('seq', 1536, 40, 19),
+      inputs: { x: [1, 70, 1536], s: [1, 70, 40] },
+      options: { dims: { seq: { min: 1, max: 80 } } },
+    },
 };
 
 const feedsOf = (c: Case, seed: number): Record<string, HostTensor> =>
@@ -55,7 +81,7 @@ describe('gemms in K blocks match onnxruntime-node, SIMD128 module', () => {
   Object.entries(CASES).forEach(([name, c], i) =>
     it(name, async () => {
       const feeds = feedsOf(c, i);
-      const got = (await runKiln(c.bytes, feeds, { relaxed: false })).y;
+      const got = (await runKiln(c.bytes, feeds, { ...c.options, relaxed: false })).y;
       expect(compareTensors(got, (await runOrt(c.bytes, feeds)).y, 1e-4, 1e-4)).toBeUndefined();
     }),
   );
@@ -71,7 +97,7 @@ describe('gemms in K blocks match onnxruntime-node, relaxed SIMD module', () => 
     it(name, async () => {
       const feeds = feedsOf(c, i);
       const bundle = join(dir, `case${i}`);
-      await writeBundle(bundle, await compileModel(c.bytes));
+      await writeBundle(bundle, await compileModel(c.bytes, c.options));
       const result = await inChild(bundle, 'relaxed', feeds, true);
       expect('variant' in result && result.variant).toBe('relaxed');
       const { y } = outputsOf(result);

@@ -83,9 +83,10 @@ describe('a dense conv of a run-time size runs the gemm on Y in place', () => {
     const kernel = lowered(windowModel(pointwise.node, pointwise.outChannels, 1), { x: [1, C, side, side] });
     const [x, y] = [role(kernel, 'input'), role(kernel, 'output')];
     const inPlace = gemmsOf(kernel).filter((g) => g.b === x && g.c === y && g.runTimeRows);
-    // the whole tiles of 64 positions, then 8-wide ones, the last of which ends at the last position
-    expect(inPlace.map((g) => g.N)).toEqual([64, 8, 8]);
-    // fewer than 8 positions: one 8-wide scratch tile (not 64 wide: 1×12 and 3×12 maps computed 64 columns)
+    // the whole tiles of 96 positions (12 SIMD128 and 8 relaxed tiles wide), then 8-wide ones, the last of
+    // which ends at the last position
+    expect(inPlace.map((g) => g.N)).toEqual([96, 8, 8]);
+    // fewer than 8 positions: one 8-wide scratch tile (not a whole tile: 1×12 and 3×12 maps computed 64 columns)
     expect(
       gemmsOf(kernel)
         .filter((g) => g.c !== y)
@@ -101,7 +102,8 @@ describe('a dense conv of a run-time size runs the gemm on Y in place', () => {
 });
 
 // fewer output positions than 8 (a scratch tile copied out), 8-wide tiles with an overlapping last one
-// (15, 63), exactly one tile (64), a tile and whole 8-wide ones (80), and all three (81)
+// (15, 63, 81) or without (80), exactly one tile (96), a tile and an overlapping 8-wide one (100), a tile and
+// a whole 8-wide one (104), and all three (121)
 describeMatchesOrtAtSizes(
   `${GEMM_CONV_CASES[3].name}, fewer positions than a tile`,
   windowModel(GEMM_CONV_CASES[3].node, GEMM_CONV_CASES[3].outChannels, 1),
@@ -112,9 +114,12 @@ describeMatchesOrtAtSizes(
     [2, 3],
     [3, 5],
     [7, 9],
-    [8, 8],
+    [8, 12],
     [1, 80],
     [9, 9],
+    [10, 10],
+    [8, 13],
+    [11, 11],
   ],
   1,
 );

@@ -227,8 +227,10 @@ describe('convs over a run-time height and width in the relaxed variant against 
       const side = { min: 8, max: 40 };
       const files = await compileTo(bundle, bytes, { shapes: { x: [1, channels, side, side] } });
       expect(files.relaxedWasm).toBeDefined();
+      // positions: 117 (a 96-wide tile, two 8-wide ones, an overlapping last), 64 (8-wide ones only), 1024
       for (const [h, w] of [
         [9, 13],
+        [8, 8],
         [32, 32],
       ]) {
         const feeds = { x: randomTensor([1, channels, h, w], seededRandom(h * 100 + w)) };

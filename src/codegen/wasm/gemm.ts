@@ -1,5 +1,5 @@
 /** Rendering of the GEMM statement: C = act(alpha * A·B + beta * Bias + Residual), float32. */
-import type { GemmStmt, MatView } from '../../kernels/ir.js';
+import type { Activation, Expr, GemmStmt, MatView, Stmt } from '../../kernels/ir.js';
 import { load, parallelLoop, store, v } from '../../kernels/build.js';
 import { activate, at } from '../../kernels/rewrite/epilogue.js';
 import { flatMapGemms, someExpr } from '../../kernels/walk.js';
@@ -46,16 +46,25 @@ export const callingMapsAfterGemm: Rewrite = (body) => {
     someExpr(g.act.value, (e) => e.k === 'un' && (VECTOR_MATH as readonly string[]).includes(e.op));
   return flatMapGemms(body, (s) => {
     if (!calls(s)) return [s];
-    const p = `map${count++}.`;
-    const [m, n] = [v(p + 'm'), v(p + 'n')];
-    const c = at(s.c, m, n);
     const { act, ...gemm } = s;
-    const pass = parallelLoop(p + 'm', s.M, [
-      parallelLoop(p + 'n', s.N, [store(s.c.buf, c, activate(act, load(s.c.buf, c)))]),
-    ]);
-    return [gemm, pass];
+    return [gemm, activationPass(s, act!, `map${count++}.`)];
   });
 };
+
+/**
+ * A pass over `g`'s C that stores `value(m, n)` at each element: a loop over C's rows and unit-stride
+ * columns (variables `prefix`m and `prefix`n), which the loop vectorizer renders as f32x4.
+ */
+export function passOverC(g: GemmStmt, prefix: string, value: (m: Expr, n: Expr) => Expr): Stmt {
+  const [m, n] = [v(prefix + 'm'), v(prefix + 'n')];
+  return parallelLoop(prefix + 'm', g.M, [
+    parallelLoop(prefix + 'n', g.N, [store(g.c.buf, at(g.c, m, n), value(m, n))]),
+  ]);
+}
+
+/** `act` applied to `g`'s C in place, as a pass after the gemm. */
+export const activationPass = (g: GemmStmt, act: Activation, prefix: string): Stmt =>
+  passOverC(g, prefix, (m, n) => activate(act, load(g.c.buf, at(g.c, m, n))));
 
 export function renderGemm(g: GemmStmt, emitter: KernelEmitter): string {
   if (g.int8) return renderInt8Gemm(g, emitter);
