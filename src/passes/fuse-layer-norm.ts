@@ -10,8 +10,8 @@
  * by the standard deviation as one multiply by its reciprocal (as onnxruntime's LayerNormalization does):
  * within an ulp or two of the decomposed form.
  *
- * Taken when every intermediate is float32, read only by the next step and no graph output, the dims are
- * known at compile time, the squaring is Pow(d, 2) or Mul(d, d), ε is a one-element constant, and γ and β
+ * Taken when every intermediate is float32, read only by the next step and no graph output, the row's
+ * length is known at compile time (the rows' count may be known only at run time), the squaring is Pow(d, 2) or Mul(d, d), ε is a one-element constant, and γ and β
  * have the row's shape [H]. The WGSL generator keeps the decomposed nodes (compile.ts runs this pass for
  * the wasm target only: the row kernel is a loop per row, which the GPU's elementwise kernels beat).
  */
@@ -53,8 +53,10 @@ export function fuseLayerNorms(graph: Graph): Graph {
     if (mean.op !== 'ReduceMean' || mean.domain !== '' || removed.has(mean)) continue;
     const x = mean.inputs[0];
     const type = graph.types.get(x);
-    if (!type || type.symbolic || type.dtype !== 'float32' || !meanOverLastAxis(mean, type.shape.length))
-      continue;
+    // the row's length must be known at compile time (the rows' count may be a run-time dim)
+    const rowDim = type?.symbolic?.[type.shape.length - 1];
+    if (!type || type.dtype !== 'float32' || (rowDim !== undefined && typeof rowDim !== 'number')) continue;
+    if (!meanOverLastAxis(mean, type.shape.length)) continue;
     const H = type.shape[type.shape.length - 1];
     const sub = onlyReader(mean.outputs[0], 'Sub');
     if (!sub || sub.inputs[0] !== x || sub.inputs[1] !== mean.outputs[0]) continue;

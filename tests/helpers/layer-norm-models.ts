@@ -20,11 +20,11 @@ export interface LayerNormVariant {
 
 /** x (shape `shape`) → LayerNorm over the last axis → y; γ and β seeded random of the row's size */
 export function decomposedLayerNorm(
-  shape: number[],
+  shape: (number | string)[],
   variant: LayerNormVariant = {},
   epsilon = 1e-5,
 ): Uint8Array {
-  const H = shape[shape.length - 1];
+  const H = shape[shape.length - 1] as number;
   const r = seededRandom(H);
   const mean = (input: string, output: string): NodeSpec =>
     variant.axesInput

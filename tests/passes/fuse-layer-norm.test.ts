@@ -55,6 +55,21 @@ describe('decomposed LayerNorm fusion', () => {
       }
     });
 
+  it('rows counted at run time (a bounded dim): one kernel, right at several counts', async () => {
+    const bytes = decomposedLayerNorm(['n', 7, 384]);
+    const files = await compileModel(bytes, { relaxed: false, dims: { n: { min: 1, max: 9 } } });
+    expect(new Set((files.manifest.kernels ?? []).map((k) => k.op))).toEqual(new Set(['LayerNormalization']));
+    const model = await loadModel(files, { backend: 'wasm' });
+    try {
+      for (const n of [1, 5, 9])
+        expect(await ortMismatches(bytes, model, { x: randomTensor([n, 7, 384], seededRandom(n)) })).toEqual(
+          [],
+        );
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('rows whose values sit far from 0 (a large mean, a small spread)', async () => {
     const bytes = decomposedLayerNorm([2, 129]);
     const x = randomTensor([2, 129], seededRandom(5), 0.5);
