@@ -18,6 +18,8 @@ import { lowerGraph } from './lower.js';
 import { lowerForGpu } from './gpu-lowering.js';
 import { fuseConvPools } from '../passes/fuse-conv-pool.js';
 import { fuseSoftmaxInputs } from '../passes/fuse-softmax-input.js';
+import { fuseLayerNorms } from '../passes/fuse-layer-norm.js';
+import { composeTransposes } from '../passes/compose-transposes.js';
 import { fuseResiduals } from '../passes/fuse-residual.js';
 import { attentionMaskOf, summarizeTokenizer, tokenizerInfo } from './text-model.js';
 import { kernelTable } from './kernel-table.js';
@@ -115,7 +117,9 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
       ? { graph: specialized, quant: new Map<string, QuantParams>() }
       : compressWeights(specialized, weightFormat, MIN_COMPRESSED_BYTES);
   progress('lower', 0, 1);
-  const fused = fuseActivations(fuseMatMulBias(canonicalize(graph)));
+  // for the wasm target only: a decomposed LayerNorm becomes one row kernel, a Transpose of a Transpose one
+  const rewritten = targets.includes('webgpu') ? graph : composeTransposes(fuseLayerNorms(graph));
+  const fused = fuseActivations(fuseMatMulBias(canonicalize(rewritten)));
   // int8 weights (--weights int8, or a quantized model's DequantizeLinear of an int8 weight) stay int8 in
   // the wasm kernels; the WGSL generator has no int8 gemm, so with the webgpu target they are restored to
   // float32 at load, for both targets

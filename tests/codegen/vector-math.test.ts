@@ -3,8 +3,7 @@
  * wide ranges (tails and subnormal results included) and specials, in both flavours: SIMD128 here, and the
  * relaxed-SIMD one (relaxed_madd polynomials) in a child node started with --experimental-wasm-relaxed-simd.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,32 +11,13 @@ import { programToWat } from '../../src/codegen/wasm/index.js';
 import { f32, load, loop, max, min, store, un, v } from '../../src/kernels/build.js';
 import { place, programOf } from './program.js';
 import {
+  erf64,
   runVectorMath,
+  runVectorMathInChild,
   vectorMathModule,
   type VectorMathModule,
   type VectorMathOp,
 } from './vector-math-run.js';
-
-/** erf in f64: its Maclaurin series below 2.5 (about 1e-13 relative), 1 − the erfc continued fraction above. */
-function erf64(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  const a = Math.abs(x);
-  let r: number;
-  if (a < 2.5) {
-    let term = a;
-    let sum = a;
-    for (let n = 1; n < 200 && Math.abs(term) > 1e-300; n++) {
-      term *= (-a * a) / n;
-      sum += term / (2 * n + 1);
-    }
-    r = (2 / Math.sqrt(Math.PI)) * sum;
-  } else if (a < 10) {
-    let f = a;
-    for (let k = 120; k >= 1; k--) f = a + k / 2 / f;
-    r = 1 - Math.exp(-a * a) / Math.sqrt(Math.PI) / f;
-  } else r = 1;
-  return x < 0 || Object.is(x, -0) ? -r : r;
-}
 
 const REF: Record<VectorMathOp, (x: number) => number> = {
   exp: Math.exp,
@@ -178,38 +158,7 @@ describe('f32x4 math helpers, relaxed-SIMD flavour', () => {
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  /** Runs the relaxed module in a child node that has the relaxed-SIMD flag (Node 20 needs it). */
-  async function inChild(m: VectorMathModule, x: Float32Array): Promise<Float32Array> {
-    await writeFile(join(dir, 'm.wasm'), m.bytes);
-    await writeFile(join(dir, 'x.bin'), new Uint8Array(x.buffer));
-    const script = `
-      import { readFileSync, writeFileSync } from 'node:fs';
-      const [dir, xo, yo] = process.argv.slice(1);
-      const inst = new WebAssembly.Instance(new WebAssembly.Module(readFileSync(dir + '/m.wasm')), {});
-      const mem = inst.exports.memory;
-      inst.exports.init();
-      const x = new Float32Array(new Uint8Array(readFileSync(dir + '/x.bin')).buffer);
-      new Float32Array(mem.buffer, +xo, x.length).set(x);
-      inst.exports.run();
-      writeFileSync(dir + '/y.bin', new Uint8Array(mem.buffer, +yo, x.length * 4));`;
-    await new Promise<void>((resolve, reject) =>
-      execFile(
-        process.execPath,
-        [
-          '--experimental-wasm-relaxed-simd',
-          '--input-type=module',
-          '-e',
-          script,
-          dir,
-          String(m.x),
-          String(m.y),
-        ],
-        (err, _out, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve()),
-      ),
-    );
-    const y = await readFile(join(dir, 'y.bin'));
-    return new Float32Array(y.buffer.slice(y.byteOffset, y.byteOffset + y.byteLength));
-  }
+  const inChild = (m: VectorMathModule, x: Float32Array) => runVectorMathInChild(dir, m, x);
 
   it('erf is one branch-free rational: no branch, no call (a GELU epilogue costs the same whatever its lanes)', () => {
     const bufs = place([

@@ -543,8 +543,8 @@ ${body}
   }
 
   /**
-   * A reduction loop (vectorizableReduction) as four partial accumulators in a v128 (a max or min, two
-   * v128s: pairedLoops), combined into the scalar accumulator after the main loop; the scalar loop does
+   * A reduction loop (vectorizableReduction) as four partial accumulators in a v128 (a sum four v128s, a
+   * max or min two: chainedLoops), combined into the scalar accumulator after the main loop; the scalar loop does
    * the rest. With `stores` (vectorizableStoresAndReduction) each group of four stores them first, and the
    * term reads what it stored from the vector just computed. A sum is thereby added in another
    * order than the scalar loop's (partial sums per lane, then pairwise): it differs in the last bits, well
@@ -583,10 +583,9 @@ ${body}
     const op = (a: string, b: string) => `(f32.${red.op === 'pmax' ? 'max' : red.op} ${a} ${b})`;
     const { pre: split, main } = this.wholeFours(n);
     const step = (v: string) => `(local.set ${v} (f32x4.${red.op} (local.get ${v}) ${term}))`;
-    const vectorLoops =
-      red.op === 'add' || stores.length
-        ? [this.rangeLoop(counter, 0, main, 4, `${writes.join('')}${step(vacc)}`)]
-        : this.pairedLoops(counter, n, main, vacc, red.op, step);
+    const vectorLoops = stores.length
+      ? [this.rangeLoop(counter, 0, main, 4, `${writes.join('')}${step(vacc)}`)]
+      : this.chainedLoops(counter, n, main, vacc, red.op, red.op === 'add' ? 4 : 2, step);
     return [
       split,
       pre(),
@@ -598,29 +597,37 @@ ${body}
   }
 
   /**
-   * The f32x4 loops of a max or min reduction over [0, main) (whole fours), leaving the result in `vacc`:
-   * groups of eight into two accumulators (`step` renders one group of four into the accumulator it is
-   * given, at the counter), so that two chains of f32x4.max (several instructions each, for NaN and −0)
-   * run side by side; then the last group of four, if any. Exact in any order.
+   * The f32x4 loops of a reduction over [0, main) (whole fours), leaving the result in `vacc`: groups of
+   * 4·chains into `chains` accumulators (`step` renders one group of four into the accumulator it is given,
+   * at the counter), so that independent chains run side by side, then the last groups of four. A sum's
+   * f32x4.add waits on the previous one (four cycles on x86-64): one chain held LayerNorm's and
+   * ReduceMean's row loops at a quarter of the loads they can issue; max and min take several
+   * instructions each (for NaN and −0), and are exact in any order.
    */
-  private pairedLoops(
+  private chainedLoops(
     counter: string,
     n: Bound,
     main: Bound,
     vacc: string,
-    op: 'max' | 'min' | 'pmax',
+    op: Reduction['op'],
+    chains: number,
     step: (acc: string) => string,
   ): string[] {
-    const other = this.temp('v128', 'acc');
-    const { pre: split, main: eights } = this.wholeFours(n, 8);
-    const id = op === 'min' ? 'inf' : '-inf';
+    const others = Array.from({ length: chains - 1 }, () => this.temp('v128', 'acc'));
+    const { pre: split, main: groups } = this.wholeFours(n, 4 * chains);
+    const id = op === 'add' ? '-0' : op === 'min' ? 'inf' : '-inf';
     const next = `(local.set ${counter} (i32.add (local.get ${counter}) (i32.const 4)))`;
+    // combined pairwise: ((a, b), (c, d)) for four chains
+    const combined = (accs: string[]): string =>
+      accs.length === 1
+        ? `(local.get ${accs[0]})`
+        : `(f32x4.${op} ${combined(accs.slice(0, accs.length >> 1))} ${combined(accs.slice(accs.length >> 1))})`;
     return [
       split,
-      `(local.set ${other} (v128.const f32x4 ${id} ${id} ${id} ${id}))`,
-      this.rangeLoop(counter, 0, eights, 4, `${step(vacc)}\n${next}\n${step(other)}`),
-      this.rangeLoop(counter, eights, main, 4, step(vacc)),
-      `(local.set ${vacc} (f32x4.${op} (local.get ${vacc}) (local.get ${other})))`,
+      ...others.map((o) => `(local.set ${o} (v128.const f32x4 ${id} ${id} ${id} ${id}))`),
+      this.rangeLoop(counter, 0, groups, 4, [vacc, ...others].map(step).join(`\n${next}\n`)),
+      this.rangeLoop(counter, groups, main, 4, step(vacc)),
+      `(local.set ${vacc} ${combined([vacc, ...others])})`,
     ];
   }
 

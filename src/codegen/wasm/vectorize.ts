@@ -20,6 +20,7 @@ import {
   EXP_BOUNDED,
   VECTOR_MATH,
   boundedExpHelper,
+  geluHelper,
   vectorMathHelper,
   type VectorMathOp,
 } from './mathlib/vector.js';
@@ -349,6 +350,38 @@ function mathHelperFor(op: VectorMathOp, arg: Expr, lanes: Lanes): string {
   return vectorMathHelper(op, lanes);
 }
 
+/** `e`'s value when it is a constant, rounded to float32 */
+const f32Value = (e: Expr) => (e.k === 'const' ? Math.fround(Number(e.v)) : undefined);
+
+/**
+ * y when `e` is GELU of y as exporters write it, y·(erf(y/√2) + 1)·0.5 (the three factors in any order and
+ * grouping, y·(1/√2) for y/√2, √2 and 1/√2 as float32 constants), which the f32x4 GELU helper computes in one
+ * division (mathlib/vector.ts); else undefined.
+ */
+function geluOperand(e: Expr): Expr | undefined {
+  if (e.k !== 'bin' || e.op !== 'mul' || e.t !== 'f32') return undefined;
+  /** erf's argument when `f` is erf(·) + 1 */
+  const erfArgument = (f: Expr): Expr | undefined => {
+    if (f.k !== 'bin' || f.op !== 'add') return undefined;
+    const erf = f32Value(f.a) === 1 ? f.b : f32Value(f.b) === 1 ? f.a : undefined;
+    return erf?.k === 'un' && erf.op === 'erf' ? erf.a : undefined;
+  };
+  const factors = treeLeaves(e, 'mul');
+  const arg = factors.map(erfArgument).find((a) => a !== undefined);
+  const rest = factors.filter((f) => erfArgument(f) === undefined);
+  const y = rest.find((f) => f32Value(f) !== 0.5);
+  if (factors.length !== 3 || rest.length !== 2 || !y || !rest.some((f) => f32Value(f) === 0.5))
+    return undefined;
+  if (arg?.k !== 'bin') return undefined;
+  const { op, a: p, b: q } = arg;
+  const scaled =
+    (op === 'div' && f32Value(q) === Math.fround(Math.SQRT2) && sameExpr(p, y)) ||
+    (op === 'mul' &&
+      ((f32Value(q) === Math.fround(Math.SQRT1_2) && sameExpr(p, y)) ||
+        (f32Value(p) === Math.fround(Math.SQRT1_2) && sameExpr(q, y))));
+  return scaled ? y : undefined;
+}
+
 /** Whether `e` is the constant +0 (all bits zero: an and with a lane mask selects it). */
 const isPositiveZero = (e: Expr) => e.k === 'const' && Object.is(Number(e.v), 0);
 
@@ -363,6 +396,11 @@ function renderLaneWise(
 ): string {
   switch (e.k) {
     case 'bin': {
+      const gelu = geluOperand(e);
+      if (gelu) {
+        useHelper(geluHelper(lanes));
+        return `(call $${geluHelper(lanes)} ${rec(gelu)})`;
+      }
       const right = e.op === 'add' || e.op === 'sub' ? product(e.b, v) : undefined;
       const left = e.op === 'add' && !right ? product(e.a, v) : undefined;
       if (right?.k === 'bin') {

@@ -3,6 +3,7 @@ import type { TensorType } from '../../ir/graph.js';
 import { sizeOf } from '../../ir/tensor.js';
 import type { Expr, Kernel } from '../../kernels/ir.js';
 import { scalarOf } from '../../kernels/ir.js';
+import { FUSED_DOMAIN } from '../fused.js';
 import { add, i32, mul } from '../../kernels/build.js';
 import { broadcastIndex, broadcastShapes } from '../broadcast.js';
 import {
@@ -163,5 +164,7 @@ function groupNormDef(perChannel: boolean): OpDef {
 
 registerOp('InstanceNormalization', { infer: instanceNormInfer, lower: instanceNormLower });
 registerOp('LayerNormalization', { sinceVersion: 17, infer: layerNormInfer, lower: layerNormLower });
+// the same op in Kiln's domain, for any opset: what passes/fuse-layer-norm.ts makes of a decomposed LayerNorm
+registerOp('LayerNormalization', { infer: layerNormInfer, lower: layerNormLower }, FUSED_DOMAIN);
 registerOp('GroupNormalization', groupNormDef(false));
 registerOp('GroupNormalization', groupNormDef(true));

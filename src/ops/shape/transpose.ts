@@ -4,7 +4,8 @@ import { linearIndex, stridesOf } from '../../kernels/build.js';
 import { attrInts, OpError, registerOp, type OpDef } from '../registry.js';
 import { copyKernel, dataInput } from './common.js';
 
-function permOf(node: Node, rank: number): number[] {
+/** A Transpose node's perm (reversed axes when it has none). */
+export function permOf(node: Node, rank: number): number[] {
   return attrInts(
     node,
     'perm',

@@ -98,6 +98,16 @@ const ERF_Q = [
 ];
 /** past 3.925, erf rounds to 1 in float32 */
 const ERF_MAX = 3.925;
+
+/** The helper computing GELU, x·(1 + erf(x/√2))/2, on f32x4 (see the vectorizer's geluOperand). */
+export const geluHelper = (lanes: Lanes) => `vgelu_f32x4${lanes.helperSuffix}`;
+/**
+ * GELU through erf's rational at a = |x|/√2 with the scalings folded into its coefficients:
+ * erf(a/√2)/2 = a·P(a²)/Q(a²) for P_i = ERF_P_i/(2^i·2√2), Q_i = ERF_Q_i/2^i, on a ≤ ERF_MAX·√2.
+ */
+const GELU_P = ERF_P.map((c, i) => c / 2 ** i / (2 * Math.SQRT2));
+const GELU_Q = ERF_Q.map((c, i) => c / 2 ** i);
+const GELU_MAX = ERF_MAX * Math.SQRT2;
 /** (tanh(x) − x)/x³ = P(x²) on |x| < 0.625 */
 const TANH_SMALL = [
   -0.33333333222087286, 0.13333310877092036, -0.05396093650135987, 0.021782158778810602,
@@ -208,6 +218,27 @@ for (const lanes of [SIMD128_LANES, RELAXED_LANES]) {
     (v128.or
       (f32x4.mul ${get('a')} (f32x4.div ${evenOdd(get('t'), get('t2'), ERF_P, lanes)} ${evenOdd(get('t'), get('t2'), ERF_Q, lanes)}))
       (v128.and ${get('x')} ${SIGN})))`,
+  );
+
+  const gelu = geluHelper(lanes);
+  // x/2 + |x|·min(r, 1/2) with r = a·P(t)/Q(t) ≈ erf(a/√2)/2, a = min(|x|, ERF_MAX·√2), t = a²
+  // (x·erf(x/√2) is even, so |x|·erf(|x|/√2)): one division where the decomposed form takes two (x/√2 and
+  // the rational's), no sign to restore, and no 1 + erf. Past the clamp r is 1/2 exactly (the min: its
+  // float32 evaluation there is 1/2 or an ulp above, fused or not), so x ≥ ERF_MAX·√2 gives x and
+  // x ≤ −ERF_MAX·√2 gives 0, as 1 + erf(x/√2) rounding to 2 or 0 does. NaN stays NaN through pmin, +inf
+  // gives inf and −inf NaN (−inf·0 in the decomposed form); only −0 gives +0.
+  defineHelper(
+    gelu,
+    `(func $${gelu} (param $x v128) (result v128) (local $b v128) (local $a v128) (local $t v128) (local $t2 v128)
+    (local.set $b (f32x4.abs ${get('x')}))
+    (local.set $a (f32x4.pmin ${get('b')} ${splat(GELU_MAX)}))
+    (local.set $t (f32x4.mul ${get('a')} ${get('a')}))
+    (local.set $t2 (f32x4.mul ${get('t')} ${get('t')}))
+    ${lanes.madd(
+      `(f32x4.mul ${get('x')} ${splat(0.5)})`,
+      get('b'),
+      `(f32x4.pmin (f32x4.div (f32x4.mul ${get('a')} ${evenOdd(get('t'), get('t2'), GELU_P, lanes)}) ${evenOdd(get('t'), get('t2'), GELU_Q, lanes)}) ${splat(0.5)})`,
+    )})`,
   );
 
   const tanh = vectorMathHelper('tanh', lanes);
