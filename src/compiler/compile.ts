@@ -117,9 +117,9 @@ function lowerModel(bytes: Uint8Array, opts: CompileOptions, targets: ('wasm' | 
       ? { graph: specialized, quant: new Map<string, QuantParams>() }
       : compressWeights(specialized, weightFormat, MIN_COMPRESSED_BYTES);
   progress('lower', 0, 1);
-  // for the wasm target only: a decomposed LayerNorm becomes one row kernel, a Transpose of a Transpose one
-  const rewritten = targets.includes('webgpu') ? graph : composeTransposes(fuseLayerNorms(graph));
-  const fused = fuseActivations(fuseMatMulBias(canonicalize(rewritten)));
+  // a decomposed LayerNorm becomes one row kernel, a Transpose of a Transpose one, for both targets: a
+  // bundle built with --targets wasm,webgpu carries the model.wasm and weights that --targets wasm builds
+  const fused = fuseActivations(fuseMatMulBias(canonicalize(composeTransposes(fuseLayerNorms(graph)))));
   // int8 weights (--weights int8, or a quantized model's DequantizeLinear of an int8 weight) stay int8 in
   // the wasm kernels; the WGSL generator has no int8 gemm, so with the webgpu target they are restored to
   // float32 at load, for both targets

@@ -52,10 +52,12 @@ function lowered(
 }
 
 /**
- * The int8 kernels' code beside the float32 module's, rounded up: 1.09–1.33× on the text encoder of
- * tests/text/workers-fit-text.test.ts (the module's size also varies with the bounds).
+ * The int8 kernels' code beside the float32 module's, rounded up: 1.06× at sequence bounds 40–256 on the text
+ * encoder of tests/text/workers-fit-text.test.ts since the float32 module has fused LayerNorm kernels, 1.09–1.33×
+ * before (the module's size also varies with the bounds). Kept on the safe side of both, but tight enough that
+ * the bound it names is the longest that fits, within the two tokens that test allows.
  */
-const INT8_CODE_FACTOR = 1.5;
+const INT8_CODE_FACTOR = 1.35;
 
 /** `--shape x=1,3,48,16..400` for each input holding the symbol, or `--dim width=16..400`. */
 function flagFor(

@@ -3,7 +3,7 @@
  * one's input axis p1[p2[i]]): attention's K goes [b, s, h, d] → [b, h, s, d] → [b, h, d, s] as exporters
  * write it (BERT's Transpose(0,2,1,3) then Transpose(0,1,3,2) for Kᵀ), one copy of the tensor instead of
  * two. Exact: both write the same elements. Taken when the inner result is read only by the outer
- * Transpose and is no graph output. compile.ts runs it with the other wasm-only graph rewrites.
+ * Transpose and is no graph output. compile.ts runs it for both targets, after fuse-layer-norm.
  */
 import { readersOf, type Graph, type Node } from '../ir/graph.js';
 import { permOf } from '../ops/shape/transpose.js';

@@ -12,8 +12,9 @@
  *
  * Taken when every intermediate is float32, read only by the next step and no graph output, the row's
  * length is known at compile time (the rows' count may be known only at run time), the squaring is Pow(d, 2) or Mul(d, d), ε is a one-element constant, and γ and β
- * have the row's shape [H]. The WGSL generator keeps the decomposed nodes (compile.ts runs this pass for
- * the wasm target only: the row kernel is a loop per row, which the GPU's elementwise kernels beat).
+ * have the row's shape [H]. compile.ts runs it for both targets (the WGSL generator lowers the same row
+ * kernel, as it does ONNX's LayerNormalization), so a bundle for wasm and webgpu carries the same model.wasm
+ * and weights as one for wasm alone.
  */
 import { readersOf, type Graph, type Node } from '../ir/graph.js';
 import { tensorToNumbers } from '../ir/tensor.js';
