@@ -83,9 +83,6 @@ const XMM_REGISTERS = 15;
  * phases' accumulators, B vectors and A broadcasts (TurboFan loads all of an iteration's operands before
  * its multiply-adds) and SIMD128's product fit the registers. More phases would gain only on the smallest
  * tiles (a remainder row's 4- or 8-column tail) and repeat the k step's code once more each.
- * Measured on an Intel Xeon (CPU-clock medians of interleaved runs, loaded machine), relaxed: 1×512×512
- * with B packed at compile time 25 → 38 GFLOP/s, 16×25600×144 +9 %, 40×6400×360 +3 %, 960×64×64 +4 %;
- * SIMD128 1×512×512 +6 %; DBNet and ResNet-50 whole runs 0.98× the time.
  */
 function kPhases({ rows, cols }: Tile, feature: 'simd128' | 'relaxed'): number {
   const chains = (rows * cols) / 4;
@@ -513,8 +510,8 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
    * runs over it. The remaining N % cols columns are packed zero-padded into one more panel, 4 to cols wide,
    * whose tiles store only the real columns; streamed B (read in place) leaves them to the plain row blocks.
    * A single remaining column (N = 49, a 7×7 map) is packed as one column contiguous in k and runs in the
-   * dot form instead when A's rows are contiguous in k: a 4-wide tail tile would use one lane in four of its
-   * loads and multiply-adds (and before kPhases, with 3 or 4 accumulators, took as long as a whole tile).
+   * dot form instead when A's rows are contiguous in k: a 4-wide tail tile would use one lane in four and,
+   * with its 3 or 4 accumulators, take about as long as a whole tile.
    * A B packed at compile time (`packedB`, kernels/b-panels.ts) is read where it lies, its tail panel
    * unpadded: the tile's lanes past the tail read the next row's floats (past the last row, at most 3
    * floats beyond the weight, still inside the memory that the regions after the weights take) and are
