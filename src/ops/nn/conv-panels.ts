@@ -11,8 +11,7 @@
  * along a row every tap is a strided copy, which vectorizes (a panel of single positions, as this was
  * first, had to compute each position's row and column and copy K scalars: a quarter of the layer's
  * time). The last OH mod rows output rows are one narrower panel.
- * Each output element sums the same products as the im2col lowering, in the same order but where a gemm's
- * remainder tile sums k in two phases (codegen/wasm/gemm-simd.ts kPhases).
+ * Each output element sums the same products in the same order as the im2col lowering.
  */
 import { sizeOf } from '../../ir/tensor.js';
 import type { Activation, BufRef, Expr, MatView, Stmt } from '../../kernels/ir.js';
@@ -52,8 +51,7 @@ function panelRows(OH: number, OW: number): number {
  * micro-tiles, the last of them overlapping the one before when `columns` is not a multiple of it, so
  * that no column falls to the gemm's narrow and scalar tail tiles (SqueezeNet's first conv, 111 wide: 7
  * tail columns of 111 took 0.8 of its 2.2 ms). The overlapped columns are computed twice, to the same
- * values up to rounding (each sums the same products, a remainder tile in two phases of k). Fewer columns
- * than a tile: one gemm.
+ * values (each sums the same products in the same order). Fewer columns than a tile: one gemm.
  */
 export function panelColumnSpans(columns: number): [number, number][] {
   const whole = columns - (columns % TILE_COLUMNS);

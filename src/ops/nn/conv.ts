@@ -230,8 +230,7 @@ export function bandRows(K: number, Mg: number, out: number[], int8 = false): nu
  * float32 through gemm: per (n, group), Y_g (Mg × outS) = W_g (Mg × Cg·kprod) · col + B_g, where col
  * is X itself for 1×1 stride-1 unpadded kernels and an im2col scratch matrix otherwise: whole, or per
  * band of output rows (`bandRows`), each band its own gemm over that band's output columns. Each output
- * element sums the same products in the same order either way, but in a gemm's remainder tiles, which sum k
- * in two phases (codegen/wasm/gemm-simd.ts kPhases). With `int8`, W is int8 with one
+ * element sums the same products in the same order either way. With `int8`, W is int8 with one
  * scale per output channel (`scales`) and the gemms are int8 ones (GemmStmt.int8; kiln.Int8Conv).
  */
 export function gemmLowering(
