@@ -16,7 +16,6 @@ import {
   PACKED_B_CASES,
   PACKED_B_RESIDUAL_CASES,
   PANEL_TOUCH_CASES,
-  REMAINDER_TILE_CASES,
   RESIDUAL_GEMM_CASES,
   TILE_TAIL_CASES,
   gemmCase,
@@ -34,8 +33,6 @@ describeCases(wasmTarget, 'gemm tile tails', TILE_TAIL_CASES);
 describeCases(relaxedWasmTarget, 'gemm tile tails, relaxed SIMD', TILE_TAIL_CASES);
 describeCases(wasmTarget, 'gemm, next B panels touched', PANEL_TOUCH_CASES);
 describeCases(relaxedWasmTarget, 'gemm, next B panels touched, relaxed SIMD', PANEL_TOUCH_CASES);
-describeCases(wasmTarget, 'gemm remainder tiles', REMAINDER_TILE_CASES);
-describeCases(relaxedWasmTarget, 'gemm remainder tiles, relaxed SIMD', REMAINDER_TILE_CASES);
 const RESIDUAL_CASES = [...RESIDUAL_GEMM_CASES, ...PACKED_B_RESIDUAL_CASES];
 describeCases(wasmTarget, 'gemm adding a residual', RESIDUAL_CASES);
 describeCases(relaxedWasmTarget, 'gemm adding a residual, relaxed SIMD', RESIDUAL_CASES);
@@ -82,18 +79,6 @@ describe('gemm code shape and speed', () => {
       // 16 rows in blocks of 4: four f32x4 accumulators, no tail block
       expect(new Set(wat.match(/\$\d+_acc\b/g)).size).toBe(4);
     }
-  });
-
-  it('remainder tiles split k into phases of their own accumulators; the table tiles (relaxed 3×12, SIMD128 4×8) keep one', () => {
-    const accumulators = (M: number, N: number, relaxedSimd: boolean) =>
-      new Set(programToWat(simple(M, N, 9).program, { relaxedSimd }).match(/\$\d+_acc\b/g)).size;
-    expect(accumulators(3, 12, true)).toBe(9);
-    expect(accumulators(4, 8, false)).toBe(8);
-    // one row: relaxed 1×12 in 2 phases of 3, SIMD128 1×8 in 2 of 2
-    expect(accumulators(1, 12, true)).toBe(6);
-    expect(accumulators(1, 8, false)).toBe(4);
-    // a 4-column tail beside a whole tile: relaxed 3×4 in 2 phases of 3
-    expect(accumulators(3, 16, true)).toBe(9 + 6);
   });
 
   it('a map epilogue calling a math helper (GELU) runs as a pass over C after the gemm; one without (HardSwish) stays in the tile stores', () => {

@@ -3,8 +3,8 @@
  * Broadcast form (unit column strides in B and C): rows×cols micro-tiles per lane table (BROADCAST_TILES),
  * k innermost, A[m,k] broadcast, B row segments with v128.load. N tails use narrower and scalar tiles (a
  * single packed tail column the dot form, see packedPanels), the M tail one tile of the remaining rows.
- * The table's tiles sum each element over k = 0..K-1 in order, as the scalar fallback does; remainder tiles,
- * with fewer accumulators, sum k in interleaved phases added together at the end (kPhases).
+ * Accumulation order per element is k = 0..K-1, as in the scalar fallback, so both give identical results
+ * (except with relaxed fused multiply-add).
  * Dot form (B transposed: unit row stride in B, unit column stride in A): 2×4 tiles of dot products (4×1 for a
  * matrix-vector product). A is broadcast with
  * v128.load32_splat, one instruction (vbroadcastss) instead of a load plus a shuffle: about 3× faster here.
@@ -67,28 +67,6 @@ const BROADCAST_TILES: Record<'simd128' | 'relaxed', Tile> = {
  * 0.56–0.78× the time of 2 on squeeze-excite shapes (576×1×144, 144×1×576, 240×1×64); 8 spilled (1.4–1.6×).
  */
 const MATRIX_VECTOR_ROWS = 4;
-
-/**
- * Independent multiply-add chains a tile wants in flight (see BROADCAST_TILES: 8 keep two FMA ports with
- * 4-cycle latency busy), and the xmm registers V8 gives wasm.
- */
-const WANTED_CHAINS = 8;
-const XMM_REGISTERS = 15;
-
-/**
- * Phases a tile splits k into: 2 sum the even and the odd k steps into accumulators of their own, added
- * together before the stores. The table's tiles have chains enough (1 phase); a remainder tile (the M % rows
- * rows, the N % cols columns) has as few as one per row and column vector and ran at the latency of those
- * few chains, about as long as a whole tile (relaxed 1×12 and 3×4: 3 chains, now 6). It takes 2 when both
- * phases' accumulators, B vectors and A broadcasts (TurboFan loads all of an iteration's operands before
- * its multiply-adds) and SIMD128's product fit the registers. More phases would gain only on the smallest
- * tiles (a remainder row's 4- or 8-column tail) and repeat the k step's code once more each.
- */
-function kPhases({ rows, cols }: Tile, feature: 'simd128' | 'relaxed'): number {
-  const chains = (rows * cols) / 4;
-  const registers = 2 * (chains + cols / 4 + rows) + (feature === 'simd128' ? 1 : 0);
-  return chains < WANTED_CHAINS && registers <= XMM_REGISTERS ? 2 : 1;
-}
 
 if (Object.values(BROADCAST_TILES).some((t) => t.cols % B_PANEL !== 0))
   throw new Error('internal: a broadcast tile is not a whole number of packed B panels');
@@ -272,17 +250,13 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
   const grid = <T>(rows: number, cols: number, make: (r: number, c: number) => T): T[][] =>
     Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (__, c) => make(r, c)));
 
-  /**
-   * The k loop of a tile: `steps[p]` is one k step of phase p (kPhases), the loop runs them in turn and the
-   * K % phases steps left over after it. Unrolling a single phase measured slower under V8 (register spills).
-   */
-  const kLoop = (steps: string[][], bStride: number | string): string => {
-    const next = (step: string[]) => [...step, advance(pa, g.a.cs * F32), advance(pb, bStride)];
-    return [
-      e.countedLoop(e.temp('i32', 'k'), Math.floor(g.K / steps.length), steps.flatMap(next).join('\n')),
-      ...steps.slice(0, g.K % steps.length).flatMap(next),
-    ].join('\n');
-  };
+  /** The k loop of a tile: `step` is one k step; unrolling it measured slower under V8 (register spills). */
+  const kLoop = (step: string[], bStride: number | string): string =>
+    e.countedLoop(
+      e.temp('i32', 'k'),
+      g.K,
+      [...step, advance(pa, g.a.cs * F32), advance(pb, bStride)].join('\n'),
+    );
 
   /**
    * Broadcast form (B rows contiguous): rows × cols outputs with cols/4 f32x4 accumulators per row;
@@ -316,35 +290,24 @@ export function renderSimdGemm(g: GemmStmt, e: KernelEmitter, form: 'broadcast' 
       return [
         ...acc.map((c) => `(local.set ${c} (f32.const 0))`),
         start,
-        kLoop([step], bStride),
+        kLoop(step, bStride),
         ...acc.map((c, r) => store(SCALAR_LANES, r, first, `(local.get ${c})`)),
       ].join('\n');
     }
-    const phases = Array.from({ length: kPhases({ rows, cols }, vector.feature) }, () =>
-      grid(rows, cols / 4, () => e.temp('v128', 'acc')),
-    );
-    const acc = phases[0];
+    const acc = grid(rows, cols / 4, () => e.temp('v128', 'acc'));
     const bv = acc[0].map(() => e.temp('v128', 'bv'));
     const av = e.temp('v128', 'a');
-    const step = (sums: string[][]) => [
+    const step = [
       ...bv.map((bj, j) => `(local.set ${bj} ${mem('v128.load', pb, j * vectorBytes)})`),
-      ...sums.flatMap((row, r) => [
+      ...acc.flatMap((row, r) => [
         `(local.set ${av} ${aAt('v128.load32_splat', r)})`,
         ...row.map((c, j) => madd(c, av, bv[j])),
       ]),
     ];
-    const addPhases = phases
-      .slice(1)
-      .flatMap((sums) =>
-        acc.flatMap((row, r) =>
-          row.map((c, j) => `(local.set ${c} (f32x4.add (local.get ${c}) (local.get ${sums[r][j]})))`),
-        ),
-      );
     return [
-      ...phases.flat(2).map((c) => `(local.set ${c} (v128.const i32x4 0 0 0 0))`),
+      ...acc.flat().map((c) => `(local.set ${c} (v128.const i32x4 0 0 0 0))`),
       start,
-      kLoop(phases.map(step), bStride),
-      ...addPhases,
+      kLoop(step, bStride),
       ...acc.flatMap((row, r) =>
         row.map((c, j) =>
           j * 4 + 4 <= valid
