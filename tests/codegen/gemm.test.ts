@@ -16,6 +16,7 @@ import {
   PACKED_B_CASES,
   PACKED_B_RESIDUAL_CASES,
   PANEL_TOUCH_CASES,
+  REMAINDER_TILE_CASES,
   RESIDUAL_GEMM_CASES,
   TILE_TAIL_CASES,
   gemmCase,
@@ -33,6 +34,8 @@ describeCases(wasmTarget, 'gemm tile tails', TILE_TAIL_CASES);
 describeCases(relaxedWasmTarget, 'gemm tile tails, relaxed SIMD', TILE_TAIL_CASES);
 describeCases(wasmTarget, 'gemm, next B panels touched', PANEL_TOUCH_CASES);
 describeCases(relaxedWasmTarget, 'gemm, next B panels touched, relaxed SIMD', PANEL_TOUCH_CASES);
+describeCases(wasmTarget, 'gemm remainder tiles', REMAINDER_TILE_CASES);
+describeCases(relaxedWasmTarget, 'gemm remainder tiles, relaxed SIMD', REMAINDER_TILE_CASES);
 const RESIDUAL_CASES = [...RESIDUAL_GEMM_CASES, ...PACKED_B_RESIDUAL_CASES];
 describeCases(wasmTarget, 'gemm adding a residual', RESIDUAL_CASES);
 describeCases(relaxedWasmTarget, 'gemm adding a residual, relaxed SIMD', RESIDUAL_CASES);

@@ -42,6 +42,8 @@ export interface GemmShape {
   packedB?: boolean;
   /** add a residual (GemmStmt.residual): M×N with C's strides, in the Bias buffer after the bias (not batched) */
   residual?: boolean;
+  /** B read in place, not packed into panels at run time (GemmStmt.streamB) */
+  streamB?: boolean;
 }
 
 const rand = (n: number, seed: number) =>
@@ -120,6 +122,7 @@ function gemmOf(g: GemmShape, [A, B, Bias, C]: PlacedBuffer[], at: (offset: numb
     ...(g.residual ? { residual: mv(Bias, { ...cv, offset: residualOffset(g) }) } : {}),
     ...(g.act ? { act: g.act } : {}),
     ...(g.packedB ? { packedB: true } : {}),
+    ...(g.streamB ? { streamB: true } : {}),
   };
 }
 
@@ -448,6 +451,37 @@ export const TILE_TAIL_CASES: KernelCase[] = Array.from({ length: WIDEST_TILE },
   .flatMap((g): [string, GemmShape][] => [
     [`${dims(g)} tile tails`, g],
     [`${dims(g)} tile tails, B packed at compile time`, { ...g, packedB: true }],
+  ])
+  .map(named);
+
+/** N with a 4- or 8-column tail of relaxed SIMD's 12-wide tile, SIMD128's 8 whole or with a tail of 4, or neither. */
+const REMAINDER_N = [4, 16, 28, 40, 8, 20, 32, 13, 37];
+/** K of one, two and three steps, odd and long. */
+const REMAINDER_K = [1, 2, 3, 4, 5, 7, 64, 131, 300];
+
+/**
+ * Remainder tiles (the M % rows rows and N % cols columns a broadcast tile leaves): every M = 1..13 (each M % 3 and M % 4) at two N of REMAINDER_N and a K of
+ * REMAINDER_K, with a bias, residual or activation in turn; B row-major (packed at run time or not), packed
+ * at compile time, and streamed in place.
+ */
+export const REMAINDER_TILE_CASES: KernelCase[] = Array.from({ length: 13 }, (_, i) => i + 1)
+  .flatMap((M) =>
+    [0, 4].map((shift): GemmShape => {
+      const N = REMAINDER_N[(M + shift) % REMAINDER_N.length];
+      const K = REMAINDER_K[(M + shift) % REMAINDER_K.length];
+      const epilogues: Partial<GemmShape>[] = [
+        { bias: { offset: 0, rs: 1, cs: 0 }, act: { op: 'relu' } },
+        { residual: true, act: HARD_SWISH },
+        { bias: { offset: 1, rs: N, cs: 1 }, alpha: 0.5, beta: 2 },
+        {},
+      ];
+      return { M, N, K, ...epilogues[(M + shift / 4) % epilogues.length] };
+    }),
+  )
+  .flatMap((g): [string, GemmShape][] => [
+    [`${dims(g)} remainder tiles`, g],
+    [`${dims(g)} remainder tiles, B packed at compile time`, { ...g, packedB: true }],
+    [`${dims(g)} remainder tiles, B streamed`, { ...g, streamB: true }],
   ])
   .map(named);
 
